@@ -1,0 +1,50 @@
+# Quick start: `make demo` runs the nightly job on sample_data/; `make test` runs every test.
+# Both build .venv from pyproject.toml on first use, so a fresh clone needs only python3 and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= demo
+
+.PHONY: help venv demo test lint format bench clean sample-data
+
+help:
+	@echo "make demo    run the nightly job on sample_data/ into $(DEMO_DIR)/ and show the report"
+	@echo "make test    lint, then run the whole test suite"
+	@echo "make lint    ruff (lint + format check) and mypy"
+	@echo "make bench   run the benchmarks in benchmarks/ (slow, prints ratios)"
+	@echo "make sample-data   regenerate sample_data/ with the generator"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	rm -rf $(DEMO_DIR)
+	$(BIN)/auditpipe ingest sample_data --lake $(DEMO_DIR)/lake || test $$? -eq 3
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check auditpipe tests benchmarks
+	$(BIN)/ruff format --check auditpipe tests benchmarks
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format auditpipe tests benchmarks
+	$(BIN)/ruff check --fix auditpipe tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+sample-data: $(STAMP)
+	rm -rf sample_data/*
+	$(BIN)/auditpipe generate --rows 3000 --seed 7 --bad-share 0.01 --out sample_data
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info

@@ -1,0 +1,36 @@
+"""auditpipe: audit how internet service providers treat users' personal information.
+
+Python API (documented in the README):
+
+    import auditpipe
+    con = auditpipe.connect("lake")          # DuckDB connection with the lake's views
+    lf = auditpipe.scan("lake", "events")    # Polars LazyFrame over one table
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+
+def connect(lake: Any = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the views events, quarantine, findings, finding_evidence,
+    ingest_log over ``lake`` (default ``$AUDITPIPE_LAKE`` or ``./lake``)."""
+    from .sql import connect as _connect
+
+    return _connect(lake)
+
+
+def scan(lake: Any, table: str = "events") -> pl.LazyFrame:
+    """A Polars LazyFrame over one lake table (events, quarantine, findings)."""
+    from .sql import scan as _scan
+
+    return _scan(lake, table)
+
+
+__all__ = ["__version__", "connect", "scan"]

@@ -1,0 +1,64 @@
+"""Options shared by several commands, defined once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..lake import DEFAULT_LAKE, LAKE_ENV
+
+F = Callable[..., Any]
+
+
+def lake_option(f: F) -> F:
+    return click.option(
+        "--lake",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar=LAKE_ENV,
+        default=DEFAULT_LAKE,
+        show_default=True,
+        show_envvar=True,
+        help="Lake folder.",
+    )(f)
+
+
+def config_option(f: F) -> F:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Settings file (default: $AUDITPIPE_CONFIG, else ./auditpipe.toml if present).",
+    )(f)
+
+
+def _parse_day(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def period_options(f: F) -> F:
+    f = click.option(
+        "--until",
+        callback=_parse_day,
+        metavar="YYYY-MM-DD",
+        help="Last event_date included (lake timezone).",
+    )(f)
+    return click.option(
+        "--since",
+        callback=_parse_day,
+        metavar="YYYY-MM-DD",
+        help="First event_date included (lake timezone).",
+    )(f)
+
+
+def quiet_option(f: F) -> F:
+    return click.option("--quiet", "-q", is_flag=True, help="Print only errors.")(f)

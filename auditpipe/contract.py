@@ -1,0 +1,167 @@
+"""The canonical access event and the data catalog, loaded from ``schemas/``.
+
+``schemas/access_event.schema.json`` is the one source of truth for field names, which are
+required, enum values and their aliases, and defaults; ``schemas/data_catalog.json`` maps data
+field names to a category and a class. Nothing here hard-codes a field list: the ingest SQL,
+the README tables and ``--help`` text are built from these objects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, ContractError
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "_schemas"
+EVENT_SCHEMA_FILE = "access_event.schema.json"
+CATALOG_FILE = "data_catalog.json"
+PROTECTED_CLASSES_DEFAULT = ("login", "identity")
+OTHER = "other"
+
+_NAME_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def normalize_name(name: str) -> str:
+    """How field names and data field names are matched: trimmed, lower-case, '-'/spaces -> '_'."""
+    return _NAME_SEPARATORS.sub("_", name.strip().lower())
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    required: bool
+    json_types: tuple[str, ...]
+    enum: tuple[str, ...] | None
+    aliases: dict[str, str]
+    default: Any
+    description: str
+    storage: str
+
+    @property
+    def value_map(self) -> dict[str, str]:
+        """Every accepted (lower-case) spelling of an enum value -> the canonical value."""
+        mapping = {v: v for v in self.enum or ()}
+        mapping.update({k.lower(): v for k, v in self.aliases.items()})
+        return mapping
+
+
+@dataclass(frozen=True)
+class Contract:
+    fields: tuple[FieldSpec, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.required)
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def canonical_key(self, key: str) -> str | None:
+        """The contract field an input key names, or None when it is an extra."""
+        norm = normalize_name(key)
+        return norm if norm in self.names else None
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ContractError(f"{what} {path} is missing", hint="reinstall auditpipe") from exc
+    except (OSError, ValueError) as exc:
+        raise ContractError(f"{what} {path} cannot be read: {exc}") from exc
+
+
+@cache
+def load_contract(schema_dir: Path = SCHEMA_DIR) -> Contract:
+    doc = _read_json(schema_dir / EVENT_SCHEMA_FILE, "event schema")
+    required = set(doc.get("required", []))
+    specs = []
+    for name, prop in doc["properties"].items():
+        types = prop.get("type", "string")
+        specs.append(
+            FieldSpec(
+                name=name,
+                required=name in required,
+                json_types=tuple(types if isinstance(types, list) else [types]),
+                enum=tuple(prop["enum"]) if "enum" in prop else None,
+                aliases=dict(prop.get("x-aliases", {})),
+                default=prop.get("x-default"),
+                description=prop.get("description", ""),
+                storage=prop.get("x-storage", ""),
+            )
+        )
+    return Contract(fields=tuple(specs))
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    category: str
+    data_class: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    entries: tuple[CatalogEntry, ...]
+    protected_classes: tuple[str, ...]
+
+    def lookup(self, data_field: str) -> CatalogEntry:
+        norm = normalize_name(data_field)
+        for e in self.entries:
+            if e.name == norm:
+                return e
+        return CatalogEntry(norm, OTHER, OTHER)
+
+    def as_rows(self) -> list[tuple[str, str, str]]:
+        return [(e.name, e.category, e.data_class) for e in self.entries]
+
+
+def _catalog_entries(doc: Any, source: Path) -> dict[str, CatalogEntry]:
+    fields = doc.get("fields") if isinstance(doc, dict) else None
+    if not isinstance(fields, dict):
+        raise ConfigError(
+            f"catalog {source} has no 'fields' object",
+            hint='write it as {"fields": {"field_name": {"category": "...", "class": "..."}}}',
+        )
+    out = {}
+    for raw_name, spec in fields.items():
+        if not isinstance(spec, dict) or not {"category", "class"} <= spec.keys():
+            raise ConfigError(
+                f"catalog {source}: entry {raw_name!r} needs a 'category' and a 'class'",
+                hint='e.g. "wechat_id": {"category": "contact", "class": "identity"}',
+            )
+        name = normalize_name(raw_name)
+        out[name] = CatalogEntry(name, str(spec["category"]).strip(), str(spec["class"]).strip())
+    return out
+
+
+def load_catalog(extra: str | os.PathLike[str] | None = None) -> Catalog:
+    """The default catalog, extended or overridden entry by entry by ``extra`` if given."""
+    default_path = SCHEMA_DIR / CATALOG_FILE
+    doc = _read_json(default_path, "data catalog")
+    entries = _catalog_entries(doc, default_path)
+    protected = tuple(doc.get("protected_classes", PROTECTED_CLASSES_DEFAULT))
+    if extra is not None:
+        path = Path(extra)
+        try:
+            user_doc = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"catalog file {path} does not exist") from exc
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"catalog file {path} is not valid JSON: {exc}") from exc
+        entries.update(_catalog_entries(user_doc, path))
+        protected = tuple(user_doc.get("protected_classes", protected))
+    return Catalog(entries=tuple(entries.values()), protected_classes=protected)
