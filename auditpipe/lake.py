@@ -270,7 +270,7 @@ class Lake:
                 self._lock_depth -= 1
             return
         self.meta_dir.mkdir(parents=True, exist_ok=True)
-        fh = open(self.meta_dir / "lock", "a+")
+        fh = open(self.meta_dir / "lock", "a+")  # noqa: SIM115 (held until the block ends)
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

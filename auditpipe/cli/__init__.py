@@ -48,7 +48,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="auditpipe", standalone_mode=False)
+        # Without standalone mode click returns what ctx.exit() was given instead of exiting.
+        rc = cli.main(args=argv, prog_name="auditpipe", standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -73,6 +75,12 @@ def main(argv: list[str] | None = None) -> None:
         where = f" ({exc.filename})" if exc.filename else ""
         click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
         click.echo("Hint: check the disk and permissions, then run the command again.", err=True)
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # a bug: still no traceback unless asked for
+        if debug:
+            raise
+        click.echo(f"Error: unexpected internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo("Hint: run the command again with --debug and report the traceback.", err=True)
         sys.exit(EXIT_ERROR)
 
 

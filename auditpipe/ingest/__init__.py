@@ -1,0 +1,23 @@
+"""Ingest providers' access logs into the lake. See pipeline.py for how."""
+
+from .pipeline import (
+    STATUS_INGESTED,
+    STATUS_REJECTED,
+    STATUS_SKIPPED,
+    FileResult,
+    IngestResult,
+    check_timezone,
+    ingest_paths,
+)
+from .settings import IngestSettings
+
+__all__ = [
+    "STATUS_INGESTED",
+    "STATUS_REJECTED",
+    "STATUS_SKIPPED",
+    "FileResult",
+    "IngestResult",
+    "IngestSettings",
+    "check_timezone",
+    "ingest_paths",
+]

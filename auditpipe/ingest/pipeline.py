@@ -1,0 +1,422 @@
+"""Ingest: files in, events and quarantine out, one atomic commit per file.
+
+For each file: hash it (content identifies a file, so a second ingest of the same bytes is a
+no-op); stream it in batches through the format reader and the normalising query into a
+DuckDB work database under the lake's staging folder (DuckDB spills there, so memory stays
+bounded); then drop rows whose (provider_id, event_id) is already in the lake or earlier in
+the file, write one Parquet file per partition, verify each footer and row count, and commit
+the files, the quarantine file and the manifest entry as one lake transaction.
+
+Every row read ends up stored, quarantined with a reason, or counted as a duplicate; the
+pipeline checks that these add up for every batch and every file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from ..contract import Catalog, Contract, load_catalog, load_contract
+from ..errors import AuditpipeError, ConfigError, InputFileError
+from ..lake import Lake, new_id, utc_now, verify_parquet
+from ..lake_schema import EVENT_FILE_COLUMNS
+from ..views import sql_string
+from .formats import BatchSource, csv_batches, json_batches, parquet_batches
+from .lines import StreamError
+from .normalize import normalize_sql
+from .settings import IngestSettings
+from .sources import SourceFile, discover, open_bytes, sha256_of
+
+STATUS_INGESTED, STATUS_SKIPPED, STATUS_REJECTED = "ingested", "skipped", "rejected"
+Progress = Callable[[SourceFile, float], None]  # (file, share of it done: 0.0 to 1.0)
+
+
+@dataclass
+class FileResult:
+    source_file: str
+    sha256: str
+    format: str
+    status: str
+    rows_read: int = 0
+    rows_stored: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    reason: str | None = None
+    partitions: set[tuple[str, dt.date]] = field(default_factory=set)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.rows_read == self.rows_stored + self.rows_quarantined + self.rows_duplicate
+
+
+@dataclass
+class IngestResult:
+    run_id: str
+    files: list[FileResult]
+
+    def _sum(self, name: str) -> int:
+        return sum(getattr(f, name) for f in self.files)
+
+    @property
+    def rows_read(self) -> int:
+        return self._sum("rows_read")
+
+    @property
+    def rows_stored(self) -> int:
+        return self._sum("rows_stored")
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self._sum("rows_quarantined")
+
+    @property
+    def rows_duplicate(self) -> int:
+        return self._sum("rows_duplicate")
+
+    @property
+    def rejected(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == STATUS_REJECTED]
+
+    @property
+    def partitions(self) -> set[tuple[str, dt.date]]:
+        out: set[tuple[str, dt.date]] = set()
+        for f in self.files:
+            out |= f.partitions
+        return out
+
+    @property
+    def clean(self) -> bool:
+        return not self.rejected and self.rows_quarantined == 0
+
+
+def ingest_paths(
+    lake: Lake,
+    paths: Sequence[Path],
+    settings: IngestSettings,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Ingest every log under ``paths`` into ``lake``; see the module docstring."""
+    sources = discover(paths)
+    contract = load_contract()
+    catalog = load_catalog(settings.catalog)
+    run_id = new_id("ingest")
+    results = []
+    with lake.locked("ingest"):
+        for source in sources:
+            results.append(
+                _ingest_file(lake, source, settings, contract, catalog, run_id, progress)
+            )
+    return IngestResult(run_id, results)
+
+
+def check_timezone(name: str) -> str:
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"unknown timezone {name!r}", hint="use an IANA name such as Asia/Shanghai"
+        ) from None
+    return name
+
+
+def _ingest_file(
+    lake: Lake,
+    source: SourceFile,
+    settings: IngestSettings,
+    contract: Contract,
+    catalog: Catalog,
+    run_id: str,
+    progress: Progress | None,
+) -> FileResult:
+    sha = sha256_of(source.path)
+    name = str(source.path.resolve())
+    previous = lake.manifest_entry(sha)
+    if previous and previous.get("status") == STATUS_INGESTED:
+        return FileResult(
+            name,
+            sha,
+            source.format,
+            STATUS_SKIPPED,
+            reason=f"same content already ingested from {previous.get('source_file')} "
+            f"at {previous.get('finished_at')}",
+        )
+    started = utc_now()
+    txn = lake.transaction()
+    try:
+        staged_files, quarantine_file, result = _stage_file(
+            lake, txn.staging, source, sha, name, settings, contract, catalog, run_id, progress
+        )
+    except InputFileError as exc:
+        txn.abort()
+        return _record_rejection(lake, source, sha, name, run_id, started, exc)
+    except BaseException:
+        txn.abort()
+        raise
+    sha16 = sha[:16]
+    for staged, rel in staged_files:
+        txn.add_file(staged, f"events/{rel}")
+    if quarantine_file is not None:
+        txn.add_file(quarantine_file, f"quarantine/part-{sha16}.parquet")
+    entry = _manifest_entry(result, run_id, started, source)
+    entry["files"] = [f"events/{rel}" for _, rel in staged_files] + (
+        [f"quarantine/part-{sha16}.parquet"] if quarantine_file is not None else []
+    )
+    txn.add_json(f"_auditpipe/manifest/{sha}.json", entry)
+    txn.commit()
+    return result
+
+
+def _manifest_entry(
+    result: FileResult, run_id: str, started: dt.datetime, source: SourceFile
+) -> dict[str, Any]:
+    return {
+        "sha256": result.sha256,
+        "source_file": result.source_file,
+        "format": source.format,
+        "compression": source.compression,
+        "bytes": source.path.stat().st_size,
+        "status": result.status,
+        "reason": result.reason,
+        "rows_read": result.rows_read,
+        "rows_stored": result.rows_stored,
+        "rows_quarantined": result.rows_quarantined,
+        "rows_duplicate": result.rows_duplicate,
+        "partitions": sorted(f"{p}/{d.isoformat()}" for p, d in result.partitions),
+        "run_id": run_id,
+        "started_at": started.isoformat(),
+        "finished_at": utc_now().isoformat(),
+    }
+
+
+def _record_rejection(
+    lake: Lake,
+    source: SourceFile,
+    sha: str,
+    name: str,
+    run_id: str,
+    started: dt.datetime,
+    exc: AuditpipeError,
+) -> FileResult:
+    result = FileResult(name, sha, source.format, STATUS_REJECTED, reason=exc.message)
+    txn = lake.transaction()
+    entry = _manifest_entry(result, run_id, started, source)
+    entry["files"] = []
+    txn.add_json(f"_auditpipe/manifest/{sha}.json", entry)
+    txn.commit()
+    return result
+
+
+def _batches(
+    con: Any,
+    source: SourceFile,
+    settings: IngestSettings,
+    contract: Contract,
+    work: Path,
+    progress: Progress | None,
+    opened: list[Any],
+) -> Iterator[BatchSource]:
+    if source.format == "parquet":
+        path = source.path
+        if source.compression:  # Parquet needs random access: decompress to staging first
+            path = work / "input.parquet"
+            stream, raw = open_bytes(source)
+            opened.append(stream)
+            with open(path, "wb") as out:
+                while block := _read(stream):
+                    out.write(block)
+        return parquet_batches(con, path, contract=contract)
+    stream, raw = open_bytes(source)
+    opened.append(stream)
+    total = max(source.path.stat().st_size, 1)
+
+    def tick() -> None:
+        if progress is not None:
+            progress(source, min(raw.tell() / total, 1.0))
+
+    reader = json_batches if source.format == "jsonl" else csv_batches
+    return reader(
+        con,
+        stream,
+        contract=contract,
+        batch_bytes=settings.batch_bytes,
+        max_line_bytes=settings.max_line_bytes,
+        on_progress=tick,
+    )
+
+
+def _read(stream: Any) -> bytes:
+    try:
+        return bytes(stream.read(8 * 1024 * 1024))
+    except Exception as exc:
+        raise StreamError(str(exc)) from exc
+
+
+def _stage_file(
+    lake: Lake,
+    work: Path,
+    source: SourceFile,
+    sha: str,
+    name: str,
+    settings: IngestSettings,
+    contract: Contract,
+    catalog: Catalog,
+    run_id: str,
+    progress: Progress | None,
+) -> tuple[list[tuple[Path, str]], Path | None, FileResult]:
+    import duckdb
+    import pyarrow as pa
+
+    opened: list[Any] = []
+    con = duckdb.connect(
+        str(work / "work.duckdb"),
+        config={"memory_limit": settings.memory_limit, "temp_directory": str(work / "spill")},
+    )
+    try:
+        con.execute(f"SET TimeZone = {sql_string(lake.timezone)}")
+        _create_work_tables(con)
+        params = {"source_file": name, "sha": sha, "run_id": run_id, "at": utc_now()}
+        rows_read = 0
+        try:
+            for batch in _batches(con, source, settings, contract, work, progress, opened):
+                rows_read += _normalize_batch(con, batch, contract, catalog, params)
+        except StreamError as exc:
+            raise InputFileError(
+                f"{source.path} cannot be read to the end: {exc}",
+                hint="the archive is truncated or corrupt; ask the provider to send it again",
+            ) from exc
+        except (pa.ArrowInvalid, OSError) as exc:
+            if source.format != "parquet" or isinstance(exc, PermissionError):
+                raise
+            raise InputFileError(
+                f"{source.path} is not a readable Parquet file: {exc}",
+                hint="check that the file is complete; ask the provider to send it again",
+            ) from exc
+        if progress:
+            progress(source, 1.0)
+        staged, stored = _write_events(con, lake, work, sha[:16])
+        quarantined = con.execute("SELECT count(*) FROM quar").fetchall()[0][0]
+        accepted = con.execute("SELECT count(*) FROM acc").fetchall()[0][0]
+        quarantine_file = None
+        if quarantined:
+            quarantine_file = work / "quarantine.parquet"
+            con.execute(
+                f"COPY (SELECT * FROM quar ORDER BY line_number) TO {sql_string(str(quarantine_file))} "
+                "(FORMAT parquet, COMPRESSION zstd)"
+            )
+            verify_parquet(quarantine_file, quarantined)
+    finally:
+        con.close()
+        for stream in opened:
+            stream.close()
+    result = FileResult(
+        name,
+        sha,
+        source.format,
+        STATUS_INGESTED,
+        rows_read=rows_read,
+        rows_stored=stored,
+        rows_quarantined=quarantined,
+        rows_duplicate=accepted - stored,
+        partitions={p for _, _, p in staged},
+    )
+    if accepted + quarantined != rows_read:
+        raise AuditpipeError(
+            f"internal error: {source.path}: {rows_read} rows read but {accepted} accepted "
+            f"and {quarantined} quarantined; nothing was published",
+            hint="please report this with the file",
+        )
+    return [(path, rel) for path, rel, _ in staged], quarantine_file, result
+
+
+_EVENT_COLS = [name for name, _ in EVENT_FILE_COLUMNS]
+_PROVENANCE = {"source_file", "source_sha256", "line_number", "ingest_run_id", "ingested_at"}
+
+
+def _create_work_tables(con: Any) -> None:
+    cols = ", ".join(f"{n} {t}" for n, t in EVENT_FILE_COLUMNS)
+    con.execute(f"CREATE TABLE acc ({cols}, provider_id VARCHAR, event_date DATE)")
+    con.execute(
+        "CREATE TABLE quar (source_file VARCHAR, source_sha256 VARCHAR, line_number BIGINT, "
+        "raw VARCHAR, reason VARCHAR, provider_id VARCHAR, ingest_run_id VARCHAR, "
+        "ingested_at TIMESTAMPTZ)"
+    )
+
+
+def _normalize_batch(
+    con: Any, batch: BatchSource, contract: Contract, catalog: Catalog, params: dict[str, Any]
+) -> int:
+    sql = normalize_sql(batch.src, batch.field_exprs, batch.extras_expr, contract, catalog)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE norm AS {sql}")
+    produced = con.execute("SELECT count(*) FROM norm").fetchall()[0][0]
+    if produced != batch.rows_read:
+        raise AuditpipeError(
+            f"internal error: a batch of {batch.rows_read} rows normalised to {produced}",
+            hint="please report this with the file",
+        )
+    select = ", ".join(
+        {
+            "source_file": "$source_file",
+            "source_sha256": "$sha",
+            "ingest_run_id": "$run_id",
+            "ingested_at": "$at",
+        }.get(c, c)
+        for c in _EVENT_COLS
+    )
+    con.execute(
+        f"INSERT INTO acc SELECT {select}, provider_id, event_date FROM norm WHERE reason IS NULL",
+        params,
+    )
+    con.execute(
+        "INSERT INTO quar SELECT $source_file, $sha, line_number, raw, reason, provider_id, "
+        "$run_id, $at FROM norm WHERE reason IS NOT NULL",
+        params,
+    )
+    return int(produced)
+
+
+def _write_events(
+    con: Any, lake: Lake, work: Path, sha16: str
+) -> tuple[list[tuple[Path, str, tuple[str, dt.date]]], int]:
+    """Write the file's new events, one Parquet file per partition, into staging; verify them."""
+    not_in_lake = ""
+    if lake.has_events():
+        glob = sql_string(str((lake.events_dir / "*" / "*" / "*.parquet").resolve()))
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW lake_keys AS
+            SELECT provider_id, event_id FROM read_parquet({glob}, hive_partitioning = true,
+                hive_types = {{'provider_id': 'VARCHAR', 'event_date': 'DATE'}})
+            WHERE provider_id IN (SELECT DISTINCT provider_id FROM acc)"""
+        )
+        not_in_lake = (
+            "WHERE NOT EXISTS (SELECT 1 FROM lake_keys k "
+            "WHERE k.provider_id = a.provider_id AND k.event_id = a.event_id)"
+        )
+    out_dir = work / "events"
+    cols = ", ".join(_EVENT_COLS + ["provider_id", "event_date"])
+    stored = con.execute(
+        f"""COPY (
+            SELECT {cols} FROM acc a {not_in_lake}
+            QUALIFY row_number() OVER (PARTITION BY provider_id, event_id ORDER BY line_number) = 1
+        ) TO {sql_string(str(out_dir))} (FORMAT parquet, COMPRESSION zstd,
+            PARTITION_BY (provider_id, event_date), FILENAME_PATTERN {sql_string(f"part-{sha16}-{{i}}")})"""
+    ).fetchall()[0][0]
+    staged = []
+    total = 0
+    for path in sorted(out_dir.rglob("*.parquet")) if out_dir.is_dir() else []:
+        total += verify_parquet(path)
+        rel = path.relative_to(out_dir)
+        provider = unquote(rel.parts[0].split("=", 1)[1])
+        day = dt.date.fromisoformat(unquote(rel.parts[1].split("=", 1)[1]))
+        staged.append((path, rel.as_posix(), (provider, day)))
+    if total != stored:
+        raise AuditpipeError(
+            f"internal error: staged files hold {total} rows but {stored} were written",
+            hint="nothing was published; please report this",
+        )
+    return staged, int(stored)
