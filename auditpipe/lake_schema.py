@@ -71,6 +71,7 @@ FINDING_FILE_COLUMNS: list[tuple[str, str]] = [
     ("proceeds_cny", "DECIMAL(18,2)"),
     ("unconverted_amounts", "STRUCT(currency VARCHAR, amount DECIMAL(18,4))[]"),
     ("evidence_event_ids", "VARCHAR[]"),
+    ("evidence_record_counts", "BIGINT[]"),  # record_count of each evidence event, same order
     ("summary", "VARCHAR"),
     ("detected_at", "TIMESTAMP WITH TIME ZONE"),
 ]
