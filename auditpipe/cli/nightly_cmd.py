@@ -1,0 +1,288 @@
+"""``auditpipe nightly``, ``auditpipe status`` and ``auditpipe compact``: glue between the
+command line and auditpipe.nightly, auditpipe.status and auditpipe.compact."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_ERROR, AuditpipeError, UsageError
+from . import EXIT_CODES_HELP, cli
+from .options import _parse_day, config_option, lake_option, quiet_option
+
+FAIL_ON_CHOICES = ("low", "medium", "high", "critical", "none")  # = nightly.FAIL_ON_CHOICES
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option(
+    "--inbox",
+    required=True,
+    envvar="AUDITPIPE_INBOX",
+    show_envvar=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder the providers drop their logs into (searched recursively).",
+)
+@lake_option
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the night's reports  [default: LAKE/reports]",
+)
+@click.option(
+    "--date",
+    "night",
+    callback=_parse_day,
+    metavar="YYYY-MM-DD",
+    help="The night this run is for; names the reports  [default: today, lake timezone]",
+)
+@click.option(
+    "--move-processed/--keep-processed",
+    default=None,
+    help="Move files whose ingest committed to INBOX/processed/<date>/, or leave them "
+    "[default: keep]",
+)
+@click.option(
+    "--settle-seconds",
+    type=click.FloatRange(min=0),
+    help="Skip files modified less than this many seconds ago (still being written) [default: 60]",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON_CHOICES),
+    help="Exit 1 when new findings at or above this severity were found [default: high]",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append structured logs (JSON lines) to this file.",
+)
+@config_option
+@quiet_option
+@click.pass_context
+def nightly(
+    ctx: click.Context,
+    inbox: Path,
+    lake: Path,
+    reports_dir: Path | None,
+    night: dt.date | None,
+    move_processed: bool | None,
+    settle_seconds: float | None,
+    fail_on: str | None,
+    as_json: bool,
+    log_file: Path | None,
+    config_path: Path | None,
+    quiet: bool,
+) -> None:
+    """Run the whole job once: ingest new inbox files, detect, write the night's reports.
+
+    Ingests every file in INBOX whose content is not in the lake yet (files still being
+    written are left for the next run), runs detection for every day that received new
+    events (late events re-evaluate their old days), writes the night's reports (html,
+    markdown, json) to REPORTS/<date>/, and prints a summary. The whole run holds the
+    lake's lock: a second nightly exits at once with code 2. A run that was killed is
+    completed by the next one, with the outcome of one clean run.
+
+    \b
+    Example:
+      auditpipe nightly --inbox /srv/inbox --lake /srv/lake --move-processed \\
+          --log-file /var/log/auditpipe/nightly.jsonl
+
+    Exit code precedence when several apply: 2 (error), then 1 (new findings at or above
+    --fail-on), then 3 (quarantined rows or rejected files), else 0.
+    """
+    from ..config import load_config
+    from ..ingest import IngestSettings, check_timezone
+    from ..lake import Lake
+    from ..nightly import JobLog, NightlySettings, run_nightly
+    from ..nightly.render import render_summary
+    from .render_ingest import progress_reporter
+
+    log = JobLog(log_file)
+    started = False
+    try:
+        config = load_config(config_path)
+        settings = NightlySettings.from_config(
+            config,
+            settle_seconds=settle_seconds,
+            move_processed=move_processed,
+            fail_on=fail_on,
+            reports_dir=reports_dir,
+        )
+        ingest_settings = IngestSettings.from_config(config)
+        if ingest_settings.timezone:
+            check_timezone(ingest_settings.timezone)
+        the_lake = Lake.open(lake, create=True, timezone=ingest_settings.timezone)
+        started = True
+        with progress_reporter(enabled=not (quiet or as_json)) as progress:
+            result = run_nightly(
+                the_lake, inbox, settings, config=config, night=night, log=log, progress=progress
+            )
+    except Exception as exc:
+        error = _as_auditpipe_error(exc, debug=bool(ctx.obj and ctx.obj.get("debug")))
+        if not started:
+            log("run_failed", level="error", phase="setup", error=error.message, hint=error.hint)
+        if as_json:
+            doc = {"status": "failed", "error": error.message, "hint": error.hint}
+            click.echo(json.dumps({**doc, "exit_code": EXIT_ERROR}, indent=2))
+        if error is exc:
+            raise
+        raise error from exc
+    finally:
+        log.close()
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    elif not quiet:
+        render_summary(result)
+    raise click.exceptions.Exit(result.exit_code)
+
+
+def _as_auditpipe_error(exc: Exception, debug: bool) -> AuditpipeError:
+    """Every failure of a scheduled job exits 2 with a message, never 1 with a traceback
+    (1 means "findings" to a scheduler). ``--debug`` keeps the original exception."""
+    if isinstance(exc, AuditpipeError):
+        return exc
+    if debug:
+        raise exc
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return AuditpipeError(
+            f"{exc.strerror or exc}{where}",
+            hint="check the disk and permissions, then run again; the next run resumes",
+        )
+    return AuditpipeError(
+        f"unexpected {type(exc).__name__}: {exc}",
+        hint="run again with --debug for the traceback, and please report it; "
+        "the next run resumes this one's work",
+    )
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@lake_option
+@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
+def status(lake: Path, as_json: bool) -> None:
+    """Show what the lake holds and how its last run went.
+
+    Days, providers, events, quarantined rows, findings by severity, ingested and rejected
+    files, partitions that compaction would merge, the last run and its outcome, and whether
+    a run holds the lake's lock right now. Reads only; never waits for a running job.
+
+    \b
+    Example:
+      auditpipe status --lake /srv/lake
+      auditpipe status --lake /srv/lake --json | jq .last_run
+    """
+    from ..lake import Lake
+    from ..status import lake_status, render_status
+
+    result = lake_status(Lake.open(lake))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        render_status(result)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@lake_option
+@click.option(
+    "--before",
+    callback=_parse_day,
+    metavar="YYYY-MM-DD",
+    help="Compact partitions of event_dates before this day  [default: today, lake timezone]",
+)
+@click.option(
+    "--retain-days",
+    type=click.IntRange(min=0),
+    help="Delete events whose event_date is before today minus this many days.",
+)
+@click.option(
+    "--include-evidence",
+    is_flag=True,
+    help="With --retain-days, also delete events that findings cite as evidence.",
+)
+@click.option(
+    "--as-of",
+    callback=_parse_day,
+    metavar="YYYY-MM-DD",
+    help="The day taken as today for --before and --retain-days  [default: today]",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would change; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@quiet_option
+def compact(
+    lake: Path,
+    before: dt.date | None,
+    retain_days: int | None,
+    include_evidence: bool,
+    as_of: dt.date | None,
+    dry_run: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Merge the small files of past days, and optionally delete old events.
+
+    Each events partition (provider, day) of a day before --before that holds several files
+    is rewritten as one file; the row count and a checksum of every row are compared before
+    the swap, which is one atomic lake commit per partition. --retain-days N deletes the
+    events of days before today - N and says how many, keeping those that findings cite as
+    evidence unless --include-evidence. Findings and quarantine are never deleted. Runs under
+    the lake's lock (exits 2 if a nightly or ingest holds it).
+
+    \b
+    Example:
+      auditpipe compact --lake /srv/lake
+      auditpipe compact --lake /srv/lake --retain-days 365 --dry-run
+    """
+    from ..compact import CompactSettings, compact_lake
+    from ..lake import Lake
+
+    if include_evidence and retain_days is None:
+        raise UsageError(
+            "--include-evidence only applies with --retain-days",
+            hint="add --retain-days N, or drop --include-evidence",
+        )
+    settings = CompactSettings(
+        before=before,
+        retain_days=retain_days,
+        include_evidence=include_evidence,
+        today=as_of,
+        dry_run=dry_run,
+    )
+    result = compact_lake(Lake.open(lake), settings)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    elif not quiet:
+        _render_compact(result)
+
+
+def _render_compact(result: object) -> None:
+    from ..compact import CompactResult
+    from ..console import out_console
+
+    assert isinstance(result, CompactResult)
+    out = out_console()
+    would = "would be " if result.dry_run else ""
+    if result.retention_cutoff is not None:
+        kept = (
+            "evidence was not protected (--include-evidence)"
+            if result.include_evidence
+            else f"{result.evidence_kept:,} events cited as evidence by findings kept"
+        )
+        out.print(
+            f"Retention: {result.events_deleted:,} events before {result.retention_cutoff} "
+            f"{would}deleted ({result.partitions_deleted} partition(s) removed, "
+            f"{result.partitions_rewritten} rewritten); {kept}"
+        )
+    if result.partitions_compacted:
+        out.print(
+            f"Compaction: {result.partitions_compacted} partition(s) before {result.before} "
+            f"{would}merged, {result.files_before:,} files into {result.files_after:,}, "
+            f"{result.rows_compacted:,} rows"
+            + ("" if result.dry_run else ", each verified by row count and checksum")
+        )
+    else:
+        out.print(f"Compaction: no partition before {result.before} holds more than one file")

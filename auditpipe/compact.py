@@ -1,0 +1,328 @@
+"""``auditpipe compact``: merge the small files of past days, and apply a retention period.
+
+Every nightly ingest adds one file per (provider, day) it touched, so a day that received late
+events holds several small files. Compaction rewrites each such partition of a past day into
+one file, through a lake transaction: the merged file is staged, its footer and row count
+verified, and a content checksum (the sum of a hash of every row, so independent of order)
+compared with that of the files it replaces, before one commit swaps them. A reader never sees
+a partition with rows missing or doubled.
+
+Retention (``retain_days``) deletes the events of days before ``today - retain_days``, except
+the events that findings cite as evidence (``evidence_event_ids``), which are kept (rewritten
+into one file) unless ``include_evidence`` is set. Findings themselves are never deleted.
+Quarantine is not touched (its rows are not by day). Everything runs under the lake lock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from .errors import LakeError, UsageError
+from .lake import Lake, Transaction, verify_parquet
+from .views import quote_identifier, sql_string
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+@dataclass(frozen=True)
+class Partition:
+    provider_id: str
+    event_date: dt.date
+    folder: Path
+    files: tuple[Path, ...]
+
+    def relpaths(self, lake: Lake) -> list[str]:
+        return [f.relative_to(lake.root).as_posix() for f in self.files]
+
+
+def list_partitions(lake: Lake) -> list[Partition]:
+    """The events partitions on disk, from the hive folder names, sorted."""
+    parts: list[Partition] = []
+    if not lake.events_dir.is_dir():
+        return parts
+    for provider_dir in sorted(lake.events_dir.glob("provider_id=*")):
+        provider = unquote(provider_dir.name.split("=", 1)[1])
+        for day_dir in sorted(provider_dir.glob("event_date=*")):
+            try:
+                day = dt.date.fromisoformat(unquote(day_dir.name.split("=", 1)[1]))
+            except ValueError:
+                continue  # not a partition auditpipe wrote
+            files = tuple(sorted(day_dir.glob("*.parquet")))
+            if files:
+                parts.append(Partition(provider, day, day_dir, files))
+    return parts
+
+
+@dataclass(frozen=True)
+class CompactSettings:
+    # Compact partitions whose event_date is before this day; None = today (lake timezone).
+    before: dt.date | None = None
+    # Delete events of days before today - retain_days; None = keep everything.
+    retain_days: int | None = None
+    # With retain_days, delete events cited as findings' evidence too.
+    include_evidence: bool = False
+    # "Today" for both defaults (lake timezone); None = the real today.
+    today: dt.date | None = None
+    # Count what would change, change nothing.
+    dry_run: bool = False
+    # DuckDB's memory ceiling while rewriting; beyond it DuckDB spills to the lake's staging.
+    memory_limit: str = "2GB"
+
+    def __post_init__(self) -> None:
+        if self.retain_days is not None and self.retain_days < 0:
+            raise UsageError(
+                f"--retain-days {self.retain_days} is negative",
+                hint="give the number of past days of events to keep, e.g. --retain-days 365",
+            )
+
+
+@dataclass
+class PartitionChange:
+    provider_id: str
+    event_date: dt.date
+    files_before: int
+    rows_before: int
+    rows_after: int
+    action: str  # compacted | deleted | rewritten (evidence kept)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "event_date": self.event_date.isoformat()}
+
+
+@dataclass
+class CompactResult:
+    before: dt.date
+    dry_run: bool
+    retention_cutoff: dt.date | None = None
+    include_evidence: bool = False
+    events_deleted: int = 0
+    evidence_kept: int = 0
+    partitions_deleted: int = 0
+    partitions_rewritten: int = 0
+    partitions_compacted: int = 0
+    files_before: int = 0
+    files_after: int = 0
+    rows_compacted: int = 0
+    changes: list[PartitionChange] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "before": self.before.isoformat(),
+            "dry_run": self.dry_run,
+            "retention_cutoff": self.retention_cutoff.isoformat()
+            if self.retention_cutoff
+            else None,
+            "include_evidence": self.include_evidence,
+            "events_deleted": self.events_deleted,
+            "evidence_kept": self.evidence_kept,
+            "partitions_deleted": self.partitions_deleted,
+            "partitions_rewritten": self.partitions_rewritten,
+            "partitions_compacted": self.partitions_compacted,
+            "files_before": self.files_before,
+            "files_after": self.files_after,
+            "rows_compacted": self.rows_compacted,
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+
+def compact_lake(lake: Lake, settings: CompactSettings) -> CompactResult:
+    """Apply retention (when asked), then compact the partitions of past days."""
+    from .nightly.db import lake_connection
+    from .nightly.job import today_in
+
+    today = settings.today or today_in(lake.timezone)
+    result = CompactResult(
+        before=settings.before or today,
+        dry_run=settings.dry_run,
+        include_evidence=settings.include_evidence,
+    )
+    with lake.locked("compact"):
+        con = lake_connection(lake, memory_limit=settings.memory_limit, spill_to_staging=True)
+        try:
+            if settings.retain_days is not None:
+                result.retention_cutoff = today - dt.timedelta(days=settings.retain_days)
+                _apply_retention(lake, con, settings, result)
+            _compact(lake, con, settings, result)
+        finally:
+            con.close()
+    return result
+
+
+# -- checks -------------------------------------------------------------------------------
+def _files_sql(files: list[Path] | tuple[Path, ...]) -> str:
+    paths = ", ".join(sql_string(str(f)) for f in files)
+    return f"read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
+
+
+def _columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    return sorted(str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall())
+
+
+def _checksum(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    columns: list[str],
+    where: str = "",
+    params: dict[str, Any] | None = None,
+) -> tuple[int, int]:
+    """(rows, sum of a hash of every row): equal for the same multiset of rows in any order."""
+    cols = ", ".join(quote_identifier(c) for c in columns)
+    row = con.execute(
+        f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0)"
+        f" FROM (SELECT {cols} FROM {source} {where}) t",
+        params or {},
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def _stage_rewrite(
+    con: duckdb.DuckDBPyConnection,
+    txn: Transaction,
+    part: Partition,
+    where: str = "",
+    params: dict[str, Any] | None = None,
+) -> tuple[Path, int]:
+    """Stage one file holding the partition's rows (those matching ``where``), verified
+    against the source files by row count and content checksum. Returns (file, rows)."""
+    source = _files_sql(part.files)
+    columns = _columns(con, source)
+    expected = _checksum(con, source, columns, where, params)
+    staged = txn.staging / f"{uuid.uuid4().hex}.parquet"
+    con.execute(
+        f"COPY (SELECT * FROM {source} {where}) TO {sql_string(str(staged))}"
+        " (FORMAT parquet, COMPRESSION zstd)",
+        params or {},
+    )
+    rows = verify_parquet(staged, expected[0])
+    written = _files_sql([staged])
+    if _columns(con, written) != columns or _checksum(con, written, columns) != expected:
+        raise LakeError(
+            f"rewriting {part.folder} changed its content (checksum mismatch); nothing was changed",
+            hint="please report this; the lake is untouched",
+        )
+    return staged, rows
+
+
+def _new_name(part: Partition, lake: Lake) -> str:
+    rel = part.folder.relative_to(lake.root).as_posix()
+    return f"{rel}/part-compacted-{uuid.uuid4().hex[:16]}.parquet"
+
+
+# -- retention ----------------------------------------------------------------------------
+def _apply_retention(
+    lake: Lake, con: duckdb.DuckDBPyConnection, settings: CompactSettings, result: CompactResult
+) -> None:
+    assert result.retention_cutoff is not None
+    old = [p for p in list_partitions(lake) if p.event_date < result.retention_cutoff]
+    if not old:
+        return
+    keep_evidence = not settings.include_evidence
+    if keep_evidence:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE evidence AS SELECT DISTINCT provider_id,"
+            " unnest(evidence_event_ids) AS event_id FROM findings"
+        )
+    txn = lake.transaction()
+    emptied: list[Path] = []
+    try:
+        for part in old:
+            source = _files_sql(part.files)
+            params = {"provider": part.provider_id}
+            cited = (
+                "WHERE event_id IN (SELECT event_id FROM evidence WHERE provider_id = $provider)"
+            )
+            if keep_evidence:
+                row = con.execute(
+                    f"SELECT count(*), count(*) FILTER ({cited.removeprefix('WHERE ')})"
+                    f" FROM {source}",
+                    params,
+                ).fetchone()
+            else:
+                row = con.execute(f"SELECT count(*), 0 FROM {source}").fetchone()
+            assert row is not None
+            total, kept = int(row[0]), int(row[1])
+            action = "deleted" if kept == 0 else "rewritten"
+            if kept == total:
+                result.evidence_kept += kept
+                continue  # every event is evidence: nothing to delete here
+            result.changes.append(
+                PartitionChange(
+                    part.provider_id, part.event_date, len(part.files), total, kept, action
+                )
+            )
+            result.events_deleted += total - kept
+            result.evidence_kept += kept
+            if kept == 0:
+                result.partitions_deleted += 1
+                emptied.append(part.folder)
+            else:
+                result.partitions_rewritten += 1
+            if settings.dry_run:
+                continue
+            if kept:
+                staged, _ = _stage_rewrite(con, txn, part, cited, params)
+                txn.add_file(staged, _new_name(part, lake))
+            for rel in part.relpaths(lake):
+                txn.delete(rel)
+        if settings.dry_run or not (txn.moves or txn.deletes):
+            txn.abort()
+            return
+        txn.commit()
+    except BaseException:
+        txn.abort()
+        raise
+    _remove_empty_folders(emptied)
+
+
+def _remove_empty_folders(folders: list[Path]) -> None:
+    for folder in folders:
+        for candidate in (folder, folder.parent):
+            try:
+                candidate.rmdir()  # only succeeds when empty (a concurrent ingest may refill it)
+            except OSError:
+                break
+
+
+# -- compaction ---------------------------------------------------------------------------
+def _compact(
+    lake: Lake, con: duckdb.DuckDBPyConnection, settings: CompactSettings, result: CompactResult
+) -> None:
+    # In a dry run retention changed nothing; do not count merging what it would rewrite.
+    gone = {(c.provider_id, c.event_date) for c in result.changes}
+    for part in list_partitions(lake):
+        if part.event_date >= result.before or len(part.files) < 2:
+            continue
+        if settings.dry_run and (part.provider_id, part.event_date) in gone:
+            continue
+        txn = lake.transaction()
+        try:
+            if settings.dry_run:
+                row = con.execute(f"SELECT count(*) FROM {_files_sql(part.files)}").fetchone()
+                rows = int(row[0]) if row else 0
+            else:
+                staged, rows = _stage_rewrite(con, txn, part)
+                txn.add_file(staged, _new_name(part, lake))
+                for rel in part.relpaths(lake):
+                    txn.delete(rel)
+                txn.commit()  # one partition per commit: a kill loses at most this one's work
+        except BaseException:
+            txn.abort()
+            raise
+        if settings.dry_run:
+            txn.abort()
+        result.partitions_compacted += 1
+        result.files_before += len(part.files)
+        result.files_after += 1
+        result.rows_compacted += rows
+        result.changes.append(
+            PartitionChange(
+                part.provider_id, part.event_date, len(part.files), rows, rows, "compacted"
+            )
+        )

@@ -1,0 +1,125 @@
+"""The inbox: which files are ready to ingest, which are still being written, and moving
+processed files out of the way.
+
+Naming follows ingest (``auditpipe.ingest.sources``): names starting with '.' or '_' are not
+data and are ignored, files of kinds auditpipe does not read are listed but left alone. On top
+of that a nightly run must not take a file a provider is still uploading, so a file is *waiting*
+when its name ends like a partial download (``.part``, ``.tmp``, ...) or it was modified within
+the last ``settle_seconds``; the next run takes it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError
+from ..lake import fsync_dir
+from .settings import PARTIAL_SUFFIXES, PROCESSED_DIR
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    path: Path
+    relpath: str  # relative to the inbox, '/'-separated
+    size: int
+    mtime_ns: int
+    inode: int
+
+    def unchanged(self) -> bool:
+        """Still the file that was scanned (same size, mtime and inode)?"""
+        try:
+            st = self.path.stat()
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.inode)
+
+
+@dataclass
+class InboxScan:
+    ready: list[InboxFile] = field(default_factory=list)
+    waiting: list[tuple[str, str]] = field(default_factory=list)  # (relpath, why)
+    unsupported: list[str] = field(default_factory=list)  # relpaths
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith((".", "_"))
+
+
+def scan_inbox(inbox: Path, settle_seconds: float, now: float | None = None) -> InboxScan:
+    """Walk ``inbox`` (recursively, skipping ``processed/`` and hidden names), sorted by path."""
+    from ..ingest.sources import classify
+
+    if not inbox.is_dir():
+        raise UsageError(
+            f"inbox {inbox} is not a folder",
+            hint="create it, or pass the folder providers drop their logs into with --inbox",
+        )
+    now = time.time() if now is None else now
+    settle_ns = int(settle_seconds * 1e9)
+    now_ns = int(now * 1e9)
+    scan = InboxScan()
+    for root, dirs, files in os.walk(inbox):
+        top = Path(root) == inbox
+        dirs[:] = sorted(d for d in dirs if not _hidden(d) and not (top and d == PROCESSED_DIR))
+        for name in sorted(files):
+            if _hidden(name):
+                continue
+            path = Path(root) / name
+            rel = path.relative_to(inbox).as_posix()
+            if name.lower().endswith(PARTIAL_SUFFIXES):
+                scan.waiting.append((rel, "its name says it is still being written"))
+                continue
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue  # removed between listing and stat: nothing to take
+            if not path.is_file():
+                continue
+            age_ns = now_ns - st.st_mtime_ns
+            if age_ns < settle_ns:
+                scan.waiting.append(
+                    (rel, f"modified {max(age_ns, 0) / 1e9:.0f} s ago, may still be written")
+                )
+                continue
+            if classify(path) is None:
+                scan.unsupported.append(rel)
+                continue
+            scan.ready.append(InboxFile(path, rel, st.st_size, st.st_mtime_ns, st.st_ino))
+    return scan
+
+
+def processed_destination(inbox: Path, night: str, relpath: str) -> Path:
+    return inbox / PROCESSED_DIR / night / relpath
+
+
+def move_processed(inbox: Path, night: str, item: InboxFile, sha256: str) -> Path | None:
+    """Move a committed file to ``<inbox>/processed/<night>/<relpath>``; the destination.
+
+    Returns None (and leaves the file) when it changed since it was scanned: the new content
+    is not what was ingested, so it stays for the next run. A name already taken by another
+    file in ``processed/`` gets the content hash added to its name rather than overwriting it.
+    """
+    from ..ingest.sources import sha256_of
+
+    if not item.unchanged():
+        return None
+    dest = processed_destination(inbox, night, item.relpath)
+    if dest.exists():
+        if dest.is_file() and sha256_of(dest) == sha256:
+            item.path.unlink()  # the same bytes are already there
+            fsync_dir(item.path.parent)
+            return dest
+        stem, dot, suffixes = dest.name.partition(".")
+        dest = dest.with_name(f"{stem}.{sha256[:12]}{dot}{suffixes}")
+        if dest.exists():  # same name and same hash: the same bytes
+            item.path.unlink()
+            fsync_dir(item.path.parent)
+            return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(item.path, dest)
+    fsync_dir(dest.parent)
+    fsync_dir(item.path.parent)
+    return dest

@@ -1,0 +1,448 @@
+"""The nightly job: ingest what is new in the inbox, detect on the days it touched, report.
+
+Restartable by design. The whole run holds the lake lock (``lake.locked("nightly")``, whose
+``recover()`` first rolls forward whatever a killed process had committed), and it keeps a run
+record (runs.py) that is written *before* each phase:
+
+1. scan: hash the ready inbox files; a file whose content has a manifest entry is already in
+   the lake and is never ingested again.
+2. ingest: the record lists every file it is about to ingest (by sha256). Ingest commits file
+   by file, so a kill leaves each file wholly in or wholly out.
+3. baseline: the record lists the event_dates owed detection; a snapshot of those days'
+   findings is committed (baseline.py) so "new findings" survive a kill after detection.
+4. detect: ``run_detect(dates=...)``, idempotent (stable finding ids).
+5. report: the night's reports, each written atomically (temp file + rename).
+6. done: the record is marked completed with the summary and exit code.
+
+A run that finds unfinished records (status running or failed) takes over their work before it
+scans: their planned files that the manifest shows committed count as ingested by this run (so
+the summary and exit code match one clean run), the event_dates those files stored are
+re-derived from the events' ``source_sha256`` when the dead run had not recorded them yet, and
+their baselines are inherited. Then it marks them ``resumed``. Detection and reports are
+recomputed in full for every owed day, so it does not matter where the dead run stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..errors import EXIT_ERROR, AuditpipeError, LockError
+from ..lake import Lake, new_id, utc_now, write_atomic
+from .baseline import compare_with_baseline, dates_covered, drop_baselines, take_baseline
+from .db import lake_connection
+from .inbox import InboxFile, move_processed, scan_inbox
+from .joblog import JobLog
+from .killpoints import checkpoint
+from .result import (
+    INGESTED,
+    MISSING,
+    REJECTED,
+    SKIPPED,
+    UNSUPPORTED,
+    WAITING,
+    FileOutcome,
+    NightlyResult,
+)
+from .runs import (
+    COMPLETED,
+    FAILED,
+    PHASES,
+    RESUMED,
+    RunRecord,
+    nightly_runs,
+    save_run,
+    unfinished_runs,
+)
+from .settings import REPORT_FILE_FORMATS, NightlySettings
+
+
+def today_in(timezone: str) -> dt.date:
+    return dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+
+
+def report_paths(reports_dir: Path, night: dt.date, formats: tuple[str, ...]) -> list[Path]:
+    """``<reports>/<night>/auditpipe-report-<night>.<html|md|json>``."""
+    day = night.isoformat()
+    return [
+        reports_dir / day / f"auditpipe-report-{day}.{REPORT_FILE_FORMATS[fmt]}" for fmt in formats
+    ]
+
+
+def run_nightly(
+    lake: Lake,
+    inbox: Path,
+    settings: NightlySettings,
+    *,
+    config: Config,
+    night: dt.date | None = None,
+    log: JobLog | None = None,
+    progress: Callable[[Any, float], None] | None = None,
+) -> NightlyResult:
+    """Run the nightly job once over ``inbox`` into ``lake``; see the module docstring.
+
+    ``progress`` is ingest's per-file progress callback. Raises LockError at once when another
+    process holds the lake's lock; any other error is raised after the run is recorded as
+    failed (the next run resumes its work).
+    """
+    log = log or JobLog(None)
+    try:
+        with lake.locked("nightly"):
+            return _locked_run(lake, inbox, settings, config, night, log, progress)
+    except LockError as exc:
+        log("lock_busy", level="error", error=str(exc), hint=exc.hint)
+        raise
+
+
+def _locked_run(
+    lake: Lake,
+    inbox: Path,
+    settings: NightlySettings,
+    config: Config,
+    night: dt.date | None,
+    log: JobLog,
+    progress: Callable[[Any, float], None] | None,
+) -> NightlyResult:
+    checkpoint("locked")
+    night = night or today_in(lake.timezone)
+    record = RunRecord(
+        run_id=new_id("nightly"),
+        night=night.isoformat(),
+        started_at=utc_now().isoformat(),
+        inbox=str(inbox),
+    )
+    log.run_id = record.run_id
+    log("run_started", night=record.night, lake=str(lake.root), inbox=str(inbox))
+    try:
+        result = _Job(lake, inbox, settings, config, record, log, progress).run()
+    except Exception as exc:  # recorded whatever it is; the CLI maps it to exit code 2
+        record.status, record.error = FAILED, str(exc)
+        record.finished_at, record.exit_code = utc_now().isoformat(), EXIT_ERROR
+        with contextlib.suppress(OSError):  # e.g. the disk is full: the run stays "running"
+            save_run(lake, record)
+        log(
+            "run_failed",
+            level="error",
+            phase=record.phase,
+            error=str(exc),
+            hint=getattr(exc, "hint", None),
+        )
+        raise
+    log("run_finished", exit_code=result.exit_code, summary=result.to_dict())
+    return result
+
+
+@dataclass
+class _Carried:
+    """Work inherited from unfinished runs."""
+
+    runs: list[RunRecord] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # sha256 -> path as planned
+    dates: set[dt.date] = field(default_factory=set)
+    underived: set[str] = field(default_factory=set)  # sha256s whose dates were not recorded
+    baselines: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_lake(cls, lake: Lake) -> _Carried:
+        carried = cls(runs=unfinished_runs(lake))
+        for run in carried.runs:
+            shas = {f["sha256"]: f["path"] for f in run.planned_files}
+            carried.files.update(shas)
+            carried.dates.update(dt.date.fromisoformat(d) for d in run.pending_dates)
+            if run.phase_index < PHASES.index("baseline"):
+                carried.underived.update(shas)  # killed before it wrote its pending dates
+            carried.baselines.extend(run.baselines)
+        return carried
+
+
+class _Job:
+    def __init__(
+        self,
+        lake: Lake,
+        inbox: Path,
+        settings: NightlySettings,
+        config: Config,
+        record: RunRecord,
+        log: JobLog,
+        progress: Callable[[Any, float], None] | None,
+    ) -> None:
+        self.lake, self.inbox, self.settings, self.config = lake, inbox, settings, config
+        self.record, self.log, self.progress = record, log, progress
+        self.night = dt.date.fromisoformat(record.night)
+        self.reports_dir = settings.reports_dir or lake.root / "reports"
+        self.result = NightlyResult(
+            run_id=record.run_id,
+            night=self.night,
+            lake=str(lake.root),
+            inbox=str(inbox),
+            reports_dir=str(self.reports_dir),
+            fail_on=settings.fail_on,
+            started_at=record.started_at,
+        )
+
+    # -- the phases -----------------------------------------------------------------------
+    def run(self) -> NightlyResult:
+        from ..ingest.sources import sha256_of
+
+        carried = _Carried.from_lake(self.lake)
+        self.result.resumed_runs = [r.run_id for r in carried.runs]
+        if carried.runs:
+            self.log("resuming", runs=self.result.resumed_runs, files=len(carried.files))
+
+        # 1. scan
+        scan = scan_inbox(self.inbox, self.settings.settle_seconds)
+        outcomes = self.result.files
+        to_ingest: list[tuple[InboxFile, str]] = []
+        to_move: list[tuple[InboxFile, FileOutcome]] = []
+        first_with_sha: dict[str, str] = {}
+        not_seen = dict(carried.files)  # planned by a dead run and not (yet) found in the inbox
+        for item in scan.ready:
+            sha = sha256_of(item.path)
+            outcome = FileOutcome(path=item.relpath, status=SKIPPED, sha256=sha)
+            entry = self.lake.manifest_entry(sha)
+            if sha in first_with_sha:
+                outcome.reason = f"same content as {first_with_sha[sha]}"
+            elif entry is not None and sha in carried.files and _committed(entry):
+                _fill_from_manifest(outcome, entry)
+                outcome.resumed = True
+            elif entry is not None and _committed(entry):
+                outcome.reason = "its content is already in the lake"
+            else:
+                outcome.status = INGESTED  # provisional: the ingest below decides
+                to_ingest.append((item, sha))
+            first_with_sha.setdefault(sha, item.relpath)
+            not_seen.pop(sha, None)
+            outcomes.append(outcome)
+            to_move.append((item, outcome))
+        for sha, path in not_seen.items():  # planned by a dead run, no longer in the inbox
+            entry = self.lake.manifest_entry(sha)
+            outcome = FileOutcome(path=path, status=MISSING, sha256=sha)
+            if entry is not None:
+                _fill_from_manifest(outcome, entry)
+                outcome.resumed = True
+            else:
+                outcome.reason = "an interrupted run planned it, but it left the inbox uningested"
+                self.log("file_missing", level="warning", file=path, sha256=sha)
+            outcomes.append(outcome)
+        outcomes.extend(FileOutcome(path=p, status=WAITING, reason=why) for p, why in scan.waiting)
+        outcomes.extend(
+            FileOutcome(path=p, status=UNSUPPORTED, reason="not a kind of file auditpipe reads")
+            for p in scan.unsupported
+        )
+        self.log(
+            "inbox_scanned",
+            ready=len(scan.ready),
+            to_ingest=len(to_ingest),
+            waiting=len(scan.waiting),
+            unsupported=len(scan.unsupported),
+        )
+
+        # 2. ingest
+        record = self.record
+        record.phase = "ingest"
+        record.planned_files = [{"sha256": s, "path": p} for s, p in _planned(carried, to_ingest)]
+        record.pending_dates = sorted(d.isoformat() for d in carried.dates)
+        record.baselines = list(carried.baselines)
+        record.resumed_from = self.result.resumed_runs
+        save_run(self.lake, record)
+        for run in carried.runs:
+            run.status, run.resumed_by = RESUMED, record.run_id
+            save_run(self.lake, run)
+        checkpoint("recorded")
+        dates = set(carried.dates)
+        dates |= self._ingest(to_ingest, outcomes)
+        checkpoint("ingested")
+        if self.settings.move_processed:
+            self._move(to_move)
+        checkpoint("moved")
+
+        # 3. baseline
+        con = lake_connection(self.lake)
+        try:
+            dates |= _manifest_dates(self.lake, sorted(carried.underived))
+            record.phase = "baseline"
+            record.pending_dates = sorted(d.isoformat() for d in dates)
+            save_run(self.lake, record)
+            uncovered = sorted(dates - dates_covered(record.baselines))
+            if uncovered:
+                record.baselines.append(take_baseline(self.lake, con, record.run_id, uncovered))
+            record.phase = "detect"
+            save_run(self.lake, record)
+            checkpoint("baseline")
+
+            # 4. detect
+            if dates:
+                self._detect(sorted(dates), con)
+            checkpoint("detected")
+        finally:
+            con.close()
+        record.phase = "report"
+        record.days_evaluated = [d.isoformat() for d in self.result.days_evaluated]
+        save_run(self.lake, record)
+
+        # 5. report
+        self._report()
+        checkpoint("reported")
+
+        # 6. done
+        result = self.result
+        result.decide_exit_code()
+        result.finished_at = utc_now().isoformat()
+        record.status, record.phase = COMPLETED, "done"
+        record.finished_at, record.exit_code = result.finished_at, result.exit_code
+        record.summary = result.to_dict()
+        save_run(self.lake, record)
+        drop_baselines(self.lake, [b["file"] for b in record.baselines])
+        _drop_orphan_baselines(self.lake)
+        return result
+
+    def _ingest(
+        self, to_ingest: list[tuple[InboxFile, str]], outcomes: list[FileOutcome]
+    ) -> set[dt.date]:
+        """Ingest the new files; fills their outcomes and returns the event_dates stored."""
+        if not to_ingest:
+            return set()
+        from ..ingest import IngestSettings, ingest_paths
+
+        ingest_settings = IngestSettings.from_config(self.config)
+        self.log("ingest_started", files=len(to_ingest))
+        ingested = ingest_paths(
+            self.lake, [item.path for item, _ in to_ingest], ingest_settings, self.progress
+        )
+        by_path = {_path_key(Path(fr.source_file)): fr for fr in ingested.files}
+        by_outcome = {o.sha256: o for o in outcomes if o.status == INGESTED and not o.resumed}
+        dates: set[dt.date] = set()
+        for item, sha in to_ingest:
+            outcome = by_outcome[sha]
+            fr = by_path.get(_path_key(item.path))
+            if fr is None:
+                raise AuditpipeError(
+                    f"ingest returned no result for {item.path}",
+                    hint="this is a bug in auditpipe; the rerun will pick the file up again",
+                )
+            outcome.sha256 = fr.sha256 or sha
+            outcome.status = fr.status if fr.status in (INGESTED, SKIPPED, REJECTED) else REJECTED
+            outcome.rows_read, outcome.rows_stored = fr.rows_read, fr.rows_stored
+            outcome.rows_quarantined, outcome.rows_duplicate = (
+                fr.rows_quarantined,
+                fr.rows_duplicate,
+            )
+            outcome.reason = fr.reason or outcome.reason
+            if outcome.status == INGESTED:
+                dates.update(_as_date(d) for _, d in fr.partitions)
+            self.log("file", **outcome.to_dict())
+        return dates
+
+    def _move(self, to_move: list[tuple[InboxFile, FileOutcome]]) -> None:
+        """Move files whose content the manifest shows committed (never rejected ones)."""
+        for item, outcome in to_move:
+            if outcome.status not in (INGESTED, SKIPPED) or outcome.sha256 is None:
+                continue
+            entry = self.lake.manifest_entry(outcome.sha256)
+            if entry is None or not _committed(entry):
+                continue
+            dest = move_processed(self.inbox, self.record.night, item, outcome.sha256)
+            if dest is None:
+                self.log("file_changed", level="warning", file=item.relpath)
+                continue
+            outcome.moved_to = dest.relative_to(self.inbox).as_posix()
+            self.log("file_moved", file=item.relpath, to=outcome.moved_to)
+
+    def _detect(self, dates: list[dt.date], con: Any) -> None:
+        from ..detect import DetectSettings, run_detect
+
+        self.log("detect_started", dates=[d.isoformat() for d in dates])
+        detected = run_detect(self.lake, DetectSettings.from_config(self.config), dates=dates)
+        changes = compare_with_baseline(self.lake, con, self.record.baselines, dates)
+        self.result.changes = changes
+        self.result.days_evaluated = sorted(detected.days_evaluated or dates)
+        self.result.exposure = [e.to_dict() for e in detected.exposure]
+        self.log(
+            "detect_finished",
+            days=[d.isoformat() for d in self.result.days_evaluated],
+            **changes.to_dict(),
+        )
+
+    def _report(self) -> None:
+        """The night's reports cover every day evaluated by this night's runs, this one too."""
+        days = set(self.result.days_evaluated)
+        for run in nightly_runs(self.lake):
+            if run.status == COMPLETED and run.night == self.record.night:
+                days.update(dt.date.fromisoformat(d) for d in run.days_evaluated)
+        if not days or not self.settings.report_formats:
+            self.log("report_skipped", reason="no day was evaluated this night")
+            return
+        from ..report import build_report, render_report
+
+        since, until = min(days), max(days)
+        report = build_report(self.lake, config=self.config, since=since, until=until)
+        paths = report_paths(self.reports_dir, self.night, self.settings.report_formats)
+        for fmt, path in zip(self.settings.report_formats, paths, strict=True):
+            write_atomic(path, render_report(report, fmt).encode("utf-8"))
+            self.result.reports.append(str(path))
+            self.log("report_written", format=fmt, path=str(path))
+        self.result.report_days = sorted(days)
+
+
+def _planned(carried: _Carried, to_ingest: list[tuple[InboxFile, str]]) -> list[tuple[str, str]]:
+    planned = dict(carried.files)
+    for item, sha in to_ingest:
+        planned.setdefault(sha, str(item.path))
+    return sorted(planned.items())
+
+
+def _committed(entry: dict[str, Any]) -> bool:
+    """A manifest entry for content that is in the lake. A rejected file's entry is not:
+    ingest tries such a file again (the cause may have been passing), and so does nightly."""
+    return entry.get("status") == INGESTED
+
+
+def _fill_from_manifest(outcome: FileOutcome, entry: dict[str, Any]) -> None:
+    outcome.status = INGESTED
+    for name in ("rows_read", "rows_stored", "rows_quarantined", "rows_duplicate"):
+        setattr(outcome, name, int(entry.get(name) or 0))
+
+
+def _path_key(path: Path) -> str:
+    return str(path.resolve())
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def _manifest_dates(lake: Lake, shas: list[str]) -> set[dt.date]:
+    """event_dates these committed files stored events in, from their manifest entries (for
+    a dead run that had not recorded its pending dates yet)."""
+    dates: set[dt.date] = set()
+    for sha in shas:
+        entry = lake.manifest_entry(sha)
+        if entry is None or not _committed(entry):
+            continue
+        for partition in entry.get("partitions") or []:
+            dates.add(dt.date.fromisoformat(str(partition).rsplit("/", 1)[1]))
+    return dates
+
+
+def _drop_orphan_baselines(lake: Lake) -> None:
+    """Snapshots of runs that completed (or were resumed by a run that did) but were not
+    deleted because the process died right after completing."""
+    runs = {r.run_id: r for r in nightly_runs(lake)}
+    orphans = []
+    for path in lake.runs_dir.glob("*.baseline.parquet"):
+        run = runs.get(path.name.removesuffix(".baseline.parquet"))
+        while run is not None and run.status == RESUMED and run.resumed_by in runs:
+            run = runs[run.resumed_by]
+        if run is None or run.status == COMPLETED:
+            orphans.append(path.relative_to(lake.root).as_posix())
+    drop_baselines(lake, orphans)

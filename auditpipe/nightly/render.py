@@ -1,0 +1,109 @@
+"""The nightly summary for people: a few lines and tables on stdout (``--json`` prints
+``NightlyResult.to_dict()`` instead)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from .result import INGESTED, MISSING, REJECTED, SKIPPED, UNSUPPORTED, WAITING, NightlyResult
+from .settings import SEVERITIES
+
+
+def _by_severity(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    if not total:
+        return "0"
+    parts = ", ".join(f"{s} {counts[s]:,}" for s in reversed(SEVERITIES) if counts.get(s))
+    return f"{total:,} ({parts})"
+
+
+def _money(value: Any) -> str:
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except ArithmeticError:
+        return str(value)
+
+
+def render_summary(result: NightlyResult) -> None:
+    from rich.table import Table
+
+    from ..console import out_console
+
+    out = out_console()
+    out.print(
+        f"[bold]auditpipe nightly {result.night}[/bold] ({result.run_id}): "
+        f"exit {result.exit_code}, {result.exit_reason}"
+    )
+    if result.resumed_runs:
+        out.print(f"Completed the work of interrupted run(s): {', '.join(result.resumed_runs)}")
+    counts = [
+        (INGESTED, "ingested"),
+        (SKIPPED, "already in the lake"),
+        (REJECTED, "rejected"),
+        (WAITING, "waiting (still being written)"),
+        (UNSUPPORTED, "not log files"),
+        (MISSING, "missing"),
+    ]
+    files = ", ".join(f"{result.count(s)} {label}" for s, label in counts if result.count(s))
+    moved = f"; {result.moved} moved to processed/" if result.moved else ""
+    out.print(f"Files: {files or 'none in the inbox'}{moved}")
+    out.print(
+        f"Rows: {result.rows_read:,} read = {result.rows_stored:,} stored + "
+        f"{result.rows_quarantined:,} quarantined + {result.rows_duplicate:,} duplicate"
+    )
+    notable = [f for f in result.files if f.status in (INGESTED, REJECTED, MISSING, UNSUPPORTED)]
+    if notable:
+        table = Table(title_justify="left")
+        for col in ("file", "status", "read", "stored", "quarantined", "duplicate"):
+            table.add_column(col, justify="left" if col in ("file", "status") else "right")
+        for f in notable:
+            status = f.status + (" (resumed)" if f.resumed else "")
+            table.add_row(
+                f.path,
+                status,
+                f"{f.rows_read:,}",
+                f"{f.rows_stored:,}",
+                f"{f.rows_quarantined:,}",
+                f"{f.rows_duplicate:,}",
+            )
+        out.print(table)
+    for f in result.files:
+        if f.status in (REJECTED, MISSING, WAITING) and f.reason:
+            out.print(f"  {f.status}: {f.path}: {f.reason}")
+    if result.days_evaluated:
+        days = ", ".join(d.isoformat() for d in result.days_evaluated)
+        out.print(f"Days evaluated: {days}")
+        changes = result.changes
+        out.print(
+            f"Findings: new {_by_severity(changes.new_by_severity)}; "
+            f"updated {_by_severity(changes.updated_by_severity)}; removed {changes.removed:,}"
+        )
+    else:
+        out.print("Days evaluated: none (no new events)")
+    if result.exposure:
+        table = Table(title="Exposure per provider (days evaluated)", title_justify="left")
+        for col in ("provider", "findings", "records", "proceeds CNY", "fine range CNY", "serious"):
+            table.add_column(col, justify="left" if col == "provider" else "right")
+        for e in result.exposure:
+            table.add_row(
+                str(e.get("provider_id")),
+                f"{int(e.get('finding_count') or 0):,}",
+                f"{int(e.get('records_affected') or 0):,}",
+                _money(e.get("illegal_proceeds_cny", 0)),
+                f"{_money(e.get('fine_min_cny', 0))} - {_money(e.get('fine_max_cny', 0))}",
+                "yes" if e.get("serious") else "no",
+            )
+        out.print(table)
+        from ..penalty import CAVEAT
+
+        out.print(CAVEAT)
+    if result.reports:
+        out.print("Reports:")
+        for path in result.reports:
+            out.print(f"  {path}")
+    if result.rows_quarantined:
+        out.print(
+            "Quarantined rows: auditpipe sql --lake "
+            f'{result.lake} "SELECT source_file, line_number, reason FROM quarantine"'
+        )

@@ -1,0 +1,70 @@
+"""Nightly settings: the ``[nightly]`` table of auditpipe.toml, overridable by flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..config import Config, get_typed
+from ..errors import ConfigError
+
+SEVERITIES = ("low", "medium", "high", "critical")  # in rising order
+FAIL_ON_CHOICES = (*SEVERITIES, "none")
+REPORT_FILE_FORMATS = {"html": "html", "markdown": "md", "json": "json"}  # format -> suffix
+PROCESSED_DIR = "processed"
+PARTIAL_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".filepart")
+
+
+def severities_at_or_above(level: str) -> tuple[str, ...]:
+    """The severities that make ``--fail-on level`` fail; none for ``none``."""
+    if level == "none":
+        return ()
+    return SEVERITIES[SEVERITIES.index(level) :]
+
+
+@dataclass(frozen=True)
+class NightlySettings:
+    # A file modified less than this many seconds ago may still be being written: next run.
+    settle_seconds: float = 60.0
+    # Move files into <inbox>/processed/<night>/ once their ingest has committed.
+    move_processed: bool = False
+    # New findings at or above this severity make the run exit 1 ("none" never does).
+    fail_on: str = "high"
+    # Where the night's reports go; None means <lake>/reports.
+    reports_dir: Path | None = None
+    # Which reports to write each night.
+    report_formats: tuple[str, ...] = ("html", "markdown", "json")
+
+    def __post_init__(self) -> None:
+        if self.fail_on not in FAIL_ON_CHOICES:
+            raise ConfigError(
+                f"nightly fail_on {self.fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}",
+                hint='use e.g. fail_on = "high" in [nightly], or --fail-on high',
+            )
+        if self.settle_seconds < 0:
+            raise ConfigError(
+                f"nightly settle_seconds is {self.settle_seconds}; it cannot be negative",
+                hint="use 0 to take every file at once",
+            )
+        unknown = [f for f in self.report_formats if f not in REPORT_FILE_FORMATS]
+        if unknown:
+            raise ConfigError(
+                f"nightly report_formats has unknown format(s) {', '.join(unknown)}",
+                hint=f"choose among {', '.join(REPORT_FILE_FORMATS)}",
+            )
+
+    @classmethod
+    def from_config(cls, config: Config, **overrides: object) -> NightlySettings:
+        """Settings from ``[nightly]``; keyword overrides (flags) win when not None."""
+        table = config.section("nightly")
+        reports = get_typed(table, "reports_dir", str, None, "nightly")
+        formats = get_typed(table, "report_formats", list, list(cls.report_formats), "nightly")
+        settings = cls(
+            settle_seconds=get_typed(table, "settle_seconds", float, 60.0, "nightly"),
+            move_processed=get_typed(table, "move_processed", bool, False, "nightly"),
+            fail_on=get_typed(table, "fail_on", str, "high", "nightly"),
+            reports_dir=config.resolve_path(reports) if reports else None,
+            report_formats=tuple(str(f) for f in formats),
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **given) if given else settings  # type: ignore[arg-type]

@@ -1,0 +1,276 @@
+"""``auditpipe status``: what a lake holds and how its last run went.
+
+Read-only and lock-free: it never waits for or blocks a running job. Counts come from DuckDB
+aggregations over the lake's views; file counts from the folder layout; runs from
+``_auditpipe/runs/``; the lock holder from the text the holder wrote into ``_auditpipe/lock``
+(checked against the live processes, since a killed holder's lock is already released).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from .lake import Lake
+from .nightly.runs import UNFINISHED, load_run_docs
+from .nightly.settings import SEVERITIES
+
+
+@dataclass
+class ProviderStatus:
+    provider_id: str
+    events: int = 0
+    days: int = 0
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    findings: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider_id": self.provider_id,
+            "events": self.events,
+            "days": self.days,
+            "first_day": _iso(self.first_day),
+            "last_day": _iso(self.last_day),
+            "findings": self.findings,
+        }
+
+
+@dataclass
+class LakeStatus:
+    lake: str
+    timezone: str
+    created_at: str | None
+    events: int = 0
+    days: int = 0
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    providers: list[ProviderStatus] = field(default_factory=list)
+    event_files: int = 0
+    partitions: int = 0
+    partitions_to_compact: int = 0  # partitions of past days holding more than one file
+    quarantine_rows: int = 0
+    findings: int = 0
+    findings_by_severity: dict[str, int] = field(default_factory=dict)
+    files_ingested: int = 0
+    files_rejected: int = 0
+    last_run: dict[str, Any] | None = None
+    unfinished_runs: list[str] = field(default_factory=list)
+    running: str | None = None  # who holds the lock right now, if anyone
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lake": self.lake,
+            "timezone": self.timezone,
+            "created_at": self.created_at,
+            "events": self.events,
+            "days": self.days,
+            "first_day": _iso(self.first_day),
+            "last_day": _iso(self.last_day),
+            "providers": [p.to_dict() for p in self.providers],
+            "event_files": self.event_files,
+            "partitions": self.partitions,
+            "partitions_to_compact": self.partitions_to_compact,
+            "quarantine_rows": self.quarantine_rows,
+            "findings": self.findings,
+            "findings_by_severity": {s: self.findings_by_severity.get(s, 0) for s in SEVERITIES},
+            "files_ingested": self.files_ingested,
+            "files_rejected": self.files_rejected,
+            "last_run": self.last_run,
+            "unfinished_runs": self.unfinished_runs,
+            "running": self.running,
+        }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def lake_status(lake: Lake, *, today: dt.date | None = None) -> LakeStatus:
+    from .nightly.db import lake_connection
+    from .nightly.job import today_in
+
+    today = today or today_in(lake.timezone)
+    status = LakeStatus(str(lake.root), lake.timezone, lake.meta.get("created_at"))
+    con = lake_connection(lake)
+    try:
+        providers: dict[str, ProviderStatus] = {}
+        for pid, events, days, first, last in con.execute(
+            "SELECT provider_id, count(*), count(DISTINCT event_date), min(event_date),"
+            " max(event_date) FROM events GROUP BY provider_id ORDER BY provider_id"
+        ).fetchall():
+            providers[pid] = ProviderStatus(pid, int(events), int(days), first, last)
+        total = con.execute(
+            "SELECT count(*), count(DISTINCT event_date), min(event_date), max(event_date)"
+            " FROM events"
+        ).fetchone()
+        assert total is not None
+        status.events, status.days, status.first_day, status.last_day = (
+            int(total[0]),
+            int(total[1]),
+            total[2],
+            total[3],
+        )
+        for pid, severity, count in con.execute(
+            "SELECT provider_id, severity, count(*) FROM findings GROUP BY ALL"
+        ).fetchall():
+            providers.setdefault(pid, ProviderStatus(pid)).findings += int(count)
+            status.findings_by_severity[severity] = status.findings_by_severity.get(
+                severity, 0
+            ) + int(count)
+            status.findings += int(count)
+        status.providers = [providers[p] for p in sorted(providers)]
+        row = con.execute("SELECT count(*) FROM quarantine").fetchone()
+        status.quarantine_rows = int(row[0]) if row else 0
+        for file_status, count in con.execute(
+            "SELECT status, count(*) FROM ingest_log GROUP BY status"
+        ).fetchall():
+            if file_status == "ingested":
+                status.files_ingested = int(count)
+            elif file_status == "rejected":
+                status.files_rejected = int(count)
+    finally:
+        con.close()
+    _file_layout(lake, status, today)
+    _runs(lake, status)
+    status.running = lock_holder(lake)
+    return status
+
+
+def _file_layout(lake: Lake, status: LakeStatus, today: dt.date) -> None:
+    from .compact import list_partitions
+
+    for part in list_partitions(lake):
+        status.partitions += 1
+        status.event_files += len(part.files)
+        if len(part.files) > 1 and part.event_date < today:
+            status.partitions_to_compact += 1
+
+
+def _runs(lake: Lake, status: LakeStatus) -> None:
+    docs = load_run_docs(lake)
+    status.unfinished_runs = [
+        d["run_id"] for d in docs if d.get("kind") == "nightly" and d.get("status") in UNFINISHED
+    ]
+    if not docs:
+        return
+    last = docs[-1]
+    summary = last.get("summary") or {}
+    status.last_run = {
+        "run_id": last["run_id"],
+        "kind": last.get("kind"),
+        "night": last.get("night"),
+        "status": last.get("status"),
+        "phase": last.get("phase"),
+        "started_at": last.get("started_at"),
+        "finished_at": last.get("finished_at"),
+        "exit_code": last.get("exit_code"),
+        "outcome": summary.get("exit_reason") or last.get("error"),
+        "files": summary.get("files", {}).get("ingested"),
+        "rows_stored": summary.get("rows", {}).get("stored"),
+        "rows_quarantined": summary.get("rows", {}).get("quarantined"),
+        "new_findings": sum((summary.get("findings", {}).get("new_by_severity") or {}).values())
+        if summary
+        else None,
+    }
+
+
+def lock_holder(lake: Lake) -> str | None:
+    """The holder's own description, if a live process holds the lake's lock.
+
+    Reading the text rather than probing the flock: a probe could make a starting nightly
+    fail with "busy" in the instant it holds the lock.
+    """
+    try:
+        text = (lake.meta_dir / "lock").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    if not text:
+        return None
+    pid = _pid_in(text)
+    if pid is not None and not _alive(pid):
+        return None  # a killed holder: the kernel released its lock with the process
+    return text
+
+
+def _pid_in(text: str) -> int | None:
+    marker = "(pid "
+    if marker not in text:
+        return None
+    digits = text.split(marker, 1)[1].split(",", 1)[0].split(")", 1)[0].strip()
+    return int(digits) if digits.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def render_status(status: LakeStatus) -> None:
+    """Terminal tables on stdout."""
+    from rich.table import Table
+
+    from .console import out_console
+
+    out = out_console()
+    period = f"{status.first_day} to {status.last_day}" if status.first_day else "no events yet"
+    out.print(f"[bold]Lake[/bold] {status.lake} (timezone {status.timezone})")
+    out.print(
+        f"{status.events:,} events over {status.days} day(s), {period}; "
+        f"{len(status.providers)} provider(s); {status.quarantine_rows:,} quarantined row(s); "
+        f"{status.findings:,} finding(s)"
+    )
+    out.print(
+        f"Files: {status.files_ingested:,} ingested, {status.files_rejected:,} rejected; "
+        f"{status.event_files:,} event file(s) in {status.partitions:,} partition(s)"
+        + (
+            f", {status.partitions_to_compact:,} past partition(s) to compact"
+            if status.partitions_to_compact
+            else ""
+        )
+    )
+    if status.findings:
+        by_sev = ", ".join(
+            f"{s} {status.findings_by_severity.get(s, 0):,}" for s in reversed(SEVERITIES)
+        )
+        out.print(f"Findings by severity: {by_sev}")
+    if status.providers:
+        table = Table(title_justify="left")
+        for col in ("provider", "events", "days", "first day", "last day", "findings"):
+            table.add_column(col, justify="left" if col == "provider" else "right")
+        for p in status.providers:
+            table.add_row(
+                p.provider_id,
+                f"{p.events:,}",
+                str(p.days),
+                _iso(p.first_day) or "",
+                _iso(p.last_day) or "",
+                f"{p.findings:,}",
+            )
+        out.print(table)
+    run = status.last_run
+    if run is None:
+        out.print("Last run: none recorded")
+    else:
+        when = run.get("finished_at") or run.get("started_at")
+        code = run.get("exit_code")
+        out.print(
+            f"Last run: {run['run_id']} ({run.get('kind')}, night {run.get('night')}): "
+            f"{run.get('status')} at {when}"
+            + (f", exit {code}" if code is not None else "")
+            + (f": {run['outcome']}" if run.get("outcome") else "")
+        )
+    if status.running:
+        out.print(f"Running now: {status.running}")
+    elif status.unfinished_runs:
+        out.print(
+            f"Unfinished: {', '.join(status.unfinished_runs)}; the next `auditpipe nightly` "
+            "completes their work"
+        )

@@ -1,0 +1,169 @@
+"""``auditpipe compact``: merging keeps every row; retention counts and protects evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from nightly_support import EVENT_STABLE, event, run_cli, table_rows, write_log
+
+from auditpipe import compact as compact_module
+from auditpipe.compact import CompactSettings, compact_lake, list_partitions
+from auditpipe.errors import LakeError, LockError
+from auditpipe.ingest import IngestSettings, ingest_paths
+from auditpipe.lake import Lake
+from auditpipe.lake_schema import FINDING_FILE_COLUMNS
+from auditpipe.views import sql_string
+
+TODAY = dt.date(2026, 3, 10)
+
+
+def _ingest_nights(tmp_path: Path, lake: Lake) -> None:
+    """Three deliveries: forum-a's 03-01 and 03-02 end up in three files each (late
+    events), blog-b's 03-01 in one, and today's partition in two."""
+    logs = tmp_path / "logs"
+    for night in range(3):
+        events = [
+            event(f"n{night}-{i}", day, provider_id="forum-a")
+            for i, day in enumerate(["2026-03-01", "2026-03-02"] * 5)
+        ]
+        if night == 0:
+            events += [event(f"b-{i}", "2026-03-01", provider_id="blog-b") for i in range(4)]
+        if night < 2:
+            events += [event(f"t{night}", TODAY.isoformat(), provider_id="forum-a")]
+        write_log(logs / f"night{night}.jsonl", events)
+        ingest_paths(lake, [logs / f"night{night}.jsonl"], IngestSettings())
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    lake = Lake.open(tmp_path / "lake", create=True)
+    _ingest_nights(tmp_path, lake)
+    return lake
+
+
+def _files_per_partition(lake: Lake) -> dict[tuple[str, dt.date], int]:
+    return {(p.provider_id, p.event_date): len(p.files) for p in list_partitions(lake)}
+
+
+def _write_findings(lake: Lake, provider: str, day: str, evidence: list[str]) -> None:
+    """A findings file citing ``evidence`` (as detect would write it)."""
+    import duckdb
+
+    values = {
+        "finding_id": "'f-1'",
+        "rule_id": "'illegal_use_credential'",
+        "category": "'illegal_use'",
+        "severity": "'high'",
+        "evidence_event_ids": "[" + ", ".join(sql_string(e) for e in evidence) + "]",
+    }
+    cols = ", ".join(
+        f"CAST({values.get(name, 'NULL')} AS {typ}) AS {name}" for name, typ in FINDING_FILE_COLUMNS
+    )
+    folder = lake.findings_dir / f"provider_id={provider}" / f"event_date={day}"
+    folder.mkdir(parents=True)
+    duckdb.sql(f"COPY (SELECT {cols}) TO {sql_string(str(folder / 'part-0.parquet'))}")
+
+
+def test_compaction_merges_past_partitions_into_one_file_keeping_every_row(lake: Lake) -> None:
+    before_rows = table_rows(lake.root, EVENT_STABLE)
+    assert _files_per_partition(lake)[("forum-a", dt.date(2026, 3, 1))] == 3
+
+    result = compact_lake(lake, CompactSettings(today=TODAY))
+
+    after = _files_per_partition(lake)
+    assert after[("forum-a", dt.date(2026, 3, 1))] == 1
+    assert after[("forum-a", dt.date(2026, 3, 2))] == 1
+    assert after[("forum-a", TODAY)] == 2  # today is not a past day: left alone
+    assert result.partitions_compacted == 2
+    assert (result.files_before, result.files_after, result.rows_compacted) == (6, 2, 30)
+    assert table_rows(lake.root, EVENT_STABLE) == before_rows
+    assert not list(lake.staging_dir.glob("*/*")), "staging is cleaned after the commit"
+
+
+def test_compaction_respects_before_and_is_idempotent(lake: Lake) -> None:
+    first = compact_lake(lake, CompactSettings(today=TODAY, before=dt.date(2026, 3, 2)))
+    assert [(c.provider_id, c.event_date) for c in first.changes] == [
+        ("forum-a", dt.date(2026, 3, 1))
+    ]
+    again = compact_lake(lake, CompactSettings(today=TODAY, before=dt.date(2026, 3, 2)))
+    assert again.partitions_compacted == 0
+
+
+def test_compaction_refuses_to_publish_a_file_whose_checksum_differs(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before_files = {p: p.files for p in list_partitions(lake)}
+    real = compact_module._checksum
+    calls = {"n": 0}
+
+    def corrupting(*args: object, **kwargs: object) -> tuple[int, int]:
+        calls["n"] += 1
+        rows, digest = real(*args, **kwargs)  # type: ignore[arg-type]
+        return (rows, digest + 1) if calls["n"] == 2 else (rows, digest)  # the staged file
+
+    monkeypatch.setattr(compact_module, "_checksum", corrupting)
+    with pytest.raises(LakeError, match="checksum"):
+        compact_lake(lake, CompactSettings(today=TODAY))
+    assert {p: p.files for p in list_partitions(lake)} == before_files
+
+
+def test_dry_run_counts_without_changing_anything(lake: Lake) -> None:
+    files = _files_per_partition(lake)
+    result = compact_lake(lake, CompactSettings(today=TODAY, retain_days=8, dry_run=True))
+    assert result.partitions_compacted == 1 and result.events_deleted == 19
+    assert _files_per_partition(lake) == files
+
+
+def test_retention_deletes_old_days_and_says_how_many(lake: Lake) -> None:
+    # cutoff = 2026-03-10 - 8 days = 2026-03-02: 03-01 goes (15 forum-a + 4 blog-b events)
+    result = compact_lake(lake, CompactSettings(today=TODAY, retain_days=8))
+    assert result.retention_cutoff == dt.date(2026, 3, 2)
+    assert result.events_deleted == 19
+    assert result.partitions_deleted == 2 and result.evidence_kept == 0
+    days = table_rows(lake.root, "SELECT DISTINCT event_date FROM events ORDER BY 1")
+    assert [d for (d,) in days] == [dt.date(2026, 3, 2), TODAY]
+    assert not (lake.events_dir / "provider_id=blog-b").exists(), "empty folders are removed"
+
+
+def test_retention_keeps_events_that_findings_cite_as_evidence(lake: Lake) -> None:
+    _write_findings(lake, "forum-a", "2026-03-01", ["n0-0", "n1-2"])
+    result = compact_lake(lake, CompactSettings(today=TODAY, retain_days=8))
+    assert result.events_deleted == 17 and result.evidence_kept == 2
+    assert result.partitions_rewritten == 1 and result.partitions_deleted == 1
+    kept = table_rows(lake.root, "SELECT event_id FROM events WHERE event_date = '2026-03-01'")
+    assert sorted(e for (e,) in kept) == ["n0-0", "n1-2"]
+    evidence = table_rows(lake.root, "SELECT count(*) FROM finding_evidence")
+    assert evidence == [(2,)], "every finding's evidence is still joinable"
+
+
+def test_retention_with_include_evidence_deletes_cited_events_too(lake: Lake) -> None:
+    _write_findings(lake, "forum-a", "2026-03-01", ["n0-0"])
+    result = compact_lake(lake, CompactSettings(today=TODAY, retain_days=8, include_evidence=True))
+    assert result.events_deleted == 19
+    assert table_rows(lake.root, "SELECT count(*) FROM findings") == [(1,)], "findings stay"
+    assert table_rows(lake.root, "SELECT count(*) FROM finding_evidence") == [(0,)]
+
+
+def test_compact_waits_for_nobody_when_the_lake_is_locked(lake: Lake) -> None:
+    with Lake.open(lake.root).locked("nightly"), pytest.raises(LockError, match="busy"):
+        compact_lake(Lake.open(lake.root), CompactSettings(today=TODAY))
+
+
+def test_compact_cli_reports_retention_and_compaction(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(lake.root)
+    code, out, _ = run_cli(
+        ["compact", "--lake", root, "--as-of", "2026-03-10", "--retain-days", "8", "--json"],
+        capsys,
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["events_deleted"] == 19 and doc["partitions_compacted"] == 1
+    code, out, _ = run_cli(["compact", "--lake", root, "--as-of", "2026-03-10"], capsys)
+    assert code == 0 and "no partition before 2026-03-10" in out
+    code, _, err = run_cli(["compact", "--lake", root, "--include-evidence"], capsys)
+    assert code == 2 and "--retain-days" in err
