@@ -45,6 +45,19 @@ LAKE_ENV = "AUDITPIPE_LAKE"
 DEFAULT_LAKE = "lake"
 
 
+CRASH_ENV = "AUDITPIPE_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """Testing hook: SIGKILL this process here when $AUDITPIPE_CRASH_AT names this point.
+
+    The crash-safety tests use it to stop a run at exact moments (after staging, after the
+    journal, between two renames); it costs one environment lookup otherwise.
+    """
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), 9)
+
+
 def default_lake_path() -> Path:
     return Path(os.environ.get(LAKE_ENV) or DEFAULT_LAKE)
 
@@ -143,7 +156,9 @@ class Transaction:
             "meta_moves": [[_rel(lake.root, s), d] for s, d in self.meta_moves],
             "committed_at": utc_now().isoformat(),
         }
+        crash_point("before_journal")
         write_json_atomic(lake.journal_dir / f"{self.txn_id}.json", doc)  # the commit point
+        crash_point("after_journal")
         lake.apply_journal(lake.journal_dir / f"{self.txn_id}.json")
 
     def abort(self) -> None:
@@ -306,11 +321,13 @@ class Lake:
         touched: set[Path] = set()
         for src, dst in doc["moves"]:
             touched.add(self._move(src, dst))
+            crash_point("between_moves")
         for rel in doc["deletes"]:
             target = self.root / rel
             if target.exists():
                 target.unlink()
                 touched.add(target.parent)
+        crash_point("before_manifest")
         for src, dst in doc["meta_moves"]:
             touched.add(self._move(src, dst))
         for folder in touched:

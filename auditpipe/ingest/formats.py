@@ -67,6 +67,38 @@ def _decode_lines(con: Any, batch: LineBatch, name: str) -> tuple[int, int]:
     return kept, len(batch.rows) - kept
 
 
+def _register_json_lines(con: Any, batch: LineBatch) -> int:
+    """Register view ``jb`` (line_number, raw, txt, pre_error) of the batch's non-blank lines;
+    returns their number. Valid UTF-8 (the normal case) is checked and decoded by Arrow in one
+    call; a batch with a bad line takes DuckDB's row-by-row TRY(decode()) path instead."""
+    try:
+        text = pc.utf8_rtrim(batch.rows.cast(pa.large_string()), characters="\r\n")
+    except pa.ArrowInvalid:
+        _decode_lines(con, batch, "jl")
+    else:
+        table = pa.table({"line_number": batch.line_numbers, "txt": text})
+        # Several record batches let DuckDB spread the work over its threads.
+        con.register("jl_arrow", pa.Table.from_batches(table.to_batches(max_chunksize=32768)))
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW jl AS SELECT line_number, txt, txt AS raw, "
+            "false AS bad_utf8 FROM jl_arrow "
+            "WHERE CASE WHEN starts_with(txt, '{') THEN true "
+            "ELSE trim(txt, E' \\t\\r\\n\\f\\v') <> '' END"
+        )
+    con.execute(
+        """CREATE OR REPLACE TEMP VIEW jb AS
+        SELECT line_number, raw, txt,
+          CASE WHEN bad_utf8 THEN 'line is not valid UTF-8'
+               WHEN starts_with(txt, '{') AND json_valid(txt) THEN NULL
+               WHEN NOT json_valid(txt) THEN 'line is not valid JSON'
+               WHEN json_type(txt) <> 'OBJECT'
+               THEN 'line is valid JSON but not an object (it is ' || lower(json_type(txt)) || ')'
+          END AS pre_error
+        FROM jl"""
+    )
+    return int(con.execute("SELECT count(*) FROM jl").fetchall()[0][0])
+
+
 def _canonical_groups(
     keys: list[str], contract: Contract
 ) -> tuple[dict[str, list[str]], list[str]]:
@@ -79,6 +111,14 @@ def _canonical_groups(
         else:
             groups.setdefault(canon, []).append(key)
     return groups, extras
+
+
+def _first_present(exprs: list[str]) -> str:
+    """When several input names map to one field ("Action" and "action"), the first one
+    that is not empty wins."""
+    if len(exprs) == 1:
+        return exprs[0]
+    return "coalesce(" + ", ".join(f"nullif(trim({e}), '')" for e in exprs) + ")"
 
 
 def _json_path(key: str) -> str:
@@ -101,17 +141,7 @@ def json_batches(
         max_line_bytes=max_line_bytes,
         on_progress=on_progress,
     ):
-        kept, _ = _decode_lines(con, batch, "jl")
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE jb AS
-            SELECT line_number, raw, txt,
-              CASE WHEN bad_utf8 THEN 'line is not valid UTF-8'
-                   WHEN NOT json_valid(txt) THEN 'line is not valid JSON'
-                   WHEN json_type(txt) <> 'OBJECT'
-                   THEN 'line is valid JSON but not an object (it is ' || lower(json_type(txt)) || ')'
-              END AS pre_error
-            FROM jl"""
-        )
+        kept = _register_json_lines(con, batch)
         keys = [
             r[0]
             for r in con.execute(
@@ -124,8 +154,7 @@ def json_batches(
         field_exprs: dict[str, str] = {}
         index = {k: i + 1 for i, k in enumerate(known_keys)}
         for canon, ks in groups.items():
-            parts = [f"nullif(trim(vals[{index[k]}]), '')" for k in ks]
-            field_exprs[canon] = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+            field_exprs[canon] = _first_present([f"vals[{index[k]}]" for k in ks])
         vals = (
             f"CASE WHEN pre_error IS NULL THEN json_extract_string(txt, [{', '.join(sql_string(p) for p in paths)}]) END"
             if paths
@@ -272,8 +301,7 @@ def csv_batches(
         col_of = {h: f"c{i}" for i, h in enumerate(header)}
         field_exprs = {}
         for canon, hs in groups.items():
-            parts = [f"nullif(trim({col_of[h]}), '')" for h in hs]
-            field_exprs[canon] = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+            field_exprs[canon] = _first_present([col_of[h] for h in hs])
         if extra_cols:
             entries = ", ".join(
                 f"struct_pack(k := {sql_string(h)}, v := {col_of[h]})" for h in extra_cols
@@ -351,8 +379,7 @@ def parquet_batches(
         con.register("pq_batch", tbl)
         selected = []
         for canon, cols in groups.items():
-            parts = [f"nullif(trim({as_text(c)}), '')" for c in cols]
-            expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+            expr = _first_present([as_text(c) for c in cols])
             selected.append(f"{expr} AS {q('f_' + canon)}")
         field_exprs = {canon: q("f_" + canon) for canon in groups}
         if extra_cols:

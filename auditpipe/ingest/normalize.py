@@ -34,7 +34,8 @@ def _enum_case(spec: FieldSpec, col: str) -> str:
     whens = " ".join(
         f"WHEN {sql_string(k)} THEN {sql_string(v)}" for k, v in sorted(spec.value_map.items())
     )
-    return f"CASE {_norm_name_sql(col)} {whens} END"
+    # Most values are already plain lower-case words; only the rest pay for the regex.
+    return f"coalesce(CASE lower({col}) {whens} END, CASE {_norm_name_sql(col)} {whens} END)"
 
 
 def _map_literal(pairs: list[tuple[str, str]]) -> str:
@@ -47,17 +48,18 @@ def _map_literal(pairs: list[tuple[str, str]]) -> str:
 def normalize_sql(
     src: str, field_exprs: dict[str, str], extras_expr: str, contract: Contract, catalog: Catalog
 ) -> str:
-    """SELECT over ``src`` returning line_number, raw, reason and the canonical columns.
+    """SELECT over ``src`` returning line_number, raw (kept for rejected rows only), reason
+    and the canonical columns.
 
-    ``field_exprs`` maps contract field name -> SQL expression over ``src`` (absent fields may
-    be missing from the dict). The session TimeZone must be the lake's timezone: times without
+    ``field_exprs`` maps contract field name -> a VARCHAR SQL expression over ``src`` giving
+    the field's text as found (this query trims it; absent fields may be left out). The session TimeZone must be the lake's timezone: times without
     an offset are read in it, and event_date is the date there.
     """
     q = quote_identifier
     text_cols = []
     for spec in contract.fields:
         expr = field_exprs.get(spec.name)
-        value = f"nullif(trim(CAST({expr} AS VARCHAR)), '')" if expr else "CAST(NULL AS VARCHAR)"
+        value = f"nullif(trim({expr}), '')" if expr else "CAST(NULL AS VARCHAR)"
         text_cols.append(f"{value} AS {q('v_' + spec.name)}")
 
     enum_cols = []
@@ -68,49 +70,67 @@ def normalize_sql(
     class_map = _map_literal([(e.name, e.data_class) for e in catalog.entries])
     category_map = _map_literal([(e.name, e.category) for e in catalog.entries])
     t = '"v_event_time"'
-    checks: list[str] = []
+    # (condition, reason) pairs; a row is stored when no condition holds.
+    checks: list[tuple[str, str]] = []
     for spec in contract.fields:
         v = q("v_" + spec.name)
         if spec.required:
-            checks.append(f"CASE WHEN {v} IS NULL THEN 'missing required field {spec.name}' END")
+            checks.append((f"{v} IS NULL", f"'missing required field {spec.name}'"))
         if spec.enum:
             allowed = ", ".join(spec.enum)
             checks.append(
-                f"CASE WHEN {v} IS NOT NULL AND {q('e_' + spec.name)} IS NULL THEN "
-                f"'{spec.name} ' || {_shown(v)} || ' is not one of {allowed}' END"
+                (
+                    f"{v} IS NOT NULL AND {q('e_' + spec.name)} IS NULL",
+                    f"'{spec.name} ' || {_shown(v)} || ' is not one of {allowed}'",
+                )
             )
     checks += [
-        f"CASE WHEN {t} IS NOT NULL AND t_time IS NULL THEN 'event_time ' || {_shown(t)} || "
-        "' is not a date and time (ISO-8601, YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)' END",
-        f"CASE WHEN t_time IS NOT NULL AND (t_time < TIMESTAMPTZ '{EARLIEST} 00:00:00+00' OR "
-        f"t_time >= TIMESTAMPTZ '{LATEST} 00:00:00+00') THEN 'event_time ' || {_shown(t)} || "
-        f"' is outside {EARLIEST[:4]}-{LATEST[:4]}' END",
-        "CASE WHEN v_data_fields IS NOT NULL AND len(t_fields) = 0 THEN "
-        "'data_fields ' || " + _shown("v_data_fields") + " || ' names no field' END",
-        "CASE WHEN v_record_count IS NOT NULL AND t_record_count IS NULL THEN 'record_count ' || "
-        + _shown("v_record_count")
-        + " || ' is not a whole number of at least 1' END",
-        "CASE WHEN v_amount IS NOT NULL AND t_amount IS NULL THEN 'amount ' || "
-        + _shown("v_amount")
-        + " || CASE WHEN TRY_CAST(v_amount AS DOUBLE) < 0 THEN ' is negative' "
-        "ELSE ' is not a decimal number of at least 0' END END",
-        "CASE WHEN v_currency IS NOT NULL AND NOT regexp_full_match(upper(v_currency), '[A-Z]{3}') "
-        "THEN 'currency ' || " + _shown("v_currency") + " || ' is not an ISO 4217 code' END",
-        "CASE WHEN v_source_ip IS NOT NULL AND NOT (regexp_full_match(v_source_ip, "
-        + sql_string(IPV4)
-        + ") OR regexp_full_match(v_source_ip, "
-        + sql_string(IPV6)
-        + ")) THEN 'source_ip ' || "
-        + _shown("v_source_ip")
-        + " || ' is not an IPv4 or IPv6 address' END",
-        "CASE WHEN v_provider_id IS NOT NULL AND regexp_matches(v_provider_id, '[/\\\\\\x00-\\x1f]') "
-        "THEN 'provider_id ' || "
-        + _shown("v_provider_id")
-        + " || ' contains / or \\ or a control character' END",
+        (
+            f"{t} IS NOT NULL AND t_time IS NULL",
+            f"'event_time ' || {_shown(t)} || ' is not a date and time (ISO-8601, "
+            "YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)'",
+        ),
+        (
+            f"t_time < TIMESTAMPTZ '{EARLIEST} 00:00:00+00' OR "
+            f"t_time >= TIMESTAMPTZ '{LATEST} 00:00:00+00'",
+            f"'event_time ' || {_shown(t)} || ' is outside {EARLIEST[:4]}-{LATEST[:4]}'",
+        ),
+        (
+            "v_data_fields IS NOT NULL AND len(t_fields) = 0",
+            "'data_fields ' || " + _shown("v_data_fields") + " || ' names no field'",
+        ),
+        (
+            "v_record_count IS NOT NULL AND t_record_count IS NULL",
+            "'record_count ' || "
+            + _shown("v_record_count")
+            + " || ' is not a whole number of at least 1'",
+        ),
+        (
+            "v_amount IS NOT NULL AND t_amount IS NULL",
+            "'amount ' || "
+            + _shown("v_amount")
+            + " || CASE WHEN TRY_CAST(v_amount AS DOUBLE) < 0 THEN ' is negative' "
+            "ELSE ' is not a decimal number of at least 0' END",
+        ),
+        (
+            "v_currency IS NOT NULL AND NOT regexp_full_match(upper(v_currency), '[A-Z]{3}')",
+            "'currency ' || " + _shown("v_currency") + " || ' is not an ISO 4217 code'",
+        ),
+        (
+            "v_source_ip IS NOT NULL AND NOT (regexp_full_match(v_source_ip, "
+            + sql_string(IPV4)
+            + ") OR regexp_full_match(v_source_ip, "
+            + sql_string(IPV6)
+            + "))",
+            "'source_ip ' || " + _shown("v_source_ip") + " || ' is not an IPv4 or IPv6 address'",
+        ),
     ]
+    any_failed = " OR ".join(f"coalesce({cond}, false)" for cond, _ in checks)
+    messages = ", ".join(f"CASE WHEN {cond} THEN {msg} END" for cond, msg in checks)
+    # Building the sentence is costly, so only rows that failed a check pay for it.
     reason = (
-        "CASE WHEN pre_error IS NOT NULL THEN pre_error ELSE nullif(array_to_string("
-        f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL), '; '), '') END"
+        f"CASE WHEN pre_error IS NOT NULL THEN pre_error WHEN NOT ({any_failed}) THEN NULL "
+        f"ELSE array_to_string(list_filter([{messages}], lambda x: x IS NOT NULL), '; ') END"
     )
     derived_id = (
         "v_provider_id || '-' || left(md5(to_json(struct_pack("
@@ -133,8 +153,8 @@ WITH f AS (
   FROM {src}
 ), e AS (
   SELECT *, {", ".join(enum_cols)},
-    CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') THEN {epoch}
-         ELSE TRY_CAST({t} AS TIMESTAMPTZ) END AS t_time,
+    coalesce(TRY_CAST({t} AS TIMESTAMPTZ),
+             CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') THEN {epoch} END) AS t_time,
     list_filter(list_transform(
         CASE WHEN (CASE WHEN starts_with(v_data_fields, '[') AND json_valid(v_data_fields)
                         THEN json_type(v_data_fields) END) = 'ARRAY'
@@ -150,8 +170,9 @@ WITH f AS (
 ), r AS (
   SELECT *, {reason} AS reason FROM e
 )
-SELECT line_number, raw, reason, v_provider_id AS provider_id,
-  coalesce(v_event_id, {derived_id}) AS event_id,
+SELECT line_number, CASE WHEN reason IS NOT NULL THEN raw END AS raw, reason,
+  v_provider_id AS provider_id,
+  CASE WHEN v_event_id IS NOT NULL THEN v_event_id ELSE {derived_id} END AS event_id,
   t_time AS event_time,
   e_provider_type AS provider_type,
   v_system AS system,

@@ -280,11 +280,16 @@ def _stage_file(
     try:
         con.execute(f"SET TimeZone = {sql_string(lake.timezone)}")
         _create_work_tables(con)
-        params = {"source_file": name, "sha": sha, "run_id": run_id, "at": utc_now()}
+        provenance = {
+            "source_file": sql_string(name),
+            "source_sha256": sql_string(sha),
+            "ingest_run_id": sql_string(run_id),
+            "ingested_at": f"TIMESTAMPTZ {sql_string(utc_now().isoformat())}",
+        }
         rows_read = 0
         try:
             for batch in _batches(con, source, settings, contract, work, progress, opened):
-                rows_read += _normalize_batch(con, batch, contract, catalog, params)
+                rows_read += _normalize_batch(con, batch, contract, catalog)
         except StreamError as exc:
             raise InputFileError(
                 f"{source.path} cannot be read to the end: {exc}",
@@ -299,15 +304,22 @@ def _stage_file(
             ) from exc
         if progress:
             progress(source, 1.0)
-        staged, stored = _write_events(con, lake, work, sha[:16])
-        quarantined = con.execute("SELECT count(*) FROM quar").fetchall()[0][0]
-        accepted = con.execute("SELECT count(*) FROM acc").fetchall()[0][0]
+        staged, stored = _write_events(con, lake, work, sha[:16], provenance)
+        accepted, quarantined = con.execute(
+            "SELECT count(*) FILTER (reason IS NULL), count(*) FILTER (reason IS NOT NULL) "
+            "FROM rows_all"
+        ).fetchall()[0]
         quarantine_file = None
         if quarantined:
             quarantine_file = work / "quarantine.parquet"
             con.execute(
-                f"COPY (SELECT * FROM quar ORDER BY line_number) TO {sql_string(str(quarantine_file))} "
-                "(FORMAT parquet, COMPRESSION zstd)"
+                f"""COPY (
+                    SELECT {provenance["source_file"]} AS source_file,
+                        {provenance["source_sha256"]} AS source_sha256, line_number, raw, reason,
+                        provider_id, {provenance["ingest_run_id"]} AS ingest_run_id,
+                        {provenance["ingested_at"]} AS ingested_at
+                    FROM rows_all WHERE reason IS NOT NULL ORDER BY line_number
+                ) TO {sql_string(str(quarantine_file))} (FORMAT parquet, COMPRESSION zstd)"""
             )
             verify_parquet(quarantine_file, quarantined)
     finally:
@@ -339,49 +351,29 @@ _PROVENANCE = {"source_file", "source_sha256", "line_number", "ingest_run_id", "
 
 
 def _create_work_tables(con: Any) -> None:
-    cols = ", ".join(f"{n} {t}" for n, t in EVENT_FILE_COLUMNS)
-    con.execute(f"CREATE TABLE acc ({cols}, provider_id VARCHAR, event_date DATE)")
+    """``rows_all`` holds every row read: stored candidates (reason NULL) and rejects."""
+    event_cols = [(n, t) for n, t in EVENT_FILE_COLUMNS if n not in _PROVENANCE]
+    cols = ", ".join(f"{n} {t}" for n, t in event_cols)
     con.execute(
-        "CREATE TABLE quar (source_file VARCHAR, source_sha256 VARCHAR, line_number BIGINT, "
-        "raw VARCHAR, reason VARCHAR, provider_id VARCHAR, ingest_run_id VARCHAR, "
-        "ingested_at TIMESTAMPTZ)"
+        "CREATE TABLE rows_all (line_number BIGINT, raw VARCHAR, reason VARCHAR, "
+        f"provider_id VARCHAR, {cols}, event_date DATE)"
     )
+    con.execute("CREATE VIEW acc AS SELECT * FROM rows_all WHERE reason IS NULL")
 
 
-def _normalize_batch(
-    con: Any, batch: BatchSource, contract: Contract, catalog: Catalog, params: dict[str, Any]
-) -> int:
+def _normalize_batch(con: Any, batch: BatchSource, contract: Contract, catalog: Catalog) -> int:
     sql = normalize_sql(batch.src, batch.field_exprs, batch.extras_expr, contract, catalog)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE norm AS {sql}")
-    produced = con.execute("SELECT count(*) FROM norm").fetchall()[0][0]
+    produced = con.execute(f"INSERT INTO rows_all BY NAME {sql}").fetchall()[0][0]
     if produced != batch.rows_read:
         raise AuditpipeError(
             f"internal error: a batch of {batch.rows_read} rows normalised to {produced}",
             hint="please report this with the file",
         )
-    select = ", ".join(
-        {
-            "source_file": "$source_file",
-            "source_sha256": "$sha",
-            "ingest_run_id": "$run_id",
-            "ingested_at": "$at",
-        }.get(c, c)
-        for c in _EVENT_COLS
-    )
-    con.execute(
-        f"INSERT INTO acc SELECT {select}, provider_id, event_date FROM norm WHERE reason IS NULL",
-        params,
-    )
-    con.execute(
-        "INSERT INTO quar SELECT $source_file, $sha, line_number, raw, reason, provider_id, "
-        "$run_id, $at FROM norm WHERE reason IS NOT NULL",
-        params,
-    )
     return int(produced)
 
 
 def _write_events(
-    con: Any, lake: Lake, work: Path, sha16: str
+    con: Any, lake: Lake, work: Path, sha16: str, provenance: dict[str, str]
 ) -> tuple[list[tuple[Path, str, tuple[str, dt.date]]], int]:
     """Write the file's new events, one Parquet file per partition, into staging; verify them."""
     not_in_lake = ""
@@ -398,7 +390,10 @@ def _write_events(
             "WHERE k.provider_id = a.provider_id AND k.event_id = a.event_id)"
         )
     out_dir = work / "events"
-    cols = ", ".join(_EVENT_COLS + ["provider_id", "event_date"])
+    cols = ", ".join(
+        [f"{provenance[c]} AS {c}" if c in provenance else c for c in _EVENT_COLS]
+        + ["provider_id", "event_date"]
+    )
     stored = con.execute(
         f"""COPY (
             SELECT {cols} FROM acc a {not_in_lake}
