@@ -86,4 +86,5 @@ def main(argv: list[str] | None = None) -> None:
 
 # Command modules register themselves on `cli` when imported.
 from . import ingest_cmd  # noqa: E402,F401
+from . import detect_cmd  # noqa: E402,F401
 from . import nightly_cmd  # noqa: E402,F401

@@ -1,0 +1,168 @@
+"""``auditpipe detect`` and ``auditpipe rules``: glue between the command line and
+auditpipe.detect."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_FINDINGS
+from . import cli
+from .options import config_option, lake_option, period_options, quiet_option
+
+SEVERITY_CHOICES = ("low", "medium", "high", "critical", "none")
+
+rules_dir_option = click.option(
+    "--rules",
+    "rule_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder of your own rule files (.sql with a header), added to the built-in rules. "
+    "Repeatable.",
+)
+
+
+@cli.command()
+@lake_option
+@period_options
+@rules_dir_option
+@config_option
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITY_CHOICES),
+    default="none",
+    show_default=True,
+    help="Exit 1 when the evaluated days hold a finding at or above this severity.",
+)
+@click.option(
+    "--bulk-threshold",
+    type=click.IntRange(min=1),
+    help="Records one actor may access in one day before illegal_use_bulk fires "
+    "([detect] bulk_threshold, default 1000).",
+)
+@click.option(
+    "--broker-watchlist",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Text file of data-broker names, one a line ([detect] broker_watchlist; default none).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@quiet_option
+def detect(
+    lake: Path,
+    since: dt.date | None,
+    until: dt.date | None,
+    rule_dirs: tuple[Path, ...],
+    config_path: Path | None,
+    fail_on: str,
+    bulk_threshold: int | None,
+    broker_watchlist: Path | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Run the detection rules over the lake and write its findings.
+
+    Evaluates every rule (built-in, plus --rules folders) over each event_date with events
+    (or only --since..--until) and replaces those days' findings in LAKE/findings/ in one
+    atomic commit; days outside the period are left as they are. Re-running changes nothing
+    and keeps every finding_id. Prints the findings by category and severity and the penalty
+    exposure per provider on stdout (an estimate for review, not a legal determination).
+
+    \b
+    Example:
+      auditpipe detect --lake ./lake
+      auditpipe detect --lake ./lake --since 2026-03-01 --until 2026-03-07 --fail-on high
+      auditpipe detect --lake ./lake --rules ./our_rules --broker-watchlist brokers.txt
+
+    Exits 0 on success, 1 when --fail-on is met, 2 on errors (bad rule file, no lake, busy).
+    """
+    from ..config import load_config
+    from ..detect import DetectSettings, run_detect
+    from ..detect.render import render_result, status_line
+    from ..lake import Lake
+
+    config = load_config(config_path)
+    settings = DetectSettings.from_config(
+        config, bulk_threshold=bulk_threshold, broker_watchlist=broker_watchlist
+    )
+    the_lake = Lake.open(lake)
+    result = run_detect(the_lake, settings, since=since, until=until, rule_dirs=rule_dirs)
+    if not quiet:
+        status_line(result)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    elif not quiet:
+        render_result(result)
+    if fail_on != "none" and result.count_at_or_above(fail_on):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
+
+
+@cli.group()
+def rules() -> None:
+    """List and show the detection rules.
+
+    Each rule is one DuckDB SQL file with a header (id, title, category, severity,
+    description, clause, false positives). Built-in rules live in the package; add your own
+    folder with --rules.
+
+    \b
+    Example:
+      auditpipe rules list
+      auditpipe rules show illegal_use_bulk
+    """
+
+
+@rules.command("list")
+@rules_dir_option
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
+def rules_list(rule_dirs: tuple[Path, ...], config_path: Path | None, as_json: bool) -> None:
+    """List the rules: id, category, default severity, title, where they come from.
+
+    \b
+    Example:
+      auditpipe rules list
+      auditpipe rules list --rules ./our_rules
+    """
+    from ..config import load_config
+    from ..detect import DetectSettings, load_rules
+    from ..detect.render import render_rule_list
+
+    settings = DetectSettings.from_config(load_config(config_path))
+    found = load_rules([*settings.rule_dirs, *rule_dirs])
+    if as_json:
+        docs = [
+            {
+                "id": r.id,
+                "title": r.title,
+                "category": r.category,
+                "severity": r.severity,
+                "source": r.source,
+                "disabled": r.id in settings.disabled_rules,
+            }
+            for r in found
+        ]
+        click.echo(json.dumps(docs, indent=2))
+        return
+    render_rule_list(found, settings.disabled_rules)
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@rules_dir_option
+@config_option
+def rules_show(rule_id: str, rule_dirs: tuple[Path, ...], config_path: Path | None) -> None:
+    """Show one rule: its metadata, the clause it enforces, and its SQL.
+
+    \b
+    Example:
+      auditpipe rules show selling
+    """
+    from ..config import load_config
+    from ..detect import DetectSettings, find_rule, load_rules
+    from ..detect.render import render_rule
+
+    settings = DetectSettings.from_config(load_config(config_path))
+    render_rule(find_rule(load_rules([*settings.rule_dirs, *rule_dirs]), rule_id))

@@ -1,0 +1,326 @@
+"""``run_detect``: evaluate the rules over some days of the lake and publish their findings.
+
+Under ``lake.locked("detect")``: pick the days, scope ``events`` to their files, materialise
+the terms once, append every rule's hits, build the findings of those days in SQL, diff them
+against the stored ones, and replace only the (provider_id, event_date) partitions that
+changed, in one ``Transaction`` (stage, verify, commit; the old files of a replaced partition
+are deleted in the same commit). A crash leaves the findings as they were before the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LakeError
+from ..lake import Lake, Transaction, utc_now, verify_parquet
+from ..penalty import ProviderExposure, compute_exposure
+from ..views import create_views, sql_string
+from . import findings as fsql
+from .rules import CATEGORIES, SEVERITIES, Rule, RuleError, load_rules
+from .session import (
+    check_rule_sql,
+    create_events_view,
+    create_settings_tables,
+    create_terms,
+    drop_session_objects,
+    open_connection,
+)
+from .settings import DetectSettings
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+@dataclass
+class DetectResult:
+    days_evaluated: list[dt.date]
+    findings_total: int
+    new_by_severity: dict[str, int]
+    updated_by_severity: dict[str, int]
+    unchanged: int
+    removed: int
+    exposure: list[ProviderExposure]
+    # findings of the evaluated days after the run, by category then severity
+    by_category: dict[str, dict[str, int]] = field(default_factory=dict)
+    removed_by_severity: dict[str, int] = field(default_factory=dict)
+    rules_run: list[str] = field(default_factory=list)
+    partitions_written: int = 0
+    files_written: int = 0
+    files_deleted: int = 0
+
+    @property
+    def by_severity(self) -> dict[str, int]:
+        totals = dict.fromkeys(SEVERITIES, 0)
+        for per_severity in self.by_category.values():
+            for severity, count in per_severity.items():
+                totals[severity] += count
+        return totals
+
+    @property
+    def new(self) -> int:
+        return sum(self.new_by_severity.values())
+
+    @property
+    def updated(self) -> int:
+        return sum(self.updated_by_severity.values())
+
+    def count_at_or_above(self, level: str) -> int:
+        """Findings of the evaluated days at or above ``level`` (for --fail-on)."""
+        wanted = SEVERITIES[SEVERITIES.index(level) :]
+        return sum(n for s, n in self.by_severity.items() if s in wanted)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "days_evaluated": [d.isoformat() for d in self.days_evaluated],
+            "rules_run": self.rules_run,
+            "findings_total": self.findings_total,
+            "by_severity": self.by_severity,
+            "by_category": self.by_category,
+            "new_by_severity": self.new_by_severity,
+            "updated_by_severity": self.updated_by_severity,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "removed_by_severity": self.removed_by_severity,
+            "partitions_written": self.partitions_written,
+            "files_written": self.files_written,
+            "files_deleted": self.files_deleted,
+            "exposure": [e.to_dict() for e in self.exposure],
+        }
+
+
+def run_detect(
+    lake: Lake,
+    settings: DetectSettings,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    dates: Iterable[dt.date] | None = None,
+    rule_dirs: Sequence[Path] = (),
+) -> DetectResult:
+    """Run every rule over the chosen days and replace those days' findings.
+
+    Days: ``dates`` exactly when given (the nightly job passes the days that received events),
+    else every day with events or stored findings; ``since``/``until`` narrow either.
+    """
+    rules = load_rules(
+        [*settings.rule_dirs, *rule_dirs], disabled=settings.disabled_rules, validate_sql=False
+    )
+    watchlist = settings.watchlist_names()
+    with lake.locked("detect"):
+        days = _days_to_evaluate(lake, since, until, dates)
+        txn = lake.transaction()
+        # DuckDB spills here; beside (not inside) the transaction's staging, which the commit
+        # removes while the connection may still hold temp files. recover() tidies leftovers.
+        spill_dir = lake.staging_dir / f"{txn.txn_id}.duckdb_tmp"
+        con = open_connection(settings, temp_dir=spill_dir)
+        try:
+            # every rule is checked against an empty lake first: a bad rule file fails fast
+            create_settings_tables(con, settings, rules, watchlist)
+            create_events_view(con, [])
+            create_terms(con)
+            for rule in rules:
+                check_rule_sql(con, rule)
+            try:
+                result = _evaluate(con, lake, txn, rules, days)
+            except BaseException:
+                txn.abort()
+                raise
+            drop_session_objects(con)
+            create_views(con, lake.root)
+            result.exposure = compute_exposure(con, settings.penalty, dates=days) if days else []
+        finally:
+            con.close()
+            shutil.rmtree(spill_dir, ignore_errors=True)
+    result.rules_run = [r.id for r in rules]
+    return result
+
+
+def _partition_days(folder: Path) -> set[dt.date]:
+    """event_date values of ``folder/provider_id=*/event_date=*/`` holding Parquet files."""
+    days = set()
+    for part in folder.glob("*/event_date=*"):
+        if part.is_dir() and any(part.glob("*.parquet")):
+            try:
+                days.add(dt.date.fromisoformat(part.name.split("=", 1)[1]))
+            except ValueError:
+                continue  # not a partition auditpipe wrote; readers ignore it too
+    return days
+
+
+def _days_to_evaluate(
+    lake: Lake,
+    since: dt.date | None,
+    until: dt.date | None,
+    dates: Iterable[dt.date] | None,
+) -> list[dt.date]:
+    if since and until and since > until:
+        raise LakeError(
+            f"--since {since} is after --until {until}",
+            hint="give the first day with --since and the last with --until",
+        )
+    if dates is not None:
+        candidates = set(dates)
+    else:
+        candidates = _partition_days(lake.events_dir) | _partition_days(lake.findings_dir)
+    return sorted(
+        d for d in candidates if (since is None or d >= since) and (until is None or d <= until)
+    )
+
+
+def _files_of_days(folder: Path, days: Sequence[dt.date]) -> list[Path]:
+    files: list[Path] = []
+    for day in days:
+        files.extend(sorted(folder.glob(f"*/event_date={day.isoformat()}/*.parquet")))
+    return [f.resolve() for f in files]
+
+
+def _evaluate(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    txn: Transaction,
+    rules: Sequence[Rule],
+    days: Sequence[dt.date],
+) -> DetectResult:
+    """Compute and stage the findings of ``days``; commit when any partition changed."""
+    create_events_view(con, _files_of_days(lake.events_dir, days))
+    create_terms(con)  # the one heavy scan of the lake
+    _run_rules(con, rules)
+    con.execute(fsql.BUILD_FINDINGS)
+    old_files = _files_of_days(lake.findings_dir, days)
+    con.execute(
+        fsql.old_findings_sql(
+            "[" + ", ".join(sql_string(str(f)) for f in old_files) + "]" if old_files else None
+        )
+    )
+    con.execute(fsql.DIFF_FINDINGS)
+    con.execute(fsql.CHANGED_PARTITIONS)
+    result = _summarise(con, days)
+    written, deleted, partitions = _stage_changes(con, lake, txn)
+    if written or deleted:
+        txn.commit()
+    else:
+        txn.abort()
+    result.files_written, result.files_deleted = written, deleted
+    result.partitions_written = partitions
+    return result
+
+
+def _run_rules(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> None:
+    import duckdb
+
+    con.execute(fsql.HITS_TABLE)
+    for rule in rules:
+        try:
+            con.execute(fsql.insert_hits_sql(rule.sql), {"rule_id": rule.id})
+        except duckdb.Error as exc:
+            raise RuleError(
+                f"rule {rule.id} ({rule.path}) failed on the lake: {str(exc).splitlines()[0]}",
+                hint="fix the rule, or disable it with disabled_rules in [detect]",
+            ) from exc
+
+
+def _summarise(con: duckdb.DuckDBPyConnection, days: Sequence[dt.date]) -> DetectResult:
+    def by_severity(status: str) -> dict[str, int]:
+        counts = dict.fromkeys(SEVERITIES, 0)
+        rows = con.execute(
+            "SELECT severity, count(*) FROM finding_status WHERE status = ? GROUP BY severity",
+            [status],
+        ).fetchall()
+        counts.update({sev: int(n) for sev, n in rows})
+        return counts
+
+    by_category = {c: dict.fromkeys(SEVERITIES, 0) for c in CATEGORIES}
+    for category, severity, count in con.execute(
+        "SELECT category, severity, count(*) FROM new_findings GROUP BY ALL"
+    ).fetchall():
+        by_category[category][severity] = int(count)
+    removed = by_severity("removed")
+    unchanged = con.execute(
+        "SELECT count(*) FROM finding_status WHERE status = 'unchanged'"
+    ).fetchone()
+    return DetectResult(
+        days_evaluated=list(days),
+        findings_total=sum(sum(s.values()) for s in by_category.values()),
+        new_by_severity=by_severity("new"),
+        updated_by_severity=by_severity("updated"),
+        unchanged=int(unchanged[0]) if unchanged else 0,
+        removed=sum(removed.values()),
+        removed_by_severity=removed,
+        exposure=[],
+        by_category=by_category,
+    )
+
+
+def _stage_changes(
+    con: duckdb.DuckDBPyConnection, lake: Lake, txn: Transaction
+) -> tuple[int, int, int]:
+    """Stage the changed partitions' new files and name their old files for deletion.
+
+    Returns (files staged, files to delete, partitions replaced).
+    """
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE findings_out AS " + fsql.rows_to_write_sql(),
+        {"now": utc_now()},
+    )
+    partitions = con.execute("SELECT count(*) FROM changed_partitions").fetchone()
+    n_partitions = int(partitions[0]) if partitions else 0
+    if not n_partitions:
+        return 0, 0, 0
+    stage_root = txn.staging / "findings"
+    written = 0
+    expected = con.execute("SELECT count(*) FROM findings_out").fetchone()
+    if expected and expected[0]:
+        con.execute(
+            f"COPY (SELECT * FROM findings_out ORDER BY provider_id, event_date, finding_id) "
+            f"TO {sql_string(str(stage_root))} (FORMAT parquet, COMPRESSION zstd, "
+            "PARTITION_BY (provider_id, event_date), FILENAME_PATTERN 'part-{uuid}')"
+        )
+        written = _verify_and_add(con, lake, txn, stage_root)
+    deleted = 0
+    for (filename,) in con.execute(
+        "SELECT DISTINCT o.filename FROM old_findings AS o SEMI JOIN changed_partitions AS c "
+        "ON c.provider_id = o.provider_id AND c.event_date = o.event_date ORDER BY 1"
+    ).fetchall():
+        txn.delete(str(Path(filename).resolve().relative_to(lake.root.resolve())))
+        deleted += 1
+    return written, deleted, n_partitions
+
+
+def _verify_and_add(
+    con: duckdb.DuckDBPyConnection, lake: Lake, txn: Transaction, stage_root: Path
+) -> int:
+    """Check every staged file (footer, rows per partition) and add it to the transaction."""
+    staged = sorted(stage_root.glob("*/*/*.parquet"))
+    rows_in_files = {path: verify_parquet(path) for path in staged}
+    listed = "[" + ", ".join(sql_string(str(p)) for p in staged) + "]"
+    mismatched = con.execute(
+        f"""
+        WITH staged AS (
+            SELECT provider_id, event_date, count(*) AS n
+            FROM read_parquet({listed}, hive_partitioning = true,
+                              hive_types = {{'provider_id': 'VARCHAR', 'event_date': 'DATE'}})
+            GROUP BY ALL
+        ), wanted AS (
+            SELECT provider_id, event_date, count(*) AS n FROM findings_out GROUP BY ALL
+        )
+        SELECT count(*) FROM staged FULL OUTER JOIN wanted USING (provider_id, event_date)
+        WHERE staged.n IS DISTINCT FROM wanted.n
+        """
+    ).fetchone()
+    if mismatched and mismatched[0]:
+        raise LakeError(
+            "staged findings do not match what detect computed; nothing was published",
+            hint="run detect again; if it repeats, report it with --debug output",
+        )
+    for index, path in enumerate(staged):
+        if rows_in_files[path] == 0:
+            continue
+        partition = path.parent.relative_to(stage_root)
+        final = Path("findings") / partition / f"part-{txn.txn_id}-{index}.parquet"
+        txn.add_file(path, str(final))
+    return len(staged)

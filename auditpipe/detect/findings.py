@@ -1,0 +1,299 @@
+"""From rule hits to findings, in SQL: grouping, ids, severity, summaries, and the diff.
+
+One finding per (rule_id, provider_id, actor_id, event_date, destination_party). Its
+finding_id is ``f-`` + 24 hex digits of md5 over the JSON array of those five values, so the
+same finding keeps its id across runs whatever else arrives in the lake.
+
+Severity (README "Severity"): points for the data (2 when a credential category is touched,
+else 1 for any protected class), for the volume (one per ``severity_record_steps`` reached by
+record_count) and for the proceeds (1 for any payment, one more per
+``severity_proceeds_steps_cny`` reached); 0-1 points is low, 2-3 medium, 4-5 high, 6 or more
+critical, and never below the rule's own severity.
+"""
+
+from __future__ import annotations
+
+from ..lake_schema import FINDING_FILE_COLUMNS, PARTITION_COLUMNS, empty_select
+from ..views import quote_identifier
+
+# Finding columns compared to tell "updated" from "unchanged": all but the timestamps of
+# detection (the identity columns are equal by construction when finding_id is).
+CONTENT_COLUMNS = [n for n, _ in FINDING_FILE_COLUMNS if n not in ("finding_id", "detected_at")] + [
+    n for n, _ in PARTITION_COLUMNS
+]
+
+HITS_TABLE = """
+CREATE OR REPLACE TEMP TABLE rule_hits (
+    rule_id VARCHAR,
+    provider_id VARCHAR,
+    event_date DATE,
+    event_id VARCHAR,
+    event_time TIMESTAMP WITH TIME ZONE,
+    actor_id VARCHAR,
+    actor_type VARCHAR,
+    subject_id VARCHAR,
+    record_count BIGINT,
+    data_classes VARCHAR[],
+    data_categories VARCHAR[],
+    destination_party VARCHAR,
+    amount DECIMAL(18, 4),
+    currency VARCHAR
+)
+"""
+
+
+def insert_hits_sql(rule_sql: str) -> str:
+    """Append one rule's rows to ``rule_hits`` (the rule's SQL is code from a rule file)."""
+    return f"""
+INSERT INTO rule_hits
+SELECT
+    $rule_id,
+    provider_id, event_date, event_id, event_time, actor_id, actor_type, subject_id,
+    coalesce(record_count, 1), data_classes, data_categories, destination_party,
+    amount, upper(coalesce(nullif(trim(currency), ''), 'CNY'))
+FROM (
+{rule_sql}
+) AS rule_rows
+"""
+
+
+BUILD_FINDINGS = """
+CREATE OR REPLACE TEMP TABLE new_findings AS
+WITH hits AS (
+    -- a user rule may return an event twice (e.g. through a join): it counts once
+    SELECT DISTINCT ON (h.rule_id, h.provider_id, h.event_id) h.*, r.cny_per_unit AS rate
+    FROM rule_hits AS h
+    LEFT JOIN currency_rates AS r ON r.currency = h.currency
+),
+grouped AS (
+    SELECT
+        rule_id, provider_id, actor_id, event_date, destination_party,
+        min(actor_type) AS actor_type,
+        min(event_time) AS first_seen,
+        max(event_time) AS last_seen,
+        count(*) AS event_count,
+        sum(record_count) AS record_count,
+        count(DISTINCT subject_id) AS subject_count,
+        list_sort(list_distinct(flatten(list(data_classes)))) AS data_classes,
+        list_sort(list_distinct(flatten(list(data_categories)))) AS data_categories,
+        list(event_id ORDER BY event_time, event_id) AS evidence_event_ids,
+        list(record_count ORDER BY event_time, event_id) AS evidence_record_counts,
+        round(
+            coalesce(sum(amount * rate) FILTER (WHERE amount > 0 AND rate IS NOT NULL), 0), 2
+        )::DECIMAL(18, 2) AS proceeds_cny
+    FROM hits
+    GROUP BY rule_id, provider_id, actor_id, event_date, destination_party
+),
+unconverted AS (
+    SELECT
+        rule_id, provider_id, actor_id, event_date, destination_party,
+        list({'currency': currency, 'amount': amount} ORDER BY currency)
+            ::STRUCT(currency VARCHAR, amount DECIMAL(18, 4))[] AS unconverted_amounts
+    FROM (
+        SELECT rule_id, provider_id, actor_id, event_date, destination_party, currency,
+               sum(amount) AS amount
+        FROM hits
+        WHERE amount > 0 AND rate IS NULL
+        GROUP BY ALL
+    )
+    GROUP BY ALL
+),
+scored AS (
+    SELECT
+        g.*,
+        coalesce(u.unconverted_amounts, []) AS unconverted_amounts,
+        r.category,
+        r.severity_rank AS rule_severity_rank,
+        r.summary_template,
+        list_has_any(g.data_categories, s.credential_categories) AS has_credential,
+        CASE
+            WHEN list_has_any(g.data_categories, s.credential_categories) THEN 2
+            WHEN list_has_any(g.data_classes, s.protected_classes) THEN 1
+            ELSE 0
+        END
+        + (g.record_count >= s.severity_record_steps[1])::INTEGER
+        + (g.record_count >= s.severity_record_steps[2])::INTEGER
+        + (g.record_count >= s.severity_record_steps[3])::INTEGER
+        + (g.proceeds_cny > 0 OR len(coalesce(u.unconverted_amounts, [])) > 0)::INTEGER
+        + (g.proceeds_cny >= s.severity_proceeds_steps_cny[1])::INTEGER
+        + (g.proceeds_cny >= s.severity_proceeds_steps_cny[2])::INTEGER
+            AS severity_points,
+        s.protected_classes,
+        s.bulk_threshold
+    FROM grouped AS g
+    JOIN detect_rules AS r USING (rule_id)
+    CROSS JOIN detect_settings AS s
+    LEFT JOIN unconverted AS u
+        ON u.rule_id = g.rule_id
+       AND u.provider_id = g.provider_id
+       AND u.actor_id IS NOT DISTINCT FROM g.actor_id
+       AND u.event_date = g.event_date
+       AND u.destination_party IS NOT DISTINCT FROM g.destination_party
+),
+phrased AS (
+    SELECT
+        *,
+        CASE actor_type
+            WHEN 'employee' THEN 'An employee'
+            WHEN 'partner' THEN 'A partner'
+            WHEN 'service' THEN 'A service account'
+            WHEN 'subject' THEN 'A user'
+            ELSE 'An unidentified actor'
+        END AS actor_phrase,
+        coalesce(
+            nullif(
+                array_to_string(
+                    list_transform(
+                        list_filter(protected_classes, lambda c: list_contains(data_classes, c)),
+                        lambda c: CASE c
+                            WHEN 'login' THEN
+                                CASE WHEN has_credential THEN 'login credentials'
+                                     ELSE 'login information' END
+                            WHEN 'identity' THEN 'real identification information'
+                            ELSE c || ' data'
+                        END
+                    ),
+                    ' and '
+                ),
+                ''
+            ),
+            'personal data'
+        ) AS data_phrase,
+        CASE WHEN proceeds_cny > 0 THEN format('CNY {:,.2f}', proceeds_cny) END AS cny_phrase,
+        nullif(
+            array_to_string(
+                list_transform(
+                    unconverted_amounts,
+                    lambda u: format('{:,.2f} {}', u.amount, u.currency)
+                ),
+                ' and '
+            ),
+            ''
+        ) AS unconverted_phrase
+    FROM scored
+)
+SELECT
+    'f-' || substr(
+        md5(to_json([rule_id, provider_id, actor_id, CAST(event_date AS VARCHAR), destination_party])),
+        1, 24
+    ) AS finding_id,
+    rule_id,
+    category,
+    ['low', 'medium', 'high', 'critical'][
+        greatest(
+            CASE
+                WHEN severity_points >= 6 THEN 4
+                WHEN severity_points >= 4 THEN 3
+                WHEN severity_points >= 2 THEN 2
+                ELSE 1
+            END,
+            rule_severity_rank
+        )
+    ] AS severity,
+    actor_id,
+    actor_type,
+    first_seen,
+    last_seen,
+    event_count,
+    record_count,
+    subject_count,
+    data_classes,
+    data_categories,
+    destination_party,
+    proceeds_cny,
+    unconverted_amounts,
+    evidence_event_ids,
+    evidence_record_counts,
+    -- {party} last: a party's name is data and might itself contain a placeholder
+    replace(replace(replace(replace(replace(replace(replace(replace(replace(
+        summary_template,
+        '{actor}', actor_phrase),
+        '{data}', data_phrase),
+        '{records}', format('{:,} {}', record_count, CASE WHEN record_count = 1 THEN 'record' ELSE 'records' END)),
+        '{events}', format('{:,} {}', event_count, CASE WHEN event_count = 1 THEN 'event' ELSE 'events' END)),
+        '{subjects}', format('{:,} {}', subject_count, CASE WHEN subject_count = 1 THEN 'user' ELSE 'users' END)),
+        '{proceeds}', CASE
+            WHEN cny_phrase IS NOT NULL AND unconverted_phrase IS NOT NULL
+                THEN cny_phrase || ' plus ' || unconverted_phrase || ' with no CNY rate'
+            WHEN cny_phrase IS NOT NULL THEN cny_phrase
+            WHEN unconverted_phrase IS NOT NULL THEN unconverted_phrase || ' with no CNY rate'
+            ELSE 'no payment recorded'
+        END),
+        '{date}', CAST(event_date AS VARCHAR)),
+        '{bulk_threshold}', format('{:,} records', bulk_threshold)),
+        '{party}', coalesce(destination_party, 'an unnamed party')
+    ) AS summary,
+    provider_id,
+    event_date
+FROM phrased
+"""
+
+
+def old_findings_sql(files_sql: str | None) -> str:
+    """``old_findings``: the stored findings of the evaluated days, with their file names."""
+    cols = ", ".join(
+        f"CAST({quote_identifier(n)} AS {t}) AS {quote_identifier(n)}"
+        for n, t in FINDING_FILE_COLUMNS + PARTITION_COLUMNS
+    )
+    if files_sql is None:
+        return "CREATE OR REPLACE TEMP TABLE old_findings AS " + empty_select(
+            [*FINDING_FILE_COLUMNS, *PARTITION_COLUMNS, ("filename", "VARCHAR")]
+        )
+    return (
+        f"CREATE OR REPLACE TEMP TABLE old_findings AS SELECT {cols}, filename "
+        f"FROM read_parquet({files_sql}, union_by_name = true, filename = true, "
+        "hive_partitioning = true, hive_types = {'provider_id': 'VARCHAR', 'event_date': 'DATE'})"
+    )
+
+
+def _row(alias: str) -> str:
+    return "(" + ", ".join(f"{alias}.{quote_identifier(c)}" for c in CONTENT_COLUMNS) + ")"
+
+
+# Status of every finding of the evaluated days: new, updated, unchanged or removed; the
+# stored rows to write keep the first detected_at of a finding that already existed.
+DIFF_FINDINGS = f"""
+CREATE OR REPLACE TEMP TABLE finding_status AS
+SELECT
+    coalesce(n.finding_id, o.finding_id) AS finding_id,
+    coalesce(n.provider_id, o.provider_id) AS provider_id,
+    coalesce(n.event_date, o.event_date) AS event_date,
+    coalesce(n.severity, o.severity) AS severity,
+    CASE
+        WHEN o.finding_id IS NULL THEN 'new'
+        WHEN n.finding_id IS NULL THEN 'removed'
+        WHEN {_row("n")} IS DISTINCT FROM {_row("o")} THEN 'updated'
+        ELSE 'unchanged'
+    END AS status,
+    o.detected_at AS old_detected_at
+FROM new_findings AS n
+FULL OUTER JOIN (SELECT DISTINCT ON (finding_id) * FROM old_findings) AS o
+    ON n.finding_id = o.finding_id
+"""
+
+# Partitions whose files must be replaced: anything in them is new, updated or removed.
+CHANGED_PARTITIONS = """
+CREATE OR REPLACE TEMP TABLE changed_partitions AS
+SELECT DISTINCT provider_id, event_date FROM finding_status WHERE status <> 'unchanged'
+UNION
+-- a stored partition holding a finding twice (never written by auditpipe) is rewritten clean
+SELECT provider_id, event_date FROM old_findings GROUP BY provider_id, event_date, finding_id
+HAVING count(*) > 1
+"""
+
+
+def rows_to_write_sql() -> str:
+    cols = ", ".join(
+        "coalesce(s.old_detected_at, $now) AS detected_at"
+        if n == "detected_at"
+        else f"CAST(n.{quote_identifier(n)} AS {t}) AS {quote_identifier(n)}"
+        for n, t in FINDING_FILE_COLUMNS + PARTITION_COLUMNS
+    )
+    return f"""
+SELECT {cols}
+FROM new_findings AS n
+JOIN finding_status AS s USING (finding_id)
+SEMI JOIN changed_partitions AS c
+    ON c.provider_id = n.provider_id AND c.event_date = n.event_date
+ORDER BY n.provider_id, n.event_date, n.finding_id
+"""

@@ -1,0 +1,260 @@
+"""Rules as files: one ``.sql`` file per rule, its metadata in a leading comment header.
+
+A rule file looks like this (the default rules in ``auditpipe/rules/`` are examples)::
+
+    -- id: selling
+    -- title: Login or identity data sold to an outside party
+    -- category: selling
+    -- severity: high
+    -- clause: Draft amendments ...: providers shall not sell ...
+    -- description: A protected event that leaves the provider and was paid for ...
+    --   (a line indented by two or more spaces continues the value above it)
+    -- false_positives: ...
+    -- summary: {actor} sold {data} ({records}, {events}) to {party} on {date}.
+    SELECT * FROM in_scope_events WHERE leaves_provider AND (paid OR to_broker)
+
+The header is the run of ``--`` lines at the top of the file; a key line is ``-- key: value``
+with the key right after ``-- ``. The body is one DuckDB SELECT returning the events that fire
+the rule (see ``REQUIRED_COLUMNS``); the engine groups them into findings. Files whose names
+start with ``_`` or ``.`` are not rules (``_terms.sql`` holds the shared terms).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import AuditpipeError
+
+BUILTIN_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+TERMS_FILE = BUILTIN_RULES_DIR / "_terms.sql"
+
+CATEGORIES = ("selling", "disclosure", "modification", "illegal_use")
+SEVERITIES = ("low", "medium", "high", "critical")
+
+REQUIRED_KEYS = ("id", "title", "category", "severity", "description", "clause")
+OPTIONAL_KEYS = ("false_positives", "summary")
+
+# Columns a rule's SELECT must return (every default rule returns in_scope_events.*).
+REQUIRED_COLUMNS = (
+    "provider_id",
+    "event_date",
+    "event_id",
+    "event_time",
+    "actor_id",
+    "actor_type",
+    "subject_id",
+    "record_count",
+    "data_classes",
+    "data_categories",
+    "destination_party",
+    "amount",
+    "currency",
+)
+
+# Placeholders a summary template may use; the engine fills them per finding in SQL.
+SUMMARY_PLACEHOLDERS = (
+    "actor",
+    "data",
+    "records",
+    "events",
+    "subjects",
+    "party",
+    "proceeds",
+    "date",
+    "bulk_threshold",
+)
+DEFAULT_SUMMARY = "{actor} triggered rule '{title}' with {data} ({records}, {events}) on {date}."
+
+_KEY_LINE = re.compile(r"^-- ?([A-Za-z_][A-Za-z0-9_]*)\s*:\s?(.*)$")
+_CONTINUATION = re.compile(r"^--(?:\s{2,}(.*)|\s*)$")
+_RULE_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+class RuleError(AuditpipeError):
+    """A rule file has a bad header, bad SQL, or clashes with another rule."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    category: str
+    severity: str
+    description: str
+    clause: str
+    false_positives: str
+    summary: str
+    sql: str
+    path: Path
+    builtin: bool
+
+    @property
+    def source(self) -> str:
+        return "built-in" if self.builtin else str(self.path)
+
+
+def parse_rule_text(text: str, path: Path, *, builtin: bool = False) -> Rule:
+    """Parse one rule file's text; ``RuleError`` naming ``path`` when it is not a valid rule."""
+    lines = text.splitlines()
+    header: dict[str, str] = {}
+    current: str | None = None
+    body_start = len(lines)
+    for number, line in enumerate(lines, start=1):
+        stripped = line.rstrip()
+        if not stripped.startswith("--"):
+            body_start = number - 1
+            break
+        key_match = _KEY_LINE.match(stripped)
+        if key_match and not stripped.startswith("--  "):
+            key = key_match.group(1).lower()
+            if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
+                raise RuleError(
+                    f"rule file {path}, line {number}: unknown header key {key!r}",
+                    hint="header keys are " + ", ".join(REQUIRED_KEYS + OPTIONAL_KEYS),
+                )
+            if key in header:
+                raise RuleError(f"rule file {path}, line {number}: {key!r} is given twice")
+            header[key] = key_match.group(2).strip()
+            current = key
+            continue
+        cont = _CONTINUATION.match(stripped)
+        if cont and cont.group(1) and current is not None:
+            header[current] = f"{header[current]} {cont.group(1).strip()}".strip()
+        elif cont and cont.group(1):
+            raise RuleError(
+                f"rule file {path}, line {number}: an indented header line with no key above it",
+                hint="start the header with '-- id: <rule_id>'",
+            )
+        else:
+            current = None  # a bare '--' or a comment that is not a key line ends the value
+    missing = [k for k in REQUIRED_KEYS if not header.get(k)]
+    if missing:
+        raise RuleError(
+            f"rule file {path}: the header lacks {', '.join(missing)}",
+            hint="a rule starts with '-- key: value' lines for "
+            + ", ".join(REQUIRED_KEYS)
+            + " (see `auditpipe rules show selling`)",
+        )
+    rule_id = header["id"]
+    if not _RULE_ID.match(rule_id):
+        raise RuleError(
+            f"rule file {path}: id {rule_id!r} is not a valid rule id",
+            hint="use lower-case letters, digits and '_', starting with a letter",
+        )
+    category = header["category"].lower()
+    if category not in CATEGORIES:
+        raise RuleError(
+            f"rule file {path}: category {header['category']!r} is not one of "
+            + ", ".join(CATEGORIES),
+            hint="every rule enforces one of the four behaviours the draft bars",
+        )
+    severity = header["severity"].lower()
+    if severity not in SEVERITIES:
+        raise RuleError(
+            f"rule file {path}: severity {header['severity']!r} is not one of "
+            + ", ".join(SEVERITIES)
+        )
+    summary = header.get("summary") or DEFAULT_SUMMARY
+    unknown = sorted(set(_PLACEHOLDER.findall(summary)) - set(SUMMARY_PLACEHOLDERS) - {"title"})
+    if unknown:
+        raise RuleError(
+            f"rule file {path}: summary uses unknown placeholder(s) "
+            + ", ".join("{" + u + "}" for u in unknown),
+            hint="placeholders are " + ", ".join("{" + p + "}" for p in SUMMARY_PLACEHOLDERS),
+        )
+    sql = "\n".join(lines[body_start:]).strip().rstrip(";").strip()
+    if not sql:
+        raise RuleError(
+            f"rule file {path}: no SQL after the header",
+            hint="after the header, write one SELECT returning the events that fire the rule",
+        )
+    return Rule(
+        id=rule_id,
+        title=header["title"],
+        category=category,
+        severity=severity,
+        description=header["description"],
+        clause=header["clause"],
+        false_positives=header.get("false_positives", ""),
+        summary=summary.replace("{title}", header["title"]),
+        sql=sql,
+        path=path,
+        builtin=builtin,
+    )
+
+
+def read_rule_file(path: Path, *, builtin: bool = False) -> Rule:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"rule file {path} is not UTF-8 text: {exc}") from exc
+    except OSError as exc:
+        raise RuleError(f"cannot read rule file {path}: {exc.strerror or exc}") from exc
+    return parse_rule_text(text, path, builtin=builtin)
+
+
+def rule_files(folder: Path) -> list[Path]:
+    """The rule files of one folder (not recursive), in name order."""
+    if not folder.is_dir():
+        raise RuleError(
+            f"rules folder {folder} does not exist or is not a folder",
+            hint="pass a folder of .sql rule files to --rules",
+        )
+    return sorted(
+        p for p in folder.glob("*.sql") if p.is_file() and not p.name.startswith(("_", "."))
+    )
+
+
+def load_rules(
+    rule_dirs: Sequence[Path] = (),
+    *,
+    disabled: Iterable[str] = (),
+    validate_sql: bool = True,
+) -> list[Rule]:
+    """The built-in rules plus every rule in ``rule_dirs``, minus ``disabled`` ids.
+
+    Each rule's SQL is checked (one SELECT that binds against the events schema and returns
+    ``REQUIRED_COLUMNS``) unless ``validate_sql`` is false; a problem raises ``RuleError``
+    naming the file. A user rule may not reuse a built-in rule's id: disable the built-in
+    instead (``disabled_rules`` in ``[detect]``).
+    """
+    rules: list[Rule] = [read_rule_file(p, builtin=True) for p in rule_files(BUILTIN_RULES_DIR)]
+    for folder in rule_dirs:
+        rules.extend(read_rule_file(p) for p in rule_files(Path(folder)))
+    seen: dict[str, Rule] = {}
+    for rule in rules:
+        if rule.id in seen:
+            raise RuleError(
+                f"rule id {rule.id!r} in {rule.path} is already used by {seen[rule.id].source}"
+                + ("" if seen[rule.id].builtin else f" ({seen[rule.id].path})"),
+                hint="give the rule another id, or disable the other one with "
+                "disabled_rules in the [detect] table of auditpipe.toml",
+            )
+        seen[rule.id] = rule
+    disabled_ids = set(disabled)
+    unknown = sorted(disabled_ids - seen.keys())
+    if unknown:
+        raise RuleError(
+            "disabled_rules names rule(s) that do not exist: " + ", ".join(unknown),
+            hint="see the ids with: auditpipe rules list",
+        )
+    active = [r for r in rules if r.id not in disabled_ids]
+    if validate_sql:
+        from .session import validate_rules_sql
+
+        validate_rules_sql(active)
+    return active
+
+
+def find_rule(rules: Sequence[Rule], rule_id: str) -> Rule:
+    for rule in rules:
+        if rule.id == rule_id:
+            return rule
+    raise RuleError(
+        f"no rule with id {rule_id!r}",
+        hint="see the ids with: auditpipe rules list",
+    )

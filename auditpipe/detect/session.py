@@ -1,0 +1,179 @@
+"""The DuckDB session rules run in: settings tables, the scoped ``events`` view, the terms.
+
+Objects a rule can use (documented in the README, "Writing a rule"):
+
+- ``events``: the lake's events, restricted to the days being evaluated;
+- ``protected_events``, ``in_scope_events``: the shared terms, from ``rules/_terms.sql``;
+- ``detect_settings``: one row of settings (bulk_threshold, protected_classes, ...);
+- ``broker_watchlist(name)``: the watchlist, trimmed and lower-cased;
+- ``currency_rates(currency, cny_per_unit)``: the rate table of ``[penalty.rates]``.
+
+Settings reach SQL only as bound parameters; file paths are written with ``sql_string``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..lake_schema import EVENT_COLUMNS, empty_select
+from ..views import quote_identifier, sql_string
+from .rules import REQUIRED_COLUMNS, SEVERITIES, TERMS_FILE, Rule, RuleError
+from .settings import DetectSettings
+
+if TYPE_CHECKING:
+    import duckdb
+
+_HIVE = "hive_partitioning = true, hive_types = {'provider_id': 'VARCHAR', 'event_date': 'DATE'}"
+
+
+def open_connection(
+    settings: DetectSettings, temp_dir: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with the memory ceiling set and spilling into ``temp_dir``."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET memory_limit = ?", [settings.memory_limit])
+    # Rules and grouping sort explicitly where order matters; this lets DuckDB stream more.
+    con.execute("SET preserve_insertion_order = false")
+    if temp_dir is not None:
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        con.execute("SET temp_directory = ?", [str(temp_dir)])
+    if settings.threads:
+        con.execute("SET threads = ?", [settings.threads])
+    return con
+
+
+def create_events_view(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> None:
+    """``events`` over exactly these Parquet files of the lake (hive partition columns)."""
+    names = ", ".join(quote_identifier(n) for n, _ in EVENT_COLUMNS)
+    if files:
+        listed = ", ".join(sql_string(str(f)) for f in files)
+        body = f"SELECT {names} FROM read_parquet([{listed}], union_by_name = true, {_HIVE})"
+    else:
+        body = empty_select(EVENT_COLUMNS)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW events AS\n{body}")
+
+
+def create_settings_tables(
+    con: duckdb.DuckDBPyConnection,
+    settings: DetectSettings,
+    rules: Sequence[Rule],
+    watchlist: Sequence[str] = (),
+) -> None:
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE detect_settings AS
+        SELECT
+            $protected_classes::VARCHAR[] AS protected_classes,
+            $credential_categories::VARCHAR[] AS credential_categories,
+            $bulk_threshold::BIGINT AS bulk_threshold,
+            $record_steps::BIGINT[] AS severity_record_steps,
+            $proceeds_steps::DECIMAL(18, 2)[] AS severity_proceeds_steps_cny
+        """,
+        {
+            "protected_classes": list(settings.protected_classes),
+            "credential_categories": list(settings.credential_categories),
+            "bulk_threshold": settings.bulk_threshold,
+            "record_steps": list(settings.severity_record_steps),
+            "proceeds_steps": [str(s) for s in settings.severity_proceeds_steps_cny],
+        },
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE broker_watchlist AS "
+        "SELECT DISTINCT unnest($names::VARCHAR[]) AS name",
+        {"names": list(watchlist)},
+    )
+    rates = sorted(settings.penalty.rates.items())
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE currency_rates AS
+        SELECT unnest($codes::VARCHAR[]) AS currency,
+               unnest($rates::VARCHAR[])::DECIMAL(18, 6) AS cny_per_unit
+        """,
+        {"codes": [c for c, _ in rates], "rates": [str(r) for _, r in rates]},
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE detect_rules AS
+        SELECT unnest($ids::VARCHAR[]) AS rule_id,
+               unnest($categories::VARCHAR[]) AS category,
+               unnest($ranks::INTEGER[]) AS severity_rank,
+               unnest($summaries::VARCHAR[]) AS summary_template
+        """,
+        {
+            "ids": [r.id for r in rules],
+            "categories": [r.category for r in rules],
+            "ranks": [SEVERITIES.index(r.severity) + 1 for r in rules],
+            "summaries": [r.summary for r in rules],
+        },
+    )
+
+
+def create_terms(con: duckdb.DuckDBPyConnection) -> None:
+    """Run ``rules/_terms.sql``: ``protected_events`` and ``in_scope_events``."""
+    con.execute(TERMS_FILE.read_text(encoding="utf-8"))
+
+
+def drop_session_objects(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the session's temp objects, so the lake's own views can take their names."""
+    for name, kind in con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' "
+        "AND table_catalog = 'temp'"
+    ).fetchall():
+        what = "VIEW" if kind == "VIEW" else "TABLE"
+        con.execute(f"DROP {what} IF EXISTS temp.main.{quote_identifier(name)}")
+
+
+def check_rule_sql(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
+    """One SELECT that binds and returns ``REQUIRED_COLUMNS``; ``RuleError`` naming the file."""
+    import duckdb
+
+    try:
+        statements = con.extract_statements(rule.sql)
+    except duckdb.Error as exc:
+        raise RuleError(
+            f"rule {rule.id} ({rule.path}): the SQL does not parse: {_first_line(exc)}",
+            hint="fix the SQL after the header; try it with `auditpipe sql` on your lake",
+        ) from exc
+    if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
+        raise RuleError(
+            f"rule {rule.id} ({rule.path}): the body must be exactly one SELECT statement",
+            hint="a rule returns the events that fire it; it never changes anything",
+        )
+    try:
+        described = con.execute(f"DESCRIBE SELECT * FROM ({rule.sql}) AS rule_rows").fetchall()
+    except duckdb.Error as exc:
+        raise RuleError(
+            f"rule {rule.id} ({rule.path}): the SQL is not valid: {_first_line(exc)}",
+            hint="rules select from events, protected_events or in_scope_events; "
+            "see `auditpipe rules show selling`",
+        ) from exc
+    columns = {row[0] for row in described}
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise RuleError(
+            f"rule {rule.id} ({rule.path}): the SELECT does not return {', '.join(missing)}",
+            hint="return whole event rows, e.g. SELECT * FROM in_scope_events WHERE ...",
+        )
+
+
+def validate_rules_sql(rules: Sequence[Rule]) -> None:
+    """Check every rule against an empty lake (fast: binding only, no data)."""
+    settings = DetectSettings()
+    con = open_connection(settings)
+    try:
+        create_events_view(con, [])
+        create_settings_tables(con, settings, rules)
+        create_terms(con)
+        for rule in rules:
+            check_rule_sql(con, rule)
+    finally:
+        con.close()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

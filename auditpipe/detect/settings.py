@@ -1,0 +1,168 @@
+"""Detect settings: the ``[detect]`` table of auditpipe.toml, overridable by flags.
+
+Every threshold a rule uses lives here with its default; the engine hands them to DuckDB as
+bound parameters in the one-row ``detect_settings`` table, so rules never hold literals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..config import Config, get_typed
+from ..contract import load_catalog
+from ..errors import ConfigError
+from ..penalty import PenaltySettings
+
+_INT_KEYS = ("bulk_threshold", "threads")
+_STR_KEYS = ("memory_limit",)
+_LIST_KEYS = (
+    "protected_classes",
+    "credential_categories",
+    "rule_dirs",
+    "disabled_rules",
+    "severity_record_steps",
+    "severity_proceeds_steps_cny",
+)
+_PATH_KEYS = ("broker_watchlist",)
+
+
+@dataclass(frozen=True)
+class DetectSettings:
+    # illegal_use_bulk fires when one actor's record_count over one day reaches this.
+    bulk_threshold: int = 1000
+    # A text file of data-broker names, one a line ('#' comments); None = empty watchlist.
+    broker_watchlist: Path | None = None
+    # Data classes that make an event protected; default: the data catalog's protected_classes.
+    protected_classes: tuple[str, ...] = ("login", "identity")
+    # Data categories that count as login credentials (illegal_use_credential, severity).
+    credential_categories: tuple[str, ...] = ("credential",)
+    # Extra folders of user rules, on top of --rules.
+    rule_dirs: tuple[Path, ...] = ()
+    # Rule ids not to run.
+    disabled_rules: tuple[str, ...] = ()
+    # Severity table (README "Severity"): record_count at which volume scores 1, 2, 3 points,
+    severity_record_steps: tuple[int, ...] = (100, 1000, 10000)
+    # and proceeds (CNY) at which proceeds score a 2nd and 3rd point (any payment scores 1).
+    severity_proceeds_steps_cny: tuple[Decimal, ...] = (Decimal("50000"), Decimal("500000"))
+    # [penalty]: the rate table (proceeds_cny of findings) and the exposure printed after a run.
+    penalty: PenaltySettings = field(default_factory=PenaltySettings)
+    # DuckDB's memory ceiling; beyond it DuckDB spills to the lake's _auditpipe/staging.
+    memory_limit: str = "4GB"
+    # DuckDB threads; None = DuckDB's default (all cores).
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.bulk_threshold < 1:
+            raise ConfigError(
+                f"detect bulk_threshold is {self.bulk_threshold}; it must be at least 1",
+                hint="set bulk_threshold in [detect] or --bulk-threshold to a positive number",
+            )
+        if len(self.severity_record_steps) != 3 or list(self.severity_record_steps) != sorted(
+            self.severity_record_steps
+        ):
+            raise ConfigError(
+                "detect severity_record_steps must be three rising record counts",
+                hint="e.g. severity_record_steps = [100, 1000, 10000]",
+            )
+        if len(self.severity_proceeds_steps_cny) != 2 or list(
+            self.severity_proceeds_steps_cny
+        ) != sorted(self.severity_proceeds_steps_cny):
+            raise ConfigError(
+                "detect severity_proceeds_steps_cny must be two rising CNY amounts",
+                hint="e.g. severity_proceeds_steps_cny = [50000, 500000]",
+            )
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError("detect threads must be at least 1")
+        if not self.protected_classes:
+            raise ConfigError(
+                "detect protected_classes is empty, so no event could ever be protected",
+                hint='e.g. protected_classes = ["login", "identity"]',
+            )
+
+    @classmethod
+    def from_config(cls, config: Config, **overrides: Any) -> DetectSettings:
+        """Settings from ``[detect]`` (and rates from ``[penalty.rates]``, the catalog's
+        protected classes from ``[ingest] catalog``); keyword overrides win when not None."""
+        table = config.section("detect")
+        known = set(_INT_KEYS + _STR_KEYS + _LIST_KEYS + _PATH_KEYS)
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown key(s) in [detect]: {', '.join(unknown)}",
+                hint="known keys: " + ", ".join(sorted(known)),
+            )
+        values: dict[str, Any] = {}
+        for key in _INT_KEYS:
+            if key in table:
+                values[key] = get_typed(table, key, int, None, "detect")
+        for key in _STR_KEYS:
+            if key in table:
+                values[key] = get_typed(table, key, str, None, "detect")
+        for key in _PATH_KEYS:
+            if key in table:
+                values[key] = config.resolve_path(get_typed(table, key, str, None, "detect"))
+        for key in _LIST_KEYS:
+            if key in table:
+                items = get_typed(table, key, list, None, "detect")
+                values[key] = tuple(_list_item(key, item, config) for item in items)
+        if "protected_classes" not in values:
+            ingest_catalog = config.section("ingest").get("catalog")
+            catalog_path = config.resolve_path(ingest_catalog) if ingest_catalog else None
+            values["protected_classes"] = load_catalog(catalog_path).protected_classes
+        values["penalty"] = PenaltySettings.from_config(config)
+        values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
+        names = {f.name for f in fields(cls)}
+        bad = sorted(values.keys() - names)
+        if bad:
+            raise TypeError(f"unknown DetectSettings override(s): {', '.join(bad)}")
+        return replace(cls(), **values)
+
+    def watchlist_names(self) -> list[str]:
+        """The broker watchlist: trimmed, lower-cased, no blanks or '#' comments."""
+        if self.broker_watchlist is None:
+            return []
+        path = self.broker_watchlist
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(
+                f"broker watchlist {path} does not exist",
+                hint="set broker_watchlist in [detect] or --broker-watchlist to a text file "
+                "with one data-broker name a line",
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read broker watchlist {path}: {exc}") from exc
+        names = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
+        return sorted({n for n in names if n})
+
+
+def _list_item(key: str, item: Any, config: Config) -> Any:
+    if key == "rule_dirs":
+        if not isinstance(item, str):
+            raise ConfigError(f"detect.rule_dirs should list folder paths, got {item!r}")
+        return config.resolve_path(item)
+    if key == "severity_record_steps":
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise ConfigError(f"detect.{key} should list whole numbers, got {item!r}")
+        return item
+    if key == "severity_proceeds_steps_cny":
+        if isinstance(item, bool) or not isinstance(item, int | float | str):
+            raise ConfigError(f"detect.{key} should list amounts, got {item!r}")
+        return Decimal(str(item))
+    if not isinstance(item, str):
+        raise ConfigError(f"detect.{key} should list strings, got {item!r}")
+    return item.strip()
+
+
+def _coerce(key: str, value: Any) -> Any:
+    """Overrides from flags or callers: paths as Path, sequences as tuples."""
+    if key in _PATH_KEYS:
+        return Path(value)
+    if key == "rule_dirs":
+        return tuple(Path(v) for v in value)
+    if key in _LIST_KEYS:
+        return tuple(value)
+    return value

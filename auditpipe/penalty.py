@@ -1,0 +1,393 @@
+"""Penalty exposure per provider under the draft amendments, computed from stored findings.
+
+For each provider with findings in the period the draft lists: an order to rectify;
+confiscation of illegal proceeds; a fine of three to five times the illegal proceeds where they
+exceed RMB 50,000, or RMB 100,000 to 150,000 where they are below RMB 50,000; and, in serious
+cases, suspension of service, revocation of the licence or cancellation of the registration.
+
+Decisions where the draft is silent (also in the README):
+- Illegal proceeds are the paid amounts of *selling* findings, converted to CNY at detect time
+  with the ``[penalty.rates]`` table; amounts in a currency without a rate are listed in
+  ``unconverted_amounts``, never dropped, and the fine basis says the range may be understated.
+- Exactly RMB 50,000 does not *exceed* 50,000, so it gets the fixed RMB 100,000-150,000 range
+  (the multiple applies only above it); so do providers with no proceeds at all.
+- "Serious" is auditpipe's review heuristic, not a threshold the draft sets: any of records
+  affected >= ``serious_records_affected``, proceeds >= ``serious_proceeds_cny``, or a sale of
+  login credentials (``serious_on_credential_selling``).
+Every output carries ``CAVEAT``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from .config import Config, get_typed
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    import duckdb
+
+CAVEAT = "This is an estimate for review, not a legal determination."
+
+# Indicative CNY per unit of each currency, used when auditpipe.toml sets no [penalty.rates].
+# They are round reference figures, not live rates: set your own for the review date.
+DEFAULT_RATES_CNY: dict[str, Decimal] = {
+    "CNY": Decimal("1"),
+    "USD": Decimal("7.2"),
+    "EUR": Decimal("7.8"),
+    "GBP": Decimal("9.1"),
+    "HKD": Decimal("0.92"),
+    "JPY": Decimal("0.048"),
+}
+
+CNY = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class PenaltySettings:
+    # CNY per one unit of each ISO 4217 currency; CNY is always 1.
+    rates: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_RATES_CNY))
+    # The draft's boundary: proceeds that *exceed* it are fined by multiple.
+    fine_threshold_cny: Decimal = Decimal("50000")
+    fine_multiple_min: Decimal = Decimal("3")
+    fine_multiple_max: Decimal = Decimal("5")
+    # Fixed range where proceeds do not exceed the threshold (including none).
+    fine_fixed_min_cny: Decimal = Decimal("100000")
+    fine_fixed_max_cny: Decimal = Decimal("150000")
+    # Serious-case heuristic (any one suffices); 0 switches a numeric criterion off.
+    serious_records_affected: int = 5000
+    serious_proceeds_cny: Decimal = Decimal("50000")
+    serious_on_credential_selling: bool = True
+    # Data categories that count as login credentials.
+    credential_categories: tuple[str, ...] = ("credential",)
+
+    @classmethod
+    def from_config(cls, config: Config, **overrides: object) -> PenaltySettings:
+        """Settings from ``[penalty]`` (rates in ``[penalty.rates]``); overrides win if not None."""
+        table = dict(config.section("penalty"))
+        rates_table = table.pop("rates", {})
+        known = {
+            "fine_threshold_cny",
+            "fine_multiple_min",
+            "fine_multiple_max",
+            "fine_fixed_min_cny",
+            "fine_fixed_max_cny",
+            "serious_records_affected",
+            "serious_proceeds_cny",
+            "serious_on_credential_selling",
+            "credential_categories",
+        }
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown key(s) in [penalty]: {', '.join(unknown)}",
+                hint="known keys: rates, " + ", ".join(sorted(known)),
+            )
+        default = cls()
+        values: dict[str, Any] = {
+            "rates": parse_rates(rates_table),
+            "serious_records_affected": get_typed(
+                table, "serious_records_affected", int, default.serious_records_affected, "penalty"
+            ),
+            "serious_on_credential_selling": get_typed(
+                table,
+                "serious_on_credential_selling",
+                bool,
+                default.serious_on_credential_selling,
+                "penalty",
+            ),
+            "credential_categories": tuple(
+                str(c)
+                for c in get_typed(
+                    table,
+                    "credential_categories",
+                    list,
+                    list(default.credential_categories),
+                    "penalty",
+                )
+            ),
+        }
+        for key in known - values.keys():
+            values[key] = _decimal_setting(table, key, getattr(default, key))
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.fine_multiple_min > self.fine_multiple_max:
+            raise ConfigError(
+                "[penalty] fine_multiple_min is larger than fine_multiple_max",
+                hint="the draft's multiple is 3 to 5",
+            )
+        if self.fine_fixed_min_cny > self.fine_fixed_max_cny:
+            raise ConfigError(
+                "[penalty] fine_fixed_min_cny is larger than fine_fixed_max_cny",
+                hint="the draft's fixed range is 100000 to 150000",
+            )
+        if self.serious_records_affected < 0 or self.serious_proceeds_cny < 0:
+            raise ConfigError("[penalty] serious_* thresholds cannot be negative")
+
+
+def parse_rates(table: Any) -> dict[str, Decimal]:
+    """``[penalty.rates]`` (currency = CNY per unit) over the defaults; CNY stays 1."""
+    if not isinstance(table, dict):
+        raise ConfigError(
+            "[penalty] rates is not a table",
+            hint="write it as [penalty.rates] with lines like USD = 7.2 (CNY per unit)",
+        )
+    rates = dict(DEFAULT_RATES_CNY)
+    for raw_code, raw_rate in table.items():
+        code = str(raw_code).strip().upper()
+        if len(code) != 3 or not code.isalpha():
+            raise ConfigError(
+                f"[penalty.rates] key {raw_code!r} is not an ISO 4217 currency code",
+                hint="use three letters, e.g. USD = 7.2",
+            )
+        rate = _to_decimal(raw_rate, f"penalty.rates.{raw_code}")
+        if rate <= 0:
+            raise ConfigError(f"[penalty.rates] {code} = {raw_rate!r}: a rate must be above 0")
+        if code == "CNY" and rate != 1:
+            raise ConfigError("[penalty.rates] CNY must be 1: rates are CNY per unit")
+        rates[code] = rate
+    return rates
+
+
+def _to_decimal(value: Any, where: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"{where} should be a number, got {value!r}")
+    try:
+        # str() first so 7.1 stays 7.1 rather than its binary float expansion
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise ConfigError(f"{where} should be a number, got {value!r}") from None
+    if not result.is_finite():
+        raise ConfigError(f"{where} should be a finite number, got {value!r}")
+    return result
+
+
+def _decimal_setting(table: dict[str, Any], key: str, default: Decimal) -> Decimal:
+    if key not in table:
+        return default
+    value = _to_decimal(table[key], f"penalty.{key}")
+    if value < 0:
+        raise ConfigError(f"[penalty] {key} cannot be negative, got {table[key]!r}")
+    return value
+
+
+@dataclass
+class ProviderExposure:
+    provider_id: str
+    finding_count: int
+    records_affected: int
+    illegal_proceeds_cny: Decimal
+    unconverted_amounts: dict[str, Decimal]
+    confiscation_cny: Decimal
+    fine_min_cny: Decimal
+    fine_max_cny: Decimal
+    fine_basis: str
+    serious: bool
+    serious_reasons: list[str]
+    consequences: list[str]
+    caveat: str = CAVEAT
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: Decimals become strings with two decimals (exact, no float rounding)."""
+        doc = asdict(self)
+        for key in ("illegal_proceeds_cny", "confiscation_cny", "fine_min_cny", "fine_max_cny"):
+            doc[key] = str(doc[key])
+        doc["unconverted_amounts"] = {c: str(a) for c, a in self.unconverted_amounts.items()}
+        return doc
+
+
+def money(amount: Decimal) -> str:
+    """CNY 1,234.50: how amounts appear in sentences."""
+    return f"CNY {amount.quantize(CNY, ROUND_HALF_UP):,}"
+
+
+def amount_text(amount: Decimal) -> str:
+    """1,234.50 or 0.0025: two decimals unless more are needed to be exact."""
+    two = amount.quantize(CNY, ROUND_HALF_UP)
+    return f"{two:,}" if two == amount else f"{amount.normalize():,f}"
+
+
+def fine_range(proceeds_cny: Decimal, settings: PenaltySettings) -> tuple[Decimal, Decimal, str]:
+    """(min, max, basis sentence) for one provider with findings and these proceeds."""
+    threshold = settings.fine_threshold_cny
+    if proceeds_cny > threshold:
+        low = (proceeds_cny * settings.fine_multiple_min).quantize(CNY, ROUND_HALF_UP)
+        high = (proceeds_cny * settings.fine_multiple_max).quantize(CNY, ROUND_HALF_UP)
+        basis = (
+            f"Illegal proceeds of {money(proceeds_cny)} exceed {money(threshold)}, so the fine is "
+            f"{settings.fine_multiple_min:g} to {settings.fine_multiple_max:g} times the proceeds."
+        )
+        return low, high, basis
+    low = settings.fine_fixed_min_cny.quantize(CNY, ROUND_HALF_UP)
+    high = settings.fine_fixed_max_cny.quantize(CNY, ROUND_HALF_UP)
+    fixed = f"the fixed range of {money(low)} to {money(high)}"
+    if proceeds_cny == threshold:
+        basis = (
+            f"Illegal proceeds of exactly {money(threshold)} do not exceed {money(threshold)}, "
+            f"so the fine is {fixed} (the draft applies the multiple only above it)."
+        )
+    elif proceeds_cny > 0:
+        basis = (
+            f"Illegal proceeds of {money(proceeds_cny)} are below {money(threshold)}, "
+            f"so the fine is {fixed}."
+        )
+    else:
+        basis = f"No illegal proceeds were found, so the fine is {fixed}."
+    return low, high, basis
+
+
+def assess_provider(
+    provider_id: str,
+    *,
+    finding_count: int,
+    records_affected: int,
+    proceeds_cny: Decimal,
+    unconverted: dict[str, Decimal],
+    credential_selling: bool,
+    settings: PenaltySettings,
+) -> ProviderExposure:
+    """The exposure of one provider from its aggregated findings (pure, no I/O)."""
+    proceeds_cny = proceeds_cny.quantize(CNY, ROUND_HALF_UP)
+    low, high, basis = fine_range(proceeds_cny, settings)
+    if unconverted:
+        listed = ", ".join(f"{amount_text(a)} {code}" for code, a in sorted(unconverted.items()))
+        basis += (
+            f" Proceeds of {listed} have no CNY rate and are not included, so the range may be"
+            " understated; add the rate to [penalty.rates] and run detect again."
+        )
+    reasons = []
+    if settings.serious_records_affected and records_affected >= settings.serious_records_affected:
+        reasons.append(
+            f"{records_affected:,} records affected (at least {settings.serious_records_affected:,})"
+        )
+    if settings.serious_proceeds_cny and proceeds_cny >= settings.serious_proceeds_cny:
+        reasons.append(
+            f"illegal proceeds of {money(proceeds_cny)} (at least {money(settings.serious_proceeds_cny)})"
+        )
+    if settings.serious_on_credential_selling and credential_selling:
+        reasons.append("login credentials were sold")
+    consequences = ["Order to rectify."]
+    if proceeds_cny > 0 or unconverted:
+        extra = " plus the amounts without a CNY rate" if unconverted else ""
+        consequences.append(f"Confiscation of illegal proceeds: {money(proceeds_cny)}{extra}.")
+    consequences.append(f"Fine of {money(low)} to {money(high)}.")
+    if reasons:
+        consequences.append(
+            "As a serious case: suspension of service for rectification, revocation of the "
+            "licence, or cancellation of the registration."
+        )
+    return ProviderExposure(
+        provider_id=provider_id,
+        finding_count=finding_count,
+        records_affected=records_affected,
+        illegal_proceeds_cny=proceeds_cny,
+        unconverted_amounts=dict(sorted(unconverted.items())),
+        confiscation_cny=proceeds_cny,
+        fine_min_cny=low,
+        fine_max_cny=high,
+        fine_basis=basis,
+        serious=bool(reasons),
+        serious_reasons=reasons,
+        consequences=consequences,
+    )
+
+
+_EXPOSURE_SQL = """
+WITH scoped AS (
+    SELECT *
+    FROM findings
+    WHERE ($since IS NULL OR event_date >= $since)
+      AND ($until IS NULL OR event_date <= $until)
+      AND ($provider IS NULL OR provider_id = $provider)
+      AND ($dates IS NULL OR list_contains($dates, event_date))
+),
+per_provider AS (
+    SELECT
+        provider_id,
+        count(*) AS finding_count,
+        coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0) AS proceeds_cny,
+        bool_or(category = 'selling' AND list_has_any(data_categories, $credential_categories))
+            AS credential_selling
+    FROM scoped
+    GROUP BY provider_id
+),
+-- an event behind several findings (e.g. unauthorized and bulk access) counts once
+evidence AS (
+    SELECT DISTINCT
+        provider_id,
+        unnest(evidence_event_ids) AS event_id,
+        unnest(evidence_record_counts) AS record_count
+    FROM scoped
+),
+records AS (
+    SELECT provider_id, sum(record_count) AS records_affected
+    FROM evidence
+    GROUP BY provider_id
+),
+unconverted AS (
+    SELECT provider_id, map(list(currency ORDER BY currency), list(amount ORDER BY currency)) AS amounts
+    FROM (
+        SELECT provider_id, u.currency, sum(u.amount) AS amount
+        FROM (
+            SELECT provider_id, unnest(unconverted_amounts) AS u
+            FROM scoped
+            WHERE category = 'selling'
+        )
+        GROUP BY ALL
+    )
+    GROUP BY provider_id
+)
+SELECT p.provider_id, p.finding_count, coalesce(r.records_affected, 0), p.proceeds_cny,
+       coalesce(p.credential_selling, false), u.amounts
+FROM per_provider AS p
+LEFT JOIN records AS r USING (provider_id)
+LEFT JOIN unconverted AS u USING (provider_id)
+ORDER BY p.provider_id
+"""
+
+
+def compute_exposure(
+    con: duckdb.DuckDBPyConnection,
+    settings: PenaltySettings,
+    *,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    provider: str | None = None,
+    dates: Iterable[dt.date] | None = None,
+) -> list[ProviderExposure]:
+    """Exposure per provider with findings in the period, from the ``findings`` view of ``con``.
+
+    ``dates``, when given, restricts to exactly those event_dates (on top of since/until).
+    """
+    rows = con.execute(
+        _EXPOSURE_SQL,
+        {
+            "since": since,
+            "until": until,
+            "provider": provider,
+            "dates": sorted(set(dates)) if dates is not None else None,
+            "credential_categories": list(settings.credential_categories),
+        },
+    ).fetchall()
+    exposures = []
+    for provider_id, count, records, proceeds, credential_selling, unconverted in rows:
+        exposures.append(
+            assess_provider(
+                provider_id,
+                finding_count=int(count),
+                records_affected=int(records),
+                proceeds_cny=Decimal(proceeds),
+                unconverted={str(k): Decimal(v) for k, v in (unconverted or {}).items()},
+                credential_selling=bool(credential_selling),
+                settings=settings,
+            )
+        )
+    return exposures

@@ -1,0 +1,66 @@
+-- Terms shared by every default rule, defined once (issue 3, "What counts").
+--
+-- The detect engine runs this script once per run, after it has created:
+--   events            the lake's events, restricted to the days being evaluated
+--   detect_settings   one row of settings: protected_classes, credential_categories,
+--                     bulk_threshold, severity steps (see `auditpipe rules list` footer)
+--   broker_watchlist  name: the data-broker watchlist, trimmed and lower-cased
+-- Rules then select from the objects below. Nothing here holds a literal threshold: every
+-- tunable value comes from detect_settings, which the engine fills with bound parameters.
+
+-- protected: outcome is success and at least one data field is in a protected class
+-- (the catalog's protected_classes, by default login and identity).
+CREATE OR REPLACE TEMP VIEW protected_events AS
+SELECT e.*
+FROM events AS e, detect_settings AS s
+WHERE e.outcome = 'success'
+  AND list_has_any(e.data_classes, s.protected_classes);
+
+-- in_scope_events: protected events that are not self-access, with one column per term.
+-- Every default rule starts here. Materialised once, so the rules do not each rescan the lake.
+--   self-access (excluded): actor_type is subject, or actor_id equals subject_id
+--   leaves_provider:    destination_type is external or public
+--   authorized:         authorization_ref is present
+--   has_purpose:        purpose is present
+--   paid:               amount > 0
+--   to_broker:          destination_party is on the broker watchlist (case-insensitive)
+--   touches_credential: a data field of a credential category (passwords, tokens ...)
+--   internal_use:       view, search or export that stays internal (destination internal),
+--                       by an employee, partner or unknown actor
+CREATE OR REPLACE TEMP TABLE in_scope_events AS
+SELECT
+    e.provider_id,
+    e.event_date,
+    e.event_id,
+    e.event_time,
+    e.actor_id,
+    e.actor_type,
+    e.action,
+    e.subject_id,
+    e.record_count,
+    e.data_fields,
+    e.data_classes,
+    e.data_categories,
+    e.destination_type,
+    e.destination_party,
+    e.authorization_ref,
+    e.purpose,
+    e.amount,
+    e.currency,
+    coalesce(e.destination_type, 'internal') IN ('external', 'public') AS leaves_provider,
+    nullif(trim(e.authorization_ref), '') IS NOT NULL AS authorized,
+    nullif(trim(e.purpose), '') IS NOT NULL AS has_purpose,
+    coalesce(e.amount, 0) > 0 AS paid,
+    coalesce(lower(trim(e.destination_party)) IN (SELECT name FROM broker_watchlist), false)
+        AS to_broker,
+    list_has_any(e.data_categories, s.credential_categories) AS touches_credential,
+    (
+        e.action IN ('view', 'search', 'export')
+        AND coalesce(e.destination_type, 'internal') = 'internal'
+        AND coalesce(e.actor_type, 'unknown') IN ('employee', 'partner', 'unknown')
+    ) AS internal_use
+FROM protected_events AS e, detect_settings AS s
+WHERE NOT (
+    coalesce(e.actor_type, 'unknown') = 'subject'
+    OR coalesce(e.actor_id = e.subject_id, false)
+);
