@@ -52,13 +52,20 @@ def _oversize_table(items: list[Oversize], limit: int) -> pa.Table:
     )
 
 
+# A line that is not UTF-8 is kept as text with its non-ASCII bytes written \\xNN (DuckDB's
+# BLOB-to-VARCHAR form), quotes shown plainly and the line ending dropped.
+_ESCAPED_BYTES = (
+    'regexp_replace(regexp_replace(regexp_replace(CAST(b AS VARCHAR), \'(\\\\x0D)?\\\\x0A$\', \'\'), \'\\\\x22\', \'"\', \'g\'), \'\\\\x27\', \'\'\'\'\'\', \'g\')'
+)
+
+
 def _decode_lines(con: Any, batch: LineBatch, name: str) -> tuple[int, int]:
     """Register ``name``: line_number, txt (NULL if not UTF-8), raw, bad_utf8, without blank
     lines. Returns (rows kept, blank lines dropped)."""
     con.register(f"{name}_bytes", pa.table({"line_number": batch.line_numbers, "b": batch.rows}))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {name} AS
-        SELECT line_number, txt, coalesce(txt, CAST(b AS VARCHAR)) AS raw, txt IS NULL AS bad_utf8
+        SELECT line_number, txt, coalesce(txt, {_ESCAPED_BYTES}) AS raw, txt IS NULL AS bad_utf8
         FROM (SELECT line_number, b, rtrim(TRY(decode(b)), E'\\r\\n') AS txt FROM {name}_bytes)
         WHERE txt IS NULL OR trim(txt, E' \\t\\r\\n\\f\\v') <> ''"""
     )
@@ -267,8 +274,8 @@ def csv_batches(
             bad_idx = sorted(bad_rows)
             wrong_cols = pa.table(
                 {
-                    "line_number": good_utf8["line_number"].take(bad_idx),
-                    "raw": good_utf8["raw"].take(bad_idx),
+                    "line_number": good_utf8["line_number"].take(pa.array(bad_idx, pa.int64())),
+                    "raw": good_utf8["raw"].take(pa.array(bad_idx, pa.int64())),
                     "pre_error": pa.array([bad_rows[i] for i in bad_idx], pa.string()),
                 }
             )

@@ -273,8 +273,10 @@ def _stage_file(
     import pyarrow as pa
 
     opened: list[Any] = []
+    # In-memory, but DuckDB spills to temp_directory (in staging) past memory_limit, so a file
+    # larger than memory is still fine.
     con = duckdb.connect(
-        str(work / "work.duckdb"),
+        ":memory:",
         config={"memory_limit": settings.memory_limit, "temp_directory": str(work / "spill")},
     )
     try:

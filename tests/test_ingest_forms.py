@@ -1,0 +1,269 @@
+"""Every accepted input form of the contract lands as the same typed, canonical event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from ingest_support import good, ingest, query, write_jsonl
+
+UTC = dt.UTC
+TEN_AM_SHANGHAI_UTC = dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+
+
+def stored_times(lake: Path) -> list[dt.datetime]:
+    return [r[0] for r in query(lake, "SELECT event_time FROM events ORDER BY line_number")]
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "2026-03-01T10:00:00+08:00",
+        "2026-03-01T02:00:00Z",
+        "2026-03-01T10:00:00",
+        "2026-03-01 10:00:00",
+        1772330400,
+        1772330400000,
+        "1772330400",
+    ],
+)
+def test_every_time_form_is_stored_as_the_same_utc_instant(tmp_path: Path, given: object) -> None:
+    log = write_jsonl(tmp_path / "in.jsonl", [good(event_time=given)])
+    result = ingest(tmp_path / "lake", log)
+    assert result.rows_stored == 1, result.files[0]
+    assert stored_times(tmp_path / "lake") == [TEN_AM_SHANGHAI_UTC]
+
+
+def test_time_forms_may_mix_line_by_line(tmp_path: Path) -> None:
+    rows = [
+        good(event_time="2026-03-01T10:00:00+08:00", actor_id="a"),
+        good(event_time=1772330400, actor_id="b"),
+        good(event_time="2026-03-01 10:00:00", actor_id="c"),
+    ]
+    ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    assert stored_times(tmp_path / "lake") == [TEN_AM_SHANGHAI_UTC] * 3
+
+
+def test_event_date_is_the_date_in_the_lake_timezone(tmp_path: Path) -> None:
+    rows = [
+        good(event_time="2026-03-01T23:30:00+08:00", actor_id="late"),
+        good(event_time="2026-03-01T16:30:00Z", actor_id="next-day"),  # 00:30 in Shanghai
+    ]
+    ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    got = query(tmp_path / "lake", "SELECT actor_id, event_date FROM events ORDER BY actor_id")
+    assert got == [("late", dt.date(2026, 3, 1)), ("next-day", dt.date(2026, 3, 2))]
+    assert (tmp_path / "lake/events/provider_id=forum-a/event_date=2026-03-02").is_dir()
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        ["Password", "real-name", "Phone Number"],
+        "password;real_name;phone_number",
+        "password, real name , phone_number",
+        "password|real_name|phone_number",
+        '["password","real_name","phone_number"]',
+    ],
+)
+def test_data_fields_forms_give_one_normalised_list(tmp_path: Path, given: object) -> None:
+    ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", [good(data_fields=given)]))
+    got = query(tmp_path / "lake", "SELECT data_fields, data_classes, data_categories FROM events")
+    assert got == [
+        (
+            ["password", "real_name", "phone_number"],
+            ["identity", "login"],
+            ["credential", "phone", "real_name"],
+        )
+    ]
+
+
+def test_unknown_data_fields_are_class_other(tmp_path: Path) -> None:
+    ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", [good(data_fields="nickname")]))
+    assert query(tmp_path / "lake", "SELECT data_classes, data_categories FROM events") == [
+        (["other"], ["other"])
+    ]
+
+
+def test_field_names_and_enum_values_match_case_and_space_insensitively(tmp_path: Path) -> None:
+    row = {
+        " Event_Time ": "2026-03-01T10:00:00+08:00",
+        "PROVIDER_ID": "forum-a",
+        "Actor ID": "emp-1",
+        "actor-type": " Staff ",
+        "Action": "DOWNLOAD",
+        "data_fields": "phone",
+        "Outcome": "Denied",
+        "destination_type": "External",
+    }
+    ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", [row]))
+    got = query(tmp_path / "lake", "SELECT actor_type, action, outcome, destination_type FROM events")
+    assert got == [("employee", "export", "failure", "external")]
+
+
+@pytest.mark.parametrize(
+    ("field", "alias", "canonical"),
+    [
+        ("actor_type", "user", "subject"),
+        ("actor_type", "staff", "employee"),
+        ("actor_type", "system", "service"),
+        ("actor_type", "third_party", "partner"),
+        ("action", "read", "view"),
+        ("action", "get", "view"),
+        ("action", "query", "search"),
+        ("action", "lookup", "search"),
+        ("action", "download", "export"),
+        ("action", "modify", "update"),
+        ("action", "edit", "update"),
+        ("action", "change", "update"),
+        ("action", "remove", "delete"),
+        ("action", "erase", "delete"),
+        ("action", "share", "transfer"),
+        ("action", "send", "transfer"),
+        ("action", "post", "publish"),
+        ("action", "signin", "login"),
+        ("action", "signup", "register"),
+        ("outcome", "ok", "success"),
+        ("outcome", "allowed", "success"),
+        ("outcome", "denied", "failure"),
+        ("outcome", "error", "failure"),
+    ],
+)
+def test_enum_aliases_map_to_canonical_values(
+    tmp_path: Path, field: str, alias: str, canonical: str
+) -> None:
+    ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", [good(**{field: alias})]))
+    assert query(tmp_path / "lake", f"SELECT {field} FROM events") == [(canonical,)]
+
+
+def test_defaults_apply_when_optional_fields_are_absent_or_empty(tmp_path: Path) -> None:
+    rows = [good(), good(actor_id="e2", actor_type="", record_count="", currency=" ", outcome="")]
+    ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    got = query(
+        tmp_path / "lake",
+        "SELECT DISTINCT actor_type, record_count, destination_type, currency, outcome FROM events",
+    )
+    assert got == [("unknown", 1, "internal", "CNY", "success")]
+
+
+def test_typed_columns(tmp_path: Path) -> None:
+    row = good(record_count="25", amount="1234.5", currency="usd", source_ip="2001:db8::1")
+    ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", [row]))
+    got = query(tmp_path / "lake", "SELECT record_count, amount, currency, source_ip FROM events")
+    assert got == [(25, Decimal("1234.5000"), "USD", "2001:db8::1")]
+    types = dict(query(tmp_path / "lake", "SELECT column_name, column_type FROM (DESCRIBE events)"))
+    assert types["event_time"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["record_count"] == "BIGINT"
+    assert types["amount"] == "DECIMAL(18,4)"
+    assert types["data_fields"] == "VARCHAR[]"
+    assert types["event_date"] == "DATE"
+
+
+def test_fields_outside_the_contract_are_kept_in_extras(tmp_path: Path) -> None:
+    row = good(session_ua="Mozilla/5.0", ticket={"id": 7})
+    ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", [row]))
+    (extras,) = query(tmp_path / "lake", "SELECT extras FROM events")[0]
+    assert json.loads(extras) == {"session_ua": "Mozilla/5.0", "ticket": {"id": 7}}
+
+
+def test_derived_event_id_is_deterministic_and_format_independent(tmp_path: Path) -> None:
+    jsonl = write_jsonl(tmp_path / "a.jsonl", [good(data_fields=["phone", "real_name"])])
+    csv = tmp_path / "b.csv"
+    csv.write_text(
+        "event_time,provider_id,actor_id,action,data_fields\n"
+        '2026-03-01 10:00:00,forum-a,emp-1,read,"phone;real_name"\n'
+    )
+    result = ingest(tmp_path / "lake", jsonl, csv)
+    assert [f.rows_stored for f in result.files] == [1, 0]
+    assert [f.rows_duplicate for f in result.files] == [0, 1]
+    (event_id, derived) = query(tmp_path / "lake", "SELECT event_id, event_id_derived FROM events")[0]
+    assert event_id.startswith("forum-a-") and derived is True
+
+
+def test_provenance_points_at_the_exact_source_line(tmp_path: Path) -> None:
+    log = write_jsonl(tmp_path / "in.jsonl", [good(actor_id="a"), "", "not json", good(actor_id="b")])
+    result = ingest(tmp_path / "lake", log)
+    got = query(tmp_path / "lake", "SELECT actor_id, line_number, source_file, source_sha256 FROM events ORDER BY 1")
+    assert got == [
+        ("a", 1, str(log.resolve()), result.files[0].sha256),
+        ("b", 4, str(log.resolve()), result.files[0].sha256),
+    ]
+
+
+def test_csv_with_header_quotes_and_multiline_values(tmp_path: Path) -> None:
+    csv = tmp_path / "in.csv"
+    csv.write_text(
+        "event_time,provider_id,actor_id,action,data_fields,note\r\n"
+        '2026-03-01T10:00:00+08:00,forum-a,emp-1,view,"phone,password","said ""hi"""\r\n'
+        '2026-03-01T10:00:00+08:00,forum-a,emp-2,view,phone,"two\r\nlines"\r\n'
+        "2026-03-01T10:00:00+08:00,forum-a,emp-3,view,phone,\r\n"
+    )
+    result = ingest(tmp_path / "lake", csv)
+    assert result.files[0].rows_read == 3 and result.rows_stored == 3
+    got = query(tmp_path / "lake", "SELECT actor_id, line_number, data_fields, extras FROM events ORDER BY 1")
+    assert got[0] == ("emp-1", 2, ["phone", "password"], '{"note":"said \\"hi\\""}')
+    assert got[1][:2] == ("emp-2", 3) and json.loads(got[1][3]) == {"note": "two\r\nlines"}
+    assert got[2] == ("emp-3", 5, ["phone"], None)
+
+
+def test_parquet_input_with_native_types(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "event_time": pa.array([TEN_AM_SHANGHAI_UTC], pa.timestamp("us", tz="UTC")),
+            "provider_id": ["forum-a"],
+            "actor_id": ["emp-1"],
+            "action": ["read"],
+            "data_fields": pa.array([["phone", "id_number"]], pa.list_(pa.string())),
+            "record_count": pa.array([3], pa.int64()),
+            "amount": pa.array([9.5], pa.float64()),
+            "shift": ["night"],
+        }
+    )
+    path = tmp_path / "in.parquet"
+    pq.write_table(table, path)
+    result = ingest(tmp_path / "lake", path)
+    assert result.rows_stored == 1, result.files[0]
+    got = query(
+        tmp_path / "lake",
+        "SELECT event_time, action, data_fields, record_count, amount, extras, line_number FROM events",
+    )
+    assert got == [
+        (TEN_AM_SHANGHAI_UTC, "view", ["phone", "id_number"], 3, Decimal("9.5000"), '{"shift":"night"}', 1)
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".ndjson.zst", ".csv.gz"])
+def test_compressed_inputs(tmp_path: Path, suffix: str) -> None:
+    import pyarrow as pa
+
+    if suffix.startswith(".csv"):
+        data = b"event_time,provider_id,actor_id,action,data_fields\n2026-03-01 10:00:00,p,a,view,phone\n"
+    else:
+        data = json.dumps(good()).encode() + b"\n"
+    path = tmp_path / f"in{suffix}"
+    codec = "gzip" if suffix.endswith(".gz") else "zstd"
+    with pa.CompressedOutputStream(str(path), codec) as out:
+        out.write(data)
+    result = ingest(tmp_path / "lake", path)
+    assert (result.rows_read, result.rows_stored) == (1, 1)
+
+
+def test_lake_reads_as_is_in_duckdb_and_polars(tmp_path: Path) -> None:
+    import duckdb
+    import polars as pl
+
+    rows = [good(actor_id=f"e{i}", provider_id=f"p{i % 2}") for i in range(10)]
+    ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    glob = str(tmp_path / "lake" / "events" / "**" / "*.parquet")
+    n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning=true)").fetchall()
+    assert n == [(10,)]
+    frame = pl.scan_parquet(glob, hive_partitioning=True).collect()
+    assert frame.height == 10
+    assert set(frame["provider_id"].to_list()) == {"p0", "p1"}
+    assert frame.schema["event_date"] == pl.Date
+    meta = pq.ParquetFile(next((tmp_path / "lake" / "events").rglob("*.parquet"))).metadata
+    assert meta.row_group(0).column(0).compression == "ZSTD"

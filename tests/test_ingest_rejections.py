@@ -1,0 +1,158 @@
+"""Every kind of bad row is quarantined with a reason a person understands; the rest lands."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from ingest_support import good, ingest, query, reasons, write_jsonl
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "reason"),
+    [
+        ('{"event_time": "2026-03-01", ', "line is not valid JSON"),
+        ("[1, 2, 3]", "line is valid JSON but not an object (it is array)"),
+        ('"just a string"', "line is valid JSON but not an object (it is varchar)"),
+        (b'{"actor_id": "\xff\xfe"}', "line is not valid UTF-8"),
+        (good(event_time=None), "missing required field event_time"),
+        (good(provider_id=""), "missing required field provider_id"),
+        (good(actor_id="  "), "missing required field actor_id"),
+        (good(action=None), "missing required field action"),
+        (good(data_fields=None), "missing required field data_fields"),
+        (good(data_fields=" ; , "), "data_fields '; ,' names no field"),
+        (good(event_time="2026-13-01"), "event_time '2026-13-01' is not a date and time"),
+        (good(event_time="yesterday"), "event_time 'yesterday' is not a date and time"),
+        (good(event_time=-99999999999999), "is outside 1990-2100"),
+        (good(action="fly"), "action 'fly' is not one of view, search, export"),
+        (good(actor_type="robot"), "actor_type 'robot' is not one of subject, employee"),
+        (good(outcome="maybe"), "outcome 'maybe' is not one of success, failure"),
+        (good(destination_type="mars"), "destination_type 'mars' is not one of internal"),
+        (good(provider_type="isp"), "provider_type 'isp' is not one of iisp, iasp"),
+        (good(amount=-5), "amount '-5' is negative"),
+        (good(amount="ten"), "amount 'ten' is not a decimal number of at least 0"),
+        (good(record_count="many"), "record_count 'many' is not a whole number of at least 1"),
+        (good(record_count=0), "record_count '0' is not a whole number of at least 1"),
+        (good(record_count=2.5), "record_count '2.5' is not a whole number of at least 1"),
+        (good(currency="RMB1"), "currency 'RMB1' is not an ISO 4217 code"),
+        (good(source_ip="300.1.1.1"), "source_ip '300.1.1.1' is not an IPv4 or IPv6 address"),
+    ],
+)
+def test_bad_row_is_quarantined_with_its_reason(tmp_path: Path, bad_row: object, reason: str) -> None:
+    log = write_jsonl(tmp_path / "in.jsonl", [good(actor_id="before"), bad_row, good(actor_id="after")])
+    result = ingest(tmp_path / "lake", log)
+    f = result.files[0]
+    assert (f.rows_read, f.rows_stored, f.rows_quarantined) == (3, 2, 1)
+    got = reasons(tmp_path / "lake")
+    assert list(got) == [2]
+    assert reason in got[2]
+    assert query(tmp_path / "lake", "SELECT actor_id FROM events ORDER BY line_number") == [
+        ("before",),
+        ("after",),
+    ]
+
+
+def test_quarantine_keeps_the_original_text_and_provenance(tmp_path: Path) -> None:
+    bad = '{"event_time": "2026-13-01", "provider_id": "p", "actor_id": "a", "action": "view", "data_fields": "x"}'
+    log = write_jsonl(tmp_path / "in.jsonl", [bad])
+    result = ingest(tmp_path / "lake", log)
+    got = query(
+        tmp_path / "lake",
+        "SELECT source_file, source_sha256, line_number, raw, provider_id FROM quarantine",
+    )
+    assert got == [(str(log.resolve()), result.files[0].sha256, 1, bad, "p")]
+
+
+def test_several_problems_are_all_named(tmp_path: Path) -> None:
+    log = write_jsonl(tmp_path / "in.jsonl", [good(action="fly", amount=-1, event_time=None)])
+    ingest(tmp_path / "lake", log)
+    reason = reasons(tmp_path / "lake")[1]
+    assert "missing required field event_time" in reason
+    assert "action 'fly'" in reason and "amount '-1' is negative" in reason
+
+
+def test_invalid_utf8_raw_is_shown_escaped(tmp_path: Path) -> None:
+    log = write_jsonl(tmp_path / "in.jsonl", [b'{"a": "\xff"}'])
+    ingest(tmp_path / "lake", log)
+    assert query(tmp_path / "lake", "SELECT raw FROM quarantine") == [('{"a": "\\xFF"}',)]
+
+
+def test_csv_row_with_wrong_column_count(tmp_path: Path) -> None:
+    csv = tmp_path / "in.csv"
+    csv.write_text(
+        "event_time,provider_id,actor_id,action,data_fields\n"
+        "2026-03-01 10:00:00,p,a,view,phone\n"
+        "2026-03-01 10:00:00,p,a\n"
+        "2026-03-01 10:00:00,p,b,view,phone,extra\n"
+        "2026-03-01 10:00:00,p,c,view,phone\n"
+    )
+    result = ingest(tmp_path / "lake", csv)
+    assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (4, 2, 2)
+    assert reasons(tmp_path / "lake") == {
+        3: "CSV row has 3 columns, the header (line 1) has 5",
+        4: "CSV row has 6 columns, the header (line 1) has 5",
+    }
+    got = query(tmp_path / "lake", "SELECT line_number, raw FROM quarantine ORDER BY 1")
+    assert got == [(3, "2026-03-01 10:00:00,p,a"), (4, "2026-03-01 10:00:00,p,b,view,phone,extra")]
+
+
+def test_csv_invalid_utf8_row(tmp_path: Path) -> None:
+    csv = tmp_path / "in.csv"
+    csv.write_bytes(
+        b"event_time,provider_id,actor_id,action,data_fields\n"
+        b"2026-03-01 10:00:00,p,\xff,view,phone\n"
+        b"2026-03-01 10:00:00,p,b,view,phone\n"
+    )
+    result = ingest(tmp_path / "lake", csv)
+    assert (result.rows_stored, result.rows_quarantined) == (1, 1)
+    assert reasons(tmp_path / "lake") == {2: "row is not valid UTF-8"}
+
+
+def test_line_over_the_size_limit_is_quarantined_and_the_next_line_lands(tmp_path: Path) -> None:
+    huge = json.dumps(good(purpose="x" * 300_000))
+    log = write_jsonl(tmp_path / "in.jsonl", [good(actor_id="a"), huge, good(actor_id="b")])
+    result = ingest(tmp_path / "lake", log, max_line_bytes=100_000, batch_bytes=64 * 1024)
+    f = result.files[0]
+    assert (f.rows_read, f.rows_stored, f.rows_quarantined) == (3, 2, 1)
+    (line, raw, reason) = query(tmp_path / "lake", "SELECT line_number, raw, reason FROM quarantine")[0]
+    assert line == 2 and "longer than the" in reason
+    assert len(raw) < 2000  # only a sample of the line is kept
+    assert query(tmp_path / "lake", "SELECT actor_id, line_number FROM events ORDER BY 2") == [
+        ("a", 1),
+        ("b", 3),
+    ]
+
+
+def test_blank_lines_are_not_rows(tmp_path: Path) -> None:
+    log = write_jsonl(tmp_path / "in.jsonl", [good(actor_id="a"), "", "   ", good(actor_id="b")])
+    result = ingest(tmp_path / "lake", log)
+    assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (2, 2, 0)
+
+
+def test_truncated_archive_is_rejected_whole_and_other_files_still_land(tmp_path: Path) -> None:
+    data = gzip.compress(b"".join(json.dumps(good(actor_id=f"a{i}")).encode() + b"\n" for i in range(5000)))
+    broken = tmp_path / "in" / "broken.jsonl.gz"
+    broken.parent.mkdir()
+    broken.write_bytes(data[: len(data) // 2])
+    fine = write_jsonl(tmp_path / "in" / "fine.jsonl", [good(actor_id="ok")])
+    result = ingest(tmp_path / "lake", tmp_path / "in")
+    by_name = {Path(f.source_file).name: f for f in result.files}
+    assert by_name["broken.jsonl.gz"].status == "rejected"
+    assert "truncated or corrupt" in (by_name["broken.jsonl.gz"].reason or "") or "cannot be read" in (
+        by_name["broken.jsonl.gz"].reason or ""
+    )
+    assert by_name["fine.jsonl"].rows_stored == 1
+    assert query(tmp_path / "lake", "SELECT count(*), min(actor_id) FROM events") == [(1, "ok")]
+    entry = json.loads((tmp_path / "lake/_auditpipe/manifest" / f"{by_name['broken.jsonl.gz'].sha256}.json").read_text())
+    assert entry["status"] == "rejected" and entry["files"] == []
+    assert fine.exists()
+
+
+def test_corrupt_parquet_is_rejected_whole(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet")
+    result = ingest(tmp_path / "lake", bad)
+    assert result.files[0].status == "rejected"
+    assert "not a readable Parquet file" in (result.files[0].reason or "")
