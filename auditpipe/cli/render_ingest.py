@@ -48,11 +48,32 @@ def progress_reporter(enabled: bool = True) -> Iterator[Any]:
 
 
 def render_ingest_result(result: IngestResult) -> None:
+    """A table on a terminal; tab-separated lines (one per file, then the total) otherwise,
+    so logs keep whole file names and scripts can cut columns."""
+    import sys
+
+    if not sys.stdout.isatty():
+        print("status\tread\tstored\tquarantined\tduplicate\tfile")
+        for f in result.files:
+            print(
+                f"{f.status}\t{f.rows_read}\t{f.rows_stored}\t{f.rows_quarantined}"
+                f"\t{f.rows_duplicate}\t{f.source_file}"
+            )
+        print(
+            f"total\t{result.rows_read}\t{result.rows_stored}\t{result.rows_quarantined}"
+            f"\t{result.rows_duplicate}\t{len(result.files)} files"
+        )
+        _notes(result)
+        return
     from rich.table import Table
 
     table = Table(title=f"Ingest {result.run_id}", title_justify="left")
     for col in ("file", "status", "read", "stored", "quarantined", "duplicate"):
-        table.add_column(col, justify="left" if col in ("file", "status") else "right")
+        table.add_column(
+            col,
+            justify="left" if col in ("file", "status") else "right",
+            overflow="fold" if col == "file" else "ellipsis",
+        )
     for f in result.files:
         table.add_row(
             f.source_file,
@@ -72,6 +93,10 @@ def render_ingest_result(result: IngestResult) -> None:
         style="bold",
     )
     out_console().print(table)
+    _notes(result)
+
+
+def _notes(result: IngestResult) -> None:
     for f in result.files:
         if f.reason:
             message(f"{f.status}: {f.source_file}: {f.reason}")

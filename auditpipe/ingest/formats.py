@@ -55,7 +55,7 @@ def _oversize_table(items: list[Oversize], limit: int) -> pa.Table:
 # A line that is not UTF-8 is kept as text with its non-ASCII bytes written \\xNN (DuckDB's
 # BLOB-to-VARCHAR form), quotes shown plainly and the line ending dropped.
 _ESCAPED_BYTES = (
-    'regexp_replace(regexp_replace(regexp_replace(CAST(b AS VARCHAR), \'(\\\\x0D)?\\\\x0A$\', \'\'), \'\\\\x22\', \'"\', \'g\'), \'\\\\x27\', \'\'\'\'\'\', \'g\')'
+    'regexp_replace(regexp_replace(regexp_replace(CAST(b AS VARCHAR), \'(\\\\x0D)?\\\\x0A$\', \'\'), \'\\\\x22\', \'"\', \'g\'), \'\\\\x27\', \'\'\'\', \'g\')'
 )
 
 
