@@ -42,6 +42,7 @@ class FieldSpec:
     default: Any
     description: str
     storage: str
+    forms: tuple[str, ...] = ()
 
     @property
     def value_map(self) -> dict[str, str]:
@@ -101,6 +102,7 @@ def load_contract(schema_dir: Path = SCHEMA_DIR) -> Contract:
                 default=prop.get("x-default"),
                 description=prop.get("description", ""),
                 storage=prop.get("x-storage", ""),
+                forms=tuple(prop.get("x-forms", ())),
             )
         )
     return Contract(fields=tuple(specs))
@@ -165,3 +167,44 @@ def load_catalog(extra: str | os.PathLike[str] | None = None) -> Catalog:
         entries.update(_catalog_entries(user_doc, path))
         protected = tuple(user_doc.get("protected_classes", protected))
     return Catalog(entries=tuple(entries.values()), protected_classes=protected)
+
+
+def contract_markdown(contract: Contract | None = None) -> str:
+    """The README's field table, generated from the schema (README test keeps them equal)."""
+    contract = contract or load_contract()
+    lines = [
+        "| field | required | accepted values | default | stored as |",
+        "|---|---|---|---|---|",
+    ]
+    for f in contract.fields:
+        if f.enum:
+            accepted = ", ".join(f"`{v}`" for v in f.enum)
+            if f.aliases:
+                accepted += "; aliases " + ", ".join(f"{k}→{v}" for k, v in f.aliases.items())
+        elif f.forms:
+            accepted = "; ".join(f.forms)
+        else:
+            accepted = f.description.split(". ")[0].rstrip(".")
+        accepted = accepted.replace("|", "\\|")
+        default = f"`{f.default}`" if f.default is not None else ""
+        lines.append(
+            f"| `{f.name}` | {'yes' if f.required else 'no'} | {accepted} | {default} | {f.storage} |"
+        )
+    return "\n".join(lines)
+
+
+def catalog_markdown(catalog: Catalog | None = None) -> str:
+    catalog = catalog or load_catalog()
+    groups: dict[tuple[str, str], list[str]] = {}
+    for e in catalog.entries:
+        groups.setdefault((e.data_class, e.category), []).append(e.name)
+    lines = ["| class | category | data fields |", "|---|---|---|"]
+    for (cls, cat), names in groups.items():
+        lines.append(f"| `{cls}` | `{cat}` | {', '.join(names)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m auditpipe.contract: print the README tables
+    print(contract_markdown())
+    print()
+    print(catalog_markdown())
