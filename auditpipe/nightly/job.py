@@ -37,7 +37,7 @@ from ..errors import EXIT_ERROR, AuditpipeError, LockError
 from ..lake import Lake, new_id, utc_now, write_atomic
 from .baseline import compare_with_baseline, dates_covered, drop_baselines, take_baseline
 from .db import lake_connection
-from .inbox import InboxFile, move_processed, scan_inbox
+from .inbox import InboxFile, move_processed, processed_destination, scan_inbox
 from .joblog import JobLog
 from .killpoints import checkpoint
 from .result import (
@@ -143,7 +143,8 @@ class _Carried:
     """Work inherited from unfinished runs."""
 
     runs: list[RunRecord] = field(default_factory=list)
-    files: dict[str, str] = field(default_factory=dict)  # sha256 -> path as planned
+    # sha256 -> {"sha256", "path" (relative to the inbox), "night" (of the run that planned it)}
+    files: dict[str, dict[str, str]] = field(default_factory=dict)
     dates: set[dt.date] = field(default_factory=set)
     underived: set[str] = field(default_factory=set)  # sha256s whose dates were not recorded
     baselines: list[dict[str, Any]] = field(default_factory=list)
@@ -152,7 +153,7 @@ class _Carried:
     def from_lake(cls, lake: Lake) -> _Carried:
         carried = cls(runs=unfinished_runs(lake))
         for run in carried.runs:
-            shas = {f["sha256"]: f["path"] for f in run.planned_files}
+            shas = {f["sha256"]: {"night": run.night, **f} for f in run.planned_files}
             carried.files.update(shas)
             carried.dates.update(dt.date.fromisoformat(d) for d in run.pending_dates)
             if run.phase_index < PHASES.index("baseline"):
@@ -220,12 +221,16 @@ class _Job:
             not_seen.pop(sha, None)
             outcomes.append(outcome)
             to_move.append((item, outcome))
-        for sha, path in not_seen.items():  # planned by a dead run, no longer in the inbox
+        for sha, planned in not_seen.items():  # planned by a dead run, no longer in the inbox
             entry = self.lake.manifest_entry(sha)
+            path = planned["path"]
             outcome = FileOutcome(path=path, status=MISSING, sha256=sha)
-            if entry is not None:
+            if entry is not None and _committed(entry):
                 _fill_from_manifest(outcome, entry)
                 outcome.resumed = True
+                moved = processed_destination(self.inbox, planned["night"], path)
+                if moved.is_file():  # the dead run had moved it already
+                    outcome.moved_to = moved.relative_to(self.inbox).as_posix()
             else:
                 outcome.reason = "an interrupted run planned it, but it left the inbox uningested"
                 self.log("file_missing", level="warning", file=path, sha256=sha)
@@ -246,7 +251,7 @@ class _Job:
         # 2. ingest
         record = self.record
         record.phase = "ingest"
-        record.planned_files = [{"sha256": s, "path": p} for s, p in _planned(carried, to_ingest)]
+        record.planned_files = _planned(carried, to_ingest, record.night)
         record.pending_dates = sorted(d.isoformat() for d in carried.dates)
         record.baselines = list(carried.baselines)
         record.resumed_from = self.result.resumed_runs
@@ -370,14 +375,17 @@ class _Job:
         )
 
     def _report(self) -> None:
-        """The night's reports cover every day evaluated by this night's runs, this one too."""
+        """The night's reports cover every day evaluated by this night's runs, this one too.
+
+        A run that evaluated nothing writes none: the night's reports, if any, are complete.
+        """
+        if not self.result.days_evaluated or not self.settings.report_formats:
+            self.log("report_skipped", reason="no day was evaluated by this run")
+            return
         days = set(self.result.days_evaluated)
         for run in nightly_runs(self.lake):
             if run.status == COMPLETED and run.night == self.record.night:
                 days.update(dt.date.fromisoformat(d) for d in run.days_evaluated)
-        if not days or not self.settings.report_formats:
-            self.log("report_skipped", reason="no day was evaluated this night")
-            return
         from ..report import build_report, render_report
 
         since, until = min(days), max(days)
@@ -390,11 +398,15 @@ class _Job:
         self.result.report_days = sorted(days)
 
 
-def _planned(carried: _Carried, to_ingest: list[tuple[InboxFile, str]]) -> list[tuple[str, str]]:
+def _planned(
+    carried: _Carried, to_ingest: list[tuple[InboxFile, str]], night: str
+) -> list[dict[str, str]]:
+    """Every file this run's work covers: inherited ones keep the night that planned them
+    (where they were moved to), new ones are this night's."""
     planned = dict(carried.files)
     for item, sha in to_ingest:
-        planned.setdefault(sha, str(item.path))
-    return sorted(planned.items())
+        planned.setdefault(sha, {"sha256": sha, "path": item.relpath, "night": night})
+    return [planned[sha] for sha in sorted(planned)]
 
 
 def _committed(entry: dict[str, Any]) -> bool:

@@ -19,10 +19,12 @@ def _by_severity(counts: dict[str, int]) -> str:
 
 
 def _money(value: Any) -> str:
+    """Whole yuan without decimals (fines are), else two decimals."""
     try:
-        return f"{Decimal(str(value)):,.2f}"
+        amount = Decimal(str(value))
     except ArithmeticError:
         return str(value)
+    return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
 
 
 def render_summary(result: NightlyResult) -> None:
@@ -91,7 +93,7 @@ def render_summary(result: NightlyResult) -> None:
                 f"{int(e.get('finding_count') or 0):,}",
                 f"{int(e.get('records_affected') or 0):,}",
                 _money(e.get("illegal_proceeds_cny", 0)),
-                f"{_money(e.get('fine_min_cny', 0))} - {_money(e.get('fine_max_cny', 0))}",
+                f"{_money(e.get('fine_min_cny', 0))}-{_money(e.get('fine_max_cny', 0))}",
                 "yes" if e.get("serious") else "no",
             )
         out.print(table)
