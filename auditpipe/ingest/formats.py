@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 
 from ..contract import Contract
 from ..views import quote_identifier, sql_string
-from .lines import LineBatch, Oversize, iter_line_batches
+from .lines import LineBatch, Oversize, iter_line_batches, prefetch
 
 MiB = 1024 * 1024
 
@@ -54,9 +54,7 @@ def _oversize_table(items: list[Oversize], limit: int) -> pa.Table:
 
 # A line that is not UTF-8 is kept as text with its non-ASCII bytes written \\xNN (DuckDB's
 # BLOB-to-VARCHAR form), quotes shown plainly and the line ending dropped.
-_ESCAPED_BYTES = (
-    'regexp_replace(regexp_replace(regexp_replace(CAST(b AS VARCHAR), \'(\\\\x0D)?\\\\x0A$\', \'\'), \'\\\\x22\', \'"\', \'g\'), \'\\\\x27\', \'\'\'\', \'g\')'
-)
+_ESCAPED_BYTES = "regexp_replace(regexp_replace(regexp_replace(CAST(b AS VARCHAR), '(\\\\x0D)?\\\\x0A$', ''), '\\\\x22', '\"', 'g'), '\\\\x27', '''', 'g')"
 
 
 def _decode_lines(con: Any, batch: LineBatch, name: str) -> tuple[int, int]:
@@ -141,12 +139,14 @@ def json_batches(
     max_line_bytes: int,
     on_progress: Callable[[], None] | None = None,
 ) -> Iterator[BatchSource]:
-    for batch in iter_line_batches(
-        stream,
-        quoted_newlines=False,
-        batch_bytes=batch_bytes,
-        max_line_bytes=max_line_bytes,
-        on_progress=on_progress,
+    for batch in prefetch(
+        iter_line_batches(
+            stream,
+            quoted_newlines=False,
+            batch_bytes=batch_bytes,
+            max_line_bytes=max_line_bytes,
+            on_progress=on_progress,
+        )
     ):
         kept = _register_json_lines(con, batch)
         keys = [
@@ -210,12 +210,14 @@ def csv_batches(
 
     header: list[str] | None = None
     header_line = 0
-    for batch in iter_line_batches(
-        stream,
-        quoted_newlines=True,
-        batch_bytes=batch_bytes,
-        max_line_bytes=max_line_bytes,
-        on_progress=on_progress,
+    for batch in prefetch(
+        iter_line_batches(
+            stream,
+            quoted_newlines=True,
+            batch_bytes=batch_bytes,
+            max_line_bytes=max_line_bytes,
+            on_progress=on_progress,
+        )
     ):
         _decode_lines(con, batch, "cl")
         tbl = con.sql(

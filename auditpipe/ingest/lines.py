@@ -132,6 +132,46 @@ def iter_line_batches(
             carry = b""
 
 
+def prefetch(batches: Iterator[LineBatch], depth: int = 2) -> Iterator[LineBatch]:
+    """Read ahead in a thread: reading, decompressing and splitting the next batch overlaps
+    DuckDB's work on this one (both release the GIL). ``depth`` batches at most are held."""
+    import queue
+    import threading
+
+    slots: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                slots.put(("batch", batch))
+            slots.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            slots.put(("error", exc))
+
+    thread = threading.Thread(target=work, name="auditpipe-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = slots.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                assert isinstance(item, BaseException)
+                raise item
+            assert isinstance(item, LineBatch)
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a reader waiting on a full queue
+            try:
+                slots.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.05)
+
+
 def _empty_rows() -> pa.LargeBinaryArray:
     return pa.array([], pa.large_binary())  # type: ignore[return-value]
 

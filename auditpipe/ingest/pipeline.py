@@ -281,6 +281,7 @@ def _stage_file(
     )
     try:
         con.execute(f"SET TimeZone = {sql_string(lake.timezone)}")
+        con.execute("SET enable_progress_bar = false")  # our own progress goes to stderr
         _create_work_tables(con)
         provenance = {
             "source_file": sql_string(name),
@@ -391,6 +392,16 @@ def _write_events(
             "WHERE NOT EXISTS (SELECT 1 FROM lake_keys k "
             "WHERE k.provider_id = a.provider_id AND k.event_id = a.event_id)"
         )
+    # Most files repeat no event: counting distinct keys is much cheaper than ranking rows.
+    repeats = con.execute(
+        "SELECT count(*) > (SELECT count(*) FROM (SELECT DISTINCT provider_id, event_id FROM acc)) "
+        "FROM acc"
+    ).fetchall()[0][0]
+    first_delivery = (
+        "QUALIFY row_number() OVER (PARTITION BY provider_id, event_id ORDER BY line_number) = 1"
+        if repeats
+        else ""
+    )
     out_dir = work / "events"
     cols = ", ".join(
         [f"{provenance[c]} AS {c}" if c in provenance else c for c in _EVENT_COLS]
@@ -398,8 +409,7 @@ def _write_events(
     )
     stored = con.execute(
         f"""COPY (
-            SELECT {cols} FROM acc a {not_in_lake}
-            QUALIFY row_number() OVER (PARTITION BY provider_id, event_id ORDER BY line_number) = 1
+            SELECT {cols} FROM acc a {not_in_lake} {first_delivery}
         ) TO {sql_string(str(out_dir))} (FORMAT parquet, COMPRESSION zstd,
             PARTITION_BY (provider_id, event_date), FILENAME_PATTERN {sql_string(f"part-{sha16}-{{i}}")})"""
     ).fetchall()[0][0]
