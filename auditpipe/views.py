@@ -1,10 +1,15 @@
 """DuckDB views over a lake: ``events``, ``quarantine``, ``findings``, ``finding_evidence``,
 ``ingest_log``. The same ``CREATE VIEW`` text is printed by ``auditpipe sql --print-views`` so
 the DuckDB CLI, DBeaver or a notebook see exactly what auditpipe sees.
+
+The Parquet tables are described once in ``PARQUET_TABLES`` so that the read-only connection of
+``auditpipe.sql`` (which scans the same files through Arrow datasets) and these ``read_parquet``
+views agree on files, columns and types.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +28,60 @@ VIEW_NAMES = ("events", "quarantine", "findings", "finding_evidence", "ingest_lo
 _HIVE = "hive_partitioning = true, hive_types = {'provider_id': 'VARCHAR', 'event_date': 'DATE'}"
 
 
+@dataclass(frozen=True)
+class ParquetTable:
+    """A lake table stored as Parquet files: where its files are and what columns it has."""
+
+    name: str
+    folder: str  # relative to the lake root
+    depth: int  # folder levels between ``folder`` and the files (hive partitions)
+    columns: list[tuple[str, str]]  # file columns, then partition columns, as the view shows
+
+    @property
+    def hive(self) -> bool:
+        return self.depth > 0
+
+    def glob(self, root: Path) -> Path:
+        return root.joinpath(self.folder, *(["*"] * self.depth), "*.parquet")
+
+
+PARQUET_TABLES: dict[str, ParquetTable] = {
+    "events": ParquetTable("events", "events", 2, EVENT_COLUMNS),
+    "quarantine": ParquetTable("quarantine", "quarantine", 0, QUARANTINE_COLUMNS),
+    "findings": ParquetTable("findings", "findings", 2, FINDING_COLUMNS),
+}
+
+# The manifest (one JSON document per input file, written by ingest). The view over a lake
+# without a manifest has these columns, so queries written against ingest_log bind either way.
+INGEST_LOG_COLUMNS: list[tuple[str, str]] = [
+    ("sha256", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("format", "VARCHAR"),
+    ("compression", "VARCHAR"),
+    ("bytes", "BIGINT"),
+    ("status", "VARCHAR"),
+    ("reason", "VARCHAR"),
+    ("rows_read", "BIGINT"),
+    ("rows_stored", "BIGINT"),
+    ("rows_quarantined", "BIGINT"),
+    ("rows_duplicate", "BIGINT"),
+    ("partitions", "VARCHAR[]"),
+    ("run_id", "VARCHAR"),
+    ("started_at", "TIMESTAMP WITH TIME ZONE"),
+    ("finished_at", "TIMESTAMP WITH TIME ZONE"),
+    ("files", "VARCHAR[]"),
+]
+
+# One row per finding and evidence event, joined back to the event (references the views
+# findings and events by name, so it works over any source of those two).
+FINDING_EVIDENCE_BODY = (
+    "SELECT f.finding_id, f.rule_id, f.category, f.severity, e.*\n"
+    "FROM (SELECT finding_id, rule_id, category, severity, provider_id,\n"
+    "             unnest(evidence_event_ids) AS evidence_event_id FROM findings) f\n"
+    "JOIN events e ON e.provider_id = f.provider_id AND e.event_id = f.evidence_event_id"
+)
+
+
 def sql_string(value: str) -> str:
     """A SQL string literal (for paths in view text, where parameters cannot be bound)."""
     return "'" + value.replace("'", "''") + "'"
@@ -32,45 +91,37 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def manifest_glob(lake_root: str | Path) -> Path:
+    return Path(lake_root).resolve() / "_auditpipe" / "manifest" / "*.json"
+
+
+def ingest_log_body(lake_root: str | Path) -> str:
+    glob = manifest_glob(lake_root)
+    if not _glob(glob):
+        return empty_select(INGEST_LOG_COLUMNS)
+    return (
+        f"SELECT * FROM read_json({sql_string(str(glob))}, format = 'auto', union_by_name = true)"
+    )
+
+
 def view_statements(lake_root: str | Path) -> dict[str, str]:
     """``CREATE OR REPLACE VIEW`` text for each view; views over absent data are empty."""
     root = Path(lake_root).resolve()
-    events_glob = root / "events" / "*" / "*" / "*.parquet"
-    findings_glob = root / "findings" / "*" / "*" / "*.parquet"
-    quarantine_glob = root / "quarantine" / "*.parquet"
-    manifest_glob = root / "_auditpipe" / "manifest" / "*.json"
 
-    def parquet_or_empty(glob: Path, columns: list[tuple[str, str]], hive: bool) -> str:
+    def parquet_or_empty(table: ParquetTable) -> str:
+        glob = table.glob(root)
         if not _glob(glob):
-            return empty_select(columns)
-        opts = f", {_HIVE}" if hive else ""
-        names = ", ".join(quote_identifier(n) for n, _ in columns)
-        return f"SELECT {names} FROM read_parquet({sql_string(str(glob))}, union_by_name = true{opts})"
+            return empty_select(table.columns)
+        opts = f", {_HIVE}" if table.hive else ""
+        names = ", ".join(quote_identifier(n) for n, _ in table.columns)
+        return (
+            f"SELECT {names} FROM read_parquet({sql_string(str(glob))}, union_by_name = true{opts})"
+        )
 
-    stmts = {
-        "events": parquet_or_empty(events_glob, EVENT_COLUMNS, hive=True),
-        "quarantine": parquet_or_empty(quarantine_glob, QUARANTINE_COLUMNS, hive=False),
-        "findings": parquet_or_empty(findings_glob, FINDING_COLUMNS, hive=True),
-        "finding_evidence": (
-            "SELECT f.finding_id, f.rule_id, f.category, f.severity, e.*\n"
-            "FROM (SELECT finding_id, rule_id, category, severity, provider_id,\n"
-            "             unnest(evidence_event_ids) AS evidence_event_id FROM findings) f\n"
-            "JOIN events e ON e.provider_id = f.provider_id AND e.event_id = f.evidence_event_id"
-        ),
-    }
-    if _glob(manifest_glob):
-        stmts["ingest_log"] = (
-            f"SELECT * FROM read_json({sql_string(str(manifest_glob))}, "
-            "format = 'auto', union_by_name = true)"
-        )
-    else:
-        stmts["ingest_log"] = (
-            "SELECT CAST(NULL AS VARCHAR) AS sha256, CAST(NULL AS VARCHAR) AS source_file, "
-            "CAST(NULL AS VARCHAR) AS status WHERE false"
-        )
-    return {
-        name: f"CREATE OR REPLACE VIEW {name} AS\n{body};" for name, body in stmts.items()
-    }
+    stmts = {name: parquet_or_empty(table) for name, table in PARQUET_TABLES.items()}
+    stmts["finding_evidence"] = FINDING_EVIDENCE_BODY
+    stmts["ingest_log"] = ingest_log_body(root)
+    return {name: f"CREATE OR REPLACE VIEW {name} AS\n{body};" for name, body in stmts.items()}
 
 
 def _glob(pattern: Path) -> list[Path]:
@@ -81,6 +132,11 @@ def _glob(pattern: Path) -> list[Path]:
             base = Path(*parts[:i])
             return list(base.glob(str(Path(*parts[i:])))) if base.is_dir() else []
     return [pattern] if pattern.exists() else []
+
+
+def table_files(lake_root: str | Path, table: str) -> list[Path]:
+    """The Parquet files of one lake table, sorted (empty when none are written yet)."""
+    return sorted(_glob(PARQUET_TABLES[table].glob(Path(lake_root).resolve())))
 
 
 def create_views(con: duckdb.DuckDBPyConnection, lake_root: str | Path) -> None:

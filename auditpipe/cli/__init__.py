@@ -88,3 +88,6 @@ def main(argv: list[str] | None = None) -> None:
 from . import ingest_cmd  # noqa: E402,F401
 from . import detect_cmd  # noqa: E402,F401
 from . import nightly_cmd  # noqa: E402,F401
+from . import sql_cmd  # noqa: E402,F401
+from . import report_cmd  # noqa: E402,F401
+from . import generate_cmd  # noqa: E402,F401

@@ -1,0 +1,149 @@
+"""``auditpipe sql``: glue between the command line and auditpipe.sql."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import UsageError
+from . import cli
+from .options import lake_option
+
+
+@cli.command("sql")
+@click.argument("query", required=False)
+@lake_option
+@click.option(
+    "-f",
+    "--file",
+    "sql_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the SQL from this file ('-' for stdin).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "parquet"]),
+    default="table",
+    show_default=True,
+    help="Output format (parquet needs --output).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the result to this file instead of stdout (never inside the lake).",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=200,
+    show_default=True,
+    help="Rows a table shows (csv, json and parquet get every row).",
+)
+@click.option(
+    "--print-views",
+    is_flag=True,
+    help="Print the CREATE VIEW statements for the DuckDB CLI, DBeaver or a notebook, and exit.",
+)
+@click.option(
+    "-i",
+    "--interactive",
+    is_flag=True,
+    help="Open the prompt even when stdin is not a terminal.",
+)
+def sql_command(
+    query: str | None,
+    lake: Path,
+    sql_file: Path | None,
+    fmt: str,
+    output: Path | None,
+    max_rows: int,
+    print_views: bool,
+    interactive: bool,
+) -> None:
+    """Query the lake with SQL (DuckDB), read-only.
+
+    Views: events, quarantine, findings, finding_evidence (one row per finding and evidence
+    event, joined back to the event) and ingest_log (one row per input file). The SQL comes
+    from QUERY, from --file, or from stdin; with none of them on a terminal, an interactive
+    prompt opens (statements end with ';', .help lists commands). Several statements may be
+    given; the last one's rows are printed. Nothing can write to the lake: COPY, ATTACH and
+    every other file access are refused. Timestamps show in the lake's timezone.
+
+    \b
+    Example:
+      auditpipe sql --lake ./lake "SELECT provider_id, count(*) FROM events GROUP BY ALL"
+      auditpipe sql --lake ./lake "SELECT * FROM finding_evidence WHERE finding_id = 'f-...'"
+      auditpipe sql --lake ./lake -f q.sql --format parquet --output result.parquet
+      auditpipe sql --lake ./lake --print-views > views.sql
+
+    Exits 0 on success, 2 on a SQL error (DuckDB's message and position are printed) or
+    another error.
+    """
+    from ..console import err_console, out_console
+    from ..sql import connect, open_lake
+    from ..sql.prompt import PromptState, history_path, readline_history, run_prompt
+    from ..sql.run import printable_views, query_lake
+
+    if print_views:
+        click.echo(printable_views(lake), nl=False)
+        return
+    text = _query_text(query, sql_file, interactive)
+    if text is None:
+        lake_obj = open_lake(lake)
+        con = connect(lake_obj)
+        state = PromptState(fmt=fmt if fmt != "parquet" else "table", max_rows=max_rows)
+        tty = sys.stdin.isatty()
+        with readline_history(history_path() if tty else None):
+            code = run_prompt(
+                con,
+                lake_obj,
+                out=out_console(),
+                err=err_console(),
+                read_line=input if tty else _plain_input,
+                state=state,
+            )
+        raise click.exceptions.Exit(code)
+    query_lake(lake, text, fmt=fmt, output=output, max_rows=max_rows)
+
+
+def _plain_input(prompt: str) -> str:
+    """input() without echoing the prompt: when stdin is not a terminal nobody sees it."""
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    return line.rstrip("\n")
+
+
+def _query_text(query: str | None, sql_file: Path | None, interactive: bool) -> str | None:
+    """The SQL to run, or None for the interactive prompt."""
+    if query is not None and sql_file is not None:
+        raise UsageError("give the SQL either as QUERY or with --file, not both")
+    if interactive:
+        if query is not None or sql_file is not None:
+            raise UsageError("--interactive reads statements from the prompt; drop QUERY/--file")
+        return None
+    if query == "-" or (sql_file is not None and str(sql_file) == "-"):
+        return sys.stdin.read()
+    if sql_file is not None:
+        try:
+            return sql_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise UsageError(f"SQL file {sql_file} does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read SQL file {sql_file}: {exc}") from None
+    if query is not None:
+        return query
+    if sys.stdin.isatty():
+        return None
+    text = sys.stdin.read()
+    if not text.strip():
+        raise UsageError(
+            "no SQL given",
+            hint='pass a query, e.g. auditpipe sql --lake DIR "SELECT count(*) FROM events", '
+            "or run it on a terminal for the prompt",
+        )
+    return text

@@ -1,0 +1,633 @@
+"""Building a report: DuckDB aggregations over the lake's views, straight into the model.
+
+Python never loops over events or findings to count anything: each number below is one
+aggregate query, and identifiers are masked inside those queries (``masking.py`` macros), so
+an unmasked value only leaves DuckDB when ``unmask`` is set.
+
+Counting rule: a finding's own numbers are the finding's. Totals and breakdowns count each
+evidence event once per row, because one event can be behind several findings (for example
+unauthorized access and bulk access by the same actor on the same day); records are the
+record_count of those distinct events (``evidence_record_counts``, stored by detect).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shlex
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from ..config import Config
+from ..errors import LakeError, UsageError
+from ..lake import Lake
+from ..views import create_views, sql_string
+from .masking import create_mask_macros
+from .model import (
+    ActorRow,
+    Coverage,
+    DayTally,
+    DayTotal,
+    FindingRow,
+    PartyRow,
+    Period,
+    ProviderCoverage,
+    Report,
+    Tally,
+    Totals,
+)
+from .settings import ReportSettings
+
+if TYPE_CHECKING:
+    import duckdb
+
+CATEGORIES = ["selling", "disclosure", "modification", "illegal_use"]
+SEVERITIES = ["low", "medium", "high", "critical"]
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"  # pins generated_at (reproducible reports and tests)
+
+_IN_PERIOD = (
+    "event_date BETWEEN $since AND $until AND ($provider IS NULL OR provider_id = $provider)"
+)
+
+_LAKE_PROVIDERS = """
+SELECT provider_id, min(event_date), max(event_date)
+FROM events
+GROUP BY provider_id
+ORDER BY provider_id
+"""
+
+_COVERAGE = f"""
+WITH scoped AS (
+    SELECT provider_id, event_date, event_time, record_count, outcome, source_sha256
+    FROM events
+    WHERE {_IN_PERIOD}
+),
+per AS (
+    SELECT
+        provider_id,
+        count(*) AS events,
+        coalesce(sum(record_count), 0) AS records,
+        count(*) FILTER (WHERE outcome = 'failure') AS failed,
+        count(DISTINCT event_date) AS days,
+        min(event_date) AS first_date,
+        max(event_date) AS last_date,
+        min(event_time) AS first_event,
+        max(event_time) AS last_event,
+        list(DISTINCT provider_id ORDER BY provider_id) AS providers,
+        GROUPING(provider_id) AS is_total
+    FROM scoped
+    GROUP BY GROUPING SETS ((provider_id), ())
+),
+files AS (SELECT DISTINCT source_sha256 FROM scoped),
+quarantined AS (
+    SELECT q.provider_id, count(*) AS rows, GROUPING(q.provider_id) AS is_total
+    FROM quarantine AS q
+    SEMI JOIN files AS f ON f.source_sha256 = q.source_sha256
+    WHERE $provider IS NULL OR q.provider_id = $provider OR q.provider_id IS NULL
+    GROUP BY GROUPING SETS ((q.provider_id), ())
+)
+SELECT
+    per.is_total, per.provider_id, per.events, per.records, per.failed, per.days,
+    per.first_date, per.last_date, per.first_event, per.last_event, per.providers,
+    coalesce(q.rows, 0) AS quarantined
+FROM per
+LEFT JOIN quarantined AS q
+    ON q.is_total = per.is_total AND q.provider_id IS NOT DISTINCT FROM per.provider_id
+ORDER BY per.is_total DESC, per.provider_id
+"""
+
+_LAKE_TOTALS = """
+SELECT
+    (SELECT count(*) FROM quarantine),
+    (SELECT count(*) FILTER (WHERE status = 'ingested') FROM ingest_log),
+    (SELECT count(*) FILTER (WHERE status = 'rejected') FROM ingest_log)
+"""
+
+_REPORT_FINDINGS = f"""
+CREATE OR REPLACE TEMP TABLE report_findings AS
+SELECT
+    f.*,
+    CASE WHEN $unmask THEN actor_id ELSE mask_actor(actor_id, actor_type) END AS actor_shown,
+    CASE WHEN $unmask THEN destination_party ELSE mask_text(destination_party) END
+        AS party_shown,
+    CASE
+        WHEN $unmask THEN summary
+        -- a user's own id may appear in the summary of a user rule: masked whole first
+        WHEN actor_type = 'subject' AND actor_id IS NOT NULL AND actor_id <> ''
+            THEN mask_text(replace(summary, actor_id, mask_id(actor_id)))
+        ELSE mask_text(summary)
+    END AS summary_shown,
+    list_position($severities, severity) AS severity_rank,
+    list_position($categories, category) AS category_rank
+FROM findings AS f
+WHERE {_IN_PERIOD}
+"""
+
+# One row per finding and evidence event, with that event's record_count.
+_REPORT_EVIDENCE = """
+CREATE OR REPLACE TEMP TABLE report_evidence AS
+SELECT
+    finding_id, provider_id, event_date, category, severity, actor_id, actor_type,
+    destination_party,
+    unnest(evidence_event_ids) AS event_id,
+    unnest(evidence_record_counts) AS record_count
+FROM report_findings
+"""
+
+_TOTALS = """
+SELECT
+    (SELECT count(*) FROM report_findings),
+    count(*),
+    coalesce(sum(record_count), 0),
+    (SELECT coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0)
+        FROM report_findings),
+    (SELECT count(DISTINCT provider_id) FROM report_findings),
+    (SELECT count(*) FILTER (WHERE evidence_record_counts IS NULL) FROM report_findings)
+FROM (SELECT DISTINCT provider_id, event_id, record_count FROM report_evidence)
+"""
+
+
+def _tally_sql(key: str, order: str) -> str:
+    """Findings, distinct evidence events and their records per ``key`` (a column name)."""
+    return f"""
+WITH f AS (
+    SELECT
+        {key} AS key,
+        count(*) AS findings,
+        coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0) AS proceeds,
+        histogram(severity) AS by_severity,
+        histogram(category) AS by_category
+    FROM report_findings
+    GROUP BY {key}
+),
+e AS (
+    SELECT key, count(*) AS events, coalesce(sum(record_count), 0) AS records
+    FROM (SELECT DISTINCT {key} AS key, provider_id, event_id, record_count FROM report_evidence)
+    GROUP BY key
+)
+SELECT f.key, f.findings, coalesce(e.events, 0), coalesce(e.records, 0), f.proceeds,
+       f.by_severity, f.by_category
+FROM f
+LEFT JOIN e ON e.key IS NOT DISTINCT FROM f.key
+ORDER BY {order}
+"""
+
+
+_PER_DAY = """
+WITH f AS (
+    SELECT event_date, category, count(*) AS findings
+    FROM report_findings
+    GROUP BY ALL
+),
+e AS (
+    SELECT event_date, category, count(*) AS events, coalesce(sum(record_count), 0) AS records
+    FROM (SELECT DISTINCT event_date, category, provider_id, event_id, record_count
+          FROM report_evidence)
+    GROUP BY ALL
+)
+SELECT f.event_date, f.category, f.findings, coalesce(e.events, 0), coalesce(e.records, 0)
+FROM f
+LEFT JOIN e USING (event_date, category)
+ORDER BY f.event_date, list_position($categories, f.category)
+"""
+
+_DAY_TOTALS = """
+WITH f AS (SELECT event_date, count(*) AS findings FROM report_findings GROUP BY ALL),
+e AS (
+    SELECT event_date, count(*) AS events, coalesce(sum(record_count), 0) AS records
+    FROM (SELECT DISTINCT event_date, provider_id, event_id, record_count FROM report_evidence)
+    GROUP BY ALL
+)
+SELECT f.event_date, f.findings, coalesce(e.events, 0), coalesce(e.records, 0)
+FROM f
+LEFT JOIN e USING (event_date)
+ORDER BY f.event_date
+"""
+
+_TOP_ACTORS = """
+WITH f AS (
+    SELECT
+        provider_id, actor_id, actor_type,
+        any_value(actor_shown) AS shown,
+        count(*) AS findings,
+        list_sort(list_distinct(list(category_rank))) AS category_ranks,
+        max(severity_rank) AS top_rank
+    FROM report_findings
+    GROUP BY provider_id, actor_id, actor_type
+),
+e AS (
+    SELECT provider_id, actor_id, actor_type, count(*) AS events,
+           coalesce(sum(record_count), 0) AS records
+    FROM (SELECT DISTINCT provider_id, actor_id, actor_type, event_id, record_count
+          FROM report_evidence)
+    GROUP BY ALL
+)
+SELECT
+    f.provider_id, f.shown, f.actor_type, f.findings, coalesce(e.events, 0),
+    coalesce(e.records, 0),
+    list_transform(f.category_ranks, lambda r: $categories[r]),
+    $severities[f.top_rank]
+FROM f
+LEFT JOIN e
+    ON e.provider_id = f.provider_id
+   AND e.actor_id IS NOT DISTINCT FROM f.actor_id
+   AND e.actor_type IS NOT DISTINCT FROM f.actor_type
+ORDER BY f.top_rank DESC, coalesce(e.records, 0) DESC, f.findings DESC, f.provider_id, f.shown
+LIMIT $top_n
+"""
+
+_TOP_PARTIES = """
+WITH f AS (
+    SELECT
+        destination_party,
+        any_value(party_shown) AS shown,
+        list_sort(list_distinct(list(provider_id))) AS providers,
+        count(*) AS findings,
+        coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0) AS proceeds,
+        list_sort(list_distinct(list(category_rank))) AS category_ranks,
+        max(severity_rank) AS top_rank
+    FROM report_findings
+    WHERE destination_party IS NOT NULL
+    GROUP BY destination_party
+),
+e AS (
+    SELECT destination_party, count(*) AS events, coalesce(sum(record_count), 0) AS records
+    FROM (SELECT DISTINCT destination_party, provider_id, event_id, record_count
+          FROM report_evidence WHERE destination_party IS NOT NULL)
+    GROUP BY ALL
+)
+SELECT
+    f.shown, f.providers, f.findings, coalesce(e.events, 0), coalesce(e.records, 0),
+    f.proceeds, list_transform(f.category_ranks, lambda r: $categories[r]), $severities[f.top_rank]
+FROM f
+LEFT JOIN e USING (destination_party)
+ORDER BY f.top_rank DESC, f.proceeds DESC, coalesce(e.records, 0) DESC, f.findings DESC, f.shown
+LIMIT $top_n
+"""
+
+_FINDINGS = """
+SELECT
+    finding_id, rule_id, category, severity, provider_id, event_date, actor_shown, actor_type,
+    party_shown, first_seen, last_seen, event_count, record_count, subject_count,
+    coalesce(data_classes, []), coalesce(data_categories, []), coalesce(proceeds_cny, 0),
+    coalesce(unconverted_amounts, []), coalesce(summary_shown, ''),
+    len(coalesce(evidence_event_ids, [])),
+    coalesce(evidence_event_ids[1:$evidence_ids], [])
+FROM report_findings
+ORDER BY severity_rank DESC, event_date, provider_id, category_rank, rule_id, finding_id
+"""
+
+
+def build_report(
+    lake: Lake,
+    *,
+    config: Config,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    provider: str | None = None,
+    unmask: bool = False,
+    settings: ReportSettings | None = None,
+    now: dt.datetime | None = None,
+) -> Report:
+    """The report of ``lake`` for the period (default: all its days) and provider (default all).
+
+    Raises UsageError for an inverted period, an unknown provider or a period without events,
+    LakeError for a lake without events.
+    """
+    from ..penalty import CAVEAT, PenaltySettings, compute_exposure
+
+    if since and until and since > until:
+        raise UsageError(
+            f"--since {since} is after --until {until}",
+            hint="give the first day of the period with --since and the last with --until",
+        )
+    settings = settings or ReportSettings.from_config(config)
+    penalty_settings = PenaltySettings.from_config(config)
+    with _connection(lake) as con:
+        period = _resolve_period(con, lake, since, until, provider)
+        params = {"since": period.since, "until": period.until, "provider": provider}
+        coverage, providers = _coverage(con, params)
+        if period.since > period.until:  # e.g. --since after the last day with events
+            coverage = replace(coverage, events=0)
+        if coverage.events == 0:
+            where = f" for provider {provider}" if provider else ""
+            raise UsageError(
+                f"no events{where} {_describe(since, until)}",
+                hint=_range_hint(con, lake, provider),
+            )
+        con.execute(
+            _REPORT_FINDINGS,
+            {
+                **params,
+                "unmask": unmask,
+                "severities": SEVERITIES,
+                "categories": CATEGORIES,
+            },
+        )
+        con.execute(_REPORT_EVIDENCE)
+        totals, missing_counts = _totals(con)
+        lake_cli = shlex.quote(str(lake.root))
+        template = (
+            f"auditpipe sql --lake {lake_cli} "
+            "\"SELECT * FROM finding_evidence WHERE finding_id = '<finding_id>'\""
+        )
+        report = Report(
+            generated_at=now or _generated_at(),
+            lake=str(lake.root),
+            timezone=lake.timezone,
+            period=period,
+            provider=provider,
+            masked=not unmask,
+            coverage=coverage,
+            providers=providers,
+            totals=totals,
+            by_category=_tallies(con, "category", "list_position($categories, f.key)"),
+            by_severity=_tallies(con, "severity", "list_position($severities, f.key) DESC"),
+            by_provider=_tallies(con, "provider_id", "f.key"),
+            per_day=_per_day(con),
+            day_totals=_day_totals(con),
+            top_actors=_top_actors(con, settings.top_n),
+            top_parties=_top_parties(con, settings.top_n),
+            exposure=compute_exposure(
+                con, penalty_settings, since=period.since, until=period.until, provider=provider
+            ),
+            caveat=CAVEAT,
+            findings=_findings(con, settings.evidence_ids, template),
+            evidence_sql_template=template,
+            listed_findings=settings.listed_findings,
+        )
+    report.notes.extend(_notes(report, lake_cli, missing_counts))
+    return report
+
+
+@contextlib.contextmanager
+def _connection(lake: Lake) -> Iterator[duckdb.DuckDBPyConnection]:
+    """DuckDB with the lake's views and the masking macros; spills outside the lake."""
+    import duckdb
+
+    spill = tempfile.mkdtemp(prefix="auditpipe-report-")
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"SET temp_directory = {sql_string(spill)}")
+        con.execute(f"SET TimeZone = {sql_string(lake.timezone)}")
+        create_views(con, lake.root)
+        create_mask_macros(con)
+        yield con
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        # a file that vanished or cannot be decoded; anything else is a bug and stays loud
+        raise LakeError(
+            f"cannot read the lake {lake.root}: {exc}",
+            hint="a lake file may be damaged or was changed by hand; "
+            "auditpipe sql can show which table fails",
+        ) from exc
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _generated_at() -> dt.datetime:
+    pinned = os.environ.get(SOURCE_DATE_EPOCH)
+    if pinned and pinned.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(pinned), dt.UTC)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _resolve_period(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    since: dt.date | None,
+    until: dt.date | None,
+    provider: str | None,
+) -> Period:
+    ranges = {p: (first, last) for p, first, last in con.execute(_LAKE_PROVIDERS).fetchall()}
+    if not ranges:
+        raise LakeError(
+            f"the lake {lake.root} holds no events yet",
+            hint=f"ingest access logs first: auditpipe ingest PATH --lake {shlex.quote(str(lake.root))}",
+        )
+    if provider is not None and provider not in ranges:
+        raise UsageError(
+            f"provider {provider!r} has no events in the lake",
+            hint="providers in the lake: " + ", ".join(sorted(ranges)),
+        )
+    chosen = [ranges[provider]] if provider is not None else list(ranges.values())
+    first = min(r[0] for r in chosen)
+    last = max(r[1] for r in chosen)
+    return Period(
+        since=since or first,
+        until=until or last,
+        requested_since=since,
+        requested_until=until,
+    )
+
+
+def _describe(since: dt.date | None, until: dt.date | None) -> str:
+    if since and until:
+        return f"between {since} and {until}"
+    return f"on or after {since}" if since else f"on or before {until}"
+
+
+def _range_hint(con: duckdb.DuckDBPyConnection, lake: Lake, provider: str | None) -> str:
+    first, last = con.execute(
+        "SELECT min(event_date), max(event_date) FROM events "
+        "WHERE $provider IS NULL OR provider_id = $provider",
+        {"provider": provider},
+    ).fetchone() or (None, None)
+    who = f"provider {provider}" if provider else "the lake"
+    return f"{who} has events from {first} to {last}; choose --since/--until within that range"
+
+
+def _coverage(
+    con: duckdb.DuckDBPyConnection, params: dict[str, Any]
+) -> tuple[Coverage, list[ProviderCoverage]]:
+    rows = con.execute(_COVERAGE, params).fetchall()
+    quarantined_lake, ingested, rejected = con.execute(_LAKE_TOTALS).fetchone() or (0, 0, 0)
+    total = next((r for r in rows if r[0]), None)
+    providers = [
+        ProviderCoverage(
+            provider_id=r[1],
+            events=r[2],
+            records=int(r[3]),
+            days_with_events=r[5],
+            first_event_date=r[6],
+            last_event_date=r[7],
+            quarantined_rows=r[11],
+        )
+        for r in rows
+        if not r[0]
+    ]
+    if total is None:  # no events at all: GROUPING SETS still returns the () row, but be safe
+        total = (1, None, 0, 0, 0, 0, None, None, None, None, [], 0)
+    coverage = Coverage(
+        events=total[2],
+        records=int(total[3]),
+        failed_events=total[4],
+        providers=list(total[10] or []),
+        days_with_events=total[5],
+        first_event=total[8],
+        last_event=total[9],
+        quarantined_rows=total[11],
+        quarantined_rows_lake=quarantined_lake,
+        files_ingested=ingested,
+        files_rejected=rejected,
+    )
+    return coverage, providers
+
+
+def _totals(con: duckdb.DuckDBPyConnection) -> tuple[Totals, int]:
+    row = con.execute(_TOTALS).fetchone()
+    assert row is not None
+    findings, events, records, proceeds, providers, missing_counts = row
+    return (
+        Totals(
+            findings=findings,
+            events=events,
+            records=int(records),
+            proceeds_cny=Decimal(proceeds),
+            providers_with_findings=providers,
+        ),
+        missing_counts,
+    )
+
+
+def _tallies(con: duckdb.DuckDBPyConnection, key: str, order: str) -> list[Tally]:
+    params: dict[str, Any] = {}
+    if "$categories" in order:
+        params["categories"] = CATEGORIES
+    if "$severities" in order:
+        params["severities"] = SEVERITIES
+    rows = con.execute(_tally_sql(key, order), params).fetchall()
+    return [
+        Tally(
+            key=r[0],
+            findings=r[1],
+            events=r[2],
+            records=int(r[3]),
+            proceeds_cny=Decimal(r[4]),
+            by_severity=_ordered(r[5], SEVERITIES),
+            by_category=_ordered(r[6], CATEGORIES),
+        )
+        for r in rows
+    ]
+
+
+def _ordered(counts: dict[str, int] | None, order: list[str]) -> dict[str, int]:
+    """A histogram in the canonical order, known keys first (zeros left out)."""
+    counts = dict(counts or {})
+    known = {k: counts.pop(k) for k in order if k in counts}
+    return {**known, **dict(sorted(counts.items()))}
+
+
+def _per_day(con: duckdb.DuckDBPyConnection) -> list[DayTally]:
+    return [
+        DayTally(event_date=r[0], category=r[1], findings=r[2], events=r[3], records=int(r[4]))
+        for r in con.execute(_PER_DAY, {"categories": CATEGORIES}).fetchall()
+    ]
+
+
+def _day_totals(con: duckdb.DuckDBPyConnection) -> list[DayTotal]:
+    return [
+        DayTotal(event_date=r[0], findings=r[1], events=r[2], records=int(r[3]))
+        for r in con.execute(_DAY_TOTALS).fetchall()
+    ]
+
+
+def _top_actors(con: duckdb.DuckDBPyConnection, top_n: int) -> list[ActorRow]:
+    rows = con.execute(
+        _TOP_ACTORS, {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
+    ).fetchall()
+    return [
+        ActorRow(
+            provider_id=r[0],
+            actor_id=r[1],
+            actor_type=r[2],
+            findings=r[3],
+            events=r[4],
+            records=int(r[5]),
+            categories=list(r[6]),
+            top_severity=r[7],
+        )
+        for r in rows
+    ]
+
+
+def _top_parties(con: duckdb.DuckDBPyConnection, top_n: int) -> list[PartyRow]:
+    rows = con.execute(
+        _TOP_PARTIES, {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
+    ).fetchall()
+    return [
+        PartyRow(
+            destination_party=r[0],
+            providers=list(r[1]),
+            findings=r[2],
+            events=r[3],
+            records=int(r[4]),
+            proceeds_cny=Decimal(r[5]),
+            categories=list(r[6]),
+            top_severity=r[7],
+        )
+        for r in rows
+    ]
+
+
+def _findings(con: duckdb.DuckDBPyConnection, evidence_ids: int, template: str) -> list[FindingRow]:
+    rows = con.execute(_FINDINGS, {"evidence_ids": evidence_ids}).fetchall()
+    return [
+        FindingRow(
+            finding_id=r[0],
+            rule_id=r[1],
+            category=r[2],
+            severity=r[3],
+            provider_id=r[4],
+            event_date=r[5],
+            actor_id=r[6],
+            actor_type=r[7],
+            destination_party=r[8],
+            first_seen=r[9],
+            last_seen=r[10],
+            event_count=r[11],
+            record_count=r[12],
+            subject_count=r[13],
+            data_classes=list(r[14]),
+            data_categories=list(r[15]),
+            proceeds_cny=Decimal(r[16]),
+            unconverted_amounts={u["currency"]: Decimal(u["amount"]) for u in r[17]},
+            summary=r[18],
+            evidence_count=r[19],
+            evidence_sample=list(r[20]),
+            evidence_sql=template.replace("<finding_id>", r[0]),
+        )
+        for r in rows
+    ]
+
+
+def _notes(report: Report, lake_cli: str, missing_counts: int) -> list[str]:
+    notes = []
+    if report.totals.findings == 0:
+        notes.append(
+            "No findings in this period. Findings come from auditpipe detect: if it has not "
+            f"run since these events were ingested, run: auditpipe detect --lake {lake_cli}"
+        )
+    if missing_counts:
+        notes.append(
+            f"{missing_counts} finding(s) were stored without evidence record counts, so their "
+            f"records are not in the totals: run auditpipe detect --lake {lake_cli} again."
+        )
+    if report.coverage.files_rejected:
+        notes.append(
+            f"{report.coverage.files_rejected} input file(s) were rejected whole by ingest: "
+            f'see auditpipe sql --lake {lake_cli} "SELECT source_file, reason FROM ingest_log '
+            "WHERE status = 'rejected'\""
+        )
+    if report.coverage.quarantined_rows:
+        notes.append(
+            f"{report.coverage.quarantined_rows} row(s) of the files behind these events were "
+            f'quarantined: see auditpipe sql --lake {lake_cli} "SELECT reason, count(*) FROM '
+            'quarantine GROUP BY reason ORDER BY 2 DESC"'
+        )
+    return notes

@@ -1,0 +1,89 @@
+"""Masking of personal identifiers, as DuckDB macros so it runs vectorised over many rows.
+
+``mask_text(s)`` masks what *looks like* an identifier anywhere in a text; ``mask_id(s)`` masks
+a value that *is* an identifier (a subject id, or the actor id of a user acting on their own
+data) even when it looks like nothing in particular. Both leave NULL as NULL.
+
+What counts as looking like an identifier (digits only; letters around them do not protect it):
+- a Chinese resident ID: 17 digits and a digit or X -> first 4, ten ``*``, last 4
+  (``110105194912310021`` -> ``1101**********0021``), also written 6-8-4 with spaces or hyphens;
+- a mobile number: 11 digits starting with 1 -> first 3, ``****``, last 4
+  (``13812345678`` -> ``138****5678``), also written 3-4-4 with spaces or hyphens;
+- any other run of 12 or more digits (bank cards, 15-digit IDs) -> first 4 and last 4 kept;
+- any other run of 9 to 11 digits -> only the last 4 kept.
+Runs of 8 digits or fewer (dates, counts, amounts) are left alone.
+A value given to ``mask_id`` that holds none of those keeps its first 2 and last 2 characters
+(``alice-01`` -> ``al****01``); one of 4 characters or fewer becomes all ``*``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+# One digit run (or any other text): the tokens mask_text rebuilds the string from.
+_MASK_DIGIT_RUN = """
+CREATE OR REPLACE MACRO mask_digit_run(t) AS
+    CASE
+        WHEN NOT regexp_full_match(t, '[0-9]+') THEN t
+        WHEN length(t) = 18 THEN left(t, 4) || repeat('*', 10) || right(t, 4)
+        WHEN length(t) = 11 AND left(t, 1) = '1' THEN left(t, 3) || '****' || right(t, 4)
+        WHEN length(t) >= 12 THEN left(t, 4) || repeat('*', length(t) - 8) || right(t, 4)
+        WHEN length(t) >= 9 THEN repeat('*', length(t) - 4) || right(t, 4)
+        ELSE t
+    END
+"""
+
+_MASK_TEXT = r"""
+CREATE OR REPLACE MACRO mask_text(s) AS
+    CASE
+        WHEN s IS NULL THEN NULL
+        WHEN NOT regexp_matches(s, '[0-9]{9}|[0-9]{6}[ -][0-9]{8}[ -][0-9]{3}[0-9Xx]|1[0-9]{2}[ -][0-9]{4}[ -][0-9]{4}')
+            THEN s
+        ELSE array_to_string(
+            list_transform(
+                regexp_extract_all(
+                    -- written forms with separators and IDs ending in X first, then digit runs
+                    regexp_replace(
+                        regexp_replace(
+                            regexp_replace(
+                                s,
+                                '([0-9]{4})[0-9]{2}([ -])[0-9]{8}([ -])[0-9]([0-9]{2}[0-9Xx])',
+                                '\1**\2********\3*\4', 'g'),
+                            '(1[0-9]{2})([ -])[0-9]{4}([ -])([0-9]{4})', '\1\2****\3\4', 'g'),
+                        '([0-9]{4})[0-9]{10}([0-9]{3}[Xx])', '\1**********\2', 'g'),
+                    '[0-9]+|[^0-9]+'),
+                lambda t: mask_digit_run(t)),
+            '')
+    END
+"""
+
+_MASK_ID = """
+CREATE OR REPLACE MACRO mask_id(s) AS
+    CASE
+        WHEN s IS NULL THEN NULL
+        WHEN mask_text(s) <> s THEN mask_text(s)
+        WHEN length(s) <= 4 THEN repeat('*', length(s))
+        ELSE left(s, 2) || repeat('*', length(s) - 4) || right(s, 2)
+    END
+"""
+
+# An actor id shown in a report: a user acting on their own data is a subject, so masked whole.
+_MASK_ACTOR = """
+CREATE OR REPLACE MACRO mask_actor(actor_id, actor_type) AS
+    CASE WHEN actor_type = 'subject' THEN mask_id(actor_id) ELSE mask_text(actor_id) END
+"""
+
+MASK_MACROS: tuple[str, ...] = (_MASK_DIGIT_RUN, _MASK_TEXT, _MASK_ID, _MASK_ACTOR)
+
+
+def create_mask_macros(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in MASK_MACROS:
+        con.execute(statement)
+
+
+def masking_sql_text() -> str:
+    """The macros as SQL text (printed by ``auditpipe sql --print-views``)."""
+    return ";\n".join(s.strip() for s in MASK_MACROS) + ";\n"

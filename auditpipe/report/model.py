@@ -1,0 +1,242 @@
+"""What a report says, as plain data: every renderer draws from this and nothing else.
+
+Every number in it was computed by DuckDB over the lake's views (``report.build``); identifiers
+were masked there too unless the report was built with ``unmask``. ``Report.to_dict()`` is
+the JSON document described by ``schemas/report.schema.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..penalty import ProviderExposure
+
+# Bump the minor number for additions, the major number for anything that breaks a reader.
+REPORT_SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class Period:
+    since: dt.date
+    until: dt.date
+    requested_since: dt.date | None
+    requested_until: dt.date | None
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The data the report covers: events of the period (and provider, if one was asked for)."""
+
+    events: int
+    records: int  # sum of record_count
+    failed_events: int  # outcome failure: kept, never fire a rule
+    providers: list[str]
+    days_with_events: int
+    first_event: dt.datetime | None
+    last_event: dt.datetime | None
+    quarantined_rows: int  # rows set aside from the files that delivered these events
+    quarantined_rows_lake: int  # in the whole lake
+    files_ingested: int  # whole lake (the manifest)
+    files_rejected: int
+
+
+@dataclass(frozen=True)
+class ProviderCoverage:
+    provider_id: str
+    events: int
+    records: int
+    days_with_events: int
+    first_event_date: dt.date | None
+    last_event_date: dt.date | None
+    quarantined_rows: int
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Findings grouped by one key; events/records count each evidence event once per group."""
+
+    key: str
+    findings: int
+    events: int
+    records: int
+    proceeds_cny: Decimal
+    by_severity: dict[str, int]
+    by_category: dict[str, int]
+
+
+@dataclass(frozen=True)
+class DayTally:
+    event_date: dt.date
+    category: str
+    findings: int
+    events: int
+    records: int
+
+
+@dataclass(frozen=True)
+class DayTotal:
+    """Evidence events and records of one day, each event once whatever its categories."""
+
+    event_date: dt.date
+    findings: int
+    events: int
+    records: int
+
+
+@dataclass(frozen=True)
+class ActorRow:
+    provider_id: str
+    actor_id: str | None
+    actor_type: str | None
+    findings: int
+    events: int
+    records: int
+    categories: list[str]
+    top_severity: str
+
+
+@dataclass(frozen=True)
+class PartyRow:
+    destination_party: str
+    providers: list[str]
+    findings: int
+    events: int
+    records: int
+    proceeds_cny: Decimal
+    categories: list[str]
+    top_severity: str
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    finding_id: str
+    rule_id: str
+    category: str
+    severity: str
+    provider_id: str
+    event_date: dt.date
+    actor_id: str | None
+    actor_type: str | None
+    destination_party: str | None
+    first_seen: dt.datetime | None
+    last_seen: dt.datetime | None
+    event_count: int
+    record_count: int
+    subject_count: int
+    data_classes: list[str]
+    data_categories: list[str]
+    proceeds_cny: Decimal
+    unconverted_amounts: dict[str, Decimal]
+    summary: str
+    evidence_count: int
+    evidence_sample: list[str]
+    evidence_sql: str
+
+
+@dataclass(frozen=True)
+class Totals:
+    findings: int
+    events: int  # distinct evidence events
+    records: int  # their record_count, each event once
+    proceeds_cny: Decimal  # selling findings
+    providers_with_findings: int
+
+
+@dataclass
+class Report:
+    generated_at: dt.datetime
+    lake: str
+    timezone: str
+    period: Period
+    provider: str | None
+    masked: bool
+    coverage: Coverage
+    providers: list[ProviderCoverage]
+    totals: Totals
+    by_category: list[Tally]
+    by_severity: list[Tally]
+    by_provider: list[Tally]
+    per_day: list[DayTally]
+    day_totals: list[DayTotal]
+    top_actors: list[ActorRow]
+    top_parties: list[PartyRow]
+    exposure: list[ProviderExposure]
+    caveat: str
+    findings: list[FindingRow]
+    evidence_sql_template: str
+    notes: list[str] = field(default_factory=list)
+    # Renderers meant for people list this many findings; json and csv list all of them.
+    listed_findings: int = 500
+    schema_version: str = REPORT_SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (schemas/report.schema.json): dates ISO, money as exact strings."""
+        return {
+            "schema_version": self.schema_version,
+            "generated_at": _iso(self.generated_at),
+            "lake": self.lake,
+            "timezone": self.timezone,
+            "period": {
+                "since": _iso(self.period.since),
+                "until": _iso(self.period.until),
+                "days": self.period.days,
+                "requested_since": _iso(self.period.requested_since),
+                "requested_until": _iso(self.period.requested_until),
+            },
+            "provider": self.provider,
+            "masked": self.masked,
+            "coverage": _plain(self.coverage),
+            "providers": [_plain(p) for p in self.providers],
+            "totals": _plain(self.totals),
+            "by_category": [_plain(t) for t in self.by_category],
+            "by_severity": [_plain(t) for t in self.by_severity],
+            "by_provider": [_plain(t) for t in self.by_provider],
+            "per_day": [_plain(d) for d in self.per_day],
+            "day_totals": [_plain(d) for d in self.day_totals],
+            "top_actors": [_plain(a) for a in self.top_actors],
+            "top_parties": [_plain(p) for p in self.top_parties],
+            "exposure": {
+                "caveat": self.caveat,
+                "providers": [e.to_dict() for e in self.exposure],
+            },
+            "findings": [_plain(f) for f in self.findings],
+            "evidence_sql_template": self.evidence_sql_template,
+            "notes": list(self.notes),
+        }
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A dataclass as JSON-ready values (no recursion into other dataclasses is needed)."""
+    out: dict[str, Any] = {}
+    for name in obj.__dataclass_fields__:
+        out[name] = _value(getattr(obj, name))
+    return out
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return money_string(value)
+    if isinstance(value, dict):
+        return {str(k): _value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_value(v) for v in value]
+    return value
+
+
+def money_string(value: Decimal) -> str:
+    """An exact amount as text, never in exponent form (JSON numbers invite float rounding)."""
+    return format(value, "f")

@@ -1,0 +1,260 @@
+"""Inline SVG charts drawn from the report's aggregates: no JavaScript, no network.
+
+Each function takes numbers DuckDB already aggregated (a few dozen values, never events) and
+returns one ``<svg>`` element that scales to its container (``viewBox``), with a legend, axes,
+and a ``<title>`` on every bar so a browser shows the exact figure on hover.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from html import escape
+
+WIDTH = 760
+FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif"
+AXIS = "#9ca3af"
+GRID = "#e5e7eb"
+INK = "#374151"
+
+
+def nice_scale(maximum: float, ticks: int = 4) -> tuple[float, float]:
+    """(top, step): a round axis top at or above ``maximum`` split into about ``ticks`` steps."""
+    if maximum <= 0:
+        return 1.0, 1.0
+    raw = maximum / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        step = factor * magnitude
+        if step >= raw:
+            break
+    if step < 1 and maximum >= 1:
+        step = 1
+    top = step * math.ceil(maximum / step)
+    return top, step
+
+
+def _label(value: float) -> str:
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:g}M"
+    if value >= 10_000:
+        return f"{value / 1_000:g}k"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
+def _svg_open(height: int, title: str) -> list[str]:
+    return [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" style="{FONT}">',
+        f"<title>{escape(title)}</title>",
+    ]
+
+
+def _legend(items: list[tuple[str, str]], y: int, x0: int = 56) -> list[str]:
+    out, x = [], x0
+    for label, colour in items:
+        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" rx="2" fill="{colour}"/>')
+        out.append(f'<text x="{x + 14}" y="{y}" font-size="11" fill="{INK}">{escape(label)}</text>')
+        x += 24 + 7 * len(label)
+    return out
+
+
+def _empty(height: int, title: str, message: str) -> str:
+    parts = _svg_open(height, title)
+    parts.append(
+        f'<text x="{WIDTH / 2}" y="{height / 2}" text-anchor="middle" font-size="13" '
+        f'fill="{AXIS}">{escape(message)}</text>'
+    )
+    return "\n".join([*parts, "</svg>"])
+
+
+def _days(since: dt.date, until: dt.date) -> list[dt.date]:
+    return [since + dt.timedelta(days=i) for i in range((until - since).days + 1)]
+
+
+def _day_ticks(days: list[dt.date]) -> int:
+    """Label every n-th day so labels do not collide (about 14 labels at most)."""
+    return max(1, math.ceil(len(days) / 14))
+
+
+def stacked_columns(
+    title: str,
+    since: dt.date,
+    until: dt.date,
+    values: dict[tuple[dt.date, str], int],
+    series: list[tuple[str, str, str]],
+    unit: str,
+) -> str:
+    """Columns per day, stacked by series. ``series``: (key, label, colour) in stack order."""
+    height, left, right, top, bottom = 300, 56, 16, 34, 40
+    days = _days(since, until)
+    totals = [sum(values.get((d, key), 0) for key, _, _ in series) for d in days]
+    if not any(totals):
+        return _empty(height, title, f"No {unit} in this period")
+    y_top, step = nice_scale(max(totals))
+    plot_w, plot_h = WIDTH - left - right, height - top - bottom
+    slot = plot_w / len(days)
+    bar_w = max(1.0, min(40.0, slot * 0.7))
+    parts = _svg_open(height, title)
+    parts += _legend([(label, colour) for _, label, colour in series], 16, left)
+    parts += _y_axis(left, top, plot_w, plot_h, y_top, step)
+    every = _day_ticks(days)
+    for i, d in enumerate(days):
+        x = left + i * slot + (slot - bar_w) / 2
+        y = float(top + plot_h)
+        for key, label, colour in series:
+            value = values.get((d, key), 0)
+            if not value:
+                continue
+            h = plot_h * value / y_top
+            y -= h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                f'fill="{colour}"><title>{d} · {escape(label)}: {value:,} {unit}</title></rect>'
+            )
+        if i % every == 0:
+            parts.append(
+                f'<text x="{left + i * slot + slot / 2:.1f}" y="{top + plot_h + 16}" '
+                f'text-anchor="middle" font-size="10" fill="{INK}">{d.strftime("%m-%d")}</text>'
+            )
+    parts.append(
+        f'<text x="{left}" y="{height - 6}" font-size="10" fill="{AXIS}">'
+        f"{escape(unit)} per event_date, {since} to {until}</text>"
+    )
+    return "\n".join([*parts, "</svg>"])
+
+
+def _y_axis(
+    left: int, top: int, plot_w: float, plot_h: float, y_top: float, step: float
+) -> list[str]:
+    parts = []
+    ticks = int(round(y_top / step))
+    for i in range(ticks + 1):
+        value = step * i
+        y = top + plot_h - plot_h * value / y_top
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w:.1f}" y2="{y:.1f}" '
+            f'stroke="{GRID if i else AXIS}" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="10" '
+            f'fill="{INK}">{_label(value)}</text>'
+        )
+    return parts
+
+
+def stacked_bars(
+    title: str,
+    rows: list[tuple[str, dict[str, int]]],
+    series: list[tuple[str, str, str]],
+    unit: str,
+) -> str:
+    """One horizontal bar per row (e.g. provider), stacked by series, total at the end."""
+    bar_h, gap, left, right, top = 22, 10, 150, 70, 34
+    if not rows or not any(sum(r.values()) for _, r in rows):
+        return _empty(140, title, f"No {unit} in this period")
+    height = top + len(rows) * (bar_h + gap) + 28
+    x_top, step = nice_scale(max(sum(r.values()) for _, r in rows))
+    plot_w = WIDTH - left - right
+    parts = _svg_open(height, title)
+    parts += _legend([(label, colour) for _, label, colour in series], 16, left)
+    ticks = int(round(x_top / step))
+    axis_y = top + len(rows) * (bar_h + gap)
+    for i in range(ticks + 1):
+        x = left + plot_w * (step * i) / x_top
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{axis_y}" '
+            f'stroke="{GRID if i else AXIS}" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{axis_y + 14}" text-anchor="middle" font-size="10" '
+            f'fill="{INK}">{_label(step * i)}</text>'
+        )
+    for n, (name, counts) in enumerate(rows):
+        y = top + n * (bar_h + gap)
+        shown = name if len(name) <= 22 else name[:21] + "…"
+        parts.append(
+            f'<text x="{left - 8}" y="{y + bar_h / 2 + 4:.1f}" text-anchor="end" font-size="11" '
+            f'fill="{INK}"><title>{escape(name)}</title>{escape(shown)}</text>'
+        )
+        x = float(left)
+        for key, label, colour in series:
+            value = counts.get(key, 0)
+            if not value:
+                continue
+            w = plot_w * value / x_top
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}">'
+                f"<title>{escape(name)} · {escape(label)}: {value:,} {unit}</title></rect>"
+            )
+            x += w
+        parts.append(
+            f'<text x="{x + 6:.1f}" y="{y + bar_h / 2 + 4:.1f}" font-size="11" fill="{INK}" '
+            f'font-weight="600">{sum(counts.values()):,}</text>'
+        )
+    return "\n".join([*parts, "</svg>"])
+
+
+def area_with_cumulative(
+    title: str, since: dt.date, until: dt.date, daily: dict[dt.date, int], unit: str, colour: str
+) -> str:
+    """Daily values as an area, with the running total as a line on its own (right) axis."""
+    height, left, right, top, bottom = 300, 56, 64, 34, 40
+    days = _days(since, until)
+    values = [daily.get(d, 0) for d in days]
+    if not any(values):
+        return _empty(height, title, f"No {unit} in this period")
+    running, total = [], 0
+    for v in values:
+        total += v
+        running.append(total)
+    y_top, step = nice_scale(max(values))
+    c_top, c_step = nice_scale(total)
+    plot_w, plot_h = WIDTH - left - right, height - top - bottom
+    slot = plot_w / len(days)
+
+    def x_at(i: int) -> float:
+        return left + i * slot + slot / 2
+
+    parts = _svg_open(height, title)
+    parts += _legend([(f"{unit} per day", colour), (f"{unit}, running total", INK)], 16, left)
+    parts += _y_axis(left, top, plot_w, plot_h, y_top, step)
+    base = top + plot_h
+    points = [(x_at(i), base - plot_h * v / y_top) for i, v in enumerate(values)]
+    area = f"M{points[0][0]:.1f},{base} " + " ".join(f"L{x:.1f},{y:.1f}" for x, y in points)
+    area += f" L{points[-1][0]:.1f},{base} Z"
+    parts.append(
+        f'<path d="{area}" fill="{colour}" fill-opacity="0.35" stroke="{colour}" stroke-width="2"/>'
+    )
+    for (x, y), d, v in zip(points, days, values, strict=True):
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
+            f"<title>{d}: {v:,} {unit}</title></circle>"
+        )
+    line = " ".join(
+        f"{'M' if i == 0 else 'L'}{x_at(i):.1f},{base - plot_h * r / c_top:.1f}"
+        for i, r in enumerate(running)
+    )
+    parts.append(
+        f'<path d="{line}" fill="none" stroke="{INK}" stroke-width="2" stroke-dasharray="5 3"/>'
+    )
+    for i in range(int(round(c_top / c_step)) + 1):
+        value = c_step * i
+        y = base - plot_h * value / c_top
+        parts.append(
+            f'<text x="{left + plot_w + 6:.1f}" y="{y + 4:.1f}" font-size="10" fill="{INK}">'
+            f"{_label(value)}</text>"
+        )
+    every = _day_ticks(days)
+    for i, d in enumerate(days):
+        if i % every == 0:
+            parts.append(
+                f'<text x="{x_at(i):.1f}" y="{base + 16}" text-anchor="middle" font-size="10" '
+                f'fill="{INK}">{d.strftime("%m-%d")}</text>'
+            )
+    parts.append(
+        f'<text x="{left}" y="{height - 6}" font-size="10" fill="{AXIS}">'
+        f"{escape(unit)} per event_date (left axis) and running total (right axis), "
+        f"{total:,} in all</text>"
+    )
+    return "\n".join([*parts, "</svg>"])

@@ -1,0 +1,189 @@
+"""A DuckDB connection over a lake that can read it and cannot change it.
+
+Why not ``read_parquet`` views behind ``enable_external_access = false`` with the lake in
+``allowed_directories``: DuckDB's allow-lists grant reading *and* writing. With the lake
+allowed, ``COPY (...) TO '<lake>/events/.../part.parquet' (USE_TMP_FILE false)`` overwrites a
+lake file and ``ATTACH '<lake>/x.duckdb'`` creates one (both tried on DuckDB 2.0). So this
+connection gets no file access at all: external access is off with nothing allowed, and the
+configuration is locked so no statement can turn it back on. The lake's Parquet files reach
+DuckDB as Arrow datasets (pyarrow opens them read-only; DuckDB pushes projections and filters
+into the scan, hive partitions included), and the manifest as an Arrow table read at connect
+time. The views on top have the same names, columns and types as the ``read_parquet`` views
+that ``auditpipe sql --print-views`` prints (``auditpipe.views``).
+
+What the connection sees is the lake's files at the moment it was made (or last refreshed with
+``refresh_views``): files committed later are not in it until then.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LakeError
+from ..lake import Lake, default_lake_path
+from ..lake_schema import empty_select
+from ..views import (
+    FINDING_EVIDENCE_BODY,
+    PARQUET_TABLES,
+    ParquetTable,
+    ingest_log_body,
+    quote_identifier,
+    table_files,
+)
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+# Settings a user may still change on a locked connection: none of them touches files.
+USER_SETTINGS = (
+    "threads",
+    "memory_limit",
+    "TimeZone",
+    "Calendar",
+    "enable_progress_bar",
+    "preserve_insertion_order",
+    "default_order",
+    "default_null_order",
+    "max_execution_time",
+)
+
+# Name under which each table's Arrow source is registered; the views select from it.
+_SOURCE_PREFIX = "_lake_"
+
+
+def open_lake(lake: Lake | str | os.PathLike[str] | None) -> Lake:
+    """The Lake for a path (default ``$AUDITPIPE_LAKE`` or ``./lake``); never creates one."""
+    if isinstance(lake, Lake):
+        return lake
+    return Lake.open(default_lake_path() if lake is None else Path(lake))
+
+
+def connect(lake: Lake | str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only DuckDB connection with the views events, quarantine, findings,
+    finding_evidence and ingest_log over ``lake``, plus the macros mask_id, mask_text and
+    mask_actor. Timestamps show in the lake's timezone (``SET TimeZone`` changes that)."""
+    import duckdb
+
+    from ..report.masking import create_mask_macros
+
+    lake_obj = open_lake(lake)
+    con = duckdb.connect(":memory:")
+    # Spilling stays outside the lake whatever the working directory is.
+    spill = tempfile.mkdtemp(prefix="auditpipe-sql-")
+    weakref.finalize(con, shutil.rmtree, spill, True)
+    con.execute(f"SET temp_directory = {_literal(spill)}")
+    con.execute(f"SET TimeZone = {_literal(lake_obj.timezone)}")
+    con.execute("SET python_enable_replacements = false")
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    create_mask_macros(con)
+    refresh_views(con, lake_obj, reader=con)  # still allowed to read files here
+    con.execute("SET allowed_configs = [" + ", ".join(_literal(s) for s in USER_SETTINGS) + "]")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def refresh_views(
+    con: duckdb.DuckDBPyConnection, lake: Lake, *, reader: duckdb.DuckDBPyConnection | None = None
+) -> None:
+    """(Re)build the views from the lake's files as they are now.
+
+    ``reader`` reads the manifest; by default a short-lived connection of its own, since
+    ``con`` itself can no longer read files once it is locked.
+    """
+    for name, table in PARQUET_TABLES.items():
+        source = _SOURCE_PREFIX + name
+        files = table_files(lake.root, name)
+        if files:
+            con.register(source, _dataset(table, files))
+            select = ", ".join(_column(n, t) for n, t in table.columns)
+            body = f"SELECT {select} FROM {quote_identifier(source)}"
+        else:
+            body = empty_select(table.columns)
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS\n{body}")
+    con.register(_SOURCE_PREFIX + "ingest_log", _ingest_log_table(lake, reader))
+    con.execute(
+        f"CREATE OR REPLACE VIEW ingest_log AS SELECT * FROM "
+        f"{quote_identifier(_SOURCE_PREFIX + 'ingest_log')}"
+    )
+    con.execute(f"CREATE OR REPLACE VIEW finding_evidence AS\n{FINDING_EVIDENCE_BODY}")
+
+
+def _column(name: str, duck_type: str) -> str:
+    # Arrow has no JSON type: the column arrives as text and gets its DuckDB type back here.
+    if duck_type == "JSON":
+        return f"CAST({quote_identifier(name)} AS JSON) AS {quote_identifier(name)}"
+    return quote_identifier(name)
+
+
+@functools.cache
+def _arrow_schema(columns: tuple[tuple[str, str], ...]) -> pa.Schema:
+    """The Arrow schema DuckDB itself uses for these columns (JSON read as text)."""
+    import duckdb
+
+    probe = duckdb.connect(":memory:")
+    try:
+        probe.execute("SET TimeZone = 'UTC'")
+        plain = [(n, "VARCHAR" if t == "JSON" else t) for n, t in columns]
+        return probe.sql(empty_select(plain)).to_arrow_table().schema
+    finally:
+        probe.close()
+
+
+def _dataset(table: ParquetTable, files: list[Path]) -> Any:
+    """An Arrow dataset over exactly these files; absent columns read as NULL."""
+    import pyarrow.dataset as ds
+
+    schema = _arrow_schema(tuple(table.columns))
+    partitioning = None
+    if table.hive:
+        partition_fields = [schema.field(n) for n in ("provider_id", "event_date")]
+        import pyarrow as pa
+
+        partitioning = ds.partitioning(pa.schema(partition_fields), flavor="hive")
+    try:
+        return ds.dataset(
+            [str(f) for f in files],
+            schema=schema,
+            format="parquet",
+            partitioning=partitioning,
+            partition_base_dir=str(files[0].parents[table.depth]),
+        )
+    except OSError as exc:
+        raise LakeError(
+            f"cannot read the {table.name} files of the lake: {exc}",
+            hint="check the lake folder's permissions, or run an auditpipe command that "
+            "writes to the lake so it can recover an interrupted commit",
+        ) from exc
+
+
+def _ingest_log_table(lake: Lake, reader: duckdb.DuckDBPyConnection | None) -> pa.Table:
+    """The manifest, read once with DuckDB's JSON reader (the same text as the printed view)."""
+    import duckdb
+
+    own = reader is None
+    con = duckdb.connect(":memory:") if reader is None else reader
+    try:
+        if own:
+            con.execute("SET TimeZone = 'UTC'")
+        return con.sql(ingest_log_body(lake.root)).to_arrow_table()
+    except duckdb.Error as exc:
+        raise LakeError(
+            f"cannot read the lake's manifest ({lake.manifest_dir}): {exc}",
+            hint="a manifest entry may be damaged: check the JSON files in that folder",
+        ) from exc
+    finally:
+        if own:
+            con.close()
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"

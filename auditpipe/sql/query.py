@@ -1,0 +1,97 @@
+"""Running the SQL a user typed: split into statements, run them in order, keep the last result.
+
+Every DuckDB error becomes a ``SqlError`` carrying DuckDB's own message, which names the
+position (``LINE 1: ...`` and a caret); a statement refused because it would touch files gets a
+hint saying why the lake is read-only and how to export instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import SqlError
+
+if TYPE_CHECKING:
+    import duckdb
+
+# Statement types whose result rows are worth showing (others answer "Success" or "Count").
+_ROW_STATEMENTS = {
+    "SELECT",
+    "EXPLAIN",
+    "PRAGMA",
+    "CALL",
+    "EXECUTE",
+    "RELATION",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "MERGE_INTO",
+}
+
+READ_ONLY_HINT = (
+    "auditpipe sql opens the lake read-only and cannot touch files; to save a result use "
+    "--format csv|json|parquet --output FILE"
+)
+
+
+@dataclass
+class QueryResult:
+    """The last statement's rows (``relation``), or None when it returns none to show."""
+
+    statements: int
+    relation: duckdb.DuckDBPyRelation | None
+
+
+def sql_error(exc: Exception) -> SqlError:
+    """A SqlError from a DuckDB exception: DuckDB's message (with position) and a hint."""
+    import duckdb
+
+    message = str(exc).strip()
+    hint = None
+    if isinstance(exc, duckdb.PermissionException) or "disabled by configuration" in message:
+        hint = READ_ONLY_HINT
+    elif "configuration has been locked" in message:
+        hint = "settings that could reach files are locked; SET works for: " + ", ".join(
+            _user_settings()
+        )
+    elif isinstance(exc, duckdb.CatalogException):
+        hint = "the views are events, quarantine, findings, finding_evidence, ingest_log"
+    return SqlError(message, hint=hint)
+
+
+def _user_settings() -> tuple[str, ...]:
+    from .connection import USER_SETTINGS
+
+    return USER_SETTINGS
+
+
+def split_statements(con: duckdb.DuckDBPyConnection, text: str) -> list[duckdb.Statement]:
+    import duckdb
+
+    try:
+        statements = con.extract_statements(text)
+    except duckdb.Error as exc:
+        raise sql_error(exc) from None
+    if not statements:
+        raise SqlError("no SQL statement given", hint='e.g. "SELECT count(*) FROM events"')
+    return list(statements)
+
+
+def run_sql(con: duckdb.DuckDBPyConnection, text: str) -> QueryResult:
+    """Run every statement of ``text``; the last one's rows come back lazily as a relation."""
+    import duckdb
+
+    statements = split_statements(con, text)
+    relation = None
+    for statement in statements:
+        try:
+            relation = con.sql(statement.query)
+        except duckdb.Error as exc:
+            raise sql_error(exc) from None
+    last = statements[-1]
+    if relation is not None and last.type.name not in _ROW_STATEMENTS:
+        relation = None
+    if relation is not None and relation.columns == ["Success"]:
+        relation = None
+    return QueryResult(statements=len(statements), relation=relation)

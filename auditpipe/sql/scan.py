@@ -1,0 +1,110 @@
+"""``auditpipe.scan(lake, table)``: a lake table as a Polars LazyFrame.
+
+events and findings are hive-partitioned: ``provider_id`` (String) and ``event_date`` (Date)
+come from the folder names and are the last two columns; filtering on them skips whole
+folders. Column types follow ``auditpipe.lake_schema`` (``extras`` JSON is a String here), and
+files written before a column existed read it as null. finding_evidence is the same join as
+the SQL view, built lazily; ingest_log (the manifest, small) is read eagerly.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+from ..errors import UsageError
+from ..lake import Lake
+from ..lake_schema import EVENT_COLUMNS, empty_select
+from ..views import PARQUET_TABLES, VIEW_NAMES, ParquetTable, ingest_log_body, table_files
+from .connection import open_lake
+
+if TYPE_CHECKING:
+    import polars as pl
+
+SCAN_TABLES = VIEW_NAMES
+
+
+def scan(lake: Lake | str | os.PathLike[str] | None, table: str = "events") -> pl.LazyFrame:
+    """A Polars LazyFrame over one lake table: events, quarantine, findings,
+    finding_evidence or ingest_log."""
+    lake_obj = open_lake(lake)
+    if table in PARQUET_TABLES:
+        return _scan_parquet(lake_obj, PARQUET_TABLES[table])
+    if table == "finding_evidence":
+        return _scan_finding_evidence(lake_obj)
+    if table == "ingest_log":
+        return _scan_ingest_log(lake_obj)
+    raise UsageError(
+        f"no table {table!r} in the lake",
+        hint="scan one of: " + ", ".join(SCAN_TABLES),
+    )
+
+
+def _polars_schema(columns: list[tuple[str, str]]) -> pl.Schema:
+    import duckdb
+    import polars as pl
+
+    probe = duckdb.connect(":memory:")
+    try:
+        probe.execute("SET TimeZone = 'UTC'")
+        plain = [(n, "VARCHAR" if t == "JSON" else t) for n, t in columns]
+        return pl.from_arrow(probe.sql(empty_select(plain)).to_arrow_table()).schema  # type: ignore[union-attr]
+    finally:
+        probe.close()
+
+
+def _scan_parquet(lake: Lake, table: ParquetTable) -> pl.LazyFrame:
+    import polars as pl
+
+    schema = _polars_schema(table.columns)
+    if not table_files(lake.root, table.name):
+        return pl.LazyFrame(schema=schema)
+    partition_names = {"provider_id", "event_date"} if table.hive else set()
+    # DuckDB stores JSON columns as bytes tagged JSON, which Polars reads as Binary.
+    json_columns = [n for n, t in table.columns if t == "JSON"]
+    file_schema = {
+        n: (pl.Binary if n in json_columns else t)
+        for n, t in schema.items()
+        if n not in partition_names
+    }
+    return pl.scan_parquet(
+        str(table.glob(lake.root.resolve())),
+        hive_partitioning=table.hive,
+        hive_schema={n: schema[n] for n in schema if n in partition_names} or None,
+        schema=file_schema,
+        missing_columns="insert",
+        extra_columns="ignore",
+    ).select([pl.col(n).cast(pl.String) if n in json_columns else pl.col(n) for n in schema])
+
+
+def _scan_finding_evidence(lake: Lake) -> pl.LazyFrame:
+    import polars as pl
+
+    findings = _scan_parquet(lake, PARQUET_TABLES["findings"])
+    events = _scan_parquet(lake, PARQUET_TABLES["events"])
+    evidence = (
+        findings.select(
+            "finding_id", "rule_id", "category", "severity", "provider_id", "evidence_event_ids"
+        )
+        .explode("evidence_event_ids")
+        .rename({"evidence_event_ids": "event_id"})
+        .filter(pl.col("event_id").is_not_null())
+    )
+    event_names = [n for n, _ in EVENT_COLUMNS]
+    return evidence.join(events, on=["provider_id", "event_id"], how="inner").select(
+        "finding_id", "rule_id", "category", "severity", *event_names
+    )
+
+
+def _scan_ingest_log(lake: Lake) -> pl.LazyFrame:
+    import duckdb
+    import polars as pl
+
+    reader = duckdb.connect(":memory:")
+    try:
+        reader.execute("SET TimeZone = 'UTC'")
+        frame = pl.from_arrow(reader.sql(ingest_log_body(lake.root)).to_arrow_table())
+    finally:
+        reader.close()
+    assert isinstance(frame, pl.DataFrame)
+    return frame.lazy()

@@ -1,0 +1,138 @@
+"""Masking: the macros, and that no planted identifier leaks into any report format."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+from report_lakes import (
+    IDENTIFIERS,
+    MOBILE_IN_PARTY,
+    MOBILE_PARTNER,
+    SELF_ACTOR,
+    identifier_lake,
+)
+
+from auditpipe.cli import cli
+from auditpipe.config import Config
+from auditpipe.lake import Lake
+from auditpipe.report import REPORT_FORMATS, build_report, render_report
+from auditpipe.report.masking import create_mask_macros
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    create_mask_macros(connection)
+    return connection
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    return identifier_lake(tmp_path_factory.mktemp("masking"))
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("110105194912310021", "1101**********0021"),  # resident ID
+        ("11010519491231002X", "1101**********002X"),  # resident ID with check letter
+        ("13812345678", "138****5678"),  # mobile
+        ("138-1234-5678", "138-****-5678"),
+        ("138 1234 5678", "138 **** 5678"),
+        ("+8613812345678", "+8613*****5678"),  # longer digit run: first and last 4 kept
+        ("6222021234567890123", "6222***********0123"),  # bank card
+        ("123456789", "*****6789"),  # 9-11 digits: last 4 kept
+        ("id 110105194912310021, tel 13812345678.", "id 1101**********0021, tel 138****5678."),
+        ("u13812345678", "u138****5678"),  # letters glued to it do not protect it
+        ("手机13912345678", "手机139****5678"),
+        ("2026-03-01", "2026-03-01"),  # dates stay
+        ("20260301", "20260301"),  # 8 digits or fewer stay
+        ("CNY 60,000.00", "CNY 60,000.00"),
+        ("emp-7", "emp-7"),
+        (None, None),
+    ],
+)
+def test_mask_text_masks_what_looks_like_an_identifier(
+    con: duckdb.DuckDBPyConnection, text: str | None, masked: str | None
+) -> None:
+    assert con.execute("SELECT mask_text(?)", [text]).fetchone()[0] == masked
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("110105194912310021", "1101**********0021"),
+        ("user-alice-0042", "us***********42"),
+        ("abcd", "****"),
+        ("u1", "**"),
+        ("", ""),
+        (None, None),
+    ],
+)
+def test_mask_id_masks_any_identifier_whole(
+    con: duckdb.DuckDBPyConnection, value: str | None, masked: str | None
+) -> None:
+    assert con.execute("SELECT mask_id(?)", [value]).fetchone()[0] == masked
+
+
+def test_mask_actor_masks_users_whole_and_others_by_pattern(con: duckdb.DuckDBPyConnection) -> None:
+    rows = con.execute(
+        "SELECT mask_actor(a, t) FROM (VALUES ('alice-01', 'subject'), ('emp-7', 'employee'), "
+        "('13700001111', 'partner')) v(a, t)"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["al****01", "emp-7", "137****1111"]
+
+
+def test_masking_is_vectorised_over_a_column(con: duckdb.DuckDBPyConnection) -> None:
+    masked = con.execute(
+        "SELECT count(*) FILTER (WHERE mask_text(s) = s) FROM "
+        "(SELECT '1' || lpad(i::VARCHAR, 10, '0') AS s FROM range(100000) t(i))"
+    ).fetchone()[0]
+    assert masked == 0
+
+
+@pytest.fixture(scope="module")
+def outputs(lake: Lake) -> dict[tuple[str, bool], str]:
+    """Every format, masked and unmasked: built once, rendered five times each."""
+    config = Config()
+    out = {}
+    for unmask in (False, True):
+        report = build_report(lake, config=config, unmask=unmask)
+        for fmt in REPORT_FORMATS:
+            out[fmt, unmask] = render_report(report, fmt)
+    return out
+
+
+@pytest.mark.parametrize("fmt", REPORT_FORMATS)
+def test_no_planted_identifier_appears_in_any_format(
+    outputs: dict[tuple[str, bool], str], fmt: str
+) -> None:
+    text = outputs[fmt, False]
+    leaked = [i for i in IDENTIFIERS if i in text]
+    assert leaked == []
+    assert "137****1111" in text  # the partner is there, masked
+    assert "us***********42" in text  # the user acting on their own data, masked
+
+
+def test_the_cli_masks_by_default(lake: Lake) -> None:
+    result = CliRunner().invoke(cli, ["report", "--lake", str(lake.root), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert [i for i in IDENTIFIERS if i in result.stdout] == []
+    unmasked = CliRunner().invoke(
+        cli, ["report", "--lake", str(lake.root), "--format", "csv", "--unmask"]
+    )
+    assert MOBILE_PARTNER in unmasked.stdout
+
+
+@pytest.mark.parametrize("fmt", REPORT_FORMATS)
+def test_unmask_shows_identifiers_and_says_so(
+    outputs: dict[tuple[str, bool], str], fmt: str
+) -> None:
+    text = outputs[fmt, True]
+    for identifier in (MOBILE_PARTNER, SELF_ACTOR, MOBILE_IN_PARTY):
+        assert identifier in text
+    if fmt == "json":
+        assert '"masked": false' in text
+    elif fmt != "csv":
+        assert "UNMASKED" in text

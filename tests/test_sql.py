@@ -1,0 +1,286 @@
+"""auditpipe sql: query sources, output formats, errors, the prompt and --print-views."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+from report_lakes import identifier_events, identifier_lake, run_main
+
+from auditpipe.cli import cli
+from auditpipe.errors import UsageError
+from auditpipe.lake import Lake
+from auditpipe.sql.prompt import PromptState, readline_history, run_prompt
+
+COUNT_BY_PROVIDER = "SELECT provider_id, count(*) AS n FROM events GROUP BY ALL ORDER BY 1"
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    return identifier_lake(tmp_path_factory.mktemp("sql"))
+
+
+def sql(lake: Lake, *args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["sql", "--lake", str(lake.root), *args], input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_table_is_the_default_format(lake: Lake) -> None:
+    code, out, _ = sql(lake, COUNT_BY_PROVIDER)
+    assert code == 0
+    assert "provider_id" in out and "forum-a" in out and "blog-b" in out
+    assert "2 rows" in out
+
+
+def test_csv_output_keeps_numbers_and_spells_lists_like_duckdb(lake: Lake) -> None:
+    code, out, _ = sql(
+        lake,
+        "--format",
+        "csv",
+        "SELECT event_id, record_count, data_fields FROM events WHERE event_id = 's1'",
+    )
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows == [
+        ["event_id", "record_count", "data_fields"],
+        ["s1", "1", "[mobile_number, real_name]"],
+    ]
+
+
+def test_json_output_is_an_array_of_rows(lake: Lake) -> None:
+    code, out, _ = sql(lake, "--format", "json", COUNT_BY_PROVIDER)
+    assert code == 0
+    assert json.loads(out) == [
+        {"provider_id": "blog-b", "n": 1},
+        {"provider_id": "forum-a", "n": 10},
+    ]
+
+
+def test_json_of_no_rows_is_an_empty_array(lake: Lake) -> None:
+    code, out, _ = sql(lake, "--format", "json", "SELECT * FROM events WHERE false")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_parquet_output_needs_a_file_and_holds_every_row(lake: Lake, tmp_path: Path) -> None:
+    target = tmp_path / "events.parquet"
+    code, _, _ = sql(lake, "--format", "parquet", "--output", str(target), "SELECT * FROM events")
+    assert code == 0
+    table = pq.read_table(target)
+    assert table.num_rows == len(identifier_events())
+    assert "event_date" in table.column_names and "provider_id" in table.column_names
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_parquet_to_stdout_is_refused(lake: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(
+        ["sql", "--lake", str(lake.root), "--format", "parquet", "SELECT 1"], capsys
+    )
+    assert code == 2 and "needs --output" in err
+
+
+def test_output_file_in_csv(lake: Lake, tmp_path: Path) -> None:
+    target = tmp_path / "n.csv"
+    code, out, _ = sql(lake, "--format", "csv", "-o", str(target), COUNT_BY_PROVIDER)
+    assert code == 0 and out == ""
+    assert target.read_text().splitlines() == ['"provider_id","n"', '"blog-b",1', '"forum-a",10']
+
+
+def test_query_from_a_file(lake: Lake, tmp_path: Path) -> None:
+    query = tmp_path / "q.sql"
+    query.write_text("-- providers\n" + COUNT_BY_PROVIDER + ";\n")
+    code, out, _ = sql(lake, "--format", "json", "-f", str(query))
+    assert code == 0 and len(json.loads(out)) == 2
+
+
+def test_query_from_stdin(lake: Lake) -> None:
+    code, out, _ = sql(lake, "--format", "json", input=COUNT_BY_PROVIDER)
+    assert code == 0 and len(json.loads(out)) == 2
+    code, out, _ = sql(lake, "--format", "json", "-", input="SELECT 42 AS answer")
+    assert code == 0 and json.loads(out) == [{"answer": 42}]
+
+
+def test_several_statements_print_the_last_result(lake: Lake) -> None:
+    code, out, _ = sql(
+        lake,
+        "--format",
+        "json",
+        "CREATE TEMP VIEW sold AS SELECT * FROM findings WHERE category = 'selling'; "
+        "SELECT count(*) AS n FROM sold",
+    )
+    assert code == 0 and json.loads(out) == [{"n": 2}]
+
+
+def test_table_stops_at_max_rows_and_says_so(lake: Lake) -> None:
+    code, out, _ = sql(lake, "--max-rows", "3", "SELECT * FROM range(10)")
+    assert code == 0
+    assert "first 3 rows shown" in out
+    assert "│     3 │" not in out  # the 4th row (value 3) is not shown
+
+
+def test_sql_error_prints_duckdbs_message_and_position(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_main(["sql", "--lake", str(lake.root), "SELECT * FRM events"], capsys)
+    assert code == 2 and out == ""
+    assert "Error: Parser Error: syntax error" in err
+    assert "LINE 1: SELECT * FRM events" in err and "^" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_table_error_names_the_views(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_main(["sql", "--lake", str(lake.root), "SELECT * FROM evnts"], capsys)
+    assert code == 2
+    assert "Catalog Error" in err and "Hint: the views are events" in err
+
+
+def test_error_while_running_is_reported_too(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_main(
+        ["sql", "--lake", str(lake.root), "--format", "csv", "SELECT error('boom') FROM events"],
+        capsys,
+    )
+    assert code == 2 and "boom" in err and "Traceback" not in err
+
+
+def test_missing_lake_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_main(["sql", "--lake", str(tmp_path / "none"), "SELECT 1"], capsys)
+    assert code == 2 and "no lake at" in err
+
+
+def test_no_sql_on_a_pipe_is_a_clear_error(lake: Lake) -> None:
+    result = CliRunner().invoke(cli, ["sql", "--lake", str(lake.root)], input="")
+    assert isinstance(result.exception, UsageError)
+    assert result.exception.message == "no SQL given"
+
+
+def test_views_hold_what_the_issue_says(lake: Lake) -> None:
+    code, out, _ = sql(
+        lake,
+        "--format",
+        "json",
+        "SELECT (SELECT count(*) FROM finding_evidence) AS evidence_rows, "
+        "(SELECT sum(len(evidence_event_ids)) FROM findings) AS evidence_ids, "
+        "(SELECT count(*) FROM quarantine) AS quarantined, "
+        "(SELECT list(status) FROM ingest_log) AS files",
+    )
+    assert code == 0
+    row = json.loads(out)[0]
+    assert row["evidence_rows"] == row["evidence_ids"] > 0
+    assert row["quarantined"] == 2
+    assert row["files"] == ["ingested"]
+
+
+def test_finding_evidence_is_joined_back_to_the_event(lake: Lake) -> None:
+    code, out, _ = sql(
+        lake,
+        "--format",
+        "json",
+        "SELECT finding_id, category, event_id, subject_id, source_file, line_number "
+        "FROM finding_evidence WHERE category = 'selling' ORDER BY event_id",
+    )
+    rows = json.loads(out)
+    assert [r["event_id"] for r in rows] == ["s1", "s2"]
+    assert all(r["source_file"].endswith("access.jsonl") and r["line_number"] for r in rows)
+
+
+def test_timestamps_show_in_the_lake_timezone(lake: Lake) -> None:
+    code, out, _ = sql(
+        lake, "--format", "csv", "SELECT event_time FROM events WHERE event_id = 's1'"
+    )
+    assert out.splitlines()[1] == '"2026-03-01 10:00:00+08"'
+
+
+def test_print_views_work_in_a_plain_duckdb(lake: Lake) -> None:
+    code, out, _ = sql(lake, "--print-views")
+    assert code == 0
+    for view in ("events", "quarantine", "findings", "finding_evidence", "ingest_log"):
+        assert f"CREATE OR REPLACE VIEW {view} AS" in out
+    plain = duckdb.connect()
+    plain.execute(out)  # what a DuckDB CLI or notebook would run
+    assert plain.execute("SELECT count(*) FROM events").fetchone()[0] == len(identifier_events())
+    assert plain.execute("SELECT mask_text('13812345678')").fetchone()[0] == "138****5678"
+    assert plain.execute("SELECT count(*) FROM finding_evidence").fetchone()[0] > 0
+
+
+def test_interactive_prompt_runs_statements_and_dot_commands(lake: Lake) -> None:
+    script = "\n".join(
+        [
+            ".help",
+            ".tables",
+            ".schema findings",
+            "SELECT provider_id,",
+            "       count(*) AS n",
+            "FROM events GROUP BY ALL ORDER BY 1;",
+            "SELECT * FRM oops;",
+            ".format json",
+            "SELECT 7 AS seven;",
+            ".nonsense",
+            ".quit",
+            "SELECT 'never run';",
+        ]
+    )
+    code, out, err = sql(lake, "-i", input=script + "\n")
+    assert code == 0
+    assert ".schema [VIEW]" in out  # help
+    assert "finding_evidence" in out and "one row per finding and evidence event" in out
+    assert "evidence_event_ids" in out and "VARCHAR[]" in out  # .schema findings
+    assert "forum-a" in out and "10" in out  # the multi-line statement ran
+    assert "Parser Error" in err  # the bad one reported, the prompt went on
+    assert '{"seven":7}' in out
+    assert "unknown command .nonsense" in err
+    assert "never run" not in out
+
+
+def test_prompt_ends_at_end_of_input_running_an_unfinished_statement(lake: Lake) -> None:
+    code, out, _ = sql(lake, "-i", "--format", "csv", input="SELECT 5 AS five\n")
+    assert code == 0 and out.splitlines() == ['"five"', "5"]
+
+
+def test_prompt_reads_through_a_line_function_and_ctrl_c_drops_the_statement(
+    lake: Lake,
+) -> None:
+    from rich.console import Console
+
+    from auditpipe.sql import connect
+
+    lines = iter(["SELECT 1 AS a", KeyboardInterrupt, "SELECT 2 AS b;", EOFError])
+
+    def read_line(prompt: str) -> str:
+        item = next(lines)
+        if isinstance(item, type) and issubclass(item, BaseException):
+            raise item
+        return str(item)
+
+    out, err = io.StringIO(), io.StringIO()
+    code = run_prompt(
+        connect(lake),
+        lake,
+        out=Console(file=out, width=120),
+        err=Console(file=err, width=120),
+        read_line=read_line,
+        state=PromptState(),
+    )
+    assert code == 0
+    assert "^C" in err.getvalue()
+    assert " b " in out.getvalue() and " a " not in out.getvalue()
+
+
+def test_history_is_saved_and_loaded(tmp_path: Path) -> None:
+    readline = pytest.importorskip("readline")
+    history = tmp_path / "history"
+    readline.clear_history()
+    with readline_history(history):
+        readline.add_history("SELECT 1;")
+    assert "SELECT 1;" in history.read_text()
+    readline.clear_history()
+    with readline_history(history):
+        assert readline.get_history_item(readline.get_current_history_length()) == "SELECT 1;"
