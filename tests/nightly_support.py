@@ -36,7 +36,8 @@ def event(event_id: str, day: str = "2026-03-01", **fields: Any) -> dict[str, An
 
 
 def breach(event_id: str, day: str = "2026-03-01", **fields: Any) -> dict[str, Any]:
-    """An employee reading a user's password hash: fires illegal_use_credential."""
+    """An employee reading a user's password hash with a ticket: fires only
+    illegal_use_credential (no one needs to read password hashes, authorized or not)."""
     return event(
         event_id,
         day,
@@ -45,6 +46,8 @@ def breach(event_id: str, day: str = "2026-03-01", **fields: Any) -> dict[str, A
         subject_id=f"user-{event_id}",
         data_fields=["password_hash"],
         destination_type="internal",
+        authorization_ref="TICKET-1",
+        purpose="support",
         **fields,
     )
 

@@ -10,13 +10,15 @@ the last ``settle_seconds``; the next run takes it.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
-from ..lake import fsync_dir
+from ..lake import fsync_dir, write_json_atomic
 from .settings import PARTIAL_SUFFIXES, PROCESSED_DIR
 
 
@@ -123,3 +125,44 @@ def move_processed(inbox: Path, night: str, item: InboxFile, sha256: str) -> Pat
     fsync_dir(dest.parent)
     fsync_dir(item.path.parent)
     return dest
+
+
+class HashCache:
+    """sha256 of inbox files, remembered by (path, size, mtime, inode) across runs.
+
+    With ``--keep-processed`` the inbox grows night after night; without this every run would
+    read every old file again just to learn that the lake has it. A file whose size, mtime or
+    inode changed is hashed again. Kept in ``LAKE/_auditpipe/nightly/inbox-hashes.json``
+    (written atomically under the lake lock); entries of files that left the inbox are dropped.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._old: dict[str, list[Any]] = {}
+        self._new: dict[str, list[Any]] = {}
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(doc, dict):
+                self._old = doc
+        except (OSError, ValueError):
+            pass  # no cache yet, or a damaged one: hash everything again
+
+    def sha256(self, item: InboxFile) -> str:
+        from ..ingest.sources import sha256_of
+
+        key = str(item.path.resolve())
+        stamp = [item.size, item.mtime_ns, item.inode]
+        cached = self._old.get(key)
+        if cached is not None and cached[:3] == stamp and item.unchanged():
+            sha = str(cached[3])
+        else:
+            sha = sha256_of(item.path)
+            if not item.unchanged():  # written to while we read it: do not remember
+                self._new.pop(key, None)
+                return sha
+        self._new[key] = [*stamp, sha]
+        return sha
+
+    def save(self) -> None:
+        if self._new != self._old:
+            write_json_atomic(self.path, self._new)

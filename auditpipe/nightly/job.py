@@ -37,7 +37,7 @@ from ..errors import EXIT_ERROR, AuditpipeError, LockError
 from ..lake import Lake, new_id, utc_now, write_atomic
 from .baseline import compare_with_baseline, dates_covered, drop_baselines, take_baseline
 from .db import lake_connection
-from .inbox import InboxFile, move_processed, processed_destination, scan_inbox
+from .inbox import HashCache, InboxFile, move_processed, processed_destination, scan_inbox
 from .joblog import JobLog
 from .killpoints import checkpoint
 from .result import (
@@ -189,8 +189,6 @@ class _Job:
 
     # -- the phases -----------------------------------------------------------------------
     def run(self) -> NightlyResult:
-        from ..ingest.sources import sha256_of
-
         carried = _Carried.from_lake(self.lake)
         self.result.resumed_runs = [r.run_id for r in carried.runs]
         if carried.runs:
@@ -203,8 +201,9 @@ class _Job:
         to_move: list[tuple[InboxFile, FileOutcome]] = []
         first_with_sha: dict[str, str] = {}
         not_seen = dict(carried.files)  # planned by a dead run and not (yet) found in the inbox
+        hashes = HashCache(self.lake.meta_dir / "nightly" / "inbox-hashes.json")
         for item in scan.ready:
-            sha = sha256_of(item.path)
+            sha = hashes.sha256(item)
             outcome = FileOutcome(path=item.relpath, status=SKIPPED, sha256=sha)
             entry = self.lake.manifest_entry(sha)
             if sha in first_with_sha:
@@ -235,6 +234,7 @@ class _Job:
                 outcome.reason = "an interrupted run planned it, but it left the inbox uningested"
                 self.log("file_missing", level="warning", file=path, sha256=sha)
             outcomes.append(outcome)
+        hashes.save()
         outcomes.extend(FileOutcome(path=p, status=WAITING, reason=why) for p, why in scan.waiting)
         outcomes.extend(
             FileOutcome(path=p, status=UNSUPPORTED, reason="not a kind of file auditpipe reads")

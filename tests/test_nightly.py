@@ -1,0 +1,404 @@
+"""``auditpipe nightly``: what one run does, its exit codes, the inbox rules and the lock."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from nightly_support import (
+    breach,
+    event,
+    lake_snapshot,
+    nightly_args,
+    run_cli,
+    run_subprocess,
+    table_rows,
+    write_log,
+)
+
+from auditpipe.lake import Lake
+from auditpipe.nightly.runs import nightly_runs
+
+NIGHT = "2026-03-05"  # nightly_args passes --date 2026-03-05
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    path = tmp_path / "inbox"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Path:
+    return tmp_path / "lake"
+
+
+def nightly(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, dict, str]:
+    """Run nightly with --json: (exit code, summary, stderr)."""
+    code, out, err = run_cli(nightly_args(inbox, lake, "--json", *extra), capsys)
+    return code, json.loads(out) if out.strip() else {}, err
+
+
+# -- one night -----------------------------------------------------------------------------
+def test_a_night_ingests_detects_and_writes_the_reports_named_by_date(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "forum-a.jsonl", [event("e1"), breach("e2"), breach("e3", "2026-03-02")])
+    code, summary, _ = nightly(inbox, lake, capsys, "--fail-on", "low")
+
+    assert code == 1, summary["exit_reason"]
+    assert summary["files"]["ingested"] == 1
+    assert summary["rows"] == {"read": 3, "stored": 3, "quarantined": 0, "duplicate": 0}
+    assert summary["days_evaluated"] == ["2026-03-01", "2026-03-02"]
+    assert sum(summary["findings"]["new_by_severity"].values()) == 2
+    assert [e["provider_id"] for e in summary["exposure"]] == ["forum-a"]
+    assert table_rows(lake, "SELECT count(*) FROM findings") == [(2,)]
+    folder = lake / "reports" / NIGHT
+    expected = {f"auditpipe-report-{NIGHT}.{ext}" for ext in ("html", "md", "json")}
+    assert {p.name for p in folder.iterdir()} == expected, "no temp files left beside them"
+    assert sorted(summary["reports"]) == sorted(str(folder / name) for name in expected)
+    json.loads((folder / f"auditpipe-report-{NIGHT}.json").read_text())
+    assert "<html" in (folder / f"auditpipe-report-{NIGHT}.html").read_text().lower()
+
+
+def test_reports_go_to_the_folder_given(
+    inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [event("e1")])
+    code, summary, _ = nightly(inbox, lake, capsys, "--reports", str(tmp_path / "out"))
+    assert code == 0
+    assert (tmp_path / "out" / NIGHT / f"auditpipe-report-{NIGHT}.md").is_file()
+
+
+def test_the_human_summary_says_what_happened(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [event("e1"), breach("e2")], bad_lines=1)
+    code, out, _ = run_cli(nightly_args(inbox, lake, "--fail-on", "none"), capsys)
+    assert code == 3
+    assert "Rows: 3 read = 2 stored + 1 quarantined + 0 duplicate" in out
+    assert "Days evaluated: 2026-03-01" in out
+    assert "Findings: new 1" in out
+    assert "forum-a" in out and "estimate for review" in out
+    assert f"auditpipe-report-{NIGHT}.html" in out
+    assert "FROM quarantine" in out
+
+
+# -- exit codes ----------------------------------------------------------------------------
+def test_exit_0_when_everything_was_stored_and_nothing_new_reaches_fail_on(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [event("e1"), event("e2")])
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert (code, summary["exit_reason"]) == (0, "clean")
+
+
+def test_exit_1_when_new_findings_reach_fail_on_and_none_disables_it(
+    inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [breach("e1")])
+    code, summary, _ = nightly(inbox, lake, capsys, "--fail-on", "none")
+    assert code == 0
+    write_log(inbox / "b.jsonl", [breach("e2", "2026-03-02")])
+    code, summary, _ = nightly(inbox, lake, capsys, "--fail-on", "low")
+    assert code == 1 and "new finding(s) at or above low" in summary["exit_reason"]
+
+
+def test_exit_1_only_for_findings_at_or_above_the_level(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [breach("e1")])
+    code, summary, _ = nightly(inbox, lake, capsys, "--fail-on", "none")
+    (severity,) = [s for s, n in summary["findings"]["new_by_severity"].items() if n]
+    levels = ["low", "medium", "high", "critical"]
+    above = levels[levels.index(severity) + 1 :]
+    for night, level in enumerate(above or []):
+        write_log(inbox / f"n{night}.jsonl", [breach(f"x{night}", f"2026-03-0{night + 2}")])
+        code, _, _ = nightly(inbox, lake, capsys, "--fail-on", level)
+        assert code == 0, f"a {severity} finding must not fail --fail-on {level}"
+
+
+def test_exit_3_when_rows_were_quarantined(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [event("e1")], bad_lines=2)
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert code == 3
+    assert summary["rows"]["quarantined"] == 2
+    assert summary["exit_reason"] == "2 row(s) quarantined, 0 file(s) rejected"
+
+
+def test_exit_1_takes_precedence_over_3(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [breach("e1")], bad_lines=1)
+    code, summary, _ = nightly(inbox, lake, capsys, "--fail-on", "low")
+    assert code == 1 and summary["rows"]["quarantined"] == 1
+
+
+def test_exit_3_for_a_rejected_file_which_stays_in_the_inbox(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = gzip.compress(("\n".join(json.dumps(event(f"e{i}")) for i in range(50))).encode())
+    (inbox / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    write_log(inbox / "good.jsonl", [event("g1")])
+    old = time.time() - 600
+    os.utime(inbox / "cut.jsonl.gz", (old, old))
+    code, summary, _ = nightly(inbox, lake, capsys, "--move-processed")
+    assert code == 3
+    statuses = {f["path"]: f["status"] for f in summary["files"]["list"]}
+    assert statuses == {"cut.jsonl.gz": "rejected", "good.jsonl": "ingested"}
+    assert (inbox / "cut.jsonl.gz").exists(), "a rejected file is not moved away"
+    assert (inbox / "processed" / NIGHT / "good.jsonl").exists()
+    code, summary, _ = nightly(inbox, lake, capsys, "--move-processed")
+    assert code == 3, "still there, still reported, until someone deals with it"
+
+
+def test_exit_2_when_the_inbox_is_missing(
+    lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(nightly_args(tmp_path / "nowhere", lake), capsys)
+    assert code == 2
+    assert "inbox" in err and "is not a folder" in err and "Traceback" not in err
+    runs = nightly_runs(Lake.open(lake))
+    assert [(r.status, r.exit_code) for r in runs] == [("failed", 2)]
+
+
+def test_exit_2_when_the_lake_is_not_a_lake(
+    inbox: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_lake = tmp_path / "stuff"
+    not_a_lake.mkdir()
+    (not_a_lake / "file.txt").write_text("x")
+    code, out, err = run_cli(nightly_args(inbox, not_a_lake, "--json"), capsys)
+    assert code == 2 and "not an auditpipe lake" in err
+    assert json.loads(out)["status"] == "failed", "--json still prints one object"
+
+
+def test_exit_2_for_an_unexpected_error_never_1(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auditpipe.detect
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(auditpipe.detect, "run_detect", broken)
+    write_log(inbox / "a.jsonl", [breach("e1")])
+    code, out, err = run_cli(nightly_args(inbox, lake), capsys)
+    assert code == 2
+    assert "unexpected ZeroDivisionError: boom" in err and "Traceback" not in err
+
+
+# -- runs after the first ------------------------------------------------------------------
+def test_a_second_run_with_nothing_new_changes_nothing(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [event("e1"), breach("e2")])
+    nightly(inbox, lake, capsys, "--fail-on", "none")
+    before = lake_snapshot(lake)
+    report = lake / "reports" / NIGHT / f"auditpipe-report-{NIGHT}.json"
+    written = report.stat().st_mtime_ns
+    code, summary, _ = nightly(inbox, lake, capsys, "--fail-on", "low")
+    assert code == 0
+    assert summary["files"]["skipped"] == 1 and summary["files"]["ingested"] == 0
+    assert summary["days_evaluated"] == [] and summary["reports"] == []
+    assert lake_snapshot(lake) == before
+    assert report.stat().st_mtime_ns == written, "the night's report is not replaced by less"
+
+
+def test_late_events_re_evaluate_their_old_day(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "night1.jsonl", [breach("e1", "2026-03-01"), event("e2", "2026-03-02")])
+    nightly(inbox, lake, capsys, "--fail-on", "none")
+    # The same employee read another password hash on 03-01; it arrives a night late.
+    write_log(inbox / "night2.jsonl", [event("e3", "2026-03-03"), breach("e4", "2026-03-01")])
+    code, summary, _ = nightly(inbox, lake, capsys, "--fail-on", "low")
+    assert summary["days_evaluated"] == ["2026-03-01", "2026-03-03"]
+    assert sum(summary["findings"]["updated_by_severity"].values()) == 1
+    assert sum(summary["findings"]["new_by_severity"].values()) == 0
+    assert code == 0, "an updated finding is not a new one"
+    assert table_rows(lake, "SELECT event_count FROM findings") == [(2,)]
+
+
+def test_the_same_content_twice_in_the_inbox_is_ingested_once(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [event("e1"), event("e2")])
+    (inbox / "copy-of-a.jsonl").write_bytes((inbox / "a.jsonl").read_bytes())
+    os.utime(inbox / "copy-of-a.jsonl", (time.time() - 600,) * 2)
+    code, summary, _ = nightly(inbox, lake, capsys, "--move-processed")
+    assert code == 0
+    statuses = {f["path"]: (f["status"], f["reason"]) for f in summary["files"]["list"]}
+    assert statuses["a.jsonl"] == ("ingested", None)
+    assert statuses["copy-of-a.jsonl"] == ("skipped", "same content as a.jsonl")
+    assert summary["files"]["moved"] == 2
+    assert table_rows(lake, "SELECT count(*) FROM events") == [(2,)]
+    assert len(list((lake / "_auditpipe" / "manifest").glob("*.json"))) == 1
+
+
+def test_moved_files_land_in_processed_and_a_redelivery_is_not_ingested_again(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "forum-a" / "day1.jsonl", [event("e1")])
+    code, summary, _ = nightly(inbox, lake, capsys, "--move-processed")
+    moved = inbox / "processed" / NIGHT / "forum-a" / "day1.jsonl"
+    assert moved.is_file() and not (inbox / "forum-a" / "day1.jsonl").exists()
+    assert summary["files"]["list"][0]["moved_to"] == f"processed/{NIGHT}/forum-a/day1.jsonl"
+    # The provider sends the same bytes again under the same name.
+    write_log(inbox / "forum-a" / "day1.jsonl", [event("e1")])
+    code, summary, _ = nightly(inbox, lake, capsys, "--move-processed")
+    assert code == 0
+    assert summary["files"]["skipped"] == 1 and summary["files"]["moved"] == 1
+    assert not (inbox / "forum-a" / "day1.jsonl").exists()
+    assert table_rows(lake, "SELECT count(*) FROM events") == [(1,)]
+    # Different bytes under a name already taken in processed/: both kept.
+    write_log(inbox / "forum-a" / "day1.jsonl", [event("e9")])
+    nightly(inbox, lake, capsys, "--move-processed")
+    assert len(list((inbox / "processed" / NIGHT / "forum-a").iterdir())) == 2
+
+
+def test_files_are_kept_in_place_by_default(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [event("e1")])
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert (inbox / "a.jsonl").exists() and not (inbox / "processed").exists()
+    assert summary["files"]["moved"] == 0
+
+
+def test_files_still_being_written_wait_for_the_next_run(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "fresh.jsonl", [event("e1")], age_seconds=0)
+    write_log(inbox / "upload.jsonl.part", [event("e2")])
+    write_log(inbox / "_expected" / "labels.jsonl", [event("e3")])
+    write_log(inbox / ".hidden.jsonl", [event("e4")])
+    (inbox / "README.txt").write_text("notes from the provider")
+    os.utime(inbox / "README.txt", (time.time() - 600,) * 2)
+    args = nightly_args(inbox, lake, "--json", "--settle-seconds", "300")
+    code, out, _ = run_cli(args, capsys)
+    summary = json.loads(out)
+    assert code == 0
+    statuses = {f["path"]: f["status"] for f in summary["files"]["list"]}
+    assert statuses == {
+        "fresh.jsonl": "waiting",
+        "upload.jsonl.part": "waiting",
+        "README.txt": "unsupported",
+    }
+    assert table_rows(lake, "SELECT count(*) FROM events") == [(0,)]
+    os.utime(inbox / "fresh.jsonl", (time.time() - 600,) * 2)
+    code, out, _ = run_cli(args, capsys)
+    assert json.loads(out)["files"]["ingested"] == 1
+    assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
+def test_settings_come_from_the_nightly_table_of_the_config(
+    inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "auditpipe.toml"
+    config.write_text('[nightly]\nmove_processed = true\nfail_on = "low"\nreports_dir = "r"\n')
+    write_log(inbox / "a.jsonl", [breach("e1")])
+    code, summary, _ = nightly(inbox, lake, capsys, "--config", str(config))
+    assert code == 1
+    assert summary["files"]["moved"] == 1
+    assert (tmp_path / "r" / NIGHT).is_dir()
+    config.write_text('[nightly]\nfail_on = "sometimes"\n')
+    code, _, err = nightly(inbox, lake, capsys, "--config", str(config))
+    assert code == 2 and "fail_on" in err
+
+
+# -- logs ----------------------------------------------------------------------------------
+def test_log_file_gets_one_json_object_per_line(
+    inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = tmp_path / "logs" / "nightly.jsonl"
+    write_log(inbox / "a.jsonl", [event("e1"), breach("e2")], bad_lines=1)
+    code, summary, _ = nightly(inbox, lake, capsys, "--log-file", str(log), "--fail-on", "none")
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    events = [line["event"] for line in lines]
+    assert events[0] == "run_started" and events[-1] == "run_finished"
+    assert {"inbox_scanned", "file", "detect_finished", "report_written"} <= set(events)
+    assert {line["run_id"] for line in lines} == {summary["run_id"]}
+    assert lines[-1]["exit_code"] == code == 3
+    (file_line,) = [line for line in lines if line["event"] == "file"]
+    assert file_line["rows_quarantined"] == 1 and file_line["path"] == "a.jsonl"
+
+
+# -- the lock ------------------------------------------------------------------------------
+def test_a_second_nightly_exits_2_at_once_while_the_lake_is_locked(
+    inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [event("e1")])
+    log = tmp_path / "n.jsonl"
+    holder = Lake.open(lake, create=True)
+    with holder.locked("nightly"):
+        code, out, err = run_cli(nightly_args(inbox, lake, "--log-file", str(log)), capsys)
+    assert code == 2
+    assert "is busy: auditpipe nightly (pid" in err and "holds its lock" in err
+    assert json.loads(log.read_text().splitlines()[-1])["event"] == "lock_busy"
+    assert table_rows(lake, "SELECT count(*) FROM events") == [(0,)]
+    code, _, _ = run_cli(nightly_args(inbox, lake), capsys)
+    assert code == 0, "once the lock is free the next run works"
+
+
+@pytest.mark.slow
+def test_two_nightlies_started_together_do_not_both_run(inbox: Path, lake: Path) -> None:
+    import subprocess
+    import sys
+
+    write_log(inbox / "a.jsonl", [event(f"e{i}") for i in range(200)])
+    Lake.open(lake, create=True)
+    args = [sys.executable, "-m", "auditpipe", *nightly_args(inbox, lake, "--json")]
+    env = {**os.environ, "AUDITPIPE_TEST_PAUSE_AT": "locked:3"}
+    first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lock = lake / "_auditpipe" / "lock"
+    deadline = time.time() + 60
+    while not (lock.exists() and "pid" in lock.read_text()) and time.time() < deadline:
+        time.sleep(0.05)  # until the first run holds the lock (it then pauses 3 s)
+    second = run_subprocess(nightly_args(inbox, lake))
+    out, _ = first.communicate(timeout=120)
+    assert second.returncode == 2 and "busy" in second.stderr
+    assert first.returncode == 0 and json.loads(out)["files"]["ingested"] == 1
+    assert table_rows(lake, "SELECT count(*) FROM events") == [(200,)]
+
+
+@pytest.mark.slow
+def test_a_lock_left_by_a_killed_nightly_does_not_block_the_next(inbox: Path, lake: Path) -> None:
+    write_log(inbox / "a.jsonl", [event("e1")])
+    killed = run_subprocess(nightly_args(inbox, lake), env={"AUDITPIPE_TEST_KILL_AT": "locked"})
+    assert killed.returncode == -9
+    assert "nightly" in (lake / "_auditpipe" / "lock").read_text(), "its text is still there"
+    rerun = run_subprocess(nightly_args(inbox, lake, "--json"))
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["files"]["ingested"] == 1
+
+
+def test_files_kept_in_the_inbox_are_not_read_again_every_night(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auditpipe.ingest.sources as sources
+
+    write_log(inbox / "old.jsonl", [event("e1")])
+    nightly(inbox, lake, capsys)
+    hashed: list[str] = []
+    real = sources.sha256_of
+
+    def counting(path: Path, *args: object) -> str:
+        hashed.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(sources, "sha256_of", counting)
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert summary["files"]["skipped"] == 1 and "old.jsonl" not in hashed
+    write_log(inbox / "old.jsonl", [event("e2")])  # rewritten in place: new content
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert "old.jsonl" in hashed and summary["files"]["ingested"] == 1
