@@ -402,3 +402,32 @@ def test_files_kept_in_the_inbox_are_not_read_again_every_night(
     write_log(inbox / "old.jsonl", [event("e2")])  # rewritten in place: new content
     code, summary, _ = nightly(inbox, lake, capsys)
     assert "old.jsonl" in hashed and summary["files"]["ingested"] == 1
+
+
+def test_a_run_that_failed_is_completed_by_the_next_one(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auditpipe.detect
+
+    real = auditpipe.detect.run_detect
+
+    def unavailable(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    write_log(inbox / "a.jsonl", [event("e1"), breach("e2")], bad_lines=1)
+    monkeypatch.setattr(auditpipe.detect, "run_detect", unavailable)
+    code, failed, err = nightly(inbox, lake, capsys, "--fail-on", "low")
+    assert code == 2 and failed["status"] == "failed" and "No space left" in err
+    assert table_rows(lake, "SELECT count(*) FROM events") == [(2,)], "ingest had committed"
+
+    monkeypatch.setattr(auditpipe.detect, "run_detect", real)
+    code, summary, _ = nightly(inbox, lake, capsys, "--fail-on", "low")
+    assert code == 1, "the new finding still raises the alert"
+    assert len(summary["resumed_runs"]) == 1
+    (resumed,) = summary["files"]["list"]
+    assert (resumed["status"], resumed["resumed"]) == ("ingested", True)
+    assert summary["rows"] == {"read": 3, "stored": 2, "quarantined": 1, "duplicate": 0}
+    assert summary["days_evaluated"] == ["2026-03-01"]
+    assert (lake / "reports" / NIGHT / f"auditpipe-report-{NIGHT}.html").is_file()
+    statuses = [r.status for r in nightly_runs(Lake.open(lake))]
+    assert statuses == ["resumed", "completed"]
