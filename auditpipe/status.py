@@ -17,6 +17,8 @@ from .lake import Lake
 from .nightly.runs import UNFINISHED, load_run_docs
 from .nightly.settings import SEVERITIES
 
+RECENT_DAYS = 7  # days shown in the terminal table (--json lists every day)
+
 
 @dataclass
 class ProviderStatus:
@@ -39,6 +41,17 @@ class ProviderStatus:
 
 
 @dataclass
+class DayStatus:
+    event_date: dt.date
+    events: int = 0
+    providers: int = 0
+    findings: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "event_date": self.event_date.isoformat()}
+
+
+@dataclass
 class LakeStatus:
     lake: str
     timezone: str
@@ -48,6 +61,7 @@ class LakeStatus:
     first_day: dt.date | None = None
     last_day: dt.date | None = None
     providers: list[ProviderStatus] = field(default_factory=list)
+    per_day: list[DayStatus] = field(default_factory=list)
     event_files: int = 0
     partitions: int = 0
     partitions_to_compact: int = 0  # partitions of past days holding more than one file
@@ -70,6 +84,7 @@ class LakeStatus:
             "first_day": _iso(self.first_day),
             "last_day": _iso(self.last_day),
             "providers": [p.to_dict() for p in self.providers],
+            "per_day": [d.to_dict() for d in self.per_day],
             "event_files": self.event_files,
             "partitions": self.partitions,
             "partitions_to_compact": self.partitions_to_compact,
@@ -97,11 +112,11 @@ def lake_status(lake: Lake, *, today: dt.date | None = None) -> LakeStatus:
     con = lake_connection(lake)
     try:
         providers: dict[str, ProviderStatus] = {}
-        for pid, events, days, first, last in con.execute(
+        for pid, events, n_days, first, last in con.execute(
             "SELECT provider_id, count(*), count(DISTINCT event_date), min(event_date),"
             " max(event_date) FROM events GROUP BY provider_id ORDER BY provider_id"
         ).fetchall():
-            providers[pid] = ProviderStatus(pid, int(events), int(days), first, last)
+            providers[pid] = ProviderStatus(pid, int(events), int(n_days), first, last)
         total = con.execute(
             "SELECT count(*), count(DISTINCT event_date), min(event_date), max(event_date)"
             " FROM events"
@@ -122,6 +137,16 @@ def lake_status(lake: Lake, *, today: dt.date | None = None) -> LakeStatus:
             ) + int(count)
             status.findings += int(count)
         status.providers = [providers[p] for p in sorted(providers)]
+        days: dict[dt.date, DayStatus] = {}
+        for day, events, n_providers in con.execute(
+            "SELECT event_date, count(*), count(DISTINCT provider_id) FROM events GROUP BY ALL"
+        ).fetchall():
+            days[day] = DayStatus(day, int(events), int(n_providers))
+        for day, count in con.execute(
+            "SELECT event_date, count(*) FROM findings GROUP BY ALL"
+        ).fetchall():
+            days.setdefault(day, DayStatus(day)).findings = int(count)
+        status.per_day = [days[d] for d in sorted(days)]
         row = con.execute("SELECT count(*) FROM quarantine").fetchone()
         status.quarantine_rows = int(row[0]) if row else 0
         for file_status, count in con.execute(
@@ -253,6 +278,16 @@ def render_status(status: LakeStatus) -> None:
                 _iso(p.first_day) or "",
                 _iso(p.last_day) or "",
                 f"{p.findings:,}",
+            )
+        out.print(table)
+    if status.per_day:
+        recent = status.per_day[-RECENT_DAYS:]
+        table = Table(title=f"Last {len(recent)} day(s) with data", title_justify="left")
+        for col in ("event_date", "events", "providers", "findings"):
+            table.add_column(col, justify="left" if col == "event_date" else "right")
+        for d in recent:
+            table.add_row(
+                d.event_date.isoformat(), f"{d.events:,}", str(d.providers), f"{d.findings:,}"
             )
         out.print(table)
     run = status.last_run

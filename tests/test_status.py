@@ -54,6 +54,10 @@ def test_status_counts_days_providers_events_quarantine_and_files(lake_with_even
     assert status.partitions == 3
     assert status.event_files == 4
     assert status.partitions_to_compact == 1  # forum-a 2026-03-01 holds two files
+    assert [(d.event_date.day, d.events, d.providers) for d in status.per_day] == [
+        (1, 2, 1),
+        (2, 3, 2),
+    ]
 
 
 def test_status_shows_the_last_run_and_unfinished_ones(lake_with_events: Lake) -> None:
