@@ -1,0 +1,223 @@
+"""``auditpipe generate``: glue between the command line and auditpipe.generate."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..generate.formats import DEFAULT_FORMATS, FORMATS
+from . import cli
+from .options import quiet_option
+
+if TYPE_CHECKING:
+    from ..generate import GenerateResult
+
+
+def _parse_start(ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+
+
+@cli.command()
+@click.option(
+    "--rows",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Data rows to write in all: events, planted events, malformed and re-sent rows.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed; the same seed and options give the same bytes.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write; it must be new or empty (see --overwrite).",
+)
+@click.option(
+    "--bad-share",
+    type=click.FloatRange(0, 0.5),
+    default=0.01,
+    show_default=True,
+    help="Share of rows that are malformed (every kind the ingest quarantines).",
+)
+@click.option(
+    "--duplicate-share",
+    type=click.FloatRange(0, 0.1),
+    default=0.005,
+    show_default=True,
+    help="Share of rows that re-send an event already written.",
+)
+@click.option(
+    "--formats",
+    default=",".join(DEFAULT_FORMATS),
+    show_default=True,
+    help=f"Comma-separated output formats: {', '.join(FORMATS)}.",
+)
+@click.option(
+    "--providers",
+    type=click.IntRange(1, 26),
+    default=4,
+    show_default=True,
+    help="Number of providers (forum-a, blog-b, isp-c, micro-d, ...).",
+)
+@click.option(
+    "--start",
+    default="2026-03-01",
+    show_default=True,
+    metavar="YYYY-MM-DD",
+    callback=_parse_start,
+    help="First day of the period (Asia/Shanghai).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 366),
+    default=3,
+    show_default=True,
+    help="Days the period covers.",
+)
+@click.option(
+    "--plant/--no-plant",
+    default=True,
+    show_default=True,
+    help="Plant breaches and near-misses and write their labels.",
+)
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace an earlier generated set in --out (only the files it lists).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print _expected/summary.json to stdout.")
+@quiet_option
+def generate(
+    rows: int,
+    seed: int,
+    out: Path,
+    bad_share: float,
+    duplicate_share: float,
+    formats: str,
+    providers: int,
+    start: dt.date,
+    days: int,
+    plant: bool,
+    overwrite: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Write realistic provider access logs with known contents.
+
+    One file per provider per format (OUT/<provider_id>.<format>), mixing every form the
+    contract accepts line by line, with malformed rows of every kind, re-sent duplicates, and
+    planted breaches and near-misses. OUT/_expected/ (never ingested: its name starts with
+    '_') holds summary.json (rows, malformed and duplicate rows per file: what an ingest must
+    reconcile to), labels.parquet (the findings detect must produce) and brokers.txt (the
+    broker watchlist the labels assume).
+
+    \b
+    Example:
+      auditpipe generate --rows 3000 --seed 7 --out sample_data
+      auditpipe generate --rows 2000000 --seed 1 --formats jsonl --out /tmp/big --no-plant
+
+    Exits 0 on success, 2 on errors (bad options, a non-empty --out).
+    """
+    from ..generate import generate as run
+
+    with _progress(enabled=not quiet) as progress:
+        result = run(
+            out,
+            rows=rows,
+            seed=seed,
+            bad_share=bad_share,
+            duplicate_share=duplicate_share,
+            formats=formats.split(","),
+            providers=providers,
+            start=start,
+            days=days,
+            plant=plant,
+            overwrite=overwrite,
+            progress=progress,
+        )
+    if as_json:
+        click.echo(result.summary_path.read_text(encoding="utf-8"), nl=False)
+    elif not quiet:
+        _render(result)
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[Any]:
+    """A rich bar on a terminal; a plain line every tenth of the way otherwise."""
+    from ..console import err_console, message, stderr_is_terminal
+
+    if not enabled:
+        yield None
+        return
+    if not stderr_is_terminal():
+        shown = [0]
+
+        def plain(done: int, total: int) -> None:
+            tenth = done * 10 // total
+            if tenth > shown[0]:
+                shown[0] = tenth
+                message(f"generated {done:,} of {total:,} rows")
+
+        yield plain
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("generating"), BarColumn(), MofNCompleteColumn(),
+        console=err_console(), transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task("generate", total=None)
+
+        def rich_progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield rich_progress
+
+
+def _render(result: GenerateResult) -> None:
+    """A table on a terminal; tab-separated lines otherwise (one per file, then the total)."""
+    import sys
+
+    from ..console import message
+
+    header = ("file", "format", "rows", "malformed", "duplicates", "expected_stored")
+    lines: list[tuple[object, ...]] = [
+        (f.name, f.format, f.rows, f.bad_rows, f.duplicate_rows, f.expected_stored)
+        for f in result.files
+    ]
+    total = ("total", f"{len(result.files)} files", result.rows, result.bad_rows,
+             result.duplicate_rows, result.expected_stored)  # fmt: skip
+    if sys.stdout.isatty():
+        from rich.table import Table
+
+        from ..console import out_console
+
+        table = Table(title=f"Generated {result.out}", title_justify="left")
+        for i, col in enumerate(header):
+            table.add_column(col, justify="left" if i < 2 else "right")
+        for row in [*lines, total]:
+            table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
+        out_console().print(table)
+    else:
+        for row in [header, *lines, total]:
+            print("\t".join(str(v) for v in row))
+    by_category = ", ".join(f"{k} {v}" for k, v in result.labels_by_category.items()) or "none"
+    message(
+        f"{result.labels} expected findings ({by_category}) from {result.planted_events} planted "
+        f"events in {result.labels_path}; they assume the broker watchlist "
+        f"{result.expected_dir / 'brokers.txt'}."
+    )
+    message(f"Reconcile an ingest against {result.summary_path}.")
