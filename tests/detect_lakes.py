@@ -16,6 +16,7 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from auditpipe.contract import load_catalog
@@ -122,7 +123,8 @@ def write_events(lake: Lake, events: list[dict[str, Any]]) -> None:
         partitions.setdefault((row["provider_id"], row["event_date"]), []).append(row)
     for (provider, day), rows in partitions.items():
         table = pa.Table.from_pylist(rows, schema=schema)
-        folder = lake.events_dir / f"provider_id={provider}" / f"event_date={day.isoformat()}"
+        # percent-encoded like ingest and DuckDB do: "forum a/b" -> provider_id=forum%20a%2Fb
+        folder = lake.events_dir / f"provider_id={quote(provider, safe='')}" / f"event_date={day}"
         folder.mkdir(parents=True, exist_ok=True)
         staged = lake.root.parent / f".part-{uuid.uuid4().hex}.parquet"
         pq.write_table(table, staged, compression="zstd")

@@ -41,6 +41,17 @@ def test_files_hold_exactly_the_finding_columns_in_hive_partitions(tmp_path: Pat
     assert schema.names == [name for name, _ in FINDING_FILE_COLUMNS]
 
 
+def test_provider_ids_with_slashes_and_spaces_round_trip(tmp_path: Path) -> None:
+    lake = make_lake(tmp_path / "lake")
+    write_events(lake, [event(**SALE, amount=5, provider_id="forum a/b=c%")])
+    run_detect(lake, DetectSettings())
+    (finding,) = read_findings(lake)
+    assert finding["provider_id"] == "forum a/b=c%"
+    files = finding_files(lake)
+    assert run_detect(lake, DetectSettings()).unchanged == 1
+    assert finding_files(lake) == files
+
+
 def test_finding_id_is_the_documented_hash_of_the_five_keys(tmp_path: Path) -> None:
     _, (finding,) = detect_events(tmp_path, [event(**SALE, amount=10, actor_id="emp9")])
     keys = json.dumps(["selling", "p1", "emp9", "2026-03-01", "acme"], separators=(",", ":"))

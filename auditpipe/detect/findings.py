@@ -13,6 +13,8 @@ critical, and never below the rule's own severity.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..lake_schema import FINDING_FILE_COLUMNS, PARTITION_COLUMNS, empty_select
 from ..views import quote_identifier
 
@@ -42,18 +44,30 @@ CREATE OR REPLACE TEMP TABLE rule_hits (
 """
 
 
-def insert_hits_sql(rule_sql: str) -> str:
-    """Append one rule's rows to ``rule_hits`` (the rule's SQL is code from a rule file)."""
-    return f"""
-INSERT INTO rule_hits
-SELECT
-    $rule_id,
+_HIT_COLUMNS = """
     provider_id, event_date, event_id, event_time, actor_id, actor_type, subject_id,
     coalesce(record_count, 1), data_classes, data_categories, destination_party,
-    amount, upper(coalesce(nullif(trim(currency), ''), 'CNY'))
+    amount, upper(coalesce(nullif(trim(currency), ''), 'CNY'))"""
+
+
+def rule_rows_sql(rule_sqls: Sequence[str]) -> str:
+    """One query returning every rule's rows, tagged with the rule id (``rule_hits`` rows).
+
+    ``in_scope_events`` is materialised once for all rules (DuckDB pushes the rules' filters
+    into it, so it keeps only rows some rule can use); each rule is a CTE over it, tagged with
+    its position in ``detect_rules``. The rules' SQL is code from rule files, not data.
+    """
+    ctes = "".join(f",\nrule_{i} AS (\n{sql}\n)" for i, sql in enumerate(rule_sqls))
+    selects = "\nUNION ALL\n".join(
+        f"SELECT {i} AS rule_index,{_HIT_COLUMNS}\nFROM rule_{i}" for i in range(len(rule_sqls))
+    )
+    return f"""
+WITH in_scope_events AS MATERIALIZED (SELECT * FROM temp.main.in_scope_events){ctes}
+SELECT r.rule_id, h.* EXCLUDE (rule_index)
 FROM (
-{rule_sql}
-) AS rule_rows
+{selects}
+) AS h
+JOIN detect_rules AS r USING (rule_index)
 """
 
 
@@ -76,8 +90,8 @@ grouped AS (
         count(DISTINCT subject_id) AS subject_count,
         list_sort(list_distinct(flatten(list(data_classes)))) AS data_classes,
         list_sort(list_distinct(flatten(list(data_categories)))) AS data_categories,
-        list(event_id ORDER BY event_time, event_id) AS evidence_event_ids,
-        list(record_count ORDER BY event_time, event_id) AS evidence_record_counts,
+        -- one sorted list of (time, id, records), split below: cheaper than two ordered lists
+        list_sort(list({'t': event_time, 'id': event_id, 'n': record_count})) AS evidence,
         round(
             coalesce(sum(amount * rate) FILTER (WHERE amount > 0 AND rate IS NOT NULL), 0), 2
         )::DECIMAL(18, 2) AS proceeds_cny
@@ -202,8 +216,8 @@ SELECT
     destination_party,
     proceeds_cny,
     unconverted_amounts,
-    evidence_event_ids,
-    evidence_record_counts,
+    list_transform(evidence, lambda x: x.id) AS evidence_event_ids,
+    list_transform(evidence, lambda x: x.n) AS evidence_record_counts,
     -- {party} last: a party's name is data and might itself contain a placeholder
     replace(replace(replace(replace(replace(replace(replace(replace(replace(
         summary_template,
@@ -284,7 +298,7 @@ HAVING count(*) > 1
 
 def rows_to_write_sql() -> str:
     cols = ", ".join(
-        "coalesce(s.old_detected_at, $now) AS detected_at"
+        "coalesce(s.old_detected_at, (SELECT detected_at FROM run_clock)) AS detected_at"
         if n == "detected_at"
         else f"CAST(n.{quote_identifier(n)} AS {t}) AS {quote_identifier(n)}"
         for n, t in FINDING_FILE_COLUMNS + PARTITION_COLUMNS

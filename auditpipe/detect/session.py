@@ -38,6 +38,8 @@ def open_connection(
     con.execute("SET memory_limit = ?", [settings.memory_limit])
     # Rules and grouping sort explicitly where order matters; this lets DuckDB stream more.
     con.execute("SET preserve_insertion_order = false")
+    # DuckDB draws its own progress bar on stdout for long queries: stdout is for data.
+    con.execute("SET enable_progress_bar = false")
     if temp_dir is not None:
         temp_dir.mkdir(parents=True, exist_ok=True)
         con.execute("SET temp_directory = ?", [str(temp_dir)])
@@ -98,7 +100,8 @@ def create_settings_tables(
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE detect_rules AS
-        SELECT unnest($ids::VARCHAR[]) AS rule_id,
+        SELECT unnest(range(len($ids::VARCHAR[]))) AS rule_index,
+               unnest($ids::VARCHAR[]) AS rule_id,
                unnest($categories::VARCHAR[]) AS category,
                unnest($ranks::INTEGER[]) AS severity_rank,
                unnest($summaries::VARCHAR[]) AS summary_template

@@ -8,16 +8,24 @@
 -- Rules then select from the objects below. Nothing here holds a literal threshold: every
 -- tunable value comes from detect_settings, which the engine fills with bound parameters.
 
+-- has_any_of(items, wanted): does the list items hold any value of the list wanted?
+-- (list_has_any, written with a lambda because DuckDB runs that several times faster here)
+CREATE OR REPLACE TEMP MACRO has_any_of(items, wanted) AS
+    len(list_filter(items, lambda item: list_contains(wanted, item))) > 0;
+
 -- protected: outcome is success and at least one data field is in a protected class
 -- (the catalog's protected_classes, by default login and identity).
 CREATE OR REPLACE TEMP VIEW protected_events AS
 SELECT e.*
 FROM events AS e, detect_settings AS s
 WHERE e.outcome = 'success'
-  AND list_has_any(e.data_classes, s.protected_classes);
+  AND has_any_of(e.data_classes, s.protected_classes);
 
 -- in_scope_events: protected events that are not self-access, with one column per term.
--- Every default rule starts here. Materialised once, so the rules do not each rescan the lake.
+-- Every default rule starts here. The engine runs all rules in one query in which this view is
+-- materialised once (DuckDB then keeps only the rows some rule can use), so the rules do not
+-- each rescan the lake. It holds the columns the rules and findings need; a rule wanting
+-- data_fields or the source columns selects from protected_events or events instead.
 --   self-access (excluded): actor_type is subject, or actor_id equals subject_id
 --   leaves_provider:    destination_type is external or public
 --   authorized:         authorization_ref is present
@@ -27,7 +35,7 @@ WHERE e.outcome = 'success'
 --   touches_credential: a data field of a credential category (passwords, tokens ...)
 --   internal_use:       view, search or export that stays internal (destination internal),
 --                       by an employee, partner or unknown actor
-CREATE OR REPLACE TEMP TABLE in_scope_events AS
+CREATE OR REPLACE TEMP VIEW in_scope_events AS
 SELECT
     e.provider_id,
     e.event_date,
@@ -38,7 +46,6 @@ SELECT
     e.action,
     e.subject_id,
     e.record_count,
-    e.data_fields,
     e.data_classes,
     e.data_categories,
     e.destination_type,
@@ -53,7 +60,7 @@ SELECT
     coalesce(e.amount, 0) > 0 AS paid,
     coalesce(lower(trim(e.destination_party)) IN (SELECT name FROM broker_watchlist), false)
         AS to_broker,
-    list_has_any(e.data_categories, s.credential_categories) AS touches_credential,
+    has_any_of(e.data_categories, s.credential_categories) AS touches_credential,
     (
         e.action IN ('view', 'search', 'export')
         AND coalesce(e.destination_type, 'internal') = 'internal'

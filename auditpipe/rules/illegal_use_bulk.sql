@@ -13,8 +13,17 @@
 --   account rather than a service account; raise bulk_threshold for teams whose daily work
 --   is legitimately large.
 -- summary: {actor} accessed {records} of {data} in {events} on {date}, reaching the bulk threshold of {bulk_threshold}.
-SELECT *
-FROM in_scope_events
-WHERE internal_use
-QUALIFY sum(record_count) OVER (PARTITION BY provider_id, actor_id, event_date)
-    >= (SELECT bulk_threshold FROM detect_settings)
+WITH bulk_actor_days AS (
+    SELECT provider_id, actor_id, event_date
+    FROM in_scope_events
+    WHERE internal_use
+    GROUP BY provider_id, actor_id, event_date
+    HAVING sum(record_count) >= (SELECT bulk_threshold FROM detect_settings)
+)
+SELECT e.*
+FROM in_scope_events AS e
+SEMI JOIN bulk_actor_days AS b
+    ON b.provider_id = e.provider_id
+   AND b.actor_id = e.actor_id
+   AND b.event_date = e.event_date
+WHERE e.internal_use

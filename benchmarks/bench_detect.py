@@ -1,0 +1,111 @@
+"""Benchmark: `auditpipe detect` against one DuckDB full scan of the same lake, same run.
+
+Builds (or reuses, under benchmarks/out/) an events lake with lake_fixture.py, then times, each
+in its own process so peak memory is measured per step:
+
+  scan    SELECT count(*), count(DISTINCT actor_id) FROM events   (the lake's events view)
+  detect  auditpipe detect --lake LAKE --quiet                      (findings removed first)
+  rerun   auditpipe detect --lake LAKE --quiet                      (nothing changes)
+
+in --repeat interleaved rounds, and prints the median seconds, the detect/scan ratio (target:
+within 5x) and each step's peak RSS (ru_maxrss of the child).
+
+    .venv/bin/python benchmarks/bench_detect.py                 # 10,000,000 events
+    .venv/bin/python benchmarks/bench_detect.py --rows 1000000  # quicker
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+SCAN = """
+import sys, duckdb
+from auditpipe.views import create_views
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+create_views(con, sys.argv[1])
+print(con.execute("SELECT count(*), count(DISTINCT actor_id) FROM events").fetchone())
+"""
+
+
+FINDINGS = """
+import sys, duckdb
+from auditpipe.views import create_views
+con = duckdb.connect()
+create_views(con, sys.argv[1])
+print(con.execute("SELECT count(*), sum(len(evidence_event_ids)) FROM findings").fetchone())
+"""
+
+
+def timed(cmd: list[str]) -> tuple[float, int, str]:
+    """(wall seconds, peak RSS in MiB, stdout) of one child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    out = proc.stdout.read() if proc.stdout else ""
+    err = proc.stderr.read() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
+    return seconds, usage.ru_maxrss // 1024, out.strip()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Time auditpipe detect against one full scan.")
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--rebuild", action="store_true", help="Rebuild the cached lake.")
+    parser.add_argument("--repeat", type=int, default=3, help="Rounds to take medians of.")
+    args = parser.parse_args()
+
+    python = sys.executable
+    lake = args.out / f"lake-{args.rows}"
+    started = time.perf_counter()
+    build = [python, str(HERE / "lake_fixture.py"), str(lake), "--rows", str(args.rows)]
+    subprocess.run(
+        [*build, *(["--rebuild"] if args.rebuild else [])], check=True, stdout=subprocess.DEVNULL
+    )
+    print(f"lake: {lake} ({args.rows:,} events; ready in {time.perf_counter() - started:.1f} s)")
+    shutil.rmtree(lake / "findings", ignore_errors=True)
+
+    auditpipe = [python, "-m", "auditpipe"]
+    detect = [*auditpipe, "detect", "--lake", str(lake), "--quiet"]
+    scans, firsts, reruns = [], [], []
+    # Interleaved rounds, medians: the machine may be shared, so both sides of the ratio see
+    # the same load. Each first run starts without findings; each re-run finds them all.
+    for _ in range(args.repeat):
+        scans.append(timed([python, "-c", SCAN, str(lake)]))
+        shutil.rmtree(lake / "findings", ignore_errors=True)
+        firsts.append(timed(detect))
+        reruns.append(timed(detect))
+    findings = subprocess.run(
+        [python, "-c", FINDINGS, str(lake)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+    def median(runs: list[tuple[float, int, str]]) -> tuple[float, int]:
+        return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+    scan_s, scan_rss = median(scans)
+    detect_s, detect_rss = median(firsts)
+    rerun_s, rerun_rss = median(reruns)
+    print(f"rounds: {args.repeat} (median seconds, highest peak RSS)")
+    print(f"full scan  {scans[0][2]}: {scan_s:6.2f} s, peak RSS {scan_rss:,} MiB")
+    print(f"detect     first run, writes findings: {detect_s:6.2f} s, peak RSS {detect_rss:,} MiB")
+    print(f"detect     re-run, nothing changes:    {rerun_s:6.2f} s, peak RSS {rerun_rss:,} MiB")
+    print(f"ratio detect / full scan: {detect_s / scan_s:.2f}x (target: within 5x)")
+    print(f"re-run / full scan:       {rerun_s / scan_s:.2f}x")
+    print(f"findings stored (count, evidence events): {findings}")
+
+
+if __name__ == "__main__":
+    main()
