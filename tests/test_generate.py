@@ -457,19 +457,25 @@ def test_sample_data_is_what_make_sample_data_writes(tmp_path: Path) -> None:
 # -- an ingest of a generated set reconciles with its summary -----------------------------
 
 
-@pytest.mark.slow
-def test_ingest_of_a_generated_set_reconciles_with_its_summary(
-    corpus: tuple[Path, Any], summary: dict[str, Any], tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def ingested(corpus: tuple[Path, Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The corpus ingested once into a new lake: (lake, IngestResult)."""
     from auditpipe.config import Config
     from auditpipe.ingest import IngestSettings, ingest_paths
     from auditpipe.lake import Lake
 
     out, _ = corpus
-    logs = tmp_path / "logs"
-    shutil.copytree(out, logs)
-    lake = Lake.open(tmp_path / "lake", create=True)
-    result = ingest_paths(lake, [logs], IngestSettings.from_config(Config()))
+    work = tmp_path_factory.mktemp("ingest")
+    shutil.copytree(out, work / "logs")
+    lake = Lake.open(work / "lake", create=True)
+    return lake, ingest_paths(lake, [work / "logs"], IngestSettings.from_config(Config()))
+
+
+@pytest.mark.slow
+def test_ingest_of_a_generated_set_reconciles_with_its_summary(
+    ingested: Any, summary: dict[str, Any]
+) -> None:
+    _, result = ingested
     expected = {e["name"]: e for e in summary["files"]}
     assert [Path(f.source_file).name for f in result.files] == sorted(expected)
     for f in result.files:
@@ -488,22 +494,15 @@ def test_ingest_of_a_generated_set_reconciles_with_its_summary(
 
 @pytest.mark.slow
 def test_labels_agree_with_the_rules_recomputed_in_sql_over_the_ingested_lake(
-    corpus: tuple[Path, Any], tmp_path: Path
+    corpus: tuple[Path, Any], ingested: Any
 ) -> None:
     """A third reading of the semantics: DuckDB SQL over what the ingest stored (so every
     alias, time form and default the generator wrote has been read back) finds exactly the
     labelled findings."""
     import duckdb
 
-    from auditpipe.config import Config
-    from auditpipe.ingest import IngestSettings, ingest_paths
-    from auditpipe.lake import Lake
-
     out, _ = corpus
-    logs = tmp_path / "logs"
-    shutil.copytree(out, logs)
-    lake = Lake.open(tmp_path / "lake", create=True)
-    ingest_paths(lake, [logs], IngestSettings.from_config(Config()))
+    lake, _ = ingested
     brokers = (out / "_expected" / "brokers.txt").read_text().split()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'Asia/Shanghai'")

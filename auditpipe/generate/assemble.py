@@ -16,7 +16,7 @@ import polars as pl
 from ..views import quote_identifier as q
 from ..views import sql_string
 from .damage import damage_csv_lines, damage_json_lines
-from .surface import FIELDS, Draws, key_spellings
+from .surface import BARE_FIELDS, FIELDS, Draws, key_spellings
 
 KEY_VARIANT_FIELDS = (
     "event_time",
@@ -43,7 +43,12 @@ def _json_sql() -> str:
             i = KEY_VARIANT_FIELDS.index(field)
             spellings = "[" + ", ".join(sql_string(k) for k in key_spellings(field)) + "]"
             key = f"CASE WHEN odd_key = {i} THEN {spellings}[odd_spelling] ELSE {key} END"
-        value = f"""CASE WHEN {r} IS NOT NULL THEN (CASE WHEN {bare} THEN {r} ELSE '"' || {r} || '"' END)
+        present = (
+            f"""CASE WHEN {bare} THEN {r} ELSE '"' || {r} || '"' END"""
+            if field in BARE_FIELDS
+            else f"""'"' || {r} || '"'"""
+        )
+        value = f"""CASE WHEN {r} IS NOT NULL THEN {present}
             WHEN absent_style = 1 THEN '""' WHEN absent_style = 2 THEN 'null' END"""
         fragments.append(f"""'"' || ({key}) || '": ' || ({value})""")
     return f"SELECT '{{' || concat_ws(', ', {', '.join(fragments)}) || '}}' AS line FROM cells"

@@ -1,8 +1,8 @@
 """Surface variety: the many ways real providers write the same canonical event.
 
 ``spell_values`` turns a chunk of canonical rows into one text cell per contract field
-(``r_<field>``, null when the field is absent) plus a flag telling JSON rendering to write it
-bare (``bare_<field>``: numbers and arrays). Choices are drawn per row: time forms (ISO with
+(``r_<field>``, null when the field is absent) plus, for BARE_FIELDS, a flag telling JSON
+rendering to write it bare (``bare_<field>``: numbers and arrays). Choices are drawn per row: time forms (ISO with
 an offset, with Z, without an offset, ``YYYY-MM-DD HH:MM:SS``, epoch seconds or milliseconds,
 as numbers or digit strings), data_fields as a JSON array or a ``;`` ``,`` ``|`` string with
 odd spellings of field names, enum aliases from the contract in mixed case and with spaces,
@@ -25,6 +25,8 @@ FIELDS = (
     "source_ip", "session_ua", "request_id",
 )  # fmt: skip
 EXTRAS = ("session_ua", "request_id")
+# Fields JSON may write bare (numbers, arrays); ``bare_<field>`` says when. Others are strings.
+BARE_FIELDS = ("event_time", "record_count", "data_fields", "amount")
 ENUM_FIELDS = ("provider_type", "actor_type", "action", "destination_type", "outcome")
 # Canonical value each optional field may be left out for (ingest fills the default in).
 DEFAULTS = {"actor_type": "unknown", "destination_type": "internal", "outcome": "success"}
@@ -200,8 +202,4 @@ def spell_values(rows: pl.DataFrame, rng: np.random.Generator, family: str) -> p
     cells["r_currency"] = (
         pl.when(pl.lit(d.u()) < 0.1).then(c("currency").str.to_lowercase()).otherwise(c("currency"))
     )
-    out = rows.select(**cells)
-    for field in FIELDS:  # every field gets a bare flag, false unless set above
-        if f"bare_{field}" not in out.columns:
-            out = out.with_columns(pl.lit(False).alias(f"bare_{field}"))
-    return out
+    return rows.select(**cells)
