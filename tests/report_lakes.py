@@ -11,6 +11,7 @@ type subject.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,18 @@ def identifier_lake(root: Path) -> Lake:
         ),
     ]
     return build_lake(root, identifier_events(), bad_lines=bad)
+
+
+def shared_identifier_lake(factory: Any) -> Lake:
+    """``identifier_lake`` built once per test session and shared by the report and sql test
+    modules (they only read it; the read-only tests prove they cannot change it)."""
+    root = factory.getbasetemp() / "shared-identifier-lake"
+    built = root / "BUILT"
+    if not built.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        identifier_lake(root)
+        built.write_text("ok\n", encoding="utf-8")
+    return Lake.open(root / "lake")
 
 
 def run_main(args: list[str], capsys: Any) -> tuple[int, str, str]:

@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from report_lakes import build_lake, identifier_events, identifier_lake, run_main, schema_errors
+from report_lakes import (
+    build_lake,
+    identifier_events,
+    run_main,
+    schema_errors,
+    shared_identifier_lake,
+)
 
 import auditpipe
 from auditpipe.cli import cli
@@ -26,7 +32,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return identifier_lake(tmp_path_factory.mktemp("report"))
+    return shared_identifier_lake(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from report_lakes import (
     MOBILE_IN_PARTY,
     MOBILE_PARTNER,
     SELF_ACTOR,
-    identifier_lake,
+    shared_identifier_lake,
 )
 
 from auditpipe.cli import cli
@@ -29,7 +29,7 @@ def con() -> duckdb.DuckDBPyConnection:
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return identifier_lake(tmp_path_factory.mktemp("masking"))
+    return shared_identifier_lake(tmp_path_factory)
 
 
 @pytest.mark.parametrize(

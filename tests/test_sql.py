@@ -11,7 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from report_lakes import identifier_events, identifier_lake, run_main
+from report_lakes import identifier_events, run_main, shared_identifier_lake
 
 from auditpipe.cli import cli
 from auditpipe.errors import UsageError
@@ -23,7 +23,7 @@ COUNT_BY_PROVIDER = "SELECT provider_id, count(*) AS n FROM events GROUP BY ALL 
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return identifier_lake(tmp_path_factory.mktemp("sql"))
+    return shared_identifier_lake(tmp_path_factory)
 
 
 def sql(lake: Lake, *args: str, input: str | None = None) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from report_lakes import identifier_events, identifier_lake
+from report_lakes import identifier_events, shared_identifier_lake
 
 import auditpipe
 from auditpipe.errors import LakeError, UsageError
@@ -18,7 +18,7 @@ from auditpipe.views import VIEW_NAMES, create_views
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return identifier_lake(tmp_path_factory.mktemp("api"))
+    return shared_identifier_lake(tmp_path_factory)
 
 
 def test_connect_has_every_view_with_the_printed_views_columns_and_types(lake: Lake) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from report_lakes import identifier_lake, run_main
+from report_lakes import run_main, shared_identifier_lake
 
 import auditpipe
 from auditpipe.cli import cli
@@ -18,7 +18,7 @@ from auditpipe.lake import Lake
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return identifier_lake(tmp_path_factory.mktemp("readonly"))
+    return shared_identifier_lake(tmp_path_factory)
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

@@ -49,9 +49,12 @@ def report_command(
     unmask: bool,
     config_path: Path | None,
 ) -> None:
-    """Report the findings of a period: what data it covers, findings by category,
-    severity and provider, top actors and destination parties, penalty exposure per
-    provider, and every finding with its evidence event ids and the SQL to see them all.
+    """Report a period's findings for compliance review.
+
+    The report says what data the period covers (events, providers, days, quarantined
+    rows), the findings by category, severity and provider, the top actors and destination
+    parties, the penalty exposure per provider, and every finding with its numbers, a few
+    evidence event ids and the SQL that lists them all.
 
     Personal identifiers (subject ids, users' own actor ids, and anything that looks like an
     ID card or mobile number) are masked in every format unless --unmask is given. The period

@@ -270,14 +270,20 @@ ORDER BY f.top_rank DESC, f.proceeds DESC, coalesce(e.records, 0) DESC, f.findin
 LIMIT $top_n
 """
 
+# Columns in FindingRow's field order: each row becomes FindingRow(*row).
 _FINDINGS = """
 SELECT
     finding_id, rule_id, category, severity, provider_id, event_date, actor_shown, actor_type,
     party_shown, first_seen, last_seen, event_count, record_count, subject_count,
     coalesce(data_classes, []), coalesce(data_categories, []), coalesce(proceeds_cny, 0),
-    coalesce(unconverted_amounts, []), coalesce(summary_shown, ''),
+    map(
+        list_transform(coalesce(unconverted_amounts, []), lambda u: u.currency),
+        list_transform(coalesce(unconverted_amounts, []), lambda u: u.amount)
+    ),
+    coalesce(summary_shown, ''),
     len(coalesce(evidence_event_ids, [])),
-    coalesce(evidence_event_ids[1:$evidence_ids], [])
+    coalesce(evidence_event_ids[1:$evidence_ids], []),
+    replace($template, '<finding_id>', finding_id)
 FROM report_findings
 ORDER BY severity_rank DESC, event_date, provider_id, category_rank, rule_id, finding_id
 """
@@ -576,34 +582,8 @@ def _top_parties(con: duckdb.DuckDBPyConnection, top_n: int) -> list[PartyRow]:
 
 
 def _findings(con: duckdb.DuckDBPyConnection, evidence_ids: int, template: str) -> list[FindingRow]:
-    rows = con.execute(_FINDINGS, {"evidence_ids": evidence_ids}).fetchall()
-    return [
-        FindingRow(
-            finding_id=r[0],
-            rule_id=r[1],
-            category=r[2],
-            severity=r[3],
-            provider_id=r[4],
-            event_date=r[5],
-            actor_id=r[6],
-            actor_type=r[7],
-            destination_party=r[8],
-            first_seen=r[9],
-            last_seen=r[10],
-            event_count=r[11],
-            record_count=r[12],
-            subject_count=r[13],
-            data_classes=list(r[14]),
-            data_categories=list(r[15]),
-            proceeds_cny=Decimal(r[16]),
-            unconverted_amounts={u["currency"]: Decimal(u["amount"]) for u in r[17]},
-            summary=r[18],
-            evidence_count=r[19],
-            evidence_sample=list(r[20]),
-            evidence_sql=template.replace("<finding_id>", r[0]),
-        )
-        for r in rows
-    ]
+    rows = con.execute(_FINDINGS, {"evidence_ids": evidence_ids, "template": template}).fetchall()
+    return [FindingRow(*row) for row in rows]
 
 
 def _notes(report: Report, lake_cli: str, missing_counts: int) -> list[str]:

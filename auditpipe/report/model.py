@@ -140,6 +140,33 @@ class FindingRow:
     evidence_sample: list[str]
     evidence_sql: str
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, written out field by field: a report can hold many thousands."""
+        return {
+            "finding_id": self.finding_id,
+            "rule_id": self.rule_id,
+            "category": self.category,
+            "severity": self.severity,
+            "provider_id": self.provider_id,
+            "event_date": self.event_date.isoformat(),
+            "actor_id": self.actor_id,
+            "actor_type": self.actor_type,
+            "destination_party": self.destination_party,
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+            "event_count": self.event_count,
+            "record_count": self.record_count,
+            "subject_count": self.subject_count,
+            "data_classes": self.data_classes,
+            "data_categories": self.data_categories,
+            "proceeds_cny": format(self.proceeds_cny, "f"),
+            "unconverted_amounts": {c: format(a, "f") for c, a in self.unconverted_amounts.items()},
+            "summary": self.summary,
+            "evidence_count": self.evidence_count,
+            "evidence_sample": self.evidence_sample,
+            "evidence_sql": self.evidence_sql,
+        }
+
 
 @dataclass(frozen=True)
 class Totals:
@@ -207,7 +234,7 @@ class Report:
                 "caveat": self.caveat,
                 "providers": [e.to_dict() for e in self.exposure],
             },
-            "findings": [_plain(f) for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings],
             "evidence_sql_template": self.evidence_sql_template,
             "notes": list(self.notes),
         }

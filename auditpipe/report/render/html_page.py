@@ -49,7 +49,8 @@ h3 { font-size:15px; margin:20px 0 8px; }
 .card .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
 .card .value { font-size:22px; font-weight:700; }
 .card .sub { color:var(--muted); font-size:12px; }
-.charts { display:grid; grid-template-columns:1fr; gap:16px; }
+.charts { display:grid; grid-template-columns:repeat(auto-fit,minmax(460px,1fr)); gap:16px; }
+.charts .wide { grid-column:1 / -1; }
 .chart-box { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 14px; }
 .chart-box h3 { margin:0 0 6px; }
 table { border-collapse:collapse; width:100%; background:var(--card); margin:8px 0 12px;
@@ -122,6 +123,7 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None =
         f'<th class="num">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
         for i, h in enumerate(headers)
     )
+    thead = f"<thead><tr>{head}</tr></thead>" if any(headers) else ""
     body = "".join(
         "<tr>"
         + "".join(
@@ -131,7 +133,7 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None =
         + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table>{thead}<tbody>{body}</tbody></table>"
 
 
 def _cards(report: Report) -> str:
@@ -179,17 +181,26 @@ def _charts(report: Report) -> str:
         ),
         (
             "Breaches by provider",
-            svg_charts.stacked_bars("Breaches by provider", by_provider, series, "findings"),
+            svg_charts.stacked_bars(
+                "Breaches by provider", by_provider, series, "findings", width=480
+            ),
         ),
         (
             "Records exposed over time",
-            svg_charts.area_with_cumulative(
-                "Records exposed over time", p.since, p.until, records, "records", "#dc2626"
+            svg_charts.columns_with_cumulative(
+                "Records exposed over time",
+                p.since,
+                p.until,
+                records,
+                "records",
+                "#dc2626",
+                width=480,
             ),
         ),
     ]
     boxes = "".join(
-        f'<div class="chart-box"><h3>{escape(title)}</h3>{svg}</div>' for title, svg in charts
+        f'<div class="chart-box{" wide" if n == 0 else ""}"><h3>{escape(title)}</h3>{svg}</div>'
+        for n, (title, svg) in enumerate(charts)
     )
     return f'<h2>Overview</h2><section class="charts">{boxes}</section>'
 

@@ -143,7 +143,21 @@ def _findings_summary(report: Report) -> list[str]:
     if not t.findings:
         return lines
     lines += ["### By category", ""] + _tally("Category", report.by_category, label=True)
-    lines += ["### By severity", ""] + _tally("Severity", report.by_severity, label=True)
+    lines += ["### By severity", ""]
+    lines += _table(
+        ["Severity", "Findings", "Events", "Records", "Proceeds (CNY)"],
+        [
+            [
+                s.key,
+                count(s.findings),
+                count(s.events),
+                count(s.records),
+                f"{s.proceeds_cny:,}" if s.proceeds_cny else "-",
+            ]
+            for s in report.by_severity
+        ],
+        right={1, 2, 3, 4},
+    )
     lines += ["### By provider", ""] + _tally("Provider", report.by_provider, label=False)
     lines += ["An event behind several findings counts once per row.", ""]
     return lines

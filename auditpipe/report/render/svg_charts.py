@@ -42,9 +42,9 @@ def _label(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
-def _svg_open(height: int, title: str) -> list[str]:
+def _svg_open(height: int, title: str, width: int = WIDTH) -> list[str]:
     return [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg" style="{FONT}">',
         f"<title>{escape(title)}</title>",
     ]
@@ -59,10 +59,10 @@ def _legend(items: list[tuple[str, str]], y: int, x0: int = 56) -> list[str]:
     return out
 
 
-def _empty(height: int, title: str, message: str) -> str:
-    parts = _svg_open(height, title)
+def _empty(height: int, title: str, message: str, width: int = WIDTH) -> str:
+    parts = _svg_open(height, title, width)
     parts.append(
-        f'<text x="{WIDTH / 2}" y="{height / 2}" text-anchor="middle" font-size="13" '
+        f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="13" '
         f'fill="{AXIS}">{escape(message)}</text>'
     )
     return "\n".join([*parts, "</svg>"])
@@ -86,7 +86,7 @@ def stacked_columns(
     unit: str,
 ) -> str:
     """Columns per day, stacked by series. ``series``: (key, label, colour) in stack order."""
-    height, left, right, top, bottom = 300, 56, 16, 34, 40
+    height, left, right, top, bottom = 260, 56, 16, 34, 40
     days = _days(since, until)
     totals = [sum(values.get((d, key), 0) for key, _, _ in series) for d in days]
     if not any(totals):
@@ -148,16 +148,17 @@ def stacked_bars(
     rows: list[tuple[str, dict[str, int]]],
     series: list[tuple[str, str, str]],
     unit: str,
+    width: int = WIDTH,
 ) -> str:
     """One horizontal bar per row (e.g. provider), stacked by series, total at the end."""
-    bar_h, gap, left, right, top = 22, 10, 150, 70, 34
+    bar_h, gap, left, right, top = 22, 10, 130, 50, 34
     if not rows or not any(sum(r.values()) for _, r in rows):
-        return _empty(140, title, f"No {unit} in this period")
+        return _empty(140, title, f"No {unit} in this period", width)
     height = top + len(rows) * (bar_h + gap) + 28
     x_top, step = nice_scale(max(sum(r.values()) for _, r in rows))
-    plot_w = WIDTH - left - right
-    parts = _svg_open(height, title)
-    parts += _legend([(label, colour) for _, label, colour in series], 16, left)
+    plot_w = width - left - right
+    parts = _svg_open(height, title, width)
+    parts += _legend([(label, colour) for _, label, colour in series], 16, 8)
     ticks = int(round(x_top / step))
     axis_y = top + len(rows) * (bar_h + gap)
     for i in range(ticks + 1):
@@ -195,41 +196,46 @@ def stacked_bars(
     return "\n".join([*parts, "</svg>"])
 
 
-def area_with_cumulative(
-    title: str, since: dt.date, until: dt.date, daily: dict[dt.date, int], unit: str, colour: str
+def columns_with_cumulative(
+    title: str,
+    since: dt.date,
+    until: dt.date,
+    daily: dict[dt.date, int],
+    unit: str,
+    colour: str,
+    width: int = WIDTH,
 ) -> str:
-    """Daily values as an area, with the running total as a line on its own (right) axis."""
+    """Daily values as columns, with the running total as a line on its own (right) axis."""
     height, left, right, top, bottom = 300, 56, 64, 34, 40
     days = _days(since, until)
     values = [daily.get(d, 0) for d in days]
     if not any(values):
-        return _empty(height, title, f"No {unit} in this period")
+        return _empty(height, title, f"No {unit} in this period", width)
     running, total = [], 0
     for v in values:
         total += v
         running.append(total)
     y_top, step = nice_scale(max(values))
     c_top, c_step = nice_scale(total)
-    plot_w, plot_h = WIDTH - left - right, height - top - bottom
+    plot_w, plot_h = width - left - right, height - top - bottom
     slot = plot_w / len(days)
+    bar_w = max(1.0, min(40.0, slot * 0.7))
+    base = top + plot_h
 
     def x_at(i: int) -> float:
         return left + i * slot + slot / 2
 
-    parts = _svg_open(height, title)
+    parts = _svg_open(height, title, width)
     parts += _legend([(f"{unit} per day", colour), (f"{unit}, running total", INK)], 16, left)
     parts += _y_axis(left, top, plot_w, plot_h, y_top, step)
-    base = top + plot_h
-    points = [(x_at(i), base - plot_h * v / y_top) for i, v in enumerate(values)]
-    area = f"M{points[0][0]:.1f},{base} " + " ".join(f"L{x:.1f},{y:.1f}" for x, y in points)
-    area += f" L{points[-1][0]:.1f},{base} Z"
-    parts.append(
-        f'<path d="{area}" fill="{colour}" fill-opacity="0.35" stroke="{colour}" stroke-width="2"/>'
-    )
-    for (x, y), d, v in zip(points, days, values, strict=True):
+    for i, (d, v) in enumerate(zip(days, values, strict=True)):
+        if not v:
+            continue
+        h = plot_h * v / y_top
         parts.append(
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
-            f"<title>{d}: {v:,} {unit}</title></circle>"
+            f'<rect x="{x_at(i) - bar_w / 2:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" '
+            f'height="{h:.1f}" fill="{colour}" fill-opacity="0.8">'
+            f"<title>{d}: {v:,} {unit} (running total {running[i]:,})</title></rect>"
         )
     line = " ".join(
         f"{'M' if i == 0 else 'L'}{x_at(i):.1f},{base - plot_h * r / c_top:.1f}"
@@ -238,6 +244,11 @@ def area_with_cumulative(
     parts.append(
         f'<path d="{line}" fill="none" stroke="{INK}" stroke-width="2" stroke-dasharray="5 3"/>'
     )
+    for i, r in enumerate(running):
+        parts.append(
+            f'<circle cx="{x_at(i):.1f}" cy="{base - plot_h * r / c_top:.1f}" r="2.5" '
+            f'fill="{INK}"><title>{days[i]}: {r:,} {unit} so far</title></circle>'
+        )
     for i in range(int(round(c_top / c_step)) + 1):
         value = c_step * i
         y = base - plot_h * value / c_top
@@ -254,7 +265,6 @@ def area_with_cumulative(
             )
     parts.append(
         f'<text x="{left}" y="{height - 6}" font-size="10" fill="{AXIS}">'
-        f"{escape(unit)} per event_date (left axis) and running total (right axis), "
-        f"{total:,} in all</text>"
+        f"per day (left axis), running total (right axis): {total:,} in all</text>"
     )
     return "\n".join([*parts, "</svg>"])

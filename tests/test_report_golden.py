@@ -1,0 +1,134 @@
+"""Golden files: the markdown and json reports of sample_data/, byte for byte.
+
+The lake is built the way a user would: sample_data/ copied to a temporary folder, then
+``auditpipe ingest`` and ``auditpipe detect``. What varies between runs is pinned or replaced:
+``SOURCE_DATE_EPOCH`` pins generated_at, and the temporary lake path reads ``<LAKE>``.
+
+On a mismatch the actual output is written beside the golden file as ``*.actual``. After a
+deliberate change, regenerate with::
+
+    AUDITPIPE_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_report_golden.py
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from report_lakes import schema_errors
+
+from auditpipe.report.build import SOURCE_DATE_EPOCH
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sample_data"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE_ENV = "AUDITPIPE_UPDATE_GOLDEN"
+PINNED_EPOCH = "1772323200"  # 2026-03-01T00:00:00Z
+
+
+def sample_files() -> list[Path]:
+    return [p for p in SAMPLE.rglob("*") if p.is_file()] if SAMPLE.is_dir() else []
+
+
+@pytest.fixture(scope="module")
+def sample_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not sample_files():
+        pytest.fail("sample_data/ is empty: make sample-data writes it (see the Makefile)")
+    work = tmp_path_factory.mktemp("golden")
+    shutil.copytree(SAMPLE, work / "sample_data")
+    return work
+
+
+def compare_with_golden(actual: str, name: str) -> None:
+    golden = GOLDEN / name
+    actual_path = golden.with_name(golden.name + ".actual")
+    if os.environ.get(UPDATE_ENV) == "1":
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual, encoding="utf-8")
+        actual_path.unlink(missing_ok=True)
+        return
+    expected = golden.read_text(encoding="utf-8") if golden.exists() else ""
+    if actual == expected:
+        actual_path.unlink(missing_ok=True)
+        return
+    actual_path.write_text(actual, encoding="utf-8")
+    diff = "".join(
+        list(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                actual.splitlines(keepends=True),
+                fromfile=f"golden/{name}",
+                tofile=f"golden/{name}.actual",
+            )
+        )[:80]
+    )
+    pytest.fail(
+        f"{name} differs from its golden file; the actual output is in {actual_path}.\n"
+        f"If the change is intended: {UPDATE_ENV}=1 .venv/bin/pytest {Path(__file__).name}\n"
+        + (diff or f"{golden} does not exist yet")
+    )
+
+
+@pytest.fixture(scope="module")
+def reports(sample_lake: Path) -> dict[str, str]:
+    """markdown and json of the sample lake, through the real CLI, with stable values."""
+    lake = sample_lake / "lake"
+    outputs: dict[str, str] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(SOURCE_DATE_EPOCH, PINNED_EPOCH)
+        mp.delenv("AUDITPIPE_CONFIG", raising=False)
+        mp.chdir(sample_lake)  # no ./auditpipe.toml of the repo applies
+        for args in (
+            ["ingest", str(sample_lake / "sample_data"), "--lake", str(lake), "--quiet"],
+            ["detect", "--lake", str(lake), "--quiet"],
+        ):
+            code = _main(args)
+            assert code in (0, 1, 3), f"auditpipe {' '.join(args)} exited {code}"
+        for fmt, suffix in (("markdown", "md"), ("json", "json")):
+            out = sample_lake / f"report.{suffix}"
+            assert (
+                _main(["report", "--lake", str(lake), "--format", fmt, "--output", str(out)]) == 0
+            )
+            outputs[fmt] = out.read_text(encoding="utf-8").replace(str(lake), "<LAKE>")
+    return outputs
+
+
+def _main(args: list[str]) -> int:
+    from auditpipe.cli import main
+
+    try:
+        main(args)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    return 0
+
+
+@pytest.mark.slow
+def test_markdown_report_of_the_sample_data(reports: dict[str, str]) -> None:
+    compare_with_golden(reports["markdown"], "sample_report.md")
+
+
+@pytest.mark.slow
+def test_json_report_of_the_sample_data(reports: dict[str, str]) -> None:
+    schema = json.loads((REPO / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
+    assert schema_errors(json.loads(reports["json"]), schema) == []
+    compare_with_golden(reports["json"], "sample_report.json")
+
+
+def test_golden_comparison_writes_the_actual_output_beside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(f"{__name__}.GOLDEN", tmp_path)
+    monkeypatch.delenv(UPDATE_ENV, raising=False)
+    (tmp_path / "x.md").write_text("old\n", encoding="utf-8")
+    with pytest.raises(pytest.fail.Exception, match="differs from its golden file"):
+        compare_with_golden("new\n", "x.md")
+    assert (tmp_path / "x.md.actual").read_text(encoding="utf-8") == "new\n"
+    monkeypatch.setenv(UPDATE_ENV, "1")
+    compare_with_golden("new\n", "x.md")
+    assert (tmp_path / "x.md").read_text(encoding="utf-8") == "new\n"
+    assert not (tmp_path / "x.md.actual").exists()
