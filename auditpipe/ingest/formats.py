@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,27 +168,35 @@ def json_batches(
             if paths
             else "CAST(NULL AS VARCHAR[])"
         )
-        if extra_keys:
-            patch = "{" + ", ".join(f"{_json_str(k)}: null" for k in known_keys) + "}"
-            extras = f"CASE WHEN pre_error IS NULL THEN nullif(json_merge_patch(txt, {sql_string(patch)})::VARCHAR, '{{}}') END"
-        else:
-            extras = "CAST(NULL AS VARCHAR)"
-        src = (
-            f"(SELECT line_number, raw, pre_error, {vals} AS vals, {extras} AS extras_json FROM jb"
-        )
+        extra_values, extras = _extras_json(extra_keys)
+        src = f"(SELECT line_number, raw, pre_error, {vals} AS vals, {extra_values} AS ev FROM jb"
         if batch.oversize:
             con.register("jover", _oversize_table(batch.oversize, max_line_bytes))
             src += (
                 " UNION ALL BY NAME SELECT line_number, raw, pre_error, "
-                "CAST(NULL AS VARCHAR[]) AS vals, CAST(NULL AS VARCHAR) AS extras_json FROM jover"
+                "CAST(NULL AS VARCHAR[]) AS vals, CAST(NULL AS JSON[]) AS ev FROM jover"
             )
-        yield BatchSource(src + ") src", field_exprs, "extras_json", kept + len(batch.oversize))
+        yield BatchSource(src + ") src", field_exprs, extras, kept + len(batch.oversize))
 
 
-def _json_str(key: str) -> str:
-    import json
-
-    return json.dumps(key, ensure_ascii=False)
+def _extras_json(extra_keys: list[str]) -> tuple[str, str]:
+    """SQL for the ``extras`` JSON object of one line: the keys outside the contract found in
+    this batch, with their JSON values, leaving out absent, null and empty ones (as for
+    contract fields, empty means absent). Returns (the ``ev`` column for the source query,
+    which parses the line once for all those keys; the extras expression over ``ev``)."""
+    if not extra_keys:
+        return "CAST(NULL AS JSON[])", "CAST(NULL AS VARCHAR)"
+    paths = ", ".join(sql_string(_json_path(k)) for k in extra_keys)
+    # Plain string building: each value is already JSON text, each key JSON-escaped here.
+    members = ", ".join(
+        f"CASE WHEN ev[{i}] IS NOT NULL AND ev[{i}]::VARCHAR NOT IN ('null', '\"\"') "
+        f"THEN {sql_string(json.dumps(k, ensure_ascii=False) + ':')} || ev[{i}]::VARCHAR END"
+        for i, k in enumerate(extra_keys, 1)
+    )
+    return (
+        f"CASE WHEN pre_error IS NULL THEN json_extract(txt, [{paths}]) END",
+        f"nullif('{{' || concat_ws(',', {members}) || '}}', '{{}}')",
+    )
 
 
 def _csv_header(txt: str) -> list[str]:
