@@ -140,3 +140,21 @@ def test_a_missing_watchlist_file_is_a_clear_error(tmp_path: Path) -> None:
     settings = DetectSettings(broker_watchlist=tmp_path / "nope.txt")
     with pytest.raises(ConfigError, match="broker watchlist .* does not exist"):
         settings.watchlist_names()
+
+
+def test_since_after_until_is_a_usage_error(
+    lake_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["detect", "--lake", str(lake_dir), "--since", "2026-03-05", "--until", "2026-03-01"])
+    assert exit_info.value.code == 2
+    assert "--since 2026-03-05 is after --until 2026-03-01" in capsys.readouterr().err
+
+
+def test_json_output_carries_the_caveat_even_without_findings(tmp_path: Path) -> None:
+    lake = make_lake(tmp_path / "lake")
+    write_events(lake, [event()])
+    result = CliRunner().invoke(cli, ["detect", "--lake", str(lake.root), "--json", "-q"])
+    doc = json.loads(result.stdout)
+    assert doc["findings_total"] == 0 and doc["exposure"] == []
+    assert doc["caveat"] == "This is an estimate for review, not a legal determination."

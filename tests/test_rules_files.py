@@ -192,3 +192,29 @@ def test_cli_bad_rule_file_exits_2_naming_the_file(
         main(["rules", "list", "--rules", str(path.parent)])
     assert exit_info.value.code == 2
     assert f"Error: rule publish_identity ({path})" in capsys.readouterr().err
+
+
+def test_a_rule_failing_on_the_data_is_named(tmp_path: Path) -> None:
+    # binds (so it passes the check) but cannot cast 'emp1' to a number when it runs
+    text = PUBLISH_RULE.replace(
+        "SELECT * FROM in_scope_events WHERE action = 'publish'",
+        "SELECT * FROM in_scope_events WHERE CAST(actor_id AS INTEGER) > 0",
+    )
+    path = write_rule(tmp_path / "r", "casts.sql", text)
+    with pytest.raises(
+        RuleError, match=r"rule publish_identity \(.*casts.sql\) failed on the lake"
+    ):
+        detect_events(tmp_path, [event()], rule_dirs=(path.parent,))
+
+
+def test_a_user_rule_may_read_events_directly(tmp_path: Path) -> None:
+    text = PUBLISH_RULE.replace(
+        "SELECT * FROM in_scope_events WHERE action = 'publish'",
+        "SELECT * FROM events WHERE list_contains(data_fields, 'nickname') AND action = 'export'",
+    )
+    folder = tmp_path / "r"
+    write_rule(folder, "nick.sql", text)
+    events = [event(action="export", data_fields=["nickname"]), event(data_fields=["nickname"])]
+    _, findings = detect_events(tmp_path, events, rule_dirs=(folder,))
+    assert [(f["rule_id"], f["event_count"]) for f in findings] == [("publish_identity", 1)]
+    assert "personal data" in findings[0]["summary"]

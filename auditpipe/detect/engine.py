@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LakeError
+from ..errors import LakeError, UsageError
 from ..lake import Lake, Transaction, utc_now, verify_parquet
-from ..penalty import ProviderExposure, compute_exposure
+from ..penalty import CAVEAT, ProviderExposure, compute_exposure
 from ..views import create_views, sql_string
 from . import findings as fsql
 from .rules import CATEGORIES, SEVERITIES, Rule, RuleError, load_rules
@@ -90,6 +90,7 @@ class DetectResult:
             "files_written": self.files_written,
             "files_deleted": self.files_deleted,
             "exposure": [e.to_dict() for e in self.exposure],
+            "caveat": CAVEAT,
         }
 
 
@@ -159,7 +160,7 @@ def _days_to_evaluate(
     dates: Iterable[dt.date] | None,
 ) -> list[dt.date]:
     if since and until and since > until:
-        raise LakeError(
+        raise UsageError(
             f"--since {since} is after --until {until}",
             hint="give the first day with --since and the last with --until",
         )
