@@ -11,6 +11,9 @@ absent optional fields and defaults left out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import polars as pl
 
@@ -78,6 +81,10 @@ class Draws:
         cum = np.cumsum(weights) / np.sum(weights)
         return np.minimum(np.searchsorted(cum, self.rng.random(self.n), side="right"), len(cum) - 1)
 
+    def choice(self, weights: list[float]) -> np.ndarray:
+        """An option index per row, drawn as ``pick`` draws it (same stream, same result)."""
+        return self.rng.choice(len(weights), size=self.n, p=np.array(weights) / np.sum(weights))
+
     def pick(
         self, options: list[str] | tuple[str, ...], weights: list[float] | None = None
     ) -> pl.Series:
@@ -127,26 +134,44 @@ def _time_cells(d: Draws, family: str) -> tuple[pl.Expr, pl.Expr]:
 _SEP = "\x02"  # joins field names while their spelling is varied; never in a name
 
 
-def _data_field_cells(d: Draws, family: str) -> tuple[pl.Expr, pl.Expr]:
-    style = pl.lit(d.pick(["plain", "upper", "dashed", "spaced"], [0.85, 0.05, 0.05, 0.05]))
-    joined = pl.col("data_fields").list.join(_SEP)
-    names = (
-        pl.when(style == "upper").then(joined.str.to_uppercase())
-        .when(style == "dashed").then(joined.str.replace_all("_", "-", literal=True))
-        .when(style == "spaced").then(
-            joined.str.replace_all("_", " ", literal=True).str.to_titlecase())
-        .otherwise(joined)
-    )  # fmt: skip
-    if family == "json":
-        form = pl.lit(d.pick(["array", ";", ",", "|", "; "], [0.5, 0.15, 0.15, 0.1, 0.1]))
-    else:
-        form = pl.lit(d.pick([";", ",", "|", "; ", ", "], [0.35, 0.25, 0.2, 0.1, 0.1]))
-    array = '["' + names.str.replace_all(_SEP, '", "', literal=True) + '"]'
-    text = (
-        pl.when(form == "array").then(array)
-        .otherwise(names.str.replace_all(_SEP, form, literal=True))
-    )  # fmt: skip
-    return text, form == "array"
+_NAME_STYLES = (  # how a row spells its field names: share, transformation
+    (0.85, None),
+    (0.05, lambda t: t.str.to_uppercase()),  # REAL_NAME
+    (0.05, lambda t: t.str.replace_all("_", "-", literal=True)),  # real-name
+    (0.05, lambda t: t.str.replace_all("_", " ", literal=True).str.to_titlecase()),  # Real Name
+)
+_JSON_FORMS = (("array", 0.5), (";", 0.15), (",", 0.15), ("|", 0.1), ("; ", 0.1))
+_TEXT_FORMS = ((";", 0.35), (",", 0.25), ("|", 0.2), ("; ", 0.1), (", ", 0.1))
+
+
+def _restyle(values: pl.Series, codes: np.ndarray, styles: list[Any]) -> pl.Series:
+    """``values`` with ``styles[k]`` applied to the rows whose code is k; each
+    transformation runs only on its own rows (most rows keep the plain form)."""
+    for k, transform in enumerate(styles):
+        rows = np.flatnonzero(codes == k)
+        if transform is not None and len(rows):
+            values = values.scatter(rows, transform(values.gather(rows)))
+    return values
+
+
+def _as_json_array(names: pl.Series) -> pl.Series:
+    return '["' + names.str.replace_all(_SEP, '", "', literal=True) + '"]'
+
+
+def _joined_by(sep: str) -> Callable[[pl.Series], pl.Series]:
+    def join(names: pl.Series) -> pl.Series:
+        return names.str.replace_all(_SEP, sep, literal=True)
+
+    return join
+
+
+def _data_field_cells(rows: pl.DataFrame, d: Draws, family: str) -> tuple[pl.Series, pl.Series]:
+    joined = rows["data_fields"].list.join(_SEP)
+    names = _restyle(joined, d.choice([w for w, _ in _NAME_STYLES]), [t for _, t in _NAME_STYLES])
+    forms = _JSON_FORMS if family == "json" else _TEXT_FORMS
+    codes = d.choice([w for _, w in forms])
+    styles = [_as_json_array if form == "array" else _joined_by(form) for form, _ in forms]
+    return _restyle(names, codes, styles), pl.Series(codes == 0) & (family == "json")
 
 
 def _amount_text(cents: pl.Expr) -> pl.Expr:
@@ -161,7 +186,7 @@ def spell_values(rows: pl.DataFrame, rng: np.random.Generator, family: str) -> p
     d = Draws(rng, rows.height)
     c = pl.col
     time_text, time_bare = _time_cells(d, family)
-    fields_text, fields_bare = _data_field_cells(d, family)
+    fields_text, fields_bare = _data_field_cells(rows, d, family)
     cells: dict[str, pl.Expr] = {
         "r_event_id": c("event_id"),
         "r_event_time": time_text,
@@ -170,8 +195,8 @@ def spell_values(rows: pl.DataFrame, rng: np.random.Generator, family: str) -> p
         "r_system": pl.when(pl.lit(d.u()) < 0.95).then(c("system")),
         "r_actor_id": c("actor_id"),
         "r_subject_id": c("subject_id"),
-        "r_data_fields": fields_text,
-        "bare_data_fields": fields_bare,
+        "r_data_fields": pl.lit(fields_text),
+        "bare_data_fields": pl.lit(fields_bare),
         "r_destination_party": c("destination_party"),
         "r_authorization_ref": c("authorization_ref"),
         "r_purpose": c("purpose"),
