@@ -17,6 +17,7 @@ Memory stays bounded by the chunk size whatever ``rows`` is.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -36,7 +37,7 @@ from .damage import damage_cells
 from .events import CANONICAL_SCHEMA, LAKE_TIMEZONE, local_date_expr, local_midnight_epoch
 from .formats import BAD_KINDS, FORMATS, bad_kinds_for, family
 from .labels import BULK_THRESHOLD, LabelAccumulator, check_against_plan
-from .planted import INSTANCES, PLANTED_ACTOR_BASE, Planted, build_planted
+from .planted import INSTANCES, PLANTED_ACTOR_BASE, Planted, build_planted, expected_frame
 from .providers import MAX_PROVIDERS, Provider, make_providers
 from .result import GeneratedFile, GenerateResult
 from .serialize import OutputFile, parquet_rows
@@ -67,6 +68,8 @@ def run_generate(
     provs = make_providers(providers)
     start_s = local_midnight_epoch(start)
     n_bad, n_dup = round(rows * bad_share), round(rows * duplicate_share)
+    # The planted actors are numbered above every background actor, so the actor pool is sized
+    # first (from the rows left before planting; the final pool is no larger).
     layout = Layout(max(rows - n_bad - n_dup, 1), days, start_s)
     planted = (
         build_planted(
@@ -98,16 +101,13 @@ def run_generate(
             if progress:
                 progress(done, rows)
         state.close()
+        if done != rows:
+            raise AssertionError(f"wrote {done} rows, meant {rows}")
+        labels = state.labels.labels()
+        check_against_plan(labels, planted.expected if planted else expected_frame([]))
     except BaseException:
-        state.abort()
+        state.abort()  # nothing half-written stays behind
         raise
-    if done != rows:
-        raise AssertionError(f"wrote {done} rows, meant {rows}")
-    labels = state.labels.labels()
-    if planted is not None:
-        check_against_plan(labels, planted.expected)
-    elif labels.height:
-        check_against_plan(labels, labels.clear())
     result = GenerateResult(
         out=out,
         files=[f.as_result() for f in state.files_in_order()],
@@ -116,22 +116,20 @@ def run_generate(
         planted_events=n_planted,
         planted_cases=len(planted.cases) if planted else 0,
     )
-    _write_expected(
-        result,
-        labels,
-        state,
-        arguments={
-            "rows": rows,
-            "seed": seed,
-            "bad_share": bad_share,
-            "duplicate_share": duplicate_share,
-            "formats": list(fmts),
-            "providers": providers,
-            "start": start.isoformat(),
-            "days": days,
-            "plant": plant,
-        },
-    )
+    arguments = {
+        "rows": rows,
+        "seed": seed,
+        "bad_share": bad_share,
+        "duplicate_share": duplicate_share,
+        "formats": list(fmts),
+        "providers": providers,
+        "start": start.isoformat(),
+        "days": days,
+        "plant": plant,
+    }
+    # _expected/ first, then the logs appear under their real names: a run killed in between
+    # leaves a summary that --overwrite can clean up after, never logs without one.
+    _write_expected(result, labels, state, arguments)
     for f in state.files_in_order():
         f.publish()
     return result
@@ -392,12 +390,12 @@ class _Run:
             f.close()
 
     def abort(self) -> None:
-        self.assembler.close()
+        with contextlib.suppress(Exception):
+            self.assembler.close()
         for f in self.files.values():
-            try:
+            with contextlib.suppress(Exception):  # it may be closed already
                 f.close()
-            finally:
-                f.partial.unlink(missing_ok=True)
+            f.partial.unlink(missing_ok=True)
 
     def partitions(self) -> pl.DataFrame:
         if not self.partition_counts:
