@@ -104,19 +104,28 @@ def ingest_log_body(lake_root: str | Path) -> str:
     )
 
 
-def view_statements(lake_root: str | Path) -> dict[str, str]:
-    """``CREATE OR REPLACE VIEW`` text for each view; views over absent data are empty."""
+def view_statements(lake_root: str | Path, *, snapshot: bool = False) -> dict[str, str]:
+    """``CREATE OR REPLACE VIEW`` text for each view; views over absent data are empty.
+
+    By default the Parquet views read a glob, so they see files committed later. With
+    ``snapshot`` they read the files that exist now, listed one by one: every query through
+    them sees the same lake (a report's sections then always add up), and a file a writer
+    removed meanwhile is an error rather than a silently different answer.
+    """
     root = Path(lake_root).resolve()
 
     def parquet_or_empty(table: ParquetTable) -> str:
         glob = table.glob(root)
-        if not _glob(glob):
+        files = sorted(_glob(glob))
+        if not files:
             return empty_select(table.columns)
         opts = f", {_HIVE}" if table.hive else ""
         names = ", ".join(quote_identifier(n) for n, _ in table.columns)
-        return (
-            f"SELECT {names} FROM read_parquet({sql_string(str(glob))}, union_by_name = true{opts})"
-        )
+        if snapshot:
+            source = "[" + ", ".join(sql_string(str(f)) for f in files) + "]"
+        else:
+            source = sql_string(str(glob))
+        return f"SELECT {names} FROM read_parquet({source}, union_by_name = true{opts})"
 
     stmts = {name: parquet_or_empty(table) for name, table in PARQUET_TABLES.items()}
     stmts["finding_evidence"] = FINDING_EVIDENCE_BODY
@@ -139,6 +148,8 @@ def table_files(lake_root: str | Path, table: str) -> list[Path]:
     return sorted(_glob(PARQUET_TABLES[table].glob(Path(lake_root).resolve())))
 
 
-def create_views(con: duckdb.DuckDBPyConnection, lake_root: str | Path) -> None:
-    for stmt in view_statements(lake_root).values():
+def create_views(
+    con: duckdb.DuckDBPyConnection, lake_root: str | Path, *, snapshot: bool = False
+) -> None:
+    for stmt in view_statements(lake_root, snapshot=snapshot).values():
         con.execute(stmt)

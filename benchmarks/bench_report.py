@@ -54,8 +54,11 @@ print(auditpipe.connect(sys.argv[1]).execute(
 """
 
 
-def timed(cmd: list[str]) -> tuple[float, int, str]:
-    """(wall seconds, peak RSS in MiB, stdout) of one child process."""
+def timed(cmd: list[str]) -> tuple[float, int, str, float]:
+    """(wall seconds, peak RSS in MiB, stdout, CPU seconds) of one child process.
+
+    CPU seconds (user + system) are printed beside wall time because this machine may be
+    shared: wall time grows with other people's load, CPU time much less."""
     import tempfile
 
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -68,7 +71,8 @@ def timed(cmd: list[str]) -> tuple[float, int, str]:
         err.seek(0)
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read().decode()}")
-        return seconds, usage.ru_maxrss // 1024, out.read().decode().strip()
+        cpu = usage.ru_utime + usage.ru_stime
+        return seconds, usage.ru_maxrss // 1024, out.read().decode().strip(), cpu
 
 
 def main() -> None:
@@ -89,7 +93,7 @@ def main() -> None:
 
     auditpipe = [python, "-m", "auditpipe"]
     if not any((lake / "findings").glob("*/*/*.parquet")):
-        detect_s, _, _ = timed([*auditpipe, "detect", "--lake", str(lake), "--quiet"])
+        detect_s = timed([*auditpipe, "detect", "--lake", str(lake), "--quiet"])[0]
         print(f"setup: detect wrote the findings in {detect_s:.1f} s")
     findings = timed([python, "-c", FINDINGS, str(lake)])[2]
 
@@ -141,12 +145,13 @@ def main() -> None:
     ]
     results = []
     for name, cmd in steps:
-        seconds, rss, _ = timed(cmd)
-        results.append((name, seconds, rss))
+        seconds, rss, _, cpu = timed(cmd)
+        results.append((name, seconds, rss, cpu))
     baseline = results[0][1]
     print(f"findings (count, evidence events): {findings}")
-    for name, seconds, rss in results:
-        print(f"{name:32s} {seconds:7.2f} s  {seconds / baseline:5.1f}x scan  peak RSS {rss:,} MiB")
+    print(f"{'step':32s} {'wall':>9s}  {'vs scan':>8s}  {'CPU':>8s}  peak RSS")
+    for name, seconds, rss, cpu in results:
+        print(f"{name:32s} {seconds:7.2f} s  {seconds / baseline:6.1f}x  {cpu:6.2f} s  {rss:,} MiB")
     sizes = {p.name: p.stat().st_size for p in reports.iterdir() if p.is_file()}
     print("outputs: " + ", ".join(f"{n} {s / 1024:,.0f} KiB" for n, s in sorted(sizes.items())))
 

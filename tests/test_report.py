@@ -298,3 +298,22 @@ def test_evidence_sql_template_matches_the_query_api(lake: Lake, report_json: di
     query = re.search(r'"(SELECT .*)"$', sql).group(1)
     summary = query_lake(lake.root, query, fmt="csv", output=None)
     assert summary is not None and summary.rows == finding["evidence_count"]
+
+
+def test_report_views_are_one_snapshot_of_the_lake_files(lake: Lake, tmp_path: Path) -> None:
+    import shutil
+
+    import duckdb
+
+    from auditpipe.views import create_views
+
+    copy = tmp_path / "lake"
+    shutil.copytree(lake.root, copy)
+    snap, live = duckdb.connect(), duckdb.connect()
+    create_views(snap, copy, snapshot=True)
+    create_views(live, copy)
+    before = snap.execute("SELECT count(*) FROM events").fetchone()[0]
+    first = sorted((copy / "events").rglob("*.parquet"))[0]
+    shutil.copy(first, first.with_name("part-later.parquet"))  # a file committed meanwhile
+    assert snap.execute("SELECT count(*) FROM events").fetchone()[0] == before
+    assert live.execute("SELECT count(*) FROM events").fetchone()[0] > before

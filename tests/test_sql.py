@@ -11,7 +11,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from report_lakes import identifier_events, run_main, shared_identifier_lake
+from report_lakes import build_lake, identifier_events, run_main, shared_identifier_lake
 
 from auditpipe.cli import cli
 from auditpipe.errors import UsageError
@@ -272,6 +272,48 @@ def test_prompt_reads_through_a_line_function_and_ctrl_c_drops_the_statement(
     assert code == 0
     assert "^C" in err.getvalue()
     assert " b " in out.getvalue() and " a " not in out.getvalue()
+
+
+def test_prompt_sees_the_lake_as_opened_until_refresh(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from auditpipe.config import Config
+    from auditpipe.detect import DetectSettings, run_detect
+    from auditpipe.sql import connect
+
+    fresh = build_lake(tmp_path, identifier_events(), detect=False)
+    out = io.StringIO()
+
+    def detect_then(line: str) -> str:
+        run_detect(fresh, DetectSettings.from_config(Config()))  # findings arrive meanwhile
+        return line
+
+    lines = iter(
+        [
+            lambda: "SELECT count(*) AS n FROM findings;",
+            lambda: detect_then("SELECT count(*) AS n FROM findings;"),
+            lambda: ".refresh",
+            lambda: "SELECT count(*) AS n FROM findings;",
+        ]
+    )
+
+    def read_line(prompt: str) -> str:
+        try:
+            return next(lines)()
+        except StopIteration:
+            raise EOFError from None
+
+    run_prompt(
+        connect(fresh),
+        fresh,
+        out=Console(file=out, width=120),
+        err=Console(file=io.StringIO(), width=120),
+        read_line=read_line,
+        state=PromptState(fmt="csv"),
+    )
+    counts = [line for line in out.getvalue().splitlines() if line.strip().isdigit()]
+    assert counts[:2] == ["0", "0"]  # a snapshot: the findings written meanwhile are not seen
+    assert int(counts[2]) > 0  # until .refresh
 
 
 def test_history_is_saved_and_loaded(tmp_path: Path) -> None:

@@ -91,7 +91,12 @@ def report_command(
         message(f"Report written to {output} ({fmt}, {len(report.findings)} finding(s)).")
         return
     console = out_console()
-    color = fmt == "terminal" and console.is_terminal and console.color_system is not None
+    color = (
+        fmt == "terminal"
+        and console.is_terminal
+        and not console.no_color  # NO_COLOR
+        and console.color_system is not None
+    )
     width = min(console.width, 100) if console.is_terminal else 100
     sys.stdout.write(render_report(report, fmt, width=width, color=color))
     sys.stdout.flush()

@@ -381,15 +381,19 @@ def _connection(lake: Lake) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         con.execute(f"SET temp_directory = {sql_string(spill)}")
         con.execute(f"SET TimeZone = {sql_string(lake.timezone)}")
-        create_views(con, lake.root)
+        # One snapshot of the lake's files for every query, so the sections add up even
+        # while detect or ingest commit; the small manifest is copied in for the same reason.
+        create_views(con, lake.root, snapshot=True)
+        con.execute("CREATE TEMP TABLE ingest_log_snapshot AS SELECT * FROM ingest_log")
+        con.execute("CREATE OR REPLACE VIEW ingest_log AS SELECT * FROM ingest_log_snapshot")
         create_mask_macros(con)
         yield con
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         # a file that vanished or cannot be decoded; anything else is a bug and stays loud
         raise LakeError(
             f"cannot read the lake {lake.root}: {exc}",
-            hint="a lake file may be damaged or was changed by hand; "
-            "auditpipe sql can show which table fails",
+            hint="if detect, ingest or compact was committing meanwhile, run the report "
+            "again; otherwise a lake file is damaged (auditpipe sql shows which table fails)",
         ) from exc
     finally:
         con.close()

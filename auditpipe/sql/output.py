@@ -75,8 +75,10 @@ def write_result(
     output: Path | None,
     console: Console | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
+    stream: IO[bytes] | None = None,
 ) -> WriteSummary:
-    """Write ``relation`` in ``fmt`` to ``output`` (or stdout). Errors become SqlError."""
+    """Write ``relation`` in ``fmt`` to ``output``, else ``stream`` (csv, json) or ``console``
+    (table), else stdout. Errors become SqlError."""
     import duckdb
 
     if fmt not in OUTPUT_FORMATS:
@@ -99,7 +101,9 @@ def write_result(
             return _write_parquet(relation, output)
         writer = _write_csv if fmt == "csv" else _write_json
         if output is None:
-            return writer(relation, sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None)
+            if stream is None and hasattr(sys.stdout, "buffer"):
+                stream = sys.stdout.buffer
+            return writer(relation, stream)
         with _atomic_binary(output) as fh:
             return writer(relation, fh)
     except duckdb.Error as exc:

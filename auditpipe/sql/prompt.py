@@ -7,12 +7,14 @@ runs; Ctrl-D or ``.quit`` leaves.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from ..errors import AuditpipeError
 from ..lake import Lake
@@ -141,14 +143,34 @@ def _run(
                     result.relation, "table", output=None, console=out, max_rows=state.max_rows
                 )
             else:
-                out.file.flush()
-                write_result(result.relation, state.fmt, output=None)
+                sink = cast(IO[bytes], _BytesTo(out.file))
+                write_result(result.relation, state.fmt, output=None, stream=sink)
     except AuditpipeError as exc:
         err.print(f"Error: {exc.message}", style="red", markup=False, highlight=False)
         if exc.hint:
             err.print(f"Hint: {exc.hint}", markup=False, highlight=False)
     except (KeyboardInterrupt, duckdb.InterruptException):
         err.print("Interrupted.")
+
+
+class _BytesTo(io.RawIOBase):
+    """A binary stream over a text one (the console's), for the csv and json writers."""
+
+    def __init__(self, text: IO[str]) -> None:
+        super().__init__()
+        self.text = text
+        # a character split across two writes is decoded when its last byte arrives
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.text.write(self.decoder.decode(bytes(data)))
+        return len(data)
+
+    def flush(self) -> None:
+        self.text.flush()
 
 
 def _dot_command(
