@@ -1,4 +1,4 @@
-"""Cells to bytes: JSON Lines, CSV rows and Parquet tables, and the files they go into.
+"""Generated rows to files: encoding lines to bytes, Parquet row groups, compression.
 
 Files are written under a hidden ``.<name>.partial`` name (ingest skips dot files) and renamed
 when complete. Output is byte-for-byte reproducible: gzip without a timestamp or file name,
