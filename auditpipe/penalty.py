@@ -367,13 +367,16 @@ def compute_exposure(
 
     ``dates``, when given, restricts to exactly those event_dates (on top of since/until).
     """
+    wanted_dates = sorted(set(dates)) if dates is not None else None
+    if wanted_dates == []:
+        return []
     rows = con.execute(
         _EXPOSURE_SQL,
         {
             "since": since,
             "until": until,
             "provider": provider,
-            "dates": sorted(set(dates)) if dates is not None else None,
+            "dates": wanted_dates,
             "credential_categories": list(settings.credential_categories),
         },
     ).fetchall()

@@ -191,6 +191,7 @@ def test_exposure_respects_provider_and_period(tmp_path: Path) -> None:
     (first_day,) = exposure_of(lake, until=DAY, provider="p1")
     assert first_day.illegal_proceeds_cny == Decimal("10.00")
     assert exposure_of(lake, dates=[DAY + dt.timedelta(days=9)]) == []
+    assert exposure_of(lake, dates=[]) == []
 
 
 def test_credential_selling_in_a_lake_is_a_serious_case(tmp_path: Path) -> None:
