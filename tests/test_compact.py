@@ -167,3 +167,32 @@ def test_compact_cli_reports_retention_and_compaction(
     assert code == 0 and "no partition before 2026-03-10" in out
     code, _, err = run_cli(["compact", "--lake", root, "--include-evidence"], capsys)
     assert code == 2 and "--retain-days" in err
+
+
+_KILL_IN_COMPACT = """
+import os, signal, sys
+import auditpipe.lake as lake_module
+
+def apply_journal(self, journal):
+    os.kill(os.getpid(), signal.SIGKILL)  # the first commit is written, not applied
+
+lake_module.Lake.apply_journal = apply_journal
+from auditpipe.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.slow
+def test_a_compaction_killed_mid_commit_is_completed_without_losing_a_row(lake: Lake) -> None:
+    import subprocess
+    import sys
+
+    before_rows = table_rows(lake.root, EVENT_STABLE)
+    args = ["compact", "--lake", str(lake.root), "--as-of", TODAY.isoformat()]
+    killed = subprocess.run([sys.executable, "-c", _KILL_IN_COMPACT, *args], check=False)
+    assert killed.returncode == -9
+    assert list(lake.journal_dir.glob("*.json")), "a committed journal was left to roll forward"
+    code = subprocess.run([sys.executable, "-m", "auditpipe", *args], check=False).returncode
+    assert code == 0
+    assert table_rows(lake.root, EVENT_STABLE) == before_rows
+    assert all(n == 1 for (p, d), n in _files_per_partition(lake).items() if d < TODAY)
