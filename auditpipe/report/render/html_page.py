@@ -47,7 +47,7 @@ h3 { font-size:15px; margin:20px 0 8px; }
 .cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(150px,1fr)); gap:12px; margin:16px 0; }
 .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 14px; }
 .card .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
-.card .value { font-size:22px; font-weight:700; }
+.card .value { font-size:22px; font-weight:700; overflow-wrap:anywhere; }
 .card .sub { color:var(--muted); font-size:12px; }
 .charts { display:grid; grid-template-columns:repeat(auto-fit,minmax(460px,1fr)); gap:16px; }
 .charts .wide { grid-column:1 / -1; }
@@ -143,7 +143,7 @@ def _cards(report: Report) -> str:
         ("Providers", str(len(c.providers)), f"{t.providers_with_findings} with findings"),
         ("Findings", count(t.findings), f"{count(t.events)} evidence events"),
         ("Records affected", count(t.records), "each evidence event once"),
-        ("Illegal proceeds", cny(t.proceeds_cny), "selling findings"),
+        ("Illegal proceeds (CNY)", f"{t.proceeds_cny:,}", "selling findings"),
         (
             "Quarantined rows",
             count(c.quarantined_rows),
