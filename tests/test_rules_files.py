@@ -218,3 +218,30 @@ def test_a_user_rule_may_read_events_directly(tmp_path: Path) -> None:
     _, findings = detect_events(tmp_path, events, rule_dirs=(folder,))
     assert [(f["rule_id"], f["event_count"]) for f in findings] == [("publish_identity", 1)]
     assert "personal data" in findings[0]["summary"]
+
+
+def test_a_window_rule_sees_every_row_of_in_scope_events(tmp_path: Path) -> None:
+    # all rules run in one query over one materialised in_scope_events; a rule with a window
+    # must still count every row, not only rows another rule's filter keeps
+    text = PUBLISH_RULE.replace(
+        "SELECT * FROM in_scope_events WHERE action = 'publish'",
+        "SELECT * FROM in_scope_events WHERE internal_use\n"
+        "QUALIFY count(*) OVER (PARTITION BY provider_id, actor_id, event_date) >= 3",
+    )
+    folder = tmp_path / "r"
+    write_rule(folder, "repeat.sql", text)
+    events = [event(actor_id="a", event_id=f"a{i}") for i in range(3)]
+    events += [event(actor_id="b", event_id=f"b{i}") for i in range(2)]
+    events += [
+        event(
+            actor_id="b",
+            event_id="b-sold",
+            action="transfer",
+            amount=5,
+            destination_type="external",
+            destination_party="acme",
+        )
+    ]
+    _, findings = detect_events(tmp_path, events, rule_dirs=(folder,))
+    by_rule = {(f["rule_id"], f["actor_id"]): f["evidence_event_ids"] for f in findings}
+    assert by_rule == {("publish_identity", "a"): ["a0", "a1", "a2"], ("selling", "b"): ["b-sold"]}
