@@ -85,9 +85,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # Command modules register themselves on `cli` when imported.
-from . import ingest_cmd  # noqa: E402,F401
-from . import detect_cmd  # noqa: E402,F401
-from . import nightly_cmd  # noqa: E402,F401
-from . import sql_cmd  # noqa: E402,F401
-from . import report_cmd  # noqa: E402,F401
-from . import generate_cmd  # noqa: E402,F401
+from . import (  # noqa: E402
+    detect_cmd,  # noqa: F401
+    generate_cmd,  # noqa: F401
+    ingest_cmd,  # noqa: F401
+    nightly_cmd,  # noqa: F401
+    report_cmd,  # noqa: F401
+    sql_cmd,  # noqa: F401
+)
