@@ -10,10 +10,9 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_ERROR, AuditpipeError, UsageError
+from ..nightly.settings import FAIL_ON_CHOICES
 from . import EXIT_CODES_HELP, cli
 from .options import _parse_day, config_option, lake_option, quiet_option
-
-FAIL_ON_CHOICES = ("low", "medium", "high", "critical", "none")  # = nightly.FAIL_ON_CHOICES
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -48,6 +47,7 @@ FAIL_ON_CHOICES = ("low", "medium", "high", "critical", "none")  # = nightly.FAI
 @click.option(
     "--settle-seconds",
     type=click.FloatRange(min=0),
+    metavar="SECONDS",
     help="Skip files modified less than this many seconds ago (still being written) [default: 60]",
 )
 @click.option(
@@ -197,6 +197,7 @@ def status(lake: Path, as_json: bool) -> None:
 @click.option(
     "--retain-days",
     type=click.IntRange(min=0),
+    metavar="N",
     help="Delete events whose event_date is before today minus this many days.",
 )
 @click.option(
