@@ -101,7 +101,9 @@ def test_field_names_and_enum_values_match_case_and_space_insensitively(tmp_path
         "destination_type": "External",
     }
     ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", [row]))
-    got = query(tmp_path / "lake", "SELECT actor_type, action, outcome, destination_type FROM events")
+    got = query(
+        tmp_path / "lake", "SELECT actor_type, action, outcome, destination_type FROM events"
+    )
     assert got == [("employee", "export", "failure", "external")]
 
 
@@ -180,14 +182,21 @@ def test_derived_event_id_is_deterministic_and_format_independent(tmp_path: Path
     result = ingest(tmp_path / "lake", jsonl, csv)
     assert [f.rows_stored for f in result.files] == [1, 0]
     assert [f.rows_duplicate for f in result.files] == [0, 1]
-    (event_id, derived) = query(tmp_path / "lake", "SELECT event_id, event_id_derived FROM events")[0]
+    (event_id, derived) = query(tmp_path / "lake", "SELECT event_id, event_id_derived FROM events")[
+        0
+    ]
     assert event_id.startswith("forum-a-") and derived is True
 
 
 def test_provenance_points_at_the_exact_source_line(tmp_path: Path) -> None:
-    log = write_jsonl(tmp_path / "in.jsonl", [good(actor_id="a"), "", "not json", good(actor_id="b")])
+    log = write_jsonl(
+        tmp_path / "in.jsonl", [good(actor_id="a"), "", "not json", good(actor_id="b")]
+    )
     result = ingest(tmp_path / "lake", log)
-    got = query(tmp_path / "lake", "SELECT actor_id, line_number, source_file, source_sha256 FROM events ORDER BY 1")
+    got = query(
+        tmp_path / "lake",
+        "SELECT actor_id, line_number, source_file, source_sha256 FROM events ORDER BY 1",
+    )
     assert got == [
         ("a", 1, str(log.resolve()), result.files[0].sha256),
         ("b", 4, str(log.resolve()), result.files[0].sha256),
@@ -204,7 +213,10 @@ def test_csv_with_header_quotes_and_multiline_values(tmp_path: Path) -> None:
     )
     result = ingest(tmp_path / "lake", csv)
     assert result.files[0].rows_read == 3 and result.rows_stored == 3
-    got = query(tmp_path / "lake", "SELECT actor_id, line_number, data_fields, extras FROM events ORDER BY 1")
+    got = query(
+        tmp_path / "lake",
+        "SELECT actor_id, line_number, data_fields, extras FROM events ORDER BY 1",
+    )
     assert got[0] == ("emp-1", 2, ["phone", "password"], '{"note":"said \\"hi\\""}')
     assert got[1][:2] == ("emp-2", 3) and json.loads(got[1][3]) == {"note": "two\r\nlines"}
     assert got[2] == ("emp-3", 5, ["phone"], None)
@@ -232,7 +244,15 @@ def test_parquet_input_with_native_types(tmp_path: Path) -> None:
         "SELECT event_time, action, data_fields, record_count, amount, extras, line_number FROM events",
     )
     assert got == [
-        (TEN_AM_SHANGHAI_UTC, "view", ["phone", "id_number"], 3, Decimal("9.5000"), '{"shift":"night"}', 1)
+        (
+            TEN_AM_SHANGHAI_UTC,
+            "view",
+            ["phone", "id_number"],
+            3,
+            Decimal("9.5000"),
+            '{"shift":"night"}',
+            1,
+        )
     ]
 
 
@@ -259,7 +279,9 @@ def test_lake_reads_as_is_in_duckdb_and_polars(tmp_path: Path) -> None:
     rows = [good(actor_id=f"e{i}", provider_id=f"p{i % 2}") for i in range(10)]
     ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
     glob = str(tmp_path / "lake" / "events" / "**" / "*.parquet")
-    n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning=true)").fetchall()
+    n = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{glob}', hive_partitioning=true)"
+    ).fetchall()
     assert n == [(10,)]
     frame = pl.scan_parquet(glob, hive_partitioning=True).collect()
     assert frame.height == 10
@@ -267,3 +289,9 @@ def test_lake_reads_as_is_in_duckdb_and_polars(tmp_path: Path) -> None:
     assert frame.schema["event_date"] == pl.Date
     meta = pq.ParquetFile(next((tmp_path / "lake" / "events").rglob("*.parquet"))).metadata
     assert meta.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_strings_that_look_like_lenient_json_are_still_valid(tmp_path: Path) -> None:
+    row = good(purpose="info: NaN, Infinity,} and [a,]")
+    result = ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", [row]))
+    assert (result.rows_stored, result.rows_quarantined) == (1, 0)

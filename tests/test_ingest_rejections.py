@@ -14,8 +14,12 @@ from ingest_support import good, ingest, query, reasons, write_jsonl
     ("bad_row", "reason"),
     [
         ('{"event_time": "2026-03-01", ', "line is not valid JSON"),
-        ("[1, 2, 3]", "line is valid JSON but not an object (it is array)"),
-        ('"just a string"', "line is valid JSON but not an object (it is varchar)"),
+        ("[1, 2, 3]", "line is valid JSON but not an object (it is an array)"),
+        ('"just a string"', "line is valid JSON but not an object (it is a string)"),
+        ("42", "line is valid JSON but not an object (it is a number)"),
+        ('{"event_time": "2026-03-01", "provider_id": "p",}', "line is not valid JSON"),
+        ('{"event_time": "2026-03-01", "data_fields": ["a", "b",]}', "line is not valid JSON"),
+        ('{"amount": NaN, "provider_id": "p"}', "line is not valid JSON"),
         (b'{"actor_id": "\xff\xfe"}', "line is not valid UTF-8"),
         (good(event_time=None), "missing required field event_time"),
         (good(provider_id=""), "missing required field provider_id"),
@@ -40,8 +44,12 @@ from ingest_support import good, ingest, query, reasons, write_jsonl
         (good(source_ip="300.1.1.1"), "source_ip '300.1.1.1' is not an IPv4 or IPv6 address"),
     ],
 )
-def test_bad_row_is_quarantined_with_its_reason(tmp_path: Path, bad_row: object, reason: str) -> None:
-    log = write_jsonl(tmp_path / "in.jsonl", [good(actor_id="before"), bad_row, good(actor_id="after")])
+def test_bad_row_is_quarantined_with_its_reason(
+    tmp_path: Path, bad_row: object, reason: str
+) -> None:
+    log = write_jsonl(
+        tmp_path / "in.jsonl", [good(actor_id="before"), bad_row, good(actor_id="after")]
+    )
     result = ingest(tmp_path / "lake", log)
     f = result.files[0]
     assert (f.rows_read, f.rows_stored, f.rows_quarantined) == (3, 2, 1)
@@ -116,7 +124,9 @@ def test_line_over_the_size_limit_is_quarantined_and_the_next_line_lands(tmp_pat
     result = ingest(tmp_path / "lake", log, max_line_bytes=100_000, batch_bytes=64 * 1024)
     f = result.files[0]
     assert (f.rows_read, f.rows_stored, f.rows_quarantined) == (3, 2, 1)
-    (line, raw, reason) = query(tmp_path / "lake", "SELECT line_number, raw, reason FROM quarantine")[0]
+    (line, raw, reason) = query(
+        tmp_path / "lake", "SELECT line_number, raw, reason FROM quarantine"
+    )[0]
     assert line == 2 and "longer than the" in reason
     assert len(raw) < 2000  # only a sample of the line is kept
     assert query(tmp_path / "lake", "SELECT actor_id, line_number FROM events ORDER BY 2") == [
@@ -132,7 +142,9 @@ def test_blank_lines_are_not_rows(tmp_path: Path) -> None:
 
 
 def test_truncated_archive_is_rejected_whole_and_other_files_still_land(tmp_path: Path) -> None:
-    data = gzip.compress(b"".join(json.dumps(good(actor_id=f"a{i}")).encode() + b"\n" for i in range(5000)))
+    data = gzip.compress(
+        b"".join(json.dumps(good(actor_id=f"a{i}")).encode() + b"\n" for i in range(5000))
+    )
     broken = tmp_path / "in" / "broken.jsonl.gz"
     broken.parent.mkdir()
     broken.write_bytes(data[: len(data) // 2])
@@ -140,12 +152,16 @@ def test_truncated_archive_is_rejected_whole_and_other_files_still_land(tmp_path
     result = ingest(tmp_path / "lake", tmp_path / "in")
     by_name = {Path(f.source_file).name: f for f in result.files}
     assert by_name["broken.jsonl.gz"].status == "rejected"
-    assert "truncated or corrupt" in (by_name["broken.jsonl.gz"].reason or "") or "cannot be read" in (
+    assert "truncated or corrupt" in (
         by_name["broken.jsonl.gz"].reason or ""
-    )
+    ) or "cannot be read" in (by_name["broken.jsonl.gz"].reason or "")
     assert by_name["fine.jsonl"].rows_stored == 1
     assert query(tmp_path / "lake", "SELECT count(*), min(actor_id) FROM events") == [(1, "ok")]
-    entry = json.loads((tmp_path / "lake/_auditpipe/manifest" / f"{by_name['broken.jsonl.gz'].sha256}.json").read_text())
+    entry = json.loads(
+        (
+            tmp_path / "lake/_auditpipe/manifest" / f"{by_name['broken.jsonl.gz'].sha256}.json"
+        ).read_text()
+    )
     assert entry["status"] == "rejected" and entry["files"] == []
     assert fine.exists()
 
