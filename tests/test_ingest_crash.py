@@ -37,7 +37,9 @@ def make_inputs(folder: Path, rows: int = 3000) -> Path:
     return folder
 
 
-def run_ingest(inputs: Path, lake: Path, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def run_ingest(
+    inputs: Path, lake: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "auditpipe", "ingest", str(inputs), "--lake", str(lake), "-q"],
         env={**os.environ, **(env or {})},
@@ -82,7 +84,9 @@ def clean_state(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, tuple[o
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", ["before_journal", "after_journal", "between_moves", "before_manifest"])
+@pytest.mark.parametrize(
+    "point", ["before_journal", "after_journal", "between_moves", "before_manifest"]
+)
 def test_kill_at_a_commit_point_then_rerun_equals_a_clean_run(
     tmp_path: Path, clean_state: tuple[Path, tuple[object, ...]], point: str
 ) -> None:

@@ -37,8 +37,12 @@ def test_same_content_under_another_name_is_recognised(tmp_path: Path) -> None:
 
 
 def test_event_is_stored_once_across_files_and_runs(tmp_path: Path) -> None:
-    a = write_jsonl(tmp_path / "a.jsonl", [good(event_id="e1"), good(event_id="e2"), good(event_id="e1")])
-    b = write_jsonl(tmp_path / "b.jsonl", [good(event_id="e2", actor_id="other"), good(event_id="e3")])
+    a = write_jsonl(
+        tmp_path / "a.jsonl", [good(event_id="e1"), good(event_id="e2"), good(event_id="e1")]
+    )
+    b = write_jsonl(
+        tmp_path / "b.jsonl", [good(event_id="e2", actor_id="other"), good(event_id="e3")]
+    )
     first = ingest(tmp_path / "lake", a)
     assert (first.rows_stored, first.rows_duplicate) == (2, 1)
     second = ingest(tmp_path / "lake", b)
@@ -48,7 +52,9 @@ def test_event_is_stored_once_across_files_and_runs(tmp_path: Path) -> None:
 
 
 def test_same_event_id_of_two_providers_is_two_events(tmp_path: Path) -> None:
-    log = write_jsonl(tmp_path / "a.jsonl", [good(event_id="e1"), good(event_id="e1", provider_id="isp-c")])
+    log = write_jsonl(
+        tmp_path / "a.jsonl", [good(event_id="e1"), good(event_id="e1", provider_id="isp-c")]
+    )
     assert ingest(tmp_path / "lake", log).rows_stored == 2
 
 
@@ -61,7 +67,12 @@ def test_every_file_reconciles_and_the_manifest_records_it(tmp_path: Path) -> No
     assert (f.rows_read, f.rows_stored, f.rows_quarantined, f.rows_duplicate) == (4, 1, 2, 1)
     assert f.reconciles
     entry = json.loads((tmp_path / "lake/_auditpipe/manifest" / f"{f.sha256}.json").read_text())
-    assert (entry["rows_read"], entry["rows_stored"], entry["rows_quarantined"], entry["rows_duplicate"]) == (4, 1, 2, 1)
+    assert (
+        entry["rows_read"],
+        entry["rows_stored"],
+        entry["rows_quarantined"],
+        entry["rows_duplicate"],
+    ) == (4, 1, 2, 1)
     assert entry["status"] == "ingested"
     for rel in entry["files"]:
         assert (tmp_path / "lake" / rel).is_file()
@@ -79,7 +90,15 @@ def test_second_writer_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     log = write_jsonl(tmp_path / "a.jsonl", [good()])
     with lake.locked("test holder"):
         proc = subprocess.run(
-            [sys.executable, "-m", "auditpipe", "ingest", str(log), "--lake", str(tmp_path / "lake")],
+            [
+                sys.executable,
+                "-m",
+                "auditpipe",
+                "ingest",
+                str(log),
+                "--lake",
+                str(tmp_path / "lake"),
+            ],
             capture_output=True,
             text=True,
         )
@@ -148,7 +167,9 @@ def test_disk_full_midway_publishes_nothing_and_a_rerun_succeeds(
         (["notes.txt"], "unknown kind of file"),
     ],
 )
-def test_bad_usage_gets_a_clear_error_and_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+def test_bad_usage_gets_a_clear_error_and_exit_2(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
     (tmp_path / "notes.txt").write_text("x")
     os.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["ingest", *args, "--lake", str(tmp_path / "lake")])
@@ -182,16 +203,25 @@ def test_cli_prints_reconciliation_and_exit_codes(tmp_path: Path) -> None:
     env = {**os.environ, "AUDITPIPE_LAKE": str(tmp_path / "lake")}
     ok = subprocess.run(
         [sys.executable, "-m", "auditpipe", "ingest", str(clean), "--json"],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert ok.returncode == 0, ok.stderr
     doc = json.loads(ok.stdout)
     assert doc["total"] == {
-        "files": 1, "rejected": 0, "rows_read": 1, "rows_stored": 1,
-        "rows_quarantined": 0, "rows_duplicate": 0,
+        "files": 1,
+        "rejected": 0,
+        "rows_read": 1,
+        "rows_stored": 1,
+        "rows_quarantined": 0,
+        "rows_duplicate": 0,
     }
     bad = subprocess.run(
-        [sys.executable, "-m", "auditpipe", "ingest", str(dirty)], capture_output=True, text=True, env=env
+        [sys.executable, "-m", "auditpipe", "ingest", str(dirty)],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert bad.returncode == 3
     assert "dirty.jsonl" in bad.stdout and "total" in bad.stdout

@@ -30,7 +30,9 @@ row = st.one_of(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files=st.lists(st.lists(row, max_size=40), min_size=1, max_size=3))
-def test_rows_read_equal_stored_plus_quarantined_plus_duplicates(files: list[list[tuple[str, int]]]) -> None:
+def test_rows_read_equal_stored_plus_quarantined_plus_duplicates(
+    files: list[list[tuple[str, int]]],
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         paths = []
@@ -38,7 +40,9 @@ def test_rows_read_equal_stored_plus_quarantined_plus_duplicates(files: list[lis
             lines = []
             for kind, value in rows:
                 if kind == "good":
-                    lines.append(json.dumps(good(event_id=f"e{value}", actor_id=f"file{n}")).encode())
+                    lines.append(
+                        json.dumps(good(event_id=f"e{value}", actor_id=f"file{n}")).encode()
+                    )
                 elif kind == "bad":
                     bad = BAD_ROWS[value]
                     lines.append(bad if isinstance(bad, bytes) else bad.encode())
@@ -46,7 +50,9 @@ def test_rows_read_equal_stored_plus_quarantined_plus_duplicates(files: list[lis
                     lines.append(b"")
             path = base / f"f{n}.jsonl"
             # a unique header line keeps files distinct even when their rows are equal
-            path.write_bytes(b"\n".join([json.dumps(good(event_id=f"head{n}")).encode(), *lines]) + b"\n")
+            path.write_bytes(
+                b"\n".join([json.dumps(good(event_id=f"head{n}")).encode(), *lines]) + b"\n"
+            )
             paths.append(path)
         result = ingest(base / "lake", *paths)
         expected_good = {f"head{n}" for n in range(len(files))} | {
