@@ -115,14 +115,10 @@ def test_exit_1_only_for_findings_at_or_above_the_level(
     inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_log(inbox / "a.jsonl", [breach("e1")])
-    code, summary, _ = nightly(inbox, lake, capsys, "--fail-on", "none")
+    code, summary, _ = nightly(inbox, lake, capsys, "--fail-on", "critical")
     (severity,) = [s for s, n in summary["findings"]["new_by_severity"].items() if n]
-    levels = ["low", "medium", "high", "critical"]
-    above = levels[levels.index(severity) + 1 :]
-    for night, level in enumerate(above or []):
-        write_log(inbox / f"n{night}.jsonl", [breach(f"x{night}", f"2026-03-0{night + 2}")])
-        code, _, _ = nightly(inbox, lake, capsys, "--fail-on", level)
-        assert code == 0, f"a {severity} finding must not fail --fail-on {level}"
+    assert severity == "high", "an employee reading a password hash is high (detect's table)"
+    assert code == 0, "a high finding does not fail --fail-on critical"
 
 
 def test_exit_3_when_rows_were_quarantined(
