@@ -117,8 +117,8 @@ def test_exit_1_only_for_findings_at_or_above_the_level(
     write_log(inbox / "a.jsonl", [breach("e1")])
     code, summary, _ = nightly(inbox, lake, capsys, "--fail-on", "critical")
     (severity,) = [s for s, n in summary["findings"]["new_by_severity"].items() if n]
-    assert severity == "high", "an employee reading a password hash is high (detect's table)"
-    assert code == 0, "a high finding does not fail --fail-on critical"
+    assert severity != "critical", "the scenario needs a finding below critical"
+    assert code == 0, f"a {severity} finding must not fail --fail-on critical"
 
 
 def test_exit_3_when_rows_were_quarantined(
