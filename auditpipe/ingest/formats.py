@@ -112,7 +112,7 @@ def _register_json_lines(con: Any, batch: LineBatch) -> int:
 # DuckDB's json_valid is lenient: it accepts trailing commas and NaN/Infinity, which are not
 # JSON. Lines that may use them (a cheap pattern, rarely matched by real logs) get a strict
 # check by Python's parser; only those few lines pay for it.
-_LENIENT_PATTERN = r",\s*[\]}]|(NaN|Infinity|inf)"
+_LENIENT_PATTERN = r",\s*[\]}]|[:\[,]\s*[-+]?(NaN|Infinity|inf)\s*[,\]}]"
 _JSON_KIND = (
     "CASE json_type(txt) WHEN 'ARRAY' THEN 'an array' WHEN 'VARCHAR' THEN 'a string' "
     "WHEN 'BOOLEAN' THEN 'true or false' WHEN 'NULL' THEN 'null' ELSE 'a number' END"
