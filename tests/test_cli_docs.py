@@ -1,0 +1,75 @@
+"""Every command explains itself: --help with an example, a README mention, and a fast start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from auditpipe.cli import cli
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def all_commands() -> list[list[str]]:
+    paths: list[list[str]] = []
+
+    def walk(group: click.Group, prefix: list[str]) -> None:
+        for name, command in sorted(group.commands.items()):
+            paths.append([*prefix, name])
+            if isinstance(command, click.Group):
+                walk(command, [*prefix, name])
+
+    walk(cli, [])
+    return paths
+
+
+COMMANDS = all_commands()
+
+
+def test_the_commands_the_issues_ask_for_exist() -> None:
+    names = {" ".join(c) for c in COMMANDS}
+    assert {"ingest", "detect", "rules list", "rules show", "report", "sql", "nightly"} <= names
+    assert {"status", "compact", "generate"} <= names
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
+def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example" in result.output, f"auditpipe {' '.join(command)} --help has no example"
+    assert f"auditpipe {command[0]}" in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
+def test_every_command_is_in_the_readme(command: list[str]) -> None:
+    assert f"auditpipe {' '.join(command)}" in README
+
+
+def test_python_m_auditpipe_and_help_do_not_load_the_data_libraries() -> None:
+    code = (
+        "import sys; from auditpipe.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('duckdb', 'polars', 'pyarrow') if m in sys.modules]\n"
+        "print('HEAVY', heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "HEAVY []" in out.stdout
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditpipe", "--help"], capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and "Exit codes" in proc.stdout
+
+
+def test_unexpected_errors_print_no_traceback_without_debug(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditpipe", "report", "--lake", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("Error: ") and "Traceback" not in proc.stderr
