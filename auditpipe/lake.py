@@ -165,6 +165,23 @@ class Transaction:
         shutil.rmtree(self.lake.staging_dir / self.txn_id, ignore_errors=True)
 
 
+def pending_commit(root: Path) -> tuple[dict[Path, Path], set[Path]]:
+    """See ``Lake.pending_commit``; reads the journals only (no lock needed)."""
+    to_move: dict[Path, Path] = {}
+    to_delete: set[Path] = set()
+    journal_dir = root / "_auditpipe" / "journal"
+    for journal in sorted(journal_dir.glob("*.json")) if journal_dir.is_dir() else []:
+        try:
+            doc = json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # being written right now: not committed yet
+        for src, dst in doc.get("moves", []):
+            if (root / src).exists():
+                to_move[(root / dst).resolve()] = (root / src).resolve()
+        to_delete |= {(root / rel).resolve() for rel in doc.get("deletes", [])}
+    return to_move, to_delete
+
+
 def _rel(root: Path, path: Path) -> str:
     return str(path.resolve().relative_to(root.resolve()))
 
@@ -373,6 +390,12 @@ class Lake:
             json.loads(p.read_text(encoding="utf-8"))
             for p in sorted(self.manifest_dir.glob("*.json"))
         ]
+
+    def pending_commit(self) -> tuple[dict[Path, Path], set[Path]]:
+        """What committed-but-unfinished journals will change, for readers that must not see
+        half a commit: (final path -> staged path still to be moved there, paths still to be
+        deleted). Empty unless a writer died mid-commit and no writer has run since."""
+        return pending_commit(self.root)
 
     def has_events(self) -> bool:
         return any(self.events_dir.glob("*/*/*.parquet"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .lake import pending_commit
 from .lake_schema import (
     EVENT_COLUMNS,
     FINDING_COLUMNS,
@@ -116,7 +117,7 @@ def view_statements(lake_root: str | Path, *, snapshot: bool = False) -> dict[st
 
     def parquet_or_empty(table: ParquetTable) -> str:
         glob = table.glob(root)
-        files = sorted(_glob(glob))
+        files = table_files(root, table.name) if snapshot else sorted(_glob(glob))
         if not files:
             return empty_select(table.columns)
         opts = f", {_HIVE}" if table.hive else ""
@@ -144,8 +145,20 @@ def _glob(pattern: Path) -> list[Path]:
 
 
 def table_files(lake_root: str | Path, table: str) -> list[Path]:
-    """The Parquet files of one lake table, sorted (empty when none are written yet)."""
-    return sorted(_glob(PARQUET_TABLES[table].glob(Path(lake_root).resolve())))
+    """The Parquet files of one lake table, sorted (empty when none are written yet).
+
+    If a writer died in the middle of a commit (journal written, renames not all done), the
+    list is the lake as that commit leaves it: staged files not yet moved are listed in their
+    place and files it deletes are left out, so a reader never sees half a commit.
+    """
+    root = Path(lake_root).resolve()
+    found = {p.resolve() for p in _glob(PARQUET_TABLES[table].glob(root))}
+    to_move, to_delete = pending_commit(root)
+    if to_move or to_delete:
+        folder = (root / PARQUET_TABLES[table].folder).resolve()
+        found -= to_delete
+        found |= {dst for dst in to_move if folder in dst.parents}
+    return sorted(to_move.get(p, p) for p in found)
 
 
 def create_views(

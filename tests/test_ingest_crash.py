@@ -122,3 +122,25 @@ def test_kill_at_random_moments_then_rerun_equals_a_clean_run(
         _, err = rerun.communicate()
         assert rerun.returncode in (0, 3), err  # 0 when the killed runs had finished every file
         assert lake_state(lake) == expected
+
+
+@pytest.mark.slow
+def test_auditpipe_readers_never_see_half_a_commit(
+    tmp_path: Path, clean_state: tuple[Path, tuple[object, ...]]
+) -> None:
+    """Killed between two renames of one file's commit: a raw glob sees part of that file,
+    but auditpipe.connect (and so sql and report) sees the commit whole."""
+    import auditpipe
+
+    inputs, _ = clean_state
+    lake = tmp_path / "lake"
+    proc = run_ingest(inputs, lake, {CRASH_ENV: "between_moves"})
+    proc.communicate()
+    assert list((lake / "_auditpipe" / "journal").glob("*.json")), "expected a pending commit"
+    query = "SELECT source_sha256, count(*) FROM events GROUP BY 1"
+    seen = dict(auditpipe.connect(lake).execute(query).fetchall())
+    rerun = run_ingest(inputs, lake)
+    rerun.communicate()
+    final = dict(auditpipe.connect(lake).execute(query).fetchall())
+    assert seen, "the pending commit should already be visible, whole"
+    assert all(seen[sha] == final[sha] for sha in seen), (seen, final)
