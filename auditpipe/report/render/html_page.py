@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from html import escape
 
-from ..model import FindingRow, Report, Tally
-from . import svg_charts
+from ..model import FindingRow, Report
+from . import svg_charts, tables
 from .common import (
     CATEGORY_COLOURS,
     MASKED_NOTE,
     OTHER_COLOUR,
     SEVERITY_COLOURS,
-    SEVERITY_ORDER,
     UNMASKED_NOTE,
     category_label,
     cny,
     count,
-    day,
     evidence_line,
     finding_numbers,
     generated,
@@ -29,6 +27,7 @@ from .common import (
     period_title,
     unconverted,
 )
+from .tables import Cells, Table
 
 _CSS = """
 :root { --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --bg:#f9fafb; --card:#ffffff; }
@@ -117,13 +116,20 @@ def _cat(category: str) -> str:
     )
 
 
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
-    numeric = numeric or set()
+def _code(text: str) -> str:
+    return f"<code>{escape(text)}</code>"
+
+
+_CELLS = Cells(text=escape, code=_code, category=_cat, severity=_badge, separator="<br>")
+
+
+def _table(table: Table) -> str:
+    numeric = table.numeric
     head = "".join(
         f'<th class="num">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
-        for i, h in enumerate(headers)
+        for i, h in enumerate(table.headers)
     )
-    thead = f"<thead><tr>{head}</tr></thead>" if any(headers) else ""
+    thead = f"<thead><tr>{head}</tr></thead>" if any(table.headers) else ""
     body = "".join(
         "<tr>"
         + "".join(
@@ -131,7 +137,7 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None =
             for i, cell in enumerate(row)
         )
         + "</tr>"
-        for row in rows
+        for row in table.rows
     )
     return f"<table>{thead}<tbody>{body}</tbody></table>"
 
@@ -225,56 +231,17 @@ def _coverage(report: Report) -> str:
             f"{count(c.files_ingested)} ingested, {count(c.files_rejected)} rejected",
         ],
     ]
-    providers = _table(
-        ["Provider", "Events", "Records", "Days", "First day", "Last day", "Quarantined"],
-        [
-            [
-                escape(p.provider_id),
-                count(p.events),
-                count(p.records),
-                str(p.days_with_events),
-                day(p.first_event_date),
-                day(p.last_event_date),
-                count(p.quarantined_rows),
-            ]
-            for p in report.providers
-        ],
-        numeric={1, 2, 3, 6},
+    return (
+        "<h2>Data covered</h2>"
+        + _table(Table(["", ""], rows))
+        + _table(tables.providers_table(report, _CELLS))
     )
-    return "<h2>Data covered</h2>" + _table(["", ""], rows) + providers
-
-
-def _tally(first: str, tallies: list[Tally], label: bool) -> str:
-    headers = [first, "Findings", "Events", "Records", "Proceeds (CNY)"]
-    headers += [s.capitalize() for s in SEVERITY_ORDER]
-    rows = [
-        [
-            _cat(t.key) if label else escape(t.key),
-            count(t.findings),
-            count(t.events),
-            count(t.records),
-            f"{t.proceeds_cny:,}" if t.proceeds_cny else "-",
-            *(count(t.by_severity[s]) if t.by_severity.get(s) else "-" for s in SEVERITY_ORDER),
-        ]
-        for t in tallies
-    ]
-    return _table(headers, rows, numeric=set(range(1, len(headers))))
 
 
 def _breakdowns(report: Report) -> str:
     t = report.totals
     if not t.findings:
         return "<h2>Findings</h2><p>No findings in this period.</p>"
-    severity_rows = [
-        [
-            _badge(s.key),
-            count(s.findings),
-            count(s.events),
-            count(s.records),
-            f"{s.proceeds_cny:,}" if s.proceeds_cny else "-",
-        ]
-        for s in report.by_severity
-    ]
     return (
         "<h2>Findings</h2>"
         f"<p><strong>{count(t.findings)}</strong> finding(s) across {t.providers_with_findings} "
@@ -282,15 +249,11 @@ def _breakdowns(report: Report) -> str:
         + (f"; illegal proceeds {escape(cny(t.proceeds_cny))}" if t.proceeds_cny else "")
         + ".</p>"
         "<h3>By category</h3>"
-        + _tally("Category", report.by_category, label=True)
+        + _table(tables.tally_table("Category", report.by_category, _CELLS, label=True))
         + "<h3>By severity</h3>"
-        + _table(
-            ["Severity", "Findings", "Events", "Records", "Proceeds (CNY)"],
-            severity_rows,
-            numeric={1, 2, 3, 4},
-        )
+        + _table(tables.severity_table(report, _CELLS))
         + "<h3>By provider</h3>"
-        + _tally("Provider", report.by_provider, label=False)
+        + _table(tables.tally_table("Provider", report.by_provider, _CELLS, label=False))
         + '<p class="small">An event behind several findings counts once per row.</p>'
     )
 
@@ -298,65 +261,9 @@ def _breakdowns(report: Report) -> str:
 def _top(report: Report) -> str:
     parts = []
     if report.top_actors:
-        parts.append("<h2>Top actors</h2>")
-        parts.append(
-            _table(
-                [
-                    "Provider",
-                    "Actor",
-                    "Type",
-                    "Findings",
-                    "Events",
-                    "Records",
-                    "Categories",
-                    "Worst",
-                ],
-                [
-                    [
-                        escape(a.provider_id),
-                        f"<code>{escape(a.actor_id or '-')}</code>",
-                        escape(a.actor_type or "-"),
-                        count(a.findings),
-                        count(a.events),
-                        count(a.records),
-                        "<br>".join(_cat(c) for c in a.categories),
-                        _badge(a.top_severity),
-                    ]
-                    for a in report.top_actors
-                ],
-                numeric={3, 4, 5},
-            )
-        )
+        parts += ["<h2>Top actors</h2>", _table(tables.actors_table(report, _CELLS))]
     if report.top_parties:
-        parts.append("<h2>Top destination parties</h2>")
-        parts.append(
-            _table(
-                [
-                    "Party",
-                    "Providers",
-                    "Findings",
-                    "Events",
-                    "Records",
-                    "Proceeds (CNY)",
-                    "Categories",
-                    "Worst",
-                ],
-                [
-                    [
-                        escape(p.destination_party),
-                        escape(", ".join(p.providers)),
-                        count(p.findings),
-                        count(p.events),
-                        count(p.records),
-                        f"{p.proceeds_cny:,}" if p.proceeds_cny else "-",
-                        "<br>".join(_cat(c) for c in p.categories),
-                        _badge(p.top_severity),
-                    ]
-                    for p in report.top_parties
-                ],
-                numeric={2, 3, 4, 5},
-            )
-        )
+        parts += ["<h2>Top destination parties</h2>", _table(tables.parties_table(report, _CELLS))]
     return "".join(parts)
 
 
@@ -377,14 +284,19 @@ def _exposure(report: Report) -> str:
             '<div class="card">'
             f"<h3>{escape(e.provider_id)}</h3>"
             + _table(
-                ["", ""],
-                [
-                    ["Findings", count(e.finding_count)],
-                    ["Records affected", count(e.records_affected)],
-                    ["Illegal proceeds", escape(proceeds)],
-                    ["Confiscation", escape(cny(e.confiscation_cny))],
-                    ["Fine", f"{escape(cny(e.fine_min_cny))} to {escape(cny(e.fine_max_cny))}"],
-                ],
+                Table(
+                    ["", ""],
+                    [
+                        ["Findings", count(e.finding_count)],
+                        ["Records affected", count(e.records_affected)],
+                        ["Illegal proceeds", escape(proceeds)],
+                        ["Confiscation", escape(cny(e.confiscation_cny))],
+                        [
+                            "Fine",
+                            f"{escape(cny(e.fine_min_cny))} to {escape(cny(e.fine_max_cny))}",
+                        ],
+                    ],
+                )
             )
             + f'<p class="small">{escape(e.fine_basis)}</p>'
             + serious
@@ -433,8 +345,10 @@ def _findings(report: Report) -> str:
     return (
         f"<h2>Findings list ({count(len(report.findings))})</h2>"
         + _table(
-            ["Severity", "Day", "Provider", "Category", "Finding", "Evidence"],
-            [_finding_row(f) for f in shown],
+            Table(
+                ["Severity", "Day", "Provider", "Category", "Finding", "Evidence"],
+                [_finding_row(f) for f in shown],
+            )
         )
         + more
     )

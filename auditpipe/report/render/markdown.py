@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from ..model import Report, Tally
+from ..model import Report
+from . import tables
 from .common import (
     MASKED_NOTE,
-    SEVERITY_ORDER,
     UNMASKED_NOTE,
     category_label,
     cny,
     count,
-    day,
     evidence_line,
     finding_numbers,
     generated,
@@ -19,6 +18,7 @@ from .common import (
     period_title,
     unconverted,
 )
+from .tables import Cells, Table
 
 _SPECIAL = "\\`*_[]<>|"
 
@@ -36,14 +36,22 @@ def code(text: str) -> str:
     return f"{fence}{pad}{body}{pad}{fence}"
 
 
+_CELLS = Cells(
+    text=escape,
+    code=code,
+    category=lambda key: escape(category_label(key)),
+    severity=str,
+    separator=", ",
+)
+
+
 def _row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _table(headers: list[str], rows: list[list[str]], right: set[int] | None = None) -> list[str]:
-    right = right or set()
-    align = ["---:" if i in right else "---" for i in range(len(headers))]
-    return [_row(*headers), _row(*align), *(_row(*r) for r in rows), ""]
+def _table(table: Table) -> list[str]:
+    align = ["---:" if i in table.numeric else "---" for i in range(len(table.headers))]
+    return [_row(*table.headers), _row(*align), *(_row(*r) for r in table.rows), ""]
 
 
 def render_markdown(report: Report) -> str:
@@ -71,64 +79,32 @@ def _coverage(report: Report) -> list[str]:
     c = report.coverage
     lines = ["## Data covered", ""]
     lines += _table(
-        ["", ""],
-        [
+        Table(
+            ["", ""],
             [
-                "Events",
-                f"{count(c.events)} ({count(c.records)} records; {count(c.failed_events)} failed)",
+                [
+                    "Events",
+                    f"{count(c.events)} ({count(c.records)} records; "
+                    f"{count(c.failed_events)} failed)",
+                ],
+                ["Providers", f"{len(c.providers)}: {escape(', '.join(c.providers))}"],
+                ["Days with events", f"{c.days_with_events} of {report.period.days}"],
+                ["First / last event", f"{moment(c.first_event)} / {moment(c.last_event)}"],
+                [
+                    "Quarantined rows",
+                    f"{count(c.quarantined_rows)} from the files behind these events "
+                    f"({count(c.quarantined_rows_lake)} in the lake)",
+                ],
+                [
+                    "Files (whole lake)",
+                    f"{count(c.files_ingested)} ingested, {count(c.files_rejected)} rejected",
+                ],
             ],
-            ["Providers", f"{len(c.providers)}: {escape(', '.join(c.providers))}"],
-            ["Days with events", f"{c.days_with_events} of {report.period.days}"],
-            ["First / last event", f"{moment(c.first_event)} / {moment(c.last_event)}"],
-            [
-                "Quarantined rows",
-                f"{count(c.quarantined_rows)} from the files behind these events "
-                f"({count(c.quarantined_rows_lake)} in the lake)",
-            ],
-            [
-                "Files (whole lake)",
-                f"{count(c.files_ingested)} ingested, {count(c.files_rejected)} rejected",
-            ],
-        ],
+        )
     )
     lines += ["### Per provider", ""]
-    lines += _table(
-        ["Provider", "Events", "Records", "Days", "First day", "Last day", "Quarantined"],
-        [
-            [
-                escape(p.provider_id),
-                count(p.events),
-                count(p.records),
-                str(p.days_with_events),
-                day(p.first_event_date),
-                day(p.last_event_date),
-                count(p.quarantined_rows),
-            ]
-            for p in report.providers
-        ],
-        right={1, 2, 3, 6},
-    )
+    lines += _table(tables.providers_table(report, _CELLS))
     return lines
-
-
-def _tally(first: str, tallies: list[Tally], label: bool) -> list[str]:
-    headers = [first, "Findings", "Events", "Records", "Proceeds (CNY)"]
-    headers += [s.capitalize() for s in SEVERITY_ORDER]
-    rows = [
-        [
-            escape(category_label(t.key) if label else t.key),
-            count(t.findings),
-            count(t.events),
-            count(t.records),
-            f"{t.proceeds_cny:,}" if t.proceeds_cny else "-",
-            *(
-                count(t.by_severity.get(s, 0)) if t.by_severity.get(s) else "-"
-                for s in SEVERITY_ORDER
-            ),
-        ]
-        for t in tallies
-    ]
-    return _table(headers, rows, right=set(range(1, len(headers))))
 
 
 def _findings_summary(report: Report) -> list[str]:
@@ -142,23 +118,11 @@ def _findings_summary(report: Report) -> list[str]:
     lines = ["## Findings", "", text + ".", ""]
     if not t.findings:
         return lines
-    lines += ["### By category", ""] + _tally("Category", report.by_category, label=True)
-    lines += ["### By severity", ""]
-    lines += _table(
-        ["Severity", "Findings", "Events", "Records", "Proceeds (CNY)"],
-        [
-            [
-                s.key,
-                count(s.findings),
-                count(s.events),
-                count(s.records),
-                f"{s.proceeds_cny:,}" if s.proceeds_cny else "-",
-            ]
-            for s in report.by_severity
-        ],
-        right={1, 2, 3, 4},
-    )
-    lines += ["### By provider", ""] + _tally("Provider", report.by_provider, label=False)
+    lines += ["### By category", ""]
+    lines += _table(tables.tally_table("Category", report.by_category, _CELLS, label=True))
+    lines += ["### By severity", ""] + _table(tables.severity_table(report, _CELLS))
+    lines += ["### By provider", ""]
+    lines += _table(tables.tally_table("Provider", report.by_provider, _CELLS, label=False))
     lines += ["An event behind several findings counts once per row.", ""]
     return lines
 
@@ -166,52 +130,9 @@ def _findings_summary(report: Report) -> list[str]:
 def _top(report: Report) -> list[str]:
     lines: list[str] = []
     if report.top_actors:
-        lines += ["## Top actors", ""]
-        lines += _table(
-            ["Provider", "Actor", "Type", "Findings", "Events", "Records", "Categories", "Worst"],
-            [
-                [
-                    escape(a.provider_id),
-                    code(a.actor_id or "-"),
-                    escape(a.actor_type or "-"),
-                    count(a.findings),
-                    count(a.events),
-                    count(a.records),
-                    escape(", ".join(category_label(c) for c in a.categories)),
-                    a.top_severity,
-                ]
-                for a in report.top_actors
-            ],
-            right={3, 4, 5},
-        )
+        lines += ["## Top actors", ""] + _table(tables.actors_table(report, _CELLS))
     if report.top_parties:
-        lines += ["## Top destination parties", ""]
-        lines += _table(
-            [
-                "Party",
-                "Providers",
-                "Findings",
-                "Events",
-                "Records",
-                "Proceeds (CNY)",
-                "Categories",
-                "Worst",
-            ],
-            [
-                [
-                    escape(p.destination_party),
-                    escape(", ".join(p.providers)),
-                    count(p.findings),
-                    count(p.events),
-                    count(p.records),
-                    f"{p.proceeds_cny:,}" if p.proceeds_cny else "-",
-                    escape(", ".join(category_label(c) for c in p.categories)),
-                    p.top_severity,
-                ]
-                for p in report.top_parties
-            ],
-            right={2, 3, 4, 5},
-        )
+        lines += ["## Top destination parties", ""] + _table(tables.parties_table(report, _CELLS))
     return lines
 
 
@@ -236,17 +157,19 @@ def _exposure(report: Report) -> list[str]:
             ]
         )
     lines += _table(
-        [
-            "Provider",
-            "Findings",
-            "Records affected",
-            "Illegal proceeds (CNY)",
-            "Confiscation (CNY)",
-            "Fine (CNY)",
-            "Serious",
-        ],
-        rows,
-        right={1, 2, 3, 4, 5},
+        Table(
+            [
+                "Provider",
+                "Findings",
+                "Records affected",
+                "Illegal proceeds (CNY)",
+                "Confiscation (CNY)",
+                "Fine (CNY)",
+                "Serious",
+            ],
+            rows,
+            frozenset({1, 2, 3, 4, 5}),
+        )
     )
     for e in report.exposure:
         lines.append(f"- **{escape(e.provider_id)}**: {escape(e.fine_basis)}")
