@@ -25,6 +25,14 @@ def _norm_name_sql(expr: str) -> str:
     return f"regexp_replace(lower(trim({expr})), {sql_string(NAME_SEPARATORS)}, '_', 'g')"
 
 
+def _trimmed(expr: str) -> str:
+    """Surrounding spaces removed; trim() is costly, so only values that have them pay."""
+    return (
+        f"(CASE WHEN starts_with({expr}, ' ') OR ends_with({expr}, ' ') "
+        f"THEN trim({expr}) ELSE {expr} END)"
+    )
+
+
 def _shown(col: str) -> str:
     """A value quoted for a reason sentence, cut to 60 characters."""
     return f"'''' || left({col}, 60) || ''''"
@@ -59,7 +67,7 @@ def normalize_sql(
     text_cols = []
     for spec in contract.fields:
         expr = field_exprs.get(spec.name)
-        value = f"nullif(trim({expr}), '')" if expr else "CAST(NULL AS VARCHAR)"
+        value = f"nullif({_trimmed(expr)}, '')" if expr else "CAST(NULL AS VARCHAR)"
         text_cols.append(f"{value} AS {q('v_' + spec.name)}")
 
     enum_cols = []

@@ -389,27 +389,29 @@ def _write_events(
             WHERE provider_id IN (SELECT DISTINCT provider_id FROM acc)"""
         )
         not_in_lake = (
-            "WHERE NOT EXISTS (SELECT 1 FROM lake_keys k "
+            "NOT EXISTS (SELECT 1 FROM lake_keys k "
             "WHERE k.provider_id = a.provider_id AND k.event_id = a.event_id)"
         )
-    # Most files repeat no event: counting distinct keys is much cheaper than ranking rows.
-    repeats = con.execute(
-        "SELECT count(*) > (SELECT count(*) FROM (SELECT DISTINCT provider_id, event_id FROM acc)) "
-        "FROM acc"
-    ).fetchall()[0][0]
-    first_delivery = (
-        "QUALIFY row_number() OVER (PARTITION BY provider_id, event_id ORDER BY line_number) = 1"
-        if repeats
-        else ""
+    # An event delivered more than once keeps its first line. Finding the repeated keys is one
+    # hash aggregation; the rows then need only a join with that (usually tiny) table, not a
+    # ranking of every row.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE repeated AS SELECT provider_id, event_id, "
+        "min(line_number) AS first_line FROM acc GROUP BY ALL HAVING count(*) > 1"
     )
+    conditions = ["(r.first_line IS NULL OR a.line_number = r.first_line)"]
+    if not_in_lake:
+        conditions.append(not_in_lake)
     out_dir = work / "events"
     cols = ", ".join(
-        [f"{provenance[c]} AS {c}" if c in provenance else c for c in _EVENT_COLS]
-        + ["provider_id", "event_date"]
+        [f"{provenance[c]} AS {c}" if c in provenance else f"a.{c}" for c in _EVENT_COLS]
+        + ["a.provider_id", "a.event_date"]
     )
     stored = con.execute(
         f"""COPY (
-            SELECT {cols} FROM acc a {not_in_lake} {first_delivery}
+            SELECT {cols} FROM acc a
+            LEFT JOIN repeated r ON r.provider_id = a.provider_id AND r.event_id = a.event_id
+            WHERE {" AND ".join(conditions)}
         ) TO {sql_string(str(out_dir))} (FORMAT parquet, COMPRESSION zstd,
             PARTITION_BY (provider_id, event_date), FILENAME_PATTERN {sql_string(f"part-{sha16}-{{i}}")})"""
     ).fetchall()[0][0]
