@@ -17,7 +17,6 @@ within 5x) and each step's peak RSS (ru_maxrss of the child).
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -26,6 +25,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from measure import Measured, timed  # noqa: E402
 
 SCAN = """
 import sys, duckdb
@@ -44,20 +46,6 @@ con = duckdb.connect()
 create_views(con, sys.argv[1])
 print(con.execute("SELECT count(*), sum(len(evidence_event_ids)) FROM findings").fetchone())
 """
-
-
-def timed(cmd: list[str]) -> tuple[float, float, int, str]:
-    """(wall seconds, CPU seconds, peak RSS in MiB, stdout) of one child process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    out = proc.stdout.read() if proc.stdout else ""
-    err = proc.stderr.read() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err}")
-    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, out.strip()
 
 
 def main() -> None:
@@ -92,17 +80,17 @@ def main() -> None:
         [python, "-c", FINDINGS, str(lake)], capture_output=True, text=True, check=True
     ).stdout.strip()
 
-    def median(runs: list[tuple[float, float, int, str]]) -> tuple[float, float, int]:
-        wall = statistics.median(r[0] for r in runs)
-        cpu = statistics.median(r[1] for r in runs)
-        return wall, cpu, max(r[2] for r in runs)
+    def median(runs: list[Measured]) -> tuple[float, float, int]:
+        wall = statistics.median(r.seconds for r in runs)
+        cpu = statistics.median(r.cpu_seconds for r in runs)
+        return wall, cpu, max(r.peak_rss_mib for r in runs)
 
     scan = median(scans)
     first = median(firsts)
     rerun = median(reruns)
     print(f"rounds: {args.repeat} (median wall and CPU seconds, highest peak RSS)")
     for label, (wall, cpu, rss) in (
-        (f"full scan {scans[0][3]}", scan),
+        (f"full scan {scans[0].stdout}", scan),
         ("detect, first run (writes findings)", first),
         ("detect, re-run (nothing changes)", rerun),
     ):

@@ -56,7 +56,7 @@ def make_jsonl(out: Path, rows: int, seed: int) -> Path:
 def ingest(path: Path, lake: Path, config: Path | None = None) -> tuple[float, int]:
     shutil.rmtree(lake, ignore_errors=True)
     extra = ["--config", str(config)] if config else []
-    seconds, rss, _ = timed(
+    run = timed(
         [
             sys.executable,
             "-m",
@@ -70,7 +70,7 @@ def ingest(path: Path, lake: Path, config: Path | None = None) -> tuple[float, i
         ],
         ok_codes=(0, 3),  # 3: the generator's bad rows were quarantined, as they should be
     )
-    return seconds, rss
+    return run.seconds, run.peak_rss_mib
 
 
 def main() -> None:
@@ -86,9 +86,8 @@ def main() -> None:
     size_mb = full.stat().st_size / 2**20
     print(f"input: {full.name}, {args.rows:,} rows, {size_mb:,.0f} MiB")
 
-    raw_s, raw_rss, _ = timed(
-        [sys.executable, "-c", BASELINE, str(full), str(args.out / "raw.parquet")]
-    )
+    raw = timed([sys.executable, "-c", BASELINE, str(full), str(args.out / "raw.parquet")])
+    raw_s, raw_rss = raw.seconds, raw.peak_rss_mib
     ing_s, ing_rss = ingest(full, args.out / "lake-full")
     half_s, half_rss = ingest(half, args.out / "lake-half")
     # The same file with DuckDB held to 512 MB: it spills to the lake's staging folder, so

@@ -21,13 +21,13 @@ and prints seconds, each step's ratio to the scan and its peak RSS. Target: repo
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from measure import timed  # noqa: E402
 
 SCAN = """
 import sys, duckdb
@@ -54,27 +54,6 @@ print(auditpipe.connect(sys.argv[1]).execute(
 """
 
 
-def timed(cmd: list[str]) -> tuple[float, int, str, float]:
-    """(wall seconds, peak RSS in MiB, stdout, CPU seconds) of one child process.
-
-    CPU seconds (user + system) are printed beside wall time because this machine may be
-    shared: wall time grows with other people's load, CPU time much less."""
-    import tempfile
-
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        if proc.returncode != 0:
-            raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.read().decode()}")
-        cpu = usage.ru_utime + usage.ru_stime
-        return seconds, usage.ru_maxrss // 1024, out.read().decode().strip(), cpu
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description="Time auditpipe report against one full scan.")
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -88,14 +67,14 @@ def main() -> None:
     # Built in a child process: Linux carries a parent's peak RSS into the children it starts
     # (ru_maxrss survives fork and exec), so a parent that ran DuckDB would inflate every figure.
     build = [python, str(HERE / "lake_fixture.py"), str(lake), "--rows", str(args.rows)]
-    build_s = timed(build + (["--rebuild"] if args.rebuild else []))[0]
+    build_s = timed(build + (["--rebuild"] if args.rebuild else [])).seconds
     print(f"lake: {lake} ({args.rows:,} events; ready in {build_s:.1f} s)")
 
     auditpipe = [python, "-m", "auditpipe"]
     if not any((lake / "findings").glob("*/*/*.parquet")):
-        detect_s = timed([*auditpipe, "detect", "--lake", str(lake), "--quiet"])[0]
+        detect_s = timed([*auditpipe, "detect", "--lake", str(lake), "--quiet"]).seconds
         print(f"setup: detect wrote the findings in {detect_s:.1f} s")
-    findings = timed([python, "-c", FINDINGS, str(lake)])[2]
+    findings = timed([python, "-c", FINDINGS, str(lake)]).stdout
 
     reports = args.out / "report-bench"
     reports.mkdir(parents=True, exist_ok=True)
@@ -145,8 +124,8 @@ def main() -> None:
     ]
     results = []
     for name, cmd in steps:
-        seconds, rss, _, cpu = timed(cmd)
-        results.append((name, seconds, rss, cpu))
+        run = timed(cmd)
+        results.append((name, run.seconds, run.peak_rss_mib, run.cpu_seconds))
     baseline = results[0][1]
     print(f"findings (count, evidence events): {findings}")
     print(f"{'step':32s} {'wall':>9s}  {'vs scan':>8s}  {'CPU':>8s}  peak RSS")
