@@ -11,9 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from auditpipe.cli import main
+from cli_support import run_main
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -65,16 +63,7 @@ def write_log(
     return path
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """``auditpipe ARGS`` in this process: (exit code, stdout, stderr)."""
-    capsys.readouterr()
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    out, err = capsys.readouterr()
-    return code, out, err
+run_cli = run_main  # the nightly tests' name for it
 
 
 def run_subprocess(

@@ -15,6 +15,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from cli_support import run_main  # noqa: F401  (re-exported for the report tests)
+
 from auditpipe.config import Config
 from auditpipe.detect import DetectSettings, run_detect
 from auditpipe.ingest import IngestSettings, ingest_paths
@@ -199,21 +201,6 @@ def shared_identifier_lake(factory: Any) -> Lake:
         identifier_lake(root)
         built.write_text("ok\n", encoding="utf-8")
     return Lake.open(root / "lake")
-
-
-def run_main(args: list[str], capsys: Any) -> tuple[int, str, str]:
-    """``auditpipe ARGS`` through the real entry point (error handler included):
-    (exit code, stdout, stderr)."""
-    from auditpipe.cli import main
-
-    capsys.readouterr()
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def schema_errors(
