@@ -182,6 +182,21 @@ def pending_commit(root: Path) -> tuple[dict[Path, Path], set[Path]]:
     return to_move, to_delete
 
 
+def _interrupted_creation(root: Path) -> bool:
+    """True when ``root`` holds only what a killed ``Lake.open(create=True)`` can leave: an
+    ``_auditpipe`` folder with no marker and nothing in it but the marker's temporary files.
+
+    Creation writes the marker atomically, so such a folder never held data: it is safe to
+    finish creating the lake there instead of refusing the folder as "not empty"."""
+    entries = list(root.iterdir())
+    if [e.name for e in entries] != ["_auditpipe"] or not entries[0].is_dir():
+        return False
+    return all(
+        e.is_file() and e.name.startswith(".lake.json.") and e.name.endswith(".tmp")
+        for e in entries[0].iterdir()
+    )
+
+
 def _rel(root: Path, path: Path) -> str:
     return str(path.resolve().relative_to(root.resolve()))
 
@@ -263,7 +278,7 @@ class Lake:
                     hint="event_date partitions depend on it; use a new lake for another timezone",
                 )
             return lake
-        if root.is_dir() and any(root.iterdir()):
+        if root.is_dir() and any(root.iterdir()) and not _interrupted_creation(root):
             raise LakeError(
                 f"{root} is not an auditpipe lake (no _auditpipe/lake.json) and is not empty",
                 hint="point --lake at an existing lake, or at a new or empty folder to create one",

@@ -139,6 +139,29 @@ def test_folder_that_is_not_a_lake_is_refused(tmp_path: Path) -> None:
         Lake.open(tmp_path / "stuff", create=True)
 
 
+@pytest.mark.parametrize("leftover", [[], [".lake.json.1a2b3c4d.tmp"]])
+def test_a_lake_whose_creation_was_killed_is_created_on_the_next_run(
+    tmp_path: Path, leftover: list[str]
+) -> None:
+    # A kill inside Lake.open(create=True) can leave _auditpipe/ with at most the marker's
+    # temporary file; the next run must finish creating the lake, not refuse the folder.
+    internal = tmp_path / "lake" / "_auditpipe"
+    internal.mkdir(parents=True)
+    for name in leftover:
+        (internal / name).write_text("{")
+    lake = Lake.open(tmp_path / "lake", create=True)
+    assert (internal / "lake.json").is_file()
+    assert lake.timezone
+
+
+def test_an_internal_folder_with_other_files_is_still_refused(tmp_path: Path) -> None:
+    internal = tmp_path / "lake" / "_auditpipe"
+    internal.mkdir(parents=True)
+    (internal / "journal").mkdir()
+    with pytest.raises(LakeError, match="is not an auditpipe lake"):
+        Lake.open(tmp_path / "lake", create=True)
+
+
 def test_disk_full_midway_publishes_nothing_and_a_rerun_succeeds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
