@@ -6,11 +6,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 
-.PHONY: help venv demo test lint format bench clean sample-data
+.PHONY: help venv demo test test-unit lint format bench clean sample-data
 
 help:
 	@echo "make demo    run the nightly job on sample_data/ into $(DEMO_DIR)/ and show the report"
 	@echo "make test    lint, then run the whole test suite"
+	@echo "make test-unit   the fast tests only (tests/unit, under a minute)"
 	@echo "make lint    ruff (lint + format check) and mypy"
 	@echo "make bench   run the benchmarks in benchmarks/ (slow, prints ratios)"
 	@echo "make sample-data   regenerate sample_data/ with the generator"
@@ -38,6 +39,10 @@ demo: $(STAMP)
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
+
+# The fast part, to run on every change: library tests in tests/unit (no lint).
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check auditpipe tests benchmarks

@@ -5,19 +5,18 @@ from __future__ import annotations
 import duckdb
 import pytest
 from click.testing import CliRunner
-from report_lakes import (
-    IDENTIFIERS,
-    MOBILE_IN_PARTY,
-    MOBILE_PARTNER,
-    SELF_ACTOR,
-    shared_identifier_lake,
-)
 
 from auditpipe.cli import cli
 from auditpipe.config import Config
 from auditpipe.lake import Lake
 from auditpipe.report import REPORT_FORMATS, build_report, render_report
 from auditpipe.report.masking import create_mask_macros
+from tests.support.report_lakes import (
+    IDENTIFIERS,
+    MOBILE_IN_PARTY,
+    MOBILE_PARTNER,
+    SELF_ACTOR,
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +24,6 @@ def con() -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect()
     create_mask_macros(connection)
     return connection
-
-
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return shared_identifier_lake(tmp_path_factory)
 
 
 @pytest.mark.parametrize(
@@ -93,12 +87,12 @@ def test_masking_is_vectorised_over_a_column(con: duckdb.DuckDBPyConnection) -> 
 
 
 @pytest.fixture(scope="module")
-def outputs(lake: Lake) -> dict[tuple[str, bool], str]:
+def outputs(shared_lake: Lake) -> dict[tuple[str, bool], str]:
     """Every format, masked and unmasked: built once, rendered five times each."""
     config = Config()
     out = {}
     for unmask in (False, True):
-        report = build_report(lake, config=config, unmask=unmask)
+        report = build_report(shared_lake, config=config, unmask=unmask)
         for fmt in REPORT_FORMATS:
             out[fmt, unmask] = render_report(report, fmt)
     return out
@@ -115,12 +109,12 @@ def test_no_planted_identifier_appears_in_any_format(
     assert "us***********42" in text  # the user acting on their own data, masked
 
 
-def test_the_cli_masks_by_default(lake: Lake) -> None:
-    result = CliRunner().invoke(cli, ["report", "--lake", str(lake.root), "--format", "csv"])
+def test_the_cli_masks_by_default(shared_lake: Lake) -> None:
+    result = CliRunner().invoke(cli, ["report", "--lake", str(shared_lake.root), "--format", "csv"])
     assert result.exit_code == 0, result.output
     assert [i for i in IDENTIFIERS if i in result.stdout] == []
     unmasked = CliRunner().invoke(
-        cli, ["report", "--lake", str(lake.root), "--format", "csv", "--unmask"]
+        cli, ["report", "--lake", str(shared_lake.root), "--format", "csv", "--unmask"]
     )
     assert MOBILE_PARTNER in unmasked.stdout
 

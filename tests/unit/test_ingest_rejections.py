@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from ingest_support import good, ingest, query, reasons, write_jsonl
+
+from tests.support.ingest import good, ingest, query, reasons, write_jsonl
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from ingest_support import good, ingest, query, write_jsonl
+
+from tests.support.ingest import good, ingest, query, write_jsonl
 
 UTC = dt.UTC
 TEN_AM_SHANGHAI_UTC = dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC)

@@ -10,13 +10,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from report_lakes import (
-    build_lake,
-    identifier_events,
-    run_main,
-    schema_errors,
-    shared_identifier_lake,
-)
 
 import auditpipe
 from auditpipe.cli import cli
@@ -25,32 +18,37 @@ from auditpipe.lake import Lake
 from auditpipe.report import REPORT_FORMATS, build_report, render_report
 from auditpipe.report.build import SOURCE_DATE_EPOCH
 from auditpipe.sql.run import query_lake
+from tests.support import REPO
+from tests.support.report_lakes import (
+    build_lake,
+    identifier_events,
+    run_main,
+    schema_errors,
+)
 
-REPO = Path(__file__).resolve().parents[1]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return shared_identifier_lake(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def report_json(lake: Lake) -> dict:
-    result = CliRunner().invoke(cli, ["report", "--lake", str(lake.root), "--format", "json"])
+def report_json(shared_lake: Lake) -> dict:
+    result = CliRunner().invoke(
+        cli, ["report", "--lake", str(shared_lake.root), "--format", "json"]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
-def _report(lake: Lake, fmt: str, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["report", "--lake", str(lake.root), "--format", fmt, *args])
+def _report(shared_lake: Lake, fmt: str, *args: str) -> str:
+    result = CliRunner().invoke(
+        cli, ["report", "--lake", str(shared_lake.root), "--format", fmt, *args]
+    )
     assert result.exit_code == 0, result.output
     return result.stdout
 
 
 @pytest.mark.parametrize("fmt", REPORT_FORMATS)
-def test_each_format_renders_through_the_cli(lake: Lake, fmt: str) -> None:
-    out = _report(lake, fmt)
+def test_each_format_renders_through_the_cli(shared_lake: Lake, fmt: str) -> None:
+    out = _report(shared_lake, fmt)
     first_line = {
         "terminal": "auditpipe report  2026-03-01 to 2026-03-03 (3 days), all providers",
         "markdown": "# auditpipe report: 2026-03-01 to 2026-03-03 (3 days), all providers",
@@ -84,8 +82,8 @@ def test_schema_check_catches_a_broken_document(report_json: dict) -> None:
     assert any("totals.records" in e for e in errors)
 
 
-def test_numbers_match_independent_sql_over_the_lake(lake: Lake, report_json: dict) -> None:
-    con = auditpipe.connect(lake.root)
+def test_numbers_match_independent_sql_over_the_lake(shared_lake: Lake, report_json: dict) -> None:
+    con = auditpipe.connect(shared_lake.root)
     events, records = con.execute("SELECT count(*), sum(record_count) FROM events").fetchone()
     assert report_json["coverage"]["events"] == events == len(identifier_events())
     assert report_json["coverage"]["records"] == records
@@ -104,9 +102,9 @@ def test_numbers_match_independent_sql_over_the_lake(lake: Lake, report_json: di
 
 
 def test_every_finding_has_evidence_ids_and_sql_that_lists_them_all(
-    lake: Lake, report_json: dict, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, report_json: dict, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    con = auditpipe.connect(lake.root)
+    con = auditpipe.connect(shared_lake.root)
     for finding in report_json["findings"]:
         stored = con.execute(
             "SELECT evidence_event_ids FROM findings WHERE finding_id = ?", [finding["finding_id"]]
@@ -114,7 +112,9 @@ def test_every_finding_has_evidence_ids_and_sql_that_lists_them_all(
         assert finding["evidence_sample"] == stored[: len(finding["evidence_sample"])]
         assert finding["evidence_count"] == len(stored)
         sql = re.search(r'"(SELECT .*)"$', finding["evidence_sql"]).group(1)
-        code, out, _ = run_main(["sql", "--lake", str(lake.root), "--format", "json", sql], capsys)
+        code, out, _ = run_main(
+            ["sql", "--lake", str(shared_lake.root), "--format", "json", sql], capsys
+        )
         assert code == 0
         assert sorted(r["event_id"] for r in json.loads(out)) == sorted(stored)
 
@@ -125,26 +125,28 @@ def test_findings_are_listed_most_serious_first(report_json: dict) -> None:
     assert ranks == sorted(ranks)
 
 
-def test_csv_has_one_row_per_finding(lake: Lake) -> None:
-    rows = list(csv.DictReader(io.StringIO(_report(lake, "csv"))))
-    count = auditpipe.connect(lake.root).execute("SELECT count(*) FROM findings").fetchone()[0]
+def test_csv_has_one_row_per_finding(shared_lake: Lake) -> None:
+    rows = list(csv.DictReader(io.StringIO(_report(shared_lake, "csv"))))
+    count = (
+        auditpipe.connect(shared_lake.root).execute("SELECT count(*) FROM findings").fetchone()[0]
+    )
     assert len(rows) == count
     assert len({r["finding_id"] for r in rows}) == count
     assert all(r["evidence_sql"].startswith("auditpipe sql --lake ") for r in rows)
 
 
-def test_terminal_fits_100_columns_even_on_a_wide_terminal(lake: Lake) -> None:
+def test_terminal_fits_100_columns_even_on_a_wide_terminal(shared_lake: Lake) -> None:
     from rich.cells import cell_len
 
-    report = build_report(lake, config=Config())
+    report = build_report(shared_lake, config=Config())
     for width in (100, 240):
         text = render_report(report, "terminal", width=width, color=True)
         widest = max(cell_len(ANSI.sub("", line)) for line in text.splitlines())
         assert widest <= 100, f"a line is {widest} columns wide at width {width}"
 
 
-def test_terminal_colours_severity_only_when_asked(lake: Lake) -> None:
-    report = build_report(lake, config=Config())
+def test_terminal_colours_severity_only_when_asked(shared_lake: Lake) -> None:
+    report = build_report(shared_lake, config=Config())
     coloured = render_report(report, "terminal", color=True)
     assert re.search(r"\x1b\[[0-9;]*31m HIGH", coloured) or re.search(
         r"\x1b\[1;31m HIGH", coloured
@@ -161,8 +163,8 @@ def test_penalty_exposure_is_reported_per_provider(report_json: dict) -> None:
     assert by_provider["forum-a"]["serious"] is True
 
 
-def test_period_and_provider_narrow_the_report(lake: Lake) -> None:
-    doc = json.loads(_report(lake, "json", "--since", "2026-03-02", "--provider", "forum-a"))
+def test_period_and_provider_narrow_the_report(shared_lake: Lake) -> None:
+    doc = json.loads(_report(shared_lake, "json", "--since", "2026-03-02", "--provider", "forum-a"))
     assert doc["period"]["since"] == "2026-03-02" and doc["period"]["until"] == "2026-03-03"
     assert doc["coverage"]["providers"] == ["forum-a"]
     assert {f["event_date"] for f in doc["findings"]} == {"2026-03-02", "2026-03-03"}
@@ -171,56 +173,61 @@ def test_period_and_provider_narrow_the_report(lake: Lake) -> None:
 
 
 def test_generated_at_is_pinned_by_source_date_epoch(
-    lake: Lake, monkeypatch: pytest.MonkeyPatch
+    shared_lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(SOURCE_DATE_EPOCH, "1772323200")
-    doc = json.loads(_report(lake, "json"))
+    doc = json.loads(_report(shared_lake, "json"))
     assert doc["generated_at"] == "2026-03-01T00:00:00+00:00"
 
 
-def test_human_formats_list_up_to_listed_findings(lake: Lake, tmp_path: Path) -> None:
+def test_human_formats_list_up_to_listed_findings(shared_lake: Lake, tmp_path: Path) -> None:
     config = tmp_path / "auditpipe.toml"
     config.write_text("[report]\nlisted_findings = 2\nevidence_ids = 1\n", encoding="utf-8")
-    out = _report(lake, "markdown", "--config", str(config))
+    out = _report(shared_lake, "markdown", "--config", str(config))
     assert out.count("- **Finding** ") == 2
     assert "6 more finding(s) are not listed here" in out
-    doc = json.loads(_report(lake, "json", "--config", str(config)))
+    doc = json.loads(_report(shared_lake, "json", "--config", str(config)))
     assert len(doc["findings"]) == 8  # json lists every finding
     assert all(len(f["evidence_sample"]) <= 1 for f in doc["findings"])
 
 
-def test_output_file_format_follows_its_suffix(lake: Lake, tmp_path: Path) -> None:
+def test_output_file_format_follows_its_suffix(shared_lake: Lake, tmp_path: Path) -> None:
     target = tmp_path / "out" / "report.html"
     target.parent.mkdir()
-    result = CliRunner().invoke(cli, ["report", "--lake", str(lake.root), "--output", str(target)])
+    result = CliRunner().invoke(
+        cli, ["report", "--lake", str(shared_lake.root), "--output", str(target)]
+    )
     assert result.exit_code == 0, result.output
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert "Report written to" in result.stderr
     assert list(target.parent.iterdir()) == [target]  # no partial file left beside it
 
 
-def test_default_format_off_a_terminal_is_markdown(lake: Lake) -> None:
-    result = CliRunner().invoke(cli, ["report", "--lake", str(lake.root)])
+def test_default_format_off_a_terminal_is_markdown(shared_lake: Lake) -> None:
+    result = CliRunner().invoke(cli, ["report", "--lake", str(shared_lake.root)])
     assert result.exit_code == 0
     assert result.stdout.startswith("# auditpipe report:")
 
 
 def test_unknown_output_suffix_needs_a_format(
-    lake: Lake, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run_main(
-        ["report", "--lake", str(lake.root), "--output", str(tmp_path / "r.docx")], capsys
+        ["report", "--lake", str(shared_lake.root), "--output", str(tmp_path / "r.docx")], capsys
     )
     assert code == 2
     assert "cannot tell the format" in err and "Hint:" in err
 
 
-def test_output_inside_the_lake_is_refused(lake: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_inside_the_lake_is_refused(
+    shared_lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run_main(
-        ["report", "--lake", str(lake.root), "--output", str(lake.root / "r.md")], capsys
+        ["report", "--lake", str(shared_lake.root), "--output", str(shared_lake.root / "r.md")],
+        capsys,
     )
     assert code == 2 and "inside the lake" in err
-    assert not (lake.root / "r.md").exists()
+    assert not (shared_lake.root / "r.md").exists()
 
 
 @pytest.mark.parametrize(
@@ -235,18 +242,18 @@ def test_output_inside_the_lake_is_refused(lake: Lake, capsys: pytest.CaptureFix
     ],
 )
 def test_bad_period_or_provider_is_a_clear_error(
-    lake: Lake, args: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, args: list[str], expected: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_main(["report", "--lake", str(lake.root), *args], capsys)
+    code, out, err = run_main(["report", "--lake", str(shared_lake.root), *args], capsys)
     assert code == 2
     assert expected in err
     assert "Traceback" not in err and out == ""
 
 
 def test_unknown_provider_error_lists_the_providers(
-    lake: Lake, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _, _, err = run_main(["report", "--lake", str(lake.root), "--provider", "x"], capsys)
+    _, _, err = run_main(["report", "--lake", str(shared_lake.root), "--provider", "x"], capsys)
     assert "Hint: providers in the lake: blog-b, forum-a" in err
 
 
@@ -273,34 +280,34 @@ def test_folder_that_is_not_a_lake_is_a_clear_error(
 
 
 def test_lake_without_findings_says_how_to_get_them(tmp_path: Path) -> None:
-    lake = build_lake(tmp_path, identifier_events(), detect=False)
-    report = build_report(lake, config=Config())
+    shared_lake = build_lake(tmp_path, identifier_events(), detect=False)
+    report = build_report(shared_lake, config=Config())
     assert report.totals.findings == 0 and report.findings == []
     assert any("auditpipe detect --lake" in note for note in report.notes)
     for fmt in REPORT_FORMATS:
         assert render_report(report, fmt)  # every format copes with no findings
 
 
-def test_report_leaves_the_lake_unchanged(lake: Lake) -> None:
+def test_report_leaves_the_lake_unchanged(shared_lake: Lake) -> None:
     def snapshot() -> dict[str, bytes]:
-        return {str(p): p.read_bytes() for p in sorted(lake.root.rglob("*")) if p.is_file()}
+        return {str(p): p.read_bytes() for p in sorted(shared_lake.root.rglob("*")) if p.is_file()}
 
     before = snapshot()
     for fmt in REPORT_FORMATS:
-        _report(lake, fmt)
+        _report(shared_lake, fmt)
     assert snapshot() == before
 
 
-def test_evidence_sql_template_matches_the_query_api(lake: Lake, report_json: dict) -> None:
+def test_evidence_sql_template_matches_the_query_api(shared_lake: Lake, report_json: dict) -> None:
     finding = report_json["findings"][0]
     sql = report_json["evidence_sql_template"].replace("<finding_id>", finding["finding_id"])
     assert sql == finding["evidence_sql"]
     query = re.search(r'"(SELECT .*)"$', sql).group(1)
-    summary = query_lake(lake.root, query, fmt="csv", output=None)
+    summary = query_lake(shared_lake.root, query, fmt="csv", output=None)
     assert summary is not None and summary.rows == finding["evidence_count"]
 
 
-def test_report_views_are_one_snapshot_of_the_lake_files(lake: Lake, tmp_path: Path) -> None:
+def test_report_views_are_one_snapshot_of_the_lake_files(shared_lake: Lake, tmp_path: Path) -> None:
     import shutil
 
     import duckdb
@@ -308,7 +315,7 @@ def test_report_views_are_one_snapshot_of_the_lake_files(lake: Lake, tmp_path: P
     from auditpipe.views import create_views
 
     copy = tmp_path / "lake"
-    shutil.copytree(lake.root, copy)
+    shutil.copytree(shared_lake.root, copy)
     snap, live = duckdb.connect(), duckdb.connect()
     create_views(snap, copy, snapshot=True)
     create_views(live, copy)

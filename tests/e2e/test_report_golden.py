@@ -7,7 +7,7 @@ The lake is built the way a user would: sample_data/ copied to a temporary folde
 On a mismatch the actual output is written beside the golden file as ``*.actual``. After a
 deliberate change, regenerate with::
 
-    AUDITPIPE_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_report_golden.py
+    AUDITPIPE_UPDATE_GOLDEN=1 .venv/bin/pytest tests/e2e/test_report_golden.py
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from report_lakes import schema_errors
 
 from auditpipe.report.build import SOURCE_DATE_EPOCH
+from tests.support import REPO
+from tests.support.report_lakes import schema_errors
 
-REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE_ENV = "AUDITPIPE_UPDATE_GOLDEN"

@@ -15,12 +15,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from cli_support import run_main  # noqa: F401  (re-exported for the report tests)
-
 from auditpipe.config import Config
 from auditpipe.detect import DetectSettings, run_detect
 from auditpipe.ingest import IngestSettings, ingest_paths
 from auditpipe.lake import Lake
+from tests.support.cli import run_main  # noqa: F401  (re-exported for the report tests)
 
 RESIDENT_ID = "110105194912310021"
 RESIDENT_ID_X = "11010519491231002X"

@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from detect_lakes import (
+
+from auditpipe.detect import DetectSettings, run_detect
+from auditpipe.errors import LockError
+from auditpipe.lake import Lake
+from auditpipe.lake_schema import FINDING_FILE_COLUMNS
+from tests.support.detect_lakes import (
     DAY,
     at,
     detect_events,
@@ -20,11 +25,6 @@ from detect_lakes import (
     read_findings,
     write_events,
 )
-
-from auditpipe.detect import DetectSettings, run_detect
-from auditpipe.errors import LockError
-from auditpipe.lake import Lake
-from auditpipe.lake_schema import FINDING_FILE_COLUMNS
 
 DAY2 = DAY + dt.timedelta(days=1)
 DAY3 = DAY + dt.timedelta(days=2)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ingest_support import good, ingest, lake_snapshot, query, write_jsonl
 
 from auditpipe.cli import cli
 from auditpipe.errors import LakeError, LockError
 from auditpipe.lake import Lake
+from tests.support.ingest import good, ingest, lake_snapshot, query, write_jsonl
 
 
 def test_same_file_twice_changes_nothing(tmp_path: Path) -> None:

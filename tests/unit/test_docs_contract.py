@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from auditpipe.contract import catalog_markdown, contract_markdown, load_contract
+from tests.support import REPO
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = REPO / "README.md"
 
 
 def test_readme_field_table_matches_the_schema() -> None:

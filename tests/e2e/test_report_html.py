@@ -14,7 +14,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-from report_lakes import shared_identifier_lake
 
 from auditpipe.config import Config
 from auditpipe.lake import Lake
@@ -33,14 +32,11 @@ CHROMIUM_FLAGS = [
 
 
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return shared_identifier_lake(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def html_file(lake: Lake, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def html_file(shared_lake: Lake, tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("html") / "report.html"
-    path.write_text(render_report(build_report(lake, config=Config()), "html"), encoding="utf-8")
+    path.write_text(
+        render_report(build_report(shared_lake, config=Config()), "html"), encoding="utf-8"
+    )
     return path
 
 

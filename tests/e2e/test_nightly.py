@@ -9,7 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
-from nightly_support import (
+
+from auditpipe.lake import Lake
+from auditpipe.nightly.runs import nightly_runs
+from tests.support.nightly import (
     breach,
     event,
     lake_snapshot,
@@ -19,9 +22,6 @@ from nightly_support import (
     table_rows,
     write_log,
 )
-
-from auditpipe.lake import Lake
-from auditpipe.nightly.runs import nightly_runs
 
 NIGHT = "2026-03-05"  # nightly_args passes --date 2026-03-05
 

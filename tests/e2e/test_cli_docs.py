@@ -11,8 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from auditpipe.cli import cli
+from tests.support import REPO
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def all_commands() -> list[list[str]]:

@@ -11,36 +11,35 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from report_lakes import build_lake, identifier_events, run_main, shared_identifier_lake
 
 from auditpipe.cli import cli
 from auditpipe.errors import UsageError
 from auditpipe.lake import Lake
 from auditpipe.sql.prompt import PromptState, readline_history, run_prompt
+from tests.support.report_lakes import (
+    build_lake,
+    identifier_events,
+    run_main,
+)
 
 COUNT_BY_PROVIDER = "SELECT provider_id, count(*) AS n FROM events GROUP BY ALL ORDER BY 1"
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return shared_identifier_lake(tmp_path_factory)
-
-
-def sql(lake: Lake, *args: str, input: str | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["sql", "--lake", str(lake.root), *args], input=input)
+def sql(shared_lake: Lake, *args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["sql", "--lake", str(shared_lake.root), *args], input=input)
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_table_is_the_default_format(lake: Lake) -> None:
-    code, out, _ = sql(lake, COUNT_BY_PROVIDER)
+def test_table_is_the_default_format(shared_lake: Lake) -> None:
+    code, out, _ = sql(shared_lake, COUNT_BY_PROVIDER)
     assert code == 0
     assert "provider_id" in out and "forum-a" in out and "blog-b" in out
     assert "2 rows" in out
 
 
-def test_csv_output_keeps_numbers_and_spells_lists_like_duckdb(lake: Lake) -> None:
+def test_csv_output_keeps_numbers_and_spells_lists_like_duckdb(shared_lake: Lake) -> None:
     code, out, _ = sql(
-        lake,
+        shared_lake,
         "--format",
         "csv",
         "SELECT event_id, record_count, data_fields FROM events WHERE event_id = 's1'",
@@ -53,8 +52,8 @@ def test_csv_output_keeps_numbers_and_spells_lists_like_duckdb(lake: Lake) -> No
     ]
 
 
-def test_json_output_is_an_array_of_rows(lake: Lake) -> None:
-    code, out, _ = sql(lake, "--format", "json", COUNT_BY_PROVIDER)
+def test_json_output_is_an_array_of_rows(shared_lake: Lake) -> None:
+    code, out, _ = sql(shared_lake, "--format", "json", COUNT_BY_PROVIDER)
     assert code == 0
     assert json.loads(out) == [
         {"provider_id": "blog-b", "n": 1},
@@ -62,14 +61,16 @@ def test_json_output_is_an_array_of_rows(lake: Lake) -> None:
     ]
 
 
-def test_json_of_no_rows_is_an_empty_array(lake: Lake) -> None:
-    code, out, _ = sql(lake, "--format", "json", "SELECT * FROM events WHERE false")
+def test_json_of_no_rows_is_an_empty_array(shared_lake: Lake) -> None:
+    code, out, _ = sql(shared_lake, "--format", "json", "SELECT * FROM events WHERE false")
     assert code == 0 and json.loads(out) == []
 
 
-def test_parquet_output_needs_a_file_and_holds_every_row(lake: Lake, tmp_path: Path) -> None:
+def test_parquet_output_needs_a_file_and_holds_every_row(shared_lake: Lake, tmp_path: Path) -> None:
     target = tmp_path / "events.parquet"
-    code, _, _ = sql(lake, "--format", "parquet", "--output", str(target), "SELECT * FROM events")
+    code, _, _ = sql(
+        shared_lake, "--format", "parquet", "--output", str(target), "SELECT * FROM events"
+    )
     assert code == 0
     table = pq.read_table(target)
     assert table.num_rows == len(identifier_events())
@@ -77,37 +78,39 @@ def test_parquet_output_needs_a_file_and_holds_every_row(lake: Lake, tmp_path: P
     assert list(tmp_path.iterdir()) == [target]
 
 
-def test_parquet_to_stdout_is_refused(lake: Lake, capsys: pytest.CaptureFixture[str]) -> None:
+def test_parquet_to_stdout_is_refused(
+    shared_lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, _, err = run_main(
-        ["sql", "--lake", str(lake.root), "--format", "parquet", "SELECT 1"], capsys
+        ["sql", "--lake", str(shared_lake.root), "--format", "parquet", "SELECT 1"], capsys
     )
     assert code == 2 and "needs --output" in err
 
 
-def test_output_file_in_csv(lake: Lake, tmp_path: Path) -> None:
+def test_output_file_in_csv(shared_lake: Lake, tmp_path: Path) -> None:
     target = tmp_path / "n.csv"
-    code, out, _ = sql(lake, "--format", "csv", "-o", str(target), COUNT_BY_PROVIDER)
+    code, out, _ = sql(shared_lake, "--format", "csv", "-o", str(target), COUNT_BY_PROVIDER)
     assert code == 0 and out == ""
     assert target.read_text().splitlines() == ['"provider_id","n"', '"blog-b",1', '"forum-a",10']
 
 
-def test_query_from_a_file(lake: Lake, tmp_path: Path) -> None:
+def test_query_from_a_file(shared_lake: Lake, tmp_path: Path) -> None:
     query = tmp_path / "q.sql"
     query.write_text("-- providers\n" + COUNT_BY_PROVIDER + ";\n")
-    code, out, _ = sql(lake, "--format", "json", "-f", str(query))
+    code, out, _ = sql(shared_lake, "--format", "json", "-f", str(query))
     assert code == 0 and len(json.loads(out)) == 2
 
 
-def test_query_from_stdin(lake: Lake) -> None:
-    code, out, _ = sql(lake, "--format", "json", input=COUNT_BY_PROVIDER)
+def test_query_from_stdin(shared_lake: Lake) -> None:
+    code, out, _ = sql(shared_lake, "--format", "json", input=COUNT_BY_PROVIDER)
     assert code == 0 and len(json.loads(out)) == 2
-    code, out, _ = sql(lake, "--format", "json", "-", input="SELECT 42 AS answer")
+    code, out, _ = sql(shared_lake, "--format", "json", "-", input="SELECT 42 AS answer")
     assert code == 0 and json.loads(out) == [{"answer": 42}]
 
 
-def test_several_statements_print_the_last_result(lake: Lake) -> None:
+def test_several_statements_print_the_last_result(shared_lake: Lake) -> None:
     code, out, _ = sql(
-        lake,
+        shared_lake,
         "--format",
         "json",
         "CREATE TEMP VIEW sold AS SELECT * FROM findings WHERE category = 'selling'; "
@@ -116,17 +119,19 @@ def test_several_statements_print_the_last_result(lake: Lake) -> None:
     assert code == 0 and json.loads(out) == [{"n": 2}]
 
 
-def test_table_stops_at_max_rows_and_says_so(lake: Lake) -> None:
-    code, out, _ = sql(lake, "--max-rows", "3", "SELECT * FROM range(10)")
+def test_table_stops_at_max_rows_and_says_so(shared_lake: Lake) -> None:
+    code, out, _ = sql(shared_lake, "--max-rows", "3", "SELECT * FROM range(10)")
     assert code == 0
     assert "first 3 rows shown" in out
     assert "│     3 │" not in out  # the 4th row (value 3) is not shown
 
 
 def test_sql_error_prints_duckdbs_message_and_position(
-    lake: Lake, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run_main(["sql", "--lake", str(lake.root), "SELECT * FRM events"], capsys)
+    code, out, err = run_main(
+        ["sql", "--lake", str(shared_lake.root), "SELECT * FRM events"], capsys
+    )
     assert code == 2 and out == ""
     assert "Error: Parser Error: syntax error" in err
     assert "LINE 1: SELECT * FRM events" in err and "^" in err
@@ -134,18 +139,25 @@ def test_sql_error_prints_duckdbs_message_and_position(
 
 
 def test_unknown_table_error_names_the_views(
-    lake: Lake, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run_main(["sql", "--lake", str(lake.root), "SELECT * FROM evnts"], capsys)
+    code, _, err = run_main(["sql", "--lake", str(shared_lake.root), "SELECT * FROM evnts"], capsys)
     assert code == 2
     assert "Catalog Error" in err and "Hint: the views are events" in err
 
 
 def test_error_while_running_is_reported_too(
-    lake: Lake, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, _, err = run_main(
-        ["sql", "--lake", str(lake.root), "--format", "csv", "SELECT error('boom') FROM events"],
+        [
+            "sql",
+            "--lake",
+            str(shared_lake.root),
+            "--format",
+            "csv",
+            "SELECT error('boom') FROM events",
+        ],
         capsys,
     )
     assert code == 2 and "boom" in err and "Traceback" not in err
@@ -156,15 +168,15 @@ def test_missing_lake_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 2 and "no lake at" in err
 
 
-def test_no_sql_on_a_pipe_is_a_clear_error(lake: Lake) -> None:
-    result = CliRunner().invoke(cli, ["sql", "--lake", str(lake.root)], input="")
+def test_no_sql_on_a_pipe_is_a_clear_error(shared_lake: Lake) -> None:
+    result = CliRunner().invoke(cli, ["sql", "--lake", str(shared_lake.root)], input="")
     assert isinstance(result.exception, UsageError)
     assert result.exception.message == "no SQL given"
 
 
-def test_views_hold_what_the_issue_says(lake: Lake) -> None:
+def test_views_hold_what_the_issue_says(shared_lake: Lake) -> None:
     code, out, _ = sql(
-        lake,
+        shared_lake,
         "--format",
         "json",
         "SELECT (SELECT count(*) FROM finding_evidence) AS evidence_rows, "
@@ -179,9 +191,9 @@ def test_views_hold_what_the_issue_says(lake: Lake) -> None:
     assert row["files"] == ["ingested"]
 
 
-def test_finding_evidence_is_joined_back_to_the_event(lake: Lake) -> None:
+def test_finding_evidence_is_joined_back_to_the_event(shared_lake: Lake) -> None:
     code, out, _ = sql(
-        lake,
+        shared_lake,
         "--format",
         "json",
         "SELECT finding_id, category, event_id, subject_id, source_file, line_number "
@@ -192,15 +204,15 @@ def test_finding_evidence_is_joined_back_to_the_event(lake: Lake) -> None:
     assert all(r["source_file"].endswith("access.jsonl") and r["line_number"] for r in rows)
 
 
-def test_timestamps_show_in_the_lake_timezone(lake: Lake) -> None:
+def test_timestamps_show_in_the_lake_timezone(shared_lake: Lake) -> None:
     code, out, _ = sql(
-        lake, "--format", "csv", "SELECT event_time FROM events WHERE event_id = 's1'"
+        shared_lake, "--format", "csv", "SELECT event_time FROM events WHERE event_id = 's1'"
     )
     assert out.splitlines()[1] == '"2026-03-01 10:00:00+08"'
 
 
-def test_print_views_work_in_a_plain_duckdb(lake: Lake) -> None:
-    code, out, _ = sql(lake, "--print-views")
+def test_print_views_work_in_a_plain_duckdb(shared_lake: Lake) -> None:
+    code, out, _ = sql(shared_lake, "--print-views")
     assert code == 0
     for view in ("events", "quarantine", "findings", "finding_evidence", "ingest_log"):
         assert f"CREATE OR REPLACE VIEW {view} AS" in out
@@ -211,7 +223,7 @@ def test_print_views_work_in_a_plain_duckdb(lake: Lake) -> None:
     assert plain.execute("SELECT count(*) FROM finding_evidence").fetchone()[0] > 0
 
 
-def test_interactive_prompt_runs_statements_and_dot_commands(lake: Lake) -> None:
+def test_interactive_prompt_runs_statements_and_dot_commands(shared_lake: Lake) -> None:
     script = "\n".join(
         [
             ".help",
@@ -228,7 +240,7 @@ def test_interactive_prompt_runs_statements_and_dot_commands(lake: Lake) -> None
             "SELECT 'never run';",
         ]
     )
-    code, out, err = sql(lake, "-i", input=script + "\n")
+    code, out, err = sql(shared_lake, "-i", input=script + "\n")
     assert code == 0
     assert ".schema [VIEW]" in out  # help
     assert "finding_evidence" in out and "one row per finding and evidence event" in out
@@ -240,13 +252,13 @@ def test_interactive_prompt_runs_statements_and_dot_commands(lake: Lake) -> None
     assert "never run" not in out
 
 
-def test_prompt_ends_at_end_of_input_running_an_unfinished_statement(lake: Lake) -> None:
-    code, out, _ = sql(lake, "-i", "--format", "csv", input="SELECT 5 AS five\n")
+def test_prompt_ends_at_end_of_input_running_an_unfinished_statement(shared_lake: Lake) -> None:
+    code, out, _ = sql(shared_lake, "-i", "--format", "csv", input="SELECT 5 AS five\n")
     assert code == 0 and out.splitlines() == ['"five"', "5"]
 
 
 def test_prompt_reads_through_a_line_function_and_ctrl_c_drops_the_statement(
-    lake: Lake,
+    shared_lake: Lake,
 ) -> None:
     from rich.console import Console
 
@@ -262,8 +274,8 @@ def test_prompt_reads_through_a_line_function_and_ctrl_c_drops_the_statement(
 
     out, err = io.StringIO(), io.StringIO()
     code = run_prompt(
-        connect(lake),
-        lake,
+        connect(shared_lake),
+        shared_lake,
         out=Console(file=out, width=120),
         err=Console(file=err, width=120),
         read_line=read_line,

@@ -21,7 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nightly_support import (
+
+from auditpipe.lake import Lake
+from auditpipe.nightly.killpoints import KILL_POINTS
+from auditpipe.nightly.runs import nightly_runs
+from tests.support.nightly import (
     REPO,
     breach,
     event,
@@ -31,10 +35,6 @@ from nightly_support import (
     run_subprocess,
     write_log,
 )
-
-from auditpipe.lake import Lake
-from auditpipe.nightly.killpoints import KILL_POINTS
-from auditpipe.nightly.runs import nightly_runs
 
 pytestmark = pytest.mark.slow
 

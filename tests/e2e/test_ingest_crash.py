@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from ingest_support import good, write_jsonl
 
 from auditpipe.lake import CRASH_ENV
+from tests.support.ingest import good, write_jsonl
 
 
 def make_inputs(folder: Path, rows: int = 3000) -> Path:

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from nightly_support import EVENT_STABLE, event, run_cli, table_rows, write_log
 
 from auditpipe import compact as compact_module
 from auditpipe.compact import CompactSettings, compact_lake, list_partitions
@@ -16,6 +15,7 @@ from auditpipe.ingest import IngestSettings, ingest_paths
 from auditpipe.lake import Lake
 from auditpipe.lake_schema import FINDING_FILE_COLUMNS
 from auditpipe.views import sql_string
+from tests.support.nightly import EVENT_STABLE, event, run_cli, table_rows, write_log
 
 TODAY = dt.date(2026, 3, 10)
 

@@ -9,16 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from report_lakes import run_main, shared_identifier_lake
 
 import auditpipe
 from auditpipe.cli import cli
 from auditpipe.lake import Lake
-
-
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return shared_identifier_lake(tmp_path_factory)
+from tests.support.report_lakes import run_main
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -29,13 +24,13 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
-def an_event_file(lake: Lake) -> Path:
-    return sorted(lake.events_dir.rglob("*.parquet"))[0]
+def an_event_file(shared_lake: Lake) -> Path:
+    return sorted(shared_lake.events_dir.rglob("*.parquet"))[0]
 
 
-def hostile_statements(lake: Lake) -> list[str]:
-    root = lake.root
-    existing = an_event_file(lake)
+def hostile_statements(shared_lake: Lake) -> list[str]:
+    root = shared_lake.root
+    existing = an_event_file(shared_lake)
     return [
         # write new files into the lake
         f"COPY (SELECT * FROM events) TO '{root}/events/provider_id=x/event_date=2026-03-01/p.parquet'",
@@ -65,14 +60,14 @@ def hostile_statements(lake: Lake) -> list[str]:
 
 
 def test_hostile_statements_are_refused_by_the_cli_and_the_lake_is_unchanged(
-    lake: Lake, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = snapshot(lake.root)
-    for statement in hostile_statements(lake):
-        code, _, err = run_main(["sql", "--lake", str(lake.root), statement], capsys)
+    before = snapshot(shared_lake.root)
+    for statement in hostile_statements(shared_lake):
+        code, _, err = run_main(["sql", "--lake", str(shared_lake.root), statement], capsys)
         assert code == 2, f"not refused: {statement}"
         assert "Error:" in err and "Traceback" not in err
-        assert snapshot(lake.root) == before, f"the lake changed after: {statement}"
+        assert snapshot(shared_lake.root) == before, f"the lake changed after: {statement}"
 
 
 @pytest.mark.parametrize(
@@ -86,44 +81,52 @@ def test_hostile_statements_are_refused_by_the_cli_and_the_lake_is_unchanged(
     ],
 )
 def test_statements_inside_the_session_leave_the_lake_alone(
-    lake: Lake, statement: str, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, statement: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = snapshot(lake.root)
-    run_main(["sql", "--lake", str(lake.root), statement], capsys)
-    assert snapshot(lake.root) == before
+    before = snapshot(shared_lake.root)
+    run_main(["sql", "--lake", str(shared_lake.root), statement], capsys)
+    assert snapshot(shared_lake.root) == before
     # and the next session sees the lake as it was
     code, out, _ = run_main(
-        ["sql", "--lake", str(lake.root), "--format", "csv", "SELECT count(*) AS n FROM events"],
+        [
+            "sql",
+            "--lake",
+            str(shared_lake.root),
+            "--format",
+            "csv",
+            "SELECT count(*) AS n FROM events",
+        ],
         capsys,
     )
     assert code == 0 and out.splitlines()[1] == "11"
 
 
-def test_python_connection_refuses_writes_too(lake: Lake) -> None:
-    before = snapshot(lake.root)
-    con = auditpipe.connect(lake.root)
-    for statement in hostile_statements(lake):
+def test_python_connection_refuses_writes_too(shared_lake: Lake) -> None:
+    before = snapshot(shared_lake.root)
+    con = auditpipe.connect(shared_lake.root)
+    for statement in hostile_statements(shared_lake):
         with pytest.raises(duckdb.Error):
             con.execute(statement)
     con.execute("DROP VIEW events")
-    assert snapshot(lake.root) == before
+    assert snapshot(shared_lake.root) == before
 
 
 def test_refusal_explains_why_and_what_to_do(
-    lake: Lake, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, _, err = run_main(
-        ["sql", "--lake", str(lake.root), f"COPY events TO '{lake.root}/x.parquet'"], capsys
+        ["sql", "--lake", str(shared_lake.root), f"COPY events TO '{shared_lake.root}/x.parquet'"],
+        capsys,
     )
     assert "Permission Error" in err
     assert "Hint: auditpipe sql opens the lake read-only" in err
     assert "--output FILE" in err
 
 
-def test_files_outside_the_lake_are_not_reachable_either(lake: Lake, tmp_path: Path) -> None:
+def test_files_outside_the_lake_are_not_reachable_either(shared_lake: Lake, tmp_path: Path) -> None:
     outside = tmp_path / "secret.csv"
     outside.write_text("a\n1\n")
-    con = auditpipe.connect(lake.root)
+    con = auditpipe.connect(shared_lake.root)
     with pytest.raises(duckdb.PermissionException):
         con.execute(f"SELECT * FROM read_csv('{outside}')")
     with pytest.raises(duckdb.PermissionException):
@@ -131,18 +134,18 @@ def test_files_outside_the_lake_are_not_reachable_either(lake: Lake, tmp_path: P
     assert not (tmp_path / "out.csv").exists()
 
 
-def test_harmless_settings_stay_available(lake: Lake) -> None:
-    con = auditpipe.connect(lake.root)
+def test_harmless_settings_stay_available(shared_lake: Lake) -> None:
+    con = auditpipe.connect(shared_lake.root)
     con.execute("SET threads = 1")
     con.execute("SET TimeZone = 'UTC'")
     assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 11
 
 
 def test_working_directory_in_the_lake_gets_no_spill_files(
-    lake: Lake, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = snapshot(lake.root)
-    monkeypatch.chdir(lake.root)
+    before = snapshot(shared_lake.root)
+    monkeypatch.chdir(shared_lake.root)
     code, _, _ = run_main(
         [
             "sql",
@@ -157,26 +160,40 @@ def test_working_directory_in_the_lake_gets_no_spill_files(
         capsys,
     )
     assert code == 0
-    assert snapshot(lake.root) == before
+    assert snapshot(shared_lake.root) == before
 
 
 def test_cli_output_is_never_written_into_the_lake(
-    lake: Lake, capsys: pytest.CaptureFixture[str]
+    shared_lake: Lake, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = snapshot(lake.root)
-    for target in (lake.root / "out.csv", lake.events_dir / "x.parquet", lake.root):
+    before = snapshot(shared_lake.root)
+    for target in (
+        shared_lake.root / "out.csv",
+        shared_lake.events_dir / "x.parquet",
+        shared_lake.root,
+    ):
         code, _, err = run_main(
-            ["sql", "--lake", str(lake.root), "--format", "csv", "-o", str(target), "SELECT 1"],
+            [
+                "sql",
+                "--lake",
+                str(shared_lake.root),
+                "--format",
+                "csv",
+                "-o",
+                str(target),
+                "SELECT 1",
+            ],
             capsys,
         )
         assert code == 2
         assert "inside the lake" in err or "is a directory" in err
-    assert snapshot(lake.root) == before
+    assert snapshot(shared_lake.root) == before
 
 
-def test_print_views_does_not_touch_the_lake(lake: Lake) -> None:
-    before = snapshot(lake.root)
+def test_print_views_does_not_touch_the_lake(shared_lake: Lake) -> None:
+    before = snapshot(shared_lake.root)
     assert (
-        CliRunner().invoke(cli, ["sql", "--lake", str(lake.root), "--print-views"]).exit_code == 0
+        CliRunner().invoke(cli, ["sql", "--lake", str(shared_lake.root), "--print-views"]).exit_code
+        == 0
     )
-    assert snapshot(lake.root) == before
+    assert snapshot(shared_lake.root) == before

@@ -8,23 +8,18 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from report_lakes import identifier_events, shared_identifier_lake
 
 import auditpipe
 from auditpipe.errors import LakeError, UsageError
 from auditpipe.lake import Lake
 from auditpipe.views import VIEW_NAMES, create_views
+from tests.support.report_lakes import identifier_events
 
 
-@pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
-    return shared_identifier_lake(tmp_path_factory)
-
-
-def test_connect_has_every_view_with_the_printed_views_columns_and_types(lake: Lake) -> None:
-    guarded = auditpipe.connect(lake.root)
+def test_connect_has_every_view_with_the_printed_views_columns_and_types(shared_lake: Lake) -> None:
+    guarded = auditpipe.connect(shared_lake.root)
     plain = duckdb.connect()
-    create_views(plain, lake.root)  # the read_parquet views --print-views shows
+    create_views(plain, shared_lake.root)  # the read_parquet views --print-views shows
     for view in VIEW_NAMES:
         assert (
             guarded.execute(f"DESCRIBE {view}").fetchall()
@@ -37,9 +32,9 @@ def test_connect_has_every_view_with_the_printed_views_columns_and_types(lake: L
 
 
 def test_connect_reads_the_lake_from_the_environment(
-    lake: Lake, monkeypatch: pytest.MonkeyPatch
+    shared_lake: Lake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AUDITPIPE_LAKE", str(lake.root))
+    monkeypatch.setenv("AUDITPIPE_LAKE", str(shared_lake.root))
     assert auditpipe.connect().execute("SELECT count(*) FROM events").fetchone()[0] == 11
 
 
@@ -55,8 +50,8 @@ def test_connect_to_an_empty_lake_gives_empty_views(tmp_path: Path) -> None:
         assert con.execute(f"SELECT count(*) FROM {view}").fetchone()[0] == 0
 
 
-def test_scan_events_is_lazy_with_hive_partition_columns(lake: Lake) -> None:
-    frame = auditpipe.scan(lake.root, "events")
+def test_scan_events_is_lazy_with_hive_partition_columns(shared_lake: Lake) -> None:
+    frame = auditpipe.scan(shared_lake.root, "events")
     assert isinstance(frame, pl.LazyFrame)
     schema = frame.collect_schema()
     assert schema["provider_id"] == pl.String
@@ -71,23 +66,27 @@ def test_scan_events_is_lazy_with_hive_partition_columns(lake: Lake) -> None:
 
 
 @pytest.mark.parametrize("table", ["findings", "quarantine", "finding_evidence", "ingest_log"])
-def test_scan_matches_the_sql_view(lake: Lake, table: str) -> None:
-    frame = auditpipe.scan(lake.root, table).collect()
-    count = auditpipe.connect(lake.root).execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+def test_scan_matches_the_sql_view(shared_lake: Lake, table: str) -> None:
+    frame = auditpipe.scan(shared_lake.root, table).collect()
+    count = (
+        auditpipe.connect(shared_lake.root).execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    )
     assert frame.height == count > 0
 
 
-def test_scan_finding_evidence_joins_events(lake: Lake) -> None:
-    frame = auditpipe.scan(lake.root, "finding_evidence").collect()
+def test_scan_finding_evidence_joins_events(shared_lake: Lake) -> None:
+    frame = auditpipe.scan(shared_lake.root, "finding_evidence").collect()
     assert {"finding_id", "category", "event_id", "subject_id", "line_number"} <= set(frame.columns)
     selling = frame.filter(pl.col("category") == "selling").sort("event_id")
     assert selling["event_id"].to_list() == ["s1", "s2"]
 
 
-def test_fields_outside_the_contract_read_back_as_json_text(lake: Lake) -> None:
-    scanned = auditpipe.scan(lake.root, "events").filter(pl.col("event_id") == "ok1").collect()
+def test_fields_outside_the_contract_read_back_as_json_text(shared_lake: Lake) -> None:
+    scanned = (
+        auditpipe.scan(shared_lake.root, "events").filter(pl.col("event_id") == "ok1").collect()
+    )
     assert scanned["extras"].to_list() == ['{"channel":"app"}']
-    con = auditpipe.connect(lake.root)
+    con = auditpipe.connect(shared_lake.root)
     assert con.execute(
         "SELECT extras->>'channel', typeof(extras) FROM events WHERE event_id = 'ok1'"
     ).fetchone() == ("app", "JSON")
@@ -100,7 +99,7 @@ def test_scan_of_an_empty_lake_has_the_schema_and_no_rows(tmp_path: Path) -> Non
     assert frame.schema["event_date"] == pl.Date and "finding_id" in frame.columns
 
 
-def test_scan_of_an_unknown_table_names_the_tables(lake: Lake) -> None:
+def test_scan_of_an_unknown_table_names_the_tables(shared_lake: Lake) -> None:
     with pytest.raises(UsageError) as info:
-        auditpipe.scan(lake.root, "evnts")
+        auditpipe.scan(shared_lake.root, "evnts")
     assert "events" in (info.value.hint or "")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from detect_lakes import DAY, at, detect_events, event
 
 from auditpipe.config import Config
 from auditpipe.errors import ConfigError
@@ -21,6 +20,7 @@ from auditpipe.penalty import (
     compute_exposure,
 )
 from auditpipe.views import create_views
+from tests.support.detect_lakes import DAY, at, detect_events, event
 
 SALE = {"action": "transfer", "destination_type": "external", "destination_party": "acme"}
 DEFAULTS = PenaltySettings()

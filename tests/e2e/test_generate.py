@@ -27,9 +27,9 @@ from auditpipe.generate.formats import BAD_KINDS
 from auditpipe.generate.planted import CASES, INSTANCES, NEAR_MISS, build_planted
 from auditpipe.generate.providers import make_providers
 from auditpipe.views import sql_string
+from tests.support import REPO
 
 ALL_FORMATS = tuple(FORMATS)
-REPO = Path(__file__).resolve().parent.parent
 
 
 def read_bytes(path: Path) -> bytes:

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nightly_support import FINDINGS_STABLE, nightly_args, run_cli, table_rows
+
+from tests.support.nightly import FINDINGS_STABLE, nightly_args, run_cli, table_rows
 
 pytestmark = pytest.mark.slow
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from detect_lakes import event, make_lake, read_findings, write_events
 
 from auditpipe.cli import cli, main
 from auditpipe.config import Config, load_config
 from auditpipe.detect import DetectSettings
 from auditpipe.errors import ConfigError
 from auditpipe.lake import Lake
+from tests.support.detect_lakes import event, make_lake, read_findings, write_events
 
 SALE = {"action": "transfer", "destination_type": "external", "destination_party": "acme"}
 

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from nightly_support import event, run_cli, write_log
 
 from auditpipe.ingest import IngestSettings, ingest_paths
 from auditpipe.lake import Lake
 from auditpipe.nightly.runs import RunRecord, save_run
 from auditpipe.status import lake_status, lock_holder
+from tests.support.nightly import event, run_cli, write_log
 
 
 @pytest.fixture

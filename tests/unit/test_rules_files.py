@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from detect_lakes import detect_events, event
 
 from auditpipe.cli import cli, main
 from auditpipe.detect import CATEGORIES, SEVERITIES, RuleError, load_rules
 from auditpipe.detect.rules import REQUIRED_KEYS, parse_rule_text
+from tests.support.detect_lakes import detect_events, event
 
 DEFAULT_IDS = {
     "selling",

@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cli_support import run_main
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.support import REPO
+from tests.support.cli import run_main
 
 
 def event(event_id: str, day: str = "2026-03-01", **fields: Any) -> dict[str, Any]:

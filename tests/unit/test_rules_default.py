@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from detect_lakes import DAY, at, detect_events, event
+
+from tests.support.detect_lakes import DAY, at, detect_events, event
 
 UNAUTH = {"authorization_ref": None, "purpose": None}
 NEXT_DAY = DAY + dt.timedelta(days=1)

@@ -6,9 +6,11 @@ import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ingest_support import good, ingest, query
+
+from tests.support.ingest import good, ingest, query
 
 BAD_ROWS = [
     "{ not json",
@@ -28,6 +30,7 @@ row = st.one_of(
 )
 
 
+@pytest.mark.slow  # 25 ingests into lakes on disk
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files=st.lists(st.lists(row, max_size=40), min_size=1, max_size=3))
 def test_rows_read_equal_stored_plus_quarantined_plus_duplicates(

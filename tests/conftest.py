@@ -1,0 +1,21 @@
+"""Fixtures shared by tests/unit and tests/e2e. Helpers that are plain functions (building
+events, writing logs, running the CLI in-process) live in tests/support/."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from auditpipe.lake import Lake
+
+
+@pytest.fixture(scope="session")
+def shared_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    """The lake of ``tests.support.report_lakes.identifier_events()`` (JSON Lines -> ingest ->
+    detect), built once per session and shared by every test that only reads it: report,
+    masking, sql and the Python API. A test that writes to a lake builds its own."""
+    from tests.support.report_lakes import shared_identifier_lake
+
+    return shared_identifier_lake(tmp_path_factory)
