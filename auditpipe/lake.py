@@ -387,6 +387,9 @@ class Lake:
             for journal in sorted(self.journal_dir.glob("*.json")):
                 self.apply_journal(journal)
                 done.append(journal.stem)
+            # A journal whose writer died before renaming it into place was never committed.
+            for unfinished in self.journal_dir.glob(".*.tmp"):
+                unfinished.unlink(missing_ok=True)
         if self.staging_dir.is_dir():
             shutil.rmtree(self.staging_dir, ignore_errors=True)
         return done
