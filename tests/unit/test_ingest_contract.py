@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support import REPO
@@ -175,12 +175,10 @@ def test_both_sides_of_every_event_time_limit(tmp_path: Path, as_text: bool) -> 
     assert wrong == [], "\n".join(wrong)
 
 
-@settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=6, deadline=None)
 @given(
     moments=st.lists(
-        st.integers(ms(EARLIEST), ms(LATEST) - 1), min_size=1, max_size=40, unique=True
+        st.integers(ms(EARLIEST), ms(LATEST) - 1), min_size=20, max_size=60, unique=True
     )
 )
 def test_any_instant_in_range_written_as_epoch_seconds_or_milliseconds_is_that_instant(
