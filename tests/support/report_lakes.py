@@ -202,6 +202,19 @@ def shared_identifier_lake(factory: Any) -> Lake:
     return Lake.open(root / "lake")
 
 
+def every_format(lake: Lake) -> dict[tuple[str, bool], str]:
+    """The report of ``lake`` in every format, masked and unmasked: (format, unmask) -> text.
+    Built once per unmask setting, rendered once per format."""
+    from auditpipe.report import REPORT_FORMATS, build_report, render_report
+
+    out = {}
+    for unmask in (False, True):
+        report = build_report(lake, config=Config(), unmask=unmask)
+        for fmt in REPORT_FORMATS:
+            out[fmt, unmask] = render_report(report, fmt)
+    return out
+
+
 def schema_errors(
     doc: Any, schema: dict[str, Any], root: dict[str, Any] | None = None, where: str = "$"
 ) -> list[str]:

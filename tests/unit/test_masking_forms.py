@@ -16,10 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditpipe.config import Config
-from auditpipe.report import REPORT_FORMATS, build_report, render_report
+from auditpipe.report import REPORT_FORMATS
 from auditpipe.report.masking import create_mask_macros
-from tests.support.report_lakes import base_event, build_lake
+from tests.support.report_lakes import base_event, build_lake, every_format
 
 SEPARATORS = st.sampled_from([" ", "-"])
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=1)
@@ -116,13 +115,7 @@ def planted_events() -> list[dict[str, object]]:
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, bool], str]:
-    lake = build_lake(tmp_path_factory.mktemp("forms"), planted_events())
-    out = {}
-    for unmask in (False, True):
-        report = build_report(lake, config=Config(), unmask=unmask)
-        for fmt in REPORT_FORMATS:
-            out[fmt, unmask] = render_report(report, fmt)
-    return out
+    return every_format(build_lake(tmp_path_factory.mktemp("forms"), planted_events()))
 
 
 @pytest.mark.parametrize("fmt", REPORT_FORMATS)

@@ -7,15 +7,15 @@ import pytest
 from click.testing import CliRunner
 
 from auditpipe.cli import cli
-from auditpipe.config import Config
 from auditpipe.lake import Lake
-from auditpipe.report import REPORT_FORMATS, build_report, render_report
+from auditpipe.report import REPORT_FORMATS
 from auditpipe.report.masking import create_mask_macros
 from tests.support.report_lakes import (
     IDENTIFIERS,
     MOBILE_IN_PARTY,
     MOBILE_PARTNER,
     SELF_ACTOR,
+    every_format,
 )
 
 
@@ -88,14 +88,7 @@ def test_masking_is_vectorised_over_a_column(con: duckdb.DuckDBPyConnection) -> 
 
 @pytest.fixture(scope="module")
 def outputs(shared_lake: Lake) -> dict[tuple[str, bool], str]:
-    """Every format, masked and unmasked: built once, rendered five times each."""
-    config = Config()
-    out = {}
-    for unmask in (False, True):
-        report = build_report(shared_lake, config=config, unmask=unmask)
-        for fmt in REPORT_FORMATS:
-            out[fmt, unmask] = render_report(report, fmt)
-    return out
+    return every_format(shared_lake)
 
 
 @pytest.mark.parametrize("fmt", REPORT_FORMATS)
