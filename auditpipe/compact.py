@@ -19,44 +19,17 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
+from typing import Any
 
+from .db import Database, quote_identifier, quote_literal, read_parquet_sql
 from .errors import LakeError, UsageError
-from .lake import Lake, Transaction, verify_parquet
-from .views import quote_identifier, sql_string
-
-if TYPE_CHECKING:
-    import duckdb
-
-
-@dataclass(frozen=True)
-class Partition:
-    provider_id: str
-    event_date: dt.date
-    folder: Path
-    files: tuple[Path, ...]
-
-    def relpaths(self, lake: Lake) -> list[str]:
-        return [f.relative_to(lake.root).as_posix() for f in self.files]
+from .lake import Lake, Partition, Transaction, layout, today_in, verify_parquet
+from .lake.views import connect_views
 
 
 def list_partitions(lake: Lake) -> list[Partition]:
     """The events partitions on disk, from the hive folder names, sorted."""
-    parts: list[Partition] = []
-    if not lake.events_dir.is_dir():
-        return parts
-    for provider_dir in sorted(lake.events_dir.glob("provider_id=*")):
-        provider = unquote(provider_dir.name.split("=", 1)[1])
-        for day_dir in sorted(provider_dir.glob("event_date=*")):
-            try:
-                day = dt.date.fromisoformat(unquote(day_dir.name.split("=", 1)[1]))
-            except ValueError:
-                continue  # not a partition auditpipe wrote
-            files = tuple(sorted(day_dir.glob("*.parquet")))
-            if files:
-                parts.append(Partition(provider, day, day_dir, files))
-    return parts
+    return layout.list_partitions(lake.root, layout.EVENTS)
 
 
 @dataclass(frozen=True)
@@ -133,9 +106,6 @@ class CompactResult:
 
 def compact_lake(lake: Lake, settings: CompactSettings) -> CompactResult:
     """Apply retention (when asked), then compact the partitions of past days."""
-    from .nightly.db import lake_connection
-    from .nightly.job import today_in
-
     today = settings.today or today_in(lake.timezone)
     result = CompactResult(
         before=settings.before or today,
@@ -143,7 +113,12 @@ def compact_lake(lake: Lake, settings: CompactSettings) -> CompactResult:
         include_evidence=settings.include_evidence,
     )
     with lake.locked("compact"):
-        con = lake_connection(lake, memory_limit=settings.memory_limit, spill_to_staging=True)
+        # Under the lock, so DuckDB may spill on the lake's own disk (recover() clears staging).
+        con = connect_views(
+            lake,
+            memory_limit=settings.memory_limit,
+            temp_directory=lake.staging_dir / "duckdb-tmp",
+        )
         try:
             if settings.retain_days is not None:
                 result.retention_cutoff = today - dt.timedelta(days=settings.retain_days)
@@ -156,16 +131,16 @@ def compact_lake(lake: Lake, settings: CompactSettings) -> CompactResult:
 
 # -- checks -------------------------------------------------------------------------------
 def _files_sql(files: list[Path] | tuple[Path, ...]) -> str:
-    paths = ", ".join(sql_string(str(f)) for f in files)
-    return f"read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
+    # The partition columns are in the folder names, not the files: a rewrite keeps it so.
+    return read_parquet_sql(files, hive=False)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+def _columns(con: Database, source: str) -> list[str]:
     return sorted(str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall())
 
 
 def _checksum(
-    con: duckdb.DuckDBPyConnection,
+    con: Database,
     source: str,
     columns: list[str],
     where: str = "",
@@ -183,7 +158,7 @@ def _checksum(
 
 
 def _stage_rewrite(
-    con: duckdb.DuckDBPyConnection,
+    con: Database,
     txn: Transaction,
     part: Partition,
     where: str = "",
@@ -196,7 +171,7 @@ def _stage_rewrite(
     expected = _checksum(con, source, columns, where, params)
     staged = txn.staging / f"{uuid.uuid4().hex}.parquet"
     con.execute(
-        f"COPY (SELECT * FROM {source} {where}) TO {sql_string(str(staged))}"
+        f"COPY (SELECT * FROM {source} {where}) TO {quote_literal(str(staged))}"
         " (FORMAT parquet, COMPRESSION zstd)",
         params or {},
     )
@@ -217,7 +192,7 @@ def _new_name(part: Partition, lake: Lake) -> str:
 
 # -- retention ----------------------------------------------------------------------------
 def _apply_retention(
-    lake: Lake, con: duckdb.DuckDBPyConnection, settings: CompactSettings, result: CompactResult
+    lake: Lake, con: Database, settings: CompactSettings, result: CompactResult
 ) -> None:
     assert result.retention_cutoff is not None
     old = [p for p in list_partitions(lake) if p.event_date < result.retention_cutoff]
@@ -269,7 +244,7 @@ def _apply_retention(
             if kept:
                 staged, _ = _stage_rewrite(con, txn, part, cited, params)
                 txn.add_file(staged, _new_name(part, lake))
-            for rel in part.relpaths(lake):
+            for rel in part.relpaths(lake.root):
                 txn.delete(rel)
         if settings.dry_run or not (txn.moves or txn.deletes):
             txn.abort()
@@ -291,9 +266,7 @@ def _remove_empty_folders(folders: list[Path]) -> None:
 
 
 # -- compaction ---------------------------------------------------------------------------
-def _compact(
-    lake: Lake, con: duckdb.DuckDBPyConnection, settings: CompactSettings, result: CompactResult
-) -> None:
+def _compact(lake: Lake, con: Database, settings: CompactSettings, result: CompactResult) -> None:
     # In a dry run retention changed nothing; do not count merging what it would rewrite.
     gone = {(c.provider_id, c.event_date) for c in result.changes}
     for part in list_partitions(lake):
@@ -309,7 +282,7 @@ def _compact(
             else:
                 staged, rows = _stage_rewrite(con, txn, part)
                 txn.add_file(staged, _new_name(part, lake))
-                for rel in part.relpaths(lake):
+                for rel in part.relpaths(lake.root):
                     txn.delete(rel)
                 txn.commit()  # one partition per commit: a kill loses at most this one's work
         except BaseException:

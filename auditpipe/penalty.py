@@ -29,7 +29,7 @@ from .config import Config, get_typed
 from .errors import ConfigError
 
 if TYPE_CHECKING:
-    import duckdb
+    from .db.database import SqlConnection
 
 CAVEAT = "This is an estimate for review, not a legal determination."
 
@@ -355,7 +355,7 @@ ORDER BY p.provider_id
 
 
 def compute_exposure(
-    con: duckdb.DuckDBPyConnection,
+    con: SqlConnection,
     settings: PenaltySettings,
     *,
     since: dt.date | None = None,

@@ -13,9 +13,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .lake import Lake
-from .nightly.runs import UNFINISHED, load_run_docs
-from .nightly.settings import SEVERITIES
+from .detect.rules import SEVERITIES
+from .lake import Lake, list_partitions, today_in
+from .lake.layout import EVENTS
+from .lake.runs import UNFINISHED, load_run_docs
+from .lake.views import connect_views
 
 RECENT_DAYS = 7  # days shown in the terminal table (--json lists every day)
 
@@ -104,12 +106,9 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def lake_status(lake: Lake, *, today: dt.date | None = None) -> LakeStatus:
-    from .nightly.db import lake_connection
-    from .nightly.job import today_in
-
     today = today or today_in(lake.timezone)
     status = LakeStatus(str(lake.root), lake.timezone, lake.meta.get("created_at"))
-    con = lake_connection(lake)
+    con = connect_views(lake)
     try:
         providers: dict[str, ProviderStatus] = {}
         for pid, events, n_days, first, last in con.execute(
@@ -165,9 +164,7 @@ def lake_status(lake: Lake, *, today: dt.date | None = None) -> LakeStatus:
 
 
 def _file_layout(lake: Lake, status: LakeStatus, today: dt.date) -> None:
-    from .compact import list_partitions
-
-    for part in list_partitions(lake):
+    for part in list_partitions(lake.root, EVENTS):
         status.partitions += 1
         status.event_files += len(part.files)
         if len(part.files) > 1 and part.event_date < today:

@@ -26,7 +26,9 @@ Exit codes:
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXIT_CODES_HELP,
 )
-@click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.option(
+    "--debug", is_flag=True, help="Show the full traceback on errors, and every SQL statement run."
+)
 @click.version_option(package_name="auditpipe")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
@@ -43,6 +45,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    if debug:
+        from ..db import log_statements
+
+        log_statements()
 
 
 def main(argv: list[str] | None = None) -> None:

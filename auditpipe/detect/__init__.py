@@ -10,7 +10,8 @@ Nothing here imports duckdb at module level, so the CLI's ``--help`` stays insta
 from __future__ import annotations
 
 from .engine import DetectResult, run_detect
-from .rules import CATEGORIES, SEVERITIES, Rule, RuleError, find_rule, load_rules
+from .load import load_rules
+from .rules import CATEGORIES, SEVERITIES, Rule, RuleError, find_rule
 from .settings import DetectSettings
 
 __all__ = [

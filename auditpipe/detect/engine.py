@@ -14,26 +14,23 @@ import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..db import Database, file_list, quote_literal, read_parquet_sql
 from ..errors import LakeError, UsageError
-from ..lake import Lake, Transaction, utc_now, verify_parquet
+from ..lake import Lake, Transaction, layout, utc_now, verify_parquet
+from ..lake.views import create_views
 from ..penalty import CAVEAT, ProviderExposure, compute_exposure
-from ..views import create_views, sql_string
 from . import findings as fsql
-from .rules import CATEGORIES, SEVERITIES, Rule, RuleError, load_rules
+from .rules import CATEGORIES, SEVERITIES, Rule, RuleError, read_rules
 from .session import (
-    check_rule_sql,
+    check_rules,
     create_events_view,
-    create_settings_tables,
     create_terms,
     drop_session_objects,
     open_connection,
 )
 from .settings import DetectSettings
-
-if TYPE_CHECKING:
-    import duckdb
 
 
 @dataclass
@@ -108,9 +105,7 @@ def run_detect(
     Days: ``dates`` exactly when given (the nightly job passes the days that received events),
     else every day with events or stored findings; ``since``/``until`` narrow either.
     """
-    rules = load_rules(
-        [*settings.rule_dirs, *rule_dirs], disabled=settings.disabled_rules, validate_sql=False
-    )
+    rules = read_rules([*settings.rule_dirs, *rule_dirs], disabled=settings.disabled_rules)
     watchlist = settings.watchlist_names()
     with lake.locked("detect"):
         days = _days_to_evaluate(lake, since, until, dates)
@@ -118,14 +113,10 @@ def run_detect(
         # DuckDB spills here; beside (not inside) the transaction's staging, which the commit
         # removes while the connection may still hold temp files. recover() tidies leftovers.
         spill_dir = lake.staging_dir / f"{txn.txn_id}.duckdb_tmp"
-        con = open_connection(settings, temp_dir=spill_dir)
+        con = open_connection(settings, lake.timezone, temp_dir=spill_dir)
         try:
             # every rule is checked against an empty lake first: a bad rule file fails fast
-            create_settings_tables(con, settings, rules, watchlist)
-            create_events_view(con, [])
-            create_terms(con)
-            for rule in rules:
-                check_rule_sql(con, rule)
+            check_rules(con, settings, rules, watchlist)
             try:
                 result = _evaluate(con, lake, txn, rules, days)
             except BaseException:
@@ -139,18 +130,6 @@ def run_detect(
             shutil.rmtree(spill_dir, ignore_errors=True)
     result.rules_run = [r.id for r in rules]
     return result
-
-
-def _partition_days(folder: Path) -> set[dt.date]:
-    """event_date values of ``folder/provider_id=*/event_date=*/`` holding Parquet files."""
-    days = set()
-    for part in folder.glob("*/event_date=*"):
-        if part.is_dir() and any(part.glob("*.parquet")):
-            try:
-                days.add(dt.date.fromisoformat(part.name.split("=", 1)[1]))
-            except ValueError:
-                continue  # not a partition auditpipe wrote; readers ignore it too
-    return days
 
 
 def _days_to_evaluate(
@@ -167,37 +146,28 @@ def _days_to_evaluate(
     if dates is not None:
         candidates = set(dates)
     else:
-        candidates = _partition_days(lake.events_dir) | _partition_days(lake.findings_dir)
+        candidates = layout.partition_days(lake.root, layout.EVENTS) | layout.partition_days(
+            lake.root, layout.FINDINGS
+        )
     return sorted(
         d for d in candidates if (since is None or d >= since) and (until is None or d <= until)
     )
 
 
-def _files_of_days(folder: Path, days: Sequence[dt.date]) -> list[Path]:
-    files: list[Path] = []
-    for day in days:
-        files.extend(sorted(folder.glob(f"*/event_date={day.isoformat()}/*.parquet")))
-    return [f.resolve() for f in files]
-
-
 def _evaluate(
-    con: duckdb.DuckDBPyConnection,
+    con: Database,
     lake: Lake,
     txn: Transaction,
     rules: Sequence[Rule],
     days: Sequence[dt.date],
 ) -> DetectResult:
     """Compute and stage the findings of ``days``; commit when any partition changed."""
-    create_events_view(con, _files_of_days(lake.events_dir, days))
+    create_events_view(con, layout.files_of_days(lake.root, layout.EVENTS, days))
     create_terms(con)  # the one heavy scan of the lake
     _run_rules(con, rules)
     con.execute(fsql.BUILD_FINDINGS)
-    old_files = _files_of_days(lake.findings_dir, days)
-    con.execute(
-        fsql.old_findings_sql(
-            "[" + ", ".join(sql_string(str(f)) for f in old_files) + "]" if old_files else None
-        )
-    )
+    old_files = layout.files_of_days(lake.root, layout.FINDINGS, days)
+    con.execute(fsql.old_findings_sql(file_list(old_files) if old_files else None))
     con.execute(fsql.DIFF_FINDINGS)
     con.execute(fsql.CHANGED_PARTITIONS)
     result = _summarise(con, days)
@@ -211,7 +181,7 @@ def _evaluate(
     return result
 
 
-def _run_rules(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> None:
+def _run_rules(con: Database, rules: Sequence[Rule]) -> None:
     """All rules in one query; if it fails, each rule alone to name the one at fault."""
     import duckdb
 
@@ -232,7 +202,7 @@ def _run_rules(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> None:
     raise failure
 
 
-def _summarise(con: duckdb.DuckDBPyConnection, days: Sequence[dt.date]) -> DetectResult:
+def _summarise(con: Database, days: Sequence[dt.date]) -> DetectResult:
     def by_severity(status: str) -> dict[str, int]:
         counts = dict.fromkeys(SEVERITIES, 0)
         rows = con.execute(
@@ -264,9 +234,7 @@ def _summarise(con: duckdb.DuckDBPyConnection, days: Sequence[dt.date]) -> Detec
     )
 
 
-def _stage_changes(
-    con: duckdb.DuckDBPyConnection, lake: Lake, txn: Transaction
-) -> tuple[int, int, int]:
+def _stage_changes(con: Database, lake: Lake, txn: Transaction) -> tuple[int, int, int]:
     """Stage the changed partitions' new files and name their old files for deletion.
 
     Returns (files staged, files to delete, partitions replaced).
@@ -281,13 +249,13 @@ def _stage_changes(
     n_partitions = int(partitions[0]) if partitions else 0
     if not n_partitions:
         return 0, 0, 0
-    stage_root = txn.staging / "findings"
+    stage_root = txn.staging / layout.FINDINGS
     written = 0
     expected = con.execute("SELECT count(*) FROM findings_out").fetchone()
     if expected and expected[0]:
         con.execute(
             f"COPY (SELECT * FROM findings_out ORDER BY provider_id, event_date, finding_id) "
-            f"TO {sql_string(str(stage_root))} (FORMAT parquet, COMPRESSION zstd, "
+            f"TO {quote_literal(str(stage_root))} (FORMAT parquet, COMPRESSION zstd, "
             "PARTITION_BY (provider_id, event_date), FILENAME_PATTERN 'part-{uuid}')"
         )
         written = _verify_and_add(con, lake, txn, stage_root)
@@ -301,19 +269,15 @@ def _stage_changes(
     return written, deleted, n_partitions
 
 
-def _verify_and_add(
-    con: duckdb.DuckDBPyConnection, lake: Lake, txn: Transaction, stage_root: Path
-) -> int:
+def _verify_and_add(con: Database, lake: Lake, txn: Transaction, stage_root: Path) -> int:
     """Check every staged file (footer, rows per partition) and add it to the transaction."""
-    staged = sorted(stage_root.glob("*/*/*.parquet"))
+    staged = layout.stored_files(txn.staging, layout.FINDINGS)
     rows_in_files = {path: verify_parquet(path) for path in staged}
-    listed = "[" + ", ".join(sql_string(str(p)) for p in staged) + "]"
     mismatched = con.execute(
         f"""
         WITH staged AS (
             SELECT provider_id, event_date, count(*) AS n
-            FROM read_parquet({listed}, hive_partitioning = true,
-                              hive_types = {{'provider_id': 'VARCHAR', 'event_date': 'DATE'}})
+            FROM {read_parquet_sql(staged, hive=True, union_by_name=False)}
             GROUP BY ALL
         ), wanted AS (
             SELECT provider_id, event_date, count(*) AS n FROM findings_out GROUP BY ALL

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..lake_schema import FINDING_FILE_COLUMNS, PARTITION_COLUMNS, empty_select
-from ..views import quote_identifier
+from ..db import parquet_scan, quote_identifier
+from ..lake.schema import FINDING_FILE_COLUMNS, PARTITION_COLUMNS, empty_select
 
 # Finding columns compared to tell "updated" from "unchanged": all but the timestamps of
 # detection (the identity columns are equal by construction when finding_id is).
@@ -255,8 +255,7 @@ def old_findings_sql(files_sql: str | None) -> str:
         )
     return (
         f"CREATE OR REPLACE TEMP TABLE old_findings AS SELECT {cols}, filename "
-        f"FROM read_parquet({files_sql}, union_by_name = true, filename = true, "
-        "hive_partitioning = true, hive_types = {'provider_id': 'VARCHAR', 'event_date': 'DATE'})"
+        f"FROM {parquet_scan(files_sql, hive=True, filename=True)}"
     )
 
 

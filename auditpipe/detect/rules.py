@@ -209,18 +209,12 @@ def rule_files(folder: Path) -> list[Path]:
     )
 
 
-def load_rules(
-    rule_dirs: Sequence[Path] = (),
-    *,
-    disabled: Iterable[str] = (),
-    validate_sql: bool = True,
-) -> list[Rule]:
+def read_rules(rule_dirs: Sequence[Path] = (), *, disabled: Iterable[str] = ()) -> list[Rule]:
     """The built-in rules plus every rule in ``rule_dirs``, minus ``disabled`` ids.
 
-    Each rule's SQL is checked (one SELECT that binds against the events schema and returns
-    ``REQUIRED_COLUMNS``) unless ``validate_sql`` is false; a problem raises ``RuleError``
-    naming the file. A user rule may not reuse a built-in rule's id: disable the built-in
-    instead (``disabled_rules`` in ``[detect]``).
+    Headers are checked here; the SQL is not (that needs DuckDB: ``load.load_rules``). A user
+    rule may not reuse a built-in rule's id: disable the built-in instead (``disabled_rules``
+    in ``[detect]``).
     """
     rules: list[Rule] = [read_rule_file(p, builtin=True) for p in rule_files(BUILTIN_RULES_DIR)]
     for folder in rule_dirs:
@@ -242,12 +236,7 @@ def load_rules(
             "disabled_rules names rule(s) that do not exist: " + ", ".join(unknown),
             hint="see the ids with: auditpipe rules list",
         )
-    active = [r for r in rules if r.id not in disabled_ids]
-    if validate_sql:
-        from .session import validate_rules_sql
-
-        validate_rules_sql(active)
-    return active
+    return [r for r in rules if r.id not in disabled_ids]
 
 
 def find_rule(rules: Sequence[Rule], rule_id: str) -> Rule:

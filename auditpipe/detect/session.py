@@ -8,59 +8,51 @@ Objects a rule can use (documented in the README, "Writing a rule"):
 - ``broker_watchlist(name)``: the watchlist, trimmed and lower-cased;
 - ``currency_rates(currency, cny_per_unit)``: the rate table of ``[penalty.rates]``.
 
-Settings reach SQL only as bound parameters; file paths are written with ``sql_string``.
+Settings reach SQL only as bound parameters; file paths only through ``read_parquet_sql``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from ..lake_schema import EVENT_COLUMNS, empty_select
-from ..views import quote_identifier, sql_string
+from ..db import Database, connect, quote_identifier, read_parquet_sql
+from ..lake.schema import EVENT_COLUMNS, empty_select
 from .rules import REQUIRED_COLUMNS, SEVERITIES, TERMS_FILE, Rule, RuleError
 from .settings import DetectSettings
 
-if TYPE_CHECKING:
-    import duckdb
-
-_HIVE = "hive_partitioning = true, hive_types = {'provider_id': 'VARCHAR', 'event_date': 'DATE'}"
-
 
 def open_connection(
-    settings: DetectSettings, temp_dir: Path | None = None
-) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the memory ceiling set and spilling into ``temp_dir``."""
-    import duckdb
+    settings: DetectSettings, timezone: str, temp_dir: Path | None = None
+) -> Database:
+    """An in-memory DuckDB with the memory ceiling set and spilling into ``temp_dir``.
 
-    con = duckdb.connect()
-    con.execute("SET memory_limit = ?", [settings.memory_limit])
-    # Rules and grouping sort explicitly where order matters; this lets DuckDB stream more.
-    con.execute("SET preserve_insertion_order = false")
-    # DuckDB draws its own progress bar on stdout for long queries: stdout is for data.
-    con.execute("SET enable_progress_bar = false")
+    Rules and grouping sort explicitly where order matters, so insertion order is not kept:
+    that lets DuckDB stream more.
+    """
     if temp_dir is not None:
         temp_dir.mkdir(parents=True, exist_ok=True)
-        con.execute("SET temp_directory = ?", [str(temp_dir)])
-    if settings.threads:
-        con.execute("SET threads = ?", [settings.threads])
-    return con
+    return connect(
+        timezone=timezone,
+        temp_directory=temp_dir,
+        memory_limit=settings.memory_limit,
+        threads=settings.threads,
+        keep_insertion_order=False,
+    )
 
 
-def create_events_view(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> None:
+def create_events_view(con: Database, files: Sequence[Path]) -> None:
     """``events`` over exactly these Parquet files of the lake (hive partition columns)."""
     names = ", ".join(quote_identifier(n) for n, _ in EVENT_COLUMNS)
     if files:
-        listed = ", ".join(sql_string(str(f)) for f in files)
-        body = f"SELECT {names} FROM read_parquet([{listed}], union_by_name = true, {_HIVE})"
+        body = f"SELECT {names} FROM {read_parquet_sql(files, hive=True)}"
     else:
         body = empty_select(EVENT_COLUMNS)
     con.execute(f"CREATE OR REPLACE TEMP VIEW events AS\n{body}")
 
 
 def create_settings_tables(
-    con: duckdb.DuckDBPyConnection,
+    con: Database,
     settings: DetectSettings,
     rules: Sequence[Rule],
     watchlist: Sequence[str] = (),
@@ -115,12 +107,12 @@ def create_settings_tables(
     )
 
 
-def create_terms(con: duckdb.DuckDBPyConnection) -> None:
+def create_terms(con: Database) -> None:
     """Run ``rules/_terms.sql``: ``protected_events`` and ``in_scope_events``."""
     con.execute(TERMS_FILE.read_text(encoding="utf-8"))
 
 
-def drop_session_objects(con: duckdb.DuckDBPyConnection) -> None:
+def drop_session_objects(con: Database) -> None:
     """Drop the session's temp objects, so the lake's own views can take their names."""
     for name, kind in con.execute(
         "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' "
@@ -130,7 +122,7 @@ def drop_session_objects(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP {what} IF EXISTS temp.main.{quote_identifier(name)}")
 
 
-def check_rule_sql(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
+def check_rule_sql(con: Database, rule: Rule) -> None:
     """One SELECT that binds and returns ``REQUIRED_COLUMNS``; ``RuleError`` naming the file."""
     import duckdb
 
@@ -163,18 +155,29 @@ def check_rule_sql(con: duckdb.DuckDBPyConnection, rule: Rule) -> None:
         )
 
 
+def check_rules(
+    con: Database,
+    settings: DetectSettings,
+    rules: Sequence[Rule],
+    watchlist: Sequence[str] = (),
+) -> None:
+    """Check every rule against an empty lake in ``con`` (fast: binding only, no data).
+
+    Leaves the settings tables in place, so a run can go on to evaluate the rules in ``con``.
+    """
+    create_settings_tables(con, settings, rules, watchlist)
+    create_events_view(con, [])
+    create_terms(con)
+    for rule in rules:
+        check_rule_sql(con, rule)
+
+
 def validate_rules_sql(rules: Sequence[Rule]) -> None:
-    """Check every rule against an empty lake (fast: binding only, no data)."""
+    """Check every rule in a connection of its own (for ``load_rules``)."""
     settings = DetectSettings()
-    con = open_connection(settings)
-    try:
-        create_events_view(con, [])
-        create_settings_tables(con, settings, rules)
-        create_terms(con)
-        for rule in rules:
-            check_rule_sql(con, rule)
-    finally:
-        con.close()
+    # Binding does not depend on the timezone; UTC keeps it independent of the machine's.
+    with open_connection(settings, "UTC") as con:
+        check_rules(con, settings, rules)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -14,11 +14,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..db import quote_literal
 from ..lake import Lake, utc_now, verify_parquet
-from ..views import create_views, sql_string
+from ..lake.views import create_views
 
 if TYPE_CHECKING:
-    import duckdb
+    from ..db.database import SqlConnection
 
 # What makes a finding "updated": its severity or the evidence behind it changed.
 _FINGERPRINT = (
@@ -43,7 +44,7 @@ def _date_list(dates: list[dt.date]) -> list[str]:
 
 
 def take_baseline(
-    lake: Lake, con: duckdb.DuckDBPyConnection, run_id: str, dates: list[dt.date]
+    lake: Lake, con: SqlConnection, run_id: str, dates: list[dt.date]
 ) -> dict[str, Any]:
     """Commit the snapshot of ``dates``' findings; returns its entry for the run record."""
     create_views(con, lake.root)  # findings may have appeared since the views were made
@@ -53,7 +54,7 @@ def take_baseline(
     con.execute(
         f"COPY (SELECT event_date, provider_id, finding_id, severity, {_FINGERPRINT} AS fingerprint"
         " FROM findings WHERE event_date IN (SELECT unnest(CAST($dates AS DATE[]))))"
-        f" TO {sql_string(str(staged))} (FORMAT parquet, COMPRESSION zstd)",
+        f" TO {quote_literal(str(staged))} (FORMAT parquet, COMPRESSION zstd)",
         {"dates": _date_list(dates)},
     )
     verify_parquet(staged)
@@ -81,7 +82,7 @@ def _earliest_per_date(baselines: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 def compare_with_baseline(
     lake: Lake,
-    con: duckdb.DuckDBPyConnection,
+    con: SqlConnection,
     baselines: list[dict[str, Any]],
     dates: list[dt.date],
 ) -> FindingChanges:
@@ -89,8 +90,8 @@ def compare_with_baseline(
     create_views(con, lake.root)
     parts = []
     for file, file_dates in _earliest_per_date(baselines).items():
-        path = sql_string(str(lake.root / file))
-        days = ", ".join(f"DATE {sql_string(d)}" for d in file_dates)
+        path = quote_literal(str(lake.root / file))
+        days = ", ".join(f"DATE {quote_literal(d)}" for d in file_dates)
         parts.append(
             f"SELECT finding_id, severity, fingerprint FROM read_parquet({path})"
             f" WHERE event_date IN ({days})"

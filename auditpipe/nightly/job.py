@@ -26,17 +26,26 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..errors import EXIT_ERROR, AuditpipeError, LockError
-from ..lake import Lake, new_id, utc_now, write_atomic
+from ..lake import Lake, new_id, today_in, utc_now, write_atomic
+from ..lake.runs import (
+    COMPLETED,
+    FAILED,
+    PHASES,
+    RESUMED,
+    RunRecord,
+    nightly_runs,
+    save_run,
+    unfinished_runs,
+)
+from ..lake.views import connect_views
 from .baseline import compare_with_baseline, dates_covered, drop_baselines, take_baseline
-from .db import lake_connection
 from .inbox import HashCache, InboxFile, move_processed, processed_destination, scan_inbox
 from .joblog import JobLog
 from .killpoints import checkpoint
@@ -50,21 +59,10 @@ from .result import (
     FileOutcome,
     NightlyResult,
 )
-from .runs import (
-    COMPLETED,
-    FAILED,
-    PHASES,
-    RESUMED,
-    RunRecord,
-    nightly_runs,
-    save_run,
-    unfinished_runs,
-)
 from .settings import REPORT_FILE_FORMATS, NightlySettings
 
-
-def today_in(timezone: str) -> dt.date:
-    return dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+if TYPE_CHECKING:
+    from ..db import Database
 
 
 def report_paths(reports_dir: Path, night: dt.date, formats: tuple[str, ...]) -> list[Path]:
@@ -268,7 +266,7 @@ class _Job:
         checkpoint("moved")
 
         # 3. baseline
-        con = lake_connection(self.lake)
+        con = connect_views(self.lake)
         try:
             dates |= _manifest_dates(self.lake, sorted(carried.underived))
             record.phase = "baseline"
@@ -359,7 +357,7 @@ class _Job:
             outcome.moved_to = dest.relative_to(self.inbox).as_posix()
             self.log("file_moved", file=item.relpath, to=outcome.moved_to)
 
-    def _detect(self, dates: list[dt.date], con: Any) -> None:
+    def _detect(self, dates: list[dt.date], con: Database) -> None:
         from ..detect import DetectSettings, run_detect
 
         self.log("detect_started", dates=[d.isoformat() for d in dates])

@@ -16,17 +16,16 @@ import contextlib
 import datetime as dt
 import os
 import shlex
-import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..config import Config
+from ..db import Database, connect
 from ..errors import LakeError, UsageError
 from ..lake import Lake
-from ..views import create_views, sql_string
+from ..lake.views import create_views
 from .masking import create_mask_macros
 from .model import (
     ActorRow,
@@ -42,9 +41,6 @@ from .model import (
     Totals,
 )
 from .settings import ReportSettings
-
-if TYPE_CHECKING:
-    import duckdb
 
 CATEGORIES = ["selling", "disclosure", "modification", "illegal_use"]
 SEVERITIES = ["low", "medium", "high", "critical"]
@@ -372,15 +368,12 @@ def build_report(
 
 
 @contextlib.contextmanager
-def _connection(lake: Lake) -> Iterator[duckdb.DuckDBPyConnection]:
+def _connection(lake: Lake) -> Iterator[Database]:
     """DuckDB with the lake's views and the masking macros; spills outside the lake."""
     import duckdb
 
-    spill = tempfile.mkdtemp(prefix="auditpipe-report-")
-    con = duckdb.connect(":memory:")
+    con = connect(timezone=lake.timezone)
     try:
-        con.execute(f"SET temp_directory = {sql_string(spill)}")
-        con.execute(f"SET TimeZone = {sql_string(lake.timezone)}")
         # One snapshot of the lake's files for every query, so the sections add up even
         # while detect or ingest commit; the small manifest is copied in for the same reason.
         create_views(con, lake.root, snapshot=True)
@@ -397,7 +390,6 @@ def _connection(lake: Lake) -> Iterator[duckdb.DuckDBPyConnection]:
         ) from exc
     finally:
         con.close()
-        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _generated_at() -> dt.datetime:
@@ -408,7 +400,7 @@ def _generated_at() -> dt.datetime:
 
 
 def _resolve_period(
-    con: duckdb.DuckDBPyConnection,
+    con: Database,
     lake: Lake,
     since: dt.date | None,
     until: dt.date | None,
@@ -442,7 +434,7 @@ def _describe(since: dt.date | None, until: dt.date | None) -> str:
     return f"on or after {since}" if since else f"on or before {until}"
 
 
-def _range_hint(con: duckdb.DuckDBPyConnection, lake: Lake, provider: str | None) -> str:
+def _range_hint(con: Database, lake: Lake, provider: str | None) -> str:
     first, last = con.execute(
         "SELECT min(event_date), max(event_date) FROM events "
         "WHERE $provider IS NULL OR provider_id = $provider",
@@ -452,9 +444,7 @@ def _range_hint(con: duckdb.DuckDBPyConnection, lake: Lake, provider: str | None
     return f"{who} has events from {first} to {last}; choose --since/--until within that range"
 
 
-def _coverage(
-    con: duckdb.DuckDBPyConnection, params: dict[str, Any]
-) -> tuple[Coverage, list[ProviderCoverage]]:
+def _coverage(con: Database, params: dict[str, Any]) -> tuple[Coverage, list[ProviderCoverage]]:
     rows = con.execute(_COVERAGE, params).fetchall()
     quarantined_lake, ingested, rejected = con.execute(_LAKE_TOTALS).fetchone() or (0, 0, 0)
     total = next((r for r in rows if r[0]), None)
@@ -489,7 +479,7 @@ def _coverage(
     return coverage, providers
 
 
-def _totals(con: duckdb.DuckDBPyConnection) -> tuple[Totals, int]:
+def _totals(con: Database) -> tuple[Totals, int]:
     row = con.execute(_TOTALS).fetchone()
     assert row is not None
     findings, events, records, proceeds, providers, missing_counts = row
@@ -505,7 +495,7 @@ def _totals(con: duckdb.DuckDBPyConnection) -> tuple[Totals, int]:
     )
 
 
-def _tallies(con: duckdb.DuckDBPyConnection, key: str, order: str) -> list[Tally]:
+def _tallies(con: Database, key: str, order: str) -> list[Tally]:
     params: dict[str, Any] = {}
     if "$categories" in order:
         params["categories"] = CATEGORIES
@@ -533,21 +523,21 @@ def _ordered(counts: dict[str, int] | None, order: list[str]) -> dict[str, int]:
     return {**known, **dict(sorted(counts.items()))}
 
 
-def _per_day(con: duckdb.DuckDBPyConnection) -> list[DayTally]:
+def _per_day(con: Database) -> list[DayTally]:
     return [
         DayTally(event_date=r[0], category=r[1], findings=r[2], events=r[3], records=int(r[4]))
         for r in con.execute(_PER_DAY, {"categories": CATEGORIES}).fetchall()
     ]
 
 
-def _day_totals(con: duckdb.DuckDBPyConnection) -> list[DayTotal]:
+def _day_totals(con: Database) -> list[DayTotal]:
     return [
         DayTotal(event_date=r[0], findings=r[1], events=r[2], records=int(r[3]))
         for r in con.execute(_DAY_TOTALS).fetchall()
     ]
 
 
-def _top_actors(con: duckdb.DuckDBPyConnection, top_n: int) -> list[ActorRow]:
+def _top_actors(con: Database, top_n: int) -> list[ActorRow]:
     rows = con.execute(
         _TOP_ACTORS, {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
     ).fetchall()
@@ -566,7 +556,7 @@ def _top_actors(con: duckdb.DuckDBPyConnection, top_n: int) -> list[ActorRow]:
     ]
 
 
-def _top_parties(con: duckdb.DuckDBPyConnection, top_n: int) -> list[PartyRow]:
+def _top_parties(con: Database, top_n: int) -> list[PartyRow]:
     rows = con.execute(
         _TOP_PARTIES, {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
     ).fetchall()
@@ -585,7 +575,7 @@ def _top_parties(con: duckdb.DuckDBPyConnection, top_n: int) -> list[PartyRow]:
     ]
 
 
-def _findings(con: duckdb.DuckDBPyConnection, evidence_ids: int, template: str) -> list[FindingRow]:
+def _findings(con: Database, evidence_ids: int, template: str) -> list[FindingRow]:
     rows = con.execute(_FINDINGS, {"evidence_ids": evidence_ids, "template": template}).fetchall()
     return [FindingRow(*row) for row in rows]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    import duckdb
+    from ..db.database import SqlConnection
 
 # One digit run (or any other text): the tokens mask_text rebuilds the string from.
 _MASK_DIGIT_RUN = """
@@ -79,7 +79,7 @@ CREATE OR REPLACE MACRO mask_actor(actor_id, actor_type) AS
 MASK_MACROS: tuple[str, ...] = (_MASK_DIGIT_RUN, _MASK_TEXT, _MASK_ID, _MASK_ACTOR)
 
 
-def create_mask_macros(con: duckdb.DuckDBPyConnection) -> None:
+def create_mask_macros(con: SqlConnection) -> None:
     for statement in MASK_MACROS:
         con.execute(statement)
 

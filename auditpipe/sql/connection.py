@@ -19,27 +19,26 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
-import tempfile
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..db import connect as connect_db
+from ..db import quote_identifier
 from ..errors import LakeError
-from ..lake import Lake, default_lake_path
-from ..lake_schema import empty_select
-from ..views import (
+from ..lake import Lake, default_lake_path, table_files
+from ..lake.schema import empty_select
+from ..lake.views import (
     FINDING_EVIDENCE_BODY,
     PARQUET_TABLES,
     ParquetTable,
     ingest_log_body,
-    quote_identifier,
-    table_files,
 )
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
+
+    from ..db.database import SqlConnection
 
 # Settings a user may still change on a locked connection: none of them touches files.
 USER_SETTINGS = (
@@ -69,31 +68,23 @@ def connect(lake: Lake | str | os.PathLike[str] | None = None) -> duckdb.DuckDBP
     """A read-only DuckDB connection with the views events, quarantine, findings,
     finding_evidence and ingest_log over ``lake``, plus the macros mask_id, mask_text and
     mask_actor. Timestamps show in the lake's timezone (``SET TimeZone`` changes that)."""
-    import duckdb
-
     from ..report.masking import create_mask_macros
 
     lake_obj = open_lake(lake)
-    con = duckdb.connect(":memory:")
-    # Spilling stays outside the lake whatever the working directory is.
-    spill = tempfile.mkdtemp(prefix="auditpipe-sql-")
-    weakref.finalize(con, shutil.rmtree, spill, True)
-    con.execute(f"SET temp_directory = {_literal(spill)}")
-    con.execute(f"SET TimeZone = {_literal(lake_obj.timezone)}")
-    con.execute("SET python_enable_replacements = false")
-    con.execute("SET autoinstall_known_extensions = false")
-    con.execute("SET autoload_known_extensions = false")
-    create_mask_macros(con)
-    refresh_views(con, lake_obj, reader=con)  # still allowed to read files here
-    con.execute("SET allowed_configs = [" + ", ".join(_literal(s) for s in USER_SETTINGS) + "]")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
-    return con
+    # Spilling stays outside the lake whatever the working directory is (a private folder).
+    db = connect_db(timezone=lake_obj.timezone)
+    db.execute("SET python_enable_replacements = false")
+    db.execute("SET autoinstall_known_extensions = false")
+    db.execute("SET autoload_known_extensions = false")
+    create_mask_macros(db)
+    refresh_views(db, lake_obj, reader=db)  # still allowed to read files here
+    db.execute("SET allowed_configs = ?", [list(USER_SETTINGS)])
+    db.execute("SET enable_external_access = false")
+    db.execute("SET lock_configuration = true")
+    return db.connection
 
 
-def refresh_views(
-    con: duckdb.DuckDBPyConnection, lake: Lake, *, reader: duckdb.DuckDBPyConnection | None = None
-) -> None:
+def refresh_views(con: SqlConnection, lake: Lake, *, reader: SqlConnection | None = None) -> None:
     """(Re)build the views from the lake's files as they are now.
 
     ``reader`` reads the manifest; by default a short-lived connection of its own, since
@@ -127,15 +118,9 @@ def _column(name: str, duck_type: str) -> str:
 @functools.cache
 def _arrow_schema(columns: tuple[tuple[str, str], ...]) -> pa.Schema:
     """The Arrow schema DuckDB itself uses for these columns (JSON read as text)."""
-    import duckdb
-
-    probe = duckdb.connect(":memory:")
-    try:
-        probe.execute("SET TimeZone = 'UTC'")
+    with connect_db(timezone="UTC") as probe:
         plain = [(n, "VARCHAR" if t == "JSON" else t) for n, t in columns]
         return probe.sql(empty_select(plain)).to_arrow_table().schema
-    finally:
-        probe.close()
 
 
 def _dataset(table: ParquetTable, files: list[Path]) -> Any:
@@ -165,15 +150,13 @@ def _dataset(table: ParquetTable, files: list[Path]) -> Any:
         ) from exc
 
 
-def _ingest_log_table(lake: Lake, reader: duckdb.DuckDBPyConnection | None) -> pa.Table:
+def _ingest_log_table(lake: Lake, reader: SqlConnection | None) -> pa.Table:
     """The manifest, read once with DuckDB's JSON reader (the same text as the printed view)."""
     import duckdb
 
     own = reader is None
-    con = duckdb.connect(":memory:") if reader is None else reader
+    con: SqlConnection = connect_db(timezone="UTC") if reader is None else reader
     try:
-        if own:
-            con.execute("SET TimeZone = 'UTC'")
         return con.sql(ingest_log_body(lake.root)).to_arrow_table()
     except duckdb.Error as exc:
         raise LakeError(
@@ -183,7 +166,3 @@ def _ingest_log_table(lake: Lake, reader: duckdb.DuckDBPyConnection | None) -> p
     finally:
         if own:
             con.close()
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"

@@ -130,7 +130,7 @@ def _as_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
 def _for_csv(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """Numbers and booleans as they are; everything else in DuckDB's text form (lists, structs,
     timestamps in the session timezone). Positional references survive duplicate names."""
-    from ..views import quote_identifier
+    from ..db import quote_identifier
 
     keep = _NUMERIC_PREFIXES + ("BOOLEAN", "VARCHAR")
     select = []

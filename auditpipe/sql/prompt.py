@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, cast
 
 from ..errors import AuditpipeError
 from ..lake import Lake
-from ..views import VIEW_NAMES, view_statements
+from ..lake.views import VIEW_NAMES, view_statements
 from .connection import refresh_views
 from .output import DEFAULT_MAX_ROWS, write_result
 from .query import run_sql

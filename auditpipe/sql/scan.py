@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from ..db import connect
 from ..errors import UsageError
-from ..lake import Lake
-from ..lake_schema import EVENT_COLUMNS, empty_select
-from ..views import PARQUET_TABLES, VIEW_NAMES, ParquetTable, ingest_log_body, table_files
+from ..lake import Lake, table_files
+from ..lake.schema import EVENT_COLUMNS, empty_select
+from ..lake.views import PARQUET_TABLES, VIEW_NAMES, ParquetTable, ingest_log_body
 from .connection import open_lake
 
 if TYPE_CHECKING:
@@ -41,16 +42,11 @@ def scan(lake: Lake | str | os.PathLike[str] | None, table: str = "events") -> p
 
 
 def _polars_schema(columns: list[tuple[str, str]]) -> pl.Schema:
-    import duckdb
     import polars as pl
 
-    probe = duckdb.connect(":memory:")
-    try:
-        probe.execute("SET TimeZone = 'UTC'")
+    with connect(timezone="UTC") as probe:
         plain = [(n, "VARCHAR" if t == "JSON" else t) for n, t in columns]
         return pl.from_arrow(probe.sql(empty_select(plain)).to_arrow_table()).schema  # type: ignore[union-attr]
-    finally:
-        probe.close()
 
 
 def _scan_parquet(lake: Lake, table: ParquetTable) -> pl.LazyFrame:
@@ -97,14 +93,9 @@ def _scan_finding_evidence(lake: Lake) -> pl.LazyFrame:
 
 
 def _scan_ingest_log(lake: Lake) -> pl.LazyFrame:
-    import duckdb
     import polars as pl
 
-    reader = duckdb.connect(":memory:")
-    try:
-        reader.execute("SET TimeZone = 'UTC'")
+    with connect(timezone="UTC") as reader:
         frame = pl.from_arrow(reader.sql(ingest_log_body(lake.root)).to_arrow_table())
-    finally:
-        reader.close()
     assert isinstance(frame, pl.DataFrame)
     return frame.lazy()

@@ -1,0 +1,26 @@
+"""The one owner of DuckDB: connecting, quoting, running and logging SQL, reading Parquet.
+
+- ``connect`` / ``Database``: every connection auditpipe makes, its settings set one way, and
+  the one ``execute`` method every statement passes through (``--debug`` logs SQL and time);
+- ``quote_identifier`` / ``quote_literal``: the only way text becomes SQL where a value cannot
+  be a bound parameter;
+- ``read_parquet_sql``: the lake's Parquet files as a relation, hive options written once.
+
+Nothing here knows the lake's folders; ``auditpipe.lake`` does, and hands this module file lists.
+"""
+
+from .database import Database, connect, log_statements
+from .parquet import HIVE_OPTIONS, file_list, parquet_scan, read_parquet_sql
+from .quoting import quote_identifier, quote_literal
+
+__all__ = [
+    "HIVE_OPTIONS",
+    "Database",
+    "connect",
+    "file_list",
+    "log_statements",
+    "parquet_scan",
+    "quote_identifier",
+    "quote_literal",
+    "read_parquet_sql",
+]

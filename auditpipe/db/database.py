@@ -1,0 +1,146 @@
+"""Connecting to DuckDB, one way, and running every statement through one logged method.
+
+Every part of auditpipe that uses DuckDB gets its connection from ``connect``: the settings
+that decide what a query means (``TimeZone``) or what it may cost (``memory_limit``,
+``threads``, where it spills) are set here and nowhere else. The ``Database`` it returns runs
+each statement through ``execute``, which under ``--debug`` logs the SQL and its time (the
+model is sqlite-utils' ``Database.execute``/``query``); ``connection`` is the DuckDB connection
+itself for the few callers that hand it to users.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+if TYPE_CHECKING:
+    import duckdb
+
+    # What functions that only run SQL accept: auditpipe's Database, or a plain DuckDB
+    # connection a user or a test made (both have ``execute``).
+    SqlConnection: TypeAlias = "Database | duckdb.DuckDBPyConnection"
+
+Parameters: TypeAlias = Sequence[Any] | dict[str, Any] | None
+
+LOG = logging.getLogger("auditpipe.sql")
+
+
+def log_statements(stream: Any = None) -> None:
+    """Show every statement auditpipe runs, with its time, on stderr (``--debug``)."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    LOG.addHandler(handler)
+    LOG.setLevel(logging.DEBUG)
+
+
+def connect(
+    *,
+    timezone: str,
+    temp_directory: Path | None = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    keep_insertion_order: bool = True,
+) -> Database:
+    """An in-memory DuckDB with auditpipe's settings.
+
+    ``timezone``: how TIMESTAMPTZ values show and how they turn into dates; the lake's own
+    timezone for anything a user sees, 'UTC' for internal probes. ``temp_directory``: where
+    DuckDB spills (DuckDB makes it when it first spills); by default a private folder of its own
+    (never the working directory, which may be inside the lake), removed on close. ``keep_insertion_order=False`` lets DuckDB
+    stream more for queries that sort explicitly wherever order matters.
+    """
+    import duckdb
+
+    config: dict[str, str | bool | int | float | list[str]] = {}
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    if threads:
+        config["threads"] = threads
+    if not keep_insertion_order:
+        config["preserve_insertion_order"] = False
+    own_spill = temp_directory is None
+    if temp_directory is None:
+        temp_directory = Path(tempfile.mkdtemp(prefix="auditpipe-duckdb-"))
+    config["temp_directory"] = str(temp_directory)
+    try:
+        con = duckdb.connect(":memory:", config=config)
+    except BaseException:
+        if own_spill:
+            shutil.rmtree(temp_directory, ignore_errors=True)
+        raise
+    # The private spill folder goes on close, or when a caller that handed the raw connection
+    # on (``auditpipe.connect``) lets it be collected.
+    cleanup = weakref.finalize(con, shutil.rmtree, temp_directory, True) if own_spill else None
+    db = Database(con, cleanup)
+    # DuckDB draws its own progress bar on stdout for long queries: stdout is for data.
+    db.execute("SET enable_progress_bar = false")
+    # TimeZone needs the ICU extension, loaded only once the connection exists: so SET, bound.
+    db.execute("SET TimeZone = ?", [timezone])
+    return db
+
+
+class Database:
+    """A DuckDB connection whose statements all pass through ``execute`` (logged, timed)."""
+
+    def __init__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        cleanup: weakref.finalize[Any, Any] | None = None,
+    ) -> None:
+        self.connection = connection
+        self._cleanup = cleanup
+
+    def execute(self, sql: str, parameters: Parameters = None) -> duckdb.DuckDBPyConnection:
+        """Run one statement (or several, without parameters); fetch from what it returns."""
+        start = time.perf_counter()
+        try:
+            return self.connection.execute(sql, parameters)
+        finally:
+            if LOG.isEnabledFor(logging.DEBUG):
+                elapsed = (time.perf_counter() - start) * 1000
+                LOG.debug("%.1f ms\n%s", elapsed, _display(sql, parameters))
+
+    def query(self, sql: str, parameters: Parameters = None) -> list[tuple[Any, ...]]:
+        """Every row of one query."""
+        return self.execute(sql, parameters).fetchall()
+
+    def sql(self, sql: str) -> duckdb.DuckDBPyRelation:
+        """A lazy relation; DuckDB runs it when it is read, so only its text is logged."""
+        if LOG.isEnabledFor(logging.DEBUG):
+            LOG.debug("relation\n%s", sql)
+        return self.connection.sql(sql)
+
+    def register(self, name: str, data: object) -> None:
+        """Make a Python object (Arrow table or dataset) readable as ``name``."""
+        self.connection.register(name, data)
+
+    def extract_statements(self, sql: str) -> list[duckdb.Statement]:
+        return list(self.connection.extract_statements(sql))
+
+    def close(self) -> None:
+        self.connection.close()
+        if self._cleanup is not None:
+            self._cleanup()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _display(sql: str, parameters: Parameters) -> str:
+    text = sql.strip()
+    return f"{text}\n-- parameters: {parameters!r}" if parameters else text

@@ -1,0 +1,48 @@
+"""Reading the lake's Parquet files with DuckDB's ``read_parquet``: the options, once.
+
+Partitioned tables (events, findings) keep ``provider_id`` and ``event_date`` in their folder
+names; the hive options below make DuckDB turn them back into typed columns. Written once here
+so every reader (views, detect, compact, the nightly baseline) types them the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from .quoting import quote_literal
+
+HIVE_OPTIONS = (
+    "hive_partitioning = true, hive_types = {'provider_id': 'VARCHAR', 'event_date': 'DATE'}"
+)
+NO_HIVE_OPTIONS = "hive_partitioning = false"
+
+
+def file_list(files: Sequence[str | os.PathLike[str]]) -> str:
+    """A SQL list literal of file paths: ``['a.parquet', 'b.parquet']``."""
+    return "[" + ", ".join(quote_literal(os.fspath(f)) for f in files) + "]"
+
+
+def read_parquet_sql(
+    files: Sequence[str | os.PathLike[str]],
+    *,
+    hive: bool,
+    union_by_name: bool = True,
+    filename: bool = False,
+) -> str:
+    """``read_parquet([...])`` over exactly ``files``; ``hive`` adds the partition columns.
+
+    ``union_by_name`` lets files written before a column existed read it as NULL.
+    """
+    return parquet_scan(file_list(files), hive=hive, union_by_name=union_by_name, filename=filename)
+
+
+def parquet_scan(
+    source: str, *, hive: bool, union_by_name: bool = True, filename: bool = False
+) -> str:
+    """``read_parquet(<source>, <options>)`` for a source already written as SQL."""
+    options = ["union_by_name = true"] if union_by_name else []
+    if filename:
+        options.append("filename = true")
+    options.append(HIVE_OPTIONS if hive else NO_HIVE_OPTIONS)
+    return f"read_parquet({source}, {', '.join(options)})"

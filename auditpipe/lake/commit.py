@@ -1,0 +1,239 @@
+"""Atomic commits to the lake: staged files, the journal, roll-forward, and what readers see.
+
+How a change becomes visible (``Transaction``): every new file is written and fsync'ed under
+``staging/``, verified, then a journal naming every rename and delete is written atomically; that
+journal write is the commit point. Applying it renames each staged file into place (an atomic
+``rename(2)`` per file, so a reader that globs ``events/**/*.parquet`` never meets a truncated
+file), deletes what it replaces, and writes manifest entries last. A crash before the journal
+leaves only staging litter, removed by the next ``recover()``; a crash after it is rolled forward
+by the next ``recover()``, which every writing command runs under the lock before it starts.
+
+Readers hold no lock: ``table_files`` lists a table as the pending journal leaves it, so a reader
+never sees half a commit even while a writer is between two renames (or died there).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LakeError
+from . import layout
+
+if TYPE_CHECKING:
+    from .folder import Lake
+
+CRASH_ENV = "AUDITPIPE_CRASH_AT"
+
+
+def crash_point(name: str) -> None:
+    """Testing hook: SIGKILL this process here when $AUDITPIPE_CRASH_AT names this point.
+
+    The crash-safety tests use it to stop a run at exact moments (after staging, after the
+    journal, between two renames); it costs one environment lookup otherwise.
+    """
+    if os.environ.get(CRASH_ENV) == name:
+        os.kill(os.getpid(), 9)
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_id(prefix: str) -> str:
+    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
+    return f"{prefix}-{stamp}-{uuid.uuid4().hex[:8]}"
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # some filesystems refuse fsync on directories
+        fsync_file(path)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def write_json_atomic(path: Path, doc: Any) -> None:
+    write_atomic(path, (json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n").encode())
+
+
+def verify_parquet(path: Path, expected_rows: int | None = None) -> int:
+    """Open the footer of a staged Parquet file and check its row count; returns the count."""
+    import pyarrow.parquet as pq
+
+    try:
+        rows = pq.read_metadata(path).num_rows
+    except Exception as exc:  # pyarrow raises several types for a bad footer
+        raise LakeError(f"staged file {path} is not readable Parquet: {exc}") from exc
+    if expected_rows is not None and rows != expected_rows:
+        raise LakeError(f"staged file {path} holds {rows} rows, expected {expected_rows}")
+    return rows
+
+
+@dataclass
+class Transaction:
+    """A set of renames and deletes applied all-or-nothing (by roll-forward) to the lake.
+
+    ``moves`` are (staged file, final path relative to the lake) pairs applied first, then
+    ``deletes`` (relative paths), then ``meta_moves`` (manifest/run records, staged likewise),
+    so a manifest entry never points to files that are not yet in place.
+    """
+
+    lake: Lake
+    txn_id: str = field(default_factory=lambda: new_id("txn"))
+    moves: list[tuple[Path, str]] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    meta_moves: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def staging(self) -> Path:
+        path = self.lake.staging_dir / self.txn_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def add_file(self, staged: Path, final_relpath: str) -> None:
+        self.moves.append((staged, final_relpath))
+
+    def delete(self, relpath: str) -> None:
+        self.deletes.append(relpath)
+
+    def add_json(self, final_relpath: str, doc: Any) -> None:
+        staged = self.staging / "meta" / final_relpath.replace("/", "__")
+        write_json_atomic(staged, doc)
+        self.meta_moves.append((staged, final_relpath))
+
+    def commit(self) -> None:
+        lake = self.lake
+        for staged, _ in self.moves:
+            fsync_file(staged)
+        doc = {
+            "txn_id": self.txn_id,
+            "moves": [[_rel(lake.root, s), d] for s, d in self.moves],
+            "deletes": list(self.deletes),
+            "meta_moves": [[_rel(lake.root, s), d] for s, d in self.meta_moves],
+            "committed_at": utc_now().isoformat(),
+        }
+        crash_point("before_journal")
+        write_json_atomic(lake.journal_dir / f"{self.txn_id}.json", doc)  # the commit point
+        crash_point("after_journal")
+        lake.apply_journal(lake.journal_dir / f"{self.txn_id}.json")
+
+    def abort(self) -> None:
+        shutil.rmtree(self.lake.staging_dir / self.txn_id, ignore_errors=True)
+
+
+def pending_commit(root: Path) -> tuple[dict[Path, Path], set[Path]]:
+    """What committed-but-unfinished journals will change: (final path -> staged path still to
+    be moved there, paths still to be deleted). Reads the journals only (no lock needed)."""
+    to_move: dict[Path, Path] = {}
+    to_delete: set[Path] = set()
+    for journal in journal_files(root):
+        try:
+            doc = json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # being written right now: not committed yet
+        for src, dst in doc.get("moves", []):
+            if (root / src).exists():
+                to_move[(root / dst).resolve()] = (root / src).resolve()
+        to_delete |= {(root / rel).resolve() for rel in doc.get("deletes", [])}
+    return to_move, to_delete
+
+
+def journal_files(root: Path) -> list[Path]:
+    """The committed journals waiting to be applied, oldest first."""
+    return layout.json_files(layout.journal_dir(root))
+
+
+def table_files(lake_root: str | Path, table: str) -> list[Path]:
+    """The Parquet files of one lake table, sorted (empty when none are written yet).
+
+    If a writer died in the middle of a commit (journal written, renames not all done), the
+    list is the lake as that commit leaves it: staged files not yet moved are listed in their
+    place and files it deletes are left out, so a reader never sees half a commit.
+    """
+    root = Path(lake_root).resolve()
+    found = {p.resolve() for p in layout.stored_files(root, table)}
+    to_move, to_delete = pending_commit(root)
+    if to_move or to_delete:
+        folder = (root / table).resolve()
+        found -= to_delete
+        found |= {dst for dst in to_move if folder in dst.parents}
+    return sorted(to_move.get(p, p) for p in found)
+
+
+def apply_journal(lake: Lake, journal: Path) -> None:
+    """Apply (or finish applying) one committed journal. Idempotent."""
+    doc = json.loads(journal.read_text(encoding="utf-8"))
+    touched: set[Path] = set()
+    for src, dst in doc["moves"]:
+        touched.add(_move(lake.root, src, dst))
+        crash_point("between_moves")
+    for rel in doc["deletes"]:
+        target = lake.root / rel
+        if target.exists():
+            target.unlink()
+            touched.add(target.parent)
+    crash_point("before_manifest")
+    for src, dst in doc["meta_moves"]:
+        touched.add(_move(lake.root, src, dst))
+    for folder in touched:
+        fsync_dir(folder)
+    journal.unlink()
+    fsync_dir(journal.parent)
+    shutil.rmtree(lake.staging_dir / doc["txn_id"], ignore_errors=True)
+
+
+def _move(root: Path, src_rel: str, dst_rel: str) -> Path:
+    src, dst = root / src_rel, root / dst_rel
+    if src.exists():
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dst)
+    elif not dst.exists():
+        raise LakeError(
+            f"journal names {src_rel} but neither it nor {dst_rel} exists",
+            hint="the lake was changed by hand while a commit was pending; restore it",
+        )
+    return dst.parent
+
+
+def recover(lake: Lake) -> list[str]:
+    """Roll committed journals forward and drop uncommitted staging. Needs the lock."""
+    done = []
+    for journal in journal_files(lake.root):
+        lake.apply_journal(journal)
+        done.append(journal.stem)
+    # A journal whose writer died before renaming it into place was never committed.
+    if lake.journal_dir.is_dir():
+        for unfinished in lake.journal_dir.glob(".*.tmp"):
+            unfinished.unlink(missing_ok=True)
+    if lake.staging_dir.is_dir():
+        shutil.rmtree(lake.staging_dir, ignore_errors=True)
+    return done
+
+
+def _rel(root: Path, path: Path) -> str:
+    return str(path.resolve().relative_to(root.resolve()))

@@ -1,0 +1,219 @@
+"""``Lake``: one lake folder opened: its marker (format, timezone), its lock, its commits.
+
+The layout of the folder is ``layout``'s business and the commit protocol ``commit``'s; this
+class ties them to one folder so commands pass a single object around.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import os
+import zoneinfo
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import LakeError, LockError
+from . import commit, layout
+from .commit import Transaction, utc_now, write_json_atomic
+
+LAKE_FORMAT = "auditpipe-lake"
+LAKE_VERSION = 1
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def today_in(timezone: str) -> dt.date:
+    """Today's date in ``timezone`` (a lake's "today": event_dates are in its timezone)."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+
+
+def _interrupted_creation(root: Path) -> bool:
+    """True when ``root`` holds only what a killed ``Lake.open(create=True)`` can leave: an
+    ``_auditpipe`` folder with no marker and nothing in it but the marker's temporary files.
+
+    Creation writes the marker atomically, so such a folder never held data: it is safe to
+    finish creating the lake there instead of refusing the folder as "not empty"."""
+    entries = list(root.iterdir())
+    if [e.name for e in entries] != [layout.META_DIR] or not entries[0].is_dir():
+        return False
+    return all(
+        e.is_file() and e.name.startswith(".lake.json.") and e.name.endswith(".tmp")
+        for e in entries[0].iterdir()
+    )
+
+
+class Lake:
+    def __init__(self, root: Path, meta: dict[str, Any]) -> None:
+        self.root = root
+        self.meta = meta
+        self._lock_depth = 0
+        self._lock_fh: Any = None
+
+    # -- layout -------------------------------------------------------------------------
+    @property
+    def events_dir(self) -> Path:
+        return self.root / layout.EVENTS
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.root / layout.QUARANTINE
+
+    @property
+    def findings_dir(self) -> Path:
+        return self.root / layout.FINDINGS
+
+    @property
+    def meta_dir(self) -> Path:
+        return layout.meta_dir(self.root)
+
+    @property
+    def manifest_dir(self) -> Path:
+        return layout.manifest_dir(self.root)
+
+    @property
+    def journal_dir(self) -> Path:
+        return layout.journal_dir(self.root)
+
+    @property
+    def staging_dir(self) -> Path:
+        return layout.staging_dir(self.root)
+
+    @property
+    def runs_dir(self) -> Path:
+        return layout.runs_dir(self.root)
+
+    @property
+    def timezone(self) -> str:
+        return str(self.meta.get("timezone", DEFAULT_TIMEZONE))
+
+    # -- opening ------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls, path: str | os.PathLike[str], *, create: bool = False, timezone: str | None = None
+    ) -> Lake:
+        """Open the lake at ``path``; with ``create``, make one in a missing or empty folder.
+
+        ``timezone`` is fixed when the lake is created (event_date partitions depend on it);
+        asking for a different one later is an error rather than a silently mixed lake.
+        """
+        root = Path(path)
+        marker = layout.meta_dir(root) / "lake.json"
+        if root.exists() and not root.is_dir():
+            raise LakeError(f"lake path {root} is a file, not a folder", hint="pass a folder")
+        if marker.is_file():
+            try:
+                meta = json.loads(marker.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise LakeError(f"lake marker {marker} is unreadable: {exc}") from exc
+            if meta.get("format") != LAKE_FORMAT:
+                raise LakeError(f"{marker} does not describe an auditpipe lake")
+            if meta.get("version", 0) > LAKE_VERSION:
+                raise LakeError(
+                    f"lake {root} was written by a newer auditpipe (format {meta['version']})",
+                    hint="upgrade auditpipe",
+                )
+            lake = cls(root, meta)
+            if timezone and timezone != lake.timezone:
+                raise LakeError(
+                    f"lake {root} was created with timezone {lake.timezone}, not {timezone}",
+                    hint="event_date partitions depend on it; use a new lake for another timezone",
+                )
+            return lake
+        if root.is_dir() and any(root.iterdir()) and not _interrupted_creation(root):
+            raise LakeError(
+                f"{root} is not an auditpipe lake (no _auditpipe/lake.json) and is not empty",
+                hint="point --lake at an existing lake, or at a new or empty folder to create one",
+            )
+        if not create:
+            raise LakeError(
+                f"no lake at {root}",
+                hint=f"create one with: auditpipe ingest PATH --lake {root}",
+            )
+        meta = {
+            "format": LAKE_FORMAT,
+            "version": LAKE_VERSION,
+            "timezone": timezone or DEFAULT_TIMEZONE,
+            "created_at": utc_now().isoformat(),
+        }
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(marker, meta)
+        except OSError as exc:
+            raise LakeError(f"cannot create a lake at {root}: {exc.strerror}") from exc
+        return cls(root, meta)
+
+    # -- locking ------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self, purpose: str) -> Iterator[None]:
+        """Hold the lake's write lock; re-entrant within this Lake object.
+
+        An ``flock`` dies with its process, so a lock left by a killed run is never stale:
+        the next run takes it at once and ``recover()`` tidies what the dead run left.
+        """
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        self.meta_dir.mkdir(parents=True, exist_ok=True)
+        fh = open(self.meta_dir / "lock", "a+")  # noqa: SIM115 (held until the block ends)
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise LockError(
+                f"lake {self.root} is busy: {holder} holds its lock",
+                hint="wait for that run to finish; a killed run releases the lock by itself",
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"auditpipe {purpose} (pid {os.getpid()}, since {utc_now():%Y-%m-%d %H:%M:%SZ})")
+        fh.flush()
+        self._lock_fh, self._lock_depth = fh, 1
+        try:
+            self.recover()
+            yield
+        finally:
+            self._lock_depth = 0
+            with contextlib.suppress(OSError):
+                fh.truncate(0)
+            fh.close()  # closing releases the flock
+            self._lock_fh = None
+
+    # -- commits ------------------------------------------------------------------------
+    def transaction(self) -> Transaction:
+        return Transaction(self)
+
+    def apply_journal(self, journal: Path) -> None:
+        """Apply (or finish applying) one committed journal. Idempotent."""
+        commit.apply_journal(self, journal)
+
+    def recover(self) -> list[str]:
+        """Roll committed journals forward and drop uncommitted staging. Needs the lock."""
+        return commit.recover(self)
+
+    # -- manifest -----------------------------------------------------------------------
+    def manifest_entry(self, sha256: str) -> dict[str, Any] | None:
+        path = self.manifest_dir / f"{sha256}.json"
+        if not path.is_file():
+            return None
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+
+    def manifest_entries(self) -> list[dict[str, Any]]:
+        return [json.loads(p.read_text(encoding="utf-8")) for p in layout.manifest_files(self.root)]
+
+    def pending_commit(self) -> tuple[dict[Path, Path], set[Path]]:
+        """What committed-but-unfinished journals will change, for readers that must not see
+        half a commit: (final path -> staged path still to be moved there, paths still to be
+        deleted). Empty unless a writer died mid-commit and no writer has run since."""
+        return commit.pending_commit(self.root)
+
+    def has_events(self) -> bool:
+        return bool(layout.list_partitions(self.root, layout.EVENTS))

@@ -1,0 +1,101 @@
+"""Run records: ``_auditpipe/runs/<run_id>.json``, what each nightly run did and how far it got.
+
+A record is written (atomically, under the lake lock) before each phase starts, so a run that
+is killed leaves a record saying which files it meant to ingest and which days it still owed
+detection and reports. The next nightly finds such records (status ``running`` or ``failed``),
+takes over their unfinished work and marks them ``resumed``. See ``nightly/job.py`` for the
+protocol. The records live here, beside the lake, because ``status`` reads them too and must not
+depend on the nightly job.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import layout
+from .commit import write_json_atomic
+from .folder import Lake
+
+KIND_NIGHTLY = "nightly"
+
+# Status of a run record.
+RUNNING = "running"  # in progress, or its process died (only one run holds the lock)
+FAILED = "failed"  # stopped on an error it reported
+COMPLETED = "completed"
+RESUMED = "resumed"  # unfinished, and a later run took over its work (``resumed_by``)
+UNFINISHED = (RUNNING, FAILED)
+
+# Phases, in order; ``phase`` is the one the run was in when the record was last written.
+PHASES = ("scan", "ingest", "baseline", "detect", "report", "done")
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    night: str  # YYYY-MM-DD label of the run (reports are named by it)
+    started_at: str
+    kind: str = KIND_NIGHTLY
+    status: str = RUNNING
+    phase: str = "scan"
+    inbox: str | None = None
+    # Files this run (or a run it resumed) meant to ingest: [{"sha256", "path"}].
+    planned_files: list[dict[str, str]] = field(default_factory=list)
+    # event_dates owed detection; complete once ``phase`` is past "ingest".
+    pending_dates: list[str] = field(default_factory=list)
+    # Findings snapshots taken before detection (baseline.py), this run's and inherited:
+    # [{"file", "dates", "taken_at"}].
+    baselines: list[dict[str, Any]] = field(default_factory=list)
+    days_evaluated: list[str] = field(default_factory=list)
+    resumed_from: list[str] = field(default_factory=list)
+    resumed_by: str | None = None
+    finished_at: str | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    summary: dict[str, Any] | None = None
+
+    @property
+    def phase_index(self) -> int:
+        return PHASES.index(self.phase) if self.phase in PHASES else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> RunRecord:
+        known = {k: v for k, v in doc.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def run_path(lake: Lake, run_id: str) -> Path:
+    return lake.runs_dir / f"{run_id}.json"
+
+
+def save_run(lake: Lake, record: RunRecord) -> None:
+    """Replace the record atomically: a reader sees the previous version or this one."""
+    write_json_atomic(run_path(lake, record.run_id), record.to_dict())
+
+
+def load_run_docs(lake: Lake) -> list[dict[str, Any]]:
+    """Every run record in the lake (any kind), oldest first; unreadable ones are skipped."""
+    docs = []
+    for path in layout.run_files(lake.root):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # only an atomic writer touches these; a bad one is someone's hand edit
+        if isinstance(doc, dict) and doc.get("run_id"):
+            docs.append(doc)
+    docs.sort(key=lambda d: (str(d.get("started_at", "")), str(d["run_id"])))
+    return docs
+
+
+def nightly_runs(lake: Lake) -> list[RunRecord]:
+    return [RunRecord.from_dict(d) for d in load_run_docs(lake) if d.get("kind") == KIND_NIGHTLY]
+
+
+def unfinished_runs(lake: Lake) -> list[RunRecord]:
+    """Nightly runs that stopped before completing and whose work nobody has taken over."""
+    return [r for r in nightly_runs(lake) if r.status in UNFINISHED]

@@ -1,0 +1,141 @@
+"""DuckDB views over a lake: ``events``, ``quarantine``, ``findings``, ``finding_evidence``,
+``ingest_log``. The same ``CREATE VIEW`` text is printed by ``auditpipe sql --print-views`` so
+the DuckDB CLI, DBeaver or a notebook see exactly what auditpipe sees.
+
+The Parquet tables are described once in ``PARQUET_TABLES`` so that the read-only connection of
+``auditpipe.sql`` (which scans the same files through Arrow datasets) and these ``read_parquet``
+views agree on files, columns and types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..db import Database, connect, file_list, parquet_scan, quote_identifier, quote_literal
+from . import layout
+from .commit import table_files
+from .schema import (
+    EVENT_COLUMNS,
+    FINDING_COLUMNS,
+    QUARANTINE_COLUMNS,
+    empty_select,
+)
+
+if TYPE_CHECKING:
+    from ..db.database import SqlConnection
+    from .folder import Lake
+
+VIEW_NAMES = ("events", "quarantine", "findings", "finding_evidence", "ingest_log")
+
+# Former names, still imported by code that predates ``auditpipe.db``.
+sql_string = quote_literal
+
+
+@dataclass(frozen=True)
+class ParquetTable:
+    """A lake table stored as Parquet files: where its files are and what columns it has."""
+
+    name: str
+    folder: str  # relative to the lake root
+    depth: int  # folder levels between ``folder`` and the files (hive partitions)
+    columns: list[tuple[str, str]]  # file columns, then partition columns, as the view shows
+
+    @property
+    def hive(self) -> bool:
+        return self.depth > 0
+
+    def glob(self, root: Path) -> Path:
+        return root.joinpath(self.folder, *(["*"] * self.depth), "*.parquet")
+
+
+PARQUET_TABLES: dict[str, ParquetTable] = {
+    layout.EVENTS: ParquetTable(layout.EVENTS, layout.EVENTS, 2, EVENT_COLUMNS),
+    layout.QUARANTINE: ParquetTable(layout.QUARANTINE, layout.QUARANTINE, 0, QUARANTINE_COLUMNS),
+    layout.FINDINGS: ParquetTable(layout.FINDINGS, layout.FINDINGS, 2, FINDING_COLUMNS),
+}
+
+# The manifest (one JSON document per input file, written by ingest). The view over a lake
+# without a manifest has these columns, so queries written against ingest_log bind either way.
+INGEST_LOG_COLUMNS: list[tuple[str, str]] = [
+    ("sha256", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("format", "VARCHAR"),
+    ("compression", "VARCHAR"),
+    ("bytes", "BIGINT"),
+    ("status", "VARCHAR"),
+    ("reason", "VARCHAR"),
+    ("rows_read", "BIGINT"),
+    ("rows_stored", "BIGINT"),
+    ("rows_quarantined", "BIGINT"),
+    ("rows_duplicate", "BIGINT"),
+    ("partitions", "VARCHAR[]"),
+    ("run_id", "VARCHAR"),
+    ("started_at", "TIMESTAMP WITH TIME ZONE"),
+    ("finished_at", "TIMESTAMP WITH TIME ZONE"),
+    ("files", "VARCHAR[]"),
+]
+
+# One row per finding and evidence event, joined back to the event (references the views
+# findings and events by name, so it works over any source of those two).
+FINDING_EVIDENCE_BODY = (
+    "SELECT f.finding_id, f.rule_id, f.category, f.severity, e.*\n"
+    "FROM (SELECT finding_id, rule_id, category, severity, provider_id,\n"
+    "             unnest(evidence_event_ids) AS evidence_event_id FROM findings) f\n"
+    "JOIN events e ON e.provider_id = f.provider_id AND e.event_id = f.evidence_event_id"
+)
+
+
+def manifest_glob(lake_root: str | Path) -> Path:
+    return layout.manifest_dir(Path(lake_root).resolve()) / "*.json"
+
+
+def ingest_log_body(lake_root: str | Path) -> str:
+    root = Path(lake_root).resolve()
+    if not layout.manifest_files(root):
+        return empty_select(INGEST_LOG_COLUMNS)
+    glob = manifest_glob(root)
+    return f"SELECT * FROM read_json({quote_literal(str(glob))}, format = 'auto', union_by_name = true)"
+
+
+def view_statements(lake_root: str | Path, *, snapshot: bool = False) -> dict[str, str]:
+    """``CREATE OR REPLACE VIEW`` text for each view; views over absent data are empty.
+
+    By default the Parquet views read a glob, so they see files committed later. With
+    ``snapshot`` they read the files that exist now, listed one by one: every query through
+    them sees the same lake (a report's sections then always add up), and a file a writer
+    removed meanwhile is an error rather than a silently different answer.
+    """
+    root = Path(lake_root).resolve()
+
+    def parquet_or_empty(table: ParquetTable) -> str:
+        files = table_files(root, table.name) if snapshot else layout.stored_files(root, table.name)
+        if not files:
+            return empty_select(table.columns)
+        names = ", ".join(quote_identifier(n) for n, _ in table.columns)
+        source = file_list(files) if snapshot else quote_literal(str(table.glob(root)))
+        return f"SELECT {names} FROM {parquet_scan(source, hive=table.hive)}"
+
+    stmts = {name: parquet_or_empty(table) for name, table in PARQUET_TABLES.items()}
+    stmts["finding_evidence"] = FINDING_EVIDENCE_BODY
+    stmts["ingest_log"] = ingest_log_body(root)
+    return {name: f"CREATE OR REPLACE VIEW {name} AS\n{body};" for name, body in stmts.items()}
+
+
+def create_views(con: SqlConnection, lake_root: str | Path, *, snapshot: bool = False) -> None:
+    for stmt in view_statements(lake_root, snapshot=snapshot).values():
+        con.execute(stmt)
+
+
+def connect_views(
+    lake: Lake, *, memory_limit: str | None = None, temp_directory: Path | None = None
+) -> Database:
+    """A connection with the lake's views, timestamps in the lake's timezone.
+
+    ``temp_directory`` inside the lake's staging is for writers only (under the lock, since
+    ``recover()`` clears staging); without it DuckDB spills to a private folder outside the lake.
+    """
+    db = connect(timezone=lake.timezone, memory_limit=memory_limit, temp_directory=temp_directory)
+    create_views(db, lake.root)
+    return db
