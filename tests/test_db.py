@@ -1,0 +1,130 @@
+"""``auditpipe.db``: one way to connect, quote and read Parquet, and every statement logged."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditpipe.db import (
+    Database,
+    connect,
+    log_statements,
+    quote_identifier,
+    quote_literal,
+    read_parquet_sql,
+)
+from auditpipe.db.database import LOG
+
+# Text DuckDB can hold in a VARCHAR (no NUL: DuckDB strings end there in SQL text).
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+
+
+@pytest.fixture(scope="module")
+def db() -> Iterator[Database]:
+    with connect(timezone="UTC") as database:
+        yield database
+
+
+def test_a_quoted_literal_reads_back_as_the_same_text(db: Database) -> None:
+    @given(value=TEXT)
+    @settings(max_examples=300, deadline=None)
+    def check(value: str) -> None:
+        assert db.query(f"SELECT {quote_literal(value)}") == [(value,)]
+
+    check()
+
+
+def test_a_quoted_identifier_names_exactly_that_column(db: Database) -> None:
+    @given(name=TEXT.filter(bool))
+    @settings(max_examples=300, deadline=None)
+    def check(name: str) -> None:
+        described = db.query(f"DESCRIBE SELECT 1 AS {quote_identifier(name)}")
+        assert described[0][0] == name
+
+    check()
+
+
+def test_connect_sets_every_setting_one_way(tmp_path: Path) -> None:
+    spill = tmp_path / "spill"
+    with connect(
+        timezone="America/New_York",
+        temp_directory=spill,
+        memory_limit="512MB",
+        threads=1,
+        keep_insertion_order=False,
+    ) as db:
+        row = db.query(
+            "SELECT current_setting('TimeZone'), current_setting('temp_directory'),"
+            " current_setting('memory_limit'), current_setting('threads'),"
+            " current_setting('preserve_insertion_order'), current_setting('enable_progress_bar')"
+        )[0]
+    assert row[0] == "America/New_York"
+    assert row[1] == str(spill)
+    assert row[2].startswith("488.2 MiB")
+    assert (row[3], row[4], row[5]) == (1, False, False)
+
+
+def test_a_connection_without_a_spill_folder_gets_a_private_one_removed_on_close() -> None:
+    db = connect(timezone="UTC")
+    spill = Path(db.query("SELECT current_setting('temp_directory')")[0][0])
+    assert spill.is_dir() and (spill.stat().st_mode & 0o077) == 0  # others cannot read spills
+    db.close()
+    assert not spill.exists()
+
+
+def test_statements_and_their_time_are_logged_only_when_asked() -> None:
+    stream = io.StringIO()
+    before = (list(LOG.handlers), LOG.level)
+    try:
+        with connect(timezone="UTC") as db:
+            db.execute("SELECT 41 + ?", [1])
+        assert stream.getvalue() == ""
+        log_statements(stream)
+        with connect(timezone="UTC") as db:
+            assert db.query("SELECT 41 + ?", [1]) == [(42,)]
+        logged = stream.getvalue()
+        assert "SELECT 41 + ?" in logged and "[1]" in logged and " ms" in logged
+    finally:
+        LOG.handlers[:] = before[0]
+        LOG.setLevel(before[1])
+
+
+def test_a_failing_statement_is_logged_too() -> None:
+    stream = io.StringIO()
+    before = (list(LOG.handlers), LOG.level)
+    try:
+        log_statements(stream)
+        with connect(timezone="UTC") as db, pytest.raises(Exception, match="nope"):
+            db.execute("SELECT * FROM nope")
+        assert "SELECT * FROM nope" in stream.getvalue()
+    finally:
+        LOG.handlers[:] = before[0]
+        LOG.setLevel(before[1])
+
+
+def test_read_parquet_sql_reads_exactly_the_listed_files_with_partition_columns(
+    tmp_path: Path,
+) -> None:
+    with connect(timezone="UTC") as db:
+        db.execute(
+            "COPY (SELECT * FROM (VALUES ('p1', DATE '2026-03-01', 1), ('p2', DATE '2026-03-02', 2))"
+            " t(provider_id, event_date, n)) TO ? (FORMAT parquet, PARTITION_BY (provider_id,"
+            " event_date))",
+            [str(tmp_path / "t")],
+        )
+        files = sorted((tmp_path / "t").rglob("*.parquet"))
+        rows = db.query(
+            f"SELECT provider_id, event_date::VARCHAR, n FROM {read_parquet_sql(files[:1], hive=True)}"
+        )
+        types = db.query(f"DESCRIBE SELECT * FROM {read_parquet_sql(files, hive=True)}")
+    assert rows == [("p1", "2026-03-01", 1)]
+    assert {name: typ for name, typ, *_ in types} == {
+        "n": "INTEGER",
+        "provider_id": "VARCHAR",
+        "event_date": "DATE",
+    }
