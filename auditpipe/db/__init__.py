@@ -4,7 +4,8 @@
   the one ``execute`` method every statement passes through (``--debug`` logs SQL and time);
 - ``quote_identifier`` / ``quote_literal``: the only way text becomes SQL where a value cannot
   be a bound parameter;
-- ``read_parquet_sql``: the lake's Parquet files as a relation, hive options written once.
+- ``read_parquet_sql``: the lake's Parquet files as a relation, hive options written once;
+- ``check_timezone``: the timezone names both Python and DuckDB know.
 
 Nothing here knows the lake's folders; ``auditpipe.lake`` does, and hands this module file lists.
 """
@@ -12,10 +13,12 @@ Nothing here knows the lake's folders; ``auditpipe.lake`` does, and hands this m
 from .database import Database, connect, log_statements
 from .parquet import HIVE_OPTIONS, file_list, parquet_scan, read_parquet_sql
 from .quoting import quote_identifier, quote_literal
+from .timezones import check_timezone
 
 __all__ = [
     "HIVE_OPTIONS",
     "Database",
+    "check_timezone",
     "connect",
     "file_list",
     "log_statements",

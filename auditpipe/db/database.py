@@ -20,6 +20,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from ..errors import ConfigError
+
 if TYPE_CHECKING:
     import duckdb
 
@@ -82,7 +84,15 @@ def connect(
     # DuckDB draws its own progress bar on stdout for long queries: stdout is for data.
     db.execute("SET enable_progress_bar = false")
     # TimeZone needs the ICU extension, loaded only once the connection exists: so SET, bound.
-    db.execute("SET TimeZone = ?", [timezone])
+    try:
+        db.execute("SET TimeZone = ?", [timezone])
+    except duckdb.Error as exc:
+        db.close()
+        raise ConfigError(
+            f"DuckDB does not know the timezone {timezone!r}: {str(exc).splitlines()[0]}",
+            hint='if a lake was created with it, set "timezone" in its _auditpipe/lake.json to '
+            "the IANA name it stands for (for example Etc/UTC); new lakes refuse such names",
+        ) from exc
     return db
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..db import check_timezone
 from ..errors import LakeError, LockError
 from . import commit, layout
 from .commit import Transaction, utc_now, write_json_atomic
@@ -132,6 +133,8 @@ class Lake:
                 f"no lake at {root}",
                 hint=f"create one with: auditpipe ingest PATH --lake {root}",
             )
+        # Every later command sets this timezone on DuckDB: refuse a name it would reject.
+        check_timezone(timezone or DEFAULT_TIMEZONE)
         meta = {
             "format": LAKE_FORMAT,
             "version": LAKE_VERSION,
