@@ -65,16 +65,40 @@ def fsync_dir(path: Path) -> None:
         fsync_file(path)
 
 
+TMP_SUFFIX = ".tmp"
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one."""
+    """Write ``data`` to ``path`` so that a reader sees the old file or the whole new one.
+
+    The bytes go to a hidden temporary file beside ``path`` first. If writing fails (a full
+    disk), the temporary file is removed before the error goes on; if the process is killed,
+    ``recover()`` removes what is left in the folders it owns (``leftover_temporary_files``).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{TMP_SUFFIX}")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     fsync_dir(path.parent)
+
+
+def leftover_temporary_files(folder: Path) -> list[Path]:
+    """``write_atomic``'s temporary files in ``folder`` (left by a killed writer)."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        Path(e.path)
+        for e in os.scandir(folder)
+        if e.name.startswith(".") and e.name.endswith(TMP_SUFFIX) and e.is_file()
+    )
 
 
 def write_json_atomic(path: Path, doc: Any) -> None:
@@ -227,9 +251,8 @@ def recover(lake: Lake) -> list[str]:
         lake.apply_journal(journal)
         done.append(journal.stem)
     # A journal whose writer died before renaming it into place was never committed.
-    if lake.journal_dir.is_dir():
-        for unfinished in lake.journal_dir.glob(".*.tmp"):
-            unfinished.unlink(missing_ok=True)
+    for tmp in leftover_temporary_files(lake.journal_dir):
+        tmp.unlink(missing_ok=True)
     if lake.staging_dir.is_dir():
         shutil.rmtree(lake.staging_dir, ignore_errors=True)
     return done

@@ -1,0 +1,109 @@
+"""A disk full (or a kill) while the journal is written leaves nothing in ``journal/``."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditpipe.lake import Lake, write_atomic
+from auditpipe.lake import commit as commit_module
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    return Lake.open(tmp_path / "lake", create=True, timezone="UTC")
+
+
+def _staged_transaction(lake: Lake) -> Any:
+    txn = lake.transaction()
+    staged = txn.staging / "a.json"
+    staged.write_text("{}", encoding="utf-8")
+    txn.add_file(staged, "notes/a.json")
+    return txn
+
+
+def _full(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+class _FullFile:
+    """A file that is created but whose writes fail, as on a full disk."""
+
+    def __init__(self, path: Path, mode: str) -> None:
+        self._fh = open(path, mode)  # noqa: SIM115 (closed in __exit__)
+
+    def __enter__(self) -> _FullFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+    def write(self, data: bytes) -> int:
+        _full()
+        return 0
+
+
+@pytest.mark.parametrize("step", ["write", "fsync", "replace"])
+def test_a_disk_full_at_any_step_of_the_journal_write_leaves_no_file_and_no_commit(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    txn = _staged_transaction(lake)
+    journal = str(lake.journal_dir.resolve())
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def full_open(path: Path, mode: str) -> Any:
+        return _FullFile(path, mode) if str(path).startswith(journal) else open(path, mode)  # noqa: SIM115
+
+    def fsync(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(journal):
+            _full()
+        real_fsync(fd)
+
+    def replace(src: Path, dst: Path) -> None:
+        if str(dst).startswith(journal):
+            _full()
+        real_replace(src, dst)
+
+    fakes = {
+        "write": ("open", full_open),
+        "fsync": ("fsync", fsync),
+        "replace": ("replace", replace),
+    }
+    name, fake = fakes[step]
+    monkeypatch.setattr(
+        commit_module if name == "open" else commit_module.os, name, fake, raising=False
+    )
+    with pytest.raises(OSError, match="No space"):
+        txn.commit()
+    monkeypatch.undo()
+    txn.abort()
+    assert list(lake.journal_dir.iterdir()) == []
+    assert not (lake.root / "notes" / "a.json").exists()
+    # and the next writer commits normally
+    _staged_transaction(lake).commit()
+    assert (lake.root / "notes" / "a.json").exists()
+
+
+def test_a_journal_left_in_its_temporary_file_by_a_kill_is_removed_by_recover(lake: Lake) -> None:
+    lake.journal_dir.mkdir(parents=True, exist_ok=True)
+    left = lake.journal_dir / ".txn-x.json.0123abcd.tmp"
+    left.write_text('{"moves": [', encoding="utf-8")  # cut off mid-write
+    with lake.locked("test"):
+        pass
+    assert list(lake.journal_dir.iterdir()) == []
+
+
+def test_write_atomic_leaves_the_old_file_whole_when_the_disk_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "doc.json"
+    write_atomic(target, b"old")
+    monkeypatch.setattr(commit_module, "open", _FullFile, raising=False)
+    with pytest.raises(OSError):
+        write_atomic(target, b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["doc.json"]
+    assert target.read_bytes() == b"old"
