@@ -9,7 +9,6 @@ from .lake.views import (  # noqa: F401
     ParquetTable,
     create_views,
     ingest_log_body,
-    manifest_glob,
     quote_identifier,
     sql_string,
     table_files,

@@ -11,7 +11,7 @@ Nothing here knows the lake's folders; ``auditpipe.lake`` does, and hands this m
 """
 
 from .database import Database, connect, log_statements
-from .parquet import HIVE_OPTIONS, file_list, parquet_scan, read_parquet_sql
+from .parquet import HIVE_OPTIONS, file_list, literal_path, parquet_scan, read_parquet_sql
 from .quoting import quote_identifier, quote_literal
 from .timezones import check_timezone
 
@@ -21,6 +21,7 @@ __all__ = [
     "check_timezone",
     "connect",
     "file_list",
+    "literal_path",
     "log_statements",
     "parquet_scan",
     "quote_identifier",

@@ -1,6 +1,7 @@
 """Reading the lake's Parquet files with DuckDB's ``read_parquet``: the options, once.
 
-Partitioned tables (events, findings) keep ``provider_id`` and ``event_date`` in their folder
+Every path goes in as an explicit, literal file (``literal_path``): never a pattern built from
+a path a user chose. Partitioned tables (events, findings) keep ``provider_id`` and ``event_date`` in their folder
 names; the hive options below make DuckDB turn them back into typed columns. Written once here
 so every reader (views, detect, compact, the nightly baseline) types them the same way.
 """
@@ -18,9 +19,21 @@ HIVE_OPTIONS = (
 NO_HIVE_OPTIONS = "hive_partitioning = false"
 
 
+# DuckDB's file readers expand ``*``, ``?`` and ``[...]`` in every path they are given, even in
+# a list of files; a lake at ``lake[1]`` would read ``lake1``. Each such character is written
+# as a one-character class (``[[]``, ``[*]``, ``[?]``), which matches only itself. ``]`` alone,
+# ``{`` and ``}`` are not special to DuckDB.
+_GLOB_CHARACTERS = {"[": "[[]", "*": "[*]", "?": "[?]"}
+
+
+def literal_path(path: str | os.PathLike[str]) -> str:
+    """``path`` written so that DuckDB's readers open exactly that file, never a pattern."""
+    return "".join(_GLOB_CHARACTERS.get(c, c) for c in os.fspath(path))
+
+
 def file_list(files: Sequence[str | os.PathLike[str]]) -> str:
-    """A SQL list literal of file paths: ``['a.parquet', 'b.parquet']``."""
-    return "[" + ", ".join(quote_literal(os.fspath(f)) for f in files) + "]"
+    """A SQL list literal of exactly these files: ``['/lake/a.parquet', ...]``."""
+    return "[" + ", ".join(quote_literal(literal_path(f)) for f in files) + "]"
 
 
 def read_parquet_sql(

@@ -46,9 +46,6 @@ class ParquetTable:
     def hive(self) -> bool:
         return self.depth > 0
 
-    def glob(self, root: Path) -> Path:
-        return root.joinpath(self.folder, *(["*"] * self.depth), "*.parquet")
-
 
 PARQUET_TABLES: dict[str, ParquetTable] = {
     layout.EVENTS: ParquetTable(layout.EVENTS, layout.EVENTS, 2, EVENT_COLUMNS),
@@ -87,35 +84,31 @@ FINDING_EVIDENCE_BODY = (
 )
 
 
-def manifest_glob(lake_root: str | Path) -> Path:
-    return layout.manifest_dir(Path(lake_root).resolve()) / "*.json"
-
-
 def ingest_log_body(lake_root: str | Path) -> str:
-    root = Path(lake_root).resolve()
-    if not layout.manifest_files(root):
+    """The manifest entries that exist now, read with DuckDB's JSON reader."""
+    files = layout.manifest_files(Path(lake_root).resolve())
+    if not files:
         return empty_select(INGEST_LOG_COLUMNS)
-    glob = manifest_glob(root)
-    return f"SELECT * FROM read_json({quote_literal(str(glob))}, format = 'auto', union_by_name = true)"
+    return f"SELECT * FROM read_json({file_list(files)}, format = 'auto', union_by_name = true)"
 
 
-def view_statements(lake_root: str | Path, *, snapshot: bool = False) -> dict[str, str]:
+def view_statements(lake_root: str | Path) -> dict[str, str]:
     """``CREATE OR REPLACE VIEW`` text for each view; views over absent data are empty.
 
-    By default the Parquet views read a glob, so they see files committed later. With
-    ``snapshot`` they read the files that exist now, listed one by one: every query through
-    them sees the same lake (a report's sections then always add up), and a file a writer
-    removed meanwhile is an error rather than a silently different answer.
+    The views read the files that make up the lake now, listed one by one (``table_files``:
+    a commit a writer is applying counts as done): every query through them sees the same
+    lake, so a report's sections always add up, and a file a writer removed meanwhile is an
+    error rather than a silently different answer. Files committed later are not in them until
+    they are made again. Paths are literal, whatever characters the lake's folder name holds.
     """
     root = Path(lake_root).resolve()
 
     def parquet_or_empty(table: ParquetTable) -> str:
-        files = table_files(root, table.name) if snapshot else layout.stored_files(root, table.name)
+        files = table_files(root, table.name)
         if not files:
             return empty_select(table.columns)
         names = ", ".join(quote_identifier(n) for n, _ in table.columns)
-        source = file_list(files) if snapshot else quote_literal(str(table.glob(root)))
-        return f"SELECT {names} FROM {parquet_scan(source, hive=table.hive)}"
+        return f"SELECT {names} FROM {parquet_scan(file_list(files), hive=table.hive)}"
 
     stmts = {name: parquet_or_empty(table) for name, table in PARQUET_TABLES.items()}
     stmts["finding_evidence"] = FINDING_EVIDENCE_BODY
@@ -123,8 +116,9 @@ def view_statements(lake_root: str | Path, *, snapshot: bool = False) -> dict[st
     return {name: f"CREATE OR REPLACE VIEW {name} AS\n{body};" for name, body in stmts.items()}
 
 
-def create_views(con: SqlConnection, lake_root: str | Path, *, snapshot: bool = False) -> None:
-    for stmt in view_statements(lake_root, snapshot=snapshot).values():
+def create_views(con: SqlConnection, lake_root: str | Path) -> None:
+    """(Re)make the views over the lake's files as they are now."""
+    for stmt in view_statements(lake_root).values():
         con.execute(stmt)
 
 

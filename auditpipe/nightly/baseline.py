@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..db import quote_literal
+from ..db import quote_literal, read_parquet_sql
 from ..lake import Lake, utc_now, verify_parquet
 from ..lake.views import create_views
 
@@ -90,11 +90,10 @@ def compare_with_baseline(
     create_views(con, lake.root)
     parts = []
     for file, file_dates in _earliest_per_date(baselines).items():
-        path = quote_literal(str(lake.root / file))
+        source = read_parquet_sql([lake.root / file], hive=False, union_by_name=False)
         days = ", ".join(f"DATE {quote_literal(d)}" for d in file_dates)
         parts.append(
-            f"SELECT finding_id, severity, fingerprint FROM read_parquet({path})"
-            f" WHERE event_date IN ({days})"
+            f"SELECT finding_id, severity, fingerprint FROM {source} WHERE event_date IN ({days})"
         )
     before = " UNION ALL ".join(parts) or (
         "SELECT NULL::VARCHAR AS finding_id, NULL::VARCHAR AS severity,"

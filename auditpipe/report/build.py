@@ -376,7 +376,7 @@ def _connection(lake: Lake) -> Iterator[Database]:
     try:
         # One snapshot of the lake's files for every query, so the sections add up even
         # while detect or ingest commit; the small manifest is copied in for the same reason.
-        create_views(con, lake.root, snapshot=True)
+        create_views(con, lake.root)
         con.execute("CREATE TEMP TABLE ingest_log_snapshot AS SELECT * FROM ingest_log")
         con.execute("CREATE OR REPLACE VIEW ingest_log AS SELECT * FROM ingest_log_snapshot")
         create_mask_macros(con)

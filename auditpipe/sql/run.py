@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..db import quote_literal
 from ..lake import Lake
 from ..lake.views import view_statements
 from ..report.masking import masking_sql_text
@@ -48,8 +49,11 @@ def printable_views(lake: Lake | str | os.PathLike[str] | None) -> str:
     lake_obj = open_lake(lake)
     header = (
         f"-- auditpipe views over the lake {lake_obj.root.resolve()}\n"
-        "-- A view over a table with no files yet is empty: print these again after ingest/detect.\n"
-        f"SET TimeZone = '{lake_obj.timezone}';\n\n"
+        "-- They list the lake's files as they are now, one by one, so every query through them\n"
+        "-- sees one consistent lake, never half of a commit. Print them again after ingest,\n"
+        "-- detect or compact: files added later are not in them, and a query over a file that\n"
+        "-- compact has since replaced fails instead of answering from a different lake.\n"
+        f"SET TimeZone = {quote_literal(lake_obj.timezone)};\n\n"
     )
     views = "\n\n".join(view_statements(lake_obj.root).values())
     return (

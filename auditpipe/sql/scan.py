@@ -53,7 +53,8 @@ def _scan_parquet(lake: Lake, table: ParquetTable) -> pl.LazyFrame:
     import polars as pl
 
     schema = _polars_schema(table.columns)
-    if not table_files(lake.root, table.name):
+    files = table_files(lake.root, table.name)
+    if not files:
         return pl.LazyFrame(schema=schema)
     partition_names = {"provider_id", "event_date"} if table.hive else set()
     # DuckDB stores JSON columns as bytes tagged JSON, which Polars reads as Binary.
@@ -63,8 +64,11 @@ def _scan_parquet(lake: Lake, table: ParquetTable) -> pl.LazyFrame:
         for n, t in schema.items()
         if n not in partition_names
     }
+    # The files listed one by one and not expanded as patterns: the lake's folder name may
+    # hold ``[``, ``*`` or ``?``.
     return pl.scan_parquet(
-        str(table.glob(lake.root.resolve())),
+        [str(f) for f in files],
+        glob=False,
         hive_partitioning=table.hive,
         hive_schema={n: schema[n] for n in schema if n in partition_names} or None,
         schema=file_schema,
