@@ -83,9 +83,18 @@ def partition_folder_name(key: str, value: str) -> str:
     return f"{key}={encoded}"
 
 
-def partition_value(folder_name: str) -> str:
-    """The value a ``key=<value>`` folder name stands for (inverse of the above)."""
-    return unquote(folder_name.split("=", 1)[1])
+def partition_value(folder_name: str) -> str | None:
+    """The value a ``key=<value>`` folder name stands for (inverse of the above); None for the
+    folder DuckDB writes for NULL. Decoded here rather than by a hive reader, since Arrow and
+    Polars take the *escaped* spelling of ``__HIVE_DEFAULT_PARTITION__`` for NULL as well."""
+    raw = folder_name.split("=", 1)[1]
+    return None if raw == HIVE_NULL else unquote(raw)
+
+
+def file_partition(path: Path) -> tuple[str | None, dt.date | None]:
+    """(provider_id, event_date) of a file of ``events`` or ``findings``, from its folders."""
+    day = partition_value(path.parent.name)
+    return partition_value(path.parent.parent.name), dt.date.fromisoformat(day) if day else None
 
 
 def provider_folder_fits(provider_id: str) -> bool:
@@ -150,9 +159,11 @@ def list_partitions(
     parts: list[Partition] = []
     for provider_dir in _subdirs(root / table, "provider_id"):
         provider = partition_value(provider_dir.name)
+        if provider is None:
+            continue  # a NULL provider: auditpipe never writes one
         for day_dir in _subdirs(provider_dir, "event_date"):
             try:
-                day = dt.date.fromisoformat(partition_value(day_dir.name))
+                day = dt.date.fromisoformat(partition_value(day_dir.name) or "")
             except ValueError:
                 continue
             if wanted is not None and day not in wanted:

@@ -26,6 +26,7 @@ from ..db import connect as connect_db
 from ..db import quote_identifier
 from ..errors import LakeError
 from ..lake import Lake, default_lake_path, table_files
+from ..lake.layout import file_partition
 from ..lake.schema import empty_select
 from ..lake.views import (
     FINDING_EVIDENCE_BODY,
@@ -124,23 +125,24 @@ def _arrow_schema(columns: tuple[tuple[str, str], ...]) -> pa.Schema:
 
 
 def _dataset(table: ParquetTable, files: list[Path]) -> Any:
-    """An Arrow dataset over exactly these files; absent columns read as NULL."""
+    """An Arrow dataset over exactly these files; absent columns read as NULL.
+
+    The partition columns come from ``lake.layout`` (one equality per file, which Arrow also
+    uses to skip files), not from Arrow's hive parser: that one reads a provider named
+    ``__HIVE_DEFAULT_PARTITION__`` as NULL even where DuckDB escaped it.
+    """
     import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
 
     schema = _arrow_schema(tuple(table.columns))
-    partitioning = None
-    if table.hive:
-        partition_fields = [schema.field(n) for n in ("provider_id", "event_date")]
-        import pyarrow as pa
-
-        partitioning = ds.partitioning(pa.schema(partition_fields), flavor="hive")
+    partitions = [_partition_expression(f) for f in files] if table.hive else None
     try:
-        return ds.dataset(
+        return ds.FileSystemDataset.from_paths(
             [str(f) for f in files],
             schema=schema,
-            format="parquet",
-            partitioning=partitioning,
-            partition_base_dir=str(files[0].parents[table.depth]),
+            format=ds.ParquetFileFormat(),
+            filesystem=pafs.LocalFileSystem(),
+            partitions=partitions,
         )
     except OSError as exc:
         raise LakeError(
@@ -148,6 +150,20 @@ def _dataset(table: ParquetTable, files: list[Path]) -> Any:
             hint="check the lake folder's permissions, or run an auditpipe command that "
             "writes to the lake so it can recover an interrupted commit",
         ) from exc
+
+
+def _partition_expression(path: Path) -> Any:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    provider, day = file_partition(path)
+    return _equals(ds.field("provider_id"), pa.scalar(provider, pa.string())) & _equals(
+        ds.field("event_date"), pa.scalar(day, pa.date32())
+    )
+
+
+def _equals(field: Any, value: Any) -> Any:
+    return field.is_null() if not value.is_valid else field == value
 
 
 def _ingest_log_table(lake: Lake, reader: SqlConnection | None) -> pa.Table:

@@ -10,11 +10,13 @@ the SQL view, built lazily; ingest_log (the manifest, small) is read eagerly.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..db import connect
 from ..errors import UsageError
 from ..lake import Lake, table_files
+from ..lake.layout import HIVE_NULL, file_partition
 from ..lake.schema import EVENT_COLUMNS, empty_select
 from ..lake.views import PARQUET_TABLES, VIEW_NAMES, ParquetTable, ingest_log_body
 from .connection import open_lake
@@ -64,9 +66,12 @@ def _scan_parquet(lake: Lake, table: ParquetTable) -> pl.LazyFrame:
         for n, t in schema.items()
         if n not in partition_names
     }
+    # Polars, like Arrow, reads the escaped folder of a provider named __HIVE_DEFAULT_PARTITION__
+    # as NULL; such files get their name back from their path (only they pay for it).
+    null_named = [f for f in files if table.hive and _null_named_provider(f)]
     # The files listed one by one and not expanded as patterns: the lake's folder name may
     # hold ``[``, ``*`` or ``?``.
-    return pl.scan_parquet(
+    frame = pl.scan_parquet(
         [str(f) for f in files],
         glob=False,
         hive_partitioning=table.hive,
@@ -74,7 +79,24 @@ def _scan_parquet(lake: Lake, table: ParquetTable) -> pl.LazyFrame:
         schema=file_schema,
         missing_columns="insert",
         extra_columns="ignore",
-    ).select([pl.col(n).cast(pl.String) if n in json_columns else pl.col(n) for n in schema])
+        include_file_paths=_FILE_COLUMN if null_named else None,
+    )
+    if null_named:
+        frame = frame.with_columns(
+            provider_id=pl.when(pl.col(_FILE_COLUMN).is_in([str(f) for f in null_named]))
+            .then(pl.lit(HIVE_NULL))
+            .otherwise(pl.col("provider_id"))
+        )
+    return frame.select(
+        [pl.col(n).cast(pl.String) if n in json_columns else pl.col(n) for n in schema]
+    )
+
+
+_FILE_COLUMN = "__auditpipe_file"
+
+
+def _null_named_provider(path: Path) -> bool:
+    return file_partition(path)[0] == HIVE_NULL
 
 
 def _scan_finding_evidence(lake: Lake) -> pl.LazyFrame:

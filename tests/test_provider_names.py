@@ -1,0 +1,93 @@
+"""Provider ids that hive readers take for something else keep their name everywhere.
+
+``__HIVE_DEFAULT_PARTITION__`` is the folder name hive readers use for NULL; DuckDB escapes a
+real provider spelled so (``%5F_HIVE...``), but Arrow and Polars still read that as NULL. The
+class: whatever a provider is called, ``sql``, ``finding_evidence``, ``scan``, the printed views
+and the report give it back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cli_support import run_main
+from nightly_support import breach, write_log
+
+import auditpipe
+from auditpipe.db import connect
+from auditpipe.detect import DetectSettings, run_detect
+from auditpipe.ingest import IngestSettings, ingest_paths
+from auditpipe.lake import Lake
+
+NAMES = [
+    "__HIVE_DEFAULT_PARTITION__",
+    "__hive_default_partition__",
+    "%5F_HIVE_DEFAULT_PARTITION__",
+    "null",
+    "NULL",
+    "a=b/c",
+    "p*[1]?",
+]
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
+    root = tmp_path_factory.mktemp("providers")
+    log = write_log(
+        root / "in.jsonl",
+        [breach(f"e{i}", provider_id=name) for i, name in enumerate(NAMES)],
+    )
+    lake = Lake.open(root / "lake", create=True)
+    ingest_paths(lake, [log], IngestSettings())
+    run_detect(lake, DetectSettings())
+    return lake
+
+
+def _sql(lake: Lake, capsys: pytest.CaptureFixture[str], query: str) -> list[str]:
+    code, out, err = run_main(["sql", "--lake", str(lake.root), "--format", "json", query], capsys)
+    assert code == 0, err
+    return sorted(row["p"] for row in json.loads(out))
+
+
+@pytest.mark.parametrize("view", ["events", "findings", "finding_evidence"])
+def test_sql_gives_every_provider_back_by_name(
+    lake: Lake, capsys: pytest.CaptureFixture[str], view: str
+) -> None:
+    assert _sql(lake, capsys, f"SELECT DISTINCT provider_id AS p FROM {view}") == sorted(NAMES)
+
+
+def test_a_filter_on_such_a_name_finds_its_rows(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    query = "SELECT event_id AS p FROM events WHERE provider_id = '__HIVE_DEFAULT_PARTITION__'"
+    assert _sql(lake, capsys, query) == ["e0"]
+
+
+@pytest.mark.parametrize("table", ["events", "findings", "finding_evidence"])
+def test_scan_gives_every_provider_back_by_name(lake: Lake, table: str) -> None:
+    frame = auditpipe.scan(lake, table).select("provider_id").unique().collect()
+    assert sorted(frame["provider_id"].to_list()) == sorted(NAMES)
+
+
+def test_the_printed_views_give_every_provider_back_by_name(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, views, _ = run_main(["sql", "--lake", str(lake.root), "--print-views"], capsys)
+    assert code == 0
+    with connect(timezone="UTC") as outside:
+        outside.execute(views)
+        rows = outside.query("SELECT DISTINCT provider_id FROM finding_evidence")
+    assert sorted(r[0] for r in rows) == sorted(NAMES)
+
+
+def test_the_report_lists_every_provider_by_name(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_main(
+        ["report", "--lake", str(lake.root), "--format", "json", "--unmask"], capsys
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    assert sorted(report["coverage"]["providers"]) == sorted(NAMES)
+    assert sorted(f["provider_id"] for f in report["findings"]) == sorted(NAMES)
