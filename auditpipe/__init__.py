@@ -18,12 +18,13 @@ if TYPE_CHECKING:
     import polars as pl
 
 
-def connect(lake: Any = None) -> duckdb.DuckDBPyConnection:
+def connect(lake: Any = None, *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the views events, quarantine, findings, finding_evidence,
-    ingest_log over ``lake`` (default ``$AUDITPIPE_LAKE`` or ``./lake``)."""
+    ingest_log over ``lake`` (default ``$AUDITPIPE_LAKE`` or ``./lake``); ``memory_limit``
+    defaults to 2 GiB (or half of the machine's memory if less)."""
     from .sql import connect as _connect
 
-    return _connect(lake)
+    return _connect(lake, memory_limit=memory_limit)
 
 
 def scan(lake: Any, table: str = "events") -> pl.LazyFrame:

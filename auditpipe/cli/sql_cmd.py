@@ -49,6 +49,14 @@ from .options import lake_option
     help="Print the CREATE VIEW statements for the DuckDB CLI, DBeaver or a notebook, and exit.",
 )
 @click.option(
+    "--memory-limit",
+    envvar="AUDITPIPE_SQL_MEMORY_LIMIT",
+    metavar="SIZE",
+    help="DuckDB's memory ceiling for the query, e.g. 4GB; past it, it spills to a temporary "
+    "folder  [default: 2GiB, or half of the machine's memory if less; "
+    "env AUDITPIPE_SQL_MEMORY_LIMIT]",
+)
+@click.option(
     "-i",
     "--interactive",
     is_flag=True,
@@ -62,6 +70,7 @@ def sql_command(
     output: Path | None,
     max_rows: int,
     print_views: bool,
+    memory_limit: str | None,
     interactive: bool,
 ) -> None:
     """Query the lake with SQL (DuckDB), read-only.
@@ -94,7 +103,7 @@ def sql_command(
     text = _query_text(query, sql_file, interactive)
     if text is None:
         lake_obj = open_lake(lake)
-        con = connect(lake_obj)
+        con = connect(lake_obj, memory_limit=memory_limit)
         state = PromptState(fmt=fmt if fmt != "parquet" else "table", max_rows=max_rows)
         tty = sys.stdin.isatty()
         with readline_history(history_path() if tty else None):
@@ -107,7 +116,7 @@ def sql_command(
                 state=state,
             )
         raise click.exceptions.Exit(code)
-    query_lake(lake, text, fmt=fmt, output=output, max_rows=max_rows)
+    query_lake(lake, text, fmt=fmt, output=output, max_rows=max_rows, memory_limit=memory_limit)
 
 
 def _plain_input(prompt: str) -> str:

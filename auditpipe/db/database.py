@@ -11,6 +11,7 @@ itself for the few callers that hand it to users.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -33,6 +34,23 @@ Parameters: TypeAlias = Sequence[Any] | dict[str, Any] | None
 
 LOG = logging.getLogger("auditpipe.sql")
 
+# DuckDB's own default is 80% of the machine's memory, for every connection: one ad-hoc query
+# could starve everything else on the box. auditpipe's default is this much, or half of the
+# memory when the machine has less than twice it; past it DuckDB spills to disk.
+DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024**3
+
+
+def default_memory_limit() -> str:
+    """``DEFAULT_MEMORY_LIMIT_BYTES``, or half of physical memory if that is smaller."""
+    limit = DEFAULT_MEMORY_LIMIT_BYTES
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        physical = 0
+    if physical > 0:
+        limit = min(limit, physical // 2)
+    return f"{limit // 1024**2}MiB"
+
 
 def log_statements(stream: Any = None) -> None:
     """Show every statement auditpipe runs, with its time, on stderr (``--debug``)."""
@@ -53,16 +71,17 @@ def connect(
     """An in-memory DuckDB with auditpipe's settings.
 
     ``timezone``: how TIMESTAMPTZ values show and how they turn into dates; the lake's own
-    timezone for anything a user sees, 'UTC' for internal probes. ``temp_directory``: where
+    timezone for anything a user sees, 'UTC' for internal probes. ``memory_limit``: DuckDB's
+    ceiling (``default_memory_limit()`` when not given). ``temp_directory``: where
     DuckDB spills (DuckDB makes it when it first spills); by default a private folder of its own
     (never the working directory, which may be inside the lake), removed on close. ``keep_insertion_order=False`` lets DuckDB
     stream more for queries that sort explicitly wherever order matters.
     """
     import duckdb
 
-    config: dict[str, str | bool | int | float | list[str]] = {}
-    if memory_limit:
-        config["memory_limit"] = memory_limit
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "memory_limit": memory_limit or default_memory_limit()
+    }
     if threads:
         config["threads"] = threads
     if not keep_insertion_order:
@@ -73,9 +92,14 @@ def connect(
     config["temp_directory"] = str(temp_directory)
     try:
         con = duckdb.connect(":memory:", config=config)
-    except BaseException:
+    except BaseException as exc:
         if own_spill:
             shutil.rmtree(temp_directory, ignore_errors=True)
+        if isinstance(exc, (duckdb.InvalidInputException, duckdb.ParserException)):
+            raise ConfigError(
+                f"DuckDB refused a setting: {str(exc).splitlines()[0]}",
+                hint='write memory limits like "2GB" or "512MiB", threads as a whole number',
+            ) from exc
         raise
     # The private spill folder goes on close, or when a caller that handed the raw connection
     # on (``auditpipe.connect``) lets it be collected.

@@ -65,15 +65,21 @@ def open_lake(lake: Lake | str | os.PathLike[str] | None) -> Lake:
     return Lake.open(default_lake_path() if lake is None else Path(lake))
 
 
-def connect(lake: Lake | str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    lake: Lake | str | os.PathLike[str] | None = None, *, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """A read-only DuckDB connection with the views events, quarantine, findings,
     finding_evidence and ingest_log over ``lake``, plus the macros mask_id, mask_text and
-    mask_actor. Timestamps show in the lake's timezone (``SET TimeZone`` changes that)."""
+    mask_actor. Timestamps show in the lake's timezone (``SET TimeZone`` changes that).
+
+    ``memory_limit`` is DuckDB's ceiling for the session (default: 2 GiB, or half of the
+    machine's memory if less; ``SET memory_limit`` changes it); past it, DuckDB spills to a
+    private temporary folder."""
     from ..report.masking import create_mask_macros
 
     lake_obj = open_lake(lake)
     # Spilling stays outside the lake whatever the working directory is (a private folder).
-    db = connect_db(timezone=lake_obj.timezone)
+    db = connect_db(timezone=lake_obj.timezone, memory_limit=memory_limit)
     db.execute("SET python_enable_replacements = false")
     db.execute("SET autoinstall_known_extensions = false")
     db.execute("SET autoload_known_extensions = false")

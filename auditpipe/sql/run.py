@@ -26,6 +26,7 @@ def query_lake(
     output: Path | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     console: Console | None = None,
+    memory_limit: str | None = None,
 ) -> WriteSummary | None:
     """Run ``sql`` (one or more statements) read-only over ``lake``; write the last result.
 
@@ -34,7 +35,7 @@ def query_lake(
     lake_obj = open_lake(lake)
     if output is not None:
         check_output_path(output, lake_obj.root)
-    con = connect(lake_obj)
+    con = connect(lake_obj, memory_limit=memory_limit)
     try:
         result = run_sql(con, sql)
         if result.relation is None:
