@@ -15,6 +15,7 @@ from typing import Any
 
 from .detect.rules import SEVERITIES
 from .lake import Lake, list_partitions, today_in
+from .lake.commit import reads_lake
 from .lake.layout import EVENTS
 from .lake.runs import UNFINISHED, load_run_docs
 from .lake.views import connect_views
@@ -105,6 +106,7 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+@reads_lake  # counted again if a writer replaced files while they were being counted
 def lake_status(lake: Lake, *, today: dt.date | None = None) -> LakeStatus:
     today = today or today_in(lake.timezone)
     status = LakeStatus(str(lake.root), lake.timezone, lake.meta.get("created_at"))

@@ -107,3 +107,47 @@ def test_write_atomic_leaves_the_old_file_whole_when_the_disk_is_full(
         write_atomic(target, b"new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["doc.json"]
     assert target.read_bytes() == b"old"
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL at a crash point (the journal stays, as after a real kill)."""
+
+
+@pytest.mark.parametrize("moves_done", [1, 2, 3])
+def test_a_crash_mid_commit_leaves_at_most_one_folder_with_old_and_new_files(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, moves_done: int
+) -> None:
+    """What a reader that globs the folders sees until the next writer rolls forward."""
+    folders = [f"events/provider_id=p{i}/event_date=2026-03-01" for i in range(3)]
+    for folder in folders:
+        (lake.root / folder).mkdir(parents=True)
+        (lake.root / folder / "old.parquet").write_bytes(b"old")
+    txn = lake.transaction()
+    for i, folder in enumerate(folders):
+        staged = txn.staging / f"new{i}.parquet"
+        staged.write_bytes(b"new")
+        txn.add_file(staged, f"{folder}/new.parquet")
+        txn.delete(f"{folder}/old.parquet")
+    reached = []
+
+    def crash_point(name: str) -> None:
+        if name == "between_moves":
+            reached.append(name)
+            if len(reached) == moves_done:
+                raise _Killed
+
+    monkeypatch.setattr(commit_module, "crash_point", crash_point)
+    with pytest.raises(_Killed):
+        txn.commit()
+    monkeypatch.undo()
+    seen = [sorted(p.name for p in (lake.root / f).iterdir()) for f in folders]
+    doubled = [s for s in seen if s == ["new.parquet", "old.parquet"]]
+    assert len(doubled) == 1  # the folder being applied, and no other
+    assert seen == [["new.parquet"]] * (moves_done - 1) + doubled + [["old.parquet"]] * (
+        3 - moves_done
+    )
+    with lake.locked("test"):  # the next writer rolls the commit forward
+        pass
+    assert [sorted(p.name for p in (lake.root / f).iterdir()) for f in folders] == [
+        ["new.parquet"]
+    ] * 3

@@ -16,19 +16,26 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
+import posixpath
 import shutil
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from ..errors import LakeError
 from . import layout
 
 if TYPE_CHECKING:
     from .folder import Lake
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 CRASH_ENV = "AUDITPIPE_CRASH_AT"
 
@@ -122,9 +129,10 @@ def verify_parquet(path: Path, expected_rows: int | None = None) -> int:
 class Transaction:
     """A set of renames and deletes applied all-or-nothing (by roll-forward) to the lake.
 
-    ``moves`` are (staged file, final path relative to the lake) pairs applied first, then
-    ``deletes`` (relative paths), then ``meta_moves`` (manifest/run records, staged likewise),
-    so a manifest entry never points to files that are not yet in place.
+    ``moves`` are (staged file, final path relative to the lake) pairs and ``deletes``
+    relative paths, applied folder by folder (a folder's new files, then the ones they
+    replace), then ``meta_moves`` (manifest/run records, staged likewise), so a manifest entry
+    never points to files that are not yet in place.
     """
 
     lake: Lake
@@ -209,18 +217,68 @@ def table_files(lake_root: str | Path, table: str) -> list[Path]:
     return sorted(to_move.get(p, p) for p in found)
 
 
+# How often a lock-free reader starts again when writers keep committing under it.
+READ_ATTEMPTS = 5
+
+
+def read_while_writers_commit(lake_root: str | Path, read: Callable[[], T]) -> T:
+    """``read()``, started again if it fails while a writer changed the lake's files.
+
+    Readers take no lock, so a writer may commit while they read: their snapshot of the lake
+    (``table_files``) then names a file that compaction or detect has just replaced. Such a
+    read fails (DuckDB or Arrow cannot open the file); it is retried on a new snapshot, up to
+    ``READ_ATTEMPTS`` times. A failure while the files stayed the same is a real error and is
+    raised at once. ``read`` must be safe to run again (write nothing a second run doubles).
+    """
+    root = Path(lake_root)
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        before = _listing(root)
+        try:
+            return read()
+        except Exception:
+            if attempt == READ_ATTEMPTS or _listing(root) == before:
+                raise
+            time.sleep(0.05 * attempt)  # let the writer finish its commit
+    raise AssertionError("unreachable")
+
+
+def reads_lake(fn: Callable[Concatenate[Lake, P], T]) -> Callable[Concatenate[Lake, P], T]:
+    """Decorate a lock-free reader whose first argument is the lake: see
+    ``read_while_writers_commit``."""
+
+    @functools.wraps(fn)
+    def read(lake: Lake, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return read_while_writers_commit(lake.root, lambda: fn(lake, *args, **kwargs))
+
+    return read
+
+
+def _listing(root: Path) -> tuple[tuple[Path, ...], ...]:
+    return tuple(tuple(table_files(root, t)) for t in layout.STORED_TABLES)
+
+
 def apply_journal(lake: Lake, journal: Path) -> None:
     """Apply (or finish applying) one committed journal. Idempotent."""
     doc = json.loads(journal.read_text(encoding="utf-8"))
     touched: set[Path] = set()
+    moves: dict[str, list[tuple[str, str]]] = {}
     for src, dst in doc["moves"]:
-        touched.add(_move(lake.root, src, dst))
-        crash_point("between_moves")
+        moves.setdefault(posixpath.dirname(dst), []).append((src, dst))
+    deletes: dict[str, list[str]] = {}
     for rel in doc["deletes"]:
-        target = lake.root / rel
-        if target.exists():
-            target.unlink()
-            touched.add(target.parent)
+        deletes.setdefault(posixpath.dirname(rel), []).append(rel)
+    # Folder by folder, the new files go in and the files they replace go out right after:
+    # a reader that globs the lake can see both only for the moment between the two, and a
+    # crash leaves at most one folder holding both until the next writer rolls forward.
+    for dirname in [*moves, *(d for d in deletes if d not in moves)]:
+        for src, dst in moves.get(dirname, []):
+            touched.add(_move(lake.root, src, dst))
+            crash_point("between_moves")
+        for rel in deletes.get(dirname, []):
+            target = lake.root / rel
+            if target.exists():
+                target.unlink()
+                touched.add(target.parent)
     crash_point("before_manifest")
     for src, dst in doc["meta_moves"]:
         touched.add(_move(lake.root, src, dst))

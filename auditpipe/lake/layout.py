@@ -40,6 +40,7 @@ EVENTS = "events"
 QUARANTINE = "quarantine"
 FINDINGS = "findings"
 PARTITIONED_TABLES = (EVENTS, FINDINGS)  # provider_id=<p>/event_date=<d>/*.parquet
+STORED_TABLES = (EVENTS, QUARANTINE, FINDINGS)
 PARTITION_KEYS = ("provider_id", "event_date")
 
 # The longest file or folder name (in bytes) that common file systems accept (ext4, XFS, APFS,

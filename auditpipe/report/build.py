@@ -25,6 +25,7 @@ from ..config import Config
 from ..db import Database, connect
 from ..errors import LakeError, UsageError
 from ..lake import Lake
+from ..lake.commit import reads_lake
 from ..lake.views import create_views
 from .masking import create_mask_macros
 from .model import (
@@ -285,6 +286,7 @@ ORDER BY severity_rank DESC, event_date, provider_id, category_rank, rule_id, fi
 """
 
 
+@reads_lake  # built again on the lake as it is now if a writer replaced files meanwhile
 def build_report(
     lake: Lake,
     *,

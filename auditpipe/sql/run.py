@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from ..db import quote_literal
 from ..lake import Lake
+from ..lake.commit import read_while_writers_commit
 from ..lake.views import view_statements
 from ..report.masking import masking_sql_text
 from .connection import connect, open_lake
@@ -31,18 +35,49 @@ def query_lake(
     """Run ``sql`` (one or more statements) read-only over ``lake``; write the last result.
 
     Returns None when the last statement returns no rows to show (e.g. CREATE TEMP VIEW).
+
+    A writer (compact, detect) may replace files while the query runs; the query then starts
+    again on the lake as it is now (``read_while_writers_commit``). So that a second run never
+    doubles output, nothing reaches stdout before the result is complete: a table is printed
+    from the rows it fetched, an ``--output`` file is renamed into place when complete, and
+    CSV or JSON for stdout is spooled (in memory up to 8 MiB, then in a temporary file).
     """
     lake_obj = open_lake(lake)
     if output is not None:
         check_output_path(output, lake_obj.root)
-    con = connect(lake_obj, memory_limit=memory_limit)
-    try:
-        result = run_sql(con, sql)
-        if result.relation is None:
-            return None
-        return write_result(result.relation, fmt, output=output, console=console, max_rows=max_rows)
-    finally:
-        con.close()
+    spool = output is None and fmt in ("csv", "json") and console is None
+
+    def attempt() -> tuple[WriteSummary | None, IO[bytes] | None]:
+        con = connect(lake_obj, memory_limit=memory_limit)
+        try:
+            result = run_sql(con, sql)
+            if result.relation is None:
+                return None, None
+            if not spool:
+                summary = write_result(
+                    result.relation, fmt, output=output, console=console, max_rows=max_rows
+                )
+                return summary, None
+            buffer = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
+            try:
+                summary = write_result(result.relation, fmt, output=None, stream=buffer)
+            except BaseException:
+                buffer.close()
+                raise
+            return summary, buffer
+        finally:
+            con.close()
+
+    summary, buffer = read_while_writers_commit(lake_obj.root, attempt)
+    if buffer is not None:
+        with buffer:
+            buffer.seek(0)
+            shutil.copyfileobj(buffer, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+    return summary
+
+
+_SPOOL_BYTES = 8 * 1024 * 1024
 
 
 def printable_views(lake: Lake | str | os.PathLike[str] | None) -> str:
