@@ -11,6 +11,7 @@ import pytest
 
 from auditpipe.lake import Lake, write_atomic
 from auditpipe.lake import commit as commit_module
+from auditpipe.lake.commit import lake_files
 
 
 @pytest.fixture
@@ -151,3 +152,38 @@ def test_a_crash_mid_commit_leaves_at_most_one_folder_with_old_and_new_files(
     assert [sorted(p.name for p in (lake.root / f).iterdir()) for f in folders] == [
         ["new.parquet"]
     ] * 3
+
+
+def test_a_listing_never_interleaves_with_a_commit_being_applied(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader listing the lake while a writer is between two renames waits for the commit
+    (milliseconds) and then sees all of it: never one folder before and another after."""
+    import threading
+
+    folders = [f"events/provider_id=p{i}/event_date=2026-03-01" for i in range(2)]
+    for folder in folders:
+        (lake.root / folder).mkdir(parents=True)
+        (lake.root / folder / "old.parquet").write_bytes(b"old")
+    txn = lake.transaction()
+    for i, folder in enumerate(folders):
+        staged = txn.staging / f"new{i}.parquet"
+        staged.write_bytes(b"new")
+        txn.add_file(staged, f"{folder}/new.parquet")
+        txn.delete(f"{folder}/old.parquet")
+    listings: list[dict[str, list[Path]]] = []
+    readers: list[threading.Thread] = []
+
+    def crash_point(name: str) -> None:
+        if name == "between_moves" and not readers:
+            reader = threading.Thread(target=lambda: listings.append(lake_files(lake.root)))
+            readers.append(reader)
+            reader.start()
+            reader.join(timeout=0.5)
+            assert reader.is_alive(), "the listing did not wait for the commit"
+
+    monkeypatch.setattr(commit_module, "crash_point", crash_point)
+    txn.commit()
+    readers[0].join(timeout=10)
+    names = [p.relative_to(lake.root.resolve()).as_posix() for p in listings[0]["events"]]
+    assert names == [f"{folder}/new.parquet" for folder in folders]

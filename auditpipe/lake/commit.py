@@ -8,14 +8,15 @@ file), deletes what it replaces, and writes manifest entries last. A crash befor
 leaves only staging litter, removed by the next ``recover()``; a crash after it is rolled forward
 by the next ``recover()``, which every writing command runs under the lock before it starts.
 
-Readers hold no lock: ``table_files`` lists a table as the pending journal leaves it, so a reader
-never sees half a commit even while a writer is between two renames (or died there).
+Readers hold no lake lock: ``lake_files`` lists the lake as the pending journal leaves it, so a
+reader never sees half a commit even while a writer is between two renames (or died there).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import functools
 import json
 import os
@@ -23,7 +24,7 @@ import posixpath
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -179,8 +180,9 @@ class Transaction:
 
 
 def pending_commit(root: Path) -> tuple[dict[Path, Path], set[Path]]:
-    """What committed-but-unfinished journals will change: (final path -> staged path still to
-    be moved there, paths still to be deleted). Reads the journals only (no lock needed)."""
+    """What committed-but-unfinished journals will change: (final path -> where its file is
+    now: the staged file, or the final path itself once moved; paths still to be deleted).
+    Reads the journals only."""
     to_move: dict[Path, Path] = {}
     to_delete: set[Path] = set()
     for journal in journal_files(root):
@@ -191,6 +193,8 @@ def pending_commit(root: Path) -> tuple[dict[Path, Path], set[Path]]:
         for src, dst in doc.get("moves", []):
             if (root / src).exists():
                 to_move[(root / dst).resolve()] = (root / src).resolve()
+            elif (root / dst).exists():
+                to_move[(root / dst).resolve()] = (root / dst).resolve()
         to_delete |= {(root / rel).resolve() for rel in doc.get("deletes", [])}
     return to_move, to_delete
 
@@ -200,16 +204,66 @@ def journal_files(root: Path) -> list[Path]:
     return layout.json_files(layout.journal_dir(root))
 
 
-def table_files(lake_root: str | Path, table: str) -> list[Path]:
-    """The Parquet files of one lake table, sorted (empty when none are written yet).
+# A reader's listing must not interleave with a commit being applied: it could see a folder
+# before a rename and another after an unlink. Applying a journal holds this file's lock
+# exclusively (milliseconds: renames and unlinks); a listing holds it shared. Readers never
+# wait for a writer's whole run, only for the commit being applied at that moment.
+COMMIT_LOCK = "commit.lock"
+
+
+@contextlib.contextmanager
+def _applying(root: Path) -> Iterator[None]:
+    path = layout.meta_dir(root) / COMMIT_LOCK
+    with open(path, "a+b") as fh:  # the writer may create it
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        yield  # closing the file releases the lock, as does the process dying
+
+
+@contextlib.contextmanager
+def _listing_lock(root: Path) -> Iterator[None]:
+    try:
+        fd = os.open(layout.meta_dir(root) / COMMIT_LOCK, os.O_RDONLY)
+    except OSError:
+        yield  # no commit applied since this lake got the lock file, or no permission
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
+
+
+def lake_files(lake_root: str | Path) -> dict[str, list[Path]]:
+    """The Parquet files of every stored table, and the manifest entries (key
+    ``"manifest"``), listed at one moment: the lake as a reader should see it.
 
     If a writer died in the middle of a commit (journal written, renames not all done), the
-    list is the lake as that commit leaves it: staged files not yet moved are listed in their
-    place and files it deletes are left out, so a reader never sees half a commit.
+    lists are the lake as that commit leaves it: staged files not yet moved are listed in
+    their place and files it deletes are left out, so a reader never sees half a commit.
     """
     root = Path(lake_root).resolve()
+    with _listing_lock(root):
+        pending = pending_commit(root)
+        files = {t: _table_files(root, t, *pending) for t in layout.STORED_TABLES}
+        files[MANIFEST] = layout.manifest_files(root)
+    return files
+
+
+MANIFEST = "manifest"
+
+
+def table_files(lake_root: str | Path, table: str) -> list[Path]:
+    """The Parquet files of one lake table as a reader should see them (see ``lake_files``),
+    sorted; empty when none are written yet."""
+    root = Path(lake_root).resolve()
+    with _listing_lock(root):
+        return _table_files(root, table, *pending_commit(root))
+
+
+def _table_files(
+    root: Path, table: str, to_move: dict[Path, Path], to_delete: set[Path]
+) -> list[Path]:
     found = {p.resolve() for p in layout.stored_files(root, table)}
-    to_move, to_delete = pending_commit(root)
     if to_move or to_delete:
         folder = (root / table).resolve()
         found -= to_delete
@@ -253,12 +307,17 @@ def reads_lake(fn: Callable[Concatenate[Lake, P], T]) -> Callable[Concatenate[La
     return read
 
 
-def _listing(root: Path) -> tuple[tuple[Path, ...], ...]:
-    return tuple(tuple(table_files(root, t)) for t in layout.STORED_TABLES)
+def _listing(root: Path) -> dict[str, list[Path]]:
+    return lake_files(root)
 
 
 def apply_journal(lake: Lake, journal: Path) -> None:
     """Apply (or finish applying) one committed journal. Idempotent."""
+    with _applying(lake.root):
+        _apply(lake, journal)
+
+
+def _apply(lake: Lake, journal: Path) -> None:
     doc = json.loads(journal.read_text(encoding="utf-8"))
     touched: set[Path] = set()
     moves: dict[str, list[tuple[str, str]]] = {}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..db import Database, connect, file_list, parquet_scan, quote_identifier, quote_literal
 from . import layout
-from .commit import table_files
+from .commit import MANIFEST, lake_files
 from .schema import (
     EVENT_COLUMNS,
     FINDING_COLUMNS,
@@ -84,9 +84,11 @@ FINDING_EVIDENCE_BODY = (
 )
 
 
-def ingest_log_body(lake_root: str | Path) -> str:
-    """The manifest entries that exist now, read with DuckDB's JSON reader."""
-    files = layout.manifest_files(Path(lake_root).resolve())
+def ingest_log_body(lake_root: str | Path, files: list[Path] | None = None) -> str:
+    """The manifest entries (``files``, by default those that exist now), read with DuckDB's
+    JSON reader."""
+    if files is None:
+        files = layout.manifest_files(Path(lake_root).resolve())
     if not files:
         return empty_select(INGEST_LOG_COLUMNS)
     return f"SELECT * FROM read_json({file_list(files)}, format = 'auto', union_by_name = true)"
@@ -95,16 +97,17 @@ def ingest_log_body(lake_root: str | Path) -> str:
 def view_statements(lake_root: str | Path) -> dict[str, str]:
     """``CREATE OR REPLACE VIEW`` text for each view; views over absent data are empty.
 
-    The views read the files that make up the lake now, listed one by one (``table_files``:
+    The views read the files that make up the lake now, listed one by one (``lake_files``:
     a commit a writer is applying counts as done): every query through them sees the same
     lake, so a report's sections always add up, and a file a writer removed meanwhile is an
     error rather than a silently different answer. Files committed later are not in them until
     they are made again. Paths are literal, whatever characters the lake's folder name holds.
     """
     root = Path(lake_root).resolve()
+    listed = lake_files(root)
 
     def parquet_or_empty(table: ParquetTable) -> str:
-        files = table_files(root, table.name)
+        files = listed[table.name]
         if not files:
             return empty_select(table.columns)
         names = ", ".join(quote_identifier(n) for n, _ in table.columns)
@@ -112,7 +115,7 @@ def view_statements(lake_root: str | Path) -> dict[str, str]:
 
     stmts = {name: parquet_or_empty(table) for name, table in PARQUET_TABLES.items()}
     stmts["finding_evidence"] = FINDING_EVIDENCE_BODY
-    stmts["ingest_log"] = ingest_log_body(root)
+    stmts["ingest_log"] = ingest_log_body(root, listed[MANIFEST])
     return {name: f"CREATE OR REPLACE VIEW {name} AS\n{body};" for name, body in stmts.items()}
 
 

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from ..db import connect as connect_db
 from ..db import quote_identifier
 from ..errors import LakeError
-from ..lake import Lake, default_lake_path, table_files
+from ..lake import Lake, default_lake_path
+from ..lake.commit import MANIFEST, lake_files
 from ..lake.layout import file_partition
 from ..lake.schema import empty_select
 from ..lake.views import (
@@ -97,9 +98,10 @@ def refresh_views(con: SqlConnection, lake: Lake, *, reader: SqlConnection | Non
     ``reader`` reads the manifest; by default a short-lived connection of its own, since
     ``con`` itself can no longer read files once it is locked.
     """
+    listed = lake_files(lake.root)
     for name, table in PARQUET_TABLES.items():
         source = _SOURCE_PREFIX + name
-        files = table_files(lake.root, name)
+        files = listed[name]
         if files:
             con.register(source, _dataset(table, files))
             select = ", ".join(_column(n, t) for n, t in table.columns)
@@ -107,7 +109,7 @@ def refresh_views(con: SqlConnection, lake: Lake, *, reader: SqlConnection | Non
         else:
             body = empty_select(table.columns)
         con.execute(f"CREATE OR REPLACE VIEW {name} AS\n{body}")
-    con.register(_SOURCE_PREFIX + "ingest_log", _ingest_log_table(lake, reader))
+    con.register(_SOURCE_PREFIX + "ingest_log", _ingest_log_table(lake, listed[MANIFEST], reader))
     con.execute(
         f"CREATE OR REPLACE VIEW ingest_log AS SELECT * FROM "
         f"{quote_identifier(_SOURCE_PREFIX + 'ingest_log')}"
@@ -172,14 +174,14 @@ def _equals(field: Any, value: Any) -> Any:
     return field.is_null() if not value.is_valid else field == value
 
 
-def _ingest_log_table(lake: Lake, reader: SqlConnection | None) -> pa.Table:
+def _ingest_log_table(lake: Lake, files: list[Path], reader: SqlConnection | None) -> pa.Table:
     """The manifest, read once with DuckDB's JSON reader (the same text as the printed view)."""
     import duckdb
 
     own = reader is None
     con: SqlConnection = connect_db(timezone="UTC") if reader is None else reader
     try:
-        return con.sql(ingest_log_body(lake.root)).to_arrow_table()
+        return con.sql(ingest_log_body(lake.root, files)).to_arrow_table()
     except duckdb.Error as exc:
         raise LakeError(
             f"cannot read the lake's manifest ({lake.manifest_dir}): {exc}",
