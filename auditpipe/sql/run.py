@@ -45,7 +45,12 @@ def query_lake(
     lake_obj = open_lake(lake)
     if output is not None:
         check_output_path(output, lake_obj.root)
-    spool = output is None and fmt in ("csv", "json") and console is None
+    spool = (
+        output is None
+        and fmt in ("csv", "json")
+        and console is None
+        and _stdout_bytes() is not None
+    )
 
     def attempt() -> tuple[WriteSummary | None, IO[bytes] | None]:
         con = connect(lake_obj, memory_limit=memory_limit)
@@ -69,12 +74,17 @@ def query_lake(
             con.close()
 
     summary, buffer = read_while_writers_commit(lake_obj.root, attempt)
-    if buffer is not None:
+    stdout = _stdout_bytes()
+    if buffer is not None and stdout is not None:
         with buffer:
             buffer.seek(0)
-            shutil.copyfileobj(buffer, sys.stdout.buffer)
-            sys.stdout.buffer.flush()
+            shutil.copyfileobj(buffer, stdout)
+            stdout.flush()
     return summary
+
+
+def _stdout_bytes() -> IO[bytes] | None:
+    return getattr(sys.stdout, "buffer", None)
 
 
 _SPOOL_BYTES = 8 * 1024 * 1024

@@ -11,14 +11,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from cli_support import run_main
-from nightly_support import breach, write_log
 
 import auditpipe
 from auditpipe.db import connect
 from auditpipe.detect import DetectSettings, run_detect
 from auditpipe.ingest import IngestSettings, ingest_paths
 from auditpipe.lake import Lake
+from tests.support.cli import run_main
+from tests.support.nightly import breach, write_log
 
 NAMES = [
     "__HIVE_DEFAULT_PARTITION__",

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import run_main
-from detect_lakes import DAY, at, event, make_lake, write_events
 
 import auditpipe.report.build as report_build
 import auditpipe.sql.run as sql_run
@@ -23,6 +21,8 @@ import auditpipe.status as status_module
 from auditpipe.compact import CompactSettings, compact_lake, list_partitions
 from auditpipe.lake import Lake
 from auditpipe.status import lake_status
+from tests.support.cli import run_main
+from tests.support.detect_lakes import DAY, at, event, make_lake, write_events
 
 DAYS = [DAY - dt.timedelta(days=d) for d in range(1, 13)]
 FILES_PER_DAY = 3

@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
-from cli_support import run_main
 
 import auditpipe
 from auditpipe.db import connect
 from auditpipe.db.database import DEFAULT_MEMORY_LIMIT_BYTES, default_memory_limit
 from auditpipe.lake import Lake
+from tests.support.cli import run_main
 
 MIB = 1024**2
 

@@ -7,12 +7,12 @@ import zoneinfo
 from pathlib import Path
 
 import pytest
-from cli_support import run_main
 
 from auditpipe.db import check_timezone, connect
 from auditpipe.db.timezones import engine_timezones
 from auditpipe.errors import ConfigError
 from auditpipe.lake import Lake
+from tests.support.cli import run_main
 
 PYTHON_ONLY = ["posixrules", "localtime", "right/UTC", "posix/Asia/Shanghai", "posix/UTC"]
 

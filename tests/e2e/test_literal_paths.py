@@ -14,8 +14,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cli_support import run_main
-from detect_lakes import DAY, at, event, make_lake, read_findings, write_events
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +22,8 @@ from auditpipe.db import connect, read_parquet_sql
 from auditpipe.detect import DetectSettings, run_detect
 from auditpipe.lake import Lake
 from auditpipe.status import lake_status
+from tests.support.cli import run_main
+from tests.support.detect_lakes import DAY, at, event, make_lake, read_findings, write_events
 
 SALE = {"action": "transfer", "destination_type": "external", "destination_party": "acme"}
 GLOB_CHARACTERS = "[]*?{}"
