@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from auditpipe.lake import Lake, write_atomic
+from auditpipe.lake import Lake, Transaction, write_atomic
 from auditpipe.lake import commit as commit_module
 from auditpipe.lake.commit import lake_files
 
@@ -110,6 +110,21 @@ def test_write_atomic_leaves_the_old_file_whole_when_the_disk_is_full(
     assert target.read_bytes() == b"old"
 
 
+def _replacing(lake: Lake, n: int) -> tuple[list[str], Transaction]:
+    """``n`` partition folders holding old.parquet, and a transaction replacing each with
+    new.parquet."""
+    folders = [f"events/provider_id=p{i}/event_date=2026-03-01" for i in range(n)]
+    txn = lake.transaction()
+    for i, folder in enumerate(folders):
+        (lake.root / folder).mkdir(parents=True)
+        (lake.root / folder / "old.parquet").write_bytes(b"old")
+        staged = txn.staging / f"new{i}.parquet"
+        staged.write_bytes(b"new")
+        txn.add_file(staged, f"{folder}/new.parquet")
+        txn.delete(f"{folder}/old.parquet")
+    return folders, txn
+
+
 class _Killed(BaseException):
     """Stands for SIGKILL at a crash point (the journal stays, as after a real kill)."""
 
@@ -119,16 +134,7 @@ def test_a_crash_mid_commit_leaves_at_most_one_folder_with_old_and_new_files(
     lake: Lake, monkeypatch: pytest.MonkeyPatch, moves_done: int
 ) -> None:
     """What a reader that globs the folders sees until the next writer rolls forward."""
-    folders = [f"events/provider_id=p{i}/event_date=2026-03-01" for i in range(3)]
-    for folder in folders:
-        (lake.root / folder).mkdir(parents=True)
-        (lake.root / folder / "old.parquet").write_bytes(b"old")
-    txn = lake.transaction()
-    for i, folder in enumerate(folders):
-        staged = txn.staging / f"new{i}.parquet"
-        staged.write_bytes(b"new")
-        txn.add_file(staged, f"{folder}/new.parquet")
-        txn.delete(f"{folder}/old.parquet")
+    folders, txn = _replacing(lake, 3)
     reached = []
 
     def crash_point(name: str) -> None:
@@ -161,16 +167,7 @@ def test_a_listing_never_interleaves_with_a_commit_being_applied(
     (milliseconds) and then sees all of it: never one folder before and another after."""
     import threading
 
-    folders = [f"events/provider_id=p{i}/event_date=2026-03-01" for i in range(2)]
-    for folder in folders:
-        (lake.root / folder).mkdir(parents=True)
-        (lake.root / folder / "old.parquet").write_bytes(b"old")
-    txn = lake.transaction()
-    for i, folder in enumerate(folders):
-        staged = txn.staging / f"new{i}.parquet"
-        staged.write_bytes(b"new")
-        txn.add_file(staged, f"{folder}/new.parquet")
-        txn.delete(f"{folder}/old.parquet")
+    folders, txn = _replacing(lake, 2)
     listings: list[dict[str, list[Path]]] = []
     readers: list[threading.Thread] = []
 
