@@ -9,7 +9,8 @@ Python API (documented in the README):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
@@ -17,8 +18,12 @@ if TYPE_CHECKING:
     import duckdb
     import polars as pl
 
+    from .lake import Lake
 
-def connect(lake: Any = None, *, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+
+def connect(
+    lake: Lake | str | os.PathLike[str] | None = None, *, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the views events, quarantine, findings, finding_evidence,
     ingest_log over ``lake`` (default ``$AUDITPIPE_LAKE`` or ``./lake``); ``memory_limit``
     defaults to 2 GiB (or half of the machine's memory if less)."""
@@ -27,7 +32,7 @@ def connect(lake: Any = None, *, memory_limit: str | None = None) -> duckdb.Duck
     return _connect(lake, memory_limit=memory_limit)
 
 
-def scan(lake: Any, table: str = "events") -> pl.LazyFrame:
+def scan(lake: Lake | str | os.PathLike[str] | None, table: str = "events") -> pl.LazyFrame:
     """A Polars LazyFrame over one lake table (events, quarantine, findings)."""
     from .sql import scan as _scan
 

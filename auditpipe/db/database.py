@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from ..errors import ConfigError
 
@@ -52,7 +52,7 @@ def default_memory_limit() -> str:
     return f"{limit // 1024**2}MiB"
 
 
-def log_statements(stream: Any = None) -> None:
+def log_statements(stream: IO[str] | None = None) -> None:
     """Show every statement auditpipe runs, with its time, on stderr (``--debug``)."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))

@@ -8,7 +8,7 @@ generated value is ever part of the query text.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -17,6 +17,9 @@ from ..views import quote_identifier as q
 from ..views import sql_string
 from .damage import damage_csv_lines, damage_json_lines
 from .surface import BARE_FIELDS, FIELDS, Draws, key_spellings
+
+if TYPE_CHECKING:
+    import duckdb
 
 KEY_VARIANT_FIELDS = (
     "event_time",
@@ -77,7 +80,7 @@ class LineAssembler:
     def __init__(self) -> None:
         import duckdb
 
-        self._con: Any = duckdb.connect()
+        self._con: duckdb.DuckDBPyConnection = duckdb.connect()
         self._con.execute("SET enable_progress_bar = false")  # stderr belongs to the CLI
         self._json_sql, self._csv_sql = _json_sql(), _csv_sql()
 
