@@ -91,7 +91,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except Exception:  # a full disk; an interrupt is left to recover() like a kill
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
