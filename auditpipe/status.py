@@ -15,7 +15,7 @@ from typing import Any
 
 from .lake import Lake
 from .nightly.runs import UNFINISHED, load_run_docs
-from .nightly.settings import SEVERITIES
+from .vocabulary import SEVERITIES
 
 RECENT_DAYS = 7  # days shown in the terminal table (--json lists every day)
 

@@ -10,10 +10,9 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_FINDINGS
+from ..vocabulary import FAIL_ON_CHOICES
 from . import cli
 from .options import config_option, lake_option, period_options, quiet_option
-
-SEVERITY_CHOICES = ("low", "medium", "high", "critical", "none")
 
 rules_dir_option = click.option(
     "--rules",
@@ -32,7 +31,7 @@ rules_dir_option = click.option(
 @config_option
 @click.option(
     "--fail-on",
-    type=click.Choice(SEVERITY_CHOICES),
+    type=click.Choice(FAIL_ON_CHOICES),
     default="none",
     show_default=True,
     help="Exit 1 when the evaluated days hold a finding at or above this severity.",

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_ERROR, AuditpipeError, UsageError
-from ..nightly.settings import FAIL_ON_CHOICES
+from ..vocabulary import FAIL_ON_CHOICES
 from . import EXIT_CODES_HELP, cli
 from .options import _parse_day, config_option, lake_option, quiet_option
 

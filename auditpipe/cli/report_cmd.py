@@ -10,10 +10,9 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
+from ..vocabulary import REPORT_FORMATS
 from . import cli
 from .options import config_option, lake_option, period_options
-
-_FORMATS = ["terminal", "markdown", "html", "json", "csv"]
 
 
 @cli.command("report")
@@ -23,7 +22,7 @@ _FORMATS = ["terminal", "markdown", "html", "json", "csv"]
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(_FORMATS),
+    type=click.Choice(REPORT_FORMATS),
     help="terminal (default on a terminal), markdown (default otherwise), html, json or csv "
     "(one row per finding). With --output, the file's suffix picks it when not given.",
 )

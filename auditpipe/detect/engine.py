@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LakeError, UsageError
+from ..errors import LakeError
 from ..lake import Lake, Transaction, utc_now, verify_parquet
 from ..penalty import CAVEAT, ProviderExposure, compute_exposure
 from ..views import create_views, sql_string
+from ..vocabulary import CATEGORIES, SEVERITIES, at_or_above, check_period
 from . import findings as fsql
-from .rules import CATEGORIES, SEVERITIES, Rule, RuleError, load_rules
+from .rules import Rule, RuleError, load_rules
 from .session import (
     check_rule_sql,
     create_events_view,
@@ -71,7 +72,7 @@ class DetectResult:
 
     def count_at_or_above(self, level: str) -> int:
         """Findings of the evaluated days at or above ``level`` (for --fail-on)."""
-        wanted = SEVERITIES[SEVERITIES.index(level) :]
+        wanted = at_or_above(level)
         return sum(n for s, n in self.by_severity.items() if s in wanted)
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,11 +160,7 @@ def _days_to_evaluate(
     until: dt.date | None,
     dates: Iterable[dt.date] | None,
 ) -> list[dt.date]:
-    if since and until and since > until:
-        raise UsageError(
-            f"--since {since} is after --until {until}",
-            hint="give the first day with --since and the last with --until",
-        )
+    check_period(since, until)
     if dates is not None:
         candidates = set(dates)
     else:

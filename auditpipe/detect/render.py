@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from ..console import message, out_console
 from ..penalty import CAVEAT, amount_text, money
-from .rules import CATEGORIES, SEVERITIES, TERMS_FILE, Rule
+from ..vocabulary import CATEGORIES, SEVERITIES
+from .rules import TERMS_FILE, Rule
 
 if TYPE_CHECKING:
     from .engine import DetectResult

@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AuditpipeError
+from ..vocabulary import CATEGORIES, SEVERITIES
 
 BUILTIN_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 TERMS_FILE = BUILTIN_RULES_DIR / "_terms.sql"
 
-CATEGORIES = ("selling", "disclosure", "modification", "illegal_use")
-SEVERITIES = ("low", "medium", "high", "critical")
 
 REQUIRED_KEYS = ("id", "title", "category", "severity", "description", "clause")
 OPTIONAL_KEYS = ("false_positives", "summary")

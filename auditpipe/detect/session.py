@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from ..lake_schema import EVENT_COLUMNS, empty_select
 from ..views import quote_identifier, sql_string
-from .rules import REQUIRED_COLUMNS, SEVERITIES, TERMS_FILE, Rule, RuleError
+from ..vocabulary import severity_rank
+from .rules import REQUIRED_COLUMNS, TERMS_FILE, Rule, RuleError
 from .settings import DetectSettings
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def create_settings_tables(
         {
             "ids": [r.id for r in rules],
             "categories": [r.category for r in rules],
-            "ranks": [SEVERITIES.index(r.severity) + 1 for r in rules],
+            "ranks": [severity_rank(r.severity) for r in rules],
             "summaries": [r.summary for r in rules],
         },
     )

@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..vocabulary import SEVERITIES
 from .result import INGESTED, MISSING, REJECTED, SKIPPED, UNSUPPORTED, WAITING, NightlyResult
-from .settings import SEVERITIES
 
 
 def _by_severity(counts: dict[str, int]) -> str:

@@ -7,19 +7,12 @@ from pathlib import Path
 
 from ..config import Config, get_typed
 from ..errors import ConfigError
+from ..vocabulary import FAIL_ON_CHOICES, REPORT_SUFFIXES
 
-SEVERITIES = ("low", "medium", "high", "critical")  # in rising order
-FAIL_ON_CHOICES = (*SEVERITIES, "none")
-REPORT_FILE_FORMATS = {"html": "html", "markdown": "md", "json": "json"}  # format -> suffix
+# The reports a night can write (format -> file suffix).
+REPORT_FILE_FORMATS = {f: REPORT_SUFFIXES[f] for f in ("html", "markdown", "json")}
 PROCESSED_DIR = "processed"
 PARTIAL_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".filepart")
-
-
-def severities_at_or_above(level: str) -> tuple[str, ...]:
-    """The severities that make ``--fail-on level`` fail; none for ``none``."""
-    if level == "none":
-        return ()
-    return SEVERITIES[SEVERITIES.index(level) :]
 
 
 @dataclass(frozen=True)

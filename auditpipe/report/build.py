@@ -23,6 +23,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .. import vocabulary
 from ..config import Config
 from ..errors import LakeError, UsageError
 from ..lake import Lake
@@ -46,8 +47,8 @@ from .settings import ReportSettings
 if TYPE_CHECKING:
     import duckdb
 
-CATEGORIES = ["selling", "disclosure", "modification", "illegal_use"]
-SEVERITIES = ["low", "medium", "high", "critical"]
+CATEGORIES = list(vocabulary.CATEGORIES)
+SEVERITIES = list(vocabulary.SEVERITIES)
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"  # pins generated_at (reproducible reports and tests)
 
 _IN_PERIOD = (
@@ -307,11 +308,7 @@ def build_report(
     """
     from ..penalty import CAVEAT, PenaltySettings, compute_exposure
 
-    if since and until and since > until:
-        raise UsageError(
-            f"--since {since} is after --until {until}",
-            hint="give the first day of the period with --since and the last with --until",
-        )
+    vocabulary.check_period(since, until)
     settings = settings or ReportSettings.from_config(config)
     penalty_settings = PenaltySettings.from_config(config)
     with _connection(lake) as con:

@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 from ...errors import UsageError
+from ...vocabulary import REPORT_FORMATS
+from ...vocabulary import SUFFIX_FORMATS as SUFFIX_FORMATS
 from ..model import Report
-
-REPORT_FORMATS = ("terminal", "markdown", "html", "json", "csv")
-
-# File suffixes --output understands when --format is not given.
-SUFFIX_FORMATS = {
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".html": "html",
-    ".htm": "html",
-    ".json": "json",
-    ".csv": "csv",
-    ".txt": "terminal",
-}
 
 
 def render_report(
