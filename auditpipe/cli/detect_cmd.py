@@ -12,7 +12,7 @@ import click
 from ..errors import EXIT_FINDINGS
 from ..vocabulary import FAIL_ON_CHOICES
 from . import cli
-from .options import config_option, lake_option, period_options, quiet_option
+from .options import config_option, given, lake_option, period_options, quiet_option
 
 rules_dir_option = click.option(
     "--rules",
@@ -84,7 +84,7 @@ def detect(
 
     config = load_config(config_path)
     settings = DetectSettings.from_config(
-        config, bulk_threshold=bulk_threshold, broker_watchlist=broker_watchlist
+        config, **given(click.get_current_context(), "bulk_threshold", "broker_watchlist")
     )
     the_lake = Lake.open(lake)
     result = run_detect(the_lake, settings, since=since, until=until, rule_dirs=rule_dirs)

@@ -9,7 +9,7 @@ import click
 
 from ..errors import EXIT_QUARANTINE
 from . import cli
-from .options import config_option, lake_option, quiet_option
+from .options import config_option, given, lake_option, quiet_option
 
 
 @cli.command()
@@ -59,7 +59,9 @@ def ingest(
     from .render_ingest import progress_reporter, render_ingest_result
 
     config = load_config(config_path)
-    settings = IngestSettings.from_config(config, timezone=timezone, catalog=catalog)
+    settings = IngestSettings.from_config(
+        config, **given(click.get_current_context(), "timezone", "catalog")
+    )
     if settings.timezone:
         check_timezone(settings.timezone)
     the_lake = Lake.open(lake, create=True, timezone=settings.timezone)

@@ -12,7 +12,7 @@ import click
 from ..errors import EXIT_ERROR, AuditpipeError, UsageError
 from ..vocabulary import FAIL_ON_CHOICES
 from . import EXIT_CODES_HELP, cli
-from .options import _parse_day, config_option, lake_option, quiet_option
+from .options import _parse_day, config_option, given, lake_option, quiet_option
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
@@ -107,11 +107,7 @@ def nightly(
     try:
         config = load_config(config_path)
         settings = NightlySettings.from_config(
-            config,
-            settle_seconds=settle_seconds,
-            move_processed=move_processed,
-            fail_on=fail_on,
-            reports_dir=reports_dir,
+            config, **given(ctx, "settle_seconds", "move_processed", "fail_on", "reports_dir")
         )
         ingest_settings = IngestSettings.from_config(config)
         if ingest_settings.timezone:

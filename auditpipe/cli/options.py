@@ -62,3 +62,13 @@ def period_options(f: F) -> F:
 
 def quiet_option(f: F) -> F:
     return click.option("--quiet", "-q", is_flag=True, help="Print only errors.")(f)
+
+
+def given(ctx: click.Context, *names: str) -> dict[str, Any]:
+    """The options among ``names`` the user set (on the command line or through an
+    environment variable), as settings overrides: an option's default never overrides what
+    auditpipe.toml says, so defaults live only in the settings dataclasses."""
+    from click.core import ParameterSource
+
+    chosen = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    return {n: ctx.params[n] for n in names if ctx.get_parameter_source(n) in chosen}

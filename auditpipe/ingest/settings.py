@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Config, get_typed
+from ..config import Config, load_settings
 
 MiB = 1024 * 1024
 
@@ -26,14 +26,5 @@ class IngestSettings:
 
     @classmethod
     def from_config(cls, config: Config, **overrides: object) -> IngestSettings:
-        table = config.section("ingest")
-        catalog = get_typed(table, "catalog", str, None, "ingest")
-        values: dict[str, object] = {
-            "timezone": get_typed(table, "timezone", str, None, "ingest"),
-            "max_line_bytes": get_typed(table, "max_line_bytes", int, 16 * MiB, "ingest"),
-            "batch_bytes": get_typed(table, "batch_bytes", int, 64 * MiB, "ingest"),
-            "memory_limit": get_typed(table, "memory_limit", str, "4GB", "ingest"),
-            "catalog": config.resolve_path(catalog) if catalog else None,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        """Settings from ``[ingest]``; keyword overrides (flags the user gave) win when not None."""
+        return load_settings(config, "ingest", cls, overrides)
