@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import EXIT_FINDINGS
 from ..vocabulary import FAIL_ON_CHOICES
 from . import cli
 from .options import config_option, given, lake_option, period_options, quiet_option
@@ -94,8 +93,7 @@ def detect(
         click.echo(json.dumps(result.to_dict(), indent=2))
     elif not quiet:
         render_result(result)
-    if fail_on != "none" and result.count_at_or_above(fail_on):
-        raise click.exceptions.Exit(EXIT_FINDINGS)
+    raise click.exceptions.Exit(result.exit_code(fail_on))
 
 
 @cli.group()
@@ -132,17 +130,7 @@ def rules_list(rule_dirs: tuple[Path, ...], config_path: Path | None, as_json: b
     settings = DetectSettings.from_config(load_config(config_path))
     found = load_rules([*settings.rule_dirs, *rule_dirs])
     if as_json:
-        docs = [
-            {
-                "id": r.id,
-                "title": r.title,
-                "category": r.category,
-                "severity": r.severity,
-                "source": r.source,
-                "disabled": r.id in settings.disabled_rules,
-            }
-            for r in found
-        ]
+        docs = [r.summary_dict(settings.disabled_rules) for r in found]
         click.echo(json.dumps(docs, indent=2))
         return
     render_rule_list(found, settings.disabled_rules)

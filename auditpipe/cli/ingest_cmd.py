@@ -54,17 +54,14 @@ def ingest(
     file was rejected whole (truncated or corrupt archive), 2 on errors.
     """
     from ..config import load_config
-    from ..ingest import IngestSettings, check_timezone, ingest_paths
-    from ..lake import Lake
+    from ..ingest import IngestSettings, ingest_paths
     from .render_ingest import progress_reporter, render_ingest_result
 
     config = load_config(config_path)
     settings = IngestSettings.from_config(
         config, **given(click.get_current_context(), "timezone", "catalog")
     )
-    if settings.timezone:
-        check_timezone(settings.timezone)
-    the_lake = Lake.open(lake, create=True, timezone=settings.timezone)
+    the_lake = settings.open_lake(lake)
     with progress_reporter(enabled=not quiet) as progress:
         result = ingest_paths(the_lake, list(paths), settings, progress=progress)
     if as_json:

@@ -96,8 +96,7 @@ def nightly(
     --fail-on), then 3 (quarantined rows or rejected files), else 0.
     """
     from ..config import load_config
-    from ..ingest import IngestSettings, check_timezone
-    from ..lake import Lake
+    from ..ingest import IngestSettings
     from ..nightly import JobLog, NightlySettings, run_nightly
     from ..nightly.render import render_summary
     from .render_ingest import progress_reporter
@@ -109,10 +108,7 @@ def nightly(
         settings = NightlySettings.from_config(
             config, **given(ctx, "settle_seconds", "move_processed", "fail_on", "reports_dir")
         )
-        ingest_settings = IngestSettings.from_config(config)
-        if ingest_settings.timezone:
-            check_timezone(ingest_settings.timezone)
-        the_lake = Lake.open(lake, create=True, timezone=ingest_settings.timezone)
+        the_lake = IngestSettings.from_config(config).open_lake(lake)
         started = True
         with progress_reporter(enabled=not (quiet or as_json)) as progress:
             result = run_nightly(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LakeError
+from ..errors import EXIT_FINDINGS, EXIT_OK, LakeError
 from ..lake import Lake, Transaction, utc_now, verify_parquet
 from ..penalty import CAVEAT, ProviderExposure, compute_exposure
 from ..views import create_views, sql_string
@@ -74,6 +74,11 @@ class DetectResult:
         """Findings of the evaluated days at or above ``level`` (for --fail-on)."""
         wanted = at_or_above(level)
         return sum(n for s, n in self.by_severity.items() if s in wanted)
+
+    def exit_code(self, fail_on: str) -> int:
+        """1 (EXIT_FINDINGS) when the evaluated days hold a finding at or above ``fail_on``
+        (``none`` never fails), else 0."""
+        return EXIT_FINDINGS if self.count_at_or_above(fail_on) else EXIT_OK
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -95,6 +95,17 @@ class Rule:
     def source(self) -> str:
         return "built-in" if self.builtin else str(self.path)
 
+    def summary_dict(self, disabled: Sequence[str] = ()) -> dict[str, object]:
+        """What ``rules list --json`` shows of the rule."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "category": self.category,
+            "severity": self.severity,
+            "source": self.source,
+            "disabled": self.id in disabled,
+        }
+
 
 def parse_rule_text(text: str, path: Path, *, builtin: bool = False) -> Rule:
     """Parse one rule file's text; ``RuleError`` naming ``path`` when it is not a valid rule."""

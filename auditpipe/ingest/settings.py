@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Config, load_settings
+
+if TYPE_CHECKING:
+    from ..lake import Lake
 
 MiB = 1024 * 1024
 
@@ -23,6 +27,19 @@ class IngestSettings:
     memory_limit: str = "4GB"
     # Extra data catalog (JSON, same shape as schemas/data_catalog.json); None = default only.
     catalog: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.timezone:
+            from . import check_timezone
+
+            check_timezone(self.timezone)
+
+    def open_lake(self, path: str | Path) -> Lake:
+        """The lake to ingest into: created with ``timezone`` (or the default) when the
+        folder is missing or empty; an existing lake of another timezone is an error."""
+        from ..lake import Lake
+
+        return Lake.open(path, create=True, timezone=self.timezone)
 
     @classmethod
     def from_config(cls, config: Config, **overrides: object) -> IngestSettings:

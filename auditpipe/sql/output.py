@@ -11,15 +11,13 @@ complete, and never inside the lake: the read-only promise covers auditpipe's ow
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ..errors import SqlError, UsageError
+from ..outputs import atomic_binary, atomic_text
 from .query import sql_error
 
 if TYPE_CHECKING:
@@ -55,19 +53,6 @@ class WriteSummary:
     truncated: bool = False  # a terminal table stopped at max_rows
 
 
-def check_output_path(output: Path, lake_root: Path) -> None:
-    """Refuse an output file inside the lake (or the lake folder itself)."""
-    target = output.expanduser().resolve()
-    lake = lake_root.resolve()
-    if target == lake or lake in target.parents:
-        raise UsageError(
-            f"--output {output} is inside the lake {lake_root}",
-            hint="auditpipe sql never writes into the lake; choose a path outside it",
-        )
-    if target.is_dir():
-        raise UsageError(f"--output {output} is a folder", hint="give a file name")
-
-
 def write_result(
     relation: duckdb.DuckDBPyRelation,
     fmt: str,
@@ -91,7 +76,7 @@ def write_result(
     try:
         if fmt == "table":
             if output is not None:
-                with _atomic_text(output) as fh:
+                with atomic_text(output) as fh:
                     from rich.console import Console
 
                     return _write_table(relation, Console(file=fh, width=200), max_rows)
@@ -104,7 +89,7 @@ def write_result(
             if stream is None and hasattr(sys.stdout, "buffer"):
                 stream = sys.stdout.buffer
             return writer(relation, stream)
-        with _atomic_binary(output) as fh:
+        with atomic_binary(output) as fh:
             return writer(relation, fh)
     except duckdb.Error as exc:
         raise sql_error(exc) from None
@@ -209,35 +194,10 @@ def _write_parquet(relation: duckdb.DuckDBPyRelation, output: Path) -> WriteSumm
     import pyarrow.parquet as pq
 
     rows = 0
-    with _atomic_binary(output) as fh:
+    with atomic_binary(output) as fh:
         reader = relation.to_arrow_reader(BATCH_ROWS)
         with pq.ParquetWriter(fh, reader.schema, compression="zstd") as writer:
             for batch in reader:
                 writer.write_batch(batch)
                 rows += batch.num_rows
     return WriteSummary(rows=rows)
-
-
-@contextlib.contextmanager
-def _atomic_binary(path: Path) -> Iterator[IO[bytes]]:
-    path = path.expanduser()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        with open(tmp, "wb") as fh:
-            yield fh
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
-@contextlib.contextmanager
-def _atomic_text(path: Path) -> Iterator[IO[str]]:
-    with _atomic_binary(path) as raw:
-        import io
-
-        text = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
-        try:
-            yield text
-        finally:
-            text.detach()

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..lake import Lake
+from ..outputs import check_output_path
 from ..report.masking import masking_sql_text
 from ..views import view_statements
 from .connection import connect, open_lake
-from .output import DEFAULT_MAX_ROWS, WriteSummary, check_output_path, write_result
+from .output import DEFAULT_MAX_ROWS, WriteSummary, write_result
 from .query import run_sql
 
 if TYPE_CHECKING:
