@@ -242,9 +242,9 @@ def render_status(status: LakeStatus) -> None:
     """Terminal tables on stdout."""
     from rich.table import Table
 
-    from .console import out_console
+    from .console import get_console
 
-    out = out_console()
+    out = get_console()
     period = f"{status.first_day} to {status.last_day}" if status.first_day else "no events yet"
     out.print(f"[bold]Lake[/bold] {status.lake} (timezone {status.timezone})")
     out.print(

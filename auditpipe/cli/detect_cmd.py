@@ -4,11 +4,11 @@ auditpipe.detect."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
 
+from ..console import get_console
 from ..vocabulary import FAIL_ON_CHOICES
 from . import cli
 from .options import config_option, given, lake_option, period_options, quiet_option
@@ -90,7 +90,7 @@ def detect(
     if not quiet:
         status_line(result)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        get_console().json(result.to_dict())
     elif not quiet:
         render_result(result)
     raise click.exceptions.Exit(result.exit_code(fail_on))
@@ -131,7 +131,7 @@ def rules_list(rule_dirs: tuple[Path, ...], config_path: Path | None, as_json: b
     found = load_rules([*settings.rule_dirs, *rule_dirs])
     if as_json:
         docs = [r.summary_dict(settings.disabled_rules) for r in found]
-        click.echo(json.dumps(docs, indent=2))
+        get_console().json(docs)
         return
     render_rule_list(found, settings.disabled_rules)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from ..console import get_console
 from ..errors import EXIT_QUARANTINE
 from . import cli
 from .options import config_option, given, lake_option, quiet_option
@@ -65,7 +65,7 @@ def ingest(
     with progress_reporter(enabled=not quiet) as progress:
         result = ingest_paths(the_lake, list(paths), settings, progress=progress)
     if as_json:
-        click.echo(json.dumps(result_to_dict(result), indent=2))
+        get_console().json(result_to_dict(result))
     elif not quiet:
         render_ingest_result(result)
     if not result.clean:

@@ -4,11 +4,11 @@ command line and auditpipe.nightly, auditpipe.status and auditpipe.compact."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
 
+from ..console import get_console
 from ..errors import EXIT_ERROR, AuditpipeError, UsageError
 from ..vocabulary import FAIL_ON_CHOICES
 from . import EXIT_CODES_HELP, cli
@@ -120,14 +120,14 @@ def nightly(
             log("run_failed", level="error", phase="setup", error=error.message, hint=error.hint)
         if as_json:
             doc = {"status": "failed", "error": error.message, "hint": error.hint}
-            click.echo(json.dumps({**doc, "exit_code": EXIT_ERROR}, indent=2))
+            get_console().json({**doc, "exit_code": EXIT_ERROR})
         if error is exc:
             raise
         raise error from exc
     finally:
         log.close()
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        get_console().json(result.to_dict())
     elif not quiet:
         render_summary(result)
     raise click.exceptions.Exit(result.exit_code)
@@ -173,7 +173,7 @@ def status(lake: Path, as_json: bool) -> None:
 
     result = lake_status(Lake.open(lake))
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        get_console().json(result.to_dict())
     else:
         render_status(result)
 
@@ -247,17 +247,16 @@ def compact(
     )
     result = compact_lake(Lake.open(lake), settings)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        get_console().json(result.to_dict())
     elif not quiet:
         _render_compact(result)
 
 
 def _render_compact(result: object) -> None:
     from ..compact import CompactResult
-    from ..console import out_console
 
     assert isinstance(result, CompactResult)
-    out = out_console()
+    out = get_console()
     would = "would be " if result.dry_run else ""
     if result.retention_cutoff is not None:
         kept = (

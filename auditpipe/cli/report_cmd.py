@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import click
@@ -66,12 +65,13 @@ def report_command(
     Exits 0 on success; 2 on errors (no lake, no events in the period, unknown provider).
     """
     from ..config import load_config
-    from ..console import message, out_console
+    from ..console import get_console
     from ..lake import Lake
     from ..outputs import check_output_path
     from ..report import build_report, choose_format, render_report, write_report
 
-    fmt = fmt or choose_format(output, sys.stdout.isatty())
+    console = get_console()
+    fmt = fmt or choose_format(output, console.stdout_is_terminal)
     the_lake = Lake.open(lake)
     if output is not None:
         check_output_path(output, the_lake.root)
@@ -85,15 +85,7 @@ def report_command(
     )
     if output is not None:
         write_report(report, fmt, output)
-        message(f"Report written to {output} ({fmt}, {len(report.findings)} finding(s)).")
+        console.message(f"Report written to {output} ({fmt}, {len(report.findings)} finding(s)).")
         return
-    console = out_console()
-    color = (
-        fmt == "terminal"
-        and console.is_terminal
-        and not console.no_color  # NO_COLOR
-        and console.color_system is not None
-    )
-    width = min(console.width, 100) if console.is_terminal else 100
-    sys.stdout.write(render_report(report, fmt, width=width, color=color))
-    sys.stdout.flush()
+    width, color = console.report_style(fmt)
+    console.data(render_report(report, fmt, width=width, color=color))

@@ -83,7 +83,7 @@ def sql_command(
     Exits 0 on success, 2 on a SQL error (DuckDB's message and position are printed) or
     another error.
     """
-    from ..console import err_console, out_console
+    from ..console import get_console
     from ..sql import connect, open_lake
     from ..sql.prompt import PromptState, history_path, readline_history, run_prompt
     from ..sql.run import printable_views, query_lake
@@ -101,8 +101,8 @@ def sql_command(
             code = run_prompt(
                 con,
                 lake_obj,
-                out=out_console(),
-                err=err_console(),
+                out=get_console().out,
+                err=get_console().err,
                 read_line=input if tty else _plain_input,
                 state=state,
             )

@@ -96,9 +96,9 @@ def write_result(
 
 
 def _stdout_console() -> Console:
-    from ..console import out_console
+    from ..console import get_console
 
-    return out_console()
+    return get_console().out
 
 
 def _derive(relation: duckdb.DuckDBPyRelation, select: str) -> duckdb.DuckDBPyRelation:
