@@ -73,10 +73,10 @@ per AS (
         provider_id,
         count(*) AS events,
         coalesce(sum(record_count), 0) AS records,
-        count(*) FILTER (WHERE outcome = 'failure') AS failed,
-        count(DISTINCT event_date) AS days,
-        min(event_date) AS first_date,
-        max(event_date) AS last_date,
+        count(*) FILTER (WHERE outcome = 'failure') AS failed_events,
+        count(DISTINCT event_date) AS days_with_events,
+        min(event_date) AS first_event_date,
+        max(event_date) AS last_event_date,
         min(event_time) AS first_event,
         max(event_time) AS last_event,
         list(DISTINCT provider_id ORDER BY provider_id) AS providers,
@@ -92,10 +92,7 @@ quarantined AS (
     WHERE $provider IS NULL OR q.provider_id = $provider OR q.provider_id IS NULL
     GROUP BY GROUPING SETS ((q.provider_id), ())
 )
-SELECT
-    per.is_total, per.provider_id, per.events, per.records, per.failed, per.days,
-    per.first_date, per.last_date, per.first_event, per.last_event, per.providers,
-    coalesce(q.rows, 0) AS quarantined
+SELECT per.*, coalesce(q.rows, 0) AS quarantined_rows
 FROM per
 LEFT JOIN quarantined AS q
     ON q.is_total = per.is_total AND q.provider_id IS NOT DISTINCT FROM per.provider_id
@@ -104,9 +101,9 @@ ORDER BY per.is_total DESC, per.provider_id
 
 _LAKE_TOTALS = """
 SELECT
-    (SELECT count(*) FROM quarantine),
-    (SELECT count(*) FILTER (WHERE status = 'ingested') FROM ingest_log),
-    (SELECT count(*) FILTER (WHERE status = 'rejected') FROM ingest_log)
+    (SELECT count(*) FROM quarantine) AS quarantined_rows_lake,
+    (SELECT count(*) FILTER (WHERE status = 'ingested') FROM ingest_log) AS files_ingested,
+    (SELECT count(*) FILTER (WHERE status = 'rejected') FROM ingest_log) AS files_rejected
 """
 
 _REPORT_FINDINGS = f"""
@@ -142,13 +139,14 @@ FROM report_findings
 
 _TOTALS = """
 SELECT
-    (SELECT count(*) FROM report_findings),
-    count(*),
-    coalesce(sum(record_count), 0),
+    (SELECT count(*) FROM report_findings) AS findings,
+    count(*) AS events,
+    coalesce(sum(record_count), 0) AS records,
     (SELECT coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0)
-        FROM report_findings),
-    (SELECT count(DISTINCT provider_id) FROM report_findings),
+        FROM report_findings) AS proceeds_cny,
+    (SELECT count(DISTINCT provider_id) FROM report_findings) AS providers_with_findings,
     (SELECT count(*) FILTER (WHERE evidence_record_counts IS NULL) FROM report_findings)
+        AS missing_counts
 FROM (SELECT DISTINCT provider_id, event_id, record_count FROM report_evidence)
 """
 
@@ -171,8 +169,8 @@ e AS (
     FROM (SELECT DISTINCT {key} AS key, provider_id, event_id, record_count FROM report_evidence)
     GROUP BY key
 )
-SELECT f.key, f.findings, coalesce(e.events, 0), coalesce(e.records, 0), f.proceeds,
-       f.by_severity, f.by_category
+SELECT f.key, f.findings, coalesce(e.events, 0) AS events, coalesce(e.records, 0) AS records,
+       f.proceeds AS proceeds_cny, f.by_severity, f.by_category
 FROM f
 LEFT JOIN e ON e.key IS NOT DISTINCT FROM f.key
 ORDER BY {order}
@@ -191,7 +189,8 @@ e AS (
           FROM report_evidence)
     GROUP BY ALL
 )
-SELECT f.event_date, f.category, f.findings, coalesce(e.events, 0), coalesce(e.records, 0)
+SELECT f.event_date, f.category, f.findings, coalesce(e.events, 0) AS events,
+       coalesce(e.records, 0) AS records
 FROM f
 LEFT JOIN e USING (event_date, category)
 ORDER BY f.event_date, list_position($categories, f.category)
@@ -204,7 +203,8 @@ e AS (
     FROM (SELECT DISTINCT event_date, provider_id, event_id, record_count FROM report_evidence)
     GROUP BY ALL
 )
-SELECT f.event_date, f.findings, coalesce(e.events, 0), coalesce(e.records, 0)
+SELECT f.event_date, f.findings, coalesce(e.events, 0) AS events,
+       coalesce(e.records, 0) AS records
 FROM f
 LEFT JOIN e USING (event_date)
 ORDER BY f.event_date
@@ -229,10 +229,10 @@ e AS (
     GROUP BY ALL
 )
 SELECT
-    f.provider_id, f.shown, f.actor_type, f.findings, coalesce(e.events, 0),
-    coalesce(e.records, 0),
-    list_transform(f.category_ranks, lambda r: $categories[r]),
-    $severities[f.top_rank]
+    f.provider_id, f.shown AS actor_id, f.actor_type, f.findings,
+    coalesce(e.events, 0) AS events, coalesce(e.records, 0) AS records,
+    list_transform(f.category_ranks, lambda r: $categories[r]) AS categories,
+    $severities[f.top_rank] AS top_severity
 FROM f
 LEFT JOIN e
     ON e.provider_id = f.provider_id
@@ -263,28 +263,33 @@ e AS (
     GROUP BY ALL
 )
 SELECT
-    f.shown, f.providers, f.findings, coalesce(e.events, 0), coalesce(e.records, 0),
-    f.proceeds, list_transform(f.category_ranks, lambda r: $categories[r]), $severities[f.top_rank]
+    f.shown AS destination_party, f.providers, f.findings, coalesce(e.events, 0) AS events,
+    coalesce(e.records, 0) AS records, f.proceeds AS proceeds_cny,
+    list_transform(f.category_ranks, lambda r: $categories[r]) AS categories,
+    $severities[f.top_rank] AS top_severity
 FROM f
 LEFT JOIN e USING (destination_party)
 ORDER BY f.top_rank DESC, f.proceeds DESC, coalesce(e.records, 0) DESC, f.findings DESC, f.shown
 LIMIT $top_n
 """
 
-# Columns in FindingRow's field order: each row becomes FindingRow(*row).
+# Columns named as FindingRow's fields: each row becomes FindingRow(**row).
 _FINDINGS = """
 SELECT
-    finding_id, rule_id, category, severity, provider_id, event_date, actor_shown, actor_type,
-    party_shown, first_seen, last_seen, event_count, record_count, subject_count,
-    coalesce(data_classes, []), coalesce(data_categories, []), coalesce(proceeds_cny, 0),
+    finding_id, rule_id, category, severity, provider_id, event_date,
+    actor_shown AS actor_id, actor_type, party_shown AS destination_party,
+    first_seen, last_seen, event_count, record_count, subject_count,
+    coalesce(data_classes, []) AS data_classes,
+    coalesce(data_categories, []) AS data_categories,
+    coalesce(proceeds_cny, 0) AS proceeds_cny,
     map(
         list_transform(coalesce(unconverted_amounts, []), lambda u: u.currency),
         list_transform(coalesce(unconverted_amounts, []), lambda u: u.amount)
-    ),
-    coalesce(summary_shown, ''),
-    len(coalesce(evidence_event_ids, [])),
-    coalesce(evidence_event_ids[1:$evidence_ids], []),
-    replace($template, '<finding_id>', finding_id)
+    ) AS unconverted_amounts,
+    coalesce(summary_shown, '') AS summary,
+    len(coalesce(evidence_event_ids, [])) AS evidence_count,
+    coalesce(evidence_event_ids[1:$evidence_ids], []) AS evidence_sample,
+    replace($template, '<finding_id>', finding_id) AS evidence_sql
 FROM report_findings
 ORDER BY severity_rank DESC, event_date, provider_id, category_rank, rule_id, finding_id
 """
@@ -423,8 +428,8 @@ def _resolve_period(
             hint="providers in the lake: " + ", ".join(sorted(ranges)),
         )
     chosen = [ranges[provider]] if provider is not None else list(ranges.values())
-    first = min(r[0] for r in chosen)
-    last = max(r[1] for r in chosen)
+    first = min(first_day for first_day, _ in chosen)
+    last = max(last_day for _, last_day in chosen)
     return Period(
         since=since or first,
         until=until or last,
@@ -449,57 +454,65 @@ def _range_hint(con: duckdb.DuckDBPyConnection, lake: Lake, provider: str | None
     return f"{who} has events from {first} to {last}; choose --since/--until within that range"
 
 
+def _records(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The rows of a query as dicts by column name: report code never reads by position."""
+    cursor = con.execute(sql, params or {})
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _coverage(
     con: duckdb.DuckDBPyConnection, params: dict[str, Any]
 ) -> tuple[Coverage, list[ProviderCoverage]]:
-    rows = con.execute(_COVERAGE, params).fetchall()
-    quarantined_lake, ingested, rejected = con.execute(_LAKE_TOTALS).fetchone() or (0, 0, 0)
-    total = next((r for r in rows if r[0]), None)
+    rows = _records(con, _COVERAGE, params)
+    (lake_totals,) = _records(con, _LAKE_TOTALS)
     providers = [
         ProviderCoverage(
-            provider_id=r[1],
-            events=r[2],
-            records=int(r[3]),
-            days_with_events=r[5],
-            first_event_date=r[6],
-            last_event_date=r[7],
-            quarantined_rows=r[11],
+            provider_id=r["provider_id"],
+            events=r["events"],
+            records=int(r["records"]),
+            days_with_events=r["days_with_events"],
+            first_event_date=r["first_event_date"],
+            last_event_date=r["last_event_date"],
+            quarantined_rows=r["quarantined_rows"],
         )
         for r in rows
-        if not r[0]
+        if not r["is_total"]
     ]
-    if total is None:  # no events at all: GROUPING SETS still returns the () row, but be safe
-        total = (1, None, 0, 0, 0, 0, None, None, None, None, [], 0)
+    # GROUPING SETS returns the () row even without events; the fallback is only for safety
+    total = next((r for r in rows if r["is_total"]), None) or {
+        "events": 0,
+        "records": 0,
+        "failed_events": 0,
+        "providers": [],
+        "days_with_events": 0,
+        "first_event": None,
+        "last_event": None,
+        "quarantined_rows": 0,
+    }
     coverage = Coverage(
-        events=total[2],
-        records=int(total[3]),
-        failed_events=total[4],
-        providers=list(total[10] or []),
-        days_with_events=total[5],
-        first_event=total[8],
-        last_event=total[9],
-        quarantined_rows=total[11],
-        quarantined_rows_lake=quarantined_lake,
-        files_ingested=ingested,
-        files_rejected=rejected,
+        events=total["events"],
+        records=int(total["records"]),
+        failed_events=total["failed_events"],
+        providers=list(total["providers"] or []),
+        days_with_events=total["days_with_events"],
+        first_event=total["first_event"],
+        last_event=total["last_event"],
+        quarantined_rows=total["quarantined_rows"],
+        **lake_totals,
     )
     return coverage, providers
 
 
 def _totals(con: duckdb.DuckDBPyConnection) -> tuple[Totals, int]:
-    row = con.execute(_TOTALS).fetchone()
-    assert row is not None
-    findings, events, records, proceeds, providers, missing_counts = row
-    return (
-        Totals(
-            findings=findings,
-            events=events,
-            records=int(records),
-            proceeds_cny=Decimal(proceeds),
-            providers_with_findings=providers,
-        ),
-        missing_counts,
+    (row,) = _records(con, _TOTALS)
+    missing_counts = row.pop("missing_counts")
+    totals = Totals(
+        **{**row, "records": int(row["records"]), "proceeds_cny": Decimal(row["proceeds_cny"])}
     )
+    return totals, missing_counts
 
 
 def _tallies(con: duckdb.DuckDBPyConnection, key: str, order: str) -> list[Tally]:
@@ -508,18 +521,17 @@ def _tallies(con: duckdb.DuckDBPyConnection, key: str, order: str) -> list[Tally
         params["categories"] = CATEGORIES
     if "$severities" in order:
         params["severities"] = SEVERITIES
-    rows = con.execute(_tally_sql(key, order), params).fetchall()
     return [
         Tally(
-            key=r[0],
-            findings=r[1],
-            events=r[2],
-            records=int(r[3]),
-            proceeds_cny=Decimal(r[4]),
-            by_severity=_ordered(r[5], SEVERITIES),
-            by_category=_ordered(r[6], CATEGORIES),
+            **{
+                **r,
+                "records": int(r["records"]),
+                "proceeds_cny": Decimal(r["proceeds_cny"]),
+                "by_severity": _ordered(r["by_severity"], SEVERITIES),
+                "by_category": _ordered(r["by_category"], CATEGORIES),
+            }
         )
-        for r in rows
+        for r in _records(con, _tally_sql(key, order), params)
     ]
 
 
@@ -531,60 +543,41 @@ def _ordered(counts: dict[str, int] | None, order: list[str]) -> dict[str, int]:
 
 
 def _per_day(con: duckdb.DuckDBPyConnection) -> list[DayTally]:
-    return [
-        DayTally(event_date=r[0], category=r[1], findings=r[2], events=r[3], records=int(r[4]))
-        for r in con.execute(_PER_DAY, {"categories": CATEGORIES}).fetchall()
-    ]
+    rows = _records(con, _PER_DAY, {"categories": CATEGORIES})
+    return [DayTally(**{**r, "records": int(r["records"])}) for r in rows]
 
 
 def _day_totals(con: duckdb.DuckDBPyConnection) -> list[DayTotal]:
-    return [
-        DayTotal(event_date=r[0], findings=r[1], events=r[2], records=int(r[3]))
-        for r in con.execute(_DAY_TOTALS).fetchall()
-    ]
+    return [DayTotal(**{**r, "records": int(r["records"])}) for r in _records(con, _DAY_TOTALS)]
 
 
 def _top_actors(con: duckdb.DuckDBPyConnection, top_n: int) -> list[ActorRow]:
-    rows = con.execute(
-        _TOP_ACTORS, {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
-    ).fetchall()
+    params = {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
     return [
-        ActorRow(
-            provider_id=r[0],
-            actor_id=r[1],
-            actor_type=r[2],
-            findings=r[3],
-            events=r[4],
-            records=int(r[5]),
-            categories=list(r[6]),
-            top_severity=r[7],
-        )
-        for r in rows
+        ActorRow(**{**r, "records": int(r["records"]), "categories": list(r["categories"])})
+        for r in _records(con, _TOP_ACTORS, params)
     ]
 
 
 def _top_parties(con: duckdb.DuckDBPyConnection, top_n: int) -> list[PartyRow]:
-    rows = con.execute(
-        _TOP_PARTIES, {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
-    ).fetchall()
+    params = {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
     return [
         PartyRow(
-            destination_party=r[0],
-            providers=list(r[1]),
-            findings=r[2],
-            events=r[3],
-            records=int(r[4]),
-            proceeds_cny=Decimal(r[5]),
-            categories=list(r[6]),
-            top_severity=r[7],
+            **{
+                **r,
+                "providers": list(r["providers"]),
+                "records": int(r["records"]),
+                "proceeds_cny": Decimal(r["proceeds_cny"]),
+                "categories": list(r["categories"]),
+            }
         )
-        for r in rows
+        for r in _records(con, _TOP_PARTIES, params)
     ]
 
 
 def _findings(con: duckdb.DuckDBPyConnection, evidence_ids: int, template: str) -> list[FindingRow]:
-    rows = con.execute(_FINDINGS, {"evidence_ids": evidence_ids, "template": template}).fetchall()
-    return [FindingRow(*row) for row in rows]
+    params = {"evidence_ids": evidence_ids, "template": template}
+    return [FindingRow(**row) for row in _records(con, _FINDINGS, params)]
 
 
 def _notes(report: Report, lake_cli: str, missing_counts: int) -> list[str]:
