@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import vocabulary
@@ -28,6 +29,7 @@ from ..config import Config
 from ..errors import LakeError, UsageError
 from ..lake import Lake
 from ..views import create_views, sql_string
+from . import queries as q
 from .masking import create_mask_macros
 from .model import (
     ActorRow,
@@ -51,249 +53,6 @@ CATEGORIES = list(vocabulary.CATEGORIES)
 SEVERITIES = list(vocabulary.SEVERITIES)
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"  # pins generated_at (reproducible reports and tests)
 
-_IN_PERIOD = (
-    "event_date BETWEEN $since AND $until AND ($provider IS NULL OR provider_id = $provider)"
-)
-
-_LAKE_PROVIDERS = """
-SELECT provider_id, min(event_date), max(event_date)
-FROM events
-GROUP BY provider_id
-ORDER BY provider_id
-"""
-
-_COVERAGE = f"""
-WITH scoped AS (
-    SELECT provider_id, event_date, event_time, record_count, outcome, source_sha256
-    FROM events
-    WHERE {_IN_PERIOD}
-),
-per AS (
-    SELECT
-        provider_id,
-        count(*) AS events,
-        coalesce(sum(record_count), 0) AS records,
-        count(*) FILTER (WHERE outcome = 'failure') AS failed_events,
-        count(DISTINCT event_date) AS days_with_events,
-        min(event_date) AS first_event_date,
-        max(event_date) AS last_event_date,
-        min(event_time) AS first_event,
-        max(event_time) AS last_event,
-        list(DISTINCT provider_id ORDER BY provider_id) AS providers,
-        GROUPING(provider_id) AS is_total
-    FROM scoped
-    GROUP BY GROUPING SETS ((provider_id), ())
-),
-files AS (SELECT DISTINCT source_sha256 FROM scoped),
-quarantined AS (
-    SELECT q.provider_id, count(*) AS rows, GROUPING(q.provider_id) AS is_total
-    FROM quarantine AS q
-    SEMI JOIN files AS f ON f.source_sha256 = q.source_sha256
-    WHERE $provider IS NULL OR q.provider_id = $provider OR q.provider_id IS NULL
-    GROUP BY GROUPING SETS ((q.provider_id), ())
-)
-SELECT per.*, coalesce(q.rows, 0) AS quarantined_rows
-FROM per
-LEFT JOIN quarantined AS q
-    ON q.is_total = per.is_total AND q.provider_id IS NOT DISTINCT FROM per.provider_id
-ORDER BY per.is_total DESC, per.provider_id
-"""
-
-_LAKE_TOTALS = """
-SELECT
-    (SELECT count(*) FROM quarantine) AS quarantined_rows_lake,
-    (SELECT count(*) FILTER (WHERE status = 'ingested') FROM ingest_log) AS files_ingested,
-    (SELECT count(*) FILTER (WHERE status = 'rejected') FROM ingest_log) AS files_rejected
-"""
-
-_REPORT_FINDINGS = f"""
-CREATE OR REPLACE TEMP TABLE report_findings AS
-SELECT
-    f.*,
-    CASE WHEN $unmask THEN actor_id ELSE mask_actor(actor_id, actor_type) END AS actor_shown,
-    CASE WHEN $unmask THEN destination_party ELSE mask_text(destination_party) END
-        AS party_shown,
-    CASE
-        WHEN $unmask THEN summary
-        -- a user's own id may appear in the summary of a user rule: masked whole first
-        WHEN actor_type = 'subject' AND actor_id IS NOT NULL AND actor_id <> ''
-            THEN mask_text(replace(summary, actor_id, mask_id(actor_id)))
-        ELSE mask_text(summary)
-    END AS summary_shown,
-    list_position($severities, severity) AS severity_rank,
-    list_position($categories, category) AS category_rank
-FROM findings AS f
-WHERE {_IN_PERIOD}
-"""
-
-# One row per finding and evidence event, with that event's record_count.
-_REPORT_EVIDENCE = """
-CREATE OR REPLACE TEMP TABLE report_evidence AS
-SELECT
-    finding_id, provider_id, event_date, category, severity, actor_id, actor_type,
-    destination_party,
-    unnest(evidence_event_ids) AS event_id,
-    unnest(evidence_record_counts) AS record_count
-FROM report_findings
-"""
-
-_TOTALS = """
-SELECT
-    (SELECT count(*) FROM report_findings) AS findings,
-    count(*) AS events,
-    coalesce(sum(record_count), 0) AS records,
-    (SELECT coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0)
-        FROM report_findings) AS proceeds_cny,
-    (SELECT count(DISTINCT provider_id) FROM report_findings) AS providers_with_findings,
-    (SELECT count(*) FILTER (WHERE evidence_record_counts IS NULL) FROM report_findings)
-        AS missing_counts
-FROM (SELECT DISTINCT provider_id, event_id, record_count FROM report_evidence)
-"""
-
-
-def _tally_sql(key: str, order: str) -> str:
-    """Findings, distinct evidence events and their records per ``key`` (a column name)."""
-    return f"""
-WITH f AS (
-    SELECT
-        {key} AS key,
-        count(*) AS findings,
-        coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0) AS proceeds,
-        histogram(severity) AS by_severity,
-        histogram(category) AS by_category
-    FROM report_findings
-    GROUP BY {key}
-),
-e AS (
-    SELECT key, count(*) AS events, coalesce(sum(record_count), 0) AS records
-    FROM (SELECT DISTINCT {key} AS key, provider_id, event_id, record_count FROM report_evidence)
-    GROUP BY key
-)
-SELECT f.key, f.findings, coalesce(e.events, 0) AS events, coalesce(e.records, 0) AS records,
-       f.proceeds AS proceeds_cny, f.by_severity, f.by_category
-FROM f
-LEFT JOIN e ON e.key IS NOT DISTINCT FROM f.key
-ORDER BY {order}
-"""
-
-
-_PER_DAY = """
-WITH f AS (
-    SELECT event_date, category, count(*) AS findings
-    FROM report_findings
-    GROUP BY ALL
-),
-e AS (
-    SELECT event_date, category, count(*) AS events, coalesce(sum(record_count), 0) AS records
-    FROM (SELECT DISTINCT event_date, category, provider_id, event_id, record_count
-          FROM report_evidence)
-    GROUP BY ALL
-)
-SELECT f.event_date, f.category, f.findings, coalesce(e.events, 0) AS events,
-       coalesce(e.records, 0) AS records
-FROM f
-LEFT JOIN e USING (event_date, category)
-ORDER BY f.event_date, list_position($categories, f.category)
-"""
-
-_DAY_TOTALS = """
-WITH f AS (SELECT event_date, count(*) AS findings FROM report_findings GROUP BY ALL),
-e AS (
-    SELECT event_date, count(*) AS events, coalesce(sum(record_count), 0) AS records
-    FROM (SELECT DISTINCT event_date, provider_id, event_id, record_count FROM report_evidence)
-    GROUP BY ALL
-)
-SELECT f.event_date, f.findings, coalesce(e.events, 0) AS events,
-       coalesce(e.records, 0) AS records
-FROM f
-LEFT JOIN e USING (event_date)
-ORDER BY f.event_date
-"""
-
-_TOP_ACTORS = """
-WITH f AS (
-    SELECT
-        provider_id, actor_id, actor_type,
-        any_value(actor_shown) AS shown,
-        count(*) AS findings,
-        list_sort(list_distinct(list(category_rank))) AS category_ranks,
-        max(severity_rank) AS top_rank
-    FROM report_findings
-    GROUP BY provider_id, actor_id, actor_type
-),
-e AS (
-    SELECT provider_id, actor_id, actor_type, count(*) AS events,
-           coalesce(sum(record_count), 0) AS records
-    FROM (SELECT DISTINCT provider_id, actor_id, actor_type, event_id, record_count
-          FROM report_evidence)
-    GROUP BY ALL
-)
-SELECT
-    f.provider_id, f.shown AS actor_id, f.actor_type, f.findings,
-    coalesce(e.events, 0) AS events, coalesce(e.records, 0) AS records,
-    list_transform(f.category_ranks, lambda r: $categories[r]) AS categories,
-    $severities[f.top_rank] AS top_severity
-FROM f
-LEFT JOIN e
-    ON e.provider_id = f.provider_id
-   AND e.actor_id IS NOT DISTINCT FROM f.actor_id
-   AND e.actor_type IS NOT DISTINCT FROM f.actor_type
-ORDER BY f.top_rank DESC, coalesce(e.records, 0) DESC, f.findings DESC, f.provider_id, f.shown
-LIMIT $top_n
-"""
-
-_TOP_PARTIES = """
-WITH f AS (
-    SELECT
-        destination_party,
-        any_value(party_shown) AS shown,
-        list_sort(list_distinct(list(provider_id))) AS providers,
-        count(*) AS findings,
-        coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0) AS proceeds,
-        list_sort(list_distinct(list(category_rank))) AS category_ranks,
-        max(severity_rank) AS top_rank
-    FROM report_findings
-    WHERE destination_party IS NOT NULL
-    GROUP BY destination_party
-),
-e AS (
-    SELECT destination_party, count(*) AS events, coalesce(sum(record_count), 0) AS records
-    FROM (SELECT DISTINCT destination_party, provider_id, event_id, record_count
-          FROM report_evidence WHERE destination_party IS NOT NULL)
-    GROUP BY ALL
-)
-SELECT
-    f.shown AS destination_party, f.providers, f.findings, coalesce(e.events, 0) AS events,
-    coalesce(e.records, 0) AS records, f.proceeds AS proceeds_cny,
-    list_transform(f.category_ranks, lambda r: $categories[r]) AS categories,
-    $severities[f.top_rank] AS top_severity
-FROM f
-LEFT JOIN e USING (destination_party)
-ORDER BY f.top_rank DESC, f.proceeds DESC, coalesce(e.records, 0) DESC, f.findings DESC, f.shown
-LIMIT $top_n
-"""
-
-# Columns named as FindingRow's fields: each row becomes FindingRow(**row).
-_FINDINGS = """
-SELECT
-    finding_id, rule_id, category, severity, provider_id, event_date,
-    actor_shown AS actor_id, actor_type, party_shown AS destination_party,
-    first_seen, last_seen, event_count, record_count, subject_count,
-    coalesce(data_classes, []) AS data_classes,
-    coalesce(data_categories, []) AS data_categories,
-    coalesce(proceeds_cny, 0) AS proceeds_cny,
-    map(
-        list_transform(coalesce(unconverted_amounts, []), lambda u: u.currency),
-        list_transform(coalesce(unconverted_amounts, []), lambda u: u.amount)
-    ) AS unconverted_amounts,
-    coalesce(summary_shown, '') AS summary,
-    len(coalesce(evidence_event_ids, [])) AS evidence_count,
-    coalesce(evidence_event_ids[1:$evidence_ids], []) AS evidence_sample,
-    replace($template, '<finding_id>', finding_id) AS evidence_sql
-FROM report_findings
-ORDER BY severity_rank DESC, event_date, provider_id, category_rank, rule_id, finding_id
-"""
-
 
 def build_report(
     lake: Lake,
@@ -316,34 +75,11 @@ def build_report(
     vocabulary.check_period(since, until)
     settings = settings or ReportSettings.from_config(config)
     penalty_settings = PenaltySettings.from_config(config)
+    template = evidence_sql_template(lake.root)
     with _connection(lake) as con:
-        period = _resolve_period(con, lake, since, until, provider)
-        params = {"since": period.since, "until": period.until, "provider": provider}
-        coverage, providers = _coverage(con, params)
-        if period.since > period.until:  # e.g. --since after the last day with events
-            coverage = replace(coverage, events=0)
-        if coverage.events == 0:
-            where = f" for provider {provider}" if provider else ""
-            raise UsageError(
-                f"no events{where} {_describe(since, until)}",
-                hint=_range_hint(con, lake, provider),
-            )
-        con.execute(
-            _REPORT_FINDINGS,
-            {
-                **params,
-                "unmask": unmask,
-                "severities": SEVERITIES,
-                "categories": CATEGORIES,
-            },
-        )
-        con.execute(_REPORT_EVIDENCE)
-        totals, missing_counts = _totals(con)
-        lake_cli = shlex.quote(str(lake.root))
-        template = (
-            f"auditpipe sql --lake {lake_cli} "
-            "\"SELECT * FROM finding_evidence WHERE finding_id = '<finding_id>'\""
-        )
+        period, coverage, providers = _scope(con, lake, since, until, provider)
+        stage_findings(con, period, provider, unmask)
+        totals, missing_counts = finding_totals(con)
         report = Report(
             generated_at=now or _generated_at(),
             lake=str(lake.root),
@@ -354,13 +90,7 @@ def build_report(
             coverage=coverage,
             providers=providers,
             totals=totals,
-            by_category=_tallies(con, "category", "list_position($categories, f.key)"),
-            by_severity=_tallies(con, "severity", "list_position($severities, f.key) DESC"),
-            by_provider=_tallies(con, "provider_id", "f.key"),
-            per_day=_per_day(con),
-            day_totals=_day_totals(con),
-            top_actors=_top_actors(con, settings.top_n),
-            top_parties=_top_parties(con, settings.top_n),
+            **finding_sections(con, settings.top_n),
             exposure=compute_exposure(
                 con, penalty_settings, since=period.since, until=period.until, provider=provider
             ),
@@ -369,8 +99,65 @@ def build_report(
             evidence_sql_template=template,
             listed_findings=settings.listed_findings,
         )
-    report.notes.extend(_notes(report, lake_cli, missing_counts))
+    report.notes.extend(_notes(report, shlex.quote(str(lake.root)), missing_counts))
     return report
+
+
+def evidence_sql_template(lake_root: Path) -> str:
+    """The command that lists a finding's evidence, ``<finding_id>`` standing for its id."""
+    return (
+        f"auditpipe sql --lake {shlex.quote(str(lake_root))} "
+        "\"SELECT * FROM finding_evidence WHERE finding_id = '<finding_id>'\""
+    )
+
+
+def _scope(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    since: dt.date | None,
+    until: dt.date | None,
+    provider: str | None,
+) -> tuple[Period, Coverage, list[ProviderCoverage]]:
+    """The period (the lake's days where not given) and what data it covers; a UsageError
+    when it holds no events."""
+    period = _resolve_period(con, lake, since, until, provider)
+    params = {"since": period.since, "until": period.until, "provider": provider}
+    coverage, providers = _coverage(con, params)
+    if period.since > period.until:  # e.g. --since after the last day with events
+        coverage = replace(coverage, events=0)
+    if coverage.events == 0:
+        where = f" for provider {provider}" if provider else ""
+        raise UsageError(
+            f"no events{where} {_describe(since, until)}",
+            hint=_range_hint(con, lake, provider),
+        )
+    return period, coverage, providers
+
+
+def stage_findings(
+    con: duckdb.DuckDBPyConnection, period: Period, provider: str | None, unmask: bool
+) -> None:
+    """``report_findings`` (the period's findings, masked unless ``unmask``, with severity
+    and category ranks) and ``report_evidence`` (one row per finding and evidence event)."""
+    params = {"since": period.since, "until": period.until, "provider": provider}
+    con.execute(
+        q.REPORT_FINDINGS,
+        {**params, "unmask": unmask, "severities": SEVERITIES, "categories": CATEGORIES},
+    )
+    con.execute(q.REPORT_EVIDENCE)
+
+
+def finding_sections(con: duckdb.DuckDBPyConnection, top_n: int) -> dict[str, Any]:
+    """The report's sections over ``report_findings``/``report_evidence``, by Report field."""
+    return {
+        "by_category": _tallies(con, "category", "list_position($categories, f.key)"),
+        "by_severity": _tallies(con, "severity", "list_position($severities, f.key) DESC"),
+        "by_provider": _tallies(con, "provider_id", "f.key"),
+        "per_day": _per_day(con),
+        "day_totals": _day_totals(con),
+        "top_actors": _top_actors(con, top_n),
+        "top_parties": _top_parties(con, top_n),
+    }
 
 
 @contextlib.contextmanager
@@ -416,7 +203,7 @@ def _resolve_period(
     until: dt.date | None,
     provider: str | None,
 ) -> Period:
-    ranges = {p: (first, last) for p, first, last in con.execute(_LAKE_PROVIDERS).fetchall()}
+    ranges = {p: (first, last) for p, first, last in con.execute(q.LAKE_PROVIDERS).fetchall()}
     if not ranges:
         raise LakeError(
             f"the lake {lake.root} holds no events yet",
@@ -466,8 +253,8 @@ def _records(
 def _coverage(
     con: duckdb.DuckDBPyConnection, params: dict[str, Any]
 ) -> tuple[Coverage, list[ProviderCoverage]]:
-    rows = _records(con, _COVERAGE, params)
-    (lake_totals,) = _records(con, _LAKE_TOTALS)
+    rows = _records(con, q.COVERAGE, params)
+    (lake_totals,) = _records(con, q.LAKE_TOTALS)
     providers = [
         ProviderCoverage(
             provider_id=r["provider_id"],
@@ -506,8 +293,8 @@ def _coverage(
     return coverage, providers
 
 
-def _totals(con: duckdb.DuckDBPyConnection) -> tuple[Totals, int]:
-    (row,) = _records(con, _TOTALS)
+def finding_totals(con: duckdb.DuckDBPyConnection) -> tuple[Totals, int]:
+    (row,) = _records(con, q.TOTALS)
     missing_counts = row.pop("missing_counts")
     totals = Totals(
         **{**row, "records": int(row["records"]), "proceeds_cny": Decimal(row["proceeds_cny"])}
@@ -531,7 +318,7 @@ def _tallies(con: duckdb.DuckDBPyConnection, key: str, order: str) -> list[Tally
                 "by_category": _ordered(r["by_category"], CATEGORIES),
             }
         )
-        for r in _records(con, _tally_sql(key, order), params)
+        for r in _records(con, q.tally_sql(key, order), params)
     ]
 
 
@@ -543,19 +330,19 @@ def _ordered(counts: dict[str, int] | None, order: list[str]) -> dict[str, int]:
 
 
 def _per_day(con: duckdb.DuckDBPyConnection) -> list[DayTally]:
-    rows = _records(con, _PER_DAY, {"categories": CATEGORIES})
+    rows = _records(con, q.PER_DAY, {"categories": CATEGORIES})
     return [DayTally(**{**r, "records": int(r["records"])}) for r in rows]
 
 
 def _day_totals(con: duckdb.DuckDBPyConnection) -> list[DayTotal]:
-    return [DayTotal(**{**r, "records": int(r["records"])}) for r in _records(con, _DAY_TOTALS)]
+    return [DayTotal(**{**r, "records": int(r["records"])}) for r in _records(con, q.DAY_TOTALS)]
 
 
 def _top_actors(con: duckdb.DuckDBPyConnection, top_n: int) -> list[ActorRow]:
     params = {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
     return [
         ActorRow(**{**r, "records": int(r["records"]), "categories": list(r["categories"])})
-        for r in _records(con, _TOP_ACTORS, params)
+        for r in _records(con, q.TOP_ACTORS, params)
     ]
 
 
@@ -571,13 +358,13 @@ def _top_parties(con: duckdb.DuckDBPyConnection, top_n: int) -> list[PartyRow]:
                 "categories": list(r["categories"]),
             }
         )
-        for r in _records(con, _TOP_PARTIES, params)
+        for r in _records(con, q.TOP_PARTIES, params)
     ]
 
 
 def _findings(con: duckdb.DuckDBPyConnection, evidence_ids: int, template: str) -> list[FindingRow]:
     params = {"evidence_ids": evidence_ids, "template": template}
-    return [FindingRow(**row) for row in _records(con, _FINDINGS, params)]
+    return [FindingRow(**row) for row in _records(con, q.FINDINGS, params)]
 
 
 def _notes(report: Report, lake_cli: str, missing_counts: int) -> list[str]:
