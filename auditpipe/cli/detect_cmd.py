@@ -10,7 +10,7 @@ import click
 
 from ..console import get_console
 from ..vocabulary import FAIL_ON_CHOICES
-from . import cli
+from . import cli, exit_codes_help
 from .options import config_option, given, lake_option, period_options, quiet_option
 
 rules_dir_option = click.option(
@@ -23,7 +23,7 @@ rules_dir_option = click.option(
 )
 
 
-@cli.command()
+@cli.command(epilog=exit_codes_help("detect"))
 @lake_option
 @period_options
 @rules_dir_option
@@ -96,7 +96,7 @@ def detect(
     raise click.exceptions.Exit(result.exit_code(fail_on))
 
 
-@cli.group()
+@cli.group(epilog=exit_codes_help("rules"))
 def rules() -> None:
     """List and show the detection rules.
 
@@ -111,7 +111,7 @@ def rules() -> None:
     """
 
 
-@rules.command("list")
+@rules.command("list", epilog=exit_codes_help("rules list"))
 @rules_dir_option
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
@@ -136,7 +136,7 @@ def rules_list(rule_dirs: tuple[Path, ...], config_path: Path | None, as_json: b
     render_rule_list(found, settings.disabled_rules)
 
 
-@rules.command("show")
+@rules.command("show", epilog=exit_codes_help("rules show"))
 @click.argument("rule_id")
 @rules_dir_option
 @config_option

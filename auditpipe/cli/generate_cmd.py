@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..generate.formats import DEFAULT_FORMATS, FORMATS
-from . import cli
+from . import cli, exit_codes_help
 from .options import quiet_option
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def _parse_start(ctx: click.Context, param: click.Parameter, value: str) -> dt.d
         raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
-@cli.command()
+@cli.command(epilog=exit_codes_help("generate"))
 @click.option(
     "--rows",
     type=click.IntRange(min=1),

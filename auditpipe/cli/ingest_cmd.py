@@ -8,11 +8,11 @@ import click
 
 from ..console import get_console
 from ..errors import EXIT_QUARANTINE
-from . import cli
+from . import cli, exit_codes_help
 from .options import config_option, given, lake_option, quiet_option
 
 
-@cli.command()
+@cli.command(epilog=exit_codes_help("ingest"))
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @lake_option
 @config_option

@@ -9,13 +9,13 @@ from pathlib import Path
 import click
 
 from ..console import get_console
-from ..errors import EXIT_ERROR, AuditpipeError, UsageError
+from ..errors import UsageError, explain
 from ..vocabulary import FAIL_ON_CHOICES
-from . import EXIT_CODES_HELP, cli
+from . import cli, exit_codes_help
 from .options import _parse_day, config_option, given, lake_option, quiet_option
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@cli.command(epilog=exit_codes_help("nightly"))
 @click.option(
     "--inbox",
     required=True,
@@ -98,6 +98,7 @@ def nightly(
     from ..config import load_config
     from ..ingest import IngestSettings
     from ..nightly import JobLog, NightlySettings, run_nightly
+    from ..nightly.inbox import check_inbox
     from ..nightly.render import render_summary
     from .render_ingest import progress_reporter
 
@@ -108,6 +109,7 @@ def nightly(
         settings = NightlySettings.from_config(
             config, **given(ctx, "settle_seconds", "move_processed", "fail_on", "reports_dir")
         )
+        check_inbox(inbox)  # before the lake is made: a wrong --inbox leaves nothing behind
         the_lake = IngestSettings.from_config(config).open_lake(lake)
         started = True
         with progress_reporter(enabled=not (quiet or as_json)) as progress:
@@ -115,12 +117,14 @@ def nightly(
                 the_lake, inbox, settings, config=config, night=night, log=log, progress=progress
             )
     except Exception as exc:
-        error = _as_auditpipe_error(exc, debug=bool(ctx.obj and ctx.obj.get("debug")))
+        # Every failure of a scheduled job exits with its documented code and a message,
+        # never 1 with a traceback (1 means "findings" to a scheduler).
+        error = explain(exc, where=lake)
         if not started:
             log("run_failed", level="error", phase="setup", error=error.message, hint=error.hint)
         if as_json:
             doc = {"status": "failed", "error": error.message, "hint": error.hint}
-            get_console().json({**doc, "exit_code": EXIT_ERROR})
+            get_console().json({**doc, "exit_code": error.exit_code})
         if error is exc:
             raise
         raise error from exc
@@ -133,27 +137,7 @@ def nightly(
     raise click.exceptions.Exit(result.exit_code)
 
 
-def _as_auditpipe_error(exc: Exception, debug: bool) -> AuditpipeError:
-    """Every failure of a scheduled job exits 2 with a message, never 1 with a traceback
-    (1 means "findings" to a scheduler). ``--debug`` keeps the original exception."""
-    if isinstance(exc, AuditpipeError):
-        return exc
-    if debug:
-        raise exc
-    if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return AuditpipeError(
-            f"{exc.strerror or exc}{where}",
-            hint="check the disk and permissions, then run again; the next run resumes",
-        )
-    return AuditpipeError(
-        f"unexpected {type(exc).__name__}: {exc}",
-        hint="run again with --debug for the traceback, and please report it; "
-        "the next run resumes this one's work",
-    )
-
-
-@cli.command(epilog=EXIT_CODES_HELP)
+@cli.command(epilog=exit_codes_help("status"))
 @lake_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
 def status(lake: Path, as_json: bool) -> None:
@@ -178,7 +162,7 @@ def status(lake: Path, as_json: bool) -> None:
         render_status(result)
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@cli.command(epilog=exit_codes_help("compact"))
 @lake_option
 @click.option(
     "--before",

@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 
 from ..vocabulary import REPORT_FORMATS
-from . import cli
+from . import cli, exit_codes_help
 from .options import config_option, lake_option, period_options
 
 
-@cli.command("report")
+@cli.command("report", epilog=exit_codes_help("report"))
 @lake_option
 @period_options
 @click.option("--provider", metavar="ID", help="Report on one provider only.")

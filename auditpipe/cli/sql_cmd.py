@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from . import cli
+from . import cli, exit_codes_help
 from .options import lake_option
 
 
-@cli.command("sql")
+@cli.command("sql", epilog=exit_codes_help("sql"))
 @click.argument("query", required=False)
 @lake_option
 @click.option(

@@ -33,11 +33,18 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..errors import EXIT_ERROR, AuditpipeError, LockError
+from ..errors import EXIT_ERROR, AuditpipeError, LockError, UsageError
 from ..lake import Lake, new_id, utc_now, write_atomic
 from .baseline import compare_with_baseline, dates_covered, drop_baselines, take_baseline
 from .db import lake_connection
-from .inbox import HashCache, InboxFile, move_processed, processed_destination, scan_inbox
+from .inbox import (
+    HashCache,
+    InboxFile,
+    check_inbox,
+    move_processed,
+    processed_destination,
+    scan_inbox,
+)
 from .joblog import JobLog
 from .killpoints import checkpoint
 from .result import (
@@ -92,6 +99,7 @@ def run_nightly(
     failed (the next run resumes its work).
     """
     log = log or JobLog(None)
+    check_inbox(inbox)  # a usage error: no run is recorded for it
     try:
         with lake.locked("nightly"):
             return _locked_run(lake, inbox, settings, config, night, log, progress)
@@ -122,10 +130,13 @@ def _locked_run(
     try:
         result = _Job(lake, inbox, settings, config, record, log, progress).run()
     except Exception as exc:  # recorded whatever it is; the CLI maps it to exit code 2
-        record.status, record.error = FAILED, str(exc)
-        record.finished_at, record.exit_code = utc_now().isoformat(), EXIT_ERROR
-        with contextlib.suppress(OSError):  # e.g. the disk is full: the run stays "running"
-            save_run(lake, record)
+        # A usage error before any work was recorded (the run is still scanning) leaves no
+        # record behind: there is nothing for a later run to complete.
+        if not (isinstance(exc, UsageError) and record.phase == "scan"):
+            record.status, record.error = FAILED, str(exc)
+            record.finished_at, record.exit_code = utc_now().isoformat(), EXIT_ERROR
+            with contextlib.suppress(OSError):  # e.g. the disk is full: the run stays "running"
+                save_run(lake, record)
         log(
             "run_failed",
             level="error",

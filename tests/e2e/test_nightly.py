@@ -190,7 +190,7 @@ def test_exit_2_for_an_unexpected_error_never_1(
     write_log(inbox / "a.jsonl", [breach("e1")])
     code, out, err = run_cli(nightly_args(inbox, lake), capsys)
     assert code == 2
-    assert "unexpected ZeroDivisionError: boom" in err and "Traceback" not in err
+    assert "unexpected internal error: ZeroDivisionError: boom" in err and "Traceback" not in err
 
 
 # -- runs after the first ------------------------------------------------------------------
