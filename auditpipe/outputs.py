@@ -1,6 +1,13 @@
 """Files auditpipe writes for people (reports, query results): never inside the lake, and
 written beside their final name then renamed into place, so a reader sees the old file or the
 whole new one, never half of it. The lake's own files go through the lake's commit instead.
+
+CSV cells are neutralised against formula injection as OWASP recommends: a text cell that
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading single quote,
+so Excel or LibreOffice shows it as text instead of running it (a destination party named
+``=cmd|' /C calc'!A0`` stays a name). Numeric columns are numbers and are left as they are; a
+text cell such as ``-5`` reads ``'-5``. The same rule runs in Python (report CSV) and in SQL
+(``auditpipe sql --format csv``), both generated from ``CSV_FORMULA_STARTS``.
 """
 
 from __future__ import annotations
@@ -13,6 +20,24 @@ from pathlib import Path
 from typing import IO
 
 from .errors import UsageError
+
+# First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_csv_cell(value: str) -> str:
+    """``value`` with a leading ``'`` when it starts like a formula, else unchanged."""
+    return "'" + value if value.startswith(CSV_FORMULA_STARTS) else value
+
+
+def neutralise_csv_sql(expression: str) -> str:
+    """The same rule as ``neutralise_csv_cell`` for a VARCHAR SQL expression (NULL stays)."""
+    starts = ", ".join(f"chr({ord(c)})" for c in CSV_FORMULA_STARTS)
+    quote = "chr(39)"
+    return (
+        f"CASE WHEN left({expression}, 1) IN ({starts}) "
+        f"THEN {quote} || {expression} ELSE {expression} END"
+    )
 
 
 def check_output_path(output: Path, lake_root: Path) -> None:

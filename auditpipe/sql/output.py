@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ..errors import SqlError, UsageError
-from ..outputs import atomic_binary, atomic_text
+from ..outputs import atomic_binary, atomic_text, neutralise_csv_sql
 from .query import sql_error
 
 if TYPE_CHECKING:
@@ -114,16 +114,18 @@ def _as_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
 
 def _for_csv(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """Numbers and booleans as they are; everything else in DuckDB's text form (lists, structs,
-    timestamps in the session timezone). Positional references survive duplicate names."""
+    timestamps in the session timezone), with cells that start like a formula neutralised.
+    Positional references survive duplicate names."""
     from ..views import quote_identifier
 
-    keep = _NUMERIC_PREFIXES + ("BOOLEAN", "VARCHAR")
+    keep = _NUMERIC_PREFIXES + ("BOOLEAN",)
     select = []
     for position, (name, typ) in enumerate(zip(relation.columns, relation.types, strict=True), 1):
         if str(typ).startswith(keep) and not str(typ).endswith("]"):
             select.append(f"#{position}")
-        else:
-            select.append(f"CAST(#{position} AS VARCHAR) AS {quote_identifier(name)}")
+        else:  # text: neutralised against formula injection (outputs.py)
+            text = neutralise_csv_sql(f"CAST(#{position} AS VARCHAR)")
+            select.append(f"{text} AS {quote_identifier(name)}")
     return _derive(relation, f"SELECT {', '.join(select)} FROM {_ROW}")
 
 
