@@ -30,7 +30,7 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..errors import EXIT_ERROR, AuditpipeError, LockError, UsageError
@@ -68,6 +68,9 @@ from .runs import (
     unfinished_runs,
 )
 from .settings import REPORT_FILE_FORMATS, NightlySettings
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 def today_in(timezone: str) -> dt.date:
@@ -416,7 +419,7 @@ class _Job:
             outcome.moved_to = dest.relative_to(self.inbox).as_posix()
             self.log("file_moved", file=item.relpath, to=outcome.moved_to)
 
-    def _detect(self, dates: list[dt.date], con: Any) -> None:
+    def _detect(self, dates: list[dt.date], con: duckdb.DuckDBPyConnection) -> None:
         from ..detect import DetectSettings, run_detect
 
         self.log("detect_started", dates=[d.isoformat() for d in dates])
