@@ -8,13 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from detect_lakes import DAY, event, make_lake, write_events
 
 from auditpipe.detect import DetectSettings, run_detect
 from auditpipe.detect import findings as fsql
 from auditpipe.nightly.baseline import compare_with_baseline, take_baseline
 from auditpipe.nightly.db import lake_connection
 from auditpipe.penalty import DEFAULT_RATES_CNY, PenaltySettings
+from tests.support.detect_lakes import DAY, event, make_lake, write_events
 
 SALE = {"action": "transfer", "destination_type": "external", "destination_party": "acme"}
 

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_lakes import base_event, build_lake
 
 from auditpipe.cli import cli
 from auditpipe.outputs import CSV_FORMULA_STARTS, neutralise_csv_cell, neutralise_csv_sql
+from tests.support.report_lakes import base_event, build_lake
 
 HOSTILE = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\tx", "\rx"]
 texts = st.text(alphabet=st.sampled_from([*CSV_FORMULA_STARTS, "'", "a", "1", " ", "é", "\n"]))

@@ -11,12 +11,12 @@ from typing import Any
 
 import click
 import pytest
-from cli_support import run_main
 from hypothesis import given
 from hypothesis import strategies as st
 
 from auditpipe.cli import COMMAND_EXIT_CODES, EXIT_MEANINGS, cli, hoist_debug
 from auditpipe.errors import DiskFullError, disk_full_path, explain
+from tests.support.cli import run_main
 
 
 def _commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
