@@ -75,3 +75,12 @@ def test_no_module_but_the_vocabulary_spells_out_the_severities_or_categories() 
         if _SPELLED_OUT.search(text) or _REVERSED.search(text) or _CATEGORIES.search(text):
             offenders.append(str(path.relative_to(PACKAGE)))
     assert offenders == []
+
+
+def test_every_presentation_map_covers_exactly_the_vocabulary() -> None:
+    from auditpipe.report.render import common
+
+    for styles in (common.SEVERITY_STYLES, common.SEVERITY_COLOURS):
+        assert set(styles) == set(v.SEVERITIES)
+    for labels in (common.CATEGORY_LABELS, common.CATEGORY_COLOURS):
+        assert set(labels) == set(v.CATEGORIES)
