@@ -117,6 +117,8 @@ def _is_interrupt(exc: BaseException) -> bool:
 def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
     """The AuditpipeError a person should see for ``exc``: itself when it is one, else a full
     disk (at the path it names, else at ``where``), an interrupt, another OS error, or a bug."""
+    if isinstance(exc, DiskFullError | Interrupted):
+        return exc
     full = disk_full_path(exc)
     if full is not False:
         at = full or where

@@ -116,7 +116,7 @@ def nightly(
             result = run_nightly(
                 the_lake, inbox, settings, config=config, night=night, log=log, progress=progress
             )
-    except Exception as exc:
+    except (Exception, KeyboardInterrupt) as exc:
         # Every failure of a scheduled job exits with its documented code and a message,
         # never 1 with a traceback (1 means "findings" to a scheduler).
         error = explain(exc, where=lake)

@@ -229,3 +229,33 @@ def test_debug_anywhere_before_a_double_dash_moves_to_the_front(
         assert moved == ["--debug", *[a for a in before if a != "--debug"], "--", *after]
     else:
         assert moved == args
+
+
+@pytest.mark.parametrize(
+    ("exc", "code", "words"),
+    [
+        (DISK_FULL[0], 2, "the disk is full at /mnt/lake/events/x.parquet"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+    ],
+    ids=["disk-full", "ctrl-c"],
+)
+def test_nightly_reports_a_full_disk_or_ctrl_c_once_and_in_its_json(
+    exc: BaseException,
+    code: int,
+    words: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    import auditpipe.nightly.job as job
+
+    monkeypatch.setattr(job, "scan_inbox", _raising(exc))
+    (tmp_path / "inbox").mkdir()
+    args = ["nightly", "--inbox", str(tmp_path / "inbox"), "--lake", str(tmp_path / "lake")]
+    got, out, err = run_main([*args, "--json"], capsys)
+    assert got == code
+    assert err.count(words) == 1, err
+    doc = json.loads(out)
+    assert doc["status"] == "failed" and doc["exit_code"] == code and words in doc["error"]
