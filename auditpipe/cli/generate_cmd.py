@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..console import get_console
 from ..generate.formats import DEFAULT_FORMATS, FORMATS
 from . import cli, exit_codes_help
 from .options import quiet_option
@@ -149,7 +150,7 @@ def generate(
             progress=progress,
         )
     if as_json:
-        click.echo(result.summary_path.read_text(encoding="utf-8"), nl=False)
+        get_console().data(result.summary_path.read_text(encoding="utf-8"))
     elif not quiet:
         _render(result)
 
@@ -157,8 +158,6 @@ def generate(
 @contextlib.contextmanager
 def _progress(enabled: bool) -> Iterator[Any]:
     """The generator's ``(rows done, rows in total)`` callback on the console's progress."""
-    from ..console import get_console
-
     with get_console().progress("generating", enabled) as tick:
         if tick is None:
             yield None
@@ -172,8 +171,6 @@ def _progress(enabled: bool) -> Iterator[Any]:
 
 def _render(result: GenerateResult) -> None:
     """A table on a terminal; tab-separated lines otherwise (one per file, then the total)."""
-    from ..console import get_console
-
     console = get_console()
     columns = [("file", "left"), ("format", "left")]
     columns += [(c, "right") for c in ("rows", "malformed", "duplicates", "expected_stored")]

@@ -89,7 +89,7 @@ def sql_command(
     from ..sql.run import printable_views, query_lake
 
     if print_views:
-        click.echo(printable_views(lake), nl=False)
+        get_console().data(printable_views(lake))
         return
     text = _query_text(query, sql_file, interactive)
     if text is None:
