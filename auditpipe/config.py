@@ -142,6 +142,9 @@ def load_settings(
             parse(value, config) if parse else _convert(value, hints[name], where, config)
         )
     values.update(computed)
+    misnamed = sorted(set(overrides or {}) - set(hints))
+    if misnamed:  # a caller's mistake, not the user's
+        raise TypeError(f"unknown {cls.__name__} override(s): {', '.join(misnamed)}")
     for name, value in (overrides or {}).items():
         if value is not None:
             values[name] = _coerce_override(value, hints[name])

@@ -189,3 +189,8 @@ def test_flags_override_the_file_and_the_file_overrides_defaults() -> None:
     assert NightlySettings.from_config(config).fail_on == "low"
     got = NightlySettings.from_config(config, fail_on="critical", settle_seconds=None)
     assert (got.fail_on, got.settle_seconds) == ("critical", 5.0)
+
+
+def test_an_override_that_is_not_a_setting_is_a_programming_error() -> None:
+    with pytest.raises(TypeError, match="unknown NightlySettings override.*settle_second"):
+        NightlySettings.from_config(Config(), settle_second=5)
