@@ -1,24 +1,42 @@
-"""Settings from ``auditpipe.toml``.
+"""Settings from ``auditpipe.toml``, read by one loader driven by each settings dataclass.
 
 Where the file comes from, first match wins: ``--config FILE``, ``$AUDITPIPE_CONFIG``,
-``./auditpipe.toml``. Missing is fine (defaults apply). Each subsystem reads its own table
-(``[ingest]``, ``[detect]``, ``[penalty]``, ``[report]``, ``[nightly]``) through ``section()``
-and turns it into its own typed settings object, so this module knows no subsystem's keys.
+``./auditpipe.toml``. Missing is fine (defaults apply). The file holds the tables in
+``TABLES`` and nothing else; a misspelt table is an error, as a misspelt key is.
+
+Each subsystem describes its table as a frozen dataclass whose fields are the keys, whose
+annotations are the types and whose defaults are the only defaults (``load_settings`` reads
+the table into it). A field with ``metadata={"config": False}`` is not read from the table (it
+is computed, e.g. ``[detect]``'s penalty settings come from ``[penalty]``); one with
+``metadata={"parse": f}`` is read by ``f(value, config)`` (e.g. ``[penalty.rates]``).
 Relative paths inside the file are resolved against the file's folder (``resolve_path``).
+Command-line flags override the file only when the user gave them (the CLI passes only those,
+see ``cli.options.given``), so a flag's default never hides a setting.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
 import tomllib
+import types
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import ConfigError
 
 CONFIG_ENV = "AUDITPIPE_CONFIG"
 DEFAULT_CONFIG_NAME = "auditpipe.toml"
+
+# The tables auditpipe.toml may hold, each read by one settings dataclass.
+TABLES = ("ingest", "detect", "penalty", "report", "nightly")
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -67,20 +85,158 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"cannot read config file {p}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {p} is not valid TOML: {exc}") from exc
+    check_tables(data, p)
     return Config(data=data, path=p.resolve())
 
 
-def get_typed(table: dict[str, Any], key: str, kind: type, default: Any, where: str) -> Any:
-    """``table[key]`` checked against ``kind``; a clear ConfigError otherwise."""
-    if key not in table:
-        return default
-    value = table[key]
-    ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        ok, value = True, float(value)
+def check_tables(data: Mapping[str, Any], path: Path | None) -> None:
+    """Every top-level name of the file is a known table: a typo is an error, not ignored."""
+    unknown = sorted(set(data) - set(TABLES))
+    if not unknown:
+        return
+    where = f" in {path}" if path else ""
+    loose = [k for k in unknown if not isinstance(data[k], dict)]
+    if loose:
+        raise ConfigError(
+            f"key(s) outside any table{where}: {', '.join(loose)}",
+            hint="put each key under its table, e.g. [detect] then bulk_threshold = 5000; "
+            "tables: " + ", ".join(f"[{t}]" for t in TABLES),
+        )
+    raise ConfigError(
+        f"unknown table(s){where}: {', '.join(f'[{t}]' for t in unknown)}",
+        hint=_did_you_mean(unknown, TABLES, "tables", brackets=True),
+    )
+
+
+def load_settings(
+    config: Config,
+    table: str,
+    cls: type[S],
+    overrides: Mapping[str, Any] | None = None,
+    **computed: Any,
+) -> S:
+    """The ``[table]`` of ``config`` read into the dataclass ``cls``.
+
+    Keys are the fields of ``cls`` (unknown keys are a ConfigError naming the nearest known
+    one); each value is checked against the field's annotation and converted (paths resolved
+    against the file's folder, lists to tuples, numbers to Decimal where the field is one).
+    A key the file does not give keeps the dataclass default. ``computed`` supplies fields
+    that do not come from the table; ``overrides`` (flags the user gave) win over both, and
+    None in them means "not given". Range checks belong in the dataclass's ``__post_init__``.
+    """
+    raw = config.section(table)
+    hints = typing.get_type_hints(cls)
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    readable = {f.name: f for f in fields if f.metadata.get("config", True)}
+    unknown = sorted(set(raw) - set(readable))
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) in [{table}]: {', '.join(unknown)}",
+            hint=_did_you_mean(unknown, sorted(readable), "keys"),
+        )
+    values: dict[str, Any] = {}
+    for name, value in raw.items():
+        parse = readable[name].metadata.get("parse")
+        where = f"[{table}] {name}"
+        values[name] = (
+            parse(value, config) if parse else _convert(value, hints[name], where, config)
+        )
+    values.update(computed)
+    misnamed = sorted(set(overrides or {}) - set(hints))
+    if misnamed:  # a caller's mistake, not the user's
+        raise TypeError(f"unknown {cls.__name__} override(s): {', '.join(misnamed)}")
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            values[name] = _coerce_override(value, hints[name])
+    return cls(**values)
+
+
+def _did_you_mean(
+    unknown: list[str], known: typing.Sequence[str], what: str, brackets: bool = False
+) -> str:
+    show = (lambda n: f"[{n}]") if brackets else (lambda n: n)
+    close = {u: difflib.get_close_matches(u, known, n=1) for u in unknown}
+    guesses = [f"{show(c[0])} instead of {show(u)}" for u, c in close.items() if c]
+    known_text = f"known {what}: " + ", ".join(show(k) for k in known)
+    return (f"did you mean {', '.join(guesses)}? " if guesses else "") + known_text
+
+
+_KIND_WORDS = {
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    str: "a string",
+    Path: "a path (a string)",
+    Decimal: "a number",
+}
+
+
+def _convert(value: Any, hint: Any, where: str, config: Config) -> Any:
+    """A TOML value checked against a field annotation and converted to it."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):  # X | None: TOML has no null, so X
+        (inner,) = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _convert(value, inner, where, config)
+    if origin is tuple:
+        item_hint = typing.get_args(hint)[0]
+        if not isinstance(value, list):
+            raise ConfigError(
+                f"{where} should be a list of {_words(item_hint)}, got {value!r}",
+                hint=f"write it as {where.split()[-1]} = [...]",
+            )
+        items = [_convert(v, item_hint, f"{where} item", config) for v in value]
+        return tuple(i.strip() if isinstance(i, str) else i for i in items)
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, int | float) and not isinstance(value, bool),
+        str: isinstance(value, str),
+        Path: isinstance(value, str),
+        Decimal: isinstance(value, int | float | str) and not isinstance(value, bool),
+    }.get(hint)
+    if ok is None:
+        raise TypeError(f"load_settings cannot read a {hint!r} field ({where})")
     if not ok:
         raise ConfigError(
-            f"{where}.{key} should be a {kind.__name__}, got {value!r}",
-            hint=f"fix {key} in the [{where}] table of auditpipe.toml",
+            f"{where} should be {_words(hint)}, got {value!r}",
+            hint=f"fix {where.split()[-1]} in the {where.split()[0]} table of auditpipe.toml",
         )
+    if hint is float:
+        return float(value)
+    if hint is Path:
+        return config.resolve_path(value)
+    if hint is Decimal:
+        return to_decimal(value, where)
+    return value
+
+
+def _words(hint: Any) -> str:
+    return _KIND_WORDS.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def to_decimal(value: Any, where: str) -> Decimal:
+    """A finite Decimal from a TOML number or numeric string; ConfigError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ConfigError(f"{where} should be a number, got {value!r}")
+    try:
+        # str() first so 7.1 stays 7.1 rather than its binary float expansion
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise ConfigError(f"{where} should be a number, got {value!r}") from None
+    if not result.is_finite():
+        raise ConfigError(f"{where} should be a finite number, got {value!r}")
+    return result
+
+
+def _coerce_override(value: Any, hint: Any) -> Any:
+    """An override from a flag or a caller in the field's type (paths, tuples)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        (hint,) = [a for a in typing.get_args(hint) if a is not type(None)]
+        origin = typing.get_origin(hint)
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        return tuple(Path(v) if item is Path else v for v in value)
+    if hint is Path:
+        return Path(value)
     return value

@@ -1,41 +1,193 @@
-"""Terminal output: messages and progress on stderr, data on stdout.
+"""Everything auditpipe shows a person goes through one ``Console``: data on stdout, messages,
+warnings, errors and progress on stderr.
 
-rich does the colour, tables and progress bars (and honours NO_COLOR); when stderr is not a
-terminal, progress turns into plain one-line messages so logs and CI output stay readable.
+rich does the colour, tables and progress bars (and honours NO_COLOR). When stderr is not a
+terminal, progress turns into plain one-line messages so logs and CI output stay readable;
+when stdout is not a terminal, tables become tab-separated lines so scripts can cut columns.
+Renderers take the console from ``get_console()``; tests (and embedding programs) can install
+their own with ``set_console()`` (sqlmesh's get_console/set_console, at a smaller size).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import sys
-from functools import cache
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console as RichConsole
+
+# Progress callback: (item being worked on, amount done, amount in total). Items with a total
+# of 1.0 are fractions (a file's share read); others are counts (rows generated).
+Tick = Callable[[str, float, float], None]
 
 
-@cache
-def err_console() -> Console:
-    from rich.console import Console
+class Console:
+    """Human-facing output of one command."""
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.quiet = quiet  # only errors and data; no messages, warnings or progress
+
+    # -- the rich consoles (also for the SQL prompt, which draws on both) -------------------
+    @cached_property
+    def out(self) -> RichConsole:
+        from rich.console import Console as RichConsole
+
+        return RichConsole(highlight=False, soft_wrap=True)
+
+    @cached_property
+    def err(self) -> RichConsole:
+        from rich.console import Console as RichConsole
+
+        return RichConsole(stderr=True, highlight=False, soft_wrap=True)
+
+    @property
+    def stdout_is_terminal(self) -> bool:
+        return sys.stdout.isatty()
+
+    @property
+    def stderr_is_terminal(self) -> bool:
+        return sys.stderr.isatty()
+
+    # -- data: stdout ------------------------------------------------------------------------
+    def data(self, text: str) -> None:
+        """Text exactly as given (a rendered report, CSV...)."""
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    def json(self, doc: Any) -> None:
+        """One JSON document (indented; dates, paths and Decimals as strings)."""
+        self.data(json.dumps(doc, indent=2, default=str) + "\n")
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """rich renderables or lines (console markup applies unless markup=False)."""
+        self.out.print(*objects, **options)
+
+    def records(
+        self,
+        columns: Sequence[tuple[str, str]],
+        rows: Sequence[Sequence[object]],
+        *,
+        title: str | None = None,
+        plain_order: Sequence[int] | None = None,
+        bold_last: bool = False,
+    ) -> None:
+        """A table of (name, "left"|"right") ``columns`` on a terminal; otherwise tab-separated
+        lines with a header, columns in ``plain_order`` (so a file name can come last), values
+        unformatted so scripts can read them."""
+        if not self.stdout_is_terminal:
+            order = list(plain_order) if plain_order is not None else list(range(len(columns)))
+            lines = [[columns[i][0] for i in order]]
+            lines += [[str(row[i]) for i in order] for row in rows]
+            self.data("".join("\t".join(line) + "\n" for line in lines))
+            return
+        from rich.table import Table
+
+        table = Table(title=title, title_justify="left")
+        for name, justify in columns:
+            table.add_column(
+                name,
+                justify="right" if justify == "right" else "left",
+                overflow="fold" if name == "file" else "ellipsis",
+            )
+        for number, row in enumerate(rows, 1):
+            style = "bold" if bold_last and number == len(rows) else None
+            table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row), style=style)
+        self.out.print(table)
+
+    def report_style(self, fmt: str) -> tuple[int, bool]:
+        """(width, colour) for a report printed on stdout: the terminal's width up to 100
+        columns and colour for the terminal format on a colour terminal (not NO_COLOR)."""
+        out = self.out
+        color = (
+            fmt == "terminal"
+            and out.is_terminal
+            and not out.no_color
+            and out.color_system is not None
+        )
+        return (min(out.width, 100) if out.is_terminal else 100), color
+
+    # -- people: stderr ----------------------------------------------------------------------
+    def message(self, text: str) -> None:
+        """A line for the person running the command."""
+        if not self.quiet:
+            self.err.print(text, markup=False)
+
+    def warn(self, text: str) -> None:
+        if not self.quiet:
+            self.err.print(f"Warning: {text}", style="yellow", markup=False)
+
+    def error(self, message: str, hint: str | None = None) -> None:
+        """``Error: <what>`` and ``Hint: <how to fix>``; shown even when quiet."""
+        self.err.print(f"Error: {message}", markup=False)
+        if hint:
+            self.err.print(f"Hint: {hint}", markup=False)
+
+    @contextlib.contextmanager
+    def progress(self, verb: str, enabled: bool = True) -> Iterator[Tick | None]:
+        """A progress callback ``tick(item, done, total)``, or None when disabled or quiet.
+
+        On a terminal: one rich bar per item. Otherwise a plain line when an item starts
+        (``<verb> <item>``) and, for counted items, every tenth of the way.
+        """
+        if not enabled or self.quiet:
+            yield None
+            return
+        if not self.stderr_is_terminal:
+            tenths: dict[str, int] = {}
+
+            def plain(item: str, done: float, total: float) -> None:
+                if item not in tenths:
+                    tenths[item] = 0
+                    self.message(f"{verb} {item}")
+                if total > 1 and done * 10 // total > tenths[item]:
+                    tenths[item] = int(done * 10 // total)
+                    self.message(f"{verb} {item}: {done:,.0f} of {total:,.0f}")
+
+            yield plain
+            return
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            console=self.err,
+            transient=True,
+        ) as bar:
+            tasks: dict[str, Any] = {}
+
+            def rich_tick(item: str, done: float, total: float) -> None:
+                if item not in tasks:
+                    tasks[item] = bar.add_task(f"{verb} {item}", total=total)
+                bar.update(tasks[item], completed=done, total=total)
+
+            yield rich_tick
 
 
-@cache
-def out_console() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
+_console: Console | None = None
 
 
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
+def get_console() -> Console:
+    global _console
+    if _console is None:
+        _console = Console()
+    return _console
+
+
+def set_console(console: Console | None) -> None:
+    """Install ``console`` for this process (None: a default one on next use)."""
+    global _console
+    _console = console
 
 
 def message(text: str) -> None:
     """A line for the person running the command (stderr)."""
-    err_console().print(text, markup=False)
+    get_console().message(text)
 
 
 def warn(text: str) -> None:
-    err_console().print(f"Warning: {text}", style="yellow", markup=False)
+    get_console().warn(text)

@@ -1,16 +1,24 @@
 """One error hierarchy. Every error auditpipe raises on purpose is an AuditpipeError.
 
 The CLI prints ``Error: <message>`` and, when set, ``Hint: <hint>`` on stderr and exits with
-``exit_code``; ``--debug`` shows the traceback instead. Exit codes are listed in the README.
+``exit_code``; ``--debug`` prints the traceback too, and the exit code stays the same (a
+scheduler reads 1 as "findings found"). Anything else that escapes a command is turned into
+an AuditpipeError by ``explain``: a full disk, an interrupt, another OS error, or a bug.
+Exit codes are listed in the README and in each command's --help.
 """
 
 from __future__ import annotations
+
+import errno
+import re
+from pathlib import Path
 
 # Exit codes shared by every command (the nightly job adds its own on top, see README).
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # a check failed: e.g. --fail-on found findings at or above the level
 EXIT_ERROR = 2  # usage, input or operational error
 EXIT_QUARANTINE = 3  # the run completed but rows or whole files were quarantined/rejected
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 class AuditpipeError(Exception):
@@ -53,3 +61,87 @@ class InputFileError(AuditpipeError):
 
 class SqlError(AuditpipeError):
     """A query given to ``auditpipe sql`` failed."""
+
+
+class DiskFullError(AuditpipeError):
+    """A write failed because the file system is full or the user's quota is used up."""
+
+
+class Interrupted(AuditpipeError):
+    """The user pressed Ctrl-C (or the process got SIGINT)."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
+class InternalError(AuditpipeError):
+    """A bug: an exception auditpipe did not expect."""
+
+
+_DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+# How DuckDB, Arrow and the C library word it when no errno reaches Python.
+_DISK_FULL_TEXT = re.compile(r"no space left on device|disk quota exceeded", re.IGNORECASE)
+_QUOTED_PATH = re.compile(r"""["'](/[^"']+)["']""")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from or while handling, outermost first."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def disk_full_path(exc: BaseException) -> Path | None | bool:
+    """For a disk-full error anywhere in ``exc``'s chain: the path it names, or None when it
+    names none; False when the chain holds no disk-full error."""
+    for link in _chain(exc):
+        if isinstance(link, OSError) and link.errno in _DISK_FULL_ERRNOS:
+            name = link.filename or link.filename2
+            return Path(name) if name else None
+        if _DISK_FULL_TEXT.search(str(link)):
+            found = _QUOTED_PATH.search(str(link))
+            return Path(found.group(1)) if found else None
+    return False
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    # DuckDB raises its own InterruptException when Ctrl-C lands inside a query.
+    return isinstance(exc, KeyboardInterrupt) or (
+        type(exc).__name__ == "InterruptException"
+        and type(exc).__module__.lstrip("_").startswith("duckdb")
+    )
+
+
+def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
+    """The AuditpipeError a person should see for ``exc``: itself when it is one, else a full
+    disk (at the path it names, else at ``where``), an interrupt, another OS error, or a bug."""
+    if isinstance(exc, DiskFullError | Interrupted):
+        return exc
+    full = disk_full_path(exc)
+    if full is not False:
+        at = full or where
+        return DiskFullError(
+            "the disk is full" + (f" at {at}" if at else "") + f" ({exc})",
+            hint="free space on that file system (or raise the quota) and run the command "
+            "again; a failed write leaves the lake as it was, and the next run completes or "
+            "rolls back a commit it interrupted",
+        )
+    if isinstance(exc, AuditpipeError):
+        return exc
+    if _is_interrupt(exc):
+        return Interrupted(
+            "interrupted",
+            hint="the lake holds what was committed before; run the command again to finish",
+        )
+    if isinstance(exc, OSError):
+        name = exc.filename or exc.filename2
+        return AuditpipeError(
+            f"{exc.strerror or exc}" + (f" ({name})" if name else ""),
+            hint="check the disk and permissions, then run the command again",
+        )
+    return InternalError(
+        f"unexpected internal error: {type(exc).__name__}: {exc}",
+        hint="run the command again with --debug and report the traceback",
+    )

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from dataclasses import asdict, dataclass, field, fields
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from .config import Config, get_typed
+from .config import Config, load_settings, to_decimal
 from .errors import ConfigError
 
 if TYPE_CHECKING:
@@ -49,8 +49,12 @@ CNY = Decimal("0.01")
 
 @dataclass(frozen=True)
 class PenaltySettings:
-    # CNY per one unit of each ISO 4217 currency; CNY is always 1.
-    rates: dict[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_RATES_CNY))
+    # CNY per one unit of each ISO 4217 currency; CNY is always 1 ([penalty.rates] adds to
+    # and overrides DEFAULT_RATES_CNY).
+    rates: dict[str, Decimal] = field(
+        default_factory=lambda: dict(DEFAULT_RATES_CNY),
+        metadata={"parse": lambda value, config: parse_rates(value)},
+    )
     # The draft's boundary: proceeds that *exceed* it are fined by multiple.
     fine_threshold_cny: Decimal = Decimal("50000")
     fine_multiple_min: Decimal = Decimal("3")
@@ -65,60 +69,19 @@ class PenaltySettings:
     # Data categories that count as login credentials.
     credential_categories: tuple[str, ...] = ("credential",)
 
+    def __post_init__(self) -> None:
+        self.check()
+
     @classmethod
     def from_config(cls, config: Config, **overrides: object) -> PenaltySettings:
         """Settings from ``[penalty]`` (rates in ``[penalty.rates]``); overrides win if not None."""
-        table = dict(config.section("penalty"))
-        rates_table = table.pop("rates", {})
-        known = {
-            "fine_threshold_cny",
-            "fine_multiple_min",
-            "fine_multiple_max",
-            "fine_fixed_min_cny",
-            "fine_fixed_max_cny",
-            "serious_records_affected",
-            "serious_proceeds_cny",
-            "serious_on_credential_selling",
-            "credential_categories",
-        }
-        unknown = sorted(set(table) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown key(s) in [penalty]: {', '.join(unknown)}",
-                hint="known keys: rates, " + ", ".join(sorted(known)),
-            )
-        default = cls()
-        values: dict[str, Any] = {
-            "rates": parse_rates(rates_table),
-            "serious_records_affected": get_typed(
-                table, "serious_records_affected", int, default.serious_records_affected, "penalty"
-            ),
-            "serious_on_credential_selling": get_typed(
-                table,
-                "serious_on_credential_selling",
-                bool,
-                default.serious_on_credential_selling,
-                "penalty",
-            ),
-            "credential_categories": tuple(
-                str(c)
-                for c in get_typed(
-                    table,
-                    "credential_categories",
-                    list,
-                    list(default.credential_categories),
-                    "penalty",
-                )
-            ),
-        }
-        for key in known - values.keys():
-            values[key] = _decimal_setting(table, key, getattr(default, key))
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        settings = cls(**values)
-        settings.check()
-        return settings
+        return load_settings(config, "penalty", cls, overrides)
 
     def check(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, Decimal | int) and not isinstance(value, bool) and value < 0:
+                raise ConfigError(f"[penalty] {f.name} cannot be negative, got {value}")
         if self.fine_multiple_min > self.fine_multiple_max:
             raise ConfigError(
                 "[penalty] fine_multiple_min is larger than fine_multiple_max",
@@ -129,8 +92,6 @@ class PenaltySettings:
                 "[penalty] fine_fixed_min_cny is larger than fine_fixed_max_cny",
                 hint="the draft's fixed range is 100000 to 150000",
             )
-        if self.serious_records_affected < 0 or self.serious_proceeds_cny < 0:
-            raise ConfigError("[penalty] serious_* thresholds cannot be negative")
 
 
 def parse_rates(table: Any) -> dict[str, Decimal]:
@@ -148,35 +109,13 @@ def parse_rates(table: Any) -> dict[str, Decimal]:
                 f"[penalty.rates] key {raw_code!r} is not an ISO 4217 currency code",
                 hint="use three letters, e.g. USD = 7.2",
             )
-        rate = _to_decimal(raw_rate, f"penalty.rates.{raw_code}")
+        rate = to_decimal(raw_rate, f"[penalty.rates] {raw_code}")
         if rate <= 0:
             raise ConfigError(f"[penalty.rates] {code} = {raw_rate!r}: a rate must be above 0")
         if code == "CNY" and rate != 1:
             raise ConfigError("[penalty.rates] CNY must be 1: rates are CNY per unit")
         rates[code] = rate
     return rates
-
-
-def _to_decimal(value: Any, where: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ConfigError(f"{where} should be a number, got {value!r}")
-    try:
-        # str() first so 7.1 stays 7.1 rather than its binary float expansion
-        result = Decimal(str(value))
-    except InvalidOperation:
-        raise ConfigError(f"{where} should be a number, got {value!r}") from None
-    if not result.is_finite():
-        raise ConfigError(f"{where} should be a finite number, got {value!r}")
-    return result
-
-
-def _decimal_setting(table: dict[str, Any], key: str, default: Decimal) -> Decimal:
-    if key not in table:
-        return default
-    value = _to_decimal(table[key], f"penalty.{key}")
-    if value < 0:
-        raise ConfigError(f"[penalty] {key} cannot be negative, got {table[key]!r}")
-    return value
 
 
 @dataclass

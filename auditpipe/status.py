@@ -13,12 +13,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from .detect.rules import SEVERITIES
 from .lake import Lake, list_partitions, today_in
 from .lake.commit import reads_lake
 from .lake.layout import EVENTS
 from .lake.runs import UNFINISHED, load_run_docs
 from .lake.views import connect_views
+from .vocabulary import SEVERITIES
 
 RECENT_DAYS = 7  # days shown in the terminal table (--json lists every day)
 
@@ -241,9 +241,9 @@ def render_status(status: LakeStatus) -> None:
     """Terminal tables on stdout."""
     from rich.table import Table
 
-    from .console import out_console
+    from .console import get_console
 
-    out = out_console()
+    out = get_console()
     period = f"{status.first_day} to {status.last_day}" if status.first_day else "no events yet"
     out.print(f"[bold]Lake[/bold] {status.lake} (timezone {status.timezone})")
     out.print(

@@ -8,23 +8,57 @@ it, and maps it to an exit code. Errors raised as ``AuditpipeError`` are printed
 from __future__ import annotations
 
 import sys
+import traceback
+from typing import NoReturn
 
 import click
 
-from ..errors import EXIT_ERROR, AuditpipeError
+from ..errors import (
+    EXIT_ERROR,
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_QUARANTINE,
+    AuditpipeError,
+    explain,
+)
+from .options import forget_lake, last_lake
 
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  success
-  1  findings at or above --fail-on were found (detect, nightly)
-  2  error: bad usage, unreadable input, lake or lock problem
-  3  finished, but rows were quarantined or whole files rejected
-"""
+# What each exit code means; every command's --help lists the ones it can return.
+EXIT_MEANINGS = {
+    EXIT_OK: "success",
+    EXIT_FINDINGS: "findings at or above --fail-on were found",
+    EXIT_ERROR: "error: bad usage, unreadable input, lake or lock problem, full disk",
+    EXIT_QUARANTINE: "finished, but rows were quarantined or whole files rejected",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+}
+# The codes each command can return (click's usage errors are exit 2 too).
+COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
+    "ingest": (EXIT_OK, EXIT_ERROR, EXIT_QUARANTINE, EXIT_INTERRUPTED),
+    "detect": (EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED),
+    "rules": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "rules list": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "rules show": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "report": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "sql": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "nightly": (EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_QUARANTINE, EXIT_INTERRUPTED),
+    "status": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "compact": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "generate": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+}
+
+
+def exit_codes_help(command: str | None = None) -> str:
+    """The "Exit codes:" epilog of ``command`` (every code for the whole program)."""
+    codes = COMMAND_EXIT_CODES[command] if command else tuple(EXIT_MEANINGS)
+    width = max(len(str(c)) for c in codes)
+    lines = [f"  {c:<{width}}  {EXIT_MEANINGS[c]}" for c in codes]
+    return "\b\nExit codes:\n" + "\n".join(lines) + "\n"
 
 
 @click.group(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-    epilog=EXIT_CODES_HELP,
+    epilog=exit_codes_help(),
 )
 @click.option(
     "--debug", is_flag=True, help="Show the full traceback on errors, and every SQL statement run."
@@ -52,42 +86,45 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    """Run the command line; every outcome is one of the documented exit codes.
+
+    ``--debug`` may come before or after the command's name; it adds the traceback of an
+    error to its message and never changes the exit code.
+    """
+    args, debug = hoist_debug(list(argv if argv is not None else sys.argv[1:]))
+    forget_lake()
     try:
         # Without standalone mode click returns what ctx.exit() was given instead of exiting.
-        rc = cli.main(args=argv, prog_name="auditpipe", standalone_mode=False)
+        rc = cli.main(args=args, prog_name="auditpipe", standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except AuditpipeError as exc:
-        if debug:
-            raise
-        click.echo(f"Error: {exc.message}", err=True)
-        if exc.hint:
-            click.echo(f"Hint: {exc.hint}", err=True)
+    except click.ClickException as exc:  # usage errors: exit 2, with click's message
+        exc.show()
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("Interrupted.", err=True)
-        sys.exit(130)
-    except OSError as exc:
-        if debug:
-            raise
-        where = f" ({exc.filename})" if exc.filename else ""
-        click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
-        click.echo("Hint: check the disk and permissions, then run the command again.", err=True)
-        sys.exit(EXIT_ERROR)
-    except Exception as exc:  # a bug: still no traceback unless asked for
-        if debug:
-            raise
-        click.echo(f"Error: unexpected internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo("Hint: run the command again with --debug and report the traceback.", err=True)
-        sys.exit(EXIT_ERROR)
+    except click.exceptions.Abort as exc:  # click's form of Ctrl-C
+        _fail(explain(KeyboardInterrupt()), exc, debug)
+    except (Exception, KeyboardInterrupt) as exc:
+        _fail(explain(exc, where=last_lake()), exc, debug)
+
+
+def hoist_debug(args: list[str]) -> tuple[list[str], bool]:
+    """``--debug`` anywhere before a ``--`` moves to the front, where the group reads it."""
+    end = args.index("--") if "--" in args else len(args)
+    debug = "--debug" in args[:end]
+    if not debug:
+        return args, False
+    rest = [a for a in args[:end] if a != "--debug"] + args[end:]
+    return ["--debug", *rest], True
+
+
+def _fail(error: AuditpipeError, exc: BaseException, debug: bool) -> NoReturn:
+    from ..console import get_console
+
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    get_console().error(error.message, error.hint)
+    sys.exit(error.exit_code)
 
 
 # Command modules register themselves on `cli` when imported.

@@ -4,16 +4,14 @@ auditpipe.detect."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
 
-from ..errors import EXIT_FINDINGS
-from . import cli
-from .options import config_option, lake_option, period_options, quiet_option
-
-SEVERITY_CHOICES = ("low", "medium", "high", "critical", "none")
+from ..console import get_console
+from ..vocabulary import FAIL_ON_CHOICES
+from . import cli, exit_codes_help
+from .options import config_option, given, lake_option, period_options, quiet_option
 
 rules_dir_option = click.option(
     "--rules",
@@ -25,14 +23,14 @@ rules_dir_option = click.option(
 )
 
 
-@cli.command()
+@cli.command(epilog=exit_codes_help("detect"))
 @lake_option
 @period_options
 @rules_dir_option
 @config_option
 @click.option(
     "--fail-on",
-    type=click.Choice(SEVERITY_CHOICES),
+    type=click.Choice(FAIL_ON_CHOICES),
     default="none",
     show_default=True,
     help="Exit 1 when the evaluated days hold a finding at or above this severity.",
@@ -85,21 +83,20 @@ def detect(
 
     config = load_config(config_path)
     settings = DetectSettings.from_config(
-        config, bulk_threshold=bulk_threshold, broker_watchlist=broker_watchlist
+        config, **given(click.get_current_context(), "bulk_threshold", "broker_watchlist")
     )
     the_lake = Lake.open(lake)
     result = run_detect(the_lake, settings, since=since, until=until, rule_dirs=rule_dirs)
     if not quiet:
         status_line(result)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        get_console().json(result.to_dict())
     elif not quiet:
         render_result(result)
-    if fail_on != "none" and result.count_at_or_above(fail_on):
-        raise click.exceptions.Exit(EXIT_FINDINGS)
+    raise click.exceptions.Exit(result.exit_code(fail_on))
 
 
-@cli.group()
+@cli.group(epilog=exit_codes_help("rules"))
 def rules() -> None:
     """List and show the detection rules.
 
@@ -114,7 +111,7 @@ def rules() -> None:
     """
 
 
-@rules.command("list")
+@rules.command("list", epilog=exit_codes_help("rules list"))
 @rules_dir_option
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
@@ -133,23 +130,13 @@ def rules_list(rule_dirs: tuple[Path, ...], config_path: Path | None, as_json: b
     settings = DetectSettings.from_config(load_config(config_path))
     found = load_rules([*settings.rule_dirs, *rule_dirs])
     if as_json:
-        docs = [
-            {
-                "id": r.id,
-                "title": r.title,
-                "category": r.category,
-                "severity": r.severity,
-                "source": r.source,
-                "disabled": r.id in settings.disabled_rules,
-            }
-            for r in found
-        ]
-        click.echo(json.dumps(docs, indent=2))
+        docs = [r.summary_dict(settings.disabled_rules) for r in found]
+        get_console().json(docs)
         return
     render_rule_list(found, settings.disabled_rules)
 
 
-@rules.command("show")
+@rules.command("show", epilog=exit_codes_help("rules show"))
 @click.argument("rule_id")
 @rules_dir_option
 @config_option

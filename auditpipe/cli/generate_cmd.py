@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..console import get_console
 from ..generate.formats import DEFAULT_FORMATS, FORMATS
-from . import cli
+from . import cli, exit_codes_help
 from .options import quiet_option
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ def _parse_start(ctx: click.Context, param: click.Parameter, value: str) -> dt.d
         raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
 
 
-@cli.command()
+@cli.command(epilog=exit_codes_help("generate"))
 @click.option(
     "--rows",
     type=click.IntRange(min=1),
@@ -149,75 +150,41 @@ def generate(
             progress=progress,
         )
     if as_json:
-        click.echo(result.summary_path.read_text(encoding="utf-8"), nl=False)
+        get_console().data(result.summary_path.read_text(encoding="utf-8"))
     elif not quiet:
         _render(result)
 
 
 @contextlib.contextmanager
 def _progress(enabled: bool) -> Iterator[Any]:
-    """A rich bar on a terminal; a plain line every tenth of the way otherwise."""
-    from ..console import err_console, message, stderr_is_terminal
+    """The generator's ``(rows done, rows in total)`` callback on the console's progress."""
+    with get_console().progress("generating", enabled) as tick:
+        if tick is None:
+            yield None
+            return
 
-    if not enabled:
-        yield None
-        return
-    if not stderr_is_terminal():
-        shown = [0]
+        def rows_done(done: int, total: int) -> None:
+            tick("rows", done, total)
 
-        def plain(done: int, total: int) -> None:
-            tenth = done * 10 // total
-            if tenth > shown[0]:
-                shown[0] = tenth
-                message(f"generated {done:,} of {total:,} rows")
-
-        yield plain
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(
-        TextColumn("generating"), BarColumn(), MofNCompleteColumn(),
-        console=err_console(), transient=True,
-    ) as bar:  # fmt: skip
-        task = bar.add_task("generate", total=None)
-
-        def rich_progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield rich_progress
+        yield rows_done
 
 
 def _render(result: GenerateResult) -> None:
     """A table on a terminal; tab-separated lines otherwise (one per file, then the total)."""
-    import sys
-
-    from ..console import message
-
-    header = ("file", "format", "rows", "malformed", "duplicates", "expected_stored")
-    lines: list[tuple[object, ...]] = [
-        (f.name, f.format, f.rows, f.bad_rows, f.duplicate_rows, f.expected_stored)
+    console = get_console()
+    columns = [("file", "left"), ("format", "left")]
+    columns += [(c, "right") for c in ("rows", "malformed", "duplicates", "expected_stored")]
+    lines: list[list[object]] = [
+        [f.name, f.format, f.rows, f.bad_rows, f.duplicate_rows, f.expected_stored]
         for f in result.files
     ]
-    total = ("total", f"{len(result.files)} files", result.rows, result.bad_rows,
-             result.duplicate_rows, result.expected_stored)  # fmt: skip
-    if sys.stdout.isatty():
-        from rich.table import Table
-
-        from ..console import out_console
-
-        table = Table(title=f"Generated {result.out}", title_justify="left")
-        for i, col in enumerate(header):
-            table.add_column(col, justify="left" if i < 2 else "right")
-        for row in [*lines, total]:
-            table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row))
-        out_console().print(table)
-    else:
-        for row in [header, *lines, total]:
-            print("\t".join(str(v) for v in row))
+    total = ["total", f"{len(result.files)} files", result.rows, result.bad_rows,
+             result.duplicate_rows, result.expected_stored]  # fmt: skip
+    console.records(columns, [*lines, total], title=f"Generated {result.out}")
     by_category = ", ".join(f"{k} {v}" for k, v in result.labels_by_category.items()) or "none"
-    message(
+    console.message(
         f"{result.labels} expected findings ({by_category}) from {result.planted_events} planted "
         f"events in {result.labels_path}; they assume the broker watchlist "
         f"{result.expected_dir / 'brokers.txt'}."
     )
-    message(f"Reconcile an ingest against {result.summary_path}.")
+    console.message(f"Reconcile an ingest against {result.summary_path}.")

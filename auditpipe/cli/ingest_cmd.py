@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from ..console import get_console
 from ..errors import EXIT_QUARANTINE
-from . import cli
-from .options import config_option, lake_option, quiet_option
+from . import cli, exit_codes_help
+from .options import config_option, given, lake_option, quiet_option
 
 
-@cli.command()
+@cli.command(epilog=exit_codes_help("ingest"))
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @lake_option
 @config_option
@@ -54,19 +54,18 @@ def ingest(
     file was rejected whole (truncated or corrupt archive), 2 on errors.
     """
     from ..config import load_config
-    from ..ingest import IngestSettings, check_timezone, ingest_paths
-    from ..lake import Lake
+    from ..ingest import IngestSettings, ingest_paths
     from .render_ingest import progress_reporter, render_ingest_result
 
     config = load_config(config_path)
-    settings = IngestSettings.from_config(config, timezone=timezone, catalog=catalog)
-    if settings.timezone:
-        check_timezone(settings.timezone)
-    the_lake = Lake.open(lake, create=True, timezone=settings.timezone)
+    settings = IngestSettings.from_config(
+        config, **given(click.get_current_context(), "timezone", "catalog")
+    )
+    the_lake = settings.open_lake(lake)
     with progress_reporter(enabled=not quiet) as progress:
         result = ingest_paths(the_lake, list(paths), settings, progress=progress)
     if as_json:
-        click.echo(json.dumps(result_to_dict(result), indent=2))
+        get_console().json(result_to_dict(result))
     elif not quiet:
         render_ingest_result(result)
     if not result.clean:

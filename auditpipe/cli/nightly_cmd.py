@@ -4,18 +4,18 @@ command line and auditpipe.nightly, auditpipe.status and auditpipe.compact."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
 
-from ..errors import EXIT_ERROR, AuditpipeError, UsageError
-from ..nightly.settings import FAIL_ON_CHOICES
-from . import EXIT_CODES_HELP, cli
-from .options import _parse_day, config_option, lake_option, quiet_option
+from ..console import get_console
+from ..errors import UsageError, explain
+from ..vocabulary import FAIL_ON_CHOICES
+from . import cli, exit_codes_help
+from .options import _parse_day, config_option, given, lake_option, quiet_option
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@cli.command(epilog=exit_codes_help("nightly"))
 @click.option(
     "--inbox",
     required=True,
@@ -96,9 +96,9 @@ def nightly(
     --fail-on), then 3 (quarantined rows or rejected files), else 0.
     """
     from ..config import load_config
-    from ..ingest import IngestSettings, check_timezone
-    from ..lake import Lake
+    from ..ingest import IngestSettings
     from ..nightly import JobLog, NightlySettings, run_nightly
+    from ..nightly.inbox import check_inbox
     from ..nightly.render import render_summary
     from .render_ingest import progress_reporter
 
@@ -107,61 +107,37 @@ def nightly(
     try:
         config = load_config(config_path)
         settings = NightlySettings.from_config(
-            config,
-            settle_seconds=settle_seconds,
-            move_processed=move_processed,
-            fail_on=fail_on,
-            reports_dir=reports_dir,
+            config, **given(ctx, "settle_seconds", "move_processed", "fail_on", "reports_dir")
         )
-        ingest_settings = IngestSettings.from_config(config)
-        if ingest_settings.timezone:
-            check_timezone(ingest_settings.timezone)
-        the_lake = Lake.open(lake, create=True, timezone=ingest_settings.timezone)
+        check_inbox(inbox)  # before the lake is made: a wrong --inbox leaves nothing behind
+        the_lake = IngestSettings.from_config(config).open_lake(lake)
         started = True
         with progress_reporter(enabled=not (quiet or as_json)) as progress:
             result = run_nightly(
                 the_lake, inbox, settings, config=config, night=night, log=log, progress=progress
             )
-    except Exception as exc:
-        error = _as_auditpipe_error(exc, debug=bool(ctx.obj and ctx.obj.get("debug")))
+    except (Exception, KeyboardInterrupt) as exc:
+        # Every failure of a scheduled job exits with its documented code and a message,
+        # never 1 with a traceback (1 means "findings" to a scheduler).
+        error = explain(exc, where=lake)
         if not started:
             log("run_failed", level="error", phase="setup", error=error.message, hint=error.hint)
         if as_json:
             doc = {"status": "failed", "error": error.message, "hint": error.hint}
-            click.echo(json.dumps({**doc, "exit_code": EXIT_ERROR}, indent=2))
+            get_console().json({**doc, "exit_code": error.exit_code})
         if error is exc:
             raise
         raise error from exc
     finally:
         log.close()
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        get_console().json(result.to_dict())
     elif not quiet:
         render_summary(result)
     raise click.exceptions.Exit(result.exit_code)
 
 
-def _as_auditpipe_error(exc: Exception, debug: bool) -> AuditpipeError:
-    """Every failure of a scheduled job exits 2 with a message, never 1 with a traceback
-    (1 means "findings" to a scheduler). ``--debug`` keeps the original exception."""
-    if isinstance(exc, AuditpipeError):
-        return exc
-    if debug:
-        raise exc
-    if isinstance(exc, OSError):
-        where = f" ({exc.filename})" if exc.filename else ""
-        return AuditpipeError(
-            f"{exc.strerror or exc}{where}",
-            hint="check the disk and permissions, then run again; the next run resumes",
-        )
-    return AuditpipeError(
-        f"unexpected {type(exc).__name__}: {exc}",
-        hint="run again with --debug for the traceback, and please report it; "
-        "the next run resumes this one's work",
-    )
-
-
-@cli.command(epilog=EXIT_CODES_HELP)
+@cli.command(epilog=exit_codes_help("status"))
 @lake_option
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
 def status(lake: Path, as_json: bool) -> None:
@@ -181,12 +157,12 @@ def status(lake: Path, as_json: bool) -> None:
 
     result = lake_status(Lake.open(lake))
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        get_console().json(result.to_dict())
     else:
         render_status(result)
 
 
-@cli.command(epilog=EXIT_CODES_HELP)
+@cli.command(epilog=exit_codes_help("compact"))
 @lake_option
 @click.option(
     "--before",
@@ -255,17 +231,16 @@ def compact(
     )
     result = compact_lake(Lake.open(lake), settings)
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2))
+        get_console().json(result.to_dict())
     elif not quiet:
         _render_compact(result)
 
 
 def _render_compact(result: object) -> None:
     from ..compact import CompactResult
-    from ..console import out_console
 
     assert isinstance(result, CompactResult)
-    out = out_console()
+    out = get_console()
     would = "would be " if result.dry_run else ""
     if result.retention_cutoff is not None:
         kept = (

@@ -13,10 +13,29 @@ from ..lake import DEFAULT_LAKE, LAKE_ENV
 
 F = Callable[..., Any]
 
+_lake_in_use: list[Path] = []  # the --lake of this process's command, for error messages
+
+
+def last_lake() -> Path | None:
+    """The lake the running command was given (where a full disk most likely is)."""
+    return _lake_in_use[-1] if _lake_in_use else None
+
+
+def forget_lake() -> None:
+    """A new command starts: no lake given yet."""
+    _lake_in_use.clear()
+
+
+def _note_lake(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    if value is not None:
+        _lake_in_use.append(value)
+    return value
+
 
 def lake_option(f: F) -> F:
     return click.option(
         "--lake",
+        callback=_note_lake,
         type=click.Path(file_okay=False, path_type=Path),
         envvar=LAKE_ENV,
         default=DEFAULT_LAKE,
@@ -62,3 +81,13 @@ def period_options(f: F) -> F:
 
 def quiet_option(f: F) -> F:
     return click.option("--quiet", "-q", is_flag=True, help="Print only errors.")(f)
+
+
+def given(ctx: click.Context, *names: str) -> dict[str, Any]:
+    """The options among ``names`` the user set (on the command line or through an
+    environment variable), as settings overrides: an option's default never overrides what
+    auditpipe.toml says, so defaults live only in the settings dataclasses."""
+    from click.core import ParameterSource
+
+    chosen = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    return {n: ctx.params[n] for n in names if ctx.get_parameter_source(n) in chosen}

@@ -6,102 +6,64 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..console import err_console, message, out_console, stderr_is_terminal
+from ..console import get_console
 
 if TYPE_CHECKING:
     from ..ingest import IngestResult
 
+_COLUMNS = [
+    ("file", "left"),
+    ("status", "left"),
+    ("read", "right"),
+    ("stored", "right"),
+    ("quarantined", "right"),
+    ("duplicate", "right"),
+]
+# Tab-separated lines put the file last: whole names in logs, columns that scripts can cut.
+_PLAIN_ORDER = [1, 2, 3, 4, 5, 0]
+
 
 @contextlib.contextmanager
 def progress_reporter(enabled: bool = True) -> Iterator[Any]:
-    """A progress callback: a rich bar on a terminal, one plain line per file otherwise."""
-    if not enabled:
-        yield None
-        return
-    if not stderr_is_terminal():
-        started: set[str] = set()
+    """Ingest's progress callback ``(source, share done)`` on the console's progress."""
+    with get_console().progress("ingesting", enabled) as tick:
+        if tick is None:
+            yield None
+            return
 
-        def plain(source: Any, done: float) -> None:
-            if source.name not in started:
-                started.add(source.name)
-                message(f"ingesting {source.name}")
+        def per_file(source: Any, done: float) -> None:
+            tick(source.name, done, 1.0)
 
-        yield plain
-        return
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        console=err_console(),
-        transient=True,
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def rich_progress(source: Any, done: float) -> None:
-            if source.name not in tasks:
-                tasks[source.name] = bar.add_task(source.path.name, total=1.0)
-            bar.update(tasks[source.name], completed=done)
-
-        yield rich_progress
+        yield per_file
 
 
 def render_ingest_result(result: IngestResult) -> None:
-    """A table on a terminal; tab-separated lines (one per file, then the total) otherwise,
-    so logs keep whole file names and scripts can cut columns."""
-    import sys
-
-    if not sys.stdout.isatty():
-        print("status\tread\tstored\tquarantined\tduplicate\tfile")
-        for f in result.files:
-            print(
-                f"{f.status}\t{f.rows_read}\t{f.rows_stored}\t{f.rows_quarantined}"
-                f"\t{f.rows_duplicate}\t{f.source_file}"
-            )
-        print(
-            f"total\t{result.rows_read}\t{result.rows_stored}\t{result.rows_quarantined}"
-            f"\t{result.rows_duplicate}\t{len(result.files)} files"
-        )
-        _notes(result)
-        return
-    from rich.table import Table
-
-    table = Table(title=f"Ingest {result.run_id}", title_justify="left")
-    for col in ("file", "status", "read", "stored", "quarantined", "duplicate"):
-        table.add_column(
-            col,
-            justify="left" if col in ("file", "status") else "right",
-            overflow="fold" if col == "file" else "ellipsis",
-        )
-    for f in result.files:
-        table.add_row(
-            f.source_file,
-            f.status,
-            f"{f.rows_read:,}",
-            f"{f.rows_stored:,}",
-            f"{f.rows_quarantined:,}",
-            f"{f.rows_duplicate:,}",
-        )
-    table.add_row(
-        f"total ({len(result.files)} files)",
-        "",
-        f"{result.rows_read:,}",
-        f"{result.rows_stored:,}",
-        f"{result.rows_quarantined:,}",
-        f"{result.rows_duplicate:,}",
-        style="bold",
+    """The reconciliation per file and in total, then notes on rejected files and
+    quarantined rows."""
+    console = get_console()
+    rows: list[list[object]] = [
+        [f.source_file, f.status, f.rows_read, f.rows_stored, f.rows_quarantined, f.rows_duplicate]
+        for f in result.files
+    ]
+    files = f"{len(result.files)} files"
+    total = ["total", "", result.rows_read, result.rows_stored, result.rows_quarantined]
+    total.append(result.rows_duplicate)
+    if console.stdout_is_terminal:
+        total[0] = f"total ({files})"
+    else:
+        total[1], total[0] = "total", files  # plain: "total <counts> <n> files"
+    console.records(
+        _COLUMNS,
+        [*rows, total],
+        title=f"Ingest {result.run_id}",
+        plain_order=_PLAIN_ORDER,
+        bold_last=True,
     )
-    out_console().print(table)
-    _notes(result)
-
-
-def _notes(result: IngestResult) -> None:
     for f in result.files:
         if f.reason:
-            message(f"{f.status}: {f.source_file}: {f.reason}")
+            console.message(f"{f.status}: {f.source_file}: {f.reason}")
     if result.rows_quarantined:
-        message(
+        console.message(
             f"{result.rows_quarantined:,} rows quarantined; see them with: auditpipe sql "
             '"SELECT source_file, line_number, reason FROM quarantine ORDER BY 1, 2"'
         )

@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
 from pathlib import Path
 
 import click
 
-from ..errors import UsageError
-from . import cli
+from ..vocabulary import REPORT_FORMATS
+from . import cli, exit_codes_help
 from .options import config_option, lake_option, period_options
 
-_FORMATS = ["terminal", "markdown", "html", "json", "csv"]
 
-
-@cli.command("report")
+@cli.command("report", epilog=exit_codes_help("report"))
 @lake_option
 @period_options
 @click.option("--provider", metavar="ID", help="Report on one provider only.")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(_FORMATS),
+    type=click.Choice(REPORT_FORMATS),
     help="terminal (default on a terminal), markdown (default otherwise), html, json or csv "
     "(one row per finding). With --output, the file's suffix picks it when not given.",
 )
@@ -69,14 +65,16 @@ def report_command(
     Exits 0 on success; 2 on errors (no lake, no events in the period, unknown provider).
     """
     from ..config import load_config
-    from ..console import message, out_console
+    from ..console import get_console
     from ..lake import Lake
-    from ..report import SUFFIX_FORMATS, build_report, render_report
+    from ..outputs import check_output_path
+    from ..report import build_report, choose_format, render_report, write_report
 
-    fmt = fmt or _default_format(output, SUFFIX_FORMATS)
+    console = get_console()
+    fmt = fmt or choose_format(output, console.stdout_is_terminal)
     the_lake = Lake.open(lake)
     if output is not None:
-        _check_output(output, the_lake.root)
+        check_output_path(output, the_lake.root)
     report = build_report(
         the_lake,
         config=load_config(config_path),
@@ -86,50 +84,8 @@ def report_command(
         unmask=unmask,
     )
     if output is not None:
-        text = render_report(report, fmt, width=100, color=False)
-        _write_atomic(output, text)
-        message(f"Report written to {output} ({fmt}, {len(report.findings)} finding(s)).")
+        write_report(report, fmt, output)
+        console.message(f"Report written to {output} ({fmt}, {len(report.findings)} finding(s)).")
         return
-    console = out_console()
-    color = (
-        fmt == "terminal"
-        and console.is_terminal
-        and not console.no_color  # NO_COLOR
-        and console.color_system is not None
-    )
-    width = min(console.width, 100) if console.is_terminal else 100
-    sys.stdout.write(render_report(report, fmt, width=width, color=color))
-    sys.stdout.flush()
-
-
-def _default_format(output: Path | None, suffixes: dict[str, str]) -> str:
-    if output is not None:
-        fmt = suffixes.get(output.suffix.lower())
-        if fmt is None:
-            raise UsageError(
-                f"cannot tell the format from the name {output.name}",
-                hint="add --format (terminal, markdown, html, json or csv) or use a .md, .html, "
-                ".json, .csv or .txt file name",
-            )
-        return fmt
-    return "terminal" if sys.stdout.isatty() else "markdown"
-
-
-def _check_output(output: Path, lake_root: Path) -> None:
-    target, lake = output.expanduser().resolve(), lake_root.resolve()
-    if target == lake or lake in target.parents:
-        raise UsageError(
-            f"--output {output} is inside the lake {lake_root}",
-            hint="write reports outside the lake folder",
-        )
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path = path.expanduser()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    width, color = console.report_style(fmt)
+    console.data(render_report(report, fmt, width=width, color=color))

@@ -8,11 +8,11 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from . import cli
+from . import cli, exit_codes_help
 from .options import lake_option
 
 
-@cli.command("sql")
+@cli.command("sql", epilog=exit_codes_help("sql"))
 @click.argument("query", required=False)
 @lake_option
 @click.option(
@@ -92,13 +92,13 @@ def sql_command(
     Exits 0 on success, 2 on a SQL error (DuckDB's message and position are printed) or
     another error.
     """
-    from ..console import err_console, out_console
+    from ..console import get_console
     from ..sql import connect, open_lake
     from ..sql.prompt import PromptState, history_path, readline_history, run_prompt
     from ..sql.run import printable_views, query_lake
 
     if print_views:
-        click.echo(printable_views(lake), nl=False)
+        get_console().data(printable_views(lake))
         return
     text = _query_text(query, sql_file, interactive)
     if text is None:
@@ -110,8 +110,8 @@ def sql_command(
             code = run_prompt(
                 con,
                 lake_obj,
-                out=out_console(),
-                err=err_console(),
+                out=get_console().out,
+                err=get_console().err,
                 read_line=input if tty else _plain_input,
                 state=state,
             )

@@ -9,9 +9,10 @@ Nothing here imports duckdb at module level, so the CLI's ``--help`` stays insta
 
 from __future__ import annotations
 
+from ..vocabulary import CATEGORIES, SEVERITIES
 from .engine import DetectResult, run_detect
 from .load import load_rules
-from .rules import CATEGORIES, SEVERITIES, Rule, RuleError, find_rule
+from .rules import Rule, RuleError, find_rule
 from .settings import DetectSettings
 
 __all__ = [

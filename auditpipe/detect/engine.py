@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from ..db import Database, file_list, quote_literal, read_parquet_sql
-from ..errors import LakeError, UsageError
+from ..errors import EXIT_FINDINGS, EXIT_OK, LakeError
 from ..lake import Lake, Transaction, layout, utc_now, verify_parquet
 from ..lake.views import create_views
 from ..penalty import CAVEAT, ProviderExposure, compute_exposure
+from ..vocabulary import CATEGORIES, SEVERITIES, at_or_above, check_period
 from . import findings as fsql
-from .rules import CATEGORIES, SEVERITIES, Rule, RuleError, read_rules
+from .rules import Rule, RuleError, read_rules
 from .session import (
     check_rules,
     create_events_view,
@@ -68,8 +69,13 @@ class DetectResult:
 
     def count_at_or_above(self, level: str) -> int:
         """Findings of the evaluated days at or above ``level`` (for --fail-on)."""
-        wanted = SEVERITIES[SEVERITIES.index(level) :]
+        wanted = at_or_above(level)
         return sum(n for s, n in self.by_severity.items() if s in wanted)
+
+    def exit_code(self, fail_on: str) -> int:
+        """1 (EXIT_FINDINGS) when the evaluated days hold a finding at or above ``fail_on``
+        (``none`` never fails), else 0."""
+        return EXIT_FINDINGS if self.count_at_or_above(fail_on) else EXIT_OK
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -138,11 +144,7 @@ def _days_to_evaluate(
     until: dt.date | None,
     dates: Iterable[dt.date] | None,
 ) -> list[dt.date]:
-    if since and until and since > until:
-        raise UsageError(
-            f"--since {since} is after --until {until}",
-            hint="give the first day with --since and the last with --until",
-        )
+    check_period(since, until)
     if dates is not None:
         candidates = set(dates)
     else:

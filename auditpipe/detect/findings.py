@@ -15,14 +15,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..db import parquet_scan, quote_identifier
+from ..db import parquet_scan, quote_identifier, quote_literal
 from ..lake.schema import FINDING_FILE_COLUMNS, PARTITION_COLUMNS, empty_select
+from ..vocabulary import severity_list_sql
 
-# Finding columns compared to tell "updated" from "unchanged": all but the timestamps of
-# detection (the identity columns are equal by construction when finding_id is).
-CONTENT_COLUMNS = [n for n, _ in FINDING_FILE_COLUMNS if n not in ("finding_id", "detected_at")] + [
-    n for n, _ in PARTITION_COLUMNS
+# What an "updated" finding is, the one definition detect's diff and nightly's baseline share:
+# a finding that keeps its finding_id but of which anything a reader is told has changed -
+# severity, category, counts, evidence, data touched, proceeds in CNY (so a changed penalty
+# rate updates it), unconverted amounts, first/last seen or the summary. Only the bookkeeping
+# columns are left out: finding_id (equal by construction) and detected_at (when auditpipe first
+# saw it). A compliance officer re-reads an updated finding, so any change to its content counts.
+NOT_CONTENT = ("finding_id", "detected_at")
+CONTENT_COLUMNS: list[tuple[str, str]] = [
+    (n, t) for n, t in FINDING_FILE_COLUMNS + PARTITION_COLUMNS if n not in NOT_CONTENT
 ]
+
+
+def content_fingerprint_sql(alias: str | None = None) -> str:
+    """An md5 over a finding's content columns (``CONTENT_COLUMNS``): two versions of a finding
+    differ in content exactly when their fingerprints differ.
+
+    Each column is cast to its stored type, and times are taken as UTC microseconds, so the
+    fingerprint of a stored finding, of a fresh one and of a snapshot taken by another process
+    (another session TimeZone) agree when the content does.
+    """
+    prefix = f"{alias}." if alias else ""
+    fields = []
+    for name, typ in CONTENT_COLUMNS:
+        value = f"CAST({prefix}{quote_identifier(name)} AS {typ})"
+        if typ.startswith("TIMESTAMP"):
+            value = f"epoch_us({value})"
+        fields.append(f"{quote_literal(name)}: {value}")
+    return "md5(to_json({" + ", ".join(fields) + "}))"
+
 
 HITS_TABLE = """
 CREATE OR REPLACE TEMP TABLE rule_hits (
@@ -193,7 +218,7 @@ SELECT
     ) AS finding_id,
     rule_id,
     category,
-    ['low', 'medium', 'high', 'critical'][
+    {SEVERITY_LIST}[
         greatest(
             CASE
                 WHEN severity_points >= 6 THEN 4
@@ -240,7 +265,7 @@ SELECT
     provider_id,
     event_date
 FROM phrased
-"""
+""".replace("{SEVERITY_LIST}", severity_list_sql())
 
 
 def old_findings_sql(files_sql: str | None) -> str:
@@ -259,10 +284,6 @@ def old_findings_sql(files_sql: str | None) -> str:
     )
 
 
-def _row(alias: str) -> str:
-    return "(" + ", ".join(f"{alias}.{quote_identifier(c)}" for c in CONTENT_COLUMNS) + ")"
-
-
 # Status of every finding of the evaluated days: new, updated, unchanged or removed; the
 # stored rows to write keep the first detected_at of a finding that already existed.
 DIFF_FINDINGS = f"""
@@ -275,7 +296,8 @@ SELECT
     CASE
         WHEN o.finding_id IS NULL THEN 'new'
         WHEN n.finding_id IS NULL THEN 'removed'
-        WHEN {_row("n")} IS DISTINCT FROM {_row("o")} THEN 'updated'
+        WHEN {content_fingerprint_sql("n")} IS DISTINCT FROM {content_fingerprint_sql("o")}
+            THEN 'updated'
         ELSE 'unchanged'
     END AS status,
     o.detected_at AS old_detected_at

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..console import message, out_console
+from ..console import get_console, message
 from ..penalty import CAVEAT, amount_text, money
-from .rules import CATEGORIES, SEVERITIES, TERMS_FILE, Rule
+from ..vocabulary import CATEGORIES, SEVERITIES
+from .rules import TERMS_FILE, Rule
 
 if TYPE_CHECKING:
     from .engine import DetectResult
@@ -31,7 +32,7 @@ def render_result(result: DetectResult) -> None:
     """Findings by category and severity, then the exposure per provider (stdout)."""
     from rich.table import Table
 
-    console = out_console()
+    console = get_console()
     table = Table(title="Findings of the evaluated days", title_justify="left")
     table.add_column("category")
     for severity in (*SEVERITIES, "total"):
@@ -70,7 +71,7 @@ def render_result(result: DetectResult) -> None:
 
 def render_rule_list(rules: Sequence[Rule], disabled: Sequence[str] = ()) -> None:
     """One line per rule (plain text, so it greps and never truncates a title)."""
-    console = out_console()
+    console = get_console()
     width = max([len(r.id) for r in rules] + [2])
     console.print(f"{'id':<{width}}  {'category':<12}  {'severity':<8}  title", markup=False)
     for rule in sorted(rules, key=lambda r: (CATEGORIES.index(r.category), r.id)):
@@ -86,7 +87,7 @@ def render_rule_list(rules: Sequence[Rule], disabled: Sequence[str] = ()) -> Non
 
 
 def render_rule(rule: Rule) -> None:
-    console = out_console()
+    console = get_console()
     fields = [
         ("id", rule.id),
         ("title", rule.title),

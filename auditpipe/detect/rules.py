@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AuditpipeError
+from ..vocabulary import CATEGORIES, SEVERITIES
 
 BUILTIN_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 TERMS_FILE = BUILTIN_RULES_DIR / "_terms.sql"
 
-CATEGORIES = ("selling", "disclosure", "modification", "illegal_use")
-SEVERITIES = ("low", "medium", "high", "critical")
 
 REQUIRED_KEYS = ("id", "title", "category", "severity", "description", "clause")
 OPTIONAL_KEYS = ("false_positives", "summary")
@@ -96,18 +95,47 @@ class Rule:
     def source(self) -> str:
         return "built-in" if self.builtin else str(self.path)
 
+    def summary_dict(self, disabled: Sequence[str] = ()) -> dict[str, object]:
+        """What ``rules list --json`` shows of the rule."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "category": self.category,
+            "severity": self.severity,
+            "source": self.source,
+            "disabled": self.id in disabled,
+        }
+
 
 def parse_rule_text(text: str, path: Path, *, builtin: bool = False) -> Rule:
     """Parse one rule file's text; ``RuleError`` naming ``path`` when it is not a valid rule."""
     lines = text.splitlines()
+    header, body_start = read_header(lines, path)
+    check_header(header, path)
+    return Rule(
+        id=header["id"],
+        title=header["title"],
+        category=header["category"].lower(),
+        severity=header["severity"].lower(),
+        description=header["description"],
+        clause=header["clause"],
+        false_positives=header.get("false_positives", ""),
+        summary=summary_template(header, path),
+        sql=rule_body(lines[body_start:], path),
+        path=path,
+        builtin=builtin,
+    )
+
+
+def read_header(lines: Sequence[str], path: Path) -> tuple[dict[str, str], int]:
+    """The header's ``key: value`` pairs (continuation lines joined) and the index of the
+    first body line. Unknown or repeated keys are RuleErrors."""
     header: dict[str, str] = {}
     current: str | None = None
-    body_start = len(lines)
     for number, line in enumerate(lines, start=1):
         stripped = line.rstrip()
         if not stripped.startswith("--"):
-            body_start = number - 1
-            break
+            return header, number - 1
         key_match = _KEY_LINE.match(stripped)
         if key_match and not stripped.startswith("--  "):
             key = key_match.group(1).lower()
@@ -131,6 +159,11 @@ def parse_rule_text(text: str, path: Path, *, builtin: bool = False) -> Rule:
             )
         else:
             current = None  # a bare '--' or a comment that is not a key line ends the value
+    return header, len(lines)
+
+
+def check_header(header: dict[str, str], path: Path) -> None:
+    """Every required key given, a valid rule id, a known category and severity."""
     missing = [k for k in REQUIRED_KEYS if not header.get(k)]
     if missing:
         raise RuleError(
@@ -145,19 +178,22 @@ def parse_rule_text(text: str, path: Path, *, builtin: bool = False) -> Rule:
             f"rule file {path}: id {rule_id!r} is not a valid rule id",
             hint="use lower-case letters, digits and '_', starting with a letter",
         )
-    category = header["category"].lower()
-    if category not in CATEGORIES:
+    if header["category"].lower() not in CATEGORIES:
         raise RuleError(
             f"rule file {path}: category {header['category']!r} is not one of "
             + ", ".join(CATEGORIES),
             hint="every rule enforces one of the four behaviours the draft bars",
         )
-    severity = header["severity"].lower()
-    if severity not in SEVERITIES:
+    if header["severity"].lower() not in SEVERITIES:
         raise RuleError(
             f"rule file {path}: severity {header['severity']!r} is not one of "
             + ", ".join(SEVERITIES)
         )
+
+
+def summary_template(header: dict[str, str], path: Path) -> str:
+    """The rule's summary (or the default) with ``{title}`` filled in; the other placeholders
+    must be ones the engine fills per finding."""
     summary = header.get("summary") or DEFAULT_SUMMARY
     unknown = sorted(set(_PLACEHOLDER.findall(summary)) - set(SUMMARY_PLACEHOLDERS) - {"title"})
     if unknown:
@@ -166,25 +202,18 @@ def parse_rule_text(text: str, path: Path, *, builtin: bool = False) -> Rule:
             + ", ".join("{" + u + "}" for u in unknown),
             hint="placeholders are " + ", ".join("{" + p + "}" for p in SUMMARY_PLACEHOLDERS),
         )
-    sql = "\n".join(lines[body_start:]).strip().rstrip(";").strip()
+    return summary.replace("{title}", header["title"])
+
+
+def rule_body(body_lines: Sequence[str], path: Path) -> str:
+    """The SQL after the header, without a trailing semicolon; a RuleError when empty."""
+    sql = "\n".join(body_lines).strip().rstrip(";").strip()
     if not sql:
         raise RuleError(
             f"rule file {path}: no SQL after the header",
             hint="after the header, write one SELECT returning the events that fire the rule",
         )
-    return Rule(
-        id=rule_id,
-        title=header["title"],
-        category=category,
-        severity=severity,
-        description=header["description"],
-        clause=header["clause"],
-        false_positives=header.get("false_positives", ""),
-        summary=summary.replace("{title}", header["title"]),
-        sql=sql,
-        path=path,
-        builtin=builtin,
-    )
+    return sql
 
 
 def read_rule_file(path: Path, *, builtin: bool = False) -> Rule:

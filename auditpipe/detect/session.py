@@ -18,7 +18,8 @@ from pathlib import Path
 
 from ..db import Database, connect, quote_identifier, read_parquet_sql
 from ..lake.schema import EVENT_COLUMNS, empty_select
-from .rules import REQUIRED_COLUMNS, SEVERITIES, TERMS_FILE, Rule, RuleError
+from ..vocabulary import severity_rank
+from .rules import REQUIRED_COLUMNS, TERMS_FILE, Rule, RuleError
 from .settings import DetectSettings
 
 
@@ -101,7 +102,7 @@ def create_settings_tables(
         {
             "ids": [r.id for r in rules],
             "categories": [r.category for r in rules],
-            "ranks": [SEVERITIES.index(r.severity) + 1 for r in rules],
+            "ranks": [severity_rank(r.severity) for r in rules],
             "summaries": [r.summary for r in rules],
         },
     )

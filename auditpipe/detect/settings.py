@@ -6,27 +6,15 @@ bound parameters in the one-row ``detect_settings`` table, so rules never hold l
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..config import Config, get_typed
+from ..config import Config, load_settings
 from ..contract import load_catalog
 from ..errors import ConfigError
 from ..penalty import PenaltySettings
-
-_INT_KEYS = ("bulk_threshold", "threads")
-_STR_KEYS = ("memory_limit",)
-_LIST_KEYS = (
-    "protected_classes",
-    "credential_categories",
-    "rule_dirs",
-    "disabled_rules",
-    "severity_record_steps",
-    "severity_proceeds_steps_cny",
-)
-_PATH_KEYS = ("broker_watchlist",)
 
 
 @dataclass(frozen=True)
@@ -48,7 +36,7 @@ class DetectSettings:
     # and proceeds (CNY) at which proceeds score a 2nd and 3rd point (any payment scores 1).
     severity_proceeds_steps_cny: tuple[Decimal, ...] = (Decimal("50000"), Decimal("500000"))
     # [penalty]: the rate table (proceeds_cny of findings) and the exposure printed after a run.
-    penalty: PenaltySettings = field(default_factory=PenaltySettings)
+    penalty: PenaltySettings = field(default_factory=PenaltySettings, metadata={"config": False})
     # DuckDB's memory ceiling; beyond it DuckDB spills to the lake's _auditpipe/staging.
     memory_limit: str = "4GB"
     # DuckDB threads; None = DuckDB's default (all cores).
@@ -86,39 +74,12 @@ class DetectSettings:
     def from_config(cls, config: Config, **overrides: Any) -> DetectSettings:
         """Settings from ``[detect]`` (and rates from ``[penalty.rates]``, the catalog's
         protected classes from ``[ingest] catalog``); keyword overrides win when not None."""
-        table = config.section("detect")
-        known = set(_INT_KEYS + _STR_KEYS + _LIST_KEYS + _PATH_KEYS)
-        unknown = sorted(set(table) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown key(s) in [detect]: {', '.join(unknown)}",
-                hint="known keys: " + ", ".join(sorted(known)),
-            )
-        values: dict[str, Any] = {}
-        for key in _INT_KEYS:
-            if key in table:
-                values[key] = get_typed(table, key, int, None, "detect")
-        for key in _STR_KEYS:
-            if key in table:
-                values[key] = get_typed(table, key, str, None, "detect")
-        for key in _PATH_KEYS:
-            if key in table:
-                values[key] = config.resolve_path(get_typed(table, key, str, None, "detect"))
-        for key in _LIST_KEYS:
-            if key in table:
-                items = get_typed(table, key, list, None, "detect")
-                values[key] = tuple(_list_item(key, item, config) for item in items)
-        if "protected_classes" not in values:
+        computed: dict[str, Any] = {"penalty": PenaltySettings.from_config(config)}
+        if "protected_classes" not in config.section("detect"):
             ingest_catalog = config.section("ingest").get("catalog")
             catalog_path = config.resolve_path(ingest_catalog) if ingest_catalog else None
-            values["protected_classes"] = load_catalog(catalog_path).protected_classes
-        values["penalty"] = PenaltySettings.from_config(config)
-        values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
-        names = {f.name for f in fields(cls)}
-        bad = sorted(values.keys() - names)
-        if bad:
-            raise TypeError(f"unknown DetectSettings override(s): {', '.join(bad)}")
-        return replace(cls(), **values)
+            computed["protected_classes"] = load_catalog(catalog_path).protected_classes
+        return load_settings(config, "detect", cls, overrides, **computed)
 
     def watchlist_names(self) -> list[str]:
         """The broker watchlist: trimmed, lower-cased, no blanks or '#' comments."""
@@ -137,32 +98,3 @@ class DetectSettings:
             raise ConfigError(f"cannot read broker watchlist {path}: {exc}") from exc
         names = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
         return sorted({n for n in names if n})
-
-
-def _list_item(key: str, item: Any, config: Config) -> Any:
-    if key == "rule_dirs":
-        if not isinstance(item, str):
-            raise ConfigError(f"detect.rule_dirs should list folder paths, got {item!r}")
-        return config.resolve_path(item)
-    if key == "severity_record_steps":
-        if isinstance(item, bool) or not isinstance(item, int):
-            raise ConfigError(f"detect.{key} should list whole numbers, got {item!r}")
-        return item
-    if key == "severity_proceeds_steps_cny":
-        if isinstance(item, bool) or not isinstance(item, int | float | str):
-            raise ConfigError(f"detect.{key} should list amounts, got {item!r}")
-        return Decimal(str(item))
-    if not isinstance(item, str):
-        raise ConfigError(f"detect.{key} should list strings, got {item!r}")
-    return item.strip()
-
-
-def _coerce(key: str, value: Any) -> Any:
-    """Overrides from flags or callers: paths as Path, sequences as tuples."""
-    if key in _PATH_KEYS:
-        return Path(value)
-    if key == "rule_dirs":
-        return tuple(Path(v) for v in value)
-    if key in _LIST_KEYS:
-        return tuple(value)
-    return value

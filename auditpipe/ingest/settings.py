@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..config import Config, get_typed
+from ..config import Config, load_settings
+
+if TYPE_CHECKING:
+    from ..lake import Lake
 
 MiB = 1024 * 1024
 
@@ -24,16 +28,20 @@ class IngestSettings:
     # Extra data catalog (JSON, same shape as schemas/data_catalog.json); None = default only.
     catalog: Path | None = None
 
+    def __post_init__(self) -> None:
+        if self.timezone:
+            from . import check_timezone
+
+            check_timezone(self.timezone)
+
+    def open_lake(self, path: str | Path) -> Lake:
+        """The lake to ingest into: created with ``timezone`` (or the default) when the
+        folder is missing or empty; an existing lake of another timezone is an error."""
+        from ..lake import Lake
+
+        return Lake.open(path, create=True, timezone=self.timezone)
+
     @classmethod
     def from_config(cls, config: Config, **overrides: object) -> IngestSettings:
-        table = config.section("ingest")
-        catalog = get_typed(table, "catalog", str, None, "ingest")
-        values: dict[str, object] = {
-            "timezone": get_typed(table, "timezone", str, None, "ingest"),
-            "max_line_bytes": get_typed(table, "max_line_bytes", int, 16 * MiB, "ingest"),
-            "batch_bytes": get_typed(table, "batch_bytes", int, 64 * MiB, "ingest"),
-            "memory_limit": get_typed(table, "memory_limit", str, "4GB", "ingest"),
-            "catalog": config.resolve_path(catalog) if catalog else None,
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        """Settings from ``[ingest]``; keyword overrides (flags the user gave) win when not None."""
+        return load_settings(config, "ingest", cls, overrides)

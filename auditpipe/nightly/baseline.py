@@ -15,17 +15,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..db import quote_literal, read_parquet_sql
+from ..detect.findings import content_fingerprint_sql
 from ..lake import Lake, utc_now, verify_parquet
 from ..lake.views import create_views
 
 if TYPE_CHECKING:
     from ..db.database import SqlConnection
 
-# What makes a finding "updated": its severity or the evidence behind it changed.
-_FINGERPRINT = (
-    "md5(concat_ws('|', severity, CAST(event_count AS VARCHAR), CAST(record_count AS VARCHAR),"
-    " array_to_string(list_sort(evidence_event_ids), ',')))"
-)
+# A finding is "updated" when its content fingerprint changed: the one definition detect uses.
+_FINGERPRINT = content_fingerprint_sql()
 
 
 @dataclass

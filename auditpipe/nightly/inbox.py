@@ -50,15 +50,20 @@ def _hidden(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def scan_inbox(inbox: Path, settle_seconds: float, now: float | None = None) -> InboxScan:
-    """Walk ``inbox`` (recursively, skipping ``processed/`` and hidden names), sorted by path."""
-    from ..ingest.sources import classify
-
+def check_inbox(inbox: Path) -> None:
+    """A UsageError unless ``inbox`` is a folder."""
     if not inbox.is_dir():
         raise UsageError(
             f"inbox {inbox} is not a folder",
             hint="create it, or pass the folder providers drop their logs into with --inbox",
         )
+
+
+def scan_inbox(inbox: Path, settle_seconds: float, now: float | None = None) -> InboxScan:
+    """Walk ``inbox`` (recursively, skipping ``processed/`` and hidden names), sorted by path."""
+    from ..ingest.sources import classify
+
+    check_inbox(inbox)
     now = time.time() if now is None else now
     settle_ns = int(settle_seconds * 1e9)
     now_ns = int(now * 1e9)

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
-from ..errors import EXIT_ERROR, AuditpipeError, LockError
+from ..errors import EXIT_ERROR, AuditpipeError, LockError, UsageError
 from ..lake import Lake, new_id, today_in, utc_now, write_atomic
 from ..lake.runs import (
     COMPLETED,
@@ -46,7 +46,14 @@ from ..lake.runs import (
 )
 from ..lake.views import connect_views
 from .baseline import compare_with_baseline, dates_covered, drop_baselines, take_baseline
-from .inbox import HashCache, InboxFile, move_processed, processed_destination, scan_inbox
+from .inbox import (
+    HashCache,
+    InboxFile,
+    check_inbox,
+    move_processed,
+    processed_destination,
+    scan_inbox,
+)
 from .joblog import JobLog
 from .killpoints import checkpoint
 from .result import (
@@ -90,6 +97,7 @@ def run_nightly(
     failed (the next run resumes its work).
     """
     log = log or JobLog(None)
+    check_inbox(inbox)  # a usage error: no run is recorded for it
     try:
         with lake.locked("nightly"):
             return _locked_run(lake, inbox, settings, config, night, log, progress)
@@ -120,10 +128,13 @@ def _locked_run(
     try:
         result = _Job(lake, inbox, settings, config, record, log, progress).run()
     except Exception as exc:  # recorded whatever it is; the CLI maps it to exit code 2
-        record.status, record.error = FAILED, str(exc)
-        record.finished_at, record.exit_code = utc_now().isoformat(), EXIT_ERROR
-        with contextlib.suppress(OSError):  # e.g. the disk is full: the run stays "running"
-            save_run(lake, record)
+        # A usage error before any work was recorded (the run is still scanning) leaves no
+        # record behind: there is nothing for a later run to complete.
+        if not (isinstance(exc, UsageError) and record.phase == "scan"):
+            record.status, record.error = FAILED, str(exc)
+            record.finished_at, record.exit_code = utc_now().isoformat(), EXIT_ERROR
+            with contextlib.suppress(OSError):  # e.g. the disk is full: the run stays "running"
+                save_run(lake, record)
         log(
             "run_failed",
             level="error",
@@ -160,6 +171,61 @@ class _Carried:
         return carried
 
 
+def sort_ready_files(
+    ready: list[tuple[InboxFile, str]],
+    manifest_entry: Callable[[str], dict[str, Any] | None],
+    carried_files: Mapping[str, dict[str, str]],
+) -> tuple[list[FileOutcome], list[tuple[InboxFile, str]], list[tuple[InboxFile, FileOutcome]]]:
+    """An outcome for each ready (file, sha256): skipped when its content is in the lake or
+    came earlier in this scan, resumed when a dead run committed it, else to be ingested.
+    Returns (outcomes, files to ingest, files to move once committed)."""
+    outcomes: list[FileOutcome] = []
+    to_ingest: list[tuple[InboxFile, str]] = []
+    to_move: list[tuple[InboxFile, FileOutcome]] = []
+    first_with_sha: dict[str, str] = {}
+    for item, sha in ready:
+        outcome = FileOutcome(path=item.relpath, status=SKIPPED, sha256=sha)
+        entry = manifest_entry(sha)
+        if sha in first_with_sha:
+            outcome.reason = f"same content as {first_with_sha[sha]}"
+        elif entry is not None and sha in carried_files and _committed(entry):
+            _fill_from_manifest(outcome, entry)
+            outcome.resumed = True
+        elif entry is not None and _committed(entry):
+            outcome.reason = "its content is already in the lake"
+        else:
+            outcome.status = INGESTED  # provisional: the ingest decides
+            to_ingest.append((item, sha))
+        first_with_sha.setdefault(sha, item.relpath)
+        outcomes.append(outcome)
+        to_move.append((item, outcome))
+    return outcomes, to_ingest, to_move
+
+
+def missing_files(
+    not_seen: Mapping[str, dict[str, str]],
+    manifest_entry: Callable[[str], dict[str, Any] | None],
+    inbox: Path,
+) -> list[FileOutcome]:
+    """Files a dead run planned that are no longer in the inbox: resumed when their content
+    was committed (and where the dead run moved them, if it did), else missing with a reason."""
+    outcomes = []
+    for sha, planned in not_seen.items():
+        entry = manifest_entry(sha)
+        path = planned["path"]
+        outcome = FileOutcome(path=path, status=MISSING, sha256=sha)
+        if entry is not None and _committed(entry):
+            _fill_from_manifest(outcome, entry)
+            outcome.resumed = True
+            moved = processed_destination(inbox, planned["night"], path)
+            if moved.is_file():  # the dead run had moved it already
+                outcome.moved_to = moved.relative_to(inbox).as_posix()
+        else:
+            outcome.reason = "an interrupted run planned it, but it left the inbox uningested"
+        outcomes.append(outcome)
+    return outcomes
+
+
 class _Job:
     def __init__(
         self,
@@ -191,53 +257,37 @@ class _Job:
         self.result.resumed_runs = [r.run_id for r in carried.runs]
         if carried.runs:
             self.log("resuming", runs=self.result.resumed_runs, files=len(carried.files))
+        to_ingest, to_move = self._scan(carried)
+        dates = self._ingest_phase(carried, to_ingest, to_move)
+        self._detect_phase(carried, dates)
+        self._report()
+        checkpoint("reported")
+        return self._finish()
 
-        # 1. scan
+    def _scan(
+        self, carried: _Carried
+    ) -> tuple[list[tuple[InboxFile, str]], list[tuple[InboxFile, FileOutcome]]]:
+        """1. What the inbox holds: an outcome per file; the files to ingest and to move."""
         scan = scan_inbox(self.inbox, self.settings.settle_seconds)
-        outcomes = self.result.files
-        to_ingest: list[tuple[InboxFile, str]] = []
-        to_move: list[tuple[InboxFile, FileOutcome]] = []
-        first_with_sha: dict[str, str] = {}
-        not_seen = dict(carried.files)  # planned by a dead run and not (yet) found in the inbox
         hashes = HashCache(self.lake.meta_dir / "nightly" / "inbox-hashes.json")
-        for item in scan.ready:
-            sha = hashes.sha256(item)
-            outcome = FileOutcome(path=item.relpath, status=SKIPPED, sha256=sha)
-            entry = self.lake.manifest_entry(sha)
-            if sha in first_with_sha:
-                outcome.reason = f"same content as {first_with_sha[sha]}"
-            elif entry is not None and sha in carried.files and _committed(entry):
-                _fill_from_manifest(outcome, entry)
-                outcome.resumed = True
-            elif entry is not None and _committed(entry):
-                outcome.reason = "its content is already in the lake"
-            else:
-                outcome.status = INGESTED  # provisional: the ingest below decides
-                to_ingest.append((item, sha))
-            first_with_sha.setdefault(sha, item.relpath)
-            not_seen.pop(sha, None)
-            outcomes.append(outcome)
-            to_move.append((item, outcome))
-        for sha, planned in not_seen.items():  # planned by a dead run, no longer in the inbox
-            entry = self.lake.manifest_entry(sha)
-            path = planned["path"]
-            outcome = FileOutcome(path=path, status=MISSING, sha256=sha)
-            if entry is not None and _committed(entry):
-                _fill_from_manifest(outcome, entry)
-                outcome.resumed = True
-                moved = processed_destination(self.inbox, planned["night"], path)
-                if moved.is_file():  # the dead run had moved it already
-                    outcome.moved_to = moved.relative_to(self.inbox).as_posix()
-            else:
-                outcome.reason = "an interrupted run planned it, but it left the inbox uningested"
-                self.log("file_missing", level="warning", file=path, sha256=sha)
-            outcomes.append(outcome)
+        ready = [(item, hashes.sha256(item)) for item in scan.ready]
         hashes.save()
-        outcomes.extend(FileOutcome(path=p, status=WAITING, reason=why) for p, why in scan.waiting)
-        outcomes.extend(
+        outcomes, to_ingest, to_move = sort_ready_files(
+            ready, self.lake.manifest_entry, carried.files
+        )
+        seen = {sha for _, sha in ready}
+        not_seen = {sha: planned for sha, planned in carried.files.items() if sha not in seen}
+        missing = missing_files(not_seen, self.lake.manifest_entry, self.inbox)
+        for outcome in missing:
+            if outcome.status == MISSING:
+                self.log("file_missing", level="warning", file=outcome.path, sha256=outcome.sha256)
+        outcomes += missing
+        outcomes += [FileOutcome(path=p, status=WAITING, reason=why) for p, why in scan.waiting]
+        outcomes += [
             FileOutcome(path=p, status=UNSUPPORTED, reason="not a kind of file auditpipe reads")
             for p in scan.unsupported
-        )
+        ]
+        self.result.files.extend(outcomes)
         self.log(
             "inbox_scanned",
             ready=len(scan.ready),
@@ -245,8 +295,15 @@ class _Job:
             waiting=len(scan.waiting),
             unsupported=len(scan.unsupported),
         )
+        return to_ingest, to_move
 
-        # 2. ingest
+    def _ingest_phase(
+        self,
+        carried: _Carried,
+        to_ingest: list[tuple[InboxFile, str]],
+        to_move: list[tuple[InboxFile, FileOutcome]],
+    ) -> set[dt.date]:
+        """2. Record the plan (taking over dead runs), ingest, move; the event_dates to detect."""
         record = self.record
         record.phase = "ingest"
         record.planned_files = _planned(carried, to_ingest, record.night)
@@ -259,13 +316,17 @@ class _Job:
             save_run(self.lake, run)
         checkpoint("recorded")
         dates = set(carried.dates)
-        dates |= self._ingest(to_ingest, outcomes)
+        dates |= self._ingest(to_ingest, self.result.files)
         checkpoint("ingested")
         if self.settings.move_processed:
             self._move(to_move)
         checkpoint("moved")
+        return dates
 
-        # 3. baseline
+    def _detect_phase(self, carried: _Carried, dates: set[dt.date]) -> None:
+        """3. Snapshot the findings of the days to re-evaluate (unless an earlier run of this
+        work did), then 4. detect them."""
+        record = self.record
         con = connect_views(self.lake)
         try:
             dates |= _manifest_dates(self.lake, sorted(carried.underived))
@@ -278,8 +339,6 @@ class _Job:
             record.phase = "detect"
             save_run(self.lake, record)
             checkpoint("baseline")
-
-            # 4. detect
             if dates:
                 self._detect(sorted(dates), con)
             checkpoint("detected")
@@ -289,11 +348,9 @@ class _Job:
         record.days_evaluated = [d.isoformat() for d in self.result.days_evaluated]
         save_run(self.lake, record)
 
-        # 5. report
-        self._report()
-        checkpoint("reported")
-
-        # 6. done
+    def _finish(self) -> NightlyResult:
+        """6. The exit code, the completed record; snapshots nobody needs are dropped."""
+        record = self.record
         result = self.result
         result.decide_exit_code()
         result.finished_at = utc_now().isoformat()

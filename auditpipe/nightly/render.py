@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..vocabulary import SEVERITIES
 from .result import INGESTED, MISSING, REJECTED, SKIPPED, UNSUPPORTED, WAITING, NightlyResult
-from .settings import SEVERITIES
 
 
 def _by_severity(counts: dict[str, int]) -> str:
@@ -30,9 +30,9 @@ def _money(value: Any) -> str:
 def render_summary(result: NightlyResult) -> None:
     from rich.table import Table
 
-    from ..console import out_console
+    from ..console import get_console
 
-    out = out_console()
+    out = get_console()
     out.print(
         f"[bold]auditpipe nightly {result.night}[/bold] ({result.run_id}): "
         f"exit {result.exit_code}, {result.exit_reason}"

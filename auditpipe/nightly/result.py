@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_QUARANTINE
+from ..vocabulary import SEVERITIES, at_or_above
 from .baseline import FindingChanges
-from .settings import SEVERITIES, severities_at_or_above
 
 # FileOutcome.status values
 INGESTED = "ingested"  # committed to the lake by this run (or by the unfinished run it resumed)
@@ -83,7 +83,7 @@ class NightlyResult:
         return sum(1 for f in self.files if f.moved_to)
 
     def failing_findings(self) -> int:
-        levels = severities_at_or_above(self.fail_on)
+        levels = at_or_above(self.fail_on)
         return sum(self.changes.new_by_severity.get(s, 0) for s in levels)
 
     def decide_exit_code(self) -> None:

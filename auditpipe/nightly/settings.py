@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Config, get_typed
+from ..config import Config, load_settings
 from ..errors import ConfigError
+from ..vocabulary import FAIL_ON_CHOICES, REPORT_SUFFIXES
 
-SEVERITIES = ("low", "medium", "high", "critical")  # in rising order
-FAIL_ON_CHOICES = (*SEVERITIES, "none")
-REPORT_FILE_FORMATS = {"html": "html", "markdown": "md", "json": "json"}  # format -> suffix
+# The reports a night can write (format -> file suffix).
+REPORT_FILE_FORMATS = {f: REPORT_SUFFIXES[f] for f in ("html", "markdown", "json")}
 PROCESSED_DIR = "processed"
 PARTIAL_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload", ".filepart")
-
-
-def severities_at_or_above(level: str) -> tuple[str, ...]:
-    """The severities that make ``--fail-on level`` fail; none for ``none``."""
-    if level == "none":
-        return ()
-    return SEVERITIES[SEVERITIES.index(level) :]
 
 
 @dataclass(frozen=True)
@@ -55,16 +48,5 @@ class NightlySettings:
 
     @classmethod
     def from_config(cls, config: Config, **overrides: object) -> NightlySettings:
-        """Settings from ``[nightly]``; keyword overrides (flags) win when not None."""
-        table = config.section("nightly")
-        reports = get_typed(table, "reports_dir", str, None, "nightly")
-        formats = get_typed(table, "report_formats", list, list(cls.report_formats), "nightly")
-        settings = cls(
-            settle_seconds=get_typed(table, "settle_seconds", float, 60.0, "nightly"),
-            move_processed=get_typed(table, "move_processed", bool, False, "nightly"),
-            fail_on=get_typed(table, "fail_on", str, "high", "nightly"),
-            reports_dir=config.resolve_path(reports) if reports else None,
-            report_formats=tuple(str(f) for f in formats),
-        )
-        given = {k: v for k, v in overrides.items() if v is not None}
-        return replace(settings, **given) if given else settings  # type: ignore[arg-type]
+        """Settings from ``[nightly]``; keyword overrides (flags the user gave) win when not None."""
+        return load_settings(config, "nightly", cls, overrides)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .build import build_report
 from .model import REPORT_SCHEMA_VERSION, Report
-from .render import REPORT_FORMATS, SUFFIX_FORMATS, render_report
+from .render import REPORT_FORMATS, SUFFIX_FORMATS, choose_format, render_report, write_report
 from .settings import ReportSettings
 
 __all__ = [
@@ -22,5 +22,7 @@ __all__ = [
     "Report",
     "ReportSettings",
     "build_report",
+    "choose_format",
     "render_report",
+    "write_report",
 ]

@@ -19,14 +19,17 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from .. import vocabulary
 from ..config import Config
 from ..db import Database, connect
 from ..errors import LakeError, UsageError
 from ..lake import Lake
 from ..lake.commit import reads_lake
 from ..lake.views import create_views
+from . import queries as q
 from .masking import create_mask_macros
 from .model import (
     ActorRow,
@@ -43,247 +46,9 @@ from .model import (
 )
 from .settings import ReportSettings
 
-CATEGORIES = ["selling", "disclosure", "modification", "illegal_use"]
-SEVERITIES = ["low", "medium", "high", "critical"]
+CATEGORIES = list(vocabulary.CATEGORIES)
+SEVERITIES = list(vocabulary.SEVERITIES)
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"  # pins generated_at (reproducible reports and tests)
-
-_IN_PERIOD = (
-    "event_date BETWEEN $since AND $until AND ($provider IS NULL OR provider_id = $provider)"
-)
-
-_LAKE_PROVIDERS = """
-SELECT provider_id, min(event_date), max(event_date)
-FROM events
-GROUP BY provider_id
-ORDER BY provider_id
-"""
-
-_COVERAGE = f"""
-WITH scoped AS (
-    SELECT provider_id, event_date, event_time, record_count, outcome, source_sha256
-    FROM events
-    WHERE {_IN_PERIOD}
-),
-per AS (
-    SELECT
-        provider_id,
-        count(*) AS events,
-        coalesce(sum(record_count), 0) AS records,
-        count(*) FILTER (WHERE outcome = 'failure') AS failed,
-        count(DISTINCT event_date) AS days,
-        min(event_date) AS first_date,
-        max(event_date) AS last_date,
-        min(event_time) AS first_event,
-        max(event_time) AS last_event,
-        list(DISTINCT provider_id ORDER BY provider_id) AS providers,
-        GROUPING(provider_id) AS is_total
-    FROM scoped
-    GROUP BY GROUPING SETS ((provider_id), ())
-),
-files AS (SELECT DISTINCT source_sha256 FROM scoped),
-quarantined AS (
-    SELECT q.provider_id, count(*) AS rows, GROUPING(q.provider_id) AS is_total
-    FROM quarantine AS q
-    SEMI JOIN files AS f ON f.source_sha256 = q.source_sha256
-    WHERE $provider IS NULL OR q.provider_id = $provider OR q.provider_id IS NULL
-    GROUP BY GROUPING SETS ((q.provider_id), ())
-)
-SELECT
-    per.is_total, per.provider_id, per.events, per.records, per.failed, per.days,
-    per.first_date, per.last_date, per.first_event, per.last_event, per.providers,
-    coalesce(q.rows, 0) AS quarantined
-FROM per
-LEFT JOIN quarantined AS q
-    ON q.is_total = per.is_total AND q.provider_id IS NOT DISTINCT FROM per.provider_id
-ORDER BY per.is_total DESC, per.provider_id
-"""
-
-_LAKE_TOTALS = """
-SELECT
-    (SELECT count(*) FROM quarantine),
-    (SELECT count(*) FILTER (WHERE status = 'ingested') FROM ingest_log),
-    (SELECT count(*) FILTER (WHERE status = 'rejected') FROM ingest_log)
-"""
-
-_REPORT_FINDINGS = f"""
-CREATE OR REPLACE TEMP TABLE report_findings AS
-SELECT
-    f.*,
-    CASE WHEN $unmask THEN actor_id ELSE mask_actor(actor_id, actor_type) END AS actor_shown,
-    CASE WHEN $unmask THEN destination_party ELSE mask_text(destination_party) END
-        AS party_shown,
-    CASE
-        WHEN $unmask THEN summary
-        -- a user's own id may appear in the summary of a user rule: masked whole first
-        WHEN actor_type = 'subject' AND actor_id IS NOT NULL AND actor_id <> ''
-            THEN mask_text(replace(summary, actor_id, mask_id(actor_id)))
-        ELSE mask_text(summary)
-    END AS summary_shown,
-    list_position($severities, severity) AS severity_rank,
-    list_position($categories, category) AS category_rank
-FROM findings AS f
-WHERE {_IN_PERIOD}
-"""
-
-# One row per finding and evidence event, with that event's record_count.
-_REPORT_EVIDENCE = """
-CREATE OR REPLACE TEMP TABLE report_evidence AS
-SELECT
-    finding_id, provider_id, event_date, category, severity, actor_id, actor_type,
-    destination_party,
-    unnest(evidence_event_ids) AS event_id,
-    unnest(evidence_record_counts) AS record_count
-FROM report_findings
-"""
-
-_TOTALS = """
-SELECT
-    (SELECT count(*) FROM report_findings),
-    count(*),
-    coalesce(sum(record_count), 0),
-    (SELECT coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0)
-        FROM report_findings),
-    (SELECT count(DISTINCT provider_id) FROM report_findings),
-    (SELECT count(*) FILTER (WHERE evidence_record_counts IS NULL) FROM report_findings)
-FROM (SELECT DISTINCT provider_id, event_id, record_count FROM report_evidence)
-"""
-
-
-def _tally_sql(key: str, order: str) -> str:
-    """Findings, distinct evidence events and their records per ``key`` (a column name)."""
-    return f"""
-WITH f AS (
-    SELECT
-        {key} AS key,
-        count(*) AS findings,
-        coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0) AS proceeds,
-        histogram(severity) AS by_severity,
-        histogram(category) AS by_category
-    FROM report_findings
-    GROUP BY {key}
-),
-e AS (
-    SELECT key, count(*) AS events, coalesce(sum(record_count), 0) AS records
-    FROM (SELECT DISTINCT {key} AS key, provider_id, event_id, record_count FROM report_evidence)
-    GROUP BY key
-)
-SELECT f.key, f.findings, coalesce(e.events, 0), coalesce(e.records, 0), f.proceeds,
-       f.by_severity, f.by_category
-FROM f
-LEFT JOIN e ON e.key IS NOT DISTINCT FROM f.key
-ORDER BY {order}
-"""
-
-
-_PER_DAY = """
-WITH f AS (
-    SELECT event_date, category, count(*) AS findings
-    FROM report_findings
-    GROUP BY ALL
-),
-e AS (
-    SELECT event_date, category, count(*) AS events, coalesce(sum(record_count), 0) AS records
-    FROM (SELECT DISTINCT event_date, category, provider_id, event_id, record_count
-          FROM report_evidence)
-    GROUP BY ALL
-)
-SELECT f.event_date, f.category, f.findings, coalesce(e.events, 0), coalesce(e.records, 0)
-FROM f
-LEFT JOIN e USING (event_date, category)
-ORDER BY f.event_date, list_position($categories, f.category)
-"""
-
-_DAY_TOTALS = """
-WITH f AS (SELECT event_date, count(*) AS findings FROM report_findings GROUP BY ALL),
-e AS (
-    SELECT event_date, count(*) AS events, coalesce(sum(record_count), 0) AS records
-    FROM (SELECT DISTINCT event_date, provider_id, event_id, record_count FROM report_evidence)
-    GROUP BY ALL
-)
-SELECT f.event_date, f.findings, coalesce(e.events, 0), coalesce(e.records, 0)
-FROM f
-LEFT JOIN e USING (event_date)
-ORDER BY f.event_date
-"""
-
-_TOP_ACTORS = """
-WITH f AS (
-    SELECT
-        provider_id, actor_id, actor_type,
-        any_value(actor_shown) AS shown,
-        count(*) AS findings,
-        list_sort(list_distinct(list(category_rank))) AS category_ranks,
-        max(severity_rank) AS top_rank
-    FROM report_findings
-    GROUP BY provider_id, actor_id, actor_type
-),
-e AS (
-    SELECT provider_id, actor_id, actor_type, count(*) AS events,
-           coalesce(sum(record_count), 0) AS records
-    FROM (SELECT DISTINCT provider_id, actor_id, actor_type, event_id, record_count
-          FROM report_evidence)
-    GROUP BY ALL
-)
-SELECT
-    f.provider_id, f.shown, f.actor_type, f.findings, coalesce(e.events, 0),
-    coalesce(e.records, 0),
-    list_transform(f.category_ranks, lambda r: $categories[r]),
-    $severities[f.top_rank]
-FROM f
-LEFT JOIN e
-    ON e.provider_id = f.provider_id
-   AND e.actor_id IS NOT DISTINCT FROM f.actor_id
-   AND e.actor_type IS NOT DISTINCT FROM f.actor_type
-ORDER BY f.top_rank DESC, coalesce(e.records, 0) DESC, f.findings DESC, f.provider_id, f.shown
-LIMIT $top_n
-"""
-
-_TOP_PARTIES = """
-WITH f AS (
-    SELECT
-        destination_party,
-        any_value(party_shown) AS shown,
-        list_sort(list_distinct(list(provider_id))) AS providers,
-        count(*) AS findings,
-        coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0) AS proceeds,
-        list_sort(list_distinct(list(category_rank))) AS category_ranks,
-        max(severity_rank) AS top_rank
-    FROM report_findings
-    WHERE destination_party IS NOT NULL
-    GROUP BY destination_party
-),
-e AS (
-    SELECT destination_party, count(*) AS events, coalesce(sum(record_count), 0) AS records
-    FROM (SELECT DISTINCT destination_party, provider_id, event_id, record_count
-          FROM report_evidence WHERE destination_party IS NOT NULL)
-    GROUP BY ALL
-)
-SELECT
-    f.shown, f.providers, f.findings, coalesce(e.events, 0), coalesce(e.records, 0),
-    f.proceeds, list_transform(f.category_ranks, lambda r: $categories[r]), $severities[f.top_rank]
-FROM f
-LEFT JOIN e USING (destination_party)
-ORDER BY f.top_rank DESC, f.proceeds DESC, coalesce(e.records, 0) DESC, f.findings DESC, f.shown
-LIMIT $top_n
-"""
-
-# Columns in FindingRow's field order: each row becomes FindingRow(*row).
-_FINDINGS = """
-SELECT
-    finding_id, rule_id, category, severity, provider_id, event_date, actor_shown, actor_type,
-    party_shown, first_seen, last_seen, event_count, record_count, subject_count,
-    coalesce(data_classes, []), coalesce(data_categories, []), coalesce(proceeds_cny, 0),
-    map(
-        list_transform(coalesce(unconverted_amounts, []), lambda u: u.currency),
-        list_transform(coalesce(unconverted_amounts, []), lambda u: u.amount)
-    ),
-    coalesce(summary_shown, ''),
-    len(coalesce(evidence_event_ids, [])),
-    coalesce(evidence_event_ids[1:$evidence_ids], []),
-    replace($template, '<finding_id>', finding_id)
-FROM report_findings
-ORDER BY severity_rank DESC, event_date, provider_id, category_rank, rule_id, finding_id
-"""
 
 
 @reads_lake  # built again on the lake as it is now if a writer replaced files meanwhile
@@ -305,41 +70,14 @@ def build_report(
     """
     from ..penalty import CAVEAT, PenaltySettings, compute_exposure
 
-    if since and until and since > until:
-        raise UsageError(
-            f"--since {since} is after --until {until}",
-            hint="give the first day of the period with --since and the last with --until",
-        )
+    vocabulary.check_period(since, until)
     settings = settings or ReportSettings.from_config(config)
     penalty_settings = PenaltySettings.from_config(config)
+    template = evidence_sql_template(lake.root)
     with _connection(lake) as con:
-        period = _resolve_period(con, lake, since, until, provider)
-        params = {"since": period.since, "until": period.until, "provider": provider}
-        coverage, providers = _coverage(con, params)
-        if period.since > period.until:  # e.g. --since after the last day with events
-            coverage = replace(coverage, events=0)
-        if coverage.events == 0:
-            where = f" for provider {provider}" if provider else ""
-            raise UsageError(
-                f"no events{where} {_describe(since, until)}",
-                hint=_range_hint(con, lake, provider),
-            )
-        con.execute(
-            _REPORT_FINDINGS,
-            {
-                **params,
-                "unmask": unmask,
-                "severities": SEVERITIES,
-                "categories": CATEGORIES,
-            },
-        )
-        con.execute(_REPORT_EVIDENCE)
-        totals, missing_counts = _totals(con)
-        lake_cli = shlex.quote(str(lake.root))
-        template = (
-            f"auditpipe sql --lake {lake_cli} "
-            "\"SELECT * FROM finding_evidence WHERE finding_id = '<finding_id>'\""
-        )
+        period, coverage, providers = _scope(con, lake, since, until, provider)
+        stage_findings(con, period, provider, unmask)
+        totals, missing_counts = finding_totals(con)
         report = Report(
             generated_at=now or _generated_at(),
             lake=str(lake.root),
@@ -350,13 +88,7 @@ def build_report(
             coverage=coverage,
             providers=providers,
             totals=totals,
-            by_category=_tallies(con, "category", "list_position($categories, f.key)"),
-            by_severity=_tallies(con, "severity", "list_position($severities, f.key) DESC"),
-            by_provider=_tallies(con, "provider_id", "f.key"),
-            per_day=_per_day(con),
-            day_totals=_day_totals(con),
-            top_actors=_top_actors(con, settings.top_n),
-            top_parties=_top_parties(con, settings.top_n),
+            **finding_sections(con, settings.top_n),
             exposure=compute_exposure(
                 con, penalty_settings, since=period.since, until=period.until, provider=provider
             ),
@@ -365,8 +97,63 @@ def build_report(
             evidence_sql_template=template,
             listed_findings=settings.listed_findings,
         )
-    report.notes.extend(_notes(report, lake_cli, missing_counts))
+    report.notes.extend(_notes(report, shlex.quote(str(lake.root)), missing_counts))
     return report
+
+
+def evidence_sql_template(lake_root: Path) -> str:
+    """The command that lists a finding's evidence, ``<finding_id>`` standing for its id."""
+    return (
+        f"auditpipe sql --lake {shlex.quote(str(lake_root))} "
+        "\"SELECT * FROM finding_evidence WHERE finding_id = '<finding_id>'\""
+    )
+
+
+def _scope(
+    con: Database,
+    lake: Lake,
+    since: dt.date | None,
+    until: dt.date | None,
+    provider: str | None,
+) -> tuple[Period, Coverage, list[ProviderCoverage]]:
+    """The period (the lake's days where not given) and what data it covers; a UsageError
+    when it holds no events."""
+    period = _resolve_period(con, lake, since, until, provider)
+    params = {"since": period.since, "until": period.until, "provider": provider}
+    coverage, providers = _coverage(con, params)
+    if period.since > period.until:  # e.g. --since after the last day with events
+        coverage = replace(coverage, events=0)
+    if coverage.events == 0:
+        where = f" for provider {provider}" if provider else ""
+        raise UsageError(
+            f"no events{where} {_describe(since, until)}",
+            hint=_range_hint(con, lake, provider),
+        )
+    return period, coverage, providers
+
+
+def stage_findings(con: Database, period: Period, provider: str | None, unmask: bool) -> None:
+    """``report_findings`` (the period's findings, masked unless ``unmask``, with severity
+    and category ranks) and ``report_evidence`` (one row per finding and evidence event)."""
+    params = {"since": period.since, "until": period.until, "provider": provider}
+    con.execute(
+        q.REPORT_FINDINGS,
+        {**params, "unmask": unmask, "severities": SEVERITIES, "categories": CATEGORIES},
+    )
+    con.execute(q.REPORT_EVIDENCE)
+
+
+def finding_sections(con: Database, top_n: int) -> dict[str, Any]:
+    """The report's sections over ``report_findings``/``report_evidence``, by Report field."""
+    return {
+        "by_category": _tallies(con, "category", "list_position($categories, f.key)"),
+        "by_severity": _tallies(con, "severity", "list_position($severities, f.key) DESC"),
+        "by_provider": _tallies(con, "provider_id", "f.key"),
+        "per_day": _per_day(con),
+        "day_totals": _day_totals(con),
+        "top_actors": _top_actors(con, top_n),
+        "top_parties": _top_parties(con, top_n),
+    }
 
 
 @contextlib.contextmanager
@@ -408,7 +195,7 @@ def _resolve_period(
     until: dt.date | None,
     provider: str | None,
 ) -> Period:
-    ranges = {p: (first, last) for p, first, last in con.execute(_LAKE_PROVIDERS).fetchall()}
+    ranges = {p: (first, last) for p, first, last in con.execute(q.LAKE_PROVIDERS).fetchall()}
     if not ranges:
         raise LakeError(
             f"the lake {lake.root} holds no events yet",
@@ -420,8 +207,8 @@ def _resolve_period(
             hint="providers in the lake: " + ", ".join(sorted(ranges)),
         )
     chosen = [ranges[provider]] if provider is not None else list(ranges.values())
-    first = min(r[0] for r in chosen)
-    last = max(r[1] for r in chosen)
+    first = min(first_day for first_day, _ in chosen)
+    last = max(last_day for _, last_day in chosen)
     return Period(
         since=since or first,
         until=until or last,
@@ -446,55 +233,61 @@ def _range_hint(con: Database, lake: Lake, provider: str | None) -> str:
     return f"{who} has events from {first} to {last}; choose --since/--until within that range"
 
 
+def _records(con: Database, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The rows of a query as dicts by column name: report code never reads by position."""
+    cursor = con.execute(sql, params or {})
+    names = [d[0] for d in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
 def _coverage(con: Database, params: dict[str, Any]) -> tuple[Coverage, list[ProviderCoverage]]:
-    rows = con.execute(_COVERAGE, params).fetchall()
-    quarantined_lake, ingested, rejected = con.execute(_LAKE_TOTALS).fetchone() or (0, 0, 0)
-    total = next((r for r in rows if r[0]), None)
+    rows = _records(con, q.COVERAGE, params)
+    (lake_totals,) = _records(con, q.LAKE_TOTALS)
     providers = [
         ProviderCoverage(
-            provider_id=r[1],
-            events=r[2],
-            records=int(r[3]),
-            days_with_events=r[5],
-            first_event_date=r[6],
-            last_event_date=r[7],
-            quarantined_rows=r[11],
+            provider_id=r["provider_id"],
+            events=r["events"],
+            records=int(r["records"]),
+            days_with_events=r["days_with_events"],
+            first_event_date=r["first_event_date"],
+            last_event_date=r["last_event_date"],
+            quarantined_rows=r["quarantined_rows"],
         )
         for r in rows
-        if not r[0]
+        if not r["is_total"]
     ]
-    if total is None:  # no events at all: GROUPING SETS still returns the () row, but be safe
-        total = (1, None, 0, 0, 0, 0, None, None, None, None, [], 0)
+    # GROUPING SETS returns the () row even without events; the fallback is only for safety
+    total = next((r for r in rows if r["is_total"]), None) or {
+        "events": 0,
+        "records": 0,
+        "failed_events": 0,
+        "providers": [],
+        "days_with_events": 0,
+        "first_event": None,
+        "last_event": None,
+        "quarantined_rows": 0,
+    }
     coverage = Coverage(
-        events=total[2],
-        records=int(total[3]),
-        failed_events=total[4],
-        providers=list(total[10] or []),
-        days_with_events=total[5],
-        first_event=total[8],
-        last_event=total[9],
-        quarantined_rows=total[11],
-        quarantined_rows_lake=quarantined_lake,
-        files_ingested=ingested,
-        files_rejected=rejected,
+        events=total["events"],
+        records=int(total["records"]),
+        failed_events=total["failed_events"],
+        providers=list(total["providers"] or []),
+        days_with_events=total["days_with_events"],
+        first_event=total["first_event"],
+        last_event=total["last_event"],
+        quarantined_rows=total["quarantined_rows"],
+        **lake_totals,
     )
     return coverage, providers
 
 
-def _totals(con: Database) -> tuple[Totals, int]:
-    row = con.execute(_TOTALS).fetchone()
-    assert row is not None
-    findings, events, records, proceeds, providers, missing_counts = row
-    return (
-        Totals(
-            findings=findings,
-            events=events,
-            records=int(records),
-            proceeds_cny=Decimal(proceeds),
-            providers_with_findings=providers,
-        ),
-        missing_counts,
+def finding_totals(con: Database) -> tuple[Totals, int]:
+    (row,) = _records(con, q.TOTALS)
+    missing_counts = row.pop("missing_counts")
+    totals = Totals(
+        **{**row, "records": int(row["records"]), "proceeds_cny": Decimal(row["proceeds_cny"])}
     )
+    return totals, missing_counts
 
 
 def _tallies(con: Database, key: str, order: str) -> list[Tally]:
@@ -503,18 +296,17 @@ def _tallies(con: Database, key: str, order: str) -> list[Tally]:
         params["categories"] = CATEGORIES
     if "$severities" in order:
         params["severities"] = SEVERITIES
-    rows = con.execute(_tally_sql(key, order), params).fetchall()
     return [
         Tally(
-            key=r[0],
-            findings=r[1],
-            events=r[2],
-            records=int(r[3]),
-            proceeds_cny=Decimal(r[4]),
-            by_severity=_ordered(r[5], SEVERITIES),
-            by_category=_ordered(r[6], CATEGORIES),
+            **{
+                **r,
+                "records": int(r["records"]),
+                "proceeds_cny": Decimal(r["proceeds_cny"]),
+                "by_severity": _ordered(r["by_severity"], SEVERITIES),
+                "by_category": _ordered(r["by_category"], CATEGORIES),
+            }
         )
-        for r in rows
+        for r in _records(con, q.tally_sql(key, order), params)
     ]
 
 
@@ -526,60 +318,41 @@ def _ordered(counts: dict[str, int] | None, order: list[str]) -> dict[str, int]:
 
 
 def _per_day(con: Database) -> list[DayTally]:
-    return [
-        DayTally(event_date=r[0], category=r[1], findings=r[2], events=r[3], records=int(r[4]))
-        for r in con.execute(_PER_DAY, {"categories": CATEGORIES}).fetchall()
-    ]
+    rows = _records(con, q.PER_DAY, {"categories": CATEGORIES})
+    return [DayTally(**{**r, "records": int(r["records"])}) for r in rows]
 
 
 def _day_totals(con: Database) -> list[DayTotal]:
-    return [
-        DayTotal(event_date=r[0], findings=r[1], events=r[2], records=int(r[3]))
-        for r in con.execute(_DAY_TOTALS).fetchall()
-    ]
+    return [DayTotal(**{**r, "records": int(r["records"])}) for r in _records(con, q.DAY_TOTALS)]
 
 
 def _top_actors(con: Database, top_n: int) -> list[ActorRow]:
-    rows = con.execute(
-        _TOP_ACTORS, {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
-    ).fetchall()
+    params = {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
     return [
-        ActorRow(
-            provider_id=r[0],
-            actor_id=r[1],
-            actor_type=r[2],
-            findings=r[3],
-            events=r[4],
-            records=int(r[5]),
-            categories=list(r[6]),
-            top_severity=r[7],
-        )
-        for r in rows
+        ActorRow(**{**r, "records": int(r["records"]), "categories": list(r["categories"])})
+        for r in _records(con, q.TOP_ACTORS, params)
     ]
 
 
 def _top_parties(con: Database, top_n: int) -> list[PartyRow]:
-    rows = con.execute(
-        _TOP_PARTIES, {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
-    ).fetchall()
+    params = {"categories": CATEGORIES, "severities": SEVERITIES, "top_n": top_n}
     return [
         PartyRow(
-            destination_party=r[0],
-            providers=list(r[1]),
-            findings=r[2],
-            events=r[3],
-            records=int(r[4]),
-            proceeds_cny=Decimal(r[5]),
-            categories=list(r[6]),
-            top_severity=r[7],
+            **{
+                **r,
+                "providers": list(r["providers"]),
+                "records": int(r["records"]),
+                "proceeds_cny": Decimal(r["proceeds_cny"]),
+                "categories": list(r["categories"]),
+            }
         )
-        for r in rows
+        for r in _records(con, q.TOP_PARTIES, params)
     ]
 
 
 def _findings(con: Database, evidence_ids: int, template: str) -> list[FindingRow]:
-    rows = con.execute(_FINDINGS, {"evidence_ids": evidence_ids, "template": template}).fetchall()
-    return [FindingRow(*row) for row in rows]
+    params = {"evidence_ids": evidence_ids, "template": template}
+    return [FindingRow(**row) for row in _records(con, q.FINDINGS, params)]
 
 
 def _notes(report: Report, lake_cli: str, missing_counts: int) -> list[str]:

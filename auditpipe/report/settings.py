@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import Config, get_typed
+from ..config import Config, load_settings
 from ..errors import ConfigError
 
 
@@ -18,23 +18,16 @@ class ReportSettings:
     # Findings listed one by one in terminal, markdown and html (json and csv list all).
     listed_findings: int = 500
 
+    def __post_init__(self) -> None:
+        for key in ("evidence_ids", "top_n", "listed_findings"):
+            least = 0 if key == "listed_findings" else 1
+            if getattr(self, key) < least:
+                raise ConfigError(
+                    f"[report] {key} = {getattr(self, key)} is out of range",
+                    hint=f"{key} must be at least {least}",
+                )
+
     @classmethod
     def from_config(cls, config: Config, **overrides: int | None) -> ReportSettings:
-        table = config.section("report")
-        known = {"evidence_ids", "top_n", "listed_findings"}
-        unknown = sorted(set(table) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown key(s) in [report]: {', '.join(unknown)}",
-                hint="known keys: " + ", ".join(sorted(known)),
-            )
-        default = cls()
-        values = {k: get_typed(table, k, int, getattr(default, k), "report") for k in known}
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        for key, value in values.items():
-            if value < 0 or (key != "listed_findings" and value < 1):
-                raise ConfigError(
-                    f"[report] {key} = {value} is out of range",
-                    hint=f"{key} must be at least {0 if key == 'listed_findings' else 1}",
-                )
-        return cls(**values)
+        """Settings from ``[report]``; keyword overrides win when not None."""
+        return load_settings(config, "report", cls, overrides)

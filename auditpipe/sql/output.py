@@ -11,15 +11,13 @@ complete, and never inside the lake: the read-only promise covers auditpipe's ow
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ..errors import SqlError, UsageError
+from ..outputs import atomic_binary, atomic_text, neutralise_csv_sql
 from .query import sql_error
 
 if TYPE_CHECKING:
@@ -55,19 +53,6 @@ class WriteSummary:
     truncated: bool = False  # a terminal table stopped at max_rows
 
 
-def check_output_path(output: Path, lake_root: Path) -> None:
-    """Refuse an output file inside the lake (or the lake folder itself)."""
-    target = output.expanduser().resolve()
-    lake = lake_root.resolve()
-    if target == lake or lake in target.parents:
-        raise UsageError(
-            f"--output {output} is inside the lake {lake_root}",
-            hint="auditpipe sql never writes into the lake; choose a path outside it",
-        )
-    if target.is_dir():
-        raise UsageError(f"--output {output} is a folder", hint="give a file name")
-
-
 def write_result(
     relation: duckdb.DuckDBPyRelation,
     fmt: str,
@@ -91,7 +76,7 @@ def write_result(
     try:
         if fmt == "table":
             if output is not None:
-                with _atomic_text(output) as fh:
+                with atomic_text(output) as fh:
                     from rich.console import Console
 
                     return _write_table(relation, Console(file=fh, width=200), max_rows)
@@ -104,16 +89,16 @@ def write_result(
             if stream is None and hasattr(sys.stdout, "buffer"):
                 stream = sys.stdout.buffer
             return writer(relation, stream)
-        with _atomic_binary(output) as fh:
+        with atomic_binary(output) as fh:
             return writer(relation, fh)
     except duckdb.Error as exc:
         raise sql_error(exc) from None
 
 
 def _stdout_console() -> Console:
-    from ..console import out_console
+    from ..console import get_console
 
-    return out_console()
+    return get_console().out
 
 
 def _derive(relation: duckdb.DuckDBPyRelation, select: str) -> duckdb.DuckDBPyRelation:
@@ -129,16 +114,18 @@ def _as_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
 
 def _for_csv(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """Numbers and booleans as they are; everything else in DuckDB's text form (lists, structs,
-    timestamps in the session timezone). Positional references survive duplicate names."""
+    timestamps in the session timezone), with cells that start like a formula neutralised.
+    Positional references survive duplicate names."""
     from ..db import quote_identifier
 
-    keep = _NUMERIC_PREFIXES + ("BOOLEAN", "VARCHAR")
+    keep = _NUMERIC_PREFIXES + ("BOOLEAN",)
     select = []
     for position, (name, typ) in enumerate(zip(relation.columns, relation.types, strict=True), 1):
         if str(typ).startswith(keep) and not str(typ).endswith("]"):
             select.append(f"#{position}")
-        else:
-            select.append(f"CAST(#{position} AS VARCHAR) AS {quote_identifier(name)}")
+        else:  # text: neutralised against formula injection (outputs.py)
+            text = neutralise_csv_sql(f"CAST(#{position} AS VARCHAR)")
+            select.append(f"{text} AS {quote_identifier(name)}")
     return _derive(relation, f"SELECT {', '.join(select)} FROM {_ROW}")
 
 
@@ -209,35 +196,10 @@ def _write_parquet(relation: duckdb.DuckDBPyRelation, output: Path) -> WriteSumm
     import pyarrow.parquet as pq
 
     rows = 0
-    with _atomic_binary(output) as fh:
+    with atomic_binary(output) as fh:
         reader = relation.to_arrow_reader(BATCH_ROWS)
         with pq.ParquetWriter(fh, reader.schema, compression="zstd") as writer:
             for batch in reader:
                 writer.write_batch(batch)
                 rows += batch.num_rows
     return WriteSummary(rows=rows)
-
-
-@contextlib.contextmanager
-def _atomic_binary(path: Path) -> Iterator[IO[bytes]]:
-    path = path.expanduser()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        with open(tmp, "wb") as fh:
-            yield fh
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-
-
-@contextlib.contextmanager
-def _atomic_text(path: Path) -> Iterator[IO[str]]:
-    with _atomic_binary(path) as raw:
-        import io
-
-        text = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
-        try:
-            yield text
-        finally:
-            text.detach()

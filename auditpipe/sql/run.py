@@ -13,9 +13,10 @@ from ..db import quote_literal
 from ..lake import Lake
 from ..lake.commit import read_while_writers_commit
 from ..lake.views import view_statements
+from ..outputs import check_output_path
 from ..report.masking import masking_sql_text
 from .connection import connect, open_lake
-from .output import DEFAULT_MAX_ROWS, WriteSummary, check_output_path, write_result
+from .output import DEFAULT_MAX_ROWS, WriteSummary, write_result
 from .query import run_sql
 
 if TYPE_CHECKING:

@@ -125,7 +125,7 @@ def test_protected_classes_follow_the_ingest_catalog(tmp_path: Path) -> None:
     ("table", "message"),
     [
         ({"bulk_treshold": 5}, "unknown key"),
-        ({"bulk_threshold": "many"}, "should be a int"),
+        ({"bulk_threshold": "many"}, "should be a whole number"),
         ({"bulk_threshold": 0}, "at least 1"),
         ({"severity_record_steps": [10, 5, 100]}, "three rising"),
     ],

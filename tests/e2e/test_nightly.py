@@ -163,8 +163,7 @@ def test_exit_2_when_the_inbox_is_missing(
     code, out, err = run_cli(nightly_args(tmp_path / "nowhere", lake), capsys)
     assert code == 2
     assert "inbox" in err and "is not a folder" in err and "Traceback" not in err
-    runs = nightly_runs(Lake.open(lake))
-    assert [(r.status, r.exit_code) for r in runs] == [("failed", 2)]
+    assert not lake.exists(), "a usage error leaves no lake and no run record to complete"
 
 
 def test_exit_2_when_the_lake_is_not_a_lake(
@@ -190,7 +189,7 @@ def test_exit_2_for_an_unexpected_error_never_1(
     write_log(inbox / "a.jsonl", [breach("e1")])
     code, out, err = run_cli(nightly_args(inbox, lake), capsys)
     assert code == 2
-    assert "unexpected ZeroDivisionError: boom" in err and "Traceback" not in err
+    assert "unexpected internal error: ZeroDivisionError: boom" in err and "Traceback" not in err
 
 
 # -- runs after the first ------------------------------------------------------------------

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ...errors import UsageError
+from ...vocabulary import REPORT_FORMATS
+from ...vocabulary import SUFFIX_FORMATS as SUFFIX_FORMATS
 from ..model import Report
-
-REPORT_FORMATS = ("terminal", "markdown", "html", "json", "csv")
-
-# File suffixes --output understands when --format is not given.
-SUFFIX_FORMATS = {
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".html": "html",
-    ".htm": "html",
-    ".json": "json",
-    ".csv": "csv",
-    ".txt": "terminal",
-}
 
 
 def render_report(
@@ -46,3 +37,27 @@ def render_report(
     raise UsageError(
         f"unknown report format {fmt!r}", hint="use one of " + ", ".join(REPORT_FORMATS)
     )
+
+
+def choose_format(output: Path | None, stdout_is_terminal: bool) -> str:
+    """The format when --format is not given: from --output's suffix, else terminal on a
+    terminal and markdown otherwise."""
+    if output is not None:
+        fmt = SUFFIX_FORMATS.get(output.suffix.lower())
+        if fmt is None:
+            raise UsageError(
+                f"cannot tell the format from the name {output.name}",
+                hint=f"add --format ({', '.join(REPORT_FORMATS)}) or use a "
+                + ", ".join(sorted(SUFFIX_FORMATS))
+                + " file name",
+            )
+        return fmt
+    return "terminal" if stdout_is_terminal else "markdown"
+
+
+def write_report(report: Report, fmt: str, output: Path) -> None:
+    """The report in ``fmt`` written to ``output`` whole or not at all (terminal format at
+    100 columns without colour, as a file has no terminal)."""
+    from ...outputs import write_text_atomic
+
+    write_text_atomic(output, render_report(report, fmt, width=100, color=False))

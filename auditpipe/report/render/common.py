@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from ...vocabulary import SEVERITIES_MOST_SERIOUS_FIRST
 from ..model import FindingRow, Report
 
 CATEGORY_LABELS = {
@@ -13,7 +14,7 @@ CATEGORY_LABELS = {
     "modification": "Modification",
     "illegal_use": "Illegal use",
 }
-SEVERITY_ORDER = ("critical", "high", "medium", "low")  # most serious first, as tables show them
+SEVERITY_ORDER = SEVERITIES_MOST_SERIOUS_FIRST  # as tables show them
 # Colours (rich styles and HTML hex) by severity and by category, used by every visual format.
 SEVERITY_STYLES = {
     "critical": "bold white on red",

@@ -1,0 +1,83 @@
+"""Files auditpipe writes for people (reports, query results): never inside the lake, and
+written beside their final name then renamed into place, so a reader sees the old file or the
+whole new one, never half of it. The lake's own files go through the lake's commit instead.
+
+CSV cells are neutralised against formula injection as OWASP recommends: a text cell that
+starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading single quote,
+so Excel or LibreOffice shows it as text instead of running it (a destination party named
+``=cmd|' /C calc'!A0`` stays a name). Numeric columns are numbers and are left as they are; a
+text cell such as ``-5`` reads ``'-5``. The same rule runs in Python (report CSV) and in SQL
+(``auditpipe sql --format csv``), both generated from ``CSV_FORMULA_STARTS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from .errors import UsageError
+
+# First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_csv_cell(value: str) -> str:
+    """``value`` with a leading ``'`` when it starts like a formula, else unchanged."""
+    return "'" + value if value.startswith(CSV_FORMULA_STARTS) else value
+
+
+def neutralise_csv_sql(expression: str) -> str:
+    """The same rule as ``neutralise_csv_cell`` for a VARCHAR SQL expression (NULL stays)."""
+    starts = ", ".join(f"chr({ord(c)})" for c in CSV_FORMULA_STARTS)
+    quote = "chr(39)"
+    return (
+        f"CASE WHEN left({expression}, 1) IN ({starts}) "
+        f"THEN {quote} || {expression} ELSE {expression} END"
+    )
+
+
+def check_output_path(output: Path, lake_root: Path) -> None:
+    """Refuse an output file inside the lake (or the lake folder itself), or a folder."""
+    target = output.expanduser().resolve()
+    lake = lake_root.resolve()
+    if target == lake or lake in target.parents:
+        raise UsageError(
+            f"--output {output} is inside the lake {lake_root}",
+            hint="auditpipe never writes its outputs into the lake; choose a path outside it",
+        )
+    if target.is_dir():
+        raise UsageError(f"--output {output} is a folder", hint="give a file name")
+
+
+@contextlib.contextmanager
+def atomic_binary(path: Path) -> Iterator[IO[bytes]]:
+    """A binary file that appears at ``path`` only when the block completes."""
+    path = path.expanduser()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        with open(tmp, "wb") as fh:
+            yield fh
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_text(path: Path) -> Iterator[IO[str]]:
+    """``atomic_binary`` as UTF-8 text."""
+    with atomic_binary(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+        try:
+            yield text
+        finally:
+            text.detach()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    with atomic_text(path) as fh:
+        fh.write(text)

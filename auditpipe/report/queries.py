@@ -1,0 +1,249 @@
+"""The report's SQL: each query over the lake's views (or the staged ``report_findings`` and
+``report_evidence`` tables) names its columns after the model's fields, so ``build.py`` reads
+every row by name. Parameters are bound (``$since``, ``$until``, ``$provider``...).
+"""
+
+from __future__ import annotations
+
+IN_PERIOD = (
+    "event_date BETWEEN $since AND $until AND ($provider IS NULL OR provider_id = $provider)"
+)
+
+LAKE_PROVIDERS = """
+SELECT provider_id, min(event_date), max(event_date)
+FROM events
+GROUP BY provider_id
+ORDER BY provider_id
+"""
+
+COVERAGE = f"""
+WITH scoped AS (
+    SELECT provider_id, event_date, event_time, record_count, outcome, source_sha256
+    FROM events
+    WHERE {IN_PERIOD}
+),
+per AS (
+    SELECT
+        provider_id,
+        count(*) AS events,
+        coalesce(sum(record_count), 0) AS records,
+        count(*) FILTER (WHERE outcome = 'failure') AS failed_events,
+        count(DISTINCT event_date) AS days_with_events,
+        min(event_date) AS first_event_date,
+        max(event_date) AS last_event_date,
+        min(event_time) AS first_event,
+        max(event_time) AS last_event,
+        list(DISTINCT provider_id ORDER BY provider_id) AS providers,
+        GROUPING(provider_id) AS is_total
+    FROM scoped
+    GROUP BY GROUPING SETS ((provider_id), ())
+),
+files AS (SELECT DISTINCT source_sha256 FROM scoped),
+quarantined AS (
+    SELECT q.provider_id, count(*) AS rows, GROUPING(q.provider_id) AS is_total
+    FROM quarantine AS q
+    SEMI JOIN files AS f ON f.source_sha256 = q.source_sha256
+    WHERE $provider IS NULL OR q.provider_id = $provider OR q.provider_id IS NULL
+    GROUP BY GROUPING SETS ((q.provider_id), ())
+)
+SELECT per.*, coalesce(q.rows, 0) AS quarantined_rows
+FROM per
+LEFT JOIN quarantined AS q
+    ON q.is_total = per.is_total AND q.provider_id IS NOT DISTINCT FROM per.provider_id
+ORDER BY per.is_total DESC, per.provider_id
+"""
+
+LAKE_TOTALS = """
+SELECT
+    (SELECT count(*) FROM quarantine) AS quarantined_rows_lake,
+    (SELECT count(*) FILTER (WHERE status = 'ingested') FROM ingest_log) AS files_ingested,
+    (SELECT count(*) FILTER (WHERE status = 'rejected') FROM ingest_log) AS files_rejected
+"""
+
+REPORT_FINDINGS = f"""
+CREATE OR REPLACE TEMP TABLE report_findings AS
+SELECT
+    f.*,
+    CASE WHEN $unmask THEN actor_id ELSE mask_actor(actor_id, actor_type) END AS actor_shown,
+    CASE WHEN $unmask THEN destination_party ELSE mask_text(destination_party) END
+        AS party_shown,
+    CASE
+        WHEN $unmask THEN summary
+        -- a user's own id may appear in the summary of a user rule: masked whole first
+        WHEN actor_type = 'subject' AND actor_id IS NOT NULL AND actor_id <> ''
+            THEN mask_text(replace(summary, actor_id, mask_id(actor_id)))
+        ELSE mask_text(summary)
+    END AS summary_shown,
+    list_position($severities, severity) AS severity_rank,
+    list_position($categories, category) AS category_rank
+FROM findings AS f
+WHERE {IN_PERIOD}
+"""
+
+# One row per finding and evidence event, with that event's record_count.
+REPORT_EVIDENCE = """
+CREATE OR REPLACE TEMP TABLE report_evidence AS
+SELECT
+    finding_id, provider_id, event_date, category, severity, actor_id, actor_type,
+    destination_party,
+    unnest(evidence_event_ids) AS event_id,
+    unnest(evidence_record_counts) AS record_count
+FROM report_findings
+"""
+
+TOTALS = """
+SELECT
+    (SELECT count(*) FROM report_findings) AS findings,
+    count(*) AS events,
+    coalesce(sum(record_count), 0) AS records,
+    (SELECT coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0)
+        FROM report_findings) AS proceeds_cny,
+    (SELECT count(DISTINCT provider_id) FROM report_findings) AS providers_with_findings,
+    (SELECT count(*) FILTER (WHERE evidence_record_counts IS NULL) FROM report_findings)
+        AS missing_counts
+FROM (SELECT DISTINCT provider_id, event_id, record_count FROM report_evidence)
+"""
+
+
+def tally_sql(key: str, order: str) -> str:
+    """Findings, distinct evidence events and their records per ``key`` (a column name)."""
+    return f"""
+WITH f AS (
+    SELECT
+        {key} AS key,
+        count(*) AS findings,
+        coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0) AS proceeds,
+        histogram(severity) AS by_severity,
+        histogram(category) AS by_category
+    FROM report_findings
+    GROUP BY {key}
+),
+e AS (
+    SELECT key, count(*) AS events, coalesce(sum(record_count), 0) AS records
+    FROM (SELECT DISTINCT {key} AS key, provider_id, event_id, record_count FROM report_evidence)
+    GROUP BY key
+)
+SELECT f.key, f.findings, coalesce(e.events, 0) AS events, coalesce(e.records, 0) AS records,
+       f.proceeds AS proceeds_cny, f.by_severity, f.by_category
+FROM f
+LEFT JOIN e ON e.key IS NOT DISTINCT FROM f.key
+ORDER BY {order}
+"""
+
+
+PER_DAY = """
+WITH f AS (
+    SELECT event_date, category, count(*) AS findings
+    FROM report_findings
+    GROUP BY ALL
+),
+e AS (
+    SELECT event_date, category, count(*) AS events, coalesce(sum(record_count), 0) AS records
+    FROM (SELECT DISTINCT event_date, category, provider_id, event_id, record_count
+          FROM report_evidence)
+    GROUP BY ALL
+)
+SELECT f.event_date, f.category, f.findings, coalesce(e.events, 0) AS events,
+       coalesce(e.records, 0) AS records
+FROM f
+LEFT JOIN e USING (event_date, category)
+ORDER BY f.event_date, list_position($categories, f.category)
+"""
+
+DAY_TOTALS = """
+WITH f AS (SELECT event_date, count(*) AS findings FROM report_findings GROUP BY ALL),
+e AS (
+    SELECT event_date, count(*) AS events, coalesce(sum(record_count), 0) AS records
+    FROM (SELECT DISTINCT event_date, provider_id, event_id, record_count FROM report_evidence)
+    GROUP BY ALL
+)
+SELECT f.event_date, f.findings, coalesce(e.events, 0) AS events,
+       coalesce(e.records, 0) AS records
+FROM f
+LEFT JOIN e USING (event_date)
+ORDER BY f.event_date
+"""
+
+TOP_ACTORS = """
+WITH f AS (
+    SELECT
+        provider_id, actor_id, actor_type,
+        any_value(actor_shown) AS shown,
+        count(*) AS findings,
+        list_sort(list_distinct(list(category_rank))) AS category_ranks,
+        max(severity_rank) AS top_rank
+    FROM report_findings
+    GROUP BY provider_id, actor_id, actor_type
+),
+e AS (
+    SELECT provider_id, actor_id, actor_type, count(*) AS events,
+           coalesce(sum(record_count), 0) AS records
+    FROM (SELECT DISTINCT provider_id, actor_id, actor_type, event_id, record_count
+          FROM report_evidence)
+    GROUP BY ALL
+)
+SELECT
+    f.provider_id, f.shown AS actor_id, f.actor_type, f.findings,
+    coalesce(e.events, 0) AS events, coalesce(e.records, 0) AS records,
+    list_transform(f.category_ranks, lambda r: $categories[r]) AS categories,
+    $severities[f.top_rank] AS top_severity
+FROM f
+LEFT JOIN e
+    ON e.provider_id = f.provider_id
+   AND e.actor_id IS NOT DISTINCT FROM f.actor_id
+   AND e.actor_type IS NOT DISTINCT FROM f.actor_type
+ORDER BY f.top_rank DESC, coalesce(e.records, 0) DESC, f.findings DESC, f.provider_id, f.shown
+LIMIT $top_n
+"""
+
+TOP_PARTIES = """
+WITH f AS (
+    SELECT
+        destination_party,
+        any_value(party_shown) AS shown,
+        list_sort(list_distinct(list(provider_id))) AS providers,
+        count(*) AS findings,
+        coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0) AS proceeds,
+        list_sort(list_distinct(list(category_rank))) AS category_ranks,
+        max(severity_rank) AS top_rank
+    FROM report_findings
+    WHERE destination_party IS NOT NULL
+    GROUP BY destination_party
+),
+e AS (
+    SELECT destination_party, count(*) AS events, coalesce(sum(record_count), 0) AS records
+    FROM (SELECT DISTINCT destination_party, provider_id, event_id, record_count
+          FROM report_evidence WHERE destination_party IS NOT NULL)
+    GROUP BY ALL
+)
+SELECT
+    f.shown AS destination_party, f.providers, f.findings, coalesce(e.events, 0) AS events,
+    coalesce(e.records, 0) AS records, f.proceeds AS proceeds_cny,
+    list_transform(f.category_ranks, lambda r: $categories[r]) AS categories,
+    $severities[f.top_rank] AS top_severity
+FROM f
+LEFT JOIN e USING (destination_party)
+ORDER BY f.top_rank DESC, f.proceeds DESC, coalesce(e.records, 0) DESC, f.findings DESC, f.shown
+LIMIT $top_n
+"""
+
+# Columns named as FindingRow's fields: each row becomes FindingRow(**row).
+FINDINGS = """
+SELECT
+    finding_id, rule_id, category, severity, provider_id, event_date,
+    actor_shown AS actor_id, actor_type, party_shown AS destination_party,
+    first_seen, last_seen, event_count, record_count, subject_count,
+    coalesce(data_classes, []) AS data_classes,
+    coalesce(data_categories, []) AS data_categories,
+    coalesce(proceeds_cny, 0) AS proceeds_cny,
+    map(
+        list_transform(coalesce(unconverted_amounts, []), lambda u: u.currency),
+        list_transform(coalesce(unconverted_amounts, []), lambda u: u.amount)
+    ) AS unconverted_amounts,
+    coalesce(summary_shown, '') AS summary,
+    len(coalesce(evidence_event_ids, [])) AS evidence_count,
+    coalesce(evidence_event_ids[1:$evidence_ids], []) AS evidence_sample,
+    replace($template, '<finding_id>', finding_id) AS evidence_sql
+FROM report_findings
+ORDER BY severity_rank DESC, event_date, provider_id, category_rank, rule_id, finding_id
+"""

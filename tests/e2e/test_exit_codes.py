@@ -1,0 +1,261 @@
+"""Exit codes are a contract with schedulers: every command's error path exits 2 with and
+without --debug (before or after the command's name), a full disk says so, Ctrl-C exits 130,
+and each command's --help lists exactly the codes it can return."""
+
+from __future__ import annotations
+
+import errno
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from auditpipe.cli import COMMAND_EXIT_CODES, EXIT_MEANINGS, cli, hoist_debug
+from auditpipe.errors import DiskFullError, disk_full_path, explain
+from tests.support.cli import run_main
+
+
+def _commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
+    found: dict[str, click.Command] = {}
+    for name, command in group.commands.items():
+        found[prefix + name] = command
+        if isinstance(command, click.Group):
+            found.update(_commands(command, prefix + name + " "))
+    return found
+
+
+COMMANDS = _commands(cli)
+
+
+def test_every_command_declares_its_exit_codes() -> None:
+    assert set(COMMANDS) == set(COMMAND_EXIT_CODES)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_help_lists_exactly_the_codes_the_command_can_return(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_main([*name.split(), "--help"], capsys)
+    assert code == 0
+    section = out.split("Exit codes:", 1)[1]
+    listed = [int(m) for m in re.findall(r"^\s+(\d+)\s{2,}\S", section, flags=re.M)]
+    assert listed == list(COMMAND_EXIT_CODES[name])
+    for c in listed:
+        assert EXIT_MEANINGS[c] in section
+
+
+def _error_args(name: str, tmp_path: Path) -> list[str]:
+    """An invocation of ``name`` that fails with an AuditpipeError (exit 2)."""
+    missing = str(tmp_path / "no-lake")
+    not_a_lake = tmp_path / "not-a-lake"
+    not_a_lake.mkdir(exist_ok=True)
+    (not_a_lake / "x.txt").write_text("x")
+    return {
+        "ingest": ["ingest", str(tmp_path / "no-such-file.jsonl"), "--lake", missing],
+        "detect": ["detect", "--lake", missing],
+        "rules": ["rules", "show", "no_such_rule"],
+        "rules list": ["rules", "list", "--rules", str(tmp_path / "no-rules")],
+        "rules show": ["rules", "show", "no_such_rule"],
+        "report": ["report", "--lake", missing],
+        "sql": ["sql", "--lake", missing, "SELECT 1"],
+        "nightly": ["nightly", "--inbox", str(tmp_path), "--lake", str(not_a_lake)],
+        "status": ["status", "--lake", missing],
+        "compact": ["compact", "--lake", missing],
+        "generate": ["generate", "--rows", "10", "--out", str(not_a_lake)],
+    }[name]
+
+
+@pytest.mark.parametrize("debug", ["none", "before", "after"])
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_an_error_exits_2_with_or_without_debug(
+    name: str, debug: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _error_args(name, tmp_path)
+    if debug == "before":
+        args = ["--debug", *args]
+    elif debug == "after":
+        args = [*args, "--debug"]
+    code, _, err = run_main(args, capsys)
+    assert code == 2, err
+    assert "Error: " in err
+    assert ("Traceback" in err) == (debug != "none")
+
+
+def test_a_bug_exits_2_with_or_without_debug(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auditpipe.status
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(auditpipe.status, "lake_status", broken)
+    lake = tmp_path / "lake"
+    assert run_main(["ingest", str(tmp_path / "none"), "--lake", str(lake)], capsys)[0] == 2
+    for args in (["status", "--lake", str(lake)], ["status", "--lake", str(lake), "--debug"]):
+        code, _, err = run_main(args, capsys)
+        assert code == 2
+        assert "unexpected internal error: ZeroDivisionError: boom" in err
+
+
+def _raising(exc: BaseException) -> Any:
+    def raiser(*args: object, **kwargs: object) -> None:
+        raise exc
+
+    return raiser
+
+
+def _lake(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    from auditpipe.lake import Lake
+
+    return Lake.open(tmp_path / "lake", create=True).root
+
+
+DISK_FULL = [
+    OSError(errno.ENOSPC, "No space left on device", "/mnt/lake/events/x.parquet"),
+    OSError(errno.EDQUOT, "Disk quota exceeded", "/mnt/lake/events/x.parquet"),
+]
+
+
+@pytest.mark.parametrize("exc", DISK_FULL, ids=["ENOSPC", "EDQUOT"])
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_full_disk_is_reported_as_such(
+    exc: OSError,
+    debug: bool,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import auditpipe.status
+
+    lake = _lake(tmp_path, capsys)
+    monkeypatch.setattr(auditpipe.status, "lake_status", _raising(exc))
+    code, _, err = run_main(
+        ["status", "--lake", str(lake), *(["--debug"] if debug else [])], capsys
+    )
+    assert code == 2
+    assert "Error: the disk is full at /mnt/lake/events/x.parquet" in err
+    assert "free space" in err and "internal error" not in err
+
+
+@pytest.mark.parametrize(
+    ("exc", "path"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), None),
+        (
+            RuntimeError(
+                'IO Error: Could not write file "/data/lake/f.tmp": No space left on device'
+            ),
+            Path("/data/lake/f.tmp"),
+        ),
+        (RuntimeError("disk quota exceeded"), None),
+    ],
+    ids=["errno-no-path", "duckdb-text", "text-no-path"],
+)
+def test_disk_full_is_recognised_by_errno_or_by_text_and_through_causes(
+    exc: BaseException, path: Path | None
+) -> None:
+    assert disk_full_path(exc) == path
+    try:
+        try:
+            raise exc
+        except BaseException as inner:
+            raise ValueError("while committing") from inner
+    except ValueError as outer:
+        assert disk_full_path(outer) == path
+        explained = explain(outer, where=Path("/srv/lake"))
+        assert isinstance(explained, DiskFullError)
+        assert explained.message.startswith(f"the disk is full at {path or '/srv/lake'}")
+    assert disk_full_path(OSError(errno.EACCES, "Permission denied")) is False
+
+
+@pytest.mark.parametrize("kind", ["KeyboardInterrupt", "duckdb"])
+def test_ctrl_c_prints_interrupted_and_exits_130(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    import auditpipe.status
+
+    lake = _lake(tmp_path, capsys)
+    exc = KeyboardInterrupt() if kind == "KeyboardInterrupt" else duckdb.InterruptException()
+    monkeypatch.setattr(auditpipe.status, "lake_status", _raising(exc))
+    code, _, err = run_main(["status", "--lake", str(lake)], capsys)
+    assert code == 130
+    assert "interrupted" in err and "internal error" not in err
+
+
+def test_a_usage_error_in_nightly_leaves_no_run_record_and_no_lake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake = tmp_path / "lake"
+    args = ["nightly", "--inbox", str(tmp_path / "no-inbox"), "--lake", str(lake)]
+    code, _, err = run_main(args, capsys)
+    assert code == 2 and "is not a folder" in err
+    assert not lake.exists()
+
+
+def test_a_usage_error_inside_the_run_leaves_no_run_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import auditpipe.nightly.job as job
+    from auditpipe.errors import UsageError
+
+    monkeypatch.setattr(job, "scan_inbox", _raising(UsageError("inbox vanished")))
+    (tmp_path / "inbox").mkdir()
+    lake = tmp_path / "lake"
+    code, _, _ = run_main(
+        ["nightly", "--inbox", str(tmp_path / "inbox"), "--lake", str(lake)], capsys
+    )
+    assert code == 2
+    assert not list((lake / "_auditpipe" / "runs").glob("*.json"))
+
+
+@given(
+    st.lists(st.sampled_from(["detect", "--lake", "x", "--debug", "-q"]), max_size=6),
+    st.lists(st.sampled_from(["--debug", "y"]), max_size=3),
+)
+def test_debug_anywhere_before_a_double_dash_moves_to_the_front(
+    before: list[str], after: list[str]
+) -> None:
+    args = [*before, "--", *after]
+    moved, debug = hoist_debug(args)
+    assert debug == ("--debug" in before)
+    if debug:
+        assert moved == ["--debug", *[a for a in before if a != "--debug"], "--", *after]
+    else:
+        assert moved == args
+
+
+@pytest.mark.parametrize(
+    ("exc", "code", "words"),
+    [
+        (DISK_FULL[0], 2, "the disk is full at /mnt/lake/events/x.parquet"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+    ],
+    ids=["disk-full", "ctrl-c"],
+)
+def test_nightly_reports_a_full_disk_or_ctrl_c_once_and_in_its_json(
+    exc: BaseException,
+    code: int,
+    words: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import json
+
+    import auditpipe.nightly.job as job
+
+    monkeypatch.setattr(job, "scan_inbox", _raising(exc))
+    (tmp_path / "inbox").mkdir()
+    args = ["nightly", "--inbox", str(tmp_path / "inbox"), "--lake", str(tmp_path / "lake")]
+    got, out, err = run_main([*args, "--json"], capsys)
+    assert got == code
+    assert err.count(words) == 1, err
+    doc = json.loads(out)
+    assert doc["status"] == "failed" and doc["exit_code"] == code and words in doc["error"]

@@ -1,0 +1,70 @@
+"""The one Console: data on stdout, everything for people on stderr; tables become
+tab-separated lines off a terminal; progress is plain lines off a terminal; quiet silences
+all but errors and data."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditpipe.console import Console, get_console, set_console
+
+COLUMNS = [("file", "left"), ("rows", "right")]
+
+
+def test_records_off_a_terminal_are_tab_separated_in_the_order_asked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    Console().records(COLUMNS, [["a b.jsonl", 1234], ["c", 5]], plain_order=[1, 0])
+    out, err = capsys.readouterr()
+    assert out == "rows\tfile\n1234\ta b.jsonl\n5\tc\n" and err == ""
+
+
+def test_plain_progress_says_when_an_item_starts_and_each_tenth_of_a_count(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with Console().progress("generating") as tick:
+        assert tick is not None
+        for done in range(0, 1001, 50):
+            tick("rows", done, 1000)
+        tick("a.jsonl", 0.5, 1.0)
+        tick("a.jsonl", 1.0, 1.0)
+    out, err = capsys.readouterr()
+    lines = err.splitlines()
+    assert out == ""
+    assert lines[0] == "generating rows"
+    assert lines[1:11] == [f"generating rows: {n:,} of 1,000" for n in range(100, 1001, 100)]
+    assert lines[11:] == ["generating a.jsonl"]
+
+
+def test_quiet_keeps_errors_and_data_and_drops_the_rest(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    console = Console(quiet=True)
+    console.message("hello")
+    console.warn("careful")
+    with console.progress("working") as tick:
+        assert tick is None
+    console.error("it broke", hint="fix it")
+    console.json({"a": 1})
+    out, err = capsys.readouterr()
+    assert err == "Error: it broke\nHint: fix it\n"
+    assert out == '{\n  "a": 1\n}\n'
+
+
+def test_messages_and_warnings_go_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    console = Console()
+    console.message("[bold]not markup[/bold]")
+    console.warn("low disk")
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "[bold]not markup[/bold]\nWarning: low disk\n"
+
+
+def test_a_console_can_be_installed_for_the_process() -> None:
+    mine = Console(quiet=True)
+    set_console(mine)
+    try:
+        assert get_console() is mine
+    finally:
+        set_console(None)
+    assert get_console() is not mine
