@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 import weakref
@@ -52,9 +53,29 @@ def default_memory_limit() -> str:
     return f"{limit // 1024**2}MiB"
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a statement is logged, not to the stream that
+    was current when ``--debug`` was read: an in-process runner (tests, notebooks) swaps and
+    closes stderr between commands, and a handler holding the old one would fail."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass
+
+
 def log_statements(stream: IO[str] | None = None) -> None:
-    """Show every statement auditpipe runs, with its time, on stderr (``--debug``)."""
-    handler = logging.StreamHandler(stream)
+    """Show every statement auditpipe runs, with its time, on stderr (``--debug``).
+
+    Calling it again replaces the handler it installed before, so repeated commands in one
+    process log each statement once."""
+    for old in [h for h in LOG.handlers if getattr(h, "_auditpipe_debug", False)]:
+        LOG.removeHandler(old)
+    handler: logging.Handler = _CurrentStderr() if stream is None else logging.StreamHandler(stream)
+    handler._auditpipe_debug = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     LOG.addHandler(handler)
     LOG.setLevel(logging.DEBUG)

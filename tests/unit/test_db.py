@@ -128,3 +128,30 @@ def test_read_parquet_sql_reads_exactly_the_listed_files_with_partition_columns(
         "provider_id": "VARCHAR",
         "event_date": "DATE",
     }
+
+
+def test_debug_logging_follows_stderr_and_installs_one_handler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An in-process runner swaps and closes stderr between commands; the --debug handler must
+    # write to the stderr of the moment, and a second --debug must not log everything twice.
+    import logging
+    import sys
+
+    from auditpipe.db import log_statements
+
+    log = logging.getLogger("auditpipe.sql")
+    before = list(log.handlers)
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    log_statements()
+    log_statements()
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    try:
+        log.debug("SELECT 42")
+        assert second.getvalue().count("SELECT 42") == 1
+    finally:
+        for handler in [h for h in log.handlers if h not in before]:
+            log.removeHandler(handler)
