@@ -57,7 +57,16 @@ def sql_error(exc: Exception) -> SqlError:
         )
     elif isinstance(exc, duckdb.CatalogException):
         hint = "the views are events, quarantine, findings, finding_evidence, ingest_log"
+    elif "No such file or directory" in message and "registered as '_lake_" in message:
+        hint = VANISHED_HINT
     return SqlError(message, hint=hint)
+
+
+# A lake file the session listed was replaced by a writer (compact, detect) after it opened.
+VANISHED_HINT = (
+    "the lake changed since this session listed its files (compact or detect replaced some): "
+    "type .refresh at the prompt, or connect again, and rerun the query"
+)
 
 
 def _user_settings() -> tuple[str, ...]:

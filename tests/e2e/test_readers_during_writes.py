@@ -132,3 +132,27 @@ def test_queries_in_a_loop_all_succeed_while_compact_runs(
     writer.join()
     assert not failures
     assert set(answers) == {f'"n"\n{EVENTS}\n'}
+
+
+def test_a_session_opened_before_a_compaction_says_to_refresh(lake: Lake) -> None:
+    """The prompt and auditpipe.connect() do not retry (a session is one snapshot); a query over
+    files compact replaced since fails with a hint, and .refresh (refresh_views) mends it."""
+    import io
+
+    from auditpipe.errors import SqlError
+    from auditpipe.sql import connect, refresh_views
+    from auditpipe.sql.output import write_result
+    from auditpipe.sql.query import run_sql
+
+    con = connect(lake)
+    try:
+        compact_lake(lake, CompactSettings(today=DAY))
+        relation = run_sql(con, "SELECT count(*) FROM events").relation
+        assert relation is not None
+        with pytest.raises(SqlError) as raised:
+            write_result(relation, "csv", output=None, stream=io.BytesIO())
+        assert raised.value.hint and ".refresh" in raised.value.hint
+        refresh_views(con, lake)
+        assert con.execute("SELECT count(*) FROM events").fetchone() == (EVENTS,)
+    finally:
+        con.close()

@@ -155,3 +155,30 @@ def test_debug_logging_follows_stderr_and_installs_one_handler(
     finally:
         for handler in [h for h in log.handlers if h not in before]:
             log.removeHandler(handler)
+
+
+# Folder names made of the characters file readers take for patterns; beside each, siblings
+# that the name would match as a pattern.
+GLOB_CHARACTERS = "[]*?{}"
+NAME = st.text(st.sampled_from("ab1" + GLOB_CHARACTERS + "!-"), min_size=1, max_size=8).filter(
+    lambda n: n not in (".", "..")
+)
+
+
+@given(name=NAME)
+@settings(max_examples=30, deadline=None)
+def test_read_parquet_sql_reads_only_the_file_named(
+    tmp_path_factory: pytest.TempPathFactory, name: str
+) -> None:
+    root = tmp_path_factory.mktemp("names")
+    with connect(timezone="UTC") as db:
+        for folder in {name, "a", "b", "1", "ab", "a1", "b1", "x"}:
+            (root / folder).mkdir(exist_ok=True)
+            db.execute(
+                "COPY (SELECT ? AS who) TO ? (FORMAT parquet)",
+                [folder, str(root / folder / "f.parquet")],
+            )
+        rows = db.query(
+            f"SELECT who FROM {read_parquet_sql([root / name / 'f.parquet'], hive=False)}"
+        )
+    assert rows == [(name,)]
