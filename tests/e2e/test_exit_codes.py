@@ -259,3 +259,24 @@ def test_nightly_reports_a_full_disk_or_ctrl_c_once_and_in_its_json(
     assert err.count(words) == 1, err
     doc = json.loads(out)
     assert doc["status"] == "failed" and doc["exit_code"] == code and words in doc["error"]
+
+
+@pytest.mark.parametrize(
+    ("toml", "words"),
+    [
+        ("[detcet]\nbulk_threshold = 5\n", "unknown table(s)"),
+        ("[nightly]\nsettle_second = 5\n", "unknown key(s) in [nightly]: settle_second"),
+        ("[ingest]\nmax_line_byte = 5\n", "unknown key(s) in [ingest]: max_line_byte"),
+    ],
+    ids=["table", "nightly-key", "ingest-key"],
+)
+def test_a_misspelt_setting_stops_the_command_with_exit_2(
+    toml: str, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "auditpipe.toml"
+    config.write_text(toml, encoding="utf-8")
+    (tmp_path / "inbox").mkdir()
+    args = ["nightly", "--inbox", str(tmp_path / "inbox"), "--lake", str(tmp_path / "lake")]
+    code, _, err = run_main([*args, "--config", str(config)], capsys)
+    assert code == 2 and words in err and "did you mean" in err
+    assert not (tmp_path / "lake").exists()
