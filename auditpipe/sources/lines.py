@@ -1,0 +1,76 @@
+"""Shared by the kinds: a log file as batches of decoded lines (Polars frames).
+
+Lines come from ingest's byte splitter (large batches, numpy finds the newlines, a line over
+the size limit is never held whole). Valid UTF-8 is decoded by Arrow in one call; the few
+lines that are not are decoded with their bad bytes written ``\\xNN`` and flagged, so a
+statement with a stray byte still becomes an event rather than vanishing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from ..ingest.lines import Oversize, iter_line_batches, prefetch
+
+MiB = 1024 * 1024
+
+
+@dataclass
+class TextBatch:
+    frame: Any  # polars: line_number i64, text str, bad_utf8 bool
+    oversize: list[Oversize]
+
+
+def text_batches(
+    stream: IO[bytes], *, quoted_newlines: bool, batch_bytes: int, max_line_bytes: int
+) -> Iterator[TextBatch]:
+    import polars as pl
+    import pyarrow as pa
+
+    for batch in prefetch(
+        iter_line_batches(
+            stream,
+            quoted_newlines=quoted_newlines,
+            batch_bytes=batch_bytes,
+            max_line_bytes=max_line_bytes,
+        )
+    ):
+        raw = pl.from_arrow(pa.table({"line_number": batch.line_numbers, "b": batch.rows}))
+        assert isinstance(raw, pl.DataFrame)
+        frame = raw.with_columns(
+            pl.col("b").cast(pl.String, strict=False).alias("text")
+        ).with_columns(pl.col("text").is_null().alias("bad_utf8"))
+        if frame["bad_utf8"].any():
+            bad = frame.filter(pl.col("bad_utf8"))
+            fixed = [  # only the lines that are not UTF-8
+                b.decode("utf-8", "backslashreplace") for b in bad["b"].to_list()
+            ]
+            patch = bad.select("line_number").with_columns(pl.Series("fixed", fixed))
+            frame = frame.join(patch, on="line_number", how="left").with_columns(
+                pl.coalesce("text", "fixed").alias("text")
+            )
+        frame = frame.select(
+            "line_number",
+            pl.col("text").str.strip_chars_end("\r\n"),
+            "bad_utf8",
+        )
+        yield TextBatch(frame, batch.oversize)
+
+
+def oversize_frame(items: list[Oversize], limit: int) -> Any:
+    import polars as pl
+
+    return pl.DataFrame(
+        {
+            "line_number": [o.line_number for o in items],
+            "sample": [o.sample.decode("utf-8", "backslashreplace") for o in items],
+            "problem": [
+                f"record is longer than the {limit // MiB} MiB line limit "
+                f"({o.size_seen:,} bytes or more); only its first KiB is kept, scrubbed"
+                for o in items
+            ],
+        },
+        schema={"line_number": pl.Int64, "sample": pl.String, "problem": pl.String},
+    )
