@@ -141,7 +141,9 @@ class Analyser:
         fields = analysis_fields(a, self.mapping)
         touched = bool(a.read or a.written)
         return {
-            "parsed": a.parsed and (touched or a.kind == OTHER),
+            # Tables found but none of their columns resolved (a table missing from the
+            # schema): fall back to the tables the log names.
+            "parsed": a.parsed and (touched or not a.tables),
             "kind": a.kind,
             "fields": fields,
             "protected": any(f in self.mapping.protected_fields for f in fields),
