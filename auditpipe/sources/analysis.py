@@ -149,7 +149,7 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
 
 
 def _bare(name: str) -> str:
-    return name.strip("`\"").split(".")[-1].strip("`\"").lower()
+    return name.strip('`"').split(".")[-1].strip('`"').lower()
 
 
 def _kind(tree: Any, result: Analysis) -> str:
@@ -309,19 +309,21 @@ class _Resolver:
                         else schema.name.lower()
                     )
                     for eq in conflict.find_all(exp.EQ):
-                        if isinstance(eq.this, exp.Column) and isinstance(eq.parent, exp.OnConflict):
+                        if isinstance(eq.this, exp.Column) and isinstance(
+                            eq.parent, exp.OnConflict
+                        ):
                             self._targets.add(id(eq.this))
                             self.result.written.append(f"{table_name}.{eq.this.name.lower()}")
                     for col in conflict.find_all(exp.Column):
                         if id(col) not in self._targets and col.table.lower() != "excluded":
                             self._targets.add(id(col))
         for merge in tree.find_all(exp.Merge):
-            target = merge.this.name.lower() if isinstance(merge.this, exp.Table) else ""
+            merged = merge.this.name.lower() if isinstance(merge.this, exp.Table) else ""
             for upd in merge.find_all(exp.Update):
                 for eq in upd.expressions:
                     if isinstance(eq, exp.EQ) and isinstance(eq.this, exp.Column):
                         self._targets.add(id(eq.this))
-                        self.result.written.append(f"{target}.{eq.this.name.lower()}")
+                        self.result.written.append(f"{merged}.{eq.this.name.lower()}")
 
 
 def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:

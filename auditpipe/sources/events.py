@@ -37,12 +37,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from .analysis import EXPORT, OTHER, READ, WRITE, DELETE, Analysis, Mapping, analyse
+from .analysis import DELETE, EXPORT, OTHER, READ, WRITE, Analysis, Mapping, analyse
 from .analysis import data_fields as analysis_fields
 from .scrub import fingerprint, literal_list_expr, literal_value_expr, scrub_expr
 from .settings import SourceSettings
 
 UNRESOLVED_FIELD = "unresolved"
+# A client address that is an IP goes to source_ip; a name (localhost, [local]) to extras.
+_IP = r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
 _ACTION = {EXPORT: "export", WRITE: "update", DELETE: "delete"}
 _COMMAND_KIND = {
     "SELECT": READ,
@@ -220,9 +222,7 @@ def _param_value(params: Any, index: Any) -> Any:
     )
 
 
-def to_events(
-    stmts: Any, settings: SourceSettings, analyser: Analyser, counters: Counters
-) -> Any:
+def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters: Counters) -> Any:
     """Statements frame -> Arrow table of OUTPUT_COLUMNS (events and quarantined rows)."""
     import polars as pl
 
@@ -249,15 +249,11 @@ def to_events(
     # table although the log names some, falls back to the tables the log names.
     n_objects = pl.col("objects").list.len()
     fallback = (
-        ~pl.col("parsed")
-        | pl.col("truncated")
-        | (~pl.col("touches_tables") & (n_objects > 0))
+        ~pl.col("parsed") | pl.col("truncated") | (~pl.col("touches_tables") & (n_objects > 0))
     )
     analysed = analysed.with_columns(fallback.alias("tables_only"))
     # Statements that touch no table data at all (SELECT 1, a parsed DDL) are not events.
-    no_data = ~pl.col("tables_only") & (
-        (pl.col("kind") == OTHER) | ~pl.col("touches_tables")
-    )
+    no_data = ~pl.col("tables_only") & ((pl.col("kind") == OTHER) | ~pl.col("touches_tables"))
     events = analysed.filter(~no_data)
     counters.non_data_lines += int(good.filter(~pl.col("data_access"))["lines"].sum()) + int(
         analysed.filter(no_data)["lines"].sum()
@@ -270,7 +266,7 @@ def to_events(
     counters.unbounded_reads += int(events["unbounded"].sum())
     counters.truncated_statements += int(events["truncated"].sum())
     out = _event_columns(events, settings)
-    quarantined = _quarantine_columns(bad)
+    quarantined = _quarantine_columns(bad, settings)
     table = pl.concat([out, quarantined], how="diagonal_relaxed").select(OUTPUT_COLUMNS)
     return table.sort("line_number").to_arrow()
 
@@ -280,11 +276,15 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
 
     dialect = settings.dialect
     lits = literal_list_expr(pl.col("statement"), dialect)
-    kind = pl.when(pl.col("tables_only")).then(
-        pl.col("log_command").str.to_uppercase().replace_strict(
-            _COMMAND_KIND, default=READ, return_dtype=pl.String
+    kind = (
+        pl.when(pl.col("tables_only"))
+        .then(
+            pl.col("log_command")
+            .str.to_uppercase()
+            .replace_strict(_COMMAND_KIND, default=READ, return_dtype=pl.String)
         )
-    ).otherwise(pl.col("kind"))
+        .otherwise(pl.col("kind"))
+    )
     events = events.with_columns(kind.alias("kind"), lits.alias("_lits"))
     # Fallback fields: every mapped column of every table the log names.
     table_fields = pl.DataFrame(
@@ -318,7 +318,10 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     events = events.with_columns(fields.alias("fields"))
     events = events.with_columns(
         pl.when(pl.col("tables_only"))
-        .then(pl.col("fields").list.set_intersection(pl.lit(protected, pl.List(pl.String))).list.len() > 0)
+        .then(
+            pl.col("fields").list.set_intersection(pl.lit(protected, pl.List(pl.String))).list.len()
+            > 0
+        )
         .otherwise(pl.col("protected"))
         .fill_null(False)
         .alias("protected")
@@ -338,7 +341,11 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     )
     events = events.with_columns(subject.alias("subject_id"))
     events = events.with_columns(
-        pl.when(pl.col("subject_id").str.contains(r"^<(none|not logged|previously logged|long param suppressed)>$"))
+        pl.when(
+            pl.col("subject_id").str.contains(
+                r"^<(none|not logged|previously logged|long param suppressed)>$"
+            )
+        )
         .then(None)
         .otherwise(pl.col("subject_id"))
         .alias("subject_id")
@@ -377,8 +384,7 @@ def _event_columns(events: Any, settings: SourceSettings) -> Any:
     users = [u for u in events["actor"].unique().to_list() if u is not None]
     types = _actor_types(users, settings)
     ticket = _url_decoded(
-        events.select(_comment_value(pl.col("statement"), settings.ticket_key))
-        .to_series()
+        events.select(_comment_value(pl.col("statement"), settings.ticket_key)).to_series()
     )
     purpose = _url_decoded(
         events.select(_comment_value(pl.col("statement"), settings.purpose_key)).to_series()
@@ -400,10 +406,11 @@ def _event_columns(events: Any, settings: SourceSettings) -> Any:
         pl.when(pl.col("tables_only")).then(True).alias("resolved_from_tables_only"),
         pl.when(pl.col("truncated")).then(True).alias("truncated"),
         pl.col("lines").alias("log_lines"),
+        pl.when(~pl.col("source_ip").str.contains(_IP))
+        .then(pl.col("source_ip"))
+        .alias("client_host"),
     )
-    return events.with_columns(
-        ticket.alias("authorization_ref"), purpose.alias("purpose")
-    ).select(
+    return events.with_columns(ticket.alias("authorization_ref"), purpose.alias("purpose")).select(
         pl.col("line_number"),
         pl.concat_str(pl.col("raw_head"), pl.lit(" "), pl.col("scrubbed")).alias("raw"),
         pl.lit(None, pl.String).alias("pre_error"),
@@ -413,9 +420,9 @@ def _event_columns(events: Any, settings: SourceSettings) -> Any:
         pl.lit(settings.provider_type, pl.String).alias("provider_type"),
         pl.lit(settings.system_name).alias("system"),
         pl.col("actor").alias("actor_id"),
-        pl.col("actor").replace_strict(types, default="unknown", return_dtype=pl.String).alias(
-            "actor_type"
-        ),
+        pl.col("actor")
+        .replace_strict(types, default="unknown", return_dtype=pl.String)
+        .alias("actor_type"),
         pl.col("action"),
         pl.col("subject_id"),
         pl.col("record_count").cast(pl.String),
@@ -427,15 +434,16 @@ def _event_columns(events: Any, settings: SourceSettings) -> Any:
         pl.col("authorization_ref"),
         pl.col("purpose"),
         pl.col("outcome"),
-        pl.col("source_ip"),
+        pl.when(pl.col("source_ip").str.contains(_IP)).then(pl.col("source_ip")).alias("source_ip"),
         extras.struct.json_encode().alias("extras"),
     )
 
 
-def _quarantine_columns(bad: Any) -> Any:
+def _quarantine_columns(bad: Any, settings: SourceSettings) -> Any:
     import polars as pl
 
     return bad.select(
+        pl.lit(settings.provider_id).alias("provider_id"),
         pl.col("line_number"),
         pl.concat_str(pl.col("raw_head"), pl.lit(" "), pl.col("scrubbed")).alias("raw"),
         pl.when(pl.col("problem").is_not_null())
@@ -449,7 +457,9 @@ def _quarantine_columns(bad: Any) -> Any:
 def _empty() -> Any:
     import pyarrow as pa
 
-    return pa.table({c: pa.array([], pa.int64() if c == "line_number" else pa.string()) for c in OUTPUT_COLUMNS})
+    return pa.table(
+        {c: pa.array([], pa.int64() if c == "line_number" else pa.string()) for c in OUTPUT_COLUMNS}
+    )
 
 
 def extras_json(values: dict[str, Any]) -> str:

@@ -74,3 +74,13 @@ def oversize_frame(items: list[Oversize], limit: int) -> Any:
         },
         schema={"line_number": pl.Int64, "sample": pl.String, "problem": pl.String},
     )
+
+
+def with_last(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
+    """Each item with whether it is the last one (a batch's open tail waits unless it is)."""
+    sentinel = object()
+    current = next(items, sentinel)
+    while current is not sentinel:
+        following = next(items, sentinel)
+        yield current, following is sentinel
+        current = following

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .lines import oversize_frame, text_batches
+from .lines import oversize_frame, text_batches, with_last
 from .settings import SourceSettings
 from .times import to_utc
 
@@ -166,12 +166,7 @@ def stderr_records(
     batches = text_batches(
         stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
     )
-    last = object()
-    pending = next(batches, last)
-    while pending is not last:
-        batch = pending
-        pending = next(batches, last)
-        final = pending is last
+    for batch, final in with_last(batches):
         frame = batch.frame if carry is None else pl.concat([carry, batch.frame])
         parts = frame.with_columns(
             pl.col("text").str.extract_groups(pattern).alias("p"),
@@ -274,7 +269,9 @@ def csvlog_records(
         parsed = pcsv.read_csv(
             io.BytesIO(data),
             read_options=pcsv.ReadOptions(column_names=names, use_threads=True),
-            parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+            parse_options=pcsv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
             convert_options=pcsv.ConvertOptions(
                 column_types={n: pa.string() for n in names}, strings_can_be_null=True
             ),
@@ -290,7 +287,10 @@ def csvlog_records(
             frame = frame.filter(keep)
         else:
             broken = frame.clear()
-        col = {k: pl.col(f"c{v}") if v < ncol else pl.lit(None, pl.String) for k, v in _CSV_COLS.items()}
+        col = {
+            k: pl.col(f"c{v}") if v < ncol else pl.lit(None, pl.String)
+            for k, v in _CSV_COLS.items()
+        }
         records = table.select(
             pl.Series("line_number", frame["line_number"]),
             pl.Series("lines", frame["text"].str.count_matches("\n").cast(pl.Int64) + 1),
@@ -348,9 +348,7 @@ def jsonlog_records(
         stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
     ):
         frame = batch.frame.filter(pl.col("text").str.strip_chars() != "")
-        valid = frame.with_columns(
-            pl.col("text").str.starts_with("{").alias("_obj")
-        )
+        valid = frame.with_columns(pl.col("text").str.starts_with("{").alias("_obj"))
         records = valid.select(
             "line_number",
             pl.lit(1, pl.Int64).alias("lines"),
@@ -400,12 +398,7 @@ def read_statements(
     reader = RECORD_READERS[destination(settings, file_name)]
     carry = None
     batches = reader(stream, settings, batch_bytes, max_line_bytes)
-    last = object()
-    pending = next(batches, last)
-    while pending is not last:
-        records, oversize = pending
-        pending = next(batches, last)
-        final = pending is last
+    for (records, oversize), final in with_last(batches):
         if carry is not None:
             records = pl.concat([carry, records], how="diagonal_relaxed")
         records = records.sort("line_number")
@@ -431,7 +424,9 @@ def _oversize_statements(oversize: list[Any], limit: int) -> Any:
     )
 
 
-def _statements(records: Any, settings: SourceSettings, file_name: str, final: bool) -> tuple[Any, Any]:
+def _statements(
+    records: Any, settings: SourceSettings, file_name: str, final: bool
+) -> tuple[Any, Any]:
     import polars as pl
 
     if "problem_text" not in records.columns:
@@ -479,9 +474,9 @@ def _statements(records: Any, settings: SourceSettings, file_name: str, final: b
         )
         open_groups = last_groups.filter(pl.col("_last") >= cutoff)["group"]
         held = payload.filter(pl.col("group").is_in(open_groups.implode()))["line_number"]
-        held_errors = records.filter(
-            ~pl.col("is_audit") & (pl.col("line_number") >= cutoff)
-        )["line_number"]
+        held_errors = records.filter(~pl.col("is_audit") & (pl.col("line_number") >= cutoff))[
+            "line_number"
+        ]
         keep_back = pl.concat([held, held_errors])
         carry = records.filter(pl.col("line_number").is_in(keep_back.implode())).drop(
             "skey", "is_audit"
@@ -507,9 +502,16 @@ def _statements(records: Any, settings: SourceSettings, file_name: str, final: b
         pl.col("class").is_in(list(DATA_CLASSES)).any().alias("_data_class"),
         pl.col("bad_utf8").any(),
         pl.concat_str(
-            pl.col("audit_type"), pl.lit(","), pl.col("statement_id"), pl.lit(","),
-            pl.col("class"), pl.lit(","), pl.col("command"),
-        ).first().alias("_head"),
+            pl.col("audit_type"),
+            pl.lit(","),
+            pl.col("statement_id"),
+            pl.lit(","),
+            pl.col("class"),
+            pl.lit(","),
+            pl.col("command"),
+        )
+        .first()
+        .alias("_head"),
     )
     groups = groups.with_columns(
         (
@@ -523,7 +525,11 @@ def _statements(records: Any, settings: SourceSettings, file_name: str, final: b
     statements = pl.concat([groups, errors], how="diagonal_relaxed")
     others = records.filter(~pl.col("is_audit"))
     consumed = errors["line_number"] if errors.height else pl.Series([], dtype=pl.Int64)
-    merged = groups["_merged_errors"].explode().drop_nulls() if "_merged_errors" in groups.columns else pl.Series([], dtype=pl.Int64)
+    merged = (
+        groups["_merged_errors"].explode().drop_nulls()
+        if "_merged_errors" in groups.columns
+        else pl.Series([], dtype=pl.Int64)
+    )
     unreadable = others.filter(pl.col("severity") == "UNREADABLE")
     non_data = others.filter(
         ~pl.col("line_number").is_in(pl.concat([consumed, merged]).implode())
@@ -532,15 +538,25 @@ def _statements(records: Any, settings: SourceSettings, file_name: str, final: b
     where = f"{file_name}"
     statements = to_utc(statements, "time", "event_time", TIME_FORMAT, settings.timezone, where)
     head = pl.concat_str(
-        pl.col("time").fill_null(""), pl.lit(" ["), pl.col("session").fill_null(""), pl.lit("] "),
-        pl.col("actor").fill_null(""), pl.lit("@"), pl.col("database").fill_null(""),
-        pl.lit(" "), pl.col("_head").fill_null(""),
+        pl.col("time").fill_null(""),
+        pl.lit(" ["),
+        pl.col("session").fill_null(""),
+        pl.lit("] "),
+        pl.col("actor").fill_null(""),
+        pl.lit("@"),
+        pl.col("database").fill_null(""),
+        pl.lit(" "),
+        pl.col("_head").fill_null(""),
     )
     statements = statements.with_columns(
         head.alias("raw_head"),
         pl.concat_str(
-            pl.lit("pg:"), pl.col("session"), pl.lit(":"), pl.col("time").fill_null(""),
-            pl.lit(":"), pl.col("statement_id"),
+            pl.lit("pg:"),
+            pl.col("session"),
+            pl.lit(":"),
+            pl.col("time").fill_null(""),
+            pl.lit(":"),
+            pl.col("statement_id"),
         ).alias("event_key"),
         pl.lit(False).alias("truncated"),
         pl.lit(None, pl.String).alias("problem"),
@@ -600,16 +616,25 @@ def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
     if errs.height == 0:
         return errs.clear().select(pl.col("err_line").alias("line_number")), groups
     last_audit = groups.select(
-        "session", pl.col("line_number").alias("g_line"), pl.col("statement").alias("g_stmt"),
+        "session",
+        pl.col("line_number").alias("g_line"),
+        pl.col("statement").alias("g_stmt"),
         pl.col("group"),
     ).sort("g_line")
     matched = errs.sort("err_line").join_asof(
-        last_audit, left_on="err_line", right_on="g_line", by="session", strategy="backward",
+        last_audit,
+        left_on="err_line",
+        right_on="g_line",
+        by="session",
+        strategy="backward",
         check_sortedness=False,
     )
     same = matched.filter(
         pl.col("g_stmt").is_not_null()
-        & (pl.col("g_stmt").str.strip_chars().str.strip_chars_end(";") == pl.col("query").str.strip_chars().str.strip_chars_end(";"))
+        & (
+            pl.col("g_stmt").str.strip_chars().str.strip_chars_end(";")
+            == pl.col("query").str.strip_chars().str.strip_chars_end(";")
+        )
     )
     failed = same.group_by("group").agg(
         pl.col("err_lines").sum().alias("_extra_lines"),

@@ -37,17 +37,19 @@ class Kind(Protocol):
 def kind_module(name: str) -> ModuleType:
     from . import mysql_json, pgaudit, server_audit
 
-    return {"pgaudit": pgaudit, "server_audit": server_audit, "mysql_audit_json": mysql_json}[
-        name
-    ]
+    return {"pgaudit": pgaudit, "server_audit": server_audit, "mysql_audit_json": mysql_json}[name]
 
 
-def mapping_for(settings: SourceSettings, catalog: Catalog, schema: DbSchema | None = None) -> Mapping:
+def mapping_for(
+    settings: SourceSettings, catalog: Catalog, schema: DbSchema | None = None
+) -> Mapping:
     protected = frozenset(
         e.name for e in catalog.entries if e.data_class in catalog.protected_classes
     )
     return Mapping(
-        schema=schema if schema is not None else load_schema(settings.schema_file, settings.dialect),
+        schema=schema
+        if schema is not None
+        else load_schema(settings.schema_file, settings.dialect),
         columns=dict(settings.columns),
         subject_keys=frozenset(settings.subject_keys),
         protected_fields=protected,
@@ -77,7 +79,9 @@ class SourceReader:
             yield to_events(frame, self.settings, self.analyser, self.counters)
 
 
-def read_file(path: Path, settings: SourceSettings, catalog: Catalog, **kw: Any) -> tuple[Any, Counters]:
+def read_file(
+    path: Path, settings: SourceSettings, catalog: Catalog, **kw: Any
+) -> tuple[Any, Counters]:
     """A whole (small) file as one Arrow table, for tests and `sources check`."""
     import gzip
 

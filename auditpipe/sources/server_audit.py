@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .lines import oversize_frame, text_batches
+from .lines import oversize_frame, text_batches, with_last
 from .settings import SourceSettings
 from .times import naive_to_utc
 
@@ -31,7 +31,9 @@ LINE = (
 TABLE_OPS = ("READ", "WRITE", "CREATE", "ALTER", "DROP", "RENAME")
 DATA_OPS = ("READ", "WRITE")
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
-DATA_STATEMENT = r"(?i)^\s*(?:/\*.*?\*/\s*)*(SELECT|INSERT|UPDATE|DELETE|REPLACE|LOAD|WITH|TRUNCATE|TABLE)\b"
+DATA_STATEMENT = (
+    r"(?i)^\s*(?:/\*.*?\*/\s*)*(SELECT|INSERT|UPDATE|DELETE|REPLACE|LOAD|WITH|TRUNCATE|TABLE)\b"
+)
 CARRY_LINES = 5000
 
 
@@ -67,12 +69,7 @@ def read_statements(
     batches = text_batches(
         stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
     )
-    last = object()
-    pending = next(batches, last)
-    while pending is not last:
-        batch = pending
-        pending = next(batches, last)
-        final = pending is last
+    for batch, final in with_last(batches):
         frame = batch.frame.with_columns(pl.col("text").str.extract_groups(LINE).alias("p")).unnest(
             "p"
         )
@@ -91,7 +88,9 @@ def read_statements(
         yield statements
 
 
-def _statements(frame: Any, settings: SourceSettings, file_name: str, final: bool) -> tuple[Any, Any]:
+def _statements(
+    frame: Any, settings: SourceSettings, file_name: str, final: bool
+) -> tuple[Any, Any]:
     import polars as pl
 
     blank = pl.col("text").str.strip_chars() == ""
@@ -136,9 +135,10 @@ def _statements(frame: Any, settings: SourceSettings, file_name: str, final: boo
         .unique()
         .sort()
         .alias("objects"),
-        pl.col("op").filter(user_table & pl.col("op").is_in(list(DATA_OPS))).first().alias(
-            "_data_op"
-        ),
+        pl.col("op")
+        .filter(user_table & pl.col("op").is_in(list(DATA_OPS)))
+        .first()
+        .alias("_data_op"),
         pl.col("bad_utf8").any(),
     )
     statement = unescape(pl.col("object"))
@@ -153,7 +153,9 @@ def _statements(frame: Any, settings: SourceSettings, file_name: str, final: boo
             pl.col("_data_op").is_not_null()
             | pl.col("statement").str.contains(DATA_STATEMENT).fill_null(False)
         ).alias("data_access"),
-        pl.when(pl.col("retcode").is_null() | (pl.col("retcode") == "0") | (pl.col("retcode") == ""))
+        pl.when(
+            pl.col("retcode").is_null() | (pl.col("retcode") == "0") | (pl.col("retcode") == "")
+        )
         .then(pl.lit("success"))
         .otherwise(pl.lit("failure"))
         .alias("outcome"),
@@ -169,13 +171,29 @@ def _statements(frame: Any, settings: SourceSettings, file_name: str, final: boo
     groups = _times(groups, settings, file_name)
     groups = groups.with_columns(
         pl.concat_str(
-            pl.col("ts"), pl.lit(","), pl.col("serverhost"), pl.lit(","), pl.col("actor"),
-            pl.lit(","), pl.col("source_ip"), pl.lit(","), pl.col("session"), pl.lit(","),
-            pl.col("statement_id"), pl.lit(",QUERY,"), pl.col("database").fill_null(""),
+            pl.col("ts"),
+            pl.lit(","),
+            pl.col("serverhost"),
+            pl.lit(","),
+            pl.col("actor"),
+            pl.lit(","),
+            pl.col("source_ip"),
+            pl.lit(","),
+            pl.col("session"),
+            pl.lit(","),
+            pl.col("statement_id"),
+            pl.lit(",QUERY,"),
+            pl.col("database").fill_null(""),
         ).alias("raw_head"),
         pl.concat_str(
-            pl.lit("my:"), pl.col("serverhost"), pl.lit(":"), pl.col("session"), pl.lit(":"),
-            pl.col("statement_id"), pl.lit(":"), pl.col("ts"),
+            pl.lit("my:"),
+            pl.col("serverhost"),
+            pl.lit(":"),
+            pl.col("session"),
+            pl.lit(":"),
+            pl.col("statement_id"),
+            pl.lit(":"),
+            pl.col("ts"),
         ).alias("event_key"),
     )
     non_data = pl.concat([other.select("line_number"), blanks.select("line_number")]).with_columns(
@@ -205,7 +223,9 @@ def _times(groups: Any, settings: SourceSettings, file_name: str) -> Any:
     micro = groups.filter(epoch)
     parts = []
     if local.height:
-        parts.append(naive_to_utc(local, "ts", "event_time", "%Y%m%d %H:%M:%S", settings.timezone, file_name))
+        parts.append(
+            naive_to_utc(local, "ts", "event_time", "%Y%m%d %H:%M:%S", settings.timezone, file_name)
+        )
     if micro.height:
         parts.append(
             micro.with_columns(

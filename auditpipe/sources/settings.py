@@ -102,7 +102,7 @@ def _str(data: dict[str, Any], key: str, where: str, required: bool = False) -> 
     value = data.get(key)
     if value is None:
         if required:
-            raise _fail(where, f"'{key}' is missing", f"add {key} = \"...\" to the file")
+            raise _fail(where, f"'{key}' is missing", f'add {key} = "..." to the file')
         return None
     if not isinstance(value, str) or not value.strip():
         raise _fail(where, f"'{key}' should be a non-empty string", f'write {key} = "..."')
@@ -129,9 +129,7 @@ def check_timezone_name(name: str, where: str) -> str:
 def _column_ref(ref: str, where: str, what: str) -> str:
     parts = ref.strip().lower().split(".")
     if len(parts) < 2 or not all(parts):
-        raise _fail(
-            where, f"{what} {ref!r} is not table.column", "write e.g. accounts.id_card_no"
-        )
+        raise _fail(where, f"{what} {ref!r} is not table.column", "write e.g. accounts.id_card_no")
     return ".".join(parts[-2:])  # schema-qualified names are matched by table and column
 
 

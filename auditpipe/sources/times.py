@@ -55,13 +55,12 @@ def to_utc(
                 timezone, ambiguous="earliest", non_existent="null"
             ).dt.convert_time_zone("UTC")
         result = result.zip_with(~mask.fill_null(False), converted)
-    return frame.with_columns(
-        result.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col)
-    )
+    return frame.with_columns(result.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col))
 
 
-def naive_to_utc(frame: Any, text_col: str, out_col: str, fmt: str, timezone: str | None,
-                 where: str) -> Any:
+def naive_to_utc(
+    frame: Any, text_col: str, out_col: str, fmt: str, timezone: str | None, where: str
+) -> Any:
     """Times printed without any zone (server_audit): read in the settings' timezone."""
     import polars as pl
 
@@ -73,9 +72,9 @@ def naive_to_utc(frame: Any, text_col: str, out_col: str, fmt: str, timezone: st
         .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
         .dt.convert_time_zone("UTC")
     )
-    return frame.with_columns(parsed.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col)).with_columns(
-        pl.col(out_col)
-    )
+    return frame.with_columns(
+        parsed.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col)
+    ).with_columns(pl.col(out_col))
 
 
 def _ambiguous(token: str | None, where: str) -> InputFileError:
