@@ -162,7 +162,16 @@ def _ingest_file(
     txn = lake.transaction()
     try:
         staged_files, quarantine_file, result = _stage_file(
-            lake, txn.staging, source, sha, name, settings, contract, catalog, run_id, progress,
+            lake,
+            txn.staging,
+            source,
+            sha,
+            name,
+            settings,
+            contract,
+            catalog,
+            run_id,
+            progress,
             reader,
         )
     except InputFileError as exc:

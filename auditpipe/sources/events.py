@@ -455,11 +455,10 @@ def _quarantine_columns(bad: Any, settings: SourceSettings) -> Any:
 
 
 def _empty() -> Any:
-    import pyarrow as pa
+    import polars as pl
 
-    return pa.table(
-        {c: pa.array([], pa.int64() if c == "line_number" else pa.string()) for c in OUTPUT_COLUMNS}
-    )
+    schema = {c: pl.Int64 if c == "line_number" else pl.String for c in OUTPUT_COLUMNS}
+    return pl.DataFrame(schema=schema).to_arrow()
 
 
 def extras_json(values: dict[str, Any]) -> str:

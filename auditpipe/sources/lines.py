@@ -37,26 +37,32 @@ def text_batches(
             max_line_bytes=max_line_bytes,
         )
     ):
-        raw = pl.from_arrow(pa.table({"line_number": batch.line_numbers, "b": batch.rows}))
-        assert isinstance(raw, pl.DataFrame)
-        frame = raw.with_columns(
-            pl.col("b").cast(pl.String, strict=False).alias("text")
-        ).with_columns(pl.col("text").is_null().alias("bad_utf8"))
-        if frame["bad_utf8"].any():
-            bad = frame.filter(pl.col("bad_utf8"))
-            fixed = [  # only the lines that are not UTF-8
-                b.decode("utf-8", "backslashreplace") for b in bad["b"].to_list()
-            ]
-            patch = bad.select("line_number").with_columns(pl.Series("fixed", fixed))
-            frame = frame.join(patch, on="line_number", how="left").with_columns(
-                pl.coalesce("text", "fixed").alias("text")
-            )
+        try:
+            text = batch.rows.cast(pa.large_string())
+            bad = pa.nulls(len(batch.rows), pa.bool_()).fill_null(False)
+        except pa.ArrowInvalid:
+            # Rare: a batch holding a line that is not UTF-8 is decoded line by line, each
+            # bad byte written \xNN, so the statement is still read (and flagged).
+            decoded = [_decode(b) for b in batch.rows.to_pylist()]
+            text = pa.array([d[0] for d in decoded], pa.large_string())
+            bad = pa.array([d[1] for d in decoded], pa.bool_())
+        frame = pl.from_arrow(
+            pa.table({"line_number": batch.line_numbers, "text": text, "bad_utf8": bad})
+        )
+        assert isinstance(frame, pl.DataFrame)
         frame = frame.select(
             "line_number",
             pl.col("text").str.strip_chars_end("\r\n"),
             "bad_utf8",
         )
         yield TextBatch(frame, batch.oversize)
+
+
+def _decode(line: bytes) -> tuple[str, bool]:
+    try:
+        return line.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return line.decode("utf-8", "backslashreplace"), True
 
 
 def oversize_frame(items: list[Oversize], limit: int) -> Any:
