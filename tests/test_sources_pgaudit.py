@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from sources_support import events, quarantined, read_log
 
 from auditpipe.errors import InputFileError
-from sources_support import events, quarantined, read_log
 
 P = "2026-03-02 09:00:00.123 CST [4242] kefu_li@shop LOG:  AUDIT: "
 
@@ -231,8 +231,9 @@ def test_jsonlog_record_and_a_broken_line(tmp_path: Path) -> None:
 def test_small_batches_give_the_same_events_as_one(tmp_path: Path, fmt: str) -> None:
     """Statements cut by a batch boundary (multi-line ones, relation lines) are neither lost
     nor doubled: tiny batches and one batch give the same events."""
-    from auditpipe.generate.dblogs import WRITERS, workload
     import datetime as dt
+
+    from auditpipe.generate.dblogs import WRITERS, workload
 
     writer, _ = WRITERS[f"pgaudit-{fmt}"]
     frame = workload(400, 5, dt.datetime(2026, 3, 2, tzinfo=dt.UTC))
