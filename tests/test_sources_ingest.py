@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_support import run_main
 
 from auditpipe.generate.dblogs import write_db_log
-from cli_support import run_main
 
 SECRETS = ["110101199003074514", "13900000000", "Zhang San 张三", "hunter2-password"]
 
