@@ -438,13 +438,30 @@ def settings_toml(kind: str, provider_id: str, fmt: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def write_db_log(out: Path, which: str, rows: int, seed: int, provider_id: str = "shop-db") -> Path:
+def write_db_log(
+    out: Path,
+    which: str,
+    rows: int,
+    seed: int,
+    provider_id: str = "shop-db",
+    plant: bool = True,
+    overwrite: bool = False,
+) -> Path:
     """One log with its settings, schema and labels beside it; returns the log's path."""
     import polars as pl
 
+    from ..errors import UsageError
+
     writer, name = WRITERS[which]
     out.mkdir(parents=True, exist_ok=True)
-    frame = workload(rows, seed, dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC))
+    ours = {name, "source.toml", "schema.sql", "labels.json"}
+    others = sorted(p.name for p in out.iterdir() if not (overwrite and p.name in ours))
+    if others:
+        raise UsageError(
+            f"{out} is not empty ({', '.join(others[:3])})",
+            hint="pick a new folder, or add --overwrite to replace an earlier generated log",
+        )
+    frame = workload(rows, seed, dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC), plant=plant)
     log = out / name
     chunk = 200_000
     with open(log, "w", encoding="utf-8") as fh:
