@@ -192,7 +192,8 @@ def _comment_value(col: Any, key: str | None) -> Any:
         return pl.lit(None, pl.String)
     import re
 
-    return col.str.extract(r"(?s)/\*.*?\b" + re.escape(key) + r"\s*=\s*'([^']*)'", 1)
+    commented = pl.when(col.str.contains("/*", literal=True)).then(col)
+    return commented.str.extract(r"(?s)/\*.*?\b" + re.escape(key) + r"\s*=\s*'([^']*)'", 1)
 
 
 def _url_decoded(series: Any) -> Any:
@@ -275,7 +276,12 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     import polars as pl
 
     dialect = settings.dialect
-    lits = literal_list_expr(pl.col("statement"), dialect)
+    # Costly string work only where it is needed: literals when the subject or the export
+    # path is one, parameters when the subject is one (the others see nulls).
+    wants_literals = (pl.col("subject_literals").list.len() > 0) | pl.col(
+        "export_literal"
+    ).is_not_null()
+    lits = literal_list_expr(pl.when(wants_literals).then(pl.col("statement")), dialect)
     kind = (
         pl.when(pl.col("tables_only"))
         .then(
@@ -295,7 +301,8 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         schema={"_table": pl.String, "_field": pl.String},
     )
     exploded = (
-        events.select("line_number", pl.col("objects").alias("_table"))
+        events.filter(pl.col("tables_only"))
+        .select("line_number", pl.col("objects").alias("_table"))
         .explode("_table")
         .with_columns(pl.col("_table").str.split(".").list.last().str.to_lowercase())
         .join(table_fields, on="_table", how="left")
@@ -330,7 +337,10 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     by_literal = literal_value_expr(
         pl.col("_lits").list.get(pl.col("subject_literals").list.first(), null_on_oob=True)
     )
-    by_param = _param_value(pl.col("params"), pl.col("subject_param"))
+    by_param = _param_value(
+        pl.when(pl.col("subject_param").is_not_null()).then(pl.col("params")),
+        pl.col("subject_param"),
+    )
     use = ~pl.col("tables_only")
     subject = (
         pl.when(use & (n_subject > 0))

@@ -90,3 +90,17 @@ def with_last(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
         following = next(items, sentinel)
         yield current, following is sentinel
         current = following
+
+
+def fold(frame: Any, key: str, columns: dict[str, tuple[Any, Any]]) -> Any:
+    """Group ``frame`` by ``key`` into one row per key: ``columns`` maps each output column to
+    (aggregation, expression for a key with a single row). Most log records and statements
+    are a single row, so those skip the group-by (the costly part) and only the rest pay."""
+    import polars as pl
+
+    shared = frame.filter(pl.col(key).is_duplicated())
+    single = frame.filter(~pl.col(key).is_duplicated()).select(
+        pl.col(key), *[expr.alias(name) for name, (_, expr) in columns.items()]
+    )
+    grouped = shared.group_by(key).agg(*[agg.alias(name) for name, (agg, _) in columns.items()])
+    return pl.concat([single, grouped], how="vertical_relaxed")

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .lines import oversize_frame, text_batches, with_last
+from .lines import fold, oversize_frame, text_batches, with_last
 from .settings import SourceSettings
 from .times import to_utc
 
@@ -128,7 +128,9 @@ def prefix_regex(prefix: str) -> str:
     for name in ("time", "epoch", "pid", "user", "db", "remote", "session"):
         if name not in seen:
             body += f"(?P<{name}>)"  # absent groups come out empty
-    return "^" + body + r"(?P<severity>[A-Z]+[0-9]?):  (?P<message>.*)$"
+    # The message is not captured: the engine stops after the severity, and the message is
+    # the rest of the line (a capture over the whole line is what costs).
+    return "^(?P<head>" + body + r"(?P<severity>[A-Z]+[0-9]?):  )"
 
 
 def _record_schema() -> dict[str, Any]:
@@ -168,9 +170,11 @@ def stderr_records(
     )
     for batch, final in with_last(batches):
         frame = batch.frame if carry is None else pl.concat([carry, batch.frame])
-        parts = frame.with_columns(
-            pl.col("text").str.extract_groups(pattern).alias("p"),
-        ).unnest("p")
+        parts = (
+            frame.with_columns(pl.col("text").str.extract_groups(pattern).alias("p"))
+            .unnest("p")
+            .with_columns(pl.col("text").str.slice(pl.col("head").str.len_chars()).alias("message"))
+        )
         start = pl.col("severity").is_not_null() & ~pl.col("text").str.starts_with("\t")
         parts = parts.with_columns(start.alias("start"))
         parts = parts.with_columns(pl.col("start").cast(pl.Int64).cum_sum().alias("rec"))
@@ -186,24 +190,30 @@ def stderr_records(
             .then(pl.col("message"))
             .otherwise(pl.col("text").str.strip_prefix("\t"))
         )
-        records = (
-            parts.with_columns(body.alias("body"))
-            .group_by("rec", maintain_order=True)
-            .agg(
-                pl.col("line_number").first(),
-                pl.len().cast(pl.Int64).alias("lines"),
-                pl.col("start").first().alias("is_record"),
-                pl.col("time").first(),
-                pl.col("pid").first(),
-                pl.col("session").first(),
-                pl.col("user").first(),
-                pl.col("db").first(),
-                pl.col("remote").first(),
-                pl.col("severity").first(),
-                pl.col("body").str.join("\n").alias("message"),
-                pl.col("bad_utf8").any(),
+        first = {
+            name: (pl.col(name).first(), pl.col(name))
+            for name in (
+                "line_number",
+                "time",
+                "pid",
+                "session",
+                "user",
+                "db",
+                "remote",
+                "severity",
             )
-        )
+        }
+        records = fold(
+            parts.with_columns(body.alias("body")),
+            "rec",
+            first
+            | {
+                "lines": (pl.len().cast(pl.Int64), pl.lit(1, pl.Int64)),
+                "is_record": (pl.col("start").first(), pl.col("start")),
+                "message": (pl.col("body").str.join("\n"), pl.col("body")),
+                "bad_utf8": (pl.col("bad_utf8").any(), pl.col("bad_utf8")),
+            },
+        ).sort("line_number")
         records = records.with_columns(
             pl.col("remote").str.replace(r"\(\d+\)$", ""),
             pl.lit(None, pl.String).alias("sqlstate"),
@@ -485,33 +495,46 @@ def _statements(
         records = records.filter(~pl.col("line_number").is_in(keep_back.implode()))
     real = ~pl.col("stmt").is_in(list(SPECIAL))
     real_param = ~pl.col("param").is_in(list(SPECIAL))
-    groups = payload.group_by("group").agg(
-        pl.col("line_number").min(),
-        pl.col("lines").sum(),
-        pl.col("time").first(),
-        pl.col("user").first().alias("actor"),
-        pl.col("db").first().alias("database"),
-        pl.col("remote").first().alias("source_ip"),
-        pl.col("skey").first().alias("session"),
-        pl.col("statement_id").first(),
-        pl.col("stmt").filter(real).first().alias("statement"),
-        pl.col("param").filter(real_param).first().alias("params"),
-        pl.col("rows").max(),
-        pl.col("object_name").filter(pl.col("object_name") != "").unique().sort().alias("objects"),
-        pl.col("command").sort_by("substatement_id").first().alias("log_command"),
-        pl.col("class").is_in(list(DATA_CLASSES)).any().alias("_data_class"),
-        pl.col("bad_utf8").any(),
-        pl.concat_str(
-            pl.col("audit_type"),
-            pl.lit(","),
-            pl.col("statement_id"),
-            pl.lit(","),
-            pl.col("class"),
-            pl.lit(","),
-            pl.col("command"),
-        )
-        .first()
-        .alias("_head"),
+    head = pl.concat_str(
+        pl.col("audit_type"), pl.lit(","), pl.col("statement_id"), pl.lit(","),
+        pl.col("class"), pl.lit(","), pl.col("command"),
+    )  # fmt: skip
+    named = pl.col("object_name") != ""
+    groups = fold(
+        payload,
+        "group",
+        {
+            "line_number": (pl.col("line_number").min(), pl.col("line_number")),
+            "lines": (pl.col("lines").sum(), pl.col("lines")),
+            "time": (pl.col("time").first(), pl.col("time")),
+            "actor": (pl.col("user").first(), pl.col("user")),
+            "database": (pl.col("db").first(), pl.col("db")),
+            "source_ip": (pl.col("remote").first(), pl.col("remote")),
+            "session": (pl.col("skey").first(), pl.col("skey")),
+            "statement_id": (pl.col("statement_id").first(), pl.col("statement_id")),
+            "statement": (pl.col("stmt").filter(real).first(), pl.when(real).then("stmt")),
+            "params": (
+                pl.col("param").filter(real_param).first(),
+                pl.when(real_param).then("param"),
+            ),
+            "rows": (pl.col("rows").max(), pl.col("rows")),
+            "objects": (
+                pl.col("object_name").filter(named).unique().sort(),
+                pl.when(named)
+                .then(pl.concat_list("object_name"))
+                .otherwise(pl.lit([], pl.List(pl.String))),
+            ),
+            "log_command": (
+                pl.col("command").sort_by("substatement_id").first(),
+                pl.col("command"),
+            ),
+            "_data_class": (
+                pl.col("class").is_in(list(DATA_CLASSES)).any(),
+                pl.col("class").is_in(list(DATA_CLASSES)),
+            ),
+            "bad_utf8": (pl.col("bad_utf8").any(), pl.col("bad_utf8")),
+            "_head": (head.first(), head),
+        },
     )
     groups = groups.with_columns(
         (
