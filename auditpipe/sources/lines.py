@@ -104,3 +104,48 @@ def fold(frame: Any, key: str, columns: dict[str, tuple[Any, Any]]) -> Any:
     )
     grouped = shared.group_by(key).agg(*[agg.alias(name) for name, (agg, _) in columns.items()])
     return pl.concat([single, grouped], how="vertical_relaxed")
+
+
+# Statement rows that are not events, in the shape events.to_events reads.
+NO_TIME = "1970-01-01T00:00:00Z"  # not data: the time is never used
+
+
+def _lines(frame: Any) -> Any:
+    import polars as pl
+
+    return pl.col("lines") if "lines" in frame.columns else pl.lit(1, pl.Int64).alias("lines")
+
+
+def non_data_rows(records: Any) -> Any:
+    """Records that are not audit records of data access: counted, never stored."""
+    import polars as pl
+
+    return records.select(
+        "line_number",
+        _lines(records),
+        pl.lit(False).alias("data_access"),
+        pl.lit("").alias("raw_head"),
+        pl.lit(NO_TIME).alias("event_time"),
+    )
+
+
+def unreadable_rows(frame: Any, reason: Any, text: str = "text") -> Any:
+    """Records that are not records of their format: quarantined with ``reason`` (text or a
+    Polars expression); their text is scrubbed by events.to_events like any statement."""
+    import polars as pl
+
+    return frame.select(
+        "line_number",
+        _lines(frame),
+        pl.lit("").alias("raw_head"),
+        pl.col(text).alias("statement"),
+        (pl.lit(reason) if isinstance(reason, str) else reason).alias("problem"),
+    )
+
+
+def oversize_rows(items: list[Oversize], limit: int) -> Any:
+    """Lines over the size limit: quarantined with their first KiB (scrubbed)."""
+    import polars as pl
+
+    frame = oversize_frame(items, limit).rename({"sample": "text"})
+    return unreadable_rows(frame, pl.col("problem"))

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .lines import fold, oversize_frame, text_batches, with_last
+from .lines import fold, non_data_rows, oversize_rows, text_batches, unreadable_rows, with_last
 from .settings import SourceSettings
 from .times import to_utc
 
@@ -415,23 +415,9 @@ def read_statements(
         statements, carry = _statements(records, settings, file_name, final)
         if oversize:
             statements = pl.concat(
-                [statements, _oversize_statements(oversize, max_line_bytes)],
-                how="diagonal_relaxed",
+                [statements, oversize_rows(oversize, max_line_bytes)], how="diagonal_relaxed"
             )
         yield statements
-
-
-def _oversize_statements(oversize: list[Any], limit: int) -> Any:
-    import polars as pl
-
-    frame = oversize_frame(oversize, limit)
-    return frame.select(
-        "line_number",
-        pl.lit(1, pl.Int64).alias("lines"),
-        pl.lit("").alias("raw_head"),
-        pl.col("sample").alias("statement"),
-        "problem",
-    )
 
 
 def _statements(
@@ -586,30 +572,13 @@ def _statements(
     )
     bad = pl.concat(
         [
-            malformed.select(
-                "line_number",
-                "lines",
-                pl.lit("AUDIT record is not in pgaudit's format").alias("problem"),
-                pl.col("message").alias("statement"),
-                pl.lit("").alias("raw_head"),
+            unreadable_rows(malformed, "AUDIT record is not in pgaudit's format", "message"),
+            unreadable_rows(
+                unreadable,
+                pl.coalesce("problem_text", pl.lit("line is not a readable jsonlog record")),
+                "message",
             ),
-            unreadable.select(
-                "line_number",
-                "lines",
-                pl.coalesce("problem_text", pl.lit("line is not a readable jsonlog record")).alias(
-                    "problem"
-                ),
-                pl.col("message").alias("statement"),
-                pl.lit("").alias("raw_head"),
-            ),
-            non_data.select(
-                "line_number",
-                "lines",
-                pl.lit(False).alias("data_access"),
-                pl.lit(None, pl.String).alias("statement"),
-                pl.lit("").alias("raw_head"),
-                pl.lit("1970-01-01T00:00:00Z").alias("event_time"),
-            ),
+            non_data_rows(non_data),
         ],
         how="diagonal_relaxed",
     )

@@ -37,7 +37,9 @@ class Kind(Protocol):
 def kind_module(name: str) -> ModuleType:
     from . import mysql_json, pgaudit, server_audit
 
-    return {"pgaudit": pgaudit, "server_audit": server_audit, "mysql_audit_json": mysql_json}[name]
+    return {"pgaudit": pgaudit, "server_audit": server_audit, "percona_audit_json": mysql_json}[
+        name
+    ]
 
 
 def mapping_for(

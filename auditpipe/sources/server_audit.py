@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .lines import oversize_frame, text_batches, with_last
+from .lines import non_data_rows, oversize_rows, text_batches, unreadable_rows, with_last
 from .settings import SourceSettings
 from .times import naive_to_utc
 
@@ -77,13 +77,7 @@ def read_statements(
             frame = pl.concat([carry, frame], how="diagonal_relaxed")
         statements, carry = _statements(frame, settings, file_name, final)
         if batch.oversize:
-            over = oversize_frame(batch.oversize, max_line_bytes).select(
-                "line_number",
-                pl.lit(1, pl.Int64).alias("lines"),
-                pl.lit("").alias("raw_head"),
-                pl.col("sample").alias("statement"),
-                "problem",
-            )
+            over = oversize_rows(batch.oversize, max_line_bytes)
             statements = pl.concat([statements, over], how="diagonal_relaxed")
         yield statements
 
@@ -196,19 +190,8 @@ def _statements(
             pl.col("ts"),
         ).alias("event_key"),
     )
-    non_data = pl.concat([other.select("line_number"), blanks.select("line_number")]).with_columns(
-        pl.lit(1, pl.Int64).alias("lines"),
-        pl.lit(False).alias("data_access"),
-        pl.lit("").alias("raw_head"),
-        pl.lit("1970-01-01T00:00:00Z").alias("event_time"),
-    )
-    bad = unreadable.select(
-        "line_number",
-        pl.lit(1, pl.Int64).alias("lines"),
-        pl.lit("").alias("raw_head"),
-        pl.col("text").alias("statement"),
-        pl.lit("line is not a server_audit record").alias("problem"),
-    )
+    non_data = non_data_rows(pl.concat([other.select("line_number"), blanks.select("line_number")]))
+    bad = unreadable_rows(unreadable, "line is not a server_audit record")
     return pl.concat([groups, non_data, bad], how="diagonal_relaxed"), carry
 
 

@@ -1,7 +1,7 @@
 """Source settings: one TOML file per database audit log source.
 
 ```toml
-kind = "pgaudit"                  # pgaudit | server_audit | mysql_audit_json
+kind = "pgaudit"                  # pgaudit | server_audit | percona_audit_json
 format = "stderr"                 # pgaudit only: stderr | csvlog | jsonlog (default: from suffix)
 log_line_prefix = "%m [%p] %q%u@%d "   # pgaudit stderr only; or "rds" for %t:%r:%u@%d:[%p]:
 provider_id = "forum-a"
@@ -38,13 +38,13 @@ from typing import Any
 
 from ..errors import ConfigError
 
-KINDS = ("pgaudit", "server_audit", "mysql_audit_json")
+KINDS = ("pgaudit", "server_audit", "percona_audit_json")
 PG_FORMATS = ("stderr", "csvlog", "jsonlog")
 ACTOR_TYPES = ("subject", "employee", "service", "partner", "unknown")
 RDS_PREFIX = "%t:%r:%u@%d:[%p]:"
 PREFIX_PRESETS = {"rds": RDS_PREFIX}
-DEFAULT_SYSTEM = {"pgaudit": "postgresql", "server_audit": "mysql", "mysql_audit_json": "mysql"}
-DIALECT = {"pgaudit": "postgres", "server_audit": "mysql", "mysql_audit_json": "mysql"}
+DEFAULT_SYSTEM = {"pgaudit": "postgresql", "server_audit": "mysql", "percona_audit_json": "mysql"}
+DIALECT = {"pgaudit": "postgres", "server_audit": "mysql", "percona_audit_json": "mysql"}
 
 _TOP_KEYS = {
     "kind",
