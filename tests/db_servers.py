@@ -270,7 +270,9 @@ INSERT INTO accounts VALUES (1, 'zs', 'Zhang San', '110101199003074514', '{PHONE
                             (2, 'ls', 'Li Si', '110101199003071234', '13900139000', 'h2', 'sh');
 INSERT INTO orders (account_id, amount) VALUES (1, 10), (2, 20);
 """
-PG_SESSIONS = [
+# The same scripted sessions on both servers; only the prepared statement and the export to
+# a file are spelled in each dialect.
+_SESSIONS = [
     (
         "svc_app",
         "/*ticket='TKT-101',purpose='refund%20dispute'*/ SELECT real_name, mobile FROM accounts WHERE id = 1;",
@@ -281,18 +283,27 @@ PG_SESSIONS = [
         "svc_app",
         "SELECT o.amount, a.real_name\n  FROM orders o\n  JOIN accounts a ON a.id = o.account_id\n WHERE o.account_id IN (1, 2);",
     ),
-    (
-        "svc_app",
-        "PREPARE q(bigint) AS SELECT id_card_no FROM accounts WHERE id = $1;\nEXECUTE q(2);",
-    ),
+    ("svc_app", "{prepare}"),
     ("svc_app", f"UPDATE accounts SET id_card_no = '{ID_WRITTEN}' WHERE id = 2;"),
-    ("postgres", "COPY (SELECT id, mobile FROM accounts) TO '{root}/mobiles.csv';"),
+    ("{exporter}", "{export}"),
     ("kefu_li", "SELECT real_name FROM accounts WHERE id = 1;"),
     (
         "svc_app",
         f"SELECT real_name FROM accounts WHERE id = 1 AND city <> '{LONG_PAD}' AND mobile = '{PHONE_READ}';",
     ),
 ]
+
+
+def _sessions(prepare: str, exporter: str, export: str) -> list[tuple[str, str]]:
+    spelled = {"{prepare}": prepare, "{exporter}": exporter, "{export}": export}
+    return [(spelled.get(user, user), spelled.get(sql, sql)) for user, sql in _SESSIONS]
+
+
+PG_SESSIONS = _sessions(
+    "PREPARE q(bigint) AS SELECT id_card_no FROM accounts WHERE id = $1;\nEXECUTE q(2);",
+    "postgres",  # COPY to a server file needs pg_write_server_files
+    "COPY (SELECT id, mobile FROM accounts) TO '{root}/mobiles.csv';",
+)
 MY_SETUP = f"""
 CREATE DATABASE shop;
 USE shop;
@@ -306,29 +317,11 @@ INSERT INTO accounts VALUES (1, 'zs', 'Zhang San', '110101199003074514', '{PHONE
                             (2, 'ls', 'Li Si', '110101199003071234', '13900139000', 'h2', 'sh');
 INSERT INTO orders (account_id, amount) VALUES (1, 10), (2, 20);
 """
-MY_SESSIONS = [
-    (
-        "svc_app",
-        "/*ticket='TKT-101',purpose='refund%20dispute'*/ SELECT real_name, mobile FROM accounts WHERE id = 1;",
-    ),
-    ("svc_app", "SELECT real_name FROM accounts WHERE id = 2;"),
-    ("vendor_x", "SELECT * FROM accounts;"),
-    (
-        "svc_app",
-        "SELECT o.amount, a.real_name\n  FROM orders o\n  JOIN accounts a ON a.id = o.account_id\n WHERE o.account_id IN (1, 2);",
-    ),
-    (
-        "svc_app",
-        "PREPARE q FROM 'SELECT id_card_no FROM accounts WHERE id = ?'; SET @a = 2; EXECUTE q USING @a;",
-    ),
-    ("svc_app", f"UPDATE accounts SET id_card_no = '{ID_WRITTEN}' WHERE id = 2;"),
-    ("svc_app", "SELECT id, mobile FROM accounts INTO OUTFILE '{root}/mobiles.csv';"),
-    ("kefu_li", "SELECT real_name FROM accounts WHERE id = 1;"),
-    (
-        "svc_app",
-        f"SELECT real_name FROM accounts WHERE id = 1 AND city <> '{LONG_PAD}' AND mobile = '{PHONE_READ}';",
-    ),
-]
+MY_SESSIONS = _sessions(
+    "PREPARE q FROM 'SELECT id_card_no FROM accounts WHERE id = ?'; SET @a = 2; EXECUTE q USING @a;",
+    "svc_app",
+    "SELECT id, mobile FROM accounts INTO OUTFILE '{root}/mobiles.csv';",
+)
 
 
 def run_pg_sessions(pg: Postgres) -> None:

@@ -43,22 +43,20 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
     return run_main(args, capsys)
 
 
+def _ingest(
+    folder: Path, log: str, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    settings = str(folder / "source.toml")
+    return _run(
+        ["ingest", "--source", settings, str(folder / log), "--lake", str(lake), "--json"], capsys
+    )
+
+
 def test_ingest_detect_report_leak_nothing_and_fire_the_planted_cases(
     lake: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     the_lake = lake / "lake"
-    code, out, err = _run(
-        [
-            "ingest",
-            "--source",
-            str(lake / "pg" / "source.toml"),
-            str(lake / "pg" / "postgresql.log"),
-            "--lake",
-            str(the_lake),
-            "--json",
-        ],
-        capsys,
-    )
+    code, out, err = _ingest(lake / "pg", "postgresql.log", the_lake, capsys)
     assert code == 3, err  # the broken AUDIT record is quarantined
     result = json.loads(out)
     (file,) = result["files"]
@@ -68,18 +66,7 @@ def test_ingest_detect_report_leak_nothing_and_fire_the_planted_cases(
         == counts["lines_in_events"] + counts["non_data_lines"] + counts["lines_quarantined"]
     )
     assert file["rows_quarantined"] == 1 and counts["lines_quarantined"] == 1
-    code, out, err = _run(
-        [
-            "ingest",
-            "--source",
-            str(lake / "my" / "source.toml"),
-            str(lake / "my" / "server_audit.log"),
-            "--lake",
-            str(the_lake),
-            "--json",
-        ],
-        capsys,
-    )
+    code, out, err = _ingest(lake / "my", "server_audit.log", the_lake, capsys)
     assert code == 0, err
     code, _, err = _run(["detect", "--lake", str(the_lake), "--fail-on", "none"], capsys)
     assert code == 0, err

@@ -99,17 +99,8 @@ class Counters:
     fingerprints: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, int]:
-        return {
-            "lines_read": self.lines_read,
-            "lines_in_events": self.lines_in_events,
-            "non_data_lines": self.non_data_lines,
-            "lines_quarantined": self.lines_quarantined,
-            "events": self.events,
-            "resolved_from_tables_only": self.resolved_from_tables_only,
-            "unbounded_reads": self.unbounded_reads,
-            "truncated_statements": self.truncated_statements,
-            "statement_shapes": len(self.fingerprints),
-        }
+        counts = {k: v for k, v in vars(self).items() if k != "fingerprints"}
+        return counts | {"statement_shapes": len(self.fingerprints)}
 
     @property
     def reconciles(self) -> bool:
