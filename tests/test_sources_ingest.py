@@ -165,3 +165,77 @@ def test_a_second_ingest_of_the_same_log_stores_nothing_twice(
         capsys,
     )
     assert json.loads(out)["files"][0]["status"] == "skipped"
+
+
+def _listed_sources(tmp_path: Path) -> tuple[Path, Path]:
+    """An inbox of a contract log and two database audit logs, and an auditpipe.toml listing
+    the two sources (their settings name their files by pattern)."""
+    inbox = tmp_path / "inbox"
+    for which, folder in (("pgaudit-stderr", "pg"), ("server_audit", "maria")):
+        write_db_log(tmp_path / "sources" / folder, which, 200, 3, provider_id=f"shop-{folder}")
+        settings = tmp_path / "sources" / folder / "source.toml"
+        pattern = "postgresql*.log" if folder == "pg" else "server_audit*.log"
+        settings.write_text(f'files = ["{pattern}"]\n' + settings.read_text())
+        log = next((tmp_path / "sources" / folder).glob("*.log"))
+        (inbox / folder).mkdir(parents=True)
+        log.rename(inbox / folder / log.name)
+    (inbox / "forum.jsonl").write_text(
+        json.dumps(
+            {
+                "event_time": "2026-03-02T09:00:00+08:00",
+                "provider_id": "forum-a",
+                "actor_id": "e1",
+                "action": "view",
+                "data_fields": "real_name",
+            }  # fmt: skip
+        )
+        + "\n"
+    )
+    config = tmp_path / "auditpipe.toml"
+    config.write_text(
+        '[ingest]\nsources = ["sources/pg/source.toml", "sources/maria/source.toml"]\n'
+    )
+    return inbox, config
+
+
+def test_sources_listed_in_auditpipe_toml_are_recognised_by_file_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inbox, config = _listed_sources(tmp_path)
+    code, out, err = _run(
+        ["ingest", str(inbox), "--lake", str(tmp_path / "lake"), "--config", str(config), "--json"],
+        capsys,
+    )
+    assert code == 0, err
+    formats = {
+        Path(f["source_file"]).name: (f["format"], f["rows_stored"])
+        for f in json.loads(out)["files"]
+    }
+    assert formats == {
+        "postgresql.log": ("pgaudit", 206),
+        "server_audit.log": ("server_audit", 206),
+        "forum.jsonl": ("jsonl", 1),
+    }
+
+
+def test_the_nightly_job_takes_listed_sources_from_its_inbox(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inbox, config = _listed_sources(tmp_path)
+    code, _, err = _run(
+        ["nightly", "--inbox", str(inbox), "--lake", str(tmp_path / "lake"), "--reports",
+         str(tmp_path / "reports"), "--settle-seconds", "0", "--fail-on", "none",
+         "--config", str(config)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = _run(
+        ["sql", "--lake", str(tmp_path / "lake"), "--format", "json",
+         "SELECT provider_id, count(*) AS n FROM events GROUP BY ALL ORDER BY ALL"],
+        capsys,
+    )  # fmt: skip
+    assert json.loads(out) == [
+        {"provider_id": "forum-a", "n": 1},
+        {"provider_id": "shop-maria", "n": 206},
+        {"provider_id": "shop-pg", "n": 206},
+    ]

@@ -106,18 +106,30 @@ def ingest_paths(
     (auditpipe.sources.SourceSettings) reads every file as that database audit log."""
     contract = load_contract()
     catalog = load_catalog(settings.catalog)
-    reader = None
+    sizes: dict[str, Any] = {
+        "batch_bytes": settings.batch_bytes,
+        "max_line_bytes": settings.max_line_bytes,
+    }
+    router = None
+    only: Any = None
     if source is not None:
         from ..sources import SourceReader, classify_as
 
         sources = discover(paths, classify_as(source.kind))
-        reader = SourceReader(source, catalog, settings.batch_bytes, settings.max_line_bytes)
+        only = SourceReader(source, catalog, **sizes)
     else:
-        sources = discover(paths)
+        if settings.sources:
+            from ..sources.router import SourceRouter
+
+            router = SourceRouter.load(settings.sources)
+        sources = discover(paths, router.classify if router else None)
     run_id = new_id("ingest")
     results = []
     with lake.locked("ingest"):
         for found in sources:
+            reader = only
+            if router is not None:
+                reader = router.reader_for(found.path, catalog, **sizes)
             results.append(
                 _ingest_file(lake, found, settings, contract, catalog, run_id, progress, reader)
             )

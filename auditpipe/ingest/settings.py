@@ -23,6 +23,9 @@ class IngestSettings:
     memory_limit: str = "4GB"
     # Extra data catalog (JSON, same shape as schemas/data_catalog.json); None = default only.
     catalog: Path | None = None
+    # Database audit log sources (settings files, see auditpipe.sources): files matching one's
+    # `files` patterns are read as that source.
+    sources: tuple[Path, ...] = ()
 
     @classmethod
     def from_config(cls, config: Config, **overrides: object) -> IngestSettings:
@@ -34,6 +37,9 @@ class IngestSettings:
             "batch_bytes": get_typed(table, "batch_bytes", int, 64 * MiB, "ingest"),
             "memory_limit": get_typed(table, "memory_limit", str, "4GB", "ingest"),
             "catalog": config.resolve_path(catalog) if catalog else None,
+            "sources": tuple(
+                config.resolve_path(p) for p in get_typed(table, "sources", list, [], "ingest")
+            ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

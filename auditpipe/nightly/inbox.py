@@ -50,10 +50,14 @@ def _hidden(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def scan_inbox(inbox: Path, settle_seconds: float, now: float | None = None) -> InboxScan:
-    """Walk ``inbox`` (recursively, skipping ``processed/`` and hidden names), sorted by path."""
+def scan_inbox(
+    inbox: Path, settle_seconds: float, now: float | None = None, classifier: Any = None
+) -> InboxScan:
+    """Walk ``inbox`` (recursively, skipping ``processed/`` and hidden names), sorted by path.
+    ``classifier`` tells the files auditpipe reads (default: the contract formats by suffix)."""
     from ..ingest.sources import classify
 
+    classify = classifier or classify
     if not inbox.is_dir():
         raise UsageError(
             f"inbox {inbox} is not a folder",

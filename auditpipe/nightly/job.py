@@ -195,7 +195,9 @@ class _Job:
             self.log("resuming", runs=self.result.resumed_runs, files=len(carried.files))
 
         # 1. scan
-        scan = scan_inbox(self.inbox, self.settings.settle_seconds)
+        scan = scan_inbox(
+            self.inbox, self.settings.settle_seconds, classifier=_classifier(self.config)
+        )
         outcomes = self.result.files
         to_ingest: list[tuple[InboxFile, str]] = []
         to_move: list[tuple[InboxFile, FileOutcome]] = []
@@ -458,3 +460,16 @@ def _drop_orphan_baselines(lake: Lake) -> None:
         if run is None or run.status == COMPLETED:
             orphans.append(path.relative_to(lake.root).as_posix())
     drop_baselines(lake, orphans)
+
+
+def _classifier(config: Any) -> Any:
+    """Database audit log sources listed in auditpipe.toml ([ingest] sources) are inbox files
+    too: their logs are recognised by the sources' file name patterns."""
+    from ..ingest import IngestSettings
+
+    listed = IngestSettings.from_config(config).sources
+    if not listed:
+        return None
+    from ..sources.router import SourceRouter
+
+    return SourceRouter.load(listed).classify

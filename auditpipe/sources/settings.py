@@ -12,6 +12,8 @@ schema = "schema.sql"             # DDL (pg_dump --schema-only / mysqldump --no-
                                   # information_schema.columns export (.csv with a header)
 subject_keys = ["accounts.id", "orders.account_id"]
 query_log_limit = 1024            # server_audit_query_log_limit (server_audit only)
+files = ["postgresql*.log"]       # name patterns of this source's logs when the file is listed
+                                  # under [ingest] sources in auditpipe.toml
 
 [columns]                         # table.column -> catalog data field
 "accounts.id_card_no" = "id_number"
@@ -60,6 +62,7 @@ _TOP_KEYS = {
     "columns",
     "actors",
     "comments",
+    "files",
 }
 _COMMENT_KEYS = {"ticket", "purpose"}
 
@@ -81,6 +84,7 @@ class SourceSettings:
     actors: tuple[tuple[str, str], ...] = ()  # (glob, actor_type), first match wins
     ticket_key: str | None = "ticket"
     purpose_key: str | None = "purpose"
+    files: tuple[str, ...] = ()  # file name globs (auditpipe.toml [ingest] sources)
 
     @property
     def dialect(self) -> str:
@@ -182,6 +186,9 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
                 f"use one of {', '.join(ACTOR_TYPES)}",
             )
         actors.append((pattern, actor_type))
+    files = data.get("files", [])
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+        raise _fail(where, "'files' should be a list of file name patterns", 'e.g. ["*.log"]')
     comments = _table(data, "comments", where)
     bad = sorted(set(comments) - _COMMENT_KEYS)
     if bad:
@@ -202,6 +209,7 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
         actors=tuple(actors),
         ticket_key=comments.get("ticket", "ticket") or None,
         purpose_key=comments.get("purpose", "purpose") or None,
+        files=tuple(files),
     )
 
 
