@@ -32,7 +32,6 @@ export path, the ticket in a comment) are read with vectorised string functions.
 from __future__ import annotations
 
 import fnmatch
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -460,7 +459,3 @@ def _empty() -> Any:
 
     schema = {c: pl.Int64 if c == "line_number" else pl.String for c in OUTPUT_COLUMNS}
     return pl.DataFrame(schema=schema).to_arrow()
-
-
-def extras_json(values: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in values.items() if v is not None}, ensure_ascii=False)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import IO, Any, Protocol
 
 from ..contract import Catalog
@@ -34,12 +33,16 @@ class Kind(Protocol):
     ) -> Iterator[Any]: ...
 
 
-def kind_module(name: str) -> ModuleType:
+def kind_module(name: str) -> Kind:
+    """The module reading one kind of log; each satisfies ``Kind``."""
     from . import mysql_json, pgaudit, server_audit
 
-    return {"pgaudit": pgaudit, "server_audit": server_audit, "percona_audit_json": mysql_json}[
-        name
-    ]
+    kinds: dict[str, Kind] = {
+        "pgaudit": pgaudit,
+        "server_audit": server_audit,
+        "percona_audit_json": mysql_json,
+    }
+    return kinds[name]
 
 
 def mapping_for(
@@ -74,7 +77,7 @@ class SourceReader:
     def batches(self, stream: IO[bytes], file_name: str) -> Iterator[Any]:
         """Arrow tables of events.OUTPUT_COLUMNS; ``self.counters`` is reset per file."""
         self.counters = Counters()
-        kind: Any = kind_module(self.settings.kind)
+        kind = kind_module(self.settings.kind)
         for frame in kind.read_statements(
             stream, self.settings, file_name, self.batch_bytes, self.max_line_bytes
         ):
