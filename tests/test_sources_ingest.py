@@ -239,3 +239,28 @@ def test_the_nightly_job_takes_listed_sources_from_its_inbox(
         {"provider_id": "shop-maria", "n": 206},
         {"provider_id": "shop-pg", "n": 206},
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "log"), [("pgaudit", "postgresql.log"), ("server_audit", "server_audit.log")]
+)
+def test_the_sample_logs_check_ingest_and_reconcile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, log: str
+) -> None:
+    folder = Path(__file__).resolve().parents[1] / "sample_data" / "_sources" / kind
+    code, out, _ = _run(["sources", "check", str(folder / "source.toml")], capsys)
+    assert code == 0 and out.rstrip().endswith("ok")
+    code, out, err = _run(
+        [
+            "ingest",
+            "--source",
+            str(folder / "source.toml"),
+            str(folder / log),
+            "--lake",
+            str(tmp_path / "lake"),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    lines = sum(1 for _ in open(folder / log, encoding="utf-8"))
+    assert f"{lines:,} log lines = " in err and "+ 0 quarantined" in err
