@@ -264,3 +264,21 @@ def test_the_sample_logs_check_ingest_and_reconcile(
     assert code == 0, err
     lines = sum(1 for _ in open(folder / log, encoding="utf-8"))
     assert f"{lines:,} log lines = " in err and "+ 0 quarantined" in err
+
+
+def test_a_log_with_an_ambiguous_zone_is_rejected_whole_and_says_what_to_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "pg"
+    write_db_log(folder, "pgaudit-stderr", 50, 4)
+    settings = folder / "source.toml"
+    settings.write_text(settings.read_text().replace('timezone = "Asia/Shanghai"\n', ""))
+    code, out, err = _run(
+        ["ingest", "--source", str(settings), str(folder / "postgresql.log"), "--lake",
+         str(tmp_path / "lake"), "--json"],
+        capsys,
+    )  # fmt: skip
+    assert code == 3
+    (file,) = json.loads(out)["files"]
+    assert file["status"] == "rejected" and "'CST', which is ambiguous" in file["reason"]
+    assert "set timezone to the log's IANA zone" in file["reason"]

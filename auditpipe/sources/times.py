@@ -85,7 +85,8 @@ def _ambiguous(token: str | None, where: str) -> InputFileError:
         if token.upper() == "CST":
             what += " (China Standard Time or US Central)"
     return InputFileError(
-        f"{where}: {what}, and the source settings give no timezone",
+        f"{where}: {what}, and the source settings give no timezone: set timezone to the "
+        "log's IANA zone (e.g. Asia/Shanghai) in the source settings",
         hint='set timezone = "Asia/Shanghai" (the IANA name of the log\'s zone) in the '
         "source settings",
     )
