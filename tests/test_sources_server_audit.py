@@ -124,3 +124,14 @@ def test_small_batches_give_the_same_events_as_one(tmp_path: Path) -> None:
     key = lambda r: (r["line_number"], r["event_id"], r["subject_id"], r["data_fields"])  # noqa: E731
     assert sorted(map(key, whole)) == sorted(map(key, small))
     assert c1.as_dict() == c2.as_dict() and c1.events == frame.height
+
+
+def test_unescape_undoes_exactly_what_server_audit_escapes() -> None:
+    import polars as pl
+
+    from auditpipe.sources.server_audit import unescape
+
+    logged = ["'a\\\\b'", "'it\\'s'", "'x\\ny'", "'back\\\\n'", "'\\\\\\''"]
+    meant = ["a\\b", "it's", "x\ny", "back\\n", "\\'"]
+    got = pl.DataFrame({"o": logged}).select(unescape(pl.col("o")))["o"].to_list()
+    assert got == meant

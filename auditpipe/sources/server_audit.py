@@ -47,7 +47,7 @@ def unescape(col: Any) -> Any:
         .otherwise(col)
     )
     return (
-        inner.str.replace_all(r"\\\\", "\x00", literal=True)
+        inner.str.replace_all("\\\\", "\x00", literal=True)  # an escaped backslash
         .str.replace_all(r"\n", "\n", literal=True)
         .str.replace_all(r"\r", "\r", literal=True)
         .str.replace_all(r"\t", "\t", literal=True)
