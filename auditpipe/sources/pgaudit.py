@@ -94,7 +94,7 @@ _CSV_COLS = {
     "message": 13,
     "query": 19,
 }
-CARRY_RECORDS = 5000  # records near a batch's end wait for the next batch (open statements)
+CARRY_RECORDS = 1000  # records near a batch's end wait for the next batch (open statements)
 
 
 def prefix_regex(prefix: str) -> str:

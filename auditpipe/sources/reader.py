@@ -20,6 +20,10 @@ from .schema import DbSchema, load_schema
 from .settings import SourceSettings
 
 MiB = 1024 * 1024
+# Log text read per batch. Parsing a batch takes several copies of it (lines, records,
+# statements, events), so batches are kept smaller than ingest's contract batches: memory
+# stays a few hundred MiB whatever the file size, at no cost in speed (measured).
+SOURCE_BATCH_BYTES = 8 * MiB
 
 
 class Kind(Protocol):
@@ -72,6 +76,7 @@ class SourceReader:
     counters: Counters = field(default_factory=Counters)
 
     def __post_init__(self) -> None:
+        self.batch_bytes = min(self.batch_bytes, SOURCE_BATCH_BYTES)
         self.analyser = Analyser(self.settings.dialect, mapping_for(self.settings, self.catalog))
 
     def batches(self, stream: IO[bytes], file_name: str) -> Iterator[Any]:

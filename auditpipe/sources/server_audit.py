@@ -34,7 +34,7 @@ SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
 DATA_STATEMENT = (
     r"(?i)^\s*(?:/\*.*?\*/\s*)*(SELECT|INSERT|UPDATE|DELETE|REPLACE|LOAD|WITH|TRUNCATE|TABLE)\b"
 )
-CARRY_LINES = 5000
+CARRY_LINES = 1000
 
 
 def unescape(col: Any) -> Any:
