@@ -442,10 +442,13 @@ def _event_columns(events: Any, settings: SourceSettings) -> Any:
 def _quarantine_columns(bad: Any, settings: SourceSettings) -> Any:
     import polars as pl
 
+    # A record that could not be read may be anything (a broken JSON line with values in
+    # double quotes): its text is also scrubbed of double-quoted strings, whatever the dialect.
+    raw = scrub_expr(pl.col("scrubbed"), "mysql")
     return bad.select(
         pl.lit(settings.provider_id).alias("provider_id"),
         pl.col("line_number"),
-        pl.concat_str(pl.col("raw_head"), pl.lit(" "), pl.col("scrubbed")).alias("raw"),
+        pl.concat_str(pl.col("raw_head"), pl.lit(" "), raw).alias("raw"),
         pl.when(pl.col("problem").is_not_null())
         .then(pl.col("problem"))
         .otherwise(pl.lit("the log time could not be read"))
