@@ -243,3 +243,20 @@ def test_small_batches_give_the_same_events_as_one(tmp_path: Path, fmt: str) -> 
     assert sorted(map(key, whole)) == sorted(map(key, small))
     assert c1.as_dict() == c2.as_dict()
     assert c1.events == frame.height
+
+
+def test_foreign_and_orphan_lines_are_quarantined_blank_lines_are_not_data(tmp_path: Path) -> None:
+    log = (
+        "\tWHERE id = 1\n"  # the end of a message that began before this file
+        + P
+        + "SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts WHERE id = 2,<none>\n"
+        "\n"
+        "some other program wrote 13800138000 here\n"
+    )
+    rows, counters = read_log(tmp_path, log)
+    (event,) = events(rows)
+    orphan, foreign = quarantined(rows)
+    assert event["subject_id"] == "2"
+    assert "starts before this file" in orphan["pre_error"]
+    assert "neither log_line_prefix" in foreign["pre_error"] and "13800138000" not in foreign["raw"]
+    assert counters.non_data_lines == 1 and counters.lines_quarantined == 2

@@ -150,6 +150,7 @@ def _record_schema() -> dict[str, Any]:
         "message": pl.String,
         "query": pl.String,
         "bad_utf8": pl.Boolean,
+        "problem_text": pl.String,  # why a record is unreadable (then severity UNREADABLE)
     }
 
 
@@ -175,7 +176,9 @@ def stderr_records(
             .unnest("p")
             .with_columns(pl.col("text").str.slice(pl.col("head").str.len_chars()).alias("message"))
         )
-        start = pl.col("severity").is_not_null() & ~pl.col("text").str.starts_with("\t")
+        # PostgreSQL writes every further line of a message with a leading tab, so any other
+        # line starts a record: one matching the prefix, or a foreign line (quarantined).
+        start = ~pl.col("text").str.starts_with("\t")
         parts = parts.with_columns(start.alias("start"))
         parts = parts.with_columns(pl.col("start").cast(pl.Int64).cum_sum().alias("rec"))
         if not final and parts.height:
@@ -186,8 +189,10 @@ def stderr_records(
             carry = None
         # Continuation lines: the leading tab PostgreSQL adds is not part of the message.
         body = (
-            pl.when(pl.col("start"))
+            pl.when(pl.col("start") & pl.col("severity").is_not_null())
             .then(pl.col("message"))
+            .when(pl.col("start"))
+            .then(pl.col("text"))
             .otherwise(pl.col("text").str.strip_prefix("\t"))
         )
         first = {
@@ -218,8 +223,19 @@ def stderr_records(
             pl.col("remote").str.replace(r"\(\d+\)$", ""),
             pl.lit(None, pl.String).alias("sqlstate"),
             pl.lit(None, pl.String).alias("query"),
-            # Lines before the first record start (a file cut mid-message) are not a record.
-            pl.when(pl.col("is_record")).then(pl.col("severity")).alias("severity"),
+            # A foreign line, or continuation lines before the first record (a file cut
+            # mid-message), are not records: quarantined; an empty line is not data.
+            pl.when(pl.col("is_record") & pl.col("severity").is_not_null())
+            .then(pl.col("severity"))
+            .when(pl.col("is_record") & (pl.col("message").str.strip_chars() == ""))
+            .then(pl.lit("BLANK"))
+            .otherwise(pl.lit("UNREADABLE"))
+            .alias("severity"),
+            pl.when(~pl.col("is_record"))
+            .then(pl.lit("continuation line of a message that starts before this file"))
+            .when(pl.col("severity").is_null() & (pl.col("message").str.strip_chars() != ""))
+            .then(pl.lit("line matches neither log_line_prefix nor a continuation (tab) line"))
+            .alias("problem_text"),
         )
         yield _attach_statement_lines(records), batch.oversize
 
