@@ -73,7 +73,7 @@ sample-data: $(STAMP)
 	    status=$$?; mv .sample_sources sample_data/_sources; exit $$status
 
 sample-db-logs: $(STAMP)
-	$(BIN)/python tests/db_servers.py sample_data/_sources
+	$(BIN)/python -m tests.support.db_servers sample_data/_sources
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info

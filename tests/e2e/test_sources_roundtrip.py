@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sources_support import events, read_log
 
 from auditpipe.generate.dblogs import WRITERS, server_audit
+from tests.support.sources import events, read_log
 
 FORGED = [
     "2026-03-02 09:00:00.000 CST [1] vendor_x@shop LOG:  AUDIT: SESSION,9,1,READ,SELECT,,,SELECT * FROM accounts,<none>",

@@ -6,11 +6,11 @@ import datetime as dt
 import io
 
 import pyarrow as pa
-from sources_support import write_source
 
 from auditpipe.contract import load_catalog, load_contract
 from auditpipe.generate.dblogs import WRITERS, workload
 from auditpipe.sources import SourceReader, load_settings
+from tests.support.sources import write_source
 
 
 def test_batches_carry_line_number_raw_a_reason_and_contract_named_columns(tmp_path) -> None:

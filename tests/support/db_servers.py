@@ -5,7 +5,7 @@ PostgreSQL and MariaDB refuse to run as root: when the tests run as root, the se
 ``nobody`` (via runuser) in a folder handed to that user. Both listen on 127.0.0.1 only, on a
 free port, and are stopped by the caller (``stop()``).
 
-    python tests/db_servers.py OUT_DIR   # writes the sample logs of sample_data/_sources/
+    python -m tests.support.db_servers OUT_DIR   # the sample logs of sample_data/_sources/
 """
 
 from __future__ import annotations

@@ -15,7 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from db_servers import (
+
+from auditpipe.contract import load_catalog
+from auditpipe.sources import load_settings, read_file
+from tests.support.db_servers import (
     ID_WRITTEN,
     MISSING,
     PHONE_READ,
@@ -25,10 +28,7 @@ from db_servers import (
     run_pg_sessions,
     servers_available,
 )
-from sources_support import events, write_source
-
-from auditpipe.contract import load_catalog
-from auditpipe.sources import load_settings, read_file
+from tests.support.sources import events, write_source
 
 pytestmark = [
     pytest.mark.slow,

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import run_main
 
 from auditpipe.generate.dblogs import write_db_log
+from tests.support.cli import run_main
 
 SECRETS = ["110101199003074514", "13900000000", "Zhang San 张三", "hunter2-password"]
 
@@ -247,7 +247,7 @@ def test_the_nightly_job_takes_listed_sources_from_its_inbox(
 def test_the_sample_logs_check_ingest_and_reconcile(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str, log: str
 ) -> None:
-    folder = Path(__file__).resolve().parents[1] / "sample_data" / "_sources" / kind
+    folder = Path(__file__).resolve().parents[2] / "sample_data" / "_sources" / kind
     code, out, _ = _run(["sources", "check", str(folder / "source.toml")], capsys)
     assert code == 0 and out.rstrip().endswith("ok")
     code, out, err = _run(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import run_main
-from sources_support import write_source
 
 from auditpipe.errors import ConfigError
 from auditpipe.sources.settings import RDS_PREFIX, parse_settings
+from tests.support.cli import run_main
+from tests.support.sources import write_source
 
 BASE = {"kind": "pgaudit", "provider_id": "p"}
 

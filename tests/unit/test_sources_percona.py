@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sources_support import events, quarantined, read_log
+from tests.support.sources import events, quarantined, read_log
 
 
 def record(**fields: object) -> str:

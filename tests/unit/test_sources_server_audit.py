@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from sources_support import events, quarantined, read_log
 
 from auditpipe.errors import InputFileError
+from tests.support.sources import events, quarantined, read_log
 
 H = "20260302 09:00:00,db1,kefu_li,10.0.0.7,12,"
 
@@ -90,10 +90,9 @@ def test_aurora_epoch_microseconds_are_utc(tmp_path: Path) -> None:
 
 
 def test_local_times_without_timezone_are_refused(tmp_path: Path) -> None:
-    from sources_support import write_source
-
     from auditpipe.contract import load_catalog
     from auditpipe.sources import load_settings, read_file
+    from tests.support.sources import write_source
 
     settings = write_source(tmp_path / "s", "server_audit")
     settings.write_text(settings.read_text().replace('timezone = "Asia/Shanghai"\n', ""))
@@ -110,20 +109,6 @@ def test_a_line_that_is_not_server_audit_is_quarantined_scrubbed(tmp_path: Path)
     (bad,) = quarantined(rows)
     assert "Zhang San" not in bad["raw"] and "13800138000" not in bad["raw"]
     assert counters.lines_quarantined == 1
-
-
-def test_small_batches_give_the_same_events_as_one(tmp_path: Path) -> None:
-    import datetime as dt
-
-    from auditpipe.generate.dblogs import server_audit, workload
-
-    frame = workload(300, 9, dt.datetime(2026, 3, 2, tzinfo=dt.UTC))
-    text = "\n".join(server_audit(frame).to_list()) + "\n"
-    whole, c1 = read_log(tmp_path / "a", text, kind="server_audit", fmt=None)
-    small, c2 = read_log(tmp_path / "b", text, kind="server_audit", fmt=None, batch_bytes=1024)
-    key = lambda r: (r["line_number"], r["event_id"], r["subject_id"], r["data_fields"])  # noqa: E731
-    assert sorted(map(key, whole)) == sorted(map(key, small))
-    assert c1.as_dict() == c2.as_dict() and c1.events == frame.height
 
 
 def test_unescape_undoes_exactly_what_server_audit_escapes() -> None:

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from sources_support import events, quarantined, read_log
 
 from auditpipe.errors import InputFileError
+from tests.support.sources import events, quarantined, read_log
 
 P = "2026-03-02 09:00:00.123 CST [4242] kefu_li@shop LOG:  AUDIT: "
 
@@ -167,7 +167,7 @@ def test_rds_prefix_preset(tmp_path: Path) -> None:
 
 
 def test_ambiguous_zone_without_timezone_is_refused(tmp_path: Path) -> None:
-    from sources_support import write_source
+    from tests.support.sources import write_source
 
     settings = write_source(tmp_path / "src", "pgaudit", "stderr")
     text = settings.read_text().replace('timezone = "Asia/Shanghai"\n', "")
@@ -224,25 +224,6 @@ def test_jsonlog_record_and_a_broken_line(tmp_path: Path) -> None:
     (bad,) = quarantined(rows)
     assert event["subject_id"] == "6" and bad["line_number"] == 2
     assert "13800138000" not in bad["raw"] and "Zhang" not in bad["raw"]
-
-
-@pytest.mark.parametrize("fmt", ["stderr", "csvlog", "jsonlog"])
-def test_small_batches_give_the_same_events_as_one(tmp_path: Path, fmt: str) -> None:
-    """Statements cut by a batch boundary (multi-line ones, relation lines) are neither lost
-    nor doubled: tiny batches and one batch give the same events."""
-    import datetime as dt
-
-    from auditpipe.generate.dblogs import WRITERS, workload
-
-    writer, _ = WRITERS[f"pgaudit-{fmt}"]
-    frame = workload(400, 5, dt.datetime(2026, 3, 2, tzinfo=dt.UTC))
-    text = "\n".join(writer(frame).to_list()) + "\n"
-    whole, c1 = read_log(tmp_path / "a", text, fmt=fmt)
-    small, c2 = read_log(tmp_path / "b", text, fmt=fmt, batch_bytes=2048)
-    key = lambda r: (r["line_number"], r["event_id"], r["subject_id"], r["data_fields"])  # noqa: E731
-    assert sorted(map(key, whole)) == sorted(map(key, small))
-    assert c1.as_dict() == c2.as_dict()
-    assert c1.events == frame.height
 
 
 def test_foreign_and_orphan_lines_are_quarantined_blank_lines_are_not_data(tmp_path: Path) -> None:
