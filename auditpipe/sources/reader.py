@@ -73,6 +73,7 @@ class SourceReader:
     catalog: Catalog
     batch_bytes: int = 64 * MiB
     max_line_bytes: int = 16 * MiB
+    rows_per_batch: int = 100_000
     counters: Counters = field(default_factory=Counters)
 
     def __post_init__(self) -> None:
@@ -81,12 +82,25 @@ class SourceReader:
 
     def batches(self, stream: IO[bytes], file_name: str) -> Iterator[Any]:
         """Arrow tables of events.OUTPUT_COLUMNS; ``self.counters`` is reset per file."""
+        import pyarrow as pa
+
         self.counters = Counters()
         kind = kind_module(self.settings.kind)
+        pending: list[Any] = []
+        rows = 0
         for frame in kind.read_statements(
             stream, self.settings, file_name, self.batch_bytes, self.max_line_bytes
         ):
-            yield to_events(frame, self.settings, self.analyser, self.counters)
+            table = to_events(frame, self.settings, self.analyser, self.counters)
+            pending.append(table)
+            rows += table.num_rows
+            # Events are small beside the log text they came from: hand ingest fewer, larger
+            # batches (each of its batches has a fixed cost).
+            if rows >= self.rows_per_batch:
+                yield pa.concat_tables(pending)
+                pending, rows = [], 0
+        if pending:
+            yield pa.concat_tables(pending)
 
 
 def read_file(

@@ -17,7 +17,7 @@ def test_batches_carry_line_number_raw_a_reason_and_contract_named_columns(tmp_p
     settings = load_settings(write_source(tmp_path, "pgaudit", "stderr"))
     frame = workload(300, 2, dt.datetime(2026, 3, 2, tzinfo=dt.UTC))
     text = ("\n".join(WRITERS["pgaudit-stderr"][0](frame).to_list()) + "\nnot a record\n").encode()
-    reader = SourceReader(settings, load_catalog(), batch_bytes=4096)
+    reader = SourceReader(settings, load_catalog(), batch_bytes=4096, rows_per_batch=50)
     tables = list(reader.batches(io.BytesIO(text), "pg.log"))
     assert len(tables) > 1
     contract = {f.name for f in load_contract().fields}
