@@ -241,3 +241,18 @@ def test_foreign_and_orphan_lines_are_quarantined_blank_lines_are_not_data(tmp_p
     assert "starts before this file" in orphan["pre_error"]
     assert "neither log_line_prefix" in foreign["pre_error"] and "13800138000" not in foreign["raw"]
     assert counters.non_data_lines == 1 and counters.lines_quarantined == 2
+
+
+def test_statement_not_logged_resolves_from_the_logged_table(tmp_path: Path) -> None:
+    """pgaudit.log_statement = off writes <not logged>: the event still stands, from the
+    table the line names; a suppressed long parameter is no subject."""
+    log = (
+        f"{P}OBJECT,4,1,READ,SELECT,TABLE,public.accounts,<not logged>,<not logged>,3\n"
+        f'{P}SESSION,5,1,READ,SELECT,TABLE,public.accounts,"PREPARE p(bigint) AS SELECT mobile FROM accounts WHERE id = $1",<long param suppressed>,1\n'
+    )
+    rows, counters = read_log(tmp_path, log)
+    hidden, suppressed = events(rows)
+    assert hidden["extras"]["resolved_from_tables_only"] is True and hidden["record_count"] == "3"
+    assert "id_number" in hidden["data_fields"] and hidden["action"] == "search"
+    assert suppressed["subject_id"] is None and suppressed["action"] == "view"
+    assert counters.resolved_from_tables_only == 1
