@@ -291,10 +291,12 @@ def csvlog_records(
             bad.append(row.number)
             return "skip"
 
-        data = "\n".join(frame["text"].to_list()).encode("utf-8", "surrogateescape") + b"\n"
+        joined = frame.select(pl.col("text").str.join("\n"))["text"][0]  # one string, in Rust
+        data = joined.encode("utf-8", "surrogateescape") + b"\n"
         parsed = pcsv.read_csv(
             io.BytesIO(data),
-            read_options=pcsv.ReadOptions(column_names=names, use_threads=True),
+            # Single-threaded: only then does pyarrow tell the line of a row it rejects.
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pcsv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=on_invalid
             ),
@@ -307,8 +309,8 @@ def csvlog_records(
         if bad:  # rows with another column count: kept as unreadable records
             physical = frame["text"].str.count_matches("\n") + 1
             first_line = physical.cum_sum() - physical + 1
-            bad_idx = set(first_line.search_sorted(pl.Series(bad), side="right") - 1)
-            keep = pl.Series([i not in bad_idx for i in range(frame.height)])
+            bad_idx = first_line.search_sorted(pl.Series(bad), side="right") - 1
+            keep = ~pl.int_range(0, frame.height, eager=True).is_in(bad_idx.implode())
             broken = frame.filter(~keep)
             frame = frame.filter(keep)
         else:

@@ -256,3 +256,13 @@ def test_statement_not_logged_resolves_from_the_logged_table(tmp_path: Path) -> 
     assert "id_number" in hidden["data_fields"] and hidden["action"] == "search"
     assert suppressed["subject_id"] is None and suppressed["action"] == "view"
     assert counters.resolved_from_tables_only == 1
+
+
+def test_csvlog_row_with_the_wrong_column_count_is_quarantined_alone(tmp_path: Path) -> None:
+    good = '2026-03-02 09:00:00.123 CST,"kefu_li","shop",42,"10.0.0.9:5000",6b0d85cf.2a,{n},"SELECT",2026-03-02 09:00:00 CST,3/7,0,LOG,00000,"AUDIT: SESSION,{n},1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts WHERE id = {n},<none>",,,,,,,,,"psql","client backend",,0\n'
+    short = '2026-03-02 09:00:01.000 CST,"kefu_li","shop",42,"13800138000"\n'
+    rows, counters = read_log(tmp_path, good.format(n=1) + short + good.format(n=2), fmt="csvlog")
+    assert [e["subject_id"] for e in events(rows)] == ["1", "2"]
+    (bad,) = quarantined(rows)
+    assert bad["line_number"] == 2 and "wrong number of columns" in bad["pre_error"]
+    assert "13800138000" not in bad["raw"]
