@@ -31,7 +31,7 @@ from .options import config_option, lake_option, quiet_option
     "source_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Read PATHS as one database audit log source (pgaudit, server_audit, Percona "
-    "audit_log JSON) described by this settings file; see `auditpipe sources check`.",
+    "and MySQL Enterprise JSON audit) described by this settings file; see `auditpipe sources check`.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the reconciliation as JSON.")
 @quiet_option

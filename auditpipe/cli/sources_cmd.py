@@ -12,7 +12,7 @@ from . import cli
 
 @cli.group()
 def sources() -> None:
-    """Database audit log sources (pgaudit, server_audit, Percona audit_log JSON).
+    """Database audit log sources (pgaudit, server_audit, Percona and MySQL Enterprise JSON audit).
 
     A source is described by one TOML settings file (kind, provider, timezone, schema,
     column map, subject keys, actor patterns, comment keys); `auditpipe ingest --source

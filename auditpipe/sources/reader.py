@@ -39,12 +39,13 @@ class Kind(Protocol):
 
 def kind_module(name: str) -> Kind:
     """The module reading one kind of log; each satisfies ``Kind``."""
-    from . import mysql_json, pgaudit, server_audit
+    from . import mysql_enterprise, mysql_json, pgaudit, server_audit
 
     kinds: dict[str, Kind] = {
         "pgaudit": pgaudit,
         "server_audit": server_audit,
         "percona_audit_json": mysql_json,
+        "mysql_audit_json": mysql_enterprise,
     }
     return kinds[name]
 

@@ -40,13 +40,23 @@ from typing import Any
 
 from ..errors import ConfigError
 
-KINDS = ("pgaudit", "server_audit", "percona_audit_json")
+KINDS = ("pgaudit", "server_audit", "percona_audit_json", "mysql_audit_json")
 PG_FORMATS = ("stderr", "csvlog", "jsonlog")
 ACTOR_TYPES = ("subject", "employee", "service", "partner", "unknown")
 RDS_PREFIX = "%t:%r:%u@%d:[%p]:"
 PREFIX_PRESETS = {"rds": RDS_PREFIX}
-DEFAULT_SYSTEM = {"pgaudit": "postgresql", "server_audit": "mysql", "percona_audit_json": "mysql"}
-DIALECT = {"pgaudit": "postgres", "server_audit": "mysql", "percona_audit_json": "mysql"}
+DEFAULT_SYSTEM = {
+    "pgaudit": "postgresql",
+    "server_audit": "mysql",
+    "percona_audit_json": "mysql",
+    "mysql_audit_json": "mysql",
+}
+DIALECT = {
+    "pgaudit": "postgres",
+    "server_audit": "mysql",
+    "percona_audit_json": "mysql",
+    "mysql_audit_json": "mysql",
+}
 
 _TOP_KEYS = {
     "kind",
