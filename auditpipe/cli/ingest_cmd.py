@@ -30,8 +30,9 @@ from .options import config_option, lake_option, quiet_option
     "--source",
     "source_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Read PATHS as one database audit log source (pgaudit, server_audit, Percona "
-    "and MySQL Enterprise JSON audit) described by this settings file; see `auditpipe sources check`.",
+    help="Read PATHS as one database audit log source (pgaudit, server_audit, Percona or "
+    "MySQL Enterprise JSON audit) described by this settings file; see `auditpipe sources "
+    "check`.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the reconciliation as JSON.")
 @quiet_option
