@@ -473,9 +473,17 @@ def _statements(
     )
     malformed = payload.filter(pl.col("audit_type").is_null())
     payload = payload.filter(pl.col("audit_type").is_not_null())
-    # One statement: consecutive records of one session with one statement id.
+    # One statement: consecutive records of one session with one statement id. Where the
+    # session is only a process id (stderr without %c), a later session reusing the pid
+    # starts again at statement 1: a record more than a second after the one before, whose
+    # substatement does not advance, starts a new statement (the lines of one statement are
+    # written together).
+    at = pl.col("time").str.extract(r"^(\S+ \S+)", 1).str.to_datetime(TIME_FORMAT, strict=False)
+    prev = lambda c: c.shift(1).over("skey")  # noqa: E731
+    sub = pl.col("substatement_id").cast(pl.Int64, strict=False)
+    restarted = ((at - prev(at)) > pl.duration(seconds=1)) & (sub <= prev(sub))
     payload = payload.sort("skey", "line_number").with_columns(
-        (pl.col("statement_id") != pl.col("statement_id").shift(1).over("skey"))
+        ((pl.col("statement_id") != prev(pl.col("statement_id"))) | restarted.fill_null(False))
         .fill_null(True)
         .cum_sum()
         .alias("group")

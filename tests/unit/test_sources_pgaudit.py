@@ -266,3 +266,14 @@ def test_csvlog_row_with_the_wrong_column_count_is_quarantined_alone(tmp_path: P
     (bad,) = quarantined(rows)
     assert bad["line_number"] == 2 and "wrong number of columns" in bad["pre_error"]
     assert "13800138000" not in bad["raw"]
+
+
+def test_a_reused_process_id_starting_again_at_statement_1_is_a_new_statement(
+    tmp_path: Path,
+) -> None:
+    line = "2026-03-02 09:00:{s}.000 CST [777] kefu_li@shop LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts WHERE id = {i},<none>\n"
+    log = line.format(s="00", i=1) + line.format(s="00", i=1) + line.format(s="30", i=2)
+    rows, _ = read_log(tmp_path, log)
+    first, second = events(rows)
+    assert first["extras"]["log_lines"] == 2 and first["subject_id"] == "1"
+    assert second["subject_id"] == "2" and second["line_number"] == 3
