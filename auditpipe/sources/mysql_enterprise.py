@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from .lines import fold, non_data_rows, oversize_rows, text_batches, unreadable_rows, with_last
-from .mysql_json import DATA_COMMANDS
+from .mysql_json import query_columns
 from .settings import SourceSettings
 from .times import to_utc
 
@@ -116,18 +116,7 @@ def read_statements(
             pl.col("conn").alias("session"),
             pl.concat_str(pl.col("ts"), pl.lit("/"), pl.col("id")).alias("statement_id"),
             pl.col("query").alias("statement"),
-            pl.lit(None, pl.String).alias("params"),
-            pl.lit(None, pl.Int64).alias("rows"),
-            pl.lit([], pl.List(pl.String)).alias("objects"),
-            pl.col("sql_command").str.to_uppercase().alias("log_command"),
-            pl.col("sql_command").str.contains(DATA_COMMANDS).fill_null(False).alias("data_access"),
-            pl.when(pl.col("status").is_null() | (pl.col("status") == "0"))
-            .then(pl.lit("success"))
-            .otherwise(pl.lit("failure"))
-            .alias("outcome"),
-            pl.when(pl.col("status") != "0").then(pl.col("status")).alias("error_code"),
-            pl.lit(False).alias("truncated"),
-            pl.lit(None, pl.String).alias("problem"),
+            *query_columns("sql_command", "status"),
             pl.concat_str(
                 pl.lit("mysql general Query "), pl.col("ts"), pl.lit(" "), pl.col("user")
             ).alias("raw_head"),

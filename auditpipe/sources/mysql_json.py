@@ -38,6 +38,28 @@ FIELDS = {
 DATA_COMMANDS = r"(?i)^(select|insert|update|delete|replace|load|truncate|insert_select|update_multi|delete_multi|replace_select)$"
 
 
+def query_columns(command: str, status: str) -> list[Any]:
+    """The statement columns the MySQL-family JSON logs share: the command class (is it data
+    access?), the status (0 success, else a failure with that error code), no params, rows,
+    logged tables or truncation."""
+    import polars as pl
+
+    return [
+        pl.lit(None, pl.String).alias("params"),
+        pl.lit(None, pl.Int64).alias("rows"),
+        pl.lit([], pl.List(pl.String)).alias("objects"),
+        pl.col(command).str.to_uppercase().alias("log_command"),
+        pl.col(command).str.contains(DATA_COMMANDS).fill_null(False).alias("data_access"),
+        pl.when(pl.col(status).is_null() | (pl.col(status) == "0"))
+        .then(pl.lit("success"))
+        .otherwise(pl.lit("failure"))
+        .alias("outcome"),
+        pl.when(pl.col(status) != "0").then(pl.col(status)).alias("error_code"),
+        pl.lit(False).alias("truncated"),
+        pl.lit(None, pl.String).alias("problem"),
+    ]
+
+
 def read_statements(
     stream: IO[bytes],
     settings: SourceSettings,
@@ -74,21 +96,7 @@ def read_statements(
             pl.col("conn").alias("session"),
             pl.col("record").alias("statement_id"),
             pl.col("sqltext").alias("statement"),
-            pl.lit(None, pl.String).alias("params"),
-            pl.lit(None, pl.Int64).alias("rows"),
-            pl.lit([], pl.List(pl.String)).alias("objects"),
-            pl.col("command_class").str.to_uppercase().alias("log_command"),
-            pl.col("command_class")
-            .str.contains(DATA_COMMANDS)
-            .fill_null(False)
-            .alias("data_access"),
-            pl.when(pl.col("status").is_null() | (pl.col("status") == "0"))
-            .then(pl.lit("success"))
-            .otherwise(pl.lit("failure"))
-            .alias("outcome"),
-            pl.when(pl.col("status") != "0").then(pl.col("status")).alias("error_code"),
-            pl.lit(False).alias("truncated"),
-            pl.lit(None, pl.String).alias("problem"),
+            *query_columns("command_class", "status"),
             pl.concat_str(
                 pl.lit("percona Query "), pl.col("record"), pl.lit(" "), pl.col("user_field")
             ).alias("raw_head"),
