@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 
-.PHONY: help venv demo test test-unit lint format bench clean sample-data
+.PHONY: help venv demo test test-unit lint format bench clean sample-data sample-db-logs
 
 help:
 	@echo "make demo    run the nightly job on sample_data/ into $(DEMO_DIR)/ and show the report"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint    ruff (lint + format check) and mypy"
 	@echo "make bench   run the benchmarks in benchmarks/ (slow, prints ratios)"
 	@echo "make sample-data   regenerate sample_data/ with the generator"
+	@echo "make sample-db-logs   rewrite sample_data/_sources/ logs with real database servers"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +27,18 @@ venv: $(STAMP)
 
 # The nightly job as a user first meets it: sample_data/ is copied to a demo inbox (the repo is
 # never touched), ingested, detected and reported. The sample holds quarantined rows (exit 3)
-# and planted breaches (--fail-on none), so the demo succeeds on both.
+# and planted breaches (--fail-on none), so the demo succeeds on both. The database audit logs
+# in sample_data/_sources/ (written by a real PostgreSQL + pgaudit and a real MariaDB +
+# server_audit) are ingested and detected first, each with the source settings beside it.
 demo: $(STAMP)
 	rm -rf $(DEMO_DIR)
 	mkdir -p $(DEMO_DIR)/inbox
 	cp -R sample_data/. $(DEMO_DIR)/inbox/
+	$(BIN)/auditpipe ingest --lake $(DEMO_DIR)/lake --quiet \
+	    --source sample_data/_sources/pgaudit/source.toml sample_data/_sources/pgaudit/postgresql.log
+	$(BIN)/auditpipe ingest --lake $(DEMO_DIR)/lake --quiet \
+	    --source sample_data/_sources/server_audit/source.toml sample_data/_sources/server_audit/server_audit.log
+	$(BIN)/auditpipe detect --lake $(DEMO_DIR)/lake --fail-on none > /dev/null
 	$(BIN)/auditpipe nightly --inbox $(DEMO_DIR)/inbox --lake $(DEMO_DIR)/lake \
 	    --reports $(DEMO_DIR)/reports --settle-seconds 0 --fail-on none || test $$? -eq 3
 	$(BIN)/auditpipe report --lake $(DEMO_DIR)/lake --format terminal
@@ -56,9 +64,16 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+# sample_data/_sources/ (real-server database audit logs) is kept; `make sample-db-logs`
+# rewrites those logs by running both servers (needs postgresql-15-pgaudit and mariadb-server).
 sample-data: $(STAMP)
+	rm -rf .sample_sources && mv sample_data/_sources .sample_sources
 	rm -rf sample_data/*
-	$(BIN)/auditpipe generate --rows 3000 --seed 7 --bad-share 0.01 --out sample_data
+	$(BIN)/auditpipe generate --rows 3000 --seed 7 --bad-share 0.01 --out sample_data; \
+	    status=$$?; mv .sample_sources sample_data/_sources; exit $$status
+
+sample-db-logs: $(STAMP)
+	$(BIN)/python -m tests.support.db_servers sample_data/_sources
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info

@@ -134,5 +134,6 @@ from . import (  # noqa: E402
     ingest_cmd,  # noqa: F401
     nightly_cmd,  # noqa: F401
     report_cmd,  # noqa: F401
+    sources_cmd,  # noqa: F401
     sql_cmd,  # noqa: F401
 )

@@ -99,6 +99,12 @@ def _parse_start(ctx: click.Context, param: click.Parameter, value: str) -> dt.d
     is_flag=True,
     help="Replace an earlier generated set in --out (only the files it lists).",
 )
+@click.option(
+    "--db-log",
+    type=click.Choice(["pgaudit-stderr", "pgaudit-csvlog", "pgaudit-jsonlog", "server_audit"]),
+    help="Write a database audit log instead (OUT/<log>, source.toml, schema.sql, labels.json): "
+    "--rows statements plus planted cases and near-misses.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print _expected/summary.json to stdout.")
 @quiet_option
 def generate(
@@ -113,6 +119,7 @@ def generate(
     days: int,
     plant: bool,
     overwrite: bool,
+    db_log: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -129,9 +136,19 @@ def generate(
     Example:
       auditpipe generate --rows 3000 --seed 7 --out sample_data
       auditpipe generate --rows 2000000 --seed 1 --formats jsonl --out /tmp/big --no-plant
+      auditpipe generate --db-log pgaudit-stderr --rows 100000 --out /tmp/pg
 
     Exits 0 on success, 2 on errors (bad options, a non-empty --out).
     """
+    if db_log is not None:
+        from ..generate.dblogs import write_db_log
+
+        log = write_db_log(out, db_log, rows, seed, plant=plant, overwrite=overwrite)
+        if not quiet:
+            from ..console import message
+
+            message(f"wrote {log} with source.toml, schema.sql and labels.json beside it")
+        return
     from ..generate import generate as run
 
     with _progress(enabled=not quiet) as progress:

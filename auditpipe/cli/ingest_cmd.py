@@ -26,6 +26,14 @@ from .options import config_option, given, lake_option, quiet_option
     help="Timezone for times without an offset and for event_date, set when the lake is "
     "created (default Asia/Shanghai).",
 )
+@click.option(
+    "--source",
+    "source_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read PATHS as one database audit log source (pgaudit, server_audit, Percona or "
+    "MySQL Enterprise JSON audit) described by this settings file; see `auditpipe sources "
+    "check`.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the reconciliation as JSON.")
 @quiet_option
 def ingest(
@@ -34,6 +42,7 @@ def ingest(
     config_path: Path | None,
     catalog: Path | None,
     timezone: str | None,
+    source_path: Path | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -46,9 +55,13 @@ def ingest(
     rows read = stored + quarantined + duplicates. A file already ingested (same content) is
     skipped.
 
+    With --source FILE, PATHS are database audit logs (any file name, optionally .gz or
+    .zst) and each statement becomes one event; literals never reach the lake.
+
     \b
     Example:
       auditpipe ingest logs/2026-03-01/ extra/forum-a.csv.gz --lake ./lake
+      auditpipe ingest --source pg-forum.toml /var/log/postgresql/ --lake ./lake
 
     Exits 0 when every row was stored or was a duplicate, 3 when rows were quarantined or a
     file was rejected whole (truncated or corrupt archive), 2 on errors.
@@ -61,9 +74,14 @@ def ingest(
     settings = IngestSettings.from_config(
         config, **given(click.get_current_context(), "timezone", "catalog")
     )
+    source = None
+    if source_path is not None:
+        from ..sources import load_settings
+
+        source = load_settings(source_path)
     the_lake = settings.open_lake(lake)
     with progress_reporter(enabled=not quiet) as progress:
-        result = ingest_paths(the_lake, list(paths), settings, progress=progress)
+        result = ingest_paths(the_lake, list(paths), settings, progress=progress, source=source)
     if as_json:
         get_console().json(result_to_dict(result))
     elif not quiet:
@@ -88,6 +106,7 @@ def result_to_dict(result: object) -> dict[str, object]:
             "rows_duplicate": f.rows_duplicate,
             "reason": f.reason,
             "partitions": sorted(f"{p}/{d.isoformat()}" for p, d in f.partitions),
+            **({"source": f.source_counts} if f.source_counts is not None else {}),
         }
         for f in result.files
     ]

@@ -62,6 +62,15 @@ def render_ingest_result(result: IngestResult) -> None:
     for f in result.files:
         if f.reason:
             console.message(f"{f.status}: {f.source_file}: {f.reason}")
+        if f.source_counts:  # a database audit log: rows are statements; lines reconcile too
+            c = f.source_counts
+            console.message(
+                f"{f.source_file}: {c['lines_read']:,} log lines = {c['lines_in_events']:,} in "
+                f"{c['events']:,} statements + {c['non_data_lines']:,} not data access + "
+                f"{c['lines_quarantined']:,} quarantined; {c['resolved_from_tables_only']:,} "
+                f"resolved from tables only, {c['unbounded_reads']:,} unbounded reads, "
+                f"{c['truncated_statements']:,} cut short"
+            )
     if result.rows_quarantined:
         console.message(
             f"{result.rows_quarantined:,} rows quarantined; see them with: auditpipe sql "

@@ -47,6 +47,8 @@ class FileResult:
     rows_duplicate: int = 0
     reason: str | None = None
     partitions: set[tuple[str, dt.date]] = field(default_factory=set)
+    # Database audit logs (ingest --source): log-line counts; rows are then statements.
+    source_counts: dict[str, int] | None = None
 
     @property
     def reconciles(self) -> bool:
@@ -98,17 +100,38 @@ def ingest_paths(
     paths: Sequence[Path],
     settings: IngestSettings,
     progress: Progress | None = None,
+    source: Any = None,
 ) -> IngestResult:
-    """Ingest every log under ``paths`` into ``lake``; see the module docstring."""
-    sources = discover(paths)
+    """Ingest every log under ``paths`` into ``lake``; see the module docstring. ``source``
+    (auditpipe.sources.SourceSettings) reads every file as that database audit log."""
     contract = load_contract()
     catalog = load_catalog(settings.catalog)
+    sizes: dict[str, Any] = {
+        "batch_bytes": settings.batch_bytes,
+        "max_line_bytes": settings.max_line_bytes,
+    }
+    router = None
+    only: Any = None
+    if source is not None:
+        from ..sources import SourceReader, classify_as
+
+        sources = discover(paths, classify_as(source.kind))
+        only = SourceReader(source, catalog, **sizes)
+    else:
+        if settings.sources:
+            from ..sources.router import SourceRouter
+
+            router = SourceRouter.load(settings.sources)
+        sources = discover(paths, router.classify if router else None)
     run_id = new_id("ingest")
     results = []
     with lake.locked("ingest"):
-        for source in sources:
+        for found in sources:
+            reader = only
+            if router is not None:
+                reader = router.reader_for(found.path, catalog, **sizes)
             results.append(
-                _ingest_file(lake, source, settings, contract, catalog, run_id, progress)
+                _ingest_file(lake, found, settings, contract, catalog, run_id, progress, reader)
             )
     return IngestResult(run_id, results)
 
@@ -133,6 +156,7 @@ def _ingest_file(
     catalog: Catalog,
     run_id: str,
     progress: Progress | None,
+    reader: Any = None,
 ) -> FileResult:
     sha = sha256_of(source.path)
     name = str(source.path.resolve())
@@ -150,7 +174,17 @@ def _ingest_file(
     txn = lake.transaction()
     try:
         staged_files, quarantine_file, result = _stage_file(
-            lake, txn.staging, source, sha, name, settings, contract, catalog, run_id, progress
+            lake,
+            txn.staging,
+            source,
+            sha,
+            name,
+            settings,
+            contract,
+            catalog,
+            run_id,
+            progress,
+            reader,
         )
     except InputFileError as exc:
         txn.abort()
@@ -188,6 +222,7 @@ def _manifest_entry(
         "rows_quarantined": result.rows_quarantined,
         "rows_duplicate": result.rows_duplicate,
         "partitions": sorted(f"{p}/{d.isoformat()}" for p, d in result.partitions),
+        **({"source": result.source_counts} if result.source_counts is not None else {}),
         "run_id": run_id,
         "started_at": started.isoformat(),
         "finished_at": utc_now().isoformat(),
@@ -220,7 +255,14 @@ def _batches(
     work: Path,
     progress: Progress | None,
     opened: list[Any],
+    reader: Any = None,
 ) -> Iterator[BatchSource]:
+    if reader is not None:
+        from ..sources.seam import batch_sources
+
+        stream, _ = open_bytes(source)
+        opened.append(stream)
+        return batch_sources(con, reader.batches(stream, str(source.path)), contract)
     if source.format == "parquet":
         path = source.path
         if source.compression:  # Parquet needs random access: decompress to staging first
@@ -268,6 +310,7 @@ def _stage_file(
     catalog: Catalog,
     run_id: str,
     progress: Progress | None,
+    reader: Any = None,
 ) -> tuple[list[tuple[Path, str]], Path | None, FileResult]:
     import duckdb
     import pyarrow as pa
@@ -291,7 +334,7 @@ def _stage_file(
         }
         rows_read = 0
         try:
-            for batch in _batches(con, source, settings, contract, work, progress, opened):
+            for batch in _batches(con, source, settings, contract, work, progress, opened, reader):
                 rows_read += _normalize_batch(con, batch, contract, catalog)
         except StreamError as exc:
             raise InputFileError(
@@ -339,7 +382,14 @@ def _stage_file(
         rows_quarantined=quarantined,
         rows_duplicate=accepted - stored,
         partitions={p for _, _, p in staged},
+        source_counts=reader.counters.as_dict() if reader is not None else None,
     )
+    if reader is not None and not reader.counters.reconciles:
+        raise AuditpipeError(
+            f"internal error: {source.path}: log lines do not reconcile "
+            f"({reader.counters.as_dict()}); nothing was published",
+            hint="please report this with the file",
+        )
     if accepted + quarantined != rows_read:
         raise AuditpipeError(
             f"internal error: {source.path}: {rows_read} rows read but {accepted} accepted "

@@ -27,6 +27,9 @@ class IngestSettings:
     memory_limit: str = "4GB"
     # Extra data catalog (JSON, same shape as schemas/data_catalog.json); None = default only.
     catalog: Path | None = None
+    # Database audit log sources (settings files, see auditpipe.sources): files matching one's
+    # `files` patterns are read as that source.
+    sources: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         if self.timezone:

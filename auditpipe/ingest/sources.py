@@ -20,7 +20,7 @@ SUPPORTED = ".jsonl, .ndjson, .csv, .parquet, each optionally .gz or .zst"
 @dataclass(frozen=True)
 class SourceFile:
     path: Path
-    format: str  # jsonl | csv | parquet
+    format: str  # jsonl | csv | parquet | a database audit log kind (see auditpipe.sources)
     compression: str | None  # gzip | zstd | None
 
     @property
@@ -43,7 +43,18 @@ def _hidden(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def discover(paths: Iterable[Path]) -> list[SourceFile]:
+def classify_as(kind: str) -> Any:
+    """A classifier for files of one database audit log source (``ingest --source``): any
+    name, compression from the suffix."""
+
+    def classify_source(path: Path) -> SourceFile:
+        suffix = path.suffix.lower()
+        return SourceFile(path, kind, _COMPRESSION_SUFFIXES.get(suffix))
+
+    return classify_source
+
+
+def discover(paths: Iterable[Path], classifier: Any = None) -> list[SourceFile]:
     """Every input file under ``paths``, sorted within each folder.
 
     A file named on the command line must be readable and of a known kind (else UsageError);
@@ -61,12 +72,12 @@ def discover(paths: Iterable[Path]) -> list[SourceFile]:
                 for name in sorted(files):
                     if _hidden(name):
                         continue
-                    source = classify(Path(root) / name)
+                    source = (classifier or classify)(Path(root) / name)
                     if source and source.path.resolve() not in seen:
                         seen.add(source.path.resolve())
                         found.append(source)
             continue
-        source = classify(given)
+        source = (classifier or classify)(given)
         if source is None:
             raise UsageError(
                 f"{given}: unknown kind of file",

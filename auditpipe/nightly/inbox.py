@@ -59,10 +59,14 @@ def check_inbox(inbox: Path) -> None:
         )
 
 
-def scan_inbox(inbox: Path, settle_seconds: float, now: float | None = None) -> InboxScan:
-    """Walk ``inbox`` (recursively, skipping ``processed/`` and hidden names), sorted by path."""
+def scan_inbox(
+    inbox: Path, settle_seconds: float, now: float | None = None, classifier: Any = None
+) -> InboxScan:
+    """Walk ``inbox`` (recursively, skipping ``processed/`` and hidden names), sorted by path.
+    ``classifier`` tells the files auditpipe reads (default: the contract formats by suffix)."""
     from ..ingest.sources import classify
 
+    classify = classifier or classify
     check_inbox(inbox)
     now = time.time() if now is None else now
     settle_ns = int(settle_seconds * 1e9)

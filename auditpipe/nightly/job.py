@@ -268,7 +268,9 @@ class _Job:
         self, carried: _Carried
     ) -> tuple[list[tuple[InboxFile, str]], list[tuple[InboxFile, FileOutcome]]]:
         """1. What the inbox holds: an outcome per file; the files to ingest and to move."""
-        scan = scan_inbox(self.inbox, self.settings.settle_seconds)
+        scan = scan_inbox(
+            self.inbox, self.settings.settle_seconds, classifier=_classifier(self.config)
+        )
         hashes = HashCache(self.lake.meta_dir / "nightly" / "inbox-hashes.json")
         ready = [(item, hashes.sha256(item)) for item in scan.ready]
         hashes.save()
@@ -513,3 +515,16 @@ def _drop_orphan_baselines(lake: Lake) -> None:
         if run is None or run.status == COMPLETED:
             orphans.append(path.relative_to(lake.root).as_posix())
     drop_baselines(lake, orphans)
+
+
+def _classifier(config: Any) -> Any:
+    """Database audit log sources listed in auditpipe.toml ([ingest] sources) are inbox files
+    too: their logs are recognised by the sources' file name patterns."""
+    from ..ingest import IngestSettings
+
+    listed = IngestSettings.from_config(config).sources
+    if not listed:
+        return None
+    from ..sources.router import SourceRouter
+
+    return SourceRouter.load(listed).classify

@@ -35,6 +35,9 @@ WHERE e.outcome = 'success'
 --   touches_credential: a data field of a credential category (passwords, tokens ...)
 --   internal_use:       view, search or export that stays internal (destination internal),
 --                       by an employee, partner or unknown actor
+--   unbounded:          a database statement that read protected columns with no subject
+--                       narrowing (extras.unbounded, set by `ingest --source`): the shape of
+--                       a whole-table dump, whatever record_count the log could tell
 CREATE OR REPLACE TEMP VIEW in_scope_events AS
 SELECT
     e.provider_id,
@@ -65,7 +68,9 @@ SELECT
         e.action IN ('view', 'search', 'export')
         AND coalesce(e.destination_type, 'internal') = 'internal'
         AND coalesce(e.actor_type, 'unknown') IN ('employee', 'partner', 'unknown')
-    ) AS internal_use
+    ) AS internal_use,
+    coalesce(TRY_CAST(json_extract_string(e.extras, '$.unbounded') AS BOOLEAN), false)
+        AS unbounded
 FROM protected_events AS e, detect_settings AS s
 WHERE NOT (
     coalesce(e.actor_type, 'unknown') = 'subject'

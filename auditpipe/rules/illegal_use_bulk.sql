@@ -8,7 +8,9 @@
 -- description: An employee, partner or unknown actor whose internal views, searches and
 --   exports of protected data in one provider on one event_date (lake timezone) add up to
 --   at least bulk_threshold records (record_count summed; default 1,000), authorized or
---   not. Every such event of that actor-day is evidence.
+--   not; or one unbounded read (a database statement reading protected columns of every
+--   row, see `ingest --source`) counts as bulk by itself. Every such event of that
+--   actor-day is evidence.
 -- false_positives: Approved migrations, audits or fraud investigations run under a personal
 --   account rather than a service account; raise bulk_threshold for teams whose daily work
 --   is legitimately large.
@@ -19,6 +21,7 @@ WITH bulk_actor_days AS (
     WHERE internal_use
     GROUP BY provider_id, actor_id, event_date
     HAVING sum(record_count) >= (SELECT bulk_threshold FROM detect_settings)
+        OR bool_or(unbounded)
 )
 SELECT e.*
 FROM in_scope_events AS e

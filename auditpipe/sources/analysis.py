@@ -1,0 +1,398 @@
+"""What one statement shape does to users' data: tables, columns, subject, action, export.
+
+``analyse`` runs once per distinct fingerprint (callers cache by fingerprint), on one
+representative statement of that shape. Its literals are first replaced by numbered markers
+(string ``'§k'``, number ``7000000000+k``), so the result can say "the subject is literal k"
+or "parameter $n" and every statement of the shape reads its own value from its own k-th
+literal, set-wise. Literal values never enter the result.
+
+Parsing is sqlglot's (postgres or mysql dialect). Columns are resolved by a small resolver
+over the parse tree rather than ``optimizer.qualify``: qualify expands ``*`` well for SELECT
+but leaves UPDATE/DELETE columns unqualified, and a resolver that knows each SELECT, UPDATE,
+DELETE, INSERT and MERGE scope handles all of them alike (``*`` and ``t.*`` are expanded from
+the schema; CTE and subquery columns are counted inside their own scope). Small fallbacks cut
+what sqlglot does not parse: ``PREPARE name(...) AS``, ``INTO OUTFILE/DUMPFILE`` and
+``LOAD DATA INFILE`` (MySQL).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .schema import DbSchema
+from .scrub import literals
+
+NUMBER_MARK = 7_000_000_000
+_STRING_MARK = re.compile(r"^§(\d+)$")
+_PREPARE = re.compile(r"^\s*PREPARE\s+\S+?(\s*\([^)]*\))?\s+AS\s+", re.I | re.S)
+_OUTFILE = re.compile(
+    r"\bINTO\s+(?:OUTFILE|DUMPFILE)\s+'§(\d+)'.*?(?=\bFROM\b|\bLIMIT\b|;|$)", re.I | re.S
+)
+_LOAD_DATA = re.compile(
+    r"^\s*LOAD\s+DATA\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?(LOCAL\s+)?INFILE\s+'§(\d+)'"
+    r"\s+(?:REPLACE\s+|IGNORE\s+)?INTO\s+TABLE\s+([\w.`\"]+)",
+    re.I | re.S,
+)
+
+# Statement kinds -> contract action (a SELECT is view or search depending on narrowing).
+READ, WRITE, DELETE, EXPORT, OTHER = "read", "write", "delete", "export", "other"
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """What analysis needs from the source settings and the catalog."""
+
+    schema: DbSchema
+    columns: dict[str, str]  # table.column -> data field
+    subject_keys: frozenset[str]
+    protected_fields: frozenset[str]
+
+
+@dataclass
+class Analysis:
+    parsed: bool
+    kind: str = OTHER  # read | write | delete | export | other
+    tables: list[str] = field(default_factory=list)
+    read: list[str] = field(default_factory=list)  # table.column
+    written: list[str] = field(default_factory=list)
+    subject_literals: list[int] = field(default_factory=list)  # literal indexes (0-based)
+    subject_param: int | None = None  # $n (1-based)
+    export_literal: int | None = None  # literal index of the file path
+    export_stdout: bool = False
+    problem: str | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.subject_literals) or self.subject_param is not None
+
+
+def marked(sql: str, dialect: str) -> str:
+    """The statement with literal k replaced by a marker, numbers by a number."""
+    out, pos = [], 0
+    for k, (start, end, text) in enumerate(literals(sql, dialect)):
+        out.append(sql[pos:start])
+        number = text[:1].isdigit() or text[:1] == "."
+        out.append(str(NUMBER_MARK + k) if number else f"'§{k}'")
+        pos = end
+    out.append(sql[pos:])
+    return "".join(out)
+
+
+def _marker(node: Any) -> int | None:
+    from sqlglot import exp
+
+    while isinstance(node, (exp.Cast, exp.Paren, exp.TryCast)):
+        node = node.this
+    if not isinstance(node, exp.Literal):
+        return None
+    if node.is_string:
+        m = _STRING_MARK.match(node.this)
+        return int(m.group(1)) if m else None
+    try:
+        value = int(node.this)
+    except ValueError:
+        return None
+    return value - NUMBER_MARK if value >= NUMBER_MARK else None
+
+
+def _param(node: Any) -> int | None:
+    from sqlglot import exp
+
+    while isinstance(node, (exp.Cast, exp.Paren, exp.TryCast)):
+        node = node.this
+    if isinstance(node, exp.Parameter) and isinstance(node.this, exp.Literal):
+        text = str(node.this.this)
+        return int(text) if text.isdigit() else None
+    return None
+
+
+def analyse(sql: str, dialect: str, mapping: Mapping) -> Analysis:
+    try:
+        return _analyse(marked(sql, dialect), dialect, mapping)
+    except Exception as exc:  # a parser failure is a fallback case, never a crash
+        return Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")
+
+
+def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
+    import sqlglot
+    from sqlglot import exp
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    text = _PREPARE.sub("", text, count=1)
+    export_literal = None
+    m = _OUTFILE.search(text)
+    if m:
+        export_literal = int(m.group(1))
+        text = text[: m.start()] + " " + text[m.end() :]
+    load = _LOAD_DATA.match(text)
+    if load:
+        table = _bare(load.group(3))
+        cols = [f"{table}.{c}" for c in mapping.schema.columns(table)]
+        return Analysis(parsed=True, kind=WRITE, tables=[table], written=cols)
+    trees = [t for t in sqlglot.parse(text, dialect=dialect) if t is not None]
+    if len(trees) != 1:
+        return Analysis(parsed=False, problem=f"{len(trees)} statements in one log record")
+    tree = trees[0]
+    if isinstance(tree, exp.Command):
+        return Analysis(parsed=False, problem=f"{tree.name} is not analysed")
+    result = Analysis(parsed=True, export_literal=export_literal)
+    _Resolver(mapping.schema, result).run(tree)
+    result.kind = _kind(tree, result)
+    _find_subject(tree, mapping, result)
+    result.tables = sorted(set(result.tables))
+    result.read = sorted(set(result.read))
+    result.written = sorted(set(result.written))
+    return result
+
+
+def _bare(name: str) -> str:
+    return name.strip('`"').split(".")[-1].strip('`"').lower()
+
+
+def _kind(tree: Any, result: Analysis) -> str:
+    from sqlglot import exp
+
+    if isinstance(tree, exp.Copy):
+        if tree.args.get("kind"):  # COPY ... FROM: an import writes the table
+            result.written, result.read = result.read, []
+            return WRITE
+        files = tree.args.get("files") or []
+        target = files[0] if files else None
+        marker = _marker(target) if target is not None else None
+        if marker is not None:
+            result.export_literal = marker
+        else:
+            result.export_stdout = True
+        return EXPORT
+    if result.export_literal is not None:
+        return EXPORT
+    if isinstance(tree, (exp.Delete, exp.TruncateTable)):
+        return DELETE
+    if isinstance(tree, (exp.Update, exp.Insert, exp.Merge)):
+        return WRITE
+    if isinstance(tree, (exp.Select, exp.Union, exp.Intersect, exp.Except)):
+        return READ
+    if isinstance(tree, exp.Subquery):
+        return READ
+    return OTHER
+
+
+class _Resolver:
+    """Columns read and written, per scope (SELECT, UPDATE, DELETE, INSERT, MERGE)."""
+
+    def __init__(self, schema: DbSchema, result: Analysis) -> None:
+        self.schema = schema
+        self.result = result
+
+    def run(self, tree: Any) -> None:
+        from sqlglot import exp
+
+        ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+        self.ctes = ctes
+        for table in tree.find_all(exp.Table):
+            name = table.name.lower()
+            if name and name not in ctes:
+                self.result.tables.append(name)
+        if isinstance(tree, exp.TruncateTable):
+            for t in tree.expressions:
+                self._all_columns(t.name.lower(), self.result.written)
+            return
+        if isinstance(tree, exp.Copy) and isinstance(tree.this, exp.Table):
+            self._all_columns(tree.this.name.lower(), self.result.read)
+            return
+        if isinstance(tree, exp.Copy) and isinstance(tree.this, exp.Schema):
+            target = tree.this.this.name.lower()
+            for col in tree.this.expressions:
+                self.result.read.append(f"{target}.{col.name.lower()}")
+            return
+        self._writes(tree)
+        if isinstance(tree, exp.Delete) and isinstance(tree.this, exp.Table):
+            self._all_columns(tree.this.name.lower(), self.result.written)
+        for col in tree.find_all(exp.Column):
+            if isinstance(col.this, exp.Star):
+                self._star(col, col.table.lower())
+                continue
+            ref = self._resolve(col)
+            if ref and not self._is_write_target(col):
+                self.result.read.append(ref)
+        for star in tree.find_all(exp.Star):
+            if not isinstance(star.parent, exp.Column) and isinstance(star.parent, exp.Select):
+                self._star(star, "")
+
+    def _all_columns(self, table: str, into: list[str]) -> None:
+        into.extend(f"{table}.{c}" for c in self.schema.columns(table))
+
+    def _scope_tables(self, node: Any) -> list[tuple[str, str]]:
+        """(alias, table) of the base tables visible from ``node``, innermost scope first."""
+        from sqlglot import exp
+
+        out: list[tuple[str, str]] = []
+        scope = node.parent
+        while scope is not None:
+            if isinstance(scope, (exp.Select, exp.Update, exp.Delete, exp.Insert, exp.Merge)):
+                for table in self._own_tables(scope):
+                    out.append((table.alias_or_name.lower(), table.name.lower()))
+            scope = scope.parent
+        return out
+
+    def _own_tables(self, scope: Any) -> list[Any]:
+        """Tables in this scope's FROM/JOIN/USING/target, not inside nested queries."""
+        from sqlglot import exp
+
+        found = []
+        for table in scope.find_all(exp.Table):
+            owner = table.parent
+            while owner is not None and not isinstance(
+                owner, (exp.Select, exp.Update, exp.Delete, exp.Insert, exp.Merge)
+            ):
+                owner = owner.parent
+            if owner is scope and table.name.lower() not in self.ctes:
+                found.append(table)
+        return found
+
+    def _resolve(self, col: Any) -> str | None:
+        name, qualifier = col.name.lower(), col.table.lower()
+        visible = self._scope_tables(col)
+        if qualifier:
+            for alias, table in visible:
+                if alias == qualifier:
+                    return f"{table}.{name}"
+            return None  # a CTE or subquery column: counted inside it
+        for _, table in visible:
+            if name in self.schema.columns(table):
+                return f"{table}.{name}"
+        return None
+
+    def _star(self, node: Any, qualifier: str) -> None:
+        for alias, table in self._scope_tables(node):
+            if not qualifier or alias == qualifier:
+                self._all_columns(table, self.result.read)
+            if qualifier and alias == qualifier:
+                return
+        # Only the innermost scope's tables count for a bare * (outer ones are correlation).
+
+    def _is_write_target(self, col: Any) -> bool:
+        return id(col) in self._targets
+
+    def _writes(self, tree: Any) -> None:
+        from sqlglot import exp
+
+        self._targets: set[int] = set()
+        for node in tree.find_all(exp.Update, exp.Insert):
+            if isinstance(node, exp.Update):
+                target = node.this if isinstance(node.this, exp.Table) else None
+                for eq in node.expressions:
+                    if isinstance(eq, exp.EQ) and isinstance(eq.this, exp.Column):
+                        self._targets.add(id(eq.this))
+                        table = target.name.lower() if target is not None else None
+                        ref = self._resolve(eq.this) or (
+                            f"{table}.{eq.this.name.lower()}" if table else None
+                        )
+                        if ref:
+                            self.result.written.append(ref)
+            else:
+                schema = node.this
+                if isinstance(schema, exp.Schema) and isinstance(schema.this, exp.Table):
+                    table = schema.this.name.lower()
+                    for ident in schema.expressions:
+                        self.result.written.append(f"{table}.{ident.name.lower()}")
+                elif isinstance(schema, exp.Table):
+                    self._all_columns(schema.name.lower(), self.result.written)
+                conflict = node.args.get("conflict")
+                if conflict is not None:
+                    table_name = (
+                        schema.this.name.lower()
+                        if isinstance(schema, exp.Schema)
+                        else schema.name.lower()
+                    )
+                    for eq in conflict.find_all(exp.EQ):
+                        if isinstance(eq.this, exp.Column) and isinstance(
+                            eq.parent, exp.OnConflict
+                        ):
+                            self._targets.add(id(eq.this))
+                            self.result.written.append(f"{table_name}.{eq.this.name.lower()}")
+                    for col in conflict.find_all(exp.Column):
+                        if id(col) not in self._targets and col.table.lower() != "excluded":
+                            self._targets.add(id(col))
+        for merge in tree.find_all(exp.Merge):
+            merged = merge.this.name.lower() if isinstance(merge.this, exp.Table) else ""
+            for upd in merge.find_all(exp.Update):
+                for eq in upd.expressions:
+                    if isinstance(eq, exp.EQ) and isinstance(eq.this, exp.Column):
+                        self._targets.add(id(eq.this))
+                        self.result.written.append(f"{merged}.{eq.this.name.lower()}")
+
+
+def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
+    """An equality or IN on a subject key column, with literals or a $n parameter, in a
+    WHERE or JOIN condition and not under OR/NOT, narrows the statement to its subjects."""
+    from sqlglot import exp
+
+    if not mapping.subject_keys:
+        return
+    resolver = _Resolver(mapping.schema, Analysis(parsed=True))
+    resolver.ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    for node in tree.find_all(exp.EQ, exp.In):
+        if not _in_condition(node):
+            continue
+        column, other = node.this, node.expression if isinstance(node, exp.EQ) else None
+        if isinstance(node, exp.EQ) and not isinstance(column, exp.Column):
+            column, other = node.expression, node.this
+        if not isinstance(column, exp.Column):
+            continue
+        ref = resolver._resolve(column)
+        if ref is None and not column.table:
+            ref = next(
+                (k for k in mapping.subject_keys if k.endswith("." + column.name.lower())), None
+            )
+        if ref not in mapping.subject_keys:
+            continue
+        if isinstance(node, exp.In):
+            marks = [_marker(e) for e in node.expressions]
+            if marks and all(m is not None for m in marks):
+                result.subject_literals = [m for m in marks if m is not None]
+                return
+            continue
+        mark = _marker(other)
+        if mark is not None:
+            result.subject_literals = [mark]
+            return
+        param = _param(other)
+        if param is not None:
+            result.subject_param = param
+            return
+
+
+def _in_condition(node: Any) -> bool:
+    from sqlglot import exp
+
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, (exp.Or, exp.Not)):
+            return False
+        if isinstance(parent, (exp.Where, exp.Join)):
+            return True
+        if isinstance(parent, (exp.Select, exp.Update, exp.Delete)):
+            return False
+        parent = parent.parent
+    return False
+
+
+def data_fields(analysis: Analysis, mapping: Mapping) -> list[str]:
+    """Catalog fields of the mapped columns touched; unmapped ones as table.column (class
+    'other'), so a statement touching no mapped column still names what it touched."""
+    touched = sorted(set(analysis.read) | set(analysis.written))
+    mapped = sorted({mapping.columns[c] for c in touched if c in mapping.columns})
+    unmapped = [c for c in touched if c not in mapping.columns]
+    return mapped + unmapped
+
+
+def tables_only_fields(tables: list[str], mapping: Mapping) -> list[str]:
+    """Fallback when a statement cannot be analysed: every mapped column of the tables the
+    log itself names counts as touched."""
+    names = {_bare(t) for t in tables}
+    fields = sorted({f for ref, f in mapping.columns.items() if ref.split(".")[0] in names})
+    return fields or sorted(names)

@@ -1,0 +1,60 @@
+"""``auditpipe sources check``: source settings against their schema and the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..contract import Catalog
+from .schema import load_schema
+from .settings import SourceSettings, load_settings
+
+
+@dataclass
+class CheckResult:
+    settings: SourceSettings
+    tables: int = 0
+    problems: list[str] = field(default_factory=list)  # the settings cannot work as written
+    warnings: list[str] = field(default_factory=list)  # they work, but probably not as meant
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_source(path: Path, catalog: Catalog) -> CheckResult:
+    """Settings load (unknown keys, bad values raise ConfigError); then every mapped column
+    and subject key must exist in the schema, and mapped fields should be catalog fields."""
+    settings = load_settings(path)
+    result = CheckResult(settings)
+    if settings.schema_file is None:
+        result.problems.append(
+            'no schema: give schema = "schema.sql" (pg_dump --schema-only / mysqldump '
+            "--no-data) or an information_schema.columns CSV, so SELECT * can be expanded"
+        )
+        return result
+    schema = load_schema(settings.schema_file, settings.dialect)
+    result.tables = len(schema.tables)
+    for ref in sorted(settings.columns):
+        if not schema.has(ref):
+            result.problems.append(f"[columns] names {ref}, which the schema lacks")
+    for ref in settings.subject_keys:
+        if not schema.has(ref):
+            result.problems.append(f"subject key {ref} is not a column of the schema")
+    known = {e.name for e in catalog.entries}
+    for ref, data_field in sorted(settings.columns.items()):
+        if data_field not in known:
+            result.warnings.append(
+                f"[columns] {ref} = {data_field!r} is not in the data catalog (class 'other')"
+            )
+    if not settings.subject_keys:
+        result.warnings.append(
+            "no subject_keys: no statement can be narrowed to a user, so every read of a "
+            "protected column counts as unbounded"
+        )
+    if settings.timezone is None:
+        result.warnings.append(
+            "no timezone: logs whose times carry no zone or an ambiguous abbreviation (CST) "
+            "will be refused"
+        )
+    return result

@@ -1,0 +1,464 @@
+"""Statements -> contract events, set-wise: every kind ends here.
+
+A kind hands over a Polars frame of statements (one row per statement, its log lines already
+grouped) with these columns:
+
+  line_number  i64   the statement's first log line
+  lines        i64   physical log lines grouped into it
+  event_time   str   ISO-8601 UTC, null when the time could not be read
+  actor        str   the database user
+  database     str   (nullable)
+  source_ip    str   (nullable)
+  session      str   session / connection id
+  statement_id str   the log's statement id within the session
+  statement    str   the statement text as logged (in memory only; never stored)
+  params       str   the bound parameters as the log's CSV (nullable; never stored)
+  rows         i64   rows read or written, when the log has them (nullable)
+  objects      list[str]  tables the log itself names (pgaudit OBJECT_NAME, TABLE lines)
+  log_command  str   the command the log names (SELECT, UPDATE ...; nullable)
+  data_access  bool  false for statements that touch no table data (DDL, SET, PREPARE ...)
+  outcome      str   success | failure
+  error_code   str   SQLSTATE / retcode of a failure (nullable)
+  truncated    bool  the logger cut the statement short
+  event_key    str   stable id of the statement in this log (the event_id)
+  raw_head     str   the record's fixed fields, safe to keep (prefix, ids, command)
+  problem      str   a reason to quarantine the statement (nullable)
+
+Each distinct fingerprint is analysed once (``Analyser`` caches across batches); results are
+joined back by fingerprint, and per-row values (the subject key's literal or parameter, the
+export path, the ticket in a comment) are read with vectorised string functions.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from .analysis import DELETE, EXPORT, OTHER, READ, WRITE, Analysis, Mapping, analyse
+from .analysis import data_fields as analysis_fields
+from .scrub import fingerprint, literal_list_expr, literal_value_expr, scrub_expr
+from .settings import SourceSettings
+
+UNRESOLVED_FIELD = "unresolved"
+# A client address that is an IP goes to source_ip; a name (localhost, [local]) to extras.
+_IP = r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
+_ACTION = {EXPORT: "export", WRITE: "update", DELETE: "delete"}
+_COMMAND_KIND = {
+    "SELECT": READ,
+    "INSERT": WRITE,
+    "UPDATE": WRITE,
+    "MERGE": WRITE,
+    "DELETE": DELETE,
+    "TRUNCATE": DELETE,
+    "TRUNCATE TABLE": DELETE,
+    "COPY": EXPORT,
+    "READ": READ,
+    "WRITE": WRITE,
+}
+# Output columns handed to ingest, in order (contract names plus the seam's own).
+OUTPUT_COLUMNS = [
+    "line_number",
+    "raw",
+    "pre_error",
+    "event_id",
+    "event_time",
+    "provider_id",
+    "provider_type",
+    "system",
+    "actor_id",
+    "actor_type",
+    "action",
+    "subject_id",
+    "record_count",
+    "data_fields",
+    "destination_type",
+    "authorization_ref",
+    "purpose",
+    "outcome",
+    "source_ip",
+    "extras",
+]
+
+
+@dataclass
+class Counters:
+    """Per-file counts for the manifest; lines_read = lines_in_events + non_data_lines +
+    lines_quarantined always holds."""
+
+    lines_read: int = 0
+    lines_in_events: int = 0
+    non_data_lines: int = 0
+    lines_quarantined: int = 0
+    events: int = 0
+    resolved_from_tables_only: int = 0
+    unbounded_reads: int = 0
+    truncated_statements: int = 0
+    fingerprints: set[str] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, int]:
+        counts = {k: v for k, v in vars(self).items() if k != "fingerprints"}
+        return counts | {"statement_shapes": len(self.fingerprints)}
+
+    @property
+    def reconciles(self) -> bool:
+        return self.lines_read == (
+            self.lines_in_events + self.non_data_lines + self.lines_quarantined
+        )
+
+
+class Analyser:
+    """Statement analysis cached by fingerprint, as a small frame to join."""
+
+    def __init__(self, dialect: str, mapping: Mapping) -> None:
+        self.dialect = dialect
+        self.mapping = mapping
+        self.cache: dict[str, dict[str, Any]] = {}
+
+    def rows_for(self, shapes: Any) -> Any:
+        """``shapes``: frame of (fingerprint, statement) with one representative statement
+        per new fingerprint. Returns the analysis frame for every fingerprint asked."""
+        import polars as pl
+
+        for fp, sql in shapes.iter_rows():  # one per distinct shape, not per statement
+            if fp not in self.cache:
+                self.cache[fp] = self._row(analyse(sql, self.dialect, self.mapping))
+        wanted = shapes["fingerprint"].to_list()
+        return pl.DataFrame(
+            [{"fingerprint": fp, **self.cache[fp]} for fp in wanted], schema=_analysis_schema()
+        )
+
+    def _row(self, a: Analysis) -> dict[str, Any]:
+        fields = analysis_fields(a, self.mapping)
+        touched = bool(a.read or a.written)
+        return {
+            # Tables found but none of their columns resolved (a table missing from the
+            # schema): fall back to the tables the log names.
+            "parsed": a.parsed and (touched or not a.tables),
+            "kind": a.kind,
+            "fields": fields,
+            "protected": any(f in self.mapping.protected_fields for f in fields),
+            "touches_tables": bool(a.tables),
+            "subject_literals": a.subject_literals,
+            "subject_param": a.subject_param,
+            "export_literal": a.export_literal,
+            "export_stdout": a.export_stdout,
+            "parse_problem": a.problem,
+        }
+
+
+def _analysis_schema() -> dict[str, Any]:
+    import polars as pl
+
+    return {
+        "fingerprint": pl.String,
+        "parsed": pl.Boolean,
+        "kind": pl.String,
+        "fields": pl.List(pl.String),
+        "protected": pl.Boolean,
+        "touches_tables": pl.Boolean,
+        "subject_literals": pl.List(pl.Int64),
+        "subject_param": pl.Int64,
+        "export_literal": pl.Int64,
+        "export_stdout": pl.Boolean,
+        "parse_problem": pl.String,
+    }
+
+
+def _actor_types(users: list[str], settings: SourceSettings) -> dict[str, str]:
+    out = {}
+    for user in users:  # distinct database users, a handful per file
+        out[user] = next(
+            (t for pattern, t in settings.actors if fnmatch.fnmatchcase(user, pattern)), "unknown"
+        )
+    return out
+
+
+def _comment_value(col: Any, key: str | None) -> Any:
+    import polars as pl
+
+    if not key:
+        return pl.lit(None, pl.String)
+    import re
+
+    commented = pl.when(col.str.contains("/*", literal=True)).then(col)
+    return commented.str.extract(r"(?s)/\*.*?\b" + re.escape(key) + r"\s*=\s*'([^']*)'", 1)
+
+
+def _url_decoded(series: Any) -> Any:
+    import polars as pl
+
+    distinct = [v for v in series.unique().to_list() if v is not None]
+    if not distinct:
+        return series
+    mapping = {v: unquote(v) for v in distinct}  # per distinct value, not per row
+    return series.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
+def _param_value(params: Any, index: Any) -> Any:
+    """The n-th (1-based) value of pgaudit's PARAMETER CSV, unquoted."""
+    import polars as pl
+
+    fields = (
+        (pl.lit(",") + params)
+        .str.extract_all(r',("(?:[^"]|"")*"|[^,]*)')
+        .list.get(index - 1, null_on_oob=True)
+        .str.slice(1)
+    )
+    return (
+        pl.when(fields.str.starts_with('"'))
+        .then(fields.str.slice(1).str.head(-1).str.replace_all('""', '"'))
+        .otherwise(fields)
+    )
+
+
+def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters: Counters) -> Any:
+    """Statements frame -> Arrow table of OUTPUT_COLUMNS (events and quarantined rows)."""
+    import polars as pl
+
+    if stmts.height == 0:
+        return _empty()
+    dialect = settings.dialect
+    counters.lines_read += int(stmts["lines"].sum())
+    s = stmts.with_columns(
+        scrub_expr(pl.col("statement").fill_null(""), dialect).alias("scrubbed"),
+    )
+    # Fingerprints: hashed once per distinct scrubbed text.
+    distinct = s.select("scrubbed").unique()
+    distinct = distinct.with_columns(
+        pl.Series("fingerprint", [fingerprint(t) for t in distinct["scrubbed"].to_list()])
+    )
+    s = s.join(distinct, on="scrubbed", how="left")
+    bad = s.filter(pl.col("problem").is_not_null() | pl.col("event_time").is_null())
+    good = s.filter(pl.col("problem").is_null() & pl.col("event_time").is_not_null())
+    good_data = good.filter(pl.col("data_access"))
+    shapes = good_data.group_by("fingerprint").agg(pl.col("statement").first())
+    counters.fingerprints.update(shapes["fingerprint"].to_list())
+    analysed = good_data.join(analyser.rows_for(shapes), on="fingerprint", how="left")
+    # A statement the parser could not read, the logger cut short, or that resolved to no
+    # table although the log names some, falls back to the tables the log names.
+    n_objects = pl.col("objects").list.len()
+    fallback = (
+        ~pl.col("parsed") | pl.col("truncated") | (~pl.col("touches_tables") & (n_objects > 0))
+    )
+    analysed = analysed.with_columns(fallback.alias("tables_only"))
+    # Statements that touch no table data at all (SELECT 1, a parsed DDL) are not events.
+    no_data = ~pl.col("tables_only") & ((pl.col("kind") == OTHER) | ~pl.col("touches_tables"))
+    events = analysed.filter(~no_data)
+    counters.non_data_lines += int(good.filter(~pl.col("data_access"))["lines"].sum()) + int(
+        analysed.filter(no_data)["lines"].sum()
+    )
+    events = _resolve(events, settings, analyser.mapping)
+    counters.lines_in_events += int(events["lines"].sum())
+    counters.lines_quarantined += int(bad["lines"].sum())
+    counters.events += events.height
+    counters.resolved_from_tables_only += int(events["tables_only"].sum())
+    counters.unbounded_reads += int(events["unbounded"].sum())
+    counters.truncated_statements += int(events["truncated"].sum())
+    out = _event_columns(events, settings)
+    quarantined = _quarantine_columns(bad, settings)
+    table = pl.concat([out, quarantined], how="diagonal_relaxed").select(OUTPUT_COLUMNS)
+    return table.sort("line_number").to_arrow()
+
+
+def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
+    import polars as pl
+
+    dialect = settings.dialect
+    # Costly string work only where it is needed: literals when the subject or the export
+    # path is one, parameters when the subject is one (the others see nulls).
+    wants_literals = (pl.col("subject_literals").list.len() > 0) | pl.col(
+        "export_literal"
+    ).is_not_null()
+    lits = literal_list_expr(pl.when(wants_literals).then(pl.col("statement")), dialect)
+    kind = (
+        pl.when(pl.col("tables_only"))
+        .then(
+            pl.col("log_command")
+            .str.to_uppercase()
+            .replace_strict(_COMMAND_KIND, default=READ, return_dtype=pl.String)
+        )
+        .otherwise(pl.col("kind"))
+    )
+    events = events.with_columns(kind.alias("kind"), lits.alias("_lits"))
+    # Fallback fields: every mapped column of every table the log names.
+    table_fields = pl.DataFrame(
+        {
+            "_table": [ref.split(".")[0] for ref in mapping.columns],
+            "_field": list(mapping.columns.values()),
+        },
+        schema={"_table": pl.String, "_field": pl.String},
+    )
+    exploded = (
+        events.filter(pl.col("tables_only"))
+        .select("line_number", pl.col("objects").alias("_table"))
+        .explode("_table")
+        .with_columns(pl.col("_table").str.split(".").list.last().str.to_lowercase())
+        .join(table_fields, on="_table", how="left")
+        .group_by("line_number")
+        .agg(
+            pl.col("_field").drop_nulls().unique().sort().alias("_tfields"),
+            pl.col("_table").drop_nulls().unique().sort().alias("_tables"),
+        )
+    )
+    events = events.join(exploded, on="line_number", how="left")
+    tables_only_fields = (
+        pl.when(pl.col("_tfields").list.len() > 0)
+        .then(pl.col("_tfields"))
+        .when(pl.col("_tables").list.len() > 0)
+        .then(pl.col("_tables"))
+        .otherwise(pl.lit([UNRESOLVED_FIELD], pl.List(pl.String)))
+    )
+    protected = sorted(mapping.protected_fields)
+    fields = pl.when(pl.col("tables_only")).then(tables_only_fields).otherwise(pl.col("fields"))
+    events = events.with_columns(fields.alias("fields"))
+    events = events.with_columns(
+        pl.when(pl.col("tables_only"))
+        .then(
+            pl.col("fields").list.set_intersection(pl.lit(protected, pl.List(pl.String))).list.len()
+            > 0
+        )
+        .otherwise(pl.col("protected"))
+        .fill_null(False)
+        .alias("protected")
+    )
+    n_subject = pl.col("subject_literals").list.len().fill_null(0)
+    by_literal = literal_value_expr(
+        pl.col("_lits").list.get(pl.col("subject_literals").list.first(), null_on_oob=True)
+    )
+    by_param = _param_value(
+        pl.when(pl.col("subject_param").is_not_null()).then(pl.col("params")),
+        pl.col("subject_param"),
+    )
+    use = ~pl.col("tables_only")
+    subject = (
+        pl.when(use & (n_subject > 0))
+        .then(by_literal)
+        .when(use & pl.col("subject_param").is_not_null())
+        .then(by_param)
+        .otherwise(None)
+    )
+    events = events.with_columns(subject.alias("subject_id"))
+    events = events.with_columns(
+        pl.when(
+            pl.col("subject_id").str.contains(
+                r"^<(none|not logged|previously logged|long param suppressed)>$"
+            )
+        )
+        .then(None)
+        .otherwise(pl.col("subject_id"))
+        .alias("subject_id")
+    )
+    narrowed = use & ((n_subject > 0) | pl.col("subject_param").is_not_null())
+    record_count = (
+        pl.when(pl.col("rows").is_not_null())
+        .then(pl.max_horizontal(pl.col("rows"), pl.lit(1)))
+        .when(narrowed & (n_subject > 0))
+        .then(n_subject)
+        .otherwise(1)
+    )
+    unbounded = (
+        use & ~narrowed & pl.col("protected") & pl.col("kind").is_in([READ, EXPORT])
+    ).fill_null(False)
+    action = (
+        pl.when(pl.col("kind") == READ)
+        .then(pl.when(narrowed).then(pl.lit("view")).otherwise(pl.lit("search")))
+        .otherwise(pl.col("kind").replace_strict(_ACTION, default="view", return_dtype=pl.String))
+    )
+    export_path = pl.when(use & pl.col("export_literal").is_not_null()).then(
+        literal_value_expr(pl.col("_lits").list.get(pl.col("export_literal"), null_on_oob=True))
+    )
+    return events.with_columns(
+        record_count.alias("record_count"),
+        unbounded.alias("unbounded"),
+        action.alias("action"),
+        export_path.alias("export_path"),
+        narrowed.fill_null(False).alias("narrowed"),
+    )
+
+
+def _event_columns(events: Any, settings: SourceSettings) -> Any:
+    import polars as pl
+
+    users = [u for u in events["actor"].unique().to_list() if u is not None]
+    types = _actor_types(users, settings)
+    ticket = _url_decoded(
+        events.select(_comment_value(pl.col("statement"), settings.ticket_key)).to_series()
+    )
+    purpose = _url_decoded(
+        events.select(_comment_value(pl.col("statement"), settings.purpose_key)).to_series()
+    )
+    extras = pl.struct(
+        pl.col("database"),
+        pl.col("scrubbed").alias("statement"),
+        pl.col("fingerprint"),
+        pl.col("session"),
+        pl.col("statement_id"),
+        pl.col("log_command").alias("command"),
+        pl.col("export_path"),
+        pl.when(pl.col("export_stdout").fill_null(False) & ~pl.col("tables_only"))
+        .then(pl.lit("stdout"))
+        .alias("export_to"),
+        pl.col("rows"),
+        pl.col("error_code"),
+        pl.when(pl.col("unbounded")).then(True).alias("unbounded"),
+        pl.when(pl.col("tables_only")).then(True).alias("resolved_from_tables_only"),
+        pl.when(pl.col("truncated")).then(True).alias("truncated"),
+        pl.col("lines").alias("log_lines"),
+        pl.when(~pl.col("source_ip").str.contains(_IP))
+        .then(pl.col("source_ip"))
+        .alias("client_host"),
+    )
+    return events.with_columns(ticket.alias("authorization_ref"), purpose.alias("purpose")).select(
+        pl.col("line_number"),
+        pl.concat_str(pl.col("raw_head"), pl.lit(" "), pl.col("scrubbed")).alias("raw"),
+        pl.lit(None, pl.String).alias("pre_error"),
+        pl.col("event_key").alias("event_id"),
+        pl.col("event_time"),
+        pl.lit(settings.provider_id).alias("provider_id"),
+        pl.lit(settings.provider_type, pl.String).alias("provider_type"),
+        pl.lit(settings.system_name).alias("system"),
+        pl.col("actor").alias("actor_id"),
+        pl.col("actor")
+        .replace_strict(types, default="unknown", return_dtype=pl.String)
+        .alias("actor_type"),
+        pl.col("action"),
+        pl.col("subject_id"),
+        pl.col("record_count").cast(pl.String),
+        pl.col("fields").list.join(";").alias("data_fields"),
+        pl.when(pl.col("export_path").is_not_null())
+        .then(pl.lit("external"))
+        .otherwise(pl.lit("internal"))
+        .alias("destination_type"),
+        pl.col("authorization_ref"),
+        pl.col("purpose"),
+        pl.col("outcome"),
+        pl.when(pl.col("source_ip").str.contains(_IP)).then(pl.col("source_ip")).alias("source_ip"),
+        extras.struct.json_encode().alias("extras"),
+    )
+
+
+def _quarantine_columns(bad: Any, settings: SourceSettings) -> Any:
+    import polars as pl
+
+    # A record that could not be read may be anything (a broken JSON line with values in
+    # double quotes): its text is also scrubbed of double-quoted strings, whatever the dialect.
+    raw = scrub_expr(pl.col("scrubbed"), "mysql")
+    return bad.select(
+        pl.lit(settings.provider_id).alias("provider_id"),
+        pl.col("line_number"),
+        pl.concat_str(pl.col("raw_head"), pl.lit(" "), raw).alias("raw"),
+        pl.when(pl.col("problem").is_not_null())
+        .then(pl.col("problem"))
+        .otherwise(pl.lit("the log time could not be read"))
+        .alias("pre_error"),
+        pl.lit(None, pl.String).alias("event_id"),
+    )
+
+
+def _empty() -> Any:
+    import polars as pl
+
+    schema = {c: pl.Int64 if c == "line_number" else pl.String for c in OUTPUT_COLUMNS}
+    return pl.DataFrame(schema=schema).to_arrow()

@@ -1,0 +1,151 @@
+"""Shared by the kinds: a log file as batches of decoded lines (Polars frames).
+
+Lines come from ingest's byte splitter (large batches, numpy finds the newlines, a line over
+the size limit is never held whole). Valid UTF-8 is decoded by Arrow in one call; the few
+lines that are not are decoded with their bad bytes written ``\\xNN`` and flagged, so a
+statement with a stray byte still becomes an event rather than vanishing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from ..ingest.lines import Oversize, iter_line_batches, prefetch
+
+MiB = 1024 * 1024
+
+
+@dataclass
+class TextBatch:
+    frame: Any  # polars: line_number i64, text str, bad_utf8 bool
+    oversize: list[Oversize]
+
+
+def text_batches(
+    stream: IO[bytes], *, quoted_newlines: bool, batch_bytes: int, max_line_bytes: int
+) -> Iterator[TextBatch]:
+    import polars as pl
+    import pyarrow as pa
+
+    for batch in prefetch(
+        iter_line_batches(
+            stream,
+            quoted_newlines=quoted_newlines,
+            batch_bytes=batch_bytes,
+            max_line_bytes=max_line_bytes,
+        )
+    ):
+        try:
+            text = batch.rows.cast(pa.large_string())
+            bad = pa.nulls(len(batch.rows), pa.bool_()).fill_null(False)
+        except pa.ArrowInvalid:
+            # Rare: a batch holding a line that is not UTF-8 is decoded line by line, each
+            # bad byte written \xNN, so the statement is still read (and flagged).
+            decoded = [_decode(b) for b in batch.rows.to_pylist()]
+            text = pa.array([d[0] for d in decoded], pa.large_string())
+            bad = pa.array([d[1] for d in decoded], pa.bool_())
+        frame = pl.from_arrow(
+            pa.table({"line_number": batch.line_numbers, "text": text, "bad_utf8": bad})
+        )
+        assert isinstance(frame, pl.DataFrame)
+        frame = frame.select(
+            "line_number",
+            pl.col("text").str.strip_chars_end("\r\n"),
+            "bad_utf8",
+        )
+        yield TextBatch(frame, batch.oversize)
+
+
+def _decode(line: bytes) -> tuple[str, bool]:
+    try:
+        return line.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return line.decode("utf-8", "backslashreplace"), True
+
+
+def oversize_frame(items: list[Oversize], limit: int) -> Any:
+    import polars as pl
+
+    return pl.DataFrame(
+        {
+            "line_number": [o.line_number for o in items],
+            "sample": [o.sample.decode("utf-8", "backslashreplace") for o in items],
+            "problem": [
+                f"record is longer than the {limit // MiB} MiB line limit "
+                f"({o.size_seen:,} bytes or more); only its first KiB is kept, scrubbed"
+                for o in items
+            ],
+        },
+        schema={"line_number": pl.Int64, "sample": pl.String, "problem": pl.String},
+    )
+
+
+def with_last(items: Iterator[Any]) -> Iterator[tuple[Any, bool]]:
+    """Each item with whether it is the last one (a batch's open tail waits unless it is)."""
+    sentinel = object()
+    current = next(items, sentinel)
+    while current is not sentinel:
+        following = next(items, sentinel)
+        yield current, following is sentinel
+        current = following
+
+
+def fold(frame: Any, key: str, columns: dict[str, tuple[Any, Any]]) -> Any:
+    """Group ``frame`` by ``key`` into one row per key: ``columns`` maps each output column to
+    (aggregation, expression for a key with a single row). Most log records and statements
+    are a single row, so those skip the group-by (the costly part) and only the rest pay."""
+    import polars as pl
+
+    shared = frame.filter(pl.col(key).is_duplicated())
+    single = frame.filter(~pl.col(key).is_duplicated()).select(
+        pl.col(key), *[expr.alias(name) for name, (_, expr) in columns.items()]
+    )
+    grouped = shared.group_by(key).agg(*[agg.alias(name) for name, (agg, _) in columns.items()])
+    return pl.concat([single, grouped], how="vertical_relaxed")
+
+
+# Statement rows that are not events, in the shape events.to_events reads.
+NO_TIME = "1970-01-01T00:00:00Z"  # not data: the time is never used
+
+
+def _lines(frame: Any) -> Any:
+    import polars as pl
+
+    return pl.col("lines") if "lines" in frame.columns else pl.lit(1, pl.Int64).alias("lines")
+
+
+def non_data_rows(records: Any) -> Any:
+    """Records that are not audit records of data access: counted, never stored."""
+    import polars as pl
+
+    return records.select(
+        "line_number",
+        _lines(records),
+        pl.lit(False).alias("data_access"),
+        pl.lit("").alias("raw_head"),
+        pl.lit(NO_TIME).alias("event_time"),
+    )
+
+
+def unreadable_rows(frame: Any, reason: Any, text: str = "text") -> Any:
+    """Records that are not records of their format: quarantined with ``reason`` (text or a
+    Polars expression); their text is scrubbed by events.to_events like any statement."""
+    import polars as pl
+
+    return frame.select(
+        "line_number",
+        _lines(frame),
+        pl.lit("").alias("raw_head"),
+        pl.col(text).alias("statement"),
+        (pl.lit(reason) if isinstance(reason, str) else reason).alias("problem"),
+    )
+
+
+def oversize_rows(items: list[Oversize], limit: int) -> Any:
+    """Lines over the size limit: quarantined with their first KiB (scrubbed)."""
+    import polars as pl
+
+    frame = oversize_frame(items, limit).rename({"sample": "text"})
+    return unreadable_rows(frame, pl.col("problem"))

@@ -1,0 +1,691 @@
+"""PostgreSQL + pgaudit: stderr, csvlog and jsonlog into statements.
+
+Each destination is first turned into *records* (one per log message: time, pid, session,
+user, database, remote host, severity, message, and the failing statement of an ERROR), then
+the same code reads the AUDIT payload
+
+    AUDIT_TYPE,STATEMENT_ID,SUBSTATEMENT_ID,CLASS,COMMAND,OBJECT_TYPE,OBJECT_NAME,STATEMENT,PARAMETER[,ROWS]
+
+with one regular expression over the whole column (STATEMENT and PARAMETER are CSV fields,
+PARAMETER a CSV inside that), and groups the lines of one statement (one per relation with
+``log_relation``, substatements) by session and statement id. ``<previously logged>`` takes
+the text from an earlier line of the same statement. A denied statement is never AUDIT-logged
+(the permission check fails first): its ERROR and STATEMENT lines become a failure event; an
+ERROR whose statement was audited just before marks that event as failed instead.
+
+stderr: a record starts with a line matching ``log_line_prefix``; PostgreSQL writes every
+further line of a message with a leading tab, so a line inside a statement that merely looks
+like a log line (even an AUDIT one) is never taken for a record.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import IO, Any
+
+from .lines import fold, non_data_rows, oversize_rows, text_batches, unreadable_rows, with_last
+from .settings import SourceSettings
+from .times import to_utc
+
+AUDIT_PREFIX = "AUDIT: "
+_CSV_FIELD = r'("(?:[^"]|"")*"|[^,]*)'
+PAYLOAD = (
+    r"(?s)^(SESSION|OBJECT),(\d+),(\d+),([A-Z_]+),([^,]*),([^,]*),"
+    + _CSV_FIELD
+    + ","
+    + _CSV_FIELD
+    + ","
+    + _CSV_FIELD
+    + r"(?:,(\d+))?$"
+)
+_PAYLOAD_NAMES = [
+    "audit_type",
+    "statement_id",
+    "substatement_id",
+    "class",
+    "command",
+    "object_type",
+    "object_name",
+    "stmt",
+    "param",
+    "rows",
+]
+SPECIAL = ("<none>", "<not logged>", "<previously logged>")
+DATA_CLASSES = ("READ", "WRITE")
+NOT_DATA_COMMANDS = ("PREPARE", "DEALLOCATE", "DEALLOCATE ALL", "EXECUTE")
+_AUX = ("STATEMENT", "DETAIL", "HINT", "CONTEXT", "QUERY", "LOCATION")
+_ZONE = r"(?: (?:[A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?))?"
+_PREFIX_ESCAPES = {
+    "m": ("time", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+" + _ZONE),
+    "t": ("time", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d" + _ZONE),
+    "n": ("epoch", r"\d+\.\d+"),
+    "p": ("pid", r"\d+"),
+    "u": ("user", r"[^\s@:\[\]]*"),
+    "d": ("db", r"[^\s@:\[\]]*"),
+    "r": ("remote", r"[^\s:\[\]()]*(?:\(\d+\))?"),
+    "h": ("remote", r"[^\s:\[\]()]*"),
+    "c": ("session", r"[0-9a-f]+\.[0-9a-f]+"),
+    "l": (None, r"\d+"),
+    "s": (None, r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d" + _ZONE),
+    "v": (None, r"\S*"),
+    "x": (None, r"\S*"),
+    "e": (None, r"[0-9A-Z]{5}"),
+    "a": (None, r".*?"),
+    "i": (None, r".*?"),
+    "b": (None, r".*?"),
+    "Q": (None, r"-?\d+"),
+    "P": (None, r"\d*"),
+    "L": (None, r"\S*"),
+}
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
+# csvlog column positions (PostgreSQL 13: 24 columns; 14 and later: 26).
+_CSV_COLS = {
+    "time": 0,
+    "user": 1,
+    "db": 2,
+    "pid": 3,
+    "remote": 4,
+    "session": 5,
+    "severity": 11,
+    "sqlstate": 12,
+    "message": 13,
+    "query": 19,
+}
+CARRY_RECORDS = 1000  # records near a batch's end wait for the next batch (open statements)
+
+
+def prefix_regex(prefix: str) -> str:
+    """``log_line_prefix`` as a regular expression with named groups."""
+    out, seen, optional = [], set(), False
+    i = 0
+    while i < len(prefix):
+        ch = prefix[i]
+        if ch == "%" and i + 1 < len(prefix):
+            code = prefix[i + 1]
+            i += 2
+            while code.isdigit() or code == "-":  # padding such as %-10u
+                code = prefix[i] if i < len(prefix) else ""
+                i += 1
+            if code == "%":
+                out.append("%")
+            elif code == "q":
+                out.append("(?:")
+                optional = True
+            elif code in _PREFIX_ESCAPES:
+                name, pattern = _PREFIX_ESCAPES[code]
+                if name and name not in seen:
+                    seen.add(name)
+                    out.append(f"(?P<{name}>{pattern})")
+                else:
+                    out.append(f"(?:{pattern})")
+            continue
+        out.append(re.escape(ch))
+        i += 1
+    body = "".join(out) + (")?" if optional else "")
+    for name in ("time", "epoch", "pid", "user", "db", "remote", "session"):
+        if name not in seen:
+            body += f"(?P<{name}>)"  # absent groups come out empty
+    # The message is not captured: the engine stops after the severity, and the message is
+    # the rest of the line (a capture over the whole line is what costs).
+    return "^(?P<head>" + body + r"(?P<severity>[A-Z]+[0-9]?):  )"
+
+
+def _record_schema() -> dict[str, Any]:
+    import polars as pl
+
+    return {
+        "line_number": pl.Int64,
+        "lines": pl.Int64,
+        "time": pl.String,
+        "pid": pl.String,
+        "session": pl.String,
+        "user": pl.String,
+        "db": pl.String,
+        "remote": pl.String,
+        "severity": pl.String,
+        "sqlstate": pl.String,
+        "message": pl.String,
+        "query": pl.String,
+        "bad_utf8": pl.Boolean,
+        "problem_text": pl.String,  # why a record is unreadable (then severity UNREADABLE)
+    }
+
+
+# ---------------------------------------------------------------- destinations -> records
+
+
+def stderr_records(
+    stream: IO[bytes], settings: SourceSettings, batch_bytes: int, max_line_bytes: int
+) -> Iterator[tuple[Any, Any]]:
+    """(records, oversize) per batch. The last record of a batch waits for the next one, as
+    its continuation lines may follow."""
+    import polars as pl
+
+    pattern = prefix_regex(settings.log_line_prefix)
+    carry = None
+    batches = text_batches(
+        stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
+    )
+    for batch, final in with_last(batches):
+        frame = batch.frame if carry is None else pl.concat([carry, batch.frame])
+        parts = (
+            frame.with_columns(pl.col("text").str.extract_groups(pattern).alias("p"))
+            .unnest("p")
+            .with_columns(pl.col("text").str.slice(pl.col("head").str.len_chars()).alias("message"))
+        )
+        # PostgreSQL writes every further line of a message with a leading tab, so any other
+        # line starts a record: one matching the prefix, or a foreign line (quarantined).
+        start = ~pl.col("text").str.starts_with("\t")
+        parts = parts.with_columns(start.alias("start"))
+        parts = parts.with_columns(pl.col("start").cast(pl.Int64).cum_sum().alias("rec"))
+        if not final and parts.height:
+            last_rec = parts["rec"].max()
+            carry = parts.filter(pl.col("rec") == last_rec).select(frame.columns)
+            parts = parts.filter(pl.col("rec") != last_rec)
+        else:
+            carry = None
+        # Continuation lines: the leading tab PostgreSQL adds is not part of the message.
+        body = (
+            pl.when(pl.col("start") & pl.col("severity").is_not_null())
+            .then(pl.col("message"))
+            .when(pl.col("start"))
+            .then(pl.col("text"))
+            .otherwise(pl.col("text").str.strip_prefix("\t"))
+        )
+        first = {
+            name: (pl.col(name).first(), pl.col(name))
+            for name in (
+                "line_number",
+                "time",
+                "pid",
+                "session",
+                "user",
+                "db",
+                "remote",
+                "severity",
+            )
+        }
+        records = fold(
+            parts.with_columns(body.alias("body")),
+            "rec",
+            first
+            | {
+                "lines": (pl.len().cast(pl.Int64), pl.lit(1, pl.Int64)),
+                "is_record": (pl.col("start").first(), pl.col("start")),
+                "message": (pl.col("body").str.join("\n"), pl.col("body")),
+                "bad_utf8": (pl.col("bad_utf8").any(), pl.col("bad_utf8")),
+            },
+        ).sort("line_number")
+        records = records.with_columns(
+            pl.col("remote").str.replace(r"\(\d+\)$", ""),
+            pl.lit(None, pl.String).alias("sqlstate"),
+            pl.lit(None, pl.String).alias("query"),
+            # A foreign line, or continuation lines before the first record (a file cut
+            # mid-message), are not records: quarantined; an empty line is not data.
+            pl.when(pl.col("is_record") & pl.col("severity").is_not_null())
+            .then(pl.col("severity"))
+            .when(pl.col("is_record") & (pl.col("message").str.strip_chars() == ""))
+            .then(pl.lit("BLANK"))
+            .otherwise(pl.lit("UNREADABLE"))
+            .alias("severity"),
+            pl.when(~pl.col("is_record"))
+            .then(pl.lit("continuation line of a message that starts before this file"))
+            .when(pl.col("severity").is_null() & (pl.col("message").str.strip_chars() != ""))
+            .then(pl.lit("line matches neither log_line_prefix nor a continuation (tab) line"))
+            .alias("problem_text"),
+        )
+        yield _attach_statement_lines(records), batch.oversize
+
+
+def _attach_statement_lines(records: Any) -> Any:
+    """stderr writes an ERROR's statement as a separate STATEMENT record (and DETAIL, HINT,
+    CONTEXT ...): fold those into the record before them from the same process."""
+    import polars as pl
+
+    records = records.with_columns(
+        pl.col("severity").is_in(list(_AUX)).fill_null(False).alias("aux"),
+        pl.coalesce(pl.col("session").replace("", None), pl.col("pid")).alias("_proc"),
+    )
+    records = records.with_columns(
+        pl.when(~pl.col("aux")).then(pl.col("line_number")).alias("_owner")
+    ).with_columns(pl.col("_owner").forward_fill().over("_proc", order_by="line_number"))
+    aux = (
+        records.filter(pl.col("aux") & pl.col("_owner").is_not_null())
+        .group_by("_owner")
+        .agg(
+            pl.col("lines").sum().alias("_aux_lines"),
+            pl.col("message").filter(pl.col("severity") == "STATEMENT").first().alias("_stmt"),
+        )
+    )
+    main = records.filter(~pl.col("aux") | pl.col("_owner").is_null())
+    main = main.join(aux, left_on="line_number", right_on="_owner", how="left")
+    return main.with_columns(
+        (pl.col("lines") + pl.col("_aux_lines").fill_null(0)).alias("lines"),
+        pl.col("_stmt").alias("query"),
+    ).select(list(_record_schema()))
+
+
+def csvlog_records(
+    stream: IO[bytes], settings: SourceSettings, batch_bytes: int, max_line_bytes: int
+) -> Iterator[tuple[Any, Any]]:
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    for batch in text_batches(
+        stream, quoted_newlines=True, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
+    ):
+        frame = batch.frame.filter(pl.col("text").str.strip_chars() != "")
+        if frame.height == 0:
+            yield pl.DataFrame(schema=_record_schema()), batch.oversize
+            continue
+        first = frame["text"][0]
+        ncol = len(next(csv.reader(io.StringIO(first))))
+        names = [f"c{i}" for i in range(ncol)]
+        bad: list[int] = []
+
+        def on_invalid(row: Any, bad: list[int] = bad) -> str:
+            bad.append(row.number)
+            return "skip"
+
+        joined = frame.select(pl.col("text").str.join("\n"))["text"][0]  # one string, in Rust
+        data = joined.encode("utf-8", "surrogateescape") + b"\n"
+        parsed = pcsv.read_csv(
+            io.BytesIO(data),
+            # Single-threaded: only then does pyarrow tell the line of a row it rejects.
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pcsv.ParseOptions(
+                newlines_in_values=True, invalid_row_handler=on_invalid
+            ),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=True
+            ),
+        )
+        table = pl.from_arrow(parsed)
+        assert isinstance(table, pl.DataFrame)
+        if bad:  # rows with another column count: kept as unreadable records
+            physical = frame["text"].str.count_matches("\n") + 1
+            first_line = physical.cum_sum() - physical + 1
+            bad_idx = first_line.search_sorted(pl.Series(bad), side="right") - 1
+            keep = ~pl.int_range(0, frame.height, eager=True).is_in(bad_idx.implode())
+            broken = frame.filter(~keep)
+            frame = frame.filter(keep)
+        else:
+            broken = frame.clear()
+        col = {
+            k: pl.col(f"c{v}") if v < ncol else pl.lit(None, pl.String)
+            for k, v in _CSV_COLS.items()
+        }
+        records = table.select(
+            pl.Series("line_number", frame["line_number"]),
+            pl.Series("lines", frame["text"].str.count_matches("\n").cast(pl.Int64) + 1),
+            col["time"].alias("time"),
+            col["pid"].alias("pid"),
+            col["session"].alias("session"),
+            col["user"].alias("user"),
+            col["db"].alias("db"),
+            col["remote"].str.replace(r":\d+$", "").alias("remote"),
+            col["severity"].alias("severity"),
+            col["sqlstate"].alias("sqlstate"),
+            col["message"].alias("message"),
+            col["query"].alias("query"),
+            pl.Series("bad_utf8", frame["bad_utf8"]),
+        )
+        if broken.height:
+            records = pl.concat(
+                [records, _unreadable(broken, "csvlog row has the wrong number of columns")],
+                how="diagonal_relaxed",
+            )
+        yield records, batch.oversize
+
+
+def _unreadable(frame: Any, why: str) -> Any:
+    import polars as pl
+
+    return frame.select(
+        "line_number",
+        (pl.col("text").str.count_matches("\n").cast(pl.Int64) + 1).alias("lines"),
+        pl.lit("UNREADABLE").alias("severity"),
+        pl.lit(why).alias("problem_text"),
+        pl.col("text").alias("message"),
+        "bad_utf8",
+    )
+
+
+def jsonlog_records(
+    stream: IO[bytes], settings: SourceSettings, batch_bytes: int, max_line_bytes: int
+) -> Iterator[tuple[Any, Any]]:
+    import polars as pl
+
+    fields = {
+        "time": "timestamp",
+        "pid": "pid",
+        "session": "session_id",
+        "user": "user",
+        "db": "dbname",
+        "remote": "remote_host",
+        "severity": "error_severity",
+        "sqlstate": "state_code",
+        "message": "message",
+        "query": "statement",
+    }
+    for batch in text_batches(
+        stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
+    ):
+        frame = batch.frame.filter(pl.col("text").str.strip_chars() != "")
+        valid = frame.with_columns(pl.col("text").str.starts_with("{").alias("_obj"))
+        records = valid.select(
+            "line_number",
+            pl.lit(1, pl.Int64).alias("lines"),
+            *[
+                pl.col("text").str.json_path_match(f"$.{key}").alias(name)
+                for name, key in fields.items()
+            ],
+            "bad_utf8",
+            "_obj",
+        )
+        records = records.with_columns(
+            pl.when(pl.col("_obj") & pl.col("severity").is_not_null())
+            .then(pl.col("severity"))
+            .otherwise(pl.lit("UNREADABLE"))
+            .alias("severity")
+        ).drop("_obj")
+        yield records, batch.oversize
+
+
+RECORD_READERS = {"stderr": stderr_records, "csvlog": csvlog_records, "jsonlog": jsonlog_records}
+
+
+def destination(settings: SourceSettings, file_name: str) -> str:
+    if settings.format:
+        return settings.format
+    lower = file_name.lower().removesuffix(".gz").removesuffix(".zst")
+    if lower.endswith((".csv", ".csvlog")):
+        return "csvlog"
+    if lower.endswith((".json", ".jsonl", ".jsonlog")):
+        return "jsonlog"
+    return "stderr"
+
+
+# ---------------------------------------------------------------- records -> statements
+
+
+def read_statements(
+    stream: IO[bytes],
+    settings: SourceSettings,
+    file_name: str,
+    batch_bytes: int,
+    max_line_bytes: int,
+) -> Iterator[Any]:
+    """Statements frames (see events.py for the columns), batch by batch."""
+    import polars as pl
+
+    reader = RECORD_READERS[destination(settings, file_name)]
+    carry = None
+    batches = reader(stream, settings, batch_bytes, max_line_bytes)
+    for (records, oversize), final in with_last(batches):
+        if carry is not None:
+            records = pl.concat([carry, records], how="diagonal_relaxed")
+        records = records.sort("line_number")
+        statements, carry = _statements(records, settings, file_name, final)
+        if oversize:
+            statements = pl.concat(
+                [statements, oversize_rows(oversize, max_line_bytes)], how="diagonal_relaxed"
+            )
+        yield statements
+
+
+def _statements(
+    records: Any, settings: SourceSettings, file_name: str, final: bool
+) -> tuple[Any, Any]:
+    import polars as pl
+
+    if "problem_text" not in records.columns:
+        records = records.with_columns(pl.lit(None, pl.String).alias("problem_text"))
+    records = records.with_columns(
+        pl.coalesce(pl.col("session").replace("", None), pl.col("pid")).alias("skey"),
+        (
+            pl.col("message").str.starts_with(AUDIT_PREFIX)
+            & ~pl.col("severity").is_in(["ERROR", "FATAL", "PANIC", "UNREADABLE"])
+        )
+        .fill_null(False)
+        .alias("is_audit"),
+    )
+    audit = records.filter(pl.col("is_audit"))
+    payload = audit.with_columns(
+        pl.col("message").str.strip_prefix(AUDIT_PREFIX).str.extract_groups(PAYLOAD).alias("p")
+    ).unnest("p")
+    rename = {str(i + 1): name for i, name in enumerate(_PAYLOAD_NAMES)}
+    payload = payload.rename({k: v for k, v in rename.items() if k in payload.columns})
+    unquote = lambda c: (  # noqa: E731
+        pl.when(pl.col(c).str.starts_with('"'))
+        .then(pl.col(c).str.slice(1).str.head(-1).str.replace_all('""', '"'))
+        .otherwise(pl.col(c))
+    )
+    payload = payload.with_columns(
+        unquote("stmt").alias("stmt"),
+        unquote("param").alias("param"),
+        unquote("object_name").alias("object_name"),
+        pl.col("rows").cast(pl.Int64, strict=False),
+    )
+    malformed = payload.filter(pl.col("audit_type").is_null())
+    payload = payload.filter(pl.col("audit_type").is_not_null())
+    # One statement: consecutive records of one session with one statement id. Where the
+    # session is only a process id (stderr without %c), a later session reusing the pid
+    # starts again at statement 1: a record more than a second after the one before, whose
+    # substatement does not advance, starts a new statement (the lines of one statement are
+    # written together).
+    at = pl.col("time").str.extract(r"^(\S+ \S+)", 1).str.to_datetime(TIME_FORMAT, strict=False)
+    prev = lambda c: c.shift(1).over("skey")  # noqa: E731
+    sub = pl.col("substatement_id").cast(pl.Int64, strict=False)
+    restarted = ((at - prev(at)) > pl.duration(seconds=1)) & (sub <= prev(sub))
+    payload = payload.sort("skey", "line_number").with_columns(
+        ((pl.col("statement_id") != prev(pl.col("statement_id"))) | restarted.fill_null(False))
+        .fill_null(True)
+        .cum_sum()
+        .alias("group")
+    )
+    carry = None
+    if not final and payload.height:
+        cutoff = records["line_number"].sort()[max(records.height - CARRY_RECORDS, 0)]
+        last_groups = payload.group_by("skey").agg(
+            pl.col("group").max(), pl.col("line_number").max().alias("_last")
+        )
+        open_groups = last_groups.filter(pl.col("_last") >= cutoff)["group"]
+        held = payload.filter(pl.col("group").is_in(open_groups.implode()))["line_number"]
+        held_errors = records.filter(~pl.col("is_audit") & (pl.col("line_number") >= cutoff))[
+            "line_number"
+        ]
+        keep_back = pl.concat([held, held_errors])
+        carry = records.filter(pl.col("line_number").is_in(keep_back.implode())).drop(
+            "skey", "is_audit"
+        )
+        payload = payload.filter(~pl.col("line_number").is_in(keep_back.implode()))
+        records = records.filter(~pl.col("line_number").is_in(keep_back.implode()))
+    real = ~pl.col("stmt").is_in(list(SPECIAL))
+    real_param = ~pl.col("param").is_in(list(SPECIAL))
+    head = pl.concat_str(
+        pl.col("audit_type"), pl.lit(","), pl.col("statement_id"), pl.lit(","),
+        pl.col("class"), pl.lit(","), pl.col("command"),
+    )  # fmt: skip
+    named = pl.col("object_name") != ""
+    groups = fold(
+        payload,
+        "group",
+        {
+            "line_number": (pl.col("line_number").min(), pl.col("line_number")),
+            "lines": (pl.col("lines").sum(), pl.col("lines")),
+            "time": (pl.col("time").first(), pl.col("time")),
+            "actor": (pl.col("user").first(), pl.col("user")),
+            "database": (pl.col("db").first(), pl.col("db")),
+            "source_ip": (pl.col("remote").first(), pl.col("remote")),
+            "session": (pl.col("skey").first(), pl.col("skey")),
+            "statement_id": (pl.col("statement_id").first(), pl.col("statement_id")),
+            "statement": (pl.col("stmt").filter(real).first(), pl.when(real).then("stmt")),
+            "params": (
+                pl.col("param").filter(real_param).first(),
+                pl.when(real_param).then("param"),
+            ),
+            "rows": (pl.col("rows").max(), pl.col("rows")),
+            "objects": (
+                pl.col("object_name").filter(named).unique().sort(),
+                pl.when(named)
+                .then(pl.concat_list("object_name"))
+                .otherwise(pl.lit([], pl.List(pl.String))),
+            ),
+            "log_command": (
+                pl.col("command").sort_by("substatement_id").first(),
+                pl.col("command"),
+            ),
+            "_data_class": (
+                pl.col("class").is_in(list(DATA_CLASSES)).any(),
+                pl.col("class").is_in(list(DATA_CLASSES)),
+            ),
+            "bad_utf8": (pl.col("bad_utf8").any(), pl.col("bad_utf8")),
+            "_head": (head.first(), head),
+        },
+    )
+    groups = groups.with_columns(
+        (
+            pl.col("_data_class")
+            & ~pl.col("log_command").str.to_uppercase().is_in(list(NOT_DATA_COMMANDS))
+        ).alias("data_access"),
+        pl.lit("success").alias("outcome"),
+        pl.lit(None, pl.String).alias("error_code"),
+    )
+    errors, groups = _errors(records, groups)
+    statements = pl.concat([groups, errors], how="diagonal_relaxed")
+    others = records.filter(~pl.col("is_audit"))
+    consumed = errors["line_number"] if errors.height else pl.Series([], dtype=pl.Int64)
+    merged = (
+        groups["_merged_errors"].explode().drop_nulls()
+        if "_merged_errors" in groups.columns
+        else pl.Series([], dtype=pl.Int64)
+    )
+    unreadable = others.filter(pl.col("severity") == "UNREADABLE")
+    non_data = others.filter(
+        ~pl.col("line_number").is_in(pl.concat([consumed, merged]).implode())
+        & (pl.col("severity") != "UNREADABLE").fill_null(True)
+    )
+    where = f"{file_name}"
+    statements = to_utc(statements, "time", "event_time", TIME_FORMAT, settings.timezone, where)
+    head = pl.concat_str(
+        pl.col("time").fill_null(""),
+        pl.lit(" ["),
+        pl.col("session").fill_null(""),
+        pl.lit("] "),
+        pl.col("actor").fill_null(""),
+        pl.lit("@"),
+        pl.col("database").fill_null(""),
+        pl.lit(" "),
+        pl.col("_head").fill_null(""),
+    )
+    statements = statements.with_columns(
+        head.alias("raw_head"),
+        pl.concat_str(
+            pl.lit("pg:"),
+            pl.col("session"),
+            pl.lit(":"),
+            pl.col("time").fill_null(""),
+            pl.lit(":"),
+            pl.col("statement_id"),
+        ).alias("event_key"),
+        pl.lit(False).alias("truncated"),
+        pl.lit(None, pl.String).alias("problem"),
+    )
+    bad = pl.concat(
+        [
+            unreadable_rows(malformed, "AUDIT record is not in pgaudit's format", "message"),
+            unreadable_rows(
+                unreadable,
+                pl.coalesce("problem_text", pl.lit("line is not a readable jsonlog record")),
+                "message",
+            ),
+            non_data_rows(non_data),
+        ],
+        how="diagonal_relaxed",
+    )
+    statements = pl.concat([statements, bad], how="diagonal_relaxed")
+    return statements, carry
+
+
+def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
+    """ERROR records carrying their statement: a failure of the statement audited just
+    before in the same session (same text), or a denied statement of its own."""
+    import polars as pl
+
+    errs = records.filter(
+        pl.col("severity").is_in(["ERROR", "FATAL"]) & pl.col("query").is_not_null()
+    ).select(
+        pl.col("line_number").alias("err_line"),
+        pl.col("lines").alias("err_lines"),
+        pl.col("skey").alias("session"),
+        "query",
+        "sqlstate",
+        "time",
+        "user",
+        "db",
+        "remote",
+        "bad_utf8",
+    )
+    if errs.height == 0:
+        return errs.clear().select(pl.col("err_line").alias("line_number")), groups
+    last_audit = groups.select(
+        "session",
+        pl.col("line_number").alias("g_line"),
+        pl.col("statement").alias("g_stmt"),
+        pl.col("group"),
+    ).sort("g_line")
+    matched = errs.sort("err_line").join_asof(
+        last_audit,
+        left_on="err_line",
+        right_on="g_line",
+        by="session",
+        strategy="backward",
+        check_sortedness=False,
+    )
+    same = matched.filter(
+        pl.col("g_stmt").is_not_null()
+        & (
+            pl.col("g_stmt").str.strip_chars().str.strip_chars_end(";")
+            == pl.col("query").str.strip_chars().str.strip_chars_end(";")
+        )
+    )
+    failed = same.group_by("group").agg(
+        pl.col("err_lines").sum().alias("_extra_lines"),
+        pl.col("sqlstate").first().alias("_state"),
+        pl.col("err_line").alias("_merged_errors"),
+    )
+    groups = groups.join(failed, on="group", how="left").with_columns(
+        (pl.col("lines") + pl.col("_extra_lines").fill_null(0)).alias("lines"),
+        pl.when(pl.col("_extra_lines").is_not_null())
+        .then(pl.lit("failure"))
+        .otherwise(pl.col("outcome"))
+        .alias("outcome"),
+        pl.coalesce("_state", "error_code").alias("error_code"),
+    )
+    own = matched.filter(~pl.col("err_line").is_in(same["err_line"].implode()))
+    denied = own.select(
+        pl.col("err_line").alias("line_number"),
+        pl.col("err_lines").alias("lines"),
+        "time",
+        pl.col("user").alias("actor"),
+        pl.col("db").alias("database"),
+        pl.col("remote").alias("source_ip"),
+        "session",
+        pl.concat_str(pl.lit("e"), pl.col("err_line")).alias("statement_id"),
+        pl.col("query").alias("statement"),
+        pl.lit(None, pl.String).alias("params"),
+        pl.lit(None, pl.Int64).alias("rows"),
+        pl.lit([], pl.List(pl.String)).alias("objects"),
+        pl.lit(None, pl.String).alias("log_command"),
+        pl.lit(True).alias("data_access"),
+        pl.lit("failure").alias("outcome"),
+        pl.col("sqlstate").alias("error_code"),
+        "bad_utf8",
+        pl.concat_str(pl.lit("ERROR "), pl.col("sqlstate").fill_null("")).alias("_head"),
+    )
+    return denied, groups

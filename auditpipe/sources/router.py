@@ -1,0 +1,66 @@
+"""Sources listed in auditpipe.toml: which file is read as which source.
+
+``[ingest] sources = ["sources/shop-pg.toml", ...]`` lists source settings files; each one's
+``files`` patterns (matched against the file name, with or without its .gz/.zst suffix) say
+which logs are its own. ``auditpipe ingest`` and the nightly job then read a matching file as
+that source, and every other file as before (contract formats by suffix).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..contract import Catalog
+from ..errors import ConfigError
+from ..ingest.sources import SourceFile, classify
+from .reader import SourceReader
+from .settings import SourceSettings, load_settings
+
+_COMPRESSED = (".gz", ".zst")
+
+
+@dataclass
+class SourceRouter:
+    settings: list[SourceSettings]
+    readers: dict[Path, SourceReader] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, files: Sequence[Path]) -> SourceRouter:
+        loaded = [load_settings(f) for f in files]
+        for s in loaded:
+            if not s.files:
+                raise ConfigError(
+                    f"{s.where()} is listed under [ingest] sources but has no 'files' patterns",
+                    hint='add e.g. files = ["postgresql*.log"] so auditpipe knows its logs',
+                )
+        return cls(loaded)
+
+    def source_of(self, path: Path) -> SourceSettings | None:
+        name = path.name
+        bare = name[: -len(path.suffix)] if path.suffix.lower() in _COMPRESSED else name
+        for s in self.settings:
+            if any(fnmatch.fnmatchcase(n, p) for p in s.files for n in (name, bare)):
+                return s
+        return None
+
+    def classify(self, path: Path) -> SourceFile | None:
+        """A listed source's file, else a contract format by suffix, else None."""
+        s = self.source_of(path)
+        if s is None:
+            return classify(path)
+        suffix = path.suffix.lower()
+        compression = {".gz": "gzip", ".zst": "zstd"}.get(suffix)
+        return SourceFile(path, s.kind, compression)
+
+    def reader_for(self, path: Path, catalog: Catalog, **kw: Any) -> SourceReader | None:
+        s = self.source_of(path)
+        if s is None:
+            return None
+        key = s.path or Path(s.provider_id)
+        if key not in self.readers:
+            self.readers[key] = SourceReader(s, catalog, **kw)
+        return self.readers[key]

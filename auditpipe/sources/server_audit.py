@@ -1,0 +1,220 @@
+"""MariaDB ``server_audit`` (also the audit plugin of cloud MySQL/MariaDB services) into
+statements.
+
+    timestamp,serverhost,username,host,connectionid,queryid,operation,database,object,retcode
+
+``timestamp`` is local time with no zone (``20261130 14:24:22``; the source settings must
+name the timezone) or, on Aurora, epoch microseconds (UTC). A query's TABLE lines (READ,
+WRITE, CREATE, ALTER, DROP, RENAME) come before its QUERY line with the same connection and
+query id; they are grouped into one statement whose first line is the first TABLE line. The
+QUERY object is single-quoted with backslash escapes and is cut at
+``server_audit_query_log_limit`` characters: a statement that long is flagged as truncated
+and resolved from its TABLE lines. A retcode other than 0 is a failed statement (a denied
+one is logged with its TABLE lines and, e.g., 1143). CONNECT, DISCONNECT, FAILED_CONNECT and
+CHANGEUSER lines are not data access and are counted as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any
+
+from .lines import non_data_rows, oversize_rows, text_batches, unreadable_rows, with_last
+from .settings import SourceSettings
+from .times import naive_to_utc
+
+LINE = (
+    r"^(?P<ts>\d{8} \d\d:\d\d:\d\d|\d{10,19}),(?P<serverhost>[^,]*),(?P<user>[^,]*),"
+    r"(?P<host>[^,]*),(?P<conn>\d+),(?P<qid>\d+),(?P<op>[A-Z_]+),(?P<db>[^,]*),"
+    r"(?P<object>.*),(?P<retcode>-?\d*)$"
+)
+TABLE_OPS = ("READ", "WRITE", "CREATE", "ALTER", "DROP", "RENAME")
+DATA_OPS = ("READ", "WRITE")
+SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
+DATA_STATEMENT = (
+    r"(?i)^\s*(?:/\*.*?\*/\s*)*(SELECT|INSERT|UPDATE|DELETE|REPLACE|LOAD|WITH|TRUNCATE|TABLE)\b"
+)
+CARRY_LINES = 1000
+
+
+def unescape(col: Any) -> Any:
+    """server_audit's quoting undone: surrounding quotes, \\' \\\\ \\n \\r \\t."""
+    import polars as pl
+
+    inner = (
+        pl.when(col.str.starts_with("'"))
+        .then(col.str.slice(1).str.strip_suffix("'"))
+        .otherwise(col)
+    )
+    return (
+        inner.str.replace_all("\\\\", "\x00", literal=True)  # an escaped backslash
+        .str.replace_all(r"\n", "\n", literal=True)
+        .str.replace_all(r"\r", "\r", literal=True)
+        .str.replace_all(r"\t", "\t", literal=True)
+        .str.replace_all(r"\\(.)", "${1}")
+        .str.replace_all("\x00", "\\", literal=True)
+    )
+
+
+def read_statements(
+    stream: IO[bytes],
+    settings: SourceSettings,
+    file_name: str,
+    batch_bytes: int,
+    max_line_bytes: int,
+) -> Iterator[Any]:
+    import polars as pl
+
+    carry = None
+    batches = text_batches(
+        stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
+    )
+    for batch, final in with_last(batches):
+        frame = batch.frame.with_columns(pl.col("text").str.extract_groups(LINE).alias("p")).unnest(
+            "p"
+        )
+        if carry is not None:
+            frame = pl.concat([carry, frame], how="diagonal_relaxed")
+        statements, carry = _statements(frame, settings, file_name, final)
+        if batch.oversize:
+            over = oversize_rows(batch.oversize, max_line_bytes)
+            statements = pl.concat([statements, over], how="diagonal_relaxed")
+        yield statements
+
+
+def _statements(
+    frame: Any, settings: SourceSettings, file_name: str, final: bool
+) -> tuple[Any, Any]:
+    import polars as pl
+
+    blank = pl.col("text").str.strip_chars() == ""
+    readable = pl.col("op").is_not_null()
+    unreadable = frame.filter(~readable & ~blank)
+    blanks = frame.filter(~readable & blank)
+    lines = frame.filter(readable).with_columns(
+        pl.concat_str("serverhost", pl.lit(":"), "conn", pl.lit(":"), "qid").alias("key"),
+        pl.col("op").is_in(list(TABLE_OPS)).alias("is_table"),
+    )
+    # A statement: its TABLE lines and its QUERY line. Connection events stand alone.
+    statement_lines = lines.filter(pl.col("is_table") | (pl.col("op") == "QUERY"))
+    other = lines.filter(~pl.col("is_table") & (pl.col("op") != "QUERY"))
+    carry = None
+    if not final and statement_lines.height:
+        has_query = statement_lines.group_by("key").agg((pl.col("op") == "QUERY").any().alias("q"))
+        open_keys = has_query.filter(~pl.col("q"))["key"]
+        cutoff = frame["line_number"].max() - CARRY_LINES
+        waiting = statement_lines.filter(
+            pl.col("key").is_in(open_keys.implode()) & (pl.col("line_number") > cutoff)
+        )
+        carry = frame.filter(pl.col("line_number").is_in(waiting["line_number"].implode()))
+        statement_lines = statement_lines.filter(
+            ~pl.col("line_number").is_in(waiting["line_number"].implode())
+        )
+    query = pl.col("op") == "QUERY"
+    user_table = pl.col("is_table") & ~pl.col("db").is_in(list(SYSTEM_SCHEMAS))
+    groups = statement_lines.group_by("key").agg(
+        pl.col("line_number").min(),
+        pl.len().cast(pl.Int64).alias("lines"),
+        pl.coalesce(pl.col("ts").filter(query).first(), pl.col("ts").first()).alias("ts"),
+        pl.col("user").first().alias("actor"),
+        pl.col("host").first().alias("source_ip"),
+        pl.col("db").filter(query).first().alias("database"),
+        pl.col("conn").first().alias("session"),
+        pl.col("qid").first().alias("statement_id"),
+        pl.col("serverhost").first(),
+        pl.col("object").filter(query).first().alias("object"),
+        pl.col("retcode").filter(query).first().alias("retcode"),
+        pl.concat_str(pl.col("db"), pl.lit("."), pl.col("object"))
+        .filter(user_table)
+        .unique()
+        .sort()
+        .alias("objects"),
+        pl.col("op")
+        .filter(user_table & pl.col("op").is_in(list(DATA_OPS)))
+        .first()
+        .alias("_data_op"),
+        pl.col("bad_utf8").any(),
+    )
+    statement = unescape(pl.col("object"))
+    groups = groups.with_columns(statement.alias("statement"))
+    # The limit applies to the escaped text between the quotes, as written.
+    logged_len = pl.col("object").str.strip_prefix("'").str.strip_suffix("'").str.len_chars()
+    groups = groups.with_columns(
+        pl.lit(None, pl.String).alias("params"),
+        pl.lit(None, pl.Int64).alias("rows"),
+        pl.col("statement").str.extract(DATA_STATEMENT, 1).str.to_uppercase().alias("log_command"),
+        (
+            pl.col("_data_op").is_not_null()
+            | pl.col("statement").str.contains(DATA_STATEMENT).fill_null(False)
+        ).alias("data_access"),
+        pl.when(
+            pl.col("retcode").is_null() | (pl.col("retcode") == "0") | (pl.col("retcode") == "")
+        )
+        .then(pl.lit("success"))
+        .otherwise(pl.lit("failure"))
+        .alias("outcome"),
+        pl.when(pl.col("retcode").is_not_null() & (pl.col("retcode") != "0"))
+        .then(pl.col("retcode"))
+        .alias("error_code"),
+        (logged_len >= settings.query_log_limit).fill_null(False).alias("truncated"),
+        pl.lit(None, pl.String).alias("problem"),
+    )
+    groups = groups.with_columns(
+        pl.coalesce(pl.col("log_command"), pl.col("_data_op")).alias("log_command")
+    )
+    groups = _times(groups, settings, file_name)
+    groups = groups.with_columns(
+        pl.concat_str(
+            pl.col("ts"),
+            pl.lit(","),
+            pl.col("serverhost"),
+            pl.lit(","),
+            pl.col("actor"),
+            pl.lit(","),
+            pl.col("source_ip"),
+            pl.lit(","),
+            pl.col("session"),
+            pl.lit(","),
+            pl.col("statement_id"),
+            pl.lit(",QUERY,"),
+            pl.col("database").fill_null(""),
+        ).alias("raw_head"),
+        pl.concat_str(
+            pl.lit("my:"),
+            pl.col("serverhost"),
+            pl.lit(":"),
+            pl.col("session"),
+            pl.lit(":"),
+            pl.col("statement_id"),
+            pl.lit(":"),
+            pl.col("ts"),
+        ).alias("event_key"),
+    )
+    non_data = non_data_rows(pl.concat([other.select("line_number"), blanks.select("line_number")]))
+    bad = unreadable_rows(unreadable, "line is not a server_audit record")
+    return pl.concat([groups, non_data, bad], how="diagonal_relaxed"), carry
+
+
+def _times(groups: Any, settings: SourceSettings, file_name: str) -> Any:
+    """Local times in the settings' timezone; Aurora's epoch microseconds are UTC."""
+    import polars as pl
+
+    epoch = pl.col("ts").str.contains(r"^\d+$")
+    if groups.height == 0:
+        return groups.with_columns(pl.lit(None, pl.String).alias("event_time"))
+    local = groups.filter(~epoch)
+    micro = groups.filter(epoch)
+    parts = []
+    if local.height:
+        parts.append(
+            naive_to_utc(local, "ts", "event_time", "%Y%m%d %H:%M:%S", settings.timezone, file_name)
+        )
+    if micro.height:
+        parts.append(
+            micro.with_columns(
+                pl.from_epoch(pl.col("ts").cast(pl.Int64), time_unit="us")
+                .dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+                .alias("event_time")
+            )
+        )
+    return pl.concat(parts, how="diagonal_relaxed")

@@ -1,0 +1,238 @@
+"""Source settings: one TOML file per database audit log source.
+
+```toml
+kind = "pgaudit"                  # pgaudit | server_audit | percona_audit_json
+format = "stderr"                 # pgaudit only: stderr | csvlog | jsonlog (default: from suffix)
+log_line_prefix = "%m [%p] %q%u@%d "   # pgaudit stderr only; or "rds" for %t:%r:%u@%d:[%p]:
+provider_id = "forum-a"
+provider_type = "iisp"
+system = "accounts-db"            # default: the kind's database family
+timezone = "Asia/Shanghai"        # the log's timezone, for times printed without a clear zone
+schema = "schema.sql"             # DDL (pg_dump --schema-only / mysqldump --no-data) or an
+                                  # information_schema.columns export (.csv with a header)
+subject_keys = ["accounts.id", "orders.account_id"]
+query_log_limit = 1024            # server_audit_query_log_limit (server_audit only)
+files = ["postgresql*.log"]       # name patterns of this source's logs when the file is listed
+                                  # under [ingest] sources in auditpipe.toml
+
+[columns]                         # table.column -> catalog data field
+"accounts.id_card_no" = "id_number"
+
+[actors]                          # database user glob -> actor_type; unmatched: unknown
+"svc_*" = "service"
+
+[comments]                        # sqlcommenter keys carrying the ticket and the purpose
+ticket = "ticket"
+purpose = "purpose"
+```
+
+Unknown keys are errors (a typo must not silently switch a check off). Relative paths are
+read from the settings file's folder.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import zoneinfo
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+KINDS = ("pgaudit", "server_audit", "percona_audit_json", "mysql_audit_json")
+PG_FORMATS = ("stderr", "csvlog", "jsonlog")
+ACTOR_TYPES = ("subject", "employee", "service", "partner", "unknown")
+RDS_PREFIX = "%t:%r:%u@%d:[%p]:"
+PREFIX_PRESETS = {"rds": RDS_PREFIX}
+DEFAULT_SYSTEM = {
+    "pgaudit": "postgresql",
+    "server_audit": "mysql",
+    "percona_audit_json": "mysql",
+    "mysql_audit_json": "mysql",
+}
+DIALECT = {
+    "pgaudit": "postgres",
+    "server_audit": "mysql",
+    "percona_audit_json": "mysql",
+    "mysql_audit_json": "mysql",
+}
+
+_TOP_KEYS = {
+    "kind",
+    "format",
+    "log_line_prefix",
+    "provider_id",
+    "provider_type",
+    "system",
+    "timezone",
+    "schema",
+    "subject_keys",
+    "query_log_limit",
+    "columns",
+    "actors",
+    "comments",
+    "files",
+}
+_COMMENT_KEYS = {"ticket", "purpose"}
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    kind: str
+    provider_id: str
+    path: Path | None = None  # the settings file, for messages
+    format: str | None = None
+    log_line_prefix: str = "%m [%p] %q%u@%d "
+    provider_type: str | None = None
+    system: str | None = None
+    timezone: str | None = None
+    schema_file: Path | None = None
+    subject_keys: tuple[str, ...] = ()
+    query_log_limit: int = 1024
+    columns: dict[str, str] = field(default_factory=dict)  # "table.column" -> data field
+    actors: tuple[tuple[str, str], ...] = ()  # (glob, actor_type), first match wins
+    ticket_key: str | None = "ticket"
+    purpose_key: str | None = "purpose"
+    files: tuple[str, ...] = ()  # file name globs (auditpipe.toml [ingest] sources)
+
+    @property
+    def dialect(self) -> str:
+        return DIALECT[self.kind]
+
+    @property
+    def system_name(self) -> str:
+        return self.system or DEFAULT_SYSTEM[self.kind]
+
+    def where(self) -> str:
+        return str(self.path) if self.path else "source settings"
+
+
+def _fail(where: str, message: str, hint: str) -> ConfigError:
+    return ConfigError(f"{where}: {message}", hint=hint)
+
+
+def _str(data: dict[str, Any], key: str, where: str, required: bool = False) -> str | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise _fail(where, f"'{key}' is missing", f'add {key} = "..." to the file')
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(where, f"'{key}' should be a non-empty string", f'write {key} = "..."')
+    return value.strip()
+
+
+def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise _fail(where, f"[{key}] should be a table", f"write [{key}] then key = value lines")
+    return value
+
+
+def check_timezone_name(name: str, where: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise _fail(
+            where, f"unknown timezone {name!r}", "use an IANA name such as Asia/Shanghai"
+        ) from None
+    return name
+
+
+def _column_ref(ref: str, where: str, what: str) -> str:
+    parts = ref.strip().lower().split(".")
+    if len(parts) < 2 or not all(parts):
+        raise _fail(where, f"{what} {ref!r} is not table.column", "write e.g. accounts.id_card_no")
+    return ".".join(parts[-2:])  # schema-qualified names are matched by table and column
+
+
+def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSettings:
+    where = str(path) if path else "source settings"
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise _fail(
+            where,
+            f"unknown key(s) {', '.join(unknown)}",
+            f"the keys are: {', '.join(sorted(_TOP_KEYS))}",
+        )
+    kind = _str(data, "kind", where, required=True)
+    if kind not in KINDS:
+        raise _fail(where, f"unknown kind {kind!r}", f"kind is one of {', '.join(KINDS)}")
+    fmt = _str(data, "format", where)
+    if fmt is not None and (kind != "pgaudit" or fmt not in PG_FORMATS):
+        raise _fail(
+            where,
+            f"format {fmt!r} does not apply to kind {kind}",
+            f"format is for pgaudit only: {', '.join(PG_FORMATS)}",
+        )
+    prefix = data.get("log_line_prefix", "%m [%p] %q%u@%d ")
+    if not isinstance(prefix, str):
+        raise _fail(where, "'log_line_prefix' should be a string", "copy it from postgresql.conf")
+    prefix = PREFIX_PRESETS.get(prefix, prefix)
+    timezone = _str(data, "timezone", where)
+    if timezone is not None:
+        check_timezone_name(timezone, where)
+    base = path.parent if path else Path.cwd()
+    schema = _str(data, "schema", where)
+    schema_file = (base / schema) if schema else None
+    keys = data.get("subject_keys", [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise _fail(where, "'subject_keys' should be a list of strings", 'e.g. ["accounts.id"]')
+    limit = data.get("query_log_limit", 1024)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise _fail(where, "'query_log_limit' should be a whole number", "e.g. 1024")
+    columns = {}
+    for ref, data_field in _table(data, "columns", where).items():
+        if not isinstance(data_field, str) or not data_field.strip():
+            raise _fail(where, f"[columns] {ref!r} needs a data field name", 'e.g. = "id_number"')
+        columns[_column_ref(ref, where, "[columns] key")] = data_field.strip().lower()
+    actors = []
+    for pattern, actor_type in _table(data, "actors", where).items():
+        if actor_type not in ACTOR_TYPES:
+            raise _fail(
+                where,
+                f"[actors] {pattern!r} = {actor_type!r} is not an actor type",
+                f"use one of {', '.join(ACTOR_TYPES)}",
+            )
+        actors.append((pattern, actor_type))
+    files = data.get("files", [])
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+        raise _fail(where, "'files' should be a list of file name patterns", 'e.g. ["*.log"]')
+    comments = _table(data, "comments", where)
+    bad = sorted(set(comments) - _COMMENT_KEYS)
+    if bad:
+        raise _fail(where, f"unknown [comments] key(s) {', '.join(bad)}", "use ticket and purpose")
+    return SourceSettings(
+        kind=kind,
+        provider_id=_str(data, "provider_id", where, required=True) or "",
+        path=path,
+        format=fmt,
+        log_line_prefix=prefix,
+        provider_type=_str(data, "provider_type", where),
+        system=_str(data, "system", where),
+        timezone=timezone,
+        schema_file=schema_file,
+        subject_keys=tuple(_column_ref(k, where, "subject key") for k in keys),
+        query_log_limit=limit,
+        columns=columns,
+        actors=tuple(actors),
+        ticket_key=comments.get("ticket", "ticket") or None,
+        purpose_key=comments.get("purpose", "purpose") or None,
+        files=tuple(files),
+    )
+
+
+def load_settings(path: Path) -> SourceSettings:
+    """Read and check one source settings file; ConfigError says what to fix."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            f"source settings {path} does not exist", hint="check the path given to --source"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read source settings {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"source settings {path} is not valid TOML: {exc}") from exc
+    return parse_settings(data, path.resolve())

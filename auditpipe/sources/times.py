@@ -1,0 +1,92 @@
+"""Log times to UTC, refusing to guess a zone.
+
+PostgreSQL prints ``log_timezone``'s abbreviation (``CST`` for Asia/Shanghai, which is also US
+Central), ``UTC``/``GMT`` or a numeric offset; MariaDB's server_audit prints local time with no
+zone; Aurora prints epoch microseconds. A clear zone (UTC, GMT, Z, +08, -05:30) is used as
+printed; anything else needs ``timezone`` in the source settings, and without it the whole
+file is refused with a message saying what to set.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import InputFileError
+
+_OFFSET = re.compile(r"^([+-])(\d{1,2})(?::?(\d{2}))?$")
+_UTC_NAMES = {"UTC", "GMT", "Z", "UT"}
+
+
+def _offset_minutes(token: str) -> int | None:
+    if token.upper() in _UTC_NAMES:
+        return 0
+    m = _OFFSET.match(token)
+    if not m:
+        return None
+    minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+    return -minutes if m.group(1) == "-" else minutes
+
+
+def to_utc(
+    frame: Any, text_col: str, out_col: str, fmt: str, timezone: str | None, where: str
+) -> Any:
+    """Add ``out_col`` (UTC time as ISO-8601 text with Z, null when unparseable) from a text
+    column holding ``<time>[ <zone>]``. Work is per distinct zone token, never per row."""
+    import polars as pl
+
+    parts = frame.select(
+        pl.col(text_col).str.extract(r"^(\S+ \S+)", 1).alias("_t"),
+        pl.col(text_col).str.extract(r"^\S+ \S+ (\S+)$", 1).alias("_z"),
+    )
+    tokens = [t for t in parts["_z"].unique().to_list()]
+    naive = parts["_t"].str.to_datetime(fmt, strict=False, time_unit="us")
+    result = pl.Series(out_col, [None] * frame.height, dtype=pl.Datetime("us", "UTC"))
+    for token in tokens:
+        mask = parts["_z"].is_null() if token is None else parts["_z"] == token
+        offset = _offset_minutes(token) if token is not None else None
+        if offset is not None:
+            local = naive - pl.duration(minutes=offset)
+            converted = frame.select(local.alias("x"))["x"].dt.replace_time_zone("UTC")
+        else:
+            if timezone is None:
+                raise _ambiguous(token, where)
+            converted = naive.dt.replace_time_zone(
+                timezone, ambiguous="earliest", non_existent="null"
+            ).dt.convert_time_zone("UTC")
+        result = result.zip_with(~mask.fill_null(False), converted)
+    return frame.with_columns(result.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col))
+
+
+def naive_to_utc(
+    frame: Any, text_col: str, out_col: str, fmt: str, timezone: str | None, where: str
+) -> Any:
+    """Times printed without any zone (server_audit): read in the settings' timezone."""
+    import polars as pl
+
+    if timezone is None:
+        raise _ambiguous(None, where)
+    parsed = (
+        frame[text_col]
+        .str.to_datetime(fmt, strict=False, time_unit="us")
+        .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
+        .dt.convert_time_zone("UTC")
+    )
+    return frame.with_columns(
+        parsed.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col)
+    ).with_columns(pl.col(out_col))
+
+
+def _ambiguous(token: str | None, where: str) -> InputFileError:
+    if token is None:
+        what = "its times carry no timezone"
+    else:
+        what = f"its times carry the zone abbreviation {token!r}, which is ambiguous"
+        if token.upper() == "CST":
+            what += " (China Standard Time or US Central)"
+    return InputFileError(
+        f"{where}: {what}, and the source settings give no timezone: set timezone to the "
+        "log's IANA zone (e.g. Asia/Shanghai) in the source settings",
+        hint='set timezone = "Asia/Shanghai" (the IANA name of the log\'s zone) in the '
+        "source settings",
+    )

@@ -1,0 +1,279 @@
+"""pgaudit log corners, each destination: what one statement's lines become."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from auditpipe.errors import InputFileError
+from tests.support.sources import events, quarantined, read_log
+
+P = "2026-03-02 09:00:00.123 CST [4242] kefu_li@shop LOG:  AUDIT: "
+
+
+def test_stderr_multi_line_statement_is_one_event_at_its_first_line(tmp_path: Path) -> None:
+    log = (
+        "2026-03-02 09:00:00.100 CST [1] LOG:  checkpoint starting: time\n"
+        + P
+        + 'SESSION,1,1,READ,SELECT,TABLE,public.accounts,"SELECT real_name,\n'
+        "\t       id_card_no\n"
+        '\t  FROM accounts WHERE id = 7",<none>,1\n'
+    )
+    rows, counters = read_log(tmp_path, log)
+    (event,) = events(rows)
+    assert event["line_number"] == 2
+    assert event["subject_id"] == "7"
+    assert event["action"] == "view"
+    assert event["data_fields"].split(";")[:2] == ["id_number", "real_name"]
+    assert event["extras"]["log_lines"] == 3
+    assert counters.non_data_lines == 1 and counters.lines_in_events == 3
+
+
+def test_forged_audit_line_inside_a_statement_is_not_a_record(tmp_path: Path) -> None:
+    forged = "2026-03-02 09:00:01.000 CST [99] vendor_x@shop LOG:  AUDIT: SESSION,9,1,READ,SELECT,,,SELECT * FROM accounts,<none>"
+    log = (
+        P
+        + "SESSION,1,1,READ,SELECT,TABLE,public.accounts,\"SELECT 'line\n"
+        + "\t"
+        + forged.replace('"', '""')
+        + "\n\t' AS x, real_name FROM accounts WHERE id = 3\",<none>,1\n"
+    )
+    rows, _ = read_log(tmp_path, log)
+    (event,) = events(rows)
+    assert event["actor_id"] == "kefu_li"
+    assert event["subject_id"] == "3"
+    assert "vendor_x" not in json.dumps(rows)
+
+
+def test_relation_lines_and_previously_logged_make_one_event(tmp_path: Path) -> None:
+    stmt = '"SELECT o.amount, a.real_name FROM orders o JOIN accounts a ON a.id = o.account_id WHERE o.account_id = 5"'
+    log = (
+        f"{P}SESSION,3,1,READ,SELECT,TABLE,public.orders,{stmt},<none>,2\n"
+        f"{P}SESSION,3,1,READ,SELECT,TABLE,public.accounts,<previously logged>,<previously logged>,2\n"
+    )
+    rows, counters = read_log(tmp_path, log)
+    (event,) = events(rows)
+    assert event["line_number"] == 1 and event["extras"]["log_lines"] == 2
+    assert event["subject_id"] == "5" and event["record_count"] == "2"
+    assert "real_name" in event["data_fields"].split(";")
+    assert counters.lines_in_events == 2
+
+
+def test_nested_parameter_csv_gives_the_subject_and_no_other_value(tmp_path: Path) -> None:
+    stmt = (
+        '"PREPARE q(text, bigint) AS SELECT mobile FROM accounts WHERE user_name = $1 AND id = $2"'
+    )
+    params = '"""Zhang, San"",42"'
+    rows, _ = read_log(
+        tmp_path, f"{P}SESSION,2,1,READ,SELECT,TABLE,public.accounts,{stmt},{params},1\n"
+    )
+    (event,) = events(rows)
+    assert event["subject_id"] == "42"
+    assert "Zhang" not in json.dumps(rows)
+
+
+def test_quotes_and_commas_in_statement_are_unescaped_then_scrubbed(tmp_path: Path) -> None:
+    stmt = '"SELECT real_name FROM accounts WHERE user_name = \'a,""b""\' AND id = 9"'
+    rows, _ = read_log(
+        tmp_path, f"{P}SESSION,2,1,READ,SELECT,TABLE,public.accounts,{stmt},<none>,1\n"
+    )
+    (event,) = events(rows)
+    assert (
+        event["extras"]["statement"]
+        == "SELECT real_name FROM accounts WHERE user_name = ? AND id = ?"
+    )
+    assert event["subject_id"] == "9"
+
+
+def test_rows_field_is_optional(tmp_path: Path) -> None:
+    rows, _ = read_log(
+        tmp_path,
+        f"{P}SESSION,2,1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts,<none>\n",
+    )
+    (event,) = events(rows)
+    assert event["record_count"] == "1" and event["extras"]["unbounded"] is True
+    assert event["action"] == "search"
+
+
+def test_unparseable_statement_falls_back_to_the_logged_tables(tmp_path: Path) -> None:
+    rows, counters = read_log(
+        tmp_path, f"{P}SESSION,2,1,READ,SELECT,TABLE,public.accounts,SELEKT garbage ((,<none>,4\n"
+    )
+    (event,) = events(rows)
+    assert event["extras"]["resolved_from_tables_only"] is True
+    assert set(event["data_fields"].split(";")) == {
+        "id_number",
+        "mobile",
+        "password_hash",
+        "real_name",
+    }
+    assert counters.resolved_from_tables_only == 1
+
+
+def test_denied_statement_is_a_failure_event(tmp_path: Path) -> None:
+    log = (
+        "2026-03-02 09:00:00.123 CST [77] kefu_li@shop ERROR:  permission denied for table accounts\n"
+        "2026-03-02 09:00:00.123 CST [77] kefu_li@shop STATEMENT:  SELECT id_card_no FROM accounts\n"
+        "\tWHERE id = 12\n"
+    )
+    rows, counters = read_log(tmp_path, log)
+    (event,) = events(rows)
+    assert event["outcome"] == "failure" and event["subject_id"] == "12"
+    assert event["line_number"] == 1 and counters.lines_in_events == 3
+
+
+def test_error_after_an_audited_statement_marks_it_failed(tmp_path: Path) -> None:
+    log = (
+        f"{P}SESSION,5,1,WRITE,UPDATE,TABLE,public.accounts,UPDATE accounts SET mobile = '1' WHERE id = 3,<none>\n"
+        "2026-03-02 09:00:00.124 CST [4242] kefu_li@shop ERROR:  value too long\n"
+        "2026-03-02 09:00:00.124 CST [4242] kefu_li@shop STATEMENT:  UPDATE accounts SET mobile = '1' WHERE id = 3\n"
+    )
+    rows, counters = read_log(tmp_path, log)
+    (event,) = events(rows)
+    assert event["outcome"] == "failure" and counters.lines_in_events == 3
+
+
+def test_non_utf8_statement_still_becomes_an_event(tmp_path: Path) -> None:
+    log = (
+        (
+            P
+            + "SESSION,2,1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts WHERE id = 4 AND city = '"
+        ).encode()
+        + b"\xff\xfe'"
+        + b",<none>\n"
+    )
+    rows, _ = read_log(tmp_path, log)
+    (event,) = events(rows)
+    assert event["subject_id"] == "4"
+    assert "\\xff" not in event["extras"]["statement"]
+
+
+def test_malformed_audit_payload_is_quarantined_scrubbed(tmp_path: Path) -> None:
+    rows, counters = read_log(tmp_path, f"{P}SESSION,x,1,READ,SELECT 'secret110101199003074514'\n")
+    (bad,) = quarantined(rows)
+    assert "not in pgaudit's format" in bad["pre_error"]
+    assert "110101199003074514" not in bad["raw"]
+    assert counters.lines_quarantined == 1
+
+
+def test_rds_prefix_preset(tmp_path: Path) -> None:
+    line = "2026-03-02 01:00:00 UTC:10.1.2.3(5432):kefu_li@shop:[311]:LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts WHERE id = 8,<none>\n"
+    rows, _ = read_log(tmp_path, line, extra='log_line_prefix = "rds"')
+    (event,) = events(rows)
+    assert event["source_ip"] == "10.1.2.3" and event["actor_id"] == "kefu_li"
+    assert event["event_time"].startswith("2026-03-02T01:00:00")
+
+
+def test_ambiguous_zone_without_timezone_is_refused(tmp_path: Path) -> None:
+    from tests.support.sources import write_source
+
+    settings = write_source(tmp_path / "src", "pgaudit", "stderr")
+    text = settings.read_text().replace('timezone = "Asia/Shanghai"\n', "")
+    settings.write_text(text)
+    from auditpipe.contract import load_catalog
+    from auditpipe.sources import load_settings, read_file
+
+    log = tmp_path / "pg.log"
+    log.write_text(f"{P}SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT 1,<none>\n")
+    with pytest.raises(InputFileError, match="CST.*ambiguous"):
+        read_file(log, load_settings(settings), load_catalog())
+
+
+def test_cst_is_read_in_the_settings_timezone(tmp_path: Path) -> None:
+    rows, _ = read_log(
+        tmp_path,
+        f"{P}SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts WHERE id = 1,<none>\n",
+    )
+    assert events(rows)[0]["event_time"] == "2026-03-02T01:00:00.123000Z"
+
+
+def test_csvlog_multi_line_and_forged_line(tmp_path: Path) -> None:
+    msg = 'AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,""SELECT \'x\n2026-03-02 09:00:00 CST,""""vendor_x"""",\'  AS y,\nreal_name FROM accounts WHERE id = 6"",<none>,1'
+    row = f'2026-03-02 09:00:00.123 CST,"kefu_li","shop",4242,"10.0.0.9:5000",6b0d85cf.529a,1,"SELECT",2026-03-02 09:00:00 CST,3/7,0,LOG,00000,"{msg}",,,,,,,,,"psql","client backend",,0\n'
+    denied = '2026-03-02 09:00:01.000 CST,"kefu_li","shop",4242,"10.0.0.9:5000",6b0d85cf.529a,2,"SELECT",2026-03-02 09:00:00 CST,3/8,0,ERROR,42501,"permission denied for table accounts",,,,,,"SELECT id_card_no FROM accounts WHERE id = 2",,,"psql","client backend",,0\n'
+    rows, counters = read_log(tmp_path, row + denied, fmt="csvlog")
+    first, second = events(rows)
+    assert first["subject_id"] == "6" and first["source_ip"] == "10.0.0.9"
+    assert second["outcome"] == "failure" and second["extras"]["error_code"] == "42501"
+    assert counters.lines_read == 4 and "vendor_x" not in json.dumps(rows)
+
+
+def test_csvlog_of_postgresql_13_has_24_columns(tmp_path: Path) -> None:
+    msg = "AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts WHERE id = 6,<none>"
+    row = f'2026-03-02 09:00:00.123 CST,"kefu_li","shop",4242,"10.0.0.9:5000",6b0d85cf.529a,1,"SELECT",2026-03-02 09:00:00 CST,3/7,0,LOG,00000,"{msg}",,,,,,,,,"psql","client backend"\n'
+    rows, _ = read_log(tmp_path, row, fmt="csvlog")
+    assert events(rows)[0]["subject_id"] == "6"
+
+
+def test_jsonlog_record_and_a_broken_line(tmp_path: Path) -> None:
+    rec = {
+        "timestamp": "2026-03-02 09:00:00.123 CST",
+        "user": "kefu_li",
+        "dbname": "shop",
+        "pid": 9,
+        "remote_host": "10.0.0.9",
+        "session_id": "6b0d85cf.9",
+        "error_severity": "LOG",
+        "message": 'AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"SELECT mobile FROM accounts\nWHERE id = 6",<none>,1',
+    }
+    broken = '{"user": "kefu_li", "message": "AUDIT: Zhang San 13800138000"\n'  # cut short
+    rows, counters = read_log(tmp_path, json.dumps(rec) + "\n" + broken, fmt="jsonlog")
+    (event,) = events(rows)
+    (bad,) = quarantined(rows)
+    assert event["subject_id"] == "6" and bad["line_number"] == 2
+    assert "13800138000" not in bad["raw"] and "Zhang" not in bad["raw"]
+
+
+def test_foreign_and_orphan_lines_are_quarantined_blank_lines_are_not_data(tmp_path: Path) -> None:
+    log = (
+        "\tWHERE id = 1\n"  # the end of a message that began before this file
+        + P
+        + "SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts WHERE id = 2,<none>\n"
+        "\n"
+        "some other program wrote 13800138000 here\n"
+    )
+    rows, counters = read_log(tmp_path, log)
+    (event,) = events(rows)
+    orphan, foreign = quarantined(rows)
+    assert event["subject_id"] == "2"
+    assert "starts before this file" in orphan["pre_error"]
+    assert "neither log_line_prefix" in foreign["pre_error"] and "13800138000" not in foreign["raw"]
+    assert counters.non_data_lines == 1 and counters.lines_quarantined == 2
+
+
+def test_statement_not_logged_resolves_from_the_logged_table(tmp_path: Path) -> None:
+    """pgaudit.log_statement = off writes <not logged>: the event still stands, from the
+    table the line names; a suppressed long parameter is no subject."""
+    log = (
+        f"{P}OBJECT,4,1,READ,SELECT,TABLE,public.accounts,<not logged>,<not logged>,3\n"
+        f'{P}SESSION,5,1,READ,SELECT,TABLE,public.accounts,"PREPARE p(bigint) AS SELECT mobile FROM accounts WHERE id = $1",<long param suppressed>,1\n'
+    )
+    rows, counters = read_log(tmp_path, log)
+    hidden, suppressed = events(rows)
+    assert hidden["extras"]["resolved_from_tables_only"] is True and hidden["record_count"] == "3"
+    assert "id_number" in hidden["data_fields"] and hidden["action"] == "search"
+    assert suppressed["subject_id"] is None and suppressed["action"] == "view"
+    assert counters.resolved_from_tables_only == 1
+
+
+def test_csvlog_row_with_the_wrong_column_count_is_quarantined_alone(tmp_path: Path) -> None:
+    good = '2026-03-02 09:00:00.123 CST,"kefu_li","shop",42,"10.0.0.9:5000",6b0d85cf.2a,{n},"SELECT",2026-03-02 09:00:00 CST,3/7,0,LOG,00000,"AUDIT: SESSION,{n},1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts WHERE id = {n},<none>",,,,,,,,,"psql","client backend",,0\n'
+    short = '2026-03-02 09:00:01.000 CST,"kefu_li","shop",42,"13800138000"\n'
+    rows, counters = read_log(tmp_path, good.format(n=1) + short + good.format(n=2), fmt="csvlog")
+    assert [e["subject_id"] for e in events(rows)] == ["1", "2"]
+    (bad,) = quarantined(rows)
+    assert bad["line_number"] == 2 and "wrong number of columns" in bad["pre_error"]
+    assert "13800138000" not in bad["raw"]
+
+
+def test_a_reused_process_id_starting_again_at_statement_1_is_a_new_statement(
+    tmp_path: Path,
+) -> None:
+    line = "2026-03-02 09:00:{s}.000 CST [777] kefu_li@shop LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts WHERE id = {i},<none>\n"
+    log = line.format(s="00", i=1) + line.format(s="00", i=1) + line.format(s="30", i=2)
+    rows, _ = read_log(tmp_path, log)
+    first, second = events(rows)
+    assert first["extras"]["log_lines"] == 2 and first["subject_id"] == "1"
+    assert second["subject_id"] == "2" and second["line_number"] == 3

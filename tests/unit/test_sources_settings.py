@@ -1,0 +1,71 @@
+"""Source settings: every mistake is a clear error; `sources check` finds what the schema lacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditpipe.errors import ConfigError
+from auditpipe.sources.settings import RDS_PREFIX, parse_settings
+from tests.support.cli import run_main
+from tests.support.sources import write_source
+
+BASE = {"kind": "pgaudit", "provider_id": "p"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"kind": "oracle"}, "unknown kind"),
+        ({"colums": {}}, "unknown key"),
+        ({"timezone": "CST"}, "unknown timezone"),
+        ({"actors": {"svc_*": "robot"}}, "not an actor type"),
+        ({"columns": {"id_card_no": "id_number"}}, "is not table.column"),
+        ({"subject_keys": "accounts.id"}, "list of strings"),
+        ({"format": "xml"}, "does not apply"),
+        ({"comments": {"tiket": "t"}}, "unknown \\[comments\\]"),
+        ({"provider_id": ""}, "non-empty string"),
+    ],
+)
+def test_bad_settings_are_refused_with_a_reason(extra: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_settings({**BASE, **extra})
+
+
+def test_rds_preset_and_schema_qualified_names() -> None:
+    s = parse_settings(
+        {**BASE, "log_line_prefix": "rds", "columns": {"public.Accounts.Mobile": "mobile"}}
+    )
+    assert s.log_line_prefix == RDS_PREFIX and s.columns == {"accounts.mobile": "mobile"}
+
+
+def test_sources_check_reports_columns_the_schema_lacks(tmp_path: Path, capsys) -> None:
+    settings = write_source(tmp_path, "pgaudit", "stderr")
+    code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+    assert code == 0 and out.rstrip().endswith("ok")
+    settings.write_text(settings.read_text().replace('"accounts.mobile"', '"accounts.phone_no"'))
+    code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+    assert code == 1
+    assert "accounts.phone_no, which the schema lacks" in out
+
+
+def test_sources_check_names_a_missing_settings_file(tmp_path: Path, capsys) -> None:
+    code, _, err = run_main(["sources", "check", str(tmp_path / "nope.toml")], capsys)
+    assert code == 2 and "does not exist" in err and "Traceback" not in err
+
+
+def test_information_schema_export_is_a_schema(tmp_path: Path, capsys) -> None:
+    settings = write_source(tmp_path, "server_audit")
+    (tmp_path / "cols.csv").write_text(
+        "table_schema,table_name,column_name,ordinal_position\n"
+        + "".join(
+            f"shop,accounts,{c},{i}\n"
+            for i, c in enumerate(["id", "real_name", "id_card_no", "mobile", "password_hash"])
+        )
+        + "shop,orders,account_id,1\n"
+    )
+    settings.write_text(settings.read_text().replace('"schema.sql"', '"cols.csv"'))
+    code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+    assert code == 0, out
+    assert "2 tables" in out
