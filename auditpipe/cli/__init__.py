@@ -45,14 +45,25 @@ COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
     "status": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
     "compact": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
     "generate": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "sources": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "sources check": (EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED),
 }
+# Where a code means something more precise for one command than EXIT_MEANINGS says.
+COMMAND_EXIT_MEANINGS: dict[str, dict[int, str]] = {
+    "sources check": {EXIT_FINDINGS: "the settings name columns or keys the schema lacks"},
+}
+
+
+def exit_meaning(command: str | None, code: int) -> str:
+    """What ``code`` means when ``command`` returns it."""
+    return COMMAND_EXIT_MEANINGS.get(command or "", {}).get(code, EXIT_MEANINGS[code])
 
 
 def exit_codes_help(command: str | None = None) -> str:
     """The "Exit codes:" epilog of ``command`` (every code for the whole program)."""
     codes = COMMAND_EXIT_CODES[command] if command else tuple(EXIT_MEANINGS)
     width = max(len(str(c)) for c in codes)
-    lines = [f"  {c:<{width}}  {EXIT_MEANINGS[c]}" for c in codes]
+    lines = [f"  {c:<{width}}  {exit_meaning(command, c)}" for c in codes]
     return "\b\nExit codes:\n" + "\n".join(lines) + "\n"
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_FINDINGS
-from . import cli
+from . import cli, exit_codes_help
 
 
-@cli.group()
+@cli.group(epilog=exit_codes_help("sources"))
 def sources() -> None:
     """Database audit log sources (pgaudit, server_audit, Percona and MySQL Enterprise JSON audit).
 
@@ -24,7 +24,7 @@ def sources() -> None:
     """
 
 
-@sources.command("check")
+@sources.command("check", epilog=exit_codes_help("sources check"))
 @click.argument("settings_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--catalog",

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from auditpipe.cli import COMMAND_EXIT_CODES, EXIT_MEANINGS, cli, hoist_debug
+from auditpipe.cli import COMMAND_EXIT_CODES, cli, exit_meaning, hoist_debug
 from auditpipe.errors import DiskFullError, disk_full_path, explain
 from tests.support.cli import run_main
 
@@ -45,7 +45,7 @@ def test_help_lists_exactly_the_codes_the_command_can_return(
     listed = [int(m) for m in re.findall(r"^\s+(\d+)\s{2,}\S", section, flags=re.M)]
     assert listed == list(COMMAND_EXIT_CODES[name])
     for c in listed:
-        assert EXIT_MEANINGS[c] in section
+        assert exit_meaning(name, c) in section
 
 
 def _error_args(name: str, tmp_path: Path) -> list[str]:
@@ -66,6 +66,8 @@ def _error_args(name: str, tmp_path: Path) -> list[str]:
         "status": ["status", "--lake", missing],
         "compact": ["compact", "--lake", missing],
         "generate": ["generate", "--rows", "10", "--out", str(not_a_lake)],
+        "sources": ["sources", "check", str(tmp_path / "no-such-source.toml")],
+        "sources check": ["sources", "check", str(tmp_path / "no-such-source.toml")],
     }[name]
 
 
