@@ -81,6 +81,14 @@ def create_settings_tables(
         "SELECT DISTINCT unnest($names::VARCHAR[]) AS name",
         {"names": list(watchlist)},
     )
+    # The same lists as variables: _terms.sql reads them with getvariable(), which DuckDB
+    # folds into constants, so the terms' filters reach the Parquet scan.
+    for name, values in (
+        ("protected_classes", settings.protected_classes),
+        ("credential_categories", settings.credential_categories),
+        ("broker_watchlist", watchlist),
+    ):
+        con.execute(f"SET VARIABLE {name} = $values::VARCHAR[]", {"values": list(values)})
     rates = sorted(settings.penalty.rates.items())
     con.execute(
         """

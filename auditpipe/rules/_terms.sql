@@ -7,6 +7,11 @@
 --   broker_watchlist  name: the data-broker watchlist, trimmed and lower-cased
 -- Rules then select from the objects below. Nothing here holds a literal threshold: every
 -- tunable value comes from detect_settings, which the engine fills with bound parameters.
+-- The terms read the lists they test against through getvariable(): the engine sets the
+-- variables protected_classes, credential_categories and broker_watchlist from the same
+-- bound values, and DuckDB folds them into constants when it plans a query, so the filters
+-- below are pushed into the Parquet scan (a join with detect_settings would instead make
+-- DuckDB decode every column of every row before filtering; measured 1.5x slower).
 
 -- has_any_of(items, wanted): does the list items hold any value of the list wanted?
 -- (list_has_any, written with a lambda because DuckDB runs that several times faster here)
@@ -17,9 +22,9 @@ CREATE OR REPLACE TEMP MACRO has_any_of(items, wanted) AS
 -- (the catalog's protected_classes, by default login and identity).
 CREATE OR REPLACE TEMP VIEW protected_events AS
 SELECT e.*
-FROM events AS e, detect_settings AS s
+FROM events AS e
 WHERE e.outcome = 'success'
-  AND has_any_of(e.data_classes, s.protected_classes);
+  AND has_any_of(e.data_classes, getvariable('protected_classes'));
 
 -- in_scope_events: protected events that are not self-access, with one column per term.
 -- Every default rule starts here. The engine runs all rules in one query in which this view is
@@ -61,9 +66,9 @@ SELECT
     nullif(trim(e.authorization_ref), '') IS NOT NULL AS authorized,
     nullif(trim(e.purpose), '') IS NOT NULL AS has_purpose,
     coalesce(e.amount, 0) > 0 AS paid,
-    coalesce(lower(trim(e.destination_party)) IN (SELECT name FROM broker_watchlist), false)
+    coalesce(list_contains(getvariable('broker_watchlist'), lower(trim(e.destination_party))), false)
         AS to_broker,
-    has_any_of(e.data_categories, s.credential_categories) AS touches_credential,
+    has_any_of(e.data_categories, getvariable('credential_categories')) AS touches_credential,
     (
         e.action IN ('view', 'search', 'export')
         AND coalesce(e.destination_type, 'internal') = 'internal'
@@ -71,7 +76,7 @@ SELECT
     ) AS internal_use,
     coalesce(TRY_CAST(json_extract_string(e.extras, '$.unbounded') AS BOOLEAN), false)
         AS unbounded
-FROM protected_events AS e, detect_settings AS s
+FROM protected_events AS e
 WHERE NOT (
     coalesce(e.actor_type, 'unknown') = 'subject'
     OR coalesce(e.actor_id = e.subject_id, false)
