@@ -19,7 +19,6 @@ from typing import Any
 from ..db import Database, file_list, quote_literal, read_parquet_sql
 from ..errors import EXIT_FINDINGS, EXIT_OK, LakeError
 from ..lake import Lake, Transaction, layout, utc_now, verify_parquet
-from ..lake.views import create_views
 from ..penalty import CAVEAT, ProviderExposure, compute_exposure
 from ..vocabulary import CATEGORIES, SEVERITIES, at_or_above, check_period
 from . import findings as fsql
@@ -27,6 +26,7 @@ from .rules import Rule, RuleError, read_rules
 from .session import (
     check_rules,
     create_events_view,
+    create_findings_view,
     create_terms,
     drop_session_objects,
     open_connection,
@@ -129,7 +129,9 @@ def run_detect(
                 txn.abort()
                 raise
             drop_session_objects(con)
-            create_views(con, lake.root)
+            # exposure of the evaluated days, from their findings files only: a one-day run
+            # (the nightly job's) costs the same whatever the lake's size
+            create_findings_view(con, layout.files_of_days(lake.root, layout.FINDINGS, days))
             result.exposure = compute_exposure(con, settings.penalty, dates=days) if days else []
         finally:
             con.close()

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..db import Database, connect, quote_identifier, read_parquet_sql
-from ..lake.schema import EVENT_COLUMNS, empty_select
+from ..lake.schema import EVENT_COLUMNS, FINDING_COLUMNS, empty_select
 from ..vocabulary import severity_rank
 from .rules import REQUIRED_COLUMNS, TERMS_FILE, Rule, RuleError
 from .settings import DetectSettings
@@ -44,12 +44,23 @@ def open_connection(
 
 def create_events_view(con: Database, files: Sequence[Path]) -> None:
     """``events`` over exactly these Parquet files of the lake (hive partition columns)."""
-    names = ", ".join(quote_identifier(n) for n, _ in EVENT_COLUMNS)
+    _create_partitioned_view(con, "events", EVENT_COLUMNS, files)
+
+
+def create_findings_view(con: Database, files: Sequence[Path]) -> None:
+    """``findings`` over exactly these Parquet files of the lake, as the lake's view shows it."""
+    _create_partitioned_view(con, "findings", FINDING_COLUMNS, files)
+
+
+def _create_partitioned_view(
+    con: Database, name: str, columns: Sequence[tuple[str, str]], files: Sequence[Path]
+) -> None:
+    names = ", ".join(quote_identifier(n) for n, _ in columns)
     if files:
         body = f"SELECT {names} FROM {read_parquet_sql(files, hive=True)}"
     else:
-        body = empty_select(EVENT_COLUMNS)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW events AS\n{body}")
+        body = empty_select(list(columns))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS\n{body}")
 
 
 def create_settings_tables(
