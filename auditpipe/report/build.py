@@ -17,7 +17,7 @@ import datetime as dt
 import os
 import shlex
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -351,8 +351,14 @@ def _top_parties(con: Database, top_n: int) -> list[PartyRow]:
 
 
 def _findings(con: Database, evidence_ids: int, template: str) -> list[FindingRow]:
-    params = {"evidence_ids": evidence_ids, "template": template}
-    return [FindingRow(**row) for row in _records(con, q.FINDINGS, params)]
+    """Every finding of the period (a report can hold tens of thousands): the query's columns
+    are FindingRow's fields in order, checked once, so rows are passed by position without a
+    dict per row."""
+    cursor = con.execute(q.FINDINGS, {"evidence_ids": evidence_ids, "template": template})
+    names = [d[0] for d in cursor.description or []]
+    if names != [f.name for f in fields(FindingRow)]:
+        raise AssertionError(f"report FINDINGS columns {names} are not FindingRow's fields")
+    return [FindingRow(*row) for row in cursor.fetchall()]
 
 
 def _notes(report: Report, lake_cli: str, missing_counts: int) -> list[str]:
