@@ -21,13 +21,14 @@ and prints seconds, each step's ratio to the scan and its peak RSS. Target: repo
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import timed  # noqa: E402
+from measure import Measured, timed  # noqa: E402
 
 SCAN = """
 import sys, duckdb
@@ -59,6 +60,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--rebuild", action="store_true", help="Rebuild the cached lake.")
+    parser.add_argument("--repeat", type=int, default=3, help="Rounds to take medians of.")
     args = parser.parse_args()
 
     # A lake of its own, so this benchmark never races bench_detect (which deletes findings).
@@ -122,15 +124,30 @@ def main() -> None:
         ),
         ("sql, plain read_parquet views", [python, "-c", PLAIN_SQL, str(lake)]),
     ]
-    results = []
-    for name, cmd in steps:
-        run = timed(cmd)
-        results.append((name, run.seconds, run.peak_rss_mib, run.cpu_seconds))
-    baseline = results[0][1]
+    # Interleaved rounds, medians: the machine may be shared, so every step sees the same load.
+    runs: dict[str, list[Measured]] = {name: [] for name, _ in steps}
+    for _ in range(args.repeat):
+        for name, cmd in steps:
+            runs[name].append(timed(cmd))
+    results = [
+        (
+            name,
+            statistics.median(r.seconds for r in rs),
+            max(r.peak_rss_mib for r in rs),
+            statistics.median(r.cpu_seconds for r in rs),
+        )
+        for name, rs in runs.items()
+    ]
+    baseline, baseline_cpu = results[0][1], results[0][3]
     print(f"findings (count, evidence events): {findings}")
-    print(f"{'step':32s} {'wall':>9s}  {'vs scan':>8s}  {'CPU':>8s}  peak RSS")
+    print(f"{args.repeat} rounds: median wall and CPU seconds, ratios to the scan (target for")
+    print("report --format json: within 2x), highest peak RSS")
+    print(f"{'step':32s} {'wall':>9s}  {'vs scan':>8s}  {'CPU':>8s}  {'vs scan':>8s}  peak RSS")
     for name, seconds, rss, cpu in results:
-        print(f"{name:32s} {seconds:7.2f} s  {seconds / baseline:6.1f}x  {cpu:6.2f} s  {rss:,} MiB")
+        print(
+            f"{name:32s} {seconds:7.2f} s  {seconds / baseline:6.1f}x  {cpu:6.2f} s  "
+            f"{cpu / baseline_cpu:6.1f}x  {rss:,} MiB"
+        )
     sizes = {p.name: p.stat().st_size for p in reports.iterdir() if p.is_file()}
     print("outputs: " + ", ".join(f"{n} {s / 1024:,.0f} KiB" for n, s in sorted(sizes.items())))
 
