@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import Measured, timed  # noqa: E402
+from measure import medians, timed  # noqa: E402
 
 SCAN = """
 import sys, duckdb
@@ -121,14 +121,9 @@ def main() -> None:
         [python, "-c", FINDINGS, str(lake)], capture_output=True, text=True, check=True
     ).stdout.strip()
 
-    def median(runs: list[Measured]) -> tuple[float, float, int]:
-        wall = statistics.median(r.seconds for r in runs)
-        cpu = statistics.median(r.cpu_seconds for r in runs)
-        return wall, cpu, max(r.peak_rss_mib for r in runs)
-
-    scan = median(scans)
-    first = median(firsts)
-    rerun = median(reruns)
+    scan = medians(scans)
+    first = medians(firsts)
+    rerun = medians(reruns)
     print(f"rounds: {args.repeat} (median wall and CPU seconds, highest peak RSS)")
     for label, (wall, cpu, rss) in (
         (f"full scan {scans[0].stdout}", scan),

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import Measured, timed  # noqa: E402
+from measure import Measured, medians, timed  # noqa: E402
 
 START = dt.date(2026, 3, 1)
 
@@ -57,9 +56,7 @@ def main() -> None:
         one_day: list[Measured] = [
             timed([*detect, "--since", last, "--until", last]) for _ in range(args.repeat)
         ]
-        wall = statistics.median(r.seconds for r in one_day)
-        cpu = statistics.median(r.cpu_seconds for r in one_day)
-        rss = max(r.peak_rss_mib for r in one_day)
+        wall, cpu, rss = medians(one_day)
         print(
             f"{days:>3} days, {rows:>12,} events  "
             f"{wall:6.2f} s wall {cpu:6.2f} s CPU {rss:>6,} MiB  "

@@ -30,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from measure import timed  # noqa: E402
+from measure import medians, timed  # noqa: E402
 
 # (phase, event that ends it); each phase starts where the previous one ended
 PHASES = [
@@ -94,9 +94,7 @@ def main() -> None:
         )
         runs.append(run)
         shares.append(phase_seconds(log, begun))
-    wall = statistics.median(r.seconds for r in runs)
-    cpu = statistics.median(r.cpu_seconds for r in runs)
-    rss = max(r.peak_rss_mib for r in runs)
+    wall, cpu, rss = medians(runs)
     print(
         f"nightly, {args.repeat} rounds: {wall:.2f} s wall (median), {cpu:.2f} s CPU, "
         f"peak RSS {rss:,} MiB"

@@ -39,3 +39,12 @@ def timed(cmd: list[str], ok_codes: tuple[int, ...] = (0,)) -> Measured:
             peak_rss_mib=usage.ru_maxrss // 1024,
             stdout=out.read().decode().strip(),
         )
+
+
+def medians(runs: list[Measured]) -> tuple[float, float, int]:
+    """Median wall and CPU seconds of ``runs`` and their highest peak RSS (MiB)."""
+    import statistics
+
+    wall = statistics.median(r.seconds for r in runs)
+    cpu = statistics.median(r.cpu_seconds for r in runs)
+    return wall, cpu, max(r.peak_rss_mib for r in runs)
