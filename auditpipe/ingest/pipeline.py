@@ -320,20 +320,20 @@ class _FileJob:
         return [(path, rel) for path, rel, _ in staged.events], staged.quarantine, result
 
     def _connect(self, settings: IngestSettings) -> Any:
-        import duckdb
+        """The file's DuckDB session, made by auditpipe.db (the lake's TimeZone, the memory
+        ceiling, spilling into this file's staging folder). The kinds and the stager use the
+        DuckDB connection itself: they register Arrow batches and read results as Arrow."""
+        from ..db import connect
 
-        # In-memory, but DuckDB spills to temp_directory (in staging) past memory_limit.
-        con = duckdb.connect(
-            ":memory:",
-            config={
-                "memory_limit": settings.memory_limit,
-                "temp_directory": str(self.work / "spill"),
-            },
+        db = connect(
+            timezone=self.lake.timezone,
+            temp_directory=self.work / "spill",
+            memory_limit=settings.memory_limit,
         )
-        return self._session(con)
+        return db.connection
 
     def _session(self, con: Any) -> Any:
-        """Per-connection settings (a cursor does not inherit them)."""
+        """A cursor's settings: a cursor does not inherit its connection's."""
         con.execute("SET TimeZone = $tz", {"tz": self.lake.timezone})
         con.execute("SET enable_progress_bar = false")  # our own progress goes to stderr
         return con
