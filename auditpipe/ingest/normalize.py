@@ -22,6 +22,7 @@ import datetime as dt
 from functools import cache
 
 from ..contract import Catalog, Contract, FieldSpec
+from ..lake.layout import FOLDER_NAME_MAX_BYTES
 from ..views import quote_identifier, sql_string
 
 EPOCH_MS_FROM = 100_000_000_000  # |n| at or above this is epoch milliseconds (year 5138 in s)
@@ -65,7 +66,7 @@ def _map_literal(pairs: list[tuple[str, str]]) -> str:
 
 TIME = '"v_event_time"'
 NAIVE_OFFSET = r":[0-9]{2}(\.[0-9]+)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
-FOLDER_NAME_LIMIT = 255  # bytes in a file or folder name on every common file system
+FOLDER_NAME_LIMIT = FOLDER_NAME_MAX_BYTES  # the lake layout's limit for a folder name
 
 
 def text_columns(contract: Contract) -> list[str]:

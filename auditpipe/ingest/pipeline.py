@@ -30,7 +30,7 @@ from .lines import StreamError, prefetch
 from .normalize import FOLDER_NAME_LIMIT, normalize_sql
 from .settings import IngestSettings
 from .sources import SourceFile, discover, sha256_of
-from .stage import FileStager, Provenance, partition_folder, provider_folder_bytes
+from .stage import FileStager, Provenance, provider_folder_bytes
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -388,15 +388,13 @@ def _read_all(kind: Kind, ctx: ReadContext) -> Iterator[pa.Table]:
 
 
 def _lake_files(lake: Lake, providers: set[str]) -> dict[str, list[Path]]:
-    """provider_id -> the lake's event files of that provider (literal paths, no globbing
-    of anything a provider chose)."""
+    """provider_id -> the lake's event files of that provider (the layout's listing)."""
+    from ..lake.layout import EVENTS, list_partitions
+
     found: dict[str, list[Path]] = {}
-    for provider in providers:
-        folder = lake.events_dir / partition_folder(provider, dt.date(2000, 1, 1)).split("/")[0]
-        if folder.is_dir():
-            found[provider] = sorted(
-                f for day in folder.iterdir() if day.is_dir() for f in day.glob("*.parquet")
-            )
+    for part in list_partitions(lake.root, EVENTS):
+        if part.provider_id in providers:
+            found.setdefault(part.provider_id, []).extend(part.files)
     return found
 
 

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import numpy as np
 import pyarrow as pa
@@ -30,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..lake import verify_parquet
+from ..lake.layout import partition_folder_name
 from ..lake_schema import EVENT_FILE_COLUMNS, QUARANTINE_COLUMNS
 from .seen import SeenKeys
 
@@ -57,20 +57,16 @@ EVENT_SCHEMA = arrow_schema(EVENT_FILE_COLUMNS)
 QUARANTINE_SCHEMA = arrow_schema(QUARANTINE_COLUMNS)
 
 
-HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # what hive readers take for NULL
-
-
 def partition_folder(provider_id: str, day: dt.date) -> str:
-    """``provider_id=<p>/event_date=<d>``, escaped as DuckDB's PARTITION_BY writes hive
-    folders (and a provider spelled like the hive NULL escaped too, so it stays itself)."""
-    encoded = quote(provider_id, safe="")
-    if provider_id == HIVE_NULL:
-        encoded = "%5F" + encoded[1:]
-    return f"provider_id={encoded}/event_date={day.isoformat()}"
+    """``provider_id=<p>/event_date=<d>`` as the lake's layout names partition folders."""
+    return (
+        f"{partition_folder_name('provider_id', provider_id)}/"
+        f"{partition_folder_name('event_date', day.isoformat())}"
+    )
 
 
 def provider_folder_bytes(provider_id: str) -> int:
-    return len(partition_folder(provider_id, dt.date(2000, 1, 1)).split("/")[0].encode())
+    return len(partition_folder_name("provider_id", provider_id).encode())
 
 
 @dataclass(frozen=True)
