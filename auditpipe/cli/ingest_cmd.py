@@ -107,6 +107,7 @@ def result_to_dict(result: object) -> dict[str, object]:
             "reason": f.reason,
             "partitions": sorted(f"{p}/{d.isoformat()}" for p, d in f.partitions),
             **({"source": f.source_counts} if f.source_counts is not None else {}),
+            **({"counters": dict(sorted(f.counters.items()))} if f.counters else {}),
         }
         for f in result.files
     ]

@@ -62,6 +62,9 @@ def render_ingest_result(result: IngestResult) -> None:
     for f in result.files:
         if f.reason:
             console.message(f"{f.status}: {f.source_file}: {f.reason}")
+        if f.counters:
+            counts = ", ".join(f"{name} {n:,}" for name, n in sorted(f.counters.items()))
+            console.message(f"{f.source_file}: {counts}")
         if f.source_counts:  # a database audit log: rows are statements; lines reconcile too
             c = f.source_counts
             console.message(

@@ -1,23 +1,35 @@
 """Split a byte stream into rows, in large batches, without a Python loop per row.
 
 A batch is a zero-copy Arrow ``large_binary`` array over one big buffer (numpy finds the
-newlines), plus each row's 1-based physical line number. For CSV a newline inside double
-quotes does not end a row (RFC 4180 doubles quotes inside quoted fields, so the parity of the
-quote count tells). A row longer than ``max_line_bytes`` is never held whole: the reader keeps
-its first KiB as a sample, drops the rest as it streams past, and reports it as ``Oversize``.
+newlines), plus each row's 1-based physical line number. Which newlines end a row is the
+caller's ``row_ends`` (every newline for JSON Lines; for CSV only those outside quoted values,
+see ``csv_quotes``), so a row's line number and text are exact whatever the quoting. A row
+longer than ``max_line_bytes`` is never held whole: the reader keeps its first KiB as a sample,
+drops the rest as it streams past, and reports it as ``Oversize``.
+
+Text encodings: a UTF-8 byte-order mark at the start of the file is dropped (Windows tools
+write one); a file that starts like UTF-16 or UTF-32 (a byte-order mark, or NUL bytes between
+ASCII characters) is rejected whole with a reason saying how to convert it. Transcoding was
+not chosen: line numbers and the quarantine's ``raw`` text would then describe bytes the
+provider never sent, and UTF-16 logs are rare enough that one ``iconv`` is the better fix.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TypeVar
 
 import numpy as np
 import pyarrow as pa
 
+from ..errors import InputFileError
+
+T = TypeVar("T")
 SAMPLE_BYTES = 1024
-NEWLINE, QUOTE = 10, 34
+NEWLINE = 10
+UTF8_BOM = b"\xef\xbb\xbf"
+RowEnds = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (bytes, newline positions) -> row ends
 
 
 @dataclass
@@ -38,6 +50,32 @@ class StreamError(Exception):
     """Reading the input stream failed (truncated or corrupt archive, I/O error)."""
 
 
+def every_newline(data: np.ndarray, newlines: np.ndarray) -> np.ndarray:
+    return newlines
+
+
+def check_encoding(head: bytes) -> int:
+    """Bytes to skip at the start of the file (a UTF-8 byte-order mark); raises
+    InputFileError for UTF-16 and UTF-32 text."""
+    if head.startswith(UTF8_BOM):
+        return len(UTF8_BOM)
+    sample = head[: min(len(head), 64) // 2 * 2]
+    wide = head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        # ASCII text in UTF-16 without a byte-order mark: every other byte is NUL
+        len(sample) >= 8
+        and any(
+            sample[zero::2].count(0) == len(sample) // 2 and 0 not in sample[1 - zero :: 2]
+            for zero in (0, 1)
+        )
+    )
+    if wide:
+        raise InputFileError(
+            "the file is UTF-16 or UTF-32 text; auditpipe reads UTF-8",
+            hint="convert it first, e.g. iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8.jsonl",
+        )
+    return 0
+
+
 def _read(stream: IO[bytes], size: int) -> bytes:
     try:
         return stream.read(size)
@@ -45,96 +83,128 @@ def _read(stream: IO[bytes], size: int) -> bytes:
         raise StreamError(str(exc)) from exc
 
 
-def iter_line_batches(
-    stream: IO[bytes],
-    *,
-    quoted_newlines: bool,
-    batch_bytes: int,
-    max_line_bytes: int,
-    on_progress: Callable[[], None] | None = None,
-) -> Iterator[LineBatch]:
-    carry = b""
-    next_line = 1  # physical line number of carry's first byte
-    skipping: Oversize | None = None  # an oversize row being streamed past
-    while True:
-        block = _read(stream, batch_bytes)
-        if on_progress:
-            on_progress()
-        eof = not block
-        oversize: list[Oversize] = []
-        if skipping is not None:
-            if eof:
-                oversize.append(skipping)
-                if oversize:
-                    yield LineBatch(_empty_rows(), pa.array([], pa.int64()), oversize)
-                return
-            end = block.find(b"\n")
-            if end < 0:
-                skipping.size_seen += len(block)
-                continue
-            skipping.size_seen += end
-            oversize.append(skipping)
-            skipping = None
-            next_line += 1
-            block = block[end + 1 :]
-        buf = carry + block if carry else block
+class _Splitter:
+    """The state carried between blocks: the unfinished last row, the line number of its
+    first byte, and an oversize row being streamed past."""
+
+    def __init__(self, row_ends: RowEnds, max_line_bytes: int) -> None:
+        self.row_ends = row_ends
+        self.max_line_bytes = max_line_bytes
+        self.carry = b""
+        self.next_line = 1
+        self.skipping: Oversize | None = None
+
+    def skip_oversize(self, block: bytes, eof: bool) -> tuple[bytes | None, list[Oversize]]:
+        """While an oversize row is being skipped: the rest of ``block`` after its end (None
+        when the whole block belongs to it) and the finished Oversize, if it ended."""
+        skipping = self.skipping
+        assert skipping is not None
+        if eof:
+            self.skipping = None
+            return b"", [skipping]
+        end = block.find(b"\n")
+        if end < 0:
+            skipping.size_seen += len(block)
+            return None, []
+        skipping.size_seen += end
+        self.skipping = None
+        self.next_line += 1
+        return block[end + 1 :], [skipping]
+
+    def split(self, block: bytes, eof: bool, oversize: list[Oversize]) -> LineBatch | None:
+        """Cut ``carry + block`` at row ends; keep the unfinished tail as the new carry."""
+        buf = self.carry + block if self.carry else block
         data = np.frombuffer(buf, dtype=np.uint8)
         newlines = np.flatnonzero(data == NEWLINE)
-        if quoted_newlines and len(newlines):
-            quotes = np.flatnonzero(data == QUOTE)
-            if len(quotes):
-                outside = (np.searchsorted(quotes, newlines) % 2) == 0
-                ends = newlines[outside]
-            else:
-                ends = newlines
-        else:
-            ends = newlines
+        ends = self.row_ends(data, newlines) if len(newlines) else newlines
         starts: np.ndarray | None
         if eof:
             cut = len(buf)
             starts = np.concatenate(([0], ends + 1)).astype(np.int64)
-            if len(starts) and starts[-1] >= cut:
-                starts = starts[:-1]  # the file ended with a newline
+            if starts[-1] >= cut:
+                starts = starts[:-1]  # the file ended with a row end
         else:
             cut = int(ends[-1]) + 1 if len(ends) else 0
             starts = np.concatenate(([0], ends[:-1] + 1)).astype(np.int64) if len(ends) else None
+        batch = None
         if starts is not None and len(starts):
-            offsets = np.append(starts, cut).astype(np.int64)
-            lengths = np.diff(offsets)
-            lines = next_line + np.searchsorted(newlines, starts).astype(np.int64)
-            too_long = np.flatnonzero(lengths > max_line_bytes)
-            if len(too_long):  # rare: sample them, keep them out of the batch
-                for i in too_long:
-                    s = int(starts[i])
-                    oversize.append(
-                        Oversize(int(lines[i]), buf[s : s + SAMPLE_BYTES], int(lengths[i]))
-                    )
-                keep = np.ones(len(starts), dtype=bool)
-                keep[too_long] = False
-                rows = _take(buf, offsets, keep)
-                lines = lines[keep]
-            else:
-                rows = pa.LargeBinaryArray.from_buffers(
-                    pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(buf)]
-                )
-            yield LineBatch(rows, pa.array(lines, pa.int64()), oversize)
+            lines = self.next_line + np.searchsorted(newlines, starts).astype(np.int64)
+            batch = self._batch(buf, starts, cut, lines, oversize)
         elif oversize:
-            yield LineBatch(_empty_rows(), pa.array([], pa.int64()), oversize)
-        next_line += int(np.searchsorted(newlines, cut))
-        if eof:
-            return
-        carry = buf[cut:]
-        if len(carry) > max_line_bytes:
+            batch = LineBatch(_empty_rows(), pa.array([], pa.int64()), oversize)
+        self.next_line += int(np.searchsorted(newlines, cut))
+        self.carry = buf[cut:]
+        if len(self.carry) > self.max_line_bytes:
             # No row end within the limit: keep a sample and stream past the rest of the row.
             # For CSV an unbalanced quote lands here too; we resync at the next newline.
-            skipping = Oversize(next_line, carry[:SAMPLE_BYTES], len(carry))
-            next_line += carry.count(b"\n")
-            carry = b""
+            self.skipping = Oversize(self.next_line, self.carry[:SAMPLE_BYTES], len(self.carry))
+            self.next_line += self.carry.count(b"\n")
+            self.carry = b""
+        return batch
+
+    def _batch(
+        self,
+        buf: bytes,
+        starts: np.ndarray,
+        cut: int,
+        lines: np.ndarray,
+        oversize: list[Oversize],
+    ) -> LineBatch:
+        offsets = np.append(starts, cut).astype(np.int64)
+        lengths = np.diff(offsets)
+        rows = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(buf)]
+        )
+        too_long = np.flatnonzero(lengths > self.max_line_bytes)
+        if len(too_long):  # rare: sample them, keep them out of the batch
+            for i in too_long:
+                s = int(starts[i])
+                oversize.append(Oversize(int(lines[i]), buf[s : s + SAMPLE_BYTES], int(lengths[i])))
+            keep = np.ones(len(starts), dtype=bool)
+            keep[too_long] = False
+            rows = rows.filter(pa.array(keep))  # type: ignore[assignment]
+            lines = lines[keep]
+        return LineBatch(rows, pa.array(lines, pa.int64()), oversize)
 
 
-def prefetch(batches: Iterator[LineBatch], depth: int = 2) -> Iterator[LineBatch]:
-    """Read ahead in a thread: reading, decompressing and splitting the next batch overlaps
-    DuckDB's work on this one (both release the GIL). ``depth`` batches at most are held."""
+def iter_line_batches(
+    stream: IO[bytes],
+    *,
+    batch_bytes: int,
+    max_line_bytes: int,
+    row_ends: RowEnds = every_newline,
+    quoted_newlines: bool = False,
+) -> Iterator[LineBatch]:
+    """``quoted_newlines`` is short for CSV's ``row_ends`` (csv_quotes.row_ends)."""
+    if quoted_newlines:
+        from .csv_quotes import row_ends as csv_row_ends
+
+        row_ends = csv_row_ends
+    splitter = _Splitter(row_ends, max_line_bytes)
+    first = True
+    while True:
+        block = _read(stream, batch_bytes)
+        if first:
+            block = block[check_encoding(block) :]
+            first = False
+        eof = not block
+        oversize: list[Oversize] = []
+        if splitter.skipping is not None:
+            rest, oversize = splitter.skip_oversize(block, eof)
+            if rest is None:
+                continue
+            block = rest
+        batch = splitter.split(block, eof, oversize)
+        if batch is not None:
+            yield batch
+        if eof:
+            return
+
+
+def prefetch(batches: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
+    """Read ahead in a thread: producing the next item (reading, decompressing, splitting,
+    or a DuckDB query) overlaps the caller's work on this one (both release the GIL).
+    ``depth`` items at most wait."""
     import queue
     import threading
 
@@ -161,8 +231,7 @@ def prefetch(batches: Iterator[LineBatch], depth: int = 2) -> Iterator[LineBatch
             if kind == "error":
                 assert isinstance(item, BaseException)
                 raise item
-            assert isinstance(item, LineBatch)
-            yield item
+            yield item  # type: ignore[misc]
     finally:
         stop.set()
         while thread.is_alive():  # unblock a reader waiting on a full queue
@@ -174,10 +243,3 @@ def prefetch(batches: Iterator[LineBatch], depth: int = 2) -> Iterator[LineBatch
 
 def _empty_rows() -> pa.LargeBinaryArray:
     return pa.array([], pa.large_binary())  # type: ignore[return-value]
-
-
-def _take(buf: bytes, offsets: np.ndarray, keep: np.ndarray) -> pa.LargeBinaryArray:
-    full = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), len(offsets) - 1, [None, pa.py_buffer(offsets), pa.py_buffer(buf)]
-    )
-    return full.filter(pa.array(keep))  # type: ignore[return-value]

@@ -1,17 +1,28 @@
-"""The one query that turns raw rows into canonical events or quarantine reasons.
+"""The one query that turns rows read into canonical events or quarantine reasons.
 
-Every format is first shaped into a relation ``src(line_number, raw, pre_error, <field
-expressions>)``: ``raw`` is the row's original text, ``pre_error`` a reason found while reading
-(not UTF-8, not JSON, wrong CSV column count ...), and for each contract field an expression
-giving its text (JSON value, CSV cell, Parquet cell). This module builds, from the contract in
-``schemas/``, the SQL that trims, maps aliases, parses times, checks every rule and produces
-either typed columns or a ``reason`` a person can read. The SQL is plain text built from the
-contract and the catalog (both escaped through ``sql_string``); row values never enter it.
+Every input kind yields batches shaped as kinds.py describes; the pipeline registers each as
+the relation ``read_batch(line_number, raw, reason, extras, <one text column per contract
+field>)``. This module builds, from the contract in ``schemas/``, the SQL that trims, maps
+aliases, parses times, checks every rule and produces either typed columns or a ``reason`` a
+person can read. The SQL is plain text built from the contract, the catalog and the lake's
+timezone (all escaped through ``sql_string``); row values never enter it. The query is built
+once per file and its parts are separate functions, each testable without a lake.
+
+Times: a time without an offset is read in the lake's timezone. In a timezone with daylight
+saving time, a local time that does not exist (skipped when clocks go forward) is quarantined
+with a reason: shifting it would store an instant nobody logged. A local time that happens
+twice (when clocks go back) is read as its first occurrence, the earlier instant, as
+PostgreSQL and Python (fold=0) do; a provider that needs the other one must send an offset.
+The 1990-2100 range is checked in the lake's timezone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import cache
+
 from ..contract import Catalog, Contract, FieldSpec
+from ..lake.layout import FOLDER_NAME_MAX_BYTES
 from ..views import quote_identifier, sql_string
 
 EPOCH_MS_FROM = 100_000_000_000  # |n| at or above this is epoch milliseconds (year 5138 in s)
@@ -53,55 +64,178 @@ def _map_literal(pairs: list[tuple[str, str]]) -> str:
     return f"MAP {{{body}}}"
 
 
-def normalize_sql(
-    src: str, field_exprs: dict[str, str], extras_expr: str, contract: Contract, catalog: Catalog
-) -> str:
-    """SELECT over ``src`` returning line_number, raw (kept for rejected rows only), reason
-    and the canonical columns.
+TIME = '"v_event_time"'
+NAIVE_OFFSET = r":[0-9]{2}(\.[0-9]+)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+FOLDER_NAME_LIMIT = FOLDER_NAME_MAX_BYTES  # the lake layout's limit for a folder name
 
-    ``field_exprs`` maps contract field name -> a VARCHAR SQL expression over ``src`` giving
-    the field's text as found (this query trims it; absent fields may be left out). The session TimeZone must be the lake's timezone: times without
-    an offset are read in it, and event_date is the date there.
-    """
+
+def text_columns(contract: Contract) -> list[str]:
+    """``v_<field>``: the field's text, trimmed, NULL when empty."""
     q = quote_identifier
-    text_cols = []
-    for spec in contract.fields:
-        expr = field_exprs.get(spec.name)
-        value = f"nullif({_trimmed(expr)}, '')" if expr else "CAST(NULL AS VARCHAR)"
-        text_cols.append(f"{value} AS {q('v_' + spec.name)}")
+    return [
+        f"nullif({_trimmed(q(spec.name))}, '') AS {q('v_' + spec.name)}" for spec in contract.fields
+    ]
 
-    enum_cols = []
+
+def enum_tables(contract: Contract) -> list[tuple[str, str]]:
+    """(field, query): for each enum field, its distinct values in the batch and the canonical
+    value of each (``e_<field>``, NULL when not one of them). Mapping spellings costs a regular
+    expression; paying it per distinct value instead of per row is the cheap way."""
+    q = quote_identifier
+    out = []
     for spec in contract.fields:
         if spec.enum:
-            enum_cols.append(f"{_enum_case(spec, q('v_' + spec.name))} AS {q('e_' + spec.name)}")
+            v = q("v_" + spec.name)
+            out.append(
+                (
+                    spec.name,
+                    f"SELECT {v}, {_enum_case(spec, v)} AS {q('e_' + spec.name)} "
+                    f"FROM (SELECT DISTINCT {v} FROM f WHERE {v} IS NOT NULL)",
+                )
+            )
+    return out
 
+
+def data_field_table(catalog: Catalog) -> str:
+    """The distinct ``data_fields`` texts of the batch with their normalised list
+    (``t_fields``), classes and categories, computed once per distinct text."""
     class_map = _map_literal([(e.name, e.data_class) for e in catalog.entries])
     category_map = _map_literal([(e.name, e.category) for e in catalog.entries])
-    t = '"v_event_time"'
-    # (condition, reason) pairs; a row is stored when no condition holds.
-    checks: list[tuple[str, str]] = []
+    return f"""SELECT v_data_fields, t_fields,
+      list_sort(list_distinct(list_transform(t_fields,
+        lambda x: coalesce(map_extract_value({class_map}, x), 'other')))) AS d_classes,
+      list_sort(list_distinct(list_transform(t_fields,
+        lambda x: coalesce(map_extract_value({category_map}, x), 'other')))) AS d_categories
+    FROM (SELECT v_data_fields, list_filter(list_transform(
+        CASE WHEN (CASE WHEN starts_with(v_data_fields, '[') AND json_valid(v_data_fields)
+                        THEN json_type(v_data_fields) END) = 'ARRAY'
+             THEN json_extract_string(v_data_fields, '$[*]')
+             ELSE regexp_split_to_array(v_data_fields, '[;,|]') END,
+        lambda x: {_norm_name_sql("x")}), lambda x: x IS NOT NULL AND x <> '') AS t_fields
+      FROM (SELECT DISTINCT v_data_fields FROM f WHERE v_data_fields IS NOT NULL))"""
+
+
+@cache
+def transition_hours(timezone: str) -> list[int]:
+    """Hours (epoch seconds // 3600) near every UTC-offset change of ``timezone`` in
+    1989-2101: only rows whose instant falls there need the costly daylight-saving checks."""
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(timezone)
+    hours: set[int] = set()
+    t = dt.datetime(1989, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(2102, 1, 1, tzinfo=dt.UTC)
+    step = dt.timedelta(hours=1)
+    previous = t.astimezone(zone).utcoffset()
+    # Hour by hour over 113 years is ~1M steps; weeks first, hours only where it changed.
+    month = dt.timedelta(days=7)
+    while t < end:
+        nxt = t + month
+        if nxt.astimezone(zone).utcoffset() != previous:
+            u = t
+            while u < nxt:
+                off = (u + step).astimezone(zone).utcoffset()
+                if off != previous:
+                    h = int((u + step).timestamp()) // 3600
+                    hours.update(range(h - 3, h + 4))
+                    previous = off
+                u += step
+        t = nxt
+    return sorted(hours)
+
+
+def time_columns(timezone: str) -> list[list[str]]:
+    """The time columns in three steps (each may use the ones before): ``p_time`` (the
+    instant as written), ``dst_check`` (true for a time without an offset near a change of
+    the lake's UTC offset), then ``t_time`` (the instant stored) and ``t_local_gap`` (true
+    for a local time that does not exist there). See the module docstring for the choices;
+    the costly checks run only where ``dst_check`` holds."""
+    t = TIME
+    epoch = (
+        f"CASE WHEN abs(TRY_CAST({t} AS HUGEINT)) >= {EPOCH_MS_FROM} "
+        f"THEN TRY(to_timestamp(TRY_CAST({t} AS HUGEINT) / 1000.0)) "
+        f"ELSE TRY(to_timestamp(TRY_CAST({t} AS HUGEINT)::DOUBLE)) END"
+    )
+    parsed = (
+        f"coalesce(TRY_CAST({t} AS TIMESTAMPTZ), "
+        f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') THEN {epoch} END)"
+    )
+    hours = transition_hours(timezone)
+    if not hours:
+        return [
+            [f"{parsed} AS p_time"],
+            ["false AS dst_check"],
+            ["p_time AS t_time", "false AS t_local_gap"],
+        ]
+    tz = sql_string(timezone)
+    near = f"floor(epoch(p_time) / 3600)::BIGINT IN ({', '.join(map(str, hours))})"
+    local = f"TRY_CAST({t} AS TIMESTAMP)"
+    naive = f"({local} IS NOT NULL AND NOT regexp_matches({t}, {sql_string(NAIVE_OFFSET)}))"
+    earlier = " ".join(
+        f"WHEN timezone({tz}, p_time - INTERVAL {d}) = {local} THEN p_time - INTERVAL {d}"
+        for d in ("1 HOUR", "30 MINUTE", "2 HOUR")
+    )
+    return [
+        [f"{parsed} AS p_time"],
+        [f"coalesce(p_time IS NOT NULL AND {near} AND {naive}, false) AS dst_check"],
+        [
+            f"CASE WHEN dst_check THEN CASE {earlier} ELSE p_time END ELSE p_time END AS t_time",
+            f"dst_check AND timezone({tz}, p_time) <> {local} AS t_local_gap",
+        ],
+    ]
+
+
+def typed_columns() -> list[str]:
+    """``t_record_count`` and ``t_amount`` (``t_fields`` comes from data_field_table)."""
+    return [
+        """CASE WHEN regexp_full_match(v_record_count, '\\+?[0-9]{1,18}(\\.0*)?')
+              AND TRY_CAST(TRY_CAST(v_record_count AS DOUBLE) AS BIGINT) >= 1
+         THEN TRY_CAST(TRY_CAST(v_record_count AS DOUBLE) AS BIGINT) END AS t_record_count""",
+        """CASE WHEN TRY_CAST(v_amount AS DOUBLE) >= 0 AND isfinite(TRY_CAST(v_amount AS DOUBLE))
+         THEN TRY_CAST(v_amount AS DECIMAL(18,4)) END AS t_amount""",
+    ]
+
+
+def _local_midnight(day: str, timezone: str) -> str:
+    import zoneinfo
+
+    instant = dt.datetime.fromisoformat(day).replace(tzinfo=zoneinfo.ZoneInfo(timezone))
+    return f"TIMESTAMPTZ '{instant.astimezone(dt.UTC).isoformat()}'"
+
+
+def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
+    """(condition, reason) pairs; a row is stored when no condition holds."""
+    q = quote_identifier
+    t = TIME
+    found: list[tuple[str, str]] = []
     for spec in contract.fields:
         v = q("v_" + spec.name)
         if spec.required:
-            checks.append((f"{v} IS NULL", f"'missing required field {spec.name}'"))
+            found.append((f"{v} IS NULL", f"'missing required field {spec.name}'"))
         if spec.enum:
             allowed = ", ".join(spec.enum)
-            checks.append(
+            found.append(
                 (
                     f"{v} IS NOT NULL AND {q('e_' + spec.name)} IS NULL",
                     f"'{spec.name} ' || {_shown(v)} || ' is not one of {allowed}'",
                 )
             )
-    checks += [
+    return found + [
         (
             f"{t} IS NOT NULL AND t_time IS NULL",
             f"'event_time ' || {_shown(t)} || ' is not a date and time (ISO-8601, "
             "YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)'",
         ),
         (
-            f"t_time < TIMESTAMPTZ '{EARLIEST} 00:00:00+00' OR "
-            f"t_time >= TIMESTAMPTZ '{LATEST} 00:00:00+00'",
-            f"'event_time ' || {_shown(t)} || ' is outside {EARLIEST[:4]}-{LATEST[:4]}'",
+            "t_local_gap",
+            f"'event_time ' || {_shown(t)} || ' does not exist in {timezone}: clocks skip it "
+            "for daylight saving time (send the time with its UTC offset)'",
+        ),
+        (
+            f"t_time < {_local_midnight(EARLIEST, timezone)} OR "
+            f"t_time >= {_local_midnight(LATEST, timezone)}",
+            f"'event_time ' || {_shown(t)} || ' is outside {EARLIEST[:4]}-{LATEST[:4]} "
+            f"in {timezone}'",
         ),
         (
             "v_data_fields IS NOT NULL AND len(t_fields) = 0",
@@ -132,15 +266,34 @@ def normalize_sql(
             + "))",
             "'source_ip ' || " + _shown("v_source_ip") + " || ' is not an IPv4 or IPv6 address'",
         ),
+        (
+            "list_contains($unfit_providers, v_provider_id)",
+            f"'provider_id ' || {_shown('v_provider_id')} || ' is too long: its lake folder "
+            f"name would exceed the file system limit of {FOLDER_NAME_LIMIT} bytes'",
+        ),
     ]
-    any_failed = " OR ".join(f"coalesce({cond}, false)" for cond, _ in checks)
-    messages = ", ".join(f"CASE WHEN {cond} THEN {msg} END" for cond, msg in checks)
-    # Building the sentence is costly, so only rows that failed a check pay for it.
-    reason = (
+
+
+def failed_columns(found: list[tuple[str, str]]) -> list[str]:
+    """``failed_<i>``: whether check i failed (NULL counts as passed)."""
+    return [f"coalesce({cond}, false) AS failed_{i}" for i, (cond, _) in enumerate(found)]
+
+
+def reason_expr(found: list[tuple[str, str]]) -> str:
+    """The reader's reason if any, else every failed check's sentence joined by '; '
+    (over ``failed_<i>``). Building the sentence is costly, so only rows that failed a check
+    pay for it."""
+    any_failed = " OR ".join(f"failed_{i}" for i in range(len(found)))
+    messages = ", ".join(f"CASE WHEN failed_{i} THEN {msg} END" for i, (_, msg) in enumerate(found))
+    return (
         f"CASE WHEN pre_error IS NOT NULL THEN pre_error WHEN NOT ({any_failed}) THEN NULL "
         f"ELSE array_to_string(list_filter([{messages}], lambda x: x IS NOT NULL), '; ') END"
     )
-    derived_id = (
+
+
+def derived_event_id() -> str:
+    """An event id for rows without one: a hash of every canonical value."""
+    return (
         "v_provider_id || '-' || left(md5(to_json(struct_pack("
         "t := t_time, p := v_provider_id, pt := e_provider_type, s := v_system, a := v_actor_id, "
         "at := coalesce(e_actor_type, 'unknown'), ac := e_action, su := v_subject_id, "
@@ -149,61 +302,70 @@ def normalize_sql(
         "cu := coalesce(upper(v_currency), 'CNY'), o := coalesce(e_outcome, 'success'), ip := v_source_ip"
         ")::VARCHAR)), 24)"
     )
-    epoch = (
-        f"CASE WHEN abs(TRY_CAST({t} AS HUGEINT)) >= {EPOCH_MS_FROM} "
-        f"THEN TRY(to_timestamp(TRY_CAST({t} AS HUGEINT) / 1000.0)) "
-        f"ELSE TRY(to_timestamp(TRY_CAST({t} AS HUGEINT)::DOUBLE)) END"
-    )
+
+
+def event_columns() -> list[str]:
+    """The stored columns, in file order, from the typed and enum columns."""
+    return [
+        f"CASE WHEN v_event_id IS NOT NULL THEN v_event_id ELSE {derived_event_id()} END AS event_id",
+        "t_time AS event_time",
+        "e_provider_type AS provider_type",
+        "v_system AS system",
+        "v_actor_id AS actor_id",
+        "coalesce(e_actor_type, 'unknown') AS actor_type",
+        "e_action AS action",
+        "v_subject_id AS subject_id",
+        "coalesce(t_record_count, 1) AS record_count",
+        "t_fields AS data_fields",
+        "d_classes AS data_classes",
+        "d_categories AS data_categories",
+        "coalesce(e_destination_type, 'internal') AS destination_type",
+        "v_destination_party AS destination_party",
+        "v_authorization_ref AS authorization_ref",
+        "v_purpose AS purpose",
+        "t_amount AS amount",
+        "coalesce(upper(v_currency), 'CNY') AS currency",
+        "coalesce(e_outcome, 'success') AS outcome",
+        "v_source_ip AS source_ip",
+        "extras",
+        "v_event_id IS NULL AS event_id_derived",
+    ]
+
+
+def normalize_sql(contract: Contract, catalog: Catalog, timezone: str) -> str:
+    """SELECT over ``read_batch`` returning line_number, raw (kept for rejected rows only),
+    reason, provider_id, the canonical columns and event_date, in no particular row order.
+    It takes one parameter, ``$unfit_providers``: provider ids (trimmed) whose partition
+    folder name is too long. The session TimeZone must be ``timezone``: times without an
+    offset are read in it, and event_date is the date there."""
+    q = quote_identifier
+    enums = enum_tables(contract)
+    lookups = [("data_field_values", data_field_table(catalog))]
+    lookups += [(q("enum_" + name), query) for name, query in enums]
+    joins = " ".join(f"LEFT JOIN {q('enum_' + name)} USING ({q('v_' + name)})" for name, _ in enums)
+    enum_cols = ", ".join(f"{q('enum_' + name)}.{q('e_' + name)}" for name, _ in enums)
+    time = time_columns(timezone)
+    found = checks(contract, timezone)
     return f"""
 WITH f AS (
-  SELECT line_number, raw, pre_error, {extras_expr} AS extras,
-         {", ".join(text_cols)}
-  FROM {src}
+  SELECT line_number, raw, reason AS pre_error, extras, {", ".join(text_columns(contract))}
+  FROM read_batch
+), {", ".join(f"{name} AS ({query})" for name, query in lookups)},
+p AS (
+  SELECT f.*, d.t_fields, d.d_classes, d.d_categories, {enum_cols}, {", ".join(time[0])}
+  FROM f LEFT JOIN data_field_values d USING (v_data_fields) {joins}
 ), e AS (
-  SELECT *, {", ".join(enum_cols)},
-    coalesce(TRY_CAST({t} AS TIMESTAMPTZ),
-             CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') THEN {epoch} END) AS t_time,
-    list_filter(list_transform(
-        CASE WHEN (CASE WHEN starts_with(v_data_fields, '[') AND json_valid(v_data_fields)
-                        THEN json_type(v_data_fields) END) = 'ARRAY'
-             THEN json_extract_string(v_data_fields, '$[*]')
-             ELSE regexp_split_to_array(v_data_fields, '[;,|]') END,
-        lambda x: {_norm_name_sql("x")}), lambda x: x IS NOT NULL AND x <> '') AS t_fields,
-    CASE WHEN regexp_full_match(v_record_count, '\\+?[0-9]{{1,18}}(\\.0*)?')
-              AND TRY_CAST(TRY_CAST(v_record_count AS DOUBLE) AS BIGINT) >= 1
-         THEN TRY_CAST(TRY_CAST(v_record_count AS DOUBLE) AS BIGINT) END AS t_record_count,
-    CASE WHEN TRY_CAST(v_amount AS DOUBLE) >= 0 AND isfinite(TRY_CAST(v_amount AS DOUBLE))
-         THEN TRY_CAST(v_amount AS DECIMAL(18,4)) END AS t_amount
-  FROM f
+  SELECT *, {", ".join(time[1] + typed_columns())} FROM p
+), t AS (
+  SELECT *, {", ".join(time[2])} FROM e
+), k AS (
+  SELECT *, {", ".join(failed_columns(found))} FROM t
 ), r AS (
-  SELECT *, {reason} AS reason FROM e
+  SELECT *, {reason_expr(found)} AS reason FROM k
 )
 SELECT line_number, CASE WHEN reason IS NOT NULL THEN raw END AS raw, reason,
   v_provider_id AS provider_id,
-  CASE WHEN v_event_id IS NOT NULL THEN v_event_id ELSE {derived_id} END AS event_id,
-  t_time AS event_time,
-  e_provider_type AS provider_type,
-  v_system AS system,
-  v_actor_id AS actor_id,
-  coalesce(e_actor_type, 'unknown') AS actor_type,
-  e_action AS action,
-  v_subject_id AS subject_id,
-  coalesce(t_record_count, 1) AS record_count,
-  t_fields AS data_fields,
-  list_sort(list_distinct(list_transform(t_fields,
-      lambda x: coalesce(map_extract_value({class_map}, x), 'other')))) AS data_classes,
-  list_sort(list_distinct(list_transform(t_fields,
-      lambda x: coalesce(map_extract_value({category_map}, x), 'other')))) AS data_categories,
-  coalesce(e_destination_type, 'internal') AS destination_type,
-  v_destination_party AS destination_party,
-  v_authorization_ref AS authorization_ref,
-  v_purpose AS purpose,
-  t_amount AS amount,
-  coalesce(upper(v_currency), 'CNY') AS currency,
-  coalesce(e_outcome, 'success') AS outcome,
-  v_source_ip AS source_ip,
-  extras,
-  v_event_id IS NULL AS event_id_derived,
+  {", ".join(event_columns())},
   CAST(timezone(current_setting('TimeZone'), t_time) AS DATE) AS event_date
 FROM r
 """

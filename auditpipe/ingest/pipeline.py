@@ -1,35 +1,39 @@
 """Ingest: files in, events and quarantine out, one atomic commit per file.
 
 For each file: hash it (content identifies a file, so a second ingest of the same bytes is a
-no-op); stream it in batches through the format reader and the normalising query into a
-DuckDB work database under the lake's staging folder (DuckDB spills there, so memory stays
-bounded); then drop rows whose (provider_id, event_id) is already in the lake or earlier in
-the file, write one Parquet file per partition, verify each footer and row count, and commit
-the files, the quarantine file and the manifest entry as one lake transaction.
+no-op); ask its input kind (kinds.py) for batches; normalise each batch with one query
+(normalize.py); stream the rows into staged Parquet files, quarantined rows to the file's
+quarantine file and new events, deduplicated in line order, to one file per partition
+(stage.py); then drop events the lake already holds, verify each footer and row count, and
+commit the files, the quarantine file and the manifest entry as one lake transaction.
+No file is ever held whole in memory.
 
 Every row read ends up stored, quarantined with a reason, or counted as a duplicate; the
-pipeline checks that these add up for every batch and every file.
+pipeline checks that these add up for every batch and every file. A problem with one row
+quarantines that row; a problem with the file (truncated archive, UTF-16 text, unreadable
+header) rejects that file with its reason, and the run goes on with the next file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any
 
 from ..contract import Catalog, Contract, load_catalog, load_contract
 from ..errors import AuditpipeError, ConfigError, InputFileError
-from ..lake import Lake, new_id, utc_now, verify_parquet
-from ..lake_schema import EVENT_FILE_COLUMNS
-from ..views import sql_string
-from .formats import BatchSource, csv_batches, json_batches, parquet_batches
-from .lines import StreamError
-from .normalize import normalize_sql
+from ..lake import Lake, new_id, utc_now
+from .kinds import Kind, ReadContext, kind_for
+from .lines import StreamError, prefetch
+from .normalize import FOLDER_NAME_LIMIT, normalize_sql
 from .settings import IngestSettings
-from .sources import SourceFile, discover, open_bytes, sha256_of
+from .sources import SourceFile, discover, sha256_of
+from .stage import FileStager, Provenance, provider_folder_bytes
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 STATUS_INGESTED, STATUS_SKIPPED, STATUS_REJECTED = "ingested", "skipped", "rejected"
 Progress = Callable[[SourceFile, float], None]  # (file, share of it done: 0.0 to 1.0)
@@ -47,6 +51,7 @@ class FileResult:
     rows_duplicate: int = 0
     reason: str | None = None
     partitions: set[tuple[str, dt.date]] = field(default_factory=set)
+    counters: dict[str, int] = field(default_factory=dict)  # the input kind's own counts
     # Database audit logs (ingest --source): log-line counts; rows are then statements.
     source_counts: dict[str, int] | None = None
 
@@ -115,14 +120,14 @@ def ingest_paths(
     if source is not None:
         from ..sources import SourceReader, classify_as
 
-        sources = discover(paths, classify_as(source.kind))
+        sources = discover(paths, classify_as(source.kind), exclude=[lake.root])
         only = SourceReader(source, catalog, **sizes)
     else:
         if settings.sources:
             from ..sources.router import SourceRouter
 
             router = SourceRouter.load(settings.sources)
-        sources = discover(paths, router.classify if router else None)
+        sources = discover(paths, router.classify if router else None, exclude=[lake.root])
     run_id = new_id("ingest")
     results = []
     with lake.locked("ingest"):
@@ -172,20 +177,10 @@ def _ingest_file(
         )
     started = utc_now()
     txn = lake.transaction()
+    kind = kind_for(source.format) if reader is None else SourceReaderKind(reader)
+    job = _FileJob(lake, txn.staging, source, sha, name, run_id, kind)
     try:
-        staged_files, quarantine_file, result = _stage_file(
-            lake,
-            txn.staging,
-            source,
-            sha,
-            name,
-            settings,
-            contract,
-            catalog,
-            run_id,
-            progress,
-            reader,
-        )
+        staged_files, quarantine_file, result = job.run(settings, contract, catalog, progress)
     except InputFileError as exc:
         txn.abort()
         return _record_rejection(lake, source, sha, name, run_id, started, exc)
@@ -222,6 +217,7 @@ def _manifest_entry(
         "rows_quarantined": result.rows_quarantined,
         "rows_duplicate": result.rows_duplicate,
         "partitions": sorted(f"{p}/{d.isoformat()}" for p, d in result.partitions),
+        **({"counters": dict(sorted(result.counters.items()))} if result.counters else {}),
         **({"source": result.source_counts} if result.source_counts is not None else {}),
         "run_id": run_id,
         "started_at": started.isoformat(),
@@ -247,235 +243,187 @@ def _record_rejection(
     return result
 
 
-def _batches(
-    con: Any,
-    source: SourceFile,
-    settings: IngestSettings,
-    contract: Contract,
-    work: Path,
-    progress: Progress | None,
-    opened: list[Any],
-    reader: Any = None,
-) -> Iterator[BatchSource]:
-    if reader is not None:
-        from ..sources.seam import batch_sources
+@dataclass
+class _FileJob:
+    """Reading, normalising and staging one file, before its commit."""
 
-        stream, _ = open_bytes(source)
-        opened.append(stream)
-        return batch_sources(con, reader.batches(stream, str(source.path)), contract)
-    if source.format == "parquet":
-        path = source.path
-        if source.compression:  # Parquet needs random access: decompress to staging first
-            path = work / "input.parquet"
-            stream, raw = open_bytes(source)
-            opened.append(stream)
-            with open(path, "wb") as out:
-                while block := _read(stream):
-                    out.write(block)
-        return parquet_batches(con, path, contract=contract)
-    stream, raw = open_bytes(source)
-    opened.append(stream)
-    total = max(source.path.stat().st_size, 1)
+    lake: Lake
+    work: Path
+    source: SourceFile
+    sha: str
+    name: str
+    run_id: str
+    kind: Kind
 
-    def tick() -> None:
-        if progress is not None:
-            progress(source, min(raw.tell() / total, 1.0))
+    def run(
+        self,
+        settings: IngestSettings,
+        contract: Contract,
+        catalog: Catalog,
+        progress: Progress | None,
+    ) -> tuple[list[tuple[Path, str]], Path | None, FileResult]:
+        con = self._connect(settings)
+        stager: FileStager | None = None
+        batches: Generator[pa.Table, None, None] | None = None
+        try:
+            ctx = ReadContext(
+                source=self.source,
+                contract=contract,
+                batch_bytes=settings.batch_bytes,
+                max_line_bytes=settings.max_line_bytes,
+                work=self.work,
+                con=con,
+                on_progress=(lambda share: progress(self.source, share)) if progress else _quiet,
+            )
+            provenance = Provenance(self.name, self.sha, self.run_id, utc_now())
+            # The kind reads the next batch on its own cursor while this one is normalised.
+            work_con = self._session(con.cursor())
+            stager = FileStager(work_con, self.work, self.sha[:16], provenance)
+            sql = normalize_sql(contract, catalog, self.lake.timezone)
+            rows_read = 0
+            # DuckDB plans each query single-threaded, and plans are costly: overlap them.
+            batches = prefetch(_read_all(self.kind, ctx), depth=1)
+            for batch in batches:
+                rows_read += batch.num_rows
+                stager.add(normalize_batch(work_con, sql, batch, contract))
+            if progress:
+                progress(self.source, 1.0)
+            staged = stager.finish(_lake_files(self.lake, stager.providers))
+        except BaseException:
+            if stager is not None:
+                stager.abort()
+            raise
+        finally:
+            if batches is not None:
+                batches.close()  # stops the reading thread before its connection closes
+            con.close()
+        result = FileResult(
+            self.name,
+            self.sha,
+            self.source.format,
+            STATUS_INGESTED,
+            rows_read=rows_read,
+            rows_stored=staged.stored,
+            rows_quarantined=staged.quarantined,
+            rows_duplicate=staged.duplicates,
+            partitions={key for _, _, key in staged.events},
+            counters=dict(ctx.counters),
+            source_counts=getattr(self.kind, "source_counts", None),
+        )
+        if not result.reconciles:
+            raise AuditpipeError(
+                f"internal error: {self.source.path}: {rows_read} rows read but "
+                f"{staged.stored} stored, {staged.quarantined} quarantined and "
+                f"{staged.duplicates} duplicates; nothing was published",
+                hint="please report this with the file",
+            )
+        return [(path, rel) for path, rel, _ in staged.events], staged.quarantine, result
 
-    reader = json_batches if source.format == "jsonl" else csv_batches
-    return reader(
-        con,
-        stream,
-        contract=contract,
-        batch_bytes=settings.batch_bytes,
-        max_line_bytes=settings.max_line_bytes,
-        on_progress=tick,
-    )
+    def _connect(self, settings: IngestSettings) -> Any:
+        """The file's DuckDB session, made by auditpipe.db (the lake's TimeZone, the memory
+        ceiling, spilling into this file's staging folder). The kinds and the stager use the
+        DuckDB connection itself: they register Arrow batches and read results as Arrow."""
+        from ..db import connect
+
+        db = connect(
+            timezone=self.lake.timezone,
+            temp_directory=self.work / "spill",
+            memory_limit=settings.memory_limit,
+        )
+        return db.connection
+
+    def _session(self, con: Any) -> Any:
+        """A cursor's settings: a cursor does not inherit its connection's."""
+        con.execute("SET TimeZone = $tz", {"tz": self.lake.timezone})
+        con.execute("SET enable_progress_bar = false")  # our own progress goes to stderr
+        return con
 
 
-def _read(stream: Any) -> bytes:
-    try:
-        return bytes(stream.read(8 * 1024 * 1024))
-    except Exception as exc:
-        raise StreamError(str(exc)) from exc
+class SourceReaderKind:
+    """A database audit log reader (auditpipe.sources.SourceReader, configured per source)
+    as an input kind: its batches name the reader's reason ``pre_error``, and its log-line
+    counts must reconcile."""
+
+    name = "source"
+    suffixes: tuple[str, ...] = ()
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+        self.source_counts: dict[str, int] | None = None
+
+    def batches(self, ctx: ReadContext) -> Iterator[pa.Table]:
+        stream = ctx.open_bytes()
+        try:
+            for table in self.reader.batches(stream, str(ctx.source.path)):
+                names = ["reason" if c == "pre_error" else c for c in table.column_names]
+                yield table.rename_columns(names)
+        finally:
+            stream.close()
+        counters = self.reader.counters
+        self.source_counts = counters.as_dict()
+        if not counters.reconciles:
+            raise AuditpipeError(
+                f"internal error: {ctx.source.path}: log lines do not reconcile "
+                f"({counters.as_dict()}); nothing was published",
+                hint="please report this with the file",
+            )
 
 
-def _stage_file(
-    lake: Lake,
-    work: Path,
-    source: SourceFile,
-    sha: str,
-    name: str,
-    settings: IngestSettings,
-    contract: Contract,
-    catalog: Catalog,
-    run_id: str,
-    progress: Progress | None,
-    reader: Any = None,
-) -> tuple[list[tuple[Path, str]], Path | None, FileResult]:
-    import duckdb
+def _quiet(share: float) -> None:
+    pass
+
+
+def _read_all(kind: Kind, ctx: ReadContext) -> Iterator[pa.Table]:
+    """The kind's batches as tables; a stream that breaks off rejects the file."""
     import pyarrow as pa
 
-    opened: list[Any] = []
-    # In-memory, but DuckDB spills to temp_directory (in staging) past memory_limit, so a file
-    # larger than memory is still fine.
-    con = duckdb.connect(
-        ":memory:",
-        config={"memory_limit": settings.memory_limit, "temp_directory": str(work / "spill")},
-    )
     try:
-        con.execute(f"SET TimeZone = {sql_string(lake.timezone)}")
-        con.execute("SET enable_progress_bar = false")  # our own progress goes to stderr
-        _create_work_tables(con)
-        provenance = {
-            "source_file": sql_string(name),
-            "source_sha256": sql_string(sha),
-            "ingest_run_id": sql_string(run_id),
-            "ingested_at": f"TIMESTAMPTZ {sql_string(utc_now().isoformat())}",
-        }
-        rows_read = 0
-        try:
-            for batch in _batches(con, source, settings, contract, work, progress, opened, reader):
-                rows_read += _normalize_batch(con, batch, contract, catalog)
-        except StreamError as exc:
-            raise InputFileError(
-                f"{source.path} cannot be read to the end: {exc}",
-                hint="the archive is truncated or corrupt; ask the provider to send it again",
-            ) from exc
-        except (pa.ArrowInvalid, OSError) as exc:
-            if source.format != "parquet" or isinstance(exc, PermissionError):
-                raise
-            raise InputFileError(
-                f"{source.path} is not a readable Parquet file: {exc}",
-                hint="check that the file is complete; ask the provider to send it again",
-            ) from exc
-        if progress:
-            progress(source, 1.0)
-        staged, stored = _write_events(con, lake, work, sha[:16], provenance)
-        accepted, quarantined = con.execute(
-            "SELECT count(*) FILTER (reason IS NULL), count(*) FILTER (reason IS NOT NULL) "
-            "FROM rows_all"
-        ).fetchall()[0]
-        quarantine_file = None
-        if quarantined:
-            quarantine_file = work / "quarantine.parquet"
-            con.execute(
-                f"""COPY (
-                    SELECT {provenance["source_file"]} AS source_file,
-                        {provenance["source_sha256"]} AS source_sha256, line_number, raw, reason,
-                        provider_id, {provenance["ingest_run_id"]} AS ingest_run_id,
-                        {provenance["ingested_at"]} AS ingested_at
-                    FROM rows_all WHERE reason IS NOT NULL ORDER BY line_number
-                ) TO {sql_string(str(quarantine_file))} (FORMAT parquet, COMPRESSION zstd)"""
-            )
-            verify_parquet(quarantine_file, quarantined)
+        for batch in kind.batches(ctx):
+            yield batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+    except StreamError as exc:
+        raise InputFileError(
+            f"{ctx.source.path} cannot be read to the end: {exc}",
+            hint="the archive is truncated or corrupt; ask the provider to send it again",
+        ) from exc
+
+
+def _lake_files(lake: Lake, providers: set[str]) -> dict[str, list[Path]]:
+    """provider_id -> the lake's event files of that provider (the layout's listing)."""
+    from ..lake.layout import EVENTS, list_partitions
+
+    found: dict[str, list[Path]] = {}
+    for part in list_partitions(lake.root, EVENTS):
+        if part.provider_id in providers:
+            found.setdefault(part.provider_id, []).extend(part.files)
+    return found
+
+
+def normalize_batch(con: Any, sql: str, batch: pa.Table, contract: Contract) -> pa.Table:
+    """One batch through normalize_sql: every row comes back, with a reason or an event."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = {name: batch[name] for name in batch.column_names}
+    n = batch.num_rows
+    for name in ("reason", "extras", *contract.names):
+        if name not in columns:
+            columns[name] = pa.nulls(n, pa.string())
+    unfit: list[str] = []
+    if n:
+        providers = pc.unique(columns["provider_id"].cast(pa.string())).to_pylist()
+        unfit = [
+            p.strip(" ")
+            for p in providers
+            if p is not None and provider_folder_bytes(p.strip(" ")) > FOLDER_NAME_LIMIT
+        ]
+    con.register("read_batch", pa.table(columns))
+    try:
+        out = con.sql(sql, params={"unfit_providers": unfit}).to_arrow_table()
     finally:
-        con.close()
-        for stream in opened:
-            stream.close()
-    result = FileResult(
-        name,
-        sha,
-        source.format,
-        STATUS_INGESTED,
-        rows_read=rows_read,
-        rows_stored=stored,
-        rows_quarantined=quarantined,
-        rows_duplicate=accepted - stored,
-        partitions={p for _, _, p in staged},
-        source_counts=reader.counters.as_dict() if reader is not None else None,
-    )
-    if reader is not None and not reader.counters.reconciles:
+        con.unregister("read_batch")
+    if out.num_rows != n:
         raise AuditpipeError(
-            f"internal error: {source.path}: log lines do not reconcile "
-            f"({reader.counters.as_dict()}); nothing was published",
+            f"internal error: a batch of {n} rows normalised to {out.num_rows}",
             hint="please report this with the file",
         )
-    if accepted + quarantined != rows_read:
-        raise AuditpipeError(
-            f"internal error: {source.path}: {rows_read} rows read but {accepted} accepted "
-            f"and {quarantined} quarantined; nothing was published",
-            hint="please report this with the file",
-        )
-    return [(path, rel) for path, rel, _ in staged], quarantine_file, result
-
-
-_EVENT_COLS = [name for name, _ in EVENT_FILE_COLUMNS]
-_PROVENANCE = {"source_file", "source_sha256", "line_number", "ingest_run_id", "ingested_at"}
-
-
-def _create_work_tables(con: Any) -> None:
-    """``rows_all`` holds every row read: stored candidates (reason NULL) and rejects."""
-    event_cols = [(n, t) for n, t in EVENT_FILE_COLUMNS if n not in _PROVENANCE]
-    cols = ", ".join(f"{n} {t}" for n, t in event_cols)
-    con.execute(
-        "CREATE TABLE rows_all (line_number BIGINT, raw VARCHAR, reason VARCHAR, "
-        f"provider_id VARCHAR, {cols}, event_date DATE)"
-    )
-    con.execute("CREATE VIEW acc AS SELECT * FROM rows_all WHERE reason IS NULL")
-
-
-def _normalize_batch(con: Any, batch: BatchSource, contract: Contract, catalog: Catalog) -> int:
-    sql = normalize_sql(batch.src, batch.field_exprs, batch.extras_expr, contract, catalog)
-    produced = con.execute(f"INSERT INTO rows_all BY NAME {sql}").fetchall()[0][0]
-    if produced != batch.rows_read:
-        raise AuditpipeError(
-            f"internal error: a batch of {batch.rows_read} rows normalised to {produced}",
-            hint="please report this with the file",
-        )
-    return int(produced)
-
-
-def _write_events(
-    con: Any, lake: Lake, work: Path, sha16: str, provenance: dict[str, str]
-) -> tuple[list[tuple[Path, str, tuple[str, dt.date]]], int]:
-    """Write the file's new events, one Parquet file per partition, into staging; verify them."""
-    not_in_lake = ""
-    if lake.has_events():
-        glob = sql_string(str((lake.events_dir / "*" / "*" / "*.parquet").resolve()))
-        con.execute(
-            f"""CREATE OR REPLACE TEMP VIEW lake_keys AS
-            SELECT provider_id, event_id FROM read_parquet({glob}, hive_partitioning = true,
-                hive_types = {{'provider_id': 'VARCHAR', 'event_date': 'DATE'}})
-            WHERE provider_id IN (SELECT DISTINCT provider_id FROM acc)"""
-        )
-        not_in_lake = (
-            "NOT EXISTS (SELECT 1 FROM lake_keys k "
-            "WHERE k.provider_id = a.provider_id AND k.event_id = a.event_id)"
-        )
-    # An event delivered more than once keeps its first line. Finding the repeated keys is one
-    # hash aggregation; the rows then need only a join with that (usually tiny) table, not a
-    # ranking of every row.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE repeated AS SELECT provider_id, event_id, "
-        "min(line_number) AS first_line FROM acc GROUP BY ALL HAVING count(*) > 1"
-    )
-    conditions = ["(r.first_line IS NULL OR a.line_number = r.first_line)"]
-    if not_in_lake:
-        conditions.append(not_in_lake)
-    out_dir = work / "events"
-    cols = ", ".join(
-        [f"{provenance[c]} AS {c}" if c in provenance else f"a.{c}" for c in _EVENT_COLS]
-        + ["a.provider_id", "a.event_date"]
-    )
-    stored = con.execute(
-        f"""COPY (
-            SELECT {cols} FROM acc a
-            LEFT JOIN repeated r ON r.provider_id = a.provider_id AND r.event_id = a.event_id
-            WHERE {" AND ".join(conditions)}
-        ) TO {sql_string(str(out_dir))} (FORMAT parquet, COMPRESSION zstd,
-            PARTITION_BY (provider_id, event_date), FILENAME_PATTERN {sql_string(f"part-{sha16}-{{i}}")})"""
-    ).fetchall()[0][0]
-    staged = []
-    total = 0
-    for path in sorted(out_dir.rglob("*.parquet")) if out_dir.is_dir() else []:
-        total += verify_parquet(path)
-        rel = path.relative_to(out_dir)
-        provider = unquote(rel.parts[0].split("=", 1)[1])
-        day = dt.date.fromisoformat(unquote(rel.parts[1].split("=", 1)[1]))
-        staged.append((path, rel.as_posix(), (provider, day)))
-    if total != stored:
-        raise AuditpipeError(
-            f"internal error: staged files hold {total} rows but {stored} were written",
-            hint="nothing was published; please report this",
-        )
-    return staged, int(stored)
+    return out

@@ -22,7 +22,7 @@ class IngestSettings:
     # A physical line (or CSV row) longer than this is quarantined without being read whole.
     max_line_bytes: int = 16 * MiB
     # Bytes of decompressed input handled per batch: bounds memory, whatever the file size.
-    batch_bytes: int = 64 * MiB
+    batch_bytes: int = 32 * MiB
     # DuckDB's memory ceiling for one ingest; beyond it DuckDB spills to the lake's staging.
     memory_limit: str = "4GB"
     # Extra data catalog (JSON, same shape as schemas/data_catalog.json); None = default only.

@@ -1,18 +1,24 @@
-"""Finding input files, telling their format, hashing them and opening them as byte streams."""
+"""Finding input files, telling their format, hashing them and opening them as byte streams.
+
+Only regular files are read: a FIFO, a device or a socket (or a link to one) named like a log
+would block or never end, so inside a folder it is skipped with a warning, and named on the
+command line it is a usage error. A lake folder inside an input folder (``auditpipe ingest .``
+with the default ``./lake``) is never read as input, nor is anything under a lake's
+``_auditpipe/``: the names start with '_' or the folder holds a lake marker.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable
+import stat
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputFileError, UsageError
 
-FORMATS = ("jsonl", "csv", "parquet")
-_FORMAT_SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 _COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd"}
 SUPPORTED = ".jsonl, .ndjson, .csv, .parquet, each optionally .gz or .zst"
 
@@ -20,7 +26,7 @@ SUPPORTED = ".jsonl, .ndjson, .csv, .parquet, each optionally .gz or .zst"
 @dataclass(frozen=True)
 class SourceFile:
     path: Path
-    format: str  # jsonl | csv | parquet | a database audit log kind (see auditpipe.sources)
+    format: str  # jsonl | csv | parquet
     compression: str | None  # gzip | zstd | None
 
     @property
@@ -30,20 +36,23 @@ class SourceFile:
 
 def classify(path: Path) -> SourceFile | None:
     """Format and compression from the file name, or None when it is not a log we read."""
+    from .kinds import suffix_kinds
+
+    kinds = suffix_kinds()
     suffixes = [s.lower() for s in path.suffixes]
     compression = None
     if suffixes and suffixes[-1] in _COMPRESSION_SUFFIXES:
         compression = _COMPRESSION_SUFFIXES[suffixes.pop()]
-    if not suffixes or suffixes[-1] not in _FORMAT_SUFFIXES:
+    if not suffixes or suffixes[-1] not in kinds:
         return None
-    return SourceFile(path, _FORMAT_SUFFIXES[suffixes[-1]], compression)
+    return SourceFile(path, kinds[suffixes[-1]], compression)
 
 
 def _hidden(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def classify_as(kind: str) -> Any:
+def classify_as(kind: str) -> Callable[[Path], SourceFile]:
     """A classifier for files of one database audit log source (``ingest --source``): any
     name, compression from the suffix."""
 
@@ -54,41 +63,97 @@ def classify_as(kind: str) -> Any:
     return classify_source
 
 
-def discover(paths: Iterable[Path], classifier: Any = None) -> list[SourceFile]:
+def is_lake(folder: Path) -> bool:
+    return (folder / "_auditpipe" / "lake.json").is_file()
+
+
+def regular_file(path: Path) -> bool:
+    """True for a regular file (following links); False for FIFOs, devices, sockets."""
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
+
+
+def discover(
+    paths: Iterable[Path],
+    classifier: Callable[[Path], SourceFile | None] | None = None,
+    exclude: Sequence[Path] = (),
+    warn: Callable[[str], None] | None = None,
+) -> list[SourceFile]:
     """Every input file under ``paths``, sorted within each folder.
 
-    A file named on the command line must be readable and of a known kind (else UsageError);
-    inside folders, files and folders whose names start with '.' or '_' are skipped (as Spark
-    and Hadoop do: `_expected/`, `.tmp` files), and so are files of other kinds.
+    A file named on the command line must be a readable regular file of a known kind (else
+    UsageError); inside folders, files and folders whose names start with '.' or '_' are
+    skipped (as Spark and Hadoop do: `_expected/`, `.tmp` files), and so are files of other
+    kinds, lakes (``exclude`` and any folder holding a lake marker) and files that are not
+    regular files (a warning names them). ``classifier`` (default ``classify``) tells a
+    file's kind, or None to leave it out.
     """
     found: list[SourceFile] = []
     seen: set[Path] = set()
+    skip_dirs = {p.resolve() for p in exclude}
     for given in paths:
         if not given.exists():
             raise UsageError(f"{given} does not exist", hint="check the path and try again")
-        if given.is_dir():
-            for root, dirs, files in os.walk(given):
-                dirs[:] = sorted(d for d in dirs if not _hidden(d))
-                for name in sorted(files):
-                    if _hidden(name):
-                        continue
-                    source = (classifier or classify)(Path(root) / name)
-                    if source and source.path.resolve() not in seen:
-                        seen.add(source.path.resolve())
-                        found.append(source)
-            continue
-        source = (classifier or classify)(given)
-        if source is None:
-            raise UsageError(
-                f"{given}: unknown kind of file",
-                hint=f"auditpipe reads {SUPPORTED}; rename the file if it is one of these",
-            )
-        if not os.access(given, os.R_OK):
-            raise UsageError(f"{given} is not readable", hint="check its permissions")
-        if source.path.resolve() not in seen:
-            seen.add(source.path.resolve())
-            found.append(source)
+        kind_of = classifier or classify
+        candidates = (
+            _in_folder(given, kind_of, skip_dirs, warn or _warn)
+            if given.is_dir()
+            else [_named(given, kind_of)]
+        )
+        for source in candidates:
+            if source.path.resolve() not in seen:
+                seen.add(source.path.resolve())
+                found.append(source)
     return found
+
+
+def _in_folder(
+    folder: Path,
+    kind_of: Callable[[Path], SourceFile | None],
+    skip_dirs: set[Path],
+    warn: Callable[[str], None],
+) -> Iterator[SourceFile]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not _hidden(d)
+            and (Path(root) / d).resolve() not in skip_dirs
+            and not is_lake(Path(root) / d)
+        )
+        for name in sorted(files):
+            source = None if _hidden(name) else kind_of(Path(root) / name)
+            if source is None:
+                continue
+            if not regular_file(source.path):
+                warn(f"skipped {source.path}: not a regular file (a FIFO, device or socket)")
+                continue
+            yield source
+
+
+def _named(given: Path, kind_of: Callable[[Path], SourceFile | None]) -> SourceFile:
+    source = kind_of(given)
+    if source is None:
+        raise UsageError(
+            f"{given}: unknown kind of file",
+            hint=f"auditpipe reads {SUPPORTED}; rename the file if it is one of these",
+        )
+    if not regular_file(given):
+        raise UsageError(
+            f"{given} is not a regular file (a FIFO, device or socket)",
+            hint="copy the log into a regular file and ingest that",
+        )
+    if not os.access(given, os.R_OK):
+        raise UsageError(f"{given} is not readable", hint="check its permissions")
+    return source
+
+
+def _warn(text: str) -> None:
+    from ..console import warn
+
+    warn(text)
 
 
 def sha256_of(path: Path, chunk: int = 4 * 1024 * 1024) -> str:

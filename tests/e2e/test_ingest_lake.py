@@ -175,7 +175,7 @@ def test_disk_full_midway_publishes_nothing_and_a_rerun_succeeds(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(lake_module, "verify_parquet", full)
-    monkeypatch.setattr("auditpipe.ingest.pipeline.verify_parquet", full)
+    monkeypatch.setattr("auditpipe.ingest.stage.verify_parquet", full)
     with pytest.raises(OSError):
         ingest(tmp_path / "lake", log)
     assert lake_snapshot(tmp_path / "lake") == before

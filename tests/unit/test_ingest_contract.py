@@ -28,8 +28,9 @@ SCHEMA = json.loads((REPO / "schemas" / "access_event.schema.json").read_text(en
 PROPERTIES: dict[str, dict[str, Any]] = SCHEMA["properties"]
 
 UTC = dt.UTC
-EARLIEST = dt.datetime(1990, 1, 1, tzinfo=UTC)  # the contract's range: [1990, 2100)
-LATEST = dt.datetime(2100, 1, 1, tzinfo=UTC)
+# The contract's range, [1990, 2100) in the lake's timezone (Asia/Shanghai, +08:00 then)
+EARLIEST = dt.datetime(1989, 12, 31, 16, tzinfo=UTC)
+LATEST = dt.datetime(2099, 12, 31, 16, tzinfo=UTC)
 EPOCH_MS_FROM = 100_000_000_000  # x-forms: milliseconds when |n| is this or more
 
 
@@ -132,14 +133,16 @@ TIME_LIMITS: list[tuple[Any, dt.datetime | None]] = [
     (-1, None),
     (0, None),
     # ISO-8601 at the limits, with and without an offset (no offset: Asia/Shanghai, +08:00)
-    ("1990-01-01T00:00:00Z", EARLIEST),
-    ("1989-12-31T23:59:59Z", None),
-    ("1990-01-01T07:59:59+08:00", None),
-    ("1990-01-01 08:00:00", EARLIEST),
-    ("2099-12-31T23:59:59.999Z", LATEST - MILLI),
-    ("2100-01-01T00:00:00Z", None),
-    ("2100-01-01 07:59:59", LATEST - SECOND),
-    ("2100-01-01 08:00:00", None),
+    ("1989-12-31T16:00:00Z", EARLIEST),
+    ("1989-12-31T15:59:59Z", None),
+    ("1990-01-01T00:00:00+08:00", EARLIEST),
+    ("1989-12-31T23:59:59+08:00", None),
+    ("1990-01-01 00:00:00", EARLIEST),
+    ("1989-12-31 23:59:59", None),
+    ("2099-12-31T15:59:59.999Z", LATEST - MILLI),
+    ("2099-12-31T16:00:00Z", None),
+    ("2099-12-31 23:59:59", LATEST - SECOND),
+    ("2100-01-01 00:00:00", None),
 ]
 
 

@@ -1,0 +1,25 @@
+"""SQL pieces the input kinds share to build contract-named columns and ``extras``."""
+
+from __future__ import annotations
+
+from ..views import sql_string
+
+
+def first_present(exprs: list[str]) -> str:
+    """Several inputs for one field (two spellings of a key, a repeated CSV header name): the
+    first, in the kind's order, whose trimmed text is not empty wins."""
+    if len(exprs) == 1:
+        return exprs[0]
+    return "coalesce(" + ", ".join(f"nullif(trim({e}), '')" for e in exprs) + ")"
+
+
+def json_member(name: str, json_value: str) -> str:
+    """``"name":<value>`` as JSON text, for an extras object built by concatenation."""
+    return f"to_json({sql_string(name)}::VARCHAR) || ':' || {json_value}"
+
+
+def json_object(members: list[str]) -> str:
+    """An object of the non-NULL ``members``, or NULL when all are NULL."""
+    if not members:
+        return "CAST(NULL AS VARCHAR)"
+    return f"nullif('{{' || concat_ws(',', {', '.join(members)}) || '}}', '{{}}')"

@@ -1,0 +1,217 @@
+"""CSV with a header row (``.csv``).
+
+Rows are cut by the quote-aware splitter (csv_quotes.py), so a row's line number and original
+text are exact even when a quoted value spans lines. Each row's number of fields and quoting
+faults are counted from the same quote positions, so a row with the wrong number of columns,
+a stray quote or a bare carriage return is quarantined with its own text; pyarrow then parses
+only the well-formed rows, one record per row, and the pipeline checks that it got as many.
+
+Header names are matched to the contract like JSON keys. A name repeated in the header (or
+two names for one contract field) keeps the first non-empty value, left to right.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..contract import Contract
+from ..errors import AuditpipeError, InputFileError
+from ..views import quote_identifier
+from .columns import first_present, json_member, json_object
+from .csv_quotes import row_ends, row_shapes
+from .kinds import ReadContext, register_kind
+from .lines import LineBatch, iter_line_batches, prefetch
+from .text import blank, decode_rows, in_line_order, oversize_rows
+
+STRAY_QUOTE = (
+    'CSV row has a " inside a value that is not quoted, or text after a closing quote '
+    "(RFC 4180: quote the whole value and double each quote inside it)"
+)
+UNCLOSED = "CSV row has a quoted value that is never closed"
+BARE_CR = "CSV row has a carriage return outside quotes that does not end the line"
+
+
+@dataclass(frozen=True)
+class CsvHeader:
+    names: list[str]
+    line_number: int
+
+
+class Csv:
+    name = "csv"
+    suffixes: tuple[str, ...] = (".csv",)
+
+    def batches(self, ctx: ReadContext) -> Iterator[pa.Table]:
+        stream = ctx.open_bytes()
+        header: CsvHeader | None = None
+        try:
+            for batch in prefetch(
+                iter_line_batches(
+                    stream,
+                    batch_bytes=ctx.batch_bytes,
+                    max_line_bytes=ctx.max_line_bytes,
+                    row_ends=row_ends,
+                )
+            ):
+                table, header = read_batch(ctx.con, batch, header, ctx.contract)
+                oversize = oversize_rows(batch.oversize, ctx.max_line_bytes)
+                merged = in_line_order(table, oversize)
+                if merged is not None:
+                    yield merged
+        finally:
+            stream.close()
+
+
+register_kind(Csv())
+
+
+def read_batch(
+    con: Any, batch: LineBatch, header: CsvHeader | None, contract: Contract
+) -> tuple[pa.Table | None, CsvHeader | None]:
+    """One batch of rows as the kinds' batch shape; the header is read from the first row."""
+    decoded = decode_rows(con, batch.rows)
+    keep = _array(pc.invert(pc.fill_null(blank(decoded.txt), False)))
+    rows = _array(batch.rows.filter(keep))
+    table = pa.table(
+        {"line_number": batch.line_numbers, "txt": decoded.txt, "raw": decoded.raw}
+    ).filter(keep)
+    if header is None:
+        if not table.num_rows:
+            return None, None
+        header = read_header(table["txt"][0].as_py(), table["line_number"][0].as_py())
+        rows, table = rows.slice(1), table.slice(1)
+    if not table.num_rows:
+        return None, header
+    reason = row_faults(rows, table["txt"], header)
+    good = _array(pc.is_null(reason))
+    parsed = parse_rows(_array(rows.filter(good)), len(header.names))
+    parsed = parsed.append_column("line_number", table["line_number"].filter(good))
+    parsed = parsed.append_column("raw", table["raw"].filter(good))
+    fields = to_contract(con, parsed, header, contract)
+    bad = pc.invert(good)
+    faulty = pa.table(
+        {
+            "line_number": table["line_number"].filter(bad),
+            "raw": table["raw"].filter(bad),
+            "reason": reason.filter(bad),
+        }
+    )
+    return in_line_order(fields, faulty), header
+
+
+def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+
+
+def read_header(txt: str | None, line_number: int) -> CsvHeader:
+    if txt is None:
+        raise InputFileError(
+            f"the CSV header (line {line_number}) is not valid UTF-8",
+            hint="save the file as UTF-8 and ingest it again",
+        )
+    names = next(csv.reader([txt]), [])
+    return CsvHeader([h.strip() for h in names], line_number)
+
+
+def row_faults(rows: pa.Array, txt: pa.Array, header: CsvHeader) -> pa.Array:
+    """Per row: why it cannot be parsed (not UTF-8, quoting, column count), or NULL."""
+    buffers = rows.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    shape = row_shapes(data, offsets - offsets[0])
+    expected = len(header.names)
+    counts = pa.array(shape.columns.astype(np.int64))
+    plural = pc.if_else(pc.equal(counts, 1), " column", " columns")
+    wrong_count = pc.binary_join_element_wise(
+        "CSV row has ",
+        counts.cast(pa.string()),
+        plural,
+        f", the header (line {header.line_number}) has {expected}",
+        "",
+    )
+    reason = pa.nulls(len(rows), pa.string())
+    for mask, why in (
+        (pa.array(shape.columns != expected), wrong_count),
+        (pa.array(shape.bare_cr), BARE_CR),
+        (pa.array(shape.unclosed), UNCLOSED),
+        (pa.array(shape.stray_quote), STRAY_QUOTE),
+        (pc.is_null(txt), "row is not valid UTF-8"),
+    ):
+        reason = pc.if_else(mask, why, reason)
+    return reason.cast(pa.large_string())
+
+
+def parse_rows(rows: pa.Array, ncol: int) -> pa.Table:
+    """Well-formed rows to ``ncol`` string columns c0, c1, ...; one record per row."""
+    import pyarrow.csv as pcsv
+
+    names = [f"c{i}" for i in range(ncol)]
+    if not len(rows):
+        return pa.table({n: pa.array([], pa.string()) for n in names})
+    buffers = rows.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1]
+    data = buffers[2].to_pybytes()[offsets[0] : offsets[-1]]
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    invalid: list[Any] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append(row)
+        return "skip"
+
+    parsed = pcsv.read_csv(
+        io.BytesIO(data),
+        read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+        convert_options=pcsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    if invalid or parsed.num_rows != len(rows):
+        raise AuditpipeError(
+            f"internal error: {len(rows)} well-formed CSV rows parsed as {parsed.num_rows}",
+            hint="nothing was published; please report this with the file",
+        )
+    return parsed
+
+
+def to_contract(con: Any, parsed: pa.Table, header: CsvHeader, contract: Contract) -> pa.Table:
+    """Contract-named columns and ``extras`` from the positional columns."""
+    groups: dict[str, list[str]] = {}
+    extras: dict[str, list[str]] = {}
+    for i, name in enumerate(header.names):
+        canon = contract.canonical_key(name)
+        (groups.setdefault(canon, []) if canon else extras.setdefault(name, [])).append(f"c{i}")
+    selected = [
+        f"{first_present(cols)} AS {quote_identifier(canon)}" for canon, cols in groups.items()
+    ]
+    members = []
+    for name, cols in extras.items():
+        value = f"nullif({cols[0]}, '')" if len(cols) == 1 else first_present(cols)
+        members.append(
+            f"CASE WHEN {value} IS NOT NULL THEN {json_member(name, f'to_json({value})')} END"
+        )
+    extras_sql = json_object(members)
+    con.register("csv_cells", parsed)
+    try:
+        return con.sql(
+            "SELECT "
+            + ", ".join(["line_number", "raw", *selected, extras_sql + " AS extras"])
+            + " FROM csv_cells"
+        ).to_arrow_table()
+    finally:
+        con.unregister("csv_cells")
+
+
+def _present(col: str, repeated: bool) -> str:
+    return f"nullif({col}, '')" if not repeated else first_present([col])

@@ -1,0 +1,343 @@
+"""JSON Lines: one JSON object per line (``.jsonl``, ``.ndjson``).
+
+Per batch, one DuckDB query marks the lines that are not UTF-8, not JSON or not an object as a
+``reason`` column (so nothing after it needs ``TRY``), lists each line's keys, and extracts the
+values of every key seen so far with one ``json_extract_string`` (contract fields) and one
+``json_extract`` (the rest, kept as ``extras``). Keys are addressed as JSON pointers, so any key
+works, the empty key ``""`` included. When a batch shows a key not seen before, the batch is
+extracted again with it (normally only the first batch pays this).
+
+A batch whose lines carry more than ``WIDE_KEYS`` distinct keys is not extracted key by key
+(a query as long as the key list costs more than linear time to plan); its lines are exploded
+into (line, key, value) rows with ``json_each`` and grouped back, which costs time linear in
+the number of keys present. Both ways give the same columns; a test holds them equal.
+
+Strict JSON: DuckDB's parser accepts NaN, Infinity (in any case), numbers too large for a
+double, and trailing commas; JSON does not. Lines where a cheap pattern finds such a token
+outside quotes (rare in real logs) are checked again by Python's parser with constants and
+non-finite numbers rejected; those that fail are quarantined as not valid JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..contract import Contract
+from ..views import quote_identifier, sql_string
+from .columns import first_present
+from .kinds import ReadContext, register_kind
+from .lines import LineBatch, iter_line_batches, prefetch
+from .text import blank, decode_rows, in_line_order, oversize_rows
+
+WIDE_KEYS = 256
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+NOT_JSON = "line is not valid JSON"
+# A token DuckDB accepts and JSON does not may follow '[', ':' or ','.
+SUSPECT = r"[\[:,]\s*[-+]?(?i:nan|inf)|,\s*[\]}]|[\[:,]\s*-?[0-9.]+[eE]\+?[0-9]{3}|[0-9]{300}"
+_JSON_KIND = (
+    "CASE json_type(txt) WHEN 'ARRAY' THEN 'an array' WHEN 'VARCHAR' THEN 'a string' "
+    "WHEN 'BOOLEAN' THEN 'true or false' WHEN 'NULL' THEN 'null' ELSE 'a number' END"
+)
+_CLASSIFIED = f"""SELECT line_number, txt,
+    CASE WHEN txt IS NULL THEN 'line is not valid UTF-8'
+         WHEN NOT json_valid(txt) THEN '{NOT_JSON}'
+         WHEN NOT starts_with(ltrim(txt, E' \\t\\r\\n'), '{{')
+         THEN 'line is valid JSON but not an object (it is ' || {_JSON_KIND} || ')'
+    END AS reason
+    FROM json_lines"""
+
+
+class JsonLines:
+    name = "jsonl"
+    suffixes: tuple[str, ...] = (".jsonl", ".ndjson")
+
+    def batches(self, ctx: ReadContext) -> Iterator[pa.Table]:
+        stream = ctx.open_bytes()
+        keys = KnownKeys(ctx.contract)
+        try:
+            for batch in prefetch(
+                iter_line_batches(
+                    stream, batch_bytes=ctx.batch_bytes, max_line_bytes=ctx.max_line_bytes
+                )
+            ):
+                oversize = oversize_rows(batch.oversize, ctx.max_line_bytes)
+                merged = in_line_order(read_batch(ctx.con, batch, keys), oversize)
+                if merged is not None:
+                    yield merged
+        finally:
+            stream.close()
+
+
+register_kind(JsonLines())
+
+
+class KnownKeys:
+    """Every key seen so far in the file, and which contract field each one names."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.keys: set[str] = set()
+
+    def add(self, new: set[str]) -> bool:
+        grown = not new <= self.keys
+        self.keys |= new
+        return grown
+
+    @property
+    def wide(self) -> bool:
+        return len(self.keys) > WIDE_KEYS
+
+    def groups(self) -> tuple[dict[str, list[str]], list[str]]:
+        """(contract field -> its input keys, sorted), and the sorted keys outside it."""
+        groups: dict[str, list[str]] = {}
+        extras: list[str] = []
+        for key in sorted(self.keys):
+            canon = self.contract.canonical_key(key)
+            if canon is None:
+                extras.append(key)
+            else:
+                groups.setdefault(canon, []).append(key)
+        return groups, extras
+
+
+def read_batch(con: Any, batch: LineBatch, keys: KnownKeys) -> pa.Table:
+    """One batch of lines as the kinds' batch shape (see kinds.py)."""
+    lines = _non_blank_lines(con, batch)
+    con.register("json_lines", _chunked(lines.select(["line_number", "txt"])))
+    try:
+        if not keys.keys:
+            keys.add(_discover_keys(con))
+        while True:
+            extracted = (wide_query if keys.wide else narrow_query)(con, keys)
+            seen = pc.unique(pc.list_flatten(extracted["keys"])).to_pylist()
+            if not keys.add({k for k in seen if k is not None}):
+                break
+    finally:
+        con.unregister("json_lines")
+    if not extracted["line_number"].equals(lines["line_number"]):
+        extracted = extracted.sort_by("line_number")  # DuckDB kept the order, so far always
+    extracted = extracted.append_column("raw", lines["raw"])
+    extracted = _reject_lenient(extracted.drop_columns(["keys"]))
+    return extracted.drop_columns(["suspect", "suspect_txt"])
+
+
+def _non_blank_lines(con: Any, batch: LineBatch) -> pa.Table:
+    """line_number, txt (NULL if not UTF-8) and raw of the lines that are not blank. Only
+    lines that do not start with '{' (almost none) are trimmed to see if they are blank."""
+    decoded = decode_rows(con, batch.rows)
+    lines = pa.table({"line_number": batch.line_numbers, "txt": decoded.txt, "raw": decoded.raw})
+    other = pc.fill_null(pc.invert(pc.starts_with(decoded.txt, "{")), False)
+    if not pc.any(other).as_py():
+        return lines
+    where = pc.indices_nonzero(other)
+    blanks = pc.fill_null(blank(pc.take(decoded.txt, where)), False)
+    blank_at = pc.filter(where, blanks).to_numpy()
+    if not len(blank_at):
+        return lines
+    keep = np.ones(len(decoded.txt), dtype=bool)
+    keep[blank_at] = False
+    return lines.filter(pa.array(keep))
+
+
+def _discover_keys(con: Any) -> set[str]:
+    """The keys of the batch's JSON objects (the first batch's, before any is known)."""
+    rows = con.sql(
+        "SELECT DISTINCT unnest(json_keys(txt)) FROM json_lines WHERE txt IS NOT NULL "
+        "AND starts_with(ltrim(txt, E' \\t'), '{') AND json_valid(txt)"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _chunked(table: pa.Table) -> pa.Table:
+    """Several record batches let DuckDB spread the work over its threads."""
+    return pa.Table.from_batches(table.to_batches(max_chunksize=32768), table.schema)
+
+
+def json_path(key: str) -> str:
+    """``$.key`` for plain keys (DuckDB's fastest form), else a JSON pointer, which can name
+    any key, the empty one included."""
+    if _PLAIN_KEY.fullmatch(key):
+        return "$." + key
+    return "/" + key.replace("~", "~0").replace("/", "~1")
+
+
+def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
+    """Key by key: one ``json_extract_string`` for the contract fields, one ``json_extract``
+    for the rest. Most lines spell every field the contract's way; only lines whose keys
+    include another spelling ("Action", "event-time") pay for looking up every spelling."""
+    groups, extra_keys = keys.groups()
+    spelled = {canon: canon in ks for canon, ks in groups.items()}
+    plain = [canon for canon, present in spelled.items() if present]
+    variants = [k for canon, ks in groups.items() for k in ks if k != canon]
+    every = [k for ks in groups.values() for k in ks]
+    at_plain = {k: i + 1 for i, k in enumerate(plain)}
+    at_every = {k: i + 1 for i, k in enumerate(every)}
+    fields = []
+    for canon, ks in groups.items():
+        mixed = first_present([f"every_value[{at_every[k]}]" for k in ks])
+        if not variants:
+            fields.append(f"plain_value[{at_plain[canon]}] AS {quote_identifier(canon)}")
+        else:
+            usual = f"plain_value[{at_plain[canon]}]" if spelled[canon] else "NULL"
+            fields.append(
+                f"CASE WHEN every_value IS NOT NULL THEN {mixed} ELSE {usual} END AS {quote_identifier(canon)}"
+            )
+    plain_value = _extract_strings(plain, "reason IS NULL")
+    every_value = (
+        _extract_strings(
+            every,
+            "reason IS NULL AND list_has_any(keys, ["
+            + ", ".join(sql_string(k) for k in variants)
+            + "])",
+        )
+        if variants
+        else "CAST(NULL AS VARCHAR[])"
+    )
+    ev, extras = _extras_json(extra_keys)
+    return con.sql(
+        f"""SELECT line_number, reason, suspect, CASE WHEN suspect THEN txt END AS suspect_txt,
+            keys, {", ".join([*fields, f"{extras} AS extras"])}
+        FROM (SELECT *, {plain_value} AS plain_value, {every_value} AS every_value, {ev} AS ev
+            FROM (SELECT *, CASE WHEN reason IS NULL THEN json_keys(txt) END AS keys,
+                CASE WHEN reason IS NULL THEN regexp_matches(txt, {sql_string(SUSPECT)})
+                    END AS suspect
+                FROM ({_CLASSIFIED})))""",
+    ).to_arrow_table()
+
+
+def _extract_strings(keys: list[str], when: str) -> str:
+    if not keys:
+        return "CAST(NULL AS VARCHAR[])"
+    paths = ", ".join(sql_string(json_path(k)) for k in keys)
+    return f"CASE WHEN {when} THEN json_extract_string(txt, [{paths}]) END"
+
+
+def _extras_json(extra_keys: list[str]) -> tuple[str, str]:
+    """SQL for the ``extras`` JSON object of one line: the keys outside the contract, with
+    their JSON values, leaving out absent, null and empty ones (as for contract fields, empty
+    means absent). Returns (the ``ev`` column, which parses the line once for all those keys;
+    the extras expression over ``ev``)."""
+    if not extra_keys:
+        return "CAST(NULL AS JSON[])", "CAST(NULL AS VARCHAR)"
+    pointers = ", ".join(sql_string(json_path(k)) for k in extra_keys)
+    # Plain string building: each value is already JSON text, each key JSON-escaped here.
+    members = ", ".join(
+        f"CASE WHEN ev[{i}] IS NOT NULL AND ev[{i}]::VARCHAR NOT IN ('null', '\"\"') "
+        f"THEN {sql_string(_member_prefix(k))} || ev[{i}]::VARCHAR END"
+        for i, k in enumerate(extra_keys, 1)
+    )
+    return (
+        f"CASE WHEN reason IS NULL THEN json_extract(txt, [{pointers}]) END",
+        f"nullif('{{' || concat_ws(',', {members}) || '}}', '{{}}')",
+    )
+
+
+def _member_prefix(key: str) -> str:
+    return json.dumps(key, ensure_ascii=False) + ":"
+
+
+def wide_query(con: Any, keys: KnownKeys) -> pa.Table:
+    """The same columns as narrow_query, for lines with very many distinct keys: cost linear
+    in the keys present, and a query whose length does not depend on them."""
+    groups, extra_keys = keys.groups()
+    rank = {k: i for i, k in enumerate(sorted(keys.keys))}
+    canon_of = {k: canon for canon, ks in groups.items() for k in ks}
+    key_table = pa.table(
+        {
+            "key": pa.array(list(rank), pa.string()),
+            "key_rank": pa.array(list(rank.values()), pa.int64()),
+            "canon": pa.array([canon_of.get(k) for k in rank], pa.string()),
+            "member": pa.array([_member_prefix(k) for k in rank], pa.string()),
+        }
+    )
+    extra_members = (
+        "string_agg(member || json_value, ',' ORDER BY key_rank) FILTER (canon IS NULL "
+        "AND member IS NOT NULL AND json_value NOT IN ('null', '\"\"')) AS extra_members"
+    )
+    picked = [f"g.{quote_identifier(c)}" for c in groups] + [
+        "'{' || g.extra_members || '}' AS extras"
+    ]
+    fields = [
+        f"arg_min(val, (key_rank, pos)) FILTER (canon = {sql_string(c)} "
+        f"AND trim(val) <> '') AS {quote_identifier(c)}"
+        for c in groups
+    ]
+    con.register("key_names", key_table)
+    try:
+        return con.sql(
+            f"""WITH classified AS (
+                SELECT *, CASE WHEN reason IS NULL THEN regexp_matches(txt, {sql_string(SUSPECT)})
+                    END AS suspect FROM ({_CLASSIFIED})
+            ), pairs AS (
+                SELECT c.line_number, e.key, e.value::VARCHAR AS json_value,
+                    json_extract_string(e.value, '$') AS val, e.id AS pos
+                FROM classified c, json_each(CASE WHEN c.reason IS NULL THEN c.txt END) e
+            ), first_pairs AS (
+                SELECT p.*, k.key_rank, k.canon, k.member
+                FROM pairs p LEFT JOIN key_names k USING (key)
+                QUALIFY row_number() OVER (PARTITION BY p.line_number, p.key ORDER BY p.pos) = 1
+            ), grouped AS (
+                SELECT line_number, list(key) AS keys,
+                    {", ".join([*fields, extra_members])}
+                FROM first_pairs GROUP BY line_number
+            )
+            SELECT c.line_number, c.reason, c.suspect, CASE WHEN c.suspect THEN c.txt END AS suspect_txt,
+                g.keys, {", ".join(picked)}
+            FROM classified c LEFT JOIN grouped g USING (line_number) ORDER BY c.line_number"""
+        ).to_arrow_table()
+    finally:
+        con.unregister("key_names")
+
+
+def strict_json_error(txt: str) -> str | None:
+    """Why ``txt`` is not strict JSON (RFC 8259), or None: NaN and Infinity in any spelling,
+    numbers beyond a double's range and trailing commas are refused."""
+    try:
+        json.loads(txt, parse_constant=_no_constant, parse_float=_finite, parse_int=len)
+    except (ValueError, RecursionError) as exc:
+        detail = str(exc) if isinstance(exc, _NotJson) else ""
+        return f"{NOT_JSON}: {detail}" if detail else NOT_JSON
+    return None
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJson(f"the number {text[:40]} is too large")
+    return value
+
+
+def _reject_lenient(table: pa.Table) -> pa.Table:
+    """Quarantine the suspect lines that Python's strict parser refuses (few lines pay)."""
+    suspects = table.filter(pc.fill_null(table["suspect"], False))
+    if not suspects.num_rows:
+        return table
+    errors = {
+        n: err
+        for n, txt in zip(
+            suspects["line_number"].to_pylist(), suspects["suspect_txt"].to_pylist(), strict=True
+        )
+        if (err := strict_json_error(txt)) is not None
+    }
+    if not errors:
+        return table
+    where = pc.index_in(table["line_number"], value_set=pa.array(list(errors), pa.int64()))
+    strict = pc.take(pa.array(list(errors.values()), pa.large_string()), where)
+    reason = pc.coalesce(strict, table["reason"].cast(pa.large_string()))
+    return table.set_column(table.schema.get_field_index("reason"), "reason", reason)

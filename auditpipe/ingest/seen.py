@@ -1,0 +1,112 @@
+"""The event keys (provider_id, event_id) seen so far in one file, for exact dedup as batches
+stream in.
+
+Asking "which of this batch's keys were seen before?" with a SQL anti-join would build a hash
+table of every key seen so far for every batch: memory growing with the file and time growing
+with its square. Instead each key's 64-bit hash (DuckDB's ``hash``) is kept in sorted numpy
+runs (merged as they grow, like a log-structured tree: 8 bytes per key, O(log n) per lookup),
+and the exact keys in a DuckDB table (``file_event_keys``) that only the rare hash hits are
+checked against, so a hash collision can never drop an event that is not a duplicate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+class SeenKeys:
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self.runs: list[np.ndarray] = []  # sorted uint64 hashes, sizes roughly halving
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE file_event_keys "
+            "(key_hash UBIGINT, provider_id VARCHAR, event_id VARCHAR)"
+        )
+
+    def __len__(self) -> int:
+        return sum(len(r) for r in self.runs)
+
+    def _maybe_seen(self, hashes: np.ndarray) -> np.ndarray:
+        hit = np.zeros(len(hashes), dtype=bool)
+        for run in self.runs:
+            at = np.searchsorted(run, hashes)
+            hit |= run[np.minimum(at, len(run) - 1)] == hashes
+        return hit
+
+    def _add_hashes(self, hashes: np.ndarray) -> None:
+        run = np.sort(hashes)
+        while self.runs and len(self.runs[-1]) <= 2 * len(run):
+            run = np.sort(np.concatenate([self.runs.pop(), run]))
+        self.runs.append(run)
+
+    def seen_before(self, keys: pa.Table) -> np.ndarray:
+        """Per row of ``keys`` (provider_id, event_id, key_hash): seen before, exactly."""
+        hashes = keys["key_hash"].to_numpy()
+        seen = np.zeros(len(hashes), dtype=bool)
+        if not self.runs or not len(hashes):
+            return seen
+        where = np.flatnonzero(self._maybe_seen(hashes))
+        if not len(where):
+            return seen
+        hits = keys.take(pa.array(where)).append_column("i", pa.array(where, pa.int64()))
+        self.con.register("hash_hits", hits)
+        try:
+            exact = self.con.sql(
+                """SELECT h.i FROM hash_hits h WHERE EXISTS (
+                    SELECT 1 FROM file_event_keys k
+                    WHERE k.key_hash = h.key_hash AND k.provider_id = h.provider_id
+                      AND k.event_id = h.event_id)"""
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("hash_hits")
+        seen[exact["i"].to_numpy()] = True
+        return seen
+
+    def add(self, keys: pa.Table) -> None:
+        """Record ``keys`` (provider_id, event_id, key_hash), none of them seen before."""
+        self._add_hashes(keys["key_hash"].to_numpy())
+        self.con.register("new_keys", keys)
+        try:
+            self.con.execute(
+                "INSERT INTO file_event_keys SELECT key_hash, provider_id, event_id FROM new_keys"
+            )
+        finally:
+            self.con.unregister("new_keys")
+
+    def first_deliveries(self, rows: pa.Table) -> pa.Table:
+        """``rows`` without events seen earlier in the file (in an earlier batch or an earlier
+        line of this batch); records the new keys."""
+        self.con.register(
+            "batch_event_keys", rows.select(["line_number", "provider_id", "event_id"])
+        )
+        try:
+            firsts = self.con.sql(
+                """SELECT provider_id, event_id, hash(provider_id, event_id) AS key_hash,
+                    min(line_number) AS first_line, count(*) AS deliveries
+                FROM batch_event_keys GROUP BY provider_id, event_id"""
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("batch_event_keys")
+        before = self.seen_before(firsts.select(["provider_id", "event_id", "key_hash"]))
+        new = firsts.filter(pa.array(~before)) if before.any() else firsts
+        self.add(new.select(["provider_id", "event_id", "key_hash"]))
+        if new.num_rows == rows.num_rows:
+            return rows  # no repeat: the usual case
+        keep = pc.is_in(rows["line_number"], value_set=new["first_line"])
+        return rows.filter(keep)
+
+    def in_lake(self, lake_keys: pa.Table) -> pa.Table:
+        """Of the lake's keys (provider_id, event_id), those this file also holds."""
+        self.con.register("lake_event_keys", lake_keys)
+        try:
+            hashed = self.con.sql(
+                "SELECT DISTINCT provider_id, event_id, hash(provider_id, event_id) AS key_hash "
+                "FROM lake_event_keys"
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("lake_event_keys")
+        return hashed.filter(pa.array(self.seen_before(hashed))).select(["provider_id", "event_id"])

@@ -1,0 +1,350 @@
+"""Streaming one file's normalised batches into staged Parquet files, exactly once each.
+
+Batches arrive in line order. Each one is split into quarantined rows (written at once to the
+file's quarantine Parquet file) and accepted rows. Accepted rows are deduplicated as they come:
+an event (provider_id, event_id) already seen earlier in the file is a duplicate, so every
+event keeps its first delivery (seen.py keeps the keys seen so far). New rows are buffered per partition and
+appended to one pyarrow ``ParquetWriter`` per partition in row groups of ``ROW_GROUP_ROWS``;
+the buffer is bounded (``BUFFER_ROWS``), so memory does not grow with the file.
+
+Events the lake already holds are found once, at the end: the file's keys are semi-joined with
+the keys of the lake's files for the same providers, read one lake file at a time. Usually
+there are none; when a file repeats stored events (a re-delivery), the staged partitions
+holding them are rewritten without them. Nothing is visible to readers until the pipeline
+commits the staged files as one lake transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..lake import verify_parquet
+from ..lake.layout import partition_folder_name
+from ..lake_schema import EVENT_FILE_COLUMNS, QUARANTINE_COLUMNS
+from .seen import SeenKeys
+
+ROW_GROUP_ROWS = 122_880  # DuckDB's default, so row groups look as they did
+BUFFER_ROWS = 65_536  # accepted rows held before every partition is flushed
+MAX_OPEN_WRITERS = 256  # beyond this, a partition's writer is closed and a new file started
+PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "store_schema": False}
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "VARCHAR": pa.string(),
+    "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+    "BIGINT": pa.int64(),
+    "VARCHAR[]": pa.list_(pa.string()),
+    "DECIMAL(18,4)": pa.decimal128(18, 4),
+    "JSON": pa.json_(pa.string()),
+    "BOOLEAN": pa.bool_(),
+}
+
+
+def arrow_schema(columns: list[tuple[str, str]]) -> pa.Schema:
+    return pa.schema([(name, _ARROW_TYPES[typ]) for name, typ in columns])
+
+
+EVENT_SCHEMA = arrow_schema(EVENT_FILE_COLUMNS)
+QUARANTINE_SCHEMA = arrow_schema(QUARANTINE_COLUMNS)
+
+
+def partition_folder(provider_id: str, day: dt.date) -> str:
+    """``provider_id=<p>/event_date=<d>`` as the lake's layout names partition folders."""
+    return (
+        f"{partition_folder_name('provider_id', provider_id)}/"
+        f"{partition_folder_name('event_date', day.isoformat())}"
+    )
+
+
+def provider_folder_bytes(provider_id: str) -> int:
+    return len(partition_folder_name("provider_id", provider_id).encode())
+
+
+@dataclass(frozen=True)
+class Provenance:
+    source_file: str
+    source_sha256: str
+    ingest_run_id: str
+    ingested_at: dt.datetime
+
+    def columns(self, n: int) -> dict[str, pa.Array]:
+        return {
+            "source_file": pa.repeat(self.source_file, n).cast(pa.string()),
+            "source_sha256": pa.repeat(self.source_sha256, n).cast(pa.string()),
+            "ingest_run_id": pa.repeat(self.ingest_run_id, n).cast(pa.string()),
+            "ingested_at": pa.repeat(pa.scalar(self.ingested_at, pa.timestamp("us", tz="UTC")), n),
+        }
+
+
+def conform(table: pa.Table, schema: pa.Schema, provenance: dict[str, pa.Array]) -> pa.Table:
+    """``table``'s columns (plus provenance) in ``schema``'s order and types."""
+    arrays = []
+    for f in schema:
+        col = provenance[f.name] if f.name in provenance else table[f.name]
+        if isinstance(f.type, pa.BaseExtensionType):
+            storage = col.cast(f.type.storage_type)
+            chunks = storage.chunks if isinstance(storage, pa.ChunkedArray) else [storage]
+            col = pa.chunked_array(
+                [pa.ExtensionArray.from_storage(f.type, c) for c in chunks], f.type
+            )
+        else:
+            col = col.cast(f.type)
+        arrays.append(col)
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+@dataclass
+class StagedFiles:
+    events: list[tuple[Path, str, tuple[str, dt.date]]]  # (staged file, lake path, partition)
+    quarantine: Path | None
+    stored: int
+    quarantined: int
+    duplicates: int
+
+
+class _Writer:
+    """One background thread that runs the Parquet writes in order, so compressing and
+    writing overlap DuckDB's work on the next batch (pyarrow releases the GIL). At most
+    ``depth`` writes wait; an error is raised in the caller at the next call."""
+
+    def __init__(self, depth: int = 2) -> None:
+        import queue
+        import threading
+
+        self.jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._work, name="auditpipe-writer", daemon=True)
+        self.thread.start()
+
+    def _work(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            if self.error is None:
+                try:
+                    job()
+                except BaseException as exc:  # handed to the caller
+                    self.error = exc
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._raise()
+        self.jobs.put(job)
+
+    def drain(self) -> None:
+        """Wait for every write; raise the first error."""
+        if self.thread.is_alive():
+            self.jobs.put(None)
+            self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+
+@dataclass
+class _Partition:
+    folder: str
+    key: tuple[str, dt.date]
+    pending: list[pa.Table] = field(default_factory=list)
+    pending_rows: int = 0
+    writer: pq.ParquetWriter | None = None
+    files: list[Path] = field(default_factory=list)
+
+
+class FileStager:
+    """Takes normalised batches (see normalize.py) of one file, in line order."""
+
+    def __init__(self, con: Any, work: Path, sha16: str, provenance: Provenance) -> None:
+        self.con = con
+        self.work = work
+        self.sha16 = sha16
+        self.provenance = provenance
+        self.partitions: dict[tuple[str, dt.date], _Partition] = {}
+        self.buffered = 0
+        self.open_writers: list[_Partition] = []
+        self.quarantine_writer: pq.ParquetWriter | None = None
+        self.quarantined = 0
+        self.accepted = 0
+        self.writes = _Writer()
+        self.seen = SeenKeys(con)
+
+    @property
+    def providers(self) -> set[str]:
+        return {provider for provider, _ in self.partitions}
+
+    # -- per batch ----------------------------------------------------------------------
+    def add(self, batch: pa.Table) -> None:
+        failed = pc.is_valid(batch["reason"])
+        rejected = batch.filter(failed)
+        if rejected.num_rows:
+            self._quarantine(rejected)
+        accepted = batch.filter(pc.invert(failed))
+        self.accepted += accepted.num_rows
+        if accepted.num_rows:
+            self._buffer(self.seen.first_deliveries(accepted))
+
+    def _quarantine(self, rows: pa.Table) -> None:
+        if self.quarantine_writer is None:
+            self.quarantine_writer = pq.ParquetWriter(
+                self.work / "quarantine.parquet", QUARANTINE_SCHEMA, **PARQUET_OPTIONS
+            )
+        writer, provenance = self.quarantine_writer, self.provenance
+
+        def write() -> None:
+            ordered = rows.sort_by("line_number")
+            table = conform(ordered, QUARANTINE_SCHEMA, provenance.columns(ordered.num_rows))
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+
+        self.writes.submit(write)
+        self.quarantined += rows.num_rows
+
+    def _buffer(self, rows: pa.Table) -> None:
+        for key, part in split_by_partition(rows):
+            p = self.partitions.get(key)
+            if p is None:
+                p = self.partitions[key] = _Partition(partition_folder(*key), key)
+            p.pending.append(part)
+            p.pending_rows += part.num_rows
+            self.buffered += part.num_rows
+            if p.pending_rows >= ROW_GROUP_ROWS:
+                self._flush(p)
+        if self.buffered > BUFFER_ROWS:
+            for p in self.partitions.values():
+                self._flush(p)
+
+    def _flush(self, p: _Partition) -> None:
+        if not p.pending_rows:
+            return
+        pending, provenance = p.pending, self.provenance
+        if p.writer is None:
+            if len(self.open_writers) >= MAX_OPEN_WRITERS:
+                self._close(self.open_writers[0])
+            path = self.work / "events" / p.folder / f"part-{self.sha16}-{len(p.files)}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            p.writer = pq.ParquetWriter(path, EVENT_SCHEMA, **PARQUET_OPTIONS)
+            p.files.append(path)
+            self.open_writers.append(p)
+        writer = p.writer
+
+        def write() -> None:
+            rows = pa.concat_tables(pending)
+            table = conform(rows, EVENT_SCHEMA, provenance.columns(rows.num_rows))
+            writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+
+        self.writes.submit(write)
+        self.buffered -= p.pending_rows
+        p.pending, p.pending_rows = [], 0
+
+    def _close(self, p: _Partition) -> None:
+        if p.writer is not None:
+            self.writes.submit(p.writer.close)
+            p.writer = None
+            self.open_writers.remove(p)
+
+    # -- at the end ---------------------------------------------------------------------
+    def finish(self, lake_files: dict[str, list[Path]]) -> StagedFiles:
+        """Flush and close everything, drop events the lake already holds, verify the files.
+        ``lake_files``: provider_id -> the lake's event files of that provider."""
+        for p in self.partitions.values():
+            self._flush(p)
+            self._close(p)
+        if self.quarantine_writer is not None:
+            self.writes.submit(self.quarantine_writer.close)
+        self.writes.drain()
+        if self.quarantine_writer is not None:
+            verify_parquet(self.work / "quarantine.parquet", self.quarantined)
+        in_lake = keys_in_lake(self.seen, self.providers, lake_files)
+        if in_lake is not None:
+            for p in self.partitions.values():
+                p.files = [f for f in p.files if drop_keys(f, p.key[0], in_lake)]
+        staged = []
+        stored = 0
+        for p in self.partitions.values():
+            for path in p.files:
+                stored += verify_parquet(path)
+                staged.append((path, f"{p.folder}/{path.name}", p.key))
+        return StagedFiles(
+            events=staged,
+            quarantine=self.work / "quarantine.parquet" if self.quarantined else None,
+            stored=stored,
+            quarantined=self.quarantined,
+            duplicates=self.accepted - stored,
+        )
+
+    def abort(self) -> None:
+        with contextlib.suppress(BaseException):  # the error that made us abort is on its way
+            self.writes.drain()
+        for p in self.partitions.values():
+            if p.writer is not None:
+                p.writer.close()
+        if self.quarantine_writer is not None:
+            self.quarantine_writer.close()
+
+
+def split_by_partition(rows: pa.Table) -> list[tuple[tuple[str, dt.date], pa.Table]]:
+    """The rows of each (provider_id, event_date), each part in line order."""
+    providers = pc.dictionary_encode(rows["provider_id"].combine_chunks())
+    days = rows["event_date"].combine_chunks().cast(pa.int32()).to_numpy(zero_copy_only=False)
+    first_day = int(days.min()) if len(days) else 0
+    key = providers.indices.to_numpy(zero_copy_only=False).astype(np.int64) * 1_000_000 + (
+        days.astype(np.int64) - first_day
+    )
+    lines = rows["line_number"].combine_chunks().to_numpy(zero_copy_only=False)
+    order = np.lexsort((lines, key))
+    ordered_keys = key[order]
+    bounds = np.concatenate(([0], np.flatnonzero(np.diff(ordered_keys)) + 1, [len(key)]))
+    ordered = rows.take(pa.array(order))
+    epoch = dt.date(1970, 1, 1)
+    parts = []
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        k = int(ordered_keys[start])
+        provider = providers.dictionary[k // 1_000_000].as_py()
+        day = epoch + dt.timedelta(days=first_day + k % 1_000_000)
+        parts.append(((provider, day), ordered.slice(int(start), int(end - start))))
+    return parts
+
+
+def keys_in_lake(
+    seen: SeenKeys, providers: set[str], lake_files: dict[str, list[Path]]
+) -> pa.Table | None:
+    """The file's event keys the lake already holds (None when there are none). Reads the
+    lake's files of the same providers one at a time, key column only."""
+    found = []
+    for provider in sorted(providers):
+        for path in lake_files.get(provider, []):
+            ids = pq.read_table(path, columns=["event_id"])
+            stored = pa.table(
+                {
+                    "provider_id": pa.repeat(provider, ids.num_rows).cast(pa.string()),
+                    "event_id": ids["event_id"],
+                }
+            )
+            hit = seen.in_lake(stored)
+            if hit.num_rows:
+                found.append(hit)
+    return pa.concat_tables(found) if found else None
+
+
+def drop_keys(path: Path, provider_id: str, keys: pa.Table) -> bool:
+    """Rewrite a staged file of ``provider_id`` without the rows whose key is in ``keys``;
+    False when no row is left (the file is then removed)."""
+    ids = keys.filter(pc.equal(keys["provider_id"], provider_id))["event_id"]
+    table = pq.read_table(path, schema=EVENT_SCHEMA)
+    drop = pc.is_in(table["event_id"], ids)
+    if not pc.any(drop).as_py():
+        return True
+    kept = table.filter(pc.invert(drop))
+    path.unlink()
+    if not kept.num_rows:
+        return False
+    pq.write_table(kept, path, row_group_size=ROW_GROUP_ROWS, **PARQUET_OPTIONS)
+    return True

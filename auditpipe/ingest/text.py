@@ -1,0 +1,98 @@
+"""Rows of bytes to text, shared by the text kinds (JSON Lines, CSV and database audit logs).
+
+``decode_rows`` gives each row's text without its line ending, NULL for a row that is not
+UTF-8, and the text to keep if the row is quarantined (non-UTF-8 bytes escaped as ``\\xNN``).
+Valid UTF-8 (the normal case) is checked and decoded by Arrow in one call; only a batch that
+holds a bad row takes DuckDB's row-by-row ``TRY(decode())`` path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .lines import Oversize
+
+MiB = 1024 * 1024
+LINE_ENDING = "\r\n"
+BLANK = " \t\r\n\f\v"
+
+# A row that is not UTF-8 is kept as text with its non-ASCII bytes written \xNN (DuckDB's
+# BLOB-to-VARCHAR form), quotes shown plainly and the line ending dropped.
+_ESCAPED_BYTES = (
+    "regexp_replace(regexp_replace(regexp_replace(CAST(b AS VARCHAR), "
+    "'(\\\\x0D)?\\\\x0A$', ''), '\\\\x22', '\"', 'g'), '\\\\x27', '''', 'g')"
+)
+
+
+@dataclass
+class DecodedRows:
+    txt: pa.Array  # large_string, NULL where the row is not UTF-8
+    raw: pa.Array  # large_string, never NULL
+    all_utf8: bool
+
+
+def decode_rows(con: Any, rows: pa.Array) -> DecodedRows:
+    try:
+        text = pc.utf8_rtrim(rows.cast(pa.large_string()), characters=LINE_ENDING)
+    except pa.ArrowInvalid:
+        pass
+    else:
+        return DecodedRows(text, text, True)
+    table = pa.table({"i": pa.array(range(len(rows)), pa.int64()), "b": rows})
+    decoded = _decode_in_duckdb(con, table)
+    return DecodedRows(
+        decoded["txt"].cast(pa.large_string()), decoded["raw"].cast(pa.large_string()), False
+    )
+
+
+def _decode_in_duckdb(con: Any, table: pa.Table) -> pa.Table:
+    rel = con.from_arrow(table)
+    return rel.query(
+        "undecoded",
+        "SELECT txt, coalesce(txt, "
+        + _ESCAPED_BYTES
+        + ") AS raw FROM (SELECT i, b, rtrim(TRY(decode(b)), E'\\r\\n') AS txt FROM undecoded) "
+        "ORDER BY i",
+    ).to_arrow_table()
+
+
+def blank(txt: pa.Array) -> pa.Array:
+    """True where a (UTF-8) row holds only white space; NULL rows are not blank."""
+    return pc.equal(pc.utf8_length(pc.utf8_trim(txt, characters=BLANK)), 0)
+
+
+def oversize_rows(items: list[Oversize], limit: int) -> pa.Table:
+    """Rows longer than the limit, as quarantine rows of the kinds' batch shape."""
+    return pa.table(
+        {
+            "line_number": pa.array([o.line_number for o in items], pa.int64()),
+            "raw": pa.array(
+                [o.sample.decode("utf-8", "backslashreplace") + " ..." for o in items],
+                pa.large_string(),
+            ),
+            "reason": pa.array(
+                [
+                    f"line is longer than the {limit // MiB} MiB limit ({o.size_seen:,} bytes "
+                    "or more); only its first KiB is kept here"
+                    for o in items
+                ],
+                pa.large_string(),
+            ),
+        }
+    )
+
+
+def in_line_order(*tables: pa.Table | None) -> pa.Table | None:
+    """Tables of one batch (e.g. parsed rows, faulty rows, oversize rows) as one, sorted by
+    line number; None when there is no row."""
+    present = [t for t in tables if t is not None and t.num_rows]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+    merged = pa.concat_tables(present, promote_options="permissive")
+    return merged.sort_by("line_number")

@@ -1,0 +1,488 @@
+"""Hostile rows, files, paths and names (issue 8): none may fail a file that has good rows,
+lose a row, misplace a line number or a raw text, or stop the run.
+
+Every test checks reconciliation (read = stored + quarantined + duplicates), the exact line
+numbers and raw text of what was quarantined, and that nothing is reported as an internal
+error. Hypothesis generates the hostile rows; fixed examples pin the cases from the issue.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import zoneinfo
+from pathlib import Path
+from urllib.parse import quote
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from auditpipe.ingest import IngestResult
+from auditpipe.lake import Lake
+from tests.support.ingest import good, ingest, query, reasons, write_jsonl
+
+SOME = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _fresh(tmp_path: Path, name: str) -> Path:
+    import uuid
+
+    path = tmp_path / f"{name}-{uuid.uuid4().hex[:8]}"
+    path.mkdir()
+    return path
+
+
+def assert_sound(result: IngestResult) -> None:
+    for f in result.files:
+        assert f.reconciles, f
+        assert "internal error" not in (f.reason or "")
+
+
+def quarantine(lake: Path) -> dict[int, tuple[str, str]]:
+    if not list(lake.glob("quarantine/*.parquet")):
+        return {}
+    rows = query(lake, "SELECT line_number, raw, reason FROM quarantine")
+    return {n: (raw, reason) for n, raw, reason in rows}
+
+
+def stored_lines(lake: Path) -> list[int]:
+    if not list(lake.glob("events/*/*/*.parquet")):
+        return []
+    return [n for (n,) in query(lake, "SELECT line_number FROM events ORDER BY 1")]
+
+
+# -- class 1: one row the pipeline cannot handle ------------------------------------------
+bad_utf8 = st.binary(min_size=1, max_size=12).filter(lambda b: _not_utf8(b) and b"\n" not in b)
+
+
+def _not_utf8(b: bytes) -> bool:
+    try:
+        b.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+@SOME
+@given(
+    st.lists(st.one_of(st.just(None), bad_utf8), min_size=1, max_size=30),
+    st.booleans(),
+    st.sampled_from([64, 300, 4096, 1 << 20]),
+)
+def test_non_utf8_lines_in_any_batch_and_at_eof_are_quarantined_alone(
+    tmp_path: Path, rows: list[bytes | None], final_newline: bool, batch_bytes: int
+) -> None:
+    work = _fresh(tmp_path, "utf8")
+    lines = [
+        json.dumps(good(actor_id=f"a{i}", event_id=f"e{i}")).encode()
+        if r is None
+        else b'{"actor_id": "' + r + b'"}'
+        for i, r in enumerate(rows)
+    ]
+    log = work / "in.jsonl"
+    log.write_bytes(b"\n".join(lines) + (b"\n" if final_newline else b""))
+    result = ingest(work / "lake", log, batch_bytes=batch_bytes)
+    assert_sound(result)
+    bad = {i + 1 for i, r in enumerate(rows) if r is not None}
+    got = quarantine(work / "lake")
+    assert set(got) == bad
+    assert all(reason == "line is not valid UTF-8" for _, reason in got.values())
+    for n in bad:
+        raw = got[n][0]
+        assert raw.startswith('{"actor_id": "') and "\\x" in raw
+    assert stored_lines(work / "lake") == sorted(set(range(1, len(rows) + 1)) - bad)
+
+
+def test_empty_and_odd_keys_are_kept_in_extras(tmp_path: Path) -> None:
+    row = good(**{"": "empty", "a/b": 1, "c~d": [1], 'q"uote': {"x": None}})
+    result = ingest(
+        tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", [row, good(actor_id="b")])
+    )
+    assert_sound(result)
+    assert (result.rows_stored, result.rows_quarantined) == (2, 0)
+    (extras,) = query(tmp_path / "lake", "SELECT extras FROM events WHERE line_number = 1")[0]
+    assert json.loads(extras) == {"": "empty", "a/b": 1, "c~d": [1], 'q"uote': {"x": None}}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_utf16_file_is_rejected_with_its_reason_and_the_run_goes_on(
+    tmp_path: Path, encoding: str
+) -> None:
+    bad = tmp_path / "in" / "a.jsonl"
+    bad.parent.mkdir()
+    bad.write_bytes((json.dumps(good()) + "\n").encode(encoding))
+    fine = write_jsonl(tmp_path / "in" / "b.jsonl", [good(actor_id="b")])
+    result = ingest(tmp_path / "lake", bad.parent)
+    assert_sound(result)
+    by_name = {Path(f.source_file).name: f for f in result.files}
+    assert by_name["a.jsonl"].status == "rejected"
+    assert "UTF-16 or UTF-32" in (by_name["a.jsonl"].reason or "")
+    assert by_name[fine.name].rows_stored == 1
+
+
+def test_utf8_bom_is_not_part_of_the_first_row(tmp_path: Path) -> None:
+    log = tmp_path / "in.jsonl"
+    log.write_bytes(b"\xef\xbb\xbf" + json.dumps(good()).encode() + b"\n")
+    result = ingest(tmp_path / "lake", log)
+    assert (result.rows_stored, result.rows_quarantined) == (1, 0)
+
+
+@SOME
+@given(
+    st.lists(
+        st.sampled_from(["actor_id", "Actor_ID", "ACTOR_ID", "", "x", "X", "action", "note"]),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_parquet_column_names_repeated_empty_or_differing_in_case(
+    tmp_path: Path, extra_names: list[str]
+) -> None:
+    work = _fresh(tmp_path, "pq")
+    base = {k: v for k, v in good().items() if k not in ("actor_id", "action", "data_fields")}
+    names = [*base, "data_fields", *extra_names]
+    arrays = [pa.array([str(v)] * 2) for v in base.values()]
+    arrays.append(pa.array(["phone", "phone"]))
+    arrays += [
+        pa.array(["view" if n == "action" else f"{n or 'empty'}-{i}" for i in range(2)])
+        for n in extra_names
+    ]
+    path = work / "in.parquet"
+    pq.write_table(pa.Table.from_arrays(arrays, names=names), path)
+    result = ingest(work / "lake", path)
+    assert_sound(result)
+    assert result.files[0].status == "ingested"
+    assert result.rows_read == 2
+    complete = any(n.lower() == "actor_id" for n in extra_names) and "action" in extra_names
+    assert result.rows_stored == (2 if complete else 0)
+    if complete:
+        extras = query(work / "lake", "SELECT extras FROM events ORDER BY line_number")
+        others = {n for n in extra_names if n.lower() not in ("actor_id", "action")}
+        for n, (text,) in enumerate(extras):
+            found = json.loads(text) if text else {}
+            assert found == {k: f"{k or 'empty'}-{n}" for k in others}
+
+
+def _folder_bytes(provider: str) -> int:
+    return len(("provider_id=" + quote(provider, safe="")).encode())
+
+
+@SOME
+@given(
+    st.one_of(
+        st.integers(230, 260).map(lambda n: "p" * n),
+        st.integers(20, 30).map(lambda n: "中" * n),
+        st.text(min_size=1, max_size=90).filter(lambda s: s.strip(" ") != ""),
+    )
+)
+def test_provider_whose_folder_name_is_too_long_is_quarantined(
+    tmp_path: Path, provider: str
+) -> None:
+    work = _fresh(tmp_path, "prov")
+    log = write_jsonl(work / "in.jsonl", [good(provider_id=provider), good(actor_id="ok")])
+    result = ingest(work / "lake", log)
+    assert_sound(result)
+    too_long = _folder_bytes(provider.strip(" ")) > 255
+    got = quarantine(work / "lake")
+    if too_long:
+        assert set(got) == {1} and "is too long" in got[1][1]
+        assert got[1][0] == json.dumps(good(provider_id=provider), ensure_ascii=False)
+    else:
+        assert 1 not in got or "provider_id" not in got[1][1]
+    assert 2 in stored_lines(work / "lake")
+
+
+def test_the_issue_examples_of_too_long_providers(tmp_path: Path) -> None:
+    rows = [good(provider_id="a" * 244), good(provider_id="中" * 28), good(provider_id="a" * 243)]
+    result = ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    assert_sound(result)
+    assert set(reasons(tmp_path / "lake")) == {1, 2}
+    assert stored_lines(tmp_path / "lake") == [3]
+
+
+# -- class 2: CSV provenance ------------------------------------------------------------
+HEADER = ["event_time", "provider_id", "actor_id", "action", "data_fields", "note"]
+note = st.text(alphabet=st.sampled_from('ab ,"\n\xe9'), max_size=8)
+
+
+def _csv(cells: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(cells)
+    return buf.getvalue()
+
+
+@SOME
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["good", "short", "long", "stray"]), note),
+        min_size=1,
+        max_size=25,
+    ),
+    st.sampled_from([64, 512, 1 << 20]),
+)
+def test_csv_bad_rows_keep_their_own_text_and_every_line_number_is_exact(
+    tmp_path: Path, rows: list[tuple[str, str]], batch_bytes: int
+) -> None:
+    work = _fresh(tmp_path, "csv")
+    text = _csv(HEADER)
+    line = 2
+    expected_bad: dict[int, str] = {}
+    expected_good: list[int] = []
+    for i, (kind, value) in enumerate(rows):
+        cells = ["2026-03-01 10:00:00", "p", f"a{i}", "view", "phone", value]
+        if kind == "short":
+            row = _csv(cells[:3])
+        elif kind == "long":
+            row = _csv([*cells, "extra"])
+        elif kind == "stray":
+            row = _csv(cells[:5] + ["x"]).replace("a" + str(i), f'a"{i}', 1)
+        else:
+            row = _csv(cells)
+        if kind == "good":
+            expected_good.append(line)
+        else:
+            expected_bad[line] = row.removesuffix("\n")
+        text += row
+        line += row.count("\n")
+    path = work / "in.csv"
+    path.write_text(text, encoding="utf-8")
+    result = ingest(work / "lake", path, batch_bytes=batch_bytes)
+    assert_sound(result)
+    got = quarantine(work / "lake")
+    assert {n: raw for n, (raw, _) in got.items()} == expected_bad
+    assert stored_lines(work / "lake") == expected_good
+
+
+def test_csv_multiline_value_then_a_short_row_keeps_provenance(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text(
+        ",".join(HEADER)
+        + "\n"
+        + '2026-03-01 10:00:00,p,a1,view,phone,"two\nlines"\n'
+        + "2026-03-01 10:00:00,p,short\n"
+        + "2026-03-01 10:00:00,p,a3,view,phone,x\n"
+        + '2026-03-01 10:00:00,p,a4,view,phone,"x"y\n'
+        + "2026-03-01 10:00:00,p,a5,view,phone,x\n"
+    )
+    result = ingest(tmp_path / "lake", path)
+    assert_sound(result)
+    got = quarantine(tmp_path / "lake")
+    assert {n: raw for n, (raw, _) in got.items()} == {
+        4: "2026-03-01 10:00:00,p,short",
+        6: '2026-03-01 10:00:00,p,a4,view,phone,"x"y',
+    }
+    assert query(tmp_path / "lake", "SELECT actor_id, line_number FROM events ORDER BY 2") == [
+        ("a1", 2),
+        ("a3", 5),
+        ("a5", 7),
+    ]
+
+
+# -- class 4: paths ---------------------------------------------------------------------
+@pytest.mark.parametrize("link", [False, True])
+def test_fifo_named_like_a_log_is_skipped_and_does_not_hang(tmp_path: Path, link: bool) -> None:
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    if link:
+        (inbox / "x.jsonl").symlink_to(fifo)
+    else:
+        os.rename(fifo, inbox / "x.jsonl")
+    write_jsonl(inbox / "y.jsonl", [good()])
+    result = ingest(tmp_path / "lake", inbox)  # would block forever on open() of a FIFO
+    assert [Path(f.source_file).name for f in result.files] == ["y.jsonl"]
+    assert result.rows_stored == 1
+
+
+def test_fifo_named_on_the_command_line_is_a_usage_error(tmp_path: Path) -> None:
+    from auditpipe.errors import UsageError
+
+    os.mkfifo(tmp_path / "x.jsonl")
+    with pytest.raises(UsageError, match="not a regular file"):
+        ingest(tmp_path / "lake", tmp_path / "x.jsonl")
+
+
+def test_ingest_dot_with_the_lake_inside_never_reads_the_lake(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.cli import run_main
+
+    write_jsonl(tmp_path / "logs" / "a.jsonl", [good(), "{bad"])
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AUDITPIPE_LAKE", raising=False)
+    first, _, _ = run_main(["ingest", ".", "--json"], capsys)
+    second, out, _ = run_main(["ingest", ".", "--json"], capsys)
+    assert first == 3 and second == 0  # the second run skips the one file already ingested
+    files = json.loads(out)["files"]
+    assert [Path(f["source_file"]).name for f in files] == ["a.jsonl"]
+    assert files[0]["status"] == "skipped"
+    assert len(query(tmp_path / "lake", "SELECT * FROM quarantine")) == 1
+
+
+# -- class 5: cost linear in keys -------------------------------------------------------
+def test_thousands_of_distinct_keys_are_kept_and_do_not_take_minutes(tmp_path: Path) -> None:
+    rows = [good(**{f"k{i}_{j}": j for j in range(100)}, event_id=f"e{i}") for i in range(20)]
+    rows.append(good(**{f"w{j}": "v" for j in range(10_000)}, event_id="wide"))
+    result = ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    assert_sound(result)
+    assert result.rows_stored == 21
+    (extras,) = query(tmp_path / "lake", "SELECT extras FROM events WHERE event_id = 'wide'")[0]
+    assert len(json.loads(extras)) == 10_000
+
+
+# -- class 9: time in a lake with daylight saving time ----------------------------------
+NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
+
+
+def _ny_lake(path: Path) -> Path:
+    Lake.open(path, create=True, timezone="America/New_York")
+    return path
+
+
+def _local_fate(naive: dt.datetime) -> dt.datetime | None:
+    """The instant a naive New York time stands for (the first one when it happens twice),
+    or None when it does not exist."""
+    first = naive.replace(tzinfo=NEW_YORK, fold=0)
+    back = first.astimezone(dt.UTC).astimezone(NEW_YORK).replace(tzinfo=None)
+    return first.astimezone(dt.UTC) if back == naive else None
+
+
+@SOME
+@given(
+    st.integers(1990, 2099),
+    st.sampled_from([(3, 8, 14), (4, 1, 7), (10, 25, 31), (11, 1, 7)]),
+    st.integers(0, 6),
+    st.integers(0, 3),
+    st.integers(0, 59),
+)
+def test_nonexistent_local_times_are_quarantined_and_ambiguous_ones_take_the_first(
+    tmp_path: Path, year: int, window: tuple[int, int, int], day_offset: int, hour: int, minute: int
+) -> None:
+    work = _fresh(tmp_path, "dst")
+    month, first_day, last_day = window
+    day = min(first_day + day_offset, last_day)
+    naive = dt.datetime(year, month, day, hour, minute)
+    log = write_jsonl(work / "in.jsonl", [good(event_time=naive.isoformat(sep=" "))])
+    result = ingest(_ny_lake(work / "lake"), log)
+    assert_sound(result)
+    fate = _local_fate(naive)
+    if fate is None:
+        (reason,) = reasons(work / "lake").values()
+        assert "does not exist in America/New_York" in reason
+    else:
+        (stored,) = query(work / "lake", "SELECT event_time FROM events")[0]
+        assert stored == fate
+
+
+def test_dst_examples_and_the_range_in_the_lake_timezone(tmp_path: Path) -> None:
+    rows = [
+        good(event_time="2026-03-08 02:30:00"),  # does not exist
+        good(event_time="2026-11-01 01:30:00"),  # happens twice: the first (EDT) is taken
+        good(event_time="2026-03-08T02:30:00-05:00"),  # with an offset: an instant, fine
+        good(event_time="1989-12-31 23:30:00"),  # before 1990 in New York
+        good(event_time="1990-01-01T02:00:00Z"),  # 1989-12-31 21:00 in New York: outside
+        good(event_time="1990-01-01 00:00:00"),  # the first local instant allowed
+        good(event_time="2099-12-31 23:59:59"),  # the last one
+        good(event_time="2100-01-01 00:00:00"),  # outside
+    ]
+    result = ingest(_ny_lake(tmp_path / "lake"), write_jsonl(tmp_path / "in.jsonl", rows))
+    assert_sound(result)
+    got = reasons(tmp_path / "lake")
+    assert set(got) == {1, 4, 5, 8}
+    assert "does not exist" in got[1]
+    assert all("outside 1990-2100 in America/New_York" in got[n] for n in (4, 5, 8))
+    stored = dict(query(tmp_path / "lake", "SELECT line_number, event_time FROM events"))
+    assert stored[2] == dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC)
+    assert stored[3] == dt.datetime(2026, 3, 8, 7, 30, tzinfo=dt.UTC)
+
+
+# -- nightly never stalls behind one file -----------------------------------------------
+def _poison_jsonl(path: Path) -> set[int]:
+    """A JSON Lines file with a row of each hostile kind; returns the lines to quarantine."""
+    from tests.support.nightly import event
+
+    rows: list[bytes] = [
+        json.dumps(event("p1", **{"": "empty key"})).encode(),  # stored: "" goes to extras
+        json.dumps(event("p2")).replace('"view"', "NaN").encode(),
+        json.dumps(event("p3", amount=1)).replace(": 1", ": -Infinity").encode(),
+        json.dumps(event("p4", amount=1)).replace(": 1", ": 1e999").encode(),
+        json.dumps(event("p5"))[:-1].encode() + b",}",
+        json.dumps(event("p6", provider_id="p" * 250)).encode(),
+        b'{"event_id": "p7", "actor_id": "\xff\xfe"}',
+        json.dumps(event("p8")).encode(),
+        b'{"event_id": "p9", "actor_id": "\xc3"}',  # last line: not UTF-8, no newline
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\n".join(rows))
+    return {2, 3, 4, 5, 6, 7, 9}
+
+
+def _poison_csv(path: Path) -> set[int]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "event_id,event_time,provider_id,actor_id,action,data_fields,note\n"
+        'c1,2026-03-01T10:00:00+08:00,forum-a,u1,view,nickname,"two\nlines"\n'
+        'c2,2026-03-01T10:00:00+08:00,forum-a,u"2,view,nickname,x\n'
+        "c3,2026-03-01T10:00:00+08:00,forum-a\n"
+        "c4,2026-03-01T10:00:00+08:00,forum-a,u4,view,nickname,x,extra\n"
+        "c5,2026-03-01T10:00:00+08:00,forum-a,u5,view,nickname,x\n",
+        encoding="utf-8",
+    )
+    return {4, 5, 6}
+
+
+@pytest.mark.parametrize("middle", ["b.jsonl", "b.csv"])
+def test_nightly_lands_every_file_around_a_poisoned_one_and_the_next_night_is_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], middle: str
+) -> None:
+    from tests.support.nightly import event, nightly_args, run_cli, write_log
+
+    inbox, lake = tmp_path / "inbox", tmp_path / "lake"
+    write_log(inbox / "a.jsonl", [event("a1"), event("a2")])
+    poison = (_poison_jsonl if middle.endswith("jsonl") else _poison_csv)(inbox / middle)
+    stamp = dt.datetime.now().timestamp() - 600
+    os.utime(inbox / middle, (stamp, stamp))
+    write_log(inbox / "c.jsonl", [event("c1x"), event("c2x")])
+
+    code, out, err = run_cli(nightly_args(inbox, lake, "--json", "--fail-on", "none"), capsys)
+    assert code == 3, err  # 3: rows were quarantined; everything else landed
+    assert "internal error" not in out + err
+    summary = json.loads(out)
+    assert summary["files"]["ingested"] == 3 and summary["files"].get("rejected", 0) == 0
+    rows = summary["rows"]
+    assert rows["read"] == rows["stored"] + rows["quarantined"] + rows["duplicate"]
+    assert rows["quarantined"] == len(poison)
+    got = query(lake, "SELECT source_file, line_number FROM quarantine")
+    assert {n for f, n in got if f.endswith(middle)} == poison
+    assert all(f.endswith(middle) for f, _ in got)
+    stored = query(lake, "SELECT event_id FROM events")
+    assert {"a1", "a2", "c1x", "c2x"} <= {e for (e,) in stored}
+
+    write_log(inbox / "d.jsonl", [event("d1")])
+    args = nightly_args(inbox, lake, "--json", "--fail-on", "none")
+    args[args.index("--date") + 1] = "2026-03-06"
+    code, out, err = run_cli(args, capsys)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["files"]["ingested"] == 1
+    assert summary["rows"] == {"read": 1, "stored": 1, "quarantined": 0, "duplicate": 0}
+
+
+def test_provider_spelled_like_the_hive_null_stays_itself(tmp_path: Path) -> None:
+    rows = [good(provider_id="__HIVE_DEFAULT_PARTITION__")]
+    result = ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    assert result.rows_stored == 1
+    assert query(tmp_path / "lake", "SELECT provider_id FROM events") == [
+        ("__HIVE_DEFAULT_PARTITION__",)
+    ]

@@ -1,0 +1,318 @@
+"""The ingest core's parts, tested without a lake: line splitting, CSV quoting, strict JSON,
+key extraction, partition splitting and the normalising query's pieces."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import zoneinfo
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from auditpipe.contract import load_contract
+from auditpipe.errors import InputFileError
+from auditpipe.ingest import csv_quotes, read_jsonl
+from auditpipe.ingest.lines import check_encoding, iter_line_batches
+from auditpipe.ingest.normalize import transition_hours
+from auditpipe.ingest.stage import split_by_partition
+
+FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _lines(data: bytes, batch_bytes: int, **kw: Any) -> list[tuple[int, bytes]]:
+    out = []
+    for batch in iter_line_batches(
+        io.BytesIO(data), batch_bytes=batch_bytes, max_line_bytes=1 << 20, **kw
+    ):
+        out += list(zip(batch.line_numbers.to_pylist(), batch.rows.to_pylist(), strict=True))
+    return out
+
+
+@FAST
+@given(
+    st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+    st.booleans(),
+    st.integers(1, 64),
+)
+def test_every_line_comes_back_once_with_its_number_whatever_the_batch_size(
+    rows: list[bytes], final_newline: bool, batch_bytes: int
+) -> None:
+    assume(not (rows and rows[0].startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))))
+    assume(not rows or len(rows[0]) < 8 or 0 not in rows[0][:8])
+    data = b"\n".join(rows) + (b"\n" if final_newline and rows else b"")
+    got = _lines(data, batch_bytes)
+    expected = [(i + 1, r + b"\n") for i, r in enumerate(rows)]
+    if expected and not final_newline:
+        expected[-1] = (len(rows), rows[-1])
+    if expected and expected[-1][1] == b"":
+        expected.pop()  # an empty last "line" after no newline is no row
+    assert got == expected
+
+
+def test_utf16_is_rejected_and_a_utf8_bom_is_dropped() -> None:
+    text = '{"a": 1}\n'
+    for encoded in (text.encode("utf-16"), text.encode("utf-16-le"), text.encode("utf-16-be")):
+        with pytest.raises(InputFileError, match="UTF-16"):
+            check_encoding(encoded)
+    assert check_encoding(b"\xef\xbb\xbf" + text.encode()) == 3
+    assert check_encoding(text.encode()) == 0
+
+
+# -- CSV quoting -------------------------------------------------------------------------
+cell = st.text(alphabet=st.sampled_from('ab ,"\n\r\xe9'), max_size=6)
+
+
+def _csv_row(cells: list[str]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(cells)
+    return buf.getvalue().encode()
+
+
+@FAST
+@given(
+    st.lists(st.lists(cell, min_size=1, max_size=4), min_size=1, max_size=12), st.integers(1, 80)
+)
+def test_csv_rows_end_only_outside_quotes_and_keep_their_first_line(
+    rows: list[list[str]], batch_bytes: int
+) -> None:
+    encoded = [_csv_row(r) for r in rows]
+    assume(all(e.strip(b" \t\r\n") for e in encoded))
+    data = b"".join(encoded)
+    got = _lines(data, batch_bytes, row_ends=csv_quotes.row_ends)
+    starts = np.cumsum([0] + [e.count(b"\n") for e in encoded])[:-1] + 1
+    assert got == list(zip(starts.tolist(), encoded, strict=True))
+    offsets = np.cumsum([0] + [len(e) for e in encoded]).astype(np.int64)
+    shape = csv_quotes.row_shapes(np.frombuffer(data, np.uint8), offsets)
+    assert shape.columns.tolist() == [len(r) for r in rows]
+    assert not shape.stray_quote.any() and not shape.unclosed.any()
+
+
+@FAST
+@given(st.lists(st.text(alphabet="ab ", min_size=1, max_size=4), min_size=2, max_size=5), st.data())
+def test_a_stray_quote_marks_only_its_own_row(cells: list[str], data: st.DataObject) -> None:
+    i = data.draw(st.integers(0, len(cells) - 1))
+    at = data.draw(st.integers(1, len(cells[i])))
+    stray = cells[:i] + [cells[i][:at] + '"' + cells[i][at:]] + cells[i + 1 :]
+    good = ",".join(cells) + "\n"
+    text = (good + ",".join(stray) + "\n" + good).encode()
+    got = _lines(text, 1 << 16, row_ends=csv_quotes.row_ends)
+    assert [n for n, _ in got] == [1, 2, 3]
+    offsets = np.cumsum([0] + [len(r) for _, r in got]).astype(np.int64)
+    shape = csv_quotes.row_shapes(np.frombuffer(text, np.uint8), offsets)
+    assert shape.stray_quote.tolist() == [False, True, False]
+    assert shape.columns.tolist() == [len(cells)] * 3
+
+
+def test_bare_carriage_return_and_unclosed_quote_are_faults() -> None:
+    text = b'a,b\rc\n"open,b\nx,y\n'
+    offsets = np.array([0, 6, len(text)], dtype=np.int64)
+    shape = csv_quotes.row_shapes(np.frombuffer(text, np.uint8), offsets)
+    assert shape.bare_cr.tolist() == [True, False]
+    assert shape.unclosed.tolist() == [False, True]
+
+
+# -- strict JSON -------------------------------------------------------------------------
+NON_JSON_NUMBERS = ["NaN", "nan", "NAN", "Infinity", "-Infinity", "Inf", "inf", "INF", "-Inf"]
+NON_JSON_NUMBERS += ["1e999", "-1E999", "1e+999", "2E400", "infinity", "-nan", "+Inf"]
+
+
+def reference_error(txt: str) -> bool:
+    """True when ``txt`` is not one strict JSON object encodable as UTF-8 (the contract)."""
+
+    def refuse(_: str) -> Any:
+        raise ValueError
+
+    def finite(s: str) -> float:
+        if not math.isfinite(float(s)):
+            raise ValueError
+        return float(s)
+
+    try:
+        doc = json.loads(txt, parse_constant=refuse, parse_float=finite, parse_int=len)
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        return True
+    return not isinstance(doc, dict)
+
+
+def _classify(lines: list[str]) -> list[bool]:
+    """True per line when the JSON Lines kind quarantines it."""
+    con = duckdb.connect()
+    data = "\n".join(lines).encode() + b"\n"
+    keys = read_jsonl.KnownKeys(load_contract())
+    out: list[bool] = []
+    for batch in iter_line_batches(io.BytesIO(data), batch_bytes=1 << 20, max_line_bytes=1 << 20):
+        table = read_jsonl.read_batch(con, batch, keys)
+        got = dict(zip(table["line_number"].to_pylist(), table["reason"].to_pylist(), strict=True))
+        out += [got.get(i + 1) is not None for i in range(len(lines))]
+    return out
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def _any_case(word: str) -> st.SearchStrategy[str]:
+    return st.lists(st.booleans(), min_size=len(word), max_size=len(word)).map(
+        lambda ups: "".join(c.upper() if u else c.lower() for c, u in zip(word, ups, strict=True))
+    )
+
+
+non_json_number = st.one_of(
+    st.tuples(
+        st.sampled_from(["", "-", "+"]),
+        st.sampled_from(["nan", "inf", "infinity"]).flatmap(_any_case),
+    ).map("".join),
+    st.tuples(
+        st.integers(1, 9), st.sampled_from(["e", "E", "e+", "E+"]), st.integers(309, 99999)
+    ).map(lambda t: f"{t[0]}{t[1]}{t[2]}"),
+    st.sampled_from(NON_JSON_NUMBERS),
+)
+SENTINEL = "SENTINEL-7f3a"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.dictionaries(st.text(max_size=6), json_values, max_size=5),
+    non_json_number,
+    st.sampled_from(["top", "list", "nested", "contract"]),
+    st.text(max_size=4),
+)
+def test_non_json_numbers_anywhere_in_any_case_are_quarantined(
+    doc: dict[str, Any], token: str, where: str, key: str
+) -> None:
+    placed: Any = {"top": SENTINEL, "list": [1, SENTINEL], "nested": {"k": [SENTINEL]}}.get(
+        where, SENTINEL
+    )
+    doc["amount" if where == "contract" else key] = placed
+    bad = json.dumps(doc).replace(f'"{SENTINEL}"', token)
+    good = json.dumps(doc).replace(f'"{SENTINEL}"', "0")
+    assert reference_error(bad) and not reference_error(good)
+    assert _classify([good, bad]) == [False, True]
+
+
+def test_trailing_commas_and_non_json_numbers_as_extras() -> None:
+    lines = [
+        '{"a": [1, 2,]}',
+        '{"a": 1,}',
+        '{"x": {"y": [NaN]}}',
+        '{"x": -Inf}',
+        '{"note": "NaN, Infinity,} and [a,]"}',
+        '{"x": 1e308}',
+        '{"x": 1e309}',
+        '{"x": 1' + "0" * 400 + "}",
+        '{"x": 1' + "0" * 400 + ".5}",
+    ]
+    assert _classify(lines) == [reference_error(t) for t in lines]
+    assert _classify(lines) == [True, True, True, True, False, False, True, False, True]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet='{}[]:,"01eE.+-nNaAiIfFtrulsx \t\\u', max_size=24), min_size=1, max_size=20
+    )
+)
+def test_json_validity_matches_a_strict_parser_on_a_broad_corpus(lines: list[str]) -> None:
+    lines = [t for t in lines if t.strip(" \t")]
+    assume(lines)
+    assert _classify(lines) == [reference_error(t) for t in lines]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.lists(
+        st.dictionaries(
+            st.text(max_size=5) | st.sampled_from(["Action", "ACTION", " action", "actor-id", ""]),
+            st.none() | st.text(max_size=4) | st.integers(),
+            max_size=6,
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_wide_and_narrow_key_extraction_agree(docs: list[dict[str, Any]]) -> None:
+    con = duckdb.connect()
+    data = ("\n".join(json.dumps(d) for d in docs) + "\n").encode()
+    batch = next(iter_line_batches(io.BytesIO(data), batch_bytes=1 << 20, max_line_bytes=1 << 20))
+    narrow = read_jsonl.read_batch(con, batch, read_jsonl.KnownKeys(load_contract()))
+    keys = read_jsonl.KnownKeys(load_contract())
+    keys.keys = {str(i) for i in range(read_jsonl.WIDE_KEYS + 1)}  # force the wide path
+    wide = read_jsonl.read_batch(con, batch, keys)
+    for name in narrow.column_names:
+        if name in ("raw", "line_number", "reason"):
+            assert narrow[name].to_pylist() == wide[name].to_pylist(), name
+        elif name == "extras":
+            assert narrow[name].to_pylist() == wide[name].to_pylist()
+        else:
+            a = [v.strip() or None if v is not None else None for v in narrow[name].to_pylist()]
+            b = [v.strip() or None if v is not None else None for v in wide[name].to_pylist()]
+            assert a == b, name
+
+
+def test_any_key_works_even_empty_or_with_slashes_and_tildes() -> None:
+    con = duckdb.connect()
+    doc = {"": 1, "a/b": 2, "c~d": 3, 'e"f': 4, "g.h": [1], "action": "view"}
+    batch = next(
+        iter_line_batches(
+            io.BytesIO(json.dumps(doc).encode() + b"\n"), batch_bytes=1024, max_line_bytes=1024
+        )
+    )
+    table = read_jsonl.read_batch(con, batch, read_jsonl.KnownKeys(load_contract()))
+    assert table["reason"].to_pylist() == [None]
+    assert table["action"].to_pylist() == ["view"]
+    assert json.loads(table["extras"][0].as_py()) == {k: v for k, v in doc.items() if k != "action"}
+
+
+# -- partitions and time -----------------------------------------------------------------
+@FAST
+@given(st.lists(st.tuples(st.sampled_from("pqr"), st.integers(0, 3)), min_size=1, max_size=40))
+def test_split_by_partition_keeps_each_partition_in_line_order(keys: list[tuple[str, int]]) -> None:
+    day0 = dt.date(2026, 3, 1)
+    rows = pa.table(
+        {
+            "line_number": pa.array(range(len(keys)), pa.int64()),
+            "provider_id": [p for p, _ in keys],
+            "event_date": pa.array([day0 + dt.timedelta(d) for _, d in keys], pa.date32()),
+        }
+    )
+    parts = split_by_partition(rows)
+    seen = []
+    for (provider, day), part in parts:
+        lines = part["line_number"].to_pylist()
+        assert lines == sorted(lines)
+        assert all(keys[i] == (provider, (day - day0).days) for i in lines)
+        seen += lines
+    assert sorted(seen) == list(range(len(keys)))
+
+
+@pytest.mark.parametrize("name", ["America/New_York", "Europe/London", "Asia/Shanghai"])
+def test_transition_hours_cover_every_offset_change(name: str) -> None:
+    hours = set(transition_hours(name))
+    zone = zoneinfo.ZoneInfo(name)
+    for year in (1990, 1991, 2026, 2099):
+        t = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+        while t.year == year:
+            nxt = t + dt.timedelta(hours=1)
+            if t.astimezone(zone).utcoffset() != nxt.astimezone(zone).utcoffset():
+                assert int(nxt.timestamp()) // 3600 in hours, (name, nxt)
+            t = nxt
+    assert transition_hours("UTC") == []
