@@ -36,7 +36,7 @@ from measure import medians, timed  # noqa: E402
 
 SCAN = """
 import sys, duckdb
-from auditpipe.views import create_views
+from auditpipe.lake.views import create_views
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
 create_views(con, sys.argv[1])
@@ -46,7 +46,7 @@ print(con.execute("SELECT count(*), count(DISTINCT actor_id) FROM events").fetch
 
 FINDINGS = """
 import sys, duckdb
-from auditpipe.views import create_views
+from auditpipe.lake.views import create_views
 con = duckdb.connect()
 create_views(con, sys.argv[1])
 print(con.execute("SELECT count(*), sum(len(evidence_event_ids)) FROM findings").fetchone())
@@ -59,7 +59,7 @@ from pathlib import Path
 import duckdb
 from auditpipe.detect import DetectSettings, run_detect
 from auditpipe.lake import Lake
-from auditpipe.views import create_views
+from auditpipe.lake.views import create_views
 
 root, rounds = Path(sys.argv[1]), int(sys.argv[2])
 lake = Lake.open(root)

@@ -32,7 +32,7 @@ from measure import Measured, timed  # noqa: E402
 
 SCAN = """
 import sys, duckdb
-from auditpipe.views import create_views
+from auditpipe.lake.views import create_views
 con = duckdb.connect()
 create_views(con, sys.argv[1])
 print(con.execute("SELECT count(*), count(DISTINCT actor_id) FROM events").fetchone())
@@ -42,7 +42,7 @@ PER_DAY = "SELECT provider_id, event_date, count(*) AS n FROM events GROUP BY AL
 
 PLAIN_SQL = f"""
 import sys, duckdb
-from auditpipe.views import create_views
+from auditpipe.lake.views import create_views
 con = duckdb.connect()
 create_views(con, sys.argv[1])
 print(len(con.execute("{PER_DAY}").fetchall()))

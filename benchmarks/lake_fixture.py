@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from auditpipe.contract import load_catalog  # noqa: E402
 from auditpipe.lake import Lake  # noqa: E402
-from auditpipe.lake_schema import EVENT_FILE_COLUMNS  # noqa: E402
+from auditpipe.lake.schema import EVENT_FILE_COLUMNS  # noqa: E402
 
 FIXTURE_VERSION = 1
 FIXTURE_FILE = "FIXTURE.json"

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from ..views import quote_identifier as q
-from ..views import sql_string
+from ..db import quote_identifier as q
+from ..db import quote_literal
 from .damage import damage_csv_lines, damage_json_lines
 from .surface import BARE_FIELDS, FIELDS, Draws, key_spellings
 
@@ -41,10 +41,10 @@ def _json_sql() -> str:
     fragments = []
     for field in FIELDS:
         r, bare = q(f"r_{field}"), q(f"bare_{field}")
-        key = sql_string(field)
+        key = quote_literal(field)
         if field in KEY_VARIANT_FIELDS:
             i = KEY_VARIANT_FIELDS.index(field)
-            spellings = "[" + ", ".join(sql_string(k) for k in key_spellings(field)) + "]"
+            spellings = "[" + ", ".join(quote_literal(k) for k in key_spellings(field)) + "]"
             key = f"CASE WHEN odd_key = {i} THEN {spellings}[odd_spelling] ELSE {key} END"
         present = (
             f"""CASE WHEN {bare} THEN {r} ELSE '"' || {r} || '"' END"""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..views import sql_string
+from ..db import quote_literal
 
 
 def first_present(exprs: list[str]) -> str:
@@ -15,7 +15,7 @@ def first_present(exprs: list[str]) -> str:
 
 def json_member(name: str, json_value: str) -> str:
     """``"name":<value>`` as JSON text, for an extras object built by concatenation."""
-    return f"to_json({sql_string(name)}::VARCHAR) || ':' || {json_value}"
+    return f"to_json({quote_literal(name)}::VARCHAR) || ':' || {json_value}"
 
 
 def json_object(members: list[str]) -> str:

@@ -5,7 +5,7 @@ the relation ``read_batch(line_number, raw, reason, extras, <one text column per
 field>)``. This module builds, from the contract in ``schemas/``, the SQL that trims, maps
 aliases, parses times, checks every rule and produces either typed columns or a ``reason`` a
 person can read. The SQL is plain text built from the contract, the catalog and the lake's
-timezone (all escaped through ``sql_string``); row values never enter it. The query is built
+timezone (all escaped through ``quote_literal``); row values never enter it. The query is built
 once per file and its parts are separate functions, each testable without a lake.
 
 Times: a time without an offset is read in the lake's timezone. In a timezone with daylight
@@ -22,8 +22,8 @@ import datetime as dt
 from functools import cache
 
 from ..contract import Catalog, Contract, FieldSpec
+from ..db import quote_identifier, quote_literal
 from ..lake.layout import FOLDER_NAME_MAX_BYTES
-from ..views import quote_identifier, sql_string
 
 EPOCH_MS_FROM = 100_000_000_000  # |n| at or above this is epoch milliseconds (year 5138 in s)
 EARLIEST, LATEST = "1990-01-01", "2100-01-01"
@@ -33,7 +33,7 @@ NAME_SEPARATORS = r"[\s\-]+"
 
 
 def _norm_name_sql(expr: str) -> str:
-    return f"regexp_replace(lower(trim({expr})), {sql_string(NAME_SEPARATORS)}, '_', 'g')"
+    return f"regexp_replace(lower(trim({expr})), {quote_literal(NAME_SEPARATORS)}, '_', 'g')"
 
 
 def _trimmed(expr: str) -> str:
@@ -51,7 +51,8 @@ def _shown(col: str) -> str:
 
 def _enum_case(spec: FieldSpec, col: str) -> str:
     whens = " ".join(
-        f"WHEN {sql_string(k)} THEN {sql_string(v)}" for k, v in sorted(spec.value_map.items())
+        f"WHEN {quote_literal(k)} THEN {quote_literal(v)}"
+        for k, v in sorted(spec.value_map.items())
     )
     # Most values are already plain lower-case words; only the rest pay for the regex.
     return f"coalesce(CASE lower({col}) {whens} END, CASE {_norm_name_sql(col)} {whens} END)"
@@ -60,7 +61,7 @@ def _enum_case(spec: FieldSpec, col: str) -> str:
 def _map_literal(pairs: list[tuple[str, str]]) -> str:
     if not pairs:
         return "MAP {}::MAP(VARCHAR, VARCHAR)"
-    body = ", ".join(f"{sql_string(k)}: {sql_string(v)}" for k, v in pairs)
+    body = ", ".join(f"{quote_literal(k)}: {quote_literal(v)}" for k, v in pairs)
     return f"MAP {{{body}}}"
 
 
@@ -167,10 +168,10 @@ def time_columns(timezone: str) -> list[list[str]]:
             ["false AS dst_check"],
             ["p_time AS t_time", "false AS t_local_gap"],
         ]
-    tz = sql_string(timezone)
+    tz = quote_literal(timezone)
     near = f"floor(epoch(p_time) / 3600)::BIGINT IN ({', '.join(map(str, hours))})"
     local = f"TRY_CAST({t} AS TIMESTAMP)"
-    naive = f"({local} IS NOT NULL AND NOT regexp_matches({t}, {sql_string(NAIVE_OFFSET)}))"
+    naive = f"({local} IS NOT NULL AND NOT regexp_matches({t}, {quote_literal(NAIVE_OFFSET)}))"
     earlier = " ".join(
         f"WHEN timezone({tz}, p_time - INTERVAL {d}) = {local} THEN p_time - INTERVAL {d}"
         for d in ("1 HOUR", "30 MINUTE", "2 HOUR")
@@ -260,9 +261,9 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
         ),
         (
             "v_source_ip IS NOT NULL AND NOT (regexp_full_match(v_source_ip, "
-            + sql_string(IPV4)
+            + quote_literal(IPV4)
             + ") OR regexp_full_match(v_source_ip, "
-            + sql_string(IPV6)
+            + quote_literal(IPV6)
             + "))",
             "'source_ip ' || " + _shown("v_source_ip") + " || ' is not an IPv4 or IPv6 address'",
         ),

@@ -23,8 +23,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..contract import Contract
+from ..db import quote_identifier
 from ..errors import AuditpipeError, InputFileError
-from ..views import quote_identifier
 from .columns import first_present, json_member, json_object
 from .csv_quotes import row_ends, row_shapes
 from .kinds import ReadContext, register_kind

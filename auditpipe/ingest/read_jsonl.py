@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..contract import Contract
-from ..views import quote_identifier, sql_string
+from ..db import quote_identifier, quote_literal
 from .columns import first_present
 from .kinds import ReadContext, register_kind
 from .lines import LineBatch, iter_line_batches, prefetch
@@ -195,7 +195,7 @@ def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
         _extract_strings(
             every,
             "reason IS NULL AND list_has_any(keys, ["
-            + ", ".join(sql_string(k) for k in variants)
+            + ", ".join(quote_literal(k) for k in variants)
             + "])",
         )
         if variants
@@ -207,7 +207,7 @@ def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
             keys, {", ".join([*fields, f"{extras} AS extras"])}
         FROM (SELECT *, {plain_value} AS plain_value, {every_value} AS every_value, {ev} AS ev
             FROM (SELECT *, CASE WHEN reason IS NULL THEN json_keys(txt) END AS keys,
-                CASE WHEN reason IS NULL THEN regexp_matches(txt, {sql_string(SUSPECT)})
+                CASE WHEN reason IS NULL THEN regexp_matches(txt, {quote_literal(SUSPECT)})
                     END AS suspect
                 FROM ({_CLASSIFIED})))""",
     ).to_arrow_table()
@@ -216,7 +216,7 @@ def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
 def _extract_strings(keys: list[str], when: str) -> str:
     if not keys:
         return "CAST(NULL AS VARCHAR[])"
-    paths = ", ".join(sql_string(json_path(k)) for k in keys)
+    paths = ", ".join(quote_literal(json_path(k)) for k in keys)
     return f"CASE WHEN {when} THEN json_extract_string(txt, [{paths}]) END"
 
 
@@ -227,11 +227,11 @@ def _extras_json(extra_keys: list[str]) -> tuple[str, str]:
     the extras expression over ``ev``)."""
     if not extra_keys:
         return "CAST(NULL AS JSON[])", "CAST(NULL AS VARCHAR)"
-    pointers = ", ".join(sql_string(json_path(k)) for k in extra_keys)
+    pointers = ", ".join(quote_literal(json_path(k)) for k in extra_keys)
     # Plain string building: each value is already JSON text, each key JSON-escaped here.
     members = ", ".join(
         f"CASE WHEN ev[{i}] IS NOT NULL AND ev[{i}]::VARCHAR NOT IN ('null', '\"\"') "
-        f"THEN {sql_string(_member_prefix(k))} || ev[{i}]::VARCHAR END"
+        f"THEN {quote_literal(_member_prefix(k))} || ev[{i}]::VARCHAR END"
         for i, k in enumerate(extra_keys, 1)
     )
     return (
@@ -266,7 +266,7 @@ def wide_query(con: Any, keys: KnownKeys) -> pa.Table:
         "'{' || g.extra_members || '}' AS extras"
     ]
     fields = [
-        f"arg_min(val, (key_rank, pos)) FILTER (canon = {sql_string(c)} "
+        f"arg_min(val, (key_rank, pos)) FILTER (canon = {quote_literal(c)} "
         f"AND trim(val) <> '') AS {quote_identifier(c)}"
         for c in groups
     ]
@@ -274,7 +274,7 @@ def wide_query(con: Any, keys: KnownKeys) -> pa.Table:
     try:
         return con.sql(
             f"""WITH classified AS (
-                SELECT *, CASE WHEN reason IS NULL THEN regexp_matches(txt, {sql_string(SUSPECT)})
+                SELECT *, CASE WHEN reason IS NULL THEN regexp_matches(txt, {quote_literal(SUSPECT)})
                     END AS suspect FROM ({_CLASSIFIED})
             ), pairs AS (
                 SELECT c.line_number, e.key, e.value::VARCHAR AS json_value,

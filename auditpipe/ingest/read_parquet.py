@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..contract import Contract
+from ..db import quote_identifier, quote_literal
 from ..errors import InputFileError
-from ..views import quote_identifier, sql_string
 from .columns import first_present, json_member, json_object
 from .kinds import ReadContext, register_kind
 from .lines import StreamError
@@ -120,7 +120,7 @@ def row_query(schema: pa.Schema, contract: Contract) -> str:
     extras_sql = json_object(members)
     raw = (
         "json_object("
-        + ", ".join(f"{sql_string(name)}, c{i}" for i, name in enumerate(schema.names))
+        + ", ".join(f"{quote_literal(name)}, c{i}" for i, name in enumerate(schema.names))
         + ")::VARCHAR"
         if len(schema.names)
         else "'{}'"

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from ..lake import verify_parquet
 from ..lake.layout import partition_folder_name
-from ..lake_schema import EVENT_FILE_COLUMNS, QUARANTINE_COLUMNS
+from ..lake.schema import EVENT_FILE_COLUMNS, QUARANTINE_COLUMNS
 from .seen import SeenKeys
 
 ROW_GROUP_ROWS = 122_880  # DuckDB's default, so row groups look as they did

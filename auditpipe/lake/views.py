@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..db import Database, connect, file_list, parquet_scan, quote_identifier, quote_literal
+from ..db import Database, connect, file_list, parquet_scan, quote_identifier
 from . import layout
 from .commit import MANIFEST, lake_files
 from .schema import (
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 VIEW_NAMES = ("events", "quarantine", "findings", "finding_evidence", "ingest_log")
 
 # Former names, still imported by code that predates ``auditpipe.db``.
-sql_string = quote_literal
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ configuration is locked so no statement can turn it back on. The lake's Parquet 
 DuckDB as Arrow datasets (pyarrow opens them read-only; DuckDB pushes projections and filters
 into the scan, hive partitions included), and the manifest as an Arrow table read at connect
 time. The views on top have the same names, columns and types as the ``read_parquet`` views
-that ``auditpipe sql --print-views`` prints (``auditpipe.views``).
+that ``auditpipe sql --print-views`` prints (``auditpipe.lake.views``).
 
 What the connection sees is the lake's files at the moment it was made (or last refreshed with
 ``refresh_views``): files committed later are not in it until then.

@@ -2,7 +2,7 @@
 
 events and findings are hive-partitioned: ``provider_id`` (String) and ``event_date`` (Date)
 come from the folder names and are the last two columns; filtering on them skips whole
-folders. Column types follow ``auditpipe.lake_schema`` (``extras`` JSON is a String here), and
+folders. Column types follow ``auditpipe.lake.schema`` (``extras`` JSON is a String here), and
 files written before a column existed read it as null. finding_evidence is the same join as
 the SQL view, built lazily; ingest_log (the manifest, small) is read eagerly.
 """

@@ -10,11 +10,11 @@ import pytest
 
 from auditpipe import compact as compact_module
 from auditpipe.compact import CompactSettings, compact_lake, list_partitions
+from auditpipe.db import quote_literal
 from auditpipe.errors import LakeError, LockError
 from auditpipe.ingest import IngestSettings, ingest_paths
 from auditpipe.lake import Lake
-from auditpipe.lake_schema import FINDING_FILE_COLUMNS
-from auditpipe.views import sql_string
+from auditpipe.lake.schema import FINDING_FILE_COLUMNS
 from tests.support.nightly import EVENT_STABLE, event, run_cli, table_rows, write_log
 
 TODAY = dt.date(2026, 3, 10)
@@ -57,14 +57,14 @@ def _write_findings(lake: Lake, provider: str, day: str, evidence: list[str]) ->
         "rule_id": "'illegal_use_credential'",
         "category": "'illegal_use'",
         "severity": "'high'",
-        "evidence_event_ids": "[" + ", ".join(sql_string(e) for e in evidence) + "]",
+        "evidence_event_ids": "[" + ", ".join(quote_literal(e) for e in evidence) + "]",
     }
     cols = ", ".join(
         f"CAST({values.get(name, 'NULL')} AS {typ}) AS {name}" for name, typ in FINDING_FILE_COLUMNS
     )
     folder = lake.findings_dir / f"provider_id={provider}" / f"event_date={day}"
     folder.mkdir(parents=True)
-    duckdb.sql(f"COPY (SELECT {cols}) TO {sql_string(str(folder / 'part-0.parquet'))}")
+    duckdb.sql(f"COPY (SELECT {cols}) TO {quote_literal(str(folder / 'part-0.parquet'))}")
 
 
 def test_compaction_merges_past_partitions_into_one_file_keeping_every_row(lake: Lake) -> None:

@@ -46,7 +46,7 @@ def by_category(con: Any, sql: str, **params: object) -> dict[str, set[tuple[obj
 def test_precision_and_recall_are_one_in_every_category(corpus: tuple[Path, Lake]) -> None:
     import duckdb
 
-    from auditpipe.views import create_views
+    from auditpipe.lake.views import create_views
 
     logs, lake = corpus
     con = duckdb.connect()

@@ -21,12 +21,12 @@ import pytest
 from click.testing import CliRunner
 
 from auditpipe.contract import normalize_name
+from auditpipe.db import quote_literal
 from auditpipe.errors import UsageError
 from auditpipe.generate import FORMATS, generate
 from auditpipe.generate.formats import BAD_KINDS
 from auditpipe.generate.planted import CASES, INSTANCES, NEAR_MISS, build_planted
 from auditpipe.generate.providers import make_providers
-from auditpipe.views import sql_string
 from tests.support import REPO
 
 ALL_FORMATS = tuple(FORMATS)
@@ -511,7 +511,7 @@ def test_labels_agree_with_the_rules_recomputed_in_sql_over_the_ingested_lake(
     con.execute("SET TimeZone = 'Asia/Shanghai'")
     glob = str(lake.events_dir / "*" / "*" / "*.parquet")
     con.execute(
-        f"CREATE VIEW events AS SELECT * FROM read_parquet({sql_string(glob)}, "
+        f"CREATE VIEW events AS SELECT * FROM read_parquet({quote_literal(glob)}, "
         "hive_partitioning = true, hive_types = {'provider_id': 'VARCHAR', 'event_date': 'DATE'})"
     )
     found = con.execute(RULES_SQL, [brokers]).fetchall()

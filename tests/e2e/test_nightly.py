@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from auditpipe.lake import Lake
-from auditpipe.nightly.runs import nightly_runs
+from auditpipe.lake.runs import nightly_runs
 from tests.support.nightly import (
     breach,
     event,

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from auditpipe.lake import Lake
+from auditpipe.lake.runs import nightly_runs
 from auditpipe.nightly.killpoints import KILL_POINTS
-from auditpipe.nightly.runs import nightly_runs
 from tests.support.nightly import (
     REPO,
     breach,

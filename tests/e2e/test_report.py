@@ -312,7 +312,7 @@ def test_report_views_are_one_snapshot_of_the_lake_files(shared_lake: Lake, tmp_
 
     import duckdb
 
-    from auditpipe.views import create_views
+    from auditpipe.lake.views import create_views
 
     copy = tmp_path / "lake"
     shutil.copytree(shared_lake.root, copy)

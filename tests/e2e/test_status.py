@@ -12,7 +12,7 @@ import pytest
 
 from auditpipe.ingest import IngestSettings, ingest_paths
 from auditpipe.lake import Lake
-from auditpipe.nightly.runs import RunRecord, save_run
+from auditpipe.lake.runs import RunRecord, save_run
 from auditpipe.status import lake_status, lock_holder
 from tests.support.nightly import event, run_cli, write_log
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from auditpipe.contract import load_catalog
 from auditpipe.lake import Lake
-from auditpipe.lake_schema import EVENT_FILE_COLUMNS
+from auditpipe.lake.schema import EVENT_FILE_COLUMNS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = dt.date(2026, 3, 1)
@@ -135,7 +135,7 @@ def read_findings(lake: Lake) -> list[dict[str, Any]]:
     """Every stored finding of the lake, as dicts, in (event_date, rule_id, actor_id) order."""
     import duckdb
 
-    from auditpipe.views import create_views
+    from auditpipe.lake.views import create_views
 
     con = duckdb.connect()
     try:

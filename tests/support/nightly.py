@@ -97,9 +97,9 @@ def nightly_args(inbox: Path, lake: Path, *extra: str) -> list[str]:
 def table_rows(lake: Path, sql: str) -> list[tuple[Any, ...]]:
     """Rows of a query over the lake's views, for comparing lakes."""
     from auditpipe.lake import Lake
-    from auditpipe.nightly.db import lake_connection
+    from auditpipe.lake.views import connect_views
 
-    con = lake_connection(Lake.open(lake))
+    con = connect_views(Lake.open(lake))
     try:
         return con.execute(sql).fetchall()
     finally:

@@ -14,7 +14,7 @@ import pytest
 from auditpipe.detect import DetectSettings, run_detect
 from auditpipe.errors import LockError
 from auditpipe.lake import Lake
-from auditpipe.lake_schema import FINDING_FILE_COLUMNS
+from auditpipe.lake.schema import FINDING_FILE_COLUMNS
 from tests.support.detect_lakes import (
     DAY,
     at,

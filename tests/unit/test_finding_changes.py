@@ -11,8 +11,8 @@ import pytest
 
 from auditpipe.detect import DetectSettings, run_detect
 from auditpipe.detect import findings as fsql
+from auditpipe.lake.views import connect_views
 from auditpipe.nightly.baseline import compare_with_baseline, take_baseline
-from auditpipe.nightly.db import lake_connection
 from auditpipe.penalty import DEFAULT_RATES_CNY, PenaltySettings
 from tests.support.detect_lakes import DAY, event, make_lake, write_events
 
@@ -105,7 +105,7 @@ def _changes_seen_by_both(tmp_path: Path, first: DetectSettings, second: DetectS
     lake = make_lake(tmp_path / "lake")
     write_events(lake, [event(**SALE, amount=Decimal("100"), currency="USD")])
     run_detect(lake, first)
-    con = lake_connection(lake)
+    con = connect_views(lake)
     try:
         with lake.locked("test"):
             baseline = take_baseline(lake, con, "run-1", [DAY])

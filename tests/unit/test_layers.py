@@ -13,7 +13,7 @@ PACKAGE = Path(auditpipe.__file__).parent
 LAYERS = [
     {"errors", "vocabulary"},
     {"config", "console", "db"},
-    {"lake", "views", "lake_schema"},
+    {"lake"},
     {"ingest", "detect", "report", "sql", "compact", "status", "penalty", "sources", "engines"},
     {"nightly"},
     {"cli"},

@@ -12,6 +12,7 @@ import pytest
 
 from auditpipe.config import Config
 from auditpipe.errors import ConfigError
+from auditpipe.lake.views import create_views
 from auditpipe.penalty import (
     CAVEAT,
     DEFAULT_RATES_CNY,
@@ -19,7 +20,6 @@ from auditpipe.penalty import (
     assess_provider,
     compute_exposure,
 )
-from auditpipe.views import create_views
 from tests.support.detect_lakes import DAY, at, detect_events, event
 
 SALE = {"action": "transfer", "destination_type": "external", "destination_party": "acme"}

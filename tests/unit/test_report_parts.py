@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditpipe.lake_schema import FINDING_COLUMNS, empty_select
+from auditpipe.lake.schema import FINDING_COLUMNS, empty_select
 from auditpipe.report.build import (
     evidence_sql_template,
     finding_sections,

@@ -12,7 +12,7 @@ import pytest
 import auditpipe
 from auditpipe.errors import LakeError, UsageError
 from auditpipe.lake import Lake
-from auditpipe.views import VIEW_NAMES, create_views
+from auditpipe.lake.views import VIEW_NAMES, create_views
 from tests.support.report_lakes import identifier_events
 
 
