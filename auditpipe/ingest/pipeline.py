@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from ..contract import Catalog, Contract, load_catalog, load_contract
+from ..contract import Catalog, Contract, load_catalog
 from ..errors import AuditpipeError, ConfigError, InputFileError
 from ..lake import Lake, new_id, utc_now, verify_parquet
 from ..lake_schema import EVENT_FILE_COLUMNS
@@ -29,7 +29,10 @@ from .formats import BatchSource, csv_batches, json_batches, parquet_batches
 from .lines import StreamError
 from .normalize import normalize_sql
 from .settings import IngestSettings
-from .sources import SourceFile, discover, open_bytes, sha256_of
+from .sources import SourceFile, discover, open_bytes
+
+if TYPE_CHECKING:
+    from ..engines import Engine
 
 STATUS_INGESTED, STATUS_SKIPPED, STATUS_REJECTED = "ingested", "skipped", "rejected"
 Progress = Callable[[SourceFile, float], None]  # (file, share of it done: 0.0 to 1.0)
@@ -101,10 +104,17 @@ def ingest_paths(
     settings: IngestSettings,
     progress: Progress | None = None,
     source: Any = None,
+    engine: Engine | None = None,
 ) -> IngestResult:
     """Ingest every log under ``paths`` into ``lake``; see the module docstring. ``source``
-    (auditpipe.sources.SourceSettings) reads every file as that database audit log."""
-    contract = load_contract()
+    (auditpipe.sources.SourceSettings) reads every file as that database audit log.
+
+    ``engine`` stages the files (default: DuckDB in this process, one file after the other;
+    on Spark one task per file); each file is committed here, in input order, either way.
+    """
+    from ..engines.duckdb import DuckDBEngine
+    from .tasks import RunCommits, RunCommitter, StageFilesTask, decode
+
     catalog = load_catalog(settings.catalog)
     sizes: dict[str, Any] = {
         "batch_bytes": settings.batch_bytes,
@@ -123,16 +133,29 @@ def ingest_paths(
 
             router = SourceRouter.load(settings.sources)
         sources = discover(paths, router.classify if router else None)
+    engine = engine or DuckDBEngine()
+    if not engine.in_process:  # a task elsewhere has another working folder
+        sources = [replace(s, path=s.path.resolve()) for s in sources]
+    items = [
+        (found, router.reader_for(found.path, catalog, **sizes) if router is not None else only)
+        for found in sources
+    ]
     run_id = new_id("ingest")
-    results = []
+    results: list[FileResult] = []
+    commits = RunCommits()
     with lake.locked("ingest"):
-        for found in sources:
-            reader = only
-            if router is not None:
-                reader = router.reader_for(found.path, catalog, **sizes)
-            results.append(
-                _ingest_file(lake, found, settings, contract, catalog, run_id, progress, reader)
-            )
+        task = StageFilesTask(
+            str(lake.root.resolve()),
+            dict(lake.meta),
+            settings,
+            catalog,
+            run_id,
+            commits,
+            progress if engine.in_process else None,
+        )
+        committer = RunCommitter(lake, run_id, commits)
+        for payload in engine.run_tasks(task, items, together=False):
+            results.extend(committer.commit(staged) for staged in decode(payload))
     return IngestResult(run_id, results)
 
 
@@ -148,51 +171,30 @@ def check_timezone(name: str) -> str:
     return name
 
 
-def _ingest_file(
+def skipped_result(name: str, sha: str, source: SourceFile, previous: dict[str, Any]) -> FileResult:
+    """A file whose content the lake already holds."""
+    return FileResult(
+        name,
+        sha,
+        source.format,
+        STATUS_SKIPPED,
+        reason=f"same content already ingested from {previous.get('source_file')} "
+        f"at {previous.get('finished_at')}",
+    )
+
+
+def commit_file(
     lake: Lake,
     source: SourceFile,
-    settings: IngestSettings,
-    contract: Contract,
-    catalog: Catalog,
+    staged_files: list[tuple[Path, str]],
+    quarantine_file: Path | None,
+    result: FileResult,
     run_id: str,
-    progress: Progress | None,
-    reader: Any = None,
-) -> FileResult:
-    sha = sha256_of(source.path)
-    name = str(source.path.resolve())
-    previous = lake.manifest_entry(sha)
-    if previous and previous.get("status") == STATUS_INGESTED:
-        return FileResult(
-            name,
-            sha,
-            source.format,
-            STATUS_SKIPPED,
-            reason=f"same content already ingested from {previous.get('source_file')} "
-            f"at {previous.get('finished_at')}",
-        )
-    started = utc_now()
+    started: dt.datetime,
+) -> None:
+    """One file's staged events, quarantine and manifest entry, as one lake transaction."""
     txn = lake.transaction()
-    try:
-        staged_files, quarantine_file, result = _stage_file(
-            lake,
-            txn.staging,
-            source,
-            sha,
-            name,
-            settings,
-            contract,
-            catalog,
-            run_id,
-            progress,
-            reader,
-        )
-    except InputFileError as exc:
-        txn.abort()
-        return _record_rejection(lake, source, sha, name, run_id, started, exc)
-    except BaseException:
-        txn.abort()
-        raise
-    sha16 = sha[:16]
+    sha16 = result.sha256[:16]
     for staged, rel in staged_files:
         txn.add_file(staged, f"events/{rel}")
     if quarantine_file is not None:
@@ -201,9 +203,8 @@ def _ingest_file(
     entry["files"] = [f"events/{rel}" for _, rel in staged_files] + (
         [f"quarantine/part-{sha16}.parquet"] if quarantine_file is not None else []
     )
-    txn.add_json(f"_auditpipe/manifest/{sha}.json", entry)
+    txn.add_json(f"_auditpipe/manifest/{result.sha256}.json", entry)
     txn.commit()
-    return result
 
 
 def _manifest_entry(
@@ -229,7 +230,7 @@ def _manifest_entry(
     }
 
 
-def _record_rejection(
+def record_rejection(
     lake: Lake,
     source: SourceFile,
     sha: str,
@@ -299,7 +300,7 @@ def _read(stream: Any) -> bytes:
         raise StreamError(str(exc)) from exc
 
 
-def _stage_file(
+def stage_file(
     lake: Lake,
     work: Path,
     source: SourceFile,
