@@ -6,12 +6,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 
-.PHONY: help venv demo test test-unit lint format bench clean sample-data sample-db-logs
+.PHONY: help venv demo test test-unit test-spark lint format bench clean sample-data sample-db-logs
 
 help:
 	@echo "make demo    run the nightly job on sample_data/ into $(DEMO_DIR)/ and show the report"
-	@echo "make test    lint, then run the whole test suite"
+	@echo "make test    lint, then run the whole test suite (Spark tests when Java 17 and pyspark are here)"
 	@echo "make test-unit   the fast tests only (tests/unit, under a minute)"
+	@echo "make test-spark   install the spark extra (and Java 17 if root) and run the Spark tests"
 	@echo "make lint    ruff (lint + format check) and mypy"
 	@echo "make bench   run the benchmarks in benchmarks/ (slow, prints ratios)"
 	@echo "make sample-data   regenerate sample_data/ with the generator"
@@ -51,6 +52,16 @@ test: $(STAMP) lint
 # The fast part, to run on every change: library tests in tests/unit (no lint).
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
+
+# The Spark engine's tests need Java 17 and the spark extra; `make test` skips them (with one
+# message) when either is missing. This target installs both (the JRE only when run as root on
+# a Debian-like system; otherwise install Java 17 yourself) and runs them, refusing to skip.
+test-spark: $(STAMP)
+	@command -v java >/dev/null 2>&1 || { test "$$(id -u)" = 0 && command -v apt-get >/dev/null \
+	    && apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless; } \
+	    || { echo "Error: Java 17 is missing; install a Java 17 runtime and run make test-spark again"; exit 2; }
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
+	AUDITPIPE_REQUIRE_SPARK=1 $(BIN)/python -m pytest -q -m spark
 
 lint: $(STAMP)
 	$(BIN)/ruff check auditpipe tests benchmarks

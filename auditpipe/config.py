@@ -34,7 +34,7 @@ CONFIG_ENV = "AUDITPIPE_CONFIG"
 DEFAULT_CONFIG_NAME = "auditpipe.toml"
 
 # The tables auditpipe.toml may hold, each read by one settings dataclass.
-TABLES = ("ingest", "detect", "penalty", "report", "nightly")
+TABLES = ("ingest", "detect", "penalty", "report", "nightly", "engine", "spark")
 
 S = TypeVar("S")
 

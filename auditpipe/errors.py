@@ -34,6 +34,10 @@ class AuditpipeError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[type, tuple[str, str | None]]:
+        # keeps the hint when an error crosses a process boundary (a Spark task to its driver)
+        return (type(self), (self.message, self.hint))
+
 
 class UsageError(AuditpipeError):
     """The command line or a path given on it is wrong."""
@@ -57,6 +61,10 @@ class LockError(LakeError):
 
 class InputFileError(AuditpipeError):
     """A whole input file cannot be read (truncated or corrupt archive, unreadable file)."""
+
+
+class EngineError(AuditpipeError):
+    """The engine that runs the work (Spark) cannot start or lost a task."""
 
 
 class SqlError(AuditpipeError):

@@ -39,6 +39,7 @@ COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
     "rules": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
     "rules list": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
     "rules show": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "rules check": (EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED),
     "report": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
     "sql": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
     "nightly": (EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_QUARANTINE, EXIT_INTERRUPTED),
@@ -51,6 +52,7 @@ COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
 # Where a code means something more precise for one command than EXIT_MEANINGS says.
 COMMAND_EXIT_MEANINGS: dict[str, dict[int, str]] = {
     "sources check": {EXIT_FINDINGS: "the settings name columns or keys the schema lacks"},
+    "rules check": {EXIT_FINDINGS: "a rule breaks the locality contract (one provider, one day)"},
 }
 
 

@@ -11,7 +11,14 @@ import click
 from ..console import get_console
 from ..vocabulary import FAIL_ON_CHOICES
 from . import cli, exit_codes_help
-from .options import config_option, given, lake_option, period_options, quiet_option
+from .options import (
+    config_option,
+    engine_options,
+    given,
+    lake_option,
+    period_options,
+    quiet_option,
+)
 
 rules_dir_option = click.option(
     "--rules",
@@ -46,6 +53,7 @@ rules_dir_option = click.option(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Text file of data-broker names, one a line ([detect] broker_watchlist; default none).",
 )
+@engine_options
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @quiet_option
 def detect(
@@ -57,6 +65,8 @@ def detect(
     fail_on: str,
     bulk_threshold: int | None,
     broker_watchlist: Path | None,
+    engine_name: str | None,
+    spark_master: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -73,20 +83,26 @@ def detect(
       auditpipe detect --lake ./lake
       auditpipe detect --lake ./lake --since 2026-03-01 --until 2026-03-07 --fail-on high
       auditpipe detect --lake ./lake --rules ./our_rules --broker-watchlist brokers.txt
+      auditpipe detect --lake /shared/lake --engine spark --spark-master spark://head:7077
 
     Exits 0 on success, 1 when --fail-on is met, 2 on errors (bad rule file, no lake, busy).
     """
     from ..config import load_config
     from ..detect import DetectSettings, run_detect
     from ..detect.render import render_result, status_line
+    from ..engines import EngineSettings, open_engine
     from ..lake import Lake
 
     config = load_config(config_path)
     settings = DetectSettings.from_config(
         config, **given(click.get_current_context(), "bulk_threshold", "broker_watchlist")
     )
+    engine_settings = EngineSettings.from_config(config, engine_name, spark_master)
     the_lake = Lake.open(lake)
-    result = run_detect(the_lake, settings, since=since, until=until, rule_dirs=rule_dirs)
+    with open_engine(engine_settings) as engine:
+        result = run_detect(
+            the_lake, settings, since=since, until=until, rule_dirs=rule_dirs, engine=engine
+        )
     if not quiet:
         status_line(result)
     if as_json:
@@ -134,6 +150,43 @@ def rules_list(rule_dirs: tuple[Path, ...], config_path: Path | None, as_json: b
         get_console().json(docs)
         return
     render_rule_list(found, settings.disabled_rules)
+
+
+@rules.command("check", epilog=exit_codes_help("rules check"))
+@rules_dir_option
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print each rule's problems as JSON.")
+def rules_check(rule_dirs: tuple[Path, ...], config_path: Path | None, as_json: bool) -> None:
+    """Check every rule: its SQL binds, and it keeps to the locality contract.
+
+    The contract: a rule's findings for one provider and one day depend only on that
+    provider's events of that day (every built-in rule does). The spark engine runs each
+    (provider_id, event_date) partition alone and refuses a rule this check can see breaking
+    it: reading other tables or files, grouping, windowing or joining event rows without
+    provider_id and event_date, a subquery over other partitions' events, a LIMIT.
+
+    \b
+    Example:
+      auditpipe rules check
+      auditpipe rules check --rules ./our_rules
+    """
+    from ..config import load_config
+    from ..detect import DetectSettings, load_rules
+    from ..detect.locality import locality_problems
+    from ..detect.render import render_rule_check
+    from ..errors import EXIT_FINDINGS
+
+    settings = DetectSettings.from_config(load_config(config_path))
+    found = load_rules([*settings.rule_dirs, *rule_dirs], disabled=settings.disabled_rules)
+    problems = {rule.id: locality_problems(rule.sql) for rule in found}
+    if as_json:
+        get_console().json(
+            [{"id": r.id, "source": r.source, "problems": problems[r.id]} for r in found]
+        )
+    else:
+        render_rule_check(found, problems)
+    if any(problems.values()):
+        raise click.exceptions.Exit(EXIT_FINDINGS)
 
 
 @rules.command("show", epilog=exit_codes_help("rules show"))

@@ -9,7 +9,7 @@ import click
 from ..console import get_console
 from ..errors import EXIT_QUARANTINE
 from . import cli, exit_codes_help
-from .options import config_option, given, lake_option, quiet_option
+from .options import config_option, engine_options, given, lake_option, quiet_option
 
 
 @cli.command(epilog=exit_codes_help("ingest"))
@@ -34,6 +34,7 @@ from .options import config_option, given, lake_option, quiet_option
     "MySQL Enterprise JSON audit) described by this settings file; see `auditpipe sources "
     "check`.",
 )
+@engine_options
 @click.option("--json", "as_json", is_flag=True, help="Print the reconciliation as JSON.")
 @quiet_option
 def ingest(
@@ -43,6 +44,8 @@ def ingest(
     catalog: Path | None,
     timezone: str | None,
     source_path: Path | None,
+    engine_name: str | None,
+    spark_master: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -62,11 +65,13 @@ def ingest(
     Example:
       auditpipe ingest logs/2026-03-01/ extra/forum-a.csv.gz --lake ./lake
       auditpipe ingest --source pg-forum.toml /var/log/postgresql/ --lake ./lake
+      auditpipe ingest /shared/inbox --lake /shared/lake --engine spark
 
     Exits 0 when every row was stored or was a duplicate, 3 when rows were quarantined or a
     file was rejected whole (truncated or corrupt archive), 2 on errors.
     """
     from ..config import load_config
+    from ..engines import EngineSettings, open_engine
     from ..ingest import IngestSettings, ingest_paths
     from .render_ingest import progress_reporter, render_ingest_result
 
@@ -79,9 +84,12 @@ def ingest(
         from ..sources import load_settings
 
         source = load_settings(source_path)
+    engine_settings = EngineSettings.from_config(config, engine_name, spark_master)
     the_lake = settings.open_lake(lake)
-    with progress_reporter(enabled=not quiet) as progress:
-        result = ingest_paths(the_lake, list(paths), settings, progress=progress, source=source)
+    with open_engine(engine_settings) as engine, progress_reporter(enabled=not quiet) as progress:
+        result = ingest_paths(
+            the_lake, list(paths), settings, progress=progress, source=source, engine=engine
+        )
     if as_json:
         get_console().json(result_to_dict(result))
     elif not quiet:

@@ -12,7 +12,7 @@ from ..console import get_console
 from ..errors import UsageError, explain
 from ..vocabulary import FAIL_ON_CHOICES
 from . import cli, exit_codes_help
-from .options import _parse_day, config_option, given, lake_option, quiet_option
+from .options import _parse_day, config_option, engine_options, given, lake_option, quiet_option
 
 
 @cli.command(epilog=exit_codes_help("nightly"))
@@ -61,6 +61,7 @@ from .options import _parse_day, config_option, given, lake_option, quiet_option
     type=click.Path(dir_okay=False, path_type=Path),
     help="Append structured logs (JSON lines) to this file.",
 )
+@engine_options
 @config_option
 @quiet_option
 @click.pass_context
@@ -75,6 +76,8 @@ def nightly(
     fail_on: str | None,
     as_json: bool,
     log_file: Path | None,
+    engine_name: str | None,
+    spark_master: str | None,
     config_path: Path | None,
     quiet: bool,
 ) -> None:
@@ -96,6 +99,7 @@ def nightly(
     --fail-on), then 3 (quarantined rows or rejected files), else 0.
     """
     from ..config import load_config
+    from ..engines import EngineSettings, open_engine
     from ..ingest import IngestSettings
     from ..nightly import JobLog, NightlySettings, run_nightly
     from ..nightly.inbox import check_inbox
@@ -110,11 +114,22 @@ def nightly(
             config, **given(ctx, "settle_seconds", "move_processed", "fail_on", "reports_dir")
         )
         check_inbox(inbox)  # before the lake is made: a wrong --inbox leaves nothing behind
+        engine_settings = EngineSettings.from_config(config, engine_name, spark_master)
         the_lake = IngestSettings.from_config(config).open_lake(lake)
         started = True
-        with progress_reporter(enabled=not (quiet or as_json)) as progress:
+        with (
+            open_engine(engine_settings) as engine,
+            progress_reporter(enabled=not (quiet or as_json)) as progress,
+        ):
             result = run_nightly(
-                the_lake, inbox, settings, config=config, night=night, log=log, progress=progress
+                the_lake,
+                inbox,
+                settings,
+                config=config,
+                night=night,
+                log=log,
+                progress=progress,
+                engine=engine,
             )
     except (Exception, KeyboardInterrupt) as exc:
         # Every failure of a scheduled job exits with its documented code and a message,

@@ -91,3 +91,21 @@ def given(ctx: click.Context, *names: str) -> dict[str, Any]:
 
     chosen = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
     return {n: ctx.params[n] for n in names if ctx.get_parameter_source(n) in chosen}
+
+
+def engine_options(f: F) -> F:
+    """``--engine`` and ``--spark-master`` (``engine`` and ``[spark] master`` in auditpipe.toml)."""
+    f = click.option(
+        "--spark-master",
+        metavar="URL",
+        help="Spark master for --engine spark (spark://host:7077, yarn, k8s://...; "
+        "[spark] master; default: a local session).",
+    )(f)
+    return click.option(
+        "--engine",
+        "engine_name",
+        type=click.Choice(["duckdb", "spark"]),
+        default=None,
+        help="Where the work runs: duckdb in this process (the default; `engine` in "
+        "auditpipe.toml) or spark, one task per partition (needs auditpipe[spark] and Java 17).",
+    )(f)

@@ -57,6 +57,14 @@ from .options import lake_option
     "env AUDITPIPE_SQL_MEMORY_LIMIT]",
 )
 @click.option(
+    "--dialect",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="With --print-views: DuckDB CREATE VIEW statements, or Spark SQL temporary views "
+    "(provider_id a string, timestamps with zone, extras a string).",
+)
+@click.option(
     "-i",
     "--interactive",
     is_flag=True,
@@ -71,6 +79,7 @@ def sql_command(
     max_rows: int,
     print_views: bool,
     memory_limit: str | None,
+    dialect: str,
     interactive: bool,
 ) -> None:
     """Query the lake with SQL (DuckDB), read-only.
@@ -88,6 +97,7 @@ def sql_command(
       auditpipe sql --lake ./lake "SELECT * FROM finding_evidence WHERE finding_id = 'f-...'"
       auditpipe sql --lake ./lake -f q.sql --format parquet --output result.parquet
       auditpipe sql --lake ./lake --print-views > views.sql
+      auditpipe sql --lake /shared/lake --print-views --dialect spark > views.spark.sql
 
     Exits 0 on success, 2 on a SQL error (DuckDB's message and position are printed) or
     another error.
@@ -98,8 +108,18 @@ def sql_command(
     from ..sql.run import printable_views, query_lake
 
     if print_views:
-        get_console().data(printable_views(lake))
+        if dialect == "spark":
+            from ..sql.spark_views import printable_spark_views
+
+            get_console().data(printable_spark_views(open_lake(lake)))
+        else:
+            get_console().data(printable_views(lake))
         return
+    if dialect != "duckdb":
+        raise UsageError(
+            "--dialect spark only changes --print-views; queries run in DuckDB",
+            hint="add --print-views, or drop --dialect",
+        )
     text = _query_text(query, sql_file, interactive)
     if text is None:
         lake_obj = open_lake(lake)

@@ -12,22 +12,24 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..db import Database, file_list, quote_literal, read_parquet_sql
+from ..engines import Engine, from_ipc
+from ..engines.duckdb import DuckDBEngine
 from ..errors import EXIT_FINDINGS, EXIT_OK, LakeError
 from ..lake import Lake, Transaction, layout, utc_now
 from ..penalty import CAVEAT, ProviderExposure, compute_exposure
 from ..vocabulary import CATEGORIES, SEVERITIES, at_or_above, check_period
 from . import findings as fsql
-from .rules import Rule, RuleError, read_rules
+from .locality import check_locality
+from .partition import FindingsTask, Partition, event_partitions
+from .rules import read_rules
 from .session import (
     check_rules,
-    create_events_view,
     create_findings_view,
-    create_terms,
     drop_session_objects,
     open_connection,
 )
@@ -105,14 +107,20 @@ def run_detect(
     until: dt.date | None = None,
     dates: Iterable[dt.date] | None = None,
     rule_dirs: Sequence[Path] = (),
+    engine: Engine | None = None,
 ) -> DetectResult:
     """Run every rule over the chosen days and replace those days' findings.
 
     Days: ``dates`` exactly when given (the nightly job passes the days that received events),
     else every day with events or stored findings; ``since``/``until`` narrow either.
+    ``engine`` computes the findings of each (provider_id, event_date) partition (default:
+    DuckDB in this process); diffing, staging and the commit happen here either way.
     """
     rules = read_rules([*settings.rule_dirs, *rule_dirs], disabled=settings.disabled_rules)
     watchlist = settings.watchlist_names()
+    engine = engine or DuckDBEngine()
+    if engine.partitioned:
+        check_locality(rules)
     with lake.locked("detect"):
         days = _days_to_evaluate(lake, since, until, dates)
         txn = lake.transaction()
@@ -123,8 +131,15 @@ def run_detect(
         try:
             # every rule is checked against an empty lake first: a bad rule file fails fast
             check_rules(con, settings, rules, watchlist)
+            task = FindingsTask(
+                replace(settings, threads=settings.threads or engine.task_threads),
+                lake.timezone,
+                tuple(rules),
+                tuple(watchlist),
+                str(spill_dir.resolve()),  # a task elsewhere has another working folder
+            )
             try:
-                result = _evaluate(con, lake, txn, rules, days)
+                result = _evaluate(con, lake, txn, engine, task, days)
             except BaseException:
                 txn.abort()
                 raise
@@ -162,14 +177,12 @@ def _evaluate(
     con: Database,
     lake: Lake,
     txn: Transaction,
-    rules: Sequence[Rule],
+    engine: Engine,
+    task: FindingsTask,
     days: Sequence[dt.date],
 ) -> DetectResult:
     """Compute and stage the findings of ``days``; commit when any partition changed."""
-    create_events_view(con, layout.files_of_days(lake.root, layout.EVENTS, days))
-    create_terms(con)  # the one heavy scan of the lake
-    _run_rules(con, rules)
-    con.execute(fsql.BUILD_FINDINGS)
+    _load_findings(con, engine, task, event_partitions(lake.root, days))
     old_files = layout.files_of_days(lake.root, layout.FINDINGS, days)
     con.execute(fsql.old_findings_sql(file_list(old_files) if old_files else None))
     con.execute(fsql.DIFF_FINDINGS)
@@ -185,25 +198,24 @@ def _evaluate(
     return result
 
 
-def _run_rules(con: Database, rules: Sequence[Rule]) -> None:
-    """All rules in one query; if it fails, each rule alone to name the one at fault."""
-    import duckdb
+def _load_findings(
+    con: Database,
+    engine: Engine,
+    task: FindingsTask,
+    partitions: Sequence[Partition],
+) -> None:
+    """``new_findings`` in ``con``: what the engine's tasks computed over ``partitions``."""
+    import pyarrow as pa
 
-    con.execute(fsql.HITS_TABLE)
+    tables = [from_ipc(result) for result in engine.run_tasks(task, partitions)]
+    if not tables:  # nothing to evaluate: the same (empty) table, with its types, from no files
+        tables = [from_ipc(task([]))]
+    found = pa.concat_tables(tables, promote_options="default")
+    con.register("engine_findings", found)
     try:
-        con.execute("INSERT INTO rule_hits " + fsql.rule_rows_sql([r.sql for r in rules]))
-        return
-    except duckdb.Error as exc:
-        failure: duckdb.Error = exc
-    for rule in rules:
-        try:
-            con.execute(f"SELECT count(*) FROM ({fsql.rule_rows_sql([rule.sql])})")
-        except duckdb.Error as exc:
-            raise RuleError(
-                f"rule {rule.id} ({rule.path}) failed on the lake: {str(exc).splitlines()[0]}",
-                hint="fix the rule, or disable it with disabled_rules in [detect]",
-            ) from exc
-    raise failure
+        con.execute("CREATE OR REPLACE TEMP TABLE new_findings AS SELECT * FROM engine_findings")
+    finally:
+        con.connection.unregister("engine_findings")
 
 
 def _summarise(con: Database, days: Sequence[dt.date]) -> DetectResult:

@@ -103,3 +103,17 @@ def render_rule(rule: Rule) -> None:
         console.print(f"{label + ':':<17}{value}", markup=False)
     console.print("", markup=False)
     console.print(rule.sql, markup=False, highlight=False)
+
+
+def render_rule_check(rules: Sequence[Rule], problems: dict[str, list[str]]) -> None:
+    """One line per rule: ok, or what breaks the locality contract (stdout)."""
+    console = get_console()
+    for rule in rules:
+        found = problems.get(rule.id) or []
+        status = "ok" if not found else "NOT LOCAL: " + "; ".join(found)
+        console.print(f"{rule.id} ({rule.source}): {status}", markup=False, highlight=False)
+    broken = sum(1 for r in rules if problems.get(r.id))
+    message(
+        f"rules check: {len(rules) - broken} of {len(rules)} rule(s) keep to the locality "
+        "contract" + (f"; {broken} would differ on the spark engine" if broken else "")
+    )

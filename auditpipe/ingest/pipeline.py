@@ -18,22 +18,24 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..contract import Catalog, Contract, load_catalog, load_contract
+from ..contract import Catalog, Contract, load_catalog
 from ..errors import AuditpipeError, ConfigError, InputFileError
 from ..lake import Lake, new_id, utc_now
 from .kinds import Kind, ReadContext, kind_for
 from .lines import StreamError, prefetch
 from .normalize import FOLDER_NAME_LIMIT, normalize_sql
 from .settings import IngestSettings
-from .sources import SourceFile, discover, sha256_of
+from .sources import SourceFile, discover
 from .stage import FileStager, Provenance, provider_folder_bytes
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from ..engines import Engine
 
 STATUS_INGESTED, STATUS_SKIPPED, STATUS_REJECTED = "ingested", "skipped", "rejected"
 Progress = Callable[[SourceFile, float], None]  # (file, share of it done: 0.0 to 1.0)
@@ -106,10 +108,17 @@ def ingest_paths(
     settings: IngestSettings,
     progress: Progress | None = None,
     source: Any = None,
+    engine: Engine | None = None,
 ) -> IngestResult:
     """Ingest every log under ``paths`` into ``lake``; see the module docstring. ``source``
-    (auditpipe.sources.SourceSettings) reads every file as that database audit log."""
-    contract = load_contract()
+    (auditpipe.sources.SourceSettings) reads every file as that database audit log.
+
+    ``engine`` stages the files (default: DuckDB in this process, one file after the other;
+    on Spark one task per file); each file is committed here, in input order, either way.
+    """
+    from ..engines.duckdb import DuckDBEngine
+    from .tasks import RunCommits, RunCommitter, StageFilesTask, decode
+
     catalog = load_catalog(settings.catalog)
     sizes: dict[str, Any] = {
         "batch_bytes": settings.batch_bytes,
@@ -128,16 +137,29 @@ def ingest_paths(
 
             router = SourceRouter.load(settings.sources)
         sources = discover(paths, router.classify if router else None, exclude=[lake.root])
+    engine = engine or DuckDBEngine()
+    if not engine.in_process:  # a task elsewhere has another working folder
+        sources = [replace(s, path=s.path.resolve()) for s in sources]
+    items = [
+        (found, router.reader_for(found.path, catalog, **sizes) if router is not None else only)
+        for found in sources
+    ]
     run_id = new_id("ingest")
-    results = []
+    results: list[FileResult] = []
+    commits = RunCommits()
     with lake.locked("ingest"):
-        for found in sources:
-            reader = only
-            if router is not None:
-                reader = router.reader_for(found.path, catalog, **sizes)
-            results.append(
-                _ingest_file(lake, found, settings, contract, catalog, run_id, progress, reader)
-            )
+        task = StageFilesTask(
+            str(lake.root.resolve()),
+            dict(lake.meta),
+            settings,
+            catalog,
+            run_id,
+            commits,
+            progress if engine.in_process else None,
+        )
+        committer = RunCommitter(lake, run_id, commits)
+        for payload in engine.run_tasks(task, items, together=False):
+            results.extend(committer.commit(staged) for staged in decode(payload))
     return IngestResult(run_id, results)
 
 
@@ -153,41 +175,51 @@ def check_timezone(name: str) -> str:
     return name
 
 
-def _ingest_file(
+def skipped_result(name: str, sha: str, source: SourceFile, previous: dict[str, Any]) -> FileResult:
+    """A file whose content the lake already holds."""
+    return FileResult(
+        name,
+        sha,
+        source.format,
+        STATUS_SKIPPED,
+        reason=f"same content already ingested from {previous.get('source_file')} "
+        f"at {previous.get('finished_at')}",
+    )
+
+
+def stage_file(
     lake: Lake,
+    work: Path,
     source: SourceFile,
+    sha: str,
+    name: str,
     settings: IngestSettings,
     contract: Contract,
     catalog: Catalog,
     run_id: str,
     progress: Progress | None,
     reader: Any = None,
-) -> FileResult:
-    sha = sha256_of(source.path)
-    name = str(source.path.resolve())
-    previous = lake.manifest_entry(sha)
-    if previous and previous.get("status") == STATUS_INGESTED:
-        return FileResult(
-            name,
-            sha,
-            source.format,
-            STATUS_SKIPPED,
-            reason=f"same content already ingested from {previous.get('source_file')} "
-            f"at {previous.get('finished_at')}",
-        )
-    started = utc_now()
-    txn = lake.transaction()
+) -> tuple[list[tuple[Path, str]], Path | None, FileResult]:
+    """One file read, normalised, deduplicated and staged in ``work`` (see ``_FileJob``), with
+    its (staged file, path under events/) pairs, its quarantine file and its counts; no commit.
+    ``reader``: a database audit log reader, else the file's own input kind reads it."""
     kind = kind_for(source.format) if reader is None else SourceReaderKind(reader)
-    job = _FileJob(lake, txn.staging, source, sha, name, run_id, kind)
-    try:
-        staged_files, quarantine_file, result = job.run(settings, contract, catalog, progress)
-    except InputFileError as exc:
-        txn.abort()
-        return _record_rejection(lake, source, sha, name, run_id, started, exc)
-    except BaseException:
-        txn.abort()
-        raise
-    sha16 = sha[:16]
+    job = _FileJob(lake, work, source, sha, name, run_id, kind)
+    return job.run(settings, contract, catalog, progress)
+
+
+def commit_file(
+    lake: Lake,
+    source: SourceFile,
+    staged_files: list[tuple[Path, str]],
+    quarantine_file: Path | None,
+    result: FileResult,
+    run_id: str,
+    started: dt.datetime,
+) -> None:
+    """One file's staged events, quarantine and manifest entry, as one lake transaction."""
+    txn = lake.transaction()
+    sha16 = result.sha256[:16]
     for staged, rel in staged_files:
         txn.add_file(staged, f"events/{rel}")
     if quarantine_file is not None:
@@ -196,9 +228,8 @@ def _ingest_file(
     entry["files"] = [f"events/{rel}" for _, rel in staged_files] + (
         [f"quarantine/part-{sha16}.parquet"] if quarantine_file is not None else []
     )
-    txn.add_json(f"_auditpipe/manifest/{sha}.json", entry)
+    txn.add_json(f"_auditpipe/manifest/{result.sha256}.json", entry)
     txn.commit()
-    return result
 
 
 def _manifest_entry(
@@ -225,7 +256,7 @@ def _manifest_entry(
     }
 
 
-def _record_rejection(
+def record_rejection(
     lake: Lake,
     source: SourceFile,
     sha: str,

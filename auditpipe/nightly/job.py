@@ -70,6 +70,7 @@ from .settings import REPORT_FILE_FORMATS, NightlySettings
 
 if TYPE_CHECKING:
     from ..db import Database
+    from ..engines import Engine
 
 
 def report_paths(reports_dir: Path, night: dt.date, formats: tuple[str, ...]) -> list[Path]:
@@ -89,6 +90,7 @@ def run_nightly(
     night: dt.date | None = None,
     log: JobLog | None = None,
     progress: Callable[[Any, float], None] | None = None,
+    engine: Engine | None = None,
 ) -> NightlyResult:
     """Run the nightly job once over ``inbox`` into ``lake``; see the module docstring.
 
@@ -100,7 +102,7 @@ def run_nightly(
     check_inbox(inbox)  # a usage error: no run is recorded for it
     try:
         with lake.locked("nightly"):
-            return _locked_run(lake, inbox, settings, config, night, log, progress)
+            return _locked_run(lake, inbox, settings, config, night, log, progress, engine)
     except LockError as exc:
         log("lock_busy", level="error", error=str(exc), hint=exc.hint)
         raise
@@ -114,6 +116,7 @@ def _locked_run(
     night: dt.date | None,
     log: JobLog,
     progress: Callable[[Any, float], None] | None,
+    engine: Engine | None = None,
 ) -> NightlyResult:
     checkpoint("locked")
     night = night or today_in(lake.timezone)
@@ -126,7 +129,7 @@ def _locked_run(
     log.run_id = record.run_id
     log("run_started", night=record.night, lake=str(lake.root), inbox=str(inbox))
     try:
-        result = _Job(lake, inbox, settings, config, record, log, progress).run()
+        result = _Job(lake, inbox, settings, config, record, log, progress, engine).run()
     except Exception as exc:  # recorded whatever it is; the CLI maps it to exit code 2
         # A usage error before any work was recorded (the run is still scanning) leaves no
         # record behind: there is nothing for a later run to complete.
@@ -236,9 +239,11 @@ class _Job:
         record: RunRecord,
         log: JobLog,
         progress: Callable[[Any, float], None] | None,
+        engine: Engine | None = None,
     ) -> None:
         self.lake, self.inbox, self.settings, self.config = lake, inbox, settings, config
         self.record, self.log, self.progress = record, log, progress
+        self.engine = engine  # runs ingest's and detect's tasks (None: DuckDB here)
         self.night = dt.date.fromisoformat(record.night)
         self.reports_dir = settings.reports_dir or lake.root / "reports"
         self.result = NightlyResult(
@@ -375,7 +380,11 @@ class _Job:
         ingest_settings = IngestSettings.from_config(self.config)
         self.log("ingest_started", files=len(to_ingest))
         ingested = ingest_paths(
-            self.lake, [item.path for item, _ in to_ingest], ingest_settings, self.progress
+            self.lake,
+            [item.path for item, _ in to_ingest],
+            ingest_settings,
+            self.progress,
+            engine=self.engine,
         )
         by_path = {_path_key(Path(fr.source_file)): fr for fr in ingested.files}
         by_outcome = {o.sha256: o for o in outcomes if o.status == INGESTED and not o.resumed}
@@ -420,7 +429,9 @@ class _Job:
         from ..detect import DetectSettings, run_detect
 
         self.log("detect_started", dates=[d.isoformat() for d in dates])
-        detected = run_detect(self.lake, DetectSettings.from_config(self.config), dates=dates)
+        detected = run_detect(
+            self.lake, DetectSettings.from_config(self.config), dates=dates, engine=self.engine
+        )
         changes = compare_with_baseline(self.lake, con, self.record.baselines, dates)
         self.result.changes = changes
         self.result.days_evaluated = sorted(detected.days_evaluated or dates)

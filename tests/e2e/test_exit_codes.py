@@ -60,6 +60,7 @@ def _error_args(name: str, tmp_path: Path) -> list[str]:
         "rules": ["rules", "show", "no_such_rule"],
         "rules list": ["rules", "list", "--rules", str(tmp_path / "no-rules")],
         "rules show": ["rules", "show", "no_such_rule"],
+        "rules check": ["rules", "check", "--rules", str(tmp_path / "no-rules")],
         "report": ["report", "--lake", missing],
         "sql": ["sql", "--lake", missing, "SELECT 1"],
         "nightly": ["nightly", "--inbox", str(tmp_path), "--lake", str(not_a_lake)],

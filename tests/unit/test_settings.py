@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from auditpipe.cli.options import given
 from auditpipe.config import TABLES, Config, load_config
 from auditpipe.detect.settings import DetectSettings
+from auditpipe.engines import EngineSettings, SparkSettings
 from auditpipe.errors import ConfigError
 from auditpipe.ingest.settings import IngestSettings
 from auditpipe.nightly.settings import NightlySettings
@@ -29,6 +30,8 @@ SETTINGS: dict[str, Any] = {
     "detect": DetectSettings,
     "report": ReportSettings,
     "penalty": PenaltySettings,
+    "engine": EngineSettings,
+    "spark": SparkSettings,
 }
 
 

@@ -1,0 +1,220 @@
+"""The locality contract: a rule sees one provider and one day at a time.
+
+Every built-in rule is local to one (provider_id, event_date) partition: its findings for a
+partition depend only on that partition's events. The ``spark`` engine relies on it (each task
+evaluates one partition alone) and so does any run over a subset of days (``--since``, the
+nightly job's days). A rule breaks the contract when it combines rows of different partitions.
+``locality_problems`` finds what it can see of that in the rule's SQL (parsed with sqlglot):
+
+- reading anything but ``events``, ``protected_events``, ``in_scope_events``, the settings
+  tables and its own CTEs (another table, a file, ``read_parquet(...)``);
+- aggregating event rows without grouping by both provider_id and event_date;
+- a window over event rows not partitioned by both;
+- joining two event relations without equating both keys;
+- a subquery over event rows used as a value or in IN/EXISTS, unless it is tied to the outer
+  row's provider_id and event_date (equalities, or both in the IN tuple);
+- LIMIT over event rows (the first n rows of which partitions?).
+
+It is a check of what can be seen, not a proof: the equivalence tests are the proof for the
+built-in rules. A rule it cannot parse is reported, since it cannot be checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .rules import Rule, RuleError
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+PARTITION_KEYS = ("provider_id", "event_date")
+EVENT_RELATIONS = frozenset({"events", "protected_events", "in_scope_events"})
+SETTINGS_RELATIONS = frozenset({"detect_settings", "broker_watchlist", "currency_rates"})
+CONTRACT_HINT = (
+    "group, partition and join by provider_id and event_date (README, 'The locality "
+    "contract'), or disable the rule with disabled_rules in [detect]"
+)
+
+
+def locality_problems(sql: str) -> list[str]:
+    """What in ``sql`` reads outside one (provider_id, event_date) partition; [] if nothing."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree: Any = sqlglot.parse_one(sql, read="duckdb")
+    except sqlglot.errors.SqlglotError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return [f"its SQL cannot be parsed to check it ({first})"]
+    ctes = {cte.alias_or_name.lower(): cte for cte in tree.find_all(exp.CTE)}
+    event_like = set(EVENT_RELATIONS)
+    # a CTE over event rows is itself event rows (CTEs are listed before their use)
+    for name, cte in ctes.items():
+        if _reads(cte.this, event_like):
+            event_like.add(name)
+    problems = [*_foreign_sources(tree, set(ctes))]
+    for select in tree.find_all(exp.Select):
+        if not _reads_directly(select, event_like):
+            continue
+        if not set(PARTITION_KEYS) <= _key_equalities(select.args.get("where")):
+            problems.extend(_aggregation(select))  # (else tied to one partition's row)
+        problems.extend(_joins(select, event_like))
+        if select.args.get("limit") is not None:
+            problems.append("it takes a LIMIT of event rows, which picks rows across partitions")
+    for window in tree.find_all(exp.Window):
+        keys = {c.name.lower() for p in window.args.get("partition_by") or [] for c in _columns(p)}
+        if not set(PARTITION_KEYS) <= keys:
+            problems.append(
+                f"the window {_short(window)} is not partitioned by provider_id and event_date"
+            )
+    problems.extend(_subqueries(tree, event_like))
+    return list(dict.fromkeys(problems))
+
+
+def check_locality(rules: Sequence[Rule]) -> None:
+    """``RuleError`` naming the first rule that breaks the locality contract."""
+    for rule in rules:
+        problems = locality_problems(rule.sql)
+        if problems:
+            raise RuleError(
+                f"rule {rule.id} ({rule.source}) is not local to one provider and one day: "
+                + "; ".join(problems),
+                hint=CONTRACT_HINT + "; until then run detect with --engine duckdb",
+            )
+
+
+def _columns(node: exp.Expression) -> Iterable[exp.Column]:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Column):
+        yield node
+    else:
+        yield from node.find_all(exp.Column)
+
+
+def _short(node: exp.Expression) -> str:
+    text = node.sql(dialect="duckdb")
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _source_tables(select: exp.Select) -> list[exp.Expression]:
+    """The relations in this SELECT's own FROM and JOINs (not in nested queries)."""
+    sources = []
+    from_ = select.args.get("from_") or select.args.get("from")
+    if from_ is not None:
+        sources.append(from_.this)
+    sources.extend(join.this for join in select.args.get("joins") or [])
+    return sources
+
+
+def _is_event_relation(node: exp.Expression, event_like: set[str]) -> bool:
+    from sqlglot import exp
+
+    if isinstance(node, exp.Table):
+        return not node.args.get("db") and node.name.lower() in event_like
+    return _reads(node, event_like)
+
+
+def _reads(node: exp.Expression, event_like: set[str]) -> bool:
+    from sqlglot import exp
+
+    return any(
+        not t.args.get("db") and t.name.lower() in event_like for t in node.find_all(exp.Table)
+    )
+
+
+def _reads_directly(select: exp.Select, event_like: set[str]) -> bool:
+    return any(_is_event_relation(s, event_like) for s in _source_tables(select))
+
+
+def _foreign_sources(tree: exp.Expression, cte_names: set[str]) -> Iterable[str]:
+    from sqlglot import exp
+
+    allowed = EVENT_RELATIONS | SETTINGS_RELATIONS | cte_names
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):  # read_parquet(...) and friends
+            yield f"it reads {_short(table)}, outside the events it is given"
+        elif table.args.get("db") or table.name.lower() not in allowed:
+            yield f"it reads {table.sql(dialect='duckdb')}, outside the events it is given"
+
+
+def _aggregation(select: exp.Select) -> Iterable[str]:
+    from sqlglot import exp
+
+    group = select.args.get("group")
+    if group is not None:
+        keys = {c.name.lower() for e in group.expressions for c in _columns(e)}
+        missing = [k for k in PARTITION_KEYS if k not in keys]
+        if missing:
+            yield f"it groups event rows without {' and '.join(missing)}"
+        return
+    for projection in [*select.expressions, select.args.get("having")]:
+        if projection is None:
+            continue
+        for agg in projection.find_all(exp.AggFunc):
+            if isinstance(agg.parent, exp.Window) or agg.find_ancestor(exp.Select) is not select:
+                continue  # a window (checked below) or a nested query (checked on its own)
+            yield f"it aggregates all event rows with {_short(agg)}"
+            return
+
+
+def _key_equalities(condition: exp.Expression | None) -> set[str]:
+    """Partition keys equated column to column in ``condition``."""
+    from sqlglot import exp
+
+    found: set[str] = set()
+    if condition is None:
+        return found
+    for eq in condition.find_all(exp.EQ):
+        left, right = eq.this, eq.expression
+        if (
+            isinstance(left, exp.Column)
+            and isinstance(right, exp.Column)
+            and left.name.lower() == right.name.lower() in PARTITION_KEYS
+        ):
+            found.add(left.name.lower())
+    return found
+
+
+def _joins(select: exp.Select, event_like: set[str]) -> Iterable[str]:
+    from_ = select.args.get("from_") or select.args.get("from")
+    left_events = from_ is not None and _is_event_relation(from_.this, event_like)
+    for join in select.args.get("joins") or []:
+        if not (left_events and _is_event_relation(join.this, event_like)):
+            left_events = left_events or _is_event_relation(join.this, event_like)
+            continue
+        keys = {i.name.lower() for i in join.args.get("using") or []}
+        keys |= _key_equalities(join.args.get("on"))
+        missing = [k for k in PARTITION_KEYS if k not in keys]
+        if missing:
+            yield f"it joins event rows to {_short(join.this)} without equal {' and '.join(missing)}"
+
+
+def _subqueries(tree: exp.Expression, event_like: set[str]) -> Iterable[str]:
+    """Subqueries over event rows used as values or in IN / EXISTS must be tied to the row."""
+    from sqlglot import exp
+
+    for node in tree.find_all(exp.In, exp.Exists, exp.Subquery):
+        if isinstance(node, exp.Subquery) and isinstance(
+            node.parent, exp.From | exp.Join | exp.In | exp.Exists
+        ):
+            continue  # a derived table is checked as a SELECT; IN/EXISTS below
+        query = node.args.get("query") if isinstance(node, exp.In) else node.this
+        if query is None or not _reads(query, event_like):
+            continue
+        if isinstance(node, exp.In):
+            left = node.this
+            items = left.expressions if isinstance(left, exp.Tuple) else [left]
+            names = {c.name.lower() for c in items if isinstance(c, exp.Column)}
+            if set(PARTITION_KEYS) <= names:
+                continue
+        inner = query if isinstance(query, exp.Select) else query.find(exp.Select)
+        where = inner.args.get("where") if inner is not None else None
+        if set(PARTITION_KEYS) <= _key_equalities(where):
+            continue
+        yield (
+            f"the subquery {_short(query)} reads event rows of other partitions "
+            "(tie it to the row's provider_id and event_date)"
+        )

@@ -1,0 +1,232 @@
+"""Ingest as engine work: stage each input file in a task, commit each one on the driver.
+
+``StageFilesTask`` is one file's whole per-file work (hash, the manifest check, reading,
+normalising, quarantining, dedup within the file and against the lake as the task finds it,
+staged Parquet files written by the lake's own writer, verified) with no commit. Its result,
+a ``StagedFile``, goes back to the driver, where ``RunCommitter`` commits it exactly as before:
+one transaction per file (the staged files, the quarantine file, the manifest entry).
+
+With the ``duckdb`` engine a file is staged and committed before the next is staged, so the
+task already sees every file the run committed. With ``spark`` every file is staged first, in
+parallel, against the lake as the run found it; the committer then drops, file by file in input
+order, the events that a file committed earlier in the same run stored (and skips content
+committed earlier in the run), so the lake ends up row for row as the sequential run leaves it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import shutil
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..contract import Catalog, load_contract
+from ..errors import InputFileError
+from ..lake import Lake, verify_parquet
+from ..lake.layout import partition_value
+from .pipeline import (
+    STATUS_INGESTED,
+    STATUS_SKIPPED,
+    FileResult,
+    Progress,
+    commit_file,
+    record_rejection,
+    skipped_result,
+    stage_file,
+)
+from .settings import IngestSettings
+from .sources import SourceFile, sha256_of
+from .stage import drop_keys
+
+
+@dataclass
+class StagedFile:
+    """One input file staged by a task, not yet committed."""
+
+    source: SourceFile
+    result: FileResult  # the counts as staged (status ingested, skipped or rejected)
+    started: dt.datetime
+    events: list[tuple[str, str]]  # (staged file, its path relative to events/)
+    quarantine: str | None
+    work: str | None  # the task's folder under the lake's staging, removed after the commit
+    commits_seen: int  # how many of the run's commits were in the lake when the task began
+    hint: str | None = None  # a rejection's hint
+
+
+@dataclass
+class RunCommits:
+    """The event files an ingest run committed, in order. A task records how many there were
+    when it began: it deduplicated against those. In this process the task shares this object
+    with the committer and sees every commit so far; a Spark task gets a copy pickled when the
+    job was submitted, before any commit, so it sees none, and the committer checks them all.
+    Either way a task never claims a commit it did not see."""
+
+    files: list[Path] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StageFilesTask:
+    """Picklable: a Spark executor unpickles it and calls it with its input file(s)."""
+
+    lake_root: str
+    lake_meta: dict[str, Any]
+    settings: IngestSettings
+    catalog: Catalog
+    run_id: str
+    commits: RunCommits
+    progress: Progress | None = None  # only in this process
+
+    def __call__(self, items: Sequence[tuple[SourceFile, Any]]) -> bytes:
+        """``items``: (input file, its database audit log reader or None)."""
+        lake = Lake(Path(self.lake_root), dict(self.lake_meta))
+        contract = load_contract()
+        return pickle.dumps([self._stage(lake, contract, *item) for item in items])
+
+    def _stage(self, lake: Lake, contract: Any, source: SourceFile, reader: Any) -> StagedFile:
+        seen = len(self.commits.files)  # before anything of the lake is looked at
+        sha = sha256_of(source.path)
+        name = str(source.path.resolve())
+        started = dt.datetime.now(dt.UTC)
+        previous = lake.manifest_entry(sha)
+        if previous and previous.get("status") == STATUS_INGESTED:
+            return StagedFile(
+                source,
+                skipped_result(name, sha, source, previous),
+                started,
+                [],
+                None,
+                None,
+                seen,
+            )
+        work = lake.staging_dir / f"{self.run_id}-{sha[:16]}-{uuid.uuid4().hex[:8]}"
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            staged, quarantine, result = stage_file(
+                lake,
+                work,
+                source,
+                sha,
+                name,
+                self.settings,
+                contract,
+                self.catalog,
+                self.run_id,
+                self.progress,
+                reader,
+            )
+        except InputFileError as exc:
+            shutil.rmtree(work, ignore_errors=True)
+            rejected = FileResult(name, sha, source.format, "rejected", reason=exc.message)
+            return StagedFile(source, rejected, started, [], None, None, seen, hint=exc.hint)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        return StagedFile(
+            source,
+            result,
+            started,
+            [(str(path), rel) for path, rel in staged],
+            str(quarantine) if quarantine is not None else None,
+            str(work),
+            seen,
+        )
+
+
+def decode(payload: bytes) -> list[StagedFile]:
+    return list(pickle.loads(payload))
+
+
+class RunCommitter:
+    """Commits staged files one by one, in input order, for one ingest run."""
+
+    def __init__(self, lake: Lake, run_id: str, commits: RunCommits) -> None:
+        self.lake = lake
+        self.run_id = run_id
+        self.commits = commits
+
+    def commit(self, staged: StagedFile) -> FileResult:
+        result = staged.result
+        try:
+            if result.status == "rejected":
+                return record_rejection(
+                    self.lake,
+                    staged.source,
+                    result.sha256,
+                    result.source_file,
+                    self.run_id,
+                    staged.started,
+                    InputFileError(result.reason or "", hint=staged.hint),
+                )
+            if result.status == STATUS_SKIPPED:
+                return result
+            previous = self.lake.manifest_entry(result.sha256)
+            if previous and previous.get("status") == STATUS_INGESTED:  # earlier in this run
+                return skipped_result(result.source_file, result.sha256, staged.source, previous)
+            unseen = self.commits.files[staged.commits_seen :]
+            events = [(Path(p), rel) for p, rel in staged.events]
+            if unseen:
+                events, result = _drop_stored(events, result, unseen)
+            quarantine = Path(staged.quarantine) if staged.quarantine else None
+            commit_file(
+                self.lake, staged.source, events, quarantine, result, self.run_id, staged.started
+            )
+            self.commits.files.extend(self.lake.events_dir / rel for _, rel in events)
+            return result
+        finally:
+            if staged.work:
+                shutil.rmtree(staged.work, ignore_errors=True)
+
+
+def _drop_stored(
+    events: list[tuple[Path, str]], result: FileResult, lake_files: list[Path]
+) -> tuple[list[tuple[Path, str]], FileResult]:
+    """The staged files without events ``lake_files`` store (files of the same provider
+    folder only: keys are (provider_id, event_id)), rewritten by the stager's ``drop_keys``;
+    counts moved from stored to duplicate."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    by_folder: dict[str, list[Path]] = {}
+    for f in lake_files:
+        by_folder.setdefault(f.parent.parent.name, []).append(f)
+    kept: list[tuple[Path, str]] = []
+    dropped = 0
+    for path, rel in events:
+        folder = rel.split("/", 1)[0]
+        stored = by_folder.get(folder, [])
+        if not stored:
+            kept.append((path, rel))
+            continue
+        provider = partition_value(folder) or ""
+        ids = pq.read_table(stored, columns=["event_id"], partitioning=None)["event_id"]
+        keys = pa.table(
+            {
+                "provider_id": pa.repeat(provider, len(ids)).cast(pa.string()),
+                "event_id": ids.combine_chunks(),
+            }
+        )
+        before = pq.read_metadata(path).num_rows
+        if drop_keys(path, provider, keys):
+            after = verify_parquet(path)
+            kept.append((path, rel))
+        else:
+            after = 0
+        dropped += before - after
+    if not dropped:
+        return events, result
+    partitions = {_partition_key(rel) for _, rel in kept}
+    return kept, replace(
+        result,
+        rows_stored=result.rows_stored - dropped,
+        rows_duplicate=result.rows_duplicate + dropped,
+        partitions={p for p in result.partitions if p in partitions},
+    )
+
+
+def _partition_key(rel: str) -> tuple[str, dt.date]:
+    provider, day = rel.split("/")[:2]
+    return partition_value(provider) or "", dt.date.fromisoformat(partition_value(day) or "")

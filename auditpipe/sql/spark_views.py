@@ -1,0 +1,122 @@
+"""The lake's tables for Spark SQL: ``auditpipe sql --print-views --dialect spark``.
+
+What Spark would get wrong on its own, and what these statements do instead:
+
+- Partition values typed by guessing (``provider_id=007`` read as the integer 7): every table
+  is declared with its schema, so ``provider_id`` is a STRING and ``event_date`` a DATE.
+- Partition folder names are percent-encoded UTF-8 (``provider_id=%E4%B8%AD...``) and Spark
+  decodes each ``%XX`` as one Latin-1 character: ``provider_id`` is re-decoded as UTF-8 by
+  ``decode(encode(provider_id, 'ISO-8859-1'), 'UTF-8')`` (a no-op for ASCII ids).
+- Timestamps are ``TIMESTAMP_LTZ`` (instants, like DuckDB's TIMESTAMP WITH TIME ZONE), shown
+  in the lake's timezone (``SET TIME ZONE``); ``extras`` (DuckDB JSON) is a STRING.
+- A table with no files yet is an empty view with the same columns (Spark refuses a missing
+  path).
+
+The column lists and types come from ``auditpipe.lake.schema`` (the same source as the DuckDB views),
+translated by one function, ``spark_type``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..lake import Lake
+from ..lake.schema import EVENT_FILE_COLUMNS, FINDING_FILE_COLUMNS, PARTITION_COLUMNS
+from ..lake.views import INGEST_LOG_COLUMNS, PARQUET_TABLES
+
+_DECODE_PROVIDER = "decode(encode(provider_id, 'ISO-8859-1'), 'UTF-8') AS provider_id"
+
+
+def spark_type(duckdb_type: str) -> str:
+    """A lake column's DuckDB type as a Spark SQL type."""
+    from sqlglot import exp
+
+    kind = duckdb_type.strip().upper()
+    if kind == "JSON":
+        return "STRING"
+    if kind == "TIMESTAMP WITH TIME ZONE":
+        return "TIMESTAMP_LTZ"
+    return exp.DataType.build(duckdb_type, dialect="duckdb").sql(dialect="spark")
+
+
+def spark_string(value: str) -> str:
+    """A Spark SQL string literal: Spark escapes with backslashes ('' would concatenate)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _identifier(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _schema(columns: list[tuple[str, str]]) -> str:
+    return ",\n    ".join(f"{_identifier(n)} {spark_type(t)}" for n, t in columns)
+
+
+def _empty(name: str, columns: list[tuple[str, str]]) -> str:
+    cols = ", ".join(f"CAST(NULL AS {spark_type(t)}) AS {_identifier(n)}" for n, t in columns)
+    return f"CREATE OR REPLACE TEMPORARY VIEW {name} AS SELECT {cols} WHERE false;"
+
+
+def _parquet_table(root: Path, name: str, file_columns: list[tuple[str, str]]) -> list[str]:
+    table = PARQUET_TABLES[name]
+    folder = root / table.folder
+    columns = file_columns + (PARTITION_COLUMNS if table.hive else [])
+    if not any(folder.glob("/".join(["*"] * table.depth + ["*.parquet"]))):
+        return [_empty(name, columns)]
+    files_view = f"auditpipe_{name}_files"
+    stmts = [
+        f"CREATE OR REPLACE TEMPORARY VIEW {files_view} (\n    {_schema(columns)}\n)\n"
+        f"USING parquet OPTIONS (path {spark_string(str(folder))}, pathGlobFilter '*.parquet');"
+    ]
+    if not table.hive:
+        return [stmts[0].replace(files_view, name, 1)]
+    names = ", ".join(_identifier(n) for n, _ in file_columns)
+    stmts.append(
+        f"CREATE OR REPLACE TEMPORARY VIEW {name} AS\n"
+        f"SELECT {names}, {_DECODE_PROVIDER}, event_date FROM {files_view};"
+    )
+    return stmts
+
+
+def spark_view_statements(lake_root: str | Path) -> dict[str, list[str]]:
+    """Spark SQL statements per table, in an order that runs top to bottom."""
+    root = Path(lake_root).resolve()
+    quarantine = [c for c in PARQUET_TABLES["quarantine"].columns]
+    stmts = {
+        "events": _parquet_table(root, "events", EVENT_FILE_COLUMNS),
+        "quarantine": _parquet_table(root, "quarantine", quarantine),
+        "findings": _parquet_table(root, "findings", FINDING_FILE_COLUMNS),
+        "finding_evidence": [
+            "CREATE OR REPLACE TEMPORARY VIEW finding_evidence AS\n"
+            "SELECT f.finding_id, f.rule_id, f.category, f.severity, e.*\n"
+            "FROM (SELECT finding_id, rule_id, category, severity, provider_id,\n"
+            "             explode(evidence_event_ids) AS evidence_event_id FROM findings) f\n"
+            "JOIN events e ON e.provider_id = f.provider_id AND e.event_id = f.evidence_event_id;"
+        ],
+    }
+    manifest = root / "_auditpipe" / "manifest"
+    if any(manifest.glob("*.json")):
+        stmts["ingest_log"] = [
+            f"CREATE OR REPLACE TEMPORARY VIEW ingest_log (\n    {_schema(INGEST_LOG_COLUMNS)}\n)\n"
+            f"USING json OPTIONS (path {spark_string(str(manifest))}, pathGlobFilter '*.json', "
+            "multiLine true);"
+        ]
+    else:
+        stmts["ingest_log"] = [_empty("ingest_log", INGEST_LOG_COLUMNS)]
+    return stmts
+
+
+def printable_spark_views(lake: Lake) -> str:
+    """The Spark SQL script: timezone, then every table's statements."""
+    header = (
+        f"-- auditpipe tables over the lake {lake.root.resolve()}, for Spark SQL\n"
+        "-- (spark-sql -f FILE, or each statement through spark.sql(...) in a notebook).\n"
+        "-- Every executor must see the lake at this path (a shared mount). A table with no\n"
+        "-- files yet is an empty view: print these again after ingest/detect.\n"
+        "-- The masking macros of the DuckDB views have no Spark version: mask before sharing.\n"
+        f"SET TIME ZONE {spark_string(lake.timezone)};\n\n"
+    )
+    body = "\n\n".join(
+        "\n".join(statements) for statements in spark_view_statements(lake.root).values()
+    )
+    return header + body + "\n"

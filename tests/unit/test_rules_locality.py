@@ -1,0 +1,104 @@
+"""The locality contract: rules that read across providers or days are seen and refused."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import pytest
+
+from auditpipe.detect.locality import locality_problems
+from auditpipe.detect.rules import read_rules
+
+KEYS = ("provider_id", "event_date")
+OTHERS = ("actor_id", "subject_id")
+# every subset of the two partition keys plus some other column, in every order
+KEY_SETS = [
+    combo for n in range(0, 4) for combo in itertools.permutations(KEYS + OTHERS[:1], n) if combo
+]
+
+
+def is_local(keys: Sequence[str]) -> bool:
+    return set(KEYS) <= set(keys)
+
+
+@pytest.mark.parametrize("keys", KEY_SETS, ids=",".join)
+def test_grouping_is_local_only_with_both_keys(keys: tuple[str, ...]) -> None:
+    cols = ", ".join(keys)
+    sql = (
+        f"WITH g AS (SELECT {cols} FROM in_scope_events GROUP BY {cols} HAVING count(*) > 2) "
+        f"SELECT e.* FROM in_scope_events e SEMI JOIN g USING ({cols})"
+    )
+    assert (locality_problems(sql) == []) is is_local(keys)
+
+
+@pytest.mark.parametrize("keys", KEY_SETS, ids=",".join)
+def test_windows_are_local_only_partitioned_by_both_keys(keys: tuple[str, ...]) -> None:
+    sql = (
+        f"SELECT * FROM in_scope_events QUALIFY sum(record_count) OVER "
+        f"(PARTITION BY {', '.join(keys)}) > 10"
+    )
+    assert (locality_problems(sql) == []) is is_local(keys)
+
+
+@pytest.mark.parametrize("keys", KEY_SETS, ids=",".join)
+def test_self_joins_are_local_only_on_both_keys(keys: tuple[str, ...]) -> None:
+    on = " AND ".join(f"a.{k} = b.{k}" for k in keys)
+    sql = f"SELECT a.* FROM in_scope_events a JOIN events b ON {on} WHERE b.action = 'export'"
+    assert (locality_problems(sql) == []) is is_local(keys)
+
+
+@pytest.mark.parametrize("keys", KEY_SETS, ids=",".join)
+def test_correlated_subqueries_are_local_only_tied_by_both_keys(keys: tuple[str, ...]) -> None:
+    tie = " AND ".join(f"x.{k} = e.{k}" for k in keys)
+    sql = (
+        "SELECT * FROM in_scope_events e WHERE record_count > "
+        f"(SELECT avg(record_count) FROM events x WHERE {tie})"
+    )
+    assert (locality_problems(sql) == []) is is_local(keys)
+
+
+@pytest.mark.parametrize(
+    ("sql", "words"),
+    [
+        ("SELECT * FROM read_parquet('/lake/events/*/*/*.parquet')", "READ_PARQUET"),
+        ("SELECT * FROM 'lake/events/x.parquet'", "lake/events/x.parquet"),
+        ("SELECT * FROM findings", "reads findings"),
+        ("SELECT * FROM main.events", "main.events"),
+        ("SELECT * FROM in_scope_events ORDER BY record_count DESC LIMIT 5", "LIMIT"),
+        ("SELECT min(event_id) AS x FROM events", "aggregates all event rows"),
+        (
+            "SELECT * FROM in_scope_events WHERE actor_id IN "
+            "(SELECT actor_id FROM events WHERE action = 'export')",
+            "subquery",
+        ),
+        (
+            "SELECT * FROM in_scope_events WHERE event_date = (SELECT max(event_date) FROM events)",
+            "subquery",
+        ),
+        ("SELECT * FROM in_scope_events WHERE (", "cannot be parsed"),
+    ],
+)
+def test_reads_outside_the_partition_are_named(sql: str, words: str) -> None:
+    assert any(words in p for p in locality_problems(sql))
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM in_scope_events WHERE record_count > (SELECT bulk_threshold FROM detect_settings)",
+        "SELECT * FROM in_scope_events WHERE lower(destination_party) IN (SELECT name FROM broker_watchlist)",
+        "SELECT * FROM in_scope_events WHERE (provider_id, event_date, actor_id) IN "
+        "(SELECT provider_id, event_date, actor_id FROM events WHERE action = 'export')",
+        "SELECT * FROM in_scope_events e WHERE EXISTS (SELECT 1 FROM events x WHERE "
+        "x.provider_id = e.provider_id AND x.event_date = e.event_date AND x.action = 'export')",
+        "SELECT e.* FROM protected_events e JOIN currency_rates r ON r.currency = e.currency",
+    ],
+)
+def test_local_reads_pass(sql: str) -> None:
+    assert locality_problems(sql) == []
+
+
+def test_every_builtin_rule_keeps_the_contract() -> None:
+    rules = read_rules()
+    assert rules and {r.id: locality_problems(r.sql) for r in rules} == {r.id: [] for r in rules}
