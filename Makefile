@@ -87,4 +87,4 @@ sample-db-logs: $(STAMP)
 	$(BIN)/python -m tests.support.db_servers sample_data/_sources
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) build *.egg-info
+	rm -rf $(VENV) $(DEMO_DIR) tour build *.egg-info

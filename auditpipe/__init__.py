@@ -1,6 +1,6 @@
 """auditpipe: audit how internet service providers treat users' personal information.
 
-Python API (documented in the README):
+Python API (documented in docs/sql.md):
 
     import auditpipe
     con = auditpipe.connect("lake")          # DuckDB connection with the lake's views

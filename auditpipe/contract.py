@@ -3,7 +3,7 @@
 ``schemas/access_event.schema.json`` is the one source of truth for field names, which are
 required, enum values and their aliases, and defaults; ``schemas/data_catalog.json`` maps data
 field names to a category and a class. Nothing here hard-codes a field list: the ingest SQL,
-the README tables and ``--help`` text are built from these objects.
+the tables of docs/contract.md and ``--help`` text are built from these objects.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def load_catalog(extra: str | os.PathLike[str] | None = None) -> Catalog:
 
 
 def contract_markdown(contract: Contract | None = None) -> str:
-    """The README's field table, generated from the schema (README test keeps them equal)."""
+    """The field table of docs/contract.md, generated from the schema (a test keeps them equal)."""
     contract = contract or load_contract()
     lines = [
         "| field | required | accepted values | default | stored as |",
@@ -204,7 +204,7 @@ def catalog_markdown(catalog: Catalog | None = None) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m auditpipe.contract: print the README tables
+if __name__ == "__main__":  # python -m auditpipe.contract: print the tables of docs/contract.md
     print(contract_markdown())
     print()
     print(catalog_markdown())

@@ -4,7 +4,7 @@ The CLI prints ``Error: <message>`` and, when set, ``Hint: <hint>`` on stderr an
 ``exit_code``; ``--debug`` prints the traceback too, and the exit code stays the same (a
 scheduler reads 1 as "findings found"). Anything else that escapes a command is turned into
 an AuditpipeError by ``explain``: a full disk, an interrupt, another OS error, or a bug.
-Exit codes are listed in the README and in each command's --help.
+Exit codes are listed in docs/operations.md and in each command's --help.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import errno
 import re
 from pathlib import Path
 
-# Exit codes shared by every command (the nightly job adds its own on top, see README).
+# Exit codes shared by every command (the nightly job adds its own on top, see docs/nightly.md).
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # a check failed: e.g. --fail-on found findings at or above the level
 EXIT_ERROR = 2  # usage, input or operational error

@@ -5,7 +5,7 @@ confiscation of illegal proceeds; a fine of three to five times the illegal proc
 exceed RMB 50,000, or RMB 100,000 to 150,000 where they are below RMB 50,000; and, in serious
 cases, suspension of service, revocation of the licence or cancellation of the registration.
 
-Decisions where the draft is silent (also in the README):
+Decisions where the draft is silent (also in docs/detect.md, "Penalty exposure"):
 - Illegal proceeds are the paid amounts of *selling* findings, converted to CNY at detect time
   with the ``[penalty.rates]`` table; amounts in a currency without a rate are listed in
   ``unconverted_amounts``, never dropped, and the fine basis says the range may be understated.

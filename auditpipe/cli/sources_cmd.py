@@ -16,7 +16,7 @@ def sources() -> None:
 
     A source is described by one TOML settings file (kind, provider, timezone, schema,
     column map, subject keys, actor patterns, comment keys); `auditpipe ingest --source
-    FILE` reads logs with it. The README's "Sources" section has a complete example.
+    FILE` reads logs with it. docs/sources.md has a complete example.
 
     \b
     Example:

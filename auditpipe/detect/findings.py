@@ -4,7 +4,7 @@ One finding per (rule_id, provider_id, actor_id, event_date, destination_party).
 finding_id is ``f-`` + 24 hex digits of md5 over the JSON array of those five values, so the
 same finding keeps its id across runs whatever else arrives in the lake.
 
-Severity (README "Severity"): points for the data (2 when a credential category is touched,
+Severity (docs/detect.md, "Severity"): points for the data (2 when a credential category is touched,
 else 1 for any protected class), for the volume (one per ``severity_record_steps`` reached by
 record_count) and for the proceeds (1 for any payment, one more per
 ``severity_proceeds_steps_cny`` reached); 0-1 points is low, 2-3 medium, 4-5 high, 6 or more

@@ -33,7 +33,7 @@ PARTITION_KEYS = ("provider_id", "event_date")
 EVENT_RELATIONS = frozenset({"events", "protected_events", "in_scope_events"})
 SETTINGS_RELATIONS = frozenset({"detect_settings", "broker_watchlist", "currency_rates"})
 CONTRACT_HINT = (
-    "group, partition and join by provider_id and event_date (README, 'The locality "
+    "group, partition and join by provider_id and event_date (docs/detect.md, 'The locality "
     "contract'), or disable the rule with disabled_rules in [detect]"
 )
 

@@ -5,7 +5,7 @@ the settings tables, ``events`` over exactly the partitions' files, the shared t
 in one query, then ``BUILD_FINDINGS``. It returns the findings as Arrow IPC bytes. The
 ``duckdb`` engine calls it once over every partition of the run; the ``spark`` engine once per
 partition, on an executor. Both give the same findings because every built-in rule is local to
-one provider and one day (the locality contract, README "Writing a rule"), and the finding
+one provider and one day (the locality contract, docs/detect.md), and the finding
 keys (rule, provider, actor, day, party) never span two partitions.
 """
 

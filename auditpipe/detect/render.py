@@ -92,7 +92,7 @@ def render_rule(rule: Rule) -> None:
         ("id", rule.id),
         ("title", rule.title),
         ("category", rule.category),
-        ("severity", f"{rule.severity} (at least; see README 'Severity')"),
+        ("severity", f"{rule.severity} (at least; see docs/detect.md, 'Severity')"),
         ("source", str(rule.path)),
         ("clause", rule.clause),
         ("description", rule.description),

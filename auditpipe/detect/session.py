@@ -1,6 +1,6 @@
 """The DuckDB session rules run in: settings tables, the scoped ``events`` view, the terms.
 
-Objects a rule can use (documented in the README, "Writing a rule"):
+Objects a rule can use (documented in docs/detect.md, "Writing a rule"):
 
 - ``events``: the lake's events, restricted to the days being evaluated;
 - ``protected_events``, ``in_scope_events``: the shared terms, from ``rules/_terms.sql``;

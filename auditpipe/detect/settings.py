@@ -31,7 +31,7 @@ class DetectSettings:
     rule_dirs: tuple[Path, ...] = ()
     # Rule ids not to run.
     disabled_rules: tuple[str, ...] = ()
-    # Severity table (README "Severity"): record_count at which volume scores 1, 2, 3 points,
+    # Severity table (docs/detect.md, "Severity"): record_count at which volume scores 1, 2, 3 points,
     severity_record_steps: tuple[int, ...] = (100, 1000, 10000)
     # and proceeds (CNY) at which proceeds score a 2nd and 3rd point (any payment scores 1).
     severity_proceeds_steps_cny: tuple[Decimal, ...] = (Decimal("50000"), Decimal("500000"))

@@ -11,7 +11,7 @@ whichever engine ran. It never branches on the engine's name, only asks what it 
   is DuckDB itself, so this is exactly the single-machine pipeline.
 - ``spark``: one Spark task per item. Spark schedules, DuckDB computes: every task runs the
   same DuckDB code over its item, so the results equal the ``duckdb`` engine's as long as the
-  work is local to its item (see "The locality contract" in the README).
+  work is local to its item (see "The locality contract" in docs/detect.md).
 
 Task functions must be picklable callables (module-level functions or instances of module-level
 classes) over picklable items, since a Spark executor unpickles them. They return bytes that no

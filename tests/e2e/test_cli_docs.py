@@ -1,7 +1,9 @@
-"""Every command explains itself: --help with an example, a README mention, and a fast start."""
+"""Every command explains itself: --help with an example, a row in the README's command table
+that links to its page in docs/, that page documenting it, and a fast start."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditpipe.cli import cli
-from tests.support import REPO
-
-README = (REPO / "README.md").read_text(encoding="utf-8")
+from tests.support.docs import DOCS, README, text
 
 
 def all_commands() -> list[list[str]]:
@@ -46,9 +46,43 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     assert f"auditpipe {command[0]}" in result.output
 
 
-@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
-def test_every_command_is_in_the_readme(command: list[str]) -> None:
-    assert f"auditpipe {' '.join(command)}" in README
+def readme_command_table() -> dict[str, str]:
+    """The README's "Commands" table: each `auditpipe ...` command named in a row, mapped to
+    the docs page that row links to."""
+    section = text(README).split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+    pages: dict[str, str] = {}
+    for row in section.splitlines():
+        if not row.startswith("| `auditpipe "):
+            continue
+        link = re.search(r"\]\((docs/[\w.-]+\.md)(?:#[\w-]+)?\)", row)
+        assert link, f"README command row links to no docs page: {row}"
+        for name in re.findall(r"`auditpipe ([a-z ]+?)`", row.split(" | ")[0]):
+            pages[name] = link.group(1)
+    return pages
+
+
+def is_group(command: list[str]) -> bool:
+    found: click.Command = cli
+    for name in command:
+        assert isinstance(found, click.Group)
+        found = found.commands[name]
+    return isinstance(found, click.Group)
+
+
+LEAVES = [c for c in COMMANDS if not is_group(c)]
+
+
+def test_the_readme_command_table_names_every_command_and_nothing_else() -> None:
+    assert set(readme_command_table()) == {" ".join(c) for c in LEAVES}
+
+
+@pytest.mark.parametrize("command", LEAVES, ids=lambda c: " ".join(c))
+def test_every_command_is_documented_on_the_page_the_readme_links(command: list[str]) -> None:
+    page = readme_command_table()[" ".join(command)]
+    assert (DOCS.parent / page).exists(), page
+    assert f"auditpipe {' '.join(command)}" in text(DOCS.parent / page), (
+        f"{page} does not document auditpipe {' '.join(command)}"
+    )
 
 
 def test_python_m_auditpipe_and_help_do_not_load_the_data_libraries() -> None:
