@@ -6,7 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= demo
 
-.PHONY: help venv demo test test-unit test-spark lint format bench clean sample-data sample-db-logs
+.PHONY: help venv demo test test-unit test-spark lint format bench clean sample-data sample-db-logs \
+	translations
 
 help:
 	@echo "make demo    run the nightly job on sample_data/ into $(DEMO_DIR)/ and show the report"
@@ -17,6 +18,7 @@ help:
 	@echo "make bench   run the benchmarks in benchmarks/ (slow, prints ratios)"
 	@echo "make sample-data   regenerate sample_data/ with the generator"
 	@echo "make sample-db-logs   rewrite sample_data/_sources/ logs with real database servers"
+	@echo "make translations   extract marked strings into the .po catalogs and compile the .mo"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +87,13 @@ sample-data: $(STAMP)
 
 sample-db-logs: $(STAMP)
 	$(BIN)/python -m tests.support.db_servers sample_data/_sources
+
+# Translations (auditpipe/i18n/__init__.py says how to add a string): extract every marked
+# string with Babel (babel.cfg; the same as `pybabel extract -F babel.cfg -k N_ auditpipe`),
+# merge them into auditpipe/locale/*/LC_MESSAGES/auditpipe.po, compile the .mo beside each,
+# and list the strings still untranslated (then it fails: fill their msgstr and run it again).
+translations: $(STAMP)
+	$(BIN)/python -m auditpipe.i18n.catalog
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) tour build *.egg-info

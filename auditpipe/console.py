@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .i18n import _
+
 if TYPE_CHECKING:
     from rich.console import Console as RichConsole
 
@@ -118,13 +120,13 @@ class Console:
 
     def warn(self, text: str) -> None:
         if not self.quiet:
-            self.err.print(f"Warning: {text}", style="yellow", markup=False)
+            self.err.print(_("Warning: {text}").format(text=text), style="yellow", markup=False)
 
     def error(self, message: str, hint: str | None = None) -> None:
         """``Error: <what>`` and ``Hint: <how to fix>``; shown even when quiet."""
-        self.err.print(f"Error: {message}", markup=False)
+        self.err.print(_("Error: {message}").format(message=message), markup=False)
         if hint:
-            self.err.print(f"Hint: {hint}", markup=False)
+            self.err.print(_("Hint: {hint}").format(hint=hint), markup=False)
 
     @contextlib.contextmanager
     def progress(self, verb: str, enabled: bool = True) -> Iterator[Tick | None]:
@@ -145,7 +147,11 @@ class Console:
                     self.message(f"{verb} {item}")
                 if total > 1 and done * 10 // total > tenths[item]:
                     tenths[item] = int(done * 10 // total)
-                    self.message(f"{verb} {item}: {done:,.0f} of {total:,.0f}")
+                    self.message(
+                        _("{verb} {item}: {done} of {total}").format(
+                            verb=verb, item=item, done=f"{done:,.0f}", total=f"{total:,.0f}"
+                        )
+                    )
 
             yield plain
             return

@@ -13,6 +13,8 @@ import errno
 import re
 from pathlib import Path
 
+from .i18n import _
+
 # Exit codes shared by every command (the nightly job adds its own on top, see docs/nightly.md).
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # a check failed: e.g. --fail-on found findings at or above the level
@@ -130,26 +132,29 @@ def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
     full = disk_full_path(exc)
     if full is not False:
         at = full or where
+        where_text = _(" at {path}").format(path=at) if at else ""
         return DiskFullError(
-            "the disk is full" + (f" at {at}" if at else "") + f" ({exc})",
-            hint="free space on that file system (or raise the quota) and run the command "
-            "again; a failed write leaves the lake as it was, and the next run completes or "
-            "rolls back a commit it interrupted",
+            _("the disk is full{where} ({error})").format(where=where_text, error=exc),
+            hint=_(
+                "free space on that file system (or raise the quota) and run the command "
+                "again; a failed write leaves the lake as it was, and the next run completes or "
+                "rolls back a commit it interrupted"
+            ),
         )
     if isinstance(exc, AuditpipeError):
         return exc
     if _is_interrupt(exc):
         return Interrupted(
-            "interrupted",
-            hint="the lake holds what was committed before; run the command again to finish",
+            _("interrupted"),
+            hint=_("the lake holds what was committed before; run the command again to finish"),
         )
     if isinstance(exc, OSError):
         name = exc.filename or exc.filename2
         return AuditpipeError(
             f"{exc.strerror or exc}" + (f" ({name})" if name else ""),
-            hint="check the disk and permissions, then run the command again",
+            hint=_("check the disk and permissions, then run the command again"),
         )
     return InternalError(
-        f"unexpected internal error: {type(exc).__name__}: {exc}",
-        hint="run the command again with --debug and report the traceback",
+        _("unexpected internal error: {kind}: {error}").format(kind=type(exc).__name__, error=exc),
+        hint=_("run the command again with --debug and report the traceback"),
     )

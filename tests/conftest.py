@@ -19,3 +19,15 @@ def shared_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     from tests.support.report_lakes import shared_identifier_lake
 
     return shared_identifier_lake(tmp_path_factory)
+
+
+@pytest.fixture(autouse=True)
+def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts in English whatever the machine's locale (LANG=zh_CN.UTF-8 would
+    otherwise translate the output tests read); tests of the Chinese output ask for it."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    from auditpipe.i18n import set_language
+
+    set_language("en", chosen=False)

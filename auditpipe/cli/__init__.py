@@ -22,15 +22,17 @@ from ..errors import (
     AuditpipeError,
     explain,
 )
-from .options import forget_lake, last_lake
+from ..i18n import N_, _
+from ..i18n.clickhelp import TranslatedGroup
+from .options import forget_lake, hoist_lang, lang_option, last_lake
 
 # What each exit code means; every command's --help lists the ones it can return.
 EXIT_MEANINGS = {
-    EXIT_OK: "success",
-    EXIT_FINDINGS: "findings at or above --fail-on were found",
-    EXIT_ERROR: "error: bad usage, unreadable input, lake or lock problem, full disk",
-    EXIT_QUARANTINE: "finished, but rows were quarantined or whole files rejected",
-    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_OK: N_("success"),
+    EXIT_FINDINGS: N_("findings at or above --fail-on were found"),
+    EXIT_ERROR: N_("error: bad usage, unreadable input, lake or lock problem, full disk"),
+    EXIT_QUARANTINE: N_("finished, but rows were quarantined or whole files rejected"),
+    EXIT_INTERRUPTED: N_("interrupted (Ctrl-C)"),
 }
 # The codes each command can return (click's usage errors are exit 2 too).
 COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
@@ -51,34 +53,59 @@ COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
 }
 # Where a code means something more precise for one command than EXIT_MEANINGS says.
 COMMAND_EXIT_MEANINGS: dict[str, dict[int, str]] = {
-    "sources check": {EXIT_FINDINGS: "the settings name columns or keys the schema lacks"},
-    "rules check": {EXIT_FINDINGS: "a rule breaks the locality contract (one provider, one day)"},
+    "sources check": {
+        EXIT_FINDINGS: N_("the settings name columns or keys the schema lacks"),
+    },
+    "rules check": {
+        EXIT_FINDINGS: N_("a rule breaks the locality contract (one provider, one day)"),
+    },
 }
 
 
 def exit_meaning(command: str | None, code: int) -> str:
-    """What ``code`` means when ``command`` returns it."""
-    return COMMAND_EXIT_MEANINGS.get(command or "", {}).get(code, EXIT_MEANINGS[code])
+    """What ``code`` means when ``command`` returns it (in the current language)."""
+    return _(COMMAND_EXIT_MEANINGS.get(command or "", {}).get(code, EXIT_MEANINGS[code]))
+
+
+class ExitCodesEpilog(str):
+    """The "Exit codes:" epilog of one command; ``render()`` writes it in the language in
+    force when --help is printed (the str itself is the English text)."""
+
+    command: str | None
+
+    def __new__(cls, command: str | None = None) -> ExitCodesEpilog:
+        epilog = super().__new__(cls, exit_codes_text(command))
+        epilog.command = command
+        return epilog
+
+    def render(self) -> str:
+        return exit_codes_text(self.command)
+
+
+def exit_codes_text(command: str | None = None) -> str:
+    codes = COMMAND_EXIT_CODES[command] if command else tuple(EXIT_MEANINGS)
+    width = max(len(str(c)) for c in codes)
+    lines = [f"  {c:<{width}}  {exit_meaning(command, c)}" for c in codes]
+    return "\b\n" + _("Exit codes:") + "\n" + "\n".join(lines) + "\n"
 
 
 def exit_codes_help(command: str | None = None) -> str:
     """The "Exit codes:" epilog of ``command`` (every code for the whole program)."""
-    codes = COMMAND_EXIT_CODES[command] if command else tuple(EXIT_MEANINGS)
-    width = max(len(str(c)) for c in codes)
-    lines = [f"  {c:<{width}}  {exit_meaning(command, c)}" for c in codes]
-    return "\b\nExit codes:\n" + "\n".join(lines) + "\n"
+    return ExitCodesEpilog(command)
 
 
 @click.group(
+    cls=TranslatedGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=exit_codes_help(),
 )
 @click.option(
     "--debug", is_flag=True, help="Show the full traceback on errors, and every SQL statement run."
 )
+@lang_option
 @click.version_option(package_name="auditpipe")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, lang: str | None) -> None:
     """Audit how internet service providers treat users' personal information.
 
     Ingest providers' access logs into a Parquet lake, detect selling, modification,
@@ -92,6 +119,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.obj["lang"] = lang  # the --lang given (None: reports follow [report] lang, else locale)
     if debug:
         from ..db import log_statements
 
@@ -102,9 +130,12 @@ def main(argv: list[str] | None = None) -> None:
     """Run the command line; every outcome is one of the documented exit codes.
 
     ``--debug`` may come before or after the command's name; it adds the traceback of an
-    error to its message and never changes the exit code.
+    error to its message and never changes the exit code. So may ``--lang``: the language
+    of messages, --help and reports is set before anything is parsed (``--lang``, else the
+    locale), so even a usage error is reported in it.
     """
     args, debug = hoist_debug(list(argv if argv is not None else sys.argv[1:]))
+    args, _lang = hoist_lang(args)
     forget_lake()
     try:
         # Without standalone mode click returns what ctx.exit() was given instead of exiting.

@@ -9,7 +9,10 @@ from typing import Any
 
 import click
 
+from ..i18n import SUPPORTED_LANGUAGES, _
 from ..lake import DEFAULT_LAKE, LAKE_ENV
+
+LANGUAGE_CHOICES = tuple(SUPPORTED_LANGUAGES)
 
 F = Callable[..., Any]
 
@@ -109,3 +112,61 @@ def engine_options(f: F) -> F:
         help="Where the work runs: duckdb in this process (the default; `engine` in "
         "auditpipe.toml) or spark, one task per partition (needs auditpipe[spark] and Java 17).",
     )(f)
+
+
+def _set_lang(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The language of this run: --lang when given, else the locale's (set before any other
+    option is read, so their errors come in it too)."""
+    from ..i18n import language_from_env, normalize_language, set_language
+    from ..i18n.clickhelp import install_click_gettext
+
+    install_click_gettext()
+    code = normalize_language(value) if value is not None else None
+    set_language(code or language_from_env(), chosen=code is not None)
+    if value is not None and code is None:
+        raise click.BadParameter(
+            _("{value!r} is not a language auditpipe has; use one of: {choices}").format(
+                value=value, choices=", ".join(LANGUAGE_CHOICES)
+            )
+        )
+    return code
+
+
+def lang_option(f: F) -> F:
+    """``--lang`` (global; also accepted after the command's name, see ``hoist_lang``)."""
+    return click.option(
+        "--lang",
+        callback=_set_lang,
+        is_eager=True,
+        expose_value=True,
+        metavar="|".join(LANGUAGE_CHOICES),
+        help="Language of messages, --help and reports: en or zh-CN (Simplified Chinese). "
+        "Default: [report] lang in auditpipe.toml for reports, else the locale "
+        "(LC_ALL, LC_MESSAGES, LANG; zh_CN.UTF-8 chooses zh-CN), else en.",
+    )(f)
+
+
+def hoist_lang(args: list[str]) -> tuple[list[str], str | None]:
+    """``--lang X`` / ``--lang=X`` anywhere before a ``--`` moves to the front (where the
+    group reads it); also sets the language now, so errors in parsing are in it."""
+    from ..i18n import language_from_env, normalize_language, set_language
+    from ..i18n.clickhelp import install_click_gettext
+
+    end = args.index("--") if "--" in args else len(args)
+    head, found, value = [], [], None
+    i = 0
+    while i < end:
+        arg = args[i]
+        if arg == "--lang" and i + 1 < end:
+            found, value = [arg, args[i + 1]], args[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--lang="):
+            found, value = [arg], arg.split("=", 1)[1]
+        else:
+            head.append(arg)
+        i += 1
+    install_click_gettext()
+    code = normalize_language(value) if value else None
+    set_language(code or language_from_env(), chosen=code is not None)
+    return [*found, *head, *args[end:]], value

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..i18n import ngettext
 from ..vocabulary import REPORT_FORMATS
 from . import cli, exit_codes_help
 from .options import config_option, lake_option, period_options
@@ -69,23 +70,28 @@ def report_command(
     from ..lake import Lake
     from ..outputs import check_output_path
     from ..report import build_report, choose_format, render_report, write_report
+    from ..report.settings import report_language
 
     console = get_console()
     fmt = fmt or choose_format(output, console.stdout_is_terminal)
     the_lake = Lake.open(lake)
     if output is not None:
         check_output_path(output, the_lake.root)
-    report = build_report(
-        the_lake,
-        config=load_config(config_path),
-        since=since,
-        until=until,
-        provider=provider,
-        unmask=unmask,
-    )
-    if output is not None:
+    config = load_config(config_path)
+    with report_language(config):
+        report = build_report(
+            the_lake, config=config, since=since, until=until, provider=provider, unmask=unmask
+        )
+        if output is None:
+            width, color = console.report_style(fmt)
+            console.data(render_report(report, fmt, width=width, color=color))
+            return
         write_report(report, fmt, output)
-        console.message(f"Report written to {output} ({fmt}, {len(report.findings)} finding(s)).")
-        return
-    width, color = console.report_style(fmt)
-    console.data(render_report(report, fmt, width=width, color=color))
+    n = len(report.findings)
+    console.message(
+        ngettext(
+            "Report written to {path} ({fmt}, {n} finding).",
+            "Report written to {path} ({fmt}, {n} findings).",
+            n,
+        ).format(path=output, fmt=fmt, n=n)
+    )

@@ -455,14 +455,16 @@ class _Job:
             if run.status == COMPLETED and run.night == self.record.night:
                 days.update(dt.date.fromisoformat(d) for d in run.days_evaluated)
         from ..report import build_report, render_report
+        from ..report.settings import report_language
 
         since, until = min(days), max(days)
-        report = build_report(self.lake, config=self.config, since=since, until=until)
         paths = report_paths(self.reports_dir, self.night, self.settings.report_formats)
-        for fmt, path in zip(self.settings.report_formats, paths, strict=True):
-            write_atomic(path, render_report(report, fmt).encode("utf-8"))
-            self.result.reports.append(str(path))
-            self.log("report_written", format=fmt, path=str(path))
+        with report_language(self.config):
+            report = build_report(self.lake, config=self.config, since=since, until=until)
+            for fmt, path in zip(self.settings.report_formats, paths, strict=True):
+                write_atomic(path, render_report(report, fmt).encode("utf-8"))
+                self.result.reports.append(str(path))
+                self.log("report_written", format=fmt, path=str(path))
         self.result.report_days = sorted(days)
 
 

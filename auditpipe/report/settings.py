@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..config import Config, load_settings
 from ..errors import ConfigError
+from ..i18n import SUPPORTED_LANGUAGES, _, language_chosen, normalize_language, using_language
 
 
 @dataclass(frozen=True)
@@ -17,8 +20,17 @@ class ReportSettings:
     top_n: int = 10
     # Findings listed one by one in terminal, markdown and html (json and csv list all).
     listed_findings: int = 500
+    # The language of reports (en, zh-CN); empty: the locale's. --lang wins over it.
+    lang: str = ""
 
     def __post_init__(self) -> None:
+        if self.lang and normalize_language(self.lang) is None:
+            raise ConfigError(
+                _("[report] lang = {value!r} is not a language auditpipe has").format(
+                    value=self.lang
+                ),
+                hint=_("use one of: {choices}").format(choices=", ".join(SUPPORTED_LANGUAGES)),
+            )
         for key in ("evidence_ids", "top_n", "listed_findings"):
             least = 0 if key == "listed_findings" else 1
             if getattr(self, key) < least:
@@ -31,3 +43,12 @@ class ReportSettings:
     def from_config(cls, config: Config, **overrides: int | None) -> ReportSettings:
         """Settings from ``[report]``; keyword overrides win when not None."""
         return load_settings(config, "report", cls, overrides)
+
+
+@contextlib.contextmanager
+def report_language(config: Config) -> Iterator[str]:
+    """The block (building and rendering a report) in the report's language: ``--lang`` when
+    given, else ``[report] lang``, else the language already in force (the locale's)."""
+    lang = None if language_chosen() else ReportSettings.from_config(config).lang or None
+    with using_language(lang) as code:
+        yield code

@@ -94,6 +94,11 @@ def reports(sample_lake: Path) -> dict[str, str]:
                 _main(["report", "--lake", str(lake), "--format", fmt, "--output", str(out)]) == 0
             )
             outputs[fmt] = out.read_text(encoding="utf-8").replace(str(lake), "<LAKE>")
+        for fmt, suffix in (("terminal", "txt"),):
+            out = sample_lake / f"report.zh-CN.{suffix}"
+            args = ["report", "--lake", str(lake), "--format", fmt, "--output", str(out)]
+            assert _main([*args, "--lang", "zh-CN"]) == 0
+            outputs[f"{fmt} zh-CN"] = out.read_text(encoding="utf-8").replace(str(lake), "<LAKE>")
     return outputs
 
 
@@ -117,6 +122,11 @@ def test_json_report_of_the_sample_data(reports: dict[str, str]) -> None:
     schema = json.loads((REPO / "schemas" / "report.schema.json").read_text(encoding="utf-8"))
     assert schema_errors(json.loads(reports["json"]), schema) == []
     compare_with_golden(reports["json"], "sample_report.json")
+
+
+@pytest.mark.slow
+def test_chinese_terminal_report_of_the_sample_data(reports: dict[str, str]) -> None:
+    compare_with_golden(reports["terminal zh-CN"], "sample_report.zh-CN.txt")
 
 
 def test_golden_comparison_writes_the_actual_output_beside(

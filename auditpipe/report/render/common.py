@@ -5,14 +5,36 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from ...i18n import N_, _, current_language, ngettext
 from ...vocabulary import SEVERITIES_MOST_SERIOUS_FIRST
 from ..model import FindingRow, Report
 
+# Labels of the category keys. The Chinese ones are the regulation's own verbs: 出售 (sell),
+# 故意泄露 (intentionally disclose), 篡改 (modify), 非法使用 (illegally use).
 CATEGORY_LABELS = {
-    "selling": "Selling",
-    "disclosure": "Disclosure",
-    "modification": "Modification",
-    "illegal_use": "Illegal use",
+    "selling": N_("Selling"),
+    "disclosure": N_("Disclosure"),
+    "modification": N_("Modification"),
+    "illegal_use": N_("Illegal use"),
+}
+# Severity words: the keys themselves in English, translated words in other languages.
+SEVERITY_WORDS = {
+    "critical": N_("critical"),
+    "high": N_("high"),
+    "medium": N_("medium"),
+    "low": N_("low"),
+}
+SEVERITY_TITLES = {
+    "critical": N_("Critical"),
+    "high": N_("High"),
+    "medium": N_("Medium"),
+    "low": N_("Low"),
+}
+SEVERITY_SHORT = {
+    "critical": N_("Crit."),
+    "high": N_("High."),
+    "medium": N_("Medi."),
+    "low": N_("Low."),
 }
 SEVERITY_ORDER = SEVERITIES_MOST_SERIOUS_FIRST  # as tables show them
 # Colours (rich styles and HTML hex) by severity and by category, used by every visual format.
@@ -31,25 +53,62 @@ CATEGORY_COLOURS = {
 }
 OTHER_COLOUR = "#6b7280"
 
-MASKED_NOTE = (
+MASKED_NOTE = N_(
     "Personal identifiers are masked. Those allowed to see them can run the report with --unmask."
 )
-UNMASKED_NOTE = (
+UNMASKED_NOTE = N_(
     "UNMASKED: this report shows personal identifiers. Do not forward it; "
     "share the masked report instead."
 )
 
 
+def masking_note(report: Report) -> str:
+    return _(MASKED_NOTE if report.masked else UNMASKED_NOTE)
+
+
 def category_label(category: str) -> str:
-    return CATEGORY_LABELS.get(category, category.replace("_", " ").capitalize())
+    if category in CATEGORY_LABELS:
+        return _(CATEGORY_LABELS[category])
+    return category.replace("_", " ").capitalize()
+
+
+def severity_word(severity: str) -> str:
+    """``critical`` ... ``low`` (the key in English, a word in other languages)."""
+    return _(SEVERITY_WORDS[severity]) if severity in SEVERITY_WORDS else severity
+
+
+def severity_title(severity: str) -> str:
+    return _(SEVERITY_TITLES[severity]) if severity in SEVERITY_TITLES else severity
+
+
+def severity_short(severity: str) -> str:
+    return _(SEVERITY_SHORT[severity]) if severity in SEVERITY_SHORT else severity
+
+
+def yes_no(value: bool) -> str:
+    return _("yes") if value else _("no")
 
 
 def count(value: int) -> str:
+    """1,234 (the same grouping in English and Chinese, which Babel's zh_CN format uses too)."""
+    return f"{value:,}"
+
+
+def amount(value: Decimal) -> str:
+    """An amount without its currency: 1,234.50, as the report's tables hold it."""
     return f"{value:,}"
 
 
 def cny(value: Decimal) -> str:
-    return f"CNY {value.quantize(Decimal('0.01'), ROUND_HALF_UP):,}"
+    """An amount in CNY in a sentence: ``CNY 1,234.50``; in Chinese Babel's ``¥1,234.50``."""
+    value = value.quantize(Decimal("0.01"), ROUND_HALF_UP)
+    if current_language() == "en":
+        return f"CNY {value:,}"
+    from babel.numbers import format_currency
+
+    from ...i18n import babel_locale
+
+    return format_currency(value, "CNY", locale=babel_locale())
 
 
 def day(value: dt.date | None) -> str:
@@ -65,9 +124,23 @@ def moment(value: dt.datetime | None) -> str:
 
 def period_title(report: Report) -> str:
     p = report.period
-    days = f"{p.days} day{'s' if p.days != 1 else ''}"
-    who = f"provider {report.provider}" if report.provider else "all providers"
-    return f"{p.since} to {p.until} ({days}), {who}"
+    days = ngettext("{n} day", "{n} days", p.days).format(n=p.days)
+    who = (
+        _("provider {provider}").format(provider=report.provider)
+        if report.provider
+        else _("all providers")
+    )
+    return _("{since} to {until} ({days}), {who}").format(
+        since=p.since, until=p.until, days=days, who=who
+    )
+
+
+def heading(report: Report, lake: str) -> str:
+    """The line under the title: ``lake`` (as the format writes it), timezone and when the
+    report was made."""
+    return _("Lake {lake} · timezone {timezone} · generated {generated}").format(
+        lake=lake, timezone=report.timezone, generated=generated(report)
+    )
 
 
 def generated(report: Report) -> str:
@@ -81,22 +154,24 @@ def unconverted(amounts: dict[str, Decimal]) -> str:
 def finding_numbers(f: FindingRow) -> str:
     """events, records, users and proceeds of one finding, as one line."""
     parts = [
-        f"{count(f.event_count)} event{'s' if f.event_count != 1 else ''}",
-        f"{count(f.record_count)} record{'s' if f.record_count != 1 else ''}",
-        f"{count(f.subject_count)} user{'s' if f.subject_count != 1 else ''}",
+        ngettext("{n} event", "{n} events", f.event_count).format(n=count(f.event_count)),
+        ngettext("{n} record", "{n} records", f.record_count).format(n=count(f.record_count)),
+        ngettext("{n} user", "{n} users", f.subject_count).format(n=count(f.subject_count)),
     ]
     if f.proceeds_cny:
-        parts.append(f"proceeds {cny(f.proceeds_cny)}")
+        parts.append(_("proceeds {amount}").format(amount=cny(f.proceeds_cny)))
     if f.unconverted_amounts:
-        parts.append(f"no CNY rate: {unconverted(f.unconverted_amounts)}")
-    return ", ".join(parts)
+        parts.append(_("no CNY rate: {amounts}").format(amounts=unconverted(f.unconverted_amounts)))
+    return _(", ").join(parts)
 
 
 def evidence_line(f: FindingRow) -> str:
     shown = ", ".join(f.evidence_sample)
     more = f.evidence_count - len(f.evidence_sample)
     if more > 0:
-        return f"{shown} (+{count(more)} more; {count(f.evidence_count)} in all)"
+        return _("{shown} (+{more} more; {total} in all)").format(
+            shown=shown, more=count(more), total=count(f.evidence_count)
+        )
     return shown
 
 
@@ -104,3 +179,51 @@ def listed(report: Report) -> tuple[list[FindingRow], int]:
     """The findings a human-readable format lists, and how many it leaves out."""
     keep = report.findings[: report.listed_findings]
     return list(keep), len(report.findings) - len(keep)
+
+
+def coverage_rows(report: Report, providers: str) -> list[tuple[str, str]]:
+    """The "Data covered" table as (label, value) rows; ``providers`` is the list of provider
+    ids as the format writes it."""
+    c = report.coverage
+    return [
+        (
+            _("Events"),
+            _("{events} ({records} records; {failed} failed)").format(
+                events=count(c.events), records=count(c.records), failed=count(c.failed_events)
+            ),
+        ),
+        (_("Providers"), f"{len(c.providers)}: {providers}"),
+        (
+            _("Days with events"),
+            _("{days} of {period}").format(days=c.days_with_events, period=report.period.days),
+        ),
+        (_("First / last event"), f"{moment(c.first_event)} / {moment(c.last_event)}"),
+        (
+            _("Quarantined rows"),
+            _("{rows} from the files behind these events ({lake} in the lake)").format(
+                rows=count(c.quarantined_rows), lake=count(c.quarantined_rows_lake)
+            ),
+        ),
+        (
+            _("Files (whole lake)"),
+            _("{ingested} ingested, {rejected} rejected").format(
+                ingested=count(c.files_ingested), rejected=count(c.files_rejected)
+            ),
+        ),
+    ]
+
+
+def fine_range_text(low: Decimal, high: Decimal) -> str:
+    return _("{low} to {high}").format(low=amount(low), high=amount(high))
+
+
+def serious_because(reasons: list[str]) -> str:
+    return _("Serious because: {reasons}.").format(reasons=_("; ").join(reasons))
+
+
+def consequences_line(consequences: list[str]) -> str:
+    return _("Consequences: {consequences}").format(consequences=" ".join(consequences))
+
+
+def seen_line(f: FindingRow) -> str:
+    return _("seen {first} to {last}").format(first=moment(f.first_seen), last=moment(f.last_seen))

@@ -5,23 +5,31 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+from ...i18n import _, ngettext
 from ..model import Report, Tally
 from .common import (
-    MASKED_NOTE,
     SEVERITY_ORDER,
     SEVERITY_STYLES,
-    UNMASKED_NOTE,
+    amount,
     category_label,
     cny,
+    consequences_line,
     count,
+    coverage_rows,
     day,
     evidence_line,
     finding_numbers,
-    generated,
+    fine_range_text,
+    heading,
     listed,
-    moment,
+    masking_note,
     period_title,
+    seen_line,
+    serious_because,
+    severity_short,
+    severity_word,
     unconverted,
+    yes_no,
 )
 
 if TYPE_CHECKING:
@@ -54,7 +62,7 @@ def render_terminal(report: Report, *, width: int | None = None, color: bool = F
 def _severity(severity: str) -> RenderableType:
     from rich.text import Text
 
-    return Text(severity.upper(), style=SEVERITY_STYLES.get(severity, ""))
+    return Text(severity_word(severity).upper(), style=SEVERITY_STYLES.get(severity, ""))
 
 
 def _table(title: str, *columns: tuple[str, str]) -> Table:
@@ -80,16 +88,10 @@ def _blocks(report: Report) -> list[RenderableType]:
 
     blocks: list[RenderableType] = []
     head = Text()
-    head.append("auditpipe report", style="bold")
+    head.append(_("auditpipe report"), style="bold")
     head.append(f"  {period_title(report)}\n")
-    head.append(
-        f"Lake {report.lake} · timezone {report.timezone} · generated {generated(report)}\n",
-        style="dim",
-    )
-    if report.masked:
-        head.append(MASKED_NOTE, style="dim")
-    else:
-        head.append(UNMASKED_NOTE, style="bold red")
+    head.append(heading(report, report.lake) + "\n", style="dim")
+    head.append(masking_note(report), style="dim" if report.masked else "bold red")
     blocks.append(head)
     blocks.append(_coverage(report))
     blocks.append(_providers(report))
@@ -98,7 +100,7 @@ def _blocks(report: Report) -> list[RenderableType]:
     blocks.extend(_exposure(report))
     blocks.extend(_findings(report))
     if report.notes:
-        notes = Text("\nNotes\n", style="bold")
+        notes = Text("\n" + _("Notes") + "\n", style="bold")
         for note in report.notes:
             notes.append(f"- {note}\n", style="")
         blocks.append(notes)
@@ -107,36 +109,23 @@ def _blocks(report: Report) -> list[RenderableType]:
 
 def _coverage(report: Report) -> RenderableType:
     c = report.coverage
-    table = _table("\nData covered", ("", "left"), ("", "left"))
+    table = _table("\n" + _("Data covered"), ("", "left"), ("", "left"))
     table.show_header = False
-    table.add_row(
-        "Events", f"{count(c.events)} ({count(c.records)} records; {count(c.failed_events)} failed)"
-    )
-    table.add_row("Providers", f"{len(c.providers)}: {', '.join(c.providers)}")
-    table.add_row("Days with events", f"{c.days_with_events} of {report.period.days}")
-    table.add_row("First / last event", f"{moment(c.first_event)} / {moment(c.last_event)}")
-    table.add_row(
-        "Quarantined rows",
-        f"{count(c.quarantined_rows)} from the files behind these events "
-        f"({count(c.quarantined_rows_lake)} in the lake)",
-    )
-    table.add_row(
-        "Files (whole lake)",
-        f"{count(c.files_ingested)} ingested, {count(c.files_rejected)} rejected",
-    )
+    for label, value in coverage_rows(report, ", ".join(c.providers)):
+        table.add_row(label, value)
     return table
 
 
 def _providers(report: Report) -> RenderableType:
     table = _table(
-        "Per provider",
-        ("Provider", "left"),
-        ("Events", "right"),
-        ("Records", "right"),
-        ("Days", "right"),
-        ("First day", "left"),
-        ("Last day", "left"),
-        ("Quarantined", "right"),
+        _("Per provider"),
+        (_("Provider"), "left"),
+        (_("Events"), "right"),
+        (_("Records"), "right"),
+        (_("Days"), "right"),
+        (_("First day"), "left"),
+        (_("Last day"), "left"),
+        (_("Quarantined"), "right"),
     )
     for p in report.providers:
         table.add_row(
@@ -154,9 +143,9 @@ def _providers(report: Report) -> RenderableType:
 def _tally_table(title: str, first: str, tallies: list[Tally], label: bool) -> Table:
     from rich.text import Text
 
-    columns = [(first, "left"), ("Findings", "right"), ("Events", "right"), ("Records", "right")]
-    columns.append(("Proceeds (CNY)", "right"))
-    columns.extend((s.capitalize()[:4] + ".", "right") for s in SEVERITY_ORDER)
+    columns = [(first, "left"), (_("Findings"), "right"), (_("Events"), "right")]
+    columns += [(_("Records"), "right"), (_("Proceeds (CNY)"), "right")]
+    columns.extend((severity_short(s), "right") for s in SEVERITY_ORDER)
     table = _table(title, *columns)
     for t in tallies:
         table.add_row(
@@ -164,7 +153,7 @@ def _tally_table(title: str, first: str, tallies: list[Tally], label: bool) -> T
             count(t.findings),
             count(t.events),
             count(t.records),
-            f"{t.proceeds_cny:,}" if t.proceeds_cny else "-",
+            amount(t.proceeds_cny) if t.proceeds_cny else "-",
             *(
                 Text(count(t.by_severity[s]), style=SEVERITY_STYLES[s])
                 if t.by_severity.get(s)
@@ -179,23 +168,28 @@ def _findings_summary(report: Report) -> list[RenderableType]:
     from rich.text import Text
 
     t = report.totals
-    line = Text("\nFindings: ", style="bold")
+    line = Text("\n" + _("Findings: "), style="bold")
     line.append(
-        f"{count(t.findings)} across {t.providers_with_findings} provider(s); "
-        f"{count(t.events)} evidence events, {count(t.records)} records affected"
+        _(
+            "{findings} across {providers}; {events} evidence events, {records} records affected"
+        ).format(
+            findings=count(t.findings),
+            providers=ngettext("{n} provider", "{n} providers", t.providers_with_findings).format(
+                n=t.providers_with_findings
+            ),
+            events=count(t.events),
+            records=count(t.records),
+        )
     )
     if t.proceeds_cny:
-        line.append(f", illegal proceeds {cny(t.proceeds_cny)}")
+        line.append(_(", illegal proceeds {amount}").format(amount=cny(t.proceeds_cny)))
     blocks: list[RenderableType] = [line]
     if t.findings:
-        blocks.append(_tally_table("By category", "Category", report.by_category, label=True))
-        blocks.append(_tally_table("By provider", "Provider", report.by_provider, label=False))
+        blocks.append(_tally_table(_("By category"), _("Category"), report.by_category, label=True))
         blocks.append(
-            Text(
-                "An event behind several findings counts once per row.",
-                style="dim",
-            )
+            _tally_table(_("By provider"), _("Provider"), report.by_provider, label=False)
         )
+        blocks.append(Text(_("An event behind several findings counts once per row."), style="dim"))
     return blocks
 
 
@@ -203,14 +197,14 @@ def _top(report: Report) -> list[RenderableType]:
     blocks: list[RenderableType] = []
     if report.top_actors:
         table = _table(
-            "\nTop actors",
-            ("Provider", "left"),
-            ("Actor", "left"),
-            ("Type", "left"),
-            ("Findings", "right"),
-            ("Records", "right"),
-            ("Categories", "left"),
-            ("Worst", "left"),
+            "\n" + _("Top actors"),
+            (_("Provider"), "left"),
+            (_("Actor"), "left"),
+            (_("Type"), "left"),
+            (_("Findings"), "right"),
+            (_("Records"), "right"),
+            (_("Categories"), "left"),
+            (_("Worst"), "left"),
         )
         for a in report.top_actors:
             table.add_row(
@@ -219,20 +213,20 @@ def _top(report: Report) -> list[RenderableType]:
                 a.actor_type or "-",
                 count(a.findings),
                 count(a.records),
-                ", ".join(category_label(c) for c in a.categories),
+                _(", ").join(category_label(c) for c in a.categories),
                 _severity(a.top_severity),
             )
         blocks.append(table)
     if report.top_parties:
         table = _table(
-            "Top destination parties",
-            ("Party", "left"),
-            ("Providers", "left"),
-            ("Findings", "right"),
-            ("Records", "right"),
-            ("Proceeds (CNY)", "right"),
-            ("Categories", "left"),
-            ("Worst", "left"),
+            _("Top destination parties"),
+            (_("Party"), "left"),
+            (_("Providers"), "left"),
+            (_("Findings"), "right"),
+            (_("Records"), "right"),
+            (_("Proceeds (CNY)"), "right"),
+            (_("Categories"), "left"),
+            (_("Worst"), "left"),
         )
         for p in report.top_parties:
             table.add_row(
@@ -240,8 +234,8 @@ def _top(report: Report) -> list[RenderableType]:
                 ", ".join(p.providers),
                 count(p.findings),
                 count(p.records),
-                f"{p.proceeds_cny:,}" if p.proceeds_cny else "-",
-                ", ".join(category_label(c) for c in p.categories),
+                amount(p.proceeds_cny) if p.proceeds_cny else "-",
+                _(", ").join(category_label(c) for c in p.categories),
                 _severity(p.top_severity),
             )
         blocks.append(table)
@@ -254,17 +248,17 @@ def _exposure(report: Report) -> list[RenderableType]:
     if not report.exposure:
         return []
     table = _table(
-        "\nPenalty exposure per provider",
-        ("Provider", "left"),
-        ("Findings", "right"),
-        ("Records", "right"),
-        ("Proceeds (CNY)", "right"),
-        ("Fine range (CNY)", "right"),
-        ("Serious", "left"),
+        "\n" + _("Penalty exposure per provider"),
+        (_("Provider"), "left"),
+        (_("Findings"), "right"),
+        (_("Records"), "right"),
+        (_("Proceeds (CNY)"), "right"),
+        (_("Fine range (CNY)"), "right"),
+        (_("Serious"), "left"),
     )
     details = Text()
     for e in report.exposure:
-        proceeds = f"{e.illegal_proceeds_cny:,}"
+        proceeds = amount(e.illegal_proceeds_cny)
         if e.unconverted_amounts:
             proceeds += f" + {unconverted(e.unconverted_amounts)}"
         table.add_row(
@@ -272,14 +266,14 @@ def _exposure(report: Report) -> list[RenderableType]:
             count(e.finding_count),
             count(e.records_affected),
             proceeds,
-            f"{e.fine_min_cny:,} to {e.fine_max_cny:,}",
-            Text("yes", style="bold red") if e.serious else Text("no"),
+            fine_range_text(e.fine_min_cny, e.fine_max_cny),
+            Text(yes_no(e.serious), style="bold red" if e.serious else ""),
         )
         details.append(f"{e.provider_id}: ", style="bold")
         details.append(e.fine_basis + "\n")
         if e.serious_reasons:
-            details.append("  Serious because: " + "; ".join(e.serious_reasons) + ".\n")
-        details.append("  Consequences: " + " ".join(e.consequences) + "\n")
+            details.append("  " + serious_because(e.serious_reasons) + "\n")
+        details.append("  " + consequences_line(e.consequences) + "\n")
     details.append(report.caveat, style="bold yellow")
     return [table, details]
 
@@ -290,30 +284,38 @@ def _findings(report: Report) -> list[RenderableType]:
     shown, left_out = listed(report)
     if not report.findings:
         return []
-    head = Text(f"\nFindings ({count(len(report.findings))})\n", style="bold")
-    head.append("Every evidence event of a finding: ", style="dim")
+    head = Text(
+        "\n" + _("Findings ({n})").format(n=count(len(report.findings))) + "\n", style="bold"
+    )
+    head.append(_("Every evidence event of a finding: "), style="dim")
     head.append(report.evidence_sql_template, style="dim")
     blocks: list[RenderableType] = [head]
     for f in shown:
         block = Text()
-        block.append(f" {f.severity.upper()} ", style=SEVERITY_STYLES.get(f.severity, ""))
+        block.append(
+            f" {severity_word(f.severity).upper()} ", style=SEVERITY_STYLES.get(f.severity, "")
+        )
         block.append(
             f" {category_label(f.category)} · {f.rule_id} · {f.provider_id} · {f.event_date}",
             style="bold",
         )
         block.append(f"  {f.finding_id}\n", style="dim")
         block.append(f"  {f.summary}\n")
-        actor = f"{f.actor_id or '-'} ({f.actor_type or 'unknown'})"
+        actor = f"{f.actor_id or '-'} ({f.actor_type or _('unknown')})"
         party = f" -> {f.destination_party}" if f.destination_party else ""
         block.append(f"  {actor}{party}; {finding_numbers(f)}\n", style="")
-        block.append(f"  seen {moment(f.first_seen)} to {moment(f.last_seen)}\n", style="dim")
-        block.append(f"  evidence: {evidence_line(f)}", style="dim")
+        block.append("  " + seen_line(f) + "\n", style="dim")
+        block.append("  " + _("evidence: {ids}").format(ids=evidence_line(f)), style="dim")
         blocks.append(block)
     if left_out:
         blocks.append(
             Text(
-                f"\n{count(left_out)} more finding(s) not listed here: "
-                "--format csv or json lists every finding.",
+                "\n"
+                + ngettext(
+                    "{n} more finding not listed here: --format csv or json lists every finding.",
+                    "{n} more findings not listed here: --format csv or json lists every finding.",
+                    left_out,
+                ).format(n=count(left_out)),
                 style="bold",
             )
         )

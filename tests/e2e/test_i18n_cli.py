@@ -1,0 +1,86 @@
+"""The language reaches the command line: --lang (before or after the command), the locale,
+[report] lang for reports, and English when nothing asks for Chinese."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import run_main
+
+CHINESE_HELP = "审计互联网服务提供者如何对待用户个人信息"
+ENGLISH_HELP = "Audit how internet service providers treat users' personal information."
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--lang", "zh-CN", "--help"], ["--help", "--lang=zh-CN"], ["--lang", "zh_CN", "--help"]],
+)
+def test_lang_option_translates_the_top_level_help(args: list[str], capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run_main(args, capsys)
+    assert code == 0
+    assert CHINESE_HELP in out
+    assert "用法:" in out and "选项:" in out and "命令:" in out and "退出码：" in out
+
+
+def test_lang_after_the_subcommand_translates_its_help(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = run_main(["report", "--help", "--lang", "zh-CN"], capsys)
+    assert code == 0
+    assert "就一个期间的发现出具报告" in out
+    assert "将报告写入此文件，而不是标准输出。" in out
+    assert "退出码：" in out and "130  已中断（Ctrl-C）" in out
+
+
+@pytest.mark.parametrize("lang", ["zh_CN.UTF-8", "zh_CN.utf8"])
+def test_a_chinese_locale_translates(lang: str, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LANG", lang)
+    code, out, _ = run_main(["--help"], capsys)
+    assert code == 0 and CHINESE_HELP in out
+
+
+@pytest.mark.parametrize("lang", ["C", "C.UTF-8", "en_US.UTF-8", "POSIX"])
+def test_other_locales_stay_english(lang: str, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LANG", lang)
+    code, out, _ = run_main(["--help"], capsys)
+    assert code == 0 and ENGLISH_HELP in out
+    assert "Exit codes:" in out and "退出码" not in out
+
+
+def test_lang_en_overrides_a_chinese_locale(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("LC_ALL", "zh_CN.UTF-8")
+    code, out, _ = run_main(["--lang", "en", "--help"], capsys)
+    assert code == 0 and ENGLISH_HELP in out
+
+
+def test_an_unknown_language_is_a_usage_error(capsys) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run_main(["--lang", "fr", "status"], capsys)
+    assert code == 2
+    assert "'fr' is not a language auditpipe has; use one of: en, zh-CN" in err
+
+
+def test_errors_and_hints_are_in_the_chosen_language(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run_main(["report", "--lake", str(tmp_path / "none"), "--lang", "zh-CN"], capsys)
+    assert code == 2
+    assert err.startswith("错误：") and "提示：" in err
+    code, _, err = run_main(["--lang", "zh-CN", "report", "--no-such-option"], capsys)
+    assert code == 2 and "没有选项 '--no-such-option'" in err
+
+
+def test_a_real_process_under_a_chinese_locale() -> None:
+    """The installed entry point, started the way a user's shell starts it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LC_ALL", "LC_MESSAGES", "LANGUAGE")}
+    for lang, expected in (("zh_CN.UTF-8", CHINESE_HELP), ("C", ENGLISH_HELP)):
+        env["LANG"] = lang
+        done = subprocess.run(
+            [sys.executable, "-m", "auditpipe", "--help"],
+            env=env,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            check=True,
+        )
+        assert expected in done.stdout
