@@ -1,9 +1,13 @@
 # Quick start: `make demo` runs the nightly job on sample_data/; `make test` runs every test.
-# Both build .venv from pyproject.toml on first use, so a fresh clone needs only python3 and make.
+# Both build .venv from pyproject.toml on first use, so a fresh clone needs only python3 and make;
+# demo installs only what running needs, test adds the test and lint tools.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two installs: STAMP, auditpipe with the test and lint tools ([dev], for make test);
+# RUN_STAMP, auditpipe and only what running it needs (for make demo).
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 DEMO_DIR ?= demo
 
 .PHONY: help venv demo test test-unit test-spark lint format bench clean sample-data sample-db-logs \
@@ -20,11 +24,19 @@ help:
 	@echo "make sample-db-logs   rewrite sample_data/_sources/ logs with real database servers"
 	@echo "make translations   extract marked strings into the .po catalogs and compile the .mo"
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+
+# The runtime install: what `make demo` needs and nothing more (no pytest, ruff, mypy).
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+# The development install includes the runtime one, so it marks both as done.
+$(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
 venv: $(STAMP)
 
@@ -33,7 +45,7 @@ venv: $(STAMP)
 # and planted breaches (--fail-on none), so the demo succeeds on both. The database audit logs
 # in sample_data/_sources/ (written by a real PostgreSQL + pgaudit and a real MariaDB +
 # server_audit) are ingested and detected first, each with the source settings beside it.
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	rm -rf $(DEMO_DIR)
 	mkdir -p $(DEMO_DIR)/inbox
 	cp -R sample_data/. $(DEMO_DIR)/inbox/

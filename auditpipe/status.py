@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
 from .lake import Lake, list_partitions, today_in
 from .lake.commit import reads_lake
-from .lake.layout import EVENTS
+from .lake.layout import EVENTS, lake_arg
 from .lake.runs import UNFINISHED, load_run_docs
 from .lake.views import connect_views
 from .vocabulary import SEVERITIES
@@ -237,21 +238,72 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def render_status(status: LakeStatus) -> None:
-    """Terminal tables on stdout."""
+def ago(instant: str | dt.datetime, timezone: str, now: dt.datetime | None = None) -> str:
+    """``3 hours ago, 2026-11-30 02:30 (Asia/Shanghai)``: how long ago, then the local time
+    in the lake's timezone (``instant`` is an ISO 8601 time with its offset, as run records
+    store it). A time in the future (a clock set wrong) says ``in ...``."""
+    import zoneinfo
+
+    when = dt.datetime.fromisoformat(instant) if isinstance(instant, str) else instant
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
+    seconds = (now - when).total_seconds()
+    local = when.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    return f"{_span(abs(seconds), seconds < 0)}, {local} ({timezone})"
+
+
+def _span(seconds: float, future: bool) -> str:
+    if seconds < 45:
+        return "just now"
+    for unit, size, up_to in (
+        ("minute", 60, 90 * 60),
+        ("hour", 3600, 36 * 3600),
+        ("day", 86400, None),
+    ):
+        if up_to is None or seconds < up_to:
+            n = max(1, round(seconds / size))
+            amount = f"{n} {unit}{'' if n == 1 else 's'}"
+            return f"in {amount}" if future else f"{amount} ago"
+    raise AssertionError("unreachable")
+
+
+def wrap(text: str, width: int | None) -> str:
+    """``text`` wrapped at word boundaries to ``width`` columns, later lines indented; paths
+    and ids longer than a line are kept whole. ``None``: one line (output that is not a
+    terminal, for scripts)."""
+    if width is None:
+        return text
+    return textwrap.fill(
+        text,
+        width=width,
+        subsequent_indent="  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def render_status(status: LakeStatus, now: dt.datetime | None = None) -> None:
+    """Terminal tables on stdout; the lines between them wrap at word boundaries to the
+    terminal's width, and times read as "3 hours ago, <local time> (<lake timezone>)"."""
     from rich.table import Table
 
     from .console import get_console
 
     out = get_console()
+    width = out.out.width if out.stdout_is_terminal else None
+
+    def say(text: str) -> None:
+        out.print(wrap(text, width), markup=False)
+
     period = f"{status.first_day} to {status.last_day}" if status.first_day else "no events yet"
-    out.print(f"[bold]Lake[/bold] {status.lake} (timezone {status.timezone})")
-    out.print(
+    say(f"Lake {status.lake} (timezone {status.timezone})")
+    say(
         f"{status.events:,} events over {status.days} day(s), {period}; "
         f"{len(status.providers)} provider(s); {status.quarantine_rows:,} quarantined row(s); "
         f"{status.findings:,} finding(s)"
     )
-    out.print(
+    say(
         f"Files: {status.files_ingested:,} ingested, {status.files_rejected:,} rejected; "
         f"{status.event_files:,} event file(s) in {status.partitions:,} partition(s)"
         + (
@@ -264,7 +316,7 @@ def render_status(status: LakeStatus) -> None:
         by_sev = ", ".join(
             f"{s} {status.findings_by_severity.get(s, 0):,}" for s in reversed(SEVERITIES)
         )
-        out.print(f"Findings by severity: {by_sev}")
+        say(f"Findings by severity: {by_sev}")
     if status.providers:
         table = Table(title_justify="left")
         for col in ("provider", "events", "days", "first day", "last day", "findings"):
@@ -291,20 +343,20 @@ def render_status(status: LakeStatus) -> None:
         out.print(table)
     run = status.last_run
     if run is None:
-        out.print("Last run: none recorded")
+        say("Last run: none recorded")
     else:
         when = run.get("finished_at") or run.get("started_at")
         code = run.get("exit_code")
-        out.print(
+        say(
             f"Last run: {run['run_id']} ({run.get('kind')}, night {run.get('night')}): "
-            f"{run.get('status')} at {when}"
+            f"{run.get('status')} {ago(when, status.timezone, now) if when else ''}"
             + (f", exit {code}" if code is not None else "")
             + (f": {run['outcome']}" if run.get("outcome") else "")
         )
     if status.running:
-        out.print(f"Running now: {status.running}")
+        say(f"Running now: {status.running}")
     elif status.unfinished_runs:
-        out.print(
-            f"Unfinished: {', '.join(status.unfinished_runs)}; the next `auditpipe nightly` "
-            "completes their work"
+        say(
+            f"Unfinished: {', '.join(status.unfinished_runs)}; the next nightly run "
+            f"(auditpipe nightly --inbox INBOX {lake_arg(status.lake)}) completes their work"
         )

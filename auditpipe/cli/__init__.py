@@ -53,6 +53,12 @@ COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
 }
 # Where a code means something more precise for one command than EXIT_MEANINGS says.
 COMMAND_EXIT_MEANINGS: dict[str, dict[int, str]] = {
+    "ingest": {
+        EXIT_ERROR: N_(
+            "error: bad usage or nothing to ingest, unreadable input, lake or lock problem, "
+            "full disk"
+        ),
+    },
     "sources check": {
         EXIT_FINDINGS: N_("the settings name columns or keys the schema lacks"),
     },

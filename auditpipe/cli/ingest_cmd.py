@@ -67,12 +67,14 @@ def ingest(
       auditpipe ingest --source pg-forum.toml /var/log/postgresql/ --lake ./lake
       auditpipe ingest /shared/inbox --lake /shared/lake --engine spark
 
-    Exits 0 when every row was stored or was a duplicate, 3 when rows were quarantined or a
-    file was rejected whole (truncated or corrupt archive), 2 on errors.
+    Files of other kinds inside folders, and files that cannot be read, are skipped with a
+    warning naming them. Exits 0 when every row was stored or was a duplicate, 3 when rows
+    were quarantined or a file was rejected whole (truncated or corrupt archive), 2 on errors,
+    including PATHS that hold no log file to ingest.
     """
     from ..config import load_config
     from ..engines import EngineSettings, open_engine
-    from ..ingest import IngestSettings, ingest_paths
+    from ..ingest import IngestSettings, find_inputs, ingest_paths
     from .render_ingest import progress_reporter, render_ingest_result
 
     config = load_config(config_path)
@@ -85,15 +87,18 @@ def ingest(
 
         source = load_settings(source_path)
     engine_settings = EngineSettings.from_config(config, engine_name, spark_master)
+    # Found before the lake is opened: nothing to ingest is a usage error that leaves no new
+    # lake behind.
+    inputs = find_inputs(list(paths), settings, source, exclude=[lake])
     the_lake = settings.open_lake(lake)
     with open_engine(engine_settings) as engine, progress_reporter(enabled=not quiet) as progress:
         result = ingest_paths(
-            the_lake, list(paths), settings, progress=progress, source=source, engine=engine
+            the_lake, inputs, settings, progress=progress, source=source, engine=engine
         )
     if as_json:
         get_console().json(result_to_dict(result))
     elif not quiet:
-        render_ingest_result(result)
+        render_ingest_result(result, lake)
     if not result.clean:
         raise click.exceptions.Exit(EXIT_QUARANTINE)
 

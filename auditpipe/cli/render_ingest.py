@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..console import get_console
+from ..lake.layout import lake_arg
 
 if TYPE_CHECKING:
     from ..ingest import IngestResult
@@ -37,9 +39,9 @@ def progress_reporter(enabled: bool = True) -> Iterator[Any]:
         yield per_file
 
 
-def render_ingest_result(result: IngestResult) -> None:
+def render_ingest_result(result: IngestResult, lake: Path) -> None:
     """The reconciliation per file and in total, then notes on rejected files and
-    quarantined rows."""
+    quarantined rows (the command that lists them names ``lake``)."""
     console = get_console()
     rows: list[list[object]] = [
         [f.source_file, f.status, f.rows_read, f.rows_stored, f.rows_quarantined, f.rows_duplicate]
@@ -77,5 +79,6 @@ def render_ingest_result(result: IngestResult) -> None:
     if result.rows_quarantined:
         console.message(
             f"{result.rows_quarantined:,} rows quarantined; see them with: auditpipe sql "
+            f"{lake_arg(lake)} "
             '"SELECT source_file, line_number, reason FROM quarantine ORDER BY 1, 2"'
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
+from ..lake.layout import lake_arg
 from . import cli, exit_codes_help
 from .options import lake_option
 
@@ -120,7 +121,7 @@ def sql_command(
             "--dialect spark only changes --print-views; queries run in DuckDB",
             hint="add --print-views, or drop --dialect",
         )
-    text = _query_text(query, sql_file, interactive)
+    text = _query_text(query, sql_file, interactive, lake)
     if text is None:
         lake_obj = open_lake(lake)
         con = connect(lake_obj, memory_limit=memory_limit)
@@ -147,7 +148,9 @@ def _plain_input(prompt: str) -> str:
     return line.rstrip("\n")
 
 
-def _query_text(query: str | None, sql_file: Path | None, interactive: bool) -> str | None:
+def _query_text(
+    query: str | None, sql_file: Path | None, interactive: bool, lake: Path
+) -> str | None:
     """The SQL to run, or None for the interactive prompt."""
     if query is not None and sql_file is not None:
         raise UsageError("give the SQL either as QUERY or with --file, not both")
@@ -172,7 +175,7 @@ def _query_text(query: str | None, sql_file: Path | None, interactive: bool) -> 
     if not text.strip():
         raise UsageError(
             "no SQL given",
-            hint='pass a query, e.g. auditpipe sql --lake DIR "SELECT count(*) FROM events", '
-            "or run it on a terminal for the prompt",
+            hint=f"pass a query, e.g. auditpipe sql {lake_arg(lake)} "
+            '"SELECT count(*) FROM events", or run it on a terminal for the prompt',
         )
     return text

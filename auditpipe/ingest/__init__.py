@@ -6,7 +6,9 @@ from .pipeline import (
     STATUS_SKIPPED,
     FileResult,
     IngestResult,
+    Inputs,
     check_timezone,
+    find_inputs,
     ingest_paths,
 )
 from .settings import IngestSettings
@@ -18,6 +20,8 @@ __all__ = [
     "FileResult",
     "IngestResult",
     "IngestSettings",
+    "Inputs",
     "check_timezone",
+    "find_inputs",
     "ingest_paths",
 ]

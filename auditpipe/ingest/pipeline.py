@@ -102,16 +102,45 @@ class IngestResult:
         return not self.rejected and self.rows_quarantined == 0
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """The files an ingest reads, found before the lake is opened (or created)."""
+
+    files: list[SourceFile]
+    router: Any = None  # a SourceRouter when [ingest] sources lists database audit log sources
+
+
+def find_inputs(
+    paths: Sequence[Path],
+    settings: IngestSettings,
+    source: Any = None,
+    exclude: Sequence[Path] = (),
+) -> Inputs:
+    """The files under ``paths`` that ingest reads (``discover``: skipped files are named in a
+    warning, and nothing to ingest at all is a UsageError); ``exclude`` is the lake."""
+    if source is not None:
+        from ..sources import classify_as
+
+        return Inputs(discover(paths, classify_as(source.kind), exclude=exclude))
+    router = None
+    if settings.sources:
+        from ..sources.router import SourceRouter
+
+        router = SourceRouter.load(settings.sources)
+    return Inputs(discover(paths, router.classify if router else None, exclude=exclude), router)
+
+
 def ingest_paths(
     lake: Lake,
-    paths: Sequence[Path],
+    paths: Sequence[Path] | Inputs,
     settings: IngestSettings,
     progress: Progress | None = None,
     source: Any = None,
     engine: Engine | None = None,
 ) -> IngestResult:
-    """Ingest every log under ``paths`` into ``lake``; see the module docstring. ``source``
-    (auditpipe.sources.SourceSettings) reads every file as that database audit log.
+    """Ingest every log under ``paths`` (or the ``Inputs`` found already) into ``lake``; see
+    the module docstring. ``source`` (auditpipe.sources.SourceSettings) reads every file as
+    that database audit log.
 
     ``engine`` stages the files (default: DuckDB in this process, one file after the other;
     on Spark one task per file); each file is committed here, in input order, either way.
@@ -124,19 +153,17 @@ def ingest_paths(
         "batch_bytes": settings.batch_bytes,
         "max_line_bytes": settings.max_line_bytes,
     }
-    router = None
+    inputs = (
+        paths
+        if isinstance(paths, Inputs)
+        else find_inputs(paths, settings, source, exclude=[lake.root])
+    )
+    sources, router = inputs.files, inputs.router
     only: Any = None
     if source is not None:
-        from ..sources import SourceReader, classify_as
+        from ..sources import SourceReader
 
-        sources = discover(paths, classify_as(source.kind), exclude=[lake.root])
         only = SourceReader(source, catalog, **sizes)
-    else:
-        if settings.sources:
-            from ..sources.router import SourceRouter
-
-            router = SourceRouter.load(settings.sources)
-        sources = discover(paths, router.classify if router else None, exclude=[lake.root])
     engine = engine or DuckDBEngine()
     if not engine.in_process:  # a task elsewhere has another working folder
         sources = [replace(s, path=s.path.resolve()) for s in sources]

@@ -13,7 +13,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -21,6 +21,7 @@ from ..errors import InputFileError, UsageError
 
 _COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd"}
 SUPPORTED = ".jsonl, .ndjson, .csv, .parquet, each optionally .gz or .zst"
+SHOWN_NAMES = 10  # files a warning names before "and N more"
 
 
 @dataclass(frozen=True)
@@ -85,20 +86,24 @@ def discover(
 
     A file named on the command line must be a readable regular file of a known kind (else
     UsageError); inside folders, files and folders whose names start with '.' or '_' are
-    skipped (as Spark and Hadoop do: `_expected/`, `.tmp` files), and so are files of other
-    kinds, lakes (``exclude`` and any folder holding a lake marker) and files that are not
-    regular files (a warning names them). ``classifier`` (default ``classify``) tells a
-    file's kind, or None to leave it out.
+    skipped (as Spark and Hadoop do: `_expected/`, `.tmp` files), and so are lakes
+    (``exclude`` and any folder holding a lake marker). Files of other kinds, and files that
+    are not regular or not readable, are skipped too, and one warning names them with their
+    count. When ``paths`` hold nothing to ingest at all, that is a UsageError (exit 2): a
+    run that reads nothing must not look like a run that read everything. ``classifier``
+    (default ``classify``) tells a file's kind, or None to leave it out.
     """
+    paths = list(paths)
     found: list[SourceFile] = []
     seen: set[Path] = set()
+    skipped = Skipped()
     skip_dirs = {p.resolve() for p in exclude}
     for given in paths:
         if not given.exists():
             raise UsageError(f"{given} does not exist", hint="check the path and try again")
         kind_of = classifier or classify
         candidates = (
-            _in_folder(given, kind_of, skip_dirs, warn or _warn)
+            _in_folder(given, kind_of, skip_dirs, skipped)
             if given.is_dir()
             else [_named(given, kind_of)]
         )
@@ -106,14 +111,61 @@ def discover(
             if source.path.resolve() not in seen:
                 seen.add(source.path.resolve())
                 found.append(source)
+    for line in skipped.warnings():
+        (warn or _warn)(line)
+    if paths and not found:
+        raise UsageError(
+            f"nothing to ingest in {', '.join(map(str, paths))}: no log files"
+            + (f" ({skipped.summary()})" if skipped else ""),
+            hint=f"auditpipe reads {SUPPORTED} (names starting with '.' or '_' are skipped); "
+            "read database audit logs of any name with --source FILE",
+        )
     return found
+
+
+@dataclass
+class Skipped:
+    """Files inside input folders that ingest leaves out, by reason (hidden names aside)."""
+
+    other_kinds: list[Path] = field(default_factory=list)
+    not_regular: list[Path] = field(default_factory=list)  # FIFOs, devices, sockets
+    unreadable: list[Path] = field(default_factory=list)  # no read permission
+
+    def __bool__(self) -> bool:
+        return bool(self.other_kinds or self.not_regular or self.unreadable)
+
+    def _groups(self) -> list[tuple[str, list[Path]]]:
+        return [
+            (what, files)
+            for what, files in (
+                ("of kinds auditpipe does not read", self.other_kinds),
+                ("not regular files (FIFOs, devices or sockets)", self.not_regular),
+                ("not readable (permissions)", self.unreadable),
+            )
+            if files
+        ]
+
+    def summary(self) -> str:
+        return "; ".join(f"{len(files)} file(s) {what}" for what, files in self._groups())
+
+    def warnings(self) -> list[str]:
+        """One line per reason: the count and the first names."""
+        return [
+            f"skipped {len(files)} file(s) {what}: {_names(files)}"
+            for what, files in self._groups()
+        ]
+
+
+def _names(files: Sequence[Path], shown: int = SHOWN_NAMES) -> str:
+    names = ", ".join(str(f) for f in files[:shown])
+    return names + (f" and {len(files) - shown} more" if len(files) > shown else "")
 
 
 def _in_folder(
     folder: Path,
     kind_of: Callable[[Path], SourceFile | None],
     skip_dirs: set[Path],
-    warn: Callable[[str], None],
+    skipped: Skipped,
 ) -> Iterator[SourceFile]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(
@@ -124,13 +176,18 @@ def _in_folder(
             and not is_lake(Path(root) / d)
         )
         for name in sorted(files):
-            source = None if _hidden(name) else kind_of(Path(root) / name)
+            if _hidden(name):
+                continue
+            path = Path(root) / name
+            source = kind_of(path)
             if source is None:
-                continue
-            if not regular_file(source.path):
-                warn(f"skipped {source.path}: not a regular file (a FIFO, device or socket)")
-                continue
-            yield source
+                skipped.other_kinds.append(path)
+            elif not regular_file(source.path):
+                skipped.not_regular.append(path)
+            elif not os.access(source.path, os.R_OK):
+                skipped.unreadable.append(path)
+            else:
+                yield source
 
 
 def _named(given: Path, kind_of: Callable[[Path], SourceFile | None]) -> SourceFile:

@@ -129,10 +129,7 @@ class Lake:
                 hint="point --lake at an existing lake, or at a new or empty folder to create one",
             )
         if not create:
-            raise LakeError(
-                f"no lake at {root}",
-                hint=f"create one with: auditpipe ingest PATH --lake {root}",
-            )
+            raise _missing_lake(root)
         # Every later command sets this timezone on DuckDB: refuse a name it would reject.
         check_timezone(timezone or DEFAULT_TIMEZONE)
         meta = {
@@ -220,3 +217,16 @@ class Lake:
 
     def has_events(self) -> bool:
         return bool(layout.list_partitions(self.root, layout.EVENTS))
+
+
+def _missing_lake(root: Path) -> LakeError:
+    """No lake at ``root``: how to create one, and, when ``root`` is only the default
+    ``./lake``, how to point auditpipe at the lake the user meant."""
+    create = f"create one with: auditpipe ingest PATH {layout.lake_arg(root)}"
+    if layout.is_default_lake(root):
+        return LakeError(
+            f"no lake at ./{root}, the default lake folder (no --lake given, "
+            f"{layout.LAKE_ENV} not set)",
+            hint=f"pass --lake DIR, or set {layout.LAKE_ENV}=DIR, to use your lake; or {create}",
+        )
+    return LakeError(f"no lake at {root}", hint=create)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,19 @@ HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 
 def default_lake_path() -> Path:
     return Path(os.environ.get(LAKE_ENV) or DEFAULT_LAKE)
+
+
+def lake_arg(root: str | os.PathLike[str]) -> str:
+    """``--lake ROOT`` for a command line that a hint or a summary prints, quoted for the
+    shell, so the line can be copied and run as it is (also from another shell or a ticket,
+    where ``$AUDITPIPE_LAKE`` or the default ``./lake`` may point elsewhere)."""
+    return f"--lake {shlex.quote(str(root))}"
+
+
+def is_default_lake(root: str | os.PathLike[str]) -> bool:
+    """True when ``root`` is ``./lake``, the folder used when neither --lake nor
+    ``$AUDITPIPE_LAKE`` names one."""
+    return Path(root) == Path(DEFAULT_LAKE) and not os.environ.get(LAKE_ENV)
 
 
 def meta_dir(root: Path) -> Path:

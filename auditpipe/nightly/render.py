@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..lake.layout import lake_arg
 from ..vocabulary import SEVERITIES
 from .result import INGESTED, MISSING, REJECTED, SKIPPED, UNSUPPORTED, WAITING, NightlyResult
 
@@ -106,6 +107,7 @@ def render_summary(result: NightlyResult) -> None:
             out.print(f"  {path}")
     if result.rows_quarantined:
         out.print(
-            "Quarantined rows: auditpipe sql --lake "
-            f'{result.lake} "SELECT source_file, line_number, reason FROM quarantine"'
+            f"Quarantined rows: auditpipe sql {lake_arg(result.lake)} "
+            '"SELECT source_file, line_number, reason FROM quarantine"',
+            markup=False,
         )

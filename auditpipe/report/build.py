@@ -26,7 +26,7 @@ from .. import vocabulary
 from ..config import Config
 from ..db import Database, connect
 from ..errors import LakeError, UsageError
-from ..lake import Lake
+from ..lake import Lake, lake_arg
 from ..lake.commit import reads_lake
 from ..lake.views import create_views
 from . import queries as q
@@ -175,7 +175,8 @@ def _connection(lake: Lake) -> Iterator[Database]:
         raise LakeError(
             f"cannot read the lake {lake.root}: {exc}",
             hint="if detect, ingest or compact was committing meanwhile, run the report "
-            "again; otherwise a lake file is damaged (auditpipe sql shows which table fails)",
+            f"again; otherwise a lake file is damaged (auditpipe sql {lake_arg(lake.root)} "
+            "shows which table fails)",
         ) from exc
     finally:
         con.close()

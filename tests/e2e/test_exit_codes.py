@@ -97,8 +97,10 @@ def test_a_bug_exits_2_with_or_without_debug(
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(auditpipe.status, "lake_status", broken)
+    from auditpipe.lake import Lake
+
     lake = tmp_path / "lake"
-    assert run_main(["ingest", str(tmp_path / "none"), "--lake", str(lake)], capsys)[0] == 2
+    Lake.open(lake, create=True)
     for args in (["status", "--lake", str(lake)], ["status", "--lake", str(lake), "--debug"]):
         code, _, err = run_main(args, capsys)
         assert code == 2
