@@ -127,6 +127,7 @@ def result_to_dict(result: object) -> dict[str, object]:
     return {
         "run_id": result.run_id,
         "files": files,
+        "skipped_files": result.skipped.to_dict(),
         "total": {
             "files": len(result.files),
             "rejected": len(result.rejected),

@@ -29,7 +29,7 @@ from .kinds import Kind, ReadContext, kind_for
 from .lines import StreamError, prefetch
 from .normalize import FOLDER_NAME_LIMIT, normalize_sql
 from .settings import IngestSettings
-from .sources import SourceFile, discover
+from .sources import Skipped, SourceFile, discover
 from .stage import FileStager, Provenance, provider_folder_bytes
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ class FileResult:
 class IngestResult:
     run_id: str
     files: list[FileResult]
+    skipped: Skipped = field(default_factory=Skipped)  # files in input folders left out
 
     def _sum(self, name: str) -> int:
         return sum(getattr(f, name) for f in self.files)
@@ -108,6 +109,7 @@ class Inputs:
 
     files: list[SourceFile]
     router: Any = None  # a SourceRouter when [ingest] sources lists database audit log sources
+    skipped: Skipped = field(default_factory=Skipped)  # files inside folders left out
 
 
 def find_inputs(
@@ -118,16 +120,19 @@ def find_inputs(
 ) -> Inputs:
     """The files under ``paths`` that ingest reads (``discover``: skipped files are named in a
     warning, and nothing to ingest at all is a UsageError); ``exclude`` is the lake."""
+    skipped = Skipped()
     if source is not None:
         from ..sources import classify_as
 
-        return Inputs(discover(paths, classify_as(source.kind), exclude=exclude))
+        found = discover(paths, classify_as(source.kind), exclude=exclude, skipped=skipped)
+        return Inputs(found, skipped=skipped)
     router = None
     if settings.sources:
         from ..sources.router import SourceRouter
 
         router = SourceRouter.load(settings.sources)
-    return Inputs(discover(paths, router.classify if router else None, exclude=exclude), router)
+    classifier = router.classify if router else None
+    return Inputs(discover(paths, classifier, exclude=exclude, skipped=skipped), router, skipped)
 
 
 def ingest_paths(
@@ -187,7 +192,7 @@ def ingest_paths(
         committer = RunCommitter(lake, run_id, commits)
         for payload in engine.run_tasks(task, items, together=False):
             results.extend(committer.commit(staged) for staged in decode(payload))
-    return IngestResult(run_id, results)
+    return IngestResult(run_id, results, inputs.skipped)
 
 
 def check_timezone(name: str) -> str:

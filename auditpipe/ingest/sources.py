@@ -81,6 +81,7 @@ def discover(
     classifier: Callable[[Path], SourceFile | None] | None = None,
     exclude: Sequence[Path] = (),
     warn: Callable[[str], None] | None = None,
+    skipped: Skipped | None = None,
 ) -> list[SourceFile]:
     """Every input file under ``paths``, sorted within each folder.
 
@@ -91,12 +92,13 @@ def discover(
     are not regular or not readable, are skipped too, and one warning names them with their
     count. When ``paths`` hold nothing to ingest at all, that is a UsageError (exit 2): a
     run that reads nothing must not look like a run that read everything. ``classifier``
-    (default ``classify``) tells a file's kind, or None to leave it out.
+    (default ``classify``) tells a file's kind, or None to leave it out; ``skipped``, when
+    given, receives the files left out.
     """
     paths = list(paths)
     found: list[SourceFile] = []
     seen: set[Path] = set()
-    skipped = Skipped()
+    skipped = Skipped() if skipped is None else skipped
     skip_dirs = {p.resolve() for p in exclude}
     for given in paths:
         if not given.exists():
@@ -133,6 +135,13 @@ class Skipped:
 
     def __bool__(self) -> bool:
         return bool(self.other_kinds or self.not_regular or self.unreadable)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {
+            "other_kinds": [str(p) for p in self.other_kinds],
+            "not_regular": [str(p) for p in self.not_regular],
+            "unreadable": [str(p) for p in self.unreadable],
+        }
 
     def _groups(self) -> list[tuple[str, list[Path]]]:
         return [

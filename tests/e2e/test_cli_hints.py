@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import os
 import re
 import shlex
@@ -173,6 +174,15 @@ def test_ingest_of_logs_beside_other_files_warns_and_ingests_the_logs(
     assert "Warning: skipped 12 file(s) of kinds auditpipe does not read:" in err
     assert "note09.txt and 2 more" in err and "note10.txt" not in err
     assert "a.jsonl" in out
+    # --json lists every one of them, for scripts.
+    (folder / "b.jsonl").write_text(json.dumps(good(event_id="b")) + "\n")
+    code, out, _ = run_main(
+        ["ingest", str(folder), "--lake", str(tmp_path / "lake"), "--json"], capsys
+    )
+    assert code == 0
+    skipped = json.loads(out)["skipped_files"]
+    assert skipped["other_kinds"] == [str(folder / f"note{i:02d}.txt") for i in range(12)]
+    assert skipped["not_regular"] == skipped["unreadable"] == []
 
 
 # -- status -----------------------------------------------------------------------------------
