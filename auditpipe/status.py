@@ -14,6 +14,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
+from .i18n import _, ngettext
 from .lake import Lake, list_partitions, today_in
 from .lake.commit import reads_lake
 from .lake.layout import EVENTS, lake_arg
@@ -250,22 +251,30 @@ def ago(instant: str | dt.datetime, timezone: str, now: dt.datetime | None = Non
     now = now or dt.datetime.now(dt.UTC)
     seconds = (now - when).total_seconds()
     local = when.astimezone(zoneinfo.ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
-    return f"{_span(abs(seconds), seconds < 0)}, {local} ({timezone})"
+    return _("{when}, {local_time} ({timezone})").format(
+        when=_span(abs(seconds), seconds < 0), local_time=local, timezone=timezone
+    )
 
 
 def _span(seconds: float, future: bool) -> str:
+    """``just now``, ``5 minutes ago`` (up to 90), ``3 hours ago`` (up to 36), ``2 days ago``;
+    ``in ...`` for the future."""
     if seconds < 45:
-        return "just now"
-    for unit, size, up_to in (
-        ("minute", 60, 90 * 60),
-        ("hour", 3600, 36 * 3600),
-        ("day", 86400, None),
-    ):
-        if up_to is None or seconds < up_to:
-            n = max(1, round(seconds / size))
-            amount = f"{n} {unit}{'' if n == 1 else 's'}"
-            return f"in {amount}" if future else f"{amount} ago"
-    raise AssertionError("unreachable")
+        return _("just now")
+    if seconds < 90 * 60:
+        n = max(1, round(seconds / 60))
+        if future:
+            return ngettext("in {n} minute", "in {n} minutes", n).format(n=n)
+        return ngettext("{n} minute ago", "{n} minutes ago", n).format(n=n)
+    if seconds < 36 * 3600:
+        n = round(seconds / 3600)
+        if future:
+            return ngettext("in {n} hour", "in {n} hours", n).format(n=n)
+        return ngettext("{n} hour ago", "{n} hours ago", n).format(n=n)
+    n = round(seconds / 86400)
+    if future:
+        return ngettext("in {n} day", "in {n} days", n).format(n=n)
+    return ngettext("{n} day ago", "{n} days ago", n).format(n=n)
 
 
 def wrap(text: str, width: int | None) -> str:
@@ -357,6 +366,8 @@ def render_status(status: LakeStatus, now: dt.datetime | None = None) -> None:
         say(f"Running now: {status.running}")
     elif status.unfinished_runs:
         say(
-            f"Unfinished: {', '.join(status.unfinished_runs)}; the next nightly run "
-            f"(auditpipe nightly --inbox INBOX {lake_arg(status.lake)}) completes their work"
+            _("Unfinished: {runs}; the next nightly run ({command}) completes their work").format(
+                runs=", ".join(status.unfinished_runs),
+                command=f"auditpipe nightly --inbox INBOX {lake_arg(status.lake)}",
+            )
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..console import get_console
+from ..i18n import _
 from ..lake.layout import lake_arg
 
 if TYPE_CHECKING:
@@ -78,7 +79,9 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
             )
     if result.rows_quarantined:
         console.message(
-            f"{result.rows_quarantined:,} rows quarantined; see them with: auditpipe sql "
-            f"{lake_arg(lake)} "
-            '"SELECT source_file, line_number, reason FROM quarantine ORDER BY 1, 2"'
+            _("{n} rows quarantined; see them with: {command}").format(
+                n=f"{result.rows_quarantined:,}",
+                command=f"auditpipe sql {lake_arg(lake)} "
+                '"SELECT source_file, line_number, reason FROM quarantine ORDER BY 1, 2"',
+            )
         )

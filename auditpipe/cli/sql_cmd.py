@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
+from ..i18n import _
 from ..lake.layout import lake_arg
 from . import cli, exit_codes_help
 from .options import lake_option
@@ -175,7 +176,8 @@ def _query_text(
     if not text.strip():
         raise UsageError(
             "no SQL given",
-            hint=f"pass a query, e.g. auditpipe sql {lake_arg(lake)} "
-            '"SELECT count(*) FROM events", or run it on a terminal for the prompt',
+            hint=_("pass a query, e.g. {command}, or run it on a terminal for the prompt").format(
+                command=f'auditpipe sql {lake_arg(lake)} "SELECT count(*) FROM events"'
+            ),
         )
     return text

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputFileError, UsageError
+from ..i18n import _, ngettext
 
 _COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd"}
 SUPPORTED = ".jsonl, .ndjson, .csv, .parquet, each optionally .gz or .zst"
@@ -116,11 +117,17 @@ def discover(
     for line in skipped.warnings():
         (warn or _warn)(line)
     if paths and not found:
+        where = ", ".join(map(str, paths))
         raise UsageError(
-            f"nothing to ingest in {', '.join(map(str, paths))}: no log files"
-            + (f" ({skipped.summary()})" if skipped else ""),
-            hint=f"auditpipe reads {SUPPORTED} (names starting with '.' or '_' are skipped); "
-            "read database audit logs of any name with --source FILE",
+            _("nothing to ingest in {paths}: no log files ({skipped})").format(
+                paths=where, skipped=skipped.summary()
+            )
+            if skipped
+            else _("nothing to ingest in {paths}: no log files").format(paths=where),
+            hint=_(
+                "auditpipe reads {kinds} (names starting with '.' or '_' are skipped); "
+                "read database audit logs of any name with --source FILE"
+            ).format(kinds=SUPPORTED),
         )
     return found
 
@@ -143,31 +150,58 @@ class Skipped:
             "unreadable": [str(p) for p in self.unreadable],
         }
 
-    def _groups(self) -> list[tuple[str, list[Path]]]:
-        return [
-            (what, files)
-            for what, files in (
-                ("of kinds auditpipe does not read", self.other_kinds),
-                ("not regular files (FIFOs, devices or sockets)", self.not_regular),
-                ("not readable (permissions)", self.unreadable),
-            )
-            if files
-        ]
-
     def summary(self) -> str:
-        return "; ".join(f"{len(files)} file(s) {what}" for what, files in self._groups())
+        """``2 files of kinds auditpipe does not read; 1 file that is not readable ...``"""
+        parts = []
+        if self.other_kinds:
+            n = len(self.other_kinds)
+            parts.append(
+                ngettext(
+                    "{n} file of a kind auditpipe does not read",
+                    "{n} files of kinds auditpipe does not read",
+                    n,
+                ).format(n=n)
+            )
+        if self.not_regular:
+            n = len(self.not_regular)
+            parts.append(
+                ngettext(
+                    "{n} file that is not a regular file (a FIFO, device or socket)",
+                    "{n} files that are not regular files (FIFOs, devices or sockets)",
+                    n,
+                ).format(n=n)
+            )
+        if self.unreadable:
+            n = len(self.unreadable)
+            parts.append(
+                ngettext(
+                    "{n} file that is not readable (permissions)",
+                    "{n} files that are not readable (permissions)",
+                    n,
+                ).format(n=n)
+            )
+        return "; ".join(parts)
 
     def warnings(self) -> list[str]:
         """One line per reason: the count and the first names."""
         return [
-            f"skipped {len(files)} file(s) {what}: {_names(files)}"
-            for what, files in self._groups()
+            _("skipped {files}: {names}").format(
+                files=Skipped(**{kind: files}).summary(), names=_names(files)
+            )
+            for kind, files in (
+                ("other_kinds", self.other_kinds),
+                ("not_regular", self.not_regular),
+                ("unreadable", self.unreadable),
+            )
+            if files
         ]
 
 
 def _names(files: Sequence[Path], shown: int = SHOWN_NAMES) -> str:
     names = ", ".join(str(f) for f in files[:shown])
-    return names + (f" and {len(files) - shown} more" if len(files) > shown else "")
+    if len(files) <= shown:
+        return names
+    return _("{names} and {n} more").format(names=names, n=len(files) - shown)
 
 
 def _in_folder(

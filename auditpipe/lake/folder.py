@@ -18,6 +18,7 @@ from typing import Any
 
 from ..db import check_timezone
 from ..errors import LakeError, LockError
+from ..i18n import _
 from . import commit, layout
 from .commit import Transaction, utc_now, write_json_atomic
 
@@ -222,11 +223,16 @@ class Lake:
 def _missing_lake(root: Path) -> LakeError:
     """No lake at ``root``: how to create one, and, when ``root`` is only the default
     ``./lake``, how to point auditpipe at the lake the user meant."""
-    create = f"create one with: auditpipe ingest PATH {layout.lake_arg(root)}"
+    create = _("create one with: {command}").format(
+        command=f"auditpipe ingest PATH {layout.lake_arg(root)}"
+    )
     if layout.is_default_lake(root):
         return LakeError(
-            f"no lake at ./{root}, the default lake folder (no --lake given, "
-            f"{layout.LAKE_ENV} not set)",
-            hint=f"pass --lake DIR, or set {layout.LAKE_ENV}=DIR, to use your lake; or {create}",
+            _(
+                "no lake at ./{root}, the default lake folder (no --lake given, {variable} not set)"
+            ).format(root=root, variable=layout.LAKE_ENV),
+            hint=_("pass --lake DIR, or set {variable}=DIR, to use your lake; or {create}").format(
+                variable=layout.LAKE_ENV, create=create
+            ),
         )
-    return LakeError(f"no lake at {root}", hint=create)
+    return LakeError(_("no lake at {root}").format(root=root), hint=create)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..i18n import _
 from ..lake.layout import lake_arg
 from ..vocabulary import SEVERITIES
 from .result import INGESTED, MISSING, REJECTED, SKIPPED, UNSUPPORTED, WAITING, NightlyResult
@@ -107,7 +108,9 @@ def render_summary(result: NightlyResult) -> None:
             out.print(f"  {path}")
     if result.rows_quarantined:
         out.print(
-            f"Quarantined rows: auditpipe sql {lake_arg(result.lake)} "
-            '"SELECT source_file, line_number, reason FROM quarantine"',
+            _("Quarantined rows: {command}").format(
+                command=f"auditpipe sql {lake_arg(result.lake)} "
+                '"SELECT source_file, line_number, reason FROM quarantine"'
+            ),
             markup=False,
         )

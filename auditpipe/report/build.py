@@ -26,6 +26,7 @@ from .. import vocabulary
 from ..config import Config
 from ..db import Database, connect
 from ..errors import LakeError, UsageError
+from ..i18n import _
 from ..lake import Lake, lake_arg
 from ..lake.commit import reads_lake
 from ..lake.views import create_views
@@ -174,9 +175,10 @@ def _connection(lake: Lake) -> Iterator[Database]:
         # a file that vanished or cannot be decoded; anything else is a bug and stays loud
         raise LakeError(
             f"cannot read the lake {lake.root}: {exc}",
-            hint="if detect, ingest or compact was committing meanwhile, run the report "
-            f"again; otherwise a lake file is damaged (auditpipe sql {lake_arg(lake.root)} "
-            "shows which table fails)",
+            hint=_(
+                "if detect, ingest or compact was committing meanwhile, run the report again; "
+                "otherwise a lake file is damaged ({command} shows which table fails)"
+            ).format(command=f"auditpipe sql {lake_arg(lake.root)}"),
         ) from exc
     finally:
         con.close()

@@ -158,7 +158,7 @@ def test_ingest_with_nothing_to_ingest_is_a_usage_error_and_creates_no_lake(
     assert out == ""  # no empty reconciliation table
     assert not lake.exists()
     if contents == ["notes.txt", "dump.xml"]:
-        assert "Warning: skipped 2 file(s) of kinds auditpipe does not read" in err
+        assert "Warning: skipped 2 files of kinds auditpipe does not read" in err
         assert "notes.txt" in err and "dump.xml" in err
 
 
@@ -171,7 +171,7 @@ def test_ingest_of_logs_beside_other_files_warns_and_ingests_the_logs(
         (folder / f"note{i:02d}.txt").write_text("x")
     code, out, err = run_main(["ingest", str(folder), "--lake", str(tmp_path / "lake")], capsys)
     assert code == 0
-    assert "Warning: skipped 12 file(s) of kinds auditpipe does not read:" in err
+    assert "Warning: skipped 12 files of kinds auditpipe does not read:" in err
     assert "note09.txt and 2 more" in err and "note10.txt" not in err
     assert "a.jsonl" in out
     # --json lists every one of them, for scripts.

@@ -29,6 +29,11 @@ files = st.lists(
 )
 
 
+def _files_of_other_kinds(n: int) -> str:
+    kinds = "file of a kind" if n == 1 else "files of kinds"
+    return f"{n} {kinds} auditpipe does not read"
+
+
 @settings(max_examples=60, deadline=None)
 @given(files)
 def test_folders_yield_the_logs_and_warn_about_every_other_file_by_count_and_name(
@@ -53,15 +58,13 @@ def test_folders_yield_the_logs_and_warn_about_every_other_file_by_count_and_nam
             with pytest.raises(UsageError, match="nothing to ingest") as caught:
                 discover([root], warn=warnings.append)
             if others:
-                assert f"{len(others)} file(s) of kinds auditpipe does not read" in str(
-                    caught.value
-                )
+                assert _files_of_other_kinds(len(others)) in str(caught.value)
         else:
             found = discover([root], warn=warnings.append)
             assert {s.path for s in found} == logs
         if others:
             [warning] = warnings
-            assert warning.startswith(f"skipped {len(others)} file(s) of kinds")
+            assert warning.startswith(f"skipped {_files_of_other_kinds(len(others))}: ")
             named = [p for p in others if str(p) in warning]
             assert len(named) == min(len(others), SHOWN_NAMES)
             if len(others) > SHOWN_NAMES:
@@ -92,7 +95,9 @@ def test_unreadable_files_are_skipped_and_named(
     warnings: list[str] = []
     found = discover([tmp_path], warn=warnings.append)
     assert [s.path.name for s in found] == ["a.jsonl"]
-    assert warnings == [f"skipped 1 file(s) not readable (permissions): {tmp_path / 'b.jsonl'}"]
+    assert warnings == [
+        f"skipped 1 file that is not readable (permissions): {tmp_path / 'b.jsonl'}"
+    ]
 
 
 def test_no_paths_at_all_is_not_an_error() -> None:
