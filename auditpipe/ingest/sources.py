@@ -152,35 +152,35 @@ class Skipped:
 
     def summary(self) -> str:
         """``2 files of kinds auditpipe does not read; 1 file that is not readable ...``"""
-        parts = []
-        if self.other_kinds:
-            n = len(self.other_kinds)
-            parts.append(
-                ngettext(
+        reasons: list[tuple[list[Path], Callable[[int], str]]] = [
+            (
+                self.other_kinds,
+                lambda n: ngettext(
                     "{n} file of a kind auditpipe does not read",
                     "{n} files of kinds auditpipe does not read",
                     n,
-                ).format(n=n)
-            )
-        if self.not_regular:
-            n = len(self.not_regular)
-            parts.append(
-                ngettext(
+                ),
+            ),
+            (
+                self.not_regular,
+                lambda n: ngettext(
                     "{n} file that is not a regular file (a FIFO, device or socket)",
                     "{n} files that are not regular files (FIFOs, devices or sockets)",
                     n,
-                ).format(n=n)
-            )
-        if self.unreadable:
-            n = len(self.unreadable)
-            parts.append(
-                ngettext(
+                ),
+            ),
+            (
+                self.unreadable,
+                lambda n: ngettext(
                     "{n} file that is not readable (permissions)",
                     "{n} files that are not readable (permissions)",
                     n,
-                ).format(n=n)
-            )
-        return "; ".join(parts)
+                ),
+            ),
+        ]
+        return "; ".join(
+            words(len(files)).format(n=len(files)) for files, words in reasons if files
+        )
 
     def warnings(self) -> list[str]:
         """One line per reason: the count and the first names."""
