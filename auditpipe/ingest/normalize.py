@@ -90,11 +90,22 @@ def enum_tables(contract: Contract) -> list[tuple[str, str]]:
             out.append(
                 (
                     spec.name,
-                    f"SELECT {v}, {_enum_case(spec, v)} AS {q('e_' + spec.name)} "
-                    f"FROM (SELECT DISTINCT {v} FROM f WHERE {v} IS NOT NULL)",
+                    f"SELECT {q('r_' + spec.name)}, {_enum_case(spec, v)} AS {q('e_' + spec.name)} "
+                    f"FROM ({_distinct_text(spec.name)})",
                 )
             )
     return out
+
+
+def _distinct_text(name: str) -> str:
+    """The distinct texts of a column of the batch (``r_<name>``, as read) with their trimmed
+    value (``v_<name>``, as text_columns gives it): lookups join back on the text as read, so
+    the batch is scanned once per lookup column and never materialised."""
+    q = quote_identifier
+    return (
+        f"SELECT {q(name)} AS {q('r_' + name)}, nullif({_trimmed(q(name))}, '') AS {q('v_' + name)} "
+        f"FROM (SELECT DISTINCT {q(name)} FROM read_batch WHERE {q(name)} IS NOT NULL)"
+    )
 
 
 def data_field_table(catalog: Catalog) -> str:
@@ -102,18 +113,18 @@ def data_field_table(catalog: Catalog) -> str:
     (``t_fields``), classes and categories, computed once per distinct text."""
     class_map = _map_literal([(e.name, e.data_class) for e in catalog.entries])
     category_map = _map_literal([(e.name, e.category) for e in catalog.entries])
-    return f"""SELECT v_data_fields, t_fields,
+    return f"""SELECT r_data_fields, t_fields,
       list_sort(list_distinct(list_transform(t_fields,
         lambda x: coalesce(map_extract_value({class_map}, x), 'other')))) AS d_classes,
       list_sort(list_distinct(list_transform(t_fields,
         lambda x: coalesce(map_extract_value({category_map}, x), 'other')))) AS d_categories
-    FROM (SELECT v_data_fields, list_filter(list_transform(
+    FROM (SELECT r_data_fields, list_filter(list_transform(
         CASE WHEN (CASE WHEN starts_with(v_data_fields, '[') AND json_valid(v_data_fields)
                         THEN json_type(v_data_fields) END) = 'ARRAY'
              THEN json_extract_string(v_data_fields, '$[*]')
              ELSE regexp_split_to_array(v_data_fields, '[;,|]') END,
         lambda x: {_norm_name_sql("x")}), lambda x: x IS NOT NULL AND x <> '') AS t_fields
-      FROM (SELECT DISTINCT v_data_fields FROM f WHERE v_data_fields IS NOT NULL))"""
+      FROM ({_distinct_text("data_fields")}) WHERE v_data_fields IS NOT NULL)"""
 
 
 @cache
@@ -343,18 +354,25 @@ def normalize_sql(contract: Contract, catalog: Catalog, timezone: str) -> str:
     enums = enum_tables(contract)
     lookups = [("data_field_values", data_field_table(catalog))]
     lookups += [(q("enum_" + name), query) for name, query in enums]
-    joins = " ".join(f"LEFT JOIN {q('enum_' + name)} USING ({q('v_' + name)})" for name, _ in enums)
+    joins = " ".join(
+        f"LEFT JOIN {q('enum_' + name)} ON f.{q('r_' + name)} = {q('enum_' + name)}.{q('r_' + name)}"
+        for name, _ in enums
+    )
+    looked_up = ", ".join(
+        f"{q(name)} AS {q('r_' + name)}" for name in ["data_fields", *(n for n, _ in enums)]
+    )
     enum_cols = ", ".join(f"{q('enum_' + name)}.{q('e_' + name)}" for name, _ in enums)
     time = time_columns(timezone)
     found = checks(contract, timezone)
     return f"""
 WITH f AS (
-  SELECT line_number, raw, reason AS pre_error, extras, {", ".join(text_columns(contract))}
+  SELECT line_number, raw, reason AS pre_error, extras, {", ".join(text_columns(contract))},
+    {looked_up}
   FROM read_batch
 ), {", ".join(f"{name} AS ({query})" for name, query in lookups)},
 p AS (
   SELECT f.*, d.t_fields, d.d_classes, d.d_categories, {enum_cols}, {", ".join(time[0])}
-  FROM f LEFT JOIN data_field_values d USING (v_data_fields) {joins}
+  FROM f LEFT JOIN data_field_values d ON f.r_data_fields = d.r_data_fields {joins}
 ), e AS (
   SELECT *, {", ".join(time[1] + typed_columns())} FROM p
 ), t AS (

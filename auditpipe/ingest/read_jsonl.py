@@ -194,7 +194,7 @@ def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
     every_value = (
         _extract_strings(
             every,
-            "reason IS NULL AND list_has_any(keys, ["
+            "unusual AND list_has_any(all_keys, ["
             + ", ".join(quote_literal(k) for k in variants)
             + "])",
         )
@@ -204,13 +204,26 @@ def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
     ev, extras = _extras_json(extra_keys)
     return con.sql(
         f"""SELECT line_number, reason, suspect, CASE WHEN suspect THEN txt END AS suspect_txt,
-            keys, {", ".join([*fields, f"{extras} AS extras"])}
-        FROM (SELECT *, {plain_value} AS plain_value, {every_value} AS every_value, {ev} AS ev
-            FROM (SELECT *, CASE WHEN reason IS NULL THEN json_keys(txt) END AS keys,
-                CASE WHEN reason IS NULL THEN regexp_matches(txt, {quote_literal(SUSPECT)})
-                    END AS suspect
-                FROM ({_CLASSIFIED})))""",
+            CASE WHEN unusual THEN all_keys END AS keys,
+            {", ".join([*fields, f"{extras} AS extras"])}
+        FROM (SELECT *, {every_value} AS every_value
+            FROM (SELECT *, {_UNUSUAL} AS unusual
+                FROM (SELECT *, {plain_value} AS plain_value, {ev} AS ev
+                    FROM (SELECT *, CASE WHEN reason IS NULL THEN json_keys(txt) END AS all_keys,
+                        CASE WHEN reason IS NULL THEN regexp_matches(txt, {quote_literal(SUSPECT)})
+                            END AS suspect
+                        FROM ({_CLASSIFIED})))))""",
     ).to_arrow_table()
+
+
+# A line is *usual* when each of its keys is a known key spelled the contract's way (or a known
+# extra) with a value: its key count equals the values found. Only unusual lines (another
+# spelling, a null value, a repeated or a new key) are looked at key by key, and only their keys
+# are handed back for discovery: a line holding a key not yet known is always unusual.
+_UNUSUAL = (
+    "reason IS NULL AND len(all_keys) <> "
+    "coalesce(list_count(plain_value), 0) + coalesce(list_count(ev), 0)"
+)
 
 
 def _extract_strings(keys: list[str], when: str) -> str:

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 
 class SeenKeys:
@@ -80,13 +79,14 @@ class SeenKeys:
     def first_deliveries(self, rows: pa.Table) -> pa.Table:
         """``rows`` without events seen earlier in the file (in an earlier batch or an earlier
         line of this batch); records the new keys."""
-        self.con.register(
-            "batch_event_keys", rows.select(["line_number", "provider_id", "event_id"])
+        keys = rows.select(["line_number", "provider_id", "event_id"]).append_column(
+            "pos", pa.array(np.arange(rows.num_rows, dtype=np.int64))
         )
+        self.con.register("batch_event_keys", keys)
         try:
             firsts = self.con.sql(
                 """SELECT provider_id, event_id, hash(provider_id, event_id) AS key_hash,
-                    min(line_number) AS first_line, count(*) AS deliveries
+                    arg_min(pos, line_number) AS first_pos
                 FROM batch_event_keys GROUP BY provider_id, event_id"""
             ).to_arrow_table()
         finally:
@@ -96,8 +96,9 @@ class SeenKeys:
         self.add(new.select(["provider_id", "event_id", "key_hash"]))
         if new.num_rows == rows.num_rows:
             return rows  # no repeat: the usual case
-        keep = pc.is_in(rows["line_number"], value_set=new["first_line"])
-        return rows.filter(keep)
+        keep = np.zeros(rows.num_rows, dtype=bool)
+        keep[new["first_pos"].to_numpy()] = True
+        return rows.filter(pa.array(keep))
 
     def in_lake(self, lake_keys: pa.Table) -> pa.Table:
         """Of the lake's keys (provider_id, event_id), those this file also holds."""

@@ -316,3 +316,33 @@ def test_transition_hours_cover_every_offset_change(name: str) -> None:
                 assert int(nxt.timestamp()) // 3600 in hours, (name, nxt)
             t = nxt
     assert transition_hours("UTC") == []
+
+
+@FAST
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=12).map(lambda t: t.encode()),
+            st.binary(max_size=12),
+        ),
+        min_size=1,
+        max_size=300,
+    )
+)
+def test_decoding_finds_exactly_the_rows_that_are_not_utf8(rows: list[bytes]) -> None:
+    """Rows that are not UTF-8, wherever they sit in a batch, are found one by one: every
+    other row keeps its text, and each bad row's escaped text is DuckDB's whole-batch form."""
+    from auditpipe.ingest.text import _decode_in_duckdb, decode_rows
+
+    batch = pa.array([r + b"\n" for r in rows], pa.large_binary())
+    con = duckdb.connect()
+    got = decode_rows(con, batch)
+    expected_txt = []
+    for r in rows:
+        try:
+            expected_txt.append(r.decode("utf-8").rstrip("\r\n"))
+        except UnicodeDecodeError:
+            expected_txt.append(None)
+    assert got.txt.to_pylist() == expected_txt
+    whole = _decode_in_duckdb(con, pa.table({"i": pa.array(range(len(rows))), "b": batch}))
+    assert got.raw.to_pylist() == whole["raw"].to_pylist()
