@@ -136,11 +136,57 @@ class ProviderExposure:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: Decimals become strings with two decimals (exact, no float rounding)."""
-        doc = asdict(self)
-        for key in ("illegal_proceeds_cny", "confiscation_cny", "fine_min_cny", "fine_max_cny"):
-            doc[key] = str(doc[key])
-        doc["unconverted_amounts"] = {c: str(a) for c, a in self.unconverted_amounts.items()}
-        return doc
+        return _money_doc(self)
+
+
+@dataclass
+class ExposureTotal:
+    """The exposure of every provider of a report added up. Each evidence event belongs to one
+    provider, so records add up exactly; a fine range is per provider, so the total range is
+    the sum of the minima to the sum of the maxima (each provider fined separately)."""
+
+    providers: int
+    serious_providers: int
+    finding_count: int
+    records_affected: int
+    illegal_proceeds_cny: Decimal
+    unconverted_amounts: dict[str, Decimal]
+    confiscation_cny: Decimal
+    fine_min_cny: Decimal
+    fine_max_cny: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, money as exact strings like ``ProviderExposure.to_dict``."""
+        return _money_doc(self)
+
+
+def _money_doc(exposure: ProviderExposure | ExposureTotal) -> dict[str, Any]:
+    doc = asdict(exposure)
+    for key in ("illegal_proceeds_cny", "confiscation_cny", "fine_min_cny", "fine_max_cny"):
+        doc[key] = str(doc[key])
+    doc["unconverted_amounts"] = {c: str(a) for c, a in exposure.unconverted_amounts.items()}
+    return doc
+
+
+def total_exposure(exposures: Iterable[ProviderExposure]) -> ExposureTotal:
+    """The sum over providers (a handful of rows already aggregated by DuckDB)."""
+    rows = list(exposures)
+    unconverted: dict[str, Decimal] = {}
+    for e in rows:
+        for code, amount in e.unconverted_amounts.items():
+            unconverted[code] = unconverted.get(code, Decimal(0)) + amount
+    zero = Decimal("0.00")
+    return ExposureTotal(
+        providers=len(rows),
+        serious_providers=sum(1 for e in rows if e.serious),
+        finding_count=sum(e.finding_count for e in rows),
+        records_affected=sum(e.records_affected for e in rows),
+        illegal_proceeds_cny=sum((e.illegal_proceeds_cny for e in rows), zero),
+        unconverted_amounts=dict(sorted(unconverted.items())),
+        confiscation_cny=sum((e.confiscation_cny for e in rows), zero),
+        fine_min_cny=sum((e.fine_min_cny for e in rows), zero),
+        fine_max_cny=sum((e.fine_max_cny for e in rows), zero),
+    )
 
 
 def money(amount: Decimal) -> str:

@@ -45,6 +45,7 @@ from .model import (
     Tally,
     Totals,
 )
+from .provenance import build_provenance
 from .settings import ReportSettings
 
 CATEGORIES = list(vocabulary.CATEGORIES)
@@ -69,7 +70,7 @@ def build_report(
     Raises UsageError for an inverted period, an unknown provider or a period without events,
     LakeError for a lake without events.
     """
-    from ..penalty import CAVEAT, PenaltySettings, compute_exposure
+    from ..penalty import CAVEAT, PenaltySettings, compute_exposure, total_exposure
 
     vocabulary.check_period(since, until)
     settings = settings or ReportSettings.from_config(config)
@@ -79,6 +80,9 @@ def build_report(
         period, coverage, providers = _scope(con, lake, since, until, provider)
         stage_findings(con, period, provider, unmask)
         totals, missing_counts = finding_totals(con)
+        exposure = compute_exposure(
+            con, penalty_settings, since=period.since, until=period.until, provider=provider
+        )
         report = Report(
             generated_at=now or _generated_at(),
             lake=str(lake.root),
@@ -90,12 +94,14 @@ def build_report(
             providers=providers,
             totals=totals,
             **finding_sections(con, settings.top_n),
-            exposure=compute_exposure(
-                con, penalty_settings, since=period.since, until=period.until, provider=provider
-            ),
+            exposure=exposure,
+            exposure_total=total_exposure(exposure),
             caveat=CAVEAT,
             findings=_findings(con, settings.evidence_ids, template),
             evidence_sql_template=template,
+            provenance=build_provenance(
+                con, config, {"since": period.since, "until": period.until, "provider": provider}
+            ),
             listed_findings=settings.listed_findings,
         )
     report.notes.extend(_notes(report, shlex.quote(str(lake.root)), missing_counts))

@@ -13,10 +13,11 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..penalty import ProviderExposure
+    from ..penalty import ExposureTotal, ProviderExposure
 
 # Bump the minor number for additions, the major number for anything that breaks a reader.
-REPORT_SCHEMA_VERSION = "1.0"
+# 1.1: exposure.total and provenance.
+REPORT_SCHEMA_VERSION = "1.1"
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,78 @@ class Totals:
     providers_with_findings: int
 
 
+@dataclass(frozen=True)
+class RuleSource:
+    """A rule as the report's configuration reads it, and how many of its findings are shown."""
+
+    rule_id: str
+    title: str
+    category: str
+    severity: str
+    source: str  # "built-in" or the rule file's path
+    sha256: str | None  # of the rule file; None for a rule that is not in the configuration
+    configured: bool  # False: findings of a rule the configuration no longer has
+    findings: int
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """An input file (the ingest manifest) that delivered events of the report."""
+
+    sha256: str
+    source_file: str | None  # None when the manifest has no entry for the events' sha256
+    format: str | None
+    rows_read: int | None
+    rows_stored: int | None
+    rows_quarantined: int | None
+    rows_duplicate: int | None
+    events_in_report: int
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    path: str | None  # None: no broker watchlist configured
+    sha256: str | None
+    names: list[str]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What the report was computed from: the code, the configuration and the input files.
+
+    Findings are stored by ``auditpipe detect``; the rules and settings here are those of the
+    configuration the report was made with, which is what detect uses unless flags overrode
+    it (``basis`` says so in words).
+    """
+
+    auditpipe_version: str
+    config_file: str | None
+    config_sha256: str | None
+    rules: list[RuleSource]
+    terms_sha256: str | None  # the shared rule terms (_terms.sql) every default rule reads
+    detect_settings: dict[str, str]
+    penalty_settings: dict[str, str]
+    exchange_rates: dict[str, str]  # currency -> CNY per unit
+    watchlist: Watchlist
+    input_files: list[InputFile]
+    basis: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "auditpipe_version": self.auditpipe_version,
+            "config_file": self.config_file,
+            "config_sha256": self.config_sha256,
+            "rules": [_plain(r) for r in self.rules],
+            "terms_sha256": self.terms_sha256,
+            "detect_settings": dict(self.detect_settings),
+            "penalty_settings": dict(self.penalty_settings),
+            "exchange_rates": dict(self.exchange_rates),
+            "watchlist": _plain(self.watchlist),
+            "input_files": [_plain(f) for f in self.input_files],
+            "basis": self.basis,
+        }
+
+
 @dataclass
 class Report:
     generated_at: dt.datetime
@@ -196,9 +269,11 @@ class Report:
     top_actors: list[ActorRow]
     top_parties: list[PartyRow]
     exposure: list[ProviderExposure]
+    exposure_total: ExposureTotal
     caveat: str
     findings: list[FindingRow]
     evidence_sql_template: str
+    provenance: Provenance
     notes: list[str] = field(default_factory=list)
     # Renderers meant for people list this many findings; json and csv list all of them.
     listed_findings: int = 500
@@ -233,10 +308,12 @@ class Report:
             "exposure": {
                 "caveat": self.caveat,
                 "providers": [e.to_dict() for e in self.exposure],
+                "total": self.exposure_total.to_dict(),
             },
             "findings": [f.to_dict() for f in self.findings],
             "evidence_sql_template": self.evidence_sql_template,
             "notes": list(self.notes),
+            "provenance": self.provenance.to_dict(),
         }
 
 

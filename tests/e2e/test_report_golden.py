@@ -2,7 +2,8 @@
 
 The lake is built the way a user would: sample_data/ copied to a temporary folder, then
 ``auditpipe ingest`` and ``auditpipe detect``. What varies between runs is pinned or replaced:
-``SOURCE_DATE_EPOCH`` pins generated_at, and the temporary lake path reads ``<LAKE>``.
+``SOURCE_DATE_EPOCH`` pins generated_at, the temporary lake path reads ``<LAKE>`` and the
+temporary folder of the input files (in the provenance) reads ``<WORK>``.
 
 On a mismatch the actual output is written beside the golden file as ``*.actual``. After a
 deliberate change, regenerate with::
@@ -93,13 +94,19 @@ def reports(sample_lake: Path) -> dict[str, str]:
             assert (
                 _main(["report", "--lake", str(lake), "--format", fmt, "--output", str(out)]) == 0
             )
-            outputs[fmt] = out.read_text(encoding="utf-8").replace(str(lake), "<LAKE>")
+            outputs[fmt] = _stable(out.read_text(encoding="utf-8"), lake, sample_lake)
         for fmt, suffix in (("terminal", "txt"),):
             out = sample_lake / f"report.zh-CN.{suffix}"
             args = ["report", "--lake", str(lake), "--format", fmt, "--output", str(out)]
             assert _main([*args, "--lang", "zh-CN"]) == 0
-            outputs[f"{fmt} zh-CN"] = out.read_text(encoding="utf-8").replace(str(lake), "<LAKE>")
+            outputs[f"{fmt} zh-CN"] = _stable(out.read_text(encoding="utf-8"), lake, sample_lake)
     return outputs
+
+
+def _stable(text: str, lake: Path, work: Path) -> str:
+    """The report with the temporary lake path as <LAKE> and the temporary folder of the
+    input files (named in the provenance) as <WORK>."""
+    return text.replace(str(lake), "<LAKE>").replace(str(work), "<WORK>")
 
 
 def _main(args: list[str]) -> int:

@@ -227,3 +227,67 @@ def consequences_line(consequences: list[str]) -> str:
 
 def seen_line(f: FindingRow) -> str:
     return _("seen {first} to {last}").format(first=moment(f.first_seen), last=moment(f.last_seen))
+
+
+def all_providers(n: int) -> str:
+    """The label of the exposure total's row."""
+    return ngettext("All {n} provider", "All {n} providers", n).format(n=count(n))
+
+
+def serious_count(n: int) -> str:
+    return ngettext("{n} serious", "{n} serious", n).format(n=count(n))
+
+
+def provenance_basis(report: Report) -> str:
+    """The provenance's ``basis`` in the report's language (the model keeps it in English)."""
+    return _(report.provenance.basis)
+
+
+def provenance_lines(report: Report) -> list[str]:
+    """The provenance in a few lines (the terminal's summary; json and markdown list it all)."""
+    p = report.provenance
+    config = (
+        _("{path} (sha256 {sha256})").format(path=p.config_file, sha256=p.config_sha256)
+        if p.config_file
+        else _("none (built-in defaults)")
+    )
+    watchlist = (
+        ngettext("{path} ({n} name)", "{path} ({n} names)", len(p.watchlist.names)).format(
+            path=p.watchlist.path, n=count(len(p.watchlist.names))
+        )
+        if p.watchlist.path
+        else _("none")
+    )
+    lines = [
+        _("auditpipe {version}; configuration {config}").format(
+            version=p.auditpipe_version, config=config
+        ),
+        _("rules: {rules}").format(rules=", ".join(r.rule_id for r in p.rules if r.configured)),
+        *(
+            _("rule not in this configuration: {rule} ({n} findings)").format(
+                rule=r.rule_id, n=count(r.findings)
+            )
+            for r in p.rules
+            if not r.configured
+        ),
+        _("settings: {settings}").format(
+            settings=", ".join(f"{k} = {v}" for k, v in p.detect_settings.items())
+        ),
+        _("penalty: {settings}").format(
+            settings=", ".join(f"{k} = {v}" for k, v in p.penalty_settings.items())
+        ),
+        _("CNY per unit: {rates}").format(rates=exchange_rates(report)),
+        _("broker watchlist: {watchlist}").format(watchlist=watchlist),
+        _(
+            "input files: {n} (--format json or markdown lists each with its sha256 and row counts)"
+        ).format(n=count(len(p.input_files))),
+    ]
+    return lines
+
+
+def exchange_rates(report: Report) -> str:
+    return ", ".join(f"{c} {r}" for c, r in report.provenance.exchange_rates.items())
+
+
+def input_files_title(n: int) -> str:
+    return _("Input files ({n})").format(n=count(n))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from ...i18n import _
 from ..model import FindingRow, Report
 from . import svg_charts, tables
 from .common import (
@@ -22,53 +23,104 @@ from .common import (
     evidence_line,
     finding_numbers,
     generated,
+    input_files_title,
     listed,
     moment,
     period_title,
+    provenance_basis,
     unconverted,
 )
 from .tables import Cells, Table
 
 _CSS = """
-:root { --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --bg:#f9fafb; --card:#ffffff; }
+:root { --ink:#1f2937; --muted:#4b5563; --line:#e5e7eb; --bg:#f9fafb; --card:#ffffff;
+  --link:#1d4ed8; }
 * { box-sizing: border-box; }
+html { -webkit-text-size-adjust:100%; text-size-adjust:100%; }
 body { margin:0; background:var(--bg); color:var(--ink);
   font:14px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,'Noto Sans SC','PingFang SC',sans-serif; }
 main { max-width:1120px; margin:0 auto; padding:28px 24px 48px; }
-h1 { font-size:24px; margin:0 0 4px; }
+h1 { font-size:24px; margin:0 0 4px; overflow-wrap:anywhere; }
 h2 { font-size:18px; margin:32px 0 12px; padding-bottom:6px; border-bottom:2px solid var(--line); }
-h3 { font-size:15px; margin:20px 0 8px; }
+h3 { font-size:15px; margin:20px 0 8px; overflow-wrap:anywhere; }
+p, li { overflow-wrap:anywhere; }
 .meta { color:var(--muted); margin:0 0 12px; }
 .banner { border-radius:8px; padding:10px 14px; margin:12px 0; }
 .banner.masked { background:#eef2ff; color:#3730a3; }
 .banner.unmasked { background:#fee2e2; color:#991b1b; font-weight:600; }
 .banner.caveat { background:#fef3c7; color:#92400e; font-weight:600; }
-.cards { display:grid; grid-template-columns:repeat(auto-fit,minmax(150px,1fr)); gap:12px; margin:16px 0; }
-.card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 14px; }
+/* Cards hold headline figures. A card grows to fit its figure (a flex item is never narrower
+   than its content) and figures never wrap inside a number: white-space:nowrap. */
+.cards { display:flex; flex-wrap:wrap; gap:12px; margin:16px 0; }
+.cards > .card { flex:1 1 170px; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 14px;
+  min-width:0; max-width:100%; }
 .card .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
-.card .value { font-size:22px; font-weight:700; overflow-wrap:anywhere; }
+.card .value { font-size:clamp(18px, 5.2vw, 22px); font-weight:700; line-height:1.3; }
 .card .sub { color:var(--muted); font-size:12px; }
-.charts { display:grid; grid-template-columns:repeat(auto-fit,minmax(460px,1fr)); gap:16px; }
+.figure { white-space:nowrap; font-variant-numeric:tabular-nums; }
+/* Charts: the SVG scales to its box (viewBox, width 100%); boxes go one per row when narrow. */
+.charts { display:grid; grid-template-columns:repeat(auto-fit,minmax(min(100%,460px),1fr)); gap:16px; }
 .charts .wide { grid-column:1 / -1; }
-.chart-box { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 14px; }
+.chart-box { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 14px;
+  min-width:0; }
 .chart-box h3 { margin:0 0 6px; }
-table { border-collapse:collapse; width:100%; background:var(--card); margin:8px 0 12px;
+svg.chart { display:block; width:100%; height:auto; max-width:100%; }
+/* Tables: each in its own scroll box (the page never scrolls sideways); on narrow screens
+   rows stack, one line per cell with its column name (data-label) before it. */
+.table-wrap { max-width:100%; overflow-x:auto; margin:8px 0 12px; }
+table { border-collapse:collapse; width:100%; background:var(--card);
   border:1px solid var(--line); border-radius:8px; }
-th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
+th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line); vertical-align:top;
+  overflow-wrap:anywhere; }
 th { background:#f3f4f6; font-weight:600; font-size:13px; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+tr.total td { font-weight:700; border-top:2px solid var(--ink); }
 .badge { display:inline-block; padding:1px 8px; border-radius:999px; color:#fff; font-size:11px;
-  font-weight:700; letter-spacing:.04em; }
-.cat { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:6px; }
+  font-weight:700; letter-spacing:.04em; white-space:nowrap; }
+.cat { display:inline-block; width:12px; height:12px; border-radius:2px; margin-right:6px;
+  vertical-align:-1px; border:1px solid rgba(0,0,0,.35); }
 code { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12px;
   background:#f3f4f6; padding:1px 4px; border-radius:4px; word-break:break-all; }
-details summary { cursor:pointer; color:#1d4ed8; }
-.exposure { display:grid; grid-template-columns:repeat(auto-fit,minmax(320px,1fr)); gap:12px; }
+details summary { cursor:pointer; color:var(--link); }
+.exposure { display:grid; grid-template-columns:repeat(auto-fit,minmax(min(100%,320px),1fr)); gap:12px; }
 .exposure .card h3 { margin:0 0 6px; }
+.exposure .total { grid-column:1 / -1; border:2px solid var(--ink); }
 .serious { color:#b91c1c; font-weight:700; }
 .small { color:var(--muted); font-size:12px; }
 ul.notes li { margin:4px 0; }
-@media print { body { background:#fff; } .chart-box, .card, table { break-inside:avoid; } }
+.print-only { display:none; }
+@media (max-width:640px) {
+  main { padding:16px 12px 32px; }
+  h1 { font-size:20px; }
+  .table-wrap { overflow-x:visible; }
+  table.reflow, table.reflow tbody, table.reflow tr, table.reflow td { display:block; width:100%; }
+  table.reflow thead { display:none; }
+  table.reflow tr { border-bottom:2px solid var(--line); padding:4px 0; }
+  table.reflow td { border-bottom:0; padding:3px 10px; text-align:left; white-space:normal; }
+  table.reflow td[data-label] { display:grid; grid-template-columns:minmax(6.5em,38%) minmax(0,1fr);
+    gap:8px; }
+  table.reflow td[data-label]::before { content:attr(data-label); color:var(--muted);
+    font-size:12px; font-weight:600; }
+  table.reflow td.num { text-align:left; }
+  table.reflow td.num { overflow-wrap:normal; }
+}
+@page { size:A4; margin:14mm 12mm; }
+@media print {
+  body { background:#fff; font-size:10.5pt; }
+  main { max-width:none; padding:0; }
+  h1, h2, h3, .chart-box h3 { break-after:avoid; page-break-after:avoid; }
+  h2 { margin-top:18px; }
+  .chart-box, .card, tr, .banner { break-inside:avoid; page-break-inside:avoid; }
+  .charts { grid-template-columns:1fr 1fr; }
+  .table-wrap { overflow:visible; }
+  thead { display:table-header-group; }
+  .banner, .badge, .cat, th { -webkit-print-color-adjust:exact; print-color-adjust:exact; }
+  .screen-only, details > summary { display:none; }
+  .print-only { display:block; }
+  table.findings td { padding:2px 6px; font-size:9pt; }
+  table.findings .evidence-sql { display:none; }
+}
 """
 
 
@@ -92,6 +144,7 @@ def render_html(report: Report) -> str:
         _exposure(report),
         _findings(report),
         _notes(report),
+        _provenance(report),
         "</main>",
     ]
     return (
@@ -120,51 +173,90 @@ def _code(text: str) -> str:
     return f"<code>{escape(text)}</code>"
 
 
-_CELLS = Cells(text=escape, code=_code, category=_cat, severity=_badge, separator="<br>")
+_CELLS = Cells(
+    text=escape,
+    code=_code,
+    category=_cat,
+    severity=_badge,
+    separator="<br>",
+    strong=lambda text: f"<strong>{text}</strong>",
+)
 
 
-def _table(table: Table) -> str:
+def _table(table: Table, *, css: str = "", total_last: bool = False) -> str:
+    """A table in its own scroll box. Cells carry their column's name (``data-label``), so on
+    a narrow screen (``table.reflow``) each row stacks as "name: value" lines; a table without
+    headers (name/value pairs) stacks as it is. ``total_last`` marks the last row a total."""
     numeric = table.numeric
+    labels = [escape(h) for h in table.headers]
     head = "".join(
-        f'<th class="num">{escape(h)}</th>' if i in numeric else f"<th>{escape(h)}</th>"
-        for i, h in enumerate(table.headers)
+        f'<th class="num">{h}</th>' if i in numeric else f"<th>{h}</th>"
+        for i, h in enumerate(labels)
     )
     thead = f"<thead><tr>{head}</tr></thead>" if any(table.headers) else ""
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="num">{cell}</td>' if i in numeric else f"<td>{cell}</td>"
-            for i, cell in enumerate(row)
-        )
-        + "</tr>"
-        for row in table.rows
+
+    def cell(i: int, value: str) -> str:
+        label = f' data-label="{labels[i]}"' if labels[i] else ""
+        kind = ' class="num"' if i in numeric else ""
+        return f"<td{kind}{label}>{value}</td>"
+
+    rows = []
+    for n, row in enumerate(table.rows):
+        total = ' class="total"' if total_last and n == len(table.rows) - 1 else ""
+        rows.append(f"<tr{total}>" + "".join(cell(i, v) for i, v in enumerate(row)) + "</tr>")
+    classes = " ".join(c for c in ("reflow", css) if c)
+    return (
+        f'<div class="table-wrap"><table class="{classes}">{thead}<tbody>{"".join(rows)}'
+        "</tbody></table></div>"
     )
-    return f"<table>{thead}<tbody>{body}</tbody></table>"
+
+
+def _figure(text: str) -> str:
+    """A number that must not wrap (headline figures, amounts)."""
+    return f'<span class="figure">{escape(text)}</span>'
+
+
+def _card(label: str, value: str, sub: str = "") -> str:
+    """A headline card: ``value`` is HTML made of ``_figure`` spans."""
+    sub_html = f'<div class="sub">{escape(sub)}</div>' if sub else ""
+    return (
+        f'<div class="card"><div class="label">{escape(label)}</div>'
+        f'<div class="value">{value}</div>{sub_html}</div>'
+    )
 
 
 def _cards(report: Report) -> str:
-    c, t = report.coverage, report.totals
+    c, t, e = report.coverage, report.totals, report.exposure_total
     cards = [
-        ("Events", count(c.events), f"{count(c.records)} records, {c.days_with_events} days"),
-        ("Providers", str(len(c.providers)), f"{t.providers_with_findings} with findings"),
-        ("Findings", count(t.findings), f"{count(t.events)} evidence events"),
-        ("Records affected", count(t.records), "each evidence event once"),
-        ("Illegal proceeds (CNY)", f"{t.proceeds_cny:,}", "selling findings"),
-        (
+        _card(
+            "Events",
+            _figure(count(c.events)),
+            f"{count(c.records)} records, {c.days_with_events} days",
+        ),
+        _card(
+            "Providers",
+            _figure(str(len(c.providers))),
+            f"{t.providers_with_findings} with findings",
+        ),
+        _card("Findings", _figure(count(t.findings)), f"{count(t.events)} evidence events"),
+        _card("Records affected", _figure(count(t.records)), "each evidence event once"),
+        _card("Illegal proceeds (CNY)", _figure(f"{t.proceeds_cny:,}"), "selling findings"),
+        _card(
+            "Fine exposure, all providers (CNY)",
+            f"{_figure(f'{e.fine_min_cny:,}')} to {_figure(f'{e.fine_max_cny:,}')}"
+            if e.providers
+            else _figure("-"),
+            f"{e.serious_providers} serious case(s); an estimate, see below"
+            if e.providers
+            else "no findings",
+        ),
+        _card(
             "Quarantined rows",
-            count(c.quarantined_rows),
+            _figure(count(c.quarantined_rows)),
             f"{count(c.quarantined_rows_lake)} in the lake",
         ),
     ]
-    return (
-        '<section class="cards">'
-        + "".join(
-            f'<div class="card"><div class="label">{escape(label)}</div>'
-            f'<div class="value">{escape(value)}</div><div class="sub">{escape(sub)}</div></div>'
-            for label, value, sub in cards
-        )
-        + "</section>"
-    )
+    return '<section class="cards">' + "".join(cards) + "</section>"
 
 
 def _category_series(report: Report) -> list[tuple[str, str, str]]:
@@ -268,13 +360,15 @@ def _top(report: Report) -> str:
 
 
 def _exposure(report: Report) -> str:
+    """The exposure of every provider beside the total across providers, then one card per
+    provider with the reasons."""
     if not report.exposure:
         return ""
     cards = []
     for e in report.exposure:
-        proceeds = cny(e.illegal_proceeds_cny)
+        proceeds = _figure(cny(e.illegal_proceeds_cny))
         if e.unconverted_amounts:
-            proceeds += f" + {unconverted(e.unconverted_amounts)} (no CNY rate)"
+            proceeds += f" + {escape(unconverted(e.unconverted_amounts))} (no CNY rate)"
         serious = (
             f'<p class="serious">Serious case: {escape("; ".join(e.serious_reasons))}.</p>'
             if e.serious
@@ -287,13 +381,13 @@ def _exposure(report: Report) -> str:
                 Table(
                     ["", ""],
                     [
-                        ["Findings", count(e.finding_count)],
-                        ["Records affected", count(e.records_affected)],
-                        ["Illegal proceeds", escape(proceeds)],
-                        ["Confiscation", escape(cny(e.confiscation_cny))],
+                        ["Findings", _figure(count(e.finding_count))],
+                        ["Records affected", _figure(count(e.records_affected))],
+                        ["Illegal proceeds", proceeds],
+                        ["Confiscation", _figure(cny(e.confiscation_cny))],
                         [
                             "Fine",
-                            f"{escape(cny(e.fine_min_cny))} to {escape(cny(e.fine_max_cny))}",
+                            f"{_figure(cny(e.fine_min_cny))} to {_figure(cny(e.fine_max_cny))}",
                         ],
                     ],
                 )
@@ -307,6 +401,9 @@ def _exposure(report: Report) -> str:
     return (
         "<h2>Penalty exposure per provider</h2>"
         f'<div class="banner caveat">{escape(report.caveat)}</div>'
+        + _table(tables.exposure_table(report, _CELLS), total_last=True)
+        + '<p class="small">The total adds each provider\'s fine range: each provider is '
+        "fined on its own proceeds.</p>"
         f'<section class="exposure">{"".join(cards)}</section>'
     )
 
@@ -316,8 +413,9 @@ def _finding_row(f: FindingRow) -> list[str]:
     if f.destination_party:
         actor += f" → {escape(f.destination_party)}"
     evidence = (
-        f"<details><summary>{escape(evidence_line(f))}</summary>"
-        f'<p class="small">Every evidence event:</p><code>{escape(f.evidence_sql)}</code></details>'
+        f"{escape(evidence_line(f))}"
+        '<details class="screen-only evidence-sql"><summary>Command for every evidence event'
+        f"</summary><code>{escape(f.evidence_sql)}</code></details>"
     )
     return [
         _badge(f.severity),
@@ -344,13 +442,32 @@ def _findings(report: Report) -> str:
     )
     return (
         f"<h2>Findings list ({count(len(report.findings))})</h2>"
+        '<p class="small print-only">Every evidence event of a finding: '
+        f"<code>{escape(report.evidence_sql_template)}</code></p>"
         + _table(
             Table(
                 ["Severity", "Day", "Provider", "Category", "Finding", "Evidence"],
                 [_finding_row(f) for f in shown],
-            )
+            ),
+            css="findings",
         )
         + more
+    )
+
+
+def _provenance(report: Report) -> str:
+    """What the report was computed from: version, configuration, rules and their settings,
+    the watchlist, exchange rates and the input files with their sha256 and row counts."""
+    p = report.provenance
+    return (
+        f'<section class="provenance"><h2>{escape(_("Provenance"))}</h2>'
+        f'<p class="small">{escape(provenance_basis(report))}</p>'
+        + _table(tables.provenance_settings_table(report, _CELLS))
+        + f"<h3>{escape(_('Rules'))}</h3>"
+        + _table(tables.provenance_rules_table(report, _CELLS))
+        + f"<h3>{escape(input_files_title(len(p.input_files)))}</h3>"
+        + _table(tables.provenance_files_table(report, _CELLS))
+        + "</section>"
     )
 
 

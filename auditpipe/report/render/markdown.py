@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...i18n import _
 from ..model import Report
 from . import tables
 from .common import (
@@ -13,10 +14,11 @@ from .common import (
     evidence_line,
     finding_numbers,
     generated,
+    input_files_title,
     listed,
     moment,
     period_title,
-    unconverted,
+    provenance_basis,
 )
 from .tables import Cells, Table
 
@@ -42,6 +44,7 @@ _CELLS = Cells(
     category=lambda key: escape(category_label(key)),
     severity=str,
     separator=", ",
+    strong=lambda text: f"**{text}**",
 )
 
 
@@ -72,6 +75,7 @@ def render_markdown(report: Report) -> str:
         lines += ["## Notes", ""]
         lines += [f"- {escape(n)}" for n in report.notes]
         lines.append("")
+    lines += _provenance(report)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -140,37 +144,7 @@ def _exposure(report: Report) -> list[str]:
     if not report.exposure:
         return []
     lines = ["## Penalty exposure per provider", "", f"> **{escape(report.caveat)}**", ""]
-    rows = []
-    for e in report.exposure:
-        proceeds = f"{e.illegal_proceeds_cny:,}"
-        if e.unconverted_amounts:
-            proceeds += f" + {unconverted(e.unconverted_amounts)}"
-        rows.append(
-            [
-                escape(e.provider_id),
-                count(e.finding_count),
-                count(e.records_affected),
-                proceeds,
-                f"{e.confiscation_cny:,}",
-                f"{e.fine_min_cny:,} to {e.fine_max_cny:,}",
-                "**yes**" if e.serious else "no",
-            ]
-        )
-    lines += _table(
-        Table(
-            [
-                "Provider",
-                "Findings",
-                "Records affected",
-                "Illegal proceeds (CNY)",
-                "Confiscation (CNY)",
-                "Fine (CNY)",
-                "Serious",
-            ],
-            rows,
-            frozenset({1, 2, 3, 4, 5}),
-        )
-    )
+    lines += _table(tables.exposure_table(report, _CELLS))
     for e in report.exposure:
         lines.append(f"- **{escape(e.provider_id)}**: {escape(e.fine_basis)}")
         if e.serious_reasons:
@@ -207,4 +181,14 @@ def _findings(report: Report) -> list[str]:
             "`auditpipe report --format csv` or `--format json` lists every finding.",
             "",
         ]
+    return lines
+
+
+def _provenance(report: Report) -> list[str]:
+    p = report.provenance
+    lines = ["## " + _("Provenance"), "", escape(provenance_basis(report)), ""]
+    lines += _table(tables.provenance_settings_table(report, _CELLS))
+    lines += ["### " + _("Rules"), ""] + _table(tables.provenance_rules_table(report, _CELLS))
+    lines += ["### " + input_files_title(len(p.input_files)), ""]
+    lines += _table(tables.provenance_files_table(report, _CELLS))
     return lines

@@ -10,6 +10,7 @@ from ..model import Report, Tally
 from .common import (
     SEVERITY_ORDER,
     SEVERITY_STYLES,
+    all_providers,
     amount,
     category_label,
     cny,
@@ -24,13 +25,15 @@ from .common import (
     listed,
     masking_note,
     period_title,
+    provenance_lines,
     seen_line,
     serious_because,
+    serious_count,
     severity_short,
     severity_word,
-    unconverted,
     yes_no,
 )
+from .tables import exposure_proceeds
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -104,6 +107,7 @@ def _blocks(report: Report) -> list[RenderableType]:
         for note in report.notes:
             notes.append(f"- {note}\n", style="")
         blocks.append(notes)
+    blocks.append(_provenance(report))
     return blocks
 
 
@@ -258,14 +262,11 @@ def _exposure(report: Report) -> list[RenderableType]:
     )
     details = Text()
     for e in report.exposure:
-        proceeds = amount(e.illegal_proceeds_cny)
-        if e.unconverted_amounts:
-            proceeds += f" + {unconverted(e.unconverted_amounts)}"
         table.add_row(
             e.provider_id,
             count(e.finding_count),
             count(e.records_affected),
-            proceeds,
+            exposure_proceeds(e.illegal_proceeds_cny, e.unconverted_amounts),
             fine_range_text(e.fine_min_cny, e.fine_max_cny),
             Text(yes_no(e.serious), style="bold red" if e.serious else ""),
         )
@@ -274,8 +275,29 @@ def _exposure(report: Report) -> list[RenderableType]:
         if e.serious_reasons:
             details.append("  " + serious_because(e.serious_reasons) + "\n")
         details.append("  " + consequences_line(e.consequences) + "\n")
+    t = report.exposure_total
+    table.add_section()
+    table.add_row(
+        all_providers(t.providers),
+        count(t.finding_count),
+        count(t.records_affected),
+        exposure_proceeds(t.illegal_proceeds_cny, t.unconverted_amounts),
+        fine_range_text(t.fine_min_cny, t.fine_max_cny),
+        serious_count(t.serious_providers),
+        style="bold",
+    )
     details.append(report.caveat, style="bold yellow")
     return [table, details]
+
+
+def _provenance(report: Report) -> RenderableType:
+    """In brief: what the report was computed from (json and markdown list all of it)."""
+    from rich.text import Text
+
+    text = Text("\n" + _("Provenance") + "\n", style="bold")
+    for line in provenance_lines(report):
+        text.append(line + "\n", style="dim")
+    return text
 
 
 def _findings(report: Report) -> list[RenderableType]:
