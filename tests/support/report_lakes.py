@@ -10,6 +10,7 @@ type subject.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -280,3 +281,67 @@ def schema_errors(
         for i, item in enumerate(doc):
             errors += schema_errors(item, schema["items"], root, f"{where}[{i}]")
     return errors
+
+
+LONG_PROVIDER = (
+    "regional-internet-information-service-provider-with-a-very-long-registered-name-" + ("x" * 40)
+)
+CJK_PROVIDER = "某某省网络信息服务有限责任公司第二分公司数据中心运营部"
+HUGE_AMOUNT = "100000000"  # CNY 100,000,000: a headline figure must not wrap inside it
+
+
+def stress_events(actors: int = 90, days: int = 30) -> list[dict[str, Any]]:
+    """A report that strains the page: long provider names (ASCII and Chinese), many findings
+    over many days, sales of CNY 100,000,000 (so the exposure reaches the billions), long
+    party names and every category."""
+    start = dt.datetime(2026, 3, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    providers = (LONG_PROVIDER, CJK_PROVIDER, "p")
+    events = []
+    for n in range(actors):
+        provider = providers[n % len(providers)]
+        when = (start + dt.timedelta(days=n % days, minutes=n)).isoformat()
+        common = {"provider_id": provider, "actor_id": f"emp-{n}", "event_time": when}
+        events.append(
+            base_event(
+                event_id=f"sale-{n}",
+                action="transfer",
+                destination_type="external",
+                destination_party=f"Data Broker Holdings International Limited Branch {n % 7}",
+                amount=HUGE_AMOUNT if n < 3 else str(1000 + n),
+                data_fields=["mobile_number", "real_name", "password_hash"],
+                subject_id=f"u-{n}",
+                **common,
+            )
+        )
+        events.append(
+            base_event(
+                event_id=f"leak-{n}",
+                action="publish",
+                destination_type="public",
+                destination_party="pastebin",
+                data_fields=["id_number"],
+                authorization_ref=None,
+                subject_id=f"v-{n}",
+                **common,
+            )
+        )
+        events.append(
+            base_event(
+                event_id=f"edit-{n}",
+                action="update",
+                data_fields=["real_name"],
+                authorization_ref=None,
+                subject_id=f"w-{n}",
+                **common,
+            )
+        )
+        events.append(
+            base_event(
+                event_id=f"bulk-{n}",
+                action="export",
+                record_count=250_000,
+                subject_id=f"x-{n}",
+                **common,
+            )
+        )
+    return events

@@ -45,13 +45,25 @@ SEVERITY_STYLES = {
     "low": "cyan",
 }
 SEVERITY_COLOURS = {"critical": "#7f1d1d", "high": "#dc2626", "medium": "#d97706", "low": "#0891b2"}
+# Category colours from the Okabe-Ito palette, chosen so that every pair (and the grey of other
+# categories) stays apart under simulated protanopia, deuteranopia and tritanopia
+# (tests/unit/test_report_palette.py checks it). Charts add a fill pattern per category, and
+# tables print the category's name beside its swatch, so colour is never the only cue.
 CATEGORY_COLOURS = {
-    "selling": "#b91c1c",
-    "disclosure": "#7c3aed",
-    "modification": "#0369a1",
-    "illegal_use": "#c2410c",
+    "selling": "#D55E00",  # vermillion
+    "disclosure": "#0072B2",  # blue
+    "modification": "#009E73",  # bluish green
+    "illegal_use": "#E69F00",  # orange
 }
 OTHER_COLOUR = "#6b7280"
+# Fill patterns (svg_charts.PATTERNS) by category; categories of user rules get OTHER_PATTERN.
+CATEGORY_PATTERNS = {
+    "selling": "solid",
+    "disclosure": "diagonal",
+    "modification": "dots",
+    "illegal_use": "crosshatch",
+}
+OTHER_PATTERN = "horizontal"
 
 MASKED_NOTE = N_(
     "Personal identifiers are masked. Those allowed to see them can run the report with --unmask."

@@ -13,8 +13,10 @@ from ..model import FindingRow, Report
 from . import svg_charts, tables
 from .common import (
     CATEGORY_COLOURS,
+    CATEGORY_PATTERNS,
     MASKED_NOTE,
     OTHER_COLOUR,
+    OTHER_PATTERN,
     SEVERITY_COLOURS,
     UNMASKED_NOTE,
     category_label,
@@ -54,7 +56,7 @@ p, li { overflow-wrap:anywhere; }
 .cards { display:flex; flex-wrap:wrap; gap:12px; margin:16px 0; }
 .cards > .card { flex:1 1 170px; }
 .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:12px 14px;
-  min-width:0; max-width:100%; }
+  max-width:100%; }
 .card .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
 .card .value { font-size:clamp(18px, 5.2vw, 22px); font-weight:700; line-height:1.3; }
 .card .sub { color:var(--muted); font-size:12px; }
@@ -102,6 +104,7 @@ ul.notes li { margin:4px 0; }
     gap:8px; }
   table.reflow td[data-label]::before { content:attr(data-label); color:var(--muted);
     font-size:12px; font-weight:600; }
+  table.reflow td .v { min-width:0; }
   table.reflow td.num { text-align:left; }
   table.reflow td.num { overflow-wrap:normal; }
 }
@@ -196,9 +199,11 @@ def _table(table: Table, *, css: str = "", total_last: bool = False) -> str:
     thead = f"<thead><tr>{head}</tr></thead>" if any(table.headers) else ""
 
     def cell(i: int, value: str) -> str:
-        label = f' data-label="{labels[i]}"' if labels[i] else ""
         kind = ' class="num"' if i in numeric else ""
-        return f"<td{kind}{label}>{value}</td>"
+        if not labels[i]:
+            return f"<td{kind}>{value}</td>"
+        # one element beside the label when the row stacks (a grid of label and value)
+        return f'<td{kind} data-label="{labels[i]}"><span class="v">{value}</span></td>'
 
     rows = []
     for n, row in enumerate(table.rows):
@@ -264,9 +269,14 @@ def _category_series(report: Report) -> list[tuple[str, str, str]]:
     return [(k, category_label(k), CATEGORY_COLOURS.get(k, OTHER_COLOUR)) for k in keys]
 
 
+def _category_patterns(report: Report) -> dict[str, str]:
+    return {t.key: CATEGORY_PATTERNS.get(t.key, OTHER_PATTERN) for t in report.by_category}
+
+
 def _charts(report: Report) -> str:
     p = report.period
     series = _category_series(report)
+    patterns = _category_patterns(report)
     per_day = {(d.event_date, d.category): d.findings for d in report.per_day}
     by_provider = [(t.key, dict(t.by_category)) for t in report.by_provider]
     records = {d.event_date: d.records for d in report.day_totals}
@@ -274,13 +284,24 @@ def _charts(report: Report) -> str:
         (
             "Findings per day by category",
             svg_charts.stacked_columns(
-                "Findings per day by category", p.since, p.until, per_day, series, "findings"
+                "Findings per day by category",
+                p.since,
+                p.until,
+                per_day,
+                series,
+                "findings",
+                patterns=patterns,
             ),
         ),
         (
             "Breaches by provider",
             svg_charts.stacked_bars(
-                "Breaches by provider", by_provider, series, "findings", width=480
+                "Breaches by provider",
+                by_provider,
+                series,
+                "findings",
+                width=480,
+                patterns=patterns,
             ),
         ),
         (

@@ -8,6 +8,7 @@ and a ``<title>`` on every bar so a browser shows the exact figure on hover.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from html import escape
 
@@ -50,12 +51,49 @@ def _svg_open(height: int, title: str, width: int = WIDTH) -> list[str]:
     ]
 
 
+# Fill patterns drawn in white over a series' colour, so series differ by more than colour
+# (a reader who cannot tell two colours apart, or a grey-scale print, still can by pattern).
+_MARK = 'stroke="#fff" stroke-opacity="0.9"'
+PATTERNS = {
+    "solid": "",
+    "diagonal": f'<path d="M-2,2 l4,-4 M0,8 l8,-8 M6,10 l4,-4" {_MARK} stroke-width="1.6"/>',
+    "dots": '<circle cx="2" cy="2" r="1.4" fill="#fff" fill-opacity="0.9"/>'
+    '<circle cx="6" cy="6" r="1.4" fill="#fff" fill-opacity="0.9"/>',
+    "crosshatch": f'<path d="M0,0 L8,8 M8,0 L0,8" {_MARK} stroke-width="1.2"/>',
+    "horizontal": f'<path d="M0,2 H8 M0,6 H8" {_MARK} stroke-width="1.4"/>',
+}
+
+
+def _fills(
+    title: str, series: list[tuple[str, str, str]], patterns: dict[str, str] | None
+) -> tuple[list[str], dict[str, str]]:
+    """(``<defs>`` lines, fill by series key): a series with a pattern other than solid is
+    filled with it; ids are unique per chart (several charts share one HTML page)."""
+    chart = hashlib.md5(title.encode("utf-8")).hexdigest()[:8]
+    defs, fills = [], {}
+    for n, (key, _, colour) in enumerate(series):
+        marks = PATTERNS.get((patterns or {}).get(key, "solid"), "")
+        if not marks:
+            fills[key] = colour
+            continue
+        pid = f"p{chart}-{n}"
+        defs.append(
+            f'<pattern id="{pid}" width="8" height="8" patternUnits="userSpaceOnUse">'
+            f'<rect width="8" height="8" fill="{colour}"/>{marks}</pattern>'
+        )
+        fills[key] = f"url(#{pid})"
+    return (["<defs>", *defs, "</defs>"] if defs else []), fills
+
+
 def _legend(items: list[tuple[str, str]], y: int, x0: int = 56) -> list[str]:
     out, x = [], x0
     for label, colour in items:
-        out.append(f'<rect x="{x}" y="{y - 9}" width="10" height="10" rx="2" fill="{colour}"/>')
-        out.append(f'<text x="{x + 14}" y="{y}" font-size="11" fill="{INK}">{escape(label)}</text>')
-        x += 24 + 7 * len(label)
+        out.append(
+            f'<rect x="{x}" y="{y - 11}" width="14" height="14" rx="2" fill="{colour}" '
+            'stroke="#374151" stroke-width="0.5"/>'
+        )
+        out.append(f'<text x="{x + 18}" y="{y}" font-size="11" fill="{INK}">{escape(label)}</text>')
+        x += 28 + 7 * len(label)
     return out
 
 
@@ -84,8 +122,10 @@ def stacked_columns(
     values: dict[tuple[dt.date, str], int],
     series: list[tuple[str, str, str]],
     unit: str,
+    patterns: dict[str, str] | None = None,
 ) -> str:
-    """Columns per day, stacked by series. ``series``: (key, label, colour) in stack order."""
+    """Columns per day, stacked by series. ``series``: (key, label, colour) in stack order;
+    ``patterns``: a ``PATTERNS`` name by series key (default solid)."""
     height, left, right, top, bottom = 260, 56, 16, 34, 40
     days = _days(since, until)
     totals = [sum(values.get((d, key), 0) for key, _, _ in series) for d in days]
@@ -96,13 +136,15 @@ def stacked_columns(
     slot = plot_w / len(days)
     bar_w = max(1.0, min(40.0, slot * 0.7))
     parts = _svg_open(height, title)
-    parts += _legend([(label, colour) for _, label, colour in series], 16, left)
+    defs, fills = _fills(title, series, patterns)
+    parts += defs
+    parts += _legend([(label, fills[key]) for key, label, _ in series], 16, left)
     parts += _y_axis(left, top, plot_w, plot_h, y_top, step)
     every = _day_ticks(days)
     for i, d in enumerate(days):
         x = left + i * slot + (slot - bar_w) / 2
         y = float(top + plot_h)
-        for key, label, colour in series:
+        for key, label, _ in series:
             value = values.get((d, key), 0)
             if not value:
                 continue
@@ -110,7 +152,7 @@ def stacked_columns(
             y -= h
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
-                f'fill="{colour}"><title>{d} · {escape(label)}: {value:,} {unit}</title></rect>'
+                f'fill="{fills[key]}"><title>{d} · {escape(label)}: {value:,} {unit}</title></rect>'
             )
         if i % every == 0:
             parts.append(
@@ -149,8 +191,10 @@ def stacked_bars(
     series: list[tuple[str, str, str]],
     unit: str,
     width: int = WIDTH,
+    patterns: dict[str, str] | None = None,
 ) -> str:
-    """One horizontal bar per row (e.g. provider), stacked by series, total at the end."""
+    """One horizontal bar per row (e.g. provider), stacked by series, total at the end;
+    ``patterns`` as for ``stacked_columns``."""
     bar_h, gap, left, right, top = 22, 10, 130, 50, 34
     if not rows or not any(sum(r.values()) for _, r in rows):
         return _empty(140, title, f"No {unit} in this period", width)
@@ -158,7 +202,9 @@ def stacked_bars(
     x_top, step = nice_scale(max(sum(r.values()) for _, r in rows))
     plot_w = width - left - right
     parts = _svg_open(height, title, width)
-    parts += _legend([(label, colour) for _, label, colour in series], 16, 8)
+    defs, fills = _fills(title, series, patterns)
+    parts += defs
+    parts += _legend([(label, fills[key]) for key, label, _ in series], 16, 8)
     ticks = int(round(x_top / step))
     axis_y = top + len(rows) * (bar_h + gap)
     for i in range(ticks + 1):
@@ -179,13 +225,13 @@ def stacked_bars(
             f'fill="{INK}"><title>{escape(name)}</title>{escape(shown)}</text>'
         )
         x = float(left)
-        for key, label, colour in series:
+        for key, label, _ in series:
             value = counts.get(key, 0)
             if not value:
                 continue
             w = plot_w * value / x_top
             parts.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}">'
+                f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{fills[key]}">'
                 f"<title>{escape(name)} · {escape(label)}: {value:,} {unit}</title></rect>"
             )
             x += w
