@@ -9,6 +9,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditpipe.config import Config
 from auditpipe.errors import ConfigError
@@ -19,6 +21,7 @@ from auditpipe.penalty import (
     PenaltySettings,
     assess_provider,
     compute_exposure,
+    total_exposure,
 )
 from tests.support.detect_lakes import DAY, at, detect_events, event
 
@@ -198,3 +201,33 @@ def test_credential_selling_in_a_lake_is_a_serious_case(tmp_path: Path) -> None:
     detect_events(tmp_path, [event(**SALE, amount=1, data_fields=["session_token"])])
     (exposure,) = exposure_of(tmp_path / "lake")
     assert exposure.serious and exposure.serious_reasons == ["login credentials were sold"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10**6),
+            st.decimals(0, 10**9, places=2),
+            st.dictionaries(st.sampled_from(["XYZ", "ABC"]), st.decimals(1, 10**6, places=2)),
+        ),
+        max_size=6,
+    )
+)
+def test_total_exposure_is_the_sum_of_the_providers(
+    rows: list[tuple[int, Decimal, dict[str, Decimal]]],
+) -> None:
+    exposures = [
+        assess(str(proceeds), records_affected=records, unconverted=unconverted)
+        for records, proceeds, unconverted in rows
+    ]
+    total = total_exposure(exposures)  # type: ignore[arg-type]
+    assert total.providers == len(rows)
+    assert total.records_affected == sum(r for r, _, _ in rows)
+    assert total.illegal_proceeds_cny == sum((p for _, p, _ in rows), Decimal(0))
+    assert total.fine_min_cny == sum((e.fine_min_cny for e in exposures), Decimal(0))  # type: ignore[attr-defined]
+    assert total.fine_max_cny == sum((e.fine_max_cny for e in exposures), Decimal(0))  # type: ignore[attr-defined]
+    assert total.fine_min_cny <= total.fine_max_cny
+    for code in {c for _, _, u in rows for c in u}:
+        assert total.unconverted_amounts[code] == sum(u.get(code, Decimal(0)) for _, _, u in rows)
+    doc = total.to_dict()
+    assert doc["fine_max_cny"] == str(total.fine_max_cny)

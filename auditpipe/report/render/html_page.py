@@ -45,7 +45,7 @@ main { max-width:1120px; margin:0 auto; padding:28px 24px 48px; }
 h1 { font-size:24px; margin:0 0 4px; overflow-wrap:anywhere; }
 h2 { font-size:18px; margin:32px 0 12px; padding-bottom:6px; border-bottom:2px solid var(--line); }
 h3 { font-size:15px; margin:20px 0 8px; overflow-wrap:anywhere; }
-p, li { overflow-wrap:anywhere; }
+p, li { overflow-wrap:break-word; }
 .meta { color:var(--muted); margin:0 0 12px; }
 .banner { border-radius:8px; padding:10px 14px; margin:12px 0; }
 .banner.masked { background:#eef2ff; color:#3730a3; }
@@ -74,7 +74,7 @@ svg.chart { display:block; width:100%; height:auto; max-width:100%; }
 table { border-collapse:collapse; width:100%; background:var(--card);
   border:1px solid var(--line); border-radius:8px; }
 th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line); vertical-align:top;
-  overflow-wrap:anywhere; }
+  overflow-wrap:break-word; }
 th { background:#f3f4f6; font-weight:600; font-size:13px; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 tr.total td { font-weight:700; border-top:2px solid var(--ink); }
@@ -121,7 +121,9 @@ ul.notes li { margin:4px 0; }
   .banner, .badge, .cat, th { -webkit-print-color-adjust:exact; print-color-adjust:exact; }
   .screen-only, details > summary { display:none; }
   .print-only { display:block; }
-  table.findings td { padding:2px 6px; font-size:9pt; }
+  th, td { padding:3px 5px; font-size:8.5pt; }
+  th.num { white-space:normal; }
+  table.findings td { padding:2px 4px; font-size:8pt; }
   table.findings .evidence-sql { display:none; }
 }
 """
