@@ -2,7 +2,8 @@
 watchlist, the exchange rates and the input files, so each report says what it came from.
 
 The input files are those that delivered the report's events (``events.source_sha256`` joined
-to the ingest manifest), found by one aggregate query. Rules and settings are read from the
+to the ingest manifest), found by one aggregate query, in the order of their first event (not
+by path: the same data gives the same report wherever its files were read from). Rules and settings are read from the
 configuration the report is made with: the findings were stored by ``auditpipe detect``, which
 reads the same configuration unless flags overrode it, and a rule with findings that the
 configuration does not have is listed as such rather than left out.
@@ -38,7 +39,7 @@ BASIS = N_(
 
 INPUT_FILES = f"""
 WITH files AS (
-    SELECT source_sha256 AS sha256, count(*) AS events_in_report
+    SELECT source_sha256 AS sha256, count(*) AS events_in_report, min(event_time) AS first_event
     FROM events
     WHERE {IN_PERIOD}
     GROUP BY source_sha256
@@ -59,7 +60,7 @@ SELECT f.sha256, m.source_file, m.format, m.rows_read, m.rows_stored, m.rows_qua
        m.rows_duplicate, f.events_in_report
 FROM files AS f
 LEFT JOIN manifest AS m USING (sha256)
-ORDER BY m.source_file NULLS LAST, f.sha256
+ORDER BY f.first_event, f.sha256
 """
 
 RULE_FINDINGS = "SELECT rule_id, count(*) FROM report_findings GROUP BY rule_id"
