@@ -21,7 +21,7 @@ from ..engines import Engine, from_ipc
 from ..engines.duckdb import DuckDBEngine
 from ..errors import EXIT_FINDINGS, EXIT_OK, LakeError
 from ..lake import Lake, Transaction, layout, utc_now
-from ..penalty import CAVEAT, ProviderExposure, compute_exposure
+from ..penalty import CAVEAT, ProviderExposure, compute_exposure, total_exposure
 from ..vocabulary import CATEGORIES, SEVERITIES, at_or_above, check_period
 from . import findings as fsql
 from .locality import check_locality
@@ -95,6 +95,7 @@ class DetectResult:
             "files_written": self.files_written,
             "files_deleted": self.files_deleted,
             "exposure": [e.to_dict() for e in self.exposure],
+            "exposure_total": total_exposure(self.exposure).to_dict(),
             "caveat": CAVEAT,
         }
 

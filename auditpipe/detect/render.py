@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..console import get_console, message
-from ..penalty import CAVEAT, amount_text, money
+from ..penalty import CAVEAT, amount_text, money, total_exposure
 from ..vocabulary import CATEGORIES, SEVERITIES
 from .rules import TERMS_FILE, Rule
 
@@ -66,6 +66,15 @@ def render_result(result: DetectResult) -> None:
         ]
         for line in lines:
             console.print(line, markup=False)
+    if len(result.exposure) > 1:
+        t = total_exposure(result.exposure)
+        console.print(
+            f"All {t.providers} providers: {t.finding_count:,} findings, "
+            f"{t.records_affected:,} records affected, illegal proceeds "
+            f"{money(t.illegal_proceeds_cny)}, fines of {money(t.fine_min_cny)} to "
+            f"{money(t.fine_max_cny)} in all, {t.serious_providers} serious case(s)",
+            markup=False,
+        )
     console.print(CAVEAT, markup=False)
 
 

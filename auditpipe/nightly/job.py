@@ -427,6 +427,7 @@ class _Job:
 
     def _detect(self, dates: list[dt.date], con: Database) -> None:
         from ..detect import DetectSettings, run_detect
+        from ..penalty import total_exposure
 
         self.log("detect_started", dates=[d.isoformat() for d in dates])
         detected = run_detect(
@@ -436,6 +437,7 @@ class _Job:
         self.result.changes = changes
         self.result.days_evaluated = sorted(detected.days_evaluated or dates)
         self.result.exposure = [e.to_dict() for e in detected.exposure]
+        self.result.exposure_total = total_exposure(detected.exposure).to_dict()
         self.log(
             "detect_finished",
             days=[d.isoformat() for d in self.result.days_evaluated],

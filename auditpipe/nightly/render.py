@@ -98,6 +98,18 @@ def render_summary(result: NightlyResult) -> None:
                 f"{_money(e.get('fine_min_cny', 0))}-{_money(e.get('fine_max_cny', 0))}",
                 "yes" if e.get("serious") else "no",
             )
+        t = result.exposure_total
+        if t and len(result.exposure) > 1:
+            table.add_section()
+            table.add_row(
+                f"all {t['providers']} providers",
+                f"{int(t['finding_count']):,}",
+                f"{int(t['records_affected']):,}",
+                _money(t["illegal_proceeds_cny"]),
+                f"{_money(t['fine_min_cny'])}-{_money(t['fine_max_cny'])}",
+                f"{t['serious_providers']} serious",
+                style="bold",
+            )
         out.print(table)
         from ..penalty import CAVEAT
 

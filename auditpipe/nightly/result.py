@@ -51,6 +51,7 @@ class NightlyResult:
     days_evaluated: list[dt.date] = field(default_factory=list)
     changes: FindingChanges = field(default_factory=FindingChanges)
     exposure: list[dict[str, Any]] = field(default_factory=list)
+    exposure_total: dict[str, Any] | None = None  # the providers' exposure added up
     reports: list[str] = field(default_factory=list)
     report_days: list[dt.date] = field(default_factory=list)
     exit_code: int = EXIT_OK
@@ -138,6 +139,7 @@ class NightlyResult:
                 "total_in_days_evaluated": self.changes.findings_total,
             },
             "exposure": self.exposure,
+            "exposure_total": self.exposure_total,
             "reports": self.reports,
             "report_days": [d.isoformat() for d in self.report_days],
             "fail_on": self.fail_on,

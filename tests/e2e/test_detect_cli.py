@@ -49,6 +49,25 @@ def test_detect_json_output(lake_dir: Path) -> None:
     assert doc["new_by_severity"]["high"] == 1
     assert doc["exposure"][0]["fine_max_cny"] == "300000.00"
     assert doc["exposure"][0]["caveat"].startswith("This is an estimate")
+    assert doc["exposure_total"]["fine_max_cny"] == "300000.00"  # one provider: its own
+
+
+def test_detect_adds_up_the_exposure_of_several_providers(tmp_path: Path) -> None:
+    lake = make_lake(tmp_path / "lake")
+    write_events(
+        lake,
+        [
+            event(**SALE, amount=60_000),
+            event(**SALE, amount=70_000, provider_id="p2", event_id="e-p2"),
+        ],
+    )
+    text = CliRunner().invoke(cli, ["detect", "--lake", str(lake.root)])
+    assert text.exit_code == 0, text.output
+    # fines of 3-5 times: 180,000-300,000 and 210,000-350,000
+    assert (
+        "All 2 providers: 2 findings, 2 records affected, illegal proceeds CNY 130,000.00, "
+        "fines of CNY 390,000.00 to CNY 650,000.00 in all, 2 serious case(s)"
+    ) in text.stdout
 
 
 @pytest.mark.parametrize(("level", "code"), [("high", 1), ("critical", 0), ("none", 0), ("low", 1)])

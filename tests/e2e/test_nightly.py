@@ -59,6 +59,8 @@ def test_a_night_ingests_detects_and_writes_the_reports_named_by_date(
     assert summary["days_evaluated"] == ["2026-03-01", "2026-03-02"]
     assert sum(summary["findings"]["new_by_severity"].values()) == 2
     assert [e["provider_id"] for e in summary["exposure"]] == ["forum-a"]
+    assert summary["exposure_total"]["providers"] == 1
+    assert summary["exposure_total"]["fine_max_cny"] == summary["exposure"][0]["fine_max_cny"]
     assert table_rows(lake, "SELECT count(*) FROM findings") == [(2,)]
     folder = lake / "reports" / NIGHT
     expected = {f"auditpipe-report-{NIGHT}.{ext}" for ext in ("html", "md", "json")}
