@@ -300,48 +300,33 @@ def stress_events(actors: int = 90, days: int = 30) -> list[dict[str, Any]]:
     for n in range(actors):
         provider = providers[n % len(providers)]
         when = (start + dt.timedelta(days=n % days, minutes=n)).isoformat()
-        common = {"provider_id": provider, "actor_id": f"emp-{n}", "event_time": when}
-        events.append(
+        kinds: dict[str, dict[str, Any]] = {
+            "sale": {
+                "action": "transfer",
+                "destination_type": "external",
+                "destination_party": f"Data Broker Holdings International Limited Branch {n % 7}",
+                "amount": HUGE_AMOUNT if n < 3 else str(1000 + n),
+                "data_fields": ["mobile_number", "real_name", "password_hash"],
+            },
+            "leak": {
+                "action": "publish",
+                "destination_type": "public",
+                "destination_party": "pastebin",
+                "data_fields": ["id_number"],
+                "authorization_ref": None,
+            },
+            "edit": {"action": "update", "data_fields": ["real_name"], "authorization_ref": None},
+            "bulk": {"action": "export", "record_count": 250_000},
+        }
+        events += [
             base_event(
-                event_id=f"sale-{n}",
-                action="transfer",
-                destination_type="external",
-                destination_party=f"Data Broker Holdings International Limited Branch {n % 7}",
-                amount=HUGE_AMOUNT if n < 3 else str(1000 + n),
-                data_fields=["mobile_number", "real_name", "password_hash"],
-                subject_id=f"u-{n}",
-                **common,
+                event_id=f"{kind}-{n}",
+                provider_id=provider,
+                actor_id=f"emp-{n}",
+                event_time=when,
+                subject_id=f"{kind}-subject-{n}",
+                **fields,
             )
-        )
-        events.append(
-            base_event(
-                event_id=f"leak-{n}",
-                action="publish",
-                destination_type="public",
-                destination_party="pastebin",
-                data_fields=["id_number"],
-                authorization_ref=None,
-                subject_id=f"v-{n}",
-                **common,
-            )
-        )
-        events.append(
-            base_event(
-                event_id=f"edit-{n}",
-                action="update",
-                data_fields=["real_name"],
-                authorization_ref=None,
-                subject_id=f"w-{n}",
-                **common,
-            )
-        )
-        events.append(
-            base_event(
-                event_id=f"bulk-{n}",
-                action="export",
-                record_count=250_000,
-                subject_id=f"x-{n}",
-                **common,
-            )
-        )
+            for kind, fields in kinds.items()
+        ]
     return events
