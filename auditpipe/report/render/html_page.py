@@ -77,6 +77,7 @@ th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line);
   overflow-wrap:break-word; }
 th { background:#f3f4f6; font-weight:600; font-size:13px; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+td.unbroken { white-space:nowrap; }
 tr.total td { font-weight:700; border-top:2px solid var(--ink); }
 .badge { display:inline-block; padding:1px 8px; border-radius:999px; color:#fff; font-size:11px;
   font-weight:700; letter-spacing:.04em; white-space:nowrap; }
@@ -167,10 +168,24 @@ def _badge(severity: str) -> str:
     return f'<span class="badge" style="background:{colour}">{escape(severity.upper())}</span>'
 
 
+# The charts' fill patterns (svg_charts.PATTERNS) drawn in CSS, for the swatches in tables.
+_W = "rgba(255,255,255,.9)"
+SWATCH_PATTERNS = {
+    "solid": "none",
+    "diagonal": f"repeating-linear-gradient(45deg,{_W} 0 1.5px,transparent 1.5px 4px)",
+    "dots": f"radial-gradient({_W} 1.1px,transparent 1.4px) 0 0/4px 4px",
+    "crosshatch": f"repeating-linear-gradient(45deg,{_W} 0 1px,transparent 1px 4px),"
+    f"repeating-linear-gradient(-45deg,{_W} 0 1px,transparent 1px 4px)",
+    "horizontal": f"repeating-linear-gradient(0deg,{_W} 0 1px,transparent 1px 3px)",
+}
+
+
 def _cat(category: str) -> str:
     colour = CATEGORY_COLOURS.get(category, OTHER_COLOUR)
+    pattern = SWATCH_PATTERNS[CATEGORY_PATTERNS.get(category, OTHER_PATTERN)]
     return (
-        f'<span class="cat" style="background:{colour}"></span>{escape(category_label(category))}'
+        f'<span class="cat" style="background:{pattern};background-color:{colour}"></span>'
+        f"{escape(category_label(category))}"
     )
 
 
@@ -192,7 +207,7 @@ def _table(table: Table, *, css: str = "", total_last: bool = False) -> str:
     """A table in its own scroll box. Cells carry their column's name (``data-label``), so on
     a narrow screen (``table.reflow``) each row stacks as "name: value" lines; a table without
     headers (name/value pairs) stacks as it is. ``total_last`` marks the last row a total."""
-    numeric = table.numeric
+    numeric, unbroken = table.numeric, table.unbroken
     labels = [escape(h) for h in table.headers]
     head = "".join(
         f'<th class="num">{h}</th>' if i in numeric else f"<th>{h}</th>"
@@ -201,7 +216,7 @@ def _table(table: Table, *, css: str = "", total_last: bool = False) -> str:
     thead = f"<thead><tr>{head}</tr></thead>" if any(table.headers) else ""
 
     def cell(i: int, value: str) -> str:
-        kind = ' class="num"' if i in numeric else ""
+        kind = ' class="num"' if i in numeric else ' class="unbroken"' if i in unbroken else ""
         if not labels[i]:
             return f"<td{kind}>{value}</td>"
         # one element beside the label when the row stacks (a grid of label and value)
@@ -471,6 +486,7 @@ def _findings(report: Report) -> str:
             Table(
                 ["Severity", "Day", "Provider", "Category", "Finding", "Evidence"],
                 [_finding_row(f) for f in shown],
+                unbroken=frozenset({1}),
             ),
             css="findings",
         )

@@ -85,16 +85,43 @@ def _fills(
     return (["<defs>", *defs, "</defs>"] if defs else []), fills
 
 
-def _legend(items: list[tuple[str, str]], y: int, x0: int = 56) -> list[str]:
-    out, x = [], x0
-    for label, colour in items:
+LEGEND_ROW = 18  # px between legend rows; the first row's baseline is at y=16
+
+
+def text_width(text: str, size: float = 11) -> float:
+    """About how wide ``text`` is at font ``size`` (wide East Asian characters count double):
+    enough to lay out legends and labels without measuring fonts."""
+    return sum(size if ord(c) >= 0x2E80 else size * 0.6 for c in text)
+
+
+def fit(text: str, width: float, size: float = 11) -> str:
+    """``text`` cut with an ellipsis to about ``width`` px (the full text goes in a title)."""
+    if text_width(text, size) <= width:
+        return text
+    while text and text_width(text + "…", size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _legend(items: list[tuple[str, str]], x0: int, width: int) -> tuple[list[str], int]:
+    """Legend swatches and labels in rows that wrap within ``width``; returns the parts and
+    the y below the legend, where the plot may start."""
+    out, x, y = [], float(x0), 16
+    for label, fill in items:
+        shown = fit(label, width - x0 - 26)
+        step = 28 + text_width(shown)
+        if x > x0 and x + step > width:
+            x, y = float(x0), y + LEGEND_ROW
         out.append(
-            f'<rect x="{x}" y="{y - 11}" width="14" height="14" rx="2" fill="{colour}" '
+            f'<rect x="{x:.0f}" y="{y - 11}" width="14" height="14" rx="2" fill="{fill}" '
             'stroke="#374151" stroke-width="0.5"/>'
         )
-        out.append(f'<text x="{x + 18}" y="{y}" font-size="11" fill="{INK}">{escape(label)}</text>')
-        x += 28 + 7 * len(label)
-    return out
+        out.append(
+            f'<text x="{x + 18:.0f}" y="{y}" font-size="11" fill="{INK}">'
+            f"<title>{escape(label)}</title>{escape(shown)}</text>"
+        )
+        x += step
+    return out, y + LEGEND_ROW
 
 
 def _empty(height: int, title: str, message: str, width: int = WIDTH) -> str:
@@ -126,19 +153,19 @@ def stacked_columns(
 ) -> str:
     """Columns per day, stacked by series. ``series``: (key, label, colour) in stack order;
     ``patterns``: a ``PATTERNS`` name by series key (default solid)."""
-    height, left, right, top, bottom = 260, 56, 16, 34, 40
+    left, right, bottom, plot_h = 56, 16, 40, 186
     days = _days(since, until)
     totals = [sum(values.get((d, key), 0) for key, _, _ in series) for d in days]
     if not any(totals):
-        return _empty(height, title, f"No {unit} in this period")
+        return _empty(260, title, f"No {unit} in this period")
     y_top, step = nice_scale(max(totals))
-    plot_w, plot_h = WIDTH - left - right, height - top - bottom
+    defs, fills = _fills(title, series, patterns)
+    legend, top = _legend([(label, fills[key]) for key, label, _ in series], left, WIDTH)
+    height = top + plot_h + bottom
+    plot_w = WIDTH - left - right
     slot = plot_w / len(days)
     bar_w = max(1.0, min(40.0, slot * 0.7))
-    parts = _svg_open(height, title)
-    defs, fills = _fills(title, series, patterns)
-    parts += defs
-    parts += _legend([(label, fills[key]) for key, label, _ in series], 16, left)
+    parts = _svg_open(height, title) + defs + legend
     parts += _y_axis(left, top, plot_w, plot_h, y_top, step)
     every = _day_ticks(days)
     for i, d in enumerate(days):
@@ -195,16 +222,15 @@ def stacked_bars(
 ) -> str:
     """One horizontal bar per row (e.g. provider), stacked by series, total at the end;
     ``patterns`` as for ``stacked_columns``."""
-    bar_h, gap, left, right, top = 22, 10, 130, 50, 34
+    bar_h, gap, left, right = 22, 10, 130, 50
     if not rows or not any(sum(r.values()) for _, r in rows):
         return _empty(140, title, f"No {unit} in this period", width)
+    defs, fills = _fills(title, series, patterns)
+    legend, top = _legend([(label, fills[key]) for key, label, _ in series], 8, width)
     height = top + len(rows) * (bar_h + gap) + 28
     x_top, step = nice_scale(max(sum(r.values()) for _, r in rows))
     plot_w = width - left - right
-    parts = _svg_open(height, title, width)
-    defs, fills = _fills(title, series, patterns)
-    parts += defs
-    parts += _legend([(label, fills[key]) for key, label, _ in series], 16, 8)
+    parts = _svg_open(height, title, width) + defs + legend
     ticks = int(round(x_top / step))
     axis_y = top + len(rows) * (bar_h + gap)
     for i in range(ticks + 1):
@@ -219,7 +245,7 @@ def stacked_bars(
         )
     for n, (name, counts) in enumerate(rows):
         y = top + n * (bar_h + gap)
-        shown = name if len(name) <= 22 else name[:21] + "…"
+        shown = fit(name, left - 12)
         parts.append(
             f'<text x="{left - 8}" y="{y + bar_h / 2 + 4:.1f}" text-anchor="end" font-size="11" '
             f'fill="{INK}"><title>{escape(name)}</title>{escape(shown)}</text>'
@@ -252,18 +278,22 @@ def columns_with_cumulative(
     width: int = WIDTH,
 ) -> str:
     """Daily values as columns, with the running total as a line on its own (right) axis."""
-    height, left, right, top, bottom = 300, 56, 64, 34, 40
+    left, right, bottom, plot_h = 56, 64, 40, 226
     days = _days(since, until)
     values = [daily.get(d, 0) for d in days]
     if not any(values):
-        return _empty(height, title, f"No {unit} in this period", width)
+        return _empty(300, title, f"No {unit} in this period", width)
+    legend, top = _legend(
+        [(f"{unit} per day", colour), (f"{unit}, running total", INK)], left, width
+    )
+    height = top + plot_h + bottom
     running, total = [], 0
     for v in values:
         total += v
         running.append(total)
     y_top, step = nice_scale(max(values))
     c_top, c_step = nice_scale(total)
-    plot_w, plot_h = width - left - right, height - top - bottom
+    plot_w = width - left - right
     slot = plot_w / len(days)
     bar_w = max(1.0, min(40.0, slot * 0.7))
     base = top + plot_h
@@ -271,8 +301,7 @@ def columns_with_cumulative(
     def x_at(i: int) -> float:
         return left + i * slot + slot / 2
 
-    parts = _svg_open(height, title, width)
-    parts += _legend([(f"{unit} per day", colour), (f"{unit}, running total", INK)], 16, left)
+    parts = _svg_open(height, title, width) + legend
     parts += _y_axis(left, top, plot_w, plot_h, y_top, step)
     for i, (d, v) in enumerate(zip(days, values, strict=True)):
         if not v:

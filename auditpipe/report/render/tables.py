@@ -32,6 +32,7 @@ class Table:
     headers: list[str]
     rows: list[list[str]]
     numeric: frozenset[int] = frozenset()  # columns of numbers, aligned right
+    unbroken: frozenset[int] = frozenset()  # other columns not to wrap inside a value (dates)
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def providers_table(report: Report, cells: Cells) -> Table:
             for p in report.providers
         ],
         frozenset({1, 2, 3, 6}),
+        frozenset({4, 5}),
     )
 
 
