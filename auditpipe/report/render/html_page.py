@@ -6,9 +6,10 @@ aggregates by ``svg_charts``.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 
-from ...i18n import _
+from ...i18n import _, ngettext
 from ..model import FindingRow, Report
 from . import svg_charts, tables
 from .common import (
@@ -19,6 +20,7 @@ from .common import (
     OTHER_PATTERN,
     SEVERITY_COLOURS,
     UNMASKED_NOTE,
+    amount,
     category_label,
     cny,
     count,
@@ -238,6 +240,12 @@ def _figure(text: str) -> str:
     return f'<span class="figure">{escape(text)}</span>'
 
 
+def _figure_range(low: Decimal, high: Decimal) -> str:
+    """``low to high`` with each amount a figure: the range may wrap between them, never
+    inside one."""
+    return escape(_("{low} to {high}")).format(low=_figure(amount(low)), high=_figure(amount(high)))
+
+
 def _card(label: str, value: str, sub: str = "") -> str:
     """A headline card: ``value`` is HTML made of ``_figure`` spans."""
     sub_html = f'<div class="sub">{escape(sub)}</div>' if sub else ""
@@ -264,13 +272,15 @@ def _cards(report: Report) -> str:
         _card("Records affected", _figure(count(t.records)), "each evidence event once"),
         _card("Illegal proceeds (CNY)", _figure(f"{t.proceeds_cny:,}"), "selling findings"),
         _card(
-            "Fine exposure, all providers (CNY)",
-            f"{_figure(f'{e.fine_min_cny:,}')} to {_figure(f'{e.fine_max_cny:,}')}"
+            _("Fine exposure, all providers (CNY)"),
+            _figure_range(e.fine_min_cny, e.fine_max_cny) if e.providers else _figure("-"),
+            ngettext(
+                "{n} serious case; an estimate, see below",
+                "{n} serious cases; an estimate, see below",
+                e.serious_providers,
+            ).format(n=count(e.serious_providers))
             if e.providers
-            else _figure("-"),
-            f"{e.serious_providers} serious case(s); an estimate, see below"
-            if e.providers
-            else "no findings",
+            else _("no findings"),
         ),
         _card(
             "Quarantined rows",
@@ -406,7 +416,9 @@ def _exposure(report: Report) -> str:
     for e in report.exposure:
         proceeds = _figure(cny(e.illegal_proceeds_cny))
         if e.unconverted_amounts:
-            proceeds += f" + {escape(unconverted(e.unconverted_amounts))} (no CNY rate)"
+            proceeds += " + " + escape(
+                _("{amounts} (no CNY rate)").format(amounts=unconverted(e.unconverted_amounts))
+            )
         serious = (
             f'<p class="serious">Serious case: {escape("; ".join(e.serious_reasons))}.</p>'
             if e.serious
@@ -440,8 +452,14 @@ def _exposure(report: Report) -> str:
         "<h2>Penalty exposure per provider</h2>"
         f'<div class="banner caveat">{escape(report.caveat)}</div>'
         + _table(tables.exposure_table(report, _CELLS), total_last=True)
-        + '<p class="small">The total adds each provider\'s fine range: each provider is '
-        "fined on its own proceeds.</p>"
+        + '<p class="small">'
+        + escape(
+            _(
+                "The total adds up each provider's fine range: each provider is fined on its "
+                "own proceeds."
+            )
+        )
+        + "</p>"
         f'<section class="exposure">{"".join(cards)}</section>'
     )
 
@@ -452,8 +470,9 @@ def _finding_row(f: FindingRow) -> list[str]:
         actor += f" → {escape(f.destination_party)}"
     evidence = (
         f"{escape(evidence_line(f))}"
-        '<details class="screen-only evidence-sql"><summary>Command for every evidence event'
-        f"</summary><code>{escape(f.evidence_sql)}</code></details>"
+        '<details class="screen-only evidence-sql"><summary>'
+        + escape(_("Command for every evidence event"))
+        + f"</summary><code>{escape(f.evidence_sql)}</code></details>"
     )
     return [
         _badge(f.severity),
@@ -480,8 +499,9 @@ def _findings(report: Report) -> str:
     )
     return (
         f"<h2>Findings list ({count(len(report.findings))})</h2>"
-        '<p class="small print-only">Every evidence event of a finding: '
-        f"<code>{escape(report.evidence_sql_template)}</code></p>"
+        '<p class="small print-only">'
+        + escape(_("Every evidence event of a finding: "))
+        + f"<code>{escape(report.evidence_sql_template)}</code></p>"
         + _table(
             Table(
                 ["Severity", "Day", "Provider", "Category", "Finding", "Evidence"],
