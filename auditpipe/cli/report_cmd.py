@@ -50,8 +50,9 @@ def report_command(
 
     The report says what data the period covers (events, providers, days, quarantined
     rows), the findings by category, severity and provider, the top actors and destination
-    parties, the penalty exposure per provider, and every finding with its numbers, a few
-    evidence event ids and the SQL that lists them all.
+    parties, the penalty exposure per provider and in total, every finding with its numbers,
+    a few evidence event ids and the SQL that lists them all, and what it was computed from
+    (auditpipe version, rules and settings, watchlist, rates, input files with their sha256).
 
     Personal identifiers (subject ids, users' own actor ids, and anything that looks like an
     ID card or mobile number) are masked in every format unless --unmask is given. The period
