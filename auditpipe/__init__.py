@@ -25,7 +25,7 @@ def connect(
     lake: Lake | str | os.PathLike[str] | None = None, *, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the views events, quarantine, findings, finding_evidence,
-    ingest_log over ``lake`` (default ``$AUDITPIPE_LAKE`` or ``./lake``); ``memory_limit``
+    ingest_log, accounts, accounts_current over ``lake`` (default ``$AUDITPIPE_LAKE`` or ``./lake``); ``memory_limit``
     defaults to 2 GiB (or half of the machine's memory if less)."""
     from .sql import connect as _connect
 
@@ -33,7 +33,7 @@ def connect(
 
 
 def scan(lake: Lake | str | os.PathLike[str] | None, table: str = "events") -> pl.LazyFrame:
-    """A Polars LazyFrame over one lake table (events, quarantine, findings)."""
+    """A Polars LazyFrame over one lake table (events, quarantine, findings, accounts ...)."""
     from .sql import scan as _scan
 
     return _scan(lake, table)

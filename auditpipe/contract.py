@@ -20,6 +20,7 @@ from .errors import ConfigError, ContractError
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "_schemas"
 EVENT_SCHEMA_FILE = "access_event.schema.json"
+ACCOUNT_SCHEMA_FILE = "account_snapshot.schema.json"
 CATALOG_FILE = "data_catalog.json"
 PROTECTED_CLASSES_DEFAULT = ("login", "identity")
 OTHER = "other"
@@ -43,6 +44,7 @@ class FieldSpec:
     description: str
     storage: str
     forms: tuple[str, ...] = ()
+    other_names: tuple[str, ...] = ()  # x-names: other spellings of the field's name
 
     @property
     def value_map(self) -> dict[str, str]:
@@ -71,9 +73,15 @@ class Contract:
         raise KeyError(name)
 
     def canonical_key(self, key: str) -> str | None:
-        """The contract field an input key names, or None when it is an extra."""
+        """The contract field an input key names (its own name or one of its x-names), or
+        None when it is an extra."""
         norm = normalize_name(key)
-        return norm if norm in self.names else None
+        if norm in self.names:
+            return norm
+        for f in self.fields:
+            if norm in f.other_names:
+                return f.name
+        return None
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -87,7 +95,18 @@ def _read_json(path: Path, what: str) -> Any:
 
 @cache
 def load_contract(schema_dir: Path = SCHEMA_DIR) -> Contract:
-    doc = _read_json(schema_dir / EVENT_SCHEMA_FILE, "event schema")
+    """The canonical access event (schemas/access_event.schema.json)."""
+    return _load_schema(schema_dir / EVENT_SCHEMA_FILE, "event schema")
+
+
+@cache
+def load_account_contract(schema_dir: Path = SCHEMA_DIR) -> Contract:
+    """An account snapshot row (schemas/account_snapshot.schema.json)."""
+    return _load_schema(schema_dir / ACCOUNT_SCHEMA_FILE, "account snapshot schema")
+
+
+def _load_schema(path: Path, what: str) -> Contract:
+    doc = _read_json(path, what)
     required = set(doc.get("required", []))
     specs = []
     for name, prop in doc["properties"].items():
@@ -103,6 +122,7 @@ def load_contract(schema_dir: Path = SCHEMA_DIR) -> Contract:
                 description=prop.get("description", ""),
                 storage=prop.get("x-storage", ""),
                 forms=tuple(prop.get("x-forms", ())),
+                other_names=tuple(normalize_name(n) for n in prop.get("x-names", ())),
             )
         )
     return Contract(fields=tuple(specs))

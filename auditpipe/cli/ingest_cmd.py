@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -34,6 +35,18 @@ from .options import config_option, engine_options, given, lake_option, quiet_op
     "MySQL Enterprise JSON audit) described by this settings file; see `auditpipe sources "
     "check`.",
 )
+@click.option(
+    "--accounts",
+    is_flag=True,
+    help="Read every file in PATHS as an account snapshot (files named *.accounts.<format> "
+    "are snapshots without it).",
+)
+@click.option(
+    "--snapshot-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The date (YYYY-MM-DD) of account snapshot rows that carry no snapshot_date "
+    "(default: a date in the file's name).",
+)
 @engine_options
 @click.option("--json", "as_json", is_flag=True, help="Print the reconciliation as JSON.")
 @quiet_option
@@ -44,6 +57,8 @@ def ingest(
     catalog: Path | None,
     timezone: str | None,
     source_path: Path | None,
+    accounts: bool,
+    snapshot_date: dt.datetime | None,
     engine_name: str | None,
     spark_master: str | None,
     as_json: bool,
@@ -61,11 +76,17 @@ def ingest(
     With --source FILE, PATHS are database audit logs (any file name, optionally .gz or
     .zst) and each statement becomes one event; literals never reach the lake.
 
+    Account snapshots (a provider's user table at a date: files named
+    NAME.accounts.jsonl/.csv/.parquet, or any file with --accounts) go to LAKE/accounts/;
+    an ID number in them is checked and replaced by its verdict and a keyed hash, never
+    stored.
+
     \b
     Example:
       auditpipe ingest logs/2026-03-01/ extra/forum-a.csv.gz --lake ./lake
       auditpipe ingest --source pg-forum.toml /var/log/postgresql/ --lake ./lake
       auditpipe ingest /shared/inbox --lake /shared/lake --engine spark
+      auditpipe ingest --accounts users-export.csv --snapshot-date 2026-03-01
 
     Files of other kinds inside folders, and files that cannot be read, are skipped with a
     warning naming them. Exits 0 when every row was stored or was a duplicate, 3 when rows
@@ -82,6 +103,13 @@ def ingest(
         config, **given(click.get_current_context(), "timezone", "catalog")
     )
     source = None
+    if accounts and source_path is not None:
+        from ..errors import UsageError
+
+        raise UsageError(
+            "--accounts and --source cannot be used together",
+            hint="ingest account snapshots and database audit logs in two runs",
+        )
     if source_path is not None:
         from ..sources import load_settings
 
@@ -93,7 +121,14 @@ def ingest(
     the_lake = settings.open_lake(lake)
     with open_engine(engine_settings) as engine, progress_reporter(enabled=not quiet) as progress:
         result = ingest_paths(
-            the_lake, inputs, settings, progress=progress, source=source, engine=engine
+            the_lake,
+            inputs,
+            settings,
+            progress=progress,
+            source=source,
+            engine=engine,
+            accounts=accounts,
+            snapshot_date=snapshot_date.date() if snapshot_date else None,
         )
     if as_json:
         get_console().json(result_to_dict(result))

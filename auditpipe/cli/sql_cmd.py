@@ -87,7 +87,8 @@ def sql_command(
     """Query the lake with SQL (DuckDB), read-only.
 
     Views: events, quarantine, findings, finding_evidence (one row per finding and evidence
-    event, joined back to the event) and ingest_log (one row per input file). The SQL comes
+    event, joined back to the event), ingest_log (one row per input file), accounts (every
+    account snapshot row) and accounts_current (each provider's latest snapshot). The SQL comes
     from QUERY, from --file, or from stdin; with none of them on a terminal, an interactive
     prompt opens (statements end with ';', .help lists commands). Several statements may be
     given; the last one's rows are printed. Nothing can write to the lake: COPY, ATTACH and

@@ -142,10 +142,16 @@ def ingest_paths(
     progress: Progress | None = None,
     source: Any = None,
     engine: Engine | None = None,
+    accounts: bool = False,
+    snapshot_date: dt.date | None = None,
 ) -> IngestResult:
     """Ingest every log under ``paths`` (or the ``Inputs`` found already) into ``lake``; see
     the module docstring. ``source`` (auditpipe.sources.SourceSettings) reads every file as
     that database audit log.
+
+    Account snapshots (files named ``*.accounts.<format>``, or every file with ``accounts``)
+    go to the ``accounts`` table through auditpipe.realname, in this process, before the
+    logs; ``snapshot_date`` dates their rows that carry no date.
 
     ``engine`` stages the files (default: DuckDB in this process, one file after the other;
     on Spark one task per file); each file is committed here, in input order, either way.
@@ -169,6 +175,9 @@ def ingest_paths(
         from ..sources import SourceReader
 
         only = SourceReader(source, catalog, **sizes)
+    from ..realname.ingest import ingest_snapshots, split_snapshots
+
+    snapshots, sources = split_snapshots(sources, accounts) if source is None else ([], sources)
     engine = engine or DuckDBEngine()
     if not engine.in_process:  # a task elsewhere has another working folder
         sources = [replace(s, path=s.path.resolve()) for s in sources]
@@ -180,6 +189,7 @@ def ingest_paths(
     results: list[FileResult] = []
     commits = RunCommits()
     with lake.locked("ingest"):
+        results.extend(ingest_snapshots(lake, snapshots, settings, run_id, progress, snapshot_date))
         task = StageFilesTask(
             str(lake.root.resolve()),
             dict(lake.meta),
@@ -248,16 +258,20 @@ def commit_file(
     result: FileResult,
     run_id: str,
     started: dt.datetime,
+    table: str = "events",
 ) -> None:
-    """One file's staged events, quarantine and manifest entry, as one lake transaction."""
+    """One file's staged rows (``table``: events, or accounts for a snapshot), quarantine and
+    manifest entry, as one lake transaction."""
     txn = lake.transaction()
     sha16 = result.sha256[:16]
     for staged, rel in staged_files:
-        txn.add_file(staged, f"events/{rel}")
+        txn.add_file(staged, f"{table}/{rel}")
     if quarantine_file is not None:
         txn.add_file(quarantine_file, f"quarantine/part-{sha16}.parquet")
     entry = _manifest_entry(result, run_id, started, source)
-    entry["files"] = [f"events/{rel}" for _, rel in staged_files] + (
+    if table != "events":
+        entry["lake_table"] = table
+    entry["files"] = [f"{table}/{rel}" for _, rel in staged_files] + (
         [f"quarantine/part-{sha16}.parquet"] if quarantine_file is not None else []
     )
     txn.add_json(f"_auditpipe/manifest/{result.sha256}.json", entry)
@@ -461,8 +475,12 @@ def _lake_files(lake: Lake, providers: set[str]) -> dict[str, list[Path]]:
     return found
 
 
-def normalize_batch(con: Any, sql: str, batch: pa.Table, contract: Contract) -> pa.Table:
-    """One batch through normalize_sql: every row comes back, with a reason or an event."""
+def normalize_batch(
+    con: Any, sql: str, batch: pa.Table, contract: Contract, params: dict[str, Any] | None = None
+) -> pa.Table:
+    """One batch through normalize_sql (or another query over ``read_batch`` taking
+    ``$unfit_providers`` and ``params``, like the account snapshots' one): every row comes
+    back, with a reason or an event."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -481,7 +499,7 @@ def normalize_batch(con: Any, sql: str, batch: pa.Table, contract: Contract) -> 
         ]
     con.register("read_batch", pa.table(columns))
     try:
-        out = con.sql(sql, params={"unfit_providers": unfit}).to_arrow_table()
+        out = con.sql(sql, params={"unfit_providers": unfit, **(params or {})}).to_arrow_table()
     finally:
         con.unregister("read_batch")
     if out.num_rows != n:

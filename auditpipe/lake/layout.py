@@ -6,12 +6,14 @@ Layout (everything auditpipe-internal lives under ``_auditpipe/``, which readers
       events/provider_id=<p>/event_date=<YYYY-MM-DD>/part-<sha16>-<n>.parquet
       quarantine/part-<sha16>.parquet
       findings/provider_id=<p>/event_date=<YYYY-MM-DD>/part-<txn>-<n>.parquet   (detect)
+      accounts/provider_id=<p>/snapshot_date=<YYYY-MM-DD>/part-<sha16>-<n>.parquet (snapshots)
       _auditpipe/lake.json               marker: format version, timezone
       _auditpipe/lock                    flock'ed by the process that writes
       _auditpipe/manifest/<sha256>.json  one entry per input file (the ingest log)
       _auditpipe/journal/<txn>.json      commit records, present only while a commit is applied
       _auditpipe/staging/<txn>/...       work in progress, invisible to readers
       _auditpipe/runs/<run_id>.json      what each run did (status, nightly)
+      _auditpipe/identity.key            the secret of identity_hash (mode 0600, auditpipe.realname)
 
 Partition folder names are written by DuckDB's ``PARTITION_BY``, which percent-encodes every
 byte outside ``A-Z a-z 0-9 - . _ ~`` (so ``/``, ``*``, ``[`` and ``=`` never appear raw) and
@@ -40,9 +42,12 @@ META_DIR = "_auditpipe"
 EVENTS = "events"
 QUARANTINE = "quarantine"
 FINDINGS = "findings"
-PARTITIONED_TABLES = (EVENTS, FINDINGS)  # provider_id=<p>/event_date=<d>/*.parquet
-STORED_TABLES = (EVENTS, QUARANTINE, FINDINGS)
+ACCOUNTS = "accounts"
+PARTITIONED_TABLES = (EVENTS, FINDINGS, ACCOUNTS)  # provider_id=<p>/<date key>=<d>/*.parquet
+STORED_TABLES = (EVENTS, QUARANTINE, FINDINGS, ACCOUNTS)
 PARTITION_KEYS = ("provider_id", "event_date")
+# The date key of each partitioned table's second folder level.
+DATE_KEYS = {EVENTS: "event_date", FINDINGS: "event_date", ACCOUNTS: "snapshot_date"}
 
 # The longest file or folder name (in bytes) that common file systems accept (ext4, XFS, APFS,
 # NTFS in UTF-16 units): a partition folder whose name would be longer cannot be written.
@@ -119,21 +124,22 @@ def provider_folder_fits(provider_id: str) -> bool:
 
 
 def partition_dir(root: Path, table: str, provider_id: str, event_date: dt.date) -> Path:
-    """The folder of one (provider_id, event_date) partition of ``events`` or ``findings``."""
+    """The folder of one (provider_id, date) partition of a partitioned table."""
     if table not in PARTITIONED_TABLES:
         raise ValueError(f"{table} is not a partitioned lake table")
     return (
         root
         / table
         / partition_folder_name("provider_id", provider_id)
-        / partition_folder_name("event_date", event_date.isoformat())
+        / partition_folder_name(DATE_KEYS[table], event_date.isoformat())
     )
 
 
 # -- listings -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Partition:
-    """One (provider_id, event_date) folder of a partitioned table and its Parquet files."""
+    """One (provider_id, event_date) folder of a partitioned table and its Parquet files
+    (for ``accounts``, ``event_date`` is the snapshot_date)."""
 
     provider_id: str
     event_date: dt.date
@@ -176,7 +182,7 @@ def list_partitions(
         provider = partition_value(provider_dir.name)
         if provider is None:
             continue  # a NULL provider: auditpipe never writes one
-        for day_dir in _subdirs(provider_dir, "event_date"):
+        for day_dir in _subdirs(provider_dir, DATE_KEYS[table]):
             try:
                 day = dt.date.fromisoformat(partition_value(day_dir.name) or "")
             except ValueError:

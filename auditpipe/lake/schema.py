@@ -52,6 +52,29 @@ QUARANTINE_COLUMNS: list[tuple[str, str]] = [
     ("ingested_at", "TIMESTAMP WITH TIME ZONE"),
 ]
 
+# accounts/provider_id=<p>/snapshot_date=<d>/*.parquet (account snapshots, auditpipe.realname):
+# no ID document number, only whether there was one, the checks' verdict and a keyed hash.
+ACCOUNT_FILE_COLUMNS: list[tuple[str, str]] = [
+    ("account_id", "VARCHAR"),
+    ("registered_at", "TIMESTAMP WITH TIME ZONE"),
+    ("verification_status", "VARCHAR"),
+    ("verified_at", "TIMESTAMP WITH TIME ZONE"),
+    ("verification_method", "VARCHAR"),
+    ("id_number_present", "BOOLEAN"),
+    ("id_number_valid", "BOOLEAN"),
+    ("id_number_problem", "VARCHAR"),
+    ("identity_hash", "VARCHAR"),
+    ("snapshot_id", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("source_line", "BIGINT"),
+    ("ingested_at", "TIMESTAMP WITH TIME ZONE"),
+]
+ACCOUNT_PARTITION_COLUMNS: list[tuple[str, str]] = [
+    ("provider_id", "VARCHAR"),
+    ("snapshot_date", "DATE"),
+]
+ACCOUNT_COLUMNS = ACCOUNT_FILE_COLUMNS + ACCOUNT_PARTITION_COLUMNS
+
 # findings/provider_id=<p>/event_date=<d>/*.parquet (written by detect); partition columns last.
 FINDING_FILE_COLUMNS: list[tuple[str, str]] = [
     ("finding_id", "VARCHAR"),

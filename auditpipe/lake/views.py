@@ -1,5 +1,6 @@
 """DuckDB views over a lake: ``events``, ``quarantine``, ``findings``, ``finding_evidence``,
-``ingest_log``. The same ``CREATE VIEW`` text is printed by ``auditpipe sql --print-views`` so
+``ingest_log``, ``accounts`` (every account snapshot) and ``accounts_current`` (each
+provider's latest snapshot). The same ``CREATE VIEW`` text is printed by ``auditpipe sql --print-views`` so
 the DuckDB CLI, DBeaver or a notebook see exactly what auditpipe sees.
 
 The Parquet tables are described once in ``PARQUET_TABLES`` so that the read-only connection of
@@ -17,6 +18,7 @@ from ..db import Database, connect, file_list, parquet_scan, quote_identifier
 from . import layout
 from .commit import MANIFEST, lake_files
 from .schema import (
+    ACCOUNT_COLUMNS,
     EVENT_COLUMNS,
     FINDING_COLUMNS,
     QUARANTINE_COLUMNS,
@@ -27,7 +29,15 @@ if TYPE_CHECKING:
     from ..db.database import SqlConnection
     from .folder import Lake
 
-VIEW_NAMES = ("events", "quarantine", "findings", "finding_evidence", "ingest_log")
+VIEW_NAMES = (
+    "events",
+    "quarantine",
+    "findings",
+    "finding_evidence",
+    "ingest_log",
+    "accounts",
+    "accounts_current",
+)
 
 # Former names, still imported by code that predates ``auditpipe.db``.
 
@@ -45,11 +55,17 @@ class ParquetTable:
     def hive(self) -> bool:
         return self.depth > 0
 
+    @property
+    def partition_names(self) -> tuple[str, ...]:
+        """The hive partition columns (the last ``depth`` columns), outermost first."""
+        return tuple(n for n, _ in self.columns[len(self.columns) - self.depth :])
+
 
 PARQUET_TABLES: dict[str, ParquetTable] = {
     layout.EVENTS: ParquetTable(layout.EVENTS, layout.EVENTS, 2, EVENT_COLUMNS),
     layout.QUARANTINE: ParquetTable(layout.QUARANTINE, layout.QUARANTINE, 0, QUARANTINE_COLUMNS),
     layout.FINDINGS: ParquetTable(layout.FINDINGS, layout.FINDINGS, 2, FINDING_COLUMNS),
+    layout.ACCOUNTS: ParquetTable(layout.ACCOUNTS, layout.ACCOUNTS, 2, ACCOUNT_COLUMNS),
 }
 
 # The manifest (one JSON document per input file, written by ingest). The view over a lake
@@ -80,6 +96,16 @@ FINDING_EVIDENCE_BODY = (
     "FROM (SELECT finding_id, rule_id, category, severity, provider_id,\n"
     "             unnest(evidence_event_ids) AS evidence_event_id FROM findings) f\n"
     "JOIN events e ON e.provider_id = f.provider_id AND e.event_id = f.evidence_event_id"
+)
+
+
+# Each provider's latest snapshot: a later snapshot supersedes earlier ones for the state "as
+# of" its date (references the view accounts by name; plain SQL that Spark runs as well).
+ACCOUNTS_CURRENT_BODY = (
+    "SELECT a.* FROM accounts a\n"
+    "JOIN (SELECT provider_id AS latest_provider, max(snapshot_date) AS latest_date\n"
+    "      FROM accounts GROUP BY provider_id) l\n"
+    "  ON a.provider_id = l.latest_provider AND a.snapshot_date = l.latest_date"
 )
 
 
@@ -115,6 +141,7 @@ def view_statements(lake_root: str | Path) -> dict[str, str]:
     stmts = {name: parquet_or_empty(table) for name, table in PARQUET_TABLES.items()}
     stmts["finding_evidence"] = FINDING_EVIDENCE_BODY
     stmts["ingest_log"] = ingest_log_body(root, listed[MANIFEST])
+    stmts["accounts_current"] = ACCOUNTS_CURRENT_BODY
     return {name: f"CREATE OR REPLACE VIEW {name} AS\n{body};" for name, body in stmts.items()}
 
 

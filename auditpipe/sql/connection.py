@@ -30,6 +30,7 @@ from ..lake.commit import MANIFEST, lake_files
 from ..lake.layout import file_partition
 from ..lake.schema import empty_select
 from ..lake.views import (
+    ACCOUNTS_CURRENT_BODY,
     FINDING_EVIDENCE_BODY,
     PARQUET_TABLES,
     ParquetTable,
@@ -115,6 +116,7 @@ def refresh_views(con: SqlConnection, lake: Lake, *, reader: SqlConnection | Non
         f"{quote_identifier(_SOURCE_PREFIX + 'ingest_log')}"
     )
     con.execute(f"CREATE OR REPLACE VIEW finding_evidence AS\n{FINDING_EVIDENCE_BODY}")
+    con.execute(f"CREATE OR REPLACE VIEW accounts_current AS\n{ACCOUNTS_CURRENT_BODY}")
 
 
 def _column(name: str, duck_type: str) -> str:
@@ -143,7 +145,9 @@ def _dataset(table: ParquetTable, files: list[Path]) -> Any:
     import pyarrow.fs as pafs
 
     schema = _arrow_schema(tuple(table.columns))
-    partitions = [_partition_expression(f) for f in files] if table.hive else None
+    partitions = (
+        [_partition_expression(f, table.partition_names) for f in files] if table.hive else None
+    )
     try:
         return ds.FileSystemDataset.from_paths(
             [str(f) for f in files],
@@ -160,13 +164,14 @@ def _dataset(table: ParquetTable, files: list[Path]) -> Any:
         ) from exc
 
 
-def _partition_expression(path: Path) -> Any:
+def _partition_expression(path: Path, names: tuple[str, ...]) -> Any:
     import pyarrow as pa
     import pyarrow.dataset as ds
 
     provider, day = file_partition(path)
-    return _equals(ds.field("provider_id"), pa.scalar(provider, pa.string())) & _equals(
-        ds.field("event_date"), pa.scalar(day, pa.date32())
+    provider_key, date_key = names
+    return _equals(ds.field(provider_key), pa.scalar(provider, pa.string())) & _equals(
+        ds.field(date_key), pa.scalar(day, pa.date32())
     )
 
 

@@ -39,6 +39,8 @@ VIEW_HELP = {
     "findings": "potential breaches found by detect, one row per finding",
     "finding_evidence": "one row per finding and evidence event, joined back to the event",
     "ingest_log": "the manifest: one row per input file ingest has seen",
+    "accounts": "every account snapshot row (hive partitions provider_id, snapshot_date)",
+    "accounts_current": "the accounts of each provider's latest snapshot",
 }
 
 HELP = """\

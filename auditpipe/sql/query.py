@@ -56,7 +56,9 @@ def sql_error(exc: Exception) -> SqlError:
             _user_settings()
         )
     elif isinstance(exc, duckdb.CatalogException):
-        hint = "the views are events, quarantine, findings, finding_evidence, ingest_log"
+        from ..lake.views import VIEW_NAMES
+
+        hint = "the views are " + ", ".join(VIEW_NAMES)
     elif "No such file or directory" in message and "registered as '_lake_" in message:
         hint = VANISHED_HINT
     return SqlError(message, hint=hint)

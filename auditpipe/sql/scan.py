@@ -29,12 +29,14 @@ SCAN_TABLES = VIEW_NAMES
 
 def scan(lake: Lake | str | os.PathLike[str] | None, table: str = "events") -> pl.LazyFrame:
     """A Polars LazyFrame over one lake table: events, quarantine, findings,
-    finding_evidence or ingest_log."""
+    finding_evidence, ingest_log, accounts or accounts_current."""
     lake_obj = open_lake(lake)
     if table in PARQUET_TABLES:
         return _scan_parquet(lake_obj, PARQUET_TABLES[table])
     if table == "finding_evidence":
         return _scan_finding_evidence(lake_obj)
+    if table == "accounts_current":
+        return _scan_accounts_current(lake_obj)
     if table == "ingest_log":
         return _scan_ingest_log(lake_obj)
     raise UsageError(
@@ -58,7 +60,7 @@ def _scan_parquet(lake: Lake, table: ParquetTable) -> pl.LazyFrame:
     files = table_files(lake.root, table.name)
     if not files:
         return pl.LazyFrame(schema=schema)
-    partition_names = {"provider_id", "event_date"} if table.hive else set()
+    partition_names = set(table.partition_names)
     # DuckDB stores JSON columns as bytes tagged JSON, which Polars reads as Binary.
     json_columns = [n for n, t in table.columns if t == "JSON"]
     file_schema = {
@@ -116,6 +118,15 @@ def _scan_finding_evidence(lake: Lake) -> pl.LazyFrame:
     return evidence.join(events, on=["provider_id", "event_id"], how="inner").select(
         "finding_id", "rule_id", "category", "severity", *event_names
     )
+
+
+def _scan_accounts_current(lake: Lake) -> pl.LazyFrame:
+    """Each provider's rows of its latest snapshot_date (as the SQL view)."""
+    import polars as pl
+
+    accounts = _scan_parquet(lake, PARQUET_TABLES["accounts"])
+    latest = pl.col("snapshot_date").max().over("provider_id")
+    return accounts.filter(pl.col("snapshot_date") == latest)
 
 
 def _scan_ingest_log(lake: Lake) -> pl.LazyFrame:

@@ -21,8 +21,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..lake import Lake
-from ..lake.schema import EVENT_FILE_COLUMNS, FINDING_FILE_COLUMNS, PARTITION_COLUMNS
-from ..lake.views import INGEST_LOG_COLUMNS, PARQUET_TABLES
+from ..lake.schema import ACCOUNT_FILE_COLUMNS, EVENT_FILE_COLUMNS, FINDING_FILE_COLUMNS
+from ..lake.views import ACCOUNTS_CURRENT_BODY, INGEST_LOG_COLUMNS, PARQUET_TABLES
 
 _DECODE_PROVIDER = "decode(encode(provider_id, 'ISO-8859-1'), 'UTF-8') AS provider_id"
 
@@ -60,7 +60,8 @@ def _empty(name: str, columns: list[tuple[str, str]]) -> str:
 def _parquet_table(root: Path, name: str, file_columns: list[tuple[str, str]]) -> list[str]:
     table = PARQUET_TABLES[name]
     folder = root / table.folder
-    columns = file_columns + (PARTITION_COLUMNS if table.hive else [])
+    partitions = table.columns[len(table.columns) - table.depth :]
+    columns = file_columns + partitions
     if not any(folder.glob("/".join(["*"] * table.depth + ["*.parquet"]))):
         return [_empty(name, columns)]
     files_view = f"auditpipe_{name}_files"
@@ -73,7 +74,7 @@ def _parquet_table(root: Path, name: str, file_columns: list[tuple[str, str]]) -
     names = ", ".join(_identifier(n) for n, _ in file_columns)
     stmts.append(
         f"CREATE OR REPLACE TEMPORARY VIEW {name} AS\n"
-        f"SELECT {names}, {_DECODE_PROVIDER}, event_date FROM {files_view};"
+        f"SELECT {names}, {_DECODE_PROVIDER}, {partitions[1][0]} FROM {files_view};"
     )
     return stmts
 
@@ -94,6 +95,10 @@ def spark_view_statements(lake_root: str | Path) -> dict[str, list[str]]:
             "JOIN events e ON e.provider_id = f.provider_id AND e.event_id = f.evidence_event_id;"
         ],
     }
+    stmts["accounts"] = _parquet_table(root, "accounts", ACCOUNT_FILE_COLUMNS)
+    stmts["accounts_current"] = [
+        f"CREATE OR REPLACE TEMPORARY VIEW accounts_current AS\n{ACCOUNTS_CURRENT_BODY};"
+    ]
     manifest = root / "_auditpipe" / "manifest"
     if any(manifest.glob("*.json")):
         stmts["ingest_log"] = [

@@ -1,0 +1,234 @@
+"""Account snapshots into the lake's ``accounts`` table, through the ingest core.
+
+A snapshot file is read by the same input kinds as access logs (JSON Lines, CSV, Parquet,
+each optionally .gz/.zst: ``auditpipe.ingest.kinds``), against the account snapshot contract
+instead of the event contract; one query (normalize.py) checks each batch and replaces the ID
+number by its verdict and keyed hash; the stager below writes quarantined rows to the file's
+quarantine file and accepted rows to one Parquet file per (provider_id, snapshot_date); the
+file is committed with its manifest entry as one lake transaction (``commit_file``), exactly
+as an event file is. So the guarantees are the same: every row read is stored, quarantined
+with a reason or counted as a duplicate (checked per file), a file's content is ingested once
+(its sha256 in the manifest), and a crash leaves the lake as it was or rolls forward.
+
+Which files are snapshots: a name with ``.accounts`` before the format suffix
+(``forum-a-2026-03-01.accounts.jsonl.gz``), in any folder, or every file given with
+``auditpipe ingest --accounts``. The same rule holds in a nightly inbox.
+
+Duplicates: one account appears once per snapshot. A second row for the same (provider_id,
+snapshot_date, account_id), in the same file or in another file of the same date already in
+the lake, is a duplicate: the first delivery wins, as for events. A snapshot of a later date
+is not a duplicate of an earlier one: it is new history (the ``accounts`` view keeps every
+snapshot, ``accounts_current`` the latest per provider).
+
+Snapshots are always staged in this process (DuckDB), whatever ``--engine`` says: an export of
+a user table is one modest file, and the HMAC key should not travel to executors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..contract import Contract, load_account_contract
+from ..errors import AuditpipeError, InputFileError
+from ..ingest.kinds import ReadContext, kind_for
+from ..ingest.lines import prefetch
+from ..ingest.pipeline import (
+    STATUS_INGESTED,
+    FileResult,
+    Progress,
+    _read_all,
+    commit_file,
+    normalize_batch,
+    record_rejection,
+    skipped_result,
+)
+from ..ingest.settings import IngestSettings
+from ..ingest.sources import SourceFile, sha256_of
+from ..lake import Lake, today_in, utc_now
+from ..lake.layout import ACCOUNTS, list_partitions
+from .normalize import accounts_sql
+from .secret import identity_key, padded_keys
+
+SNAPSHOT_MARK = ".accounts"
+_COMPRESSIONS = (".gz", ".zst")
+_NAME_DATE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})-?([01][0-9])-?([0-3][0-9])(?![0-9])")
+
+
+def is_snapshot_name(path: Path) -> bool:
+    """``<name>.accounts.<jsonl|ndjson|csv|parquet>[.gz|.zst]``."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in _COMPRESSIONS:
+        suffixes.pop()
+    return len(suffixes) >= 2 and suffixes[-2] == SNAPSHOT_MARK
+
+
+def date_in_name(path: Path) -> dt.date | None:
+    """The last real date ``YYYY-MM-DD`` or ``YYYYMMDD`` in the file's name, if any."""
+    found = None
+    for m in _NAME_DATE.finditer(path.name):
+        try:
+            found = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            continue
+    return found
+
+
+def split_snapshots(
+    sources: Sequence[SourceFile], all_snapshots: bool = False
+) -> tuple[list[SourceFile], list[SourceFile]]:
+    """(account snapshots, access logs) among ``sources``, each in input order."""
+    snaps = [s for s in sources if all_snapshots or is_snapshot_name(s.path)]
+    chosen = {id(s) for s in snaps}
+    return snaps, [s for s in sources if id(s) not in chosen]
+
+
+def ingest_snapshots(
+    lake: Lake,
+    sources: Sequence[SourceFile],
+    settings: IngestSettings,
+    run_id: str,
+    progress: Progress | None = None,
+    snapshot_date: dt.date | None = None,
+) -> list[FileResult]:
+    """Ingest each snapshot file and commit it; the caller holds the lake's lock.
+    ``snapshot_date``: the date of rows that carry none (else the date in the file's name)."""
+    if not sources:
+        return []
+    had_accounts = bool(list_partitions(lake.root, ACCOUNTS))
+    key = identity_key(lake.root, may_create=not had_accounts)
+    contract = load_account_contract()
+    return [
+        _ingest_one(lake, source, settings, contract, key, run_id, progress, snapshot_date)
+        for source in sources
+    ]
+
+
+def _ingest_one(
+    lake: Lake,
+    source: SourceFile,
+    settings: IngestSettings,
+    contract: Contract,
+    key: bytes,
+    run_id: str,
+    progress: Progress | None,
+    snapshot_date: dt.date | None,
+) -> FileResult:
+    sha = sha256_of(source.path)
+    name = str(source.path.resolve())
+    started = utc_now()
+    previous = lake.manifest_entry(sha)
+    if previous and previous.get("status") == STATUS_INGESTED:
+        return skipped_result(name, sha, source, previous)
+    work = lake.staging_dir / f"{run_id}-{sha[:16]}-{uuid.uuid4().hex[:8]}"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        job = _SnapshotJob(lake, work, source, sha, name, run_id, key)
+        file_date = snapshot_date or date_in_name(source.path)
+        staged, quarantine, result = job.run(settings, contract, file_date, progress)
+        commit_file(lake, source, staged, quarantine, result, run_id, started, table=ACCOUNTS)
+        return result
+    except InputFileError as exc:
+        return record_rejection(lake, source, sha, name, run_id, started, exc)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+class _SnapshotJob:
+    """Reading, checking and staging one snapshot file, before its commit."""
+
+    def __init__(
+        self,
+        lake: Lake,
+        work: Path,
+        source: SourceFile,
+        sha: str,
+        name: str,
+        run_id: str,
+        key: bytes,
+    ) -> None:
+        self.lake, self.work, self.source, self.sha = lake, work, source, sha
+        self.name, self.run_id, self.key = name, run_id, key
+
+    def run(
+        self,
+        settings: IngestSettings,
+        contract: Contract,
+        file_date: dt.date | None,
+        progress: Progress | None,
+    ) -> tuple[list[tuple[Path, str]], Path | None, FileResult]:
+        from ..db import connect
+        from ..ingest.stage import Provenance
+        from .stage import SnapshotStager
+
+        # The raw DuckDB connection, not auditpipe.db's logged ``execute``: the HMAC keys are
+        # query parameters, and --debug prints the parameters of logged statements.
+        db = connect(
+            timezone=self.lake.timezone,
+            temp_directory=self.work / "spill",
+            memory_limit=settings.memory_limit,
+        )
+        con = db.connection
+        con.execute("SET enable_progress_bar = false")
+        source = self.source
+        ctx = ReadContext(
+            source=source,
+            contract=contract,
+            batch_bytes=settings.batch_bytes,
+            max_line_bytes=settings.max_line_bytes,
+            work=self.work,
+            con=con,
+            on_progress=(lambda share: progress(source, share)) if progress else _quiet,
+        )
+        provenance = Provenance(self.name, self.sha, self.run_id, utc_now())
+        cursor = con.cursor()  # a cursor does not inherit its connection's settings
+        cursor.execute("SET TimeZone = $tz", {"tz": self.lake.timezone})
+        cursor.execute("SET enable_progress_bar = false")
+        stager = SnapshotStager(cursor, self.work, self.sha, provenance)
+        sql = accounts_sql(contract, self.lake.timezone, today_in(self.lake.timezone))
+        params = {"file_date": file_date, **padded_keys(self.key)}
+        rows_read = 0
+        batches = None
+        try:
+            batches = prefetch(_read_all(kind_for(source.format), ctx), depth=1)
+            for batch in batches:
+                rows_read += batch.num_rows
+                stager.add(normalize_batch(stager.con, sql, batch, contract, params))
+            if progress:
+                progress(source, 1.0)
+            staged = stager.finish(self.lake)
+        except BaseException:
+            stager.abort()
+            raise
+        finally:
+            if batches is not None:
+                batches.close()
+            con.close()
+        result = FileResult(
+            self.name,
+            self.sha,
+            source.format,
+            STATUS_INGESTED,
+            rows_read=rows_read,
+            rows_stored=staged.stored,
+            rows_quarantined=staged.quarantined,
+            rows_duplicate=staged.duplicates,
+            partitions={key for _, _, key in staged.files},
+            counters=dict(ctx.counters),
+        )
+        if not result.reconciles:
+            raise AuditpipeError(
+                f"internal error: {source.path}: {rows_read} rows read but "
+                f"{staged.stored} stored, {staged.quarantined} quarantined and "
+                f"{staged.duplicates} duplicates; nothing was published",
+                hint="please report this with the file",
+            )
+        return [(p, rel) for p, rel, _ in staged.files], staged.quarantine, result
+
+
+def _quiet(share: float) -> None:
+    pass
