@@ -51,11 +51,20 @@ def read_parquet_sql(
 
 
 def parquet_scan(
-    source: str, *, hive: bool, union_by_name: bool = True, filename: bool = False
+    source: str,
+    *,
+    hive: bool,
+    union_by_name: bool = True,
+    filename: bool = False,
+    date_key: str = "event_date",
 ) -> str:
-    """``read_parquet(<source>, <options>)`` for a source already written as SQL."""
+    """``read_parquet(<source>, <options>)`` for a source already written as SQL.
+    ``date_key``: the second partition folder's key (``snapshot_date`` for accounts)."""
     options = ["union_by_name = true"] if union_by_name else []
     if filename:
         options.append("filename = true")
-    options.append(HIVE_OPTIONS if hive else NO_HIVE_OPTIONS)
+    if hive and date_key != "event_date":
+        options.append(HIVE_OPTIONS.replace("'event_date'", quote_literal(date_key)))
+    else:
+        options.append(HIVE_OPTIONS if hive else NO_HIVE_OPTIONS)
     return f"read_parquet({source}, {', '.join(options)})"

@@ -29,6 +29,9 @@ class GenerateResult:
     labels_by_category: dict[str, int]
     planted_events: int
     planted_cases: int
+    # Account snapshot files (*.accounts.<format>), ingested into the accounts table.
+    account_snapshots: list[GeneratedFile] = field(default_factory=list)
+    real_name_labels: int = 0  # expected findings in _expected/real_name_labels.parquet
 
     @property
     def rows(self) -> int:

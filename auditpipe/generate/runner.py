@@ -39,6 +39,19 @@ from .formats import BAD_KINDS, FORMATS, bad_kinds_for, family
 from .labels import BULK_THRESHOLD, LabelAccumulator, check_against_plan
 from .planted import INSTANCES, PLANTED_ACTOR_BASE, Planted, build_planted, expected_frame
 from .providers import MAX_PROVIDERS, Provider, make_providers
+from .realname import (
+    LABEL_SCHEMA as REAL_NAME_LABEL_SCHEMA,
+)
+from .realname import (
+    RealNameAccumulator,
+    RealNamePlan,
+    background_rows,
+    build_cases,
+    check_labels,
+    compute_labels,
+    with_verify_traffic,
+    write_snapshot,
+)
 from .result import GeneratedFile, GenerateResult
 from .serialize import OutputFile, parquet_rows
 from .surface import spell_values
@@ -82,6 +95,11 @@ def run_generate(
         if plant
         else None
     )
+    real_name = build_cases(np.random.default_rng([seed, 5]), provs, start, days) if plant else None
+    if planted is not None and real_name is not None:
+        planted = Planted(
+            pl.concat([planted.events, real_name.events]), planted.expected, planted.cases
+        )
     n_planted = planted.events.height if planted else 0
     n_background = rows - n_bad - n_dup - n_planted
     if n_background < max(n_dup, 1):
@@ -105,6 +123,12 @@ def run_generate(
             raise AssertionError(f"wrote {done} rows, meant {rows}")
         labels = state.labels.labels()
         check_against_plan(labels, planted.expected if planted else expected_frame([]))
+        snapshots = _snapshot_rows(state, real_name, start, days)
+        rn_labels = compute_labels(state.realname.events(), snapshots)
+        check_labels(
+            rn_labels,
+            real_name.expected if real_name else pl.DataFrame(schema=REAL_NAME_LABEL_SCHEMA),
+        )
     except BaseException:
         state.abort()  # nothing half-written stays behind
         raise
@@ -115,6 +139,8 @@ def run_generate(
         labels_by_category=dict(sorted(labels["category"].value_counts().iter_rows())),
         planted_events=n_planted,
         planted_cases=len(planted.cases) if planted else 0,
+        account_snapshots=_plan_snapshots(out, snapshots, fmts, bad_share > 0),
+        real_name_labels=rn_labels.height,
     )
     arguments = {
         "rows": rows,
@@ -130,9 +156,74 @@ def run_generate(
     # _expected/ first, then the logs appear under their real names: a run killed in between
     # leaves a summary that --overwrite can clean up after, never logs without one.
     _write_expected(result, labels, state, arguments)
+    rn_labels.write_parquet(
+        result.expected_dir / "real_name_labels.parquet", compression="zstd", statistics=False
+    )
     for f in state.files_in_order():
         f.publish()
+    _write_snapshots(out, snapshots, result.account_snapshots, bad_share > 0)
     return result
+
+
+def _snapshot_rows(
+    state: _Run, real_name: RealNamePlan | None, start: dt.date, days: int
+) -> pl.DataFrame:
+    """Every snapshot row: the background's and the planted cases'."""
+    rng = np.random.default_rng([state.seed, 6])
+    rows = background_rows(state.realname.events(), state.providers, start, days, rng)
+    if real_name is not None:
+        rows = pl.concat([rows, real_name.rows])
+    return rows.sort("provider_id", "snapshot_date", "account_id")
+
+
+def _snapshot_files(
+    snapshots: pl.DataFrame, formats: tuple[str, ...]
+) -> list[tuple[str, str, str, dt.date]]:
+    """(file name, format, provider_id, snapshot_date) of every snapshot file: one per iisp
+    provider and snapshot date, the formats taken in turn."""
+    keys = (
+        snapshots.select("provider_id", "snapshot_date")
+        .unique()
+        .sort("provider_id", "snapshot_date")
+    )
+    out = []
+    for i, (provider, day) in enumerate(keys.iter_rows()):
+        fmt = formats[i % len(formats)]
+        out.append((f"{provider}-{day.isoformat()}.accounts.{fmt}", fmt, provider, day))
+    return out
+
+
+def _plan_snapshots(
+    out: Path, snapshots: pl.DataFrame, formats: tuple[str, ...], bad: bool
+) -> list[GeneratedFile]:
+    from .realname import bad_lines
+
+    files = []
+    for name, fmt, provider, day in _snapshot_files(snapshots, formats):
+        rows = snapshots.filter(
+            (pl.col("provider_id") == provider) & (pl.col("snapshot_date") == day)
+        )
+        n_bad = 0
+        if bad and day != min(snapshots["snapshot_date"]):  # only the later snapshot
+            n_bad = len(bad_lines(rows, family(fmt)))
+            n_bad = 1 if family(fmt) == "parquet" else n_bad
+        files.append(GeneratedFile(name, fmt, provider, rows.height + n_bad, n_bad, 0, {}))
+    return files
+
+
+def _write_snapshots(
+    out: Path, snapshots: pl.DataFrame, files: list[GeneratedFile], bad: bool
+) -> None:
+    for f in files:
+        day = dt.date.fromisoformat(f.name[len(f.provider_id) + 1 :][:10])
+        rows = snapshots.filter(
+            (pl.col("provider_id") == f.provider_id) & (pl.col("snapshot_date") == day)
+        )
+        written, n_bad = write_snapshot(
+            out / f.name, rows, f.format, family(f.format), f.bad_rows > 0
+        )
+        if (written, n_bad) != (f.rows, f.bad_rows):
+            raise AssertionError(f"{f.name}: wrote {written} rows ({n_bad} bad), meant {f.rows}")
 
 
 def _check_arguments(
@@ -173,7 +264,8 @@ def _prepare_folder(out: Path, overwrite: bool) -> None:
     if overwrite:
         summary = out / "_expected" / "summary.json"
         if summary.is_file():
-            for entry in json.loads(summary.read_text(encoding="utf-8")).get("files", []):
+            listed = json.loads(summary.read_text(encoding="utf-8"))
+            for entry in listed.get("files", []) + listed.get("account_snapshots", []):
                 (out / entry["name"]).unlink(missing_ok=True)
         shutil.rmtree(out / "_expected", ignore_errors=True)
     left = sorted(p.name for p in out.iterdir())
@@ -221,6 +313,7 @@ class _Run:
         self.chunks = max(1, math.ceil(layout.rows / CHUNK_ROWS))
         self.bad_kinds = bad_kinds_for(formats)
         self.labels = LabelAccumulator(brokers=[vocab.BROKER], bulk_threshold=BULK_THRESHOLD)
+        self.realname = RealNameAccumulator()
         self.partition_counts: list[pl.DataFrame] = []
         self.serial = 0  # next event-id number
         self.bad_handed_out = 0
@@ -251,11 +344,13 @@ class _Run:
         a = chunk * CHUNK_ROWS
         b = min(a + CHUNK_ROWS, self.layout.rows)
         events = build_background(rng, np.arange(a, b), self.providers, self.layout)
+        events = with_verify_traffic(events, np.random.default_rng([self.seed, 7, chunk]))
         if self.planted_events is not None:
             mine = self.planted_events.filter(pl.col("chunk") == chunk).drop("chunk")
             events = pl.concat([events, mine])
         events = self._assign_formats_and_ids(events, rng)
         self.labels.add(events)
+        self.realname.add(events)
         self.partition_counts.append(
             events.group_by(
                 "provider_id", local_date_expr(pl.col("time_s")).alias("event_date")
@@ -480,6 +575,23 @@ def _write_expected(
                 "bulk_threshold": BULK_THRESHOLD,
                 "broker_watchlist": "brokers.txt",
             },
+        },
+        "account_snapshots": [
+            {
+                "name": f.name,
+                "format": f.format,
+                "provider_id": f.provider_id,
+                "rows": f.rows,
+                "bad_rows": f.bad_rows,
+                "expected_stored": f.expected_stored,
+            }
+            for f in result.account_snapshots
+        ],
+        "real_name_labels": {
+            "file": "real_name_labels.parquet",
+            "findings": result.real_name_labels,
+            "key": "rule_id, provider_id and account_id, event_date or account_ids",
+            "assumes": {"shared_identity_limit": 5, "timezone": LAKE_TIMEZONE},
         },
         "planted": {
             "events": result.planted_events,

@@ -136,7 +136,12 @@ def view_statements(lake_root: str | Path) -> dict[str, str]:
         if not files:
             return empty_select(table.columns)
         names = ", ".join(quote_identifier(n) for n, _ in table.columns)
-        return f"SELECT {names} FROM {parquet_scan(file_list(files), hive=table.hive)}"
+        scan = parquet_scan(
+            file_list(files),
+            hive=table.hive,
+            date_key=table.partition_names[-1] if table.hive else "event_date",
+        )
+        return f"SELECT {names} FROM {scan}"
 
     stmts = {name: parquet_or_empty(table) for name, table in PARQUET_TABLES.items()}
     stmts["finding_evidence"] = FINDING_EVIDENCE_BODY

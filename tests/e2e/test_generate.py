@@ -99,7 +99,9 @@ def test_another_seed_gives_other_bytes(tmp_path: Path) -> None:
     ha, hb = tree_hashes(a), tree_hashes(b)
     assert ha.keys() == hb.keys()
     data_files = [name for name in ha if not name.startswith("_expected/")]
-    assert len(data_files) == 2 * 4
+    snapshots = [name for name in data_files if ".accounts." in name]
+    assert len(data_files) == 2 * 4 + len(snapshots)
+    assert len(snapshots) == 3 * 2  # three iisp providers, two snapshot dates
     assert all(ha[name] != hb[name] for name in data_files)
 
 
@@ -387,7 +389,8 @@ def test_overwrite_replaces_an_earlier_set_only(tmp_path: Path) -> None:
     generate(out, rows=500, seed=2, providers=1, plant=False, overwrite=True)
     summary = json.loads((out / "_expected" / "summary.json").read_text())
     names = {p.name for p in out.iterdir() if p.name != "_expected"}
-    assert names == {f["name"] for f in summary["files"]}
+    listed = summary["files"] + summary["account_snapshots"]
+    assert names == {f["name"] for f in listed}
     (out / "notes.txt").write_text("mine")
     with pytest.raises(UsageError, match="not empty"):
         generate(out, rows=500, seed=3, plant=False, overwrite=True)
@@ -479,19 +482,20 @@ def test_ingest_of_a_generated_set_reconciles_with_its_summary(
     ingested: Any, summary: dict[str, Any]
 ) -> None:
     _, result = ingested
-    expected = {e["name"]: e for e in summary["files"]}
-    assert [Path(f.source_file).name for f in result.files] == sorted(expected)
+    expected = {e["name"]: e for e in summary["files"] + summary["account_snapshots"]}
+    assert sorted(Path(f.source_file).name for f in result.files) == sorted(expected)
     for f in result.files:
         e = expected[Path(f.source_file).name]
         assert f.status == "ingested", (e["name"], f.reason)
         assert (f.rows_read, f.rows_stored, f.rows_quarantined, f.rows_duplicate) == (
-            e["rows"], e["expected_stored"], e["bad_rows"], e["duplicate_rows"],
+            e["rows"], e["expected_stored"], e["bad_rows"], e.get("duplicate_rows", 0),
         ), e["name"]  # fmt: skip
+    logs = [f for f in result.files if ".accounts." not in f.source_file]
     totals = summary["totals"]
-    assert result.rows_stored == totals["expected_stored"]
-    assert result.rows_quarantined == totals["bad_rows"]
-    assert result.rows_duplicate == totals["duplicate_rows"]
-    stored = {(p, d.isoformat()) for p, d in result.partitions}
+    assert sum(f.rows_stored for f in logs) == totals["expected_stored"]
+    assert sum(f.rows_quarantined for f in logs) == totals["bad_rows"]
+    assert sum(f.rows_duplicate for f in logs) == totals["duplicate_rows"]
+    stored = {(p, d.isoformat()) for f in logs for p, d in f.partitions}
     assert stored == {(p["provider_id"], p["event_date"]) for p in summary["expected_partitions"]}
 
 

@@ -116,6 +116,17 @@ def test_second_ingest_is_a_no_op_and_a_later_snapshot_is_history(tmp_path: Path
     assert current == [("u1", "revoked", dt.date(2026, 3, 8))]
     frame = auditpipe.scan(lake, "accounts_current").collect()
     assert frame["account_id"].to_list() == ["u1"]
+    # The read_parquet views detect and report use, typed from the folder names.
+    from auditpipe.lake.views import connect_views
+
+    with connect_views(Lake.open(lake)) as db:
+        assert (
+            db.query("SELECT account_id, verification_status, snapshot_date FROM accounts_current")
+            == current
+        )
+        assert db.query("SELECT count(*), min(snapshot_date) FROM accounts") == [
+            (3, dt.date(2026, 3, 1))
+        ]
 
 
 def test_snapshot_date_from_the_row_then_the_option_then_the_name(tmp_path: Path) -> None:

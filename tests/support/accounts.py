@@ -97,11 +97,11 @@ def accounts(lake: Path, where: str = "true") -> list[dict[str, Any]]:
 
 
 def all_text(root: Path) -> str:
-    """Every text a folder holds: each file's raw bytes (decoded leniently), gzip'd content
+    """Every text a folder (or one file) holds: each file's raw bytes (decoded leniently), gzip'd content
     unpacked, and every string value of every Parquet file read back (compressed pages hide
     strings from a byte search)."""
     parts: list[str] = []
-    for p in sorted(root.rglob("*")):
+    for p in [root] if root.is_file() else sorted(root.rglob("*")):
         if not p.is_file():
             continue
         data = p.read_bytes()
