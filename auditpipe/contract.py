@@ -192,23 +192,28 @@ def load_catalog(extra: str | os.PathLike[str] | None = None) -> Catalog:
 def contract_markdown(contract: Contract | None = None) -> str:
     """The field table of docs/contract.md, generated from the schema (a test keeps them equal)."""
     contract = contract or load_contract()
+    named = any(f.other_names for f in contract.fields)  # the account snapshot contract
     lines = [
-        "| field | required | accepted values | default | stored as |",
-        "|---|---|---|---|---|",
+        "| field |"
+        + (" also named |" if named else "")
+        + " required | accepted values | default | stored as |",
+        "|---|" + ("---|" if named else "") + "---|---|---|---|",
     ]
     for f in contract.fields:
         if f.enum:
             accepted = ", ".join(f"`{v}`" for v in f.enum)
-            if f.aliases:
-                accepted += "; aliases " + ", ".join(f"{k}→{v}" for k, v in f.aliases.items())
         elif f.forms:
             accepted = "; ".join(f.forms)
         else:
             accepted = f.description.split(". ")[0].rstrip(".")
+        if f.aliases:
+            accepted += "; aliases " + ", ".join(f"{k}→{v}" for k, v in f.aliases.items())
         accepted = accepted.replace("|", "\\|")
         default = f"`{f.default}`" if f.default is not None else ""
+        other = (" " + ", ".join(f.other_names) + " |") if named else ""
         lines.append(
-            f"| `{f.name}` | {'yes' if f.required else 'no'} | {accepted} | {default} | {f.storage} |"
+            f"| `{f.name}` |{other} {'yes' if f.required else 'no'} | {accepted} | {default} "
+            f"| {f.storage} |"
         )
     return "\n".join(lines)
 

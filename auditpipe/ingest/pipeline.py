@@ -302,6 +302,17 @@ def _manifest_entry(
     }
 
 
+def check_reconciles(result: FileResult, path: Path) -> None:
+    """Refuse to publish a file whose rows do not add up (a bug, never the input's fault)."""
+    if not result.reconciles:
+        raise AuditpipeError(
+            f"internal error: {path}: {result.rows_read} rows read but "
+            f"{result.rows_stored} stored, {result.rows_quarantined} quarantined and "
+            f"{result.rows_duplicate} duplicates; nothing was published",
+            hint="please report this with the file",
+        )
+
+
 def record_rejection(
     lake: Lake,
     source: SourceFile,
@@ -387,13 +398,7 @@ class _FileJob:
             counters=dict(ctx.counters),
             source_counts=getattr(self.kind, "source_counts", None),
         )
-        if not result.reconciles:
-            raise AuditpipeError(
-                f"internal error: {self.source.path}: {rows_read} rows read but "
-                f"{staged.stored} stored, {staged.quarantined} quarantined and "
-                f"{staged.duplicates} duplicates; nothing was published",
-                hint="please report this with the file",
-            )
+        check_reconciles(result, self.source.path)
         return [(path, rel) for path, rel, _ in staged.events], staged.quarantine, result
 
     def _connect(self, settings: IngestSettings) -> Any:

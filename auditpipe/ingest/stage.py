@@ -338,8 +338,14 @@ def drop_keys(path: Path, provider_id: str, keys: pa.Table) -> bool:
     """Rewrite a staged file of ``provider_id`` without the rows whose key is in ``keys``;
     False when no row is left (the file is then removed)."""
     ids = keys.filter(pc.equal(keys["provider_id"], provider_id))["event_id"]
-    table = pq.read_table(path, schema=EVENT_SCHEMA)
-    drop = pc.is_in(table["event_id"], ids)
+    return drop_rows(path, EVENT_SCHEMA, "event_id", ids)
+
+
+def drop_rows(path: Path, schema: pa.Schema, column: str, values: pa.ChunkedArray) -> bool:
+    """Rewrite a staged file without the rows whose ``column`` is in ``values``; False when
+    no row is left (the file is then removed)."""
+    table = pq.read_table(path, schema=schema)
+    drop = pc.is_in(table[column], values)
     if not pc.any(drop).as_py():
         return True
     kept = table.filter(pc.invert(drop))

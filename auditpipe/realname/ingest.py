@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..contract import Contract, load_account_contract
-from ..errors import AuditpipeError, InputFileError
+from ..errors import InputFileError
 from ..ingest.kinds import ReadContext, kind_for
 from ..ingest.lines import prefetch
 from ..ingest.pipeline import (
@@ -42,6 +42,7 @@ from ..ingest.pipeline import (
     FileResult,
     Progress,
     _read_all,
+    check_reconciles,
     commit_file,
     normalize_batch,
     record_rejection,
@@ -217,17 +218,11 @@ class _SnapshotJob:
             rows_stored=staged.stored,
             rows_quarantined=staged.quarantined,
             rows_duplicate=staged.duplicates,
-            partitions={key for _, _, key in staged.files},
+            partitions={key for _, _, key in staged.events},
             counters=dict(ctx.counters),
         )
-        if not result.reconciles:
-            raise AuditpipeError(
-                f"internal error: {source.path}: {rows_read} rows read but "
-                f"{staged.stored} stored, {staged.quarantined} quarantined and "
-                f"{staged.duplicates} duplicates; nothing was published",
-                hint="please report this with the file",
-            )
-        return [(p, rel) for p, rel, _ in staged.files], staged.quarantine, result
+        check_reconciles(result, source.path)
+        return [(p, rel) for p, rel, _ in staged.events], staged.quarantine, result
 
 
 def _quiet(share: float) -> None:

@@ -26,8 +26,10 @@ from ..ingest.stage import (
     QUARANTINE_SCHEMA,
     ROW_GROUP_ROWS,
     Provenance,
+    StagedFiles,
     arrow_schema,
     conform,
+    drop_rows,
     split_by_partition,
 )
 from ..lake import Lake, verify_parquet
@@ -43,15 +45,6 @@ def partition_folder(provider_id: str, day: dt.date) -> str:
         f"{partition_folder_name('provider_id', provider_id)}/"
         f"{partition_folder_name('snapshot_date', day.isoformat())}"
     )
-
-
-@dataclass
-class StagedSnapshot:
-    files: list[tuple[Path, str, tuple[str, dt.date]]]  # (staged file, path under accounts/, key)
-    quarantine: Path | None
-    stored: int
-    quarantined: int
-    duplicates: int
 
 
 @dataclass
@@ -134,7 +127,7 @@ class SnapshotStager:
         )
         part.rows += n
 
-    def finish(self, lake: Lake) -> StagedSnapshot:
+    def finish(self, lake: Lake) -> StagedFiles:
         """Close every file, drop accounts the lake already holds in the same partition,
         verify the files."""
         for part in self.parts.values():
@@ -154,8 +147,8 @@ class SnapshotStager:
                 continue
             stored += verify_parquet(part.path)
             staged.append((part.path, f"{partition_folder(*key)}/{part.path.name}", key))
-        return StagedSnapshot(
-            files=staged,
+        return StagedFiles(
+            events=staged,  # here: the staged accounts files
             quarantine=self.work / "quarantine.parquet" if self.quarantined else None,
             stored=stored,
             quarantined=self.quarantined,
@@ -175,13 +168,4 @@ def _drop_stored(path: Path, lake_files: tuple[Path, ...]) -> bool:
     """Rewrite a staged file without the accounts ``lake_files`` hold; False when no row is
     left (the file is then removed)."""
     stored = pq.read_table(list(lake_files), columns=["account_id"], partitioning=None)
-    table = pq.read_table(path, schema=ACCOUNT_SCHEMA, partitioning=None)
-    drop = pc.is_in(table["account_id"], stored["account_id"].combine_chunks())
-    if not pc.any(drop).as_py():
-        return True
-    kept = table.filter(pc.invert(drop))
-    path.unlink()
-    if not kept.num_rows:
-        return False
-    pq.write_table(kept, path, row_group_size=ROW_GROUP_ROWS, **PARQUET_OPTIONS)
-    return True
+    return drop_rows(path, ACCOUNT_SCHEMA, "account_id", stored["account_id"])

@@ -277,6 +277,8 @@ def test_csv_files_have_one_header_with_every_contract_field(
 ) -> None:
     out, _ = corpus
     for path in out.glob("*.csv*"):
+        if ".accounts." in path.name:
+            continue  # account snapshots have their own contract (test_realname_generate.py)
         header = csv_header(path)
         assert {"event_time", "provider_id", "actor_id", "action", "data_fields"} <= set(header)
         rows = list(csv.reader(io.StringIO(read_bytes(path).decode("utf-8", "replace"))))
@@ -421,7 +423,8 @@ def test_cli_writes_the_set_and_prints_one_line_per_file(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     lines = [line.split("\t") for line in result.stdout.splitlines()]
     assert lines[0][:3] == ["file", "format", "rows"]
-    assert [line[0] for line in lines[1:-1]] == sorted(p.name for p in out.glob("*.*"))
+    logs = sorted(p.name for p in out.glob("*.*") if ".accounts." not in p.name)
+    assert [line[0] for line in lines[1:-1]] == logs
     assert lines[-1][0] == "total" and lines[-1][2] == "700"
 
 
