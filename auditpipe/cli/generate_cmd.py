@@ -12,6 +12,7 @@ import click
 
 from ..console import get_console
 from ..generate.formats import DEFAULT_FORMATS, FORMATS
+from ..i18n import _
 from . import cli, exit_codes_help
 from .options import quiet_option
 
@@ -130,7 +131,9 @@ def generate(
     planted breaches and near-misses. OUT/_expected/ (never ingested: its name starts with
     '_') holds summary.json (rows, malformed and duplicate rows per file: what an ingest must
     reconcile to), labels.parquet (the findings detect must produce) and brokers.txt (the
-    broker watchlist the labels assume).
+    broker watchlist the labels assume). Each iisp provider also gets two account snapshots
+    (OUT/<provider_id>-<date>.accounts.<format>) and real-name cases, whose findings are in
+    real_name_labels.parquet.
 
     \b
     Example:
@@ -204,4 +207,16 @@ def _render(result: GenerateResult) -> None:
         f"events in {result.labels_path}; they assume the broker watchlist "
         f"{result.expected_dir / 'brokers.txt'}."
     )
+    if result.account_snapshots:
+        console.message(
+            _(
+                "{files} account snapshots ({rows} rows, *.accounts.*) beside the logs; "
+                "{labels} expected real-name findings in {path}."
+            ).format(
+                files=len(result.account_snapshots),
+                rows=sum(f.rows for f in result.account_snapshots),
+                labels=result.real_name_labels,
+                path=result.expected_dir / "real_name_labels.parquet",
+            )
+        )
     console.message(f"Reconcile an ingest against {result.summary_path}.")

@@ -105,10 +105,11 @@ def ingest(
     source = None
     if accounts and source_path is not None:
         from ..errors import UsageError
+        from ..i18n import _
 
         raise UsageError(
-            "--accounts and --source cannot be used together",
-            hint="ingest account snapshots and database audit logs in two runs",
+            _("--accounts and --source cannot be used together"),
+            hint=_("ingest account snapshots and database audit logs in two runs"),
         )
     if source_path is not None:
         from ..sources import load_settings

@@ -31,6 +31,7 @@ import uuid
 from pathlib import Path
 
 from ..errors import LakeError
+from ..i18n import _
 from ..lake.commit import fsync_dir
 from ..lake.layout import meta_dir
 
@@ -49,10 +50,14 @@ def identity_key(lake_root: Path, *, may_create: bool = True) -> bytes:
     if not path.exists():
         if not may_create:
             raise LakeError(
-                f"the lake's identity key {path} is missing, but the lake already holds "
-                "account snapshots hashed with it",
-                hint="restore _auditpipe/identity.key from a backup of the lake; without it "
-                "new identity hashes cannot be compared with the stored ones",
+                _(
+                    "the lake's identity key {path} is missing, but the lake already holds "
+                    "account snapshots hashed with it"
+                ).format(path=path),
+                hint=_(
+                    "restore _auditpipe/identity.key from a backup of the lake; without it "
+                    "new identity hashes cannot be compared with the stored ones"
+                ),
             )
         _create(path)
     return _read(path)
@@ -78,12 +83,15 @@ def _read(path: Path) -> bytes:
         mode = path.stat().st_mode
         text = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise LakeError(f"cannot read the lake's identity key {path}: {exc}") from exc
+        raise LakeError(
+            _("cannot read the lake's identity key {path}: {error}").format(path=path, error=exc)
+        ) from exc
     if stat.S_IMODE(mode) & 0o077:
         raise LakeError(
-            f"the lake's identity key {path} can be read by other users "
-            f"(mode {stat.S_IMODE(mode):04o})",
-            hint=f"make it private: chmod 600 {path}",
+            _("the lake's identity key {path} can be read by other users (mode {mode})").format(
+                path=path, mode=f"{stat.S_IMODE(mode):04o}"
+            ),
+            hint=_("make it private: chmod 600 {path}").format(path=path),
         )
     try:
         key = bytes.fromhex(text)
@@ -91,8 +99,10 @@ def _read(path: Path) -> bytes:
         key = b""
     if len(key) != KEY_BYTES:
         raise LakeError(
-            f"the lake's identity key {path} is damaged (not {KEY_BYTES} bytes of hex)",
-            hint="restore _auditpipe/identity.key from a backup of the lake",
+            _("the lake's identity key {path} is damaged (not {n} bytes of hex)").format(
+                path=path, n=KEY_BYTES
+            ),
+            hint=_("restore _auditpipe/identity.key from a backup of the lake"),
         )
     return key
 
