@@ -11,9 +11,9 @@ Times are read exactly as event times are (``auditpipe.ingest.normalize.time_col
 offset is honoured, a time without one is in the lake's timezone, daylight-saving gaps are
 refused, 1990-2100). ``snapshot_date``: the row's own value (``YYYY-MM-DD``, ``YYYYMMDD`` or a
 time, whose date in the lake's timezone counts), else the file's date (``$file_date``: the
---snapshot-date option or a date in the file's name), else the row is quarantined. A
-snapshot dated after tomorrow (lake timezone) is refused: an export cannot be "as of" a day
-that has not come.
+--snapshot-date option or a date in the file's name), else the row is quarantined. Its range
+is the event times' (1990-2099), not "up to today": a check against the clock would make the
+same file's verdict depend on the day it is ingested (and on the machine's clock).
 
 Parameters: ``$unfit_providers`` (as events), ``$file_date`` (DATE or NULL), ``$hmac_inner`` and
 ``$hmac_outer`` (secret.padded_keys). Values never enter the SQL text.
@@ -64,7 +64,7 @@ def _method_sql(contract: Contract) -> str:
     return f"coalesce(CASE {norm} {whens} END, {norm})"
 
 
-def checks(timezone: str, today: dt.date) -> list[tuple[str, str]]:
+def checks(timezone: str) -> list[tuple[str, str]]:
     """(condition, reason) pairs; a row is stored when none holds."""
     found = [
         (f"{quote_identifier('v_' + name)} IS NULL", f"'missing required field {name}'")
@@ -98,7 +98,6 @@ def checks(timezone: str, today: dt.date) -> list[tuple[str, str]]:
                 f"in {timezone}'",
             ),
         ]
-    latest_day = quote_literal((today + dt.timedelta(days=1)).isoformat())
     found += [
         (
             "v_snapshot_date IS NOT NULL AND d_row IS NULL",
@@ -111,9 +110,9 @@ def checks(timezone: str, today: dt.date) -> list[tuple[str, str]]:
             "(YYYY-MM-DD or YYYYMMDD) and no --snapshot-date was given'",
         ),
         (
-            f"d_snapshot < DATE {quote_literal(EARLIEST)} OR d_snapshot > DATE {latest_day}",
-            "'snapshot_date ' || strftime(d_snapshot, '%Y-%m-%d') || ' is before "
-            f"{EARLIEST[:4]} or after tomorrow in {timezone}'",
+            f"d_snapshot < DATE {quote_literal(EARLIEST)} OR d_snapshot >= DATE {quote_literal(LATEST)}",
+            "'snapshot_date ' || strftime(d_snapshot, '%Y-%m-%d') || ' is outside "
+            f"{EARLIEST[:4]}-{LATEST[:4]}'",
         ),
         (
             "list_contains($unfit_providers, v_provider_id)",
@@ -126,8 +125,8 @@ def checks(timezone: str, today: dt.date) -> list[tuple[str, str]]:
 
 def accounts_sql(contract: Contract, timezone: str, today: dt.date) -> str:
     """SELECT over ``read_batch``: see the module docstring. ``today``: the day of the ingest
-    in the lake's timezone (birth dates and snapshot dates after it are refused)."""
-    found = checks(timezone, today)
+    in the lake's timezone (an ID number's birth date after it fails the checks)."""
+    found = checks(timezone)
     status = contract.field("verification_status")
     times = ", ".join(
         f"{quote_identifier('tq_' + n)} AS ({_time_subquery(timezone, n)})" for n in TIME_FIELDS

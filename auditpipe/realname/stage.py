@@ -89,6 +89,11 @@ class SnapshotStager:
         firsts = self.seen.first_deliveries(keys)
         if firsts.num_rows != accepted.num_rows:
             accepted = accepted.filter(pc.is_in(accepted["line_number"], firsts["line_number"]))
+        providers = pc.unique(accepted["provider_id"])
+        days = pc.unique(accepted["snapshot_date"])
+        if len(providers) == 1 and len(days) == 1:  # the usual snapshot: already one partition
+            self._write((providers[0].as_py(), days[0].as_py()), accepted)
+            return
         dated = accepted.append_column("event_date", accepted["snapshot_date"])
         for key, rows in split_by_partition(dated):
             self._write(key, rows)
