@@ -43,7 +43,7 @@ def reference(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     lake = tmp_path_factory.mktemp("ref") / "lake"
     result = ingest(lake, corpus)
     summary = json.loads((corpus / "_expected" / "summary.json").read_text())
-    expected = {f["name"]: f for f in summary["files"]}
+    expected = {f["name"]: f for f in summary["files"] + summary["account_snapshots"]}
     for f in result.files:
         e = expected[Path(f.source_file).name]
         assert f.reconciles
