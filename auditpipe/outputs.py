@@ -21,6 +21,9 @@ from typing import IO
 
 from .errors import UsageError
 
+# The UTF-8 byte order mark: Excel reads a CSV file as UTF-8 only when it starts with it.
+UTF8_BOM = b"\xef\xbb\xbf"
+
 # First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
