@@ -171,9 +171,10 @@ def plan_layout(natural: Sequence[int], max_width: int | None) -> Layout:
             right.insert(0, index)
             hi -= 1
         take_left = not take_left
-    if not left:  # not even the first column fits: shrink it
-        width = max(room - 3, 1)
-        return Layout([0, None], [width, len(ELLIPSIS)], True, n)
+    if n == 1 or not left:  # not even the first column fits: shrink it
+        if n == 1:
+            return Layout([0], [max(max_width - 4, 1)], True, n)
+        return Layout([0, None], [max(room - 3, 1), len(ELLIPSIS)], True, n)
     shown_columns: list[int | None] = [*left, None, *right]
     widths = [len(ELLIPSIS) if i is None else capped[i] for i in shown_columns]
     cut = any(capped[i] < natural[i] for i in left + right)
