@@ -77,6 +77,16 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
                 f"resolved from tables only, {c['unbounded_reads']:,} unbounded reads, "
                 f"{c['truncated_statements']:,} cut short"
             )
+        if f.unclassified_field_names:
+            console.message(
+                _unclassified_line(f.source_file, f.unclassified_fields, f.unclassified_field_names)
+            )
+    if any(f.unclassified_field_names for f in result.files):
+        console.message(
+            "Unknown data field names are stored as class 'other' and never count as login or "
+            "identity data: add those that are to a catalog file (--catalog, or catalog under "
+            "[ingest] in auditpipe.toml); it applies to files ingested after it."
+        )
     if result.rows_quarantined:
         console.message(
             _("{n} rows quarantined; see them with: {command}").format(
@@ -85,3 +95,11 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
                 '"SELECT source_file, line_number, reason FROM quarantine ORDER BY 1, 2"',
             )
         )
+
+
+def _unclassified_line(source_file: str, top: list[tuple[str, int]], names: int) -> str:
+    """``FILE: N unknown data field names (events): a (12), b (3), and 4 more``"""
+    listed = ", ".join(f"{name} ({events:,})" for name, events in top)
+    more = f", and {names - len(top):,} more" if names > len(top) else ""
+    plural = "s" if names != 1 else ""
+    return f"{source_file}: {names:,} unknown data field name{plural} (events): {listed}{more}"
