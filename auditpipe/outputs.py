@@ -43,6 +43,16 @@ def neutralise_csv_sql(expression: str) -> str:
     )
 
 
+def bom_not_csv(fmt: str) -> UsageError:
+    """The error for ``--bom`` with a format other than CSV."""
+    from .i18n import _
+
+    return UsageError(
+        _("--bom is for CSV, not {fmt}").format(fmt=fmt),
+        hint=_("add --format csv, or drop --bom"),
+    )
+
+
 def check_output_path(output: Path, lake_root: Path) -> None:
     """Refuse an output file inside the lake (or the lake folder itself), or a folder."""
     target = output.expanduser().resolve()

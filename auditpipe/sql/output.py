@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import SqlError, UsageError
-from ..outputs import UTF8_BOM, atomic_binary, atomic_text, neutralise_csv_sql
+from ..outputs import UTF8_BOM, atomic_binary, atomic_text, bom_not_csv, neutralise_csv_sql
 from .query import sql_error
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ def write_result(
             hint="Parquet is binary: write it to a file, e.g. --output result.parquet",
         )
     if bom and fmt != "csv":
-        raise UsageError(f"--bom is for CSV, not {fmt}", hint="add --format csv, or drop --bom")
+        raise bom_not_csv(fmt)
     try:
         if fmt in ("table", "line"):
             if output is not None:
