@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..console import get_console
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..lake.layout import lake_arg
 
 if TYPE_CHECKING:
@@ -83,9 +83,11 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
             )
     if any(f.unclassified_field_names for f in result.files):
         console.message(
-            "Unknown data field names are stored as class 'other' and never count as login or "
-            "identity data: add those that are to a catalog file (--catalog, or catalog under "
-            "[ingest] in auditpipe.toml); it applies to files ingested after it."
+            _(
+                "Unknown data field names are stored as class 'other' and never count as login "
+                "or identity data: add those that are to a catalog file (--catalog, or catalog "
+                "under [ingest] in auditpipe.toml); it applies to files ingested after it."
+            )
         )
     if result.rows_quarantined:
         console.message(
@@ -100,6 +102,10 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
 def _unclassified_line(source_file: str, top: list[tuple[str, int]], names: int) -> str:
     """``FILE: N unknown data field names (events): a (12), b (3), and 4 more``"""
     listed = ", ".join(f"{name} ({events:,})" for name, events in top)
-    more = f", and {names - len(top):,} more" if names > len(top) else ""
-    plural = "s" if names != 1 else ""
-    return f"{source_file}: {names:,} unknown data field name{plural} (events): {listed}{more}"
+    if names > len(top):
+        listed += _(", and {n} more").format(n=f"{names - len(top):,}")
+    return ngettext(
+        "{file}: {n} unknown data field name (events): {listed}",
+        "{file}: {n} unknown data field names (events): {listed}",
+        names,
+    ).format(file=source_file, n=f"{names:,}", listed=listed)

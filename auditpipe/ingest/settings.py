@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..config import Config, load_settings
 from ..errors import ConfigError
+from ..i18n import _
 
 if TYPE_CHECKING:
     from ..lake import Lake
@@ -38,8 +39,10 @@ class IngestSettings:
     def __post_init__(self) -> None:
         if self.unclassified_top < 0:
             raise ConfigError(
-                f"[ingest] unclassified_top = {self.unclassified_top} is out of range",
-                hint="unclassified_top must be 0 or more",
+                _("[ingest] unclassified_top = {value} is out of range").format(
+                    value=self.unclassified_top
+                ),
+                hint=_("unclassified_top must be 0 or more"),
             )
         if self.timezone:
             from . import check_timezone

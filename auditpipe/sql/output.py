@@ -84,6 +84,8 @@ class WriteSummary:
 def choose_format(fmt: str | None, output: Path | None, stdout_is_terminal: bool) -> str:
     """The output format: ``fmt`` if given (it must agree with ``output``'s suffix when that
     names a format), else the suffix's, else a table on a terminal and TSV otherwise."""
+    from ..i18n import _
+
     if output is None:
         if fmt is not None:
             return fmt
@@ -92,22 +94,31 @@ def choose_format(fmt: str | None, output: Path | None, stdout_is_terminal: bool
     known = ", ".join(SUFFIX_FORMATS)
     if suffix in COMPRESSED_SUFFIXES:
         raise UsageError(
-            f"--output {output.name}: auditpipe sql does not compress its output",
-            hint=f"write an uncompressed file ({known}) and compress it afterwards",
+            _("--output {name}: auditpipe sql does not compress its output").format(
+                name=output.name
+            ),
+            hint=_("write an uncompressed file ({suffixes}) and compress it afterwards").format(
+                suffixes=known
+            ),
         )
     implied = SUFFIX_FORMATS.get(suffix)
     if fmt is None:
         if implied is None:
             raise UsageError(
-                f"cannot tell the format from the name {output.name}",
-                hint=f"use one of the suffixes {known}, or add --format "
-                f"({', '.join(OUTPUT_FORMATS)})",
+                _("cannot tell the format from the name {name}").format(name=output.name),
+                hint=_("use one of the suffixes {suffixes}, or add --format ({formats})").format(
+                    suffixes=known, formats=", ".join(OUTPUT_FORMATS)
+                ),
             )
         return implied
     if implied is not None and implied != fmt:
         raise UsageError(
-            f"--format {fmt} contradicts the file name {output.name}, which says {implied}",
-            hint=f"drop --format to write {implied}, or name the file with a suffix for {fmt}",
+            _("--format {fmt} contradicts the file name {name}, which says {implied}").format(
+                fmt=fmt, name=output.name, implied=implied
+            ),
+            hint=_(
+                "drop --format to write {implied}, or name the file with a suffix for {fmt}"
+            ).format(implied=implied, fmt=fmt),
         )
     return fmt
 
@@ -239,14 +250,22 @@ def _write_listing(
 
 
 def _footer(rows: int, truncated: bool, columns: int, elided: int, cut: bool) -> str:
-    text = f"{rows} row{'s' if rows != 1 else ''}"
+    from ..i18n import _, ngettext
+
     if truncated:
-        text = f"first {rows} rows shown (more not shown; use --max-rows, or --format csv)"
+        text = _("first {n} rows shown (more not shown; use --max-rows, or --format csv)").format(
+            n=rows
+        )
+    else:
+        text = ngettext("{n} row", "{n} rows", rows).format(n=rows)
     if elided:
-        text += f", {columns} columns ({columns - elided} shown, {elided} elided)"
+        text += _(", {columns} columns ({shown} shown, {elided} elided)").format(
+            columns=columns, shown=columns - elided, elided=elided
+        )
+    if cut:
+        text += _("; long values shortened with …")
     if elided or cut:
-        shortened = "; long values shortened with …" if cut else ""
-        text += f"{shortened}; the line format shows every column in full"
+        text += _("; the line format shows every column in full")
     return text
 
 

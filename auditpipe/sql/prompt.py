@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
 from ..errors import AuditpipeError
+from ..i18n import N_, _
 from ..lake import Lake
 from ..lake.views import VIEW_NAMES, view_statements
 from .connection import refresh_views
@@ -45,7 +46,7 @@ VIEW_HELP = {
     "ingest_log": "the manifest: one row per input file ingest has seen",
 }
 
-HELP = """\
+HELP = N_("""\
 End a statement with ';' (it may span lines). Commands:
   .tables            the views and what they hold
   .schema [VIEW]     columns and types of one view (or of all)
@@ -57,7 +58,7 @@ End a statement with ';' (it may span lines). Commands:
   .help              this text
   .quit              leave (Ctrl-D works too)
 The lake is read-only here: statements that would write files are refused.
-Macros: mask_id(x), mask_text(x), mask_actor(actor_id, actor_type) mask identifiers."""
+Macros: mask_id(x), mask_text(x), mask_actor(actor_id, actor_type) mask identifiers.""")
 
 
 @dataclass
@@ -186,13 +187,13 @@ def _dot_command(
     out: Console,
     err: Console,
 ) -> str | None:
-    command, _, arg = line.partition(" ")
+    command, _sep, arg = line.partition(" ")
     arg = arg.strip().rstrip(";").strip()
     if command in (".quit", ".exit", ".q"):
         return "quit"
     if command == ".help":
         out.print(
-            HELP.format(fmt=state.fmt, max_rows=state.max_rows), markup=False, highlight=False
+            _(HELP).format(fmt=state.fmt, max_rows=state.max_rows), markup=False, highlight=False
         )
     elif command == ".tables":
         _tables(con, out)
@@ -207,11 +208,10 @@ def _dot_command(
         elif chosen in PROMPT_FORMATS:
             state.fmt = chosen
         else:
-            err.print(
-                f"Error: {command} takes one of {', '.join(PROMPT_FORMATS)}",
-                style="red",
-                markup=False,
+            message = _("{command} takes one of {formats}").format(
+                command=command, formats=", ".join(PROMPT_FORMATS)
             )
+            err.print(_("Error: {message}").format(message=message), style="red", markup=False)
     elif command == ".maxrows":
         if arg.isdigit() and int(arg) > 0:
             state.max_rows = int(arg)
