@@ -199,10 +199,9 @@ def _for_csv(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     Positional references survive duplicate names."""
     from ..db import quote_identifier
 
-    keep = _NUMERIC_PREFIXES + ("BOOLEAN",)
     select = []
     for position, (name, typ) in enumerate(zip(relation.columns, relation.types, strict=True), 1):
-        if str(typ).startswith(keep) and not str(typ).endswith("]"):
+        if _is_numeric(str(typ)) or str(typ) == "BOOLEAN":
             select.append(f"#{position}")
         else:  # text: neutralised against formula injection (outputs.py)
             text = neutralise_csv_sql(f"CAST(#{position} AS VARCHAR)")
