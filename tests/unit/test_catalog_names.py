@@ -72,8 +72,8 @@ def test_any_spelling_of_a_catalog_name_finds_its_entry(case: tuple[str, str]) -
 def _sql_fields(texts: list[str]) -> dict[str, tuple[list[str], list[str]]]:
     """data_fields text -> (normalised names, classes) as the ingest SQL makes them."""
     con = duckdb.connect()
-    con.execute("CREATE TABLE f (v_data_fields VARCHAR)")
-    con.executemany("INSERT INTO f VALUES (?)", [[t] for t in texts])
+    con.execute("CREATE TABLE read_batch (data_fields VARCHAR)")  # the batch as read
+    con.executemany("INSERT INTO read_batch VALUES (?)", [[t] for t in texts])
     rows = con.sql(data_field_table(CATALOG)).fetchall()
     return {text: (names, classes) for text, names, classes, _ in rows}
 
@@ -98,7 +98,8 @@ def test_sql_and_python_normalise_any_name_alike(texts: list[str]) -> None:
     found = _sql_fields(texts)
     for text in texts:
         expected = normalize_name(text)
-        assert found[text][0] == ([expected] if expected else [])
+        names = found[text][0] if text in found else []  # a blank text names no field
+        assert names == ([expected] if expected else [])
 
 
 @pytest.mark.parametrize("text", ["姓名，手机号", "姓名、手机号", "姓名；手机号", "姓名｜手机号"])
