@@ -60,6 +60,16 @@ class Console:
         sys.stdout.write(text)
         sys.stdout.flush()
 
+    def data_bytes(self, data: bytes) -> None:
+        """Bytes exactly as given (UTF-8 CSV...), past the text layer's encoding."""
+        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is None:  # a text-only stdout (an embedding program's)
+            sys.stdout.write(data.decode("utf-8"))
+        else:
+            buffer.write(data)
+            buffer.flush()
+
     def json(self, doc: Any) -> None:
         """One JSON document (indented; dates, paths and Decimals as strings)."""
         self.data(json.dumps(doc, indent=2, default=str) + "\n")

@@ -25,12 +25,48 @@ CATALOG_FILE = "data_catalog.json"
 PROTECTED_CLASSES_DEFAULT = ("login", "identity")
 OTHER = "other"
 
-_NAME_SEPARATORS = re.compile(r"[\s\-]+")
+# How names are matched, in Python here and in SQL (ingest/normalize.py), step by step alike:
+# 1. width folded: each full-width character (ＳＦＺＨ, the full-width comma，...) and each
+#    Unicode space (the ideographic space U+3000, no-break spaces...) becomes the character
+#    NFKC makes of it (sfzh, ',', ' '): the compatibility mappings of NFKC that concern how a
+#    Chinese keyboard or a copied cell spells a column name, one character for one;
+# 2. surrounding ASCII whitespace removed; 3. lower-cased;
+# 4. each run of whitespace and '-' becomes one '_'.
+NAME_WHITESPACE = " \t\n\v\f\r"
+NAME_SEPARATORS = r"[\t\n\v\f\r \-]+"
+_NAME_SEPARATORS = re.compile(NAME_SEPARATORS)
+
+
+def _width_fold() -> dict[str, str]:
+    """Full-width forms and Unicode spaces -> what NFKC maps each to (one character)."""
+    import unicodedata
+
+    fold = {}
+    for start, end in ((0x00A0, 0x00A1), (0x2000, 0x2070), (0x3000, 0x3001), (0xFF00, 0xFFF0)):
+        for code in range(start, end):
+            char = chr(code)
+            mapped = unicodedata.normalize("NFKC", char)
+            tag = unicodedata.decomposition(char).split(" ")[0]
+            spacing = unicodedata.category(char) == "Zs" or tag == "<noBreak>"
+            if len(mapped) == 1 and mapped != char and (tag == "<wide>" or spacing):
+                fold[char] = mapped
+    return fold
+
+
+NAME_FOLD = _width_fold()
+_FOLD_TABLE = str.maketrans(NAME_FOLD)
+
+
+def fold_width(text: str) -> str:
+    """Step 1 of name matching alone (also applied to a whole data_fields text, so that a
+    full-width '，' or '；' separates fields as ',' and ';' do)."""
+    return text.translate(_FOLD_TABLE)
 
 
 def normalize_name(name: str) -> str:
-    """How field names and data field names are matched: trimmed, lower-case, '-'/spaces -> '_'."""
-    return _NAME_SEPARATORS.sub("_", name.strip().lower())
+    """How field names and data field names are matched: width folded (ＳＦＺＨ is sfzh), trimmed,
+    lower-case, runs of whitespace and '-' -> '_'."""
+    return _NAME_SEPARATORS.sub("_", fold_width(name).strip(NAME_WHITESPACE).lower())
 
 
 @dataclass(frozen=True)

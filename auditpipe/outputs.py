@@ -21,6 +21,9 @@ from typing import IO
 
 from .errors import UsageError
 
+# The UTF-8 byte order mark: Excel reads a CSV file as UTF-8 only when it starts with it.
+UTF8_BOM = b"\xef\xbb\xbf"
+
 # First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -37,6 +40,16 @@ def neutralise_csv_sql(expression: str) -> str:
     return (
         f"CASE WHEN left({expression}, 1) IN ({starts}) "
         f"THEN {quote} || {expression} ELSE {expression} END"
+    )
+
+
+def bom_not_csv(fmt: str) -> UsageError:
+    """The error for ``--bom`` with a format other than CSV."""
+    from .i18n import _
+
+    return UsageError(
+        _("--bom is for CSV, not {fmt}").format(fmt=fmt),
+        hint=_("add --format csv, or drop --bom"),
     )
 
 

@@ -141,6 +141,7 @@ def ingest(
 
 def result_to_dict(result: object) -> dict[str, object]:
     from ..ingest import IngestResult
+    from ..ingest.unclassified import unclassified_json
 
     assert isinstance(result, IngestResult)
     files = [
@@ -157,6 +158,8 @@ def result_to_dict(result: object) -> dict[str, object]:
             "partitions": sorted(f"{p}/{d.isoformat()}" for p, d in f.partitions),
             **({"source": f.source_counts} if f.source_counts is not None else {}),
             **({"counters": dict(sorted(f.counters.items()))} if f.counters else {}),
+            "unclassified_field_names": f.unclassified_field_names,
+            "unclassified_fields": unclassified_json(f.unclassified_fields),
         }
         for f in result.files
     ]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..console import get_console
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..lake.layout import lake_arg
 
 if TYPE_CHECKING:
@@ -77,6 +77,18 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
                 f"resolved from tables only, {c['unbounded_reads']:,} unbounded reads, "
                 f"{c['truncated_statements']:,} cut short"
             )
+        if f.unclassified_field_names:
+            console.message(
+                _unclassified_line(f.source_file, f.unclassified_fields, f.unclassified_field_names)
+            )
+    if any(f.unclassified_field_names for f in result.files):
+        console.message(
+            _(
+                "Unknown data field names are stored as class 'other' and never count as login "
+                "or identity data: add those that are to a catalog file (--catalog, or catalog "
+                "under [ingest] in auditpipe.toml); it applies to files ingested after it."
+            )
+        )
     if result.rows_quarantined:
         console.message(
             _("{n} rows quarantined; see them with: {command}").format(
@@ -85,3 +97,15 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
                 '"SELECT source_file, line_number, reason FROM quarantine ORDER BY 1, 2"',
             )
         )
+
+
+def _unclassified_line(source_file: str, top: list[tuple[str, int]], names: int) -> str:
+    """``FILE: N unknown data field names (events): a (12), b (3), and 4 more``"""
+    listed = ", ".join(f"{name} ({events:,})" for name, events in top)
+    if names > len(top):
+        listed += _(", and {n} more").format(n=f"{names - len(top):,}")
+    return ngettext(
+        "{file}: {n} unknown data field name (events): {listed}",
+        "{file}: {n} unknown data field names (events): {listed}",
+        names,
+    ).format(file=source_file, n=f"{names:,}", listed=listed)

@@ -35,6 +35,12 @@ from .options import config_option, lake_option, period_options
     is_flag=True,
     help="Show personal identifiers unmasked (only for those allowed to see them).",
 )
+@click.option(
+    "--bom/--no-bom",
+    default=None,
+    help="Start the csv format with a UTF-8 byte order mark, so Excel (e.g. on a "
+    "Chinese-locale Windows) reads it as UTF-8  [default: csv_bom under [report], else off]",
+)
 @config_option
 def report_command(
     lake: Path,
@@ -44,6 +50,7 @@ def report_command(
     fmt: str | None,
     output: Path | None,
     unmask: bool,
+    bom: bool | None,
     config_path: Path | None,
 ) -> None:
     """Report a period's findings for compliance review.
@@ -63,31 +70,52 @@ def report_command(
       auditpipe report --lake ./lake
       auditpipe report --lake ./lake --since 2026-03-01 --until 2026-03-31 --output march.html
       auditpipe report --lake ./lake --provider forum-a --format json > forum-a.json
+      auditpipe report --lake ./lake --output findings.csv --bom
 
     Exits 0 on success; 2 on errors (no lake, no events in the period, unknown provider).
     """
     from ..config import load_config
     from ..console import get_console
     from ..lake import Lake
-    from ..outputs import check_output_path
-    from ..report import build_report, choose_format, render_report, write_report
+    from ..outputs import bom_not_csv, check_output_path
+    from ..report import (
+        ReportSettings,
+        build_report,
+        choose_format,
+        render_report,
+        write_report,
+    )
     from ..report.settings import report_language
 
     console = get_console()
     fmt = fmt or choose_format(output, console.stdout_is_terminal)
+    config = load_config(config_path)
+    if bom and fmt != "csv":  # the setting is for CSV; the flag with another format, a mistake
+        raise bom_not_csv(fmt)
+    settings = ReportSettings.from_config(config, csv_bom=bom)
+    with_bom = settings.csv_bom and fmt == "csv"
     the_lake = Lake.open(lake)
     if output is not None:
         check_output_path(output, the_lake.root)
-    config = load_config(config_path)
     with report_language(config):
         report = build_report(
-            the_lake, config=config, since=since, until=until, provider=provider, unmask=unmask
+            the_lake,
+            config=config,
+            settings=settings,
+            since=since,
+            until=until,
+            provider=provider,
+            unmask=unmask,
         )
         if output is None:
             width, color = console.report_style(fmt)
-            console.data(render_report(report, fmt, width=width, color=color))
+            text = render_report(report, fmt, width=width, color=color, bom=with_bom)
+            if fmt == "csv":  # UTF-8 whatever the locale's encoding: the bytes a BOM announces
+                console.data_bytes(text.encode("utf-8"))
+            else:
+                console.data(text)
             return
-        write_report(report, fmt, output)
+        write_report(report, fmt, output, bom=with_bom)
     n = len(report.findings)
     console.message(
         ngettext(

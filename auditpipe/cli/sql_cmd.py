@@ -10,6 +10,7 @@ import click
 from ..errors import UsageError
 from ..i18n import _
 from ..lake.layout import lake_arg
+from ..sql.output import OUTPUT_FORMATS
 from . import cli, exit_codes_help
 from .options import lake_option
 
@@ -27,10 +28,11 @@ from .options import lake_option
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "json", "parquet"]),
-    default="table",
-    show_default=True,
-    help="Output format (parquet needs --output).",
+    type=click.Choice(OUTPUT_FORMATS),
+    help="table (default on a terminal: fits its width, eliding middle columns), line (one "
+    "'column = value' line each), tsv (default otherwise: every value whole, tab-separated), "
+    "csv, json, jsonl, markdown or parquet (needs --output). With --output, the file's suffix "
+    "picks it when not given.",
 )
 @click.option(
     "--output",
@@ -43,7 +45,13 @@ from .options import lake_option
     type=click.IntRange(min=1),
     default=200,
     show_default=True,
-    help="Rows a table shows (csv, json and parquet get every row).",
+    help="Rows the table and line formats show (the others get every row).",
+)
+@click.option(
+    "--bom",
+    is_flag=True,
+    help="Start CSV with a UTF-8 byte order mark, so Excel (e.g. on a Chinese-locale Windows) "
+    "reads it as UTF-8.",
 )
 @click.option(
     "--print-views",
@@ -76,9 +84,10 @@ def sql_command(
     query: str | None,
     lake: Path,
     sql_file: Path | None,
-    fmt: str,
+    fmt: str | None,
     output: Path | None,
     max_rows: int,
+    bom: bool,
     print_views: bool,
     memory_limit: str | None,
     dialect: str,
@@ -94,11 +103,18 @@ def sql_command(
     given; the last one's rows are printed. Nothing can write to the lake: COPY, ATTACH and
     every other file access are refused. Timestamps show in the lake's timezone.
 
+    On a terminal a wide result keeps the columns at both ends and elides the middle ones,
+    and long values are shortened; the footer says so, and --format line shows everything.
+    Piped, every value is printed whole as TSV: tab-separated with a header line, escaped as
+    PostgreSQL's COPY text format (\\t, \\n, \\\\ inside values; NULL is \\N).
+
     \b
     Example:
       auditpipe sql --lake ./lake "SELECT provider_id, count(*) FROM events GROUP BY ALL"
       auditpipe sql --lake ./lake "SELECT * FROM finding_evidence WHERE finding_id = 'f-...'"
-      auditpipe sql --lake ./lake -f q.sql --format parquet --output result.parquet
+      auditpipe sql --lake ./lake -f q.sql --output result.parquet
+      auditpipe sql --lake ./lake --format line "SELECT * FROM events LIMIT 1"
+      auditpipe sql --lake ./lake "SELECT * FROM findings" --output findings.csv --bom
       auditpipe sql --lake ./lake --print-views > views.sql
       auditpipe sql --lake /shared/lake --print-views --dialect spark > views.spark.sql
 
@@ -107,7 +123,13 @@ def sql_command(
     """
     from ..console import get_console
     from ..sql import connect, open_lake
-    from ..sql.prompt import PromptState, history_path, readline_history, run_prompt
+    from ..sql.prompt import (
+        PROMPT_FORMATS,
+        PromptState,
+        history_path,
+        readline_history,
+        run_prompt,
+    )
     from ..sql.run import printable_views, query_lake
 
     if print_views:
@@ -127,7 +149,9 @@ def sql_command(
     if text is None:
         lake_obj = open_lake(lake)
         con = connect(lake_obj, memory_limit=memory_limit)
-        state = PromptState(fmt=fmt if fmt != "parquet" else "table", max_rows=max_rows)
+        terminal = get_console().out.is_terminal
+        start = fmt if fmt in PROMPT_FORMATS else ("table" if terminal else "tsv")
+        state = PromptState(fmt=start, max_rows=max_rows)
         tty = sys.stdin.isatty()
         with readline_history(history_path() if tty else None):
             code = run_prompt(
@@ -139,7 +163,15 @@ def sql_command(
                 state=state,
             )
         raise click.exceptions.Exit(code)
-    query_lake(lake, text, fmt=fmt, output=output, max_rows=max_rows, memory_limit=memory_limit)
+    query_lake(
+        lake,
+        text,
+        fmt=fmt,
+        output=output,
+        max_rows=max_rows,
+        memory_limit=memory_limit,
+        bom=bom,
+    )
 
 
 def _plain_input(prompt: str) -> str:

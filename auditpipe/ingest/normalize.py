@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from ..contract import Catalog, Contract, FieldSpec
+from ..contract import NAME_FOLD, NAME_SEPARATORS, NAME_WHITESPACE, Catalog, Contract, FieldSpec
 from ..db import quote_identifier, quote_literal
 from ..lake.layout import FOLDER_NAME_MAX_BYTES
 
@@ -29,11 +29,22 @@ EPOCH_MS_FROM = 100_000_000_000  # |n| at or above this is epoch milliseconds (y
 EARLIEST, LATEST = "1990-01-01", "2100-01-01"
 IPV4 = r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV6 = r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(:" + IPV4 + r")?(%[0-9A-Za-z]+)?"
-NAME_SEPARATORS = r"[\s\-]+"
+# Data field separators inside one data_fields string (after width folding, so the full-width
+# '，', '；' and '｜' count), plus the ideographic comma '、' Chinese lists are written with.
+FIELD_SEPARATORS = "[;,|\u3001]"
+
+
+def fold_width_sql(expr: str) -> str:
+    """``contract.fold_width`` in SQL (DuckDB's translate, one character for one)."""
+    chars = quote_literal("".join(NAME_FOLD))
+    mapped = quote_literal("".join(NAME_FOLD.values()))
+    return f"translate({expr}, {chars}, {mapped})"
 
 
 def _norm_name_sql(expr: str) -> str:
-    return f"regexp_replace(lower(trim({expr})), {quote_literal(NAME_SEPARATORS)}, '_', 'g')"
+    """``contract.normalize_name`` in SQL, the same steps in the same order."""
+    trimmed = f"trim({fold_width_sql(expr)}, {quote_literal(NAME_WHITESPACE)})"
+    return f"regexp_replace(lower({trimmed}), {quote_literal(NAME_SEPARATORS)}, '_', 'g')"
 
 
 def _trimmed(expr: str) -> str:
@@ -122,7 +133,8 @@ def data_field_table(catalog: Catalog) -> str:
         CASE WHEN (CASE WHEN starts_with(v_data_fields, '[') AND json_valid(v_data_fields)
                         THEN json_type(v_data_fields) END) = 'ARRAY'
              THEN json_extract_string(v_data_fields, '$[*]')
-             ELSE regexp_split_to_array(v_data_fields, '[;,|]') END,
+             ELSE regexp_split_to_array({fold_width_sql("v_data_fields")},
+                                        {quote_literal(FIELD_SEPARATORS)}) END,
         lambda x: {_norm_name_sql("x")}), lambda x: x IS NOT NULL AND x <> '') AS t_fields
       FROM ({_distinct_text("data_fields")}) WHERE v_data_fields IS NOT NULL)"""
 

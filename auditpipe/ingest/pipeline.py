@@ -31,6 +31,7 @@ from .normalize import FOLDER_NAME_LIMIT, normalize_sql
 from .settings import IngestSettings
 from .sources import Skipped, SourceFile, discover
 from .stage import FileStager, Provenance, provider_folder_bytes
+from .unclassified import UnclassifiedTally, unclassified_json
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -56,6 +57,10 @@ class FileResult:
     counters: dict[str, int] = field(default_factory=dict)  # the input kind's own counts
     # Database audit logs (ingest --source): log-line counts; rows are then statements.
     source_counts: dict[str, int] | None = None
+    # The most frequent data field names the catalog does not know, with the events naming
+    # each (unclassified.py), and how many different unknown names the file had.
+    unclassified_fields: list[tuple[str, int]] = field(default_factory=list)
+    unclassified_field_names: int = 0
 
     @property
     def reconciles(self) -> bool:
@@ -296,6 +301,8 @@ def _manifest_entry(
         "partitions": sorted(f"{p}/{d.isoformat()}" for p, d in result.partitions),
         **({"counters": dict(sorted(result.counters.items()))} if result.counters else {}),
         **({"source": result.source_counts} if result.source_counts is not None else {}),
+        "unclassified_field_names": result.unclassified_field_names,
+        "unclassified_fields": unclassified_json(result.unclassified_fields),
         "run_id": run_id,
         "started_at": started.isoformat(),
         "finished_at": utc_now().isoformat(),
@@ -368,12 +375,15 @@ class _FileJob:
             work_con = self._session(con.cursor())
             stager = FileStager(work_con, self.work, self.sha[:16], provenance)
             sql = normalize_sql(contract, catalog, self.lake.timezone)
+            unclassified = UnclassifiedTally.for_catalog(catalog)
             rows_read = 0
             # DuckDB plans each query single-threaded, and plans are costly: overlap them.
             batches = prefetch(_read_all(self.kind, ctx), depth=1)
             for batch in batches:
                 rows_read += batch.num_rows
-                stager.add(normalize_batch(work_con, sql, batch, contract))
+                normalised = normalize_batch(work_con, sql, batch, contract)
+                unclassified.add(normalised)
+                stager.add(normalised)
             if progress:
                 progress(self.source, 1.0)
             staged = stager.finish(_lake_files(self.lake, stager.providers))
@@ -397,6 +407,8 @@ class _FileJob:
             partitions={key for _, _, key in staged.events},
             counters=dict(ctx.counters),
             source_counts=getattr(self.kind, "source_counts", None),
+            unclassified_fields=unclassified.top(settings.unclassified_top),
+            unclassified_field_names=len(unclassified.counts),
         )
         check_reconciles(result, self.source.path)
         return [(path, rel) for path, rel, _ in staged.events], staged.quarantine, result

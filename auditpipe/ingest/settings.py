@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Config, load_settings
+from ..errors import ConfigError
+from ..i18n import _
 
 if TYPE_CHECKING:
     from ..lake import Lake
@@ -30,8 +32,18 @@ class IngestSettings:
     # Database audit log sources (settings files, see auditpipe.sources): files matching one's
     # `files` patterns are read as that source.
     sources: tuple[Path, ...] = ()
+    # Data field names the catalog does not know: how many of the most frequent ones each
+    # file's summary and manifest entry list (0: none listed, only their number).
+    unclassified_top: int = 10
 
     def __post_init__(self) -> None:
+        if self.unclassified_top < 0:
+            raise ConfigError(
+                _("[ingest] unclassified_top = {value} is out of range").format(
+                    value=self.unclassified_top
+                ),
+                hint=_("unclassified_top must be 0 or more"),
+            )
         if self.timezone:
             from . import check_timezone
 

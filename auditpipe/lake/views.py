@@ -87,7 +87,12 @@ INGEST_LOG_COLUMNS: list[tuple[str, str]] = [
     ("started_at", "TIMESTAMP WITH TIME ZONE"),
     ("finished_at", "TIMESTAMP WITH TIME ZONE"),
     ("files", "VARCHAR[]"),
+    ("unclassified_field_names", "BIGINT"),
+    ("unclassified_fields", "STRUCT(name VARCHAR, events BIGINT)[]"),
 ]
+# Columns added after lakes were first written: entries written before them lack the field,
+# and read_json cannot type a list that is empty in every entry, so the view declares them.
+LATER_INGEST_LOG_COLUMNS = ("unclassified_field_names", "unclassified_fields")
 
 # One row per finding and evidence event, joined back to the event (references the views
 # findings and events by name, so it works over any source of those two).
@@ -116,7 +121,16 @@ def ingest_log_body(lake_root: str | Path, files: list[Path] | None = None) -> s
         files = layout.manifest_files(Path(lake_root).resolve())
     if not files:
         return empty_select(INGEST_LOG_COLUMNS)
-    return f"SELECT * FROM read_json({file_list(files)}, format = 'auto', union_by_name = true)"
+    types = dict(INGEST_LOG_COLUMNS)
+    declared = [(name, types[name]) for name in LATER_INGEST_LOG_COLUMNS]
+    casts = ", ".join(
+        f"CAST({quote_identifier(n)} AS {t}) AS {quote_identifier(n)}" for n, t in declared
+    )
+    return (
+        f"SELECT * REPLACE ({casts}) FROM (\n  SELECT * FROM "
+        f"read_json({file_list(files)}, format = 'auto', union_by_name = true)\n"
+        f"  UNION ALL BY NAME {empty_select(declared)})"
+    )
 
 
 def view_statements(lake_root: str | Path) -> dict[str, str]:

@@ -22,6 +22,9 @@ class ReportSettings:
     listed_findings: int = 500
     # The language of reports (en, zh-CN); empty: the locale's. --lang wins over it.
     lang: str = ""
+    # Start the csv format with a UTF-8 byte order mark, so Excel reads it as UTF-8 (on a
+    # Chinese-locale Windows it otherwise guesses GBK and garbles names). --bom/--no-bom win.
+    csv_bom: bool = False
 
     def __post_init__(self) -> None:
         if self.lang and normalize_language(self.lang) is None:
@@ -40,7 +43,7 @@ class ReportSettings:
                 )
 
     @classmethod
-    def from_config(cls, config: Config, **overrides: int | None) -> ReportSettings:
+    def from_config(cls, config: Config, **overrides: int | bool | None) -> ReportSettings:
         """Settings from ``[report]``; keyword overrides win when not None."""
         return load_settings(config, "report", cls, overrides)
 

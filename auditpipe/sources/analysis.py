@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..contract import normalize_name
 from .schema import DbSchema
 from .scrub import literals
 
@@ -49,6 +50,9 @@ class Mapping:
     columns: dict[str, str]  # table.column -> data field
     subject_keys: frozenset[str]
     protected_fields: frozenset[str]
+    # The data catalog's field names: an unmapped column named like one (sfzh, 身份证号,
+    # password) is that field, so the catalog classifies it as it does any data_fields name.
+    catalog_fields: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -382,12 +386,22 @@ def _in_condition(node: Any) -> bool:
 
 
 def data_fields(analysis: Analysis, mapping: Mapping) -> list[str]:
-    """Catalog fields of the mapped columns touched; unmapped ones as table.column (class
-    'other'), so a statement touching no mapped column still names what it touched."""
+    """Catalog fields of the columns touched: mapped ones by [columns], unmapped ones by their
+    name when the catalog knows it (matched as data_fields names are), the others as
+    table.column (class 'other'), so a statement touching no known column still names what
+    it touched."""
     touched = sorted(set(analysis.read) | set(analysis.written))
-    mapped = sorted({mapping.columns[c] for c in touched if c in mapping.columns})
-    unmapped = [c for c in touched if c not in mapping.columns]
-    return mapped + unmapped
+    found = {mapping.columns[c] for c in touched if c in mapping.columns}
+    unmapped = []
+    for ref in touched:
+        if ref in mapping.columns:
+            continue
+        name = normalize_name(ref.rsplit(".", 1)[-1])
+        if name in mapping.catalog_fields:
+            found.add(name)
+        else:
+            unmapped.append(ref)
+    return sorted(found) + unmapped
 
 
 def tables_only_fields(tables: list[str], mapping: Mapping) -> list[str]:

@@ -63,6 +63,7 @@ def mapping_for(
         columns=dict(settings.columns),
         subject_keys=frozenset(settings.subject_keys),
         protected_fields=protected,
+        catalog_fields=frozenset(e.name for e in catalog.entries),
     )
 
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..contract import normalize_name
 from ..errors import ConfigError
 
 KINDS = ("pgaudit", "server_audit", "percona_audit_json", "mysql_audit_json")
@@ -186,7 +187,7 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
     for ref, data_field in _table(data, "columns", where).items():
         if not isinstance(data_field, str) or not data_field.strip():
             raise _fail(where, f"[columns] {ref!r} needs a data field name", 'e.g. = "id_number"')
-        columns[_column_ref(ref, where, "[columns] key")] = data_field.strip().lower()
+        columns[_column_ref(ref, where, "[columns] key")] = normalize_name(data_field)
     actors = []
     for pattern, actor_type in _table(data, "actors", where).items():
         if actor_type not in ACTOR_TYPES:

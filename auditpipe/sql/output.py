@@ -1,30 +1,57 @@
-"""Writing a query result as a table, CSV, JSON or Parquet, streamed in batches.
+"""Writing a query result as a table, line records, TSV, CSV, JSON, JSON lines, Markdown or
+Parquet, streamed in batches.
 
-Values are formatted by DuckDB itself (``CAST(... AS VARCHAR)`` for tables and CSV, ``to_json``
-for JSON), so what ``auditpipe sql`` prints matches the DuckDB CLI, lists and structs included,
-and timestamps appear in the connection's timezone. Nothing is collected in memory beyond one
-batch, except the first rows a terminal table shows.
+Values are formatted by DuckDB itself (``CAST(... AS VARCHAR)`` for the text formats,
+``to_json`` for JSON), so what ``auditpipe sql`` prints matches the DuckDB CLI, lists and
+structs included, and timestamps appear in the connection's timezone. Nothing is collected in
+memory beyond one batch, except the first rows a table or line listing shows. How the table
+fits a terminal and how TSV escapes values: ``auditpipe.sql.text``.
+
+The format: ``--format`` if given; else the ``--output`` file's suffix (``SUFFIX_FORMATS``);
+else a table on a terminal and TSV otherwise (``choose_format``). A suffix that says another
+format than ``--format`` is a usage error, so ``x.parquet`` always holds Parquet.
 
 A file given with ``--output`` is written beside its final name and renamed into place when
 complete, and never inside the lake: the read-only promise covers auditpipe's own writes too.
+CSV can start with a UTF-8 byte order mark (``bom``), which Excel needs to read UTF-8 (on a
+Chinese-locale Windows it otherwise guesses GBK and garbles the text).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import SqlError, UsageError
-from ..outputs import atomic_binary, atomic_text, neutralise_csv_sql
+from ..outputs import UTF8_BOM, atomic_binary, atomic_text, bom_not_csv, neutralise_csv_sql
 from .query import sql_error
 
 if TYPE_CHECKING:
     import duckdb
     from rich.console import Console
 
-OUTPUT_FORMATS = ("table", "csv", "json", "parquet")
+# Formats, in the order --help lists them. table and line are for people and show the first
+# --max-rows rows; the others hold every row.
+OUTPUT_FORMATS = ("table", "line", "tsv", "csv", "json", "jsonl", "markdown", "parquet")
+# Formats written as a stream of batches (every row); the others are table, line, parquet.
+STREAMED_FORMATS = ("tsv", "csv", "json", "jsonl", "markdown")
+# --output suffixes and the format each means.
+SUFFIX_FORMATS: dict[str, str] = {
+    ".txt": "table",
+    ".tsv": "tsv",
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".parquet": "parquet",
+}
+# Suffixes of compressed files: auditpipe sql writes none, so such a name would lie.
+COMPRESSED_SUFFIXES = (".gz", ".zst", ".bz2", ".xz", ".zip")
 BATCH_ROWS = 65_536
 DEFAULT_MAX_ROWS = 200
 # Alias of the result inside the formatting queries: a name no user column is likely to have.
@@ -50,7 +77,50 @@ _NUMERIC_PREFIXES: tuple[str, ...] = (
 @dataclass
 class WriteSummary:
     rows: int
-    truncated: bool = False  # a terminal table stopped at max_rows
+    truncated: bool = False  # a table or line listing stopped at max_rows
+    elided_columns: int = 0  # columns a terminal table left out to fit
+
+
+def choose_format(fmt: str | None, output: Path | None, stdout_is_terminal: bool) -> str:
+    """The output format: ``fmt`` if given (it must agree with ``output``'s suffix when that
+    names a format), else the suffix's, else a table on a terminal and TSV otherwise."""
+    from ..i18n import _
+
+    if output is None:
+        if fmt is not None:
+            return fmt
+        return "table" if stdout_is_terminal else "tsv"
+    suffix = output.suffix.lower()
+    known = ", ".join(SUFFIX_FORMATS)
+    if suffix in COMPRESSED_SUFFIXES:
+        raise UsageError(
+            _("--output {name}: auditpipe sql does not compress its output").format(
+                name=output.name
+            ),
+            hint=_("write an uncompressed file ({suffixes}) and compress it afterwards").format(
+                suffixes=known
+            ),
+        )
+    implied = SUFFIX_FORMATS.get(suffix)
+    if fmt is None:
+        if implied is None:
+            raise UsageError(
+                _("cannot tell the format from the name {name}").format(name=output.name),
+                hint=_("use one of the suffixes {suffixes}, or add --format ({formats})").format(
+                    suffixes=known, formats=", ".join(OUTPUT_FORMATS)
+                ),
+            )
+        return implied
+    if implied is not None and implied != fmt:
+        raise UsageError(
+            _("--format {fmt} contradicts the file name {name}, which says {implied}").format(
+                fmt=fmt, name=output.name, implied=implied
+            ),
+            hint=_(
+                "drop --format to write {implied}, or name the file with a suffix for {fmt}"
+            ).format(implied=implied, fmt=fmt),
+        )
+    return fmt
 
 
 def write_result(
@@ -61,9 +131,11 @@ def write_result(
     console: Console | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     stream: IO[bytes] | None = None,
+    bom: bool = False,
 ) -> WriteSummary:
-    """Write ``relation`` in ``fmt`` to ``output``, else ``stream`` (csv, json) or ``console``
-    (table), else stdout. Errors become SqlError."""
+    """Write ``relation`` in ``fmt`` to ``output``, else ``stream`` (the streamed formats) or
+    ``console`` (table, line), else stdout. ``bom`` starts CSV with a UTF-8 byte order mark.
+    Errors become SqlError."""
     import duckdb
 
     if fmt not in OUTPUT_FORMATS:
@@ -73,23 +145,32 @@ def write_result(
             "--format parquet needs --output FILE",
             hint="Parquet is binary: write it to a file, e.g. --output result.parquet",
         )
+    if bom and fmt != "csv":
+        raise bom_not_csv(fmt)
     try:
-        if fmt == "table":
+        if fmt in ("table", "line"):
             if output is not None:
                 with atomic_text(output) as fh:
                     from rich.console import Console
 
-                    return _write_table(relation, Console(file=fh, width=200), max_rows)
-            return _write_table(relation, console or _stdout_console(), max_rows)
+                    plain = Console(file=fh, width=10_000, color_system=None, soft_wrap=True)
+                    return _write_listing(relation, fmt, plain, max_rows)
+            return _write_listing(relation, fmt, console or _stdout_console(), max_rows)
         if fmt == "parquet":
             assert output is not None
             return _write_parquet(relation, output)
-        writer = _write_csv if fmt == "csv" else _write_json
+        writer = _STREAM_WRITERS[fmt]
         if output is None:
             if stream is None and hasattr(sys.stdout, "buffer"):
                 stream = sys.stdout.buffer
+            if stream is None:
+                raise SqlError("stdout cannot take binary output here", hint="use --output FILE")
+            if bom:
+                stream.write(UTF8_BOM)
             return writer(relation, stream)
         with atomic_binary(output) as fh:
+            if bom:
+                fh.write(UTF8_BOM)
             return writer(relation, fh)
     except duckdb.Error as exc:
         raise sql_error(exc) from None
@@ -118,10 +199,9 @@ def _for_csv(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     Positional references survive duplicate names."""
     from ..db import quote_identifier
 
-    keep = _NUMERIC_PREFIXES + ("BOOLEAN",)
     select = []
     for position, (name, typ) in enumerate(zip(relation.columns, relation.types, strict=True), 1):
-        if str(typ).startswith(keep) and not str(typ).endswith("]"):
+        if _is_numeric(str(typ)) or str(typ) == "BOOLEAN":
             select.append(f"#{position}")
         else:  # text: neutralised against formula injection (outputs.py)
             text = neutralise_csv_sql(f"CAST(#{position} AS VARCHAR)")
@@ -129,39 +209,68 @@ def _for_csv(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     return _derive(relation, f"SELECT {', '.join(select)} FROM {_ROW}")
 
 
-def _write_table(
-    relation: duckdb.DuckDBPyRelation, console: Console, max_rows: int
+def _is_numeric(typ: str) -> bool:
+    return typ.startswith(_NUMERIC_PREFIXES) and not typ.endswith("]")
+
+
+def _write_listing(
+    relation: duckdb.DuckDBPyRelation, fmt: str, console: Console, max_rows: int
 ) -> WriteSummary:
-    from rich.table import Table
+    """A table or line records of the first ``max_rows`` rows, then a footer line. On a
+    terminal the table fits its width; elsewhere it is drawn whole."""
     from rich.text import Text
 
+    from .text import box_table, line_records
+
     types = [str(t) for t in relation.types]
-    columns = relation.columns
+    columns = list(relation.columns)
     rows = _as_text(relation).limit(max_rows + 1).fetchall()
     truncated = len(rows) > max_rows
     rows = rows[:max_rows]
-    table = Table(show_lines=False, header_style="bold")
-    for name, typ in zip(columns, types, strict=True):
-        numeric = typ.startswith(_NUMERIC_PREFIXES)
-        table.add_column(
-            f"{name}\n{typ.lower()}", justify="right" if numeric else "left", overflow="fold"
-        )
-    null = Text("NULL", style="dim")
-    for row in rows:
-        table.add_row(*(null if value is None else Text(value) for value in row))
-    console.print(table)
-    shown = f"{len(rows)} row{'s' if len(rows) != 1 else ''}"
+    elided = 0
+    cut = False
+    if fmt == "table":
+        width = console.width if console.is_terminal else None
+        right = [_is_numeric(t) for t in types]
+        lines, layout = box_table(columns, types, rows, right, width)
+        elided, cut = layout.elided, layout.cut_values
+    else:
+        lines = line_records(columns, rows)
+        if lines:
+            lines.append(Text(""))
+    for line in lines:
+        console.print(line, soft_wrap=True, highlight=False)
+    console.print(
+        Text(_footer(len(rows), truncated, len(columns), elided, cut), style="dim"),
+        soft_wrap=True,
+        highlight=False,
+    )
+    return WriteSummary(rows=len(rows), truncated=truncated, elided_columns=elided)
+
+
+def _footer(rows: int, truncated: bool, columns: int, elided: int, cut: bool) -> str:
+    from ..i18n import _, ngettext
+
     if truncated:
-        shown = f"first {len(rows)} rows shown (more not shown; use --max-rows, or --format csv)"
-    console.print(Text(shown, style="dim"))
-    return WriteSummary(rows=len(rows), truncated=truncated)
+        text = _("first {n} rows shown (more not shown; use --max-rows, or --format csv)").format(
+            n=rows
+        )
+    else:
+        text = ngettext("{n} row", "{n} rows", rows).format(n=rows)
+    if elided:
+        text += _(", {columns} columns ({shown} shown, {elided} elided)").format(
+            columns=columns, shown=columns - elided, elided=elided
+        )
+    if cut:
+        text += _("; long values shortened with …")
+    if elided or cut:
+        text += _("; the line format shows every column in full")
+    return text
 
 
-def _write_csv(relation: duckdb.DuckDBPyRelation, fh: IO[bytes] | None) -> WriteSummary:
+def _write_csv(relation: duckdb.DuckDBPyRelation, fh: IO[bytes]) -> WriteSummary:
     import pyarrow.csv as pacsv
 
-    if fh is None:
-        raise SqlError("stdout cannot take binary output here", hint="use --output FILE")
     reader = _for_csv(relation).to_arrow_reader(BATCH_ROWS)
     rows = 0
     options = pacsv.WriteOptions(quoting_style="needed")  # type: ignore[call-arg]
@@ -173,23 +282,91 @@ def _write_csv(relation: duckdb.DuckDBPyRelation, fh: IO[bytes] | None) -> Write
     return WriteSummary(rows=rows)
 
 
-def _write_json(relation: duckdb.DuckDBPyRelation, fh: IO[bytes] | None) -> WriteSummary:
-    """A JSON array of row objects; each object is DuckDB's ``to_json`` of the row."""
-    if fh is None:
-        raise SqlError("stdout cannot take binary output here", hint="use --output FILE")
-    lines = _derive(relation, f"SELECT CAST(to_json({_ROW}) AS VARCHAR) AS row FROM {_ROW}")
+def _text_batches(
+    relation: duckdb.DuckDBPyRelation, escape: Callable[[Any], Any]
+) -> Iterator[tuple[int, bytes]]:
+    """(rows, bytes) per batch: each row's values in DuckDB's text form, escaped column by
+    column with ``escape``, joined with a tab (the caller adds Markdown's pipes)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for batch in _as_text(relation).to_arrow_reader(BATCH_ROWS):
+        if not batch.num_rows:
+            continue
+        cells = [escape(batch.column(i)) for i in range(batch.num_columns)]
+        lines = pc.binary_join_element_wise(*cells, "\t")
+        whole = pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines)
+        yield batch.num_rows, pc.binary_join(whole, "\n")[0].as_py().encode() + b"\n"
+
+
+def _write_tsv(relation: duckdb.DuckDBPyRelation, fh: IO[bytes]) -> WriteSummary:
+    """PostgreSQL's COPY text format with a header line (see auditpipe.sql.text)."""
+    from .text import escape_tsv, escape_tsv_column
+
+    fh.write(("\t".join(escape_tsv(n) for n in relation.columns) + "\n").encode())
     rows = 0
-    fh.write(b"[")
+    for count, data in _text_batches(relation, escape_tsv_column):
+        fh.write(data)
+        rows += count
+    fh.flush()
+    return WriteSummary(rows=rows)
+
+
+def _write_markdown(relation: duckdb.DuckDBPyRelation, fh: IO[bytes]) -> WriteSummary:
+    """A Markdown (GitHub) table of every row; numbers right-aligned."""
+    from .text import escape_markdown_column, markdown_header
+
+    right = [_is_numeric(str(t)) for t in relation.types]
+    fh.write(markdown_header(relation.columns, right).encode())
+    rows = 0
+    for count, data in _text_batches(relation, escape_markdown_column):
+        # a tab never survives escaping, so it marks the cell borders
+        body = data.replace(b"\t", b" | ").replace(b"\n", b" |\n| ")
+        fh.write(b"| " + body[: -len(b"| ")])
+        rows += count
+    fh.flush()
+    return WriteSummary(rows=rows)
+
+
+def _json_rows(relation: duckdb.DuckDBPyRelation) -> Iterator[list[str]]:
+    """Each row as DuckDB's ``to_json`` of the row, a batch at a time."""
+    lines = _derive(relation, f"SELECT CAST(to_json({_ROW}) AS VARCHAR) AS row FROM {_ROW}")
     for batch in lines.to_arrow_reader(BATCH_ROWS):
         values = batch.column(0).to_pylist()  # type: ignore[attr-defined]
-        if not values:
-            continue
+        if values:
+            yield values
+
+
+def _write_json(relation: duckdb.DuckDBPyRelation, fh: IO[bytes]) -> WriteSummary:
+    """A JSON array of row objects."""
+    rows = 0
+    fh.write(b"[")
+    for values in _json_rows(relation):
         prefix = b"\n" if rows == 0 else b",\n"
         fh.write(prefix + ",\n".join(values).encode())
         rows += len(values)
     fh.write(b"\n]\n" if rows else b"]\n")
     fh.flush()
     return WriteSummary(rows=rows)
+
+
+def _write_jsonl(relation: duckdb.DuckDBPyRelation, fh: IO[bytes]) -> WriteSummary:
+    """One JSON object per line (JSON lines)."""
+    rows = 0
+    for values in _json_rows(relation):
+        fh.write(("\n".join(values) + "\n").encode())
+        rows += len(values)
+    fh.flush()
+    return WriteSummary(rows=rows)
+
+
+_STREAM_WRITERS: dict[str, Callable[[duckdb.DuckDBPyRelation, IO[bytes]], WriteSummary]] = {
+    "tsv": _write_tsv,
+    "csv": _write_csv,
+    "json": _write_json,
+    "jsonl": _write_jsonl,
+    "markdown": _write_markdown,
+}
 
 
 def _write_parquet(relation: duckdb.DuckDBPyRelation, output: Path) -> WriteSummary:

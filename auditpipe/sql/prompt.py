@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
 from ..errors import AuditpipeError
+from ..i18n import N_, _
 from ..lake import Lake
 from ..lake.views import VIEW_NAMES, view_statements
 from .connection import refresh_views
@@ -31,7 +32,11 @@ HISTORY_ENV = "AUDITPIPE_HISTORY"
 HISTORY_LENGTH = 2000
 PROMPT = "auditpipe> "
 CONTINUATION = "      ...> "
-PROMPT_FORMATS = ("table", "csv", "json")
+# .mode / .format values: auditpipe's formats (not parquet: it needs a file), and the names
+# the DuckDB and SQLite shells use for the same thing.
+PROMPT_FORMATS = ("table", "line", "tsv", "csv", "json", "jsonl", "markdown")
+FORMAT_ALIASES = {"duckbox": "table", "box": "table", "tabs": "tsv", "md": "markdown",
+                  "ndjson": "jsonl"}  # fmt: skip
 
 VIEW_HELP = {
     "events": "every stored access event (hive partitions provider_id, event_date)",
@@ -43,18 +48,19 @@ VIEW_HELP = {
     "accounts_current": "the accounts of each provider's latest snapshot",
 }
 
-HELP = """\
+HELP = N_("""\
 End a statement with ';' (it may span lines). Commands:
   .tables            the views and what they hold
   .schema [VIEW]     columns and types of one view (or of all)
   .views             the CREATE VIEW statements (for the DuckDB CLI, DBeaver, notebooks)
-  .format FMT        output as table, csv or json (now: {fmt})
-  .maxrows N         rows a table shows (now: {max_rows})
+  .mode FMT          output as table, line, tsv, csv, json, jsonl or markdown
+                     (now: {fmt}; .format is the same; line shows one column a line)
+  .maxrows N         rows the table and line formats show (now: {max_rows})
   .refresh           see files committed to the lake since the prompt opened
   .help              this text
   .quit              leave (Ctrl-D works too)
 The lake is read-only here: statements that would write files are refused.
-Macros: mask_id(x), mask_text(x), mask_actor(actor_id, actor_type) mask identifiers."""
+Macros: mask_id(x), mask_text(x), mask_actor(actor_id, actor_type) mask identifiers.""")
 
 
 @dataclass
@@ -140,9 +146,9 @@ def _run(
     try:
         result = run_sql(con, sql)
         if result.relation is not None:
-            if state.fmt == "table":
+            if state.fmt in ("table", "line"):
                 write_result(
-                    result.relation, "table", output=None, console=out, max_rows=state.max_rows
+                    result.relation, state.fmt, output=None, console=out, max_rows=state.max_rows
                 )
             else:
                 sink = cast(IO[bytes], _BytesTo(out.file))
@@ -183,13 +189,13 @@ def _dot_command(
     out: Console,
     err: Console,
 ) -> str | None:
-    command, _, arg = line.partition(" ")
+    command, _sep, arg = line.partition(" ")
     arg = arg.strip().rstrip(";").strip()
     if command in (".quit", ".exit", ".q"):
         return "quit"
     if command == ".help":
         out.print(
-            HELP.format(fmt=state.fmt, max_rows=state.max_rows), markup=False, highlight=False
+            _(HELP).format(fmt=state.fmt, max_rows=state.max_rows), markup=False, highlight=False
         )
     elif command == ".tables":
         _tables(con, out)
@@ -198,10 +204,16 @@ def _dot_command(
     elif command == ".views":
         out.print("\n\n".join(view_statements(lake.root).values()), markup=False, highlight=False)
     elif command in (".format", ".mode"):
-        if arg in PROMPT_FORMATS:
-            state.fmt = arg
+        chosen = FORMAT_ALIASES.get(arg.lower(), arg.lower())
+        if not arg:
+            out.print(state.fmt, markup=False, highlight=False)
+        elif chosen in PROMPT_FORMATS:
+            state.fmt = chosen
         else:
-            err.print(f"Error: .format takes one of {', '.join(PROMPT_FORMATS)}", style="red")
+            message = _("{command} takes one of {formats}").format(
+                command=command, formats=", ".join(PROMPT_FORMATS)
+            )
+            err.print(_("Error: {message}").format(message=message), style="red", markup=False)
     elif command == ".maxrows":
         if arg.isdigit() and int(arg) > 0:
             state.max_rows = int(arg)

@@ -16,7 +16,13 @@ from ..lake.views import view_statements
 from ..outputs import check_output_path
 from ..report.masking import masking_sql_text
 from .connection import connect, open_lake
-from .output import DEFAULT_MAX_ROWS, WriteSummary, write_result
+from .output import (
+    DEFAULT_MAX_ROWS,
+    STREAMED_FORMATS,
+    WriteSummary,
+    choose_format,
+    write_result,
+)
 from .query import run_sql
 
 if TYPE_CHECKING:
@@ -27,13 +33,15 @@ def query_lake(
     lake: Lake | str | os.PathLike[str] | None,
     sql: str,
     *,
-    fmt: str = "table",
+    fmt: str | None = None,
     output: Path | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     console: Console | None = None,
     memory_limit: str | None = None,
+    bom: bool = False,
 ) -> WriteSummary | None:
-    """Run ``sql`` (one or more statements) read-only over ``lake``; write the last result.
+    """Run ``sql`` (one or more statements) read-only over ``lake``; write the last result
+    in ``fmt`` (None: from ``output``'s suffix, else a table on a terminal, TSV otherwise).
 
     Returns None when the last statement returns no rows to show (e.g. CREATE TEMP VIEW).
 
@@ -41,14 +49,17 @@ def query_lake(
     again on the lake as it is now (``read_while_writers_commit``). So that a second run never
     doubles output, nothing reaches stdout before the result is complete: a table is printed
     from the rows it fetched, an ``--output`` file is renamed into place when complete, and
-    CSV or JSON for stdout is spooled (in memory up to 8 MiB, then in a temporary file).
+    the streamed formats (TSV, CSV, JSON...) for stdout are spooled (in memory up to 8 MiB,
+    then in a temporary file). ``bom`` starts CSV with a UTF-8 byte order mark (for Excel).
     """
     lake_obj = open_lake(lake)
+    terminal = console.is_terminal if console is not None else sys.stdout.isatty()
+    fmt = choose_format(fmt, output, terminal)
     if output is not None:
         check_output_path(output, lake_obj.root)
     spool = (
         output is None
-        and fmt in ("csv", "json")
+        and fmt in STREAMED_FORMATS
         and console is None
         and _stdout_bytes() is not None
     )
@@ -61,12 +72,17 @@ def query_lake(
                 return None, None
             if not spool:
                 summary = write_result(
-                    result.relation, fmt, output=output, console=console, max_rows=max_rows
+                    result.relation,
+                    fmt,
+                    output=output,
+                    console=console,
+                    max_rows=max_rows,
+                    bom=bom,
                 )
                 return summary, None
             buffer = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
             try:
-                summary = write_result(result.relation, fmt, output=None, stream=buffer)
+                summary = write_result(result.relation, fmt, output=None, stream=buffer, bom=bom)
             except BaseException:
                 buffer.close()
                 raise

@@ -11,11 +11,13 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from auditpipe.cli import cli
 from auditpipe.errors import UsageError
 from auditpipe.lake import Lake
 from auditpipe.sql.prompt import PromptState, readline_history, run_prompt
+from auditpipe.sql.run import query_lake
 from tests.support.report_lakes import (
     build_lake,
     identifier_events,
@@ -30,11 +32,19 @@ def sql(shared_lake: Lake, *args: str, input: str | None = None) -> tuple[int, s
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_table_is_the_default_format(shared_lake: Lake) -> None:
+def test_table_is_the_default_format_on_a_terminal(shared_lake: Lake) -> None:
+    terminal = Console(file=io.StringIO(), width=100, force_terminal=True, color_system=None)
+    summary = query_lake(shared_lake.root, COUNT_BY_PROVIDER, console=terminal)
+    out = terminal.file.getvalue()  # type: ignore[attr-defined]
+    assert summary is not None and summary.rows == 2
+    assert "│ provider_id │" in out and "forum-a" in out and "blog-b" in out
+    assert "2 rows" in out
+
+
+def test_tsv_is_the_default_format_when_piped(shared_lake: Lake) -> None:
     code, out, _ = sql(shared_lake, COUNT_BY_PROVIDER)
     assert code == 0
-    assert "provider_id" in out and "forum-a" in out and "blog-b" in out
-    assert "2 rows" in out
+    assert out == "provider_id\tn\nblog-b\t1\nforum-a\t10\n"
 
 
 def test_csv_output_keeps_numbers_and_spells_lists_like_duckdb(shared_lake: Lake) -> None:
@@ -120,7 +130,9 @@ def test_several_statements_print_the_last_result(shared_lake: Lake) -> None:
 
 
 def test_table_stops_at_max_rows_and_says_so(shared_lake: Lake) -> None:
-    code, out, _ = sql(shared_lake, "--max-rows", "3", "SELECT * FROM range(10)")
+    code, out, _ = sql(
+        shared_lake, "--format", "table", "--max-rows", "3", "SELECT * FROM range(10)"
+    )
     assert code == 0
     assert "first 3 rows shown" in out
     assert "│     3 │" not in out  # the 4th row (value 3) is not shown

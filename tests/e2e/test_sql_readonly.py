@@ -169,7 +169,7 @@ def test_cli_output_is_never_written_into_the_lake(
     before = snapshot(shared_lake.root)
     for target in (
         shared_lake.root / "out.csv",
-        shared_lake.events_dir / "x.parquet",
+        shared_lake.events_dir / "x.csv",
         shared_lake.root,
     ):
         code, _, err = run_main(

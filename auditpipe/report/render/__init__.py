@@ -9,11 +9,23 @@ from ...vocabulary import REPORT_FORMATS
 from ...vocabulary import SUFFIX_FORMATS as SUFFIX_FORMATS
 from ..model import Report
 
+# Starts a text that Excel must read as UTF-8 (U+FEFF, written as the bytes EF BB BF).
+BOM = "\ufeff"
+
 
 def render_report(
-    report: Report, fmt: str, *, width: int | None = None, color: bool = False
+    report: Report, fmt: str, *, width: int | None = None, color: bool = False, bom: bool = False
 ) -> str:
-    """The report as text in ``fmt``; ``width``/``color`` apply to the terminal format."""
+    """The report as text in ``fmt``; ``width``/``color`` apply to the terminal format, ``bom``
+    (a byte order mark first, for Excel) to csv only."""
+    if bom and fmt != "csv":
+        from ...outputs import bom_not_csv
+
+        raise bom_not_csv(fmt)
+    if fmt == "csv":
+        from .csv_rows import render_csv
+
+        return (BOM if bom else "") + render_csv(report)
     if fmt == "terminal":
         from .terminal import render_terminal
 
@@ -30,10 +42,6 @@ def render_report(
         from .json_doc import render_json
 
         return render_json(report)
-    if fmt == "csv":
-        from .csv_rows import render_csv
-
-        return render_csv(report)
     raise UsageError(
         f"unknown report format {fmt!r}", hint="use one of " + ", ".join(REPORT_FORMATS)
     )
@@ -55,9 +63,9 @@ def choose_format(output: Path | None, stdout_is_terminal: bool) -> str:
     return "terminal" if stdout_is_terminal else "markdown"
 
 
-def write_report(report: Report, fmt: str, output: Path) -> None:
+def write_report(report: Report, fmt: str, output: Path, *, bom: bool = False) -> None:
     """The report in ``fmt`` written to ``output`` whole or not at all (terminal format at
     100 columns without colour, as a file has no terminal)."""
     from ...outputs import write_text_atomic
 
-    write_text_atomic(output, render_report(report, fmt, width=100, color=False))
+    write_text_atomic(output, render_report(report, fmt, width=100, color=False, bom=bom))
