@@ -6,6 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
+
+# Hypothesis' default 200 ms deadline per example turns a loaded CI machine into a flaky
+# failure; examples are still bounded by max_examples, and the CI job by its own timeout.
+settings.register_profile("auditpipe", deadline=None)
+settings.load_profile("auditpipe")
 
 if TYPE_CHECKING:
     from auditpipe.lake import Lake
