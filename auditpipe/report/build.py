@@ -96,7 +96,7 @@ def build_report(
             **finding_sections(con, settings.top_n),
             exposure=exposure,
             exposure_total=total_exposure(exposure),
-            caveat=CAVEAT,
+            caveat=_(CAVEAT),
             findings=_findings(con, settings.evidence_ids, template),
             evidence_sql_template=template,
             provenance=build_provenance(
