@@ -10,6 +10,7 @@ import click
 
 from ..console import get_console
 from ..errors import UsageError, explain
+from ..i18n import _
 from ..vocabulary import FAIL_ON_CHOICES
 from . import cli, exit_codes_help
 from .options import _parse_day, config_option, engine_options, given, lake_option, quiet_option
@@ -234,8 +235,8 @@ def compact(
 
     if include_evidence and retain_days is None:
         raise UsageError(
-            "--include-evidence only applies with --retain-days",
-            hint="add --retain-days N, or drop --include-evidence",
+            _("--include-evidence only applies with --retain-days"),
+            hint=_("add --retain-days N, or drop --include-evidence"),
         )
     settings = CompactSettings(
         before=before,

@@ -71,11 +71,19 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
         if f.source_counts:  # a database audit log: rows are statements; lines reconcile too
             c = f.source_counts
             console.message(
-                f"{f.source_file}: {c['lines_read']:,} log lines = {c['lines_in_events']:,} in "
-                f"{c['events']:,} statements + {c['non_data_lines']:,} not data access + "
-                f"{c['lines_quarantined']:,} quarantined; {c['resolved_from_tables_only']:,} "
-                f"resolved from tables only, {c['unbounded_reads']:,} unbounded reads, "
-                f"{c['truncated_statements']:,} cut short"
+                _(
+                    "{source_file}: {c:,} log lines = {c2:,} in {c3:,} statements + {c4:,} not data access + {c5:,} quarantined; {c6:,} resolved from tables only, {c7:,} unbounded reads, {c8:,} cut short"
+                ).format(
+                    source_file=f.source_file,
+                    c=c["lines_read"],
+                    c2=c["lines_in_events"],
+                    c3=c["events"],
+                    c4=c["non_data_lines"],
+                    c5=c["lines_quarantined"],
+                    c6=c["resolved_from_tables_only"],
+                    c7=c["unbounded_reads"],
+                    c8=c["truncated_statements"],
+                )
             )
         if f.unclassified_field_names:
             console.message(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..console import get_console, message
+from ..i18n import _
 from ..penalty import CAVEAT, amount_text, money, total_exposure
 from ..vocabulary import CATEGORIES, SEVERITIES
 from .rules import TERMS_FILE, Rule
@@ -18,13 +19,22 @@ def status_line(result: DetectResult) -> None:
     """What the run did, for the person running it (stderr)."""
     days = result.days_evaluated
     if not days:
-        message("detect: no days to evaluate (no events in the lake for the period)")
+        message(_("detect: no days to evaluate (no events in the lake for the period)"))
         return
     span = days[0].isoformat() if len(days) == 1 else f"{days[0]} .. {days[-1]}"
     message(
-        f"detect: {len(result.rules_run)} rules over {len(days)} day(s) ({span}): "
-        f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged, "
-        f"{result.removed} removed; {result.partitions_written} partition(s) rewritten"
+        _(
+            "detect: {rules_run_count} rules over {days_count} day(s) ({span}): {new} new, {updated} updated, {unchanged} unchanged, {removed} removed; {partitions_written} partition(s) rewritten"
+        ).format(
+            rules_run_count=len(result.rules_run),
+            days_count=len(days),
+            span=span,
+            new=result.new,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            removed=result.removed,
+            partitions_written=result.partitions_written,
+        )
     )
 
 
@@ -123,6 +133,8 @@ def render_rule_check(rules: Sequence[Rule], problems: dict[str, list[str]]) -> 
         console.print(f"{rule.id} ({rule.source}): {status}", markup=False, highlight=False)
     broken = sum(1 for r in rules if problems.get(r.id))
     message(
-        f"rules check: {len(rules) - broken} of {len(rules)} rule(s) keep to the locality "
-        "contract" + (f"; {broken} would differ on the spark engine" if broken else "")
+        _("rules check: {value} of {rules_count} rule(s) keep to the locality contract").format(
+            value=len(rules) - broken, rules_count=len(rules)
+        )
+        + (_("; {broken} would differ on the spark engine").format(broken=broken) if broken else "")
     )

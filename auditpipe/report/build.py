@@ -133,7 +133,7 @@ def _scope(
     if coverage.events == 0:
         where = f" for provider {provider}" if provider else ""
         raise UsageError(
-            f"no events{where} {_describe(since, until)}",
+            _("no events{where} {describe}").format(where=where, describe=_describe(since, until)),
             hint=_range_hint(con, lake, provider),
         )
     return period, coverage, providers
@@ -180,7 +180,7 @@ def _connection(lake: Lake) -> Iterator[Database]:
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         # a file that vanished or cannot be decoded; anything else is a bug and stays loud
         raise LakeError(
-            f"cannot read the lake {lake.root}: {exc}",
+            _("cannot read the lake {root}: {exc}").format(root=lake.root, exc=exc),
             hint=_(
                 "if detect, ingest or compact was committing meanwhile, run the report again; "
                 "otherwise a lake file is damaged ({command} shows which table fails)"
@@ -207,13 +207,15 @@ def _resolve_period(
     ranges = {p: (first, last) for p, first, last in con.execute(q.LAKE_PROVIDERS).fetchall()}
     if not ranges:
         raise LakeError(
-            f"the lake {lake.root} holds no events yet",
-            hint=f"ingest access logs first: auditpipe ingest PATH --lake {shlex.quote(str(lake.root))}",
+            _("the lake {root} holds no events yet").format(root=lake.root),
+            hint=_("ingest access logs first: auditpipe ingest PATH --lake {path}").format(
+                path=shlex.quote(str(lake.root))
+            ),
         )
     if provider is not None and provider not in ranges:
         raise UsageError(
-            f"provider {provider!r} has no events in the lake",
-            hint="providers in the lake: " + ", ".join(sorted(ranges)),
+            _("provider {provider!r} has no events in the lake").format(provider=provider),
+            hint=_("providers in the lake: ") + ", ".join(sorted(ranges)),
         )
     chosen = [ranges[provider]] if provider is not None else list(ranges.values())
     first = min(first_day for first_day, _ in chosen)
