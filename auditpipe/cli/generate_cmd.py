@@ -206,8 +206,8 @@ def _render(result: GenerateResult) -> None:
     ]
     total = ["total", f"{len(result.files)} files", result.rows, result.bad_rows,
              result.duplicate_rows, result.expected_stored]  # fmt: skip
-    console.records(columns, [*lines, total], title=f"Generated {result.out}")
-    by_category = ", ".join(f"{k} {v}" for k, v in result.labels_by_category.items()) or "none"
+    console.records(columns, [*lines, total], title=_("Generated {out}").format(out=result.out))
+    by_category = ", ".join(f"{k} {v}" for k, v in result.labels_by_category.items()) or _("none")
     console.message(
         _(
             "{labels} expected findings ({by_category}) from {planted_events} planted events in {labels_path}; they assume the broker watchlist {value}."

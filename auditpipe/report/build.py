@@ -131,7 +131,7 @@ def _scope(
     if period.since > period.until:  # e.g. --since after the last day with events
         coverage = replace(coverage, events=0)
     if coverage.events == 0:
-        where = f" for provider {provider}" if provider else ""
+        where = _(" for provider {provider}").format(provider=provider) if provider else ""
         raise UsageError(
             _("no events{where} {describe}").format(where=where, describe=_describe(since, until)),
             hint=_range_hint(con, lake, provider),
@@ -230,8 +230,10 @@ def _resolve_period(
 
 def _describe(since: dt.date | None, until: dt.date | None) -> str:
     if since and until:
-        return f"between {since} and {until}"
-    return f"on or after {since}" if since else f"on or before {until}"
+        return _("between {since} and {until}").format(since=since, until=until)
+    if since:
+        return _("on or after {since}").format(since=since)
+    return _("on or before {until}").format(until=until)
 
 
 def _range_hint(con: Database, lake: Lake, provider: str | None) -> str:
@@ -240,8 +242,10 @@ def _range_hint(con: Database, lake: Lake, provider: str | None) -> str:
         "WHERE $provider IS NULL OR provider_id = $provider",
         {"provider": provider},
     ).fetchone() or (None, None)
-    who = f"provider {provider}" if provider else "the lake"
-    return f"{who} has events from {first} to {last}; choose --since/--until within that range"
+    who = _("provider {provider}").format(provider=provider) if provider else _("the lake")
+    return _(
+        "{who} has events from {first} to {last}; choose --since/--until within that range"
+    ).format(who=who, first=first, last=last)
 
 
 def _records(con: Database, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -376,24 +380,32 @@ def _notes(report: Report, lake_cli: str, missing_counts: int) -> list[str]:
     notes = []
     if report.totals.findings == 0:
         notes.append(
-            "No findings in this period. Findings come from auditpipe detect: if it has not "
-            f"run since these events were ingested, run: auditpipe detect --lake {lake_cli}"
+            _(
+                "No findings in this period. Findings come from auditpipe detect: if it has not "
+                "run since these events were ingested, run: auditpipe detect --lake {lake}"
+            ).format(lake=lake_cli)
         )
     if missing_counts:
         notes.append(
-            f"{missing_counts} finding(s) were stored without evidence record counts, so their "
-            f"records are not in the totals: run auditpipe detect --lake {lake_cli} again."
+            _(
+                "{n} finding(s) were stored without evidence record counts, so their "
+                "records are not in the totals: run auditpipe detect --lake {lake} again."
+            ).format(n=missing_counts, lake=lake_cli)
         )
     if report.coverage.files_rejected:
+        sql = "SELECT source_file, reason FROM ingest_log WHERE status = 'rejected'"
         notes.append(
-            f"{report.coverage.files_rejected} input file(s) were rejected whole by ingest: "
-            f'see auditpipe sql --lake {lake_cli} "SELECT source_file, reason FROM ingest_log '
-            "WHERE status = 'rejected'\""
+            _("{n} input file(s) were rejected whole by ingest: see {command}").format(
+                n=report.coverage.files_rejected,
+                command=f'auditpipe sql --lake {lake_cli} "{sql}"',
+            )
         )
     if report.coverage.quarantined_rows:
+        sql = "SELECT reason, count(*) FROM quarantine GROUP BY reason ORDER BY 2 DESC"
         notes.append(
-            f"{report.coverage.quarantined_rows} row(s) of the files behind these events were "
-            f'quarantined: see auditpipe sql --lake {lake_cli} "SELECT reason, count(*) FROM '
-            'quarantine GROUP BY reason ORDER BY 2 DESC"'
+            _("{n} row(s) of the files behind these events were quarantined: see {command}").format(
+                n=report.coverage.quarantined_rows,
+                command=f'auditpipe sql --lake {lake_cli} "{sql}"',
+            )
         )
     return notes
