@@ -43,7 +43,7 @@ def render_result(result: DetectResult) -> None:
     from rich.table import Table
 
     console = get_console()
-    from ..report.render.common import category_label, severity_word
+    from ..report.render.common import category_label, sentences, severity_word
 
     table = Table(title=_("Findings of the evaluated days"), title_justify="left")
     table.add_column(_("category"))
@@ -88,7 +88,7 @@ def render_result(result: DetectResult) -> None:
                 low=money(e.fine_min_cny), high=money(e.fine_max_cny), basis=e.fine_basis
             ),
             "  " + _("serious case: {serious}").format(serious=serious),
-            "  " + _("consequences: {consequences}").format(consequences=" ".join(e.consequences)),
+            "  " + _("consequences: {consequences}").format(consequences=sentences(e.consequences)),
         ]
         for line in lines:
             console.print(line, markup=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from ...i18n import N_, _, ngettext
+from ...i18n import N_, _, current_language, ngettext
 from ...vocabulary import SEVERITIES_MOST_SERIOUS_FIRST
 from ..model import FindingRow, Report
 
@@ -228,8 +228,13 @@ def serious_because(reasons: list[str]) -> str:
     return _("Serious because: {reasons}.").format(reasons=_("; ").join(reasons))
 
 
+def sentences(parts: list[str]) -> str:
+    """Sentences one after another: with a space in English, without one in Chinese."""
+    return (" " if current_language() == "en" else "").join(parts)
+
+
 def consequences_line(consequences: list[str]) -> str:
-    return _("Consequences: {consequences}").format(consequences=" ".join(consequences))
+    return _("Consequences: {consequences}").format(consequences=sentences(consequences))
 
 
 def seen_line(f: FindingRow) -> str:

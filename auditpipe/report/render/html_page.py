@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
-from ...i18n import _, ngettext
+from ...i18n import _, current_language, ngettext
 from ..model import FindingRow, Report
 from . import svg_charts, tables
 from .common import (
@@ -157,7 +157,7 @@ def render_html(report: Report) -> str:
     ]
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{current_language()}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         + "\n".join(part for part in body if part)
