@@ -233,6 +233,10 @@ def sentences(parts: list[str]) -> str:
     return (" " if current_language() == "en" else "").join(parts)
 
 
+def serious_case(reasons: list[str]) -> str:
+    return _("Serious case: {reasons}.").format(reasons=_("; ").join(reasons))
+
+
 def consequences_line(consequences: list[str]) -> str:
     return _("Consequences: {consequences}").format(consequences=sentences(consequences))
 
