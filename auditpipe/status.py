@@ -338,8 +338,7 @@ def render_status(status: LakeStatus, now: dt.datetime | None = None) -> None:
             _(", {n} past partition(s) to compact").format(n=f"{status.partitions_to_compact:,}")
             if status.partitions_to_compact
             else ""
-        ),
-        markup=False,
+        )
     )
     if status.findings:
         from .report.render.common import severity_word
