@@ -23,6 +23,7 @@ from typing import Any
 
 from .db import Database, quote_identifier, quote_literal, read_parquet_sql
 from .errors import LakeError, UsageError
+from .i18n import _
 from .lake import Lake, Partition, Transaction, layout, today_in, verify_parquet
 from .lake.views import connect_views
 
@@ -50,8 +51,8 @@ class CompactSettings:
     def __post_init__(self) -> None:
         if self.retain_days is not None and self.retain_days < 0:
             raise UsageError(
-                f"--retain-days {self.retain_days} is negative",
-                hint="give the number of past days of events to keep, e.g. --retain-days 365",
+                _("--retain-days {retain_days} is negative").format(retain_days=self.retain_days),
+                hint=_("give the number of past days of events to keep, e.g. --retain-days 365"),
             )
 
 
@@ -179,8 +180,10 @@ def _stage_rewrite(
     written = _files_sql([staged])
     if _columns(con, written) != columns or _checksum(con, written, columns) != expected:
         raise LakeError(
-            f"rewriting {part.folder} changed its content (checksum mismatch); nothing was changed",
-            hint="please report this; the lake is untouched",
+            _(
+                "rewriting {folder} changed its content (checksum mismatch); nothing was changed"
+            ).format(folder=part.folder),
+            hint=_("please report this; the lake is untouched"),
         )
     return staged, rows
 
@@ -242,7 +245,7 @@ def _apply_retention(
             if settings.dry_run:
                 continue
             if kept:
-                staged, _ = _stage_rewrite(con, txn, part, cited, params)
+                staged, _rewritten = _stage_rewrite(con, txn, part, cited, params)
                 txn.add_file(staged, _new_name(part, lake))
             for rel in part.relpaths(lake.root):
                 txn.delete(rel)

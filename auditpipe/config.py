@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import ConfigError
+from .i18n import _
 
 CONFIG_ENV = "AUDITPIPE_CONFIG"
 DEFAULT_CONFIG_NAME = "auditpipe.toml"
@@ -48,8 +49,10 @@ class Config:
         value = self.data.get(name, {})
         if not isinstance(value, dict):
             raise ConfigError(
-                f"[{name}] in {self.path} is not a table",
-                hint=f"write it as a TOML table: [{name}] followed by key = value lines",
+                _("[{name}] in {path} is not a table").format(name=name, path=self.path),
+                hint=_("write it as a TOML table: [{name}] followed by key = value lines").format(
+                    name=name
+                ),
             )
         return value
 
@@ -75,16 +78,18 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     if not p.is_file():
         if explicit:
             raise ConfigError(
-                f"config file {p} does not exist",
-                hint="check the path given to --config or $AUDITPIPE_CONFIG",
+                _("config file {p} does not exist").format(p=p),
+                hint=_("check the path given to --config or $AUDITPIPE_CONFIG"),
             )
         return Config()
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {p}: {exc}") from exc
+        raise ConfigError(_("cannot read config file {p}: {exc}").format(p=p, exc=exc)) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {p} is not valid TOML: {exc}") from exc
+        raise ConfigError(
+            _("config file {p} is not valid TOML: {exc}").format(p=p, exc=exc)
+        ) from exc
     check_tables(data, p)
     return Config(data=data, path=p.resolve())
 
@@ -98,12 +103,18 @@ def check_tables(data: Mapping[str, Any], path: Path | None) -> None:
     loose = [k for k in unknown if not isinstance(data[k], dict)]
     if loose:
         raise ConfigError(
-            f"key(s) outside any table{where}: {', '.join(loose)}",
-            hint="put each key under its table, e.g. [detect] then bulk_threshold = 5000; "
-            "tables: " + ", ".join(f"[{t}]" for t in TABLES),
+            _("key(s) outside any table{where}: {items}").format(
+                where=where, items=", ".join(loose)
+            ),
+            hint=_(
+                "put each key under its table, e.g. [detect] then bulk_threshold = 5000; tables: "
+            )
+            + ", ".join(f"[{t}]" for t in TABLES),
         )
     raise ConfigError(
-        f"unknown table(s){where}: {', '.join(f'[{t}]' for t in unknown)}",
+        _("unknown table(s){where}: {items}").format(
+            where=where, items=", ".join(f"[{t}]" for t in unknown)
+        ),
         hint=_did_you_mean(unknown, TABLES, "tables", brackets=True),
     )
 
@@ -131,7 +142,7 @@ def load_settings(
     unknown = sorted(set(raw) - set(readable))
     if unknown:
         raise ConfigError(
-            f"unknown key(s) in [{table}]: {', '.join(unknown)}",
+            _("unknown key(s) in [{table}]: {items}").format(table=table, items=", ".join(unknown)),
             hint=_did_you_mean(unknown, sorted(readable), "keys"),
         )
     values: dict[str, Any] = {}
@@ -181,8 +192,10 @@ def _convert(value: Any, hint: Any, where: str, config: Config) -> Any:
         item_hint = typing.get_args(hint)[0]
         if not isinstance(value, list):
             raise ConfigError(
-                f"{where} should be a list of {_words(item_hint)}, got {value!r}",
-                hint=f"write it as {where.split()[-1]} = [...]",
+                _("{where} should be a list of {words}, got {value!r}").format(
+                    where=where, words=_words(item_hint), value=value
+                ),
+                hint=_("write it as {split} = [...]").format(split=where.split()[-1]),
             )
         items = [_convert(v, item_hint, f"{where} item", config) for v in value]
         return tuple(i.strip() if isinstance(i, str) else i for i in items)
@@ -198,8 +211,12 @@ def _convert(value: Any, hint: Any, where: str, config: Config) -> Any:
         raise TypeError(f"load_settings cannot read a {hint!r} field ({where})")
     if not ok:
         raise ConfigError(
-            f"{where} should be {_words(hint)}, got {value!r}",
-            hint=f"fix {where.split()[-1]} in the {where.split()[0]} table of auditpipe.toml",
+            _("{where} should be {words}, got {value!r}").format(
+                where=where, words=_words(hint), value=value
+            ),
+            hint=_("fix {split} in the {split2} table of auditpipe.toml").format(
+                split=where.split()[-1], split2=where.split()[0]
+            ),
         )
     if hint is float:
         return float(value)
@@ -217,14 +234,20 @@ def _words(hint: Any) -> str:
 def to_decimal(value: Any, where: str) -> Decimal:
     """A finite Decimal from a TOML number or numeric string; ConfigError otherwise."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ConfigError(f"{where} should be a number, got {value!r}")
+        raise ConfigError(
+            _("{where} should be a number, got {value!r}").format(where=where, value=value)
+        )
     try:
         # str() first so 7.1 stays 7.1 rather than its binary float expansion
         result = Decimal(str(value))
     except InvalidOperation:
-        raise ConfigError(f"{where} should be a number, got {value!r}") from None
+        raise ConfigError(
+            _("{where} should be a number, got {value!r}").format(where=where, value=value)
+        ) from None
     if not result.is_finite():
-        raise ConfigError(f"{where} should be a finite number, got {value!r}")
+        raise ConfigError(
+            _("{where} should be a finite number, got {value!r}").format(where=where, value=value)
+        )
     return result
 
 

@@ -103,7 +103,7 @@ class Console:
             table.add_column(
                 name,
                 justify="right" if justify == "right" else "left",
-                overflow="fold" if name == "file" else "ellipsis",
+                overflow="fold" if name in ("file", _("file")) else "ellipsis",
             )
         for number, row in enumerate(rows, 1):
             style = "bold" if bold_last and number == len(rows) else None

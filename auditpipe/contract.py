@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, ContractError
+from .i18n import _
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "_schemas"
 EVENT_SCHEMA_FILE = "access_event.schema.json"
@@ -124,9 +125,14 @@ def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ContractError(f"{what} {path} is missing", hint="reinstall auditpipe") from exc
+        raise ContractError(
+            _("{what} {path} is missing").format(what=what, path=path),
+            hint=_("reinstall auditpipe"),
+        ) from exc
     except (OSError, ValueError) as exc:
-        raise ContractError(f"{what} {path} cannot be read: {exc}") from exc
+        raise ContractError(
+            _("{what} {path} cannot be read: {exc}").format(what=what, path=path, exc=exc)
+        ) from exc
 
 
 @cache
@@ -191,15 +197,17 @@ def _catalog_entries(doc: Any, source: Path) -> dict[str, CatalogEntry]:
     fields = doc.get("fields") if isinstance(doc, dict) else None
     if not isinstance(fields, dict):
         raise ConfigError(
-            f"catalog {source} has no 'fields' object",
-            hint='write it as {"fields": {"field_name": {"category": "...", "class": "..."}}}',
+            _("catalog {source} has no 'fields' object").format(source=source),
+            hint=_('write it as {"fields": {"field_name": {"category": "...", "class": "..."}}}'),
         )
     out = {}
     for raw_name, spec in fields.items():
         if not isinstance(spec, dict) or not {"category", "class"} <= spec.keys():
             raise ConfigError(
-                f"catalog {source}: entry {raw_name!r} needs a 'category' and a 'class'",
-                hint='e.g. "wechat_id": {"category": "contact", "class": "identity"}',
+                _("catalog {source}: entry {raw_name!r} needs a 'category' and a 'class'").format(
+                    source=source, raw_name=raw_name
+                ),
+                hint=_('e.g. "wechat_id": {"category": "contact", "class": "identity"}'),
             )
         name = normalize_name(raw_name)
         out[name] = CatalogEntry(name, str(spec["category"]).strip(), str(spec["class"]).strip())
@@ -217,9 +225,11 @@ def load_catalog(extra: str | os.PathLike[str] | None = None) -> Catalog:
         try:
             user_doc = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise ConfigError(f"catalog file {path} does not exist") from exc
+            raise ConfigError(_("catalog file {path} does not exist").format(path=path)) from exc
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"catalog file {path} is not valid JSON: {exc}") from exc
+            raise ConfigError(
+                _("catalog file {path} is not valid JSON: {exc}").format(path=path, exc=exc)
+            ) from exc
         entries.update(_catalog_entries(user_doc, path))
         protected = tuple(user_doc.get("protected_classes", protected))
     return Catalog(entries=tuple(entries.values()), protected_classes=protected)

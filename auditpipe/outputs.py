@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from .errors import UsageError
+from .i18n import _
 
 # The UTF-8 byte order mark: Excel reads a CSV file as UTF-8 only when it starts with it.
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -59,11 +60,15 @@ def check_output_path(output: Path, lake_root: Path) -> None:
     lake = lake_root.resolve()
     if target == lake or lake in target.parents:
         raise UsageError(
-            f"--output {output} is inside the lake {lake_root}",
-            hint="auditpipe never writes its outputs into the lake; choose a path outside it",
+            _("--output {output} is inside the lake {lake_root}").format(
+                output=output, lake_root=lake_root
+            ),
+            hint=_("auditpipe never writes its outputs into the lake; choose a path outside it"),
         )
     if target.is_dir():
-        raise UsageError(f"--output {output} is a folder", hint="give a file name")
+        raise UsageError(
+            _("--output {output} is a folder").format(output=output), hint=_("give a file name")
+        )
 
 
 @contextlib.contextmanager

@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config, load_settings, to_decimal
 from .errors import ConfigError
+from .i18n import N_, _, current_language
 
 if TYPE_CHECKING:
     from .db.database import SqlConnection
 
-CAVEAT = "This is an estimate for review, not a legal determination."
+CAVEAT = N_("This is an estimate for review, not a legal determination.")
 
 # Indicative CNY per unit of each currency, used when auditpipe.toml sets no [penalty.rates].
 # They are round reference figures, not live rates: set your own for the review date.
@@ -190,8 +191,16 @@ def total_exposure(exposures: Iterable[ProviderExposure]) -> ExposureTotal:
 
 
 def money(amount: Decimal) -> str:
-    """CNY 1,234.50: how amounts appear in sentences."""
-    return f"CNY {amount.quantize(CNY, ROUND_HALF_UP):,}"
+    """CNY 1,234.50: how amounts appear in sentences (in Chinese, Babel's zh_CN currency
+    format: ¥1,234.50)."""
+    value = amount.quantize(CNY, ROUND_HALF_UP)
+    if current_language() == "en":
+        return f"CNY {value:,}"
+    from babel.numbers import format_currency
+
+    from .i18n import babel_locale
+
+    return format_currency(value, "CNY", locale=babel_locale())
 
 
 def amount_text(amount: Decimal) -> str:
@@ -206,26 +215,30 @@ def fine_range(proceeds_cny: Decimal, settings: PenaltySettings) -> tuple[Decima
     if proceeds_cny > threshold:
         low = (proceeds_cny * settings.fine_multiple_min).quantize(CNY, ROUND_HALF_UP)
         high = (proceeds_cny * settings.fine_multiple_max).quantize(CNY, ROUND_HALF_UP)
-        basis = (
-            f"Illegal proceeds of {money(proceeds_cny)} exceed {money(threshold)}, so the fine is "
-            f"{settings.fine_multiple_min:g} to {settings.fine_multiple_max:g} times the proceeds."
+        basis = _(
+            "Illegal proceeds of {proceeds} exceed {threshold}, so the fine is "
+            "{low} to {high} times the proceeds."
+        ).format(
+            proceeds=money(proceeds_cny),
+            threshold=money(threshold),
+            low=f"{settings.fine_multiple_min:g}",
+            high=f"{settings.fine_multiple_max:g}",
         )
         return low, high, basis
     low = settings.fine_fixed_min_cny.quantize(CNY, ROUND_HALF_UP)
     high = settings.fine_fixed_max_cny.quantize(CNY, ROUND_HALF_UP)
-    fixed = f"the fixed range of {money(low)} to {money(high)}"
+    fixed = _("the fixed range of {low} to {high}").format(low=money(low), high=money(high))
     if proceeds_cny == threshold:
-        basis = (
-            f"Illegal proceeds of exactly {money(threshold)} do not exceed {money(threshold)}, "
-            f"so the fine is {fixed} (the draft applies the multiple only above it)."
-        )
+        basis = _(
+            "Illegal proceeds of exactly {threshold} do not exceed {threshold}, "
+            "so the fine is {fixed} (the draft applies the multiple only above it)."
+        ).format(threshold=money(threshold), fixed=fixed)
     elif proceeds_cny > 0:
-        basis = (
-            f"Illegal proceeds of {money(proceeds_cny)} are below {money(threshold)}, "
-            f"so the fine is {fixed}."
-        )
+        basis = _(
+            "Illegal proceeds of {proceeds} are below {threshold}, so the fine is {fixed}."
+        ).format(proceeds=money(proceeds_cny), threshold=money(threshold), fixed=fixed)
     else:
-        basis = f"No illegal proceeds were found, so the fine is {fixed}."
+        basis = _("No illegal proceeds were found, so the fine is {fixed}.").format(fixed=fixed)
     return low, high, basis
 
 
@@ -244,30 +257,42 @@ def assess_provider(
     low, high, basis = fine_range(proceeds_cny, settings)
     if unconverted:
         listed = ", ".join(f"{amount_text(a)} {code}" for code, a in sorted(unconverted.items()))
-        basis += (
-            f" Proceeds of {listed} have no CNY rate and are not included, so the range may be"
+        basis += _(
+            " Proceeds of {amounts} have no CNY rate and are not included, so the range may be"
             " understated; add the rate to [penalty.rates] and run detect again."
-        )
+        ).format(amounts=listed)
     reasons = []
     if settings.serious_records_affected and records_affected >= settings.serious_records_affected:
         reasons.append(
-            f"{records_affected:,} records affected (at least {settings.serious_records_affected:,})"
+            _("{records} records affected (at least {threshold})").format(
+                records=f"{records_affected:,}",
+                threshold=f"{settings.serious_records_affected:,}",
+            )
         )
     if settings.serious_proceeds_cny and proceeds_cny >= settings.serious_proceeds_cny:
         reasons.append(
-            f"illegal proceeds of {money(proceeds_cny)} (at least {money(settings.serious_proceeds_cny)})"
+            _("illegal proceeds of {amount} (at least {threshold})").format(
+                amount=money(proceeds_cny), threshold=money(settings.serious_proceeds_cny)
+            )
         )
     if settings.serious_on_credential_selling and credential_selling:
-        reasons.append("login credentials were sold")
-    consequences = ["Order to rectify."]
+        reasons.append(_("login credentials were sold"))
+    # The draft's own legal terms: 责令改正, 没收违法所得, 罚款, 暂停/吊销.
+    consequences = [_("Order to rectify.")]
     if proceeds_cny > 0 or unconverted:
-        extra = " plus the amounts without a CNY rate" if unconverted else ""
-        consequences.append(f"Confiscation of illegal proceeds: {money(proceeds_cny)}{extra}.")
-    consequences.append(f"Fine of {money(low)} to {money(high)}.")
+        extra = _(" plus the amounts without a CNY rate") if unconverted else ""
+        consequences.append(
+            _("Confiscation of illegal proceeds: {amount}{extra}.").format(
+                amount=money(proceeds_cny), extra=extra
+            )
+        )
+    consequences.append(_("Fine of {low} to {high}.").format(low=money(low), high=money(high)))
     if reasons:
         consequences.append(
-            "As a serious case: suspension of service for rectification, revocation of the "
-            "licence, or cancellation of the registration."
+            _(
+                "As a serious case: suspension of service for rectification, revocation of the "
+                "licence, or cancellation of the registration."
+            )
         )
     return ProviderExposure(
         provider_id=provider_id,
@@ -282,6 +307,7 @@ def assess_provider(
         serious=bool(reasons),
         serious_reasons=reasons,
         consequences=consequences,
+        caveat=_(CAVEAT),
     )
 
 

@@ -305,31 +305,54 @@ def render_status(status: LakeStatus, now: dt.datetime | None = None) -> None:
     def say(text: str) -> None:
         out.print(wrap(text, width), markup=False)
 
-    period = f"{status.first_day} to {status.last_day}" if status.first_day else "no events yet"
-    say(f"Lake {status.lake} (timezone {status.timezone})")
+    period = (
+        _("{first} to {last}").format(first=status.first_day, last=status.last_day)
+        if status.first_day
+        else _("no events yet")
+    )
+    say(_("Lake {lake} (timezone {timezone})").format(lake=status.lake, timezone=status.timezone))
     say(
-        f"{status.events:,} events over {status.days} day(s), {period}; "
-        f"{len(status.providers)} provider(s); {status.quarantine_rows:,} quarantined row(s); "
-        f"{status.findings:,} finding(s)"
+        _(
+            "{events} events over {days} day(s), {period}; {providers} provider(s); "
+            "{quarantined} quarantined row(s); {findings} finding(s)"
+        ).format(
+            events=f"{status.events:,}",
+            days=status.days,
+            period=period,
+            providers=len(status.providers),
+            quarantined=f"{status.quarantine_rows:,}",
+            findings=f"{status.findings:,}",
+        )
     )
     say(
-        f"Files: {status.files_ingested:,} ingested, {status.files_rejected:,} rejected; "
-        f"{status.event_files:,} event file(s) in {status.partitions:,} partition(s)"
+        _(
+            "Files: {ingested} ingested, {rejected} rejected; "
+            "{files} event file(s) in {partitions} partition(s)"
+        ).format(
+            ingested=f"{status.files_ingested:,}",
+            rejected=f"{status.files_rejected:,}",
+            files=f"{status.event_files:,}",
+            partitions=f"{status.partitions:,}",
+        )
         + (
-            f", {status.partitions_to_compact:,} past partition(s) to compact"
+            _(", {n} past partition(s) to compact").format(n=f"{status.partitions_to_compact:,}")
             if status.partitions_to_compact
             else ""
         )
     )
     if status.findings:
-        by_sev = ", ".join(
-            f"{s} {status.findings_by_severity.get(s, 0):,}" for s in reversed(SEVERITIES)
+        from .report.render.common import severity_word
+
+        by_sev = _(", ").join(
+            f"{severity_word(s)} {status.findings_by_severity.get(s, 0):,}"
+            for s in reversed(SEVERITIES)
         )
-        say(f"Findings by severity: {by_sev}")
+        say(_("Findings by severity: {counts}").format(counts=by_sev))
     if status.providers:
         table = Table(title_justify="left")
-        for col in ("provider", "events", "days", "first day", "last day", "findings"):
-            table.add_column(col, justify="left" if col == "provider" else "right")
+        headers = (_("provider"), _("events"), _("days"), _("first day"), _("last day"))
+        for n, col in enumerate((*headers, _("findings"))):
+            table.add_column(col, justify="left" if n == 0 else "right")
         for p in status.providers:
             table.add_row(
                 p.provider_id,
@@ -342,9 +365,11 @@ def render_status(status: LakeStatus, now: dt.datetime | None = None) -> None:
         out.print(table)
     if status.per_day:
         recent = status.per_day[-RECENT_DAYS:]
-        table = Table(title=f"Last {len(recent)} day(s) with data", title_justify="left")
-        for col in ("event_date", "events", "providers", "findings"):
-            table.add_column(col, justify="left" if col == "event_date" else "right")
+        table = Table(
+            title=_("Last {n} day(s) with data").format(n=len(recent)), title_justify="left"
+        )
+        for n, col in enumerate(("event_date", _("events"), _("providers"), _("findings"))):
+            table.add_column(col, justify="left" if n == 0 else "right")
         for d in recent:
             table.add_row(
                 d.event_date.isoformat(), f"{d.events:,}", str(d.providers), f"{d.findings:,}"
@@ -352,18 +377,23 @@ def render_status(status: LakeStatus, now: dt.datetime | None = None) -> None:
         out.print(table)
     run = status.last_run
     if run is None:
-        say("Last run: none recorded")
+        say(_("Last run: none recorded"))
     else:
         when = run.get("finished_at") or run.get("started_at")
         code = run.get("exit_code")
         say(
-            f"Last run: {run['run_id']} ({run.get('kind')}, night {run.get('night')}): "
-            f"{run.get('status')} {ago(when, status.timezone, now) if when else ''}"
-            + (f", exit {code}" if code is not None else "")
+            _("Last run: {run_id} ({kind}, night {night}): {status} {when}").format(
+                run_id=run["run_id"],
+                kind=run.get("kind"),
+                night=run.get("night"),
+                status=run.get("status"),
+                when=ago(when, status.timezone, now) if when else "",
+            )
+            + (_(", exit {code}").format(code=code) if code is not None else "")
             + (f": {run['outcome']}" if run.get("outcome") else "")
         )
     if status.running:
-        say(f"Running now: {status.running}")
+        say(_("Running now: {run}").format(run=status.running))
     elif status.unfinished_runs:
         say(
             _("Unfinished: {runs}; the next nightly run ({command}) completes their work").format(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from .errors import UsageError
+from .i18n import _
 
 # Finding categories, in the order reports list them (the draft amendments' four prohibitions).
 CATEGORIES: tuple[str, ...] = ("selling", "disclosure", "modification", "illegal_use")
@@ -63,6 +64,6 @@ def check_period(since: dt.date | None, until: dt.date | None) -> None:
     """A UsageError when both ends are given and ``since`` comes after ``until``."""
     if since and until and since > until:
         raise UsageError(
-            f"--since {since} is after --until {until}",
-            hint="give the first day of the period with --since and the last with --until",
+            _("--since {since} is after --until {until}").format(since=since, until=until),
+            hint=_("give the first day of the period with --since and the last with --until"),
         )

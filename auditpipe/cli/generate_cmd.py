@@ -24,7 +24,9 @@ def _parse_start(ctx: click.Context, param: click.Parameter, value: str) -> dt.d
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+        raise click.BadParameter(
+            _("{value!r} is not a date; use YYYY-MM-DD").format(value=value)
+        ) from None
 
 
 @cli.command(epilog=exit_codes_help("generate"))
@@ -150,7 +152,11 @@ def generate(
         if not quiet:
             from ..console import message
 
-            message(f"wrote {log} with source.toml, schema.sql and labels.json beside it")
+            message(
+                _("wrote {log} with source.toml, schema.sql and labels.json beside it").format(
+                    log=log
+                )
+            )
         return
     from ..generate import generate as run
 
@@ -200,12 +206,21 @@ def _render(result: GenerateResult) -> None:
     ]
     total = ["total", f"{len(result.files)} files", result.rows, result.bad_rows,
              result.duplicate_rows, result.expected_stored]  # fmt: skip
-    console.records(columns, [*lines, total], title=f"Generated {result.out}")
-    by_category = ", ".join(f"{k} {v}" for k, v in result.labels_by_category.items()) or "none"
+    console.records(columns, [*lines, total], title=_("Generated {out}").format(out=result.out))
+    by_category = ", ".join(f"{k} {v}" for k, v in result.labels_by_category.items()) or _("none")
     console.message(
-        f"{result.labels} expected findings ({by_category}) from {result.planted_events} planted "
-        f"events in {result.labels_path}; they assume the broker watchlist "
-        f"{result.expected_dir / 'brokers.txt'}."
+        _(
+            "{labels} expected findings ({by_category}) from {planted_events} planted events in {labels_path}; they assume the broker watchlist {value}."
+        ).format(
+            labels=result.labels,
+            by_category=by_category,
+            planted_events=result.planted_events,
+            labels_path=result.labels_path,
+            value=result.expected_dir / "brokers.txt",
+        )
+    )
+    console.message(
+        _("Reconcile an ingest against {summary_path}.").format(summary_path=result.summary_path)
     )
     if result.account_snapshots:
         console.message(
@@ -219,4 +234,6 @@ def _render(result: GenerateResult) -> None:
                 path=result.expected_dir / "real_name_labels.parquet",
             )
         )
-    console.message(f"Reconcile an ingest against {result.summary_path}.")
+    console.message(
+        _("Reconcile an ingest against {summary_path}.").format(summary_path=result.summary_path)
+    )

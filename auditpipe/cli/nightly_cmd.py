@@ -10,6 +10,7 @@ import click
 
 from ..console import get_console
 from ..errors import UsageError, explain
+from ..i18n import _
 from ..vocabulary import FAIL_ON_CHOICES
 from . import cli, exit_codes_help
 from .options import _parse_day, config_option, engine_options, given, lake_option, quiet_option
@@ -234,8 +235,8 @@ def compact(
 
     if include_evidence and retain_days is None:
         raise UsageError(
-            "--include-evidence only applies with --retain-days",
-            hint="add --retain-days N, or drop --include-evidence",
+            _("--include-evidence only applies with --retain-days"),
+            hint=_("add --retain-days N, or drop --include-evidence"),
         )
     settings = CompactSettings(
         before=before,
@@ -256,24 +257,62 @@ def _render_compact(result: object) -> None:
 
     assert isinstance(result, CompactResult)
     out = get_console()
-    would = "would be " if result.dry_run else ""
     if result.retention_cutoff is not None:
         kept = (
-            "evidence was not protected (--include-evidence)"
+            _("evidence was not protected (--include-evidence)")
             if result.include_evidence
-            else f"{result.evidence_kept:,} events cited as evidence by findings kept"
+            else _("{n} events cited as evidence by findings kept").format(
+                n=f"{result.evidence_kept:,}"
+            )
+        )
+        retention = (
+            _(
+                "Retention: {events} events before {cutoff} would be deleted "
+                "({removed} partition(s) removed, {rewritten} rewritten); {kept}"
+            )
+            if result.dry_run
+            else _(
+                "Retention: {events} events before {cutoff} deleted "
+                "({removed} partition(s) removed, {rewritten} rewritten); {kept}"
+            )
         )
         out.print(
-            f"Retention: {result.events_deleted:,} events before {result.retention_cutoff} "
-            f"{would}deleted ({result.partitions_deleted} partition(s) removed, "
-            f"{result.partitions_rewritten} rewritten); {kept}"
+            retention.format(
+                events=f"{result.events_deleted:,}",
+                cutoff=result.retention_cutoff,
+                removed=result.partitions_deleted,
+                rewritten=result.partitions_rewritten,
+                kept=kept,
+            ),
+            markup=False,
         )
     if result.partitions_compacted:
+        compaction = (
+            _(
+                "Compaction: {n} partition(s) before {before} would be merged, "
+                "{files_before} files into {files_after}, {rows} rows"
+            )
+            if result.dry_run
+            else _(
+                "Compaction: {n} partition(s) before {before} merged, "
+                "{files_before} files into {files_after}, {rows} rows, "
+                "each verified by row count and checksum"
+            )
+        )
         out.print(
-            f"Compaction: {result.partitions_compacted} partition(s) before {result.before} "
-            f"{would}merged, {result.files_before:,} files into {result.files_after:,}, "
-            f"{result.rows_compacted:,} rows"
-            + ("" if result.dry_run else ", each verified by row count and checksum")
+            compaction.format(
+                n=result.partitions_compacted,
+                before=result.before,
+                files_before=f"{result.files_before:,}",
+                files_after=f"{result.files_after:,}",
+                rows=f"{result.rows_compacted:,}",
+            ),
+            markup=False,
         )
     else:
-        out.print(f"Compaction: no partition before {result.before} holds more than one file")
+        out.print(
+            _("Compaction: no partition before {before} holds more than one file").format(
+                before=result.before
+            ),
+            markup=False,
+        )

@@ -64,7 +64,9 @@ def _parse_day(ctx: click.Context, param: click.Parameter, value: str | None) ->
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from None
+        raise click.BadParameter(
+            _("{value!r} is not a date; use YYYY-MM-DD").format(value=value)
+        ) from None
 
 
 def period_options(f: F) -> F:

@@ -8,20 +8,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..console import get_console
-from ..i18n import _, ngettext
+from ..i18n import N_, _, ngettext
 from ..lake.layout import lake_arg
 
 if TYPE_CHECKING:
     from ..ingest import IngestResult
 
+# Column names: English in the tab-separated lines scripts read, translated on a terminal.
 _COLUMNS = [
-    ("file", "left"),
-    ("status", "left"),
-    ("read", "right"),
-    ("stored", "right"),
-    ("quarantined", "right"),
-    ("duplicate", "right"),
+    (N_("file"), "left"),
+    (N_("status"), "left"),
+    (N_("read"), "right"),
+    (N_("stored"), "right"),
+    (N_("quarantined"), "right"),
+    (N_("duplicate"), "right"),
 ]
+# A file's status as messages say it (the status column itself keeps the lake's words).
+_STATUS_WORDS = (N_("ingested"), N_("skipped"), N_("rejected"))
 # Tab-separated lines put the file last: whole names in logs, columns that scripts can cut.
 _PLAIN_ORDER = [1, 2, 3, 4, 5, 0]
 
@@ -29,7 +32,7 @@ _PLAIN_ORDER = [1, 2, 3, 4, 5, 0]
 @contextlib.contextmanager
 def progress_reporter(enabled: bool = True) -> Iterator[Any]:
     """Ingest's progress callback ``(source, share done)`` on the console's progress."""
-    with get_console().progress("ingesting", enabled) as tick:
+    with get_console().progress(_("ingesting"), enabled) as tick:
         if tick is None:
             yield None
             return
@@ -48,34 +51,47 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
         [f.source_file, f.status, f.rows_read, f.rows_stored, f.rows_quarantined, f.rows_duplicate]
         for f in result.files
     ]
-    files = f"{len(result.files)} files"
-    total = ["total", "", result.rows_read, result.rows_stored, result.rows_quarantined]
-    total.append(result.rows_duplicate)
+    total: list[object] = ["total", "", result.rows_read, result.rows_stored]
+    total += [result.rows_quarantined, result.rows_duplicate]
+    columns = _COLUMNS
     if console.stdout_is_terminal:
-        total[0] = f"total ({files})"
+        total[0] = _("total ({n} files)").format(n=len(result.files))
+        columns = [(_(name), justify) for name, justify in _COLUMNS]
     else:
-        total[1], total[0] = "total", files  # plain: "total <counts> <n> files"
+        total[1], total[0] = "total", f"{len(result.files)} files"  # "total <counts> <n> files"
     console.records(
-        _COLUMNS,
+        columns,
         [*rows, total],
-        title=f"Ingest {result.run_id}",
+        title=_("Ingest {run_id}").format(run_id=result.run_id),
         plain_order=_PLAIN_ORDER,
         bold_last=True,
     )
     for f in result.files:
         if f.reason:
-            console.message(f"{f.status}: {f.source_file}: {f.reason}")
+            console.message(
+                _("{status}: {file}: {reason}").format(
+                    status=_(f.status), file=f.source_file, reason=f.reason
+                )
+            )
         if f.counters:
             counts = ", ".join(f"{name} {n:,}" for name, n in sorted(f.counters.items()))
             console.message(f"{f.source_file}: {counts}")
         if f.source_counts:  # a database audit log: rows are statements; lines reconcile too
             c = f.source_counts
             console.message(
-                f"{f.source_file}: {c['lines_read']:,} log lines = {c['lines_in_events']:,} in "
-                f"{c['events']:,} statements + {c['non_data_lines']:,} not data access + "
-                f"{c['lines_quarantined']:,} quarantined; {c['resolved_from_tables_only']:,} "
-                f"resolved from tables only, {c['unbounded_reads']:,} unbounded reads, "
-                f"{c['truncated_statements']:,} cut short"
+                _(
+                    "{source_file}: {c:,} log lines = {c2:,} in {c3:,} statements + {c4:,} not data access + {c5:,} quarantined; {c6:,} resolved from tables only, {c7:,} unbounded reads, {c8:,} cut short"
+                ).format(
+                    source_file=f.source_file,
+                    c=c["lines_read"],
+                    c2=c["lines_in_events"],
+                    c3=c["events"],
+                    c4=c["non_data_lines"],
+                    c5=c["lines_quarantined"],
+                    c6=c["resolved_from_tables_only"],
+                    c7=c["unbounded_reads"],
+                    c8=c["truncated_statements"],
+                )
             )
         if f.unclassified_field_names:
             console.message(

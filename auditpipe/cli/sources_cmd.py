@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_FINDINGS
+from ..i18n import _
 from . import cli, exit_codes_help
 
 
@@ -47,13 +48,22 @@ def check(settings_file: Path, catalog: Path | None) -> None:
     result = check_source(settings_file, load_catalog(catalog))
     s = result.settings
     click.echo(
-        f"{settings_file}: kind {s.kind}, provider {s.provider_id}, {result.tables} tables, "
-        f"{len(s.columns)} mapped columns, {len(s.subject_keys)} subject keys"
+        _(
+            "{file}: kind {kind}, provider {provider}, {tables} tables, "
+            "{columns} mapped columns, {keys} subject keys"
+        ).format(
+            file=settings_file,
+            kind=s.kind,
+            provider=s.provider_id,
+            tables=result.tables,
+            columns=len(s.columns),
+            keys=len(s.subject_keys),
+        )
     )
     for problem in result.problems:
-        click.echo(f"problem: {problem}")
+        click.echo(_("problem: {problem}").format(problem=problem))
     for warning in result.warnings:
-        click.echo(f"warning: {warning}")
+        click.echo(_("warning: {warning}").format(warning=warning))
     if not result.ok:
         raise click.exceptions.Exit(EXIT_FINDINGS)
-    click.echo("ok")
+    click.echo(_("ok"))

@@ -142,8 +142,8 @@ def sql_command(
         return
     if dialect != "duckdb":
         raise UsageError(
-            "--dialect spark only changes --print-views; queries run in DuckDB",
-            hint="add --print-views, or drop --dialect",
+            _("--dialect spark only changes --print-views; queries run in DuckDB"),
+            hint=_("add --print-views, or drop --dialect"),
         )
     text = _query_text(query, sql_file, interactive, lake)
     if text is None:
@@ -187,10 +187,10 @@ def _query_text(
 ) -> str | None:
     """The SQL to run, or None for the interactive prompt."""
     if query is not None and sql_file is not None:
-        raise UsageError("give the SQL either as QUERY or with --file, not both")
+        raise UsageError(_("give the SQL either as QUERY or with --file, not both"))
     if interactive:
         if query is not None or sql_file is not None:
-            raise UsageError("--interactive reads statements from the prompt; drop QUERY/--file")
+            raise UsageError(_("--interactive reads statements from the prompt; drop QUERY/--file"))
         return None
     if query == "-" or (sql_file is not None and str(sql_file) == "-"):
         return sys.stdin.read()
@@ -198,9 +198,13 @@ def _query_text(
         try:
             return sql_file.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise UsageError(f"SQL file {sql_file} does not exist") from None
+            raise UsageError(
+                _("SQL file {sql_file} does not exist").format(sql_file=sql_file)
+            ) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read SQL file {sql_file}: {exc}") from None
+            raise UsageError(
+                _("cannot read SQL file {sql_file}: {exc}").format(sql_file=sql_file, exc=exc)
+            ) from None
     if query is not None:
         return query
     if sys.stdin.isatty():
@@ -208,7 +212,7 @@ def _query_text(
     text = sys.stdin.read()
     if not text.strip():
         raise UsageError(
-            "no SQL given",
+            _("no SQL given"),
             hint=_("pass a query, e.g. {command}, or run it on a terminal for the prompt").format(
                 command=f'auditpipe sql {lake_arg(lake)} "SELECT count(*) FROM events"'
             ),

@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from ..errors import ConfigError
+from ..i18n import _
 
 if TYPE_CHECKING:
     import duckdb
@@ -118,8 +119,10 @@ def connect(
             shutil.rmtree(temp_directory, ignore_errors=True)
         if isinstance(exc, (duckdb.InvalidInputException, duckdb.ParserException)):
             raise ConfigError(
-                f"DuckDB refused a setting: {str(exc).splitlines()[0]}",
-                hint='write memory limits like "2GB" or "512MiB", threads as a whole number',
+                _("DuckDB refused a setting: {splitlines}").format(
+                    splitlines=str(exc).splitlines()[0]
+                ),
+                hint=_('write memory limits like "2GB" or "512MiB", threads as a whole number'),
             ) from exc
         raise
     # The private spill folder goes on close, or when a caller that handed the raw connection
@@ -134,9 +137,12 @@ def connect(
     except duckdb.Error as exc:
         db.close()
         raise ConfigError(
-            f"DuckDB does not know the timezone {timezone!r}: {str(exc).splitlines()[0]}",
-            hint='if a lake was created with it, set "timezone" in its _auditpipe/lake.json to '
-            "the IANA name it stands for (for example Etc/UTC); new lakes refuse such names",
+            _("DuckDB does not know the timezone {timezone!r}: {splitlines}").format(
+                timezone=timezone, splitlines=str(exc).splitlines()[0]
+            ),
+            hint=_(
+                'if a lake was created with it, set "timezone" in its _auditpipe/lake.json to the IANA name it stands for (for example Etc/UTC); new lakes refuse such names'
+            ),
         ) from exc
     return db
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 
 from ..errors import ConfigError
+from ..i18n import _
 
 
 @functools.cache
@@ -35,11 +36,12 @@ def check_timezone(name: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown timezone {name!r}", hint=hint) from None
+        raise ConfigError(_("unknown timezone {name!r}").format(name=name), hint=hint) from None
     if name not in engine_timezones():
         raise ConfigError(
-            f"timezone {name!r} is known to this system but not to DuckDB, which auditpipe "
-            "queries the lake with",
+            _(
+                "timezone {name!r} is known to this system but not to DuckDB, which auditpipe queries the lake with"
+            ).format(name=name),
             hint=hint,
         )
     return name

@@ -20,6 +20,7 @@ from ..db import Database, file_list, quote_literal, read_parquet_sql
 from ..engines import Engine, from_ipc
 from ..engines.duckdb import DuckDBEngine
 from ..errors import EXIT_FINDINGS, EXIT_OK, LakeError
+from ..i18n import _
 from ..lake import Lake, Transaction, layout, utc_now
 from ..penalty import CAVEAT, ProviderExposure, compute_exposure, total_exposure
 from ..vocabulary import CATEGORIES, SEVERITIES, at_or_above, check_period
@@ -307,8 +308,10 @@ def _verify_and_add(con: Database, lake: Lake, txn: Transaction, stage_root: Pat
         problem = ""
     if set(rows_in_files) != set(staged):
         raise LakeError(
-            f"staged findings files could not all be read back{problem}; nothing was published",
-            hint="run detect again; if it repeats, report it with --debug output",
+            _(
+                "staged findings files could not all be read back{problem}; nothing was published"
+            ).format(problem=problem),
+            hint=_("run detect again; if it repeats, report it with --debug output"),
         )
     mismatched = con.execute(
         f"""
@@ -325,8 +328,8 @@ def _verify_and_add(con: Database, lake: Lake, txn: Transaction, stage_root: Pat
     ).fetchone()
     if mismatched and mismatched[0]:
         raise LakeError(
-            "staged findings do not match what detect computed; nothing was published",
-            hint="run detect again; if it repeats, report it with --debug output",
+            _("staged findings do not match what detect computed; nothing was published"),
+            hint=_("run detect again; if it repeats, report it with --debug output"),
         )
     added = 0
     for index, path in enumerate(staged):

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import _
 from .rules import Rule, RuleError
 
 if TYPE_CHECKING:
@@ -79,9 +80,11 @@ def check_locality(rules: Sequence[Rule]) -> None:
         problems = locality_problems(rule.sql)
         if problems:
             raise RuleError(
-                f"rule {rule.id} ({rule.source}) is not local to one provider and one day: "
+                _("rule {id} ({source}) is not local to one provider and one day: ").format(
+                    id=rule.id, source=rule.source
+                )
                 + "; ".join(problems),
-                hint=CONTRACT_HINT + "; until then run detect with --engine duckdb",
+                hint=CONTRACT_HINT + _("; until then run detect with --engine duckdb"),
             )
 
 

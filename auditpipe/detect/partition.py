@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..engines import to_ipc
+from ..i18n import _
 from ..lake import layout
 from . import findings as fsql
 from .rules import Rule, RuleError
@@ -97,7 +98,9 @@ def run_rules(con: Database, rules: Sequence[Rule]) -> None:
             con.execute(f"SELECT count(*) FROM ({fsql.rule_rows_sql([rule.sql])})")
         except duckdb.Error as exc:
             raise RuleError(
-                f"rule {rule.id} ({rule.path}) failed on the lake: {str(exc).splitlines()[0]}",
-                hint="fix the rule, or disable it with disabled_rules in [detect]",
+                _("rule {id} ({path}) failed on the lake: {splitlines}").format(
+                    id=rule.id, path=rule.path, splitlines=str(exc).splitlines()[0]
+                ),
+                hint=_("fix the rule, or disable it with disabled_rules in [detect]"),
             ) from exc
     raise failure

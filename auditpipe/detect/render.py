@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..console import get_console, message
+from ..i18n import _, current_language
 from ..penalty import CAVEAT, amount_text, money, total_exposure
 from ..vocabulary import CATEGORIES, SEVERITIES
 from .rules import TERMS_FILE, Rule
@@ -18,13 +19,22 @@ def status_line(result: DetectResult) -> None:
     """What the run did, for the person running it (stderr)."""
     days = result.days_evaluated
     if not days:
-        message("detect: no days to evaluate (no events in the lake for the period)")
+        message(_("detect: no days to evaluate (no events in the lake for the period)"))
         return
     span = days[0].isoformat() if len(days) == 1 else f"{days[0]} .. {days[-1]}"
     message(
-        f"detect: {len(result.rules_run)} rules over {len(days)} day(s) ({span}): "
-        f"{result.new} new, {result.updated} updated, {result.unchanged} unchanged, "
-        f"{result.removed} removed; {result.partitions_written} partition(s) rewritten"
+        _(
+            "detect: {rules_run_count} rules over {days_count} day(s) ({span}): {new} new, {updated} updated, {unchanged} unchanged, {removed} removed; {partitions_written} partition(s) rewritten"
+        ).format(
+            rules_run_count=len(result.rules_run),
+            days_count=len(days),
+            span=span,
+            new=result.new,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            removed=result.removed,
+            partitions_written=result.partitions_written,
+        )
     )
 
 
@@ -33,80 +43,115 @@ def render_result(result: DetectResult) -> None:
     from rich.table import Table
 
     console = get_console()
-    table = Table(title="Findings of the evaluated days", title_justify="left")
-    table.add_column("category")
-    for severity in (*SEVERITIES, "total"):
-        table.add_column(severity, justify="right")
+    from ..report.render.common import category_label, sentences, severity_word
+
+    table = Table(title=_("Findings of the evaluated days"), title_justify="left")
+    table.add_column(_("category"))
+    for severity in SEVERITIES:
+        table.add_column(severity_word(severity), justify="right")
+    table.add_column(_("total"), justify="right")
+    english = current_language() == "en"  # English keeps the keys, as before
     for category in CATEGORIES:
         counts = result.by_category.get(category, {})
         row = [counts.get(s, 0) for s in SEVERITIES]
-        table.add_row(category, *(f"{n:,}" for n in row), f"{sum(row):,}")
+        label = category if english else category_label(category)
+        table.add_row(label, *(f"{n:,}" for n in row), f"{sum(row):,}")
     totals = result.by_severity
-    table.add_row("total", *(f"{totals[s]:,}" for s in SEVERITIES), f"{result.findings_total:,}")
+    table.add_row(_("total"), *(f"{totals[s]:,}" for s in SEVERITIES), f"{result.findings_total:,}")
     console.print(table)
     if not result.exposure:
-        console.print("No penalty exposure: no findings in the evaluated days.")
-        console.print(CAVEAT)
+        console.print(_("No penalty exposure: no findings in the evaluated days."))
+        console.print(_(CAVEAT))
         return
-    console.print("Penalty exposure per provider", style="bold")
+    console.print(_("Penalty exposure per provider"), style="bold")
     for e in result.exposure:
         proceeds = money(e.illegal_proceeds_cny)
         if e.unconverted_amounts:
-            proceeds += " plus " + ", ".join(
-                f"{amount_text(a)} {c}" for c, a in e.unconverted_amounts.items()
+            listed = ", ".join(f"{amount_text(a)} {c}" for c, a in e.unconverted_amounts.items())
+            proceeds = _("{amount} plus {amounts} with no CNY rate").format(
+                amount=proceeds, amounts=listed
             )
-            proceeds += " with no CNY rate"
+        serious = (
+            _("yes, {reasons}").format(reasons=_("; ").join(e.serious_reasons))
+            if e.serious
+            else _("no")
+        )
         lines = [
-            f"{e.provider_id}: {e.finding_count:,} findings, "
-            f"{e.records_affected:,} records affected",
-            f"  illegal proceeds: {proceeds}",
-            f"  fine: {money(e.fine_min_cny)} to {money(e.fine_max_cny)}. {e.fine_basis}",
-            "  serious case: " + ("yes, " + "; ".join(e.serious_reasons) if e.serious else "no"),
-            "  consequences: " + " ".join(e.consequences),
+            _("{provider}: {findings} findings, {records} records affected").format(
+                provider=e.provider_id,
+                findings=f"{e.finding_count:,}",
+                records=f"{e.records_affected:,}",
+            ),
+            "  " + _("illegal proceeds: {amount}").format(amount=proceeds),
+            "  "
+            + _("fine: {low} to {high}. {basis}").format(
+                low=money(e.fine_min_cny), high=money(e.fine_max_cny), basis=e.fine_basis
+            ),
+            "  " + _("serious case: {serious}").format(serious=serious),
+            "  " + _("consequences: {consequences}").format(consequences=sentences(e.consequences)),
         ]
         for line in lines:
             console.print(line, markup=False)
     if len(result.exposure) > 1:
         t = total_exposure(result.exposure)
         console.print(
-            f"All {t.providers} providers: {t.finding_count:,} findings, "
-            f"{t.records_affected:,} records affected, illegal proceeds "
-            f"{money(t.illegal_proceeds_cny)}, fines of {money(t.fine_min_cny)} to "
-            f"{money(t.fine_max_cny)} in all, {t.serious_providers} serious case(s)",
+            _(
+                "All {providers} providers: {findings} findings, {records} records affected, "
+                "illegal proceeds {proceeds}, fines of {low} to {high} in all, "
+                "{serious} serious case(s)"
+            ).format(
+                providers=t.providers,
+                findings=f"{t.finding_count:,}",
+                records=f"{t.records_affected:,}",
+                proceeds=money(t.illegal_proceeds_cny),
+                low=money(t.fine_min_cny),
+                high=money(t.fine_max_cny),
+                serious=t.serious_providers,
+            ),
             markup=False,
         )
-    console.print(CAVEAT, markup=False)
+    console.print(_(CAVEAT), markup=False)
 
 
 def render_rule_list(rules: Sequence[Rule], disabled: Sequence[str] = ()) -> None:
     """One line per rule (plain text, so it greps and never truncates a title)."""
     console = get_console()
     width = max([len(r.id) for r in rules] + [2])
-    console.print(f"{'id':<{width}}  {'category':<12}  {'severity':<8}  title", markup=False)
+    head = [_("id"), _("category"), _("severity"), _("title")]
+    console.print(f"{head[0]:<{width}}  {head[1]:<12}  {head[2]:<8}  {head[3]}", markup=False)
     for rule in sorted(rules, key=lambda r: (CATEGORIES.index(r.category), r.id)):
-        notes = [] if rule.builtin else [f"from {rule.path}"]
+        notes = [] if rule.builtin else [_("from {path}").format(path=rule.path)]
         if rule.id in disabled:
-            notes.append("disabled")
+            notes.append(_("disabled"))
         suffix = f"  ({', '.join(notes)})" if notes else ""
         console.print(
             f"{rule.id:<{width}}  {rule.category:<12}  {rule.severity:<8}  {rule.title}{suffix}",
             markup=False,
         )
-    console.print(f"\nShared terms (protected_events, in_scope_events): {TERMS_FILE}", markup=False)
+    console.print(
+        "\n"
+        + _("Shared terms (protected_events, in_scope_events): {path}").format(path=TERMS_FILE),
+        markup=False,
+    )
 
 
 def render_rule(rule: Rule) -> None:
     console = get_console()
     fields = [
-        ("id", rule.id),
-        ("title", rule.title),
-        ("category", rule.category),
-        ("severity", f"{rule.severity} (at least; see docs/detect.md, 'Severity')"),
-        ("source", str(rule.path)),
-        ("clause", rule.clause),
-        ("description", rule.description),
-        ("false positives", rule.false_positives or "-"),
-        ("summary", rule.summary),
+        (_("id"), rule.id),
+        (_("title"), rule.title),
+        (_("category"), rule.category),
+        (
+            _("severity"),
+            _("{severity} (at least; see docs/detect.md, 'Severity')").format(
+                severity=rule.severity
+            ),
+        ),
+        (_("source"), str(rule.path)),
+        (_("clause"), rule.clause),
+        (_("description"), rule.description),
+        (_("false positives"), rule.false_positives or "-"),
+        (_("summary"), rule.summary),
     ]
     for label, value in fields:
         console.print(f"{label + ':':<17}{value}", markup=False)
@@ -119,10 +164,14 @@ def render_rule_check(rules: Sequence[Rule], problems: dict[str, list[str]]) -> 
     console = get_console()
     for rule in rules:
         found = problems.get(rule.id) or []
-        status = "ok" if not found else "NOT LOCAL: " + "; ".join(found)
+        status = (
+            _("ok") if not found else _("NOT LOCAL: {problems}").format(problems="; ".join(found))
+        )
         console.print(f"{rule.id} ({rule.source}): {status}", markup=False, highlight=False)
     broken = sum(1 for r in rules if problems.get(r.id))
     message(
-        f"rules check: {len(rules) - broken} of {len(rules)} rule(s) keep to the locality "
-        "contract" + (f"; {broken} would differ on the spark engine" if broken else "")
+        _("rules check: {value} of {rules_count} rule(s) keep to the locality contract").format(
+            value=len(rules) - broken, rules_count=len(rules)
+        )
+        + (_("; {broken} would differ on the spark engine").format(broken=broken) if broken else "")
     )

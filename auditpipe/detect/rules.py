@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AuditpipeError
+from ..i18n import _
 from ..vocabulary import CATEGORIES, SEVERITIES
 
 BUILTIN_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -141,11 +142,17 @@ def read_header(lines: Sequence[str], path: Path) -> tuple[dict[str, str], int]:
             key = key_match.group(1).lower()
             if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
                 raise RuleError(
-                    f"rule file {path}, line {number}: unknown header key {key!r}",
-                    hint="header keys are " + ", ".join(REQUIRED_KEYS + OPTIONAL_KEYS),
+                    _("rule file {path}, line {number}: unknown header key {key!r}").format(
+                        path=path, number=number, key=key
+                    ),
+                    hint=_("header keys are ") + ", ".join(REQUIRED_KEYS + OPTIONAL_KEYS),
                 )
             if key in header:
-                raise RuleError(f"rule file {path}, line {number}: {key!r} is given twice")
+                raise RuleError(
+                    _("rule file {path}, line {number}: {key!r} is given twice").format(
+                        path=path, number=number, key=key
+                    )
+                )
             header[key] = key_match.group(2).strip()
             current = key
             continue
@@ -154,8 +161,10 @@ def read_header(lines: Sequence[str], path: Path) -> tuple[dict[str, str], int]:
             header[current] = f"{header[current]} {cont.group(1).strip()}".strip()
         elif cont and cont.group(1):
             raise RuleError(
-                f"rule file {path}, line {number}: an indented header line with no key above it",
-                hint="start the header with '-- id: <rule_id>'",
+                _(
+                    "rule file {path}, line {number}: an indented header line with no key above it"
+                ).format(path=path, number=number),
+                hint=_("start the header with '-- id: <rule_id>'"),
             )
         else:
             current = None  # a bare '--' or a comment that is not a key line ends the value
@@ -167,26 +176,34 @@ def check_header(header: dict[str, str], path: Path) -> None:
     missing = [k for k in REQUIRED_KEYS if not header.get(k)]
     if missing:
         raise RuleError(
-            f"rule file {path}: the header lacks {', '.join(missing)}",
-            hint="a rule starts with '-- key: value' lines for "
+            _("rule file {path}: the header lacks {items}").format(
+                path=path, items=", ".join(missing)
+            ),
+            hint=_("a rule starts with '-- key: value' lines for ")
             + ", ".join(REQUIRED_KEYS)
-            + " (see `auditpipe rules show selling`)",
+            + _(" (see `auditpipe rules show selling`)"),
         )
     rule_id = header["id"]
     if not _RULE_ID.match(rule_id):
         raise RuleError(
-            f"rule file {path}: id {rule_id!r} is not a valid rule id",
-            hint="use lower-case letters, digits and '_', starting with a letter",
+            _("rule file {path}: id {rule_id!r} is not a valid rule id").format(
+                path=path, rule_id=rule_id
+            ),
+            hint=_("use lower-case letters, digits and '_', starting with a letter"),
         )
     if header["category"].lower() not in CATEGORIES:
         raise RuleError(
-            f"rule file {path}: category {header['category']!r} is not one of "
+            _("rule file {path}: category {header!r} is not one of ").format(
+                path=path, header=header["category"]
+            )
             + ", ".join(CATEGORIES),
-            hint="every rule enforces one of the four behaviours the draft bars",
+            hint=_("every rule enforces one of the four behaviours the draft bars"),
         )
     if header["severity"].lower() not in SEVERITIES:
         raise RuleError(
-            f"rule file {path}: severity {header['severity']!r} is not one of "
+            _("rule file {path}: severity {header!r} is not one of ").format(
+                path=path, header=header["severity"]
+            )
             + ", ".join(SEVERITIES)
         )
 
@@ -198,9 +215,9 @@ def summary_template(header: dict[str, str], path: Path) -> str:
     unknown = sorted(set(_PLACEHOLDER.findall(summary)) - set(SUMMARY_PLACEHOLDERS) - {"title"})
     if unknown:
         raise RuleError(
-            f"rule file {path}: summary uses unknown placeholder(s) "
+            _("rule file {path}: summary uses unknown placeholder(s) ").format(path=path)
             + ", ".join("{" + u + "}" for u in unknown),
-            hint="placeholders are " + ", ".join("{" + p + "}" for p in SUMMARY_PLACEHOLDERS),
+            hint=_("placeholders are ") + ", ".join("{" + p + "}" for p in SUMMARY_PLACEHOLDERS),
         )
     return summary.replace("{title}", header["title"])
 
@@ -210,8 +227,8 @@ def rule_body(body_lines: Sequence[str], path: Path) -> str:
     sql = "\n".join(body_lines).strip().rstrip(";").strip()
     if not sql:
         raise RuleError(
-            f"rule file {path}: no SQL after the header",
-            hint="after the header, write one SELECT returning the events that fire the rule",
+            _("rule file {path}: no SQL after the header").format(path=path),
+            hint=_("after the header, write one SELECT returning the events that fire the rule"),
         )
     return sql
 
@@ -220,9 +237,13 @@ def read_rule_file(path: Path, *, builtin: bool = False) -> Rule:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise RuleError(f"rule file {path} is not UTF-8 text: {exc}") from exc
+        raise RuleError(
+            _("rule file {path} is not UTF-8 text: {exc}").format(path=path, exc=exc)
+        ) from exc
     except OSError as exc:
-        raise RuleError(f"cannot read rule file {path}: {exc.strerror or exc}") from exc
+        raise RuleError(
+            _("cannot read rule file {path}: {value}").format(path=path, value=exc.strerror or exc)
+        ) from exc
     return parse_rule_text(text, path, builtin=builtin)
 
 
@@ -230,8 +251,8 @@ def rule_files(folder: Path) -> list[Path]:
     """The rule files of one folder (not recursive), in name order."""
     if not folder.is_dir():
         raise RuleError(
-            f"rules folder {folder} does not exist or is not a folder",
-            hint="pass a folder of .sql rule files to --rules",
+            _("rules folder {folder} does not exist or is not a folder").format(folder=folder),
+            hint=_("pass a folder of .sql rule files to --rules"),
         )
     return sorted(
         p for p in folder.glob("*.sql") if p.is_file() and not p.name.startswith(("_", "."))
@@ -252,18 +273,23 @@ def read_rules(rule_dirs: Sequence[Path] = (), *, disabled: Iterable[str] = ()) 
     for rule in rules:
         if rule.id in seen:
             raise RuleError(
-                f"rule id {rule.id!r} in {rule.path} is already used by {seen[rule.id].source}"
-                + ("" if seen[rule.id].builtin else f" ({seen[rule.id].path})"),
-                hint="give the rule another id, or disable the other one with "
-                "disabled_rules in the [detect] table of auditpipe.toml",
+                _("rule id {id!r} in {path} is already used by {source}").format(
+                    id=rule.id, path=rule.path, source=seen[rule.id].source
+                )
+                + ""
+                if seen[rule.id].builtin
+                else f" ({seen[rule.id].path})",
+                hint=_(
+                    "give the rule another id, or disable the other one with disabled_rules in the [detect] table of auditpipe.toml"
+                ),
             )
         seen[rule.id] = rule
     disabled_ids = set(disabled)
     unknown = sorted(disabled_ids - seen.keys())
     if unknown:
         raise RuleError(
-            "disabled_rules names rule(s) that do not exist: " + ", ".join(unknown),
-            hint="see the ids with: auditpipe rules list",
+            _("disabled_rules names rule(s) that do not exist: ") + ", ".join(unknown),
+            hint=_("see the ids with: auditpipe rules list"),
         )
     return [r for r in rules if r.id not in disabled_ids]
 
@@ -273,6 +299,6 @@ def find_rule(rules: Sequence[Rule], rule_id: str) -> Rule:
         if rule.id == rule_id:
             return rule
     raise RuleError(
-        f"no rule with id {rule_id!r}",
-        hint="see the ids with: auditpipe rules list",
+        _("no rule with id {rule_id!r}").format(rule_id=rule_id),
+        hint=_("see the ids with: auditpipe rules list"),
     )

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..db import Database, connect, quote_identifier, read_parquet_sql
+from ..i18n import _
 from ..lake.schema import EVENT_COLUMNS, FINDING_COLUMNS, empty_select
 from ..vocabulary import severity_rank
 from .rules import REQUIRED_COLUMNS, TERMS_FILE, Rule, RuleError
@@ -150,28 +151,37 @@ def check_rule_sql(con: Database, rule: Rule) -> None:
         statements = con.extract_statements(rule.sql)
     except duckdb.Error as exc:
         raise RuleError(
-            f"rule {rule.id} ({rule.path}): the SQL does not parse: {_first_line(exc)}",
-            hint="fix the SQL after the header; try it with `auditpipe sql` on your lake",
+            _("rule {id} ({path}): the SQL does not parse: {first_line}").format(
+                id=rule.id, path=rule.path, first_line=_first_line(exc)
+            ),
+            hint=_("fix the SQL after the header; try it with `auditpipe sql` on your lake"),
         ) from exc
     if len(statements) != 1 or statements[0].type != duckdb.StatementType.SELECT:
         raise RuleError(
-            f"rule {rule.id} ({rule.path}): the body must be exactly one SELECT statement",
-            hint="a rule returns the events that fire it; it never changes anything",
+            _("rule {id} ({path}): the body must be exactly one SELECT statement").format(
+                id=rule.id, path=rule.path
+            ),
+            hint=_("a rule returns the events that fire it; it never changes anything"),
         )
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM ({rule.sql}) AS rule_rows").fetchall()
     except duckdb.Error as exc:
         raise RuleError(
-            f"rule {rule.id} ({rule.path}): the SQL is not valid: {_first_line(exc)}",
-            hint="rules select from events, protected_events or in_scope_events; "
-            "see `auditpipe rules show selling`",
+            _("rule {id} ({path}): the SQL is not valid: {first_line}").format(
+                id=rule.id, path=rule.path, first_line=_first_line(exc)
+            ),
+            hint=_(
+                "rules select from events, protected_events or in_scope_events; see `auditpipe rules show selling`"
+            ),
         ) from exc
     columns = {row[0] for row in described}
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise RuleError(
-            f"rule {rule.id} ({rule.path}): the SELECT does not return {', '.join(missing)}",
-            hint="return whole event rows, e.g. SELECT * FROM in_scope_events WHERE ...",
+            _("rule {id} ({path}): the SELECT does not return {items}").format(
+                id=rule.id, path=rule.path, items=", ".join(missing)
+            ),
+            hint=_("return whole event rows, e.g. SELECT * FROM in_scope_events WHERE ..."),
         )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..config import Config, load_settings
 from ..contract import load_catalog
 from ..errors import ConfigError
+from ..i18n import _
 from ..penalty import PenaltySettings
 
 
@@ -45,29 +46,31 @@ class DetectSettings:
     def __post_init__(self) -> None:
         if self.bulk_threshold < 1:
             raise ConfigError(
-                f"detect bulk_threshold is {self.bulk_threshold}; it must be at least 1",
-                hint="set bulk_threshold in [detect] or --bulk-threshold to a positive number",
+                _("detect bulk_threshold is {bulk_threshold}; it must be at least 1").format(
+                    bulk_threshold=self.bulk_threshold
+                ),
+                hint=_("set bulk_threshold in [detect] or --bulk-threshold to a positive number"),
             )
         if len(self.severity_record_steps) != 3 or list(self.severity_record_steps) != sorted(
             self.severity_record_steps
         ):
             raise ConfigError(
-                "detect severity_record_steps must be three rising record counts",
-                hint="e.g. severity_record_steps = [100, 1000, 10000]",
+                _("detect severity_record_steps must be three rising record counts"),
+                hint=_("e.g. severity_record_steps = [100, 1000, 10000]"),
             )
         if len(self.severity_proceeds_steps_cny) != 2 or list(
             self.severity_proceeds_steps_cny
         ) != sorted(self.severity_proceeds_steps_cny):
             raise ConfigError(
-                "detect severity_proceeds_steps_cny must be two rising CNY amounts",
-                hint="e.g. severity_proceeds_steps_cny = [50000, 500000]",
+                _("detect severity_proceeds_steps_cny must be two rising CNY amounts"),
+                hint=_("e.g. severity_proceeds_steps_cny = [50000, 500000]"),
             )
         if self.threads is not None and self.threads < 1:
-            raise ConfigError("detect threads must be at least 1")
+            raise ConfigError(_("detect threads must be at least 1"))
         if not self.protected_classes:
             raise ConfigError(
-                "detect protected_classes is empty, so no event could ever be protected",
-                hint='e.g. protected_classes = ["login", "identity"]',
+                _("detect protected_classes is empty, so no event could ever be protected"),
+                hint=_('e.g. protected_classes = ["login", "identity"]'),
             )
 
     @classmethod
@@ -90,11 +93,14 @@ class DetectSettings:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise ConfigError(
-                f"broker watchlist {path} does not exist",
-                hint="set broker_watchlist in [detect] or --broker-watchlist to a text file "
-                "with one data-broker name a line",
+                _("broker watchlist {path} does not exist").format(path=path),
+                hint=_(
+                    "set broker_watchlist in [detect] or --broker-watchlist to a text file with one data-broker name a line"
+                ),
             ) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read broker watchlist {path}: {exc}") from exc
+            raise ConfigError(
+                _("cannot read broker watchlist {path}: {exc}").format(path=path, exc=exc)
+            ) from exc
         names = (line.split("#", 1)[0].strip().lower() for line in text.splitlines())
         return sorted({n for n in names if n})

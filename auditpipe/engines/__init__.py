@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..config import Config, load_settings
 from ..errors import ConfigError
+from ..i18n import _
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -69,14 +70,16 @@ def _parse_conf(value: Any, config: Config) -> dict[str, str]:
     """``[spark.conf]``: Spark settings as strings (TOML numbers and booleans allowed)."""
     if not isinstance(value, dict):
         raise ConfigError(
-            "[spark] conf should be a table of Spark settings",
-            hint='e.g. [spark.conf] "spark.sql.shuffle.partitions" = "8"',
+            _("[spark] conf should be a table of Spark settings"),
+            hint=_('e.g. [spark.conf] "spark.sql.shuffle.partitions" = "8"'),
         )
     bad = [k for k, v in value.items() if not isinstance(v, str | int | float | bool)]
     if bad:
         raise ConfigError(
-            f"[spark.conf] values must be strings or numbers: {', '.join(sorted(bad))}",
-            hint='e.g. [spark.conf] "spark.sql.shuffle.partitions" = "8"',
+            _("[spark.conf] values must be strings or numbers: {items}").format(
+                items=", ".join(sorted(bad))
+            ),
+            hint=_('e.g. [spark.conf] "spark.sql.shuffle.partitions" = "8"'),
         )
     return {str(k): _conf_value(v) for k, v in value.items()}
 
@@ -106,7 +109,9 @@ class SparkSettings:
         for key in ("executor_cores", "executor_instances", "items_per_task"):
             value = getattr(self, key)
             if value is not None and value < 1:
-                raise ConfigError(f"[spark] {key} must be at least 1, not {value}")
+                raise ConfigError(
+                    _("[spark] {key} must be at least 1, not {value}").format(key=key, value=value)
+                )
 
     @classmethod
     def from_config(cls, config: Config, master: str | None = None) -> SparkSettings:
@@ -160,8 +165,8 @@ class EngineSettings:
     def __post_init__(self) -> None:
         if self.name not in ENGINE_NAMES:
             raise ConfigError(
-                f"[engine] name {self.name!r} is not an engine",
-                hint="engine names: " + ", ".join(ENGINE_NAMES),
+                _("[engine] name {name!r} is not an engine").format(name=self.name),
+                hint=_("engine names: ") + ", ".join(ENGINE_NAMES),
             )
 
     @classmethod

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AuditpipeError, EngineError
+from ..i18n import _
 from . import SparkSettings, TaskFunction
 
 _RESULT_SCHEMA = "item long, ok boolean, payload binary, versions string"
@@ -57,8 +58,8 @@ def start_session(settings: SparkSettings) -> tuple[Any, bool]:
         from pyspark.sql import SparkSession
     except ImportError:
         raise EngineError(
-            "the spark engine needs pyspark, which is not installed",
-            hint="pip install 'auditpipe[spark]' (and Java 17), or use --engine duckdb",
+            _("the spark engine needs pyspark, which is not installed"),
+            hint=_("pip install 'auditpipe[spark]' (and Java 17), or use --engine duckdb"),
         ) from None
     active = SparkSession.getActiveSession()
     if active is not None:
@@ -79,9 +80,12 @@ def start_session(settings: SparkSettings) -> tuple[Any, bool]:
         session = builder.getOrCreate()
     except Exception as exc:  # Java missing, bad master URL, cluster refusing: all end here
         raise EngineError(
-            f"Spark could not start (master {settings.master or 'local[*]'}): {_first_line(exc)}",
-            hint="check that Java 17 is installed (java -version) and the master URL is right; "
-            "or use --engine duckdb",
+            _("Spark could not start (master {value}): {first_line}").format(
+                value=settings.master or "local[*]", first_line=_first_line(exc)
+            ),
+            hint=_(
+                "check that Java 17 is installed (java -version) and the master URL is right; or use --engine duckdb"
+            ),
         ) from exc
     session.sparkContext.setLogLevel("ERROR")
     return session, True
@@ -122,16 +126,19 @@ class SparkEngine:
             table = frame.toArrow()
         except Exception as exc:
             raise EngineError(
-                f"a Spark task failed: {_first_line(exc)}",
-                hint="see the executor logs; run again with --engine duckdb to compare",
+                _("a Spark task failed: {first_line}").format(first_line=_first_line(exc)),
+                hint=_("see the executor logs; run again with --engine duckdb to compare"),
             ) from exc
         table = table.sort_by("item")
         for versions in set(table.column("versions").to_pylist()):
             if versions != expected:
                 raise EngineError(
-                    f"a Spark executor ran {versions}, the driver {expected}",
-                    hint="install the same auditpipe and DuckDB on every executor "
-                    "([spark] python names the interpreter executors use)",
+                    _("a Spark executor ran {versions}, the driver {expected}").format(
+                        versions=versions, expected=expected
+                    ),
+                    hint=_(
+                        "install the same auditpipe and DuckDB on every executor ([spark] python names the interpreter executors use)"
+                    ),
                 )
         for ok, payload in zip(
             table.column("ok").to_pylist(), table.column("payload").to_pylist(), strict=True

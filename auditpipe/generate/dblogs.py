@@ -17,6 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..i18n import _
+
 SCHEMA_DDL = """\
 CREATE TABLE public.accounts (
     id bigint PRIMARY KEY,
@@ -458,8 +460,8 @@ def write_db_log(
     others = sorted(p.name for p in out.iterdir() if not (overwrite and p.name in ours))
     if others:
         raise UsageError(
-            f"{out} is not empty ({', '.join(others[:3])})",
-            hint="pick a new folder, or add --overwrite to replace an earlier generated log",
+            _("{out} is not empty ({items})").format(out=out, items=", ".join(others[:3])),
+            hint=_("pick a new folder, or add --overwrite to replace an earlier generated log"),
         )
     frame = workload(rows, seed, dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC), plant=plant)
     log = out / name

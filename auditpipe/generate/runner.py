@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 
 from ..errors import UsageError
+from ..i18n import _
 from . import vocab
 from .assemble import LineAssembler
 from .background import Layout, build_background
@@ -105,9 +106,11 @@ def run_generate(
     if n_background < max(n_dup, 1):
         need = math.ceil((n_planted + 1) / max(1.0 - bad_share - 2 * duplicate_share, 0.01)) + 1
         raise UsageError(
-            f"--rows {rows} is too small for {n_planted} planted events plus {n_bad} malformed "
-            f"and {n_dup} re-sent rows",
-            hint=f"use --rows {need} or more" + (", or --no-plant" if plant else ""),
+            _(
+                "--rows {rows} is too small for {n_planted} planted events plus {n_bad} malformed and {n_dup} re-sent rows"
+            ).format(rows=rows, n_planted=n_planted, n_bad=n_bad, n_dup=n_dup),
+            hint=_("use --rows {need} or more").format(need=need)
+            + (_(", or --no-plant") if plant else ""),
         )
     layout = Layout(n_background, days, start_s)
     _prepare_folder(out, overwrite)
@@ -235,21 +238,35 @@ def _check_arguments(
     days: int,
 ) -> tuple[str, ...]:
     if rows < 1:
-        raise UsageError(f"--rows must be at least 1, not {rows}")
+        raise UsageError(_("--rows must be at least 1, not {rows}").format(rows=rows))
     if not 0.0 <= bad_share <= 0.5:
-        raise UsageError(f"--bad-share must be between 0 and 0.5, not {bad_share}")
+        raise UsageError(
+            _("--bad-share must be between 0 and 0.5, not {bad_share}").format(bad_share=bad_share)
+        )
     if not 0.0 <= duplicate_share <= 0.1:
-        raise UsageError(f"--duplicate-share must be between 0 and 0.1, not {duplicate_share}")
+        raise UsageError(
+            _("--duplicate-share must be between 0 and 0.1, not {duplicate_share}").format(
+                duplicate_share=duplicate_share
+            )
+        )
     if not 1 <= providers <= MAX_PROVIDERS:
-        raise UsageError(f"--providers must be between 1 and {MAX_PROVIDERS}, not {providers}")
+        raise UsageError(
+            _("--providers must be between 1 and {MAX_PROVIDERS}, not {providers}").format(
+                MAX_PROVIDERS=MAX_PROVIDERS, providers=providers
+            )
+        )
     if not 1 <= days <= 366:
-        raise UsageError(f"--days must be between 1 and 366, not {days}")
+        raise UsageError(_("--days must be between 1 and 366, not {days}").format(days=days))
     fmts = tuple(dict.fromkeys(f.strip().lower() for f in formats if f.strip()))
     unknown = [f for f in fmts if f not in FORMATS]
     if unknown or not fmts:
         raise UsageError(
-            f"unknown format {', '.join(unknown)}" if unknown else "no --formats given",
-            hint=f"choose from {', '.join(FORMATS)}, separated by commas",
+            (
+                _("unknown format {items}").format(items=", ".join(unknown))
+                if unknown
+                else _("no --formats given")
+            ),
+            hint=_("choose from {items}, separated by commas").format(items=", ".join(FORMATS)),
         )
     return fmts
 
@@ -257,7 +274,9 @@ def _check_arguments(
 def _prepare_folder(out: Path, overwrite: bool) -> None:
     """``out`` must be new or empty; --overwrite first removes an earlier generated set."""
     if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} is a file, not a folder", hint="pass a folder for --out")
+        raise UsageError(
+            _("{out} is a file, not a folder").format(out=out), hint=_("pass a folder for --out")
+        )
     out.mkdir(parents=True, exist_ok=True)
     for litter in out.glob(".*.partial"):  # left by a killed run
         litter.unlink()
@@ -272,9 +291,9 @@ def _prepare_folder(out: Path, overwrite: bool) -> None:
     if left:
         shown = ", ".join(left[:3]) + (" ..." if len(left) > 3 else "")
         raise UsageError(
-            f"{out} is not empty ({shown})",
-            hint="pick a new folder"
-            + ("" if overwrite else ", or add --overwrite to replace an earlier generated set"),
+            _("{out} is not empty ({shown})").format(out=out, shown=shown),
+            hint=_("pick a new folder")
+            + ("" if overwrite else _(", or add --overwrite to replace an earlier generated set")),
         )
 
 

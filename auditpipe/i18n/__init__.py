@@ -117,11 +117,11 @@ def language_from_env(environ: Mapping[str, str] | None = None) -> str:
 def _catalog(language: str) -> _gettext.NullTranslations:
     if language not in _loaded:
         name = SUPPORTED_LANGUAGES[language]
-        _loaded[language] = (
-            _gettext.NullTranslations()
-            if name is None
-            else _gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[name])
-        )
+        if name is None:
+            _loaded[language] = _gettext.NullTranslations()
+        else:  # the file itself: gettext.translation() would search locale aliases first
+            with open(LOCALE_DIR / name / "LC_MESSAGES" / f"{DOMAIN}.mo", "rb") as mo:
+                _loaded[language] = _gettext.GNUTranslations(mo)
     return _loaded[language]
 
 

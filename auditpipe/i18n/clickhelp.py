@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -110,7 +112,71 @@ def short_help(command: click.Command, limit: int) -> str:
     return first if len(first) <= room else first[: room - 1] + "…"
 
 
+_WIDE_OR_WORD = re.compile(
+    r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]|[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+|\s+"
+)
+_NO_LINE_START = set("，。、；：）」』》！？…")
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal (a Chinese character takes two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap_wide(text: str, width: int) -> str:
+    """``text`` wrapped to ``width`` columns, breaking between Chinese characters as well as
+    at spaces, never putting closing punctuation at the start of a line."""
+    lines: list[str] = []
+    for paragraph in text.splitlines():
+        line, used = "", 0
+        for token in _WIDE_OR_WORD.findall(paragraph):
+            if token.isspace():
+                if line:
+                    line, used = line + " ", used + 1
+                continue
+            size = display_width(token)
+            if line.strip() and used + size > width and token not in _NO_LINE_START:
+                lines.append(line.rstrip())
+                line, used = "", 0
+            line, used = line + token, used + size
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+class WideTextFormatter(click.HelpFormatter):
+    """Click's help formatter, with the option and command descriptions wrapped by display
+    width when they hold Chinese (click counts a character as one column)."""
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        if current_language() == "en" or not any(
+            display_width(second) != len(second) for _, second in rows
+        ):
+            super().write_dl(rows, col_max, col_spacing)
+            return
+        first_col = min(max((len(first) for first, _ in rows), default=0), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if len(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - len(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = wrap_wide(second, max(self.width - first_col - 2, 10)).splitlines() or [""]
+            self.write(lines[0] + "\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+class TranslatedContext(click.Context):
+    formatter_class = WideTextFormatter
+
+
 class TranslatedCommand(click.Command):
+    context_class = TranslatedContext
+
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with _translated(self, ctx):
             super().format_help(ctx, formatter)
@@ -122,6 +188,7 @@ class TranslatedCommand(click.Command):
 class TranslatedGroup(click.Group):
     command_class = TranslatedCommand
     group_class = type  # subgroups are TranslatedGroups too
+    context_class = TranslatedContext
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with _translated(self, ctx):

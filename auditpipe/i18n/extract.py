@@ -1,6 +1,7 @@
 """The Babel extractor for auditpipe's Python files (named in ``babel.cfg``).
 
-Besides what Babel's own Python extractor finds (``_()``, ``N_()``, ``ngettext()``), it takes
+Besides what Babel's own Python extractor finds (``_()``, ``N_()``, ``ngettext()``; the same
+calls inside f-strings are found here too), it takes
 the texts click shows in ``--help`` without any marking: every string literal passed as
 ``help=`` or ``short_help=`` (implicitly concatenated or joined with ``+``), and the docstring
 of every function decorated with ``.command(...)`` or ``.group(...)``. Each is cleaned the way
@@ -54,6 +55,19 @@ def click_texts(source: str) -> Iterator[tuple[int, str]]:
                 yield node.lineno, doc
 
 
+def gettext_calls(source: str) -> Iterator[tuple[int, str | None, str | tuple[str, str]]]:
+    """``_("...")``, ``N_("...")`` and ``ngettext("...", "...", n)`` anywhere, f-strings
+    included (Babel's tokenizer does not look inside an f-string's braces)."""
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        texts = [literal_text(a) for a in node.args[:2]]
+        if node.func.id in ("_", "N_") and texts and texts[0]:
+            yield node.lineno, None, texts[0]
+        elif node.func.id == "ngettext" and len(texts) == 2 and texts[0] and texts[1]:
+            yield node.lineno, "ngettext", (texts[0], texts[1])
+
+
 def extract_auditpipe(
     fileobj: IO[bytes],
     keywords: Mapping[str, Any] | Collection[str],
@@ -68,3 +82,5 @@ def extract_auditpipe(
     text = source.decode(options.get("encoding", "utf-8"))
     for line, message in click_texts(text):
         yield line, None, message, []
+    for line, funcname, found in gettext_calls(text):
+        yield line, funcname, found, []

@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from ..errors import UsageError
+from ..i18n import _
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -119,7 +120,10 @@ def kind_for(name: str) -> Kind:
     try:
         return _KINDS[name]
     except KeyError:
-        raise UsageError(f"unknown input kind {name!r}", hint=f"known: {known_kinds()}") from None
+        raise UsageError(
+            _("unknown input kind {name!r}").format(name=name),
+            hint=_("known: {known_kinds}").format(known_kinds=known_kinds()),
+        ) from None
 
 
 def known_kinds() -> str:

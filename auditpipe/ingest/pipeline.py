@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..contract import Catalog, Contract, load_catalog
 from ..errors import AuditpipeError, ConfigError, InputFileError
+from ..i18n import _
 from ..lake import Lake, new_id, utc_now
 from .kinds import Kind, ReadContext, kind_for
 from .lines import StreamError, prefetch
@@ -217,7 +218,8 @@ def check_timezone(name: str) -> str:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ConfigError(
-            f"unknown timezone {name!r}", hint="use an IANA name such as Asia/Shanghai"
+            _("unknown timezone {name!r}").format(name=name),
+            hint=_("use an IANA name such as Asia/Shanghai"),
         ) from None
     return name
 
@@ -313,10 +315,16 @@ def check_reconciles(result: FileResult, path: Path) -> None:
     """Refuse to publish a file whose rows do not add up (a bug, never the input's fault)."""
     if not result.reconciles:
         raise AuditpipeError(
-            f"internal error: {path}: {result.rows_read} rows read but "
-            f"{result.rows_stored} stored, {result.rows_quarantined} quarantined and "
-            f"{result.rows_duplicate} duplicates; nothing was published",
-            hint="please report this with the file",
+            _(
+                "internal error: {path}: {rows_read} rows read but {rows_stored} stored, {rows_quarantined} quarantined and {rows_duplicate} duplicates; nothing was published"
+            ).format(
+                path=path,
+                rows_read=result.rows_read,
+                rows_stored=result.rows_stored,
+                rows_quarantined=result.rows_quarantined,
+                rows_duplicate=result.rows_duplicate,
+            ),
+            hint=_("please report this with the file"),
         )
 
 
@@ -457,9 +465,10 @@ class SourceReaderKind:
         self.source_counts = counters.as_dict()
         if not counters.reconciles:
             raise AuditpipeError(
-                f"internal error: {ctx.source.path}: log lines do not reconcile "
-                f"({counters.as_dict()}); nothing was published",
-                hint="please report this with the file",
+                _(
+                    "internal error: {path}: log lines do not reconcile ({as_dict}); nothing was published"
+                ).format(path=ctx.source.path, as_dict=counters.as_dict()),
+                hint=_("please report this with the file"),
             )
 
 
@@ -521,7 +530,9 @@ def normalize_batch(
         con.unregister("read_batch")
     if out.num_rows != n:
         raise AuditpipeError(
-            f"internal error: a batch of {n} rows normalised to {out.num_rows}",
-            hint="please report this with the file",
+            _("internal error: a batch of {n} rows normalised to {num_rows}").format(
+                n=n, num_rows=out.num_rows
+            ),
+            hint=_("please report this with the file"),
         )
     return out

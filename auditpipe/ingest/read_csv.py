@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from ..contract import Contract
 from ..db import quote_identifier
 from ..errors import AuditpipeError, InputFileError
+from ..i18n import _
 from .columns import first_present, json_member, json_object
 from .csv_quotes import row_ends, row_shapes
 from .kinds import ReadContext, register_kind
@@ -179,8 +180,10 @@ def parse_rows(rows: pa.Array, ncol: int) -> pa.Table:
     )
     if invalid or parsed.num_rows != len(rows):
         raise AuditpipeError(
-            f"internal error: {len(rows)} well-formed CSV rows parsed as {parsed.num_rows}",
-            hint="nothing was published; please report this with the file",
+            _("internal error: {rows_count} well-formed CSV rows parsed as {num_rows}").format(
+                rows_count=len(rows), num_rows=parsed.num_rows
+            ),
+            hint=_("nothing was published; please report this with the file"),
         )
     return parsed
 

@@ -103,7 +103,10 @@ def discover(
     skip_dirs = {p.resolve() for p in exclude}
     for given in paths:
         if not given.exists():
-            raise UsageError(f"{given} does not exist", hint="check the path and try again")
+            raise UsageError(
+                _("{given} does not exist").format(given=given),
+                hint=_("check the path and try again"),
+            )
         kind_of = classifier or classify
         candidates = (
             _in_folder(given, kind_of, skip_dirs, skipped)
@@ -237,16 +240,20 @@ def _named(given: Path, kind_of: Callable[[Path], SourceFile | None]) -> SourceF
     source = kind_of(given)
     if source is None:
         raise UsageError(
-            f"{given}: unknown kind of file",
-            hint=f"auditpipe reads {SUPPORTED}; rename the file if it is one of these",
+            _("{given}: unknown kind of file").format(given=given),
+            hint=_("auditpipe reads {SUPPORTED}; rename the file if it is one of these").format(
+                SUPPORTED=SUPPORTED
+            ),
         )
     if not regular_file(given):
         raise UsageError(
-            f"{given} is not a regular file (a FIFO, device or socket)",
-            hint="copy the log into a regular file and ingest that",
+            _("{given} is not a regular file (a FIFO, device or socket)").format(given=given),
+            hint=_("copy the log into a regular file and ingest that"),
         )
     if not os.access(given, os.R_OK):
-        raise UsageError(f"{given} is not readable", hint="check its permissions")
+        raise UsageError(
+            _("{given} is not readable").format(given=given), hint=_("check its permissions")
+        )
     return source
 
 

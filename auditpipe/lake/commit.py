@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from ..errors import LakeError
+from ..i18n import _
 from . import layout
 
 if TYPE_CHECKING:
@@ -120,9 +121,15 @@ def verify_parquet(path: Path, expected_rows: int | None = None) -> int:
     try:
         rows = pq.read_metadata(path).num_rows
     except Exception as exc:  # pyarrow raises several types for a bad footer
-        raise LakeError(f"staged file {path} is not readable Parquet: {exc}") from exc
+        raise LakeError(
+            _("staged file {path} is not readable Parquet: {exc}").format(path=path, exc=exc)
+        ) from exc
     if expected_rows is not None and rows != expected_rows:
-        raise LakeError(f"staged file {path} holds {rows} rows, expected {expected_rows}")
+        raise LakeError(
+            _("staged file {path} holds {rows} rows, expected {expected_rows}").format(
+                path=path, rows=rows, expected_rows=expected_rows
+            )
+        )
     return rows
 
 
@@ -161,7 +168,7 @@ class Transaction:
 
     def commit(self) -> None:
         lake = self.lake
-        for staged, _ in self.moves:
+        for staged, _target in self.moves:
             fsync_file(staged)
         doc = {
             "txn_id": self.txn_id,
@@ -355,8 +362,10 @@ def _move(root: Path, src_rel: str, dst_rel: str) -> Path:
         os.replace(src, dst)
     elif not dst.exists():
         raise LakeError(
-            f"journal names {src_rel} but neither it nor {dst_rel} exists",
-            hint="the lake was changed by hand while a commit was pending; restore it",
+            _("journal names {src_rel} but neither it nor {dst_rel} exists").format(
+                src_rel=src_rel, dst_rel=dst_rel
+            ),
+            hint=_("the lake was changed by hand while a commit was pending; restore it"),
         )
     return dst.parent
 

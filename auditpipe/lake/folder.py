@@ -104,30 +104,47 @@ class Lake:
         root = Path(path)
         marker = layout.meta_dir(root) / "lake.json"
         if root.exists() and not root.is_dir():
-            raise LakeError(f"lake path {root} is a file, not a folder", hint="pass a folder")
+            raise LakeError(
+                _("lake path {root} is a file, not a folder").format(root=root),
+                hint=_("pass a folder"),
+            )
         if marker.is_file():
             try:
                 meta = json.loads(marker.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
-                raise LakeError(f"lake marker {marker} is unreadable: {exc}") from exc
+                raise LakeError(
+                    _("lake marker {marker} is unreadable: {exc}").format(marker=marker, exc=exc)
+                ) from exc
             if meta.get("format") != LAKE_FORMAT:
-                raise LakeError(f"{marker} does not describe an auditpipe lake")
+                raise LakeError(
+                    _("{marker} does not describe an auditpipe lake").format(marker=marker)
+                )
             if meta.get("version", 0) > LAKE_VERSION:
                 raise LakeError(
-                    f"lake {root} was written by a newer auditpipe (format {meta['version']})",
-                    hint="upgrade auditpipe",
+                    _("lake {root} was written by a newer auditpipe (format {meta})").format(
+                        root=root, meta=meta["version"]
+                    ),
+                    hint=_("upgrade auditpipe"),
                 )
             lake = cls(root, meta)
             if timezone and timezone != lake.timezone:
                 raise LakeError(
-                    f"lake {root} was created with timezone {lake.timezone}, not {timezone}",
-                    hint="event_date partitions depend on it; use a new lake for another timezone",
+                    _("lake {root} was created with timezone {timezone}, not {timezone2}").format(
+                        root=root, timezone=lake.timezone, timezone2=timezone
+                    ),
+                    hint=_(
+                        "event_date partitions depend on it; use a new lake for another timezone"
+                    ),
                 )
             return lake
         if root.is_dir() and any(root.iterdir()) and not _interrupted_creation(root):
             raise LakeError(
-                f"{root} is not an auditpipe lake (no _auditpipe/lake.json) and is not empty",
-                hint="point --lake at an existing lake, or at a new or empty folder to create one",
+                _(
+                    "{root} is not an auditpipe lake (no _auditpipe/lake.json) and is not empty"
+                ).format(root=root),
+                hint=_(
+                    "point --lake at an existing lake, or at a new or empty folder to create one"
+                ),
             )
         if not create:
             raise _missing_lake(root)
@@ -143,7 +160,11 @@ class Lake:
             root.mkdir(parents=True, exist_ok=True)
             write_json_atomic(marker, meta)
         except OSError as exc:
-            raise LakeError(f"cannot create a lake at {root}: {exc.strerror}") from exc
+            raise LakeError(
+                _("cannot create a lake at {root}: {strerror}").format(
+                    root=root, strerror=exc.strerror
+                )
+            ) from exc
         return cls(root, meta)
 
     # -- locking ------------------------------------------------------------------------
@@ -170,8 +191,10 @@ class Lake:
             holder = fh.read().strip() or "another process"
             fh.close()
             raise LockError(
-                f"lake {self.root} is busy: {holder} holds its lock",
-                hint="wait for that run to finish; a killed run releases the lock by itself",
+                _("lake {root} is busy: {holder} holds its lock").format(
+                    root=self.root, holder=holder
+                ),
+                hint=_("wait for that run to finish; a killed run releases the lock by itself"),
             ) from None
         fh.seek(0)
         fh.truncate()

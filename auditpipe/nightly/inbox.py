@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..i18n import _
 from ..lake import fsync_dir, write_json_atomic
 from .settings import PARTIAL_SUFFIXES, PROCESSED_DIR
 
@@ -54,8 +55,8 @@ def check_inbox(inbox: Path) -> None:
     """A UsageError unless ``inbox`` is a folder."""
     if not inbox.is_dir():
         raise UsageError(
-            f"inbox {inbox} is not a folder",
-            hint="create it, or pass the folder providers drop their logs into with --inbox",
+            _("inbox {inbox} is not a folder").format(inbox=inbox),
+            hint=_("create it, or pass the folder providers drop their logs into with --inbox"),
         )
 
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..errors import EXIT_ERROR, AuditpipeError, LockError, UsageError
+from ..i18n import _
 from ..lake import Lake, new_id, today_in, utc_now, write_atomic
 from ..lake.runs import (
     COMPLETED,
@@ -394,8 +395,8 @@ class _Job:
             fr = by_path.get(_path_key(item.path))
             if fr is None:
                 raise AuditpipeError(
-                    f"ingest returned no result for {item.path}",
-                    hint="this is a bug in auditpipe; the rerun will pick the file up again",
+                    _("ingest returned no result for {path}").format(path=item.path),
+                    hint=_("this is a bug in auditpipe; the rerun will pick the file up again"),
                 )
             outcome.sha256 = fr.sha256 or sha
             outcome.status = fr.status if fr.status in (INGESTED, SKIPPED, REJECTED) else REJECTED

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import UsageError
+from ..i18n import _
 from ..lake import utc_now
 
 
@@ -26,8 +27,10 @@ class JobLog:
                 self._fh = open(path, "a", encoding="utf-8")  # noqa: SIM115 (kept open for the run)
             except OSError as exc:
                 raise UsageError(
-                    f"cannot open log file {path}: {exc.strerror}",
-                    hint="check that its folder exists and is writable",
+                    _("cannot open log file {path}: {strerror}").format(
+                        path=path, strerror=exc.strerror
+                    ),
+                    hint=_("check that its folder exists and is writable"),
                 ) from exc
 
     def __call__(self, event: str, level: str = "info", **fields: Any) -> None:

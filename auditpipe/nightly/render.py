@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from ..i18n import _
+from ..i18n import N_, _
 from ..lake.layout import lake_arg
 from ..vocabulary import SEVERITIES
 from .result import INGESTED, MISSING, REJECTED, SKIPPED, UNSUPPORTED, WAITING, NightlyResult
@@ -16,7 +16,11 @@ def _by_severity(counts: dict[str, int]) -> str:
     total = sum(counts.values())
     if not total:
         return "0"
-    parts = ", ".join(f"{s} {counts[s]:,}" for s in reversed(SEVERITIES) if counts.get(s))
+    from ..report.render.common import severity_word
+
+    parts = _(", ").join(
+        f"{severity_word(s)} {counts[s]:,}" for s in reversed(SEVERITIES) if counts.get(s)
+    )
     return f"{total:,} ({parts})"
 
 
@@ -37,32 +41,52 @@ def render_summary(result: NightlyResult) -> None:
     out = get_console()
     out.print(
         f"[bold]auditpipe nightly {result.night}[/bold] ({result.run_id}): "
-        f"exit {result.exit_code}, {result.exit_reason}"
+        + _("exit {code}, {reason}").format(code=result.exit_code, reason=result.exit_reason)
     )
     if result.resumed_runs:
-        out.print(f"Completed the work of interrupted run(s): {', '.join(result.resumed_runs)}")
+        out.print(
+            _("Completed the work of interrupted run(s): {runs}").format(
+                runs=", ".join(result.resumed_runs)
+            )
+        )
     counts = [
-        (INGESTED, "ingested"),
-        (SKIPPED, "already in the lake"),
-        (REJECTED, "rejected"),
-        (WAITING, "waiting (still being written)"),
-        (UNSUPPORTED, "not log files"),
-        (MISSING, "missing"),
+        (INGESTED, N_("{n} ingested")),
+        (SKIPPED, N_("{n} already in the lake")),
+        (REJECTED, N_("{n} rejected")),
+        (WAITING, N_("{n} waiting (still being written)")),
+        (UNSUPPORTED, N_("{n} not log files")),
+        (MISSING, N_("{n} missing")),
     ]
-    files = ", ".join(f"{result.count(s)} {label}" for s, label in counts if result.count(s))
-    moved = f"; {result.moved} moved to processed/" if result.moved else ""
-    out.print(f"Files: {files or 'none in the inbox'}{moved}")
+    files = _(", ").join(
+        _(label).format(n=result.count(s)) for s, label in counts if result.count(s)
+    )
+    moved = _("; {n} moved to processed/").format(n=result.moved) if result.moved else ""
+    out.print(_("Files: {files}{moved}").format(files=files or _("none in the inbox"), moved=moved))
     out.print(
-        f"Rows: {result.rows_read:,} read = {result.rows_stored:,} stored + "
-        f"{result.rows_quarantined:,} quarantined + {result.rows_duplicate:,} duplicate"
+        _(
+            "Rows: {read} read = {stored} stored + {quarantined} quarantined + {duplicate} duplicate"
+        ).format(
+            read=f"{result.rows_read:,}",
+            stored=f"{result.rows_stored:,}",
+            quarantined=f"{result.rows_quarantined:,}",
+            duplicate=f"{result.rows_duplicate:,}",
+        )
     )
     notable = [f for f in result.files if f.status in (INGESTED, REJECTED, MISSING, UNSUPPORTED)]
     if notable:
         table = Table(title_justify="left")
-        for col in ("file", "status", "read", "stored", "quarantined", "duplicate"):
-            table.add_column(col, justify="left" if col in ("file", "status") else "right")
+        columns = [
+            (_("file"), "left"),
+            (_("status"), "left"),
+            (_("read"), "right"),
+            (_("stored"), "right"),
+            (_("quarantined"), "right"),
+            (_("duplicate"), "right"),
+        ]
+        for col, justify in columns:
+            table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for f in notable:
-            status = f.status + (" (resumed)" if f.resumed else "")
+            status = f.status + (_(" (resumed)") if f.resumed else "")
             table.add_row(
                 f.path,
                 status,
@@ -77,18 +101,29 @@ def render_summary(result: NightlyResult) -> None:
             out.print(f"  {f.status}: {f.path}: {f.reason}")
     if result.days_evaluated:
         days = ", ".join(d.isoformat() for d in result.days_evaluated)
-        out.print(f"Days evaluated: {days}")
+        out.print(_("Days evaluated: {days}").format(days=days))
         changes = result.changes
         out.print(
-            f"Findings: new {_by_severity(changes.new_by_severity)}; "
-            f"updated {_by_severity(changes.updated_by_severity)}; removed {changes.removed:,}"
+            _("Findings: new {new}; updated {updated}; removed {removed}").format(
+                new=_by_severity(changes.new_by_severity),
+                updated=_by_severity(changes.updated_by_severity),
+                removed=f"{changes.removed:,}",
+            )
         )
     else:
-        out.print("Days evaluated: none (no new events)")
+        out.print(_("Days evaluated: none (no new events)"))
     if result.exposure:
-        table = Table(title="Exposure per provider (days evaluated)", title_justify="left")
-        for col in ("provider", "findings", "records", "proceeds CNY", "fine range CNY", "serious"):
-            table.add_column(col, justify="left" if col == "provider" else "right")
+        table = Table(title=_("Exposure per provider (days evaluated)"), title_justify="left")
+        headers = (
+            _("provider"),
+            _("findings"),
+            _("records"),
+            _("proceeds CNY"),
+            _("fine range CNY"),
+            _("serious"),
+        )
+        for n, col in enumerate(headers):
+            table.add_column(col, justify="left" if n == 0 else "right")
         for e in result.exposure:
             table.add_row(
                 str(e.get("provider_id")),
@@ -96,7 +131,7 @@ def render_summary(result: NightlyResult) -> None:
                 f"{int(e.get('records_affected') or 0):,}",
                 _money(e.get("illegal_proceeds_cny", 0)),
                 f"{_money(e.get('fine_min_cny', 0))}-{_money(e.get('fine_max_cny', 0))}",
-                "yes" if e.get("serious") else "no",
+                _("yes") if e.get("serious") else _("no"),
             )
         t = result.exposure_total
         if t and len(result.exposure) > 1:
@@ -113,9 +148,9 @@ def render_summary(result: NightlyResult) -> None:
         out.print(table)
         from ..penalty import CAVEAT
 
-        out.print(CAVEAT)
+        out.print(_(CAVEAT))
     if result.reports:
-        out.print("Reports:")
+        out.print(_("Reports:"))
         for path in result.reports:
             out.print(f"  {path}")
     if result.rows_quarantined:

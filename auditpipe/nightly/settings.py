@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..config import Config, load_settings
 from ..errors import ConfigError
+from ..i18n import _
 from ..vocabulary import FAIL_ON_CHOICES, REPORT_SUFFIXES
 
 # The reports a night can write (format -> file suffix).
@@ -31,19 +32,25 @@ class NightlySettings:
     def __post_init__(self) -> None:
         if self.fail_on not in FAIL_ON_CHOICES:
             raise ConfigError(
-                f"nightly fail_on {self.fail_on!r} is not one of {', '.join(FAIL_ON_CHOICES)}",
-                hint='use e.g. fail_on = "high" in [nightly], or --fail-on high',
+                _("nightly fail_on {fail_on!r} is not one of {items}").format(
+                    fail_on=self.fail_on, items=", ".join(FAIL_ON_CHOICES)
+                ),
+                hint=_('use e.g. fail_on = "high" in [nightly], or --fail-on high'),
             )
         if self.settle_seconds < 0:
             raise ConfigError(
-                f"nightly settle_seconds is {self.settle_seconds}; it cannot be negative",
-                hint="use 0 to take every file at once",
+                _("nightly settle_seconds is {settle_seconds}; it cannot be negative").format(
+                    settle_seconds=self.settle_seconds
+                ),
+                hint=_("use 0 to take every file at once"),
             )
         unknown = [f for f in self.report_formats if f not in REPORT_FILE_FORMATS]
         if unknown:
             raise ConfigError(
-                f"nightly report_formats has unknown format(s) {', '.join(unknown)}",
-                hint=f"choose among {', '.join(REPORT_FILE_FORMATS)}",
+                _("nightly report_formats has unknown format(s) {items}").format(
+                    items=", ".join(unknown)
+                ),
+                hint=_("choose among {items}").format(items=", ".join(REPORT_FILE_FORMATS)),
             )
 
     @classmethod

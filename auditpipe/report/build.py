@@ -96,7 +96,7 @@ def build_report(
             **finding_sections(con, settings.top_n),
             exposure=exposure,
             exposure_total=total_exposure(exposure),
-            caveat=CAVEAT,
+            caveat=_(CAVEAT),
             findings=_findings(con, settings.evidence_ids, template),
             evidence_sql_template=template,
             provenance=build_provenance(
@@ -131,9 +131,9 @@ def _scope(
     if period.since > period.until:  # e.g. --since after the last day with events
         coverage = replace(coverage, events=0)
     if coverage.events == 0:
-        where = f" for provider {provider}" if provider else ""
+        where = _(" for provider {provider}").format(provider=provider) if provider else ""
         raise UsageError(
-            f"no events{where} {_describe(since, until)}",
+            _("no events{where} {describe}").format(where=where, describe=_describe(since, until)),
             hint=_range_hint(con, lake, provider),
         )
     return period, coverage, providers
@@ -180,7 +180,7 @@ def _connection(lake: Lake) -> Iterator[Database]:
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         # a file that vanished or cannot be decoded; anything else is a bug and stays loud
         raise LakeError(
-            f"cannot read the lake {lake.root}: {exc}",
+            _("cannot read the lake {root}: {exc}").format(root=lake.root, exc=exc),
             hint=_(
                 "if detect, ingest or compact was committing meanwhile, run the report again; "
                 "otherwise a lake file is damaged ({command} shows which table fails)"
@@ -207,13 +207,15 @@ def _resolve_period(
     ranges = {p: (first, last) for p, first, last in con.execute(q.LAKE_PROVIDERS).fetchall()}
     if not ranges:
         raise LakeError(
-            f"the lake {lake.root} holds no events yet",
-            hint=f"ingest access logs first: auditpipe ingest PATH --lake {shlex.quote(str(lake.root))}",
+            _("the lake {root} holds no events yet").format(root=lake.root),
+            hint=_("ingest access logs first: auditpipe ingest PATH --lake {path}").format(
+                path=shlex.quote(str(lake.root))
+            ),
         )
     if provider is not None and provider not in ranges:
         raise UsageError(
-            f"provider {provider!r} has no events in the lake",
-            hint="providers in the lake: " + ", ".join(sorted(ranges)),
+            _("provider {provider!r} has no events in the lake").format(provider=provider),
+            hint=_("providers in the lake: ") + ", ".join(sorted(ranges)),
         )
     chosen = [ranges[provider]] if provider is not None else list(ranges.values())
     first = min(first_day for first_day, _ in chosen)
@@ -228,8 +230,10 @@ def _resolve_period(
 
 def _describe(since: dt.date | None, until: dt.date | None) -> str:
     if since and until:
-        return f"between {since} and {until}"
-    return f"on or after {since}" if since else f"on or before {until}"
+        return _("between {since} and {until}").format(since=since, until=until)
+    if since:
+        return _("on or after {since}").format(since=since)
+    return _("on or before {until}").format(until=until)
 
 
 def _range_hint(con: Database, lake: Lake, provider: str | None) -> str:
@@ -238,8 +242,10 @@ def _range_hint(con: Database, lake: Lake, provider: str | None) -> str:
         "WHERE $provider IS NULL OR provider_id = $provider",
         {"provider": provider},
     ).fetchone() or (None, None)
-    who = f"provider {provider}" if provider else "the lake"
-    return f"{who} has events from {first} to {last}; choose --since/--until within that range"
+    who = _("provider {provider}").format(provider=provider) if provider else _("the lake")
+    return _(
+        "{who} has events from {first} to {last}; choose --since/--until within that range"
+    ).format(who=who, first=first, last=last)
 
 
 def _records(con: Database, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -374,24 +380,32 @@ def _notes(report: Report, lake_cli: str, missing_counts: int) -> list[str]:
     notes = []
     if report.totals.findings == 0:
         notes.append(
-            "No findings in this period. Findings come from auditpipe detect: if it has not "
-            f"run since these events were ingested, run: auditpipe detect --lake {lake_cli}"
+            _(
+                "No findings in this period. Findings come from auditpipe detect: if it has not "
+                "run since these events were ingested, run: auditpipe detect --lake {lake}"
+            ).format(lake=lake_cli)
         )
     if missing_counts:
         notes.append(
-            f"{missing_counts} finding(s) were stored without evidence record counts, so their "
-            f"records are not in the totals: run auditpipe detect --lake {lake_cli} again."
+            _(
+                "{n} finding(s) were stored without evidence record counts, so their "
+                "records are not in the totals: run auditpipe detect --lake {lake} again."
+            ).format(n=missing_counts, lake=lake_cli)
         )
     if report.coverage.files_rejected:
+        sql = "SELECT source_file, reason FROM ingest_log WHERE status = 'rejected'"
         notes.append(
-            f"{report.coverage.files_rejected} input file(s) were rejected whole by ingest: "
-            f'see auditpipe sql --lake {lake_cli} "SELECT source_file, reason FROM ingest_log '
-            "WHERE status = 'rejected'\""
+            _("{n} input file(s) were rejected whole by ingest: see {command}").format(
+                n=report.coverage.files_rejected,
+                command=f'auditpipe sql --lake {lake_cli} "{sql}"',
+            )
         )
     if report.coverage.quarantined_rows:
+        sql = "SELECT reason, count(*) FROM quarantine GROUP BY reason ORDER BY 2 DESC"
         notes.append(
-            f"{report.coverage.quarantined_rows} row(s) of the files behind these events were "
-            f'quarantined: see auditpipe sql --lake {lake_cli} "SELECT reason, count(*) FROM '
-            'quarantine GROUP BY reason ORDER BY 2 DESC"'
+            _("{n} row(s) of the files behind these events were quarantined: see {command}").format(
+                n=report.coverage.quarantined_rows,
+                command=f'auditpipe sql --lake {lake_cli} "{sql}"',
+            )
         )
     return notes

@@ -38,8 +38,10 @@ class ReportSettings:
             least = 0 if key == "listed_findings" else 1
             if getattr(self, key) < least:
                 raise ConfigError(
-                    f"[report] {key} = {getattr(self, key)} is out of range",
-                    hint=f"{key} must be at least {least}",
+                    _("[report] {key} = {getattr} is out of range").format(
+                        key=key, getattr=getattr(self, key)
+                    ),
+                    hint=_("{key} must be at least {least}").format(key=key, least=least),
                 )
 
     @classmethod

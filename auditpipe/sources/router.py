@@ -16,6 +16,7 @@ from typing import Any
 
 from ..contract import Catalog
 from ..errors import ConfigError
+from ..i18n import _
 from ..ingest.sources import SourceFile, classify
 from .reader import SourceReader
 from .settings import SourceSettings, load_settings
@@ -34,8 +35,10 @@ class SourceRouter:
         for s in loaded:
             if not s.files:
                 raise ConfigError(
-                    f"{s.where()} is listed under [ingest] sources but has no 'files' patterns",
-                    hint='add e.g. files = ["postgresql*.log"] so auditpipe knows its logs',
+                    _(
+                        "{where} is listed under [ingest] sources but has no 'files' patterns"
+                    ).format(where=s.where()),
+                    hint=_('add e.g. files = ["postgresql*.log"] so auditpipe knows its logs'),
                 )
         return cls(loaded)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..i18n import _
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,12 @@ def parse_columns_csv(text: str, where: str) -> DbSchema:
     names = {n.strip().lower(): n for n in reader.fieldnames or []}
     if not {"table_name", "column_name"} <= names.keys():
         raise ConfigError(
-            f"{where}: an information_schema.columns export needs table_name and column_name",
-            hint="export with: SELECT table_name, column_name, ordinal_position "
-            "FROM information_schema.columns",
+            _(
+                "{where}: an information_schema.columns export needs table_name and column_name"
+            ).format(where=where),
+            hint=_(
+                "export with: SELECT table_name, column_name, ordinal_position FROM information_schema.columns"
+            ),
         )
     rows: dict[str, list[tuple[int, str]]] = {}
     for i, row in enumerate(reader):
@@ -102,18 +106,21 @@ def load_schema(path: Path | None, dialect: str) -> DbSchema:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            f"schema file {path} does not exist",
-            hint="give the DDL (pg_dump --schema-only, mysqldump --no-data) or an "
-            "information_schema.columns CSV export",
+            _("schema file {path} does not exist").format(path=path),
+            hint=_(
+                "give the DDL (pg_dump --schema-only, mysqldump --no-data) or an information_schema.columns CSV export"
+            ),
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read schema file {path}: {exc}") from exc
+        raise ConfigError(
+            _("cannot read schema file {path}: {exc}").format(path=path, exc=exc)
+        ) from exc
     if path.suffix.lower() == ".csv":
         return parse_columns_csv(text, str(path))
     schema = parse_ddl(text, dialect)
     if not schema.tables:
         raise ConfigError(
-            f"schema file {path} holds no CREATE TABLE statement",
-            hint="give the output of pg_dump --schema-only or mysqldump --no-data",
+            _("schema file {path} holds no CREATE TABLE statement").format(path=path),
+            hint=_("give the output of pg_dump --schema-only or mysqldump --no-data"),
         )
     return schema

@@ -40,6 +40,7 @@ from typing import Any
 
 from ..contract import normalize_name
 from ..errors import ConfigError
+from ..i18n import _
 
 KINDS = ("pgaudit", "server_audit", "percona_audit_json", "mysql_audit_json")
 PG_FORMATS = ("stderr", "csvlog", "jsonlog")
@@ -230,10 +231,15 @@ def load_settings(path: Path) -> SourceSettings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
-            f"source settings {path} does not exist", hint="check the path given to --source"
+            _("source settings {path} does not exist").format(path=path),
+            hint=_("check the path given to --source"),
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read source settings {path}: {exc}") from exc
+        raise ConfigError(
+            _("cannot read source settings {path}: {exc}").format(path=path, exc=exc)
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"source settings {path} is not valid TOML: {exc}") from exc
+        raise ConfigError(
+            _("source settings {path} is not valid TOML: {exc}").format(path=path, exc=exc)
+        ) from exc
     return parse_settings(data, path.resolve())

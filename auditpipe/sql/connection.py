@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..db import connect as connect_db
 from ..db import quote_identifier
 from ..errors import LakeError
+from ..i18n import _
 from ..lake import Lake, default_lake_path
 from ..lake.commit import MANIFEST, lake_files
 from ..lake.layout import file_partition
@@ -158,9 +159,10 @@ def _dataset(table: ParquetTable, files: list[Path]) -> Any:
         )
     except OSError as exc:
         raise LakeError(
-            f"cannot read the {table.name} files of the lake: {exc}",
-            hint="check the lake folder's permissions, or run an auditpipe command that "
-            "writes to the lake so it can recover an interrupted commit",
+            _("cannot read the {name} files of the lake: {exc}").format(name=table.name, exc=exc),
+            hint=_(
+                "check the lake folder's permissions, or run an auditpipe command that writes to the lake so it can recover an interrupted commit"
+            ),
         ) from exc
 
 
@@ -189,8 +191,10 @@ def _ingest_log_table(lake: Lake, files: list[Path], reader: SqlConnection | Non
         return con.sql(ingest_log_body(lake.root, files)).to_arrow_table()
     except duckdb.Error as exc:
         raise LakeError(
-            f"cannot read the lake's manifest ({lake.manifest_dir}): {exc}",
-            hint="a manifest entry may be damaged: check the JSON files in that folder",
+            _("cannot read the lake's manifest ({manifest_dir}): {exc}").format(
+                manifest_dir=lake.manifest_dir, exc=exc
+            ),
+            hint=_("a manifest entry may be damaged: check the JSON files in that folder"),
         ) from exc
     finally:
         if own:

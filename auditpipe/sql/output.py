@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import SqlError, UsageError
+from ..i18n import _
 from ..outputs import UTF8_BOM, atomic_binary, atomic_text, bom_not_csv, neutralise_csv_sql
 from .query import sql_error
 
@@ -139,11 +140,14 @@ def write_result(
     import duckdb
 
     if fmt not in OUTPUT_FORMATS:
-        raise UsageError(f"unknown format {fmt!r}", hint="use one of " + ", ".join(OUTPUT_FORMATS))
+        raise UsageError(
+            _("unknown format {fmt!r}").format(fmt=fmt),
+            hint=_("use one of ") + ", ".join(OUTPUT_FORMATS),
+        )
     if fmt == "parquet" and output is None:
         raise UsageError(
-            "--format parquet needs --output FILE",
-            hint="Parquet is binary: write it to a file, e.g. --output result.parquet",
+            _("--format parquet needs --output FILE"),
+            hint=_("Parquet is binary: write it to a file, e.g. --output result.parquet"),
         )
     if bom and fmt != "csv":
         raise bom_not_csv(fmt)
@@ -164,7 +168,9 @@ def write_result(
             if stream is None and hasattr(sys.stdout, "buffer"):
                 stream = sys.stdout.buffer
             if stream is None:
-                raise SqlError("stdout cannot take binary output here", hint="use --output FILE")
+                raise SqlError(
+                    _("stdout cannot take binary output here"), hint=_("use --output FILE")
+                )
             if bom:
                 stream.write(UTF8_BOM)
             return writer(relation, stream)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import SqlError
+from ..i18n import _
 
 if TYPE_CHECKING:
     import duckdb
@@ -85,7 +86,7 @@ def split_statements(con: duckdb.DuckDBPyConnection, text: str) -> list[duckdb.S
     except duckdb.Error as exc:
         raise sql_error(exc) from None
     if not statements:
-        raise SqlError("no SQL statement given", hint='e.g. "SELECT count(*) FROM events"')
+        raise SqlError(_("no SQL statement given"), hint=_('e.g. "SELECT count(*) FROM events"'))
     return list(statements)
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..db import connect
 from ..errors import UsageError
+from ..i18n import _
 from ..lake import Lake, table_files
 from ..lake.layout import HIVE_NULL, file_partition
 from ..lake.schema import EVENT_COLUMNS, empty_select
@@ -40,8 +41,8 @@ def scan(lake: Lake | str | os.PathLike[str] | None, table: str = "events") -> p
     if table == "ingest_log":
         return _scan_ingest_log(lake_obj)
     raise UsageError(
-        f"no table {table!r} in the lake",
-        hint="scan one of: " + ", ".join(SCAN_TABLES),
+        _("no table {table!r} in the lake").format(table=table),
+        hint=_("scan one of: ") + ", ".join(SCAN_TABLES),
     )
 
 

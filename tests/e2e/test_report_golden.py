@@ -1,4 +1,5 @@
-"""Golden files: the markdown and json reports of sample_data/, byte for byte.
+"""Golden files: the markdown and json reports of sample_data/, byte for byte, and the
+terminal and markdown reports in Simplified Chinese (``--lang zh-CN``).
 
 The lake is built the way a user would: sample_data/ copied to a temporary folder, then
 ``auditpipe ingest`` and ``auditpipe detect``. What varies between runs is pinned or replaced:
@@ -95,7 +96,7 @@ def reports(sample_lake: Path) -> dict[str, str]:
                 _main(["report", "--lake", str(lake), "--format", fmt, "--output", str(out)]) == 0
             )
             outputs[fmt] = _stable(out.read_text(encoding="utf-8"), lake, sample_lake)
-        for fmt, suffix in (("terminal", "txt"),):
+        for fmt, suffix in (("terminal", "txt"), ("markdown", "md")):
             out = sample_lake / f"report.zh-CN.{suffix}"
             args = ["report", "--lake", str(lake), "--format", fmt, "--output", str(out)]
             assert _main([*args, "--lang", "zh-CN"]) == 0
@@ -134,6 +135,11 @@ def test_json_report_of_the_sample_data(reports: dict[str, str]) -> None:
 @pytest.mark.slow
 def test_chinese_terminal_report_of_the_sample_data(reports: dict[str, str]) -> None:
     compare_with_golden(reports["terminal zh-CN"], "sample_report.zh-CN.txt")
+
+
+@pytest.mark.slow
+def test_chinese_markdown_report_of_the_sample_data(reports: dict[str, str]) -> None:
+    compare_with_golden(reports["markdown zh-CN"], "sample_report.zh-CN.md")
 
 
 def test_golden_comparison_writes_the_actual_output_beside(

@@ -4,6 +4,8 @@ unless the locale is C), and the fall back to English."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from auditpipe.i18n import (
     _,
@@ -14,6 +16,7 @@ from auditpipe.i18n import (
     set_language,
     using_language,
 )
+from auditpipe.i18n.clickhelp import display_width, wrap_wide
 
 
 @pytest.mark.parametrize(
@@ -75,3 +78,28 @@ def test_switching_translates_and_switching_back_does_not() -> None:
         assert _("no such message id in any catalog") == "no such message id in any catalog"
     assert current_language() == "en"
     assert _("Selling") == "Selling"
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(["数据湖", "文件夹", "，", "。", "（", "）", "选项", "事件"]),
+            st.from_regex(r"[a-z0-9_\-\[\]]{1,12}", fullmatch=True),
+            st.just(" "),
+        ),
+        max_size=60,
+    ),
+    st.integers(min_value=10, max_value=80),
+)
+def test_wide_text_wraps_within_the_width_and_keeps_every_character(
+    tokens: list[str], width: int
+) -> None:
+    text = "".join(tokens)
+    wrapped = wrap_wide(text, width)
+    for line in wrapped.splitlines():
+        # a line may overflow only when it is one unbreakable (ASCII) word, or by a closing
+        # punctuation mark kept at its end
+        one_word = " " not in line and display_width(line) == len(line)
+        assert display_width(line) <= width or one_word or line[-1] in "，。）"
+    assert wrapped.replace("\n", "").replace(" ", "") == text.replace(" ", "")
+    assert not any(line.startswith(("，", "。", "）")) for line in wrapped.splitlines()[1:])

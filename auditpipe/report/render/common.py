@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from ...i18n import N_, _, current_language, ngettext
 from ...vocabulary import SEVERITIES_MOST_SERIOUS_FIRST
@@ -113,14 +113,9 @@ def amount(value: Decimal) -> str:
 
 def cny(value: Decimal) -> str:
     """An amount in CNY in a sentence: ``CNY 1,234.50``; in Chinese Babel's ``¥1,234.50``."""
-    value = value.quantize(Decimal("0.01"), ROUND_HALF_UP)
-    if current_language() == "en":
-        return f"CNY {value:,}"
-    from babel.numbers import format_currency
+    from ...penalty import money
 
-    from ...i18n import babel_locale
-
-    return format_currency(value, "CNY", locale=babel_locale())
+    return money(value)
 
 
 def day(value: dt.date | None) -> str:
@@ -233,8 +228,17 @@ def serious_because(reasons: list[str]) -> str:
     return _("Serious because: {reasons}.").format(reasons=_("; ").join(reasons))
 
 
+def sentences(parts: list[str]) -> str:
+    """Sentences one after another: with a space in English, without one in Chinese."""
+    return (" " if current_language() == "en" else "").join(parts)
+
+
+def serious_case(reasons: list[str]) -> str:
+    return _("Serious case: {reasons}.").format(reasons=_("; ").join(reasons))
+
+
 def consequences_line(consequences: list[str]) -> str:
-    return _("Consequences: {consequences}").format(consequences=" ".join(consequences))
+    return _("Consequences: {consequences}").format(consequences=sentences(consequences))
 
 
 def seen_line(f: FindingRow) -> str:
@@ -303,3 +307,21 @@ def exchange_rates(report: Report) -> str:
 
 def input_files_title(n: int) -> str:
     return _("Input files ({n})").format(n=count(n))
+
+
+def findings_sentence(report: Report, findings: str) -> str:
+    """ "84 finding(s) across 4 provider(s); ... affected; illegal proceeds CNY 1.00." with
+    ``findings`` (the count, as the format writes it)."""
+    t = report.totals
+    text = _(
+        "{findings} finding(s) across {providers} provider(s); "
+        "{events} evidence events, {records} records affected"
+    ).format(
+        findings=findings,
+        providers=t.providers_with_findings,
+        events=count(t.events),
+        records=count(t.records),
+    )
+    if t.proceeds_cny:
+        text += _("; illegal proceeds {amount}").format(amount=cny(t.proceeds_cny))
+    return text + _(".")

@@ -6,32 +6,36 @@ aggregates by ``svg_charts``.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from html import escape
 
-from ...i18n import _, ngettext
+from ...i18n import _, current_language, ngettext
 from ..model import FindingRow, Report
 from . import svg_charts, tables
 from .common import (
     CATEGORY_COLOURS,
     CATEGORY_PATTERNS,
-    MASKED_NOTE,
     OTHER_COLOUR,
     OTHER_PATTERN,
     SEVERITY_COLOURS,
-    UNMASKED_NOTE,
     amount,
     category_label,
     cny,
     count,
+    coverage_rows,
     evidence_line,
     finding_numbers,
-    generated,
+    findings_sentence,
+    heading,
     input_files_title,
     listed,
-    moment,
+    masking_note,
     period_title,
     provenance_basis,
+    seen_line,
+    serious_case,
+    severity_word,
     unconverted,
 )
 from .tables import Cells, Table
@@ -132,18 +136,20 @@ ul.notes li { margin:4px 0; }
 """
 
 
+def _heading_html(report: Report) -> str:
+    """The lake, timezone and time line, escaped, with the lake as code."""
+    marker = "\x00lake\x00"
+    return escape(heading(report, marker)).replace(marker, f"<code>{escape(report.lake)}</code>")
+
+
 def render_html(report: Report) -> str:
-    title = f"auditpipe report: {period_title(report)}"
+    title = _("auditpipe report: {period}").format(period=period_title(report))
     body = [
         "<main>",
         f"<h1>{escape(title)}</h1>",
-        f'<p class="meta">Lake <code>{escape(report.lake)}</code> · timezone '
-        f"{escape(report.timezone)} · generated {escape(generated(report))}</p>",
-        (
-            f'<div class="banner masked">{escape(MASKED_NOTE)}</div>'
-            if report.masked
-            else f'<div class="banner unmasked">{escape(UNMASKED_NOTE)}</div>'
-        ),
+        f'<p class="meta">{_heading_html(report)}</p>',
+        f'<div class="banner {"masked" if report.masked else "unmasked"}">'
+        f"{escape(masking_note(report))}</div>",
         _cards(report),
         _charts(report),
         _coverage(report),
@@ -157,7 +163,7 @@ def render_html(report: Report) -> str:
     ]
     return (
         "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<html lang="{current_language()}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
         + "\n".join(part for part in body if part)
@@ -167,7 +173,8 @@ def render_html(report: Report) -> str:
 
 def _badge(severity: str) -> str:
     colour = SEVERITY_COLOURS.get(severity, OTHER_COLOUR)
-    return f'<span class="badge" style="background:{colour}">{escape(severity.upper())}</span>'
+    word = severity_word(severity).upper()
+    return f'<span class="badge" style="background:{colour}">{escape(word)}</span>'
 
 
 # The charts' fill patterns (svg_charts.PATTERNS) drawn in CSS, for the swatches in tables.
@@ -259,18 +266,24 @@ def _cards(report: Report) -> str:
     c, t, e = report.coverage, report.totals, report.exposure_total
     cards = [
         _card(
-            "Events",
+            _("Events"),
             _figure(count(c.events)),
-            f"{count(c.records)} records, {c.days_with_events} days",
+            _("{records} records, {days} days").format(
+                records=count(c.records), days=c.days_with_events
+            ),
         ),
         _card(
-            "Providers",
+            _("Providers"),
             _figure(str(len(c.providers))),
-            f"{t.providers_with_findings} with findings",
+            _("{n} with findings").format(n=t.providers_with_findings),
         ),
-        _card("Findings", _figure(count(t.findings)), f"{count(t.events)} evidence events"),
-        _card("Records affected", _figure(count(t.records)), "each evidence event once"),
-        _card("Illegal proceeds (CNY)", _figure(f"{t.proceeds_cny:,}"), "selling findings"),
+        _card(
+            _("Findings"),
+            _figure(count(t.findings)),
+            _("{n} evidence events").format(n=count(t.events)),
+        ),
+        _card(_("Records affected"), _figure(count(t.records)), _("each evidence event once")),
+        _card(_("Illegal proceeds (CNY)"), _figure(amount(t.proceeds_cny)), _("selling findings")),
         _card(
             _("Fine exposure, all providers (CNY)"),
             _figure_range(e.fine_min_cny, e.fine_max_cny) if e.providers else _figure("-"),
@@ -283,9 +296,9 @@ def _cards(report: Report) -> str:
             else _("no findings"),
         ),
         _card(
-            "Quarantined rows",
+            _("Quarantined rows"),
             _figure(count(c.quarantined_rows)),
-            f"{count(c.quarantined_rows_lake)} in the lake",
+            _("{n} in the lake").format(n=count(c.quarantined_rows_lake)),
         ),
     ]
     return '<section class="cards">' + "".join(cards) + "</section>"
@@ -309,36 +322,36 @@ def _charts(report: Report) -> str:
     records = {d.event_date: d.records for d in report.day_totals}
     charts = [
         (
-            "Findings per day by category",
+            _("Findings per day by category"),
             svg_charts.stacked_columns(
-                "Findings per day by category",
+                _("Findings per day by category"),
                 p.since,
                 p.until,
                 per_day,
                 series,
-                "findings",
+                _("findings"),
                 patterns=patterns,
             ),
         ),
         (
-            "Breaches by provider",
+            _("Breaches by provider"),
             svg_charts.stacked_bars(
-                "Breaches by provider",
+                _("Breaches by provider"),
                 by_provider,
                 series,
-                "findings",
+                _("findings"),
                 width=480,
                 patterns=patterns,
             ),
         ),
         (
-            "Records exposed over time",
+            _("Records exposed over time"),
             svg_charts.columns_with_cumulative(
-                "Records exposed over time",
+                _("Records exposed over time"),
                 p.since,
                 p.until,
                 records,
-                "records",
+                _("records"),
                 "#dc2626",
                 width=480,
             ),
@@ -348,31 +361,14 @@ def _charts(report: Report) -> str:
         f'<div class="chart-box{" wide" if n == 0 else ""}"><h3>{escape(title)}</h3>{svg}</div>'
         for n, (title, svg) in enumerate(charts)
     )
-    return f'<h2>Overview</h2><section class="charts">{boxes}</section>'
+    return f'<h2>{escape(_("Overview"))}</h2><section class="charts">{boxes}</section>'
 
 
 def _coverage(report: Report) -> str:
-    c = report.coverage
-    rows = [
-        [
-            "Events",
-            f"{count(c.events)} ({count(c.records)} records; {count(c.failed_events)} failed)",
-        ],
-        ["Providers", escape(", ".join(c.providers))],
-        ["Days with events", f"{c.days_with_events} of {report.period.days}"],
-        ["First / last event", f"{escape(moment(c.first_event))} / {escape(moment(c.last_event))}"],
-        [
-            "Quarantined rows",
-            f"{count(c.quarantined_rows)} from the files behind these events "
-            f"({count(c.quarantined_rows_lake)} in the lake)",
-        ],
-        [
-            "Files (whole lake)",
-            f"{count(c.files_ingested)} ingested, {count(c.files_rejected)} rejected",
-        ],
-    ]
+    providers = ", ".join(report.coverage.providers)
+    rows = [[escape(label), escape(value)] for label, value in coverage_rows(report, providers)]
     return (
-        "<h2>Data covered</h2>"
+        f"<h2>{escape(_('Data covered'))}</h2>"
         + _table(Table(["", ""], rows))
         + _table(tables.providers_table(report, _CELLS))
     )
@@ -380,30 +376,38 @@ def _coverage(report: Report) -> str:
 
 def _breakdowns(report: Report) -> str:
     t = report.totals
+    head = f"<h2>{escape(_('Findings'))}</h2>"
     if not t.findings:
-        return "<h2>Findings</h2><p>No findings in this period.</p>"
+        return head + f"<p>{escape(_('No findings in this period.'))}</p>"
+    marker = "\x00n\x00"
+    sentence = escape(findings_sentence(report, marker))
     return (
-        "<h2>Findings</h2>"
-        f"<p><strong>{count(t.findings)}</strong> finding(s) across {t.providers_with_findings} "
-        f"provider(s); {count(t.events)} evidence events, {count(t.records)} records affected"
-        + (f"; illegal proceeds {escape(cny(t.proceeds_cny))}" if t.proceeds_cny else "")
-        + ".</p>"
-        "<h3>By category</h3>"
-        + _table(tables.tally_table("Category", report.by_category, _CELLS, label=True))
-        + "<h3>By severity</h3>"
+        head
+        + "<p>"
+        + sentence.replace(marker, f"<strong>{count(t.findings)}</strong>")
+        + "</p>"
+        + f"<h3>{escape(_('By category'))}</h3>"
+        + _table(tables.tally_table(_("Category"), report.by_category, _CELLS, label=True))
+        + f"<h3>{escape(_('By severity'))}</h3>"
         + _table(tables.severity_table(report, _CELLS))
-        + "<h3>By provider</h3>"
-        + _table(tables.tally_table("Provider", report.by_provider, _CELLS, label=False))
-        + '<p class="small">An event behind several findings counts once per row.</p>'
+        + f"<h3>{escape(_('By provider'))}</h3>"
+        + _table(tables.tally_table(_("Provider"), report.by_provider, _CELLS, label=False))
+        + f'<p class="small">{escape(_("An event behind several findings counts once per row."))}</p>'
     )
 
 
 def _top(report: Report) -> str:
     parts = []
     if report.top_actors:
-        parts += ["<h2>Top actors</h2>", _table(tables.actors_table(report, _CELLS))]
+        parts += [
+            f"<h2>{escape(_('Top actors'))}</h2>",
+            _table(tables.actors_table(report, _CELLS)),
+        ]
     if report.top_parties:
-        parts += ["<h2>Top destination parties</h2>", _table(tables.parties_table(report, _CELLS))]
+        parts += [
+            f"<h2>{escape(_('Top destination parties'))}</h2>",
+            _table(tables.parties_table(report, _CELLS)),
+        ]
     return "".join(parts)
 
 
@@ -420,9 +424,9 @@ def _exposure(report: Report) -> str:
                 _("{amounts} (no CNY rate)").format(amounts=unconverted(e.unconverted_amounts))
             )
         serious = (
-            f'<p class="serious">Serious case: {escape("; ".join(e.serious_reasons))}.</p>'
+            f'<p class="serious">{escape(serious_case(e.serious_reasons))}</p>'
             if e.serious
-            else "<p>Not serious by the configured criteria.</p>"
+            else f"<p>{escape(_('Not serious by the configured criteria.'))}</p>"
         )
         cards.append(
             '<div class="card">'
@@ -431,13 +435,15 @@ def _exposure(report: Report) -> str:
                 Table(
                     ["", ""],
                     [
-                        ["Findings", _figure(count(e.finding_count))],
-                        ["Records affected", _figure(count(e.records_affected))],
-                        ["Illegal proceeds", proceeds],
-                        ["Confiscation", _figure(cny(e.confiscation_cny))],
+                        [escape(_("Findings")), _figure(count(e.finding_count))],
+                        [escape(_("Records affected")), _figure(count(e.records_affected))],
+                        [escape(_("Illegal proceeds")), proceeds],
+                        [escape(_("Confiscation")), _figure(cny(e.confiscation_cny))],
                         [
-                            "Fine",
-                            f"{_figure(cny(e.fine_min_cny))} to {_figure(cny(e.fine_max_cny))}",
+                            escape(_("Fine")),
+                            _("{low} to {high}").format(
+                                low=_figure(cny(e.fine_min_cny)), high=_figure(cny(e.fine_max_cny))
+                            ),
                         ],
                     ],
                 )
@@ -449,7 +455,7 @@ def _exposure(report: Report) -> str:
             + "</ul></div>"
         )
     return (
-        "<h2>Penalty exposure per provider</h2>"
+        f"<h2>{escape(_('Penalty exposure per provider'))}</h2>"
         f'<div class="banner caveat">{escape(report.caveat)}</div>'
         + _table(tables.exposure_table(report, _CELLS), total_last=True)
         + '<p class="small">'
@@ -465,7 +471,7 @@ def _exposure(report: Report) -> str:
 
 
 def _finding_row(f: FindingRow) -> list[str]:
-    actor = f"<code>{escape(f.actor_id or '-')}</code> ({escape(f.actor_type or 'unknown')})"
+    actor = f"<code>{escape(f.actor_id or '-')}</code> ({escape(f.actor_type or _('unknown'))})"
     if f.destination_party:
         actor += f" → {escape(f.destination_party)}"
     evidence = (
@@ -480,7 +486,7 @@ def _finding_row(f: FindingRow) -> list[str]:
         escape(f.provider_id),
         f'{_cat(f.category)}<br><span class="small">{escape(f.rule_id)}</span>',
         f'{escape(f.summary)}<br><span class="small">{actor}; {escape(finding_numbers(f))}; '
-        f"seen {escape(moment(f.first_seen))} to {escape(moment(f.last_seen))}</span>"
+        f"{escape(seen_line(f))}</span>"
         f'<br><span class="small"><code>{escape(f.finding_id)}</code></span>',
         evidence,
     ]
@@ -491,20 +497,36 @@ def _findings(report: Report) -> str:
         return ""
     shown, left_out = listed(report)
     more = (
-        f"<p><strong>{count(left_out)} more finding(s)</strong> are not listed here: "
-        "<code>auditpipe report --format csv</code> or <code>--format json</code> lists every "
-        "finding.</p>"
+        "<p>"
+        + re.sub(
+            r"`([^`]+)`",
+            r"<code>\1</code>",
+            escape(
+                _(
+                    "{n} more finding(s) are not listed here: "
+                    "`auditpipe report --format csv` or `--format json` lists every finding."
+                ).format(n=count(left_out))
+            ),
+        )
+        + "</p>"
         if left_out
         else ""
     )
     return (
-        f"<h2>Findings list ({count(len(report.findings))})</h2>"
+        "<h2>" + escape(_("Findings list ({n})").format(n=count(len(report.findings)))) + "</h2>"
         '<p class="small print-only">'
         + escape(_("Every evidence event of a finding: "))
         + f"<code>{escape(report.evidence_sql_template)}</code></p>"
         + _table(
             Table(
-                ["Severity", "Day", "Provider", "Category", "Finding", "Evidence"],
+                [
+                    _("Severity"),
+                    _("Day"),
+                    _("Provider"),
+                    _("Category"),
+                    _("Finding"),
+                    _("Evidence"),
+                ],
                 [_finding_row(f) for f in shown],
                 unbroken=frozenset({1}),
             ),
@@ -534,7 +556,7 @@ def _notes(report: Report) -> str:
     if not report.notes:
         return ""
     return (
-        '<h2>Notes</h2><ul class="notes">'
+        f'<h2>{escape(_("Notes"))}</h2><ul class="notes">'
         + "".join(f"<li>{escape(n)}</li>" for n in report.notes)
         + "</ul>"
     )

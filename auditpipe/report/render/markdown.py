@@ -6,19 +6,22 @@ from ...i18n import _
 from ..model import Report
 from . import tables
 from .common import (
-    MASKED_NOTE,
-    UNMASKED_NOTE,
     category_label,
-    cny,
+    consequences_line,
     count,
+    coverage_rows,
     evidence_line,
     finding_numbers,
-    generated,
+    findings_sentence,
+    heading,
     input_files_title,
     listed,
+    masking_note,
     moment,
     period_title,
     provenance_basis,
+    serious_because,
+    severity_word,
 )
 from .tables import Cells, Table
 
@@ -42,7 +45,7 @@ _CELLS = Cells(
     text=escape,
     code=code,
     category=lambda key: escape(category_label(key)),
-    severity=str,
+    severity=severity_word,
     separator=", ",
     strong=lambda text: f"**{text}**",
 )
@@ -59,11 +62,11 @@ def _table(table: Table) -> list[str]:
 
 def render_markdown(report: Report) -> str:
     lines: list[str] = [
-        f"# auditpipe report: {escape(period_title(report))}",
+        "# " + _("auditpipe report: {period}").format(period=escape(period_title(report))),
         "",
-        f"Lake {code(report.lake)} · timezone {report.timezone} · generated {generated(report)}",
+        heading(report, code(report.lake)),
         "",
-        f"> {escape(MASKED_NOTE if report.masked else UNMASKED_NOTE)}",
+        f"> {escape(masking_note(report))}",
         "",
     ]
     lines += _coverage(report)
@@ -72,7 +75,7 @@ def render_markdown(report: Report) -> str:
     lines += _exposure(report)
     lines += _findings(report)
     if report.notes:
-        lines += ["## Notes", ""]
+        lines += ["## " + _("Notes"), ""]
         lines += [f"- {escape(n)}" for n in report.notes]
         lines.append("")
     lines += _provenance(report)
@@ -80,76 +83,49 @@ def render_markdown(report: Report) -> str:
 
 
 def _coverage(report: Report) -> list[str]:
-    c = report.coverage
-    lines = ["## Data covered", ""]
-    lines += _table(
-        Table(
-            ["", ""],
-            [
-                [
-                    "Events",
-                    f"{count(c.events)} ({count(c.records)} records; "
-                    f"{count(c.failed_events)} failed)",
-                ],
-                ["Providers", f"{len(c.providers)}: {escape(', '.join(c.providers))}"],
-                ["Days with events", f"{c.days_with_events} of {report.period.days}"],
-                ["First / last event", f"{moment(c.first_event)} / {moment(c.last_event)}"],
-                [
-                    "Quarantined rows",
-                    f"{count(c.quarantined_rows)} from the files behind these events "
-                    f"({count(c.quarantined_rows_lake)} in the lake)",
-                ],
-                [
-                    "Files (whole lake)",
-                    f"{count(c.files_ingested)} ingested, {count(c.files_rejected)} rejected",
-                ],
-            ],
-        )
-    )
-    lines += ["### Per provider", ""]
+    rows = coverage_rows(report, escape(", ".join(report.coverage.providers)))
+    lines = ["## " + _("Data covered"), ""]
+    lines += _table(Table(["", ""], [list(row) for row in rows]))
+    lines += ["### " + _("Per provider"), ""]
     lines += _table(tables.providers_table(report, _CELLS))
     return lines
 
 
 def _findings_summary(report: Report) -> list[str]:
     t = report.totals
-    text = (
-        f"**{count(t.findings)}** finding(s) across {t.providers_with_findings} provider(s); "
-        f"{count(t.events)} evidence events, {count(t.records)} records affected"
-    )
-    if t.proceeds_cny:
-        text += f"; illegal proceeds {cny(t.proceeds_cny)}"
-    lines = ["## Findings", "", text + ".", ""]
+    text = findings_sentence(report, f"**{count(t.findings)}**")
+    lines = ["## " + _("Findings"), "", text, ""]
     if not t.findings:
         return lines
-    lines += ["### By category", ""]
-    lines += _table(tables.tally_table("Category", report.by_category, _CELLS, label=True))
-    lines += ["### By severity", ""] + _table(tables.severity_table(report, _CELLS))
-    lines += ["### By provider", ""]
-    lines += _table(tables.tally_table("Provider", report.by_provider, _CELLS, label=False))
-    lines += ["An event behind several findings counts once per row.", ""]
+    lines += ["### " + _("By category"), ""]
+    lines += _table(tables.tally_table(_("Category"), report.by_category, _CELLS, label=True))
+    lines += ["### " + _("By severity"), ""] + _table(tables.severity_table(report, _CELLS))
+    lines += ["### " + _("By provider"), ""]
+    lines += _table(tables.tally_table(_("Provider"), report.by_provider, _CELLS, label=False))
+    lines += [_("An event behind several findings counts once per row."), ""]
     return lines
 
 
 def _top(report: Report) -> list[str]:
     lines: list[str] = []
     if report.top_actors:
-        lines += ["## Top actors", ""] + _table(tables.actors_table(report, _CELLS))
+        lines += ["## " + _("Top actors"), ""] + _table(tables.actors_table(report, _CELLS))
     if report.top_parties:
-        lines += ["## Top destination parties", ""] + _table(tables.parties_table(report, _CELLS))
+        lines += ["## " + _("Top destination parties"), ""]
+        lines += _table(tables.parties_table(report, _CELLS))
     return lines
 
 
 def _exposure(report: Report) -> list[str]:
     if not report.exposure:
         return []
-    lines = ["## Penalty exposure per provider", "", f"> **{escape(report.caveat)}**", ""]
+    lines = ["## " + _("Penalty exposure per provider"), "", f"> **{escape(report.caveat)}**", ""]
     lines += _table(tables.exposure_table(report, _CELLS))
     for e in report.exposure:
         lines.append(f"- **{escape(e.provider_id)}**: {escape(e.fine_basis)}")
         if e.serious_reasons:
-            lines.append(f"  Serious because: {escape('; '.join(e.serious_reasons))}.")
-        lines.append(f"  Consequences: {escape(' '.join(e.consequences))}")
+            lines.append("  " + escape(serious_because(e.serious_reasons)))
+        lines.append("  " + escape(consequences_line(e.consequences)))
     lines.append("")
     return lines
 
@@ -158,27 +134,42 @@ def _findings(report: Report) -> list[str]:
     if not report.findings:
         return []
     shown, left_out = listed(report)
-    lines = [f"## Findings list ({count(len(report.findings))})", ""]
+    lines = ["## " + _("Findings list ({n})").format(n=count(len(report.findings))), ""]
     for number, f in enumerate(shown, 1):
         lines += [
-            f"### {number}. {f.severity.upper()} · {escape(category_label(f.category))} · "
-            f"{escape(f.provider_id)} · {f.event_date}",
+            f"### {number}. {severity_word(f.severity).upper()} · "
+            f"{escape(category_label(f.category))} · {escape(f.provider_id)} · {f.event_date}",
             "",
-            f"- **Finding** {code(f.finding_id)} (rule {code(f.rule_id)})",
-            f"- **Summary**: {escape(f.summary)}",
-            f"- **Actor**: {code(f.actor_id or '-')} ({escape(f.actor_type or 'unknown')})"
+            "- "
+            + _("**Finding** {finding} (rule {rule})").format(
+                finding=code(f.finding_id), rule=code(f.rule_id)
+            ),
+            "- " + _("**Summary**: {summary}").format(summary=escape(f.summary)),
+            "- "
+            + _("**Actor**: {actor} ({type})").format(
+                actor=code(f.actor_id or "-"), type=escape(f.actor_type or _("unknown"))
+            )
             + (f" → {escape(f.destination_party)}" if f.destination_party else ""),
-            f"- **Numbers**: {escape(finding_numbers(f))}",
-            f"- **Seen**: {moment(f.first_seen)} to {moment(f.last_seen)}",
-            f"- **Evidence** ({len(f.evidence_sample)} of {count(f.evidence_count)}): "
-            f"{escape(evidence_line(f))}",
-            f"- **All evidence**: {code(f.evidence_sql)}",
+            "- " + _("**Numbers**: {numbers}").format(numbers=escape(finding_numbers(f))),
+            "- "
+            + _("**Seen**: {first} to {last}").format(
+                first=moment(f.first_seen), last=moment(f.last_seen)
+            ),
+            "- "
+            + _("**Evidence** ({shown} of {total}): {ids}").format(
+                shown=len(f.evidence_sample),
+                total=count(f.evidence_count),
+                ids=escape(evidence_line(f)),
+            ),
+            "- " + _("**All evidence**: {sql}").format(sql=code(f.evidence_sql)),
             "",
         ]
     if left_out:
         lines += [
-            f"{count(left_out)} more finding(s) are not listed here: "
-            "`auditpipe report --format csv` or `--format json` lists every finding.",
+            _(
+                "{n} more finding(s) are not listed here: "
+                "`auditpipe report --format csv` or `--format json` lists every finding."
+            ).format(n=count(left_out)),
             "",
         ]
     return lines

@@ -12,6 +12,8 @@ import hashlib
 import math
 from html import escape
 
+from ...i18n import _
+
 WIDTH = 760
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif"
 AXIS = "#9ca3af"
@@ -71,7 +73,7 @@ def _fills(
     filled with it; ids are unique per chart (several charts share one HTML page)."""
     chart = hashlib.md5(title.encode("utf-8")).hexdigest()[:8]
     defs, fills = [], {}
-    for n, (key, _, colour) in enumerate(series):
+    for n, (key, _label, colour) in enumerate(series):
         marks = PATTERNS.get((patterns or {}).get(key, "solid"), "")
         if not marks:
             fills[key] = colour
@@ -155,12 +157,12 @@ def stacked_columns(
     ``patterns``: a ``PATTERNS`` name by series key (default solid)."""
     left, right, bottom, plot_h = 56, 16, 40, 186
     days = _days(since, until)
-    totals = [sum(values.get((d, key), 0) for key, _, _ in series) for d in days]
+    totals = [sum(values.get((d, key), 0) for key, _label, _colour in series) for d in days]
     if not any(totals):
-        return _empty(260, title, f"No {unit} in this period")
+        return _empty(260, title, _("No {unit} in this period").format(unit=unit))
     y_top, step = nice_scale(max(totals))
     defs, fills = _fills(title, series, patterns)
-    legend, top = _legend([(label, fills[key]) for key, label, _ in series], left, WIDTH)
+    legend, top = _legend([(label, fills[key]) for key, label, _colour in series], left, WIDTH)
     height = top + plot_h + bottom
     plot_w = WIDTH - left - right
     slot = plot_w / len(days)
@@ -171,7 +173,7 @@ def stacked_columns(
     for i, d in enumerate(days):
         x = left + i * slot + (slot - bar_w) / 2
         y = float(top + plot_h)
-        for key, label, _ in series:
+        for key, label, _colour in series:
             value = values.get((d, key), 0)
             if not value:
                 continue
@@ -224,9 +226,9 @@ def stacked_bars(
     ``patterns`` as for ``stacked_columns``."""
     bar_h, gap, left, right = 22, 10, 130, 50
     if not rows or not any(sum(r.values()) for _, r in rows):
-        return _empty(140, title, f"No {unit} in this period", width)
+        return _empty(140, title, _("No {unit} in this period").format(unit=unit), width)
     defs, fills = _fills(title, series, patterns)
-    legend, top = _legend([(label, fills[key]) for key, label, _ in series], 8, width)
+    legend, top = _legend([(label, fills[key]) for key, label, _colour in series], 8, width)
     height = top + len(rows) * (bar_h + gap) + 28
     x_top, step = nice_scale(max(sum(r.values()) for _, r in rows))
     plot_w = width - left - right
@@ -251,7 +253,7 @@ def stacked_bars(
             f'fill="{INK}"><title>{escape(name)}</title>{escape(shown)}</text>'
         )
         x = float(left)
-        for key, label, _ in series:
+        for key, label, _colour in series:
             value = counts.get(key, 0)
             if not value:
                 continue
@@ -282,9 +284,14 @@ def columns_with_cumulative(
     days = _days(since, until)
     values = [daily.get(d, 0) for d in days]
     if not any(values):
-        return _empty(300, title, f"No {unit} in this period", width)
+        return _empty(300, title, _("No {unit} in this period").format(unit=unit), width)
     legend, top = _legend(
-        [(f"{unit} per day", colour), (f"{unit}, running total", INK)], left, width
+        [
+            (_("{unit} per day").format(unit=unit), colour),
+            (_("{unit}, running total").format(unit=unit), INK),
+        ],
+        left,
+        width,
     )
     height = top + plot_h + bottom
     running, total = [], 0

@@ -19,6 +19,7 @@ from .common import (
     exchange_rates,
     fine_range_text,
     serious_count,
+    severity_title,
     unconverted,
     yes_no,
 )
@@ -48,12 +49,20 @@ class Cells:
 
 
 def proceeds(value: Decimal) -> str:
-    return f"{value:,}" if value else "-"
+    return amount(value) if value else "-"
 
 
 def providers_table(report: Report, cells: Cells) -> Table:
     return Table(
-        ["Provider", "Events", "Records", "Days", "First day", "Last day", "Quarantined"],
+        [
+            _("Provider"),
+            _("Events"),
+            _("Records"),
+            _("Days"),
+            _("First day"),
+            _("Last day"),
+            _("Quarantined"),
+        ],
         [
             [
                 cells.text(p.provider_id),
@@ -74,8 +83,8 @@ def providers_table(report: Report, cells: Cells) -> Table:
 def tally_table(first: str, tallies: list[Tally], cells: Cells, *, label: bool) -> Table:
     """Findings, events, records, proceeds and findings per severity by ``first`` (a category
     with ``label``, else a provider)."""
-    headers = [first, "Findings", "Events", "Records", "Proceeds (CNY)"]
-    headers += [s.capitalize() for s in SEVERITY_ORDER]
+    headers = [first, _("Findings"), _("Events"), _("Records"), _("Proceeds (CNY)")]
+    headers += [severity_title(s) for s in SEVERITY_ORDER]
     rows = [
         [
             cells.category(t.key) if label else cells.text(t.key),
@@ -92,7 +101,7 @@ def tally_table(first: str, tallies: list[Tally], cells: Cells, *, label: bool) 
 
 def severity_table(report: Report, cells: Cells) -> Table:
     return Table(
-        ["Severity", "Findings", "Events", "Records", "Proceeds (CNY)"],
+        [_("Severity"), _("Findings"), _("Events"), _("Records"), _("Proceeds (CNY)")],
         [
             [
                 cells.severity(s.key),
@@ -109,7 +118,16 @@ def severity_table(report: Report, cells: Cells) -> Table:
 
 def actors_table(report: Report, cells: Cells) -> Table:
     return Table(
-        ["Provider", "Actor", "Type", "Findings", "Events", "Records", "Categories", "Worst"],
+        [
+            _("Provider"),
+            _("Actor"),
+            _("Type"),
+            _("Findings"),
+            _("Events"),
+            _("Records"),
+            _("Categories"),
+            _("Worst"),
+        ],
         [
             [
                 cells.text(a.provider_id),
@@ -130,14 +148,14 @@ def actors_table(report: Report, cells: Cells) -> Table:
 def parties_table(report: Report, cells: Cells) -> Table:
     return Table(
         [
-            "Party",
-            "Providers",
-            "Findings",
-            "Events",
-            "Records",
-            "Proceeds (CNY)",
-            "Categories",
-            "Worst",
+            _("Party"),
+            _("Providers"),
+            _("Findings"),
+            _("Events"),
+            _("Records"),
+            _("Proceeds (CNY)"),
+            _("Categories"),
+            _("Worst"),
         ],
         [
             [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from ...i18n import _, ngettext
+from ...i18n import _
 from ..model import Report, Tally
 from .common import (
     SEVERITY_ORDER,
@@ -175,12 +175,11 @@ def _findings_summary(report: Report) -> list[RenderableType]:
     line = Text("\n" + _("Findings: "), style="bold")
     line.append(
         _(
-            "{findings} across {providers}; {events} evidence events, {records} records affected"
+            "{findings} across {providers} provider(s); "
+            "{events} evidence events, {records} records affected"
         ).format(
             findings=count(t.findings),
-            providers=ngettext("{n} provider", "{n} providers", t.providers_with_findings).format(
-                n=t.providers_with_findings
-            ),
+            providers=t.providers_with_findings,
             events=count(t.events),
             records=count(t.records),
         )
@@ -333,10 +332,8 @@ def _findings(report: Report) -> list[RenderableType]:
         blocks.append(
             Text(
                 "\n"
-                + ngettext(
-                    "{n} more finding not listed here: --format csv or json lists every finding.",
-                    "{n} more findings not listed here: --format csv or json lists every finding.",
-                    left_out,
+                + _(
+                    "{n} more finding(s) not listed here: --format csv or json lists every finding."
                 ).format(n=count(left_out)),
                 style="bold",
             )

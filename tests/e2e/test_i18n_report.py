@@ -1,0 +1,129 @@
+"""Reports in Chinese say the same thing as in English: the same numbers, the same masked
+identifiers, the same JSON keys and values except the prose; the language comes from --lang,
+else [report] lang, else the locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditpipe.config import Config
+from auditpipe.i18n import using_language
+from auditpipe.lake import Lake
+from auditpipe.report import build_report, render_report
+from tests.support.cli import run_main
+from tests.support.report_lakes import IDENTIFIERS
+
+FORMATS = ("terminal", "markdown", "html", "json", "csv")
+# The JSON fields that are sentences for people and follow the language; everything else
+# (keys, ids, categories, severities, numbers, dates, SQL) is the same in every language.
+PROSE = {"caveat", "notes", "fine_basis", "serious_reasons", "consequences"}
+NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+NOW = dt.datetime(2026, 3, 4, 5, 6, 7, tzinfo=dt.UTC)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _reports(lake: Lake, unmask: bool = False) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for lang in ("en", "zh-CN"):
+        with using_language(lang):
+            report = build_report(lake, config=Config(), unmask=unmask, now=NOW)
+            out[lang] = {f: render_report(report, f, width=100) for f in FORMATS}
+    return out
+
+
+@pytest.fixture(scope="module")
+def reports(shared_lake: Lake) -> dict[str, dict[str, str]]:
+    return _reports(shared_lake)
+
+
+def _numbers(text: str) -> Counter[str]:
+    return Counter(n.replace(",", "") for n in NUMBER.findall(text))
+
+
+@pytest.mark.parametrize("fmt", ["terminal", "markdown", "html"])
+def test_human_formats_hold_the_same_numbers_in_both_languages(reports, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    en, zh = reports["en"][fmt], reports["zh-CN"][fmt]
+    assert CJK.search(zh) and not CJK.search(en)
+    if fmt == "html":  # text only (entities decoded: &#x27; is not a number)
+        en, zh = (html.unescape(re.sub(r"<[^>]*>", " ", page)) for page in (en, zh))
+    assert _numbers(en) == _numbers(zh)
+
+
+def _strip_prose(doc: Any) -> Any:
+    if isinstance(doc, dict):
+        return {k: (None if k in PROSE else _strip_prose(v)) for k, v in doc.items()}
+    if isinstance(doc, list):
+        return [_strip_prose(v) for v in doc]
+    return doc
+
+
+def test_json_differs_only_in_its_prose_fields(reports) -> None:  # type: ignore[no-untyped-def]
+    en, zh = json.loads(reports["en"]["json"]), json.loads(reports["zh-CN"]["json"])
+    assert _strip_prose(en) == _strip_prose(zh)
+    assert zh["exposure"]["caveat"] == "本结果为供审查的估算，并非法律认定。"
+    providers = zh["exposure"]["providers"]
+    assert providers and all(e["consequences"][0] == "责令改正。" for e in providers)
+
+
+def test_csv_is_the_same_in_both_languages(reports) -> None:  # type: ignore[no-untyped-def]
+    """CSV column names and values are for scripts: English keys whatever the language."""
+    assert reports["en"]["csv"] == reports["zh-CN"]["csv"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_chinese_reports_stay_masked(reports, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    for identifier in IDENTIFIERS:
+        assert identifier not in reports["zh-CN"][fmt]
+
+
+def test_chinese_markdown_uses_the_regulation_words(reports) -> None:  # type: ignore[no-untyped-def]
+    zh = reports["zh-CN"]["markdown"]
+    for word in ("出售", "故意泄露", "篡改", "非法使用", "责令改正", "罚款", "个人标识符已脱敏"):
+        assert word in zh, word
+    assert "¥" in zh  # finding summaries are written by the rules, in their own words
+
+
+def test_html_declares_its_language(reports) -> None:  # type: ignore[no-untyped-def]
+    assert '<html lang="en">' in reports["en"]["html"]
+    assert '<html lang="zh-CN">' in reports["zh-CN"]["html"]
+
+
+def _cli_report(lake: Lake, capsys, *args: str) -> str:  # type: ignore[no-untyped-def]
+    code, out, err = run_main(
+        ["report", "--lake", str(lake.root), "--format", "markdown", *args], capsys
+    )
+    assert code == 0, err
+    return out
+
+
+def test_report_lang_from_config_and_lang_option_wins(
+    shared_lake: Lake, tmp_path: Path, capsys, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "auditpipe.toml"
+    config.write_text('[report]\nlang = "zh-CN"\n', encoding="utf-8")
+    assert "## 覆盖的数据" in _cli_report(shared_lake, capsys, "--config", str(config))
+    out = _cli_report(shared_lake, capsys, "--config", str(config), "--lang", "en")
+    assert "## Data covered" in out
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")  # the locale, with no [report] lang
+    assert "## 覆盖的数据" in _cli_report(shared_lake, capsys)
+    assert "## Data covered" in _cli_report(shared_lake, capsys, "--lang", "en")
+
+
+def test_an_unknown_report_lang_is_a_config_error(
+    shared_lake: Lake, tmp_path: Path, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "auditpipe.toml"
+    config.write_text('[report]\nlang = "fr"\n', encoding="utf-8")
+    code, _, err = run_main(
+        ["report", "--lake", str(shared_lake.root), "--config", str(config)], capsys
+    )
+    assert code == 2
+    assert "[report] lang = 'fr' is not a language auditpipe has" in err
