@@ -1,0 +1,321 @@
+"""``findings list`` and ``findings show`` as text, JSON or CSV.
+
+Evidence records are formatted by DuckDB (``evidence_text_sql``, ``evidence_json_sql``,
+``evidence_csv_sql`` over ``evidence_shown``) and written a batch at a time: Python joins the
+batch's strings, it does not visit events one by one. Times are in the lake's timezone (the
+connection's), with their UTC offset.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from ..db import quote_literal
+from ..lake.locations import CHANGED, IN_PLACE, MOVED
+from ..outputs import neutralise_csv_cell, neutralise_csv_sql
+from ..report.masking import FINDING_MASKS
+from .listing import LIST_COLUMNS, FindingList
+from .show import FindingEvidence
+
+FORMATS = ("text", "json", "csv")
+Write = Callable[[str], None]
+
+_TIME = "strftime(event_time, '%Y-%m-%d %H:%M:%S%z')"
+_ISO_TIME = "strftime(event_time, '%Y-%m-%dT%H:%M:%S.%f%z')"
+_AMOUNT = (
+    "CASE WHEN amount IS NULL THEN '-' "
+    "ELSE format('{:,.2f} {}', amount, coalesce(currency, 'CNY')) END"
+)
+
+
+def _source_text() -> str:
+    """The source line of a record: where the file is now, and what happened to it."""
+    return f"""CASE
+    WHEN source_sha256 IS NULL THEN '-'
+    WHEN source_status = '{IN_PLACE}' THEN source_now || ':' || line_number
+    WHEN source_status = '{MOVED}'
+        THEN source_now || ':' || line_number || {quote_literal(" (moved; ingested from ")}
+             || source_file || ')'
+    WHEN source_status = '{CHANGED}'
+        THEN source_file || ':' || line_number
+             || {quote_literal(" (CHANGED: the file there now is not the one ingested)")}
+    ELSE source_file || ':' || line_number
+         || {quote_literal(" (MISSING: not there, and not where nightly moved it)")}
+END"""
+
+
+def evidence_text_sql() -> str:
+    """One readable block per evidence event (a SELECT list over ``evidence_shown``)."""
+    lines = [
+        ("time", _TIME),
+        ("actor", "coalesce(actor_id, '-') || ' (' || coalesce(actor_type, 'unknown') || ')'"),
+        ("action", "coalesce(action, '-') || coalesce(' (' || outcome || ')', '')"),
+        (
+            "subject",
+            "coalesce(subject_id, '-') || ', ' || format('{:,}', coalesce(record_count, 1)) "
+            "|| CASE WHEN coalesce(record_count, 1) = 1 THEN ' record' ELSE ' records' END",
+        ),
+        ("data fields", "coalesce(nullif(array_to_string(data_fields, ', '), ''), '-')"),
+        (
+            "destination",
+            "coalesce(destination_type, '-') || coalesce(': ' || destination_party, '')",
+        ),
+        ("ticket", "coalesce(authorization_ref, 'none')"),
+        ("purpose", "coalesce(purpose, '-')"),
+        ("amount", _AMOUNT),
+        ("source", _source_text()),
+        ("sha256", "coalesce(source_sha256, '-')"),
+    ]
+    width = max(len(label) for label, _ in lines) + 2
+    body = " || chr(10) || ".join(
+        f"{quote_literal('  ' + label.ljust(width))} || coalesce({expr}, '-')"
+        for label, expr in lines
+    )
+    head = (
+        "format('Evidence {} of {}: event {}', evidence_rank, evidence_total, "
+        "coalesce(event_id, '-'))"
+    )
+    missing = quote_literal("  (this event is no longer in the lake)")
+    return f"CASE WHEN in_lake THEN {head} || chr(10) || {body} ELSE {head} || chr(10) || {missing} END"
+
+
+def evidence_json_sql() -> str:
+    """One JSON object per evidence event."""
+    return (
+        """to_json({
+    'rank': evidence_rank, 'in_lake': in_lake, 'event_id': event_id,
+    'event_time': """
+        + _ISO_TIME
+        + """, 'actor_id': actor_id, 'actor_type': actor_type,
+    'action': action, 'outcome': outcome, 'subject_id': subject_id,
+    'record_count': record_count, 'data_fields': data_fields,
+    'data_categories': data_categories, 'system': system,
+    'destination_type': destination_type, 'destination_party': destination_party,
+    'authorization_ref': authorization_ref, 'purpose': purpose,
+    'amount': CAST(amount AS VARCHAR), 'currency': currency,
+    'source': {'file': source_now, 'status': source_status, 'ingested_as': source_file,
+               'line': line_number, 'sha256': source_sha256}
+})"""
+    )
+
+
+CSV_COLUMNS = (
+    "finding_id",
+    "rank",
+    "event_id",
+    "event_time",
+    "actor_id",
+    "actor_type",
+    "action",
+    "outcome",
+    "subject_id",
+    "record_count",
+    "data_fields",
+    "destination_type",
+    "destination_party",
+    "authorization_ref",
+    "purpose",
+    "amount",
+    "currency",
+    "source_file",
+    "source_status",
+    "line_number",
+    "source_sha256",
+    "ingested_as",
+)
+
+
+def evidence_csv_sql() -> str:
+    """One CSV row per evidence event, columns ``CSV_COLUMNS``, text neutralised against
+    spreadsheet formulas."""
+    text = {
+        "finding_id": "finding_id",
+        "event_id": "event_id",
+        "event_time": _ISO_TIME,
+        "actor_id": "actor_id",
+        "actor_type": "actor_type",
+        "action": "action",
+        "outcome": "outcome",
+        "subject_id": "subject_id",
+        "data_fields": "array_to_string(data_fields, '; ')",
+        "destination_type": "destination_type",
+        "destination_party": "destination_party",
+        "authorization_ref": "authorization_ref",
+        "purpose": "purpose",
+        "currency": "currency",
+        "source_file": "source_now",
+        "source_status": "source_status",
+        "source_sha256": "source_sha256",
+        "ingested_as": "source_file",
+    }
+    plain = {
+        "rank": "evidence_rank",
+        "record_count": "record_count",
+        "amount": "CAST(amount AS VARCHAR)",
+        "line_number": "line_number",
+    }
+    return ", ".join(neutralise_csv_sql(text[c]) if c in text else plain[c] for c in CSV_COLUMNS)
+
+
+# -- show ---------------------------------------------------------------------------------
+def write_show(found: FindingEvidence, fmt: str, write: Write, timezone: str) -> None:
+    """The finding and its evidence in ``fmt``, written batch by batch."""
+    if fmt == "json":
+        _show_json(found, write, timezone)
+    elif fmt == "csv":
+        _show_csv(found, write)
+    else:
+        _show_text(found, write, timezone)
+
+
+def _finding_lines(found: FindingEvidence, timezone: str) -> list[str]:
+    f = found.finding
+    amounts = ", ".join(f"{u['amount']:,} {u['currency']}" for u in f["unconverted_amounts"])
+    rows = [
+        ("finding", f["finding_id"]),
+        ("severity", f"{f['severity']} ({f['category']}, rule {f['rule_id']})"),
+        ("summary", f["summary_shown"] or "-"),
+        ("provider", f"{f['provider_id']}, {f['event_date']}"),
+        ("actor", f"{f['actor_shown'] or '-'} ({f['actor_type'] or 'unknown'})"),
+        ("party", f["party_shown"] or "-"),
+        ("seen", f"{_moment(f['first_seen'])} to {_moment(f['last_seen'])} ({timezone})"),
+        (
+            "counts",
+            f"{f['event_count']:,} events, {f['record_count']:,} records, "
+            f"{f['subject_count']:,} users",
+        ),
+        ("data", ", ".join(f["data_categories"]) or "-"),
+        ("proceeds", f"CNY {f['proceeds_cny']:,}" + (f" + {amounts}" if amounts else "")),
+    ]
+    width = max(len(k) for k, _ in rows) + 2
+    return [f"{k.ljust(width)}{v}" for k, v in rows]
+
+
+def _rule_lines(found: FindingEvidence) -> list[str]:
+    rule = found.rule
+    if rule is None:
+        return [f"Rule: {found.finding['rule_id']} ({found.rule_problem})"]
+    return [
+        f"Rule: {rule.id}: {rule.title} ({rule.source})",
+        f"  clause       {rule.clause}",
+        f"  description  {rule.description}",
+    ]
+
+
+def _show_text(found: FindingEvidence, write: Write, timezone: str) -> None:
+    head = _finding_lines(found, timezone) + [""] + _rule_lines(found) + [""]
+    head.append(_evidence_heading(found, timezone))
+    write("\n".join(head) + "\n\n")
+    for batch in found.batches(evidence_text_sql()):
+        write("\n\n".join(r[0] for r in batch) + "\n\n")
+
+
+def _evidence_heading(found: FindingEvidence, timezone: str) -> str:
+    if found.shown == found.total:
+        return f"Evidence: {found.total:,} events (times in {timezone})"
+    first = found.offset + 1
+    last = found.offset + found.shown
+    return (
+        f"Evidence: events {first:,} to {last:,} of {found.total:,} (times in {timezone}); "
+        "--limit and --offset choose others"
+    )
+
+
+def _show_json(found: FindingEvidence, write: Write, timezone: str) -> None:
+    rule = found.rule
+    head = {
+        "finding": _plain(found.finding),
+        "rule": None
+        if rule is None
+        else {
+            "id": rule.id,
+            "title": rule.title,
+            "category": rule.category,
+            "severity": rule.severity,
+            "clause": rule.clause,
+            "description": rule.description,
+            "source": rule.source,
+        },
+        "rule_problem": found.rule_problem,
+        "masked": not found.unmask,
+        "timezone": timezone,
+        "evidence_total": found.total,
+        "evidence_offset": found.offset,
+        "evidence_shown": found.shown,
+    }
+    text = json.dumps(head, indent=2, default=str)
+    write(text[: text.rindex("}")].rstrip() + ',\n  "evidence": [')
+    first = True
+    for batch in found.batches(evidence_json_sql()):
+        write(("\n    " if first else ",\n    ") + ",\n    ".join(r[0] for r in batch))
+        first = False
+    write(("\n  ]" if not first else "]") + "\n}\n")
+
+
+def _show_csv(found: FindingEvidence, write: Write) -> None:
+    write(_csv_lines([CSV_COLUMNS]))
+    for batch in found.batches(evidence_csv_sql()):
+        write(_csv_lines(batch))
+
+
+def _csv_lines(rows: Any) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+# -- list ---------------------------------------------------------------------------------
+def write_list(found: FindingList, fmt: str, write: Write) -> None:
+    """The listed findings as JSON (with the count that matched) or CSV; the text format
+    is the console's table (``list_table``)."""
+    if fmt == "json":
+        docs = [_plain(dict(zip(LIST_COLUMNS, row, strict=True))) for row in found.rows]
+        write(json.dumps({"matched": found.matched, "findings": docs}, indent=2) + "\n")
+        return
+    rows = [[neutralise_csv_cell(_cell(v)) for v in row] for row in found.rows]
+    write(_csv_lines([LIST_COLUMNS, *rows]))
+
+
+def list_table(found: FindingList) -> tuple[list[tuple[str, str]], list[list[str]]]:
+    """(columns, rows) for the console's table (text format)."""
+    shown = (
+        *("finding_id", "severity", "category", "provider_id", "event_date", "actor_id"),
+        *("event_count", "record_count", "summary"),
+    )
+    index = [LIST_COLUMNS.index(c) for c in shown]
+    right = {"event_count", "record_count"}
+    columns = [(c, "right" if c in right else "left") for c in shown]
+    return columns, [[_cell(row[i]) for i in index] for row in found.rows]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+_SHOWN_NAMES = {n: column for n, column, _ in FINDING_MASKS}
+
+
+def _plain(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for key, value in doc.items():
+        if isinstance(value, Decimal):
+            value = format(value, "f")
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif isinstance(value, list):
+            value = [_plain(v) if isinstance(v, dict) else v for v in value]
+        out[_SHOWN_NAMES.get(key, key)] = value
+    return out
+
+
+def _moment(value: Any) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S%z")
