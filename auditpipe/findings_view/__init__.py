@@ -2,8 +2,8 @@
 
 - ``listing``: the findings matching filters (provider, days, category, severity, rule);
 - ``show``: one finding, its rule and clause, and its evidence read in batches;
-- ``evidence``: the evidence records themselves, masked, with their source file resolved
-  through its sha256 (shared with the HTML report);
+- ``report.evidence`` (its owner is the report, which shows the same records): the evidence
+  records themselves, masked, with their source file resolved through its sha256;
 - ``output``: text, JSON and CSV.
 
 Everything is masked like the report (``report.masking``) unless ``unmask`` is given.
@@ -11,7 +11,7 @@ Everything is masked like the report (``report.masking``) unless ``unmask`` is g
 
 from __future__ import annotations
 
-from .evidence import EvidenceRow, evidence_rows, show_command, stage_evidence
+from ..report.evidence import EvidenceRow, evidence_rows, show_command, stage_evidence
 from .listing import DEFAULT_LIMIT, FindingFilter, FindingList, list_findings
 from .show import FindingEvidence, NoSuchFinding, open_finding
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..report.evidence import show_command, stage_evidence
 from ..report.masking import FINDING_MASKS, create_mask_macros, shown_columns_sql
-from .evidence import show_command, stage_evidence
 
 if TYPE_CHECKING:
     from ..db import Database

@@ -14,7 +14,7 @@ LAYERS = [
     {"errors", "vocabulary"},
     {"config", "console", "db"},
     {"lake"},
-    {"ingest", "detect", "report", "sql", "compact", "status", "penalty", "sources", "engines"},
+    {"ingest", "detect", "report", "findings_view", "sql", "compact", "status", "penalty", "sources", "engines"},
     {"nightly"},
     {"cli"},
 ]

@@ -94,6 +94,8 @@ details summary { cursor:pointer; color:var(--link); }
 .serious { color:#b91c1c; font-weight:700; }
 .small { color:var(--muted); font-size:12px; }
 ul.notes li { margin:4px 0; }
+ol.evidence { margin:0 0 4px; padding-left:18px; }
+ol.evidence li { margin:0 0 4px; overflow-wrap:anywhere; }
 .print-only { display:none; }
 @media (max-width:640px) {
   main { padding:16px 12px 32px; }
@@ -464,16 +466,47 @@ def _exposure(report: Report) -> str:
     )
 
 
-def _finding_row(f: FindingRow) -> list[str]:
-    actor = f"<code>{escape(f.actor_id or '-')}</code> ({escape(f.actor_type or 'unknown')})"
-    if f.destination_party:
-        actor += f" → {escape(f.destination_party)}"
-    evidence = (
-        f"{escape(evidence_line(f))}"
+def _evidence_cell(report: Report, f: FindingRow) -> str:
+    """The first evidence events as records, the count of the rest, and the command that
+    lists them all (report.evidence); the event ids and the SQL folded below."""
+    items = []
+    for e in report.evidence.get(f.finding_id, []):
+        if not e.in_lake:
+            items.append("<li>the event is no longer in the lake</li>")
+            continue
+        where = escape(e.destination_type or "-")
+        if e.destination_party:
+            where += f": {escape(e.destination_party)}"
+        source = f"{e.source_file or '-'}:{e.line_number if e.line_number is not None else '-'}"
+        status = "" if e.source_status in ("in place", "moved") else f" ({e.source_status})"
+        items.append(
+            f'<li><span class="small">{escape(moment(e.event_time))}</span> '
+            f"<code>{escape(e.actor_id or '-')}</code> ({escape(e.actor_type or 'unknown')}) "
+            f"{escape(e.action or '-')} {escape(', '.join(e.data_fields) or '-')} → {where}"
+            f'<br><span class="small">source <code>{escape(source)}</code>'
+            f"{escape(status)}</span></li>"
+        )
+    shown = len(items)
+    rest = f.evidence_count - shown
+    command = report.show_command_template.replace("<finding_id>", f.finding_id)
+    lines = (f'<ol class="evidence">{"".join(items)}</ol>' if items else "") + (
+        f'<p class="small">{count(rest)} more evidence event(s), {count(f.evidence_count)} in '
+        "all. All of them: "
+        if rest > 0
+        else '<p class="small">All evidence events: '
+    )
+    return (
+        lines + f"<code>{escape(command)}</code></p>" + f"{escape(evidence_line(f))}"
         '<details class="screen-only evidence-sql"><summary>'
         + escape(_("Command for every evidence event"))
         + f"</summary><code>{escape(f.evidence_sql)}</code></details>"
     )
+
+
+def _finding_row(f: FindingRow, evidence: str) -> list[str]:
+    actor = f"<code>{escape(f.actor_id or '-')}</code> ({escape(f.actor_type or 'unknown')})"
+    if f.destination_party:
+        actor += f" → {escape(f.destination_party)}"
     return [
         _badge(f.severity),
         escape(f.event_date.isoformat()),
@@ -505,7 +538,7 @@ def _findings(report: Report) -> str:
         + _table(
             Table(
                 ["Severity", "Day", "Provider", "Category", "Finding", "Evidence"],
-                [_finding_row(f) for f in shown],
+                [_finding_row(f, _evidence_cell(report, f)) for f in shown],
                 unbroken=frozenset({1}),
             ),
             css="findings",

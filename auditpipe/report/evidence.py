@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..lake.locations import MISSING, resolve_sources
-from ..report.masking import EVIDENCE_MASKS, shown_columns_sql
+from .masking import EVIDENCE_MASKS, shown_columns_sql
 
 if TYPE_CHECKING:
     from ..db import Database
@@ -53,11 +53,9 @@ EVENT_FIELDS = (
 
 
 def show_command(lake_root: Path, finding_id: str) -> str:
-    """The command that lists every evidence event of a finding (shell-quoted, absolute)."""
-    return (
-        f"auditpipe findings show {shlex.quote(finding_id)} "
-        f"--lake {shlex.quote(str(lake_root.resolve()))}"
-    )
+    """The command that lists every evidence event of a finding (shell-quoted, absolute).
+    A finding id needs no quoting (``f-`` and hex digits); ``<finding_id>`` makes a template."""
+    return f"auditpipe findings show {finding_id} --lake {shlex.quote(str(lake_root.resolve()))}"
 
 
 def stage_evidence(
