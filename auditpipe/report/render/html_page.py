@@ -489,11 +489,16 @@ def _evidence_cell(report: Report, f: FindingRow) -> str:
     shown = len(items)
     rest = f.evidence_count - shown
     command = report.show_command_template.replace("<finding_id>", f.finding_id)
+    if not items:
+        said = f"{count(f.evidence_count)} evidence event(s). All of them: "
+    elif rest > 0:
+        said = (
+            f"{count(rest)} more evidence event(s), {count(f.evidence_count)} in all. All of them: "
+        )
+    else:
+        said = "All evidence events: "
     lines = (f'<ol class="evidence">{"".join(items)}</ol>' if items else "") + (
-        f'<p class="small">{count(rest)} more evidence event(s), {count(f.evidence_count)} in '
-        "all. All of them: "
-        if rest > 0
-        else '<p class="small">All evidence events: '
+        f'<p class="small">{escape(said)}'
     )
     return (
         lines + f"<code>{escape(command)}</code></p>" + f"{escape(evidence_line(f))}"
