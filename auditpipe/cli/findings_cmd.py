@@ -179,7 +179,6 @@ def findings_show(
     from ..findings_view import open_finding
     from ..findings_view.output import write_show
     from ..lake import Lake
-    from ..lake.locations import IN_PLACE, MOVED
 
     the_lake = Lake.open(lake)
     settings = DetectSettings.from_config(load_config(config_path))
@@ -203,10 +202,9 @@ def findings_show(
                 f"{found.shown:,} of {found.total:,} evidence events shown; "
                 "--limit 0 --offset 0 shows them all."
             )
-        missing = [f for f in found.files if f[2] not in (IN_PLACE, MOVED)]
-        if missing:
+        if found.file_problems:
             console.warn(
-                f"{len(missing)} source file(s) of this evidence are not where the lake "
+                f"{len(found.file_problems)} source file(s) of this evidence are not where the lake "
                 "recorded them (marked MISSING or CHANGED above)."
             )
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..lake.locations import IN_PLACE, MOVED
 from ..report.evidence import show_command, stage_evidence
 from ..report.masking import FINDING_MASKS, create_mask_macros, shown_columns_sql
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from ..lake import Lake
 
 BATCH_ROWS = 2_000  # evidence records fetched and written at a time
+# Evidence events staged at a time: memory stays flat however many events a finding has (each
+# page is one join of that many ids against the finding's partition of events).
+PAGE_EVENTS = 50_000
 
 FINDING_COLUMNS = f"""
     finding_id, rule_id, category, severity, provider_id, event_date,
@@ -51,6 +55,8 @@ class FindingEvidence:
     offset: int
     limit: int | None
     con: Database = field(repr=False)
+    # sha256s of source files read so far that are missing or changed
+    file_problems: set[str] = field(default_factory=set)
 
     @property
     def total(self) -> int:
@@ -62,27 +68,34 @@ class FindingEvidence:
         left = max(self.total - self.offset, 0)
         return left if self.limit is None else min(left, self.limit)
 
-    @property
-    def files(self) -> list[tuple[str, str | None, str, str | None]]:
-        """Each distinct source file of the shown evidence: (sha256, ingested as, status,
-        path now), masked unless ``unmask``."""
-        return [
-            tuple(r)  # type: ignore[misc]
-            for r in self.con.execute(
-                "SELECT source_sha256, any_value(source_file), any_value(source_status), "
-                "any_value(source_now) FROM evidence_shown WHERE source_sha256 IS NOT NULL "
-                "GROUP BY source_sha256 ORDER BY 2, 1"
-            ).fetchall()
-        ]
-
-    def batches(self, projection: str, params: dict[str, Any] | None = None) -> Iterator[list[Any]]:
+    def batches(self, projection: str) -> Iterator[list[tuple[Any, ...]]]:
         """The evidence records as ``projection`` (a SELECT list over ``evidence_shown``),
-        in evidence order, ``BATCH_ROWS`` rows at a time."""
-        cursor = self.con.execute(
-            f"SELECT {projection} FROM evidence_shown ORDER BY evidence_rank", params or {}
-        )
-        while rows := cursor.fetchmany(BATCH_ROWS):
-            yield rows
+        in evidence order, ``BATCH_ROWS`` rows at a time: staged ``PAGE_EVENTS`` events at a
+        time and streamed from DuckDB, never the whole evidence in memory at once."""
+        end = self.offset + self.shown
+        for start in range(self.offset, end, PAGE_EVENTS):
+            stage_evidence(
+                self.con,
+                self.lake,
+                "SELECT finding_id, provider_id, event_date, evidence_event_ids FROM findings "
+                "WHERE finding_id = $id",
+                unmask=self.unmask,
+                params={"id": self.finding["finding_id"]},
+                per_finding=min(PAGE_EVENTS, end - start),
+                offset=start,
+                partition=(self.finding["provider_id"], self.finding["event_date"]),
+            )
+            self.file_problems |= {
+                sha
+                for sha, status in self.con.execute(
+                    "SELECT source_sha256, status FROM evidence_files"
+                ).fetchall()
+                if status not in (IN_PLACE, MOVED)
+            }
+            sql = f"SELECT {projection} FROM evidence_shown ORDER BY evidence_rank"
+            for batch in self.con.sql(sql).to_arrow_reader(BATCH_ROWS):
+                if batch.num_rows:
+                    yield list(zip(*(c.to_pylist() for c in batch.columns), strict=True))
 
     def show_command(self) -> str:
         return show_command(self.lake.root, self.finding["finding_id"])
@@ -113,16 +126,6 @@ def open_finding(
         )
         names = [d[0] for d in cursor.description or []]
         finding = dict(zip(names, cursor.fetchone() or (), strict=True))
-        stage_evidence(
-            con,
-            lake,
-            "SELECT finding_id, provider_id, event_date, evidence_event_ids FROM findings "
-            "WHERE finding_id = $id",
-            unmask=unmask,
-            params={"id": full_id},
-            per_finding=limit,
-            offset=offset,
-        )
         rule = next((r for r in rules or () if r.id == finding["rule_id"]), None)
         if rule is None and rule_problem is None:
             rule_problem = (

@@ -67,6 +67,7 @@ def stage_evidence(
     per_finding: int | None = None,
     offset: int = 0,
     params: dict[str, Any] | None = None,
+    partition: tuple[str, dt.date] | None = None,
 ) -> None:
     """``evidence_shown``: one row per evidence event of the findings ``chosen`` (a query
     returning finding_id, provider_id, event_date and evidence_event_ids), masked unless
@@ -74,11 +75,18 @@ def stage_evidence(
     ``in_lake`` (false for an id whose event is no longer in the lake), and the source file
     resolved: ``source_now`` (where it is now, NULL when missing) and ``source_status``.
     ``offset`` skips each finding's first events, ``per_finding`` keeps that many after them.
+    ``partition`` (provider_id, event_date), when every finding is of that one, lets DuckDB
+    read only that partition's event files.
     """
     start = int(offset) + 1
     stop = "" if per_finding is None else str(int(offset) + int(per_finding))
     ids = f"evidence_event_ids[{start}:{stop}]"
     event_cols = ", ".join(f"e.{c}" for c in EVENT_FIELDS)
+    params = dict(params or {})
+    where_partition = ""
+    if partition is not None:
+        where_partition = "\n      AND provider_id = $__provider AND event_date = $__day"
+        params.update(__provider=partition[0], __day=partition[1])
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE evidence_raw AS
@@ -96,28 +104,29 @@ FROM ids AS i
 LEFT JOIN (
     SELECT * FROM events
     WHERE provider_id IN (SELECT provider_id FROM chosen)
-      AND event_date IN (SELECT event_date FROM chosen)
+      AND event_date IN (SELECT event_date FROM chosen){where_partition}
 ) AS e
     ON e.provider_id = i.provider_id AND e.event_date = i.event_date AND e.event_id = i.event_id
 """,
-        params or {},
+        params,
     )
     _stage_files(con, lake)
+    # A view, so the masked and formatted records stream out of evidence_raw (no second copy).
+    unmask_sql = "true" if unmask else "false"
     con.execute(
         f"""
-CREATE OR REPLACE TEMP TABLE evidence_shown AS
+CREATE OR REPLACE TEMP VIEW evidence_shown AS
 SELECT
     finding_id, evidence_rank, evidence_total, in_lake, event_time, record_count, amount,
     line_number, source_sha256, source_status,
-    {shown_columns_sql(EVIDENCE_MASKS)},
-    CASE WHEN $unmask THEN path_now ELSE mask_text(path_now) END AS source_now
+    {shown_columns_sql(EVIDENCE_MASKS, unmask_sql)},
+    CASE WHEN {unmask_sql} THEN path_now ELSE mask_text(path_now) END AS source_now
 FROM (
     SELECT r.*, f.path_now, coalesce(f.status, '{MISSING}') AS source_status
     FROM evidence_raw AS r
     LEFT JOIN evidence_files AS f USING (source_sha256)
 )
-""",
-        {"unmask": unmask},
+"""
     )
 
 
