@@ -4,6 +4,7 @@ and auditpipe.findings_view."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -11,7 +12,7 @@ import click
 from ..vocabulary import CATEGORIES, SEVERITIES
 from . import cli, exit_codes_help
 from .detect_cmd import rules_dir_option
-from .options import _parse_day, config_option, lake_option, period_options
+from .options import F, _parse_day, config_option, lake_option, period_options
 
 FORMATS = ("text", "json", "csv")
 
@@ -23,6 +24,14 @@ format_option = click.option(
     show_default=True,
     help="text for people; json or csv for programs and spreadsheets.",
 )
+
+
+def _count_option(name: str, default: int, text: str) -> Callable[[F], F]:
+    return click.option(
+        name, type=click.IntRange(min=0), default=default, show_default=True, help=text
+    )
+
+
 unmask_option = click.option(
     "--unmask",
     is_flag=True,
@@ -56,12 +65,10 @@ def findings() -> None:
     "--severity", type=click.Choice(SEVERITIES), help="Only findings at or above this severity."
 )
 @click.option("--rule", "rule_id", metavar="RULE_ID", help="Only findings of this rule.")
-@click.option(
+@_count_option(
     "--limit",
-    type=click.IntRange(min=0),
-    default=100,
-    show_default=True,
-    help="List at most this many (0: all of them); the count of all that match goes to stderr.",
+    100,
+    "List at most this many (0: all of them); the count of all that match goes to stderr.",
 )
 @format_option
 @unmask_option
@@ -126,19 +133,9 @@ def findings_list(
 @findings.command("show", epilog=exit_codes_help("findings show"))
 @click.argument("finding_id")
 @lake_option
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Show at most this many evidence events (0: all, written in batches).",
-)
-@click.option(
-    "--offset",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Skip this many evidence events first (with --limit, to page through them).",
+@_count_option("--limit", 0, "Show at most this many evidence events (0: all, written in batches).")
+@_count_option(
+    "--offset", 0, "Skip this many evidence events first (with --limit, to page through them)."
 )
 @format_option
 @unmask_option
