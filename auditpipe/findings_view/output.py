@@ -11,9 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+
+from rich.cells import cell_len
 
 from ..db import quote_literal
 from ..lake.locations import CHANGED, IN_PLACE, MOVED
@@ -33,55 +36,78 @@ _AMOUNT = (
 )
 
 
+def sql_text(template: str, **exprs: str) -> str:
+    """``template`` (a message with ``{name}`` placeholders, as translations keep them) as a
+    SQL text expression: the literal parts quoted, each placeholder its SQL expression."""
+    parts = re.split(r"\{(\w+)\}", template)
+    pieces = [
+        f"CAST(({exprs[part]}) AS VARCHAR)" if i % 2 else quote_literal(part)
+        for i, part in enumerate(parts)
+        if i % 2 or part
+    ]
+    return " || ".join(pieces) or "''"
+
+
 def _source_text() -> str:
     """The source line of a record: where the file is now, and what happened to it."""
+    at = {"path": "source_now", "line": "line_number", "ingested": "source_file"}
+    lost = {"path": "source_file", "line": "line_number"}
     return f"""CASE
     WHEN source_sha256 IS NULL THEN '-'
-    WHEN source_status = '{IN_PLACE}' THEN source_now || ':' || line_number
-    WHEN source_status = '{MOVED}'
-        THEN source_now || ':' || line_number || {quote_literal(" (moved; ingested from ")}
-             || source_file || ')'
-    WHEN source_status = '{CHANGED}'
-        THEN source_file || ':' || line_number
-             || {quote_literal(" (CHANGED: the file there now is not the one ingested)")}
-    ELSE source_file || ':' || line_number
-         || {quote_literal(" (MISSING: not there, and not where nightly moved it)")}
+    WHEN source_status = '{IN_PLACE}' THEN {sql_text("{path}:{line}", **at)}
+    WHEN source_status = '{MOVED}' THEN {sql_text("{path}:{line} (moved; ingested from {ingested})", **at)}
+    WHEN source_status = '{CHANGED}' THEN {sql_text("{path}:{line} (CHANGED: the file there now is not the one ingested)", **lost)}
+    ELSE {sql_text("{path}:{line} (MISSING: not there, and not where nightly moved it)", **lost)}
 END"""
 
 
 def evidence_text_sql() -> str:
     """One readable block per evidence event (a SELECT list over ``evidence_shown``)."""
+    n = "coalesce(record_count, 1)"
+    records = (
+        f"CASE WHEN {n} = 1 THEN {sql_text('{n} record', n=f'format($${{:,}}$$, {n})')} "
+        f"ELSE {sql_text('{n} records', n=f'format($${{:,}}$$, {n})')} END"
+    )
+    unknown = quote_literal("unknown")
     lines = [
         ("time", _TIME),
-        ("actor", "coalesce(actor_id, '-') || ' (' || coalesce(actor_type, 'unknown') || ')'"),
-        ("action", "coalesce(action, '-') || coalesce(' (' || outcome || ')', '')"),
         (
-            "subject",
-            "coalesce(subject_id, '-') || ', ' || format('{:,}', coalesce(record_count, 1)) "
-            "|| CASE WHEN coalesce(record_count, 1) = 1 THEN ' record' ELSE ' records' END",
+            "actor",
+            sql_text(
+                "{actor} ({type})",
+                actor="coalesce(actor_id, '-')",
+                type=f"coalesce(actor_type, {unknown})",
+            ),
         ),
+        ("action", "coalesce(action, '-') || coalesce(' (' || outcome || ')', '')"),
+        ("subject", f"coalesce(subject_id, '-') || ', ' || {records}"),
         ("data fields", "coalesce(nullif(array_to_string(data_fields, ', '), ''), '-')"),
         (
             "destination",
             "coalesce(destination_type, '-') || coalesce(': ' || destination_party, '')",
         ),
-        ("ticket", "coalesce(authorization_ref, 'none')"),
+        ("ticket", f"coalesce(authorization_ref, {quote_literal('none')})"),
         ("purpose", "coalesce(purpose, '-')"),
         ("amount", _AMOUNT),
         ("source", _source_text()),
         ("sha256", "coalesce(source_sha256, '-')"),
     ]
-    width = max(len(label) for label, _ in lines) + 2
+    width = max(cell_len(label) for label, _ in lines) + 2
     body = " || chr(10) || ".join(
-        f"{quote_literal('  ' + label.ljust(width))} || coalesce({expr}, '-')"
+        f"{quote_literal('  ' + label + ' ' * (width - cell_len(label)))} || coalesce({expr}, '-')"
         for label, expr in lines
     )
-    head = (
-        "format('Evidence {} of {}: event {}', evidence_rank, evidence_total, "
-        "coalesce(event_id, '-'))"
+    head = sql_text(
+        "Evidence {rank} of {total}: event {event}",
+        rank="evidence_rank",
+        total="evidence_total",
+        event="coalesce(event_id, '-')",
     )
-    missing = quote_literal("  (this event is no longer in the lake)")
-    return f"CASE WHEN in_lake THEN {head} || chr(10) || {body} ELSE {head} || chr(10) || {missing} END"
+    missing = quote_literal("  " + "(this event is no longer in the lake)")
+    return (
+        f"CASE WHEN in_lake THEN {head} || chr(10) || {body} "
+        f"ELSE {head} || chr(10) || {missing} END"
+    )
 
 
 def evidence_json_sql() -> str:
