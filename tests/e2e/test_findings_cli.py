@@ -12,7 +12,14 @@ import pytest
 
 from auditpipe.lake import Lake
 from tests.support.nightly import table_rows
-from tests.support.report_lakes import IDENTIFIERS, MOBILE_IN_PARTY, MOBILE_SUBJECT, run_main
+from tests.support.report_lakes import (
+    IDENTIFIERS,
+    MOBILE_IN_PARTY,
+    MOBILE_SUBJECT,
+    build_lake,
+    identifier_events,
+    run_main,
+)
 
 Capsys = pytest.CaptureFixture[str]
 
@@ -206,3 +213,22 @@ def test_no_identifier_leaks_from_list_or_show_unless_unmasked(
     (selling,) = _ids(shared_lake, "rule_id = 'selling' AND event_date = DATE '2026-03-01'")
     unmasked = _show(shared_lake, capsys, selling, "--format", fmt, "--unmask")[0]
     assert MOBILE_SUBJECT in unmasked and MOBILE_IN_PARTY in unmasked
+
+
+def test_show_on_a_lake_without_findings_says_to_run_detect(tmp_path: Path, capsys: Capsys) -> None:
+    lake = build_lake(tmp_path, identifier_events(), detect=False)
+    code, _, err = run_main(["findings", "show", "f-1234", "--lake", str(lake.root)], capsys)
+    assert code == 2 and "holds no findings" in err and "auditpipe detect --lake" in err
+
+
+def test_evidence_whose_events_left_the_lake_says_so(tmp_path: Path, capsys: Capsys) -> None:
+    lake = build_lake(tmp_path, identifier_events(), rules=None)
+    (fid,) = _ids(lake, "rule_id = 'illegal_use_credential'")
+    for part in (lake.root / "events" / "provider_id=forum-a").glob("event_date=2026-03-01"):
+        for f in part.glob("*.parquet"):
+            f.unlink()  # e.g. removed by hand or by retention
+    out, _ = _show(lake, capsys, fid)
+    assert out.count("(this event is no longer in the lake)") == 2
+    doc = json.loads(_show(lake, capsys, fid, "--format", "json")[0])
+    assert [e["in_lake"] for e in doc["evidence"]] == [False, False]
+    assert [e["event_id"] for e in doc["evidence"]] == ["c1", "c2"]
