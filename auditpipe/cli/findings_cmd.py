@@ -100,10 +100,14 @@ def findings_list(
     from ..errors import UsageError
     from ..findings_view import FindingFilter, list_findings
     from ..findings_view.output import list_table, write_list
+    from ..i18n import _
     from ..lake import Lake
 
     if day is not None and (since or until):
-        raise UsageError("--day cannot be combined with --since or --until", hint="give one")
+        raise UsageError(
+            _("--day cannot be combined with --since or --until"),
+            hint=_("give --day for one day, or --since/--until for a period"),
+        )
     if day is not None:
         since = until = day
     where = FindingFilter(provider, since, until, category, severity, rule_id)
@@ -118,15 +122,17 @@ def findings_list(
         write_list(found, fmt, console.data)
     if found.matched > len(found.rows):
         console.message(
-            f"{len(found.rows):,} of {found.matched:,} matching findings listed; "
-            "--limit 0 lists all of them."
+            _("{shown} of {matched} matching findings listed; --limit 0 lists all of them.").format(
+                shown=f"{len(found.rows):,}", matched=f"{found.matched:,}"
+            )
         )
     elif not found.rows:
-        console.message("No findings match.")
+        console.message(_("No findings match."))
     if found.rows and fmt == "text":
         console.message(
-            "Show one with its evidence: auditpipe findings show FINDING_ID --lake "
-            + _quoted(the_lake.root)
+            _("Show one with its evidence: {command}").format(
+                command="auditpipe findings show FINDING_ID --lake " + _quoted(the_lake.root)
+            )
         )
 
 
@@ -175,6 +181,7 @@ def findings_show(
     from ..errors import AuditpipeError
     from ..findings_view import open_finding
     from ..findings_view.output import write_show
+    from ..i18n import _
     from ..lake import Lake
 
     the_lake = Lake.open(lake)
@@ -182,7 +189,7 @@ def findings_show(
     try:
         known, problem = read_rules([*settings.rule_dirs, *rule_dirs]), None
     except AuditpipeError as exc:  # a broken rule file elsewhere does not hide the finding
-        known, problem = [], f"rules could not be read: {exc.message}"
+        known, problem = [], _("the rules could not be read: {error}").format(error=exc.message)
     console = get_console()
     with open_finding(
         the_lake,
@@ -196,13 +203,16 @@ def findings_show(
         write_show(found, fmt, console.data, the_lake.timezone)
         if found.shown < found.total:
             console.message(
-                f"{found.shown:,} of {found.total:,} evidence events shown; "
-                "--limit 0 --offset 0 shows them all."
+                _(
+                    "{shown} of {total} evidence events shown; --limit 0 --offset 0 shows them all."
+                ).format(shown=f"{found.shown:,}", total=f"{found.total:,}")
             )
         if found.file_problems:
             console.warn(
-                f"{len(found.file_problems)} source file(s) of this evidence are not where the lake "
-                "recorded them (marked MISSING or CHANGED above)."
+                _(
+                    "{n} source file(s) of this evidence are not where the lake recorded them "
+                    "(marked MISSING or CHANGED above)."
+                ).format(n=len(found.file_problems))
             )
 
 

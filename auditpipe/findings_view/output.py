@@ -19,6 +19,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from ..db import quote_literal
+from ..i18n import _, ngettext
 from ..lake.locations import CHANGED, IN_PLACE, MOVED
 from ..outputs import neutralise_csv_cell, neutralise_csv_sql
 from ..report.masking import FINDING_MASKS
@@ -52,58 +53,64 @@ def _source_text() -> str:
     """The source line of a record: where the file is now, and what happened to it."""
     at = {"path": "source_now", "line": "line_number", "ingested": "source_file"}
     lost = {"path": "source_file", "line": "line_number"}
+    moved = sql_text(_("{path}:{line} (moved; ingested from {ingested})"), **at)
+    changed = sql_text(
+        _("{path}:{line} (CHANGED: the file there now is not the one ingested)"), **lost
+    )
+    missing = sql_text(
+        _("{path}:{line} (MISSING: not there, and not where nightly moved it)"), **lost
+    )
     return f"""CASE
     WHEN source_sha256 IS NULL THEN '-'
     WHEN source_status = '{IN_PLACE}' THEN {sql_text("{path}:{line}", **at)}
-    WHEN source_status = '{MOVED}' THEN {sql_text("{path}:{line} (moved; ingested from {ingested})", **at)}
-    WHEN source_status = '{CHANGED}' THEN {sql_text("{path}:{line} (CHANGED: the file there now is not the one ingested)", **lost)}
-    ELSE {sql_text("{path}:{line} (MISSING: not there, and not where nightly moved it)", **lost)}
+    WHEN source_status = '{MOVED}' THEN {moved}
+    WHEN source_status = '{CHANGED}' THEN {changed}
+    ELSE {missing}
 END"""
 
 
 def evidence_text_sql() -> str:
-    """One readable block per evidence event (a SELECT list over ``evidence_shown``)."""
+    """One readable block per evidence event (a SELECT list over ``evidence_shown``), its
+    words in the current language."""
     n = "coalesce(record_count, 1)"
+    count = f"format($${{:,}}$$, {n})"
     records = (
-        f"CASE WHEN {n} = 1 THEN {sql_text('{n} record', n=f'format($${{:,}}$$, {n})')} "
-        f"ELSE {sql_text('{n} records', n=f'format($${{:,}}$$, {n})')} END"
+        f"CASE WHEN {n} = 1 THEN {sql_text(ngettext('{n} record', '{n} records', 1), n=count)} "
+        f"ELSE {sql_text(ngettext('{n} record', '{n} records', 2), n=count)} END"
     )
-    unknown = quote_literal("unknown")
+    actor = sql_text(
+        _("{actor} ({type})"),
+        actor="coalesce(actor_id, '-')",
+        type=f"coalesce(actor_type, {quote_literal(_('unknown'))})",
+    )
     lines = [
-        ("time", _TIME),
+        (_("time"), _TIME),
+        (_("actor"), actor),
+        (_("action"), "coalesce(action, '-') || coalesce(' (' || outcome || ')', '')"),
+        (_("subject"), f"coalesce(subject_id, '-') || ', ' || {records}"),
+        (_("data fields"), "coalesce(nullif(array_to_string(data_fields, ', '), ''), '-')"),
         (
-            "actor",
-            sql_text(
-                "{actor} ({type})",
-                actor="coalesce(actor_id, '-')",
-                type=f"coalesce(actor_type, {unknown})",
-            ),
-        ),
-        ("action", "coalesce(action, '-') || coalesce(' (' || outcome || ')', '')"),
-        ("subject", f"coalesce(subject_id, '-') || ', ' || {records}"),
-        ("data fields", "coalesce(nullif(array_to_string(data_fields, ', '), ''), '-')"),
-        (
-            "destination",
+            _("destination"),
             "coalesce(destination_type, '-') || coalesce(': ' || destination_party, '')",
         ),
-        ("ticket", f"coalesce(authorization_ref, {quote_literal('none')})"),
-        ("purpose", "coalesce(purpose, '-')"),
-        ("amount", _AMOUNT),
-        ("source", _source_text()),
+        (_("ticket"), f"coalesce(authorization_ref, {quote_literal(_('none'))})"),
+        (_("purpose"), "coalesce(purpose, '-')"),
+        (_("amount"), _AMOUNT),
+        (_("source"), _source_text()),
         ("sha256", "coalesce(source_sha256, '-')"),
     ]
-    width = max(cell_len(label) for label, _ in lines) + 2
+    labels = _labelled([(label, "") for label, _expr in lines], "  ")
     body = " || chr(10) || ".join(
-        f"{quote_literal('  ' + label + ' ' * (width - cell_len(label)))} || coalesce({expr}, '-')"
-        for label, expr in lines
+        f"{quote_literal(label)} || coalesce({expr}, '-')"
+        for label, (_label, expr) in zip(labels, lines, strict=True)
     )
     head = sql_text(
-        "Evidence {rank} of {total}: event {event}",
+        _("Evidence {rank} of {total}: event {event}"),
         rank="evidence_rank",
         total="evidence_total",
         event="coalesce(event_id, '-')",
     )
-    missing = quote_literal("  " + "(this event is no longer in the lake)")
+    missing = quote_literal("  " + _("(this event is no longer in the lake)"))
     return (
         f"CASE WHEN in_lake THEN {head} || chr(10) || {body} "
         f"ELSE {head} || chr(10) || {missing} END"
@@ -199,37 +206,64 @@ def write_show(found: FindingEvidence, fmt: str, write: Write, timezone: str) ->
         _show_text(found, write, timezone)
 
 
+def _labelled(rows: list[tuple[str, str]], indent: str = "") -> list[str]:
+    """``label  value`` lines, the values aligned by display width (Chinese labels too)."""
+    width = max(cell_len(label) for label, _value in rows) + 2
+    return [f"{indent}{label}{' ' * (width - cell_len(label))}{value}" for label, value in rows]
+
+
 def _finding_lines(found: FindingEvidence, timezone: str) -> list[str]:
     f = found.finding
     amounts = ", ".join(f"{u['amount']:,} {u['currency']}" for u in f["unconverted_amounts"])
-    rows = [
-        ("finding", f["finding_id"]),
-        ("severity", f"{f['severity']} ({f['category']}, rule {f['rule_id']})"),
-        ("summary", f["summary_shown"] or "-"),
-        ("provider", f"{f['provider_id']}, {f['event_date']}"),
-        ("actor", f"{f['actor_shown'] or '-'} ({f['actor_type'] or 'unknown'})"),
-        ("party", f["party_shown"] or "-"),
-        ("seen", f"{_moment(f['first_seen'])} to {_moment(f['last_seen'])} ({timezone})"),
-        (
-            "counts",
-            f"{f['event_count']:,} events, {f['record_count']:,} records, "
-            f"{f['subject_count']:,} users",
-        ),
-        ("data", ", ".join(f["data_categories"]) or "-"),
-        ("proceeds", f"CNY {f['proceeds_cny']:,}" + (f" + {amounts}" if amounts else "")),
-    ]
-    width = max(len(k) for k, _ in rows) + 2
-    return [f"{k.ljust(width)}{v}" for k, v in rows]
+    proceeds = f"CNY {f['proceeds_cny']:,}" + (f" + {amounts}" if amounts else "")
+    return _labelled(
+        [
+            (_("finding"), f["finding_id"]),
+            (
+                _("severity"),
+                _("{severity} ({category}, rule {rule})").format(
+                    severity=f["severity"], category=f["category"], rule=f["rule_id"]
+                ),
+            ),
+            (_("summary"), f["summary_shown"] or "-"),
+            (_("provider"), f"{f['provider_id']}, {f['event_date']}"),
+            (_("actor"), f"{f['actor_shown'] or '-'} ({f['actor_type'] or _('unknown')})"),
+            (_("party"), f["party_shown"] or "-"),
+            (
+                _("seen"),
+                _("{first} to {last} ({timezone})").format(
+                    first=_moment(f["first_seen"]), last=_moment(f["last_seen"]), timezone=timezone
+                ),
+            ),
+            (
+                _("counts"),
+                _("{events} events, {records} records, {users} users").format(
+                    events=f"{f['event_count']:,}",
+                    records=f"{f['record_count']:,}",
+                    users=f"{f['subject_count']:,}",
+                ),
+            ),
+            (_("data"), ", ".join(f["data_categories"]) or "-"),
+            (_("proceeds"), proceeds),
+        ]
+    )
 
 
 def _rule_lines(found: FindingEvidence) -> list[str]:
     rule = found.rule
     if rule is None:
-        return [f"Rule: {found.finding['rule_id']} ({found.rule_problem})"]
+        return [
+            _("Rule: {rule} ({problem})").format(
+                rule=found.finding["rule_id"], problem=found.rule_problem
+            )
+        ]
+    source = _("built-in") if rule.builtin else str(rule.path)
+    head = _("Rule: {rule}: {title} ({source})").format(
+        rule=rule.id, title=rule.title, source=source
+    )
     return [
-        f"Rule: {rule.id}: {rule.title} ({rule.source})",
-        f"  clause       {rule.clause}",
-        f"  description  {rule.description}",
+        head,
+        *_labelled([(_("clause"), rule.clause), (_("description"), rule.description)], "  "),
     ]
 
 
@@ -243,12 +277,17 @@ def _show_text(found: FindingEvidence, write: Write, timezone: str) -> None:
 
 def _evidence_heading(found: FindingEvidence, timezone: str) -> str:
     if found.shown == found.total:
-        return f"Evidence: {found.total:,} events (times in {timezone})"
-    first = found.offset + 1
-    last = found.offset + found.shown
-    return (
-        f"Evidence: events {first:,} to {last:,} of {found.total:,} (times in {timezone}); "
+        return _("Evidence: {total} events (times in {timezone})").format(
+            total=f"{found.total:,}", timezone=timezone
+        )
+    return _(
+        "Evidence: events {first} to {last} of {total} (times in {timezone}); "
         "--limit and --offset choose others"
+    ).format(
+        first=f"{found.offset + 1:,}",
+        last=f"{found.offset + found.shown:,}",
+        total=f"{found.total:,}",
+        timezone=timezone,
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..i18n import _
 from ..lake.locations import IN_PLACE, MOVED
 from ..report.evidence import show_command, stage_evidence
 from ..report.masking import FINDING_MASKS, create_mask_macros, shown_columns_sql
@@ -128,10 +129,10 @@ def open_finding(
         finding = dict(zip(names, cursor.fetchone() or (), strict=True))
         rule = next((r for r in rules or () if r.id == finding["rule_id"]), None)
         if rule is None and rule_problem is None:
-            rule_problem = (
-                f"rule {finding['rule_id']!r} is not among the rules known now (built-in and "
-                "[detect] rule_dirs); pass the folder it came from with --rules"
-            )
+            rule_problem = _(
+                "rule {rule!r} is not among the rules known now (built-in and [detect] "
+                "rule_dirs); pass the folder it came from with --rules"
+            ).format(rule=finding["rule_id"])
         yield FindingEvidence(lake, finding, rule, rule_problem, unmask, offset, limit, con)
     finally:
         con.close()
@@ -158,10 +159,12 @@ def resolve_id(con: Database, lake: Lake, wanted: str) -> str:
         return prefixed[0]
     if prefixed:
         raise NoSuchFinding(
-            f"finding id {wanted!r} is ambiguous: it begins "
-            + ", ".join(prefixed[:5])
-            + (" and more" if len(prefixed) > 5 else ""),
-            hint="give more of the id, or list them with: auditpipe findings list " + lake_arg,
+            _("finding id {id!r} is ambiguous: it begins {ids}").format(
+                id=wanted, ids=", ".join(prefixed[:5]) + (" ..." if len(prefixed) > 5 else "")
+            ),
+            hint=_("give more of the id, or list them with: {command}").format(
+                command="auditpipe findings list " + lake_arg
+            ),
         )
     nearest = [
         r[0]
@@ -173,14 +176,16 @@ def resolve_id(con: Database, lake: Lake, wanted: str) -> str:
     ]
     if not nearest:
         raise NoSuchFinding(
-            f"no finding {wanted!r}: the lake {lake.root} holds no findings",
-            hint=f"run detection first: auditpipe detect {lake_arg}",
+            _("no finding {id!r}: the lake {lake} holds no findings").format(
+                id=wanted, lake=lake.root
+            ),
+            hint=_("run detection first: {command}").format(command=f"auditpipe detect {lake_arg}"),
         )
     raise NoSuchFinding(
-        f"no finding {wanted!r} in the lake {lake.root}",
-        hint="the nearest ids are "
-        + ", ".join(nearest)
-        + f"; list findings with: auditpipe findings list {lake_arg}",
+        _("no finding {id!r} in the lake {lake}").format(id=wanted, lake=lake.root),
+        hint=_("the nearest ids are {ids}; list findings with: {command}").format(
+            ids=", ".join(nearest), command=f"auditpipe findings list {lake_arg}"
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from html import escape
 
 from ...i18n import _, ngettext
+from ...lake.locations import CHANGED, MISSING
 from ..model import FindingRow, Report
 from . import svg_charts, tables
 from .common import (
@@ -472,36 +473,40 @@ def _evidence_cell(report: Report, f: FindingRow) -> str:
     items = []
     for e in report.evidence.get(f.finding_id, []):
         if not e.in_lake:
-            items.append("<li>the event is no longer in the lake</li>")
+            items.append(f"<li>{escape(_('the event is no longer in the lake'))}</li>")
             continue
         where = escape(e.destination_type or "-")
         if e.destination_party:
             where += f": {escape(e.destination_party)}"
-        source = f"{e.source_file or '-'}:{e.line_number if e.line_number is not None else '-'}"
-        status = "" if e.source_status in ("in place", "moved") else f" ({e.source_status})"
+        line = "-" if e.line_number is None else str(e.line_number)
+        source = f"{e.source_file or '-'}:{line}"
+        if e.source_status == MISSING:
+            source = _("{source} (MISSING)").format(source=source)
+        elif e.source_status == CHANGED:
+            source = _("{source} (CHANGED)").format(source=source)
+        actor_type = e.actor_type or _("unknown")
         items.append(
             f'<li><span class="small">{escape(moment(e.event_time))}</span> '
-            f"<code>{escape(e.actor_id or '-')}</code> ({escape(e.actor_type or 'unknown')}) "
+            f"<code>{escape(e.actor_id or '-')}</code> ({escape(actor_type)}) "
             f"{escape(e.action or '-')} {escape(', '.join(e.data_fields) or '-')} → {where}"
-            f'<br><span class="small">source <code>{escape(source)}</code>'
-            f"{escape(status)}</span></li>"
+            f'<br><span class="small">{escape(_("source"))} <code>{escape(source)}</code>'
+            "</span></li>"
         )
-    shown = len(items)
-    rest = f.evidence_count - shown
-    command = report.show_command_template.replace("<finding_id>", f.finding_id)
+    rest = f.evidence_count - len(items)
     if not items:
-        said = f"{count(f.evidence_count)} evidence event(s). All of them: "
+        said = _("{total} evidence event(s). All of them:").format(total=count(f.evidence_count))
     elif rest > 0:
-        said = (
-            f"{count(rest)} more evidence event(s), {count(f.evidence_count)} in all. All of them: "
+        said = _("{rest} more evidence event(s), {total} in all. All of them:").format(
+            rest=count(rest), total=count(f.evidence_count)
         )
     else:
-        said = "All evidence events: "
-    lines = (f'<ol class="evidence">{"".join(items)}</ol>' if items else "") + (
-        f'<p class="small">{escape(said)}'
-    )
+        said = _("All evidence events:")
+    command = report.show_command_template.replace("<finding_id>", f.finding_id)
+    listed = f'<ol class="evidence">{"".join(items)}</ol>' if items else ""
     return (
-        lines + f"<code>{escape(command)}</code></p>" + f"{escape(evidence_line(f))}"
+        listed
+        + f'<p class="small">{escape(said)} <code>{escape(command)}</code></p>'
+        + f"{escape(evidence_line(f))}"
         '<details class="screen-only evidence-sql"><summary>'
         + escape(_("Command for every evidence event"))
         + f"</summary><code>{escape(f.evidence_sql)}</code></details>"
