@@ -4,7 +4,7 @@ Builds (or reuses, under benchmarks/out/) a lake where one employee read 100,000
 password hashes on one day (one illegal_use_credential finding with 100,000 evidence events)
 among as many ordinary events, then times, each in its own process so peak memory is its own:
 
-  scan            SELECT count(*) FROM events through the read_parquet views (baseline)
+  scan            a full scan of events through the read_parquet views (baseline)
   show --limit 10 the finding and its first 10 evidence records
   show (text)     every evidence record, written to a file
   show --format json / csv
@@ -28,15 +28,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_report import SCAN  # noqa: E402  (the same full scan as the report benchmark)
 from measure import Measured, timed  # noqa: E402
-
-SCAN = """
-import sys, duckdb
-from auditpipe.lake.views import create_views
-con = duckdb.connect()
-create_views(con, sys.argv[1])
-print(con.execute("SELECT count(*) FROM events").fetchone())
-"""
 
 FINDING = """
 import sys, auditpipe
