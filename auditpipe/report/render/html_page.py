@@ -131,6 +131,7 @@ ol.evidence li { margin:0 0 4px; overflow-wrap:anywhere; }
   th.num { white-space:normal; }
   table.findings td { padding:2px 4px; font-size:8pt; }
   table.findings .evidence-sql { display:none; }
+  table.findings .evidence-records { display:none; }
 }
 """
 
@@ -504,8 +505,8 @@ def _evidence_cell(report: Report, f: FindingRow) -> str:
     command = report.show_command_template.replace("<finding_id>", f.finding_id)
     listed = f'<ol class="evidence">{"".join(items)}</ol>' if items else ""
     return (
-        listed
-        + f'<p class="small">{escape(said)} <code>{escape(command)}</code></p>'
+        f'<div class="evidence-records">{listed}'
+        + f'<p class="small">{escape(said)} <code>{escape(command)}</code></p></div>'
         + f"{escape(evidence_line(f))}"
         '<details class="screen-only evidence-sql"><summary>'
         + escape(_("Command for every evidence event"))
