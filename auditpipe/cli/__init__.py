@@ -50,6 +50,9 @@ COMMAND_EXIT_CODES: dict[str, tuple[int, ...]] = {
     "generate": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
     "sources": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
     "sources check": (EXIT_OK, EXIT_FINDINGS, EXIT_ERROR, EXIT_INTERRUPTED),
+    "findings": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "findings list": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
+    "findings show": (EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED),
 }
 # Where a code means something more precise for one command than EXIT_MEANINGS says.
 COMMAND_EXIT_MEANINGS: dict[str, dict[int, str]] = {
@@ -64,6 +67,9 @@ COMMAND_EXIT_MEANINGS: dict[str, dict[int, str]] = {
     },
     "rules check": {
         EXIT_FINDINGS: N_("a rule breaks the locality contract (one provider, one day)"),
+    },
+    "findings show": {
+        EXIT_ERROR: N_("error: no such finding (the nearest ids are named), bad usage, no lake"),
     },
 }
 
@@ -180,6 +186,7 @@ def _fail(error: AuditpipeError, exc: BaseException, debug: bool) -> NoReturn:
 # Command modules register themselves on `cli` when imported.
 from . import (  # noqa: E402
     detect_cmd,  # noqa: F401
+    findings_cmd,  # noqa: F401
     generate_cmd,  # noqa: F401
     ingest_cmd,  # noqa: F401
     nightly_cmd,  # noqa: F401

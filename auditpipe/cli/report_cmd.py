@@ -92,7 +92,9 @@ def report_command(
     config = load_config(config_path)
     if bom and fmt != "csv":  # the setting is for CSV; the flag with another format, a mistake
         raise bom_not_csv(fmt)
-    settings = ReportSettings.from_config(config, csv_bom=bom)
+    # Only the HTML page shows evidence records: other formats skip their query.
+    evidence_rows = None if fmt == "html" else 0
+    settings = ReportSettings.from_config(config, csv_bom=bom, evidence_rows=evidence_rows)
     with_bom = settings.csv_bom and fmt == "csv"
     the_lake = Lake.open(lake)
     if output is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,18 @@ def processed_destination(inbox: Path, night: str, relpath: str) -> Path:
     return inbox / PROCESSED_DIR / night / relpath
 
 
-def move_processed(inbox: Path, night: str, item: InboxFile, sha256: str) -> Path | None:
+def move_processed(
+    inbox: Path,
+    night: str,
+    item: InboxFile,
+    sha256: str,
+    before: Callable[[Path], None] | None = None,
+) -> Path | None:
     """Move a committed file to ``<inbox>/processed/<night>/<relpath>``; the destination.
+
+    ``before(destination)`` runs once the destination is chosen and before the file leaves its
+    place (nightly records the move there, so provenance never points at a path the file has
+    not reached yet while the place it left is forgotten).
 
     Returns None (and leaves the file) when it changed since it was scanned: the new content
     is not what was ingested, so it stays for the next run. A name already taken by another
@@ -119,18 +130,22 @@ def move_processed(inbox: Path, night: str, item: InboxFile, sha256: str) -> Pat
     if not item.unchanged():
         return None
     dest = processed_destination(inbox, night, item.relpath)
+    record = before or (lambda _dest: None)
     if dest.exists():
         if dest.is_file() and sha256_of(dest) == sha256:
+            record(dest)
             item.path.unlink()  # the same bytes are already there
             fsync_dir(item.path.parent)
             return dest
         stem, dot, suffixes = dest.name.partition(".")
         dest = dest.with_name(f"{stem}.{sha256[:12]}{dot}{suffixes}")
         if dest.exists():  # same name and same hash: the same bytes
+            record(dest)
             item.path.unlink()
             fsync_dir(item.path.parent)
             return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
+    record(dest)
     os.rename(item.path, dest)
     fsync_dir(dest.parent)
     fsync_dir(item.path.parent)

@@ -35,6 +35,7 @@ from ..config import Config
 from ..errors import EXIT_ERROR, AuditpipeError, LockError, UsageError
 from ..i18n import _
 from ..lake import Lake, new_id, today_in, utc_now, write_atomic
+from ..lake.locations import record_move
 from ..lake.runs import (
     COMPLETED,
     FAILED,
@@ -419,12 +420,26 @@ class _Job:
             entry = self.lake.manifest_entry(outcome.sha256)
             if entry is None or not _committed(entry):
                 continue
-            dest = move_processed(self.inbox, self.record.night, item, outcome.sha256)
+            dest = move_processed(
+                self.inbox,
+                self.record.night,
+                item,
+                outcome.sha256,
+                before=self._recorder(item, outcome.sha256),
+            )
             if dest is None:
                 self.log("file_changed", level="warning", file=item.relpath)
                 continue
             outcome.moved_to = dest.relative_to(self.inbox).as_posix()
             self.log("file_moved", file=item.relpath, to=outcome.moved_to)
+
+    def _recorder(self, item: InboxFile, sha256: str) -> Callable[[Path], None]:
+        """Provenance: where the file goes, recorded before it leaves (``lake.locations``)."""
+
+        def record(dest: Path) -> None:
+            record_move(self.lake.root, sha256, item.path, dest, self.record.run_id)
+
+        return record
 
     def _detect(self, dates: list[dt.date], con: Database) -> None:
         from ..detect import DetectSettings, run_detect

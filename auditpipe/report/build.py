@@ -31,6 +31,7 @@ from ..lake import Lake, lake_arg
 from ..lake.commit import reads_lake
 from ..lake.views import create_views
 from . import queries as q
+from .evidence import EvidenceRow, evidence_rows, show_command
 from .masking import create_mask_macros
 from .model import (
     ActorRow,
@@ -104,6 +105,8 @@ def build_report(
             ),
             listed_findings=settings.listed_findings,
         )
+        report.evidence = _evidence(con, lake, report, settings.evidence_rows, unmask)
+        report.show_command_template = show_command(lake.root, "<finding_id>")
     report.notes.extend(_notes(report, shlex.quote(str(lake.root)), missing_counts))
     return report
 
@@ -374,6 +377,20 @@ def _findings(con: Database, evidence_ids: int, template: str) -> list[FindingRo
     if names != [f.name for f in fields(FindingRow)]:
         raise AssertionError(f"report FINDINGS columns {names} are not FindingRow's fields")
     return [FindingRow(*row) for row in cursor.fetchall()]
+
+
+def _evidence(
+    con: Database, lake: Lake, report: Report, rows: int, unmask: bool
+) -> dict[str, list[EvidenceRow]]:
+    """The first ``rows`` evidence events of every finding a report lists, in one query."""
+    ids = [f.finding_id for f in report.findings[: report.listed_findings]]
+    if not ids or rows <= 0:
+        return {}
+    chosen = (
+        "SELECT finding_id, provider_id, event_date, evidence_event_ids FROM report_findings "
+        "WHERE list_contains($ids, finding_id)"
+    )
+    return evidence_rows(con, lake, chosen, rows, unmask=unmask, params={"ids": ids})
 
 
 def _notes(report: Report, lake_cli: str, missing_counts: int) -> list[str]:

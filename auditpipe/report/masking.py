@@ -78,6 +78,61 @@ CREATE OR REPLACE MACRO mask_actor(actor_id, actor_type) AS
 
 MASK_MACROS: tuple[str, ...] = (_MASK_DIGIT_RUN, _MASK_TEXT, _MASK_ID, _MASK_ACTOR)
 
+# How each column a person sees is masked, the one definition every output shares (the report,
+# ``findings list``/``findings show`` and the HTML evidence block): (name shown, the column,
+# the masked expression). The expressions read the columns by their bare names.
+FINDING_MASKS: tuple[tuple[str, str, str], ...] = (
+    ("actor_shown", "actor_id", "mask_actor(actor_id, actor_type)"),
+    ("party_shown", "destination_party", "mask_text(destination_party)"),
+    (
+        "summary_shown",
+        "summary",
+        # a user's own id may appear in the summary of a user rule: masked whole first
+        "CASE WHEN actor_type = 'subject' AND actor_id IS NOT NULL AND actor_id <> '' "
+        "THEN mask_text(replace(summary, actor_id, mask_id(actor_id))) "
+        "ELSE mask_text(summary) END",
+    ),
+)
+
+
+def _text(column: str) -> tuple[str, str, str]:
+    return (column, column, f"mask_text({column})")
+
+
+def _text_list(column: str) -> tuple[str, str, str]:
+    return (column, column, f"list_transform({column}, lambda v: mask_text(v))")
+
+
+# Every text column of an evidence event a person is shown: identifiers (the subject, a user
+# acting on their own data) masked whole, every other text masked where it looks like an ID
+# card, a mobile number or another long digit run - the file path included.
+EVIDENCE_MASKS: tuple[tuple[str, str, str], ...] = (
+    _text("event_id"),
+    ("actor_id", "actor_id", "mask_actor(actor_id, actor_type)"),
+    _text("actor_type"),
+    _text("action"),
+    ("subject_id", "subject_id", "mask_id(subject_id)"),
+    _text_list("data_fields"),
+    _text_list("data_categories"),
+    _text("system"),
+    _text("destination_type"),
+    _text("destination_party"),
+    _text("authorization_ref"),
+    _text("purpose"),
+    _text("currency"),
+    _text("outcome"),
+    _text("source_file"),
+)
+
+
+def shown_columns_sql(masks: tuple[tuple[str, str, str], ...], unmask: str = "$unmask") -> str:
+    """``CASE WHEN <unmask> THEN <column> ELSE <masked> END AS <name>`` for each mask,
+    comma-separated: a SELECT list that shows the columns masked unless ``unmask`` is true."""
+    return ",\n".join(
+        f"CASE WHEN {unmask} THEN {column} ELSE {masked} END AS {name}"
+        for name, column, masked in masks
+    )
+
 
 def create_mask_macros(con: SqlConnection) -> None:
     for statement in MASK_MACROS:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..penalty import ExposureTotal, ProviderExposure
+    from .evidence import EvidenceRow
 
 # Bump the minor number for additions, the major number for anything that breaks a reader.
 # 1.1: exposure.total and provenance.
@@ -277,6 +278,11 @@ class Report:
     notes: list[str] = field(default_factory=list)
     # Renderers meant for people list this many findings; json and csv list all of them.
     listed_findings: int = 500
+    # The first [report] evidence_rows evidence events of each listed finding, by finding_id
+    # (shown by the HTML report; not part of the JSON document, which has evidence_sample).
+    evidence: dict[str, list[EvidenceRow]] = field(default_factory=dict)
+    # `auditpipe findings show <finding_id> --lake '<absolute lake path>'`
+    show_command_template: str = ""
     schema_version: str = REPORT_SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

@@ -5,6 +5,8 @@ every row by name. Parameters are bound (``$since``, ``$until``, ``$provider``..
 
 from __future__ import annotations
 
+from .masking import FINDING_MASKS, shown_columns_sql
+
 IN_PERIOD = (
     "event_date BETWEEN $since AND $until AND ($provider IS NULL OR provider_id = $provider)"
 )
@@ -64,16 +66,7 @@ REPORT_FINDINGS = f"""
 CREATE OR REPLACE TEMP TABLE report_findings AS
 SELECT
     f.*,
-    CASE WHEN $unmask THEN actor_id ELSE mask_actor(actor_id, actor_type) END AS actor_shown,
-    CASE WHEN $unmask THEN destination_party ELSE mask_text(destination_party) END
-        AS party_shown,
-    CASE
-        WHEN $unmask THEN summary
-        -- a user's own id may appear in the summary of a user rule: masked whole first
-        WHEN actor_type = 'subject' AND actor_id IS NOT NULL AND actor_id <> ''
-            THEN mask_text(replace(summary, actor_id, mask_id(actor_id)))
-        ELSE mask_text(summary)
-    END AS summary_shown,
+    {shown_columns_sql(FINDING_MASKS)},
     list_position($severities, severity) AS severity_rank,
     list_position($categories, category) AS category_rank
 FROM findings AS f

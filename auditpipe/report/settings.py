@@ -16,6 +16,9 @@ from ..i18n import SUPPORTED_LANGUAGES, _, language_chosen, normalize_language, 
 class ReportSettings:
     # Evidence event ids printed per finding (the SQL to see all of them is printed beside).
     evidence_ids: int = 5
+    # Evidence events the HTML report shows as records under each listed finding (0: none; the
+    # count of the rest and the `auditpipe findings show` command that lists them all follow).
+    evidence_rows: int = 5
     # Rows in the top actors and top destination parties tables.
     top_n: int = 10
     # Findings listed one by one in terminal, markdown and html (json and csv list all).
@@ -34,8 +37,8 @@ class ReportSettings:
                 ),
                 hint=_("use one of: {choices}").format(choices=", ".join(SUPPORTED_LANGUAGES)),
             )
-        for key in ("evidence_ids", "top_n", "listed_findings"):
-            least = 0 if key == "listed_findings" else 1
+        for key in ("evidence_ids", "evidence_rows", "top_n", "listed_findings"):
+            least = 0 if key in ("listed_findings", "evidence_rows") else 1
             if getattr(self, key) < least:
                 raise ConfigError(
                     _("[report] {key} = {getattr} is out of range").format(

@@ -69,6 +69,9 @@ def _error_args(name: str, tmp_path: Path) -> list[str]:
         "generate": ["generate", "--rows", "10", "--out", str(not_a_lake)],
         "sources": ["sources", "check", str(tmp_path / "no-such-source.toml")],
         "sources check": ["sources", "check", str(tmp_path / "no-such-source.toml")],
+        "findings": ["findings", "list", "--lake", missing],
+        "findings list": ["findings", "list", "--lake", missing],
+        "findings show": ["findings", "show", "f-0", "--lake", missing],
     }[name]
 
 

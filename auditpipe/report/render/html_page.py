@@ -11,6 +11,7 @@ from decimal import Decimal
 from html import escape
 
 from ...i18n import _, current_language, ngettext
+from ...lake.locations import CHANGED, MISSING
 from ..model import FindingRow, Report
 from . import svg_charts, tables
 from .common import (
@@ -98,6 +99,8 @@ details summary { cursor:pointer; color:var(--link); }
 .serious { color:#b91c1c; font-weight:700; }
 .small { color:var(--muted); font-size:12px; }
 ul.notes li { margin:4px 0; }
+ol.evidence { margin:0 0 4px; padding-left:18px; }
+ol.evidence li { margin:0 0 4px; overflow-wrap:anywhere; }
 .print-only { display:none; }
 @media (max-width:640px) {
   main { padding:16px 12px 32px; }
@@ -132,6 +135,7 @@ ul.notes li { margin:4px 0; }
   th.num { white-space:normal; }
   table.findings td { padding:2px 4px; font-size:8pt; }
   table.findings .evidence-sql { display:none; }
+  table.findings .evidence-records { display:none; }
 }
 """
 
@@ -470,16 +474,56 @@ def _exposure(report: Report) -> str:
     )
 
 
-def _finding_row(f: FindingRow) -> list[str]:
-    actor = f"<code>{escape(f.actor_id or '-')}</code> ({escape(f.actor_type or _('unknown'))})"
-    if f.destination_party:
-        actor += f" → {escape(f.destination_party)}"
-    evidence = (
-        f"{escape(evidence_line(f))}"
+def _evidence_cell(report: Report, f: FindingRow) -> str:
+    """The first evidence events as records, the count of the rest, and the command that
+    lists them all (report.evidence); the event ids and the SQL folded below."""
+    items = []
+    for e in report.evidence.get(f.finding_id, []):
+        if not e.in_lake:
+            items.append(f"<li>{escape(_('the event is no longer in the lake'))}</li>")
+            continue
+        where = escape(e.destination_type or "-")
+        if e.destination_party:
+            where += f": {escape(e.destination_party)}"
+        line = "-" if e.line_number is None else str(e.line_number)
+        source = f"{e.source_file or '-'}:{line}"
+        if e.source_status == MISSING:
+            source = _("{source} (MISSING)").format(source=source)
+        elif e.source_status == CHANGED:
+            source = _("{source} (CHANGED)").format(source=source)
+        actor_type = e.actor_type or _("unknown")
+        items.append(
+            f'<li><span class="small">{escape(moment(e.event_time))}</span> '
+            f"<code>{escape(e.actor_id or '-')}</code> ({escape(actor_type)}) "
+            f"{escape(e.action or '-')} {escape(', '.join(e.data_fields) or '-')} → {where}"
+            f'<br><span class="small">{escape(_("source"))} <code>{escape(source)}</code>'
+            "</span></li>"
+        )
+    rest = f.evidence_count - len(items)
+    if not items:
+        said = _("{total} evidence event(s). All of them:").format(total=count(f.evidence_count))
+    elif rest > 0:
+        said = _("{rest} more evidence event(s), {total} in all. All of them:").format(
+            rest=count(rest), total=count(f.evidence_count)
+        )
+    else:
+        said = _("All evidence events:")
+    command = report.show_command_template.replace("<finding_id>", f.finding_id)
+    listed = f'<ol class="evidence">{"".join(items)}</ol>' if items else ""
+    return (
+        f'<div class="evidence-records">{listed}'
+        + f'<p class="small">{escape(said)} <code>{escape(command)}</code></p></div>'
+        + f"{escape(evidence_line(f))}"
         '<details class="screen-only evidence-sql"><summary>'
         + escape(_("Command for every evidence event"))
         + f"</summary><code>{escape(f.evidence_sql)}</code></details>"
     )
+
+
+def _finding_row(f: FindingRow, evidence: str) -> list[str]:
+    actor = f"<code>{escape(f.actor_id or '-')}</code> ({escape(f.actor_type or _('unknown'))})"
+    if f.destination_party:
+        actor += f" → {escape(f.destination_party)}"
     return [
         _badge(f.severity),
         escape(f.event_date.isoformat()),
@@ -527,7 +571,7 @@ def _findings(report: Report) -> str:
                     _("Finding"),
                     _("Evidence"),
                 ],
-                [_finding_row(f) for f in shown],
+                [_finding_row(f, _evidence_cell(report, f)) for f in shown],
                 unbroken=frozenset({1}),
             ),
             css="findings",

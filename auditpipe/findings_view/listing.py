@@ -1,0 +1,108 @@
+"""``findings list``: the stored findings that match filters, most serious first.
+
+Filters combine with AND; severity means "at or above" (as ``--fail-on``). One query over the
+``findings`` view, masked like the report unless ``unmask``; at most ``limit`` rows come back
+(with the count of all that match), so the output stays bounded on any lake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .. import vocabulary
+from ..report.masking import FINDING_MASKS, create_mask_macros, shown_columns_sql
+
+if TYPE_CHECKING:
+    from ..lake import Lake
+
+DEFAULT_LIMIT = 100
+
+# The columns a listed finding has, in order (every output format uses these names).
+LIST_COLUMNS = (
+    "finding_id",
+    "severity",
+    "category",
+    "rule_id",
+    "provider_id",
+    "event_date",
+    "actor_id",
+    "actor_type",
+    "destination_party",
+    "event_count",
+    "record_count",
+    "proceeds_cny",
+    "summary",
+)
+
+
+@dataclass(frozen=True)
+class FindingFilter:
+    provider: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    category: str | None = None
+    severity: str | None = None  # at or above
+    rule: str | None = None
+
+    def __post_init__(self) -> None:
+        vocabulary.check_period(self.since, self.until)
+
+
+@dataclass(frozen=True)
+class FindingList:
+    rows: list[tuple[Any, ...]]  # LIST_COLUMNS, in order
+    matched: int  # how many findings match the filters (rows holds at most the limit)
+
+
+LIST_SQL = f"""
+WITH shown AS (
+    SELECT *, {shown_columns_sql(FINDING_MASKS)},
+           list_position($severities, severity) AS severity_rank,
+           list_position($categories, category) AS category_rank
+    FROM findings
+    WHERE ($provider IS NULL OR provider_id = $provider)
+      AND ($since IS NULL OR event_date >= $since)
+      AND ($until IS NULL OR event_date <= $until)
+      AND ($category IS NULL OR category = $category)
+      AND list_contains($at_or_above, severity)
+      AND ($rule IS NULL OR rule_id = $rule)
+)
+SELECT finding_id, severity, category, rule_id, provider_id, event_date,
+       actor_shown AS actor_id, actor_type, party_shown AS destination_party,
+       event_count, record_count, coalesce(proceeds_cny, 0) AS proceeds_cny,
+       coalesce(summary_shown, '') AS summary,
+       count(*) OVER () AS matched
+FROM shown
+ORDER BY severity_rank DESC, event_date, provider_id, category_rank, rule_id, finding_id
+LIMIT $limit
+"""
+
+
+def list_findings(
+    lake: Lake, where: FindingFilter, *, limit: int | None = DEFAULT_LIMIT, unmask: bool = False
+) -> FindingList:
+    """The findings matching ``where``, most serious first; ``limit`` None for all."""
+    from ..lake.views import connect_views
+
+    con = connect_views(lake)
+    try:
+        create_mask_macros(con)
+        params = {
+            "provider": where.provider,
+            "since": where.since,
+            "until": where.until,
+            "category": where.category,
+            "at_or_above": list(vocabulary.at_or_above(where.severity or vocabulary.SEVERITIES[0])),
+            "rule": where.rule,
+            "severities": list(vocabulary.SEVERITIES),
+            "categories": list(vocabulary.CATEGORIES),
+            "unmask": unmask,
+            "limit": limit,
+        }
+        rows = con.execute(LIST_SQL, params).fetchall()
+    finally:
+        con.close()
+    matched = int(rows[0][-1]) if rows else 0
+    return FindingList([tuple(r[:-1]) for r in rows], matched)

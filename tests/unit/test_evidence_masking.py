@@ -1,0 +1,115 @@
+"""Every column of an evidence record is masked: whatever text column of an event an identifier
+sits in, whatever surrounds it, no output of the evidence (findings show text/JSON/CSV, the
+records the HTML report draws) contains it unless unmasked."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from auditpipe.db import connect
+from auditpipe.findings_view.output import (
+    evidence_csv_sql,
+    evidence_json_sql,
+    evidence_text_sql,
+)
+from auditpipe.lake.schema import EVENT_COLUMNS, FINDING_COLUMNS, empty_select
+from auditpipe.report.evidence import EVENT_FIELDS, EVIDENCE_ROWS, stage_evidence
+from auditpipe.report.masking import EVIDENCE_MASKS, create_mask_macros
+
+TYPES = dict(EVENT_COLUMNS)
+# A hash auditpipe computed over a whole file: not from the audited data.
+NOT_AUDITED_TEXT = {"source_sha256"}
+TEXT_COLUMNS = sorted(
+    {"event_id"}
+    | {c for c in EVENT_FIELDS if TYPES[c] in ("VARCHAR", "VARCHAR[]")} - NOT_AUDITED_TEXT
+)
+
+
+def test_every_text_column_an_evidence_record_shows_has_a_mask() -> None:
+    masked = {column for _, column, _ in EVIDENCE_MASKS}
+    assert set(TEXT_COLUMNS) <= masked, set(TEXT_COLUMNS) - masked
+
+
+class _NoLake:
+    """What stage_evidence asks of a lake: a root with no locations, no manifest entries."""
+
+    root = Path("/nonexistent-auditpipe-test-lake")
+
+    def manifest_entry(self, sha256: str) -> None:
+        return None
+
+
+_CON: list[Any] = []
+
+
+def _con() -> Any:
+    if not _CON:
+        con = connect(timezone="Asia/Shanghai")
+        create_mask_macros(con)
+        con.execute("CREATE TABLE events AS " + empty_select(EVENT_COLUMNS))
+        con.execute("CREATE TABLE findings AS " + empty_select(FINDING_COLUMNS))
+        _CON.append(con)
+    return _CON[0]
+
+
+identifiers = st.one_of(
+    st.from_regex(r"[1-6][0-9]{16}[0-9X]", fullmatch=True),  # resident ID
+    st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),  # mobile number
+    st.from_regex(r"[1-9][0-9]{15,18}", fullmatch=True),  # bank card
+)
+around = st.text(alphabet=string.ascii_letters + " -_/:.", max_size=8)
+
+
+def _outputs(con: Any, unmask: bool) -> str:
+    stage_evidence(
+        con,
+        _NoLake(),  # type: ignore[arg-type]
+        "SELECT finding_id, provider_id, event_date, evidence_event_ids FROM findings",
+        unmask=unmask,
+    )
+    texts = []
+    for projection in (evidence_text_sql(), evidence_json_sql(), evidence_csv_sql()):
+        texts += [
+            repr(r) for r in con.execute(f"SELECT {projection} FROM evidence_shown").fetchall()
+        ]
+    texts += [repr(r) for r in con.execute(EVIDENCE_ROWS).fetchall()]
+    return "\n".join(texts)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    column=st.sampled_from(TEXT_COLUMNS),
+    identifier=identifiers,
+    before=around,
+    after=around,
+    actor_type=st.sampled_from(["employee", "subject", "partner"]),
+)
+def test_an_identifier_in_any_evidence_column_is_masked(
+    column: str, identifier: str, before: str, after: str, actor_type: str
+) -> None:
+    con = _con()
+    con.execute("DELETE FROM events")
+    con.execute("DELETE FROM findings")
+    value = f"{before}{identifier}{after}"
+    row: dict[str, Any] = {c: "x" for c in TEXT_COLUMNS}
+    row.update(actor_type=actor_type, source_sha256="ab" * 32, line_number=3, record_count=1)
+    row.update({c: ["x"] for c in TEXT_COLUMNS if TYPES[c] == "VARCHAR[]"})
+    row[column] = [value] if TYPES[column] == "VARCHAR[]" else value
+    values = ", ".join(f"${n} AS {n}" for n in row)
+    con.execute(
+        f"INSERT INTO events BY NAME SELECT {values}, TIMESTAMPTZ '2026-03-01 10:00:00+08' "
+        "AS event_time, 'p' AS provider_id, DATE '2026-03-01' AS event_date",
+        row,
+    )
+    con.execute(
+        "INSERT INTO findings BY NAME SELECT 'f-1' AS finding_id, 'p' AS provider_id, "
+        "DATE '2026-03-01' AS event_date, [$id] AS evidence_event_ids",
+        {"id": row["event_id"]},
+    )
+    assert identifier not in _outputs(con, unmask=False)
+    assert identifier in _outputs(con, unmask=True)  # the record does carry it
