@@ -32,6 +32,7 @@ from .common import (
     input_files_title,
     listed,
     masking_note,
+    moment,
     period_title,
     provenance_basis,
     seen_line,
