@@ -11,6 +11,10 @@ Decisions where the draft is silent (also in docs/detect.md, "Penalty exposure")
   ``unconverted_amounts``, never dropped, and the fine basis says the range may be understated.
 - Exactly RMB 50,000 does not *exceed* 50,000, so it gets the fixed RMB 100,000-150,000 range
   (the multiple applies only above it); so do providers with no proceeds at all.
+- Real-name registration findings (category ``real_name``): the draft names no fine for them, so
+  they add an order to rectify (责令改正) and no amount; a provider with only such findings has
+  no fine range at all (``fine_min_cny``/``fine_max_cny`` are None), never an invented one.
+  Their evidence (posts, snapshot rows) is not "records affected".
 - "Serious" is auditpipe's review heuristic, not a threshold the draft sets: any of records
   affected >= ``serious_records_affected``, proceeds >= ``serious_proceeds_cny``, or a sale of
   login credentials (``serious_on_credential_selling``).
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Config, load_settings, to_decimal
 from .errors import ConfigError
 from .i18n import N_, _, current_language
+from .vocabulary import REAL_NAME
 
 if TYPE_CHECKING:
     from .db.database import SqlConnection
@@ -46,6 +51,16 @@ DEFAULT_RATES_CNY: dict[str, Decimal] = {
 }
 
 CNY = Decimal("0.01")
+
+NO_FINE = N_("none named (order to rectify)")
+REAL_NAME_RECTIFY = N_(
+    "Order to rectify (责令改正) the real-name registration of users who publish: the draft "
+    "names no fine for it."
+)
+REAL_NAME_ONLY_BASIS = N_(
+    "Only real-name registration findings: the draft orders rectification and names no fine, "
+    "so no amount is given."
+)
 
 
 @dataclass(frozen=True)
@@ -127,13 +142,20 @@ class ProviderExposure:
     illegal_proceeds_cny: Decimal
     unconverted_amounts: dict[str, Decimal]
     confiscation_cny: Decimal
-    fine_min_cny: Decimal
-    fine_max_cny: Decimal
+    fine_min_cny: Decimal | None  # None: no fine applies (only real-name findings)
+    fine_max_cny: Decimal | None
     fine_basis: str
     serious: bool
     serious_reasons: list[str]
     consequences: list[str]
     caveat: str = CAVEAT
+    # findings of the real_name family among finding_count (they order rectification only)
+    real_name_findings: int = 0
+
+    @property
+    def fine_text(self) -> str:
+        """``CNY 100,000.00 to CNY 150,000.00``, or that no fine applies."""
+        return fine_text(self.fine_min_cny, self.fine_max_cny)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: Decimals become strings with two decimals (exact, no float rounding)."""
@@ -144,7 +166,8 @@ class ProviderExposure:
 class ExposureTotal:
     """The exposure of every provider of a report added up. Each evidence event belongs to one
     provider, so records add up exactly; a fine range is per provider, so the total range is
-    the sum of the minima to the sum of the maxima (each provider fined separately)."""
+    the sum of the minima to the sum of the maxima (each provider fined separately). Providers
+    with no fine range (only real-name findings) add no fine; with none fined the range is None."""
 
     providers: int
     serious_providers: int
@@ -153,8 +176,8 @@ class ExposureTotal:
     illegal_proceeds_cny: Decimal
     unconverted_amounts: dict[str, Decimal]
     confiscation_cny: Decimal
-    fine_min_cny: Decimal
-    fine_max_cny: Decimal
+    fine_min_cny: Decimal | None  # None: no provider has a fine range (real-name findings only)
+    fine_max_cny: Decimal | None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, money as exact strings like ``ProviderExposure.to_dict``."""
@@ -164,14 +187,19 @@ class ExposureTotal:
 def _money_doc(exposure: ProviderExposure | ExposureTotal) -> dict[str, Any]:
     doc = asdict(exposure)
     for key in ("illegal_proceeds_cny", "confiscation_cny", "fine_min_cny", "fine_max_cny"):
-        doc[key] = str(doc[key])
+        doc[key] = None if doc[key] is None else str(doc[key])
     doc["unconverted_amounts"] = {c: str(a) for c, a in exposure.unconverted_amounts.items()}
     return doc
 
 
 def total_exposure(exposures: Iterable[ProviderExposure]) -> ExposureTotal:
-    """The sum over providers (a handful of rows already aggregated by DuckDB)."""
+    """The sum over providers (a handful of rows already aggregated by DuckDB).
+
+    Providers without a fine range (only real-name findings) add nothing to the fines; when no
+    provider has one, the total has none either."""
     rows = list(exposures)
+    lows = [e.fine_min_cny for e in rows if e.fine_min_cny is not None]
+    highs = [e.fine_max_cny for e in rows if e.fine_max_cny is not None]
     unconverted: dict[str, Decimal] = {}
     for e in rows:
         for code, amount in e.unconverted_amounts.items():
@@ -185,8 +213,8 @@ def total_exposure(exposures: Iterable[ProviderExposure]) -> ExposureTotal:
         illegal_proceeds_cny=sum((e.illegal_proceeds_cny for e in rows), zero),
         unconverted_amounts=dict(sorted(unconverted.items())),
         confiscation_cny=sum((e.confiscation_cny for e in rows), zero),
-        fine_min_cny=sum((e.fine_min_cny for e in rows), zero),
-        fine_max_cny=sum((e.fine_max_cny for e in rows), zero),
+        fine_min_cny=sum(lows, zero) if lows else None,
+        fine_max_cny=sum(highs, zero) if highs else None,
     )
 
 
@@ -201,6 +229,13 @@ def money(amount: Decimal) -> str:
     from .i18n import babel_locale
 
     return format_currency(value, "CNY", locale=babel_locale())
+
+
+def fine_text(low: Decimal | None, high: Decimal | None) -> str:
+    """``CNY low to CNY high``, or that no fine applies (only real-name findings)."""
+    if low is None or high is None:
+        return _(NO_FINE)
+    return _("{low} to {high}").format(low=money(low), high=money(high))
 
 
 def amount_text(amount: Decimal) -> str:
@@ -251,9 +286,31 @@ def assess_provider(
     unconverted: dict[str, Decimal],
     credential_selling: bool,
     settings: PenaltySettings,
+    real_name_findings: int = 0,
 ) -> ProviderExposure:
-    """The exposure of one provider from its aggregated findings (pure, no I/O)."""
+    """The exposure of one provider from its aggregated findings (pure, no I/O).
+
+    ``real_name_findings`` of the ``finding_count`` belong to the real_name family: they add an
+    order to rectify and nothing else; with no other finding there is no fine range.
+    """
     proceeds_cny = proceeds_cny.quantize(CNY, ROUND_HALF_UP)
+    if real_name_findings >= finding_count:
+        return ProviderExposure(
+            provider_id=provider_id,
+            finding_count=finding_count,
+            records_affected=records_affected,
+            illegal_proceeds_cny=proceeds_cny,
+            unconverted_amounts={},
+            confiscation_cny=proceeds_cny,
+            fine_min_cny=None,
+            fine_max_cny=None,
+            fine_basis=_(REAL_NAME_ONLY_BASIS),
+            serious=False,
+            serious_reasons=[],
+            consequences=[_(REAL_NAME_RECTIFY)],
+            caveat=_(CAVEAT),
+            real_name_findings=real_name_findings,
+        )
     low, high, basis = fine_range(proceeds_cny, settings)
     if unconverted:
         listed = ", ".join(f"{amount_text(a)} {code}" for code, a in sorted(unconverted.items()))
@@ -279,6 +336,8 @@ def assess_provider(
         reasons.append(_("login credentials were sold"))
     # The draft's own legal terms: 责令改正, 没收违法所得, 罚款, 暂停/吊销.
     consequences = [_("Order to rectify.")]
+    if real_name_findings:
+        consequences.append(_(REAL_NAME_RECTIFY))
     if proceeds_cny > 0 or unconverted:
         extra = _(" plus the amounts without a CNY rate") if unconverted else ""
         consequences.append(
@@ -308,6 +367,7 @@ def assess_provider(
         serious_reasons=reasons,
         consequences=consequences,
         caveat=_(CAVEAT),
+        real_name_findings=real_name_findings,
     )
 
 
@@ -324,19 +384,22 @@ per_provider AS (
     SELECT
         provider_id,
         count(*) AS finding_count,
+        count(*) FILTER (WHERE category = $real_name) AS real_name_findings,
         coalesce(sum(proceeds_cny) FILTER (WHERE category = 'selling'), 0) AS proceeds_cny,
         bool_or(category = 'selling' AND list_has_any(data_categories, $credential_categories))
             AS credential_selling
     FROM scoped
     GROUP BY provider_id
 ),
--- an event behind several findings (e.g. unauthorized and bulk access) counts once
+-- an event behind several findings (e.g. unauthorized and bulk access) counts once; the
+-- evidence of real-name findings (posts, snapshot rows) is not records of users' information
 evidence AS (
     SELECT DISTINCT
         provider_id,
         unnest(evidence_event_ids) AS event_id,
         unnest(evidence_record_counts) AS record_count
     FROM scoped
+    WHERE category <> $real_name
 ),
 records AS (
     SELECT provider_id, sum(record_count) AS records_affected
@@ -357,7 +420,7 @@ unconverted AS (
     GROUP BY provider_id
 )
 SELECT p.provider_id, p.finding_count, coalesce(r.records_affected, 0), p.proceeds_cny,
-       coalesce(p.credential_selling, false), u.amounts
+       coalesce(p.credential_selling, false), u.amounts, p.real_name_findings
 FROM per_provider AS p
 LEFT JOIN records AS r USING (provider_id)
 LEFT JOIN unconverted AS u USING (provider_id)
@@ -389,10 +452,11 @@ def compute_exposure(
             "provider": provider,
             "dates": wanted_dates,
             "credential_categories": list(settings.credential_categories),
+            "real_name": REAL_NAME,
         },
     ).fetchall()
     exposures = []
-    for provider_id, count, records, proceeds, credential_selling, unconverted in rows:
+    for provider_id, count, records, proceeds, credential_selling, unconverted, real_name in rows:
         exposures.append(
             assess_provider(
                 provider_id,
@@ -402,6 +466,7 @@ def compute_exposure(
                 unconverted={str(k): Decimal(v) for k, v in (unconverted or {}).items()},
                 credential_selling=bool(credential_selling),
                 settings=settings,
+                real_name_findings=int(real_name),
             )
         )
     return exposures

@@ -13,8 +13,23 @@ import datetime as dt
 from .errors import UsageError
 from .i18n import _
 
-# Finding categories, in the order reports list them (the draft amendments' four prohibitions).
-CATEGORIES: tuple[str, ...] = ("selling", "disclosure", "modification", "illegal_use")
+# Finding categories, in the order reports list them: the draft amendments' four prohibitions on
+# users' login and real identification information (the confidentiality family), then the
+# real-name registration requirement (the real_name family, issue 11).
+CONFIDENTIALITY_CATEGORIES: tuple[str, ...] = (
+    "selling",
+    "disclosure",
+    "modification",
+    "illegal_use",
+)
+REAL_NAME = "real_name"
+CATEGORIES: tuple[str, ...] = (*CONFIDENTIALITY_CATEGORIES, REAL_NAME)
+# Category -> family. The penalty exposure depends on it: the draft names fines for the
+# confidentiality family only; for real-name registration it orders rectification.
+FAMILIES: dict[str, str] = {
+    **dict.fromkeys(CONFIDENTIALITY_CATEGORIES, "confidentiality"),
+    REAL_NAME: REAL_NAME,
+}
 
 # Severities in rising order: a finding's rank is its position + 1 (low = 1 ... critical = 4).
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")

@@ -27,6 +27,7 @@ from ..vocabulary import CATEGORIES, SEVERITIES, at_or_above, check_period
 from . import findings as fsql
 from .locality import check_locality
 from .partition import FindingsTask, Partition, event_partitions
+from .real_name import reads_timeline, snapshot_days, write_timeline
 from .rules import read_rules
 from .session import (
     check_rules,
@@ -133,14 +134,19 @@ def run_detect(
         try:
             # every rule is checked against an empty lake first: a bad rule file fails fast
             check_rules(con, settings, rules, watchlist)
+            timeline = spill_dir / "account_timeline.parquet"
+            timeline_used = bool(days) and reads_timeline(rules)
             task = FindingsTask(
                 replace(settings, threads=settings.threads or engine.task_threads),
                 lake.timezone,
                 tuple(rules),
                 tuple(watchlist),
                 str(spill_dir.resolve()),  # a task elsewhere has another working folder
+                str(timeline.resolve()) if timeline_used else None,
             )
             try:
+                if timeline_used:
+                    write_timeline(con, lake.root, days, timeline)
                 result = _evaluate(con, lake, txn, engine, task, days)
             except BaseException:
                 txn.abort()
@@ -167,8 +173,10 @@ def _days_to_evaluate(
     if dates is not None:
         candidates = set(dates)
     else:
-        candidates = layout.partition_days(lake.root, layout.EVENTS) | layout.partition_days(
-            lake.root, layout.FINDINGS
+        candidates = (
+            layout.partition_days(lake.root, layout.EVENTS)
+            | layout.partition_days(lake.root, layout.FINDINGS)
+            | snapshot_days(lake.root)
         )
     return sorted(
         d for d in candidates if (since is None or d >= since) and (until is None or d <= until)

@@ -163,7 +163,8 @@ scored AS (
         + (g.proceeds_cny >= s.severity_proceeds_steps_cny[2])::INTEGER
             AS severity_points,
         s.protected_classes,
-        s.bulk_threshold
+        s.bulk_threshold,
+        s.max_accounts_per_identity
     FROM grouped AS g
     JOIN detect_rules AS r USING (rule_id)
     CROSS JOIN detect_settings AS s
@@ -249,7 +250,7 @@ SELECT
     list_transform(evidence, lambda x: x.id) AS evidence_event_ids,
     list_transform(evidence, lambda x: x.n) AS evidence_record_counts,
     -- {party} last: a party's name is data and might itself contain a placeholder
-    replace(replace(replace(replace(replace(replace(replace(replace(replace(
+    replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
         summary_template,
         '{actor}', actor_phrase),
         '{data}', data_phrase),
@@ -265,6 +266,9 @@ SELECT
         END),
         '{date}', CAST(event_date AS VARCHAR)),
         '{bulk_threshold}', format('{:,} records', bulk_threshold)),
+        '{accounts}', format('{:,} {}', subject_count, CASE WHEN subject_count = 1 THEN 'account' ELSE 'accounts' END)),
+        '{posts}', format('{:,} {}', event_count, CASE WHEN event_count = 1 THEN 'post' ELSE 'posts' END)),
+        '{identity_limit}', format('{:,}', max_accounts_per_identity)),
         '{party}', coalesce(destination_party, 'an unnamed party')
     ) AS summary,
     provider_id,

@@ -31,8 +31,17 @@ if TYPE_CHECKING:
     from sqlglot import exp
 
 PARTITION_KEYS = ("provider_id", "event_date")
-EVENT_RELATIONS = frozenset({"events", "protected_events", "in_scope_events"})
-SETTINGS_RELATIONS = frozenset({"detect_settings", "broker_watchlist", "currency_rates"})
+# Relations of rows that belong to one (provider_id, event_date) partition: the events and the
+# terms over them, and the account snapshot rows of the day (real_name).
+EVENT_RELATIONS = frozenset(
+    {"events", "protected_events", "in_scope_events", "account_rows", "real_name_publishes"}
+)
+# Relations that are the same for every partition of a run: the settings, and the account
+# timeline, built once per run from the whole lake (it is history, not a day's rows; a rule
+# joins it on provider_id and account_id).
+SETTINGS_RELATIONS = frozenset(
+    {"detect_settings", "broker_watchlist", "currency_rates", "account_timeline", "provider_types"}
+)
 CONTRACT_HINT = (
     "group, partition and join by provider_id and event_date (docs/detect.md, 'The locality "
     "contract'), or disable the rule with disabled_rules in [detect]"

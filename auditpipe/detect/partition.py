@@ -15,7 +15,7 @@ import datetime as dt
 import shutil
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from ..engines import to_ipc
 from ..i18n import _
 from ..lake import layout
 from . import findings as fsql
+from .real_name import account_partitions
 from .rules import Rule, RuleError
 from .session import create_events_view, create_settings_tables, create_terms, open_connection
 from .settings import DetectSettings
@@ -33,23 +34,32 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Partition:
-    """One (provider_id, event_date) partition of the events table and its files."""
+    """One (provider_id, event_date) partition: its event files and the files of the
+    provider's account snapshot of that date (either may be empty, not both)."""
 
     folder: str  # provider_id=<p>/event_date=<d>, as in the lake (provider ids are escaped)
     event_date: dt.date
     files: tuple[str, ...]
+    account_files: tuple[str, ...] = ()
 
 
 def event_partitions(root: Path, days: Sequence[dt.date]) -> list[Partition]:
-    """The event partitions of ``days`` holding files, each with its absolute file paths."""
-    return [
-        Partition(
+    """The partitions of ``days`` holding event files or snapshot files, each with its
+    absolute file paths, sorted by provider then day."""
+    found: dict[tuple[str, dt.date], Partition] = {}
+    for p in layout.list_partitions(root, layout.EVENTS, days):
+        found[(p.folder.parent.name, p.event_date)] = Partition(
             f"{p.folder.parent.name}/{p.folder.name}",
             p.event_date,
             tuple(str(f.resolve()) for f in p.files),
         )
-        for p in layout.list_partitions(root, layout.EVENTS, days)
-    ]
+    for a in account_partitions(root, days):
+        key = (a.folder.parent.name, a.event_date)
+        base = found.get(key) or Partition(
+            f"{a.folder.parent.name}/event_date={a.event_date.isoformat()}", a.event_date, ()
+        )
+        found[key] = replace(base, account_files=tuple(str(f.resolve()) for f in a.files))
+    return [found[k] for k in sorted(found)]
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,8 @@ class FindingsTask:
     rules: tuple[Rule, ...]
     watchlist: tuple[str, ...]
     spill_dir: str  # DuckDB spills into a fresh folder below this one
+    # the run's account timeline (real_name.write_timeline), read by every task; None = none
+    timeline: str | None = None
 
     def __call__(self, partitions: Sequence[Partition]) -> bytes:
         spill = Path(self.spill_dir) / f"task-{uuid.uuid4().hex[:12]}"
@@ -68,17 +80,26 @@ class FindingsTask:
         try:
             create_settings_tables(con, self.settings, self.rules, self.watchlist)
             files = [Path(f) for p in partitions for f in p.files]
-            build_findings(con, self.rules, files)
+            account_files = [Path(f) for p in partitions for f in p.account_files]
+            timeline = Path(self.timeline) if self.timeline else None
+            build_findings(con, self.rules, files, account_files, timeline)
             return to_ipc(con.sql("SELECT * FROM new_findings").to_arrow_table())
         finally:
             con.close()
             shutil.rmtree(spill, ignore_errors=True)
 
 
-def build_findings(con: Database, rules: Sequence[Rule], files: Sequence[Path]) -> None:
-    """``new_findings`` from the events in ``files`` (settings tables must exist)."""
+def build_findings(
+    con: Database,
+    rules: Sequence[Rule],
+    files: Sequence[Path],
+    account_files: Sequence[Path] = (),
+    timeline: Path | None = None,
+) -> None:
+    """``new_findings`` from the events in ``files`` and the snapshots in ``account_files``
+    (settings tables must exist)."""
     create_events_view(con, files)
-    create_terms(con)  # the one heavy scan of the lake
+    create_terms(con, account_files, timeline)  # the one heavy scan of the lake
     run_rules(con, rules)
     con.execute(fsql.BUILD_FINDINGS)
 

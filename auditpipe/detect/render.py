@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..console import get_console, message
 from ..i18n import _, current_language
-from ..penalty import CAVEAT, amount_text, money, total_exposure
+from ..penalty import CAVEAT, amount_text, fine_text, money, total_exposure
 from ..vocabulary import CATEGORIES, SEVERITIES
 from .rules import TERMS_FILE, Rule
 
@@ -83,10 +83,7 @@ def render_result(result: DetectResult) -> None:
                 records=f"{e.records_affected:,}",
             ),
             "  " + _("illegal proceeds: {amount}").format(amount=proceeds),
-            "  "
-            + _("fine: {low} to {high}. {basis}").format(
-                low=money(e.fine_min_cny), high=money(e.fine_max_cny), basis=e.fine_basis
-            ),
+            "  " + _("fine: {fine}. {basis}").format(fine=e.fine_text, basis=e.fine_basis),
             "  " + _("serious case: {serious}").format(serious=serious),
             "  " + _("consequences: {consequences}").format(consequences=sentences(e.consequences)),
         ]
@@ -97,15 +94,14 @@ def render_result(result: DetectResult) -> None:
         console.print(
             _(
                 "All {providers} providers: {findings} findings, {records} records affected, "
-                "illegal proceeds {proceeds}, fines of {low} to {high} in all, "
+                "illegal proceeds {proceeds}, fines of {fines} in all, "
                 "{serious} serious case(s)"
             ).format(
                 providers=t.providers,
                 findings=f"{t.finding_count:,}",
                 records=f"{t.records_affected:,}",
                 proceeds=money(t.illegal_proceeds_cny),
-                low=money(t.fine_min_cny),
-                high=money(t.fine_max_cny),
+                fines=fine_text(t.fine_min_cny, t.fine_max_cny),
                 serious=t.serious_providers,
             ),
             markup=False,
@@ -130,7 +126,9 @@ def render_rule_list(rules: Sequence[Rule], disabled: Sequence[str] = ()) -> Non
         )
     console.print(
         "\n"
-        + _("Shared terms (protected_events, in_scope_events): {path}").format(path=TERMS_FILE),
+        + _("Shared terms (protected_events, in_scope_events, real_name_publishes): {path}").format(
+            path=TERMS_FILE
+        ),
         markup=False,
     )
 

@@ -65,6 +65,9 @@ SUMMARY_PLACEHOLDERS = (
     "proceeds",
     "date",
     "bulk_threshold",
+    "accounts",
+    "posts",
+    "identity_limit",
 )
 DEFAULT_SUMMARY = "{actor} triggered rule '{title}' with {data} ({records}, {events}) on {date}."
 
@@ -197,7 +200,10 @@ def check_header(header: dict[str, str], path: Path) -> None:
                 path=path, header=header["category"]
             )
             + ", ".join(CATEGORIES),
-            hint=_("every rule enforces one of the four behaviours the draft bars"),
+            hint=_(
+                "every rule enforces one of the four behaviours the draft bars, or the "
+                "real-name registration requirement (real_name)"
+            ),
         )
     if header["severity"].lower() not in SEVERITIES:
         raise RuleError(

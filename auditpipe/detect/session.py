@@ -6,6 +6,8 @@ Objects a rule can use (documented in docs/detect.md, "Writing a rule"):
 - ``protected_events``, ``in_scope_events``: the shared terms, from ``rules/_terms.sql``;
 - ``detect_settings``: one row of settings (bulk_threshold, protected_classes, ...);
 - ``broker_watchlist(name)``: the watchlist, trimmed and lower-cased;
+- ``account_rows``, ``account_timeline``, ``real_name_publishes``: what the real-name rules
+  read (``real_name``);
 - ``currency_rates(currency, cny_per_unit)``: the rate table of ``[penalty.rates]``.
 
 Settings reach SQL only as bound parameters; file paths only through ``read_parquet_sql``.
@@ -20,6 +22,7 @@ from ..db import Database, connect, quote_identifier, read_parquet_sql
 from ..i18n import _
 from ..lake.schema import EVENT_COLUMNS, FINDING_COLUMNS, empty_select
 from ..vocabulary import severity_rank
+from .real_name import create_account_views
 from .rules import REQUIRED_COLUMNS, TERMS_FILE, Rule, RuleError
 from .settings import DetectSettings
 
@@ -77,6 +80,7 @@ def create_settings_tables(
             $protected_classes::VARCHAR[] AS protected_classes,
             $credential_categories::VARCHAR[] AS credential_categories,
             $bulk_threshold::BIGINT AS bulk_threshold,
+            $max_accounts_per_identity::BIGINT AS max_accounts_per_identity,
             $record_steps::BIGINT[] AS severity_record_steps,
             $proceeds_steps::DECIMAL(18, 2)[] AS severity_proceeds_steps_cny
         """,
@@ -84,6 +88,7 @@ def create_settings_tables(
             "protected_classes": list(settings.protected_classes),
             "credential_categories": list(settings.credential_categories),
             "bulk_threshold": settings.bulk_threshold,
+            "max_accounts_per_identity": settings.max_accounts_per_identity,
             "record_steps": list(settings.severity_record_steps),
             "proceeds_steps": [str(s) for s in settings.severity_proceeds_steps_cny],
         },
@@ -128,8 +133,12 @@ def create_settings_tables(
     )
 
 
-def create_terms(con: Database) -> None:
-    """Run ``rules/_terms.sql``: ``protected_events`` and ``in_scope_events``."""
+def create_terms(
+    con: Database, account_files: Sequence[Path] = (), timeline: Path | None = None
+) -> None:
+    """Run ``rules/_terms.sql`` (``protected_events``, ``in_scope_events``,
+    ``real_name_publishes``) after the account views it reads (``real_name``)."""
+    create_account_views(con, account_files, timeline)
     con.execute(TERMS_FILE.read_text(encoding="utf-8"))
 
 

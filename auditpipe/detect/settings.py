@@ -22,6 +22,9 @@ from ..penalty import PenaltySettings
 class DetectSettings:
     # illegal_use_bulk fires when one actor's record_count over one day reaches this.
     bulk_threshold: int = 1000
+    # real_name_shared_identity fires when MORE than this many verified accounts of one provider
+    # share one identity (the keyed hash of one ID number) in one snapshot.
+    max_accounts_per_identity: int = 5
     # A text file of data-broker names, one a line ('#' comments); None = empty watchlist.
     broker_watchlist: Path | None = None
     # Data classes that make an event protected; default: the data catalog's protected_classes.
@@ -50,6 +53,12 @@ class DetectSettings:
                     bulk_threshold=self.bulk_threshold
                 ),
                 hint=_("set bulk_threshold in [detect] or --bulk-threshold to a positive number"),
+            )
+        if self.max_accounts_per_identity < 1:
+            raise ConfigError(
+                f"detect max_accounts_per_identity is {self.max_accounts_per_identity}; "
+                "it must be at least 1",
+                hint="set max_accounts_per_identity in [detect] to a positive number (default 5)",
             )
         if len(self.severity_record_steps) != 3 or list(self.severity_record_steps) != sorted(
             self.severity_record_steps

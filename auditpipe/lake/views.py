@@ -10,6 +10,7 @@ views agree on files, columns and types.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,14 +95,55 @@ INGEST_LOG_COLUMNS: list[tuple[str, str]] = [
 # and read_json cannot type a list that is empty in every entry, so the view declares them.
 LATER_INGEST_LOG_COLUMNS = ("unclassified_field_names", "unclassified_fields")
 
-# One row per finding and evidence event, joined back to the event (references the views
-# findings and events by name, so it works over any source of those two).
-FINDING_EVIDENCE_BODY = (
-    "SELECT f.finding_id, f.rule_id, f.category, f.severity, e.*\n"
-    "FROM (SELECT finding_id, rule_id, category, severity, provider_id,\n"
-    "             unnest(evidence_event_ids) AS evidence_event_id FROM findings) f\n"
-    "JOIN events e ON e.provider_id = f.provider_id AND e.event_id = f.evidence_event_id"
-)
+
+# The evidence id of an account snapshot row (real-name findings, auditpipe.detect.real_name):
+# "s-" + 16 hex digits of its snapshot_id + "-" + its source_line; plain SQL DuckDB and Spark run.
+def snapshot_evidence_id_sql(alias: str) -> str:
+    return f"concat('s-', left({alias}.snapshot_id, 16), '-', CAST({alias}.source_line AS STRING))"
+
+
+def finding_evidence_body(null: Callable[[str], str], unnest: str = "unnest") -> str:
+    """One row per finding and evidence item, joined back to what it names (references the
+    views findings, events and accounts by name, so it works over any source of them).
+
+    ``evidence_kind`` says which: ``event`` rows are the event's columns; ``account`` rows (the
+    snapshot rows behind real-name findings) carry the snapshot's columns, their evidence id in
+    ``event_id``, and NULL in the event-only columns. ``null(type)`` writes a typed NULL in the
+    dialect (DuckDB or Spark), ``unnest`` its list-explode function.
+    """
+    event_names = [n for n, _ in EVENT_COLUMNS]
+    account_names = {n for n, _ in ACCOUNT_COLUMNS}
+    account_only = [(n, t) for n, t in ACCOUNT_COLUMNS if n not in event_names]
+    head = "f.finding_id, f.rule_id, f.category, f.severity"
+    from_events = ", ".join(
+        [f"e.{n}" for n in event_names] + [f"{null(t)} AS {n}" for n, t in account_only]
+    )
+    from_accounts = ", ".join(
+        [
+            "f.evidence_event_id AS event_id"
+            if n == "event_id"
+            else (f"a.{n}" if n in account_names else f"{null(t)} AS {n}")
+            for n, t in EVENT_COLUMNS
+        ]
+        + [f"a.{n}" for n, _ in account_only]
+    )
+    findings = (
+        "(SELECT finding_id, rule_id, category, severity, provider_id, event_date,\n"
+        f"             {unnest}(evidence_event_ids) AS evidence_event_id FROM findings) f"
+    )
+    return (
+        f"SELECT {head}, {from_events}, 'event' AS evidence_kind\n"
+        f"FROM {findings}\n"
+        "JOIN events e ON e.provider_id = f.provider_id AND e.event_id = f.evidence_event_id\n"
+        "UNION ALL\n"
+        f"SELECT {head}, {from_accounts}, 'account' AS evidence_kind\n"
+        f"FROM {findings}\n"
+        "JOIN accounts a ON a.provider_id = f.provider_id AND a.snapshot_date = f.event_date\n"
+        f"  AND {snapshot_evidence_id_sql('a')} = f.evidence_event_id"
+    )
+
+
+FINDING_EVIDENCE_BODY = finding_evidence_body(lambda t: f"CAST(NULL AS {t})")
 
 
 # Each provider's latest snapshot: a later snapshot supersedes earlier ones for the state "as

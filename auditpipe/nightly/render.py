@@ -8,6 +8,7 @@ from typing import Any
 
 from ..i18n import N_, _
 from ..lake.layout import lake_arg
+from ..penalty import CAVEAT, NO_FINE
 from ..vocabulary import SEVERITIES
 from .result import INGESTED, MISSING, REJECTED, SKIPPED, UNSUPPORTED, WAITING, NightlyResult
 
@@ -22,6 +23,13 @@ def _by_severity(counts: dict[str, int]) -> str:
         f"{severity_word(s)} {counts[s]:,}" for s in reversed(SEVERITIES) if counts.get(s)
     )
     return f"{total:,} ({parts})"
+
+
+def _fine_range(doc: dict[str, Any]) -> str:
+    """``min-max`` of an exposure document, or that no fine applies (real-name findings only)."""
+    if doc.get("fine_min_cny") is None or doc.get("fine_max_cny") is None:
+        return _(NO_FINE)
+    return f"{_money(doc['fine_min_cny'])}-{_money(doc['fine_max_cny'])}"
 
 
 def _money(value: Any) -> str:
@@ -130,7 +138,7 @@ def render_summary(result: NightlyResult) -> None:
                 f"{int(e.get('finding_count') or 0):,}",
                 f"{int(e.get('records_affected') or 0):,}",
                 _money(e.get("illegal_proceeds_cny", 0)),
-                f"{_money(e.get('fine_min_cny', 0))}-{_money(e.get('fine_max_cny', 0))}",
+                _fine_range(e),
                 _("yes") if e.get("serious") else _("no"),
             )
         t = result.exposure_total
@@ -141,13 +149,11 @@ def render_summary(result: NightlyResult) -> None:
                 f"{int(t['finding_count']):,}",
                 f"{int(t['records_affected']):,}",
                 _money(t["illegal_proceeds_cny"]),
-                f"{_money(t['fine_min_cny'])}-{_money(t['fine_max_cny'])}",
+                _fine_range(t),
                 f"{t['serious_providers']} serious",
                 style="bold",
             )
         out.print(table)
-        from ..penalty import CAVEAT
-
         out.print(_(CAVEAT))
     if result.reports:
         out.print(_("Reports:"))

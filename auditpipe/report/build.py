@@ -47,6 +47,7 @@ from .model import (
     Totals,
 )
 from .provenance import build_provenance
+from .real_name import real_name_sections
 from .settings import ReportSettings
 
 CATEGORIES = list(vocabulary.CATEGORIES)
@@ -104,6 +105,15 @@ def build_report(
                 con, config, {"since": period.since, "until": period.until, "provider": provider}
             ),
             listed_findings=settings.listed_findings,
+            real_name=real_name_sections(
+                con,
+                {
+                    "since": period.since,
+                    "until": period.until,
+                    "provider": provider,
+                    "unmask": unmask,
+                },
+            ),
         )
         report.evidence = _evidence(con, lake, report, settings.evidence_rows, unmask)
         report.show_command_template = show_command(lake.root, "<finding_id>")

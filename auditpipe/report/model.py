@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .evidence import EvidenceRow
 
 # Bump the minor number for additions, the major number for anything that breaks a reader.
-# 1.1: exposure.total and provenance.
+# 1.1: exposure.total, provenance, real_name and a null fine range (no fine applies).
 REPORT_SCHEMA_VERSION = "1.1"
 
 
@@ -171,6 +171,71 @@ class FindingRow:
 
 
 @dataclass(frozen=True)
+class RealNameDay:
+    """Users' posts of one day at one provider, by the state of their account at the moment."""
+
+    event_date: dt.date
+    posts: int
+    verified_posts: int
+    unverified_posts: int  # evidence of real_name_unverified_publish findings
+    unknown_posts: int  # accounts in no snapshot and no register/verify event: a data gap
+    compliance_rate: float | None  # verified / (verified + unverified); None: no judged post
+
+
+@dataclass(frozen=True)
+class UnverifiedPublisher:
+    account_id: str | None  # masked unless --unmask
+    days: int
+    posts: int
+    first_post: dt.datetime | None
+    last_post: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class InvalidVerification:
+    account_id: str | None  # masked unless --unmask
+    problem: str  # keys joined by ',': length, format, check_digit, birth_date, region, no_method
+    snapshots: int
+    last_snapshot: dt.date
+
+
+@dataclass(frozen=True)
+class SharedIdentity:
+    identity: str  # "identity:" + 8 hex digits of the keyed hash, a pseudonym
+    accounts: int  # verified accounts on it in the latest snapshot that showed it
+    snapshots: int
+    last_snapshot: dt.date
+
+
+@dataclass(frozen=True)
+class RealNameSection:
+    """The "Real-name registration" section of one provider (``report.real_name``)."""
+
+    provider_id: str
+    provider_types: list[str]
+    applies: bool  # false for an access provider (iasp): outside the publishing requirement
+    posts: int
+    verified_posts: int
+    unverified_posts: int
+    unknown_posts: int
+    compliance_rate: float | None
+    unverified_publishers: int
+    unknown_accounts: int
+    invalid_verifications: int
+    shared_identities: int
+    days: list[RealNameDay]
+    unverified: list[UnverifiedPublisher]  # the top ones by posts
+    invalid: list[InvalidVerification]
+    shared: list[SharedIdentity]
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = {name: _value(getattr(self, name)) for name in self.__dataclass_fields__}
+        for key in ("days", "unverified", "invalid", "shared"):
+            doc[key] = [_plain(item) for item in getattr(self, key)]
+        return doc
+
+
+@dataclass(frozen=True)
 class Totals:
     findings: int
     events: int  # distinct evidence events
@@ -284,6 +349,8 @@ class Report:
     # `auditpipe findings show <finding_id> --lake '<absolute lake path>'`
     show_command_template: str = ""
     schema_version: str = REPORT_SCHEMA_VERSION
+    # "Real-name registration", one section per provider it concerns (report.real_name)
+    real_name: list[RealNameSection] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (schemas/report.schema.json): dates ISO, money as exact strings."""
@@ -316,6 +383,7 @@ class Report:
                 "providers": [e.to_dict() for e in self.exposure],
                 "total": self.exposure_total.to_dict(),
             },
+            "real_name": [r.to_dict() for r in self.real_name],
             "findings": [f.to_dict() for f in self.findings],
             "evidence_sql_template": self.evidence_sql_template,
             "notes": list(self.notes),

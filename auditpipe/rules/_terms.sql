@@ -81,3 +81,31 @@ WHERE NOT (
     coalesce(e.actor_type, 'unknown') = 'subject'
     OR coalesce(e.actor_id = e.subject_id, false)
 );
+
+-- Real-name registration (issue 11). The engine also creates, before this script:
+--   account_timeline  provider_id, account_id, since, verified: each moment a known account's
+--                     verification state changed, from verify events and account snapshots
+--                     of the whole lake (auditpipe/detect/real_name.py says how)
+--   provider_types    provider_id, provider_type: each provider's type from the types its
+--                     events carry (NULL when they name both), for events that carry none
+--   account_rows      the account snapshots of the evaluated days, one row per account and
+--                     snapshot, shaped like event rows (event_date = snapshot_date, event_id =
+--                     the row's evidence id "s-...", actor_id = subject_id = account_id) plus
+--                     the snapshot's columns (verification_status, id_number_valid, ...)
+-- real_name_publishes: successful posts by users (actor_type subject) of information service
+-- providers (provider_type iisp: the event's, else its provider's; access providers, iasp, are
+-- outside the publishing requirement), with verified_when_published = the account's state at the moment of
+-- the post: true, false, or NULL when the account is unknown (in no snapshot and no register
+-- or verify event: a data gap, not a violation).
+CREATE OR REPLACE TEMP VIEW real_name_publishes AS
+SELECT e.*, t.verified AS verified_when_published
+FROM events AS e
+LEFT JOIN provider_types AS p ON p.provider_id = e.provider_id
+ASOF LEFT JOIN account_timeline AS t
+    ON t.provider_id = e.provider_id
+   AND t.account_id = e.actor_id
+   AND e.event_time >= t.since
+WHERE e.action = 'publish'
+  AND e.actor_type = 'subject'
+  AND coalesce(e.provider_type, p.provider_type) = 'iisp'
+  AND e.outcome = 'success';

@@ -4,7 +4,7 @@ events and findings are hive-partitioned: ``provider_id`` (String) and ``event_d
 come from the folder names and are the last two columns; filtering on them skips whole
 folders. Column types follow ``auditpipe.lake.schema`` (``extras`` JSON is a String here), and
 files written before a column existed read it as null. finding_evidence is the same join as
-the SQL view, built lazily; ingest_log (the manifest, small) is read eagerly.
+the SQL view (event and account evidence), built lazily; ingest_log (the manifest, small) is read eagerly.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..errors import UsageError
 from ..i18n import _
 from ..lake import Lake, table_files
 from ..lake.layout import HIVE_NULL, file_partition
-from ..lake.schema import EVENT_COLUMNS, empty_select
+from ..lake.schema import ACCOUNT_COLUMNS, EVENT_COLUMNS, empty_select
 from ..lake.views import PARQUET_TABLES, VIEW_NAMES, ParquetTable, ingest_log_body
 from .connection import open_lake
 
@@ -107,18 +107,51 @@ def _scan_finding_evidence(lake: Lake) -> pl.LazyFrame:
 
     findings = _scan_parquet(lake, PARQUET_TABLES["findings"])
     events = _scan_parquet(lake, PARQUET_TABLES["events"])
+    accounts = _scan_parquet(lake, PARQUET_TABLES["accounts"])
     evidence = (
         findings.select(
-            "finding_id", "rule_id", "category", "severity", "provider_id", "evidence_event_ids"
+            "finding_id",
+            "rule_id",
+            "category",
+            "severity",
+            "provider_id",
+            "event_date",
+            "evidence_event_ids",
         )
         .explode("evidence_event_ids")
-        .rename({"evidence_event_ids": "event_id"})
+        .rename({"evidence_event_ids": "event_id", "event_date": "finding_date"})
         .filter(pl.col("event_id").is_not_null())
     )
+    # the same columns as the SQL view: finding, event columns, account-only columns, kind
     event_names = [n for n, _ in EVENT_COLUMNS]
-    return evidence.join(events, on=["provider_id", "event_id"], how="inner").select(
-        "finding_id", "rule_id", "category", "severity", *event_names
+    account_only = [(n, t) for n, t in ACCOUNT_COLUMNS if n not in event_names]
+    schema = _polars_schema(EVENT_COLUMNS + account_only)
+    names = ["finding_id", "rule_id", "category", "severity", *schema.names(), "evidence_kind"]
+
+    def shaped(frame: pl.LazyFrame, kind: str) -> pl.LazyFrame:
+        missing = [
+            pl.lit(None, dtype=t).alias(n)
+            for n, t in schema.items()
+            if n not in frame.collect_schema()
+        ]
+        return frame.with_columns(*missing, evidence_kind=pl.lit(kind)).select(names)
+
+    from_events = evidence.join(events, on=["provider_id", "event_id"], how="inner")
+    snapshot_rows = accounts.with_columns(
+        event_id=pl.concat_str(
+            pl.lit("s-"),
+            pl.col("snapshot_id").str.slice(0, 16),
+            pl.lit("-"),
+            pl.col("source_line").cast(pl.String),
+        )
     )
+    from_accounts = evidence.join(
+        snapshot_rows,
+        left_on=["provider_id", "finding_date", "event_id"],
+        right_on=["provider_id", "snapshot_date", "event_id"],
+        how="inner",
+    ).with_columns(snapshot_date=pl.col("finding_date"))
+    return pl.concat([shaped(from_events, "event"), shaped(from_accounts, "account")])
 
 
 def _scan_accounts_current(lake: Lake) -> pl.LazyFrame:

@@ -22,7 +22,12 @@ from pathlib import Path
 
 from ..lake import Lake
 from ..lake.schema import ACCOUNT_FILE_COLUMNS, EVENT_FILE_COLUMNS, FINDING_FILE_COLUMNS
-from ..lake.views import ACCOUNTS_CURRENT_BODY, INGEST_LOG_COLUMNS, PARQUET_TABLES
+from ..lake.views import (
+    ACCOUNTS_CURRENT_BODY,
+    INGEST_LOG_COLUMNS,
+    PARQUET_TABLES,
+    finding_evidence_body,
+)
 
 _DECODE_PROVIDER = "decode(encode(provider_id, 'ISO-8859-1'), 'UTF-8') AS provider_id"
 
@@ -87,15 +92,11 @@ def spark_view_statements(lake_root: str | Path) -> dict[str, list[str]]:
         "events": _parquet_table(root, "events", EVENT_FILE_COLUMNS),
         "quarantine": _parquet_table(root, "quarantine", quarantine),
         "findings": _parquet_table(root, "findings", FINDING_FILE_COLUMNS),
-        "finding_evidence": [
-            "CREATE OR REPLACE TEMPORARY VIEW finding_evidence AS\n"
-            "SELECT f.finding_id, f.rule_id, f.category, f.severity, e.*\n"
-            "FROM (SELECT finding_id, rule_id, category, severity, provider_id,\n"
-            "             explode(evidence_event_ids) AS evidence_event_id FROM findings) f\n"
-            "JOIN events e ON e.provider_id = f.provider_id AND e.event_id = f.evidence_event_id;"
-        ],
     }
+    # before finding_evidence, which reads it (Spark resolves a view when it is created)
     stmts["accounts"] = _parquet_table(root, "accounts", ACCOUNT_FILE_COLUMNS)
+    body = finding_evidence_body(lambda t: f"CAST(NULL AS {spark_type(t)})", unnest="explode")
+    stmts["finding_evidence"] = [f"CREATE OR REPLACE TEMPORARY VIEW finding_evidence AS\n{body};"]
     stmts["accounts_current"] = [
         f"CREATE OR REPLACE TEMPORARY VIEW accounts_current AS\n{ACCOUNTS_CURRENT_BODY};"
     ]

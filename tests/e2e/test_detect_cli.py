@@ -36,7 +36,7 @@ def test_detect_prints_findings_and_exposure_on_stdout(lake_dir: Path) -> None:
     assert "p1: 2 findings" in out
     assert "fine: CNY 180,000.00 to CNY 300,000.00" in out
     assert "This is an estimate for review, not a legal determination." in out
-    assert "detect: 6 rules over 1 day(s)" in result.stderr
+    assert "detect: 9 rules over 1 day(s)" in result.stderr
     assert "detect:" not in out
     assert len(read_findings(Lake.open(lake_dir))) == 2
 

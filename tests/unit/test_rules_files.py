@@ -19,6 +19,9 @@ DEFAULT_IDS = {
     "illegal_use_unauthorized",
     "illegal_use_credential",
     "illegal_use_bulk",
+    "real_name_unverified_publish",
+    "real_name_invalid_verification",
+    "real_name_shared_identity",
 }
 
 PUBLISH_RULE = """\
@@ -41,7 +44,7 @@ def write_rule(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_default_rules_are_the_six_of_the_contract_with_full_headers() -> None:
+def test_default_rules_are_the_nine_of_the_contract_with_full_headers() -> None:
     rules = load_rules()
     assert {r.id for r in rules} == DEFAULT_IDS
     for rule in rules:
@@ -51,6 +54,7 @@ def test_default_rules_are_the_six_of_the_contract_with_full_headers() -> None:
     by_id = {r.id: r for r in rules}
     assert by_id["illegal_use_bulk"].category == "illegal_use"
     assert by_id["selling"].category == "selling"
+    assert {by_id[i].category for i in DEFAULT_IDS if i.startswith("real_name_")} == {"real_name"}
 
 
 def test_header_values_continue_on_indented_lines() -> None:

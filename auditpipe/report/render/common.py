@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from ...i18n import N_, _, current_language, ngettext
+from ...penalty import NO_FINE
 from ...vocabulary import SEVERITIES_MOST_SERIOUS_FIRST
 from ..model import FindingRow, Report
 
@@ -16,6 +17,7 @@ CATEGORY_LABELS = {
     "disclosure": N_("Disclosure"),
     "modification": N_("Modification"),
     "illegal_use": N_("Illegal use"),
+    "real_name": N_("Real-name registration"),
 }
 # Severity words: the keys themselves in English, translated words in other languages.
 SEVERITY_WORDS = {
@@ -54,6 +56,7 @@ CATEGORY_COLOURS = {
     "disclosure": "#0072B2",  # blue
     "modification": "#009E73",  # bluish green
     "illegal_use": "#E69F00",  # orange
+    "real_name": "#CC79A7",  # reddish purple
 }
 OTHER_COLOUR = "#6b7280"
 # Fill patterns (svg_charts.PATTERNS) by category; categories of user rules get OTHER_PATTERN.
@@ -62,6 +65,7 @@ CATEGORY_PATTERNS = {
     "disclosure": "diagonal",
     "modification": "dots",
     "illegal_use": "crosshatch",
+    "real_name": "vertical",
 }
 OTHER_PATTERN = "horizontal"
 
@@ -220,7 +224,10 @@ def coverage_rows(report: Report, providers: str) -> list[tuple[str, str]]:
     ]
 
 
-def fine_range_text(low: Decimal, high: Decimal) -> str:
+def fine_range_text(low: Decimal | None, high: Decimal | None) -> str:
+    """``100,000.00 to 150,000.00``, or that no fine applies (only real-name findings)."""
+    if low is None or high is None:
+        return _(NO_FINE)
     return _("{low} to {high}").format(low=amount(low), high=amount(high))
 
 

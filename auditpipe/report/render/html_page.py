@@ -13,6 +13,7 @@ from html import escape
 from ...i18n import _, current_language, ngettext
 from ...lake.locations import CHANGED, MISSING
 from ..model import FindingRow, Report
+from . import real_name as rn
 from . import svg_charts, tables
 from .common import (
     CATEGORY_COLOURS,
@@ -28,6 +29,7 @@ from .common import (
     evidence_line,
     finding_numbers,
     findings_sentence,
+    fine_range_text,
     heading,
     input_files_title,
     listed,
@@ -161,6 +163,7 @@ def render_html(report: Report) -> str:
         _breakdowns(report),
         _top(report),
         _exposure(report),
+        _real_name(report),
         _findings(report),
         _notes(report),
         _provenance(report),
@@ -252,9 +255,11 @@ def _figure(text: str) -> str:
     return f'<span class="figure">{escape(text)}</span>'
 
 
-def _figure_range(low: Decimal, high: Decimal) -> str:
+def _figure_range(low: Decimal | None, high: Decimal | None) -> str:
     """``low to high`` with each amount a figure: the range may wrap between them, never
-    inside one."""
+    inside one. No range (only real-name findings): says that no fine applies."""
+    if low is None or high is None:
+        return escape(fine_range_text(low, high))
     return escape(_("{low} to {high}")).format(low=_figure(amount(low)), high=_figure(amount(high)))
 
 
@@ -448,7 +453,9 @@ def _exposure(report: Report) -> str:
                             escape(_("Fine")),
                             _("{low} to {high}").format(
                                 low=_figure(cny(e.fine_min_cny)), high=_figure(cny(e.fine_max_cny))
-                            ),
+                            )
+                            if e.fine_min_cny is not None and e.fine_max_cny is not None
+                            else escape(e.fine_text),
                         ],
                     ],
                 )
@@ -473,6 +480,40 @@ def _exposure(report: Report) -> str:
         + "</p>"
         f'<section class="exposure">{"".join(cards)}</section>'
     )
+
+
+def _real_name(report: Report) -> str:
+    if not report.real_name:
+        return ""
+    p = report.period
+    parts = [
+        f"<h2>{escape(_(rn.TITLE))}</h2>",
+        f'<p class="small">{escape(_(rn.INTRO))}</p>',
+        _table(rn.overview_table(report, _CELLS)),
+    ]
+    for section in report.real_name:
+        parts.append(f"<h3>{escape(section.provider_id)}</h3>")
+        note = rn.provider_note(section)
+        if note:
+            parts.append(f'<p class="small">{escape(note)}</p>')
+        if not section.applies:
+            continue
+        rates = {
+            d.event_date: (d.compliance_rate, d.verified_posts + d.unverified_posts)
+            for d in section.days
+            if d.compliance_rate is not None
+        }
+        chart_title = _("Daily compliance rate: {provider}").format(provider=section.provider_id)
+        parts.append(
+            f'<div class="chart-box"><h3>{escape(chart_title)}</h3>'
+            + svg_charts.daily_rate(
+                chart_title, p.since, p.until, rates, CATEGORY_COLOURS["real_name"]
+            )
+            + "</div>"
+        )
+        for title, table in rn.provider_tables(section, _CELLS):
+            parts.append(f"<h4>{escape(title)}</h4>" + _table(table))
+    return "".join(parts)
 
 
 def _evidence_cell(report: Report, f: FindingRow) -> str:

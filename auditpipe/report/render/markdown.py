@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...i18n import _
 from ..model import Report
+from . import real_name as rn
 from . import tables
 from .common import (
     category_label,
@@ -73,6 +74,7 @@ def render_markdown(report: Report) -> str:
     lines += _findings_summary(report)
     lines += _top(report)
     lines += _exposure(report)
+    lines += _real_name(report)
     lines += _findings(report)
     if report.notes:
         lines += ["## " + _("Notes"), ""]
@@ -113,6 +115,21 @@ def _top(report: Report) -> list[str]:
     if report.top_parties:
         lines += ["## " + _("Top destination parties"), ""]
         lines += _table(tables.parties_table(report, _CELLS))
+    return lines
+
+
+def _real_name(report: Report) -> list[str]:
+    if not report.real_name:
+        return []
+    lines = [f"## {_(rn.TITLE)}", "", escape(_(rn.INTRO)), ""]
+    lines += _table(rn.overview_table(report, _CELLS))
+    for section in report.real_name:
+        lines += [f"### {escape(section.provider_id)}", ""]
+        note = rn.provider_note(section)
+        if note:
+            lines += [escape(note), ""]
+        for title, table in rn.provider_tables(section, _CELLS):
+            lines += [f"**{escape(title)}**", ""] + _table(table)
     return lines
 
 

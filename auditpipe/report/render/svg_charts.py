@@ -63,6 +63,7 @@ PATTERNS = {
     '<circle cx="6" cy="6" r="1.4" fill="#fff" fill-opacity="0.9"/>',
     "crosshatch": f'<path d="M0,0 L8,8 M8,0 L0,8" {_MARK} stroke-width="1.2"/>',
     "horizontal": f'<path d="M0,2 H8 M0,6 H8" {_MARK} stroke-width="1.4"/>',
+    "vertical": f'<path d="M2,0 V8 M6,0 V8" {_MARK} stroke-width="1.4"/>',
 }
 
 
@@ -348,5 +349,76 @@ def columns_with_cumulative(
     parts.append(
         f'<text x="{left}" y="{height - 6}" font-size="10" fill="{AXIS}">'
         f"per day (left axis), running total (right axis): {total:,} in all</text>"
+    )
+    return "\n".join([*parts, "</svg>"])
+
+
+def daily_rate(
+    title: str,
+    since: dt.date,
+    until: dt.date,
+    rates: dict[dt.date, tuple[float, int]],
+    colour: str,
+    width: int = WIDTH,
+) -> str:
+    """A share (0 to 1) per day as a line with points on a 0-100% axis; ``rates`` maps a day to
+    (share, posts it was computed from). Days without a value break the line."""
+    height, left, right, bottom = 240, 56, 16, 40
+    days = _days(since, until)
+    if not rates:
+        return _empty(height, title, _("No judged posts in this period"), width)
+    legend, top = _legend([(_("share of posts by verified accounts"), colour)], left, width)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    slot = plot_w / len(days)
+    base = top + plot_h
+
+    def point(i: int, share: float) -> tuple[float, float]:
+        return left + i * slot + slot / 2, base - plot_h * share
+
+    parts = _svg_open(height, title, width) + legend
+    for pct in (0, 25, 50, 75, 100):
+        y = base - plot_h * pct / 100
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w:.1f}" y2="{y:.1f}" '
+            f'stroke="{GRID if pct else AXIS}" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="10" '
+            f'fill="{INK}">{pct}%</text>'
+        )
+    path, pen_down = [], False
+    for i, d in enumerate(days):
+        if d not in rates:
+            pen_down = False
+            continue
+        x, y = point(i, rates[d][0])
+        path.append(f"{'L' if pen_down else 'M'}{x:.1f},{y:.1f}")
+        pen_down = True
+    parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{colour}" stroke-width="2"/>')
+    every = _day_ticks(days)
+    for i, d in enumerate(days):
+        if d in rates:
+            share, posts = rates[d]
+            x, y = point(i, share)
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
+                "<title>"
+                + escape(
+                    _("{day}: {share} of {posts} posts").format(
+                        day=d, share=f"{share * 100:.1f}%", posts=f"{posts:,}"
+                    )
+                )
+                + "</title></circle>"
+            )
+        if i % every == 0:
+            parts.append(
+                f'<text x="{left + i * slot + slot / 2:.1f}" y="{base + 16}" '
+                f'text-anchor="middle" font-size="10" fill="{INK}">{d.strftime("%m-%d")}</text>'
+            )
+    footer = _("per event_date, {since} to {until}; posts by unknown accounts left out").format(
+        since=since, until=until
+    )
+    parts.append(
+        f'<text x="{left}" y="{height - 6}" font-size="10" fill="{AXIS}">{escape(footer)}</text>'
     )
     return "\n".join([*parts, "</svg>"])

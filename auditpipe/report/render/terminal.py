@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from ...i18n import _
 from ..model import Report, Tally
+from . import real_name as rn
 from .common import (
     SEVERITY_ORDER,
     SEVERITY_STYLES,
@@ -33,7 +34,8 @@ from .common import (
     severity_word,
     yes_no,
 )
-from .tables import exposure_proceeds
+from .tables import Cells, exposure_proceeds
+from .tables import Table as SharedTable
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -101,6 +103,7 @@ def _blocks(report: Report) -> list[RenderableType]:
     blocks.extend(_findings_summary(report))
     blocks.extend(_top(report))
     blocks.extend(_exposure(report))
+    blocks.extend(_real_name(report))
     blocks.extend(_findings(report))
     if report.notes:
         notes = Text("\n" + _("Notes") + "\n", style="bold")
@@ -118,6 +121,40 @@ def _coverage(report: Report) -> RenderableType:
     for label, value in coverage_rows(report, ", ".join(c.providers)):
         table.add_row(label, value)
     return table
+
+
+def _from_table(title: str, table: SharedTable) -> Table:
+    """A table the formats share (``render.tables.Table``) as a rich table."""
+    out = _table(
+        title,
+        *((h, "right" if i in table.numeric else "left") for i, h in enumerate(table.headers)),
+    )
+    for row in table.rows:
+        out.add_row(*row)
+    return out
+
+
+_PLAIN = Cells(text=str, code=str, category=category_label, severity=str.upper, separator=", ")
+
+
+def _real_name(report: Report) -> list[RenderableType]:
+    from rich.text import Text
+
+    if not report.real_name:
+        return []
+    blocks: list[RenderableType] = [
+        Text(f"\n{_(rn.TITLE)}", style="bold"),
+        Text(_(rn.INTRO), style="dim"),
+        _from_table("", rn.overview_table(report, _PLAIN)),
+    ]
+    for section in report.real_name:
+        blocks.append(Text(f"\n{section.provider_id}", style="bold"))
+        note = rn.provider_note(section)
+        if note:
+            blocks.append(Text(note, style="dim"))
+        for title, table in rn.provider_tables(section, _PLAIN):
+            blocks.append(_from_table(title, table))
+    return blocks
 
 
 def _providers(report: Report) -> RenderableType:

@@ -1,0 +1,29 @@
+-- id: real_name_shared_identity
+-- title: One identity behind many accounts
+-- category: real_name
+-- severity: medium
+-- clause: Draft amendments to the Regulation on Internet Information Services: providers shall
+--   require users who publish to register with their real identification information
+--   (真实身份信息).
+-- description: More than max_accounts_per_identity (default 5; [detect] in auditpipe.toml)
+--   accounts that one account snapshot marks verified share one identity: the keyed hash of
+--   one ID number (the number itself is never stored). One finding per identity and snapshot
+--   (dated the snapshot_date); its actor is "identity:" and the first 16 hex digits of the
+--   hash, a pseudonym that cannot be reversed; every account's snapshot row is evidence.
+-- false_positives: Shared or test accounts the provider legitimately verifies against one
+--   staff member's ID; raise max_accounts_per_identity for providers that allow it.
+-- summary: One real identity is behind {accounts} verified in the account snapshot of {date}, more than the {identity_limit} allowed.
+WITH shared AS (
+    SELECT provider_id, event_date, identity_hash
+    FROM account_rows
+    WHERE verification_status = 'verified' AND identity_hash IS NOT NULL
+    GROUP BY provider_id, event_date, identity_hash
+    HAVING count(DISTINCT account_id) > (SELECT max_accounts_per_identity FROM detect_settings)
+)
+SELECT a.* REPLACE ('identity:' || left(a.identity_hash, 16) AS actor_id, 'identity' AS actor_type)
+FROM account_rows AS a
+SEMI JOIN shared AS s
+    ON s.provider_id = a.provider_id
+   AND s.event_date = a.event_date
+   AND s.identity_hash = a.identity_hash
+WHERE a.verification_status = 'verified'
