@@ -110,7 +110,9 @@ def accounts_root(lake: Lake) -> Path:
 
 
 # -- a small mixed corpus of real-name cases, for engine equivalence and report tests ------
-def _post(provider: str, account_id: str, when: dt.datetime, **fields: Any) -> dict[str, Any]:
+def publish_event(
+    provider: str, account_id: str, when: dt.datetime, **fields: Any
+) -> dict[str, Any]:
     from .detect_lakes import event
 
     base: dict[str, Any] = {
@@ -125,7 +127,7 @@ def _post(provider: str, account_id: str, when: dt.datetime, **fields: Any) -> d
     return event(**(base | fields))
 
 
-def _verify(provider: str, account_id: str, when: dt.datetime, outcome: str) -> dict[str, Any]:
+def verify_event(provider: str, account_id: str, when: dt.datetime, outcome: str) -> dict[str, Any]:
     from .detect_lakes import event
 
     return event(
@@ -173,15 +175,18 @@ def real_name_cases(days: int = 3) -> tuple[list[dict[str, Any]], list[dict[str,
                 )
             )
             for i in range(4):
-                events.append(_post(provider, f"ok{i}", at(day, 9 + i)))
-            events += [_post(provider, "flip", at(day, 15)), _post(provider, "nover", at(day, 16))]
-            events.append(_post(provider, "stranger", at(day, 17)))
+                events.append(publish_event(provider, f"ok{i}", at(day, 9 + i)))
+            events += [
+                publish_event(provider, "flip", at(day, 15)),
+                publish_event(provider, "nover", at(day, 16)),
+            ]
+            events.append(publish_event(provider, "stranger", at(day, 17)))
             t = at(day, 20)
             events += [
-                _verify(provider, f"late{d}", t, "success"),
-                _post(provider, f"late{d}", t - second),
-                _post(provider, f"late{d}", t),
-                _post(provider, f"late{d}", t + second),
+                verify_event(provider, f"late{d}", t, "success"),
+                publish_event(provider, f"late{d}", t - second),
+                publish_event(provider, f"late{d}", t),
+                publish_event(provider, f"late{d}", t + second),
             ]
         last = DAY + dt.timedelta(days=days - 1)
         rows.append(
@@ -211,7 +216,7 @@ def real_name_cases(days: int = 3) -> tuple[list[dict[str, Any]], list[dict[str,
                 )
                 for i in range(size)
             ]
-    events += [_post("isp-c", "anyone", at(DAY, 10), provider_type="iasp")]
+    events += [publish_event("isp-c", "anyone", at(DAY, 10), provider_type="iasp")]
     return events, rows
 
 

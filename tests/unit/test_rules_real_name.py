@@ -14,7 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditpipe.detect import DetectSettings, run_detect
-from tests.support.account_lakes import account, identity, write_accounts
+from tests.support.account_lakes import (
+    account,
+    identity,
+    publish_event,
+    verify_event,
+    write_accounts,
+)
 from tests.support.detect_lakes import DAY, at, event, make_lake, read_findings, write_events
 
 T = at(DAY, 12)  # the moment of a verification in these cases
@@ -23,31 +29,13 @@ NEXT_DAY = DAY + dt.timedelta(days=1)
 
 
 def post(account_id: str = "a1", when: dt.datetime = T, **fields: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "action": "publish",
-        "actor_id": account_id,
-        "actor_type": "subject",
-        "subject_id": account_id,
-        "event_time": when,
-        "data_fields": ["post_body"],
-    }
-    return event(**(base | fields))
+    return publish_event(fields.pop("provider_id", "p1"), account_id, when, **fields)
 
 
 def verify(
     account_id: str = "a1", when: dt.datetime = T, outcome: str = "success"
 ) -> dict[str, Any]:
-    return event(
-        action="verify",
-        actor_id="kyc-service",
-        actor_type="service",
-        subject_id=account_id,
-        event_time=when,
-        outcome=outcome,
-        data_fields=["real_name", "id_number"],
-        authorization_ref=None,
-        purpose="real-name verification",
-    )
+    return verify_event("p1", account_id, when, outcome)
 
 
 def register(
