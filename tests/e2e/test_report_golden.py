@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from auditpipe.lake import Lake
 from auditpipe.report.build import SOURCE_DATE_EPOCH
 from tests.support import REPO
 from tests.support.report_lakes import schema_errors
@@ -84,6 +85,11 @@ def reports(sample_lake: Path) -> dict[str, str]:
         mp.setenv(SOURCE_DATE_EPOCH, PINNED_EPOCH)
         mp.delenv("AUDITPIPE_CONFIG", raising=False)
         mp.chdir(sample_lake)  # no ./auditpipe.toml of the repo applies
+        # a fixed identity key: identity hashes (shared-identity findings) are keyed per lake
+        Lake.open(lake, create=True)
+        key = lake / "_auditpipe" / "identity.key"
+        key.write_text("ab" * 32 + "\n", encoding="utf-8")
+        key.chmod(0o600)
         for args in (
             ["ingest", str(sample_lake / "sample_data"), "--lake", str(lake), "--quiet"],
             ["detect", "--lake", str(lake), "--quiet"],
