@@ -167,7 +167,7 @@ class ExposureTotal:
     """The exposure of every provider of a report added up. Each evidence event belongs to one
     provider, so records add up exactly; a fine range is per provider, so the total range is
     the sum of the minima to the sum of the maxima (each provider fined separately). Providers
-    with no fine range (only real-name findings) add no fine; with none fined the range is None."""
+    with no fine range (only real-name findings) add no fine; if none is fined the range is None."""
 
     providers: int
     serious_providers: int
@@ -195,8 +195,8 @@ def _money_doc(exposure: ProviderExposure | ExposureTotal) -> dict[str, Any]:
 def total_exposure(exposures: Iterable[ProviderExposure]) -> ExposureTotal:
     """The sum over providers (a handful of rows already aggregated by DuckDB).
 
-    Providers without a fine range (only real-name findings) add nothing to the fines; when no
-    provider has one, the total has none either."""
+    Providers without a fine range (only real-name findings) add nothing to the fines; when
+    there are providers and none has one, the total has none either."""
     rows = list(exposures)
     lows = [e.fine_min_cny for e in rows if e.fine_min_cny is not None]
     highs = [e.fine_max_cny for e in rows if e.fine_max_cny is not None]
@@ -213,8 +213,8 @@ def total_exposure(exposures: Iterable[ProviderExposure]) -> ExposureTotal:
         illegal_proceeds_cny=sum((e.illegal_proceeds_cny for e in rows), zero),
         unconverted_amounts=dict(sorted(unconverted.items())),
         confiscation_cny=sum((e.confiscation_cny for e in rows), zero),
-        fine_min_cny=sum(lows, zero) if lows else None,
-        fine_max_cny=sum(highs, zero) if highs else None,
+        fine_min_cny=sum(lows, zero) if lows or not rows else None,
+        fine_max_cny=sum(highs, zero) if highs or not rows else None,
     )
 
 

@@ -231,3 +231,18 @@ def test_total_exposure_is_the_sum_of_the_providers(
         assert total.unconverted_amounts[code] == sum(u.get(code, Decimal(0)) for _, _, u in rows)
     doc = total.to_dict()
     assert doc["fine_max_cny"] == str(total.fine_max_cny)
+
+
+def test_a_provider_without_a_fine_range_adds_no_fine_to_the_total() -> None:
+    """Only real-name findings: no fine range. The total's range sums the fined providers only,
+    and is None when providers are there but none is fined (never an invented 0.00)."""
+    rectify_only = assess("0", real_name_findings=1)
+    fined = assess("60000", finding_count=2, real_name_findings=1)
+    assert rectify_only.fine_min_cny is None  # type: ignore[attr-defined]
+    total = total_exposure([rectify_only, fined])  # type: ignore[list-item]
+    assert (total.providers, total.finding_count) == (2, 3)
+    assert total.fine_min_cny == fined.fine_min_cny  # type: ignore[attr-defined]
+    assert total.fine_max_cny == fined.fine_max_cny  # type: ignore[attr-defined]
+    alone = total_exposure([rectify_only])  # type: ignore[list-item]
+    assert (alone.fine_min_cny, alone.fine_max_cny) == (None, None)
+    assert alone.to_dict()["fine_min_cny"] is None

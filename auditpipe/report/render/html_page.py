@@ -194,6 +194,7 @@ SWATCH_PATTERNS = {
     "crosshatch": f"repeating-linear-gradient(45deg,{_W} 0 1px,transparent 1px 4px),"
     f"repeating-linear-gradient(-45deg,{_W} 0 1px,transparent 1px 4px)",
     "horizontal": f"repeating-linear-gradient(0deg,{_W} 0 1px,transparent 1px 3px)",
+    "vertical": f"repeating-linear-gradient(90deg,{_W} 0 1px,transparent 1px 3px)",
 }
 
 
