@@ -29,6 +29,7 @@ from auditpipe.config import Config
 from auditpipe.lake import Lake
 from auditpipe.report import build_report, render_report
 from tests.support import REPO
+from tests.support.account_lakes import real_name_lake
 from tests.support.report_lakes import HUGE_AMOUNT, LONG_PROVIDER, build_lake, stress_events
 
 PROBE = REPO / "tests" / "support" / "browser_probe.js"
@@ -52,6 +53,17 @@ def html_file(shared_lake: Lake, tmp_path_factory: pytest.TempPathFactory) -> Pa
     path.write_text(
         render_report(build_report(shared_lake, config=Config()), "html"), encoding="utf-8"
     )
+    return path
+
+
+@pytest.fixture(scope="module")
+def real_name_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A report with the real-name registration section (its tables and daily charts)."""
+    root = tmp_path_factory.mktemp("real-name")
+    report = build_report(real_name_lake(root), config=Config())
+    assert report.real_name and any(s.days for s in report.real_name)
+    path = root / "real-name.html"
+    path.write_text(render_report(report, "html"), encoding="utf-8")
     return path
 
 
@@ -252,12 +264,13 @@ def layout_problems(facts: dict) -> list[str]:
 @pytest.mark.slow
 @pytest.mark.parametrize("width", WIDTHS)
 def test_report_fits_the_screen(
-    width: int, stress_html: Path, html_file: Path, tmp_path: Path
+    width: int, stress_html: Path, html_file: Path, real_name_html: Path, tmp_path: Path
 ) -> None:
     """At desktop and phone width: no sideways scrolling of the page, every chart inside its
-    box, every headline figure on one line inside its card, on two quite different reports."""
+    box, every headline figure on one line inside its card, on three quite different reports
+    (the third with the real-name registration section)."""
     binary = chromium()
-    for page in (stress_html, html_file):
+    for page in (stress_html, html_file, real_name_html):
         facts = measure_layout(binary, page, width, tmp_path / page.stem)
         assert len(facts["charts"]) >= 3 and len(facts["figures"]) >= 7
         assert layout_problems(facts) == [], page.name
