@@ -2,7 +2,8 @@
 
 One module for every place that shows evidence (``findings show`` and the HTML report), so
 they show the same columns, masked the same way (``report.masking.EVIDENCE_MASKS``), and lead
-to the same file. ``stage_evidence`` works on a set of findings at once: a finding's
+to the same file; the account snapshot rows behind real-name findings are shown through the
+same record (``ACCOUNT_AS_EVENT``). ``stage_evidence`` works on a set of findings at once: a finding's
 ``evidence_event_ids`` are stored sorted by (event_time, event_id), so an id's position in that
 list is its row number within the finding; the first ``per_finding`` are taken by slicing each
 list before unnesting (one query for every finding shown, and a finding with 100,000 events
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..lake.locations import MISSING, resolve_sources
+from ..lake.views import snapshot_evidence_id_sql
 from .masking import EVIDENCE_MASKS, shown_columns_sql
 
 if TYPE_CHECKING:
@@ -50,6 +52,26 @@ EVENT_FIELDS = (
     "source_sha256",
     "line_number",
 )
+
+
+# What an account snapshot row (the evidence of real-name findings: ``evidence_kind`` account
+# in ``finding_evidence``) shows in an evidence record's event columns: the account, its
+# verification state as the "action", the failed ID check and a missing method as the fields
+# touched, and the snapshot file and line. The ID number itself is never in the lake.
+ACCOUNT_AS_EVENT = {
+    "event_time": "a.verified_at",
+    "actor_id": "a.account_id",
+    "actor_type": "'subject'",
+    "action": "concat('snapshot ', CAST(a.snapshot_date AS VARCHAR), ': ', "
+    "coalesce(a.verification_status, '-'))",
+    "data_fields": "list_filter([CASE WHEN a.id_number_problem IS NOT NULL "
+    "THEN 'id_number: ' || a.id_number_problem END, CASE WHEN nullif(trim("
+    "coalesce(a.verification_method, '')), '') IS NULL THEN 'verification_method: none' END], "
+    "lambda x: x IS NOT NULL)",
+    "source_file": "a.source_file",
+    "source_sha256": "a.snapshot_id",
+    "line_number": "a.source_line",
+}
 
 
 def show_command(lake_root: Path, finding_id: str) -> str:
@@ -81,7 +103,12 @@ def stage_evidence(
     start = int(offset) + 1
     stop = "" if per_finding is None else str(int(offset) + int(per_finding))
     ids = f"evidence_event_ids[{start}:{stop}]"
-    event_cols = ", ".join(f"e.{c}" for c in EVENT_FIELDS)
+    event_cols = ", ".join(
+        f"CASE WHEN a.account_id IS NOT NULL THEN {ACCOUNT_AS_EVENT[c]} ELSE e.{c} END AS {c}"
+        if c in ACCOUNT_AS_EVENT
+        else f"CASE WHEN a.account_id IS NULL THEN e.{c} END AS {c}"
+        for c in EVENT_FIELDS
+    )
     params = dict(params or {})
     where_partition = ""
     if partition is not None:
@@ -99,7 +126,7 @@ ids AS (
     FROM chosen
 )
 SELECT i.finding_id, i.evidence_rank, i.evidence_total, i.event_id,
-       e.event_id IS NOT NULL AS in_lake, {event_cols}
+       e.event_id IS NOT NULL OR a.account_id IS NOT NULL AS in_lake, {event_cols}
 FROM ids AS i
 LEFT JOIN (
     SELECT * FROM events
@@ -107,6 +134,13 @@ LEFT JOIN (
       AND event_date IN (SELECT event_date FROM chosen){where_partition}
 ) AS e
     ON e.provider_id = i.provider_id AND e.event_date = i.event_date AND e.event_id = i.event_id
+LEFT JOIN (
+    SELECT * FROM accounts
+    WHERE provider_id IN (SELECT provider_id FROM chosen)
+      AND snapshot_date IN (SELECT event_date FROM chosen)
+) AS a
+    ON i.event_id LIKE 's-%' AND a.provider_id = i.provider_id
+    AND a.snapshot_date = i.event_date AND {snapshot_evidence_id_sql("a")} = i.event_id
 """,
         params,
     )

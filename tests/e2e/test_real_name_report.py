@@ -103,3 +103,30 @@ def test_real_name_findings_order_rectification_and_name_no_fine(lake: Lake) -> 
         assert any("责令改正" in c for c in exposure.consequences)
     for fmt in ("terminal", "markdown", "html"):
         assert "none named (order to rectify)" in render_report(report, fmt)
+
+
+def test_findings_show_and_the_html_evidence_show_the_snapshot_rows_behind_a_finding(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Account evidence (snapshot rows) is a record like an event's, never "no longer in the
+    lake": the account, its verification state, the failed check and the snapshot's file."""
+    from tests.support.report_lakes import run_main
+
+    con = auditpipe.connect(lake.root)
+    finding_id, problem = con.execute(
+        "SELECT finding_id, any_value(id_number_problem) FROM finding_evidence "
+        "WHERE rule_id = 'real_name_invalid_verification' AND id_number_problem IS NOT NULL "
+        "GROUP BY 1 LIMIT 1"
+    ).fetchone()
+    code, out, err = run_main(
+        ["findings", "show", finding_id, "--lake", str(lake.root), "--format", "json"], capsys
+    )
+    assert code == 0, err
+    records = json.loads(out)["evidence"]
+    assert records and all(r["in_lake"] for r in records), records
+    assert any(f"id_number: {problem}" in r["data_fields"] for r in records)
+    assert all(r["action"].startswith("snapshot ") for r in records)
+    assert all(r["source"]["line"] and r["source"]["sha256"] for r in records)
+    html = render_report(build_report(lake, config=Config()), "html")
+    assert "id_number: check_digit" in html  # the snapshot row, shown as a record
+    assert "no longer in the lake" not in html
