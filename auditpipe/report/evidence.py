@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..lake.locations import MISSING, resolve_sources
+from ..lake.schema import ACCOUNT_COLUMNS, empty_select
 from ..lake.views import snapshot_evidence_id_sql
 from .masking import EVIDENCE_MASKS, shown_columns_sql
 
@@ -114,6 +115,13 @@ def stage_evidence(
     if partition is not None:
         where_partition = "\n      AND provider_id = $__provider AND event_date = $__day"
         params.update(__provider=partition[0], __day=partition[1])
+    # A connection over events and findings only (no accounts view) has no account evidence.
+    has_accounts = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'accounts'"
+    ).fetchone()
+    accounts = (
+        "accounts" if has_accounts and has_accounts[0] else f"({empty_select(ACCOUNT_COLUMNS)})"
+    )
     con.execute(
         f"""
 CREATE OR REPLACE TEMP TABLE evidence_raw AS
@@ -135,7 +143,7 @@ LEFT JOIN (
 ) AS e
     ON e.provider_id = i.provider_id AND e.event_date = i.event_date AND e.event_id = i.event_id
 LEFT JOIN (
-    SELECT * FROM accounts
+    SELECT * FROM {accounts} AS accounts
     WHERE provider_id IN (SELECT provider_id FROM chosen)
       AND snapshot_date IN (SELECT event_date FROM chosen)
 ) AS a
