@@ -53,7 +53,15 @@ def make_jsonl(out: Path, rows: int, seed: int, bad_share: float = 0.0) -> Path:
     from auditpipe.generate import generate
 
     generate(work, rows=rows, seed=seed, bad_share=bad_share, formats=("jsonl",), plant=False)
-    parts = sorted(p for p in work.rglob("*.jsonl") if not p.name.startswith(("_", ".")))
+    from auditpipe.realname import is_snapshot_name
+
+    # The generator also writes account snapshots (*.accounts.jsonl): they are another input
+    # with another contract, and the baseline's read_json could not read them with the logs.
+    parts = sorted(
+        p
+        for p in work.rglob("*.jsonl")
+        if not p.name.startswith(("_", ".")) and not is_snapshot_name(p)
+    )
     with open(target, "wb") as dst:
         for part in parts:
             with open(part, "rb") as src:
