@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..contract import Contract
-from ..db import quote_identifier
+from ..db import arrow_table, quote_identifier
 from ..errors import AuditpipeError, InputFileError
 from ..i18n import _
 from .columns import first_present, json_member, json_object
@@ -207,11 +207,12 @@ def to_contract(con: Any, parsed: pa.Table, header: CsvHeader, contract: Contrac
     extras_sql = json_object(members)
     con.register("csv_cells", parsed)
     try:
-        return con.sql(
+        return arrow_table(
+            con,
             "SELECT "
             + ", ".join(["line_number", "raw", *selected, extras_sql + " AS extras"])
-            + " FROM csv_cells"
-        ).to_arrow_table()
+            + " FROM csv_cells",
+        )
     finally:
         con.unregister("csv_cells")
 

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..contract import Contract
-from ..db import quote_identifier, quote_literal
+from ..db import arrow_table, quote_identifier, quote_literal
 from .columns import first_present
 from .kinds import ReadContext, register_kind
 from .lines import LineBatch, iter_line_batches, prefetch
@@ -202,7 +202,8 @@ def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
         else "CAST(NULL AS VARCHAR[])"
     )
     ev, extras = _extras_json(extra_keys)
-    return con.sql(
+    return arrow_table(
+        con,
         f"""SELECT line_number, reason, suspect, CASE WHEN suspect THEN txt END AS suspect_txt,
             CASE WHEN unusual THEN all_keys END AS keys,
             {", ".join([*fields, f"{extras} AS extras"])}
@@ -213,7 +214,7 @@ def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
                         CASE WHEN reason IS NULL THEN regexp_matches(txt, {quote_literal(SUSPECT)})
                             END AS suspect
                         FROM ({_CLASSIFIED})))))""",
-    ).to_arrow_table()
+    )
 
 
 # A line is *usual* when each of its keys is a known key spelled the contract's way (or a known
@@ -285,7 +286,8 @@ def wide_query(con: Any, keys: KnownKeys) -> pa.Table:
     ]
     con.register("key_names", key_table)
     try:
-        return con.sql(
+        return arrow_table(
+            con,
             f"""WITH classified AS (
                 SELECT *, CASE WHEN reason IS NULL THEN regexp_matches(txt, {quote_literal(SUSPECT)})
                     END AS suspect FROM ({_CLASSIFIED})
@@ -304,8 +306,8 @@ def wide_query(con: Any, keys: KnownKeys) -> pa.Table:
             )
             SELECT c.line_number, c.reason, c.suspect, CASE WHEN c.suspect THEN c.txt END AS suspect_txt,
                 g.keys, {", ".join(picked)}
-            FROM classified c LEFT JOIN grouped g USING (line_number) ORDER BY c.line_number"""
-        ).to_arrow_table()
+            FROM classified c LEFT JOIN grouped g USING (line_number) ORDER BY c.line_number""",
+        )
     finally:
         con.unregister("key_names")
 

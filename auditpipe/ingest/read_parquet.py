@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..contract import Contract
-from ..db import quote_identifier, quote_literal
+from ..db import arrow_table, quote_identifier, quote_literal
 from ..errors import InputFileError
 from .columns import first_present, json_member, json_object
 from .kinds import ReadContext, register_kind
@@ -84,7 +84,7 @@ def _random_access_copy(ctx: ReadContext) -> Path:
 def _run(con: Any, cells: pa.Table, select: str) -> pa.Table:
     con.register("parquet_rows", cells)
     try:
-        return con.sql(select).to_arrow_table()
+        return arrow_table(con, select)
     finally:
         con.unregister("parquet_rows")
 

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ..db import arrow_table
+
 
 class SeenKeys:
     def __init__(self, con: Any) -> None:
@@ -54,12 +56,13 @@ class SeenKeys:
         hits = keys.take(pa.array(where)).append_column("i", pa.array(where, pa.int64()))
         self.con.register("hash_hits", hits)
         try:
-            exact = self.con.sql(
+            exact = arrow_table(
+                self.con,
                 """SELECT h.i FROM hash_hits h WHERE EXISTS (
                     SELECT 1 FROM file_event_keys k
                     WHERE k.key_hash = h.key_hash AND k.provider_id = h.provider_id
-                      AND k.event_id = h.event_id)"""
-            ).to_arrow_table()
+                      AND k.event_id = h.event_id)""",
+            )
         finally:
             self.con.unregister("hash_hits")
         seen[exact["i"].to_numpy()] = True
@@ -84,11 +87,12 @@ class SeenKeys:
         )
         self.con.register("batch_event_keys", keys)
         try:
-            firsts = self.con.sql(
+            firsts = arrow_table(
+                self.con,
                 """SELECT provider_id, event_id, hash(provider_id, event_id) AS key_hash,
                     arg_min(pos, line_number) AS first_pos
-                FROM batch_event_keys GROUP BY provider_id, event_id"""
-            ).to_arrow_table()
+                FROM batch_event_keys GROUP BY provider_id, event_id""",
+            )
         finally:
             self.con.unregister("batch_event_keys")
         before = self.seen_before(firsts.select(["provider_id", "event_id", "key_hash"]))
@@ -104,10 +108,11 @@ class SeenKeys:
         """Of the lake's keys (provider_id, event_id), those this file also holds."""
         self.con.register("lake_event_keys", lake_keys)
         try:
-            hashed = self.con.sql(
+            hashed = arrow_table(
+                self.con,
                 "SELECT DISTINCT provider_id, event_id, hash(provider_id, event_id) AS key_hash "
-                "FROM lake_event_keys"
-            ).to_arrow_table()
+                "FROM lake_event_keys",
+            )
         finally:
             self.con.unregister("lake_event_keys")
         return hashed.filter(pa.array(self.seen_before(hashed))).select(["provider_id", "event_id"])

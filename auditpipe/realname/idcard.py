@@ -99,6 +99,8 @@ def check_numbers(
     import duckdb
     import pyarrow as pa
 
+    from ..db import arrow_table
+
     values = numbers if isinstance(numbers, pa.Array) else pa.array(list(numbers), pa.string())
     n = normalised_sql("nullif(trim(v), '')")
     query = f"""SELECT n AS normalised,
@@ -110,7 +112,7 @@ def check_numbers(
     try:
         con.register("id_numbers", pa.table({"i": pa.array(range(len(values))), "v": values}))
         try:
-            return con.sql(query).to_arrow_table()
+            return arrow_table(con, query)
         finally:
             con.unregister("id_numbers")
     finally:
