@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..contract import Catalog, Contract, load_catalog
-from ..db import arrow_table
 from ..errors import AuditpipeError, ConfigError, InputFileError
 from ..i18n import _
 from ..lake import Lake, new_id, utc_now
