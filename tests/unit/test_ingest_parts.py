@@ -346,3 +346,55 @@ def test_decoding_finds_exactly_the_rows_that_are_not_utf8(rows: list[bytes]) ->
     assert got.txt.to_pylist() == expected_txt
     whole = _decode_in_duckdb(con, pa.table({"i": pa.array(range(len(rows))), "b": batch}))
     assert got.raw.to_pylist() == whole["raw"].to_pylist()
+
+
+_SUSPECT_PIECES = st.sampled_from(
+    [
+        "NaN",
+        "nan",
+        "-Infinity",
+        "inf",
+        "INF",
+        "1e400",
+        "1E+308",
+        "2.5e10",
+        "0" * 301,
+        "12",
+        ",",
+        ", ",
+        "]",
+        "}",
+        "[",
+        "{",
+        ":",
+        " ",
+        "\t",
+        '"',
+        "a",
+        "é",
+        "ſ",
+        "K",
+        "İ",
+        "\u00a0",
+        "\r",
+    ]
+)
+
+
+@given(st.lists(st.lists(_SUSPECT_PIECES, max_size=12).map("".join), min_size=1, max_size=40))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_suspect_hints_on_bytes_match_the_pattern_on_text(lines: list[str]) -> None:
+    """The reading thread's pyarrow scan over each row's bytes (line ending included) flags
+    exactly the rows DuckDB's regexp_matches flags in the decoded, trimmed text."""
+    rows = pa.array([(line + "\n").encode() for line in lines], pa.large_binary())
+    con = duckdb.connect()
+    con.register(
+        "t", pa.table({"i": range(len(lines)), "txt": [line.rstrip("\r\n") for line in lines]})
+    )
+    expected = [
+        r[0]
+        for r in con.execute(
+            "SELECT regexp_matches(txt, ?) FROM t ORDER BY i", [read_jsonl.SUSPECT]
+        ).fetchall()
+    ]
+    assert read_jsonl.suspect_hints(rows).to_pylist() == expected
