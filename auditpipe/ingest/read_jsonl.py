@@ -195,12 +195,17 @@ def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
     spelled = {canon: canon in ks for canon, ks in groups.items()}
     plain = [canon for canon, present in spelled.items() if present]
     variants = [k for canon, ks in groups.items() for k in ks if k != canon]
-    every = [k for ks in groups.values() for k in ks]
     at_plain = {k: i + 1 for i, k in enumerate(plain)}
-    at_every = {k: i + 1 for i, k in enumerate(every)}
+    at_variant = {k: i + 1 for i, k in enumerate(variants)}
     fields = []
     for canon, ks in groups.items():
-        mixed = first_present([f"every_value[{at_every[k]}]" for k in ks])
+        # In key order, as before; the contract's own spelling is already in plain_value.
+        mixed = first_present(
+            [
+                f"plain_value[{at_plain[k]}]" if k == canon else f"every_value[{at_variant[k]}]"
+                for k in ks
+            ]
+        )
         if not variants:
             fields.append(f"plain_value[{at_plain[canon]}] AS {quote_identifier(canon)}")
         else:
@@ -209,9 +214,9 @@ def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
                 f"CASE WHEN every_value IS NOT NULL THEN {mixed} ELSE {usual} END AS {quote_identifier(canon)}"
             )
     plain_value = _extract_strings(plain, "reason IS NULL")
-    every_value = (
+    every_value = (  # the other spellings' values, on the lines that have one
         _extract_strings(
-            every,
+            variants,
             "unusual AND list_has_any(all_keys, ["
             + ", ".join(quote_literal(k) for k in variants)
             + "])",
