@@ -9,6 +9,7 @@ import io
 import json
 import math
 import zoneinfo
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -398,3 +399,24 @@ def test_suspect_hints_on_bytes_match_the_pattern_on_text(lines: list[str]) -> N
         ).fetchall()
     ]
     assert read_jsonl.suspect_hints(rows).to_pylist() == expected
+
+
+def test_event_files_use_dictionaries_only_for_columns_that_repeat(tmp_path: Path) -> None:
+    """Ids, times and addresses are written without a dictionary (nearly all distinct);
+    enums and the provenance columns with one. The values read back are the same."""
+    import pyarrow.parquet as pq
+
+    from tests.support.ingest import good, ingest, write_jsonl
+
+    rows = [good(event_id=f"e-{i}", actor_id=f"emp-{i}", action="view") for i in range(50)]
+    ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    [path] = (tmp_path / "lake" / "events").rglob("*.parquet")
+    meta = pq.ParquetFile(path).metadata
+    columns = {meta.schema.column(i).name: i for i in range(meta.num_columns)}
+    has_dictionary = {
+        name: meta.row_group(0).column(i).has_dictionary_page for name, i in columns.items()
+    }
+    assert not has_dictionary["event_id"] and not has_dictionary["actor_id"]
+    assert has_dictionary["action"] and has_dictionary["source_file"]
+    table = pq.read_table(path)
+    assert sorted(table["event_id"].to_pylist()) == sorted(f"e-{i}" for i in range(50))
