@@ -46,10 +46,10 @@ class UnclassifiedTally:
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        events = batch.filter(pc.is_null(batch["reason"]))
-        if not events.num_rows:
+        # Only the one column: filtering the whole batch would copy every column.
+        lists = pc.filter(batch["data_fields"], pc.is_null(batch["reason"])).combine_chunks()
+        if not len(lists):
             return
-        lists = events["data_fields"].combine_chunks()
         names = pc.list_flatten(lists)
         rows = pc.list_parent_indices(lists)
         unknown = pc.invert(pc.is_in(names, value_set=self.known))
