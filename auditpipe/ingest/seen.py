@@ -39,6 +39,8 @@ class SeenKeys:
         return hit
 
     def _add_hashes(self, hashes: np.ndarray) -> None:
+        if not len(hashes):
+            return  # an empty run would break the look-ups
         run = np.sort(hashes)
         while self.runs and len(self.runs[-1]) <= 2 * len(run):
             run = np.sort(np.concatenate([self.runs.pop(), run]))
@@ -87,12 +89,22 @@ class SeenKeys:
         )
         self.con.register("batch_event_keys", keys)
         try:
-            firsts = arrow_table(
-                self.con,
-                """SELECT provider_id, event_id, hash(provider_id, event_id) AS key_hash,
-                    arg_min(pos, line_number) AS first_pos
-                FROM batch_event_keys GROUP BY provider_id, event_id""",
-            )
+            hashes = arrow_table(
+                self.con, "SELECT hash(provider_id, event_id) AS key_hash FROM batch_event_keys"
+            )["key_hash"]
+            ordered = np.sort(hashes.to_numpy())
+            if len(ordered) < 2 or (ordered[1:] != ordered[:-1]).all():
+                # Distinct hashes, so distinct keys: no repeat inside the batch (the usual
+                # case), and no need to group the keys by text.
+                firsts = keys.select(["provider_id", "event_id"]).append_column("key_hash", hashes)
+                firsts = firsts.append_column("first_pos", keys["pos"])
+            else:
+                firsts = arrow_table(
+                    self.con,
+                    """SELECT provider_id, event_id, hash(provider_id, event_id) AS key_hash,
+                        arg_min(pos, line_number) AS first_pos
+                    FROM batch_event_keys GROUP BY provider_id, event_id""",
+                )
         finally:
             self.con.unregister("batch_event_keys")
         before = self.seen_before(firsts.select(["provider_id", "event_id", "key_hash"]))

@@ -195,11 +195,12 @@ class FileStager:
 
     # -- per batch ----------------------------------------------------------------------
     def add(self, batch: pa.Table) -> None:
-        failed = pc.is_valid(batch["reason"])
-        rejected = batch.filter(failed)
-        if rejected.num_rows:
-            self._quarantine(rejected)
-        accepted = batch.filter(pc.invert(failed))
+        if batch["reason"].null_count == batch.num_rows:
+            accepted = batch  # nothing quarantined: no copy of the batch
+        else:
+            failed = pc.is_valid(batch["reason"])
+            self._quarantine(batch.filter(failed))
+            accepted = batch.filter(pc.invert(failed))
         self.accepted += accepted.num_rows
         if accepted.num_rows:
             self._buffer(self.seen.first_deliveries(accepted))
@@ -314,7 +315,9 @@ def split_by_partition(rows: pa.Table) -> list[tuple[tuple[str, dt.date], pa.Tab
     order = np.lexsort((lines, key))
     ordered_keys = key[order]
     bounds = np.concatenate(([0], np.flatnonzero(np.diff(ordered_keys)) + 1, [len(key)]))
-    ordered = rows.take(pa.array(order))
+    # A file of one provider's day, in line order, needs no reordering (the usual case).
+    in_order = bool((order == np.arange(len(order))).all())
+    ordered = rows if in_order else rows.take(pa.array(order))
     epoch = dt.date(1970, 1, 1)
     parts = []
     for start, end in zip(bounds[:-1], bounds[1:], strict=True):
