@@ -89,7 +89,7 @@ def text_columns(contract: Contract) -> list[str]:
     ]
 
 
-def enum_tables(contract: Contract) -> list[tuple[str, str]]:
+def enum_tables(contract: Contract, source: str = "read_batch") -> list[tuple[str, str]]:
     """(field, query): for each enum field, its distinct values in the batch and the canonical
     value of each (``e_<field>``, NULL when not one of them). Mapping spellings costs a regular
     expression; paying it per distinct value instead of per row is the cheap way."""
@@ -102,25 +102,24 @@ def enum_tables(contract: Contract) -> list[tuple[str, str]]:
                 (
                     spec.name,
                     f"SELECT {q('r_' + spec.name)}, {_enum_case(spec, v)} AS {q('e_' + spec.name)} "
-                    f"FROM ({_distinct_text(spec.name)})",
+                    f"FROM ({_distinct_text(spec.name, source)})",
                 )
             )
     return out
 
 
-def _distinct_text(name: str) -> str:
-    """The distinct texts of a column of the batch (``r_<name>``, as read) with their trimmed
-    value (``v_<name>``, as text_columns gives it): lookups join back on the text as read, so
-    the batch is scanned once per lookup column and never materialised."""
+def _distinct_text(name: str, source: str = "read_batch") -> str:
+    """The distinct texts of a column of ``source`` (``r_<name>``, as read) with their trimmed
+    value (``v_<name>``, as text_columns gives it): lookups join back on the text as read."""
     q = quote_identifier
     return (
         f"SELECT {q(name)} AS {q('r_' + name)}, nullif({_trimmed(q(name))}, '') AS {q('v_' + name)} "
-        f"FROM (SELECT DISTINCT {q(name)} FROM read_batch WHERE {q(name)} IS NOT NULL)"
+        f"FROM (SELECT DISTINCT {q(name)} FROM {source} WHERE {q(name)} IS NOT NULL)"
     )
 
 
-def data_field_table(catalog: Catalog) -> str:
-    """The distinct ``data_fields`` texts of the batch with their normalised list
+def data_field_table(catalog: Catalog, source: str = "read_batch") -> str:
+    """The distinct ``data_fields`` texts of ``source`` with their normalised list
     (``t_fields``), classes and categories, computed once per distinct text."""
     class_map = _map_literal([(e.name, e.data_class) for e in catalog.entries])
     category_map = _map_literal([(e.name, e.category) for e in catalog.entries])
@@ -136,7 +135,7 @@ def data_field_table(catalog: Catalog) -> str:
              ELSE regexp_split_to_array({fold_width_sql("v_data_fields")},
                                         {quote_literal(FIELD_SEPARATORS)}) END,
         lambda x: {_norm_name_sql("x")}), lambda x: x IS NOT NULL AND x <> '') AS t_fields
-      FROM ({_distinct_text("data_fields")}) WHERE v_data_fields IS NOT NULL)"""
+      FROM ({_distinct_text("data_fields", source)}) WHERE v_data_fields IS NOT NULL)"""
 
 
 @cache
@@ -356,24 +355,29 @@ def event_columns() -> list[str]:
     ]
 
 
-def normalize_sql(contract: Contract, catalog: Catalog, timezone: str) -> str:
+def looked_up_columns(contract: Contract) -> list[str]:
+    """The columns the lookups add to a batch before normalize_sql reads it."""
+    enums = [f"e_{spec.name}" for spec in contract.fields if spec.enum]
+    return [*enums, "t_fields", "d_classes", "d_categories"]
+
+
+def lookup_queries(contract: Contract, catalog: Catalog) -> dict[str, str]:
+    """Column as read -> the query that maps its distinct texts (a relation
+    ``lookup_values`` with that one column) to the looked-up columns, keyed ``r_<column>``."""
+    queries = dict(enum_tables(contract, source="lookup_values"))
+    queries["data_fields"] = data_field_table(catalog, source="lookup_values")
+    return queries
+
+
+def normalize_sql(contract: Contract, timezone: str) -> str:
     """SELECT over ``read_batch`` returning line_number, raw (kept for rejected rows only),
     reason, provider_id, the canonical columns and event_date, in no particular row order.
-    It takes one parameter, ``$unfit_providers``: provider ids (trimmed) whose partition
-    folder name is too long. The session TimeZone must be ``timezone``: times without an
-    offset are read in it, and event_date is the date there."""
-    q = quote_identifier
-    enums = enum_tables(contract)
-    lookups = [("data_field_values", data_field_table(catalog))]
-    lookups += [(q("enum_" + name), query) for name, query in enums]
-    joins = " ".join(
-        f"LEFT JOIN {q('enum_' + name)} ON f.{q('r_' + name)} = {q('enum_' + name)}.{q('r_' + name)}"
-        for name, _ in enums
-    )
-    looked_up = ", ".join(
-        f"{q(name)} AS {q('r_' + name)}" for name in ["data_fields", *(n for n, _ in enums)]
-    )
-    enum_cols = ", ".join(f"{q('enum_' + name)}.{q('e_' + name)}" for name, _ in enums)
+    ``read_batch`` also holds the looked-up columns ``lookups.ValueLookups`` adds (``e_<enum>``,
+    ``t_fields``, ``d_classes``, ``d_categories``). The query takes one parameter,
+    ``$unfit_providers``: provider ids (trimmed) whose partition folder name is too long. The
+    session TimeZone must be ``timezone``: times without an offset are read in it, and
+    event_date is the date there."""
+    looked_up = ", ".join(quote_identifier(c) for c in looked_up_columns(contract))
     time = time_columns(timezone)
     found = checks(contract, timezone)
     return f"""
@@ -381,10 +385,8 @@ WITH f AS (
   SELECT line_number, raw, reason AS pre_error, extras, {", ".join(text_columns(contract))},
     {looked_up}
   FROM read_batch
-), {", ".join(f"{name} AS ({query})" for name, query in lookups)},
-p AS (
-  SELECT f.*, d.t_fields, d.d_classes, d.d_categories, {enum_cols}, {", ".join(time[0])}
-  FROM f LEFT JOIN data_field_values d ON f.r_data_fields = d.r_data_fields {joins}
+), p AS (
+  SELECT *, {", ".join(time[0])} FROM f
 ), e AS (
   SELECT *, {", ".join(time[1] + typed_columns())} FROM p
 ), t AS (

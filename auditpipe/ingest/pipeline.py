@@ -28,6 +28,7 @@ from ..i18n import _
 from ..lake import Lake, new_id, utc_now
 from .kinds import Kind, ReadContext, kind_for
 from .lines import StreamError, prefetch
+from .lookups import ValueLookups
 from .normalize import FOLDER_NAME_LIMIT, normalize_sql
 from .settings import IngestSettings
 from .sources import Skipped, SourceFile, discover
@@ -382,14 +383,15 @@ class _FileJob:
             # The kind reads the next batch on its own cursor while this one is normalised.
             work_con = self._session(con.cursor())
             stager = FileStager(work_con, self.work, self.sha[:16], provenance)
-            sql = normalize_sql(contract, catalog, self.lake.timezone)
+            sql = normalize_sql(contract, self.lake.timezone)
+            lookups = ValueLookups.for_contract(contract, catalog)
             unclassified = UnclassifiedTally.for_catalog(catalog)
             rows_read = 0
             # DuckDB plans each query single-threaded, and plans are costly: overlap them.
             batches = prefetch(_read_all(self.kind, ctx), depth=1)
             for batch in batches:
                 rows_read += batch.num_rows
-                normalised = normalize_batch(work_con, sql, batch, contract)
+                normalised = normalize_batch(work_con, sql, batch, contract, lookups=lookups)
                 unclassified.add(normalised)
                 stager.add(normalised)
             if progress:
@@ -502,11 +504,17 @@ def _lake_files(lake: Lake, providers: set[str]) -> dict[str, list[Path]]:
 
 
 def normalize_batch(
-    con: Any, sql: str, batch: pa.Table, contract: Contract, params: dict[str, Any] | None = None
+    con: Any,
+    sql: str,
+    batch: pa.Table,
+    contract: Contract,
+    params: dict[str, Any] | None = None,
+    lookups: ValueLookups | None = None,
 ) -> pa.Table:
     """One batch through normalize_sql (or another query over ``read_batch`` taking
     ``$unfit_providers`` and ``params``, like the account snapshots' one): every row comes
-    back, with a reason or an event."""
+    back, with a reason or an event. ``lookups``: the file's ValueLookups, which add the
+    looked-up columns normalize_sql reads."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -523,6 +531,8 @@ def normalize_batch(
             for p in providers
             if p is not None and provider_folder_bytes(p.strip(" ")) > FOLDER_NAME_LIMIT
         ]
+    if lookups is not None:
+        columns.update(lookups.columns(con, pa.table(columns)))
     con.register("read_batch", pa.table(columns))
     try:
         out = con.sql(sql, params={"unfit_providers": unfit, **(params or {})}).to_arrow_table()

@@ -1,0 +1,88 @@
+"""Low-cardinality columns normalised once per distinct text, for a whole file.
+
+The enum columns (action, actor_type, ...) and ``data_fields`` hold few distinct texts, and
+the same ones batch after batch. Mapping a text (alias spellings, Chinese names, lists of
+field names with their classes and categories) costs regular expressions, so it is paid once
+per distinct text: ``ValueLookups`` keeps, per column, the texts already mapped with their
+results, maps only the batch's new texts with the queries ``normalize.lookup_queries`` builds
+(the same SQL the normalising query joined on before), and hands the batch its looked-up
+columns by an Arrow ``index_in`` and ``take``. The normalising query then reads them as
+columns: no distinct scan and no hash join per lookup in each batch, whose planning alone
+cost more than the lookups themselves.
+
+A text maps to the same result whatever else the file holds, so caching changes nothing in
+the lake. Memory stays bounded: a column's cache that passes ``MAX_CACHED`` texts (a hostile
+file with a different ``data_fields`` text on every line) is dropped and started again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..db import arrow_table
+from .normalize import lookup_queries
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from ..contract import Catalog, Contract
+
+MAX_CACHED = 100_000
+
+
+@dataclass
+class ValueLookups:
+    """Per file: column as read -> the texts mapped so far (``r_<column>``) and their
+    looked-up columns."""
+
+    queries: dict[str, str]
+    cache: dict[str, pa.Table] = field(default_factory=dict)
+
+    @classmethod
+    def for_contract(cls, contract: Contract, catalog: Catalog) -> ValueLookups:
+        return cls(lookup_queries(contract, catalog))
+
+    def columns(self, con: Any, batch: pa.Table) -> dict[str, pa.Array]:
+        """The looked-up columns for ``batch`` (which holds every column the queries read),
+        row for row."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        out: dict[str, pa.Array] = {}
+        for name in self.queries:
+            texts = batch[name].combine_chunks().cast(pa.string())
+            known = self._known(con, name, pc.unique(texts).drop_null())
+            at = pc.index_in(texts, value_set=known[f"r_{name}"])
+            for column in known.column_names[1:]:
+                out[column] = pc.take(known[column], at)
+        return out
+
+    def _known(self, con: Any, name: str, distinct: pa.Array) -> pa.Table:
+        """The cache of ``name``, grown to hold every text of ``distinct``."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        known = self.cache.get(name)
+        if known is not None and known.num_rows + len(distinct) > MAX_CACHED:
+            known = None
+        new = (
+            distinct
+            if known is None
+            else distinct.filter(pc.invert(pc.is_in(distinct, value_set=known[f"r_{name}"])))
+        )
+        if known is not None and not len(new):
+            return known
+        con.register("lookup_values", pa.table({name: new}))
+        try:
+            mapped = arrow_table(con, self.queries[name])
+        finally:
+            con.unregister("lookup_values")
+        # A text that maps to nothing (blank, for data_fields) is cached as NULLs too.
+        at = pc.index_in(new, value_set=mapped[f"r_{name}"])
+        rows = pa.table(
+            {f"r_{name}": new, **{c: pc.take(mapped[c], at) for c in mapped.column_names[1:]}}
+        )
+        known = rows if known is None else pa.concat_tables([known, rows]).combine_chunks()
+        self.cache[name] = known
+        return known
