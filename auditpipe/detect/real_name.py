@@ -37,11 +37,11 @@ from ..db import (
     parquet_scan,
     quote_identifier,
     quote_literal,
-    read_parquet_sql,
 )
 from ..lake import layout, schema
 from ..lake.schema import empty_select
 from ..lake.views import snapshot_evidence_id_sql
+from .account_history import OBSERVATIONS, PROVIDER_TYPES, load_history
 from .rules import Rule
 
 SNAPSHOT_KEY = layout.DATE_KEYS[layout.ACCOUNTS]
@@ -72,29 +72,26 @@ def as_of_sql(alias: str) -> str:
 _EVENT_ACCOUNT = "coalesce(nullif(trim(e.subject_id), ''), e.actor_id)"
 
 
-def timeline_sql(events: str, accounts: str) -> str:
-    """One row per change of an account's verification state (``TIMELINE_COLUMNS``), from the
-    relations ``events`` and ``accounts`` (SQL text: view names or scans).
+def observations_sql(events: str, accounts: str) -> str:
+    """The observations of accounts in the relations ``events`` and ``accounts`` (SQL text:
+    view names or scans), one per account and instant: the one that wins there (an event beats
+    a snapshot, failure beats success), with its ``source_rank`` so that the winners of two sets
+    of files can be merged (``account_history``).
 
-    Every known account starts with a "not verified" row at the beginning of time, so an
+    Every known account has a "not verified" row at the beginning of time (rank 3), so an
     account with no observation before a post is not verified, while an unknown account has no
     row at all.
     """
-    return f"""
-WITH known AS (
-    SELECT DISTINCT provider_id, account_id FROM (
+    return winners_sql(f"""(
+    SELECT provider_id, account_id, TIMESTAMPTZ '0001-01-01 00:00:00+00' AS since,
+           false AS verified, 3 AS source_rank
+    FROM (
         SELECT provider_id, account_id FROM {accounts}
         UNION ALL
         SELECT e.provider_id, {_EVENT_ACCOUNT} AS account_id
         FROM {events} AS e
         WHERE e.action IN ('register', 'verify')
     )
-    WHERE account_id IS NOT NULL
-),
-observations AS (
-    SELECT provider_id, account_id, TIMESTAMPTZ '0001-01-01 00:00:00+00' AS since,
-           false AS verified, 3 AS source_rank
-    FROM known
     UNION ALL
     SELECT e.provider_id, {_EVENT_ACCOUNT}, e.event_time, e.outcome = 'success', 0
     FROM {events} AS e
@@ -107,18 +104,31 @@ observations AS (
     SELECT a.provider_id, a.account_id, a.verified_at, true, 2
     FROM {accounts} AS a
     WHERE a.verification_status = 'verified' AND a.verified_at <= {as_of_sql("a")}
-),
--- one state per instant: an event beats a snapshot, failure beats success
-per_instant AS (
-    SELECT DISTINCT ON (provider_id, account_id, since) provider_id, account_id, since, verified
-    FROM observations
-    WHERE account_id IS NOT NULL AND since IS NOT NULL
-    ORDER BY provider_id, account_id, since, source_rank, verified
-)
+)""")
+
+
+def winners_sql(observations: str) -> str:
+    """One row per account and instant of ``observations`` (provider_id, account_id, since,
+    verified, source_rank): the lowest source_rank wins, then failure (verified false).
+    An aggregate, not DISTINCT ON: its ORDER BY would be dropped inside a union."""
+    return f"""
+SELECT provider_id, account_id, since,
+       min(source_rank * 2 + verified::INTEGER) % 2 = 1 AS verified,
+       min(source_rank * 2 + verified::INTEGER) // 2 AS source_rank
+FROM {observations}
+WHERE account_id IS NOT NULL AND since IS NOT NULL
+GROUP BY provider_id, account_id, since
+"""
+
+
+def timeline_sql(observations: str) -> str:
+    """One row per change of an account's verification state (``TIMELINE_COLUMNS``), from
+    ``observations`` (one winner per account and instant, ``observations_sql``)."""
+    return f"""
 SELECT provider_id, account_id, since, verified
 FROM (
     SELECT *, lag(verified) OVER (PARTITION BY provider_id, account_id ORDER BY since) AS before
-    FROM per_instant
+    FROM {observations}
 )
 WHERE before IS DISTINCT FROM verified
 ORDER BY provider_id, account_id, since
@@ -176,30 +186,30 @@ def provider_types_file(timeline: Path) -> Path:
 
 def write_timeline(con: Database, root: Path, days: Sequence[dt.date], target: Path) -> None:
     """Build the timeline into the Parquet file ``target``, sorted by provider and account,
-    and the provider types beside it (``provider_types_file``), from every event and snapshot
-    of the providers that have events or snapshots on ``days`` (the others' history is of no
-    use to this run), whatever their day."""
+    and the provider types beside it (``provider_types_file``), from the observations of every
+    event and snapshot of the providers that have events or snapshots on ``days`` (the others'
+    history is of no use to this run), whatever their day. The observations come from the
+    account history kept between runs (``account_history``): only files that arrived since the
+    last run are read."""
     providers = {p.provider_id for p in layout.list_partitions(root, layout.EVENTS, days)}
     providers |= {p.provider_id for p in account_partitions(root, days)}
-
-    def files(table: str) -> list[Path]:
-        listed = layout.list_partitions(root, table)
-        return [f.resolve() for p in listed if p.provider_id in providers for f in p.files]
-
-    event_files = files(layout.EVENTS)
-    events = (
-        f"(SELECT provider_id, provider_type, action, subject_id, actor_id, event_time, outcome "
-        f"FROM {read_parquet_sql(event_files, hive=True)})"
-        if event_files
-        else "(SELECT NULL::VARCHAR AS provider_id, NULL::VARCHAR AS provider_type, "
-        "NULL::VARCHAR AS action, NULL::VARCHAR AS subject_id, NULL::VARCHAR AS actor_id, "
-        "NULL::TIMESTAMPTZ AS event_time, NULL::VARCHAR AS outcome WHERE false)"
+    load_history(con, root)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE run_providers AS SELECT unnest($p::VARCHAR[]) AS provider_id",
+        {"p": sorted(providers)},
     )
-    accounts = accounts_scan(files(layout.ACCOUNTS))
     target.parent.mkdir(parents=True, exist_ok=True)
     for sql, path in (
-        (timeline_sql(events, accounts), target),
-        (provider_types_sql(events), provider_types_file(target)),
+        (
+            timeline_sql(f"(FROM {OBSERVATIONS} SEMI JOIN run_providers USING (provider_id))"),
+            target,
+        ),
+        (
+            provider_types_sql(
+                f"(FROM {PROVIDER_TYPES} SEMI JOIN run_providers USING (provider_id))"
+            ),
+            provider_types_file(target),
+        ),
     ):
         con.execute(
             f"COPY ({sql}) TO {quote_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)"
