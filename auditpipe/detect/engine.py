@@ -214,7 +214,14 @@ def _load_findings(
     task: FindingsTask,
     partitions: Sequence[Partition],
 ) -> None:
-    """``new_findings`` in ``con``: what the engine's tasks computed over ``partitions``."""
+    """``new_findings`` in ``con``: what the engine's tasks computed over ``partitions``.
+
+    An engine that runs the one task over every partition in this process (``duckdb``) gets
+    it run in ``con`` itself: the same SQL, with no Arrow IPC round trip of the findings and no
+    pyarrow import (about a tenth of a small run's CPU time)."""
+    if engine.in_process and not engine.partitioned:
+        task.build(con, partitions)
+        return
     import pyarrow as pa
 
     tables = [from_ipc(result) for result in engine.run_tasks(task, partitions)]

@@ -78,15 +78,21 @@ class FindingsTask:
         spill = Path(self.spill_dir) / f"task-{uuid.uuid4().hex[:12]}"
         con = open_connection(self.settings, self.timezone, temp_dir=spill)
         try:
-            create_settings_tables(con, self.settings, self.rules, self.watchlist)
-            files = [Path(f) for p in partitions for f in p.files]
-            account_files = [Path(f) for p in partitions for f in p.account_files]
-            timeline = Path(self.timeline) if self.timeline else None
-            build_findings(con, self.rules, files, account_files, timeline)
+            self.build(con, partitions)
             return to_ipc(con.sql("SELECT * FROM new_findings").to_arrow_table())
         finally:
             con.close()
             shutil.rmtree(spill, ignore_errors=True)
+
+    def build(self, con: Database, partitions: Sequence[Partition]) -> None:
+        """``new_findings`` of ``partitions`` in ``con``, a connection opened like the task's
+        own (``open_connection`` with these settings and timezone): what ``__call__`` returns,
+        without the Arrow round trip, for an engine that runs the one task in this process."""
+        create_settings_tables(con, self.settings, self.rules, self.watchlist)
+        files = [Path(f) for p in partitions for f in p.files]
+        account_files = [Path(f) for p in partitions for f in p.account_files]
+        timeline = Path(self.timeline) if self.timeline else None
+        build_findings(con, self.rules, files, account_files, timeline)
 
 
 def build_findings(
