@@ -67,9 +67,22 @@ WHERE {_IN_PERIOD.replace("event_date", "e.event_date").replace("provider_id", "
   AND e.action = 'publish' AND e.actor_type = 'subject' AND e.outcome = 'success'
 """
 
+# The period's judged posts and the known accounts among their authors, each read once: the
+# sections below all start from them (each query used to scan the events again).
+STAGE_POSTS = f"""
+CREATE OR REPLACE TEMP TABLE report_posts AS
+SELECT * FROM ({POSTS})
+"""
+STAGE_KNOWN = f"""
+CREATE OR REPLACE TEMP TABLE report_known_posters AS
+SELECT k.provider_id, k.account_id
+FROM ({KNOWN_ACCOUNTS}) AS k
+SEMI JOIN report_posts AS p ON p.provider_id = k.provider_id AND p.actor_id = k.account_id
+"""
+
 DAYS = f"""
-WITH posts AS (SELECT * FROM ({POSTS}) WHERE provider_type = 'iisp'),
-known AS ({KNOWN_ACCOUNTS}),
+WITH posts AS (SELECT * FROM report_posts WHERE provider_type = 'iisp'),
+known AS (SELECT * FROM report_known_posters),
 flagged AS (
     SELECT DISTINCT provider_id, unnest(evidence_event_ids) AS event_id
     FROM report_findings
@@ -91,20 +104,21 @@ GROUP BY ALL
 ORDER BY p.provider_id, p.event_date
 """
 
-UNKNOWN_ACCOUNTS = f"""
+UNKNOWN_ACCOUNTS = """
 SELECT p.provider_id, count(DISTINCT p.actor_id) AS unknown_accounts
-FROM ({POSTS}) AS p
-ANTI JOIN ({KNOWN_ACCOUNTS}) AS k ON k.provider_id = p.provider_id AND k.account_id = p.actor_id
+FROM report_posts AS p
+ANTI JOIN report_known_posters AS k
+    ON k.provider_id = p.provider_id AND k.account_id = p.actor_id
 WHERE p.provider_type = 'iisp'
 GROUP BY p.provider_id
 """
 
 # Providers the section covers: those with judged posts, real-name findings or snapshots.
-PROVIDERS = f"""
+PROVIDERS = """
 SELECT provider_id, list(DISTINCT provider_type ORDER BY provider_type)
     FILTER (WHERE provider_type IS NOT NULL) AS provider_types
 FROM (
-    SELECT provider_id, provider_type FROM ({POSTS})
+    SELECT provider_id, provider_type FROM report_posts
     UNION ALL
     SELECT provider_id, NULL FROM report_findings WHERE category = 'real_name'
     UNION ALL
@@ -202,6 +216,8 @@ def rate(verified: int, unverified: int) -> float | None:
 def real_name_sections(con: Database, params: dict[str, Any]) -> list[RealNameSection]:
     """One section per provider with users' posts, real-name findings or snapshots in the
     period (``params``: since, until, provider, unmask); ``report_findings`` must be staged."""
+    for sql in (STAGE_POSTS, STAGE_KNOWN):
+        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql} or None)
     days: dict[str, list[RealNameDay]] = {}
     for r in _records(con, DAYS, params):
         days.setdefault(r["provider_id"], []).append(
