@@ -112,6 +112,29 @@ def load_history(con: Database, root: Path) -> HistoryUpdate:
     return HistoryUpdate(len(new), rebuilt=base is None)
 
 
+def known_accounts_source(root: Path, timezone: str, listed: dict[str, list[Path]]) -> str | None:
+    """A relation of the known accounts (provider_id, account_id: those with any observation)
+    read from the cache, when it covers exactly the events and accounts files of ``listed``
+    (a reader's listing, ``lake_files``); None when it does not (the reader scans instead).
+    Read-only: a reader never writes the cache."""
+    cached = _read_pointer(root, timezone)
+    if cached is None:
+        return None
+    generation, covered = cached
+    resolved = root.resolve()
+    files: dict[str, int] = {}
+    for table in (layout.EVENTS, layout.ACCOUNTS):
+        for path in listed.get(table, []):
+            try:
+                files[path.relative_to(resolved).as_posix()] = path.stat().st_size
+            except (OSError, ValueError):
+                return None
+    if files != covered:
+        return None
+    scan = f"read_parquet({file_list([generation / 'observations.parquet'])})"
+    return f"(SELECT DISTINCT provider_id, account_id FROM {scan})"
+
+
 def _lake_files(root: Path) -> dict[str, int]:
     """Every events and accounts Parquet file: lake-relative path -> size in bytes."""
     found: dict[str, int] = {}

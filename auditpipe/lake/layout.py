@@ -15,6 +15,8 @@ Layout (everything auditpipe-internal lives under ``_auditpipe/``, which readers
       _auditpipe/runs/<run_id>.json      what each run did (status, nightly)
       _auditpipe/identity.key            the secret of identity_hash (mode 0600, auditpipe.realname)
       _auditpipe/locations/<sha256>.json where nightly moved an input file (locations.py)
+      _auditpipe/cache/account_history/  what detect read of the real-name history, kept between
+                                         runs (derived data: deleting it costs one full read)
 
 Partition folder names are written by DuckDB's ``PARTITION_BY``, which percent-encodes every
 byte outside ``A-Z a-z 0-9 - . _ ~`` (so ``/``, ``*``, ``[`` and ``=`` never appear raw) and

@@ -175,7 +175,9 @@ def ingest_log_body(lake_root: str | Path, files: list[Path] | None = None) -> s
     )
 
 
-def view_statements(lake_root: str | Path) -> dict[str, str]:
+def view_statements(
+    lake_root: str | Path, listed: dict[str, list[Path]] | None = None
+) -> dict[str, str]:
     """``CREATE OR REPLACE VIEW`` text for each view; views over absent data are empty.
 
     The views read the files that make up the lake now, listed one by one (``lake_files``:
@@ -183,9 +185,11 @@ def view_statements(lake_root: str | Path) -> dict[str, str]:
     lake, so a report's sections always add up, and a file a writer removed meanwhile is an
     error rather than a silently different answer. Files committed later are not in them until
     they are made again. Paths are literal, whatever characters the lake's folder name holds.
+    ``listed``: that listing when the caller made it already.
     """
     root = Path(lake_root).resolve()
-    listed = lake_files(root)
+    if listed is None:
+        listed = lake_files(root)
 
     def parquet_or_empty(table: ParquetTable) -> str:
         files = listed[table.name]
@@ -206,10 +210,13 @@ def view_statements(lake_root: str | Path) -> dict[str, str]:
     return {name: f"CREATE OR REPLACE VIEW {name} AS\n{body};" for name, body in stmts.items()}
 
 
-def create_views(con: SqlConnection, lake_root: str | Path) -> None:
-    """(Re)make the views over the lake's files as they are now."""
-    for stmt in view_statements(lake_root).values():
+def create_views(con: SqlConnection, lake_root: str | Path) -> dict[str, list[Path]]:
+    """(Re)make the views over the lake's files as they are now; returns the files they read
+    (``lake_files``: absolute paths per table, and the manifest entries)."""
+    listed = lake_files(Path(lake_root).resolve())
+    for stmt in view_statements(lake_root, listed).values():
         con.execute(stmt)
+    return listed
 
 
 def connect_views(

@@ -25,6 +25,7 @@ from typing import Any
 from .. import vocabulary
 from ..config import Config
 from ..db import Database, connect
+from ..detect.account_history import known_accounts_source
 from ..errors import LakeError, UsageError
 from ..i18n import _
 from ..lake import Lake, lake_arg
@@ -78,7 +79,7 @@ def build_report(
     settings = settings or ReportSettings.from_config(config)
     penalty_settings = PenaltySettings.from_config(config)
     template = evidence_sql_template(lake.root)
-    with _connection(lake) as con:
+    with _connection(lake) as (con, listed):
         period, coverage, providers = _scope(con, lake, since, until, provider)
         stage_findings(con, period, provider, unmask)
         totals, missing_counts = finding_totals(con)
@@ -113,6 +114,7 @@ def build_report(
                     "provider": provider,
                     "unmask": unmask,
                 },
+                known=known_accounts_source(lake.root, lake.timezone, listed),
             ),
         )
         report.evidence = _evidence(con, lake, report, settings.evidence_rows, unmask)
@@ -177,19 +179,20 @@ def finding_sections(con: Database, top_n: int) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _connection(lake: Lake) -> Iterator[Database]:
-    """DuckDB with the lake's views and the masking macros; spills outside the lake."""
+def _connection(lake: Lake) -> Iterator[tuple[Database, dict[str, list[Path]]]]:
+    """DuckDB with the lake's views and the masking macros; spills outside the lake. Yields
+    it with the files the views read (``lake_files``)."""
     import duckdb
 
     con = connect(timezone=lake.timezone)
     try:
         # One snapshot of the lake's files for every query, so the sections add up even
         # while detect or ingest commit; the small manifest is copied in for the same reason.
-        create_views(con, lake.root)
+        listed = create_views(con, lake.root)
         con.execute("CREATE TEMP TABLE ingest_log_snapshot AS SELECT * FROM ingest_log")
         con.execute("CREATE OR REPLACE VIEW ingest_log AS SELECT * FROM ingest_log_snapshot")
         create_mask_macros(con)
-        yield con
+        yield con, listed
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         # a file that vanished or cannot be decoded; anything else is a bug and stays loud
         raise LakeError(

@@ -73,12 +73,17 @@ STAGE_POSTS = f"""
 CREATE OR REPLACE TEMP TABLE report_posts AS
 SELECT * FROM ({POSTS})
 """
-STAGE_KNOWN = f"""
+
+
+def stage_known_sql(known: str) -> str:
+    """``report_known_posters``: the accounts of ``known`` (a relation) that posted."""
+    return f"""
 CREATE OR REPLACE TEMP TABLE report_known_posters AS
 SELECT k.provider_id, k.account_id
-FROM ({KNOWN_ACCOUNTS}) AS k
+FROM {known} AS k
 SEMI JOIN report_posts AS p ON p.provider_id = k.provider_id AND p.actor_id = k.account_id
 """
+
 
 DAYS = f"""
 WITH posts AS (SELECT * FROM report_posts WHERE provider_type = 'iisp'),
@@ -213,11 +218,28 @@ def rate(verified: int, unverified: int) -> float | None:
     return verified / judged if judged else None
 
 
-def real_name_sections(con: Database, params: dict[str, Any]) -> list[RealNameSection]:
+def real_name_sections(
+    con: Database, params: dict[str, Any], known: str | None = None
+) -> list[RealNameSection]:
     """One section per provider with users' posts, real-name findings or snapshots in the
-    period (``params``: since, until, provider, unmask); ``report_findings`` must be staged."""
-    for sql in (STAGE_POSTS, STAGE_KNOWN):
-        con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql} or None)
+    period (``params``: since, until, provider, unmask); ``report_findings`` must be staged.
+
+    ``known``: a relation of the lake's known accounts that detect's account history already
+    holds for exactly the files the views read (``account_history.known_accounts_source``);
+    without it, or if it cannot be read (a detect replacing it meanwhile), the events and
+    snapshots are scanned for them (``KNOWN_ACCOUNTS``), with the same result."""
+    import duckdb
+
+    con.execute(STAGE_POSTS, {k: v for k, v in params.items() if f"${k}" in STAGE_POSTS})
+    staged = False
+    if known is not None:
+        try:
+            con.execute(stage_known_sql(known))
+            staged = True
+        except duckdb.Error:
+            pass  # the history was replaced meanwhile: scan instead
+    if not staged:
+        con.execute(stage_known_sql(f"({KNOWN_ACCOUNTS})"))
     days: dict[str, list[RealNameDay]] = {}
     for r in _records(con, DAYS, params):
         days.setdefault(r["provider_id"], []).append(

@@ -154,3 +154,53 @@ def test_a_gone_file_or_a_damaged_cache_rebuilds_the_history(tmp_path: Path) -> 
     assert _load(lake).rebuilt
     run_detect(lake, DetectSettings())
     assert _content(read_findings(lake)) == expected
+
+
+def _real_name_report(lake: Lake) -> list[Any]:
+    from auditpipe.config import Config
+    from auditpipe.report import build_report
+
+    return build_report(lake, config=Config(), unmask=True).real_name
+
+
+def test_the_report_reads_known_accounts_from_the_history_only_when_it_covers_the_lake(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import auditpipe.report.build as report_build
+    from auditpipe.detect import account_history
+
+    used: list[bool] = []
+
+    def spy(*args: Any) -> str | None:
+        found = account_history.known_accounts_source(*args)
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(report_build, "known_accounts_source", spy)
+    lake = _lake(tmp_path / "lake")
+    run_detect(lake, DetectSettings())
+    from_history = _real_name_report(lake)
+    assert used == [True]
+    shutil.rmtree(history_dir(lake.root))
+    assert _real_name_report(lake) == from_history and used == [True, False]
+
+    # a file detect has not read yet: the report scans, and a stranger becomes known
+    run_detect(lake, DetectSettings())
+    before = {s.provider_id: s.unknown_accounts for s in _real_name_report(lake)}
+    write_events(
+        lake,
+        [
+            event(
+                provider_id="forum-a",
+                action="register",
+                actor_id="stranger",
+                actor_type="subject",
+                subject_id="stranger",
+                event_time=at(DAY, 7),
+                data_fields=["nickname"],
+            )
+        ],
+    )
+    after = {s.provider_id: s.unknown_accounts for s in _real_name_report(lake)}
+    assert used[-2:] == [True, False]
+    assert after["forum-a"] == before["forum-a"] - 1 and after["blog-b"] == before["blog-b"]
