@@ -272,7 +272,8 @@ def _records(con: Database, sql: str, params: dict[str, Any] | None = None) -> l
 
 
 def _coverage(con: Database, params: dict[str, Any]) -> tuple[Coverage, list[ProviderCoverage]]:
-    rows = _records(con, q.COVERAGE, params)
+    con.execute(q.STAGE_EVENT_FILES, params)
+    rows = _records(con, q.COVERAGE, {"provider": params["provider"]})
     (lake_totals,) = _records(con, q.LAKE_TOTALS)
     providers = [
         ProviderCoverage(

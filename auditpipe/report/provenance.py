@@ -23,7 +23,6 @@ from ..db import Database
 from ..errors import ConfigError
 from ..i18n import N_
 from .model import InputFile, Provenance, RuleSource, Watchlist
-from .queries import IN_PERIOD
 
 if TYPE_CHECKING:
     from ..detect.settings import DetectSettings
@@ -37,11 +36,11 @@ BASIS = N_(
     "other flags (--rules, --bulk-threshold, --broker-watchlist)."
 )
 
-INPUT_FILES = f"""
+INPUT_FILES = """
 WITH files AS (
-    SELECT source_sha256 AS sha256, count(*) AS events_in_report, min(event_time) AS first_event
-    FROM events
-    WHERE {IN_PERIOD}
+    SELECT source_sha256 AS sha256, sum(events)::BIGINT AS events_in_report,
+           min(first_event) AS first_event
+    FROM report_event_files
     GROUP BY source_sha256
 ),
 manifest AS (
@@ -67,8 +66,9 @@ RULE_FINDINGS = "SELECT rule_id, count(*) FROM report_findings GROUP BY rule_id"
 
 
 def build_provenance(con: Database, config: Config, params: dict[str, Any]) -> Provenance:
-    """The provenance of a report whose findings are staged in ``report_findings`` and whose
-    period and provider are ``params`` (``since``, ``until``, ``provider``)."""
+    """The provenance of a report whose findings are staged in ``report_findings``, its
+    events counted in ``report_event_files`` (``queries.STAGE_EVENT_FILES``), and whose period
+    and provider are ``params`` (``since``, ``until``, ``provider``)."""
     from ..detect.rules import TERMS_FILE, read_rules
     from ..detect.settings import DetectSettings
 
@@ -102,7 +102,7 @@ def build_provenance(con: Database, config: Config, params: dict[str, Any]) -> P
         penalty_settings=_settings_text(penalty, leave_out={"rates"}),
         exchange_rates={code: _text(rate) for code, rate in sorted(penalty.rates.items())},
         watchlist=_watchlist(detect),
-        input_files=[InputFile(*row) for row in con.execute(INPUT_FILES, params).fetchall()],
+        input_files=[InputFile(*row) for row in con.execute(INPUT_FILES).fetchall()],
         basis=BASIS,
     )
 

@@ -18,29 +18,42 @@ GROUP BY provider_id
 ORDER BY provider_id
 """
 
-COVERAGE = f"""
-WITH scoped AS (
-    SELECT provider_id, event_date, event_time, record_count, outcome, source_sha256
-    FROM events
-    WHERE {IN_PERIOD}
-),
-per AS (
+# The period's events read once, counted per provider, day and input file: coverage and the
+# provenance's input files (provenance.INPUT_FILES) both start from this small table.
+STAGE_EVENT_FILES = f"""
+CREATE OR REPLACE TEMP TABLE report_event_files AS
+SELECT
+    provider_id,
+    event_date,
+    source_sha256,
+    count(*) AS events,
+    sum(record_count) AS records,
+    count(*) FILTER (WHERE outcome = 'failure') AS failed_events,
+    min(event_time) AS first_event,
+    max(event_time) AS last_event
+FROM events
+WHERE {IN_PERIOD}
+GROUP BY ALL
+"""
+
+COVERAGE = """
+WITH per AS (
     SELECT
         provider_id,
-        count(*) AS events,
-        coalesce(sum(record_count), 0) AS records,
-        count(*) FILTER (WHERE outcome = 'failure') AS failed_events,
+        coalesce(sum(events), 0)::BIGINT AS events,
+        coalesce(sum(records), 0) AS records,
+        coalesce(sum(failed_events), 0)::BIGINT AS failed_events,
         count(DISTINCT event_date) AS days_with_events,
         min(event_date) AS first_event_date,
         max(event_date) AS last_event_date,
-        min(event_time) AS first_event,
-        max(event_time) AS last_event,
+        min(first_event) AS first_event,
+        max(last_event) AS last_event,
         list(DISTINCT provider_id ORDER BY provider_id) AS providers,
         GROUPING(provider_id) AS is_total
-    FROM scoped
+    FROM report_event_files
     GROUP BY GROUPING SETS ((provider_id), ())
 ),
-files AS (SELECT DISTINCT source_sha256 FROM scoped),
+files AS (SELECT DISTINCT source_sha256 FROM report_event_files),
 quarantined AS (
     SELECT q.provider_id, count(*) AS rows, GROUPING(q.provider_id) AS is_total
     FROM quarantine AS q
