@@ -127,6 +127,20 @@ def publish_event(
     return event(**(base | fields))
 
 
+def register_event(provider: str, account_id: str, when: dt.datetime) -> dict[str, Any]:
+    from .detect_lakes import event
+
+    return event(
+        provider_id=provider,
+        action="register",
+        actor_id=account_id,
+        actor_type="subject",
+        subject_id=account_id,
+        event_time=when,
+        data_fields=["nickname"],
+    )
+
+
 def verify_event(provider: str, account_id: str, when: dt.datetime, outcome: str) -> dict[str, Any]:
     from .detect_lakes import event
 

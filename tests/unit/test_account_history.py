@@ -15,7 +15,13 @@ from auditpipe.detect import DetectSettings, run_detect
 from auditpipe.detect.account_history import history_dir, load_history
 from auditpipe.detect.session import open_connection
 from auditpipe.lake import Lake
-from tests.support.account_lakes import account, publish_event, real_name_cases, write_accounts
+from tests.support.account_lakes import (
+    account,
+    publish_event,
+    real_name_cases,
+    register_event,
+    write_accounts,
+)
 from tests.support.detect_lakes import DAY, at, event, make_lake, read_findings, write_events
 
 DAYS = 6
@@ -27,21 +33,17 @@ def _content(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda f: str(f["finding_id"]))
 
 
+def _register(account_id: str, when: dt.datetime) -> dict[str, Any]:
+    return register_event("forum-a", account_id, when)
+
+
 def _history_cases() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The mixed real-name corpus over DAYS days, plus history that only other days tell: an
     account registered on the first day that posts on the last, one whose first snapshot
     (three days after its post) says it was verified before the post, and a selling event."""
     events, rows = real_name_cases(DAYS)
     events += [
-        event(
-            provider_id="forum-a",
-            action="register",
-            actor_id="old",
-            actor_type="subject",
-            subject_id="old",
-            event_time=at(DAY, 8),
-            data_fields=["nickname"],
-        ),
+        _register("old", at(DAY, 8)),
         publish_event("forum-a", "old", at(LAST, 9)),
         publish_event("forum-a", "told-late", at(DAY + dt.timedelta(days=1), 12)),
         event(
@@ -189,17 +191,7 @@ def test_the_report_reads_known_accounts_from_the_history_only_when_it_covers_th
     before = {s.provider_id: s.unknown_accounts for s in _real_name_report(lake)}
     write_events(
         lake,
-        [
-            event(
-                provider_id="forum-a",
-                action="register",
-                actor_id="stranger",
-                actor_type="subject",
-                subject_id="stranger",
-                event_time=at(DAY, 7),
-                data_fields=["nickname"],
-            )
-        ],
+        [_register("stranger", at(DAY, 7))],
     )
     after = {s.provider_id: s.unknown_accounts for s in _real_name_report(lake)}
     assert used[-2:] == [True, False]

@@ -18,6 +18,7 @@ from tests.support.account_lakes import (
     account,
     identity,
     publish_event,
+    register_event,
     verify_event,
     write_accounts,
 )
@@ -41,14 +42,7 @@ def verify(
 def register(
     account_id: str = "a1", when: dt.datetime = T - dt.timedelta(hours=1)
 ) -> dict[str, Any]:
-    return event(
-        action="register",
-        actor_id=account_id,
-        actor_type="subject",
-        subject_id=account_id,
-        event_time=when,
-        data_fields=["nickname"],
-    )
+    return register_event("p1", account_id, when)
 
 
 def run(
