@@ -3,20 +3,27 @@
 ``decode_rows`` gives each row's text without its line ending, NULL for a row that is not
 UTF-8, and the text to keep if the row is quarantined (non-UTF-8 bytes escaped as ``\\xNN``).
 Valid UTF-8 (the normal case) is checked and decoded by Arrow in one call. In a batch that
-holds a bad row, Arrow finds the bad rows by bisection (slices that fail to decode are cut in
-``SPLIT`` parts until single rows are left: work grows with the bad rows, not the batch), and
-only those rows go through DuckDB for their escaped text.
+holds a bad row, only rows holding a byte above 0x7F can be bad: numpy finds them (a few
+passes over the batch's bytes); among those (or among all rows when most hold such bytes)
+Arrow finds the bad rows by bisection (slices that fail to decode are cut in ``SPLIT`` parts
+until single rows are left: work grows with the bad rows, not the batch), and only those rows
+go through DuckDB for their escaped text. The good rows' text is the batch's own bytes, the
+bad rows masked as NULL; the kept text is that with the escaped rows put in: one copy of the
+batch, not a copy per step.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .lines import Oversize
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MiB = 1024 * 1024
 LINE_ENDING = "\r\n"
@@ -44,28 +51,98 @@ def decode_rows(con: Any, rows: pa.Array) -> DecodedRows:
         pass
     else:
         return DecodedRows(text, text, True)
+    bad = not_utf8_rows(rows)
+    # The bad rows become NULL through a validity bitmap over the same bytes (no copy; Arrow
+    # checks and trims valid rows only), and ``raw`` is the trimmed text with each bad row's
+    # escaped text put in its place: one concatenation of slices, in place of a whole-batch
+    # if_else and coalesce (each a row-by-row copy of the batch).
+    text = pc.utf8_rtrim(_text_except(rows, bad), characters=LINE_ENDING)
+    faulty = rows.take(pa.array(bad, pa.int64()))
+    table = pa.table({"i": pa.array(range(len(faulty)), pa.int64()), "b": faulty})
+    escaped = _decode_in_duckdb(con, table)["raw"].cast(pa.large_string()).combine_chunks()
+    return DecodedRows(text, _put_rows(text, bad, escaped), False)
+
+
+def _text_except(rows: pa.Array, bad: list[int]) -> pa.Array:
+    """``rows`` as large_string over the same buffers, NULL at ``bad`` (which may hold any
+    bytes: a NULL slot is never read as text)."""
     import numpy as np
 
-    bad = np.zeros(len(rows), dtype=bool)
-    bad[not_utf8_rows(rows)] = True
-    where = pa.array(bad)
-    good = pc.if_else(where, pa.scalar(None, rows.type), rows)
-    text = pc.utf8_rtrim(good.cast(pa.large_string()), characters=LINE_ENDING)
-    faulty = rows.filter(where)
-    table = pa.table({"i": pa.array(range(len(faulty)), pa.int64()), "b": faulty})
-    escaped = _decode_in_duckdb(con, table)["raw"].cast(pa.large_string())
-    at = np.full(len(rows), -1, dtype=np.int64)
-    at[bad] = np.arange(len(faulty))
-    raw = pc.coalesce(text, pc.take(escaped, pa.array(at, mask=~bad)))
-    return DecodedRows(text, raw, False)
+    valid = np.ones(rows.offset + len(rows), dtype=bool)
+    valid[np.asarray(bad, dtype=np.int64) + rows.offset] = False
+    if rows.null_count:
+        valid[rows.offset :] &= rows.is_valid().to_numpy(zero_copy_only=False)
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    _, offsets, data = rows.buffers()
+    nulls = int(len(rows) - np.count_nonzero(valid[rows.offset :]))
+    return pa.Array.from_buffers(
+        pa.large_string(), len(rows), [bitmap, offsets, data], nulls, rows.offset
+    )
+
+
+def _put_rows(text: pa.Array, at: list[int], values: pa.Array) -> pa.Array:
+    """``text`` with row ``at[i]`` replaced by ``values[i]`` (``at`` sorted). Few rows (the
+    usual case): the slices between them concatenated, one copy of the bytes. Many (a file
+    in another encoding): one take over both."""
+    import numpy as np
+
+    if len(at) > len(text) // 16:
+        where = np.arange(len(text), dtype=np.int64)
+        where[at] = len(text) + np.arange(len(at), dtype=np.int64)
+        return pc.take(pa.concat_arrays([text, values]), pa.array(where))
+    pieces = []
+    start = 0
+    for i, row in enumerate(at):
+        pieces += [text.slice(start, row - start), values.slice(i, 1)]
+        start = row + 1
+    pieces.append(text.slice(start))
+    return pa.concat_arrays(pieces)
 
 
 SPLIT = 8
 
 
 def not_utf8_rows(rows: pa.Array) -> list[int]:
-    """Positions of the rows that are not UTF-8, found by bisecting slices that fail to
-    decode (Arrow's check, the same one that passes a clean batch)."""
+    """Positions of the rows that are not UTF-8. Only rows holding a byte above 0x7F can be
+    (ASCII is UTF-8): numpy finds those, eight bytes at a time; among them (or among all rows
+    when most hold such bytes, as Chinese text does) the bad ones are found by bisecting
+    slices that fail to decode (Arrow's check, the same one that passes a clean batch)."""
+    candidates = non_ascii_rows(rows)
+    if candidates is None:
+        return _bisect(rows)
+    found = _bisect(rows.take(pa.array(candidates)))
+    return [int(candidates[i]) for i in found]
+
+
+BLOCK = 512  # bytes looked at together when searching for bytes above 0x7F
+
+
+def non_ascii_rows(rows: pa.Array) -> np.ndarray | None:
+    """Sorted positions of the rows holding a byte above 0x7F; None when such bytes are
+    everywhere (then the search would not narrow anything). Blocks of BLOCK bytes are OR-ed
+    together eight bytes at a time; only the blocks with a high bit set are looked at byte
+    by byte."""
+    import numpy as np
+
+    _, offsets_buf, data_buf = rows.buffers()
+    offsets = np.frombuffer(offsets_buf, dtype=np.int64)[rows.offset : rows.offset + len(rows) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    whole = len(data) // BLOCK * BLOCK
+    words = data[:whole].view(np.uint64).reshape(-1, BLOCK // 8)
+    high = np.uint64(0x8080808080808080)
+    hit = np.flatnonzero(np.bitwise_or.reduce(words, axis=1) & high)
+    if len(hit) > len(words) // 4:
+        return None
+    in_hit = np.flatnonzero(words[hit] & high)  # the words with a high byte, in those blocks
+    word_at = hit[in_hit // (BLOCK // 8)] * (BLOCK // 8) + in_hit % (BLOCK // 8)
+    near = np.concatenate(
+        [(word_at[:, None] * 8 + np.arange(8)).ravel(), np.arange(whole, len(data))]
+    )
+    at = near[data[near] > 0x7F]
+    return np.unique(np.searchsorted(offsets, at + offsets[0], side="right") - 1)
+
+
+def _bisect(rows: pa.Array) -> list[int]:
     found: list[int] = []
     pending = [(0, len(rows))]
     while pending:

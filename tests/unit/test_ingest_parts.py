@@ -456,3 +456,78 @@ def test_seen_keys_keep_each_events_first_delivery(batches: list, rnd: Any) -> N
         )
         kept += seen.first_deliveries(table)["line_number"].to_pylist()
     assert sorted(kept) == sorted(expected.values())
+
+
+# Mostly ASCII rows with a few rows holding other bytes, in batches of any size: long enough
+# for the block search in non_ascii_rows, short enough for its byte-by-byte tail alone.
+_MOSTLY_ASCII = st.lists(
+    st.one_of(
+        st.text(st.characters(max_codepoint=0x7E, exclude_characters="\n"), max_size=90).map(
+            str.encode
+        ),
+        st.sampled_from(
+            [b"\xff\xfe", b"caf\xc3\xa9", b"\xc3", b"\xe4\xb8\xad\xe6\x96\x87", b"a\x80b"]
+        ),
+    ),
+    min_size=1,
+    max_size=400,
+)
+
+
+@FAST
+@given(_MOSTLY_ASCII, st.integers(0, 5), st.integers(0, 5))
+def test_non_ascii_search_names_every_row_holding_a_high_byte(
+    rows: list[bytes], head: int, tail: int
+) -> None:
+    """non_ascii_rows finds exactly the rows with a byte above 0x7F (or gives up, None),
+    wherever they sit against its blocks, also in a slice of a larger array."""
+    from auditpipe.ingest.text import non_ascii_rows
+
+    whole = pa.array(
+        [b"x\n"] * head + [r + b"\n" for r in rows] + [b"y\n"] * tail, pa.large_binary()
+    )
+    batch = whole.slice(head, len(rows))
+    got = non_ascii_rows(batch)
+    expected = [i for i, r in enumerate(rows) if any(b > 0x7F for b in r)]
+    assert got is None or got.tolist() == expected
+    if len(rows) >= 100 and len(expected) <= len(rows) // 50:
+        assert got is not None  # few such rows: the search narrows
+
+
+@FAST
+@given(_MOSTLY_ASCII, st.integers(0, 5))
+def test_decoding_a_mostly_ascii_batch_finds_exactly_its_bad_rows(
+    rows: list[bytes], head: int
+) -> None:
+    """The same as for any rows, on the usual shape of a dirty batch (few bad rows among
+    ASCII ones), also in a slice of a larger array: text for every good row, NULL for each
+    bad one, and the kept text is DuckDB's escaped form of the bad rows."""
+    from auditpipe.ingest.text import _decode_in_duckdb, decode_rows
+
+    whole = pa.array([b"x\n"] * head + [r + b"\r\n" for r in rows], pa.large_binary())
+    batch = whole.slice(head)
+    con = duckdb.connect()
+    got = decode_rows(con, batch)
+    expected_txt = []
+    for r in rows:
+        try:
+            expected_txt.append(r.decode("utf-8"))
+        except UnicodeDecodeError:
+            expected_txt.append(None)
+    assert got.txt.to_pylist() == expected_txt
+    got.txt.validate(full=True)
+    got.raw.validate(full=True)
+    plain = pa.array([r + b"\r\n" for r in rows], pa.large_binary())
+    whole_raw = _decode_in_duckdb(con, pa.table({"i": pa.array(range(len(rows))), "b": plain}))
+    assert got.raw.to_pylist() == whole_raw["raw"].to_pylist()
+
+
+def test_decoding_a_batch_of_another_encoding_keeps_every_row() -> None:
+    """A batch where every row is bad (a Latin-1 file) takes the many-rows path: every row
+    is NULL as text and kept escaped."""
+    from auditpipe.ingest.text import decode_rows
+
+    rows = [f"caf\xe9 {i}".encode("latin-1") + b"\n" for i in range(200)]
+    got = decode_rows(duckdb.connect(), pa.array(rows, pa.large_binary()))
+    assert got.txt.null_count == 200
+    assert got.raw.to_pylist() == [f"caf\\xE9 {i}" for i in range(200)]
