@@ -204,20 +204,33 @@ def iter_line_batches(
 def prefetch(batches: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
     """Read ahead in a thread: producing the next item (reading, decompressing, splitting,
     or a DuckDB query) overlaps the caller's work on this one (both release the GIL).
-    ``depth`` items at most wait."""
+
+    At most ``depth`` items are ahead of the caller, the one being produced included: the
+    thread starts on the next item only when the caller takes one. (A bounded queue alone
+    would let one more wait in a blocked ``put``; with batches of tens of MiB each, every
+    item ahead is memory.) Neither side keeps a reference to an item it has handed on, so a
+    batch is freed as soon as the caller is done with it."""
     import queue
     import threading
 
-    slots: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    slots: queue.Queue[tuple[str, object]] = queue.Queue()
+    room = threading.Semaphore(depth)
     stop = threading.Event()
 
     def work() -> None:
         try:
-            for batch in batches:
+            items = iter(batches)
+            while True:
+                room.acquire()
                 if stop.is_set():
                     return
-                slots.put(("batch", batch))
-            slots.put(("end", None))
+                try:
+                    item = next(items)
+                except StopIteration:
+                    slots.put(("end", None))
+                    return
+                slots.put(("batch", item))
+                del item
         except BaseException as exc:  # handed to the consumer, raised there
             slots.put(("error", exc))
 
@@ -225,20 +238,18 @@ def prefetch(batches: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
     thread.start()
     try:
         while True:
-            kind, item = slots.get()
-            if kind == "end":
+            got = list(slots.get())
+            if got[0] == "end":
                 return
-            if kind == "error":
-                assert isinstance(item, BaseException)
-                raise item
-            yield item  # type: ignore[misc]
+            if got[0] == "error":
+                assert isinstance(got[1], BaseException)
+                raise got[1]
+            room.release()
+            yield got.pop()  # type: ignore[misc]
     finally:
         stop.set()
-        while thread.is_alive():  # unblock a reader waiting on a full queue
-            try:
-                slots.get_nowait()
-            except queue.Empty:
-                thread.join(timeout=0.05)
+        room.release()  # wake a reader waiting for room; it sees stop and ends
+        thread.join()
 
 
 def _empty_rows() -> pa.LargeBinaryArray:

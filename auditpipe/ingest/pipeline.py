@@ -392,8 +392,10 @@ class _FileJob:
             for batch in batches:
                 rows_read += batch.num_rows
                 normalised = normalize_batch(work_con, sql, batch, contract, lookups=lookups)
+                del batch  # freed while the stager works, not held until the next arrives
                 unclassified.add(normalised)
                 stager.add(normalised)
+                del normalised
             if progress:
                 progress(self.source, 1.0)
             staged = stager.finish(_lake_files(self.lake, stager.providers))

@@ -65,6 +65,7 @@ class Csv:
                 table, header = read_batch(ctx.con, batch, header, ctx.contract)
                 oversize = oversize_rows(batch.oversize, ctx.max_line_bytes)
                 merged = in_line_order(table, oversize)
+                del batch, table  # its bytes are text now: not kept while the batch waits
                 if merged is not None:
                     yield merged
         finally:

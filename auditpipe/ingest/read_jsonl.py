@@ -71,6 +71,7 @@ class JsonLines:
             for batch, hints in prefetch((b, suspect_hints(b.rows)) for b in lines):
                 oversize = oversize_rows(batch.oversize, ctx.max_line_bytes)
                 merged = in_line_order(read_batch(ctx.con, batch, keys, hints), oversize)
+                del batch, hints  # its bytes are text now: not kept while the batch waits
                 if merged is not None:
                     yield merged
         finally:

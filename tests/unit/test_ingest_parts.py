@@ -511,7 +511,7 @@ def test_decoding_a_mostly_ascii_batch_finds_exactly_its_bad_rows(
     expected_txt = []
     for r in rows:
         try:
-            expected_txt.append(r.decode("utf-8"))
+            expected_txt.append(r.decode("utf-8").rstrip("\r\n"))
         except UnicodeDecodeError:
             expected_txt.append(None)
     assert got.txt.to_pylist() == expected_txt
@@ -531,3 +531,65 @@ def test_decoding_a_batch_of_another_encoding_keeps_every_row() -> None:
     got = decode_rows(duckdb.connect(), pa.array(rows, pa.large_binary()))
     assert got.txt.null_count == 200
     assert got.raw.to_pylist() == [f"caf\\xE9 {i}" for i in range(200)]
+
+
+class _Item:
+    pass
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_prefetch_reads_at_most_depth_items_ahead_and_holds_none_it_handed_on(depth: int) -> None:
+    """The reading thread starts item i only once the caller has taken item i - depth, and
+    an item the caller has let go is freed at once: prefetch keeps no reference to it."""
+    import gc
+    import threading
+    import time
+    import weakref
+
+    from auditpipe.ingest.lines import prefetch
+
+    taken = 0
+    ahead: list[int] = []
+    lock = threading.Lock()
+
+    def produce() -> Any:
+        for i in range(12):
+            with lock:
+                ahead.append(i - taken)
+            yield _Item()
+
+    refs: list[weakref.ref[_Item]] = []
+    for item in prefetch(produce(), depth=depth):
+        with lock:
+            taken += 1
+        refs.append(weakref.ref(item))
+        del item
+        time.sleep(0.01)  # the thread runs ahead as far as it may
+        gc.collect()
+        assert all(r() is None for r in refs[:-1]) and refs[-1]() is None
+    assert len(refs) == 12
+    assert max(ahead) <= depth
+
+
+def test_prefetch_hands_on_an_error_and_stops_when_closed_early() -> None:
+    from auditpipe.ingest.lines import prefetch
+
+    def failing() -> Any:
+        yield 1
+        raise ValueError("broken stream")
+
+    with pytest.raises(ValueError, match="broken stream"):
+        list(prefetch(failing()))
+    produced = []
+
+    def endless() -> Any:
+        n = 0
+        while True:
+            produced.append(n)
+            yield n
+            n += 1
+
+    reader = prefetch(endless(), depth=1)
+    assert next(reader) == 0
+    reader.close()  # returns: the thread ends
+    assert len(produced) <= 3
