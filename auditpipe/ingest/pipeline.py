@@ -29,6 +29,7 @@ from ..lake import Lake, new_id, utc_now
 from .kinds import Kind, ReadContext, kind_for
 from .lines import StreamError, prefetch
 from .lookups import ValueLookups
+from .memory import use_ingest_memory_pool
 from .normalize import FOLDER_NAME_LIMIT, normalize_sql
 from .settings import IngestSettings
 from .sources import Skipped, SourceFile, discover
@@ -253,6 +254,7 @@ def stage_file(
     """One file read, normalised, deduplicated and staged in ``work`` (see ``_FileJob``), with
     its (staged file, path under events/) pairs, its quarantine file and its counts; no commit.
     ``reader``: a database audit log reader, else the file's own input kind reads it."""
+    use_ingest_memory_pool()  # see memory.py: less system CPU and a lower peak
     kind = kind_for(source.format) if reader is None else SourceReaderKind(reader)
     job = _FileJob(lake, work, source, sha, name, run_id, kind)
     return job.run(settings, contract, catalog, progress)

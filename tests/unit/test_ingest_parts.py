@@ -593,3 +593,25 @@ def test_prefetch_hands_on_an_error_and_stops_when_closed_early() -> None:
     assert next(reader) == 0
     reader.close()  # returns: the thread ends
     assert len(produced) <= 3
+
+
+def test_ingest_takes_arrow_buffers_from_a_pool_that_keeps_freed_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest switches pyarrow to jemalloc (or the system allocator), not mimalloc, whose
+    returning and refaulting of pages cost system CPU per batch (ingest/memory.py); a pool
+    the user named in ARROW_DEFAULT_MEMORY_POOL is kept."""
+    from auditpipe.ingest.memory import POOL_VARIABLE, use_ingest_memory_pool
+    from tests.support.ingest import good, ingest, write_jsonl
+
+    before = pa.default_memory_pool()
+    try:
+        monkeypatch.delenv(POOL_VARIABLE, raising=False)
+        pa.set_memory_pool(pa.mimalloc_memory_pool())
+        ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", [good()]))
+        assert pa.default_memory_pool().backend_name in ("jemalloc", "system")
+        pa.set_memory_pool(pa.mimalloc_memory_pool())
+        monkeypatch.setenv(POOL_VARIABLE, "mimalloc")
+        assert use_ingest_memory_pool() == "mimalloc"
+    finally:
+        pa.set_memory_pool(before)
