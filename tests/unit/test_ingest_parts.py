@@ -333,9 +333,14 @@ def test_transition_hours_cover_every_offset_change(name: str) -> None:
 def test_decoding_finds_exactly_the_rows_that_are_not_utf8(rows: list[bytes]) -> None:
     """Rows that are not UTF-8, wherever they sit in a batch, are found one by one: every
     other row keeps its text, and each bad row's escaped text is DuckDB's whole-batch form."""
+    _assert_decoded(pa.array([r + b"\n" for r in rows], pa.large_binary()), rows, b"\n")
+
+
+def _assert_decoded(batch: pa.Array, rows: list[bytes], ending: bytes) -> None:
+    """decode_rows gives Python's text (trailing CR and LF trimmed) for each UTF-8 row, NULL
+    for the others, and keeps DuckDB's escaped form of each row decoded on its own."""
     from auditpipe.ingest.text import _decode_in_duckdb, decode_rows
 
-    batch = pa.array([r + b"\n" for r in rows], pa.large_binary())
     con = duckdb.connect()
     got = decode_rows(con, batch)
     expected_txt = []
@@ -345,7 +350,10 @@ def test_decoding_finds_exactly_the_rows_that_are_not_utf8(rows: list[bytes]) ->
         except UnicodeDecodeError:
             expected_txt.append(None)
     assert got.txt.to_pylist() == expected_txt
-    whole = _decode_in_duckdb(con, pa.table({"i": pa.array(range(len(rows))), "b": batch}))
+    got.txt.validate(full=True)
+    got.raw.validate(full=True)
+    plain = pa.array([r + ending for r in rows], pa.large_binary())
+    whole = _decode_in_duckdb(con, pa.table({"i": pa.array(range(len(rows))), "b": plain}))
     assert got.raw.to_pylist() == whole["raw"].to_pylist()
 
 
@@ -502,24 +510,8 @@ def test_decoding_a_mostly_ascii_batch_finds_exactly_its_bad_rows(
     """The same as for any rows, on the usual shape of a dirty batch (few bad rows among
     ASCII ones), also in a slice of a larger array: text for every good row, NULL for each
     bad one, and the kept text is DuckDB's escaped form of the bad rows."""
-    from auditpipe.ingest.text import _decode_in_duckdb, decode_rows
-
     whole = pa.array([b"x\n"] * head + [r + b"\r\n" for r in rows], pa.large_binary())
-    batch = whole.slice(head)
-    con = duckdb.connect()
-    got = decode_rows(con, batch)
-    expected_txt = []
-    for r in rows:
-        try:
-            expected_txt.append(r.decode("utf-8").rstrip("\r\n"))
-        except UnicodeDecodeError:
-            expected_txt.append(None)
-    assert got.txt.to_pylist() == expected_txt
-    got.txt.validate(full=True)
-    got.raw.validate(full=True)
-    plain = pa.array([r + b"\r\n" for r in rows], pa.large_binary())
-    whole_raw = _decode_in_duckdb(con, pa.table({"i": pa.array(range(len(rows))), "b": plain}))
-    assert got.raw.to_pylist() == whole_raw["raw"].to_pylist()
+    _assert_decoded(whole.slice(head), rows, b"\r\n")
 
 
 def test_decoding_a_batch_of_another_encoding_keeps_every_row() -> None:
