@@ -370,6 +370,7 @@ class _FileJob:
     ) -> tuple[list[tuple[Path, str]], Path | None, FileResult]:
         con = self._connect(settings)
         stager: FileStager | None = None
+        read: Generator[pa.Table, None, None] | None = None
         batches: Generator[pa.Table, None, None] | None = None
         try:
             ctx = ReadContext(
@@ -382,19 +383,24 @@ class _FileJob:
                 on_progress=(lambda share: progress(self.source, share)) if progress else _quiet,
             )
             provenance = Provenance(self.name, self.sha, self.run_id, utc_now())
-            # The kind reads the next batch on its own cursor while this one is normalised.
+            # Three threads, each on its own cursor: the kind reads batch n+2 while batch n+1
+            # is normalised and batch n is staged (DuckDB plans each query on one thread).
+            norm_con = self._session(con.cursor())
             work_con = self._session(con.cursor())
             stager = FileStager(work_con, self.work, self.sha[:16], provenance)
             sql = normalize_sql(contract, self.lake.timezone)
             lookups = ValueLookups.for_contract(contract, catalog)
             unclassified = UnclassifiedTally.for_catalog(catalog)
             rows_read = 0
-            # DuckDB plans each query single-threaded, and plans are costly: overlap them.
-            batches = prefetch(_read_all(self.kind, ctx), depth=1)
-            for batch in batches:
-                rows_read += batch.num_rows
-                normalised = normalize_batch(work_con, sql, batch, contract, lookups=lookups)
-                del batch  # freed while the stager works, not held until the next arrives
+            read = prefetch(_read_all(self.kind, ctx), depth=1)
+            batches = prefetch(
+                _normalised(
+                    read, lambda b: normalize_batch(norm_con, sql, b, contract, lookups=lookups)
+                ),
+                depth=1,
+            )
+            for normalised in batches:
+                rows_read += normalised.num_rows  # every row read comes back, checked there
                 unclassified.add(normalised)
                 stager.add(normalised)
                 del normalised
@@ -406,8 +412,10 @@ class _FileJob:
                 stager.abort()
             raise
         finally:
-            if batches is not None:
-                batches.close()  # stops the reading thread before its connection closes
+            # Stop the threads (normalising, then reading) before their connection closes.
+            for stage in (batches, read):
+                if stage is not None:
+                    stage.close()
             con.close()
         result = FileResult(
             self.name,
@@ -476,6 +484,16 @@ class SourceReaderKind:
                 ).format(path=ctx.source.path, as_dict=counters.as_dict()),
                 hint=_("please report this with the file"),
             )
+
+
+def _normalised(
+    batches: Iterator[pa.Table], normalise: Callable[[pa.Table], pa.Table]
+) -> Iterator[pa.Table]:
+    """Each batch normalised; the batch as read is let go before its result is handed on."""
+    for batch in batches:
+        out = normalise(batch)
+        del batch  # not held while the consumer works on ``out``
+        yield out
 
 
 def _quiet(share: float) -> None:
