@@ -607,3 +607,15 @@ def test_ingest_takes_arrow_buffers_from_a_pool_that_keeps_freed_pages(
         assert use_ingest_memory_pool() == "mimalloc"
     finally:
         pa.set_memory_pool(before)
+
+
+@pytest.mark.parametrize(("cores", "threads"), [(None, 1), (1, 1), (2, 1), (4, 1), (8, 5)])
+def test_duckdb_threads_leave_the_pipelines_own_threads_their_cores(
+    monkeypatch: pytest.MonkeyPatch, cores: int | None, threads: int
+) -> None:
+    import os
+
+    from auditpipe.ingest.pipeline import duckdb_threads
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert duckdb_threads() == threads
