@@ -8,6 +8,12 @@ quarantine file and new events, deduplicated in line order, to one file per part
 commit the files, the quarantine file and the manifest entry as one lake transaction.
 No file is ever held whole in memory.
 
+Threads, for one file: the kind reads and extracts the next batch, a second thread normalises
+the one before (the enum and data_fields lookups come from the file's cache, lookups.py), the
+caller stages the one before that, and the stager's writer thread writes Parquet; each thread
+that queries DuckDB has its own cursor, and DuckDB itself gets only the cores beyond these
+(``duckdb_threads``). At most one batch waits between two threads (``lines.prefetch``).
+
 Every row read ends up stored, quarantined with a reason, or counted as a duplicate; the
 pipeline checks that these add up for every batch and every file. A problem with one row
 quarantines that row; a problem with the file (truncated archive, UTF-16 text, unreadable
