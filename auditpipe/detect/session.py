@@ -9,6 +9,8 @@ Objects a rule can use (documented in docs/detect.md, "Writing a rule"):
 - ``account_rows``, ``account_timeline``, ``real_name_publishes``: what the real-name rules
   read (``real_name``);
 - ``currency_rates(currency, cny_per_unit)``: the rate table of ``[penalty.rates]``.
+- ``has_protected_class(items)``, ``has_credential_category(items)``: whether a list holds a
+  protected class / a credential category (``_any_of_sql``).
 
 Settings reach SQL only as bound parameters; file paths only through ``read_parquet_sql``.
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..db import Database, connect, quote_identifier, read_parquet_sql
+from ..db import Database, connect, quote_identifier, quote_literal, read_parquet_sql
 from ..i18n import _
 from ..lake.schema import EVENT_COLUMNS, FINDING_COLUMNS, empty_select
 from ..vocabulary import severity_rank
@@ -111,6 +113,13 @@ def create_settings_tables(
         ("broker_watchlist", watchlist),
     ):
         con.execute(f"SET VARIABLE {name} = $values::VARCHAR[]", {"values": list(values)})
+    for macro, variable, values in (
+        ("has_protected_class", "protected_classes", settings.protected_classes),
+        ("has_credential_category", "credential_categories", settings.credential_categories),
+    ):
+        con.execute(
+            f"CREATE OR REPLACE TEMP MACRO {macro}(items) AS {_any_of_sql(variable, len(values))}"
+        )
     rates = sorted(settings.penalty.rates.items())
     con.execute(
         """
@@ -135,6 +144,21 @@ def create_settings_tables(
             "ranks": [severity_rank(r.severity) for r in rules],
             "summaries": [r.summary for r in rules],
         },
+    )
+
+
+def _any_of_sql(variable: str, count: int) -> str:
+    """Whether the list ``items`` holds any of the ``count`` values of the variable
+    ``variable``: one ``list_contains`` per value, OR-ed. DuckDB pushes that into the Parquet
+    scan (the other columns are then decoded only for the rows that pass) and runs it faster
+    than ``has_any_of``, whose lambda it cannot push; the values stay bound parameters (the
+    variable), only their number is in the text. Same result as ``has_any_of``, NULL included.
+    """
+    if not count:
+        return "(CASE WHEN items IS NULL THEN NULL ELSE false END)"
+    value = f"getvariable({quote_literal(variable)})"
+    return (
+        "(" + " OR ".join(f"list_contains(items, {value}[{i}])" for i in range(1, count + 1)) + ")"
     )
 
 

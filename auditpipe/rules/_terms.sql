@@ -17,6 +17,11 @@
 -- (list_has_any, written with a lambda because DuckDB runs that several times faster here)
 CREATE OR REPLACE TEMP MACRO has_any_of(items, wanted) AS
     len(list_filter(items, lambda item: list_contains(wanted, item))) > 0;
+-- The engine also defines has_protected_class(items) and has_credential_category(items):
+-- has_any_of(items, getvariable('protected_classes')) and the same for the credential
+-- categories, written as one list_contains per configured value, which DuckDB pushes into
+-- the Parquet scan (a lambda it cannot push): the other columns are then read only for the
+-- events that hold a protected class.
 
 -- protected: outcome is success and at least one data field is in a protected class
 -- (the catalog's protected_classes, by default login and identity).
@@ -24,7 +29,7 @@ CREATE OR REPLACE TEMP VIEW protected_events AS
 SELECT e.*
 FROM events AS e
 WHERE e.outcome = 'success'
-  AND has_any_of(e.data_classes, getvariable('protected_classes'));
+  AND has_protected_class(e.data_classes);
 
 -- in_scope_events: protected events that are not self-access, with one column per term.
 -- Every default rule starts here. The engine runs all rules in one query in which this view is
@@ -68,7 +73,7 @@ SELECT
     coalesce(e.amount, 0) > 0 AS paid,
     coalesce(list_contains(getvariable('broker_watchlist'), lower(trim(e.destination_party))), false)
         AS to_broker,
-    has_any_of(e.data_categories, getvariable('credential_categories')) AS touches_credential,
+    has_credential_category(e.data_categories) AS touches_credential,
     (
         e.action IN ('view', 'search', 'export')
         AND coalesce(e.destination_type, 'internal') = 'internal'
