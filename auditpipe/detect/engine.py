@@ -29,12 +29,7 @@ from .locality import check_locality
 from .partition import FindingsTask, Partition, event_partitions
 from .real_name import reads_timeline, snapshot_days, write_timeline
 from .rules import read_rules
-from .session import (
-    check_rules,
-    create_findings_view,
-    drop_session_objects,
-    open_connection,
-)
+from .session import check_rules, open_connection
 from .settings import DetectSettings
 
 
@@ -151,10 +146,10 @@ def run_detect(
             except BaseException:
                 txn.abort()
                 raise
-            drop_session_objects(con)
-            # exposure of the evaluated days, from their findings files only: a one-day run
-            # (the nightly job's) costs the same whatever the lake's size
-            create_findings_view(con, layout.files_of_days(lake.root, layout.FINDINGS, days))
+            # exposure of the evaluated days, from the findings this run computed, which are
+            # what their files now hold (findings_after_run_sql): no file is read back, and a
+            # one-day run (the nightly job's) costs the same whatever the lake's size
+            con.execute("CREATE OR REPLACE TEMP VIEW findings AS " + fsql.findings_after_run_sql())
             result.exposure = compute_exposure(con, settings.penalty, dates=days) if days else []
         finally:
             con.close()

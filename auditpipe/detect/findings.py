@@ -327,6 +327,24 @@ HAVING count(*) > 1
 
 
 def rows_to_write_sql() -> str:
+    """The rows of the partitions to replace, as they are stored."""
+    return f"""
+{_stored_rows_sql()}
+SEMI JOIN changed_partitions AS c
+    ON c.provider_id = n.provider_id AND c.event_date = n.event_date
+ORDER BY n.provider_id, n.event_date, n.finding_id
+"""
+
+
+def findings_after_run_sql() -> str:
+    """Every finding of the evaluated days as the lake holds it once the run is committed (the
+    ``findings`` view's columns): what the run computed, with the first detected_at of a
+    finding that already existed. A stored partition whose content differed from this in any
+    way was rewritten, so this equals its files, content for content, without reading them."""
+    return _stored_rows_sql()
+
+
+def _stored_rows_sql() -> str:
     cols = ", ".join(
         "coalesce(s.old_detected_at, (SELECT detected_at FROM run_clock)) AS detected_at"
         if n == "detected_at"
@@ -336,8 +354,4 @@ def rows_to_write_sql() -> str:
     return f"""
 SELECT {cols}
 FROM new_findings AS n
-JOIN finding_status AS s USING (finding_id)
-SEMI JOIN changed_partitions AS c
-    ON c.provider_id = n.provider_id AND c.event_date = n.event_date
-ORDER BY n.provider_id, n.event_date, n.finding_id
-"""
+JOIN finding_status AS s USING (finding_id)"""

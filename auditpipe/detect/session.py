@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..db import Database, connect, quote_identifier, quote_literal, read_parquet_sql
 from ..i18n import _
-from ..lake.schema import EVENT_COLUMNS, FINDING_COLUMNS, empty_select
+from ..lake.schema import EVENT_COLUMNS, empty_select
 from ..vocabulary import severity_rank
 from .real_name import create_account_views
 from .rules import REQUIRED_COLUMNS, TERMS_FILE, Rule, RuleError
@@ -56,11 +56,6 @@ def open_connection(
 def create_events_view(con: Database, files: Sequence[Path]) -> None:
     """``events`` over exactly these Parquet files of the lake (hive partition columns)."""
     _create_partitioned_view(con, "events", EVENT_COLUMNS, files)
-
-
-def create_findings_view(con: Database, files: Sequence[Path]) -> None:
-    """``findings`` over exactly these Parquet files of the lake, as the lake's view shows it."""
-    _create_partitioned_view(con, "findings", FINDING_COLUMNS, files)
 
 
 def _create_partitioned_view(
@@ -169,16 +164,6 @@ def create_terms(
     ``real_name_publishes``) after the account views it reads (``real_name``)."""
     create_account_views(con, account_files, timeline)
     con.execute(TERMS_FILE.read_text(encoding="utf-8"))
-
-
-def drop_session_objects(con: Database) -> None:
-    """Drop the session's temp objects, so the lake's own views can take their names."""
-    for name, kind in con.execute(
-        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = 'main' "
-        "AND table_catalog = 'temp'"
-    ).fetchall():
-        what = "VIEW" if kind == "VIEW" else "TABLE"
-        con.execute(f"DROP {what} IF EXISTS temp.main.{quote_identifier(name)}")
 
 
 def check_rule_sql(con: Database, rule: Rule) -> None:
