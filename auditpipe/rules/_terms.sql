@@ -113,4 +113,8 @@ ASOF LEFT JOIN account_timeline AS t
 WHERE e.action = 'publish'
   AND e.actor_type = 'subject'
   AND coalesce(e.provider_type, p.provider_type) = 'iisp'
+  -- implied by the line above, but on the event's own column alone, so DuckDB pushes it into
+  -- the Parquet scan: a file of an access provider's events (all iasp) is skipped by its
+  -- statistics instead of being decoded for its posts
+  AND (e.provider_type = 'iisp' OR e.provider_type IS NULL)
   AND e.outcome = 'success';
