@@ -24,7 +24,7 @@ import posixpath
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -72,6 +72,25 @@ def fsync_file(path: Path) -> None:
 def fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):  # some filesystems refuse fsync on directories
         fsync_file(path)
+
+
+# fsync waits for the disk; several at once let the filesystem flush them in one journal
+# commit (ext4: 40 small files and their folders in about a fifth of the time one by one).
+FSYNC_THREADS = 16
+
+
+def fsync_all(paths: Collection[Path], fsync: Callable[[Path], None] = fsync_file) -> None:
+    """``fsync`` (``fsync_file`` or ``fsync_dir``) every path, several at a time; returns when
+    all are done, raising the first error."""
+    if len(paths) < 2:
+        for path in paths:
+            fsync(path)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(FSYNC_THREADS, len(paths))) as pool:
+        for _ in pool.map(fsync, paths):
+            pass
 
 
 TMP_SUFFIX = ".tmp"
@@ -168,8 +187,7 @@ class Transaction:
 
     def commit(self) -> None:
         lake = self.lake
-        for staged, _target in self.moves:
-            fsync_file(staged)
+        fsync_all([staged for staged, _target in self.moves])
         doc = {
             "txn_id": self.txn_id,
             "moves": [[_rel(lake.root, s), d] for s, d in self.moves],
@@ -348,8 +366,7 @@ def _apply(lake: Lake, journal: Path) -> None:
     crash_point("before_manifest")
     for src, dst in doc["meta_moves"]:
         touched.add(_move(lake.root, src, dst))
-    for folder in touched:
-        fsync_dir(folder)
+    fsync_all(touched, fsync_dir)
     journal.unlink()
     fsync_dir(journal.parent)
     shutil.rmtree(lake.staging_dir / doc["txn_id"], ignore_errors=True)
