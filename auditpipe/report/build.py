@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import vocabulary
 from ..config import Config
-from ..db import Database, arrow_table, connect
+from ..db import Database, connect
 from ..detect.account_history import known_accounts_source
 from ..errors import LakeError, UsageError
 from ..i18n import _
@@ -34,7 +34,7 @@ from ..lake.views import create_views
 from . import queries as q
 from .evidence import EvidenceRow, evidence_rows, show_command
 from .finding_json import create_json_macros
-from .finding_list import FindingList
+from .finding_list import FindingList, findings_sql
 from .masking import create_mask_macros
 from .model import (
     ActorRow,
@@ -385,10 +385,12 @@ def _top_parties(con: Database, top_n: int) -> list[PartyRow]:
 
 
 def _findings(con: Database, evidence_ids: int, template: str, timezone: str) -> FindingList:
-    """Every finding of the period (a report can hold tens of thousands), as columns: see
-    ``FindingList``."""
+    """Every finding of the period (a report can hold tens of thousands), as the JSON text
+    DuckDB writes for them: see ``FindingList``."""
     params = {"evidence_ids": evidence_ids, "template": template}
-    return FindingList(arrow_table(con, q.FINDINGS, params), timezone)
+    row = con.execute(findings_sql(q.FINDING_ROWS, q.FINDINGS_ORDER), params).fetchone()
+    count, objects = row if row else (0, "")
+    return FindingList(objects, count, timezone)
 
 
 def _evidence(

@@ -1,44 +1,54 @@
-"""Every finding of a report, held column-wise as the Arrow table one query returned.
+"""Every finding of a report, held as the JSON text DuckDB wrote for them.
 
 A report can hold tens of thousands of findings, and a Python object per finding was most of
-the JSON report's time. So the findings stay columns: the JSON document takes each finding's
-JSON object as DuckDB wrote it (``finding_json.py``), and the formats meant for people, which
-list the first ``listed_findings``, turn only those into ``FindingRow`` objects. Rows are made
-by DuckDB from the Arrow columns, in the report's timezone, so they hold exactly the values a
-row fetch from the report's own connection gave.
+the JSON report's time. So one query hands over the count and every finding's JSON object
+(``finding_json.py``), joined in report order into one text: the JSON document takes that text
+as it is, and the formats meant for people, which list the first ``listed_findings``, parse
+only those back into ``FindingRow`` objects. The text loses nothing: the times carry their
+UTC offset and become datetimes in the report's timezone again, the amounts are exact, so
+the rows are equal to those a row fetch from DuckDB gives (datetimes with the same
+``ZoneInfo`` and fold, ``Decimal`` amounts with their scale).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from collections.abc import Iterator, Sequence
-from dataclasses import fields
-from typing import TYPE_CHECKING, overload
+from decimal import Decimal
+from typing import Any, overload
+from zoneinfo import ZoneInfo
 
+from .finding_json import finding_json_sql
 from .model import FindingRow
 
-if TYPE_CHECKING:
-    import pyarrow as pa
+# Between two findings' objects: the JSON document's own indentation of its findings list.
+SEPARATOR = ",\n    "
 
-JSON_COLUMN = "finding_json"
-ROW_FIELDS = [f.name for f in fields(FindingRow)]
+
+def findings_sql(rows: str, order: str) -> str:
+    """One row: how many rows ``rows`` has (a relation with FindingRow's columns, aliased
+    ``f``) and their JSON objects joined by ``SEPARATOR`` in ``order`` ('' when none)."""
+    return f"""
+SELECT count(*) AS findings,
+       coalesce(string_agg({finding_json_sql("f")}, '{SEPARATOR}' ORDER BY {order}), '')
+           AS objects
+FROM ({rows}) AS f
+"""
 
 
 class FindingList(Sequence[FindingRow]):
-    """The findings of ``table`` (FindingRow's fields and ``finding_json``, in report order);
-    ``timezone``: the report's, in which the timestamps become datetimes."""
+    """``count`` findings whose JSON objects, joined by ``SEPARATOR``, are ``objects``;
+    ``timezone``: the report's, in which their times were written."""
 
-    def __init__(self, table: pa.Table, timezone: str) -> None:
-        if table.column_names != [*ROW_FIELDS, JSON_COLUMN]:
-            raise AssertionError(
-                f"report findings columns {table.column_names} are not FindingRow's fields "
-                f"and {JSON_COLUMN}"
-            )
-        self._table = table
-        self._timezone = timezone
-        self._rows: list[FindingRow] | None = None
+    def __init__(self, objects: str, count: int, timezone: str) -> None:
+        self._objects = objects
+        self._count = count
+        self._zone = ZoneInfo(timezone)
+        self._rows: list[FindingRow] = []  # the first ones, parsed when first asked for
 
     def __len__(self) -> int:
-        return self._table.num_rows
+        return self._count
 
     @overload
     def __getitem__(self, index: int) -> FindingRow: ...
@@ -47,47 +57,54 @@ class FindingList(Sequence[FindingRow]):
     def __getitem__(self, index: slice) -> list[FindingRow]: ...
 
     def __getitem__(self, index: int | slice) -> FindingRow | list[FindingRow]:
-        if self._rows is not None:
-            return self._rows[index]
         if isinstance(index, slice):
-            start, stop, step = index.indices(len(self))
-            if step != 1:
-                return self._all()[index]
-            return self._make_rows(start, max(stop - start, 0))
-        position = index + len(self) if index < 0 else index
-        if not 0 <= position < len(self):
+            start, stop, step = index.indices(self._count)
+            return self._first(stop if step > 0 else self._count)[index]
+        position = index + self._count if index < 0 else index
+        if not 0 <= position < self._count:
             raise IndexError("finding index out of range")
-        return self._make_rows(position, 1)[0]
+        return self._first(position + 1)[position]
 
     def __iter__(self) -> Iterator[FindingRow]:
-        return iter(self._all())
+        return iter(self._first(self._count))
 
     def __eq__(self, other: object) -> bool:
         """Equal to a sequence of the same rows (a list of FindingRow, another FindingList)."""
         if not isinstance(other, Sequence) or isinstance(other, str):
             return NotImplemented
-        return len(self) == len(other) and self._all() == list(other)
+        return len(self) == len(other) and list(self) == list(other)
 
     __hash__ = None  # type: ignore[assignment]  # compared by content, like a list
 
-    def json_objects(self) -> list[str]:
-        """Each finding's JSON object, as ``json.dumps(row.to_dict(), ensure_ascii=False)``
-        writes it, in report order."""
-        objects: list[str] = self._table.column(JSON_COLUMN).to_pylist()
-        return objects
+    def json_objects(self) -> str:
+        """Every finding's JSON object, as ``json.dumps(row.to_dict(), ensure_ascii=False)``
+        writes it, joined by ``SEPARATOR`` in report order."""
+        return self._objects
 
-    def _all(self) -> list[FindingRow]:
-        if self._rows is None:
-            self._rows = self._make_rows(0, len(self))
-        return self._rows
+    def _first(self, n: int) -> list[FindingRow]:
+        """The first ``n`` rows. An object never holds a line break (JSON escapes it in text),
+        so the first ``n`` lines of the text are the first ``n`` objects."""
+        if n > len(self._rows):
+            lines = self._objects.split("\n", n)[:n]
+            docs = json.loads("[" + "\n".join(lines).rstrip(",") + "]")
+            self._rows = [_row(doc, self._zone) for doc in docs]
+        return self._rows[:n]
 
-    def _make_rows(self, start: int, length: int) -> list[FindingRow]:
-        if length == 0:
-            return []
-        from ..db import connect
 
-        part = self._table.select(ROW_FIELDS).slice(start, length)
-        with connect(timezone=self._timezone) as con:
-            con.register("report_finding_rows", part)
-            rows = con.execute("SELECT * FROM report_finding_rows").fetchall()
-        return [FindingRow(*row) for row in rows]
+def _row(doc: dict[str, Any], zone: ZoneInfo) -> FindingRow:
+    """The FindingRow ``to_dict`` wrote ``doc`` from."""
+    return FindingRow(
+        **{
+            **doc,
+            "event_date": dt.date.fromisoformat(doc["event_date"]),
+            "first_seen": _time(doc["first_seen"], zone),
+            "last_seen": _time(doc["last_seen"], zone),
+            "proceeds_cny": Decimal(doc["proceeds_cny"]),
+            "unconverted_amounts": {c: Decimal(a) for c, a in doc["unconverted_amounts"].items()},
+        }
+    )
+
+
+def _time(text: str | None, zone: ZoneInfo) -> dt.datetime | None:
+    # astimezone sets fold for a repeated hour, as DuckDB's datetimes have it
+    return None if text is None else dt.datetime.fromisoformat(text).astimezone(zone)

@@ -5,7 +5,6 @@ every row by name. Parameters are bound (``$since``, ``$until``, ``$provider``..
 
 from __future__ import annotations
 
-from .finding_json import finding_json_sql
 from .masking import FINDING_MASKS, shown_columns_sql
 
 IN_PERIOD = (
@@ -234,30 +233,26 @@ ORDER BY f.top_rank DESC, f.proceeds DESC, coalesce(e.records, 0) DESC, f.findin
 LIMIT $top_n
 """
 
-# Columns named as FindingRow's fields, then each finding's JSON object (``finding_json.py``)
-# written from those columns (never from report_findings' own, unmasked actor_id and the like).
-FINDINGS = f"""
-SELECT f.* EXCLUDE (severity_rank, category_rank), {finding_json_sql("f")} AS finding_json
-FROM (
-    SELECT
-        finding_id, rule_id, category, severity, provider_id, event_date,
-        actor_shown AS actor_id, actor_type, party_shown AS destination_party,
-        first_seen, last_seen, event_count, record_count, subject_count,
-        coalesce(data_classes, []) AS data_classes,
-        coalesce(data_categories, []) AS data_categories,
-        coalesce(proceeds_cny, 0) AS proceeds_cny,
-        map(
-            list_transform(coalesce(unconverted_amounts, []), lambda u: u.currency),
-            list_transform(coalesce(unconverted_amounts, []), lambda u: u.amount)
-        ) AS unconverted_amounts,
-        coalesce(summary_shown, '') AS summary,
-        len(coalesce(evidence_event_ids, [])) AS evidence_count,
-        coalesce(evidence_event_ids[1:$evidence_ids], []) AS evidence_sample,
-        replace($template, '<finding_id>', finding_id) AS evidence_sql,
-        severity_rank,
-        category_rank
-    FROM report_findings
-) AS f
-ORDER BY f.severity_rank DESC, f.event_date, f.provider_id, f.category_rank, f.rule_id,
-    f.finding_id
+# Every finding of the period as FindingRow's columns (masked), in report order: the findings
+# list reads the count and their JSON objects (``finding_list.findings_sql``).
+FINDING_ROWS = """
+SELECT
+    finding_id, rule_id, category, severity, provider_id, event_date,
+    actor_shown AS actor_id, actor_type, party_shown AS destination_party,
+    first_seen, last_seen, event_count, record_count, subject_count,
+    coalesce(data_classes, []) AS data_classes,
+    coalesce(data_categories, []) AS data_categories,
+    coalesce(proceeds_cny, 0) AS proceeds_cny,
+    map(
+        list_transform(coalesce(unconverted_amounts, []), lambda u: u.currency),
+        list_transform(coalesce(unconverted_amounts, []), lambda u: u.amount)
+    ) AS unconverted_amounts,
+    coalesce(summary_shown, '') AS summary,
+    len(coalesce(evidence_event_ids, [])) AS evidence_count,
+    coalesce(evidence_event_ids[1:$evidence_ids], []) AS evidence_sample,
+    replace($template, '<finding_id>', finding_id) AS evidence_sql,
+    severity_rank,
+    category_rank
+FROM report_findings
 """
+FINDINGS_ORDER = "severity_rank DESC, event_date, provider_id, category_rank, rule_id, finding_id"

@@ -3,7 +3,8 @@ character, what ``json.dumps(FindingRow.to_dict(), ensure_ascii=False)`` writes 
 row: any text (quotes, backslashes, every control character, non-ASCII, a backslash before
 "u00"), NULLs, timestamps of any instant in timezones with half-hour, 45-minute, seconds (old
 local mean time) and daylight-saving offsets, microseconds or none, exact amounts and maps.
-And ``FindingList`` hands out the rows a DuckDB fetch gives, in order.
+And ``FindingList``, which keeps only that text, gives back the rows a DuckDB fetch gives, in
+order (the same datetimes, fold and zone included, and exact amounts).
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import json
 from decimal import Decimal
 from typing import Any
 
-import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditpipe.db import Database, arrow_table, connect
+from auditpipe.db import Database, connect
 from auditpipe.report.finding_json import FINDING_FIELDS, create_json_macros, finding_json_sql
-from auditpipe.report.finding_list import FindingList
+from auditpipe.report.finding_list import FindingList, findings_sql
 from auditpipe.report.model import FindingRow
 
 TIMEZONES = [
@@ -123,9 +123,14 @@ def test_duckdb_writes_each_finding_as_python_json_dumps_does(
     con = connections[tz]
     _insert(con, rows)
     names = ", ".join(name for name, _ in FINDING_FIELDS)
-    fetched = con.execute(f"SELECT {names}, {finding_json_sql('t')} FROM t").fetchall()
+    fetched = con.execute(
+        f"SELECT {names}, {finding_json_sql('t')} FROM t ORDER BY rowid"
+    ).fetchall()
     for row in fetched:
         assert row[-1] == _python_json(row[:-1])
+    # and the list made of that text gives those rows back
+    count, objects = con.execute(findings_sql("SELECT *, rowid AS n FROM t", "n")).fetchone()
+    assert FindingList(objects, count, tz) == [FindingRow(*row[:-1]) for row in fetched]
 
 
 def test_the_escapes_python_writes_for_every_control_character(
@@ -140,28 +145,42 @@ def test_the_escapes_python_writes_for_every_control_character(
 def test_a_finding_list_gives_the_rows_duckdb_fetches_in_order(
     connections: dict[str, Database],
 ) -> None:
-    con = connections["Asia/Kolkata"]
+    con = connections["America/New_York"]
     con.execute("DELETE FROM t")
+    # hours apart across the night the clocks go back: 01:30 comes twice (fold 0, then 1)
     con.execute(
-        "INSERT INTO t SELECT 'f' || i, 'r', 'c', 's', 'p', DATE '2026-03-01' + i::INT, 'a' || i, "
-        "'employee', NULL, TIMESTAMPTZ '2026-03-01 00:00:00.25+00' + to_hours(i), NULL, i, 1, 1, "
+        "INSERT INTO t SELECT 'f' || i, 'r', 'c', 's', 'p', DATE '2025-11-01' + i::INT, 'a' || i, "
+        "'employee', NULL, TIMESTAMPTZ '2025-11-02 04:30:00.25+00' + to_hours(i), NULL, i, 1, 1, "
         "['x'], [], (i / 4)::DECIMAL(18,2), MAP {'USD': 1.5}, 'summary ' || i, 1, ['e' || i], "
         "'sql' FROM range(7) AS r(i)"
     )
     names = ", ".join(name for name, _ in FINDING_FIELDS)
-    query = f"SELECT {names}, {finding_json_sql('t')} AS finding_json FROM t ORDER BY finding_id"
-    expected = [FindingRow(*row[:-1]) for row in con.execute(query).fetchall()]
-    table: pa.Table = arrow_table(con, query)
-    findings = FindingList(table, "Asia/Kolkata")
+    expected = [
+        FindingRow(*row)
+        for row in con.execute(f"SELECT {names} FROM t ORDER BY finding_id DESC").fetchall()
+    ]
+    count, objects = con.execute(findings_sql("SELECT * FROM t", "finding_id DESC")).fetchone()
+    findings = FindingList(objects, count, "America/New_York")
     assert len(findings) == 7 and bool(findings)
     assert findings[:3] == expected[:3] and findings[5] == expected[5]
     assert findings[-1] == expected[-1] and findings[2:100] == expected[2:]
     assert list(findings) == expected and findings == expected
-    assert findings.json_objects() == [
-        json.dumps(f.to_dict(), ensure_ascii=False) for f in expected
+    assert findings[::-2] == expected[::-2]
+    assert [(f.first_seen.fold, f.first_seen.tzinfo) for f in findings] == [
+        (f.first_seen.fold, f.first_seen.tzinfo) for f in expected
     ]
-    assert expected[0].first_seen == dt.datetime(
-        2026, 3, 1, 0, 0, 0, 250000, tzinfo=dt.UTC
-    ) and expected[0].proceeds_cny == Decimal("0.00")
+    assert {f.first_seen.fold for f in expected} == {0, 1}
+    assert objects == ",\n    ".join(json.dumps(f.to_dict(), ensure_ascii=False) for f in expected)
+    assert expected[-1].proceeds_cny == Decimal("0.00") and expected[-1].first_seen == dt.datetime(
+        2025, 11, 2, 4, 30, 0, 250000, tzinfo=dt.UTC
+    )
     with pytest.raises(IndexError):
         findings[7]
+
+
+def test_an_empty_finding_list(connections: dict[str, Database]) -> None:
+    con = connections["UTC"]
+    con.execute("DELETE FROM t")
+    count, objects = con.execute(findings_sql("SELECT * FROM t", "finding_id")).fetchone()
+    findings = FindingList(objects, count, "UTC")
+    assert (count, objects) == (0, "") and findings == [] and not findings and findings[:5] == []
