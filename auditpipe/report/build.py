@@ -25,7 +25,7 @@ from typing import Any
 from .. import vocabulary
 from ..config import Config
 from ..db import Database, connect
-from ..detect.account_history import known_accounts_source
+from ..detect.account_history import cached_history
 from ..errors import LakeError, UsageError
 from ..i18n import _
 from ..lake import Lake, lake_arg
@@ -115,7 +115,7 @@ def build_report(
                     "provider": provider,
                     "unmask": unmask,
                 },
-                known=known_accounts_source(lake.root, lake.timezone, listed),
+                history=cached_history(lake.root, lake.timezone, listed),
             ),
         )
         report.evidence = _evidence(con, lake, report, settings.evidence_rows, unmask)
