@@ -18,23 +18,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..db.database import SqlConnection
 
-# A text as a JSON string. DuckDB's to_json escapes as Python does, but for the hex digits of
-# control characters (\u000B where Python writes \u000b): a text whose JSON holds "\u00" (a
-# control character, or a backslash before "u00") is written by the exact macro below instead.
+# A text as a JSON string, exactly as Python escapes it. DuckDB's to_json does the same but for
+# the hex digits of control characters (\u000B where Python writes \u000b), and is much faster:
+# ``finding_json_sql`` writes texts with to_json and only a finding whose JSON then holds "\u00"
+# (a control character, or a backslash before "u00") with this macro. The text is taken apart
+# into runs without control characters (backslash and quote escaped) and single control
+# characters.
 _JSON_TEXT = r"""
 CREATE OR REPLACE MACRO report_json_text(s) AS
-    CASE
-        WHEN s IS NULL THEN 'null'
-        WHEN contains(to_json(s), '\u00') THEN report_json_text_exact(s)
-        ELSE to_json(s)
-    END
-"""
-
-# The exact escaping, slower: the text taken apart into runs without control characters
-# (backslash and quote escaped) and single control characters.
-_JSON_TEXT_EXACT = r"""
-CREATE OR REPLACE MACRO report_json_text_exact(s) AS
-    '"' || array_to_string(
+    CASE WHEN s IS NULL THEN 'null' ELSE '"' || array_to_string(
         list_transform(
             regexp_extract_all(s, '[\x00-\x1f]|[^\x00-\x1f]+'),
             lambda t: CASE
@@ -47,7 +39,7 @@ CREATE OR REPLACE MACRO report_json_text_exact(s) AS
                 WHEN t = chr(13) THEN '\r'
                 ELSE '\u' || lpad(lower(hex(ord(t))), 4, '0')
             END),
-        '') || '"'
+        '') || '"' END
 """
 
 # A TIMESTAMPTZ as datetime.isoformat() writes it in the session's timezone (the lake's).
@@ -65,31 +57,36 @@ CREATE OR REPLACE MACRO report_json_time(ts) AS
     END
 """
 
-JSON_MACROS: tuple[str, ...] = (_JSON_TEXT_EXACT, _JSON_TEXT, _JSON_TIME)
+JSON_MACROS: tuple[str, ...] = (_JSON_TEXT, _JSON_TIME)
 
 
-def _text_list(column: str) -> str:
-    return (
-        f"CASE WHEN {column} IS NULL THEN 'null' ELSE '[' || array_to_string("
-        f"list_transform({column}, lambda v: report_json_text(v)), ', ') || ']' END"
-    )
+def _kinds(text: str) -> dict[str, str]:
+    """How each kind of value is written, ``{c}`` standing for the column; ``text``: how a
+    text is."""
+    return {
+        "text": text,
+        "date": """CASE WHEN {c} IS NULL THEN 'null' ELSE '"' || {c}::VARCHAR || '"' END""",
+        "time": "report_json_time({c})",
+        "int": "coalesce({c}::VARCHAR, 'null')",
+        "money": """CASE WHEN {c} IS NULL THEN 'null' ELSE '"' || {c}::VARCHAR || '"' END""",
+        "text_list": (
+            "CASE WHEN {c} IS NULL THEN 'null' ELSE '[' || array_to_string(list_transform({c}, "
+            f"lambda v: {text.format(c='v')}), ', ') || ']' END"
+        ),
+        # currency -> amount (a MAP), amounts as exact strings
+        "money_map": (
+            "CASE WHEN {c} IS NULL THEN 'null' ELSE '{{' || array_to_string(list_transform("
+            f"map_entries({{c}}), lambda e: {text.format(c='e.key')} || ': ' || CASE WHEN "
+            """e.value IS NULL THEN 'null' ELSE '"' || e.value::VARCHAR || '"' END), ', ') """
+            "|| '}}' END"
+        ),
+    }
 
 
-# How each kind of value is written; ``{c}`` is the column.
-_KINDS: dict[str, str] = {
-    "text": "report_json_text({c})",
-    "date": """CASE WHEN {c} IS NULL THEN 'null' ELSE '"' || {c}::VARCHAR || '"' END""",
-    "time": "report_json_time({c})",
-    "int": "coalesce({c}::VARCHAR, 'null')",
-    "money": """CASE WHEN {c} IS NULL THEN 'null' ELSE '"' || {c}::VARCHAR || '"' END""",
-    "text_list": _text_list("{c}"),
-    # currency -> amount (a MAP), amounts as exact strings
-    "money_map": (
-        "CASE WHEN {c} IS NULL THEN 'null' ELSE '{{' || array_to_string(list_transform("
-        "map_entries({c}), lambda e: report_json_text(e.key) || ': ' || CASE WHEN e.value IS NULL "
-        """THEN 'null' ELSE '"' || e.value::VARCHAR || '"' END), ', ') || '}}' END"""
-    ),
-}
+FAST = _kinds("coalesce(to_json({c}), 'null')")
+EXACT = _kinds("report_json_text({c})")
+# A finding written with FAST differs from EXACT only if this is in it (to_json's ).
+FAST_DIFFERS = r"'\u00'"
 
 # FindingRow's fields in to_dict's order, each with how its value is written.
 FINDING_FIELDS: tuple[tuple[str, str], ...] = (
@@ -118,13 +115,14 @@ FINDING_FIELDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def finding_json_sql(alias: str) -> str:
-    """The expression of one finding's JSON object, over the columns ``alias``.<field>."""
+def finding_json_sql(alias: str, kinds: dict[str, str] = EXACT) -> str:
+    """The expression of one finding's JSON object, over the columns ``alias``.<field>;
+    ``kinds``: EXACT, or FAST where its result does not contain FAST_DIFFERS."""
     parts = []
     for i, (name, kind) in enumerate(FINDING_FIELDS):
         opening = ", " if i else "{"
         parts.append(f"""'{opening}"{name}": '""")
-        parts.append(_KINDS[kind].format(c=f"{alias}.{name}"))
+        parts.append(kinds[kind].format(c=f"{alias}.{name}"))
     # one concat of every part: a chain of || copied the growing text once per part
     return "concat(\n    " + ",\n    ".join(parts) + ",\n    '}')"
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, overload
 from zoneinfo import ZoneInfo
 
-from .finding_json import finding_json_sql
+from .finding_json import FAST, FAST_DIFFERS, finding_json_sql
 from .model import FindingRow
 
 # Between two findings' objects: the JSON document's own indentation of its findings list.
@@ -27,13 +27,16 @@ SEPARATOR = ",\n    "
 
 
 def findings_sql(rows: str, order: str) -> str:
-    """One row: how many rows ``rows`` has (a relation with FindingRow's columns, aliased
-    ``f``) and their JSON objects joined by ``SEPARATOR`` in ``order`` ('' when none)."""
+    """One row: how many rows ``rows`` has (a relation with FindingRow's columns) and their
+    JSON objects joined by ``SEPARATOR`` in ``order`` ('' when none). Each is written the fast
+    way, and again the exact way where the fast one may differ (``finding_json.FAST``)."""
     return f"""
 SELECT count(*) AS findings,
-       coalesce(string_agg({finding_json_sql("f")}, '{SEPARATOR}' ORDER BY {order}), '')
-           AS objects
-FROM ({rows}) AS f
+       coalesce(string_agg(
+           CASE WHEN contains(f.fast_json, {FAST_DIFFERS}) THEN {finding_json_sql("f")}
+                ELSE f.fast_json END,
+           '{SEPARATOR}' ORDER BY {order}), '') AS objects
+FROM (SELECT *, {finding_json_sql("f", FAST)} AS fast_json FROM ({rows}) AS f) AS f
 """
 
 
