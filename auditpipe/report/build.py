@@ -389,7 +389,7 @@ def _findings(con: Database, evidence_ids: int, template: str, timezone: str) ->
     DuckDB writes for them: see ``FindingList``."""
     params = {"evidence_ids": evidence_ids, "template": template}
     row = con.execute(findings_sql(q.FINDING_ROWS, q.FINDINGS_ORDER), params).fetchone()
-    count, objects = row if row else (0, "")
+    count, objects = row if row else (0, b"")
     return FindingList(objects, count, timezone)
 
 

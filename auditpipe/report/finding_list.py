@@ -1,4 +1,4 @@
-"""Every finding of a report, held as the JSON text DuckDB wrote for them.
+"""Every finding of a report, held as the JSON text DuckDB wrote for them (UTF-8 bytes).
 
 A report can hold tens of thousands of findings, and a Python object per finding was most of
 the JSON report's time. So one query hands over the count and every finding's JSON object
@@ -28,23 +28,24 @@ SEPARATOR = ",\n    "
 
 def findings_sql(rows: str, order: str) -> str:
     """One row: how many rows ``rows`` has (a relation with FindingRow's columns) and their
-    JSON objects joined by ``SEPARATOR`` in ``order`` ('' when none). Each is written the fast
+    JSON objects joined by ``SEPARATOR`` in ``order``, as UTF-8 (empty when none): bytes go
+    to the file as they are, without a Python string of the whole text. Each is written the fast
     way, and again the exact way where the fast one may differ (``finding_json.FAST``)."""
     return f"""
 SELECT count(*) AS findings,
-       coalesce(string_agg(
+       encode(coalesce(string_agg(
            CASE WHEN contains(f.fast_json, {FAST_DIFFERS}) THEN {finding_json_sql("f")}
                 ELSE f.fast_json END,
-           '{SEPARATOR}' ORDER BY {order}), '') AS objects
+           '{SEPARATOR}' ORDER BY {order}), '')) AS objects
 FROM (SELECT *, {finding_json_sql("f", FAST)} AS fast_json FROM ({rows}) AS f) AS f
 """
 
 
 class FindingList(Sequence[FindingRow]):
-    """``count`` findings whose JSON objects, joined by ``SEPARATOR``, are ``objects``;
+    """``count`` findings whose JSON objects, joined by ``SEPARATOR``, are ``objects`` (UTF-8);
     ``timezone``: the report's, in which their times were written."""
 
-    def __init__(self, objects: str, count: int, timezone: str) -> None:
+    def __init__(self, objects: bytes, count: int, timezone: str) -> None:
         self._objects = objects
         self._count = count
         self._zone = ZoneInfo(timezone)
@@ -79,17 +80,17 @@ class FindingList(Sequence[FindingRow]):
 
     __hash__ = None  # type: ignore[assignment]  # compared by content, like a list
 
-    def json_objects(self) -> str:
+    def json_objects(self) -> bytes:
         """Every finding's JSON object, as ``json.dumps(row.to_dict(), ensure_ascii=False)``
-        writes it, joined by ``SEPARATOR`` in report order."""
+        writes it, joined by ``SEPARATOR`` in report order, as UTF-8."""
         return self._objects
 
     def _first(self, n: int) -> list[FindingRow]:
         """The first ``n`` rows. An object never holds a line break (JSON escapes it in text),
         so the first ``n`` lines of the text are the first ``n`` objects."""
         if n > len(self._rows):
-            lines = self._objects.split("\n", n)[:n]
-            docs = json.loads("[" + "\n".join(lines).rstrip(",") + "]")
+            lines = self._objects.split(b"\n", n)[:n]
+            docs = json.loads(b"[" + b"\n".join(lines).rstrip(b",") + b"]")
             self._rows = [_row(doc, self._zone) for doc in docs]
         return self._rows[:n]
 

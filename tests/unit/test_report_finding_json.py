@@ -131,7 +131,7 @@ def test_duckdb_writes_each_finding_as_python_json_dumps_does(
     # the report's query (to_json first, the exact macro where to_json may differ) writes the
     # same, and the list made of that text gives the rows back
     count, objects = con.execute(findings_sql("SELECT *, rowid AS n FROM t", "n")).fetchone()
-    assert objects == ",\n    ".join(row[-1] for row in fetched)
+    assert objects == ",\n    ".join(row[-1] for row in fetched).encode("utf-8")
     assert FindingList(objects, count, tz) == [FindingRow(*row[:-1]) for row in fetched]
 
 
@@ -172,7 +172,8 @@ def test_a_finding_list_gives_the_rows_duckdb_fetches_in_order(
         (f.first_seen.fold, f.first_seen.tzinfo) for f in expected
     ]
     assert {f.first_seen.fold for f in expected} == {0, 1}
-    assert objects == ",\n    ".join(json.dumps(f.to_dict(), ensure_ascii=False) for f in expected)
+    written = ",\n    ".join(json.dumps(f.to_dict(), ensure_ascii=False) for f in expected)
+    assert objects == written.encode("utf-8")
     assert expected[-1].proceeds_cny == Decimal("0.00") and expected[-1].first_seen == dt.datetime(
         2025, 11, 2, 4, 30, 0, 250000, tzinfo=dt.UTC
     )
@@ -185,4 +186,4 @@ def test_an_empty_finding_list(connections: dict[str, Database]) -> None:
     con.execute("DELETE FROM t")
     count, objects = con.execute(findings_sql("SELECT * FROM t", "finding_id")).fetchone()
     findings = FindingList(objects, count, "UTC")
-    assert (count, objects) == (0, "") and findings == [] and not findings and findings[:5] == []
+    assert (count, objects) == (0, b"") and findings == [] and not findings and findings[:5] == []

@@ -16,12 +16,18 @@ _PLACEHOLDER = "__auditpipe_findings__"
 
 
 def render_json(report: Report) -> str:
+    return render_json_bytes(report).decode("utf-8")
+
+
+def render_json_bytes(report: Report) -> bytes:
+    """The document as UTF-8: the findings' text stays the bytes DuckDB made (a Python string
+    of it would take up to four bytes a character and be encoded again to be written)."""
     doc = report.to_dict(with_findings=False)
     del doc["findings"]
     doc["findings"] = _PLACEHOLDER  # last in the document, as it has always been written
     head = json.dumps(doc, indent=2, ensure_ascii=False)
-    before, after = head.split(json.dumps(_PLACEHOLDER), 1)
+    before, after = (part.encode("utf-8") for part in head.split(json.dumps(_PLACEHOLDER), 1))
     if not report.findings:
-        return before + "[]" + after + "\n"
+        return before + b"[]" + after + b"\n"
     # one concatenation: the findings' text is most of the document
-    return "".join((before, "[\n    ", report.findings.json_objects(), "\n  ]", after, "\n"))
+    return b"".join((before, b"[\n    ", report.findings.json_objects(), b"\n  ]", after, b"\n"))
