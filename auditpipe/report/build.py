@@ -85,7 +85,12 @@ def build_report(
         stage_findings(con, period, provider, unmask)
         totals, missing_counts = finding_totals(con)
         exposure = compute_exposure(
-            con, penalty_settings, since=period.since, until=period.until, provider=provider
+            con,
+            penalty_settings,
+            since=period.since,
+            until=period.until,
+            provider=provider,
+            source="report_findings",
         )
         report = Report(
             generated_at=now or _generated_at(),
