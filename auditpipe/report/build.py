@@ -191,6 +191,9 @@ def _connection(lake: Lake) -> Iterator[tuple[Database, dict[str, list[Path]]]]:
     import duckdb
 
     con = connect(timezone=lake.timezone)
+    # A report runs some forty statements over the same files, and each one that reads a view
+    # parsed every file's footer again (union_by_name reads them all to bind): keep them.
+    con.execute("SET parquet_metadata_cache = true")
     try:
         # One snapshot of the lake's files for every query, so the sections add up even
         # while detect or ingest commit; the small manifest is copied in for the same reason.
