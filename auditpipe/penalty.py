@@ -374,7 +374,7 @@ def assess_provider(
 _EXPOSURE_SQL = """
 WITH scoped AS (
     SELECT *
-    FROM findings
+    FROM {source}
     WHERE ($since IS NULL OR event_date >= $since)
       AND ($until IS NULL OR event_date <= $until)
       AND ($provider IS NULL OR provider_id = $provider)
@@ -436,16 +436,19 @@ def compute_exposure(
     until: dt.date | None = None,
     provider: str | None = None,
     dates: Iterable[dt.date] | None = None,
+    source: str = "findings",
 ) -> list[ProviderExposure]:
     """Exposure per provider with findings in the period, from the ``findings`` view of ``con``.
 
     ``dates``, when given, restricts to exactly those event_dates (on top of since/until).
+    ``source``: another table of ``con`` with the findings' columns to read them from instead
+    (the report's staged findings of the period: the lake's files are not read again).
     """
     wanted_dates = sorted(set(dates)) if dates is not None else None
     if wanted_dates == []:
         return []
     rows = con.execute(
-        _EXPOSURE_SQL,
+        _EXPOSURE_SQL.replace("{source}", source),
         {
             "since": since,
             "until": until,

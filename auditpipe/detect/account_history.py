@@ -112,11 +112,20 @@ def load_history(con: Database, root: Path) -> HistoryUpdate:
     return HistoryUpdate(len(new), rebuilt=base is None)
 
 
-def known_accounts_source(root: Path, timezone: str, listed: dict[str, list[Path]]) -> str | None:
-    """A relation of the known accounts (provider_id, account_id: those with any observation)
-    read from the cache, when it covers exactly the events and accounts files of ``listed``
-    (a reader's listing, ``lake_files``); None when it does not (the reader scans instead).
-    Read-only: a reader never writes the cache."""
+@dataclass(frozen=True)
+class CachedHistory:
+    """Relations over the cached history, for a reader whose files it covers exactly."""
+
+    known_accounts: str  # (provider_id, account_id): the accounts with any observation
+    provider_types: str  # (provider_id, provider_type): the distinct types the events name
+
+
+def cached_history(
+    root: Path, timezone: str, listed: dict[str, list[Path]]
+) -> CachedHistory | None:
+    """The cache's known accounts and provider types, when it covers exactly the events and
+    accounts files of ``listed`` (a reader's listing, ``lake_files``); None when it does not
+    (the reader scans the events instead). Read-only: a reader never writes the cache."""
     cached = _read_pointer(root, timezone)
     if cached is None:
         return None
@@ -131,8 +140,12 @@ def known_accounts_source(root: Path, timezone: str, listed: dict[str, list[Path
                 return None
     if files != covered:
         return None
-    scan = f"read_parquet({file_list([generation / 'observations.parquet'])})"
-    return f"(SELECT DISTINCT provider_id, account_id FROM {scan})"
+    observations = f"read_parquet({file_list([generation / 'observations.parquet'])})"
+    types = f"read_parquet({file_list([generation / 'types.parquet'])})"
+    return CachedHistory(
+        known_accounts=f"(SELECT DISTINCT provider_id, account_id FROM {observations})",
+        provider_types=f"(SELECT provider_id, provider_type FROM {types})",
+    )
 
 
 def _lake_files(root: Path) -> dict[str, int]:

@@ -17,7 +17,7 @@ import datetime as dt
 import os
 import shlex
 from collections.abc import Iterator
-from dataclasses import fields, replace
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 from .. import vocabulary
 from ..config import Config
 from ..db import Database, connect
-from ..detect.account_history import known_accounts_source
+from ..detect.account_history import cached_history
 from ..errors import LakeError, UsageError
 from ..i18n import _
 from ..lake import Lake, lake_arg
@@ -33,13 +33,14 @@ from ..lake.commit import reads_lake
 from ..lake.views import create_views
 from . import queries as q
 from .evidence import EvidenceRow, evidence_rows, show_command
+from .finding_json import create_json_macros
+from .finding_list import FindingList, findings_sql
 from .masking import create_mask_macros
 from .model import (
     ActorRow,
     Coverage,
     DayTally,
     DayTotal,
-    FindingRow,
     PartyRow,
     Period,
     ProviderCoverage,
@@ -84,7 +85,12 @@ def build_report(
         stage_findings(con, period, provider, unmask)
         totals, missing_counts = finding_totals(con)
         exposure = compute_exposure(
-            con, penalty_settings, since=period.since, until=period.until, provider=provider
+            con,
+            penalty_settings,
+            since=period.since,
+            until=period.until,
+            provider=provider,
+            source="report_findings",
         )
         report = Report(
             generated_at=now or _generated_at(),
@@ -100,7 +106,7 @@ def build_report(
             exposure=exposure,
             exposure_total=total_exposure(exposure),
             caveat=_(CAVEAT),
-            findings=_findings(con, settings.evidence_ids, template),
+            findings=_findings(con, settings.evidence_ids, template, lake.timezone),
             evidence_sql_template=template,
             provenance=build_provenance(
                 con, config, {"since": period.since, "until": period.until, "provider": provider}
@@ -114,7 +120,7 @@ def build_report(
                     "provider": provider,
                     "unmask": unmask,
                 },
-                known=known_accounts_source(lake.root, lake.timezone, listed),
+                history=cached_history(lake.root, lake.timezone, listed),
             ),
         )
         report.evidence = _evidence(con, lake, report, settings.evidence_rows, unmask)
@@ -185,6 +191,9 @@ def _connection(lake: Lake) -> Iterator[tuple[Database, dict[str, list[Path]]]]:
     import duckdb
 
     con = connect(timezone=lake.timezone)
+    # A report runs some forty statements over the same files, and each one that reads a view
+    # parsed every file's footer again (union_by_name reads them all to bind): keep them.
+    con.execute("SET parquet_metadata_cache = true")
     try:
         # One snapshot of the lake's files for every query, so the sections add up even
         # while detect or ingest commit; the small manifest is copied in for the same reason.
@@ -192,6 +201,7 @@ def _connection(lake: Lake) -> Iterator[tuple[Database, dict[str, list[Path]]]]:
         con.execute("CREATE TEMP TABLE ingest_log_snapshot AS SELECT * FROM ingest_log")
         con.execute("CREATE OR REPLACE VIEW ingest_log AS SELECT * FROM ingest_log_snapshot")
         create_mask_macros(con)
+        create_json_macros(con)
         yield con, listed
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         # a file that vanished or cannot be decoded; anything else is a bug and stays loud
@@ -382,23 +392,23 @@ def _top_parties(con: Database, top_n: int) -> list[PartyRow]:
     ]
 
 
-def _findings(con: Database, evidence_ids: int, template: str) -> list[FindingRow]:
-    """Every finding of the period (a report can hold tens of thousands): the query's columns
-    are FindingRow's fields in order, checked once, so rows are passed by position without a
-    dict per row."""
-    cursor = con.execute(q.FINDINGS, {"evidence_ids": evidence_ids, "template": template})
-    names = [d[0] for d in cursor.description or []]
-    if names != [f.name for f in fields(FindingRow)]:
-        raise AssertionError(f"report FINDINGS columns {names} are not FindingRow's fields")
-    return [FindingRow(*row) for row in cursor.fetchall()]
+def _findings(con: Database, evidence_ids: int, template: str, timezone: str) -> FindingList:
+    """Every finding of the period (a report can hold tens of thousands), as the JSON text
+    DuckDB writes for them: see ``FindingList``."""
+    params = {"evidence_ids": evidence_ids, "template": template}
+    row = con.execute(findings_sql(q.FINDING_ROWS, q.FINDINGS_ORDER), params).fetchone()
+    count, objects = row if row else (0, b"")
+    return FindingList(objects, count, timezone)
 
 
 def _evidence(
     con: Database, lake: Lake, report: Report, rows: int, unmask: bool
 ) -> dict[str, list[EvidenceRow]]:
     """The first ``rows`` evidence events of every finding a report lists, in one query."""
+    if rows <= 0:
+        return {}
     ids = [f.finding_id for f in report.findings[: report.listed_findings]]
-    if not ids or rows <= 0:
+    if not ids:
         return {}
     chosen = (
         "SELECT finding_id, provider_id, event_date, evidence_event_ids FROM report_findings "

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..penalty import ExposureTotal, ProviderExposure
     from .evidence import EvidenceRow
+    from .finding_list import FindingList
 
 # Bump the minor number for additions, the major number for anything that breaks a reader.
 # 1.1: exposure.total, provenance, real_name and a null fine range (no fine applies).
@@ -337,7 +338,7 @@ class Report:
     exposure: list[ProviderExposure]
     exposure_total: ExposureTotal
     caveat: str
-    findings: list[FindingRow]
+    findings: FindingList
     evidence_sql_template: str
     provenance: Provenance
     notes: list[str] = field(default_factory=list)
@@ -352,8 +353,10 @@ class Report:
     # "Real-name registration", one section per provider it concerns (report.real_name)
     real_name: list[RealNameSection] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON document (schemas/report.schema.json): dates ISO, money as exact strings."""
+    def to_dict(self, *, with_findings: bool = True) -> dict[str, Any]:
+        """The JSON document (schemas/report.schema.json): dates ISO, money as exact strings.
+        ``with_findings=False``: an empty findings list (the JSON renderer writes it from the
+        text DuckDB made, ``FindingList.json_objects``)."""
         return {
             "schema_version": self.schema_version,
             "generated_at": _iso(self.generated_at),
@@ -384,7 +387,7 @@ class Report:
                 "total": self.exposure_total.to_dict(),
             },
             "real_name": [r.to_dict() for r in self.real_name],
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [f.to_dict() for f in self.findings] if with_findings else [],
             "evidence_sql_template": self.evidence_sql_template,
             "notes": list(self.notes),
             "provenance": self.provenance.to_dict(),

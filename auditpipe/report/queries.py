@@ -233,8 +233,9 @@ ORDER BY f.top_rank DESC, f.proceeds DESC, coalesce(e.records, 0) DESC, f.findin
 LIMIT $top_n
 """
 
-# Columns named as FindingRow's fields: each row becomes FindingRow(**row).
-FINDINGS = """
+# Every finding of the period as FindingRow's columns (masked), in report order: the findings
+# list reads the count and their JSON objects (``finding_list.findings_sql``).
+FINDING_ROWS = """
 SELECT
     finding_id, rule_id, category, severity, provider_id, event_date,
     actor_shown AS actor_id, actor_type, party_shown AS destination_party,
@@ -249,7 +250,9 @@ SELECT
     coalesce(summary_shown, '') AS summary,
     len(coalesce(evidence_event_ids, [])) AS evidence_count,
     coalesce(evidence_event_ids[1:$evidence_ids], []) AS evidence_sample,
-    replace($template, '<finding_id>', finding_id) AS evidence_sql
+    replace($template, '<finding_id>', finding_id) AS evidence_sql,
+    severity_rank,
+    category_rank
 FROM report_findings
-ORDER BY severity_rank DESC, event_date, provider_id, category_rank, rule_id, finding_id
 """
+FINDINGS_ORDER = "severity_rank DESC, event_date, provider_id, category_rank, rule_id, finding_id"

@@ -34,6 +34,7 @@ from .model import (
 
 if TYPE_CHECKING:
     from ..db import Database
+    from ..detect.account_history import CachedHistory
 
 UNVERIFIED_RULE = "real_name_unverified_publish"
 INVALID_RULE = "real_name_invalid_verification"
@@ -57,21 +58,24 @@ SELECT DISTINCT provider_id, account_id FROM (
 WHERE account_id IS NOT NULL
 """
 
-# Users' successful posts of the period, each with its provider type resolved as detect does.
-POSTS = f"""
+
+def stage_posts_sql(types: str) -> str:
+    """``report_posts``: users' successful posts of the period, each with its provider type
+    resolved as detect does, read once (the sections below all start from it). ``types``: a
+    relation whose (provider_id, provider_type) rows are the types the events name: the
+    events themselves, or the account history's distinct pairs (the same types, without
+    scanning every event of the lake for them)."""
+    in_period = _IN_PERIOD.replace("event_date", "e.event_date").replace(
+        "provider_id", "e.provider_id"
+    )
+    return f"""
+CREATE OR REPLACE TEMP TABLE report_posts AS
 SELECT e.provider_id, e.event_date, e.event_id, e.actor_id,
        coalesce(e.provider_type, t.provider_type) AS provider_type
 FROM events AS e
-LEFT JOIN ({provider_types_sql("events")}) AS t ON t.provider_id = e.provider_id
-WHERE {_IN_PERIOD.replace("event_date", "e.event_date").replace("provider_id", "e.provider_id")}
+LEFT JOIN ({provider_types_sql(types)}) AS t ON t.provider_id = e.provider_id
+WHERE {in_period}
   AND e.action = 'publish' AND e.actor_type = 'subject' AND e.outcome = 'success'
-"""
-
-# The period's judged posts and the known accounts among their authors, each read once: the
-# sections below all start from them (each query used to scan the events again).
-STAGE_POSTS = f"""
-CREATE OR REPLACE TEMP TABLE report_posts AS
-SELECT * FROM ({POSTS})
 """
 
 
@@ -219,26 +223,29 @@ def rate(verified: int, unverified: int) -> float | None:
 
 
 def real_name_sections(
-    con: Database, params: dict[str, Any], known: str | None = None
+    con: Database, params: dict[str, Any], history: CachedHistory | None = None
 ) -> list[RealNameSection]:
     """One section per provider with users' posts, real-name findings or snapshots in the
     period (``params``: since, until, provider, unmask); ``report_findings`` must be staged.
 
-    ``known``: a relation of the lake's known accounts that detect's account history already
-    holds for exactly the files the views read (``account_history.known_accounts_source``);
+    ``history``: the lake's known accounts and provider types as detect's account history
+    holds them for exactly the files the views read (``account_history.cached_history``);
     without it, or if it cannot be read (a detect replacing it meanwhile), the events and
-    snapshots are scanned for them (``KNOWN_ACCOUNTS``), with the same result."""
+    snapshots are scanned for them (``KNOWN_ACCOUNTS``, the events' types), with the same
+    result."""
     import duckdb
 
-    con.execute(STAGE_POSTS, {k: v for k, v in params.items() if f"${k}" in STAGE_POSTS})
+    period = {k: v for k, v in params.items() if k in ("since", "until", "provider")}
     staged = False
-    if known is not None:
+    if history is not None:
         try:
-            con.execute(stage_known_sql(known))
+            con.execute(stage_posts_sql(history.provider_types), period)
+            con.execute(stage_known_sql(history.known_accounts))
             staged = True
         except duckdb.Error:
             pass  # the history was replaced meanwhile: scan instead
     if not staged:
+        con.execute(stage_posts_sql("events"), period)
         con.execute(stage_known_sql(f"({KNOWN_ACCOUNTS})"))
     days: dict[str, list[RealNameDay]] = {}
     for r in _records(con, DAYS, params):

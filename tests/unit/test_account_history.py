@@ -165,7 +165,7 @@ def _real_name_report(lake: Lake) -> list[Any]:
     return build_report(lake, config=Config(), unmask=True).real_name
 
 
-def test_the_report_reads_known_accounts_from_the_history_only_when_it_covers_the_lake(
+def test_the_report_reads_known_accounts_and_types_from_the_history_only_when_it_covers_the_lake(
     tmp_path: Path, monkeypatch: Any
 ) -> None:
     import auditpipe.report.build as report_build
@@ -173,12 +173,12 @@ def test_the_report_reads_known_accounts_from_the_history_only_when_it_covers_th
 
     used: list[bool] = []
 
-    def spy(*args: Any) -> str | None:
-        found = account_history.known_accounts_source(*args)
+    def spy(*args: Any) -> account_history.CachedHistory | None:
+        found = account_history.cached_history(*args)
         used.append(found is not None)
         return found
 
-    monkeypatch.setattr(report_build, "known_accounts_source", spy)
+    monkeypatch.setattr(report_build, "cached_history", spy)
     lake = _lake(tmp_path / "lake")
     run_detect(lake, DetectSettings())
     from_history = _real_name_report(lake)
@@ -196,3 +196,34 @@ def test_the_report_reads_known_accounts_from_the_history_only_when_it_covers_th
     after = {s.provider_id: s.unknown_accounts for s in _real_name_report(lake)}
     assert used[-2:] == [True, False]
     assert after["forum-a"] == before["forum-a"] - 1 and after["blog-b"] == before["blog-b"]
+
+
+def test_a_report_of_one_day_types_its_posts_from_the_whole_lake_with_or_without_history(
+    tmp_path: Path,
+) -> None:
+    from auditpipe.config import Config
+    from auditpipe.report import build_report
+
+    # news-d names its type (iisp) only on the first day; its posts of the last day name none
+    lake = _lake(tmp_path / "lake")
+    write_events(
+        lake,
+        [
+            event(
+                provider_id="news-d", action="login", provider_type="iisp", event_time=at(DAY, 9)
+            ),
+            publish_event("news-d", "nobody", at(LAST, 9)),
+            publish_event("news-d", "nobody", at(LAST, 10)),
+        ],
+    )
+    run_detect(lake, DetectSettings())
+
+    def news_section(lake: Lake) -> Any:
+        report = build_report(lake, config=Config(), since=LAST, until=LAST)
+        (section,) = [s for s in report.real_name if s.provider_id == "news-d"]
+        return section
+
+    from_history = news_section(lake)
+    assert from_history.provider_types == ["iisp"] and from_history.posts == 2
+    shutil.rmtree(history_dir(lake.root))
+    assert news_section(lake) == from_history

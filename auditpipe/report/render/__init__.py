@@ -66,6 +66,12 @@ def choose_format(output: Path | None, stdout_is_terminal: bool) -> str:
 def write_report(report: Report, fmt: str, output: Path, *, bom: bool = False) -> None:
     """The report in ``fmt`` written to ``output`` whole or not at all (terminal format at
     100 columns without colour, as a file has no terminal)."""
-    from ...outputs import write_text_atomic
+    from ...outputs import atomic_binary, write_text_atomic
 
+    if fmt == "json":  # bytes as they are: most of the document is text DuckDB wrote as UTF-8
+        from .json_doc import render_json_bytes
+
+        with atomic_binary(output) as fh:
+            fh.write(render_json_bytes(report))
+        return
     write_text_atomic(output, render_report(report, fmt, width=100, color=False, bom=bom))

@@ -1,8 +1,9 @@
 """The report as one JSON document, described by schemas/report.schema.json.
 
 Indented for people, except that each finding is one compact line: a report can hold tens of
-thousands, and the C encoder (used without indentation) is many times faster than the indenting
-one. The document parses the same either way.
+thousands. Those lines are the findings' JSON objects as DuckDB wrote them, already joined with
+this indentation (``FindingList.json_objects``: the text ``json.dumps`` writes for each,
+without a Python object per finding). The document parses the same either way.
 """
 
 from __future__ import annotations
@@ -15,13 +16,18 @@ _PLACEHOLDER = "__auditpipe_findings__"
 
 
 def render_json(report: Report) -> str:
-    doc = report.to_dict()
-    findings = doc.pop("findings")
-    doc["findings"] = _PLACEHOLDER
+    return render_json_bytes(report).decode("utf-8")
+
+
+def render_json_bytes(report: Report) -> bytes:
+    """The document as UTF-8: the findings' text stays the bytes DuckDB made (a Python string
+    of it would take up to four bytes a character and be encoded again to be written)."""
+    doc = report.to_dict(with_findings=False)
+    del doc["findings"]
+    doc["findings"] = _PLACEHOLDER  # last in the document, as it has always been written
     head = json.dumps(doc, indent=2, ensure_ascii=False)
-    if findings:
-        lines = ",\n".join("    " + json.dumps(f, ensure_ascii=False) for f in findings)
-        body = "[\n" + lines + "\n  ]"
-    else:
-        body = "[]"
-    return head.replace(json.dumps(_PLACEHOLDER), body, 1) + "\n"
+    before, after = (part.encode("utf-8") for part in head.split(json.dumps(_PLACEHOLDER), 1))
+    if not report.findings:
+        return before + b"[]" + after + b"\n"
+    # one concatenation: the findings' text is most of the document
+    return b"".join((before, b"[\n    ", report.findings.json_objects(), b"\n  ]", after, b"\n"))

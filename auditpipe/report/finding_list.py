@@ -1,0 +1,114 @@
+"""Every finding of a report, held as the JSON text DuckDB wrote for them (UTF-8 bytes).
+
+A report can hold tens of thousands of findings, and a Python object per finding was most of
+the JSON report's time. So one query hands over the count and every finding's JSON object
+(``finding_json.py``), joined in report order into one text: the JSON document takes that text
+as it is, and the formats meant for people, which list the first ``listed_findings``, parse
+only those back into ``FindingRow`` objects. The text loses nothing: the times carry their
+UTC offset and become datetimes in the report's timezone again, the amounts are exact, so
+the rows are equal to those a row fetch from DuckDB gives (datetimes with the same
+``ZoneInfo`` and fold, ``Decimal`` amounts with their scale).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from typing import Any, overload
+from zoneinfo import ZoneInfo
+
+from .finding_json import FAST, FAST_DIFFERS, finding_json_sql
+from .model import FindingRow
+
+# Between two findings' objects: the JSON document's own indentation of its findings list.
+SEPARATOR = ",\n    "
+
+
+def findings_sql(rows: str, order: str) -> str:
+    """One row: how many rows ``rows`` has (a relation with FindingRow's columns) and their
+    JSON objects joined by ``SEPARATOR`` in ``order``, as UTF-8 (empty when none): bytes go
+    to the file as they are, without a Python string of the whole text. Each is written the fast
+    way, and again the exact way where the fast one may differ (``finding_json.FAST``)."""
+    return f"""
+SELECT count(*) AS findings,
+       encode(coalesce(string_agg(
+           CASE WHEN contains(f.fast_json, {FAST_DIFFERS}) THEN {finding_json_sql("f")}
+                ELSE f.fast_json END,
+           '{SEPARATOR}' ORDER BY {order}), '')) AS objects
+FROM (SELECT *, {finding_json_sql("f", FAST)} AS fast_json FROM ({rows}) AS f) AS f
+"""
+
+
+class FindingList(Sequence[FindingRow]):
+    """``count`` findings whose JSON objects, joined by ``SEPARATOR``, are ``objects`` (UTF-8);
+    ``timezone``: the report's, in which their times were written."""
+
+    def __init__(self, objects: bytes, count: int, timezone: str) -> None:
+        self._objects = objects
+        self._count = count
+        self._zone = ZoneInfo(timezone)
+        self._rows: list[FindingRow] = []  # the first ones, parsed when first asked for
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> FindingRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[FindingRow]: ...
+
+    def __getitem__(self, index: int | slice) -> FindingRow | list[FindingRow]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self._count)
+            return self._first(stop if step > 0 else self._count)[index]
+        position = index + self._count if index < 0 else index
+        if not 0 <= position < self._count:
+            raise IndexError("finding index out of range")
+        return self._first(position + 1)[position]
+
+    def __iter__(self) -> Iterator[FindingRow]:
+        return iter(self._first(self._count))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a sequence of the same rows (a list of FindingRow, another FindingList)."""
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # compared by content, like a list
+
+    def json_objects(self) -> bytes:
+        """Every finding's JSON object, as ``json.dumps(row.to_dict(), ensure_ascii=False)``
+        writes it, joined by ``SEPARATOR`` in report order, as UTF-8."""
+        return self._objects
+
+    def _first(self, n: int) -> list[FindingRow]:
+        """The first ``n`` rows. An object never holds a line break (JSON escapes it in text),
+        so the first ``n`` lines of the text are the first ``n`` objects."""
+        if n > len(self._rows):
+            lines = self._objects.split(b"\n", n)[:n]
+            docs = json.loads(b"[" + b"\n".join(lines).rstrip(b",") + b"]")
+            self._rows = [_row(doc, self._zone) for doc in docs]
+        return self._rows[:n]
+
+
+def _row(doc: dict[str, Any], zone: ZoneInfo) -> FindingRow:
+    """The FindingRow ``to_dict`` wrote ``doc`` from."""
+    return FindingRow(
+        **{
+            **doc,
+            "event_date": dt.date.fromisoformat(doc["event_date"]),
+            "first_seen": _time(doc["first_seen"], zone),
+            "last_seen": _time(doc["last_seen"], zone),
+            "proceeds_cny": Decimal(doc["proceeds_cny"]),
+            "unconverted_amounts": {c: Decimal(a) for c, a in doc["unconverted_amounts"].items()},
+        }
+    )
+
+
+def _time(text: str | None, zone: ZoneInfo) -> dt.datetime | None:
+    # astimezone sets fold for a repeated hour, as DuckDB's datetimes have it
+    return None if text is None else dt.datetime.fromisoformat(text).astimezone(zone)
