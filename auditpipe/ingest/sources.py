@@ -26,10 +26,29 @@ SHOWN_NAMES = 10  # files a warning names before "and N more"
 
 
 @dataclass(frozen=True)
+class Hashed:
+    """A file's sha256 computed earlier (the nightly job's inbox scan), with the size, mtime
+    and inode the file had then: ingest trusts it while the file still has those."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+    inode: int
+
+    def matches(self, path: Path) -> bool:
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns, st.st_ino) == (self.size, self.mtime_ns, self.inode)
+
+
+@dataclass(frozen=True)
 class SourceFile:
     path: Path
     format: str  # jsonl | csv | parquet
     compression: str | None  # gzip | zstd | None
+    hashed: Hashed | None = None  # its sha256 when already known
 
     @property
     def name(self) -> str:
