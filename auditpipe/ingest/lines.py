@@ -201,7 +201,16 @@ def iter_line_batches(
             return
 
 
-def prefetch(batches: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
+class Cancelled(Exception):
+    """The work was stopped by the ``cancel`` it was given (e.g. ``prefetch``'s)."""
+
+
+CANCEL_POLL_SECONDS = 0.05  # how often a waiting ``prefetch`` caller asks ``cancel``
+
+
+def prefetch(
+    batches: Iterator[T], depth: int = 1, cancel: Callable[[], bool] | None = None
+) -> Generator[T, None, None]:
     """Read ahead in a thread: producing the next item (reading, decompressing, splitting,
     or a DuckDB query) overlaps the caller's work on this one (both release the GIL).
 
@@ -209,7 +218,12 @@ def prefetch(batches: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
     thread starts on the next item only when the caller takes one. (A bounded queue alone
     would let one more wait in a blocked ``put``; with batches of tens of MiB each, every
     item ahead is memory.) Neither side keeps a reference to an item it has handed on, so a
-    batch is freed as soon as the caller is done with it."""
+    batch is freed as soon as the caller is done with it.
+
+    ``cancel``, when given, is asked before each item is handed on and every
+    ``CANCEL_POLL_SECONDS`` while the caller waits for one; when it says True the caller gets
+    ``Cancelled``. It is asked again while the thread finishes its item, for a ``cancel``
+    that interrupts the work as the pipeline's does (``pipeline._interrupting``)."""
     import queue
     import threading
 
@@ -234,11 +248,21 @@ def prefetch(batches: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
         except BaseException as exc:  # handed to the consumer, raised there
             slots.put(("error", exc))
 
+    def take() -> tuple[str, object]:
+        if cancel is None:
+            return slots.get()
+        while not cancel():
+            try:
+                return slots.get(timeout=CANCEL_POLL_SECONDS)
+            except queue.Empty:
+                pass
+        raise Cancelled
+
     thread = threading.Thread(target=work, name="auditpipe-reader", daemon=True)
     thread.start()
     try:
         while True:
-            got = list(slots.get())
+            got = list(take())
             if got[0] == "end":
                 return
             if got[0] == "error":
@@ -249,7 +273,10 @@ def prefetch(batches: Iterator[T], depth: int = 1) -> Generator[T, None, None]:
     finally:
         stop.set()
         room.release()  # wake a reader waiting for room; it sees stop and ends
-        thread.join()
+        thread.join(None if cancel is None else CANCEL_POLL_SECONDS)
+        while thread.is_alive():  # ``cancel`` may stop the thread's work: the pipeline's does
+            cancel()  # type: ignore[misc]
+            thread.join(CANCEL_POLL_SECONDS)
 
 
 def _empty_rows() -> pa.LargeBinaryArray:

@@ -1,17 +1,19 @@
 """Ingest: files in, events and quarantine out, one atomic commit per file.
 
-For each file: hash it (content identifies a file, so a second ingest of the same bytes is a
-no-op); ask its input kind (kinds.py) for batches; normalise each batch with one query
-(normalize.py); stream the rows into staged Parquet files, quarantined rows to the file's
-quarantine file and new events, deduplicated in line order, to one file per partition
-(stage.py); then drop events the lake already holds, verify each footer and row count, and
-commit the files, the quarantine file and the manifest entry as one lake transaction.
-No file is ever held whole in memory.
+For each file: hash it, on a thread of its own while the rest starts (content identifies a
+file, so a second ingest of the same bytes is a no-op: staging stops between two batches once
+the hash shows the lake holds it; hashing.py); ask its input kind (kinds.py) for batches;
+normalise each batch with one query (normalize.py); stream the rows into staged Parquet files,
+quarantined rows to the file's quarantine file and new events, deduplicated in line order, to
+one file per partition (stage.py); then drop events the lake already holds, verify each footer
+and row count, and commit the files, the quarantine file and the manifest entry as one lake
+transaction. No file is ever held whole in memory.
 
-Threads, for one file: the kind reads and extracts the next batch, a second thread normalises
-the one before (the enum and data_fields lookups come from the file's cache, lookups.py), the
-caller stages the one before that, and the stager's writer thread writes Parquet; each thread
-that queries DuckDB has its own cursor, and DuckDB itself gets only the cores beyond these
+Threads, for one file: one hashes it, the kind reads and extracts the next batch, a second
+thread normalises the one before (the enum and data_fields lookups come from the file's cache,
+lookups.py), the caller stages the one before that, and the stager's writer thread writes
+Parquet (waiting for the hash at its first write: every row carries it); each thread that
+queries DuckDB has its own cursor, and DuckDB itself gets only the cores beyond these
 (``duckdb_threads``). At most one batch waits between two threads (``lines.prefetch``).
 
 Every row read ends up stored, quarantined with a reason, or counted as a duplicate; the
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +36,7 @@ from ..errors import AuditpipeError, ConfigError, InputFileError
 from ..i18n import _
 from ..lake import Lake, new_id, utc_now
 from .kinds import Kind, ReadContext, kind_for
-from .lines import StreamError, prefetch
+from .lines import Cancelled, StreamError, prefetch
 from .lookups import ValueLookups
 from .memory import use_ingest_memory_pool
 from .normalize import FOLDER_NAME_LIMIT, normalize_sql
@@ -248,7 +251,7 @@ def stage_file(
     lake: Lake,
     work: Path,
     source: SourceFile,
-    sha: str,
+    sha: Future[str],
     name: str,
     settings: IngestSettings,
     contract: Contract,
@@ -256,13 +259,16 @@ def stage_file(
     run_id: str,
     progress: Progress | None,
     reader: Any = None,
+    cancel: Callable[[], bool] = lambda: False,
 ) -> tuple[list[tuple[Path, str]], Path | None, FileResult]:
     """One file read, normalised, deduplicated and staged in ``work`` (see ``_FileJob``), with
     its (staged file, path under events/) pairs, its quarantine file and its counts; no commit.
-    ``reader``: a database audit log reader, else the file's own input kind reads it."""
+    ``sha``: the file's sha256, which may still be being computed (hashing.py). ``reader``: a
+    database audit log reader, else the file's own input kind reads it. ``cancel`` is asked
+    between batches; when it says True, staging stops and raises ``Cancelled``."""
     use_ingest_memory_pool()  # see memory.py: less system CPU and a lower peak
     kind = kind_for(source.format) if reader is None else SourceReaderKind(reader)
-    job = _FileJob(lake, work, source, sha, name, run_id, kind)
+    job = _FileJob(lake, work, source, sha, name, run_id, kind, cancel)
     return job.run(settings, contract, catalog, progress)
 
 
@@ -362,10 +368,11 @@ class _FileJob:
     lake: Lake
     work: Path
     source: SourceFile
-    sha: str
+    sha: Future[str]
     name: str
     run_id: str
     kind: Kind
+    cancel: Callable[[], bool]
 
     def run(
         self,
@@ -375,6 +382,7 @@ class _FileJob:
         progress: Progress | None,
     ) -> tuple[list[tuple[Path, str]], Path | None, FileResult]:
         con = self._connect(settings)
+        sessions = [con]
         stager: FileStager | None = None
         read: Generator[pa.Table, None, None] | None = None
         batches: Generator[pa.Table, None, None] | None = None
@@ -393,29 +401,40 @@ class _FileJob:
             # is normalised and batch n is staged (DuckDB plans each query on one thread).
             norm_con = self._session(con.cursor())
             work_con = self._session(con.cursor())
-            stager = FileStager(work_con, self.work, self.sha[:16], provenance)
+            sessions += [norm_con, work_con]
+            stager = FileStager(work_con, self.work, provenance)
             sql = normalize_sql(contract, self.lake.timezone)
             lookups = ValueLookups.for_contract(contract, catalog)
             unclassified = UnclassifiedTally.for_catalog(catalog)
             rows_read = 0
-            read = prefetch(_read_all(self.kind, ctx), depth=1)
+            # Each thread asks ``cancel`` before it starts on a batch, and this one while it
+            # waits for the next.
+            cancel = _interrupting(self.cancel, sessions)
+            read = prefetch(_read_all(self.kind, ctx, cancel), depth=1)
             batches = prefetch(
                 _normalised(
-                    read, lambda b: normalize_batch(norm_con, sql, b, contract, lookups=lookups)
+                    read,
+                    lambda b: normalize_batch(norm_con, sql, b, contract, lookups=lookups),
+                    cancel,
                 ),
                 depth=1,
+                cancel=cancel,
             )
             for normalised in batches:
                 rows_read += normalised.num_rows  # every row read comes back, checked there
                 unclassified.add(normalised)
                 stager.add(normalised)
                 del normalised
+            if self.cancel():  # before the lake is read for events it holds
+                raise Cancelled
             if progress:
                 progress(self.source, 1.0)
             staged = stager.finish(_lake_files(self.lake, stager.providers))
-        except BaseException:
+        except BaseException as exc:
             if stager is not None:
                 stager.abort()
+            if isinstance(exc, Exception) and self.cancel():
+                raise Cancelled from exc  # e.g. a query the cancel interrupted
             raise
         finally:
             # Stop the threads (normalising, then reading) before their connection closes.
@@ -425,7 +444,7 @@ class _FileJob:
             con.close()
         result = FileResult(
             self.name,
-            self.sha,
+            self.sha.result(),
             self.source.format,
             STATUS_INGESTED,
             rows_read=rows_read,
@@ -493,11 +512,29 @@ class SourceReaderKind:
             )
 
 
+def _interrupting(cancel: Callable[[], bool], sessions: list[Any]) -> Callable[[], bool]:
+    """``cancel``, which also interrupts the file's DuckDB queries once it says True: their
+    results would be thrown away, and the threads stop sooner."""
+
+    def asked() -> bool:
+        if not cancel():
+            return False
+        for session in sessions:
+            session.interrupt()
+        return True
+
+    return asked
+
+
 def _normalised(
-    batches: Iterator[pa.Table], normalise: Callable[[pa.Table], pa.Table]
+    batches: Iterator[pa.Table],
+    normalise: Callable[[pa.Table], pa.Table],
+    cancel: Callable[[], bool],
 ) -> Iterator[pa.Table]:
     """Each batch normalised; the batch as read is let go before its result is handed on."""
     for batch in batches:
+        if cancel():
+            raise Cancelled
         out = normalise(batch)
         del batch  # not held while the consumer works on ``out``
         yield out
@@ -518,18 +555,27 @@ def _quiet(share: float) -> None:
     pass
 
 
-def _read_all(kind: Kind, ctx: ReadContext) -> Iterator[pa.Table]:
-    """The kind's batches as tables; a stream that breaks off rejects the file."""
+def _read_all(
+    kind: Kind, ctx: ReadContext, cancel: Callable[[], bool] = lambda: False
+) -> Iterator[pa.Table]:
+    """The kind's batches as tables; a stream that breaks off rejects the file. ``cancel`` is
+    asked before each batch after the first is read."""
     import pyarrow as pa
 
+    batches = kind.batches(ctx)
     try:
-        for batch in kind.batches(ctx):
+        for batch in batches:
             yield batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+            if cancel():
+                raise Cancelled
     except StreamError as exc:
         raise InputFileError(
             f"{ctx.source.path} cannot be read to the end: {exc}",
             hint="the archive is truncated or corrupt; ask the provider to send it again",
         ) from exc
+    finally:
+        if isinstance(batches, Generator):
+            batches.close()  # its file and thread now, not when the error holding it is freed
 
 
 def _lake_files(lake: Lake, providers: set[str]) -> dict[str, list[Path]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,14 +85,15 @@ def provider_folder_bytes(provider_id: str) -> int:
 @dataclass(frozen=True)
 class Provenance:
     source_file: str
-    source_sha256: str
+    source_sha256: Future[str]  # the file is hashed while it is staged (hashing.py)
     ingest_run_id: str
     ingested_at: dt.datetime
 
     def columns(self, n: int) -> dict[str, pa.Array]:
+        """The provenance columns of ``n`` rows; waits for the file's hash."""
         return {
             "source_file": pa.repeat(self.source_file, n).cast(pa.string()),
-            "source_sha256": pa.repeat(self.source_sha256, n).cast(pa.string()),
+            "source_sha256": pa.repeat(self.source_sha256.result(), n).cast(pa.string()),
             "ingest_run_id": pa.repeat(self.ingest_run_id, n).cast(pa.string()),
             "ingested_at": pa.repeat(pa.scalar(self.ingested_at, pa.timestamp("us", tz="UTC")), n),
         }
@@ -175,10 +177,9 @@ class _Partition:
 class FileStager:
     """Takes normalised batches (see normalize.py) of one file, in line order."""
 
-    def __init__(self, con: Any, work: Path, sha16: str, provenance: Provenance) -> None:
+    def __init__(self, con: Any, work: Path, provenance: Provenance) -> None:
         self.con = con
         self.work = work
-        self.sha16 = sha16
         self.provenance = provenance
         self.partitions: dict[tuple[str, dt.date], _Partition] = {}
         self.buffered = 0
@@ -241,7 +242,7 @@ class FileStager:
         if p.writer is None:
             if len(self.open_writers) >= MAX_OPEN_WRITERS:
                 self._close(self.open_writers[0])
-            path = self.work / "events" / p.folder / f"part-{self.sha16}-{len(p.files)}.parquet"
+            path = self.work / "events" / p.folder / f"part-{len(p.files)}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
             p.writer = pq.ParquetWriter(path, EVENT_SCHEMA, **EVENT_PARQUET_OPTIONS)
             p.files.append(path)
@@ -284,7 +285,7 @@ class FileStager:
         for p in self.partitions.values():
             for path in p.files:
                 stored += verify_parquet(path)
-                staged.append((path, f"{p.folder}/{path.name}", p.key))
+                staged.append((path, f"{p.folder}/{self._lake_name(path)}", p.key))
         return StagedFiles(
             events=staged,
             quarantine=self.work / "quarantine.parquet" if self.quarantined else None,
@@ -292,6 +293,12 @@ class FileStager:
             quarantined=self.quarantined,
             duplicates=self.accepted - stored,
         )
+
+    def _lake_name(self, path: Path) -> str:
+        """``part-<n>.parquet`` as the lake names it: ``part-<sha256[:16]>-<n>.parquet``. The
+        staged file's own name cannot say it: the file is opened before the hash is known."""
+        sha16 = self.provenance.source_sha256.result()[:16]
+        return path.name.replace("part-", f"part-{sha16}-", 1)
 
     def abort(self) -> None:
         with contextlib.suppress(BaseException):  # the error that made us abort is on its way

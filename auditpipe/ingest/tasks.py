@@ -28,9 +28,11 @@ from ..contract import Catalog, load_contract
 from ..errors import InputFileError
 from ..lake import Lake, verify_parquet
 from ..lake.layout import partition_value
+from .hashing import InLake, file_sha256
 from .pipeline import (
     STATUS_INGESTED,
     STATUS_SKIPPED,
+    Cancelled,
     FileResult,
     Progress,
     commit_file,
@@ -39,7 +41,7 @@ from .pipeline import (
     stage_file,
 )
 from .settings import IngestSettings
-from .sources import SourceFile, sha256_of
+from .sources import SourceFile
 from .stage import drop_keys
 
 
@@ -88,52 +90,57 @@ class StageFilesTask:
 
     def _stage(self, lake: Lake, contract: Any, source: SourceFile, reader: Any) -> StagedFile:
         seen = len(self.commits.files)  # before anything of the lake is looked at
-        sha = sha256_of(source.path)
         name = str(source.path.resolve())
         started = dt.datetime.now(dt.UTC)
-        previous = lake.manifest_entry(sha)
-        if previous and previous.get("status") == STATUS_INGESTED:
-            return StagedFile(
-                source,
-                skipped_result(name, sha, source, previous),
-                started,
-                [],
-                None,
-                None,
-                seen,
-            )
-        work = lake.staging_dir / f"{self.run_id}-{sha[:16]}-{uuid.uuid4().hex[:8]}"
-        work.mkdir(parents=True, exist_ok=True)
-        try:
-            staged, quarantine, result = stage_file(
-                lake,
-                work,
-                source,
-                sha,
-                name,
-                self.settings,
-                contract,
-                self.catalog,
-                self.run_id,
-                self.progress,
-                reader,
-            )
-        except InputFileError as exc:
-            shutil.rmtree(work, ignore_errors=True)
-            rejected = FileResult(name, sha, source.format, "rejected", reason=exc.message)
-            return StagedFile(source, rejected, started, [], None, None, seen, hint=exc.hint)
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
-        return StagedFile(
-            source,
-            result,
-            started,
-            [(str(path), rel) for path, rel in staged],
-            str(quarantine) if quarantine is not None else None,
-            str(work),
-            seen,
-        )
+        sha = file_sha256(source)  # known already, or computed while staging starts
+        in_lake = InLake(lake, sha)
+        staged: StagedFile | None = None
+        if not in_lake():
+            # Named without the hash, which may not be known yet; recover() drops it after a
+            # crash like any other folder under staging.
+            work = lake.staging_dir / f"{self.run_id}-{uuid.uuid4().hex[:12]}"
+            work.mkdir(parents=True, exist_ok=True)
+            try:
+                files, quarantine, result = stage_file(
+                    lake,
+                    work,
+                    source,
+                    sha,
+                    name,
+                    self.settings,
+                    contract,
+                    self.catalog,
+                    self.run_id,
+                    self.progress,
+                    reader,
+                    cancel=in_lake,
+                )
+                staged = StagedFile(
+                    source,
+                    result,
+                    started,
+                    [(str(path), rel) for path, rel in files],
+                    str(quarantine) if quarantine is not None else None,
+                    str(work),
+                    seen,
+                )
+            except Cancelled:
+                pass
+            except InputFileError as exc:
+                reason = exc.message
+                rejected = FileResult(name, sha.result(), source.format, "rejected", reason=reason)
+                staged = StagedFile(source, rejected, started, [], None, None, seen, hint=exc.hint)
+            finally:
+                if staged is None or staged.work is None:
+                    shutil.rmtree(work, ignore_errors=True)
+        if in_lake(wait=True):  # content the lake holds is skipped, whatever staging made of it
+            if staged is not None and staged.work is not None:
+                shutil.rmtree(staged.work, ignore_errors=True)
+            assert in_lake.entry is not None
+            result = skipped_result(name, sha.result(), source, in_lake.entry)
+            return StagedFile(source, result, started, [], None, None, seen)
+        assert staged is not None  # cancelled only when the lake holds the content
+        return staged
 
 
 def decode(payload: bytes) -> list[StagedFile]:

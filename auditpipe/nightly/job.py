@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -377,16 +377,24 @@ class _Job:
         """Ingest the new files; fills their outcomes and returns the event_dates stored."""
         if not to_ingest:
             return set()
-        from ..ingest import IngestSettings, ingest_paths
+        from ..ingest import IngestSettings, find_inputs, ingest_paths
+        from ..ingest.sources import Hashed
 
         ingest_settings = IngestSettings.from_config(self.config)
         self.log("ingest_started", files=len(to_ingest))
+        inputs = find_inputs(
+            [item.path for item, _ in to_ingest], ingest_settings, exclude=[self.lake.root]
+        )
+        # The scan hashed every file: ingest takes that sha256 instead of reading the file for
+        # it again, while the file keeps the size, mtime and inode it was hashed with.
+        hashed = {
+            item.path: Hashed(sha, item.size, item.mtime_ns, item.inode) for item, sha in to_ingest
+        }
+        inputs = replace(
+            inputs, files=[replace(f, hashed=hashed.get(f.path)) for f in inputs.files]
+        )
         ingested = ingest_paths(
-            self.lake,
-            [item.path for item, _ in to_ingest],
-            ingest_settings,
-            self.progress,
-            engine=self.engine,
+            self.lake, inputs, ingest_settings, self.progress, engine=self.engine
         )
         by_path = {_path_key(Path(fr.source_file)): fr for fr in ingested.files}
         by_outcome = {o.sha256: o for o in outcomes if o.status == INGESTED and not o.resumed}

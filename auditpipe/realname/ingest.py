@@ -163,6 +163,7 @@ class _SnapshotJob:
         progress: Progress | None,
     ) -> tuple[list[tuple[Path, str]], Path | None, FileResult]:
         from ..db import connect
+        from ..ingest.hashing import known_sha256
         from ..ingest.stage import Provenance
         from .stage import SnapshotStager
 
@@ -185,7 +186,7 @@ class _SnapshotJob:
             con=con,
             on_progress=(lambda share: progress(source, share)) if progress else _quiet,
         )
-        provenance = Provenance(self.name, self.sha, self.run_id, utc_now())
+        provenance = Provenance(self.name, known_sha256(self.sha), self.run_id, utc_now())
         cursor = con.cursor()  # a cursor does not inherit its connection's settings
         cursor.execute("SET TimeZone = $tz", {"tz": self.lake.timezone})
         cursor.execute("SET enable_progress_bar = false")

@@ -7,6 +7,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -399,6 +400,59 @@ def test_files_kept_in_the_inbox_are_not_read_again_every_night(
     write_log(inbox / "old.jsonl", [event("e2")])  # rewritten in place: new content
     code, summary, _ = nightly(inbox, lake, capsys)
     assert "old.jsonl" in hashed and summary["files"]["ingested"] == 1
+
+
+def counting_hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files read to be hashed, one entry per reading."""
+    import auditpipe.ingest.sources as sources
+
+    hashed: list[str] = []
+    real = sources.sha256_of
+
+    def counting(path: Path, *args: object) -> str:
+        hashed.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(sources, "sha256_of", counting)
+    return hashed
+
+
+def test_a_night_reads_each_new_file_once_to_hash_it(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan's sha256 goes with the file to ingest, which does not hash it again."""
+    write_log(inbox / "a.jsonl", [event("e1")])
+    write_log(inbox / "sub" / "b.jsonl", [event("e2")])
+    hashed = counting_hashes(monkeypatch)
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert code == 0 and summary["files"]["ingested"] == 2
+    assert sorted(hashed) == ["a.jsonl", "b.jsonl"]
+
+
+def test_a_file_changed_between_the_scan_and_its_ingest_is_hashed_again(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan's sha256 is of the old content: ingest hashes the file it reads, and the lake
+    records the new content under its own sha256."""
+    import hashlib
+
+    from auditpipe.nightly.inbox import HashCache
+
+    path = write_log(inbox / "a.jsonl", [event("e1")])
+    scanned = HashCache.sha256
+
+    def then_rewritten(cache: HashCache, item: Any) -> str:
+        sha = scanned(cache, item)
+        write_log(item.path, [event("e1"), event("e2")])  # after the scan hashed it
+        return sha
+
+    monkeypatch.setattr(HashCache, "sha256", then_rewritten)
+    hashed = counting_hashes(monkeypatch)
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert hashed == ["a.jsonl", "a.jsonl"], "hashed by the scan, then by ingest"
+    assert summary["files"]["ingested"] == 1 and summary["rows"]["stored"] == 2
+    entry = Lake.open(lake).manifest_entry(hashlib.sha256(path.read_bytes()).hexdigest())
+    assert entry is not None and entry["status"] == "ingested"
 
 
 def test_a_run_that_failed_is_completed_by_the_next_one(

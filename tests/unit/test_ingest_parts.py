@@ -587,6 +587,42 @@ def test_prefetch_hands_on_an_error_and_stops_when_closed_early() -> None:
     assert len(produced) <= 3
 
 
+def test_prefetch_stops_waiting_when_cancelled_and_asks_again_until_the_thread_ends() -> None:
+    """The caller gets Cancelled while an item is still being produced; closing asks
+    ``cancel`` again until the thread ends (the pipeline's cancel interrupts the work), so
+    the thread's unfinished item is never waited for whole."""
+    import threading
+
+    from auditpipe.ingest.lines import Cancelled, prefetch
+
+    producing = threading.Event()
+    interrupted = threading.Event()  # what the pipeline's cancel does to the producer's work
+    cancelled = threading.Event()
+    asked = 0
+
+    def slow() -> Any:
+        yield 1
+        producing.set()
+        interrupted.wait(timeout=10)  # an item that comes only when interrupted (or late)
+        yield 2
+
+    def cancel() -> bool:
+        nonlocal asked
+        if cancelled.is_set():
+            asked += 1
+            if asked > 1:  # not the first time: that one raised Cancelled in the caller
+                interrupted.set()
+        return cancelled.is_set()
+
+    reader = prefetch(slow(), depth=1, cancel=cancel)
+    assert next(reader) == 1
+    assert producing.wait(timeout=10)
+    cancelled.set()
+    with pytest.raises(Cancelled):
+        next(reader)
+    assert interrupted.is_set(), "cancel was asked again while the thread was being stopped"
+
+
 def test_ingest_takes_arrow_buffers_from_a_pool_that_keeps_freed_pages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
