@@ -1,53 +1,127 @@
 """The event keys (provider_id, event_id) seen so far in one file, for exact dedup as batches
-stream in.
+stream in, in memory that does not grow with the keys' text.
 
 Asking "which of this batch's keys were seen before?" with a SQL anti-join would build a hash
 table of every key seen so far for every batch: memory growing with the file and time growing
 with its square. Instead each key's 64-bit hash (DuckDB's ``hash``) is kept in sorted numpy
-runs (merged as they grow, like a log-structured tree: 8 bytes per key, O(log n) per lookup),
-and the exact keys in a DuckDB table (``file_event_keys``) that only the rare hash hits are
-checked against, so a hash collision can never drop an event that is not a duplicate.
+runs (merged as they grow, like a log-structured tree: 8 bytes per key, O(log n) per lookup).
+
+The exact keys, about 45 bytes each, were kept in memory too (a DuckDB table): 180 MiB of a
+4,000,000-row file's peak, growing with the file. They now go to disk, in chunks of
+``CHUNK_KEYS`` keys, each an Arrow IPC file in the file's staging folder, written as the keys
+arrive and read back (memory-mapped) only for the rare hash hits: a repeated event, or two
+keys whose hashes agree. The low ``CHUNK_BITS`` bits of each hash kept in the runs are
+replaced by the number of the chunk holding its key, so a hit names the chunks to read; the
+high 44 bits left still make a false hit rare (about 6 keys in a 10,000,000-row file), and a
+false hit only costs reading one chunk. A key is called seen only when its exact text is found
+in a chunk: a hash collision can never drop an event that is not a duplicate.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..db import arrow_table
 
+KEY_HASH = "hash(provider_id, event_id)"  # DuckDB SQL; the tests make it collide on purpose
+CHUNK_BITS = 20  # chunk numbers wrap past 2**20 chunks; a hit then names every chunk it may be
+CHUNK_KEYS = 1 << 17  # keys per spilled chunk: about 6 MiB held before it is written
+KEY_SCHEMA = pa.schema(
+    [("key_hash", pa.uint64()), ("provider_id", pa.string()), ("event_id", pa.string())]
+)
+
 
 class SeenKeys:
-    def __init__(self, con: Any) -> None:
+    def __init__(self, con: Any, folder: Path | None = None) -> None:
+        """``con``: a DuckDB connection for hashing; ``folder``: where the exact keys are
+        spilled (created; removed by ``close``), by default a private temporary folder."""
         self.con = con
-        self.runs: list[np.ndarray] = []  # sorted uint64 hashes, sizes roughly halving
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE file_event_keys "
-            "(key_hash UBIGINT, provider_id VARCHAR, event_id VARCHAR)"
-        )
+        self.runs: list[np.ndarray] = []  # sorted uint64 (hash, chunk), sizes roughly halving
+        self.bits = CHUNK_BITS
+        self.low = np.uint64((1 << self.bits) - 1)  # the chunk number's bits
+        self.high = ~self.low  # the hash's bits
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="auditpipe-seen-"))
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self._cleanup = weakref.finalize(self, shutil.rmtree, folder, True)
+        self.chunks = 0  # chunks written; the keys in ``pending`` are chunk number ``chunks``
+        self.pending: list[pa.Table] = []
+        self.pending_rows = 0
 
     def __len__(self) -> int:
         return sum(len(r) for r in self.runs)
 
+    def close(self) -> None:
+        """Remove the spilled keys; no look-up may follow."""
+        self._cleanup()
+
+    # -- hashes in memory ---------------------------------------------------------------
     def _maybe_seen(self, hashes: np.ndarray) -> np.ndarray:
-        hit = np.zeros(len(hashes), dtype=bool)
+        # Searched in sorted order, each search starts near the one before and finds the run's
+        # pages still cached: five times faster than in line order on a 2,000,000-key run.
+        order = np.argsort(hashes)
+        high = hashes[order] & self.high
+        found = np.zeros(len(hashes), dtype=bool)
         for run in self.runs:
-            at = np.searchsorted(run, hashes)
-            hit |= run[np.minimum(at, len(run) - 1)] == hashes
+            at = np.searchsorted(run, high)
+            found |= (run[np.minimum(at, len(run) - 1)] & self.high) == high
+        hit = np.empty_like(found)
+        hit[order] = found
         return hit
 
-    def _add_hashes(self, hashes: np.ndarray) -> None:
+    def _add_hashes(self, hashes: np.ndarray, chunk: int) -> None:
         if not len(hashes):
             return  # an empty run would break the look-ups
-        run = np.sort(hashes)
+        run = np.sort((hashes & self.high) | np.uint64(chunk & int(self.low)))
         while self.runs and len(self.runs[-1]) <= 2 * len(run):
-            run = np.sort(np.concatenate([self.runs.pop(), run]))
+            run = np.concatenate([self.runs.pop(), run])
+            run.sort()  # in place: a merge holds two copies of the keys' hashes, not three
         self.runs.append(run)
 
+    def _candidates(self, hashes: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row of ``where``, chunk number modulo 2**CHUNK_BITS) for every kept hash whose high
+        bits match that row's."""
+        high = hashes[where] & self.high
+        rows, chunks = [], []
+        for run in self.runs:
+            lo = np.searchsorted(run, high, "left")
+            hi = np.searchsorted(run, high | self.low, "right")
+            rows.append(np.repeat(where, hi - lo))
+            chunks.append(run[_ranges(lo, hi)] & self.low)
+        return np.concatenate(rows), np.concatenate(chunks).astype(np.int64)
+
+    # -- exact keys on disk -------------------------------------------------------------
+    def _chunk_path(self, number: int) -> Path:
+        return self.folder / f"keys-{number}.arrow"
+
+    def _spill(self) -> None:
+        path = self._chunk_path(self.chunks)
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, KEY_SCHEMA) as writer:
+            for table in self.pending:
+                writer.write_table(table)
+        self.chunks += 1
+        self.pending, self.pending_rows = [], 0
+
+    def _exact_in_chunk(self, keys: pa.Table, rows: np.ndarray, number: int) -> np.ndarray:
+        """Of ``rows`` of ``keys``, those whose exact key is in chunk ``number``."""
+        if number == self.chunks:
+            return _exact_in(keys, rows, pa.concat_tables(self.pending))
+        with pa.memory_map(str(self._chunk_path(number))) as source:
+            # Memory-mapped: only the pages the search touches are read.
+            return _exact_in(keys, rows, pa.ipc.open_file(source).read_all())
+
+    # -- the interface ------------------------------------------------------------------
     def seen_before(self, keys: pa.Table) -> np.ndarray:
-        """Per row of ``keys`` (provider_id, event_id, key_hash): seen before, exactly."""
+        """Per row of ``keys`` (key_hash, provider_id, event_id): seen before, exactly."""
         hashes = keys["key_hash"].to_numpy()
         seen = np.zeros(len(hashes), dtype=bool)
         if not self.runs or not len(hashes):
@@ -55,31 +129,25 @@ class SeenKeys:
         where = np.flatnonzero(self._maybe_seen(hashes))
         if not len(where):
             return seen
-        hits = keys.take(pa.array(where)).append_column("i", pa.array(where, pa.int64()))
-        self.con.register("hash_hits", hits)
-        try:
-            exact = arrow_table(
-                self.con,
-                """SELECT h.i FROM hash_hits h WHERE EXISTS (
-                    SELECT 1 FROM file_event_keys k
-                    WHERE k.key_hash = h.key_hash AND k.provider_id = h.provider_id
-                      AND k.event_id = h.event_id)""",
-            )
-        finally:
-            self.con.unregister("hash_hits")
-        seen[exact["i"].to_numpy()] = True
+        rows, chunks = self._candidates(hashes, where)
+        wrap, end = 1 << self.bits, self.chunks + (1 if self.pending else 0)
+        for low in np.unique(chunks):  # one pass per chunk named, not per row
+            asked = np.unique(rows[chunks == low])
+            for number in range(int(low), end, wrap):
+                asked = asked[~seen[asked]]
+                if len(asked):
+                    seen[self._exact_in_chunk(keys, asked, number)] = True
         return seen
 
     def add(self, keys: pa.Table) -> None:
-        """Record ``keys`` (provider_id, event_id, key_hash), none of them seen before."""
-        self._add_hashes(keys["key_hash"].to_numpy())
-        self.con.register("new_keys", keys)
-        try:
-            self.con.execute(
-                "INSERT INTO file_event_keys SELECT key_hash, provider_id, event_id FROM new_keys"
-            )
-        finally:
-            self.con.unregister("new_keys")
+        """Record ``keys`` (key_hash, provider_id, event_id), none of them seen before."""
+        if not keys.num_rows:
+            return
+        self._add_hashes(keys["key_hash"].to_numpy(), self.chunks)
+        self.pending.append(keys.cast(KEY_SCHEMA))
+        self.pending_rows += keys.num_rows
+        if self.pending_rows >= CHUNK_KEYS:
+            self._spill()
 
     def first_deliveries(self, rows: pa.Table) -> pa.Table:
         """``rows`` without events seen earlier in the file (in an earlier batch or an earlier
@@ -89,27 +157,33 @@ class SeenKeys:
         )
         self.con.register("batch_event_keys", keys)
         try:
-            hashes = arrow_table(
-                self.con, "SELECT hash(provider_id, event_id) AS key_hash FROM batch_event_keys"
-            )["key_hash"]
+            hashes = arrow_table(self.con, f"SELECT {KEY_HASH} AS key_hash FROM batch_event_keys")[
+                "key_hash"
+            ]
             ordered = np.sort(hashes.to_numpy())
             if len(ordered) < 2 or (ordered[1:] != ordered[:-1]).all():
                 # Distinct hashes, so distinct keys: no repeat inside the batch (the usual
                 # case), and no need to group the keys by text.
-                firsts = keys.select(["provider_id", "event_id"]).append_column("key_hash", hashes)
-                firsts = firsts.append_column("first_pos", keys["pos"])
+                firsts = pa.table(
+                    {
+                        "key_hash": hashes,
+                        "provider_id": keys["provider_id"],
+                        "event_id": keys["event_id"],
+                        "first_pos": keys["pos"],
+                    }
+                )
             else:
                 firsts = arrow_table(
                     self.con,
-                    """SELECT provider_id, event_id, hash(provider_id, event_id) AS key_hash,
+                    f"""SELECT {KEY_HASH} AS key_hash, provider_id, event_id,
                         arg_min(pos, line_number) AS first_pos
                     FROM batch_event_keys GROUP BY provider_id, event_id""",
                 )
         finally:
             self.con.unregister("batch_event_keys")
-        before = self.seen_before(firsts.select(["provider_id", "event_id", "key_hash"]))
+        before = self.seen_before(firsts)
         new = firsts.filter(pa.array(~before)) if before.any() else firsts
-        self.add(new.select(["provider_id", "event_id", "key_hash"]))
+        self.add(new.select(["key_hash", "provider_id", "event_id"]))
         if new.num_rows == rows.num_rows:
             return rows  # no repeat: the usual case
         keep = np.zeros(rows.num_rows, dtype=bool)
@@ -122,9 +196,38 @@ class SeenKeys:
         try:
             hashed = arrow_table(
                 self.con,
-                "SELECT DISTINCT provider_id, event_id, hash(provider_id, event_id) AS key_hash "
+                f"SELECT DISTINCT {KEY_HASH} AS key_hash, provider_id, event_id "
                 "FROM lake_event_keys",
             )
         finally:
             self.con.unregister("lake_event_keys")
         return hashed.filter(pa.array(self.seen_before(hashed))).select(["provider_id", "event_id"])
+
+
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The indices lo[0]..hi[0]-1, lo[1]..hi[1]-1, ... as one array."""
+    counts = hi - lo
+    starts = np.repeat(lo - np.cumsum(counts) + counts, counts)
+    return starts + np.arange(int(counts.sum()))
+
+
+def _exact_in(keys: pa.Table, rows: np.ndarray, chunk: pa.Table) -> np.ndarray:
+    """Of ``rows`` of ``keys``, those whose (key_hash, provider_id, event_id) is in ``chunk``:
+    every chunk key of an equal hash is compared as text."""
+    held = chunk["key_hash"].to_numpy()
+    order = np.argsort(held, kind="stable")
+    wanted = keys["key_hash"].to_numpy()[rows]
+    lo = np.searchsorted(held, wanted, "left", sorter=order)
+    hi = np.searchsorted(held, wanted, "right", sorter=order)
+    asked = np.repeat(rows, hi - lo)
+    if not len(asked):
+        return asked
+    found = order[_ranges(lo, hi)]
+    ask, take = pa.array(asked), pa.array(found)
+    same = pc.and_(
+        pc.equal(keys["provider_id"].take(ask), chunk["provider_id"].take(take)),
+        pc.equal(keys["event_id"].take(ask), chunk["event_id"].take(take)),
+    )
+    # A missing part equals nothing, as in SQL (such rows are quarantined before dedup).
+    same = pc.fill_null(same, False)
+    return np.unique(asked[same.to_numpy(zero_copy_only=False)])

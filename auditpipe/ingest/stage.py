@@ -188,7 +188,7 @@ class FileStager:
         self.quarantined = 0
         self.accepted = 0
         self.writes = _Writer()
-        self.seen = SeenKeys(con)
+        self.seen = SeenKeys(con, work / "seen")
 
     @property
     def providers(self) -> set[str]:
@@ -277,6 +277,7 @@ class FileStager:
         if self.quarantine_writer is not None:
             verify_parquet(self.work / "quarantine.parquet", self.quarantined)
         in_lake = keys_in_lake(self.seen, self.providers, lake_files)
+        self.seen.close()
         if in_lake is not None:
             for p in self.partitions.values():
                 p.files = [f for f in p.files if drop_keys(f, p.key[0], in_lake)]

@@ -66,7 +66,7 @@ class SnapshotStager:
     accepted: int = 0
 
     def __post_init__(self) -> None:
-        self.seen = SeenKeys(self.con)
+        self.seen = SeenKeys(self.con, self.work / "seen")
 
     def add(self, batch: pa.Table) -> None:
         failed = pc.is_valid(batch["reason"])
@@ -135,6 +135,7 @@ class SnapshotStager:
     def finish(self, lake: Lake) -> StagedFiles:
         """Close every file, drop accounts the lake already holds in the same partition,
         verify the files."""
+        self.seen.close()
         for part in self.parts.values():
             part.writer.close()
         if self.quarantine_writer is not None:

@@ -70,3 +70,19 @@ def test_exploded_key_extraction_gives_the_same_lake(
     monkeypatch.setattr(read_jsonl, "WIDE_KEYS", 0)
     ingest(tmp_path / "lake", corpus)
     assert snapshot(tmp_path / "lake") == reference
+
+
+def test_colliding_key_hashes_give_the_same_lake(
+    corpus: Path, reference: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dedup keeps or drops a row on its exact key, never on a hash: with four key hashes in
+    all (every repeat and every re-sent event, within a file and against the lake, is found
+    among hundreds of colliding keys), spilled chunks of 50 keys and chunk numbers wrapping
+    after two, the lake is the same row for row."""
+    from auditpipe.ingest import seen
+
+    monkeypatch.setattr(seen, "KEY_HASH", "(hash(provider_id, event_id) & 3)::UBIGINT")
+    monkeypatch.setattr(seen, "CHUNK_KEYS", 50)
+    monkeypatch.setattr(seen, "CHUNK_BITS", 1)
+    ingest(tmp_path / "lake", corpus, batch_bytes=32768)
+    assert snapshot(tmp_path / "lake") == reference
