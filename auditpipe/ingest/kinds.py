@@ -91,6 +91,12 @@ class ReadContext:
                 outer.on_progress(min(raw.tell() / total, 1.0))
                 return bytes(block)
 
+            def readinto(self, buffer: memoryview) -> int:
+                # open_bytes gives a pyarrow NativeFile, which reads into a buffer.
+                n = int(stream.readinto(buffer))  # type: ignore[attr-defined]
+                outer.on_progress(min(raw.tell() / total, 1.0))
+                return n
+
             def close(self) -> None:
                 stream.close()
 

@@ -83,6 +83,25 @@ def _read(stream: IO[bytes], size: int) -> bytes:
         raise StreamError(str(exc)) from exc
 
 
+def _read_after(stream: IO[bytes], head: bytes, size: int) -> tuple[bytes | bytearray, int]:
+    """``head`` followed by up to ``size`` bytes read from ``stream``, and how many were read
+    (0 at the end). With ``readinto`` the bytes land after ``head`` in one buffer: joining
+    ``head + block`` copied each whole batch once more (about 15 ms a 32 MiB batch)."""
+    readinto = getattr(stream, "readinto", None)
+    if readinto is None or not head:
+        block = _read(stream, size)
+        return (head + block if head else block), len(block)
+    buf = bytearray(len(head) + size)
+    buf[: len(head)] = head
+    try:
+        n = readinto(memoryview(buf)[len(head) :])
+    except Exception as exc:  # as in _read
+        raise StreamError(str(exc)) from exc
+    if len(head) + n < len(buf):
+        del buf[len(head) + n :]  # a short read (the end, or a decompressor's block)
+    return buf, n
+
+
 class _Splitter:
     """The state carried between blocks: the unfinished last row, the line number of its
     first byte, and an oversize row being streamed past."""
@@ -111,9 +130,11 @@ class _Splitter:
         self.next_line += 1
         return block[end + 1 :], [skipping]
 
-    def split(self, block: bytes, eof: bool, oversize: list[Oversize]) -> LineBatch | None:
-        """Cut ``carry + block`` at row ends; keep the unfinished tail as the new carry."""
-        buf = self.carry + block if self.carry else block
+    def split(
+        self, buf: bytes | bytearray, eof: bool, oversize: list[Oversize]
+    ) -> LineBatch | None:
+        """Cut ``buf`` (the carry followed by the bytes read) at row ends; keep the unfinished
+        tail as the new carry."""
         data = np.frombuffer(buf, dtype=np.uint8)
         newlines = np.flatnonzero(data == NEWLINE)
         ends = self.row_ends(data, newlines) if len(newlines) else newlines
@@ -133,7 +154,7 @@ class _Splitter:
         elif oversize:
             batch = LineBatch(_empty_rows(), pa.array([], pa.int64()), oversize)
         self.next_line += int(np.searchsorted(newlines, cut))
-        self.carry = buf[cut:]
+        self.carry = bytes(buf[cut:])
         if len(self.carry) > self.max_line_bytes:
             # No row end within the limit: keep a sample and stream past the rest of the row.
             # For CSV an unbalanced quote lands here too; we resync at the next newline.
@@ -144,7 +165,7 @@ class _Splitter:
 
     def _batch(
         self,
-        buf: bytes,
+        buf: bytes | bytearray,
         starts: np.ndarray,
         cut: int,
         lines: np.ndarray,
@@ -159,7 +180,8 @@ class _Splitter:
         if len(too_long):  # rare: sample them, keep them out of the batch
             for i in too_long:
                 s = int(starts[i])
-                oversize.append(Oversize(int(lines[i]), buf[s : s + SAMPLE_BYTES], int(lengths[i])))
+                sample = bytes(buf[s : s + SAMPLE_BYTES])
+                oversize.append(Oversize(int(lines[i]), sample, int(lengths[i])))
             keep = np.ones(len(starts), dtype=bool)
             keep[too_long] = False
             rows = rows.filter(pa.array(keep))  # type: ignore[assignment]
@@ -183,18 +205,25 @@ def iter_line_batches(
     splitter = _Splitter(row_ends, max_line_bytes)
     first = True
     while True:
-        block = _read(stream, batch_bytes)
-        if first:
-            block = block[check_encoding(block) :]
-            first = False
-        eof = not block
-        oversize: list[Oversize] = []
-        if splitter.skipping is not None:
-            rest, oversize = splitter.skip_oversize(block, eof)
-            if rest is None:
-                continue
-            block = rest
-        batch = splitter.split(block, eof, oversize)
+        buf: bytes | bytearray
+        if first or splitter.skipping is not None:
+            block = _read(stream, batch_bytes)
+            if first:
+                block = block[check_encoding(block) :]
+                first = False
+            eof = not block
+            oversize: list[Oversize] = []
+            if splitter.skipping is not None:
+                rest, oversize = splitter.skip_oversize(block, eof)
+                if rest is None:
+                    continue
+                block = rest
+            buf = splitter.carry + block if splitter.carry else block
+        else:
+            oversize = []
+            buf, n = _read_after(stream, splitter.carry, batch_bytes)
+            eof = n == 0
+        batch = splitter.split(buf, eof, oversize)
         if batch is not None:
             yield batch
         if eof:

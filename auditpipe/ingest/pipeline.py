@@ -39,7 +39,7 @@ from .kinds import Kind, ReadContext, kind_for
 from .lines import Cancelled, StreamError, prefetch
 from .lookups import ValueLookups
 from .memory import use_ingest_memory_pool
-from .normalize import FOLDER_NAME_LIMIT, normalize_sql
+from .normalize import FOLDER_NAME_LIMIT, normalize_sql, trimmed_texts
 from .settings import IngestSettings
 from .sources import Skipped, SourceFile, discover
 from .stage import FileStager, Provenance, provider_folder_bytes
@@ -609,6 +609,8 @@ def normalize_batch(
     for name in ("reason", "extras", *contract.names):
         if name not in columns:
             columns[name] = pa.nulls(n, pa.string())
+    for name in contract.names:
+        columns[name] = trimmed_texts(columns[name])  # the query reads them trimmed
     unfit: list[str] = []
     if n:
         providers = pc.unique(columns["provider_id"].cast(pa.string())).to_pylist()

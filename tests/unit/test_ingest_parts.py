@@ -59,6 +59,42 @@ def test_every_line_comes_back_once_with_its_number_whatever_the_batch_size(
     assert got == expected
 
 
+class _ReadOnly:
+    """A stream without ``readinto``: the reader then joins the carry and each block."""
+
+    def __init__(self, data: bytes) -> None:
+        self.inner = io.BytesIO(data)
+
+    def read(self, size: int) -> bytes:
+        return self.inner.read(size)
+
+
+@FAST
+@given(
+    st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+    st.integers(1, 64),
+    st.integers(8, 48),
+)
+def test_reading_into_one_buffer_gives_the_rows_and_oversize_rows_of_plain_reads(
+    rows: list[bytes], batch_bytes: int, max_line_bytes: int
+) -> None:
+    assume(not (rows and rows[0].startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"))))
+    assume(not rows or len(rows[0]) < 8 or 0 not in rows[0][:8])
+    data = b"\n".join(rows) + b"\n"
+
+    def read_all(stream: Any) -> list[tuple[Any, ...]]:
+        out: list[tuple[Any, ...]] = []
+        for batch in iter_line_batches(
+            stream, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
+        ):
+            out += list(zip(batch.line_numbers.to_pylist(), batch.rows.to_pylist(), strict=True))
+            out += [(o.line_number, o.sample, o.size_seen) for o in batch.oversize]
+        return sorted(out, key=lambda row: row[0])
+
+    assert hasattr(io.BytesIO(), "readinto") and not hasattr(_ReadOnly(b""), "readinto")
+    assert read_all(io.BytesIO(data)) == read_all(_ReadOnly(data))
+
+
 def test_utf16_is_rejected_and_a_utf8_bom_is_dropped() -> None:
     text = '{"a": 1}\n'
     for encoded in (text.encode("utf-16"), text.encode("utf-16-le"), text.encode("utf-16-be")):
