@@ -61,7 +61,9 @@ def render_terminal(report: Report, *, width: int | None = None, color: bool = F
     )
     for block in _blocks(report):
         console.print(block)
-    return buffer.getvalue()
+    # Trailing blanks carry nothing on a terminal, and rich versions differ in them (rich 15
+    # keeps the space at a wrapped line's end, 14 dropped it): cut them so the text is stable.
+    return "\n".join(line.rstrip(" ") for line in buffer.getvalue().split("\n"))
 
 
 def _severity(severity: str) -> RenderableType:
