@@ -339,12 +339,12 @@ HAVING count(*) > 1
 
 
 def rows_to_write_sql() -> str:
-    """The rows of the partitions to replace, as they are stored."""
+    """The rows of the partitions to replace, as they are stored (unordered: the COPY that
+    writes them sorts)."""
     return f"""
 {_stored_rows_sql()}
 SEMI JOIN changed_partitions AS c
     ON c.provider_id = n.provider_id AND c.event_date = n.event_date
-ORDER BY n.provider_id, n.event_date, n.finding_id
 """
 
 
