@@ -2,13 +2,14 @@
 
 A report can hold tens of thousands of findings; turning each into Python objects and then
 into JSON cost more than every query of the report together. So DuckDB writes each finding's
-JSON object as a text column, exactly as ``json.dumps(row.to_dict(), ensure_ascii=False)``
-writes it for a ``FindingRow`` (``model.py``): the same keys in the same order, ``", "`` and
-``": "`` between them, non-ASCII text as is, control characters escaped the way Python escapes
-them (``\\n``, ``\\u001f``: lowercase hex, where DuckDB's ``to_json`` writes uppercase), dates
+JSON object as a text column, as ``json.dumps(row.to_dict(), ensure_ascii=False)`` writes it
+for a ``FindingRow`` (``model.py``): the same keys in the same order, ``", "`` and ``": "``
+between them, texts through ``to_json`` (which escapes as Python does, non-ASCII as is), dates
 and times as ``isoformat()`` writes them (microseconds only when not zero, the UTC offset of
-the lake's timezone with its seconds when it has any), amounts as exact strings.
-``FindingRow.to_dict`` stays the definition; tests hold this SQL to it.
+the lake's timezone with its seconds when it has any), amounts as exact strings. The one
+difference, the case of the hex digits in the escape of a control character (to_json writes
+\\u001F, Python \\u001f), is left to ``finding_list.python_escapes``. ``FindingRow.to_dict``
+stays the definition; tests hold this SQL to it.
 """
 
 from __future__ import annotations
@@ -17,30 +18,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..db.database import SqlConnection
-
-# A text as a JSON string, exactly as Python escapes it. DuckDB's to_json does the same but for
-# the hex digits of control characters (\u000B where Python writes \u000b), and is much faster:
-# ``finding_json_sql`` writes texts with to_json and only a finding whose JSON then holds "\u00"
-# (a control character, or a backslash before "u00") with this macro. The text is taken apart
-# into runs without control characters (backslash and quote escaped) and single control
-# characters.
-_JSON_TEXT = r"""
-CREATE OR REPLACE MACRO report_json_text(s) AS
-    CASE WHEN s IS NULL THEN 'null' ELSE '"' || array_to_string(
-        list_transform(
-            regexp_extract_all(s, '[\x00-\x1f]|[^\x00-\x1f]+'),
-            lambda t: CASE
-                WHEN NOT regexp_matches(t, '^[\x00-\x1f]$')
-                    THEN replace(replace(t, '\', '\\'), '"', '\"')
-                WHEN t = chr(8) THEN '\b'
-                WHEN t = chr(9) THEN '\t'
-                WHEN t = chr(10) THEN '\n'
-                WHEN t = chr(12) THEN '\f'
-                WHEN t = chr(13) THEN '\r'
-                ELSE '\u' || lpad(lower(hex(ord(t))), 4, '0')
-            END),
-        '') || '"' END
-"""
 
 # A TIMESTAMPTZ as datetime.isoformat() writes it in the session's timezone (the lake's).
 # strftime's %z is isoformat's offset ("+05:30", "+05:21:10" with seconds) except that it
@@ -57,36 +34,32 @@ CREATE OR REPLACE MACRO report_json_time(ts) AS
     END
 """
 
-JSON_MACROS: tuple[str, ...] = (_JSON_TEXT, _JSON_TIME)
+JSON_MACROS: tuple[str, ...] = (_JSON_TIME,)
 
 
-def _kinds(text: str) -> dict[str, str]:
-    """How each kind of value is written, ``{c}`` standing for the column; ``text``: how a
-    text is."""
-    return {
-        "text": text,
-        "date": """CASE WHEN {c} IS NULL THEN 'null' ELSE '"' || {c}::VARCHAR || '"' END""",
-        "time": "report_json_time({c})",
-        "int": "coalesce({c}::VARCHAR, 'null')",
-        "money": """CASE WHEN {c} IS NULL THEN 'null' ELSE '"' || {c}::VARCHAR || '"' END""",
-        "text_list": (
-            "CASE WHEN {c} IS NULL THEN 'null' ELSE '[' || array_to_string(list_transform({c}, "
-            f"lambda v: {text.format(c='v')}), ', ') || ']' END"
-        ),
-        # currency -> amount (a MAP), amounts as exact strings
-        "money_map": (
-            "CASE WHEN {c} IS NULL THEN 'null' ELSE '{{' || array_to_string(list_transform("
-            f"map_entries({{c}}), lambda e: {text.format(c='e.key')} || ': ' || CASE WHEN "
-            """e.value IS NULL THEN 'null' ELSE '"' || e.value::VARCHAR || '"' END), ', ') """
-            "|| '}}' END"
-        ),
-    }
+def _text(column: str) -> str:
+    return f"coalesce(to_json({column}), 'null')"
 
 
-FAST = _kinds("coalesce(to_json({c}), 'null')")
-EXACT = _kinds("report_json_text({c})")
-# A finding written with FAST differs from EXACT only if this is in it (to_json's ).
-FAST_DIFFERS = r"'\u00'"
+# How each kind of value is written, ``{c}`` standing for the column.
+_KINDS: dict[str, str] = {
+    "text": _text("{c}"),
+    "date": """CASE WHEN {c} IS NULL THEN 'null' ELSE '"' || {c}::VARCHAR || '"' END""",
+    "time": "report_json_time({c})",
+    "int": "coalesce({c}::VARCHAR, 'null')",
+    "money": """CASE WHEN {c} IS NULL THEN 'null' ELSE '"' || {c}::VARCHAR || '"' END""",
+    "text_list": (
+        "CASE WHEN {c} IS NULL THEN 'null' ELSE '[' || array_to_string(list_transform({c}, "
+        f"lambda v: {_text('v')}), ', ') || ']' END"
+    ),
+    # currency -> amount (a MAP), amounts as exact strings
+    "money_map": (
+        "CASE WHEN {c} IS NULL THEN 'null' ELSE '{{' || array_to_string(list_transform("
+        f"map_entries({{c}}), lambda e: {_text('e.key')} || ': ' || CASE WHEN "
+        """e.value IS NULL THEN 'null' ELSE '"' || e.value::VARCHAR || '"' END), ', ') """
+        "|| '}}' END"
+    ),
+}
 
 # FindingRow's fields in to_dict's order, each with how its value is written.
 FINDING_FIELDS: tuple[tuple[str, str], ...] = (
@@ -115,14 +88,13 @@ FINDING_FIELDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def finding_json_sql(alias: str, kinds: dict[str, str] = EXACT) -> str:
-    """The expression of one finding's JSON object, over the columns ``alias``.<field>;
-    ``kinds``: EXACT, or FAST where its result does not contain FAST_DIFFERS."""
+def finding_json_sql(alias: str) -> str:
+    """The expression of one finding's JSON object, over the columns ``alias``.<field>."""
     parts = []
     for i, (name, kind) in enumerate(FINDING_FIELDS):
         opening = ", " if i else "{"
         parts.append(f"""'{opening}"{name}": '""")
-        parts.append(kinds[kind].format(c=f"{alias}.{name}"))
+        parts.append(_KINDS[kind].format(c=f"{alias}.{name}"))
     # one concat of every part: a chain of || copied the growing text once per part
     return "concat(\n    " + ",\n    ".join(parts) + ",\n    '}')"
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, overload
 from zoneinfo import ZoneInfo
 
-from .finding_json import FAST, FAST_DIFFERS, finding_json_sql
+from .finding_json import finding_json_sql
 from .model import FindingRow
 
 # Between two findings' objects: the JSON document's own indentation of its findings list.
@@ -28,17 +28,40 @@ SEPARATOR = ",\n    "
 
 def findings_sql(rows: str, order: str) -> str:
     """One row: how many rows ``rows`` has (a relation with FindingRow's columns) and their
-    JSON objects joined by ``SEPARATOR`` in ``order``, as UTF-8 (empty when none): bytes go
-    to the file as they are, without a Python string of the whole text. Each is written the fast
-    way, and again the exact way where the fast one may differ (``finding_json.FAST``)."""
+    JSON objects (``finding_json``) joined by ``SEPARATOR`` in ``order``, as UTF-8 (empty when
+    none): bytes go to the file as they are, without a Python string of the whole text."""
     return f"""
 SELECT count(*) AS findings,
-       encode(coalesce(string_agg(
-           CASE WHEN contains(f.fast_json, {FAST_DIFFERS}) THEN {finding_json_sql("f")}
-                ELSE f.fast_json END,
-           '{SEPARATOR}' ORDER BY {order}), '')) AS objects
-FROM (SELECT *, {finding_json_sql("f", FAST)} AS fast_json FROM ({rows}) AS f) AS f
+       encode(coalesce(string_agg({finding_json_sql("f")}, '{SEPARATOR}' ORDER BY {order}), ''))
+           AS objects
+FROM ({rows}) AS f
 """
+
+
+# In DuckDB's JSON only where a text held a control character (written \u001F where Python
+# writes \u001f) or a backslash before "u00": rare in logs.
+_ESCAPE = b"\\u00"
+
+
+def python_escapes(objects: bytes) -> bytes:
+    """``objects`` (JSON objects, one a line) with each line that holds "\\u00" written again
+    by Python's json module: the same object, in the text json.dumps writes. Only those lines
+    are parsed; the others stay the bytes DuckDB made."""
+    parts: list[bytes] = []
+    done = 0
+    found = objects.find(_ESCAPE)
+    while found != -1:
+        start = objects.rfind(b"\n", 0, found) + 1
+        end = objects.find(b"\n", found)
+        end = len(objects) if end == -1 else end
+        line = objects[start:end]
+        body = line.strip().rstrip(b",")  # an object, its indentation and its comma around it
+        left = line.index(body)
+        again = json.dumps(json.loads(body), ensure_ascii=False).encode("utf-8")
+        parts += [objects[done:start], line[:left], again, line[left + len(body) :]]
+        done = end
+        found = objects.find(_ESCAPE, end)
+    return b"".join([*parts, objects[done:]]) if parts else objects
 
 
 class FindingList(Sequence[FindingRow]):
@@ -46,7 +69,7 @@ class FindingList(Sequence[FindingRow]):
     ``timezone``: the report's, in which their times were written."""
 
     def __init__(self, objects: bytes, count: int, timezone: str) -> None:
-        self._objects = objects
+        self._objects = python_escapes(objects)
         self._count = count
         self._zone = ZoneInfo(timezone)
         self._rows: list[FindingRow] = []  # the first ones, parsed when first asked for

@@ -1,6 +1,7 @@
-"""The findings' JSON written by DuckDB (``auditpipe.report.finding_json``) is, character for
-character, what ``json.dumps(FindingRow.to_dict(), ensure_ascii=False)`` writes for the same
-row: any text (quotes, backslashes, every control character, non-ASCII, a backslash before
+"""The findings' JSON written by DuckDB (``auditpipe.report.finding_json``, its control
+characters' escapes then put in Python's case by ``finding_list.python_escapes``) is,
+character for character, what ``json.dumps(FindingRow.to_dict(), ensure_ascii=False)`` writes
+for the same row: any text (quotes, backslashes, every control character, non-ASCII, a backslash before
 "u00"), NULLs, timestamps of any instant in timezones with half-hour, 45-minute, seconds (old
 local mean time) and daylight-saving offsets, microseconds or none, exact amounts and maps.
 And ``FindingList``, which keeps only that text, gives back the rows a DuckDB fetch gives, in
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 
 from auditpipe.db import Database, connect
 from auditpipe.report.finding_json import FINDING_FIELDS, create_json_macros, finding_json_sql
-from auditpipe.report.finding_list import FindingList, findings_sql
+from auditpipe.report.finding_list import FindingList, findings_sql, python_escapes
 from auditpipe.report.model import FindingRow
 
 TIMEZONES = [
@@ -126,22 +127,28 @@ def test_duckdb_writes_each_finding_as_python_json_dumps_does(
     fetched = con.execute(
         f"SELECT {names}, {finding_json_sql('t')} FROM t ORDER BY rowid"
     ).fetchall()
-    for row in fetched:
-        assert row[-1] == _python_json(row[:-1])
-    # the report's query (to_json first, the exact macro where to_json may differ) writes the
-    # same, and the list made of that text gives the rows back
+    written = [_python_json(row[:-1]).encode("utf-8") for row in fetched]
+    assert [python_escapes(row[-1].encode("utf-8")) for row in fetched] == written
+    # the report's query joins them, and the list made of that text gives the rows back
     count, objects = con.execute(findings_sql("SELECT *, rowid AS n FROM t", "n")).fetchone()
-    assert objects == ",\n    ".join(row[-1] for row in fetched).encode("utf-8")
-    assert FindingList(objects, count, tz) == [FindingRow(*row[:-1]) for row in fetched]
+    findings = FindingList(objects, count, tz)
+    assert findings.json_objects() == b",\n    ".join(written)
+    assert findings == [FindingRow(*row[:-1]) for row in fetched]
 
 
-def test_the_escapes_python_writes_for_every_control_character(
-    connections: dict[str, Database],
-) -> None:
-    con = connections["UTC"]
-    text = "".join(chr(c) for c in range(32)) + '"\\/\x7f中\\u000B'
-    got = con.execute("SELECT report_json_text(?)", [text]).fetchone()
-    assert got is not None and got[0] == json.dumps(text, ensure_ascii=False)
+def test_python_escapes_rewrites_only_the_lines_where_duckdb_differs() -> None:
+    texts = ["".join(chr(c) for c in range(32)) + '"\\/\x7f中\\u000B', "plain", "\x1f"]
+    objects = [{"a": t, "n": [1, None], "m": {"k": t}} for t in texts]
+    duckdb_text = ",\n    ".join(
+        json.dumps(o, ensure_ascii=False, separators=(", ", ": "))
+        .replace("\\u000b", "\\u000B")
+        .replace("\\u001f", "\\u001F")
+        for o in objects
+    )
+    python_text = ",\n    ".join(json.dumps(o, ensure_ascii=False) for o in objects)
+    assert duckdb_text != python_text
+    assert python_escapes(duckdb_text.encode("utf-8")) == python_text.encode("utf-8")
+    assert python_escapes(b'{"a": "plain"}') == b'{"a": "plain"}'
 
 
 def test_a_finding_list_gives_the_rows_duckdb_fetches_in_order(
