@@ -36,7 +36,7 @@ from .kinds import Kind, ReadContext, kind_for
 from .lines import StreamError, prefetch
 from .lookups import ValueLookups
 from .memory import use_ingest_memory_pool
-from .normalize import FOLDER_NAME_LIMIT, normalize_sql, trimmed_texts
+from .normalize import FOLDER_NAME_LIMIT, normalize_sql, passed_columns, trimmed_texts
 from .settings import IngestSettings
 from .sources import Skipped, SourceFile, discover
 from .stage import FileStager, Provenance, provider_folder_bytes
@@ -401,7 +401,10 @@ class _FileJob:
             read = prefetch(_read_all(self.kind, ctx), depth=1)
             batches = prefetch(
                 _normalised(
-                    read, lambda b: normalize_batch(norm_con, sql, b, contract, lookups=lookups)
+                    read,
+                    lambda b: normalize_batch(
+                        norm_con, sql, b, contract, lookups=lookups, passed=passed_columns
+                    ),
                 ),
                 depth=1,
             )
@@ -550,11 +553,14 @@ def normalize_batch(
     contract: Contract,
     params: dict[str, Any] | None = None,
     lookups: ValueLookups | None = None,
+    passed: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> pa.Table:
     """One batch through normalize_sql (or another query over ``read_batch`` taking
     ``$unfit_providers`` and ``params``, like the account snapshots' one): every row comes
     back, with a reason or an event. ``lookups``: the file's ValueLookups, which add the
-    looked-up columns normalize_sql reads."""
+    looked-up columns normalize_sql reads. ``passed``: the columns the query leaves out and
+    takes from the batch as registered (normalize.passed_columns for normalize_sql), put
+    beside its result row for row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -587,4 +593,13 @@ def normalize_batch(
             ),
             hint=_("please report this with the file"),
         )
+    if passed is not None:
+        extra = passed(columns)
+        lines = columns["line_number"]  # a column of the batch: a ChunkedArray
+        if not out["line_number"].equals(lines):
+            # DuckDB kept the batch's order, so far always; else rows match by line number.
+            at = pc.index_in(out["line_number"], value_set=lines.combine_chunks())
+            extra = {name: pc.take(column, at) for name, column in extra.items()}
+        for name, column in extra.items():
+            out = out.append_column(name, column)
     return out
