@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..contract import Catalog, Contract, load_catalog
+from ..db import arrow_table
 from ..errors import AuditpipeError, ConfigError, InputFileError
 from ..i18n import _
 from ..lake import Lake, new_id, utc_now
@@ -583,7 +584,7 @@ def normalize_batch(
         columns.update(lookups.columns(con, pa.table(columns)))
     con.register("read_batch", pa.table(columns))
     try:
-        out = con.sql(sql, params={"unfit_providers": unfit, **(params or {})}).to_arrow_table()
+        out = arrow_table(con, sql, {"unfit_providers": unfit, **(params or {})})
     finally:
         con.unregister("read_batch")
     if out.num_rows != n:
