@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..contract import Catalog, Contract, load_catalog
+from ..db import arrow_table
 from ..errors import AuditpipeError, ConfigError, InputFileError
 from ..i18n import _
 from ..lake import Lake, new_id, utc_now
@@ -39,7 +40,7 @@ from .kinds import Kind, ReadContext, kind_for
 from .lines import Cancelled, StreamError, prefetch
 from .lookups import ValueLookups
 from .memory import use_ingest_memory_pool
-from .normalize import FOLDER_NAME_LIMIT, normalize_sql, trimmed_texts
+from .normalize import FOLDER_NAME_LIMIT, normalize_sql, passed_columns, trimmed_texts
 from .settings import IngestSettings
 from .sources import Skipped, SourceFile, discover
 from .stage import FileStager, Provenance, provider_folder_bytes
@@ -414,7 +415,9 @@ class _FileJob:
             batches = prefetch(
                 _normalised(
                     read,
-                    lambda b: normalize_batch(norm_con, sql, b, contract, lookups=lookups),
+                    lambda b: normalize_batch(
+                        norm_con, sql, b, contract, lookups=lookups, passed=passed_columns
+                    ),
                     cancel,
                 ),
                 depth=1,
@@ -596,11 +599,14 @@ def normalize_batch(
     contract: Contract,
     params: dict[str, Any] | None = None,
     lookups: ValueLookups | None = None,
+    passed: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> pa.Table:
     """One batch through normalize_sql (or another query over ``read_batch`` taking
     ``$unfit_providers`` and ``params``, like the account snapshots' one): every row comes
     back, with a reason or an event. ``lookups``: the file's ValueLookups, which add the
-    looked-up columns normalize_sql reads."""
+    looked-up columns normalize_sql reads. ``passed``: the columns the query leaves out and
+    takes from the batch as registered (normalize.passed_columns for normalize_sql), put
+    beside its result row for row."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -623,7 +629,7 @@ def normalize_batch(
         columns.update(lookups.columns(con, pa.table(columns)))
     con.register("read_batch", pa.table(columns))
     try:
-        out = con.sql(sql, params={"unfit_providers": unfit, **(params or {})}).to_arrow_table()
+        out = arrow_table(con, sql, {"unfit_providers": unfit, **(params or {})})
     finally:
         con.unregister("read_batch")
     if out.num_rows != n:
@@ -633,4 +639,13 @@ def normalize_batch(
             ),
             hint=_("please report this with the file"),
         )
+    if passed is not None:
+        extra = passed(columns)
+        lines = columns["line_number"]  # a column of the batch: a ChunkedArray
+        if not out["line_number"].equals(lines):
+            # DuckDB kept the batch's order, so far always; else rows match by line number.
+            at = pc.index_in(out["line_number"], value_set=lines.combine_chunks())
+            extra = {name: pc.take(column, at) for name, column in extra.items()}
+        for name, column in extra.items():
+            out = out.append_column(name, column)
     return out
