@@ -83,18 +83,27 @@ class ReadContext:
 
         stream, raw = open_bytes(self.source)
         total = max(self.source.path.stat().st_size, 1)
-        outer = self
+        return _Tracked(stream, raw, total, self.on_progress)  # type: ignore[return-value]
 
-        class Tracked:
-            def read(self, size: int) -> bytes:
-                block = stream.read(size)
-                outer.on_progress(min(raw.tell() / total, 1.0))
-                return bytes(block)
 
-            def close(self) -> None:
-                stream.close()
+class _Tracked:
+    """A file's decompressed bytes, reporting progress as they are read. A plain class: a
+    class made per call (as this was) sits in a reference cycle, so it and the file's read
+    context (its DuckDB connection, its open stream) lived on until Python's next full
+    garbage collection, a file or more later."""
 
-        return Tracked()  # type: ignore[return-value]
+    def __init__(
+        self, stream: IO[bytes], raw: Any, total: int, on_progress: Callable[[float], None]
+    ) -> None:
+        self.stream, self.raw, self.total, self.on_progress = stream, raw, total, on_progress
+
+    def read(self, size: int) -> bytes:
+        block = self.stream.read(size)
+        self.on_progress(min(self.raw.tell() / self.total, 1.0))
+        return bytes(block)
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 class Kind(Protocol):
