@@ -93,6 +93,9 @@ def ingest(
     were quarantined or a file was rejected whole (truncated or corrupt archive), 2 on errors,
     including PATHS that hold no log file to ingest.
     """
+    from ..ingest.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # first, before libraries start threads (ingest/memory.py)
     from ..config import load_config
     from ..engines import EngineSettings, open_engine
     from ..ingest import IngestSettings, find_inputs, ingest_paths

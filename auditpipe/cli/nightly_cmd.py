@@ -99,6 +99,9 @@ def nightly(
     Exit code precedence when several apply: 2 (error), then 1 (new findings at or above
     --fail-on), then 3 (quarantined rows or rejected files), else 0.
     """
+    from ..ingest.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # first, before libraries start threads (ingest/memory.py)
     from ..config import load_config
     from ..engines import EngineSettings, open_engine
     from ..ingest import IngestSettings

@@ -83,24 +83,33 @@ class ReadContext:
 
         stream, raw = open_bytes(self.source)
         total = max(self.source.path.stat().st_size, 1)
-        outer = self
+        return _Tracked(stream, raw, total, self.on_progress)  # type: ignore[return-value]
 
-        class Tracked:
-            def read(self, size: int) -> bytes:
-                block = stream.read(size)
-                outer.on_progress(min(raw.tell() / total, 1.0))
-                return bytes(block)
 
-            def readinto(self, buffer: memoryview) -> int:
-                # open_bytes gives a pyarrow NativeFile, which reads into a buffer.
-                n = int(stream.readinto(buffer))  # type: ignore[attr-defined]
-                outer.on_progress(min(raw.tell() / total, 1.0))
-                return n
+class _Tracked:
+    """A file's decompressed bytes, reporting progress as they are read. A plain class: a
+    class made per call (as this was) sits in a reference cycle, so it and the file's read
+    context (its DuckDB connection, its open stream) lived on until Python's next full
+    garbage collection, a file or more later."""
 
-            def close(self) -> None:
-                stream.close()
+    def __init__(
+        self, stream: IO[bytes], raw: Any, total: int, on_progress: Callable[[float], None]
+    ) -> None:
+        self.stream, self.raw, self.total, self.on_progress = stream, raw, total, on_progress
 
-        return Tracked()  # type: ignore[return-value]
+    def read(self, size: int) -> bytes:
+        block = self.stream.read(size)
+        self.on_progress(min(self.raw.tell() / self.total, 1.0))
+        return bytes(block)
+
+    def readinto(self, buffer: memoryview) -> int:
+        # open_bytes gives a pyarrow NativeFile, which reads into a buffer.
+        n = int(self.stream.readinto(buffer))  # type: ignore[attr-defined]
+        self.on_progress(min(self.raw.tell() / self.total, 1.0))
+        return n
+
+    def close(self) -> None:
+        self.stream.close()
 
 
 class Kind(Protocol):
