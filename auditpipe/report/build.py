@@ -34,7 +34,7 @@ from ..lake.views import create_views
 from . import queries as q
 from .evidence import EvidenceRow, evidence_rows, show_command
 from .finding_json import create_json_macros
-from .finding_list import FindingList, findings_sql
+from .finding_list import FindingList, fetch_findings
 from .masking import create_mask_macros
 from .model import (
     ActorRow,
@@ -396,9 +396,7 @@ def _findings(con: Database, evidence_ids: int, template: str, timezone: str) ->
     """Every finding of the period (a report can hold tens of thousands), as the JSON text
     DuckDB writes for them: see ``FindingList``."""
     params = {"evidence_ids": evidence_ids, "template": template}
-    row = con.execute(findings_sql(q.FINDING_ROWS, q.FINDINGS_ORDER), params).fetchone()
-    count, objects = row if row else (0, b"")
-    return FindingList(objects, count, timezone)
+    return fetch_findings(con, q.FINDING_ROWS, q.FINDINGS_ORDER, params, timezone)
 
 
 def _evidence(

@@ -234,7 +234,7 @@ LIMIT $top_n
 """
 
 # Every finding of the period as FindingRow's columns (masked), in report order: the findings
-# list reads the count and their JSON objects (``finding_list.findings_sql``).
+# list reads their JSON objects in this order (``finding_list.fetch_findings``).
 FINDING_ROWS = """
 SELECT
     finding_id, rule_id, category, severity, provider_id, event_date,

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from auditpipe.db import Database, connect
 from auditpipe.report.finding_json import FINDING_FIELDS, create_json_macros, finding_json_sql
-from auditpipe.report.finding_list import FindingList, findings_sql, python_escapes
+from auditpipe.report.finding_list import fetch_findings, python_escapes
 from auditpipe.report.model import FindingRow
 
 TIMEZONES = [
@@ -130,8 +130,7 @@ def test_duckdb_writes_each_finding_as_python_json_dumps_does(
     written = [_python_json(row[:-1]).encode("utf-8") for row in fetched]
     assert [python_escapes(row[-1].encode("utf-8")) for row in fetched] == written
     # the report's query joins them, and the list made of that text gives the rows back
-    count, objects = con.execute(findings_sql("SELECT *, rowid AS n FROM t", "n")).fetchone()
-    findings = FindingList(objects, count, tz)
+    findings = fetch_findings(con, "SELECT *, rowid AS n FROM t", "n", {}, tz)
     assert findings.json_objects() == b",\n    ".join(written)
     assert findings == [FindingRow(*row[:-1]) for row in fetched]
 
@@ -168,8 +167,7 @@ def test_a_finding_list_gives_the_rows_duckdb_fetches_in_order(
         FindingRow(*row)
         for row in con.execute(f"SELECT {names} FROM t ORDER BY finding_id DESC").fetchall()
     ]
-    count, objects = con.execute(findings_sql("SELECT * FROM t", "finding_id DESC")).fetchone()
-    findings = FindingList(objects, count, "America/New_York")
+    findings = fetch_findings(con, "SELECT * FROM t", "finding_id DESC", {}, "America/New_York")
     assert len(findings) == 7 and bool(findings)
     assert findings[:3] == expected[:3] and findings[5] == expected[5]
     assert findings[-1] == expected[-1] and findings[2:100] == expected[2:]
@@ -180,7 +178,7 @@ def test_a_finding_list_gives_the_rows_duckdb_fetches_in_order(
     ]
     assert {f.first_seen.fold for f in expected} == {0, 1}
     written = ",\n    ".join(json.dumps(f.to_dict(), ensure_ascii=False) for f in expected)
-    assert objects == written.encode("utf-8")
+    assert findings.json_objects() == written.encode("utf-8")
     assert expected[-1].proceeds_cny == Decimal("0.00") and expected[-1].first_seen == dt.datetime(
         2025, 11, 2, 4, 30, 0, 250000, tzinfo=dt.UTC
     )
@@ -191,6 +189,6 @@ def test_a_finding_list_gives_the_rows_duckdb_fetches_in_order(
 def test_an_empty_finding_list(connections: dict[str, Database]) -> None:
     con = connections["UTC"]
     con.execute("DELETE FROM t")
-    count, objects = con.execute(findings_sql("SELECT * FROM t", "finding_id")).fetchone()
-    findings = FindingList(objects, count, "UTC")
-    assert (count, objects) == (0, b"") and findings == [] and not findings and findings[:5] == []
+    findings = fetch_findings(con, "SELECT * FROM t", "finding_id", {}, "UTC")
+    assert findings.json_objects() == b"" and findings == [] and not findings
+    assert len(findings) == 0 and findings[:5] == []
