@@ -52,8 +52,14 @@ class ValueLookups:
         out: dict[str, pa.Array] = {}
         for name in self.queries:
             texts = batch[name].combine_chunks().cast(pa.string())
-            known = self._known(con, name, pc.unique(texts).drop_null())
-            at = pc.index_in(texts, value_set=known[f"r_{name}"])
+            cached = self.cache.get(name)
+            at = None if cached is None else pc.index_in(texts, value_set=cached[f"r_{name}"])
+            if cached is None or at is None or at.null_count > texts.null_count:
+                # A text not mapped yet (after the first batches, rare): map the batch's.
+                known = self._known(con, name, pc.unique(texts).drop_null())
+                at = pc.index_in(texts, value_set=known[f"r_{name}"])
+            else:
+                known = cached
             for column in known.column_names[1:]:
                 out[column] = pc.take(known[column], at)
         return out

@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -49,11 +50,20 @@ _JSON_KIND = (
     "WHEN 'BOOLEAN' THEN 'true or false' WHEN 'NULL' THEN 'null' ELSE 'a number' END"
 )
 # ltrim copies its text: only the lines that do not start with '{' (almost none) pay for it.
+_NOT_AN_OBJECT = f"""WHEN NOT (starts_with(txt, '{{') OR starts_with(ltrim(txt, E' \\t\\r\\n'), '{{'))
+         THEN 'line is valid JSON but not an object (it is ' || {_JSON_KIND} || ')'"""
 _CLASSIFIED = f"""SELECT line_number, txt, hint,
     CASE WHEN txt IS NULL THEN 'line is not valid UTF-8'
          WHEN NOT json_valid(txt) THEN '{NOT_JSON}'
-         WHEN NOT (starts_with(txt, '{{') OR starts_with(ltrim(txt, E' \\t\\r\\n'), '{{'))
-         THEN 'line is valid JSON but not an object (it is ' || {_JSON_KIND} || ')'
+         {_NOT_AN_OBJECT}
+    END AS reason
+    FROM json_lines"""
+# The same without json_valid, for a batch expected to be all JSON: every line is still parsed
+# (objects by the extraction, the rest by json_type), and DuckDB's JSON functions raise on the
+# first line that is not JSON, as json_valid (the same parser, the same options) says false.
+_TRUSTED = f"""SELECT line_number, txt, hint,
+    CASE WHEN txt IS NULL THEN 'line is not valid UTF-8'
+         {_NOT_AN_OBJECT}
     END AS reason
     FROM json_lines"""
 
@@ -85,11 +95,13 @@ register_kind(JsonLines())
 
 
 class KnownKeys:
-    """Every key seen so far in the file, and which contract field each one names."""
+    """Every key seen so far in the file, and which contract field each one names; and
+    whether the file's last batch was all JSON (``narrow_query`` then trusts the next one)."""
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
         self.keys: set[str] = set()
+        self.all_json = True
 
     def add(self, new: set[str]) -> bool:
         grown = not new <= self.keys
@@ -207,17 +219,30 @@ def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
     ]
     plain_value = _extract_strings(plain, "reason IS NULL")
     ev, extras = _extras_json(extra_keys)
-    usual = arrow_table(
-        con,
-        f"""SELECT line_number, reason, suspect, CASE WHEN suspect THEN txt END AS suspect_txt,
+
+    def query(classified: str) -> str:
+        return f"""SELECT line_number, reason, suspect,
+            CASE WHEN suspect THEN txt END AS suspect_txt,
             CASE WHEN unusual THEN txt END AS unusual_txt,
             {", ".join([*fields, f"{extras} AS extras"])}
         FROM (SELECT *, {_UNUSUAL} AS unusual
             FROM (SELECT *, {plain_value} AS plain_value, {ev} AS ev
                 FROM (SELECT *, json_keys(CASE WHEN reason IS NULL THEN txt END) AS all_keys,
                     CASE WHEN reason IS NULL THEN hint END AS suspect
-                    FROM ({_CLASSIFIED}))))""",
-    )
+                    FROM ({classified}))))"""
+
+    usual = None
+    if keys.all_json:
+        # Checking every line with json_valid is one more parse of it (a tenth of this
+        # query); a batch like the file's last one, all JSON, goes without, and one with a
+        # line that is not JSON fails at that line and is run again with the check.
+        try:
+            usual = arrow_table(con, query(_TRUSTED))
+        except duckdb.InvalidInputException:
+            keys.all_json = False
+    if usual is None:
+        usual = arrow_table(con, query(_CLASSIFIED))
+        keys.all_json = not pc.any(pc.equal(usual["reason"], NOT_JSON)).as_py()
     return _unusual_lines(con, usual, groups)
 
 

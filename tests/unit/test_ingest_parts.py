@@ -274,6 +274,50 @@ def test_json_validity_matches_a_strict_parser_on_a_broad_corpus(lines: list[str
     assert _classify(lines) == [reference_error(t) for t in lines]
 
 
+def _reasons(con: Any, lines: list[str], keys: Any) -> list[str | None]:
+    data = ("\n".join(lines) + "\n").encode()
+    batch = next(iter_line_batches(io.BytesIO(data), batch_bytes=1 << 20, max_line_bytes=1 << 20))
+    table = read_jsonl.read_batch(con, batch, keys)
+    return table.sort_by("line_number")["reason"].to_pylist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet='{}[]:,"01eE.+-nNaAiIfFtrulsx \t\\u', max_size=24), min_size=1, max_size=20
+    )
+)
+def test_a_batch_trusted_to_be_json_gets_the_reasons_of_a_checked_one(lines: list[str]) -> None:
+    """Each line alone in a batch read without json_valid (the last batch was all JSON):
+    the same reason as when every line is checked (a line that is not JSON makes the
+    unchecked query fail and the batch is read again with the check)."""
+    lines = [t for t in lines if t.strip(" \t")]
+    assume(lines)
+    con = duckdb.connect()
+    for line in lines:
+        trusting, checking = (read_jsonl.KnownKeys(load_contract()) for _ in range(2))
+        checking.all_json = False
+        assert _reasons(con, [line], trusting) == _reasons(con, [line], checking), line
+        # Trust is about DuckDB's parser, which json_valid asks.
+        assert trusting.all_json == con.execute("SELECT json_valid(?)", [line]).fetchall()[0][0]
+
+
+def test_trust_is_lost_with_a_batch_holding_a_line_that_is_not_json_and_comes_back() -> None:
+    con = duckdb.connect()
+    keys = read_jsonl.KnownKeys(load_contract())
+    assert _reasons(con, ['{"action": "view"}'], keys) == [None] and keys.all_json
+    assert _reasons(con, ['{"action": "view"}', '{"action": '], keys) == [
+        None,
+        read_jsonl.NOT_JSON,
+    ]
+    assert not keys.all_json  # the next batch is checked line by line
+    assert _reasons(con, ["[1]", '{"a": 1}'], keys) == [
+        "line is valid JSON but not an object (it is an array)",
+        None,
+    ]
+    assert keys.all_json  # that one was all JSON: the next is trusted again
+
+
 @settings(max_examples=15, deadline=None)
 @given(
     st.lists(
