@@ -24,6 +24,7 @@ from ..errors import (
 )
 from ..i18n import N_, _
 from ..i18n.clickhelp import TranslatedGroup
+from .lazy import LazyCommands
 from .options import forget_lake, hoist_lang, lang_option, last_lake
 
 # What each exit code means; every command's --help lists the ones it can return.
@@ -183,14 +184,19 @@ def _fail(error: AuditpipeError, exc: BaseException, debug: bool) -> NoReturn:
     sys.exit(error.exit_code)
 
 
-# Command modules register themselves on `cli` when imported.
-from . import (  # noqa: E402
-    detect_cmd,  # noqa: F401
-    findings_cmd,  # noqa: F401
-    generate_cmd,  # noqa: F401
-    ingest_cmd,  # noqa: F401
-    nightly_cmd,  # noqa: F401
-    report_cmd,  # noqa: F401
-    sources_cmd,  # noqa: F401
-    sql_cmd,  # noqa: F401
-)
+# Command modules register themselves on `cli` when imported; each is imported when one of its
+# commands is first looked up (``LazyCommands``), so a run imports only its own command's module.
+COMMAND_MODULES = {
+    "detect": "detect_cmd",
+    "rules": "detect_cmd",
+    "findings": "findings_cmd",
+    "generate": "generate_cmd",
+    "ingest": "ingest_cmd",
+    "nightly": "nightly_cmd",
+    "status": "nightly_cmd",
+    "compact": "nightly_cmd",
+    "report": "report_cmd",
+    "sources": "sources_cmd",
+    "sql": "sql_cmd",
+}
+cli.commands = LazyCommands(__name__, COMMAND_MODULES)

@@ -92,19 +92,21 @@ def load_history(con: Database, root: Path) -> HistoryUpdate:
     account_files = [root / p for p in sorted(new) if p.startswith(layout.ACCOUNTS + "/")]
     events = _events_scan(event_files)
     new_rows = observations_sql(events, accounts_scan(account_files))
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {OBSERVATIONS} AS
-        {winners_sql(f"(SELECT * FROM {OBSERVATIONS} UNION ALL ({new_rows}))")}
-        """
-    )
+    if base is not None:
+        merged = winners_sql(f"(SELECT * FROM {OBSERVATIONS} UNION ALL ({new_rows}))")
+        types = f"SELECT * FROM {PROVIDER_TYPES} UNION ALL "
+    else:
+        # Nothing cached (the tables are empty): the new winners are the history. Merging them
+        # with nothing would aggregate them twice for the same rows (a tenth of a first run's
+        # history time); winners_sql gives one row per account and instant either way.
+        merged = f"SELECT {_casts(OBSERVATION_COLUMNS)} FROM ({new_rows})"
+        types = ""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {OBSERVATIONS} AS {merged}")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {PROVIDER_TYPES} AS
         SELECT DISTINCT provider_id, provider_type FROM (
-            SELECT * FROM {PROVIDER_TYPES}
-            UNION ALL
-            SELECT provider_id, provider_type FROM {events} WHERE provider_type IS NOT NULL
+            {types}SELECT provider_id, provider_type FROM {events} WHERE provider_type IS NOT NULL
         )
         """
     )
@@ -191,7 +193,7 @@ def _create_tables(con: Database, base: Path | None) -> bool:
         (OBSERVATIONS, "observations", OBSERVATION_COLUMNS),
         (PROVIDER_TYPES, "types", TYPE_COLUMNS),
     ):
-        names = ", ".join(f"CAST({n} AS {t}) AS {n}" for n, t in columns)
+        names = _casts(columns)
         empty = f"SELECT {names} FROM (SELECT {', '.join(f'NULL AS {n}' for n, _ in columns)}) "
         empty += "WHERE false"
         source = empty
@@ -202,6 +204,11 @@ def _create_tables(con: Database, base: Path | None) -> bool:
         except duckdb.Error:
             return False
     return True
+
+
+def _casts(columns: Sequence[tuple[str, str]]) -> str:
+    """Each column cast to its type: what the history tables hold, however they were made."""
+    return ", ".join(f"CAST({n} AS {t}) AS {n}" for n, t in columns)
 
 
 def _events_scan(files: Sequence[Path]) -> str:
