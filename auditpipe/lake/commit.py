@@ -1,10 +1,12 @@
 """Atomic commits to the lake: staged files, the journal, roll-forward, and what readers see.
 
 How a change becomes visible (``Transaction``): every new file is written and fsync'ed under
-``staging/``, verified, then a journal naming every rename and delete is written atomically; that
-journal write is the commit point. Applying it renames each staged file into place (an atomic
-``rename(2)`` per file, so a reader that globs ``events/**/*.parquet`` never meets a truncated
-file), deletes what it replaces, and writes manifest entries last. A crash before the journal
+``staging/`` with the folders naming it, verified, then a journal naming every rename and delete
+is written atomically; that journal write is the commit point. Applying it renames each staged
+file into place (an atomic ``rename(2)`` per file, so a reader that globs
+``events/**/*.parquet`` never meets a truncated file), deletes what it replaces, and writes
+manifest entries last; the folders that changed (those receiving files and the parents of those
+it made) are fsync'ed before the journal is removed, so a power cut loses no renamed file. A crash before the journal
 leaves only staging litter, removed by the next ``recover()``; a crash after it is rolled forward
 by the next ``recover()``, which every writing command runs under the lock before it starts.
 
@@ -217,7 +219,12 @@ class Transaction:
 
     def commit(self) -> None:
         lake = self.lake
-        fsync_all([staged for staged, _target in self.moves])
+        staged = [path for path, _target in self.moves]
+        fsync_all(staged)
+        # And the folders naming them, up to the one holding the staging folder: after a power
+        # cut a file's bytes are no use if its entry is lost, and the journal would then name
+        # a file that is neither staged nor in place, which no roll-forward can finish.
+        fsync_all(_folders_between(staged, lake.staging_dir.parent), fsync_dir)
         doc = {
             "txn_id": self.txn_id,
             "moves": [[_rel(lake.root, s), d] for s, d in self.moves],
@@ -232,6 +239,19 @@ class Transaction:
 
     def abort(self) -> None:
         shutil.rmtree(self.lake.staging_dir / self.txn_id, ignore_errors=True)
+
+
+def _folders_between(paths: Collection[Path], top: Path) -> set[Path]:
+    """Every folder from each path's own up to ``top`` (included)."""
+    folders: set[Path] = set()
+    for path in paths:
+        folder = path.parent
+        while folder not in folders:
+            folders.add(folder)
+            if folder == top or folder == folder.parent:
+                break
+            folder = folder.parent
+    return folders
 
 
 def pending_commit(root: Path) -> tuple[dict[Path, Path], set[Path]]:
@@ -386,7 +406,7 @@ def _apply(lake: Lake, journal: Path) -> None:
     # crash leaves at most one folder holding both until the next writer rolls forward.
     for dirname in [*moves, *(d for d in deletes if d not in moves)]:
         for src, dst in moves.get(dirname, []):
-            touched.add(_move(lake.root, src, dst))
+            touched.update(_move(lake.root, src, dst))
             crash_point("between_moves")
         for rel in deletes.get(dirname, []):
             target = lake.root / rel
@@ -395,16 +415,26 @@ def _apply(lake: Lake, journal: Path) -> None:
                 touched.add(target.parent)
     crash_point("before_manifest")
     for src, dst in doc["meta_moves"]:
-        touched.add(_move(lake.root, src, dst))
+        touched.update(_move(lake.root, src, dst))
     fsync_all(touched, fsync_dir)
     journal.unlink()
     fsync_dir(journal.parent)
     remove_tree(lake.staging_dir / doc["txn_id"])
 
 
-def _move(root: Path, src_rel: str, dst_rel: str) -> Path:
+def _move(root: Path, src_rel: str, dst_rel: str) -> list[Path]:
+    """Move one staged file into place; the folders whose entries changed, to be fsync'ed:
+    the file's folder, and the parent of every folder made for it. A new partition folder's
+    own entry lives in its parent, so without that parent's fsync a crash after the journal
+    is gone could lose the folder, and every file moved into it, with nothing left to roll
+    forward."""
     src, dst = root / src_rel, root / dst_rel
+    changed = [dst.parent]
     if src.exists():
+        made = dst.parent
+        while not made.exists():
+            changed.append(made.parent)
+            made = made.parent
         dst.parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dst)
     elif not dst.exists():
@@ -414,7 +444,7 @@ def _move(root: Path, src_rel: str, dst_rel: str) -> Path:
             ),
             hint=_("the lake was changed by hand while a commit was pending; restore it"),
         )
-    return dst.parent
+    return changed
 
 
 def recover(lake: Lake) -> list[str]:

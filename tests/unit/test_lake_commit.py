@@ -126,6 +126,61 @@ def test_a_transaction_fsyncs_staged_files_then_journals_then_moves_data_before_
     assert not journal.exists() and not (lake.staging_dir / txn.txn_id).exists()
 
 
+def test_a_commit_fsyncs_the_folders_of_its_staged_files_before_the_commit_point(
+    tmp_path: Path, calls: Calls
+) -> None:
+    """The journal names staged files by path: their folders, up to the one holding the
+    staging folder, are fsync'ed before the journal is renamed into place, or a power cut
+    could leave a journal naming files whose entries are gone."""
+    lake = Lake.open(tmp_path / "lake", create=True)
+    txn = lake.transaction()
+    staged = txn.staging / "events" / "provider_id=p" / "part-0.parquet"
+    staged.parent.mkdir(parents=True)
+    staged.write_bytes(b"data")
+    txn.add_file(staged, "events/provider_id=p/event_date=2026-03-01/part-0.parquet")
+    calls.ops.clear()
+
+    txn.commit()
+
+    commit_point = calls.index("replace", journal_of(lake, txn.txn_id), dst=True)
+    for folder in [staged.parent, staged.parent.parent, txn.staging, lake.staging_dir]:
+        fsynced = [i for i, e in enumerate(calls.ops) if e == ("fsync", str(folder.resolve()))]
+        assert fsynced and min(fsynced) < commit_point, f"{folder} not fsync'ed before commit"
+
+
+def test_a_commit_fsyncs_the_parent_of_every_folder_it_creates_before_the_journal_goes(
+    tmp_path: Path, calls: Calls
+) -> None:
+    """A file moved into a new partition folder is only durable once the folder's own entry
+    is: the parents of the folders the commit made (the new provider folder's parent, the
+    table folder, and the new provider folder for its new day) are fsync'ed before the
+    journal is removed, as the folders receiving files are."""
+    lake = Lake.open(tmp_path / "lake", create=True)
+    (lake.events_dir / "provider_id=old").mkdir(parents=True)
+    txn = lake.transaction()
+    targets = [
+        "events/provider_id=new/event_date=2026-03-01/part-0.parquet",
+        "events/provider_id=old/event_date=2026-03-02/part-1.parquet",
+    ]
+    for n, rel in enumerate(targets):
+        path = txn.staging / f"part-{n}.parquet"
+        path.write_bytes(b"data %d" % n)
+        txn.add_file(path, rel)
+    calls.ops.clear()
+
+    txn.commit()
+
+    dropped = calls.index("unlink", journal_of(lake, txn.txn_id))
+    made_in = [
+        lake.events_dir,
+        lake.events_dir / "provider_id=new",
+        lake.events_dir / "provider_id=old",
+    ]
+    for folder in made_in:
+        fsynced = [i for i, e in enumerate(calls.ops) if e == ("fsync", str(folder.resolve()))]
+        assert fsynced and max(fsynced) < dropped, f"{folder} not fsync'ed before the journal went"
+
+
 def test_ingest_commits_fsynced_files_and_writes_its_manifest_entry_last(
     tmp_path: Path, calls: Calls
 ) -> None:
