@@ -68,10 +68,14 @@ class SortedRuns:
         capacity = max(needed, 2 * self.capacity)
         try:
             _resize(self.map, capacity * ITEM)
-        except (OSError, SystemError):  # no mremap: a larger map, the values copied over
+        except (OSError, SystemError, BufferError):
+            # No mremap, or a view of the values is still alive somewhere (mmap refuses to
+            # resize an exported buffer): a larger map, the values copied over; the old one
+            # is freed with its last view.
             larger = mmap.mmap(-1, capacity * ITEM, **_FLAGS)
             larger[: self.size * ITEM] = self.map[: self.size * ITEM]
-            self.map.close()
+            with contextlib.suppress(BufferError):
+                self.map.close()
             self.map = larger
         self.capacity = capacity
 

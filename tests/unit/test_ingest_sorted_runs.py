@@ -57,3 +57,16 @@ def test_close_with_a_view_still_held_does_not_raise() -> None:
     view = next(runs.runs())
     runs.close()
     assert int(view[-1]) == 9
+
+
+def test_a_view_still_held_does_not_stop_the_map_growing() -> None:
+    """mmap refuses to resize while a numpy view of it lives (say one a look-up left in a
+    reference cycle): the values are then copied into a larger map, none lost, and the old
+    view keeps what it showed."""
+    runs = SortedRuns(capacity=16)
+    runs.add(np.arange(10, dtype=np.uint64))
+    view = next(runs.runs())
+    expected = np.sort(np.concatenate([np.arange(10, dtype=np.uint64), added(runs, 30, seed=2)]))
+    check(runs, expected)
+    assert int(view[-1]) == 9
+    runs.close()
