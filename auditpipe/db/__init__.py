@@ -6,13 +6,14 @@
   be a bound parameter;
 - ``read_parquet_sql``: the lake's Parquet files as a relation, hive options written once;
 - ``arrow_table``: one query's rows as Arrow, planned once (the hot per-batch path);
-- ``check_timezone``: the timezone names both Python and DuckDB know.
+- ``check_timezone``: the timezone names both Python and DuckDB know;
+- ``usable_cpus``: the cores this process may run on (its affinity), for sizing threads.
 
 Nothing here knows the lake's folders; ``auditpipe.lake`` does, and hands this module file lists.
 """
 
 from .arrow import arrow_table
-from .database import Database, connect, log_statements
+from .database import Database, connect, log_statements, usable_cpus
 from .parquet import HIVE_OPTIONS, file_list, literal_path, parquet_scan, read_parquet_sql
 from .quoting import quote_identifier, quote_literal
 from .timezones import check_timezone
@@ -30,4 +31,5 @@ __all__ = [
     "quote_identifier",
     "quote_literal",
     "read_parquet_sql",
+    "usable_cpus",
 ]

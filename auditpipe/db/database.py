@@ -42,6 +42,16 @@ LOG = logging.getLogger("auditpipe.sql")
 DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024**3
 
 
+def usable_cpus() -> int:
+    """The cores this process may run on: its CPU affinity where the system has one (a
+    container or ``taskset`` pinned to 2 of a host's 64 cores gets 2), else ``os.cpu_count``.
+    Thread counts sized from the host's cores would oversubscribe the pinned ones."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux: no affinity to ask for
+        return max(1, os.cpu_count() or 1)
+
+
 def default_memory_limit() -> str:
     """``DEFAULT_MEMORY_LIMIT_BYTES``, or half of physical memory if that is smaller."""
     limit = DEFAULT_MEMORY_LIMIT_BYTES
@@ -93,7 +103,8 @@ def connect(
     """An in-memory DuckDB with auditpipe's settings.
 
     ``timezone``: how TIMESTAMPTZ values show and how they turn into dates; the lake's own
-    timezone for anything a user sees, 'UTC' for internal probes. ``memory_limit``: DuckDB's
+    timezone for anything a user sees, 'UTC' for internal probes. ``threads``: DuckDB's
+    workers (``usable_cpus()`` when not given). ``memory_limit``: DuckDB's
     ceiling (``default_memory_limit()`` when not given). ``temp_directory``: where
     DuckDB spills (DuckDB makes it when it first spills); by default a private folder of its own
     (never the working directory, which may be inside the lake), removed on close. ``keep_insertion_order=False`` lets DuckDB
@@ -104,8 +115,10 @@ def connect(
     config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": memory_limit or default_memory_limit()
     }
-    if threads:
-        config["threads"] = threads
+    # DuckDB's own default is every core of the host, whatever the process's affinity (a
+    # container or taskset pinned to 2 of 64 cores still got 64 threads): the cores this
+    # process may run on instead, unless the caller (a [detect] threads setting) says.
+    config["threads"] = threads or usable_cpus()
     if not keep_insertion_order:
         config["preserve_insertion_order"] = False
     own_spill = temp_directory is None

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..contract import Catalog, Contract, load_catalog
-from ..db import arrow_table
+from ..db import arrow_table, usable_cpus
 from ..errors import AuditpipeError, ConfigError, InputFileError
 from ..i18n import _
 from ..lake import Lake, new_id, utc_now
@@ -548,10 +548,9 @@ def duckdb_threads() -> int:
     and extracting, normalising, staging, writing), about three of them busy at once; DuckDB's
     workers on top of those only contend with them for the cores. On the 2-core development
     machine one DuckDB thread gave 5% less CPU and 10% less wall time than two (the benchmark
-    sample, paired runs); larger machines give DuckDB the cores beyond those three."""
-    import os
-
-    return max(1, (os.cpu_count() or 1) - 3)
+    sample, paired runs); larger machines give DuckDB the cores beyond those three. The cores
+    are those the process may run on (``usable_cpus``), not the host's."""
+    return max(1, usable_cpus() - 3)
 
 
 def _quiet(share: float) -> None:

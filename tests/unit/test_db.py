@@ -69,6 +69,19 @@ def test_connect_sets_every_setting_one_way(tmp_path: Path) -> None:
     assert (row[3], row[4], row[5]) == (1, False, False)
 
 
+def test_threads_default_to_the_cores_the_process_may_run_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DuckDB alone would count the host's cores; a process pinned to one core gets one."""
+    import os
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {1}, raising=False)
+    with connect(timezone="UTC") as db:
+        assert db.query("SELECT current_setting('threads')")[0][0] == 1
+    with connect(timezone="UTC", threads=3) as db:  # an explicit setting wins
+        assert db.query("SELECT current_setting('threads')")[0][0] == 3
+
+
 def test_a_connection_without_a_spill_folder_gets_a_private_one_removed_on_close() -> None:
     db = connect(timezone="UTC")
     spill = Path(db.query("SELECT current_setting('temp_directory')")[0][0])

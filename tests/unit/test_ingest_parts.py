@@ -725,13 +725,38 @@ def test_ingest_takes_arrow_buffers_from_a_pool_that_keeps_freed_pages(
         pa.set_memory_pool(before)
 
 
-@pytest.mark.parametrize(("cores", "threads"), [(None, 1), (1, 1), (2, 1), (4, 1), (8, 5)])
+@pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 1), (4, 1), (8, 5)])
 def test_duckdb_threads_leave_the_pipelines_own_threads_their_cores(
-    monkeypatch: pytest.MonkeyPatch, cores: int | None, threads: int
+    monkeypatch: pytest.MonkeyPatch, cores: int, threads: int
 ) -> None:
     import os
 
     from auditpipe.ingest.pipeline import duckdb_threads
 
-    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
     assert duckdb_threads() == threads
+
+
+def test_usable_cpus_are_the_affinity_not_the_hosts_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process pinned to 2 of 64 cores (a container, taskset) sizes its threads for 2."""
+    import os
+
+    from auditpipe.db import usable_cpus
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3, 7}, raising=False)
+    assert usable_cpus() == 2
+
+
+@pytest.mark.parametrize("cores", [None, 1, 6])
+def test_usable_cpus_without_affinity_fall_back_to_the_core_count(
+    monkeypatch: pytest.MonkeyPatch, cores: int | None
+) -> None:
+    import os
+
+    from auditpipe.db import usable_cpus
+
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert usable_cpus() == (cores or 1)
