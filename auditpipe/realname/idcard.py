@@ -138,10 +138,18 @@ def with_check_characters(bodies: Sequence[str]) -> list[str]:
 # not inside a longer run of digits (letters around it do not protect it: "u110105..."). RE2 has no look-behind, so the characters
 # around it are captured and put back; a second pass catches a number whose left neighbour
 # the first pass consumed as the right neighbour of another.
+# A digit is any of the forms a broken line may carry it in: ASCII, full-width (U+FF10-FF19,
+# common in Chinese text and folded by NFKC where a line parses) or a JSON escape (\u0031);
+# the same for the check character X and the separators. Each character may take any form.
+# (RE2 syntax: \x{FF10} is a code point.)
+_DIGIT = r"(?:[0-9\x{FF10}-\x{FF19}]|\\u003[0-9])"
+_CHECK = r"(?:[0-9Xx\x{FF10}-\x{FF19}\x{FF38}\x{FF58}]|\\u003[0-9]|\\u00[57]8)"
+_SEP = r"(?:[ \-\x{3000}\x{FF0D}]|\\u0020|\\u002[dD])?"
+_NOT_DIGIT = r"[^0-9\x{FF10}-\x{FF19}]"
 ID_LIKE = (
-    r"(^|[^0-9])"
-    r"([0-9]{6}[ \-]?[0-9]{8}[ \-]?[0-9]{3}[0-9Xx]|[0-9]{15})"
-    r"([^0-9]|$)"
+    rf"(^|{_NOT_DIGIT})"
+    rf"({_DIGIT}{{6}}{_SEP}{_DIGIT}{{8}}{_SEP}{_DIGIT}{{3}}{_CHECK}|{_DIGIT}{{15}})"
+    rf"({_NOT_DIGIT}|$)"
 )
 REDACTED = "[id number removed]"
 

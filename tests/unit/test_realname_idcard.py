@@ -214,6 +214,34 @@ def test_every_id_like_token_is_redacted(numbers: list[str], seps: list[str]) ->
     assert out.count(REDACTED) == len(numbers)
 
 
+def _digit_forms(char: str) -> list[str]:
+    """The forms one character of a number may take in a broken line: as written, full-width
+    (U+FF10-FF19, U+FF38/FF58 for X/x) and JSON-escaped, in either case of the hex digits."""
+    escaped = "\\u%04x" % ord(char)
+    return [char, chr(ord(char) + 0xFEE0), escaped, escaped.upper().replace("\\U", "\\u")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(valid_numbers(), min_size=1, max_size=4),
+    st.lists(st.sampled_from([",", " ", '"', ":", "=", "sfzh=", "u", "\\n", "号码"]), min_size=5),
+    st.data(),
+)
+def test_id_numbers_in_full_width_or_escaped_digits_are_redacted(
+    numbers: list[str], seps: list[str], data: st.DataObject
+) -> None:
+    """A broken line is not parsed, so nothing folds its digits first: every mix of ASCII,
+    full-width and JSON-escaped characters within one number is still found."""
+    written = [
+        "".join(data.draw(st.sampled_from(_digit_forms(c))) for c in n) for n in numbers
+    ]
+    text = seps[0] + "".join(w + seps[i + 1] for i, w in enumerate(written))
+    out = redact(text)
+    for w in written:
+        assert w not in out
+    assert out.count(REDACTED) == len(numbers)
+
+
 @pytest.mark.parametrize(
     "token",
     [
