@@ -217,7 +217,7 @@ def test_every_id_like_token_is_redacted(numbers: list[str], seps: list[str]) ->
 def _digit_forms(char: str) -> list[str]:
     """The forms one character of a number may take in a broken line: as written, full-width
     (U+FF10-FF19, U+FF38/FF58 for X/x) and JSON-escaped, in either case of the hex digits."""
-    escaped = "\\u%04x" % ord(char)
+    escaped = f"\\u{ord(char):04x}"
     return [char, chr(ord(char) + 0xFEE0), escaped, escaped.upper().replace("\\U", "\\u")]
 
 
@@ -232,9 +232,7 @@ def test_id_numbers_in_full_width_or_escaped_digits_are_redacted(
 ) -> None:
     """A broken line is not parsed, so nothing folds its digits first: every mix of ASCII,
     full-width and JSON-escaped characters within one number is still found."""
-    written = [
-        "".join(data.draw(st.sampled_from(_digit_forms(c))) for c in n) for n in numbers
-    ]
+    written = ["".join(data.draw(st.sampled_from(_digit_forms(c))) for c in n) for n in numbers]
     text = seps[0] + "".join(w + seps[i + 1] for i, w in enumerate(written))
     out = redact(text)
     for w in written:
