@@ -42,14 +42,45 @@ LOG = logging.getLogger("auditpipe.sql")
 DEFAULT_MEMORY_LIMIT_BYTES = 2 * 1024**3
 
 
+# Where a container sees its CPU quota: cgroup v2's "<quota> <period>" (or "max"), and v1's
+# quota (-1 for none) beside its period.
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+CGROUP_V1_QUOTA = Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+CGROUP_V1_PERIOD = Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us")
+
+
 def usable_cpus() -> int:
-    """The cores this process may run on: its CPU affinity where the system has one (a
-    container or ``taskset`` pinned to 2 of a host's 64 cores gets 2), else ``os.cpu_count``.
-    Thread counts sized from the host's cores would oversubscribe the pinned ones."""
+    """The cores this process may use: its CPU affinity where the system has one (a container
+    or ``taskset`` pinned to 2 of a host's 64 cores gets 2), else ``os.cpu_count``, and no more
+    than a cgroup CPU quota allows (rounded up: a quota of 1.5 CPUs gets 2). Thread counts sized
+    from the host's cores would oversubscribe the pinned or rationed ones."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux: no affinity to ask for
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota()
+    if quota is not None:
+        cpus = min(cpus, quota)
+    return max(1, cpus)
+
+
+def _cgroup_cpu_quota() -> int | None:
+    """Whole CPUs the cgroup's quota allows, rounded up; None without a quota (or a cgroup)."""
+    try:
+        quota, period = CGROUP_CPU_MAX.read_text(encoding="ascii").split()[:2]
+    except (OSError, ValueError):
+        try:
+            quota = CGROUP_V1_QUOTA.read_text(encoding="ascii").strip()
+            period = CGROUP_V1_PERIOD.read_text(encoding="ascii").strip()
+        except OSError:
+            return None
+    try:
+        quota_us, period_us = int(quota), int(period)
+    except ValueError:  # "max": no quota
+        return None
+    if quota_us <= 0 or period_us <= 0:  # v1's -1: no quota
+        return None
+    return max(1, -(-quota_us // period_us))
 
 
 def default_memory_limit() -> str:

@@ -82,6 +82,40 @@ def test_threads_default_to_the_cores_the_process_may_run_on(
         assert db.query("SELECT current_setting('threads')")[0][0] == 3
 
 
+@pytest.mark.parametrize(
+    ("cpu_max", "v1_quota", "expected"),
+    [
+        ("max 100000\n", None, 8),  # v2, no quota
+        ("150000 100000\n", None, 2),  # 1.5 CPUs: rounded up
+        ("300000 100000\n", None, 3),
+        ("5000000 100000\n", None, 8),  # a quota above the affinity: the affinity
+        (None, "-1", 8),  # v1, no quota
+        (None, "200000", 2),  # v1, 2 CPUs of a 100000 us period
+        (None, None, 8),  # no cgroup files at all
+    ],
+)
+def test_usable_cpus_stay_within_a_cgroup_cpu_quota(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    cpu_max: str | None,
+    v1_quota: str | None,
+    expected: int,
+) -> None:
+    import os
+
+    from auditpipe.db import database
+
+    files = {"cpu.max": cpu_max, "quota": v1_quota, "period": "100000" if v1_quota else None}
+    for name, text in files.items():
+        if text is not None:
+            (tmp_path / name).write_text(text, encoding="ascii")
+    monkeypatch.setattr(database, "CGROUP_CPU_MAX", tmp_path / "cpu.max")
+    monkeypatch.setattr(database, "CGROUP_V1_QUOTA", tmp_path / "quota")
+    monkeypatch.setattr(database, "CGROUP_V1_PERIOD", tmp_path / "period")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    assert database.usable_cpus() == expected
+
+
 def test_a_connection_without_a_spill_folder_gets_a_private_one_removed_on_close() -> None:
     db = connect(timezone="UTC")
     spill = Path(db.query("SELECT current_setting('temp_directory')")[0][0])

@@ -731,8 +731,10 @@ def test_duckdb_threads_leave_the_pipelines_own_threads_their_cores(
 ) -> None:
     import os
 
+    from auditpipe.db import database
     from auditpipe.ingest.pipeline import duckdb_threads
 
+    monkeypatch.setattr(database, "_cgroup_cpu_quota", lambda: None)  # whatever this machine's
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 64)
     assert duckdb_threads() == threads
@@ -742,8 +744,9 @@ def test_usable_cpus_are_the_affinity_not_the_hosts_cores(monkeypatch: pytest.Mo
     """A process pinned to 2 of 64 cores (a container, taskset) sizes its threads for 2."""
     import os
 
-    from auditpipe.db import usable_cpus
+    from auditpipe.db import database, usable_cpus
 
+    monkeypatch.setattr(database, "_cgroup_cpu_quota", lambda: None)  # whatever this machine's
     monkeypatch.setattr(os, "cpu_count", lambda: 64)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3, 7}, raising=False)
     assert usable_cpus() == 2
@@ -755,8 +758,9 @@ def test_usable_cpus_without_affinity_fall_back_to_the_core_count(
 ) -> None:
     import os
 
-    from auditpipe.db import usable_cpus
+    from auditpipe.db import database, usable_cpus
 
+    monkeypatch.setattr(database, "_cgroup_cpu_quota", lambda: None)  # whatever this machine's
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     assert usable_cpus() == (cores or 1)
