@@ -43,7 +43,7 @@ class DetectSettings:
     penalty: PenaltySettings = field(default_factory=PenaltySettings, metadata={"config": False})
     # DuckDB's memory ceiling; beyond it DuckDB spills to the lake's _auditpipe/staging.
     memory_limit: str = "4GB"
-    # DuckDB threads; None = the cores this process may run on (db.usable_cpus: its affinity).
+    # DuckDB threads; None = the cores this process may use (db.usable_cpus: affinity, quota).
     threads: int | None = None
 
     def __post_init__(self) -> None:
