@@ -7,7 +7,8 @@
 - ``read_parquet_sql``: the lake's Parquet files as a relation, hive options written once;
 - ``arrow_table``: one query's rows as Arrow, planned once (the hot per-batch path);
 - ``check_timezone``: the timezone names both Python and DuckDB know;
-- ``usable_cpus``: the cores this process may run on (its affinity), for sizing threads.
+- ``usable_cpus``: the cores this process may use (its affinity, within a cgroup CPU quota),
+  for sizing threads.
 
 Nothing here knows the lake's folders; ``auditpipe.lake`` does, and hands this module file lists.
 """

@@ -146,9 +146,9 @@ def connect(
     config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": memory_limit or default_memory_limit()
     }
-    # DuckDB's own default is every core of the host, whatever the process's affinity (a
-    # container or taskset pinned to 2 of 64 cores still got 64 threads): the cores this
-    # process may run on instead, unless the caller (a [detect] threads setting) says.
+    # DuckDB's own default is every core of the host, whatever the process's affinity or
+    # cgroup quota (a container pinned or rationed to 2 of 64 cores still got 64 threads): the
+    # cores this process may use instead, unless the caller (a [detect] threads setting) says.
     config["threads"] = threads or usable_cpus()
     if not keep_insertion_order:
         config["preserve_insertion_order"] = False

@@ -17,25 +17,28 @@ def test_every_registered_command_is_mapped_to_the_module_that_registers_it() ->
         assert module == f"auditpipe.cli.{COMMAND_MODULES[name]}", name
 
 
+def _in_a_fresh_process(*lines: str) -> str:
+    """What ``lines`` of Python print in a new interpreter (no command module imported yet)."""
+    code = "\n".join(("import sys", "from auditpipe.cli import cli, COMMAND_MODULES", *lines))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
 def test_each_command_is_found_by_name_in_a_fresh_process() -> None:
     """By name only, before anything lists the commands: the path a real run takes."""
-    code = (
-        "import sys\n"
-        "from auditpipe.cli import cli, COMMAND_MODULES\n"
-        "for name in COMMAND_MODULES:\n"
-        "    assert cli.commands.get(name) is not None, name\n"
-        "print('ok')\n"
+    assert (
+        _in_a_fresh_process(
+            "for name in COMMAND_MODULES:",
+            "    assert cli.commands.get(name) is not None, name",
+            "print('ok')",
+        )
+        == "ok"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "ok"
 
 
 def test_looking_up_detect_imports_only_its_own_command_module() -> None:
-    code = (
-        "import sys\n"
-        "from auditpipe.cli import cli\n"
-        "cli.commands['detect']\n"
-        "print(sorted(m for m in sys.modules if m.startswith('auditpipe.cli.') and m.endswith('_cmd')))\n"
+    loaded = _in_a_fresh_process(
+        "cli.commands['detect']",
+        "print(sorted(m for m in sys.modules if m.startswith('auditpipe.cli.') and m.endswith('_cmd')))",
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['auditpipe.cli.detect_cmd']"
+    assert loaded == "['auditpipe.cli.detect_cmd']"
