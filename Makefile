@@ -16,7 +16,7 @@ DEMO_DIR ?= demo
 help:
 	@echo "make demo    run the nightly job on sample_data/ into $(DEMO_DIR)/ and show the report"
 	@echo "make test    lint, then run the whole test suite (Spark tests when Java 17 and pyspark are here)"
-	@echo "make test-unit   the fast tests only (tests/unit, under a minute)"
+	@echo "make test-unit   the library tests only (tests/unit, a few minutes)"
 	@echo "make test-spark   install the spark extra (and Java 17 if root) and run the Spark tests"
 	@echo "make lint    ruff (lint + format check) and mypy"
 	@echo "make bench   run the benchmarks in benchmarks/ (slow, prints ratios)"
@@ -60,12 +60,14 @@ demo: $(RUN_STAMP)
 	@echo
 	@echo "HTML report: $$(ls $(CURDIR)/$(DEMO_DIR)/reports/*/auditpipe-report-*.html)"
 
+# -n auto: one worker per usable CPU (at most 4), each taking whole test files (tests/conftest.py
+# says why); the Spark tests all go to one worker, so the run still starts one Spark session.
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # The fast part, to run on every change: library tests in tests/unit (no lint).
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q -n auto tests/unit
 
 # The Spark engine's tests need Java 17 and the spark extra; `make test` skips them (with one
 # message) when either is missing. This target installs both (the JRE only when run as root on

@@ -17,6 +17,46 @@ if TYPE_CHECKING:
     from auditpipe.lake import Lake
 
 
+# Folders whose tests share a session fixture that must exist once per test run: all their
+# tests go to one worker. The Spark tests share one Spark session (tests/e2e/spark/conftest.py).
+ONE_WORKER_FOLDERS = {"tests/e2e/spark/": "spark"}
+
+
+def worker_group(nodeid: str) -> str:
+    """The group a test runs in under ``make test``'s parallel workers: its file, so a module
+    fixture (a lake, a generated corpus) is built once and a file's tests keep their order;
+    or its folder's, for the folders of ``ONE_WORKER_FOLDERS``."""
+    path = nodeid.split("::", 1)[0]
+    return next((g for f, g in ONE_WORKER_FOLDERS.items() if path.startswith(f)), path)
+
+
+# Workers beyond 4 mostly add memory (each builds its own module fixtures) for little time.
+MAX_WORKERS = 4
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hooks; without -n they are never called
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: the CPUs this process may use (affinity and cgroup quota, as DuckDB's
+    threads are sized), at most ``MAX_WORKERS``."""
+    from auditpipe.db import usable_cpus
+
+    return max(1, min(usable_cpus(), MAX_WORKERS))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Each worker takes whole groups (``worker_group``), in collection order. Written as a
+    scheduler rather than xdist_group marks: pytest 9.2 no longer lets a plugin rename the node
+    ids those marks work through, so the marks group nothing there."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_group(nodeid)
+
+    return GroupScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def shared_lake(tmp_path_factory: pytest.TempPathFactory) -> Lake:
     """The lake of ``tests.support.report_lakes.identifier_events()`` (JSON Lines -> ingest ->
