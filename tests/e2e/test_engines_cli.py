@@ -23,7 +23,8 @@ def test_spark_without_pyspark_is_a_clear_error(
     ):
         pass
     lake = tmp_path / "lake"
-    run_main(["ingest", "sample_data", "--lake", str(lake), "--quiet"], capsys)
+    sample = Path(__file__).resolve().parents[2] / "sample_data"
+    run_main(["ingest", str(sample), "--lake", str(lake), "--quiet"], capsys)
     code, _, err = run_main(["detect", "--lake", str(lake), "--engine", "spark"], capsys)
     assert code == 2
     assert "Error: the spark engine needs pyspark" in err and "auditpipe[spark]" in err

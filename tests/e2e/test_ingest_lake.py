@@ -191,10 +191,10 @@ def test_disk_full_midway_publishes_nothing_and_a_rerun_succeeds(
     ],
 )
 def test_bad_usage_gets_a_clear_error_and_exit_2(
-    tmp_path: Path, args: list[str], message: str
+    tmp_path: Path, args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "notes.txt").write_text("x")
-    os.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # undone after the test: later tests resolve paths from here
     result = CliRunner().invoke(cli, ["ingest", *args, "--lake", str(tmp_path / "lake")])
     assert result.exit_code != 0
     proc = subprocess.run(
