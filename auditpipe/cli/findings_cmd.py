@@ -72,6 +72,7 @@ def findings() -> None:
 )
 @format_option
 @unmask_option
+@config_option
 def findings_list(
     lake: Path,
     provider: str | None,
@@ -84,6 +85,7 @@ def findings_list(
     limit: int,
     fmt: str,
     unmask: bool,
+    config_path: Path | None,
 ) -> None:
     """List findings, most serious first, filtered by provider, day, category, severity
     (at or above) and rule.
@@ -96,8 +98,11 @@ def findings_list(
 
     Exits 0 on success (also when nothing matches); 2 on errors (no lake, bad option).
     """
+    from ..config import load_config
     from ..console import get_console
-    from ..errors import UsageError
+    from ..detect import DetectSettings
+    from ..detect.rules import read_rules
+    from ..errors import AuditpipeError, UsageError
     from ..findings_view import FindingFilter, list_findings
     from ..findings_view.output import list_table, write_list
     from ..i18n import _
@@ -112,7 +117,14 @@ def findings_list(
         since = until = day
     where = FindingFilter(provider, since, until, category, severity, rule_id)
     the_lake = Lake.open(lake)
-    found = list_findings(the_lake, where, limit=limit or None, unmask=unmask)
+    settings = DetectSettings.from_config(load_config(config_path))
+    try:  # the rules give each summary's template in the current language
+        known = read_rules(settings.rule_dirs, disabled=settings.disabled_rules)
+    except AuditpipeError:  # a broken rule file elsewhere: the stored (English) summaries
+        known = []
+    found = list_findings(
+        the_lake, where, limit=limit or None, unmask=unmask, rules=known, settings=settings
+    )
     console = get_console()
     if fmt == "text":
         columns, rows = list_table(found)
@@ -199,6 +211,7 @@ def findings_show(
         rule_problem=problem,
         limit=limit or None,
         offset=offset,
+        settings=settings,
     ) as found:
         write_show(found, fmt, console.data, the_lake.timezone)
         if found.shown < found.total:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from ..db import parquet_scan, quote_identifier, quote_literal
 from ..lake.schema import FINDING_FILE_COLUMNS, PARTITION_COLUMNS, empty_select
 from ..vocabulary import severity_list_sql
+from .summary import ENGLISH, fill_sql, phrase_columns_sql
 
 # What an "updated" finding is, the one definition detect's diff and nightly's baseline share:
 # a finding that keeps its finding_id but of which anything a reader is told has changed -
@@ -109,7 +110,8 @@ JOIN detect_rules AS r USING (rule_index)
 """
 
 
-BUILD_FINDINGS = """
+BUILD_FINDINGS = (
+    """
 CREATE OR REPLACE TEMP TABLE new_findings AS
 WITH hits AS (
     -- a user rule may return an event twice (e.g. through a join): it counts once
@@ -190,44 +192,7 @@ scored AS (
 ),
 phrased AS (
     SELECT
-        *,
-        CASE actor_type
-            WHEN 'employee' THEN 'An employee'
-            WHEN 'partner' THEN 'A partner'
-            WHEN 'service' THEN 'A service account'
-            WHEN 'subject' THEN 'A user'
-            ELSE 'An unidentified actor'
-        END AS actor_phrase,
-        coalesce(
-            nullif(
-                array_to_string(
-                    list_transform(
-                        list_filter(protected_classes, lambda c: list_contains(data_classes, c)),
-                        lambda c: CASE c
-                            WHEN 'login' THEN
-                                CASE WHEN has_credential THEN 'login credentials'
-                                     ELSE 'login information' END
-                            WHEN 'identity' THEN 'real identification information'
-                            ELSE c || ' data'
-                        END
-                    ),
-                    ' and '
-                ),
-                ''
-            ),
-            'personal data'
-        ) AS data_phrase,
-        CASE WHEN proceeds_cny > 0 THEN format('CNY {:,.2f}', proceeds_cny) END AS cny_phrase,
-        nullif(
-            array_to_string(
-                list_transform(
-                    unconverted_amounts,
-                    lambda u: format('{:,.2f} {}', u.amount, u.currency)
-                ),
-                ' and '
-            ),
-            ''
-        ) AS unconverted_phrase
+        *,{PHRASES}
     FROM scored
 )
 SELECT
@@ -262,32 +227,14 @@ SELECT
     unconverted_amounts,
     list_transform(evidence, lambda x: x.id) AS evidence_event_ids,
     list_transform(evidence, lambda x: x.n) AS evidence_record_counts,
-    -- {party} last: a party's name is data and might itself contain a placeholder
-    replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
-        summary_template,
-        '{actor}', actor_phrase),
-        '{data}', data_phrase),
-        '{records}', format('{:,} {}', record_count, CASE WHEN record_count = 1 THEN 'record' ELSE 'records' END)),
-        '{events}', format('{:,} {}', event_count, CASE WHEN event_count = 1 THEN 'event' ELSE 'events' END)),
-        '{subjects}', format('{:,} {}', subject_count, CASE WHEN subject_count = 1 THEN 'user' ELSE 'users' END)),
-        '{proceeds}', CASE
-            WHEN cny_phrase IS NOT NULL AND unconverted_phrase IS NOT NULL
-                THEN cny_phrase || ' plus ' || unconverted_phrase || ' with no CNY rate'
-            WHEN cny_phrase IS NOT NULL THEN cny_phrase
-            WHEN unconverted_phrase IS NOT NULL THEN unconverted_phrase || ' with no CNY rate'
-            ELSE 'no payment recorded'
-        END),
-        '{date}', CAST(event_date AS VARCHAR)),
-        '{bulk_threshold}', format('{:,} records', bulk_threshold)),
-        '{accounts}', format('{:,} {}', subject_count, CASE WHEN subject_count = 1 THEN 'account' ELSE 'accounts' END)),
-        '{posts}', format('{:,} {}', event_count, CASE WHEN event_count = 1 THEN 'post' ELSE 'posts' END)),
-        '{identity_limit}', format('{:,}', max_accounts_per_identity)),
-        '{party}', coalesce(destination_party, 'an unnamed party')
-    ) AS summary,
+    {SUMMARY} AS summary,
     provider_id,
     event_date
 FROM phrased
 """.replace("{SEVERITY_LIST}", severity_list_sql())
+    .replace("{PHRASES}", phrase_columns_sql(ENGLISH))
+    .replace("{SUMMARY}", fill_sql(ENGLISH, "summary_template"))
+)
 
 
 def old_findings_sql(files_sql: str | None) -> str:

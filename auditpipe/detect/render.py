@@ -112,6 +112,7 @@ def render_result(result: DetectResult) -> None:
 def render_rule_list(rules: Sequence[Rule], disabled: Sequence[str] = ()) -> None:
     """One line per rule (plain text, so it greps and never truncates a title)."""
     console = get_console()
+    language = current_language()
     width = max([len(r.id) for r in rules] + [2])
     head = [_("id"), _("category"), _("severity"), _("title")]
     console.print(f"{head[0]:<{width}}  {head[1]:<12}  {head[2]:<8}  {head[3]}", markup=False)
@@ -120,8 +121,9 @@ def render_rule_list(rules: Sequence[Rule], disabled: Sequence[str] = ()) -> Non
         if rule.id in disabled:
             notes.append(_("disabled"))
         suffix = f"  ({', '.join(notes)})" if notes else ""
+        title = rule.localized("title", language) or rule.title
         console.print(
-            f"{rule.id:<{width}}  {rule.category:<12}  {rule.severity:<8}  {rule.title}{suffix}",
+            f"{rule.id:<{width}}  {rule.category:<12}  {rule.severity:<8}  {title}{suffix}",
             markup=False,
         )
     console.print(
@@ -134,10 +136,13 @@ def render_rule_list(rules: Sequence[Rule], disabled: Sequence[str] = ()) -> Non
 
 
 def render_rule(rule: Rule) -> None:
+    """The rule's header fields, then its SQL. Title and summary in the current language
+    where the header gives them in it (reports use those); the rest is the header's."""
     console = get_console()
+    language = current_language()
     fields = [
         (_("id"), rule.id),
-        (_("title"), rule.title),
+        (_("title"), rule.localized("title", language) or rule.title),
         (_("category"), rule.category),
         (
             _("severity"),
@@ -149,7 +154,7 @@ def render_rule(rule: Rule) -> None:
         (_("clause"), rule.clause),
         (_("description"), rule.description),
         (_("false positives"), rule.false_positives or "-"),
-        (_("summary"), rule.summary),
+        (_("summary"), rule.localized("summary", language) or rule.summary),
     ]
     for label, value in fields:
         console.print(f"{label + ':':<17}{value}", markup=False)

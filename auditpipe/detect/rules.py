@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AuditpipeError
-from ..i18n import _
+from ..i18n import DEFAULT_LANGUAGE, _, normalize_language
 from ..vocabulary import CATEGORIES, SEVERITIES
 
 BUILTIN_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
@@ -36,6 +36,9 @@ TERMS_FILE = BUILTIN_RULES_DIR / "_terms.sql"
 
 REQUIRED_KEYS = ("id", "title", "category", "severity", "description", "clause")
 OPTIONAL_KEYS = ("false_positives", "summary")
+# Keys a header may also give in another language, as ``<key>.<language>`` (``summary.zh-CN``):
+# reports in that language show them (the stored summary is always the English one).
+TRANSLATABLE_KEYS = ("title", "summary")
 
 # Columns a rule's SELECT must return (every default rule returns in_scope_events.*).
 REQUIRED_COLUMNS = (
@@ -71,7 +74,7 @@ SUMMARY_PLACEHOLDERS = (
 )
 DEFAULT_SUMMARY = "{actor} triggered rule '{title}' with {data} ({records}, {events}) on {date}."
 
-_KEY_LINE = re.compile(r"^-- ?([A-Za-z_][A-Za-z0-9_]*)\s*:\s?(.*)$")
+_KEY_LINE = re.compile(r"^-- ?([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_-]*)?)\s*:\s?(.*)$")
 _CONTINUATION = re.compile(r"^--(?:\s{2,}(.*)|\s*)$")
 _RULE_ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -94,6 +97,15 @@ class Rule:
     sql: str
     path: Path
     builtin: bool
+    # (language, key, text) for each ``<key>.<language>`` header line (TRANSLATABLE_KEYS)
+    translations: tuple[tuple[str, str, str], ...] = ()
+
+    def localized(self, key: str, language: str) -> str | None:
+        """The rule's ``title`` or ``summary`` template in ``language``; None when the header
+        gives none in it (English: the rule's own)."""
+        if language == DEFAULT_LANGUAGE:
+            return str(getattr(self, key))
+        return next((t for lang, k, t in self.translations if (lang, k) == (language, key)), None)
 
     @property
     def source(self) -> str:
@@ -128,6 +140,7 @@ def parse_rule_text(text: str, path: Path, *, builtin: bool = False) -> Rule:
         sql=rule_body(lines[body_start:], path),
         path=path,
         builtin=builtin,
+        translations=translations(header, path),
     )
 
 
@@ -142,8 +155,8 @@ def read_header(lines: Sequence[str], path: Path) -> tuple[dict[str, str], int]:
             return header, number - 1
         key_match = _KEY_LINE.match(stripped)
         if key_match and not stripped.startswith("--  "):
-            key = key_match.group(1).lower()
-            if key not in REQUIRED_KEYS + OPTIONAL_KEYS:
+            key = _header_key(key_match.group(1), path, number)
+            if key.split(".")[0] not in REQUIRED_KEYS + OPTIONAL_KEYS:
                 raise RuleError(
                     _("rule file {path}, line {number}: unknown header key {key!r}").format(
                         path=path, number=number, key=key
@@ -172,6 +185,40 @@ def read_header(lines: Sequence[str], path: Path) -> tuple[dict[str, str], int]:
         else:
             current = None  # a bare '--' or a comment that is not a key line ends the value
     return header, len(lines)
+
+
+def _header_key(raw: str, path: Path, number: int) -> str:
+    """A header key in lower case; ``<key>.<language>`` with the language's own spelling."""
+    key, dot, language = raw.partition(".")
+    key = key.lower()
+    if not dot:
+        return key
+    code = normalize_language(language)
+    if key not in TRANSLATABLE_KEYS or code in (None, DEFAULT_LANGUAGE):
+        raise RuleError(
+            _("rule file {path}, line {number}: {key!r} is not a header key").format(
+                path=path, number=number, key=raw
+            ),
+            hint=_("only {keys} take a language, e.g. summary.zh-CN").format(
+                keys=", ".join(TRANSLATABLE_KEYS)
+            ),
+        )
+    return f"{key}.{code}"
+
+
+def translations(header: dict[str, str], path: Path) -> tuple[tuple[str, str, str], ...]:
+    """(language, key, text) of each ``<key>.<language>`` line; a summary's placeholders are
+    checked as the English one's, and its ``{title}`` is the title in the same language."""
+    found = []
+    for name, text in sorted(header.items()):
+        key, dot, language = name.partition(".")
+        if not dot or not text:
+            continue
+        if key == "summary":
+            title = header.get(f"title.{language}", header["title"])
+            text = summary_template({"summary": text, "title": title}, path)
+        found.append((language, key, text))
+    return tuple(found)
 
 
 def check_header(header: dict[str, str], path: Path) -> None:

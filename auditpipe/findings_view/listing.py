@@ -15,6 +15,10 @@ from .. import vocabulary
 from ..report.masking import FINDING_MASKS, create_mask_macros, shown_columns_sql
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..detect.rules import Rule
+    from ..detect.settings import DetectSettings
     from ..lake import Lake
 
 DEFAULT_LIMIT = 100
@@ -56,12 +60,15 @@ class FindingList:
     matched: int  # how many findings match the filters (rows holds at most the limit)
 
 
-LIST_SQL = f"""
+def list_sql(source: str = "findings") -> str:
+    """The listing query over ``source`` (``findings``, or the same with summaries in the
+    current language: ``report.summaries.findings_source``)."""
+    return f"""
 WITH shown AS (
     SELECT *, {shown_columns_sql(FINDING_MASKS)},
            list_position($severities, severity) AS severity_rank,
            list_position($categories, category) AS category_rank
-    FROM findings
+    FROM {source}
     WHERE ($provider IS NULL OR provider_id = $provider)
       AND ($since IS NULL OR event_date >= $since)
       AND ($until IS NULL OR event_date <= $until)
@@ -81,14 +88,29 @@ LIMIT $limit
 
 
 def list_findings(
-    lake: Lake, where: FindingFilter, *, limit: int | None = DEFAULT_LIMIT, unmask: bool = False
+    lake: Lake,
+    where: FindingFilter,
+    *,
+    limit: int | None = DEFAULT_LIMIT,
+    unmask: bool = False,
+    rules: Sequence[Rule] = (),
+    settings: DetectSettings | None = None,
 ) -> FindingList:
-    """The findings matching ``where``, most serious first; ``limit`` None for all."""
+    """The findings matching ``where``, most serious first; ``limit`` None for all. With the
+    rules known now and the detect settings, summaries are in the current language where a
+    rule gives its template in it (``report.summaries``); else as stored (English)."""
+    from ..i18n import current_language
     from ..lake.views import connect_views
+    from ..report.summaries import findings_source
 
     con = connect_views(lake)
     try:
         create_mask_macros(con)
+        source = (
+            findings_source(con, rules, settings, current_language())
+            if settings is not None
+            else "findings"
+        )
         params = {
             "provider": where.provider,
             "since": where.since,
@@ -101,7 +123,7 @@ def list_findings(
             "unmask": unmask,
             "limit": limit,
         }
-        rows = con.execute(LIST_SQL, params).fetchall()
+        rows = con.execute(list_sql(source), params).fetchall()
     finally:
         con.close()
     matched = int(rows[0][-1]) if rows else 0

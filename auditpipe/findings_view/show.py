@@ -23,6 +23,7 @@ from ..report.masking import FINDING_MASKS, create_mask_macros, shown_columns_sq
 if TYPE_CHECKING:
     from ..db import Database
     from ..detect.rules import Rule
+    from ..detect.settings import DetectSettings
     from ..lake import Lake
 
 BATCH_ROWS = 2_000  # evidence records fetched and written at a time
@@ -112,17 +113,27 @@ def open_finding(
     rule_problem: str | None = None,
     limit: int | None = None,
     offset: int = 0,
+    settings: DetectSettings | None = None,
 ) -> Iterator[FindingEvidence]:
     """The finding ``finding_id`` (or the one finding whose id starts with it) and its
-    evidence; a ``NoSuchFinding`` error naming the nearest ids when there is none."""
+    evidence; a ``NoSuchFinding`` error naming the nearest ids when there is none. With the
+    detect ``settings``, its summary is in the current language where its rule (among
+    ``rules``) gives its template in it (``report.summaries``); else as stored (English)."""
+    from ..i18n import current_language
     from ..lake.views import connect_views
+    from ..report.summaries import findings_source
 
     con = connect_views(lake)
     try:
         create_mask_macros(con)
         full_id = resolve_id(con, lake, finding_id)
+        source = (
+            findings_source(con, rules or (), settings, current_language())
+            if settings is not None
+            else "findings"
+        )
         cursor = con.execute(
-            f"SELECT {FINDING_COLUMNS} FROM findings WHERE finding_id = $id LIMIT 1",
+            f"SELECT {FINDING_COLUMNS} FROM {source} WHERE finding_id = $id LIMIT 1",
             {"id": full_id, "unmask": unmask},
         )
         names = [d[0] for d in cursor.description or []]

@@ -26,8 +26,10 @@ from .. import vocabulary
 from ..config import Config
 from ..db import Database, connect
 from ..detect.account_history import cached_history
+from ..detect.rules import read_rules
+from ..detect.settings import DetectSettings
 from ..errors import LakeError, UsageError
-from ..i18n import _
+from ..i18n import _, current_language
 from ..lake import Lake, lake_arg
 from ..lake.commit import reads_lake
 from ..lake.views import create_views
@@ -51,6 +53,7 @@ from .model import (
 from .provenance import build_provenance
 from .real_name import real_name_sections
 from .settings import ReportSettings
+from .summaries import findings_source
 
 CATEGORIES = list(vocabulary.CATEGORIES)
 SEVERITIES = list(vocabulary.SEVERITIES)
@@ -82,7 +85,11 @@ def build_report(
     template = evidence_sql_template(lake.root)
     with _connection(lake) as (con, listed):
         period, coverage, providers = _scope(con, lake, since, until, provider)
-        stage_findings(con, period, provider, unmask)
+        # summaries in the report's language (the stored ones are English)
+        detect = DetectSettings.from_config(config)
+        rules = read_rules(detect.rule_dirs, disabled=detect.disabled_rules)
+        source = findings_source(con, rules, detect, current_language())
+        stage_findings(con, period, provider, unmask, source)
         totals, missing_counts = finding_totals(con)
         exposure = compute_exposure(
             con,
@@ -160,12 +167,15 @@ def _scope(
     return period, coverage, providers
 
 
-def stage_findings(con: Database, period: Period, provider: str | None, unmask: bool) -> None:
-    """``report_findings`` (the period's findings, masked unless ``unmask``, with severity
-    and category ranks) and ``report_evidence`` (one row per finding and evidence event)."""
+def stage_findings(
+    con: Database, period: Period, provider: str | None, unmask: bool, source: str = "findings"
+) -> None:
+    """``report_findings`` (the period's findings read from ``source``, masked unless
+    ``unmask``, with severity and category ranks) and ``report_evidence`` (one row per finding
+    and evidence event)."""
     params = {"since": period.since, "until": period.until, "provider": provider}
     con.execute(
-        q.REPORT_FINDINGS,
+        q.report_findings_sql(source),
         {**params, "unmask": unmask, "severities": SEVERITIES, "categories": CATEGORIES},
     )
     con.execute(q.REPORT_EVIDENCE)

@@ -71,13 +71,14 @@ def build_provenance(con: Database, config: Config, params: dict[str, Any]) -> P
     and provider are ``params`` (``since``, ``until``, ``provider``)."""
     from ..detect.rules import TERMS_FILE, read_rules
     from ..detect.settings import DetectSettings
+    from ..i18n import current_language
 
     detect = DetectSettings.from_config(config)
     counts = dict(con.execute(RULE_FINDINGS).fetchall())
     rules = [
         RuleSource(
             rule_id=r.id,
-            title=r.title,
+            title=r.localized("title", current_language()) or r.title,
             category=r.category,
             severity=r.severity,
             source=r.source,

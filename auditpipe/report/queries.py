@@ -75,16 +75,21 @@ SELECT
     (SELECT count(*) FILTER (WHERE status = 'rejected') FROM ingest_log) AS files_rejected
 """
 
-REPORT_FINDINGS = f"""
+
+def report_findings_sql(source: str = "findings") -> str:
+    """``report_findings``: the period's findings read from ``source`` (``findings``, or the
+    same with summaries in the report's language: ``summaries.findings_source``)."""
+    return f"""
 CREATE OR REPLACE TEMP TABLE report_findings AS
 SELECT
     f.*,
     {shown_columns_sql(FINDING_MASKS)},
     list_position($severities, severity) AS severity_rank,
     list_position($categories, category) AS category_rank
-FROM findings AS f
+FROM {source} AS f
 WHERE {IN_PERIOD}
 """
+
 
 # One row per finding and evidence event, with that event's record_count.
 REPORT_EVIDENCE = """

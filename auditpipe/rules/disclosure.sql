@@ -1,5 +1,6 @@
 -- id: disclosure
 -- title: Login or identity data disclosed outside the provider
+-- title.zh-CN: 登录信息或身份信息被披露到提供者之外
 -- category: disclosure
 -- severity: medium
 -- clause: Draft amendments to the Regulation on Internet Information Services: providers
@@ -13,6 +14,7 @@
 --   was not logged; a public post the user asked the provider to make on their behalf but
 --   logged with another actor.
 -- summary: {actor} disclosed {data} ({records}, {events}) to {party} on {date}.
+-- summary.zh-CN: {actor}于 {date} 向 {party} 披露了{data}（{records}，{events}）。
 SELECT *
 FROM in_scope_events
 WHERE leaves_provider

@@ -1,5 +1,6 @@
 -- id: illegal_use_bulk
 -- title: Bulk access to login or identity data by one actor in one day
+-- title.zh-CN: 同一操作者一天内批量访问登录信息或身份信息
 -- category: illegal_use
 -- severity: medium
 -- clause: Draft amendments to the Regulation on Internet Information Services: providers
@@ -15,6 +16,7 @@
 --   account rather than a service account; raise bulk_threshold for teams whose daily work
 --   is legitimately large.
 -- summary: {actor} accessed {records} of {data} in {events} on {date}, reaching the bulk threshold of {bulk_threshold}.
+-- summary.zh-CN: {actor}于 {date} 在 {events}中访问了{data}共 {records}，达到批量阈值 {bulk_threshold}。
 WITH bulk_actor_days AS (
     SELECT provider_id, actor_id, event_date
     FROM in_scope_events

@@ -1,5 +1,6 @@
 -- id: illegal_use_unauthorized
 -- title: Login or identity data accessed with neither authorization nor purpose
+-- title.zh-CN: 在既无授权也无目的的情况下访问登录信息或身份信息
 -- category: illegal_use
 -- severity: low
 -- clause: Draft amendments to the Regulation on Internet Information Services: providers
@@ -11,6 +12,7 @@
 -- false_positives: Support staff answering a user's own ticket when the tool does not log the
 --   ticket number or purpose; service accounts mislabelled as employees or unknown.
 -- summary: {actor} accessed {data} ({records}, {events}) with no authorization or purpose recorded on {date}.
+-- summary.zh-CN: {actor}于 {date} 在未记录授权或目的的情况下访问了{data}（{records}，{events}）。
 SELECT *
 FROM in_scope_events
 WHERE internal_use

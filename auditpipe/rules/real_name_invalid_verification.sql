@@ -1,5 +1,6 @@
 -- id: real_name_invalid_verification
 -- title: Verification that cannot be real
+-- title.zh-CN: 不可能真实的实名核验
 -- category: real_name
 -- severity: medium
 -- clause: Draft amendments to the Regulation on Internet Information Services: providers shall
@@ -15,6 +16,7 @@
 --   number field (it fails the resident ID checks); a provider that records the method in
 --   another column of its export.
 -- summary: An account is marked verified in the account snapshot of {date}, but its ID number fails the checks or no verification method is given.
+-- summary.zh-CN: 一个账号在 {date} 的账号快照中被标记为已核验，但其身份证号码未通过校验，或未给出核验方式。
 SELECT *
 FROM account_rows
 WHERE verification_status = 'verified'

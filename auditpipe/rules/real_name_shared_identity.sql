@@ -1,5 +1,6 @@
 -- id: real_name_shared_identity
 -- title: One identity behind many accounts
+-- title.zh-CN: 同一身份对应多个账号
 -- category: real_name
 -- severity: medium
 -- clause: Draft amendments to the Regulation on Internet Information Services: providers shall
@@ -13,6 +14,7 @@
 -- false_positives: Shared or test accounts the provider legitimately verifies against one
 --   staff member's ID; raise max_accounts_per_identity for providers that allow it.
 -- summary: One real identity is behind {accounts} verified in the account snapshot of {date}, more than the {identity_limit} allowed.
+-- summary.zh-CN: 同一真实身份在 {date} 的账号快照中对应已核验的 {accounts}，超过允许的 {identity_limit} 个。
 WITH shared AS (
     SELECT provider_id, event_date, identity_hash
     FROM account_rows

@@ -1,5 +1,6 @@
 -- id: real_name_unverified_publish
 -- title: Published without a verified real identity
+-- title.zh-CN: 未经真实身份核验即发布信息
 -- category: real_name
 -- severity: medium
 -- clause: Draft amendments to the Regulation on Internet Information Services: providers that
@@ -18,6 +19,7 @@
 --   post (ask the provider for its verify log or an earlier snapshot); an account id spelled
 --   differently in the snapshot and the event log.
 -- summary: {actor} published {posts} on {date} from an account without a verified real identity.
+-- summary.zh-CN: {actor}于 {date} 从未核验真实身份的账号发布了 {posts}。
 -- one finding per account and day, whatever the posts' destinations (the party is not the point)
 SELECT * REPLACE (CAST(NULL AS VARCHAR) AS destination_party)
 FROM real_name_publishes

@@ -1,5 +1,6 @@
 -- id: selling
 -- title: Login or identity data sold to an outside party
+-- title.zh-CN: 登录信息或身份信息被出售给外部一方
 -- category: selling
 -- severity: high
 -- clause: Draft amendments to the Regulation on Internet Information Services: providers
@@ -13,6 +14,7 @@
 --   logged with the amount the provider charged; a watchlist entry whose name collides
 --   with a legitimate recipient.
 -- summary: {actor} sold {data} ({records}, {events}) to {party} on {date}; proceeds: {proceeds}.
+-- summary.zh-CN: {actor}于 {date} 向 {party} 出售了{data}（{records}，{events}）；所得：{proceeds}。
 SELECT *
 FROM in_scope_events
 WHERE leaves_provider

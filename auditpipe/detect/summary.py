@@ -1,0 +1,150 @@
+"""A finding's summary sentence, filled in SQL from its rule's template and its columns.
+
+Detect stores every summary in English (``ENGLISH``): the summary is part of a finding's
+content, so a finding detected under a Chinese locale must not differ from the same finding
+detected under an English one. A report in another language fills the template again at report
+time, from the rule's template in that language (``summary.zh-CN`` in the rule's header) and
+the words below translated by the catalog (``SummaryWords.translated``); a rule with no
+template in that language keeps its stored summary.
+
+The words are texts with named placeholders (``{n}``, ``{amount}``...) that SQL fills with
+``replace``, so translators see whole phrases, never DuckDB format strings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from ..db import quote_literal
+from ..i18n import N_, _
+
+
+@dataclass(frozen=True)
+class SummaryWords:
+    """Every word a summary is built from, besides its template."""
+
+    employee: str = N_("An employee")
+    partner: str = N_("A partner")
+    service: str = N_("A service account")
+    subject: str = N_("A user")
+    other_actor: str = N_("An unidentified actor")
+    login: str = N_("login information")
+    credentials: str = N_("login credentials")
+    identity: str = N_("real identification information")
+    other_class: str = N_("{class} data")
+    no_class: str = N_("personal data")
+    joiner: str = N_(" and ")
+    cny: str = N_("CNY {amount}")
+    cny_plus_unconverted: str = N_("{cny} plus {other} with no CNY rate")
+    unconverted_only: str = N_("{other} with no CNY rate")
+    no_payment: str = N_("no payment recorded")
+    unnamed_party: str = N_("an unnamed party")
+    record: str = N_("{n} record")
+    records: str = N_("{n} records")
+    event: str = N_("{n} event")
+    events: str = N_("{n} events")
+    user: str = N_("{n} user")
+    users: str = N_("{n} users")
+    account: str = N_("{n} account")
+    accounts: str = N_("{n} accounts")
+    post: str = N_("{n} post")
+    posts: str = N_("{n} posts")
+
+    def translated(self) -> SummaryWords:
+        """The same words in the current language (each itself where the catalog has none)."""
+        return SummaryWords(**{f.name: _(getattr(self, f.name)) for f in fields(self)})
+
+
+ENGLISH = SummaryWords()
+
+# Columns the phrases and the fill read (besides the template):
+#   actor_type, data_classes, proceeds_cny, unconverted_amounts, record_count, event_count,
+#   subject_count, event_date, destination_party (the finding's), and
+#   has_credential, protected_classes, bulk_threshold, max_accounts_per_identity (settings).
+
+
+def phrase_columns_sql(words: SummaryWords) -> str:
+    """``actor_phrase``, ``data_phrase``, ``cny_phrase`` and ``unconverted_phrase``, as a
+    comma-separated SELECT list (computed once, used by ``fill_sql``)."""
+    w = {f.name: quote_literal(getattr(words, f.name)) for f in fields(words)}
+    return f"""
+        CASE actor_type
+            WHEN 'employee' THEN {w["employee"]}
+            WHEN 'partner' THEN {w["partner"]}
+            WHEN 'service' THEN {w["service"]}
+            WHEN 'subject' THEN {w["subject"]}
+            ELSE {w["other_actor"]}
+        END AS actor_phrase,
+        coalesce(
+            nullif(
+                array_to_string(
+                    list_transform(
+                        list_filter(protected_classes, lambda c: list_contains(data_classes, c)),
+                        lambda c: CASE c
+                            WHEN 'login' THEN
+                                CASE WHEN has_credential THEN {w["credentials"]}
+                                     ELSE {w["login"]} END
+                            WHEN 'identity' THEN {w["identity"]}
+                            ELSE replace({w["other_class"]}, '{{class}}', c)
+                        END
+                    ),
+                    {w["joiner"]}
+                ),
+                ''
+            ),
+            {w["no_class"]}
+        ) AS data_phrase,
+        CASE WHEN proceeds_cny > 0
+            THEN replace({w["cny"]}, '{{amount}}', format('{{:,.2f}}', proceeds_cny))
+        END AS cny_phrase,
+        nullif(
+            array_to_string(
+                list_transform(
+                    unconverted_amounts,
+                    lambda u: format('{{:,.2f}} {{}}', u.amount, u.currency)
+                ),
+                {w["joiner"]}
+            ),
+            ''
+        ) AS unconverted_phrase"""
+
+
+def _count(column: str, one: str, many: str) -> str:
+    return (
+        f"replace(CASE WHEN {column} = 1 THEN {one} ELSE {many} END, "
+        f"'{{n}}', format('{{:,}}', {column}))"
+    )
+
+
+def fill_sql(words: SummaryWords, template: str) -> str:
+    """The summary: ``template`` (an SQL expression) with every placeholder filled, over the
+    columns of ``phrase_columns_sql`` and those it reads. ``{party}`` is filled last: a party's
+    name is data and might itself hold a placeholder."""
+    w = {f.name: quote_literal(getattr(words, f.name)) for f in fields(words)}
+    proceeds = f"""CASE
+            WHEN cny_phrase IS NOT NULL AND unconverted_phrase IS NOT NULL
+                THEN replace(replace({w["cny_plus_unconverted"]}, '{{cny}}', cny_phrase),
+                             '{{other}}', unconverted_phrase)
+            WHEN cny_phrase IS NOT NULL THEN cny_phrase
+            WHEN unconverted_phrase IS NOT NULL
+                THEN replace({w["unconverted_only"]}, '{{other}}', unconverted_phrase)
+            ELSE {w["no_payment"]}
+        END"""
+    fills = [
+        ("actor", "actor_phrase"),
+        ("data", "data_phrase"),
+        ("records", _count("record_count", w["record"], w["records"])),
+        ("events", _count("event_count", w["event"], w["events"])),
+        ("subjects", _count("subject_count", w["user"], w["users"])),
+        ("proceeds", proceeds),
+        ("date", "CAST(event_date AS VARCHAR)"),
+        ("bulk_threshold", f"replace({w['records']}, '{{n}}', format('{{:,}}', bulk_threshold))"),
+        ("accounts", _count("subject_count", w["account"], w["accounts"])),
+        ("posts", _count("event_count", w["post"], w["posts"])),
+        ("identity_limit", "format('{:,}', max_accounts_per_identity)"),
+        ("party", f"coalesce(destination_party, {w['unnamed_party']})"),
+    ]
+    sql = template
+    for placeholder, value in fills:
+        sql = f"replace({sql},\n        '{{{placeholder}}}', {value})"
+    return sql
