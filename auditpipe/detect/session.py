@@ -69,12 +69,9 @@ def _create_partitioned_view(
     con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_identifier(name)} AS\n{body}")
 
 
-def create_settings_tables(
-    con: Database,
-    settings: DetectSettings,
-    rules: Sequence[Rule],
-    watchlist: Sequence[str] = (),
-) -> None:
+def create_detect_settings(con: Database, settings: DetectSettings) -> None:
+    """``detect_settings``: one row of the settings rules and summaries read, bound as
+    parameters (also what a report fills a summary in another language with)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE detect_settings AS
@@ -95,6 +92,15 @@ def create_settings_tables(
             "proceeds_steps": [str(s) for s in settings.severity_proceeds_steps_cny],
         },
     )
+
+
+def create_settings_tables(
+    con: Database,
+    settings: DetectSettings,
+    rules: Sequence[Rule],
+    watchlist: Sequence[str] = (),
+) -> None:
+    create_detect_settings(con, settings)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE broker_watchlist AS "
         "SELECT DISTINCT unnest($names::VARCHAR[]) AS name",

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from ..db import Database
 from ..detect.rules import Rule
+from ..detect.session import create_detect_settings
 from ..detect.settings import DetectSettings
 from ..detect.summary import ENGLISH, fill_sql, phrase_columns_sql
 from ..i18n import DEFAULT_LANGUAGE
@@ -58,22 +59,7 @@ def findings_source(
         """,
         {"ids": list(templates), "texts": list(templates.values())},
     )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE report_summary_settings AS
-        SELECT
-            $protected_classes::VARCHAR[] AS protected_classes,
-            $credential_categories::VARCHAR[] AS credential_categories,
-            $bulk_threshold::BIGINT AS bulk_threshold,
-            $max_accounts_per_identity::BIGINT AS max_accounts_per_identity
-        """,
-        {
-            "protected_classes": list(settings.protected_classes),
-            "credential_categories": list(settings.credential_categories),
-            "bulk_threshold": settings.bulk_threshold,
-            "max_accounts_per_identity": settings.max_accounts_per_identity,
-        },
-    )
+    create_detect_settings(con, settings)
     words = ENGLISH.translated()
     return f"""(
     SELECT * EXCLUDE ({", ".join(_HELPERS)})
@@ -90,7 +76,7 @@ def findings_source(
                 s.max_accounts_per_identity
             FROM findings AS f
             LEFT JOIN report_summary_templates AS t ON t.rule_id = f.rule_id
-            CROSS JOIN report_summary_settings AS s
+            CROSS JOIN detect_settings AS s
         )
     )
 )"""
