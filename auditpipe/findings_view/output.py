@@ -23,6 +23,7 @@ from ..i18n import _, ngettext
 from ..lake.locations import CHANGED, IN_PLACE, MOVED
 from ..outputs import neutralise_csv_cell, neutralise_csv_sql
 from ..report.masking import FINDING_MASKS
+from ..report.render.common import actor_type_word
 from .listing import LIST_COLUMNS, FindingList
 from .show import FindingEvidence
 
@@ -227,7 +228,7 @@ def _finding_lines(found: FindingEvidence, timezone: str) -> list[str]:
             ),
             (_("summary"), f["summary_shown"] or "-"),
             (_("provider"), f"{f['provider_id']}, {f['event_date']}"),
-            (_("actor"), f"{f['actor_shown'] or '-'} ({f['actor_type'] or _('unknown')})"),
+            (_("actor"), f"{f['actor_shown'] or '-'} ({actor_type_word(f['actor_type'])})"),
             (_("party"), f["party_shown"] or "-"),
             (
                 _("seen"),

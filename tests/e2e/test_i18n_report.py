@@ -191,3 +191,23 @@ def test_an_unknown_report_lang_is_a_config_error(
     )
     assert code == 2
     assert "[report] lang = 'fr' is not a language auditpipe has" in err
+
+
+def test_actor_types_are_words_of_the_report_language(reports) -> None:  # type: ignore[no-untyped-def]
+    """The contract's actor types read as words in Chinese (the value itself in English);
+    a value outside the contract is shown as it is, a missing one as unknown."""
+    from auditpipe.report.render.common import actor_type_word
+
+    en, zh = reports["en"]["markdown"], reports["zh-CN"]["markdown"]
+    assert "(employee)" in en and "（员工）" in zh
+    for value in ("employee", "partner", "service"):
+        assert f"（{value}）" not in zh and f"| {value} |" not in zh
+    with using_language("zh-CN"):
+        assert [actor_type_word(t) for t in ("employee", "robot", None)] == [
+            "员工",
+            "robot",
+            "未知",
+        ]
+        assert actor_type_word(None, "-") == "-"
+    with using_language("en"):
+        assert actor_type_word("partner") == "partner"

@@ -26,6 +26,14 @@ SEVERITY_WORDS = {
     "medium": N_("medium"),
     "low": N_("low"),
 }
+# A finding's actor type (the contract's values), as a word: the value itself in English.
+ACTOR_TYPE_WORDS = {
+    "subject": N_("subject"),
+    "employee": N_("employee"),
+    "partner": N_("partner"),
+    "service": N_("service"),
+    "unknown": N_("unknown"),
+}
 SEVERITY_TITLES = {
     "critical": N_("Critical"),
     "high": N_("High"),
@@ -91,6 +99,14 @@ def category_label(category: str) -> str:
 def severity_word(severity: str) -> str:
     """``critical`` ... ``low`` (the key in English, a word in other languages)."""
     return _(SEVERITY_WORDS[severity]) if severity in SEVERITY_WORDS else severity
+
+
+def actor_type_word(actor_type: str | None, missing: str | None = None) -> str:
+    """A finding's actor type as a word of the current language (in English the value itself);
+    a value outside the contract as it is; none: ``missing``, else "unknown"."""
+    if actor_type is None:
+        return missing if missing is not None else _("unknown")
+    return _(ACTOR_TYPE_WORDS[actor_type]) if actor_type in ACTOR_TYPE_WORDS else actor_type
 
 
 def severity_title(severity: str) -> str:

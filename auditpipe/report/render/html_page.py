@@ -21,6 +21,7 @@ from .common import (
     OTHER_COLOUR,
     OTHER_PATTERN,
     SEVERITY_COLOURS,
+    actor_type_word,
     amount,
     category_label,
     cny,
@@ -534,7 +535,7 @@ def _evidence_cell(report: Report, f: FindingRow) -> str:
             source = _("{source} (MISSING)").format(source=source)
         elif e.source_status == CHANGED:
             source = _("{source} (CHANGED)").format(source=source)
-        actor_type = e.actor_type or _("unknown")
+        actor_type = actor_type_word(e.actor_type)
         items.append(
             f'<li><span class="small">{escape(moment(e.event_time))}</span> '
             f"<code>{escape(e.actor_id or '-')}</code> ({escape(actor_type)}) "
@@ -564,7 +565,7 @@ def _evidence_cell(report: Report, f: FindingRow) -> str:
 
 
 def _finding_row(f: FindingRow, evidence: str) -> list[str]:
-    actor = f"<code>{escape(f.actor_id or '-')}</code> ({escape(f.actor_type or _('unknown'))})"
+    actor = f"<code>{escape(f.actor_id or '-')}</code> ({escape(actor_type_word(f.actor_type))})"
     if f.destination_party:
         actor += f" → {escape(f.destination_party)}"
     return [

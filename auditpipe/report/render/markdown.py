@@ -7,6 +7,7 @@ from ..model import Report
 from . import real_name as rn
 from . import tables
 from .common import (
+    actor_type_word,
     category_label,
     consequences_line,
     count,
@@ -164,7 +165,7 @@ def _findings(report: Report) -> list[str]:
             "- " + _("**Summary**: {summary}").format(summary=escape(f.summary)),
             "- "
             + _("**Actor**: {actor} ({type})").format(
-                actor=code(f.actor_id or "-"), type=escape(f.actor_type or _("unknown"))
+                actor=code(f.actor_id or "-"), type=escape(actor_type_word(f.actor_type))
             )
             + (f" → {escape(f.destination_party)}" if f.destination_party else ""),
             "- " + _("**Numbers**: {numbers}").format(numbers=escape(finding_numbers(f))),

@@ -12,6 +12,7 @@ from ...i18n import N_, _, ngettext
 from ..model import Report, Tally
 from .common import (
     SEVERITY_ORDER,
+    actor_type_word,
     all_providers,
     amount,
     count,
@@ -132,7 +133,7 @@ def actors_table(report: Report, cells: Cells) -> Table:
             [
                 cells.text(a.provider_id),
                 cells.code(a.actor_id or "-"),
-                cells.text(a.actor_type or "-"),
+                cells.text(actor_type_word(a.actor_type, "-")),
                 count(a.findings),
                 count(a.events),
                 count(a.records),

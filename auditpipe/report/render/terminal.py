@@ -11,6 +11,7 @@ from . import real_name as rn
 from .common import (
     SEVERITY_ORDER,
     SEVERITY_STYLES,
+    actor_type_word,
     all_providers,
     amount,
     category_label,
@@ -252,7 +253,7 @@ def _top(report: Report) -> list[RenderableType]:
             table.add_row(
                 a.provider_id,
                 a.actor_id or "-",
-                a.actor_type or "-",
+                actor_type_word(a.actor_type, "-"),
                 count(a.findings),
                 count(a.records),
                 _(", ").join(category_label(c) for c in a.categories),
@@ -361,7 +362,7 @@ def _findings(report: Report) -> list[RenderableType]:
         )
         block.append(f"  {f.finding_id}\n", style="dim")
         block.append(f"  {f.summary}\n")
-        actor = f"{f.actor_id or '-'} ({f.actor_type or _('unknown')})"
+        actor = f"{f.actor_id or '-'} ({actor_type_word(f.actor_type)})"
         party = f" -> {f.destination_party}" if f.destination_party else ""
         block.append(f"  {actor}{party}; {finding_numbers(f)}\n", style="")
         block.append("  " + seen_line(f) + "\n", style="dim")
