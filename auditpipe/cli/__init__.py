@@ -23,8 +23,7 @@ from ..errors import (
     explain,
 )
 from ..i18n import N_, _
-from ..i18n.clickhelp import TranslatedGroup
-from .lazy import LazyCommands
+from .lazy import LazyGroup
 from .options import forget_lake, hoist_lang, lang_option, last_lake
 
 # What each exit code means; every command's --help lists the ones it can return.
@@ -108,7 +107,8 @@ def exit_codes_help(command: str | None = None) -> str:
 
 
 @click.group(
-    cls=TranslatedGroup,
+    cls=LazyGroup,
+    lazy_package=__name__,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=exit_codes_help(),
 )
@@ -185,7 +185,7 @@ def _fail(error: AuditpipeError, exc: BaseException, debug: bool) -> NoReturn:
 
 
 # Command modules register themselves on `cli` when imported; each is imported when one of its
-# commands is first looked up (``LazyCommands``), so a run imports only its own command's module.
+# commands is first looked up (``LazyGroup``), so a run imports only its own command's module.
 COMMAND_MODULES = {
     "detect": "detect_cmd",
     "rules": "detect_cmd",
@@ -199,4 +199,4 @@ COMMAND_MODULES = {
     "sources": "sources_cmd",
     "sql": "sql_cmd",
 }
-cli.commands = LazyCommands(__name__, COMMAND_MODULES)
+cli.lazy_modules = COMMAND_MODULES

@@ -1,70 +1,56 @@
-"""The top-level commands, each imported from its module when it is first looked up.
+"""The top-level command group, importing each command's module when it is first looked up.
 
 ``auditpipe detect`` then imports the detect command's module and not the other commands'
 (sql output formats, the generator, nightly ...): about 15 ms of CPU on every start, which a
-short run (a one-day detect, a status) feels. Anything that lists the commands (``--help``,
-the docs tests, a mistyped name's suggestions) imports them all first, so it sees every one.
+short run (a one-day detect, a status) feels. This is click's own extension point for lazy
+groups: ``get_command`` imports the module that registers the name asked for, and
+``list_commands`` (``--help``, completion, a mistyped name's suggestions) imports them all
+first, so it sees every one. A module adds its commands itself (``@cli.command``), so this
+never builds a command.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from _collections_abc import dict_items, dict_keys, dict_values
+import click
 
-    import click
+from ..i18n.clickhelp import TranslatedGroup
 
 
-class LazyCommands(dict[str, "click.Command"]):
-    """``Group.commands`` whose entries named in ``modules`` (command name -> module that
-    registers it on import) appear when first asked for; a module adds its commands itself
-    (``@cli.command``), so this never builds a command."""
+class LazyGroup(TranslatedGroup):
+    """A group whose commands named in ``lazy_modules`` (command name -> module of
+    ``lazy_package`` that registers it on import) are imported when first asked for."""
 
-    def __init__(self, package: str, modules: dict[str, str]) -> None:
-        super().__init__()
-        self._package = package
-        self._modules = modules
+    def __init__(
+        self,
+        *args: Any,
+        lazy_package: str = "",
+        lazy_modules: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_package = lazy_package
+        self.lazy_modules = dict(lazy_modules or {})
 
-    def _load(self, name: object) -> None:
-        module = self._modules.get(name) if isinstance(name, str) else None
-        if module is not None and not super().__contains__(name):
-            importlib.import_module(f"{self._package}.{module}")
+    def _load(self, name: str) -> None:
+        module = self.lazy_modules.get(name)
+        if module is not None and name not in self.commands:
+            importlib.import_module(f"{self.lazy_package}.{module}")
 
-    def _load_all(self) -> None:
-        for name in self._modules:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        for name in self.lazy_modules:
             self._load(name)
+        return super().list_commands(ctx)
 
-    def __getitem__(self, name: str) -> click.Command:
-        self._load(name)
-        return super().__getitem__(name)
 
-    def get(self, name: str, default: Any = None) -> Any:
-        self._load(name)
-        return super().get(name, default)
-
-    def __contains__(self, name: object) -> bool:
-        self._load(name)
-        return super().__contains__(name)
-
-    def __iter__(self) -> Iterator[str]:
-        self._load_all()
-        return super().__iter__()
-
-    def __len__(self) -> int:
-        self._load_all()
-        return super().__len__()
-
-    def keys(self) -> dict_keys[str, click.Command]:
-        self._load_all()
-        return super().keys()
-
-    def values(self) -> dict_values[str, click.Command]:
-        self._load_all()
-        return super().values()
-
-    def items(self) -> dict_items[str, click.Command]:
-        self._load_all()
-        return super().items()
+def subcommands(group: click.Group) -> dict[str, click.Command]:
+    """Every command of ``group`` by name, through click's API (so a lazy group loads them)."""
+    ctx = click.Context(group)
+    found = {name: group.get_command(ctx, name) for name in group.list_commands(ctx)}
+    return {name: command for name, command in found.items() if command is not None}

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditpipe.cli import cli
+from auditpipe.cli.lazy import subcommands
 from tests.support.docs import DOCS, README, text
 
 
@@ -20,7 +21,7 @@ def all_commands() -> list[list[str]]:
     paths: list[list[str]] = []
 
     def walk(group: click.Group, prefix: list[str]) -> None:
-        for name, command in sorted(group.commands.items()):
+        for name, command in sorted(subcommands(group).items()):
             paths.append([*prefix, name])
             if isinstance(command, click.Group):
                 walk(command, [*prefix, name])
@@ -65,7 +66,7 @@ def is_group(command: list[str]) -> bool:
     found: click.Command = cli
     for name in command:
         assert isinstance(found, click.Group)
-        found = found.commands[name]
+        found = subcommands(found)[name]
     return isinstance(found, click.Group)
 
 

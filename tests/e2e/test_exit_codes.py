@@ -15,13 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from auditpipe.cli import COMMAND_EXIT_CODES, cli, exit_meaning, hoist_debug
+from auditpipe.cli.lazy import subcommands
 from auditpipe.errors import DiskFullError, disk_full_path, explain
 from tests.support.cli import run_main
 
 
 def _commands(group: click.Group, prefix: str = "") -> dict[str, click.Command]:
     found: dict[str, click.Command] = {}
-    for name, command in group.commands.items():
+    for name, command in subcommands(group).items():
         found[prefix + name] = command
         if isinstance(command, click.Group):
             found.update(_commands(command, prefix + name + " "))

@@ -8,10 +8,11 @@ import subprocess
 import sys
 
 from auditpipe.cli import COMMAND_MODULES, cli
+from auditpipe.cli.lazy import subcommands
 
 
 def test_every_registered_command_is_mapped_to_the_module_that_registers_it() -> None:
-    registered = {name: cmd.callback.__module__ for name, cmd in cli.commands.items()}  # type: ignore[union-attr]
+    registered = {name: cmd.callback.__module__ for name, cmd in subcommands(cli).items()}  # type: ignore[union-attr]
     assert set(registered) == set(COMMAND_MODULES)
     for name, module in registered.items():
         assert module == f"auditpipe.cli.{COMMAND_MODULES[name]}", name
@@ -19,7 +20,9 @@ def test_every_registered_command_is_mapped_to_the_module_that_registers_it() ->
 
 def _in_a_fresh_process(*lines: str) -> str:
     """What ``lines`` of Python print in a new interpreter (no command module imported yet)."""
-    code = "\n".join(("import sys", "from auditpipe.cli import cli, COMMAND_MODULES", *lines))
+    code = "\n".join(
+        ("import sys, click", "from auditpipe.cli import cli, COMMAND_MODULES", *lines)
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
@@ -29,7 +32,7 @@ def test_each_command_is_found_by_name_in_a_fresh_process() -> None:
     assert (
         _in_a_fresh_process(
             "for name in COMMAND_MODULES:",
-            "    assert cli.commands.get(name) is not None, name",
+            "    assert cli.get_command(click.Context(cli), name) is not None, name",
             "print('ok')",
         )
         == "ok"
@@ -38,7 +41,7 @@ def test_each_command_is_found_by_name_in_a_fresh_process() -> None:
 
 def test_looking_up_detect_imports_only_its_own_command_module() -> None:
     loaded = _in_a_fresh_process(
-        "cli.commands['detect']",
+        "cli.get_command(click.Context(cli), 'detect')",
         "print(sorted(m for m in sys.modules if m.startswith('auditpipe.cli.') and m.endswith('_cmd')))",
     )
     assert loaded == "['auditpipe.cli.detect_cmd']"
