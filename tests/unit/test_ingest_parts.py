@@ -510,42 +510,6 @@ def test_event_files_use_dictionaries_only_for_columns_that_repeat(tmp_path: Pat
     assert sorted(table["event_id"].to_pylist()) == sorted(f"e-{i}" for i in range(50))
 
 
-@given(
-    st.lists(
-        st.lists(st.tuples(st.sampled_from(["p", "q"]), st.integers(0, 30)), max_size=25),
-        min_size=1,
-        max_size=6,
-    ),
-    st.randoms(use_true_random=False),
-)
-@settings(max_examples=60, deadline=None)
-def test_seen_keys_keep_each_events_first_delivery(batches: list, rnd: Any) -> None:
-    """Batches in line order (rows inside a batch in any order): every (provider, event)
-    is kept once, at its lowest line number, whether it repeats inside a batch or across."""
-    from auditpipe.ingest.seen import SeenKeys
-
-    seen = SeenKeys(duckdb.connect())
-    line = 0
-    kept: list[int] = []
-    expected: dict[tuple[str, str], int] = {}
-    for batch in batches:
-        rows = []
-        for provider, n in batch:
-            line += 1
-            rows.append((line, provider, f"e{n}"))
-            expected.setdefault((provider, f"e{n}"), line)
-        rnd.shuffle(rows)
-        table = pa.table(
-            {
-                "line_number": pa.array([r[0] for r in rows], pa.int64()),
-                "provider_id": pa.array([r[1] for r in rows], pa.string()),
-                "event_id": pa.array([r[2] for r in rows], pa.string()),
-            }
-        )
-        kept += seen.first_deliveries(table)["line_number"].to_pylist()
-    assert sorted(kept) == sorted(expected.values())
-
-
 # Mostly ASCII rows with a few rows holding other bytes, in batches of any size: long enough
 # for the block search in non_ascii_rows, short enough for its byte-by-byte tail alone.
 _MOSTLY_ASCII = st.lists(
