@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import sys
-import tempfile
 import time
 import weakref
 from collections.abc import Sequence
@@ -24,6 +22,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 from ..errors import ConfigError
 from ..i18n import _
+from .spill import SpillFolder
 
 if TYPE_CHECKING:
     import duckdb
@@ -138,7 +137,8 @@ def connect(
     workers (``usable_cpus()`` when not given). ``memory_limit``: DuckDB's
     ceiling (``default_memory_limit()`` when not given). ``temp_directory``: where
     DuckDB spills (DuckDB makes it when it first spills); by default a private folder of its own
-    (never the working directory, which may be inside the lake), removed on close. ``keep_insertion_order=False`` lets DuckDB
+    (never the working directory, which may be inside the lake), removed on close, or by a
+    later process if this one is killed first (``db/spill.py``). ``keep_insertion_order=False`` lets DuckDB
     stream more for queries that sort explicitly wherever order matters.
     """
     import duckdb
@@ -152,15 +152,17 @@ def connect(
     config["threads"] = threads or usable_cpus()
     if not keep_insertion_order:
         config["preserve_insertion_order"] = False
-    own_spill = temp_directory is None
-    if temp_directory is None:
-        temp_directory = Path(tempfile.mkdtemp(prefix="auditpipe-duckdb-"))
+    # by default a private folder, locked as this process's (db/spill.py: a killed process's
+    # folder is removed by the next process that makes one)
+    spill = SpillFolder() if temp_directory is None else None
+    if spill is not None:
+        temp_directory = spill.path
     config["temp_directory"] = str(temp_directory)
     try:
         con = duckdb.connect(":memory:", config=config)
     except BaseException as exc:
-        if own_spill:
-            shutil.rmtree(temp_directory, ignore_errors=True)
+        if spill is not None:
+            spill.remove()
         if isinstance(exc, (duckdb.InvalidInputException, duckdb.ParserException)):
             raise ConfigError(
                 _("DuckDB refused a setting: {splitlines}").format(
@@ -171,7 +173,7 @@ def connect(
         raise
     # The private spill folder goes on close, or when a caller that handed the raw connection
     # on (``auditpipe.connect``) lets it be collected.
-    cleanup = weakref.finalize(con, shutil.rmtree, temp_directory, True) if own_spill else None
+    cleanup = weakref.finalize(con, spill.remove) if spill is not None else None
     db = Database(con, cleanup)
     # DuckDB draws its own progress bar on stdout for long queries: stdout is for data.
     db.execute("SET enable_progress_bar = false")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +23,7 @@ from auditpipe.db import (
     read_parquet_sql,
 )
 from auditpipe.db.database import LOG
+from auditpipe.db.spill import sweep_abandoned
 
 # Text DuckDB can hold in a VARCHAR (no NUL: DuckDB strings end there in SQL text).
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
@@ -122,6 +127,48 @@ def test_a_connection_without_a_spill_folder_gets_a_private_one_removed_on_close
     assert spill.is_dir() and (spill.stat().st_mode & 0o077) == 0  # others cannot read spills
     db.close()
     assert not spill.exists()
+
+
+_HOLD_A_CONNECTION = """
+import sys, time
+from auditpipe.db import connect
+db = connect(timezone="UTC")
+print(db.query("SELECT current_setting('temp_directory')")[0][0], flush=True)
+time.sleep(120)
+"""
+
+
+def _owner(tmp: Path) -> tuple[subprocess.Popen[str], Path]:
+    """A process holding a connection whose private spill folder is under ``tmp``."""
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_A_CONNECTION], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout is not None
+    return proc, Path(proc.stdout.readline().strip())
+
+
+def test_a_killed_processs_spill_folder_is_removed_by_the_next_process(tmp_path: Path) -> None:
+    killed, abandoned = _owner(tmp_path)
+    alive, in_use = _owner(tmp_path)
+    (abandoned / "duckdb_temp_storage-0.tmp").write_bytes(b"spilled rows")
+    lockless = tmp_path / "auditpipe-duckdb-made-by-an-older-version"
+    lockless.mkdir()
+    try:
+        killed.send_signal(signal.SIGKILL)  # no finaliser runs: the folder stays behind
+        killed.wait(timeout=30)
+        assert abandoned.is_dir()
+        # the next process's first private folder sweeps the abandoned one, and only it
+        env = {**os.environ, "TMPDIR": str(tmp_path)}
+        code = "from auditpipe.db import connect; connect(timezone='UTC').close()"
+        subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
+        assert not abandoned.exists()
+        assert in_use.is_dir() and lockless.is_dir()
+        assert sweep_abandoned(tmp_path) == []  # the live owner's lock holds
+    finally:
+        alive.kill()
+        alive.wait(timeout=30)
+    assert sweep_abandoned(tmp_path) == [in_use]  # its owner is gone now
 
 
 def test_statements_and_their_time_are_logged_only_when_asked() -> None:
