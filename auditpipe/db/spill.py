@@ -12,7 +12,9 @@ first private folder a process makes also removes the folders of owners that are
   so a folder whose ``.owner.lock`` can be locked by someone else is abandoned, never one being
   made; a folder without one (being made, or left by a version that did not lock) is left.
 
-Where ``fcntl`` is missing (not a POSIX system), folders are not locked and nothing is swept.
+Locking is best effort: where ``fcntl`` is missing (not a POSIX system) or the temporary
+folder's file system refuses locks, the folder is made without one (so it is never swept) and
+the connection goes on; nothing is swept where ``fcntl`` is missing.
 """
 
 from __future__ import annotations
@@ -45,11 +47,7 @@ class SpillFolder:
         self.path = Path(tempfile.mkdtemp(prefix=PREFIX))
         self._fd: int | None = None
         if fcntl is not None:
-            pending = self.path / (LOCK + ".new")
-            fd = os.open(pending, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            os.rename(pending, self.path / LOCK)
-            self._fd = fd
+            self._fd = _locked(self.path)
 
     def remove(self) -> None:
         """The folder and all DuckDB spilled into it, gone; the lock released."""
@@ -58,6 +56,23 @@ class SpillFolder:
                 os.close(self._fd)
             self._fd = None
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _locked(folder: Path) -> int | None:
+    """``folder``'s lock file, made locked (an open descriptor), or None where the file system
+    will not lock: the folder then has no lock file, so no sweep ever takes it."""
+    assert fcntl is not None
+    pending = folder / (LOCK + ".new")
+    fd = os.open(pending, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.rename(pending, folder / LOCK)
+    except OSError:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            pending.unlink()
+        return None
+    return fd
 
 
 def sweep_abandoned(root: Path | None = None) -> list[Path]:

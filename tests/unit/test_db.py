@@ -276,3 +276,22 @@ def test_read_parquet_sql_reads_only_the_file_named(
             f"SELECT who FROM {read_parquet_sql([root / name / 'f.parquet'], hive=False)}"
         )
     assert rows == [(name,)]
+
+
+def test_a_file_system_that_refuses_locks_still_gets_a_private_spill_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Locking is best effort: without it the folder has no lock file (no sweep takes it) and
+    the connection works and removes it on close as before."""
+    from auditpipe.db import spill
+
+    def refuse(fd: int, operation: int) -> None:
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(spill.fcntl, "flock", refuse)
+    db = connect(timezone="UTC")
+    folder = Path(db.query("SELECT current_setting('temp_directory')")[0][0])
+    assert folder.is_dir() and list(folder.iterdir()) == []
+    assert db.query("SELECT 1") == [(1,)]
+    db.close()
+    assert not folder.exists()
