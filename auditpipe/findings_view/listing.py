@@ -106,11 +106,7 @@ def list_findings(
     con = connect_views(lake)
     try:
         create_mask_macros(con)
-        source = (
-            findings_source(con, rules, settings, current_language())
-            if settings is not None
-            else "findings"
-        )
+        source = findings_source(con, rules, settings, current_language())
         params = {
             "provider": where.provider,
             "since": where.since,

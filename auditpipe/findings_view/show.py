@@ -127,11 +127,7 @@ def open_finding(
     try:
         create_mask_macros(con)
         full_id = resolve_id(con, lake, finding_id)
-        source = (
-            findings_source(con, rules or (), settings, current_language())
-            if settings is not None
-            else "findings"
-        )
+        source = findings_source(con, rules or (), settings, current_language())
         cursor = con.execute(
             f"SELECT {FINDING_COLUMNS} FROM {source} WHERE finding_id = $id LIMIT 1",
             {"id": full_id, "unmask": unmask},

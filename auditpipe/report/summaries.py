@@ -39,13 +39,13 @@ _HELPERS = (
 
 
 def findings_source(
-    con: Database, rules: Sequence[Rule], settings: DetectSettings, language: str
+    con: Database, rules: Sequence[Rule], settings: DetectSettings | None, language: str
 ) -> str:
     """A relation with the columns of ``findings`` to read findings from: ``findings`` itself
-    in English (or when none of ``rules``, the rules known now, has a template in
-    ``language``), else ``findings`` with ``summary`` filled in ``language``. Creates the
-    temp tables that relation reads."""
-    if language == DEFAULT_LANGUAGE:
+    in English, without ``settings``, or when none of ``rules`` (the rules known now) has a
+    template in ``language``; else ``findings`` with ``summary`` filled in ``language``.
+    Creates the temp tables that relation reads."""
+    if language == DEFAULT_LANGUAGE or settings is None:
         return "findings"
     templates = {
         rule.id: text for rule in rules if (text := rule.localized("summary", language)) is not None

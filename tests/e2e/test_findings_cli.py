@@ -232,3 +232,32 @@ def test_evidence_whose_events_left_the_lake_says_so(tmp_path: Path, capsys: Cap
     doc = json.loads(_show(lake, capsys, fid, "--format", "json")[0])
     assert [e["in_lake"] for e in doc["evidence"]] == [False, False]
     assert [e["event_id"] for e in doc["evidence"]] == ["c1", "c2"]
+
+
+def test_list_and_show_give_summaries_in_the_chosen_language(
+    shared_lake: Lake, capsys: Capsys
+) -> None:
+    """Summaries of the built-in rules in Chinese with --lang zh-CN, the stored English ones
+    without; the other columns, and a rule no longer configured (the shared lake's user
+    rule), keep their stored values. Masking applies to the Chinese summary too."""
+    english = {r["finding_id"]: r for r in _list(shared_lake, capsys, "--limit", "0")}
+    chinese = {
+        r["finding_id"]: r for r in _list(shared_lake, capsys, "--limit", "0", "--lang", "zh-CN")
+    }
+    assert english.keys() == chinese.keys()
+    selling = [i for i, r in english.items() if r["rule_id"] == "selling"]
+    assert selling and all("出售" in chinese[i]["summary"] for i in selling)
+    assert any(r["rule_id"] == "self_delete_review" for r in english.values())
+    for finding_id, row in english.items():
+        assert {k: v for k, v in row.items() if k != "summary"} == {
+            k: v for k, v in chinese[finding_id].items() if k != "summary"
+        }
+        if row["rule_id"] == "self_delete_review":
+            assert chinese[finding_id]["summary"] == row["summary"]
+    assert not any(i in r["summary"] for r in chinese.values() for i in IDENTIFIERS)
+    code, out, err = run_main(
+        ["findings", "show", selling[0], "--lake", str(shared_lake.root), "--lang", "zh-CN"],
+        capsys,
+    )
+    assert code == 0, err
+    assert chinese[selling[0]]["summary"] in out

@@ -535,7 +535,7 @@ def _evidence_cell(report: Report, f: FindingRow) -> str:
             source = _("{source} (MISSING)").format(source=source)
         elif e.source_status == CHANGED:
             source = _("{source} (CHANGED)").format(source=source)
-        actor_type = actor_type_word(e.actor_type)
+        actor_type = e.actor_type or _("unknown")  # an evidence event's field, as stored
         items.append(
             f'<li><span class="small">{escape(moment(e.event_time))}</span> '
             f"<code>{escape(e.actor_id or '-')}</code> ({escape(actor_type)}) "
