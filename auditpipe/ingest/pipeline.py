@@ -353,7 +353,10 @@ def record_rejection(
     started: dt.datetime,
     exc: AuditpipeError,
 ) -> FileResult:
-    result = FileResult(name, sha, source.format, STATUS_REJECTED, reason=exc.message)
+    # The reason is all the operator sees of a rejection (ingest's output, the manifest, status,
+    # the nightly summary), so it carries the error's hint: what to do about the file.
+    reason = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+    result = FileResult(name, sha, source.format, STATUS_REJECTED, reason=reason)
     txn = lake.transaction()
     entry = _manifest_entry(result, run_id, started, source)
     entry["files"] = []

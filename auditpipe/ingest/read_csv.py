@@ -88,7 +88,7 @@ def read_batch(
     if header is None:
         if not table.num_rows:
             return None, None
-        header = read_header(table["txt"][0].as_py(), table["line_number"][0].as_py())
+        header = read_header(table["txt"][0].as_py(), table["line_number"][0].as_py(), contract)
         rows, table = rows.slice(1), table.slice(1)
     if not table.num_rows:
         return None, header
@@ -113,14 +113,26 @@ def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
-def read_header(txt: str | None, line_number: int) -> CsvHeader:
+def read_header(txt: str | None, line_number: int, contract: Contract) -> CsvHeader:
+    """The first row's names. A first row that names none of the contract's fields is not a
+    header: the file is rejected rather than its first row of data taken for one (a row that
+    would be neither stored, quarantined nor counted) and every other row quarantined."""
     if txt is None:
         raise InputFileError(
             f"the CSV header (line {line_number}) is not valid UTF-8",
             hint="save the file as UTF-8 and ingest it again",
         )
-    names = next(csv.reader([txt]), [])
-    return CsvHeader([h.strip() for h in names], line_number)
+    names = [h.strip() for h in next(csv.reader([txt]), [])]
+    if not any(contract.canonical_key(name) for name in names):
+        # Not quoted in the message: a row of data may hold the identifiers the tool audits.
+        raise InputFileError(
+            f"the first row of the CSV file (line {line_number}) names none of the contract's "
+            "fields, so it is not a header row",
+            hint="a CSV file must start with a header row naming its columns ("
+            + ", ".join(contract.required)
+            + ", ...); add one and ingest the file again",
+        )
+    return CsvHeader(names, line_number)
 
 
 def row_faults(rows: pa.Array, txt: pa.Array, header: CsvHeader) -> pa.Array:

@@ -127,6 +127,7 @@ def test_utf16_file_is_rejected_with_its_reason_and_the_run_goes_on(
     by_name = {Path(f.source_file).name: f for f in result.files}
     assert by_name["a.jsonl"].status == "rejected"
     assert "UTF-16 or UTF-32" in (by_name["a.jsonl"].reason or "")
+    assert "iconv -f UTF-16 -t UTF-8" in (by_name["a.jsonl"].reason or "")  # what to do, too
     assert by_name[fine.name].rows_stored == 1
 
 

@@ -107,6 +107,40 @@ def test_csv_row_with_wrong_column_count(tmp_path: Path) -> None:
     assert got == [(3, "2026-03-01 10:00:00,p,a"), (4, "2026-03-01 10:00:00,p,b,view,phone,extra")]
 
 
+@pytest.mark.parametrize(
+    "first_row",
+    [
+        "2026-03-01 10:00:00,p,a,view,phone",  # the header is missing: the first row is data
+        "time;provider;actor;action;fields",  # another delimiter: one name, none the contract's
+        "ts,where,who,what,which",  # a header, but in names the contract does not know
+        ",,,,",
+    ],
+)
+def test_csv_whose_first_row_names_no_contract_field_is_rejected_whole(
+    tmp_path: Path, first_row: str
+) -> None:
+    # Taken for a header, such a row would be neither stored, quarantined nor counted, and
+    # every other row quarantined for missing fields; the file is rejected with what to do.
+    csv = tmp_path / "in" / "no_header.csv"
+    csv.parent.mkdir()
+    csv.write_text(f"{first_row}\n2026-03-01 10:00:00,p,b,view,phone\n")
+    fine = write_jsonl(tmp_path / "in" / "z.jsonl", [good(actor_id="ok")])
+    result = ingest(tmp_path / "lake", csv, fine)
+    rejected, landed = result.files
+    assert (rejected.status, rejected.rows_read, rejected.rows_quarantined) == ("rejected", 0, 0)
+    assert "names none of the contract's fields" in (rejected.reason or "")
+    assert "must start with a header row" in (rejected.reason or "")
+    assert "a,view" not in (rejected.reason or "")  # the row's values are not quoted
+    assert landed.rows_stored == 1
+
+
+def test_csv_header_with_one_contract_field_is_a_header(tmp_path: Path) -> None:
+    csv = tmp_path / "in.csv"
+    csv.write_text("ts,provider_id,who\n2026-03-01 10:00:00,p,b\n")
+    result = ingest(tmp_path / "lake", csv)
+    assert (result.files[0].status, result.rows_read, result.rows_quarantined) == ("ingested", 1, 1)
+
+
 def test_csv_invalid_utf8_row(tmp_path: Path) -> None:
     csv = tmp_path / "in.csv"
     csv.write_bytes(
@@ -153,9 +187,9 @@ def test_truncated_archive_is_rejected_whole_and_other_files_still_land(tmp_path
     result = ingest(tmp_path / "lake", tmp_path / "in")
     by_name = {Path(f.source_file).name: f for f in result.files}
     assert by_name["broken.jsonl.gz"].status == "rejected"
-    assert "truncated or corrupt" in (
-        by_name["broken.jsonl.gz"].reason or ""
-    ) or "cannot be read" in (by_name["broken.jsonl.gz"].reason or "")
+    reason = by_name["broken.jsonl.gz"].reason or ""
+    assert "cannot be read to the end" in reason  # what is wrong
+    assert "ask the provider to send it again" in reason  # and what to do
     assert by_name["fine.jsonl"].rows_stored == 1
     assert query(tmp_path / "lake", "SELECT count(*), min(actor_id) FROM events") == [(1, "ok")]
     entry = json.loads(
