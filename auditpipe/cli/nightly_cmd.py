@@ -97,7 +97,7 @@ def nightly(
           --log-file /var/log/auditpipe/nightly.jsonl
 
     Exit code precedence when several apply: 2 (error), then 1 (new findings at or above
-    --fail-on), then 3 (quarantined rows or rejected files), else 0.
+    --fail-on), then 3 (quarantined rows, rejected or unreadable files), else 0.
     """
     from ..ingest.memory import limit_malloc_arenas
 

@@ -96,6 +96,18 @@ def regular_file(path: Path) -> bool:
         return False
 
 
+def broken_link(path: Path) -> bool:
+    """True for a symbolic link that cannot be followed: its target is missing (a log rotated
+    away under a link to it) or the links loop."""
+    if not path.is_symlink():
+        return False
+    try:
+        path.stat()
+    except OSError:
+        return True
+    return False
+
+
 def discover(
     paths: Iterable[Path],
     classifier: Callable[[Path], SourceFile | None] | None = None,
@@ -161,15 +173,17 @@ class Skipped:
     other_kinds: list[Path] = field(default_factory=list)
     not_regular: list[Path] = field(default_factory=list)  # FIFOs, devices, sockets
     unreadable: list[Path] = field(default_factory=list)  # no read permission
+    broken_links: list[Path] = field(default_factory=list)  # target missing, or links loop
 
     def __bool__(self) -> bool:
-        return bool(self.other_kinds or self.not_regular or self.unreadable)
+        return bool(self.other_kinds or self.not_regular or self.unreadable or self.broken_links)
 
     def to_dict(self) -> dict[str, list[str]]:
         return {
             "other_kinds": [str(p) for p in self.other_kinds],
             "not_regular": [str(p) for p in self.not_regular],
             "unreadable": [str(p) for p in self.unreadable],
+            "broken_links": [str(p) for p in self.broken_links],
         }
 
     def summary(self) -> str:
@@ -199,6 +213,14 @@ class Skipped:
                     n,
                 ),
             ),
+            (
+                self.broken_links,
+                lambda n: ngettext(
+                    "{n} link whose target is missing or that loops",
+                    "{n} links whose targets are missing or that loop",
+                    n,
+                ),
+            ),
         ]
         return "; ".join(
             words(len(files)).format(n=len(files)) for files, words in reasons if files
@@ -214,6 +236,7 @@ class Skipped:
                 ("other_kinds", self.other_kinds),
                 ("not_regular", self.not_regular),
                 ("unreadable", self.unreadable),
+                ("broken_links", self.broken_links),
             )
             if files
         ]
@@ -247,6 +270,8 @@ def _in_folder(
             source = kind_of(path)
             if source is None:
                 skipped.other_kinds.append(path)
+            elif broken_link(path):
+                skipped.broken_links.append(path)
             elif not regular_file(source.path):
                 skipped.not_regular.append(path)
             elif not os.access(source.path, os.R_OK):

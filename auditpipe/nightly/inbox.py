@@ -5,7 +5,9 @@ Naming follows ingest (``auditpipe.ingest.sources``): names starting with '.' or
 data and are ignored, files of kinds auditpipe does not read are listed but left alone. On top
 of that a nightly run must not take a file a provider is still uploading, so a file is *waiting*
 when its name ends like a partial download (``.part``, ``.tmp``, ...) or it was modified within
-the last ``settle_seconds``; the next run takes it.
+the last ``settle_seconds``; the next run takes it. A file the job cannot read (a link whose
+target is missing or that loops, no read permission) is *unreadable*: named in the summary and
+the log with why, left alone, and never a reason for the night to stop.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class InboxScan:
     ready: list[InboxFile] = field(default_factory=list)
     waiting: list[tuple[str, str]] = field(default_factory=list)  # (relpath, why)
     unsupported: list[str] = field(default_factory=list)  # relpaths
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (relpath, why)
 
 
 def _hidden(name: str) -> bool:
@@ -88,7 +91,12 @@ def scan_inbox(
             try:
                 st = path.stat()
             except FileNotFoundError:
-                continue  # removed between listing and stat: nothing to take
+                if path.is_symlink():  # a log rotated away under a link to it
+                    scan.unreadable.append((rel, "a link to a file that does not exist"))
+                continue  # else removed between listing and stat: nothing to take
+            except OSError as exc:  # a loop of links, a name too long, an I/O error
+                scan.unreadable.append((rel, exc.strerror or str(exc)))
+                continue
             if not path.is_file():
                 continue
             age_ns = now_ns - st.st_mtime_ns
@@ -99,6 +107,9 @@ def scan_inbox(
                 continue
             if classify(path) is None:
                 scan.unsupported.append(rel)
+                continue
+            if not os.access(path, os.R_OK):
+                scan.unreadable.append((rel, "no permission to read it"))
                 continue
             scan.ready.append(InboxFile(path, rel, st.st_size, st.st_mtime_ns, st.st_ino))
     return scan

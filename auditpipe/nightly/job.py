@@ -63,6 +63,7 @@ from .result import (
     MISSING,
     REJECTED,
     SKIPPED,
+    UNREADABLE,
     UNSUPPORTED,
     WAITING,
     FileOutcome,
@@ -296,6 +297,9 @@ class _Job:
             FileOutcome(path=p, status=UNSUPPORTED, reason="not a kind of file auditpipe reads")
             for p in scan.unsupported
         ]
+        for path, why in scan.unreadable:
+            self.log("file_unreadable", level="warning", file=path, reason=why)
+            outcomes.append(FileOutcome(path=path, status=UNREADABLE, reason=why))
         self.result.files.extend(outcomes)
         self.log(
             "inbox_scanned",
@@ -303,6 +307,7 @@ class _Job:
             to_ingest=len(to_ingest),
             waiting=len(scan.waiting),
             unsupported=len(scan.unsupported),
+            unreadable=len(scan.unreadable),
         )
         return to_ingest, to_move
 

@@ -10,7 +10,16 @@ from ..i18n import N_, _
 from ..lake.layout import lake_arg
 from ..penalty import CAVEAT, NO_FINE
 from ..vocabulary import SEVERITIES
-from .result import INGESTED, MISSING, REJECTED, SKIPPED, UNSUPPORTED, WAITING, NightlyResult
+from .result import (
+    INGESTED,
+    MISSING,
+    REJECTED,
+    SKIPPED,
+    UNREADABLE,
+    UNSUPPORTED,
+    WAITING,
+    NightlyResult,
+)
 
 
 def _by_severity(counts: dict[str, int]) -> str:
@@ -63,6 +72,7 @@ def render_summary(result: NightlyResult) -> None:
         (REJECTED, N_("{n} rejected")),
         (WAITING, N_("{n} waiting (still being written)")),
         (UNSUPPORTED, N_("{n} not log files")),
+        (UNREADABLE, N_("{n} unreadable")),
         (MISSING, N_("{n} missing")),
     ]
     files = _(", ").join(
@@ -80,7 +90,11 @@ def render_summary(result: NightlyResult) -> None:
             duplicate=f"{result.rows_duplicate:,}",
         )
     )
-    notable = [f for f in result.files if f.status in (INGESTED, REJECTED, MISSING, UNSUPPORTED)]
+    notable = [
+        f
+        for f in result.files
+        if f.status in (INGESTED, REJECTED, MISSING, UNSUPPORTED, UNREADABLE)
+    ]
     if notable:
         table = Table(title_justify="left")
         columns = [
@@ -105,7 +119,7 @@ def render_summary(result: NightlyResult) -> None:
             )
         out.print(table)
     for f in result.files:
-        if f.status in (REJECTED, MISSING, WAITING) and f.reason:
+        if f.status in (REJECTED, MISSING, WAITING, UNREADABLE) and f.reason:
             out.print(f"  {f.status}: {f.path}: {f.reason}")
     if result.days_evaluated:
         days = ", ".join(d.isoformat() for d in result.days_evaluated)

@@ -17,6 +17,7 @@ REJECTED = "rejected"  # the whole file was unreadable; nothing of it stored
 WAITING = "waiting"  # may still be being written: left for the next run
 UNSUPPORTED = "unsupported"  # not a kind of file auditpipe reads: left alone
 MISSING = "missing"  # planned by an unfinished run, gone from the inbox, never committed
+UNREADABLE = "unreadable"  # a broken link or no read permission: left alone, named with why
 
 
 @dataclass
@@ -89,15 +90,20 @@ class NightlyResult:
 
     def decide_exit_code(self) -> None:
         """Precedence when several apply: 1 (new findings at or above --fail-on) over 3
-        (quarantined rows or rejected files) over 0. Errors (2) never reach a result."""
+        (quarantined rows, rejected or unreadable files) over 0. Errors (2) never reach a
+        result. An unreadable file counts like a rejected one: a log the night could not take
+        until someone acts, which an unattended run must not report as clean."""
         failing = self.failing_findings()
         quarantined, rejected = self.rows_quarantined, self.count(REJECTED)
+        unreadable = self.count(UNREADABLE)
         if failing:
             self.exit_code = EXIT_FINDINGS
             self.exit_reason = f"{failing} new finding(s) at or above {self.fail_on}"
-        elif quarantined or rejected:
+        elif quarantined or rejected or unreadable:
             self.exit_code = EXIT_QUARANTINE
             self.exit_reason = f"{quarantined} row(s) quarantined, {rejected} file(s) rejected"
+            if unreadable:
+                self.exit_reason += f", {unreadable} file(s) unreadable"
         else:
             self.exit_code, self.exit_reason = EXIT_OK, "clean"
 
@@ -119,6 +125,7 @@ class NightlyResult:
                 REJECTED: self.count(REJECTED),
                 WAITING: self.count(WAITING),
                 UNSUPPORTED: self.count(UNSUPPORTED),
+                UNREADABLE: self.count(UNREADABLE),
                 MISSING: self.count(MISSING),
                 "moved": self.moved,
                 "list": [f.to_dict() for f in self.files],

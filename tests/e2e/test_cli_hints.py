@@ -185,7 +185,26 @@ def test_ingest_of_logs_beside_other_files_warns_and_ingests_the_logs(
     assert code == 0
     skipped = json.loads(out)["skipped_files"]
     assert skipped["other_kinds"] == [str(folder / f"note{i:02d}.txt") for i in range(12)]
-    assert skipped["not_regular"] == skipped["unreadable"] == []
+    assert skipped["not_regular"] == skipped["unreadable"] == skipped["broken_links"] == []
+
+
+def test_links_that_cannot_be_followed_are_skipped_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # They were reported as "not a regular file (a FIFO, device or socket)".
+    folder = tmp_path / "logs"
+    write_jsonl(folder / "a.jsonl", [good()])
+    (folder / "loop.jsonl").symlink_to("loop.jsonl")
+    (folder / "rotated.jsonl").symlink_to("gone.jsonl")
+    args = ["ingest", str(folder), "--lake", str(tmp_path / "lake")]
+    code, _, err = run_main(args, capsys)
+    assert code == 0
+    assert "skipped 2 links whose targets are missing or that loop" in err
+    assert "FIFO" not in err
+    code, out, _ = run_main([*args, "--json"], capsys)
+    skipped = json.loads(out)["skipped_files"]
+    assert skipped["broken_links"] == [str(folder / "loop.jsonl"), str(folder / "rotated.jsonl")]
+    assert skipped["not_regular"] == []
 
 
 # -- status -----------------------------------------------------------------------------------

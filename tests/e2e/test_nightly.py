@@ -299,6 +299,35 @@ def test_files_still_being_written_wait_for_the_next_run(
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
 
 
+def test_files_it_cannot_read_are_named_and_the_night_goes_on(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A loop of links made the whole night fail (exit 2); a link whose target was rotated away
+    # was passed over in silence every night; a file without read permission failed its hash.
+    write_log(inbox / "a.jsonl", [event("e1")])
+    write_log(inbox / "locked.jsonl", [event("e2")])
+    (inbox / "loop.jsonl").symlink_to("loop.jsonl")
+    (inbox / "rotated.jsonl").symlink_to("gone.jsonl")
+    real_access = os.access  # this test may run as root, for whom permissions never deny
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: Path(p).name != "locked.jsonl" and real_access(p, mode)
+    )
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert code == 3, summary  # like a rejected file: a log the night could not take
+    assert (
+        summary["exit_reason"] == "0 row(s) quarantined, 0 file(s) rejected, 3 file(s) unreadable"
+    )
+    by_path = {f["path"]: (f["status"], f["reason"]) for f in summary["files"]["list"]}
+    assert by_path == {
+        "a.jsonl": ("ingested", None),
+        "locked.jsonl": ("unreadable", "no permission to read it"),
+        "loop.jsonl": ("unreadable", "Too many levels of symbolic links"),
+        "rotated.jsonl": ("unreadable", "a link to a file that does not exist"),
+    }
+    assert summary["files"]["unreadable"] == 3
+    assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
 def test_settings_come_from_the_nightly_table_of_the_config(
     inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
