@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
-from ..errors import EXIT_ERROR, AuditpipeError, LockError, UsageError
+from ..errors import EXIT_ERROR, AuditpipeError, InputFileError, LockError, UsageError
 from ..i18n import _
 from ..lake import Lake, new_id, today_in, utc_now, write_atomic
 from ..lake.locations import record_move
@@ -280,7 +280,13 @@ class _Job:
             self.inbox, self.settings.settle_seconds, classifier=_classifier(self.config)
         )
         hashes = HashCache(self.lake.meta_dir / "nightly" / "inbox-hashes.json")
-        ready = [(item, hashes.sha256(item)) for item in scan.ready]
+        ready: list[tuple[InboxFile, str]] = []
+        for item in scan.ready:  # one file at a time: a file that fails to read is named alone
+            try:
+                ready.append((item, hashes.sha256(item)))
+            except InputFileError as exc:  # gone since the scan, an I/O error, permissions
+                if item.path.exists() or item.path.is_symlink():
+                    scan.unreadable.append((item.relpath, exc.message))
         hashes.save()
         outcomes, to_ingest, to_move = sort_ready_files(
             ready, self.lake.manifest_entry, carried.files

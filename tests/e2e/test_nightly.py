@@ -328,6 +328,34 @@ def test_files_it_cannot_read_are_named_and_the_night_goes_on(
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
 
 
+def test_a_file_that_fails_to_read_when_hashed_is_named_and_the_night_goes_on(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Readable when the inbox was scanned, then an I/O error (a disk, a network mount) or a
+    # file removed before its hash: the first failed the whole night (exit 2).
+    from auditpipe.errors import InputFileError
+    from auditpipe.ingest import sources
+
+    write_log(inbox / "a.jsonl", [event("e1")])
+    write_log(inbox / "bad-disk.jsonl", [event("e2")])
+    write_log(inbox / "removed.jsonl", [event("e3")])
+    real_sha256_of = sources.sha256_of
+
+    def failing(path: Path, *args: Any) -> str:
+        if path.name == "removed.jsonl":
+            path.unlink()
+        if path.name in ("bad-disk.jsonl", "removed.jsonl"):
+            raise InputFileError(f"cannot read {path}: Input/output error")
+        return real_sha256_of(path, *args)
+
+    monkeypatch.setattr(sources, "sha256_of", failing)
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert code == 3, summary
+    by_path = {f["path"]: f["status"] for f in summary["files"]["list"]}
+    assert by_path == {"a.jsonl": "ingested", "bad-disk.jsonl": "unreadable"}  # removed: gone
+    assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
 def test_settings_come_from_the_nightly_table_of_the_config(
     inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
