@@ -439,13 +439,24 @@ class _Job:
             entry = self.lake.manifest_entry(outcome.sha256)
             if entry is None or not _committed(entry):
                 continue
-            dest = move_processed(
-                self.inbox,
-                self.record.night,
-                item,
-                outcome.sha256,
-                before=self._recorder(item, outcome.sha256),
-            )
+            try:
+                dest = move_processed(
+                    self.inbox,
+                    self.record.night,
+                    item,
+                    outcome.sha256,
+                    before=self._recorder(item, outcome.sha256),
+                )
+            except OSError as exc:
+                # The content is committed; only the tidying failed (a read-only inbox, a
+                # 'processed' that is not a folder). The file stays and the next night, which
+                # finds its content in the lake, moves it; detect and the reports go on.
+                # Provenance stays right: the place the move left is still looked at.
+                outcome.move_error = f"{exc.strerror or exc}: {exc.filename or item.relpath}"
+                self.log(
+                    "file_not_moved", level="warning", file=item.relpath, error=outcome.move_error
+                )
+                continue
             if dest is None:
                 self.log("file_changed", level="warning", file=item.relpath)
                 continue

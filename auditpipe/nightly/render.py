@@ -121,6 +121,12 @@ def render_summary(result: NightlyResult) -> None:
     for f in result.files:
         if f.status in (REJECTED, MISSING, WAITING, UNREADABLE) and f.reason:
             out.print(f"  {f.status}: {f.path}: {f.reason}")
+        if f.move_error:
+            out.print(
+                _("  not moved to processed/: {path}: {error}").format(
+                    path=f.path, error=f.move_error
+                )
+            )
     if result.days_evaluated:
         days = ", ".join(d.isoformat() for d in result.days_evaluated)
         out.print(_("Days evaluated: {days}").format(days=days))

@@ -31,6 +31,7 @@ class FileOutcome:
     rows_duplicate: int = 0
     reason: str | None = None
     moved_to: str | None = None
+    move_error: str | None = None  # --move-processed failed for this committed file: why
     resumed: bool = False  # committed by an earlier, unfinished run that this run completed
 
     def to_dict(self) -> dict[str, Any]:

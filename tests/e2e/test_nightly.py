@@ -264,6 +264,28 @@ def test_moved_files_land_in_processed_and_a_redelivery_is_not_ingested_again(
     assert len(list((inbox / "processed" / NIGHT / "forum-a").iterdir())) == 2
 
 
+def test_a_move_that_fails_leaves_the_file_and_the_night_detects_and_reports(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The move failing (here 'processed' is a file, so its folder cannot be made; in life a
+    # read-only inbox) stopped the night after ingest, before detect, and every night after.
+    write_log(inbox / "forum-a" / "day1.jsonl", [event("e1"), breach("e2")])
+    (inbox / "processed").write_text("not a folder")
+    code, summary, _ = nightly(inbox, lake, capsys, "--move-processed")
+    assert code == 1, summary  # the breach was detected: the night went on
+    entry = next(f for f in summary["files"]["list"] if f["path"] == "forum-a/day1.jsonl")
+    assert (entry["status"], entry["moved_to"]) == ("ingested", None)
+    assert entry["move_error"] and "processed" in entry["move_error"]
+    assert (inbox / "forum-a" / "day1.jsonl").is_file()
+    assert summary["days_evaluated"] == ["2026-03-01"]
+    assert list((lake / "reports" / NIGHT).iterdir())
+    # Once the inbox is fixed, the next night moves it, as a file whose content the lake has.
+    (inbox / "processed").unlink()
+    code, summary, _ = nightly(inbox, lake, capsys, "--move-processed")
+    assert summary["files"]["moved"] == 1 and summary["files"]["skipped"] == 1
+    assert (inbox / "processed" / NIGHT / "forum-a" / "day1.jsonl").is_file()
+
+
 def test_files_are_kept_in_place_by_default(
     inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
