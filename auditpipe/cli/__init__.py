@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -162,7 +163,15 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort as exc:  # click's form of Ctrl-C
         _fail(explain(KeyboardInterrupt()), exc, debug)
     except (Exception, KeyboardInterrupt) as exc:
-        _fail(explain(exc, where=last_lake()), exc, debug)
+        _fail(explain_error(exc, where=last_lake()), exc, debug)
+
+
+def explain_error(exc: BaseException, where: Path | None = None) -> AuditpipeError:
+    """``errors.explain``, but a lake file DuckDB could not read is named as the damaged lake
+    file it is (lake/damage.py), whichever command read it, instead of an internal error."""
+    from ..lake.damage import damaged_file_error
+
+    return damaged_file_error(exc, lake=where) or explain(exc, where=where)
 
 
 def hoist_debug(args: list[str]) -> tuple[list[str], bool]:

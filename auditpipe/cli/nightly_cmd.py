@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from ..console import get_console
-from ..errors import UsageError, explain
+from ..errors import UsageError
 from ..i18n import _
 from ..vocabulary import FAIL_ON_CHOICES
-from . import cli, exit_codes_help
+from . import cli, exit_codes_help, explain_error
 from .options import _parse_day, config_option, engine_options, given, lake_option, quiet_option
 
 
@@ -138,7 +138,7 @@ def nightly(
     except (Exception, KeyboardInterrupt) as exc:
         # Every failure of a scheduled job exits with its documented code and a message,
         # never 1 with a traceback (1 means "findings" to a scheduler).
-        error = explain(exc, where=lake)
+        error = explain_error(exc, where=lake)
         if not started:
             log("run_failed", level="error", phase="setup", error=error.message, hint=error.hint)
         if as_json:

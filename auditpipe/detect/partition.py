@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from ..engines import to_ipc
 from ..i18n import _
 from ..lake import layout
+from ..lake.damage import damaged_file_error, decoding_failed
 from . import findings as fsql
 from .real_name import account_partitions
 from .rules import Rule, RuleError
@@ -120,6 +121,11 @@ def run_rules(con: Database, rules: Sequence[Rule]) -> None:
         return
     except duckdb.Error as exc:
         failure: duckdb.Error = exc
+    damaged = damaged_file_error(failure)
+    if damaged is not None:  # the lake, not a rule: every rule would fail on that file
+        raise damaged from failure
+    if decoding_failed(failure):  # a lake file DuckDB does not name: the command finds it
+        raise failure
     for rule in rules:
         try:
             con.execute(f"SELECT count(*) FROM ({fsql.rule_rows_sql([rule.sql])})")

@@ -32,6 +32,7 @@ from ..errors import LakeError, UsageError
 from ..i18n import _, current_language
 from ..lake import Lake, lake_arg
 from ..lake.commit import reads_lake
+from ..lake.damage import damaged_file_error
 from ..lake.views import create_views
 from . import queries as q
 from .evidence import EvidenceRow, evidence_rows, show_command
@@ -215,6 +216,9 @@ def _connection(lake: Lake) -> Iterator[tuple[Database, dict[str, list[Path]]]]:
         yield con, listed
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         # a file that vanished or cannot be decoded; anything else is a bug and stays loud
+        damaged = damaged_file_error(exc, lake.root)
+        if damaged is not None:
+            raise damaged from exc
         raise LakeError(
             _("cannot read the lake {root}: {exc}").format(root=lake.root, exc=exc),
             hint=_(

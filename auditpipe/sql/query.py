@@ -48,6 +48,11 @@ def sql_error(exc: Exception) -> SqlError:
     """A SqlError from a DuckDB exception: DuckDB's message (with position) and a hint."""
     import duckdb
 
+    from ..lake.damage import damaged_file_error
+
+    damaged = damaged_file_error(exc)
+    if damaged is not None:
+        return SqlError(damaged.message, hint=damaged.hint)
     message = str(exc).strip()
     hint = None
     if isinstance(exc, duckdb.PermissionException) or "disabled by configuration" in message:
@@ -62,8 +67,16 @@ def sql_error(exc: Exception) -> SqlError:
         hint = "the views are " + ", ".join(VIEW_NAMES)
     elif "No such file or directory" in message and "registered as '_lake_" in message:
         hint = VANISHED_HINT
+    elif "registered as '_lake_" in message:  # decoding failed in a file it does not name
+        hint = DAMAGED_HINT
     return SqlError(message, hint=hint)
 
+
+# A lake file failed to decode and the error does not say which (pyarrow's codec errors).
+DAMAGED_HINT = (
+    "a lake file could not be decoded, so it is damaged: auditpipe detect --lake LAKE names it "
+    "and the source it came from; restore it from a backup of the lake"
+)
 
 # A lake file the session listed was replaced by a writer (compact, detect) after it opened.
 VANISHED_HINT = (

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from ..db import quote_literal
+from ..errors import SqlError
 from ..lake import Lake
 from ..lake.commit import read_while_writers_commit
+from ..lake.damage import damage_in_lake
 from ..lake.views import view_statements
 from ..outputs import check_output_path
 from ..report.masking import masking_sql_text
@@ -23,7 +25,7 @@ from .output import (
     choose_format,
     write_result,
 )
-from .query import run_sql
+from .query import DAMAGED_HINT, run_sql
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -90,7 +92,14 @@ def query_lake(
         finally:
             con.close()
 
-    summary, buffer = read_while_writers_commit(lake_obj.root, attempt)
+    try:
+        summary, buffer = read_while_writers_commit(lake_obj.root, attempt)
+    except SqlError as exc:
+        if exc.hint == DAMAGED_HINT:  # a lake file failed to decode; the error did not say which
+            damaged = damage_in_lake(lake_obj.root)
+            if damaged is not None:
+                raise damaged from exc
+        raise
     stdout = _stdout_bytes()
     if buffer is not None and stdout is not None:
         with buffer:
