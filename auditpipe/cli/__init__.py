@@ -134,10 +134,11 @@ def cli(ctx: click.Context, debug: bool, lang: str | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
     ctx.obj["lang"] = lang  # the --lang given (None: reports follow [report] lang, else locale)
-    if debug:
-        from ..db import log_statements
+    from ..db import log_statements
 
-        log_statements()
+    # A command without --debug logs no statement, even after one with it in this process
+    # (main() called again by a script or a test).
+    log_statements(enabled=debug)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -108,13 +108,17 @@ class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def log_statements(stream: IO[str] | None = None) -> None:
-    """Show every statement auditpipe runs, with its time, on stderr (``--debug``).
+def log_statements(stream: IO[str] | None = None, enabled: bool = True) -> None:
+    """Show every statement auditpipe runs, with its time, on stderr (``--debug``);
+    ``enabled=False`` stops showing them.
 
     Calling it again replaces the handler it installed before, so repeated commands in one
     process log each statement once."""
     for old in [h for h in LOG.handlers if getattr(h, "_auditpipe_debug", False)]:
         LOG.removeHandler(old)
+    if not enabled:
+        LOG.setLevel(logging.NOTSET)
+        return
     handler: logging.Handler = _CurrentStderr() if stream is None else logging.StreamHandler(stream)
     handler._auditpipe_debug = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))

@@ -289,3 +289,18 @@ def test_a_misspelt_setting_stops_the_command_with_exit_2(
     code, _, err = run_main([*args, "--config", str(config)], capsys)
     assert code == 2 and words in err and "did you mean" in err
     assert not (tmp_path / "lake").exists()
+
+
+def test_a_command_without_debug_logs_no_statement_after_one_with_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # main() run twice in one process (a script, a test runner): the first --debug's statement
+    # log went on into every later command's stderr.
+    from tests.support.ingest import good, write_jsonl
+
+    log = write_jsonl(tmp_path / "a.jsonl", [good()])
+    lake = str(tmp_path / "lake")
+    code, _, err = run_main(["--debug", "ingest", str(log), "--lake", lake], capsys)
+    assert code == 0 and "auditpipe.sql: " in err
+    code, _, err = run_main(["sql", "--lake", lake, "SELECT count(*) FROM events"], capsys)
+    assert code == 0 and "auditpipe.sql: " not in err
