@@ -199,9 +199,20 @@ def time_columns(timezone: str) -> list[list[str]]:
         f"THEN TRY(to_timestamp(TRY_CAST({t} AS HUGEINT) / 1000.0)) "
         f"ELSE TRY(to_timestamp(TRY_CAST({t} AS HUGEINT)::DOUBLE)) END"
     )
+    # A fraction (1772323200.5 from time.time(), nginx's $msec, a float column of an export
+    # whose integers had a null) counts exactly, to the microsecond, with no trip through a
+    # double; whole numbers keep the path above.
+    exact = f"TRY_CAST({t} AS DECIMAL(38, 9))"
+    fraction = (
+        "to_timestamp(0) + to_microseconds(TRY_CAST(round("
+        f"CASE WHEN abs({exact}) >= {EPOCH_MS_FROM} THEN {exact} * 1000 "
+        f"ELSE {exact} * 1000000 END) AS BIGINT))"
+    )
     parsed = (
         f"coalesce(TRY_CAST({t} AS TIMESTAMPTZ), "
-        f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') THEN {epoch} END)"
+        f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') THEN {epoch} "
+        f"WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}[.][0-9]{{1,9}}') THEN TRY({fraction}) "
+        "END)"
     )
     hours = transition_hours(timezone)
     if not hours:

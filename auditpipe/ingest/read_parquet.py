@@ -9,7 +9,7 @@ file's staging folder first, since Parquet needs random access.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ class Parquet:
         try:
             pf = pq.ParquetFile(path)
             schema = pf.schema_arrow
-            select = row_query(schema, ctx.contract)
+            select = row_query(schema, ctx.contract, int96_columns(pf))
             start = 1
             for rb in pf.iter_batches(batch_size=BATCH_ROWS):
                 n = rb.num_rows
@@ -89,12 +89,52 @@ def _run(con: Any, cells: pa.Table, select: str) -> pa.Table:
         con.unregister("parquet_rows")
 
 
-def row_query(schema: pa.Schema, contract: Contract) -> str:
-    """The SELECT over ``parquet_rows`` (columns c0, c1, ... and line_number)."""
+def int96_columns(parquet: Any) -> set[int]:
+    """Positions of the top-level columns stored as INT96 timestamps without a time zone.
+
+    INT96 is Spark's default timestamp type (``spark.sql.parquet.outputTimestampType``), and
+    Hive's and Impala's: its values are UTC instants, though it carries no time zone and
+    pyarrow reads it as a timestamp without one. Read as a local time in the lake's timezone,
+    like a text without an offset, every Spark export would shift by the lake's UTC offset.
+    A timestamp type *with* isAdjustedToUTC already reads as an instant; without it, as local
+    time, which is what the Parquet format says it is."""
+    found: set[int] = set()
+    leaf = 0
+    for i, field in enumerate(parquet.schema_arrow):
+        leaves = _leaf_count(field.type)
+        if (
+            leaves == 1
+            and parquet.schema.column(leaf).physical_type == "INT96"
+            and pa.types.is_timestamp(field.type)
+            and field.type.tz is None
+        ):
+            found.add(i)
+        leaf += leaves
+    return found
+
+
+def _leaf_count(kind: pa.DataType) -> int:
+    """How many Parquet leaf columns an Arrow type is stored as."""
+    if pa.types.is_struct(kind):
+        return sum(_leaf_count(kind.field(k).type) for k in range(kind.num_fields))
+    if pa.types.is_map(kind):
+        return _leaf_count(kind.key_type) + _leaf_count(kind.item_type)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return _leaf_count(kind.value_type)
+    if pa.types.is_dictionary(kind):
+        return _leaf_count(kind.value_type)
+    return 1
+
+
+def row_query(schema: pa.Schema, contract: Contract, utc_columns: Collection[int] = ()) -> str:
+    """The SELECT over ``parquet_rows`` (columns c0, c1, ... and line_number); the columns
+    in ``utc_columns`` (INT96 timestamps) are UTC instants and read as such."""
 
     def as_text(i: int) -> str:
         if pa.types.is_nested(schema.field(i).type):
             return f"to_json(c{i})::VARCHAR"
+        if i in utc_columns:
+            return f"(CAST(c{i} AS VARCHAR) || 'Z')"
         return f"CAST(c{i} AS VARCHAR)"
 
     groups: dict[str, list[int]] = {}

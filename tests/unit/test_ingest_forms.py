@@ -31,6 +31,9 @@ def stored_times(lake: Path) -> list[dt.datetime]:
         1772330400,
         1772330400000,
         "1772330400",
+        1772330400.0,  # a float column (an export's integers with a null among them)
+        "1772330400.000000",
+        1772330400000.0,
     ],
 )
 def test_every_time_form_is_stored_as_the_same_utc_instant(tmp_path: Path, given: object) -> None:
@@ -38,6 +41,31 @@ def test_every_time_form_is_stored_as_the_same_utc_instant(tmp_path: Path, given
     result = ingest(tmp_path / "lake", log)
     assert result.rows_stored == 1, result.files[0]
     assert stored_times(tmp_path / "lake") == [TEN_AM_SHANGHAI_UTC]
+
+
+@pytest.mark.parametrize(
+    ("given", "micros"),
+    [
+        ("1772330400.5", 500_000),
+        ("1772330400.123456", 123_456),
+        ("1772330400.1234564", 123_456),  # below a microsecond: rounded
+        ("1772330400.9999996", 1_000_000),
+        ("1772330400000.25", 250),  # milliseconds with a fraction
+        ("-1.5", None),  # before 1990: quarantined as out of range, not misread
+    ],
+)
+def test_epoch_times_with_a_fraction_are_exact_to_the_microsecond(
+    tmp_path: Path, given: str, micros: int | None
+) -> None:
+    log = write_jsonl(tmp_path / "in.jsonl", [good(event_time=given)])
+    result = ingest(tmp_path / "lake", log)
+    if micros is None:
+        assert result.rows_quarantined == 1
+        return
+    assert result.rows_stored == 1, result.files[0]
+    assert stored_times(tmp_path / "lake") == [
+        TEN_AM_SHANGHAI_UTC + dt.timedelta(microseconds=micros)
+    ]
 
 
 def test_time_forms_may_mix_line_by_line(tmp_path: Path) -> None:
@@ -255,6 +283,43 @@ def test_parquet_input_with_native_types(tmp_path: Path) -> None:
             1,
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "int96", "expected"),
+    [
+        # INT96, Spark's default: a UTC instant though it names no zone
+        (pa.timestamp("ns"), True, TEN_AM_SHANGHAI_UTC),
+        (pa.timestamp("us", tz="UTC"), True, TEN_AM_SHANGHAI_UTC),  # INT96 with Arrow's zone
+        (pa.timestamp("us", tz="UTC"), False, TEN_AM_SHANGHAI_UTC),  # isAdjustedToUTC
+        # a timestamp that is not adjusted to UTC is a local time, like a text without offset
+        (pa.timestamp("us"), False, TEN_AM_SHANGHAI_UTC - dt.timedelta(hours=8)),
+    ],
+)
+def test_parquet_timestamps_are_instants_or_local_times_as_their_type_says(
+    tmp_path: Path, kind: pa.DataType, int96: bool, expected: dt.datetime
+) -> None:
+    # The value written is 02:00 (10:00 in Shanghai) as UTC, or 02:00 as a wall-clock time.
+    two_am = TEN_AM_SHANGHAI_UTC if kind.tz else TEN_AM_SHANGHAI_UTC.replace(tzinfo=None)
+    table = pa.table(
+        {
+            # a nested column first: the INT96 column's position among Parquet's leaf
+            # columns differs from its position among the table's columns
+            "context": pa.array([{"a": 1, "b": [1, 2]}]),
+            "event_time": pa.array([two_am], kind),
+            "provider_id": ["forum-a"],
+            "actor_id": ["emp-1"],
+            "action": ["view"],
+            "data_fields": pa.array([["phone"]], pa.list_(pa.string())),
+            "logged_at": pa.array([two_am], kind),  # an extra: kept as written
+        }
+    )
+    path = tmp_path / "in.parquet"
+    pq.write_table(table, path, use_deprecated_int96_timestamps=int96)
+    assert (pq.ParquetFile(path).schema.column(2).physical_type == "INT96") == int96
+    result = ingest(tmp_path / "lake", path)
+    assert result.rows_stored == 1, result.files[0]
+    assert stored_times(tmp_path / "lake") == [expected]
 
 
 @pytest.mark.parametrize("suffix", [".jsonl.gz", ".ndjson.zst", ".csv.gz"])
