@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..console import get_console
 from ..i18n import N_, _, ngettext
+from ..ingest.text import GB18030_ROWS
 from ..lake.layout import lake_arg
 
 if TYPE_CHECKING:
@@ -73,9 +74,19 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
                     status=_(f.status), file=f.source_file, reason=f.reason
                 )
             )
-        if f.counters:
-            counts = ", ".join(f"{name} {n:,}" for name, n in sorted(f.counters.items()))
+        others = {k: n for k, n in f.counters.items() if k != GB18030_ROWS}
+        if others:
+            counts = ", ".join(f"{name} {n:,}" for name, n in sorted(others.items()))
             console.message(f"{f.source_file}: {counts}")
+        if f.counters.get(GB18030_ROWS):
+            console.message(
+                _(
+                    "{file}: {n:,} rows are not UTF-8 and read as GB18030 (GBK), so they were "
+                    "quarantined; convert the file and ingest the converted one: {command}"
+                ).format(
+                    file=f.source_file, n=f.counters[GB18030_ROWS], command=_iconv(f.source_file)
+                )
+            )
         if f.source_counts:  # a database audit log: rows are statements; lines reconcile too
             c = f.source_counts
             console.message(
@@ -125,3 +136,18 @@ def _unclassified_line(source_file: str, top: list[tuple[str, int]], names: int)
         "{file}: {n} unknown data field names (events): {listed}",
         names,
     ).format(file=source_file, n=f"{names:,}", listed=listed)
+
+
+def _iconv(source_file: str) -> str:
+    """The command that converts a GB18030 file to UTF-8 beside it, keeping its kind's suffix
+    (a compressed file is decompressed on the way)."""
+    import shlex
+
+    path = Path(source_file)
+    stem, _dot, suffixes = path.name.partition(".")
+    kind = suffixes.removesuffix(".gz").removesuffix(".zst")
+    out = shlex.quote(str(path.with_name(f"{stem}.utf8.{kind}")))
+    read = {"gz": "zcat", "zst": "zstdcat"}.get(suffixes.rsplit(".", 1)[-1])
+    if read:
+        return f"{read} {shlex.quote(source_file)} | iconv -f GB18030 -t UTF-8 > {out}"
+    return f"iconv -f GB18030 -t UTF-8 {shlex.quote(source_file)} > {out}"

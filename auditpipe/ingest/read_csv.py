@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ from .columns import first_present, json_member, json_object
 from .csv_quotes import row_ends, row_shapes
 from .kinds import ReadContext, register_kind
 from .lines import LineBatch, iter_line_batches, prefetch
-from .text import blank, decode_rows, in_line_order, oversize_rows
+from .text import GB18030_ROWS, blank, decode_rows, in_line_order, oversize_rows
 
 STRAY_QUOTE = (
     'CSV row has a " inside a value that is not quoted, or text after a closing quote '
@@ -62,7 +62,7 @@ class Csv:
                     row_ends=row_ends,
                 )
             ):
-                table, header = read_batch(ctx.con, batch, header, ctx.contract)
+                table, header = read_batch(ctx.con, batch, header, ctx.contract, ctx.count)
                 oversize = oversize_rows(batch.oversize, ctx.max_line_bytes)
                 merged = in_line_order(table, oversize)
                 del batch, table  # its bytes are text now: not kept while the batch waits
@@ -76,10 +76,17 @@ register_kind(Csv())
 
 
 def read_batch(
-    con: Any, batch: LineBatch, header: CsvHeader | None, contract: Contract
+    con: Any,
+    batch: LineBatch,
+    header: CsvHeader | None,
+    contract: Contract,
+    count: Callable[[str, int], None] | None = None,
 ) -> tuple[pa.Table | None, CsvHeader | None]:
-    """One batch of rows as the kinds' batch shape; the header is read from the first row."""
+    """One batch of rows as the kinds' batch shape; the header is read from the first row.
+    ``count`` (``ReadContext.count``) gets the rows that are not UTF-8 but read as GB18030."""
     decoded = decode_rows(con, batch.rows)
+    if decoded.gb18030_rows and count is not None:
+        count(GB18030_ROWS, decoded.gb18030_rows)
     keep = _array(pc.invert(pc.fill_null(blank(decoded.txt), False)))
     rows = _array(batch.rows.filter(keep))
     table = pa.table(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import duckdb
@@ -38,7 +38,7 @@ from ..db import arrow_table, quote_identifier, quote_literal
 from .columns import first_present
 from .kinds import ReadContext, register_kind
 from .lines import LineBatch, iter_line_batches, prefetch
-from .text import blank, decode_rows, in_line_order, oversize_rows
+from .text import GB18030_ROWS, blank, decode_rows, in_line_order, oversize_rows
 
 WIDE_KEYS = 256
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -83,7 +83,8 @@ class JsonLines:
             # extracting query is the slowest step of the pipeline.
             for batch, hints in prefetch((b, suspect_hints(b.rows)) for b in lines):
                 oversize = oversize_rows(batch.oversize, ctx.max_line_bytes)
-                merged = in_line_order(read_batch(ctx.con, batch, keys, hints), oversize)
+                table = read_batch(ctx.con, batch, keys, hints, ctx.count)
+                merged = in_line_order(table, oversize)
                 del batch, hints  # its bytes are text now: not kept while the batch waits
                 if merged is not None:
                     yield merged
@@ -132,11 +133,18 @@ def suspect_hints(rows: pa.Array) -> pa.BooleanArray:
 
 
 def read_batch(
-    con: Any, batch: LineBatch, keys: KnownKeys, hints: pa.BooleanArray | None = None
+    con: Any,
+    batch: LineBatch,
+    keys: KnownKeys,
+    hints: pa.BooleanArray | None = None,
+    count: Callable[[str, int], None] | None = None,
 ) -> pa.Table:
     """One batch of lines as the kinds' batch shape (see kinds.py). ``hints``:
-    ``suspect_hints(batch.rows)``, when the caller computed it already."""
-    lines = _non_blank_lines(con, batch, suspect_hints(batch.rows) if hints is None else hints)
+    ``suspect_hints(batch.rows)``, when the caller computed it already; ``count``
+    (``ReadContext.count``) gets the lines that are not UTF-8 but read as GB18030."""
+    lines = _non_blank_lines(
+        con, batch, suspect_hints(batch.rows) if hints is None else hints, count
+    )
     con.register("json_lines", _chunked(lines.select(["line_number", "txt", "hint"])))
     try:
         if not keys.keys:
@@ -155,11 +163,18 @@ def read_batch(
     return extracted.drop_columns(["suspect", "suspect_txt"])
 
 
-def _non_blank_lines(con: Any, batch: LineBatch, hints: pa.BooleanArray) -> pa.Table:
+def _non_blank_lines(
+    con: Any,
+    batch: LineBatch,
+    hints: pa.BooleanArray,
+    count: Callable[[str, int], None] | None = None,
+) -> pa.Table:
     """line_number, txt (NULL if not UTF-8), raw and the suspect hint of the lines that are
     not blank. Only lines that do not start with '{' (almost none) are trimmed to see if they
     are blank."""
     decoded = decode_rows(con, batch.rows)
+    if decoded.gb18030_rows and count is not None:
+        count(GB18030_ROWS, decoded.gb18030_rows)
     lines = pa.table(
         {
             "line_number": batch.line_numbers,

@@ -37,11 +37,18 @@ _ESCAPED_BYTES = (
 )
 
 
+# Counter (ReadContext.count) of rows that are not UTF-8 in a batch whose bad rows read as
+# GB18030, the superset of GBK that Chinese Windows and Excel export in.
+GB18030_ROWS = "rows_not_utf8_gb18030"
+_GB18030_SAMPLE = 16
+
+
 @dataclass
 class DecodedRows:
     txt: pa.Array  # large_string, NULL where the row is not UTF-8
     raw: pa.Array  # large_string, never NULL
     all_utf8: bool
+    gb18030_rows: int = 0  # bad rows, when a sample of them all reads as GB18030; else 0
 
 
 def decode_rows(con: Any, rows: pa.Array) -> DecodedRows:
@@ -60,7 +67,21 @@ def decode_rows(con: Any, rows: pa.Array) -> DecodedRows:
     faulty = rows.take(pa.array(bad, pa.int64()))
     table = pa.table({"i": pa.array(range(len(faulty)), pa.int64()), "b": faulty})
     escaped = _decode_in_duckdb(con, table)["raw"].cast(pa.large_string()).combine_chunks()
-    return DecodedRows(text, _put_rows(text, bad, escaped), False)
+    gb18030 = len(bad) if _reads_as_gb18030(faulty) else 0
+    return DecodedRows(text, _put_rows(text, bad, escaped), False, gb18030)
+
+
+def _reads_as_gb18030(faulty: pa.Array) -> bool:
+    """Whether the first rows that are not UTF-8 all decode as GB18030 (strictly). A file in
+    GBK fails UTF-8 on every row with Chinese text, and its rows are quarantined one by one;
+    this lets ingest say what the encoding most likely is and how to convert it. A sample, so
+    the cost stays flat however many rows fail; Latin-1 or binary bytes rarely pass."""
+    for row in faulty.slice(0, _GB18030_SAMPLE).to_pylist():
+        try:
+            row.decode("gb18030")
+        except UnicodeDecodeError:
+            return False
+    return len(faulty) > 0
 
 
 def _text_except(rows: pa.Array, bad: list[int]) -> pa.Array:

@@ -487,3 +487,49 @@ def test_provider_spelled_like_the_hive_null_stays_itself(tmp_path: Path) -> Non
     assert query(tmp_path / "lake", "SELECT provider_id FROM events") == [
         ("__HIVE_DEFAULT_PARTITION__",)
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding", "gb18030"),
+    [
+        ("gbk.csv", "gbk", True),  # Chinese Windows and Excel export in GBK
+        ("gb.jsonl", "gb18030", True),
+        ("latin.csv", "latin-1", False),  # not UTF-8 either, but not Chinese: no such guess
+    ],
+)
+def test_rows_in_gbk_are_quarantined_and_the_file_is_named_with_how_to_convert_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, encoding: str, gb18030: bool
+) -> None:
+    from tests.support.cli import run_main
+
+    rows = [
+        good(
+            actor_id=f"员工{i}" if gb18030 else f"José{i}",
+            purpose="客服查询" if gb18030 else "café",
+        )
+        for i in range(3)
+    ]
+    rows.append(good(actor_id="ascii"))
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        text = "event_time,provider_id,actor_id,action,data_fields,purpose\n" + "".join(
+            f"{r['event_time']},{r['provider_id']},{r['actor_id']},{r['action']},phone,{r.get('purpose', '')}\n"
+            for r in rows
+        )
+    else:
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    path.write_bytes(text.encode(encoding))
+    code, out, err = run_main(
+        ["ingest", str(path), "--lake", str(tmp_path / "lake"), "--json"], capsys
+    )
+    assert code == 3, err
+    (result,) = json.loads(out)["files"]
+    assert (result["rows_stored"], result["rows_quarantined"]) == (1, 3)
+    assert result.get("counters", {}).get("rows_not_utf8_gb18030", 0) == (3 if gb18030 else 0)
+    code, _, err = run_main(["ingest", str(path), "--lake", str(tmp_path / "lake2")], capsys)
+    assert ("read as GB18030 (GBK)" in err) == gb18030
+    if gb18030:
+        assert (
+            f"iconv -f GB18030 -t UTF-8 {path} > {path.with_name(path.stem + '.utf8' + path.suffix)}"
+            in err
+        )
