@@ -44,6 +44,7 @@ BARE_CR = "CSV row has a carriage return outside quotes that does not end the li
 class CsvHeader:
     names: list[str]
     line_number: int
+    text: str = ""  # the header row as written
 
 
 class Csv:
@@ -139,7 +140,7 @@ def read_header(txt: str | None, line_number: int, contract: Contract) -> CsvHea
             + ", ".join(contract.required)
             + ", ...); add one and ingest the file again",
         )
-    return CsvHeader(names, line_number)
+    return CsvHeader(names, line_number, txt)
 
 
 def row_faults(rows: pa.Array, txt: pa.Array, header: CsvHeader) -> pa.Array:
@@ -158,12 +159,22 @@ def row_faults(rows: pa.Array, txt: pa.Array, header: CsvHeader) -> pa.Array:
         f", the header (line {header.line_number}) has {expected}",
         "",
     )
+    # The header again (another file's, after `cat a.csv b.csv`; with its BOM, if saved by a
+    # Windows tool): named as such, not as a row whose values are field names.
+    repeated = pc.fill_null(
+        pc.or_(pc.equal(txt, header.text), pc.equal(txt, "\ufeff" + header.text)), False
+    )
     reason = pa.nulls(len(rows), pa.string())
     for mask, why in (
         (pa.array(shape.columns != expected), wrong_count),
         (pa.array(shape.bare_cr), BARE_CR),
         (pa.array(shape.unclosed), UNCLOSED),
         (pa.array(shape.stray_quote), STRAY_QUOTE),
+        (
+            repeated,
+            f"row repeats the header row (line {header.line_number}), as where CSV files "
+            "were joined: it is not data",
+        ),
         (pc.is_null(txt), "row is not valid UTF-8"),
     ):
         reason = pc.if_else(mask, why, reason)

@@ -43,6 +43,7 @@ from .text import GB18030_ROWS, blank, decode_rows, in_line_order, oversize_rows
 WIDE_KEYS = 256
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NOT_JSON = "line is not valid JSON"
+BOM = "\ufeff"
 # A token DuckDB accepts and JSON does not may follow '[', ':' or ','.
 SUSPECT = r"[\[:,]\s*[-+]?(?i:nan|inf)|,\s*[\]}]|[\[:,]\s*-?[0-9.]+[eE]\+?[0-9]{3}|[0-9]{300}"
 _JSON_KIND = (
@@ -187,13 +188,30 @@ def _non_blank_lines(
     if not pc.any(other).as_py():
         return lines
     where = pc.indices_nonzero(other)
-    blanks = pc.fill_null(blank(pc.take(decoded.txt, where)), False)
+    txt = _without_byte_order_marks(decoded.txt, where)
+    if txt is not decoded.txt:
+        lines = lines.set_column(lines.schema.get_field_index("txt"), "txt", txt)
+    blanks = pc.fill_null(blank(pc.take(txt, where)), False)
     blank_at = pc.filter(where, blanks).to_numpy()
     if not len(blank_at):
         return lines
     keep = np.ones(len(decoded.txt), dtype=bool)
     keep[blank_at] = False
     return lines.filter(pa.array(keep))
+
+
+def _without_byte_order_marks(txt: pa.Array, where: pa.Array) -> pa.Array:
+    """``txt`` with a byte order mark dropped from the start of the lines at ``where`` (those
+    not starting with '{'); ``txt`` itself when none has one. A BOM inside a file is where
+    files were joined (``cat a.jsonl b.jsonl``, each saved with one by a Windows tool), as the
+    one a file may start with, which the line reader drops: it is not part of the line's
+    JSON. ``raw`` keeps it."""
+    marked = pc.fill_null(pc.starts_with(pc.take(txt, where), BOM), False)
+    if not pc.any(marked).as_py():
+        return txt
+    mask = np.zeros(len(txt), dtype=bool)
+    mask[pc.filter(where, marked).to_numpy()] = True
+    return pc.if_else(pa.array(mask), pc.utf8_ltrim(txt, BOM), txt)
 
 
 def _discover_keys(con: Any) -> set[str]:

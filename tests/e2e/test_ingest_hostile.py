@@ -138,6 +138,37 @@ def test_utf8_bom_is_not_part_of_the_first_row(tmp_path: Path) -> None:
     assert (result.rows_stored, result.rows_quarantined) == (1, 0)
 
 
+@pytest.mark.parametrize("batch_bytes", [64 * 1024 * 1024, 200])  # one batch; a batch a line
+def test_files_joined_with_their_byte_order_marks_lose_no_row(
+    tmp_path: Path, batch_bytes: int
+) -> None:
+    # `cat a.jsonl b.jsonl` of files saved with a BOM: the second BOM starts a line, and that
+    # line was quarantined as not JSON; a line of a BOM alone is blank.
+    bom = b"\xef\xbb\xbf"
+    first, second = (json.dumps(good(actor_id=a)).encode() for a in ("a", "b"))
+    log = tmp_path / "joined.jsonl"
+    log.write_bytes(bom + first + b"\n" + bom + second + b"\n" + bom + b"\n" + bom + b" \n")
+    result = ingest(tmp_path / "lake", log, batch_bytes=batch_bytes)
+    assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (2, 2, 0)
+    got = query(tmp_path / "lake", "SELECT actor_id, line_number FROM events ORDER BY 2")
+    assert got == [("a", 1), ("b", 2)]
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_csv_header_repeated_where_files_were_joined_is_named_as_such(
+    tmp_path: Path, bom: bytes
+) -> None:
+    header = b"event_time,provider_id,actor_id,action,data_fields\n"
+    row = b"2026-03-01 10:00:00,p,%s,view,phone\n"
+    log = tmp_path / "joined.csv"
+    log.write_bytes(bom + header + row % b"a" + bom + header + row % b"b")
+    result = ingest(tmp_path / "lake", log)
+    assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (3, 2, 1)
+    assert reasons(tmp_path / "lake") == {
+        3: "row repeats the header row (line 1), as where CSV files were joined: it is not data"
+    }
+
+
 @SOME
 @given(
     st.lists(
