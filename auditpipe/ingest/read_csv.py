@@ -132,6 +132,15 @@ def read_header(txt: str | None, line_number: int, contract: Contract) -> CsvHea
         )
     names = [h.strip() for h in next(csv.reader([txt]), [])]
     if not any(contract.canonical_key(name) for name in names):
+        for delimiter, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
+            other = next(csv.reader([txt], delimiter=delimiter), [])
+            if any(contract.canonical_key(name.strip()) for name in other):
+                raise InputFileError(
+                    f"the CSV file's columns are separated by {called}, not commas "
+                    f"(its header, line {line_number}, reads as {len(other)} names that way)",
+                    hint="auditpipe reads comma-separated CSV (RFC 4180): export the file with "
+                    "commas, or as JSON Lines, and ingest it again",
+                )
         # Not quoted in the message: a row of data may hold the identifiers the tool audits.
         raise InputFileError(
             f"the first row of the CSV file (line {line_number}) names none of the contract's "

@@ -111,7 +111,7 @@ def test_csv_row_with_wrong_column_count(tmp_path: Path) -> None:
     "first_row",
     [
         "2026-03-01 10:00:00,p,a,view,phone",  # the header is missing: the first row is data
-        "time;provider;actor;action;fields",  # another delimiter: one name, none the contract's
+        "colour;size;weight",  # one name, none the contract's, whatever the delimiter
         "ts,where,who,what,which",  # a header, but in names the contract does not know
         ",,,,",
     ],
@@ -132,6 +132,21 @@ def test_csv_whose_first_row_names_no_contract_field_is_rejected_whole(
     assert "must start with a header row" in (rejected.reason or "")
     assert "a,view" not in (rejected.reason or "")  # the row's values are not quoted
     assert landed.rows_stored == 1
+
+
+@pytest.mark.parametrize(("delimiter", "called"), [(";", "semicolons"), ("\t", "tabs")])
+def test_csv_with_another_delimiter_is_rejected_naming_it(
+    tmp_path: Path, delimiter: str, called: str
+) -> None:
+    # Excel in many European locales saves CSV with semicolons; a TSV renamed .csv has tabs.
+    csv = tmp_path / "in.csv"
+    names = ["event_time", "provider_id", "actor_id", "action", "data_fields"]
+    values = ["2026-03-01 10:00:00", "p", "a", "view", "phone"]
+    csv.write_text(delimiter.join(names) + "\n" + delimiter.join(values) + "\n")
+    (rejected,) = ingest(tmp_path / "lake", csv).files
+    assert rejected.status == "rejected"
+    assert f"separated by {called}, not commas" in (rejected.reason or "")
+    assert "export the file with commas" in (rejected.reason or "")
 
 
 def test_csv_header_with_one_contract_field_is_a_header(tmp_path: Path) -> None:
