@@ -90,8 +90,9 @@ def ingest(
 
     Files of other kinds inside folders, and files that cannot be read, are skipped with a
     warning naming them. Exits 0 when every row was stored or was a duplicate, 3 when rows
-    were quarantined or a file was rejected whole (truncated or corrupt archive), 2 on errors,
-    including PATHS that hold no log file to ingest.
+    were quarantined or a file was rejected whole (a truncated or corrupt archive, a UTF-16
+    file, a CSV file without a comma-separated header row; the reason says what to do), 2 on
+    errors, including PATHS that hold no log file to ingest.
     """
     from ..ingest.memory import limit_malloc_arenas
 
