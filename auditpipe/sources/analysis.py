@@ -29,6 +29,39 @@ from .scrub import literals
 NUMBER_MARK = 7_000_000_000
 _STRING_MARK = re.compile(r"^§(\d+)$")
 _PREPARE = re.compile(r"^\s*PREPARE\s+\S+?(\s*\([^)]*\))?\s+AS\s+", re.I | re.S)
+# A cursor reads what its query reads (pgaudit logs DECLARE CURSOR as READ); EXPLAIN ANALYZE
+# runs its statement, a plain EXPLAIN only plans it and reads no data.
+_DECLARE_CURSOR = re.compile(
+    r"^\s*DECLARE\s+\S+\s+(?:(?:BINARY|ASENSITIVE|INSENSITIVE|NO\s+SCROLL|SCROLL)\s+)*"
+    r"CURSOR\s+(?:(?:WITH|WITHOUT)\s+HOLD\s+)?FOR\s+",
+    re.I | re.S,
+)
+_EXPLAIN = re.compile(
+    r"^\s*(?:(?:EXPLAIN|DESCRIBE|DESC)\s+(?:\((?P<options>[^)]*)\)\s*"
+    r"|(?P<analyze>ANALY[SZ]E\s+)?(?:VERBOSE\s+)?(?:FORMAT\s*=\s*\w+\s+)?)"
+    # MariaDB's ANALYZE <statement> runs it, as EXPLAIN ANALYZE does
+    r"|(?P<mariadb>ANALYZE\s+)(?:FORMAT\s*=\s*\w+\s+)?(?=(?:SELECT|UPDATE|DELETE|INSERT|REPLACE"
+    r"|WITH)\b))",
+    re.I | re.S,
+)
+# Statements that change the schema, users or grants, or maintain tables, read no user's data:
+# not events, even where sqlglot cannot parse them (CREATE TRIGGER, CREATE PROCEDURE). CREATE
+# TABLE ... AS and CREATE MATERIALIZED VIEW ... AS copy data and are analysed.
+_NOT_DATA = re.compile(
+    r"^\s*(?:/\*.*?\*/\s*)*(?:"
+    r"CREATE\s+(?!(?:OR\s+REPLACE\s+)?(?:GLOBAL\s+|LOCAL\s+)?(?:TEMP(?:ORARY)?\s+|UNLOGGED\s+)?"
+    r"TABLE\b|(?:OR\s+REPLACE\s+)?MATERIALIZED\b)"
+    r"|ALTER\s|DROP\s|RENAME\s|GRANT\s|REVOKE\s|COMMENT\s+ON\s|VACUUM\b|OPTIMIZE\s|REPAIR\s"
+    r"|CHECK\s+TABLE\s|CHECKSUM\s+TABLE\s|ANALYZE\s+(?:NO_WRITE_TO_BINLOG\s+|LOCAL\s+)?TABLE\s"
+    r"|ANALYZE\s*(?:VERBOSE\s*)?(?:[\w.\"`]+\s*)?;?\s*$)",
+    re.I | re.S,
+)
+# MySQL's REPLACE INTO writes like INSERT INTO (it deletes a clashing row first); sqlglot reads
+# it only as an opaque command.
+_REPLACE_INTO = re.compile(
+    r"^(\s*(?:/\*.*?\*/\s*)*)REPLACE\s+(?:LOW_PRIORITY\s+|DELAYED\s+)?INTO\s", re.I | re.S
+)
+_ANALYZE_OPTION = re.compile(r"\bANALY[SZ]E\b(?!\s+(?:FALSE|OFF|0)\b)", re.I)
 _OUTFILE = re.compile(
     r"\bINTO\s+(?:OUTFILE|DUMPFILE)\s+'§(\d+)'.*?(?=\bFROM\b|\bLIMIT\b|;|$)", re.I | re.S
 )
@@ -85,11 +118,28 @@ def marked(sql: str, dialect: str) -> str:
     return "".join(out)
 
 
+def _unwrapped(node: Any) -> Any:
+    """The value under casts, parentheses and MariaDB's NAME_CONST('var', value), which is
+    how server_audit logs a stored procedure's variable inside its statements."""
+    from sqlglot import exp
+
+    while True:
+        if isinstance(node, (exp.Cast, exp.Paren, exp.TryCast)):
+            node = node.this
+        elif (
+            isinstance(node, exp.Anonymous)
+            and str(node.this).upper() == "NAME_CONST"
+            and len(node.expressions) == 2
+        ):
+            node = node.expressions[1]
+        else:
+            return node
+
+
 def _marker(node: Any) -> int | None:
     from sqlglot import exp
 
-    while isinstance(node, (exp.Cast, exp.Paren, exp.TryCast)):
-        node = node.this
+    node = _unwrapped(node)
     if not isinstance(node, exp.Literal):
         return None
     if node.is_string:
@@ -105,8 +155,7 @@ def _marker(node: Any) -> int | None:
 def _param(node: Any) -> int | None:
     from sqlglot import exp
 
-    while isinstance(node, (exp.Cast, exp.Paren, exp.TryCast)):
-        node = node.this
+    node = _unwrapped(node)
     if isinstance(node, exp.Parameter) and isinstance(node.this, exp.Literal):
         text = str(node.this.this)
         return int(text) if text.isdigit() else None
@@ -126,6 +175,21 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
 
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     text = _PREPARE.sub("", text, count=1)
+    text = _DECLARE_CURSOR.sub("", text, count=1)
+    if _NOT_DATA.match(text):
+        return Analysis(parsed=True, kind=OTHER)
+    text = _REPLACE_INTO.sub(r"\1INSERT INTO ", text, count=1)
+    explain = _EXPLAIN.match(text)
+    if explain:
+        options = explain.group("options")
+        runs = (
+            explain.group("analyze") is not None
+            or explain.group("mariadb") is not None
+            or bool(options and _ANALYZE_OPTION.search(options))
+        )
+        if not runs:  # planned, not run: no row is read
+            return Analysis(parsed=True, kind=OTHER)
+        text = text[explain.end() :]
     export_literal = None
     m = _OUTFILE.search(text)
     if m:
@@ -177,9 +241,22 @@ def _kind(tree: Any, result: Analysis) -> str:
         return DELETE
     if isinstance(tree, (exp.Update, exp.Insert, exp.Merge)):
         return WRITE
-    if isinstance(tree, (exp.Select, exp.Union, exp.Intersect, exp.Except)):
+    if result.written:  # a SELECT whose CTE updates (WITH u AS (UPDATE ...) SELECT ...)
+        return WRITE
+    if isinstance(tree, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)):
         return READ
-    if isinstance(tree, exp.Subquery):
+    copies = str(tree.args.get("kind", "")).upper() == "TABLE" or (
+        tree.find(exp.MaterializedProperty) is not None
+    )
+    if (
+        isinstance(tree, exp.Create)
+        and copies
+        and isinstance(
+            tree.expression, (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
+        )
+    ):
+        # CREATE TABLE ... AS SELECT and CREATE MATERIALIZED VIEW copy what they read into a
+        # new table; a plain view reads nothing until it is queried
         return READ
     return OTHER
 
@@ -196,6 +273,15 @@ class _Resolver:
 
         ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
         self.ctes = ctes
+        # MySQL's multi-table DELETE (DELETE a FROM accounts a JOIN ...) lists the tables it
+        # deletes from by alias before FROM; they are those tables, not tables of their own.
+        deleted = tree.args.get("tables") if isinstance(tree, exp.Delete) else None
+        if deleted:
+            tree.set("tables", None)
+            aliases = {t.alias_or_name.lower(): t.name.lower() for t in tree.find_all(exp.Table)}
+            for target in deleted:
+                name = target.name.lower()
+                self._all_columns(aliases.get(name, name), self.result.written)
         for table in tree.find_all(exp.Table):
             name = table.name.lower()
             if name and name not in ctes:
@@ -213,7 +299,7 @@ class _Resolver:
                 self.result.read.append(f"{target}.{col.name.lower()}")
             return
         self._writes(tree)
-        if isinstance(tree, exp.Delete) and isinstance(tree.this, exp.Table):
+        if isinstance(tree, exp.Delete) and isinstance(tree.this, exp.Table) and not deleted:
             self._all_columns(tree.this.name.lower(), self.result.written)
         for col in tree.find_all(exp.Column):
             if isinstance(col.this, exp.Star):

@@ -132,10 +132,16 @@ class Analyser:
     def _row(self, a: Analysis) -> dict[str, Any]:
         fields = analysis_fields(a, self.mapping)
         touched = bool(a.read or a.written)
+        known = all(self.mapping.schema.columns(t) for t in a.tables)
+        # Read, and no user's data touched: a statement of no data kind (DDL, SET, a plain
+        # EXPLAIN), or tables the schema knows with none of their columns read or written
+        # (SELECT count(*) FROM accounts). Not an event, whatever tables the log names.
+        no_user_data = a.parsed and not touched and (a.kind == OTHER or (bool(a.tables) and known))
         return {
             # Tables found but none of their columns resolved (a table missing from the
             # schema): fall back to the tables the log names.
-            "parsed": a.parsed and (touched or not a.tables),
+            "parsed": a.parsed and (touched or not a.tables or no_user_data),
+            "no_user_data": no_user_data,
             "kind": a.kind,
             "fields": fields,
             "protected": any(f in self.mapping.protected_fields for f in fields),
@@ -158,6 +164,7 @@ def _analysis_schema() -> dict[str, Any]:
         "fields": pl.List(pl.String),
         "protected": pl.Boolean,
         "touches_tables": pl.Boolean,
+        "no_user_data": pl.Boolean,
         "subject_literals": pl.List(pl.Int64),
         "subject_param": pl.Int64,
         "export_literal": pl.Int64,
@@ -241,10 +248,12 @@ def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters
     n_objects = pl.col("objects").list.len()
     fallback = (
         ~pl.col("parsed") | pl.col("truncated") | (~pl.col("touches_tables") & (n_objects > 0))
-    )
+    ) & ~(pl.col("no_user_data") & ~pl.col("truncated"))
     analysed = analysed.with_columns(fallback.alias("tables_only"))
     # Statements that touch no table data at all (SELECT 1, a parsed DDL) are not events.
-    no_data = ~pl.col("tables_only") & ((pl.col("kind") == OTHER) | ~pl.col("touches_tables"))
+    no_data = ~pl.col("tables_only") & (
+        (pl.col("kind") == OTHER) | ~pl.col("touches_tables") | pl.col("no_user_data")
+    )
     events = analysed.filter(~no_data)
     counters.non_data_lines += int(good.filter(~pl.col("data_access"))["lines"].sum()) + int(
         analysed.filter(no_data)["lines"].sum()

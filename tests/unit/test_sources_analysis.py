@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from auditpipe.generate.dblogs import COLUMNS, SCHEMA_DDL, SUBJECT_KEYS
-from auditpipe.sources.analysis import DELETE, EXPORT, READ, WRITE, Mapping, analyse, data_fields
+from auditpipe.sources.analysis import (
+    DELETE,
+    EXPORT,
+    OTHER,
+    READ,
+    WRITE,
+    Mapping,
+    analyse,
+    data_fields,
+)
 from auditpipe.sources.schema import parse_ddl
 
 MAPPING = Mapping(
@@ -109,3 +118,120 @@ def test_delete_and_read_kinds() -> None:
 def test_unparseable_and_cut_statements_say_so() -> None:
     assert not analyse("SELEKT ((", "postgres", MAPPING).parsed
     assert not analyse("SELECT real_name FROM accounts WHERE id = 'cut", "postgres", MAPPING).parsed
+
+
+# Statement forms seen in real servers' logs (PostgreSQL 15 + pgaudit, MariaDB server_audit)
+# that wrap, copy or only plan a query.
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect"),
+    [
+        ("DECLARE cur CURSOR FOR SELECT id_card_no FROM accounts WHERE id = 4", "postgres"),
+        (
+            "DECLARE c BINARY NO SCROLL CURSOR WITH HOLD FOR\n SELECT id_card_no FROM accounts "
+            "WHERE id = 4",
+            "postgres",
+        ),
+        ("EXPLAIN ANALYZE SELECT id_card_no FROM accounts WHERE id = 4", "postgres"),
+        ("EXPLAIN (ANALYZE, BUFFERS) SELECT id_card_no FROM accounts WHERE id = 4", "postgres"),
+        ("EXPLAIN ANALYZE VERBOSE SELECT id_card_no FROM accounts WHERE id = 4", "postgres"),
+        ("ANALYZE SELECT id_card_no FROM accounts WHERE id = 4", "mysql"),
+        ("EXPLAIN ANALYZE SELECT id_card_no FROM accounts WHERE id = 4", "mysql"),
+    ],
+)
+def test_a_cursor_or_an_executed_explain_reads_what_its_query_reads(sql: str, dialect: str) -> None:
+    a = analyse(sql, dialect, MAPPING)
+    assert a.parsed and a.kind == READ
+    assert "accounts.id_card_no" in a.read and a.subject_literals == [0]
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect"),
+    [
+        ("EXPLAIN SELECT id_card_no FROM accounts WHERE id = 4", "postgres"),
+        ("EXPLAIN (FORMAT JSON) SELECT id_card_no FROM accounts", "postgres"),
+        ("EXPLAIN (ANALYZE false) SELECT id_card_no FROM accounts", "postgres"),
+        ("EXPLAIN SELECT id_card_no FROM accounts WHERE id = 4", "mysql"),
+        ("DESCRIBE accounts", "mysql"),
+        ("CREATE VIEW v AS SELECT id, real_name FROM accounts", "postgres"),
+        ("CREATE OR REPLACE VIEW v AS SELECT id, real_name FROM accounts", "mysql"),
+        (
+            "CREATE TRIGGER t AFTER INSERT ON orders FOR EACH ROW BEGIN UPDATE accounts SET "
+            "city = 'x' WHERE id = NEW.account_id; END",
+            "mysql",
+        ),
+        ("CREATE PROCEDURE p(IN i BIGINT) BEGIN SELECT mobile FROM accounts; END", "mysql"),
+        ("CREATE INDEX i ON accounts (mobile)", "postgres"),
+        ("ALTER TABLE accounts ADD COLUMN z int", "mysql"),
+        ("DROP TABLE orders", "postgres"),
+        ("GRANT SELECT (id, city) ON accounts TO kefu_li", "postgres"),
+        ("/*ticket='T-1'*/ REVOKE ALL ON accounts FROM vendor_x", "mysql"),
+        ("VACUUM accounts", "postgres"),
+        ("ANALYZE accounts", "postgres"),
+        ("ANALYZE TABLE accounts", "mysql"),
+        ("OPTIMIZE TABLE accounts", "mysql"),
+    ],
+)
+def test_planning_and_schema_statements_are_no_data_access(sql: str, dialect: str) -> None:
+    a = analyse(sql, dialect, MAPPING)
+    assert a.parsed and a.kind == OTHER and not a.read and not a.written
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE copy_ids AS SELECT id, id_card_no FROM accounts",
+        "CREATE TEMP TABLE copy_ids AS SELECT id, id_card_no FROM accounts",
+        "CREATE UNLOGGED TABLE copy_ids AS SELECT id, id_card_no FROM accounts",
+        "CREATE MATERIALIZED VIEW copy_ids AS SELECT id, id_card_no FROM accounts",
+        "SELECT id, id_card_no INTO TEMP copy_ids FROM accounts",
+    ],
+)
+def test_copying_into_a_new_table_is_a_read_of_what_is_copied(sql: str) -> None:
+    a = analyse(sql, "postgres", MAPPING)
+    assert a.kind == READ and "accounts.id_card_no" in a.read and not a.narrowed
+
+
+def test_create_or_replace_table_as_select_is_a_read_in_mysql() -> None:
+    a = analyse("CREATE OR REPLACE TABLE c AS SELECT mobile FROM accounts", "mysql", MAPPING)
+    assert a.kind == READ and a.read == ["accounts.mobile"]
+
+
+def test_a_select_whose_cte_updates_is_a_write() -> None:
+    a = analyse(
+        "WITH u AS (UPDATE accounts SET mobile = '1' WHERE id = 3 RETURNING id) "
+        "SELECT count(*) FROM u",
+        "postgres",
+        MAPPING,
+    )
+    assert a.kind == WRITE and a.written == ["accounts.mobile"] and a.subject_literals == [1]
+
+
+def test_replace_into_writes_like_insert() -> None:
+    for sql in (
+        "REPLACE INTO accounts (id, mobile) VALUES (12, '1')",
+        "/*ticket='T-9'*/ REPLACE LOW_PRIORITY INTO accounts (id, mobile) VALUES (12, '1')",
+    ):
+        a = analyse(sql, "mysql", MAPPING)
+        assert a.parsed and a.kind == WRITE, sql
+        assert a.written == ["accounts.id", "accounts.mobile"], sql
+
+
+def test_a_stored_procedure_variable_logged_as_name_const_is_the_subject() -> None:
+    # MariaDB logs `WHERE id = i` inside a procedure as NAME_CONST('i', <value>)
+    a = analyse("SELECT mobile FROM accounts WHERE id = NAME_CONST('i',2)", "mysql", MAPPING)
+    assert a.subject_literals == [1]  # literal 0 is the variable's name, 1 its value
+
+
+def test_multi_table_delete_deletes_from_the_aliased_tables() -> None:
+    one = analyse("DELETE a FROM accounts a WHERE a.id = 1", "mysql", MAPPING)
+    assert one.kind == DELETE and one.subject_literals == [0]
+    assert "accounts.id_card_no" in one.written and not any(w.startswith("a.") for w in one.written)
+    two = analyse(
+        "DELETE o FROM orders o JOIN accounts a ON a.id = o.account_id WHERE a.mobile = '1'",
+        "mysql",
+        MAPPING,
+    )
+    assert {w.split(".")[0] for w in two.written} == {"orders"}
+    assert "accounts.mobile" in two.read
