@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..contract import Catalog
+from .pgaudit import prefix_names_users
 from .schema import load_schema
 from .settings import SourceSettings, load_settings
 
@@ -51,6 +52,17 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
         result.warnings.append(
             "no subject_keys: no statement can be narrowed to a user, so every read of a "
             "protected column counts as unbounded"
+        )
+    if (
+        settings.kind == "pgaudit"
+        and settings.format in (None, "stderr")
+        and not prefix_names_users(settings.log_line_prefix)
+    ):
+        result.warnings.append(
+            f"log_line_prefix {settings.log_line_prefix!r} has no %u: a stderr log then names "
+            "each session's user only in log_connections' 'connection authorized' record, and "
+            "a statement whose session has none in its file is quarantined; add %u (e.g. "
+            "'%m [%p] %q%u@%d ') in postgresql.conf and here"
         )
     if settings.timezone is None:
         result.warnings.append(

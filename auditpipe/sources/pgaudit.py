@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from .lines import fold, non_data_rows, oversize_rows, text_batches, unreadable_rows, with_last
+from .pg_messages import CONNECTION_AUTHORIZED, SEVERITY_WORDS, STDERR_TOKENS
 from .settings import SourceSettings
 from .times import to_utc
 
@@ -58,15 +59,31 @@ DATA_CLASSES = ("READ", "WRITE")
 NOT_DATA_COMMANDS = ("PREPARE", "DEALLOCATE", "DEALLOCATE ALL", "EXECUTE")
 _AUX = ("STATEMENT", "DETAIL", "HINT", "CONTEXT", "QUERY", "LOCATION")
 _ZONE = r"(?: (?:[A-Za-z]{1,6}|[+-]\d\d(?::?\d\d)?))?"
+_PLACEHOLDER = r"\[[^\]\s]*\]"
+# Every severity and label token PostgreSQL prints, longest first, then any English-like word
+# a later version may add.
+_SEVERITY_TOKEN = (
+    "|".join(re.escape(t) for t in sorted(STDERR_TOKENS, key=len, reverse=True))
+    + r"|[A-Z]+[0-9]?:  "
+)
+# A SQLSTATE holds a digit; "AUDIT: " (five capitals and a colon) must not be taken for one.
+_SQLSTATE = (
+    r"[0-9][0-9A-Z]{4}|[A-Z][0-9][0-9A-Z]{3}|[A-Z]{2}[0-9][0-9A-Z]{2}|[A-Z]{3}[0-9][0-9A-Z]"
+    r"|[A-Z]{4}[0-9]"
+)
 _PREFIX_ESCAPES = {
     "m": ("time", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+" + _ZONE),
     "t": ("time", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d" + _ZONE),
     "n": ("epoch", r"\d+\.\d+"),
     "p": ("pid", r"\d+"),
-    "u": ("user", r"[^\s@:\[\]]*"),
-    "d": ("db", r"[^\s@:\[\]]*"),
-    "r": ("remote", r"[^\s:\[\]()]*(?:\(\d+\))?"),
-    "h": ("remote", r"[^\s:\[\]()]*"),
+    # PostgreSQL prints "[unknown]" (translated with lc_messages) for the user, database and
+    # application before a connection is authenticated, and "[local]" for a Unix-socket
+    # client; a user name may hold "@" (cloud logins are e-mail addresses), so the user is
+    # matched lazily, up to where the rest of the prefix fits; a client may be IPv6 ("::1").
+    "u": ("user", _PLACEHOLDER + r"|[^\s\[\]:()]*?"),
+    "d": ("db", _PLACEHOLDER + r"|[^\s@:\[\]]*"),
+    "r": ("remote", _PLACEHOLDER + r"|[^\s\[\]()]*?(?:\(\d+\))?"),
+    "h": ("remote", _PLACEHOLDER + r"|[^\s\[\]()]*?"),
     "c": ("session", r"[0-9a-f]+\.[0-9a-f]+"),
     "l": (None, r"\d+"),
     "s": (None, r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d" + _ZONE),
@@ -129,8 +146,16 @@ def prefix_regex(prefix: str) -> str:
         if name not in seen:
             body += f"(?P<{name}>)"  # absent groups come out empty
     # The message is not captured: the engine stops after the severity, and the message is
-    # the rest of the line (a capture over the whole line is what costs).
-    return "^(?P<head>" + body + r"(?P<severity>[A-Z]+[0-9]?):  )"
+    # the rest of the line (a capture over the whole line is what costs). The severity is
+    # captured with its separator, in any language PostgreSQL prints it in (normalised to
+    # English by english_severity); log_error_verbosity = verbose puts the SQLSTATE after it.
+    return "^(?P<head>" + body + f"(?P<severity>{_SEVERITY_TOKEN})(?:(?P<sqlstate>{_SQLSTATE}): )?)"
+
+
+def english_severity(token: Any) -> Any:
+    """A stderr severity token ("日志:  ", "ERROR:  ") or a csvlog severity ("错误") as the
+    English word the rest of the reading tests (LOG, ERROR, STATEMENT ...)."""
+    return token.replace(STDERR_TOKENS).replace(SEVERITY_WORDS).str.replace(r"\s*:\s*$", "")
 
 
 def _record_schema() -> dict[str, Any]:
@@ -165,6 +190,8 @@ def stderr_records(
     import polars as pl
 
     pattern = prefix_regex(settings.log_line_prefix)
+    names_users = prefix_names_users(settings.log_line_prefix)
+    known_users = None
     carry = None
     batches = text_batches(
         stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
@@ -174,7 +201,10 @@ def stderr_records(
         parts = (
             frame.with_columns(pl.col("text").str.extract_groups(pattern).alias("p"))
             .unnest("p")
-            .with_columns(pl.col("text").str.slice(pl.col("head").str.len_chars()).alias("message"))
+            .with_columns(
+                pl.col("text").str.slice(pl.col("head").str.len_chars()).alias("message"),
+                english_severity(pl.col("severity")),
+            )
         )
         # PostgreSQL writes every further line of a message with a leading tab, so any other
         # line starts a record: one matching the prefix, or a foreign line (quarantined).
@@ -206,6 +236,7 @@ def stderr_records(
                 "db",
                 "remote",
                 "severity",
+                "sqlstate",
             )
         }
         records = fold(
@@ -221,7 +252,6 @@ def stderr_records(
         ).sort("line_number")
         records = records.with_columns(
             pl.col("remote").str.replace(r"\(\d+\)$", ""),
-            pl.lit(None, pl.String).alias("sqlstate"),
             pl.lit(None, pl.String).alias("query"),
             # A foreign line, or continuation lines before the first record (a file cut
             # mid-message), are not records: quarantined; an empty line is not data.
@@ -237,7 +267,50 @@ def stderr_records(
             .then(pl.lit("line matches neither log_line_prefix nor a continuation (tab) line"))
             .alias("problem_text"),
         )
-        yield _attach_statement_lines(records), batch.oversize
+        records = _attach_statement_lines(records)
+        if not names_users:
+            records, known_users = _users_from_connections(records, known_users)
+        yield records, batch.oversize
+
+
+def prefix_names_users(prefix: str) -> bool:
+    """Does log_line_prefix print the user (%u)? ("%%u" is a literal "%u".)"""
+    return "%u" in prefix.replace("%%", "")
+
+
+_AUTHORIZED = "^(?:" + "|".join(re.escape(p) for p in CONNECTION_AUTHORIZED) + r")(\S+)"
+
+
+def _users_from_connections(records: Any, known: Any) -> tuple[Any, Any]:
+    """A log_line_prefix without %u names no user on the records; log_connections' record
+    "connection authorized: user=NAME" opens each session, so its records take that name
+    (forward within the session, by process id or %c; ``known``: each session's user from
+    earlier batches). A session opened before the file began stays without a user."""
+    import polars as pl
+
+    skey = pl.coalesce(pl.col("session").replace("", None), pl.col("pid"))
+    records = records.with_columns(
+        skey.alias("_skey"),
+        pl.when(pl.col("severity") == "LOG")
+        .then(pl.col("message").str.extract(_AUTHORIZED, 1))
+        .alias("_auth"),
+    ).with_columns(pl.col("_auth").forward_fill().over("_skey", order_by="line_number"))
+    if known is not None and known.height:
+        records = records.join(known, on="_skey", how="left").with_columns(
+            pl.coalesce("_auth", "_known").alias("_auth")
+        )
+    latest = (
+        records.filter(pl.col("_auth").is_not_null())
+        .group_by("_skey")
+        .agg(pl.col("_auth").sort_by("line_number").last().alias("_known"))
+    )
+    known = (
+        latest if known is None else pl.concat([known.join(latest, on="_skey", how="anti"), latest])
+    )
+    records = records.with_columns(
+        pl.coalesce(pl.col("user").replace("", None), pl.col("_auth")).alias("user")
+    )
+    return records.select(list(_record_schema())), known
 
 
 def _attach_statement_lines(records: Any) -> Any:
@@ -328,7 +401,7 @@ def csvlog_records(
             col["user"].alias("user"),
             col["db"].alias("db"),
             col["remote"].str.replace(r":\d+$", "").alias("remote"),
-            col["severity"].alias("severity"),
+            english_severity(col["severity"]).alias("severity"),
             col["sqlstate"].alias("sqlstate"),
             col["message"].alias("message"),
             col["query"].alias("query"),
@@ -594,7 +667,9 @@ def _statements(
             pl.col("statement_id"),
         ).alias("event_key"),
         pl.lit(False).alias("truncated"),
-        pl.lit(None, pl.String).alias("problem"),
+        pl.when(pl.col("data_access") & (pl.col("actor").fill_null("") == ""))
+        .then(pl.lit(_no_user_reason(settings, file_name)))
+        .alias("problem"),
     )
     bad = pl.concat(
         [
@@ -610,6 +685,21 @@ def _statements(
     )
     statements = pl.concat([statements, bad], how="diagonal_relaxed")
     return statements, carry
+
+
+def _no_user_reason(settings: SourceSettings, file_name: str) -> str:
+    """Why a statement with no database user is quarantined, and what to change."""
+    if destination(settings, file_name) == "stderr" and not prefix_names_users(
+        settings.log_line_prefix
+    ):
+        return (
+            "the log names no database user for this statement: log_line_prefix has no %u "
+            "and the record that opened its session (log_connections' 'connection "
+            "authorized: user=...') is not in this file; add %u to log_line_prefix in "
+            "postgresql.conf and in the source settings (e.g. '%m [%p] %q%u@%d '), or turn "
+            "on log_connections"
+        )
+    return "the log names no database user for this statement"
 
 
 def _errors(records: Any, groups: Any) -> tuple[Any, Any]:

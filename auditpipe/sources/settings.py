@@ -32,6 +32,7 @@ read from the settings file's folder.
 
 from __future__ import annotations
 
+import re
 import tomllib
 import zoneinfo
 from dataclasses import dataclass, field
@@ -142,10 +143,46 @@ def check_timezone_name(name: str, where: str) -> str:
     return name
 
 
+# One part of a dotted name: "quoted" (PostgreSQL, "" inside), `quoted` (MySQL, `` inside), or
+# bare. Quoted parts are how a dump spells names with capitals, spaces or dots in them.
+_NAME_PART = re.compile(r'"((?:[^"]|"")+)"|`((?:[^`]|``)+)`|([^."`]+)')
+
+
+def split_name(ref: str) -> list[str] | None:
+    """The parts of a dotted, possibly quoted name, unquoted and lower-cased (the schema and
+    the statements are matched by lower-cased name); None when it is not a dotted name."""
+    parts, at, text = [], 0, ref.strip()
+    while True:
+        m = _NAME_PART.match(text, at)
+        if not m:
+            return None
+        quoted, backticked, bare = m.groups()
+        part = (
+            quoted.replace('""', '"')
+            if quoted is not None
+            else backticked.replace("``", "`")
+            if backticked is not None
+            else bare.strip()
+        )
+        if not part:
+            return None
+        parts.append(part.lower())
+        at = m.end()
+        if at == len(text):
+            return parts
+        if text[at] != ".":
+            return None
+        at += 1
+
+
 def _column_ref(ref: str, where: str, what: str) -> str:
-    parts = ref.strip().lower().split(".")
-    if len(parts) < 2 or not all(parts):
-        raise _fail(where, f"{what} {ref!r} is not table.column", "write e.g. accounts.id_card_no")
+    parts = split_name(ref)
+    if parts is None or len(parts) < 2:
+        raise _fail(
+            where,
+            f"{what} {ref!r} is not table.column",
+            'write e.g. accounts.id_card_no, or \'"Customer Data"."RealName"\' for quoted names',
+        )
     return ".".join(parts[-2:])  # schema-qualified names are matched by table and column
 
 

@@ -22,11 +22,14 @@ from tests.support.db_servers import (
     ID_WRITTEN,
     MISSING,
     PHONE_READ,
+    ZH_MISSING,
     MariaDB,
     Postgres,
     run_my_sessions,
     run_pg_sessions,
+    run_pg_sessions_in_chinese,
     servers_available,
+    zh_locale_available,
 )
 from tests.support.sources import events, write_source
 
@@ -45,13 +48,23 @@ def server_root() -> Iterator[Path]:
 
 
 @pytest.fixture(scope="session")
-def pg_logs(server_root: Path) -> Iterator[dict[str, Path]]:
+def pg_runs(server_root: Path) -> Iterator[dict[str, dict[str, Path]]]:
+    """One server: the sessions with the test settings, then (where the zh_CN locale is
+    installed) the same sessions with a Chinese provider's settings, into other files."""
     pg = Postgres(server_root / "pg").start()
     try:
         run_pg_sessions(pg)
+        runs = {"en": pg.logs()}
+        if zh_locale_available():
+            runs["zh"] = run_pg_sessions_in_chinese(pg)
     finally:
         pg.stop()
-    yield pg.logs()
+    yield runs
+
+
+@pytest.fixture(scope="session")
+def pg_logs(pg_runs: dict[str, dict[str, Path]]) -> dict[str, Path]:
+    return pg_runs["en"]
 
 
 @pytest.fixture(scope="session")
@@ -69,9 +82,7 @@ def _read(
 ) -> tuple[list, object]:
     import polars as pl
 
-    settings = write_source(tmp_path / "src", kind, fmt)
-    if extra:
-        settings.write_text(extra + "\n" + settings.read_text())
+    settings = write_source(tmp_path / "src", kind, fmt, extra)
     table, counters = read_file(log, load_settings(settings), load_catalog())
     assert counters.reconciles, counters.as_dict()
     rows = pl.from_arrow(table).sort("line_number").to_dicts()
@@ -151,6 +162,47 @@ def test_all_three_destinations_give_the_same_events(
             )
         )
     assert shapes[0] == shapes[1] == shapes[2]
+
+
+def _shapes(rows: list[dict]) -> list[tuple]:
+    return sorted(
+        (
+            e["actor_id"],
+            e["action"],
+            e["subject_id"],
+            e["data_fields"],
+            e["outcome"],
+            e["record_count"],
+            e["extras"]["statement"],
+        )
+        for e in events(rows)
+    )
+
+
+@pytest.mark.parametrize("fmt", ["stderr", "csvlog", "jsonlog"])
+def test_a_chinese_server_without_user_in_the_prefix_gives_the_same_events(
+    tmp_path: Path, pg_runs: dict[str, dict[str, Path]], fmt: str
+) -> None:
+    if "zh" not in pg_runs:
+        pytest.skip(ZH_MISSING)
+    en_rows, _ = _read(tmp_path / "en", pg_runs["en"][fmt], "pgaudit", fmt)
+    zh_log = pg_runs["zh"][fmt]
+    assert ("日志" in zh_log.read_text(encoding="utf-8")) == (fmt != "jsonlog")
+    zh_rows, counters = _read(
+        tmp_path / "zh", zh_log, "pgaudit", fmt, 'log_line_prefix = "%m [%p] "'
+    )
+    assert counters.lines_quarantined == 0, counters.as_dict()
+    # the same sessions, without the setup's inserts the first run began with
+    en = [s for s in _shapes(en_rows) if not s[-1].startswith("INSERT INTO")]
+    assert _shapes(zh_rows) == en and len(en) >= len(_sessions_with_data())
+    denied = next(e for e in events(zh_rows) if e["actor_id"] == "kefu_li")
+    assert denied["outcome"] == "failure" and denied["extras"]["error_code"] == "42501"
+
+
+def _sessions_with_data() -> list:
+    from tests.support.db_servers import PG_SESSIONS
+
+    return PG_SESSIONS
 
 
 def test_server_audit_sessions_become_the_expected_events(

@@ -333,6 +333,49 @@ def run_pg_sessions(pg: Postgres) -> None:
     time.sleep(0.5)  # the logging collector writes asynchronously
 
 
+# The settings a Chinese provider's server often runs with: messages in Chinese (initdb takes
+# lc_messages from a zh_CN system), PostgreSQL's default log_line_prefix (no user), and the
+# connection records that then name each session's user; verbose errors add SQLSTATEs and
+# LOCATION lines. Applied to the running server (one server per test run), into new files.
+ZH_LOCALE = "zh_CN.UTF-8"
+ZH_MISSING = (
+    f"the {ZH_LOCALE} locale is not installed; to run this test: apt-get install -y locales "
+    f"&& localedef -i zh_CN -f UTF-8 {ZH_LOCALE}"
+)
+ZH_SETTINGS = {
+    "lc_messages": ZH_LOCALE,
+    "log_line_prefix": "%m [%p] ",
+    "log_connections": "on",
+    "log_error_verbosity": "verbose",
+    "log_filename": "postgresql-zh.log",
+}
+
+
+def zh_locale_available() -> bool:
+    done = _run(["locale", "-a"])
+    return any(name.lower().replace("-", "") == "zh_cn.utf8" for name in done.stdout.split())
+
+
+def run_pg_sessions_in_chinese(pg: Postgres) -> dict[str, Path]:
+    """The same sessions again, after switching the server to ZH_SETTINGS (reload, rotate)."""
+    sql = "".join(f"ALTER SYSTEM SET {k} = '{v}';\n" for k, v in ZH_SETTINGS.items())
+    done = pg.psql(sql + "SELECT pg_reload_conf();\n")
+    if done.returncode:
+        raise RuntimeError(done.stderr)
+    time.sleep(1.0)  # the logger and postmaster take the new settings asynchronously
+    pg.psql("SELECT pg_rotate_logfile();\n")
+    time.sleep(0.5)
+    for user, sql in PG_SESSIONS:
+        pg.psql(sql.format(root=pg.root), user=user)
+    time.sleep(0.5)
+    log = pg.root / "log"
+    return {
+        "stderr": log / "postgresql-zh.log",
+        "csvlog": log / "postgresql-zh.csv",
+        "jsonlog": log / "postgresql-zh.json",
+    }
+
+
 def run_my_sessions(my: MariaDB) -> None:
     setup = my.sql(MY_SETUP)
     if setup.returncode:

@@ -277,3 +277,149 @@ def test_a_reused_process_id_starting_again_at_statement_1_is_a_new_statement(
     first, second = events(rows)
     assert first["extras"]["log_lines"] == 2 and first["subject_id"] == "1"
     assert second["subject_id"] == "2" and second["line_number"] == 3
+
+
+# A Chinese server (lc_messages = 'zh_CN.UTF-8', what initdb sets on a Chinese system) with
+# PostgreSQL's default log_line_prefix '%m [%p] ' (no %u), log_connections on and
+# log_error_verbosity = verbose: lines as a real PostgreSQL 15 + pgaudit 1.7 wrote them.
+ZH_VERBOSE = """\
+2026-12-01 23:49:49.214 CST [17582] 日志:  00000: 已接收到连接: host=127.0.0.1 port=34424
+2026-12-01 23:49:49.214 CST [17582] 位置:  BackendInitialize, postmaster.c:4408
+2026-12-01 23:49:49.215 CST [17582] 日志:  00000: 连接已授权: user=svc_app database=postgres application_name=psql
+2026-12-01 23:49:49.215 CST [17582] 位置:  PerformAuthentication, postinit.c:296
+2026-12-01 23:49:49.218 CST [17582] 日志:  00000: AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT real_name FROM accounts WHERE id = 9;,<none>,1
+2026-12-01 23:49:49.218 CST [17582] 位置:  log_audit_event, pgaudit.c:783
+2026-12-01 23:49:49.218 CST [17582] 日志:  00000: 断开连接: 会话时长: 0:00:00.005 user=svc_app database=postgres host=127.0.0.1 port=34424
+2026-12-01 23:49:49.231 CST [17584] 日志:  00000: 已接收到连接: host=127.0.0.1 port=34436
+2026-12-01 23:49:49.232 CST [17584] 日志:  00000: 连接已授权: user=kefu_li database=postgres application_name=psql
+2026-12-01 23:49:49.235 CST [17584] 错误:  42501: 对表 accounts 的权限不足
+2026-12-01 23:49:49.235 CST [17584] 位置:  aclcheck_error, aclchk.c:3655
+2026-12-01 23:49:49.235 CST [17584] 语句:  SELECT mobile FROM accounts WHERE id = 1;
+"""
+ZH_SETTINGS = 'log_line_prefix = "%m [%p] "\ntimezone = "Asia/Shanghai"'
+
+
+def test_a_chinese_verbose_log_without_user_in_the_prefix_gives_every_event(
+    tmp_path: Path,
+) -> None:
+    rows, counters = read_log(tmp_path, ZH_VERBOSE, extra=ZH_SETTINGS)
+    assert not quarantined(rows)
+    read, denied = events(rows)
+    assert (read["actor_id"], read["subject_id"], read["outcome"]) == ("svc_app", "9", "success")
+    assert read["extras"]["log_lines"] == 2  # its LOCATION line is folded in
+    assert (denied["actor_id"], denied["subject_id"], denied["outcome"]) == (
+        "kefu_li",
+        "1",
+        "failure",
+    )
+    assert denied["extras"]["error_code"] == "42501"
+    assert counters.lines_quarantined == 0 and counters.events == 2
+
+
+def test_a_session_whose_connection_record_is_not_in_the_file_is_quarantined_saying_why(
+    tmp_path: Path,
+) -> None:
+    # the file starts after the session's log_connections record (a rotated log)
+    rows, _ = read_log(tmp_path, "\n".join(ZH_VERBOSE.splitlines()[4:6]) + "\n", extra=ZH_SETTINGS)
+    (row,) = rows
+    assert row["pre_error"] is not None and "%u" in row["pre_error"]
+    assert "log_connections" in row["pre_error"] and "110101" not in row["raw"]
+
+
+def test_the_user_of_a_session_follows_it_across_batches(tmp_path: Path) -> None:
+    filler = "".join(
+        f"2026-12-01 23:49:49.216 CST [17582] 日志:  00000: checkpoint {i:06d} {'x' * 60}\n"
+        for i in range(3000)
+    )
+    lines = ZH_VERBOSE.splitlines(keepends=True)
+    log = "".join(lines[:4]) + filler + "".join(lines[4:])
+    rows, _ = read_log(tmp_path, log, extra=ZH_SETTINGS, batch_bytes=64 * 1024)
+    assert [r["actor_id"] for r in events(rows)] == ["svc_app", "kefu_li"]
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        # English, German, French (space before the colon), Korean (no spaces after)
+        ("LOG:  AUDIT: ", ("ERROR:  ", "STATEMENT:  ")),
+        ("LOG:  AUDIT: ", ("FEHLER:  ", "ANWEISUNG:  ")),
+        ("LOG:  AUDIT: ", ("ERREUR:  ", "INSTRUCTION :  ")),
+        ("로그:  AUDIT: ", ("오류:  ", "명령 구문:  ")),
+        ("日誌:  AUDIT: ", ("錯誤:  ", "陳述式:  ")),
+    ],
+)
+def test_severities_and_labels_in_every_language_postgresql_ships(
+    tmp_path: Path, line: str, words: tuple[str, str]
+) -> None:
+    error, statement = words
+    head = "2026-03-02 09:00:00.123 CST [4242] kefu_li@shop "
+    log = (
+        f"{head}{line}SESSION,1,1,READ,SELECT,TABLE,public.accounts,"
+        "SELECT real_name FROM accounts WHERE id = 7,<none>,1\n"
+        f"{head}{error}permission denied for table accounts\n"
+        f"{head}{statement}SELECT mobile FROM accounts WHERE id = 8\n"
+    )
+    rows, counters = read_log(tmp_path, log)
+    assert not quarantined(rows)
+    assert [(e["subject_id"], e["outcome"]) for e in events(rows)] == [
+        ("7", "success"),
+        ("8", "failure"),
+    ]
+    assert counters.lines_in_events == 3
+
+
+@pytest.mark.parametrize(
+    ("prefix", "head", "user", "ip"),
+    [
+        # before authentication PostgreSQL prints [unknown]; a Unix-socket client is [local]
+        ("%m [%p] %q%u@%d ", " [4242] [unknown]@[unknown] ", None, None),
+        ("%m [%p] %u@%d %h ", " [4242] svc_app@shop [local] ", "svc_app", None),
+        # an IPv6 client, and a cloud login that is an e-mail address
+        ("%m [%p] %u@%d %h ", " [4242] svc_app@shop ::1 ", "svc_app", "::1"),
+        (
+            "%m [%p] %u@%d %h ",
+            " [4242] li.si@corp.example@shop 2001:db8::7 ",
+            "li.si@corp.example",
+            "2001:db8::7",
+        ),
+        ("%m:%r:%u@%d:[%p]:", ":[local]:svc_app@shop:[4242]:", "svc_app", None),
+        ("%m:%r:%u@%d:[%p]:", ":2001:db8::7(5432):svc_app@shop:[4242]:", "svc_app", "2001:db8::7"),
+        (
+            "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+            " [4242]: [3-1] user=svc_app,db=shop,app=[unknown],client=::1 ",
+            "svc_app",
+            "::1",
+        ),
+    ],
+)
+def test_prefix_fields_postgresql_prints_in_brackets_or_with_colons(
+    tmp_path: Path, prefix: str, head: str, user: str | None, ip: str | None
+) -> None:
+    time = "2026-03-02 09:00:00" + ("" if prefix.startswith("%t") else ".123") + " UTC"
+    audit = (
+        "LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"
+        "SELECT real_name FROM accounts WHERE id = 7,<none>,1\n"
+    )
+    connection = "LOG:  connection received: host=[local]\n"
+    line = f"{time}{head}" + (connection if user is None else audit)
+    rows, counters = read_log(tmp_path, line, extra=f'log_line_prefix = "{prefix}"')
+    assert not quarantined(rows), rows
+    if user is None:
+        assert counters.non_data_lines == 1
+        return
+    (event,) = events(rows)
+    assert event["actor_id"] == user and event["subject_id"] == "7"
+    assert event["source_ip"] == ip
+
+
+def test_a_parsed_statement_that_reads_no_column_is_not_an_event(tmp_path: Path) -> None:
+    log = (
+        P
+        + "SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT count(*) FROM accounts,<none>,1\n"
+        + P
+        + "SESSION,2,1,READ,SELECT,TABLE,public.accounts,"
+        "EXPLAIN SELECT id_card_no FROM accounts,<none>,0\n"
+    )
+    rows, counters = read_log(tmp_path, log)
+    assert rows == [] or not events(rows)
+    assert counters.non_data_lines == 2 and counters.events == 0

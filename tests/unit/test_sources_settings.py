@@ -22,6 +22,8 @@ BASE = {"kind": "pgaudit", "provider_id": "p"}
         ({"timezone": "CST"}, "unknown timezone"),
         ({"actors": {"svc_*": "robot"}}, "not an actor type"),
         ({"columns": {"id_card_no": "id_number"}}, "is not table.column"),
+        ({"columns": {'accounts."id_card_no': "id_number"}}, "is not table.column"),
+        ({"columns": {"accounts..id_card_no": "id_number"}}, "is not table.column"),
         ({"subject_keys": "accounts.id"}, "list of strings"),
         ({"format": "xml"}, "does not apply"),
         ({"comments": {"tiket": "t"}}, "unknown \\[comments\\]"),
@@ -38,6 +40,46 @@ def test_rds_preset_and_schema_qualified_names() -> None:
         {**BASE, "log_line_prefix": "rds", "columns": {"public.Accounts.Mobile": "mobile"}}
     )
     assert s.log_line_prefix == RDS_PREFIX and s.columns == {"accounts.mobile": "mobile"}
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        # how pg_dump and mysqldump spell names with capitals, spaces, dots or CJK
+        ('crm."Customer Data"."RealName"', "customer data.realname"),
+        ('"客户"."手机号"', "客户.手机号"),
+        ("`shop`.`Customer Data`.`ID`", "customer data.id"),
+        ('"odd.table"."say ""hi"""', 'odd.table.say "hi"'),
+        ("public.Accounts.Mobile", "accounts.mobile"),
+    ],
+)
+def test_quoted_names_in_the_settings_match_the_schema_s_names(ref: str, expected: str) -> None:
+    s = parse_settings({**BASE, "columns": {ref: "mobile"}, "subject_keys": [ref]})
+    assert s.columns == {expected: "mobile"} and s.subject_keys == (expected,)
+
+
+def test_sources_check_finds_quoted_names_in_a_dump(tmp_path: Path, capsys) -> None:
+    settings = write_source(tmp_path, "pgaudit", "stderr")
+    with open(tmp_path / "schema.sql", "a", encoding="utf-8") as fh:
+        fh.write('CREATE TABLE crm."Customer Data" ("ID" bigint, "RealName" text, "手机" text);\n')
+    settings.write_text(
+        settings.read_text().replace(
+            "[columns]\n", '[columns]\n\'crm."Customer Data"."手机"\' = "mobile"\n'
+        )
+    )
+    assert '"Customer Data"' in settings.read_text()
+    code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+    assert code == 0 and "lacks" not in out and "5 mapped columns" in out, out
+
+
+def test_sources_check_warns_of_a_stderr_prefix_without_the_user(tmp_path: Path, capsys) -> None:
+    settings = write_source(tmp_path, "pgaudit", "stderr", 'log_line_prefix = "%m [%p] "')
+    code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+    assert code == 0 and "has no %u" in out and "log_connections" in out
+    for fmt, prefix in (("stderr", "%m [%p] %q%u@%d "), ("csvlog", "%m [%p] ")):
+        settings = write_source(tmp_path / fmt, "pgaudit", fmt, f'log_line_prefix = "{prefix}"')
+        code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+        assert code == 0 and "has no %u" not in out
 
 
 def test_sources_check_reports_columns_the_schema_lacks(tmp_path: Path, capsys) -> None:

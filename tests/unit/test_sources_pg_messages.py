@@ -1,0 +1,141 @@
+"""PostgreSQL's log words in every language it ships, and log_line_prefix fields of any shape.
+
+The word tables in ``auditpipe/sources/pg_messages.py`` were read from PostgreSQL 15's message
+catalogs; the first test reads the catalogs installed with the server package and holds the
+tables equal to them (it needs ``postgresql-15``, which CI installs)."""
+
+from __future__ import annotations
+
+import gettext
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditpipe.sources.pg_messages import CONNECTION_AUTHORIZED, SEVERITY_WORDS, STDERR_TOKENS
+from auditpipe.sources.pgaudit import english_severity, prefix_regex
+
+CATALOGS = sorted(Path("/usr/share/locale").glob("*/LC_MESSAGES/postgres-15.mo"))
+SEVERITIES = ["DEBUG", "LOG", "INFO", "NOTICE", "WARNING", "ERROR", "FATAL", "PANIC"]
+LABELS = ["STATEMENT:  ", "DETAIL:  ", "HINT:  ", "CONTEXT:  ", "QUERY:  ", "BACKTRACE:  "]
+
+
+@pytest.mark.skipif(
+    not CATALOGS,
+    reason="PostgreSQL's message catalogs are not installed; apt-get install -y postgresql-15",
+)
+def test_the_word_tables_hold_every_translation_postgresql_ships() -> None:
+    for catalog in CATALOGS:
+        with open(catalog, "rb") as fh:
+            t = gettext.GNUTranslations(fh)
+        for word in SEVERITIES:
+            assert STDERR_TOKENS[t.gettext(word) + ":  "] in SEVERITIES, (catalog, word)
+            assert SEVERITY_WORDS.get(t.gettext(word), word) in SEVERITIES
+        for label in LABELS:
+            assert STDERR_TOKENS[t.gettext(label)] == label.split(":")[0], (catalog, label)
+        for msgid in ("LOCATION:  %s, %s:%d\n", "LOCATION:  %s:%d\n"):
+            assert STDERR_TOKENS[t.gettext(msgid).split("%s")[0]] == "LOCATION", catalog
+        for msgid in (
+            "connection authorized: user=%s",
+            "replication connection authorized: user=%s",
+        ):
+            assert t.gettext(msgid).removesuffix("%s") in CONNECTION_AUTHORIZED, catalog
+
+
+def test_a_translated_token_becomes_the_english_word() -> None:
+    import polars as pl
+
+    tokens = pl.Series(["日志:  ", "错误", "INSTRUCTION :  ", "쿼리:", "LOG:  ", "DEBUG1:  "])
+    assert english_severity(tokens).to_list() == [
+        "LOG",
+        "ERROR",
+        "STATEMENT",
+        "QUERY",
+        "LOG",
+        "DEBUG1",
+    ]
+
+
+# A user or database name as PostgreSQL may print it: letters, digits, _ . - and, for a cloud
+# login, @ (an e-mail address); CJK names too. Before authentication it prints a placeholder.
+NAME = st.one_of(
+    st.from_regex(r"[a-z_][a-z0-9_.\-]{0,12}", fullmatch=True),
+    st.from_regex(r"[a-z][a-z0-9.]{0,8}@[a-z]{1,8}\.[a-z]{2,4}", fullmatch=True),
+    st.sampled_from(["客服_李", "[unknown]", "[未知]", "[unbekannt]"]),
+)
+DB = st.one_of(
+    st.from_regex(r"[a-z_][a-z0-9_\-]{0,12}", fullmatch=True),
+    st.sampled_from(["商城", "[unknown]"]),
+)
+HOST = st.one_of(
+    st.ip_addresses(v=4).map(str),
+    st.ip_addresses(v=6).map(str),
+    st.sampled_from(["[local]", "localhost", "app-1.internal"]),
+)
+PREFIXES = [
+    ("%m [%p] %q%u@%d ", "{m} [{p}] {u}@{d} "),
+    ("%m [%p] %u@%d %h ", "{m} [{p}] {u}@{d} {h} "),
+    ("%t:%r:%u@%d:[%p]:", "{t}:{r}:{u}@{d}:[{p}]:"),
+    (
+        "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+        "{m} [{p}]: [3-1] user={u},db={d},app=psql,client={h} ",
+    ),
+    ("%m [%c] %u %h ", "{m} [{c}] {u} {h} "),
+]
+
+
+@settings(max_examples=300)
+@given(
+    form=st.sampled_from(PREFIXES),
+    user=NAME,
+    db=DB,
+    host=HOST,
+    port=st.integers(1, 65535),
+    pid=st.integers(1, 4_000_000),
+    token=st.sampled_from(sorted(STDERR_TOKENS)),
+    verbose=st.booleans(),
+)
+def test_every_prefix_field_is_read_back_whatever_postgresql_prints(
+    form: tuple[str, str],
+    user: str,
+    db: str,
+    host: str,
+    port: int,
+    pid: int,
+    token: str,
+    verbose: bool,
+) -> None:
+    prefix, shape = form
+    remote = host if host.startswith("[") else f"{host}({port})"
+    line = shape.format(
+        m="2026-03-02 09:00:00.123 CST",
+        t="2026-03-02 09:00:00 UTC",
+        p=pid,
+        u=user,
+        d=db,
+        h=host,
+        r=remote,
+        c=f"{pid:x}.1f",
+    )
+    sqlstate = "42501: " if verbose and token.endswith(":  ") else ""
+    line += token + sqlstate + "AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 1,<none>"
+    # as the reader runs it: Polars' (Rust) regex engine, not Python's
+    import polars as pl
+
+    found = (
+        pl.Series([line])
+        .str.extract_groups(prefix_regex(prefix))
+        .struct.unnest()
+        .row(0, named=True)
+    )
+    assert found["head"] is not None, (prefix, line)
+    assert found["user"] == (user if "%u" in prefix else "")
+    if "%d" in prefix:
+        assert found["db"] == db
+    if "%h" in prefix:
+        assert found["remote"] == host
+    if "%r" in prefix:
+        assert found["remote"] == remote
+    assert found["severity"] == token
+    assert line[len(found["head"]) :].startswith("AUDIT: ")
