@@ -97,13 +97,18 @@ class Analysis:
     written: list[str] = field(default_factory=list)
     subject_literals: list[int] = field(default_factory=list)  # literal indexes (0-based)
     subject_param: int | None = None  # $n (1-based)
+    # narrowed by a routine's variable whose value the log does not give (`WHERE id = i` in a
+    # SQL function's body, `@x` in MySQL): one subject, not known
+    subject_variable: bool = False
     export_literal: int | None = None  # literal index of the file path
     export_stdout: bool = False
     problem: str | None = None
 
     @property
     def narrowed(self) -> bool:
-        return bool(self.subject_literals) or self.subject_param is not None
+        return (
+            bool(self.subject_literals) or self.subject_param is not None or (self.subject_variable)
+        )
 
 
 def marked(sql: str, dialect: str) -> str:
@@ -454,6 +459,26 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
         if param is not None:
             result.subject_param = param
             return
+        if _is_variable(other, resolver):
+            result.subject_variable = True  # keep looking: a literal or $n says more
+
+
+def _is_variable(node: Any, resolver: _Resolver) -> bool:
+    """A bare name no table in scope has (a SQL function's or procedure's variable: pgaudit
+    logs a function body's statements as written), or a MySQL user variable (@x)."""
+    from sqlglot import exp
+
+    node = _unwrapped(node)
+    if isinstance(node, (exp.SessionParameter, exp.Parameter)) and not isinstance(
+        node.this, exp.Literal
+    ):
+        return True  # @x
+    if not isinstance(node, exp.Column) or node.table or isinstance(node.this, exp.Star):
+        return False
+    name = node.name.lower()
+    return resolver._resolve(node) is None and not any(
+        name in resolver.schema.columns(table) for _, table in resolver._scope_tables(node)
+    )
 
 
 def _in_condition(node: Any) -> bool:

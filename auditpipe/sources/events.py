@@ -148,6 +148,7 @@ class Analyser:
             "touches_tables": bool(a.tables),
             "subject_literals": a.subject_literals,
             "subject_param": a.subject_param,
+            "subject_variable": a.subject_variable,
             "export_literal": a.export_literal,
             "export_stdout": a.export_stdout,
             "parse_problem": a.problem,
@@ -167,6 +168,7 @@ def _analysis_schema() -> dict[str, Any]:
         "no_user_data": pl.Boolean,
         "subject_literals": pl.List(pl.Int64),
         "subject_param": pl.Int64,
+        "subject_variable": pl.Boolean,
         "export_literal": pl.Int64,
         "export_stdout": pl.Boolean,
         "parse_problem": pl.String,
@@ -359,7 +361,9 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         .otherwise(pl.col("subject_id"))
         .alias("subject_id")
     )
-    narrowed = use & ((n_subject > 0) | pl.col("subject_param").is_not_null())
+    narrowed = use & (
+        (n_subject > 0) | pl.col("subject_param").is_not_null() | pl.col("subject_variable")
+    )
     record_count = (
         pl.when(pl.col("rows").is_not_null())
         .then(pl.max_horizontal(pl.col("rows"), pl.lit(1)))

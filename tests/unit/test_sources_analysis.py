@@ -235,3 +235,32 @@ def test_multi_table_delete_deletes_from_the_aliased_tables() -> None:
     )
     assert {w.split(".")[0] for w in two.written} == {"orders"}
     assert "accounts.mobile" in two.read
+
+
+@pytest.mark.parametrize(
+    ("sql", "dialect"),
+    [
+        ("SELECT mobile FROM accounts WHERE id = i", "postgres"),  # a SQL function's body
+        ("UPDATE accounts SET city = 'x' WHERE id = v_account", "postgres"),  # PL/pgSQL
+        ("SELECT mobile FROM accounts WHERE id = @x", "mysql"),  # a user variable
+    ],
+)
+def test_a_key_equal_to_a_routine_variable_narrows_to_one_unknown_subject(
+    sql: str, dialect: str
+) -> None:
+    a = analyse(sql, dialect, MAPPING)
+    assert a.narrowed and a.subject_variable
+    assert not a.subject_literals and a.subject_param is None
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT a.mobile FROM accounts a JOIN orders o ON a.id = o.account_id",
+        "SELECT mobile FROM accounts a, orders o WHERE a.id = account_id",  # a column: a join
+        "SELECT mobile FROM accounts WHERE id = i OR city = 'x'",
+        "SELECT mobile FROM accounts WHERE city = c",  # not a subject key
+    ],
+)
+def test_a_join_column_or_a_variable_off_the_key_does_not_narrow(sql: str) -> None:
+    assert not analyse(sql, "postgres", MAPPING).narrowed

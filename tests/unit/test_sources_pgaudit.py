@@ -423,3 +423,16 @@ def test_a_parsed_statement_that_reads_no_column_is_not_an_event(tmp_path: Path)
     rows, counters = read_log(tmp_path, log)
     assert rows == [] or not events(rows)
     assert counters.non_data_lines == 2 and counters.events == 0
+
+
+def test_a_sql_function_s_statement_narrowed_by_its_parameter_is_a_view(tmp_path: Path) -> None:
+    # SELECT get_mobile(2): pgaudit logs the function body's statement as written, with the
+    # function's arguments as its PARAMETER, then the calling statement
+    log = (
+        P + "SESSION,1,1,READ,SELECT,TABLE,public.accounts, SELECT mobile FROM accounts "
+        "WHERE id = i ,2,1\n" + P + "SESSION,1,2,READ,SELECT,,,SELECT get_mobile(2);,<none>,1\n"
+    )
+    rows, _ = read_log(tmp_path, log)
+    (event,) = events(rows)
+    assert event["action"] == "view" and event["subject_id"] is None
+    assert not event["extras"]["unbounded"] and event["data_fields"].startswith("mobile")
