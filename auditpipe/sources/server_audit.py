@@ -12,10 +12,20 @@ QUERY object is single-quoted with backslash escapes and is cut at
 and resolved from its TABLE lines. A retcode other than 0 is a failed statement (a denied
 one is logged with its TABLE lines and, e.g., 1143). CONNECT, DISCONNECT, FAILED_CONNECT and
 CHANGEUSER lines are not data access and are counted as such.
+
+With ``server_audit_output_type = syslog`` the records reach a syslog file without their own
+time: ``Dec  1 16:07:20 host mysql-server_auditing: [syslog_info] serverhost,username,...``
+(rsyslog's traditional format; the time is local, and has no year), or with an RFC 3339 time
+(``2026-12-01T16:07:20.123456+08:00``, rsyslog's high-precision format, Debian's default).
+Both are read. A traditional time takes the year of the file's last change (a month after
+that month is the year before: a file spanning New Year); an RFC 3339 time carries its zone.
+Lines of other programs in the same file (another syslog ident) are not data access.
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -23,11 +33,21 @@ from .lines import non_data_rows, oversize_rows, text_batches, unreadable_rows, 
 from .settings import SourceSettings
 from .times import naive_to_utc
 
-LINE = (
-    r"^(?P<ts>\d{8} \d\d:\d\d:\d\d|\d{10,19}),(?P<serverhost>[^,]*),(?P<user>[^,]*),"
+# A syslog line's head: an optional <PRI>, the time (traditional or RFC 3339), an optional
+# host, the ident (server_audit_syslog_ident) with an optional [pid], and server_audit's
+# syslog_info before the record (empty by default: two spaces).
+SYSLOG_HEAD = (
+    r"(?:<\d{1,3}>)?(?:(?P<bsd>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)"
+    r"|(?P<iso>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)))"
+    r"(?: \S+)?? (?P<ident>[^\s:\[]+)(?:\[\d+\])?: "
+)
+RECORD = (
+    r"(?P<serverhost>[^,\s]*),(?P<user>[^,]*),"
     r"(?P<host>[^,]*),(?P<conn>\d+),(?P<qid>\d+),(?P<op>[A-Z_]+),(?P<db>[^,]*),"
     r"(?P<object>.*),(?P<retcode>-?\d*)$"
 )
+LINE = r"^(?:(?P<ts>\d{8} \d\d:\d\d:\d\d|\d{10,19}),|" + SYSLOG_HEAD + r"(?:[^,]*? )?)" + RECORD
+SYSLOG_IDENT = "mysql-server_auditing"  # MariaDB's default server_audit_syslog_ident
 TABLE_OPS = ("READ", "WRITE", "CREATE", "ALTER", "DROP", "RENAME")
 DATA_OPS = ("READ", "WRITE")
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
@@ -66,6 +86,7 @@ def read_statements(
     import polars as pl
 
     carry = None
+    year_of = _syslog_years(file_name)
     batches = text_batches(
         stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
     )
@@ -73,6 +94,7 @@ def read_statements(
         frame = batch.frame.with_columns(pl.col("text").str.extract_groups(LINE).alias("p")).unnest(
             "p"
         )
+        frame = _syslog_times(frame, year_of)
         if carry is not None:
             frame = pl.concat([carry, frame], how="diagonal_relaxed")
         statements, carry = _statements(frame, settings, file_name, final)
@@ -89,8 +111,12 @@ def _statements(
 
     blank = pl.col("text").str.strip_chars() == ""
     readable = pl.col("op").is_not_null()
-    unreadable = frame.filter(~readable & ~blank)
-    blanks = frame.filter(~readable & blank)
+    # another program's line in a syslog file: not an audit record, not data access
+    foreign = pl.col("text").str.extract(r"^" + SYSLOG_HEAD, 3).fill_null(SYSLOG_IDENT) != (
+        SYSLOG_IDENT
+    )
+    unreadable = frame.filter(~readable & ~blank & ~foreign)
+    blanks = frame.filter(~readable & (blank | foreign))
     lines = frame.filter(readable).with_columns(
         pl.concat_str("serverhost", pl.lit(":"), "conn", pl.lit(":"), "qid").alias("key"),
         pl.col("op").is_in(list(TABLE_OPS)).alias("is_table"),
@@ -195,11 +221,64 @@ def _statements(
     return pl.concat([groups, non_data, bad], how="diagonal_relaxed"), carry
 
 
+def _syslog_years(file_name: str) -> tuple[int, int]:
+    """(year, month) of the file's last change (now when it has no path): the year of the
+    traditional syslog times, which print none."""
+    try:
+        when = os.stat(file_name).st_mtime
+    except OSError:
+        when = time.time()
+    t = time.localtime(when)
+    return t.tm_year, t.tm_mon
+
+
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    )
+}
+
+
+def _syslog_times(frame: Any, year_of: tuple[int, int]) -> Any:
+    """A syslog line's time as a file's: traditional 'Dec  1 16:07:20' -> '20261201 16:07:20'
+    (the year: see _syslog_years; a month after the file's last change is the year before);
+    an RFC 3339 time -> UTC epoch microseconds (the form Aurora writes, read as UTC)."""
+    import polars as pl
+
+    if "bsd" not in frame.columns:
+        return frame
+    year, month = year_of
+    month_no = (
+        pl.col("bsd").str.slice(0, 3).replace_strict(_MONTHS, default=None, return_dtype=pl.Int32)
+    )
+    line_year = pl.when(month_no > month).then(pl.lit(year - 1)).otherwise(pl.lit(year))
+    bsd = pl.format(
+        "{}{}{} {}",
+        line_year.cast(pl.String),
+        month_no.cast(pl.String).str.zfill(2),
+        pl.col("bsd").str.slice(4, 2).str.strip_chars().str.zfill(2),
+        pl.col("bsd").str.slice(7, 8),
+    )
+    iso = (
+        pl.col("iso")
+        .str.replace(" ", "T")
+        .str.replace("Z$", "+00:00")
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us")
+        .dt.epoch("us")
+        .cast(pl.String)
+    )
+    return frame.with_columns(
+        pl.coalesce(pl.col("ts"), pl.when(pl.col("bsd").is_not_null()).then(bsd), iso).alias("ts")
+    )
+
+
 def _times(groups: Any, settings: SourceSettings, file_name: str) -> Any:
     """Local times in the settings' timezone; Aurora's epoch microseconds are UTC."""
     import polars as pl
 
-    epoch = pl.col("ts").str.contains(r"^\d+$")
+    # (a time that could not be read is null: it goes with the local ones and stays null)
+    epoch = pl.col("ts").str.contains(r"^\d+$").fill_null(False)
     if groups.height == 0:
         return groups.with_columns(pl.lit(None, pl.String).alias("event_time"))
     local = groups.filter(~epoch)

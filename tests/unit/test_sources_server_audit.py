@@ -120,3 +120,97 @@ def test_unescape_undoes_exactly_what_server_audit_escapes() -> None:
     meant = ["a\\b", "it's", "x\ny", "back\\n", "\\'"]
     got = pl.DataFrame({"o": logged}).select(unescape(pl.col("o")))["o"].to_list()
     assert got == meant
+
+
+# server_audit_output_type = syslog: the records as a real MariaDB sent them to /dev/log
+# (server_audit_syslog_info empty: two spaces after the ident), in the file formats rsyslog
+# writes: traditional (local time, no year) and RFC 3339 (Debian's default).
+SYSLOG_RECORDS = [
+    "mysql-server_auditing:  vm,svc_app,localhost,9,0,CONNECT,shop,,0",
+    "mysql-server_auditing:  vm,svc_app,localhost,9,31,READ,shop,accounts,",
+    "mysql-server_auditing:  vm,svc_app,localhost,9,31,QUERY,shop,"
+    "'SELECT real_name FROM accounts WHERE id = 1',0",
+    "mysql-server_auditing:  vm,svc_app,localhost,9,0,DISCONNECT,shop,,0",
+]
+
+
+def _read_syslog(tmp_path: Path, lines: list[str], mtime: str | None = None) -> tuple:
+    import os
+    from datetime import datetime
+
+    import polars as pl
+
+    from auditpipe.contract import load_catalog
+    from auditpipe.sources import load_settings, read_file
+    from tests.support.sources import write_source
+
+    settings = write_source(tmp_path / "src", "server_audit")
+    log = tmp_path / "syslog"
+    log.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    if mtime:
+        stamp = datetime.fromisoformat(mtime).timestamp()
+        os.utime(log, (stamp, stamp))
+    table, counters = read_file(log, load_settings(settings), load_catalog())
+    assert counters.reconciles, counters.as_dict()
+    rows = pl.from_arrow(table).sort("line_number").to_dicts()
+    for row in rows:
+        row["extras"] = json.loads(row["extras"]) if row.get("extras") else {}
+    return rows, counters
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "Dec  1 16:07:20 dbhost ",  # rsyslog traditional
+        "<14>Dec  1 16:07:20 ",  # as sent to /dev/log, no host
+        "2026-12-01T16:07:20.000000+08:00 dbhost ",  # rsyslog RFC 3339
+        "2026-12-01T08:07:20Z dbhost ",
+    ],
+)
+def test_syslog_records_become_the_same_events_as_the_file_s(tmp_path: Path, head: str) -> None:
+    rows, counters = _read_syslog(
+        tmp_path, [head + r for r in SYSLOG_RECORDS], mtime="2026-12-02T03:00:00"
+    )
+    (event,) = events(rows)
+    assert event["actor_id"] == "svc_app" and event["subject_id"] == "1"
+    assert event["action"] == "view" and event["extras"]["log_lines"] == 2
+    # the source settings' timezone (Asia/Shanghai) for the traditional local time
+    assert event["event_time"] == "2026-12-01T08:07:20.000000Z"
+    assert counters.non_data_lines == 2 and not quarantined(rows)
+
+
+def test_syslog_info_before_the_record_and_other_programs_lines(tmp_path: Path) -> None:
+    lines = [
+        "Dec  1 16:07:20 dbhost " + r.replace(":  vm,", ": shop db 1 vm,") for r in SYSLOG_RECORDS
+    ]
+    lines.insert(2, "Dec  1 16:07:20 dbhost systemd[1]: Started Daily apt upgrade.")
+    lines.insert(3, "Dec  1 16:07:20 dbhost CRON[811]: (root) CMD (run-parts /etc/cron.hourly)")
+    rows, counters = _read_syslog(tmp_path, lines, mtime="2026-12-02T03:00:00")
+    (event,) = events(rows)
+    assert event["subject_id"] == "1" and event["extras"]["log_lines"] == 2
+    assert counters.non_data_lines == 4 and not quarantined(rows)
+
+
+def test_a_broken_server_audit_syslog_line_is_quarantined(tmp_path: Path) -> None:
+    lines = ["Dec  1 16:07:20 dbhost mysql-server_auditing:  vm,svc_app,cut short"]
+    rows, _ = _read_syslog(tmp_path, lines, mtime="2026-12-02T03:00:00")
+    (row,) = quarantined(rows)
+    assert "not a server_audit record" in row["pre_error"]
+
+
+def test_a_traditional_syslog_time_takes_the_year_of_the_file_s_last_change(
+    tmp_path: Path,
+) -> None:
+    lines = ["Dec 31 23:59:59 dbhost " + r for r in SYSLOG_RECORDS[1:3]] + [
+        "Jan  1 00:00:01 dbhost " + r.replace(",31,", ",32,").replace("id = 1", "id = 2")
+        for r in SYSLOG_RECORDS[1:3]
+    ]
+    rows, _ = _read_syslog(tmp_path, lines, mtime="2027-01-01T00:05:00")
+    assert [e["event_time"][:10] for e in events(rows)] == ["2026-12-31", "2026-12-31"]
+    assert [e["subject_id"] for e in events(rows)] == ["1", "2"]
+
+
+def test_a_syslog_time_that_cannot_be_read_is_quarantined_not_a_crash(tmp_path: Path) -> None:
+    rows, _ = _read_syslog(tmp_path, ["2026-13-45T99:07:20Z dbhost " + r for r in SYSLOG_RECORDS])
+    (row,) = quarantined(rows)
+    assert "time could not be read" in row["pre_error"]
