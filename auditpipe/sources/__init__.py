@@ -1,4 +1,4 @@
-"""Database audit logs as sources: PostgreSQL pgaudit (stderr, csvlog, jsonlog), MariaDB
+"""Database audit logs as sources: PostgreSQL pgaudit (stderr, csvlog, jsonlog, syslog), MariaDB
 server_audit, Percona audit_log JSON and MySQL Enterprise Audit JSON become contract events,
 statement by statement.
 

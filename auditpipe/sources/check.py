@@ -55,7 +55,7 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
         )
     if (
         settings.kind == "pgaudit"
-        and settings.format in (None, "stderr")
+        and settings.format in (None, "stderr", "syslog")
         and not prefix_names_users(settings.log_line_prefix)
     ):
         result.warnings.append(

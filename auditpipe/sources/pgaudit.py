@@ -1,4 +1,4 @@
-"""PostgreSQL + pgaudit: stderr, csvlog and jsonlog into statements.
+"""PostgreSQL + pgaudit: stderr, csvlog, jsonlog and syslog into statements.
 
 Each destination is first turned into *records* (one per log message: time, pid, session,
 user, database, remote host, severity, message, and the failing statement of an ERROR), then
@@ -26,7 +26,16 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .lines import fold, non_data_rows, oversize_rows, text_batches, unreadable_rows, with_last
+from . import syslog
+from .lines import (
+    TextBatch,
+    fold,
+    non_data_rows,
+    oversize_rows,
+    text_batches,
+    unreadable_rows,
+    with_last,
+)
 from .pg_messages import CONNECTION_AUTHORIZED, SEVERITY_WORDS, STDERR_TOKENS
 from .settings import SourceSettings
 from .times import to_utc
@@ -183,7 +192,11 @@ def _record_schema() -> dict[str, Any]:
 
 
 def stderr_records(
-    stream: IO[bytes], settings: SourceSettings, batch_bytes: int, max_line_bytes: int
+    stream: IO[bytes],
+    settings: SourceSettings,
+    batch_bytes: int,
+    max_line_bytes: int,
+    file_name: str = "",
 ) -> Iterator[tuple[Any, Any]]:
     """(records, oversize) per batch. The last record of a batch waits for the next one, as
     its continuation lines may follow."""
@@ -193,11 +206,18 @@ def stderr_records(
     names_users = prefix_names_users(settings.log_line_prefix)
     known_users = None
     carry = None
-    batches = text_batches(
+    batches: Iterator[Any] = text_batches(
         stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
     )
+    if settings.format == "syslog":
+        batches = _syslog_lines(batches, pattern, syslog.file_year(file_name))
     for batch, final in with_last(batches):
-        frame = batch.frame if carry is None else pl.concat([carry, batch.frame])
+        frame = batch.frame
+        if "phys" not in frame.columns:  # physical log lines behind each line (syslog: more)
+            frame = frame.with_columns(
+                pl.lit(1, pl.Int64).alias("phys"), pl.lit(None, pl.String).alias("stime")
+            )
+        frame = frame if carry is None else pl.concat([carry, frame])
         parts = (
             frame.with_columns(pl.col("text").str.extract_groups(pattern).alias("p"))
             .unnest("p")
@@ -212,9 +232,13 @@ def stderr_records(
         parts = parts.with_columns(start.alias("start"))
         parts = parts.with_columns(pl.col("start").cast(pl.Int64).cum_sum().alias("rec"))
         if not final and parts.height:
-            last_rec = parts["rec"].max()
-            carry = parts.filter(pl.col("rec") == last_rec).select(frame.columns)
-            parts = parts.filter(pl.col("rec") != last_rec)
+            # The last record waits for its continuation lines, and with it the last message's
+            # further records (an ERROR's STATEMENT, DETAIL ... follow it as records of their
+            # own): everything from the last record that is not one of those.
+            owners = parts.filter(pl.col("start") & ~pl.col("severity").is_in(list(_AUX)))
+            last_rec = owners["rec"].max() if owners.height else parts["rec"].max()
+            carry = parts.filter(pl.col("rec") >= last_rec).select(frame.columns)
+            parts = parts.filter(pl.col("rec") < last_rec)
         else:
             carry = None
         # Continuation lines: the leading tab PostgreSQL adds is not part of the message.
@@ -237,6 +261,7 @@ def stderr_records(
                 "remote",
                 "severity",
                 "sqlstate",
+                "stime",
             )
         }
         records = fold(
@@ -244,7 +269,7 @@ def stderr_records(
             "rec",
             first
             | {
-                "lines": (pl.len().cast(pl.Int64), pl.lit(1, pl.Int64)),
+                "lines": (pl.col("phys").sum(), pl.col("phys")),
                 "is_record": (pl.col("start").first(), pl.col("start")),
                 "message": (pl.col("body").str.join("\n"), pl.col("body")),
                 "bad_utf8": (pl.col("bad_utf8").any(), pl.col("bad_utf8")),
@@ -252,6 +277,11 @@ def stderr_records(
         ).sort("line_number")
         records = records.with_columns(
             pl.col("remote").str.replace(r"\(\d+\)$", ""),
+            # a syslog file's own time where log_line_prefix prints none
+            pl.when(pl.col("time").fill_null("") == "")
+            .then(pl.col("stime"))
+            .otherwise(pl.col("time"))
+            .alias("time"),
             pl.lit(None, pl.String).alias("query"),
             # A foreign line, or continuation lines before the first record (a file cut
             # mid-message), are not records: quarantined; an empty line is not data.
@@ -263,6 +293,13 @@ def stderr_records(
             .alias("severity"),
             pl.when(~pl.col("is_record"))
             .then(pl.lit("continuation line of a message that starts before this file"))
+            .when(pl.col("severity").is_null() & pl.col("message").str.contains(_SYSLOG_LINE))
+            .then(
+                pl.lit(
+                    "line is a syslog record (log_destination = 'syslog'): set format = "
+                    '"syslog" in the source settings'
+                )
+            )
             .when(pl.col("severity").is_null() & (pl.col("message").str.strip_chars() != ""))
             .then(pl.lit("line matches neither log_line_prefix nor a continuation (tab) line"))
             .alias("problem_text"),
@@ -271,6 +308,82 @@ def stderr_records(
         if not names_users:
             records, known_users = _users_from_connections(records, known_users)
         yield records, batch.oversize
+
+
+SYSLOG_CARRY_LINES = 2000
+_SYSLOG_LINE = r"^(?P<shead>" + syslog.HEAD + r"(?:\[(?P<seq>\d+)(?:-(?P<chunk>\d+))?\] ?)?)"
+
+
+def _syslog_lines(
+    batches: Iterator[Any], prefix_pattern: str, year_of: tuple[int, int]
+) -> Iterator[Any]:
+    """PostgreSQL's log_destination = 'syslog' as the stderr lines it stands for.
+
+    PostgreSQL sends each message as syslog records "[SEQ-CHUNK] text": split at its newlines
+    (a further line starts with a tab, or with log_line_prefix for a STATEMENT or DETAIL
+    record of the same message) and at 900 bytes (the rest of the same line). The chunks of
+    one message (process id and SEQ) are put together in order, other processes' records may
+    lie between them in the file; a message whose first chunk is near a batch's end waits for
+    the next batch. Each line keeps the line number of its first chunk and counts its chunks
+    as its physical lines (``phys``); ``stime`` is syslog's time, for a prefix without one.
+    Lines of other programs (another ident than PostgreSQL's syslog_ident) are not data: they
+    become empty lines, counted as such."""
+    import polars as pl
+
+    carry = None
+    for batch, final in with_last(batches):
+        frame = batch.frame if carry is None else pl.concat([carry, batch.frame])
+        parts = frame.with_columns(
+            pl.col("text").str.extract_groups(_SYSLOG_LINE).alias("h")
+        ).unnest("h")
+        postgres = pl.col("seq").is_not_null() | pl.col("ident").str.starts_with("postgres")
+        parts = parts.with_columns(
+            pl.when(pl.col("shead").is_null())
+            .then(pl.col("text"))  # not a syslog line: read as it is (then quarantined)
+            .when(postgres)
+            .then(
+                syslog.unescape_control(pl.col("text").str.slice(pl.col("shead").str.len_chars()))
+            )
+            .otherwise(pl.lit(""))  # another program's line
+            .alias("body"),
+            pl.when(pl.col("seq").is_not_null())
+            .then(pl.concat_str(pl.col("spid").fill_null(""), pl.lit(":"), pl.col("seq")))
+            .otherwise(pl.col("line_number").cast(pl.String))
+            .alias("_msg"),
+            pl.col("chunk").cast(pl.Int64),
+            pl.coalesce(
+                pl.when(pl.col("bsd").is_not_null()).then(syslog.bsd_as_iso(year_of)),
+                pl.col("iso").str.replace("T", " ").str.replace(r"(Z|[+-]\d\d:?\d\d)$", " $1"),
+            ).alias("stime"),
+        )
+        parts = parts.with_columns(pl.col("line_number").min().over("_msg").alias("_first"))
+        if not final and parts.height:
+            cutoff = parts["line_number"].max() - SYSLOG_CARRY_LINES
+            waiting = parts.filter(pl.col("_first") > cutoff)["line_number"]
+            carry = frame.filter(pl.col("line_number").is_in(waiting.implode()))
+            parts = parts.filter(~pl.col("line_number").is_in(waiting.implode()))
+        else:
+            carry = None
+        parts = parts.sort("_first", "chunk", "line_number", nulls_last=False)
+        new_line = (
+            pl.col("chunk").is_null()
+            | (pl.col("chunk") <= 1)
+            | pl.col("body").str.starts_with("\t")
+            | pl.col("body").str.contains(prefix_pattern)
+        )
+        lines = (
+            parts.with_columns(new_line.cum_sum().alias("_line"))
+            .group_by("_line", maintain_order=True)
+            .agg(
+                pl.col("line_number").first(),
+                pl.col("body").str.join("").alias("text"),
+                pl.col("bad_utf8").any(),
+                pl.len().cast(pl.Int64).alias("phys"),
+                pl.col("stime").first(),
+            )
+            .drop("_line")
+        )
+        yield TextBatch(lines, batch.oversize)
 
 
 def prefix_names_users(prefix: str) -> bool:
@@ -342,7 +455,11 @@ def _attach_statement_lines(records: Any) -> Any:
 
 
 def csvlog_records(
-    stream: IO[bytes], settings: SourceSettings, batch_bytes: int, max_line_bytes: int
+    stream: IO[bytes],
+    settings: SourceSettings,
+    batch_bytes: int,
+    max_line_bytes: int,
+    file_name: str = "",
 ) -> Iterator[tuple[Any, Any]]:
     import polars as pl
     import pyarrow as pa
@@ -429,7 +546,11 @@ def _unreadable(frame: Any, why: str) -> Any:
 
 
 def jsonlog_records(
-    stream: IO[bytes], settings: SourceSettings, batch_bytes: int, max_line_bytes: int
+    stream: IO[bytes],
+    settings: SourceSettings,
+    batch_bytes: int,
+    max_line_bytes: int,
+    file_name: str = "",
 ) -> Iterator[tuple[Any, Any]]:
     import polars as pl
 
@@ -469,7 +590,12 @@ def jsonlog_records(
         yield records, batch.oversize
 
 
-RECORD_READERS = {"stderr": stderr_records, "csvlog": csvlog_records, "jsonlog": jsonlog_records}
+RECORD_READERS = {
+    "stderr": stderr_records,
+    "syslog": stderr_records,  # the same records, once the syslog heads are undone
+    "csvlog": csvlog_records,
+    "jsonlog": jsonlog_records,
+}
 
 
 def destination(settings: SourceSettings, file_name: str) -> str:
@@ -498,7 +624,7 @@ def read_statements(
 
     reader = RECORD_READERS[destination(settings, file_name)]
     carry = None
-    batches = reader(stream, settings, batch_bytes, max_line_bytes)
+    batches = reader(stream, settings, batch_bytes, max_line_bytes, file_name)
     for (records, oversize), final in with_last(batches):
         if carry is not None:
             records = pl.concat([carry, records], how="diagonal_relaxed")
@@ -689,7 +815,7 @@ def _statements(
 
 def _no_user_reason(settings: SourceSettings, file_name: str) -> str:
     """Why a statement with no database user is quarantined, and what to change."""
-    if destination(settings, file_name) == "stderr" and not prefix_names_users(
+    if destination(settings, file_name) in ("stderr", "syslog") and not prefix_names_users(
         settings.log_line_prefix
     ):
         return (

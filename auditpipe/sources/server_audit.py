@@ -24,23 +24,17 @@ Lines of other programs in the same file (another syslog ident) are not data acc
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Iterator
 from typing import IO, Any
 
+from . import syslog
 from .lines import non_data_rows, oversize_rows, text_batches, unreadable_rows, with_last
 from .settings import SourceSettings
 from .times import naive_to_utc
 
-# A syslog line's head: an optional <PRI>, the time (traditional or RFC 3339), an optional
-# host, the ident (server_audit_syslog_ident) with an optional [pid], and server_audit's
-# syslog_info before the record (empty by default: two spaces).
-SYSLOG_HEAD = (
-    r"(?:<\d{1,3}>)?(?:(?P<bsd>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)"
-    r"|(?P<iso>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)))"
-    r"(?: \S+)?? (?P<ident>[^\s:\[]+)(?:\[\d+\])?: "
-)
+# syslog's head (sources/syslog.py), then server_audit's syslog_info before the record
+# (empty by default: two spaces).
+SYSLOG_HEAD = syslog.HEAD
 RECORD = (
     r"(?P<serverhost>[^,\s]*),(?P<user>[^,]*),"
     r"(?P<host>[^,]*),(?P<conn>\d+),(?P<qid>\d+),(?P<op>[A-Z_]+),(?P<db>[^,]*),"
@@ -86,7 +80,7 @@ def read_statements(
     import polars as pl
 
     carry = None
-    year_of = _syslog_years(file_name)
+    year_of = syslog.file_year(file_name)
     batches = text_batches(
         stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
     )
@@ -221,55 +215,19 @@ def _statements(
     return pl.concat([groups, non_data, bad], how="diagonal_relaxed"), carry
 
 
-def _syslog_years(file_name: str) -> tuple[int, int]:
-    """(year, month) of the file's last change (now when it has no path): the year of the
-    traditional syslog times, which print none."""
-    try:
-        when = os.stat(file_name).st_mtime
-    except OSError:
-        when = time.time()
-    t = time.localtime(when)
-    return t.tm_year, t.tm_mon
-
-
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    )
-}
-
-
 def _syslog_times(frame: Any, year_of: tuple[int, int]) -> Any:
     """A syslog line's time as a file's: traditional 'Dec  1 16:07:20' -> '20261201 16:07:20'
-    (the year: see _syslog_years; a month after the file's last change is the year before);
-    an RFC 3339 time -> UTC epoch microseconds (the form Aurora writes, read as UTC)."""
+    (in the file's year, see syslog.bsd_as_iso); RFC 3339 -> UTC epoch microseconds (the form
+    Aurora writes, read as UTC)."""
     import polars as pl
 
     if "bsd" not in frame.columns:
         return frame
-    year, month = year_of
-    month_no = (
-        pl.col("bsd").str.slice(0, 3).replace_strict(_MONTHS, default=None, return_dtype=pl.Int32)
-    )
-    line_year = pl.when(month_no > month).then(pl.lit(year - 1)).otherwise(pl.lit(year))
-    bsd = pl.format(
-        "{}{}{} {}",
-        line_year.cast(pl.String),
-        month_no.cast(pl.String).str.zfill(2),
-        pl.col("bsd").str.slice(4, 2).str.strip_chars().str.zfill(2),
-        pl.col("bsd").str.slice(7, 8),
-    )
-    iso = (
-        pl.col("iso")
-        .str.replace(" ", "T")
-        .str.replace("Z$", "+00:00")
-        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us")
-        .dt.epoch("us")
-        .cast(pl.String)
-    )
+    bsd = syslog.bsd_as_iso(year_of).str.replace_all("-", "")
     return frame.with_columns(
-        pl.coalesce(pl.col("ts"), pl.when(pl.col("bsd").is_not_null()).then(bsd), iso).alias("ts")
+        pl.coalesce(
+            pl.col("ts"), pl.when(pl.col("bsd").is_not_null()).then(bsd), syslog.iso_epoch_us()
+        ).alias("ts")
     )
 
 

@@ -2,7 +2,8 @@
 
 ```toml
 kind = "pgaudit"                  # pgaudit | server_audit | percona_audit_json
-format = "stderr"                 # pgaudit only: stderr | csvlog | jsonlog (default: from suffix)
+format = "stderr"                 # pgaudit only: stderr | csvlog | jsonlog | syslog (default:
+                                  # from the suffix)
 log_line_prefix = "%m [%p] %q%u@%d "   # pgaudit stderr only; or "rds" for %t:%r:%u@%d:[%p]:
 provider_id = "forum-a"
 provider_type = "iisp"
@@ -44,7 +45,7 @@ from ..errors import ConfigError
 from ..i18n import _
 
 KINDS = ("pgaudit", "server_audit", "percona_audit_json", "mysql_audit_json")
-PG_FORMATS = ("stderr", "csvlog", "jsonlog")
+PG_FORMATS = ("stderr", "csvlog", "jsonlog", "syslog")
 ACTOR_TYPES = ("subject", "employee", "service", "partner", "unknown")
 RDS_PREFIX = "%t:%r:%u@%d:[%p]:"
 PREFIX_PRESETS = {"rds": RDS_PREFIX}
