@@ -64,9 +64,27 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
             "a statement whose session has none in its file is quarantined; add %u (e.g. "
             "'%m [%p] %q%u@%d ') in postgresql.conf and here"
         )
+    if (
+        settings.kind == "pgaudit"
+        and settings.format in (None, "stderr", "syslog")
+        and not {"%p", "%c"} & set(_escapes(settings.log_line_prefix))
+    ):
+        result.warnings.append(
+            f"log_line_prefix {settings.log_line_prefix!r} has neither %p nor %c: the records "
+            "of concurrent sessions cannot be told apart, and the lines of two sessions' "
+            "statements with the same number may be read as one statement; add %p or %c "
+            "(e.g. '%m [%p] %q%u@%d ') in postgresql.conf and here"
+        )
     if settings.timezone is None:
         result.warnings.append(
             "no timezone: logs whose times carry no zone or an ambiguous abbreviation (CST) "
             "will be refused"
         )
     return result
+
+
+def _escapes(prefix: str) -> list[str]:
+    """The %-escapes of a log_line_prefix ("%%" is a literal "%")."""
+    import re
+
+    return ["%" + m for m in re.findall(r"%-?\d*([a-zA-Z%])", prefix) if m != "%"]

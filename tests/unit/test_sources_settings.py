@@ -111,3 +111,19 @@ def test_information_schema_export_is_a_schema(tmp_path: Path, capsys) -> None:
     code, out, _ = run_main(["sources", "check", str(settings)], capsys)
     assert code == 0, out
     assert "2 tables" in out
+
+
+def test_sources_check_warns_of_a_prefix_that_cannot_tell_sessions_apart(
+    tmp_path: Path, capsys
+) -> None:
+    for name, prefix, warned in (
+        ("time-only", "< %m > %u@%d ", True),
+        ("literal", "%m [%%p] %u@%d ", True),  # %%p prints "%p", not the process id
+        ("pid", "%m [%p] %u@%d ", False),
+        ("session", "%t-%c-%u ", False),
+    ):
+        settings = write_source(
+            tmp_path / name, "pgaudit", "stderr", f'log_line_prefix = "{prefix}"'
+        )
+        code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+        assert code == 0 and ("neither %p nor %c" in out) == warned, (prefix, out)
