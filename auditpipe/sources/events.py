@@ -260,6 +260,20 @@ def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters
     counters.non_data_lines += int(good.filter(~pl.col("data_access"))["lines"].sum()) + int(
         analysed.filter(no_data)["lines"].sum()
     )
+    # A problem only an event has (pgaudit: no database user named): the statements that are
+    # not events (SELECT pg_reload_conf()) stay counted as not data, the events are quarantined.
+    if "event_problem" in events.columns:
+        unusable = pl.col("event_problem").is_not_null()
+        bad = pl.concat(
+            [
+                bad,
+                events.filter(unusable)
+                .with_columns(pl.col("event_problem").alias("problem"))
+                .select(bad.columns),
+            ],
+            how="vertical_relaxed",
+        )
+        events = events.filter(~unusable)
     events = _resolve(events, settings, analyser.mapping)
     counters.lines_in_events += int(events["lines"].sum())
     counters.lines_quarantined += int(bad["lines"].sum())

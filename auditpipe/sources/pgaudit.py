@@ -722,6 +722,7 @@ def _statements(
             "database": (pl.col("db").first(), pl.col("db")),
             "source_ip": (pl.col("remote").first(), pl.col("remote")),
             "session": (pl.col("skey").first(), pl.col("skey")),
+            "pid": (pl.col("pid").first(), pl.col("pid")),
             "statement_id": (pl.col("statement_id").first(), pl.col("statement_id")),
             "statement": (pl.col("stmt").filter(real).first(), pl.when(real).then("stmt")),
             "params": (
@@ -782,20 +783,15 @@ def _statements(
         pl.lit(" "),
         pl.col("_head").fill_null(""),
     )
+    statements = _event_key(statements)
     statements = statements.with_columns(
         head.alias("raw_head"),
-        pl.concat_str(
-            pl.lit("pg:"),
-            pl.col("session"),
-            pl.lit(":"),
-            pl.col("time").fill_null(""),
-            pl.lit(":"),
-            pl.col("statement_id"),
-        ).alias("event_key"),
         pl.lit(False).alias("truncated"),
-        pl.when(pl.col("data_access") & (pl.col("actor").fill_null("") == ""))
+        pl.lit(None, pl.String).alias("problem"),
+        # quarantines the statement only if it is an event (events.py)
+        pl.when(pl.col("actor").fill_null("") == "")
         .then(pl.lit(_no_user_reason(settings, file_name)))
-        .alias("problem"),
+        .alias("event_problem"),
     )
     bad = pl.concat(
         [
@@ -811,6 +807,54 @@ def _statements(
     )
     statements = pl.concat([statements, bad], how="diagonal_relaxed")
     return statements, carry
+
+
+def _event_key(statements: Any) -> Any:
+    """The event id of each statement, the same whichever destination logged it (stderr,
+    csvlog, jsonlog, syslog: a server may write several, and a provider may hand over more
+    than one): the process id (from %p, or from %c, whose second half is it in hex), the UTC
+    second of its first line (%t prints no milliseconds), and pgaudit's statement id. Within a
+    process statement ids only grow, and a process id is not reused within a second. pgaudit
+    does not number a denied statement: its text stands in (a hash of it, once per distinct
+    text), with its rank among the same text's denials in that process and second."""
+    import polars as pl
+
+    from .scrub import fingerprint
+
+    from_session = (
+        pl.col("session").str.extract(r"\.([0-9a-f]+)$", 1).str.to_integer(base=16, strict=False)
+    )
+    proc = pl.coalesce(
+        pl.col("pid").replace("", None), from_session.cast(pl.String), pl.col("session")
+    )
+    second = pl.coalesce(pl.col("event_time").str.slice(0, 19), pl.col("time"), pl.lit(""))
+    statements = statements.with_columns(proc.alias("_proc"), second.alias("_second"))
+    denied = pl.col("statement_id").str.starts_with("e")
+    texts = statements.filter(denied).select(pl.col("statement").fill_null("")).unique()
+    if texts.height:
+        texts = texts.with_columns(
+            pl.Series("_text_id", [fingerprint(t) for t in texts["statement"].to_list()])
+        )  # one hash per distinct denied text, not per statement
+        statements = statements.join(
+            texts, left_on=pl.col("statement").fill_null(""), right_on="statement", how="left"
+        )
+        rank = pl.int_range(1, pl.len() + 1).over(
+            "_proc", "_second", "_text_id", order_by="line_number"
+        )
+        number = pl.concat_str(pl.lit("e"), pl.col("_text_id"), pl.lit("."), rank.cast(pl.String))
+    else:
+        number = pl.lit(None, pl.String)
+    key = pl.concat_str(
+        pl.lit("pg:"),
+        pl.col("_proc"),
+        pl.lit(":"),
+        pl.col("_second"),
+        pl.lit(":"),
+        pl.when(denied).then(number).otherwise(pl.col("statement_id")),
+    )
+    return statements.with_columns(key.alias("event_key")).drop(
+        "_proc", "_second", "_text_id", strict=False
+    )
 
 
 def _no_user_reason(settings: SourceSettings, file_name: str) -> str:
@@ -839,6 +883,7 @@ def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
         pl.col("line_number").alias("err_line"),
         pl.col("lines").alias("err_lines"),
         pl.col("skey").alias("session"),
+        "pid",
         "query",
         "sqlstate",
         "time",
@@ -892,6 +937,7 @@ def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
         pl.col("db").alias("database"),
         pl.col("remote").alias("source_ip"),
         "session",
+        "pid",
         pl.concat_str(pl.lit("e"), pl.col("err_line")).alias("statement_id"),
         pl.col("query").alias("statement"),
         pl.lit(None, pl.String).alias("params"),

@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -347,7 +348,7 @@ ZH_SETTINGS = {
     "log_line_prefix": "%m [%p] ",
     "log_connections": "on",
     "log_error_verbosity": "verbose",
-    "log_filename": "postgresql-zh.log",
+    "log_filename": "postgresql-zh-switch.log",
 }
 
 
@@ -356,19 +357,38 @@ def zh_locale_available() -> bool:
     return any(name.lower().replace("-", "") == "zh_cn.utf8" for name in done.stdout.split())
 
 
+def _wait_for(ready: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the test server did not get ready within {seconds:.0f} s")
+        time.sleep(0.2)
+
+
 def run_pg_sessions_in_chinese(pg: Postgres) -> dict[str, Path]:
     """The same sessions again, after switching the server to ZH_SETTINGS (reload, rotate)."""
     sql = "".join(f"ALTER SYSTEM SET {k} = '{v}';\n" for k, v in ZH_SETTINGS.items())
     done = pg.psql(sql + "SELECT pg_reload_conf();\n")
     if done.returncode:
         raise RuntimeError(done.stderr)
-    time.sleep(1.0)  # the logger and postmaster take the new settings asynchronously
-    pg.psql("SELECT pg_rotate_logfile();\n")
-    time.sleep(0.5)
+    # The logger and the postmaster take the new settings asynchronously: wait until the
+    # logger writes the new file and a new session starts with the new settings.
+    # Lines already on their way (the reloading session's own) may reach the switch file in
+    # the old format; once every new session has the new settings, the sessions' file starts.
+    log = pg.root / "log"
+    _wait_for(
+        lambda: (
+            (log / "postgresql-zh-switch.log").exists()
+            and ZH_LOCALE in (shown := pg.psql("SHOW lc_messages;\nSHOW log_line_prefix;\n").stdout)
+            and "%u" not in shown
+        )
+    )
+    pg.psql("ALTER SYSTEM SET log_filename = 'postgresql-zh.log';\nSELECT pg_reload_conf();\n")
+    _wait_for(lambda: (log / "postgresql-zh.log").exists())
+    time.sleep(0.3)
     for user, sql in PG_SESSIONS:
         pg.psql(sql.format(root=pg.root), user=user)
     time.sleep(0.5)
-    log = pg.root / "log"
     return {
         "stderr": log / "postgresql-zh.log",
         "csvlog": log / "postgresql-zh.csv",

@@ -436,3 +436,41 @@ def test_a_sql_function_s_statement_narrowed_by_its_parameter_is_a_view(tmp_path
     (event,) = events(rows)
     assert event["action"] == "view" and event["subject_id"] is None
     assert not event["extras"]["unbounded"] and event["data_fields"].startswith("mobile")
+
+
+def test_a_statement_without_a_user_that_touches_no_table_is_not_data(tmp_path: Path) -> None:
+    # A session opened before the file began: its data statement is quarantined (no user),
+    # but its SELECT pg_reload_conf() is no data access, as it is for a session with a user.
+    head = "2026-12-01 23:49:49.218 CST [17582] 日志:  00000: AUDIT: "
+    log = (
+        f"{head}SESSION,1,1,READ,SELECT,,,SELECT pg_reload_conf();,<none>,1\n"
+        f"{head}SESSION,2,1,READ,SELECT,TABLE,public.accounts,"
+        "SELECT real_name FROM accounts WHERE id = 9;,<none>,1\n"
+    )
+    rows, counters = read_log(tmp_path, log, extra=ZH_SETTINGS)
+    (row,) = rows
+    assert row["line_number"] == 2 and "%u" in row["pre_error"]
+    assert counters.non_data_lines == 1 and counters.lines_quarantined == 1
+
+
+def test_the_event_id_is_the_same_in_every_destination(tmp_path: Path) -> None:
+    # stderr with %p, and with %c only (whose second half is the process id in hex), and
+    # %t (no milliseconds): the same statement, the same event id, denied ones too
+    ids = set()
+    for prefix, head in (
+        ("%m [%p] %q%u@%d ", "2026-03-02 09:00:00.123 CST [4242] kefu_li@shop "),
+        ("%m [%c] %q%u@%d ", "2026-03-02 09:00:00.123 CST [65e27f00.1092] kefu_li@shop "),
+        ("%t [%p] %q%u@%d ", "2026-03-02 09:00:00 CST [4242] kefu_li@shop "),
+    ):
+        log = (
+            f"{head}LOG:  AUDIT: SESSION,7,1,READ,SELECT,TABLE,public.accounts,"
+            "SELECT real_name FROM accounts WHERE id = 7,<none>,1\n"
+            f"{head}ERROR:  permission denied for table accounts\n"
+            f"{head}STATEMENT:  SELECT mobile FROM accounts WHERE id = 8\n"
+        )
+        rows, _ = read_log(
+            tmp_path / prefix[:2].strip("%"), log, extra=f'log_line_prefix = "{prefix}"'
+        )
+        ids.add(tuple(e["event_id"] for e in events(rows)))
+    (only,) = ids
+    assert only[0] == "pg:4242:2026-03-02T01:00:00:7" and only[1].startswith("pg:4242:")
