@@ -62,7 +62,7 @@ def render_summary(result: NightlyResult) -> None:
     )
     if result.resumed_runs:
         out.print(
-            _("Completed the work of interrupted run(s): {runs}").format(
+            _("Completed the work of earlier run(s) that did not finish: {runs}").format(
                 runs=", ".join(result.resumed_runs)
             )
         )

@@ -357,11 +357,18 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         pl.col("subject_param"),
     )
     use = ~pl.col("tables_only")
+    # A routine's variable (WHERE id = i in a SQL function's body) with one parameter logged
+    # beside the statement (the function's one argument, as pgaudit prints it): its value.
+    one_param = (
+        (pl.lit(",") + pl.col("params")).str.extract_all(r',("(?:[^"]|"")*"|[^,]*)').list.len() == 1
+    ).fill_null(False)
     subject = (
         pl.when(use & (n_subject > 0))
         .then(by_literal)
         .when(use & pl.col("subject_param").is_not_null())
         .then(by_param)
+        .when(use & pl.col("subject_variable") & one_param)
+        .then(_param_value(pl.col("params"), pl.lit(1)))
         .otherwise(None)
     )
     events = events.with_columns(subject.alias("subject_id"))

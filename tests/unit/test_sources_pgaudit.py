@@ -434,8 +434,23 @@ def test_a_sql_function_s_statement_narrowed_by_its_parameter_is_a_view(tmp_path
     )
     rows, _ = read_log(tmp_path, log)
     (event,) = events(rows)
-    assert event["action"] == "view" and event["subject_id"] is None
+    # the function's one argument, logged as the statement's PARAMETER, is the subject
+    assert event["action"] == "view" and event["subject_id"] == "2"
     assert not event["extras"]["unbounded"] and event["data_fields"].startswith("mobile")
+
+
+@pytest.mark.parametrize("params", ['"2,7"', "<none>", "<not logged>"])
+def test_a_routine_variable_without_one_logged_value_has_no_subject(
+    tmp_path: Path, params: str
+) -> None:
+    # two arguments (or PL/pgSQL's variables): which one is `i` the log does not say
+    log = (
+        P + "SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts "
+        f"WHERE id = i,{params},1\n"
+    )
+    rows, _ = read_log(tmp_path, log)
+    (event,) = events(rows)
+    assert event["action"] == "view" and event["subject_id"] is None
 
 
 def test_a_statement_without_a_user_that_touches_no_table_is_not_data(tmp_path: Path) -> None:
