@@ -24,7 +24,12 @@ class TextBatch:
 
 
 def text_batches(
-    stream: IO[bytes], *, quoted_newlines: bool, batch_bytes: int, max_line_bytes: int
+    stream: IO[bytes],
+    *,
+    quoted_newlines: bool,
+    batch_bytes: int,
+    max_line_bytes: int,
+    non_utf8_encoding: str | None = "gb18030",
 ) -> Iterator[TextBatch]:
     import polars as pl
     import pyarrow as pa
@@ -41,11 +46,7 @@ def text_batches(
             text = batch.rows.cast(pa.large_string())
             bad = pa.nulls(len(batch.rows), pa.bool_()).fill_null(False)
         except pa.ArrowInvalid:
-            # Rare: a batch holding a line that is not UTF-8 is decoded line by line, each
-            # bad byte written \xNN, so the statement is still read (and flagged).
-            decoded = [_decode(b) for b in batch.rows.to_pylist()]
-            text = pa.array([d[0] for d in decoded], pa.large_string())
-            bad = pa.array([d[1] for d in decoded], pa.bool_())
+            text, bad = _decode_batch(batch.rows, non_utf8_encoding)
         frame = pl.from_arrow(
             pa.table({"line_number": batch.line_numbers, "text": text, "bad_utf8": bad})
         )
@@ -58,11 +59,43 @@ def text_batches(
         yield TextBatch(frame, batch.oversize)
 
 
-def _decode(line: bytes) -> tuple[str, bool]:
-    try:
-        return line.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return line.decode("utf-8", "backslashreplace"), True
+def _decode_batch(rows: Any, encoding: str | None) -> tuple[Any, Any]:
+    """A batch holding lines that are not UTF-8: the UTF-8 lines as they are (Arrow finds the
+    others, ingest/text.py), the others read in ``encoding`` all at once (GB18030 and the
+    other multi-byte encodings never make a newline byte inside a character, so the lines,
+    joined by newlines, decode as one text and split back), else line by line with their bad
+    bytes written \\xNN. Every such line is flagged (``bad_utf8``), so a statement with a
+    stray byte still becomes an event rather than vanishing."""
+    import numpy as np
+    import pyarrow as pa
+
+    from ..ingest.text import _put_rows, _text_except, not_utf8_rows
+
+    at = not_utf8_rows(rows)
+    faulty = rows.take(pa.array(at, pa.int64())).to_pylist()
+    decoded: list[str] | None = None
+    if encoding:
+        try:
+            decoded = b"\n".join(faulty).decode(encoding).split("\n")
+        except UnicodeDecodeError:
+            decoded = None
+        if decoded is not None and len(decoded) != len(faulty):
+            decoded = None  # a line held a newline byte after all: read them one by one
+    if decoded is None:
+        decoded = [_decode(line, encoding) for line in faulty]  # only the lines not UTF-8
+    text = _put_rows(_text_except(rows, at), at, pa.array(decoded, pa.large_string()))
+    flags = np.zeros(len(rows), dtype=bool)
+    flags[np.asarray(at, dtype=np.int64)] = True
+    return text, pa.array(flags)
+
+
+def _decode(line: bytes, encoding: str | None) -> str:
+    if encoding:
+        try:
+            return line.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    return line.decode("utf-8", "backslashreplace")
 
 
 def oversize_frame(items: list[Oversize], limit: int) -> Any:

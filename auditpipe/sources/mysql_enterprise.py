@@ -58,7 +58,11 @@ def read_statements(
     carry = None
     depth_in = 0  # brace depth before the batch's first line
     batches = text_batches(
-        stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
+        stream,
+        quoted_newlines=False,
+        batch_bytes=batch_bytes,
+        max_line_bytes=max_line_bytes,
+        non_utf8_encoding=settings.non_utf8_encoding,
     )
     for batch, final in with_last(batches):
         frame = batch.frame

@@ -70,7 +70,11 @@ def read_statements(
     import polars as pl
 
     for batch in text_batches(
-        stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
+        stream,
+        quoted_newlines=False,
+        batch_bytes=batch_bytes,
+        max_line_bytes=max_line_bytes,
+        non_utf8_encoding=settings.non_utf8_encoding,
     ):
         frame = batch.frame.with_columns(
             *[

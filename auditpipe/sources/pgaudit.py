@@ -207,7 +207,11 @@ def stderr_records(
     known_users = None
     carry = None
     batches: Iterator[Any] = text_batches(
-        stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
+        stream,
+        quoted_newlines=False,
+        batch_bytes=batch_bytes,
+        max_line_bytes=max_line_bytes,
+        non_utf8_encoding=settings.non_utf8_encoding,
     )
     if settings.format == "syslog":
         batches = _syslog_lines(batches, pattern, syslog.file_year(file_name))
@@ -466,7 +470,11 @@ def csvlog_records(
     import pyarrow.csv as pcsv
 
     for batch in text_batches(
-        stream, quoted_newlines=True, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
+        stream,
+        quoted_newlines=True,
+        batch_bytes=batch_bytes,
+        max_line_bytes=max_line_bytes,
+        non_utf8_encoding=settings.non_utf8_encoding,
     ):
         frame = batch.frame.filter(pl.col("text").str.strip_chars() != "")
         if frame.height == 0:
@@ -567,7 +575,11 @@ def jsonlog_records(
         "query": "statement",
     }
     for batch in text_batches(
-        stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
+        stream,
+        quoted_newlines=False,
+        batch_bytes=batch_bytes,
+        max_line_bytes=max_line_bytes,
+        non_utf8_encoding=settings.non_utf8_encoding,
     ):
         frame = batch.frame.filter(pl.col("text").str.strip_chars() != "")
         valid = frame.with_columns(pl.col("text").str.starts_with("{").alias("_obj"))

@@ -82,7 +82,11 @@ def read_statements(
     carry = None
     year_of = syslog.file_year(file_name)
     batches = text_batches(
-        stream, quoted_newlines=False, batch_bytes=batch_bytes, max_line_bytes=max_line_bytes
+        stream,
+        quoted_newlines=False,
+        batch_bytes=batch_bytes,
+        max_line_bytes=max_line_bytes,
+        non_utf8_encoding=settings.non_utf8_encoding,
     )
     for batch, final in with_last(batches):
         frame = batch.frame.with_columns(pl.col("text").str.extract_groups(LINE).alias("p")).unnest(

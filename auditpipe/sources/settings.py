@@ -13,6 +13,7 @@ schema = "schema.sql"             # DDL (pg_dump --schema-only / mysqldump --no-
                                   # information_schema.columns export (.csv with a header)
 subject_keys = ["accounts.id", "orders.account_id"]
 query_log_limit = 1024            # server_audit_query_log_limit (server_audit only)
+non_utf8_encoding = "gb18030"     # how a line that is not UTF-8 is read ("none": bad bytes as \\xNN)
 files = ["postgresql*.log"]       # name patterns of this source's logs when the file is listed
                                   # under [ingest] sources in auditpipe.toml
 
@@ -77,6 +78,7 @@ _TOP_KEYS = {
     "actors",
     "comments",
     "files",
+    "non_utf8_encoding",
 }
 _COMMENT_KEYS = {"ticket", "purpose"}
 
@@ -99,6 +101,9 @@ class SourceSettings:
     ticket_key: str | None = "ticket"
     purpose_key: str | None = "purpose"
     files: tuple[str, ...] = ()  # file name globs (auditpipe.toml [ingest] sources)
+    # How a log line that is not UTF-8 is read: a client connected in GBK has its statements
+    # logged in GBK (server_audit logs what the client sent). None: bad bytes written \xNN.
+    non_utf8_encoding: str | None = "gb18030"
 
     @property
     def dialect(self) -> str:
@@ -239,6 +244,13 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
     files = data.get("files", [])
     if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
         raise _fail(where, "'files' should be a list of file name patterns", 'e.g. ["*.log"]')
+    fallback = data.get("non_utf8_encoding", "gb18030")
+    if not isinstance(fallback, str) or not _is_codec(fallback):
+        raise _fail(
+            where,
+            f"'non_utf8_encoding' {fallback!r} is not an encoding",
+            'e.g. "gb18030" (the default), "big5", "latin-1", or "none" for \\xNN escapes',
+        )
     comments = _table(data, "comments", where)
     bad = sorted(set(comments) - _COMMENT_KEYS)
     if bad:
@@ -260,7 +272,19 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
         ticket_key=comments.get("ticket", "ticket") or None,
         purpose_key=comments.get("purpose", "purpose") or None,
         files=tuple(files),
+        non_utf8_encoding=None if fallback.lower() == "none" else fallback,
     )
+
+
+def _is_codec(name: str) -> bool:
+    import codecs
+
+    if name.lower() == "none":
+        return True
+    try:
+        return codecs.lookup(name).name not in ("utf-8",)
+    except LookupError:
+        return False
 
 
 def load_settings(path: Path) -> SourceSettings:

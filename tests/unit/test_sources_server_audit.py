@@ -214,3 +214,89 @@ def test_a_syslog_time_that_cannot_be_read_is_quarantined_not_a_crash(tmp_path: 
     rows, _ = _read_syslog(tmp_path, ["2026-13-45T99:07:20Z dbhost " + r for r in SYSLOG_RECORDS])
     (row,) = quarantined(rows)
     assert "time could not be read" in row["pre_error"]
+
+
+# A client connected with --default-character-set=gbk (a legacy Chinese application): a real
+# MariaDB logs its statements in the client's bytes, GBK, while the table names of its TABLE
+# lines (from the server's own metadata) stay UTF-8. Lines as that server wrote them.
+GBK_LOG = (
+    b"20261201 17:14:47,vm,svc_app,localhost,6,13,READ,shop,\xe5\xae\xa2\xe6\x88\xb7,\n"
+    b"20261201 17:14:47,vm,svc_app,localhost,6,13,QUERY,shop,'SELECT \xd0\xd5\xc3\xfb, "
+    b"\xc9\xed\xb7\xdd\xd6\xa4\xba\xc5 FROM \xbf\xcd\xbb\xa7 WHERE \xb1\xe0\xba\xc5 = 1',0\n"
+    b"20261201 17:14:47,vm,svc_app,localhost,6,14,READ,shop,\xe5\xae\xa2\xe6\x88\xb7,\n"
+    b"20261201 17:14:47,vm,svc_app,localhost,6,14,QUERY,shop,'SELECT \xb1\xe0\xba\xc5 FROM "
+    b"\xbf\xcd\xbb\xa7 WHERE \xd0\xd5\xc3\xfb = \\'\xd5\xc5\xc8\xfd\\'',0\n"
+)
+GBK_SETTINGS = (
+    'subject_keys = ["客户.编号"]\n'
+    'timezone = "Asia/Shanghai"\n'
+    "[columns]\n"
+    '"客户.姓名" = "real_name"\n'
+    '"客户.身份证号" = "id_number"\n'
+)
+
+
+def _gbk_source(tmp_path: Path, encoding: str | None) -> tuple[list[dict], object]:
+    from tests.support.sources import write_source
+
+    settings = write_source(tmp_path / "src", "server_audit")
+    (tmp_path / "src" / "schema.sql").write_text(
+        "CREATE TABLE 客户 (编号 bigint PRIMARY KEY, 姓名 varchar(50), 身份证号 varchar(20));\n",
+        encoding="utf-8",
+    )
+    head = "" if encoding is None else f'non_utf8_encoding = "{encoding}"\n'
+    text = (
+        settings.read_text(encoding="utf-8")
+        .split("[columns]")[0]
+        .replace('subject_keys = ["accounts.id", "orders.account_id"]\n', "")
+    )
+    settings.write_text(head + text.replace('timezone = "Asia/Shanghai"\n', "") + GBK_SETTINGS)
+    import polars as pl
+
+    from auditpipe.contract import load_catalog
+    from auditpipe.sources import load_settings, read_file
+
+    log = tmp_path / "server_audit.log"
+    log.write_bytes(GBK_LOG)
+    table, counters = read_file(log, load_settings(settings), load_catalog())
+    rows = pl.from_arrow(table).sort("line_number").to_dicts()
+    for row in rows:
+        row["extras"] = json.loads(row["extras"]) if row.get("extras") else {}
+    return rows, counters
+
+
+def test_a_gbk_client_s_statements_are_read_as_gb18030(tmp_path: Path) -> None:
+    rows, counters = _gbk_source(tmp_path, None)  # the default: gb18030
+    view, search = events(rows)
+    assert view["extras"]["statement"] == "SELECT 姓名, 身份证号 FROM 客户 WHERE 编号 = ?"
+    assert (view["action"], view["subject_id"]) == ("view", "1")
+    assert view["data_fields"].split(";")[:2] == ["id_number", "real_name"]
+    assert not view["extras"]["resolved_from_tables_only"]
+    assert search["extras"]["statement"] == "SELECT 编号 FROM 客户 WHERE 姓名 = ?"
+    assert "张三" not in json.dumps(rows, ensure_ascii=False)  # the literal is still scrubbed
+    assert counters.lines_quarantined == 0
+
+
+def test_non_utf8_encoding_none_keeps_the_bytes_escaped(tmp_path: Path) -> None:
+    rows, _ = _gbk_source(tmp_path, "none")
+    view, _search = events(rows)
+    assert "xd0xd5" in view["extras"]["statement"] and view["extras"]["resolved_from_tables_only"]
+
+
+def test_a_line_that_is_neither_utf8_nor_the_encoding_keeps_its_bytes_escaped(
+    tmp_path: Path,
+) -> None:
+    # \xff never starts a GB18030 character: that line alone falls back to \xNN escapes
+    log = GBK_LOG.replace(b"WHERE \xb1\xe0\xba\xc5 = 1'", b"WHERE \xff = 1'")
+    rows, _ = read_log(tmp_path, log, kind="server_audit", fmt=None)
+    first, second = events(rows)
+    assert "xff" in first["extras"]["statement"]
+    assert second["extras"]["statement"].startswith("SELECT 编号 FROM 客户")
+
+
+def test_non_utf8_encoding_must_be_an_encoding() -> None:
+    from auditpipe.errors import ConfigError
+    from auditpipe.sources.settings import parse_settings
+
+    with pytest.raises(ConfigError, match="is not an encoding"):
+        parse_settings({"kind": "server_audit", "provider_id": "p", "non_utf8_encoding": "gbkk"})
