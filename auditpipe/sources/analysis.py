@@ -215,6 +215,11 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     _Resolver(mapping.schema, result).run(tree)
     result.kind = _kind(tree, result)
     _find_subject(tree, mapping, result)
+    if mapping.schema.views:  # a view's columns are the table columns beneath them
+        base = mapping.schema.base_refs
+        result.read = [b for ref in result.read for b in base(ref)]
+        result.written = [b for ref in result.written for b in base(ref)]
+        result.tables += [r.rpartition(".")[0] for r in result.read + result.written]
     result.tables = sorted(set(result.tables))
     result.read = sorted(set(result.read))
     result.written = sorted(set(result.written))
@@ -443,6 +448,8 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             ref = next(
                 (k for k in mapping.subject_keys if k.endswith("." + column.name.lower())), None
             )
+        if ref is not None and mapping.schema.views:  # a view's column: the key beneath it
+            ref = next((b for b in mapping.schema.base_refs(ref) if b in mapping.subject_keys), ref)
         if ref not in mapping.subject_keys:
             continue
         if isinstance(node, exp.In):

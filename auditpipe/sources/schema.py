@@ -5,6 +5,10 @@ CREATE TABLE statements count; everything else in a dump is skipped), or from an
 ``information_schema.columns`` export as CSV with a header naming at least ``table_name`` and
 ``column_name`` (``ordinal_position`` orders the columns when present). Tables are keyed by
 their bare lower-cased name: ``public.accounts`` and ``accounts`` are one table.
+
+A dump's views (``CREATE VIEW``, ``CREATE MATERIALIZED VIEW``; mysqldump's ``/*!50001 ... */``
+wrapping undone) are kept with the table columns each of their columns reads, so a statement
+on a view touches the columns the view exposes, not every column of the tables beneath it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,10 +26,24 @@ from ..i18n import _
 
 @dataclass(frozen=True)
 class DbSchema:
-    tables: dict[str, list[str]] = field(default_factory=dict)
+    tables: dict[str, list[str]] = field(default_factory=dict)  # views too, by their columns
+    # view -> its column -> the "table.column"s of the tables beneath it that column reads
+    views: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def columns(self, table: str) -> list[str]:
         return self.tables.get(table.lower().split(".")[-1], [])
+
+    def base_refs(self, ref: str) -> list[str]:
+        """A "table.column" as the table columns it reads: itself, or through a view (views
+        of views followed)."""
+        table, _, column = ref.rpartition(".")
+        view = self.views.get(table)
+        if view is None:
+            return [ref]
+        out: list[str] = []
+        for base in view.get(column, []):
+            out += [r for r in self.base_refs(base) if r not in out] if base != ref else []
+        return out
 
     def has(self, ref: str) -> bool:
         table, _, column = ref.rpartition(".")
@@ -51,20 +70,37 @@ def _split_statements(text: str) -> list[str]:
     return [s for s in statements if s.strip()]
 
 
+_MYSQL_VERSIONED = re.compile(r"/\*!\d*\s?|\s?\*/")
+
+
 def parse_ddl(text: str, dialect: str) -> DbSchema:
     import sqlglot
     from sqlglot import exp
 
     tables: dict[str, list[str]] = {}
+    views: dict[str, dict[str, list[str]]] = {}
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     for statement in _split_statements(text):
-        if "create" not in statement.lower() or "table" not in statement.lower():
+        lower = statement.lower()
+        if "create" not in lower or ("table" not in lower and "view" not in lower):
             continue
+        if "/*!" in statement:  # mysqldump wraps its views in versioned comments
+            statement = _MYSQL_VERSIONED.sub(" ", statement)
         try:
             tree = sqlglot.parse_one(statement, dialect=dialect)
         except Exception:
             continue
-        if not isinstance(tree, exp.Create) or str(tree.args.get("kind", "")).upper() != "TABLE":
+        if not isinstance(tree, exp.Create):
+            continue
+        kind = str(tree.args.get("kind", "")).upper()
+        if kind == "VIEW" and isinstance(tree.this, exp.Table):
+            view = _view_columns(tree.expression, tables, views)
+            if view:
+                name = tree.this.name.lower()
+                views[name] = view
+                tables[name] = list(view)
+            continue
+        if kind != "TABLE":
             continue
         target = tree.this
         if not isinstance(target, exp.Schema) or not isinstance(target.this, exp.Table):
@@ -73,7 +109,48 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
         cols = [c.name.lower() for c in target.expressions if isinstance(c, exp.ColumnDef)]
         if cols:
             tables[name] = cols
-    return DbSchema(tables)
+    return DbSchema(tables, views)
+
+
+def _view_columns(
+    query: object, tables: dict[str, list[str]], views: dict[str, dict[str, list[str]]]
+) -> dict[str, list[str]]:
+    """A view's columns -> the "table.column"s each reads (a column a view takes from another
+    view keeps that view's name; DbSchema.base_refs follows it). Only a plain SELECT over
+    tables defined earlier in the dump is read; a view of another shape is not kept, and
+    statements on it are resolved from the tables the log names, as before."""
+    from sqlglot import exp
+
+    if not isinstance(query, exp.Select):
+        return {}
+    sources: dict[str, str] = {}  # alias or name in the FROM -> table
+    for table in query.find_all(exp.Table):
+        name = table.name.lower()
+        if name in tables:
+            sources[table.alias_or_name.lower()] = name
+    if not sources:
+        return {}
+    out: dict[str, list[str]] = {}
+    for projection in query.selects:
+        if isinstance(projection, exp.Star):
+            for name in sources.values():
+                for column in tables[name]:
+                    out.setdefault(column, []).append(f"{name}.{column}")
+            continue
+        refs = []
+        for col in projection.find_all(exp.Column):
+            qualifier, column = col.table.lower(), col.name.lower()
+            owner = (
+                sources.get(qualifier)
+                if qualifier
+                else next((t for t in sources.values() if column in tables[t]), None)
+            )
+            if owner is not None and f"{owner}.{column}" not in refs:
+                refs.append(f"{owner}.{column}")
+        name = projection.alias_or_name.lower()
+        if name:
+            out[name] = refs
+    return out
 
 
 def parse_columns_csv(text: str, where: str) -> DbSchema:

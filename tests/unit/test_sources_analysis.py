@@ -264,3 +264,74 @@ def test_a_key_equal_to_a_routine_variable_narrows_to_one_unknown_subject(
 )
 def test_a_join_column_or_a_variable_off_the_key_does_not_narrow(sql: str) -> None:
     assert not analyse(sql, "postgres", MAPPING).narrowed
+
+
+# Views: providers often give a partner a view with the columns it may read.
+VIEW_DDL = (
+    SCHEMA_DDL
+    + """
+CREATE VIEW public.v_contacts AS
+ SELECT accounts.id,
+    accounts.real_name AS name,
+    upper(accounts.mobile) AS phone
+   FROM public.accounts;
+CREATE VIEW public.v_names AS SELECT name FROM public.v_contacts;
+CREATE VIEW public.v_all AS SELECT * FROM public.accounts a;
+CREATE VIEW public.v_union AS SELECT id FROM accounts UNION SELECT account_id FROM orders;
+"""
+)
+VIEWS = Mapping(
+    schema=parse_ddl(VIEW_DDL, "postgres"),
+    columns=COLUMNS,
+    subject_keys=frozenset(SUBJECT_KEYS),
+    protected_fields=frozenset(COLUMNS.values()),
+)
+
+
+def test_a_dump_s_views_keep_the_table_columns_they_expose() -> None:
+    schema = VIEWS.schema
+    assert schema.views["v_contacts"] == {
+        "id": ["accounts.id"],
+        "name": ["accounts.real_name"],
+        "phone": ["accounts.mobile"],
+    }
+    assert schema.base_refs("v_names.name") == ["accounts.real_name"]  # a view of a view
+    assert schema.columns("v_all") == schema.columns("accounts")
+    assert "v_union" not in schema.views  # another shape: resolved from the log's tables
+
+
+def test_mysqldump_s_wrapped_view_replaces_its_placeholder() -> None:
+    ddl = (
+        "CREATE TABLE `accounts` (`id` bigint, `real_name` varchar(50), `mobile` varchar(20));\n"
+        "/*!50001 CREATE VIEW `v_contacts` AS SELECT \n 1 AS `id`,\n 1 AS `real_name`*/;\n"
+        "/*!50001 CREATE ALGORITHM=UNDEFINED */\n"
+        "/*!50013 DEFINER=`root`@`localhost` SQL SECURITY DEFINER */\n"
+        "/*!50001 VIEW `v_contacts` AS select `accounts`.`id` AS `id`,"
+        "`accounts`.`real_name` AS `real_name` from `accounts` */;\n"
+    )
+    schema = parse_ddl(ddl, "mysql")
+    assert schema.views == {
+        "v_contacts": {"id": ["accounts.id"], "real_name": ["accounts.real_name"]}
+    }
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT * FROM v_contacts", {"real_name", "mobile"}),
+        ("SELECT name FROM v_names", {"real_name"}),
+        ("SELECT v.phone FROM v_contacts v JOIN orders o ON o.account_id = v.id", {"mobile"}),
+        ("SELECT * FROM v_all WHERE id = 4", {"real_name", "mobile", "id_number", "password_hash"}),
+    ],
+)
+def test_a_statement_on_a_view_touches_the_columns_the_view_exposes(
+    sql: str, expected: set[str]
+) -> None:
+    a = analyse(sql, "postgres", VIEWS)
+    assert {f for f in data_fields(a, VIEWS) if "." not in f} == expected
+    assert "accounts" in a.tables
+
+
+def test_a_view_s_key_column_narrows_to_the_subject() -> None:
+    a = analyse("SELECT name FROM v_contacts WHERE id = 3", "postgres", VIEWS)
+    assert a.subject_literals == [0] and a.read == ["accounts.id", "accounts.real_name"]

@@ -489,3 +489,36 @@ def test_the_event_id_is_the_same_in_every_destination(tmp_path: Path) -> None:
         ids.add(tuple(e["event_id"] for e in events(rows)))
     (only,) = ids
     assert only[0] == "pg:4242:2026-03-02T01:00:00:7" and only[1].startswith("pg:4242:")
+
+
+def test_a_partner_s_select_star_on_a_view_reads_only_what_the_view_exposes(
+    tmp_path: Path,
+) -> None:
+    # as a real server logged it with log_relation: the view's line and its table's line
+    head = "2026-12-01 23:49:51.832 CST [17670] vendor_x@postgres 日志:  AUDIT: SESSION,1,1,"
+    log = (
+        f"{head}READ,SELECT,VIEW,public.v_contacts,SELECT * FROM v_contacts;,<none>,3\n"
+        f"{head}READ,SELECT,TABLE,public.accounts,SELECT * FROM v_contacts;,<none>,3\n"
+    )
+    view = (
+        "CREATE VIEW public.v_contacts AS SELECT accounts.id, accounts.real_name, "
+        "accounts.mobile FROM public.accounts;\n"
+    )
+    rows, _ = read_log(tmp_path, log, extra='timezone = "Asia/Shanghai"')
+    (before,) = events(rows)  # the schema without the view: every column of the table
+    assert "id_number" in before["data_fields"] and before["extras"]["resolved_from_tables_only"]
+    with open(tmp_path / "src" / "schema.sql", "a", encoding="utf-8") as fh:
+        fh.write(view)
+    import polars as pl
+
+    from auditpipe.contract import load_catalog
+    from auditpipe.sources import load_settings, read_file
+
+    table, _ = read_file(
+        tmp_path / "log.txt", load_settings(tmp_path / "src" / "source.toml"), load_catalog()
+    )
+    (event,) = [r for r in pl.from_arrow(table).to_dicts() if r["pre_error"] is None]
+    fields = event["data_fields"].split(";")
+    assert {"mobile", "real_name"} <= set(fields)
+    assert "id_number" not in fields and "password_hash" not in fields
+    assert event["record_count"] == "3"
