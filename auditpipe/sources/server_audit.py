@@ -109,12 +109,14 @@ def _statements(
 
     blank = pl.col("text").str.strip_chars() == ""
     readable = pl.col("op").is_not_null()
-    # another program's line in a syslog file: not an audit record, not data access
+    # another program's line in a syslog file: not an audit record, not data access (looked
+    # for only among the lines that are not records)
     foreign = pl.col("text").str.extract(r"^" + SYSLOG_HEAD, 3).fill_null(SYSLOG_IDENT) != (
         SYSLOG_IDENT
     )
-    unreadable = frame.filter(~readable & ~blank & ~foreign)
-    blanks = frame.filter(~readable & (blank | foreign))
+    others = frame.filter(~readable).with_columns((blank | foreign).alias("_not_data"))
+    unreadable = others.filter(~pl.col("_not_data")).drop("_not_data")
+    blanks = others.filter(pl.col("_not_data")).drop("_not_data")
     lines = frame.filter(readable).with_columns(
         pl.concat_str("serverhost", pl.lit(":"), "conn", pl.lit(":"), "qid").alias("key"),
         pl.col("op").is_in(list(TABLE_OPS)).alias("is_table"),
