@@ -29,7 +29,7 @@ def main() -> None:
     print(f"{'rows':>10} {'MiB':>7} {'wall s':>8} {'CPU s':>8} {'us/row':>7} {'peak MiB':>9}")
     for rows in args.rows:
         path = make_jsonl(args.out, rows, args.seed)
-        m = ingest(path, args.out / f"lake-{rows}")
+        m = ingest(path, args.out / f"lake-scaling-{rows}")
         print(
             f"{rows:>10,} {path.stat().st_size / 2**20:>7,.0f} {m.seconds:>8.2f} "
             f"{m.cpu_seconds:>8.2f} {m.seconds / rows * 1e6:>7.2f} {m.peak_rss_mib:>9,}"
