@@ -7,10 +7,12 @@ One JSON object per line:
      "status":0,"sqltext":"SELECT ...","user":"kefu_li[kefu_li] @ localhost [10.0.0.7]",
      "host":"localhost","os_user":"","ip":"10.0.0.7","db":"shop"}}
 
-``Query`` records are statements (``status`` other than 0 is a failure, e.g. 1142 for a
-denied table); ``Connect``, ``Quit`` and other records are not data access. Times carry their
-zone (``UTC``); the log names no tables, so a statement that cannot be parsed keeps the field
-``unresolved``. (MySQL Enterprise Audit's JSON, a pretty-printed array, is not read yet.)
+``Query`` and ``Execute`` records are statements (``Execute``: a server-side prepared
+statement run, logged with its values in place; ``status`` other than 0 is a failure, e.g.
+1142 for a denied table); ``Connect``, ``Quit``, ``Prepare`` and other records are not data
+access. Times carry their zone (``UTC``); the log names no tables, so a statement that cannot
+be parsed keeps the field ``unresolved``. The same records in XML and CSV are read by
+mysql_xml.py and percona_csv.py, which hand ``percona_statements`` the same fields.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ FIELDS = {
     "ip": "ip",
     "db": "db",
 }
+# Record names that are statements run: a plain query, and a prepared statement executed
+# (logged with its values in place). ``Prepare`` runs nothing.
+STATEMENT_NAMES = ("Query", "Execute")
 DATA_COMMANDS = r"(?i)^(select|insert|update|delete|replace|load|truncate|insert_select|update_multi|delete_multi|replace_select)$"
 
 
@@ -84,35 +89,53 @@ def read_statements(
         )
         blank = pl.col("text").str.strip_chars() == ""
         readable = pl.col("name").is_not_null()
-        queries = frame.filter(readable & (pl.col("name") == "Query"))
-        other = frame.filter((readable & (pl.col("name") != "Query")) | blank)
+        run = pl.col("name").is_in(STATEMENT_NAMES)
+        queries = frame.filter(readable & run)
+        other = frame.filter((readable & ~run) | blank)
         bad = frame.filter(~readable & ~blank)
-        user = pl.col("user_field").str.extract(r"^[^\[]*\[([^\]]*)\]", 1)
-        statements = queries.select(
-            "line_number",
-            pl.lit(1, pl.Int64).alias("lines"),
-            pl.col("ts").str.replace("T", " ").str.replace(r"Z$", " UTC").alias("time"),
-            pl.coalesce(
-                user.replace("", None), pl.col("user_field").str.extract(r"^(\S*)", 1)
-            ).alias("actor"),
-            pl.col("db").replace("", None).alias("database"),
-            pl.coalesce(pl.col("ip").replace("", None), pl.col("host")).alias("source_ip"),
-            pl.col("conn").alias("session"),
-            pl.col("record").alias("statement_id"),
-            pl.col("sqltext").alias("statement"),
-            *query_columns("command_class", "status"),
-            pl.concat_str(
-                pl.lit("percona Query "), pl.col("record"), pl.lit(" "), pl.col("user_field")
-            ).alias("raw_head"),
-            pl.concat_str(pl.lit("percona:"), pl.col("record")).alias("event_key"),
-        )
-        statements = to_utc(
-            statements, "time", "event_time", "%Y-%m-%d %H:%M:%S%.f", settings.timezone, file_name
-        )
         parts = [
-            statements,
+            percona_statements(
+                queries.with_columns(pl.lit(1, pl.Int64).alias("lines")), settings, file_name
+            ),
             non_data_rows(other),
             unreadable_rows(bad, "line is not a Percona audit_log JSON record"),
             oversize_rows(batch.oversize, max_line_bytes),
         ]
         yield pl.concat(parts, how="diagonal_relaxed")
+
+
+def percona_statements(
+    records: Any, settings: SourceSettings, file_name: str, key_prefix: str = "percona"
+) -> Any:
+    """Statement rows of audit_log records (any format) run as statements: ``records`` has
+    line_number, lines and the record's fields as ``FIELDS`` names them (text, as logged,
+    unescaped). ``key_prefix`` starts each event key, before the record id."""
+    import polars as pl
+
+    user = pl.col("user_field").str.extract(r"^[^\[]*\[([^\]]*)\]", 1)
+    statements = records.select(
+        "line_number",
+        "lines",
+        pl.col("ts").str.replace("T", " ").str.replace(r"Z$", " UTC").alias("time"),
+        pl.coalesce(user.replace("", None), pl.col("user_field").str.extract(r"^(\S*)", 1)).alias(
+            "actor"
+        ),
+        pl.col("db").replace("", None).alias("database"),
+        pl.coalesce(pl.col("ip").replace("", None), pl.col("host")).alias("source_ip"),
+        pl.col("conn").alias("session"),
+        pl.col("record").alias("statement_id"),
+        pl.col("sqltext").alias("statement"),
+        *query_columns("command_class", "status"),
+        pl.concat_str(
+            pl.lit(f"{key_prefix} "),
+            pl.col("name"),
+            pl.lit(" "),
+            pl.col("record"),
+            pl.lit(" "),
+            pl.col("user_field"),
+        ).alias("raw_head"),
+        pl.concat_str(pl.lit(f"{key_prefix}:"), pl.col("record")).alias("event_key"),
+    )
+    return to_utc(
+        statements, "time", "event_time", "%Y-%m-%d %H:%M:%S%.f", settings.timezone, file_name
+    )

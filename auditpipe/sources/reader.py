@@ -39,13 +39,16 @@ class Kind(Protocol):
 
 def kind_module(name: str) -> Kind:
     """The module reading one kind of log; each satisfies ``Kind``."""
-    from . import mysql_enterprise, mysql_json, pgaudit, server_audit
+    from . import mysql_enterprise, mysql_json, mysql_xml, percona_csv, pgaudit, server_audit
 
     kinds: dict[str, Kind] = {
         "pgaudit": pgaudit,
         "server_audit": server_audit,
         "percona_audit_json": mysql_json,
+        "percona_audit_xml": mysql_xml,
+        "percona_audit_csv": percona_csv,
         "mysql_audit_json": mysql_enterprise,
+        "mysql_audit_xml": mysql_xml,
     }
     return kinds[name]
 

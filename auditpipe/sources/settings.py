@@ -1,7 +1,9 @@
 """Source settings: one TOML file per database audit log source.
 
 ```toml
-kind = "pgaudit"                  # pgaudit | server_audit | percona_audit_json
+kind = "pgaudit"                  # pgaudit | server_audit | percona_audit_json |
+                                  # percona_audit_xml | percona_audit_csv | mysql_audit_json |
+                                  # mysql_audit_xml
 format = "stderr"                 # pgaudit only: stderr | csvlog | jsonlog | syslog (default:
                                   # from the suffix)
 log_line_prefix = "%m [%p] %q%u@%d "   # pgaudit stderr only; or "rds" for %t:%r:%u@%d:[%p]:
@@ -45,23 +47,21 @@ from ..contract import normalize_name
 from ..errors import ConfigError
 from ..i18n import _
 
-KINDS = ("pgaudit", "server_audit", "percona_audit_json", "mysql_audit_json")
+KINDS = (
+    "pgaudit",
+    "server_audit",
+    "percona_audit_json",
+    "percona_audit_xml",
+    "percona_audit_csv",
+    "mysql_audit_json",
+    "mysql_audit_xml",
+)
 PG_FORMATS = ("stderr", "csvlog", "jsonlog", "syslog")
 ACTOR_TYPES = ("subject", "employee", "service", "partner", "unknown")
 RDS_PREFIX = "%t:%r:%u@%d:[%p]:"
 PREFIX_PRESETS = {"rds": RDS_PREFIX}
-DEFAULT_SYSTEM = {
-    "pgaudit": "postgresql",
-    "server_audit": "mysql",
-    "percona_audit_json": "mysql",
-    "mysql_audit_json": "mysql",
-}
-DIALECT = {
-    "pgaudit": "postgres",
-    "server_audit": "mysql",
-    "percona_audit_json": "mysql",
-    "mysql_audit_json": "mysql",
-}
+DEFAULT_SYSTEM = {kind: "postgresql" if kind == "pgaudit" else "mysql" for kind in KINDS}
+DIALECT = {kind: "postgres" if kind == "pgaudit" else "mysql" for kind in KINDS}
 
 _TOP_KEYS = {
     "kind",
