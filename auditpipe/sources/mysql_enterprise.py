@@ -16,7 +16,7 @@ The file is one JSON array written pretty-printed, an object over several lines:
 Objects are found set-wise: string contents are removed from each line (JSON strings never
 hold a raw newline), the braces left are counted, and an object starts where the depth inside
 the array goes from 1 to 2. Each object's lines are joined and read by JSON path. ``general``
-``Query`` events are statements (``status`` other than 0 is a failure); everything else
+``Query`` and ``Execute`` events (a server-side prepared statement run) are statements (``status`` other than 0 is a failure); everything else
 (connections, startup, table_access events) is not data access. Times are UTC.
 """
 
@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from .lines import fold, non_data_rows, oversize_rows, text_batches, unreadable_rows, with_last
-from .mysql_json import query_columns
+from .mysql_json import STATEMENT_NAMES, query_columns
 from .settings import SourceSettings
 from .times import to_utc
 
@@ -109,7 +109,7 @@ def read_statements(
             *[pl.col("text").str.json_path_match(path).alias(name) for name, path in FIELDS.items()]
         )
         readable = pl.col("class").is_not_null()
-        query = readable & (pl.col("class") == "general") & (pl.col("command") == "Query")
+        query = readable & (pl.col("class") == "general") & pl.col("command").is_in(STATEMENT_NAMES)
         statements = records.filter(query).select(
             "line_number",
             "lines",

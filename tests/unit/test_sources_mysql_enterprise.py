@@ -16,13 +16,13 @@ def pretty(objects: list[dict]) -> str:
     return "[\n" + body + "\n]\n"
 
 
-def query(n: int, sql: str, status: int = 0, command: str = "select") -> dict:
+def query(n: int, sql: str, status: int = 0, command: str = "select", name: str = "Query") -> dict:
     return {
         "timestamp": f"2026-03-02 01:00:0{n}", "id": n, "class": "general", "event": "status",
         "connection_id": 11,
         "account": {"user": "kefu_li", "host": "localhost"},
         "login": {"user": "kefu_li", "os": "", "ip": "10.0.0.7", "proxy": ""},
-        "general_data": {"command": "Query", "sql_command": command, "query": sql, "status": status},
+        "general_data": {"command": name, "sql_command": command, "query": sql, "status": status},
     }  # fmt: skip
 
 
@@ -31,6 +31,8 @@ LOG = [
     query(1, "SELECT real_name FROM accounts WHERE id = 5"),
     query(2, "SELECT id_card_no FROM accounts WHERE note = '}{ \" \n [' AND id = 6", 1142),
     query(3, "/*ticket='T-1'*/ UPDATE accounts SET mobile = '13800138000' WHERE id = 7", 0, "update"),
+    query(4, "SELECT real_name FROM accounts WHERE id = ?", 0, "select", "Prepare"),
+    query(5, "SELECT real_name FROM accounts WHERE id = 8", 0, "select", "Execute"),
     {"timestamp": "2026-03-02 01:00:04", "id": 0, "class": "connection", "event": "disconnect", "connection_id": 11},
 ]  # fmt: skip
 
@@ -41,12 +43,14 @@ def test_objects_over_several_lines_become_one_event_each(tmp_path: Path, batch_
     rows, counters = read_log(
         tmp_path, text, kind="mysql_audit_json", fmt=None, batch_bytes=batch_bytes
     )
-    view, denied, update = events(rows)
+    view, denied, update, executed = events(rows)
     assert view["subject_id"] == "5" and view["actor_id"] == "kefu_li" and view["action"] == "view"
     assert view["event_time"] == "2026-03-02T01:00:01.000000Z" and view["source_ip"] == "10.0.0.7"
     assert view["line_number"] == text.splitlines().index("{", 2) + 1
     assert denied["outcome"] == "failure" and denied["subject_id"] == "6"
     assert update["authorization_ref"] == "T-1" and update["action"] == "update"
-    assert not quarantined(rows) and counters.events == 3
+    # a prepared statement run is a statement, its preparing is not
+    assert executed["subject_id"] == "8" and executed["action"] == "view"
+    assert not quarantined(rows) and counters.events == 4
     assert counters.lines_read == text.count("\n")
     assert "13800138000" not in json.dumps(rows)
