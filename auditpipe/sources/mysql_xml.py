@@ -25,7 +25,9 @@ holds the text that ends it, and the entities are decoded in one pass.
 format's (mysql_json.percona_statements). ``STATUS`` other than 0 is a failure. The XML
 declaration, ``<AUDIT>`` and ``</AUDIT>`` and the other records (``Connect``, ``Quit``,
 ``Audit`` ...) are not data access; a line outside any record that is none of those is
-quarantined, as is a record without a ``NAME``. A record cut by a batch boundary waits for the
+quarantined, as is a record without a ``NAME``. A statement record (or one whose ``NAME`` is
+missing) without its closing line is quarantined as cut short: the server stopped while
+writing it, so its fields may be missing or cut; another record cut short is not data. A record cut by a batch boundary waits for the
 next batch (at most ``CARRY_LINES`` lines: no record of these plugins is near that long).
 """
 
@@ -45,6 +47,10 @@ END = r'(?:^\s*/>|"\s*/>|</AUDIT_RECORD>)\s*$'
 # Lines outside records that belong to the file's frame: the declaration, <AUDIT>, </AUDIT>.
 FRAME = r"^\s*(?:<\?xml\b.*\?>|</?AUDIT>)?\s*$"
 CARRY_LINES = 1000
+CUT_SHORT = (
+    "record is cut short (no closing line: the server stopped while writing it, or the file "
+    "was cut); what it ran cannot be known in full"
+)
 # Output name -> the XML field(s) holding it (the first present wins).
 FIELDS = {
     "name": ("NAME",),
@@ -115,16 +121,21 @@ def read_statements(
                 "line_number": (pl.col("line_number").min(), pl.col("line_number")),
                 "lines": (pl.len().cast(pl.Int64), pl.lit(1, pl.Int64)),
                 "text": (pl.col("text").str.join("\n"), pl.col("text")),
+                "closed": (pl.col("end").max() > 0, pl.col("end") > 0),
             },
         ).with_columns(*[_field(name, tags) for name, tags in FIELDS.items()])
         readable = pl.col("name").is_not_null()
         run = readable & pl.col("name").is_in(STATEMENT_NAMES)
         framing = pl.col("text").str.contains(FRAME)
+        closed = pl.col("closed")
         parts = [
-            percona_statements(joined.filter(run), settings, file_name, prefix),
+            percona_statements(joined.filter(run & closed), settings, file_name, prefix),
+            unreadable_rows(joined.filter(~closed & (run | ~readable)), CUT_SHORT),
             non_data_rows(joined.filter(readable & ~run)),
             non_data_rows(outside.filter(framing)),
-            unreadable_rows(joined.filter(~readable), "record is not an audit_log XML record"),
+            unreadable_rows(
+                joined.filter(closed & ~readable), "record is not an audit_log XML record"
+            ),
             unreadable_rows(outside.filter(~framing), "line is outside any audit_log XML record"),
             oversize_rows(batch.oversize, max_line_bytes),
         ]

@@ -242,3 +242,27 @@ def test_any_statement_text_is_read_back_exactly(
     assert got["statement_id"].to_list() == [r["record"] for r in records]
     # every physical line is accounted for exactly once
     assert int(frame["lines"].fill_null(1).sum()) == text.count("\n")
+
+
+@pytest.mark.parametrize("label", ["percona_audit_xml", "percona_audit_xml/new"])
+def test_a_file_cut_inside_its_last_record_quarantines_that_record(label: str) -> None:
+    """A server killed while writing: wherever the file ends inside the last statement record,
+    that record is quarantined as cut short (never an event with fields missing), the ones
+    before it are events, and every line is counted once."""
+    whole = FORMATS[label](RECORDS[:3]).removesuffix("</AUDIT>\n")
+    last = whole.rindex("<AUDIT_RECORD")
+    closing = whole.rindex("\n", 0, len(whole) - 1) + 1  # the last record's closing line
+    for cut in range(last + 1, len(whole), 5):
+        text = whole[:cut]
+        frame = statements(label.split("/")[0], text, 4096)
+        complete = cut >= len(whole) - 1 and text[closing:].strip() in ("/>", "</AUDIT_RECORD>")
+        found = frame.filter(pl.col("event_key").is_not_null())
+        assert found.height == (2 if complete else 1), cut
+        if not complete:
+            (problem,) = frame.filter(pl.col("problem").is_not_null())["problem"].to_list()
+            # cut inside the start tag itself, the line is no record's start
+            in_start_tag = "\n" not in text[last:]
+            assert ("outside any" if in_start_tag else "cut short") in problem, cut
+        assert int(frame["lines"].fill_null(1).sum()) == text.count("\n") + (
+            0 if text.endswith("\n") else 1
+        ), cut
