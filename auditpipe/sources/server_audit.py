@@ -49,6 +49,11 @@ DATA_STATEMENT = (
     r"(?i)^\s*(?:/\*.*?\*/\s*)*(SELECT|INSERT|UPDATE|DELETE|REPLACE|LOAD|WITH|TRUNCATE|TABLE)\b"
 )
 CARRY_LINES = 1000
+CUT_SHORT = (
+    "QUERY record is cut short: its statement is not closed by a quote, or it has no return "
+    "code (the server stopped while writing the line, or the file was cut); what it ran, or "
+    "how it ended, cannot be known"
+)
 
 
 def unescape(col: Any) -> Any:
@@ -68,6 +73,18 @@ def unescape(col: Any) -> Any:
         .str.replace_all(r"\\(.)", "${1}")
         .str.replace_all("\x00", "\\", literal=True)
     )
+
+
+def _quoted(col: Any) -> Any:
+    """Whether a QUERY object is whole: server_audit always quotes the statement (cutting it
+    at its query_log_limit before escaping, so the closing quote is still written), and the
+    closing quote follows an even run of backslashes (an odd one escapes it). A line cut
+    just after a comma or a number inside the statement otherwise reads as a record."""
+
+    backslashes = col.str.extract(r"(\\*)'$", 1).str.len_bytes()
+    return (
+        col.str.starts_with("'") & (col.str.len_bytes() >= 2) & (backslashes % 2 == 0)
+    ).fill_null(False)
 
 
 def read_statements(
@@ -114,6 +131,17 @@ def _statements(
     foreign = pl.col("text").str.extract(r"^" + SYSLOG_HEAD, 3).fill_null(SYSLOG_IDENT) != (
         SYSLOG_IDENT
     )
+    # A QUERY line cut short still has a record's shape when it ends after a comma or a
+    # number inside the statement: it is quarantined alone, and its TABLE lines are read as
+    # when the QUERY line is missing (resolved from the tables).
+    # (server_audit always ends a QUERY line with its retcode; a TABLE line's is empty)
+    cut = (
+        readable
+        & (pl.col("op") == "QUERY")
+        & (~_quoted(pl.col("object")) | (pl.col("retcode") == ""))
+    )
+    cut_lines = frame.filter(cut)
+    frame = frame.filter(~cut)
     others = frame.filter(~readable).with_columns((blank | foreign).alias("_not_data"))
     unreadable = others.filter(~pl.col("_not_data")).drop("_not_data")
     blanks = others.filter(pl.col("_not_data")).drop("_not_data")
@@ -217,7 +245,13 @@ def _statements(
         ).alias("event_key"),
     )
     non_data = non_data_rows(pl.concat([other.select("line_number"), blanks.select("line_number")]))
-    bad = unreadable_rows(unreadable, "line is not a server_audit record")
+    bad = pl.concat(
+        [
+            unreadable_rows(unreadable, "line is not a server_audit record"),
+            unreadable_rows(cut_lines, CUT_SHORT),
+        ],
+        how="diagonal_relaxed",
+    )
     return pl.concat([groups, non_data, bad], how="diagonal_relaxed"), carry
 
 
