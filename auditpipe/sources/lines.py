@@ -17,10 +17,25 @@ from ..ingest.lines import Oversize, iter_line_batches, prefetch
 MiB = 1024 * 1024
 
 
+# Why the record holding a file's unterminated last line is quarantined (see TextBatch).
+CUT_AT_END = (
+    "the file ends inside this record (no newline after its last line): the log was still "
+    "being written, or the copy was cut; ingest the complete file again (its other records "
+    "are then counted as duplicates)"
+)
+
+
 @dataclass
 class TextBatch:
     frame: Any  # polars: line_number i64, text str, bad_utf8 bool
     oversize: list[Oversize]
+    # The file's last physical line, when no newline ends it (set on the last batch only).
+    # A database server ends every record with a newline, so a last line without one is a
+    # record cut short: a log copied while the server was writing it, or a cut file. Read
+    # as whole, such a record would be an event with its statement, parameters or return
+    # code cut, and its event id would then make the complete record, ingested later with
+    # the whole file, a duplicate of the cut one.
+    cut_line: int | None = None
 
 
 def text_batches(
@@ -34,14 +49,15 @@ def text_batches(
     import polars as pl
     import pyarrow as pa
 
-    for batch in prefetch(
+    lines = prefetch(
         iter_line_batches(
             stream,
             quoted_newlines=quoted_newlines,
             batch_bytes=batch_bytes,
             max_line_bytes=max_line_bytes,
         )
-    ):
+    )
+    for batch, final in with_last(lines):
         try:
             text = batch.rows.cast(pa.large_string())
             bad = pa.nulls(len(batch.rows), pa.bool_()).fill_null(False)
@@ -56,7 +72,29 @@ def text_batches(
             pl.col("text").str.strip_chars_end("\r\n"),
             "bad_utf8",
         )
-        yield TextBatch(frame, batch.oversize)
+        yield TextBatch(frame, batch.oversize, _cut_line(batch) if final else None)
+
+
+def _cut_line(batch: Any) -> int | None:
+    """The physical line number of the batch's last row's last line when no newline ends
+    it (the row may span lines: CSV's quoted newlines)."""
+    if not len(batch.rows):
+        return None
+    last = batch.rows[-1].as_py()
+    if last.endswith(b"\n"):
+        return None
+    return int(batch.line_numbers[-1].as_py()) + last.count(b"\n")
+
+
+def cut_rows(frame: Any, cut_line: int | None) -> Any:
+    """Per row of ``frame`` (line_number, and lines when a row spans several): whether it
+    holds ``cut_line``."""
+    import polars as pl
+
+    if cut_line is None:
+        return pl.lit(False)
+    span = pl.col("lines") if "lines" in frame.columns else pl.lit(1, pl.Int64)
+    return (pl.col("line_number") <= cut_line) & (pl.col("line_number") + span - 1 >= cut_line)
 
 
 def _decode_batch(rows: Any, encoding: str | None) -> tuple[Any, Any]:

@@ -28,7 +28,9 @@ from typing import IO, Any
 
 from . import syslog
 from .lines import (
+    CUT_AT_END,
     TextBatch,
+    cut_rows,
     fold,
     non_data_rows,
     oversize_rows,
@@ -41,7 +43,10 @@ from .settings import SourceSettings
 from .times import to_utc
 
 AUDIT_PREFIX = "AUDIT: "
-_CSV_FIELD = r'("(?:[^"]|"")*"|[^,]*)'
+# pgaudit quotes a field holding a quote, a comma or a line break (append_valid_csv), so an
+# unquoted field holds no quote: a quoted statement cut short (a file ending inside it) is
+# then no field, rather than an unquoted one starting with '"'.
+_CSV_FIELD = r'("(?:[^"]|"")*"|[^,"]*)'
 PAYLOAD = (
     r"(?s)^(SESSION|OBJECT),(\d+),(\d+),([A-Z_]+),([^,]*),([^,]*),"
     + _CSV_FIELD
@@ -311,7 +316,7 @@ def stderr_records(
         records = _attach_statement_lines(records)
         if not names_users:
             records, known_users = _users_from_connections(records, known_users)
-        yield records, batch.oversize
+        yield _mark_cut(records, batch.cut_line), batch.oversize
 
 
 SYSLOG_CARRY_LINES = 2000
@@ -387,7 +392,7 @@ def _syslog_lines(
             )
             .drop("_line")
         )
-        yield TextBatch(lines, batch.oversize)
+        yield TextBatch(lines, batch.oversize, batch.cut_line)
 
 
 def prefix_names_users(prefix: str) -> bool:
@@ -537,7 +542,26 @@ def csvlog_records(
                 [records, _unreadable(broken, "csvlog row has the wrong number of columns")],
                 how="diagonal_relaxed",
             )
-        yield records, batch.oversize
+        yield _mark_cut(records, batch.cut_line), batch.oversize
+
+
+def _mark_cut(records: Any, cut_line: int | None) -> Any:
+    """The record holding the file's unterminated last line, quarantined as cut short
+    (lines.TextBatch.cut_line says why)."""
+    import polars as pl
+
+    if cut_line is None or records.height == 0:
+        return records
+    hit = cut_rows(records, cut_line)
+    if "problem_text" not in records.columns:
+        records = records.with_columns(pl.lit(None, pl.String).alias("problem_text"))
+    return records.with_columns(
+        pl.when(hit).then(pl.lit("UNREADABLE")).otherwise(pl.col("severity")).alias("severity"),
+        pl.when(hit)
+        .then(pl.lit(CUT_AT_END))
+        .otherwise(pl.col("problem_text"))
+        .alias("problem_text"),
+    )
 
 
 def _unreadable(frame: Any, why: str) -> Any:
@@ -599,7 +623,7 @@ def jsonlog_records(
             .otherwise(pl.lit("UNREADABLE"))
             .alias("severity")
         ).drop("_obj")
-        yield records, batch.oversize
+        yield _mark_cut(records, batch.cut_line), batch.oversize
 
 
 RECORD_READERS = {

@@ -28,7 +28,15 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from . import syslog
-from .lines import non_data_rows, oversize_rows, text_batches, unreadable_rows, with_last
+from .lines import (
+    CUT_AT_END,
+    cut_rows,
+    non_data_rows,
+    oversize_rows,
+    text_batches,
+    unreadable_rows,
+    with_last,
+)
 from .settings import SourceSettings
 from .times import naive_to_utc
 
@@ -112,7 +120,7 @@ def read_statements(
         frame = _syslog_times(frame, year_of)
         if carry is not None:
             frame = pl.concat([carry, frame], how="diagonal_relaxed")
-        statements, carry = _statements(frame, settings, file_name, final)
+        statements, carry = _statements(frame, settings, file_name, final, batch.cut_line)
         if batch.oversize:
             over = oversize_rows(batch.oversize, max_line_bytes)
             statements = pl.concat([statements, over], how="diagonal_relaxed")
@@ -120,7 +128,7 @@ def read_statements(
 
 
 def _statements(
-    frame: Any, settings: SourceSettings, file_name: str, final: bool
+    frame: Any, settings: SourceSettings, file_name: str, final: bool, cut_line: int | None = None
 ) -> tuple[Any, Any]:
     import polars as pl
 
@@ -140,8 +148,12 @@ def _statements(
         & (pl.col("op") == "QUERY")
         & (~_quoted(pl.col("object")) | (pl.col("retcode") == ""))
     )
-    cut_lines = frame.filter(cut)
-    frame = frame.filter(~cut)
+    # The file's last line without a newline: its retcode or table name may be cut too (and
+    # a line cut before it had a record's shape is no mystery line either).
+    at_end = cut_rows(frame, cut_line) & ~blank
+    cut_lines = frame.filter(cut & ~at_end)
+    end_lines = frame.filter(at_end)
+    frame = frame.filter(~cut & ~at_end)
     others = frame.filter(~readable).with_columns((blank | foreign).alias("_not_data"))
     unreadable = others.filter(~pl.col("_not_data")).drop("_not_data")
     blanks = others.filter(pl.col("_not_data")).drop("_not_data")
@@ -249,6 +261,7 @@ def _statements(
         [
             unreadable_rows(unreadable, "line is not a server_audit record"),
             unreadable_rows(cut_lines, CUT_SHORT),
+            unreadable_rows(end_lines, CUT_AT_END),
         ],
         how="diagonal_relaxed",
     )

@@ -522,3 +522,35 @@ def test_a_partner_s_select_star_on_a_view_reads_only_what_the_view_exposes(
     assert {"mobile", "real_name"} <= set(fields)
     assert "id_number" not in fields and "password_hash" not in fields
     assert event["record_count"] == "3"
+
+
+CUT_RECORDS = {
+    "stderr": (
+        P + "SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT real_name FROM accounts WHERE id = 4,<none>,1\n",
+        P + 'SESSION,2,1,READ,SELECT,TABLE,public.accounts,"SELECT real_name,\n\t id_card_no FROM accounts\n\t WHERE id IN (5,6, 7)",<none>,12\n',
+    ),
+    "jsonlog": tuple(
+        json.dumps({"timestamp": "2026-03-02 09:00:00.123 CST", "user": "kefu_li", "dbname": "shop",
+                    "pid": 9, "error_severity": "LOG", "message": "AUDIT: " + m}) + "\n"
+        for m in ("SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT real_name FROM accounts WHERE id = 4,<none>,1",
+                  "SESSION,2,1,READ,SELECT,TABLE,public.accounts,SELECT real_name FROM accounts WHERE id = $1,5,12")
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", list(CUT_RECORDS))
+def test_a_file_ending_inside_a_record_never_makes_it_an_event(tmp_path: Path, fmt: str) -> None:
+    """A log copied while the server wrote it, or a cut file: wherever the file ends inside
+    its last record, that record is quarantined, never an event with its statement, parameter
+    or row count cut (a quoted statement cut short read as an unquoted one was every column
+    of the table with no subject: a whole-table dump)."""
+    first, last = CUT_RECORDS[fmt]
+    for cut in range(len(last) - 80, len(last) + 1):
+        rows, counters = read_log(tmp_path / str(cut), first + last[:cut], fmt=fmt)
+        found = events(rows)
+        assert len(found) == (2 if cut == len(last) else 1), last[:cut]
+        if cut < len(last):
+            (bad,) = quarantined(rows)
+            assert bad["line_number"] == 2
+            part = last[:cut]
+            assert counters.lines_quarantined == part.count("\n") + (not part.endswith("\n"))

@@ -302,25 +302,32 @@ def test_non_utf8_encoding_must_be_an_encoding() -> None:
         parse_settings({"kind": "server_audit", "provider_id": "p", "non_utf8_encoding": "gbkk"})
 
 
-def test_a_line_cut_anywhere_is_never_read_as_a_statement(tmp_path: Path) -> None:
+@pytest.mark.parametrize("then", ["", "\n"])
+def test_a_line_cut_anywhere_is_never_read_as_a_statement(tmp_path: Path, then: str) -> None:
     """A server killed mid-line, or a file cut: wherever the QUERY line ends, its statement is
-    read only when the line is whole. Cut after a comma or a number inside the statement, the
-    line still has the record's shape (",<retcode>" at its end); its statement is then not
-    closed by a quote, and the line is quarantined as cut short, its TABLE line read as when
-    the QUERY line is missing (resolved from the tables) instead of the statement as cut."""
+    read only when the line is whole. At the end of the file, the missing newline tells (a
+    cut inside the retcode leaves nothing else to see). Followed by a line break (pieces of a
+    log put together), a line cut after a comma or a number inside the statement still has
+    the record's shape (",<retcode>" at its end), but its statement is not closed by a quote,
+    or it has no retcode. Either way the line is quarantined and its TABLE line is read as
+    when the QUERY line is missing (resolved from the tables), never the statement as cut."""
     query = r"'SELECT real_name, mobile FROM accounts WHERE note = \'a,1\\\\\' AND id IN (5,6, 7)'"
     table = f"{H}41,READ,shop,accounts,\n"
-    last = f"{H}41,QUERY,shop,{query},0\n"
+    last = f"{H}41,QUERY,shop,{query},1142\n"
     first = f"{H}40,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 4',0\n"
-    cut_short = 0
-    for cut in range(len(last) - len(query) - 3, len(last) + 1):
-        text = first + table + last[:cut]
-        rows, _ = read_log(tmp_path / str(cut), text, kind="server_audit", fmt=None)
+    reasons = set()
+    for cut in range(len(last) - len(query) - 6, len(last) + 1):
+        part = last[:cut] if cut == len(last) else last[:cut] + then
+        rows, _ = read_log(tmp_path / str(cut), first + table + part, kind="server_audit", fmt=None)
         (event,) = [e for e in events(rows) if e["line_number"] == 2]
-        whole = last[:cut].rstrip("\n") == last.rstrip("\n")
-        assert (event["extras"]["resolved_from_tables_only"] is None) == whole, last[:cut]
+        # with a line break after it, a cut inside the retcode cannot be seen: read as logged
+        whole = cut == len(last) or (bool(then) and cut > len(last) - len("1142\n"))
+        assert (event["extras"]["resolved_from_tables_only"] is None) == whole, part
         problems = [r["pre_error"] for r in quarantined(rows)]
-        assert len(problems) == (0 if whole else 1), last[:cut]
-        cut_short += any("cut short" in p for p in problems)
-    # the cuts after "a," "(5," "5,6" "6," keep the record's shape
-    assert cut_short >= 4
+        assert len(problems) == (0 if whole or not part.strip() else 1), part
+        reasons |= {p.split(":")[0] for p in problems}
+    assert reasons == (
+        {"the file ends inside this record (no newline after its last line)"}
+        if not then
+        else {"QUERY record is cut short", "line is not a server_audit record"}
+    )
