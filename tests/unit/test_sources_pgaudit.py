@@ -529,6 +529,11 @@ CUT_RECORDS = {
         P + "SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT real_name FROM accounts WHERE id = 4,<none>,1\n",
         P + 'SESSION,2,1,READ,SELECT,TABLE,public.accounts,"SELECT real_name,\n\t id_card_no FROM accounts\n\t WHERE id IN (5,6, 7)",<none>,12\n',
     ),
+    "csvlog": tuple(
+        f'2026-03-02 09:00:00.123 CST,"kefu_li","shop",4242,"10.0.0.9:5000",6b0d85cf.529a,{n},"SELECT",2026-03-02 09:00:00 CST,3/7,0,LOG,00000,"{m}",,,,,,,,,"psql","client backend",,0\n'
+        for n, m in ((1, "AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT real_name FROM accounts WHERE id = 4,<none>,1"),
+                     (2, 'AUDIT: SESSION,2,1,READ,SELECT,TABLE,public.accounts,""SELECT real_name,\n id_card_no FROM accounts WHERE id IN (5,6, 7)"",<none>,12'))
+    ),
     "jsonlog": tuple(
         json.dumps({"timestamp": "2026-03-02 09:00:00.123 CST", "user": "kefu_li", "dbname": "shop",
                     "pid": 9, "error_severity": "LOG", "message": "AUDIT: " + m}) + "\n"
