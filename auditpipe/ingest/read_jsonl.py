@@ -59,11 +59,20 @@ _CLASSIFIED = f"""SELECT line_number, txt, hint,
          {_NOT_AN_OBJECT}
     END AS reason
     FROM json_lines"""
-# The same without json_valid, for a batch expected to be all JSON: every line is still parsed
-# (objects by the extraction, the rest by json_type), and DuckDB's JSON functions raise on the
-# first line that is not JSON, as json_valid (the same parser, the same options) says false.
+# A line that starts an object and does not end one (JSON whitespace aside) is not JSON,
+# whatever lies between: told without parsing it. Lines cut short, the usual damage (a writer
+# killed mid-line, a truncated copy), are all of this kind.
+_JSON_SPACE = "E' \\t\\r\\n'"
+_CUT_OBJECT = f"""WHEN (starts_with(txt, '{{') OR starts_with(ltrim(txt, {_JSON_SPACE}), '{{'))
+         AND NOT (ends_with(txt, '}}') OR ends_with(rtrim(txt, {_JSON_SPACE}), '}}'))
+         THEN '{NOT_JSON}'"""
+# The same without json_valid, for a batch expected to hold no line that is not JSON other than
+# those cut short: every other line is still parsed (objects by the extraction, the rest by
+# json_type), and DuckDB's JSON functions raise on the first line that is not JSON, as
+# json_valid (the same parser, the same options) says false.
 _TRUSTED = f"""SELECT line_number, txt, hint,
     CASE WHEN txt IS NULL THEN 'line is not valid UTF-8'
+         {_CUT_OBJECT}
          {_NOT_AN_OBJECT}
     END AS reason
     FROM json_lines"""
@@ -275,8 +284,25 @@ def narrow_query(con: Any, keys: KnownKeys) -> pa.Table:
             keys.all_json = False
     if usual is None:
         usual = arrow_table(con, query(_CLASSIFIED))
-        keys.all_json = not pc.any(pc.equal(usual["reason"], NOT_JSON)).as_py()
+        keys.all_json = _only_cut_short(con, usual)
     return _unusual_lines(con, usual, groups)
+
+
+def _only_cut_short(con: Any, checked: pa.Table) -> bool:
+    """Whether every line of a checked batch that is not JSON is cut short (``_CUT_OBJECT``
+    tells them without parsing): the next batch can then go without json_valid. Asked of
+    the few lines that are not JSON alone."""
+    bad = pc.equal(checked["reason"], NOT_JSON)
+    if not pc.any(bad).as_py():
+        return True
+    numbers = pc.filter(checked["line_number"], bad).to_pylist()
+    ((others,),) = con.execute(
+        f"""SELECT count(*) FROM json_lines
+        WHERE line_number IN (SELECT unnest($numbers::BIGINT[]))
+          AND (CASE {_CUT_OBJECT} ELSE '' END) <> '{NOT_JSON}'""",
+        {"numbers": numbers},
+    ).fetchall()
+    return int(others) == 0
 
 
 def _unusual_lines(con: Any, table: pa.Table, groups: dict[str, list[str]]) -> pa.Table:
