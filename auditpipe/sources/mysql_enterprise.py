@@ -25,7 +25,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .lines import fold, non_data_rows, oversize_rows, text_batches, unreadable_rows, with_last
+from .lines import (
+    CUT_AT_END,
+    fold,
+    non_data_rows,
+    oversize_rows,
+    text_batches,
+    unreadable_rows,
+    with_last,
+)
 from .mysql_json import STATEMENT_NAMES, query_columns
 from .settings import SourceSettings
 from .times import to_utc
@@ -136,11 +144,19 @@ def read_statements(
         statements = to_utc(
             statements, "time", "event_time", "%Y-%m-%d %H:%M:%S", settings.timezone, file_name
         )
+        # the object the file ends inside (its closing brace never came), if any
+        open_at_end = records["obj"].max() if final and depth_in > 0 and records.height else -1
         parts = [
             statements,
             non_data_rows(records.filter(readable & ~query)),
             non_data_rows(outside),  # the array's brackets and separators
-            unreadable_rows(records.filter(~readable), "object is not a MySQL audit record"),
+            unreadable_rows(
+                records.filter(~readable),
+                # the file's last object left open: the file ends inside it
+                pl.when(pl.col("obj") == open_at_end)
+                .then(pl.lit(CUT_AT_END))
+                .otherwise(pl.lit("object is not a MySQL audit record")),
+            ),
             oversize_rows(batch.oversize, max_line_bytes),
         ]
         yield pl.concat(parts, how="diagonal_relaxed")

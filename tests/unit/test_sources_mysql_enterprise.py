@@ -54,3 +54,18 @@ def test_objects_over_several_lines_become_one_event_each(tmp_path: Path, batch_
     assert not quarantined(rows) and counters.events == 4
     assert counters.lines_read == text.count("\n")
     assert "13800138000" not in json.dumps(rows)
+
+
+def test_a_file_ending_inside_its_last_object_says_so(tmp_path: Path) -> None:
+    """The server killed while writing, or a cut copy: the open object is quarantined as the
+    file ending inside it, the objects before it are read."""
+    text = pretty(LOG[:3])
+    last = text.rindex("{\n")  # the last object opens here
+    for cut in range(last + 2, len(text) - 4, 37):
+        rows, counters = read_log(
+            tmp_path / str(cut), text[:cut], kind="mysql_audit_json", fmt=None
+        )
+        assert len(events(rows)) == 1, text[:cut]
+        (bad,) = quarantined(rows)
+        assert bad["pre_error"].startswith("the file ends inside this record"), bad["pre_error"]
+        assert counters.lines_read == text[:cut].count("\n") + (not text[:cut].endswith("\n"))
