@@ -266,3 +266,39 @@ def test_a_file_cut_inside_its_last_record_quarantines_that_record(label: str) -
         assert int(frame["lines"].fill_null(1).sum()) == text.count("\n") + (
             0 if text.endswith("\n") else 1
         ), cut
+
+
+def test_mysql_enterprise_layout_with_line_breaks_left_in_values(tmp_path: Path) -> None:
+    """MySQL's manual shows its XML indented, an Audit record's STARTUP_OPTIONS over several
+    lines: a value may hold raw line breaks, and is read whole across them."""
+    text = """<?xml version="1.0" encoding="utf-8"?>
+<AUDIT>
+ <AUDIT_RECORD>
+  <TIMESTAMP>2026-03-02T01:00:00 UTC</TIMESTAMP>
+  <RECORD_ID>1_2026-03-02T01:00:00</RECORD_ID>
+  <NAME>Audit</NAME>
+  <STARTUP_OPTIONS>/usr/sbin/mysqld
+    --port=3306</STARTUP_OPTIONS>
+ </AUDIT_RECORD>
+ <AUDIT_RECORD>
+  <TIMESTAMP>2026-03-02T01:00:01 UTC</TIMESTAMP>
+  <RECORD_ID>2_2026-03-02T01:00:00</RECORD_ID>
+  <NAME>Query</NAME>
+  <CONNECTION_ID>5</CONNECTION_ID>
+  <STATUS>0</STATUS>
+  <STATUS_CODE>0</STATUS_CODE>
+  <USER>kefu_li[kefu_li] @ localhost [10.0.0.7]</USER>
+  <OS_LOGIN/>
+  <HOST>localhost</HOST>
+  <IP>10.0.0.7</IP>
+  <COMMAND_CLASS>select</COMMAND_CLASS>
+  <SQLTEXT>SELECT real_name
+  FROM accounts WHERE id = 5 AND note &lt;&gt; 'a/&gt;'</SQLTEXT>
+ </AUDIT_RECORD>
+</AUDIT>
+"""
+    rows, counters = read_log(tmp_path, text, kind="mysql_audit_xml", fmt=None)
+    (event,) = events(rows)
+    assert event["subject_id"] == "5" and event["line_number"] == 10
+    assert event["extras"]["log_lines"] == 15 and event["event_id"] == "mysql:2_2026-03-02T01:00:00"
+    assert not quarantined(rows) and counters.lines_read == text.count("\n")
