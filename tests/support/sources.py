@@ -48,6 +48,47 @@ def read_log(
     return rows, counters
 
 
+def log_reader(
+    tmp_path: Path, kind: str = "pgaudit", fmt: str | None = "stderr", extra: str = ""
+) -> Any:
+    """``read_log`` for many texts of one source: the settings, catalog and reader (with its
+    analysis cache) made once, for tests that read hundreds of variants of one log."""
+    import io
+    import json
+
+    import polars as pl
+
+    from auditpipe.sources.reader import SourceReader
+
+    reader = SourceReader(
+        load_settings(write_source(tmp_path / "src", kind, fmt, extra)), load_catalog()
+    )
+
+    def read(text: str) -> tuple[list[dict[str, Any]], Any]:
+        tables = list(reader.batches(io.BytesIO(text.encode("utf-8")), "log.txt"))
+        counters = reader.counters
+        assert counters.reconciles, counters.as_dict()
+        if not tables:
+            return [], counters
+        rows = pl.concat([pl.from_arrow(t) for t in tables]).sort("line_number").to_dicts()
+        for row in rows:
+            row["extras"] = json.loads(row["extras"]) if row.get("extras") else {}
+        return rows, counters
+
+    return read
+
+
+def cut_points(record: str, start: int, tail: int = 24, stride: int = 3) -> list[int]:
+    """Where to end a file inside ``record`` (its last record): every ``stride``-th byte from
+    ``start``, every byte of its last ``tail`` bytes (parameters, row counts, return codes)
+    and each line break with the byte after it; the whole record last."""
+    ends = {i + 1 for i, ch in enumerate(record) if ch == "\n"} | {
+        i for i, ch in enumerate(record) if ch == "\n"
+    }
+    points = set(range(start, len(record), stride)) | set(range(len(record) - tail, len(record)))
+    return sorted(p for p in points | ends | {len(record)} if start <= p <= len(record))
+
+
 def events(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r["pre_error"] is None]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from auditpipe.errors import InputFileError
-from tests.support.sources import events, quarantined, read_log
+from tests.support.sources import cut_points, events, log_reader, quarantined, read_log
 
 P = "2026-03-02 09:00:00.123 CST [4242] kefu_li@shop LOG:  AUDIT: "
 
@@ -550,8 +550,9 @@ def test_a_file_ending_inside_a_record_never_makes_it_an_event(tmp_path: Path, f
     or row count cut (a quoted statement cut short read as an unquoted one was every column
     of the table with no subject: a whole-table dump)."""
     first, last = CUT_RECORDS[fmt]
-    for cut in range(len(last) - 80, len(last) + 1):
-        rows, counters = read_log(tmp_path / str(cut), first + last[:cut], fmt=fmt)
+    read = log_reader(tmp_path, fmt=fmt)
+    for cut in cut_points(last, len(last) - 80):
+        rows, counters = read(first + last[:cut])
         found = events(rows)
         assert len(found) == (2 if cut == len(last) else 1), last[:cut]
         if cut < len(last):

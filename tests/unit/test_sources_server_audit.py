@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from auditpipe.errors import InputFileError
-from tests.support.sources import events, quarantined, read_log
+from tests.support.sources import cut_points, events, log_reader, quarantined, read_log
 
 H = "20260302 09:00:00,db1,kefu_li,10.0.0.7,12,"
 
@@ -316,9 +316,10 @@ def test_a_line_cut_anywhere_is_never_read_as_a_statement(tmp_path: Path, then: 
     last = f"{H}41,QUERY,shop,{query},1142\n"
     first = f"{H}40,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 4',0\n"
     reasons = set()
-    for cut in range(len(last) - len(query) - 6, len(last) + 1):
+    read = log_reader(tmp_path, kind="server_audit", fmt=None)
+    for cut in cut_points(last, len(last) - len(query) - 6):
         part = last[:cut] if cut == len(last) else last[:cut] + then
-        rows, _ = read_log(tmp_path / str(cut), first + table + part, kind="server_audit", fmt=None)
+        rows, _ = read(first + table + part)
         (event,) = [e for e in events(rows) if e["line_number"] == 2]
         # with a line break after it, a cut inside the retcode cannot be seen: read as logged
         whole = cut == len(last) or (bool(then) and cut > len(last) - len("1142\n"))
