@@ -227,7 +227,7 @@ def _folder() -> str:
 
 
 @pytest.mark.parametrize("label", list(FORMATS))
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts=st.lists(SQL, min_size=1, max_size=6), batch_bytes=st.integers(64, 4096))
 def test_any_statement_text_is_read_back_exactly(
     label: str, texts: list[str], batch_bytes: int
