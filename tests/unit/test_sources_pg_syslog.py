@@ -136,3 +136,17 @@ def test_a_syslog_file_read_as_stderr_says_to_set_the_format(tmp_path: Path) -> 
         "line is a syslog record (log_destination = 'syslog'): set format = \"syslog\" in "
         "the source settings"
     }
+
+
+def test_a_syslog_file_ending_inside_an_audit_record_quarantines_that_record(
+    tmp_path: Path, stderr_shapes: list[tuple]
+) -> None:
+    """Copied while rsyslog wrote it: the file ends inside its last AUDIT line (no newline
+    after it). That record is quarantined as cut, the ones before it are the stderr log's."""
+    at = SYSLOG.rindex("AUDIT: ")
+    text = SYSLOG[: SYSLOG.index(",", at + 60)]  # inside the statement's fields
+    rows, counters = _syslog(tmp_path, text)
+    (bad,) = quarantined(rows)
+    assert bad["pre_error"].startswith("the file ends inside this record")
+    assert len(events(rows)) == len(stderr_shapes) - 1
+    assert counters.lines_read == text.count("\n") + 1
