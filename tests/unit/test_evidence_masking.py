@@ -81,7 +81,7 @@ def _outputs(con: Any, unmask: bool) -> str:
     return "\n".join(texts)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     column=st.sampled_from(TEXT_COLUMNS),
     identifier=identifiers,

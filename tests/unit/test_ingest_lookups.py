@@ -29,7 +29,7 @@ def _batch(rows: list[tuple[str | None, str | None]]) -> pa.Table:
 
 
 @given(st.lists(st.lists(st.tuples(ACTIONS, FIELDS), max_size=30), min_size=1, max_size=5))
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 def test_cached_lookups_equal_each_batch_mapped_alone(batches: list) -> None:
     con = duckdb.connect()
     shared = ValueLookups.for_contract(CONTRACT, CATALOG)

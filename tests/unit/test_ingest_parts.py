@@ -226,7 +226,7 @@ non_json_number = st.one_of(
 SENTINEL = "SENTINEL-7f3a"
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(
     st.dictionaries(st.text(max_size=6), json_values, max_size=5),
     non_json_number,
@@ -262,7 +262,7 @@ def test_trailing_commas_and_non_json_numbers_as_extras() -> None:
     assert _classify(lines) == [True, True, True, True, False, False, True, False, True]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     st.lists(
         st.text(alphabet='{}[]:,"01eE.+-nNaAiIfFtrulsx \t\\u', max_size=24), min_size=1, max_size=20
@@ -281,7 +281,7 @@ def _reasons(con: Any, lines: list[str], keys: Any) -> list[str | None]:
     return table.sort_by("line_number")["reason"].to_pylist()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     st.lists(
         st.text(alphabet='{}[]:,"01eE.+-nNaAiIfFtrulsx \t\\u', max_size=24), min_size=1, max_size=20
@@ -485,7 +485,7 @@ _SUSPECT_PIECES = st.sampled_from(
 
 
 @given(st.lists(st.lists(_SUSPECT_PIECES, max_size=12).map("".join), min_size=1, max_size=40))
-@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 def test_suspect_hints_on_bytes_match_the_pattern_on_text(lines: list[str]) -> None:
     """The reading thread's pyarrow scan over each row's bytes (line ending included) flags
     exactly the rows DuckDB's regexp_matches flags in the decoded, trimmed text."""

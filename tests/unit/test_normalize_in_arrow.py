@@ -26,7 +26,7 @@ def _duckdb_trimmed(values: list[str | None]) -> list[str | None]:
 
 
 @given(TEXTS, st.sampled_from([pa.string(), pa.large_string()]))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_arrow_trim_equals_the_sql_trim(values: list[str | None], typ: pa.DataType) -> None:
     got = trimmed_texts(pa.chunked_array([pa.array(values, typ)], typ))
     assert got.to_pylist() == _duckdb_trimmed(values)

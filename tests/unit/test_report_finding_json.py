@@ -116,7 +116,7 @@ def test_the_fields_are_finding_rows_in_to_dict_order() -> None:
     assert [name for name, _ in FINDING_FIELDS] == list(row.__dataclass_fields__)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(rows=st.lists(ROW, min_size=1, max_size=30), tz=st.sampled_from(TIMEZONES))
 def test_duckdb_writes_each_finding_as_python_json_dumps_does(
     connections: dict[str, Database], rows: list[tuple[Any, ...]], tz: str
