@@ -105,8 +105,8 @@ def read_statements(
         end = pl.col("text").str.contains(END).cast(pl.Int64)
         frame = frame.with_columns(start.cast(pl.Int64).cum_sum().alias("rec"), end.alias("end"))
         # A line after its record's end line (and before the next start) is outside it.
-        closed = (pl.col("end").cum_sum().over("rec") - pl.col("end")) > 0
-        frame = frame.with_columns(((pl.col("rec") > 0) & ~closed).alias("inside"))
+        after_end = (pl.col("end").cum_sum().over("rec") - pl.col("end")) > 0
+        frame = frame.with_columns(((pl.col("rec") > 0) & ~after_end).alias("inside"))
         records = frame.filter(pl.col("inside"))
         outside = frame.filter(~pl.col("inside"))
         if not final and records.height:
