@@ -97,6 +97,20 @@ def cut_rows(frame: Any, cut_line: int | None) -> Any:
     return (pl.col("line_number") <= cut_line) & (pl.col("line_number") + span - 1 >= cut_line)
 
 
+def cut_reason(cut_line: int | None) -> Any:
+    """For the kinds whose cut record is unreadable anyway (JSON, CSV): a function giving,
+    per unreadable row of a frame, ``CUT_AT_END`` for the row holding ``cut_line`` and
+    ``reason`` for the others, so the operator is told to ingest the whole file again."""
+    import polars as pl
+
+    def why(frame: Any, reason: str) -> Any:
+        if cut_line is None:
+            return reason
+        return pl.when(cut_rows(frame, cut_line)).then(pl.lit(CUT_AT_END)).otherwise(pl.lit(reason))
+
+    return why
+
+
 def _decode_batch(rows: Any, encoding: str | None) -> tuple[Any, Any]:
     """A batch holding lines that are not UTF-8: the UTF-8 lines as they are (Arrow finds the
     others, ingest/text.py), the others read in ``encoding`` all at once (GB18030 and the

@@ -16,8 +16,10 @@ The file is one JSON array written pretty-printed, an object over several lines:
 Objects are found set-wise: string contents are removed from each line (JSON strings never
 hold a raw newline), the braces left are counted, and an object starts where the depth inside
 the array goes from 1 to 2. Each object's lines are joined and read by JSON path. ``general``
-``Query`` and ``Execute`` events (a server-side prepared statement run) are statements (``status`` other than 0 is a failure); everything else
-(connections, startup, table_access events) is not data access. Times are UTC.
+``Query`` and ``Execute`` events (a server-side prepared statement run) are statements
+(``status`` other than 0 is a failure); everything else (connections, startup, table_access
+events) is not data access. Times are UTC. An object the file ends inside (its closing brace
+never came) is quarantined as such.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .lines import non_data_rows, oversize_rows, text_batches, unreadable_rows
+from .lines import cut_reason, non_data_rows, oversize_rows, text_batches, unreadable_rows
 from .settings import SourceSettings
 from .times import to_utc
 
@@ -81,6 +81,7 @@ def read_statements(
         max_line_bytes=max_line_bytes,
         non_utf8_encoding=settings.non_utf8_encoding,
     ):
+        why = cut_reason(batch.cut_line)
         frame = batch.frame.with_columns(
             *[
                 pl.col("text").str.json_path_match(f"$.audit_record.{key}").alias(name)
@@ -98,7 +99,7 @@ def read_statements(
                 queries.with_columns(pl.lit(1, pl.Int64).alias("lines")), settings, file_name
             ),
             non_data_rows(other),
-            unreadable_rows(bad, "line is not a Percona audit_log JSON record"),
+            unreadable_rows(bad, why(bad, "line is not a Percona audit_log JSON record")),
             oversize_rows(batch.oversize, max_line_bytes),
         ]
         yield pl.concat(parts, how="diagonal_relaxed")

@@ -15,7 +15,8 @@ depend on the record (Percona's audit_log.cc):
 
 ``Query`` and ``Execute`` rows become statements through the JSON format's path
 (mysql_json.percona_statements); a statement row that does not have the twelve columns of its
-layout is quarantined; every other row (and a blank one) is not data access.
+layout is quarantined (the row the file ends inside, with no newline after it, says so);
+every other row (and a blank one) is not data access.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-from .lines import non_data_rows, oversize_rows, text_batches, unreadable_rows
+from .lines import cut_reason, non_data_rows, oversize_rows, text_batches, unreadable_rows
 from .mysql_json import STATEMENT_NAMES, percona_statements
 from .settings import SourceSettings
 
@@ -64,6 +65,7 @@ def read_statements(
         max_line_bytes=max_line_bytes,
         non_utf8_encoding=settings.non_utf8_encoding,
     ):
+        why = cut_reason(batch.cut_line)
         frame = batch.frame.with_columns(
             (pl.col("text").str.count_matches("\n").cast(pl.Int64) + 1).alias("lines"),
             pl.col("text").str.extract(r'^"([^"]*)",', 1).alias("name"),
@@ -85,16 +87,19 @@ def read_statements(
         parsed = pl.col("record").is_not_null()
         blank = pl.col("text").str.strip_chars() == ""
         known = pl.col("name").is_not_null()
+        short = rows.filter(~parsed)
+        foreign = frame.filter(~run & ~known & ~blank)
         parts = [
             percona_statements(rows.filter(parsed), settings, file_name),
             non_data_rows(frame.filter(~run & (known | blank))),
             unreadable_rows(
-                rows.filter(~parsed),
-                "row does not have the columns of a Percona audit_log CSV statement record",
+                short,
+                why(
+                    short,
+                    "row does not have the columns of a Percona audit_log CSV statement record",
+                ),
             ),
-            unreadable_rows(
-                frame.filter(~run & ~known & ~blank), "row is not a Percona audit_log CSV record"
-            ),
+            unreadable_rows(foreign, why(foreign, "row is not a Percona audit_log CSV record")),
             oversize_rows(batch.oversize, max_line_bytes),
         ]
         yield pl.concat(parts, how="diagonal_relaxed")

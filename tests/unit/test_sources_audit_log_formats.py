@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from auditpipe.sources import load_settings, mysql_xml, percona_csv
 from tests.support.audit_log import as_csv, as_json, as_new, as_old, connect, query
-from tests.support.sources import events, quarantined, read_log, write_source
+from tests.support.sources import events, log_reader, quarantined, read_log, write_source
 
 FORMATS = {
     "percona_audit_xml": as_old,
@@ -78,10 +78,9 @@ def test_every_format_gives_the_json_formats_events(tmp_path: Path) -> None:
         assert comparable(rows) == comparable(expected), label
         assert not quarantined(rows), label
         assert counters.events == 4, label
-    for rows in (expected,):
-        update = [r for r in events(rows) if r["action"] == "update"][0]
-        assert update["subject_id"] == "7" and update["authorization_ref"] == "T-9"
-        assert "13800138000" not in json.dumps(rows)
+        assert "13800138000" not in json.dumps(rows), label  # the raw heads included
+    (update,) = [r for r in events(expected) if r["action"] == "update"]
+    assert update["subject_id"] == "7" and update["authorization_ref"] == "T-9"
 
 
 def test_mysql_enterprise_xml_names_the_record_id_and_writes_empty_elements(
@@ -221,3 +220,21 @@ def test_mysql_enterprise_layout_with_line_breaks_left_in_values(tmp_path: Path)
     assert event["subject_id"] == "5" and event["line_number"] == 10
     assert event["extras"]["log_lines"] == 15 and event["event_id"] == "mysql:2_2026-03-02T01:00:00"
     assert not quarantined(rows) and counters.lines_read == text.count("\n")
+
+
+@pytest.mark.parametrize("label", ["percona_audit_json", "percona_audit_csv"])
+def test_a_json_or_csv_file_ending_inside_its_last_record_says_so(
+    tmp_path: Path, label: str
+) -> None:
+    """Cut inside its last record (no newline after it), a JSON or CSV file has that record
+    quarantined with the reason telling to ingest the whole file again, not as a foreign
+    line; the records before it are read."""
+    write = {"percona_audit_json": as_json, "percona_audit_csv": as_csv}[label]
+    text = write(RECORDS[:3])
+    last = text.rindex("\n", 0, len(text) - 1) + 1
+    read = log_reader(tmp_path, kind=label, fmt=None)
+    for cut in range(last + 1, len(text) - 2, 7):
+        rows, _ = read(text[:cut])
+        assert len(events(rows)) == 1, text[last:cut]
+        (bad,) = quarantined(rows)
+        assert bad["pre_error"].startswith("the file ends inside this record"), bad["pre_error"]
