@@ -24,7 +24,7 @@ from typing import Any
 
 from ..contract import normalize_name
 from .schema import DbSchema
-from .scrub import literals
+from .scrub import literals, prepared
 
 NUMBER_MARK = 7_000_000_000
 _STRING_MARK = re.compile(r"^§(\d+)$")
@@ -112,14 +112,16 @@ class Analysis:
 
 
 def marked(sql: str, dialect: str) -> str:
-    """The statement with literal k replaced by a marker, numbers by a number."""
+    """The statement without its comments, literal k replaced by a marker, numbers by a
+    number (``literals`` numbers them in the statement without its comments)."""
+    plain, _ = prepared(sql, dialect)
     out, pos = [], 0
     for k, (start, end, text) in enumerate(literals(sql, dialect)):
-        out.append(sql[pos:start])
+        out.append(plain[pos:start])
         number = text[:1].isdigit() or text[:1] == "."
         out.append(str(NUMBER_MARK + k) if number else f"'§{k}'")
         pos = end
-    out.append(sql[pos:])
+    out.append(plain[pos:])
     return "".join(out)
 
 

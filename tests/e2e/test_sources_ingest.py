@@ -15,12 +15,16 @@ SECRETS = ["110101199003074514", "13900000000", "Zhang San 张三", "hunter2-pas
 
 
 def _leaky_pgaudit_lines() -> str:
-    """Statements putting protected values in literals, parameters and a broken record."""
+    """Statements putting protected values in literals, parameters, comments, a tagged dollar
+    quote and a broken record."""
     p = "2026-03-02 09:30:00.000 CST [5151] kefu_qian@shop LOG:  AUDIT: "
     return (
         f"{p}SESSION,1,1,WRITE,UPDATE,TABLE,public.accounts,UPDATE accounts SET id_card_no = '{SECRETS[0]}' WHERE id = 11,<none>,1\n"
         f'{p}SESSION,2,1,WRITE,UPDATE,TABLE,public.accounts,"PREPARE u(text, bigint) AS UPDATE accounts SET mobile = $1 WHERE id = $2","{SECRETS[1]},12",1\n'
         f"{p}SESSION,3,1,WRITE,INSERT,TABLE,public.accounts,\"INSERT INTO accounts (id, real_name, password_hash) VALUES (13, '{SECRETS[2]}', '{SECRETS[3]}')\",<none>,1\n"
+        f"{p}SESSION,4,1,READ,SELECT,TABLE,public.accounts,/* customer {SECRETS[2]} */ SELECT mobile FROM accounts WHERE id = 14,<none>,1\n"
+        f"{p}SESSION,5,1,READ,SELECT,TABLE,public.accounts,/* it's */ SELECT id FROM accounts WHERE real_name = '{SECRETS[2]}' -- {SECRETS[0]},<none>,1\n"
+        f"{p}SESSION,6,1,READ,SELECT,TABLE,public.accounts,SELECT id FROM accounts WHERE real_name = $t${SECRETS[2]}$t$,<none>,1\n"
         f"{p}SESSION,x,1,WRITE,UPDATE accounts SET real_name = '{SECRETS[2]}'\n"
         "2026-03-02 09:30:01.000 CST [5151] kefu_qian@shop ERROR:  permission denied for table accounts\n"
         f"2026-03-02 09:30:01.000 CST [5151] kefu_qian@shop STATEMENT:  SELECT id FROM accounts WHERE mobile = '{SECRETS[1]}'\n"
@@ -139,9 +143,13 @@ def test_the_subject_key_is_kept_and_the_denied_read_is_a_failure(
     )
     assert code == 0, err
     rows = json.loads(out)
-    assert [r["subject_id"] for r in rows] == ["11", "12", None, None]
+    assert [r["subject_id"] for r in rows] == ["11", "12", None, "14", None, None, None]
     assert rows[1]["action"] == "update" and "mobile" in rows[1]["data_fields"]
-    assert rows[3]["outcome"] == "failure" and rows[3]["action"] == "search"
+    # a statement after a comment, or with a dollar-quoted literal, is read as without
+    assert rows[3]["action"] == "view" and rows[3]["data_fields"] == ["mobile", "accounts.id"]
+    assert [rows[i]["action"] for i in (4, 5)] == ["search", "search"]
+    assert [rows[i]["data_fields"] for i in (4, 5)] == [["real_name", "accounts.id"]] * 2
+    assert rows[6]["outcome"] == "failure" and rows[6]["action"] == "search"
 
 
 def test_a_second_ingest_of_the_same_log_stores_nothing_twice(
