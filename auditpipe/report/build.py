@@ -153,13 +153,17 @@ def _scope(
     provider: str | None,
 ) -> tuple[Period, Coverage, list[ProviderCoverage]]:
     """The period (the lake's days where not given) and what data it covers; a UsageError
-    when it holds no events."""
+    when it holds no events, no findings and no account snapshots (a day with snapshots only
+    has the real-name findings detect dated there: the report shows them, with no events)."""
     period = _resolve_period(con, lake, since, until, provider)
     params = {"since": period.since, "until": period.until, "provider": provider}
     coverage, providers = _coverage(con, params)
     if period.since > period.until:  # e.g. --since after the last day with events
         coverage = replace(coverage, events=0)
-    if coverage.events == 0:
+    if coverage.events == 0 and not (
+        period.since <= period.until
+        and con.execute(q.PERIOD_HAS_FINDINGS_OR_SNAPSHOTS, params).fetchone() == (True,)
+    ):
         where = _(" for provider {provider}").format(provider=provider) if provider else ""
         raise UsageError(
             _("no events{where} {describe}").format(where=where, describe=_describe(since, until)),
@@ -278,13 +282,14 @@ def _describe(since: dt.date | None, until: dt.date | None) -> str:
 
 def _range_hint(con: Database, lake: Lake, provider: str | None) -> str:
     first, last = con.execute(
-        "SELECT min(event_date), max(event_date) FROM events "
+        f"SELECT min(day), max(day) FROM ({q.LAKE_DAYS}) "
         "WHERE $provider IS NULL OR provider_id = $provider",
         {"provider": provider},
     ).fetchone() or (None, None)
     who = _("provider {provider}").format(provider=provider) if provider else _("the lake")
     return _(
-        "{who} has events from {first} to {last}; choose --since/--until within that range"
+        "{who} has events, findings or account snapshots from {first} to {last}; "
+        "choose --since/--until within that range"
     ).format(who=who, first=first, last=last)
 
 

@@ -11,11 +11,31 @@ IN_PERIOD = (
     "event_date BETWEEN $since AND $until AND ($provider IS NULL OR provider_id = $provider)"
 )
 
-LAKE_PROVIDERS = """
-SELECT provider_id, min(event_date), max(event_date)
-FROM events
+# Each provider's first and last day with anything to report: events, stored findings, or
+# account snapshots (detect evaluates a snapshot's day, and its real-name findings are dated
+# there, events or not).
+LAKE_DAYS = """
+SELECT provider_id, event_date AS day FROM events
+UNION ALL SELECT provider_id, event_date FROM findings
+UNION ALL SELECT provider_id, snapshot_date FROM accounts
+"""
+LAKE_PROVIDERS = f"""
+SELECT provider_id, min(day), max(day)
+FROM ({LAKE_DAYS})
 GROUP BY provider_id
 ORDER BY provider_id
+"""
+# Is there anything to report in the period: findings or snapshots (events are counted apart)?
+PERIOD_HAS_FINDINGS_OR_SNAPSHOTS = """
+SELECT EXISTS (
+    SELECT 1 FROM findings
+    WHERE event_date BETWEEN $since AND $until
+      AND ($provider IS NULL OR provider_id = $provider)
+) OR EXISTS (
+    SELECT 1 FROM accounts
+    WHERE snapshot_date BETWEEN $since AND $until
+      AND ($provider IS NULL OR provider_id = $provider)
+)
 """
 
 # The period's events read once, counted per provider, day and input file: coverage and the
