@@ -85,9 +85,12 @@ _SQLSTATE = (
     r"[0-9][0-9A-Z]{4}|[A-Z][0-9][0-9A-Z]{3}|[A-Z]{2}[0-9][0-9A-Z]{2}|[A-Z]{3}[0-9][0-9A-Z]"
     r"|[A-Z]{4}[0-9]"
 )
+# The three time escapes each have a group of their own, as a prefix may hold several: the
+# record's time is %n's where it has one (an instant in UTC, to the millisecond, never an
+# ambiguous zone), else %m's (milliseconds), else %t's (seconds); see _record_time.
 _PREFIX_ESCAPES = {
     "m": ("time", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+" + _ZONE),
-    "t": ("time", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d" + _ZONE),
+    "t": ("time_s", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d" + _ZONE),
     "n": ("epoch", r"\d+\.\d+"),
     "p": ("pid", r"\d+"),
     # PostgreSQL prints "[unknown]" (translated with lc_messages) for the user, database and
@@ -156,7 +159,7 @@ def prefix_regex(prefix: str) -> str:
         out.append(re.escape(ch))
         i += 1
     body = "".join(out) + (")?" if optional else "")
-    for name in ("time", "epoch", "pid", "user", "db", "remote", "session"):
+    for name in ("time", "time_s", "epoch", "pid", "user", "db", "remote", "session"):
         if name not in seen:
             body += f"(?P<{name}>)"  # absent groups come out empty
     # The message is not captured: the engine stops after the severity, and the message is
@@ -233,6 +236,7 @@ def stderr_records(
             .with_columns(
                 pl.col("text").str.slice(pl.col("head").str.len_chars()).alias("message"),
                 english_severity(pl.col("severity")),
+                _record_time().alias("time"),
             )
         )
         # PostgreSQL writes every further line of a message with a leading tab, so any other
@@ -317,6 +321,23 @@ def stderr_records(
         if not names_users:
             records, known_users = _users_from_connections(records, known_users)
         yield _mark_cut(records, batch.cut_line), batch.oversize
+
+
+def _record_time() -> Any:
+    """A stderr record's time as to_utc reads it ("<date> <time>[ <zone>]"), from the prefix's
+    time escapes: %n (Unix epoch with milliseconds, "1796158791.364") as its UTC time, else
+    %m, else %t; empty when the prefix prints none (syslog's time is then used)."""
+    import polars as pl
+
+    millis = (pl.col("epoch").cast(pl.Float64, strict=False) * 1000).round(0).cast(pl.Int64)
+    from_epoch = pl.from_epoch(millis, time_unit="ms").dt.strftime("%Y-%m-%d %H:%M:%S%.3f")
+    given = lambda c: pl.when(pl.col(c).fill_null("") != "")  # noqa: E731
+    return pl.coalesce(
+        given("epoch").then(pl.concat_str(from_epoch, pl.lit(" UTC"))),
+        given("time").then(pl.col("time")),
+        given("time_s").then(pl.col("time_s")),
+        pl.col("time"),
+    )
 
 
 SYSLOG_CARRY_LINES = 2000
