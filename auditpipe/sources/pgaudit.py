@@ -131,33 +131,52 @@ _CSV_COLS = {
 CARRY_RECORDS = 1000  # records near a batch's end wait for the next batch (open statements)
 
 
+def _prefix_parts(prefix: str) -> list[str | tuple[str, int]]:
+    """``log_line_prefix`` as PostgreSQL reads it: literal text, and (escape letter, padding)
+    for each escape. ``%-12u`` is ("u", -12): PostgreSQL pads the value with spaces to 12
+    characters, on the right when negative, on the left when positive ("%%" is ("%", 0))."""
+    parts: list[str | tuple[str, int]] = []
+    for m in re.finditer(r"%(-?)(\d*)(.)|[^%]+|%$", prefix, re.S):
+        if m.group(3) is None:
+            parts.append(m.group(0))
+        else:
+            width = int(m.group(2) or 0)
+            parts.append((m.group(3), -width if m.group(1) else width))
+    return parts
+
+
+def _padded(field: str, padding: int) -> str:
+    """A field printed with padding: up to that many spaces before it (positive) or after it
+    (negative), outside the field's group, so its value comes out without them. (A value
+    longer than the padding has none; an absent one, such as %u of a background process, is
+    the spaces alone.)"""
+    if padding > 0:
+        return f" {{0,{padding}}}{field}"
+    if padding < 0:
+        return f"{field} {{0,{-padding}}}"
+    return field
+
+
 def prefix_regex(prefix: str) -> str:
     """``log_line_prefix`` as a regular expression with named groups."""
     out, seen, optional = [], set(), False
-    i = 0
-    while i < len(prefix):
-        ch = prefix[i]
-        if ch == "%" and i + 1 < len(prefix):
-            code = prefix[i + 1]
-            i += 2
-            while code.isdigit() or code == "-":  # padding such as %-10u
-                code = prefix[i] if i < len(prefix) else ""
-                i += 1
-            if code == "%":
-                out.append("%")
-            elif code == "q":
-                out.append("(?:")
-                optional = True
-            elif code in _PREFIX_ESCAPES:
-                name, pattern = _PREFIX_ESCAPES[code]
-                if name and name not in seen:
-                    seen.add(name)
-                    out.append(f"(?P<{name}>{pattern})")
-                else:
-                    out.append(f"(?:{pattern})")
+    for part in _prefix_parts(prefix):
+        if isinstance(part, str):
+            out.append(re.escape(part))
             continue
-        out.append(re.escape(ch))
-        i += 1
+        code, padding = part
+        if code == "%":
+            out.append("%")
+        elif code == "q":
+            out.append("(?:")
+            optional = True
+        elif code in _PREFIX_ESCAPES:
+            name, pattern = _PREFIX_ESCAPES[code]
+            if name and name not in seen:
+                seen.add(name)
+                out.append(_padded(f"(?P<{name}>{pattern})", padding))
+            else:
+                out.append(_padded(f"(?:{pattern})", padding))
     body = "".join(out) + (")?" if optional else "")
     for name in ("time", "time_s", "epoch", "pid", "user", "db", "remote", "session"):
         if name not in seen:
@@ -417,8 +436,8 @@ def _syslog_lines(
 
 
 def prefix_names_users(prefix: str) -> bool:
-    """Does log_line_prefix print the user (%u)? ("%%u" is a literal "%u".)"""
-    return "%u" in prefix.replace("%%", "")
+    """Does log_line_prefix print the user (%u, or padded: %-12u)? ("%%u" is a literal "%u".)"""
+    return any(isinstance(part, tuple) and part[0] == "u" for part in _prefix_parts(prefix))
 
 
 _AUTHORIZED = "^(?:" + "|".join(re.escape(p) for p in CONNECTION_AUTHORIZED) + r")(\S+)"

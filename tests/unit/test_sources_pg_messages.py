@@ -139,3 +139,81 @@ def test_every_prefix_field_is_read_back_whatever_postgresql_prints(
         assert found["remote"] == remote
     assert found["severity"] == token
     assert line[len(found["head"]) :].startswith("AUDIT: ")
+
+
+# Prefixes whose every escape is padded at random: PostgreSQL's "%-12u" prints the value
+# left-aligned, padded with spaces on the right to 12 characters, "%12u" right-aligned (as
+# C's "%*s"); a longer value is printed whole.
+PADDED_FORMS = [
+    "%m [%p] %q%u@%d ",
+    "%t:%r:%u@%d:[%p]:",
+    "%n [%c] %u %h ",
+    "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+    "%t|%u|%d|%p|%e|",
+]
+
+
+@settings(max_examples=300)
+@given(
+    form=st.sampled_from(PADDED_FORMS),
+    widths=st.lists(st.integers(-24, 24), min_size=8, max_size=8),
+    user=NAME,
+    db=DB,
+    host=HOST,
+    pid=st.integers(1, 4_000_000),
+    token=st.sampled_from(sorted(STDERR_TOKENS)),
+)
+def test_padded_prefix_fields_are_read_back_without_their_padding(
+    form: str, widths: list[int], user: str, db: str, host: str, pid: int, token: str
+) -> None:
+    import re
+
+    import polars as pl
+
+    values = {
+        "m": "2026-03-02 09:00:00.123 CST",
+        "t": "2026-03-02 09:00:00 UTC",
+        "n": "1772413200.123",
+        "p": str(pid),
+        "c": f"{pid:x}.1f",
+        "u": user,
+        "d": db,
+        "h": host,
+        "r": host if host.startswith("[") else f"{host}(5432)",
+        "l": "3",
+        "a": "psql",
+        "e": "00000",
+    }
+    escapes = iter(widths)
+    prefix_parts, line_parts = [], []
+    for literal, code in re.findall(r"([^%]*)(?:%(.))?", form):
+        prefix_parts.append(literal)
+        line_parts.append(literal)
+        if code == "q":
+            prefix_parts.append("%q")
+        elif code:
+            width = next(escapes)
+            prefix_parts.append(f"%{width or ''}{code}")
+            value = values[code]
+            line_parts.append(f"{value:>{width}}" if width > 0 else f"{value:<{-width}}")
+    prefix, line = "".join(prefix_parts), "".join(line_parts)
+    line += token + "AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 1,<none>"
+    found = (
+        pl.Series([line])
+        .str.extract_groups(prefix_regex(prefix))
+        .struct.unnest()
+        .row(0, named=True)
+    )
+    assert found["head"] is not None, (prefix, line)
+    assert found["user"] == user and found["severity"] == token, (prefix, line)
+    if "%d" in form:
+        assert found["db"] == db
+    if "%h" in form:
+        assert found["remote"] == host
+    if "%r" in form:
+        assert found["remote"] == values["r"]
+    if "%p" in form:
+        assert found["pid"] == str(pid)
+    if "%n" in form:
+        assert found["epoch"] == values["n"]
+    assert line[len(found["head"]) :].startswith("AUDIT: ")
