@@ -114,6 +114,14 @@ _PREFIX_ESCAPES = {
     "P": (None, r"\d*"),
     "L": (None, r"\S*"),
 }
+# A role or database name may hold spaces (CREATE ROLE "kefu wang"), which %u and %d print
+# as they are: where the prefix's text after the escape tells where the name ends (see
+# _spaces_unambiguous), the name may hold spaces inside it (never at its ends: those are
+# padding or the prefix's own). Same characters left out as above, and no tab or line break.
+_SPACED_NAMES = {
+    "u": ("user", _PLACEHOLDER + r"|(?:[^\s\[\]:()](?:[^\t\n\r\f\v\[\]:()]*?[^\s\[\]:()])?)??"),
+    "d": ("db", _PLACEHOLDER + r"|(?:[^\s@:\[\]](?:[^\t\n\r\f\v@:\[\]]*[^\s@:\[\]])?)?"),
+}
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 # csvlog column positions (PostgreSQL 13: 24 columns; 14 and later: 26).
 _CSV_COLS = {
@@ -157,10 +165,38 @@ def _padded(field: str, padding: int) -> str:
     return field
 
 
+# Escapes whose values are free text (names, hosts, application): two of them with only
+# spaces between cannot be told apart when one holds spaces.
+_FREE_TEXT = set("udahrib")
+
+
+def _spaces_unambiguous(parts: list[str | tuple[str, int]], at: int) -> bool:
+    """May the value of the escape at ``parts[at]`` hold spaces? Not when only spaces stand
+    between it and another free-text escape, before or after it: with '%u %d', 'a b c' could
+    be user 'a b' and database 'c' or user 'a' and database 'b c', so such a name is not
+    read (its line is quarantined as not matching the prefix) rather than read wrongly.
+    Otherwise yes: the text after it holds something other than spaces ('@' in '%u@%d', '|',
+    ',db=', ' ['), or a fixed-shape field (a number, a time) or the severity (with a colon,
+    which no name pattern takes) follows, and the name ends where that begins."""
+    for step in (-1, 1):
+        text, k = "", at + step
+        while 0 <= k < len(parts):
+            part = parts[k]
+            if isinstance(part, str) or part[0] in "%q":
+                text += part if isinstance(part, str) else part[0].replace("q", "")
+            else:
+                if part[0] in _FREE_TEXT and text.strip(" ") == "":
+                    return False
+                break
+            k += step
+    return True
+
+
 def prefix_regex(prefix: str) -> str:
     """``log_line_prefix`` as a regular expression with named groups."""
     out, seen, optional = [], set(), False
-    for part in _prefix_parts(prefix):
+    parts = _prefix_parts(prefix)
+    for at, part in enumerate(parts):
         if isinstance(part, str):
             out.append(re.escape(part))
             continue
@@ -171,7 +207,8 @@ def prefix_regex(prefix: str) -> str:
             out.append("(?:")
             optional = True
         elif code in _PREFIX_ESCAPES:
-            name, pattern = _PREFIX_ESCAPES[code]
+            spaced = code in _SPACED_NAMES and _spaces_unambiguous(parts, at)
+            name, pattern = (_SPACED_NAMES if spaced else _PREFIX_ESCAPES)[code]
             if name and name not in seen:
                 seen.add(name)
                 out.append(_padded(f"(?P<{name}>{pattern})", padding))

@@ -217,3 +217,69 @@ def test_padded_prefix_fields_are_read_back_without_their_padding(
     if "%n" in form:
         assert found["epoch"] == values["n"]
     assert line[len(found["head"]) :].startswith("AUDIT: ")
+
+
+# A role or database created with a quoted name may hold spaces (CREATE ROLE "kefu wang"),
+# printed as they are by %u and %d.
+SPACED = st.lists(
+    st.one_of(
+        st.from_regex(r"[a-z_][a-z0-9_.\-]{0,8}", fullmatch=True), st.sampled_from(["客服", "李"])
+    ),
+    min_size=1,
+    max_size=4,
+).map(" ".join)
+SPACED_FORMS = [
+    # the text after %u / %d tells where the name ends, or the severity follows
+    ("%m [%p] %q%u@%d ", "{m} [{p}] {u}@{d} "),
+    ("%t|%u|%d|%p|", "{t}|{u}|{d}|{p}|"),
+    ("%t:%r:%u@%d:[%p]:", "{t}:{h}:{u}@{d}:[{p}]:"),
+    ("%m [%p] user=%u,db=%d,app=%a ", "{m} [{p}] user={u},db={d},app=psql "),
+    ("%m [%p] %u [%d] ", "{m} [{p}] {u} [{d}] "),
+    ("%m [%p] %-14u|%12d| ", "{m} [{p}] {u:<14}|{d:>12}| "),
+]
+
+
+@settings(max_examples=200)
+@given(
+    form=st.sampled_from(SPACED_FORMS),
+    user=st.one_of(SPACED, NAME),
+    db=st.one_of(SPACED, DB),
+    token=st.sampled_from(sorted(STDERR_TOKENS)),
+)
+def test_names_with_spaces_are_read_where_the_prefix_tells_where_they_end(
+    form: tuple[str, str], user: str, db: str, token: str
+) -> None:
+    import polars as pl
+
+    prefix, shape = form
+    line = shape.format(
+        m="2026-03-02 09:00:00.123 CST", t="2026-03-02 09:00:00 UTC", p=4242, u=user, d=db, h="::1"
+    )
+    line += token + "AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 1,<none>"
+    found = (
+        pl.Series([line])
+        .str.extract_groups(prefix_regex(prefix))
+        .struct.unnest()
+        .row(0, named=True)
+    )
+    assert (found["user"], found["db"], found["severity"]) == (user, db, token), (prefix, line)
+    assert line[len(found["head"]) :].startswith("AUDIT: ")
+
+
+@settings(max_examples=100)
+@given(user=SPACED.filter(lambda u: " " in u), db=st.one_of(SPACED, DB))
+def test_a_name_with_spaces_where_only_spaces_separate_it_is_not_read_wrongly(
+    user: str, db: str
+) -> None:
+    """'%u %d ': 'a b c' could be user 'a b', database 'c' or user 'a', database 'b c'. Such
+    a line does not match the prefix (it is quarantined) rather than giving a wrong user."""
+    import polars as pl
+
+    line = f"2026-03-02 09:00:00.123 CST [4242] {user} {db} LOG:  AUDIT: SESSION,1,1"
+    found = (
+        pl.Series([line])
+        .str.extract_groups(prefix_regex("%m [%p] %u %d "))
+        .struct.unnest()
+        .row(0, named=True)
+    )
+    assert found["head"] is None or (found["user"], found["db"]) == (user, db)

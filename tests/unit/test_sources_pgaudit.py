@@ -603,3 +603,28 @@ def test_an_epoch_prefix_gives_each_record_its_utc_time(
     (event,) = events(rows)
     assert event["event_time"] == at.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
     assert event["actor_id"] == "svc_app" and event["subject_id"] == "8"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "head"),
+    [
+        ("%t|%u|%d|%p|", "2026-12-01 20:59:18 UTC|kefu wang|postgres|24143|"),
+        ("%m [%p] %q%u@%d ", "2026-12-01 20:59:18.000 UTC [24143] kefu wang@postgres "),
+    ],
+)
+def test_a_role_whose_name_holds_a_space_is_its_events_actor(
+    tmp_path: Path, prefix: str, head: str
+) -> None:
+    # CREATE ROLE "kefu wang": PostgreSQL prints %u unquoted; as a real server logged it
+    log = (
+        f"{head}LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"
+        "SELECT real_name FROM accounts WHERE id = 7,<none>,1\n"
+        f"{head}ERROR:  permission denied for table accounts\n"
+        f"{head}STATEMENT:  SELECT mobile FROM accounts WHERE id = 8\n"
+    )
+    rows, _ = read_log(tmp_path, log, extra=f'log_line_prefix = "{prefix}"')
+    assert not quarantined(rows)
+    assert [(e["actor_id"], e["subject_id"], e["outcome"]) for e in events(rows)] == [
+        ("kefu wang", "7", "success"),
+        ("kefu wang", "8", "failure"),
+    ]
