@@ -45,9 +45,14 @@ def text_batches(
     batch_bytes: int,
     max_line_bytes: int,
     non_utf8_encoding: str | None = "gb18030",
+    byte_lengths: bool = False,
 ) -> Iterator[TextBatch]:
+    """``byte_lengths``: also a column ``bytes``, each line's length in the file's bytes
+    (line break excluded), for a format whose limits are in bytes (server_audit): a line
+    that is not UTF-8 is decoded, and its text's UTF-8 length is then another number."""
     import polars as pl
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     lines = prefetch(
         iter_line_batches(
@@ -71,6 +76,18 @@ def text_batches(
             "line_number",
             pl.col("text").str.strip_chars_end("\r\n"),
             "bad_utf8",
+            *(
+                # the line break's bytes are the same in every encoding read here
+                [
+                    (
+                        pl.Series(pc.binary_length(batch.rows)).cast(pl.Int64)
+                        - pl.col("text").str.len_bytes()
+                        + pl.col("text").str.strip_chars_end("\r\n").str.len_bytes()
+                    ).alias("bytes")
+                ]
+                if byte_lengths
+                else []
+            ),
         )
         yield TextBatch(frame, batch.oversize, _cut_line(batch) if final else None)
 

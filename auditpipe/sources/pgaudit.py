@@ -85,9 +85,12 @@ _SQLSTATE = (
     r"[0-9][0-9A-Z]{4}|[A-Z][0-9][0-9A-Z]{3}|[A-Z]{2}[0-9][0-9A-Z]{2}|[A-Z]{3}[0-9][0-9A-Z]"
     r"|[A-Z]{4}[0-9]"
 )
+# The three time escapes each have a group of their own, as a prefix may hold several: the
+# record's time is %n's where it has one (an instant in UTC, to the millisecond, never an
+# ambiguous zone), else %m's (milliseconds), else %t's (seconds); see _record_time.
 _PREFIX_ESCAPES = {
     "m": ("time", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+" + _ZONE),
-    "t": ("time", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d" + _ZONE),
+    "t": ("time_s", r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d" + _ZONE),
     "n": ("epoch", r"\d+\.\d+"),
     "p": ("pid", r"\d+"),
     # PostgreSQL prints "[unknown]" (translated with lc_messages) for the user, database and
@@ -111,6 +114,14 @@ _PREFIX_ESCAPES = {
     "P": (None, r"\d*"),
     "L": (None, r"\S*"),
 }
+# A role or database name may hold spaces (CREATE ROLE "kefu wang"), which %u and %d print
+# as they are: where the prefix's text after the escape tells where the name ends (see
+# _spaces_unambiguous), the name may hold spaces inside it (never at its ends: those are
+# padding or the prefix's own). Same characters left out as above, and no tab or line break.
+_SPACED_NAMES = {
+    "u": ("user", _PLACEHOLDER + r"|(?:[^\s\[\]:()](?:[^\t\n\r\f\v\[\]:()]*?[^\s\[\]:()])?)??"),
+    "d": ("db", _PLACEHOLDER + r"|(?:[^\s@:\[\]](?:[^\t\n\r\f\v@:\[\]]*[^\s@:\[\]])?)?"),
+}
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 # csvlog column positions (PostgreSQL 13: 24 columns; 14 and later: 26).
 _CSV_COLS = {
@@ -128,35 +139,83 @@ _CSV_COLS = {
 CARRY_RECORDS = 1000  # records near a batch's end wait for the next batch (open statements)
 
 
+def _prefix_parts(prefix: str) -> list[str | tuple[str, int]]:
+    """``log_line_prefix`` as PostgreSQL reads it: literal text, and (escape letter, padding)
+    for each escape. ``%-12u`` is ("u", -12): PostgreSQL pads the value with spaces to 12
+    characters, on the right when negative, on the left when positive ("%%" is ("%", 0))."""
+    parts: list[str | tuple[str, int]] = []
+    for m in re.finditer(r"%(-?)(\d*)(.)|[^%]+|%$", prefix, re.S):
+        if m.group(3) is None:
+            parts.append(m.group(0))
+        else:
+            width = int(m.group(2) or 0)
+            parts.append((m.group(3), -width if m.group(1) else width))
+    return parts
+
+
+def _padded(field: str, padding: int) -> str:
+    """A field printed with padding: up to that many spaces before it (positive) or after it
+    (negative), outside the field's group, so its value comes out without them. (A value
+    longer than the padding has none; an absent one, such as %u of a background process, is
+    the spaces alone.)"""
+    if padding > 0:
+        return f" {{0,{padding}}}{field}"
+    if padding < 0:
+        return f"{field} {{0,{-padding}}}"
+    return field
+
+
+# Escapes whose values are free text (names, hosts, application): two of them with only
+# spaces between cannot be told apart when one holds spaces.
+_FREE_TEXT = set("udahrib")
+
+
+def _spaces_unambiguous(parts: list[str | tuple[str, int]], at: int) -> bool:
+    """May the value of the escape at ``parts[at]`` hold spaces? Not when only spaces stand
+    between it and another free-text escape, before or after it: with '%u %d', 'a b c' could
+    be user 'a b' and database 'c' or user 'a' and database 'b c', so such a name is not
+    read (its line is quarantined as not matching the prefix) rather than read wrongly.
+    Otherwise yes: the text after it holds something other than spaces ('@' in '%u@%d', '|',
+    ',db=', ' ['), or a fixed-shape field (a number, a time) or the severity (with a colon,
+    which no name pattern takes) follows, and the name ends where that begins."""
+    for step in (-1, 1):
+        text, k = "", at + step
+        while 0 <= k < len(parts):
+            part = parts[k]
+            if isinstance(part, str) or part[0] in "%q":
+                text += part if isinstance(part, str) else part[0].replace("q", "")
+            else:
+                if part[0] in _FREE_TEXT and text.strip(" ") == "":
+                    return False
+                break
+            k += step
+    return True
+
+
 def prefix_regex(prefix: str) -> str:
     """``log_line_prefix`` as a regular expression with named groups."""
     out, seen, optional = [], set(), False
-    i = 0
-    while i < len(prefix):
-        ch = prefix[i]
-        if ch == "%" and i + 1 < len(prefix):
-            code = prefix[i + 1]
-            i += 2
-            while code.isdigit() or code == "-":  # padding such as %-10u
-                code = prefix[i] if i < len(prefix) else ""
-                i += 1
-            if code == "%":
-                out.append("%")
-            elif code == "q":
-                out.append("(?:")
-                optional = True
-            elif code in _PREFIX_ESCAPES:
-                name, pattern = _PREFIX_ESCAPES[code]
-                if name and name not in seen:
-                    seen.add(name)
-                    out.append(f"(?P<{name}>{pattern})")
-                else:
-                    out.append(f"(?:{pattern})")
+    parts = _prefix_parts(prefix)
+    for at, part in enumerate(parts):
+        if isinstance(part, str):
+            out.append(re.escape(part))
             continue
-        out.append(re.escape(ch))
-        i += 1
+        code, padding = part
+        if code == "%":
+            out.append("%")
+        elif code == "q":
+            out.append("(?:")
+            optional = True
+        elif code in _PREFIX_ESCAPES:
+            spaced = code in _SPACED_NAMES and _spaces_unambiguous(parts, at)
+            name, pattern = (_SPACED_NAMES if spaced else _PREFIX_ESCAPES)[code]
+            if name and name not in seen:
+                seen.add(name)
+                out.append(_padded(f"(?P<{name}>{pattern})", padding))
+            else:
+                out.append(_padded(f"(?:{pattern})", padding))
     body = "".join(out) + (")?" if optional else "")
-    for name in ("time", "epoch", "pid", "user", "db", "remote", "session"):
+    for name in ("time", "time_s", "epoch", "pid", "user", "db", "remote", "session"):
         if name not in seen:
             body += f"(?P<{name}>)"  # absent groups come out empty
     # The message is not captured: the engine stops after the severity, and the message is
@@ -233,6 +292,7 @@ def stderr_records(
             .with_columns(
                 pl.col("text").str.slice(pl.col("head").str.len_chars()).alias("message"),
                 english_severity(pl.col("severity")),
+                _record_time().alias("time"),
             )
         )
         # PostgreSQL writes every further line of a message with a leading tab, so any other
@@ -319,6 +379,23 @@ def stderr_records(
         yield _mark_cut(records, batch.cut_line), batch.oversize
 
 
+def _record_time() -> Any:
+    """A stderr record's time as to_utc reads it ("<date> <time>[ <zone>]"), from the prefix's
+    time escapes: %n (Unix epoch with milliseconds, "1796158791.364") as its UTC time, else
+    %m, else %t; empty when the prefix prints none (syslog's time is then used)."""
+    import polars as pl
+
+    millis = (pl.col("epoch").cast(pl.Float64, strict=False) * 1000).round(0).cast(pl.Int64)
+    from_epoch = pl.from_epoch(millis, time_unit="ms").dt.strftime("%Y-%m-%d %H:%M:%S%.3f")
+    given = lambda c: pl.when(pl.col(c).fill_null("") != "")  # noqa: E731
+    return pl.coalesce(
+        given("epoch").then(pl.concat_str(from_epoch, pl.lit(" UTC"))),
+        given("time").then(pl.col("time")),
+        given("time_s").then(pl.col("time_s")),
+        pl.col("time"),
+    )
+
+
 SYSLOG_CARRY_LINES = 2000
 _SYSLOG_LINE = r"^(?P<shead>" + syslog.HEAD + r"(?:\[(?P<seq>\d+)(?:-(?P<chunk>\d+))?\] ?)?)"
 
@@ -396,8 +473,8 @@ def _syslog_lines(
 
 
 def prefix_names_users(prefix: str) -> bool:
-    """Does log_line_prefix print the user (%u)? ("%%u" is a literal "%u".)"""
-    return "%u" in prefix.replace("%%", "")
+    """Does log_line_prefix print the user (%u, or padded: %-12u)? ("%%u" is a literal "%u".)"""
+    return any(isinstance(part, tuple) and part[0] == "u" for part in _prefix_parts(prefix))
 
 
 _AUTHORIZED = "^(?:" + "|".join(re.escape(p) for p in CONNECTION_AUTHORIZED) + r")(\S+)"

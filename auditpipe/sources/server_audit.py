@@ -8,10 +8,11 @@ name the timezone) or, on Aurora, epoch microseconds (UTC). A query's TABLE line
 WRITE, CREATE, ALTER, DROP, RENAME) come before its QUERY line with the same connection and
 query id; they are grouped into one statement whose first line is the first TABLE line. The
 QUERY object is single-quoted with backslash escapes and is cut at
-``server_audit_query_log_limit`` characters: a statement that long is flagged as truncated
-and resolved from its TABLE lines. A retcode other than 0 is a failed statement (a denied
-one is logged with its TABLE lines and, e.g., 1143). CONNECT, DISCONNECT, FAILED_CONNECT and
-CHANGEUSER lines are not data access and are counted as such.
+``server_audit_query_log_limit`` bytes: a statement that long (or one byte short, see
+_statements) is flagged as truncated and resolved from its TABLE lines. A retcode other
+than 0 is a failed statement (a denied one is logged with its TABLE lines and, e.g., 1143).
+CONNECT, DISCONNECT, FAILED_CONNECT and CHANGEUSER lines are not data access and are counted
+as such.
 
 With ``server_audit_output_type = syslog`` the records reach a syslog file without their own
 time: ``Dec  1 16:07:20 host mysql-server_auditing: [syslog_info] serverhost,username,...``
@@ -112,6 +113,7 @@ def read_statements(
         batch_bytes=batch_bytes,
         max_line_bytes=max_line_bytes,
         non_utf8_encoding=settings.non_utf8_encoding,
+        byte_lengths=True,
     )
     for batch, final in with_last(batches):
         frame = batch.frame.with_columns(pl.col("text").str.extract_groups(LINE).alias("p")).unnest(
@@ -190,6 +192,7 @@ def _statements(
         pl.col("serverhost").first(),
         pl.col("object").filter(query).first().alias("object"),
         pl.col("retcode").filter(query).first().alias("retcode"),
+        (pl.col("bytes") - pl.col("text").str.len_bytes()).filter(query).first().alias("_extra"),
         pl.concat_str(pl.col("db"), pl.lit("."), pl.col("object"))
         .filter(user_table)
         .unique()
@@ -203,8 +206,16 @@ def _statements(
     )
     statement = unescape(pl.col("object"))
     groups = groups.with_columns(statement.alias("statement"))
-    # The limit applies to the escaped text between the quotes, as written.
-    logged_len = pl.col("object").str.strip_prefix("'").str.strip_suffix("'").str.len_chars()
+    # server_audit_query_log_limit is in bytes (MariaDB's log_statement_ex): the server cuts
+    # the statement's bytes at the limit, then escapes them (\\ \' \n \r \t \b \f take two
+    # bytes) into at most the limit's bytes, stopping one short when a two-byte escape does
+    # not fit. So a cut statement is logged with the limit's bytes or one fewer between the
+    # quotes; one of those lengths is flagged even when whole (it cannot be told from a cut
+    # one). Measured in the file's bytes: a cut can split a UTF-8 character, the line is
+    # then decoded as another encoding (``_extra``: its bytes beyond its text's UTF-8).
+    inner = pl.col("object").str.strip_prefix("'").str.strip_suffix("'")
+    logged_len = inner.str.len_bytes() + pl.col("_extra").fill_null(0)
+    limit = settings.query_log_limit
     groups = groups.with_columns(
         pl.lit(None, pl.String).alias("params"),
         pl.lit(None, pl.Int64).alias("rows"),
@@ -222,7 +233,7 @@ def _statements(
         pl.when(pl.col("retcode").is_not_null() & (pl.col("retcode") != "0"))
         .then(pl.col("retcode"))
         .alias("error_code"),
-        (logged_len >= settings.query_log_limit).fill_null(False).alias("truncated"),
+        (logged_len >= limit - 1).fill_null(False).alias("truncated"),
         pl.lit(None, pl.String).alias("problem"),
     )
     groups = groups.with_columns(

@@ -64,8 +64,9 @@ def log_reader(
         load_settings(write_source(tmp_path / "src", kind, fmt, extra)), load_catalog()
     )
 
-    def read(text: str) -> tuple[list[dict[str, Any]], Any]:
-        tables = list(reader.batches(io.BytesIO(text.encode("utf-8")), "log.txt"))
+    def read(text: str | bytes) -> tuple[list[dict[str, Any]], Any]:
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        tables = list(reader.batches(io.BytesIO(data), "log.txt"))
         counters = reader.counters
         assert counters.reconciles, counters.as_dict()
         if not tables:

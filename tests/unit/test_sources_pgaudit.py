@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditpipe.errors import InputFileError
 from tests.support.sources import cut_points, events, log_reader, quarantined, read_log
@@ -560,3 +562,69 @@ def test_a_file_ending_inside_a_record_never_makes_it_an_event(tmp_path: Path, f
             assert bad["line_number"] == 2
             part = last[:cut]
             assert counters.lines_quarantined == part.count("\n") + (not part.endswith("\n"))
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    millis=st.integers(0, 4_102_444_800_000),  # 1970 to 2100
+    form=st.sampled_from(
+        [
+            # %n alone (no zone to resolve: no timezone needed), or beside %t / %m, whose
+            # zone (CST) is ambiguous: %n's instant is used, so the file is not refused
+            ("%n [%p] %q%u@%d ", "{n} [4242] svc_app@postgres "),
+            ("%t %n [%p] %q%u@%d ", "{t} CST {n} [4242] svc_app@postgres "),
+            ("%n|%m|%p|%u|%d|", "{n}|{t}.000 CST|4242|svc_app|postgres|"),
+        ]
+    ),
+)
+def test_an_epoch_prefix_gives_each_record_its_utc_time(
+    tmp_path_factory: pytest.TempPathFactory, millis: int, form: tuple[str, str]
+) -> None:
+    """log_line_prefix %n prints the Unix epoch with milliseconds: it is the record's time,
+    whichever other time escapes the prefix holds (theirs may name an ambiguous zone)."""
+    from datetime import UTC, datetime, timedelta
+
+    prefix, shape = form
+    at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=millis)
+    shanghai = at + timedelta(hours=8)  # what %t / %m print with log_timezone CST
+    head = shape.format(
+        n=f"{millis // 1000}.{millis % 1000:03d}", t=f"{shanghai:%Y-%m-%d %H:%M:%S}"
+    )
+    log = (
+        f"{head}LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"
+        "SELECT mobile FROM accounts WHERE id = 8,<none>\n"
+    )
+    # the settings' timezone is not the one %t and %m print in: a record read by their time
+    # would be 8 hours off
+    read = log_reader(
+        tmp_path_factory.mktemp("epoch"), extra=f'log_line_prefix = "{prefix}"\ntimezone = "UTC"'
+    )
+    rows, _ = read(log)
+    (event,) = events(rows)
+    assert event["event_time"] == at.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+    assert event["actor_id"] == "svc_app" and event["subject_id"] == "8"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "head"),
+    [
+        ("%t|%u|%d|%p|", "2026-12-01 20:59:18 UTC|kefu wang|postgres|24143|"),
+        ("%m [%p] %q%u@%d ", "2026-12-01 20:59:18.000 UTC [24143] kefu wang@postgres "),
+    ],
+)
+def test_a_role_whose_name_holds_a_space_is_its_events_actor(
+    tmp_path: Path, prefix: str, head: str
+) -> None:
+    # CREATE ROLE "kefu wang": PostgreSQL prints %u unquoted; as a real server logged it
+    log = (
+        f"{head}LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"
+        "SELECT real_name FROM accounts WHERE id = 7,<none>,1\n"
+        f"{head}ERROR:  permission denied for table accounts\n"
+        f"{head}STATEMENT:  SELECT mobile FROM accounts WHERE id = 8\n"
+    )
+    rows, _ = read_log(tmp_path, log, extra=f'log_line_prefix = "{prefix}"')
+    assert not quarantined(rows)
+    assert [(e["actor_id"], e["subject_id"], e["outcome"]) for e in events(rows)] == [
+        ("kefu wang", "7", "success"),
+        ("kefu wang", "8", "failure"),
+    ]

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditpipe.errors import InputFileError
 from tests.support.sources import cut_points, events, log_reader, quarantined, read_log
@@ -332,3 +334,51 @@ def test_a_line_cut_anywhere_is_never_read_as_a_statement(tmp_path: Path, then: 
         if not then
         else {"QUERY record is cut short", "line is not a server_audit record"}
     )
+
+
+# What server_audit escapes (MariaDB's esc_map): two bytes each in the log.
+ESCAPES = {b"'": b"\\'", b"\\": b"\\\\", b"\n": b"\\n", b"\r": b"\\r", b"\t": b"\\t"}
+
+
+def _as_server_logs(statement: bytes, limit: int) -> tuple[bytes, bool]:
+    """The statement as MariaDB's server_audit writes it between the quotes, and whether it
+    was cut: its bytes are cut at the limit, then escaped into at most the limit's bytes,
+    stopping one short when a two-byte escape does not fit (log_statement_ex and
+    escape_string)."""
+    out = b""
+    for byte in statement[:limit]:
+        char = bytes([byte])
+        written = ESCAPES.get(char, char)
+        if len(out) + len(written) > limit:
+            return out, True
+        out += written
+    return out, len(statement) > limit
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(
+        st.sampled_from(
+            ["客户", "张三", "北京市", "é", "x", "id", " ", "'", "\\", "\n", "\t", "7"]
+        ),
+        max_size=80,
+    ),
+    limit=st.integers(20, 160),
+)
+def test_a_statement_the_server_cut_at_its_byte_limit_is_flagged_truncated(
+    tmp_path_factory: pytest.TempPathFactory, words: list[str], limit: int
+) -> None:
+    """server_audit_query_log_limit is in bytes: a statement with multi-byte text, or with an
+    escape that did not fit, cut by the server is flagged, whatever its length in characters
+    (a cut inside a UTF-8 character leaves a line that is not UTF-8). A whole statement one
+    byte short of the limit or at it cannot be told from a cut one, and is flagged too."""
+    statement = ("SELECT real_name FROM accounts WHERE note = '" + "".join(words) + "'").encode()
+    logged, cut = _as_server_logs(statement, limit)
+    line = f"{H}42,READ,shop,accounts,\n".encode() + f"{H}42,QUERY,shop,'".encode()
+    read = log_reader(tmp_path_factory.mktemp("limit"), kind="server_audit", fmt=None,
+                      extra=f"query_log_limit = {limit}")  # fmt: skip
+    rows, _ = read(line + logged + b"',0\n")
+    (event,) = events(rows)
+    assert bool(event["extras"]["truncated"]) is (cut or len(logged) >= limit - 1), (logged, limit)
+    if cut:
+        assert event["extras"]["resolved_from_tables_only"] is True

@@ -76,7 +76,12 @@ def test_sources_check_warns_of_a_stderr_prefix_without_the_user(tmp_path: Path,
     settings = write_source(tmp_path, "pgaudit", "stderr", 'log_line_prefix = "%m [%p] "')
     code, out, _ = run_main(["sources", "check", str(settings)], capsys)
     assert code == 0 and "has no %u" in out and "log_connections" in out
-    for fmt, prefix in (("stderr", "%m [%p] %q%u@%d "), ("csvlog", "%m [%p] ")):
+    for fmt, prefix in (
+        ("stderr", "%m [%p] %q%u@%d "),
+        ("csvlog", "%m [%p] "),
+        ("stderr", "%m [%p] %q%-12u@%d "),  # a padded %u names the user too
+        ("stderr", "%n [%p] %q%u@%d "),
+    ):
         settings = write_source(tmp_path / fmt, "pgaudit", fmt, f'log_line_prefix = "{prefix}"')
         code, out, _ = run_main(["sources", "check", str(settings)], capsys)
         assert code == 0 and "has no %u" not in out
