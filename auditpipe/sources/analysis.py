@@ -325,54 +325,64 @@ class _Resolver:
     def _all_columns(self, table: str, into: list[str]) -> None:
         into.extend(f"{table}.{c}" for c in self.schema.columns(table))
 
-    def _scope_tables(self, node: Any) -> list[tuple[str, str]]:
-        """(alias, table) of the base tables visible from ``node``, innermost scope first."""
-        from sqlglot import exp
-
-        out: list[tuple[str, str]] = []
-        scope = node.parent
+    def _scope_tables(self, node: Any, derived: bool = False) -> list[tuple[str, str | None]]:
+        """(alias, table) of the base tables visible from ``node``, innermost scope first.
+        With ``derived``, also (alias, None) for each derived table, CTE reference, LATERAL or
+        table function in scope: an alias that names one of them is not an outer table of the
+        same alias (its columns are counted inside it)."""
+        out: list[tuple[str, str | None]] = []
+        scope = _scope_of(node)
         while scope is not None:
-            if isinstance(scope, (exp.Select, exp.Update, exp.Delete, exp.Insert, exp.Merge)):
-                for table in self._own_tables(scope):
-                    out.append((table.alias_or_name.lower(), table.name.lower()))
-            scope = scope.parent
+            out.extend(self._sources(scope, derived))
+            scope = _scope_of(scope)
         return out
 
-    def _own_tables(self, scope: Any) -> list[Any]:
-        """Tables in this scope's FROM/JOIN/USING/target, not inside nested queries."""
+    def _sources(self, scope: Any, derived: bool = False) -> list[tuple[str, str | None]]:
+        """(alias, table) of this scope's FROM/JOIN/USING/target, not inside nested queries;
+        with ``derived``, (alias, None) for the sources that are not base tables."""
         from sqlglot import exp
 
-        found = []
-        for table in scope.find_all(exp.Table):
-            owner = table.parent
-            while owner is not None and not isinstance(
-                owner, (exp.Select, exp.Update, exp.Delete, exp.Insert, exp.Merge)
-            ):
-                owner = owner.parent
-            if owner is scope and table.name.lower() not in self.ctes:
-                found.append(table)
+        found: list[tuple[str, str | None]] = []
+        kinds = (exp.Table, exp.Subquery, exp.Lateral, exp.Unnest) if derived else (exp.Table,)
+        for source in scope.find_all(*kinds):
+            if _scope_of(source) is not scope:
+                continue
+            alias = source.alias_or_name.lower()
+            if isinstance(source, exp.Table) and source.name.lower() not in self.ctes:
+                found.append((alias, source.name.lower()))
+            elif alias and not isinstance(source.parent, exp.Lateral):
+                found.append((alias, None))  # derived: a subquery in WHERE has no alias
         return found
 
     def _resolve(self, col: Any) -> str | None:
         name, qualifier = col.name.lower(), col.table.lower()
-        visible = self._scope_tables(col)
         if qualifier:
-            for alias, table in visible:
+            for alias, table in self._scope_tables(col, derived=True):
                 if alias == qualifier:
-                    return f"{table}.{name}"
-            return None  # a CTE or subquery column: counted inside it
-        for _, table in visible:
-            if name in self.schema.columns(table):
+                    # a CTE or subquery column (table None): counted inside it
+                    return f"{table}.{name}" if table else None
+            return None
+        for _, table in self._scope_tables(col):
+            if table and name in self.schema.columns(table):
                 return f"{table}.{name}"
         return None
 
     def _star(self, node: Any, qualifier: str) -> None:
-        for alias, table in self._scope_tables(node):
-            if not qualifier or alias == qualifier:
-                self._all_columns(table, self.result.read)
-            if qualifier and alias == qualifier:
+        """``*`` reads every column of its own scope's base tables: a correlated subquery's
+        ``SELECT *`` reads nothing of the outer query's tables, and a ``*`` over a derived
+        table or CTE reads what that one selects, which is counted inside it. ``t.*`` reads
+        the table its alias names in the nearest scope that has the alias."""
+        scope = _scope_of(node)
+        if not qualifier:
+            for _, table in self._sources(scope) if scope is not None else []:
+                if table:
+                    self._all_columns(table, self.result.read)
+            return
+        for alias, table in self._scope_tables(node, derived=True):
+            if alias == qualifier:
+                if table:
+                    self._all_columns(table, self.result.read)
                 return
-        # Only the innermost scope's tables count for a bare * (outer ones are correlation).
 
     def _is_write_target(self, col: Any) -> bool:
         return id(col) in self._targets
@@ -424,6 +434,19 @@ class _Resolver:
                     if isinstance(eq, exp.EQ) and isinstance(eq.this, exp.Column):
                         self._targets.add(id(eq.this))
                         self.result.written.append(f"{merged}.{eq.this.name.lower()}")
+
+
+def _scope_of(node: Any) -> Any:
+    """The query (SELECT, UPDATE, DELETE, INSERT, MERGE) a node belongs to: the nearest one
+    above it (a SELECT's own ``*`` belongs to that SELECT)."""
+    from sqlglot import exp
+
+    scope = node.parent
+    while scope is not None and not isinstance(
+        scope, (exp.Select, exp.Update, exp.Delete, exp.Insert, exp.Merge)
+    ):
+        scope = scope.parent
+    return scope
 
 
 def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
@@ -484,7 +507,8 @@ def _is_variable(node: Any, resolver: _Resolver) -> bool:
         return False
     name = node.name.lower()
     return resolver._resolve(node) is None and not any(
-        name in resolver.schema.columns(table) for _, table in resolver._scope_tables(node)
+        table and name in resolver.schema.columns(table)
+        for _, table in resolver._scope_tables(node)
     )
 
 
