@@ -28,6 +28,10 @@ from .scrub import literals
 
 NUMBER_MARK = 7_000_000_000
 _STRING_MARK = re.compile(r"^§(\d+)$")
+_BITS_MARK = re.compile(r"^§x\d+$")
+# X or B right before a quoted literal, not ending a longer name (the literal's prefix); the
+# text matched is the one or two characters before the quote.
+_BITS_PREFIX = re.compile(r"(?:^|(?<=[^\w$]))[xXbB]$")
 _PREPARE = re.compile(r"^\s*PREPARE\s+\S+?(\s*\([^)]*\))?\s+AS\s+", re.I | re.S)
 # A cursor reads what its query reads (pgaudit logs DECLARE CURSOR as READ); EXPLAIN ANALYZE
 # runs its statement, a plain EXPLAIN only plans it and reads no data.
@@ -98,7 +102,7 @@ class Analysis:
     subject_literals: list[int] = field(default_factory=list)  # literal indexes (0-based)
     subject_param: int | None = None  # $n (1-based)
     # narrowed by a routine's variable whose value the log does not give (`WHERE id = i` in a
-    # SQL function's body, `@x` in MySQL): one subject, not known
+    # SQL function's body, `@x` in MySQL), or by a hex string (X'3133'): one subject, not known
     subject_variable: bool = False
     export_literal: int | None = None  # literal index of the file path
     export_stdout: bool = False
@@ -112,25 +116,36 @@ class Analysis:
 
 
 def marked(sql: str, dialect: str) -> str:
-    """The statement with literal k replaced by a marker, numbers by a number."""
+    """The statement with literal k replaced by a marker, numbers by a number.
+
+    A hex or bit string (``X'3133'``, ``B'0101'``) keeps no prefix before its marker: the
+    parser reads ``X'§0'`` as a hex string of bad digits and fails on the whole statement.
+    It is marked ``'§xk'``: a string for the parser, and no subject value (what X'3133' is
+    depends on the column's type: 12595 in a number context in MySQL, '13' in a string one)."""
     out, pos = [], 0
     for k, (start, end, text) in enumerate(literals(sql, dialect)):
+        bits = text[:1] in "xXbB" and text[1:2] == "'"
+        if not bits and text[:1] == "'" and _BITS_PREFIX.search(sql[max(pos, start - 2) : start]):
+            start, bits = start - 1, True
         out.append(sql[pos:start])
         number = text[:1].isdigit() or text[:1] == "."
-        out.append(str(NUMBER_MARK + k) if number else f"'§{k}'")
+        out.append(f"'§x{k}'" if bits else str(NUMBER_MARK + k) if number else f"'§{k}'")
         pos = end
     out.append(sql[pos:])
     return "".join(out)
 
 
 def _unwrapped(node: Any) -> Any:
-    """The value under casts, parentheses and MariaDB's NAME_CONST('var', value), which is
-    how server_audit logs a stored procedure's variable inside its statements."""
+    """The value under casts, parentheses, a character set introducer (MySQL's
+    ``_utf8mb4'13'``, ``_binary'13'``) and MariaDB's NAME_CONST('var', value), which is how
+    server_audit logs a stored procedure's variable inside its statements."""
     from sqlglot import exp
 
     while True:
         if isinstance(node, (exp.Cast, exp.Paren, exp.TryCast)):
             node = node.this
+        elif isinstance(node, exp.Introducer):
+            node = node.expression
         elif (
             isinstance(node, exp.Anonymous)
             and str(node.this).upper() == "NAME_CONST"
@@ -145,6 +160,9 @@ def _marker(node: Any) -> int | None:
     from sqlglot import exp
 
     node = _unwrapped(node)
+    if isinstance(node, (exp.National, exp.UnicodeString)):  # N'13', U&'13': the string 13
+        m = _STRING_MARK.match(str(node.this))
+        return int(m.group(1)) if m else None
     if not isinstance(node, exp.Literal):
         return None
     if node.is_string:
@@ -155,6 +173,14 @@ def _marker(node: Any) -> int | None:
     except ValueError:
         return None
     return value - NUMBER_MARK if value >= NUMBER_MARK else None
+
+
+def _bits(node: Any) -> bool:
+    """A hex or bit string literal (marked '§xk' by ``marked``)."""
+    from sqlglot import exp
+
+    node = _unwrapped(node)
+    return isinstance(node, exp.Literal) and bool(_BITS_MARK.match(str(node.this)))
 
 
 def _param(node: Any) -> int | None:
@@ -480,11 +506,17 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             if marks and all(m is not None for m in marks):
                 result.subject_literals = [m for m in marks if m is not None]
                 return
+            pairs = zip(marks, node.expressions, strict=True)
+            if marks and all(m is not None or _bits(e) for m, e in pairs):
+                result.subject_variable = True  # hex keys: narrowed, values not told
             continue
         mark = _marker(other)
         if mark is not None:
             result.subject_literals = [mark]
             return
+        if _bits(other):  # id = X'3133': one subject, its value depends on the key's type
+            result.subject_variable = True
+            continue
         param = _param(other)
         if param is not None:
             result.subject_param = param
