@@ -105,6 +105,10 @@ class Analysis:
     # SQL function's body, `@x` in MySQL), or by a hex string (X'3133'): one subject, not known
     subject_variable: bool = False
     export_literal: int | None = None  # literal index of the file path
+    # of several statements (merged): the literal of the one call among them, the value of the
+    # routine variable its body's statements are narrowed by
+    call_literal: int | None = None
+    literals: list[int] = field(default_factory=list)  # the literal indexes in the statement
     export_stdout: bool = False
     problem: str | None = None
 
@@ -198,6 +202,100 @@ def analyse(sql: str, dialect: str, mapping: Mapping) -> Analysis:
         return _analyse(marked(sql, dialect), dialect, mapping)
     except Exception as exc:  # a parser failure is a fallback case, never a crash
         return Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")
+
+
+def analyse_parts(sql: str, dialect: str, mapping: Mapping) -> list[Analysis]:
+    """Each statement of a log record's text, in order: one for most records; several for a
+    multi-statement query (``SELECT ...; SELECT ...`` sent at once) or for the sub-statements
+    of one call that pgaudit.py joins with ``;``. Literal indexes stay those of the whole
+    text, so a part's subject is read from the whole statement as any other."""
+    try:
+        text = marked(sql, dialect)
+        parts = _split(text, dialect)
+    except Exception as exc:  # a tokenizer failure is a fallback case, never a crash
+        return [Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")]
+    if len(parts) <= 1:
+        return [_safe(text, dialect, mapping)]
+    # A routine's definition holds its body's statements (MySQL's BEGIN ... END, PostgreSQL's
+    # BEGIN ATOMIC): one DDL statement, not statements of its own.
+    if _CREATE.match(parts[0]) and _NOT_DATA.match(parts[0]):
+        return [Analysis(parsed=True, kind=OTHER)]
+    return [_safe(part, dialect, mapping) for part in parts]
+
+
+# The statement kinds from the weakest to the strongest: what one event of several statements
+# is (an export of what is read outranks the read; a delete outranks a write), as _kind ranks
+# a single statement's.
+_STRENGTH = [OTHER, READ, WRITE, DELETE, EXPORT]
+_CREATE = re.compile(r"^\s*(?:/\*.*?\*/\s*)*CREATE\b", re.I | re.S)
+
+
+def merged(parts: list[Analysis]) -> Analysis:
+    """Several statements as one event: the tables and columns of all, the strongest kind,
+    and a subject only where every statement touching columns is narrowed to one (their
+    literals in order; else a parameter; else a routine's variable)."""
+    if len(parts) == 1:
+        return parts[0]
+    bad = next((p for p in parts if not p.parsed), None)
+    if bad is not None:
+        return Analysis(parsed=False, problem=bad.problem)
+    out = Analysis(parsed=True, kind=max((p.kind for p in parts), key=_STRENGTH.index))
+    for p in parts:
+        out.tables += p.tables
+        out.read += p.read
+        out.written += p.written
+        out.export_stdout = out.export_stdout or p.export_stdout
+        if out.export_literal is None:
+            out.export_literal = p.export_literal
+    touching = [p for p in parts if p.read or p.written]
+    if touching and all(p.narrowed for p in touching):
+        out.subject_literals = list(dict.fromkeys(k for p in touching for k in p.subject_literals))
+        out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
+        out.subject_variable = any(p.subject_variable for p in touching)
+    # A call whose body's statements use its variable (`WHERE id = i`): the call's one literal
+    # (`SELECT touch(2)`) is the value, as a SQL function's one logged parameter is.
+    calls = [p for p in parts if p.parsed and not p.tables and len(p.literals) == 1]
+    if out.subject_variable and len(calls) == 1:
+        out.call_literal = calls[0].literals[0]
+    out.tables = sorted(set(out.tables))
+    out.read = sorted(set(out.read))
+    out.written = sorted(set(out.written))
+    return out
+
+
+def _split(text: str, dialect: str) -> list[str]:
+    """The statements of a (marked) text, cut at the tokenizer's semicolons: a semicolon in a
+    string, a quoted name, a comment or a dollar-quoted body is no cut."""
+    import sqlglot
+    from sqlglot.tokens import TokenType
+
+    cuts = [
+        t.start
+        for t in sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
+        if t.token_type == TokenType.SEMICOLON
+    ]
+    parts, pos = [], 0
+    for cut in [*cuts, len(text)]:
+        if text[pos:cut].strip():
+            parts.append(text[pos:cut])
+        pos = cut + 1
+    return parts
+
+
+def _safe(text: str, dialect: str, mapping: Mapping) -> Analysis:
+    try:
+        result = _analyse(text, dialect, mapping)
+    except Exception as exc:  # a parser failure is a fallback case, never a crash
+        return Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")
+    result.literals = _marks(text)
+    return result
+
+
+def _marks(text: str) -> list[int]:
+    """The literal indexes whose markers are in this (part of a marked) text."""
+    found = re.findall(r"'§x?(\d+)'|\b(\d{10,})\b", text)
+    out = [int(s) if s else int(n) - NUMBER_MARK for s, n in found]
+    return [k for k in out if k >= 0]
 
 
 def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
