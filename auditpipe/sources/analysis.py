@@ -28,6 +28,10 @@ from .scrub import literals, prepared
 
 NUMBER_MARK = 7_000_000_000
 _STRING_MARK = re.compile(r"^§(\d+)$")
+_BITS_MARK = re.compile(r"^§x\d+$")
+# X or B right before a quoted literal, not ending a longer name (the literal's prefix); the
+# text matched is the one or two characters before the quote.
+_BITS_PREFIX = re.compile(r"(?:^|(?<=[^\w$]))[xXbB]$")
 _PREPARE = re.compile(r"^\s*PREPARE\s+\S+?(\s*\([^)]*\))?\s+AS\s+", re.I | re.S)
 # A cursor reads what its query reads (pgaudit logs DECLARE CURSOR as READ); EXPLAIN ANALYZE
 # runs its statement, a plain EXPLAIN only plans it and reads no data.
@@ -98,9 +102,13 @@ class Analysis:
     subject_literals: list[int] = field(default_factory=list)  # literal indexes (0-based)
     subject_param: int | None = None  # $n (1-based)
     # narrowed by a routine's variable whose value the log does not give (`WHERE id = i` in a
-    # SQL function's body, `@x` in MySQL): one subject, not known
+    # SQL function's body, `@x` in MySQL), or by a hex string (X'3133'): one subject, not known
     subject_variable: bool = False
     export_literal: int | None = None  # literal index of the file path
+    # of several statements (merged): the literal of the one call among them, the value of the
+    # routine variable its body's statements are narrowed by
+    call_literal: int | None = None
+    literals: list[int] = field(default_factory=list)  # the literal indexes in the statement
     export_stdout: bool = False
     problem: str | None = None
 
@@ -113,26 +121,37 @@ class Analysis:
 
 def marked(sql: str, dialect: str) -> str:
     """The statement without its comments, literal k replaced by a marker, numbers by a
-    number (``literals`` numbers them in the statement without its comments)."""
+    number (``literals`` numbers them in the statement without its comments).
+
+    A hex or bit string (``X'3133'``, ``B'0101'``) keeps no prefix before its marker: the
+    parser reads ``X'§0'`` as a hex string of bad digits and fails on the whole statement.
+    It is marked ``'§xk'``: a string for the parser, and no subject value (what X'3133' is
+    depends on the column's type: 12595 in a number context in MySQL, '13' in a string one)."""
     plain, _ = prepared(sql, dialect)
     out, pos = [], 0
     for k, (start, end, text) in enumerate(literals(sql, dialect)):
+        bits = text[:1] in "xXbB" and text[1:2] == "'"
+        if not bits and text[:1] == "'" and _BITS_PREFIX.search(plain[max(pos, start - 2) : start]):
+            start, bits = start - 1, True
         out.append(plain[pos:start])
         number = text[:1].isdigit() or text[:1] == "."
-        out.append(str(NUMBER_MARK + k) if number else f"'§{k}'")
+        out.append(f"'§x{k}'" if bits else str(NUMBER_MARK + k) if number else f"'§{k}'")
         pos = end
     out.append(plain[pos:])
     return "".join(out)
 
 
 def _unwrapped(node: Any) -> Any:
-    """The value under casts, parentheses and MariaDB's NAME_CONST('var', value), which is
-    how server_audit logs a stored procedure's variable inside its statements."""
+    """The value under casts, parentheses, a character set introducer (MySQL's
+    ``_utf8mb4'13'``, ``_binary'13'``) and MariaDB's NAME_CONST('var', value), which is how
+    server_audit logs a stored procedure's variable inside its statements."""
     from sqlglot import exp
 
     while True:
         if isinstance(node, (exp.Cast, exp.Paren, exp.TryCast)):
             node = node.this
+        elif isinstance(node, exp.Introducer):
+            node = node.expression
         elif (
             isinstance(node, exp.Anonymous)
             and str(node.this).upper() == "NAME_CONST"
@@ -147,6 +166,9 @@ def _marker(node: Any) -> int | None:
     from sqlglot import exp
 
     node = _unwrapped(node)
+    if isinstance(node, (exp.National, exp.UnicodeString)):  # N'13', U&'13': the string 13
+        m = _STRING_MARK.match(str(node.this))
+        return int(m.group(1)) if m else None
     if not isinstance(node, exp.Literal):
         return None
     if node.is_string:
@@ -157,6 +179,14 @@ def _marker(node: Any) -> int | None:
     except ValueError:
         return None
     return value - NUMBER_MARK if value >= NUMBER_MARK else None
+
+
+def _bits(node: Any) -> bool:
+    """A hex or bit string literal (marked '§xk' by ``marked``)."""
+    from sqlglot import exp
+
+    node = _unwrapped(node)
+    return isinstance(node, exp.Literal) and bool(_BITS_MARK.match(str(node.this)))
 
 
 def _param(node: Any) -> int | None:
@@ -174,6 +204,100 @@ def analyse(sql: str, dialect: str, mapping: Mapping) -> Analysis:
         return _analyse(marked(sql, dialect), dialect, mapping)
     except Exception as exc:  # a parser failure is a fallback case, never a crash
         return Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")
+
+
+def analyse_parts(sql: str, dialect: str, mapping: Mapping) -> list[Analysis]:
+    """Each statement of a log record's text, in order: one for most records; several for a
+    multi-statement query (``SELECT ...; SELECT ...`` sent at once) or for the sub-statements
+    of one call that pgaudit.py joins with ``;``. Literal indexes stay those of the whole
+    text, so a part's subject is read from the whole statement as any other."""
+    try:
+        text = marked(sql, dialect)
+        parts = _split(text, dialect)
+    except Exception as exc:  # a tokenizer failure is a fallback case, never a crash
+        return [Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")]
+    if len(parts) <= 1:
+        return [_safe(text, dialect, mapping)]
+    # A routine's definition holds its body's statements (MySQL's BEGIN ... END, PostgreSQL's
+    # BEGIN ATOMIC): one DDL statement, not statements of its own.
+    if _CREATE.match(parts[0]) and _NOT_DATA.match(parts[0]):
+        return [Analysis(parsed=True, kind=OTHER)]
+    return [_safe(part, dialect, mapping) for part in parts]
+
+
+# The statement kinds from the weakest to the strongest: what one event of several statements
+# is (an export of what is read outranks the read; a delete outranks a write), as _kind ranks
+# a single statement's.
+_STRENGTH = [OTHER, READ, WRITE, DELETE, EXPORT]
+_CREATE = re.compile(r"^\s*(?:/\*.*?\*/\s*)*CREATE\b", re.I | re.S)
+
+
+def merged(parts: list[Analysis]) -> Analysis:
+    """Several statements as one event: the tables and columns of all, the strongest kind,
+    and a subject only where every statement touching columns is narrowed to one (their
+    literals in order; else a parameter; else a routine's variable)."""
+    if len(parts) == 1:
+        return parts[0]
+    bad = next((p for p in parts if not p.parsed), None)
+    if bad is not None:
+        return Analysis(parsed=False, problem=bad.problem)
+    out = Analysis(parsed=True, kind=max((p.kind for p in parts), key=_STRENGTH.index))
+    for p in parts:
+        out.tables += p.tables
+        out.read += p.read
+        out.written += p.written
+        out.export_stdout = out.export_stdout or p.export_stdout
+        if out.export_literal is None:
+            out.export_literal = p.export_literal
+    touching = [p for p in parts if p.read or p.written]
+    if touching and all(p.narrowed for p in touching):
+        out.subject_literals = list(dict.fromkeys(k for p in touching for k in p.subject_literals))
+        out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
+        out.subject_variable = any(p.subject_variable for p in touching)
+    # A call whose body's statements use its variable (`WHERE id = i`): the call's one literal
+    # (`SELECT touch(2)`) is the value, as a SQL function's one logged parameter is.
+    calls = [p for p in parts if p.parsed and not p.tables and len(p.literals) == 1]
+    if out.subject_variable and len(calls) == 1:
+        out.call_literal = calls[0].literals[0]
+    out.tables = sorted(set(out.tables))
+    out.read = sorted(set(out.read))
+    out.written = sorted(set(out.written))
+    return out
+
+
+def _split(text: str, dialect: str) -> list[str]:
+    """The statements of a (marked) text, cut at the tokenizer's semicolons: a semicolon in a
+    string, a quoted name, a comment or a dollar-quoted body is no cut."""
+    import sqlglot
+    from sqlglot.tokens import TokenType
+
+    cuts = [
+        t.start
+        for t in sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
+        if t.token_type == TokenType.SEMICOLON
+    ]
+    parts, pos = [], 0
+    for cut in [*cuts, len(text)]:
+        if text[pos:cut].strip():
+            parts.append(text[pos:cut])
+        pos = cut + 1
+    return parts
+
+
+def _safe(text: str, dialect: str, mapping: Mapping) -> Analysis:
+    try:
+        result = _analyse(text, dialect, mapping)
+    except Exception as exc:  # a parser failure is a fallback case, never a crash
+        return Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")
+    result.literals = _marks(text)
+    return result
+
+
+def _marks(text: str) -> list[int]:
+    """The literal indexes whose markers are in this (part of a marked) text."""
+    found = re.findall(r"'§x?(\d+)'|\b(\d{10,})\b", text)
+    out = [int(s) if s else int(n) - NUMBER_MARK for s, n in found]
+    return [k for k in out if k >= 0]
 
 
 def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
@@ -327,54 +451,64 @@ class _Resolver:
     def _all_columns(self, table: str, into: list[str]) -> None:
         into.extend(f"{table}.{c}" for c in self.schema.columns(table))
 
-    def _scope_tables(self, node: Any) -> list[tuple[str, str]]:
-        """(alias, table) of the base tables visible from ``node``, innermost scope first."""
-        from sqlglot import exp
-
-        out: list[tuple[str, str]] = []
-        scope = node.parent
+    def _scope_tables(self, node: Any, derived: bool = False) -> list[tuple[str, str | None]]:
+        """(alias, table) of the base tables visible from ``node``, innermost scope first.
+        With ``derived``, also (alias, None) for each derived table, CTE reference, LATERAL or
+        table function in scope: an alias that names one of them is not an outer table of the
+        same alias (its columns are counted inside it)."""
+        out: list[tuple[str, str | None]] = []
+        scope = _scope_of(node)
         while scope is not None:
-            if isinstance(scope, (exp.Select, exp.Update, exp.Delete, exp.Insert, exp.Merge)):
-                for table in self._own_tables(scope):
-                    out.append((table.alias_or_name.lower(), table.name.lower()))
-            scope = scope.parent
+            out.extend(self._sources(scope, derived))
+            scope = _scope_of(scope)
         return out
 
-    def _own_tables(self, scope: Any) -> list[Any]:
-        """Tables in this scope's FROM/JOIN/USING/target, not inside nested queries."""
+    def _sources(self, scope: Any, derived: bool = False) -> list[tuple[str, str | None]]:
+        """(alias, table) of this scope's FROM/JOIN/USING/target, not inside nested queries;
+        with ``derived``, (alias, None) for the sources that are not base tables."""
         from sqlglot import exp
 
-        found = []
-        for table in scope.find_all(exp.Table):
-            owner = table.parent
-            while owner is not None and not isinstance(
-                owner, (exp.Select, exp.Update, exp.Delete, exp.Insert, exp.Merge)
-            ):
-                owner = owner.parent
-            if owner is scope and table.name.lower() not in self.ctes:
-                found.append(table)
+        found: list[tuple[str, str | None]] = []
+        kinds = (exp.Table, exp.Subquery, exp.Lateral, exp.Unnest) if derived else (exp.Table,)
+        for source in scope.find_all(*kinds):
+            if _scope_of(source) is not scope:
+                continue
+            alias = source.alias_or_name.lower()
+            if isinstance(source, exp.Table) and source.name.lower() not in self.ctes:
+                found.append((alias, source.name.lower()))
+            elif alias and not isinstance(source.parent, exp.Lateral):
+                found.append((alias, None))  # derived: a subquery in WHERE has no alias
         return found
 
     def _resolve(self, col: Any) -> str | None:
         name, qualifier = col.name.lower(), col.table.lower()
-        visible = self._scope_tables(col)
         if qualifier:
-            for alias, table in visible:
+            for alias, table in self._scope_tables(col, derived=True):
                 if alias == qualifier:
-                    return f"{table}.{name}"
-            return None  # a CTE or subquery column: counted inside it
-        for _, table in visible:
-            if name in self.schema.columns(table):
+                    # a CTE or subquery column (table None): counted inside it
+                    return f"{table}.{name}" if table else None
+            return None
+        for _, table in self._scope_tables(col):
+            if table and name in self.schema.columns(table):
                 return f"{table}.{name}"
         return None
 
     def _star(self, node: Any, qualifier: str) -> None:
-        for alias, table in self._scope_tables(node):
-            if not qualifier or alias == qualifier:
-                self._all_columns(table, self.result.read)
-            if qualifier and alias == qualifier:
+        """``*`` reads every column of its own scope's base tables: a correlated subquery's
+        ``SELECT *`` reads nothing of the outer query's tables, and a ``*`` over a derived
+        table or CTE reads what that one selects, which is counted inside it. ``t.*`` reads
+        the table its alias names in the nearest scope that has the alias."""
+        scope = _scope_of(node)
+        if not qualifier:
+            for _, table in self._sources(scope) if scope is not None else []:
+                if table:
+                    self._all_columns(table, self.result.read)
+            return
+        for alias, table in self._scope_tables(node, derived=True):
+            if alias == qualifier:
+                if table:
+                    self._all_columns(table, self.result.read)
                 return
-        # Only the innermost scope's tables count for a bare * (outer ones are correlation).
 
     def _is_write_target(self, col: Any) -> bool:
         return id(col) in self._targets
@@ -428,6 +562,19 @@ class _Resolver:
                         self.result.written.append(f"{merged}.{eq.this.name.lower()}")
 
 
+def _scope_of(node: Any) -> Any:
+    """The query (SELECT, UPDATE, DELETE, INSERT, MERGE) a node belongs to: the nearest one
+    above it (a SELECT's own ``*`` belongs to that SELECT)."""
+    from sqlglot import exp
+
+    scope = node.parent
+    while scope is not None and not isinstance(
+        scope, (exp.Select, exp.Update, exp.Delete, exp.Insert, exp.Merge)
+    ):
+        scope = scope.parent
+    return scope
+
+
 def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
     """An equality or IN on a subject key column, with literals or a $n parameter, in a
     WHERE or JOIN condition and not under OR/NOT, narrows the statement to its subjects."""
@@ -459,11 +606,17 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             if marks and all(m is not None for m in marks):
                 result.subject_literals = [m for m in marks if m is not None]
                 return
+            pairs = zip(marks, node.expressions, strict=True)
+            if marks and all(m is not None or _bits(e) for m, e in pairs):
+                result.subject_variable = True  # hex keys: narrowed, values not told
             continue
         mark = _marker(other)
         if mark is not None:
             result.subject_literals = [mark]
             return
+        if _bits(other):  # id = X'3133': one subject, its value depends on the key's type
+            result.subject_variable = True
+            continue
         param = _param(other)
         if param is not None:
             result.subject_param = param
@@ -486,7 +639,8 @@ def _is_variable(node: Any, resolver: _Resolver) -> bool:
         return False
     name = node.name.lower()
     return resolver._resolve(node) is None and not any(
-        name in resolver.schema.columns(table) for _, table in resolver._scope_tables(node)
+        table and name in resolver.schema.columns(table)
+        for _, table in resolver._scope_tables(node)
     )
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from .analysis import DELETE, EXPORT, OTHER, READ, WRITE, Analysis, Mapping, analyse
+from .analysis import DELETE, EXPORT, OTHER, READ, WRITE, Analysis, Mapping, analyse_parts, merged
 from .analysis import data_fields as analysis_fields
 from .scrub import fingerprint, literal_list_expr, literal_value_expr, scrub_expr
 from .settings import SourceSettings
@@ -114,19 +114,27 @@ class Analyser:
     def __init__(self, dialect: str, mapping: Mapping) -> None:
         self.dialect = dialect
         self.mapping = mapping
-        self.cache: dict[str, dict[str, Any]] = {}
+        self.cache: dict[str, list[dict[str, Any]]] = {}
 
     def rows_for(self, shapes: Any) -> Any:
         """``shapes``: frame of (fingerprint, statement) with one representative statement
-        per new fingerprint. Returns the analysis frame for every fingerprint asked."""
+        per new fingerprint. Returns the analysis frame for every fingerprint asked: part 0
+        is the whole text (of several statements: all of them, merged), and a text of
+        several statements has parts 1..n_parts, one per statement, beside it."""
         import polars as pl
 
         for fp, sql in shapes.iter_rows():  # one per distinct shape, not per statement
             if fp not in self.cache:
-                self.cache[fp] = self._row(analyse(sql, self.dialect, self.mapping))
+                parts = analyse_parts(sql, self.dialect, self.mapping)
+                rows = [merged(parts)] + (parts if len(parts) > 1 else [])
+                self.cache[fp] = [
+                    {"part_no": i, "n_parts": len(parts), **self._row(a)}
+                    for i, a in enumerate(rows)
+                ]
         wanted = shapes["fingerprint"].to_list()
         return pl.DataFrame(
-            [{"fingerprint": fp, **self.cache[fp]} for fp in wanted], schema=_analysis_schema()
+            [{"fingerprint": fp, **row} for fp in wanted for row in self.cache[fp]],
+            schema=_analysis_schema(),
         )
 
     def _row(self, a: Analysis) -> dict[str, Any]:
@@ -151,6 +159,7 @@ class Analyser:
             "subject_variable": a.subject_variable,
             "export_literal": a.export_literal,
             "export_stdout": a.export_stdout,
+            "call_literal": a.call_literal,
             "parse_problem": a.problem,
         }
 
@@ -160,6 +169,8 @@ def _analysis_schema() -> dict[str, Any]:
 
     return {
         "fingerprint": pl.String,
+        "part_no": pl.Int64,
+        "n_parts": pl.Int64,
         "parsed": pl.Boolean,
         "kind": pl.String,
         "fields": pl.List(pl.String),
@@ -171,6 +182,7 @@ def _analysis_schema() -> dict[str, Any]:
         "subject_variable": pl.Boolean,
         "export_literal": pl.Int64,
         "export_stdout": pl.Boolean,
+        "call_literal": pl.Int64,
         "parse_problem": pl.String,
     }
 
@@ -244,7 +256,7 @@ def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters
     good_data = good.filter(pl.col("data_access"))
     shapes = good_data.group_by("fingerprint").agg(pl.col("statement").first())
     counters.fingerprints.update(shapes["fingerprint"].to_list())
-    analysed = good_data.join(analyser.rows_for(shapes), on="fingerprint", how="left")
+    analysed = _with_analysis(good_data, analyser.rows_for(shapes))
     # A statement the parser could not read, the logger cut short, or that resolved to no
     # table although the log names some, falls back to the tables the log names.
     n_objects = pl.col("objects").list.len()
@@ -287,15 +299,56 @@ def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters
     return table.sort("line_number").to_arrow()
 
 
+def _with_analysis(stmts: Any, analysis: Any) -> Any:
+    """Each statement joined to its analysis. A text of several statements logged once per
+    statement (pgaudit: a multi-statement query's statements get consecutive statement ids,
+    each logged with the whole text; ``part``/``run`` say which of ``run`` such records in a
+    row this one is) is its k-th statement when the records can be told apart: as many
+    records in the row as statements (or whole repeats of it), and the k-th statement of the
+    kind the log's command names. Otherwise (a statement pgaudit did not log, say a SET among
+    SELECTs, or several texts of one call joined) it is all of them, merged."""
+    import polars as pl
+
+    for name in ("part", "run"):
+        if name not in stmts.columns:
+            stmts = stmts.with_columns(pl.lit(None, pl.Int64).alias(name))
+    counts = analysis.filter(pl.col("part_no") == 0).select("fingerprint", "n_parts")
+    n = pl.col("n_parts")
+    told = (n > 1) & pl.col("part").is_not_null() & (pl.col("run") % n == 0)
+    stmts = stmts.join(counts, on="fingerprint", how="left").with_columns(
+        pl.when(told.fill_null(False))
+        .then((pl.col("part") - 1) % n + 1)
+        .otherwise(0)
+        .alias("part_no")
+    )
+    kinds = analysis.select("fingerprint", "part_no", pl.col("kind").alias("_part_kind"))
+    logged = (
+        pl.col("log_command")
+        .str.to_uppercase()
+        .replace_strict(_COMMAND_KIND, default=None, return_dtype=pl.String)
+    )
+    agrees = (pl.col("_part_kind") == logged) | (
+        (pl.col("_part_kind") == WRITE) & (pl.col("log_command").str.to_uppercase() == "COPY")
+    )
+    stmts = stmts.join(kinds, on=["fingerprint", "part_no"], how="left").with_columns(
+        pl.when(agrees.fill_null(False)).then(pl.col("part_no")).otherwise(0).alias("part_no")
+    )
+    return stmts.drop("_part_kind", "n_parts").join(
+        analysis.drop("n_parts"), on=["fingerprint", "part_no"], how="left"
+    )
+
+
 def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     import polars as pl
 
     dialect = settings.dialect
     # Costly string work only where it is needed: literals when the subject or the export
     # path is one, parameters when the subject is one (the others see nulls).
-    wants_literals = (pl.col("subject_literals").list.len() > 0) | pl.col(
-        "export_literal"
-    ).is_not_null()
+    wants_literals = (
+        (pl.col("subject_literals").list.len() > 0)
+        | pl.col("export_literal").is_not_null()
+        | pl.col("call_literal").is_not_null()
+    )
     lits = literal_list_expr(pl.when(wants_literals).then(pl.col("statement")), dialect)
     kind = (
         pl.when(pl.col("tables_only"))
@@ -369,6 +422,11 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         .then(by_param)
         .when(use & pl.col("subject_variable") & one_param)
         .then(_param_value(pl.col("params"), pl.lit(1)))
+        # else the one literal of the call whose body's statements these are (SELECT f(2))
+        .when(use & pl.col("subject_variable") & pl.col("call_literal").is_not_null())
+        .then(
+            literal_value_expr(pl.col("_lits").list.get(pl.col("call_literal"), null_on_oob=True))
+        )
         .otherwise(None)
     )
     events = events.with_columns(subject.alias("subject_id"))

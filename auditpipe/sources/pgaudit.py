@@ -69,6 +69,9 @@ _PAYLOAD_NAMES = [
     "rows",
 ]
 SPECIAL = ("<none>", "<not logged>", "<previously logged>")
+# Between the texts of one statement's sub-statements: a line break first, so that a text
+# ending in a -- comment does not hide the semicolon.
+SUB_JOIN = "\n;\n"
 DATA_CLASSES = ("READ", "WRITE")
 NOT_DATA_COMMANDS = ("PREPARE", "DEALLOCATE", "DEALLOCATE ALL", "EXECUTE")
 _AUX = ("STATEMENT", "DETAIL", "HINT", "CONTEXT", "QUERY", "LOCATION")
@@ -837,7 +840,23 @@ def _statements(
             "session": (pl.col("skey").first(), pl.col("skey")),
             "pid": (pl.col("pid").first(), pl.col("pid")),
             "statement_id": (pl.col("statement_id").first(), pl.col("statement_id")),
-            "statement": (pl.col("stmt").filter(real).first(), pl.when(real).then("stmt")),
+            # Every sub-statement's text counts (a function's UPDATE, then its SELECT of
+            # another column, then the call): the distinct texts in the order logged, each
+            # on its own after a semicolon; analysis reads each and merges them into one event.
+            "statement": (
+                pl.col("stmt")
+                .filter(real)
+                .unique(maintain_order=True)
+                .str.join(SUB_JOIN)
+                .replace("", None),  # no text logged: null, as for a single line
+                pl.when(real).then("stmt"),
+            ),
+            "_texts": (
+                pl.col("stmt").filter(real).unique(maintain_order=True),
+                pl.when(real)
+                .then(pl.concat_list("stmt"))
+                .otherwise(pl.lit([], pl.List(pl.String))),
+            ),
             "params": (
                 pl.col("param").filter(real_param).first(),
                 pl.when(real_param).then("param"),
@@ -869,6 +888,7 @@ def _statements(
         pl.lit("success").alias("outcome"),
         pl.lit(None, pl.String).alias("error_code"),
     )
+    groups = _runs(groups)
     errors, groups = _errors(records, groups)
     statements = pl.concat([groups, errors], how="diagonal_relaxed")
     others = records.filter(~pl.col("is_audit"))
@@ -970,6 +990,32 @@ def _event_key(statements: Any) -> Any:
     )
 
 
+def _runs(groups: Any) -> Any:
+    """``part``/``run``: a query of several statements sent at once (psql -c "SELECT ...;
+    SELECT ...") runs them one by one, and pgaudit (before its 17.0) logs each under the next
+    statement id with the whole query text. So records of one session with consecutive
+    statement ids and the same single text form a run; ``part`` is the record's place in it
+    (1-based), ``run`` its length, for events.py to pick the statement. Null for a statement
+    of several sub-statement texts."""
+    import polars as pl
+
+    number = pl.col("statement_id").cast(pl.Int64, strict=False)
+    single = pl.col("_texts").list.len() == 1
+    ordered = groups.sort("session", "line_number")
+    same = (
+        (pl.col("session") == pl.col("session").shift(1))
+        & (pl.col("statement") == pl.col("statement").shift(1))
+        & (number == number.shift(1) + 1)
+        & single
+        & single.shift(1)
+    ).fill_null(False)
+    ordered = ordered.with_columns((~same).cum_sum().alias("_run"))
+    return ordered.with_columns(
+        pl.when(single).then(pl.int_range(1, pl.len() + 1).over("_run")).alias("part"),
+        pl.when(single).then(pl.len().over("_run")).cast(pl.Int64).alias("run"),
+    ).drop("_run")
+
+
 def _no_user_reason(settings: SourceSettings, file_name: str) -> str:
     """Why a statement with no database user is quarantined, and what to change."""
     if destination(settings, file_name) in ("stderr", "syslog") and not prefix_names_users(
@@ -1010,7 +1056,7 @@ def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
     last_audit = groups.select(
         "session",
         pl.col("line_number").alias("g_line"),
-        pl.col("statement").alias("g_stmt"),
+        pl.col("_texts").alias("g_stmt"),
         pl.col("group"),
     ).sort("g_line")
     matched = errs.sort("err_line").join_asof(
@@ -1021,12 +1067,13 @@ def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
         strategy="backward",
         check_sortedness=False,
     )
+    # the failing statement is the call, or one of the texts of its sub-statements
+    bare = lambda c: c.str.strip_chars().str.strip_chars_end(";")  # noqa: E731
     same = matched.filter(
-        pl.col("g_stmt").is_not_null()
-        & (
-            pl.col("g_stmt").str.strip_chars().str.strip_chars_end(";")
-            == pl.col("query").str.strip_chars().str.strip_chars_end(";")
-        )
+        pl.col("g_stmt")
+        .list.eval(bare(pl.element()))
+        .list.contains(bare(pl.col("query")))
+        .fill_null(False)
     )
     failed = same.group_by("group").agg(
         pl.col("err_lines").sum().alias("_extra_lines"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from auditpipe.generate.dblogs import COLUMNS, SCHEMA_DDL, SUBJECT_KEYS
 from auditpipe.sources.analysis import (
@@ -335,3 +337,61 @@ def test_a_statement_on_a_view_touches_the_columns_the_view_exposes(
 def test_a_view_s_key_column_narrows_to_the_subject() -> None:
     a = analyse("SELECT name FROM v_contacts WHERE id = 3", "postgres", VIEWS)
     assert a.subject_literals == [0] and a.read == ["accounts.id", "accounts.real_name"]
+
+
+# A hex or bit string in any place of a statement, in either dialect: the statement is read
+# as with an ordinary string there (X'§0' was a hex string of bad digits to the parser).
+HEX_PLACES = [
+    "SELECT real_name FROM accounts WHERE mobile = {lit}",
+    "UPDATE accounts SET password_hash = {lit} WHERE city = 'x'",
+    "INSERT INTO accounts (id, mobile) VALUES (1, {lit})",
+    "SELECT mobile FROM accounts WHERE city IN ('a', {lit}) AND id > 0",
+    "SELECT {lit}, real_name FROM accounts",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    place=st.sampled_from(HEX_PLACES),
+    dialect=st.sampled_from(["postgres", "mysql"]),
+    prefix=st.sampled_from(["X", "x", "B", "b", "_binary X", "_binary "]),
+    digits=st.text("0123456789abcdefABCDEF", max_size=12),
+)
+def test_a_hex_or_bit_string_is_read_like_any_string(
+    place: str, dialect: str, prefix: str, digits: str
+) -> None:
+    if dialect == "postgres" and prefix.startswith("_"):
+        return  # MySQL's introducers only
+    hexed = analyse(place.format(lit=f"{prefix}'{digits}'"), dialect, MAPPING)
+    plain = analyse(place.format(lit="'x'"), dialect, MAPPING)
+    assert hexed.parsed, hexed.problem
+    assert (hexed.kind, hexed.read, hexed.written) == (plain.kind, plain.read, plain.written)
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "mysql"])
+@pytest.mark.parametrize("lit", ["X'3133'", "x'3133'", "B'01'", "_binary X'3133'"])
+def test_a_key_equal_to_a_hex_string_narrows_to_one_subject_not_its_digits(
+    lit: str, dialect: str
+) -> None:
+    """X'3133' is 12595 or '13' as the key's type says: narrowed, but the digits 3133 are
+    no subject's id."""
+    if dialect == "postgres" and lit.startswith("_"):
+        return
+    a = analyse(f"SELECT real_name FROM accounts WHERE id = {lit}", dialect, MAPPING)
+    assert a.parsed and a.narrowed and a.subject_literals == [] and a.subject_variable
+
+
+@pytest.mark.parametrize(
+    "sql, dialect",
+    [
+        ("SELECT real_name FROM accounts WHERE id = N'13'", "postgres"),
+        ("SELECT real_name FROM accounts WHERE id = U&'13'", "postgres"),
+        ("SELECT real_name FROM accounts WHERE id = N'13'", "mysql"),
+        ("SELECT real_name FROM accounts WHERE id = _utf8mb4'13'", "mysql"),
+        ("SELECT real_name FROM accounts WHERE id = _binary'13'", "mysql"),
+    ],
+)
+def test_a_key_equal_to_a_national_or_introduced_string_is_the_subject(
+    sql: str, dialect: str
+) -> None:
+    assert analyse(sql, dialect, MAPPING).subject_literals == [0]

@@ -112,6 +112,8 @@ def test_unparseable_statement_falls_back_to_the_logged_tables(tmp_path: Path) -
         "real_name",
     }
     assert counters.resolved_from_tables_only == 1
+    # not read, so not claimed to be a whole-table dump (the bulk rule's unbounded read)
+    assert not event["extras"].get("unbounded") and counters.unbounded_reads == 0
 
 
 def test_denied_statement_is_a_failure_event(tmp_path: Path) -> None:
