@@ -159,6 +159,29 @@ PLANTED = [
 ]
 
 
+# The support desk's ticketed reads are background, not a breach: the bulk rule counts an
+# employee's records per day whether authorised or not (docs/detect.md), and every statement
+# of a log lands on one day (one per 50 ms). So the desk is a pool of agents (kefu_li, then
+# kefu_li2, kefu_li3, ...), each taking at most this many statements (at most two records
+# each), well under the default bulk threshold of 1,000 records at any --rows.
+AGENT_STATEMENTS = 400
+
+
+def _support_agents(frame: Any) -> Any:
+    """Spread the background statements of ``kefu_li`` over the pool (``AGENT_STATEMENTS``)."""
+    import polars as pl
+
+    desk = (pl.col("user") == "kefu_li") & (pl.col("shape") >= 0)
+    nth = pl.when(desk).then(pl.int_range(0, pl.len())).cum_count().over(desk) - 1
+    agent = nth // AGENT_STATEMENTS + 1
+    return frame.with_columns(
+        pl.when(desk & (agent > 1))
+        .then(pl.lit("kefu_li") + agent.cast(pl.String))
+        .otherwise(pl.col("user"))
+        .alias("user")
+    )
+
+
 def workload(rows: int, seed: int, start: dt.datetime, plant: bool = True) -> Any:
     """``rows`` background statements (plus the planted ones), one per 50 ms from ``start``."""
     import numpy as np
@@ -216,6 +239,7 @@ def workload(rows: int, seed: int, start: dt.datetime, plant: bool = True) -> An
             ]
         )
         frame = frame.sort("pos", "shape", descending=[False, True]).drop("pos")
+    frame = _support_agents(frame)
     n = frame.height
     fill = pl.col("template")
     for key in ("sid", "sid2", "n", "amt"):
