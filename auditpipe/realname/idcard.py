@@ -1,6 +1,6 @@
 """The resident identity card number checks (GB 11643-1999), as SQL over a whole column.
 
-A number is normalised (surrounding and inner spaces and dashes removed, ``x`` upper-cased)
+A number is normalised (full-width digits folded, separators removed, ``x`` upper-cased)
 and then checked in this order; the first check it fails is its ``problem``:
 
 ``length``
