@@ -1,6 +1,6 @@
 """The resident identity card number checks (GB 11643-1999), as SQL over a whole column.
 
-A number is normalised (surrounding and inner spaces and dashes removed, ``x`` upper-cased)
+A number is normalised (full-width digits folded, separators removed, ``x`` upper-cased)
 and then checked in this order; the first check it fails is its ``problem``:
 
 ``length``
@@ -56,12 +56,25 @@ PROVINCES = (
     *("71", "81", "82", "83"),
 )
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
-SEPARATORS = r"[\s\-]"
+# What a number may be cut by, in a parsed value (checked and hashed without them) and, as
+# written, in text that is searched for numbers: white space and other space separators,
+# control and format characters (tab, newline, zero-width space, BOM...), dashes (ASCII,
+# U+2010-2015, full-width, minus), slashes, backslash, dot, underscore, middle dots.
+# (RE2 syntax: \x{FF10} is a code point, \p{..} a Unicode category.)
+SEPARATOR_CHARS = (
+    r"[\s\p{Z}\p{Cc}\p{Cf}\p{Pd}/\\._\x{00B7}\x{2212}\x{30FB}\x{FF0E}\x{FF0F}\x{FF3C}\x{FF3F}]"
+)
+SEPARATORS = SEPARATOR_CHARS + "+"
+# Full-width digits and X (common in Chinese text) and their ASCII forms.
+_WIDE = "".join(chr(0xFF10 + i) for i in range(10)) + "\uff38\uff58"
+_NARROW = "0123456789Xx"
 
 
 def normalised_sql(column: str) -> str:
-    """The number as checked and hashed: no spaces or dashes, ``x`` as ``X``."""
-    return f"upper(regexp_replace({column}, {quote_literal(SEPARATORS)}, '', 'g'))"
+    """The number as checked and hashed: separators removed, full-width digits and X as
+    ASCII, ``x`` as ``X``."""
+    folded = f"translate({column}, {quote_literal(_WIDE)}, {quote_literal(_NARROW)})"
+    return f"upper(regexp_replace({folded}, {quote_literal(SEPARATORS)}, '', 'g'))"
 
 
 def weighted_sum_sql(n: str) -> str:
@@ -134,24 +147,35 @@ def with_check_characters(bodies: Sequence[str]) -> list[str]:
 
 
 # -- finding numbers in text, to keep them out of the quarantine --------------------------
-# An 18-character number (optionally cut into 6-8-4 by one space or dash) or a 15-digit one,
-# not inside a longer run of digits (letters around it do not protect it: "u110105..."). RE2 has no look-behind, so the characters
-# around it are captured and put back; a second pass catches a number whose left neighbour
-# the first pass consumed as the right neighbour of another.
-# A digit is any of the forms a broken line may carry it in: ASCII, full-width (U+FF10-FF19,
-# common in Chinese text and folded by NFKC where a line parses) or a JSON escape (\u0031);
-# the same for the check character X and the separators. Each character may take any form.
-# (RE2 syntax: \x{FF10} is a code point.)
-_DIGIT = r"(?:[0-9\x{FF10}-\x{FF19}]|\\u003[0-9])"
-_CHECK = r"(?:[0-9Xx\x{FF10}-\x{FF19}\x{FF38}\x{FF58}]|\\u003[0-9]|\\u00[57]8)"
-_SEP = r"(?:[ \-\x{3000}\x{FF0D}]|\\u0020|\\u002[dD])?"
-_NOT_DIGIT = r"[^0-9\x{FF10}-\x{FF19}]"
+# An 18-character number or a 15-digit one, its characters cut by any number of separators
+# anywhere, not inside a longer run of digits (letters around it do not protect it:
+# "u110105..."). RE2 has no look-behind, so the characters around it are captured and put
+# back; a second pass catches a number whose left neighbour the first pass consumed as the
+# right neighbour of another.
+# Text searched here is as written (a raw line is not parsed), so each character may take
+# any form: a digit is any Unicode decimal digit (ASCII, full-width U+FF10-FF19...) or a JSON
+# escape of an ASCII or full-width one (\u0031, \uff11); the same for the check character X;
+# a separator is one of SEPARATOR_CHARS or a JSON escape of a control character, a space or
+# a punctuation mark (\t \n \r \b \f \/ \\, \u0009, \u00a0, \u200b, \u2010, \u3000...).
+_DIGIT = r"(?:\p{Nd}|\\u003[0-9]|\\u[fF][fF]1[0-9])"
+_CHECK = rf"(?:{_DIGIT}|[Xx\x{{FF38}}\x{{FF58}}]|\\u00[57]8|\\u[fF][fF][35]8)"
+_ESCAPED_SEP = (
+    r"\\[tnrbf/\\]|\\u(?:00[0-2][0-9a-fA-F]|00[aA][0-9a-fA-F]|00[bB]7|005[cCfF]"
+    r"|20[0-6][0-9a-fA-F]|2212|3000|30[fF][bB]|[fF][eE][fF][fF]|[fF][fF]0[0-9a-fA-F]"
+    r"|[fF][fF]3[cCfF])"
+)
+_GAP = rf"(?:{_ESCAPED_SEP}|{SEPARATOR_CHARS})*"
+_NOT_DIGIT = r"[^\p{Nd}]"
 ID_LIKE = (
     rf"(^|{_NOT_DIGIT})"
-    rf"({_DIGIT}{{6}}{_SEP}{_DIGIT}{{8}}{_SEP}{_DIGIT}{{3}}{_CHECK}|{_DIGIT}{{15}})"
+    rf"({_DIGIT}(?:{_GAP}{_DIGIT}){{16}}{_GAP}{_CHECK}|{_DIGIT}(?:{_GAP}{_DIGIT}){{14}})"
     rf"({_NOT_DIGIT}|$)"
 )
 REDACTED = "[id number removed]"
+# A phone number in a free-text column: 11 to 13 digits (a mobile number, with 86 before it,
+# or a landline with its area code), cut and written like an ID number.
+PHONE_LIKE = rf"(^|{_NOT_DIGIT})({_DIGIT}(?:{_GAP}{_DIGIT}){{10,12}})({_NOT_DIGIT}|$)"
+PHONE_REDACTED = "[phone number removed]"
 
 
 def redact_sql(text: str, known: str | None = None) -> str:
@@ -167,5 +191,17 @@ def redact_sql(text: str, known: str | None = None) -> str:
         expr = (
             f"regexp_replace({expr}, {quote_literal(ID_LIKE)}, "
             f"{quote_literal(chr(92) + '1' + REDACTED + chr(92) + '3')}, 'g')"
+        )
+    return expr
+
+
+def redact_free_text_sql(text: str) -> str:
+    """A stored free-text value (``verification_method``) with every ID-like token and then
+    every phone-like one replaced (see ``redact_sql``)."""
+    expr = redact_sql(text)
+    for _ in range(2):
+        expr = (
+            f"regexp_replace({expr}, {quote_literal(PHONE_LIKE)}, "
+            f"{quote_literal(chr(92) + '1' + PHONE_REDACTED + chr(92) + '3')}, 'g')"
         )
     return expr

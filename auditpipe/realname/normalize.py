@@ -35,7 +35,7 @@ from ..ingest.normalize import (
     text_columns,
     time_columns,
 )
-from .idcard import normalised_sql, problem_sql, redact_sql
+from .idcard import normalised_sql, problem_sql, redact_free_text_sql, redact_sql
 from .secret import hmac_sql
 
 TIME_FIELDS = ("registered_at", "verified_at")
@@ -64,8 +64,15 @@ def _method_sql(contract: Contract) -> str:
     return f"coalesce(CASE {norm} {whens} END, {norm})"
 
 
+def _quoted(col: str) -> str:
+    """A value quoted for a reason with its ID-like tokens removed first: cut to its first
+    60 characters, a number found only whole could otherwise be left half in clear."""
+    return _shown(redact_sql(col))
+
+
 def checks(timezone: str) -> list[tuple[str, str]]:
-    """(condition, reason) pairs; a row is stored when none holds."""
+    """(condition, reason) pairs; a row is stored when none holds. A value a reason quotes
+    has its ID-like tokens removed (``_quoted``)."""
     found = [
         (f"{quote_identifier('v_' + name)} IS NULL", f"'missing required field {name}'")
         for name in ("provider_id", "account_id", "verification_status")
@@ -74,7 +81,7 @@ def checks(timezone: str) -> list[tuple[str, str]]:
         (
             "v_verification_status IS NOT NULL AND e_verification_status IS NULL",
             "'verification_status ' || "
-            + _shown("v_verification_status")
+            + _quoted("v_verification_status")
             + " || ' is not one of verified, unverified, pending, rejected, revoked'",
         )
     )
@@ -84,24 +91,24 @@ def checks(timezone: str) -> list[tuple[str, str]]:
         found += [
             (
                 f"{v} IS NOT NULL AND {t} IS NULL",
-                f"'{name} ' || {_shown(v)} || ' is not a date and time (ISO-8601, "
+                f"'{name} ' || {_quoted(v)} || ' is not a date and time (ISO-8601, "
                 "YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)'",
             ),
             (
                 g,
-                f"'{name} ' || {_shown(v)} || ' does not exist in {timezone}: clocks skip it "
+                f"'{name} ' || {_quoted(v)} || ' does not exist in {timezone}: clocks skip it "
                 "for daylight saving time (send the time with its UTC offset)'",
             ),
             (
                 f"{t} < {earliest} OR {t} >= {latest}",
-                f"'{name} ' || {_shown(v)} || ' is outside {EARLIEST[:4]}-{LATEST[:4]} "
+                f"'{name} ' || {_quoted(v)} || ' is outside {EARLIEST[:4]}-{LATEST[:4]} "
                 f"in {timezone}'",
             ),
         ]
     found += [
         (
             "v_snapshot_date IS NOT NULL AND d_row IS NULL",
-            "'snapshot_date ' || " + _shown("v_snapshot_date") + " || ' is not a date "
+            "'snapshot_date ' || " + _quoted("v_snapshot_date") + " || ' is not a date "
             "(YYYY-MM-DD or YYYYMMDD)'",
         ),
         (
@@ -116,7 +123,7 @@ def checks(timezone: str) -> list[tuple[str, str]]:
         ),
         (
             "list_contains($unfit_providers, v_provider_id)",
-            f"'provider_id ' || {_shown('v_provider_id')} || ' is too long: its lake folder "
+            f"'provider_id ' || {_quoted('v_provider_id')} || ' is too long: its lake folder "
             f"name would exceed the file system limit of {FOLDER_NAME_LIMIT} bytes'",
         ),
     ]
@@ -173,7 +180,7 @@ SELECT line_number,
   t_registered_at AS registered_at,
   e_verification_status AS verification_status,
   t_verified_at AS verified_at,
-  {_method_sql(contract)} AS verification_method,
+  {redact_free_text_sql(_method_sql(contract))} AS verification_method,
   n_id IS NOT NULL AS id_number_present,
   CASE WHEN n_id IS NOT NULL THEN id_problem IS NULL END AS id_number_valid,
   id_problem AS id_number_problem,
