@@ -564,3 +564,68 @@ def test_rows_in_gbk_are_quarantined_and_the_file_is_named_with_how_to_convert_i
             f"iconv -f GB18030 -t UTF-8 {path} > {path.with_name(path.stem + '.utf8' + path.suffix)}"
             in err
         )
+
+
+# -- a CSV header the reader cannot take: the file is rejected, the run goes on --------------
+_HEADER = b"event_id,event_time,provider_id,actor_id,action,data_fields"
+_ROW = b"c1,2026-03-01T08:00:00Z,p1,a1,view,phone"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        # CR-only line endings (classic Mac OS): the whole file is one row, header first.
+        (_HEADER + b"\r" + _ROW + b"\r", "carriage return alone"),
+        (_HEADER + b"\r" + _ROW, "carriage return alone"),
+        (
+            b"event_id,event_time\r,provider_id,actor_id,action,data_fields\n" + _ROW + b"\n",
+            "CR-only",
+        ),
+        (_HEADER + b",a\rb\r\n" + _ROW + b",z\r\n", "CR-only"),
+        (_HEADER + b',"note\n' + _ROW + b",z\n", "never closed"),
+        (_HEADER + b',no"te\n' + _ROW + b",z\n", "not quoted"),
+        (_HEADER + b',"no"te\n' + _ROW + b",z\n", "not quoted"),
+        (_HEADER + b"," + b"n" * 200_000 + b"\n" + _ROW + b",z\n", "longer than"),
+    ],
+    ids=[
+        "cr-only",
+        "cr-only-no-final",
+        "stray-cr",
+        "cr-in-crlf",
+        "unclosed",
+        "quote",
+        "after",
+        "long",
+    ],
+)
+def test_a_csv_header_that_cannot_be_read_rejects_its_file_and_the_run_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, reason: str
+) -> None:
+    from tests.support.cli import run_main
+
+    bad = tmp_path / "a.csv"
+    bad.write_bytes(content)
+    fine = write_jsonl(tmp_path / "b.jsonl", [good(actor_id="b")])
+    code, out, err = run_main(
+        ["ingest", str(bad), str(fine), "--lake", str(tmp_path / "lake"), "--json"], capsys
+    )
+    assert code == 3, err
+    assert "internal error" not in out + err
+    by_name = {Path(f["source_file"]).name: f for f in json.loads(out)["files"]}
+    assert by_name["a.csv"]["status"] == "rejected"
+    assert reason in by_name["a.csv"]["reason"]
+    if reason in ("carriage return alone", "CR-only"):
+        assert "dos2unix -c mac" in by_name["a.csv"]["reason"]  # and what to do
+    assert by_name["b.jsonl"]["rows_stored"] == 1
+    assert query(tmp_path / "lake", "SELECT actor_id FROM events") == [("b",)]
+
+
+@pytest.mark.parametrize(
+    "name", [b'"no\rte"', b'"no\nte"', b"no\x00te", b'"no""te"'], ids=["cr", "lf", "nul", "qq"]
+)
+def test_odd_but_well_formed_csv_header_names_are_kept(tmp_path: Path, name: bytes) -> None:
+    log = tmp_path / "a.csv"
+    log.write_bytes(_HEADER + b"," + name + b"\n" + _ROW + b",z\n")
+    result = ingest(tmp_path / "lake", log)
+    assert_sound(result)
+    assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (1, 1, 0)
