@@ -629,3 +629,80 @@ def test_odd_but_well_formed_csv_header_names_are_kept(tmp_path: Path, name: byt
     result = ingest(tmp_path / "lake", log)
     assert_sound(result)
     assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (1, 1, 0)
+
+
+# -- Parquet columns of Arrow types DuckDB cannot read --------------------------------------
+def _f16(values: list[float]) -> pa.Array:
+    import numpy as np
+
+    return pa.array(np.array(values, dtype=np.float16))
+
+
+def _exotic() -> dict[str, pa.Array]:
+    import decimal
+
+    import numpy as np
+
+    half = np.float16(1.5)
+    return {
+        "float16": _f16([1.5, 2.0]),
+        "decimal256-50": pa.array([decimal.Decimal("1.50"), None], pa.decimal256(50, 2)),
+        "decimal256-20": pa.array([decimal.Decimal("1.50"), None], pa.decimal256(20, 2)),
+        "list-f16": pa.array([[half], None], pa.list_(pa.float16())),
+        "large-list-f16": pa.array([[half], None], pa.large_list(pa.float16())),
+        "fixed-list-f16": pa.array([[half, half], None], pa.list_(pa.float16(), 2)),
+        "dict-f16": pa.DictionaryArray.from_arrays(pa.array([0, None], pa.int32()), _f16([1.5])),
+        "struct-f16": pa.array([{"x": half}, None], pa.struct([("x", pa.float16())])),
+        "map-f16": pa.array([[("k", half)], None], pa.map_(pa.string(), pa.float16())),
+        "tensor-f16": pa.FixedShapeTensorArray.from_numpy_ndarray(
+            np.ones((2, 2, 2), dtype=np.float16)
+        ),
+        "uuid": pa.ExtensionArray.from_storage(
+            pa.uuid(), pa.array([b"0" * 16, None], pa.binary(16))
+        ),
+        "duration": pa.array([1, None], pa.duration("s")),
+    }
+
+
+@pytest.mark.parametrize("column", ["amount", "extra_col"])
+@pytest.mark.parametrize("kind", list(_exotic()))
+def test_parquet_columns_duckdb_cannot_read_are_converted_and_the_run_goes_on(
+    tmp_path: Path, kind: str, column: str
+) -> None:
+    base = {k: str(v) for k, v in good().items() if k != "data_fields"}
+    arrays = [pa.array([f"{v}", f"{v}"]) for v in base.values()]
+    arrays[list(base).index("actor_id")] = pa.array(["a1", "a2"])
+    arrays += [pa.array(["phone", "phone"]), _exotic()[kind]]
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.Table.from_arrays(arrays, names=[*base, "data_fields", column]), path)
+    fine = write_jsonl(tmp_path / "b.jsonl", [good(actor_id="b")])
+    result = ingest(tmp_path / "lake", path, fine)
+    assert_sound(result)
+    first, second = result.files
+    assert first.status == "ingested" and first.rows_read == 2
+    assert first.rows_stored + first.rows_quarantined == 2
+    assert second.rows_stored == 1
+    if column == "amount" and kind.startswith(("float16", "decimal", "dict")):
+        got = query(tmp_path / "lake", "SELECT amount FROM events WHERE actor_id = 'a1'")
+        assert [float(a) for (a,) in got] == [1.5]
+    if column == "extra_col" and kind == "decimal256-50":
+        (extras,) = query(tmp_path / "lake", "SELECT extras FROM events WHERE actor_id = 'a1'")[0]
+        assert json.loads(extras) == {"extra_col": "1.50"}  # digit for digit, as text
+
+
+def test_a_parquet_column_duckdb_still_cannot_read_rejects_the_file_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditpipe.ingest import read_parquet
+
+    monkeypatch.setattr(read_parquet, "duckdb_type", lambda kind: kind)  # no conversion
+    base = {k: str(v) for k, v in good().items() if k != "data_fields"}
+    arrays = [pa.array([v]) for v in base.values()] + [pa.array(["phone"]), _f16([1.0])]
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.Table.from_arrays(arrays, names=[*base, "data_fields", "half"]), path)
+    fine = write_jsonl(tmp_path / "b.jsonl", [good(actor_id="b")])
+    result = ingest(tmp_path / "lake", path, fine)
+    assert_sound(result)
+    assert result.files[0].status == "rejected"
+    assert "'half' (halffloat)" in (result.files[0].reason or "")
+    assert result.files[1].rows_stored == 1
