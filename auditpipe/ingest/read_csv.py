@@ -130,10 +130,11 @@ def read_header(txt: str | None, line_number: int, contract: Contract) -> CsvHea
             f"the CSV header (line {line_number}) is not valid UTF-8",
             hint="save the file as UTF-8 and ingest it again",
         )
-    names = [h.strip() for h in next(csv.reader([txt]), [])]
+    header_faults(txt, line_number)
+    names = [h.strip() for h in _split(txt, line_number)]
     if not any(contract.canonical_key(name) for name in names):
         for delimiter, called in ((";", "semicolons"), ("\t", "tabs"), ("|", "'|'")):
-            other = next(csv.reader([txt], delimiter=delimiter), [])
+            other = _split(txt, line_number, delimiter)
             if any(contract.canonical_key(name.strip()) for name in other):
                 raise InputFileError(
                     f"the CSV file's columns are separated by {called}, not commas "
@@ -150,6 +151,59 @@ def read_header(txt: str | None, line_number: int, contract: Contract) -> CsvHea
             + ", ...); add one and ingest the file again",
         )
     return CsvHeader(names, line_number, txt)
+
+
+CR_ONLY_HINT = (
+    "convert the file's line endings to LF or CRLF (for example tr '\\r' '\\n' < in.csv > "
+    "out.csv, or dos2unix -c mac in.csv) and ingest it again"
+)
+
+
+def header_faults(txt: str, line_number: int) -> None:
+    """Rejects the file when its header row has a fault that, in a row of data, would
+    quarantine the row: the header names every column, so no row could be read against it.
+    A carriage return outside quotes that does not end the row is most often a file whose
+    lines end in a carriage return alone (classic Mac OS): the file is one row, header first."""
+    data = np.frombuffer(txt.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    shape = row_shapes(data, np.array([0, len(data)], dtype=np.int64))
+    if shape.bare_cr[0]:
+        raise InputFileError(
+            f"the CSV header (line {line_number}) has a carriage return outside quotes that "
+            "does not end the line: the file's lines end in a carriage return alone (CR-only, "
+            "classic Mac OS line endings), or the header row holds a stray one",
+            hint=CR_ONLY_HINT,
+        )
+    if shape.unclosed[0]:
+        raise InputFileError(
+            f"the CSV header (line {line_number}) has a quoted name that is never closed, so "
+            "the rest of the file would be read as part of the header",
+            hint='close the quote in the header row (RFC 4180: "name") and ingest the file again',
+        )
+    if shape.stray_quote[0]:
+        raise InputFileError(
+            f'the CSV header (line {line_number}) has a " inside a name that is not quoted, '
+            "or text after a closing quote",
+            hint="quote the whole name and double each quote inside it (RFC 4180), or remove "
+            "the quote, and ingest the file again",
+        )
+
+
+def _split(txt: str, line_number: int, delimiter: str = ",") -> list[str]:
+    try:
+        return next(csv.reader([txt], delimiter=delimiter), [])
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise InputFileError(
+                f"the CSV header (line {line_number}) has a name longer than "
+                f"{csv.field_size_limit()} characters",
+                hint="check that the file is CSV with a header row of column names, "
+                "and ingest it again",
+            ) from exc
+        raise InputFileError(
+            f"the CSV header (line {line_number}) cannot be read as CSV: {exc}",
+            hint="check that the file starts with a header row of column names, "
+            "and ingest it again",
+        ) from exc
 
 
 def row_faults(rows: pa.Array, txt: pa.Array, header: CsvHeader) -> pa.Array:

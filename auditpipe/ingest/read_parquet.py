@@ -36,15 +36,17 @@ class Parquet:
         path = _random_access_copy(ctx)
         try:
             pf = pq.ParquetFile(path)
-            schema = pf.schema_arrow
+            schema, converted = duckdb_schema(pf.schema_arrow)
+            unreadable(ctx.con, schema, ctx.source.path)
             select = row_query(schema, ctx.contract, int96_columns(pf))
             start = 1
             for rb in pf.iter_batches(batch_size=BATCH_ROWS):
                 n = rb.num_rows
                 ctx.on_progress(min(start / max(pf.metadata.num_rows, 1), 1.0))
-                cells = pa.Table.from_batches([rb]).rename_columns(
-                    [f"c{i}" for i in range(rb.num_columns)]
-                )
+                cells = pa.Table.from_batches([rb])
+                if converted:
+                    cells = to_schema(cells, schema, ctx.source.path)
+                cells = cells.rename_columns([f"c{i}" for i in range(rb.num_columns)])
                 cells = cells.append_column(
                     "line_number", pa.array(np.arange(start, start + n, dtype=np.int64))
                 )
@@ -79,6 +81,109 @@ def _random_access_copy(ctx: ReadContext) -> Path:
     finally:
         stream.close()
     return path
+
+
+def duckdb_type(kind: pa.DataType) -> pa.DataType:
+    """``kind``, or the type its values convert to without loss where DuckDB cannot read it
+    from Arrow: float16 (half float, e.g. from PyTorch or NumPy) as float32, which holds every
+    float16 exactly; decimal256 as decimal128 when its precision fits (38 digits), else as
+    text, digit for digit; inside lists, structs, maps and dictionaries too. An extension type
+    (a tensor, say) whose storage holds one of these is read as its storage."""
+    if pa.types.is_float16(kind):
+        return pa.float32()
+    if pa.types.is_decimal256(kind):
+        return pa.decimal128(kind.precision, kind.scale) if kind.precision <= 38 else pa.string()
+    if isinstance(kind, pa.BaseExtensionType):
+        storage = duckdb_type(kind.storage_type)
+        return kind if storage == kind.storage_type else storage
+    if pa.types.is_dictionary(kind):
+        values = duckdb_type(kind.value_type)
+        return kind if values == kind.value_type else values
+    if pa.types.is_map(kind):
+        key, item = duckdb_type(kind.key_type), duckdb_type(kind.item_type)
+        if (key, item) == (kind.key_type, kind.item_type):
+            return kind
+        return pa.map_(key, item, keys_sorted=kind.keys_sorted)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        field = kind.value_field
+        value = duckdb_type(field.type)
+        if value == field.type:
+            return kind
+        field = field.with_type(value)
+        if pa.types.is_fixed_size_list(kind):
+            return pa.list_(field, kind.list_size)
+        return pa.large_list(field) if pa.types.is_large_list(kind) else pa.list_(field)
+    if pa.types.is_struct(kind):
+        fields = [kind.field(i) for i in range(kind.num_fields)]
+        types = [duckdb_type(f.type) for f in fields]
+        if all(t == f.type for t, f in zip(types, fields, strict=True)):
+            return kind
+        return pa.struct([f.with_type(t) for t, f in zip(types, fields, strict=True)])
+    return kind
+
+
+def duckdb_schema(schema: pa.Schema) -> tuple[pa.Schema, bool]:
+    """The file's schema with each column's type as ``duckdb_type``, and whether any changed."""
+    fields = [f.with_type(duckdb_type(f.type)) for f in schema]
+    return pa.schema(fields), any(f.type != g.type for f, g in zip(fields, schema, strict=True))
+
+
+def to_schema(cells: pa.Table, schema: pa.Schema, path: Path) -> pa.Table:
+    """``cells`` cast to ``duckdb_schema``'s types, an extension column through its storage."""
+    columns = []
+    for column, field in zip(cells.columns, schema, strict=True):
+        if column.type == field.type:
+            columns.append(column)
+            continue
+        try:
+            if isinstance(column.type, pa.BaseExtensionType):
+                column = pa.chunked_array(
+                    [c.storage for c in column.chunks], column.type.storage_type
+                )
+            columns.append(column.cast(field.type))
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid) as exc:
+            raise InputFileError(
+                f"{path} has a column of a type auditpipe cannot read: "
+                f"{quote_literal(field.name)} ({column.type})",
+                hint="export the file with this column as float, decimal (up to 38 digits), "
+                "text or a list or struct of these, or without it, and ingest it again",
+            ) from exc
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def unreadable(con: Any, schema: pa.Schema, path: Path) -> None:
+    """Rejects the file, naming its columns, when DuckDB cannot read a column's Arrow type even
+    after ``duckdb_schema``; checked once per file, on no rows, before any batch is read."""
+    import duckdb
+
+    def fails(fields: list[pa.Field]) -> str | None:
+        empty = pa.table(
+            [_empty(f.type) for f in fields], names=[f"c{i}" for i in range(len(fields))]
+        )
+        try:
+            con.register("parquet_types", empty)  # raises here, or when read
+            con.execute("SELECT * FROM parquet_types LIMIT 0").fetchall()
+        except duckdb.NotImplementedException as exc:
+            return str(exc)
+        finally:
+            con.unregister("parquet_types")
+        return None
+
+    if not len(schema) or fails(list(schema)) is None:
+        return
+    bad = [f for f in schema if fails([f]) is not None]
+    named = ", ".join(f"{quote_literal(f.name)} ({f.type})" for f in bad) or "?"
+    raise InputFileError(
+        f"{path} has columns of a type auditpipe cannot read: {named}",
+        hint="export the file with these columns as float, decimal (up to 38 digits), text "
+        "or a list or struct of these, or without them, and ingest it again",
+    )
+
+
+def _empty(kind: pa.DataType) -> pa.Array:
+    if isinstance(kind, pa.BaseExtensionType):  # some (a tensor) cannot be built empty directly
+        return pa.ExtensionArray.from_storage(kind, _empty(kind.storage_type))
+    return pa.array([], kind)
 
 
 def _run(con: Any, cells: pa.Table, select: str) -> pa.Table:

@@ -564,3 +564,145 @@ def test_rows_in_gbk_are_quarantined_and_the_file_is_named_with_how_to_convert_i
             f"iconv -f GB18030 -t UTF-8 {path} > {path.with_name(path.stem + '.utf8' + path.suffix)}"
             in err
         )
+
+
+# -- a CSV header the reader cannot take: the file is rejected, the run goes on --------------
+_HEADER = b"event_id,event_time,provider_id,actor_id,action,data_fields"
+_ROW = b"c1,2026-03-01T08:00:00Z,p1,a1,view,phone"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        # CR-only line endings (classic Mac OS): the whole file is one row, header first.
+        (_HEADER + b"\r" + _ROW + b"\r", "carriage return alone"),
+        (_HEADER + b"\r" + _ROW, "carriage return alone"),
+        (
+            b"event_id,event_time\r,provider_id,actor_id,action,data_fields\n" + _ROW + b"\n",
+            "CR-only",
+        ),
+        (_HEADER + b",a\rb\r\n" + _ROW + b",z\r\n", "CR-only"),
+        (_HEADER + b',"note\n' + _ROW + b",z\n", "never closed"),
+        (_HEADER + b',no"te\n' + _ROW + b",z\n", "not quoted"),
+        (_HEADER + b',"no"te\n' + _ROW + b",z\n", "not quoted"),
+        (_HEADER + b"," + b"n" * 200_000 + b"\n" + _ROW + b",z\n", "longer than"),
+    ],
+    ids=[
+        "cr-only",
+        "cr-only-no-final",
+        "stray-cr",
+        "cr-in-crlf",
+        "unclosed",
+        "quote",
+        "after",
+        "long",
+    ],
+)
+def test_a_csv_header_that_cannot_be_read_rejects_its_file_and_the_run_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, reason: str
+) -> None:
+    from tests.support.cli import run_main
+
+    bad = tmp_path / "a.csv"
+    bad.write_bytes(content)
+    fine = write_jsonl(tmp_path / "b.jsonl", [good(actor_id="b")])
+    code, out, err = run_main(
+        ["ingest", str(bad), str(fine), "--lake", str(tmp_path / "lake"), "--json"], capsys
+    )
+    assert code == 3, err
+    assert "internal error" not in out + err
+    by_name = {Path(f["source_file"]).name: f for f in json.loads(out)["files"]}
+    assert by_name["a.csv"]["status"] == "rejected"
+    assert reason in by_name["a.csv"]["reason"]
+    if reason in ("carriage return alone", "CR-only"):
+        assert "dos2unix -c mac" in by_name["a.csv"]["reason"]  # and what to do
+    assert by_name["b.jsonl"]["rows_stored"] == 1
+    assert query(tmp_path / "lake", "SELECT actor_id FROM events") == [("b",)]
+
+
+@pytest.mark.parametrize(
+    "name", [b'"no\rte"', b'"no\nte"', b"no\x00te", b'"no""te"'], ids=["cr", "lf", "nul", "qq"]
+)
+def test_odd_but_well_formed_csv_header_names_are_kept(tmp_path: Path, name: bytes) -> None:
+    log = tmp_path / "a.csv"
+    log.write_bytes(_HEADER + b"," + name + b"\n" + _ROW + b",z\n")
+    result = ingest(tmp_path / "lake", log)
+    assert_sound(result)
+    assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (1, 1, 0)
+
+
+# -- Parquet columns of Arrow types DuckDB cannot read --------------------------------------
+def _f16(values: list[float]) -> pa.Array:
+    import numpy as np
+
+    return pa.array(np.array(values, dtype=np.float16))
+
+
+def _exotic() -> dict[str, pa.Array]:
+    import decimal
+
+    import numpy as np
+
+    half = np.float16(1.5)
+    return {
+        "float16": _f16([1.5, 2.0]),
+        "decimal256-50": pa.array([decimal.Decimal("1.50"), None], pa.decimal256(50, 2)),
+        "decimal256-20": pa.array([decimal.Decimal("1.50"), None], pa.decimal256(20, 2)),
+        "list-f16": pa.array([[half], None], pa.list_(pa.float16())),
+        "large-list-f16": pa.array([[half], None], pa.large_list(pa.float16())),
+        "fixed-list-f16": pa.array([[half, half], None], pa.list_(pa.float16(), 2)),
+        "dict-f16": pa.DictionaryArray.from_arrays(pa.array([0, None], pa.int32()), _f16([1.5])),
+        "struct-f16": pa.array([{"x": half}, None], pa.struct([("x", pa.float16())])),
+        "map-f16": pa.array([[("k", half)], None], pa.map_(pa.string(), pa.float16())),
+        "tensor-f16": pa.FixedShapeTensorArray.from_numpy_ndarray(
+            np.ones((2, 2, 2), dtype=np.float16)
+        ),
+        "uuid": pa.ExtensionArray.from_storage(
+            pa.uuid(), pa.array([b"0" * 16, None], pa.binary(16))
+        ),
+        "duration": pa.array([1, None], pa.duration("s")),
+    }
+
+
+@pytest.mark.parametrize("column", ["amount", "extra_col"])
+@pytest.mark.parametrize("kind", list(_exotic()))
+def test_parquet_columns_duckdb_cannot_read_are_converted_and_the_run_goes_on(
+    tmp_path: Path, kind: str, column: str
+) -> None:
+    base = {k: str(v) for k, v in good().items() if k != "data_fields"}
+    arrays = [pa.array([f"{v}", f"{v}"]) for v in base.values()]
+    arrays[list(base).index("actor_id")] = pa.array(["a1", "a2"])
+    arrays += [pa.array(["phone", "phone"]), _exotic()[kind]]
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.Table.from_arrays(arrays, names=[*base, "data_fields", column]), path)
+    fine = write_jsonl(tmp_path / "b.jsonl", [good(actor_id="b")])
+    result = ingest(tmp_path / "lake", path, fine)
+    assert_sound(result)
+    first, second = result.files
+    assert first.status == "ingested" and first.rows_read == 2
+    assert first.rows_stored + first.rows_quarantined == 2
+    assert second.rows_stored == 1
+    if column == "amount" and kind.startswith(("float16", "decimal", "dict")):
+        got = query(tmp_path / "lake", "SELECT amount FROM events WHERE actor_id = 'a1'")
+        assert [float(a) for (a,) in got] == [1.5]
+    if column == "extra_col" and kind == "decimal256-50":
+        (extras,) = query(tmp_path / "lake", "SELECT extras FROM events WHERE actor_id = 'a1'")[0]
+        assert json.loads(extras) == {"extra_col": "1.50"}  # digit for digit, as text
+
+
+def test_a_parquet_column_duckdb_still_cannot_read_rejects_the_file_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditpipe.ingest import read_parquet
+
+    monkeypatch.setattr(read_parquet, "duckdb_type", lambda kind: kind)  # no conversion
+    base = {k: str(v) for k, v in good().items() if k != "data_fields"}
+    arrays = [pa.array([v]) for v in base.values()] + [pa.array(["phone"]), _f16([1.0])]
+    path = tmp_path / "a.parquet"
+    pq.write_table(pa.Table.from_arrays(arrays, names=[*base, "data_fields", "half"]), path)
+    fine = write_jsonl(tmp_path / "b.jsonl", [good(actor_id="b")])
+    result = ingest(tmp_path / "lake", path, fine)
+    assert_sound(result)
+    assert result.files[0].status == "rejected"
+    assert "'half' (halffloat)" in (result.files[0].reason or "")
+    assert result.files[1].rows_stored == 1
