@@ -79,6 +79,12 @@ def _map_literal(pairs: list[tuple[str, str]]) -> str:
 
 TIME = '"v_event_time"'
 NAIVE_OFFSET = r":[0-9]{2}(\.[0-9]+)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+# A UTC offset no clock has (RFC 3339: hours 00-23, minutes 00-59): DuckDB's cast reads
+# "+25:00", "+99:00" or "+08:99" and moves the instant by that much, days away from what was
+# logged. Such a time is not a date and time, and its row is quarantined.
+OUT_OF_RANGE_OFFSET = (
+    r":[0-9]{2}(\.[0-9]+)?\s*[+-]((2[4-9]|[3-9][0-9])(:?[0-9]{2})?|[0-9]{2}:?[6-9][0-9])$"
+)
 FOLDER_NAME_LIMIT = FOLDER_NAME_MAX_BYTES  # the lake layout's limit for a folder name
 
 
@@ -208,8 +214,9 @@ def time_columns(timezone: str) -> list[list[str]]:
         f"CASE WHEN abs({exact}) >= {EPOCH_MS_FROM} THEN {exact} * 1000 "
         f"ELSE {exact} * 1000000 END) AS BIGINT))"
     )
+    offset_ok = f"NOT regexp_matches({t}, {quote_literal(OUT_OF_RANGE_OFFSET)})"
     parsed = (
-        f"coalesce(TRY_CAST({t} AS TIMESTAMPTZ), "
+        f"coalesce(CASE WHEN {offset_ok} THEN TRY_CAST({t} AS TIMESTAMPTZ) END, "
         f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') THEN {epoch} "
         f"WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}[.][0-9]{{1,9}}') THEN TRY({fraction}) "
         "END)"
@@ -242,9 +249,12 @@ def time_columns(timezone: str) -> list[list[str]]:
 def typed_columns() -> list[str]:
     """``t_record_count`` and ``t_amount`` (``t_fields`` comes from data_field_table)."""
     return [
-        """CASE WHEN regexp_full_match(v_record_count, '\\+?[0-9]{1,18}(\\.0*)?')
-              AND TRY_CAST(TRY_CAST(v_record_count AS DOUBLE) AS BIGINT) >= 1
-         THEN TRY_CAST(TRY_CAST(v_record_count AS DOUBLE) AS BIGINT) END AS t_record_count""",
+        # a whole number, read exactly (through a DOUBLE, 9007199254740993 was stored as
+        # ...992): the digits before an all-zero fraction, cast straight to BIGINT
+        """CASE WHEN regexp_full_match(v_record_count, '\\+?[0-9]{1,19}(\\.0*)?')
+              AND TRY_CAST(split_part(ltrim(v_record_count, '+'), '.', 1) AS BIGINT) >= 1
+         THEN TRY_CAST(split_part(ltrim(v_record_count, '+'), '.', 1) AS BIGINT)
+         END AS t_record_count""",
         """CASE WHEN TRY_CAST(v_amount AS DOUBLE) >= 0 AND isfinite(TRY_CAST(v_amount AS DOUBLE))
          THEN TRY_CAST(v_amount AS DECIMAL(18,4)) END AS t_amount""",
     ]

@@ -10,6 +10,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support.ingest import good, ingest, query, write_jsonl
 
@@ -361,3 +363,63 @@ def test_strings_that_look_like_lenient_json_are_still_valid(tmp_path: Path) -> 
     row = good(purpose="info: NaN, Infinity,} and [a,]")
     result = ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", [row]))
     assert (result.rows_stored, result.rows_quarantined) == (1, 0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(-23, 23),
+    st.integers(0, 59),
+    st.integers(0, 99),
+    st.integers(0, 99),
+    st.booleans(),
+)
+def test_utc_offsets_a_clock_can_have_are_read_and_others_quarantined(
+    tmp_path_factory: pytest.TempPathFactory,
+    hours: int,
+    minutes: int,
+    bad_hours: int,
+    bad_minutes: int,
+    colon: bool,
+) -> None:
+    # RFC 3339: offset hours 00-23, minutes 00-59. DuckDB's cast also reads +25:00, +99:00
+    # and +08:99, moving the instant days away from what was logged.
+    sep = ":" if colon else ""
+    sign = "-" if hours < 0 else "+"
+    valid = f"2026-03-01T10:00:00{sign}{abs(hours):02d}{sep}{minutes:02d}"
+    bad_h = max(bad_hours, 24)
+    if bad_minutes < 60:
+        invalid = f"2026-03-01T10:00:00+{bad_h:02d}{sep}{bad_minutes:02d}"
+    else:
+        invalid = f"2026-03-01T10:00:00+{abs(hours):02d}{sep}{bad_minutes:02d}"
+    work = tmp_path_factory.mktemp("offsets")
+    log = write_jsonl(
+        work / "in.jsonl",
+        [good(event_id="v", event_time=valid), good(event_id="x", event_time=invalid)],
+    )
+    result = ingest(work / "lake", log)
+    assert result.rows_stored == 1 and result.rows_quarantined == 1, result.files[0]
+    offset = dt.timedelta(hours=abs(hours), minutes=minutes) * (-1 if hours < 0 else 1)
+    expected = dt.datetime(2026, 3, 1, 10, 0, tzinfo=UTC) - offset
+    assert stored_times(work / "lake") == [expected]
+    ((reason,),) = query(work / "lake", "SELECT reason FROM quarantine")
+    assert "is not a date and time" in reason
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("9007199254740993", 9007199254740993),  # 2**53 + 1: a DOUBLE rounds it
+        (9007199254740993, 9007199254740993),  # the same as a JSON number
+        ("4611686018427387904", 4611686018427387904),  # 19 digits, a BIGINT
+        ("+12.000", 12),
+        ("12.5", None),  # not whole: quarantined
+        ("0", None),
+    ],
+)
+def test_record_counts_are_read_exactly(tmp_path: Path, given: object, stored: int | None) -> None:
+    log = write_jsonl(tmp_path / "in.jsonl", [good(record_count=given)])
+    result = ingest(tmp_path / "lake", log)
+    if stored is None:
+        assert result.rows_quarantined == 1, result.files[0]
+    else:
+        assert query(tmp_path / "lake", "SELECT record_count FROM events") == [(stored,)]
