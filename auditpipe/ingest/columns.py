@@ -5,6 +5,14 @@ from __future__ import annotations
 from ..db import quote_literal
 
 
+def own_spelling_first(canon: str, names: list[str]) -> list[int]:
+    """The order in which several inputs named for one field (``names``: "action", "Action",
+    a repeated CSV header) are tried: the contract's own spelling first, then the others in
+    the order given. Every format gives one record the same value this way, whatever order
+    its keys or columns come in (sorted JSON keys had put "Action" before "action")."""
+    return sorted(range(len(names)), key=lambda i: names[i] != canon)
+
+
 def first_present(exprs: list[str]) -> str:
     """Several inputs for one field (two spellings of a key, a repeated CSV header name): the
     first, in the kind's order, whose trimmed text is not empty wins."""

@@ -26,7 +26,7 @@ from ..contract import Contract
 from ..db import arrow_table, quote_identifier
 from ..errors import AuditpipeError, InputFileError
 from ..i18n import _
-from .columns import first_present, json_member, json_object
+from .columns import first_present, json_member, json_object, own_spelling_first
 from .csv_quotes import row_ends, row_shapes
 from .kinds import ReadContext, register_kind
 from .lines import LineBatch, iter_line_batches, prefetch
@@ -289,6 +289,9 @@ def to_contract(con: Any, parsed: pa.Table, header: CsvHeader, contract: Contrac
     for i, name in enumerate(header.names):
         canon = contract.canonical_key(name)
         (groups.setdefault(canon, []) if canon else extras.setdefault(name, [])).append(f"c{i}")
+    names = {f"c{i}": name for i, name in enumerate(header.names)}
+    for canon, cols in groups.items():
+        groups[canon] = [cols[i] for i in own_spelling_first(canon, [names[c] for c in cols])]
     selected = [
         f"{first_present(cols)} AS {quote_identifier(canon)}" for canon, cols in groups.items()
     ]

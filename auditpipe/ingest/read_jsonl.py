@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from ..contract import Contract
 from ..db import arrow_table, quote_identifier, quote_literal
-from .columns import first_present
+from .columns import first_present, own_spelling_first
 from .kinds import ReadContext, register_kind
 from .lines import LineBatch, iter_line_batches, prefetch
 from .text import GB18030_ROWS, blank, decode_rows, in_line_order, oversize_rows
@@ -124,7 +124,8 @@ class KnownKeys:
         return len(self.keys) > WIDE_KEYS
 
     def groups(self) -> tuple[dict[str, list[str]], list[str]]:
-        """(contract field -> its input keys, sorted), and the sorted keys outside it."""
+        """(contract field -> its input keys: the contract's own spelling first, then the
+        others sorted; ``own_spelling_first``), and the sorted keys outside it."""
         groups: dict[str, list[str]] = {}
         extras: list[str] = []
         for key in sorted(self.keys):
@@ -133,6 +134,8 @@ class KnownKeys:
                 extras.append(key)
             else:
                 groups.setdefault(canon, []).append(key)
+        for canon, ks in groups.items():
+            groups[canon] = [ks[i] for i in own_spelling_first(canon, ks)]
         return groups, extras
 
 
@@ -415,8 +418,9 @@ def wide_query(con: Any, keys: KnownKeys) -> pa.Table:
     """The same columns as narrow_query, for lines with very many distinct keys: cost linear
     in the keys present, and a query whose length does not depend on them."""
     groups, extra_keys = keys.groups()
-    rank = {k: i for i, k in enumerate(sorted(keys.keys))}
     canon_of = {k: canon for canon, ks in groups.items() for k in ks}
+    # sorted, a field's own spelling before its others (as ``KnownKeys.groups``)
+    rank = {k: i for i, k in enumerate(sorted(keys.keys, key=lambda k: (canon_of.get(k) != k, k)))}
     key_table = pa.table(
         {
             "key": pa.array(list(rank), pa.string()),

@@ -19,7 +19,7 @@ import pyarrow as pa
 from ..contract import Contract
 from ..db import arrow_table, quote_identifier, quote_literal
 from ..errors import InputFileError
-from .columns import first_present, json_member, json_object
+from .columns import first_present, json_member, json_object, own_spelling_first
 from .kinds import ReadContext, register_kind
 from .lines import StreamError
 
@@ -247,6 +247,10 @@ def row_query(schema: pa.Schema, contract: Contract, utc_columns: Collection[int
     for i, name in enumerate(schema.names):
         canon = contract.canonical_key(name)
         (groups.setdefault(canon, []) if canon else extras.setdefault(name, [])).append(i)
+    for canon, cols in groups.items():
+        groups[canon] = [
+            cols[i] for i in own_spelling_first(canon, [schema.names[c] for c in cols])
+        ]
     selected = [
         f"{first_present([as_text(i) for i in cols])} AS {quote_identifier(canon)}"
         for canon, cols in groups.items()

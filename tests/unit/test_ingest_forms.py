@@ -423,3 +423,44 @@ def test_record_counts_are_read_exactly(tmp_path: Path, given: object, stored: i
         assert result.rows_quarantined == 1, result.files[0]
     else:
         assert query(tmp_path / "lake", "SELECT record_count FROM events") == [(stored,)]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.sampled_from(
+        [("action", "Action", "view", "delete"), ("provider_id", "Provider_Id", "p1", "p2")]
+    ),
+    st.booleans(),
+    st.booleans(),
+)
+def test_a_field_spelled_two_ways_keeps_the_contracts_spelling_in_every_format(
+    tmp_path_factory: pytest.TempPathFactory,
+    case: tuple[str, str, str, str],
+    other_first: bool,
+    own_empty: bool,
+) -> None:
+    # {"action": "view", "Action": "delete"}: JSON Lines took "Action" (its keys were sorted,
+    # upper case first) where CSV and Parquet took the first column. Now every format takes
+    # the contract's own spelling, and another only when that one is empty.
+    field, other, own_value, other_value = case
+    own = "" if own_empty else own_value
+    row = {k: v for k, v in good().items() if k != field}
+    pairs = (
+        [(other, other_value), (field, own)]
+        if other_first
+        else [(field, own), (other, other_value)]
+    )
+    record = {**row, **dict(pairs)}
+    work = tmp_path_factory.mktemp("spellings")
+    names = list(record)
+    csv_lines = [",".join(names), ",".join(str(record[n]) for n in names)]
+    (work / "in.csv").write_text("\n".join(csv_lines) + "\n")
+    pq.write_table(pa.table({n: [str(record[n])] for n in names}), work / "in.parquet")
+    line = "{" + ",".join(f"{json.dumps(n)}:{json.dumps(str(record[n]))}" for n in names) + "}"
+    write_jsonl(work / "in.jsonl", [line])
+    expected = other_value if own_empty else own_value
+    for name in ("in.jsonl", "in.csv", "in.parquet"):
+        lake = work / f"lake-{name}"
+        result = ingest(lake, work / name)
+        assert result.rows_stored == 1, (name, result.files[0])
+        assert query(lake, f"SELECT {field} FROM events") == [(expected,)], name
