@@ -184,8 +184,12 @@ def _statements(
         pl.col("line_number").min(),
         pl.len().cast(pl.Int64).alias("lines"),
         pl.coalesce(pl.col("ts").filter(query).first(), pl.col("ts").first()).alias("ts"),
-        pl.col("user").first().alias("actor"),
-        pl.col("host").first().alias("source_ip"),
+        # the QUERY line's user, the login: a definer's routine logs its TABLE lines with the
+        # definer (root) and its QUERY line with the user who called it
+        pl.coalesce(pl.col("user").filter(query).first(), pl.col("user").first()).alias("actor"),
+        pl.coalesce(pl.col("host").filter(query).first(), pl.col("host").first()).alias(
+            "source_ip"
+        ),
         pl.col("db").filter(query).first().alias("database"),
         pl.col("conn").first().alias("session"),
         pl.col("qid").first().alias("statement_id"),

@@ -382,3 +382,18 @@ def test_a_statement_the_server_cut_at_its_byte_limit_is_flagged_truncated(
     assert bool(event["extras"]["truncated"]) is (cut or len(logged) >= limit - 1), (logged, limit)
     if cut:
         assert event["extras"]["resolved_from_tables_only"] is True
+
+
+def test_a_definers_routine_is_the_callers_event(tmp_path: Path) -> None:
+    # CALL p(2) by svc_app of a procedure defined by root (SQL SECURITY DEFINER, dynamic SQL
+    # inside): MariaDB logs the inner statement's TABLE line with root and its QUERY line
+    # with svc_app. The login that ran it is the actor, whichever line comes first.
+    q = "'SELECT real_name FROM accounts WHERE id = 2'"
+    log = (
+        "20260302 09:00:00,db1,root,localhost,12,40,READ,shop,accounts,\n"
+        f"20260302 09:00:00,db1,svc_app,10.0.0.9,12,40,QUERY,shop,{q},0\n"
+    )
+    rows, _ = read_log(tmp_path, log, kind="server_audit", fmt=None)
+    (event,) = events(rows)
+    assert event["actor_id"] == "svc_app" and event["source_ip"] == "10.0.0.9"
+    assert event["line_number"] == 1 and event["subject_id"] == "2"
