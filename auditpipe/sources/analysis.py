@@ -56,6 +56,8 @@ _NOT_DATA = re.compile(
     r"CREATE\s+(?!(?:OR\s+REPLACE\s+)?(?:GLOBAL\s+|LOCAL\s+)?(?:TEMP(?:ORARY)?\s+|UNLOGGED\s+)?"
     r"TABLE\b|(?:OR\s+REPLACE\s+)?MATERIALIZED\b)"
     r"|ALTER\s|DROP\s|RENAME\s|GRANT\s|REVOKE\s|COMMENT\s+ON\s|VACUUM\b|OPTIMIZE\s|REPAIR\s"
+    # LOCK TABLES t READ (mysqldump's first step), PostgreSQL's LOCK [TABLE] t: no row read
+    r"|LOCK\s|UNLOCK\s+TABLES?\b"
     r"|CHECK\s+TABLE\s|CHECKSUM\s+TABLE\s|ANALYZE\s+(?:NO_WRITE_TO_BINLOG\s+|LOCAL\s+)?TABLE\s"
     r"|ANALYZE\s*(?:VERBOSE\s*)?(?:[\w.\"`]+\s*)?;?\s*$)",
     re.I | re.S,
