@@ -25,6 +25,19 @@ LABELS = ["STATEMENT:  ", "DETAIL:  ", "HINT:  ", "CONTEXT:  ", "QUERY:  ", "BAC
     not CATALOGS,
     reason="PostgreSQL's message catalogs are not installed; apt-get install -y postgresql-15",
 )
+def _prefix_groups(prefix: str, line: str) -> dict:
+    """The prefix regex's groups in ``line``, as the reader runs it: Polars' (Rust) regex
+    engine, not Python's."""
+    import polars as pl
+
+    return (
+        pl.Series([line])
+        .str.extract_groups(prefix_regex(prefix))
+        .struct.unnest()
+        .row(0, named=True)
+    )
+
+
 def test_the_word_tables_hold_every_translation_postgresql_ships() -> None:
     for catalog in CATALOGS:
         with open(catalog, "rb") as fh:
@@ -120,15 +133,7 @@ def test_every_prefix_field_is_read_back_whatever_postgresql_prints(
     )
     sqlstate = "42501: " if verbose and token.endswith(":  ") else ""
     line += token + sqlstate + "AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 1,<none>"
-    # as the reader runs it: Polars' (Rust) regex engine, not Python's
-    import polars as pl
-
-    found = (
-        pl.Series([line])
-        .str.extract_groups(prefix_regex(prefix))
-        .struct.unnest()
-        .row(0, named=True)
-    )
+    found = _prefix_groups(prefix, line)
     assert found["head"] is not None, (prefix, line)
     assert found["user"] == (user if "%u" in prefix else "")
     if "%d" in prefix:
@@ -168,8 +173,6 @@ def test_padded_prefix_fields_are_read_back_without_their_padding(
 ) -> None:
     import re
 
-    import polars as pl
-
     values = {
         "m": "2026-03-02 09:00:00.123 CST",
         "t": "2026-03-02 09:00:00 UTC",
@@ -198,12 +201,7 @@ def test_padded_prefix_fields_are_read_back_without_their_padding(
             line_parts.append(f"{value:>{width}}" if width > 0 else f"{value:<{-width}}")
     prefix, line = "".join(prefix_parts), "".join(line_parts)
     line += token + "AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 1,<none>"
-    found = (
-        pl.Series([line])
-        .str.extract_groups(prefix_regex(prefix))
-        .struct.unnest()
-        .row(0, named=True)
-    )
+    found = _prefix_groups(prefix, line)
     assert found["head"] is not None, (prefix, line)
     assert found["user"] == user and found["severity"] == token, (prefix, line)
     if "%d" in form:
