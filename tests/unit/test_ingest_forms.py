@@ -365,7 +365,7 @@ def test_strings_that_look_like_lenient_json_are_still_valid(tmp_path: Path) -> 
     assert (result.rows_stored, result.rows_quarantined) == (1, 0)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(
     st.integers(-23, 23),
     st.integers(0, 59),
@@ -425,7 +425,7 @@ def test_record_counts_are_read_exactly(tmp_path: Path, given: object, stored: i
         assert query(tmp_path / "lake", "SELECT record_count FROM events") == [(stored,)]
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(
     st.sampled_from(
         [("action", "Action", "view", "delete"), ("provider_id", "Provider_Id", "p1", "p2")]
