@@ -10,6 +10,7 @@ import pytest
 
 from auditpipe.engines import EngineSettings, open_engine
 from tests.support.cli import run_main
+from tests.support.ingest import good, write_jsonl
 
 
 def test_spark_without_pyspark_is_a_clear_error(
@@ -23,8 +24,9 @@ def test_spark_without_pyspark_is_a_clear_error(
     ):
         pass
     lake = tmp_path / "lake"
-    sample = Path(__file__).resolve().parents[2] / "sample_data"
-    run_main(["ingest", str(sample), "--lake", str(lake), "--quiet"], capsys)
+    # one event is enough: the engine is chosen before any rule runs
+    log = write_jsonl(tmp_path / "a.jsonl", [good()])
+    assert run_main(["ingest", str(log), "--lake", str(lake), "--quiet"], capsys)[0] == 0
     code, _, err = run_main(["detect", "--lake", str(lake), "--engine", "spark"], capsys)
     assert code == 2
     assert "Error: the spark engine needs pyspark" in err and "auditpipe[spark]" in err
