@@ -192,6 +192,18 @@ def test_a_compaction_killed_mid_commit_is_completed_without_losing_a_row(lake: 
     killed = subprocess.run([sys.executable, "-c", _KILL_IN_COMPACT, *args], check=False)
     assert killed.returncode == -9
     assert list(lake.journal_dir.glob("*.json")), "a committed journal was left to roll forward"
+    # Before any writer rolls it forward, auditpipe's readers read the pending commit as done:
+    # the merged file, still staged, in place of the files it replaces (before, its staged
+    # path had no partition folders and every read failed with a hive partition mismatch).
+    assert table_rows(lake.root, EVENT_STABLE) == before_rows
+    status = subprocess.run(
+        [sys.executable, "-m", "auditpipe", "status", "--lake", str(lake.root), "--json"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["events"] == len(before_rows)
     code = subprocess.run([sys.executable, "-m", "auditpipe", *args], check=False).returncode
     assert code == 0
     assert table_rows(lake.root, EVENT_STABLE) == before_rows
