@@ -170,7 +170,11 @@ def _stage_rewrite(
     source = _files_sql(part.files)
     columns = _columns(con, source)
     expected = _checksum(con, source, columns, where, params)
-    staged = txn.staging / f"{uuid.uuid4().hex}.parquet"
+    # In folders named like the partition's: until the commit is rolled forward, readers read
+    # a staged file in place of the files it replaces, and take its partition from its folders.
+    folder = txn.staging / part.folder.relative_to(txn.lake.root)
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = folder / f"{uuid.uuid4().hex}.parquet"
     con.execute(
         f"COPY (SELECT * FROM {source} {where}) TO {quote_literal(str(staged))}"
         " (FORMAT parquet, COMPRESSION zstd)",

@@ -9,9 +9,11 @@ Exit codes are listed in docs/operations.md and in each command's --help.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import re
 from pathlib import Path
+from types import FrameType
 
 from .i18n import _
 
@@ -116,11 +118,48 @@ def disk_full_path(exc: BaseException) -> Path | None | bool:
     return False
 
 
+# Set by the SIGINT handler ``watch_interrupts`` installs: Ctrl-C was pressed in this command.
+_sigint_received = False
+
+
+def watch_interrupts() -> None:
+    """Remember a Ctrl-C (SIGINT) for ``explain``, then raise KeyboardInterrupt as Python does.
+
+    A library may turn the KeyboardInterrupt into an error of its own: DuckDB, interrupted
+    inside ``execute``, raises ``RuntimeError: Query interrupted`` (or its InterruptException),
+    and code between it and the CLI may wrap that again. Whatever reaches the CLI after a
+    Ctrl-C is an interrupt (exit 130), never an "unexpected internal error" (exit 2). Called
+    by the CLI at the start of each command; does nothing outside the main thread or when
+    SIGINT is not Python's default handler (someone else handles it)."""
+    import signal
+
+    global _sigint_received
+    _sigint_received = False
+    current = signal.getsignal(signal.SIGINT)
+    if current is not signal.default_int_handler and current is not _on_sigint:
+        return
+    with contextlib.suppress(ValueError):  # not the main thread
+        signal.signal(signal.SIGINT, _on_sigint)
+
+
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    import signal
+
+    global _sigint_received
+    _sigint_received = True
+    signal.default_int_handler(signum, frame)
+
+
 def _is_interrupt(exc: BaseException) -> bool:
-    # DuckDB raises its own InterruptException when Ctrl-C lands inside a query.
-    return isinstance(exc, KeyboardInterrupt) or (
-        type(exc).__name__ == "InterruptException"
-        and type(exc).__module__.lstrip("_").startswith("duckdb")
+    # DuckDB raises its own InterruptException (or a RuntimeError) when Ctrl-C lands inside a
+    # query; the SIGINT handler's flag catches every form.
+    return (
+        _sigint_received
+        or isinstance(exc, KeyboardInterrupt)
+        or (
+            type(exc).__name__ == "InterruptException"
+            and type(exc).__module__.lstrip("_").startswith("duckdb")
+        )
     )
 
 
@@ -141,13 +180,13 @@ def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
                 "rolls back a commit it interrupted"
             ),
         )
-    if isinstance(exc, AuditpipeError):
-        return exc
     if _is_interrupt(exc):
         return Interrupted(
             _("interrupted"),
             hint=_("the lake holds what was committed before; run the command again to finish"),
         )
+    if isinstance(exc, AuditpipeError):
+        return exc
     if isinstance(exc, OSError):
         name = exc.filename or exc.filename2
         return AuditpipeError(

@@ -22,6 +22,7 @@ from ..errors import (
     EXIT_QUARANTINE,
     AuditpipeError,
     explain,
+    watch_interrupts,
 )
 from ..i18n import N_, _
 from .lazy import LazyGroup
@@ -152,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     args, debug = hoist_debug(list(argv if argv is not None else sys.argv[1:]))
     args, _lang = hoist_lang(args)
     forget_lake()
+    watch_interrupts()
     try:
         # Without standalone mode click returns what ctx.exit() was given instead of exiting.
         rc = cli.main(args=args, prog_name="auditpipe", standalone_mode=False)

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..contract import Catalog, load_contract
 from ..errors import InputFileError
-from ..lake import Lake, verify_parquet
+from ..lake import Lake, discard_staging, verify_parquet
 from ..lake.layout import partition_value
 from .hashing import InLake, file_sha256
 from .pipeline import (
@@ -184,8 +184,8 @@ class RunCommitter:
             self.commits.files.extend(self.lake.events_dir / rel for _, rel in events)
             return result
         finally:
-            if staged.work:
-                shutil.rmtree(staged.work, ignore_errors=True)
+            if staged.work:  # kept if the error came after the commit point (recover() needs it)
+                discard_staging(self.lake.root, Path(staged.work))
 
 
 def _drop_stored(

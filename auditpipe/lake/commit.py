@@ -238,7 +238,9 @@ class Transaction:
         lake.apply_journal(lake.journal_dir / f"{self.txn_id}.json")
 
     def abort(self) -> None:
-        shutil.rmtree(self.lake.staging_dir / self.txn_id, ignore_errors=True)
+        """Drop what this transaction staged, unless it is committed already (an error or a
+        Ctrl-C while its journal was applied): the journal's roll-forward needs those files."""
+        discard_staging(self.lake.root, self.lake.staging_dir / self.txn_id)
 
 
 def _folders_between(paths: Collection[Path], top: Path) -> set[Path]:
@@ -272,6 +274,36 @@ def pending_commit(root: Path) -> tuple[dict[Path, Path], set[Path]]:
                 to_move[(root / dst).resolve()] = (root / dst).resolve()
         to_delete |= {(root / rel).resolve() for rel in doc.get("deletes", [])}
     return to_move, to_delete
+
+
+def discard_staging(root: Path, folder: Path) -> bool:
+    """Remove ``folder`` (a staging folder) after a failure, unless a committed journal still
+    names a file in it; returns whether it was removed.
+
+    Code that stages files cleans up in ``finally`` or ``except`` blocks. When the error (a
+    Ctrl-C, a full disk making a partition folder) comes after the commit point, the journal
+    is written and its roll-forward needs every staged file it names: removing them would
+    leave a half-applied commit that no ``recover()`` can finish. Such a folder is left to the
+    next ``recover()``, which applies the journal and then clears staging."""
+    target = folder.resolve()
+    for source in _journal_sources(root):
+        if source == target or target in source.parents:
+            return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
+
+
+def _journal_sources(root: Path) -> set[Path]:
+    """Every staged file that a committed journal names (moved into place or not)."""
+    sources: set[Path] = set()
+    for journal in journal_files(root):
+        try:
+            doc = json.loads(journal.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for src, _dst in [*doc.get("moves", []), *doc.get("meta_moves", [])]:
+            sources.add((root / src).resolve())
+    return sources
 
 
 def journal_files(root: Path) -> list[Path]:

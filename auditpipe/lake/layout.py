@@ -163,11 +163,19 @@ def _subdirs(folder: Path, key: str) -> Iterator[Path]:
 
 
 def parquet_files(folder: Path) -> list[Path]:
-    """The ``*.parquet`` files directly in ``folder``, sorted (none when it is missing)."""
+    """The ``*.parquet`` files directly in ``folder``, sorted (none when it is missing).
+
+    Names starting with ``.`` or ``_`` are not the lake's (auditpipe writes ``part-*``): they
+    are skipped, as Spark and Hadoop skip them and as ingest skips such inputs, so a hidden
+    copy, a macOS ``._part-....parquet`` resource fork or an ``_tmp.parquet`` left in a
+    partition is neither read as data (doubled rows, or a "damaged lake file") nor merged
+    into the lake by ``compact``."""
     if not folder.is_dir():
         return []
     return sorted(
-        Path(e.path) for e in os.scandir(folder) if e.name.endswith(".parquet") and e.is_file()
+        Path(e.path)
+        for e in os.scandir(folder)
+        if e.name.endswith(".parquet") and not e.name.startswith((".", "_")) and e.is_file()
     )
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,7 +49,7 @@ from ..ingest.pipeline import (
 )
 from ..ingest.settings import IngestSettings
 from ..ingest.sources import SourceFile, sha256_of
-from ..lake import Lake, today_in, utc_now
+from ..lake import Lake, discard_staging, today_in, utc_now
 from ..lake.layout import ACCOUNTS, list_partitions
 from .normalize import accounts_sql
 from .secret import identity_key, padded_keys
@@ -135,8 +134,8 @@ def _ingest_one(
         return result
     except InputFileError as exc:
         return record_rejection(lake, source, sha, name, run_id, started, exc)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    finally:  # kept if the error came after the commit point (recover() needs it)
+        discard_staging(lake.root, work)
 
 
 class _SnapshotJob:

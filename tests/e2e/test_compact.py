@@ -192,7 +192,37 @@ def test_a_compaction_killed_mid_commit_is_completed_without_losing_a_row(lake: 
     killed = subprocess.run([sys.executable, "-c", _KILL_IN_COMPACT, *args], check=False)
     assert killed.returncode == -9
     assert list(lake.journal_dir.glob("*.json")), "a committed journal was left to roll forward"
+    # Before any writer rolls it forward, auditpipe's readers read the pending commit as done:
+    # the merged file, still staged, in place of the files it replaces (before, its staged
+    # path had no partition folders and every read failed with a hive partition mismatch).
+    assert table_rows(lake.root, EVENT_STABLE) == before_rows
+    status = subprocess.run(
+        [sys.executable, "-m", "auditpipe", "status", "--lake", str(lake.root), "--json"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["events"] == len(before_rows)
     code = subprocess.run([sys.executable, "-m", "auditpipe", *args], check=False).returncode
     assert code == 0
     assert table_rows(lake.root, EVENT_STABLE) == before_rows
     assert all(n == 1 for (p, d), n in _files_per_partition(lake).items() if d < TODAY)
+
+
+def test_files_named_like_hidden_or_underscore_parquet_are_not_the_lakes(lake: Lake) -> None:
+    """A hidden copy of a part file, a macOS resource fork (``._part-....parquet``, not
+    Parquet) and an ``_tmp.parquet`` left in a partition are not read as the lake's rows,
+    nor merged into it by compact; auditpipe names its own files ``part-*``."""
+    before_rows = table_rows(lake.root, EVENT_STABLE)
+    folder = lake.events_dir / "provider_id=forum-a" / "event_date=2026-03-01"
+    part = sorted(folder.glob("part-*.parquet"))[0]
+    (folder / f".copy-of-{part.name}").write_bytes(part.read_bytes())
+    (folder / f"._{part.name}").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 60)
+    (folder / "_tmp.parquet").write_bytes(part.read_bytes())
+    assert table_rows(lake.root, EVENT_STABLE) == before_rows
+    compact_lake(lake, CompactSettings(today=TODAY))
+    assert table_rows(lake.root, EVENT_STABLE) == before_rows
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith((".", "_"))) == sorted(
+        [f".copy-of-{part.name}", f"._{part.name}", "_tmp.parquet"]
+    )

@@ -304,3 +304,36 @@ def test_a_command_without_debug_logs_no_statement_after_one_with_it(
     assert code == 0 and "auditpipe.sql: " in err
     code, _, err = run_main(["sql", "--lake", lake, "SELECT count(*) FROM events"], capsys)
     assert code == 0 and "auditpipe.sql: " not in err
+
+
+def test_ctrl_c_that_a_library_turned_into_another_error_still_exits_130(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB, interrupted by Ctrl-C inside ``execute``, takes the KeyboardInterrupt and raises
+    ``RuntimeError: Query interrupted``: ingest and nightly printed "unexpected internal error"
+    and exited 2 (a real SIGINT here, delivered to the handler the CLI installs)."""
+    import signal
+
+    import auditpipe.status
+
+    lake = _lake(tmp_path, capsys)
+
+    def interrupted_query(*args: Any, **kwargs: Any) -> Any:
+        try:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C while the query runs
+        except KeyboardInterrupt:
+            raise RuntimeError("Query interrupted") from None  # what DuckDB raises
+        raise AssertionError("SIGINT did not interrupt")
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        monkeypatch.setattr(auditpipe.status, "lake_status", interrupted_query)
+        code, _, err = run_main(["status", "--lake", str(lake)], capsys)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 130
+    assert "interrupted" in err and "internal error" not in err
+    # The next command starts without the mark: an error is an error again.
+    monkeypatch.setattr(auditpipe.status, "lake_status", _raising(RuntimeError("a bug")))
+    code, _, err = run_main(["status", "--lake", str(lake)], capsys)
+    assert code == 2 and "internal error" in err
