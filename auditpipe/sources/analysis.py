@@ -466,8 +466,11 @@ class _Resolver:
             ref = self._resolve(col)
             if ref and not self._is_write_target(col):
                 self.result.read.append(ref)
+        # A SELECT's `*`, and RETURNING * of an UPDATE, DELETE or INSERT: the returned rows
+        # are read by the caller, every column of the statement's own tables (UPDATE ... FROM
+        # and DELETE ... USING return the joined tables' columns too)
         for star in tree.find_all(exp.Star):
-            if not isinstance(star.parent, exp.Column) and isinstance(star.parent, exp.Select):
+            if isinstance(star.parent, (exp.Select, exp.Returning)):
                 self._star(star, "")
 
     def _all_columns(self, table: str, into: list[str]) -> None:
