@@ -65,8 +65,16 @@ CUT_SHORT = (
 )
 
 
+# What server_audit escapes (escape_string's esc_map in plugin/server_audit/server_audit.c,
+# MariaDB 10.x and 11.x): backspace, tab, newline, form feed, carriage return, quote and
+# backslash, each as a backslash and a letter or itself. Nothing else is escaped.
+ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "'": "'", "\\": "\\"}
+
+
 def unescape(col: Any) -> Any:
-    """server_audit's quoting undone: surrounding quotes, \\' \\\\ \\n \\r \\t."""
+    """server_audit's quoting undone: surrounding quotes and every escape of ``ESCAPES``
+    (\\b \\t \\n \\f \\r \\' \\\\). A backslash before any other character is not an
+    escape the plugin writes and is kept as it is."""
     import polars as pl
 
     inner = (
@@ -74,14 +82,10 @@ def unescape(col: Any) -> Any:
         .then(col.str.slice(1).str.strip_suffix("'"))
         .otherwise(col)
     )
-    return (
-        inner.str.replace_all("\\\\", "\x00", literal=True)  # an escaped backslash
-        .str.replace_all(r"\n", "\n", literal=True)
-        .str.replace_all(r"\r", "\r", literal=True)
-        .str.replace_all(r"\t", "\t", literal=True)
-        .str.replace_all(r"\\(.)", "${1}")
-        .str.replace_all("\x00", "\\", literal=True)
-    )
+    # One left-to-right pass (leftmost match first): a logged backslash pair followed by n is
+    # an escaped backslash, then the letter n, never a newline.
+    escapes = ["\\" + letter for letter in ESCAPES]
+    return inner.str.replace_many(escapes, list(ESCAPES.values()))
 
 
 def _quoted(col: Any) -> Any:

@@ -113,15 +113,59 @@ def test_a_line_that_is_not_server_audit_is_quarantined_scrubbed(tmp_path: Path)
     assert counters.lines_quarantined == 1
 
 
+def _server_escaped(text: str) -> str:
+    """``text`` as server_audit's escape_string writes it (its esc_map): \\b \\t \\n \\f \\r
+    \\' \\\\ as a backslash and a letter, every other character as itself."""
+    table = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+    return "".join(table.get(c, "\\" + c if c in "'\\" else c) for c in text)
+
+
 def test_unescape_undoes_exactly_what_server_audit_escapes() -> None:
     import polars as pl
 
     from auditpipe.sources.server_audit import unescape
 
-    logged = ["'a\\\\b'", "'it\\'s'", "'x\\ny'", "'back\\\\n'", "'\\\\\\''"]
-    meant = ["a\\b", "it's", "x\ny", "back\\n", "\\'"]
+    logged = ["'a\\\\b'", "'it\\'s'", "'x\\ny'", "'back\\\\n'", "'\\\\\\''", "'a\\bb\\fc'"]
+    meant = ["a\\b", "it's", "x\ny", "back\\n", "\\'", "a\bb\fc"]
     got = pl.DataFrame({"o": logged}).select(unescape(pl.col("o")))["o"].to_list()
     assert got == meant
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=0x7F), max_size=12)
+        | st.sampled_from(["\\b", "\\f", "\\n", "\\\\", "\\'", "客户", "\b\f"]),
+        max_size=8,
+    )
+)
+def test_unescape_is_the_inverse_of_server_audit_s_escaping(parts: list[str]) -> None:
+    """Any statement text (every ASCII control character, quotes, backslashes before the
+    letters the plugin uses): escaped as the plugin does, then read back, is that text."""
+    import polars as pl
+
+    from auditpipe.sources.server_audit import unescape
+
+    texts = ["".join(parts), "".join(reversed(parts))]
+    logged = ["'" + _server_escaped(t) + "'" for t in texts]
+    got = pl.DataFrame({"o": logged}).select(unescape(pl.col("o")))["o"].to_list()
+    assert got == texts
+
+
+def test_a_form_feed_or_backspace_in_a_statement_is_read_as_itself(tmp_path: Path) -> None:
+    # A form feed between words is whitespace to the server: read as the letter f, the
+    # statement named a column real_namefFROM and a table nobody has.
+    q = _server_escaped("SELECT real_name\fFROM accounts\fWHERE id = 5 AND note = 'a\bb'")
+    rows, _ = read_log(
+        tmp_path,
+        f"{H}45,READ,shop,accounts,\n{H}45,QUERY,shop,'{q}',0\n",
+        kind="server_audit",
+        fmt=None,
+    )
+    (event,) = events(rows)
+    assert event["subject_id"] == "5" and event["action"] == "view"
+    assert event["data_fields"] == "real_name;accounts.id"
+    assert event["extras"].get("resolved_from_tables_only") is not True
 
 
 # server_audit_output_type = syslog: the records as a real MariaDB sent them to /dev/log
@@ -282,7 +326,9 @@ def test_a_gbk_client_s_statements_are_read_as_gb18030(tmp_path: Path) -> None:
 def test_non_utf8_encoding_none_keeps_the_bytes_escaped(tmp_path: Path) -> None:
     rows, _ = _gbk_source(tmp_path, "none")
     view, _search = events(rows)
-    assert "xd0xd5" in view["extras"]["statement"] and view["extras"]["resolved_from_tables_only"]
+    # written \xNN as the docs say (the backslash is no server_audit escape, so it stays)
+    assert "\\xd0\\xd5" in view["extras"]["statement"]
+    assert view["extras"]["resolved_from_tables_only"]
 
 
 def test_a_line_that_is_neither_utf8_nor_the_encoding_keeps_its_bytes_escaped(
@@ -337,7 +383,15 @@ def test_a_line_cut_anywhere_is_never_read_as_a_statement(tmp_path: Path, then: 
 
 
 # What server_audit escapes (MariaDB's esc_map): two bytes each in the log.
-ESCAPES = {b"'": b"\\'", b"\\": b"\\\\", b"\n": b"\\n", b"\r": b"\\r", b"\t": b"\\t"}
+ESCAPES = {
+    b"'": b"\\'",
+    b"\\": b"\\\\",
+    b"\n": b"\\n",
+    b"\r": b"\\r",
+    b"\t": b"\\t",
+    b"\b": b"\\b",
+    b"\f": b"\\f",
+}
 
 
 def _as_server_logs(statement: bytes, limit: int) -> tuple[bytes, bool]:
@@ -359,7 +413,7 @@ def _as_server_logs(statement: bytes, limit: int) -> tuple[bytes, bool]:
 @given(
     words=st.lists(
         st.sampled_from(
-            ["客户", "张三", "北京市", "é", "x", "id", " ", "'", "\\", "\n", "\t", "7"]
+            ["客户", "张三", "北京市", "é", "x", "id", " ", "'", "\\", "\n", "\t", "\b", "\f", "7"]
         ),
         max_size=80,
     ),
