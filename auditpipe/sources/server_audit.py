@@ -224,6 +224,8 @@ def _statements(
     inner = pl.col("object").str.strip_prefix("'").str.strip_suffix("'")
     logged_len = inner.str.len_bytes() + pl.col("_extra").fill_null(0)
     limit = settings.query_log_limit
+    # A limit of 0 is none (log_statement_ex cuts only above 0): every statement is whole.
+    cut_at_limit = logged_len >= limit - 1 if limit > 0 else pl.lit(False)
     groups = groups.with_columns(
         pl.lit(None, pl.String).alias("params"),
         pl.lit(None, pl.Int64).alias("rows"),
@@ -241,7 +243,7 @@ def _statements(
         pl.when(pl.col("retcode").is_not_null() & (pl.col("retcode") != "0"))
         .then(pl.col("retcode"))
         .alias("error_code"),
-        (logged_len >= limit - 1).fill_null(False).alias("truncated"),
+        cut_at_limit.fill_null(False).alias("truncated"),
         pl.lit(None, pl.String).alias("problem"),
     )
     groups = groups.with_columns(

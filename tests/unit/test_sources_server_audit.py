@@ -451,3 +451,22 @@ def test_a_definers_routine_is_the_callers_event(tmp_path: Path) -> None:
     (event,) = events(rows)
     assert event["actor_id"] == "svc_app" and event["source_ip"] == "10.0.0.9"
     assert event["line_number"] == 1 and event["subject_id"] == "2"
+
+
+@settings(max_examples=15, deadline=None)
+@given(length=st.integers(0, 5000))
+def test_with_no_query_log_limit_no_statement_is_flagged_truncated(
+    tmp_path_factory: pytest.TempPathFactory, length: int
+) -> None:
+    """query_log_limit = 0 (server_audit_query_log_limit = 0, MariaDB's "no limit"): the server
+    logs every statement whole, as a real MariaDB logged a 3,000-byte one, so none is
+    truncated whatever its length, and its own columns are read, not its tables'."""
+    pad = "x" * length
+    q = f"SELECT real_name FROM accounts WHERE id = 3 AND city <> \\'{pad}\\'"
+    read = log_reader(tmp_path_factory.mktemp("nolimit"), kind="server_audit", fmt=None,
+                      extra="query_log_limit = 0")  # fmt: skip
+    rows, counters = read(f"{H}46,READ,shop,accounts,\n{H}46,QUERY,shop,'{q}',0\n")
+    (event,) = events(rows)
+    assert not event["extras"].get("truncated") and counters.truncated_statements == 0
+    assert event["data_fields"] == "real_name;accounts.city;accounts.id"
+    assert event["subject_id"] == "3"
