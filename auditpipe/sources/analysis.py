@@ -103,6 +103,9 @@ class Analysis:
     written: list[str] = field(default_factory=list)
     subject_literals: list[int] = field(default_factory=list)  # literal indexes (0-based)
     subject_param: int | None = None  # $n (1-based)
+    # the subject key's type ("number", "text"; None when the schema does not tell): what a
+    # statement's hex literal there means (MySQL's 0x3133: 12595 for a number, '13' for text)
+    subject_type: str | None = None
     # narrowed by a routine's variable whose value the log does not give (`WHERE id = i` in a
     # SQL function's body, `@x` in MySQL), or by a hex string (X'3133'): one subject, not known
     subject_variable: bool = False
@@ -276,6 +279,7 @@ def merged(parts: list[Analysis]) -> Analysis:
         out.subject_literals = list(dict.fromkeys(k for p in touching for k in p.subject_literals))
         out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
         out.subject_variable = any(p.subject_variable for p in touching)
+        out.subject_type = next((p.subject_type for p in touching if p.subject_type), None)
     # A call whose body's statements use its variable (`WHERE id = i`): the call's one literal
     # (`SELECT touch(2)`) is the value, as a SQL function's one logged parameter is.
     calls = [p for p in parts if p.parsed and not p.tables and len(p.literals) == 1]
@@ -626,10 +630,12 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             ref = next((b for b in mapping.schema.base_refs(ref) if b in mapping.subject_keys), ref)
         if ref not in mapping.subject_keys:
             continue
+        key_type = mapping.schema.types.get(ref)
         if isinstance(node, exp.In):
             marks = [_marker(e) for e in node.expressions]
             if marks and all(m is not None for m in marks):
                 result.subject_literals = [m for m in marks if m is not None]
+                result.subject_type = key_type
                 return
             pairs = zip(marks, node.expressions, strict=True)
             if marks and all(m is not None or _bits(e) for m, e in pairs):
@@ -638,6 +644,7 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
         mark = _marker(other)
         if mark is not None:
             result.subject_literals = [mark]
+            result.subject_type = key_type
             return
         if _bits(other):  # id = X'3133': one subject, its value depends on the key's type
             result.subject_variable = True

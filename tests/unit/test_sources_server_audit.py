@@ -470,3 +470,56 @@ def test_with_no_query_log_limit_no_statement_is_flagged_truncated(
     assert not event["extras"].get("truncated") and counters.truncated_statements == 0
     assert event["data_fields"] == "real_name;accounts.city;accounts.id"
     assert event["subject_id"] == "3"
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    number=st.integers(0, 2**62),
+    text=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\\'"),
+        min_size=1,
+        max_size=8,
+    ),
+    upper=st.booleans(),
+)
+def test_a_hex_literal_subject_is_what_the_server_compares(
+    tmp_path_factory: pytest.TempPathFactory, number: int, text: str, upper: bool
+) -> None:
+    """MySQL's 0x... literal against a number key is the number it spells (a real MariaDB
+    matched id = 0x01 to id 1 and id = 0x31 to none), against a text key the string its
+    bytes spell (user_name = 0x7a73 matched 'zs'): the subject, never the literal's text."""
+    read = log_reader(
+        tmp_path_factory.mktemp("hex"),
+        kind="server_audit",
+        fmt=None,
+        extra='subject_keys = ["accounts.id", "accounts.user_name"]',
+    )
+    by_number = f"{number:x}".upper() if upper else f"{number:x}"
+    by_text = text.encode("utf-8").hex()
+    rows, _ = read(
+        f"{H}47,READ,shop,accounts,\n"
+        f"{H}47,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 0x{by_number}',0\n"
+        f"{H}48,READ,shop,accounts,\n"
+        f"{H}48,QUERY,shop,'SELECT real_name FROM accounts WHERE user_name = 0x{by_text}',0\n"
+    )
+    first, second = events(rows)
+    assert (first["subject_id"], first["action"]) == (str(number), "view")
+    assert (second["subject_id"], second["action"]) == (text, "view")
+
+
+def test_a_hex_literal_against_a_key_of_unknown_type_names_no_subject(tmp_path: Path) -> None:
+    # An information_schema.columns export without data_type: the key's type is not known,
+    # so 0x3133 (12595 or '13') is one subject whose value the log does not tell.
+    (tmp_path / "cols.csv").write_text(
+        "table_name,column_name\naccounts,id\naccounts,real_name\n", encoding="utf-8"
+    )
+    rows, _ = read_log(
+        tmp_path,
+        f"{H}49,READ,shop,accounts,\n"
+        f"{H}49,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 0x3133',0\n",
+        kind="server_audit",
+        fmt=None,
+        extra=f'schema = "{tmp_path / "cols.csv"}"',
+    )
+    (event,) = events(rows)
+    assert event["subject_id"] is None and event["action"] == "view"
