@@ -77,6 +77,16 @@ _LOAD_DATA = re.compile(
     re.I | re.S,
 )
 
+# The servers' own catalogs: no user's data. A statement reading only these (a client's
+# SHOW-like query on information_schema, a monitor's on performance_schema or pg_stat_*)
+# reads no personal data and is not an event, as SELECT 1 is not; their tables are never a
+# user table of the same name (mysql.user is not an application's `user` table).
+SYSTEM_SCHEMAS = {
+    "mysql": ("mysql", "information_schema", "performance_schema", "sys"),
+    "postgres": ("pg_catalog", "information_schema", "pg_toast"),
+}
+CATALOG = "§catalog"  # the name a catalog table is given in the parse tree
+
 # Statement kinds -> contract action (a SELECT is view or search depending on narrowing).
 READ, WRITE, DELETE, EXPORT, OTHER = "read", "write", "delete", "export", "other"
 
@@ -364,9 +374,12 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     if isinstance(tree, exp.Command):
         return Analysis(parsed=False, problem=f"{tree.name} is not analysed")
     result = Analysis(parsed=True, export_literal=export_literal)
+    _hide_catalog(tree, dialect, mapping.schema)
     _Resolver(mapping.schema, result).run(tree)
     result.kind = _kind(tree, result)
     _find_subject(tree, mapping, result)
+    result.read = [r for r in result.read if not r.startswith(CATALOG)]
+    result.written = [r for r in result.written if not r.startswith(CATALOG)]
     if mapping.schema.views:  # a view's columns are the table columns beneath them
         base = mapping.schema.base_refs
         result.read = [b for ref in result.read for b in base(ref)]
@@ -376,6 +389,30 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     result.read = sorted(set(result.read))
     result.written = sorted(set(result.written))
     return result
+
+
+def is_catalog(schema_name: str, table: str, dialect: str, schema: DbSchema) -> bool:
+    """A table of the server's own catalogs: in one of its system schemas, or (PostgreSQL)
+    an unqualified ``pg_*`` name the user's schema does not define (pg_catalog is searched
+    first: pg_class, pg_stat_activity)."""
+    if schema_name:
+        return schema_name.lower() in SYSTEM_SCHEMAS.get(dialect, ())
+    return dialect == "postgres" and table.lower().startswith("pg_") and not schema.columns(table)
+
+
+def _hide_catalog(tree: Any, dialect: str, schema: DbSchema) -> None:
+    """Rename the catalog tables in the tree to CATALOG (keeping their alias), so they are no
+    table of the statement and no column of theirs resolves to a user table's."""
+    from sqlglot import exp
+
+    for table in list(tree.find_all(exp.Table)):
+        if not table.name or not is_catalog(table.db, table.name, dialect, schema):
+            continue
+        if not table.alias:
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+        table.set("this", exp.to_identifier(CATALOG))
+        table.set("db", None)
+        table.set("catalog", None)
 
 
 def _bare(name: str) -> str:
@@ -446,7 +483,7 @@ class _Resolver:
                 self._all_columns(aliases.get(name, name), self.result.written)
         for table in tree.find_all(exp.Table):
             name = table.name.lower()
-            if name and name not in ctes:
+            if name and name not in ctes and name != CATALOG:
                 self.result.tables.append(name)
         if isinstance(tree, exp.TruncateTable):
             for t in tree.expressions:

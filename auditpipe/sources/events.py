@@ -36,7 +36,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from .analysis import DELETE, EXPORT, OTHER, READ, WRITE, Analysis, Mapping, analyse_parts, merged
+from .analysis import (
+    DELETE,
+    EXPORT,
+    OTHER,
+    READ,
+    SYSTEM_SCHEMAS,
+    WRITE,
+    Analysis,
+    Mapping,
+    analyse_parts,
+    merged,
+)
 from .analysis import data_fields as analysis_fields
 from .scrub import fingerprint, literal_list_expr, literal_value_expr, scrub_expr
 from .settings import SourceSettings
@@ -303,6 +314,14 @@ def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters
     shapes = good_data.group_by("fingerprint").agg(pl.col("statement").first())
     counters.fingerprints.update(shapes["fingerprint"].to_list())
     analysed = _with_analysis(good_data, analyser.rows_for(shapes))
+    # The server's own catalog tables the log names (pgaudit's pg_catalog.pg_class under
+    # information_schema.tables) are no user's data, for every reader as for server_audit's
+    # TABLE lines: a statement that names only those is no event (see analysis.SYSTEM_SCHEMAS).
+    system = list(SYSTEM_SCHEMAS.get(dialect, ()))
+    schema_of = pl.element().str.extract(r"^([^.]*)\.", 1).str.to_lowercase()
+    analysed = analysed.with_columns(
+        pl.col("objects").list.eval(pl.element().filter(~schema_of.is_in(system).fill_null(False)))
+    )
     # A statement the parser could not read, the logger cut short, or that resolved to no
     # table although the log names some, falls back to the tables the log names.
     n_objects = pl.col("objects").list.len()

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-from . import syslog
+from . import analysis, syslog
 from .lines import (
     CUT_AT_END,
     cut_rows,
@@ -53,7 +53,7 @@ LINE = r"^(?:(?P<ts>\d{8} \d\d:\d\d:\d\d|\d{10,19}),|" + SYSLOG_HEAD + r"(?:[^,]
 SYSLOG_IDENT = "mysql-server_auditing"  # MariaDB's default server_audit_syslog_ident
 TABLE_OPS = ("READ", "WRITE", "CREATE", "ALTER", "DROP", "RENAME")
 DATA_OPS = ("READ", "WRITE")
-SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
+SYSTEM_SCHEMAS = analysis.SYSTEM_SCHEMAS["mysql"]
 DATA_STATEMENT = (
     r"(?i)^\s*(?:/\*.*?\*/\s*)*(SELECT|INSERT|UPDATE|DELETE|REPLACE|LOAD|WITH|TRUNCATE|TABLE)\b"
 )
