@@ -453,7 +453,7 @@ def test_a_definers_routine_is_the_callers_event(tmp_path: Path) -> None:
     assert event["line_number"] == 1 and event["subject_id"] == "2"
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(length=st.integers(0, 5000))
 def test_with_no_query_log_limit_no_statement_is_flagged_truncated(
     tmp_path_factory: pytest.TempPathFactory, length: int
