@@ -77,6 +77,16 @@ _LOAD_DATA = re.compile(
     re.I | re.S,
 )
 
+# The servers' own catalogs: no user's data. A statement reading only these (a client's
+# SHOW-like query on information_schema, a monitor's on performance_schema or pg_stat_*)
+# reads no personal data and is not an event, as SELECT 1 is not; their tables are never a
+# user table of the same name (mysql.user is not an application's `user` table).
+SYSTEM_SCHEMAS = {
+    "mysql": ("mysql", "information_schema", "performance_schema", "sys"),
+    "postgres": ("pg_catalog", "information_schema", "pg_toast"),
+}
+CATALOG = "§catalog"  # the name a catalog table is given in the parse tree
+
 # Statement kinds -> contract action (a SELECT is view or search depending on narrowing).
 READ, WRITE, DELETE, EXPORT, OTHER = "read", "write", "delete", "export", "other"
 
@@ -103,6 +113,9 @@ class Analysis:
     written: list[str] = field(default_factory=list)
     subject_literals: list[int] = field(default_factory=list)  # literal indexes (0-based)
     subject_param: int | None = None  # $n (1-based)
+    # the subject key's type ("number", "text"; None when the schema does not tell): what a
+    # statement's hex literal there means (MySQL's 0x3133: 12595 for a number, '13' for text)
+    subject_type: str | None = None
     # narrowed by a routine's variable whose value the log does not give (`WHERE id = i` in a
     # SQL function's body, `@x` in MySQL), or by a hex string (X'3133'): one subject, not known
     subject_variable: bool = False
@@ -276,6 +289,7 @@ def merged(parts: list[Analysis]) -> Analysis:
         out.subject_literals = list(dict.fromkeys(k for p in touching for k in p.subject_literals))
         out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
         out.subject_variable = any(p.subject_variable for p in touching)
+        out.subject_type = next((p.subject_type for p in touching if p.subject_type), None)
     # A call whose body's statements use its variable (`WHERE id = i`): the call's one literal
     # (`SELECT touch(2)`) is the value, as a SQL function's one logged parameter is.
     calls = [p for p in parts if p.parsed and not p.tables and len(p.literals) == 1]
@@ -360,9 +374,12 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     if isinstance(tree, exp.Command):
         return Analysis(parsed=False, problem=f"{tree.name} is not analysed")
     result = Analysis(parsed=True, export_literal=export_literal)
+    _hide_catalog(tree, dialect, mapping.schema)
     _Resolver(mapping.schema, result).run(tree)
     result.kind = _kind(tree, result)
     _find_subject(tree, mapping, result)
+    result.read = [r for r in result.read if not r.startswith(CATALOG)]
+    result.written = [r for r in result.written if not r.startswith(CATALOG)]
     if mapping.schema.views:  # a view's columns are the table columns beneath them
         base = mapping.schema.base_refs
         result.read = [b for ref in result.read for b in base(ref)]
@@ -372,6 +389,30 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     result.read = sorted(set(result.read))
     result.written = sorted(set(result.written))
     return result
+
+
+def is_catalog(schema_name: str, table: str, dialect: str, schema: DbSchema) -> bool:
+    """A table of the server's own catalogs: in one of its system schemas, or (PostgreSQL)
+    an unqualified ``pg_*`` name the user's schema does not define (pg_catalog is searched
+    first: pg_class, pg_stat_activity)."""
+    if schema_name:
+        return schema_name.lower() in SYSTEM_SCHEMAS.get(dialect, ())
+    return dialect == "postgres" and table.lower().startswith("pg_") and not schema.columns(table)
+
+
+def _hide_catalog(tree: Any, dialect: str, schema: DbSchema) -> None:
+    """Rename the catalog tables in the tree to CATALOG (keeping their alias), so they are no
+    table of the statement and no column of theirs resolves to a user table's."""
+    from sqlglot import exp
+
+    for table in list(tree.find_all(exp.Table)):
+        if not table.name or not is_catalog(table.db, table.name, dialect, schema):
+            continue
+        if not table.alias:
+            table.set("alias", exp.TableAlias(this=exp.to_identifier(table.name)))
+        table.set("this", exp.to_identifier(CATALOG))
+        table.set("db", None)
+        table.set("catalog", None)
 
 
 def _bare(name: str) -> str:
@@ -442,7 +483,7 @@ class _Resolver:
                 self._all_columns(aliases.get(name, name), self.result.written)
         for table in tree.find_all(exp.Table):
             name = table.name.lower()
-            if name and name not in ctes:
+            if name and name not in ctes and name != CATALOG:
                 self.result.tables.append(name)
         if isinstance(tree, exp.TruncateTable):
             for t in tree.expressions:
@@ -466,8 +507,11 @@ class _Resolver:
             ref = self._resolve(col)
             if ref and not self._is_write_target(col):
                 self.result.read.append(ref)
+        # A SELECT's `*`, and RETURNING * of an UPDATE, DELETE or INSERT: the returned rows
+        # are read by the caller, every column of the statement's own tables (UPDATE ... FROM
+        # and DELETE ... USING return the joined tables' columns too)
         for star in tree.find_all(exp.Star):
-            if not isinstance(star.parent, exp.Column) and isinstance(star.parent, exp.Select):
+            if isinstance(star.parent, (exp.Select, exp.Returning)):
                 self._star(star, "")
 
     def _all_columns(self, table: str, into: list[str]) -> None:
@@ -623,10 +667,12 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             ref = next((b for b in mapping.schema.base_refs(ref) if b in mapping.subject_keys), ref)
         if ref not in mapping.subject_keys:
             continue
+        key_type = mapping.schema.types.get(ref)
         if isinstance(node, exp.In):
             marks = [_marker(e) for e in node.expressions]
             if marks and all(m is not None for m in marks):
                 result.subject_literals = [m for m in marks if m is not None]
+                result.subject_type = key_type
                 return
             pairs = zip(marks, node.expressions, strict=True)
             if marks and all(m is not None or _bits(e) for m, e in pairs):
@@ -635,6 +681,7 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
         mark = _marker(other)
         if mark is not None:
             result.subject_literals = [mark]
+            result.subject_type = key_type
             return
         if _bits(other):  # id = X'3133': one subject, its value depends on the key's type
             result.subject_variable = True

@@ -36,7 +36,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from .analysis import DELETE, EXPORT, OTHER, READ, WRITE, Analysis, Mapping, analyse_parts, merged
+from .analysis import (
+    DELETE,
+    EXPORT,
+    OTHER,
+    READ,
+    SYSTEM_SCHEMAS,
+    WRITE,
+    Analysis,
+    Mapping,
+    analyse_parts,
+    merged,
+)
 from .analysis import data_fields as analysis_fields
 from .scrub import fingerprint, literal_list_expr, literal_value_expr, scrub_expr
 from .settings import SourceSettings
@@ -157,6 +168,7 @@ class Analyser:
             "subject_literals": a.subject_literals,
             "subject_param": a.subject_param,
             "subject_variable": a.subject_variable,
+            "subject_type": a.subject_type,
             "export_literal": a.export_literal,
             "export_stdout": a.export_stdout,
             "call_literal": a.call_literal,
@@ -180,6 +192,7 @@ def _analysis_schema() -> dict[str, Any]:
         "subject_literals": pl.List(pl.Int64),
         "subject_param": pl.Int64,
         "subject_variable": pl.Boolean,
+        "subject_type": pl.String,
         "export_literal": pl.Int64,
         "export_stdout": pl.Boolean,
         "call_literal": pl.Int64,
@@ -234,6 +247,50 @@ def _param_value(params: Any, index: Any) -> Any:
     )
 
 
+def _subject_value(literal: Any, key_type: Any, dialect: str) -> Any:
+    """The subject key's value from the literal it is compared with, per row. A MySQL hex
+    literal (``0x3133``) is what the server compares it as: the number it spells against a
+    number column (12595), the string its bytes spell against a text one ('13'; none when
+    the bytes are not UTF-8 text), and no value when the schema does not tell the key's
+    type. PostgreSQL (16+) reads 0x3133 as the integer 12595 whatever it is compared with.
+    (Statements with ``id = 5`` and ``id = 0x3133`` share a shape, so this is decided per
+    row, not by the shape's analysis.)"""
+    import polars as pl
+
+    digits = literal.str.extract(r"^0[xX]([0-9A-Fa-f]+)$", 1)
+    even = pl.when(digits.str.len_chars() % 2 == 1).then(pl.lit("0") + digits).otherwise(digits)
+    number = digits.str.to_integer(base=16, strict=False).cast(pl.String)
+    text = even.map_batches(_hex_text, return_dtype=pl.String)
+    as_number = key_type == "number" if dialect == "mysql" else pl.lit(True)
+    return (
+        pl.when(digits.is_null())
+        .then(literal_value_expr(literal))
+        .when(as_number)
+        .then(number)
+        .when(key_type == "text")
+        .then(text)
+        .otherwise(pl.lit(None, pl.String))
+    )
+
+
+def _hex_text(digits: Any) -> Any:
+    """Hex digits -> the UTF-8 text their bytes spell (null when they spell none), decoded
+    once per distinct value, as ``_url_decoded`` does (Polars cannot cast bytes that are not
+    UTF-8 to a string without failing the whole column)."""
+    import polars as pl
+
+    def text(value: str) -> str | None:
+        try:
+            return bytes.fromhex(value).decode("utf-8")
+        except ValueError:
+            return None
+
+    mapping = {v: text(v) for v in digits.drop_nulls().unique().to_list()}
+    if not mapping:
+        return digits.cast(pl.String)
+    return digits.replace_strict(mapping, default=None, return_dtype=pl.String)
+
+
 def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters: Counters) -> Any:
     """Statements frame -> Arrow table of OUTPUT_COLUMNS (events and quarantined rows)."""
     import polars as pl
@@ -257,6 +314,14 @@ def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters
     shapes = good_data.group_by("fingerprint").agg(pl.col("statement").first())
     counters.fingerprints.update(shapes["fingerprint"].to_list())
     analysed = _with_analysis(good_data, analyser.rows_for(shapes))
+    # The server's own catalog tables the log names (pgaudit's pg_catalog.pg_class under
+    # information_schema.tables) are no user's data, for every reader as for server_audit's
+    # TABLE lines: a statement that names only those is no event (see analysis.SYSTEM_SCHEMAS).
+    system = list(SYSTEM_SCHEMAS.get(dialect, ()))
+    schema_of = pl.element().str.extract(r"^([^.]*)\.", 1).str.to_lowercase()
+    analysed = analysed.with_columns(
+        pl.col("objects").list.eval(pl.element().filter(~schema_of.is_in(system).fill_null(False)))
+    )
     # A statement the parser could not read, the logger cut short, or that resolved to no
     # table although the log names some, falls back to the tables the log names.
     n_objects = pl.col("objects").list.len()
@@ -402,8 +467,10 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         .alias("protected")
     )
     n_subject = pl.col("subject_literals").list.len().fill_null(0)
-    by_literal = literal_value_expr(
-        pl.col("_lits").list.get(pl.col("subject_literals").list.first(), null_on_oob=True)
+    by_literal = _subject_value(
+        pl.col("_lits").list.get(pl.col("subject_literals").list.first(), null_on_oob=True),
+        pl.col("subject_type"),
+        settings.dialect,
     )
     by_param = _param_value(
         pl.when(pl.col("subject_param").is_not_null()).then(pl.col("params")),

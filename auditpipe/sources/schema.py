@@ -29,6 +29,10 @@ class DbSchema:
     tables: dict[str, list[str]] = field(default_factory=dict)  # views too, by their columns
     # view -> its column -> the "table.column"s of the tables beneath it that column reads
     views: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    # "table.column" -> "number" or "text", for the columns whose type the DDL (or a CSV's
+    # data_type) tells: what a hex literal compared with the column means (0x3133 is the
+    # number 12595 against a number column, the string '13' against a text one)
+    types: dict[str, str] = field(default_factory=dict)
 
     def columns(self, table: str) -> list[str]:
         return self.tables.get(table.lower().split(".")[-1], [])
@@ -79,6 +83,7 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
 
     tables: dict[str, list[str]] = {}
     views: dict[str, dict[str, list[str]]] = {}
+    types: dict[str, str] = {}
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     for statement in _split_statements(text):
         lower = statement.lower()
@@ -106,10 +111,39 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
         if not isinstance(target, exp.Schema) or not isinstance(target.this, exp.Table):
             continue
         name = target.this.name.lower()
-        cols = [c.name.lower() for c in target.expressions if isinstance(c, exp.ColumnDef)]
+        defs = [c for c in target.expressions if isinstance(c, exp.ColumnDef)]
+        cols = [c.name.lower() for c in defs]
         if cols:
             tables[name] = cols
-    return DbSchema(tables, views)
+        for column in defs:
+            data_type = column.args.get("kind")
+            spelled = data_type.sql(dialect=dialect) if data_type is not None else ""
+            type_class = _type_class(spelled)
+            if type_class:
+                types[f"{name}.{column.name.lower()}"] = type_class
+    return DbSchema(tables, views, types)
+
+
+_NUMBER_TYPE = re.compile(
+    r"^\s*(?:UNSIGNED\s+)?(?:TINY|SMALL|MEDIUM|BIG)?(?:INT|INTEGER|SERIAL)|^\s*(?:DECIMAL|NUMERIC"
+    r"|FLOAT|DOUBLE|REAL|SMALLSERIAL|BIGSERIAL|SERIAL|INT[248]|BIT\b|YEAR\b)",
+    re.I,
+)
+_TEXT_TYPE = re.compile(
+    r"^\s*(?:N?VARCHAR|N?CHAR|CHARACTER|TEXT|TINYTEXT|MEDIUMTEXT|LONGTEXT|STRING|ENUM|SET\b"
+    r"|CITEXT|BPCHAR|NAME\b)",
+    re.I,
+)
+
+
+def _type_class(type_sql: str) -> str | None:
+    """ "number" or "text" for a column type as the DDL (or information_schema's data_type)
+    spells it; None for the others (dates, binary, JSON ...)."""
+    if _NUMBER_TYPE.search(type_sql):
+        return "number"
+    if _TEXT_TYPE.search(type_sql):
+        return "text"
+    return None
 
 
 def _view_columns(
@@ -166,6 +200,7 @@ def parse_columns_csv(text: str, where: str) -> DbSchema:
             ),
         )
     rows: dict[str, list[tuple[int, str]]] = {}
+    types: dict[str, str] = {}
     for i, row in enumerate(reader):
         table = (row[names["table_name"]] or "").strip().lower()
         column = (row[names["column_name"]] or "").strip().lower()
@@ -173,7 +208,10 @@ def parse_columns_csv(text: str, where: str) -> DbSchema:
             continue
         order = row.get(names.get("ordinal_position", ""), "") or ""
         rows.setdefault(table, []).append((int(order) if order.isdigit() else i, column))
-    return DbSchema({t: [c for _, c in sorted(cols)] for t, cols in rows.items()})
+        type_class = _type_class(row.get(names.get("data_type", ""), "") or "")
+        if type_class:
+            types[f"{table}.{column}"] = type_class
+    return DbSchema({t: [c for _, c in sorted(cols)] for t, cols in rows.items()}, types=types)
 
 
 def load_schema(path: Path | None, dialect: str) -> DbSchema:

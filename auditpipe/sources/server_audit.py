@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-from . import syslog
+from . import analysis, syslog
 from .lines import (
     CUT_AT_END,
     cut_rows,
@@ -53,7 +53,7 @@ LINE = r"^(?:(?P<ts>\d{8} \d\d:\d\d:\d\d|\d{10,19}),|" + SYSLOG_HEAD + r"(?:[^,]
 SYSLOG_IDENT = "mysql-server_auditing"  # MariaDB's default server_audit_syslog_ident
 TABLE_OPS = ("READ", "WRITE", "CREATE", "ALTER", "DROP", "RENAME")
 DATA_OPS = ("READ", "WRITE")
-SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
+SYSTEM_SCHEMAS = analysis.SYSTEM_SCHEMAS["mysql"]
 DATA_STATEMENT = (
     r"(?i)^\s*(?:/\*.*?\*/\s*)*(SELECT|INSERT|UPDATE|DELETE|REPLACE|LOAD|WITH|TRUNCATE|TABLE)\b"
 )
@@ -65,8 +65,16 @@ CUT_SHORT = (
 )
 
 
+# What server_audit escapes (escape_string's esc_map in plugin/server_audit/server_audit.c,
+# MariaDB 10.x and 11.x): backspace, tab, newline, form feed, carriage return, quote and
+# backslash, each as a backslash and a letter or itself. Nothing else is escaped.
+ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "'": "'", "\\": "\\"}
+
+
 def unescape(col: Any) -> Any:
-    """server_audit's quoting undone: surrounding quotes, \\' \\\\ \\n \\r \\t."""
+    """server_audit's quoting undone: surrounding quotes and every escape of ``ESCAPES``
+    (\\b \\t \\n \\f \\r \\' \\\\). A backslash before any other character is not an
+    escape the plugin writes and is kept as it is."""
     import polars as pl
 
     inner = (
@@ -74,14 +82,10 @@ def unescape(col: Any) -> Any:
         .then(col.str.slice(1).str.strip_suffix("'"))
         .otherwise(col)
     )
-    return (
-        inner.str.replace_all("\\\\", "\x00", literal=True)  # an escaped backslash
-        .str.replace_all(r"\n", "\n", literal=True)
-        .str.replace_all(r"\r", "\r", literal=True)
-        .str.replace_all(r"\t", "\t", literal=True)
-        .str.replace_all(r"\\(.)", "${1}")
-        .str.replace_all("\x00", "\\", literal=True)
-    )
+    # One left-to-right pass (leftmost match first): a logged backslash pair followed by n is
+    # an escaped backslash, then the letter n, never a newline.
+    escapes = ["\\" + letter for letter in ESCAPES]
+    return inner.str.replace_many(escapes, list(ESCAPES.values()))
 
 
 def _quoted(col: Any) -> Any:
@@ -220,6 +224,8 @@ def _statements(
     inner = pl.col("object").str.strip_prefix("'").str.strip_suffix("'")
     logged_len = inner.str.len_bytes() + pl.col("_extra").fill_null(0)
     limit = settings.query_log_limit
+    # A limit of 0 is none (log_statement_ex cuts only above 0): every statement is whole.
+    cut_at_limit = logged_len >= limit - 1 if limit > 0 else pl.lit(False)
     groups = groups.with_columns(
         pl.lit(None, pl.String).alias("params"),
         pl.lit(None, pl.Int64).alias("rows"),
@@ -237,7 +243,7 @@ def _statements(
         pl.when(pl.col("retcode").is_not_null() & (pl.col("retcode") != "0"))
         .then(pl.col("retcode"))
         .alias("error_code"),
-        (logged_len >= limit - 1).fill_null(False).alias("truncated"),
+        cut_at_limit.fill_null(False).alias("truncated"),
         pl.lit(None, pl.String).alias("problem"),
     )
     groups = groups.with_columns(

@@ -14,7 +14,7 @@ timezone = "Asia/Shanghai"        # the log's timezone, for times printed withou
 schema = "schema.sql"             # DDL (pg_dump --schema-only / mysqldump --no-data) or an
                                   # information_schema.columns export (.csv with a header)
 subject_keys = ["accounts.id", "orders.account_id"]
-query_log_limit = 1024            # server_audit_query_log_limit (server_audit only)
+query_log_limit = 1024            # server_audit_query_log_limit (server_audit only; 0: none)
 non_utf8_encoding = "gb18030"     # how a line that is not UTF-8 is read ("none": bad bytes as \\xNN)
 files = ["postgresql*.log"]       # name patterns of this source's logs when the file is listed
                                   # under [ingest] sources in auditpipe.toml
@@ -225,8 +225,14 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise _fail(where, "'subject_keys' should be a list of strings", 'e.g. ["accounts.id"]')
     limit = data.get("query_log_limit", 1024)
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise _fail(where, "'query_log_limit' should be a whole number", "e.g. 1024")
+    # server_audit_query_log_limit = 0 is MariaDB's "no limit" (log_statement_ex cuts only
+    # when the limit is above 0): every statement is logged whole.
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+        raise _fail(
+            where,
+            f"'query_log_limit' should be a whole number of bytes, 0 or more, not {limit!r}",
+            "the server's server_audit_query_log_limit, e.g. 1024 (its default); 0 means no limit",
+        )
     columns = {}
     for ref, data_field in _table(data, "columns", where).items():
         if not isinstance(data_field, str) or not data_field.strip():

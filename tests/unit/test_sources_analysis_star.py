@@ -104,3 +104,56 @@ def test_a_star_reads_only_the_tables_of_its_own_from(
 def test_an_alias_of_a_derived_table_hides_the_outer_alias(sql: str, dialect: str) -> None:
     a = analyse(sql, dialect, MAPPING)
     assert set(a.read) == {"accounts.mobile", "orders.account_id"}
+
+
+# Statements that return rows to their caller with RETURNING (PostgreSQL; MariaDB 10.5+ for
+# INSERT and DELETE): {target} is the table written, {ret} the RETURNING list.
+RETURNING_SHAPES = {
+    "update": "UPDATE {target} SET {set_col} = '1' WHERE {key} = 7 RETURNING {ret}",
+    "update_alias": "UPDATE {target} t SET {set_col} = '1' WHERE t.{key} = 7 RETURNING {ret}",
+    "delete": "DELETE FROM {target} WHERE {key} = 7 RETURNING {ret}",
+    "insert": "INSERT INTO {target} ({set_col}) VALUES ('1') RETURNING {ret}",
+    "insert_select": "INSERT INTO {target} ({set_col}) SELECT {set_col} FROM {target} "
+    "WHERE {key} = 7 RETURNING {ret}",
+    "cte": "WITH u AS (UPDATE {target} SET {set_col} = '1' WHERE {key} = 7 RETURNING {ret}) "
+    "SELECT count(*) FROM u",
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.sampled_from(sorted(RETURNING_SHAPES)),
+    dialect=st.sampled_from(["postgres", "mysql"]),
+    target=st.sampled_from(sorted(TABLES)),
+    form=st.sampled_from(["star", "qualified_star", "columns"]),
+    picked=st.lists(st.integers(0, 6), min_size=1, max_size=3, unique=True),
+)
+def test_what_returning_hands_back_is_read(
+    shape: str, dialect: str, target: str, form: str, picked: list[int]
+) -> None:
+    """RETURNING * is every column of the statement's table (as SELECT * is, from the
+    schema), RETURNING t.* the table t names, RETURNING a, b those columns: all read by the
+    caller, whatever the statement writes."""
+    if dialect == "mysql" and shape == "cte":
+        return  # MariaDB has no data-modifying CTE
+    columns = MAPPING.schema.columns(target)
+    named = [columns[i % len(columns)] for i in picked]
+    qualifier = "t" if shape == "update_alias" else target
+    ret = {"star": "*", "qualified_star": f"{qualifier}.*", "columns": ", ".join(named)}[form]
+    sql = RETURNING_SHAPES[shape].format(
+        target=target, set_col=OTHER_COLUMN[target], key=TABLES[target], ret=ret
+    )
+    result = analyse(sql, dialect, MAPPING)
+    assert result.parsed, (sql, result.problem)
+    returned = {f"{target}.{c}" for c in named} if form == "columns" else _all(target)
+    assert returned <= set(result.read), (sql, sorted(returned - set(result.read)))
+
+
+@pytest.mark.parametrize("dialect", ["postgres", "mysql"])
+def test_an_update_returning_star_names_the_protected_fields_it_hands_back(dialect: str) -> None:
+    from auditpipe.sources.analysis import data_fields
+
+    sql = "UPDATE accounts SET city = 'bj' WHERE id = 7 RETURNING *"
+    result = analyse(sql, dialect, MAPPING)
+    assert {"id_number", "mobile", "real_name"} <= set(data_fields(result, MAPPING))
+    assert result.kind == "write" and result.subject_literals == [1]

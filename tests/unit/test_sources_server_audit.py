@@ -113,15 +113,59 @@ def test_a_line_that_is_not_server_audit_is_quarantined_scrubbed(tmp_path: Path)
     assert counters.lines_quarantined == 1
 
 
+def _server_escaped(text: str) -> str:
+    """``text`` as server_audit's escape_string writes it (its esc_map): \\b \\t \\n \\f \\r
+    \\' \\\\ as a backslash and a letter, every other character as itself."""
+    table = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+    return "".join(table.get(c, "\\" + c if c in "'\\" else c) for c in text)
+
+
 def test_unescape_undoes_exactly_what_server_audit_escapes() -> None:
     import polars as pl
 
     from auditpipe.sources.server_audit import unescape
 
-    logged = ["'a\\\\b'", "'it\\'s'", "'x\\ny'", "'back\\\\n'", "'\\\\\\''"]
-    meant = ["a\\b", "it's", "x\ny", "back\\n", "\\'"]
+    logged = ["'a\\\\b'", "'it\\'s'", "'x\\ny'", "'back\\\\n'", "'\\\\\\''", "'a\\bb\\fc'"]
+    meant = ["a\\b", "it's", "x\ny", "back\\n", "\\'", "a\bb\fc"]
     got = pl.DataFrame({"o": logged}).select(unescape(pl.col("o")))["o"].to_list()
     assert got == meant
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=0x7F), max_size=12)
+        | st.sampled_from(["\\b", "\\f", "\\n", "\\\\", "\\'", "客户", "\b\f"]),
+        max_size=8,
+    )
+)
+def test_unescape_is_the_inverse_of_server_audit_s_escaping(parts: list[str]) -> None:
+    """Any statement text (every ASCII control character, quotes, backslashes before the
+    letters the plugin uses): escaped as the plugin does, then read back, is that text."""
+    import polars as pl
+
+    from auditpipe.sources.server_audit import unescape
+
+    texts = ["".join(parts), "".join(reversed(parts))]
+    logged = ["'" + _server_escaped(t) + "'" for t in texts]
+    got = pl.DataFrame({"o": logged}).select(unescape(pl.col("o")))["o"].to_list()
+    assert got == texts
+
+
+def test_a_form_feed_or_backspace_in_a_statement_is_read_as_itself(tmp_path: Path) -> None:
+    # A form feed between words is whitespace to the server: read as the letter f, the
+    # statement named a column real_namefFROM and a table nobody has.
+    q = _server_escaped("SELECT real_name\fFROM accounts\fWHERE id = 5 AND note = 'a\bb'")
+    rows, _ = read_log(
+        tmp_path,
+        f"{H}45,READ,shop,accounts,\n{H}45,QUERY,shop,'{q}',0\n",
+        kind="server_audit",
+        fmt=None,
+    )
+    (event,) = events(rows)
+    assert event["subject_id"] == "5" and event["action"] == "view"
+    assert event["data_fields"] == "real_name;accounts.id"
+    assert event["extras"].get("resolved_from_tables_only") is not True
 
 
 # server_audit_output_type = syslog: the records as a real MariaDB sent them to /dev/log
@@ -282,7 +326,9 @@ def test_a_gbk_client_s_statements_are_read_as_gb18030(tmp_path: Path) -> None:
 def test_non_utf8_encoding_none_keeps_the_bytes_escaped(tmp_path: Path) -> None:
     rows, _ = _gbk_source(tmp_path, "none")
     view, _search = events(rows)
-    assert "xd0xd5" in view["extras"]["statement"] and view["extras"]["resolved_from_tables_only"]
+    # written \xNN as the docs say (the backslash is no server_audit escape, so it stays)
+    assert "\\xd0\\xd5" in view["extras"]["statement"]
+    assert view["extras"]["resolved_from_tables_only"]
 
 
 def test_a_line_that_is_neither_utf8_nor_the_encoding_keeps_its_bytes_escaped(
@@ -337,7 +383,15 @@ def test_a_line_cut_anywhere_is_never_read_as_a_statement(tmp_path: Path, then: 
 
 
 # What server_audit escapes (MariaDB's esc_map): two bytes each in the log.
-ESCAPES = {b"'": b"\\'", b"\\": b"\\\\", b"\n": b"\\n", b"\r": b"\\r", b"\t": b"\\t"}
+ESCAPES = {
+    b"'": b"\\'",
+    b"\\": b"\\\\",
+    b"\n": b"\\n",
+    b"\r": b"\\r",
+    b"\t": b"\\t",
+    b"\b": b"\\b",
+    b"\f": b"\\f",
+}
 
 
 def _as_server_logs(statement: bytes, limit: int) -> tuple[bytes, bool]:
@@ -359,7 +413,7 @@ def _as_server_logs(statement: bytes, limit: int) -> tuple[bytes, bool]:
 @given(
     words=st.lists(
         st.sampled_from(
-            ["客户", "张三", "北京市", "é", "x", "id", " ", "'", "\\", "\n", "\t", "7"]
+            ["客户", "张三", "北京市", "é", "x", "id", " ", "'", "\\", "\n", "\t", "\b", "\f", "7"]
         ),
         max_size=80,
     ),
@@ -397,3 +451,75 @@ def test_a_definers_routine_is_the_callers_event(tmp_path: Path) -> None:
     (event,) = events(rows)
     assert event["actor_id"] == "svc_app" and event["source_ip"] == "10.0.0.9"
     assert event["line_number"] == 1 and event["subject_id"] == "2"
+
+
+@settings(max_examples=8, deadline=None)
+@given(length=st.integers(0, 5000))
+def test_with_no_query_log_limit_no_statement_is_flagged_truncated(
+    tmp_path_factory: pytest.TempPathFactory, length: int
+) -> None:
+    """query_log_limit = 0 (server_audit_query_log_limit = 0, MariaDB's "no limit"): the server
+    logs every statement whole, as a real MariaDB logged a 3,000-byte one, so none is
+    truncated whatever its length, and its own columns are read, not its tables'."""
+    pad = "x" * length
+    q = f"SELECT real_name FROM accounts WHERE id = 3 AND city <> \\'{pad}\\'"
+    read = log_reader(tmp_path_factory.mktemp("nolimit"), kind="server_audit", fmt=None,
+                      extra="query_log_limit = 0")  # fmt: skip
+    rows, counters = read(f"{H}46,READ,shop,accounts,\n{H}46,QUERY,shop,'{q}',0\n")
+    (event,) = events(rows)
+    assert not event["extras"].get("truncated") and counters.truncated_statements == 0
+    assert event["data_fields"] == "real_name;accounts.city;accounts.id"
+    assert event["subject_id"] == "3"
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    number=st.integers(0, 2**62),
+    text=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\\'"),
+        min_size=1,
+        max_size=8,
+    ),
+    upper=st.booleans(),
+)
+def test_a_hex_literal_subject_is_what_the_server_compares(
+    tmp_path_factory: pytest.TempPathFactory, number: int, text: str, upper: bool
+) -> None:
+    """MySQL's 0x... literal against a number key is the number it spells (a real MariaDB
+    matched id = 0x01 to id 1 and id = 0x31 to none), against a text key the string its
+    bytes spell (user_name = 0x7a73 matched 'zs'): the subject, never the literal's text."""
+    read = log_reader(
+        tmp_path_factory.mktemp("hex"),
+        kind="server_audit",
+        fmt=None,
+        extra='subject_keys = ["accounts.id", "accounts.user_name"]',
+    )
+    by_number = f"{number:x}".upper() if upper else f"{number:x}"
+    by_text = text.encode("utf-8").hex()
+    rows, _ = read(
+        f"{H}47,READ,shop,accounts,\n"
+        f"{H}47,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 0x{by_number}',0\n"
+        f"{H}48,READ,shop,accounts,\n"
+        f"{H}48,QUERY,shop,'SELECT real_name FROM accounts WHERE user_name = 0x{by_text}',0\n"
+    )
+    first, second = events(rows)
+    assert (first["subject_id"], first["action"]) == (str(number), "view")
+    assert (second["subject_id"], second["action"]) == (text, "view")
+
+
+def test_a_hex_literal_against_a_key_of_unknown_type_names_no_subject(tmp_path: Path) -> None:
+    # An information_schema.columns export without data_type: the key's type is not known,
+    # so 0x3133 (12595 or '13') is one subject whose value the log does not tell.
+    (tmp_path / "cols.csv").write_text(
+        "table_name,column_name\naccounts,id\naccounts,real_name\n", encoding="utf-8"
+    )
+    rows, _ = read_log(
+        tmp_path,
+        f"{H}49,READ,shop,accounts,\n"
+        f"{H}49,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 0x3133',0\n",
+        kind="server_audit",
+        fmt=None,
+        extra=f'schema = "{tmp_path / "cols.csv"}"',
+    )
+    (event,) = events(rows)
+    assert event["subject_id"] is None and event["action"] == "view"

@@ -28,6 +28,8 @@ BASE = {"kind": "pgaudit", "provider_id": "p"}
         ({"format": "xml"}, "does not apply"),
         ({"comments": {"tiket": "t"}}, "unknown \\[comments\\]"),
         ({"provider_id": ""}, "non-empty string"),
+        ({"query_log_limit": -1}, "0 or more, not -1"),
+        ({"query_log_limit": "1k"}, "whole number of bytes"),
     ],
 )
 def test_bad_settings_are_refused_with_a_reason(extra: dict, message: str) -> None:
@@ -132,3 +134,23 @@ def test_sources_check_warns_of_a_prefix_that_cannot_tell_sessions_apart(
         )
         code, out, _ = run_main(["sources", "check", str(settings)], capsys)
         assert code == 0 and ("neither %p nor %c" in out) == warned, (prefix, out)
+
+
+def test_query_log_limit_0_is_server_audit_s_no_limit() -> None:
+    # server_audit_query_log_limit = 0: MariaDB cuts no statement (log_statement_ex cuts only
+    # above 0); the settings say the same, and no statement is flagged truncated for its length
+    assert parse_settings({**BASE, "query_log_limit": 0}).query_log_limit == 0
+
+
+def test_the_schema_tells_number_and_text_columns_apart() -> None:
+    from auditpipe.sources.schema import parse_columns_csv, parse_ddl
+
+    ddl = "CREATE TABLE t (a bigint(20) unsigned, b varchar(20), c char(18), d decimal(12,2), e datetime)"
+    assert parse_ddl(ddl, "mysql").types == {
+        "t.a": "number",
+        "t.b": "text",
+        "t.c": "text",
+        "t.d": "number",
+    }
+    csv = "table_name,column_name,data_type\nt,a,bigint\nt,b,character varying\nt,e,date\n"
+    assert parse_columns_csv(csv, "x.csv").types == {"t.a": "number", "t.b": "text"}

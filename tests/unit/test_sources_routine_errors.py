@@ -1,0 +1,60 @@
+"""An error raised inside a called procedure or function, after its statements read data: the
+lines a real MariaDB 10.11 (server_audit) and a real PostgreSQL 15 (pgaudit) wrote for it.
+Each statement's outcome is its own: a statement inside the routine that ran read its rows
+(a procedure's result set reaches the client before the error; a value can leave in the
+error's message), so it stays `success`; the call that failed is `failure` where it is an
+event. See docs/sources.md, "Errors inside a routine"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.sources import events, read_log
+
+# CALL p_read(1) (SELECT real_name ... WHERE id = i; SIGNAL ...) and SELECT f_read(2) (SELECT
+# real_name INTO r ...; SIGNAL ...; RETURN r): the inner statements have query ids of their
+# own, logged before the call's QUERY line; the call's retcode is the error's.
+MARIADB = r"""20261201 23:20:53,vm,svc_app,localhost,5,19,READ,mysql,proc,
+20261201 23:20:53,vm,svc_app,localhost,5,20,READ,shop,accounts,
+20261201 23:20:53,vm,svc_app,localhost,5,20,QUERY,shop,'SELECT real_name FROM accounts WHERE id =  NAME_CONST(\'i\',1)',0
+20261201 23:20:53,vm,svc_app,localhost,5,21,QUERY,shop,'SIGNAL SQLSTATE \'45000\' SET MESSAGE_TEXT = \'boom\'',1644
+20261201 23:20:53,vm,svc_app,localhost,5,19,QUERY,shop,'CALL p_read(1)',1644
+20261201 23:20:53,vm,svc_app,localhost,5,22,READ,mysql,proc,
+20261201 23:20:53,vm,svc_app,localhost,5,22,READ,shop,accounts,
+20261201 23:20:53,vm,svc_app,localhost,5,24,QUERY,shop,'SELECT real_name INTO r FROM accounts WHERE id =  NAME_CONST(\'i\',2)',0
+20261201 23:20:53,vm,svc_app,localhost,5,25,QUERY,shop,'SIGNAL SQLSTATE \'45000\' SET MESSAGE_TEXT = \'boom\'',1644
+20261201 23:20:53,vm,svc_app,localhost,5,22,QUERY,shop,'SELECT f_read(2)',1644
+"""
+
+# SELECT f_read(1) of a PL/pgSQL function that reads, then raises: pgaudit logs the body's
+# statement (the call itself is never logged: it failed before its own audit line), then the
+# ERROR names the call.
+P = "2026-12-02 07:20:48.770 CST [16235] svc_app@shop "
+POSTGRES = (
+    f"{P}LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"
+    'SELECT real_name        FROM accounts WHERE id = i,"1,,,",1\n'
+    f"{P}ERROR:  boom\n"
+    f"{P}CONTEXT:  PL/pgSQL function f_read(bigint) line 2 at RAISE\n"
+    f"{P}STATEMENT:  SELECT f_read(1);\n"
+)
+
+
+def test_mariadb_statements_that_ran_inside_a_failed_call_stay_success(tmp_path: Path) -> None:
+    rows, counters = read_log(tmp_path, MARIADB, kind="server_audit", fmt=None)
+    by_line = {e["line_number"]: e for e in events(rows)}
+    in_procedure, in_function = by_line[2], by_line[8]
+    assert (in_procedure["outcome"], in_procedure["subject_id"]) == ("success", "1")
+    assert (in_function["outcome"], in_function["subject_id"]) == ("success", "2")
+    assert in_procedure["data_fields"] == in_function["data_fields"] == "real_name;accounts.id"
+    # SELECT f_read(2) logged its TABLE line of accounts: the failed call is an event too
+    (call,) = [e for e in events(rows) if e["line_number"] == 6]
+    assert call["outcome"] == "failure" and call["extras"]["error_code"] == "1644"
+    assert counters.reconciles and counters.lines_quarantined == 0
+
+
+def test_a_pgaudit_statement_inside_a_failed_function_stays_success(tmp_path: Path) -> None:
+    rows, counters = read_log(tmp_path, POSTGRES, kind="pgaudit", fmt="stderr")
+    (inner,) = events(rows)
+    assert inner["outcome"] == "success" and inner["data_fields"] == "real_name;accounts.id"
+    # the call names no table: its ERROR is counted as not data, not lost
+    assert counters.non_data_lines == 3 and counters.reconciles
