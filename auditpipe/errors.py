@@ -150,7 +150,15 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
     signal.default_int_handler(signum, frame)
 
 
-def _is_interrupt(exc: BaseException) -> bool:
+def forget_interrupt() -> None:
+    """Forget a Ctrl-C that was handled (the SQL prompt drops the statement and goes on), so
+    a later error of the same command is not taken for an interrupt."""
+    global _sigint_received
+    _sigint_received = False
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Did ``exc`` come of a Ctrl-C, whatever form a library gave it?"""
     # DuckDB raises its own InterruptException (or a RuntimeError) when Ctrl-C lands inside a
     # query; the SIGINT handler's flag catches every form.
     return (
@@ -180,7 +188,7 @@ def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
                 "rolls back a commit it interrupted"
             ),
         )
-    if _is_interrupt(exc):
+    if is_interrupt(exc):
         return Interrupted(
             _("interrupted"),
             hint=_("the lake holds what was committed before; run the command again to finish"),

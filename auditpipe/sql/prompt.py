@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
-from ..errors import AuditpipeError
+from ..errors import AuditpipeError, forget_interrupt, is_interrupt
 from ..i18n import N_, _
 from ..lake import Lake
 from ..lake.views import VIEW_NAMES, view_statements
@@ -123,6 +123,7 @@ def run_prompt(
             err.print("")
             return 0
         except KeyboardInterrupt:
+            forget_interrupt()
             buffer.clear()
             err.print("^C")
             continue
@@ -141,7 +142,6 @@ def run_prompt(
 def _run(
     con: duckdb.DuckDBPyConnection, sql: str, state: PromptState, out: Console, err: Console
 ) -> None:
-    import duckdb
 
     try:
         result = run_sql(con, sql)
@@ -157,7 +157,12 @@ def _run(
         err.print(f"Error: {exc.message}", style="red", markup=False, highlight=False)
         if exc.hint:
             err.print(f"Hint: {exc.hint}", markup=False, highlight=False)
-    except (KeyboardInterrupt, duckdb.InterruptException):
+    except (KeyboardInterrupt, Exception) as exc:
+        # DuckDB gives a Ctrl-C inside a query as its InterruptException or as a RuntimeError
+        # ("Query interrupted"); either way the statement is dropped and the prompt goes on.
+        if not is_interrupt(exc):
+            raise
+        forget_interrupt()
         err.print("Interrupted.")
 
 

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
@@ -350,3 +351,54 @@ def test_history_is_saved_and_loaded(tmp_path: Path) -> None:
     readline.clear_history()
     with readline_history(history):
         assert readline.get_history_item(readline.get_current_history_length()) == "SELECT 1;"
+
+
+def test_a_ctrl_c_inside_a_query_drops_it_and_is_forgotten_once_handled(
+    shared_lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB turns a Ctrl-C inside a query into RuntimeError('Query interrupted'): the prompt
+    drops that statement and goes on, and the handled Ctrl-C does not make a later error of the
+    session an interrupt (exit 130 instead of the error it is)."""
+    import signal
+
+    from rich.console import Console
+
+    from auditpipe import errors
+    from auditpipe.sql import connect, prompt, query
+
+    def interrupted_query(con: Any, sql: str) -> Any:
+        try:
+            signal.raise_signal(signal.SIGINT)  # as the terminal does, through the CLI's handler
+        except KeyboardInterrupt:
+            raise RuntimeError("Query interrupted") from None  # as DuckDB does
+        raise AssertionError("SIGINT did not interrupt")
+
+    calls = iter([interrupted_query, query.run_sql])
+    monkeypatch.setattr(prompt, "run_sql", lambda con, sql: next(calls)(con, sql))
+    lines = iter(["SELECT 1 AS a;", "SELECT 2 AS b;", EOFError])
+
+    def read_line(prompt_text: str) -> str:
+        item = next(lines)
+        if isinstance(item, type) and issubclass(item, BaseException):
+            raise item
+        return str(item)
+
+    out, err = io.StringIO(), io.StringIO()
+    before = signal.getsignal(signal.SIGINT)
+    errors.watch_interrupts()
+    try:
+        code = run_prompt(
+            connect(shared_lake),
+            shared_lake,
+            out=Console(file=out, width=120),
+            err=Console(file=err, width=120),
+            read_line=read_line,
+            state=PromptState(),
+        )
+        later = errors.explain(RuntimeError("a real fault"))
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert code == 0
+    assert "Interrupted." in err.getvalue()
+    assert " b " in out.getvalue() and " a " not in out.getvalue()
+    assert not isinstance(later, errors.Interrupted)
