@@ -91,12 +91,16 @@ class JsonLines:
             )
             # The reading thread also looks for lenient tokens: it has time to spare, and the
             # extracting query is the slowest step of the pipeline.
+            first = True
             for batch, hints in prefetch((b, suspect_hints(b.rows)) for b in lines):
                 oversize = oversize_rows(batch.oversize, ctx.max_line_bytes)
                 table = read_batch(ctx.con, batch, keys, hints, ctx.count)
                 merged = in_line_order(table, oversize)
                 del batch, hints  # its bytes are text now: not kept while the batch waits
                 if merged is not None:
+                    if first:
+                        check_line_endings(merged)
+                        first = False
                     yield merged
         finally:
             stream.close()
@@ -137,6 +141,36 @@ class KnownKeys:
         for canon, ks in groups.items():
             groups[canon] = [ks[i] for i in own_spelling_first(canon, ks)]
         return groups, extras
+
+
+# A carriage return followed by more of the line: the line holds several lines ended by a
+# carriage return alone. (JSON allows a CR only as whitespace between tokens, and no writer
+# of JSON Lines puts one there.)
+_INNER_CR = re.compile(r"\r\s*\{")
+CR_ONLY_HINT = (
+    "convert the file's line endings to LF (for example tr '\\r' '\\n' < in.jsonl > "
+    "out.jsonl, or dos2unix -c mac in.jsonl) and ingest it again"
+)
+
+
+def check_line_endings(first: pa.Table) -> None:
+    """Rejects a file whose first line fails (not JSON, or over the size limit) and holds a
+    carriage return that does not end it: the file's lines end in a carriage return alone
+    (classic Mac OS), so the whole file is one line, which would be one quarantined row and
+    no hint; the CSV reader rejects such a file in the same words. Looks at one row, once."""
+    from ..errors import InputFileError
+
+    row = first.slice(0, 1).to_pylist()[0]
+    if row["line_number"] != 1 or row.get("reason") is None:
+        return
+    raw = row.get("raw") or ""
+    if _INNER_CR.search(raw):
+        raise InputFileError(
+            "line 1 of the JSON Lines file has a carriage return that does not end the line: "
+            "the file's lines end in a carriage return alone (CR-only, classic Mac OS line "
+            "endings), so the file reads as one line",
+            hint=CR_ONLY_HINT,
+        )
 
 
 def suspect_hints(rows: pa.Array) -> pa.BooleanArray:
