@@ -30,7 +30,15 @@ from .columns import first_present, json_member, json_object, own_spelling_first
 from .csv_quotes import row_ends, row_shapes
 from .kinds import ReadContext, register_kind
 from .lines import LineBatch, iter_line_batches, prefetch
-from .text import GB18030_ROWS, blank, decode_rows, in_line_order, oversize_rows
+from .text import (
+    BLANK_LINES,
+    GB18030_ROWS,
+    decode_rows,
+    in_line_order,
+    no_content_rows,
+    oversize_rows,
+    spaces,
+)
 
 STRAY_QUOTE = (
     'CSV row has a " inside a value that is not quoted, or text after a closing quote '
@@ -88,18 +96,26 @@ def read_batch(
     decoded = decode_rows(con, batch.rows)
     if decoded.gb18030_rows and count is not None:
         count(GB18030_ROWS, decoded.gb18030_rows)
-    keep = _array(pc.invert(pc.fill_null(blank(decoded.txt), False)))
-    rows = _array(batch.rows.filter(keep))
-    table = pa.table(
-        {"line_number": batch.line_numbers, "txt": decoded.txt, "raw": decoded.raw}
-    ).filter(keep)
+    table = pa.table({"line_number": batch.line_numbers, "txt": decoded.txt, "raw": decoded.raw})
+    rows = batch.rows
+    # Blank rows are not rows (counted as blank lines); rows of other white space only are
+    # quarantined, before the header too (text.spaces, the same rule as JSON Lines).
+    spaced = spaces(decoded.txt)
+    empty = None
+    if spaced.any:
+        blanks = len(pc.indices_nonzero(spaced.blank))
+        if blanks and count is not None:
+            count(BLANK_LINES, blanks)
+        empty = no_content_rows(spaced, batch.line_numbers, decoded.raw)
+        keep = _array(pc.invert(pc.or_(spaced.blank, spaced.no_content)))
+        rows, table = _array(rows.filter(keep)), table.filter(keep)
     if header is None:
         if not table.num_rows:
-            return None, None
+            return empty, None
         header = read_header(table["txt"][0].as_py(), table["line_number"][0].as_py(), contract)
         rows, table = rows.slice(1), table.slice(1)
     if not table.num_rows:
-        return None, header
+        return empty, header
     reason = row_faults(rows, table["txt"], header)
     good = _array(pc.is_null(reason))
     parsed = parse_rows(_array(rows.filter(good)), len(header.names))
@@ -114,7 +130,7 @@ def read_batch(
             "reason": reason.filter(bad),
         }
     )
-    return in_line_order(fields, faulty), header
+    return in_line_order(fields, faulty, empty), header
 
 
 def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
