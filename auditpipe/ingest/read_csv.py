@@ -110,6 +110,7 @@ def read_batch(
         keep = _array(pc.invert(pc.or_(spaced.blank, spaced.no_content)))
         rows, table = _array(rows.filter(keep)), table.filter(keep)
     if header is None:
+        long_header(batch, table)
         if not table.num_rows:
             return empty, None
         header = read_header(table["txt"][0].as_py(), table["line_number"][0].as_py(), contract)
@@ -131,6 +132,24 @@ def read_batch(
         }
     )
     return in_line_order(fields, faulty, empty), header
+
+
+def long_header(batch: LineBatch, table: pa.Table) -> None:
+    """Rejects the file when its first row with content is over the line size limit: that
+    row is the header, which the line reader kept out of the batch's rows (only its first KiB
+    is kept, for the quarantine), so the next row would be taken for it and named as the
+    header in the reason."""
+    first = table["line_number"][0].as_py() if table.num_rows else None
+    long = [o for o in batch.oversize if first is None or o.line_number < first]
+    if long:
+        o = min(long, key=lambda o: o.line_number)
+        raise InputFileError(
+            f"the CSV header (line {o.line_number}) is longer than the line size limit "
+            f"({o.size_seen:,} bytes or more)",
+            hint="check that the file is CSV with a header row of column names (a header this "
+            "long is most often not one), or raise max_line_bytes under [ingest] in "
+            "auditpipe.toml, and ingest it again",
+        )
 
 
 def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:

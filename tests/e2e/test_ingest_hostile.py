@@ -620,6 +620,25 @@ def test_a_csv_header_that_cannot_be_read_rejects_its_file_and_the_run_goes_on(
     assert query(tmp_path / "lake", "SELECT actor_id FROM events") == [("b",)]
 
 
+@pytest.mark.parametrize(
+    ("before", "limit"),
+    [(b"", 16_384), (b"\n \n\f\n", 16_384), (b"\xef\xbb\xbf", 16_384), (b"", None)],
+    ids=["first", "after-blank-lines", "bom", "16-mib"],
+)
+def test_a_csv_header_over_the_line_size_limit_is_named_by_its_own_line(
+    tmp_path: Path, before: bytes, limit: int | None
+) -> None:
+    size = (limit or 16 * 1024 * 1024) + 10
+    log = tmp_path / "a.csv"
+    log.write_bytes(before + _HEADER + b"," + b"n" * size + b"\n" + _ROW + b",z\n" + _ROW + b",y\n")
+    result = ingest(tmp_path / "lake", log, **({"max_line_bytes": limit} if limit else {}))
+    f = result.files[0]
+    line = before.count(b"\n") + 1
+    assert f.status == "rejected", f
+    assert f"the CSV header (line {line}) is longer than the line size limit" in (f.reason or "")
+    assert "max_line_bytes" in (f.reason or "")  # and what to do
+
+
 def _mac_jsonl(n: int, **changes: object) -> bytes:
     return b"\r".join(json.dumps(good(event_id=f"m{i}", **changes)).encode() for i in range(n))
 
