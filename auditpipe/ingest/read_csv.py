@@ -26,7 +26,7 @@ from ..contract import Contract
 from ..db import arrow_table, quote_identifier
 from ..errors import AuditpipeError, InputFileError
 from ..i18n import _
-from .columns import first_present, json_member, json_object, own_spelling_first
+from .columns import extras_keys, first_present, json_member, json_object, own_spelling_first
 from .csv_quotes import row_ends, row_shapes
 from .kinds import ReadContext, register_kind
 from .lines import LineBatch, iter_line_batches, prefetch
@@ -320,10 +320,13 @@ def parse_rows(rows: pa.Array, ncol: int) -> pa.Table:
 def to_contract(con: Any, parsed: pa.Table, header: CsvHeader, contract: Contract) -> pa.Table:
     """Contract-named columns and ``extras`` from the positional columns."""
     groups: dict[str, list[str]] = {}
-    extras: dict[str, list[str]] = {}
+    extras: dict[str, list[int]] = {}
     for i, name in enumerate(header.names):
         canon = contract.canonical_key(name)
-        (groups.setdefault(canon, []) if canon else extras.setdefault(name, [])).append(f"c{i}")
+        if canon:
+            groups.setdefault(canon, []).append(f"c{i}")
+        else:
+            extras.setdefault(name, []).append(i)
     names = {f"c{i}": name for i, name in enumerate(header.names)}
     for canon, cols in groups.items():
         groups[canon] = [cols[i] for i in own_spelling_first(canon, [names[c] for c in cols])]
@@ -331,10 +334,10 @@ def to_contract(con: Any, parsed: pa.Table, header: CsvHeader, contract: Contrac
         f"{first_present(cols)} AS {quote_identifier(canon)}" for canon, cols in groups.items()
     ]
     members = []
-    for name, cols in extras.items():
-        value = f"nullif({cols[0]}, '')" if len(cols) == 1 else first_present(cols)
+    for key, i in extras_keys(header.names, extras):  # a repeated name keeps every column
+        value = f"nullif(c{i}, '')"
         members.append(
-            f"CASE WHEN {value} IS NOT NULL THEN {json_member(name, f'to_json({value})')} END"
+            f"CASE WHEN {value} IS NOT NULL THEN {json_member(key, f'to_json({value})')} END"
         )
     extras_sql = json_object(members)
     con.register("csv_cells", parsed)
