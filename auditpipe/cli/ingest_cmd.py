@@ -92,7 +92,8 @@ def ingest(
     warning naming them. Exits 0 when every row was stored or was a duplicate, 3 when rows
     were quarantined or a file was rejected whole (a truncated or corrupt archive, a UTF-16
     file, a CSV file without a comma-separated header row or whose header row cannot be read,
-    a Parquet column of a type that cannot be read; the reason says what to do), 2 on errors,
+    a JSON Lines file whose lines end in a carriage return alone, a Parquet column of a type
+    that cannot be read; the reason says what to do), 2 on errors,
     including PATHS that hold no log file to ingest.
     """
     from ..ingest.memory import limit_malloc_arenas

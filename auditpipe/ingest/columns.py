@@ -31,3 +31,22 @@ def json_object(members: list[str]) -> str:
     if not members:
         return "CAST(NULL AS VARCHAR)"
     return f"nullif('{{' || concat_ws(',', {', '.join(members)}) || '}}', '{{}}')"
+
+
+def extras_keys(names: list[str], extras: dict[str, list[int]]) -> list[tuple[str, int]]:
+    """(key in ``extras``, column position) for the columns outside the contract (``extras``:
+    name -> its positions, in order; ``names``: every column's name). A name that repeats
+    (a CSV header or Parquet schema naming two columns alike) keeps every column: the first
+    under the name, each later one under ``<name>#<column number>`` (1-based), so no value
+    is lost for another's sake; a key another column already has gets more ``#``."""
+    taken = set(names)
+    keys: list[tuple[str, int]] = []
+    for name, cols in extras.items():
+        keys.append((name, cols[0]))
+        for i in cols[1:]:
+            key = f"{name}#{i + 1}"
+            while key in taken:
+                key += "#"
+            taken.add(key)
+            keys.append((key, i))
+    return keys

@@ -149,7 +149,7 @@ def data_field_table(catalog: Catalog, source: str = "read_batch") -> str:
     (``t_fields``), classes and categories, computed once per distinct text."""
     class_map = _map_literal([(e.name, e.data_class) for e in catalog.entries])
     category_map = _map_literal([(e.name, e.category) for e in catalog.entries])
-    return f"""SELECT r_data_fields, t_fields,
+    return f"""SELECT r_data_fields, t_fields, t_fields_unfit,
       list_sort(list_distinct(list_transform(t_fields,
         lambda x: coalesce(map_extract_value({class_map}, x), 'other')))) AS d_classes,
       list_sort(list_distinct(list_transform(t_fields,
@@ -160,7 +160,19 @@ def data_field_table(catalog: Catalog, source: str = "read_batch") -> str:
              THEN json_extract_string(v_data_fields, '$[*]')
              ELSE regexp_split_to_array({fold_width_sql("v_data_fields")},
                                         {quote_literal(FIELD_SEPARATORS)}) END,
-        lambda x: {_norm_name_sql("x")}), lambda x: x IS NOT NULL AND x <> '') AS t_fields
+        lambda x: {_norm_name_sql("x")}), lambda x: x IS NOT NULL AND x <> '') AS t_fields,
+        -- The contract takes a list of names or one string: a JSON object, or a list holding
+        -- anything but names (objects, lists, numbers, true/false; a null is skipped), is
+        -- quarantined, never stored as a name made of its JSON text.
+        CASE (CASE WHEN (starts_with(v_data_fields, '{{') OR starts_with(v_data_fields, '['))
+                        AND json_valid(v_data_fields) THEN json_type(v_data_fields) END)
+             WHEN 'OBJECT' THEN 'is a JSON object, not a list of names or one string'
+             WHEN 'ARRAY' THEN CASE WHEN list_bool_or(list_transform(
+                     json_extract(v_data_fields, '$[*]'),
+                     lambda x: json_type(x) NOT IN ('VARCHAR', 'NULL')))
+                 THEN 'is a list holding something other than names (a JSON object, list, '
+                      || 'number or true/false)' END
+        END AS t_fields_unfit
       FROM ({_distinct_text("data_fields", source)}) WHERE v_data_fields IS NOT NULL)"""
 
 
@@ -302,6 +314,10 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
             f"in {timezone}'",
         ),
         (
+            "t_fields_unfit IS NOT NULL",
+            "'data_fields ' || " + _shown("v_data_fields") + " || ' ' || t_fields_unfit",
+        ),
+        (
             "v_data_fields IS NOT NULL AND len(t_fields) = 0",
             "'data_fields ' || " + _shown("v_data_fields") + " || ' names no field'",
         ),
@@ -429,7 +445,7 @@ def passed_columns(columns: dict[str, Any]) -> dict[str, Any]:
 def looked_up_columns(contract: Contract) -> list[str]:
     """The columns the lookups add to a batch before normalize_sql reads it."""
     enums = [f"e_{spec.name}" for spec in contract.fields if spec.enum]
-    return [*enums, "t_fields", "d_classes", "d_categories"]
+    return [*enums, "t_fields", "t_fields_unfit", "d_classes", "d_categories"]
 
 
 def lookup_queries(contract: Contract, catalog: Catalog) -> dict[str, str]:

@@ -435,7 +435,9 @@ class _FileJob:
                 raise Cancelled
             if progress:
                 progress(self.source, 1.0)
-            staged = stager.finish(_lake_files(self.lake, stager.providers))
+            staged = stager.finish(
+                _lake_files(self.lake, stager.providers), lambda: _lake_quarantine(self.lake)
+            )
         except BaseException as exc:
             if stager is not None:
                 stager.abort()
@@ -458,7 +460,12 @@ class _FileJob:
             rows_quarantined=staged.quarantined,
             rows_duplicate=staged.duplicates,
             partitions={key for _, _, key in staged.events},
-            counters=dict(ctx.counters),
+            counters=dict(ctx.counters)
+            | (
+                {"rows_quarantined_before": staged.quarantined_before}
+                if staged.quarantined_before
+                else {}
+            ),
             source_counts=getattr(self.kind, "source_counts", None),
             unclassified_fields=unclassified.top(settings.unclassified_top),
             unclassified_field_names=len(unclassified.counts),
@@ -592,6 +599,13 @@ def _lake_files(lake: Lake, providers: set[str]) -> dict[str, list[Path]]:
         if part.provider_id in providers:
             found.setdefault(part.provider_id, []).extend(part.files)
     return found
+
+
+def _lake_quarantine(lake: Lake) -> list[Path]:
+    """The lake's quarantine files (one per ingested file with bad rows)."""
+    from ..lake.layout import QUARANTINE, parquet_files
+
+    return parquet_files(lake.root / QUARANTINE)
 
 
 def normalize_batch(

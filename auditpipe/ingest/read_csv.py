@@ -26,11 +26,19 @@ from ..contract import Contract
 from ..db import arrow_table, quote_identifier
 from ..errors import AuditpipeError, InputFileError
 from ..i18n import _
-from .columns import first_present, json_member, json_object, own_spelling_first
+from .columns import extras_keys, first_present, json_member, json_object, own_spelling_first
 from .csv_quotes import row_ends, row_shapes
 from .kinds import ReadContext, register_kind
 from .lines import LineBatch, iter_line_batches, prefetch
-from .text import GB18030_ROWS, blank, decode_rows, in_line_order, oversize_rows
+from .text import (
+    BLANK_LINES,
+    GB18030_ROWS,
+    decode_rows,
+    in_line_order,
+    no_content_rows,
+    oversize_rows,
+    spaces,
+)
 
 STRAY_QUOTE = (
     'CSV row has a " inside a value that is not quoted, or text after a closing quote '
@@ -88,18 +96,27 @@ def read_batch(
     decoded = decode_rows(con, batch.rows)
     if decoded.gb18030_rows and count is not None:
         count(GB18030_ROWS, decoded.gb18030_rows)
-    keep = _array(pc.invert(pc.fill_null(blank(decoded.txt), False)))
-    rows = _array(batch.rows.filter(keep))
-    table = pa.table(
-        {"line_number": batch.line_numbers, "txt": decoded.txt, "raw": decoded.raw}
-    ).filter(keep)
+    table = pa.table({"line_number": batch.line_numbers, "txt": decoded.txt, "raw": decoded.raw})
+    rows = batch.rows
+    # Blank rows are not rows (counted as blank lines); rows of other white space only are
+    # quarantined, before the header too (text.spaces, the same rule as JSON Lines).
+    spaced = spaces(decoded.txt)
+    empty = None
+    if spaced.any:
+        blanks = len(pc.indices_nonzero(spaced.blank))
+        if blanks and count is not None:
+            count(BLANK_LINES, blanks)
+        empty = no_content_rows(spaced, batch.line_numbers, decoded.raw)
+        keep = _array(pc.invert(pc.or_(spaced.blank, spaced.no_content)))
+        rows, table = _array(rows.filter(keep)), table.filter(keep)
     if header is None:
+        long_header(batch, table)
         if not table.num_rows:
-            return None, None
+            return empty, None
         header = read_header(table["txt"][0].as_py(), table["line_number"][0].as_py(), contract)
         rows, table = rows.slice(1), table.slice(1)
     if not table.num_rows:
-        return None, header
+        return empty, header
     reason = row_faults(rows, table["txt"], header)
     good = _array(pc.is_null(reason))
     parsed = parse_rows(_array(rows.filter(good)), len(header.names))
@@ -114,7 +131,25 @@ def read_batch(
             "reason": reason.filter(bad),
         }
     )
-    return in_line_order(fields, faulty), header
+    return in_line_order(fields, faulty, empty), header
+
+
+def long_header(batch: LineBatch, table: pa.Table) -> None:
+    """Rejects the file when its first row with content is over the line size limit: that
+    row is the header, which the line reader kept out of the batch's rows (only its first KiB
+    is kept, for the quarantine), so the next row would be taken for it and named as the
+    header in the reason."""
+    first = table["line_number"][0].as_py() if table.num_rows else None
+    long = [o for o in batch.oversize if first is None or o.line_number < first]
+    if long:
+        o = min(long, key=lambda o: o.line_number)
+        raise InputFileError(
+            f"the CSV header (line {o.line_number}) is longer than the line size limit "
+            f"({o.size_seen:,} bytes or more)",
+            hint="check that the file is CSV with a header row of column names (a header this "
+            "long is most often not one), or raise max_line_bytes under [ingest] in "
+            "auditpipe.toml, and ingest it again",
+        )
 
 
 def _array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -285,10 +320,13 @@ def parse_rows(rows: pa.Array, ncol: int) -> pa.Table:
 def to_contract(con: Any, parsed: pa.Table, header: CsvHeader, contract: Contract) -> pa.Table:
     """Contract-named columns and ``extras`` from the positional columns."""
     groups: dict[str, list[str]] = {}
-    extras: dict[str, list[str]] = {}
+    extras: dict[str, list[int]] = {}
     for i, name in enumerate(header.names):
         canon = contract.canonical_key(name)
-        (groups.setdefault(canon, []) if canon else extras.setdefault(name, [])).append(f"c{i}")
+        if canon:
+            groups.setdefault(canon, []).append(f"c{i}")
+        else:
+            extras.setdefault(name, []).append(i)
     names = {f"c{i}": name for i, name in enumerate(header.names)}
     for canon, cols in groups.items():
         groups[canon] = [cols[i] for i in own_spelling_first(canon, [names[c] for c in cols])]
@@ -296,10 +334,10 @@ def to_contract(con: Any, parsed: pa.Table, header: CsvHeader, contract: Contrac
         f"{first_present(cols)} AS {quote_identifier(canon)}" for canon, cols in groups.items()
     ]
     members = []
-    for name, cols in extras.items():
-        value = f"nullif({cols[0]}, '')" if len(cols) == 1 else first_present(cols)
+    for key, i in extras_keys(header.names, extras):  # a repeated name keeps every column
+        value = f"nullif(c{i}, '')"
         members.append(
-            f"CASE WHEN {value} IS NOT NULL THEN {json_member(name, f'to_json({value})')} END"
+            f"CASE WHEN {value} IS NOT NULL THEN {json_member(key, f'to_json({value})')} END"
         )
     extras_sql = json_object(members)
     con.register("csv_cells", parsed)

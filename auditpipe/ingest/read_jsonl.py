@@ -38,7 +38,15 @@ from ..db import arrow_table, quote_identifier, quote_literal
 from .columns import first_present, own_spelling_first
 from .kinds import ReadContext, register_kind
 from .lines import LineBatch, iter_line_batches, prefetch
-from .text import GB18030_ROWS, blank, decode_rows, in_line_order, oversize_rows
+from .text import (
+    BLANK_LINES,
+    GB18030_ROWS,
+    decode_rows,
+    in_line_order,
+    no_content_rows,
+    oversize_rows,
+    spaces,
+)
 
 WIDE_KEYS = 256
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -91,12 +99,16 @@ class JsonLines:
             )
             # The reading thread also looks for lenient tokens: it has time to spare, and the
             # extracting query is the slowest step of the pipeline.
+            first = True
             for batch, hints in prefetch((b, suspect_hints(b.rows)) for b in lines):
                 oversize = oversize_rows(batch.oversize, ctx.max_line_bytes)
                 table = read_batch(ctx.con, batch, keys, hints, ctx.count)
                 merged = in_line_order(table, oversize)
                 del batch, hints  # its bytes are text now: not kept while the batch waits
                 if merged is not None:
+                    if first:
+                        check_line_endings(merged)
+                        first = False
                     yield merged
         finally:
             stream.close()
@@ -139,6 +151,36 @@ class KnownKeys:
         return groups, extras
 
 
+# A carriage return followed by more of the line: the line holds several lines ended by a
+# carriage return alone. (JSON allows a CR only as whitespace between tokens, and no writer
+# of JSON Lines puts one there.)
+_INNER_CR = re.compile(r"\r\s*\{")
+CR_ONLY_HINT = (
+    "convert the file's line endings to LF (for example tr '\\r' '\\n' < in.jsonl > "
+    "out.jsonl, or dos2unix -c mac in.jsonl) and ingest it again"
+)
+
+
+def check_line_endings(first: pa.Table) -> None:
+    """Rejects a file whose first line fails (not JSON, or over the size limit) and holds a
+    carriage return that does not end it: the file's lines end in a carriage return alone
+    (classic Mac OS), so the whole file is one line, which would be one quarantined row and
+    no hint; the CSV reader rejects such a file in the same words. Looks at one row, once."""
+    from ..errors import InputFileError
+
+    row = first.slice(0, 1).to_pylist()[0]
+    if row["line_number"] != 1 or row.get("reason") is None:
+        return
+    raw = row.get("raw") or ""
+    if _INNER_CR.search(raw):
+        raise InputFileError(
+            "line 1 of the JSON Lines file has a carriage return that does not end the line: "
+            "the file's lines end in a carriage return alone (CR-only, classic Mac OS line "
+            "endings), so the file reads as one line",
+            hint=CR_ONLY_HINT,
+        )
+
+
 def suspect_hints(rows: pa.Array) -> pa.BooleanArray:
     """Per row: whether ``SUSPECT`` finds a lenient token in it (pyarrow's RE2 scan over the
     rows' bytes, about 40% cheaper than DuckDB's ``regexp_matches`` over the same text)."""
@@ -155,7 +197,7 @@ def read_batch(
     """One batch of lines as the kinds' batch shape (see kinds.py). ``hints``:
     ``suspect_hints(batch.rows)``, when the caller computed it already; ``count``
     (``ReadContext.count``) gets the lines that are not UTF-8 but read as GB18030."""
-    lines = _non_blank_lines(
+    lines, empty = _non_blank_lines(
         con, batch, suspect_hints(batch.rows) if hints is None else hints, count
     )
     con.register("json_lines", _chunked(lines.select(["line_number", "txt", "hint"])))
@@ -173,7 +215,12 @@ def read_batch(
         extracted = extracted.sort_by("line_number")  # DuckDB kept the order, so far always
     extracted = extracted.append_column("raw", lines["raw"])
     extracted = _reject_lenient(extracted.drop_columns(["keys"]))
-    return extracted.drop_columns(["suspect", "suspect_txt"])
+    extracted = extracted.drop_columns(["suspect", "suspect_txt"])
+    if empty is None:
+        return extracted
+    merged = in_line_order(extracted, empty)
+    assert merged is not None
+    return merged
 
 
 def _non_blank_lines(
@@ -181,10 +228,11 @@ def _non_blank_lines(
     batch: LineBatch,
     hints: pa.BooleanArray,
     count: Callable[[str, int], None] | None = None,
-) -> pa.Table:
+) -> tuple[pa.Table, pa.Table | None]:
     """line_number, txt (NULL if not UTF-8), raw and the suspect hint of the lines that are
-    not blank. Only lines that do not start with '{' (almost none) are trimmed to see if they
-    are blank."""
+    not blank and not only white space; and the lines with no content but white space, as
+    quarantined rows (``text.spaces``). Only lines that do not start with '{' (almost none)
+    are looked at for white space."""
     decoded = decode_rows(con, batch.rows)
     if decoded.gb18030_rows and count is not None:
         count(GB18030_ROWS, decoded.gb18030_rows)
@@ -198,18 +246,24 @@ def _non_blank_lines(
     )
     other = pc.fill_null(pc.invert(pc.starts_with(decoded.txt, "{")), False)
     if not pc.any(other).as_py():
-        return lines
+        return lines, None
     where = pc.indices_nonzero(other)
     txt = _without_byte_order_marks(decoded.txt, where)
     if txt is not decoded.txt:
         lines = lines.set_column(lines.schema.get_field_index("txt"), "txt", txt)
-    blanks = pc.fill_null(blank(pc.take(txt, where)), False)
-    blank_at = pc.filter(where, blanks).to_numpy()
-    if not len(blank_at):
-        return lines
+    spaced = spaces(pc.take(txt, where))
+    if not spaced.any:
+        return lines, None
+    blanks = len(pc.indices_nonzero(spaced.blank))
+    if blanks and count is not None:
+        count(BLANK_LINES, blanks)
+    empty = no_content_rows(
+        spaced, pc.take(lines["line_number"], where), pc.take(lines["raw"], where)
+    )
+    drop = pc.filter(where, pc.or_(spaced.blank, spaced.no_content)).to_numpy()
     keep = np.ones(len(decoded.txt), dtype=bool)
-    keep[blank_at] = False
-    return lines.filter(pa.array(keep))
+    keep[drop] = False
+    return lines.filter(pa.array(keep)), empty
 
 
 def _without_byte_order_marks(txt: pa.Array, where: pa.Array) -> pa.Array:

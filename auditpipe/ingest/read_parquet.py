@@ -2,8 +2,9 @@
 
 Columns are addressed by position, never by name, so names that differ only in case, repeat,
 or are empty cannot confuse the query: each is matched to the contract like a JSON key, a name
-that repeats keeps the first non-empty value, and names outside the contract go to ``extras``
-under their own spelling. A compressed Parquet file (``.parquet.gz``) is decompressed into the
+of the contract that repeats keeps the first non-empty value, and names outside the contract
+go to ``extras`` under their own spelling (one that repeats keeps every column: the later ones
+under ``<name>#<column number>``, ``columns.extras_keys``, as in CSV). A compressed Parquet file (``.parquet.gz``) is decompressed into the
 file's staging folder first, since Parquet needs random access.
 """
 
@@ -19,7 +20,7 @@ import pyarrow as pa
 from ..contract import Contract
 from ..db import arrow_table, quote_identifier, quote_literal
 from ..errors import InputFileError
-from .columns import first_present, json_member, json_object, own_spelling_first
+from .columns import extras_keys, first_present, json_member, json_object, own_spelling_first
 from .kinds import ReadContext, register_kind
 from .lines import StreamError
 
@@ -256,15 +257,11 @@ def row_query(schema: pa.Schema, contract: Contract, utc_columns: Collection[int
         for canon, cols in groups.items()
     ]
     members = []
-    for name, cols in extras.items():
-        value = (
-            f"to_json(c{cols[0]})"
-            if len(cols) == 1
-            else "coalesce(" + ", ".join(f"{_present_json(f'to_json(c{i})')}" for i in cols) + ")"
-        )
+    for key, i in extras_keys(list(schema.names), extras):  # a repeated name keeps every column
+        value = f"to_json(c{i})"
         members.append(
             f"CASE WHEN {_present_json(value)} IS NOT NULL THEN "
-            f"{json_member(name, value + '::VARCHAR')} END"
+            f"{json_member(key, value + '::VARCHAR')} END"
         )
     extras_sql = json_object(members)
     raw = (

@@ -10,7 +10,9 @@ the buffer is bounded (``BUFFER_ROWS``), so memory does not grow with the file.
 Events the lake already holds are found once, at the end: the file's keys are semi-joined with
 the keys of the lake's files for the same providers, read one lake file at a time. Usually
 there are none; when a file repeats stored events (a re-delivery), the staged partitions
-holding them are rewritten without them. Nothing is visible to readers until the pipeline
+holding them are rewritten without them. Likewise, when the file has bad rows, those the
+lake's quarantine holds from an earlier ingest of the same path (same line, same text: a file
+that grew) are dropped from its quarantine file and counted as duplicates. Nothing is visible to readers until the pipeline
 commits the staged files as one lake transaction.
 """
 
@@ -123,6 +125,9 @@ class StagedFiles:
     stored: int
     quarantined: int
     duplicates: int
+    quarantined_before: int = (
+        0  # bad rows an earlier version of the file quarantined (in duplicates)
+    )
 
 
 class _Writer:
@@ -265,17 +270,27 @@ class FileStager:
             self.open_writers.remove(p)
 
     # -- at the end ---------------------------------------------------------------------
-    def finish(self, lake_files: dict[str, list[Path]]) -> StagedFiles:
-        """Flush and close everything, drop events the lake already holds, verify the files.
-        ``lake_files``: provider_id -> the lake's event files of that provider."""
+    def finish(
+        self,
+        lake_files: dict[str, list[Path]],
+        lake_quarantine: Callable[[], list[Path]] = list,
+    ) -> StagedFiles:
+        """Flush and close everything, drop events the lake already holds and bad rows it
+        quarantined already (``quarantined_before``), verify the files. ``lake_files``:
+        provider_id -> the lake's event files of that provider; ``lake_quarantine``: the
+        lake's quarantine files, asked only when the file has quarantined rows."""
         for p in self.partitions.values():
             self._flush(p)
             self._close(p)
         if self.quarantine_writer is not None:
             self.writes.submit(self.quarantine_writer.close)
         self.writes.drain()
+        before = 0
         if self.quarantine_writer is not None:
-            verify_parquet(self.work / "quarantine.parquet", self.quarantined)
+            path = self.work / "quarantine.parquet"
+            verify_parquet(path, self.quarantined)
+            before = drop_quarantined_before(path, self.provenance.source_file, lake_quarantine())
+            self.quarantined -= before  # the file is gone when none is left
         in_lake = keys_in_lake(self.seen, self.providers, lake_files)
         self.seen.close()
         if in_lake is not None:
@@ -292,7 +307,8 @@ class FileStager:
             quarantine=self.work / "quarantine.parquet" if self.quarantined else None,
             stored=stored,
             quarantined=self.quarantined,
-            duplicates=self.accepted - stored,
+            duplicates=self.accepted - stored + before,
+            quarantined_before=before,
         )
 
     def _lake_name(self, path: Path) -> str:
@@ -355,6 +371,41 @@ def keys_in_lake(
             if hit.num_rows:
                 found.append(hit)
     return pa.concat_tables(found) if found else None
+
+
+def drop_quarantined_before(path: Path, source_file: str, lake_quarantine: list[Path]) -> int:
+    """Rewrite the staged quarantine file ``path`` without the rows an earlier ingest of the
+    same ``source_file`` quarantined already, and return how many it dropped.
+
+    A bad row is identified by (source_file, line_number, raw): a file that grew between two
+    runs (new lines appended, any format or compression) is a new content, read again whole;
+    its good rows come back as duplicate events, and its old bad rows, without this, came back
+    as new quarantined rows, counted twice. They count as duplicates instead. The lake's
+    quarantine files are one per ingested file and carry source_file in their statistics, so
+    a reader skips the other files' row groups; this runs only for a file with bad rows."""
+    if not lake_quarantine:
+        return 0
+    import pyarrow.dataset as ds
+
+    earlier = ds.dataset(lake_quarantine, format="parquet", schema=QUARANTINE_SCHEMA).to_table(
+        columns=["line_number", "raw"], filter=pc.field("source_file") == source_file
+    )
+    if not earlier.num_rows:
+        return 0
+    staged = pq.read_table(path, schema=QUARANTINE_SCHEMA)
+    kept = staged.join(
+        earlier.group_by(["line_number", "raw"]).aggregate([]),
+        keys=["line_number", "raw"],
+        join_type="left anti",
+    )
+    dropped = staged.num_rows - kept.num_rows
+    if dropped:
+        path.unlink()
+        if kept.num_rows:
+            kept = kept.sort_by("line_number").select(QUARANTINE_SCHEMA.names)
+            pq.write_table(kept, path, row_group_size=ROW_GROUP_ROWS, **PARQUET_OPTIONS)
+            verify_parquet(path, kept.num_rows)
+    return dropped
 
 
 def drop_keys(path: Path, provider_id: str, keys: pa.Table) -> bool:

@@ -27,7 +27,17 @@ if TYPE_CHECKING:
 
 MiB = 1024 * 1024
 LINE_ENDING = "\r\n"
-BLANK = " \t\r\n\f\v"
+# A blank line is not a row and is not counted as one (only as ``BLANK_LINES``): empty, or
+# only spaces, tabs, carriage returns (JSON's own white space) and byte order marks (files
+# joined with cat). A line of other white space (a form feed, a vertical tab, a no-break or
+# ideographic space, U+2028 ...: what Unicode, Python's str.isspace and Arrow call white space)
+# is not blank: it is quarantined (``spaces``), in JSON Lines and CSV alike.
+BLANK_CHARS = "[ \\t\\r\\x{FEFF}]"
+_SPACE_CHARS = (
+    "[\\t-\\r \\x{1C}-\\x{1F}\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}"
+    "\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]"
+)
+BLANK_LINES = "blank_lines"  # counter (ReadContext.count): lines read as blank
 
 # A row that is not UTF-8 is kept as text with its non-ASCII bytes written \xNN (DuckDB's
 # BLOB-to-VARCHAR form), quotes shown plainly and the line ending dropped.
@@ -193,8 +203,56 @@ def _decode_in_duckdb(con: Any, table: pa.Table) -> pa.Table:
 
 
 def blank(txt: pa.Array) -> pa.Array:
-    """True where a (UTF-8) row holds only white space; NULL rows are not blank."""
-    return pc.equal(pc.utf8_length(pc.utf8_trim(txt, characters=BLANK)), 0)
+    """True where a (UTF-8) row is blank (``BLANK_CHARS`` only); NULL rows are not blank."""
+    return pc.fill_null(pc.match_substring_regex(txt, f"^{BLANK_CHARS}*$"), False)
+
+
+@dataclass(frozen=True)
+class Spaces:
+    """A batch's rows that hold nothing but white space: ``blank`` ones (not rows) and those
+    with ``no_content`` (quarantined; their reasons in ``reasons``, one per such row)."""
+
+    blank: pa.Array  # boolean, one per row
+    no_content: pa.Array  # boolean, one per row
+    reasons: list[str]
+
+    @property
+    def any(self) -> bool:
+        return bool(pc.any(pc.or_(self.blank, self.no_content)).as_py())
+
+
+def spaces(txt: pa.Array) -> Spaces:
+    """Which rows of ``txt`` are blank and which are white space without content (see
+    ``BLANK_CHARS``). One anchored RE2 scan, which stops at the first other character of a
+    row; only the rows made of white space are looked at again."""
+    space = pc.fill_null(pc.match_substring_regex(txt, f"^{_SPACE_CHARS}*$"), False)
+    if not pc.any(space).as_py():
+        none = pa.repeat(False, len(txt)) if len(txt) else pa.array([], pa.bool_())
+        return Spaces(none, none, [])
+    is_blank = pc.and_(space, blank(txt))
+    no_content = pc.and_(space, pc.invert(is_blank))
+    reasons = [
+        "line has no content, only white space other than spaces and tabs ("
+        + ", ".join(f"U+{ord(c):04X}" for c in sorted(set(t) - set(" \t\r\ufeff")))
+        + ")"
+        for t in pc.filter(txt, no_content).to_pylist()
+    ]
+    return Spaces(is_blank, no_content, reasons)
+
+
+def no_content_rows(
+    spaced: Spaces, line_numbers: pa.Array, raw: pa.Array | pa.ChunkedArray
+) -> pa.Table | None:
+    """The rows with no content as quarantine rows of the kinds' batch shape (None if none)."""
+    if not spaced.reasons:
+        return None
+    return pa.table(
+        {
+            "line_number": pc.filter(line_numbers, spaced.no_content).cast(pa.int64()),
+            "raw": pc.filter(raw, spaced.no_content).cast(pa.large_string()),
+            "reason": pa.array(spaced.reasons, pa.large_string()),
+        }
+    )
 
 
 def oversize_rows(items: list[Oversize], limit: int) -> pa.Table:

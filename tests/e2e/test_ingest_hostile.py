@@ -199,10 +199,19 @@ def test_parquet_column_names_repeated_empty_or_differing_in_case(
     assert result.rows_stored == (2 if complete else 0)
     if complete:
         extras = query(work / "lake", "SELECT extras FROM events ORDER BY line_number")
-        others = {n for n in extra_names if n.lower() not in ("actor_id", "action")}
+        # A repeated name outside the contract keeps every column: <name>#<column number>.
+        others = {
+            n: i
+            for i, n in reversed(list(enumerate(names)))
+            if n not in base and n != "data_fields"
+        }
+        others = {n: i for n, i in others.items() if n.lower() not in ("actor_id", "action")}
+        repeats = {f"{n}#{i + 1}": n for i, n in enumerate(names) if n in others and i != others[n]}
         for n, (text,) in enumerate(extras):
             found = json.loads(text) if text else {}
-            assert found == {k: f"{k or 'empty'}-{n}" for k in others}
+            expected = {k: f"{k or 'empty'}-{n}" for k in others}
+            expected |= {k: f"{name or 'empty'}-{n}" for k, name in repeats.items()}
+            assert found == expected
 
 
 def _folder_bytes(provider: str) -> int:
@@ -618,6 +627,92 @@ def test_a_csv_header_that_cannot_be_read_rejects_its_file_and_the_run_goes_on(
         assert "dos2unix -c mac" in by_name["a.csv"]["reason"]  # and what to do
     assert by_name["b.jsonl"]["rows_stored"] == 1
     assert query(tmp_path / "lake", "SELECT actor_id FROM events") == [("b",)]
+
+
+@pytest.mark.parametrize(
+    ("before", "limit"),
+    [(b"", 16_384), (b"\n \n\f\n", 16_384), (b"\xef\xbb\xbf", 16_384), (b"", None)],
+    ids=["first", "after-blank-lines", "bom", "16-mib"],
+)
+def test_a_csv_header_over_the_line_size_limit_is_named_by_its_own_line(
+    tmp_path: Path, before: bytes, limit: int | None
+) -> None:
+    size = (limit or 16 * 1024 * 1024) + 10
+    log = tmp_path / "a.csv"
+    log.write_bytes(before + _HEADER + b"," + b"n" * size + b"\n" + _ROW + b",z\n" + _ROW + b",y\n")
+    result = ingest(tmp_path / "lake", log, **({"max_line_bytes": limit} if limit else {}))
+    f = result.files[0]
+    line = before.count(b"\n") + 1
+    assert f.status == "rejected", f
+    assert f"the CSV header (line {line}) is longer than the line size limit" in (f.reason or "")
+    assert "max_line_bytes" in (f.reason or "")  # and what to do
+
+
+def _mac_jsonl(n: int, **changes: object) -> bytes:
+    return b"\r".join(json.dumps(good(event_id=f"m{i}", **changes)).encode() for i in range(n))
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "limit"),
+    [
+        (_mac_jsonl(3) + b"\r", ".jsonl", None),
+        (_mac_jsonl(3), ".ndjson", None),  # no final carriage return
+        (b"\xef\xbb\xbf" + _mac_jsonl(3) + b"\r", ".jsonl", None),  # with a BOM
+        (b'{"oops": \r' + _mac_jsonl(2) + b"\r", ".jsonl", None),  # its first line bad too
+        (_mac_jsonl(3) + b"\r", ".jsonl.gz", None),
+        # the whole file over the line size limit: quarantined with its first KiB, before
+        (_mac_jsonl(400, purpose="x" * 100) + b"\r", ".jsonl", 16_384),
+    ],
+    ids=["cr-only", "no-final", "bom", "bad-first", "gz", "over-limit"],
+)
+def test_a_jsonl_file_with_cr_only_line_endings_is_rejected_with_what_to_do(
+    tmp_path: Path, content: bytes, suffix: str, limit: int | None
+) -> None:
+    import gzip
+
+    bad = tmp_path / f"a{suffix}"
+    bad.write_bytes(gzip.compress(content, mtime=0) if suffix.endswith(".gz") else content)
+    fine = write_jsonl(tmp_path / "b.jsonl", [good(actor_id="b")])
+    result = ingest(tmp_path / "lake", bad, fine, **({"max_line_bytes": limit} if limit else {}))
+    by_name = {Path(f.source_file).name: f for f in result.files}
+    rejected = by_name[bad.name]
+    assert rejected.status == "rejected", rejected
+    assert "carriage return alone" in (rejected.reason or "")
+    assert "tr '\\r' '\\n'" in (rejected.reason or "")  # and what to do
+    assert "dos2unix -c mac" in (rejected.reason or "")
+    assert by_name["b.jsonl"].rows_stored == 1
+    assert not (tmp_path / "lake" / "quarantine").exists()
+
+
+def test_a_jsonl_file_rejected_for_its_line_endings_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.cli import run_main
+
+    bad = tmp_path / "a.jsonl"
+    bad.write_bytes(_mac_jsonl(2) + b"\r")
+    code, out, err = run_main(["ingest", str(bad), "--lake", str(tmp_path / "lake")], capsys)
+    assert code == 3, err
+    assert "dos2unix -c mac" in out + err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"oops": 1\r\n' + _mac_jsonl(1) + b"\r\n",  # CRLF, a bad first line
+        b"not json\r\n" + _mac_jsonl(1) + b"\n",
+        b'{"a": 1}\r' + b"\n" + _mac_jsonl(1) + b"\n",
+    ],
+    ids=["crlf-bad-first", "crlf-text", "cr-before-lf"],
+)
+def test_a_jsonl_file_whose_lines_end_in_lf_is_read_whatever_its_first_line(
+    tmp_path: Path, content: bytes
+) -> None:
+    log = tmp_path / "a.jsonl"
+    log.write_bytes(content)
+    result = ingest(tmp_path / "lake", log)
+    assert result.files[0].status == "ingested", result.files[0]
+    assert (result.rows_read, result.rows_stored, result.rows_quarantined) == (2, 1, 1)
 
 
 @pytest.mark.parametrize(

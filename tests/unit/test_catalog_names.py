@@ -75,7 +75,7 @@ def _sql_fields(texts: list[str]) -> dict[str, tuple[list[str], list[str]]]:
     con.execute("CREATE TABLE read_batch (data_fields VARCHAR)")  # the batch as read
     con.executemany("INSERT INTO read_batch VALUES (?)", [[t] for t in texts])
     rows = con.sql(data_field_table(CATALOG)).fetchall()
-    return {text: (names, classes) for text, names, classes, _ in rows}
+    return {text: (names, classes) for text, names, _unfit, classes, _ in rows}
 
 
 @settings(max_examples=30, deadline=None)

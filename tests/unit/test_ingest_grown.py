@@ -1,0 +1,131 @@
+"""A file ingested again after it changed (grew, was truncated or rewritten, same path): every
+count stays exact. Its bad rows already quarantined are not quarantined a second time."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.support.ingest import good, ingest, query
+
+FORMATS = ["jsonl", "jsonl.gz", "csv", "csv.zst"]
+CSV_COLUMNS = ["event_id", "event_time", "provider_id", "actor_id", "action", "data_fields"]
+
+
+def _row(event_id: int, bad: bool, provider: str = "forum-a") -> dict[str, Any]:
+    return good(
+        event_id=f"e{event_id}",
+        action="fly" if bad else "view",
+        data_fields="phone",
+        provider_id=provider,
+    )
+
+
+def write_log(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """``rows`` in ``path``'s format (JSON Lines or CSV), compressed as its suffix says."""
+    if ".csv" in path.name:
+        lines = [",".join(CSV_COLUMNS)] + [",".join(r[c] for c in CSV_COLUMNS) for r in rows]
+    else:
+        lines = [json.dumps(r) for r in rows]
+    data = ("\n".join(lines) + "\n").encode()
+    if path.name.endswith(".gz"):
+        data = gzip.compress(data, mtime=0)
+    elif path.name.endswith(".zst"):
+        import pyarrow as pa
+
+        sink = pa.BufferOutputStream()
+        with pa.CompressedOutputStream(sink, "zstd") as out:
+            out.write(data)
+        data = sink.getvalue().to_pybytes()
+    path.write_bytes(data)
+    return path
+
+
+def _check(lake: Path, results: list[Any]) -> None:
+    """Each run reconciles, and the quarantine holds each bad row once, as many rows as the
+    runs' counts (and so ``auditpipe status``) say."""
+    for result in results:
+        assert all(f.reconciles for f in result.files)
+    counted = sum(r.rows_quarantined for r in results)
+    if not list(lake.glob("quarantine/*.parquet")):
+        assert counted == 0
+        return
+    rows = query(
+        lake, "SELECT count(*), count(DISTINCT (source_file, line_number, raw)) FROM quarantine"
+    )
+    assert rows == [(counted, counted)]
+
+
+def _grow(tmp: Path, formats: list[str], bad: list[bool], cut: int) -> None:
+    """One file of each of ``formats``, its first ``cut`` rows ingested, then all of them
+    (lines appended between the two runs); ``bad``: which rows are bad."""
+    # One provider a file: their events are not each other's duplicates.
+    rows = {fmt: [_row(i % 3 if b else i, b, fmt) for i, b in enumerate(bad)] for fmt in formats}
+    logs = {fmt: tmp / f"in.{fmt}" for fmt in formats}
+    first = ingest(tmp / "lake", *(write_log(logs[f], rows[f][:cut]) for f in formats))
+    second = ingest(tmp / "lake", *(write_log(logs[f], rows[f]) for f in formats))
+    old_bad, new_bad = sum(bad[:cut]), sum(bad[cut:])
+    for f in second.files:
+        assert f.status == "ingested"
+        assert f.rows_read == len(bad)
+        assert f.rows_quarantined == new_bad
+        assert f.counters.get("rows_quarantined_before", 0) == old_bad
+        # The old lines are duplicates: the good ones as events, the bad ones as quarantined.
+        assert f.rows_duplicate == cut
+    _check(tmp / "lake", [first, second])
+    for log in logs.values() if any(bad) else []:
+        header = 1 if ".csv" in log.name else 0
+        lines = query(
+            tmp / "lake",
+            f"SELECT line_number FROM quarantine WHERE source_file = '{log.resolve()}' ORDER BY 1",
+        )
+        assert [n for (n,) in lines] == [i + 1 + header for i, b in enumerate(bad) if b]
+
+
+def test_a_grown_file_quarantines_only_its_new_bad_rows(tmp_path: Path) -> None:
+    """JSON Lines and CSV, plain and compressed."""
+    _grow(tmp_path, FORMATS, [True, False, True, True, False, True], 3)
+
+
+@settings(max_examples=4, deadline=None)
+@given(
+    fmt=st.sampled_from(FORMATS),
+    bad=st.lists(st.booleans(), min_size=2, max_size=12),
+    cut=st.integers(1, 11),
+)
+def test_a_grown_file_keeps_every_count_exact(
+    tmp_path_factory: pytest.TempPathFactory, fmt: str, bad: list[bool], cut: int
+) -> None:
+    _grow(tmp_path_factory.mktemp("grown"), [fmt], bad, min(cut, len(bad) - 1))
+
+
+def test_a_rewritten_file_quarantines_its_own_bad_rows(tmp_path: Path) -> None:
+    """Different contents under the same path: a bad row at a line the earlier version also
+    had bad, with the same text, is that row again; any other bad row is quarantined."""
+    log = tmp_path / "in.jsonl"
+    first = ingest(
+        tmp_path / "lake", write_log(log, [_row(1, True), _row(2, True), _row(3, False)])
+    )
+    # Truncated and written again: line 1 as before, line 2 another bad row, line 3 new.
+    second = ingest(tmp_path / "lake", write_log(log, [_row(1, True), _row(9, True)]))
+    f = second.files[0]
+    assert (f.rows_read, f.rows_stored, f.rows_quarantined, f.rows_duplicate) == (2, 0, 1, 1)
+    assert f.counters["rows_quarantined_before"] == 1
+    _check(tmp_path / "lake", [first, second])
+    assert query(tmp_path / "lake", "SELECT count(*) FROM quarantine WHERE line_number = 2") == [
+        (2,)
+    ]
+
+
+def test_the_same_bad_row_in_another_file_is_quarantined_again(tmp_path: Path) -> None:
+    rows = [_row(1, True)]
+    first = ingest(tmp_path / "lake", write_log(tmp_path / "a.jsonl", rows))
+    second = ingest(tmp_path / "lake", write_log(tmp_path / "b.jsonl", [*rows, _row(2, False)]))
+    assert second.files[0].rows_quarantined == 1
+    _check(tmp_path / "lake", [first, second])
