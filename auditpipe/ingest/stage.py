@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..db import arrow_table
 from ..lake import verify_parquet
 from ..lake.layout import partition_folder_name
 from ..lake.schema import EVENT_FILE_COLUMNS, QUARANTINE_COLUMNS
@@ -289,7 +290,9 @@ class FileStager:
         if self.quarantine_writer is not None:
             path = self.work / "quarantine.parquet"
             verify_parquet(path, self.quarantined)
-            before = drop_quarantined_before(path, self.provenance.source_file, lake_quarantine())
+            before = drop_quarantined_before(
+                self.con, path, self.provenance.source_file, lake_quarantine()
+            )
             self.quarantined -= before  # the file is gone when none is left
         in_lake = keys_in_lake(self.seen, self.providers, lake_files)
         self.seen.close()
@@ -373,7 +376,9 @@ def keys_in_lake(
     return pa.concat_tables(found) if found else None
 
 
-def drop_quarantined_before(path: Path, source_file: str, lake_quarantine: list[Path]) -> int:
+def drop_quarantined_before(
+    con: Any, path: Path, source_file: str, lake_quarantine: list[Path]
+) -> int:
     """Rewrite the staged quarantine file ``path`` without the rows an earlier ingest of the
     same ``source_file`` quarantined already, and return how many it dropped.
 
@@ -382,30 +387,37 @@ def drop_quarantined_before(path: Path, source_file: str, lake_quarantine: list[
     its good rows come back as duplicate events, and its old bad rows, without this, came back
     as new quarantined rows, counted twice. They count as duplicates instead. The lake's
     quarantine files are one per ingested file and carry source_file in their statistics, so
-    a reader skips the other files' row groups; this runs only for a file with bad rows."""
+    the scan skips the other files' row groups; this runs only for a file with bad rows. The
+    match is a DuckDB join (``con``: it spills), and only the positions to drop are held: a
+    file of millions of bad lines is not read into memory."""
     if not lake_quarantine:
         return 0
-    import pyarrow.dataset as ds
+    from ..db import quote_literal
 
-    earlier = ds.dataset(lake_quarantine, format="parquet", schema=QUARANTINE_SCHEMA).to_table(
-        columns=["line_number", "raw"], filter=pc.field("source_file") == source_file
-    )
-    if not earlier.num_rows:
+    files = ", ".join(quote_literal(str(p)) for p in lake_quarantine)
+    positions = arrow_table(
+        con,
+        f"""SELECT s.file_row_number AS position
+        FROM read_parquet({quote_literal(str(path))}, file_row_number = true) AS s
+        SEMI JOIN (
+            SELECT line_number, raw FROM read_parquet([{files}], union_by_name = true)
+            WHERE source_file = $source
+        ) AS e ON s.line_number = e.line_number AND s.raw = e.raw""",
+        {"source": source_file},
+    )["position"].to_numpy()
+    if not len(positions):
         return 0
-    staged = pq.read_table(path, schema=QUARANTINE_SCHEMA)
-    kept = staged.join(
-        earlier.group_by(["line_number", "raw"]).aggregate([]),
-        keys=["line_number", "raw"],
-        join_type="left anti",
+    drop = np.zeros(pq.ParquetFile(path).metadata.num_rows, dtype=bool)
+    drop[positions] = True
+    kept = rewrite_without(
+        path,
+        QUARANTINE_SCHEMA,
+        PARQUET_OPTIONS,
+        lambda batch, offset: pa.array(drop[offset : offset + batch.num_rows]),
     )
-    dropped = staged.num_rows - kept.num_rows
-    if dropped:
-        path.unlink()
-        if kept.num_rows:
-            kept = kept.sort_by("line_number").select(QUARANTINE_SCHEMA.names)
-            pq.write_table(kept, path, row_group_size=ROW_GROUP_ROWS, **PARQUET_OPTIONS)
-            verify_parquet(path, kept.num_rows)
-    return dropped
+    if kept:
+        verify_parquet(path, kept)
+    return len(positions)
 
 
 def drop_keys(path: Path, provider_id: str, keys: pa.Table) -> bool:
@@ -423,14 +435,45 @@ def drop_rows(
     options: dict[str, Any] = PARQUET_OPTIONS,
 ) -> bool:
     """Rewrite a staged file without the rows whose ``column`` is in ``values``; False when
-    no row is left (the file is then removed)."""
-    table = pq.read_table(path, schema=schema)
-    drop = pc.is_in(table[column], values)
-    if not pc.any(drop).as_py():
+    no row is left (the file is then removed). Read a row group at a time, as the file may be
+    a large one's whole day: first the one column, then, only if some row goes, everything."""
+    source = pq.ParquetFile(path)
+    batches = source.iter_batches(batch_size=ROW_GROUP_ROWS, columns=[column])
+    if not any(pc.any(pc.is_in(b.column(0), values)).as_py() for b in batches):
         return True
-    kept = table.filter(pc.invert(drop))
+    return (
+        rewrite_without(
+            path, schema, options, lambda batch, _offset: pc.is_in(batch[column], values)
+        )
+        > 0
+    )
+
+
+def rewrite_without(
+    path: Path,
+    schema: pa.Schema,
+    options: dict[str, Any],
+    drops: Callable[[pa.RecordBatch, int], pa.Array],
+) -> int:
+    """Replace ``path`` by a copy without the rows ``drops(batch, offset of its first row)``
+    marks, streamed a row group at a time; returns the rows kept (none: the file is removed)."""
+    partial = path.with_name(path.name + ".rewrite")
+    writer: pq.ParquetWriter | None = None
+    kept = offset = 0
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP_ROWS):
+            mask = drops(batch, offset)
+            offset += batch.num_rows
+            batch = batch.filter(pc.invert(mask)).cast(schema)
+            if batch.num_rows:
+                if writer is None:
+                    writer = pq.ParquetWriter(partial, schema, **options)
+                writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
+                kept += batch.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
     path.unlink()
-    if not kept.num_rows:
-        return False
-    pq.write_table(kept, path, row_group_size=ROW_GROUP_ROWS, **options)
-    return True
+    if kept:
+        partial.rename(path)
+    return kept

@@ -129,3 +129,27 @@ def test_the_same_bad_row_in_another_file_is_quarantined_again(tmp_path: Path) -
     second = ingest(tmp_path / "lake", write_log(tmp_path / "b.jsonl", [*rows, _row(2, False)]))
     assert second.files[0].rows_quarantined == 1
     _check(tmp_path / "lake", [first, second])
+
+
+def test_staged_files_rewritten_a_few_rows_at_a_time_keep_every_count_exact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staged quarantine (old bad rows dropped) and event files (events the lake holds
+    dropped) are rewritten a row group at a time, not read whole: with row groups of two rows,
+    the drops that fall in later row groups and the order of the rows kept are the same."""
+    from auditpipe.ingest import stage
+
+    monkeypatch.setattr(stage, "ROW_GROUP_ROWS", 2)
+    (tmp_path / "grown").mkdir()
+    _grow(tmp_path / "grown", ["jsonl", "csv"], [True, False, True, True, True, False, True], 5)
+    lake = tmp_path / "sent-again"
+    first = ingest(lake, write_log(tmp_path / "a.jsonl", [_row(i, False) for i in range(5)]))
+    second = ingest(lake, write_log(tmp_path / "b.jsonl", [_row(i, False) for i in range(2, 9)]))
+    f = second.files[0]
+    assert (f.rows_read, f.rows_stored, f.rows_duplicate) == (7, 4, 3)
+    _check(lake, [first, second])
+    assert query(
+        lake,
+        "SELECT event_id, line_number FROM events WHERE source_file LIKE '%b.jsonl'"
+        " ORDER BY line_number",
+    ) == [(f"e{i}", i - 1) for i in range(5, 9)]
