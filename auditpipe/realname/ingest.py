@@ -219,7 +219,12 @@ class _SnapshotJob:
             rows_quarantined=staged.quarantined,
             rows_duplicate=staged.duplicates,
             partitions={key for _, _, key in staged.events},
-            counters=dict(ctx.counters),
+            counters=dict(ctx.counters)
+            | (
+                {"rows_quarantined_before": staged.quarantined_before}
+                if staged.quarantined_before
+                else {}
+            ),
         )
         check_reconciles(result, source.path)
         return [(p, rel) for p, rel, _ in staged.events], staged.quarantine, result

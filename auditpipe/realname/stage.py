@@ -29,11 +29,18 @@ from ..ingest.stage import (
     StagedFiles,
     arrow_schema,
     conform,
+    drop_quarantined_before,
     drop_rows,
     split_by_partition,
 )
 from ..lake import Lake, verify_parquet
-from ..lake.layout import ACCOUNTS, list_partitions, partition_folder_name
+from ..lake.layout import (
+    ACCOUNTS,
+    QUARANTINE,
+    list_partitions,
+    parquet_files,
+    partition_folder_name,
+)
 from ..lake.schema import ACCOUNT_FILE_COLUMNS
 
 ACCOUNT_SCHEMA = arrow_schema(ACCOUNT_FILE_COLUMNS)
@@ -138,9 +145,17 @@ class SnapshotStager:
         self.seen.close()
         for part in self.parts.values():
             part.writer.close()
+        before = 0
         if self.quarantine_writer is not None:
             self.quarantine_writer.close()
-            verify_parquet(self.work / "quarantine.parquet", self.quarantined)
+            path = self.work / "quarantine.parquet"
+            verify_parquet(path, self.quarantined)
+            # a snapshot file that grew under its path: its old bad rows are duplicates
+            quarantine = parquet_files(lake.root / QUARANTINE)
+            before = drop_quarantined_before(
+                self.con, path, self.provenance.source_file, quarantine
+            )
+            self.quarantined -= before  # the file is gone when none is left
         in_lake = {
             (p.provider_id, p.event_date): p.files
             for p in list_partitions(lake.root, ACCOUNTS)
@@ -158,7 +173,8 @@ class SnapshotStager:
             quarantine=self.work / "quarantine.parquet" if self.quarantined else None,
             stored=stored,
             quarantined=self.quarantined,
-            duplicates=self.accepted - stored,
+            duplicates=self.accepted - stored + before,
+            quarantined_before=before,
         )
 
     def abort(self) -> None:
