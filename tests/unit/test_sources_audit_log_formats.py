@@ -137,10 +137,15 @@ _FOLDERS: list[str] = []
 
 
 def _folder() -> str:
+    """One folder for the settings files of this module's examples (hypothesis runs them
+    outside pytest's function fixtures), removed when the test process ends."""
+    import atexit
+    import shutil
     import tempfile
 
     if not _FOLDERS:
         _FOLDERS.append(tempfile.mkdtemp(prefix="auditpipe-formats-"))
+        atexit.register(shutil.rmtree, _FOLDERS[0], True)
     return _FOLDERS[0]
 
 
