@@ -157,25 +157,109 @@ def with_check_characters(bodies: Sequence[str]) -> list[str]:
 # escape of an ASCII or full-width one (\u0031, \uff11); the same for the check character X;
 # a separator is one of SEPARATOR_CHARS or a JSON escape of a control character, a space or
 # a punctuation mark (\t \n \r \b \f \/ \\, \u0009, \u00a0, \u200b, \u2010, \u3000...).
-_DIGIT = r"(?:\p{Nd}|\\u003[0-9]|\\u[fF][fF]1[0-9])"
-_CHECK = rf"(?:{_DIGIT}|[Xx\x{{FF38}}\x{{FF58}}]|\\u00[57]8|\\u[fF][fF][35]8)"
-_ESCAPED_SEP = (
-    r"\\[tnrbf/\\]|\\u(?:00[0-2][0-9a-fA-F]|00[aA][0-9a-fA-F]|00[bB]7|005[cCfF]"
-    r"|20[0-6][0-9a-fA-F]|2212|3000|30[fF][bB]|[fF][eE][fF][fF]|[fF][fF]0[0-9a-fA-F]"
-    r"|[fF][fF]3[cCfF])"
+#
+# A match must not start inside a \uXXXX escape: in ``\u0030 1100...`` the hex digits "0030"
+# follow the letter u, a non-digit, and were taken as the number's first digits, which ate
+# the escape the number before it ended with and left 17 of its digits in clear. So the text
+# is first searched with every escape's hex digits marked (``MARK`` before each): there, a
+# number may start only after a character that is not a mark, or after a whole escape that
+# is not itself a digit. The marks are then taken out and the text searched again unmarked,
+# as before, for digit runs that only read as a number with the escapes' own hex digits
+# (``\u110105...`` in a line that never was JSON): searching twice can only remove more.
+MARK = "\ufdd0"  # a Unicode noncharacter: never text, and not a separator or a digit here
+_HEX = "[0-9a-fA-F]"
+# Escapes, each as the classes of its four hex digits.
+_DIGIT_ESCAPES = (("0", "0", "3", "[0-9]"), ("[fF]", "[fF]", "1", "[0-9]"))
+_CHECK_ESCAPES = (("0", "0", "[57]", "8"), ("[fF]", "[fF]", "[35]", "8"))
+_SEP_ESCAPES = (
+    ("0", "0", "[0-2]", _HEX),
+    ("0", "0", "[aA]", _HEX),
+    ("0", "0", "[bB]", "7"),
+    ("0", "0", "5", "[cCfF]"),
+    ("2", "0", "[0-6]", _HEX),
+    ("2", "2", "1", "2"),
+    ("3", "0", "0", "0"),
+    ("3", "0", "[fF]", "[bB]"),
+    ("[fF]", "[eE]", "[fF]", "[fF]"),
+    ("[fF]", "[fF]", "0", _HEX),
+    ("[fF]", "[fF]", "3", "[cCfF]"),
 )
-_GAP = rf"(?:{_ESCAPED_SEP}|{SEPARATOR_CHARS})*"
-_NOT_DIGIT = r"[^\p{Nd}]"
-ID_LIKE = (
-    rf"(^|{_NOT_DIGIT})"
-    rf"({_DIGIT}(?:{_GAP}{_DIGIT}){{16}}{_GAP}{_CHECK}|{_DIGIT}(?:{_GAP}{_DIGIT}){{14}})"
-    rf"({_NOT_DIGIT}|$)"
+# Every escape but a digit's (the negation of _DIGIT_ESCAPES, written out for RE2).
+_NOT_DIGIT_ESCAPES = (
+    ("[1-9a-eA-E]", _HEX, _HEX, _HEX),
+    ("0", "[1-9a-fA-F]", _HEX, _HEX),
+    ("0", "0", "[0-24-9a-fA-F]", _HEX),
+    ("0", "0", "3", "[a-fA-F]"),
+    ("[fF]", "[0-9a-eA-E]", _HEX, _HEX),
+    ("[fF]", "[fF]", "[02-9a-fA-F]", _HEX),
+    ("[fF]", "[fF]", "1", "[a-fA-F]"),
 )
+
+
+def _escapes(forms: tuple[tuple[str, ...], ...], mark: str) -> str:
+    return "|".join(r"\\u" + "".join(mark + c for c in form) for form in forms)
+
+
+def _number_patterns(mark: str) -> tuple[str, str]:
+    """(ID_LIKE, PHONE_LIKE) for text whose escapes carry ``mark`` before each hex digit
+    ("" for text as written)."""
+    digit = rf"(?:\p{{Nd}}|{_escapes(_DIGIT_ESCAPES, mark)})"
+    check = rf"(?:{digit}|[Xx\x{{FF38}}\x{{FF58}}]|{_escapes(_CHECK_ESCAPES, mark)})"
+    gap = rf"(?:\\[tnrbf/\\]|{_escapes(_SEP_ESCAPES, mark)}|{SEPARATOR_CHARS})*"
+    if mark:
+        before = rf"(^|[^\p{{Nd}}{mark}]|{_escapes(_NOT_DIGIT_ESCAPES, mark)})"
+    else:
+        before = r"(^|[^\p{Nd}])"
+    after = r"([^\p{Nd}]|$)"
+    id_like = (
+        rf"{before}({digit}(?:{gap}{digit}){{16}}{gap}{check}|{digit}(?:{gap}{digit}){{14}})"
+        f"{after}"
+    )
+    # A phone number in a free-text column: 11 to 13 digits (a mobile number, with 86
+    # before it, or a landline with its area code), cut and written like an ID number.
+    phone_like = rf"{before}({digit}(?:{gap}{digit}){{10,12}}){after}"
+    return id_like, phone_like
+
+
+ID_LIKE, PHONE_LIKE = _number_patterns("")
+_MARKED_ID_LIKE, _MARKED_PHONE_LIKE = _number_patterns(MARK)
 REDACTED = "[id number removed]"
-# A phone number in a free-text column: 11 to 13 digits (a mobile number, with 86 before it,
-# or a landline with its area code), cut and written like an ID number.
-PHONE_LIKE = rf"(^|{_NOT_DIGIT})({_DIGIT}(?:{_GAP}{_DIGIT}){{10,12}})({_NOT_DIGIT}|$)"
 PHONE_REDACTED = "[phone number removed]"
+_ESCAPE = rf"\\u({_HEX})({_HEX})({_HEX})({_HEX})"
+_MARKED_ESCAPE = rf"\\u{MARK}({_HEX}){MARK}({_HEX}){MARK}({_HEX}){MARK}({_HEX})"
+
+
+def _replaced(expr: str, pattern: str, label: str) -> str:
+    """Two passes of ``pattern`` (see above), its match's number replaced by ``label``."""
+    put_back = quote_literal(chr(92) + "1" + label + chr(92) + "3")
+    for _ in range(2):
+        expr = f"regexp_replace({expr}, {quote_literal(pattern)}, {put_back}, 'g')"
+    return expr
+
+
+def _numbers_replaced(expr: str, found: tuple[tuple[str, str, str], ...]) -> str:
+    """``expr`` with the numbers of each (pattern, pattern on marked text, label) replaced,
+    searched with the escapes marked and then as written."""
+    backslash = chr(92)
+    marked = (
+        f"regexp_replace({expr}, {quote_literal(_ESCAPE)}, "
+        + quote_literal(
+            backslash * 2 + "u" + "".join(MARK + backslash + str(i) for i in range(1, 5))
+        )
+        + ", 'g')"
+    )
+    for _, pattern, label in found:
+        marked = _replaced(marked, pattern, label)
+    # Only the marks the first step put in are taken out (a text holding the noncharacter keeps
+    # it, unless it stands exactly where a mark would).
+    expr = (
+        f"regexp_replace({marked}, {quote_literal(_MARKED_ESCAPE)}, "
+        + quote_literal(backslash * 2 + "u" + "".join(backslash + str(i) for i in range(1, 5)))
+        + ", 'g')"
+    )
+    for pattern, _, label in found:
+        expr = _replaced(expr, pattern, label)
+    return expr
 
 
 def redact_sql(text: str, known: str | None = None) -> str:
@@ -187,21 +271,16 @@ def redact_sql(text: str, known: str | None = None) -> str:
             f"CASE WHEN length({known}) >= 6 THEN replace({expr}, {known}, "
             f"{quote_literal(REDACTED)}) ELSE {expr} END"
         )
-    for _ in range(2):
-        expr = (
-            f"regexp_replace({expr}, {quote_literal(ID_LIKE)}, "
-            f"{quote_literal(chr(92) + '1' + REDACTED + chr(92) + '3')}, 'g')"
-        )
-    return expr
+    return _numbers_replaced(expr, ((ID_LIKE, _MARKED_ID_LIKE, REDACTED),))
 
 
 def redact_free_text_sql(text: str) -> str:
     """A stored free-text value (``verification_method``) with every ID-like token and then
     every phone-like one replaced (see ``redact_sql``)."""
-    expr = redact_sql(text)
-    for _ in range(2):
-        expr = (
-            f"regexp_replace({expr}, {quote_literal(PHONE_LIKE)}, "
-            f"{quote_literal(chr(92) + '1' + PHONE_REDACTED + chr(92) + '3')}, 'g')"
-        )
-    return expr
+    return _numbers_replaced(
+        text,
+        (
+            (ID_LIKE, _MARKED_ID_LIKE, REDACTED),
+            (PHONE_LIKE, _MARKED_PHONE_LIKE, PHONE_REDACTED),
+        ),
+    )

@@ -223,7 +223,14 @@ def _digit_forms(char: str) -> list[str]:
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(valid_numbers(), min_size=1, max_size=4),
-    st.lists(st.sampled_from([",", " ", '"', ":", "=", "sfzh=", "u", "\\n", "号码"]), min_size=5),
+    st.lists(
+        st.sampled_from(
+            # escapes of other characters too, ending in a digit or a letter (A, 中, é, Ａ)
+            [",", " ", '"', ":", "=", "sfzh=", "u", "\\n", "号码", "\\u0041", "\\u4e2d"]
+            + ["\\u00e9", "\\uff21"]
+        ),
+        min_size=5,
+    ),
     st.data(),
 )
 def test_id_numbers_in_full_width_or_escaped_digits_are_redacted(
@@ -237,6 +244,23 @@ def test_id_numbers_in_full_width_or_escaped_digits_are_redacted(
     for w in written:
         assert w not in out
     assert out.count(REDACTED) == len(numbers)
+
+
+def test_a_number_is_never_read_from_inside_an_escape() -> None:
+    """Found by the property above: the hex digits of an escape (``\\u0030``) follow the
+    letter u, a non-digit, and were read as the first digits of a number running into the
+    next one; that ate the escape the number before it ended with, and 17 of its digits
+    stayed in clear."""
+    ending = "11000020000101000\\u0030"
+    inside = "11000020000101\\u0030000"
+    out = redact(f",110000200001010000,{ending} {inside},")
+    assert out == f",{REDACTED},{REDACTED} {REDACTED},"
+
+
+@pytest.mark.parametrize("escape", ["\\u0041", "\\u4e2d", "\\uff21", "\\u00e9"])
+def test_a_number_right_after_an_escaped_character_is_redacted(escape: str) -> None:
+    # \u0041 is "A": the number after it is not part of a longer run of digits.
+    assert redact(f'"{escape}110105194912310026"') == f'"{escape}{REDACTED}"'
 
 
 @pytest.mark.parametrize(
