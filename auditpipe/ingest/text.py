@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .lines import Oversize
+from .lines import Oversize, size_text
 
 if TYPE_CHECKING:
     import numpy as np
 
-MiB = 1024 * 1024
 LINE_ENDING = "\r\n"
 # A blank line is not a row and is not counted as one (only as ``BLANK_LINES``): empty, or
 # only spaces, tabs, carriage returns (JSON's own white space) and byte order marks (files
@@ -280,7 +279,7 @@ def oversize_rows(items: list[Oversize], limit: int) -> pa.Table:
             ),
             "reason": pa.array(
                 [
-                    f"line is longer than the {limit // MiB} MiB limit ({o.size_seen:,} bytes "
+                    f"line is longer than the {size_text(limit)} limit ({o.size_seen:,} bytes "
                     "or more); only its first KiB is kept here"
                     for o in items
                 ],
