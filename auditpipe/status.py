@@ -1,7 +1,8 @@
 """``auditpipe status``: what a lake holds and how its last run went.
 
 Read-only and lock-free: it never waits for or blocks a running job. Counts come from DuckDB
-aggregations over the lake's views; file counts from the folder layout; runs from
+aggregations over the lake's views; file counts from the files those views read (the lake as
+a reader sees it: a commit whose writer died after its commit point counts as done); runs from
 ``_auditpipe/runs/``; the lock holder from the text the holder wrote into ``_auditpipe/lock``
 (checked against the live processes, since a killed holder's lock is already released).
 """
@@ -11,15 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import os
 import textwrap
+from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from .db import connect
 from .i18n import _, ngettext
-from .lake import Lake, list_partitions, today_in
+from .lake import Lake, today_in
 from .lake.commit import reads_lake
-from .lake.layout import EVENTS, lake_arg
+from .lake.layout import EVENTS, file_partition, lake_arg
 from .lake.runs import UNFINISHED, load_run_docs
-from .lake.views import connect_views
+from .lake.views import create_views
 from .vocabulary import SEVERITIES
 
 RECENT_DAYS = 7  # days shown in the terminal table (--json lists every day)
@@ -112,8 +116,10 @@ def _iso(day: dt.date | None) -> str | None:
 def lake_status(lake: Lake, *, today: dt.date | None = None) -> LakeStatus:
     today = today or today_in(lake.timezone)
     status = LakeStatus(str(lake.root), lake.timezone, lake.meta.get("created_at"))
-    con = connect_views(lake)
+    con = connect(timezone=lake.timezone)
     try:
+        # The files the views read, listed once: the file counts are of the same lake.
+        listed = create_views(con, lake.root)
         providers: dict[str, ProviderStatus] = {}
         for pid, events, n_days, first, last in con.execute(
             "SELECT provider_id, count(*), count(DISTINCT event_date), min(event_date),"
@@ -161,18 +167,23 @@ def lake_status(lake: Lake, *, today: dt.date | None = None) -> LakeStatus:
                 status.files_rejected = int(count)
     finally:
         con.close()
-    _file_layout(lake, status, today)
+    _file_layout(listed[EVENTS], status, today)
     _runs(lake, status)
     status.running = lock_holder(lake)
     return status
 
 
-def _file_layout(lake: Lake, status: LakeStatus, today: dt.date) -> None:
-    for part in list_partitions(lake.root, EVENTS):
-        status.partitions += 1
-        status.event_files += len(part.files)
-        if len(part.files) > 1 and part.event_date < today:
-            status.partitions_to_compact += 1
+def _file_layout(files: list[Path], status: LakeStatus, today: dt.date) -> None:
+    """Partitions and files as readers see them (``lake_files``), not the files on disk:
+    after a commit killed at its commit point, those are the files it replaces, and its new
+    ones are still staged (each in its partition's folders, under the staging folder). So a
+    file's partition is read from its folders' names, whichever folder holds them."""
+    per_partition = Counter(file_partition(f) for f in files)
+    status.partitions = len(per_partition)
+    status.event_files = len(files)
+    status.partitions_to_compact = sum(
+        1 for (_, day), n in per_partition.items() if n > 1 and day is not None and day < today
+    )
 
 
 def _runs(lake: Lake, status: LakeStatus) -> None:

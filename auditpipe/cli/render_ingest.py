@@ -104,6 +104,12 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
                     c8=c["truncated_statements"],
                 )
             )
+            if c.get("lines_quarantined_before"):  # a grown log read again: the rest of its lines
+                console.message(
+                    _(
+                        "{source_file}: + {n:,} log lines quarantined by an earlier ingest of this file, duplicates now"
+                    ).format(source_file=f.source_file, n=c["lines_quarantined_before"])
+                )
         if f.unclassified_field_names:
             console.message(
                 _unclassified_line(f.source_file, f.unclassified_fields, f.unclassified_field_names)

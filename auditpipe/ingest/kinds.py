@@ -34,7 +34,11 @@ Anything else a kind raises is a bug.
 
 A kind may count things that are not rows (e.g. ``non_audit_lines`` in a server log) with
 ``ctx.count(name, n)``; these counters appear in the file's result (``FileResult.counters``),
-the ``--json`` summary and the manifest entry (``counters``).
+the ``--json`` summary and the manifest entry (``counters``). A counter of rows the kind
+knows will be quarantined (``rows_not_utf8_gb18030``) is counted with
+``ctx.count_quarantined(name, rows)``, which also records which rows they are: when the file
+grew under its path and its old bad rows are dropped as quarantined already, the counter then
+counts only what this run quarantined, as the rows do.
 
 Which kind reads a file: ``SourceFile.format``, set by ``sources.classify`` from the kind's
 ``suffixes`` (before any ``.gz``/``.zst``). A caller that knows better (a file listed as a
@@ -73,9 +77,46 @@ class ReadContext:
     con: Any  # a DuckDB connection the kind may use (TimeZone is the lake's)
     on_progress: Callable[[float], None] = lambda share: None  # 0.0 .. 1.0 of the file
     counters: Counter[str] = field(default_factory=Counter)
+    # name -> a Parquet writer of the rows a quarantine counter counted (see count_quarantined)
+    counted_rows: dict[str, Any] = field(default_factory=dict)
 
     def count(self, name: str, n: int = 1) -> None:
         self.counters[name] += n
+
+    def count_quarantined(self, name: str, rows: pa.Table) -> None:
+        """Count rows that will be quarantined: ``rows`` (line_number, raw: as the quarantine
+        will hold them; n: how much each one counts) add their ``n`` to counter ``name``."""
+        import pyarrow.compute as pc
+
+        self.count(name, int(pc.sum(rows["n"]).as_py() or 0))
+        self.record_quarantined(name, rows)
+
+    def record_quarantined(self, name: str, rows: pa.Table) -> None:
+        """Only record ``rows`` under ``name`` (a counter kept elsewhere, such as a database
+        log's ``lines_quarantined``), so that the stager can tell how much of ``name`` an
+        earlier ingest of the same path quarantined already. Written to the file's work
+        folder, not held: a file may have millions of bad rows."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not rows.num_rows:
+            return
+        schema = pa.schema([("line_number", pa.int64()), ("raw", pa.string()), ("n", pa.int64())])
+        writer = self.counted_rows.get(name)
+        if writer is None:
+            folder = self.work / "counted"
+            folder.mkdir(parents=True, exist_ok=True)
+            writer = self.counted_rows[name] = pq.ParquetWriter(folder / f"{name}.parquet", schema)
+        writer.write_table(rows.select(schema.names).cast(schema))
+
+    def close_counted(self) -> dict[str, Path]:
+        """Close the files ``record_quarantined`` wrote: counter name -> its file."""
+        files = {}
+        for name, writer in self.counted_rows.items():
+            writer.close()
+            files[name] = self.work / "counted" / f"{name}.parquet"
+        self.counted_rows = {}
+        return files
 
     def open_bytes(self) -> IO[bytes]:
         """The file's decompressed bytes; progress follows the compressed position."""

@@ -32,6 +32,16 @@ UTF8_BOM = b"\xef\xbb\xbf"
 RowEnds = Callable[[np.ndarray, np.ndarray], np.ndarray]  # (bytes, newline positions) -> row ends
 
 
+def size_text(n: int) -> str:
+    """``n`` bytes in the largest unit that states it exactly ("16 MiB", "512 KiB", "1,000
+    bytes"): a limit is a setting the reader compares with, so a reason naming it must give
+    the number set, never a rounded one ("0 MiB" for a limit under 1 MiB)."""
+    for unit, size in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if n >= size and n % size == 0:
+            return f"{n // size:,} {unit}"
+    return "1 byte" if n == 1 else f"{n:,} bytes"
+
+
 @dataclass
 class Oversize:
     line_number: int

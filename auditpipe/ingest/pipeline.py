@@ -390,16 +390,16 @@ class _FileJob:
         stager: FileStager | None = None
         read: Generator[pa.Table, None, None] | None = None
         batches: Generator[pa.Table, None, None] | None = None
+        ctx = ReadContext(
+            source=self.source,
+            contract=contract,
+            batch_bytes=settings.batch_bytes,
+            max_line_bytes=settings.max_line_bytes,
+            work=self.work,
+            con=con,
+            on_progress=(lambda share: progress(self.source, share)) if progress else _quiet,
+        )
         try:
-            ctx = ReadContext(
-                source=self.source,
-                contract=contract,
-                batch_bytes=settings.batch_bytes,
-                max_line_bytes=settings.max_line_bytes,
-                work=self.work,
-                con=con,
-                on_progress=(lambda share: progress(self.source, share)) if progress else _quiet,
-            )
             provenance = Provenance(self.name, self.sha, self.run_id, utc_now())
             # Three threads, each on its own cursor: the kind reads batch n+2 while batch n+1
             # is normalised and batch n is staged (DuckDB plans each query on one thread).
@@ -436,7 +436,9 @@ class _FileJob:
             if progress:
                 progress(self.source, 1.0)
             staged = stager.finish(
-                _lake_files(self.lake, stager.providers), lambda: _lake_quarantine(self.lake)
+                _lake_files(self.lake, stager.providers),
+                lambda: _lake_quarantine(self.lake),
+                counted=ctx.close_counted(),
             )
         except BaseException as exc:
             if stager is not None:
@@ -449,7 +451,22 @@ class _FileJob:
             for stage in (batches, read):
                 if stage is not None:
                     stage.close()
+            ctx.close_counted()
             con.close()
+        # A grown file's old bad rows are duplicates, not quarantined again: the counters of
+        # quarantined rows (or lines) lose what those rows made, and a database log's lines
+        # still reconcile, the old bad ones as lines_quarantined_before.
+        counters = dict(ctx.counters)
+        for name, n in staged.counted_before.items():
+            if name in counters:
+                counters[name] -= n
+        source_counts = getattr(self.kind, "source_counts", None)
+        lines_before = staged.counted_before.get(LINES_QUARANTINED, 0)
+        if source_counts is not None and lines_before:
+            source_counts = source_counts | {
+                LINES_QUARANTINED: source_counts[LINES_QUARANTINED] - lines_before,
+                LINES_QUARANTINED_BEFORE: lines_before,
+            }
         result = FileResult(
             self.name,
             self.sha.result(),
@@ -460,13 +477,13 @@ class _FileJob:
             rows_quarantined=staged.quarantined,
             rows_duplicate=staged.duplicates,
             partitions={key for _, _, key in staged.events},
-            counters=dict(ctx.counters)
+            counters=counters
             | (
                 {"rows_quarantined_before": staged.quarantined_before}
                 if staged.quarantined_before
                 else {}
             ),
-            source_counts=getattr(self.kind, "source_counts", None),
+            source_counts=source_counts,
             unclassified_fields=unclassified.top(settings.unclassified_top),
             unclassified_field_names=len(unclassified.counts),
         )
@@ -494,6 +511,13 @@ class _FileJob:
         return con
 
 
+# A database log's line counters (sources.events.Counters) that a grown log's old bad rows
+# change: lines_read = lines_in_events + non_data_lines + lines_quarantined (+ the lines of the
+# bad rows an earlier ingest of the same path quarantined, when there are any).
+LINES_QUARANTINED = "lines_quarantined"
+LINES_QUARANTINED_BEFORE = "lines_quarantined_before"
+
+
 class SourceReaderKind:
     """A database audit log reader (auditpipe.sources.SourceReader, configured per source)
     as an input kind: its batches name the reader's reason ``pre_error``, and its log-line
@@ -510,6 +534,8 @@ class SourceReaderKind:
         stream = ctx.open_bytes()
         try:
             for table in self.reader.batches(stream, str(ctx.source.path)):
+                # The log lines of its bad rows: a grown log's old ones are not counted again.
+                ctx.record_quarantined(LINES_QUARANTINED, self.reader.counters.take_quarantined())
                 names = ["reason" if c == "pre_error" else c for c in table.column_names]
                 yield table.rename_columns(names)
         finally:

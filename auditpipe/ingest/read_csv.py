@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +71,7 @@ class Csv:
                     row_ends=row_ends,
                 )
             ):
-                table, header = read_batch(ctx.con, batch, header, ctx.contract, ctx.count)
+                table, header = read_batch(ctx.con, batch, header, ctx.contract, ctx)
                 oversize = oversize_rows(batch.oversize, ctx.max_line_bytes)
                 merged = in_line_order(table, oversize)
                 del batch, table  # its bytes are text now: not kept while the batch waits
@@ -89,13 +89,13 @@ def read_batch(
     batch: LineBatch,
     header: CsvHeader | None,
     contract: Contract,
-    count: Callable[[str, int], None] | None = None,
+    ctx: ReadContext | None = None,
 ) -> tuple[pa.Table | None, CsvHeader | None]:
     """One batch of rows as the kinds' batch shape; the header is read from the first row.
-    ``count`` (``ReadContext.count``) gets the rows that are not UTF-8 but read as GB18030."""
+    ``ctx`` counts the blank lines and the rows that are not UTF-8 but read as GB18030."""
     decoded = decode_rows(con, batch.rows)
-    if decoded.gb18030_rows and count is not None:
-        count(GB18030_ROWS, decoded.gb18030_rows)
+    if decoded.gb18030_rows and ctx is not None:
+        ctx.count_quarantined(GB18030_ROWS, decoded.gb18030(batch.line_numbers))
     table = pa.table({"line_number": batch.line_numbers, "txt": decoded.txt, "raw": decoded.raw})
     rows = batch.rows
     # Blank rows are not rows (counted as blank lines); rows of other white space only are
@@ -104,8 +104,8 @@ def read_batch(
     empty = None
     if spaced.any:
         blanks = len(pc.indices_nonzero(spaced.blank))
-        if blanks and count is not None:
-            count(BLANK_LINES, blanks)
+        if blanks and ctx is not None:
+            ctx.count(BLANK_LINES, blanks)
         empty = no_content_rows(spaced, batch.line_numbers, decoded.raw)
         keep = _array(pc.invert(pc.or_(spaced.blank, spaced.no_content)))
         rows, table = _array(rows.filter(keep)), table.filter(keep)

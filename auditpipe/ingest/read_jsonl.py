@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -102,7 +102,7 @@ class JsonLines:
             first = True
             for batch, hints in prefetch((b, suspect_hints(b.rows)) for b in lines):
                 oversize = oversize_rows(batch.oversize, ctx.max_line_bytes)
-                table = read_batch(ctx.con, batch, keys, hints, ctx.count)
+                table = read_batch(ctx.con, batch, keys, hints, ctx)
                 merged = in_line_order(table, oversize)
                 del batch, hints  # its bytes are text now: not kept while the batch waits
                 if merged is not None:
@@ -192,13 +192,13 @@ def read_batch(
     batch: LineBatch,
     keys: KnownKeys,
     hints: pa.BooleanArray | None = None,
-    count: Callable[[str, int], None] | None = None,
+    ctx: ReadContext | None = None,
 ) -> pa.Table:
     """One batch of lines as the kinds' batch shape (see kinds.py). ``hints``:
-    ``suspect_hints(batch.rows)``, when the caller computed it already; ``count``
-    (``ReadContext.count``) gets the lines that are not UTF-8 but read as GB18030."""
+    ``suspect_hints(batch.rows)``, when the caller computed it already; ``ctx`` counts the
+    blank lines and the lines that are not UTF-8 but read as GB18030."""
     lines, empty = _non_blank_lines(
-        con, batch, suspect_hints(batch.rows) if hints is None else hints, count
+        con, batch, suspect_hints(batch.rows) if hints is None else hints, ctx
     )
     con.register("json_lines", _chunked(lines.select(["line_number", "txt", "hint"])))
     try:
@@ -227,15 +227,15 @@ def _non_blank_lines(
     con: Any,
     batch: LineBatch,
     hints: pa.BooleanArray,
-    count: Callable[[str, int], None] | None = None,
+    ctx: ReadContext | None = None,
 ) -> tuple[pa.Table, pa.Table | None]:
     """line_number, txt (NULL if not UTF-8), raw and the suspect hint of the lines that are
     not blank and not only white space; and the lines with no content but white space, as
     quarantined rows (``text.spaces``). Only lines that do not start with '{' (almost none)
     are looked at for white space."""
     decoded = decode_rows(con, batch.rows)
-    if decoded.gb18030_rows and count is not None:
-        count(GB18030_ROWS, decoded.gb18030_rows)
+    if decoded.gb18030_rows and ctx is not None:
+        ctx.count_quarantined(GB18030_ROWS, decoded.gb18030(batch.line_numbers))
     lines = pa.table(
         {
             "line_number": batch.line_numbers,
@@ -255,8 +255,8 @@ def _non_blank_lines(
     if not spaced.any:
         return lines, None
     blanks = len(pc.indices_nonzero(spaced.blank))
-    if blanks and count is not None:
-        count(BLANK_LINES, blanks)
+    if blanks and ctx is not None:
+        ctx.count(BLANK_LINES, blanks)
     empty = no_content_rows(
         spaced, pc.take(lines["line_number"], where), pc.take(lines["raw"], where)
     )

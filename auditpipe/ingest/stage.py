@@ -129,6 +129,8 @@ class StagedFiles:
     quarantined_before: int = (
         0  # bad rows an earlier version of the file quarantined (in duplicates)
     )
+    # counter name -> how much of it those rows made (ReadContext.count_quarantined)
+    counted_before: dict[str, int] = field(default_factory=dict)
 
 
 class _Writer:
@@ -275,11 +277,14 @@ class FileStager:
         self,
         lake_files: dict[str, list[Path]],
         lake_quarantine: Callable[[], list[Path]] = list,
+        counted: dict[str, Path] | None = None,
     ) -> StagedFiles:
         """Flush and close everything, drop events the lake already holds and bad rows it
         quarantined already (``quarantined_before``), verify the files. ``lake_files``:
         provider_id -> the lake's event files of that provider; ``lake_quarantine``: the
-        lake's quarantine files, asked only when the file has quarantined rows."""
+        lake's quarantine files, asked only when the file has quarantined rows; ``counted``:
+        counter name -> the rows it counted (ReadContext.count_quarantined), of which those
+        dropped are summed in ``counted_before``."""
         for p in self.partitions.values():
             self._flush(p)
             self._close(p)
@@ -287,11 +292,12 @@ class FileStager:
             self.writes.submit(self.quarantine_writer.close)
         self.writes.drain()
         before = 0
+        counted_before: dict[str, int] = {}
         if self.quarantine_writer is not None:
             path = self.work / "quarantine.parquet"
             verify_parquet(path, self.quarantined)
-            before = drop_quarantined_before(
-                self.con, path, self.provenance.source_file, lake_quarantine()
+            before, counted_before = drop_quarantined_before(
+                self.con, path, self.provenance.source_file, lake_quarantine(), counted
             )
             self.quarantined -= before  # the file is gone when none is left
         in_lake = keys_in_lake(self.seen, self.providers, lake_files)
@@ -312,6 +318,7 @@ class FileStager:
             quarantined=self.quarantined,
             duplicates=self.accepted - stored + before,
             quarantined_before=before,
+            counted_before=counted_before,
         )
 
     def _lake_name(self, path: Path) -> str:
@@ -377,36 +384,55 @@ def keys_in_lake(
 
 
 def drop_quarantined_before(
-    con: Any, path: Path, source_file: str, lake_quarantine: list[Path]
-) -> int:
+    con: Any,
+    path: Path,
+    source_file: str,
+    lake_quarantine: list[Path],
+    counted: dict[str, Path] | None = None,
+) -> tuple[int, dict[str, int]]:
     """Rewrite the staged quarantine file ``path`` without the rows an earlier ingest of the
-    same ``source_file`` quarantined already, and return how many it dropped.
+    same ``source_file`` quarantined already; return how many it dropped, and how much of each
+    counter in ``counted`` (ReadContext.count_quarantined) the dropped rows made.
 
     A bad row is identified by (source_file, line_number, raw): a file that grew between two
     runs (new lines appended, any format or compression) is a new content, read again whole;
     its good rows come back as duplicate events, and its old bad rows, without this, came back
-    as new quarantined rows, counted twice. They count as duplicates instead. The lake's
+    as new quarantined rows, counted twice. They count as duplicates instead, and the counters
+    of quarantined rows (GB18030 rows, a database log's quarantined lines) lose what they
+    made, so that every count says what this run quarantined. The lake's
     quarantine files are one per ingested file and carry source_file in their statistics, so
     the scan skips the other files' row groups; this runs only for a file with bad rows. The
     match is a DuckDB join (``con``: it spills), and only the positions to drop are held: a
     file of millions of bad lines is not read into memory."""
     if not lake_quarantine:
-        return 0
+        return 0, {}
     from ..db import quote_literal
 
     files = ", ".join(quote_literal(str(p)) for p in lake_quarantine)
-    positions = arrow_table(
-        con,
-        f"""SELECT s.file_row_number AS position
+    dropped = f"""SELECT s.file_row_number AS position, s.line_number, s.raw
         FROM read_parquet({quote_literal(str(path))}, file_row_number = true) AS s
         SEMI JOIN (
             SELECT line_number, raw FROM read_parquet([{files}], union_by_name = true)
             WHERE source_file = $source
-        ) AS e ON s.line_number = e.line_number AND s.raw = e.raw""",
-        {"source": source_file},
-    )["position"].to_numpy()
+        ) AS e ON s.line_number = e.line_number AND s.raw = e.raw"""
+    params = {"source": source_file}
+    positions = arrow_table(con, f"SELECT position FROM ({dropped})", params)["position"].to_numpy()
     if not len(positions):
-        return 0
+        return 0, {}
+    # A counted row is known by its line number, and by its text too where one line number
+    # may be several rows (a database log's statements); the kind's text is NULL where the
+    # quarantine's text is not the kind's own (an account snapshot's, redacted).
+    counted_before = {}
+    for name, rows in (counted or {}).items():
+        n = arrow_table(
+            con,
+            f"""SELECT coalesce(sum(c.n), 0) AS n FROM read_parquet({quote_literal(str(rows))}) AS c
+            SEMI JOIN ({dropped}) AS d
+            ON c.line_number = d.line_number AND (c.raw IS NULL OR c.raw = d.raw)""",
+            params,
+        )["n"][0].as_py()
+        if n:
+            counted_before[name] = int(n)
     drop = np.zeros(pq.ParquetFile(path).metadata.num_rows, dtype=bool)
     drop[positions] = True
     kept = rewrite_without(
@@ -417,7 +443,7 @@ def drop_quarantined_before(
     )
     if kept:
         verify_parquet(path, kept)
-    return len(positions)
+    return len(positions), counted_before
 
 
 def drop_keys(path: Path, provider_id: str, keys: pa.Table) -> bool:

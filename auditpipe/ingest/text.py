@@ -14,18 +14,17 @@ batch, not a copy per step.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .lines import Oversize
+from .lines import Oversize, size_text
 
 if TYPE_CHECKING:
     import numpy as np
 
-MiB = 1024 * 1024
 LINE_ENDING = "\r\n"
 # A blank line is not a row and is not counted as one (only as ``BLANK_LINES``): empty, or
 # only spaces, tabs, carriage returns (JSON's own white space) and byte order marks (files
@@ -59,6 +58,20 @@ class DecodedRows:
     raw: pa.Array  # large_string, never NULL
     all_utf8: bool
     gb18030_rows: int = 0  # bad rows, when a sample of them all reads as GB18030; else 0
+    bad_rows: list[int] = field(default_factory=list)  # the rows that are not UTF-8
+
+    def gb18030(self, line_numbers: pa.Array) -> pa.Table:
+        """The rows counted in ``gb18030_rows`` as ReadContext.count_quarantined takes them."""
+        at = pa.array(self.bad_rows if self.gb18030_rows else [], pa.int64())
+        return pa.table(
+            {
+                "line_number": pc.take(line_numbers, at),
+                # one row a line: its line number is enough (an account snapshot's
+                # quarantined text is redacted, not this one)
+                "raw": pa.nulls(len(at), pa.string()),
+                "n": pa.repeat(1, len(at)).cast(pa.int64()),
+            }
+        )
 
 
 def decode_rows(con: Any, rows: pa.Array) -> DecodedRows:
@@ -78,7 +91,7 @@ def decode_rows(con: Any, rows: pa.Array) -> DecodedRows:
     table = pa.table({"i": pa.array(range(len(faulty)), pa.int64()), "b": faulty})
     escaped = _decode_in_duckdb(con, table)["raw"].cast(pa.large_string()).combine_chunks()
     gb18030 = len(bad) if _reads_as_gb18030(faulty) else 0
-    return DecodedRows(text, _put_rows(text, bad, escaped), False, gb18030)
+    return DecodedRows(text, _put_rows(text, bad, escaped), False, gb18030, bad)
 
 
 def _reads_as_gb18030(faulty: pa.Array) -> bool:
@@ -266,7 +279,7 @@ def oversize_rows(items: list[Oversize], limit: int) -> pa.Table:
             ),
             "reason": pa.array(
                 [
-                    f"line is longer than the {limit // MiB} MiB limit ({o.size_seen:,} bytes "
+                    f"line is longer than the {size_text(limit)} limit ({o.size_seen:,} bytes "
                     "or more); only its first KiB is kept here"
                     for o in items
                 ],

@@ -32,7 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
-from ..errors import EXIT_ERROR, AuditpipeError, InputFileError, LockError, UsageError
+from ..errors import (
+    EXIT_ERROR,
+    AuditpipeError,
+    InputFileError,
+    LockError,
+    UsageError,
+    is_interrupt,
+)
 from ..i18n import _
 from ..lake import Lake, new_id, today_in, utc_now, write_atomic
 from ..lake.locations import record_move
@@ -134,6 +141,12 @@ def _locked_run(
     try:
         result = _Job(lake, inbox, settings, config, record, log, progress, engine).run()
     except Exception as exc:  # recorded whatever it is; the CLI maps it to exit code 2
+        if is_interrupt(exc):
+            # A Ctrl-C that a library turned into an error of its own (DuckDB's "Query
+            # interrupted", or an error wrapping it): the CLI exits 130 as for any Ctrl-C, and
+            # the run is left as a KeyboardInterrupt leaves it, unfinished for the next run to
+            # complete, not recorded as failed on an error it never had.
+            raise
         # A usage error before any work was recorded (the run is still scanning) leaves no
         # record behind: there is nothing for a later run to complete.
         if not (isinstance(exc, UsageError) and record.phase == "scan"):

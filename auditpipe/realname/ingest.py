@@ -201,14 +201,18 @@ class _SnapshotJob:
                 stager.add(normalize_batch(stager.con, sql, batch, contract, params))
             if progress:
                 progress(source, 1.0)
-            staged = stager.finish(self.lake)
+            staged = stager.finish(self.lake, ctx.close_counted())
         except BaseException:
             stager.abort()
             raise
         finally:
             if batches is not None:
                 batches.close()
+            ctx.close_counted()
             con.close()
+        counters = dict(ctx.counters)  # less what a grown file's old bad rows made
+        for name, n in staged.counted_before.items():
+            counters[name] -= n
         result = FileResult(
             self.name,
             self.sha,
@@ -219,7 +223,7 @@ class _SnapshotJob:
             rows_quarantined=staged.quarantined,
             rows_duplicate=staged.duplicates,
             partitions={key for _, _, key in staged.events},
-            counters=dict(ctx.counters)
+            counters=counters
             | (
                 {"rows_quarantined_before": staged.quarantined_before}
                 if staged.quarantined_before

@@ -139,21 +139,22 @@ class SnapshotStager:
         )
         part.rows += n
 
-    def finish(self, lake: Lake) -> StagedFiles:
+    def finish(self, lake: Lake, counted: dict[str, Path] | None = None) -> StagedFiles:
         """Close every file, drop accounts the lake already holds in the same partition,
-        verify the files."""
+        verify the files. ``counted``: as for FileStager.finish."""
         self.seen.close()
         for part in self.parts.values():
             part.writer.close()
         before = 0
+        counted_before: dict[str, int] = {}
         if self.quarantine_writer is not None:
             self.quarantine_writer.close()
             path = self.work / "quarantine.parquet"
             verify_parquet(path, self.quarantined)
             # a snapshot file that grew under its path: its old bad rows are duplicates
             quarantine = parquet_files(lake.root / QUARANTINE)
-            before = drop_quarantined_before(
-                self.con, path, self.provenance.source_file, quarantine
+            before, counted_before = drop_quarantined_before(
+                self.con, path, self.provenance.source_file, quarantine, counted
             )
             self.quarantined -= before  # the file is gone when none is left
         in_lake = {
@@ -175,6 +176,7 @@ class SnapshotStager:
             quarantined=self.quarantined,
             duplicates=self.accepted - stored + before,
             quarantined_before=before,
+            counted_before=counted_before,
         )
 
     def abort(self) -> None:

@@ -107,10 +107,23 @@ class Counters:
     unbounded_reads: int = 0
     truncated_statements: int = 0
     fingerprints: set[str] = field(default_factory=set)
+    # The quarantined rows' (line_number, raw, n: their lines) since take_quarantined: ingest
+    # records them, to count a grown log's old bad lines as quarantined before, not again.
+    quarantined_rows: list[Any] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        counts = {k: v for k, v in vars(self).items() if k != "fingerprints"}
+        kept = {"fingerprints", "quarantined_rows"}
+        counts = {k: v for k, v in vars(self).items() if k not in kept}
         return counts | {"statement_shapes": len(self.fingerprints)}
+
+    def take_quarantined(self) -> Any:
+        """The quarantined rows recorded so far (a pyarrow table), forgotten here."""
+        import pyarrow as pa
+
+        rows, self.quarantined_rows = self.quarantined_rows, []
+        if not rows:
+            return pa.table({"line_number": pa.array([], pa.int64()), "raw": [], "n": []})
+        return pa.concat_tables(rows)
 
     @property
     def reconciles(self) -> bool:
@@ -360,6 +373,10 @@ def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters
     counters.truncated_statements += int(events["truncated"].sum())
     out = _event_columns(events, settings)
     quarantined = _quarantine_columns(bad, settings)
+    if bad.height:
+        counters.quarantined_rows.append(
+            quarantined.select("line_number", "raw", bad["lines"].alias("n")).to_arrow()
+        )
     table = pl.concat([out, quarantined], how="diagonal_relaxed").select(OUTPUT_COLUMNS)
     return table.sort("line_number").to_arrow()
 

@@ -12,10 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ..ingest.lines import Oversize, iter_line_batches, prefetch
-
-MiB = 1024 * 1024
-
+from ..ingest.lines import Oversize, iter_line_batches, prefetch, size_text
 
 # Why the record holding a file's unterminated last line is quarantined (see TextBatch).
 CUT_AT_END = (
@@ -175,7 +172,7 @@ def oversize_frame(items: list[Oversize], limit: int) -> Any:
             "line_number": [o.line_number for o in items],
             "sample": [o.sample.decode("utf-8", "backslashreplace") for o in items],
             "problem": [
-                f"record is longer than the {limit // MiB} MiB line limit "
+                f"record is longer than the {size_text(limit)} line limit "
                 f"({o.size_seen:,} bytes or more); only its first KiB is kept, scrubbed"
                 for o in items
             ],

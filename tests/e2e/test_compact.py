@@ -226,3 +226,33 @@ def test_files_named_like_hidden_or_underscore_parquet_are_not_the_lakes(lake: L
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith((".", "_"))) == sorted(
         [f".copy-of-{part.name}", f"._{part.name}", "_tmp.parquet"]
     )
+
+
+class _Killed(BaseException):
+    """Stands for a SIGKILL: nothing after it runs, and no ``except Exception`` catches it."""
+
+
+def test_status_after_a_compaction_killed_at_its_commit_point_counts_the_files_readers_see(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal is written (the commit point) and not applied: the merged files are still
+    staged and the files they replace still on disk. Readers see the commit as done, and so
+    must status's file counts (before, it counted the files on disk, the merged one not
+    among them: 3 + 3 + 2 of today + 1)."""
+    from auditpipe.lake.commit import table_files
+    from auditpipe.status import lake_status
+
+    def killed(self: Lake, journal: Path) -> None:
+        raise _Killed
+
+    monkeypatch.setattr(Lake, "apply_journal", killed)
+    with pytest.raises(_Killed):
+        compact_lake(lake, CompactSettings(today=TODAY))
+    monkeypatch.undo()
+    assert list(lake.journal_dir.glob("*.json")), "the commit is pending"
+    seen = table_files(lake.root, "events")
+    status = lake_status(lake, today=TODAY)
+    # Compaction commits a partition at a time: forum-a's 03-01 is merged into one file (the
+    # commit killed), its 03-02 still has three, today two, blog-b's 03-01 one.
+    assert (status.event_files, len(seen)) == (7, 7)
+    assert (status.partitions, status.partitions_to_compact) == (4, 1)

@@ -337,3 +337,50 @@ def test_ctrl_c_that_a_library_turned_into_another_error_still_exits_130(
     monkeypatch.setattr(auditpipe.status, "lake_status", _raising(RuntimeError("a bug")))
     code, _, err = run_main(["status", "--lake", str(lake)], capsys)
     assert code == 2 and "internal error" in err
+
+
+@pytest.mark.parametrize("form", ["KeyboardInterrupt", "duckdb"])
+def test_a_nightly_stopped_by_ctrl_c_is_left_unfinished_not_recorded_as_failed(
+    form: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C while DuckDB runs a query reaches the job as DuckDB's ``RuntimeError: Query
+    interrupted``: the run exited 130 but was recorded as "failed: Query interrupted" (exit 2)
+    with a run_failed log line. It is now left as a KeyboardInterrupt anywhere leaves it: its
+    record unfinished (the next run completes its work), no error, no run_failed."""
+    import json
+    import signal
+
+    import auditpipe.nightly.job as job
+    from tests.support.nightly import event, write_log
+
+    def interrupt_at_baseline(point: str) -> None:
+        if point != "baseline":
+            return
+        try:
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C while detection's first query runs
+        except KeyboardInterrupt:
+            if form == "KeyboardInterrupt":
+                raise
+            raise RuntimeError("Query interrupted") from None  # what DuckDB raises
+        raise AssertionError("SIGINT did not interrupt")
+
+    write_log(tmp_path / "inbox" / "a.jsonl", [event("a1", "2026-03-01")])
+    lake, log = tmp_path / "lake", tmp_path / "job.jsonl"
+    args = ["nightly", "--inbox", str(tmp_path / "inbox"), "--lake", str(lake)]
+    monkeypatch.setattr(job, "checkpoint", interrupt_at_baseline)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        code, _, err = run_main([*args, "--settle-seconds", "0", "--log-file", str(log)], capsys)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 130 and "interrupted" in err
+    (record,) = [
+        json.loads(p.read_text()) for p in (lake / "_auditpipe" / "runs").glob("nightly-*.json")
+    ]
+    assert (record["status"], record.get("error"), record.get("exit_code")) == (
+        "running",
+        None,
+        None,
+    )
+    events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
+    assert "run_failed" not in events

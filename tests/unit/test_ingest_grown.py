@@ -174,3 +174,83 @@ def test_a_grown_account_snapshot_quarantines_only_its_new_bad_rows(
     assert (f.rows_read, f.rows_stored, f.rows_quarantined, f.rows_duplicate) == (6, 1, 2, 3)
     assert f.counters["rows_quarantined_before"] == 1
     _check(tmp_path / "lake", [first, second])
+
+
+PG = "2026-03-02 09:00:00.123 CST [4242] kefu_li@shop LOG:  AUDIT: "
+MARIA = "20260302 09:00:00,db1,kefu_li,10.0.0.7,12,"
+# Per kind: a good record of statement n, and a bad record of two lines (pgaudit: a broken
+# AUDIT record and its continuation line) or one (server_audit: a line of another program).
+DB_LOGS = {
+    "pgaudit": (
+        lambda n: (
+            f"{PG}SESSION,{n},1,READ,SELECT,TABLE,public.accounts,SELECT mobile FROM accounts WHERE id = {n},<none>\n"
+        ),
+        lambda n: f"{PG}SESSION,x,1,READ,SELECT 'a{n}'\n\tFROM accounts\n",
+    ),
+    "server_audit": (
+        lambda n: f"{MARIA}{n},QUERY,shop,'SELECT mobile FROM accounts WHERE id = {n}',0\n",
+        lambda n: f"garbage {n}\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DB_LOGS))
+def test_a_grown_database_log_counts_only_its_new_bad_lines_as_quarantined(
+    tmp_path: Path, kind: str
+) -> None:
+    """The log-line counts (``source`` in --json and the manifest) say what this run
+    quarantined, as the rows do: the old bad records' lines are lines_quarantined_before, and
+    lines_read = lines_in_events + non_data_lines + lines_quarantined (+ that) still holds."""
+    from auditpipe.ingest.pipeline import ingest_paths
+    from auditpipe.ingest.settings import IngestSettings
+    from auditpipe.lake import Lake
+    from auditpipe.sources import load_settings
+    from tests.support.sources import write_source
+
+    record, broken = DB_LOGS[kind]
+    source = load_settings(write_source(tmp_path / "src", kind, None))
+    lake = Lake.open(tmp_path / "lake", create=True)
+    log = tmp_path / "audit.log"
+    old = record(1) + broken(2) + record(3)
+    bad_lines = broken(2).count("\n")
+    log.write_text(old, encoding="utf-8")
+    first = ingest_paths(lake, [log], IngestSettings(), source=source)
+    log.write_text(old + broken(4) + record(5) + broken(6), encoding="utf-8")
+    second = ingest_paths(lake, [log], IngestSettings(), source=source)
+    (was,), (now,) = first.files, second.files
+    assert was.source_counts is not None and now.source_counts is not None
+    assert was.source_counts["lines_quarantined"] == bad_lines
+    assert "lines_quarantined_before" not in was.source_counts
+    assert (now.rows_quarantined, now.counters["rows_quarantined_before"]) == (2, 1)
+    c = now.source_counts
+    assert (c["lines_quarantined"], c["lines_quarantined_before"]) == (2 * bad_lines, bad_lines)
+    assert c["lines_read"] == (
+        c["lines_in_events"]
+        + c["non_data_lines"]
+        + c["lines_quarantined"]
+        + c["lines_quarantined_before"]
+    )
+    _check(tmp_path / "lake", [first, second])
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_grown_file_counts_only_its_new_gb18030_rows(tmp_path: Path, fmt: str) -> None:
+    """rows_not_utf8_gb18030 counts rows quarantined: a grown file's old ones are not."""
+    rows = [_row(i, False) for i in range(4)]
+    rows[1]["actor_id"] = rows[3]["actor_id"] = "张三"  # these two are written in GBK
+
+    def write(path: Path, part: list[dict[str, Any]]) -> Path:
+        write_log(path, part)
+        text = path.read_text(encoding="utf-8").replace("\\u5f20\\u4e09", "张三")
+        lines = text.splitlines(keepends=True)
+        path.write_bytes(b"".join(s.encode("gb18030" if "张" in s else "utf-8") for s in lines))
+        return path
+
+    log = tmp_path / f"in.{fmt}"
+    first = ingest(tmp_path / "lake", write(log, rows[:2]))
+    second = ingest(tmp_path / "lake", write(log, rows))
+    assert first.files[0].counters["rows_not_utf8_gb18030"] == 1
+    f = second.files[0]
+    assert (f.rows_quarantined, f.counters["rows_quarantined_before"]) == (1, 1)
+    assert f.counters["rows_not_utf8_gb18030"] == 1
+    _check(tmp_path / "lake", [first, second])

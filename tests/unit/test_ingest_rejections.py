@@ -177,7 +177,7 @@ def test_line_over_the_size_limit_is_quarantined_and_the_next_line_lands(tmp_pat
     (line, raw, reason) = query(
         tmp_path / "lake", "SELECT line_number, raw, reason FROM quarantine"
     )[0]
-    assert line == 2 and "longer than the" in reason
+    assert line == 2 and reason.startswith("line is longer than the 100,000 bytes limit (")
     assert len(raw) < 2000  # only a sample of the line is kept
     assert query(tmp_path / "lake", "SELECT actor_id, line_number FROM events ORDER BY 2") == [
         ("a", 1),
@@ -222,3 +222,33 @@ def test_corrupt_parquet_is_rejected_whole(tmp_path: Path) -> None:
     result = ingest(tmp_path / "lake", bad)
     assert result.files[0].status == "rejected"
     assert "not a readable Parquet file" in (result.files[0].reason or "")
+
+
+@pytest.mark.parametrize(
+    ("limit", "text"),
+    [
+        (100_000, "100,000 bytes"),
+        (1, "1 byte"),
+        (1023, "1,023 bytes"),
+        (1024, "1 KiB"),
+        (64 * 1024, "64 KiB"),
+        (1536 * 1024, "1,536 KiB"),
+        (16 * 1024 * 1024, "16 MiB"),
+        (16 * 1024 * 1024 + 1, "16,777,217 bytes"),
+    ],
+)
+def test_a_line_limit_is_named_exactly_in_the_largest_unit_that_fits(limit: int, text: str) -> None:
+    from auditpipe.ingest.lines import size_text
+
+    assert size_text(limit) == text
+
+
+def test_a_database_log_record_over_a_limit_under_1_mib_names_the_limit(tmp_path: Path) -> None:
+    from tests.support.sources import quarantined, read_log
+
+    p = "2026-03-02 09:00:00.123 CST [4242] kefu_li@shop LOG:  AUDIT: "
+    statement = "SELECT mobile FROM accounts WHERE id = 1 /* " + "x" * 5000 + " */"
+    log = f"{p}SESSION,1,1,READ,SELECT,TABLE,public.accounts,{statement},<none>\n"
+    rows, _ = read_log(tmp_path, log, max_line_bytes=4096)
+    (bad,) = quarantined(rows)
+    assert bad["pre_error"].startswith("record is longer than the 4 KiB line limit (")
