@@ -252,19 +252,18 @@ def _numbers_replaced(text: str, found: tuple[tuple[str, str, str], ...]) -> str
         marked = _replaced(marked, pattern, label)
     # Only the marks the first step put in are taken out (a text holding the noncharacter keeps
     # it, unless it stands exactly where a mark would).
-    expr = (
+    unmarked = (
         f"regexp_replace({marked}, {quote_literal(_MARKED_ESCAPE)}, "
         + quote_literal(backslash * 2 + "u" + "".join(backslash + str(i) for i in range(1, 5)))
         + ", 'g')"
     )
+    # Most values hold no escape: they skip the marked search (half the cost). Each pattern
+    # is written once: DuckDB compiles it where it stands, for every batch.
+    escaped = f"strpos({text}, {quote_literal(backslash + 'u')}) > 0"
+    expr = f"CASE WHEN {escaped} THEN {unmarked} ELSE {text} END"
     for pattern, _, label in found:
         expr = _replaced(expr, pattern, label)
-    plain = text
-    for pattern, _, label in found:
-        plain = _replaced(plain, pattern, label)
-    # Most values hold no escape: they skip the marked search (half the cost).
-    escaped = f"strpos({text}, {quote_literal(backslash + 'u')}) > 0"
-    return f"CASE WHEN {escaped} THEN {expr} ELSE {plain} END"
+    return expr
 
 
 def redact_sql(text: str, known: str | None = None) -> str:
