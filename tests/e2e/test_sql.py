@@ -384,7 +384,9 @@ def test_a_ctrl_c_inside_a_query_drops_it_and_is_forgotten_once_handled(
         return str(item)
 
     out, err = io.StringIO(), io.StringIO()
-    before = signal.getsignal(signal.SIGINT)
+    # Python's own handler, as in a terminal: a SparkContext started earlier in this test
+    # process leaves its own, which watch_interrupts (rightly) does not replace.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
     errors.watch_interrupts()
     try:
         code = run_prompt(
