@@ -58,3 +58,39 @@ def test_a_pgaudit_statement_inside_a_failed_function_stays_success(tmp_path: Pa
     assert inner["outcome"] == "success" and inner["data_fields"] == "real_name;accounts.id"
     # the call names no table: its ERROR is counted as not data, not lost
     assert counters.non_data_lines == 3 and counters.reconciles
+
+
+# CALL p_read(1) of a PL/pgSQL procedure and a DO block, each reading, then raising, as a real
+# PostgreSQL 15 with pgaudit 1.7 logged them. pgaudit.log = 'read, write' (as in the sample
+# settings): the CALL is logged only once it has run and the DO block only in the FUNCTION
+# class, so neither has an AUDIT line of its own, and the ERROR names the call.
+Q = "2026-12-02 11:37:31.{ms} CST [{pid}] postgres@postgres "
+DO_BLOCK = (
+    "DO $$ DECLARE r text; BEGIN SELECT real_name INTO r FROM accounts WHERE id = 1; "
+    "RAISE EXCEPTION 'boom'; END $$;"
+)
+UNLOGGED_CALLS = (
+    f"{Q.format(ms='210', pid=16869)}LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"
+    'SELECT real_name        FROM accounts WHERE id = i,"1,,,",1\n'
+    f"{Q.format(ms='211', pid=16869)}ERROR:  boom\n"
+    f"{Q.format(ms='211', pid=16869)}CONTEXT:  PL/pgSQL function p_read(bigint) line 2 at RAISE\n"
+    f"{Q.format(ms='211', pid=16869)}STATEMENT:  CALL p_read(1);\n"
+    f"{Q.format(ms='252', pid=16873)}LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"
+    "SELECT real_name        FROM accounts WHERE id = 1,<none>,1\n"
+    f"{Q.format(ms='252', pid=16873)}ERROR:  boom\n"
+    f"{Q.format(ms='252', pid=16873)}CONTEXT:  PL/pgSQL function inline_code_block line 1 at RAISE\n"
+    f"{Q.format(ms='252', pid=16873)}STATEMENT:  {DO_BLOCK}\n"
+)
+
+
+def test_the_error_of_an_unlogged_call_or_do_block_is_read_as_that_of_select_f(
+    tmp_path: Path,
+) -> None:
+    rows, counters = read_log(tmp_path, UNLOGGED_CALLS, kind="pgaudit", fmt="stderr")
+    # the body's statements stay success; the ERRORs name a procedure and a DO block, neither
+    # a table: not data, as the ERROR of SELECT f_read(1) above (not an `unresolved` failure)
+    assert [(e["line_number"], e["outcome"], e["data_fields"]) for e in events(rows)] == [
+        (1, "success", "real_name;accounts.id"),
+        (5, "success", "real_name;accounts.id"),
+    ]
+    assert counters.non_data_lines == 6 and counters.lines_quarantined == 0
