@@ -67,6 +67,14 @@ _NOT_DATA = re.compile(
 _REPLACE_INTO = re.compile(
     r"^(\s*(?:/\*.*?\*/\s*)*)REPLACE\s+(?:LOW_PRIORITY\s+|DELAYED\s+)?INTO\s", re.I | re.S
 )
+# PostgreSQL's routine invocations (a procedure's CALL, a DO block) read nothing themselves: the
+# statements they run are audited as they run (pgaudit logs each with its own text, a CALL's
+# arguments cannot hold a subquery), so a CALL is read as the SELECT of its procedure, as a
+# function's call is (no table; its literals the values of the body's variables), and a DO
+# block as a statement that names no table. Not for MySQL/MariaDB, whose audit plugins do not
+# all log a procedure's statements.
+_PG_CALL = re.compile(r"^(\s*(?:/\*.*?\*/\s*)*)CALL\s", re.I | re.S)
+_PG_DO = re.compile(r"^\s*(?:/\*.*?\*/\s*)*DO(?:\s|'|\$|$)", re.I | re.S)
 _ANALYZE_OPTION = re.compile(r"\bANALY[SZ]E\b(?!\s+(?:FALSE|OFF|0)\b)", re.I)
 _OUTFILE = re.compile(
     r"\bINTO\s+(?:OUTFILE|DUMPFILE)\s+'§(\d+)'.*?(?=\bFROM\b|\bLIMIT\b|;|$)", re.I | re.S
@@ -345,6 +353,10 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     text = _DECLARE_CURSOR.sub("", text, count=1)
     if _NOT_DATA.match(text):
         return Analysis(parsed=True, kind=OTHER)
+    if dialect == "postgres":
+        if _PG_DO.match(text):
+            return Analysis(parsed=True, kind=OTHER)
+        text = _PG_CALL.sub(r"\1SELECT ", text, count=1)
     text = _REPLACE_INTO.sub(r"\1INSERT INTO ", text, count=1)
     explain = _EXPLAIN.match(text)
     if explain:

@@ -876,6 +876,20 @@ def _statements(
                 pl.col("class").is_in(list(DATA_CLASSES)).any(),
                 pl.col("class").is_in(list(DATA_CLASSES)),
             ),
+            # the first READ/WRITE record's command: with the FUNCTION class logged, a call
+            # (CALL p(1), SELECT f(1)) is first a FUNCTION,EXECUTE record naming the routine,
+            # which is not SQL's EXECUTE of a prepared statement
+            "_data_command": (
+                pl.col("command")
+                .filter(pl.col("class").is_in(list(DATA_CLASSES)))
+                .sort_by(
+                    pl.col("substatement_id")
+                    .cast(pl.Int64, strict=False)
+                    .filter(pl.col("class").is_in(list(DATA_CLASSES)))
+                )
+                .first(),
+                pl.when(pl.col("class").is_in(list(DATA_CLASSES))).then("command"),
+            ),
             "bad_utf8": (pl.col("bad_utf8").any(), pl.col("bad_utf8")),
             "_head": (head.first(), head),
         },
@@ -883,7 +897,7 @@ def _statements(
     groups = groups.with_columns(
         (
             pl.col("_data_class")
-            & ~pl.col("log_command").str.to_uppercase().is_in(list(NOT_DATA_COMMANDS))
+            & ~pl.col("_data_command").str.to_uppercase().is_in(list(NOT_DATA_COMMANDS))
         ).alias("data_access"),
         pl.lit("success").alias("outcome"),
         pl.lit(None, pl.String).alias("error_code"),

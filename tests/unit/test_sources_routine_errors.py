@@ -58,3 +58,107 @@ def test_a_pgaudit_statement_inside_a_failed_function_stays_success(tmp_path: Pa
     assert inner["outcome"] == "success" and inner["data_fields"] == "real_name;accounts.id"
     # the call names no table: its ERROR is counted as not data, not lost
     assert counters.non_data_lines == 3 and counters.reconciles
+
+
+# CALL p_read(1) of a PL/pgSQL procedure and a DO block, each reading, then raising, as a real
+# PostgreSQL 15 with pgaudit 1.7 logged them. pgaudit.log = 'read, write' (as in the sample
+# settings): the CALL is logged only once it has run and the DO block only in the FUNCTION
+# class, so neither has an AUDIT line of its own, and the ERROR names the call.
+Q = "2026-12-02 11:37:31.{ms} CST [{pid}] postgres@postgres "
+DO_BLOCK = (
+    "DO $$ DECLARE r text; BEGIN SELECT real_name INTO r FROM accounts WHERE id = 1; "
+    "RAISE EXCEPTION 'boom'; END $$;"
+)
+UNLOGGED_CALLS = (
+    f"{Q.format(ms='210', pid=16869)}LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"
+    'SELECT real_name        FROM accounts WHERE id = i,"1,,,",1\n'
+    f"{Q.format(ms='211', pid=16869)}ERROR:  boom\n"
+    f"{Q.format(ms='211', pid=16869)}CONTEXT:  PL/pgSQL function p_read(bigint) line 2 at RAISE\n"
+    f"{Q.format(ms='211', pid=16869)}STATEMENT:  CALL p_read(1);\n"
+    f"{Q.format(ms='252', pid=16873)}LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"
+    "SELECT real_name        FROM accounts WHERE id = 1,<none>,1\n"
+    f"{Q.format(ms='252', pid=16873)}ERROR:  boom\n"
+    f"{Q.format(ms='252', pid=16873)}CONTEXT:  PL/pgSQL function inline_code_block line 1 at RAISE\n"
+    f"{Q.format(ms='252', pid=16873)}STATEMENT:  {DO_BLOCK}\n"
+)
+# The same with pgaudit.log = 'read, write, function': the call is substatement 1 of the
+# statement its body's statements are logged under (CALL and SELECT f() as FUNCTION,EXECUTE
+# naming the routine, the DO block as FUNCTION,DO naming nothing).
+LOGGED_CALLS = (
+    f"{Q.format(ms='271', pid=16875)}LOG:  AUDIT: SESSION,1,1,FUNCTION,EXECUTE,FUNCTION,"
+    "public.p_read,CALL p_read(1);,<none>,0\n"
+    f"{Q.format(ms='275', pid=16875)}LOG:  AUDIT: SESSION,1,2,READ,SELECT,TABLE,public.accounts,"
+    'SELECT real_name        FROM accounts WHERE id = i,"1,,,",1\n'
+    f"{Q.format(ms='276', pid=16875)}ERROR:  boom\n"
+    f"{Q.format(ms='276', pid=16875)}CONTEXT:  PL/pgSQL function p_read(bigint) line 2 at RAISE\n"
+    f"{Q.format(ms='276', pid=16875)}STATEMENT:  CALL p_read(1);\n"
+    f"{Q.format(ms='298', pid=16877)}LOG:  AUDIT: SESSION,1,1,FUNCTION,DO,,,{DO_BLOCK},<none>,0\n"
+    f"{Q.format(ms='301', pid=16877)}LOG:  AUDIT: SESSION,1,2,READ,SELECT,TABLE,public.accounts,"
+    "SELECT real_name        FROM accounts WHERE id = 1,<none>,1\n"
+    f"{Q.format(ms='302', pid=16877)}ERROR:  boom\n"
+    f"{Q.format(ms='302', pid=16877)}CONTEXT:  PL/pgSQL function inline_code_block line 1 at RAISE\n"
+    f"{Q.format(ms='302', pid=16877)}STATEMENT:  {DO_BLOCK}\n"
+    f"{Q.format(ms='320', pid=16879)}LOG:  AUDIT: SESSION,1,1,FUNCTION,EXECUTE,FUNCTION,"
+    "public.f_read,SELECT f_read(2);,<none>,0\n"
+    f"{Q.format(ms='323', pid=16879)}LOG:  AUDIT: SESSION,1,2,READ,SELECT,TABLE,public.accounts,"
+    'SELECT real_name        FROM accounts WHERE id = i,"2,,,",1\n'
+    f"{Q.format(ms='323', pid=16879)}ERROR:  boom\n"
+    f"{Q.format(ms='323', pid=16879)}CONTEXT:  PL/pgSQL function f_read(bigint) line 2 at RAISE\n"
+    f"{Q.format(ms='323', pid=16879)}STATEMENT:  SELECT f_read(2);\n"
+)
+# pgaudit.log = 'all', a CALL that succeeds: FUNCTION,EXECUTE, the body, then MISC,CALL.
+LOGGED_CALL_OK = (
+    f"{Q.format(ms='365', pid=16883)}LOG:  AUDIT: SESSION,2,1,FUNCTION,EXECUTE,FUNCTION,"
+    "public.p_ok,CALL p_ok(2);,<none>,0\n"
+    f"{Q.format(ms='368', pid=16883)}LOG:  AUDIT: SESSION,2,2,READ,SELECT,TABLE,public.accounts,"
+    'SELECT real_name        FROM accounts WHERE id = i,"2,,,",1\n'
+    f"{Q.format(ms='368', pid=16883)}LOG:  AUDIT: SESSION,2,3,MISC,CALL,,,CALL p_ok(2);,<none>,0\n"
+)
+
+
+def test_the_error_of_an_unlogged_call_or_do_block_is_read_as_that_of_select_f(
+    tmp_path: Path,
+) -> None:
+    rows, counters = read_log(tmp_path, UNLOGGED_CALLS, kind="pgaudit", fmt="stderr")
+    # the body's statements stay success; the ERRORs name a procedure and a DO block, neither
+    # a table: not data, as the ERROR of SELECT f_read(1) above (not an `unresolved` failure)
+    assert [(e["line_number"], e["outcome"], e["data_fields"]) for e in events(rows)] == [
+        (1, "success", "real_name;accounts.id"),
+        (5, "success", "real_name;accounts.id"),
+    ]
+    assert counters.non_data_lines == 6 and counters.lines_quarantined == 0
+
+
+def test_a_logged_call_do_block_or_function_that_fails_is_one_failed_event(
+    tmp_path: Path,
+) -> None:
+    rows, counters = read_log(tmp_path, LOGGED_CALLS, kind="pgaudit", fmt="stderr")
+    got = [
+        (
+            e["line_number"],
+            e["outcome"],
+            e["data_fields"],
+            e["subject_id"],
+            e["extras"]["statement"],
+        )
+        for e in events(rows)
+    ]
+    assert got == [
+        (1, "failure", "real_name;accounts.id", "1",
+         "CALL p_read(?); ; SELECT real_name FROM accounts WHERE id = i"),
+        (6, "failure", "real_name;accounts.id", "1",
+         "DO ?; ; SELECT real_name FROM accounts WHERE id = ?"),
+        (11, "failure", "real_name;accounts.id", "2",
+         "SELECT f_read(?); ; SELECT real_name FROM accounts WHERE id = i"),
+    ]  # fmt: skip
+    assert counters.non_data_lines == 0 and counters.lines_quarantined == 0
+
+
+def test_a_logged_call_that_succeeds_is_the_event_of_its_body(tmp_path: Path) -> None:
+    rows, _ = read_log(tmp_path, LOGGED_CALL_OK, kind="pgaudit", fmt="stderr")
+    (event,) = events(rows)
+    assert (event["outcome"], event["data_fields"], event["subject_id"]) == (
+        "success",
+        "real_name;accounts.id",
+        "2",
+    )
