@@ -687,8 +687,10 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
                 result.subject_type = key_type
                 return
             pairs = zip(marks, node.expressions, strict=True)
-            if marks and all(m is not None or _bits(e) for m, e in pairs):
-                result.subject_variable = True  # hex keys: narrowed, values not told
+            if marks and all(
+                m is not None or _bits(e) or _is_variable(e, resolver) for m, e in pairs
+            ):
+                result.subject_variable = True  # hex keys, `?`: narrowed, values not told
             continue
         mark = _marker(other)
         if mark is not None:
@@ -708,7 +710,8 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
 
 def _is_variable(node: Any, resolver: _Resolver) -> bool:
     """A bare name no table in scope has (a SQL function's or procedure's variable: pgaudit
-    logs a function body's statements as written), or a MySQL user variable (@x)."""
+    logs a function body's statements as written), a MySQL user variable (@x), or a prepared
+    statement's `?`."""
     from sqlglot import exp
 
     node = _unwrapped(node)
@@ -716,6 +719,8 @@ def _is_variable(node: Any, resolver: _Resolver) -> bool:
         node.this, exp.Literal
     ):
         return True  # @x
+    if isinstance(node, exp.Placeholder) and not node.this:
+        return True  # a prepared statement's `?`, logged as written (server_audit's EXECUTE)
     if not isinstance(node, exp.Column) or node.table or isinstance(node.this, exp.Star):
         return False
     name = node.name.lower()

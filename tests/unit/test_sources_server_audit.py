@@ -523,3 +523,47 @@ def test_a_hex_literal_against_a_key_of_unknown_type_names_no_subject(tmp_path: 
     )
     (event,) = events(rows)
     assert event["subject_id"] is None and event["action"] == "view"
+
+
+# A real MariaDB 10.11 logs a prepared statement's EXECUTE with the prepared text, its `?`
+# placeholders as written: the values never reach the log. Scrubbed, `id = ?` and `id = 1` are
+# the same text, so they must not share one analysis (a literal's place differs).
+PREPARED = (
+    "20261202 04:21:42,vm,svc_app,localhost,27,298,READ,shop,accounts,\n"
+    "20261202 04:21:42,vm,svc_app,localhost,27,298,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 1 AND mobile = ?',0\n"
+    "20261202 04:21:42,vm,svc_app,localhost,28,301,READ,shop,accounts,\n"
+    "20261202 04:21:42,vm,svc_app,localhost,28,301,QUERY,shop,'SELECT real_name FROM accounts WHERE id = ? AND mobile = \\'13800138000\\'',0\n"
+)
+LITERAL_READ = (
+    "20261202 04:20:52,vm,svc_app,localhost,16,121,READ,shop,accounts,\n"
+    "20261202 04:20:52,vm,svc_app,localhost,16,121,QUERY,shop,'SELECT mobile FROM accounts WHERE id = 2',0\n"
+)
+PLACEHOLDER_READ = (
+    "20261202 04:20:52,vm,svc_app,localhost,22,138,READ,shop,accounts,\n"
+    "20261202 04:20:52,vm,svc_app,localhost,22,138,QUERY,shop,'SELECT mobile FROM accounts WHERE id = ?',0\n"
+)
+
+
+def test_a_placeholder_and_a_literal_in_one_scrubbed_shape_are_read_apart(tmp_path: Path) -> None:
+    rows, _ = read_log(tmp_path, PREPARED, kind="server_audit", fmt=None)
+    literal, placeholder = events(rows)
+    assert literal["subject_id"] == "1" and literal["action"] == "view"
+    # the mobile number compared in the second statement is no subject, and not in the lake
+    assert placeholder["subject_id"] is None and placeholder["action"] == "view"
+    assert "13800138000" not in json.dumps(rows, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("order", ["literal first", "placeholder first"])
+def test_a_prepared_statements_placeholder_narrows_to_one_subject(
+    tmp_path: Path, order: str
+) -> None:
+    log = LITERAL_READ + PLACEHOLDER_READ
+    if order == "placeholder first":
+        log = PLACEHOLDER_READ + LITERAL_READ
+    rows, counters = read_log(tmp_path, log, kind="server_audit", fmt=None)
+    by_session = {e["extras"]["session"]: e for e in events(rows)}
+    literal, placeholder = by_session["16"], by_session["22"]
+    assert literal["subject_id"] == "2" and literal["action"] == "view"
+    # EXECUTE ... USING: one account, whose id the log does not give; not a bulk read
+    assert placeholder["subject_id"] is None and placeholder["action"] == "view"
+    assert not placeholder["extras"].get("unbounded") and counters.unbounded_reads == 0
