@@ -342,6 +342,37 @@ def test_a_view_s_key_column_narrows_to_the_subject() -> None:
     assert a.subject_literals == [0] and a.read == ["accounts.id", "accounts.real_name"]
 
 
+# pg_dump --schema-only writes a materialized view WITH NO DATA (PostgreSQL 15's output).
+MATVIEW_DDL = (
+    SCHEMA_DDL
+    + """
+CREATE MATERIALIZED VIEW public.mv_ids AS
+ SELECT accounts.id,
+    accounts.id_card_no
+   FROM public.accounts
+  WITH NO DATA;
+"""
+)
+
+
+@pytest.mark.parametrize("data", ["WITH NO DATA", "WITH DATA", ""])
+def test_a_dump_s_materialized_view_keeps_the_table_columns_it_copies(data: str) -> None:
+    ddl = MATVIEW_DDL.replace("WITH NO DATA", data)
+    mapping = Mapping(
+        schema=parse_ddl(ddl, "postgres"),
+        columns=COLUMNS,
+        subject_keys=frozenset(SUBJECT_KEYS),
+        protected_fields=frozenset(COLUMNS.values()),
+    )
+    assert mapping.schema.views["mv_ids"] == {
+        "id": ["accounts.id"],
+        "id_card_no": ["accounts.id_card_no"],
+    }
+    # a partner's SELECT * of it reads the ID numbers it holds (not the table name alone)
+    a = analyse("SELECT * FROM mv_ids", "postgres", mapping)
+    assert data_fields(a, mapping) == ["id_number", "accounts.id"]
+
+
 # A hex or bit string in any place of a statement, in either dialect: the statement is read
 # as with an ordinary string there (X'§0' was a hex string of bad digits to the parser).
 HEX_PLACES = [
