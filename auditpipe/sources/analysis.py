@@ -448,8 +448,8 @@ def _kind(tree: Any, result: Analysis) -> str:
         return EXPORT
     if result.export_literal is not None:
         return EXPORT
-    if isinstance(tree, (exp.Delete, exp.TruncateTable)):
-        return DELETE
+    if isinstance(tree, (exp.Delete, exp.TruncateTable)) or tree.find(exp.Delete):
+        return DELETE  # a DELETE in a WITH clause too: the strongest of the statement's
     if isinstance(tree, (exp.Update, exp.Insert, exp.Merge)):
         return WRITE
     if result.written:  # a SELECT whose CTE updates (WITH u AS (UPDATE ...) SELECT ...)
@@ -510,8 +510,11 @@ class _Resolver:
                 self.result.read.append(f"{target}.{col.name.lower()}")
             return
         self._writes(tree)
-        if isinstance(tree, exp.Delete) and isinstance(tree.this, exp.Table) and not deleted:
-            self._all_columns(tree.this.name.lower(), self.result.written)
+        # A DELETE deletes every column of its table, also in a WITH clause (PostgreSQL's
+        # WITH d AS (DELETE ... RETURNING *) INSERT INTO archive SELECT * FROM d)
+        for node in tree.find_all(exp.Delete):
+            if isinstance(node.this, exp.Table) and not (node is tree and deleted):
+                self._all_columns(node.this.name.lower(), self.result.written)
         for col in tree.find_all(exp.Column):
             if isinstance(col.this, exp.Star):
                 self._star(col, col.table.lower())

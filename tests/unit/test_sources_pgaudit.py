@@ -630,3 +630,23 @@ def test_a_role_whose_name_holds_a_space_is_its_events_actor(
         ("kefu wang", "7", "success"),
         ("kefu wang", "8", "failure"),
     ]
+
+
+# A DELETE in a WITH clause (PostgreSQL's data-modifying CTE), as a real PostgreSQL 15 with
+# pgaudit logs it: WRITE,DELETE, whatever the outer statement is.
+CTE_DELETES = (
+    "2026-12-02 12:20:29.936 CST [17828] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,DELETE,TABLE,public.accounts,WITH d AS (DELETE FROM accounts WHERE id = 98 RETURNING id) SELECT count(*) FROM d;,<none>,1\n"
+    "2026-12-02 12:20:29.977 CST [17830] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,DELETE,TABLE,public.accounts,WITH d AS (DELETE FROM accounts WHERE id = 97 RETURNING real_name) SELECT * FROM d;,<none>,0\n"
+    '2026-12-02 12:19:45.592 CST [14755] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,INSERT,TABLE,public.archive,"WITH d AS (DELETE FROM accounts WHERE id = 99 RETURNING *) INSERT INTO archive SELECT id, real_name, mobile FROM d;",<none>,0\n'
+    '2026-12-02 12:19:45.592 CST [14755] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,DELETE,TABLE,public.accounts,"WITH d AS (DELETE FROM accounts WHERE id = 99 RETURNING *) INSERT INTO archive SELECT id, real_name, mobile FROM d;",<none>,0\n'
+)
+
+
+def test_a_delete_in_a_with_clause_is_a_delete_of_every_column(tmp_path: Path) -> None:
+    rows, _ = read_log(tmp_path, CTE_DELETES)
+    found = events(rows)
+    assert [e["subject_id"] for e in found] == ["98", "97", "99"]
+    for event in found:
+        assert event["action"] == "delete", event["extras"]["statement"]
+        fields = set(event["data_fields"].split(";"))
+        assert {"real_name", "id_number", "mobile", "password_hash"} <= fields
