@@ -133,6 +133,7 @@ class Analysis:
     call_literal: int | None = None
     literals: list[int] = field(default_factory=list)  # the literal indexes in the statement
     export_stdout: bool = False
+    inserts_values: bool = False  # INSERT ... VALUES: adds rows, selects none
     problem: str | None = None
 
     @property
@@ -292,7 +293,10 @@ def merged(parts: list[Analysis]) -> Analysis:
         out.export_stdout = out.export_stdout or p.export_stdout
         if out.export_literal is None:
             out.export_literal = p.export_literal
-    touching = [p for p in parts if p.read or p.written]
+    # An INSERT of values that reads no row (a trigger's INSERT INTO history VALUES (NEW.id,
+    # ...), logged under its UPDATE's statement id) adds a row and selects none: it does not
+    # widen whose data the event is.
+    touching = [p for p in parts if p.read or (p.written and not _adds_only(p))]
     if touching and all(p.narrowed for p in touching):
         out.subject_literals = list(dict.fromkeys(k for p in touching for k in p.subject_literals))
         out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
@@ -307,6 +311,11 @@ def merged(parts: list[Analysis]) -> Analysis:
     out.read = sorted(set(out.read))
     out.written = sorted(set(out.written))
     return out
+
+
+def _adds_only(part: Analysis) -> bool:
+    """An INSERT ... VALUES: writes, reads no column, and is narrowed to nothing."""
+    return part.kind == WRITE and part.inserts_values and not part.read
 
 
 def _split(text: str, dialect: str) -> list[str]:
@@ -389,6 +398,7 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     _hide_catalog(tree, dialect, mapping.schema)
     _Resolver(mapping.schema, result).run(tree)
     result.kind = _kind(tree, result)
+    result.inserts_values = isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Values)
     _find_subject(tree, mapping, result)
     result.read = [r for r in result.read if not r.startswith(CATALOG)]
     result.written = [r for r in result.written if not r.startswith(CATALOG)]

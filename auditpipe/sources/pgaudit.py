@@ -857,8 +857,16 @@ def _statements(
                 .then(pl.concat_list("stmt"))
                 .otherwise(pl.lit([], pl.List(pl.String))),
             ),
+            # A text's $n are its own record's parameters: a trigger's INSERT logged under an
+            # UPDATE ... WHERE id = $1 has the trigger's arguments as its parameters, the
+            # UPDATE the client's. The first text holding a $n gives them, else the first.
             "params": (
-                pl.col("param").filter(real_param).first(),
+                pl.coalesce(
+                    pl.col("param")
+                    .filter(real_param & pl.col("stmt").str.contains(r"\$\d"))
+                    .first(),
+                    pl.col("param").filter(real_param).first(),
+                ),
                 pl.when(real_param).then("param"),
             ),
             "rows": (pl.col("rows").max(), pl.col("rows")),
