@@ -79,6 +79,14 @@ _ANALYZE_OPTION = re.compile(r"\bANALY[SZ]E\b(?!\s+(?:FALSE|OFF|0)\b)", re.I)
 _OUTFILE = re.compile(
     r"\bINTO\s+(?:OUTFILE|DUMPFILE)\s+'§(\d+)'.*?(?=\bFROM\b|\bLIMIT\b|;|$)", re.I | re.S
 )
+# MySQL's SELECT ... INTO @a, @b (or a procedure's local variables), before FROM or at the
+# end: the values go to variables, the columns are read all the same. sqlglot does not parse
+# it at the end, nor a list of several, so it is removed (INTO OUTFILE/DUMPFILE is _OUTFILE's).
+_SELECTS = re.compile(r"^\s*(?:\(\s*)*(?:SELECT|WITH)\b", re.I)
+_VARIABLE = r"(?:@@?(?:\w+|`[^`]*`|'[^']*'|\"[^\"]*\")|\w+)"
+_INTO_VARIABLES = re.compile(
+    rf"\bINTO\s+(?!OUTFILE\b|DUMPFILE\b){_VARIABLE}(?:\s*,\s*{_VARIABLE})*", re.I
+)
 _LOAD_DATA = re.compile(
     r"^\s*LOAD\s+DATA\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?(LOCAL\s+)?INFILE\s+'§(\d+)'"
     r"\s+(?:REPLACE\s+|IGNORE\s+)?INTO\s+TABLE\s+([\w.`\"]+)",
@@ -383,6 +391,8 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     if m:
         export_literal = int(m.group(1))
         text = text[: m.start()] + " " + text[m.end() :]
+    if dialect == "mysql" and _SELECTS.match(text):
+        text = _INTO_VARIABLES.sub(" ", text, count=1)
     load = _LOAD_DATA.match(text)
     if load:
         table = _bare(load.group(3))

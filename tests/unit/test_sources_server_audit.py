@@ -567,3 +567,28 @@ def test_a_prepared_statements_placeholder_narrows_to_one_subject(
     # EXECUTE ... USING: one account, whose id the log does not give; not a bulk read
     assert placeholder["subject_id"] is None and placeholder["action"] == "view"
     assert not placeholder["extras"].get("unbounded") and counters.unbounded_reads == 0
+
+
+# SELECT ... INTO @var (MariaDB 10.11 logs it as sent): the columns it reads, not every
+# column of its table (sqlglot does not parse a trailing INTO @n).
+INTO_VARIABLE = (
+    "20261202 04:34:26,vm,svc_app,localhost,42,497,READ,shop,accounts,\n"
+    "20261202 04:34:26,vm,svc_app,localhost,42,497,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 1 INTO @n',0\n"
+)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT real_name FROM accounts WHERE id = 1 INTO @n",
+        "SELECT real_name FROM accounts WHERE id = 1 LIMIT 1 INTO @n, @`m`",
+        "SELECT real_name INTO @n, @m FROM accounts WHERE id = 1 FOR UPDATE",
+        "SELECT real_name FROM accounts WHERE id = 1 INTO v_name",  # a procedure's variable
+    ],
+)
+def test_a_select_into_variables_reads_its_columns(tmp_path: Path, query: str) -> None:
+    log = INTO_VARIABLE.replace("SELECT real_name FROM accounts WHERE id = 1 INTO @n", query)
+    rows, _ = read_log(tmp_path, log, kind="server_audit", fmt=None)
+    (event,) = events(rows)
+    assert event["data_fields"] == "real_name;accounts.id" and event["subject_id"] == "1"
+    assert not event["extras"].get("resolved_from_tables_only")
