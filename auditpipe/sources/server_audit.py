@@ -45,7 +45,7 @@ from .times import naive_to_utc
 # (empty by default: two spaces).
 SYSLOG_HEAD = syslog.HEAD
 RECORD = (
-    r"(?P<serverhost>[^,\s]*),(?P<user>[^,]*),"
+    r"(?P<serverhost>[^,\s]*),(?P<user>.*?),"
     r"(?P<host>[^,]*),(?P<conn>\d+),(?P<qid>\d+),(?P<op>[A-Z_]+),(?P<db>[^,]*),"
     r"(?P<object>.*),(?P<retcode>-?\d*)$"
 )

@@ -592,3 +592,23 @@ def test_a_select_into_variables_reads_its_columns(tmp_path: Path, query: str) -
     (event,) = events(rows)
     assert event["data_fields"] == "real_name;accounts.id" and event["subject_id"] == "1"
     assert not event["extras"].get("resolved_from_tables_only")
+
+
+# MariaDB takes any user name ('kefu,wang'@'%') and server_audit writes it as it is, commas
+# and all (a real MariaDB 10.11's lines): the host, connection and query ids and the
+# operation after it still tell where it ends.
+COMMA_USER = (
+    "20261202 04:36:01,vm,kefu,wang,localhost,48,0,CONNECT,shop,,0\n"
+    "20261202 04:36:01,vm,kefu,wang,localhost,48,708,READ,shop,accounts,\n"
+    "20261202 04:36:01,vm,kefu,wang,localhost,48,708,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 1',0\n"
+    "20261202 04:36:01,vm,kefu,wang,localhost,48,0,DISCONNECT,shop,,0\n"
+)
+
+
+def test_a_user_name_with_a_comma_is_read_whole(tmp_path: Path) -> None:
+    rows, counters = read_log(tmp_path, COMMA_USER, kind="server_audit", fmt=None)
+    (event,) = events(rows)
+    assert event["actor_id"] == "kefu,wang"
+    assert event["subject_id"] == "1" and event["data_fields"] == "real_name;accounts.id"
+    assert event["extras"]["client_host"] == "localhost"
+    assert counters.lines_quarantined == 0 and counters.non_data_lines == 2
