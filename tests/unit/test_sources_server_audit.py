@@ -612,3 +612,28 @@ def test_a_user_name_with_a_comma_is_read_whole(tmp_path: Path) -> None:
     assert event["subject_id"] == "1" and event["data_fields"] == "real_name;accounts.id"
     assert event["extras"]["client_host"] == "localhost"
     assert counters.lines_quarantined == 0 and counters.non_data_lines == 2
+
+
+# A cursor's SELECT in a SQL SECURITY DEFINER procedure (DECLARE cur CURSOR FOR SELECT
+# id_card_no FROM accounts; OPEN cur; FETCH ...): a real MariaDB 10.11 logs only its TABLE
+# line, with the definer, and no QUERY line. The caller ran it.
+CURSOR_IN_DEFINER_ROUTINE = (
+    "20261202 04:38:19,vm,svc_app,localhost,58,0,CONNECT,shop,,0\n"
+    "20261202 04:38:19,vm,svc_app,localhost,58,1047,READ,mysql,proc,\n"
+    "20261202 04:38:19,vm,root,localhost,58,1050,READ,shop,accounts,\n"
+    "20261202 04:38:19,vm,svc_app,localhost,58,1051,QUERY,shop,'SELECT  NAME_CONST(\\'v\\',_latin1\\'110101199003074514\\' COLLATE \\'latin1_swedish_ci\\')',0\n"
+    "20261202 04:38:19,vm,svc_app,localhost,58,1047,QUERY,shop,'CALL p_cur()',0\n"
+    "20261202 04:38:19,vm,svc_app,localhost,58,0,DISCONNECT,shop,,0\n"
+)
+
+
+@pytest.mark.parametrize("connect", [True, False], ids=["with CONNECT", "CONNECT in an older file"])
+def test_table_lines_without_a_query_line_are_the_connection_user_s(
+    tmp_path: Path, connect: bool
+) -> None:
+    log = CURSOR_IN_DEFINER_ROUTINE if connect else CURSOR_IN_DEFINER_ROUTINE.split("\n", 1)[1]
+    rows, _ = read_log(tmp_path, log, kind="server_audit", fmt=None)
+    (event,) = events(rows)
+    assert event["extras"]["resolved_from_tables_only"] is True
+    assert event["actor_id"] == "svc_app" and event["actor_type"] == "service"
+    assert "110101199003074514" not in json.dumps(rows)
