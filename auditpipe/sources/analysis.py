@@ -542,6 +542,8 @@ class _Resolver:
             ref = self._resolve(col)
             if ref and not self._is_write_target(col):
                 self.result.read.append(ref)
+            elif ref is None and not col.table:
+                self._whole_row(col)
         # A SELECT's `*`, and RETURNING * of an UPDATE, DELETE or INSERT: the returned rows
         # are read by the caller, every column of the statement's own tables (UPDATE ... FROM
         # and DELETE ... USING return the joined tables' columns too)
@@ -607,6 +609,17 @@ class _Resolver:
             return
         for alias, table in self._scope_tables(node, derived=True):
             if alias == qualifier:
+                if table:
+                    self._all_columns(table, self.result.read)
+                return
+
+    def _whole_row(self, col: Any) -> None:
+        """A bare name that is no column but a table's alias in scope is its whole row
+        (PostgreSQL's ``SELECT row_to_json(a) FROM accounts a``, ``SELECT a FROM accounts a``):
+        every column of the table is read. A derived table's or CTE's row is counted inside."""
+        name = col.name.lower()
+        for alias, table in self._scope_tables(col, derived=True):
+            if alias == name:
                 if table:
                     self._all_columns(table, self.result.read)
                 return

@@ -650,3 +650,20 @@ def test_a_delete_in_a_with_clause_is_a_delete_of_every_column(tmp_path: Path) -
         assert event["action"] == "delete", event["extras"]["statement"]
         fields = set(event["data_fields"].split(";"))
         assert {"real_name", "id_number", "mobile", "password_hash"} <= fields
+
+
+# A table's whole row by its alias (PostgreSQL's row value), as a real PostgreSQL 15 logs it:
+# the caller gets every column (JSON or a row literal) although the statement names none.
+WHOLE_ROWS = (
+    "2026-12-02 12:41:17.841 CST [24373] vendor_x@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT row_to_json(a) FROM accounts a WHERE id = 1;,<none>,1\n"
+    "2026-12-02 12:41:17.868 CST [24377] vendor_x@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT a FROM accounts a WHERE a.id = 2;,<none>,1\n"
+)
+
+
+def test_a_whole_row_reference_reads_every_column(tmp_path: Path) -> None:
+    rows, counters = read_log(tmp_path, WHOLE_ROWS)
+    found = events(rows)
+    assert [e["subject_id"] for e in found] == ["1", "2"] and counters.non_data_lines == 0
+    for event in found:
+        fields = set(event["data_fields"].split(";"))
+        assert {"real_name", "id_number", "mobile", "password_hash"} <= fields
