@@ -461,6 +461,13 @@ def _kind(tree: Any, result: Analysis) -> str:
         files = tree.args.get("files") or []
         target = files[0] if files else None
         marker = _marker(target) if target is not None else None
+        if isinstance(target, exp.Identifier) and target.name.upper() == "PROGRAM":
+            # COPY ... TO PROGRAM 'gzip > /backup/a.gz': to a command the server runs, which
+            # sqlglot keeps as the first parameter; it is where the rows go
+            params = tree.args.get("params") or []
+            first = str(params[0].this) if params and params[0].this is not None else ""
+            mark = _STRING_MARK.match(first) or _STRING_MARK.match(first.strip("'"))
+            marker = int(mark.group(1)) if mark else None
         if marker is not None:
             result.export_literal = marker
         else:

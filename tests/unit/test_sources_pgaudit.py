@@ -667,3 +667,13 @@ def test_a_whole_row_reference_reads_every_column(tmp_path: Path) -> None:
     for event in found:
         fields = set(event["data_fields"].split(";"))
         assert {"real_name", "id_number", "mobile", "password_hash"} <= fields
+
+
+def test_copy_to_a_program_is_an_external_export(tmp_path: Path) -> None:
+    # a real PostgreSQL 15's line (pgaudit names no table for a COPY of a table)
+    log = "2026-12-02 12:41:17.892 CST [24379] postgres@postgres LOG:  AUDIT: SESSION,1,1,READ,COPY,,,COPY accounts TO PROGRAM 'cat > /dev/null';,<none>,0\n"
+    rows, _ = read_log(tmp_path, log)
+    (event,) = events(rows)
+    assert event["action"] == "export" and event["destination_type"] == "external"
+    assert event["extras"]["export_path"] == "cat > /dev/null"
+    assert event["extras"]["export_to"] is None
