@@ -735,6 +735,18 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             ):
                 result.subject_variable = True  # hex keys, `?`: narrowed, values not told
             continue
+        inner = _unwrapped(other)
+        if isinstance(inner, exp.Any):  # PostgreSQL's id = ANY(ARRAY[1, 2]), = ANY($1)
+            array = _unwrapped(inner.this)
+            elements = array.expressions if isinstance(array, exp.Array) else []
+            marks = [_marker(e) for e in elements]
+            if marks and all(m is not None for m in marks):
+                result.subject_literals = [m for m in marks if m is not None]
+                result.subject_type = key_type
+                return
+            # an array bound or spelled as one string ('{1,2}'): narrowed, values not told
+            result.subject_variable = True
+            continue
         mark = _marker(other)
         if mark is not None:
             result.subject_literals = [mark]

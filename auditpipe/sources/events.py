@@ -513,12 +513,14 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     one_param = (
         (pl.lit(",") + pl.col("params")).str.extract_all(r',("(?:[^"]|"")*"|[^,]*)').list.len() == 1
     ).fill_null(False)
+    # (an array, `id = ANY($1)` bound to '{1,2}', is several subjects: none is told)
+    array_param = pl.col("params").str.starts_with("{").fill_null(False)
     subject = (
         pl.when(use & (n_subject > 0))
         .then(by_literal)
         .when(use & pl.col("subject_param").is_not_null())
         .then(by_param)
-        .when(use & pl.col("subject_variable") & one_param)
+        .when(use & pl.col("subject_variable") & one_param & ~array_param)
         .then(_param_value(pl.col("params"), pl.lit(1)))
         # else the one literal of the call whose body's statements these are (SELECT f(2))
         .when(use & pl.col("subject_variable") & pl.col("call_literal").is_not_null())

@@ -677,3 +677,28 @@ def test_copy_to_a_program_is_an_external_export(tmp_path: Path) -> None:
     assert event["action"] == "export" and event["destination_type"] == "external"
     assert event["extras"]["export_path"] == "cat > /dev/null"
     assert event["extras"]["export_to"] is None
+
+
+# `= ANY(array)`: PostgreSQL's IN for drivers that bind one array (real PostgreSQL 15 lines:
+# psql's literals, pgbench -M extended's $1 in the array). Narrowed, never an unbounded read.
+ANY_ARRAYS = (
+    '2026-12-02 12:42:59.690 CST [29337] svc_app@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"SELECT real_name FROM accounts WHERE id = ANY(ARRAY[1, 2]);",<none>,2\n'
+    '2026-12-02 12:42:59.665 CST [29327] svc_app@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"SELECT real_name FROM accounts WHERE id = ANY(ARRAY[$1, 1]);",2,2\n'
+    "2026-12-02 12:41:17.911 CST [24383] svc_app@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,\"SELECT real_name FROM accounts WHERE id = ANY('{1,2}'::bigint[]);\",<none>,2\n"
+)
+
+
+def test_a_key_equal_to_any_of_an_array_narrows_the_read(tmp_path: Path) -> None:
+    rows, counters = read_log(tmp_path, ANY_ARRAYS)
+    literals, bound, text = events(rows)
+    assert literals["subject_id"] == "1" and literals["record_count"] == "2"
+    for event in (literals, bound, text):
+        assert event["action"] == "view" and not event["extras"].get("unbounded")
+    assert counters.unbounded_reads == 0
+
+
+def test_a_key_equal_to_any_of_a_bound_array_has_no_one_subject(tmp_path: Path) -> None:
+    log = ANY_ARRAYS.splitlines()[1].replace("ANY(ARRAY[$1, 1])", "ANY($1)")
+    rows, _ = read_log(tmp_path, log.replace(",2,2", ',"{2,1}",2') + "\n")
+    (event,) = events(rows)
+    assert event["action"] == "view" and event["subject_id"] is None
