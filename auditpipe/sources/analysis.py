@@ -447,6 +447,17 @@ def _hide_catalog(tree: Any, dialect: str, schema: DbSchema) -> None:
         table.set("catalog", None)
 
 
+def _merge_deletes(tree: Any) -> bool:
+    """Whether a MERGE has a WHEN ... THEN DELETE (sqlglot keeps it as the word DELETE)."""
+    from sqlglot import exp
+
+    return any(
+        isinstance(when.args.get("then"), exp.Var)
+        and str(when.args["then"].this).upper() == "DELETE"
+        for when in tree.find_all(exp.When)
+    )
+
+
 def _bare(name: str) -> str:
     return name.strip('`"').split(".")[-1].strip('`"').lower()
 
@@ -475,7 +486,11 @@ def _kind(tree: Any, result: Analysis) -> str:
         return EXPORT
     if result.export_literal is not None:
         return EXPORT
-    if isinstance(tree, (exp.Delete, exp.TruncateTable)) or tree.find(exp.Delete):
+    if (
+        isinstance(tree, (exp.Delete, exp.TruncateTable))
+        or tree.find(exp.Delete)
+        or (isinstance(tree, exp.Merge) and _merge_deletes(tree))
+    ):
         return DELETE  # a DELETE in a WITH clause too: the strongest of the statement's
     if isinstance(tree, (exp.Update, exp.Insert, exp.Merge)):
         return WRITE
@@ -542,6 +557,13 @@ class _Resolver:
         for node in tree.find_all(exp.Delete):
             if isinstance(node.this, exp.Table) and not (node is tree and deleted):
                 self._all_columns(node.this.name.lower(), self.result.written)
+        # MERGE ... WHEN MATCHED THEN DELETE deletes whole rows of its target too
+        if (
+            isinstance(tree, exp.Merge)
+            and _merge_deletes(tree)
+            and isinstance(tree.this, exp.Table)
+        ):
+            self._all_columns(tree.this.name.lower(), self.result.written)
         for col in tree.find_all(exp.Column):
             if isinstance(col.this, exp.Star):
                 self._star(col, col.table.lower())

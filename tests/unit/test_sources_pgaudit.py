@@ -702,3 +702,19 @@ def test_a_key_equal_to_any_of_a_bound_array_has_no_one_subject(tmp_path: Path) 
     rows, _ = read_log(tmp_path, log.replace(",2,2", ',"{2,1}",2') + "\n")
     (event,) = events(rows)
     assert event["action"] == "view" and event["subject_id"] is None
+
+
+# MERGE ... WHEN MATCHED THEN DELETE (PostgreSQL 15; pgaudit logs it as WRITE,DELETE).
+MERGE_DELETES = (
+    "2026-12-02 12:44:54.048 CST [5663] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,DELETE,TABLE,public.accounts,MERGE INTO accounts a USING (SELECT 95 AS id) s ON a.id = s.id WHEN MATCHED THEN DELETE;,<none>,1\n"
+    "2026-12-02 12:44:54.075 CST [5669] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,DELETE,TABLE,public.accounts,MERGE INTO accounts a USING orders o ON a.id = o.account_id AND o.id = 1 WHEN MATCHED AND a.id = 94 THEN DELETE WHEN NOT MATCHED THEN DO NOTHING;,<none>,0\n"
+    "2026-12-02 12:44:54.076 CST [5669] svc_app@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.orders,MERGE INTO accounts a USING orders o ON a.id = o.account_id AND o.id = 1 WHEN MATCHED AND a.id = 94 THEN DELETE WHEN NOT MATCHED THEN DO NOTHING;,<none>,0\n"
+)
+
+
+def test_a_merge_that_deletes_is_a_delete_of_every_column(tmp_path: Path) -> None:
+    rows, _ = read_log(tmp_path, MERGE_DELETES)
+    for event in events(rows):
+        assert event["action"] == "delete", event["extras"]["statement"]
+        fields = set(event["data_fields"].split(";"))
+        assert {"real_name", "id_number", "mobile", "password_hash"} <= fields
