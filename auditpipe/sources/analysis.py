@@ -87,6 +87,12 @@ _VARIABLE = r"(?:@@?(?:\w+|`[^`]*`|'[^']*'|\"[^\"]*\")|\w+)"
 _INTO_VARIABLES = re.compile(
     rf"\bINTO\s+(?!OUTFILE\b|DUMPFILE\b){_VARIABLE}(?:\s*,\s*{_VARIABLE})*", re.I
 )
+# PostgreSQL's REFRESH MATERIALIZED VIEW runs the view's query again: it reads what the view
+# copies (a view the schema keeps; of another, the log's tables are the fallback).
+_REFRESH = re.compile(
+    r"^\s*REFRESH\s+MATERIALIZED\s+VIEW\s+(?:CONCURRENTLY\s+)?([\w$.\"]+)\s*(?:WITH\s+(?:NO\s+)?DATA\s*)?;?\s*$",
+    re.I,
+)
 _LOAD_DATA = re.compile(
     r"^\s*LOAD\s+DATA\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?(LOCAL\s+)?INFILE\s+'§(\d+)'"
     r"\s+(?:REPLACE\s+|IGNORE\s+)?INTO\s+TABLE\s+([\w.`\"]+)",
@@ -370,6 +376,14 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     text = _DECLARE_CURSOR.sub("", text, count=1)
     if _NOT_DATA.match(text):
         return Analysis(parsed=True, kind=OTHER)
+    refresh = _REFRESH.match(text) if dialect == "postgres" else None
+    name = _bare(refresh.group(1)) if refresh else ""
+    view = mapping.schema.views.get(name) if name else None
+    if view is not None:
+        base = mapping.schema.base_refs
+        read = sorted({b for column in view for b in base(f"{name}.{column}")})
+        tables = sorted({r.rpartition(".")[0] for r in read})
+        return Analysis(parsed=True, kind=READ, tables=tables, read=read)
     if dialect == "postgres":
         if _PG_DO.match(text):
             return Analysis(parsed=True, kind=OTHER)

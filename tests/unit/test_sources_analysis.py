@@ -485,3 +485,20 @@ def test_locking_tables_reads_no_data(sql: str, dialect: str) -> None:
     # of accounts counted as read, evidence of a read that never happened.
     result = analyse(sql, dialect, MAPPING)
     assert result.parsed and result.kind == OTHER and not result.read
+
+
+def test_refreshing_a_materialized_view_reads_what_it_copies() -> None:
+    # pgaudit logs REFRESH MATERIALIZED VIEW mv_ids as a READ of the table beneath it
+    mapping = Mapping(
+        schema=parse_ddl(MATVIEW_DDL, "postgres"),
+        columns=COLUMNS,
+        subject_keys=frozenset(SUBJECT_KEYS),
+        protected_fields=frozenset(COLUMNS.values()),
+    )
+    for sql in (
+        "REFRESH MATERIALIZED VIEW mv_ids;",
+        "REFRESH MATERIALIZED VIEW CONCURRENTLY public.mv_ids",
+    ):
+        a = analyse(sql, "postgres", mapping)
+        assert a.parsed and a.kind == "read", a.problem
+        assert data_fields(a, mapping) == ["id_number", "accounts.id"]
