@@ -718,3 +718,34 @@ def test_a_merge_that_deletes_is_a_delete_of_every_column(tmp_path: Path) -> Non
         assert event["action"] == "delete", event["extras"]["statement"]
         fields = set(event["data_fields"].split(";"))
         assert {"real_name", "id_number", "mobile", "password_hash"} <= fields
+
+
+# A real PostgreSQL 15 csvlog: a record whose statement spans four lines, and two of one line.
+CSV_MULTI = (
+    '2026-12-02 12:19:31.258 CST,"svc_app","postgres",13712,"127.0.0.1:57520",6b0f9c53.3590,1,"SELECT",2026-12-02 12:19:31 CST,3/19,0,LOG,00000,"AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.orders,""SELECT o.amount, a.real_name\n'
+    "  FROM orders o\n"
+    "  JOIN accounts a ON a.id = o.account_id\n"
+    ' WHERE o.account_id IN (1, 2);"",<none>,2",,,,,,,,,"psql","client backend",,0\n'
+)
+CSV_VENDOR = '2026-12-02 12:19:31.234 CST,"vendor_x","postgres",13710,"127.0.0.1:57508",6b0f9c53.358e,1,"SELECT",2026-12-02 12:19:31 CST,3/17,0,LOG,00000,"AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT * FROM accounts;,<none>,2",,,,,,,,,"psql","client backend",,0\n'
+CSV_SVC = '2026-12-02 12:19:31.202 CST,"svc_app","postgres",13708,"127.0.0.1:57494",6b0f9c53.358c,1,"SELECT",2026-12-02 12:19:31 CST,3/15,0,LOG,00000,"AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT real_name FROM accounts WHERE id = 2;,<none>,1",,,,,,,,,"psql","client backend",,0\n'
+
+
+def test_a_csvlog_cut_inside_a_record_at_its_top_is_read_after_it(tmp_path: Path) -> None:
+    # a copy that begins inside a record (its last two lines, one with a lone quote)
+    tail = "".join(CSV_MULTI.splitlines(keepends=True)[2:])
+    rows, counters = read_log(tmp_path, tail + CSV_MULTI + CSV_SVC, fmt="csvlog")
+    assert [e["line_number"] for e in events(rows)] == [3, 7]
+    assert [q["line_number"] for q in quarantined(rows)] == [1, 2]
+    assert counters.lines_quarantined == 2 and counters.lines_in_events == 5
+
+
+def test_a_csvlog_row_with_columns_missing_after_a_multi_line_record(tmp_path: Path) -> None:
+    damaged = CSV_VENDOR.replace(',"SELECT",2026', ",2026")  # one column fewer
+    rows, _ = read_log(tmp_path, CSV_MULTI + damaged + CSV_SVC, fmt="csvlog")
+    assert [(e["line_number"], e["actor_id"]) for e in events(rows)] == [
+        (1, "svc_app"),
+        (6, "svc_app"),
+    ]
+    (bad,) = quarantined(rows)
+    assert bad["line_number"] == 5 and "number of columns" in bad["pre_error"]
