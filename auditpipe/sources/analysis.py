@@ -79,6 +79,20 @@ _ANALYZE_OPTION = re.compile(r"\bANALY[SZ]E\b(?!\s+(?:FALSE|OFF|0)\b)", re.I)
 _OUTFILE = re.compile(
     r"\bINTO\s+(?:OUTFILE|DUMPFILE)\s+'§(\d+)'.*?(?=\bFROM\b|\bLIMIT\b|;|$)", re.I | re.S
 )
+# MySQL's SELECT ... INTO @a, @b (or a procedure's local variables), before FROM or at the
+# end: the values go to variables, the columns are read all the same. sqlglot does not parse
+# it at the end, nor a list of several, so it is removed (INTO OUTFILE/DUMPFILE is _OUTFILE's).
+_SELECTS = re.compile(r"^\s*(?:\(\s*)*(?:SELECT|WITH)\b", re.I)
+_VARIABLE = r"(?:@@?(?:\w+|`[^`]*`|'[^']*'|\"[^\"]*\")|\w+)"
+_INTO_VARIABLES = re.compile(
+    rf"\bINTO\s+(?!OUTFILE\b|DUMPFILE\b){_VARIABLE}(?:\s*,\s*{_VARIABLE})*", re.I
+)
+# PostgreSQL's REFRESH MATERIALIZED VIEW runs the view's query again: it reads what the view
+# copies (a view the schema keeps; of another, the log's tables are the fallback).
+_REFRESH = re.compile(
+    r"^\s*REFRESH\s+MATERIALIZED\s+VIEW\s+(?:CONCURRENTLY\s+)?([\w$.\"]+)\s*(?:WITH\s+(?:NO\s+)?DATA\s*)?;?\s*$",
+    re.I,
+)
 _LOAD_DATA = re.compile(
     r"^\s*LOAD\s+DATA\s+(?:LOW_PRIORITY\s+|CONCURRENT\s+)?(LOCAL\s+)?INFILE\s+'§(\d+)'"
     r"\s+(?:REPLACE\s+|IGNORE\s+)?INTO\s+TABLE\s+([\w.`\"]+)",
@@ -133,6 +147,7 @@ class Analysis:
     call_literal: int | None = None
     literals: list[int] = field(default_factory=list)  # the literal indexes in the statement
     export_stdout: bool = False
+    inserts_values: bool = False  # INSERT ... VALUES: adds rows, selects none
     problem: str | None = None
 
     @property
@@ -292,7 +307,10 @@ def merged(parts: list[Analysis]) -> Analysis:
         out.export_stdout = out.export_stdout or p.export_stdout
         if out.export_literal is None:
             out.export_literal = p.export_literal
-    touching = [p for p in parts if p.read or p.written]
+    # An INSERT of values that reads no row (a trigger's INSERT INTO history VALUES (NEW.id,
+    # ...), logged under its UPDATE's statement id) adds a row and selects none: it does not
+    # widen whose data the event is.
+    touching = [p for p in parts if p.read or (p.written and not _adds_only(p))]
     if touching and all(p.narrowed for p in touching):
         out.subject_literals = list(dict.fromkeys(k for p in touching for k in p.subject_literals))
         out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
@@ -307,6 +325,11 @@ def merged(parts: list[Analysis]) -> Analysis:
     out.read = sorted(set(out.read))
     out.written = sorted(set(out.written))
     return out
+
+
+def _adds_only(part: Analysis) -> bool:
+    """An INSERT ... VALUES: writes, reads no column, and is narrowed to nothing."""
+    return part.kind == WRITE and part.inserts_values and not part.read
 
 
 def _split(text: str, dialect: str) -> list[str]:
@@ -353,6 +376,14 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     text = _DECLARE_CURSOR.sub("", text, count=1)
     if _NOT_DATA.match(text):
         return Analysis(parsed=True, kind=OTHER)
+    refresh = _REFRESH.match(text) if dialect == "postgres" else None
+    name = _bare(refresh.group(1)) if refresh else ""
+    view = mapping.schema.views.get(name) if name else None
+    if view is not None:
+        base = mapping.schema.base_refs
+        read = sorted({b for column in view for b in base(f"{name}.{column}")})
+        tables = sorted({r.rpartition(".")[0] for r in read})
+        return Analysis(parsed=True, kind=READ, tables=tables, read=read)
     if dialect == "postgres":
         if _PG_DO.match(text):
             return Analysis(parsed=True, kind=OTHER)
@@ -374,6 +405,8 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     if m:
         export_literal = int(m.group(1))
         text = text[: m.start()] + " " + text[m.end() :]
+    if dialect == "mysql" and _SELECTS.match(text):
+        text = _INTO_VARIABLES.sub(" ", text, count=1)
     load = _LOAD_DATA.match(text)
     if load:
         table = _bare(load.group(3))
@@ -389,6 +422,7 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     _hide_catalog(tree, dialect, mapping.schema)
     _Resolver(mapping.schema, result).run(tree)
     result.kind = _kind(tree, result)
+    result.inserts_values = isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Values)
     _find_subject(tree, mapping, result)
     result.read = [r for r in result.read if not r.startswith(CATALOG)]
     result.written = [r for r in result.written if not r.startswith(CATALOG)]
@@ -427,6 +461,17 @@ def _hide_catalog(tree: Any, dialect: str, schema: DbSchema) -> None:
         table.set("catalog", None)
 
 
+def _merge_deletes(tree: Any) -> bool:
+    """Whether a MERGE has a WHEN ... THEN DELETE (sqlglot keeps it as the word DELETE)."""
+    from sqlglot import exp
+
+    return any(
+        isinstance(when.args.get("then"), exp.Var)
+        and str(when.args["then"].this).upper() == "DELETE"
+        for when in tree.find_all(exp.When)
+    )
+
+
 def _bare(name: str) -> str:
     return name.strip('`"').split(".")[-1].strip('`"').lower()
 
@@ -441,6 +486,13 @@ def _kind(tree: Any, result: Analysis) -> str:
         files = tree.args.get("files") or []
         target = files[0] if files else None
         marker = _marker(target) if target is not None else None
+        if isinstance(target, exp.Identifier) and target.name.upper() == "PROGRAM":
+            # COPY ... TO PROGRAM 'gzip > /backup/a.gz': to a command the server runs, which
+            # sqlglot keeps as the first parameter; it is where the rows go
+            params = tree.args.get("params") or []
+            first = str(params[0].this) if params and params[0].this is not None else ""
+            mark = _STRING_MARK.match(first) or _STRING_MARK.match(first.strip("'"))
+            marker = int(mark.group(1)) if mark else None
         if marker is not None:
             result.export_literal = marker
         else:
@@ -448,8 +500,12 @@ def _kind(tree: Any, result: Analysis) -> str:
         return EXPORT
     if result.export_literal is not None:
         return EXPORT
-    if isinstance(tree, (exp.Delete, exp.TruncateTable)):
-        return DELETE
+    if (
+        isinstance(tree, (exp.Delete, exp.TruncateTable))
+        or tree.find(exp.Delete)
+        or (isinstance(tree, exp.Merge) and _merge_deletes(tree))
+    ):
+        return DELETE  # a DELETE in a WITH clause too: the strongest of the statement's
     if isinstance(tree, (exp.Update, exp.Insert, exp.Merge)):
         return WRITE
     if result.written:  # a SELECT whose CTE updates (WITH u AS (UPDATE ...) SELECT ...)
@@ -510,7 +566,17 @@ class _Resolver:
                 self.result.read.append(f"{target}.{col.name.lower()}")
             return
         self._writes(tree)
-        if isinstance(tree, exp.Delete) and isinstance(tree.this, exp.Table) and not deleted:
+        # A DELETE deletes every column of its table, also in a WITH clause (PostgreSQL's
+        # WITH d AS (DELETE ... RETURNING *) INSERT INTO archive SELECT * FROM d)
+        for node in tree.find_all(exp.Delete):
+            if isinstance(node.this, exp.Table) and not (node is tree and deleted):
+                self._all_columns(node.this.name.lower(), self.result.written)
+        # MERGE ... WHEN MATCHED THEN DELETE deletes whole rows of its target too
+        if (
+            isinstance(tree, exp.Merge)
+            and _merge_deletes(tree)
+            and isinstance(tree.this, exp.Table)
+        ):
             self._all_columns(tree.this.name.lower(), self.result.written)
         for col in tree.find_all(exp.Column):
             if isinstance(col.this, exp.Star):
@@ -519,6 +585,8 @@ class _Resolver:
             ref = self._resolve(col)
             if ref and not self._is_write_target(col):
                 self.result.read.append(ref)
+            elif ref is None and not col.table:
+                self._whole_row(col)
         # A SELECT's `*`, and RETURNING * of an UPDATE, DELETE or INSERT: the returned rows
         # are read by the caller, every column of the statement's own tables (UPDATE ... FROM
         # and DELETE ... USING return the joined tables' columns too)
@@ -584,6 +652,17 @@ class _Resolver:
             return
         for alias, table in self._scope_tables(node, derived=True):
             if alias == qualifier:
+                if table:
+                    self._all_columns(table, self.result.read)
+                return
+
+    def _whole_row(self, col: Any) -> None:
+        """A bare name that is no column but a table's alias in scope is its whole row
+        (PostgreSQL's ``SELECT row_to_json(a) FROM accounts a``, ``SELECT a FROM accounts a``):
+        every column of the table is read. A derived table's or CTE's row is counted inside."""
+        name = col.name.lower()
+        for alias, table in self._scope_tables(col, derived=True):
+            if alias == name:
                 if table:
                     self._all_columns(table, self.result.read)
                 return
@@ -687,8 +766,22 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
                 result.subject_type = key_type
                 return
             pairs = zip(marks, node.expressions, strict=True)
-            if marks and all(m is not None or _bits(e) for m, e in pairs):
-                result.subject_variable = True  # hex keys: narrowed, values not told
+            if marks and all(
+                m is not None or _bits(e) or _is_variable(e, resolver) for m, e in pairs
+            ):
+                result.subject_variable = True  # hex keys, `?`: narrowed, values not told
+            continue
+        inner = _unwrapped(other)
+        if isinstance(inner, exp.Any):  # PostgreSQL's id = ANY(ARRAY[1, 2]), = ANY($1)
+            array = _unwrapped(inner.this)
+            elements = array.expressions if isinstance(array, exp.Array) else []
+            marks = [_marker(e) for e in elements]
+            if marks and all(m is not None for m in marks):
+                result.subject_literals = [m for m in marks if m is not None]
+                result.subject_type = key_type
+                return
+            # an array bound or spelled as one string ('{1,2}'): narrowed, values not told
+            result.subject_variable = True
             continue
         mark = _marker(other)
         if mark is not None:
@@ -708,7 +801,8 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
 
 def _is_variable(node: Any, resolver: _Resolver) -> bool:
     """A bare name no table in scope has (a SQL function's or procedure's variable: pgaudit
-    logs a function body's statements as written), or a MySQL user variable (@x)."""
+    logs a function body's statements as written), a MySQL user variable (@x), or a prepared
+    statement's `?`."""
     from sqlglot import exp
 
     node = _unwrapped(node)
@@ -716,6 +810,8 @@ def _is_variable(node: Any, resolver: _Resolver) -> bool:
         node.this, exp.Literal
     ):
         return True  # @x
+    if isinstance(node, exp.Placeholder) and not node.this:
+        return True  # a prepared statement's `?`, logged as written (server_audit's EXECUTE)
     if not isinstance(node, exp.Column) or node.table or isinstance(node.this, exp.Star):
         return False
     name = node.name.lower()

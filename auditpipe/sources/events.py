@@ -53,6 +53,8 @@ from .scrub import fingerprint, literal_list_expr, literal_value_expr, scrub_exp
 from .settings import SourceSettings
 
 UNRESOLVED_FIELD = "unresolved"
+# What a `?` of the statement itself is while literals are scrubbed (see to_events).
+_KEPT_MARK = "\x00"
 # A client address that is an IP goes to source_ip; a name (localhost, [local]) to extras.
 _IP = r"^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$"
 _ACTION = {EXPORT: "export", WRITE: "update", DELETE: "delete"}
@@ -312,15 +314,27 @@ def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters
         return _empty()
     dialect = settings.dialect
     counters.lines_read += int(stmts["lines"].sum())
-    s = stmts.with_columns(
-        scrub_expr(pl.col("statement").fill_null(""), dialect).alias("scrubbed"),
+    # A `?` the statement already holds (a MySQL prepared statement's placeholder, which
+    # server_audit logs as written) is kept apart from the `?` a scrubbed literal becomes:
+    # `id = ?` and `id = 1` scrub alike, but the k-th literal is not in the same place in
+    # both, so they are two shapes (analysed apart), though shown alike.
+    text = pl.col("statement").fill_null("")
+    marked = pl.when(text.str.contains("?", literal=True)).then(
+        text.str.replace_all("?", _KEPT_MARK, literal=True)
     )
-    # Fingerprints: hashed once per distinct scrubbed text.
-    distinct = s.select("scrubbed").unique()
+    s = stmts.with_columns(scrub_expr(marked.otherwise(text), dialect).alias("_shape"))
+    s = s.with_columns(
+        pl.when(pl.col("_shape").str.contains(_KEPT_MARK, literal=True))
+        .then(pl.col("_shape").str.replace_all(_KEPT_MARK, "?", literal=True))
+        .otherwise(pl.col("_shape"))
+        .alias("scrubbed")
+    )
+    # Fingerprints: hashed once per distinct shape.
+    distinct = s.select("_shape").unique()
     distinct = distinct.with_columns(
-        pl.Series("fingerprint", [fingerprint(t) for t in distinct["scrubbed"].to_list()])
+        pl.Series("fingerprint", [fingerprint(t) for t in distinct["_shape"].to_list()])
     )
-    s = s.join(distinct, on="scrubbed", how="left")
+    s = s.join(distinct, on="_shape", how="left").drop("_shape")
     bad = s.filter(pl.col("problem").is_not_null() | pl.col("event_time").is_null())
     good = s.filter(pl.col("problem").is_null() & pl.col("event_time").is_not_null())
     good_data = good.filter(pl.col("data_access"))
@@ -499,12 +513,14 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     one_param = (
         (pl.lit(",") + pl.col("params")).str.extract_all(r',("(?:[^"]|"")*"|[^,]*)').list.len() == 1
     ).fill_null(False)
+    # (an array, `id = ANY($1)` bound to '{1,2}', is several subjects: none is told)
+    array_param = pl.col("params").str.starts_with("{").fill_null(False)
     subject = (
         pl.when(use & (n_subject > 0))
         .then(by_literal)
         .when(use & pl.col("subject_param").is_not_null())
         .then(by_param)
-        .when(use & pl.col("subject_variable") & one_param)
+        .when(use & pl.col("subject_variable") & one_param & ~array_param)
         .then(_param_value(pl.col("params"), pl.lit(1)))
         # else the one literal of the call whose body's statements these are (SELECT f(2))
         .when(use & pl.col("subject_variable") & pl.col("call_literal").is_not_null())

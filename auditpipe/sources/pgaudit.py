@@ -20,7 +20,6 @@ like a log line (even an AUDIT one) is never taken for a record.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Iterator
@@ -543,6 +542,16 @@ def _attach_statement_lines(records: Any) -> Any:
     ).select(list(_record_schema()))
 
 
+# A csvlog row as PostgreSQL writes it: fields separated by commas, each quoted (quotes
+# doubled inside) or holding no quote, carriage return or newline.
+_CSVLOG_FIELD = r'(?:"(?:[^"]|"")*"|[^,"\r\n]*)'
+_CSV_ROW = rf"^{_CSVLOG_FIELD}(?:,{_CSVLOG_FIELD})*$"
+CSV_MALFORMED = (
+    "csvlog row is not well-formed CSV (a quote inside an unquoted field): a record cut at "
+    "the top of the file, or a damaged line"
+)
+
+
 def csvlog_records(
     stream: IO[bytes],
     settings: SourceSettings,
@@ -565,8 +574,24 @@ def csvlog_records(
         if frame.height == 0:
             yield pl.DataFrame(schema=_record_schema()), batch.oversize
             continue
-        first = frame["text"][0]
-        ncol = len(next(csv.reader(io.StringIO(first))))
+        # A row that is not well-formed CSV (a quote inside an unquoted field: the tail of a
+        # record cut at the top of the file, or a damaged line) would be split otherwise by
+        # pyarrow than by the row grouping: quarantined, so each row parsed is one record.
+        malformed = frame.filter(~pl.col("text").str.contains(_CSV_ROW))
+        frame = frame.filter(pl.col("text").str.contains(_CSV_ROW))
+        if frame.height == 0:
+            records = pl.concat(
+                [pl.DataFrame(schema=_record_schema()), _unreadable(malformed, CSV_MALFORMED)],
+                how="diagonal_relaxed",
+            )
+            yield _mark_cut(records, batch.cut_line), batch.oversize
+            continue
+        # the columns of most rows (PostgreSQL 13 writes 24, 14 and later 26; the batch's
+        # first 1,000 tell): a first row that is the tail of a record cut at the top of the
+        # file tells nothing
+        sample = frame["text"].head(1000)
+        fields = sample.str.replace_all(r'"(?:[^"]|"")*"', "").str.count_matches(",") + 1
+        ncol = int(fields.mode().sort()[-1])
         names = [f"c{i}" for i in range(ncol)]
         bad: list[int] = []
 
@@ -578,7 +603,7 @@ def csvlog_records(
         data = joined.encode("utf-8", "surrogateescape") + b"\n"
         parsed = pcsv.read_csv(
             io.BytesIO(data),
-            # Single-threaded: only then does pyarrow tell the line of a row it rejects.
+            # Single-threaded: only then does pyarrow tell the number of a row it rejects.
             read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pcsv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=on_invalid
@@ -589,10 +614,14 @@ def csvlog_records(
         )
         table = pl.from_arrow(parsed)
         assert isinstance(table, pl.DataFrame)
+        if table.height + len(set(bad)) != frame.height:  # never expected: all unreadable
+            bad, table = [], table.clear()
+            malformed = pl.concat([malformed, frame])
+            frame = frame.clear()
         if bad:  # rows with another column count: kept as unreadable records
-            physical = frame["text"].str.count_matches("\n") + 1
-            first_line = physical.cum_sum() - physical + 1
-            bad_idx = first_line.search_sorted(pl.Series(bad), side="right") - 1
+            # pyarrow numbers the rows it rejects by row (1-based), not by physical line: a
+            # record with newlines in its statement is one row. Each row of ``frame`` is one.
+            bad_idx = pl.Series(sorted(set(bad)), dtype=pl.Int64) - 1
             keep = ~pl.int_range(0, frame.height, eager=True).is_in(bad_idx.implode())
             broken = frame.filter(~keep)
             frame = frame.filter(keep)
@@ -621,6 +650,10 @@ def csvlog_records(
             records = pl.concat(
                 [records, _unreadable(broken, "csvlog row has the wrong number of columns")],
                 how="diagonal_relaxed",
+            )
+        if malformed.height:
+            records = pl.concat(
+                [records, _unreadable(malformed, CSV_MALFORMED)], how="diagonal_relaxed"
             )
         yield _mark_cut(records, batch.cut_line), batch.oversize
 
@@ -857,8 +890,16 @@ def _statements(
                 .then(pl.concat_list("stmt"))
                 .otherwise(pl.lit([], pl.List(pl.String))),
             ),
+            # A text's $n are its own record's parameters: a trigger's INSERT logged under an
+            # UPDATE ... WHERE id = $1 has the trigger's arguments as its parameters, the
+            # UPDATE the client's. The first text holding a $n gives them, else the first.
             "params": (
-                pl.col("param").filter(real_param).first(),
+                pl.coalesce(
+                    pl.col("param")
+                    .filter(real_param & pl.col("stmt").str.contains(r"\$\d"))
+                    .first(),
+                    pl.col("param").filter(real_param).first(),
+                ),
                 pl.when(real_param).then("param"),
             ),
             "rows": (pl.col("rows").max(), pl.col("rows")),

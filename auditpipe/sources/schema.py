@@ -75,6 +75,8 @@ def _split_statements(text: str) -> list[str]:
 
 
 _MYSQL_VERSIONED = re.compile(r"/\*!\d*\s?|\s?\*/")
+# which sqlglot does not parse (the view would be read as a command and not kept)
+_WITH_DATA = re.compile(r"\s+WITH\s+(?:NO\s+)?DATA\s*;?\s*$", re.I)
 
 
 def parse_ddl(text: str, dialect: str) -> DbSchema:
@@ -91,6 +93,8 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
             continue
         if "/*!" in statement:  # mysqldump wraps its views in versioned comments
             statement = _MYSQL_VERSIONED.sub(" ", statement)
+        if "materialized" in lower:  # pg_dump ends a materialized view WITH NO DATA
+            statement = _WITH_DATA.sub("", statement)
         try:
             tree = sqlglot.parse_one(statement, dialect=dialect)
         except Exception:

@@ -45,7 +45,7 @@ from .times import naive_to_utc
 # (empty by default: two spaces).
 SYSLOG_HEAD = syslog.HEAD
 RECORD = (
-    r"(?P<serverhost>[^,\s]*),(?P<user>[^,]*),"
+    r"(?P<serverhost>[^,\s]*),(?P<user>.*?),"
     r"(?P<host>[^,]*),(?P<conn>\d+),(?P<qid>\d+),(?P<op>[A-Z_]+),(?P<db>[^,]*),"
     r"(?P<object>.*),(?P<retcode>-?\d*)$"
 )
@@ -167,6 +167,18 @@ def _statements(
         pl.concat_str("serverhost", pl.lit(":"), "conn", pl.lit(":"), "qid").alias("key"),
         pl.col("op").is_in(list(TABLE_OPS)).alias("is_table"),
     )
+    # The connection's user at each line: that of its next QUERY or connection line (else
+    # the one before). A TABLE line of a definer's routine names the definer, and one with
+    # no QUERY line of its own (a cursor's SELECT in a procedure) has only that to go by.
+    login = pl.when(~pl.col("is_table")).then(pl.col("user"))
+    connection = ["serverhost", "conn"]
+    lines = lines.sort("line_number").with_columns(
+        pl.coalesce(
+            login.backward_fill().over(connection),
+            login.forward_fill().over(connection),
+            pl.col("user"),
+        ).alias("_login")
+    )
     # A statement: its TABLE lines and its QUERY line. Connection events stand alone.
     statement_lines = lines.filter(pl.col("is_table") | (pl.col("op") == "QUERY"))
     other = lines.filter(~pl.col("is_table") & (pl.col("op") != "QUERY"))
@@ -190,7 +202,8 @@ def _statements(
         pl.coalesce(pl.col("ts").filter(query).first(), pl.col("ts").first()).alias("ts"),
         # the QUERY line's user, the login: a definer's routine logs its TABLE lines with the
         # definer (root) and its QUERY line with the user who called it
-        pl.coalesce(pl.col("user").filter(query).first(), pl.col("user").first()).alias("actor"),
+        # (a statement with no QUERY line: the connection's user, see _login)
+        pl.coalesce(pl.col("user").filter(query).first(), pl.col("_login").first()).alias("actor"),
         pl.coalesce(pl.col("host").filter(query).first(), pl.col("host").first()).alias(
             "source_ip"
         ),

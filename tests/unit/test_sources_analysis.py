@@ -342,6 +342,37 @@ def test_a_view_s_key_column_narrows_to_the_subject() -> None:
     assert a.subject_literals == [0] and a.read == ["accounts.id", "accounts.real_name"]
 
 
+# pg_dump --schema-only writes a materialized view WITH NO DATA (PostgreSQL 15's output).
+MATVIEW_DDL = (
+    SCHEMA_DDL
+    + """
+CREATE MATERIALIZED VIEW public.mv_ids AS
+ SELECT accounts.id,
+    accounts.id_card_no
+   FROM public.accounts
+  WITH NO DATA;
+"""
+)
+
+
+@pytest.mark.parametrize("data", ["WITH NO DATA", "WITH DATA", ""])
+def test_a_dump_s_materialized_view_keeps_the_table_columns_it_copies(data: str) -> None:
+    ddl = MATVIEW_DDL.replace("WITH NO DATA", data)
+    mapping = Mapping(
+        schema=parse_ddl(ddl, "postgres"),
+        columns=COLUMNS,
+        subject_keys=frozenset(SUBJECT_KEYS),
+        protected_fields=frozenset(COLUMNS.values()),
+    )
+    assert mapping.schema.views["mv_ids"] == {
+        "id": ["accounts.id"],
+        "id_card_no": ["accounts.id_card_no"],
+    }
+    # a partner's SELECT * of it reads the ID numbers it holds (not the table name alone)
+    a = analyse("SELECT * FROM mv_ids", "postgres", mapping)
+    assert data_fields(a, mapping) == ["id_number", "accounts.id"]
+
+
 # A hex or bit string in any place of a statement, in either dialect: the statement is read
 # as with an ordinary string there (X'§0' was a hex string of bad digits to the parser).
 HEX_PLACES = [
@@ -454,3 +485,20 @@ def test_locking_tables_reads_no_data(sql: str, dialect: str) -> None:
     # of accounts counted as read, evidence of a read that never happened.
     result = analyse(sql, dialect, MAPPING)
     assert result.parsed and result.kind == OTHER and not result.read
+
+
+def test_refreshing_a_materialized_view_reads_what_it_copies() -> None:
+    # pgaudit logs REFRESH MATERIALIZED VIEW mv_ids as a READ of the table beneath it
+    mapping = Mapping(
+        schema=parse_ddl(MATVIEW_DDL, "postgres"),
+        columns=COLUMNS,
+        subject_keys=frozenset(SUBJECT_KEYS),
+        protected_fields=frozenset(COLUMNS.values()),
+    )
+    for sql in (
+        "REFRESH MATERIALIZED VIEW mv_ids;",
+        "REFRESH MATERIALIZED VIEW CONCURRENTLY public.mv_ids",
+    ):
+        a = analyse(sql, "postgres", mapping)
+        assert a.parsed and a.kind == "read", a.problem
+        assert data_fields(a, mapping) == ["id_number", "accounts.id"]

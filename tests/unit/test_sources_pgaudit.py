@@ -630,3 +630,122 @@ def test_a_role_whose_name_holds_a_space_is_its_events_actor(
         ("kefu wang", "7", "success"),
         ("kefu wang", "8", "failure"),
     ]
+
+
+# A DELETE in a WITH clause (PostgreSQL's data-modifying CTE), as a real PostgreSQL 15 with
+# pgaudit logs it: WRITE,DELETE, whatever the outer statement is.
+CTE_DELETES = (
+    "2026-12-02 12:20:29.936 CST [17828] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,DELETE,TABLE,public.accounts,WITH d AS (DELETE FROM accounts WHERE id = 98 RETURNING id) SELECT count(*) FROM d;,<none>,1\n"
+    "2026-12-02 12:20:29.977 CST [17830] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,DELETE,TABLE,public.accounts,WITH d AS (DELETE FROM accounts WHERE id = 97 RETURNING real_name) SELECT * FROM d;,<none>,0\n"
+    '2026-12-02 12:19:45.592 CST [14755] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,INSERT,TABLE,public.archive,"WITH d AS (DELETE FROM accounts WHERE id = 99 RETURNING *) INSERT INTO archive SELECT id, real_name, mobile FROM d;",<none>,0\n'
+    '2026-12-02 12:19:45.592 CST [14755] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,DELETE,TABLE,public.accounts,"WITH d AS (DELETE FROM accounts WHERE id = 99 RETURNING *) INSERT INTO archive SELECT id, real_name, mobile FROM d;",<none>,0\n'
+)
+
+
+def test_a_delete_in_a_with_clause_is_a_delete_of_every_column(tmp_path: Path) -> None:
+    rows, _ = read_log(tmp_path, CTE_DELETES)
+    found = events(rows)
+    assert [e["subject_id"] for e in found] == ["98", "97", "99"]
+    for event in found:
+        assert event["action"] == "delete", event["extras"]["statement"]
+        fields = set(event["data_fields"].split(";"))
+        assert {"real_name", "id_number", "mobile", "password_hash"} <= fields
+
+
+# A table's whole row by its alias (PostgreSQL's row value), as a real PostgreSQL 15 logs it:
+# the caller gets every column (JSON or a row literal) although the statement names none.
+WHOLE_ROWS = (
+    "2026-12-02 12:41:17.841 CST [24373] vendor_x@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT row_to_json(a) FROM accounts a WHERE id = 1;,<none>,1\n"
+    "2026-12-02 12:41:17.868 CST [24377] vendor_x@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT a FROM accounts a WHERE a.id = 2;,<none>,1\n"
+)
+
+
+def test_a_whole_row_reference_reads_every_column(tmp_path: Path) -> None:
+    rows, counters = read_log(tmp_path, WHOLE_ROWS)
+    found = events(rows)
+    assert [e["subject_id"] for e in found] == ["1", "2"] and counters.non_data_lines == 0
+    for event in found:
+        fields = set(event["data_fields"].split(";"))
+        assert {"real_name", "id_number", "mobile", "password_hash"} <= fields
+
+
+def test_copy_to_a_program_is_an_external_export(tmp_path: Path) -> None:
+    # a real PostgreSQL 15's line (pgaudit names no table for a COPY of a table)
+    log = "2026-12-02 12:41:17.892 CST [24379] postgres@postgres LOG:  AUDIT: SESSION,1,1,READ,COPY,,,COPY accounts TO PROGRAM 'cat > /dev/null';,<none>,0\n"
+    rows, _ = read_log(tmp_path, log)
+    (event,) = events(rows)
+    assert event["action"] == "export" and event["destination_type"] == "external"
+    assert event["extras"]["export_path"] == "cat > /dev/null"
+    assert event["extras"]["export_to"] is None
+
+
+# `= ANY(array)`: PostgreSQL's IN for drivers that bind one array (real PostgreSQL 15 lines:
+# psql's literals, pgbench -M extended's $1 in the array). Narrowed, never an unbounded read.
+ANY_ARRAYS = (
+    '2026-12-02 12:42:59.690 CST [29337] svc_app@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"SELECT real_name FROM accounts WHERE id = ANY(ARRAY[1, 2]);",<none>,2\n'
+    '2026-12-02 12:42:59.665 CST [29327] svc_app@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"SELECT real_name FROM accounts WHERE id = ANY(ARRAY[$1, 1]);",2,2\n'
+    "2026-12-02 12:41:17.911 CST [24383] svc_app@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,\"SELECT real_name FROM accounts WHERE id = ANY('{1,2}'::bigint[]);\",<none>,2\n"
+)
+
+
+def test_a_key_equal_to_any_of_an_array_narrows_the_read(tmp_path: Path) -> None:
+    rows, counters = read_log(tmp_path, ANY_ARRAYS)
+    literals, bound, text = events(rows)
+    assert literals["subject_id"] == "1" and literals["record_count"] == "2"
+    for event in (literals, bound, text):
+        assert event["action"] == "view" and not event["extras"].get("unbounded")
+    assert counters.unbounded_reads == 0
+
+
+def test_a_key_equal_to_any_of_a_bound_array_has_no_one_subject(tmp_path: Path) -> None:
+    log = ANY_ARRAYS.splitlines()[1].replace("ANY(ARRAY[$1, 1])", "ANY($1)")
+    rows, _ = read_log(tmp_path, log.replace(",2,2", ',"{2,1}",2') + "\n")
+    (event,) = events(rows)
+    assert event["action"] == "view" and event["subject_id"] is None
+
+
+# MERGE ... WHEN MATCHED THEN DELETE (PostgreSQL 15; pgaudit logs it as WRITE,DELETE).
+MERGE_DELETES = (
+    "2026-12-02 12:44:54.048 CST [5663] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,DELETE,TABLE,public.accounts,MERGE INTO accounts a USING (SELECT 95 AS id) s ON a.id = s.id WHEN MATCHED THEN DELETE;,<none>,1\n"
+    "2026-12-02 12:44:54.075 CST [5669] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,DELETE,TABLE,public.accounts,MERGE INTO accounts a USING orders o ON a.id = o.account_id AND o.id = 1 WHEN MATCHED AND a.id = 94 THEN DELETE WHEN NOT MATCHED THEN DO NOTHING;,<none>,0\n"
+    "2026-12-02 12:44:54.076 CST [5669] svc_app@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.orders,MERGE INTO accounts a USING orders o ON a.id = o.account_id AND o.id = 1 WHEN MATCHED AND a.id = 94 THEN DELETE WHEN NOT MATCHED THEN DO NOTHING;,<none>,0\n"
+)
+
+
+def test_a_merge_that_deletes_is_a_delete_of_every_column(tmp_path: Path) -> None:
+    rows, _ = read_log(tmp_path, MERGE_DELETES)
+    for event in events(rows):
+        assert event["action"] == "delete", event["extras"]["statement"]
+        fields = set(event["data_fields"].split(";"))
+        assert {"real_name", "id_number", "mobile", "password_hash"} <= fields
+
+
+# A real PostgreSQL 15 csvlog: a record whose statement spans four lines, and two of one line.
+CSV_MULTI = (
+    '2026-12-02 12:19:31.258 CST,"svc_app","postgres",13712,"127.0.0.1:57520",6b0f9c53.3590,1,"SELECT",2026-12-02 12:19:31 CST,3/19,0,LOG,00000,"AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.orders,""SELECT o.amount, a.real_name\n'
+    "  FROM orders o\n"
+    "  JOIN accounts a ON a.id = o.account_id\n"
+    ' WHERE o.account_id IN (1, 2);"",<none>,2",,,,,,,,,"psql","client backend",,0\n'
+)
+CSV_VENDOR = '2026-12-02 12:19:31.234 CST,"vendor_x","postgres",13710,"127.0.0.1:57508",6b0f9c53.358e,1,"SELECT",2026-12-02 12:19:31 CST,3/17,0,LOG,00000,"AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT * FROM accounts;,<none>,2",,,,,,,,,"psql","client backend",,0\n'
+CSV_SVC = '2026-12-02 12:19:31.202 CST,"svc_app","postgres",13708,"127.0.0.1:57494",6b0f9c53.358c,1,"SELECT",2026-12-02 12:19:31 CST,3/15,0,LOG,00000,"AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,SELECT real_name FROM accounts WHERE id = 2;,<none>,1",,,,,,,,,"psql","client backend",,0\n'
+
+
+def test_a_csvlog_cut_inside_a_record_at_its_top_is_read_after_it(tmp_path: Path) -> None:
+    # a copy that begins inside a record (its last two lines, one with a lone quote)
+    tail = "".join(CSV_MULTI.splitlines(keepends=True)[2:])
+    rows, counters = read_log(tmp_path, tail + CSV_MULTI + CSV_SVC, fmt="csvlog")
+    assert [e["line_number"] for e in events(rows)] == [3, 7]
+    assert [q["line_number"] for q in quarantined(rows)] == [1, 2]
+    assert counters.lines_quarantined == 2 and counters.lines_in_events == 5
+
+
+def test_a_csvlog_row_with_columns_missing_after_a_multi_line_record(tmp_path: Path) -> None:
+    damaged = CSV_VENDOR.replace(',"SELECT",2026', ",2026")  # one column fewer
+    rows, _ = read_log(tmp_path, CSV_MULTI + damaged + CSV_SVC, fmt="csvlog")
+    assert [(e["line_number"], e["actor_id"]) for e in events(rows)] == [
+        (1, "svc_app"),
+        (6, "svc_app"),
+    ]
+    (bad,) = quarantined(rows)
+    assert bad["line_number"] == 5 and "number of columns" in bad["pre_error"]

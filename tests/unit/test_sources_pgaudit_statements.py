@@ -3,9 +3,11 @@ of several statements (a multi-statement query): every statement in them counts.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -130,3 +132,23 @@ def test_an_error_of_a_call_marks_its_event_failed() -> None:
     )
     (event,) = _read(log)
     assert event["outcome"] == "failure" and event["subject_id"] == "5"
+
+
+# A trigger on accounts (AFTER UPDATE ... INSERT INTO orders (account_id, amount) VALUES
+# (NEW.id, 0)): a real PostgreSQL 15 logs the trigger's INSERT as a sub-statement of the
+# UPDATE, with the trigger's arguments as its parameters, by psql (the key a literal) and by
+# pgbench -M extended (the key a bound parameter, logged with the UPDATE).
+TRIGGERED = [
+    '2026-12-02 12:30:11.061 CST [6482] svc_app@postgres LOG:  AUDIT: SESSION,1,1,WRITE,INSERT,TABLE,public.orders,"INSERT INTO orders (account_id, amount) VALUES (NEW.id, 0)",",,,,,,,,,,,,,2",1\n'
+    "2026-12-02 12:30:11.061 CST [6482] svc_app@postgres LOG:  AUDIT: SESSION,1,2,WRITE,UPDATE,TABLE,public.accounts,UPDATE accounts SET mobile = '13911112222' WHERE id = 2;,<none>,1\n",
+    '2026-12-02 12:30:12.219 CST [6538] svc_app@postgres LOG:  AUDIT: SESSION,2,1,WRITE,INSERT,TABLE,public.orders,"INSERT INTO orders (account_id, amount) VALUES (NEW.id, 0)",",,,,,,,,,,,,,2",1\n'
+    "2026-12-02 12:30:12.219 CST [6538] svc_app@postgres LOG:  AUDIT: SESSION,2,2,WRITE,UPDATE,TABLE,public.accounts,\"UPDATE accounts SET city = 'x,\"\"y' WHERE id = $1 AND mobile <> '13700000000';\",2,1\n",
+]
+
+
+@pytest.mark.parametrize("log", TRIGGERED, ids=["literal", "parameter"])
+def test_a_trigger_s_insert_does_not_hide_the_subject_of_its_update(log: str) -> None:
+    (event,) = _read(log)
+    assert event["action"] == "update" and event["subject_id"] == "2"
+    text = json.dumps(event, ensure_ascii=False)
+    assert "13911112222" not in text and "13700000000" not in text

@@ -523,3 +523,117 @@ def test_a_hex_literal_against_a_key_of_unknown_type_names_no_subject(tmp_path: 
     )
     (event,) = events(rows)
     assert event["subject_id"] is None and event["action"] == "view"
+
+
+# A real MariaDB 10.11 logs a prepared statement's EXECUTE with the prepared text, its `?`
+# placeholders as written: the values never reach the log. Scrubbed, `id = ?` and `id = 1` are
+# the same text, so they must not share one analysis (a literal's place differs).
+PREPARED = (
+    "20261202 04:21:42,vm,svc_app,localhost,27,298,READ,shop,accounts,\n"
+    "20261202 04:21:42,vm,svc_app,localhost,27,298,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 1 AND mobile = ?',0\n"
+    "20261202 04:21:42,vm,svc_app,localhost,28,301,READ,shop,accounts,\n"
+    "20261202 04:21:42,vm,svc_app,localhost,28,301,QUERY,shop,'SELECT real_name FROM accounts WHERE id = ? AND mobile = \\'13800138000\\'',0\n"
+)
+LITERAL_READ = (
+    "20261202 04:20:52,vm,svc_app,localhost,16,121,READ,shop,accounts,\n"
+    "20261202 04:20:52,vm,svc_app,localhost,16,121,QUERY,shop,'SELECT mobile FROM accounts WHERE id = 2',0\n"
+)
+PLACEHOLDER_READ = (
+    "20261202 04:20:52,vm,svc_app,localhost,22,138,READ,shop,accounts,\n"
+    "20261202 04:20:52,vm,svc_app,localhost,22,138,QUERY,shop,'SELECT mobile FROM accounts WHERE id = ?',0\n"
+)
+
+
+def test_a_placeholder_and_a_literal_in_one_scrubbed_shape_are_read_apart(tmp_path: Path) -> None:
+    rows, _ = read_log(tmp_path, PREPARED, kind="server_audit", fmt=None)
+    literal, placeholder = events(rows)
+    assert literal["subject_id"] == "1" and literal["action"] == "view"
+    # the mobile number compared in the second statement is no subject, and not in the lake
+    assert placeholder["subject_id"] is None and placeholder["action"] == "view"
+    assert "13800138000" not in json.dumps(rows, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("order", ["literal first", "placeholder first"])
+def test_a_prepared_statements_placeholder_narrows_to_one_subject(
+    tmp_path: Path, order: str
+) -> None:
+    log = LITERAL_READ + PLACEHOLDER_READ
+    if order == "placeholder first":
+        log = PLACEHOLDER_READ + LITERAL_READ
+    rows, counters = read_log(tmp_path, log, kind="server_audit", fmt=None)
+    by_session = {e["extras"]["session"]: e for e in events(rows)}
+    literal, placeholder = by_session["16"], by_session["22"]
+    assert literal["subject_id"] == "2" and literal["action"] == "view"
+    # EXECUTE ... USING: one account, whose id the log does not give; not a bulk read
+    assert placeholder["subject_id"] is None and placeholder["action"] == "view"
+    assert not placeholder["extras"].get("unbounded") and counters.unbounded_reads == 0
+
+
+# SELECT ... INTO @var (MariaDB 10.11 logs it as sent): the columns it reads, not every
+# column of its table (sqlglot does not parse a trailing INTO @n).
+INTO_VARIABLE = (
+    "20261202 04:34:26,vm,svc_app,localhost,42,497,READ,shop,accounts,\n"
+    "20261202 04:34:26,vm,svc_app,localhost,42,497,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 1 INTO @n',0\n"
+)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT real_name FROM accounts WHERE id = 1 INTO @n",
+        "SELECT real_name FROM accounts WHERE id = 1 LIMIT 1 INTO @n, @`m`",
+        "SELECT real_name INTO @n, @m FROM accounts WHERE id = 1 FOR UPDATE",
+        "SELECT real_name FROM accounts WHERE id = 1 INTO v_name",  # a procedure's variable
+    ],
+)
+def test_a_select_into_variables_reads_its_columns(tmp_path: Path, query: str) -> None:
+    log = INTO_VARIABLE.replace("SELECT real_name FROM accounts WHERE id = 1 INTO @n", query)
+    rows, _ = read_log(tmp_path, log, kind="server_audit", fmt=None)
+    (event,) = events(rows)
+    assert event["data_fields"] == "real_name;accounts.id" and event["subject_id"] == "1"
+    assert not event["extras"].get("resolved_from_tables_only")
+
+
+# MariaDB takes any user name ('kefu,wang'@'%') and server_audit writes it as it is, commas
+# and all (a real MariaDB 10.11's lines): the host, connection and query ids and the
+# operation after it still tell where it ends.
+COMMA_USER = (
+    "20261202 04:36:01,vm,kefu,wang,localhost,48,0,CONNECT,shop,,0\n"
+    "20261202 04:36:01,vm,kefu,wang,localhost,48,708,READ,shop,accounts,\n"
+    "20261202 04:36:01,vm,kefu,wang,localhost,48,708,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 1',0\n"
+    "20261202 04:36:01,vm,kefu,wang,localhost,48,0,DISCONNECT,shop,,0\n"
+)
+
+
+def test_a_user_name_with_a_comma_is_read_whole(tmp_path: Path) -> None:
+    rows, counters = read_log(tmp_path, COMMA_USER, kind="server_audit", fmt=None)
+    (event,) = events(rows)
+    assert event["actor_id"] == "kefu,wang"
+    assert event["subject_id"] == "1" and event["data_fields"] == "real_name;accounts.id"
+    assert event["extras"]["client_host"] == "localhost"
+    assert counters.lines_quarantined == 0 and counters.non_data_lines == 2
+
+
+# A cursor's SELECT in a SQL SECURITY DEFINER procedure (DECLARE cur CURSOR FOR SELECT
+# id_card_no FROM accounts; OPEN cur; FETCH ...): a real MariaDB 10.11 logs only its TABLE
+# line, with the definer, and no QUERY line. The caller ran it.
+CURSOR_IN_DEFINER_ROUTINE = (
+    "20261202 04:38:19,vm,svc_app,localhost,58,0,CONNECT,shop,,0\n"
+    "20261202 04:38:19,vm,svc_app,localhost,58,1047,READ,mysql,proc,\n"
+    "20261202 04:38:19,vm,root,localhost,58,1050,READ,shop,accounts,\n"
+    "20261202 04:38:19,vm,svc_app,localhost,58,1051,QUERY,shop,'SELECT  NAME_CONST(\\'v\\',_latin1\\'110101199003074514\\' COLLATE \\'latin1_swedish_ci\\')',0\n"
+    "20261202 04:38:19,vm,svc_app,localhost,58,1047,QUERY,shop,'CALL p_cur()',0\n"
+    "20261202 04:38:19,vm,svc_app,localhost,58,0,DISCONNECT,shop,,0\n"
+)
+
+
+@pytest.mark.parametrize("connect", [True, False], ids=["with CONNECT", "CONNECT in an older file"])
+def test_table_lines_without_a_query_line_are_the_connection_user_s(
+    tmp_path: Path, connect: bool
+) -> None:
+    log = CURSOR_IN_DEFINER_ROUTINE if connect else CURSOR_IN_DEFINER_ROUTINE.split("\n", 1)[1]
+    rows, _ = read_log(tmp_path, log, kind="server_audit", fmt=None)
+    (event,) = events(rows)
+    assert event["extras"]["resolved_from_tables_only"] is True
+    assert event["actor_id"] == "svc_app" and event["actor_type"] == "service"
+    assert "110101199003074514" not in json.dumps(rows)
