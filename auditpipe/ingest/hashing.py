@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
+from ..errors import InputFileError
 from . import sources
 from .sources import SourceFile
 
@@ -56,6 +58,27 @@ def _size(source: SourceFile) -> int:
         return source.path.stat().st_size
     except OSError:
         return 0  # hashed at once, which reports why the file cannot be read
+
+
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """The file's (inode, size, mtime): what changes when it is written or replaced."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # the hash reports why it cannot be read
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def check_unchanged(path: Path, stamp: tuple[int, int, int] | None) -> None:
+    """Reject a file that changed between its hash and the end of its reading: its rows are
+    not the content its sha256 names, and recording them under it would have that content,
+    sent again, skipped unread. Rejected, it is read again, whole, by the next run."""
+    if stamp is None or file_stamp(path) != stamp:
+        raise InputFileError(
+            f"{path} changed while it was read (it was written to or replaced meanwhile); "
+            "nothing of it was published",
+            hint="ingest it again once it is complete",
+        )
 
 
 def known_sha256(sha: str) -> Future[str]:

@@ -28,7 +28,7 @@ from ..contract import Catalog, load_contract
 from ..errors import InputFileError
 from ..lake import Lake, discard_staging, verify_parquet
 from ..lake.layout import partition_value
-from .hashing import InLake, file_sha256
+from .hashing import InLake, check_unchanged, file_sha256, file_stamp
 from .pipeline import (
     STATUS_INGESTED,
     STATUS_SKIPPED,
@@ -92,6 +92,7 @@ class StageFilesTask:
         seen = len(self.commits.files)  # before anything of the lake is looked at
         name = str(source.path.resolve())
         started = dt.datetime.now(dt.UTC)
+        stamp = file_stamp(source.path)  # before the hash: the file must hold still until read
         sha = file_sha256(source)  # known already, or computed while staging starts
         in_lake = InLake(lake, sha)
         staged: StagedFile | None = None
@@ -115,6 +116,7 @@ class StageFilesTask:
                     reader,
                     cancel=in_lake,
                 )
+                check_unchanged(source.path, stamp)
                 staged = StagedFile(
                     source,
                     result,

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from ..contract import Contract, load_account_contract
 from ..errors import InputFileError
+from ..ingest.hashing import check_unchanged, file_stamp
 from ..ingest.kinds import ReadContext, kind_for
 from ..ingest.lines import prefetch
 from ..ingest.pipeline import (
@@ -118,6 +119,7 @@ def _ingest_one(
     progress: Progress | None,
     snapshot_date: dt.date | None,
 ) -> FileResult:
+    stamp = file_stamp(source.path)  # before the hash: the file must hold still until read
     sha = sha256_of(source.path)
     name = str(source.path.resolve())
     started = utc_now()
@@ -130,6 +132,7 @@ def _ingest_one(
         job = _SnapshotJob(lake, work, source, sha, name, run_id, key)
         file_date = snapshot_date or date_in_name(source.path)
         staged, quarantine, result = job.run(settings, contract, file_date, progress)
+        check_unchanged(source.path, stamp)
         commit_file(lake, source, staged, quarantine, result, run_id, started, table=ACCOUNTS)
         return result
     except InputFileError as exc:

@@ -801,3 +801,60 @@ def test_a_parquet_column_duckdb_still_cannot_read_rejects_the_file_naming_it(
     assert result.files[0].status == "rejected"
     assert "'half' (halffloat)" in (result.files[0].reason or "")
     assert result.files[1].rows_stored == 1
+
+
+@pytest.mark.parametrize("change", ["appended", "rewritten"])
+def test_a_file_that_changes_while_it_is_read_is_rejected_and_read_again_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """A file is known by the sha256 of its bytes: one that changed between its hash and the
+    end of its reading (a log still being written, an export rewritten in place) would be
+    recorded as content it never held, and that content, sent again, skipped unread."""
+    from auditpipe.ingest import sources
+
+    first = [good(event_id=f"a{i}") for i in range(3)]
+    later = [good(event_id=f"b{i}") for i in range(2)]
+    path = write_jsonl(tmp_path / "in" / "live.jsonl", first)
+    original = path.read_bytes()
+    hash_of = sources.sha256_of
+
+    def hash_then_change(p: Path, *args: object) -> str:
+        sha = hash_of(p, *args)  # type: ignore[arg-type]
+        if p == path:
+            write_jsonl(path, first + later if change == "appended" else later)
+        return sha
+
+    monkeypatch.setattr(sources, "sha256_of", hash_then_change)
+    lake = tmp_path / "lake"
+    (f,) = ingest(lake, path).files
+    assert (f.status, f.rows_read) == ("rejected", 0), f
+    assert "changed while it was read" in (f.reason or "")
+    monkeypatch.undo()
+    # Read again once it holds still, and the first version, sent again, is not skipped.
+    again = tmp_path / "in2" / "again.jsonl"
+    again.parent.mkdir()
+    again.write_bytes(original)
+    result = ingest(lake, path, again)
+    assert_sound(result)
+    assert [f.status for f in result.files] == ["ingested", "ingested"]
+    stored = query(lake, "SELECT event_id FROM events ORDER BY 1")
+    assert [e for (e,) in stored] == ["a0", "a1", "a2", "b0", "b1"]
+
+
+def test_an_account_snapshot_that_changes_while_it_is_read_is_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditpipe.realname import ingest as snapshots
+    from tests.support.accounts import account, write_snapshot
+
+    path = write_snapshot(tmp_path / "in" / "s-2026-03-01.accounts", [account()])
+    hash_of = snapshots.sha256_of
+
+    def hash_then_change(p: Path, *args: object) -> str:
+        sha = hash_of(p, *args)  # type: ignore[arg-type]
+        write_snapshot(tmp_path / "in" / "s-2026-03-01.accounts", [account(account_id="u2")])
+        return sha
+
+    monkeypatch.setattr(snapshots, "sha256_of", hash_then_change)
+    (f,) = ingest(tmp_path / "lake", path).files
+    assert f.status == "rejected" and "changed while it was read" in (f.reason or ""), f
