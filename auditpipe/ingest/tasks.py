@@ -20,6 +20,7 @@ import pickle
 import shutil
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,29 @@ class StageFilesTask:
         started = dt.datetime.now(dt.UTC)
         stamp = file_stamp(source.path)  # before the hash: the file must hold still until read
         sha = file_sha256(source)  # known already, or computed while staging starts
+        try:
+            return self._stage_file(lake, contract, source, reader, seen, name, started, sha, stamp)
+        except (InputFileError, OSError) as exc:
+            # Files are found first and read one after the other: one that cannot be hashed
+            # or opened any more (removed, rotated away, its permission changed) is rejected
+            # and the run goes on. An OSError while the file held still is not its doing
+            # (the lake's own disk, say), and stops the run as before.
+            if not isinstance(exc, InputFileError) and file_stamp(source.path) == stamp:
+                raise
+            return unreadable(source, name, started, seen, sha, exc)
+
+    def _stage_file(
+        self,
+        lake: Lake,
+        contract: Any,
+        source: SourceFile,
+        reader: Any,
+        seen: int,
+        name: str,
+        started: dt.datetime,
+        sha: Future[str],
+        stamp: tuple[int, int, int] | None,
+    ) -> StagedFile:
         in_lake = InLake(lake, sha)
         staged: StagedFile | None = None
         if not in_lake():
@@ -145,6 +169,27 @@ class StageFilesTask:
         return staged
 
 
+def unreadable(
+    source: SourceFile,
+    name: str,
+    started: dt.datetime,
+    seen: int,
+    sha: Future[str],
+    exc: Exception,
+) -> StagedFile:
+    """A file that could not be hashed or read to the end, rejected; its sha256 is "" when
+    it could not be hashed, and then no manifest entry records it (nothing names it)."""
+    if isinstance(exc, InputFileError):
+        reason, hint = exc.message, exc.hint
+    else:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        reason = f"{source.path} changed while it was read ({why}); nothing of it was published"
+        hint = "ingest it again once it is complete"
+    known = sha.result() if sha.done() and sha.exception() is None else ""
+    result = FileResult(name, known, source.format, "rejected", reason=reason)
+    return StagedFile(source, result, started, [], None, None, seen, hint=hint)
+
+
 def decode(payload: bytes) -> list[StagedFile]:
     return list(pickle.loads(payload))
 
@@ -160,6 +205,8 @@ class RunCommitter:
     def commit(self, staged: StagedFile) -> FileResult:
         result = staged.result
         try:
+            if result.status == "rejected" and not result.sha256:
+                return result  # it could not be hashed: no content to record it under
             if result.status == "rejected":
                 return record_rejection(
                     self.lake,

@@ -39,6 +39,7 @@ from ..ingest.kinds import ReadContext, kind_for
 from ..ingest.lines import prefetch
 from ..ingest.pipeline import (
     STATUS_INGESTED,
+    STATUS_REJECTED,
     FileResult,
     Progress,
     _read_all,
@@ -120,9 +121,12 @@ def _ingest_one(
     snapshot_date: dt.date | None,
 ) -> FileResult:
     stamp = file_stamp(source.path)  # before the hash: the file must hold still until read
-    sha = sha256_of(source.path)
     name = str(source.path.resolve())
     started = utc_now()
+    try:
+        sha = sha256_of(source.path)
+    except InputFileError as exc:  # gone or unreadable since it was found: the run goes on
+        return FileResult(name, "", source.format, STATUS_REJECTED, reason=exc.message)
     previous = lake.manifest_entry(sha)
     if previous and previous.get("status") == STATUS_INGESTED:
         return skipped_result(name, sha, source, previous)
@@ -137,6 +141,15 @@ def _ingest_one(
         return result
     except InputFileError as exc:
         return record_rejection(lake, source, sha, name, run_id, started, exc)
+    except OSError as exc:
+        if file_stamp(source.path) == stamp:
+            raise  # the file held still: not its doing (the lake's own disk, say)
+        why = InputFileError(
+            f"{source.path} changed while it was read ({exc.strerror or exc}); "
+            "nothing of it was published",
+            hint="ingest it again once it is complete",
+        )
+        return record_rejection(lake, source, sha, name, run_id, started, why)
     finally:  # kept if the error came after the commit point (recover() needs it)
         discard_staging(lake.root, work)
 

@@ -858,3 +858,59 @@ def test_an_account_snapshot_that_changes_while_it_is_read_is_rejected(
     monkeypatch.setattr(snapshots, "sha256_of", hash_then_change)
     (f,) = ingest(tmp_path / "lake", path).files
     assert f.status == "rejected" and "changed while it was read" in (f.reason or ""), f
+
+
+@pytest.mark.parametrize("when", ["before its hash", "after its hash"])
+def test_a_file_that_vanishes_during_the_run_is_rejected_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """Files are found first and read one after the other: one removed or rotated away
+    meanwhile is that file's problem, not the run's."""
+    from auditpipe.ingest import IngestSettings, ingest_paths, sources
+    from auditpipe.ingest.pipeline import find_inputs
+
+    paths = [write_jsonl(tmp_path / "in" / f"{n}.jsonl", [good(event_id=n)]) for n in "abc"]
+    inputs = find_inputs([tmp_path / "in"], IngestSettings())
+    if when == "before its hash":
+        paths[1].unlink()
+    else:
+        hash_of = sources.sha256_of
+
+        def hash_then_remove(p: Path, *args: object) -> str:
+            sha = hash_of(p, *args)  # type: ignore[arg-type]
+            if p == paths[1]:
+                p.unlink()
+            return sha
+
+        monkeypatch.setattr(sources, "sha256_of", hash_then_remove)
+    lake = Lake.open(tmp_path / "lake", create=True)
+    result = ingest_paths(lake, inputs, IngestSettings())
+    assert_sound(result)
+    assert [(Path(f.source_file).name, f.status) for f in result.files] == [
+        ("a.jsonl", "ingested"),
+        ("b.jsonl", "rejected"),
+        ("c.jsonl", "ingested"),
+    ]
+    assert "b.jsonl" in (result.files[1].reason or "")
+    assert [e for (e,) in query(tmp_path / "lake", "SELECT event_id FROM events")] == ["a", "c"]
+
+
+def test_an_account_snapshot_that_vanishes_during_the_run_is_rejected_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    from auditpipe.ingest import IngestSettings, ingest_paths
+    from auditpipe.ingest.pipeline import find_inputs
+    from tests.support.accounts import account, write_snapshot
+
+    gone = write_snapshot(tmp_path / "in" / "a-2026-03-01.accounts", [account()])
+    kept = write_snapshot(tmp_path / "in" / "b-2026-03-01.accounts", [account(account_id="u2")])
+    log = write_jsonl(tmp_path / "in" / "c.jsonl", [good(event_id="c")])
+    inputs = find_inputs([tmp_path / "in"], IngestSettings())
+    gone.unlink()
+    result = ingest_paths(Lake.open(tmp_path / "lake", create=True), inputs, IngestSettings())
+    assert_sound(result)
+    assert {(Path(f.source_file).name, f.status) for f in result.files} == {
+        (gone.name, "rejected"),
+        (kept.name, "ingested"),
+        (log.name, "ingested"),
+    }
