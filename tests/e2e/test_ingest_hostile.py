@@ -169,6 +169,47 @@ def test_a_csv_header_repeated_where_files_were_joined_is_named_as_such(
     }
 
 
+CSV_NAMES = ["event_time", "provider_id", "actor_id", "subject_id", "action", "data_fields"]
+
+
+@settings(SOME, max_examples=6)
+@given(st.permutations(CSV_NAMES), st.sampled_from(["plain", "upper", "quoted", "spaced"]))
+def test_a_csv_header_repeated_with_its_columns_in_another_order_rejects_the_file(
+    tmp_path: Path, order: list[str], spelling: str
+) -> None:
+    """Files with different column orders joined with cat: every row after the second header
+    would be read against the first, an actor stored as the subject with no error."""
+    values = {
+        "event_time": "2026-03-01 10:00:00",
+        "provider_id": "p",
+        "actor_id": "emp-{}",
+        "subject_id": "user-{}",
+        "action": "view",
+        "data_fields": "phone",
+    }
+    spelled = {"plain": "{}", "upper": "{}", "quoted": '"{}"', "spaced": " {} "}[spelling]
+
+    def part(names: list[str], n: int) -> str:
+        header = ",".join(spelled.format(name) for name in names)
+        if spelling == "upper":
+            header = header.upper()
+        return header + "\n" + ",".join(values[name].format(n) for name in names) + "\n"
+
+    work = _fresh(tmp_path, "joined")
+    log = work / "joined.csv"
+    log.write_text(part(CSV_NAMES, 1) + part(order, 2))
+    (f,) = ingest(work / "lake", log).files
+    if order == CSV_NAMES:  # the same header again: that row is quarantined, not the file
+        assert (f.status, f.rows_stored, f.rows_quarantined) == ("ingested", 2, 1), f
+        assert query(work / "lake", "SELECT actor_id FROM events ORDER BY 1") == [
+            ("emp-1",),
+            ("emp-2",),
+        ]
+    else:
+        assert (f.status, f.rows_read) == ("rejected", 0), f
+        assert "repeated at line 3 with its columns in another order" in (f.reason or "")
+
+
 @SOME
 @given(
     st.lists(
