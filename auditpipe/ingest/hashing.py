@@ -81,6 +81,20 @@ def check_unchanged(path: Path, stamp: tuple[int, int, int] | None) -> None:
         )
 
 
+def check_utf8_name(path: Path) -> None:
+    """Reject a file whose name is not UTF-8 (a Chinese name saved in GBK, as a Windows zip
+    or an FTP upload leaves it): the readers cannot open it by name, and the lake could not
+    store it as its rows' source_file."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputFileError(
+            "the file's name is not valid UTF-8, so it cannot be read or named in the lake",
+            hint="rename it to UTF-8 and ingest it again; for a name saved in GBK: "
+            "convmv -f GBK -t UTF-8 --notest FILE",
+        ) from None
+
+
 def known_sha256(sha: str) -> Future[str]:
     done: Future[str] = Future()
     done.set_result(sha)

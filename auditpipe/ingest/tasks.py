@@ -29,7 +29,7 @@ from ..contract import Catalog, load_contract
 from ..errors import InputFileError
 from ..lake import Lake, discard_staging, verify_parquet
 from ..lake.layout import partition_value
-from .hashing import InLake, check_unchanged, file_sha256, file_stamp
+from .hashing import InLake, check_unchanged, check_utf8_name, file_sha256, file_stamp
 from .pipeline import (
     STATUS_INGESTED,
     STATUS_SKIPPED,
@@ -94,6 +94,10 @@ class StageFilesTask:
         name = str(source.path.resolve())
         started = dt.datetime.now(dt.UTC)
         stamp = file_stamp(source.path)  # before the hash: the file must hold still until read
+        try:
+            check_utf8_name(source.path)
+        except InputFileError as exc:
+            return unreadable(source, name, started, seen, None, exc)
         sha = file_sha256(source)  # known already, or computed while staging starts
         try:
             return self._stage_file(lake, contract, source, reader, seen, name, started, sha, stamp)
@@ -174,7 +178,7 @@ def unreadable(
     name: str,
     started: dt.datetime,
     seen: int,
-    sha: Future[str],
+    sha: Future[str] | None,
     exc: Exception,
 ) -> StagedFile:
     """A file that could not be hashed or read to the end, rejected; its sha256 is "" when
@@ -185,7 +189,7 @@ def unreadable(
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         reason = f"{source.path} changed while it was read ({why}); nothing of it was published"
         hint = "ingest it again once it is complete"
-    known = sha.result() if sha.done() and sha.exception() is None else ""
+    known = sha.result() if sha and sha.done() and sha.exception() is None else ""
     result = FileResult(name, known, source.format, "rejected", reason=reason)
     return StagedFile(source, result, started, [], None, None, seen, hint=hint)
 
@@ -206,7 +210,10 @@ class RunCommitter:
         result = staged.result
         try:
             if result.status == "rejected" and not result.sha256:
-                return result  # it could not be hashed: no content to record it under
+                # It could not be hashed: no content to record it under, so its reason is all
+                # that is said of it, with what to do.
+                hint = f" ({staged.hint})" if staged.hint else ""
+                return replace(result, reason=f"{result.reason}{hint}")
             if result.status == "rejected":
                 return record_rejection(
                     self.lake,

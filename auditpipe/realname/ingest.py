@@ -34,7 +34,7 @@ from pathlib import Path
 
 from ..contract import Contract, load_account_contract
 from ..errors import InputFileError
-from ..ingest.hashing import check_unchanged, file_stamp
+from ..ingest.hashing import check_unchanged, check_utf8_name, file_stamp
 from ..ingest.kinds import ReadContext, kind_for
 from ..ingest.lines import prefetch
 from ..ingest.pipeline import (
@@ -124,9 +124,11 @@ def _ingest_one(
     name = str(source.path.resolve())
     started = utc_now()
     try:
+        check_utf8_name(source.path)
         sha = sha256_of(source.path)
     except InputFileError as exc:  # gone or unreadable since it was found: the run goes on
-        return FileResult(name, "", source.format, STATUS_REJECTED, reason=exc.message)
+        reason = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+        return FileResult(name, "", source.format, STATUS_REJECTED, reason=reason)
     previous = lake.manifest_entry(sha)
     if previous and previous.get("status") == STATUS_INGESTED:
         return skipped_result(name, sha, source, previous)

@@ -955,3 +955,22 @@ def test_an_account_snapshot_that_vanishes_during_the_run_is_rejected_and_the_ru
         (kept.name, "ingested"),
         (log.name, "ingested"),
     }
+
+
+def test_a_file_whose_name_is_not_utf8_is_rejected_with_how_to_rename_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Chinese name saved in GBK (a Windows zip or an FTP upload) is no UTF-8: the readers
+    cannot open it by name, and the lake could not store it as the rows' source_file."""
+    from tests.support.cli import run_main
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    gbk = os.fsdecode(os.path.join(os.fsencode(inbox), "日志".encode("gbk") + b".jsonl"))
+    write_jsonl(Path(gbk), [good(event_id="g")])
+    write_jsonl(inbox / "ok.jsonl", [good(event_id="ok")])
+    code, out, err = run_main(["ingest", str(inbox), "--lake", str(tmp_path / "lake")], capsys)
+    assert code == 3, err
+    assert "internal error" not in err
+    assert "name is not valid UTF-8" in err and "convmv" in err
+    assert query(tmp_path / "lake", "SELECT event_id FROM events") == [("ok",)]
