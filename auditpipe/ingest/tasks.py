@@ -98,7 +98,8 @@ class StageFilesTask:
             check_utf8_name(source.path)
         except InputFileError as exc:
             return unreadable(source, name, started, seen, None, exc)
-        sha = file_sha256(source)  # known already, or computed while staging starts
+        # Known already, or computed while staging starts; of the bytes the file has now.
+        sha = file_sha256(source, limit=stamp[1] if stamp else None)
         try:
             return self._stage_file(lake, contract, source, reader, seen, name, started, sha, stamp)
         except (InputFileError, OSError) as exc:
@@ -144,7 +145,7 @@ class StageFilesTask:
                     reader,
                     cancel=in_lake,
                 )
-                check_unchanged(source.path, stamp)
+                check_unchanged(source.path, stamp, sha.result())
                 staged = StagedFile(
                     source,
                     result,

@@ -125,7 +125,7 @@ def _ingest_one(
     started = utc_now()
     try:
         check_utf8_name(source.path)
-        sha = sha256_of(source.path)
+        sha = sha256_of(source.path, limit=stamp[1] if stamp else None)
     except InputFileError as exc:  # gone or unreadable since it was found: the run goes on
         reason = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
         return FileResult(name, "", source.format, STATUS_REJECTED, reason=reason)
@@ -138,7 +138,7 @@ def _ingest_one(
         job = _SnapshotJob(lake, work, source, sha, name, run_id, key)
         file_date = snapshot_date or date_in_name(source.path)
         staged, quarantine, result = job.run(settings, contract, file_date, progress)
-        check_unchanged(source.path, stamp)
+        check_unchanged(source.path, stamp, sha)
         commit_file(lake, source, staged, quarantine, result, run_id, started, table=ACCOUNTS)
         return result
     except InputFileError as exc:

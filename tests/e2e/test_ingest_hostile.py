@@ -15,6 +15,7 @@ import json
 import os
 import zoneinfo
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -844,13 +845,14 @@ def test_a_parquet_column_duckdb_still_cannot_read_rejects_the_file_naming_it(
     assert result.files[1].rows_stored == 1
 
 
-@pytest.mark.parametrize("change", ["appended", "rewritten"])
-def test_a_file_that_changes_while_it_is_read_is_rejected_and_read_again_later(
+@pytest.mark.parametrize("change", ["appended", "rewritten shorter", "rewritten longer"])
+def test_a_file_rewritten_while_it_is_read_is_rejected_and_one_appended_to_is_kept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
 ) -> None:
-    """A file is known by the sha256 of its bytes: one that changed between its hash and the
-    end of its reading (a log still being written, an export rewritten in place) would be
-    recorded as content it never held, and that content, sent again, skipped unread."""
+    """A file is known by the sha256 of its bytes: one rewritten between its hash and the end
+    of its reading (an export rewritten in place) would be recorded as content it never held,
+    and that content, sent again, skipped unread. One that only grew (a live log) holds the
+    hashed bytes and more, all read: kept, and read again whole by the next run."""
     from auditpipe.ingest import sources
 
     first = [good(event_id=f"a{i}") for i in range(3)]
@@ -858,28 +860,37 @@ def test_a_file_that_changes_while_it_is_read_is_rejected_and_read_again_later(
     path = write_jsonl(tmp_path / "in" / "live.jsonl", first)
     original = path.read_bytes()
     hash_of = sources.sha256_of
+    rows = {
+        "appended": first + later,
+        "rewritten shorter": later,
+        "rewritten longer": [good(event_id="c0", actor_id="x" * 200), *later],
+    }[change]
 
-    def hash_then_change(p: Path, *args: object) -> str:
-        sha = hash_of(p, *args)  # type: ignore[arg-type]
-        if p == path:
-            write_jsonl(path, first + later if change == "appended" else later)
+    def hash_then_change(p: Path, *args: Any, **kwargs: Any) -> str:
+        sha = hash_of(p, *args, **kwargs)
+        if p == path and path.read_bytes() == original:
+            write_jsonl(path, rows)
         return sha
 
     monkeypatch.setattr(sources, "sha256_of", hash_then_change)
     lake = tmp_path / "lake"
     (f,) = ingest(lake, path).files
-    assert (f.status, f.rows_read) == ("rejected", 0), f
-    assert "changed while it was read" in (f.reason or "")
+    if change == "appended":
+        assert (f.status, f.rows_read, f.rows_stored) == ("ingested", 5, 5), f
+    else:
+        assert (f.status, f.rows_read) == ("rejected", 0), f
+        assert "changed while it was read" in (f.reason or "")
     monkeypatch.undo()
-    # Read again once it holds still, and the first version, sent again, is not skipped.
+    # Read again once it holds still, and the first version, sent again, is not lost.
     again = tmp_path / "in2" / "again.jsonl"
     again.parent.mkdir()
     again.write_bytes(original)
     result = ingest(lake, path, again)
     assert_sound(result)
-    assert [f.status for f in result.files] == ["ingested", "ingested"]
-    stored = query(lake, "SELECT event_id FROM events ORDER BY 1")
-    assert [e for (e,) in stored] == ["a0", "a1", "a2", "b0", "b1"]
+    expected = ["ingested", "skipped"] if change == "appended" else ["ingested", "ingested"]
+    assert [f.status for f in result.files] == expected
+    stored = sorted(e for (e,) in query(lake, "SELECT event_id FROM events"))
+    assert stored == sorted({r["event_id"] for r in [*first, *rows]})  # both versions, once
 
 
 def test_an_account_snapshot_that_changes_while_it_is_read_is_rejected(
@@ -891,8 +902,8 @@ def test_an_account_snapshot_that_changes_while_it_is_read_is_rejected(
     path = write_snapshot(tmp_path / "in" / "s-2026-03-01.accounts", [account()])
     hash_of = snapshots.sha256_of
 
-    def hash_then_change(p: Path, *args: object) -> str:
-        sha = hash_of(p, *args)  # type: ignore[arg-type]
+    def hash_then_change(p: Path, *args: Any, **kwargs: Any) -> str:
+        sha = hash_of(p, *args, **kwargs)
         write_snapshot(tmp_path / "in" / "s-2026-03-01.accounts", [account(account_id="u2")])
         return sha
 
@@ -917,8 +928,8 @@ def test_a_file_that_vanishes_during_the_run_is_rejected_and_the_run_goes_on(
     else:
         hash_of = sources.sha256_of
 
-        def hash_then_remove(p: Path, *args: object) -> str:
-            sha = hash_of(p, *args)  # type: ignore[arg-type]
+        def hash_then_remove(p: Path, *args: Any, **kwargs: Any) -> str:
+            sha = hash_of(p, *args, **kwargs)
             if p == paths[1]:
                 p.unlink()
             return sha
