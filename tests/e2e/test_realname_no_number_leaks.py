@@ -197,11 +197,12 @@ def test_full_width_numbers_get_the_ascii_verdict_and_hash(
 # \xNN, and a line over the size limit cut after its first KiB. Neither may leave digits of a
 # number in clear: the escaped byte is one more separator, and digits that run into the cut
 # (the start of a number the cut split) are removed.
-INVALID_BYTES = [b"\xff", b"\xfe", b"\xc3", b"\x80", b"\xe4\xb8", b"\xa0"]
+# Never UTF-8 however they follow one another: none starts with a continuation byte.
+INVALID_BYTES = [b"\xff", b"\xfe", b"\xc0", b"\xc8\xd5", b"\xe4\xb8", b"\xf8"]
 
 
 @settings(
-    max_examples=5,
+    max_examples=4,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
