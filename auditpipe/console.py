@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
@@ -185,6 +186,12 @@ class Console:
 
 
 _console: Console | None = None
+
+
+def printable(name: str) -> str:
+    """A file's name as any stdout can print it: bytes of it that are not UTF-8 (a name saved
+    in GBK, which Python holds as surrogates) written \\xNN instead of failing to encode."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def get_console() -> Console:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..console import get_console
+from ..console import get_console, printable
 from ..i18n import N_, _, ngettext
 from ..ingest.text import GB18030_ROWS
 from ..lake.layout import lake_arg
@@ -49,7 +49,8 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
     quarantined rows (the command that lists them names ``lake``)."""
     console = get_console()
     rows: list[list[object]] = [
-        [f.source_file, f.status, f.rows_read, f.rows_stored, f.rows_quarantined, f.rows_duplicate]
+        [printable(f.source_file), f.status, f.rows_read, f.rows_stored]
+        + [f.rows_quarantined, f.rows_duplicate]
         for f in result.files
     ]
     total: list[object] = ["total", "", result.rows_read, result.rows_stored]
@@ -71,7 +72,7 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
         if f.reason:
             console.message(
                 _("{status}: {file}: {reason}").format(
-                    status=_(f.status), file=f.source_file, reason=f.reason
+                    status=_(f.status), file=printable(f.source_file), reason=f.reason
                 )
             )
         others = {k: n for k, n in f.counters.items() if k != GB18030_ROWS}

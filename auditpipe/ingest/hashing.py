@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any
 
+from ..errors import InputFileError
 from . import sources
 from .sources import SourceFile
 
@@ -29,10 +31,10 @@ from .sources import SourceFile
 HASH_FIRST_BYTES = 64 * 1024 * 1024
 
 
-def file_sha256(source: SourceFile) -> Future[str]:
+def file_sha256(source: SourceFile, limit: int | None = None) -> Future[str]:
     """The file's sha256: known at once when ``source`` carries one that still matches the
     file or the file is small, else computed on its own thread. The future holds any error
-    reading the file."""
+    reading the file. ``limit``: hash only that many bytes (see ``check_unchanged``)."""
     sha: Future[str] = Future()
     if source.hashed is not None and source.hashed.matches(source.path):
         sha.set_result(source.hashed.sha256)
@@ -40,7 +42,7 @@ def file_sha256(source: SourceFile) -> Future[str]:
 
     def work() -> None:
         try:
-            sha.set_result(sources.sha256_of(source.path))
+            sha.set_result(sources.sha256_of(source.path, limit=limit))
         except BaseException as exc:  # raised where the sha256 is asked for
             sha.set_exception(exc)
 
@@ -56,6 +58,50 @@ def _size(source: SourceFile) -> int:
         return source.path.stat().st_size
     except OSError:
         return 0  # hashed at once, which reports why the file cannot be read
+
+
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """The file's (inode, size, mtime): what changes when it is written or replaced."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None  # the hash reports why it cannot be read
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def check_unchanged(path: Path, stamp: tuple[int, int, int] | None, sha: str) -> None:
+    """Reject a file that changed between its hash and the end of its reading: its rows are
+    not the content its sha256 names, and recording them under it would have that content,
+    sent again, skipped unread. Rejected, it is read again, whole, by the next run.
+
+    A file that only grew (a live log appended to) is kept: its sha256 names its first
+    ``stamp`` size bytes (hashed with that limit), which are still the same and were all read,
+    so the rows read hold that content and more; the next run reads the grown file again, its
+    old rows duplicates. Checking that costs one more hash of those bytes, only then."""
+    now = file_stamp(path)
+    if stamp is not None and now == stamp:
+        return
+    grew = stamp is not None and now is not None and now[0] == stamp[0] and now[1] >= stamp[1]
+    if not grew or sources.sha256_of(path, limit=stamp[1] if stamp else 0) != sha:
+        raise InputFileError(
+            f"{path} changed while it was read (it was written to or replaced meanwhile); "
+            "nothing of it was published",
+            hint="ingest it again once it is complete",
+        )
+
+
+def check_utf8_name(path: Path) -> None:
+    """Reject a file whose name is not UTF-8 (a Chinese name saved in GBK, as a Windows zip
+    or an FTP upload leaves it): the readers cannot open it by name, and the lake could not
+    store it as its rows' source_file."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputFileError(
+            "the file's name is not valid UTF-8, so it cannot be read or named in the lake",
+            hint="rename it to UTF-8 and ingest it again; for a name saved in GBK: "
+            "convmv -f GBK -t UTF-8 --notest FILE",
+        ) from None
 
 
 def known_sha256(sha: str) -> Future[str]:

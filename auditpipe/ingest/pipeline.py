@@ -309,7 +309,7 @@ def _manifest_entry(
         "source_file": result.source_file,
         "format": source.format,
         "compression": source.compression,
-        "bytes": source.path.stat().st_size,
+        "bytes": _size(source.path),
         "status": result.status,
         "reason": result.reason,
         "rows_read": result.rows_read,
@@ -325,6 +325,14 @@ def _manifest_entry(
         "started_at": started.isoformat(),
         "finished_at": utc_now().isoformat(),
     }
+
+
+def _size(path: Path) -> int | None:
+    """The file's size; None for a file that is gone (one rejected because it vanished)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def check_reconciles(result: FileResult, path: Path) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..contract import Contract
+from ..contract import Contract, normalize_name
 from ..db import arrow_table, quote_identifier
 from ..errors import AuditpipeError, InputFileError
 from ..i18n import _
@@ -121,6 +121,7 @@ def read_batch(
     good = _array(pc.is_null(reason))
     parsed = parse_rows(_array(rows.filter(good)), len(header.names))
     parsed = parsed.append_column("line_number", table["line_number"].filter(good))
+    header_in_another_order(parsed, header)
     parsed = parsed.append_column("raw", table["raw"].filter(good))
     fields = to_contract(con, parsed, header, contract)
     bad = pc.invert(good)
@@ -277,6 +278,43 @@ def row_faults(rows: pa.Array, txt: pa.Array, header: CsvHeader) -> pa.Array:
     ):
         reason = pc.if_else(mask, why, reason)
     return reason.cast(pa.large_string())
+
+
+def header_in_another_order(parsed: pa.Table, header: CsvHeader) -> None:
+    """Rejects the file when a row of it is the header row with its columns in another order,
+    as where CSV files whose columns are ordered differently were joined (``cat a.csv b.csv``):
+    each row after it would be read against the first header, its values stored under other
+    columns' names (an actor as the subject) without any error. Only rows whose first cell is
+    one of the header's names (as written, trimmed, lower-case or normalised) are compared in
+    full, so a batch costs one lookup of its first column."""
+    ncol = len(header.names)
+    if ncol < 2 or not parsed.num_rows:
+        return
+    names = [normalize_name(n) for n in header.names]
+    written = _split(header.text, header.line_number) if header.text else []
+    spellings = {f(n) for n in header.names for f in (str.strip, str.lower)} | set(names)
+    spellings |= set(written)
+    first = pc.is_in(parsed["c0"], value_set=pa.array(sorted(spellings), pa.string()))
+    at = pc.indices_nonzero(first)
+    if not len(at):
+        return
+    rows = parsed.take(at)
+    every_name = pa.array(np.ones(len(rows), dtype=bool))
+    same_order = every_name
+    for i, name in enumerate(names):
+        cell = pc.utf8_lower(pc.utf8_trim_whitespace(pc.utf8_normalize(rows[f"c{i}"], "NFKC")))
+        cell = pc.replace_substring_regex(cell, r"[\s\-]+", "_")
+        every_name = pc.and_(every_name, pc.is_in(cell, value_set=pa.array(sorted(set(names)))))
+        same_order = pc.and_(same_order, pc.equal(cell, name))
+    moved = pc.indices_nonzero(pc.fill_null(pc.and_not(every_name, same_order), False))
+    if len(moved):
+        line = rows["line_number"][moved[0].as_py()].as_py()
+        raise InputFileError(
+            f"the CSV header row is repeated at line {line} with its columns in another order "
+            f"than the header's (line {header.line_number}), as where CSV files were joined: "
+            "the rows after it would be stored under other columns' names",
+            hint=f"split the file at line {line} and ingest each part as a file of its own",
+        )
 
 
 def parse_rows(rows: pa.Array, ncol: int) -> pa.Table:

@@ -20,6 +20,7 @@ import pickle
 import shutil
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from ..contract import Catalog, load_contract
 from ..errors import InputFileError
 from ..lake import Lake, discard_staging, verify_parquet
 from ..lake.layout import partition_value
-from .hashing import InLake, file_sha256
+from .hashing import InLake, check_unchanged, check_utf8_name, file_sha256, file_stamp
 from .pipeline import (
     STATUS_INGESTED,
     STATUS_SKIPPED,
@@ -92,7 +93,36 @@ class StageFilesTask:
         seen = len(self.commits.files)  # before anything of the lake is looked at
         name = str(source.path.resolve())
         started = dt.datetime.now(dt.UTC)
-        sha = file_sha256(source)  # known already, or computed while staging starts
+        stamp = file_stamp(source.path)  # before the hash: the file must hold still until read
+        try:
+            check_utf8_name(source.path)
+        except InputFileError as exc:
+            return unreadable(source, name, started, seen, None, exc)
+        # Known already, or computed while staging starts; of the bytes the file has now.
+        sha = file_sha256(source, limit=stamp[1] if stamp else None)
+        try:
+            return self._stage_file(lake, contract, source, reader, seen, name, started, sha, stamp)
+        except (InputFileError, OSError) as exc:
+            # Files are found first and read one after the other: one that cannot be hashed
+            # or opened any more (removed, rotated away, its permission changed) is rejected
+            # and the run goes on. An OSError while the file held still is not its doing
+            # (the lake's own disk, say), and stops the run as before.
+            if not isinstance(exc, InputFileError) and file_stamp(source.path) == stamp:
+                raise
+            return unreadable(source, name, started, seen, sha, exc)
+
+    def _stage_file(
+        self,
+        lake: Lake,
+        contract: Any,
+        source: SourceFile,
+        reader: Any,
+        seen: int,
+        name: str,
+        started: dt.datetime,
+        sha: Future[str],
+        stamp: tuple[int, int, int] | None,
+    ) -> StagedFile:
         in_lake = InLake(lake, sha)
         staged: StagedFile | None = None
         if not in_lake():
@@ -115,6 +145,7 @@ class StageFilesTask:
                     reader,
                     cancel=in_lake,
                 )
+                check_unchanged(source.path, stamp, sha.result())
                 staged = StagedFile(
                     source,
                     result,
@@ -143,6 +174,27 @@ class StageFilesTask:
         return staged
 
 
+def unreadable(
+    source: SourceFile,
+    name: str,
+    started: dt.datetime,
+    seen: int,
+    sha: Future[str] | None,
+    exc: Exception,
+) -> StagedFile:
+    """A file that could not be hashed or read to the end, rejected; its sha256 is "" when
+    it could not be hashed, and then no manifest entry records it (nothing names it)."""
+    if isinstance(exc, InputFileError):
+        reason, hint = exc.message, exc.hint
+    else:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        reason = f"{source.path} changed while it was read ({why}); nothing of it was published"
+        hint = "ingest it again once it is complete"
+    known = sha.result() if sha and sha.done() and sha.exception() is None else ""
+    result = FileResult(name, known, source.format, "rejected", reason=reason)
+    return StagedFile(source, result, started, [], None, None, seen, hint=hint)
+
+
 def decode(payload: bytes) -> list[StagedFile]:
     return list(pickle.loads(payload))
 
@@ -158,6 +210,11 @@ class RunCommitter:
     def commit(self, staged: StagedFile) -> FileResult:
         result = staged.result
         try:
+            if result.status == "rejected" and not result.sha256:
+                # It could not be hashed: no content to record it under, so its reason is all
+                # that is said of it, with what to do.
+                hint = f" ({staged.hint})" if staged.hint else ""
+                return replace(result, reason=f"{result.reason}{hint}")
             if result.status == "rejected":
                 return record_rejection(
                     self.lake,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from ..console import printable
 from ..i18n import N_, _
 from ..lake.layout import lake_arg
 from ..penalty import CAVEAT, NO_FINE
@@ -110,7 +111,7 @@ def render_summary(result: NightlyResult) -> None:
         for f in notable:
             status = f.status + (_(" (resumed)") if f.resumed else "")
             table.add_row(
-                f.path,
+                printable(f.path),
                 status,
                 f"{f.rows_read:,}",
                 f"{f.rows_stored:,}",
@@ -120,11 +121,11 @@ def render_summary(result: NightlyResult) -> None:
         out.print(table)
     for f in result.files:
         if f.status in (REJECTED, MISSING, WAITING, UNREADABLE) and f.reason:
-            out.print(f"  {f.status}: {f.path}: {f.reason}")
+            out.print(f"  {f.status}: {printable(f.path)}: {f.reason}")
         if f.move_error:
             out.print(
                 _("  not moved to processed/: {path}: {error}").format(
-                    path=f.path, error=f.move_error
+                    path=printable(f.path), error=f.move_error
                 )
             )
     if result.days_evaluated:

@@ -200,12 +200,17 @@ def _escapes(forms: tuple[tuple[str, ...], ...], mark: str) -> str:
     return "|".join(r"\\u" + "".join(mark + c for c in form) for form in forms)
 
 
-def _number_patterns(mark: str) -> tuple[str, str]:
-    """(ID_LIKE, PHONE_LIKE) for text whose escapes carry ``mark`` before each hex digit
-    ("" for text as written)."""
+def _number_patterns(mark: str) -> tuple[str, str, str]:
+    """(ID_LIKE, PHONE_LIKE, CUT_LIKE) for text whose escapes carry ``mark`` before each hex
+    digit ("" for text as written)."""
     digit = rf"(?:\p{{Nd}}|{_escapes(_DIGIT_ESCAPES, mark)})"
     check = rf"(?:{digit}|[Xx\x{{FF38}}\x{{FF58}}]|{_escapes(_CHECK_ESCAPES, mark)})"
-    gap = rf"(?:\\[tnrbf/\\]|{_escapes(_SEP_ESCAPES, mark)}|{SEPARATOR_CHARS})*"
+    # A byte that is not UTF-8, as a quarantined raw line shows it (\xFF; \xff in the kept
+    # KiB of a line over the size limit) separates too: it is no character of a number.
+    gap = (
+        rf"(?:\\[tnrbf/\\]|{_escapes(_SEP_ESCAPES, mark)}|{SEPARATOR_CHARS}"
+        r"|\\x[89a-fA-F][0-9a-fA-F])*"
+    )
     if mark:
         before = rf"(^|[^\p{{Nd}}{mark}]|{_escapes(_NOT_DIGIT_ESCAPES, mark)})"
     else:
@@ -218,11 +223,16 @@ def _number_patterns(mark: str) -> tuple[str, str]:
     # A phone number in a free-text column: 11 to 13 digits (a mobile number, with 86
     # before it, or a landline with its area code), cut and written like an ID number.
     phone_like = rf"{before}({digit}(?:{gap}{digit}){{10,12}}){after}"
-    return id_like, phone_like
+    # The kept first KiB of a line over the size limit ends in " ..." (ingest.text): digits
+    # that run into that cut, with what the cut left of an escape, may be the start of a
+    # number the cut split, too short to read as one, so they go however few they are.
+    partial_escape = r"(?:\\(?:u[0-9a-fA-F]{0,3})?)?"
+    cut_like = rf"{before}({digit}(?:{gap}{digit})*{gap}{partial_escape})( \.\.\.)$"
+    return id_like, phone_like, cut_like
 
 
-ID_LIKE, PHONE_LIKE = _number_patterns("")
-_MARKED_ID_LIKE, _MARKED_PHONE_LIKE = _number_patterns(MARK)
+ID_LIKE, PHONE_LIKE, CUT_LIKE = _number_patterns("")
+_MARKED_ID_LIKE, _MARKED_PHONE_LIKE, _MARKED_CUT_LIKE = _number_patterns(MARK)
 REDACTED = "[id number removed]"
 PHONE_REDACTED = "[phone number removed]"
 _ESCAPE = rf"\\u({_HEX})({_HEX})({_HEX})({_HEX})"
@@ -275,7 +285,9 @@ def redact_sql(text: str, known: str | None = None) -> str:
             f"CASE WHEN length({known}) >= 6 THEN replace({expr}, {known}, "
             f"{quote_literal(REDACTED)}) ELSE {expr} END"
         )
-    return _numbers_replaced(expr, ((ID_LIKE, _MARKED_ID_LIKE, REDACTED),))
+    return _numbers_replaced(
+        expr, ((ID_LIKE, _MARKED_ID_LIKE, REDACTED), (CUT_LIKE, _MARKED_CUT_LIKE, REDACTED))
+    )
 
 
 def redact_free_text_sql(text: str) -> str:

@@ -34,10 +34,12 @@ from pathlib import Path
 
 from ..contract import Contract, load_account_contract
 from ..errors import InputFileError
+from ..ingest.hashing import check_unchanged, check_utf8_name, file_stamp
 from ..ingest.kinds import ReadContext, kind_for
 from ..ingest.lines import prefetch
 from ..ingest.pipeline import (
     STATUS_INGESTED,
+    STATUS_REJECTED,
     FileResult,
     Progress,
     _read_all,
@@ -118,9 +120,15 @@ def _ingest_one(
     progress: Progress | None,
     snapshot_date: dt.date | None,
 ) -> FileResult:
-    sha = sha256_of(source.path)
+    stamp = file_stamp(source.path)  # before the hash: the file must hold still until read
     name = str(source.path.resolve())
     started = utc_now()
+    try:
+        check_utf8_name(source.path)
+        sha = sha256_of(source.path, limit=stamp[1] if stamp else None)
+    except InputFileError as exc:  # gone or unreadable since it was found: the run goes on
+        reason = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+        return FileResult(name, "", source.format, STATUS_REJECTED, reason=reason)
     previous = lake.manifest_entry(sha)
     if previous and previous.get("status") == STATUS_INGESTED:
         return skipped_result(name, sha, source, previous)
@@ -130,10 +138,20 @@ def _ingest_one(
         job = _SnapshotJob(lake, work, source, sha, name, run_id, key)
         file_date = snapshot_date or date_in_name(source.path)
         staged, quarantine, result = job.run(settings, contract, file_date, progress)
+        check_unchanged(source.path, stamp, sha)
         commit_file(lake, source, staged, quarantine, result, run_id, started, table=ACCOUNTS)
         return result
     except InputFileError as exc:
         return record_rejection(lake, source, sha, name, run_id, started, exc)
+    except OSError as exc:
+        if file_stamp(source.path) == stamp:
+            raise  # the file held still: not its doing (the lake's own disk, say)
+        why = InputFileError(
+            f"{source.path} changed while it was read ({exc.strerror or exc}); "
+            "nothing of it was published",
+            hint="ingest it again once it is complete",
+        )
+        return record_rejection(lake, source, sha, name, run_id, started, why)
     finally:  # kept if the error came after the commit point (recover() needs it)
         discard_staging(lake.root, work)
 

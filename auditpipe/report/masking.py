@@ -4,7 +4,9 @@
 a value that *is* an identifier (a subject id, or the actor id of a user acting on their own
 data) even when it looks like nothing in particular. Both leave NULL as NULL.
 
-What counts as looking like an identifier (digits only; letters around them do not protect it):
+What counts as looking like an identifier (digits only, full-width ones read as ASCII; letters
+around them do not protect it; the separators of the written forms below are hyphens, spaces,
+no-break and ideographic spaces, dots and underscores):
 - a Chinese resident ID: 17 digits and a digit or X -> first 4, ten ``*``, last 4
   (``110105194912310021`` -> ``1101**********0021``), also written 6-8-4 with spaces or hyphens;
 - a mobile number: 11 digits starting with 1 -> first 3, ``****``, last 4
@@ -36,11 +38,22 @@ CREATE OR REPLACE MACRO mask_digit_run(t) AS
     END
 """
 
+# Separators an identifier is written with: hyphens, spaces (also no-break and ideographic),
+# dots and underscores (``138.1234.5678``).
+_SEP = r"[-. _\x{00A0}\x{3000}]"
+
+# Full-width digits (and the check letter) read as ASCII: Chinese text often writes numbers so.
+_MASK_FOLD = """
+CREATE OR REPLACE MACRO mask_fold(s) AS translate(s, '０１２３４５６７８９Ｘｘ', '0123456789Xx')
+"""
+
+# A text that holds no identifier is shown as it is (full-width digits and all); one that
+# does is shown with its digits as ASCII.
 _MASK_TEXT = r"""
 CREATE OR REPLACE MACRO mask_text(s) AS
     CASE
         WHEN s IS NULL THEN NULL
-        WHEN NOT regexp_matches(s, '[0-9]{9}|[0-9]{6}[ -][0-9]{8}[ -][0-9]{3}[0-9Xx]|1[0-9]{2}[ -][0-9]{4}[ -][0-9]{4}')
+        WHEN NOT regexp_matches(mask_fold(s), '[0-9]{9}|[0-9]{6}SEP[0-9]{8}SEP[0-9]{3}[0-9Xx]|1[0-9]{2}SEP[0-9]{4}SEP[0-9]{4}')
             THEN s
         ELSE array_to_string(
             list_transform(
@@ -49,16 +62,16 @@ CREATE OR REPLACE MACRO mask_text(s) AS
                     regexp_replace(
                         regexp_replace(
                             regexp_replace(
-                                s,
-                                '([0-9]{4})[0-9]{2}([ -])[0-9]{8}([ -])[0-9]([0-9]{2}[0-9Xx])',
+                                mask_fold(s),
+                                '([0-9]{4})[0-9]{2}(SEP)[0-9]{8}(SEP)[0-9]([0-9]{2}[0-9Xx])',
                                 '\1**\2********\3*\4', 'g'),
-                            '(1[0-9]{2})([ -])[0-9]{4}([ -])([0-9]{4})', '\1\2****\3\4', 'g'),
+                            '(1[0-9]{2})(SEP)[0-9]{4}(SEP)([0-9]{4})', '\1\2****\3\4', 'g'),
                         '([0-9]{4})[0-9]{10}([0-9]{3}[Xx])', '\1**********\2', 'g'),
                     '[0-9]+|[^0-9]+'),
                 lambda t: mask_digit_run(t)),
             '')
     END
-"""
+""".replace("SEP", _SEP)
 
 _MASK_ID = """
 CREATE OR REPLACE MACRO mask_id(s) AS
@@ -76,7 +89,13 @@ CREATE OR REPLACE MACRO mask_actor(actor_id, actor_type) AS
     CASE WHEN actor_type = 'subject' THEN mask_id(actor_id) ELSE mask_text(actor_id) END
 """
 
-MASK_MACROS: tuple[str, ...] = (_MASK_DIGIT_RUN, _MASK_TEXT, _MASK_ID, _MASK_ACTOR)
+MASK_MACROS: tuple[str, ...] = (
+    _MASK_DIGIT_RUN,
+    _MASK_FOLD,
+    _MASK_TEXT,
+    _MASK_ID,
+    _MASK_ACTOR,
+)
 
 # How each column a person sees is masked, the one definition every output shares (the report,
 # ``findings list``/``findings show`` and the HTML evidence block): (name shown, the column,

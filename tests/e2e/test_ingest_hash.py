@@ -37,13 +37,13 @@ class LateHash:
         self.batches = 0
         real_hash, real_start, real_add = sources.sha256_of, hashing.file_sha256, FileStager.add
 
-        def late(path: Path, *args: Any) -> str:
+        def late(path: Path, *args: Any, **kwargs: Any) -> str:
             assert self.first_batch.wait(timeout=60)
-            return real_hash(path)
+            return real_hash(path, *args, **kwargs)
 
-        def start(source: Any) -> Future[str]:
+        def start(source: Any, *args: Any, **kwargs: Any) -> Future[str]:
             self.first_batch.clear()
-            sha = real_start(source)
+            sha = real_start(source, *args, **kwargs)
             self.hashes.append(sha)
             return sha
 

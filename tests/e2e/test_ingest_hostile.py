@@ -15,6 +15,7 @@ import json
 import os
 import zoneinfo
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -167,6 +168,47 @@ def test_a_csv_header_repeated_where_files_were_joined_is_named_as_such(
     assert reasons(tmp_path / "lake") == {
         3: "row repeats the header row (line 1), as where CSV files were joined: it is not data"
     }
+
+
+CSV_NAMES = ["event_time", "provider_id", "actor_id", "subject_id", "action", "data_fields"]
+
+
+@settings(SOME, max_examples=6)
+@given(st.permutations(CSV_NAMES), st.sampled_from(["plain", "upper", "quoted", "spaced"]))
+def test_a_csv_header_repeated_with_its_columns_in_another_order_rejects_the_file(
+    tmp_path: Path, order: list[str], spelling: str
+) -> None:
+    """Files with different column orders joined with cat: every row after the second header
+    would be read against the first, an actor stored as the subject with no error."""
+    values = {
+        "event_time": "2026-03-01 10:00:00",
+        "provider_id": "p",
+        "actor_id": "emp-{}",
+        "subject_id": "user-{}",
+        "action": "view",
+        "data_fields": "phone",
+    }
+    spelled = {"plain": "{}", "upper": "{}", "quoted": '"{}"', "spaced": " {} "}[spelling]
+
+    def part(names: list[str], n: int) -> str:
+        header = ",".join(spelled.format(name) for name in names)
+        if spelling == "upper":
+            header = header.upper()
+        return header + "\n" + ",".join(values[name].format(n) for name in names) + "\n"
+
+    work = _fresh(tmp_path, "joined")
+    log = work / "joined.csv"
+    log.write_text(part(CSV_NAMES, 1) + part(order, 2))
+    (f,) = ingest(work / "lake", log).files
+    if order == CSV_NAMES:  # the same header again: that row is quarantined, not the file
+        assert (f.status, f.rows_stored, f.rows_quarantined) == ("ingested", 2, 1), f
+        assert query(work / "lake", "SELECT actor_id FROM events ORDER BY 1") == [
+            ("emp-1",),
+            ("emp-2",),
+        ]
+    else:
+        assert (f.status, f.rows_read) == ("rejected", 0), f
+        assert "repeated at line 3 with its columns in another order" in (f.reason or "")
 
 
 @SOME
@@ -801,3 +843,145 @@ def test_a_parquet_column_duckdb_still_cannot_read_rejects_the_file_naming_it(
     assert result.files[0].status == "rejected"
     assert "'half' (halffloat)" in (result.files[0].reason or "")
     assert result.files[1].rows_stored == 1
+
+
+@pytest.mark.parametrize("change", ["appended", "rewritten shorter", "rewritten longer"])
+def test_a_file_rewritten_while_it_is_read_is_rejected_and_one_appended_to_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """A file is known by the sha256 of its bytes: one rewritten between its hash and the end
+    of its reading (an export rewritten in place) would be recorded as content it never held,
+    and that content, sent again, skipped unread. One that only grew (a live log) holds the
+    hashed bytes and more, all read: kept, and read again whole by the next run."""
+    from auditpipe.ingest import sources
+
+    first = [good(event_id=f"a{i}") for i in range(3)]
+    later = [good(event_id=f"b{i}") for i in range(2)]
+    path = write_jsonl(tmp_path / "in" / "live.jsonl", first)
+    original = path.read_bytes()
+    hash_of = sources.sha256_of
+    rows = {
+        "appended": first + later,
+        "rewritten shorter": later,
+        "rewritten longer": [good(event_id="c0", actor_id="x" * 200), *later],
+    }[change]
+
+    def hash_then_change(p: Path, *args: Any, **kwargs: Any) -> str:
+        sha = hash_of(p, *args, **kwargs)
+        if p == path and path.read_bytes() == original:
+            write_jsonl(path, rows)
+        return sha
+
+    monkeypatch.setattr(sources, "sha256_of", hash_then_change)
+    lake = tmp_path / "lake"
+    (f,) = ingest(lake, path).files
+    if change == "appended":
+        assert (f.status, f.rows_read, f.rows_stored) == ("ingested", 5, 5), f
+    else:
+        assert (f.status, f.rows_read) == ("rejected", 0), f
+        assert "changed while it was read" in (f.reason or "")
+    monkeypatch.undo()
+    # Read again once it holds still, and the first version, sent again, is not lost.
+    again = tmp_path / "in2" / "again.jsonl"
+    again.parent.mkdir()
+    again.write_bytes(original)
+    result = ingest(lake, path, again)
+    assert_sound(result)
+    expected = ["ingested", "skipped"] if change == "appended" else ["ingested", "ingested"]
+    assert [f.status for f in result.files] == expected
+    stored = sorted(e for (e,) in query(lake, "SELECT event_id FROM events"))
+    assert stored == sorted({r["event_id"] for r in [*first, *rows]})  # both versions, once
+
+
+def test_an_account_snapshot_that_changes_while_it_is_read_is_rejected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditpipe.realname import ingest as snapshots
+    from tests.support.accounts import account, write_snapshot
+
+    path = write_snapshot(tmp_path / "in" / "s-2026-03-01.accounts", [account()])
+    hash_of = snapshots.sha256_of
+
+    def hash_then_change(p: Path, *args: Any, **kwargs: Any) -> str:
+        sha = hash_of(p, *args, **kwargs)
+        write_snapshot(tmp_path / "in" / "s-2026-03-01.accounts", [account(account_id="u2")])
+        return sha
+
+    monkeypatch.setattr(snapshots, "sha256_of", hash_then_change)
+    (f,) = ingest(tmp_path / "lake", path).files
+    assert f.status == "rejected" and "changed while it was read" in (f.reason or ""), f
+
+
+@pytest.mark.parametrize("when", ["before its hash", "after its hash"])
+def test_a_file_that_vanishes_during_the_run_is_rejected_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """Files are found first and read one after the other: one removed or rotated away
+    meanwhile is that file's problem, not the run's."""
+    from auditpipe.ingest import IngestSettings, ingest_paths, sources
+    from auditpipe.ingest.pipeline import find_inputs
+
+    paths = [write_jsonl(tmp_path / "in" / f"{n}.jsonl", [good(event_id=n)]) for n in "abc"]
+    inputs = find_inputs([tmp_path / "in"], IngestSettings())
+    if when == "before its hash":
+        paths[1].unlink()
+    else:
+        hash_of = sources.sha256_of
+
+        def hash_then_remove(p: Path, *args: Any, **kwargs: Any) -> str:
+            sha = hash_of(p, *args, **kwargs)
+            if p == paths[1]:
+                p.unlink()
+            return sha
+
+        monkeypatch.setattr(sources, "sha256_of", hash_then_remove)
+    lake = Lake.open(tmp_path / "lake", create=True)
+    result = ingest_paths(lake, inputs, IngestSettings())
+    assert_sound(result)
+    assert [(Path(f.source_file).name, f.status) for f in result.files] == [
+        ("a.jsonl", "ingested"),
+        ("b.jsonl", "rejected"),
+        ("c.jsonl", "ingested"),
+    ]
+    assert "b.jsonl" in (result.files[1].reason or "")
+    assert [e for (e,) in query(tmp_path / "lake", "SELECT event_id FROM events")] == ["a", "c"]
+
+
+def test_an_account_snapshot_that_vanishes_during_the_run_is_rejected_and_the_run_goes_on(
+    tmp_path: Path,
+) -> None:
+    from auditpipe.ingest import IngestSettings, ingest_paths
+    from auditpipe.ingest.pipeline import find_inputs
+    from tests.support.accounts import account, write_snapshot
+
+    gone = write_snapshot(tmp_path / "in" / "a-2026-03-01.accounts", [account()])
+    kept = write_snapshot(tmp_path / "in" / "b-2026-03-01.accounts", [account(account_id="u2")])
+    log = write_jsonl(tmp_path / "in" / "c.jsonl", [good(event_id="c")])
+    inputs = find_inputs([tmp_path / "in"], IngestSettings())
+    gone.unlink()
+    result = ingest_paths(Lake.open(tmp_path / "lake", create=True), inputs, IngestSettings())
+    assert_sound(result)
+    assert {(Path(f.source_file).name, f.status) for f in result.files} == {
+        (gone.name, "rejected"),
+        (kept.name, "ingested"),
+        (log.name, "ingested"),
+    }
+
+
+def test_a_file_whose_name_is_not_utf8_is_rejected_with_how_to_rename_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Chinese name saved in GBK (a Windows zip or an FTP upload) is no UTF-8: the readers
+    cannot open it by name, and the lake could not store it as the rows' source_file."""
+    from tests.support.cli import run_main
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    gbk = os.fsdecode(os.path.join(os.fsencode(inbox), "日志".encode("gbk") + b".jsonl"))
+    write_jsonl(Path(gbk), [good(event_id="g")])
+    write_jsonl(inbox / "ok.jsonl", [good(event_id="ok")])
+    code, out, err = run_main(["ingest", str(inbox), "--lake", str(tmp_path / "lake")], capsys)
+    assert code == 3, err
+    assert "internal error" not in err
+    assert "name is not valid UTF-8" in err and "convmv" in err
+    assert query(tmp_path / "lake", "SELECT event_id FROM events") == [("ok",)]

@@ -363,12 +363,12 @@ def test_a_file_that_fails_to_read_when_hashed_is_named_and_the_night_goes_on(
     write_log(inbox / "removed.jsonl", [event("e3")])
     real_sha256_of = sources.sha256_of
 
-    def failing(path: Path, *args: Any) -> str:
+    def failing(path: Path, *args: Any, **kwargs: Any) -> str:
         if path.name == "removed.jsonl":
             path.unlink()
         if path.name in ("bad-disk.jsonl", "removed.jsonl"):
             raise InputFileError(f"cannot read {path}: Input/output error")
-        return real_sha256_of(path, *args)
+        return real_sha256_of(path, *args, **kwargs)
 
     monkeypatch.setattr(sources, "sha256_of", failing)
     code, summary, _ = nightly(inbox, lake, capsys)
@@ -469,9 +469,9 @@ def test_files_kept_in_the_inbox_are_not_read_again_every_night(
     hashed: list[str] = []
     real = sources.sha256_of
 
-    def counting(path: Path, *args: object) -> str:
+    def counting(path: Path, *args: Any, **kwargs: Any) -> str:
         hashed.append(Path(path).name)
-        return real(path)
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(sources, "sha256_of", counting)
     code, summary, _ = nightly(inbox, lake, capsys)
@@ -488,9 +488,9 @@ def counting_hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     hashed: list[str] = []
     real = sources.sha256_of
 
-    def counting(path: Path, *args: object) -> str:
+    def counting(path: Path, *args: Any, **kwargs: Any) -> str:
         hashed.append(Path(path).name)
-        return real(path)
+        return real(path, *args, **kwargs)
 
     monkeypatch.setattr(sources, "sha256_of", counting)
     return hashed

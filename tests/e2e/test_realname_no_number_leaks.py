@@ -191,3 +191,56 @@ def test_full_width_numbers_get_the_ascii_verdict_and_hash(
     assert len(got) == len(forms)
     assert {(r["id_number_valid"], r["id_number_problem"]) for r in got} == {(True, None)}
     assert len({r["identity_hash"] for r in got}) == 1
+
+
+# A quarantined raw line is kept as the quarantine shows it: a byte that is not UTF-8 as
+# \xNN, and a line over the size limit cut after its first KiB. Neither may leave digits of a
+# number in clear: the escaped byte is one more separator, and digits that run into the cut
+# (the start of a number the cut split) are removed.
+# Never UTF-8 however they follow one another: none starts with a continuation byte.
+INVALID_BYTES = [b"\xff", b"\xfe", b"\xc0", b"\xc8\xd5", b"\xe4\xb8", b"\xf8"]
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    valid_numbers(),
+    st.lists(st.sampled_from(INVALID_BYTES), min_size=1, max_size=2),
+    st.integers(1, 17),
+    st.integers(1, 17),
+    st.sampled_from(["jsonl", "csv"]),
+)
+def test_numbers_cut_by_a_byte_that_is_not_utf8_or_by_the_kept_kib_never_reach_the_lake(
+    number: str, bad: list[bytes], at: int, cut: int, fmt: str
+) -> None:
+    from auditpipe.ingest import IngestSettings, ingest_paths
+    from auditpipe.lake import Lake
+
+    digits = number.encode()
+    broken = digits[:at] + b"".join(bad) + digits[at:]
+    if fmt == "jsonl":
+        head = json.dumps(_row(0))[:-1].encode()
+        lines = [
+            head + b', "id_number": "' + broken + b'"}',
+            head + b', "note": "' + broken + b'"}',
+        ]
+        # a line over the limit whose kept KiB ends ``cut`` characters into the number
+        pad = b"x" * (1024 - len(head) - len(b', "note": "') - cut)
+        lines.append(head + b', "note": "' + pad + digits + b"y" * 3000 + b'"}')
+    else:
+        header = b"provider_id,account_id,verification_status,id_number,note"
+        row = b"p1,a0,verified,"
+        lines = [header, row + broken + b",", row + b"," + broken]
+        pad = b"x" * (1024 - len(row) - 1 - cut)
+        lines.append(row + b"," + pad + digits + b"y" * 3000)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"s-2026-03-01.accounts.{fmt}"
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        lake = Lake.open(Path(tmp) / "lake", create=True)
+        result = ingest_paths(lake, [path], IngestSettings(max_line_bytes=2048))
+        assert result.rows_quarantined == 3
+        text = all_text(Path(tmp) / "lake")
+    _assert_absent(number, text)
