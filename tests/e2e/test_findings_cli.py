@@ -261,3 +261,27 @@ def test_list_and_show_give_summaries_in_the_chosen_language(
     )
     assert code == 0, err
     assert chinese[selling[0]]["summary"] in out
+
+
+def test_show_prints_event_ids_as_stored_as_the_report_does(tmp_path: Path, capsys: Capsys) -> None:
+    """Event ids are what evidence is looked up with (docs/reports.md, Masking): an id with a
+    long digit run (a snowflake id) is shown whole by show in every format, as in the report."""
+    event_id = "evt-1790212345678901234"
+    lake = build_lake(
+        tmp_path,
+        [identifier_events()[0] | {"event_id": event_id}],
+        rules=None,
+    )
+    (selling,) = _ids(lake, "rule_id = 'selling'")
+    text = _show(lake, capsys, selling)[0]
+    assert f"Evidence 1 of 1: event {event_id}\n" in text
+    doc = json.loads(_show(lake, capsys, selling, "--format", "json")[0])
+    assert [e["event_id"] for e in doc["evidence"]] == [event_id]
+    rows = list(csv.DictReader(io.StringIO(_show(lake, capsys, selling, "--format", "csv")[0])))
+    assert [r["event_id"] for r in rows] == [event_id]
+    code, out, err = run_main(["report", "--lake", str(lake.root), "--format", "json"], capsys)
+    assert code == 0, err
+    (finding,) = [f for f in json.loads(out)["findings"] if f["finding_id"] == selling]
+    assert finding["evidence_sample"] == [event_id]
+    # the identifiers around it stay masked
+    assert MOBILE_SUBJECT not in text and MOBILE_IN_PARTY not in text
