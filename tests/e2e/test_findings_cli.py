@@ -285,3 +285,23 @@ def test_show_prints_event_ids_as_stored_as_the_report_does(tmp_path: Path, caps
     assert finding["evidence_sample"] == [event_id]
     # the identifiers around it stay masked
     assert MOBILE_SUBJECT not in text and MOBILE_IN_PARTY not in text
+
+
+def test_show_text_speaks_the_chosen_language_and_counts_in_the_singular(
+    shared_lake: Lake, capsys: Capsys
+) -> None:
+    """The finding's block of ``show`` reads like the report: one event is "1 event"; in
+    Chinese the severity, category, proceeds (¥), rule title and counts are Chinese words, as
+    the report gives them (docs/reports.md, Language)."""
+    (selling,) = _ids(shared_lake, "rule_id = 'selling' AND event_date = DATE '2026-03-01'")
+    english = _show(shared_lake, capsys, selling)[0]
+    assert "counts    1 event, 1 record, 1 user\n" in english
+    assert "proceeds  CNY 60,000.00\n" in english
+    assert "Evidence: 1 event (times in Asia/Shanghai)" in english
+    chinese = _show(shared_lake, capsys, selling, "--lang", "zh-CN")[0]
+    head = chinese.split("\n\n")[0]
+    for word in ("high", "(selling", "CNY", "event", "record", "user"):
+        assert word not in head, word
+    assert "高（出售，规则 selling）" in head and "¥60,000.00" in head
+    assert "1 个事件" in head and "1 条记录" in head and "1 个用户" in head
+    assert "规则：selling：登录信息或身份信息被出售给外部一方（内置）" in chinese
