@@ -12,6 +12,8 @@ What counts as looking like an identifier (digits only; letters around them do n
 - any other run of 12 or more digits (bank cards, 15-digit IDs) -> first 4 and last 4 kept;
 - any other run of 9 to 11 digits -> only the last 4 kept.
 Runs of 8 digits or fewer (dates, counts, amounts) are left alone.
+Fullwidth digits (１３８..., as Chinese input methods type them) are digits: a text holding an
+identifier written in them is shown masked, in ASCII digits.
 A value given to ``mask_id`` that holds none of those keeps its first 2 and last 2 characters
 (``alice-01`` -> ``al****01``); one of 4 characters or fewer becomes all ``*``.
 """
@@ -36,8 +38,25 @@ CREATE OR REPLACE MACRO mask_digit_run(t) AS
     END
 """
 
+# The text's digits as ASCII: fullwidth digits (and the X of an ID number), as Chinese input
+# methods type them, are digits too. Only a text that holds an identifier is shown so.
+_ASCII_DIGITS = """
+CREATE OR REPLACE MACRO ascii_digits(s) AS
+    translate(s, '０１２３４５６７８９Ｘｘ', '0123456789Xx')
+"""
+
 _MASK_TEXT = r"""
 CREATE OR REPLACE MACRO mask_text(s) AS
+    CASE
+        WHEN s IS NULL THEN NULL
+        WHEN NOT regexp_matches(s, '[０-９]') THEN mask_ascii_text(s)
+        WHEN mask_ascii_text(ascii_digits(s)) = ascii_digits(s) THEN s
+        ELSE mask_ascii_text(ascii_digits(s))
+    END
+"""
+
+_MASK_ASCII_TEXT = r"""
+CREATE OR REPLACE MACRO mask_ascii_text(s) AS
     CASE
         WHEN s IS NULL THEN NULL
         WHEN NOT regexp_matches(s, '[0-9]{9}|[0-9]{6}[ -][0-9]{8}[ -][0-9]{3}[0-9Xx]|1[0-9]{2}[ -][0-9]{4}[ -][0-9]{4}')
@@ -76,7 +95,14 @@ CREATE OR REPLACE MACRO mask_actor(actor_id, actor_type) AS
     CASE WHEN actor_type = 'subject' THEN mask_id(actor_id) ELSE mask_text(actor_id) END
 """
 
-MASK_MACROS: tuple[str, ...] = (_MASK_DIGIT_RUN, _MASK_TEXT, _MASK_ID, _MASK_ACTOR)
+MASK_MACROS: tuple[str, ...] = (
+    _MASK_DIGIT_RUN,
+    _ASCII_DIGITS,
+    _MASK_ASCII_TEXT,
+    _MASK_TEXT,
+    _MASK_ID,
+    _MASK_ACTOR,
+)
 
 # How each column a person sees is masked, the one definition every output shares (the report,
 # ``findings list``/``findings show`` and the HTML evidence block): (name shown, the column,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from auditpipe.cli import cli
 from auditpipe.lake import Lake
@@ -68,6 +70,47 @@ def test_mask_id_masks_any_identifier_whole(
     con: duckdb.DuckDBPyConnection, value: str | None, masked: str | None
 ) -> None:
     assert con.execute("SELECT mask_id(?)", [value]).fetchone()[0] == masked
+
+
+FULLWIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("客户手机１３８１２３４５６７８", "客户手机138****5678"),
+        ("身份证１１０１０５１９４９１２３１００２Ｘ", "身份证1101**********002X"),
+        ("２０２６年３月１日", "２０２６年３月１日"),  # short runs stay, as written
+        ("ｔｅｌ １２３", "ｔｅｌ １２３"),
+    ],
+)
+def test_mask_text_reads_fullwidth_digits_as_digits(
+    con: duckdb.DuckDBPyConnection, text: str, masked: str
+) -> None:
+    """Chinese input methods type fullwidth digits (１３８...): an identifier written so is
+    masked like one in ASCII digits (shown masked in ASCII digits); other text is unchanged."""
+    assert con.execute("SELECT mask_text(?)", [text]).fetchone()[0] == masked
+
+
+_MOBILES = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+_IDS = st.from_regex(r"[1-6][0-9]{16}[0-9X]", fullmatch=True)
+_AROUND = st.text(st.characters(exclude_categories=("Nd", "Cs")), max_size=6)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    identifier=st.one_of(_MOBILES, _IDS),
+    fullwidth=st.booleans(),
+    before=_AROUND,
+    after=_AROUND,
+)
+def test_no_mobile_or_id_number_survives_mask_text_in_any_digit_form(
+    con: duckdb.DuckDBPyConnection, identifier: str, fullwidth: bool, before: str, after: str
+) -> None:
+    written = identifier.translate(FULLWIDTH) if fullwidth else identifier
+    masked = con.execute("SELECT mask_text(?)", [before + written + after]).fetchone()[0]
+    assert written not in masked and identifier not in masked
+    assert masked.count("*") >= 4
 
 
 def test_mask_actor_masks_users_whole_and_others_by_pattern(con: duckdb.DuckDBPyConnection) -> None:
