@@ -305,3 +305,32 @@ def test_show_text_speaks_the_chosen_language_and_counts_in_the_singular(
     assert "高（出售，规则 selling）" in head and "¥60,000.00" in head
     assert "1 个事件" in head and "1 条记录" in head and "1 个用户" in head
     assert "规则：selling：登录信息或身份信息被出售给外部一方（内置）" in chinese
+
+
+@pytest.mark.parametrize("provider", ["forum-A", "论坛"])
+def test_list_of_a_provider_not_in_the_lake_is_an_error_naming_the_providers(
+    shared_lake: Lake, capsys: Capsys, provider: str
+) -> None:
+    """A mistyped provider must not read as "No findings match" (a clean provider): exit 2
+    and the lake's providers, as the report says it."""
+    code, out, err = run_main(
+        ["findings", "list", "--lake", str(shared_lake.root), "--provider", provider], capsys
+    )
+    assert code == 2 and out == ""
+    assert f"provider {provider!r} has no events in the lake" in err
+    assert "providers in the lake: blog-b, forum-a" in err and "No findings match" not in err
+    # a provider of the lake whose filters match nothing still exits 0
+    code, _, err = run_main(
+        [
+            "findings",
+            "list",
+            "--lake",
+            str(shared_lake.root),
+            "--provider",
+            "blog-b",
+            "--rule",
+            "x",
+        ],
+        capsys,
+    )
+    assert code == 0 and "No findings match." in err
