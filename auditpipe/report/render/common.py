@@ -219,7 +219,7 @@ def coverage_rows(report: Report, providers: str) -> list[tuple[str, str]]:
                 events=count(c.events), records=count(c.records), failed=count(c.failed_events)
             ),
         ),
-        (_("Providers"), f"{len(c.providers)}: {providers}"),
+        (_("Providers"), f"{len(c.providers)}: {providers}" if c.providers else "0"),
         (
             _("Days with events"),
             _("{days} of {period}").format(days=c.days_with_events, period=report.period.days),
