@@ -19,6 +19,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from ..db import quote_literal
+from ..detect.summary import money_sql
 from ..i18n import _, current_language, ngettext
 from ..lake.locations import CHANGED, IN_PLACE, MOVED
 from ..outputs import neutralise_csv_cell, neutralise_csv_sql
@@ -34,7 +35,7 @@ _TIME = "strftime(event_time, '%Y-%m-%d %H:%M:%S%z')"
 _ISO_TIME = "strftime(event_time, '%Y-%m-%dT%H:%M:%S.%f%z')"
 _AMOUNT = (
     "CASE WHEN amount IS NULL THEN '-' "
-    "ELSE format('{:,.2f} {}', amount, coalesce(currency, 'CNY')) END"
+    f"ELSE {money_sql('amount')} || ' ' || coalesce(currency, 'CNY') END"
 )
 
 
