@@ -55,7 +55,8 @@ def bom_not_csv(fmt: str) -> UsageError:
 
 
 def check_output_path(output: Path, lake_root: Path) -> None:
-    """Refuse an output file inside the lake (or the lake folder itself), or a folder."""
+    """Refuse an output file inside the lake (or the lake folder itself), a folder, or a file
+    whose folder does not exist."""
     target = output.expanduser().resolve()
     lake = lake_root.resolve()
     if target == lake or lake in target.parents:
@@ -68,6 +69,20 @@ def check_output_path(output: Path, lake_root: Path) -> None:
     if target.is_dir():
         raise UsageError(
             _("--output {output} is a folder").format(output=output), hint=_("give a file name")
+        )
+    # checked before the work, so a mistyped folder is not found only when the file is written
+    folder = output.expanduser().parent
+    if not folder.exists():
+        raise UsageError(
+            _("--output {output}: the folder {folder} does not exist").format(
+                output=output, folder=folder
+            ),
+            hint=_("create it first, or choose a file in an existing folder"),
+        )
+    if not folder.is_dir():
+        raise UsageError(
+            _("--output {output}: {folder} is not a folder").format(output=output, folder=folder),
+            hint=_("choose a file in an existing folder"),
         )
 
 

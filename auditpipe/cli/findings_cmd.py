@@ -96,7 +96,8 @@ def findings_list(
       auditpipe findings list --lake ./lake --provider forum-a --day 2026-03-01
       auditpipe findings list --lake ./lake --since 2026-03-01 --category selling --format csv
 
-    Exits 0 on success (also when nothing matches); 2 on errors (no lake, bad option).
+    Exits 0 on success (also when nothing matches); 2 on errors (no lake, bad option,
+    a provider the lake does not have).
     """
     from ..config import load_config
     from ..console import get_console

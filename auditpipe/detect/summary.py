@@ -63,6 +63,18 @@ ENGLISH = SummaryWords()
 #   has_credential, protected_classes, bulk_threshold, max_accounts_per_identity (settings).
 
 
+def money_sql(amount: str) -> str:
+    """``amount`` (a DECIMAL expression) as ``1,234.57``: rounded half up to the cent (as the
+    penalty rounds) and grouped by thousands, all in decimal arithmetic. ``format('{:,.2f}')``
+    goes through a double: 2.675 became 2.67, and amounts beyond 15 digits lost their cent."""
+    r = f"round(CAST({amount} AS DECIMAL(38, 4)), 2)"
+    return (
+        f"(CASE WHEN {r} < 0 THEN '-' ELSE '' END "
+        f"|| format('{{:,}}', CAST(trunc(abs({r})) AS HUGEINT)) || '.' "
+        f"|| lpad(CAST(CAST((abs({r}) - trunc(abs({r}))) * 100 AS INTEGER) AS VARCHAR), 2, '0'))"
+    )
+
+
 def phrase_columns_sql(words: SummaryWords) -> str:
     """``actor_phrase``, ``data_phrase``, ``cny_phrase`` and ``unconverted_phrase``, as a
     comma-separated SELECT list (computed once, used by ``fill_sql``)."""
@@ -95,13 +107,13 @@ def phrase_columns_sql(words: SummaryWords) -> str:
             {w["no_class"]}
         ) AS data_phrase,
         CASE WHEN proceeds_cny > 0
-            THEN replace({w["cny"]}, '{{amount}}', format('{{:,.2f}}', proceeds_cny))
+            THEN replace({w["cny"]}, '{{amount}}', {money_sql("proceeds_cny")})
         END AS cny_phrase,
         nullif(
             array_to_string(
                 list_transform(
                     unconverted_amounts,
-                    lambda u: format('{{:,.2f}} {{}}', u.amount, u.currency)
+                    lambda u: {money_sql("u.amount")} || ' ' || u.currency
                 ),
                 {w["joiner"]}
             ),

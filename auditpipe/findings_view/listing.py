@@ -120,7 +120,29 @@ def list_findings(
             "limit": limit,
         }
         rows = con.execute(list_sql(source), params).fetchall()
+        if not rows and where.provider is not None:
+            _check_provider(con, where.provider)
     finally:
         con.close()
     matched = int(rows[0][-1]) if rows else 0
     return FindingList([tuple(r[:-1]) for r in rows], matched)
+
+
+def _check_provider(con: Any, provider: str) -> None:
+    """A UsageError naming the lake's providers when ``provider`` has nothing in the lake, as
+    the report gives: a mistyped provider must not read as a provider without findings."""
+    from ..errors import UsageError
+    from ..i18n import _
+    from ..report.queries import LAKE_DAYS
+
+    known = [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT provider_id FROM ({LAKE_DAYS}) ORDER BY 1"
+        ).fetchall()
+    ]
+    if provider not in known:
+        raise UsageError(
+            _("provider {provider!r} has no events in the lake").format(provider=provider),
+            hint=_("providers in the lake: ") + ", ".join(known),
+        )

@@ -19,11 +19,12 @@ from typing import Any
 from rich.cells import cell_len
 
 from ..db import quote_literal
-from ..i18n import _, ngettext
+from ..detect.summary import money_sql
+from ..i18n import _, current_language, ngettext
 from ..lake.locations import CHANGED, IN_PLACE, MOVED
 from ..outputs import neutralise_csv_cell, neutralise_csv_sql
 from ..report.masking import FINDING_MASKS
-from ..report.render.common import actor_type_word
+from ..report.render.common import actor_type_word, category_label, cny, severity_word
 from .listing import LIST_COLUMNS, FindingList
 from .show import FindingEvidence
 
@@ -34,7 +35,7 @@ _TIME = "strftime(event_time, '%Y-%m-%d %H:%M:%S%z')"
 _ISO_TIME = "strftime(event_time, '%Y-%m-%dT%H:%M:%S.%f%z')"
 _AMOUNT = (
     "CASE WHEN amount IS NULL THEN '-' "
-    "ELSE format('{:,.2f} {}', amount, coalesce(currency, 'CNY')) END"
+    f"ELSE {money_sql('amount')} || ' ' || coalesce(currency, 'CNY') END"
 )
 
 
@@ -216,14 +217,24 @@ def _labelled(rows: list[tuple[str, str]], indent: str = "") -> list[str]:
 def _finding_lines(found: FindingEvidence, timezone: str) -> list[str]:
     f = found.finding
     amounts = ", ".join(f"{u['amount']:,} {u['currency']}" for u in f["unconverted_amounts"])
-    proceeds = f"CNY {f['proceeds_cny']:,}" + (f" + {amounts}" if amounts else "")
+    proceeds = cny(f["proceeds_cny"]) + (f" + {amounts}" if amounts else "")
+    events, records, users = f["event_count"], f["record_count"], f["subject_count"]
+    counts = _(", ").join(
+        [
+            ngettext("{n} event", "{n} events", events).format(n=f"{events:,}"),
+            ngettext("{n} record", "{n} records", records).format(n=f"{records:,}"),
+            ngettext("{n} user", "{n} users", users).format(n=f"{users:,}"),
+        ]
+    )
     return _labelled(
         [
             (_("finding"), f["finding_id"]),
             (
                 _("severity"),
                 _("{severity} ({category}, rule {rule})").format(
-                    severity=f["severity"], category=f["category"], rule=f["rule_id"]
+                    severity=severity_word(f["severity"]),
+                    category=category_label(f["category"]),
+                    rule=f["rule_id"],
                 ),
             ),
             (_("summary"), f["summary_shown"] or "-"),
@@ -238,11 +249,7 @@ def _finding_lines(found: FindingEvidence, timezone: str) -> list[str]:
             ),
             (
                 _("counts"),
-                _("{events} events, {records} records, {users} users").format(
-                    events=f"{f['event_count']:,}",
-                    records=f"{f['record_count']:,}",
-                    users=f"{f['subject_count']:,}",
-                ),
+                counts,
             ),
             (_("data"), ", ".join(f["data_categories"]) or "-"),
             (_("proceeds"), proceeds),
@@ -259,9 +266,8 @@ def _rule_lines(found: FindingEvidence) -> list[str]:
             )
         ]
     source = _("built-in") if rule.builtin else str(rule.path)
-    head = _("Rule: {rule}: {title} ({source})").format(
-        rule=rule.id, title=rule.title, source=source
-    )
+    title = rule.localized("title", current_language()) or rule.title
+    head = _("Rule: {rule}: {title} ({source})").format(rule=rule.id, title=title, source=source)
     return [
         head,
         *_labelled([(_("clause"), rule.clause), (_("description"), rule.description)], "  "),
@@ -278,9 +284,11 @@ def _show_text(found: FindingEvidence, write: Write, timezone: str) -> None:
 
 def _evidence_heading(found: FindingEvidence, timezone: str) -> str:
     if found.shown == found.total:
-        return _("Evidence: {total} events (times in {timezone})").format(
-            total=f"{found.total:,}", timezone=timezone
-        )
+        return ngettext(
+            "Evidence: {total} event (times in {timezone})",
+            "Evidence: {total} events (times in {timezone})",
+            found.total,
+        ).format(total=f"{found.total:,}", timezone=timezone)
     return _(
         "Evidence: events {first} to {last} of {total} (times in {timezone}); "
         "--limit and --offset choose others"

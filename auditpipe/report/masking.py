@@ -4,9 +4,9 @@
 a value that *is* an identifier (a subject id, or the actor id of a user acting on their own
 data) even when it looks like nothing in particular. Both leave NULL as NULL.
 
-What counts as looking like an identifier (digits only, full-width ones read as ASCII; letters
-around them do not protect it; the separators of the written forms below are hyphens, spaces,
-no-break and ideographic spaces, dots and underscores):
+What counts as looking like an identifier (digits only; letters around them do not protect it;
+the separators of the written forms below are hyphens, spaces (no-break and ideographic ones
+too), dots and underscores):
 - a Chinese resident ID: 17 digits and a digit or X -> first 4, ten ``*``, last 4
   (``110105194912310021`` -> ``1101**********0021``), also written 6-8-4 with spaces or hyphens;
 - a mobile number: 11 digits starting with 1 -> first 3, ``****``, last 4
@@ -14,6 +14,10 @@ no-break and ideographic spaces, dots and underscores):
 - any other run of 12 or more digits (bank cards, 15-digit IDs) -> first 4 and last 4 kept;
 - any other run of 9 to 11 digits -> only the last 4 kept.
 Runs of 8 digits or fewer (dates, counts, amounts) are left alone.
+A number printed in groups of four digits with spaces (``6222 0212 3456 7890``), 9 digits or
+more -> the first and last groups kept (``6222 **** **** 7890``).
+Fullwidth digits (１３８..., as Chinese input methods type them) are digits: a text holding an
+identifier written in them is shown masked, in ASCII digits.
 A value given to ``mask_id`` that holds none of those keeps its first 2 and last 2 characters
 (``alice-01`` -> ``al****01``); one of 4 characters or fewer becomes all ``*``.
 """
@@ -38,46 +42,83 @@ CREATE OR REPLACE MACRO mask_digit_run(t) AS
     END
 """
 
+# A digit as the prefilter reads it: ASCII or fullwidth (１３８..., as Chinese input methods
+# type them); a text that holds an identifier has its digits read as ASCII (``ascii_digits``)
+# and is shown masked in ASCII digits.
+_D = "[0-9０-９]"  # a digit, ASCII or fullwidth (１３８..., as Chinese input methods type them)
 # Separators an identifier is written with: hyphens, spaces (also no-break and ideographic),
-# dots and underscores (``138.1234.5678``).
+# dots and underscores (``138.1234.5678``, ``138_1234_5678``).
 _SEP = r"[-. _\x{00A0}\x{3000}]"
+_SHAPED = "|".join(
+    (
+        f"{_D}{{9}}",  # a run of 9 digits or more
+        f"{_D}{{6}}{_SEP}{_D}{{8}}{_SEP}{_D}{{3}}[0-9０-９XxＸｘ]",  # an ID number written 6-8-4
+        f"[1１]{_D}{{2}}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}",  # a mobile written 3-4-4
+        f"{_D}{{4}} {_D}{{4}} {_D}",  # a number printed in groups of four
+    )
+)
 
-# Full-width digits (and the check letter) read as ASCII: Chinese text often writes numbers so.
-_MASK_FOLD = """
-CREATE OR REPLACE MACRO mask_fold(s) AS translate(s, '０１２３４５６７８９Ｘｘ', '0123456789Xx')
+_ASCII_DIGITS = """
+CREATE OR REPLACE MACRO ascii_digits(s) AS
+    translate(s, '０１２３４５６７８９Ｘｘ', '0123456789Xx')
 """
 
-# A text that holds no identifier is shown as it is (full-width digits and all); one that
-# does is shown with its digits as ASCII.
-_MASK_TEXT = r"""
+# A number printed in groups of four digits with spaces (a bank card, 6222 0212 3456 7890,
+# or an ID or mobile number so written), 9 digits or more (two groups of four and a last one
+# of one to four): the first and last groups kept, the digits between starred. Done before the
+# mobile 3-4-4 form, which would otherwise match inside it and leave most of it in clear.
+_GROUPED = "[0-9]{4}(?: [0-9]{4})+ [0-9]{1,4}"
+_MASK_GROUPED = rf"""
+CREATE OR REPLACE MACRO mask_grouped(s) AS
+    array_to_string(
+        list_transform(
+            regexp_extract_all(s, '{_GROUPED}|[0-9]+|[^0-9]+'),
+            lambda t: CASE
+                WHEN regexp_full_match(t, '{_GROUPED}')
+                THEN left(t, 4)
+                    || regexp_replace(
+                        substr(t, 5, length(t) - 4 - length(regexp_extract(t, ' [0-9]+$'))),
+                        '[0-9]', '*', 'g')
+                    || regexp_extract(t, ' [0-9]+$')
+                ELSE t
+            END),
+        '')
+"""
+
+# Each macro names its argument as few times as it can: DuckDB expands a macro in place, so
+# an argument named twice is copied twice (the summary's mask_text holds mask_id of the actor).
+# A text not shaped like an identifier is returned as it is; NULL stays NULL.
+_MASK_TEXT = f"""
 CREATE OR REPLACE MACRO mask_text(s) AS
     CASE
-        WHEN s IS NULL THEN NULL
-        WHEN NOT regexp_matches(mask_fold(s), '[0-9]{9}|[0-9]{6}SEP[0-9]{8}SEP[0-9]{3}[0-9Xx]|1[0-9]{2}SEP[0-9]{4}SEP[0-9]{4}')
-            THEN s
-        ELSE array_to_string(
-            list_transform(
-                regexp_extract_all(
-                    -- written forms with separators and IDs ending in X first, then digit runs
+        WHEN NOT regexp_matches(s, '{_SHAPED}') THEN s
+        ELSE mask_shaped(ascii_digits(s))
+    END
+"""
+
+_MASK_SHAPED = r"""
+CREATE OR REPLACE MACRO mask_shaped(s) AS
+    array_to_string(
+        list_transform(
+            regexp_extract_all(
+                -- written forms with separators and IDs ending in X first, then digit runs
+                regexp_replace(
                     regexp_replace(
                         regexp_replace(
-                            regexp_replace(
-                                mask_fold(s),
-                                '([0-9]{4})[0-9]{2}(SEP)[0-9]{8}(SEP)[0-9]([0-9]{2}[0-9Xx])',
-                                '\1**\2********\3*\4', 'g'),
-                            '(1[0-9]{2})(SEP)[0-9]{4}(SEP)([0-9]{4})', '\1\2****\3\4', 'g'),
-                        '([0-9]{4})[0-9]{10}([0-9]{3}[Xx])', '\1**********\2', 'g'),
-                    '[0-9]+|[^0-9]+'),
-                lambda t: mask_digit_run(t)),
-            '')
-    END
+                            mask_grouped(s),
+                            '([0-9]{4})[0-9]{2}(SEP)[0-9]{8}(SEP)[0-9]([0-9]{2}[0-9Xx])',
+                            '\1**\2********\3*\4', 'g'),
+                        '(1[0-9]{2})(SEP)[0-9]{4}(SEP)([0-9]{4})', '\1\2****\3\4', 'g'),
+                    '([0-9]{4})[0-9]{10}([0-9]{3}[Xx])', '\1**********\2', 'g'),
+                '[0-9]+|[^0-9]+'),
+            lambda t: mask_digit_run(t)),
+        '')
 """.replace("SEP", _SEP)
 
-_MASK_ID = """
+_MASK_ID = f"""
 CREATE OR REPLACE MACRO mask_id(s) AS
     CASE
-        WHEN s IS NULL THEN NULL
-        WHEN mask_text(s) <> s THEN mask_text(s)
+        WHEN regexp_matches(s, '{_SHAPED}') THEN mask_shaped(ascii_digits(s))
         WHEN length(s) <= 4 THEN repeat('*', length(s))
         ELSE left(s, 2) || repeat('*', length(s) - 4) || right(s, 2)
     END
@@ -91,7 +132,9 @@ CREATE OR REPLACE MACRO mask_actor(actor_id, actor_type) AS
 
 MASK_MACROS: tuple[str, ...] = (
     _MASK_DIGIT_RUN,
-    _MASK_FOLD,
+    _ASCII_DIGITS,
+    _MASK_GROUPED,
+    _MASK_SHAPED,
     _MASK_TEXT,
     _MASK_ID,
     _MASK_ACTOR,
@@ -124,9 +167,11 @@ def _text_list(column: str) -> tuple[str, str, str]:
 
 # Every text column of an evidence event a person is shown: identifiers (the subject, a user
 # acting on their own data) masked whole, every other text masked where it looks like an ID
-# card, a mobile number or another long digit run - the file path included.
+# card, a mobile number or another long digit run - the file path included. The event id is
+# not masked (docs/reports.md, Masking): it is what the evidence is looked up with, and the
+# report prints it whole; a masked snowflake id would match no event.
 EVIDENCE_MASKS: tuple[tuple[str, str, str], ...] = (
-    _text("event_id"),
+    ("event_id", "event_id", "event_id"),
     ("actor_id", "actor_id", "mask_actor(actor_id, actor_type)"),
     _text("actor_type"),
     _text("action"),

@@ -261,3 +261,76 @@ def test_list_and_show_give_summaries_in_the_chosen_language(
     )
     assert code == 0, err
     assert chinese[selling[0]]["summary"] in out
+
+
+def test_show_prints_event_ids_as_stored_as_the_report_does(tmp_path: Path, capsys: Capsys) -> None:
+    """Event ids are what evidence is looked up with (docs/reports.md, Masking): an id with a
+    long digit run (a snowflake id) is shown whole by show in every format, as in the report."""
+    event_id = "evt-1790212345678901234"
+    lake = build_lake(
+        tmp_path,
+        [identifier_events()[0] | {"event_id": event_id}],
+        rules=None,
+    )
+    (selling,) = _ids(lake, "rule_id = 'selling'")
+    text = _show(lake, capsys, selling)[0]
+    assert f"Evidence 1 of 1: event {event_id}\n" in text
+    doc = json.loads(_show(lake, capsys, selling, "--format", "json")[0])
+    assert [e["event_id"] for e in doc["evidence"]] == [event_id]
+    rows = list(csv.DictReader(io.StringIO(_show(lake, capsys, selling, "--format", "csv")[0])))
+    assert [r["event_id"] for r in rows] == [event_id]
+    code, out, err = run_main(["report", "--lake", str(lake.root), "--format", "json"], capsys)
+    assert code == 0, err
+    (finding,) = [f for f in json.loads(out)["findings"] if f["finding_id"] == selling]
+    assert finding["evidence_sample"] == [event_id]
+    # the identifiers around it stay masked
+    assert MOBILE_SUBJECT not in text and MOBILE_IN_PARTY not in text
+
+
+def test_show_text_speaks_the_chosen_language_and_counts_in_the_singular(
+    shared_lake: Lake, capsys: Capsys
+) -> None:
+    """The finding's block of ``show`` reads like the report: one event is "1 event"; in
+    Chinese the severity, category, proceeds (¥), rule title and counts are Chinese words, as
+    the report gives them (docs/reports.md, Language)."""
+    (selling,) = _ids(shared_lake, "rule_id = 'selling' AND event_date = DATE '2026-03-01'")
+    english = _show(shared_lake, capsys, selling)[0]
+    assert "counts    1 event, 1 record, 1 user\n" in english
+    assert "proceeds  CNY 60,000.00\n" in english
+    assert "Evidence: 1 event (times in Asia/Shanghai)" in english
+    chinese = _show(shared_lake, capsys, selling, "--lang", "zh-CN")[0]
+    head = chinese.split("\n\n")[0]
+    for word in ("high", "(selling", "CNY", "event", "record", "user"):
+        assert word not in head, word
+    assert "高（出售，规则 selling）" in head and "¥60,000.00" in head
+    assert "1 个事件" in head and "1 条记录" in head and "1 个用户" in head
+    assert "规则：selling：登录信息或身份信息被出售给外部一方（内置）" in chinese
+
+
+@pytest.mark.parametrize("provider", ["forum-A", "论坛"])
+def test_list_of_a_provider_not_in_the_lake_is_an_error_naming_the_providers(
+    shared_lake: Lake, capsys: Capsys, provider: str
+) -> None:
+    """A mistyped provider must not read as "No findings match" (a clean provider): exit 2
+    and the lake's providers, as the report says it."""
+    code, out, err = run_main(
+        ["findings", "list", "--lake", str(shared_lake.root), "--provider", provider], capsys
+    )
+    assert code == 2 and out == ""
+    assert f"provider {provider!r} has no events in the lake" in err
+    assert "providers in the lake: blog-b, forum-a" in err and "No findings match" not in err
+    # a provider of the lake whose filters match nothing still exits 0
+    code, _, err = run_main(
+        [
+            "findings",
+            "list",
+            "--lake",
+            str(shared_lake.root),
+            "--provider",
+            "blog-b",
+            "--rule",
+            "x",
+        ],
+        capsys,
+    )
+    assert code == 0 and "No findings match." in err

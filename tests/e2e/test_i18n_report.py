@@ -155,6 +155,16 @@ def test_chinese_markdown_uses_the_regulation_words(reports) -> None:  # type: i
     assert "¥" in zh  # amounts in sentences, summaries included, in the locale's format
 
 
+def test_chinese_html_chart_tooltips_are_chinese(reports) -> None:  # type: ignore[no-untyped-def]
+    """The hover text of every chart bar and point (``<title>``) is in the report's language:
+    no English "running total", "so far" or "findings" in the Chinese page."""
+    titles = re.findall(r"<title>([^<]*)</title>", reports["zh-CN"]["html"])
+    assert titles and "findings" not in " ".join(titles)
+    assert not [t for t in titles if "running total" in t or "so far" in t]
+    english = " ".join(re.findall(r"<title>([^<]*)</title>", reports["en"]["html"]))
+    assert "running total" in english and "so far" in english
+
+
 def test_html_declares_its_language(reports) -> None:  # type: ignore[no-untyped-def]
     assert '<html lang="en">' in reports["en"]["html"]
     assert '<html lang="zh-CN">' in reports["zh-CN"]["html"]

@@ -130,3 +130,24 @@ def test_findings_show_and_the_html_evidence_show_the_snapshot_rows_behind_a_fin
     html = render_report(build_report(lake, config=Config()), "html")
     assert "id_number: check_digit" in html  # the snapshot row, shown as a record
     assert "no longer in the lake" not in html
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_records_affected_is_one_number_across_the_report(lake: Lake, lang: str) -> None:
+    """A report says "records affected" in its headline and in the penalty exposure: both are
+    the exposure's count, which leaves out the evidence of real-name findings (posts and
+    snapshot rows are not records of personal information affected; docs/detect.md), as
+    ``detect`` says. This lake has only real-name findings: 0 records affected, never the
+    30 evidence items."""
+    from auditpipe.i18n import using_language
+
+    with using_language(lang):
+        report = build_report(lake, config=Config())
+        assert report.totals.records == 30 and report.exposure_total.records_affected == 0
+        affected = " 条记录受影响" if lang == "zh-CN" else " records affected"
+        card = "受影响记录" if lang == "zh-CN" else "Records affected"
+        for fmt in ("terminal", "markdown", "html"):
+            text = render_report(report, fmt, width=100, color=False)
+            assert f"30{affected}" not in text and f"0{affected}" in text, fmt
+        html = render_report(report, "html")
+        assert f'<div class="label">{card}</div><div class="value"><span class="figure">0<' in html

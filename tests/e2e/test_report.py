@@ -230,6 +230,27 @@ def test_output_inside_the_lake_is_refused(
     assert not (shared_lake.root / "r.md").exists()
 
 
+@pytest.mark.parametrize("fmt", ["html", "csv"])
+def test_output_in_a_missing_folder_is_refused_before_the_report_is_built(
+    shared_lake: Lake, tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
+) -> None:
+    """A mistyped folder is named as the problem, up front (a report of a big lake takes a
+    while), not as a failed temporary file with a hint about the disk."""
+    target = tmp_path / "no-such-folder" / f"r.{fmt}"
+    code, out, err = run_main(
+        ["report", "--lake", str(shared_lake.root), "--output", str(target)], capsys
+    )
+    assert code == 2 and out == ""
+    assert f"the folder {target.parent} does not exist" in err
+    assert ".partial" not in err and "Traceback" not in err
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    code, _, err = run_main(
+        ["report", "--lake", str(shared_lake.root), "--output", str(tmp_path / "a-file" / "r.md")],
+        capsys,
+    )
+    assert code == 2 and "is not a folder" in err and ".partial" not in err
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

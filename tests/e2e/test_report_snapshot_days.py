@@ -65,6 +65,12 @@ def test_the_default_report_holds_every_stored_finding(
     alone = _report(lake, capsys, "--since", SNAPSHOT_DAY, "--until", SNAPSHOT_DAY)
     assert alone["totals"]["findings"] == on_day
     assert alone["coverage"]["events"] == 0
+    # no events: the providers row says 0, not "0: " with an empty list
+    code, out, err = run_main(
+        ["report", "--lake", str(lake), "--format", "markdown", "--since", SNAPSHOT_DAY], capsys
+    )
+    assert code == 0, err
+    assert "| Providers | 0 |" in out and "0: " not in out
 
 
 def test_a_period_with_nothing_at_all_is_still_a_usage_error(

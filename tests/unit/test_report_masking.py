@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from auditpipe.cli import cli
 from auditpipe.lake import Lake
@@ -36,6 +40,10 @@ def con() -> duckdb.DuckDBPyConnection:
         ("138 1234 5678", "138 **** 5678"),
         ("+8613812345678", "+8613*****5678"),  # longer digit run: first and last 4 kept
         ("6222021234567890123", "6222***********0123"),  # bank card
+        ("card 6222 0212 3456 7890", "card 6222 **** **** 7890"),  # printed in groups of 4
+        ("1101 0519 4912 3100 21", "1101 **** **** **** 21"),  # not 3-4-4 inside it
+        ("T-2026-0301-0042", "T-2026-0301-0042"),  # a ticket with hyphens stays
+        ("1234 5678", "1234 5678"),  # two groups: 8 digits
         ("123456789", "*****6789"),  # 9-11 digits: last 4 kept
         ("id 110105194912310021, tel 13812345678.", "id 1101**********0021, tel 138****5678."),
         ("u13812345678", "u138****5678"),  # letters glued to it do not protect it
@@ -76,6 +84,57 @@ def test_mask_id_masks_any_identifier_whole(
     con: duckdb.DuckDBPyConnection, value: str | None, masked: str | None
 ) -> None:
     assert con.execute("SELECT mask_id(?)", [value]).fetchone()[0] == masked
+
+
+FULLWIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("客户手机１３８１２３４５６７８", "客户手机138****5678"),
+        ("身份证１１０１０５１９４９１２３１００２Ｘ", "身份证1101**********002X"),
+        ("２０２６年３月１日", "２０２６年３月１日"),  # short runs stay, as written
+        ("ｔｅｌ １２３", "ｔｅｌ １２３"),
+    ],
+)
+def test_mask_text_reads_fullwidth_digits_as_digits(
+    con: duckdb.DuckDBPyConnection, text: str, masked: str
+) -> None:
+    """Chinese input methods type fullwidth digits (１３８...): an identifier written so is
+    masked like one in ASCII digits (shown masked in ASCII digits); other text is unchanged."""
+    assert con.execute("SELECT mask_text(?)", [text]).fetchone()[0] == masked
+
+
+_MOBILES = st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)
+_IDS = st.from_regex(r"[1-6][0-9]{16}[0-9X]", fullmatch=True)
+_CARDS = st.from_regex(r"6[0-9]{15,18}", fullmatch=True)
+_AROUND = st.text(st.characters(exclude_categories=("Nd", "Cs")), max_size=6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    identifier=st.one_of(_MOBILES, _IDS, _CARDS),
+    fullwidth=st.booleans(),
+    grouped=st.booleans(),
+    before=_AROUND,
+    after=_AROUND,
+)
+def test_no_identifier_survives_mask_text_in_any_digit_form(
+    con: duckdb.DuckDBPyConnection,
+    identifier: str,
+    fullwidth: bool,
+    grouped: bool,
+    before: str,
+    after: str,
+) -> None:
+    """A mobile, ID or card number, in ASCII or fullwidth digits, as a run or printed in
+    groups of four with spaces, with any text around it: at most 8 of its digits are shown."""
+    written = " ".join(re.findall(".{1,4}", identifier)) if grouped else identifier
+    written = written.translate(FULLWIDTH) if fullwidth else written
+    masked = con.execute("SELECT mask_text(?)", [before + written + after]).fetchone()[0]
+    assert written not in masked and identifier not in masked
+    assert len(re.findall(r"\d", masked)) <= 8, masked
 
 
 def test_mask_actor_masks_users_whole_and_others_by_pattern(con: duckdb.DuckDBPyConnection) -> None:

@@ -219,7 +219,7 @@ def coverage_rows(report: Report, providers: str) -> list[tuple[str, str]]:
                 events=count(c.events), records=count(c.records), failed=count(c.failed_events)
             ),
         ),
-        (_("Providers"), f"{len(c.providers)}: {providers}"),
+        (_("Providers"), f"{len(c.providers)}: {providers}" if c.providers else "0"),
         (
             _("Days with events"),
             _("{days} of {period}").format(days=c.days_with_events, period=report.period.days),
@@ -332,6 +332,14 @@ def input_files_title(n: int) -> str:
     return _("Input files ({n})").format(n=count(n))
 
 
+def records_affected(report: Report) -> int:
+    """The records affected a report states: the penalty exposure's, which leaves out the
+    evidence of real-name findings (posts and snapshot rows are not records of personal
+    information affected), so the headline, the exposure table and ``detect`` say one number.
+    ``totals.records`` (JSON) counts every evidence item's records."""
+    return report.exposure_total.records_affected
+
+
 def findings_sentence(report: Report, findings: str) -> str:
     """ "84 finding(s) across 4 provider(s); ... affected; illegal proceeds CNY 1.00." with
     ``findings`` (the count, as the format writes it)."""
@@ -343,7 +351,7 @@ def findings_sentence(report: Report, findings: str) -> str:
         findings=findings,
         providers=t.providers_with_findings,
         events=count(t.events),
-        records=count(t.records),
+        records=count(records_affected(report)),
     )
     if t.proceeds_cny:
         text += _("; illegal proceeds {amount}").format(amount=cny(t.proceeds_cny))

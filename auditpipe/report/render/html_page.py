@@ -38,6 +38,7 @@ from .common import (
     moment,
     period_title,
     provenance_basis,
+    records_affected,
     seen_line,
     serious_case,
     severity_word,
@@ -294,7 +295,11 @@ def _cards(report: Report) -> str:
             _figure(count(t.findings)),
             _("{n} evidence events").format(n=count(t.events)),
         ),
-        _card(_("Records affected"), _figure(count(t.records)), _("each evidence event once")),
+        _card(
+            _("Records affected"),
+            _figure(count(records_affected(report))),
+            _("each evidence event once"),
+        ),
         _card(_("Illegal proceeds (CNY)"), _figure(amount(t.proceeds_cny)), _("selling findings")),
         _card(
             _("Fine exposure, all providers (CNY)"),

@@ -318,7 +318,13 @@ def columns_with_cumulative(
         parts.append(
             f'<rect x="{x_at(i) - bar_w / 2:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" '
             f'height="{h:.1f}" fill="{colour}" fill-opacity="0.8">'
-            f"<title>{d}: {v:,} {unit} (running total {running[i]:,})</title></rect>"
+            "<title>"
+            + escape(
+                _("{day}: {value} {unit} (running total {total})").format(
+                    day=d, value=f"{v:,}", unit=unit, total=f"{running[i]:,}"
+                )
+            )
+            + "</title></rect>"
         )
     line = " ".join(
         f"{'M' if i == 0 else 'L'}{x_at(i):.1f},{base - plot_h * r / c_top:.1f}"
@@ -330,7 +336,11 @@ def columns_with_cumulative(
     for i, r in enumerate(running):
         parts.append(
             f'<circle cx="{x_at(i):.1f}" cy="{base - plot_h * r / c_top:.1f}" r="2.5" '
-            f'fill="{INK}"><title>{days[i]}: {r:,} {unit} so far</title></circle>'
+            f'fill="{INK}"><title>'
+            + escape(
+                _("{day}: {total} {unit} so far").format(day=days[i], total=f"{r:,}", unit=unit)
+            )
+            + "</title></circle>"
         )
     for i in range(int(round(c_top / c_step)) + 1):
         value = c_step * i

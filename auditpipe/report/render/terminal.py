@@ -28,6 +28,7 @@ from .common import (
     masking_note,
     period_title,
     provenance_lines,
+    records_affected,
     seen_line,
     serious_because,
     serious_count,
@@ -221,7 +222,7 @@ def _findings_summary(report: Report) -> list[RenderableType]:
             findings=count(t.findings),
             providers=t.providers_with_findings,
             events=count(t.events),
-            records=count(t.records),
+            records=count(records_affected(report)),
         )
     )
     if t.proceeds_cny:
