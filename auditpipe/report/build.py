@@ -384,7 +384,13 @@ def _per_day(con: Database) -> list[DayTally]:
 
 
 def _day_totals(con: Database) -> list[DayTotal]:
-    return [DayTotal(**{**r, "records": int(r["records"])}) for r in _records(con, q.DAY_TOTALS)]
+    rows = _records(con, q.DAY_TOTALS, {"real_name": vocabulary.REAL_NAME})
+    return [
+        DayTotal(
+            **{**r, "records": int(r["records"]), "records_affected": int(r["records_affected"])}
+        )
+        for r in rows
+    ]
 
 
 def _top_actors(con: Database, top_n: int) -> list[ActorRow]:

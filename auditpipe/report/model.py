@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # Bump the minor number for additions, the major number for anything that breaks a reader.
 # 1.1: exposure.total, provenance, real_name and a null fine range (no fine applies).
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.2"
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,15 @@ class DayTally:
 
 @dataclass(frozen=True)
 class DayTotal:
-    """Evidence events and records of one day, each event once whatever its categories."""
+    """Evidence events and records of one day, each event once whatever its categories;
+    ``records_affected`` leaves out the evidence of real-name findings, as the penalty
+    exposure does."""
 
     event_date: dt.date
     findings: int
     events: int
     records: int
+    records_affected: int
 
 
 @dataclass(frozen=True)

@@ -181,17 +181,31 @@ LEFT JOIN e USING (event_date, category)
 ORDER BY f.event_date, list_position($categories, f.category)
 """
 
+# records_affected: as the penalty exposure counts them (penalty.py), without the evidence of
+# real-name findings (posts, snapshot rows), so that the records chart adds up to the figure
+# the report states as records affected.
 DAY_TOTALS = """
 WITH f AS (SELECT event_date, count(*) AS findings FROM report_findings GROUP BY ALL),
 e AS (
     SELECT event_date, count(*) AS events, coalesce(sum(record_count), 0) AS records
     FROM (SELECT DISTINCT event_date, provider_id, event_id, record_count FROM report_evidence)
     GROUP BY ALL
+),
+a AS (
+    SELECT event_date, coalesce(sum(record_count), 0) AS records_affected
+    FROM (
+        SELECT DISTINCT event_date, provider_id, event_id, record_count
+        FROM report_evidence
+        WHERE category <> $real_name
+    )
+    GROUP BY ALL
 )
 SELECT f.event_date, f.findings, coalesce(e.events, 0) AS events,
-       coalesce(e.records, 0) AS records
+       coalesce(e.records, 0) AS records,
+       coalesce(a.records_affected, 0) AS records_affected
 FROM f
 LEFT JOIN e USING (event_date)
+LEFT JOIN a USING (event_date)
 ORDER BY f.event_date
 """
 

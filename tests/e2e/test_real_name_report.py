@@ -151,3 +151,9 @@ def test_records_affected_is_one_number_across_the_report(lake: Lake, lang: str)
             assert f"30{affected}" not in text and f"0{affected}" in text, fmt
         html = render_report(report, "html")
         assert f'<div class="label">{card}</div><div class="value"><span class="figure">0<' in html
+        # the records chart adds up to the same number, day by day
+        assert sum(d.records for d in report.day_totals) == 30
+        assert sum(d.records_affected for d in report.day_totals) == 0
+        so_far = "累计 30 " if lang == "zh-CN" else ": 30 records so far"
+        none = "本期间没有记录" if lang == "zh-CN" else "No records in this period"
+        assert so_far not in html and none in html

@@ -97,6 +97,12 @@ def test_numbers_match_independent_sql_over_the_lake(shared_lake: Lake, report_j
         "WHERE event_id IN (SELECT unnest(evidence_event_ids) FROM findings)"
     ).fetchone()
     assert (report_json["totals"]["events"], report_json["totals"]["records"]) == distinct
+    # day by day, the records affected add up to the exposure's (the records chart draws them)
+    days = report_json["day_totals"]
+    assert (
+        sum(d["records_affected"] for d in days)
+        == report_json["exposure"]["total"]["records_affected"]
+    )
     assert report_json["totals"]["proceeds_cny"] == "61000.00"
     assert report_json["coverage"]["quarantined_rows"] == 2
 

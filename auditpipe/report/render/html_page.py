@@ -336,7 +336,8 @@ def _charts(report: Report) -> str:
     patterns = _category_patterns(report)
     per_day = {(d.event_date, d.category): d.findings for d in report.per_day}
     by_provider = [(t.key, dict(t.by_category)) for t in report.by_provider]
-    records = {d.event_date: d.records for d in report.day_totals}
+    # the records the report states as affected (records_affected), day by day
+    records = {d.event_date: d.records_affected for d in report.day_totals}
     charts = [
         (
             _("Findings per day by category"),

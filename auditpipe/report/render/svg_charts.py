@@ -358,7 +358,12 @@ def columns_with_cumulative(
             )
     parts.append(
         f'<text x="{left}" y="{height - 6}" font-size="10" fill="{AXIS}">'
-        f"per day (left axis), running total (right axis): {total:,} in all</text>"
+        + escape(
+            _("per day (left axis), running total (right axis): {total} in all").format(
+                total=f"{total:,}"
+            )
+        )
+        + "</text>"
     )
     return "\n".join([*parts, "</svg>"])
 
