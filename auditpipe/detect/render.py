@@ -136,8 +136,9 @@ def render_rule_list(rules: Sequence[Rule], disabled: Sequence[str] = ()) -> Non
 
 
 def render_rule(rule: Rule) -> None:
-    """The rule's header fields, then its SQL. Title and summary in the current language
-    where the header gives them in it (reports use those); the rest is the header's."""
+    """The rule's header fields, then its SQL. Title, clause, description, false positives
+    and summary in the current language where the header gives them in it; the rest is the
+    header's."""
     console = get_console()
     language = current_language()
     fields = [
@@ -151,9 +152,12 @@ def render_rule(rule: Rule) -> None:
             ),
         ),
         (_("source"), str(rule.path)),
-        (_("clause"), rule.clause),
-        (_("description"), rule.description),
-        (_("false positives"), rule.false_positives or "-"),
+        (_("clause"), rule.localized("clause", language) or rule.clause),
+        (_("description"), rule.localized("description", language) or rule.description),
+        (
+            _("false positives"),
+            rule.localized("false_positives", language) or rule.false_positives or "-",
+        ),
         (_("summary"), rule.localized("summary", language) or rule.summary),
     ]
     for label, value in fields:

@@ -37,8 +37,9 @@ TERMS_FILE = BUILTIN_RULES_DIR / "_terms.sql"
 REQUIRED_KEYS = ("id", "title", "category", "severity", "description", "clause")
 OPTIONAL_KEYS = ("false_positives", "summary")
 # Keys a header may also give in another language, as ``<key>.<language>`` (``summary.zh-CN``):
-# reports in that language show them (the stored summary is always the English one).
-TRANSLATABLE_KEYS = ("title", "summary")
+# reports, ``findings show`` and ``rules show`` in that language show them (the stored summary
+# is always the English one).
+TRANSLATABLE_KEYS = ("title", "summary", "clause", "description", "false_positives")
 
 # Columns a rule's SELECT must return (every default rule returns in_scope_events.*).
 REQUIRED_COLUMNS = (
@@ -101,7 +102,7 @@ class Rule:
     translations: tuple[tuple[str, str, str], ...] = ()
 
     def localized(self, key: str, language: str) -> str | None:
-        """The rule's ``title`` or ``summary`` template in ``language``; None when the header
+        """The rule's ``key`` (one of TRANSLATABLE_KEYS) in ``language``; None when the header
         gives none in it (English: the rule's own)."""
         if language == DEFAULT_LANGUAGE:
             return str(getattr(self, key))

@@ -266,12 +266,12 @@ def _rule_lines(found: FindingEvidence) -> list[str]:
             )
         ]
     source = _("built-in") if rule.builtin else str(rule.path)
-    title = rule.localized("title", current_language()) or rule.title
+    language = current_language()
+    title = rule.localized("title", language) or rule.title
     head = _("Rule: {rule}: {title} ({source})").format(rule=rule.id, title=title, source=source)
-    return [
-        head,
-        *_labelled([(_("clause"), rule.clause), (_("description"), rule.description)], "  "),
-    ]
+    clause = rule.localized("clause", language) or rule.clause
+    description = rule.localized("description", language) or rule.description
+    return [head, *_labelled([(_("clause"), clause), (_("description"), description)], "  ")]
 
 
 def _show_text(found: FindingEvidence, write: Write, timezone: str) -> None:

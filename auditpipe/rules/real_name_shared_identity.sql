@@ -6,13 +6,16 @@
 -- clause: Draft amendments to the Regulation on Internet Information Services: providers shall
 --   require users who publish to register with their real identification information
 --   (真实身份信息).
+-- clause.zh-CN: 《互联网信息服务管理办法（修订草案）》：服务提供者应当要求发布信息的用户以真实身份信息注册。
 -- description: More than max_accounts_per_identity (default 5; [detect] in auditpipe.toml)
 --   accounts that one account snapshot marks verified share one identity: the keyed hash of
 --   one ID number (the number itself is never stored). One finding per identity and snapshot
 --   (dated the snapshot_date); its actor is "identity:" and the first 16 hex digits of the
 --   hash, a pseudonym that cannot be reversed; every account's snapshot row is evidence.
+-- description.zh-CN: 一份账户快照中标记为已认证、共用同一身份（一个身份证号的带密钥哈希；号码本身从不存储）的账户超过 max_accounts_per_identity 个（默认 5；auditpipe.toml 的 [detect]）。每个身份和快照一个发现（日期为 snapshot_date）；其操作者为 "identity:" 加哈希的前 16 位十六进制数字，是无法逆推的化名；每个账户的快照行都是证据。
 -- false_positives: Shared or test accounts the provider legitimately verifies against one
 --   staff member's ID; raise max_accounts_per_identity for providers that allow it.
+-- false_positives.zh-CN: 服务提供者合法地以某一员工的身份证认证的共享或测试账户；允许这种情况的服务提供者，可调高 max_accounts_per_identity。
 -- summary: One real identity is behind {accounts} verified in the account snapshot of {date}, more than the {identity_limit} allowed.
 -- summary.zh-CN: 同一真实身份在 {date} 的账号快照中对应已核验的 {accounts}，超过允许的 {identity_limit} 个。
 WITH shared AS (

@@ -305,6 +305,9 @@ def test_show_text_speaks_the_chosen_language_and_counts_in_the_singular(
     assert "高（出售，规则 selling）" in head and "¥60,000.00" in head
     assert "1 个事件" in head and "1 条记录" in head and "1 个用户" in head
     assert "规则：selling：登录信息或身份信息被出售给外部一方（内置）" in chinese
+    # the clause it enforces and what it looks for, in Chinese too
+    assert "不得出售。" in chinese and "授权凭证不能免除出售" in chinese
+    assert "Draft amendments" not in chinese and "A protected event" not in chinese
 
 
 @pytest.mark.parametrize("provider", ["forum-A", "论坛"])

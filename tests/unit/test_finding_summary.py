@@ -206,6 +206,16 @@ def test_every_built_in_rule_has_a_chinese_title_and_summary_saying_as_much() ->
         assert rule.localized("summary", "en") == rule.summary
 
 
+def test_every_built_in_rule_says_its_clause_description_and_false_positives_in_chinese() -> None:
+    """A compliance officer reading Chinese acts on the clause a finding enforces: the
+    built-in rules give it, their description and their false positives in Chinese."""
+    for rule in read_rules():
+        for key in ("clause", "description", "false_positives"):
+            chinese = rule.localized(key, "zh-CN")
+            assert chinese and re.search("[\u4e00-\u9fff]", chinese), (rule.id, key)
+            assert rule.localized(key, "en") == getattr(rule, key)
+
+
 RULE = """\
 -- id: my_rule
 -- title: My rule
@@ -240,7 +250,7 @@ def test_a_rule_without_a_translation_has_none() -> None:
     [
         ("summary.zh-cn:", "summary.fr:", "'summary.fr' is not a header key"),
         ("summary.zh-cn:", "summary.en:", "'summary.en' is not a header key"),
-        ("summary.zh-cn:", "clause.zh-CN:", "'clause.zh-CN' is not a header key"),
+        ("summary.zh-cn:", "category.zh-CN:", "'category.zh-CN' is not a header key"),
         ("{actor}于 {date}", "{actor}于 {when}", "unknown placeholder(s) {when}"),
         ("-- category", "-- title.zh-CN: 再一次\n-- category", "'title.zh-CN' is given twice"),
     ],

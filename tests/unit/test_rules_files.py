@@ -179,6 +179,18 @@ def test_rules_show_prints_metadata_and_sql() -> None:
     assert "FROM in_scope_events" in result.output
 
 
+def test_rules_show_in_chinese_gives_the_clause_description_and_false_positives_in_chinese() -> (
+    None
+):
+    result = CliRunner().invoke(cli, ["--lang", "zh-CN", "rules", "show", "illegal_use_bulk"])
+    assert result.exit_code == 0, result.output
+    assert "不得非法使用。" in result.output and "累计达到 bulk_threshold 条记录" in result.output
+    assert "调高 bulk_threshold" in result.output
+    for english in ("Draft amendments", "An employee, partner", "Approved migrations"):
+        assert english not in result.output, english
+    assert "FROM in_scope_events" in result.output
+
+
 def test_rules_show_unknown_id_exits_2_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["rules", "show", "no_such_rule"])
