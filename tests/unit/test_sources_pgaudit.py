@@ -647,12 +647,14 @@ def test_a_delete_in_a_with_clause_is_a_delete_of_every_column(tmp_path: Path) -
     rows, _ = read_log(tmp_path, CTE_DELETES)
     found = events(rows)
     assert [e["subject_id"] for e in found] == ["98", "97", "99"]
-    assert_deletes_of_every_column(found)
+    assert_every_column(found, "delete")
 
 
-def assert_deletes_of_every_column(found: list[dict[str, Any]]) -> None:
+def assert_every_column(found: list[dict[str, Any]], action: str | None = None) -> None:
+    """Each event names every column of ``accounts`` (and is an ``action``, when given)."""
     for event in found:
-        assert event["action"] == "delete", event["extras"]["statement"]
+        if action is not None:
+            assert event["action"] == action, event["extras"]["statement"]
         fields = set(event["data_fields"].split(";"))
         assert {"real_name", "id_number", "mobile", "password_hash"} <= fields
 
@@ -669,9 +671,7 @@ def test_a_whole_row_reference_reads_every_column(tmp_path: Path) -> None:
     rows, counters = read_log(tmp_path, WHOLE_ROWS)
     found = events(rows)
     assert [e["subject_id"] for e in found] == ["1", "2"] and counters.non_data_lines == 0
-    for event in found:
-        fields = set(event["data_fields"].split(";"))
-        assert {"real_name", "id_number", "mobile", "password_hash"} <= fields
+    assert_every_column(found)
 
 
 def test_copy_to_a_program_is_an_external_export(tmp_path: Path) -> None:
@@ -721,7 +721,7 @@ def test_a_merge_that_deletes_is_a_delete_of_every_column(tmp_path: Path) -> Non
     rows, _ = read_log(tmp_path, MERGE_DELETES)
     found = events(rows)
     assert len(found) == 2
-    assert_deletes_of_every_column(found)
+    assert_every_column(found, "delete")
 
 
 # A real PostgreSQL 15 csvlog: a record whose statement spans four lines, and two of one line.
