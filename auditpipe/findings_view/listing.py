@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .. import vocabulary
-from ..report.masking import FINDING_MASKS, create_mask_macros, shown_columns_sql
+from ..report.masking import FINDING_MASKS, create_mask_macros, masked_source_sql
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -65,10 +65,10 @@ def list_sql(source: str = "findings") -> str:
     current language: ``report.summaries.findings_source``)."""
     return f"""
 WITH shown AS (
-    SELECT *, {shown_columns_sql(FINDING_MASKS)},
+    SELECT *,
            list_position($severities, severity) AS severity_rank,
            list_position($categories, category) AS category_rank
-    FROM {source}
+    FROM {masked_source_sql(source, FINDING_MASKS)}
     WHERE ($provider IS NULL OR provider_id = $provider)
       AND ($since IS NULL OR event_date >= $since)
       AND ($until IS NULL OR event_date <= $until)

@@ -18,7 +18,7 @@ from ..errors import UsageError
 from ..i18n import _
 from ..lake.locations import IN_PLACE, MOVED
 from ..report.evidence import show_command, stage_evidence
-from ..report.masking import FINDING_MASKS, create_mask_macros, shown_columns_sql
+from ..report.masking import FINDING_MASKS, create_mask_macros, masked_source_sql
 
 if TYPE_CHECKING:
     from ..db import Database
@@ -33,7 +33,7 @@ PAGE_EVENTS = 50_000
 
 FINDING_COLUMNS = f"""
     finding_id, rule_id, category, severity, provider_id, event_date,
-    {shown_columns_sql(FINDING_MASKS)},
+    {", ".join(name for name, _, _ in FINDING_MASKS)},
     actor_type, first_seen, last_seen, event_count, record_count, subject_count,
     coalesce(data_classes, []) AS data_classes, coalesce(data_categories, []) AS data_categories,
     coalesce(proceeds_cny, 0) AS proceeds_cny, coalesce(unconverted_amounts, []) AS unconverted_amounts,
@@ -129,7 +129,9 @@ def open_finding(
         full_id = resolve_id(con, lake, finding_id)
         source = findings_source(con, rules or (), settings, current_language())
         cursor = con.execute(
-            f"SELECT {FINDING_COLUMNS} FROM {source} WHERE finding_id = $id LIMIT 1",
+            "SELECT "
+            + FINDING_COLUMNS
+            + f" FROM {masked_source_sql(source, FINDING_MASKS)} WHERE finding_id = $id LIMIT 1",
             {"id": full_id, "unmask": unmask},
         )
         names = [d[0] for d in cursor.description or []]

@@ -25,11 +25,23 @@ from typing import TYPE_CHECKING, Any
 from ..lake.locations import MISSING, resolve_sources
 from ..lake.schema import ACCOUNT_COLUMNS, empty_select
 from ..lake.views import snapshot_evidence_id_sql
-from .masking import EVIDENCE_MASKS, shown_columns_sql
+from .masking import EVIDENCE_MASKS, Mask, masked_source_sql
 
 if TYPE_CHECKING:
     from ..db import Database
     from ..lake import Lake
+
+# What evidence_shown masks: the event's columns, and where its source file is now.
+EVIDENCE_SHOWN: tuple[Mask, ...] = (
+    *EVIDENCE_MASKS,
+    ("source_now", "path_now", lambda m: m.text("path_now")),
+)
+# evidence_raw with where each event's source file is now (evidence_files).
+_WITH_FILES = f"""(
+    SELECT r.*, f.path_now, coalesce(f.status, '{MISSING}') AS source_status
+    FROM evidence_raw AS r
+    LEFT JOIN evidence_files AS f USING (source_sha256)
+)"""
 
 # The event columns an evidence record is built from (besides the ids and the partition).
 EVENT_FIELDS = (
@@ -161,13 +173,8 @@ CREATE OR REPLACE TEMP VIEW evidence_shown AS
 SELECT
     finding_id, evidence_rank, evidence_total, in_lake, event_time, record_count, amount,
     line_number, source_sha256, source_status,
-    {shown_columns_sql(EVIDENCE_MASKS, unmask_sql)},
-    CASE WHEN {unmask_sql} THEN path_now ELSE mask_text(path_now) END AS source_now
-FROM (
-    SELECT r.*, f.path_now, coalesce(f.status, '{MISSING}') AS source_status
-    FROM evidence_raw AS r
-    LEFT JOIN evidence_files AS f USING (source_sha256)
-)
+    {", ".join(name for name, _, _ in EVIDENCE_SHOWN)}
+FROM {masked_source_sql(_WITH_FILES, EVIDENCE_SHOWN, unmask_sql)}
 """
     )
 

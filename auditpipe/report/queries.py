@@ -5,7 +5,7 @@ every row by name. Parameters are bound (``$since``, ``$until``, ``$provider``..
 
 from __future__ import annotations
 
-from .masking import FINDING_MASKS, shown_columns_sql
+from .masking import FINDING_MASKS, masked_source_sql
 
 IN_PERIOD = (
     "event_date BETWEEN $since AND $until AND ($provider IS NULL OR provider_id = $provider)"
@@ -103,10 +103,9 @@ def report_findings_sql(source: str = "findings") -> str:
 CREATE OR REPLACE TEMP TABLE report_findings AS
 SELECT
     f.*,
-    {shown_columns_sql(FINDING_MASKS)},
     list_position($severities, severity) AS severity_rank,
     list_position($categories, category) AS category_rank
-FROM {source} AS f
+FROM {masked_source_sql(source, FINDING_MASKS)} AS f
 WHERE {IN_PERIOD}
 """
 
