@@ -166,6 +166,7 @@ LEFT JOIN (
     )
     _stage_files(con, lake)
     # A view, so the masked and formatted records stream out of evidence_raw (no second copy).
+    # Masked column by column (together=False): a finding may have 100,000 evidence events.
     unmask_sql = "true" if unmask else "false"
     con.execute(
         f"""
@@ -174,7 +175,7 @@ SELECT
     finding_id, evidence_rank, evidence_total, in_lake, event_time, record_count, amount,
     line_number, source_sha256, source_status,
     {", ".join(name for name, _, _ in EVIDENCE_SHOWN)}
-FROM {masked_source_sql(_WITH_FILES, EVIDENCE_SHOWN, unmask_sql)}
+FROM {masked_source_sql(_WITH_FILES, EVIDENCE_SHOWN, unmask_sql, together=False)}
 """
     )
 

@@ -146,14 +146,17 @@ MASK_MACROS: tuple[str, ...] = (
 class MaskInputs:
     """The values a row's masks are computed from, collected while the masked expressions are
     written: ``text(expr)`` stands for ``mask_text(expr)``, ``texts(expr)`` for a list of
-    texts each masked so, ``ident(expr)`` for ``mask_id(expr)``. Each returns a reference to
-    the value computed once per row by ``masked_source_sql``; the same expression given twice
-    is computed once."""
+    texts each masked so, ``ident(expr)`` for ``mask_id(expr)``. Together (the default), each
+    returns a reference to the value computed once per row by ``masked_source_sql`` (the same
+    expression given twice is computed once); ``inline``, the macro's call itself."""
 
-    def __init__(self) -> None:
+    def __init__(self, inline: bool = False) -> None:
+        self.inline = inline
         self.kinds: dict[str, list[str]] = {IDS: [], TEXTS: [], TEXT_LISTS: []}
 
     def _ref(self, kind: str, expr: str) -> str:
+        if self.inline:
+            return _INLINE[kind].format(expr)
         inputs = self.kinds[kind]
         if expr not in inputs:
             inputs.append(expr)
@@ -177,6 +180,11 @@ _MASKED_LISTS: tuple[tuple[str, str], ...] = (
     (TEXTS, "lambda v: mask_text(v)"),
     (TEXT_LISTS, "lambda l: list_transform(l, lambda v: mask_text(v))"),
 )
+_INLINE = {
+    IDS: "mask_id({})",
+    TEXTS: "mask_text({})",
+    TEXT_LISTS: "list_transform({}, lambda v: mask_text(v))",
+}
 
 # A column as a person sees it: (name shown, the column, how it is masked, written with a
 # MaskInputs). The expressions read the columns by their bare names.
@@ -240,16 +248,21 @@ EVIDENCE_MASKS: tuple[Mask, ...] = (
 )
 
 
-def masked_source_sql(source: str, masks: tuple[Mask, ...], unmask: str = "$unmask") -> str:
+def masked_source_sql(
+    source: str, masks: tuple[Mask, ...], unmask: str = "$unmask", *, together: bool = True
+) -> str:
     """A parenthesised query to read FROM: every column of ``source`` (a table, a view or a
     parenthesised query) and each mask's column as shown, under its name (the column masked
     unless ``unmask`` is true; a mask shown under its column's own name replaces it).
 
     DuckDB expands a macro where it is called and binds each copy: a mask_text binds in about
-    10 ms, so a dozen columns each masked in place made every such query take hundreds of
-    milliseconds to plan. Here each kind of mask is called once per row, over a list of every
-    value masked that way."""
-    inputs = MaskInputs()
+    10 ms, so a dozen columns each masked in place take hundreds of milliseconds to plan.
+    ``together``: each kind of mask is called once per row, over a list of every value masked
+    that way, which plans in a fraction of that but runs about twice as long per row (a value
+    in a list is masked once per row, a column's repeated values once per dictionary entry):
+    for queries over few rows, like the findings. ``together=False`` masks each column in
+    place, for queries over many rows, like a finding's evidence."""
+    inputs = MaskInputs(inline=not together)
     shown = [
         (name, column, masked(inputs) if masked is not None else column)
         for name, column, masked in masks
