@@ -72,9 +72,11 @@ _NARROW = "0123456789Xx"
 
 def normalised_sql(column: str) -> str:
     """The number as checked and hashed: separators removed, full-width digits and X as
-    ASCII, ``x`` as ``X``."""
+    ASCII, ``x`` as ``X``. NULL (absent) when nothing is left: a value of separators only
+    (``-``, ``--``, ``/``: a spreadsheet's "none") is no number, and kept as an empty
+    string it was refused on length and hashed, one identity shared by every such account."""
     folded = f"translate({column}, {quote_literal(_WIDE)}, {quote_literal(_NARROW)})"
-    return f"upper(regexp_replace({folded}, {quote_literal(SEPARATORS)}, '', 'g'))"
+    return f"nullif(upper(regexp_replace({folded}, {quote_literal(SEPARATORS)}, '', 'g')), '')"
 
 
 def weighted_sum_sql(n: str) -> str:

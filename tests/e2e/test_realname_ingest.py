@@ -299,3 +299,15 @@ def test_equal_numbers_hash_equal_within_a_lake_and_differ_across_lakes(tmp_path
     two = {r["identity_hash"] for r in accounts(tmp_path / "l2")}
     assert len(one) == 1 and len(two) == 1 and one != two
     assert one != {hashlib.sha256(VALID_IDS[0].encode()).hexdigest()}
+
+
+def test_a_placeholder_of_separators_is_no_number_and_no_shared_identity(tmp_path: Path) -> None:
+    """A spreadsheet export that writes "-" for "no number" gave every such account a present,
+    invalid number with one and the same hash: six of them were one identity."""
+    rows = [account(account_id=f"d{i}", id_number=p) for i, p in enumerate(["-", "--", "/", "—"])]
+    ingest(tmp_path / "lake", write_snapshot(tmp_path / "forum-a-2026-03-01.accounts", rows))
+    stored = accounts(tmp_path / "lake")
+    assert len(stored) == 4
+    for r in stored:
+        assert (r["id_number_present"], r["id_number_valid"]) == (False, None)
+        assert (r["id_number_problem"], r["identity_hash"]) == (None, None)

@@ -164,6 +164,14 @@ def test_absent_numbers_have_no_verdict() -> None:
     assert table["problem"].to_pylist() == [None, None, None]
 
 
+def test_a_value_of_separators_only_is_absent() -> None:
+    """A dash, two, a slash or a full-width dash is how a spreadsheet says "none": no number."""
+    table = check_numbers(["-", "--", " / ", "\uff0d", "\u2014\u2014", "_", "\u200b"])
+    assert table["normalised"].to_pylist() == [None] * 7
+    assert table["valid"].to_pylist() == [None] * 7
+    assert table["problem"].to_pylist() == [None] * 7
+
+
 # -- the keyed hash --------------------------------------------------------------------
 @settings(max_examples=40, deadline=None)
 @given(
