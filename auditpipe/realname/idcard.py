@@ -65,6 +65,11 @@ SEPARATOR_CHARS = (
     r"[\s\p{Z}\p{Cc}\p{Cf}\p{Pd}/\\._\x{00B7}\x{2212}\x{30FB}\x{FF0E}\x{FF0F}\x{FF3C}\x{FF3F}]"
 )
 SEPARATORS = SEPARATOR_CHARS + "+"
+# How a spreadsheet is told that a cell of digits is text (so that it keeps all 18 and the
+# leading zeros instead of showing 1.10105E+17), as CSV exports write it: a leading apostrophe
+# (ASCII, full-width, or curled by autocorrect) or the formula ="...". Not part of the number:
+# the number inside is checked and hashed (as separators, they are removed before).
+SPREADSHEET_TEXT = r"^[\x{0027}\x{2018}\x{2019}\x{FF07}](.*)$|^=\"(.*)\"$"
 # Full-width digits and X (common in Chinese text) and their ASCII forms.
 _WIDE = "".join(chr(0xFF10 + i) for i in range(10)) + "\uff38\uff58"
 _NARROW = "0123456789Xx"
@@ -72,11 +77,14 @@ _NARROW = "0123456789Xx"
 
 def normalised_sql(column: str) -> str:
     """The number as checked and hashed: separators removed, full-width digits and X as
-    ASCII, ``x`` as ``X``. NULL (absent) when nothing is left: a value of separators only
+    ASCII, a spreadsheet's text marker around it removed (``SPREADSHEET_TEXT``), ``x`` as
+    ``X``. NULL (absent) when nothing is left: a value of separators only
     (``-``, ``--``, ``/``: a spreadsheet's "none") is no number, and kept as an empty
     string it was refused on length and hashed, one identity shared by every such account."""
     folded = f"translate({column}, {quote_literal(_WIDE)}, {quote_literal(_NARROW)})"
-    return f"nullif(upper(regexp_replace({folded}, {quote_literal(SEPARATORS)}, '', 'g')), '')"
+    bare = f"regexp_replace({folded}, {quote_literal(SEPARATORS)}, '', 'g')"
+    unmarked = f"regexp_replace({bare}, {quote_literal(SPREADSHEET_TEXT)}, '\\1\\2')"
+    return f"nullif(upper({unmarked}), '')"
 
 
 def weighted_sum_sql(n: str) -> str:

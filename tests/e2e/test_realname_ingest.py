@@ -311,3 +311,22 @@ def test_a_placeholder_of_separators_is_no_number_and_no_shared_identity(tmp_pat
     for r in stored:
         assert (r["id_number_present"], r["id_number_valid"]) == (False, None)
         assert (r["id_number_problem"], r["identity_hash"]) == (None, None)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_spreadsheets_text_marker_leaves_the_number_valid_and_its_hash(
+    tmp_path: Path, fmt: str
+) -> None:
+    """'1101... and ="1101..." (how CSV exports keep 18 digits as text) were refused on length:
+    an invalid-verification finding for a valid number, and a hash of another identity."""
+    rows = [
+        account(account_id="plain"),
+        account(account_id="apostrophe", id_number="'" + VALID_IDS[0]),
+        account(account_id="formula", id_number='="' + VALID_IDS[0].lower() + '"'),
+    ]
+    path = write_snapshot(tmp_path / "forum-a-2026-03-01.accounts", rows, fmt)
+    assert the_file(ingest(tmp_path / "lake", path)) == ("ingested", 3, 3, 0, 0)
+    stored = accounts(tmp_path / "lake")
+    assert {(r["id_number_valid"], r["id_number_problem"]) for r in stored} == {(True, None)}
+    assert len({r["identity_hash"] for r in stored}) == 1
+    assert VALID_IDS[0][:17] not in all_text(tmp_path / "lake")
