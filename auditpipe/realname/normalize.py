@@ -21,8 +21,6 @@ Parameters: ``$unfit_providers`` (as events), ``$file_date`` (DATE or NULL), ``$
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ..contract import Contract
 from ..db import quote_identifier, quote_literal
 from ..ingest.normalize import (
@@ -149,9 +147,10 @@ def checks(timezone: str) -> list[tuple[str, str]]:
     return found
 
 
-def accounts_sql(contract: Contract, timezone: str, today: dt.date) -> str:
-    """SELECT over ``read_batch``: see the module docstring. ``today``: the day of the ingest
-    in the lake's timezone (an ID number's birth date after it fails the checks)."""
+def accounts_sql(contract: Contract, timezone: str) -> str:
+    """SELECT over ``read_batch``: see the module docstring. An ID number's birth date after
+    the row's snapshot_date fails the checks (the file alone decides, not the day of the
+    ingest)."""
     found = checks(timezone)
     status = contract.field("verification_status")
     times = ", ".join(
@@ -183,11 +182,10 @@ p AS (
     {normalised_sql("v_id_number")} AS n_id
   FROM f {time_joins}
 ), d AS (
-  SELECT *, coalesce(d_row, CASE WHEN v_snapshot_date IS NULL THEN $file_date END) AS d_snapshot,
-    {problem_sql("n_id", today)} AS id_problem
+  SELECT *, coalesce(d_row, CASE WHEN v_snapshot_date IS NULL THEN $file_date END) AS d_snapshot
   FROM p
 ), k AS (
-  SELECT *, {failed} FROM d
+  SELECT *, {problem_sql("n_id", "d_snapshot")} AS id_problem, {failed} FROM d
 ), q AS (
   SELECT *, {quoted} FROM k
 ), r AS (

@@ -21,7 +21,7 @@ import pytest
 from auditpipe.errors import LakeError
 from auditpipe.ingest import IngestResult, IngestSettings, ingest_paths
 from auditpipe.lake import Lake
-from auditpipe.realname import date_in_name, is_snapshot_name
+from auditpipe.realname import date_in_name, is_snapshot_name, with_check_characters
 from auditpipe.realname.secret import identity_key, key_path
 from tests.support.accounts import (
     BAD_CHECK,
@@ -330,3 +330,25 @@ def test_a_spreadsheets_text_marker_leaves_the_number_valid_and_its_hash(
     assert {(r["id_number_valid"], r["id_number_problem"]) for r in stored} == {(True, None)}
     assert len({r["identity_hash"] for r in stored}) == 1
     assert VALID_IDS[0][:17] not in all_text(tmp_path / "lake")
+
+
+def test_a_birth_date_after_the_snapshot_date_fails_whatever_the_day_of_the_ingest(
+    tmp_path: Path,
+) -> None:
+    """Born after the day the snapshot is as of: nobody is verified before being born. The
+    bound was the day of the ingest, so such a number passed once that day had come, and one
+    file's verdict depended on when it was ingested."""
+    day = dt.date(2026, 3, 1)
+    born_later = with_check_characters([f"110105{day + dt.timedelta(days=30):%Y%m%d}001"])[0]
+    born_that_day = with_check_characters([f"110105{day:%Y%m%d}001"])[0]
+    rows = [
+        account(account_id="later", id_number=born_later),
+        account(account_id="same", id_number=born_that_day),
+    ]
+    ingest(tmp_path / "lake", write_snapshot(tmp_path / f"forum-a-{day}.accounts", rows))
+    stored = {r["account_id"]: r for r in accounts(tmp_path / "lake")}
+    assert (stored["later"]["id_number_valid"], stored["later"]["id_number_problem"]) == (
+        False,
+        "birth_date",
+    )
+    assert (stored["same"]["id_number_valid"], stored["same"]["id_number_problem"]) == (True, None)
