@@ -558,7 +558,7 @@ def compute_labels(events: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
         "planted_case",
     )
     shared = (
-        verified_rows.filter(c("id_number").is_not_null())
+        verified_rows.filter(valid_id(c("id_number"), c("snapshot_date")))
         .with_columns(identity=c("id_number").str.replace_all(r"[\s\-]", "").str.to_uppercase())
         .group_by("provider_id", "snapshot_date", "identity")
         .agg(

@@ -205,6 +205,29 @@ def test_more_than_n_verified_accounts_on_one_identity(
         assert f"{accounts} accounts" in finding["summary"]
 
 
+def test_a_number_that_fails_the_checks_is_no_shared_identity(tmp_path: Path) -> None:
+    """Six verified accounts on one placeholder ("无", "000000000000000000") were "one real
+    identity behind 6 accounts": the officer, who never sees the number, would look for one
+    person. Each is an invalid verification; a valid number shared by six still fires."""
+    placeholder = identity("a placeholder")
+    rows = [
+        account(
+            account_id=f"p{i}",
+            identity_hash=placeholder,
+            id_number_valid=False,
+            id_number_problem="length",
+        )
+        for i in range(6)
+    ]
+    shared = identity("one person")
+    rows += [account(account_id=f"v{i}", identity_hash=shared) for i in range(6)]
+    findings = run(tmp_path, [], rows)
+    found = [f for f in findings if f["rule_id"] == "real_name_shared_identity"]
+    assert [f["actor_id"] for f in found] == ["identity:" + shared[:16]]
+    invalid = {f["actor_id"] for f in findings if f["rule_id"] == "real_name_invalid_verification"}
+    assert invalid == {f"p{i}" for i in range(6)}
+
+
 def test_history_comes_from_earlier_days_when_only_one_day_is_evaluated(tmp_path: Path) -> None:
     """A verification on an earlier day counts when detect evaluates only the day of the post."""
     lake = make_lake(tmp_path / "lake")
