@@ -33,7 +33,7 @@ from ..ingest.normalize import (
     text_columns,
     time_columns,
 )
-from .idcard import normalised_sql, problem_sql, redact_free_text_sql, redact_sql
+from .idcard import SEPARATORS, normalised_sql, problem_sql, redact_free_text_sql, redact_sql
 from .secret import hmac_sql
 
 TIME_FIELDS = ("registered_at", "verified_at")
@@ -52,14 +52,25 @@ def _time_subquery(timezone: str, name: str) -> str:
     )
 
 
+# What a spreadsheet or a database export writes for "no method": nothing but separators
+# ("-", "--", "/": stored as "_", a method given) or one of these words.
+NO_METHOD = ("none", "null", "nil", "n/a", "无")
+
+
 def _method_sql(contract: Contract) -> str:
+    """The method as stored: NULL when none is given (``NO_METHOD``), else lower-case with
+    spaces and dashes as ``_``, the contract's aliases mapped."""
     spec = contract.field("verification_method")
     pairs = sorted(spec.value_map.items())
     norm = "regexp_replace(lower(v_verification_method), '[\\s\\-]+', '_', 'g')"
-    if not pairs:
-        return norm
-    whens = " ".join(f"WHEN {quote_literal(k)} THEN {quote_literal(v)}" for k, v in pairs)
-    return f"coalesce(CASE {norm} {whens} END, {norm})"
+    none = (
+        f"regexp_full_match(v_verification_method, {quote_literal(SEPARATORS)}) "
+        f"OR lower(v_verification_method) IN ({', '.join(quote_literal(w) for w in NO_METHOD)})"
+    )
+    if pairs:
+        whens = " ".join(f"WHEN {quote_literal(k)} THEN {quote_literal(v)}" for k, v in pairs)
+        norm = f"coalesce(CASE {norm} {whens} END, {norm})"
+    return f"CASE WHEN {none} THEN NULL ELSE {norm} END"
 
 
 # The values a reason may quote, redacted once per failing row in one list (``q_values``):

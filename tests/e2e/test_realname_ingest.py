@@ -352,3 +352,18 @@ def test_a_birth_date_after_the_snapshot_date_fails_whatever_the_day_of_the_inge
         "birth_date",
     )
     assert (stored["same"]["id_number_valid"], stored["same"]["id_number_problem"]) == (True, None)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_placeholder_method_is_no_method(tmp_path: Path, fmt: str) -> None:
+    """ "-" (stored as "_") or "none" for "no method" counted as a method given, so a verified
+    account without one was no invalid verification."""
+    placeholders = ["-", "--", "/", " - ", "none", "NULL", "N/A", "nil", "无"]
+    rows = [account(account_id=f"m{i}", verification_method=p) for i, p in enumerate(placeholders)]
+    rows.append(account(account_id="real", verification_method="None of the above: face"))
+    path = write_snapshot(tmp_path / "forum-a-2026-03-01.accounts", rows, fmt)
+    ingest(tmp_path / "lake", path)
+    stored = {r["account_id"]: r["verification_method"] for r in accounts(tmp_path / "lake")}
+    assert stored == {f"m{i}": None for i in range(len(placeholders))} | {
+        "real": "none_of_the_above:_face"
+    }
