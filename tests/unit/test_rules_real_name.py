@@ -79,6 +79,16 @@ def test_a_verification_at_the_same_second_as_the_post_counts(tmp_path: Path) ->
     assert finding["summary"].startswith("A user published 1 post on 2026-03-01")
 
 
+def test_times_are_compared_to_the_microsecond_not_the_second(tmp_path: Path) -> None:
+    """docs/real-name.md: a post earlier than the check by less than a second, in the same
+    second, is unverified publishing; one at the same microsecond is not."""
+    ms = dt.timedelta(milliseconds=1)
+    check = T + 800 * ms
+    early, same = post(when=T + 300 * ms), post(when=check)
+    findings = run(tmp_path, [verify(when=check), early, same])
+    assert flagged_posts(findings) == {early["event_id"]}
+
+
 def test_one_finding_per_account_and_day_with_every_post_as_evidence(tmp_path: Path) -> None:
     parties = ["public timeline", "group chat", None]
     posts = [post(when=T + i * SECOND, destination_party=parties[i]) for i in range(3)]
