@@ -438,8 +438,9 @@ def background_rows(
 
 
 # -- labels -------------------------------------------------------------------------------
-def valid_id(number: pl.Expr) -> pl.Expr:
-    """GB 11643-1999 checks, re-implemented in Polars (independent of auditpipe.realname)."""
+def valid_id(number: pl.Expr, as_of: pl.Expr) -> pl.Expr:
+    """GB 11643-1999 checks, re-implemented in Polars (independent of auditpipe.realname);
+    ``as_of``: the snapshot's date (a later birth date fails)."""
     n = number.str.replace_all(r"[\s\-]", "").str.to_uppercase()
     p = pl.lit(0, pl.Int64)
     for i in range(17):
@@ -452,7 +453,7 @@ def valid_id(number: pl.Expr) -> pl.Expr:
         & (n.str.slice(17, 1) == check)
         & born.is_not_null()
         & (born >= dt.date(1900, 1, 1))
-        & (born <= dt.date.today())
+        & (born <= as_of)
         & prefix.is_in(list(PROVINCES))
     ).fill_null(False)
 
@@ -547,7 +548,7 @@ def compute_labels(events: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
     )
     verified_rows = rows.filter(c("verification_status") == "verified")
     invalid = verified_rows.filter(
-        (c("id_number").is_not_null() & ~valid_id(c("id_number")))
+        (c("id_number").is_not_null() & ~valid_id(c("id_number"), c("snapshot_date")))
         | c("verification_method").fill_null("").str.strip_chars().eq("")
     ).select(
         pl.lit("real_name_invalid_verification").alias("rule_id"),
@@ -557,7 +558,7 @@ def compute_labels(events: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
         "planted_case",
     )
     shared = (
-        verified_rows.filter(c("id_number").is_not_null())
+        verified_rows.filter(valid_id(c("id_number"), c("snapshot_date")))
         .with_columns(identity=c("id_number").str.replace_all(r"[\s\-]", "").str.to_uppercase())
         .group_by("provider_id", "snapshot_date", "identity")
         .agg(

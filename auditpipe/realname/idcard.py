@@ -12,7 +12,9 @@ and then checked in this order; the first check it fails is its ``problem``:
     ``sum(digit_i * weight_i) mod 11`` indexes ``10X98765432``, weights ``2^(17-i) mod 11``.
 ``birth_date``
     characters 7-14 are not a real date ``YYYYMMDD`` (``19990230`` is not), or it is before
-    1900-01-01 or after the day of the check.
+    1900-01-01 or after the day the number is known as of: a snapshot row's snapshot_date
+    (nobody is verified before being born), not the day of the ingest, which would make the
+    verdict on one file depend on the day it is ingested.
 ``region``
     the first two digits are not a province-level code of GB/T 2260: 11-15, 21-23, 31-37,
     41-46, 50-54, 61-65, 71 (Taiwan), 81 and 82 (Hong Kong and Macao residence permits since
@@ -65,6 +67,11 @@ SEPARATOR_CHARS = (
     r"[\s\p{Z}\p{Cc}\p{Cf}\p{Pd}/\\._\x{00B7}\x{2212}\x{30FB}\x{FF0E}\x{FF0F}\x{FF3C}\x{FF3F}]"
 )
 SEPARATORS = SEPARATOR_CHARS + "+"
+# How a spreadsheet is told that a cell of digits is text (so that it keeps all 18 and the
+# leading zeros instead of showing 1.10105E+17), as CSV exports write it: a leading apostrophe
+# (ASCII, full-width, or curled by autocorrect) or the formula ="...". Not part of the number:
+# the number inside is checked and hashed (as separators, they are removed before).
+SPREADSHEET_TEXT = r"^[\x{0027}\x{2018}\x{2019}\x{FF07}](.*)$|^=\"(.*)\"$"
 # Full-width digits and X (common in Chinese text) and their ASCII forms.
 _WIDE = "".join(chr(0xFF10 + i) for i in range(10)) + "\uff38\uff58"
 _NARROW = "0123456789Xx"
@@ -72,9 +79,14 @@ _NARROW = "0123456789Xx"
 
 def normalised_sql(column: str) -> str:
     """The number as checked and hashed: separators removed, full-width digits and X as
-    ASCII, ``x`` as ``X``."""
+    ASCII, a spreadsheet's text marker around it removed (``SPREADSHEET_TEXT``), ``x`` as
+    ``X``. NULL (absent) when nothing is left: a value of separators only
+    (``-``, ``--``, ``/``: a spreadsheet's "none") is no number, and kept as an empty
+    string it was refused on length and hashed, one identity shared by every such account."""
     folded = f"translate({column}, {quote_literal(_WIDE)}, {quote_literal(_NARROW)})"
-    return f"upper(regexp_replace({folded}, {quote_literal(SEPARATORS)}, '', 'g'))"
+    bare = f"regexp_replace({folded}, {quote_literal(SEPARATORS)}, '', 'g')"
+    unmarked = f"regexp_replace({bare}, {quote_literal(SPREADSHEET_TEXT)}, '\\1\\2')"
+    return f"nullif(upper({unmarked}), '')"
 
 
 def weighted_sum_sql(n: str) -> str:
@@ -82,9 +94,9 @@ def weighted_sum_sql(n: str) -> str:
     return " + ".join(f"{w} * (ascii(substr({n}, {i + 1}, 1)) - 48)" for i, w in enumerate(WEIGHTS))
 
 
-def problem_sql(n: str, today: dt.date) -> str:
+def problem_sql(n: str, latest_birth: str) -> str:
     """The first check the normalised number ``n`` fails (see the module docstring), or NULL.
-    ``today``: a birth date after it fails. NULL when ``n`` is NULL."""
+    ``latest_birth`` (a DATE in SQL): a birth date after it fails. NULL when ``n`` is NULL."""
     birth = f"TRY_STRPTIME(substr({n}, 7, 8), '%Y%m%d')"
     provinces = ", ".join(quote_literal(p) for p in PROVINCES)
     first_two = (
@@ -97,7 +109,7 @@ def problem_sql(n: str, today: dt.date) -> str:
         WHEN substr({n}, 18, 1) <> substr({quote_literal(CHECK_CHARS)},
             ({weighted_sum_sql(n)}) % 11 + 1, 1) THEN 'check_digit'
         WHEN {birth} IS NULL OR {birth} < DATE {quote_literal(EARLIEST_BIRTH.isoformat())}
-            OR {birth} > DATE {quote_literal(today.isoformat())} THEN 'birth_date'
+            OR {birth} > {latest_birth} THEN 'birth_date'
         WHEN {first_two} NOT IN ({provinces}) THEN 'region'
     END)"""
 
@@ -106,7 +118,8 @@ def check_numbers(
     numbers: Sequence[str | None] | pa.Array, today: dt.date | None = None, con: Any = None
 ) -> pa.Table:
     """The checks over a column of numbers as given: ``normalised``, ``valid`` (NULL where the
-    number is absent) and ``problem``, one row per number, in order. The library face of the
+    number is absent) and ``problem``, one row per number, in order; ``today``: the day they
+    are known as of (a later birth date fails; default: the clock's day). The library face of the
     same SQL the account snapshot ingest runs. ``con``: a DuckDB connection to use (default:
     a new in-memory one)."""
     import duckdb
@@ -118,7 +131,7 @@ def check_numbers(
     n = normalised_sql("nullif(trim(v), '')")
     query = f"""SELECT n AS normalised,
             CASE WHEN n IS NOT NULL THEN problem IS NULL END AS valid, problem
-        FROM (SELECT i, n, {problem_sql("n", today or dt.date.today())} AS problem
+        FROM (SELECT i, n, {problem_sql("n", "DATE " + quote_literal((today or dt.date.today()).isoformat()))} AS problem
               FROM (SELECT i, {n} AS n FROM id_numbers)) ORDER BY i"""
     own = con is None
     con = duckdb.connect() if con is None else con

@@ -51,7 +51,7 @@ from ..ingest.pipeline import (
 )
 from ..ingest.settings import IngestSettings
 from ..ingest.sources import SourceFile, sha256_of
-from ..lake import Lake, discard_staging, today_in, utc_now
+from ..lake import Lake, discard_staging, utc_now
 from ..lake.layout import ACCOUNTS, list_partitions
 from .normalize import accounts_sql
 from .secret import identity_key, padded_keys
@@ -208,7 +208,7 @@ class _SnapshotJob:
         cursor.execute("SET TimeZone = $tz", {"tz": self.lake.timezone})
         cursor.execute("SET enable_progress_bar = false")
         stager = SnapshotStager(cursor, self.work, self.sha, provenance)
-        sql = accounts_sql(contract, self.lake.timezone, today_in(self.lake.timezone))
+        sql = accounts_sql(contract, self.lake.timezone)
         params = {"file_date": file_date, **padded_keys(self.key)}
         rows_read = 0
         batches = None

@@ -21,8 +21,6 @@ Parameters: ``$unfit_providers`` (as events), ``$file_date`` (DATE or NULL), ``$
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ..contract import Contract
 from ..db import quote_identifier, quote_literal
 from ..ingest.normalize import (
@@ -35,7 +33,7 @@ from ..ingest.normalize import (
     text_columns,
     time_columns,
 )
-from .idcard import normalised_sql, problem_sql, redact_free_text_sql, redact_sql
+from .idcard import SEPARATORS, normalised_sql, problem_sql, redact_free_text_sql, redact_sql
 from .secret import hmac_sql
 
 TIME_FIELDS = ("registered_at", "verified_at")
@@ -54,14 +52,25 @@ def _time_subquery(timezone: str, name: str) -> str:
     )
 
 
+# What a spreadsheet or a database export writes for "no method": nothing but separators
+# ("-", "--", "/": stored as "_", a method given) or one of these words.
+NO_METHOD = ("none", "null", "nil", "n/a", "无")
+
+
 def _method_sql(contract: Contract) -> str:
+    """The method as stored: NULL when none is given (``NO_METHOD``), else lower-case with
+    spaces and dashes as ``_``, the contract's aliases mapped."""
     spec = contract.field("verification_method")
     pairs = sorted(spec.value_map.items())
     norm = "regexp_replace(lower(v_verification_method), '[\\s\\-]+', '_', 'g')"
-    if not pairs:
-        return norm
-    whens = " ".join(f"WHEN {quote_literal(k)} THEN {quote_literal(v)}" for k, v in pairs)
-    return f"coalesce(CASE {norm} {whens} END, {norm})"
+    none = (
+        f"regexp_full_match(v_verification_method, {quote_literal(SEPARATORS)}) "
+        f"OR lower(v_verification_method) IN ({', '.join(quote_literal(w) for w in NO_METHOD)})"
+    )
+    if pairs:
+        whens = " ".join(f"WHEN {quote_literal(k)} THEN {quote_literal(v)}" for k, v in pairs)
+        norm = f"coalesce(CASE {norm} {whens} END, {norm})"
+    return f"CASE WHEN {none} THEN NULL ELSE {norm} END"
 
 
 # The values a reason may quote, redacted once per failing row in one list (``q_values``):
@@ -149,9 +158,10 @@ def checks(timezone: str) -> list[tuple[str, str]]:
     return found
 
 
-def accounts_sql(contract: Contract, timezone: str, today: dt.date) -> str:
-    """SELECT over ``read_batch``: see the module docstring. ``today``: the day of the ingest
-    in the lake's timezone (an ID number's birth date after it fails the checks)."""
+def accounts_sql(contract: Contract, timezone: str) -> str:
+    """SELECT over ``read_batch``: see the module docstring. An ID number's birth date after
+    the row's snapshot_date fails the checks (the file alone decides, not the day of the
+    ingest)."""
     found = checks(timezone)
     status = contract.field("verification_status")
     times = ", ".join(
@@ -183,11 +193,10 @@ p AS (
     {normalised_sql("v_id_number")} AS n_id
   FROM f {time_joins}
 ), d AS (
-  SELECT *, coalesce(d_row, CASE WHEN v_snapshot_date IS NULL THEN $file_date END) AS d_snapshot,
-    {problem_sql("n_id", today)} AS id_problem
+  SELECT *, coalesce(d_row, CASE WHEN v_snapshot_date IS NULL THEN $file_date END) AS d_snapshot
   FROM p
 ), k AS (
-  SELECT *, {failed} FROM d
+  SELECT *, {problem_sql("n_id", "d_snapshot")} AS id_problem, {failed} FROM d
 ), q AS (
   SELECT *, {quoted} FROM k
 ), r AS (

@@ -12,11 +12,11 @@
 --   whose account was not verified at the moment of the post. The state at that moment is the latest of: a verify event of the account
 --   (success or failure), an account snapshot as of the end of its snapshot_date (lake
 --   timezone; status verified or not), and a snapshot's verified_at; a verification at the
---   very second of the post counts. Posts by accounts that appear in no snapshot and no
+--   very moment of the post counts (times compared to the microsecond). Posts by accounts that appear in no snapshot and no
 --   register or verify event are a data gap the report counts, not a finding. Access
 --   providers (iasp) are outside the publishing requirement. One finding per account and
 --   day, every such post its evidence.
--- description.zh-CN: 用户（actor_type subject）在信息服务提供者（provider_type iisp：取事件自身的，否则取其服务提供者其他事件所标明的）处成功发布，而其账户在发布时未认证。发布时的状态取以下最晚者：该账户的认证事件（成功或失败）、截至其 snapshot_date 结束时（湖的时区）的账户快照（状态为已认证或否）、快照的 verified_at；在发布的同一秒完成的认证也算。未出现在任何快照、注册或认证事件中的账户所发的帖子是报告统计的数据缺口，不构成发现。接入服务提供者（iasp）不受发布要求约束。每个账户每天一个发现，每个此类帖子都是证据。
+-- description.zh-CN: 用户（actor_type subject）在信息服务提供者（provider_type iisp：取事件自身的，否则取其服务提供者其他事件所标明的）处成功发布，而其账户在发布时未认证。发布时的状态取以下最晚者：该账户的认证事件（成功或失败）、截至其 snapshot_date 结束时（湖的时区）的账户快照（状态为已认证或否）、快照的 verified_at；在发布的同一时刻完成的认证也算（时间精确到微秒比较）。未出现在任何快照、注册或认证事件中的账户所发的帖子是报告统计的数据缺口，不构成发现。接入服务提供者（iasp）不受发布要求约束。每个账户每天一个发现，每个此类帖子都是证据。
 -- false_positives: Verification done outside the logs and exported in no snapshot before the
 --   post (ask the provider for its verify log or an earlier snapshot); an account id spelled
 --   differently in the snapshot and the event log.

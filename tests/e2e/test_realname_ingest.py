@@ -21,7 +21,7 @@ import pytest
 from auditpipe.errors import LakeError
 from auditpipe.ingest import IngestResult, IngestSettings, ingest_paths
 from auditpipe.lake import Lake
-from auditpipe.realname import date_in_name, is_snapshot_name
+from auditpipe.realname import date_in_name, is_snapshot_name, with_check_characters
 from auditpipe.realname.secret import identity_key, key_path
 from tests.support.accounts import (
     BAD_CHECK,
@@ -299,3 +299,71 @@ def test_equal_numbers_hash_equal_within_a_lake_and_differ_across_lakes(tmp_path
     two = {r["identity_hash"] for r in accounts(tmp_path / "l2")}
     assert len(one) == 1 and len(two) == 1 and one != two
     assert one != {hashlib.sha256(VALID_IDS[0].encode()).hexdigest()}
+
+
+def test_a_placeholder_of_separators_is_no_number_and_no_shared_identity(tmp_path: Path) -> None:
+    """A spreadsheet export that writes "-" for "no number" gave every such account a present,
+    invalid number with one and the same hash: six of them were one identity."""
+    rows = [account(account_id=f"d{i}", id_number=p) for i, p in enumerate(["-", "--", "/", "—"])]
+    ingest(tmp_path / "lake", write_snapshot(tmp_path / "forum-a-2026-03-01.accounts", rows))
+    stored = accounts(tmp_path / "lake")
+    assert len(stored) == 4
+    for r in stored:
+        assert (r["id_number_present"], r["id_number_valid"]) == (False, None)
+        assert (r["id_number_problem"], r["identity_hash"]) == (None, None)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_spreadsheets_text_marker_leaves_the_number_valid_and_its_hash(
+    tmp_path: Path, fmt: str
+) -> None:
+    """'1101... and ="1101..." (how CSV exports keep 18 digits as text) were refused on length:
+    an invalid-verification finding for a valid number, and a hash of another identity."""
+    rows = [
+        account(account_id="plain"),
+        account(account_id="apostrophe", id_number="'" + VALID_IDS[0]),
+        account(account_id="formula", id_number='="' + VALID_IDS[0].lower() + '"'),
+    ]
+    path = write_snapshot(tmp_path / "forum-a-2026-03-01.accounts", rows, fmt)
+    assert the_file(ingest(tmp_path / "lake", path)) == ("ingested", 3, 3, 0, 0)
+    stored = accounts(tmp_path / "lake")
+    assert {(r["id_number_valid"], r["id_number_problem"]) for r in stored} == {(True, None)}
+    assert len({r["identity_hash"] for r in stored}) == 1
+    assert VALID_IDS[0][:17] not in all_text(tmp_path / "lake")
+
+
+def test_a_birth_date_after_the_snapshot_date_fails_whatever_the_day_of_the_ingest(
+    tmp_path: Path,
+) -> None:
+    """Born after the day the snapshot is as of: nobody is verified before being born. The
+    bound was the day of the ingest, so such a number passed once that day had come, and one
+    file's verdict depended on when it was ingested."""
+    day = dt.date(2026, 3, 1)
+    born_later = with_check_characters([f"110105{day + dt.timedelta(days=30):%Y%m%d}001"])[0]
+    born_that_day = with_check_characters([f"110105{day:%Y%m%d}001"])[0]
+    rows = [
+        account(account_id="later", id_number=born_later),
+        account(account_id="same", id_number=born_that_day),
+    ]
+    ingest(tmp_path / "lake", write_snapshot(tmp_path / f"forum-a-{day}.accounts", rows))
+    stored = {r["account_id"]: r for r in accounts(tmp_path / "lake")}
+    assert (stored["later"]["id_number_valid"], stored["later"]["id_number_problem"]) == (
+        False,
+        "birth_date",
+    )
+    assert (stored["same"]["id_number_valid"], stored["same"]["id_number_problem"]) == (True, None)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_a_placeholder_method_is_no_method(tmp_path: Path, fmt: str) -> None:
+    """ "-" (stored as "_") or "none" for "no method" counted as a method given, so a verified
+    account without one was no invalid verification."""
+    placeholders = ["-", "--", "/", " - ", "none", "NULL", "N/A", "nil", "无"]
+    rows = [account(account_id=f"m{i}", verification_method=p) for i, p in enumerate(placeholders)]
+    rows.append(account(account_id="real", verification_method="None of the above: face"))
+    path = write_snapshot(tmp_path / "forum-a-2026-03-01.accounts", rows, fmt)
+    ingest(tmp_path / "lake", path)
+    stored = {r["account_id"]: r["verification_method"] for r in accounts(tmp_path / "lake")}
+    assert stored == {f"m{i}": None for i in range(len(placeholders))} | {
+        "real": "none_of_the_above:_face"
+    }

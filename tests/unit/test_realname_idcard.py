@@ -164,6 +164,29 @@ def test_absent_numbers_have_no_verdict() -> None:
     assert table["problem"].to_pylist() == [None, None, None]
 
 
+@pytest.mark.parametrize(
+    "form", ["'{}", "\u2018{}", "\u2019{}", "\uff07{}", '="{}"', "' {}", "'110105-{}"]
+)
+def test_a_spreadsheets_text_marker_is_not_part_of_the_number(form: str) -> None:
+    """CSV exports keep 18 digits as text with a leading apostrophe or as ="..."; it was read
+    as a 19th character and a valid number failed on length."""
+    number = "11010519491231002X"
+    value = form.format(number[6:]) if "110105-" in form else form.format(number)
+    table = check_numbers([value], today=TODAY, con=CON)
+    assert table["normalised"].to_pylist() == [number]
+    assert table["valid"].to_pylist() == [True]
+    # only at the start (or as the whole formula): anywhere else it is still no number
+    assert problems([number[:9] + "'" + number[9:], "=" + number, '="' + number]) == ["length"] * 3
+
+
+def test_a_value_of_separators_only_is_absent() -> None:
+    """A dash, two, a slash or a full-width dash is how a spreadsheet says "none": no number."""
+    table = check_numbers(["-", "--", " / ", "\uff0d", "\u2014\u2014", "_", "\u200b"])
+    assert table["normalised"].to_pylist() == [None] * 7
+    assert table["valid"].to_pylist() == [None] * 7
+    assert table["problem"].to_pylist() == [None] * 7
+
+
 # -- the keyed hash --------------------------------------------------------------------
 @settings(max_examples=40, deadline=None)
 @given(

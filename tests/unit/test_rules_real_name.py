@@ -79,6 +79,16 @@ def test_a_verification_at_the_same_second_as_the_post_counts(tmp_path: Path) ->
     assert finding["summary"].startswith("A user published 1 post on 2026-03-01")
 
 
+def test_times_are_compared_to_the_microsecond_not_the_second(tmp_path: Path) -> None:
+    """docs/real-name.md: a post earlier than the check by less than a second, in the same
+    second, is unverified publishing; one at the same microsecond is not."""
+    ms = dt.timedelta(milliseconds=1)
+    check = T + 800 * ms
+    early, same = post(when=T + 300 * ms), post(when=check)
+    findings = run(tmp_path, [verify(when=check), early, same])
+    assert flagged_posts(findings) == {early["event_id"]}
+
+
 def test_one_finding_per_account_and_day_with_every_post_as_evidence(tmp_path: Path) -> None:
     parties = ["public timeline", "group chat", None]
     posts = [post(when=T + i * SECOND, destination_party=parties[i]) for i in range(3)]
@@ -203,6 +213,29 @@ def test_more_than_n_verified_accounts_on_one_identity(
         assert finding["actor_id"] == "identity:" + shared[:16]
         assert finding["event_count"] == finding["subject_count"] == accounts
         assert f"{accounts} accounts" in finding["summary"]
+
+
+def test_a_number_that_fails_the_checks_is_no_shared_identity(tmp_path: Path) -> None:
+    """Six verified accounts on one placeholder ("无", "000000000000000000") were "one real
+    identity behind 6 accounts": the officer, who never sees the number, would look for one
+    person. Each is an invalid verification; a valid number shared by six still fires."""
+    placeholder = identity("a placeholder")
+    rows = [
+        account(
+            account_id=f"p{i}",
+            identity_hash=placeholder,
+            id_number_valid=False,
+            id_number_problem="length",
+        )
+        for i in range(6)
+    ]
+    shared = identity("one person")
+    rows += [account(account_id=f"v{i}", identity_hash=shared) for i in range(6)]
+    findings = run(tmp_path, [], rows)
+    found = [f for f in findings if f["rule_id"] == "real_name_shared_identity"]
+    assert [f["actor_id"] for f in found] == ["identity:" + shared[:16]]
+    invalid = {f["actor_id"] for f in findings if f["rule_id"] == "real_name_invalid_verification"}
+    assert invalid == {f"p{i}" for i in range(6)}
 
 
 def test_history_comes_from_earlier_days_when_only_one_day_is_evaluated(tmp_path: Path) -> None:
