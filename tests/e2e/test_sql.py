@@ -404,3 +404,15 @@ def test_a_ctrl_c_inside_a_query_drops_it_and_is_forgotten_once_handled(
     assert "Interrupted." in err.getvalue()
     assert " b " in out.getvalue() and " a " not in out.getvalue()
     assert not isinstance(later, errors.Interrupted)
+
+
+def test_a_pivot_statement_prints_its_rows(shared_lake: Lake) -> None:
+    """DuckDB runs PIVOT as a MULTI statement: its rows are a result like a SELECT's, not
+    "nothing to show" with exit 0."""
+    code, out, _ = sql(
+        shared_lake,
+        "--format",
+        "json",
+        "PIVOT (SELECT provider_id FROM events) ON provider_id USING count(*)",
+    )
+    assert code == 0 and json.loads(out) == [{"blog-b": 1, "forum-a": 10}]
