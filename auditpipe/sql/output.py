@@ -27,7 +27,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import SqlError, UsageError
 from ..i18n import _
-from ..outputs import UTF8_BOM, atomic_binary, atomic_text, bom_not_csv, neutralise_csv_sql
+from ..outputs import (
+    UTF8_BOM,
+    atomic_binary,
+    atomic_text,
+    bom_not_csv,
+    neutralise_csv_cell,
+    neutralise_csv_sql,
+)
 from .query import sql_error
 
 if TYPE_CHECKING:
@@ -202,16 +209,18 @@ def _as_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
 def _for_csv(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """Numbers and booleans as they are; everything else in DuckDB's text form (lists, structs,
     timestamps in the session timezone), with cells that start like a formula neutralised.
-    Positional references survive duplicate names."""
+    Column names are header cells and neutralised too: a PIVOT makes data values (an actor
+    id from a provider's log) column names. Positional references survive duplicate names."""
     from ..db import quote_identifier
 
     select = []
     for position, (name, typ) in enumerate(zip(relation.columns, relation.types, strict=True), 1):
+        header = quote_identifier(neutralise_csv_cell(name))
         if _is_numeric(str(typ)) or str(typ) == "BOOLEAN":
-            select.append(f"#{position}")
+            select.append(f"#{position} AS {header}")
         else:  # text: neutralised against formula injection (outputs.py)
             text = neutralise_csv_sql(f"CAST(#{position} AS VARCHAR)")
-            select.append(f"{text} AS {quote_identifier(name)}")
+            select.append(f"{text} AS {header}")
     return _derive(relation, f"SELECT {', '.join(select)} FROM {_ROW}")
 
 
