@@ -39,6 +39,7 @@ from .query import sql_error
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
     from rich.console import Console
 
 # Formats, in the order --help lists them. table and line are for people and show the first
@@ -385,13 +386,52 @@ _STREAM_WRITERS: dict[str, Callable[[duckdb.DuckDBPyRelation, IO[bytes]], WriteS
 
 
 def _write_parquet(relation: duckdb.DuckDBPyRelation, output: Path) -> WriteSummary:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    reader = relation.to_arrow_reader(BATCH_ROWS)
+    schema = _parquet_schema(reader.schema, [str(t) for t in relation.types])
     rows = 0
-    with atomic_binary(output) as fh:
-        reader = relation.to_arrow_reader(BATCH_ROWS)
-        with pq.ParquetWriter(fh, reader.schema, compression="zstd") as writer:
-            for batch in reader:
-                writer.write_batch(batch)
-                rows += batch.num_rows
+    with atomic_binary(output) as fh, pq.ParquetWriter(fh, schema, compression="zstd") as writer:
+        for batch in reader:
+            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+            rows += batch.num_rows
     return WriteSummary(rows=rows)
+
+
+def _parquet_schema(schema: pa.Schema, types: list[str]) -> pa.Schema:
+    """``schema`` as a Parquet file can hold it, readable by every Parquet reader.
+
+    A name the result repeats (``SELECT e.*, f.*``) gets a suffix, ``provider_id_1``, as
+    DuckDB's own ``COPY ... TO`` names it (compared ignoring case): pyarrow and Polars cannot
+    read a file whose columns share a name. A column of a type Parquet has no Arrow mapping for
+    (INTERVAL, UNION, or a list, struct or map of one) is a SqlError naming it, before any byte
+    is written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    fields = []
+    taken: set[str] = set()
+    for field in schema:
+        name = field.name
+        number = 0
+        while name.lower() in taken:
+            number += 1
+            name = f"{field.name}_{number}"
+        taken.add(name.lower())
+        fields.append(field.with_name(name))
+    unwritable = []
+    for field, typ in zip(fields, types, strict=True):
+        try:
+            pq.ParquetWriter(pa.BufferOutputStream(), pa.schema([field])).close()
+        except pa.ArrowNotImplementedError:
+            unwritable.append(f"{field.name} ({typ})")
+    if unwritable:
+        raise SqlError(
+            _("Parquet cannot hold the column(s) {columns}").format(columns=", ".join(unwritable)),
+            hint=_(
+                "cast them in the query, e.g. CAST(x AS VARCHAR), or write another format "
+                "(--format csv, json, jsonl)"
+            ),
+        )
+    return pa.schema(fields, metadata=schema.metadata)
