@@ -19,6 +19,7 @@ Chinese-locale Windows it otherwise guesses GBK and garbles the text).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -345,12 +346,35 @@ def _write_markdown(relation: duckdb.DuckDBPyRelation, fh: IO[bytes]) -> WriteSu
 
 
 def _json_rows(relation: duckdb.DuckDBPyRelation) -> Iterator[list[str]]:
-    """Each row as DuckDB's ``to_json`` of the row, a batch at a time."""
+    """Each row as DuckDB's ``to_json`` of the row, a batch at a time.
+
+    ``to_json`` writes a NaN or infinite FLOAT/DOUBLE as the bare tokens ``NaN``,
+    ``Infinity`` and ``-Infinity``, which JSON does not have (strict parsers, jq, JavaScript,
+    Go refuse the document): they are written as the strings ``"NaN"``, ``"Infinity"`` and
+    ``"-Infinity"``, as PostgreSQL's ``to_json`` does, wherever they are in the row. Only
+    batches of results with such a column that hold such a token pay for it."""
+    import pyarrow.compute as pc
+
+    floats = any(_FLOAT_TYPE.search(str(t)) for t in relation.types)
     lines = _derive(relation, f"SELECT CAST(to_json({_ROW}) AS VARCHAR) AS row FROM {_ROW}")
     for batch in lines.to_arrow_reader(BATCH_ROWS):
-        values = batch.column(0).to_pylist()  # type: ignore[attr-defined]
+        column = batch.column(0)
+        values = column.to_pylist()  # type: ignore[attr-defined]
+        if floats and pc.any(pc.match_substring_regex(column, "NaN|Infinity")).as_py():
+            values = [_JSON_NON_FINITE.sub(_quote_non_finite, v) for v in values]
         if values:
             yield values
+
+
+# A FLOAT or DOUBLE anywhere in a column's type (REAL is FLOAT; lists, structs, maps).
+_FLOAT_TYPE = re.compile(r"\b(FLOAT|DOUBLE)\b")
+# A JSON string (kept as it is), or a bare non-finite number token outside strings.
+_JSON_NON_FINITE = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN')
+
+
+def _quote_non_finite(match: re.Match[str]) -> str:
+    token = match.group()
+    return token if token.startswith('"') else f'"{token}"'
 
 
 def _write_json(relation: duckdb.DuckDBPyRelation, fh: IO[bytes]) -> WriteSummary:
