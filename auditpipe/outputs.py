@@ -7,7 +7,8 @@ starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leadin
 so Excel or LibreOffice shows it as text instead of running it (a destination party named
 ``=cmd|' /C calc'!A0`` stays a name). Numeric columns are numbers and are left as they are; a
 text cell such as ``-5`` reads ``'-5``. The same rule runs in Python (report CSV) and in SQL
-(``auditpipe sql --format csv``), both generated from ``CSV_FORMULA_STARTS``.
+(``auditpipe sql --format csv``, its column names included), both generated from
+``CSV_FORMULA_STARTS``.
 """
 
 from __future__ import annotations

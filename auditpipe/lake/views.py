@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..db import Database, connect, file_list, parquet_scan, quote_identifier
+from ..db import Database, connect, file_list, parquet_scan, quote_identifier, quote_literal
 from . import layout
 from .commit import MANIFEST, lake_files
 from .schema import (
@@ -69,8 +69,12 @@ PARQUET_TABLES: dict[str, ParquetTable] = {
     layout.ACCOUNTS: ParquetTable(layout.ACCOUNTS, layout.ACCOUNTS, 2, ACCOUNT_COLUMNS),
 }
 
-# The manifest (one JSON document per input file, written by ingest). The view over a lake
-# without a manifest has these columns, so queries written against ingest_log bind either way.
+# The manifest (one JSON document per input file, written by ingest), as the ingest_log view
+# shows it in every lake: these columns, in this order, with these types, whatever the entries
+# hold (read_json would otherwise infer them from the entries: columns in alphabetical order,
+# ``reason`` typed NULL while no file was rejected, ``partitions`` JSON[] while every list is
+# empty, ``lake_table`` only once an account snapshot was ingested, ``counters`` a STRUCT of
+# whichever counters occurred). Entries written before a field existed read it as NULL.
 INGEST_LOG_COLUMNS: list[tuple[str, str]] = [
     ("sha256", "VARCHAR"),
     ("source_file", "VARCHAR"),
@@ -90,10 +94,10 @@ INGEST_LOG_COLUMNS: list[tuple[str, str]] = [
     ("files", "VARCHAR[]"),
     ("unclassified_field_names", "BIGINT"),
     ("unclassified_fields", "STRUCT(name VARCHAR, events BIGINT)[]"),
+    ("lake_table", "VARCHAR"),  # NULL for events; "accounts" for an account snapshot
+    ("counters", "JSON"),  # the file's counters ({"blank_lines": 2, ...}), NULL when none
+    ("source", "JSON"),  # a database audit log's line counts, NULL for other inputs
 ]
-# Columns added after lakes were first written: entries written before them lack the field,
-# and read_json cannot type a list that is empty in every entry, so the view declares them.
-LATER_INGEST_LOG_COLUMNS = ("unclassified_field_names", "unclassified_fields")
 
 
 # The evidence id of an account snapshot row (real-name findings, auditpipe.detect.real_name):
@@ -158,21 +162,13 @@ ACCOUNTS_CURRENT_BODY = (
 
 def ingest_log_body(lake_root: str | Path, files: list[Path] | None = None) -> str:
     """The manifest entries (``files``, by default those that exist now), read with DuckDB's
-    JSON reader."""
+    JSON reader as ``INGEST_LOG_COLUMNS`` declares them."""
     if files is None:
         files = layout.manifest_files(Path(lake_root).resolve())
     if not files:
         return empty_select(INGEST_LOG_COLUMNS)
-    types = dict(INGEST_LOG_COLUMNS)
-    declared = [(name, types[name]) for name in LATER_INGEST_LOG_COLUMNS]
-    casts = ", ".join(
-        f"CAST({quote_identifier(n)} AS {t}) AS {quote_identifier(n)}" for n, t in declared
-    )
-    return (
-        f"SELECT * REPLACE ({casts}) FROM (\n  SELECT * FROM "
-        f"read_json({file_list(files)}, format = 'auto', union_by_name = true)\n"
-        f"  UNION ALL BY NAME {empty_select(declared)})"
-    )
+    columns = ", ".join(f"{quote_literal(n)}: {quote_literal(t)}" for n, t in INGEST_LOG_COLUMNS)
+    return f"SELECT * FROM read_json({file_list(files)}, format = 'auto', columns = {{{columns}}})"
 
 
 def view_statements(

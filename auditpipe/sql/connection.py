@@ -33,6 +33,7 @@ from ..lake.schema import empty_select
 from ..lake.views import (
     ACCOUNTS_CURRENT_BODY,
     FINDING_EVIDENCE_BODY,
+    INGEST_LOG_COLUMNS,
     PARQUET_TABLES,
     ParquetTable,
     ingest_log_body,
@@ -112,8 +113,9 @@ def refresh_views(con: SqlConnection, lake: Lake, *, reader: SqlConnection | Non
             body = empty_select(table.columns)
         con.execute(f"CREATE OR REPLACE VIEW {name} AS\n{body}")
     con.register(_SOURCE_PREFIX + "ingest_log", _ingest_log_table(lake, listed[MANIFEST], reader))
+    select = ", ".join(_column(n, t) for n, t in INGEST_LOG_COLUMNS)
     con.execute(
-        f"CREATE OR REPLACE VIEW ingest_log AS SELECT * FROM "
+        f"CREATE OR REPLACE VIEW ingest_log AS SELECT {select} FROM "
         f"{quote_identifier(_SOURCE_PREFIX + 'ingest_log')}"
     )
     con.execute(f"CREATE OR REPLACE VIEW finding_evidence AS\n{FINDING_EVIDENCE_BODY}")

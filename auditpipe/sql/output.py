@@ -19,6 +19,7 @@ Chinese-locale Windows it otherwise guesses GBK and garbles the text).
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,11 +28,19 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import SqlError, UsageError
 from ..i18n import _
-from ..outputs import UTF8_BOM, atomic_binary, atomic_text, bom_not_csv, neutralise_csv_sql
+from ..outputs import (
+    UTF8_BOM,
+    atomic_binary,
+    atomic_text,
+    bom_not_csv,
+    neutralise_csv_cell,
+    neutralise_csv_sql,
+)
 from .query import sql_error
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
     from rich.console import Console
 
 # Formats, in the order --help lists them. table and line are for people and show the first
@@ -202,16 +211,18 @@ def _as_text(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
 def _for_csv(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     """Numbers and booleans as they are; everything else in DuckDB's text form (lists, structs,
     timestamps in the session timezone), with cells that start like a formula neutralised.
-    Positional references survive duplicate names."""
+    Column names are header cells and neutralised too: a PIVOT makes data values (an actor
+    id from a provider's log) column names. Positional references survive duplicate names."""
     from ..db import quote_identifier
 
     select = []
     for position, (name, typ) in enumerate(zip(relation.columns, relation.types, strict=True), 1):
+        header = quote_identifier(neutralise_csv_cell(name))
         if _is_numeric(str(typ)) or str(typ) == "BOOLEAN":
-            select.append(f"#{position}")
+            select.append(f"#{position} AS {header}")
         else:  # text: neutralised against formula injection (outputs.py)
             text = neutralise_csv_sql(f"CAST(#{position} AS VARCHAR)")
-            select.append(f"{text} AS {quote_identifier(name)}")
+            select.append(f"{text} AS {header}")
     return _derive(relation, f"SELECT {', '.join(select)} FROM {_ROW}")
 
 
@@ -335,12 +346,35 @@ def _write_markdown(relation: duckdb.DuckDBPyRelation, fh: IO[bytes]) -> WriteSu
 
 
 def _json_rows(relation: duckdb.DuckDBPyRelation) -> Iterator[list[str]]:
-    """Each row as DuckDB's ``to_json`` of the row, a batch at a time."""
+    """Each row as DuckDB's ``to_json`` of the row, a batch at a time.
+
+    ``to_json`` writes a NaN or infinite FLOAT/DOUBLE as the bare tokens ``NaN``,
+    ``Infinity`` and ``-Infinity``, which JSON does not have (strict parsers, jq, JavaScript,
+    Go refuse the document): they are written as the strings ``"NaN"``, ``"Infinity"`` and
+    ``"-Infinity"``, as PostgreSQL's ``to_json`` does, wherever they are in the row. Only
+    batches of results with such a column that hold such a token pay for it."""
+    import pyarrow.compute as pc
+
+    floats = any(_FLOAT_TYPE.search(str(t)) for t in relation.types)
     lines = _derive(relation, f"SELECT CAST(to_json({_ROW}) AS VARCHAR) AS row FROM {_ROW}")
     for batch in lines.to_arrow_reader(BATCH_ROWS):
-        values = batch.column(0).to_pylist()  # type: ignore[attr-defined]
+        column = batch.column(0)
+        values = column.to_pylist()  # type: ignore[attr-defined]
+        if floats and pc.any(pc.match_substring_regex(column, "NaN|Infinity")).as_py():
+            values = [_JSON_NON_FINITE.sub(_quote_non_finite, v) for v in values]
         if values:
             yield values
+
+
+# A FLOAT or DOUBLE anywhere in a column's type (REAL is FLOAT; lists, structs, maps).
+_FLOAT_TYPE = re.compile(r"\b(FLOAT|DOUBLE)\b")
+# A JSON string (kept as it is), or a bare non-finite number token outside strings.
+_JSON_NON_FINITE = re.compile(r'"(?:[^"\\]|\\.)*"|-?Infinity|NaN')
+
+
+def _quote_non_finite(match: re.Match[str]) -> str:
+    token = match.group()
+    return token if token.startswith('"') else f'"{token}"'
 
 
 def _write_json(relation: duckdb.DuckDBPyRelation, fh: IO[bytes]) -> WriteSummary:
@@ -376,13 +410,52 @@ _STREAM_WRITERS: dict[str, Callable[[duckdb.DuckDBPyRelation, IO[bytes]], WriteS
 
 
 def _write_parquet(relation: duckdb.DuckDBPyRelation, output: Path) -> WriteSummary:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    reader = relation.to_arrow_reader(BATCH_ROWS)
+    schema = _parquet_schema(reader.schema, [str(t) for t in relation.types])
     rows = 0
-    with atomic_binary(output) as fh:
-        reader = relation.to_arrow_reader(BATCH_ROWS)
-        with pq.ParquetWriter(fh, reader.schema, compression="zstd") as writer:
-            for batch in reader:
-                writer.write_batch(batch)
-                rows += batch.num_rows
+    with atomic_binary(output) as fh, pq.ParquetWriter(fh, schema, compression="zstd") as writer:
+        for batch in reader:
+            writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
+            rows += batch.num_rows
     return WriteSummary(rows=rows)
+
+
+def _parquet_schema(schema: pa.Schema, types: list[str]) -> pa.Schema:
+    """``schema`` as a Parquet file can hold it, readable by every Parquet reader.
+
+    A name the result repeats (``SELECT e.*, f.*``) gets a suffix, ``provider_id_1``, as
+    DuckDB's own ``COPY ... TO`` names it (compared ignoring case): pyarrow and Polars cannot
+    read a file whose columns share a name. A column of a type Parquet has no Arrow mapping for
+    (INTERVAL, UNION, or a list, struct or map of one) is a SqlError naming it, before any byte
+    is written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    fields = []
+    taken: set[str] = set()
+    for field in schema:
+        name = field.name
+        number = 0
+        while name.lower() in taken:
+            number += 1
+            name = f"{field.name}_{number}"
+        taken.add(name.lower())
+        fields.append(field.with_name(name))
+    unwritable = []
+    for field, typ in zip(fields, types, strict=True):
+        try:
+            pq.ParquetWriter(pa.BufferOutputStream(), pa.schema([field])).close()
+        except pa.ArrowNotImplementedError:
+            unwritable.append(f"{field.name} ({typ})")
+    if unwritable:
+        raise SqlError(
+            _("Parquet cannot hold the column(s) {columns}").format(columns=", ".join(unwritable)),
+            hint=_(
+                "cast them in the query, e.g. CAST(x AS VARCHAR), or write another format "
+                "(--format csv, json, jsonl)"
+            ),
+        )
+    return pa.schema(fields, metadata=schema.metadata)

@@ -17,8 +17,10 @@ if TYPE_CHECKING:
     import duckdb
 
 # Statement types whose result rows are worth showing (others answer "Success" or "Count").
+# MULTI is what DuckDB calls a PIVOT statement (it runs as several statements, the last a SELECT).
 _ROW_STATEMENTS = {
     "SELECT",
+    "MULTI",
     "EXPLAIN",
     "PRAGMA",
     "CALL",

@@ -81,3 +81,18 @@ def test_sql_csv_neutralises_text_and_keeps_numbers(hostile_lake: Path) -> None:
     assert [r[0] for r in rows[1:]] == ["'" + v for v in HOSTILE]
     assert {r[1] for r in rows[1:]} == {"-5"}, "a number column stays a number"
     assert {r[2] for r in rows[1:]} == {"'-5"}, "a text column is text"
+
+
+def test_sql_csv_neutralises_column_names_a_pivot_takes_from_the_data(hostile_lake: Path) -> None:
+    """PIVOT turns data values (here a destination party from a provider's log) into column
+    names: the header row is cells too, and a spreadsheet runs a formula there as well."""
+    query = (
+        "PIVOT (SELECT destination_party, record_count FROM events) "
+        "ON destination_party USING sum(record_count)"
+    )
+    result = CliRunner().invoke(cli, ["sql", "--lake", str(hostile_lake), "--format", "csv", query])
+    assert result.exit_code == 0, result.output
+    header = next(csv.reader(io.StringIO(result.stdout, newline="")))
+    assert header == ["'" + HOSTILE[0]]
+    for name in header:
+        assert not name.startswith(CSV_FORMULA_STARTS), name

@@ -91,3 +91,49 @@ def test_the_report_lists_every_provider_by_name(
     report = json.loads(out)
     assert sorted(report["coverage"]["providers"]) == sorted(NAMES)
     assert sorted(f["provider_id"] for f in report["findings"]) == sorted(NAMES)
+
+
+def _contract_read_examples() -> tuple[str, str]:
+    """The DuckDB and Polars code blocks that docs/contract.md gives for reading events."""
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "contract.md").read_text()
+    section = page[page.index("### Events") : page.index("### Quarantine")]
+    duck = re.search(r"```sql\n(.*?)```", section, re.S)
+    polars = re.search(r"```python\n(.*?)```", section, re.S)
+    assert duck and polars
+    return duck.group(1), polars.group(1)
+
+
+def test_the_contract_pages_read_examples_keep_ids_that_look_like_numbers(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Copied from the docs and pointed at a lake whose providers look like numbers, the
+    examples give the ids back as text ("007", not 7), as auditpipe's own views do."""
+    import os
+
+    import duckdb
+    import polars as pl
+
+    root = tmp_path_factory.mktemp("numeric_ids")
+    names = ["007", "123"]
+    log = write_log(
+        root / "in.jsonl", [breach(f"n{i}", provider_id=p) for i, p in enumerate(names)]
+    )
+    lake = Lake.open(root / "lake", create=True)
+    ingest_paths(lake, [log], IngestSettings())
+    duck, polars = _contract_read_examples()
+    cwd = os.getcwd()
+    os.chdir(root)  # the examples name the lake "lake"
+    try:
+        rows = duckdb.sql(duck.strip().rstrip(";")).select("provider_id").fetchall()
+        namespace: dict[str, object] = {}
+        exec(polars.replace("pl.scan_parquet(", "frame = pl.scan_parquet(", 1), namespace)
+        frame = namespace["frame"]
+        assert isinstance(frame, pl.LazyFrame)
+        polars_ids = frame.select("provider_id").collect()["provider_id"].to_list()
+    finally:
+        os.chdir(cwd)
+    assert sorted(r[0] for r in rows) == names
+    assert sorted(polars_ids) == names

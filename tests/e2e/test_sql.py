@@ -89,6 +89,50 @@ def test_parquet_output_needs_a_file_and_holds_every_row(shared_lake: Lake, tmp_
     assert list(tmp_path.iterdir()) == [target]
 
 
+def test_parquet_output_of_a_join_with_repeated_names_reads_back(
+    shared_lake: Lake, tmp_path: Path
+) -> None:
+    """Repeated names (SELECT e.*, f.*) are suffixed as DuckDB's own COPY does: a Parquet
+    file whose columns share a name cannot be read by pyarrow or Polars."""
+    target = tmp_path / "joined.parquet"
+    code, _, err = sql(
+        shared_lake,
+        "--output",
+        str(target),
+        "SELECT e.provider_id, f.provider_id, 1 AS PROVIDER_ID FROM events e "
+        "JOIN findings f USING (provider_id) LIMIT 1",
+    )
+    assert code == 0, err
+    table = pq.read_table(target)
+    assert table.column_names == ["provider_id", "provider_id_1", "PROVIDER_ID_2"]
+    assert table.num_rows == 1
+
+
+@pytest.mark.parametrize(
+    "column",
+    ["INTERVAL 3 DAY", "[INTERVAL 1 HOUR]", "union_value(n := 1)", "MAP {1: INTERVAL 1 DAY}"],
+)
+def test_parquet_output_of_a_type_parquet_cannot_hold_is_a_clear_error(
+    shared_lake: Lake, tmp_path: Path, column: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "x.parquet"
+    code, _, err = run_main(
+        [
+            "sql",
+            "--lake",
+            str(shared_lake.root),
+            "-o",
+            str(target),
+            f"SELECT 1 AS n, {column} AS x",
+        ],
+        capsys,
+    )
+    assert code == 2
+    assert "Parquet cannot hold the column(s) x (" in err and "CAST(x AS VARCHAR)" in err
+    assert "internal error" not in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_parquet_to_stdout_is_refused(
     shared_lake: Lake, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -404,3 +448,15 @@ def test_a_ctrl_c_inside_a_query_drops_it_and_is_forgotten_once_handled(
     assert "Interrupted." in err.getvalue()
     assert " b " in out.getvalue() and " a " not in out.getvalue()
     assert not isinstance(later, errors.Interrupted)
+
+
+def test_a_pivot_statement_prints_its_rows(shared_lake: Lake) -> None:
+    """DuckDB runs PIVOT as a MULTI statement: its rows are a result like a SELECT's, not
+    "nothing to show" with exit 0."""
+    code, out, _ = sql(
+        shared_lake,
+        "--format",
+        "json",
+        "PIVOT (SELECT provider_id FROM events) ON provider_id USING count(*)",
+    )
+    assert code == 0 and json.loads(out) == [{"blog-b": 1, "forum-a": 10}]

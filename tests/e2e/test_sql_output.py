@@ -233,3 +233,34 @@ def test_json_lines_of_every_type_parse(shared_lake: Lake) -> None:
     assert code == 0
     (row,) = [json.loads(line) for line in out.splitlines()]
     assert row["a_list"] == [1, 2, None] and row["a_null"] is None
+
+
+def _strict_json(text: str) -> object:
+    def refuse(token: str) -> object:
+        raise ValueError(f"not JSON: {token}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_of_nan_and_infinities_is_json(shared_lake: Lake, fmt: str) -> None:
+    """DuckDB's to_json writes NaN and Infinity bare, which JSON does not have: they come out
+    as strings, as PostgreSQL writes them, at any depth; text that reads so is untouched."""
+    query = (
+        "SELECT 'nan'::DOUBLE AS a, [1.5, 'inf'::DOUBLE, '-inf'::DOUBLE] AS b, "
+        "{'c': '-inf'::FLOAT, 'd': 'NaN \"Infinity'} AS s, MAP {'k': 'nan'::REAL} AS m, "
+        "2.5::DOUBLE AS ok, 'NaN' AS t"
+    )
+    code, out, _ = sql(shared_lake, "--format", fmt, query)
+    assert code == 0
+    rows = _strict_json(out) if fmt == "json" else [_strict_json(x) for x in out.splitlines()]
+    assert rows == [
+        {
+            "a": "NaN",
+            "b": [1.5, "Infinity", "-Infinity"],
+            "s": {"c": "-Infinity", "d": 'NaN "Infinity'},
+            "m": {"k": "NaN"},
+            "ok": 2.5,
+            "t": "NaN",
+        }
+    ]

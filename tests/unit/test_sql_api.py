@@ -103,3 +103,55 @@ def test_scan_of_an_unknown_table_names_the_tables(shared_lake: Lake) -> None:
     with pytest.raises(UsageError) as info:
         auditpipe.scan(shared_lake.root, "evnts")
     assert "events" in (info.value.hint or "")
+
+
+def _ingest_log_lakes(tmp_path: Path) -> dict[str, Path]:
+    """Lakes whose manifests differ in what read_json would infer from them."""
+    import shutil
+
+    from tests.support.ingest import good, ingest, write_jsonl
+
+    empty = tmp_path / "empty"
+    Lake.open(empty, create=True)
+    # one file, quarantined whole: no partitions, no reason, no compression; a blank line
+    bad = tmp_path / "bad" / "x.jsonl"
+    bad.parent.mkdir()
+    bad.write_text("not json\n\n")
+    ingest(tmp_path / "only_quarantined", bad)
+    # events and an account snapshot (whose entry has lake_table)
+    snapshot = tmp_path / "mixed_in" / "blog-b-2026-02-28.accounts.jsonl"
+    snapshot.parent.mkdir()
+    shutil.copy(Path(__file__).parents[2] / "sample_data" / snapshot.name, snapshot)
+    write_jsonl(snapshot.parent / "forum-a.jsonl", [good()])
+    ingest(tmp_path / "mixed", snapshot.parent)
+    return {
+        "empty": empty,
+        "only_quarantined": tmp_path / "only_quarantined",
+        "mixed": tmp_path / "mixed",
+    }
+
+
+def test_ingest_log_has_the_declared_columns_and_types_in_every_lake(tmp_path: Path) -> None:
+    """The columns, their order and their types do not depend on what the manifest entries
+    hold, in auditpipe.connect, in the printed views a plain DuckDB runs, and in scan()."""
+    from auditpipe.lake.schema import empty_select
+    from auditpipe.lake.views import INGEST_LOG_COLUMNS
+    from auditpipe.sql.run import printable_views
+
+    reference = duckdb.connect()
+    expected = reference.sql(f"DESCRIBE {empty_select(INGEST_LOG_COLUMNS)}").fetchall()
+    polars_names = [n for n, _ in INGEST_LOG_COLUMNS]
+    for name, root in _ingest_log_lakes(tmp_path).items():
+        plain = duckdb.connect()
+        plain.execute(printable_views(root))
+        for con in (auditpipe.connect(root), plain):
+            got = con.sql("DESCRIBE ingest_log").fetchall()
+            assert [r[:2] for r in got] == [r[:2] for r in expected], name
+        assert auditpipe.scan(root, "ingest_log").collect_schema().names() == polars_names
+    con = auditpipe.connect(tmp_path / "only_quarantined")
+    row = con.sql("SELECT partitions, reason, counters->>'blank_lines' FROM ingest_log").fetchall()
+    assert row == [([], None, "1")]
+    tables = auditpipe.connect(tmp_path / "mixed").sql(
+        "SELECT lake_table, count(*) FROM ingest_log GROUP BY ALL ORDER BY 1 NULLS FIRST"
+    )
+    assert tables.fetchall() == [(None, 1), ("accounts", 1)]
