@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,21 +65,37 @@ def check_inbox(inbox: Path) -> None:
 
 
 def scan_inbox(
-    inbox: Path, settle_seconds: float, now: float | None = None, classifier: Any = None
+    inbox: Path,
+    settle_seconds: float,
+    now: float | None = None,
+    classifier: Any = None,
+    exclude: Sequence[Path] = (),
 ) -> InboxScan:
     """Walk ``inbox`` (recursively, skipping ``processed/`` and hidden names), sorted by path.
-    ``classifier`` tells the files auditpipe reads (default: the contract formats by suffix)."""
-    from ..ingest.sources import classify
+    ``classifier`` tells the files auditpipe reads (default: the contract formats by suffix).
+
+    Folders in ``exclude`` (the lake, the reports folder) and any folder holding a lake are
+    not the inbox's, as with ingest: ``--inbox . --lake ./lake`` must not read the lake's own
+    Parquet files back in as logs."""
+    from ..ingest.sources import classify, is_lake
 
     classify = classifier or classify
     check_inbox(inbox)
     now = time.time() if now is None else now
     settle_ns = int(settle_seconds * 1e9)
     now_ns = int(now * 1e9)
+    skip = {p.resolve() for p in exclude}
     scan = InboxScan()
     for root, dirs, files in os.walk(inbox):
         top = Path(root) == inbox
-        dirs[:] = sorted(d for d in dirs if not _hidden(d) and not (top and d == PROCESSED_DIR))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not _hidden(d)
+            and not (top and d == PROCESSED_DIR)
+            and (Path(root) / d).resolve() not in skip
+            and not is_lake(Path(root) / d)
+        )
         for name in sorted(files):
             if _hidden(name):
                 continue

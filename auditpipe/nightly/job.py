@@ -110,6 +110,11 @@ def run_nightly(
     """
     log = log or JobLog(None)
     check_inbox(inbox)  # a usage error: no run is recorded for it
+    if inbox.resolve() == lake.root.resolve():
+        raise UsageError(
+            _("the inbox {inbox} is the lake itself").format(inbox=inbox),
+            hint=_("pass the folder providers drop their logs into with --inbox"),
+        )
     try:
         with lake.locked("nightly"):
             return _locked_run(lake, inbox, settings, config, night, log, progress, engine)
@@ -290,7 +295,10 @@ class _Job:
     ) -> tuple[list[tuple[InboxFile, str]], list[tuple[InboxFile, FileOutcome]]]:
         """1. What the inbox holds: an outcome per file; the files to ingest and to move."""
         scan = scan_inbox(
-            self.inbox, self.settings.settle_seconds, classifier=_classifier(self.config)
+            self.inbox,
+            self.settings.settle_seconds,
+            classifier=_classifier(self.config),
+            exclude=[self.lake.root, self.reports_dir],
         )
         hashes = HashCache(self.lake.meta_dir / "nightly" / "inbox-hashes.json")
         ready: list[tuple[InboxFile, str]] = []

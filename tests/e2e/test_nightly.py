@@ -321,6 +321,37 @@ def test_files_still_being_written_wait_for_the_next_run(
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
 
 
+def test_a_lake_and_reports_inside_the_inbox_are_not_read_as_logs(
+    inbox: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `nightly --inbox . --lake ./lake` (./lake is the default) read the lake's own event,
+    # finding and quarantine Parquet files back in as logs on the next night: hundreds of rows
+    # quarantined, exit 3, every night; the reports were listed as "not log files".
+    write_log(inbox / "a.jsonl", [event("e1"), breach("e2")])
+    lake = inbox / "lake"
+    args = ("--fail-on", "none", "--reports", str(inbox / "out"))
+    code, summary, _ = nightly(inbox, lake, capsys, *args)
+    assert code == 0, summary
+    code, summary, _ = nightly(inbox, inbox / "old" / "lake", capsys, *args[:2])
+    assert code == 0, summary
+    code, summary, _ = nightly(inbox, lake, capsys, *args)
+    assert code == 0, summary
+    assert {f["path"]: f["status"] for f in summary["files"]["list"]} == {"a.jsonl": "skipped"}
+    assert table_rows(lake, "SELECT count(*) FROM events") == [(2,)]
+    assert table_rows(lake, "SELECT count(*) FROM quarantine") == [(0,)]
+
+
+def test_the_inbox_cannot_be_the_lake(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [event("e1")])
+    assert nightly(inbox, lake, capsys)[0] == 0
+    code, _, err = run_cli(nightly_args(lake, lake), capsys)
+    assert code == 2
+    assert "is the lake itself" in err
+    assert table_rows(lake, "SELECT count(*) FROM events") == [(1,)]
+
+
 def test_files_it_cannot_read_are_named_and_the_night_goes_on(
     inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
