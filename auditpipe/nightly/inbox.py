@@ -194,10 +194,10 @@ class HashCache:
         self._new: dict[str, list[Any]] = {}
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(doc, dict):
-                self._old = doc
         except (OSError, ValueError):
-            pass  # no cache yet, or a damaged one: hash everything again
+            return  # no cache yet, or a damaged one: hash everything again
+        if isinstance(doc, dict):  # entries of another shape (edited by hand): hashed again
+            self._old = {key: value for key, value in doc.items() if _valid_entry(value)}
 
     def sha256(self, item: InboxFile) -> str:
         from ..ingest.sources import sha256_of
@@ -218,3 +218,15 @@ class HashCache:
     def save(self) -> None:
         if self._new != self._old:
             write_json_atomic(self.path, self._new)
+
+
+def _valid_entry(value: Any) -> bool:
+    """``[size, mtime_ns, inode, sha256]`` as HashCache writes it."""
+    return (
+        isinstance(value, list)
+        and len(value) == 4
+        and all(type(v) is int for v in value[:3])
+        and isinstance(value[3], str)
+        and len(value[3]) == 64
+        and all(c in "0123456789abcdef" for c in value[3])
+    )

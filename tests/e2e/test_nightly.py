@@ -512,6 +512,36 @@ def test_files_kept_in_the_inbox_are_not_read_again_every_night(
     assert "old.jsonl" in hashed and summary["files"]["ingested"] == 1
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [5, [1, 2], None, "abc", ["size", "mtime", "inode", "sha"], "STAMP+not-a-sha256"],
+)
+def test_a_hash_cache_edited_by_hand_is_ignored_not_fatal(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], entry: Any
+) -> None:
+    # An entry of another shape failed every later night with exit 2 ("unexpected internal
+    # error: TypeError") until someone found and deleted the cache; one with the file's stamp
+    # but no sha256 in it was believed.
+    path = write_log(inbox / "a.jsonl", [event("e1")])
+    assert nightly(inbox, lake, capsys)[0] == 0
+    cache = lake / "_auditpipe" / "nightly" / "inbox-hashes.json"
+    doc = json.loads(cache.read_text())
+    if entry == "STAMP+not-a-sha256":
+        st = path.stat()
+        entry = [st.st_size, st.st_mtime_ns, st.st_ino, "not-a-sha256"]
+    doc = {key: entry for key in doc}
+    cache.write_text(json.dumps(doc))
+    write_log(inbox / "b.jsonl", [event("e2")])
+    code, summary, err = nightly(inbox, lake, capsys)
+    assert code == 0, err
+    assert {f["path"]: f["status"] for f in summary["files"]["list"]} == {
+        "a.jsonl": "skipped",
+        "b.jsonl": "ingested",
+    }
+    assert table_rows(lake, "SELECT event_id FROM events ORDER BY 1") == [("e1",), ("e2",)]
+    assert all(len(v) == 4 for v in json.loads(cache.read_text()).values())
+
+
 def counting_hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the files read to be hashed, one entry per reading."""
     import auditpipe.ingest.sources as sources
