@@ -409,6 +409,41 @@ def test_a_file_that_fails_to_read_when_hashed_is_named_and_the_night_goes_on(
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
 
 
+@pytest.mark.parametrize("stdout", ["closed pipe", "full disk"])
+@pytest.mark.parametrize("fmt", ["--json", "--fail-on=high"])
+def test_a_summary_that_cannot_be_printed_exits_2_and_says_so(
+    inbox: Path, lake: Path, stdout: str, fmt: str
+) -> None:
+    # stdout a pipe whose reader has gone (`nightly | logger`, logger killed): rich exited 1,
+    # which a scheduler reads as "new findings", with no message. stdout a file on a full
+    # disk (cron's log): "the disk is full at lake", sending the operator to the lake's disk.
+    if stdout == "full disk" and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    import subprocess
+    import sys
+
+    from tests.support.nightly import REPO
+
+    write_log(inbox / "a.jsonl", [event("e1")])
+    cmd = [sys.executable, "-m", "auditpipe", *nightly_args(inbox, lake, fmt)]
+    if stdout == "full disk":
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        code, err = proc.returncode, proc.stderr
+    else:
+        read, write = os.pipe()
+        os.close(read)  # the reader is gone before anything is written
+        with os.fdopen(write, "w") as out:
+            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        code, err = proc.returncode, proc.stderr
+    assert code == 2, err
+    assert "could not print the summary on standard output" in err
+    assert "the run itself completed (exit code 0: clean)" in err
+    assert "disk is full" not in err and "Traceback" not in err and "Exception ignored" not in err
+    assert nightly_runs(Lake.open(lake))[-1].status == "completed"
+    assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
 def test_settings_come_from_the_nightly_table_of_the_config(
     inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
