@@ -444,6 +444,32 @@ def test_a_summary_that_cannot_be_printed_exits_2_and_says_so(
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
 
 
+def test_a_full_disk_under_the_reports_is_reported_there_not_at_the_lake(
+    inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    # write() and fsync() raise ENOSPC without a file name, so the error named the lake (the
+    # CLI's fallback): "the disk is full at lake" when --reports was on another, full disk.
+    import errno
+
+    reports = tmp_path / "reports-disk"
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(reports)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc")
+    monkeypatch.setattr(os, "fsync", fsync)
+    write_log(inbox / "a.jsonl", [event("e1")])
+    code, out, err = run_cli(nightly_args(inbox, lake, "--reports", str(reports)), capsys)
+    assert code == 2
+    assert f"the disk is full at {reports / NIGHT}/auditpipe-report-{NIGHT}." in err
+    assert f"the disk is full at {lake}" not in err
+    assert not list((reports / NIGHT).iterdir()), "no temporary file left behind"
+
+
 def test_settings_come_from_the_nightly_table_of_the_config(
     inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
