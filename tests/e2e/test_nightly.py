@@ -321,6 +321,43 @@ def test_files_still_being_written_wait_for_the_next_run(
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
 
 
+def test_a_file_renamed_or_locked_after_the_scan_does_not_stop_the_night(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hashed by the scan, then renamed by its provider (or its permissions changed) before
+    # ingest looked at it: ingest's "inbox/b.jsonl does not exist" failed the whole night
+    # (exit 2) and no file was ingested.
+    from auditpipe.nightly.inbox import HashCache
+
+    write_log(inbox / "a.jsonl", [event("e1")])
+    write_log(inbox / "b.jsonl", [event("e2")])
+    write_log(inbox / "c.jsonl", [event("e3")])
+    scanned = HashCache.sha256
+    real_access = os.access  # this test may run as root, for whom permissions never deny
+    locked: set[str] = set()
+
+    def then_gone(cache: HashCache, item: Any) -> str:
+        sha = scanned(cache, item)
+        if item.path.name == "b.jsonl":
+            item.path.rename(item.path.with_name("b.jsonl.done"))
+        if item.path.name == "c.jsonl":
+            locked.add(str(item.path))
+        return sha
+
+    monkeypatch.setattr(HashCache, "sha256", then_gone)
+    monkeypatch.setattr(os, "access", lambda p, m: str(p) not in locked and real_access(p, m))
+    code, summary, err = nightly(inbox, lake, capsys)
+    assert code == 3, err  # c.jsonl could not be read: like a file the scan could not read
+    by_path = {f["path"]: (f["status"], f["reason"]) for f in summary["files"]["list"]}
+    assert by_path["a.jsonl"] == ("ingested", None)
+    assert by_path["b.jsonl"] == (
+        "missing",
+        "it left the inbox after the scan (renamed or removed)",
+    )
+    assert by_path["c.jsonl"][0] == "unreadable" and "not readable" in by_path["c.jsonl"][1]
+    assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
 def test_a_lake_and_reports_inside_the_inbox_are_not_read_as_logs(
     inbox: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
