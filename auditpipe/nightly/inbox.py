@@ -116,6 +116,9 @@ def scan_inbox(
             if not path.is_file():
                 continue
             age_ns = now_ns - st.st_mtime_ns
+            if age_ns < -1e9:  # a clock set wrong where it was written, or a bad copy
+                scan.waiting.append((rel, _future_mtime(-age_ns)))
+                continue
             if age_ns < settle_ns:
                 scan.waiting.append(
                     (rel, f"modified {max(age_ns, 0) / 1e9:.0f} s ago, may still be written")
@@ -129,6 +132,17 @@ def scan_inbox(
                 continue
             scan.ready.append(InboxFile(path, rel, st.st_size, st.st_mtime_ns, st.st_ino))
     return scan
+
+
+def _future_mtime(ahead_ns: int) -> str:
+    """Why a file modified "in the future" waits: it said "modified 0 s ago" night after
+    night, with exit 0, when it is really waiting for the clock to reach its mtime."""
+    ahead = ahead_ns / 1e9
+    when = f"{ahead / 86400:.0f} day(s)" if ahead >= 86400 else f"{ahead:.0f} s"
+    return (
+        f"its modification time is {when} ahead of this machine's clock; it waits until then "
+        "(if it is complete, `touch` it and it is taken next run)"
+    )
 
 
 def processed_destination(inbox: Path, night: str, relpath: str) -> Path:

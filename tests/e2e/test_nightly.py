@@ -321,6 +321,23 @@ def test_files_still_being_written_wait_for_the_next_run(
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
 
 
+def test_a_file_modified_in_the_future_says_so(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Copied from a machine whose clock is ahead (rsync -t, cp -p): it waited night after
+    # night as "modified 0 s ago, may still be written", with exit 0.
+    path = write_log(inbox / "ahead.jsonl", [event("e1")])
+    os.utime(path, (time.time() + 3 * 86400,) * 2)
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert code == 0
+    (outcome,) = summary["files"]["list"]
+    assert outcome["status"] == "waiting"
+    assert outcome["reason"].startswith(
+        "its modification time is 3 day(s) ahead of this machine's clock"
+    )
+    assert "touch" in outcome["reason"]
+
+
 def test_a_file_renamed_or_locked_after_the_scan_does_not_stop_the_night(
     inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
