@@ -200,10 +200,13 @@ class HashCache:
     read every old file again just to learn that the lake has it. A file whose size, mtime or
     inode changed is hashed again. Kept in ``LAKE/_auditpipe/nightly/inbox-hashes.json``
     (written atomically under the lake lock); entries of files that left the inbox are dropped.
+    Entries of another inbox (two nightly jobs, one per inbox, into one lake) are kept while
+    their files exist: each job dropped the other's, and every night read both inboxes whole.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, inbox: Path | None = None) -> None:
         self.path = path
+        self.inbox = None if inbox is None else inbox.resolve()
         self._old: dict[str, list[Any]] = {}
         self._new: dict[str, list[Any]] = {}
         try:
@@ -230,8 +233,14 @@ class HashCache:
         return sha
 
     def save(self) -> None:
-        if self._new != self._old:
-            write_json_atomic(self.path, self._new)
+        keep = dict(self._new)
+        if self.inbox is not None:
+            for key, entry in self._old.items():
+                other = key not in keep and not Path(key).is_relative_to(self.inbox)
+                if other and os.path.isfile(key):  # another inbox's file, still there
+                    keep[key] = entry
+        if keep != self._old:
+            write_json_atomic(self.path, keep)
 
 
 def _valid_entry(value: Any) -> bool:

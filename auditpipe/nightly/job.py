@@ -300,7 +300,7 @@ class _Job:
             classifier=_classifier(self.config),
             exclude=[self.lake.root, self.reports_dir],
         )
-        hashes = HashCache(self.lake.meta_dir / "nightly" / "inbox-hashes.json")
+        hashes = HashCache(self.lake.meta_dir / "nightly" / "inbox-hashes.json", self.inbox)
         ready: list[tuple[InboxFile, str]] = []
         for item in scan.ready:  # one file at a time: a file that fails to read is named alone
             try:

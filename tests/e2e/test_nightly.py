@@ -657,6 +657,27 @@ def test_a_hash_cache_edited_by_hand_is_ignored_not_fatal(
     assert all(len(v) == 4 for v in json.loads(cache.read_text()).values())
 
 
+def test_two_inboxes_into_one_lake_each_keep_their_hashes(
+    tmp_path: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One nightly per inbox, into one lake: each run dropped the other inbox's entries from
+    # the hash cache, so every night read both inboxes whole again.
+    inbox_a, inbox_b = tmp_path / "a", tmp_path / "b"
+    write_log(inbox_a / "a.jsonl", [event("e1")])
+    write_log(inbox_b / "b.jsonl", [event("e2")])
+    nightly(inbox_a, lake, capsys)
+    nightly(inbox_b, lake, capsys)
+    hashed = counting_hashes(monkeypatch)
+    for inbox in (inbox_a, inbox_b, inbox_a):
+        code, summary, _ = nightly(inbox, lake, capsys)
+        assert code == 0 and summary["files"]["skipped"] == 1
+    assert hashed == []
+    (inbox_b / "b.jsonl").unlink()  # a file gone from its inbox leaves the cache
+    nightly(inbox_a, lake, capsys)
+    cache = json.loads((lake / "_auditpipe" / "nightly" / "inbox-hashes.json").read_text())
+    assert [Path(k).name for k in cache] == ["a.jsonl"]
+
+
 def counting_hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the files read to be hashed, one entry per reading."""
     import auditpipe.ingest.sources as sources
