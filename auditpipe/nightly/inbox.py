@@ -25,6 +25,12 @@ from ..i18n import _
 from ..lake import fsync_dir, write_json_atomic
 from .settings import PARTIAL_SUFFIXES, PROCESSED_DIR
 
+LINKED_FOLDER = (
+    "a link to a folder, which the inbox scan does not follow: "
+    "move or link the files themselves into the inbox"
+)
+NOT_REGULAR = "not a regular file (a FIFO, device or socket)"
+
 
 @dataclass(frozen=True)
 class InboxFile:
@@ -96,6 +102,12 @@ def scan_inbox(
             and (Path(root) / d).resolve() not in skip
             and not is_lake(Path(root) / d)
         )
+        for d in [d for d in dirs if (Path(root) / d).is_symlink()]:
+            # os.walk does not follow it (a link may loop): its logs were passed over in
+            # silence, night after night, with exit 0.
+            dirs.remove(d)
+            rel = (Path(root) / d).relative_to(inbox).as_posix()
+            scan.unreadable.append((rel, LINKED_FOLDER))
         for name in sorted(files):
             if _hidden(name):
                 continue
@@ -113,7 +125,11 @@ def scan_inbox(
             except OSError as exc:  # a loop of links, a name too long, an I/O error
                 scan.unreadable.append((rel, exc.strerror or str(exc)))
                 continue
-            if not path.is_file():
+            if not path.is_file():  # a FIFO, a device, a socket: reading it could block
+                if classify(path) is not None:  # named like a log: say why it is not taken
+                    scan.unreadable.append((rel, NOT_REGULAR))
+                else:
+                    scan.unsupported.append(rel)
                 continue
             age_ns = now_ns - st.st_mtime_ns
             if age_ns < -1e9:  # a clock set wrong where it was written, or a bad copy

@@ -435,6 +435,31 @@ def test_files_it_cannot_read_are_named_and_the_night_goes_on(
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
 
 
+def test_a_linked_folder_and_a_fifo_named_like_a_log_are_named_not_passed_over(
+    inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A provider's delivery folder linked into the inbox was never walked (os.walk does not
+    # follow links to folders) and never named: its logs waited forever with exit 0. A FIFO
+    # named like a log was passed over in silence too.
+    write_log(inbox / "a.jsonl", [event("e1")])
+    write_log(tmp_path / "elsewhere" / "b.jsonl", [event("e2")])
+    (inbox / "provider-b").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    os.mkfifo(inbox / "stream.jsonl")
+    os.mkfifo(inbox / "control")
+    code, summary, _ = nightly(inbox, lake, capsys)
+    by_path = {f["path"]: (f["status"], f["reason"]) for f in summary["files"]["list"]}
+    assert code == 3, by_path
+    assert by_path["a.jsonl"] == ("ingested", None)
+    assert by_path["provider-b"][0] == "unreadable"
+    assert by_path["provider-b"][1].startswith("a link to a folder")
+    assert by_path["stream.jsonl"] == (
+        "unreadable",
+        "not a regular file (a FIFO, device or socket)",
+    )
+    assert by_path["control"][0] == "unsupported"
+    assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
 def test_a_file_that_fails_to_read_when_hashed_is_named_and_the_night_goes_on(
     inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
