@@ -582,6 +582,24 @@ def test_log_file_gets_one_json_object_per_line(
 
 
 # -- the lock ------------------------------------------------------------------------------
+def test_a_log_file_on_a_full_disk_does_not_stop_the_night(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --log-file on a full /var/log: the first log line failed the night before it did
+    # anything, with "the disk is full at lake" (the lake's disk had room).
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    write_log(inbox / "a.jsonl", [event("e1")])
+    code, out, err = run_cli(
+        nightly_args(inbox, lake, "--json", "--quiet", "--log-file", "/dev/full"), capsys
+    )
+    assert code == 0, err
+    assert json.loads(out)["files"]["ingested"] == 1
+    assert err.count("cannot write to the log file /dev/full: No space left on device") == 1
+    assert "disk is full" not in err
+    assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
 def test_a_second_nightly_exits_2_at_once_while_the_lake_is_locked(
     inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
