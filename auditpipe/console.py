@@ -11,6 +11,7 @@ their own with ``set_console()`` (sqlmesh's get_console/set_console, at a smalle
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import sys
@@ -39,7 +40,18 @@ class Console:
     def out(self) -> RichConsole:
         from rich.console import Console as RichConsole
 
-        return RichConsole(highlight=False, soft_wrap=True)
+        class Out(RichConsole):
+            def on_broken_pipe(self) -> None:
+                # rich's own exits 1, which means "findings" to a scheduler: raise the
+                # BrokenPipeError instead, for the command to say what happened.
+                self.quiet = True
+                with contextlib.suppress(OSError, ValueError):
+                    devnull = os.open(os.devnull, os.O_WRONLY)
+                    os.dup2(devnull, sys.stdout.fileno())
+                    os.close(devnull)
+                raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+        return Out(highlight=False, soft_wrap=True)
 
     @cached_property
     def err(self) -> RichConsole:

@@ -85,6 +85,11 @@ class Interrupted(AuditpipeError):
     exit_code = EXIT_INTERRUPTED
 
 
+class OutputError(AuditpipeError):
+    """Standard output could not be written (a closed pipe, a file on a full disk): not the
+    lake's disk, whatever the OS error says."""
+
+
 class InternalError(AuditpipeError):
     """A bug: an exception auditpipe did not expect."""
 
@@ -174,7 +179,7 @@ def is_interrupt(exc: BaseException) -> bool:
 def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
     """The AuditpipeError a person should see for ``exc``: itself when it is one, else a full
     disk (at the path it names, else at ``where``), an interrupt, another OS error, or a bug."""
-    if isinstance(exc, DiskFullError | Interrupted):
+    if isinstance(exc, DiskFullError | Interrupted | OutputError):
         return exc
     full = disk_full_path(exc)
     if full is not False:

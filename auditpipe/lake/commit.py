@@ -143,9 +143,13 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except Exception:  # a full disk; an interrupt is left to recover() like a kill
+    except Exception as exc:  # a full disk; an interrupt is left to recover() like a kill
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError) and not (exc.filename or exc.filename2):
+            # write() and fsync() name no file: without one, a full disk was reported at the
+            # lake even for a report written to a --reports folder on another file system.
+            exc.filename = str(path)
         raise
     fsync_dir(path.parent)
 

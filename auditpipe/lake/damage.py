@@ -28,6 +28,8 @@ _FILE_IN_ERROR = re.compile(
     r"|No magic bytes found at end of file '(?P<b>[^']+)'"
     r"|Invalid Parquet file '(?P<c>[^']+)'"
     r"|Could not open Parquet input source '(?P<d>[^']+)'"
+    # a manifest entry (read by the views with read_json) that is not JSON, or not an object
+    r"|(?:Malformed JSON|JSON transform error) in file \"(?P<e>[^\"]+)\""
 )
 
 
@@ -69,7 +71,7 @@ def damaged_file_error(exc: BaseException, lake: Path | None = None) -> LakeErro
         if root is None or not path.is_file():  # gone: a reader racing a commit, not damage
             return None
         # what DuckDB found wrong; a file without its footer has nothing after its name
-        detail = text[found.end() :].strip(" :.") or _("no Parquet footer: cut short")
+        detail = text[found.end() :].strip(" :.,") or _("no Parquet footer: cut short")
     elif lake is not None and _DECODING_FAILED.search(text):
         return damage_in_lake(lake)
     else:
@@ -136,6 +138,6 @@ def _ingested_from(root: Path, path: Path) -> tuple[str, str] | None:
             entry = json.loads(manifest.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if relative in (entry.get("files") or []):
+        if isinstance(entry, dict) and relative in (entry.get("files") or []):
             return str(entry.get("source_file")), str(entry.get("sha256"))
     return None

@@ -228,10 +228,10 @@ class Lake:
         path = self.manifest_dir / f"{sha256}.json"
         if not path.is_file():
             return None
-        return dict(json.loads(path.read_text(encoding="utf-8")))
+        return _manifest_doc(path)
 
     def manifest_entries(self) -> list[dict[str, Any]]:
-        return [json.loads(p.read_text(encoding="utf-8")) for p in layout.manifest_files(self.root)]
+        return [_manifest_doc(p) for p in layout.manifest_files(self.root)]
 
     def pending_commit(self) -> tuple[dict[Path, Path], set[Path]]:
         """What committed-but-unfinished journals will change, for readers that must not see
@@ -241,6 +241,24 @@ class Lake:
 
     def has_events(self) -> bool:
         return bool(layout.list_partitions(self.root, layout.EVENTS))
+
+
+def _manifest_doc(path: Path) -> dict[str, Any]:
+    """A manifest entry; a LakeError naming it when it is not a JSON object (damaged, or
+    edited by hand), where it was an "unexpected internal error: JSONDecodeError" that named
+    no file, every night."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        doc = exc
+    if not isinstance(doc, dict):
+        raise LakeError(
+            _("manifest entry {path} is damaged: {error}").format(
+                path=path, error=doc if isinstance(doc, ValueError) else _("not a JSON object")
+            ),
+            hint=_("restore it from a backup of the lake"),
+        )
+    return doc
 
 
 def _missing_lake(root: Path) -> LakeError:

@@ -10,11 +10,14 @@ depend on the nightly job.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import LakeError
+from ..i18n import _
 from . import layout
 from .commit import write_json_atomic
 from .folder import Lake
@@ -93,7 +96,68 @@ def load_run_docs(lake: Lake) -> list[dict[str, Any]]:
 
 
 def nightly_runs(lake: Lake) -> list[RunRecord]:
-    return [RunRecord.from_dict(d) for d in load_run_docs(lake) if d.get("kind") == KIND_NIGHTLY]
+    """The nightly run records, oldest first. A record that is not what nightly writes (edited
+    by hand) is a LakeError naming it: read as it is, it failed every later night with an
+    "unexpected internal error", and the failed runs copied its damage into their records."""
+    records = []
+    for doc in load_run_docs(lake):
+        if doc.get("kind") != KIND_NIGHTLY:
+            continue
+        problem = run_doc_problem(doc)
+        if problem:
+            path = run_path(lake, str(doc["run_id"]))
+            raise LakeError(
+                _("run record {path} is damaged: {problem}").format(path=path, problem=problem),
+                hint=_(
+                    "restore it from a backup, or move it out of {folder}: the next nightly "
+                    "then runs without that run's unfinished work (run auditpipe detect for "
+                    "the days it names, if any)"
+                ).format(folder=lake.runs_dir),
+            )
+        records.append(RunRecord.from_dict(doc))
+    return records
+
+
+def run_doc_problem(doc: dict[str, Any]) -> str | None:
+    """What makes ``doc`` not a nightly run record as ``save_run`` writes it, or None."""
+
+    def is_day(value: Any) -> bool:
+        try:
+            dt.date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+
+    def is_list_of(value: Any, ok: Any) -> bool:
+        return isinstance(value, list) and all(ok(v) for v in value)
+
+    def is_baseline(b: Any) -> bool:
+        return (
+            isinstance(b, dict)
+            and isinstance(b.get("file"), str)
+            and isinstance(b.get("taken_at"), str)
+            and is_list_of(b.get("dates"), is_day)
+        )
+
+    def is_planned(f: Any) -> bool:
+        return (
+            isinstance(f, dict)
+            and all(isinstance(f.get(k), str) for k in ("sha256", "path"))
+            and isinstance(f.get("night", ""), str)
+        )
+
+    checks = [
+        ("run_id", isinstance(doc.get("run_id"), str)),
+        ("night", is_day(doc.get("night"))),
+        ("started_at", isinstance(doc.get("started_at"), str)),
+        ("planned_files", is_list_of(doc.get("planned_files", []), is_planned)),
+        ("pending_dates", is_list_of(doc.get("pending_dates", []), is_day)),
+        ("days_evaluated", is_list_of(doc.get("days_evaluated", []), is_day)),
+        ("baselines", is_list_of(doc.get("baselines", []), is_baseline)),
+        ("resumed_from", is_list_of(doc.get("resumed_from", []), lambda v: isinstance(v, str))),
+    ]
+    bad = [name for name, ok in checks if not ok]
+    return _("unexpected {fields}").format(fields=", ".join(bad)) if bad else None
 
 
 def unfinished_runs(lake: Lake) -> list[RunRecord]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,12 @@ from ..errors import UsageError
 from ..i18n import _
 from ..lake import fsync_dir, write_json_atomic
 from .settings import PARTIAL_SUFFIXES, PROCESSED_DIR
+
+LINKED_FOLDER = (
+    "a link to a folder, which the inbox scan does not follow: "
+    "move or link the files themselves into the inbox"
+)
+NOT_REGULAR = "not a regular file (a FIFO, device or socket)"
 
 
 @dataclass(frozen=True)
@@ -65,21 +71,43 @@ def check_inbox(inbox: Path) -> None:
 
 
 def scan_inbox(
-    inbox: Path, settle_seconds: float, now: float | None = None, classifier: Any = None
+    inbox: Path,
+    settle_seconds: float,
+    now: float | None = None,
+    classifier: Any = None,
+    exclude: Sequence[Path] = (),
 ) -> InboxScan:
     """Walk ``inbox`` (recursively, skipping ``processed/`` and hidden names), sorted by path.
-    ``classifier`` tells the files auditpipe reads (default: the contract formats by suffix)."""
-    from ..ingest.sources import classify
+    ``classifier`` tells the files auditpipe reads (default: the contract formats by suffix).
+
+    Folders in ``exclude`` (the lake, the reports folder) and any folder holding a lake are
+    not the inbox's, as with ingest: ``--inbox . --lake ./lake`` must not read the lake's own
+    Parquet files back in as logs."""
+    from ..ingest.sources import classify, is_lake
 
     classify = classifier or classify
     check_inbox(inbox)
     now = time.time() if now is None else now
     settle_ns = int(settle_seconds * 1e9)
     now_ns = int(now * 1e9)
+    skip = {p.resolve() for p in exclude}
     scan = InboxScan()
     for root, dirs, files in os.walk(inbox):
         top = Path(root) == inbox
-        dirs[:] = sorted(d for d in dirs if not _hidden(d) and not (top and d == PROCESSED_DIR))
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if not _hidden(d)
+            and not (top and d == PROCESSED_DIR)
+            and (Path(root) / d).resolve() not in skip
+            and not is_lake(Path(root) / d)
+        )
+        for d in [d for d in dirs if (Path(root) / d).is_symlink()]:
+            # os.walk does not follow it (a link may loop): its logs were passed over in
+            # silence, night after night, with exit 0.
+            dirs.remove(d)
+            rel = (Path(root) / d).relative_to(inbox).as_posix()
+            scan.unreadable.append((rel, LINKED_FOLDER))
         for name in sorted(files):
             if _hidden(name):
                 continue
@@ -97,9 +125,16 @@ def scan_inbox(
             except OSError as exc:  # a loop of links, a name too long, an I/O error
                 scan.unreadable.append((rel, exc.strerror or str(exc)))
                 continue
-            if not path.is_file():
+            if not path.is_file():  # a FIFO, a device, a socket: reading it could block
+                if classify(path) is not None:  # named like a log: say why it is not taken
+                    scan.unreadable.append((rel, NOT_REGULAR))
+                else:
+                    scan.unsupported.append(rel)
                 continue
             age_ns = now_ns - st.st_mtime_ns
+            if age_ns < -1e9:  # a clock set wrong where it was written, or a bad copy
+                scan.waiting.append((rel, _future_mtime(-age_ns)))
+                continue
             if age_ns < settle_ns:
                 scan.waiting.append(
                     (rel, f"modified {max(age_ns, 0) / 1e9:.0f} s ago, may still be written")
@@ -113,6 +148,17 @@ def scan_inbox(
                 continue
             scan.ready.append(InboxFile(path, rel, st.st_size, st.st_mtime_ns, st.st_ino))
     return scan
+
+
+def _future_mtime(ahead_ns: int) -> str:
+    """Why a file modified "in the future" waits: it said "modified 0 s ago" night after
+    night, with exit 0, when it is really waiting for the clock to reach its mtime."""
+    ahead = ahead_ns / 1e9
+    when = f"{ahead / 86400:.0f} day(s)" if ahead >= 86400 else f"{ahead:.0f} s"
+    return (
+        f"its modification time is {when} ahead of this machine's clock; it waits until then "
+        "(if it is complete, `touch` it and it is taken next run)"
+    )
 
 
 def processed_destination(inbox: Path, night: str, relpath: str) -> Path:
@@ -170,18 +216,21 @@ class HashCache:
     read every old file again just to learn that the lake has it. A file whose size, mtime or
     inode changed is hashed again. Kept in ``LAKE/_auditpipe/nightly/inbox-hashes.json``
     (written atomically under the lake lock); entries of files that left the inbox are dropped.
+    Entries of another inbox (two nightly jobs, one per inbox, into one lake) are kept while
+    their files exist: each job dropped the other's, and every night read both inboxes whole.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, inbox: Path | None = None) -> None:
         self.path = path
+        self.inbox = None if inbox is None else inbox.resolve()
         self._old: dict[str, list[Any]] = {}
         self._new: dict[str, list[Any]] = {}
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(doc, dict):
-                self._old = doc
         except (OSError, ValueError):
-            pass  # no cache yet, or a damaged one: hash everything again
+            return  # no cache yet, or a damaged one: hash everything again
+        if isinstance(doc, dict):  # entries of another shape (edited by hand): hashed again
+            self._old = {key: value for key, value in doc.items() if _valid_entry(value)}
 
     def sha256(self, item: InboxFile) -> str:
         from ..ingest.sources import sha256_of
@@ -200,5 +249,23 @@ class HashCache:
         return sha
 
     def save(self) -> None:
-        if self._new != self._old:
-            write_json_atomic(self.path, self._new)
+        keep = dict(self._new)
+        if self.inbox is not None:
+            for key, entry in self._old.items():
+                other = key not in keep and not Path(key).is_relative_to(self.inbox)
+                if other and os.path.isfile(key):  # another inbox's file, still there
+                    keep[key] = entry
+        if keep != self._old:
+            write_json_atomic(self.path, keep)
+
+
+def _valid_entry(value: Any) -> bool:
+    """``[size, mtime_ns, inode, sha256]`` as HashCache writes it."""
+    return (
+        isinstance(value, list)
+        and len(value) == 4
+        and all(type(v) is int for v in value[:3])
+        and isinstance(value[3], str)
+        and len(value[3]) == 64
+        and all(c in "0123456789abcdef" for c in value[3])
+    )

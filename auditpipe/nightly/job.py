@@ -110,6 +110,11 @@ def run_nightly(
     """
     log = log or JobLog(None)
     check_inbox(inbox)  # a usage error: no run is recorded for it
+    if inbox.resolve() == lake.root.resolve():
+        raise UsageError(
+            _("the inbox {inbox} is the lake itself").format(inbox=inbox),
+            hint=_("pass the folder providers drop their logs into with --inbox"),
+        )
     try:
         with lake.locked("nightly"):
             return _locked_run(lake, inbox, settings, config, night, log, progress, engine)
@@ -290,9 +295,12 @@ class _Job:
     ) -> tuple[list[tuple[InboxFile, str]], list[tuple[InboxFile, FileOutcome]]]:
         """1. What the inbox holds: an outcome per file; the files to ingest and to move."""
         scan = scan_inbox(
-            self.inbox, self.settings.settle_seconds, classifier=_classifier(self.config)
+            self.inbox,
+            self.settings.settle_seconds,
+            classifier=_classifier(self.config),
+            exclude=[self.lake.root, self.reports_dir],
         )
-        hashes = HashCache(self.lake.meta_dir / "nightly" / "inbox-hashes.json")
+        hashes = HashCache(self.lake.meta_dir / "nightly" / "inbox-hashes.json", self.inbox)
         ready: list[tuple[InboxFile, str]] = []
         for item in scan.ready:  # one file at a time: a file that fails to read is named alone
             try:
@@ -406,9 +414,17 @@ class _Job:
 
         ingest_settings = IngestSettings.from_config(self.config)
         self.log("ingest_started", files=len(to_ingest))
-        inputs = find_inputs(
-            [item.path for item, _ in to_ingest], ingest_settings, exclude=[self.lake.root]
+        inputs, gone = _find_each(
+            [item.path for item, _ in to_ingest],
+            lambda paths: find_inputs(paths, ingest_settings, exclude=[self.lake.root]),
         )
+        by_outcome = {o.sha256: o for o in outcomes if o.status == INGESTED and not o.resumed}
+        for item, sha in to_ingest:  # gone or unreadable since the scan: named, not fatal
+            if item.path in gone:
+                self._not_ingested(item, by_outcome[sha], gone[item.path])
+        to_ingest = [(item, sha) for item, sha in to_ingest if item.path not in gone]
+        if not to_ingest:
+            return set()
         # The scan hashed every file: ingest takes that sha256 instead of reading the file for
         # it again, while the file keeps the size, mtime and inode it was hashed with.
         hashed = {
@@ -421,7 +437,6 @@ class _Job:
             self.lake, inputs, ingest_settings, self.progress, engine=self.engine
         )
         by_path = {_path_key(Path(fr.source_file)): fr for fr in ingested.files}
-        by_outcome = {o.sha256: o for o in outcomes if o.status == INGESTED and not o.resumed}
         dates: set[dt.date] = set()
         for item, sha in to_ingest:
             outcome = by_outcome[sha]
@@ -443,6 +458,18 @@ class _Job:
                 dates.update(_as_date(d) for _, d in fr.partitions)
             self.log("file", **outcome.to_dict())
         return dates
+
+    def _not_ingested(self, item: InboxFile, outcome: FileOutcome, why: str) -> None:
+        """A file ready at the scan that ingest could no longer take: missing when it left
+        the inbox (renamed or removed by its provider; a new name is found by the next scan),
+        else unreadable (exit 3), like a file the scan could not read."""
+        if item.path.exists() or item.path.is_symlink():
+            outcome.status, outcome.reason = UNREADABLE, why
+            self.log("file_unreadable", level="warning", file=item.relpath, reason=why)
+        else:
+            outcome.status = MISSING
+            outcome.reason = "it left the inbox after the scan (renamed or removed)"
+            self.log("file_missing", level="warning", file=item.relpath, sha256=outcome.sha256)
 
     def _move(self, to_move: list[tuple[InboxFile, FileOutcome]]) -> None:
         """Move files whose content the manifest shows committed (never rejected ones)."""
@@ -538,6 +565,27 @@ def _planned(
     for item, sha in to_ingest:
         planned.setdefault(sha, {"sha256": sha, "path": item.relpath, "night": night})
     return [planned[sha] for sha in sorted(planned)]
+
+
+def _find_each(paths: list[Path], find: Callable[[list[Path]], Any]) -> tuple[Any, dict[Path, str]]:
+    """``find(paths)`` (ingest's ``find_inputs``), and the paths it refused with why.
+
+    ``find_inputs`` fails the whole call for one named file that no longer exists or can no
+    longer be read; a file renamed by its provider between the scan and the ingest stopped
+    the night (exit 2). Then each file is looked at alone, and the others are ingested."""
+    try:
+        return find(paths), {}
+    except UsageError:
+        pass
+    inputs, gone = None, {}
+    for path in paths:
+        try:
+            one = find([path])
+        except UsageError as exc:
+            gone[path] = exc.message
+            continue
+        inputs = one if inputs is None else replace(inputs, files=[*inputs.files, *one.files])
+    return inputs, gone
 
 
 def _committed(entry: dict[str, Any]) -> bool:

@@ -7,6 +7,7 @@ written, so a killed run's log ends with the last thing it did.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import IO, Any
@@ -38,8 +39,25 @@ class JobLog:
             return
         doc = {"ts": utc_now().isoformat(), "level": level, "event": event, "run_id": self.run_id}
         doc.update(fields)
-        self._fh.write(json.dumps(doc, default=str, sort_keys=False) + "\n")
-        self._fh.flush()
+        try:
+            self._fh.write(json.dumps(doc, default=str, sort_keys=False) + "\n")
+            self._fh.flush()
+        except OSError as exc:
+            # The log's disk is full (or gone): the night's work must not stop for it, nor be
+            # reported as a full disk at the lake. Said once, even with --quiet.
+            self._lost(exc)
+
+    def _lost(self, exc: OSError) -> None:
+        from ..console import get_console
+
+        fh, self._fh = self._fh, None
+        with contextlib.suppress(OSError):
+            if fh is not None:
+                fh.close()
+        text = _("cannot write to the log file {path}: {error}; the run goes on without it").format(
+            path=self.path, error=exc.strerror or exc
+        )
+        get_console().err.print(_("Warning: {text}").format(text=text), markup=False)
 
     def close(self) -> None:
         if self._fh is not None:

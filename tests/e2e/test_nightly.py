@@ -321,6 +321,91 @@ def test_files_still_being_written_wait_for_the_next_run(
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
 
 
+def test_a_file_modified_in_the_future_says_so(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Copied from a machine whose clock is ahead (rsync -t, cp -p): it waited night after
+    # night as "modified 0 s ago, may still be written", with exit 0.
+    path = write_log(inbox / "ahead.jsonl", [event("e1")])
+    os.utime(path, (time.time() + 3 * 86400,) * 2)
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert code == 0
+    (outcome,) = summary["files"]["list"]
+    assert outcome["status"] == "waiting"
+    assert outcome["reason"].startswith(
+        "its modification time is 3 day(s) ahead of this machine's clock"
+    )
+    assert "touch" in outcome["reason"]
+
+
+def test_a_file_renamed_or_locked_after_the_scan_does_not_stop_the_night(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hashed by the scan, then renamed by its provider (or its permissions changed) before
+    # ingest looked at it: ingest's "inbox/b.jsonl does not exist" failed the whole night
+    # (exit 2) and no file was ingested.
+    from auditpipe.nightly.inbox import HashCache
+
+    write_log(inbox / "a.jsonl", [event("e1")])
+    write_log(inbox / "b.jsonl", [event("e2")])
+    write_log(inbox / "c.jsonl", [event("e3")])
+    scanned = HashCache.sha256
+    real_access = os.access  # this test may run as root, for whom permissions never deny
+    locked: set[str] = set()
+
+    def then_gone(cache: HashCache, item: Any) -> str:
+        sha = scanned(cache, item)
+        if item.path.name == "b.jsonl":
+            item.path.rename(item.path.with_name("b.jsonl.done"))
+        if item.path.name == "c.jsonl":
+            locked.add(str(item.path))
+        return sha
+
+    monkeypatch.setattr(HashCache, "sha256", then_gone)
+    monkeypatch.setattr(os, "access", lambda p, m: str(p) not in locked and real_access(p, m))
+    code, summary, err = nightly(inbox, lake, capsys)
+    assert code == 3, err  # c.jsonl could not be read: like a file the scan could not read
+    by_path = {f["path"]: (f["status"], f["reason"]) for f in summary["files"]["list"]}
+    assert by_path["a.jsonl"] == ("ingested", None)
+    assert by_path["b.jsonl"] == (
+        "missing",
+        "it left the inbox after the scan (renamed or removed)",
+    )
+    assert by_path["c.jsonl"][0] == "unreadable" and "not readable" in by_path["c.jsonl"][1]
+    assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
+def test_a_lake_and_reports_inside_the_inbox_are_not_read_as_logs(
+    inbox: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `nightly --inbox . --lake ./lake` (./lake is the default) read the lake's own event,
+    # finding and quarantine Parquet files back in as logs on the next night: hundreds of rows
+    # quarantined, exit 3, every night; the reports were listed as "not log files".
+    write_log(inbox / "a.jsonl", [event("e1"), breach("e2")])
+    lake = inbox / "lake"
+    args = ("--fail-on", "none", "--reports", str(inbox / "out"))
+    code, summary, _ = nightly(inbox, lake, capsys, *args)
+    assert code == 0, summary
+    code, summary, _ = nightly(inbox, inbox / "old" / "lake", capsys, *args[:2])
+    assert code == 0, summary
+    code, summary, _ = nightly(inbox, lake, capsys, *args)
+    assert code == 0, summary
+    assert {f["path"]: f["status"] for f in summary["files"]["list"]} == {"a.jsonl": "skipped"}
+    assert table_rows(lake, "SELECT count(*) FROM events") == [(2,)]
+    assert table_rows(lake, "SELECT count(*) FROM quarantine") == [(0,)]
+
+
+def test_the_inbox_cannot_be_the_lake(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(inbox / "a.jsonl", [event("e1")])
+    assert nightly(inbox, lake, capsys)[0] == 0
+    code, _, err = run_cli(nightly_args(lake, lake), capsys)
+    assert code == 2
+    assert "is the lake itself" in err
+    assert table_rows(lake, "SELECT count(*) FROM events") == [(1,)]
+
+
 def test_files_it_cannot_read_are_named_and_the_night_goes_on(
     inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -350,6 +435,31 @@ def test_files_it_cannot_read_are_named_and_the_night_goes_on(
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
 
 
+def test_a_linked_folder_and_a_fifo_named_like_a_log_are_named_not_passed_over(
+    inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A provider's delivery folder linked into the inbox was never walked (os.walk does not
+    # follow links to folders) and never named: its logs waited forever with exit 0. A FIFO
+    # named like a log was passed over in silence too.
+    write_log(inbox / "a.jsonl", [event("e1")])
+    write_log(tmp_path / "elsewhere" / "b.jsonl", [event("e2")])
+    (inbox / "provider-b").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    os.mkfifo(inbox / "stream.jsonl")
+    os.mkfifo(inbox / "control")
+    code, summary, _ = nightly(inbox, lake, capsys)
+    by_path = {f["path"]: (f["status"], f["reason"]) for f in summary["files"]["list"]}
+    assert code == 3, by_path
+    assert by_path["a.jsonl"] == ("ingested", None)
+    assert by_path["provider-b"][0] == "unreadable"
+    assert by_path["provider-b"][1].startswith("a link to a folder")
+    assert by_path["stream.jsonl"] == (
+        "unreadable",
+        "not a regular file (a FIFO, device or socket)",
+    )
+    assert by_path["control"][0] == "unsupported"
+    assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
 def test_a_file_that_fails_to_read_when_hashed_is_named_and_the_night_goes_on(
     inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -376,6 +486,67 @@ def test_a_file_that_fails_to_read_when_hashed_is_named_and_the_night_goes_on(
     by_path = {f["path"]: f["status"] for f in summary["files"]["list"]}
     assert by_path == {"a.jsonl": "ingested", "bad-disk.jsonl": "unreadable"}  # removed: gone
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
+@pytest.mark.parametrize("stdout", ["closed pipe", "full disk"])
+@pytest.mark.parametrize("fmt", ["--json", "--fail-on=high"])
+def test_a_summary_that_cannot_be_printed_exits_2_and_says_so(
+    inbox: Path, lake: Path, stdout: str, fmt: str
+) -> None:
+    # stdout a pipe whose reader has gone (`nightly | logger`, logger killed): rich exited 1,
+    # which a scheduler reads as "new findings", with no message. stdout a file on a full
+    # disk (cron's log): "the disk is full at lake", sending the operator to the lake's disk.
+    if stdout == "full disk" and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    import subprocess
+    import sys
+
+    from tests.support.nightly import REPO
+
+    write_log(inbox / "a.jsonl", [event("e1")])
+    cmd = [sys.executable, "-m", "auditpipe", *nightly_args(inbox, lake, fmt)]
+    if stdout == "full disk":
+        with open("/dev/full", "w") as full:
+            proc = subprocess.run(cmd, stdout=full, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        code, err = proc.returncode, proc.stderr
+    else:
+        read, write = os.pipe()
+        os.close(read)  # the reader is gone before anything is written
+        with os.fdopen(write, "w") as out:
+            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE, text=True, cwd=REPO)
+        code, err = proc.returncode, proc.stderr
+    assert code == 2, err
+    assert "could not print the summary on standard output" in err
+    assert "the run itself completed (exit code 0: clean)" in err
+    assert "disk is full" not in err and "Traceback" not in err and "Exception ignored" not in err
+    assert nightly_runs(Lake.open(lake))[-1].status == "completed"
+    assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
+def test_a_full_disk_under_the_reports_is_reported_there_not_at_the_lake(
+    inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    # write() and fsync() raise ENOSPC without a file name, so the error named the lake (the
+    # CLI's fallback): "the disk is full at lake" when --reports was on another, full disk.
+    import errno
+
+    reports = tmp_path / "reports-disk"
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(reports)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc")
+    monkeypatch.setattr(os, "fsync", fsync)
+    write_log(inbox / "a.jsonl", [event("e1")])
+    code, out, err = run_cli(nightly_args(inbox, lake, "--reports", str(reports)), capsys)
+    assert code == 2
+    assert f"the disk is full at {reports / NIGHT}/auditpipe-report-{NIGHT}." in err
+    assert f"the disk is full at {lake}" not in err
+    assert not list((reports / NIGHT).iterdir()), "no temporary file left behind"
 
 
 def test_settings_come_from_the_nightly_table_of_the_config(
@@ -411,6 +582,24 @@ def test_log_file_gets_one_json_object_per_line(
 
 
 # -- the lock ------------------------------------------------------------------------------
+def test_a_log_file_on_a_full_disk_does_not_stop_the_night(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # --log-file on a full /var/log: the first log line failed the night before it did
+    # anything, with "the disk is full at lake" (the lake's disk had room).
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    write_log(inbox / "a.jsonl", [event("e1")])
+    code, out, err = run_cli(
+        nightly_args(inbox, lake, "--json", "--quiet", "--log-file", "/dev/full"), capsys
+    )
+    assert code == 0, err
+    assert json.loads(out)["files"]["ingested"] == 1
+    assert err.count("cannot write to the log file /dev/full: No space left on device") == 1
+    assert "disk is full" not in err
+    assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
 def test_a_second_nightly_exits_2_at_once_while_the_lake_is_locked(
     inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -481,6 +670,57 @@ def test_files_kept_in_the_inbox_are_not_read_again_every_night(
     assert "old.jsonl" in hashed and summary["files"]["ingested"] == 1
 
 
+@pytest.mark.parametrize(
+    "entry",
+    [5, [1, 2], None, "abc", ["size", "mtime", "inode", "sha"], "STAMP+not-a-sha256"],
+)
+def test_a_hash_cache_edited_by_hand_is_ignored_not_fatal(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], entry: Any
+) -> None:
+    # An entry of another shape failed every later night with exit 2 ("unexpected internal
+    # error: TypeError") until someone found and deleted the cache; one with the file's stamp
+    # but no sha256 in it was believed.
+    path = write_log(inbox / "a.jsonl", [event("e1")])
+    assert nightly(inbox, lake, capsys)[0] == 0
+    cache = lake / "_auditpipe" / "nightly" / "inbox-hashes.json"
+    doc = json.loads(cache.read_text())
+    if entry == "STAMP+not-a-sha256":
+        st = path.stat()
+        entry = [st.st_size, st.st_mtime_ns, st.st_ino, "not-a-sha256"]
+    doc = {key: entry for key in doc}
+    cache.write_text(json.dumps(doc))
+    write_log(inbox / "b.jsonl", [event("e2")])
+    code, summary, err = nightly(inbox, lake, capsys)
+    assert code == 0, err
+    assert {f["path"]: f["status"] for f in summary["files"]["list"]} == {
+        "a.jsonl": "skipped",
+        "b.jsonl": "ingested",
+    }
+    assert table_rows(lake, "SELECT event_id FROM events ORDER BY 1") == [("e1",), ("e2",)]
+    assert all(len(v) == 4 for v in json.loads(cache.read_text()).values())
+
+
+def test_two_inboxes_into_one_lake_each_keep_their_hashes(
+    tmp_path: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One nightly per inbox, into one lake: each run dropped the other inbox's entries from
+    # the hash cache, so every night read both inboxes whole again.
+    inbox_a, inbox_b = tmp_path / "a", tmp_path / "b"
+    write_log(inbox_a / "a.jsonl", [event("e1")])
+    write_log(inbox_b / "b.jsonl", [event("e2")])
+    nightly(inbox_a, lake, capsys)
+    nightly(inbox_b, lake, capsys)
+    hashed = counting_hashes(monkeypatch)
+    for inbox in (inbox_a, inbox_b, inbox_a):
+        code, summary, _ = nightly(inbox, lake, capsys)
+        assert code == 0 and summary["files"]["skipped"] == 1
+    assert hashed == []
+    (inbox_b / "b.jsonl").unlink()  # a file gone from its inbox leaves the cache
+    nightly(inbox_a, lake, capsys)
+    cache = json.loads((lake / "_auditpipe" / "nightly" / "inbox-hashes.json").read_text())
+    assert [Path(k).name for k in cache] == ["a.jsonl"]
+
+
 def counting_hashes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the files read to be hashed, one entry per reading."""
     import auditpipe.ingest.sources as sources
@@ -532,6 +772,66 @@ def test_a_file_changed_between_the_scan_and_its_ingest_is_hashed_again(
     assert summary["files"]["ingested"] == 1 and summary["rows"]["stored"] == 2
     entry = Lake.open(lake).manifest_entry(hashlib.sha256(path.read_bytes()).hexdigest())
     assert entry is not None and entry["status"] == "ingested"
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"night": None},
+        {"planned_files": [{"path": "a.jsonl"}]},
+        {"pending_dates": ["yesterday"]},
+        {"baselines": [{"file": "x.parquet", "dates": ["2026-03-01"]}]},
+    ],
+)
+def test_a_run_record_edited_by_hand_is_named_not_an_internal_error(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], edit: dict[str, Any]
+) -> None:
+    # An unfinished record of another shape failed every later night with "unexpected
+    # internal error: KeyError: 'taken_at'" (or TypeError, ValueError), and each failed run
+    # copied the damaged baselines into its own record, so removing the first did not help.
+    write_log(inbox / "a.jsonl", [event("e1")])
+    assert nightly(inbox, lake, capsys)[0] == 0
+    (record,) = (lake / "_auditpipe" / "runs").glob("*.json")
+    doc = {**json.loads(record.read_text()), "status": "running", **edit}
+    record.write_text(json.dumps({k: v for k, v in doc.items() if v is not None}))
+    write_log(inbox / "b.jsonl", [event("e2")])
+    for _night in range(2):
+        code, _, err = run_cli(nightly_args(inbox, lake), capsys)
+        assert code == 2
+        assert f"run record {record} is damaged: unexpected " in err
+        assert "internal error" not in err
+    record.rename(lake.parent / record.name)  # the hint: move it out of runs/
+    code, summary, err = nightly(inbox, lake, capsys)
+    assert code == 0, err
+    assert table_rows(lake, "SELECT event_id FROM events ORDER BY 1") == [("e1",), ("e2",)]
+
+
+@pytest.mark.parametrize(
+    ("damage", "still_in_inbox"), [("{not json", True), ("{not json", False), ("[1, 2]", True)]
+)
+def test_a_damaged_manifest_entry_is_named_not_an_internal_error(
+    inbox: Path,
+    lake: Path,
+    capsys: pytest.CaptureFixture[str],
+    damage: str,
+    still_in_inbox: bool,
+) -> None:
+    # "unexpected internal error: JSONDecodeError" (the scan looking up a kept file) or
+    # "InvalidInputException: Malformed JSON ..." (the views), every night, naming no file
+    # or only inside DuckDB's text; `status` too.
+    write_log(inbox / "a.jsonl", [event("e1")])
+    assert nightly(inbox, lake, capsys)[0] == 0
+    (entry,) = (lake / "_auditpipe" / "manifest").glob("*.json")
+    entry.write_text(damage)
+    if not still_in_inbox:
+        (inbox / "a.jsonl").unlink()
+    write_log(inbox / "b.jsonl", [event("e2")])
+    commands = [nightly_args(inbox, lake), ["status", "--lake", str(lake)]]
+    for args in commands[: 2 if damage == "{not json" else 1]:
+        code, _, err = run_cli(args, capsys)
+        assert code == 2, err
+        assert entry.name in err and "is damaged" in err, err
+        assert "internal error" not in err and "restore" in err
 
 
 def test_a_run_that_failed_is_completed_by_the_next_one(
