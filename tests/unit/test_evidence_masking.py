@@ -79,11 +79,9 @@ def _outputs(con: Any, unmask: bool) -> str:
         "SELECT finding_id, provider_id, event_date, evidence_event_ids FROM findings",
         unmask=unmask,
     )
-    texts = []
-    for projection in (evidence_text_sql(), evidence_json_sql(), evidence_csv_sql()):
-        texts += [
-            repr(r) for r in con.execute(f"SELECT {projection} FROM evidence_shown").fetchall()
-        ]
+    # the three output formats in one query: the view, and its masks, planned once
+    projections = ", ".join((evidence_text_sql(), evidence_json_sql(), evidence_csv_sql()))
+    texts = [repr(r) for r in con.execute(f"SELECT {projections} FROM evidence_shown").fetchall()]
     texts += [repr(r) for r in con.execute(EVIDENCE_ROWS).fetchall()]
     return "\n".join(texts)
 
