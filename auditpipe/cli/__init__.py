@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:  # usage errors: exit 2, with click's message
+        _json_failure(args, exc)
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Abort as exc:  # click's form of Ctrl-C
@@ -185,6 +186,24 @@ def hoist_debug(args: list[str]) -> tuple[list[str], bool]:
         return args, False
     rest = [a for a in args[:end] if a != "--debug"] + args[end:]
     return ["--debug", *rest], True
+
+
+# Commands whose --json promises one JSON object on stdout even when they fail (a scheduler
+# parses it): a usage error click finds before the command runs prints it too.
+JSON_ON_ERROR = {"nightly"}
+
+
+def _json_failure(args: list[str], exc: click.ClickException) -> None:
+    """The failure as ``{"status": "failed", ...}`` on stdout, for a usage error of a
+    ``JSON_ON_ERROR`` command run with ``--json``; the message still goes to stderr."""
+    ctx = getattr(exc, "ctx", None)
+    end = args.index("--") if "--" in args else len(args)
+    if ctx is None or ctx.info_name not in JSON_ON_ERROR or "--json" not in args[:end]:
+        return
+    from ..console import get_console
+
+    doc = {"status": "failed", "error": exc.format_message(), "hint": None}
+    get_console().json({**doc, "exit_code": exc.exit_code})
 
 
 def _fail(error: AuditpipeError, exc: BaseException, debug: bool) -> NoReturn:

@@ -861,3 +861,25 @@ def test_a_run_that_failed_is_completed_by_the_next_one(
     assert (lake / "reports" / NIGHT / f"auditpipe-report-{NIGHT}.html").is_file()
     statuses = [r.status for r in nightly_runs(Lake.open(lake))]
     assert statuses == ["resumed", "completed"]
+
+
+@pytest.mark.parametrize(
+    "bad", [["--fail-on", "everything"], ["--settle-seconds", "soon"], ["--no-such-option"]]
+)
+def test_a_usage_error_with_json_still_prints_one_json_object(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], bad: list[str]
+) -> None:
+    """docs/nightly.md: --json prints one JSON object, also on errors; click's usage errors
+    (found before the command runs) included."""
+    code, out, err = run_cli(nightly_args(inbox, lake, "--json", *bad), capsys)
+    assert code == 2 and "Traceback" not in err
+    doc = json.loads(out)
+    assert doc["status"] == "failed" and doc["exit_code"] == 2
+    assert doc["error"] and doc["error"] in err
+
+
+def test_a_usage_error_without_json_prints_nothing_on_stdout(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(nightly_args(inbox, lake, "--fail-on", "everything"), capsys)
+    assert code == 2 and out == "" and "everything" in err
