@@ -57,8 +57,34 @@ def _trimmed(expr: str) -> str:
 
 
 def _shown(col: str) -> str:
-    """A value quoted for a reason sentence, cut to 60 characters."""
-    return f"'''' || left({col}, 60) || ''''"
+    """A value quoted for a reason sentence, cut to 60 characters. A cut that falls inside a
+    number takes the number's digits before it away too: the quarantine removes the ID-like
+    numbers of a reason (stage.redact_quarantine), and the first digits of one cut short would
+    be too few to be found as one."""
+    return (
+        f"'''' || CASE WHEN length({col}) > 60 THEN rtrim(left({col}, 60), {_number_chars()}) "
+        f"ELSE {col} END || ''''"
+    )
+
+
+@cache
+def _number_chars() -> str:
+    """Every character the ID-like redaction reads as part of a number (realname.idcard: a
+    decimal digit of any script, or a separator: spaces, controls, format characters,
+    dashes, and the slashes, dots and underscores it names), as a SQL string literal for
+    ``rtrim``: a set of characters costs nothing to plan, where a regular expression of the
+    same classes is compiled each time the query is (once per batch). NUL is left out: it
+    cannot stand in a query's text."""
+    import unicodedata
+
+    categories = {"Nd", "Zs", "Zl", "Zp", "Cc", "Cf", "Pd"}
+    chars = [
+        ch
+        for ch in map(chr, range(1, 0x110000))
+        if unicodedata.category(ch) in categories and not 0xD800 <= ord(ch) < 0xE000
+    ]
+    named = "/\\._\u00b7\u2212\u30fb\uff0e\uff0f\uff3c\uff3f"  # SEPARATOR_CHARS' own
+    return quote_literal("".join(chars) + named)
 
 
 def _enum_case(spec: FieldSpec, col: str) -> str:

@@ -296,6 +296,8 @@ class FileStager:
         if self.quarantine_writer is not None:
             path = self.work / "quarantine.parquet"
             verify_parquet(path, self.quarantined)
+            redact_quarantine(self.con, path)
+            verify_parquet(path, self.quarantined)
             before, counted_before = drop_quarantined_before(
                 self.con, path, self.provenance.source_file, lake_quarantine(), counted
             )
@@ -402,6 +404,33 @@ def _event_id_chunks(paths: list[Path]) -> Iterator[pa.ChunkedArray]:
         yield pa.chunked_array(held, pa.string())
 
 
+def redact_quarantine(con: Any, path: Path) -> None:
+    """Rewrite the staged quarantine file ``path`` with the ID-like tokens of each row's text
+    and reason removed, as an account snapshot's quarantined rows have them (realname.idcard;
+    issue 11: auditpipe is not one more copy of the identity data it audits). A user export
+    not named as a snapshot is read as an access log and rejected row by row, each row with its
+    ID number in its text; any log line may hold one.
+
+    Once per file, at its end, in one query streamed a row group at a time: the patterns take
+    DuckDB about 50 ms to compile each time a query holding them is planned, which in the
+    normalising query (planned once per batch) cost more than twice its planning. Until then
+    the rows wait in the file's staging folder, which is removed with the run, whatever ends
+    it (the next run removes a killed one's). A reason's quoted value is cut so that it never
+    ends inside a number (normalize._shown): the cut piece would be too short to find."""
+    from ..db import quote_literal
+    from ..realname.idcard import redact_sql
+
+    partial = path.with_name(path.name + ".redacted")
+    query = con.execute(
+        f"""SELECT * REPLACE ({redact_sql("raw")} AS raw, {redact_sql("reason")} AS reason)
+        FROM read_parquet({quote_literal(str(path))})"""
+    )
+    with pq.ParquetWriter(partial, QUARANTINE_SCHEMA, **PARQUET_OPTIONS) as writer:
+        for batch in query.to_arrow_reader(ROW_GROUP_ROWS):
+            writer.write_batch(batch.cast(QUARANTINE_SCHEMA), row_group_size=ROW_GROUP_ROWS)
+    partial.replace(path)
+
+
 def drop_quarantined_before(
     con: Any,
     path: Path,
@@ -426,14 +455,20 @@ def drop_quarantined_before(
     if not lake_quarantine:
         return 0, {}
     from ..db import quote_literal
+    from ..realname.idcard import redact_sql
 
+    # A quarantined text has its ID-like tokens removed (redact_quarantine); a lake written
+    # before that holds them: the lake's text is compared as it is and redacted (the
+    # redaction of a redacted text is itself). A counter's rows need not be: their text is
+    # NULL, or a database log's, whose literals are scrubbed (digits included) when read.
     files = ", ".join(quote_literal(str(p)) for p in lake_quarantine)
     dropped = f"""SELECT s.file_row_number AS position, s.line_number, s.raw
         FROM read_parquet({quote_literal(str(path))}, file_row_number = true) AS s
         SEMI JOIN (
             SELECT line_number, raw FROM read_parquet([{files}], union_by_name = true)
             WHERE source_file = $source
-        ) AS e ON s.line_number = e.line_number AND s.raw = e.raw"""
+        ) AS e ON s.line_number = e.line_number
+            AND (s.raw = e.raw OR s.raw = {redact_sql("e.raw")})"""
     params = {"source": source_file}
     positions = arrow_table(con, f"SELECT position FROM ({dropped})", params)["position"].to_numpy()
     if not len(positions):

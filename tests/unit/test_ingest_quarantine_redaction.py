@@ -1,0 +1,137 @@
+"""A row quarantined from an access log keeps no ID number: its text and its reason have their
+ID-like tokens removed, as an account snapshot's quarantined rows do (docs/real-name.md). (The
+quarantine's ``provider_id`` column is the provider's id as given, as the events' is: not
+searched.)
+
+The rest of the row is kept as it was, so a person can still see what was wrong; a grown file's
+old bad rows are still recognised, also in a lake written before the redaction."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from auditpipe.realname.idcard import REDACTED
+from tests.e2e.test_realname_no_number_leaks import _assert_absent
+from tests.support.accounts import all_text
+from tests.support.ingest import good, ingest, query
+from tests.unit.test_realname_idcard import valid_numbers
+
+# Where a number can sit in a row that is quarantined, and why the row is.
+PLACES = [
+    "event_time",  # not a time: the reason quotes the value
+    "action",  # not an action: the reason quotes the value
+    "subject_id",  # a row otherwise bad (no actor) keeps the number in its text
+    "extra",  # a field outside the contract, in a row without an actor
+    "broken",  # a line that does not parse (JSON Lines) or has a stray quote (CSV)
+]
+CSV_COLUMNS = [
+    "event_time",
+    "provider_id",
+    "actor_id",
+    "action",
+    "subject_id",
+    "data_fields",
+    "note",
+]
+
+
+def _bad_row(number: str, place: str, padding: str) -> dict[str, Any]:
+    value = padding + number
+    if place in ("event_time", "action"):
+        return good(**{place: value}, note="x")
+    row = good(actor_id=None, note=value if place in ("extra", "broken") else "x")
+    if place == "subject_id":
+        row["subject_id"] = value
+    return row
+
+
+def _write(path: Path, rows: list[tuple[dict[str, Any], bool]]) -> None:
+    """``rows``: (row, broken) in ``path``'s format."""
+    if path.suffix == ".jsonl":
+        lines = [json.dumps(r, ensure_ascii=False)[: -1 if broken else None] for r, broken in rows]
+    else:
+        lines = [",".join(CSV_COLUMNS)]
+        for r, broken in rows:
+            buf = io.StringIO()
+            csv.writer(buf, lineterminator="").writerow(
+                [r.get(c, "") if c != "data_fields" else "phone" for c in CSV_COLUMNS]
+            )
+            lines.append(buf.getvalue() + (' "x' if broken else ""))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(valid_numbers(), st.sampled_from(PLACES), st.sampled_from(["", "x" * 50])),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from(["jsonl", "csv"]),
+)
+def test_no_number_stays_in_a_quarantined_rows_text_or_reason(
+    tmp_path_factory: pytest.TempPathFactory, planted: list[tuple[str, str, str]], fmt: str
+) -> None:
+    tmp = tmp_path_factory.mktemp("redact")
+    rows = [(_bad_row(n, place, pad), place == "broken") for n, place, pad in planted]
+    rows.append((good(), False))  # one good row: the file is a log, not all bad
+    path = tmp / f"access.{fmt}"
+    _write(path, rows)
+    result = ingest(tmp / "lake", path)
+    f = result.files[0]
+    assert (f.rows_read, f.rows_stored, f.rows_quarantined) == (len(rows), 1, len(planted))
+    text = all_text(tmp / "lake")
+    for number, _, _ in planted:
+        _assert_absent(number, text)
+    # Every quarantined row still says why, and keeps the rest of its text.
+    for raw, reason in query(tmp / "lake", "SELECT raw, reason FROM quarantine"):
+        assert reason
+        assert REDACTED in raw
+
+
+def test_the_rest_of_a_quarantined_row_is_kept_as_it_was(tmp_path: Path) -> None:
+    number = "11010519491231002X"
+    row = good(event_time=number, note="ticket T-7")
+    path = tmp_path / "access.jsonl"
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    ingest(tmp_path / "lake", path)
+    [(raw, reason)] = query(tmp_path / "lake", "SELECT raw, reason FROM quarantine")
+    assert raw == json.dumps(row).replace(number, REDACTED)
+    assert "event_time" in reason and REDACTED in reason and number not in reason
+
+
+def _log(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("written_before_redaction", [False, True])
+def test_a_grown_files_old_bad_row_with_a_number_is_not_quarantined_again(
+    tmp_path: Path, written_before_redaction: bool
+) -> None:
+    """The old bad row is matched by its text: redacted in both runs, or (a lake written by an
+    earlier auditpipe) in clear in the lake and redacted in this run."""
+    number = "11010519491231002X"
+    rows = [good(event_id="e1"), good(event_id="e2", event_time=number)]
+    log = _log(tmp_path / "access.jsonl", rows)
+    ingest(tmp_path / "lake", log)
+    if written_before_redaction:
+        [part] = (tmp_path / "lake" / "quarantine").glob("*.parquet")
+        table = pq.read_table(part)
+        raw = pa.array([json.dumps(rows[1])], table.schema.field("raw").type)
+        pq.write_table(table.set_column(table.schema.get_field_index("raw"), "raw", raw), part)
+        assert query(tmp_path / "lake", "SELECT raw FROM quarantine") == [(json.dumps(rows[1]),)]
+    second = ingest(tmp_path / "lake", _log(log, [*rows, good(event_id="e3")]))
+    f = second.files[0]
+    assert (f.rows_read, f.rows_stored, f.rows_quarantined, f.rows_duplicate) == (3, 1, 0, 2)
+    assert f.counters["rows_quarantined_before"] == 1
