@@ -291,3 +291,25 @@ def test_bulk_sums_events_and_every_event_is_evidence(tmp_path: Path) -> None:
 def test_bulk_threshold_is_a_setting(tmp_path: Path) -> None:
     _, findings = detect_events(tmp_path, [event(record_count=600)], bulk_threshold=500)
     assert {f["rule_id"] for f in findings} == {"illegal_use_bulk"}
+
+
+def test_bulk_is_one_finding_per_actor_day_whatever_parties_the_reads_name(
+    tmp_path: Path,
+) -> None:
+    """An internal read may name a party (a team, a system): the threshold is reached by the
+    actor-day, so its one finding holds every read, not one finding per party each stating
+    fewer records than the threshold it claims to reach."""
+    events = [
+        event(
+            event_id="p1", record_count=600, destination_party="risk-team", event_time=at(hour=9)
+        ),
+        event(event_id="p2", record_count=400, event_time=at(hour=10)),
+        event(event_id="p3", record_count=100, destination_party="audit", event_time=at(hour=11)),
+    ]
+    _, findings = detect_events(tmp_path, events)
+    (bulk,) = findings
+    assert bulk["rule_id"] == "illegal_use_bulk"
+    assert bulk["destination_party"] is None
+    assert bulk["evidence_event_ids"] == ["p1", "p2", "p3"]
+    assert bulk["record_count"] == 1100
+    assert "1,100 records" in bulk["summary"]
