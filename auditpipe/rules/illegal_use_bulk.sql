@@ -19,8 +19,8 @@
 --   account rather than a service account; raise bulk_threshold for teams whose daily work
 --   is legitimately large.
 -- false_positives.zh-CN: 以个人账户而非服务账户执行的经批准的迁移、审计或反欺诈调查；日常工作量本就很大的团队，可调高 bulk_threshold。
--- summary: {actor} accessed {records} of {data} in {events} on {date}, reaching the bulk threshold of {bulk_threshold}.
--- summary.zh-CN: {actor}于 {date} 在 {events}中访问了{data}共 {records}，达到批量阈值 {bulk_threshold}。
+-- summary: {actor} accessed {records} of {data} in {events} on {date}, {bulk_reason}.
+-- summary.zh-CN: {actor}于 {date} 在 {events}中访问了{data}共 {records}，{bulk_reason}。
 WITH bulk_actor_days AS (
     SELECT provider_id, actor_id, event_date
     FROM in_scope_events

@@ -313,3 +313,22 @@ def test_bulk_is_one_finding_per_actor_day_whatever_parties_the_reads_name(
     assert bulk["evidence_event_ids"] == ["p1", "p2", "p3"]
     assert bulk["record_count"] == 1100
     assert "1,100 records" in bulk["summary"]
+
+
+def test_a_bulk_summary_claims_the_threshold_only_when_the_records_reach_it(
+    tmp_path: Path,
+) -> None:
+    """An unbounded read (a whole-table SELECT, `ingest --source`) makes an actor-day bulk
+    whatever record_count the log could tell (often 1): its summary says why, and never that
+    1 record reached a threshold of 1,000; an actor-day that does reach it says so."""
+    events = [
+        event(actor_id="dump", record_count=1, extras='{"unbounded": true}'),
+        event(actor_id="many", record_count=1000),
+    ]
+    _, findings = detect_events(tmp_path, events)
+    summaries = {f["actor_id"]: f["summary"] for f in findings}
+    assert "reaching the bulk threshold" not in summaries["dump"]
+    assert "1 record" in summaries["dump"] and "whole tables" in summaries["dump"]
+    assert summaries["many"].endswith(
+        "in 1 event on 2026-03-01, reaching the bulk threshold of 1,000 records."
+    )
