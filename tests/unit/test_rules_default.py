@@ -332,3 +332,34 @@ def test_a_bulk_summary_claims_the_threshold_only_when_the_records_reach_it(
     assert summaries["many"].endswith(
         "in 1 event on 2026-03-01, reaching the bulk threshold of 1,000 records."
     )
+
+
+# Every character Python's str.strip() removes, as the watchlist's names are trimmed
+WHITE_SPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+
+
+def test_white_space_alone_is_no_authorization_and_around_a_broker_is_trimmed(
+    tmp_path: Path,
+) -> None:
+    """ "Authorized" is a reference that is present, a watchlisted party is matched trimmed:
+    for every white-space character alike (a tab as well as a no-break space), as the
+    watchlist file itself is read."""
+    watchlist = tmp_path / "brokers.txt"
+    watchlist.write_text("DataMart Ltd\n")
+    events = []
+    for i, space in enumerate(WHITE_SPACE):
+        events.append(
+            event(provider_id=f"ws{i}", authorization_ref=space * 2, purpose=space, actor_id="a")
+        )
+        party = f"{space}DataMart Ltd{space}"
+        events.append(event(provider_id=f"ws{i}", **SALE | {"destination_party": party}))
+    _, findings = detect_events(tmp_path, events, broker_watchlist=watchlist)
+    fired: dict[str, set[str]] = {}
+    for f in findings:
+        fired.setdefault(f["provider_id"], set()).add(f["rule_id"])
+    wrong = {
+        repr(space): fired.get(f"ws{i}", set())
+        for i, space in enumerate(WHITE_SPACE)
+        if fired.get(f"ws{i}") != {"illegal_use_unauthorized", "selling"}
+    }
+    assert wrong == {}
