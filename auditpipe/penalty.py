@@ -244,8 +244,11 @@ def amount_text(amount: Decimal) -> str:
     return f"{two:,}" if two == amount else f"{amount.normalize():,f}"
 
 
-def fine_range(proceeds_cny: Decimal, settings: PenaltySettings) -> tuple[Decimal, Decimal, str]:
-    """(min, max, basis sentence) for one provider with findings and these proceeds."""
+def fine_range(
+    proceeds_cny: Decimal, settings: PenaltySettings, *, unconverted: bool = False
+) -> tuple[Decimal, Decimal, str]:
+    """(min, max, basis sentence) for one provider with findings and these proceeds;
+    ``unconverted``: it also has proceeds in a currency without a rate (not in the CNY sum)."""
     threshold = settings.fine_threshold_cny
     if proceeds_cny > threshold:
         low = (proceeds_cny * settings.fine_multiple_min).quantize(CNY, ROUND_HALF_UP)
@@ -272,6 +275,11 @@ def fine_range(proceeds_cny: Decimal, settings: PenaltySettings) -> tuple[Decima
         basis = _(
             "Illegal proceeds of {proceeds} are below {threshold}, so the fine is {fixed}."
         ).format(proceeds=money(proceeds_cny), threshold=money(threshold), fixed=fixed)
+    elif unconverted:
+        # proceeds were found, only none with a rate: never say there were none
+        basis = _(
+            "No illegal proceeds in a currency with a CNY rate were found, so the fine is {fixed}."
+        ).format(fixed=fixed)
     else:
         basis = _("No illegal proceeds were found, so the fine is {fixed}.").format(fixed=fixed)
     return low, high, basis
@@ -311,7 +319,7 @@ def assess_provider(
             caveat=_(CAVEAT),
             real_name_findings=real_name_findings,
         )
-    low, high, basis = fine_range(proceeds_cny, settings)
+    low, high, basis = fine_range(proceeds_cny, settings, unconverted=bool(unconverted))
     if unconverted:
         listed = ", ".join(f"{amount_text(a)} {code}" for code, a in sorted(unconverted.items()))
         basis += _(

@@ -69,6 +69,7 @@ SUMMARY_PLACEHOLDERS = (
     "proceeds",
     "date",
     "bulk_threshold",
+    "bulk_reason",
     "accounts",
     "posts",
     "identity_limit",

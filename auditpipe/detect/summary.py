@@ -49,6 +49,12 @@ class SummaryWords:
     accounts: str = N_("{n} accounts")
     post: str = N_("{n} post")
     posts: str = N_("{n} posts")
+    # {bulk_reason}: why an actor-day is bulk, by what the finding's records show
+    bulk_reached: str = N_("reaching the bulk threshold of {threshold}")
+    bulk_unbounded: str = N_(
+        "below the bulk threshold of {threshold} but with a read of whole tables (no subject "
+        "narrowing), which is bulk by itself"
+    )
 
     def translated(self) -> SummaryWords:
         """The same words in the current language (each itself where the catalog has none)."""
@@ -142,6 +148,7 @@ def fill_sql(words: SummaryWords, template: str) -> str:
                 THEN replace({w["unconverted_only"]}, '{{other}}', unconverted_phrase)
             ELSE {w["no_payment"]}
         END"""
+    threshold = f"replace({w['records']}, '{{n}}', format('{{:,}}', bulk_threshold))"
     fills = [
         ("actor", "actor_phrase"),
         ("data", "data_phrase"),
@@ -150,7 +157,14 @@ def fill_sql(words: SummaryWords, template: str) -> str:
         ("subjects", _count("subject_count", w["user"], w["users"])),
         ("proceeds", proceeds),
         ("date", "CAST(event_date AS VARCHAR)"),
-        ("bulk_threshold", f"replace({w['records']}, '{{n}}', format('{{:,}}', bulk_threshold))"),
+        ("bulk_threshold", threshold),
+        (
+            "bulk_reason",
+            # an actor-day of the bulk rule under the threshold has an unbounded read: its
+            # records are what the log could count, so the sentence must not claim the threshold
+            f"replace(CASE WHEN record_count >= bulk_threshold THEN {w['bulk_reached']} "
+            f"ELSE {w['bulk_unbounded']} END, '{{threshold}}', {threshold})",
+        ),
         ("accounts", _count("subject_count", w["account"], w["accounts"])),
         ("posts", _count("event_count", w["post"], w["posts"])),
         ("identity_limit", "format('{:,}', max_accounts_per_identity)"),

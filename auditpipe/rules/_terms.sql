@@ -17,6 +17,30 @@
 -- (list_has_any, written with a lambda because DuckDB runs that several times faster here)
 CREATE OR REPLACE TEMP MACRO has_any_of(items, wanted) AS
     len(list_filter(items, lambda item: list_contains(wanted, item))) > 0;
+-- White space is every character Python's str.strip() removes, as the watchlist's names are
+-- trimmed: the ASCII spaces and control spaces (tab, line breaks, \x1c-\x1f), U+0085 and the
+-- Unicode separators. DuckDB's trim() alone removes only the separators, so a tab-only
+-- authorization_ref counted as an authorization and a tab-padded broker was not matched.
+-- The first and last characters are tested by code (cheap); a regex runs only when one is a
+-- space (trim() with a list of characters costs 20 times as much on every value).
+CREATE OR REPLACE TEMP MACRO is_space_code(code) AS code IN (
+    9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, 8192, 8193, 8194, 8195, 8196, 8197,
+    8198, 8199, 8200, 8201, 8202, 8232, 8233, 8239, 8287, 12288
+);
+-- has_text(text): text holds something besides white space (NULL and '' hold nothing)
+CREATE OR REPLACE TEMP MACRO has_text(text) AS CASE
+    WHEN text IS NULL OR text = '' THEN false
+    WHEN NOT is_space_code(unicode(text)) THEN true
+    ELSE regexp_matches(text, '[^[:space:]\x{1c}-\x{1f}\x{85}\p{Z}]')
+END;
+-- trim_space(text): text without white space at either end
+CREATE OR REPLACE TEMP MACRO trim_space(text) AS CASE
+    WHEN text IS NULL OR text = '' THEN text
+    WHEN NOT is_space_code(unicode(text)) AND NOT is_space_code(unicode(reverse(text))) THEN text
+    ELSE regexp_replace(
+        text, '^[[:space:]\x{1c}-\x{1f}\x{85}\p{Z}]+|[[:space:]\x{1c}-\x{1f}\x{85}\p{Z}]+$', '', 'g'
+    )
+END;
 -- The engine also defines has_protected_class(items) and has_credential_category(items):
 -- has_any_of(items, getvariable('protected_classes')) and the same for the credential
 -- categories, written as one list_contains per configured value, which DuckDB pushes into
@@ -38,10 +62,10 @@ WHERE e.outcome = 'success'
 -- data_fields or the source columns selects from protected_events or events instead.
 --   self-access (excluded): actor_type is subject, or actor_id equals subject_id
 --   leaves_provider:    destination_type is external or public
---   authorized:         authorization_ref is present
---   has_purpose:        purpose is present
+--   authorized:         authorization_ref is present (has_text: white space alone is none)
+--   has_purpose:        purpose is present (has_text)
 --   paid:               amount > 0
---   to_broker:          destination_party is on the broker watchlist (case-insensitive)
+--   to_broker:          destination_party is on the broker watchlist (trimmed, case-insensitive)
 --   touches_credential: a data field of a credential category (passwords, tokens ...)
 --   internal_use:       view, search or export that stays internal (destination internal),
 --                       by an employee, partner or unknown actor
@@ -68,10 +92,10 @@ SELECT
     e.amount,
     e.currency,
     coalesce(e.destination_type, 'internal') IN ('external', 'public') AS leaves_provider,
-    nullif(trim(e.authorization_ref), '') IS NOT NULL AS authorized,
-    nullif(trim(e.purpose), '') IS NOT NULL AS has_purpose,
+    has_text(e.authorization_ref) AS authorized,
+    has_text(e.purpose) AS has_purpose,
     coalesce(e.amount, 0) > 0 AS paid,
-    coalesce(list_contains(getvariable('broker_watchlist'), lower(trim(e.destination_party))), false)
+    coalesce(list_contains(getvariable('broker_watchlist'), lower(trim_space(e.destination_party))), false)
         AS to_broker,
     has_credential_category(e.data_categories) AS touches_credential,
     (

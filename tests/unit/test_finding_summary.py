@@ -59,6 +59,7 @@ def reference(template: str, w: SummaryWords, row: dict[str, Any]) -> str:
     def count(n: int, one: str, many: str) -> str:
         return (one if n == 1 else many).replace("{n}", f"{n:,}")
 
+    threshold = w.records.replace("{n}", f"{row['bulk_threshold']:,}")
     fills = [
         ("actor", actors.get(row["actor_type"], w.other_actor)),
         ("data", w.joiner.join(named) or w.no_class),
@@ -67,7 +68,13 @@ def reference(template: str, w: SummaryWords, row: dict[str, Any]) -> str:
         ("subjects", count(row["subject_count"], w.user, w.users)),
         ("proceeds", proceeds),
         ("date", row["event_date"]),
-        ("bulk_threshold", w.records.replace("{n}", f"{row['bulk_threshold']:,}")),
+        ("bulk_threshold", threshold),
+        (
+            "bulk_reason",
+            (
+                w.bulk_reached if row["record_count"] >= row["bulk_threshold"] else w.bulk_unbounded
+            ).replace("{threshold}", threshold),
+        ),
         ("accounts", count(row["subject_count"], w.account, w.accounts)),
         ("posts", count(row["event_count"], w.post, w.posts)),
         ("identity_limit", f"{row['max_accounts_per_identity']:,}"),

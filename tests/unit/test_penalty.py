@@ -74,6 +74,14 @@ def test_unconverted_amounts_are_reported_and_flagged_in_the_basis() -> None:
     assert "may be understated" in e.fine_basis
 
 
+def test_proceeds_only_in_a_currency_without_a_rate_are_not_called_none() -> None:
+    e = assess("0", unconverted={"KRW": Decimal("100")})
+    assert (e.fine_min_cny, e.fine_max_cny) == (Decimal("100000"), Decimal("150000"))
+    assert not e.fine_basis.startswith("No illegal proceeds were found")
+    assert "No illegal proceeds in a currency with a CNY rate were found" in e.fine_basis
+    assert "100.00 KRW have no CNY rate" in e.fine_basis
+
+
 @pytest.mark.parametrize(
     ("kw", "reason"),
     [

@@ -291,3 +291,75 @@ def test_bulk_sums_events_and_every_event_is_evidence(tmp_path: Path) -> None:
 def test_bulk_threshold_is_a_setting(tmp_path: Path) -> None:
     _, findings = detect_events(tmp_path, [event(record_count=600)], bulk_threshold=500)
     assert {f["rule_id"] for f in findings} == {"illegal_use_bulk"}
+
+
+def test_bulk_is_one_finding_per_actor_day_whatever_parties_the_reads_name(
+    tmp_path: Path,
+) -> None:
+    """An internal read may name a party (a team, a system): the threshold is reached by the
+    actor-day, so its one finding holds every read, not one finding per party each stating
+    fewer records than the threshold it claims to reach."""
+    events = [
+        event(
+            event_id="p1", record_count=600, destination_party="risk-team", event_time=at(hour=9)
+        ),
+        event(event_id="p2", record_count=400, event_time=at(hour=10)),
+        event(event_id="p3", record_count=100, destination_party="audit", event_time=at(hour=11)),
+    ]
+    _, findings = detect_events(tmp_path, events)
+    (bulk,) = findings
+    assert bulk["rule_id"] == "illegal_use_bulk"
+    assert bulk["destination_party"] is None
+    assert bulk["evidence_event_ids"] == ["p1", "p2", "p3"]
+    assert bulk["record_count"] == 1100
+    assert "1,100 records" in bulk["summary"]
+
+
+def test_a_bulk_summary_claims_the_threshold_only_when_the_records_reach_it(
+    tmp_path: Path,
+) -> None:
+    """An unbounded read (a whole-table SELECT, `ingest --source`) makes an actor-day bulk
+    whatever record_count the log could tell (often 1): its summary says why, and never that
+    1 record reached a threshold of 1,000; an actor-day that does reach it says so."""
+    events = [
+        event(actor_id="dump", record_count=1, extras='{"unbounded": true}'),
+        event(actor_id="many", record_count=1000),
+    ]
+    _, findings = detect_events(tmp_path, events)
+    summaries = {f["actor_id"]: f["summary"] for f in findings}
+    assert "reaching the bulk threshold" not in summaries["dump"]
+    assert "1 record" in summaries["dump"] and "whole tables" in summaries["dump"]
+    assert summaries["many"].endswith(
+        "in 1 event on 2026-03-01, reaching the bulk threshold of 1,000 records."
+    )
+
+
+# Every character Python's str.strip() removes, as the watchlist's names are trimmed
+WHITE_SPACE = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+
+
+def test_white_space_alone_is_no_authorization_and_around_a_broker_is_trimmed(
+    tmp_path: Path,
+) -> None:
+    """ "Authorized" is a reference that is present, a watchlisted party is matched trimmed:
+    for every white-space character alike (a tab as well as a no-break space), as the
+    watchlist file itself is read."""
+    watchlist = tmp_path / "brokers.txt"
+    watchlist.write_text("DataMart Ltd\n")
+    events = []
+    for i, space in enumerate(WHITE_SPACE):
+        events.append(
+            event(provider_id=f"ws{i}", authorization_ref=space * 2, purpose=space, actor_id="a")
+        )
+        party = f"{space}DataMart Ltd{space}"
+        events.append(event(provider_id=f"ws{i}", **SALE | {"destination_party": party}))
+    _, findings = detect_events(tmp_path, events, broker_watchlist=watchlist)
+    fired: dict[str, set[str]] = {}
+    for f in findings:
+        fired.setdefault(f["provider_id"], set()).add(f["rule_id"])
+    wrong = {
+        repr(space): fired.get(f"ws{i}", set())
+        for i, space in enumerate(WHITE_SPACE)
+        if fired.get(f"ws{i}") != {"illegal_use_unauthorized", "selling"}
+    }
+    assert wrong == {}
