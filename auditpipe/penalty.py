@@ -9,8 +9,9 @@ Decisions where the draft is silent (also in docs/detect.md, "Penalty exposure")
 - Illegal proceeds are the paid amounts of *selling* findings, converted to CNY at detect time
   with the ``[penalty.rates]`` table; amounts in a currency without a rate are listed in
   ``unconverted_amounts``, never dropped, and the fine basis says the range may be understated.
-- Exactly RMB 50,000 does not *exceed* 50,000, so it gets the fixed RMB 100,000-150,000 range
-  (the multiple applies only above it); so do providers with no proceeds at all.
+- Exactly RMB 50,000 gets the multiple, not the fixed range: Chinese statutes count the figure
+  itself in "以上" (5万元以上) and not in "不足" (不足5万元, the fixed range's condition), as
+  the NPC's drafting rules (立法技术规范) say. Providers with no proceeds get the fixed range.
 - Real-name registration findings (category ``real_name``): the draft names no fine for them, so
   they add an order to rectify (责令改正) and no amount; a provider with only such findings has
   no fine range at all (``fine_min_cny``/``fine_max_cny`` are None), never an invented one.
@@ -250,28 +251,31 @@ def fine_range(
     """(min, max, basis sentence) for one provider with findings and these proceeds;
     ``unconverted``: it also has proceeds in a currency without a rate (not in the CNY sum)."""
     threshold = settings.fine_threshold_cny
-    if proceeds_cny > threshold:
+    if proceeds_cny >= threshold:
         low = (proceeds_cny * settings.fine_multiple_min).quantize(CNY, ROUND_HALF_UP)
         high = (proceeds_cny * settings.fine_multiple_max).quantize(CNY, ROUND_HALF_UP)
-        basis = _(
-            "Illegal proceeds of {proceeds} exceed {threshold}, so the fine is "
-            "{low} to {high} times the proceeds."
-        ).format(
+        words = dict(
             proceeds=money(proceeds_cny),
             threshold=money(threshold),
             low=f"{settings.fine_multiple_min:g}",
             high=f"{settings.fine_multiple_max:g}",
         )
+        if proceeds_cny == threshold:
+            basis = _(
+                "Illegal proceeds of exactly {threshold} reach {threshold} (in Chinese "
+                "statutes \u201c\u4ee5\u4e0a\u201d, or more, includes the figure itself), so "
+                "the fine is {low} to {high} times the proceeds."
+            ).format(**words)
+        else:
+            basis = _(
+                "Illegal proceeds of {proceeds} exceed {threshold}, so the fine is "
+                "{low} to {high} times the proceeds."
+            ).format(**words)
         return low, high, basis
     low = settings.fine_fixed_min_cny.quantize(CNY, ROUND_HALF_UP)
     high = settings.fine_fixed_max_cny.quantize(CNY, ROUND_HALF_UP)
     fixed = _("the fixed range of {low} to {high}").format(low=money(low), high=money(high))
-    if proceeds_cny == threshold:
-        basis = _(
-            "Illegal proceeds of exactly {threshold} do not exceed {threshold}, "
-            "so the fine is {fixed} (the draft applies the multiple only above it)."
-        ).format(threshold=money(threshold), fixed=fixed)
-    elif proceeds_cny > 0:
+    if proceeds_cny > 0:
         basis = _(
             "Illegal proceeds of {proceeds} are below {threshold}, so the fine is {fixed}."
         ).format(proceeds=money(proceeds_cny), threshold=money(threshold), fixed=fixed)

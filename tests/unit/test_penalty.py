@@ -42,10 +42,17 @@ def assess(proceeds: str, **kw: object) -> object:
     return assess_provider("p1", **args)  # type: ignore[arg-type]
 
 
-def test_exactly_50000_gets_the_fixed_range_not_the_multiple() -> None:
+def test_exactly_50000_gets_the_multiple_not_the_fixed_range() -> None:
+    """The draft's 5万元以上 includes 50,000 itself; its fixed range is for 不足5万元."""
     e = assess("50000")
+    assert (e.fine_min_cny, e.fine_max_cny) == (Decimal("150000.00"), Decimal("250000.00"))
+    assert "exactly CNY 50,000.00 reach" in e.fine_basis
+
+
+def test_one_fen_below_50000_gets_the_fixed_range() -> None:
+    e = assess("49999.99")
     assert (e.fine_min_cny, e.fine_max_cny) == (Decimal("100000"), Decimal("150000"))
-    assert "exactly CNY 50,000.00 do not exceed" in e.fine_basis
+    assert "are below CNY 50,000.00" in e.fine_basis
 
 
 def test_one_fen_above_50000_gets_three_to_five_times() -> None:
@@ -182,7 +189,7 @@ def test_exposure_from_a_lake_counts_selling_proceeds_and_records_once(tmp_path:
     assert p1.records_affected == 10 + 5 + 700 + 3
     assert p1.illegal_proceeds_cny == Decimal("30720.00")  # 30,000 + 100 x 7.2
     assert not p1.serious  # 718 records, CNY 30,720.00, no credential sold
-    assert by_provider["p2"].fine_min_cny == Decimal("100000")  # exactly 50,000
+    assert by_provider["p2"].fine_min_cny == Decimal("150000.00")  # exactly 50,000: 3x
     assert [e.provider_id for e in result.exposure] == ["p1", "p2"]
 
 
