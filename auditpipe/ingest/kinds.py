@@ -50,8 +50,9 @@ complete small kind.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -79,6 +80,21 @@ class ReadContext:
     counters: Counter[str] = field(default_factory=Counter)
     # name -> a Parquet writer of the rows a quarantine counter counted (see count_quarantined)
     counted_rows: dict[str, Any] = field(default_factory=dict)
+    # The file's column names (a CSV header, JSON keys, a Parquet schema) that name a field
+    # of the account snapshots' contract and none of the events' (see note_columns).
+    snapshot_columns: set[str] = field(default_factory=set)
+
+    def note_columns(self, names: Iterable[str]) -> None:
+        """Keep those of ``names`` (column names the kind found) that only an account
+        snapshot has: a user export not named ``*.accounts.*`` is read as an access log, and
+        its summary then says so (pipeline.looks_like_a_snapshot). Kinds call it once per
+        new name, not per row."""
+        snapshots = _snapshot_contract()
+        for name in names:
+            if self.contract.canonical_key(name) is None:
+                found = snapshots.canonical_key(name)
+                if found is not None:
+                    self.snapshot_columns.add(found)
 
     def count(self, name: str, n: int = 1) -> None:
         self.counters[name] += n
@@ -164,6 +180,13 @@ class Kind(Protocol):
 
 _KINDS: dict[str, Kind] = {}
 _BUILTIN_LOADED = False
+
+
+@cache
+def _snapshot_contract() -> Contract:
+    from ..contract import load_account_contract
+
+    return load_account_contract()
 
 
 def register_kind(kind: Kind) -> Kind:

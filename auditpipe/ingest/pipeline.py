@@ -80,6 +80,34 @@ class FileResult:
         return self.rows_read == self.rows_stored + self.rows_quarantined + self.rows_duplicate
 
 
+# The account snapshot contract's required fields besides provider_id (which events share).
+SNAPSHOT_SIGNS = frozenset({"account_id", "verification_status"})
+
+
+def check_not_a_snapshot(path: Path, columns: set[str], stored: int) -> None:
+    """Reject a file read as an access log that is an account snapshot: its columns
+    (ReadContext.snapshot_columns) hold SNAPSHOT_SIGNS and not one of its rows is an event.
+    It is a user export not named ``*.accounts.*``. Ingested, each row would be quarantined
+    (no event time, actor or action), with its ID number in the quarantine (its ID-like
+    tokens are removed, not another document's numbers), and the lake would then hold the
+    content: the same file named as a snapshot would be skipped as ingested. Rejected, nothing
+    of it is kept, and named as the hint says it is ingested as the snapshot it is. A log
+    with such columns and events is ingested as a log."""
+    if stored or not SNAPSHOT_SIGNS.issubset(columns):
+        return
+    from ..realname.ingest import snapshot_name
+
+    raise InputFileError(
+        _(
+            "its columns ({columns}) are an account snapshot's and none of its rows is an "
+            "access event, so it was not ingested as an access log"
+        ).format(columns=", ".join(sorted(columns))),
+        hint=_(
+            "to ingest it as an account snapshot, name it {name} or give it with --accounts"
+        ).format(name=snapshot_name(path)),
+    )
+
+
 @dataclass
 class IngestResult:
     run_id: str
@@ -443,6 +471,7 @@ class _FileJob:
                 raise Cancelled
             if progress:
                 progress(self.source, 1.0)
+            check_not_a_snapshot(self.source.path, ctx.snapshot_columns, stager.accepted)
             staged = stager.finish(
                 _lake_files(self.lake, stager.providers),
                 lambda: _lake_quarantine(self.lake),

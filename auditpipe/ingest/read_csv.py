@@ -114,6 +114,8 @@ def read_batch(
         if not table.num_rows:
             return empty, None
         header = read_header(table["txt"][0].as_py(), table["line_number"][0].as_py(), contract)
+        if ctx is not None:
+            ctx.note_columns(header.names)
         rows, table = rows.slice(1), table.slice(1)
     if not table.num_rows:
         return empty, header

@@ -100,9 +100,13 @@ class JsonLines:
             # The reading thread also looks for lenient tokens: it has time to spare, and the
             # extracting query is the slowest step of the pipeline.
             first = True
+            noted: set[str] = set()  # the keys given to ctx.note_columns
             for batch, hints in prefetch((b, suspect_hints(b.rows)) for b in lines):
                 oversize = oversize_rows(batch.oversize, ctx.max_line_bytes)
                 table = read_batch(ctx.con, batch, keys, hints, ctx)
+                if len(keys.keys) > len(noted):
+                    ctx.note_columns(keys.keys - noted)
+                    noted |= keys.keys
                 merged = in_line_order(table, oversize)
                 del batch, hints  # its bytes are text now: not kept while the batch waits
                 if merged is not None:

@@ -37,6 +37,7 @@ class Parquet:
         path = _random_access_copy(ctx)
         try:
             pf = pq.ParquetFile(path)
+            ctx.note_columns(pf.schema_arrow.names)
             schema, converted = duckdb_schema(pf.schema_arrow)
             unreadable(ctx.con, schema, ctx.source.path)
             select = row_query(schema, ctx.contract, int96_columns(pf))

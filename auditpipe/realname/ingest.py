@@ -69,6 +69,20 @@ def is_snapshot_name(path: Path) -> bool:
     return len(suffixes) >= 2 and suffixes[-2] == SNAPSHOT_MARK
 
 
+def snapshot_name(path: Path) -> str:
+    """``path``'s file name as a snapshot's (``is_snapshot_name``): ``SNAPSHOT_MARK`` put
+    before its format suffix (and its compression suffix), e.g. ``users.csv.gz`` ->
+    ``users.accounts.csv.gz``; a name without a suffix gets one."""
+    name = path.name
+    tail = ""
+    if path.suffix.lower() in _COMPRESSIONS:
+        name, tail = name[: -len(path.suffix)], path.suffix
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem:
+        stem, suffix = name, "csv"
+    return f"{stem}{SNAPSHOT_MARK}.{suffix}{tail}"
+
+
 def date_in_name(path: Path) -> dt.date | None:
     """The last real date ``YYYY-MM-DD`` or ``YYYYMMDD`` in the file's name, if any."""
     found = None

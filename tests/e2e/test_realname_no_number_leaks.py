@@ -8,8 +8,9 @@ the snapshot date, a field outside the contract), sometimes after 50 characters 
 reason quotes 60) and sometimes in a line that does not parse. After the ingest, every file of
 the lake (Parquet read back) and everything printed is searched for any 10 consecutive digits
 of each number, with escapes decoded, widths folded and separators dropped first. The same
-files are also ingested under a name that does not say they are snapshots (read as access
-logs, every row quarantined): the events' quarantine keeps no number either.
+files are also given under a name that does not say they are snapshots: rejected whole (their
+columns are a snapshot's), or, without a snapshot's verification_status, read as access logs
+with every row quarantined: the events' quarantine keeps no number either.
 """
 
 from __future__ import annotations
@@ -111,12 +112,19 @@ def _row(i: int, **fields: Any) -> dict[str, Any]:
     return row
 
 
-def _snapshot_path(folder: str, fmt: str, as_log: bool) -> Path:
-    """A snapshot's path; ``as_log``: a user export not named ``*.accounts.*``, which
-    ingest reads as an access log (its rows are quarantined as events, not stored)."""
-    return Path(folder) / (
-        f"users-export-2026-03-01.{fmt}" if as_log else f"s-2026-03-01.accounts.{fmt}"
-    )
+# How a file of account rows is given: named as a snapshot; as a user export not so named
+# (read as an access log, and rejected whole: its columns are a snapshot's); or not so named
+# and without a snapshot's verification_status (read as a log: each row is quarantined).
+MODES = ["snapshot", "export", "log"]
+
+
+def _write_snapshot(folder: str, fmt: str, mode: str, data: bytes) -> Path:
+    name = "users-export-2026-03-01" if mode != "snapshot" else "s-2026-03-01.accounts"
+    path = Path(folder) / f"{name}.{fmt}"
+    if mode == "log":
+        data = data.replace(b"verification_status", b"state")
+    path.write_bytes(data)
+    return path
 
 
 def _ingest(path: Path, lake: Path, capsys: Any) -> str:
@@ -135,11 +143,11 @@ def _ingest(path: Path, lake: Path, capsys: Any) -> str:
 @given(
     st.lists(valid_numbers(), min_size=1, max_size=3),
     st.sampled_from(["jsonl", "csv"]),
-    st.booleans(),
+    st.sampled_from(MODES),
     st.data(),
 )
 def test_no_number_in_any_form_reaches_the_lake(
-    capsys: Any, numbers: list[str], fmt: str, as_log: bool, data: st.DataObject
+    capsys: Any, numbers: list[str], fmt: str, mode: str, data: st.DataObject
 ) -> None:
     json_text = fmt == "jsonl"
     lines: list[str] = []
@@ -158,15 +166,15 @@ def test_no_number_in_any_form_reaches_the_lake(
             else:
                 rows.append(_row(i, **{column: value}))
     with tempfile.TemporaryDirectory() as tmp:
-        path = _snapshot_path(tmp, fmt, as_log)
         if json_text:
-            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            text = "\n".join(lines) + "\n"
         else:
             buf = io.StringIO()
             writer = csv.DictWriter(buf, ["provider_id", "account_id", *COLUMNS[:-1], "note"])
             writer.writeheader()
             writer.writerows(rows)
-            path.write_text(buf.getvalue(), encoding="utf-8")
+            text = buf.getvalue()
+        path = _write_snapshot(tmp, fmt, mode, text.encode())
         printed = _ingest(path, Path(tmp) / "lake", capsys)
         text = all_text(Path(tmp) / "lake") + printed
     for number in numbers:
@@ -224,10 +232,10 @@ INVALID_BYTES = [b"\xff", b"\xfe", b"\xc0", b"\xc8\xd5", b"\xe4\xb8", b"\xf8"]
     st.integers(1, 17),
     st.integers(1, 17),
     st.sampled_from(["jsonl", "csv"]),
-    st.booleans(),
+    st.sampled_from(MODES),
 )
 def test_numbers_cut_by_a_byte_that_is_not_utf8_or_by_the_kept_kib_never_reach_the_lake(
-    number: str, bad: list[bytes], at: int, cut: int, fmt: str, as_log: bool
+    number: str, bad: list[bytes], at: int, cut: int, fmt: str, mode: str
 ) -> None:
     from auditpipe.ingest import IngestSettings, ingest_paths
     from auditpipe.lake import Lake
@@ -250,10 +258,13 @@ def test_numbers_cut_by_a_byte_that_is_not_utf8_or_by_the_kept_kib_never_reach_t
         pad = b"x" * (1024 - len(row) - 1 - cut)
         lines.append(row + b"," + pad + digits + b"y" * 3000)
     with tempfile.TemporaryDirectory() as tmp:
-        path = _snapshot_path(tmp, fmt, as_log)
-        path.write_bytes(b"\n".join(lines) + b"\n")
+        path = _write_snapshot(tmp, fmt, mode, b"\n".join(lines) + b"\n")
         lake = Lake.open(Path(tmp) / "lake", create=True)
         result = ingest_paths(lake, [path], IngestSettings(max_line_bytes=2048))
-        assert result.rows_quarantined == 3
+        # A CSV export's header shows a snapshot's columns; these JSON lines show none (not
+        # UTF-8, or over the limit): read as a log, each is quarantined.
+        rejected = mode == "export" and fmt == "csv"
+        assert result.rows_quarantined == (0 if rejected else 3)
+        assert len(result.rejected) == rejected
         text = all_text(Path(tmp) / "lake")
     _assert_absent(number, text)
