@@ -123,6 +123,8 @@ def test_a_spark_ingest_killed_midway_is_completed_by_the_next_run(
         timeout=600,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    # -q: Spark's session start says nothing (its shell default would set WARN and say so)
+    assert "log level" not in killed.stderr, killed.stderr[-2000:]
     lake = Lake.open(lake_dir)
     assert list(lake.journal_dir.glob("*.json"))  # killed right after its first commit point
     ingest_paths(lake, [inputs], IngestSettings(), engine=spark_engine)
