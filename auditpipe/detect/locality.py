@@ -10,10 +10,16 @@ nightly job's days). A rule breaks the contract when it combines rows of differe
   tables and its own CTEs (another table, a file, ``read_parquet(...)``);
 - aggregating event rows without grouping by both provider_id and event_date;
 - a window over event rows not partitioned by both;
+- ``DISTINCT ON`` over event rows without both (one row of which partition?);
 - joining two event relations without equating both keys;
 - a subquery over event rows used as a value or in IN/EXISTS, unless it is tied to the outer
   row's provider_id and event_date (equalities, or both in the IN tuple);
 - LIMIT over event rows (the first n rows of which partitions?).
+
+A key counts only as the bare column: grouping or partitioning by ``date_trunc('week',
+event_date)`` or ``month(event_date)`` spans days. An equality counts only as a condition that
+must hold (a conjunct, not under OR or NOT) between two different relations' columns:
+``x.event_date = x.event_date`` is true of every row and ties nothing.
 
 It is a check of what can be seen, not a proof: the equivalence tests are the proof for the
 built-in rules. A rule it cannot parse is reported, since it cannot be checked.
@@ -73,8 +79,14 @@ def locality_problems(sql: str) -> list[str]:
         problems.extend(_joins(select, event_like))
         if select.args.get("limit") is not None:
             problems.append("it takes a LIMIT of event rows, which picks rows across partitions")
+        distinct = select.args.get("distinct")
+        on = distinct.args.get("on") if distinct is not None else None
+        if on is not None and not set(PARTITION_KEYS) <= _bare_keys(on.expressions):
+            problems.append(
+                f"it keeps one row per {_short(on)} of event rows, not per provider_id and event_date"
+            )
     for window in tree.find_all(exp.Window):
-        keys = {c.name.lower() for p in window.args.get("partition_by") or [] for c in _columns(p)}
+        keys = _bare_keys(window.args.get("partition_by") or [])
         if not set(PARTITION_KEYS) <= keys:
             problems.append(
                 f"the window {_short(window)} is not partitioned by provider_id and event_date"
@@ -97,13 +109,19 @@ def check_locality(rules: Sequence[Rule]) -> None:
             )
 
 
-def _columns(node: exp.Expression) -> Iterable[exp.Column]:
+def _bare_keys(expressions: Iterable[exp.Expression]) -> set[str]:
+    """The names of the bare columns among ``expressions`` (grouping or partitioning keys):
+    a column inside a function (``date_trunc('week', event_date)``) groups several values
+    together, so it is no key."""
     from sqlglot import exp
 
-    if isinstance(node, exp.Column):
-        yield node
-    else:
-        yield from node.find_all(exp.Column)
+    keys = set()
+    for e in expressions:
+        while isinstance(e, exp.Paren):
+            e = e.this
+        if isinstance(e, exp.Column):
+            keys.add(e.name.lower())
+    return keys
 
 
 def _short(node: exp.Expression) -> str:
@@ -157,7 +175,7 @@ def _aggregation(select: exp.Select) -> Iterable[str]:
 
     group = select.args.get("group")
     if group is not None:
-        keys = {c.name.lower() for e in group.expressions for c in _columns(e)}
+        keys = _bare_keys(group.expressions)
         missing = [k for k in PARTITION_KEYS if k not in keys]
         if missing:
             yield f"it groups event rows without {' and '.join(missing)}"
@@ -173,21 +191,39 @@ def _aggregation(select: exp.Select) -> Iterable[str]:
 
 
 def _key_equalities(condition: exp.Expression | None) -> set[str]:
-    """Partition keys equated column to column in ``condition``."""
+    """Partition keys that ``condition`` requires equal between two relations: an equality
+    of two columns of the same name and different qualifiers, among the conditions joined by
+    AND (one under OR or NOT need not hold)."""
     from sqlglot import exp
 
     found: set[str] = set()
     if condition is None:
         return found
-    for eq in condition.find_all(exp.EQ):
+    for eq in _conjuncts(condition):
+        if not isinstance(eq, exp.EQ):
+            continue
         left, right = eq.this, eq.expression
         if (
             isinstance(left, exp.Column)
             and isinstance(right, exp.Column)
             and left.name.lower() == right.name.lower() in PARTITION_KEYS
+            and left.table.lower() != right.table.lower()  # x.k = x.k holds for every row
         ):
             found.add(left.name.lower())
     return found
+
+
+def _conjuncts(condition: exp.Expression) -> Iterable[exp.Expression]:
+    """The conditions ``condition`` (an ON or WHERE) joins with AND, through parentheses."""
+    from sqlglot import exp
+
+    while isinstance(condition, exp.Paren | exp.Where):
+        condition = condition.this
+    if isinstance(condition, exp.And):
+        yield from _conjuncts(condition.this)
+        yield from _conjuncts(condition.expression)
+    else:
+        yield condition
 
 
 def _joins(select: exp.Select, event_like: set[str]) -> Iterable[str]:

@@ -340,7 +340,10 @@ class FileStager:
 
 
 def split_by_partition(rows: pa.Table) -> list[tuple[tuple[str, dt.date], pa.Table]]:
-    """The rows of each (provider_id, event_date), each part in line order."""
+    """The rows of each (provider_id, event_date), each part in line order; none for no rows
+    (a batch whose rows were all delivered earlier in the file)."""
+    if not rows.num_rows:
+        return []
     providers = pc.dictionary_encode(rows["provider_id"].combine_chunks())
     days = rows["event_date"].combine_chunks().cast(pa.int32()).to_numpy(zero_copy_only=False)
     first_day = int(days.min()) if len(days) else 0

@@ -215,6 +215,15 @@ class RunCommitter:
                 # that is said of it, with what to do.
                 hint = f" ({staged.hint})" if staged.hint else ""
                 return replace(result, reason=f"{result.reason}{hint}")
+            if result.status == STATUS_SKIPPED:
+                return result
+            previous = self.lake.manifest_entry(result.sha256)
+            if previous and previous.get("status") == STATUS_INGESTED:
+                # Content a file committed earlier in this run: skipped, as the sequential run
+                # skips it before reading, whatever staging made of it. A copy whose name
+                # makes another kind read it (a JSON Lines file named .parquet) may have been
+                # rejected: recording that would overwrite the ingested content's entry.
+                return skipped_result(result.source_file, result.sha256, staged.source, previous)
             if result.status == "rejected":
                 return record_rejection(
                     self.lake,
@@ -225,11 +234,6 @@ class RunCommitter:
                     staged.started,
                     InputFileError(result.reason or "", hint=staged.hint),
                 )
-            if result.status == STATUS_SKIPPED:
-                return result
-            previous = self.lake.manifest_entry(result.sha256)
-            if previous and previous.get("status") == STATUS_INGESTED:  # earlier in this run
-                return skipped_result(result.source_file, result.sha256, staged.source, previous)
             unseen = self.commits.files[staged.commits_seen :]
             events = [(Path(p), rel) for p, rel in staged.events]
             if unseen:

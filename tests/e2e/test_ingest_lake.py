@@ -51,6 +51,17 @@ def test_event_is_stored_once_across_files_and_runs(tmp_path: Path) -> None:
     assert got == [("e1", "emp-1"), ("e2", "emp-1"), ("e3", "emp-1")]
 
 
+@pytest.mark.parametrize("batch_bytes", [64, 1024, 32 << 20])
+def test_a_file_holding_its_events_twice_stores_them_once(tmp_path: Path, batch_bytes: int) -> None:
+    # a re-delivery appended to the file: every batch of the second half is repeats only
+    rows = [good(event_id=f"e{i}", provider_id=f"p{i % 3}") for i in range(40)]
+    result = ingest(
+        tmp_path / "lake", write_jsonl(tmp_path / "a.jsonl", rows + rows), batch_bytes=batch_bytes
+    )
+    (f,) = result.files
+    assert (f.status, f.rows_stored, f.rows_duplicate) == ("ingested", 40, 40)
+
+
 def test_same_event_id_of_two_providers_is_two_events(tmp_path: Path) -> None:
     log = write_jsonl(
         tmp_path / "a.jsonl", [good(event_id="e1"), good(event_id="e1", provider_id="isp-c")]

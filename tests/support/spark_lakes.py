@@ -71,8 +71,9 @@ def table_difference(a: Path, b: Path, table: str, ignored: set[str]) -> tuple[i
 
     spec = PARQUET_TABLES[table]
     names = ", ".join(f'"{n}"' for n, _ in spec.columns if n not in ignored)
+    day = "snapshot_date" if table == "accounts" else "event_date"
     hive = (
-        ", hive_partitioning = true, hive_types = {'provider_id': 'VARCHAR', 'event_date': 'DATE'}"
+        f", hive_partitioning = true, hive_types = {{'provider_id': 'VARCHAR', '{day}': 'DATE'}}"
         if spec.hive
         else ""
     )
@@ -89,3 +90,20 @@ def table_difference(a: Path, b: Path, table: str, ignored: set[str]) -> tuple[i
         f"(SELECT count(*) FROM ({b_rows} EXCEPT ALL {a_rows}))"
     ).fetchall()[0]
     return int(counts[0]), int(counts[1]), int(counts[2])
+
+
+def manifest_entries(root: Path) -> dict[str, dict[str, Any]]:
+    """The lake's manifest entries by file name, without what differs between two runs by
+    nature (the run's id and times, and the time a skip reason names)."""
+    import json
+    import re
+
+    out = {}
+    for path in sorted((root / "_auditpipe" / "manifest").glob("*.json")):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        for key in ("run_id", "started_at", "finished_at"):
+            entry.pop(key, None)
+        if entry.get("reason"):
+            entry["reason"] = re.sub(r" at \d{4}-\d\d-\d\dT\S+$", "", entry["reason"])
+        out[path.name] = entry
+    return out

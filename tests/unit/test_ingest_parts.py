@@ -379,7 +379,7 @@ def test_any_key_works_even_empty_or_with_slashes_and_tildes() -> None:
 
 # -- partitions and time -----------------------------------------------------------------
 @FAST
-@given(st.lists(st.tuples(st.sampled_from("pqr"), st.integers(0, 3)), min_size=1, max_size=40))
+@given(st.lists(st.tuples(st.sampled_from("pqr"), st.integers(0, 3)), max_size=40))
 def test_split_by_partition_keeps_each_partition_in_line_order(keys: list[tuple[str, int]]) -> None:
     day0 = dt.date(2026, 3, 1)
     rows = pa.table(

@@ -102,3 +102,70 @@ def test_local_reads_pass(sql: str) -> None:
 def test_every_builtin_rule_keeps_the_contract() -> None:
     rules = read_rules()
     assert rules and {r.id: locality_problems(r.sql) for r in rules} == {r.id: [] for r in rules}
+
+
+# Rules that name both keys yet combine partitions: each passed the check and gave the Spark
+# engine other findings than DuckDB on a generated lake (one partition per task).
+@pytest.mark.parametrize(
+    ("sql", "words"),
+    [
+        (  # one row per actor over every day: which day's row is kept depends on the days seen
+            "SELECT DISTINCT ON (actor_id) * FROM in_scope_events ORDER BY actor_id, event_time",
+            "one row per (actor_id)",
+        ),
+        (
+            "SELECT DISTINCT ON (provider_id, actor_id) * FROM in_scope_events",
+            "one row per",
+        ),
+        (  # a key inside a function spans days
+            "SELECT * FROM in_scope_events QUALIFY count(*) OVER "
+            "(PARTITION BY provider_id, actor_id, year(event_date), month(event_date)) >= 4",
+            "not partitioned",
+        ),
+        (
+            "WITH w AS (SELECT provider_id, date_trunc('week', event_date) AS week, actor_id "
+            "FROM in_scope_events GROUP BY provider_id, date_trunc('week', event_date), actor_id "
+            "HAVING count(*) > 3) SELECT e.* FROM in_scope_events e SEMI JOIN w "
+            "ON w.provider_id = e.provider_id AND w.week = e.event_date AND w.actor_id = e.actor_id",
+            "groups event rows without event_date",
+        ),
+        (  # a tie of the inner rows to themselves ties nothing
+            "SELECT * FROM in_scope_events e WHERE e.record_count > (SELECT avg(x.record_count) "
+            "FROM in_scope_events x WHERE x.provider_id = x.provider_id "
+            "AND x.event_date = x.event_date)",
+            "subquery",
+        ),
+        (
+            "SELECT * FROM in_scope_events WHERE record_count > (SELECT avg(record_count) "
+            "FROM events WHERE provider_id = provider_id AND event_date = event_date)",
+            "subquery",
+        ),
+        (  # an equality under OR need not hold
+            "SELECT a.* FROM in_scope_events a JOIN in_scope_events b ON (a.provider_id = "
+            "b.provider_id AND a.event_date = b.event_date) OR a.actor_id = b.actor_id",
+            "without equal provider_id and event_date",
+        ),
+        (
+            "SELECT a.* FROM in_scope_events a JOIN events b ON a.provider_id = b.provider_id "
+            "AND NOT (a.event_date = b.event_date)",
+            "without equal event_date",
+        ),
+    ],
+)
+def test_keys_named_but_not_kept_are_seen(sql: str, words: str) -> None:
+    assert any(words in p for p in locality_problems(sql)), locality_problems(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT DISTINCT ON (provider_id, event_date, actor_id) * FROM in_scope_events",
+        "SELECT DISTINCT * FROM in_scope_events",
+        "SELECT * FROM in_scope_events QUALIFY row_number() OVER "
+        "(PARTITION BY (provider_id), event_date, actor_id ORDER BY event_time) = 1",
+        "SELECT a.* FROM in_scope_events a JOIN events b ON (a.provider_id = b.provider_id "
+        "AND (a.event_date = b.event_date)) AND a.actor_id = b.actor_id",
+    ],
+)
+def test_bare_keys_and_required_equalities_pass(sql: str) -> None:
+    assert locality_problems(sql) == []

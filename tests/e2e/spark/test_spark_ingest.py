@@ -2,9 +2,10 @@
 
 The inputs hold what makes ingest hard: generated logs with bad rows and repeated events,
 events repeated across files of one run (the first file in input order keeps them), the same
-content twice under two names, a truncated archive, provider ids ``007``, Chinese and
-``forum a/b=c%``, a currency without a rate and a late day. Events and quarantine are compared
-with EXCEPT ALL both ways, on every column but the run id and the ingest time.
+content twice under two names (and once more under a name whose kind rejects it), a truncated
+archive, provider ids ``007``, Chinese and ``forum a/b=c%``, a currency without a rate and a
+late day. Events and quarantine are compared with EXCEPT ALL both ways, on every column but the
+run id and the ingest time; the manifests must be equal too.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 from auditpipe.ingest import IngestSettings, ingest_paths
 from auditpipe.lake import CRASH_ENV, Lake
 from tests.support.ingest import good, write_jsonl
-from tests.support.spark_lakes import table_difference
+from tests.support.spark_lakes import manifest_entries, table_difference
 
 IGNORED = {"ingest_run_id", "ingested_at"}
 
@@ -51,6 +52,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
             + ["{ broken", '{"provider_id": "007"}'],
         )
     shutil.copy(root / "overlap-1.jsonl", root / "overlap-1-again.jsonl")  # same content
+    # the same content again, under a name another kind reads and rejects: still a skip
+    shutil.copy(root / "overlap-2.jsonl", root / "overlap-2.parquet")
     write_jsonl(  # a late day for a provider already seen
         root / "late.jsonl",
         [good(event_id="late1", provider_id="007", event_time="2026-03-20T01:00:00+08:00")],
@@ -93,6 +96,7 @@ def test_events_quarantine_and_counts_equal_duckdb_and_a_rerun_skips_all(
     lake = Lake.open(tmp_path / "lake", create=True)
     got = ingest_paths(lake, [inputs], IngestSettings(), engine=spark_engine)
     assert per_file(got) == per_file(expected)
+    assert manifest_entries(lake.root) == manifest_entries(expected_root)
     statuses = {status for _, status, *_ in per_file(got)}
     assert statuses == {"ingested", "skipped", "rejected"}
     assert sum(f.rows_duplicate for f in got.files) > 100  # repeats across files were dropped
@@ -119,6 +123,8 @@ def test_a_spark_ingest_killed_midway_is_completed_by_the_next_run(
         timeout=600,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    # -q: Spark's session start says nothing (its shell default would set WARN and say so)
+    assert "log level" not in killed.stderr, killed.stderr[-2000:]
     lake = Lake.open(lake_dir)
     assert list(lake.journal_dir.glob("*.json"))  # killed right after its first commit point
     ingest_paths(lake, [inputs], IngestSettings(), engine=spark_engine)

@@ -58,6 +58,21 @@ COMPARED: dict[str, list[str | tuple[str, str]]] = {
         "rows_read",
         ("epoch_us(started_at)", "unix_micros(started_at)"),
     ],
+    **{
+        name: [
+            "provider_id",
+            ("CAST(snapshot_date AS VARCHAR)", "CAST(snapshot_date AS STRING)"),
+            "account_id",
+            ("epoch_us(registered_at)", "unix_micros(registered_at)"),
+            ("epoch_us(verified_at)", "unix_micros(verified_at)"),
+            "verification_status",
+            "id_number_valid",
+            "identity_hash",
+            "snapshot_id",
+            "source_line",
+        ]
+        for name in ("accounts", "accounts_current")
+    },
 }
 
 
