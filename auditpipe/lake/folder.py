@@ -244,21 +244,11 @@ class Lake:
 
 
 def _manifest_doc(path: Path) -> dict[str, Any]:
-    """A manifest entry; a LakeError naming it when it is not a JSON object (damaged, or
-    edited by hand), where it was an "unexpected internal error: JSONDecodeError" that named
-    no file, every night."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        doc = exc
-    if not isinstance(doc, dict):
-        raise LakeError(
-            _("manifest entry {path} is damaged: {error}").format(
-                path=path, error=doc if isinstance(doc, ValueError) else _("not a JSON object")
-            ),
-            hint=_("restore it from a backup of the lake"),
-        )
-    return doc
+    """A manifest entry; a LakeError naming it when it is damaged (``lake.manifest``), where
+    it was an "unexpected internal error: JSONDecodeError" that named no file, every night."""
+    from . import manifest
+
+    return manifest.entry(path)
 
 
 def _missing_lake(root: Path) -> LakeError:

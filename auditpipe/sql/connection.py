@@ -228,6 +228,11 @@ def _ingest_log_table(lake: Lake, files: list[Path], reader: SqlConnection | Non
             con.execute("SET threads = 1")
         return con.sql(ingest_log_body(lake.root, files)).to_arrow_table()
     except duckdb.Error as exc:
+        from ..lake.damage import damaged_file_error
+
+        damaged = damaged_file_error(exc)
+        if damaged is not None:
+            raise damaged from exc
         raise LakeError(
             _("cannot read the lake's manifest ({manifest_dir}): {exc}").format(
                 manifest_dir=lake.manifest_dir, exc=exc
