@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
@@ -182,8 +183,27 @@ class Lake:
             finally:
                 self._lock_depth -= 1
             return
-        self.meta_dir.mkdir(parents=True, exist_ok=True)
-        fh = open(self.meta_dir / "lock", "a+")  # noqa: SIM115 (held until the block ends)
+        try:
+            self.meta_dir.mkdir(parents=True, exist_ok=True)
+            fh = open(self.meta_dir / "lock", "a+")  # noqa: SIM115 (held until the block ends)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            raise LakeError(
+                _(
+                    "cannot take the lock of lake {root}: {strerror} ({path}); auditpipe "
+                    "{purpose} writes to the lake"
+                ).format(
+                    root=self.root,
+                    strerror=exc.strerror,
+                    path=exc.filename or self.meta_dir / "lock",
+                    purpose=purpose,
+                ),
+                hint=_(
+                    "run it as a user who can write to the lake folder (status, report, sql "
+                    "and findings only read it)"
+                ),
+            ) from exc
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
