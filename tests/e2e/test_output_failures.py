@@ -1,7 +1,8 @@
 """Standard output that cannot be written (a reader that closed the pipe, a file on a full
 disk, a descriptor closed with ``>&-``) is one error of every command: exit 2, a message that
 names standard output, no traceback; never 1 ("findings", click's exit on EPIPE) and never
-"the disk is full at <lake>" (docs/operations.md, "Output that cannot be written")."""
+"the disk is full at <lake>" (docs/operations.md, "Output that cannot be written"). A closed
+stderr or stdin changes nothing else."""
 
 from __future__ import annotations
 
@@ -200,3 +201,16 @@ def test_a_closed_stderr_keeps_the_exit_code(tmp_path: Path) -> None:
         ["sh", "-c", 'exec "$@" 2>&-', "sh", *args], stdout=subprocess.PIPE, text=True, cwd=REPO
     )
     assert proc.returncode == 2 and proc.stdout == ""
+
+
+def test_a_closed_stdin_reads_as_empty_input(lake: Path) -> None:
+    # `auditpipe sql --lake L <&-` (cron with stdin closed): Python had no sys.stdin, and
+    # sql's "is stdin a terminal?" was "unexpected internal error: AttributeError".
+    from tests.support.nightly import REPO
+
+    args = [sys.executable, "-m", "auditpipe", "sql", "--lake", str(lake)]
+    proc = subprocess.run(
+        ["sh", "-c", 'exec "$@" <&-', "sh", *args], capture_output=True, text=True, cwd=REPO
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("Error: no SQL given"), proc.stderr
