@@ -242,12 +242,17 @@ class StdioGuard:
         sys.stderr = _GuardedStderr(sys.stderr)
         return self
 
+    def flush(self) -> None:
+        """Flush stdout; a failure is remembered in ``failure`` like any other."""
+        if self._saved is not None:
+            with contextlib.suppress(OutputError):
+                sys.stdout.flush()
+
     def finish(self) -> None:
-        """Flush stdout (a failure then is one too), and put the streams back."""
+        """Flush stdout, and put the streams back."""
         if self._saved is None:
             return
-        with contextlib.suppress(OutputError):
-            sys.stdout.flush()
+        self.flush()
         sys.stdin, sys.stdout, sys.stderr = self._saved
         self._saved = None
 

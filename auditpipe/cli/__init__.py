@@ -162,12 +162,10 @@ def main(argv: list[str] | None = None) -> None:
 
     with guard_stdio() as stdio:
         code = _run(args, debug)
+        stdio.flush()  # the last flush, guarded: a failure there is one too
         if stdio.failure is not None and code not in (EXIT_ERROR, EXIT_INTERRUPTED):
-            # stdout failed and the command went on (a caller caught the error): its exit
-            # code would claim the output was printed.
-            code = _fail(stdio.failure, stdio.failure, debug)
-        stdio.finish()  # the last flush, guarded
-        if stdio.failure is not None and code not in (EXIT_ERROR, EXIT_INTERRUPTED):
+            # stdout failed and the command went on (something caught the error, or the
+            # last flush failed): its exit code would claim the output was printed.
             code = _fail(stdio.failure, stdio.failure, debug)
     sys.exit(code)
 
