@@ -164,7 +164,8 @@ class Lake:
             raise LakeError(
                 _("cannot create a lake at {root}: {strerror}").format(
                     root=root, strerror=exc.strerror
-                )
+                ),
+                hint=_("pass a --lake whose parent folder exists and that you may write to"),
             ) from exc
         return cls(root, meta)
 

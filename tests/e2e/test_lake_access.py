@@ -63,3 +63,16 @@ def test_a_lake_the_user_cannot_write_names_the_lock_and_who_can(
     assert f"auditpipe {command} writes to the lake" in err
     assert "Hint: run it as a user who can write to the lake folder" in err
     assert run_main(["status", "--lake", str(lake)], capsys)[0] == 0
+
+
+def test_a_lake_that_cannot_be_created_says_where_one_can(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "cannot create a lake at <path>: Not a directory" came with no hint.
+    (tmp_path / "a-file").write_text("x")
+    write_log(tmp_path / "in" / "a.jsonl", [event("e1")])
+    lake = tmp_path / "a-file" / "lake"
+    code, _, err = run_main(["ingest", str(tmp_path / "in"), "--lake", str(lake)], capsys)
+    assert code == 2
+    assert f"Error: cannot create a lake at {lake}: Not a directory" in err
+    assert "Hint: pass a --lake whose parent folder exists and that you may write to" in err
