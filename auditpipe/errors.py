@@ -230,6 +230,15 @@ def is_interrupt(exc: BaseException) -> bool:
     )
 
 
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Did DuckDB run out of memory (its limit too small for the work, or for starting)?"""
+    return any(
+        type(link).__name__ == "OutOfMemoryException"
+        and type(link).__module__.lstrip("_").startswith("duckdb")
+        for link in _chain(exc)
+    )
+
+
 def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
     """The AuditpipeError a person should see for ``exc``: itself when it is one, else a full
     disk (at the path it names, else at ``where``), an interrupt, another OS error, or a bug."""
@@ -258,6 +267,17 @@ def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
         )
     if isinstance(exc, AuditpipeError):
         return exc
+    if is_out_of_memory(exc):
+        return AuditpipeError(
+            _("DuckDB ran out of memory within its limit: {error}").format(
+                error=str(exc).splitlines()[0]
+            ),
+            hint=_(
+                "raise the limit of the command that failed: memory_limit in [ingest] or "
+                "[detect] of auditpipe.toml (default 4GB; nightly uses both), --memory-limit "
+                "for sql"
+            ),
+        )
     if isinstance(exc, OSError):
         name = exc.filename or exc.filename2
         return AuditpipeError(
