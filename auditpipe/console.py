@@ -17,8 +17,9 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from .errors import OutputError, stdout_error
 from .i18n import _
 
 if TYPE_CHECKING:
@@ -42,14 +43,12 @@ class Console:
 
         class Out(RichConsole):
             def on_broken_pipe(self) -> None:
-                # rich's own exits 1, which means "findings" to a scheduler: raise the
-                # BrokenPipeError instead, for the command to say what happened.
+                # rich's own exits 1, which means "findings" to a scheduler. Under the CLI
+                # (``guard_stdio``) a closed pipe never reaches rich; elsewhere (an embedding
+                # program's stdout) say it as the CLI does.
                 self.quiet = True
-                with contextlib.suppress(OSError, ValueError):
-                    devnull = os.open(os.devnull, os.O_WRONLY)
-                    os.dup2(devnull, sys.stdout.fileno())
-                    os.close(devnull)
-                raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+                _silence(sys.stdout)
+                raise stdout_error(BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE)))
 
         return Out(highlight=False, soft_wrap=True)
 
@@ -198,6 +197,203 @@ class Console:
 
 
 _console: Console | None = None
+
+
+# -- standard streams while a command runs -------------------------------------------------
+class StdioGuard:
+    """What the CLI does about standard streams it cannot write (``guard_stdio``).
+
+    stdout: the first write or flush that fails (a reader that closed the pipe, a file on a
+    full disk, a descriptor closed with ``>&-``) raises ``OutputError`` saying so, once; the
+    command ends there with exit 2 and that message (docs/operations.md). It is not an
+    OSError, so neither click (which exits 1, "findings", on EPIPE) nor the disk-full
+    explanation (which would blame the lake) takes it. Later writes are dropped, and the
+    descriptor is pointed at /dev/null so that the interpreter's last flush cannot fail again.
+
+    stderr: a message that cannot be written is dropped (there is nowhere to say so); the exit
+    code still tells. Descriptors 0, 1 and 2 that were closed when the command started are
+    opened on /dev/null first, so a lake file opened later can never become one of them.
+    """
+
+    def __init__(self) -> None:
+        self.failure: OutputError | None = None
+        self._saved: tuple[Any, Any, Any] | None = None
+
+    def fail(self, exc: OSError, stream: Any) -> OutputError:
+        """The OutputError for stdout's failed write ``exc``, remembered; stdout silenced."""
+        _silence(stream)
+        if self.failure is None:
+            self.failure = stdout_error(exc)
+        return self.failure
+
+    def install(self) -> StdioGuard:
+        self._saved = (sys.stdin, sys.stdout, sys.stderr)
+        closed = {fd for fd in (0, 1, 2) if not _is_open(fd)}
+        for fd in sorted(closed):
+            _reserve(fd)
+        if 0 in closed or sys.stdin is None:
+            sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - for the command's life
+        if 1 in closed or sys.stdout is None:
+            sys.stdout = _GuardedStdout(_ClosedStream(), self)
+        else:
+            sys.stdout = _GuardedStdout(sys.stdout, self)
+        if 2 in closed or sys.stderr is None:
+            sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        sys.stderr = _GuardedStderr(sys.stderr)
+        return self
+
+    def flush(self) -> None:
+        """Flush stdout; a failure is remembered in ``failure`` like any other."""
+        if self._saved is not None:
+            with contextlib.suppress(OutputError):
+                sys.stdout.flush()
+
+    def finish(self) -> None:
+        """Flush stdout, and put the streams back."""
+        if self._saved is None:
+            return
+        self.flush()
+        sys.stdin, sys.stdout, sys.stderr = self._saved
+        self._saved = None
+
+
+@contextlib.contextmanager
+def guard_stdio() -> Iterator[StdioGuard]:
+    """Standard streams guarded as ``StdioGuard`` says, for the life of one command."""
+    guard = StdioGuard().install()
+    try:
+        yield guard
+    finally:
+        guard.finish()
+
+
+class _Proxy:
+    """A stream whose other attributes (isatty, fileno, encoding ...) are its inner one's."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _GuardedStdout(_Proxy):
+    def __init__(self, inner: Any, guard: StdioGuard) -> None:
+        super().__init__(inner)
+        self._guard = guard
+        self._buffer = (
+            _GuardedBytes(inner.buffer, guard, inner) if hasattr(inner, "buffer") else None
+        )
+
+    @property
+    def buffer(self) -> Any:
+        if self._buffer is None:
+            raise AttributeError("buffer")
+        return self._buffer
+
+    def write(self, text: str) -> int:
+        return _guarded(self._guard, self._inner, lambda: self._inner.write(text), len(text))
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        _guarded(self._guard, self._inner, self._inner.flush, None)
+
+
+class _GuardedBytes(_Proxy):
+    def __init__(self, inner: Any, guard: StdioGuard, text: Any) -> None:
+        super().__init__(inner)
+        self._guard = guard
+        self._text = text
+
+    def write(self, data: Any) -> int:
+        return _guarded(self._guard, self._text, lambda: self._inner.write(data), len(data))
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        _guarded(self._guard, self._text, self._inner.flush, None)
+
+
+def _guarded(guard: StdioGuard, stream: Any, write: Callable[[], Any], dropped: Any) -> Any:
+    if guard.failure is not None:
+        return dropped  # said once already; the rest of the output goes nowhere
+    try:
+        return write()
+    except OSError as exc:
+        raise guard.fail(exc, stream) from exc
+    except ValueError as exc:  # "I/O operation on closed file": closed by someone on the way
+        if not getattr(stream, "closed", False):
+            raise  # an encoding error, say: not the stream's
+        raise guard.fail(OSError(errno.EBADF, os.strerror(errno.EBADF)), stream) from exc
+
+
+class _GuardedStderr(_Proxy):
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError):
+            return int(self._inner.write(text))
+        return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._inner.flush()
+
+
+class _ClosedStream:
+    """stdout when the command was started with it closed (``>&-``): writing fails (EBADF)."""
+
+    encoding = "utf-8"
+    errors = "strict"
+
+    def __init__(self) -> None:
+        self.buffer = self
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return 1
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def flush(self) -> None:
+        pass
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _reserve(fd: int) -> None:
+    """Open /dev/null as descriptor ``fd`` (closed when the command started)."""
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_RDWR)
+        if devnull != fd:
+            os.dup2(devnull, fd)
+            os.close(devnull)
+
+
+def _silence(stream: IO[Any] | Any) -> None:
+    """Point ``stream``'s descriptor at /dev/null, so that bytes still buffered for it do not
+    fail again (and print "Exception ignored") when the interpreter flushes it on exit."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        fd = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
 
 
 def printable(name: str) -> str:

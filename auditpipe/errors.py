@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import re
 from pathlib import Path
 from types import FrameType
@@ -86,8 +87,61 @@ class Interrupted(AuditpipeError):
 
 
 class OutputError(AuditpipeError):
-    """Standard output could not be written (a closed pipe, a file on a full disk): not the
-    lake's disk, whatever the OS error says."""
+    """Standard output could not be written (a closed pipe, a file on a full disk, a closed
+    descriptor): not the lake's disk, whatever the OS error says. ``reason`` is the short
+    cause ("Broken pipe", "No space left on device") for a command to put in its own words."""
+
+    reason: str = ""
+
+
+def stdout_error(exc: OSError) -> OutputError:
+    """The OutputError for a write to standard output that failed with ``exc``.
+
+    A reader that closed the pipe early (``| head -1``) is not a full disk and not findings:
+    every command exits 2 with this message (docs/operations.md, "Output that cannot be
+    written")."""
+    code = exc.errno
+    if code == errno.EPIPE:
+        reason = _("the program reading it closed the pipe (Broken pipe)")
+        error = OutputError(
+            _("standard output was closed before everything was printed: {reason}").format(
+                reason=reason
+            ),
+            hint=_(
+                "the output is incomplete; if its reader (head, grep -q ...) had all it "
+                "needed, nothing else went wrong, otherwise check what reads the output"
+            ),
+        )
+    elif code in _DISK_FULL_ERRNOS:
+        reason = exc.strerror or os.strerror(errno.ENOSPC)
+        error = OutputError(
+            _(
+                "could not write to standard output: {reason} (the disk of the file standard "
+                "output goes to is full, not the lake's)"
+            ).format(reason=reason),
+            hint=_(
+                "free space where standard output goes, or send it elsewhere, and run the "
+                "command again"
+            ),
+        )
+    elif code == errno.EBADF:
+        reason = _("standard output is closed")
+        error = OutputError(
+            _(
+                "could not write to standard output: it is closed (the command was started with >&-)"
+            ),
+            hint=_(
+                "run the command with standard output open; > /dev/null discards what it prints"
+            ),
+        )
+    else:
+        reason = exc.strerror or str(exc)
+        error = OutputError(
+            _("could not write to standard output: {reason}").format(reason=reason),
+            hint=_("check where standard output goes, and run the command again"),
+        )
+    error.reason = reason
+    return error
 
 
 class InternalError(AuditpipeError):
@@ -176,11 +230,24 @@ def is_interrupt(exc: BaseException) -> bool:
     )
 
 
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Did DuckDB run out of memory (its limit too small for the work, or for starting)?"""
+    return any(
+        type(link).__name__ == "OutOfMemoryException"
+        and type(link).__module__.lstrip("_").startswith("duckdb")
+        for link in _chain(exc)
+    )
+
+
 def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
     """The AuditpipeError a person should see for ``exc``: itself when it is one, else a full
     disk (at the path it names, else at ``where``), an interrupt, another OS error, or a bug."""
     if isinstance(exc, DiskFullError | Interrupted | OutputError):
         return exc
+    # Standard output failed and something on the way wrapped the error: still stdout's.
+    output = next((link for link in _chain(exc) if isinstance(link, OutputError)), None)
+    if output is not None:
+        return output
     full = disk_full_path(exc)
     if full is not False:
         at = full or where
@@ -200,6 +267,17 @@ def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
         )
     if isinstance(exc, AuditpipeError):
         return exc
+    if is_out_of_memory(exc):
+        return AuditpipeError(
+            _("DuckDB ran out of memory within its limit: {error}").format(
+                error=str(exc).splitlines()[0]
+            ),
+            hint=_(
+                "raise the limit of the command that failed: memory_limit in [ingest] or "
+                "[detect] of auditpipe.toml (default 4GB; nightly uses both), --memory-limit "
+                "for sql"
+            ),
+        )
     if isinstance(exc, OSError):
         name = exc.filename or exc.filename2
         return AuditpipeError(

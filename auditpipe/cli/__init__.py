@@ -7,10 +7,11 @@ it, and maps it to an exit code. Errors raised as ``AuditpipeError`` are printed
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
@@ -21,6 +22,7 @@ from ..errors import (
     EXIT_OK,
     EXIT_QUARANTINE,
     AuditpipeError,
+    OutputError,
     explain,
     watch_interrupts,
 )
@@ -148,26 +150,69 @@ def main(argv: list[str] | None = None) -> None:
     ``--debug`` may come before or after the command's name; it adds the traceback of an
     error to its message and never changes the exit code. So may ``--lang``: the language
     of messages, --help and reports is set before anything is parsed (``--lang``, else the
-    locale), so even a usage error is reported in it.
+    locale), so even a usage error is reported in it. Standard output that cannot be written
+    (a closed pipe, a full disk, ``>&-``) is an error of every command alike, exit 2
+    (``console.StdioGuard``; docs/operations.md).
     """
     args, debug = hoist_debug(list(argv if argv is not None else sys.argv[1:]))
     args, _lang = hoist_lang(args)
     forget_lake()
     watch_interrupts()
+    from ..console import guard_stdio
+
+    with guard_stdio() as stdio:
+        code = _run(args, debug)
+        stdio.flush()  # the last flush, guarded: a failure there is one too
+        if stdio.failure is not None and code not in (EXIT_ERROR, EXIT_INTERRUPTED):
+            # stdout failed and the command went on (something caught the error, or the
+            # last flush failed): its exit code would claim the output was printed.
+            code = _fail(stdio.failure, stdio.failure, debug)
+    sys.exit(code)
+
+
+def _run(args: list[str], debug: bool) -> int:
+    """The command's exit code; every error is reported on stderr here."""
     try:
         # Without standalone mode click returns what ctx.exit() was given instead of exiting.
         rc = cli.main(args=args, prog_name="auditpipe", standalone_mode=False)
-        sys.exit(rc if isinstance(rc, int) else 0)
+        return rc if isinstance(rc, int) else 0
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.ClickException as exc:  # usage errors: exit 2, with click's message
-        _json_failure(args, exc)
+        with contextlib.suppress(OutputError):  # the message still goes to stderr
+            _json_failure(args, exc)
         exc.show()
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.exceptions.Abort as exc:  # click's form of Ctrl-C
-        _fail(explain(KeyboardInterrupt()), exc, debug)
+        return _fail(explain(KeyboardInterrupt()), exc, debug)
     except (Exception, KeyboardInterrupt) as exc:
-        _fail(explain_error(exc, where=last_lake()), exc, debug)
+        return _fail(explain_error(exc, where=last_lake()), exc, debug)
+
+
+@contextlib.contextmanager
+def printing_outcome(
+    command: str, code: int, done: str, see: str, reason: str | None = None
+) -> Iterator[None]:
+    """Printing the summary of work that is committed already: if standard output cannot
+    take it, the error (exit 2, as any output failure) also says that the work itself
+    completed (``done``), with the exit code ``code`` it would have had (``reason``, by
+    default what that code means for ``command``), and where to see it (``see``)."""
+    try:
+        yield
+    except OutputError as exc:
+        raise OutputError(
+            _("could not print the summary on standard output: {error}").format(
+                error=exc.reason or exc.message
+            ),
+            hint=_(
+                "{done} (exit code {code}: {reason}); {see}, and check where standard output goes"
+            ).format(
+                done=done,
+                code=code,
+                reason=reason if reason is not None else exit_meaning(command, code),
+                see=see,
+            ),
+        ) from exc
 
 
 def explain_error(exc: BaseException, where: Path | None = None) -> AuditpipeError:
@@ -206,13 +251,14 @@ def _json_failure(args: list[str], exc: click.ClickException) -> None:
     get_console().json({**doc, "exit_code": exc.exit_code})
 
 
-def _fail(error: AuditpipeError, exc: BaseException, debug: bool) -> NoReturn:
+def _fail(error: AuditpipeError, exc: BaseException, debug: bool) -> int:
+    """Say ``error`` on stderr (with ``exc``'s traceback under --debug); its exit code."""
     from ..console import get_console
 
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     get_console().error(error.message, error.hint)
-    sys.exit(error.exit_code)
+    return error.exit_code
 
 
 # Command modules register themselves on `cli` when imported; each is imported when one of its

@@ -9,8 +9,9 @@ from pathlib import Path
 import click
 
 from ..console import get_console
+from ..i18n import _
 from ..vocabulary import FAIL_ON_CHOICES
-from . import cli, exit_codes_help
+from . import cli, exit_codes_help, printing_outcome
 from .options import (
     config_option,
     engine_options,
@@ -105,11 +106,18 @@ def detect(
         )
     if not quiet:
         status_line(result)
-    if as_json:
-        get_console().json(result.to_dict())
-    elif not quiet:
-        render_result(result)
-    raise click.exceptions.Exit(result.exit_code(fail_on))
+    code = result.exit_code(fail_on)
+    with printing_outcome(
+        "detect",
+        code,
+        done=_("detection itself completed"),
+        see=_("`auditpipe findings list` shows the findings"),
+    ):
+        if as_json:
+            get_console().json(result.to_dict())
+        elif not quiet:
+            render_result(result)
+    raise click.exceptions.Exit(code)
 
 
 @cli.group(epilog=exit_codes_help("rules"))

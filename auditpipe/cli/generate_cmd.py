@@ -13,7 +13,7 @@ import click
 from ..console import get_console
 from ..generate.formats import DEFAULT_FORMATS, FORMATS
 from ..i18n import _
-from . import cli, exit_codes_help
+from . import cli, exit_codes_help, printing_outcome
 from .options import quiet_option
 
 if TYPE_CHECKING:
@@ -175,10 +175,16 @@ def generate(
             overwrite=overwrite,
             progress=progress,
         )
-    if as_json:
-        get_console().data(result.summary_path.read_text(encoding="utf-8"))
-    elif not quiet:
-        _render(result)
+    with printing_outcome(
+        "generate",
+        0,
+        done=_("the files were written"),
+        see=_("{summary} lists them").format(summary=result.summary_path),
+    ):
+        if as_json:
+            get_console().data(result.summary_path.read_text(encoding="utf-8"))
+        elif not quiet:
+            _render(result)
 
 
 @contextlib.contextmanager

@@ -8,8 +8,9 @@ from pathlib import Path
 import click
 
 from ..console import get_console
-from ..errors import EXIT_QUARANTINE
-from . import cli, exit_codes_help
+from ..errors import EXIT_OK, EXIT_QUARANTINE
+from ..i18n import _
+from . import cli, exit_codes_help, printing_outcome
 from .options import config_option, engine_options, given, lake_option, quiet_option
 
 
@@ -111,7 +112,6 @@ def ingest(
     source = None
     if accounts and source_path is not None:
         from ..errors import UsageError
-        from ..i18n import _
 
         raise UsageError(
             _("--accounts and --source cannot be used together"),
@@ -137,12 +137,18 @@ def ingest(
             accounts=accounts,
             snapshot_date=snapshot_date.date() if snapshot_date else None,
         )
-    if as_json:
-        get_console().json(result_to_dict(result))
-    elif not quiet:
-        render_ingest_result(result, lake)
-    if not result.clean:
-        raise click.exceptions.Exit(EXIT_QUARANTINE)
+    code = EXIT_OK if result.clean else EXIT_QUARANTINE
+    with printing_outcome(
+        "ingest",
+        code,
+        done=_("the ingest itself completed"),
+        see=_("`auditpipe status` shows what the lake holds"),
+    ):
+        if as_json:
+            get_console().json(result_to_dict(result))
+        elif not quiet:
+            render_ingest_result(result, lake)
+    raise click.exceptions.Exit(code)
 
 
 def result_to_dict(result: object) -> dict[str, object]:

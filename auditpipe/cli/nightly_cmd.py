@@ -3,17 +3,16 @@ command line and auditpipe.nightly, auditpipe.status and auditpipe.compact."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from pathlib import Path
 
 import click
 
 from ..console import get_console
-from ..errors import OutputError, UsageError
+from ..errors import UsageError
 from ..i18n import _
 from ..vocabulary import FAIL_ON_CHOICES
-from . import cli, exit_codes_help, explain_error
+from . import cli, exit_codes_help, explain_error, printing_outcome
 from .options import _parse_day, config_option, engine_options, given, lake_option, quiet_option
 
 
@@ -150,37 +149,18 @@ def nightly(
         raise error from exc
     finally:
         log.close()
-    try:
+    with printing_outcome(
+        "nightly",
+        result.exit_code,
+        done=_("the run itself completed"),
+        see=_("see it with `auditpipe status`"),
+        reason=result.exit_reason,
+    ):
         if as_json:
             get_console().json(result.to_dict())
         elif not quiet:
             render_summary(result)
-    except OSError as exc:
-        # stdout is a closed pipe (click would exit 1, "findings") or a file on a full disk
-        # (which is not the lake's): say so, and that the run itself is complete.
-        _silence_stdout()
-        raise OutputError(
-            _("could not print the summary on standard output: {error}").format(
-                error=exc.strerror or exc
-            ),
-            hint=_(
-                "the run itself completed (exit code {code}: {reason}); see it with "
-                "`auditpipe status`, and check where standard output goes"
-            ).format(code=result.exit_code, reason=result.exit_reason),
-        ) from exc
     raise click.exceptions.Exit(result.exit_code)
-
-
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null, so that the summary's unwritten bytes do not fail again
-    (and print "Exception ignored") when the interpreter flushes stdout on exit."""
-    import os
-    import sys
-
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
 
 
 @cli.command(epilog=exit_codes_help("status"))
@@ -276,10 +256,16 @@ def compact(
         dry_run=dry_run,
     )
     result = compact_lake(Lake.open(lake), settings)
-    if as_json:
-        get_console().json(result.to_dict())
-    elif not quiet:
-        _render_compact(result)
+    with printing_outcome(
+        "compact",
+        0,
+        done=_("compaction itself completed") if not dry_run else _("the dry run completed"),
+        see=_("`auditpipe status` shows what the lake holds"),
+    ):
+        if as_json:
+            get_console().json(result.to_dict())
+        elif not quiet:
+            _render_compact(result)
 
 
 def _render_compact(result: object) -> None:

@@ -63,7 +63,7 @@ from .options import lake_option
     envvar="AUDITPIPE_SQL_MEMORY_LIMIT",
     metavar="SIZE",
     help="DuckDB's memory ceiling for the query, e.g. 4GB; past it, it spills to a temporary "
-    "folder  [default: 2GiB, or half of the machine's memory if less; "
+    "folder; at least 64MB  [default: 2GiB, or half of the machine's memory if less; "
     "env AUDITPIPE_SQL_MEMORY_LIMIT]",
 )
 @click.option(

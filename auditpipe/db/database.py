@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 import weakref
@@ -80,6 +81,29 @@ def _cgroup_cpu_quota() -> int | None:
     if quota_us <= 0 or period_us <= 0:  # v1's -1: no quota
         return None
     return max(1, -(-quota_us // period_us))
+
+
+# DuckDB's units for a memory limit: KB, MB ... are powers of 1000, KiB, MiB ... of 1024, a
+# bare letter (1G) is a power of 1000 too.
+_MEMORY_UNITS = {
+    "b": 1,
+    "byte": 1,
+    "bytes": 1,
+    **{p: 1000**n for n, p in enumerate(("k", "m", "g", "t"), 1)},
+    **{p + "b": 1000**n for n, p in enumerate(("k", "m", "g", "t"), 1)},
+    **{p + "ib": 1024**n for n, p in enumerate(("k", "m", "g", "t"), 1)},
+}
+_MEMORY_SIZE = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]+)\s*")
+
+
+def memory_limit_bytes(text: str) -> int | None:
+    """The bytes a memory limit such as "2GB", "512MiB" or "1.5 GiB" stands for, as DuckDB
+    reads it; None for anything else (a percentage, "none", a mistake DuckDB will name)."""
+    found = _MEMORY_SIZE.fullmatch(text)
+    if found is None:
+        return None
+    unit = _MEMORY_UNITS.get(found.group(2).lower())
+    return None if unit is None else int(float(found.group(1)) * unit)
 
 
 def default_memory_limit() -> str:

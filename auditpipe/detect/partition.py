@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..engines import to_ipc
+from ..errors import is_out_of_memory
 from ..i18n import _
 from ..lake import layout
 from ..lake.damage import damaged_file_error, decoding_failed
@@ -125,6 +126,8 @@ def run_rules(con: Database, rules: Sequence[Rule]) -> None:
     if damaged is not None:  # the lake, not a rule: every rule would fail on that file
         raise damaged from failure
     if decoding_failed(failure):  # a lake file DuckDB does not name: the command finds it
+        raise failure
+    if is_out_of_memory(failure):  # the memory limit, not a rule: errors.explain says so
         raise failure
     for rule in rules:
         try:

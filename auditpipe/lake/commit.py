@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from ..errors import LakeError
+from ..errors import LakeError, OutputError
 from ..i18n import _
 from . import layout
 
@@ -400,6 +400,8 @@ def read_while_writers_commit(lake_root: str | Path, read: Callable[[], T]) -> T
         before = _listing(root)
         try:
             return read()
+        except OutputError:
+            raise  # stdout failed: reading again would print twice, and fail again
         except Exception:
             if attempt == READ_ATTEMPTS or _listing(root) == before:
                 raise

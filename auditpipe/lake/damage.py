@@ -30,6 +30,8 @@ _FILE_IN_ERROR = re.compile(
     r"|Could not open Parquet input source '(?P<d>[^']+)'"
     # a manifest entry (read by the views with read_json) that is not JSON, or not an object
     r"|(?:Malformed JSON|JSON transform error) in file \"(?P<e>[^\"]+)\""
+    # the ingest_log view's own check (lake.manifest.DAMAGED_MARK): the entry, or its folder
+    r"|auditpipe: damaged manifest entry (?:in )?\"(?P<f>[^\"]+)\""
 )
 
 
@@ -67,6 +69,8 @@ def damaged_file_error(exc: BaseException, lake: Path | None = None) -> LakeErro
     found = _FILE_IN_ERROR.search(text)
     if found:
         path = Path(next(v for v in found.groupdict().values() if v))
+        if path.match("_auditpipe/manifest") or path.match("_auditpipe/manifest/*.json"):
+            return _damaged_manifest(path, text[found.end() :].strip(" :.,"))
         root = lake_root_of(path)
         if root is None or not path.is_file():  # gone: a reader racing a commit, not damage
             return None
@@ -77,6 +81,19 @@ def damaged_file_error(exc: BaseException, lake: Path | None = None) -> LakeErro
     else:
         return None
     return _damaged(root, path, detail)
+
+
+def _damaged_manifest(path: Path, detail: str) -> LakeError | None:
+    """The error naming a damaged manifest entry: ``path`` itself, or the first damaged one
+    in ``path`` when it is the manifest folder; None when none is (gone meanwhile)."""
+    from . import manifest
+
+    if path.is_dir():
+        return manifest.first_damaged(path)
+    if not path.is_file():
+        return None
+    problem = manifest.problem_of(path) or detail
+    return manifest.damaged(path, problem) if problem else None
 
 
 def damage_in_lake(lake: Path) -> LakeError | None:

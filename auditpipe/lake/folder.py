@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
@@ -163,7 +164,8 @@ class Lake:
             raise LakeError(
                 _("cannot create a lake at {root}: {strerror}").format(
                     root=root, strerror=exc.strerror
-                )
+                ),
+                hint=_("pass a --lake whose parent folder exists and that you may write to"),
             ) from exc
         return cls(root, meta)
 
@@ -182,8 +184,27 @@ class Lake:
             finally:
                 self._lock_depth -= 1
             return
-        self.meta_dir.mkdir(parents=True, exist_ok=True)
-        fh = open(self.meta_dir / "lock", "a+")  # noqa: SIM115 (held until the block ends)
+        try:
+            self.meta_dir.mkdir(parents=True, exist_ok=True)
+            fh = open(self.meta_dir / "lock", "a+")  # noqa: SIM115 (held until the block ends)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            raise LakeError(
+                _(
+                    "cannot take the lock of lake {root}: {strerror} ({path}); auditpipe "
+                    "{purpose} writes to the lake"
+                ).format(
+                    root=self.root,
+                    strerror=exc.strerror,
+                    path=exc.filename or self.meta_dir / "lock",
+                    purpose=purpose,
+                ),
+                hint=_(
+                    "run it as a user who can write to the lake folder (status, report, sql "
+                    "and findings only read it)"
+                ),
+            ) from exc
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -244,21 +265,11 @@ class Lake:
 
 
 def _manifest_doc(path: Path) -> dict[str, Any]:
-    """A manifest entry; a LakeError naming it when it is not a JSON object (damaged, or
-    edited by hand), where it was an "unexpected internal error: JSONDecodeError" that named
-    no file, every night."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        doc = exc
-    if not isinstance(doc, dict):
-        raise LakeError(
-            _("manifest entry {path} is damaged: {error}").format(
-                path=path, error=doc if isinstance(doc, ValueError) else _("not a JSON object")
-            ),
-            hint=_("restore it from a backup of the lake"),
-        )
-    return doc
+    """A manifest entry; a LakeError naming it when it is damaged (``lake.manifest``), where
+    it was an "unexpected internal error: JSONDecodeError" that named no file, every night."""
+    from . import manifest
+
+    return manifest.entry(path)
 
 
 def _missing_lake(root: Path) -> LakeError:

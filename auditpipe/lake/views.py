@@ -162,13 +162,44 @@ ACCOUNTS_CURRENT_BODY = (
 
 def ingest_log_body(lake_root: str | Path, files: list[Path] | None = None) -> str:
     """The manifest entries (``files``, by default those that exist now), read with DuckDB's
-    JSON reader as ``INGEST_LOG_COLUMNS`` declares them."""
+    JSON reader as ``INGEST_LOG_COLUMNS`` declares them.
+
+    A damaged entry fails the read instead of vanishing or reading as a row of NULLs: each
+    file must hold exactly one JSON object (not an array of them: format 'unstructured'),
+    whose sha256 is the file's name and which has a source_file and a status; the reader
+    itself refuses malformed JSON and fields that do not cast. Every column is read, whichever
+    a query asks for (``_read`` partitions by all of them), so a field that does not cast
+    fails ``SELECT count(*) FROM ingest_log`` too. The error names the entry (or, for one
+    that holds nothing, the folder) after ``lake.manifest.DAMAGED_MARK``, and ``lake.damage``
+    says which and what to do."""
+    root = Path(lake_root).resolve()
     if files is None:
-        files = layout.manifest_files(Path(lake_root).resolve())
+        files = layout.manifest_files(root)
     if not files:
         return empty_select(INGEST_LOG_COLUMNS)
+    from .manifest import DAMAGED_MARK, REQUIRED_FIELDS
+
     columns = ", ".join(f"{quote_literal(n)}: {quote_literal(t)}" for n, t in INGEST_LOG_COLUMNS)
-    return f"SELECT * FROM read_json({file_list(files)}, format = 'auto', columns = {{{columns}}})"
+    every = ", ".join(quote_identifier(n) for n, _ in INGEST_LOG_COLUMNS)
+    required = " OR ".join(f"{quote_identifier(n)} IS NULL" for n in REQUIRED_FIELDS)
+    folder = quote_literal(f'{DAMAGED_MARK} in "{layout.manifest_dir(root)}"')
+    named = quote_literal(f'{DAMAGED_MARK} "')
+    return (
+        "WITH entry AS (\n"
+        "    SELECT *, count(*) OVER (PARTITION BY _entry) AS _values,\n"
+        f"        count(*) OVER (PARTITION BY _entry, {every}) AS _read\n"
+        f"    FROM read_json({file_list(files)}, format = 'unstructured',\n"
+        f"        columns = {{{columns}}}, filename = '_entry')\n"
+        "), entries AS (SELECT count(DISTINCT _entry) AS _entries FROM entry)\n"
+        "SELECT entry.* EXCLUDE (_entry, _values, _read) FROM entries LEFT JOIN entry ON true\n"
+        "WHERE CASE\n"
+        f"    WHEN _entries <> {len(files)} THEN error({folder})\n"
+        "    WHEN _values <> 1 OR _read <> 1\n"
+        "        OR sha256 IS DISTINCT FROM parse_filename(_entry, true)\n"
+        f"        OR {required}\n"
+        f"        THEN error({named} || _entry || '\"')\n"
+        "    ELSE true END"
+    )
 
 
 def view_statements(

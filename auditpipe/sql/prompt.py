@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, cast
 
-from ..errors import AuditpipeError, forget_interrupt, is_interrupt
+from ..errors import AuditpipeError, OutputError, forget_interrupt, is_interrupt
 from ..i18n import N_, _
 from ..lake import Lake
 from ..lake.views import VIEW_NAMES, view_statements
@@ -153,6 +153,8 @@ def _run(
             else:
                 sink = cast(IO[bytes], _BytesTo(out.file))
                 write_result(result.relation, state.fmt, output=None, stream=sink)
+    except OutputError:
+        raise  # stdout is gone: the session ends there (the CLI says why, exit 2)
     except AuditpipeError as exc:
         err.print(f"Error: {exc.message}", style="red", markup=False, highlight=False)
         if exc.hint:

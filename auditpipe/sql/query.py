@@ -63,6 +63,8 @@ def sql_error(exc: Exception) -> SqlError:
         hint = "settings that could reach files are locked; SET works for: " + ", ".join(
             _user_settings()
         )
+    elif isinstance(exc, duckdb.OutOfMemoryException) or message.startswith("Out of Memory"):
+        hint = MEMORY_HINT
     elif isinstance(exc, duckdb.CatalogException):
         from ..lake.views import VIEW_NAMES
 
@@ -78,6 +80,12 @@ def sql_error(exc: Exception) -> SqlError:
 DAMAGED_HINT = (
     "a lake file could not be decoded, so it is damaged: auditpipe detect --lake LAKE names it "
     "and the source it came from; restore it from a backup of the lake"
+)
+
+# A query that needs more memory than the session's limit (and could not spill enough).
+MEMORY_HINT = (
+    "the query needs more memory than the session's limit: run it again with a larger "
+    "--memory-limit (e.g. --memory-limit 4GB), or SET memory_limit = '4GB' at the prompt"
 )
 
 # A lake file the session listed was replaced by a writer (compact, detect) after it opened.

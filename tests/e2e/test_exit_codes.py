@@ -384,3 +384,24 @@ def test_a_nightly_stopped_by_ctrl_c_is_left_unfinished_not_recorded_as_failed(
     )
     events = [json.loads(line)["event"] for line in log.read_text().splitlines()]
     assert "run_failed" not in events
+
+
+@pytest.mark.parametrize("limit", ["100KB", "1MB", "3MB"])
+def test_a_memory_limit_too_small_for_the_work_says_so_not_a_rule_or_a_bug(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    # [detect] memory_limit = "10MB" blamed the first rule ("fix the rule, or disable it");
+    # "100KB", too small for DuckDB to start, was "unexpected internal error".
+    from tests.support.nightly import breach, event, write_log
+
+    logs = tmp_path / "logs"
+    write_log(logs / "a.jsonl", [event(f"e{i}") for i in range(50)] + [breach("b1")])
+    lake = tmp_path / "lake"
+    assert run_main(["ingest", str(logs), "--lake", str(lake), "-q"], capsys)[0] == 0
+    config = tmp_path / "auditpipe.toml"
+    config.write_text(f'[detect]\nmemory_limit = "{limit}"\n')
+    code, _, err = run_main(["detect", "--lake", str(lake), "--config", str(config)], capsys)
+    assert code == 2
+    assert "Error: DuckDB ran out of memory within its limit" in err, err
+    assert "memory_limit in [ingest] or [detect]" in err
+    assert "rule" not in err.split("Hint:")[0] and "internal error" not in err

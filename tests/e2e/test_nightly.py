@@ -827,7 +827,7 @@ def test_a_damaged_manifest_entry_is_named_not_an_internal_error(
         (inbox / "a.jsonl").unlink()
     write_log(inbox / "b.jsonl", [event("e2")])
     commands = [nightly_args(inbox, lake), ["status", "--lake", str(lake)]]
-    for args in commands[: 2 if damage == "{not json" else 1]:
+    for args in commands:  # status too: "[1, 2]" was a DuckDB binder error there
         code, _, err = run_cli(args, capsys)
         assert code == 2, err
         assert entry.name in err and "is damaged" in err, err
