@@ -84,6 +84,9 @@ class CompactResult:
     files_after: int = 0
     rows_compacted: int = 0
     changes: list[PartitionChange] = field(default_factory=list)
+    # False when an error stopped the run: the fields above then say what was committed
+    # before it (retention is one commit, each compacted partition one), nothing more.
+    completed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -102,7 +105,19 @@ class CompactResult:
             "files_after": self.files_after,
             "rows_compacted": self.rows_compacted,
             "changes": [c.to_dict() for c in self.changes],
+            "completed": self.completed,
         }
+
+
+# The attribute ``compact_lake`` sets on an error that stopped it after a commit.
+DONE_BEFORE_ERROR = "compact_done_before_error"
+
+
+def done_before_error(exc: BaseException) -> CompactResult | None:
+    """What a compaction stopped by ``exc`` had committed (retention is one commit, each
+    compacted partition one); None when it changed nothing."""
+    done = getattr(exc, DONE_BEFORE_ERROR, None)
+    return done if isinstance(done, CompactResult) else None
 
 
 def compact_lake(lake: Lake, settings: CompactSettings) -> CompactResult:
@@ -125,8 +140,17 @@ def compact_lake(lake: Lake, settings: CompactSettings) -> CompactResult:
                 result.retention_cutoff = today - dt.timedelta(days=settings.retain_days)
                 _apply_retention(lake, con, settings, result)
             _compact(lake, con, settings, result)
+        except BaseException as exc:
+            if settings.dry_run or not result.changes:
+                raise
+            # Retention and the partitions compacted so far are committed: the error carries
+            # them (``done_before_error``), so the command can say what changed, not only
+            # "Error", which an operator reads as "nothing changed".
+            setattr(exc, DONE_BEFORE_ERROR, result)
+            raise
         finally:
             con.close()
+    result.completed = True
     return result
 
 
@@ -213,6 +237,9 @@ def _apply_retention(
         )
     txn = lake.transaction()
     emptied: list[Path] = []
+    # Counted apart and added to ``result`` once committed (or in a dry run): an error before
+    # the commit leaves the lake, and the result, as they were.
+    counted = CompactResult(before=result.before, dry_run=settings.dry_run)
     try:
         for part in old:
             source = _files_sql(part.files)
@@ -232,20 +259,20 @@ def _apply_retention(
             total, kept = int(row[0]), int(row[1])
             action = "deleted" if kept == 0 else "rewritten"
             if kept == total:
-                result.evidence_kept += kept
+                counted.evidence_kept += kept
                 continue  # every event is evidence: nothing to delete here
-            result.changes.append(
+            counted.changes.append(
                 PartitionChange(
                     part.provider_id, part.event_date, len(part.files), total, kept, action
                 )
             )
-            result.events_deleted += total - kept
-            result.evidence_kept += kept
+            counted.events_deleted += total - kept
+            counted.evidence_kept += kept
             if kept == 0:
-                result.partitions_deleted += 1
+                counted.partitions_deleted += 1
                 emptied.append(part.folder)
             else:
-                result.partitions_rewritten += 1
+                counted.partitions_rewritten += 1
             if settings.dry_run:
                 continue
             if kept:
@@ -255,12 +282,18 @@ def _apply_retention(
                 txn.delete(rel)
         if settings.dry_run or not (txn.moves or txn.deletes):
             txn.abort()
-            return
-        txn.commit()
+        else:
+            txn.commit()
     except BaseException:
         txn.abort()
         raise
-    _remove_empty_folders(emptied)
+    result.events_deleted += counted.events_deleted
+    result.evidence_kept += counted.evidence_kept
+    result.partitions_deleted += counted.partitions_deleted
+    result.partitions_rewritten += counted.partitions_rewritten
+    result.changes.extend(counted.changes)
+    if not settings.dry_run:
+        _remove_empty_folders(emptied)
 
 
 def _remove_empty_folders(folders: list[Path]) -> None:

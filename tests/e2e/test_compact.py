@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -256,3 +257,60 @@ def test_status_after_a_compaction_killed_at_its_commit_point_counts_the_files_r
     # commit killed), its 03-02 still has three, today two, blog-b's 03-01 one.
     assert (status.event_files, len(seen)) == (7, 7)
     assert (status.partitions, status.partitions_to_compact) == (4, 1)
+
+
+def _damage_a_file_of(lake: Lake, provider: str, day: str) -> None:
+    """Zero the data pages of one file of that partition, as a disk error would: its footer
+    still reads (so opening the lake works), its rows do not (compact stops there)."""
+    folder = lake.events_dir / f"provider_id={provider}" / f"event_date={day}"
+    victim = sorted(folder.glob("part-*.parquet"))[0]
+    data = victim.read_bytes()
+    footer = int.from_bytes(data[-8:-4], "little")
+    data_end = len(data) - 8 - footer
+    victim.write_bytes(data[:4] + bytes(data_end - 4) + data[data_end:])
+
+
+def test_compact_stopped_by_an_error_says_what_it_had_committed(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """forum-a 03-01 is merged (one commit), then a damaged file of 03-02 stops the run: the
+    error alone read as "nothing changed" although a partition was rewritten."""
+    _damage_a_file_of(lake, "forum-a", "2026-03-02")
+    code, out, err = run_cli(["compact", "--lake", str(lake.root), "--as-of", "2026-03-10"], capsys)
+    assert code == 2 and "damaged" in err
+    assert "Before the error below, compact committed:" in err
+    assert "Compaction: 1 partition(s) before 2026-03-10 merged, 3 files into 1" in err
+    assert _files_per_partition(lake)[("forum-a", dt.date(2026, 3, 1))] == 1
+
+
+def test_compact_json_stopped_by_an_error_still_says_what_retention_deleted(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Retention commits (03-01 deleted) before compaction meets the damaged file."""
+    _damage_a_file_of(lake, "forum-a", "2026-03-02")
+    args = ["compact", "--lake", str(lake.root), "--as-of", "2026-03-10", "--retain-days", "8"]
+    code, out, err = run_cli([*args, "--json"], capsys)
+    assert code == 2 and "damaged" in err
+    doc = json.loads(out)
+    assert doc["completed"] is False
+    assert doc["events_deleted"] == 19 and doc["partitions_deleted"] == 2
+    assert doc["partitions_compacted"] == 0
+    assert not any(day == dt.date(2026, 3, 1) for _p, day in _files_per_partition(lake))
+
+
+def test_a_retention_stopped_before_its_commit_reports_nothing_deleted(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retention is one commit: an error while staging it changes nothing, and the result
+    the error carries must not count deletions that never happened."""
+    _write_findings(lake, "forum-a", "2026-03-01", ["n0-0"])  # forum-a 03-01 is rewritten
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise LakeError("disk trouble")
+
+    monkeypatch.setattr(compact_module, "_stage_rewrite", fail)
+    before = _files_per_partition(lake)
+    with pytest.raises(LakeError) as caught:
+        compact_lake(lake, CompactSettings(today=TODAY, retain_days=8))
+    assert compact_module.done_before_error(caught.value) is None
+    assert _files_per_partition(lake) == before
