@@ -4,8 +4,10 @@ Every nightly ingest adds one file per (provider, day) it touched, so a day that
 events holds several small files. Compaction rewrites each such partition of a past day into
 one file, through a lake transaction: the merged file is staged, its footer and row count
 verified, and a content checksum (the sum of a hash of every row, so independent of order)
-compared with that of the files it replaces, before one commit swaps them. A reader never sees
-a partition with rows missing or doubled.
+compared with that of the files it replaces, before one commit swaps them. auditpipe's readers
+(``lake_files``) never see a partition with rows missing or doubled; a tool globbing the folders
+sees both for the instant between the rename and the deletes (until the next writer rolls the
+commit forward, when killed there).
 
 Retention (``retain_days``) deletes the events of days before ``today - retain_days``, except
 the events that findings cite as evidence (``evidence_event_ids``), which are kept (rewritten
