@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from auditpipe import compact as compact_module
 from auditpipe.compact import CompactSettings, compact_lake, list_partitions
@@ -314,3 +317,110 @@ def test_a_retention_stopped_before_its_commit_reports_nothing_deleted(
         compact_lake(lake, CompactSettings(today=TODAY, retain_days=8))
     assert compact_module.done_before_error(caught.value) is None
     assert _files_per_partition(lake) == before
+
+
+# -- the class: any lake, any retention --------------------------------------------------
+_PROVIDERS = ["forum-a", "论坛 b/=%", "__HIVE_DEFAULT_PARTITION__"]
+_delivery = st.lists(
+    st.tuples(st.integers(0, 2), st.integers(1, 4), st.integers(1, 3)), min_size=1, max_size=4
+)
+
+
+def _write_citing_findings(lake: Lake, cited: dict[tuple[str, str], list[str]]) -> None:
+    """One findings file per (provider, day) citing those event ids, as detect writes them."""
+    import duckdb
+
+    from auditpipe.lake import partition_dir
+
+    for number, ((provider, day), ids) in enumerate(sorted(cited.items())):
+        values = {
+            "finding_id": quote_literal(f"f-{number}"),
+            "rule_id": "'illegal_use_credential'",
+            "category": "'illegal_use'",
+            "severity": "'high'",
+            "evidence_event_ids": "[" + ", ".join(quote_literal(e) for e in ids) + "]",
+        }
+        cols = ", ".join(
+            f"CAST({values.get(name, 'NULL')} AS {typ}) AS {name}"
+            for name, typ in FINDING_FILE_COLUMNS
+        )
+        folder = partition_dir(lake.root, "findings", provider, dt.date.fromisoformat(day))
+        folder.mkdir(parents=True)
+        duckdb.sql(f"COPY (SELECT {cols}) TO {quote_literal(str(folder / 'part-0.parquet'))}")
+
+
+_ALL_EVENTS = "SELECT * FROM events ORDER BY provider_id, event_id"
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(  # late events: 03-01 in two files, partly cited, rewritten by retention
+    deliveries=[[(0, 1, 3), (1, 2, 3)], [(0, 1, 2), (2, 3, 1)]],
+    cite_every=2,
+    retain_days=3,
+    include_evidence=False,
+)
+@example(
+    deliveries=[[(1, 1, 2), (2, 2, 2)], [(1, 1, 1), (2, 2, 1)]],
+    cite_every=3,
+    retain_days=4,
+    include_evidence=True,
+)
+@given(
+    deliveries=st.lists(_delivery, min_size=1, max_size=3),
+    cite_every=st.integers(2, 4),
+    retain_days=st.one_of(st.none(), st.integers(0, 5)),
+    include_evidence=st.booleans(),
+)
+def test_compact_keeps_every_row_but_those_retention_deletes(
+    deliveries: list[list[tuple[int, int, int]]],
+    cite_every: int,
+    retain_days: int | None,
+    include_evidence: bool,
+) -> None:
+    """Deliveries of events over four days (late events: several files per partition),
+    findings citing every n-th event, any retention. Row for row, every column: events of
+    days kept, and cited events unless --include-evidence, are exactly those before; the
+    rest are gone; the dry run counted the same; a second compact changes nothing."""
+    import tempfile
+
+    today = dt.date(2026, 3, 6)
+    include_evidence = include_evidence and retain_days is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        lake = Lake.open(Path(tmp) / "lake", create=True)
+        cited: dict[tuple[str, str], list[str]] = {}
+        for night, delivery in enumerate(deliveries):
+            events = []
+            for group, (provider, day, count) in enumerate(delivery):
+                for i in range(count):
+                    event_id = f"n{night}-g{group}-{i}"
+                    events.append(
+                        event(event_id, f"2026-03-0{day}", provider_id=_PROVIDERS[provider])
+                    )
+                    if len(events) % cite_every == 0:
+                        key = (_PROVIDERS[provider], f"2026-03-0{day}")
+                        cited.setdefault(key, []).append(event_id)
+            write_log(Path(tmp) / f"night{night}.jsonl", events)
+            ingest_paths(lake, [Path(tmp) / f"night{night}.jsonl"], IngestSettings())
+        _write_citing_findings(lake, cited)
+        before = table_rows(lake.root, _ALL_EVENTS)
+        cited_keys = {(p, e) for (p, _d), ids in cited.items() for e in ids}
+        cutoff = today - dt.timedelta(days=retain_days if retain_days is not None else 10**4)
+        expected = [
+            row
+            for row in before
+            if row[-1] >= cutoff or (not include_evidence and (row[-2], row[0]) in cited_keys)
+        ]
+        settings_ = CompactSettings(
+            today=today, retain_days=retain_days, include_evidence=include_evidence
+        )
+
+        dry = compact_lake(lake, replace(settings_, dry_run=True))
+        assert table_rows(lake.root, _ALL_EVENTS) == before
+        done = compact_lake(lake, settings_)
+
+        assert table_rows(lake.root, _ALL_EVENTS) == expected
+        assert done.events_deleted == len(before) - len(expected)
+        assert {**dry.to_dict(), "dry_run": False} == done.to_dict()
+        assert all(len(p.files) == 1 for p in list_partitions(lake) if p.event_date < today)
+        again = compact_lake(lake, settings_)
+        assert again.changes == [] and table_rows(lake.root, _ALL_EVENTS) == expected
