@@ -287,15 +287,21 @@ def _apply_retention(
         else:
             txn.commit()
     except BaseException:
+        if _committed(txn):  # stopped while applying: the next writer finishes it
+            _add_retention(result, counted)
         txn.abort()
         raise
+    _add_retention(result, counted)
+    if not settings.dry_run:
+        _remove_empty_folders(emptied)
+
+
+def _add_retention(result: CompactResult, counted: CompactResult) -> None:
     result.events_deleted += counted.events_deleted
     result.evidence_kept += counted.evidence_kept
     result.partitions_deleted += counted.partitions_deleted
     result.partitions_rewritten += counted.partitions_rewritten
     result.changes.extend(counted.changes)
-    if not settings.dry_run:
-        _remove_empty_folders(emptied)
 
 
 def _remove_empty_folders(folders: list[Path]) -> None:
@@ -317,6 +323,7 @@ def _compact(lake: Lake, con: Database, settings: CompactSettings, result: Compa
         if settings.dry_run and (part.provider_id, part.event_date) in gone:
             continue
         txn = lake.transaction()
+        rows = 0
         try:
             if settings.dry_run:
                 row = con.execute(f"SELECT count(*) FROM {_files_sql(part.files)}").fetchone()
@@ -328,16 +335,26 @@ def _compact(lake: Lake, con: Database, settings: CompactSettings, result: Compa
                     txn.delete(rel)
                 txn.commit()  # one partition per commit: a kill loses at most this one's work
         except BaseException:
+            if _committed(txn):  # stopped while applying: the next writer finishes it
+                _count_compacted(result, part, rows)
             txn.abort()
             raise
         if settings.dry_run:
             txn.abort()
-        result.partitions_compacted += 1
-        result.files_before += len(part.files)
-        result.files_after += 1
-        result.rows_compacted += rows
-        result.changes.append(
-            PartitionChange(
-                part.provider_id, part.event_date, len(part.files), rows, rows, "compacted"
-            )
-        )
+        _count_compacted(result, part, rows)
+
+
+def _committed(txn: Transaction) -> bool:
+    """Whether ``txn`` passed its commit point (its journal is written), though an error or
+    Ctrl-C stopped it while it was applied: ``recover()`` then rolls it forward."""
+    return (txn.lake.journal_dir / f"{txn.txn_id}.json").exists()
+
+
+def _count_compacted(result: CompactResult, part: Partition, rows: int) -> None:
+    result.partitions_compacted += 1
+    result.files_before += len(part.files)
+    result.files_after += 1
+    result.rows_compacted += rows
+    result.changes.append(
+        PartitionChange(part.provider_id, part.event_date, len(part.files), rows, rows, "compacted")
+    )

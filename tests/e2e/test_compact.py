@@ -424,3 +424,32 @@ def test_compact_keeps_every_row_but_those_retention_deletes(
         assert all(len(p.files) == 1 for p in list_partitions(lake) if p.event_date < today)
         again = compact_lake(lake, settings_)
         assert again.changes == [] and table_rows(lake.root, _ALL_EVENTS) == expected
+
+
+@pytest.mark.parametrize("retain_days", [None, 8])
+def test_an_interrupt_past_the_commit_point_counts_that_commit_as_done(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, retain_days: int | None
+) -> None:
+    """Ctrl-C while the first commit's journal is applied: that commit is made (the next
+    writer rolls it forward), so what the error carries must count it."""
+    before_rows = table_rows(lake.root, EVENT_STABLE)
+
+    def interrupted(self: Lake, journal: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Lake, "apply_journal", interrupted)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        compact_lake(lake, CompactSettings(today=TODAY, retain_days=retain_days))
+    done = compact_module.done_before_error(caught.value)
+    assert done is not None and not done.completed
+    if retain_days is None:
+        assert (done.partitions_compacted, done.rows_compacted) == (1, 15)
+    else:
+        assert (done.events_deleted, done.partitions_compacted) == (19, 0)
+    monkeypatch.undo()
+    compact_lake(Lake.open(lake.root), CompactSettings(today=TODAY))  # rolls it forward
+    after_rows = table_rows(lake.root, EVENT_STABLE)
+    if retain_days is None:
+        assert after_rows == before_rows
+    else:
+        assert len(after_rows) == len(before_rows) - 19
