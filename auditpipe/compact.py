@@ -136,6 +136,10 @@ def compact_lake(lake: Lake, settings: CompactSettings) -> CompactResult:
             lake,
             memory_limit=settings.memory_limit,
             temp_directory=lake.staging_dir / "duckdb-tmp",
+            # The rows of a merged file have no order (every reader and the checksum are
+            # order-free): kept, DuckDB buffers out-of-order batches of every small file (a
+            # partition of 3,000 files: 1.5 GB resident instead of 0.4 GB).
+            keep_insertion_order=False,
         )
         try:
             if settings.retain_days is not None:

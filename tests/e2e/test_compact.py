@@ -453,3 +453,21 @@ def test_an_interrupt_past_the_commit_point_counts_that_commit_as_done(
         assert after_rows == before_rows
     else:
         assert len(after_rows) == len(before_rows) - 19
+
+
+def test_the_rewrite_streams_without_keeping_insertion_order(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A merged file's rows have no order; keeping it made DuckDB buffer the batches of every
+    small file (3,000 files: 1.7 GB resident instead of 0.5 GB; benchmarks/bench_compact.py)."""
+    seen: list[str] = []
+    real = compact_module._stage_rewrite
+
+    def spy(con: Any, *args: Any, **kwargs: Any) -> Any:
+        row = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+        seen.append(str(row[0]))
+        return real(con, *args, **kwargs)
+
+    monkeypatch.setattr(compact_module, "_stage_rewrite", spy)
+    compact_lake(lake, CompactSettings(today=TODAY))
+    assert seen and set(seen) == {"False"}
