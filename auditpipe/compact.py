@@ -205,11 +205,20 @@ def _stage_rewrite(
     folder = txn.staging / part.folder.relative_to(txn.lake.root)
     folder.mkdir(parents=True, exist_ok=True)
     staged = folder / f"{uuid.uuid4().hex}.parquet"
-    con.execute(
-        f"COPY (SELECT * FROM {source} {where}) TO {quote_literal(str(staged))}"
-        " (FORMAT parquet, COMPRESSION zstd)",
-        params or {},
-    )
+    # DuckDB marks a column REQUIRED (non-nullable) in the file it writes when the statistics
+    # of what it read say it holds no NULL. The lake's files declare every column nullable
+    # (ingest writes them so); a merged file that declared, say, subject_id non-nullable
+    # because this partition had none made Arrow datasets over the lake take that schema
+    # and fail on the NULLs of other partitions. Without that optimizer, it declares none.
+    con.execute("SET disabled_optimizers = 'statistics_propagation'")
+    try:
+        con.execute(
+            f"COPY (SELECT * FROM {source} {where}) TO {quote_literal(str(staged))}"
+            " (FORMAT parquet, COMPRESSION zstd)",
+            params or {},
+        )
+    finally:
+        con.execute("RESET disabled_optimizers")
     rows = verify_parquet(staged, expected[0])
     written = _files_sql([staged])
     if _columns(con, written) != columns or _checksum(con, written, columns) != expected:

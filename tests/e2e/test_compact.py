@@ -471,3 +471,33 @@ def test_the_rewrite_streams_without_keeping_insertion_order(
     monkeypatch.setattr(compact_module, "_stage_rewrite", spy)
     compact_lake(lake, CompactSettings(today=TODAY))
     assert seen and set(seen) == {"False"}
+
+
+def test_a_merged_file_declares_every_column_nullable_like_the_files_it_replaces(
+    tmp_path: Path,
+) -> None:
+    """forum-a 03-01 (two deliveries) has a subject_id on every event, 03-02 one without.
+    The merged 03-01 file declared subject_id (and every column without a NULL there)
+    non-nullable; an Arrow dataset over events/ takes its schema from that first file, so
+    copying the lake with pyarrow failed: "Column 'subject_id' is declared non-nullable but
+    contains nulls"."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    lake = Lake.open(tmp_path / "lake", create=True)
+    for night in range(2):
+        events = [event(f"n{night}-{i}", "2026-03-01") for i in range(3)]
+        if night == 0:
+            events.append(event("gap", "2026-03-02", subject_id=None))
+        write_log(tmp_path / f"night{night}.jsonl", events)
+        ingest_paths(lake, [tmp_path / f"night{night}.jsonl"], IngestSettings())
+    ingested = [f.nullable for f in pq.read_schema(list_partitions(lake)[0].files[0])]
+    compact_lake(lake, CompactSettings(today=TODAY))
+
+    merged = list_partitions(lake)[0].files
+    assert len(merged) == 1 and "compacted" in merged[0].name
+    schema = pq.read_schema(merged[0])
+    assert [f.nullable for f in schema] == ingested
+    table = ds.dataset(lake.events_dir, format="parquet", partitioning="hive").to_table()
+    assert table.column("subject_id").null_count == 1
+    pq.write_table(table, tmp_path / "copy.parquet")  # raised ArrowInvalid
