@@ -501,3 +501,30 @@ def test_a_merged_file_declares_every_column_nullable_like_the_files_it_replaces
     table = ds.dataset(lake.events_dir, format="parquet", partitioning="hive").to_table()
     assert table.column("subject_id").null_count == 1
     pq.write_table(table, tmp_path / "copy.parquet")  # raised ArrowInvalid
+
+
+@pytest.mark.slow
+def test_status_names_a_compaction_killed_between_its_file_moves(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Killed between the rename of the merged file and the deletes, the partition folder
+    holds both: a tool globbing the folders reads its rows twice until a writer rolls the
+    commit forward. status said nothing of it; it now counts the pending commit."""
+    import os
+    import subprocess
+    import sys
+
+    from auditpipe.lake import CRASH_ENV
+
+    env = {**os.environ, CRASH_ENV: "between_moves"}
+    cmd = [sys.executable, "-m", "auditpipe", "compact", "--lake", str(lake.root)]
+    proc = subprocess.run([*cmd, "--as-of", "2026-03-10"], env=env, capture_output=True)
+    assert proc.returncode == -9
+    code, out, _ = run_cli(["status", "--lake", str(lake.root), "--json"], capsys)
+    assert code == 0 and json.loads(out)["commits_pending"] == 1
+    code, out, _ = run_cli(["status", "--lake", str(lake.root)], capsys)
+    assert "Interrupted commits: 1" in out and "--dry-run" in out
+    code, _, _ = run_cli([*cmd[3:], "--dry-run"], capsys)  # rolls it forward, nothing else
+    code, out, _ = run_cli(["status", "--lake", str(lake.root), "--json"], capsys)
+    assert json.loads(out)["commits_pending"] == 0
+    assert _files_per_partition(lake)[("forum-a", dt.date(2026, 3, 1))] == 1
