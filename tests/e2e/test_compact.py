@@ -528,3 +528,44 @@ def test_status_names_a_compaction_killed_between_its_file_moves(
     code, out, _ = run_cli(["status", "--lake", str(lake.root), "--json"], capsys)
     assert json.loads(out)["commits_pending"] == 0
     assert _files_per_partition(lake)[("forum-a", dt.date(2026, 3, 1))] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("retain_days", [None, 8])
+@pytest.mark.parametrize(
+    "point", ["before_journal", "after_journal", "between_moves", "before_manifest"]
+)
+def test_compact_killed_at_any_commit_point_ends_before_or_after_never_half(
+    lake: Lake, tmp_path: Path, point: str, retain_days: int | None
+) -> None:
+    """kill -9 at each of the lake's kill points: auditpipe's readers see the lake as before
+    or as after that commit, and the next compact ends where an uninterrupted one does."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from auditpipe.lake import CRASH_ENV
+
+    reference = Lake.open(shutil.copytree(lake.root, tmp_path / "reference"))
+    before_rows = table_rows(lake.root, EVENT_STABLE)
+    args = ["compact", "--lake", str(lake.root), "--as-of", TODAY.isoformat()]
+    if retain_days is not None:
+        args += ["--retain-days", str(retain_days)]
+    settings_ = CompactSettings(today=TODAY, retain_days=retain_days)
+    after_first = Lake.open(shutil.copytree(lake.root, tmp_path / "first"))
+    compact_lake(reference, settings_)
+    expected = table_rows(reference.root, EVENT_STABLE)
+
+    env = {**os.environ, CRASH_ENV: point}
+    killed = subprocess.run([sys.executable, "-m", "auditpipe", *args], env=env, check=False)
+    assert killed.returncode == -9
+    seen = table_rows(lake.root, EVENT_STABLE)
+    # before, after, or after the first commit (retention's; or one merged partition)
+    if seen not in (before_rows, expected):
+        assert retain_days is not None
+        compact_lake(after_first, replace(settings_, before=dt.date(2000, 1, 1)))
+        assert seen == table_rows(after_first.root, EVENT_STABLE)
+    compact_lake(Lake.open(lake.root), settings_)
+    assert table_rows(lake.root, EVENT_STABLE) == expected
+    assert _files_per_partition(lake) == _files_per_partition(reference)
