@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -240,7 +241,7 @@ def compact(
       auditpipe compact --lake /srv/lake
       auditpipe compact --lake /srv/lake --retain-days 365 --dry-run
     """
-    from ..compact import CompactSettings, compact_lake
+    from ..compact import CompactSettings, compact_lake, done_before_error
     from ..lake import Lake
 
     if include_evidence and retain_days is None:
@@ -255,7 +256,20 @@ def compact(
         today=as_of,
         dry_run=dry_run,
     )
-    result = compact_lake(Lake.open(lake), settings)
+    try:
+        result = compact_lake(Lake.open(lake), settings)
+    except BaseException as exc:
+        # Stopped after a commit (a damaged file in a later partition, a full disk, Ctrl-C):
+        # what was committed is said before the error, even with --quiet, since the lake
+        # changed; --json prints it with "completed": false.
+        done = done_before_error(exc)
+        if done is not None and as_json:
+            get_console().json(done.to_dict())
+        elif done is not None:
+            err = get_console().err
+            err.print(_("Before the error below, compact committed:"), markup=False)
+            _render_compact(done, err)
+        raise
     with printing_outcome(
         "compact",
         0,
@@ -265,14 +279,13 @@ def compact(
         if as_json:
             get_console().json(result.to_dict())
         elif not quiet:
-            _render_compact(result)
+            _render_compact(result, get_console().out)
 
 
-def _render_compact(result: object) -> None:
+def _render_compact(result: object, out: Any) -> None:
     from ..compact import CompactResult
 
     assert isinstance(result, CompactResult)
-    out = get_console()
     if result.retention_cutoff is not None:
         kept = (
             _("evidence was not protected (--include-evidence)")
@@ -325,7 +338,7 @@ def _render_compact(result: object) -> None:
             ),
             markup=False,
         )
-    else:
+    elif result.completed:
         out.print(
             _("Compaction: no partition before {before} holds more than one file").format(
                 before=result.before

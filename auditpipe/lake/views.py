@@ -247,13 +247,23 @@ def create_views(con: SqlConnection, lake_root: str | Path) -> dict[str, list[Pa
 
 
 def connect_views(
-    lake: Lake, *, memory_limit: str | None = None, temp_directory: Path | None = None
+    lake: Lake,
+    *,
+    memory_limit: str | None = None,
+    temp_directory: Path | None = None,
+    keep_insertion_order: bool = True,
 ) -> Database:
     """A connection with the lake's views, timestamps in the lake's timezone.
 
     ``temp_directory`` inside the lake's staging is for writers only (under the lock, since
     ``recover()`` clears staging); without it DuckDB spills to a private folder outside the lake.
+    ``keep_insertion_order``: see ``db.connect``.
     """
-    db = connect(timezone=lake.timezone, memory_limit=memory_limit, temp_directory=temp_directory)
+    db = connect(
+        timezone=lake.timezone,
+        memory_limit=memory_limit,
+        temp_directory=temp_directory,
+        keep_insertion_order=keep_insertion_order,
+    )
     create_views(db, lake.root)
     return db

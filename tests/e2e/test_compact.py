@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from auditpipe import compact as compact_module
 from auditpipe.compact import CompactSettings, compact_lake, list_partitions
@@ -256,3 +260,312 @@ def test_status_after_a_compaction_killed_at_its_commit_point_counts_the_files_r
     # commit killed), its 03-02 still has three, today two, blog-b's 03-01 one.
     assert (status.event_files, len(seen)) == (7, 7)
     assert (status.partitions, status.partitions_to_compact) == (4, 1)
+
+
+def _damage_a_file_of(lake: Lake, provider: str, day: str) -> None:
+    """Zero the data pages of one file of that partition, as a disk error would: its footer
+    still reads (so opening the lake works), its rows do not (compact stops there)."""
+    folder = lake.events_dir / f"provider_id={provider}" / f"event_date={day}"
+    victim = sorted(folder.glob("part-*.parquet"))[0]
+    data = victim.read_bytes()
+    footer = int.from_bytes(data[-8:-4], "little")
+    data_end = len(data) - 8 - footer
+    victim.write_bytes(data[:4] + bytes(data_end - 4) + data[data_end:])
+
+
+def test_compact_stopped_by_an_error_says_what_it_had_committed(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """forum-a 03-01 is merged (one commit), then a damaged file of 03-02 stops the run: the
+    error alone read as "nothing changed" although a partition was rewritten."""
+    _damage_a_file_of(lake, "forum-a", "2026-03-02")
+    code, out, err = run_cli(["compact", "--lake", str(lake.root), "--as-of", "2026-03-10"], capsys)
+    assert code == 2 and "damaged" in err
+    assert "Before the error below, compact committed:" in err
+    assert "Compaction: 1 partition(s) before 2026-03-10 merged, 3 files into 1" in err
+    assert _files_per_partition(lake)[("forum-a", dt.date(2026, 3, 1))] == 1
+
+
+def test_compact_json_stopped_by_an_error_still_says_what_retention_deleted(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Retention commits (03-01 deleted) before compaction meets the damaged file."""
+    _damage_a_file_of(lake, "forum-a", "2026-03-02")
+    args = ["compact", "--lake", str(lake.root), "--as-of", "2026-03-10", "--retain-days", "8"]
+    code, out, err = run_cli([*args, "--json"], capsys)
+    assert code == 2 and "damaged" in err
+    doc = json.loads(out)
+    assert doc["completed"] is False
+    assert doc["events_deleted"] == 19 and doc["partitions_deleted"] == 2
+    assert doc["partitions_compacted"] == 0
+    assert not any(day == dt.date(2026, 3, 1) for _p, day in _files_per_partition(lake))
+
+
+def test_a_retention_stopped_before_its_commit_reports_nothing_deleted(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retention is one commit: an error while staging it changes nothing, and the result
+    the error carries must not count deletions that never happened."""
+    _write_findings(lake, "forum-a", "2026-03-01", ["n0-0"])  # forum-a 03-01 is rewritten
+
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise LakeError("disk trouble")
+
+    monkeypatch.setattr(compact_module, "_stage_rewrite", fail)
+    before = _files_per_partition(lake)
+    with pytest.raises(LakeError) as caught:
+        compact_lake(lake, CompactSettings(today=TODAY, retain_days=8))
+    assert compact_module.done_before_error(caught.value) is None
+    assert _files_per_partition(lake) == before
+
+
+# -- the class: any lake, any retention --------------------------------------------------
+_PROVIDERS = ["forum-a", "论坛 b/=%", "__HIVE_DEFAULT_PARTITION__"]
+_delivery = st.lists(
+    st.tuples(st.integers(0, 2), st.integers(1, 4), st.integers(1, 3)), min_size=1, max_size=4
+)
+
+
+def _write_citing_findings(lake: Lake, cited: dict[tuple[str, str], list[str]]) -> None:
+    """One findings file per (provider, day) citing those event ids, as detect writes them."""
+    import duckdb
+
+    from auditpipe.lake import partition_dir
+
+    for number, ((provider, day), ids) in enumerate(sorted(cited.items())):
+        values = {
+            "finding_id": quote_literal(f"f-{number}"),
+            "rule_id": "'illegal_use_credential'",
+            "category": "'illegal_use'",
+            "severity": "'high'",
+            "evidence_event_ids": "[" + ", ".join(quote_literal(e) for e in ids) + "]",
+        }
+        cols = ", ".join(
+            f"CAST({values.get(name, 'NULL')} AS {typ}) AS {name}"
+            for name, typ in FINDING_FILE_COLUMNS
+        )
+        folder = partition_dir(lake.root, "findings", provider, dt.date.fromisoformat(day))
+        folder.mkdir(parents=True)
+        duckdb.sql(f"COPY (SELECT {cols}) TO {quote_literal(str(folder / 'part-0.parquet'))}")
+
+
+_ALL_EVENTS = "SELECT * FROM events ORDER BY provider_id, event_id"
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@example(  # late events: 03-01 in two files, partly cited, rewritten by retention
+    deliveries=[[(0, 1, 3), (1, 2, 3)], [(0, 1, 2), (2, 3, 1)]],
+    cite_every=2,
+    retain_days=3,
+    include_evidence=False,
+)
+@example(
+    deliveries=[[(1, 1, 2), (2, 2, 2)], [(1, 1, 1), (2, 2, 1)]],
+    cite_every=3,
+    retain_days=4,
+    include_evidence=True,
+)
+@given(
+    deliveries=st.lists(_delivery, min_size=1, max_size=3),
+    cite_every=st.integers(2, 4),
+    retain_days=st.one_of(st.none(), st.integers(0, 5)),
+    include_evidence=st.booleans(),
+)
+def test_compact_keeps_every_row_but_those_retention_deletes(
+    deliveries: list[list[tuple[int, int, int]]],
+    cite_every: int,
+    retain_days: int | None,
+    include_evidence: bool,
+) -> None:
+    """Deliveries of events over four days (late events: several files per partition),
+    findings citing every n-th event, any retention. Row for row, every column: events of
+    days kept, and cited events unless --include-evidence, are exactly those before; the
+    rest are gone; the dry run counted the same; a second compact changes nothing."""
+    import tempfile
+
+    today = dt.date(2026, 3, 6)
+    include_evidence = include_evidence and retain_days is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        lake = Lake.open(Path(tmp) / "lake", create=True)
+        cited: dict[tuple[str, str], list[str]] = {}
+        for night, delivery in enumerate(deliveries):
+            events = []
+            for group, (provider, day, count) in enumerate(delivery):
+                for i in range(count):
+                    event_id = f"n{night}-g{group}-{i}"
+                    events.append(
+                        event(event_id, f"2026-03-0{day}", provider_id=_PROVIDERS[provider])
+                    )
+                    if len(events) % cite_every == 0:
+                        key = (_PROVIDERS[provider], f"2026-03-0{day}")
+                        cited.setdefault(key, []).append(event_id)
+            write_log(Path(tmp) / f"night{night}.jsonl", events)
+            ingest_paths(lake, [Path(tmp) / f"night{night}.jsonl"], IngestSettings())
+        _write_citing_findings(lake, cited)
+        before = table_rows(lake.root, _ALL_EVENTS)
+        cited_keys = {(p, e) for (p, _d), ids in cited.items() for e in ids}
+        cutoff = today - dt.timedelta(days=retain_days if retain_days is not None else 10**4)
+        expected = [
+            row
+            for row in before
+            if row[-1] >= cutoff or (not include_evidence and (row[-2], row[0]) in cited_keys)
+        ]
+        settings_ = CompactSettings(
+            today=today, retain_days=retain_days, include_evidence=include_evidence
+        )
+
+        dry = compact_lake(lake, replace(settings_, dry_run=True))
+        assert table_rows(lake.root, _ALL_EVENTS) == before
+        done = compact_lake(lake, settings_)
+
+        assert table_rows(lake.root, _ALL_EVENTS) == expected
+        assert done.events_deleted == len(before) - len(expected)
+        assert {**dry.to_dict(), "dry_run": False} == done.to_dict()
+        assert all(len(p.files) == 1 for p in list_partitions(lake) if p.event_date < today)
+        again = compact_lake(lake, settings_)
+        assert again.changes == [] and table_rows(lake.root, _ALL_EVENTS) == expected
+
+
+@pytest.mark.parametrize("retain_days", [None, 8])
+def test_an_interrupt_past_the_commit_point_counts_that_commit_as_done(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, retain_days: int | None
+) -> None:
+    """Ctrl-C while the first commit's journal is applied: that commit is made (the next
+    writer rolls it forward), so what the error carries must count it."""
+    before_rows = table_rows(lake.root, EVENT_STABLE)
+
+    def interrupted(self: Lake, journal: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Lake, "apply_journal", interrupted)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        compact_lake(lake, CompactSettings(today=TODAY, retain_days=retain_days))
+    done = compact_module.done_before_error(caught.value)
+    assert done is not None and not done.completed
+    if retain_days is None:
+        assert (done.partitions_compacted, done.rows_compacted) == (1, 15)
+    else:
+        assert (done.events_deleted, done.partitions_compacted) == (19, 0)
+    monkeypatch.undo()
+    compact_lake(Lake.open(lake.root), CompactSettings(today=TODAY))  # rolls it forward
+    after_rows = table_rows(lake.root, EVENT_STABLE)
+    if retain_days is None:
+        assert after_rows == before_rows
+    else:
+        assert len(after_rows) == len(before_rows) - 19
+
+
+def test_the_rewrite_streams_without_keeping_insertion_order(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A merged file's rows have no order; keeping it made DuckDB buffer the batches of every
+    small file (3,000 files: 1.7 GB resident instead of 0.5 GB; benchmarks/bench_compact.py)."""
+    seen: list[str] = []
+    real = compact_module._stage_rewrite
+
+    def spy(con: Any, *args: Any, **kwargs: Any) -> Any:
+        row = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+        seen.append(str(row[0]))
+        return real(con, *args, **kwargs)
+
+    monkeypatch.setattr(compact_module, "_stage_rewrite", spy)
+    compact_lake(lake, CompactSettings(today=TODAY))
+    assert seen and set(seen) == {"False"}
+
+
+def test_a_merged_file_declares_every_column_nullable_like_the_files_it_replaces(
+    tmp_path: Path,
+) -> None:
+    """forum-a 03-01 (two deliveries) has a subject_id on every event, 03-02 one without.
+    The merged 03-01 file declared subject_id (and every column without a NULL there)
+    non-nullable; an Arrow dataset over events/ takes its schema from that first file, so
+    copying the lake with pyarrow failed: "Column 'subject_id' is declared non-nullable but
+    contains nulls"."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    lake = Lake.open(tmp_path / "lake", create=True)
+    for night in range(2):
+        events = [event(f"n{night}-{i}", "2026-03-01") for i in range(3)]
+        if night == 0:
+            events.append(event("gap", "2026-03-02", subject_id=None))
+        write_log(tmp_path / f"night{night}.jsonl", events)
+        ingest_paths(lake, [tmp_path / f"night{night}.jsonl"], IngestSettings())
+    ingested = [f.nullable for f in pq.read_schema(list_partitions(lake)[0].files[0])]
+    compact_lake(lake, CompactSettings(today=TODAY))
+
+    merged = list_partitions(lake)[0].files
+    assert len(merged) == 1 and "compacted" in merged[0].name
+    schema = pq.read_schema(merged[0])
+    assert [f.nullable for f in schema] == ingested
+    table = ds.dataset(lake.events_dir, format="parquet", partitioning="hive").to_table()
+    assert table.column("subject_id").null_count == 1
+    pq.write_table(table, tmp_path / "copy.parquet")  # raised ArrowInvalid
+
+
+@pytest.mark.slow
+def test_status_names_a_compaction_killed_between_its_file_moves(
+    lake: Lake, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Killed between the rename of the merged file and the deletes, the partition folder
+    holds both: a tool globbing the folders reads its rows twice until a writer rolls the
+    commit forward. status said nothing of it; it now counts the pending commit."""
+    import os
+    import subprocess
+    import sys
+
+    from auditpipe.lake import CRASH_ENV
+
+    env = {**os.environ, CRASH_ENV: "between_moves"}
+    cmd = [sys.executable, "-m", "auditpipe", "compact", "--lake", str(lake.root)]
+    proc = subprocess.run([*cmd, "--as-of", "2026-03-10"], env=env, capture_output=True)
+    assert proc.returncode == -9
+    code, out, _ = run_cli(["status", "--lake", str(lake.root), "--json"], capsys)
+    assert code == 0 and json.loads(out)["commits_pending"] == 1
+    code, out, _ = run_cli(["status", "--lake", str(lake.root)], capsys)
+    assert "Interrupted commits: 1" in out and "--dry-run" in out
+    code, _, _ = run_cli([*cmd[3:], "--dry-run"], capsys)  # rolls it forward, nothing else
+    code, out, _ = run_cli(["status", "--lake", str(lake.root), "--json"], capsys)
+    assert json.loads(out)["commits_pending"] == 0
+    assert _files_per_partition(lake)[("forum-a", dt.date(2026, 3, 1))] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("retain_days", [None, 8])
+@pytest.mark.parametrize(
+    "point", ["before_journal", "after_journal", "between_moves", "before_manifest"]
+)
+def test_compact_killed_at_any_commit_point_ends_before_or_after_never_half(
+    lake: Lake, tmp_path: Path, point: str, retain_days: int | None
+) -> None:
+    """kill -9 at each of the lake's kill points: auditpipe's readers see the lake as before
+    or as after that commit, and the next compact ends where an uninterrupted one does."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from auditpipe.lake import CRASH_ENV
+
+    reference = Lake.open(shutil.copytree(lake.root, tmp_path / "reference"))
+    before_rows = table_rows(lake.root, EVENT_STABLE)
+    args = ["compact", "--lake", str(lake.root), "--as-of", TODAY.isoformat()]
+    if retain_days is not None:
+        args += ["--retain-days", str(retain_days)]
+    settings_ = CompactSettings(today=TODAY, retain_days=retain_days)
+    after_first = Lake.open(shutil.copytree(lake.root, tmp_path / "first"))
+    compact_lake(reference, settings_)
+    expected = table_rows(reference.root, EVENT_STABLE)
+
+    env = {**os.environ, CRASH_ENV: point}
+    killed = subprocess.run([sys.executable, "-m", "auditpipe", *args], env=env, check=False)
+    assert killed.returncode == -9
+    seen = table_rows(lake.root, EVENT_STABLE)
+    # before, after, or after the first commit (retention's; or one merged partition)
+    if seen not in (before_rows, expected):
+        assert retain_days is not None
+        compact_lake(after_first, replace(settings_, before=dt.date(2000, 1, 1)))
+        assert seen == table_rows(after_first.root, EVENT_STABLE)
+    compact_lake(Lake.open(lake.root), settings_)
+    assert table_rows(lake.root, EVENT_STABLE) == expected
+    assert _files_per_partition(lake) == _files_per_partition(reference)
