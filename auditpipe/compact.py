@@ -27,6 +27,8 @@ from .db import Database, quote_identifier, quote_literal, read_parquet_sql
 from .errors import LakeError, UsageError
 from .i18n import _
 from .lake import Lake, Partition, Transaction, layout, today_in, verify_parquet
+from .lake.folder import RETENTION_FILE
+from .lake.layout import META_DIR
 from .lake.views import connect_views
 
 
@@ -298,6 +300,12 @@ def _apply_retention(
         if settings.dry_run or not (txn.moves or txn.deletes):
             txn.abort()
         else:
+            # In the same commit: the days before the cutoff lost events, so detect must
+            # leave their findings alone from now on (Lake.retention_cutoff). A later
+            # retention with a longer period never moves it back.
+            recorded = lake.retention_cutoff
+            cutoff = max(result.retention_cutoff, recorded or result.retention_cutoff)
+            txn.add_json(f"{META_DIR}/{RETENTION_FILE}", {"cutoff": cutoff.isoformat()})
             txn.commit()
     except BaseException:
         if _committed(txn):  # stopped while applying: the next writer finishes it

@@ -49,6 +49,9 @@ class DetectResult:
     partitions_written: int = 0
     files_written: int = 0
     files_deleted: int = 0
+    # days the period covers that retention pruned (Lake.retention_cutoff): not evaluated
+    days_pruned: list[dt.date] = field(default_factory=list)
+    retention_cutoff: dt.date | None = None
 
     @property
     def by_severity(self) -> dict[str, int]:
@@ -79,6 +82,7 @@ class DetectResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "days_evaluated": [d.isoformat() for d in self.days_evaluated],
+            "days_pruned": [d.isoformat() for d in self.days_pruned],
             "rules_run": self.rules_run,
             "findings_total": self.findings_total,
             "by_severity": self.by_severity,
@@ -120,7 +124,7 @@ def run_detect(
     if engine.partitioned:
         check_locality(rules)
     with lake.locked("detect"):
-        days = _days_to_evaluate(lake, since, until, dates)
+        days, pruned = _days_to_evaluate(lake, since, until, dates)
         txn = lake.transaction()
         # DuckDB spills here; beside (not inside) the transaction's staging, which the commit
         # removes while the connection may still hold temp files. recover() tidies leftovers.
@@ -155,6 +159,8 @@ def run_detect(
             con.close()
             shutil.rmtree(spill_dir, ignore_errors=True)
     result.rules_run = [r.id for r in rules]
+    result.days_pruned = pruned
+    result.retention_cutoff = lake.retention_cutoff
     return result
 
 
@@ -163,7 +169,8 @@ def _days_to_evaluate(
     since: dt.date | None,
     until: dt.date | None,
     dates: Iterable[dt.date] | None,
-) -> list[dt.date]:
+) -> tuple[list[dt.date], list[dt.date]]:
+    """(the days to evaluate, the chosen days left alone because retention pruned them)."""
     check_period(since, until)
     if dates is not None:
         candidates = set(dates)
@@ -173,9 +180,15 @@ def _days_to_evaluate(
             | layout.partition_days(lake.root, layout.FINDINGS)
             | snapshot_days(lake.root)
         )
-    return sorted(
+    chosen = {
         d for d in candidates if (since is None or d >= since) and (until is None or d <= until)
-    )
+    }
+    # Days before retention's cutoff lost the events their findings were computed from (the
+    # evidence is kept, not the context: a register, a verify); evaluated again they would
+    # lose findings that were right. Their findings stay as they were (docs/operations.md).
+    cutoff = lake.retention_cutoff
+    retained = sorted(d for d in chosen if cutoff is not None and d < cutoff)
+    return sorted(chosen - set(retained)), retained
 
 
 def _evaluate(

@@ -18,6 +18,18 @@ if TYPE_CHECKING:
 def status_line(result: DetectResult) -> None:
     """What the run did, for the person running it (stderr)."""
     days = result.days_evaluated
+    if result.days_pruned:
+        pruned = result.days_pruned
+        message(
+            _(
+                "detect: {n} day(s) ({span}) not evaluated: retention (compact --retain-days) "
+                "deleted events of days before {cutoff}, so their findings stay as they were"
+            ).format(
+                n=len(pruned),
+                span=pruned[0].isoformat() if len(pruned) == 1 else f"{pruned[0]} .. {pruned[-1]}",
+                cutoff=result.retention_cutoff,
+            )
+        )
     if not days:
         message(_("detect: no days to evaluate (no events in the lake for the period)"))
         return

@@ -28,6 +28,10 @@ LAKE_VERSION = 1
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
+# _auditpipe/retention.json: {"cutoff": "YYYY-MM-DD"} (Lake.retention_cutoff)
+RETENTION_FILE = "retention.json"
+
+
 def today_in(timezone: str) -> dt.date:
     """Today's date in ``timezone`` (a lake's "today": event_dates are in its timezone)."""
     return dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
@@ -262,6 +266,30 @@ class Lake:
 
     def has_events(self) -> bool:
         return bool(layout.list_partitions(self.root, layout.EVENTS))
+
+    # -- retention ----------------------------------------------------------------------
+    @property
+    def retention_cutoff(self) -> dt.date | None:
+        """The first day whose events retention kept (``compact --retain-days``): the days
+        before it lost the events their findings were computed from, so detect leaves them
+        alone. None when retention never deleted anything. Written by the same commit as the
+        deletion (``RETENTION_FILE``)."""
+        path = self.meta_dir / RETENTION_FILE
+        if not path.is_file():
+            return None
+        try:
+            return dt.date.fromisoformat(json.loads(path.read_text(encoding="utf-8"))["cutoff"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise LakeError(
+                _(
+                    "{path} is damaged ({error}): it records the first day whose events "
+                    "retention kept"
+                ).format(path=path, error=exc),
+                hint=_(
+                    'restore it from a backup, or write {{"cutoff": "YYYY-MM-DD"}} in it: the '
+                    "day of the last `auditpipe compact --retain-days N` minus N days"
+                ),
+            ) from exc
 
 
 def _manifest_doc(path: Path) -> dict[str, Any]:

@@ -521,7 +521,10 @@ class _Job:
         )
         changes = compare_with_baseline(self.lake, con, self.record.baselines, dates)
         self.result.changes = changes
-        self.result.days_evaluated = sorted(detected.days_evaluated or dates)
+        # days retention pruned are not evaluated (detect leaves their findings alone)
+        self.result.days_evaluated = sorted(
+            detected.days_evaluated or set(dates) - set(detected.days_pruned)
+        )
         self.result.exposure = [e.to_dict() for e in detected.exposure]
         self.result.exposure_total = total_exposure(detected.exposure).to_dict()
         self.log(

@@ -569,3 +569,50 @@ def test_compact_killed_at_any_commit_point_ends_before_or_after_never_half(
     compact_lake(Lake.open(lake.root), settings_)
     assert table_rows(lake.root, EVENT_STABLE) == expected
     assert _files_per_partition(lake) == _files_per_partition(reference)
+
+
+# -- detect after retention ------------------------------------------------------------------
+FINDINGS = (
+    "SELECT finding_id, rule_id, event_date, severity, evidence_event_ids, summary"
+    " FROM findings ORDER BY finding_id"
+)
+
+
+def test_detect_leaves_the_days_retention_pruned_alone(tmp_path: Path) -> None:
+    """Retention keeps the events findings cite, not the others a rule read (an account's
+    register and verify events): evaluated again, a pruned day lost findings that were right
+    (4 of this lake's real-name findings). detect now skips the days before the cutoff, which
+    retention records in its own commit, and says so."""
+    from auditpipe.detect import DetectSettings, run_detect
+    from auditpipe.generate import generate
+
+    generate(tmp_path / "gen", rows=3000, seed=7, start=dt.date(2026, 3, 1), days=5)
+    lake = Lake.open(tmp_path / "lake", create=True)
+    ingest_paths(lake, [tmp_path / "gen"], IngestSettings())  # a folder: _expected/ skipped
+    run_detect(lake, DetectSettings())
+    before = table_rows(lake.root, FINDINGS)
+    compact_lake(lake, CompactSettings(today=dt.date(2026, 3, 5), retain_days=2))
+    assert lake.retention_cutoff == dt.date(2026, 3, 3)
+    result = run_detect(lake, DetectSettings())
+    assert result.removed == 0
+    assert table_rows(lake.root, FINDINGS) == before
+    assert result.days_pruned == [dt.date(2026, 2, 28) + dt.timedelta(days=i) for i in range(3)]
+    assert min(result.days_evaluated) == dt.date(2026, 3, 3)
+    # A later retention with a longer period does not move the cutoff back.
+    compact_lake(lake, CompactSettings(today=dt.date(2026, 3, 5), retain_days=4))
+    assert lake.retention_cutoff == dt.date(2026, 3, 3)
+
+
+def test_a_damaged_retention_record_is_named(lake: Lake) -> None:
+    compact_lake(lake, CompactSettings(today=TODAY, retain_days=8))
+    record = lake.meta_dir / "retention.json"
+    assert json.loads(record.read_text()) == {"cutoff": "2026-03-02"}
+    record.write_text("{not json")
+    with pytest.raises(LakeError, match="retention.json is damaged"):
+        _ = lake.retention_cutoff
+
+
+def test_a_dry_run_or_a_retention_that_deletes_nothing_records_no_cutoff(lake: Lake) -> None:
+    compact_lake(lake, CompactSettings(today=TODAY, retain_days=8, dry_run=True))
+    compact_lake(lake, CompactSettings(today=TODAY, retain_days=30))
+    assert lake.retention_cutoff is None
