@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditpipe.realname.idcard import REDACTED
-from tests.e2e.test_realname_no_number_leaks import _assert_absent
+from tests.e2e.test_realname_no_number_leaks import _assert_absent, _written
 from tests.support.accounts import all_text
 from tests.support.ingest import good, ingest, query
 from tests.unit.test_realname_idcard import valid_numbers
@@ -34,6 +35,7 @@ PLACES = [
     "extra",  # a field outside the contract, in a row without an actor
     "broken",  # a line that does not parse (JSON Lines) or has a stray quote (CSV)
 ]
+CON = duckdb.connect()  # one session for every example of the redaction
 CSV_COLUMNS = [
     "event_time",
     "provider_id",
@@ -135,3 +137,44 @@ def test_a_grown_files_old_bad_row_with_a_number_is_not_quarantined_again(
     f = second.files[0]
     assert (f.rows_read, f.rows_stored, f.rows_quarantined, f.rows_duplicate) == (3, 1, 0, 2)
     assert f.counters["rows_quarantined_before"] == 1
+
+
+# Characters a quarantined text is made of, weighted toward what makes or breaks a number:
+# digits of several scripts, separators (ASCII, Unicode, controls), the check character,
+# escapes' pieces, and the letters and punctuation that end a number.
+_PIECES = list("0123456789") * 4 + list("０１２３٣७Xx ") + [
+    "-", "/", ".", "_", "\t", "\n", "\x01", "\x7f", "\u00a0", "\u2010", "\u200b", "\u3000",
+    "\\", "u", "0", "0", "3", "1", "ff", "\\t", "\\u0031", " ...", "a", ",", ":", '"', "中",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(_PIECES), max_size=60),
+    valid_numbers(),
+    st.sampled_from(["none", "18", "15"]),
+    st.data(),
+)
+def test_the_cheap_check_matches_every_text_the_redaction_changes(
+    pieces: list[str], number: str, plant: str, data: st.DataObject
+) -> None:
+    """A file skips the redaction's query when no quarantined text matches MAY_HOLD_NUMBERS:
+    that is safe only if every text the redaction changes matches it. Numbers are planted
+    as written or every way a snapshot test writes them (full-width, escaped, cut by separators),
+    18 characters or the 15 digits of the first generation."""
+    from auditpipe.ingest.stage import may_hold_numbers
+    from auditpipe.realname.idcard import redact_sql
+
+    text = "".join(pieces)
+    if plant != "none":
+        at = len(pieces) // 2
+        digits = number[: int(plant)]
+        written = data.draw(
+            st.sampled_from([digits, _written(digits, data, json_text=data.draw(st.booleans()))])
+        )
+        text = "".join(pieces[:at]) + written + "".join(pieces[at:])
+    redacted = CON.execute(f"SELECT {redact_sql('$t')}", {"t": text}).fetchone()
+    assert redacted is not None
+    if redacted[0] != text:
+        rows = pa.table({"raw": [text], "reason": pa.nulls(1, pa.string())})
+        assert may_hold_numbers(rows), text
