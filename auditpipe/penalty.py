@@ -9,9 +9,10 @@ Decisions where the draft is silent (also in docs/detect.md, "Penalty exposure")
 - Illegal proceeds are the paid amounts of *selling* findings, converted to CNY at detect time
   with the ``[penalty.rates]`` table; amounts in a currency without a rate are listed in
   ``unconverted_amounts``, never dropped, and the fine basis says the range may be understated.
-- Exactly RMB 50,000 gets the multiple, not the fixed range: Chinese statutes count the figure
-  itself in "以上" (5万元以上) and not in "不足" (不足5万元, the fixed range's condition), as
-  the NPC's drafting rules (立法技术规范) say. Providers with no proceeds get the fixed range.
+- Exactly RMB 50,000 gets the multiple, not the fixed range: the fixed range is for proceeds
+  "不足5万元" (below 50,000, the pattern of the current Measures, Order 292, art. 19), and
+  Chinese statutes count the figure itself in "以上" and not in "不足", as the NPC's drafting
+  rules (立法技术规范) say. Providers with no proceeds get the fixed range.
 - Real-name registration findings (category ``real_name``): the draft names no fine for them, so
   they add an order to rectify (责令改正) and no amount; a provider with only such findings has
   no fine range at all (``fine_min_cny``/``fine_max_cny`` are None), never an invented one.
