@@ -75,7 +75,8 @@ def detect(
 
     Evaluates every rule (built-in, plus --rules folders) over each event_date with events
     (or only --since..--until) and replaces those days' findings in LAKE/findings/ in one
-    atomic commit; days outside the period are left as they are. Re-running changes nothing
+    atomic commit; days outside the period are left as they are, and so are days before a
+    retention cutoff (compact --retain-days deleted their events). Re-running changes nothing
     and keeps every finding_id. Prints the findings by category and severity and the penalty
     exposure per provider on stdout (an estimate for review, not a legal determination).
 

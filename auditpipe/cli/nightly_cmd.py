@@ -233,7 +233,8 @@ def compact(
     is rewritten as one file; the row count and a checksum of every row are compared before
     the swap, which is one atomic lake commit per partition. --retain-days N deletes the
     events of days before today - N and says how many, keeping those that findings cite as
-    evidence unless --include-evidence. Findings and quarantine are never deleted. Runs under
+    evidence unless --include-evidence. Findings and quarantine are never deleted, and detect
+    leaves the findings of days before the cutoff as they are. Runs under
     the lake's lock (exits 2 if a nightly or ingest holds it).
 
     \b
