@@ -80,7 +80,11 @@ def snapshot_name(path: Path) -> str:
     stem, dot, suffix = name.rpartition(".")
     if not dot or not stem:
         stem, suffix = name, "csv"
-    return f"{stem}{SNAPSHOT_MARK}.{suffix}{tail}"
+    suggested = f"{stem}{SNAPSHOT_MARK}.{suffix}{tail}"
+    if is_snapshot_name(Path(suggested)):
+        return suggested
+    # Dots at either end of a name hide its suffixes from Path ("..csv", "a."): drop them.
+    return f"{stem.strip('.') or 'users'}{SNAPSHOT_MARK}.{suffix.strip('.') or 'csv'}{tail}"
 
 
 def date_in_name(path: Path) -> dt.date | None:

@@ -8,7 +8,9 @@ translated. The tables below are PostgreSQL 15's translations of those msgids, r
 ``postgres-15.mo`` catalogs: ``LOG`` ... ``PANIC``; ``"STATEMENT:  "`` and the other labels;
 the label of ``"LOCATION:  %s, %s:%d\\n"``; ``"connection authorized: user=%s"``.
 ``tests/unit/test_sources_pg_messages.py`` holds them equal to the catalogs installed with the
-server. Where two severities share a word (Georgian NOTICE and WARNING) the first wins:
+server. A minor release may change a translation (15.18's zh_CN did, for PANIC, DETAIL and
+the replication connection): servers of earlier releases still write the old words, so both
+are kept. Where two severities share a word (Georgian NOTICE and WARNING) the first wins:
 neither is data.
 """
 
@@ -139,8 +141,10 @@ STDERR_TOKENS: dict[str, str] = {
     "错误:  ": "ERROR",
     "致命错误:  ": "FATAL",
     "灾难性错误:  ": "PANIC",
+    "比致命错误还过分的错误:  ": "PANIC",  # 15.18's catalog; earlier 15.x: the word above
     "语句:  ": "STATEMENT",
     "详情:  ": "DETAIL",
+    "详细信息:  ": "DETAIL",  # 15.18's catalog
     "提示:  ": "HINT",
     "上下文:  ": "CONTEXT",
     "查询:  ": "QUERY",
@@ -224,6 +228,7 @@ SEVERITY_WORDS: dict[str, str] = {
     "错误": "ERROR",
     "致命错误": "FATAL",
     "灾难性错误": "PANIC",
+    "比致命错误还过分的错误": "PANIC",
     "除錯": "DEBUG",
     "日誌": "LOG",
     "資訊": "INFO",
@@ -259,6 +264,7 @@ CONNECTION_AUTHORIZED: tuple[str, ...] = (
     "підключення для реплікації авторизовано: користувач=",
     "连接已授权: user=",
     "复制连接已授权: user=",
+    "复制连接已经授权: 用户=",  # 15.18's catalog
     "連線已授權: user=",
     "複寫連線已授權: user=",
 )
