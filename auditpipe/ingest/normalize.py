@@ -19,6 +19,7 @@ The 1990-2100 range is checked in the lake's timezone.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from functools import cache
 from typing import Any
 
@@ -67,6 +68,20 @@ def _shown(col: str) -> str:
     )
 
 
+# The Unicode planes that hold characters of those categories: the basic and supplementary
+# multilingual planes (0 and 1) and the tags of plane 14; the others are ideographs, private
+# use or unassigned. Scanning only these takes 13 ms instead of 190 ms, paid by every process
+# that ingests; tests/unit/test_ingest_quarantine_redaction.py holds it equal to scanning all.
+_NUMBER_CHAR_PLANES = (range(1, 0x20000), range(0xE0000, 0xF0000))
+_NUMBER_CATEGORIES = frozenset({"Nd", "Zs", "Zl", "Zp", "Cc", "Cf", "Pd"})
+
+
+def _is_number_char(ch: str) -> bool:
+    import unicodedata
+
+    return unicodedata.category(ch) in _NUMBER_CATEGORIES and not 0xD800 <= ord(ch) < 0xE000
+
+
 @cache
 def _number_chars() -> str:
     """Every character the ID-like redaction reads as part of a number (realname.idcard: a
@@ -75,14 +90,8 @@ def _number_chars() -> str:
     ``rtrim``: a set of characters costs nothing to plan, where a regular expression of the
     same classes is compiled each time the query is (once per batch). NUL is left out: it
     cannot stand in a query's text."""
-    import unicodedata
-
-    categories = {"Nd", "Zs", "Zl", "Zp", "Cc", "Cf", "Pd"}
-    chars = [
-        ch
-        for ch in map(chr, range(1, 0x110000))
-        if unicodedata.category(ch) in categories and not 0xD800 <= ord(ch) < 0xE000
-    ]
+    codes = itertools.chain.from_iterable(_NUMBER_CHAR_PLANES)
+    chars = [ch for ch in map(chr, codes) if _is_number_char(ch)]
     named = "/\\._\u00b7\u2212\u30fb\uff0e\uff0f\uff3c\uff3f"  # SEPARATOR_CHARS' own
     return quote_literal("".join(chars) + named)
 

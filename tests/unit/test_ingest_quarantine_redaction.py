@@ -198,3 +198,12 @@ def test_the_cheap_check_matches_every_text_the_redaction_changes(texts: list[st
         if after != text:
             rows = pa.table({"raw": [text], "reason": pa.nulls(1, pa.string())})
             assert may_hold_numbers(rows), text
+
+
+def test_the_number_characters_a_cut_reason_drops_are_every_planes() -> None:
+    """``_number_chars`` scans only the planes that hold such characters (a process pays the
+    scan once): it finds every character a scan of all of Unicode finds."""
+    from auditpipe.ingest.normalize import _is_number_char, _number_chars
+
+    every = "".join(ch for ch in map(chr, range(1, 0x110000)) if _is_number_char(ch))
+    assert every and set(every) <= set(_number_chars())
