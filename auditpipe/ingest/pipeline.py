@@ -103,7 +103,8 @@ def check_not_a_snapshot(path: Path, columns: set[str], stored: int) -> None:
             "access event, so it was not ingested as an access log"
         ).format(columns=", ".join(sorted(columns))),
         hint=_(
-            "to ingest it as an account snapshot, name it {name} or give it with --accounts"
+            "to ingest it as an account snapshot, name it {name} (or give it to auditpipe "
+            "ingest with --accounts)"
         ).format(name=snapshot_name(path)),
     )
 

@@ -93,6 +93,27 @@ def test_a_log_with_snapshot_columns_and_events_is_ingested_as_a_log(
     assert (entry["status"], entry["rows_stored"], entry["rows_quarantined"]) == ("ingested", 1, 1)
 
 
+def test_the_nightly_hint_for_a_user_export_names_only_what_nightly_or_ingest_takes(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """nightly has no --accounts: a hint naming ingest's option says it is ingest's."""
+    import re
+
+    from auditpipe.cli.nightly_cmd import nightly
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _write(inbox / "users-2026-03-01.csv", ROWS)
+    args = ["--inbox", str(inbox), "--lake", str(tmp_path / "lake"), "--settle-seconds", "0"]
+    code, out, err = run_main(["nightly", *args, "--fail-on", "none"], capsys)
+    assert code == 3, err
+    [line] = [x for x in (out + err).splitlines() if "account snapshot" in x]
+    assert "users-2026-03-01.accounts.csv" in line
+    options = {o for p in nightly.params for o in p.opts}
+    for m in re.finditer(r"--[a-z][a-z-]*", line):
+        assert m[0] in options or line[: m.start()].rstrip().endswith("auditpipe ingest with"), m[0]
+
+
 @given(
     st.text(st.characters(blacklist_characters="/\x00"), min_size=1, max_size=12),
     st.sampled_from(["", ".csv", ".jsonl", ".ndjson", ".parquet", ".txt"]),
