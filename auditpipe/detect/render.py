@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -15,21 +16,24 @@ if TYPE_CHECKING:
     from .engine import DetectResult
 
 
+def days_pruned_text(pruned: list[dt.date], cutoff: dt.date | None) -> str:
+    """Days a run did not evaluate, retention having pruned them (``cutoff``: its cutoff)."""
+    return _(
+        "{n} day(s) ({span}) not evaluated: retention (compact --retain-days) deleted events of "
+        "days before {cutoff}, so their findings stay as they were"
+    ).format(
+        n=len(pruned),
+        span=pruned[0].isoformat() if len(pruned) == 1 else f"{pruned[0]} .. {pruned[-1]}",
+        cutoff=cutoff,
+    )
+
+
 def status_line(result: DetectResult) -> None:
     """What the run did, for the person running it (stderr)."""
     days = result.days_evaluated
     if result.days_pruned:
-        pruned = result.days_pruned
-        message(
-            _(
-                "detect: {n} day(s) ({span}) not evaluated: retention (compact --retain-days) "
-                "deleted events of days before {cutoff}, so their findings stay as they were"
-            ).format(
-                n=len(pruned),
-                span=pruned[0].isoformat() if len(pruned) == 1 else f"{pruned[0]} .. {pruned[-1]}",
-                cutoff=result.retention_cutoff,
-            )
-        )
+        what = days_pruned_text(result.days_pruned, result.retention_cutoff)
+        message(_("detect: {what}").format(what=what))
     if not days:
         message(_("detect: no days to evaluate (no events in the lake for the period)"))
         return

@@ -525,6 +525,8 @@ class _Job:
         self.result.days_evaluated = sorted(
             detected.days_evaluated or set(dates) - set(detected.days_pruned)
         )
+        self.result.days_pruned = sorted(detected.days_pruned)
+        self.result.retention_cutoff = detected.retention_cutoff
         self.result.exposure = [e.to_dict() for e in detected.exposure]
         self.result.exposure_total = total_exposure(detected.exposure).to_dict()
         self.log(

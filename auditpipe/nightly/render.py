@@ -139,8 +139,15 @@ def render_summary(result: NightlyResult) -> None:
                 removed=f"{changes.removed:,}",
             )
         )
+    elif result.days_pruned:
+        out.print(_("Days evaluated: none"))
     else:
         out.print(_("Days evaluated: none (no new events)"))
+    if result.days_pruned:
+        from ..detect.render import days_pruned_text
+
+        # Late events of days retention pruned: stored, but their days are left as they were.
+        out.print(days_pruned_text(result.days_pruned, result.retention_cutoff))
     if result.exposure:
         table = Table(title=_("Exposure per provider (days evaluated)"), title_justify="left")
         headers = (

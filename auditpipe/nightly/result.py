@@ -51,6 +51,9 @@ class NightlyResult:
     resumed_runs: list[str] = field(default_factory=list)
     files: list[FileOutcome] = field(default_factory=list)
     days_evaluated: list[dt.date] = field(default_factory=list)
+    # days of the new events that retention pruned: stored, not evaluated (detect's days_pruned)
+    days_pruned: list[dt.date] = field(default_factory=list)
+    retention_cutoff: dt.date | None = None
     changes: FindingChanges = field(default_factory=FindingChanges)
     exposure: list[dict[str, Any]] = field(default_factory=list)
     exposure_total: dict[str, Any] | None = None  # the providers' exposure added up
@@ -138,6 +141,10 @@ class NightlyResult:
                 "duplicate": self.rows_duplicate,
             },
             "days_evaluated": [d.isoformat() for d in self.days_evaluated],
+            "days_pruned": [d.isoformat() for d in self.days_pruned],
+            "retention_cutoff": self.retention_cutoff.isoformat()
+            if self.retention_cutoff
+            else None,
             "findings": {
                 "new_by_severity": {s: self.changes.new_by_severity.get(s, 0) for s in SEVERITIES},
                 "updated_by_severity": {

@@ -616,3 +616,39 @@ def test_a_dry_run_or_a_retention_that_deletes_nothing_records_no_cutoff(lake: L
     compact_lake(lake, CompactSettings(today=TODAY, retain_days=8, dry_run=True))
     compact_lake(lake, CompactSettings(today=TODAY, retain_days=30))
     assert lake.retention_cutoff is None
+
+
+def test_nightly_says_which_late_days_retention_pruned_and_does_not_evaluate_them(
+    tmp_path: Path, capsys: Any
+) -> None:
+    """A late delivery for days before the retention cutoff is stored and not evaluated
+    (as detect does); the night's summary and --json say which days and why."""
+    from tests.support.cli import run_main
+    from tests.support.ingest import good, query, write_jsonl
+
+    lake = Lake.open(tmp_path / "lake", create=True)
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=i) for i in range(5)]
+    rows = [good(event_id=f"e{i}", event_time=f"{d}T10:00:00+08:00") for i, d in enumerate(days)]
+    ingest_paths(lake, [write_jsonl(tmp_path / "first.jsonl", rows)], IngestSettings())
+    compact_lake(lake, CompactSettings(today=dt.date(2026, 3, 5), retain_days=2))
+    late = [good(event_id="late1", event_time="2026-03-01T11:00:00+08:00"),
+            good(event_id="late2", event_time="2026-03-04T11:00:00+08:00")]  # fmt: skip
+    write_jsonl(tmp_path / "inbox" / "late.jsonl", late)
+    args = ["nightly", "--inbox", str(tmp_path / "inbox"), "--lake", str(lake.root)]
+    args += ["--settle-seconds", "0", "--fail-on", "none", "--reports", str(tmp_path / "r")]
+    code, out, err = run_main(args, capsys)
+    assert code == 0, err
+    assert "1 day(s) (2026-03-01) not evaluated" in out
+    assert "Days evaluated: 2026-03-04" in out
+    code, out, err = run_main([*args, "--json"], capsys)  # nothing new: nothing pruned either
+    doc = json.loads(out)
+    assert (doc["days_pruned"], doc["days_evaluated"]) == ([], [])
+    write_jsonl(
+        tmp_path / "inbox" / "later.jsonl",
+        [good(event_id="late3", event_time="2026-03-02T09:00:00+08:00")],
+    )
+    code, out, err = run_main([*args, "--json"], capsys)
+    doc = json.loads(out)
+    assert (doc["days_pruned"], doc["retention_cutoff"]) == (["2026-03-02"], "2026-03-03")
+    assert doc["days_evaluated"] == []
+    assert query(lake.root, "SELECT count(*) FROM events WHERE event_id LIKE 'late%'") == [(3,)]
