@@ -254,3 +254,55 @@ def test_a_grown_file_counts_only_its_new_gb18030_rows(tmp_path: Path, fmt: str)
     assert (f.rows_quarantined, f.counters["rows_quarantined_before"]) == (1, 1)
     assert f.counters["rows_not_utf8_gb18030"] == 1
     _check(tmp_path / "lake", [first, second])
+
+
+def test_only_the_quarantine_files_that_may_hold_the_source_file_are_read(
+    tmp_path: Path,
+) -> None:
+    """quarantine_files_of keeps a lake quarantine file when its footer's statistics name the
+    source file, or do not say (no statistics, several values in a row group)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from auditpipe.ingest.stage import quarantine_files_of
+
+    def write(name: str, groups: list[list[str]], statistics: bool = True) -> Path:
+        path = tmp_path / f"{name}.parquet"
+        tables = [pa.table({"source_file": g, "line_number": list(range(len(g)))}) for g in groups]
+        with pq.ParquetWriter(path, tables[0].schema, write_statistics=statistics) as w:
+            for t in tables:
+                w.write_table(t)
+        return path
+
+    a = write("a", [["/in/a.jsonl"] * 2])
+    b = write("b", [["/in/b.jsonl"]])
+    a_and_b = write("ab", [["/in/a.jsonl"], ["/in/b.jsonl"]])  # a row group each
+    mixed = write("mixed", [["/in/a.jsonl", "/in/c.jsonl"]])  # one row group, two values
+    unknown = write("unknown", [["/in/b.jsonl"]], statistics=False)
+    damaged = tmp_path / "damaged.parquet"
+    damaged.write_bytes(b"PAR1 not a footer")
+    files = [a, b, a_and_b, mixed, unknown, damaged]
+    assert quarantine_files_of(files, "/in/a.jsonl") == [a, a_and_b, mixed, unknown, damaged]
+    assert quarantine_files_of(files, "/in/b.jsonl") == [b, a_and_b, mixed, unknown, damaged]
+    assert quarantine_files_of(files, "/in/d.jsonl") == [mixed, unknown, damaged]
+    # A file written again under its name (a lake made again at the same path) is read again.
+    write("a", [["/in/another/a.jsonl"] * 3])
+    assert quarantine_files_of([a], "/in/another/a.jsonl") == [a]
+    assert quarantine_files_of([a], "/in/a.jsonl") == []
+
+
+def test_a_grown_file_whose_old_quarantine_has_no_statistics_still_counts_them_before(
+    tmp_path: Path,
+) -> None:
+    """A lake quarantine file without statistics (another writer) is read, not skipped."""
+    import pyarrow.parquet as pq
+
+    log = tmp_path / "in.jsonl"
+    ingest(tmp_path / "lake", write_log(log, [_row(1, True), _row(2, False)]))
+    [part] = (tmp_path / "lake" / "quarantine").glob("*.parquet")
+    pq.write_table(pq.read_table(part), part, write_statistics=False)
+    second = ingest(
+        tmp_path / "lake", write_log(log, [_row(1, True), _row(2, False), _row(3, True)])
+    )
+    f = second.files[0]
+    assert (f.rows_quarantined, f.counters["rows_quarantined_before"]) == (1, 1)
