@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..console import get_console, printable
 from ..i18n import N_, _, ngettext
+from ..ingest.messages import DUPLICATES_OF_ANOTHER_DAY, event_ids_reused
 from ..ingest.text import GB18030_ROWS
 from ..lake.layout import lake_arg
 
@@ -75,7 +76,14 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
                     status=_(f.status), file=printable(f.source_file), reason=f.reason
                 )
             )
-        others = {k: n for k, n in f.counters.items() if k != GB18030_ROWS}
+        if f.counters.get(DUPLICATES_OF_ANOTHER_DAY):
+            n = f.counters[DUPLICATES_OF_ANOTHER_DAY]
+            console.message(f"{printable(f.source_file)}: {event_ids_reused(n)}")
+        others = {
+            k: n
+            for k, n in f.counters.items()
+            if k not in (GB18030_ROWS, DUPLICATES_OF_ANOTHER_DAY)
+        }
         if others:
             counts = ", ".join(f"{name} {n:,}" for name, n in sorted(others.items()))
             console.message(f"{f.source_file}: {counts}")

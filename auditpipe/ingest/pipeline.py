@@ -40,6 +40,7 @@ from .kinds import Kind, ReadContext, kind_for
 from .lines import Cancelled, StreamError, prefetch
 from .lookups import ValueLookups
 from .memory import use_ingest_memory_pool
+from .messages import DUPLICATES_OF_ANOTHER_DAY
 from .normalize import FOLDER_NAME_LIMIT, normalize_sql, passed_columns, trimmed_texts
 from .settings import IngestSettings
 from .sources import Skipped, SourceFile, discover
@@ -519,6 +520,11 @@ class _FileJob:
             | (
                 {"rows_quarantined_before": staged.quarantined_before}
                 if staged.quarantined_before
+                else {}
+            )
+            | (
+                {DUPLICATES_OF_ANOTHER_DAY: staged.duplicates_of_another_day}
+                if staged.duplicates_of_another_day
                 else {}
             ),
             source_counts=source_counts,

@@ -195,17 +195,16 @@ class SeenKeys:
         return rows.filter(pa.array(keep))
 
     def in_lake(self, lake_keys: pa.Table) -> pa.Table:
-        """Of the lake's keys (provider_id, event_id), those this file also holds."""
+        """Of the lake's keys (provider_id, event_id, and any other columns, kept), those this
+        file also holds."""
         self.con.register("lake_event_keys", lake_keys)
         try:
             hashed = arrow_table(
-                self.con,
-                f"SELECT DISTINCT {KEY_HASH} AS key_hash, provider_id, event_id "
-                "FROM lake_event_keys",
+                self.con, f"SELECT DISTINCT {KEY_HASH} AS key_hash, * FROM lake_event_keys"
             )
         finally:
             self.con.unregister("lake_event_keys")
-        return hashed.filter(pa.array(self.seen_before(hashed))).select(["provider_id", "event_id"])
+        return hashed.filter(pa.array(self.seen_before(hashed))).drop_columns(["key_hash"])
 
 
 def _cleanup(folder: Path, runs: SortedRuns) -> None:

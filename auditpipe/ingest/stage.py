@@ -131,6 +131,9 @@ class StagedFiles:
     )
     # counter name -> how much of it those rows made (ReadContext.count_quarantined)
     counted_before: dict[str, int] = field(default_factory=dict)
+    # duplicates whose key the lake holds on another day: not the same event (its time
+    # differs), its id used again (ids reset daily, per file or per server)
+    duplicates_of_another_day: int = 0
 
 
 class _Writer:
@@ -307,8 +310,10 @@ class FileStager:
             self.quarantined -= before  # the file is gone when none is left
         in_lake = keys_in_lake(self.seen, self.providers, lake_files)
         self.seen.close()
+        other_day = 0
         if in_lake is not None:
             for p in self.partitions.values():
+                other_day += sum(_stored_on_another_day(f, p.key, in_lake) for f in p.files)
                 p.files = [f for f in p.files if drop_keys(f, p.key[0], in_lake)]
         staged = []
         stored = 0
@@ -324,6 +329,7 @@ class FileStager:
             duplicates=self.accepted - stored + before,
             quarantined_before=before,
             counted_before=counted_before,
+            duplicates_of_another_day=other_day,
         )
 
     def _lake_name(self, path: Path) -> str:
@@ -384,9 +390,13 @@ def keys_in_lake(
     ``LAKE_KEYS_CHUNK`` at a time (a larger file at once)."""
     found = []
     for provider in sorted(providers):
-        for ids in _event_id_chunks(lake_files.get(provider, [])):
+        for ids, days in _event_id_chunks(lake_files.get(provider, [])):
             stored = pa.table(
-                {"provider_id": pa.repeat(provider, len(ids)).cast(pa.string()), "event_id": ids}
+                {
+                    "provider_id": pa.repeat(provider, len(ids)).cast(pa.string()),
+                    "event_id": ids,
+                    "event_date": days,
+                }
             )
             hit = seen.in_lake(stored)
             if hit.num_rows:
@@ -394,20 +404,23 @@ def keys_in_lake(
     return pa.concat_tables(found) if found else None
 
 
-def _event_id_chunks(paths: list[Path]) -> Iterator[pa.ChunkedArray]:
-    """The ``event_id`` column of ``paths``, in chunks of at least ``LAKE_KEYS_CHUNK`` keys
-    (the last one smaller), each holding whole files."""
+def _event_id_chunks(paths: list[Path]) -> Iterator[tuple[pa.ChunkedArray, pa.ChunkedArray]]:
+    """The ``event_id`` column of ``paths`` and each row's event_date (its file's partition),
+    in chunks of at least ``LAKE_KEYS_CHUNK`` keys (the last one smaller), each holding whole
+    files."""
     held: list[pa.Array] = []
+    days: list[pa.Array] = []
     rows = 0
     for path in paths:
         ids = pq.read_table(path, columns=["event_id"])["event_id"].cast(pa.string())
         held.extend(ids.chunks)
+        days.append(pa.repeat(pa.scalar(_partition_day(path), pa.date32()), len(ids)))
         rows += len(ids)
         if rows >= LAKE_KEYS_CHUNK:
-            yield pa.chunked_array(held, pa.string())
-            held, rows = [], 0
+            yield pa.chunked_array(held, pa.string()), pa.chunked_array(days, pa.date32())
+            held, days, rows = [], [], 0
     if rows:
-        yield pa.chunked_array(held, pa.string())
+        yield pa.chunked_array(held, pa.string()), pa.chunked_array(days, pa.date32())
 
 
 # What any text holding an ID-like token (realname.idcard) or a number cut by the kept KiB of a
@@ -569,6 +582,32 @@ def drop_quarantined_before(
     if kept:
         verify_parquet(path, kept)
     return len(positions), counted_before
+
+
+def _partition_day(path: Path) -> dt.date | None:
+    """The event_date of a lake file's partition folder (None outside one)."""
+    from ..lake.layout import file_partition
+
+    try:
+        return file_partition(path)[1]
+    except (IndexError, ValueError):
+        return None
+
+
+def _stored_on_another_day(path: Path, partition: tuple[str, dt.date], keys: pa.Table) -> int:
+    """How many rows of a staged file of ``partition`` have a key the lake holds on another
+    day (``keys``: the lake's keys this file holds, with their event_date)."""
+    provider_id, day = partition
+    other = keys.filter(
+        pc.and_(
+            pc.equal(keys["provider_id"], provider_id),
+            pc.not_equal(keys["event_date"], pa.scalar(day, pa.date32())),
+        )
+    )["event_id"]
+    if not len(other):
+        return 0
+    ids = pq.read_table(path, columns=["event_id"])["event_id"]
+    return int(pc.sum(pc.is_in(ids, other)).as_py() or 0)
 
 
 def drop_keys(path: Path, provider_id: str, keys: pa.Table) -> bool:

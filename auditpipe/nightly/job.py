@@ -410,6 +410,7 @@ class _Job:
         if not to_ingest:
             return set()
         from ..ingest import IngestSettings, find_inputs, ingest_paths
+        from ..ingest.messages import DUPLICATES_OF_ANOTHER_DAY
         from ..ingest.sources import Hashed
 
         ingest_settings = IngestSettings.from_config(self.config)
@@ -454,6 +455,7 @@ class _Job:
                 fr.rows_duplicate,
             )
             outcome.reason = fr.reason or outcome.reason
+            outcome.duplicates_of_another_day = fr.counters.get(DUPLICATES_OF_ANOTHER_DAY, 0)
             if outcome.status == INGESTED:
                 dates.update(_as_date(d) for _, d in fr.partitions)
             self.log("file", **outcome.to_dict())

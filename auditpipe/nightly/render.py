@@ -122,6 +122,10 @@ def render_summary(result: NightlyResult) -> None:
     for f in result.files:
         if f.status in (REJECTED, MISSING, WAITING, UNREADABLE) and f.reason:
             out.print(f"  {f.status}: {printable(f.path)}: {f.reason}")
+        if f.duplicates_of_another_day:
+            from ..ingest.messages import event_ids_reused
+
+            out.print(f"  {printable(f.path)}: {event_ids_reused(f.duplicates_of_another_day)}")
         if f.move_error:
             out.print(
                 _("  not moved to processed/: {path}: {error}").format(

@@ -29,6 +29,8 @@ class FileOutcome:
     rows_stored: int = 0
     rows_quarantined: int = 0
     rows_duplicate: int = 0
+    # of the duplicates, those whose event_id the lake holds on another day (ingest's counter)
+    duplicates_of_another_day: int = 0
     reason: str | None = None
     moved_to: str | None = None
     move_error: str | None = None  # --move-processed failed for this committed file: why
