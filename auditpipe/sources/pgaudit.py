@@ -793,8 +793,20 @@ def _statements(
 
     if "problem_text" not in records.columns:
         records = records.with_columns(pl.lit(None, pl.String).alias("problem_text"))
+    # Without %p or %c in log_line_prefix (stderr, syslog) a record names no process: its
+    # user, database and client are the nearest to a session there is (marked '~').
+    anonymous = pl.concat_str(
+        pl.lit("~"),
+        *[
+            pl.col(c).fill_null("") if c in records.columns else pl.lit("")
+            for c in ("user", "db", "remote")
+        ],
+        separator="@",
+    )
     records = records.with_columns(
-        pl.coalesce(pl.col("session").replace("", None), pl.col("pid")).alias("skey"),
+        pl.coalesce(
+            pl.col("session").replace("", None), pl.col("pid").replace("", None), anonymous
+        ).alias("skey"),
         (
             pl.col("message").str.starts_with(AUDIT_PREFIX)
             & ~pl.col("severity").is_in(["ERROR", "FATAL", "PANIC", "UNREADABLE"])
@@ -830,8 +842,23 @@ def _statements(
     prev = lambda c: c.shift(1).over("skey")  # noqa: E731
     sub = pl.col("substatement_id").cast(pl.Int64, strict=False)
     restarted = ((at - prev(at)) > pl.duration(seconds=1)) & (sub <= prev(sub))
+    # Where the session is only the user, database and client (no %p or %c), two sessions of
+    # one user interleave under the same statement ids: a record whose text differs from the
+    # one before, at a substatement that does not advance, is another statement (the lines of
+    # one statement, one per relation, repeat its text or say <previously logged>).
+    other_text = (
+        pl.col("skey").str.starts_with("~")
+        & (sub <= prev(sub))
+        & (pl.col("stmt") != prev(pl.col("stmt")))
+        & ~pl.col("stmt").is_in(list(SPECIAL))
+        & ~prev(pl.col("stmt")).is_in(list(SPECIAL))
+    )
     payload = payload.sort("skey", "line_number").with_columns(
-        ((pl.col("statement_id") != prev(pl.col("statement_id"))) | restarted.fill_null(False))
+        (
+            (pl.col("statement_id") != prev(pl.col("statement_id")))
+            | restarted.fill_null(False)
+            | other_text.fill_null(False)
+        )
         .fill_null(True)
         .cum_sum()
         .alias("group")
@@ -1017,6 +1044,39 @@ def _event_key(statements: Any) -> Any:
     )
     second = pl.coalesce(pl.col("event_time").str.slice(0, 19), pl.col("time"), pl.lit(""))
     statements = statements.with_columns(proc.alias("_proc"), second.alias("_second"))
+    # No process id (a log_line_prefix with neither %p nor %c): the statement id alone would
+    # give every session's first statement of a second one id, and all but one would be
+    # counted as duplicates. The user, database, client and text stand in for the process
+    # (a hash, once per distinct value), with the rank among equal ones in that second.
+    anonymous = (pl.col("_proc").fill_null("") == "") | pl.col("_proc").str.starts_with("~")
+    who = pl.concat_str(
+        *[pl.col(c).fill_null("") for c in ("actor", "database", "source_ip", "statement")],
+        separator="\x1f",
+    )
+    whos = statements.filter(anonymous).select(who.alias("_who")).unique()
+    if whos.height:
+        whos = whos.with_columns(
+            pl.Series("_who_id", [fingerprint(w) for w in whos["_who"].to_list()], pl.String)
+        )
+        statements = (
+            statements.with_columns(pl.when(anonymous).then(who).alias("_who"))
+            .join(whos, on="_who", how="left")
+            .with_columns(
+                pl.when(anonymous)
+                .then(
+                    pl.concat_str(
+                        pl.lit("~"),
+                        pl.col("_who_id"),
+                        pl.lit("."),
+                        pl.int_range(1, pl.len() + 1)
+                        .over("_who_id", "_second", "statement_id", order_by="line_number")
+                        .cast(pl.String),
+                    )
+                )
+                .otherwise(pl.col("_proc"))
+                .alias("_proc")
+            )
+        )
     denied = pl.col("statement_id").str.starts_with("e")
     texts = statements.filter(denied).select(pl.col("statement").fill_null("")).unique()
     if texts.height:
@@ -1041,7 +1101,7 @@ def _event_key(statements: Any) -> Any:
         pl.when(denied).then(number).otherwise(pl.col("statement_id")),
     )
     return statements.with_columns(key.alias("event_key")).drop(
-        "_proc", "_second", "_text_id", strict=False
+        "_proc", "_second", "_text_id", "_who", "_who_id", strict=False
     )
 
 

@@ -1,0 +1,54 @@
+"""A pgaudit stderr log whose log_line_prefix names no process (neither %p nor %c), as a real
+PostgreSQL 15 wrote it: thirteen statements of eleven sessions, most of them pgaudit's
+statement 1 of their session, all in one second. Each is one event with an id of its own
+(none counted as a duplicate of another), read with the user the prefix gives it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.sources import events, log_reader
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "pgaudit_no_pid"
+PREFIX = "%m %q%u@%d "
+
+
+@pytest.fixture(scope="module")
+def read(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return log_reader(
+        tmp_path_factory.mktemp("nopid"), "pgaudit", "stderr", f'log_line_prefix = "{PREFIX}"'
+    )
+
+
+def test_statements_of_sessions_without_a_process_id_stay_apart(read) -> None:  # type: ignore[no-untyped-def]
+    rows, counters = read((DATA / "postgresql.log").read_bytes())
+    got = [
+        (e["actor_id"], e["action"], e["subject_id"], e["extras"]["statement"])
+        for e in events(rows)
+    ]
+    assert len(got) == 13 and counters.lines_quarantined == 0
+    assert len({e["event_id"] for e in events(rows)}) == 13
+    assert [g[:3] for g in got if g[0] == "vendor_x"] == [
+        ("vendor_x", "search", None),
+        ("vendor_x", "view", "2"),
+    ]
+    svc = [g for g in got if g[0] == "svc_app"]
+    assert [(a, s) for _, a, s, _ in svc] == [
+        ("view", "1"),  # the ticketed read
+        ("view", "2"),
+        ("view", "1"),  # the join, its two relation lines one statement
+        ("view", "2"),  # the prepared statement
+        ("update", "2"),
+        ("view", "1"),
+        ("view", "1"),
+    ]
+    join = svc[2][3]
+    assert join.startswith("SELECT o.amount") and ";" not in join.rstrip(";")
+
+
+def test_the_same_log_read_again_gives_the_same_event_ids(read) -> None:  # type: ignore[no-untyped-def]
+    text = (DATA / "postgresql.log").read_bytes()
+    first = sorted(e["event_id"] for e in events(read(text)[0]))
+    assert first == sorted(e["event_id"] for e in events(read(text)[0]))
