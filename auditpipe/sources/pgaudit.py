@@ -285,7 +285,9 @@ def stderr_records(
         frame = batch.frame
         if "phys" not in frame.columns:  # physical log lines behind each line (syslog: more)
             frame = frame.with_columns(
-                pl.lit(1, pl.Int64).alias("phys"), pl.lit(None, pl.String).alias("stime")
+                pl.lit(1, pl.Int64).alias("phys"),
+                pl.lit(None, pl.String).alias("stime"),
+                pl.lit(None, pl.String).alias("spid"),
             )
         frame = frame if carry is None else pl.concat([carry, frame])
         parts = (
@@ -333,6 +335,7 @@ def stderr_records(
                 "severity",
                 "sqlstate",
                 "stime",
+                "spid",
             )
         }
         records = fold(
@@ -353,6 +356,8 @@ def stderr_records(
             .then(pl.col("stime"))
             .otherwise(pl.col("time"))
             .alias("time"),
+            # and its process id (postgres[PID]) where the prefix prints no %p
+            pl.coalesce(pl.col("pid").replace("", None), pl.col("spid")).alias("pid"),
             pl.lit(None, pl.String).alias("query"),
             # A foreign line, or continuation lines before the first record (a file cut
             # mid-message), are not records: quarantined; an empty line is not data.
@@ -413,7 +418,8 @@ def _syslog_lines(
     one message (process id and SEQ) are put together in order, other processes' records may
     lie between them in the file; a message whose first chunk is near a batch's end waits for
     the next batch. Each line keeps the line number of its first chunk and counts its chunks
-    as its physical lines (``phys``); ``stime`` is syslog's time, for a prefix without one.
+    as its physical lines (``phys``); ``stime`` and ``spid`` are syslog's time and process id,
+    for a prefix without them.
     Lines of other programs (another ident than PostgreSQL's syslog_ident) are not data: they
     become empty lines, counted as such."""
     import polars as pl
@@ -468,6 +474,7 @@ def _syslog_lines(
                 pl.col("bad_utf8").any(),
                 pl.len().cast(pl.Int64).alias("phys"),
                 pl.col("stime").first(),
+                pl.col("spid").first(),
             )
             .drop("_line")
         )

@@ -52,3 +52,36 @@ def test_the_same_log_read_again_gives_the_same_event_ids(read) -> None:  # type
     text = (DATA / "postgresql.log").read_bytes()
     first = sorted(e["event_id"] for e in events(read(text)[0]))
     assert first == sorted(e["event_id"] for e in events(read(text)[0]))
+
+
+# log_destination = 'syslog' with the same prefix: syslog's head names the process
+# (postgres[PID]) that the prefix does not. Two sessions running the same statement in the
+# same second are two events, with the ids the stderr destination gives them with %p.
+SYSLOG = "".join(
+    f"Dec  2 21:34:36 dbhost postgres[{pid}]: [1-1] 2026-12-02 21:34:36.{ms} CST "
+    "svc_app@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,"
+    "SELECT real_name FROM accounts WHERE id = 1;,<none>,1\n"
+    for pid, ms in ((9434, 100), (9436, 200))
+)
+
+
+def test_a_syslog_record_s_process_id_stands_for_the_prefix_s(tmp_path: Path) -> None:
+    from tests.support.sources import read_log
+
+    rows, _ = read_log(tmp_path, SYSLOG, fmt="syslog", extra=f'log_line_prefix = "{PREFIX}"')
+    assert [e["event_id"] for e in events(rows)] == [
+        "pg:9434:2026-12-02T13:34:36:1",
+        "pg:9436:2026-12-02T13:34:36:1",
+    ]
+
+
+def test_sources_check_does_not_warn_of_a_syslog_prefix_without_a_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.cli import run_main
+    from tests.support.sources import write_source
+
+    for fmt, warned in (("syslog", False), ("stderr", True)):
+        settings = write_source(tmp_path / fmt, "pgaudit", fmt, f'log_line_prefix = "{PREFIX}"')
+        code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+        assert code == 0 and ("neither %p nor %c" in out) == warned, (fmt, out)
