@@ -6,8 +6,11 @@ statement 1 of their session, all in one second. Each is one event with an id of
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support.sources import events, log_reader
 
@@ -85,3 +88,44 @@ def test_sources_check_does_not_warn_of_a_syslog_prefix_without_a_process(
         settings = write_source(tmp_path / fmt, "pgaudit", fmt, f'log_line_prefix = "{PREFIX}"')
         code, out, _ = run_main(["sources", "check", str(settings)], capsys)
         assert code == 0 and ("neither %p nor %c" in out) == warned, (fmt, out)
+
+
+LINE = (
+    "2026-12-02 21:34:36.{ms:03d} CST {user}@shop LOG:  AUDIT: SESSION,{sid},1,READ,SELECT,"
+    "TABLE,public.{table},{text},<none>,1\n"
+)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    sessions=st.lists(
+        st.tuples(st.sampled_from(["svc_app", "kefu_li", "vendor_x"]), st.integers(1, 3)),
+        min_size=1,
+        max_size=6,
+    ),
+    order=st.randoms(use_true_random=False),
+)
+def test_interleaved_sessions_without_a_process_id_give_one_event_a_statement(
+    read, sessions: list[tuple[str, int]], order: Any
+) -> None:  # type: ignore[no-untyped-def]
+    # Sessions (a user, a number of statements) whose statements interleave at random, each
+    # statement with a text of its own; a join logs one line per table (log_relation).
+    queues = []
+    n = 0
+    for user, count in sessions:
+        queue = []
+        for sid in range(1, count + 1):
+            n += 1
+            tables = ["accounts", "orders"] if n % 2 else ["accounts"]
+            text = f"SELECT real_name FROM accounts WHERE id = {n};"
+            queue.append([(user, sid, t, text) for t in tables])
+        queues.append(queue)
+    lines = []
+    while any(queues):
+        queue = order.choice([q for q in queues if q])
+        for user, sid, table, text in queue.pop(0):
+            lines.append(LINE.format(ms=len(lines), user=user, sid=sid, table=table, text=text))
+    rows, counters = read("".join(lines))
+    got = events(rows)
+    assert len(got) == n and len({e["event_id"] for e in got}) == n
+    assert sorted(int(e["subject_id"]) for e in got) == list(range(1, n + 1))
