@@ -19,6 +19,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
 from ..i18n import _
@@ -98,8 +99,10 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
         try:
             tree = sqlglot.parse_one(statement, dialect=dialect)
         except Exception:
-            continue
-        if not isinstance(tree, exp.Create):
+            tree = None
+        if not isinstance(tree, exp.Create) or not isinstance(tree.this, (exp.Schema, exp.Table)):
+            tree = _create_table_core(statement, dialect)
+        if tree is None:
             continue
         kind = str(tree.args.get("kind", "")).upper()
         if kind == "VIEW" and isinstance(tree.this, exp.Table):
@@ -126,6 +129,49 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
             if type_class:
                 types[f"{name}.{column.name.lower()}"] = type_class
     return DbSchema(tables, views, types)
+
+
+# Column attributes MariaDB and MySQL dump that sqlglot does not parse (MySQL 8 writes
+# INVISIBLE as /*!80023 INVISIBLE */, unwrapped above); not inside a quoted name.
+_UNPARSED_ATTRIBUTES = re.compile(
+    r"(?<![`\"\w])(?:INVISIBLE|COMPRESSED(?:\s*=\s*\w+)?)(?![`\"\w])", re.I
+)
+
+
+def _create_table_core(statement: str, dialect: str) -> Any:
+    """A CREATE TABLE sqlglot cannot parse whole, as ``CREATE TABLE name (columns ...)``: the
+    table options, partitions (MariaDB's and MySQL's ``PARTITION BY ...``) and ``WITH SYSTEM
+    VERSIONING`` after the column list cut off, and the column attributes it does not know
+    (``INVISIBLE``, ``COMPRESSED``) dropped. They say nothing about which columns there are."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.tokens import TokenType
+
+    if not re.match(r"(?is)^\s*CREATE\b(?:(?!\bVIEW\b).)*?\bTABLE\b", statement):
+        return None
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(statement)
+    except Exception:
+        return None
+    depth, end = 0, None
+    for token in tokens:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                end = token.end + 1
+                break
+        elif token.token_type == TokenType.ALIAS and depth == 0:
+            return None  # CREATE TABLE ... AS SELECT: no column list of its own
+    if end is None:
+        return None
+    core = _UNPARSED_ATTRIBUTES.sub(" ", statement[:end])
+    try:
+        tree = sqlglot.parse_one(core, dialect=dialect)
+    except Exception:
+        return None
+    return tree if isinstance(tree, exp.Create) else None
 
 
 _NUMBER_TYPE = re.compile(

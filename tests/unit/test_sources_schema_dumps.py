@@ -1,0 +1,52 @@
+"""Schema dumps with the CREATE TABLE shapes MariaDB and MySQL write that sqlglot does not
+parse whole: partitions, system versioning, column attributes. Every table keeps its columns
+(a table dropped from the schema made `sources check` report its mapped columns as missing,
+and its statements fall back to the tables the log names)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditpipe.sources.schema import parse_ddl
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "mariadb_dump"
+
+
+def test_a_real_mariadb_dump_keeps_its_partitioned_table() -> None:
+    schema = parse_ddl((DATA / "schema.sql").read_text(encoding="utf-8"), "mysql")
+    assert schema.tables["part_t"] == ["id", "at", "mobile"]
+    assert schema.types["part_t.id"] == "number" and schema.types["part_t.mobile"] == "text"
+    assert {"accounts", "orders", "customer data", "v_contacts"} <= schema.tables.keys()
+
+
+COLUMNS = "(`id` bigint(20) DEFAULT NULL, `mobile` varchar(20) DEFAULT NULL)"
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        # MariaDB 10.11's mysqldump
+        " ENGINE=InnoDB DEFAULT CHARSET=latin1\n PARTITION BY RANGE (year(`at`))\n"
+        "(PARTITION `p0` VALUES LESS THAN (2026) ENGINE = InnoDB,\n"
+        " PARTITION `p1` VALUES LESS THAN MAXVALUE ENGINE = InnoDB)",
+        # MySQL 5.7's, in a versioned comment
+        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4\n/*!50100 PARTITION BY RANGE (year(`at`))\n"
+        "(PARTITION p0 VALUES LESS THAN (2026) ENGINE = InnoDB) */",
+        " ENGINE=InnoDB PARTITION BY HASH (`id`) PARTITIONS 4",
+        " ENGINE=InnoDB PARTITION BY LIST COLUMNS(`mobile`) (PARTITION p VALUES IN ('1'))",
+        " ENGINE=InnoDB WITH SYSTEM VERSIONING",
+    ],
+)
+def test_table_options_sqlglot_does_not_parse_keep_the_columns(tail: str) -> None:
+    schema = parse_ddl(f"CREATE TABLE `t` {COLUMNS}{tail};\n", "mysql")
+    assert schema.tables == {"t": ["id", "mobile"]}
+
+
+def test_column_attributes_sqlglot_does_not_parse_keep_the_columns() -> None:
+    ddl = (
+        "CREATE TABLE `t` (`id` bigint, `mobile` varchar(20) INVISIBLE, `doc` blob COMPRESSED,"
+        " `m8` varchar(20) /*!80023 INVISIBLE */, `invisible` int) ENGINE=InnoDB;\n"
+    )
+    assert parse_ddl(ddl, "mysql").tables == {"t": ["id", "mobile", "doc", "m8", "invisible"]}
