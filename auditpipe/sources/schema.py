@@ -138,6 +138,12 @@ _UNPARSED_ATTRIBUTES = re.compile(
 )
 
 
+# (after the comments pg_dump and mysqldump write before each statement)
+_CREATE_TABLE = re.compile(
+    r"(?is)^\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*CREATE\b(?:(?!\bVIEW\b).)*?\bTABLE\b"
+)
+
+
 def _create_table_core(statement: str, dialect: str) -> Any:
     """A CREATE TABLE sqlglot cannot parse whole, as ``CREATE TABLE name (columns ...)``: the
     table options, partitions (MariaDB's and MySQL's ``PARTITION BY ...``) and ``WITH SYSTEM
@@ -147,7 +153,7 @@ def _create_table_core(statement: str, dialect: str) -> Any:
     from sqlglot import exp
     from sqlglot.tokens import TokenType
 
-    if not re.match(r"(?is)^\s*CREATE\b(?:(?!\bVIEW\b).)*?\bTABLE\b", statement):
+    if not _CREATE_TABLE.match(statement):
         return None
     try:
         tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(statement)
@@ -170,12 +176,77 @@ def _create_table_core(statement: str, dialect: str) -> Any:
     try:
         tree = sqlglot.parse_one(core, dialect=dialect)
     except Exception:
+        tree = None
+    if not isinstance(tree, exp.Create):
+        tree = _create_table_of_names(statement, tokens, end, dialect)
+    return tree
+
+
+# What a column list holds besides columns (the first word of a constraint or an index)
+_NOT_COLUMNS = {
+    "CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN", "CHECK", "EXCLUDE", "KEY", "INDEX",
+    "FULLTEXT", "SPATIAL", "PERIOD", "LIKE",
+}  # fmt: skip
+
+
+def _create_table_of_names(statement: str, tokens: Any, end: int, dialect: str) -> Any:
+    """The last resort for a column list sqlglot does not parse (a column type or attribute
+    it does not know, such as PostgreSQL's ``bit varying(5)``, ``interval DAY TO
+    SECOND(3)`` or ``COMPRESSION lz4``): each item of the list cut at its top-level commas,
+    its first word the column's name (a constraint's or index's skipped), the words after it
+    its type, kept as a number, a text or neither. Rebuilt as a plain CREATE TABLE."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.tokens import TokenType
+
+    depth, head = 0, None
+    items: list[list[Any]] = []
+    current: list[Any] = []
+    for token in tokens:
+        if token.start >= end:
+            break
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+            if depth == 1:
+                head = statement[: token.start]
+                continue
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                items.append(current)
+                break
+        if depth == 1 and token.token_type == TokenType.COMMA:
+            items.append(current)
+            current = []
+        elif depth >= 1:
+            current.append(token)
+    if head is None:
+        return None
+    columns = []
+    for item in items:
+        if not item:
+            continue
+        first = item[0]
+        quoted = first.token_type == TokenType.IDENTIFIER
+        if not quoted and first.text.split()[0].upper() in _NOT_COLUMNS:  # PRIMARY KEY: one token
+            continue
+        spelled = statement[item[1].start : item[-1].end + 1] if len(item) > 1 else ""
+        kind = {"number": "BIGINT", "text": "TEXT"}.get(_type_class(spelled) or "", "DATE")
+        name = exp.to_identifier(first.text, quoted=True).sql(dialect=dialect)
+        columns.append(f"{name} {kind}")
+    if not columns:
+        return None
+    try:
+        tree = sqlglot.parse_one(f"{head} ({', '.join(columns)})", dialect=dialect)
+    except Exception:
         return None
     return tree if isinstance(tree, exp.Create) else None
 
 
 _NUMBER_TYPE = re.compile(
-    r"^\s*(?:UNSIGNED\s+)?(?:TINY|SMALL|MEDIUM|BIG)?(?:INT|INTEGER|SERIAL)|^\s*(?:DECIMAL|NUMERIC"
+    # (INT, not INTERVAL)
+    r"^\s*(?:UNSIGNED\s+)?(?:TINY|SMALL|MEDIUM|BIG)?(?:INT|INTEGER|SERIAL)(?![A-Za-z])"
+    r"|^\s*(?:DECIMAL|NUMERIC"
     r"|FLOAT|DOUBLE|REAL|SMALLSERIAL|BIGSERIAL|SERIAL|INT[248]|BIT\b|YEAR\b)",
     re.I,
 )

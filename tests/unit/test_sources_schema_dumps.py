@@ -50,3 +50,37 @@ def test_column_attributes_sqlglot_does_not_parse_keep_the_columns() -> None:
         " `m8` varchar(20) /*!80023 INVISIBLE */, `invisible` int) ENGINE=InnoDB;\n"
     )
     assert parse_ddl(ddl, "mysql").tables == {"t": ["id", "mobile", "doc", "m8", "invisible"]}
+
+
+def test_a_real_pg_dump_keeps_a_table_whose_column_types_sqlglot_does_not_parse() -> None:
+    text = (DATA.parent / "pg_dump" / "schema.sql").read_text(encoding="utf-8")
+    schema = parse_ddl(text, "postgres")
+    assert schema.tables["kyc"] == ["account_id", "flags", "session_len", "id_card_no", "id_photo"]
+    assert schema.types["kyc.account_id"] == "number" and schema.types["kyc.id_card_no"] == "text"
+    assert "kyc.session_len" not in schema.types  # an interval is not an INT
+    assert schema.tables["partitioned log 2026"] == ["id", "at", "mobile"]
+
+
+@pytest.mark.parametrize(
+    ("column", "type_class"),
+    [
+        ("b bit varying(5)", "number"),
+        ("iv interval DAY TO SECOND(3)", None),
+        ("m text COMPRESSION lz4", "text"),
+        ('"Real Name" character varying(20) COMPRESSION pglz NOT NULL', "text"),
+    ],
+)
+def test_a_column_sqlglot_does_not_parse_keeps_its_table(column: str, type_class: str) -> None:
+    ddl = f"CREATE TABLE public.t (id bigint, {column}, CONSTRAINT c CHECK ((id > 0)));\n"
+    schema = parse_ddl(ddl, "postgres")
+    name = column.split(" ")[0].strip('"').lower() if column[0] != '"' else "real name"
+    assert schema.tables == {"t": ["id", name]}
+    assert schema.types.get(f"t.{name}") == type_class
+
+
+def test_a_mysql_column_list_of_unknown_types_keeps_its_columns_not_its_keys() -> None:
+    ddl = (
+        "CREATE TABLE `t` (`id` bigint, `x` weird_type(3) FOO, PRIMARY KEY (`id`), KEY `k` (`x`),"
+        " UNIQUE KEY `u` (`x`), CONSTRAINT `f` FOREIGN KEY (`id`) REFERENCES `o` (`id`));\n"
+    )
+    assert parse_ddl(ddl, "mysql").tables == {"t": ["id", "x"]}
