@@ -120,6 +120,18 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
         name = target.this.name.lower()
         defs = [c for c in target.expressions if isinstance(c, exp.ColumnDef)]
         cols = [c.name.lower() for c in defs]
+        # PostgreSQL's INHERITS (parent): pg_dump writes a child's own columns only; it has
+        # its parents' columns first (the parents come earlier in the dump)
+        parents = [
+            p.name.lower() for i in tree.find_all(exp.InheritsProperty) for p in i.expressions
+        ]
+        inherited = list(dict.fromkeys(c for p in parents for c in tables.get(p, [])))
+        cols = inherited + [c for c in cols if c not in inherited]
+        for parent in parents:
+            for inherited_column in tables.get(parent, []):
+                parent_type = types.get(f"{parent}.{inherited_column}")
+                if parent_type:
+                    types.setdefault(f"{name}.{inherited_column}", parent_type)
         if cols:
             tables[name] = cols
         for column in defs:

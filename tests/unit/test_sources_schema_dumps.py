@@ -84,3 +84,10 @@ def test_a_mysql_column_list_of_unknown_types_keeps_its_columns_not_its_keys() -
         " UNIQUE KEY `u` (`x`), CONSTRAINT `f` FOREIGN KEY (`id`) REFERENCES `o` (`id`));\n"
     )
     assert parse_ddl(ddl, "mysql").tables == {"t": ["id", "x"]}
+
+
+def test_a_pg_table_that_inherits_has_its_parents_columns_first() -> None:
+    text = (DATA.parent / "pg_dump" / "inherits.sql").read_text(encoding="utf-8")
+    schema = parse_ddl(text, "postgres")
+    assert schema.tables["vip_contacts"] == ["id", "mobile", "note", "level"]
+    assert schema.types["vip_contacts.mobile"] == "text"
