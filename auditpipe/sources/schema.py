@@ -320,7 +320,23 @@ def _view_columns(
     return out
 
 
-def parse_columns_csv(text: str, where: str) -> DbSchema:
+def _system_schema(dialect: str | None) -> re.Pattern[str]:
+    """The servers' own schemas (and PostgreSQL's temporary ones), by name."""
+    from .analysis import SYSTEM_SCHEMAS
+
+    names = SYSTEM_SCHEMAS.get(dialect or "", ()) or tuple(
+        n for names in SYSTEM_SCHEMAS.values() for n in names
+    )
+    temp = r"|pg_temp_\d+|pg_toast_temp_\d+" if dialect in (None, "postgres") else ""
+    return re.compile(r"^(?:" + "|".join(map(re.escape, names)) + temp + r")$", re.I)
+
+
+def parse_columns_csv(text: str, where: str, dialect: str | None = None) -> DbSchema:
+    """An information_schema.columns export. Exported whole (``SELECT * FROM
+    information_schema.columns``), it lists the servers' own tables too: with a table_schema
+    column, those of the system schemas are left out, so that MySQL's
+    performance_schema.accounts (USER, HOST, ...) does not add its columns to the
+    application's ``accounts`` table, which has the same bare name."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     names = {n.strip().lower(): n for n in reader.fieldnames or []}
     if not {"table_name", "column_name"} <= names.keys():
@@ -334,7 +350,11 @@ def parse_columns_csv(text: str, where: str) -> DbSchema:
         )
     rows: dict[str, list[tuple[int, str]]] = {}
     types: dict[str, str] = {}
+    system = _system_schema(dialect)
+    schema_column = names.get("table_schema")
     for i, row in enumerate(reader):
+        if schema_column and system.match((row.get(schema_column) or "").strip()):
+            continue
         table = (row[names["table_name"]] or "").strip().lower()
         column = (row[names["column_name"]] or "").strip().lower()
         if not table or not column:
@@ -364,7 +384,7 @@ def load_schema(path: Path | None, dialect: str) -> DbSchema:
             _("cannot read schema file {path}: {exc}").format(path=path, exc=exc)
         ) from exc
     if path.suffix.lower() == ".csv":
-        return parse_columns_csv(text, str(path))
+        return parse_columns_csv(text, str(path), dialect)
     schema = parse_ddl(text, dialect)
     if not schema.tables:
         raise ConfigError(

@@ -91,3 +91,22 @@ def test_a_pg_table_that_inherits_has_its_parents_columns_first() -> None:
     schema = parse_ddl(text, "postgres")
     assert schema.tables["vip_contacts"] == ["id", "mobile", "note", "level"]
     assert schema.types["vip_contacts.mobile"] == "text"
+
+
+@pytest.mark.parametrize(
+    ("export", "dialect", "table", "columns"),
+    [
+        ("mariadb_columns.csv", "mysql", "accounts",
+         ["id", "user_name", "real_name", "id_card_no", "mobile", "password_hash", "city"]),
+        ("mariadb_columns.csv", "mysql", "users", ["id", "mobile"]),
+        ("pg_columns.csv", "postgres", "attributes", ["id", "mobile"]),
+    ],
+)  # fmt: skip
+def test_a_whole_information_schema_export_leaves_out_the_servers_own_tables(
+    tmp_path: Path, export: str, dialect: str, table: str, columns: list[str]
+) -> None:
+    from auditpipe.sources.schema import load_schema
+
+    schema = load_schema(DATA.parent / "columns_csv" / export, dialect)
+    assert schema.tables[table] == columns  # not performance_schema.accounts' USER, HOST ...
+    assert "user" not in schema.tables  # mysql.user
