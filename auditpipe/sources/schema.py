@@ -88,9 +88,18 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
     views: dict[str, dict[str, list[str]]] = {}
     types: dict[str, str] = {}
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    # mysqldump --all-databases dumps the server's own database too (USE `mysql`): its
+    # tables (event, servers, user ...) are not the application's of the same bare name
+    system, database = _system_schema(dialect), ""
     for statement in _split_statements(text):
+        use = _USE.match(statement)
+        if use:
+            database = use.group(1)
+            continue
         lower = statement.lower()
         if "create" not in lower or ("table" not in lower and "view" not in lower):
+            continue
+        if system.match(database):
             continue
         if "/*!" in statement:  # mysqldump wraps its views in versioned comments
             statement = _MYSQL_VERSIONED.sub(" ", statement)
@@ -116,6 +125,8 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
             continue
         target = tree.this
         if not isinstance(target, exp.Schema) or not isinstance(target.this, exp.Table):
+            continue
+        if system.match(target.this.db or ""):
             continue
         name = target.this.name.lower()
         defs = [c for c in target.expressions if isinstance(c, exp.ColumnDef)]
@@ -150,6 +161,9 @@ _UNPARSED_ATTRIBUTES = re.compile(
 )
 
 
+_USE = re.compile(
+    r"(?is)^\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*(?:USE\s+|\\c(?:onnect)?\s+)[`\"]?([^`\";\s]+)"
+)
 # (after the comments pg_dump and mysqldump write before each statement)
 _CREATE_TABLE = re.compile(
     r"(?is)^\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*CREATE\b(?:(?!\bVIEW\b).)*?\bTABLE\b"

@@ -110,3 +110,11 @@ def test_a_whole_information_schema_export_leaves_out_the_servers_own_tables(
     schema = load_schema(DATA.parent / "columns_csv" / export, dialect)
     assert schema.tables[table] == columns  # not performance_schema.accounts' USER, HOST ...
     assert "user" not in schema.tables  # mysql.user
+
+
+def test_a_dump_of_all_databases_leaves_out_the_server_s_own() -> None:
+    text = (DATA / "all_databases.sql").read_text(encoding="utf-8")
+    schema = parse_ddl(text, "mysql")
+    assert schema.tables == {"event": ["id", "mobile"], "servers": ["id", "real_name"]}
+    qualified = "CREATE TABLE mysql.user (host char(60));\nCREATE TABLE app.user (id int);\n"
+    assert parse_ddl(qualified, "mysql").tables == {"user": ["id"]}
