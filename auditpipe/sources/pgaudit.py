@@ -111,7 +111,7 @@ _PREFIX_ESCAPES = {
     "e": (None, r"[0-9A-Z]{5}"),
     "a": (None, r".*?"),
     "i": (None, r".*?"),
-    "b": (None, r".*?"),
+    "b": ("backend", r".*?"),
     "Q": (None, r"-?\d+"),
     "P": (None, r"\d*"),
     "L": (None, r"\S*"),
@@ -137,6 +137,7 @@ _CSV_COLS = {
     "sqlstate": 12,
     "message": 13,
     "query": 19,
+    "backend": 23,  # backend_type (PostgreSQL 13 and later)
 }
 CARRY_RECORDS = 1000  # records near a batch's end wait for the next batch (open statements)
 
@@ -217,7 +218,7 @@ def prefix_regex(prefix: str) -> str:
             else:
                 out.append(_padded(f"(?:{pattern})", padding))
     body = "".join(out) + (")?" if optional else "")
-    for name in ("time", "time_s", "epoch", "pid", "user", "db", "remote", "session"):
+    for name in ("time", "time_s", "epoch", "pid", "user", "db", "remote", "session", "backend"):
         if name not in seen:
             body += f"(?P<{name}>)"  # absent groups come out empty
     # The message is not captured: the engine stops after the severity, and the message is
@@ -249,6 +250,7 @@ def _record_schema() -> dict[str, Any]:
         "sqlstate": pl.String,
         "message": pl.String,
         "query": pl.String,
+        "backend": pl.String,  # backend_type (%b, csvlog, jsonlog): "parallel worker" ...
         "bad_utf8": pl.Boolean,
         "problem_text": pl.String,  # why a record is unreadable (then severity UNREADABLE)
     }
@@ -336,6 +338,7 @@ def stderr_records(
                 "sqlstate",
                 "stime",
                 "spid",
+                "backend",
             )
         }
         records = fold(
@@ -651,6 +654,7 @@ def csvlog_records(
             col["sqlstate"].alias("sqlstate"),
             col["message"].alias("message"),
             col["query"].alias("query"),
+            col["backend"].alias("backend"),
             pl.Series("bad_utf8", frame["bad_utf8"]),
         )
         if broken.height:
@@ -717,6 +721,7 @@ def jsonlog_records(
         "sqlstate": "state_code",
         "message": "message",
         "query": "statement",
+        "backend": "backend_type",
     }
     for batch in text_batches(
         stream,
@@ -820,6 +825,28 @@ def _statements(
         )
         .fill_null(False)
         .alias("is_audit"),
+    )
+    if "backend" not in records.columns:
+        records = records.with_columns(pl.lit(None, pl.String).alias("backend"))
+    # pgaudit before 18 also logs a parallel query's AUDIT record in each parallel worker,
+    # with the worker's process id and no user or database (the worker has no client
+    # connection): a copy of the leader's record, which is the statement. Told by the backend
+    # type (csvlog, jsonlog, %b) or, where the log does not print it, as a record without a
+    # user whose text a record with a user in the batch has. Counted as not data.
+    parallel = pl.col("backend").fill_null("").str.to_lowercase() == "parallel worker"
+    no_user = pl.col("user").fill_null("").is_in(["", "[unknown]"])
+    # the record after its statement and substatement ids, which each worker counts itself,
+    # and before its ROWS, which are each process's own
+    copied = pl.col("message").str.extract(
+        r"(?s)^AUDIT: (?:SESSION|OBJECT),\d+,\d+,(.*?)(?:,\d+)?$", 1
+    )
+    leaders = records.filter(pl.col("is_audit") & ~no_user & ~parallel).select(
+        copied.drop_nulls().unique().alias("_copied")
+    )["_copied"]
+    unknown = pl.col("backend").fill_null("") == ""
+    worker = parallel | (no_user & unknown & copied.is_in(leaders.implode()))
+    records = records.with_columns(
+        (pl.col("is_audit") & ~worker.fill_null(False)).alias("is_audit")
     )
     audit = records.filter(pl.col("is_audit"))
     payload = audit.with_columns(
