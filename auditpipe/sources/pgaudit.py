@@ -1177,7 +1177,13 @@ def _no_user_reason(settings: SourceSettings, file_name: str) -> str:
             "postgresql.conf and in the source settings (e.g. '%m [%p] %q%u@%d '), or turn "
             "on log_connections"
         )
-    return "the log names no database user for this statement"
+    return (
+        "the log names no database user for this statement: its process had no client "
+        "connection (a background worker, or a parallel worker whose leader's record of the "
+        "same statement is not in this batch of the file); add %b to log_line_prefix in "
+        "postgresql.conf and in the source settings so that a parallel worker's copy is told "
+        "by its backend type, or use csvlog or jsonlog, which carry it"
+    )
 
 
 def _errors(records: Any, groups: Any) -> tuple[Any, Any]:

@@ -46,3 +46,4 @@ def test_a_record_without_a_user_that_no_session_logged_is_still_quarantined(
     )
     rows, counters = read_log(tmp_path, worker + "\n", extra=f'log_line_prefix = "{PREFIX}"')
     assert events(rows) == [] and counters.lines_quarantined == 1
+    assert "add %b to log_line_prefix" in quarantined(rows)[0]["pre_error"]
