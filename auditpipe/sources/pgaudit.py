@@ -844,7 +844,12 @@ def _statements(
         copied.drop_nulls().unique().alias("_copied")
     )["_copied"]
     unknown = pl.col("backend").fill_null("") == ""
-    worker = parallel | (no_user & unknown & copied.is_in(leaders.implode()))
+    # (only where a client's records always name their user: without %u in the prefix, a
+    # session opened before the file began has no user either, and stays quarantined)
+    names_users = destination(settings, file_name) in ("csvlog", "jsonlog") or (
+        prefix_names_users(settings.log_line_prefix)
+    )
+    worker = parallel | (no_user & unknown & pl.lit(names_users) & copied.is_in(leaders.implode()))
     records = records.with_columns(
         (pl.col("is_audit") & ~worker.fill_null(False)).alias("is_audit")
     )

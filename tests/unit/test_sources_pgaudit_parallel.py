@@ -47,3 +47,24 @@ def test_a_record_without_a_user_that_no_session_logged_is_still_quarantined(
     rows, counters = read_log(tmp_path, worker + "\n", extra=f'log_line_prefix = "{PREFIX}"')
     assert events(rows) == [] and counters.lines_quarantined == 1
     assert "add %b to log_line_prefix" in quarantined(rows)[0]["pre_error"]
+
+
+# Without %u in the prefix a session opened before the file began names no user either: its
+# statement is quarantined (with the reason to add %u), never taken for a worker's copy of
+# another session's record of the same text.
+NO_USER_PREFIX = (
+    "2026-12-02 21:57:19.800 CST [100] LOG:  connection authorized: user=svc_app "
+    "database=postgres application_name=psql\n"
+    "2026-12-02 21:57:19.868 CST [100] LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,"
+    "public.accounts,SELECT * FROM accounts;,<none>,2\n"
+    "2026-12-02 21:57:19.870 CST [200] LOG:  AUDIT: SESSION,7,1,READ,SELECT,TABLE,"
+    "public.accounts,SELECT * FROM accounts;,<none>,2\n"
+)
+
+
+def test_without_user_in_the_prefix_a_session_s_statement_is_not_taken_for_a_copy(
+    tmp_path: Path,
+) -> None:
+    rows, counters = read_log(tmp_path, NO_USER_PREFIX, extra='log_line_prefix = "%m [%p] "')
+    assert [e["line_number"] for e in events(rows)] == [2]
+    assert counters.lines_quarantined == 1 and "add %u" in quarantined(rows)[0]["pre_error"]
