@@ -75,6 +75,13 @@ _REPLACE_INTO = re.compile(
 # all log a procedure's statements.
 _PG_CALL = re.compile(r"^(\s*(?:/\*.*?\*/\s*)*)CALL\s", re.I | re.S)
 _PG_DO = re.compile(r"^\s*(?:/\*.*?\*/\s*)*DO(?:\s|'|\$|$)", re.I | re.S)
+# PostgreSQL's EXECUTE of a prepared statement: with MISC in pgaudit.log, pgaudit logs it as a
+# record of its own (MISC,EXECUTE) under the statement id of the READ/WRITE record that holds
+# the PREPARE text and the bound values, so its own text names no table and reads nothing.
+_PG_EXECUTE = re.compile(
+    r'^\s*(?:/\*.*?\*/\s*)*EXECUTE\s+(?:"(?:[^"]|"")*"|[^\s("]+)\s*(?:\(.*\))?\s*;?\s*$',
+    re.I | re.S,
+)
 _ANALYZE_OPTION = re.compile(r"\bANALY[SZ]E\b(?!\s+(?:FALSE|OFF|0)\b)", re.I)
 _OUTFILE = re.compile(
     r"\bINTO\s+(?:OUTFILE|DUMPFILE)\s+'§(\d+)'.*?(?=\bFROM\b|\bLIMIT\b|;|$)", re.I | re.S
@@ -385,7 +392,7 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
         tables = sorted({r.rpartition(".")[0] for r in read})
         return Analysis(parsed=True, kind=READ, tables=tables, read=read)
     if dialect == "postgres":
-        if _PG_DO.match(text):
+        if _PG_DO.match(text) or _PG_EXECUTE.match(text):
             return Analysis(parsed=True, kind=OTHER)
         text = _PG_CALL.sub(r"\1SELECT ", text, count=1)
     text = _REPLACE_INTO.sub(r"\1INSERT INTO ", text, count=1)

@@ -64,9 +64,10 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
             "a statement whose session has none in its file is quarantined; add %u (e.g. "
             "'%m [%p] %q%u@%d ') in postgresql.conf and here"
         )
+    # (syslog names each record's process itself: postgres[PID])
     if (
         settings.kind == "pgaudit"
-        and settings.format in (None, "stderr", "syslog")
+        and settings.format in (None, "stderr")
         and not {"%p", "%c"} & set(_escapes(settings.log_line_prefix))
     ):
         result.warnings.append(

@@ -513,8 +513,9 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     one_param = (
         (pl.lit(",") + pl.col("params")).str.extract_all(r',("(?:[^"]|"")*"|[^,]*)').list.len() == 1
     ).fill_null(False)
-    # (an array, `id = ANY($1)` bound to '{1,2}', is several subjects: none is told)
-    array_param = pl.col("params").str.starts_with("{").fill_null(False)
+    # (an array, `id = ANY($1)` bound to '{1,2}', is several subjects: none is told; pgaudit
+    # quotes the value in its PARAMETER CSV, "{1,2}", for its comma)
+    array_param = _param_value(pl.col("params"), pl.lit(1)).str.starts_with("{").fill_null(False)
     subject = (
         pl.when(use & (n_subject > 0))
         .then(by_literal)

@@ -111,7 +111,7 @@ _PREFIX_ESCAPES = {
     "e": (None, r"[0-9A-Z]{5}"),
     "a": (None, r".*?"),
     "i": (None, r".*?"),
-    "b": (None, r".*?"),
+    "b": ("backend", r".*?"),
     "Q": (None, r"-?\d+"),
     "P": (None, r"\d*"),
     "L": (None, r"\S*"),
@@ -137,6 +137,7 @@ _CSV_COLS = {
     "sqlstate": 12,
     "message": 13,
     "query": 19,
+    "backend": 23,  # backend_type (PostgreSQL 13 and later)
 }
 CARRY_RECORDS = 1000  # records near a batch's end wait for the next batch (open statements)
 
@@ -217,7 +218,7 @@ def prefix_regex(prefix: str) -> str:
             else:
                 out.append(_padded(f"(?:{pattern})", padding))
     body = "".join(out) + (")?" if optional else "")
-    for name in ("time", "time_s", "epoch", "pid", "user", "db", "remote", "session"):
+    for name in ("time", "time_s", "epoch", "pid", "user", "db", "remote", "session", "backend"):
         if name not in seen:
             body += f"(?P<{name}>)"  # absent groups come out empty
     # The message is not captured: the engine stops after the severity, and the message is
@@ -249,6 +250,7 @@ def _record_schema() -> dict[str, Any]:
         "sqlstate": pl.String,
         "message": pl.String,
         "query": pl.String,
+        "backend": pl.String,  # backend_type (%b, csvlog, jsonlog): "parallel worker" ...
         "bad_utf8": pl.Boolean,
         "problem_text": pl.String,  # why a record is unreadable (then severity UNREADABLE)
     }
@@ -285,7 +287,9 @@ def stderr_records(
         frame = batch.frame
         if "phys" not in frame.columns:  # physical log lines behind each line (syslog: more)
             frame = frame.with_columns(
-                pl.lit(1, pl.Int64).alias("phys"), pl.lit(None, pl.String).alias("stime")
+                pl.lit(1, pl.Int64).alias("phys"),
+                pl.lit(None, pl.String).alias("stime"),
+                pl.lit(None, pl.String).alias("spid"),
             )
         frame = frame if carry is None else pl.concat([carry, frame])
         parts = (
@@ -333,6 +337,8 @@ def stderr_records(
                 "severity",
                 "sqlstate",
                 "stime",
+                "spid",
+                "backend",
             )
         }
         records = fold(
@@ -353,6 +359,8 @@ def stderr_records(
             .then(pl.col("stime"))
             .otherwise(pl.col("time"))
             .alias("time"),
+            # and its process id (postgres[PID]) where the prefix prints no %p
+            pl.coalesce(pl.col("pid").replace("", None), pl.col("spid")).alias("pid"),
             pl.lit(None, pl.String).alias("query"),
             # A foreign line, or continuation lines before the first record (a file cut
             # mid-message), are not records: quarantined; an empty line is not data.
@@ -413,7 +421,8 @@ def _syslog_lines(
     one message (process id and SEQ) are put together in order, other processes' records may
     lie between them in the file; a message whose first chunk is near a batch's end waits for
     the next batch. Each line keeps the line number of its first chunk and counts its chunks
-    as its physical lines (``phys``); ``stime`` is syslog's time, for a prefix without one.
+    as its physical lines (``phys``); ``stime`` and ``spid`` are syslog's time and process id,
+    for a prefix without them.
     Lines of other programs (another ident than PostgreSQL's syslog_ident) are not data: they
     become empty lines, counted as such."""
     import polars as pl
@@ -468,6 +477,7 @@ def _syslog_lines(
                 pl.col("bad_utf8").any(),
                 pl.len().cast(pl.Int64).alias("phys"),
                 pl.col("stime").first(),
+                pl.col("spid").first(),
             )
             .drop("_line")
         )
@@ -644,6 +654,7 @@ def csvlog_records(
             col["sqlstate"].alias("sqlstate"),
             col["message"].alias("message"),
             col["query"].alias("query"),
+            col["backend"].alias("backend"),
             pl.Series("bad_utf8", frame["bad_utf8"]),
         )
         if broken.height:
@@ -710,6 +721,7 @@ def jsonlog_records(
         "sqlstate": "state_code",
         "message": "message",
         "query": "statement",
+        "backend": "backend_type",
     }
     for batch in text_batches(
         stream,
@@ -793,14 +805,53 @@ def _statements(
 
     if "problem_text" not in records.columns:
         records = records.with_columns(pl.lit(None, pl.String).alias("problem_text"))
+    # Without %p or %c in log_line_prefix (stderr, syslog) a record names no process: its
+    # user, database and client are the nearest to a session there is (marked '~').
+    anonymous = pl.concat_str(
+        pl.lit("~"),
+        *[
+            pl.col(c).fill_null("") if c in records.columns else pl.lit("")
+            for c in ("user", "db", "remote")
+        ],
+        separator="@",
+    )
     records = records.with_columns(
-        pl.coalesce(pl.col("session").replace("", None), pl.col("pid")).alias("skey"),
+        pl.coalesce(
+            pl.col("session").replace("", None), pl.col("pid").replace("", None), anonymous
+        ).alias("skey"),
         (
             pl.col("message").str.starts_with(AUDIT_PREFIX)
             & ~pl.col("severity").is_in(["ERROR", "FATAL", "PANIC", "UNREADABLE"])
         )
         .fill_null(False)
         .alias("is_audit"),
+    )
+    if "backend" not in records.columns:
+        records = records.with_columns(pl.lit(None, pl.String).alias("backend"))
+    # pgaudit before 18 also logs a parallel query's AUDIT record in each parallel worker,
+    # with the worker's process id and no user or database (the worker has no client
+    # connection): a copy of the leader's record, which is the statement. Told by the backend
+    # type (csvlog, jsonlog, %b) or, where the log does not print it, as a record without a
+    # user whose text a record with a user in the batch has. Counted as not data.
+    parallel = pl.col("backend").fill_null("").str.to_lowercase() == "parallel worker"
+    no_user = pl.col("user").fill_null("").is_in(["", "[unknown]"])
+    # the record after its statement and substatement ids, which each worker counts itself,
+    # and before its ROWS, which are each process's own
+    copied = pl.col("message").str.extract(
+        r"(?s)^AUDIT: (?:SESSION|OBJECT),\d+,\d+,(.*?)(?:,\d+)?$", 1
+    )
+    leaders = records.filter(pl.col("is_audit") & ~no_user & ~parallel).select(
+        copied.drop_nulls().unique().alias("_copied")
+    )["_copied"]
+    unknown = pl.col("backend").fill_null("") == ""
+    # (only where a client's records always name their user: without %u in the prefix, a
+    # session opened before the file began has no user either, and stays quarantined)
+    names_users = destination(settings, file_name) in ("csvlog", "jsonlog") or (
+        prefix_names_users(settings.log_line_prefix)
+    )
+    worker = parallel | (no_user & unknown & pl.lit(names_users) & copied.is_in(leaders.implode()))
+    records = records.with_columns(
+        (pl.col("is_audit") & ~worker.fill_null(False)).alias("is_audit")
     )
     audit = records.filter(pl.col("is_audit"))
     payload = audit.with_columns(
@@ -830,8 +881,23 @@ def _statements(
     prev = lambda c: c.shift(1).over("skey")  # noqa: E731
     sub = pl.col("substatement_id").cast(pl.Int64, strict=False)
     restarted = ((at - prev(at)) > pl.duration(seconds=1)) & (sub <= prev(sub))
+    # Where the session is only the user, database and client (no %p or %c), two sessions of
+    # one user interleave under the same statement ids: a record whose text differs from the
+    # one before, at a substatement that does not advance, is another statement (the lines of
+    # one statement, one per relation, repeat its text or say <previously logged>).
+    other_text = (
+        pl.col("skey").str.starts_with("~")
+        & (sub <= prev(sub))
+        & (pl.col("stmt") != prev(pl.col("stmt")))
+        & ~pl.col("stmt").is_in(list(SPECIAL))
+        & ~prev(pl.col("stmt")).is_in(list(SPECIAL))
+    )
     payload = payload.sort("skey", "line_number").with_columns(
-        ((pl.col("statement_id") != prev(pl.col("statement_id"))) | restarted.fill_null(False))
+        (
+            (pl.col("statement_id") != prev(pl.col("statement_id")))
+            | restarted.fill_null(False)
+            | other_text.fill_null(False)
+        )
         .fill_null(True)
         .cum_sum()
         .alias("group")
@@ -1017,6 +1083,39 @@ def _event_key(statements: Any) -> Any:
     )
     second = pl.coalesce(pl.col("event_time").str.slice(0, 19), pl.col("time"), pl.lit(""))
     statements = statements.with_columns(proc.alias("_proc"), second.alias("_second"))
+    # No process id (a log_line_prefix with neither %p nor %c): the statement id alone would
+    # give every session's first statement of a second one id, and all but one would be
+    # counted as duplicates. The user, database, client and text stand in for the process
+    # (a hash, once per distinct value), with the rank among equal ones in that second.
+    anonymous = (pl.col("_proc").fill_null("") == "") | pl.col("_proc").str.starts_with("~")
+    who = pl.concat_str(
+        *[pl.col(c).fill_null("") for c in ("actor", "database", "source_ip", "statement")],
+        separator="\x1f",
+    )
+    whos = statements.filter(anonymous).select(who.alias("_who")).unique()
+    if whos.height:
+        whos = whos.with_columns(
+            pl.Series("_who_id", [fingerprint(w) for w in whos["_who"].to_list()], pl.String)
+        )
+        statements = (
+            statements.with_columns(pl.when(anonymous).then(who).alias("_who"))
+            .join(whos, on="_who", how="left")
+            .with_columns(
+                pl.when(anonymous)
+                .then(
+                    pl.concat_str(
+                        pl.lit("~"),
+                        pl.col("_who_id"),
+                        pl.lit("."),
+                        pl.int_range(1, pl.len() + 1)
+                        .over("_who_id", "_second", "statement_id", order_by="line_number")
+                        .cast(pl.String),
+                    )
+                )
+                .otherwise(pl.col("_proc"))
+                .alias("_proc")
+            )
+        )
     denied = pl.col("statement_id").str.starts_with("e")
     texts = statements.filter(denied).select(pl.col("statement").fill_null("")).unique()
     if texts.height:
@@ -1041,7 +1140,7 @@ def _event_key(statements: Any) -> Any:
         pl.when(denied).then(number).otherwise(pl.col("statement_id")),
     )
     return statements.with_columns(key.alias("event_key")).drop(
-        "_proc", "_second", "_text_id", strict=False
+        "_proc", "_second", "_text_id", "_who", "_who_id", strict=False
     )
 
 
@@ -1083,7 +1182,13 @@ def _no_user_reason(settings: SourceSettings, file_name: str) -> str:
             "postgresql.conf and in the source settings (e.g. '%m [%p] %q%u@%d '), or turn "
             "on log_connections"
         )
-    return "the log names no database user for this statement"
+    return (
+        "the log names no database user for this statement: its process had no client "
+        "connection (a background worker, or a parallel worker whose leader's record of the "
+        "same statement is not in this batch of the file); add %b to log_line_prefix in "
+        "postgresql.conf and in the source settings so that a parallel worker's copy is told "
+        "by its backend type, or use csvlog or jsonlog, which carry it"
+    )
 
 
 def _errors(records: Any, groups: Any) -> tuple[Any, Any]:

@@ -19,6 +19,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import ConfigError
 from ..i18n import _
@@ -87,9 +88,18 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
     views: dict[str, dict[str, list[str]]] = {}
     types: dict[str, str] = {}
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    # mysqldump --all-databases dumps the server's own database too (USE `mysql`): its
+    # tables (event, servers, user ...) are not the application's of the same bare name
+    system, database = _system_schema(dialect), ""
     for statement in _split_statements(text):
+        use = _USE.match(statement)
+        if use:
+            database = use.group(1)
+            continue
         lower = statement.lower()
         if "create" not in lower or ("table" not in lower and "view" not in lower):
+            continue
+        if system.match(database):
             continue
         if "/*!" in statement:  # mysqldump wraps its views in versioned comments
             statement = _MYSQL_VERSIONED.sub(" ", statement)
@@ -98,8 +108,10 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
         try:
             tree = sqlglot.parse_one(statement, dialect=dialect)
         except Exception:
-            continue
-        if not isinstance(tree, exp.Create):
+            tree = None
+        if not isinstance(tree, exp.Create) or not isinstance(tree.this, (exp.Schema, exp.Table)):
+            tree = _create_table_core(statement, dialect)
+        if tree is None:
             continue
         kind = str(tree.args.get("kind", "")).upper()
         if kind == "VIEW" and isinstance(tree.this, exp.Table):
@@ -114,9 +126,23 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
         target = tree.this
         if not isinstance(target, exp.Schema) or not isinstance(target.this, exp.Table):
             continue
+        if system.match(target.this.db or ""):
+            continue
         name = target.this.name.lower()
         defs = [c for c in target.expressions if isinstance(c, exp.ColumnDef)]
         cols = [c.name.lower() for c in defs]
+        # PostgreSQL's INHERITS (parent): pg_dump writes a child's own columns only; it has
+        # its parents' columns first (the parents come earlier in the dump)
+        parents = [
+            p.name.lower() for i in tree.find_all(exp.InheritsProperty) for p in i.expressions
+        ]
+        inherited = list(dict.fromkeys(c for p in parents for c in tables.get(p, [])))
+        cols = inherited + [c for c in cols if c not in inherited]
+        for parent in parents:
+            for inherited_column in tables.get(parent, []):
+                parent_type = types.get(f"{parent}.{inherited_column}")
+                if parent_type:
+                    types.setdefault(f"{name}.{inherited_column}", parent_type)
         if cols:
             tables[name] = cols
         for column in defs:
@@ -128,8 +154,125 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
     return DbSchema(tables, views, types)
 
 
+# Column attributes MariaDB and MySQL dump that sqlglot does not parse (MySQL 8 writes
+# INVISIBLE as /*!80023 INVISIBLE */, unwrapped above); not inside a quoted name.
+_UNPARSED_ATTRIBUTES = re.compile(
+    r"(?<![`\"\w])(?:INVISIBLE|COMPRESSED(?:\s*=\s*\w+)?)(?![`\"\w])", re.I
+)
+
+
+_USE = re.compile(
+    r"(?is)^\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*(?:USE\s+|\\c(?:onnect)?\s+)[`\"]?([^`\";\s]+)"
+)
+# (after the comments pg_dump and mysqldump write before each statement)
+_CREATE_TABLE = re.compile(
+    r"(?is)^\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*CREATE\b(?:(?!\bVIEW\b).)*?\bTABLE\b"
+)
+
+
+def _create_table_core(statement: str, dialect: str) -> Any:
+    """A CREATE TABLE sqlglot cannot parse whole, as ``CREATE TABLE name (columns ...)``: the
+    table options, partitions (MariaDB's and MySQL's ``PARTITION BY ...``) and ``WITH SYSTEM
+    VERSIONING`` after the column list cut off, and the column attributes it does not know
+    (``INVISIBLE``, ``COMPRESSED``) dropped. They say nothing about which columns there are."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.tokens import TokenType
+
+    if not _CREATE_TABLE.match(statement):
+        return None
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(statement)
+    except Exception:
+        return None
+    depth, end = 0, None
+    for token in tokens:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                end = token.end + 1
+                break
+        elif token.token_type == TokenType.ALIAS and depth == 0:
+            return None  # CREATE TABLE ... AS SELECT: no column list of its own
+    if end is None:
+        return None
+    core = _UNPARSED_ATTRIBUTES.sub(" ", statement[:end])
+    try:
+        tree = sqlglot.parse_one(core, dialect=dialect)
+    except Exception:
+        tree = None
+    if not isinstance(tree, exp.Create):
+        tree = _create_table_of_names(statement, tokens, end, dialect)
+    return tree
+
+
+# What a column list holds besides columns (the first word of a constraint or an index)
+_NOT_COLUMNS = {
+    "CONSTRAINT", "PRIMARY", "UNIQUE", "FOREIGN", "CHECK", "EXCLUDE", "KEY", "INDEX",
+    "FULLTEXT", "SPATIAL", "PERIOD", "LIKE",
+}  # fmt: skip
+
+
+def _create_table_of_names(statement: str, tokens: Any, end: int, dialect: str) -> Any:
+    """The last resort for a column list sqlglot does not parse (a column type or attribute
+    it does not know, such as PostgreSQL's ``bit varying(5)``, ``interval DAY TO
+    SECOND(3)`` or ``COMPRESSION lz4``): each item of the list cut at its top-level commas,
+    its first word the column's name (a constraint's or index's skipped), the words after it
+    its type, kept as a number, a text or neither. Rebuilt as a plain CREATE TABLE."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.tokens import TokenType
+
+    depth, head = 0, None
+    items: list[list[Any]] = []
+    current: list[Any] = []
+    for token in tokens:
+        if token.start >= end:
+            break
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+            if depth == 1:
+                head = statement[: token.start]
+                continue
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                items.append(current)
+                break
+        if depth == 1 and token.token_type == TokenType.COMMA:
+            items.append(current)
+            current = []
+        elif depth >= 1:
+            current.append(token)
+    if head is None:
+        return None
+    columns = []
+    for item in items:
+        if not item:
+            continue
+        first = item[0]
+        quoted = first.token_type == TokenType.IDENTIFIER
+        if not quoted and first.text.split()[0].upper() in _NOT_COLUMNS:  # PRIMARY KEY: one token
+            continue
+        spelled = statement[item[1].start : item[-1].end + 1] if len(item) > 1 else ""
+        kind = {"number": "BIGINT", "text": "TEXT"}.get(_type_class(spelled) or "", "DATE")
+        name = exp.to_identifier(first.text, quoted=True).sql(dialect=dialect)
+        columns.append(f"{name} {kind}")
+    if not columns:
+        return None
+    try:
+        tree = sqlglot.parse_one(f"{head} ({', '.join(columns)})", dialect=dialect)
+    except Exception:
+        return None
+    return tree if isinstance(tree, exp.Create) else None
+
+
 _NUMBER_TYPE = re.compile(
-    r"^\s*(?:UNSIGNED\s+)?(?:TINY|SMALL|MEDIUM|BIG)?(?:INT|INTEGER|SERIAL)|^\s*(?:DECIMAL|NUMERIC"
+    # (INT, not INTERVAL)
+    r"^\s*(?:UNSIGNED\s+)?(?:TINY|SMALL|MEDIUM|BIG)?(?:INT|INTEGER|SERIAL)(?![A-Za-z])"
+    r"|^\s*(?:DECIMAL|NUMERIC"
     r"|FLOAT|DOUBLE|REAL|SMALLSERIAL|BIGSERIAL|SERIAL|INT[248]|BIT\b|YEAR\b)",
     re.I,
 )
@@ -191,7 +334,23 @@ def _view_columns(
     return out
 
 
-def parse_columns_csv(text: str, where: str) -> DbSchema:
+def _system_schema(dialect: str | None) -> re.Pattern[str]:
+    """The servers' own schemas (and PostgreSQL's temporary ones), by name."""
+    from .analysis import SYSTEM_SCHEMAS
+
+    names = SYSTEM_SCHEMAS.get(dialect or "", ()) or tuple(
+        n for names in SYSTEM_SCHEMAS.values() for n in names
+    )
+    temp = r"|pg_temp_\d+|pg_toast_temp_\d+" if dialect in (None, "postgres") else ""
+    return re.compile(r"^(?:" + "|".join(map(re.escape, names)) + temp + r")$", re.I)
+
+
+def parse_columns_csv(text: str, where: str, dialect: str | None = None) -> DbSchema:
+    """An information_schema.columns export. Exported whole (``SELECT * FROM
+    information_schema.columns``), it lists the servers' own tables too: with a table_schema
+    column, those of the system schemas are left out, so that MySQL's
+    performance_schema.accounts (USER, HOST, ...) does not add its columns to the
+    application's ``accounts`` table, which has the same bare name."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     names = {n.strip().lower(): n for n in reader.fieldnames or []}
     if not {"table_name", "column_name"} <= names.keys():
@@ -205,7 +364,11 @@ def parse_columns_csv(text: str, where: str) -> DbSchema:
         )
     rows: dict[str, list[tuple[int, str]]] = {}
     types: dict[str, str] = {}
+    system = _system_schema(dialect)
+    schema_column = names.get("table_schema")
     for i, row in enumerate(reader):
+        if schema_column and system.match((row.get(schema_column) or "").strip()):
+            continue
         table = (row[names["table_name"]] or "").strip().lower()
         column = (row[names["column_name"]] or "").strip().lower()
         if not table or not column:
@@ -235,7 +398,7 @@ def load_schema(path: Path | None, dialect: str) -> DbSchema:
             _("cannot read schema file {path}: {exc}").format(path=path, exc=exc)
         ) from exc
     if path.suffix.lower() == ".csv":
-        return parse_columns_csv(text, str(path))
+        return parse_columns_csv(text, str(path), dialect)
     schema = parse_ddl(text, dialect)
     if not schema.tables:
         raise ConfigError(

@@ -163,9 +163,29 @@ def _statements(
     others = frame.filter(~readable).with_columns((blank | foreign).alias("_not_data"))
     unreadable = others.filter(~pl.col("_not_data")).drop("_not_data")
     blanks = others.filter(pl.col("_not_data")).drop("_not_data")
-    lines = frame.filter(readable).with_columns(
-        pl.concat_str("serverhost", pl.lit(":"), "conn", pl.lit(":"), "qid").alias("key"),
-        pl.col("op").is_in(list(TABLE_OPS)).alias("is_table"),
+    # A statement is its TABLE lines and the QUERY line after them with the same connection
+    # and query id. A server restarted within the file numbers its connections and queries
+    # from the start again, so a pair can come back: after its QUERY line, the pair's next
+    # lines are another statement (the key counts the pair's QUERY lines before the line).
+    pair = ["serverhost", "conn", "qid"]
+    lines = (
+        frame.filter(readable)
+        .sort("line_number")
+        .with_columns(
+            (pl.col("op") == "QUERY")
+            .cast(pl.Int64)
+            .cum_sum()
+            .shift(1, fill_value=0)
+            .over(pair)
+            .alias("_queries_before")
+        )
+        .with_columns(
+            pl.concat_str(*pair, pl.col("_queries_before").cast(pl.String), separator=":").alias(
+                "key"
+            ),
+            pl.col("op").is_in(list(TABLE_OPS)).alias("is_table"),
+        )
+        .drop("_queries_before")
     )
     # The connection's user at each line: that of its next QUERY or connection line (else
     # the one before). A TABLE line of a definer's routine names the definer, and one with

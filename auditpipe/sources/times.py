@@ -51,11 +51,38 @@ def to_utc(
         else:
             if timezone is None:
                 raise _ambiguous(token, where)
-            converted = naive.dt.replace_time_zone(
-                timezone, ambiguous="earliest", non_existent="null"
-            ).dt.convert_time_zone("UTC")
+            converted = _in_zone(naive, mask, token, timezone)
         result = result.zip_with(~mask.fill_null(False), converted)
     return frame.with_columns(result.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col))
+
+
+def _in_zone(naive: Any, mask: Any, token: str | None, timezone: str) -> Any:
+    """``naive`` local times of ``timezone`` as UTC. A local time a zone's clocks pass twice
+    (the hour repeated when daylight saving time ends: 01:30 in New York on 2026-11-01) is
+    told apart by the abbreviation PostgreSQL prints beside it (``EDT`` the first pass,
+    ``EST`` the second); without one (``token`` None) it is read as the first."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    def utc(ambiguous: str) -> Any:
+        return naive.dt.replace_time_zone(
+            timezone, ambiguous=ambiguous, non_existent="null"
+        ).dt.convert_time_zone("UTC")
+
+    first = utc("earliest")
+    if token is None:
+        return first
+    second = utc("latest")
+    twice = (first != second).fill_null(False) & mask.fill_null(False)
+    if not twice.any():
+        return first
+    # One repeated time of this token's rows is enough: the zone's abbreviation of a pass is
+    # the same at every transition.
+    local = naive.filter(twice)[0]
+    at = dt.datetime.combine(local.date(), local.time(), tzinfo=ZoneInfo(timezone))
+    if at.replace(fold=1).tzname() == token and at.replace(fold=0).tzname() != token:
+        return first.zip_with(~twice, second)
+    return first
 
 
 def naive_to_utc(

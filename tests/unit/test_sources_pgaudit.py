@@ -753,3 +753,21 @@ def test_a_csvlog_row_with_columns_missing_after_a_multi_line_record(tmp_path: P
     ]
     (bad,) = quarantined(rows)
     assert bad["line_number"] == 5 and "number of columns" in bad["pre_error"]
+
+
+# The same with the PARAMETER a real PostgreSQL 15 + pgaudit 1.7 wrote for EXECUTE r('{1,2}')
+# of PREPARE r(bigint[]) AS ... = ANY($1): the array value holds a comma, so pgaudit quotes
+# it inside the PARAMETER CSV ("{1,2}"), and the field again in the record ("""{1,2}""").
+ANY_BOUND_REAL = (
+    "2026-12-02 21:42:52.521 CST [9662] svc_app@postgres LOG:  AUDIT: SESSION,2,1,READ,SELECT,"
+    "TABLE,public.accounts,PREPARE r(bigint[]) AS SELECT real_name FROM accounts WHERE id = "
+    'ANY($1);,"""{1,2}""",2\n'
+)
+
+
+def test_a_key_equal_to_any_of_an_array_bound_with_a_comma_has_no_one_subject(
+    tmp_path: Path,
+) -> None:
+    rows, _ = read_log(tmp_path, ANY_BOUND_REAL)
+    (event,) = events(rows)
+    assert (event["action"], event["subject_id"], event["record_count"]) == ("view", None, "2")

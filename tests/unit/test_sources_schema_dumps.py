@@ -1,0 +1,120 @@
+"""Schema dumps with the CREATE TABLE shapes MariaDB and MySQL write that sqlglot does not
+parse whole: partitions, system versioning, column attributes. Every table keeps its columns
+(a table dropped from the schema made `sources check` report its mapped columns as missing,
+and its statements fall back to the tables the log names)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditpipe.sources.schema import parse_ddl
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "mariadb_dump"
+
+
+def test_a_real_mariadb_dump_keeps_its_partitioned_table() -> None:
+    schema = parse_ddl((DATA / "schema.sql").read_text(encoding="utf-8"), "mysql")
+    assert schema.tables["part_t"] == ["id", "at", "mobile"]
+    assert schema.types["part_t.id"] == "number" and schema.types["part_t.mobile"] == "text"
+    assert {"accounts", "orders", "customer data", "v_contacts"} <= schema.tables.keys()
+
+
+COLUMNS = "(`id` bigint(20) DEFAULT NULL, `mobile` varchar(20) DEFAULT NULL)"
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        # MariaDB 10.11's mysqldump
+        " ENGINE=InnoDB DEFAULT CHARSET=latin1\n PARTITION BY RANGE (year(`at`))\n"
+        "(PARTITION `p0` VALUES LESS THAN (2026) ENGINE = InnoDB,\n"
+        " PARTITION `p1` VALUES LESS THAN MAXVALUE ENGINE = InnoDB)",
+        # MySQL 5.7's, in a versioned comment
+        " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4\n/*!50100 PARTITION BY RANGE (year(`at`))\n"
+        "(PARTITION p0 VALUES LESS THAN (2026) ENGINE = InnoDB) */",
+        " ENGINE=InnoDB PARTITION BY HASH (`id`) PARTITIONS 4",
+        " ENGINE=InnoDB PARTITION BY LIST COLUMNS(`mobile`) (PARTITION p VALUES IN ('1'))",
+        " ENGINE=InnoDB WITH SYSTEM VERSIONING",
+    ],
+)
+def test_table_options_sqlglot_does_not_parse_keep_the_columns(tail: str) -> None:
+    schema = parse_ddl(f"CREATE TABLE `t` {COLUMNS}{tail};\n", "mysql")
+    assert schema.tables == {"t": ["id", "mobile"]}
+
+
+def test_column_attributes_sqlglot_does_not_parse_keep_the_columns() -> None:
+    ddl = (
+        "CREATE TABLE `t` (`id` bigint, `mobile` varchar(20) INVISIBLE, `doc` blob COMPRESSED,"
+        " `m8` varchar(20) /*!80023 INVISIBLE */, `invisible` int) ENGINE=InnoDB;\n"
+    )
+    assert parse_ddl(ddl, "mysql").tables == {"t": ["id", "mobile", "doc", "m8", "invisible"]}
+
+
+def test_a_real_pg_dump_keeps_a_table_whose_column_types_sqlglot_does_not_parse() -> None:
+    text = (DATA.parent / "pg_dump" / "schema.sql").read_text(encoding="utf-8")
+    schema = parse_ddl(text, "postgres")
+    assert schema.tables["kyc"] == ["account_id", "flags", "session_len", "id_card_no", "id_photo"]
+    assert schema.types["kyc.account_id"] == "number" and schema.types["kyc.id_card_no"] == "text"
+    assert "kyc.session_len" not in schema.types  # an interval is not an INT
+    assert schema.tables["partitioned log 2026"] == ["id", "at", "mobile"]
+
+
+@pytest.mark.parametrize(
+    ("column", "type_class"),
+    [
+        ("b bit varying(5)", "number"),
+        ("iv interval DAY TO SECOND(3)", None),
+        ("m text COMPRESSION lz4", "text"),
+        ('"Real Name" character varying(20) COMPRESSION pglz NOT NULL', "text"),
+    ],
+)
+def test_a_column_sqlglot_does_not_parse_keeps_its_table(column: str, type_class: str) -> None:
+    ddl = f"CREATE TABLE public.t (id bigint, {column}, CONSTRAINT c CHECK ((id > 0)));\n"
+    schema = parse_ddl(ddl, "postgres")
+    name = column.split(" ")[0].strip('"').lower() if column[0] != '"' else "real name"
+    assert schema.tables == {"t": ["id", name]}
+    assert schema.types.get(f"t.{name}") == type_class
+
+
+def test_a_mysql_column_list_of_unknown_types_keeps_its_columns_not_its_keys() -> None:
+    ddl = (
+        "CREATE TABLE `t` (`id` bigint, `x` weird_type(3) FOO, PRIMARY KEY (`id`), KEY `k` (`x`),"
+        " UNIQUE KEY `u` (`x`), CONSTRAINT `f` FOREIGN KEY (`id`) REFERENCES `o` (`id`));\n"
+    )
+    assert parse_ddl(ddl, "mysql").tables == {"t": ["id", "x"]}
+
+
+def test_a_pg_table_that_inherits_has_its_parents_columns_first() -> None:
+    text = (DATA.parent / "pg_dump" / "inherits.sql").read_text(encoding="utf-8")
+    schema = parse_ddl(text, "postgres")
+    assert schema.tables["vip_contacts"] == ["id", "mobile", "note", "level"]
+    assert schema.types["vip_contacts.mobile"] == "text"
+
+
+@pytest.mark.parametrize(
+    ("export", "dialect", "table", "columns"),
+    [
+        ("mariadb_columns.csv", "mysql", "accounts",
+         ["id", "user_name", "real_name", "id_card_no", "mobile", "password_hash", "city"]),
+        ("mariadb_columns.csv", "mysql", "users", ["id", "mobile"]),
+        ("pg_columns.csv", "postgres", "attributes", ["id", "mobile"]),
+    ],
+)  # fmt: skip
+def test_a_whole_information_schema_export_leaves_out_the_servers_own_tables(
+    tmp_path: Path, export: str, dialect: str, table: str, columns: list[str]
+) -> None:
+    from auditpipe.sources.schema import load_schema
+
+    schema = load_schema(DATA.parent / "columns_csv" / export, dialect)
+    assert schema.tables[table] == columns  # not performance_schema.accounts' USER, HOST ...
+    assert "user" not in schema.tables  # mysql.user
+
+
+def test_a_dump_of_all_databases_leaves_out_the_server_s_own() -> None:
+    text = (DATA / "all_databases.sql").read_text(encoding="utf-8")
+    schema = parse_ddl(text, "mysql")
+    assert schema.tables == {"event": ["id", "mobile"], "servers": ["id", "real_name"]}
+    qualified = "CREATE TABLE mysql.user (host char(60));\nCREATE TABLE app.user (id int);\n"
+    assert parse_ddl(qualified, "mysql").tables == {"user": ["id"]}
