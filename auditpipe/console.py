@@ -14,6 +14,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
@@ -105,12 +106,15 @@ class Console:
         if not self.stdout_is_terminal:
             order = list(plain_order) if plain_order is not None else list(range(len(columns)))
             lines = [[columns[i][0] for i in order]]
-            lines += [[str(row[i]) for i in order] for row in rows]
+            # One row a line whatever a value holds: a tab or newline in an id would shift
+            # columns or forge a row, so control characters are spelled out (``visible``).
+            lines += [[visible(str(row[i])) for i in order] for row in rows]
             self.data("".join("\t".join(line) + "\n" for line in lines))
             return
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=title, title_justify="left")
+        table = Table(title=Text(visible(title)) if title else None, title_justify="left")
         for name, justify in columns:
             table.add_column(
                 name,
@@ -119,7 +123,12 @@ class Console:
             )
         for number, row in enumerate(rows, 1):
             style = "bold" if bold_last and number == len(rows) else None
-            table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row), style=style)
+            # Values as Text: never read as rich markup (an id "[/]" would fail the command,
+            # "[red]" restyle it), with characters that would act on the terminal spelled out.
+            table.add_row(
+                *(Text(f"{v:,}" if isinstance(v, int) else visible(str(v))) for v in row),
+                style=style,
+            )
         self.out.print(table)
 
     def report_style(self, fmt: str) -> tuple[int, bool]:
@@ -394,6 +403,45 @@ def _silence(stream: IO[Any] | Any) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, fd)
         os.close(devnull)
+
+
+# Characters that change how the text around them is shown instead of being shown: C0 and C1
+# controls and DEL (a terminal runs an ESC sequence, a carriage return or backspace writes over
+# what came before), Unicode's bidirectional formatting characters (U+202E shows what follows
+# reversed: "a\u202egnp.exe" reads "aexe.png") and the line and paragraph separators. A
+# provider's log can hold any of them in an id; shown as they are, they could forge or hide
+# lines in a report or a terminal.
+_OTHER_HIDDEN = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_HIDDEN = re.compile(f"[\x00-\x1f{_OTHER_HIDDEN}]")
+_HIDDEN_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f{_OTHER_HIDDEN}]")
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _spelled(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def visible(text: str, *, newlines: bool = False) -> str:
+    """``text`` with every character that would act instead of being seen written as an escape
+    (``\\x1b``, ``\\r``, ``\\n``, ``\\u202e``), so a value shows what it holds and nothing
+    more; ``newlines``: keep line feeds (text whose lines are laid out as lines, e.g. HTML)."""
+    pattern = _HIDDEN_BUT_NEWLINE if newlines else _HIDDEN
+    return pattern.sub(_spelled, text) if pattern.search(text) else text
+
+
+def visible_sql(expr: str) -> str:
+    """``visible`` in DuckDB, over the text ``expr``: for text DuckDB formats batch by batch
+    (``findings show``), so no Python runs per row; only values holding such a character pay
+    for the replacements."""
+    codes = [c for c in range(0x2070) if _HIDDEN.match(chr(c))]
+    spelled = expr
+    for code in codes:
+        escape = _NAMED.get(chr(code)) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        spelled = f"replace({spelled}, chr({code}), '{escape}')"
+    pattern = "[" + "".join(f"\\x{{{c:x}}}" for c in codes) + "]"
+    return f"(CASE WHEN regexp_matches({expr}, '{pattern}') THEN {spelled} ELSE {expr} END)"
 
 
 def printable(name: str) -> str:

@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..console import visible
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from rich.text import Text
@@ -37,7 +39,6 @@ MAX_VALUE_WIDTH = 32  # display cells a value keeps when the table must shrink t
 NULL_TEXT = "NULL"
 TSV_NULL = "\\N"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NAMED_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
@@ -47,8 +48,9 @@ def _escape_control(match: re.Match[str]) -> str:
 
 
 def shown(value: str) -> str:
-    """A value as the table and line formats show it: control characters escaped."""
-    return _CONTROL.sub(_escape_control, value) if _CONTROL.search(value) else value
+    """A value as the table and line formats show it: control characters escaped, and
+    bidirectional formatting characters and line separators too (``console.visible``)."""
+    return visible(value)
 
 
 def escape_tsv(value: str | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...console import visible
 from ...i18n import _
 from ..model import Report
 from . import real_name as rn
@@ -27,16 +28,20 @@ from .common import (
 )
 from .tables import Cells, Table
 
-_SPECIAL = "\\`*_[]<>|"
+# "&" too: "&lt;" would be shown as "<", not as the text a log holds.
+_SPECIAL = "\\`*_[]<>|&"
 
 
 def escape(text: str) -> str:
-    """Text that Markdown shows as written (masked ids are full of '*')."""
-    return "".join("\\" + c if c in _SPECIAL else c for c in text).replace("\n", " ")
+    """Text that Markdown shows as written (masked ids are full of '*'); characters that would
+    act instead of being seen (control, bidirectional) spelled out (``visible``)."""
+    text = visible(text.replace("\n", " "))
+    return "".join("\\" + c if c in _SPECIAL else c for c in text)
 
 
 def code(text: str) -> str:
     """A code span; '|' stays escaped so a span inside a table cell does not split it."""
+    text = visible(text)
     fence = "``" if "`" in text else "`"
     pad = " " if fence == "``" else ""
     body = text.replace("|", "\\|")

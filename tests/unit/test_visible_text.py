@@ -1,0 +1,81 @@
+"""``visible``: a value from a provider's log shows what it holds and nothing more. Characters
+that act instead of being seen (ESC sequences, carriage return, backspace, bidirectional
+overrides, line separators) are spelled out, in Python and in DuckDB alike, and a console
+table never reads a value as rich markup."""
+
+from __future__ import annotations
+
+import functools
+import io
+import re
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditpipe.console import Console, visible, visible_sql
+
+HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Text a hostile log could hold: the characters above among ordinary and markup ones.
+HOSTILE_CHARS = st.sampled_from(
+    [*"\x1b\r\n\t\x08\x00\x7f\x85\u202e\u2066\u200f\u2028", *"ab中[]/|`*<>&\\'\" "]
+)
+HOSTILE = st.text(HOSTILE_CHARS, max_size=12) | st.text(max_size=12)
+
+
+@given(HOSTILE)
+@settings(max_examples=200, deadline=None)
+def test_visible_leaves_nothing_that_acts_and_loses_nothing(text: str) -> None:
+    shown = visible(text)
+    assert not HIDDEN.search(shown)
+    if not HIDDEN.search(text):
+        assert shown == text
+    # each character alone: a hidden one becomes an escape, any other stays itself
+    assert shown == "".join(visible(c) for c in text)
+    for c in set(text):
+        assert visible(c) == c if not HIDDEN.match(c) else visible(c).startswith("\\")
+    kept = visible(text, newlines=True)
+    assert kept.count("\n") == text.count("\n")
+    assert not HIDDEN.search(kept.replace("\n", ""))
+
+
+@functools.cache
+def _duckdb() -> Any:
+    import duckdb
+
+    return duckdb.connect()
+
+
+@given(st.lists(HOSTILE, max_size=5))
+@settings(max_examples=15, deadline=None)
+def test_visible_in_duckdb_is_visible_in_python(texts: list[str]) -> None:
+    texts = [t.replace("\x00", "") for t in texts]  # DuckDB's text holds no NUL from Python
+    con = _duckdb()
+    got = con.execute(
+        f"SELECT {visible_sql('t')} FROM unnest($texts::VARCHAR[]) AS u(t)", {"texts": texts}
+    ).fetchall()
+    assert [r[0] for r in got] == [visible(t) for t in texts]
+
+
+@pytest.mark.parametrize("value", ["[/]", "[bold red]FORGED[/bold red]", "a\x1b[2Jb", "x\u202ey"])
+def test_a_console_table_shows_a_value_as_it_is(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal: no markup error, no markup applied, no escape sequence sent."""
+    from rich.console import Console as RichConsole
+
+    buffer = io.StringIO()
+    console = Console()
+    monkeypatch.setattr(Console, "stdout_is_terminal", property(lambda self: True))
+    console.__dict__["out"] = RichConsole(file=buffer, width=200, force_terminal=False)
+    console.records([("actor_id", "left")], [[value]], title=f"from {value}")
+    text = buffer.getvalue()
+    assert visible(value) in text
+    assert not HIDDEN.search(text.replace("\n", ""))
+
+
+def test_records_off_a_terminal_keep_one_row_a_line(capsys: pytest.CaptureFixture[str]) -> None:
+    Console().records([("a", "left"), ("b", "left")], [["x\ty", "n\nm"], ["p\rq", "\x1b[31m"]])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["a\tb", "x\\ty\tn\\nm", "p\\rq\t\\x1b[31m"]
