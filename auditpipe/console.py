@@ -147,17 +147,22 @@ class Console:
     def message(self, text: str) -> None:
         """A line for the person running the command."""
         if not self.quiet:
-            self.err.print(text, markup=False)
+            self.err.print(visible(text, newlines=True), markup=False)
 
     def warn(self, text: str) -> None:
         if not self.quiet:
-            self.err.print(_("Warning: {text}").format(text=text), style="yellow", markup=False)
+            text = visible(_("Warning: {text}").format(text=text), newlines=True)
+            self.err.print(text, style="yellow", markup=False)
 
     def error(self, message: str, hint: str | None = None) -> None:
         """``Error: <what>`` and ``Hint: <how to fix>``; shown even when quiet."""
-        self.err.print(_("Error: {message}").format(message=message), markup=False)
+        # A message names files and values from the input: spelled out as ``visible`` does.
+        message = visible(_("Error: {message}").format(message=message), newlines=True)
+        self.err.print(message, markup=False)
         if hint:
-            self.err.print(_("Hint: {hint}").format(hint=hint), markup=False)
+            self.err.print(
+                visible(_("Hint: {hint}").format(hint=hint), newlines=True), markup=False
+            )
 
     @contextlib.contextmanager
     def progress(self, verb: str, enabled: bool = True) -> Iterator[Tick | None]:
@@ -189,7 +194,7 @@ class Console:
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
         with Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # a file's name is no markup
             BarColumn(),
             TaskProgressColumn(),
             console=self.err,
@@ -199,7 +204,7 @@ class Console:
 
             def rich_tick(item: str, done: float, total: float) -> None:
                 if item not in tasks:
-                    tasks[item] = bar.add_task(f"{verb} {item}", total=total)
+                    tasks[item] = bar.add_task(visible(f"{verb} {item}"), total=total)
                 bar.update(tasks[item], completed=done, total=total)
 
             yield rich_tick

@@ -53,8 +53,9 @@ def _money(value: Any) -> str:
 
 def render_summary(result: NightlyResult) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    from ..console import get_console
+    from ..console import get_console, visible
 
     out = get_console()
     out.print(
@@ -111,7 +112,7 @@ def render_summary(result: NightlyResult) -> None:
         for f in notable:
             status = f.status + (_(" (resumed)") if f.resumed else "")
             table.add_row(
-                printable(f.path),
+                Text(visible(printable(f.path))),  # a name is neither markup nor escapes
                 status,
                 f"{f.rows_read:,}",
                 f"{f.rows_stored:,}",
@@ -121,12 +122,15 @@ def render_summary(result: NightlyResult) -> None:
         out.print(table)
     for f in result.files:
         if f.status in (REJECTED, MISSING, WAITING, UNREADABLE) and f.reason:
-            out.print(f"  {f.status}: {printable(f.path)}: {f.reason}")
+            out.print(visible(f"  {f.status}: {printable(f.path)}: {f.reason}"), markup=False)
         if f.move_error:
             out.print(
-                _("  not moved to processed/: {path}: {error}").format(
-                    path=printable(f.path), error=f.move_error
-                )
+                visible(
+                    _("  not moved to processed/: {path}: {error}").format(
+                        path=printable(f.path), error=f.move_error
+                    )
+                ),
+                markup=False,
             )
     if result.days_evaluated:
         days = ", ".join(d.isoformat() for d in result.days_evaluated)

@@ -79,3 +79,35 @@ def test_records_off_a_terminal_keep_one_row_a_line(capsys: pytest.CaptureFixtur
     Console().records([("a", "left"), ("b", "left")], [["x\ty", "n\nm"], ["p\rq", "\x1b[31m"]])
     lines = capsys.readouterr().out.splitlines()
     assert lines == ["a\tb", "x\\ty\tn\\nm", "p\\rq\t\\x1b[31m"]
+
+
+def test_messages_warnings_errors_and_progress_spell_out_what_a_name_holds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A file's name is the provider's choice: "x\\x1b[31m.jsonl" must not colour the terminal,
+    "[bold]" must stay text."""
+    name = "in/[bold]x\x1b[31m\u202e.jsonl"
+    console = Console()
+    console.message(f"ingesting {name}\nnext")
+    console.warn(name)
+    console.error(name, hint=name)
+    with console.progress("ingesting") as tick:
+        assert tick is not None
+        tick(name, 0.0, 1.0)
+    err = capsys.readouterr().err
+    assert not HIDDEN.search(err.replace("\n", ""))
+    assert err.count("[bold]x\\x1b[31m\\u202e.jsonl") == 5
+    assert "ingesting in/[bold]x\\x1b[31m\\u202e.jsonl\nnext\n" in err  # a message's own lines
+
+
+def test_a_rich_progress_bar_shows_a_name_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rich.console import Console as RichConsole
+
+    buffer = io.StringIO()
+    console = Console()
+    monkeypatch.setattr(Console, "stderr_is_terminal", property(lambda self: True))
+    console.__dict__["err"] = RichConsole(file=buffer, width=200, force_terminal=True)
+    with console.progress("ingesting") as tick:
+        assert tick is not None
+        tick("[/]x\x1b[2J.jsonl", 0.5, 1.0)
+    assert "\x1b[2J" not in buffer.getvalue()
