@@ -38,11 +38,13 @@ class Console:
         self.quiet = quiet  # only errors and data; no messages, warnings or progress
 
     # -- the rich consoles (also for the SQL prompt, which draws on both) -------------------
+    # Every text they print may hold what a provider's log or a file's name holds: no text is
+    # read as markup ("[/]" in a provider id failed status and the report with an internal
+    # error), and characters that would act on the terminal are spelled out (``visible``) in
+    # every text rendered, a table's cells included. Style is given as ``style=`` or Text.
     @cached_property
     def out(self) -> RichConsole:
-        from rich.console import Console as RichConsole
-
-        class Out(RichConsole):
+        class Out(_shown_console()):  # type: ignore[misc]
             def on_broken_pipe(self) -> None:
                 # rich's own exits 1, which means "findings" to a scheduler. Under the CLI
                 # (``guard_stdio``) a closed pipe never reaches rich; elsewhere (an embedding
@@ -51,13 +53,12 @@ class Console:
                 _silence(sys.stdout)
                 raise stdout_error(BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE)))
 
-        return Out(highlight=False, soft_wrap=True)
+        return Out(highlight=False, soft_wrap=True, markup=False)  # type: ignore[no-any-return]
 
     @cached_property
     def err(self) -> RichConsole:
-        from rich.console import Console as RichConsole
-
-        return RichConsole(stderr=True, highlight=False, soft_wrap=True)
+        shown: Any = _shown_console()
+        return shown(stderr=True, highlight=False, soft_wrap=True, markup=False)  # type: ignore[no-any-return]
 
     @property
     def stdout_is_terminal(self) -> bool:
@@ -447,6 +448,17 @@ def visible_sql(expr: str) -> str:
         spelled = f"replace({spelled}, chr({code}), '{escape}')"
     pattern = "[" + "".join(f"\\x{{{c:x}}}" for c in codes) + "]"
     return f"(CASE WHEN regexp_matches({expr}, '{pattern}') THEN {spelled} ELSE {expr} END)"
+
+
+def _shown_console() -> type[RichConsole]:
+    """A rich Console that renders every text as ``visible`` spells it (line feeds kept)."""
+    from rich.console import Console as RichConsole
+
+    class Shown(RichConsole):
+        def render_str(self, text: str, **options: Any) -> Any:
+            return super().render_str(visible(text, newlines=True), **options)
+
+    return Shown
 
 
 def printable(name: str) -> str:

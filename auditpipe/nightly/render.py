@@ -58,10 +58,12 @@ def render_summary(result: NightlyResult) -> None:
     from ..console import get_console, visible
 
     out = get_console()
-    out.print(
-        f"[bold]auditpipe nightly {result.night}[/bold] ({result.run_id}): "
+    head = Text(f"auditpipe nightly {result.night}", style="bold")
+    head.append(
+        f" ({result.run_id}): "
         + _("exit {code}, {reason}").format(code=result.exit_code, reason=result.exit_reason)
     )
+    out.print(head)
     if result.resumed_runs:
         out.print(
             _("Completed the work of earlier run(s) that did not finish: {runs}").format(

@@ -111,3 +111,25 @@ def test_a_rich_progress_bar_shows_a_name_as_it_is(monkeypatch: pytest.MonkeyPat
         assert tick is not None
         tick("[/]x\x1b[2J.jsonl", 0.5, 1.0)
     assert "\x1b[2J" not in buffer.getvalue()
+
+
+def test_the_command_consoles_read_no_markup_and_spell_out_what_acts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every command prints through ``Console.out``/``err``: a provider "[/]x" in status's
+    table failed it with an internal error, and ESC reached the terminal through detect's
+    lines. Style is still given as ``style=``."""
+    from rich.table import Table
+
+    console = Console()
+    for stream in ("out", "err"):
+        rich = getattr(console, stream)
+        rich.file = io.StringIO()
+        table = Table()
+        table.add_column("provider")
+        table.add_row("[/]x\x1b[31m")
+        rich.print(table)
+        rich.print("[bold]p\x1b[2J: 1 findings", style="bold")
+        text = rich.file.getvalue()
+        assert "[/]x\\x1b[31m" in text and "[bold]p\\x1b[2J: 1 findings" in text
+        assert not HIDDEN.search(text.replace("\n", ""))
