@@ -133,3 +133,25 @@ def test_the_command_consoles_read_no_markup_and_spell_out_what_acts(
         text = rich.file.getvalue()
         assert "[/]x\\x1b[31m" in text and "[bold]p\\x1b[2J: 1 findings" in text
         assert not HIDDEN.search(text.replace("\n", ""))
+
+
+@given(st.text(st.sampled_from([*"`a |[]()*_<>&\\", "\x1b", "\n"]), min_size=1, max_size=16))
+@settings(max_examples=150, deadline=None)
+def test_a_markdown_code_span_holds_the_whole_value_and_nothing_else(text: str) -> None:
+    """The report's Markdown puts ids in code spans inside table cells. A run of backticks in
+    an id as long as the span's fence closed it early, and what followed ("`` [x](http://..)
+    ``") was read as Markdown: a live link in the officer's report."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    from auditpipe.report.render.markdown import code
+
+    text = text.strip(" ")  # ingest trims ids; Markdown drops a span's outer spaces
+    if not text:
+        return
+    page = MarkdownIt("commonmark").enable("table").render(f"| h |\n|---|\n| {code(text)} |\n")
+    cell = re.search(r"<td>(.*)</td>", page, re.DOTALL)
+    assert cell is not None, page
+    expected = visible(text)
+    assert cell.group(1) == f"<code>{html.escape(expected, quote=False)}</code>", page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ...console import visible
 from ...i18n import _
 from ..model import Report
@@ -42,8 +44,11 @@ def escape(text: str) -> str:
 def code(text: str) -> str:
     """A code span; '|' stays escaped so a span inside a table cell does not split it."""
     text = visible(text)
-    fence = "``" if "`" in text else "`"
-    pad = " " if fence == "``" else ""
+    # A fence longer than any run of backticks in the text: a run as long as the fence would
+    # close the span early and let the rest ("`` [x](http://...) ``") be read as Markdown.
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest else ""
     body = text.replace("|", "\\|")
     return f"{fence}{pad}{body}{pad}{fence}"
 
