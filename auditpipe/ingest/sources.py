@@ -352,9 +352,15 @@ def _check_compressed(source: SourceFile, raw: Any) -> None:
     corrupt" archive: nothing is wrong with its content, only with its name."""
     head = raw.read(4)
     raw.seek(0)
-    if not head or head.startswith(_MAGIC[str(source.compression)]):
+    if head.startswith(_MAGIC[str(source.compression)]):
         return
     suffix = {"gzip": ".gz", "zstd": ".zst"}[str(source.compression)]
+    if not head:  # a compressed file, even of nothing, has a header: this one was cut short
+        raise InputFileError(
+            f"{source.path} is empty: a {source.compression} file holds at least a header, "
+            "so it was cut short (an upload or copy that failed)",
+            hint="ask the provider to send it again",
+        )
     other = next((name for name, magics in _MAGIC.items() if head.startswith(magics)), None)
     # In English, as the other reasons a file is rejected for: the manifest records them.
     raise InputFileError(
