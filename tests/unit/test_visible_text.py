@@ -155,3 +155,20 @@ def test_a_markdown_code_span_holds_the_whole_value_and_nothing_else(text: str) 
     assert cell is not None, page
     expected = visible(text)
     assert cell.group(1) == f"<code>{html.escape(expected, quote=False)}</code>", page
+
+
+def test_sql_markdown_cells_spell_out_bidirectional_characters() -> None:
+    """``auditpipe sql --format markdown`` for a ticket or a wiki: U+202E in a cell would
+    show the rest of it reversed on the rendered page ("a\\u202egnp.exe" as "aexe.png")."""
+    import pyarrow as pa
+    from markdown_it import MarkdownIt
+
+    from auditpipe.sql.text import escape_markdown_column
+
+    cells = escape_markdown_column(pa.array(["a\u202egnp.exe", "p\x85q\u2066", "x|y"]))
+    page = (
+        MarkdownIt("commonmark")
+        .enable("table")
+        .render("| v |\n|---|\n" + "".join(f"| {c} |\n" for c in cells.to_pylist()))
+    )
+    assert re.findall(r"<td>(.*?)</td>", page) == ["a\\u202egnp.exe", "p\\x85q\\u2066", "x|y"]
