@@ -14,6 +14,7 @@ import contextlib
 import errno
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
@@ -37,11 +38,13 @@ class Console:
         self.quiet = quiet  # only errors and data; no messages, warnings or progress
 
     # -- the rich consoles (also for the SQL prompt, which draws on both) -------------------
+    # Every text they print may hold what a provider's log or a file's name holds: no text is
+    # read as markup ("[/]" in a provider id failed status and the report with an internal
+    # error), and characters that would act on the terminal are spelled out (``visible``) in
+    # every text rendered, a table's cells included. Style is given as ``style=`` or Text.
     @cached_property
     def out(self) -> RichConsole:
-        from rich.console import Console as RichConsole
-
-        class Out(RichConsole):
+        class Out(_shown_console()):  # type: ignore[misc]
             def on_broken_pipe(self) -> None:
                 # rich's own exits 1, which means "findings" to a scheduler. Under the CLI
                 # (``guard_stdio``) a closed pipe never reaches rich; elsewhere (an embedding
@@ -50,13 +53,12 @@ class Console:
                 _silence(sys.stdout)
                 raise stdout_error(BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE)))
 
-        return Out(highlight=False, soft_wrap=True)
+        return Out(highlight=False, soft_wrap=True, markup=False)  # type: ignore[no-any-return]
 
     @cached_property
     def err(self) -> RichConsole:
-        from rich.console import Console as RichConsole
-
-        return RichConsole(stderr=True, highlight=False, soft_wrap=True)
+        shown: Any = _shown_console()
+        return shown(stderr=True, highlight=False, soft_wrap=True, markup=False)  # type: ignore[no-any-return]
 
     @property
     def stdout_is_terminal(self) -> bool:
@@ -105,12 +107,15 @@ class Console:
         if not self.stdout_is_terminal:
             order = list(plain_order) if plain_order is not None else list(range(len(columns)))
             lines = [[columns[i][0] for i in order]]
-            lines += [[str(row[i]) for i in order] for row in rows]
+            # One row a line whatever a value holds: a tab or newline in an id would shift
+            # columns or forge a row, so control characters are spelled out (``visible``).
+            lines += [[visible(str(row[i])) for i in order] for row in rows]
             self.data("".join("\t".join(line) + "\n" for line in lines))
             return
         from rich.table import Table
+        from rich.text import Text
 
-        table = Table(title=title, title_justify="left")
+        table = Table(title=Text(visible(title)) if title else None, title_justify="left")
         for name, justify in columns:
             table.add_column(
                 name,
@@ -119,7 +124,12 @@ class Console:
             )
         for number, row in enumerate(rows, 1):
             style = "bold" if bold_last and number == len(rows) else None
-            table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row), style=style)
+            # Values as Text: never read as rich markup (an id "[/]" would fail the command,
+            # "[red]" restyle it), with characters that would act on the terminal spelled out.
+            table.add_row(
+                *(Text(f"{v:,}" if isinstance(v, int) else visible(str(v))) for v in row),
+                style=style,
+            )
         self.out.print(table)
 
     def report_style(self, fmt: str) -> tuple[int, bool]:
@@ -138,17 +148,22 @@ class Console:
     def message(self, text: str) -> None:
         """A line for the person running the command."""
         if not self.quiet:
-            self.err.print(text, markup=False)
+            self.err.print(visible(text, newlines=True), markup=False)
 
     def warn(self, text: str) -> None:
         if not self.quiet:
-            self.err.print(_("Warning: {text}").format(text=text), style="yellow", markup=False)
+            text = visible(_("Warning: {text}").format(text=text), newlines=True)
+            self.err.print(text, style="yellow", markup=False)
 
     def error(self, message: str, hint: str | None = None) -> None:
         """``Error: <what>`` and ``Hint: <how to fix>``; shown even when quiet."""
-        self.err.print(_("Error: {message}").format(message=message), markup=False)
+        # A message names files and values from the input: spelled out as ``visible`` does.
+        message = visible(_("Error: {message}").format(message=message), newlines=True)
+        self.err.print(message, markup=False)
         if hint:
-            self.err.print(_("Hint: {hint}").format(hint=hint), markup=False)
+            self.err.print(
+                visible(_("Hint: {hint}").format(hint=hint), newlines=True), markup=False
+            )
 
     @contextlib.contextmanager
     def progress(self, verb: str, enabled: bool = True) -> Iterator[Tick | None]:
@@ -180,7 +195,7 @@ class Console:
         from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
         with Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # a file's name is no markup
             BarColumn(),
             TaskProgressColumn(),
             console=self.err,
@@ -190,7 +205,7 @@ class Console:
 
             def rich_tick(item: str, done: float, total: float) -> None:
                 if item not in tasks:
-                    tasks[item] = bar.add_task(f"{verb} {item}", total=total)
+                    tasks[item] = bar.add_task(visible(f"{verb} {item}"), total=total)
                 bar.update(tasks[item], completed=done, total=total)
 
             yield rich_tick
@@ -394,6 +409,56 @@ def _silence(stream: IO[Any] | Any) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, fd)
         os.close(devnull)
+
+
+# Characters that change how the text around them is shown instead of being shown: C0 and C1
+# controls and DEL (a terminal runs an ESC sequence, a carriage return or backspace writes over
+# what came before), Unicode's bidirectional formatting characters (U+202E shows what follows
+# reversed: "a\u202egnp.exe" reads "aexe.png") and the line and paragraph separators. A
+# provider's log can hold any of them in an id; shown as they are, they could forge or hide
+# lines in a report or a terminal.
+_OTHER_HIDDEN = "\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_HIDDEN = re.compile(f"[\x00-\x1f{_OTHER_HIDDEN}]")
+_HIDDEN_BUT_NEWLINE = re.compile(f"[\x00-\x09\x0b-\x1f{_OTHER_HIDDEN}]")
+_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def _spelled(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def visible(text: str, *, newlines: bool = False) -> str:
+    """``text`` with every character that would act instead of being seen written as an escape
+    (``\\x1b``, ``\\r``, ``\\n``, ``\\u202e``), so a value shows what it holds and nothing
+    more; ``newlines``: keep line feeds (text whose lines are laid out as lines, e.g. HTML)."""
+    pattern = _HIDDEN_BUT_NEWLINE if newlines else _HIDDEN
+    return pattern.sub(_spelled, text) if pattern.search(text) else text
+
+
+def visible_sql(expr: str) -> str:
+    """``visible`` in DuckDB, over the text ``expr``: for text DuckDB formats batch by batch
+    (``findings show``), so no Python runs per row; only values holding such a character pay
+    for the replacements."""
+    codes = [c for c in range(0x2070) if _HIDDEN.match(chr(c))]
+    spelled = expr
+    for code in codes:
+        escape = _NAMED.get(chr(code)) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        spelled = f"replace({spelled}, chr({code}), '{escape}')"
+    pattern = "[" + "".join(f"\\x{{{c:x}}}" for c in codes) + "]"
+    return f"(CASE WHEN regexp_matches({expr}, '{pattern}') THEN {spelled} ELSE {expr} END)"
+
+
+def _shown_console() -> type[RichConsole]:
+    """A rich Console that renders every text as ``visible`` spells it (line feeds kept)."""
+    from rich.console import Console as RichConsole
+
+    class Shown(RichConsole):
+        def render_str(self, text: str, **options: Any) -> Any:
+            return super().render_str(visible(text, newlines=True), **options)
+
+    return Shown
 
 
 def printable(name: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from rich.cells import cell_len
 
+from ..console import visible, visible_sql
 from ..db import quote_literal
 from ..detect.summary import money_sql
 from ..i18n import _, current_language, ngettext
@@ -102,15 +103,16 @@ def evidence_text_sql() -> str:
         ("sha256", "coalesce(source_sha256, '-')"),
     ]
     labels = _labelled([(label, "") for label, _expr in lines], "  ")
+    # Values spelled as ``visible`` spells them, in the query (no Python per event).
     body = " || chr(10) || ".join(
-        f"{quote_literal(label)} || coalesce({expr}, '-')"
+        f"{quote_literal(label)} || {visible_sql(f'coalesce({expr}, {chr(39)}-{chr(39)})')}"
         for label, (_label, expr) in zip(labels, lines, strict=True)
     )
     head = sql_text(
         _("Evidence {rank} of {total}: event {event}"),
         rank="evidence_rank",
         total="evidence_total",
-        event="coalesce(event_id, '-')",
+        event=visible_sql("coalesce(event_id, '-')"),
     )
     missing = quote_literal("  " + _("(this event is no longer in the lake)"))
     return (
@@ -211,7 +213,11 @@ def write_show(found: FindingEvidence, fmt: str, write: Write, timezone: str) ->
 def _labelled(rows: list[tuple[str, str]], indent: str = "") -> list[str]:
     """``label  value`` lines, the values aligned by display width (Chinese labels too)."""
     width = max(cell_len(label) for label, _value in rows) + 2
-    return [f"{indent}{label}{' ' * (width - cell_len(label))}{value}" for label, value in rows]
+    # A value from a provider's log (an actor, a party) shows what it holds: characters that
+    # would act on a terminal (ESC, carriage return, bidirectional overrides) spelled out.
+    return [
+        f"{indent}{label}{' ' * (width - cell_len(label))}{visible(value)}" for label, value in rows
+    ]
 
 
 def _finding_lines(found: FindingEvidence, timezone: str) -> list[str]:

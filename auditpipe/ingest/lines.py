@@ -64,11 +64,51 @@ def every_newline(data: np.ndarray, newlines: np.ndarray) -> np.ndarray:
     return newlines
 
 
+# Formats that are not text, by the bytes they start with: a file of one of them named like a
+# log (a Parquet export saved as .jsonl, a .csv that is an Excel workbook, a log compressed
+# twice or compressed without the suffix saying so) would otherwise be split at whatever
+# newline bytes it holds and quarantined as dozens of rows of binary noise.
+BINARY_FORMATS = (
+    (b"PAR1", "a Parquet file", "name it .parquet and ingest it again"),
+    (
+        b"\x1f\x8b",
+        "gzip-compressed",
+        "name it with .gz at the end (or decompress it, if it was compressed twice) "
+        "and ingest it again",
+    ),
+    (
+        b"\x28\xb5\x2f\xfd",
+        "zstd-compressed",
+        "name it with .zst at the end (or decompress it, if it was compressed twice) "
+        "and ingest it again",
+    ),
+    (
+        b"PK\x03\x04",
+        "a ZIP archive (an Excel .xlsx workbook is one)",
+        "unzip it, or save the sheet as CSV UTF-8, and ingest that",
+    ),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an Excel .xls workbook (or another OLE2 document)",
+        "save the sheet as CSV UTF-8 and ingest that",
+    ),
+    (b"BZh", "bzip2-compressed", "decompress it (bunzip2) or recompress it with gzip"),
+    (b"\xfd7zXZ\x00", "xz-compressed", "decompress it (unxz) or recompress it with gzip"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract it and ingest the logs inside"),
+)
+
+
 def check_encoding(head: bytes) -> int:
     """Bytes to skip at the start of the file (a UTF-8 byte-order mark); raises
-    InputFileError for UTF-16 and UTF-32 text."""
+    InputFileError for UTF-16 and UTF-32 text, and for a file that is not text at all
+    (``BINARY_FORMATS``)."""
     if head.startswith(UTF8_BOM):
         return len(UTF8_BOM)
+    for magic, what, todo in BINARY_FORMATS:
+        if head.startswith(magic) and not _text_like(head):
+            raise InputFileError(
+                f"the file is {what}, not text; auditpipe reads it by its name", hint=todo
+            )
     sample = head[: min(len(head), 64) // 2 * 2]
     wide = head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
         # ASCII text in UTF-16 without a byte-order mark: every other byte is NUL
@@ -81,9 +121,23 @@ def check_encoding(head: bytes) -> int:
     if wide:
         raise InputFileError(
             "the file is UTF-16 or UTF-32 text; auditpipe reads UTF-8",
-            hint="convert it first, e.g. iconv -f UTF-16 -t UTF-8 FILE > FILE.utf8.jsonl",
+            hint="convert it first, keeping its suffix, e.g. "
+            "iconv -f UTF-16 -t UTF-8 FILE.csv > FILE.utf8.csv",
         )
     return 0
+
+
+def _text_like(head: bytes) -> bool:
+    """The first bytes hold no NUL and decode as UTF-8 (a cut character at the end aside): a
+    short signature such as ``BZh`` then starts a line of text, not an archive."""
+    sample = head[:256]
+    if b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(sample) - 3
+    return True
 
 
 def _read(stream: IO[bytes], size: int) -> bytes:

@@ -293,6 +293,12 @@ def time_columns(timezone: str) -> list[list[str]]:
     ]
 
 
+# The largest values the lake's columns hold: record_count BIGINT, amount DECIMAL(18,4).
+_BIGINT_MAX = 2**63 - 1
+_AMOUNT_MAX = "99999999999999.9999"
+_AMOUNT_MAX_TEXT = "99,999,999,999,999.9999"
+
+
 def typed_columns() -> list[str]:
     """``t_record_count`` and ``t_amount`` (``t_fields`` comes from data_field_table)."""
     return [
@@ -356,17 +362,26 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
             "v_data_fields IS NOT NULL AND len(t_fields) = 0",
             "'data_fields ' || " + _shown("v_data_fields") + " || ' names no field'",
         ),
+        # A number too large for its column is said to be so: "is not a whole number" about
+        # 9223372036854775808 (or "not a decimal number" about a 20-digit amount) sent the
+        # reader looking for a typo in a value that is only out of range.
         (
             "v_record_count IS NOT NULL AND t_record_count IS NULL",
             "'record_count ' || "
             + _shown("v_record_count")
-            + " || ' is not a whole number of at least 1'",
+            + " || CASE WHEN regexp_full_match(v_record_count, '\\+?[0-9]+(\\.0*)?') "
+            "AND TRY_CAST(v_record_count AS DOUBLE) >= 1 "
+            f"THEN ' is larger than the lake keeps ({_BIGINT_MAX:,}, a BIGINT)' "
+            "ELSE ' is not a whole number of at least 1' END",
         ),
         (
             "v_amount IS NOT NULL AND t_amount IS NULL",
             "'amount ' || "
             + _shown("v_amount")
             + " || CASE WHEN TRY_CAST(v_amount AS DOUBLE) < 0 THEN ' is negative' "
+            "WHEN isfinite(TRY_CAST(v_amount AS DOUBLE)) "
+            f"AND TRY_CAST(v_amount AS DOUBLE) >= {_AMOUNT_MAX} "
+            f"THEN ' is larger than the lake keeps ({_AMOUNT_MAX_TEXT}, a DECIMAL(18,4))' "
             "ELSE ' is not a decimal number of at least 0' END",
         ),
         (

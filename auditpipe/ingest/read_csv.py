@@ -111,6 +111,9 @@ def read_batch(
         rows, table = _array(rows.filter(keep)), table.filter(keep)
     if header is None:
         long_header(batch, table)
+        if table.num_rows and _excel_separator_line(table["txt"][0].as_py(), table):
+            # Excel's "sep=," first line says the delimiter to Excel: neither header nor data
+            rows, table = rows.slice(1), table.slice(1)
         if not table.num_rows:
             return empty, None
         header = read_header(table["txt"][0].as_py(), table["line_number"][0].as_py(), contract)
@@ -123,8 +126,13 @@ def read_batch(
     good = _array(pc.is_null(reason))
     parsed = parse_rows(_array(rows.filter(good)), len(header.names))
     parsed = parsed.append_column("line_number", table["line_number"].filter(good))
-    header_in_another_order(parsed, header)
+    again = header_in_another_order(parsed, header)
     parsed = parsed.append_column("raw", table["raw"].filter(good))
+    if len(again):  # the header spelled otherwise: quarantined as a repeated header
+        repeats = pc.is_in(table["line_number"], value_set=again)
+        reason = pc.if_else(repeats, repeated_header(header), reason)
+        good = _array(pc.and_(good, pc.invert(repeats)))
+        parsed = parsed.filter(pc.invert(pc.is_in(parsed["line_number"], value_set=again)))
     fields = to_contract(con, parsed, header, contract)
     bad = pc.invert(good)
     faulty = pa.table(
@@ -135,6 +143,25 @@ def read_batch(
         }
     )
     return in_line_order(fields, faulty, empty), header
+
+
+def _excel_separator_line(txt: str | None, table: pa.Table) -> bool:
+    """Whether the first row is the line Excel writes (and reads) before the header to name
+    the delimiter, ``sep=,``; with another delimiter (``sep=;``) the file is rejected naming
+    it, as a header split by it would be."""
+    text = (txt or "").strip(" \r\n")
+    if len(text) != 5 or text[:4].lower() != "sep=":
+        return False
+    if text[4] == ",":
+        return True
+    called = {";": "semicolons", "\t": "tabs", "|": "'|'"}.get(text[4], repr(text[4]))
+    line = table["line_number"][0].as_py()
+    raise InputFileError(
+        f"the CSV file's columns are separated by {called}, not commas (its line {line} is "
+        f"Excel's separator line, {text!r})",
+        hint="auditpipe reads comma-separated CSV (RFC 4180): export the file with "
+        "commas, or as JSON Lines, and ingest it again",
+    )
 
 
 def long_header(batch: LineBatch, table: pa.Table) -> None:
@@ -271,35 +298,45 @@ def row_faults(rows: pa.Array, txt: pa.Array, header: CsvHeader) -> pa.Array:
         (pa.array(shape.bare_cr), BARE_CR),
         (pa.array(shape.unclosed), UNCLOSED),
         (pa.array(shape.stray_quote), STRAY_QUOTE),
-        (
-            repeated,
-            f"row repeats the header row (line {header.line_number}), as where CSV files "
-            "were joined: it is not data",
-        ),
+        (repeated, repeated_header(header)),
         (pc.is_null(txt), "row is not valid UTF-8"),
     ):
         reason = pc.if_else(mask, why, reason)
     return reason.cast(pa.large_string())
 
 
-def header_in_another_order(parsed: pa.Table, header: CsvHeader) -> None:
+def repeated_header(header: CsvHeader) -> str:
+    return (
+        f"row repeats the header row (line {header.line_number}), as where CSV files "
+        "were joined: it is not data"
+    )
+
+
+def header_in_another_order(parsed: pa.Table, header: CsvHeader) -> pa.Array:
     """Rejects the file when a row of it is the header row with its columns in another order,
     as where CSV files whose columns are ordered differently were joined (``cat a.csv b.csv``):
     each row after it would be read against the first header, its values stored under other
     columns' names (an actor as the subject) without any error. Only rows whose first cell is
     one of the header's names (as written, trimmed, lower-case or normalised) are compared in
-    full, so a batch costs one lookup of its first column."""
+    full, so a batch costs one lookup of its first column. Returns the line numbers of rows
+    that are the header in the same order but spelled otherwise (``EVENT_ID,Event_Time,...``,
+    another export's capitals): the header repeated all the same, not data."""
     ncol = len(header.names)
+    none = pa.array([], pa.int64())
     if ncol < 2 or not parsed.num_rows:
-        return
+        return none
     names = [normalize_name(n) for n in header.names]
     written = _split(header.text, header.line_number) if header.text else []
     spellings = {f(n) for n in header.names for f in (str.strip, str.lower)} | set(names)
     spellings |= set(written)
-    first = pc.is_in(parsed["c0"], value_set=pa.array(sorted(spellings), pa.string()))
+    # the first cell lower-cased too: another export's header may be in capitals
+    first = pc.or_(
+        pc.is_in(parsed["c0"], value_set=pa.array(sorted(spellings), pa.string())),
+        pc.is_in(pc.utf8_lower(parsed["c0"]), value_set=pa.array(sorted(names), pa.string())),
+    )
     at = pc.indices_nonzero(first)
     if not len(at):
-        return
+        return none
     rows = parsed.take(at)
     every_name = pa.array(np.ones(len(rows), dtype=bool))
     same_order = every_name
@@ -317,6 +354,7 @@ def header_in_another_order(parsed: pa.Table, header: CsvHeader) -> None:
             "the rows after it would be stored under other columns' names",
             hint=f"split the file at line {line} and ingest each part as a file of its own",
         )
+    return rows["line_number"].filter(pc.fill_null(same_order, False))
 
 
 def parse_rows(rows: pa.Array, ncol: int) -> pa.Table:

@@ -183,6 +183,25 @@ def check_line_endings(first: pa.Table) -> None:
             "endings), so the file reads as one line",
             hint=CR_ONLY_HINT,
         )
+    # A JSON document, not JSON Lines: an export's array or a pretty-printed object. Read line
+    # by line, each of its lines would be a quarantined row of punctuation ('{', '"actor_id":
+    # "u1",' ...), or the whole array one row, and nothing stored. Only a first line that
+    # cannot start a file of good rows is taken as the sign: '[' or '{' alone (a document
+    # over several lines), or an array that is the file's only line; and only when no row of
+    # the first batch is good, so a stray '{' above good rows stays one quarantined row.
+    opened = raw.strip(" \t\r\n\ufeff")
+    every_row_failed = first["reason"].null_count == 0
+    if every_row_failed and (
+        opened in ("[", "{", "[{", "[ {")
+        or (first.num_rows == 1 and "(it is an array)" in row["reason"] and opened[:1] == "[")
+    ):
+        raise InputFileError(
+            "the JSON Lines file is one JSON document (its line 1 is "
+            + (repr(opened) if len(opened) < 4 else "an array")
+            + "), not one JSON object a line",
+            hint="convert it, e.g. jq -c '.[]' in.json > out.jsonl for an array of events, or "
+            "jq -c . in.json > out.jsonl for objects written over several lines, and ingest that",
+        )
 
 
 def suspect_hints(rows: pa.Array) -> pa.BooleanArray:

@@ -337,4 +337,34 @@ def open_bytes(source: SourceFile) -> tuple[IO[bytes], Any]:
     raw = pa.OSFile(str(source.path), "rb")
     if source.compression is None:
         return raw, raw  # type: ignore[return-value]
+    _check_compressed(source, raw)
     return pa.CompressedInputStream(raw, source.compression), raw  # type: ignore[return-value]
+
+
+# The bytes each compression's stream starts with (zstd: a frame, or a skippable frame).
+_SKIPPABLE_ZSTD = tuple(bytes([0x50 + n, 0x2A, 0x4D, 0x18]) for n in range(16))
+_MAGIC = {"gzip": (b"\x1f\x8b",), "zstd": (b"\x28\xb5\x2f\xfd", *_SKIPPABLE_ZSTD)}
+
+
+def _check_compressed(source: SourceFile, raw: Any) -> None:
+    """A file named ``.gz``/``.zst`` whose bytes are not that compression (a plain log given
+    the suffix, a zstd file named .gz) is rejected saying so, not as a "truncated or
+    corrupt" archive: nothing is wrong with its content, only with its name."""
+    head = raw.read(4)
+    raw.seek(0)
+    if head.startswith(_MAGIC[str(source.compression)]):
+        return
+    suffix = {"gzip": ".gz", "zstd": ".zst"}[str(source.compression)]
+    if not head:  # a compressed file, even of nothing, has a header: this one was cut short
+        raise InputFileError(
+            f"{source.path} is empty: a {source.compression} file holds at least a header, "
+            "so it was cut short (an upload or copy that failed)",
+            hint="ask the provider to send it again",
+        )
+    other = next((name for name, magics in _MAGIC.items() if head.startswith(magics)), None)
+    # In English, as the other reasons a file is rejected for: the manifest records them.
+    raise InputFileError(
+        f"{source.path} is named {suffix} but is not {source.compression}-compressed"
+        + (f" (it is {other}-compressed)" if other else ""),
+        hint="rename it to what it holds and ingest it again",
+    )

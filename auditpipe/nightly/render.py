@@ -53,14 +53,17 @@ def _money(value: Any) -> str:
 
 def render_summary(result: NightlyResult) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    from ..console import get_console
+    from ..console import get_console, visible
 
     out = get_console()
-    out.print(
-        f"[bold]auditpipe nightly {result.night}[/bold] ({result.run_id}): "
+    head = Text(f"auditpipe nightly {result.night}", style="bold")
+    head.append(
+        f" ({result.run_id}): "
         + _("exit {code}, {reason}").format(code=result.exit_code, reason=result.exit_reason)
     )
+    out.print(head)
     if result.resumed_runs:
         out.print(
             _("Completed the work of earlier run(s) that did not finish: {runs}").format(
@@ -111,7 +114,7 @@ def render_summary(result: NightlyResult) -> None:
         for f in notable:
             status = f.status + (_(" (resumed)") if f.resumed else "")
             table.add_row(
-                printable(f.path),
+                Text(visible(printable(f.path))),  # a name is neither markup nor escapes
                 status,
                 f"{f.rows_read:,}",
                 f"{f.rows_stored:,}",
@@ -121,16 +124,20 @@ def render_summary(result: NightlyResult) -> None:
         out.print(table)
     for f in result.files:
         if f.status in (REJECTED, MISSING, WAITING, UNREADABLE) and f.reason:
-            out.print(f"  {f.status}: {printable(f.path)}: {f.reason}")
+            out.print(visible(f"  {f.status}: {printable(f.path)}: {f.reason}"), markup=False)
         if f.duplicates_of_another_day:
             from ..ingest.messages import event_ids_reused
 
-            out.print(f"  {printable(f.path)}: {event_ids_reused(f.duplicates_of_another_day)}")
+            text = f"  {printable(f.path)}: {event_ids_reused(f.duplicates_of_another_day)}"
+            out.print(visible(text), markup=False)
         if f.move_error:
             out.print(
-                _("  not moved to processed/: {path}: {error}").format(
-                    path=printable(f.path), error=f.move_error
-                )
+                visible(
+                    _("  not moved to processed/: {path}: {error}").format(
+                        path=printable(f.path), error=f.move_error
+                    )
+                ),
+                markup=False,
             )
     if result.days_evaluated:
         days = ", ".join(d.isoformat() for d in result.days_evaluated)

@@ -6,7 +6,7 @@ data) even when it looks like nothing in particular. Both leave NULL as NULL.
 
 What counts as looking like an identifier (digits only; letters around them do not protect it;
 the separators of the written forms below are hyphens, spaces (no-break and ideographic ones
-too), dots and underscores):
+too), dots and underscores; characters that show nothing after a digit are read through):
 - a Chinese resident ID: 17 digits and a digit or X -> first 4, ten ``*``, last 4
   (``110105194912310021`` -> ``1101**********0021``), also written 6-8-4 with spaces or hyphens;
 - a mobile number: 11 digits starting with 1 -> first 3, ``****``, last 4
@@ -48,21 +48,32 @@ CREATE OR REPLACE MACRO mask_digit_run(t) AS
 # type them); a text that holds an identifier has its digits read as ASCII (``ascii_digits``)
 # and is shown masked in ASCII digits.
 _D = "[0-9０-９]"  # a digit, ASCII or fullwidth (１３８..., as Chinese input methods type them)
+# Characters that show nothing (soft hyphen, zero-width space and joiners, word joiner,
+# byte-order mark, bidirectional marks): after a digit they leave a number reading as one
+# number on screen (138<U+200B>1234<U+200B>5678 shows 13812345678) while it no longer matched,
+# so it was shown in clear. A text with one after a digit is read, and shown, without them.
+_INVISIBLE = (
+    r"[\x{00AD}\x{061C}\x{200B}-\x{200F}\x{202A}-\x{202E}\x{2060}-\x{2064}"
+    r"\x{2066}-\x{2069}\x{FEFF}]"
+)
 # Separators an identifier is written with: hyphens, spaces (also no-break and ideographic),
 # dots and underscores (``138.1234.5678``, ``138_1234_5678``).
-_SEP = r"[-. _\x{00A0}\x{3000}]"
+_SEP = r"[-. _\x{00A0}\x{2007}\x{2009}\x{202F}\x{3000}]"
 _SHAPED = "|".join(
     (
         f"{_D}{{9}}",  # a run of 9 digits or more
         f"{_D}{{6}}{_SEP}{_D}{{8}}{_SEP}{_D}{{3}}[0-9０-９XxＸｘ]",  # an ID number written 6-8-4
         f"[1１]{_D}{{2}}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}",  # a mobile written 3-4-4
         f"{_D}{{4}} {_D}{{4}} {_D}",  # a number printed in groups of four
+        f"{_D}{_INVISIBLE}",  # a digit and a character that shows nothing: read without it
     )
 )
 
-_ASCII_DIGITS = """
+_ASCII_DIGITS = f"""
 CREATE OR REPLACE MACRO ascii_digits(s) AS
-    translate(s, '０１２３４５６７８９Ｘｘ', '0123456789Xx')
+    translate(
+        regexp_replace(s, '({_D}){_INVISIBLE}+', '\\1', 'g'),
+        '０１２３４５６７８９Ｘｘ', '0123456789Xx')
 """
 
 # A number printed in groups of four digits with spaces (a bank card, 6222 0212 3456 7890,

@@ -28,6 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..console import visible
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from rich.text import Text
@@ -37,7 +39,6 @@ MAX_VALUE_WIDTH = 32  # display cells a value keeps when the table must shrink t
 NULL_TEXT = "NULL"
 TSV_NULL = "\\N"
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _NAMED_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
@@ -47,8 +48,9 @@ def _escape_control(match: re.Match[str]) -> str:
 
 
 def shown(value: str) -> str:
-    """A value as the table and line formats show it: control characters escaped."""
-    return _CONTROL.sub(_escape_control, value) if _CONTROL.search(value) else value
+    """A value as the table and line formats show it: control characters escaped, and
+    bidirectional formatting characters and line separators too (``console.visible``)."""
+    return visible(value)
 
 
 def escape_tsv(value: str | None) -> str:
@@ -91,7 +93,18 @@ def escape_markdown_column(column: pa.Array | pa.ChunkedArray) -> pa.Array | pa.
     column = pc.replace_substring_regex(column, _MD_SPECIAL, r"\\\1")
     column = pc.replace_substring_regex(column, r"\r\n|\r|\n", "<br>")
     column = pc.replace_substring_regex(column, r"[\x00-\x1f\x7f]", " ")
+    # Bidirectional formatting characters, C1 controls and line separators spelled out as the
+    # table format spells them ("a\u202egnp.exe" would read "aexe.png" on the rendered page):
+    # one pass over the column to find any, then one per character present.
+    if pc.any(pc.match_substring_regex(column, _MD_HIDDEN)).as_py():
+        for char in _MD_HIDDEN_CHARS:
+            if pc.any(pc.match_substring(column, char)).as_py():
+                column = pc.replace_substring(column, char, "\\" + visible(char))
     return pc.fill_null(column, NULL_TEXT)
+
+
+_MD_HIDDEN = "[\u0080-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+_MD_HIDDEN_CHARS = [chr(c) for c in range(0x2070) if re.fullmatch(_MD_HIDDEN, chr(c))]
 
 
 def markdown_header(names: Sequence[str], right: Sequence[bool]) -> str:

@@ -252,3 +252,23 @@ def test_a_database_log_record_over_a_limit_under_1_mib_names_the_limit(tmp_path
     rows, _ = read_log(tmp_path, log, max_line_bytes=4096)
     (bad,) = quarantined(rows)
     assert bad["pre_error"].startswith("record is longer than the 4 KiB line limit (")
+
+
+def test_a_number_too_large_for_its_column_is_said_to_be_so(tmp_path: Path) -> None:
+    """Not "is not a whole number" about 9223372036854775808: the value is right, only out of
+    the range the lake's column holds (BIGINT, DECIMAL(18,4))."""
+    rows = [
+        (good(record_count=2**63), "'9223372036854775808' is larger than the lake keeps"),
+        (good(record_count=1e20), "larger than the lake keeps (9,223,372,036,854,775,807, a"),
+        (good(amount="1" * 20), "larger than the lake keeps (99,999,999,999,999.9999, a"),
+        (good(amount=1e308), "is larger than the lake keeps"),
+        (good(amount="1e400"), "amount '1e400' is not a decimal number of at least 0"),
+        (good(amount="-1" + "0" * 20), "is negative"),
+        (good(record_count=-(2**63)), "is not a whole number of at least 1"),
+    ]
+    log = write_jsonl(tmp_path / "in.jsonl", [row for row, _reason in rows])
+    f = ingest(tmp_path / "lake", log).files[0]
+    assert (f.rows_read, f.rows_quarantined) == (len(rows), len(rows))
+    got = reasons(tmp_path / "lake")
+    for line, (_row, reason) in enumerate(rows, 1):
+        assert reason in got[line], (line, got[line])

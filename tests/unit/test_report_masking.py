@@ -137,6 +137,53 @@ def test_no_identifier_survives_mask_text_in_any_digit_form(
     assert len(re.findall(r"\d", masked)) <= 8, masked
 
 
+# Characters that show nothing: a number with them between its digits still reads as one.
+_INVISIBLE = st.sampled_from(
+    ["\u00ad", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u200e", "\u202e", "\u2066"]
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    identifier=st.one_of(_MOBILES, _IDS, _CARDS),
+    hidden=st.lists(st.tuples(st.integers(1, 17), _INVISIBLE), min_size=1, max_size=4),
+    fullwidth=st.booleans(),
+    before=_AROUND,
+)
+def test_no_identifier_survives_with_invisible_characters_between_its_digits(
+    con: duckdb.DuckDBPyConnection,
+    identifier: str,
+    hidden: list[tuple[int, str]],
+    fullwidth: bool,
+    before: str,
+) -> None:
+    """A soft hyphen, zero-width space or bidirectional mark between its digits leaves a
+    number reading as the number on screen; it was shown in clear."""
+    written = identifier
+    for at, char in sorted(hidden, reverse=True):
+        written = written[:at] + char + written[at:]
+    written = written.translate(FULLWIDTH) if fullwidth else written
+    masked = con.execute("SELECT mask_text(?)", [before + written]).fetchone()[0]
+    assert len(re.findall(r"\d", masked)) <= 8, masked
+    seen = re.sub(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]", "", masked)
+    assert identifier not in seen
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("138\u200b1234\u200b5678", "138****5678"),
+        ("tel 138\u00ad1234\u00ad5678.", "tel 138****5678."),
+        ("138\u202f1234\u202f5678", "138\u202f****\u202f5678"),  # narrow no-break spaces
+        ("emp\u200b-7", "emp\u200b-7"),  # nothing to mask: shown as it is
+    ],
+)
+def test_mask_text_reads_through_characters_that_show_nothing(
+    con: duckdb.DuckDBPyConnection, text: str, masked: str
+) -> None:
+    assert con.execute("SELECT mask_text(?)", [text]).fetchone()[0] == masked
+
+
 def test_mask_actor_masks_users_whole_and_others_by_pattern(con: duckdb.DuckDBPyConnection) -> None:
     rows = con.execute(
         "SELECT mask_actor(a, t) FROM (VALUES ('alice-01', 'subject'), ('emp-7', 'employee'), "

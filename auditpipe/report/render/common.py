@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from decimal import Decimal
 
+from ...console import visible
 from ...i18n import N_, _, current_language, ngettext
 from ...penalty import NO_FINE
 from ...vocabulary import SEVERITIES_MOST_SERIOUS_FIRST
@@ -84,6 +86,12 @@ UNMASKED_NOTE = N_(
     "UNMASKED: this report shows personal identifiers. Do not forward it; "
     "share the masked report instead."
 )
+
+
+def html_escape(text: str) -> str:
+    """Text for HTML: markup characters as entities, and characters that would act instead of
+    being seen (bidirectional overrides, control characters) spelled out (``visible``)."""
+    return html.escape(visible(text, newlines=True))
 
 
 def masking_note(report: Report) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from html import escape
 
 from ...i18n import _, current_language, ngettext
 from ...lake.locations import CHANGED, MISSING
@@ -44,6 +43,7 @@ from .common import (
     severity_word,
     unconverted,
 )
+from .common import html_escape as escape
 from .tables import Cells, Table
 
 _CSS = """

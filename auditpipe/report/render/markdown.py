@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from ...console import visible
 from ...i18n import _
 from ..model import Report
 from . import real_name as rn
@@ -27,18 +30,25 @@ from .common import (
 )
 from .tables import Cells, Table
 
-_SPECIAL = "\\`*_[]<>|"
+# "&" too: "&lt;" would be shown as "<", not as the text a log holds.
+_SPECIAL = "\\`*_[]<>|&"
 
 
 def escape(text: str) -> str:
-    """Text that Markdown shows as written (masked ids are full of '*')."""
-    return "".join("\\" + c if c in _SPECIAL else c for c in text).replace("\n", " ")
+    """Text that Markdown shows as written (masked ids are full of '*'); characters that would
+    act instead of being seen (control, bidirectional) spelled out (``visible``)."""
+    text = visible(text.replace("\n", " "))
+    return "".join("\\" + c if c in _SPECIAL else c for c in text)
 
 
 def code(text: str) -> str:
     """A code span; '|' stays escaped so a span inside a table cell does not split it."""
-    fence = "``" if "`" in text else "`"
-    pad = " " if fence == "``" else ""
+    text = visible(text)
+    # A fence longer than any run of backticks in the text: a run as long as the fence would
+    # close the span early and let the rest ("`` [x](http://...) ``") be read as Markdown.
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest else ""
     body = text.replace("|", "\\|")
     return f"{fence}{pad}{body}{pad}{fence}"
 

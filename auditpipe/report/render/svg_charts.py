@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from html import escape
 
 from ...i18n import _
+from .common import html_escape as escape
 
 WIDTH = 760
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+from ...console import visible
 from ...i18n import _
 from ..model import Report, Tally
 from . import real_name as rn
@@ -92,14 +93,23 @@ def _table(title: str, *columns: tuple[str, str]) -> Table:
     return table
 
 
+def _add_row(table: Table, *cells: RenderableType, style: str | None = None) -> None:
+    """A row whose texts are shown as they are: never read as rich markup (a provider's id
+    "[/]" would fail the report, "[red]" restyle it) and with characters that would act on the
+    terminal (ESC sequences, carriage returns, bidirectional overrides) spelled out."""
+    from rich.text import Text
+
+    table.add_row(*(Text(visible(c)) if isinstance(c, str) else c for c in cells), style=style)
+
+
 def _blocks(report: Report) -> list[RenderableType]:
     from rich.text import Text
 
     blocks: list[RenderableType] = []
     head = Text()
     head.append(_("auditpipe report"), style="bold")
-    head.append(f"  {period_title(report)}\n")
-    head.append(heading(report, report.lake) + "\n", style="dim")
+    head.append(f"  {visible(period_title(report))}\n")
+    head.append(visible(heading(report, report.lake)) + "\n", style="dim")
     head.append(masking_note(report), style="dim" if report.masked else "bold red")
     blocks.append(head)
     blocks.append(_coverage(report))
@@ -112,7 +122,7 @@ def _blocks(report: Report) -> list[RenderableType]:
     if report.notes:
         notes = Text("\n" + _("Notes") + "\n", style="bold")
         for note in report.notes:
-            notes.append(f"- {note}\n", style="")
+            notes.append(f"- {visible(note)}\n", style="")
         blocks.append(notes)
     blocks.append(_provenance(report))
     return blocks
@@ -123,7 +133,7 @@ def _coverage(report: Report) -> RenderableType:
     table = _table("\n" + _("Data covered"), ("", "left"), ("", "left"))
     table.show_header = False
     for label, value in coverage_rows(report, ", ".join(c.providers)):
-        table.add_row(label, value)
+        _add_row(table, label, value)
     return table
 
 
@@ -134,7 +144,7 @@ def _from_table(title: str, table: SharedTable) -> Table:
         *((h, "right" if i in table.numeric else "left") for i, h in enumerate(table.headers)),
     )
     for row in table.rows:
-        out.add_row(*row)
+        _add_row(out, *row)
     return out
 
 
@@ -152,10 +162,10 @@ def _real_name(report: Report) -> list[RenderableType]:
         _from_table("", rn.overview_table(report, _PLAIN)),
     ]
     for section in report.real_name:
-        blocks.append(Text(f"\n{section.provider_id}", style="bold"))
+        blocks.append(Text(f"\n{visible(section.provider_id)}", style="bold"))
         note = rn.provider_note(section)
         if note:
-            blocks.append(Text(note, style="dim"))
+            blocks.append(Text(visible(note), style="dim"))
         for title, table in rn.provider_tables(section, _PLAIN):
             blocks.append(_from_table(title, table))
     return blocks
@@ -173,7 +183,8 @@ def _providers(report: Report) -> RenderableType:
         (_("Quarantined"), "right"),
     )
     for p in report.providers:
-        table.add_row(
+        _add_row(
+            table,
             p.provider_id,
             count(p.events),
             count(p.records),
@@ -193,7 +204,8 @@ def _tally_table(title: str, first: str, tallies: list[Tally], label: bool) -> T
     columns.extend((severity_short(s), "right") for s in SEVERITY_ORDER)
     table = _table(title, *columns)
     for t in tallies:
-        table.add_row(
+        _add_row(
+            table,
             category_label(t.key) if label else t.key,
             count(t.findings),
             count(t.events),
@@ -251,7 +263,8 @@ def _top(report: Report) -> list[RenderableType]:
             (_("Worst"), "left"),
         )
         for a in report.top_actors:
-            table.add_row(
+            _add_row(
+                table,
                 a.provider_id,
                 a.actor_id or "-",
                 actor_type_word(a.actor_type, "-"),
@@ -273,7 +286,8 @@ def _top(report: Report) -> list[RenderableType]:
             (_("Worst"), "left"),
         )
         for p in report.top_parties:
-            table.add_row(
+            _add_row(
+                table,
                 p.destination_party,
                 ", ".join(p.providers),
                 count(p.findings),
@@ -302,7 +316,8 @@ def _exposure(report: Report) -> list[RenderableType]:
     )
     details = Text()
     for e in report.exposure:
-        table.add_row(
+        _add_row(
+            table,
             e.provider_id,
             count(e.finding_count),
             count(e.records_affected),
@@ -310,14 +325,15 @@ def _exposure(report: Report) -> list[RenderableType]:
             fine_range_text(e.fine_min_cny, e.fine_max_cny),
             Text(yes_no(e.serious), style="bold red" if e.serious else ""),
         )
-        details.append(f"{e.provider_id}: ", style="bold")
-        details.append(e.fine_basis + "\n")
+        details.append(f"{visible(e.provider_id)}: ", style="bold")
+        details.append(visible(e.fine_basis) + "\n")
         if e.serious_reasons:
             details.append("  " + serious_because(e.serious_reasons) + "\n")
         details.append("  " + consequences_line(e.consequences) + "\n")
     t = report.exposure_total
     table.add_section()
-    table.add_row(
+    _add_row(
+        table,
         all_providers(t.providers),
         count(t.finding_count),
         count(t.records_affected),
@@ -336,7 +352,7 @@ def _provenance(report: Report) -> RenderableType:
 
     text = Text("\n" + _("Provenance") + "\n", style="bold")
     for line in provenance_lines(report):
-        text.append(line + "\n", style="dim")
+        text.append(visible(line) + "\n", style="dim")
     return text
 
 
@@ -350,7 +366,7 @@ def _findings(report: Report) -> list[RenderableType]:
         "\n" + _("Findings ({n})").format(n=count(len(report.findings))) + "\n", style="bold"
     )
     head.append(_("Every evidence event of a finding: "), style="dim")
-    head.append(report.evidence_sql_template, style="dim")
+    head.append(visible(report.evidence_sql_template), style="dim")
     blocks: list[RenderableType] = [head]
     for f in shown:
         block = Text()
@@ -358,16 +374,18 @@ def _findings(report: Report) -> list[RenderableType]:
             f" {severity_word(f.severity).upper()} ", style=SEVERITY_STYLES.get(f.severity, "")
         )
         block.append(
-            f" {category_label(f.category)} · {f.rule_id} · {f.provider_id} · {f.event_date}",
+            visible(
+                f" {category_label(f.category)} · {f.rule_id} · {f.provider_id} · {f.event_date}"
+            ),
             style="bold",
         )
-        block.append(f"  {f.finding_id}\n", style="dim")
-        block.append(f"  {f.summary}\n")
+        block.append(f"  {visible(f.finding_id)}\n", style="dim")
+        block.append(f"  {visible(f.summary)}\n")
         actor = f"{f.actor_id or '-'} ({actor_type_word(f.actor_type)})"
         party = f" -> {f.destination_party}" if f.destination_party else ""
-        block.append(f"  {actor}{party}; {finding_numbers(f)}\n", style="")
+        block.append(f"  {visible(actor + party)}; {finding_numbers(f)}\n", style="")
         block.append("  " + seen_line(f) + "\n", style="dim")
-        block.append("  " + _("evidence: {ids}").format(ids=evidence_line(f)), style="dim")
+        block.append("  " + _("evidence: {ids}").format(ids=visible(evidence_line(f))), style="dim")
         blocks.append(block)
     if left_out:
         blocks.append(

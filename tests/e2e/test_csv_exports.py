@@ -1,0 +1,72 @@
+"""CSV as spreadsheet and database tools export it: Excel's ``sep=,`` line before the header,
+and a header repeated where exports were joined, spelled in another export's capitals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.ingest import ingest, query
+
+HEADER = "event_id,event_time,provider_id,actor_id,action,data_fields"
+
+
+def _row(event_id: str) -> str:
+    return f"{event_id},2026-03-01T10:00:00Z,p,a,view,phone"
+
+
+FILES = {
+    # Excel writes "sep=," (and reads it) so that a locale with another list separator opens
+    # the file right; with a byte-order mark and CRLF, as Excel saves it
+    "excel.csv": "\ufeffsep=,\r\n" + HEADER + "\r\n" + _row("x1") + "\r\n",
+    "semicolons.csv": "sep=;\n" + HEADER.replace(",", ";") + "\n" + _row("s1").replace(",", ";"),
+    # exports joined with `cat`, the second one's header in capitals
+    "joined.csv": "\n".join([HEADER, _row("j1"), HEADER.upper(), _row("j2")]) + "\n",
+    "joined-reordered.csv": "\n".join(
+        [HEADER, _row("r1"), "EVENT_ID,PROVIDER_ID,EVENT_TIME,ACTOR_ID,ACTION,DATA_FIELDS"]
+    )
+    + "\n",
+}
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    root = tmp_path_factory.mktemp("exports")
+    inbox = root / "in"
+    inbox.mkdir()
+    for name, text in FILES.items():
+        (inbox / name).write_bytes(text.encode())
+    result = ingest(root / "lake", inbox)
+    return root / "lake", {Path(f.source_file).name: f for f in result.files}
+
+
+def test_excels_separator_line_is_neither_header_nor_data(
+    ingested: tuple[Path, dict[str, object]],
+) -> None:
+    lake, files = ingested
+    f = files["excel.csv"]
+    assert (f.status, f.rows_read, f.rows_stored) == ("ingested", 1, 1)  # type: ignore[attr-defined]
+    assert ("x1", 3) in query(lake, "SELECT event_id, line_number FROM events")
+
+
+def test_a_separator_line_naming_another_delimiter_says_so(
+    ingested: tuple[Path, dict[str, object]],
+) -> None:
+    f = ingested[1]["semicolons.csv"]
+    assert f.status == "rejected"  # type: ignore[attr-defined]
+    assert "separated by semicolons" in f.reason  # type: ignore[attr-defined]
+    assert "Excel's separator line" in f.reason  # type: ignore[attr-defined]
+
+
+def test_a_header_repeated_in_capitals_is_named_as_a_repeated_header(
+    ingested: tuple[Path, dict[str, object]],
+) -> None:
+    lake, files = ingested
+    f = files["joined.csv"]
+    assert (f.rows_read, f.rows_stored, f.rows_quarantined) == (3, 2, 1)  # type: ignore[attr-defined]
+    (reason,) = query(lake, "SELECT reason FROM quarantine WHERE source_file LIKE '%joined.csv'")
+    assert reason[0].startswith("row repeats the header row (line 1)"), reason
+    reordered = files["joined-reordered.csv"]
+    assert reordered.status == "rejected"  # type: ignore[attr-defined]
+    assert "repeated at line 3 with its columns in another order" in reordered.reason  # type: ignore[attr-defined]
