@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -472,8 +473,12 @@ class _Job:
             self.log("file_missing", level="warning", file=item.relpath, sha256=outcome.sha256)
 
     def _move(self, to_move: list[tuple[InboxFile, FileOutcome]]) -> None:
-        """Move files whose content the manifest shows committed (never rejected ones)."""
-        for item, outcome in to_move:
+        """Move files whose content the manifest shows committed (never rejected ones).
+
+        Links go before the files they point at, the longest chain first: moved after its
+        target (``latest.jsonl -> forum-a-2026-03-05.jsonl``), a link pointed at nothing, was
+        left in the inbox as changed, and every later night named it unreadable (exit 3)."""
+        for item, outcome in sorted(to_move, key=lambda move: -_link_depth(move[0].path)):
             if outcome.status not in (INGESTED, SKIPPED) or outcome.sha256 is None:
                 continue
             entry = self.lake.manifest_entry(outcome.sha256)
@@ -589,6 +594,18 @@ def _find_each(paths: list[Path], find: Callable[[list[Path]], Any]) -> tuple[An
             continue
         inputs = one if inputs is None else replace(inputs, files=[*inputs.files, *one.files])
     return inputs, gone
+
+
+def _link_depth(path: Path) -> int:
+    """How many links lead from ``path`` to a file (0 for a file; a loop stops at 40)."""
+    depth = 0
+    while depth < 40 and path.is_symlink():
+        try:
+            path = path.parent / os.readlink(path)
+        except OSError:
+            break
+        depth += 1
+    return depth
 
 
 def _committed(entry: dict[str, Any]) -> bool:

@@ -13,6 +13,7 @@ import pytest
 
 from auditpipe.lake import Lake
 from auditpipe.lake.runs import nightly_runs
+from auditpipe.nightly.inbox import scan_inbox
 from tests.support.nightly import (
     breach,
     event,
@@ -883,3 +884,21 @@ def test_a_usage_error_without_json_prints_nothing_on_stdout(
 ) -> None:
     code, out, err = run_cli(nightly_args(inbox, lake, "--fail-on", "everything"), capsys)
     assert code == 2 and out == "" and "everything" in err
+
+
+def test_links_in_the_inbox_are_moved_with_the_files_they_point_at(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A link beside its file (a provider's latest.jsonl) was moved after its target, or not
+    # at all: the target had gone, so the link was "changed" and stayed behind pointing at
+    # nothing, and every later night named it unreadable and exited 3.
+    write_log(inbox / "a.jsonl", [event("e1")])
+    (inbox / "b.jsonl").symlink_to("a.jsonl")
+    (inbox / "c.jsonl").symlink_to("b.jsonl")  # a chain, in the order the scan sees it
+    code, summary, _ = nightly(inbox, lake, capsys, "--move-processed")
+    assert code == 0, summary
+    assert summary["files"]["ingested"] == 1 and summary["files"]["moved"] == 3
+    assert sorted(p.name for p in inbox.iterdir()) == ["processed"]
+    for name in ("a.jsonl", "b.jsonl", "c.jsonl"):  # the links still lead to the file
+        assert (inbox / "processed" / NIGHT / name).is_file()
+    assert scan_inbox(inbox, settle_seconds=0).unreadable == []  # nothing for the next night
