@@ -436,6 +436,37 @@ def test_files_it_cannot_read_are_named_and_the_night_goes_on(
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
 
 
+def test_a_folder_it_cannot_list_is_named_not_passed_over(
+    inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # os.walk skips a folder it may not list (a provider's upload folder of mode 700) in
+    # silence: its logs were never taken and the night exited 0. (Root may list anything, so
+    # the refusal is made here.) ingest names it too, and an inbox it cannot list is exit 2.
+    from auditpipe.errors import UsageError
+    from auditpipe.ingest.sources import Skipped, discover
+
+    write_log(inbox / "a.jsonl", [event("e1")])
+    write_log(inbox / "forum-b" / "b.jsonl", [event("e2")])
+    refused: set[str] = {str(inbox / "forum-b")}
+    scandir = os.scandir
+
+    def listing(path: Any = ".") -> Any:
+        if str(path) in refused:
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", listing)
+    scan = scan_inbox(inbox, settle_seconds=0)
+    assert [f.relpath for f in scan.ready] == ["a.jsonl"]
+    assert scan.unreadable == [("forum-b", "a folder it cannot list: Permission denied")]
+    skipped = Skipped()
+    assert [f.path.name for f in discover([inbox], skipped=skipped)] == ["a.jsonl"]
+    assert skipped.unreadable == [inbox / "forum-b"]
+    refused.add(str(inbox))
+    with pytest.raises(UsageError, match="cannot list inbox .*Permission denied"):
+        scan_inbox(inbox, settle_seconds=0)
+
+
 def test_a_linked_folder_and_a_fifo_named_like_a_log_are_named_not_passed_over(
     inbox: Path, lake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
