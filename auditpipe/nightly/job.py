@@ -43,6 +43,7 @@ from ..errors import (
 )
 from ..i18n import _
 from ..lake import Lake, new_id, today_in, utc_now, write_atomic
+from ..lake.commit import leftover_temporary_files
 from ..lake.locations import record_move
 from ..lake.runs import (
     COMPLETED,
@@ -558,6 +559,9 @@ class _Job:
         with report_language(self.config):
             report = build_report(self.lake, config=self.config, since=since, until=until)
             for fmt, path in zip(self.settings.report_formats, paths, strict=True):
+                # What a run killed while writing this report left (under the lock: ours).
+                for tmp in leftover_temporary_files(path.parent, path.name):
+                    tmp.unlink(missing_ok=True)
                 write_atomic(path, render_report(report, fmt).encode("utf-8"))
                 self.result.reports.append(str(path))
                 self.log("report_written", format=fmt, path=str(path))

@@ -933,3 +933,24 @@ def test_links_in_the_inbox_are_moved_with_the_files_they_point_at(
     for name in ("a.jsonl", "b.jsonl", "c.jsonl"):  # the links still lead to the file
         assert (inbox / "processed" / NIGHT / name).is_file()
     assert scan_inbox(inbox, settle_seconds=0).unreadable == []  # nothing for the next night
+
+
+def test_a_report_killed_while_being_written_leaves_no_temporary_file(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A run killed (or Ctrl-C'd) while writing a report left its hidden temporary file in the
+    # reports folder, and the rerun that wrote the report added none but removed none either.
+    Lake.open(lake, create=True)
+    night = lake / "reports" / NIGHT
+    night.mkdir(parents=True)
+    leftover = night / f".auditpipe-report-{NIGHT}.html.0123abcd.tmp"
+    leftover.write_text("<html>half a rep")
+    theirs = night / ".notes.tmp"  # not a report's: left alone
+    theirs.write_text("mine")
+    write_log(inbox / "a.jsonl", [event("e1")])
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert code == 0, summary
+    assert sorted(p.name for p in night.iterdir()) == [
+        ".notes.tmp",
+        *(f"auditpipe-report-{NIGHT}.{ext}" for ext in ("html", "json", "md")),
+    ]
