@@ -109,6 +109,7 @@ class Console:
             self.data("".join("\t".join(line) + "\n" for line in lines))
             return
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=title, title_justify="left")
         for name, justify in columns:
@@ -119,7 +120,9 @@ class Console:
             )
         for number, row in enumerate(rows, 1):
             style = "bold" if bold_last and number == len(rows) else None
-            table.add_row(*(f"{v:,}" if isinstance(v, int) else str(v) for v in row), style=style)
+            # Text, not markup: a file named "a[/].jsonl" stopped the command (MarkupError).
+            cells = (Text(f"{v:,}" if isinstance(v, int) else str(v)) for v in row)
+            table.add_row(*cells, style=style)
         self.out.print(table)
 
     def report_style(self, fmt: str) -> tuple[int, bool]:
@@ -398,8 +401,18 @@ def _silence(stream: IO[Any] | Any) -> None:
 
 def printable(name: str) -> str:
     """A file's name as any stdout can print it: bytes of it that are not UTF-8 (a name saved
-    in GBK, which Python holds as surrogates) written \\xNN instead of failing to encode."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
+    in GBK, which Python holds as surrogates) written \\xNN instead of failing to encode, and
+    control characters written \\n, \\r, \\t or \\xNN. A provider names its files: a name
+    holding an escape sequence recoloured or rewrote the operator's terminal, and one holding
+    a carriage return or a bell was printed without it, a name no file has."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace").translate(_CONTROL_ESCAPES)
+
+
+# C0 controls, DEL and the C1 controls (U+0080-U+009F: ESC's 8-bit forms, NEL).
+_CONTROL_ESCAPES = {
+    code: {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}.get(code, f"\\x{code:02x}")
+    for code in [*range(0x20), *range(0x7F, 0xA0)]
+}
 
 
 def get_console() -> Console:

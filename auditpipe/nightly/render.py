@@ -53,6 +53,7 @@ def _money(value: Any) -> str:
 
 def render_summary(result: NightlyResult) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     from ..console import get_console
 
@@ -111,7 +112,7 @@ def render_summary(result: NightlyResult) -> None:
         for f in notable:
             status = f.status + (_(" (resumed)") if f.resumed else "")
             table.add_row(
-                printable(f.path),
+                Text(printable(f.path)),  # not markup: providers name their files
                 status,
                 f"{f.rows_read:,}",
                 f"{f.rows_stored:,}",
@@ -121,12 +122,15 @@ def render_summary(result: NightlyResult) -> None:
         out.print(table)
     for f in result.files:
         if f.status in (REJECTED, MISSING, WAITING, UNREADABLE) and f.reason:
-            out.print(f"  {f.status}: {printable(f.path)}: {f.reason}")
+            # markup=False: a file named "a[/].jsonl.part" stopped the summary (MarkupError,
+            # exit 2), and one named "[red]b.jsonl" was printed as "b.jsonl".
+            out.print(f"  {f.status}: {printable(f.path)}: {printable(f.reason)}", markup=False)
         if f.move_error:
             out.print(
                 _("  not moved to processed/: {path}: {error}").format(
-                    path=printable(f.path), error=f.move_error
-                )
+                    path=printable(f.path), error=printable(f.move_error)
+                ),
+                markup=False,
             )
     if result.days_evaluated:
         days = ", ".join(d.isoformat() for d in result.days_evaluated)
@@ -179,7 +183,7 @@ def render_summary(result: NightlyResult) -> None:
     if result.reports:
         out.print(_("Reports:"))
         for path in result.reports:
-            out.print(f"  {path}")
+            out.print(f"  {printable(path)}", markup=False)
     if result.rows_quarantined:
         out.print(
             _("Quarantined rows: {command}").format(

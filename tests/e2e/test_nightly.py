@@ -954,3 +954,19 @@ def test_a_report_killed_while_being_written_leaves_no_temporary_file(
         ".notes.tmp",
         *(f"auditpipe-report-{NIGHT}.{ext}" for ext in ("html", "json", "md")),
     ]
+
+
+def test_file_names_are_printed_as_they_are_never_as_markup_or_terminal_codes(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Providers name their files. The summary read names as rich markup: "a[/].jsonl.part"
+    # stopped it with an internal error (exit 2) after the night's work, every night, and
+    # "[red]b.jsonl.part" was listed as "b.jsonl.part"; an escape sequence reached the
+    # operator's terminal as it was.
+    write_log(inbox / "a[/].jsonl.part", [event("e1")])
+    write_log(inbox / "[red]b.jsonl.part", [event("e2")])
+    write_log(inbox / "c\x1b[2J[/].jsonl", [event("e3")])
+    code, out, err = run_cli(nightly_args(inbox, lake), capsys)
+    assert code == 0, err
+    assert "waiting: a[/].jsonl.part" in out and "waiting: [red]b.jsonl.part" in out
+    assert "c\\x1b[2J[/].jsonl" in out and "\x1b" not in out + err
