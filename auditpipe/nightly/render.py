@@ -159,7 +159,7 @@ def render_summary(result: NightlyResult) -> None:
             table.add_column(col, justify="left" if n == 0 else "right")
         for e in result.exposure:
             table.add_row(
-                str(e.get("provider_id")),
+                Text(printable(str(e.get("provider_id")))),  # the data's, not markup
                 f"{int(e.get('finding_count') or 0):,}",
                 f"{int(e.get('records_affected') or 0):,}",
                 _money(e.get("illegal_proceeds_cny", 0)),
