@@ -504,6 +504,9 @@ class _Job:
                 )
                 continue
             if dest is None:
+                # Said in the summary too: the file stayed in the inbox and "moved" did not
+                # count it, with no word of why.
+                outcome.move_error = "it changed after it was ingested; the next run reads it again"
                 self.log("file_changed", level="warning", file=item.relpath)
                 continue
             outcome.moved_to = dest.relative_to(self.inbox).as_posix()

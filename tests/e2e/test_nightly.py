@@ -970,3 +970,18 @@ def test_file_names_are_printed_as_they_are_never_as_markup_or_terminal_codes(
     assert code == 0, err
     assert "waiting: a[/].jsonl.part" in out and "waiting: [red]b.jsonl.part" in out
     assert "c\\x1b[2J[/].jsonl" in out and "\x1b" not in out + err
+
+
+def test_a_file_that_changed_after_its_ingest_is_not_moved_and_the_summary_says_why(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Left in the inbox (its new content is not what was ingested) with no word in the summary:
+    # "0 moved", and nothing said of the file.
+    from auditpipe.nightly import inbox as inbox_module
+
+    write_log(inbox / "a.jsonl", [event("e1")])
+    monkeypatch.setattr(inbox_module.InboxFile, "unchanged", lambda self: False)
+    code, out, err = run_cli(nightly_args(inbox, lake, "--move-processed"), capsys)
+    assert code == 0, err
+    assert (inbox / "a.jsonl").is_file()
+    assert "not moved to processed/: a.jsonl: it changed after it was ingested" in out
