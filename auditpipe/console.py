@@ -463,8 +463,11 @@ def _shown_console() -> type[RichConsole]:
 
 def printable(name: str) -> str:
     """A file's name as any stdout can print it: bytes of it that are not UTF-8 (a name saved
-    in GBK, which Python holds as surrogates) written \\xNN instead of failing to encode."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
+    in GBK, which Python holds as surrogates) written \\xNN instead of failing to encode, and
+    control and bidirectional formatting characters spelled out (``visible``). A provider names its files: a name
+    holding an escape sequence recoloured or rewrote the operator's terminal, and one holding
+    a carriage return or a bell was printed without it, a name no file has."""
+    return visible(os.fsencode(name).decode("utf-8", "backslashreplace"))
 
 
 def get_console() -> Console:

@@ -313,8 +313,9 @@ def render_status(status: LakeStatus, now: dt.datetime | None = None) -> None:
     """Terminal tables on stdout; the lines between them wrap at word boundaries to the
     terminal's width, and times read as "3 hours ago, <local time> (<lake timezone>)"."""
     from rich.table import Table
+    from rich.text import Text
 
-    from .console import get_console
+    from .console import get_console, printable
 
     out = get_console()
     width = out.out.width if out.stdout_is_terminal else None
@@ -372,7 +373,7 @@ def render_status(status: LakeStatus, now: dt.datetime | None = None) -> None:
             table.add_column(col, justify="left" if n == 0 else "right")
         for p in status.providers:
             table.add_row(
-                p.provider_id,
+                Text(printable(p.provider_id)),  # the data's: never markup
                 f"{p.events:,}",
                 str(p.days),
                 _iso(p.first_day) or "",

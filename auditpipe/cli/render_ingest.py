@@ -40,7 +40,7 @@ def progress_reporter(enabled: bool = True) -> Iterator[Any]:
             return
 
         def per_file(source: Any, done: float) -> None:
-            tick(source.name, done, 1.0)
+            tick(printable(source.name), done, 1.0)
 
         yield per_file
 

@@ -255,7 +255,11 @@ def _in_folder(
     skip_dirs: set[Path],
     skipped: Skipped,
 ) -> Iterator[SourceFile]:
-    for root, dirs, files in os.walk(folder):
+    def cannot_list(exc: OSError) -> None:
+        # os.walk passes over a folder it cannot list (no permission) in silence.
+        skipped.unreadable.append(Path(exc.filename) if exc.filename else folder)
+
+    for root, dirs, files in os.walk(folder, onerror=cannot_list):
         dirs[:] = sorted(
             d
             for d in dirs

@@ -154,14 +154,19 @@ def write_atomic(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
-def leftover_temporary_files(folder: Path) -> list[Path]:
-    """``write_atomic``'s temporary files in ``folder`` (left by a killed writer)."""
+def leftover_temporary_files(folder: Path, name: str | None = None) -> list[Path]:
+    """``write_atomic``'s temporary files in ``folder`` (left by a killed writer); with
+    ``name``, only those of the file of that name (``.<name>.<8 hex digits>.tmp``)."""
     if not folder.is_dir():
         return []
+    prefix = None if name is None else f".{name}."
     return sorted(
         Path(e.path)
         for e in os.scandir(folder)
-        if e.name.startswith(".") and e.name.endswith(TMP_SUFFIX) and e.is_file()
+        if e.name.startswith(prefix or ".")
+        and e.name.endswith(TMP_SUFFIX)
+        and (prefix is None or len(e.name) == len(prefix) + 8 + len(TMP_SUFFIX))
+        and e.is_file()
     )
 
 
@@ -491,9 +496,14 @@ def recover(lake: Lake) -> list[str]:
     for journal in journal_files(lake.root):
         lake.apply_journal(journal)
         done.append(journal.stem)
-    # A journal whose writer died before renaming it into place was never committed.
-    for tmp in leftover_temporary_files(lake.journal_dir):
-        tmp.unlink(missing_ok=True)
+    # A journal whose writer died before renaming it into place was never committed; and a
+    # record, a location or the inbox hashes a writer was killed (or interrupted) writing left
+    # its temporary file behind, which no later run looked at.
+    for folder, dirs, files in os.walk(lake.meta_dir):
+        dirs[:] = [d for d in dirs if Path(folder, d) != lake.staging_dir]
+        for name in files:
+            if name.startswith(".") and name.endswith(TMP_SUFFIX):
+                Path(folder, name).unlink(missing_ok=True)
     if lake.staging_dir.is_dir():
         shutil.rmtree(lake.staging_dir, ignore_errors=True)
     return done

@@ -58,6 +58,11 @@ class RunRecord:
     exit_code: int | None = None
     error: str | None = None
     summary: dict[str, Any] | None = None
+    # The order runs were started in, numbered when the record is first saved (1, 2, ...; 0
+    # for records written before runs were numbered). Not the clock: set back (a wrong time
+    # corrected, a virtual machine restored), it put the newest run before older ones, and
+    # status named an earlier run as the last.
+    seq: int = 0
 
     @property
     def phase_index(self) -> int:
@@ -77,8 +82,17 @@ def run_path(lake: Lake, run_id: str) -> Path:
 
 
 def save_run(lake: Lake, record: RunRecord) -> None:
-    """Replace the record atomically: a reader sees the previous version or this one."""
-    write_json_atomic(run_path(lake, record.run_id), record.to_dict())
+    """Replace the record atomically: a reader sees the previous version or this one. A new
+    record gets the next number (``seq``); the lake lock makes it unique."""
+    path = run_path(lake, record.run_id)
+    if not record.seq and not path.exists():
+        record.seq = 1 + max((_seq(doc) for doc in load_run_docs(lake)), default=0)
+    write_json_atomic(path, record.to_dict())
+
+
+def _seq(doc: dict[str, Any]) -> int:
+    seq = doc.get("seq", 0)
+    return seq if type(seq) is int else 0
 
 
 def load_run_docs(lake: Lake) -> list[dict[str, Any]]:
@@ -91,7 +105,9 @@ def load_run_docs(lake: Lake) -> list[dict[str, Any]]:
             continue  # only an atomic writer touches these; a bad one is someone's hand edit
         if isinstance(doc, dict) and doc.get("run_id"):
             docs.append(doc)
-    docs.sort(key=lambda d: (str(d.get("started_at", "")), str(d["run_id"])))
+    # In the order they were started: by number, then (records written before runs were
+    # numbered, all 0) by the clock.
+    docs.sort(key=lambda d: (_seq(d), str(d.get("started_at", "")), str(d["run_id"])))
     return docs
 
 
@@ -155,6 +171,7 @@ def run_doc_problem(doc: dict[str, Any]) -> str | None:
         ("days_evaluated", is_list_of(doc.get("days_evaluated", []), is_day)),
         ("baselines", is_list_of(doc.get("baselines", []), is_baseline)),
         ("resumed_from", is_list_of(doc.get("resumed_from", []), lambda v: isinstance(v, str))),
+        ("seq", type(doc.get("seq", 0)) is int and doc.get("seq", 0) >= 0),
     ]
     bad = [name for name, ok in checks if not ok]
     return _("unexpected {fields}").format(fields=", ".join(bad)) if bad else None

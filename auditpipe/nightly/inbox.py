@@ -92,7 +92,22 @@ def scan_inbox(
     now_ns = int(now * 1e9)
     skip = {p.resolve() for p in exclude}
     scan = InboxScan()
-    for root, dirs, files in os.walk(inbox):
+
+    def cannot_list(exc: OSError) -> None:
+        # os.walk passes over a folder it cannot list (no permission: a provider's upload
+        # folder of mode 700), and its logs were never taken, night after night, with exit 0.
+        where = Path(exc.filename) if exc.filename else inbox
+        if where == inbox:
+            raise UsageError(
+                _("cannot list inbox {inbox}: {strerror}").format(
+                    inbox=inbox, strerror=exc.strerror or exc
+                ),
+                hint=_("run the job as a user who may read that folder, or fix its permissions"),
+            )
+        why = f"a folder it cannot list: {exc.strerror or exc}"
+        scan.unreadable.append((where.relative_to(inbox).as_posix(), why))
+
+    for root, dirs, files in os.walk(inbox, onerror=cannot_list):
         top = Path(root) == inbox
         dirs[:] = sorted(
             d

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -42,6 +43,7 @@ from ..errors import (
 )
 from ..i18n import _
 from ..lake import Lake, new_id, today_in, utc_now, write_atomic
+from ..lake.commit import leftover_temporary_files
 from ..lake.locations import record_move
 from ..lake.runs import (
     COMPLETED,
@@ -474,8 +476,12 @@ class _Job:
             self.log("file_missing", level="warning", file=item.relpath, sha256=outcome.sha256)
 
     def _move(self, to_move: list[tuple[InboxFile, FileOutcome]]) -> None:
-        """Move files whose content the manifest shows committed (never rejected ones)."""
-        for item, outcome in to_move:
+        """Move files whose content the manifest shows committed (never rejected ones).
+
+        Links go before the files they point at, the longest chain first: moved after its
+        target (``latest.jsonl -> forum-a-2026-03-05.jsonl``), a link pointed at nothing, was
+        left in the inbox as changed, and every later night named it unreadable (exit 3)."""
+        for item, outcome in sorted(to_move, key=lambda move: -_link_depth(move[0].path)):
             if outcome.status not in (INGESTED, SKIPPED) or outcome.sha256 is None:
                 continue
             entry = self.lake.manifest_entry(outcome.sha256)
@@ -500,6 +506,9 @@ class _Job:
                 )
                 continue
             if dest is None:
+                # Said in the summary too: the file stayed in the inbox and "moved" did not
+                # count it, with no word of why.
+                outcome.move_error = "it changed after it was ingested; the next run reads it again"
                 self.log("file_changed", level="warning", file=item.relpath)
                 continue
             outcome.moved_to = dest.relative_to(self.inbox).as_posix()
@@ -557,6 +566,9 @@ class _Job:
         with report_language(self.config):
             report = build_report(self.lake, config=self.config, since=since, until=until)
             for fmt, path in zip(self.settings.report_formats, paths, strict=True):
+                # What a run killed while writing this report left (under the lock: ours).
+                for tmp in leftover_temporary_files(path.parent, path.name):
+                    tmp.unlink(missing_ok=True)
                 write_atomic(path, render_report(report, fmt).encode("utf-8"))
                 self.result.reports.append(str(path))
                 self.log("report_written", format=fmt, path=str(path))
@@ -593,6 +605,18 @@ def _find_each(paths: list[Path], find: Callable[[list[Path]], Any]) -> tuple[An
             continue
         inputs = one if inputs is None else replace(inputs, files=[*inputs.files, *one.files])
     return inputs, gone
+
+
+def _link_depth(path: Path) -> int:
+    """How many links lead from ``path`` to a file (0 for a file; a loop stops at 40)."""
+    depth = 0
+    while depth < 40 and path.is_symlink():
+        try:
+            path = path.parent / os.readlink(path)
+        except OSError:
+            break
+        depth += 1
+    return depth
 
 
 def _committed(entry: dict[str, Any]) -> bool:

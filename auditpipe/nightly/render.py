@@ -114,7 +114,7 @@ def render_summary(result: NightlyResult) -> None:
         for f in notable:
             status = f.status + (_(" (resumed)") if f.resumed else "")
             table.add_row(
-                Text(visible(printable(f.path))),  # a name is neither markup nor escapes
+                Text(printable(f.path)),  # a name is neither markup nor escapes
                 status,
                 f"{f.rows_read:,}",
                 f"{f.rows_stored:,}",
@@ -173,7 +173,7 @@ def render_summary(result: NightlyResult) -> None:
             table.add_column(col, justify="left" if n == 0 else "right")
         for e in result.exposure:
             table.add_row(
-                str(e.get("provider_id")),
+                Text(printable(str(e.get("provider_id")))),  # the data's, not markup
                 f"{int(e.get('finding_count') or 0):,}",
                 f"{int(e.get('records_affected') or 0):,}",
                 _money(e.get("illegal_proceeds_cny", 0)),
@@ -197,7 +197,7 @@ def render_summary(result: NightlyResult) -> None:
     if result.reports:
         out.print(_("Reports:"))
         for path in result.reports:
-            out.print(f"  {path}")
+            out.print(f"  {printable(path)}", markup=False)
     if result.rows_quarantined:
         out.print(
             _("Quarantined rows: {command}").format(

@@ -13,6 +13,7 @@ import pytest
 
 from auditpipe.lake import Lake
 from auditpipe.lake.runs import nightly_runs
+from auditpipe.nightly.inbox import scan_inbox
 from tests.support.nightly import (
     breach,
     event,
@@ -433,6 +434,37 @@ def test_files_it_cannot_read_are_named_and_the_night_goes_on(
     }
     assert summary["files"]["unreadable"] == 3
     assert table_rows(lake, "SELECT event_id FROM events") == [("e1",)]
+
+
+def test_a_folder_it_cannot_list_is_named_not_passed_over(
+    inbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # os.walk skips a folder it may not list (a provider's upload folder of mode 700) in
+    # silence: its logs were never taken and the night exited 0. (Root may list anything, so
+    # the refusal is made here.) ingest names it too, and an inbox it cannot list is exit 2.
+    from auditpipe.errors import UsageError
+    from auditpipe.ingest.sources import Skipped, discover
+
+    write_log(inbox / "a.jsonl", [event("e1")])
+    write_log(inbox / "forum-b" / "b.jsonl", [event("e2")])
+    refused: set[str] = {str(inbox / "forum-b")}
+    scandir = os.scandir
+
+    def listing(path: Any = ".") -> Any:
+        if str(path) in refused:
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", listing)
+    scan = scan_inbox(inbox, settle_seconds=0)
+    assert [f.relpath for f in scan.ready] == ["a.jsonl"]
+    assert scan.unreadable == [("forum-b", "a folder it cannot list: Permission denied")]
+    skipped = Skipped()
+    assert [f.path.name for f in discover([inbox], skipped=skipped)] == ["a.jsonl"]
+    assert skipped.unreadable == [inbox / "forum-b"]
+    refused.add(str(inbox))
+    with pytest.raises(UsageError, match="cannot list inbox .*Permission denied"):
+        scan_inbox(inbox, settle_seconds=0)
 
 
 def test_a_linked_folder_and_a_fifo_named_like_a_log_are_named_not_passed_over(
@@ -883,3 +915,73 @@ def test_a_usage_error_without_json_prints_nothing_on_stdout(
 ) -> None:
     code, out, err = run_cli(nightly_args(inbox, lake, "--fail-on", "everything"), capsys)
     assert code == 2 and out == "" and "everything" in err
+
+
+def test_links_in_the_inbox_are_moved_with_the_files_they_point_at(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A link beside its file (a provider's latest.jsonl) was moved after its target, or not
+    # at all: the target had gone, so the link was "changed" and stayed behind pointing at
+    # nothing, and every later night named it unreadable and exited 3.
+    write_log(inbox / "a.jsonl", [event("e1")])
+    (inbox / "b.jsonl").symlink_to("a.jsonl")
+    (inbox / "c.jsonl").symlink_to("b.jsonl")  # a chain, in the order the scan sees it
+    code, summary, _ = nightly(inbox, lake, capsys, "--move-processed")
+    assert code == 0, summary
+    assert summary["files"]["ingested"] == 1 and summary["files"]["moved"] == 3
+    assert sorted(p.name for p in inbox.iterdir()) == ["processed"]
+    for name in ("a.jsonl", "b.jsonl", "c.jsonl"):  # the links still lead to the file
+        assert (inbox / "processed" / NIGHT / name).is_file()
+    assert scan_inbox(inbox, settle_seconds=0).unreadable == []  # nothing for the next night
+
+
+def test_a_report_killed_while_being_written_leaves_no_temporary_file(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A run killed (or Ctrl-C'd) while writing a report left its hidden temporary file in the
+    # reports folder, and the rerun that wrote the report added none but removed none either.
+    Lake.open(lake, create=True)
+    night = lake / "reports" / NIGHT
+    night.mkdir(parents=True)
+    leftover = night / f".auditpipe-report-{NIGHT}.html.0123abcd.tmp"
+    leftover.write_text("<html>half a rep")
+    theirs = night / ".notes.tmp"  # not a report's: left alone
+    theirs.write_text("mine")
+    write_log(inbox / "a.jsonl", [event("e1")])
+    code, summary, _ = nightly(inbox, lake, capsys)
+    assert code == 0, summary
+    assert sorted(p.name for p in night.iterdir()) == [
+        ".notes.tmp",
+        *(f"auditpipe-report-{NIGHT}.{ext}" for ext in ("html", "json", "md")),
+    ]
+
+
+def test_file_names_are_printed_as_they_are_never_as_markup_or_terminal_codes(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Providers name their files. The summary read names as rich markup: "a[/].jsonl.part"
+    # stopped it with an internal error (exit 2) after the night's work, every night, and
+    # "[red]b.jsonl.part" was listed as "b.jsonl.part"; an escape sequence reached the
+    # operator's terminal as it was.
+    write_log(inbox / "a[/].jsonl.part", [event("e1")])
+    write_log(inbox / "[red]b.jsonl.part", [event("e2")])
+    write_log(inbox / "c\x1b[2J[/].jsonl", [event("e3")])
+    code, out, err = run_cli(nightly_args(inbox, lake), capsys)
+    assert code == 0, err
+    assert "waiting: a[/].jsonl.part" in out and "waiting: [red]b.jsonl.part" in out
+    assert "c\\x1b[2J[/].jsonl" in out and "\x1b" not in out + err
+
+
+def test_a_file_that_changed_after_its_ingest_is_not_moved_and_the_summary_says_why(
+    inbox: Path, lake: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Left in the inbox (its new content is not what was ingested) with no word in the summary:
+    # "0 moved", and nothing said of the file.
+    from auditpipe.nightly import inbox as inbox_module
+
+    write_log(inbox / "a.jsonl", [event("e1")])
+    monkeypatch.setattr(inbox_module.InboxFile, "unchanged", lambda self: False)
+    code, out, err = run_cli(nightly_args(inbox, lake, "--move-processed"), capsys)
+    assert code == 0, err
+    assert (inbox / "a.jsonl").is_file()
+    assert "not moved to processed/: a.jsonl: it changed after it was ingested" in out

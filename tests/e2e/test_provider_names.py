@@ -28,6 +28,8 @@ NAMES = [
     "NULL",
     "a=b/c",
     "p*[1]?",
+    "x[/]y",  # console markup: stopped status, the nightly summary and the terminal report
+    "[red]z",  # and was shown as "z"
 ]
 
 
@@ -91,6 +93,38 @@ def test_the_report_lists_every_provider_by_name(
     report = json.loads(out)
     assert sorted(report["coverage"]["providers"]) == sorted(NAMES)
     assert sorted(f["provider_id"] for f in report["findings"]) == sorted(NAMES)
+
+
+@pytest.mark.parametrize(
+    "command", [["status"], ["report", "--format", "terminal", "--unmask"], ["findings", "list"]]
+)
+def test_the_terminal_commands_print_every_provider_by_name(
+    lake: Lake,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+) -> None:
+    # Their tables read cells as rich markup: "x[/]y" stopped them with an internal error.
+    from auditpipe.console import Console
+
+    monkeypatch.setattr(Console, "stdout_is_terminal", property(lambda self: True))
+    code, out, err = run_main([*command, "--lake", str(lake.root)], capsys)
+    assert code == 0, err
+    assert "x[/]y" in out and "[red]z" in out
+
+
+def test_the_nightly_summary_prints_every_provider_by_name(
+    tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.support.nightly import nightly_args
+
+    root = tmp_path_factory.mktemp("nightly-providers")
+    write_log(root / "inbox" / "in.jsonl", [breach("e1", provider_id="x[/]y")])
+    code, out, err = run_main(
+        nightly_args(root / "inbox", root / "lake", "--fail-on", "none"), capsys
+    )
+    assert code == 0, err
+    assert "x[/]y" in out
 
 
 def _contract_read_examples() -> tuple[str, str]:

@@ -113,3 +113,21 @@ def test_status_of_a_missing_lake_is_a_clear_error(
     code, out, err = run_cli(["status", "--lake", str(tmp_path / "nowhere")], capsys)
     assert code == 2
     assert "no lake at" in err and "Traceback" not in err
+
+
+def test_the_last_run_is_the_last_started_even_when_the_clock_went_back(
+    lake_with_events: Lake,
+) -> None:
+    # Runs were ordered by their start time: after the clock was set back a day (a wrong time
+    # corrected, a virtual machine restored), status named the previous run as the last one,
+    # and a failed night looked like the clean one before it.
+    done = RunRecord("nightly-b", "2026-03-02", "2026-03-02T18:00:00+00:00")
+    done.status, done.exit_code = "completed", 0
+    save_run(lake_with_events, done)
+    failed = RunRecord("nightly-a", "2026-03-02", "2026-03-01T18:00:00+00:00")
+    failed.status, failed.exit_code, failed.error = "failed", 2, "the disk is full"
+    save_run(lake_with_events, failed)
+    save_run(lake_with_events, done)  # saved again: keeps its place
+    status = lake_status(lake_with_events)
+    assert status.last_run is not None
+    assert (status.last_run["run_id"], status.last_run["exit_code"]) == ("nightly-a", 2)

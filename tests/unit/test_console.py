@@ -4,9 +4,13 @@ all but errors and data."""
 
 from __future__ import annotations
 
-import pytest
+import os
 
-from auditpipe.console import Console, get_console, set_console
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditpipe.console import Console, get_console, printable, set_console
 
 COLUMNS = [("file", "left"), ("rows", "right")]
 
@@ -68,3 +72,32 @@ def test_a_console_can_be_installed_for_the_process() -> None:
     finally:
         set_console(None)
     assert get_console() is not mine
+
+
+def test_records_on_a_terminal_print_names_as_they_are_not_as_markup(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Cells were read as rich markup: "a[/].jsonl" stopped ingest (MarkupError) and
+    # "[red]b.jsonl" was shown as "b.jsonl".
+    monkeypatch.setattr(Console, "stdout_is_terminal", property(lambda self: True))
+    Console().records(COLUMNS, [["a[/].jsonl", 1], ["[red]b.jsonl", 2]])
+    out, _ = capsys.readouterr()
+    assert "a[/].jsonl" in out and "[red]b.jsonl" in out
+
+
+# Any name a file system holds: bytes that are not UTF-8 and every control character.
+names = st.binary(max_size=24).map(os.fsdecode) | st.text(
+    st.characters(min_codepoint=0, max_codepoint=0x2FF), max_size=24
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(names)
+def test_a_printable_name_holds_no_control_character_and_encodes(name: str) -> None:
+    # A provider names its files: an escape sequence in a name recoloured or rewrote the
+    # operator's terminal, and a carriage return hid what came before it.
+    shown = printable(name)
+    shown.encode("utf-8")
+    assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in shown), shown
+    if all(0x20 <= ord(c) < 0x7F and c != "\\" for c in name):
+        assert shown == name  # plain names are shown as they are

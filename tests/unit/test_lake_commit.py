@@ -250,3 +250,30 @@ def test_a_journal_killed_while_being_written_is_not_committed_and_leaves_nothin
     assert list(lake.journal_dir.iterdir()) == []
     assert not lake.staging_dir.exists() or list(lake.staging_dir.iterdir()) == []
     assert list(lake.events_dir.rglob("*")) == []
+
+
+@pytest.mark.parametrize("folder", ["runs", "locations", "nightly", "."])
+def test_a_record_killed_while_being_written_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder: str
+) -> None:
+    """A run record, a location, the inbox hashes or the lake marker killed (or Ctrl-C'd)
+    between its bytes and its rename left a hidden temporary file that no later run removed:
+    recover() looked in the journal folder only."""
+    from auditpipe.lake import write_json_atomic
+
+    lake = Lake.open(tmp_path / "lake", create=True)
+    real_replace = os.replace
+
+    def replace(src: Any, dst: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(KeyboardInterrupt):
+        write_json_atomic(lake.meta_dir / folder / "record.json", {"a": 1})
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert [p.name for p in (lake.meta_dir / folder).glob(".record.json.*.tmp")]
+
+    with Lake.open(lake.root).locked("the next run"):
+        pass
+
+    assert list(lake.meta_dir.rglob("*.tmp")) == []

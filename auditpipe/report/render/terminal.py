@@ -61,6 +61,9 @@ def render_terminal(report: Report, *, width: int | None = None, color: bool = F
         highlight=False,
         emoji=False,
         legacy_windows=False,
+        # Providers, actors and file names come from the data: read as markup, a provider
+        # named "x[/]y" stopped the report (MarkupError) and "[red]z" was shown as "z".
+        markup=False,
     )
     for block in _blocks(report):
         console.print(block)
