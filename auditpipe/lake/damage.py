@@ -76,8 +76,18 @@ def damaged_file_error(exc: BaseException, lake: Path | None = None) -> LakeErro
             return None
         # what DuckDB found wrong; a file without its footer has nothing after its name
         detail = text[found.end() :].strip(" :.,") or _("no Parquet footer: cut short")
-    elif lake is not None and _DECODING_FAILED.search(text):
-        return damage_in_lake(lake)
+    elif lake is not None and (
+        _DECODING_FAILED.search(text) or isinstance(exc, UnicodeDecodeError)
+    ):
+        # DuckDB's message for a manifest entry it cannot read quotes the entry cut at a byte
+        # count, and a cut inside a character leaves a message Python cannot decode: the
+        # error is then a UnicodeDecodeError naming nothing. Either names no file: look.
+        from . import manifest
+        from .layout import manifest_dir
+
+        return damage_in_lake(lake) or (
+            manifest.first_damaged(manifest_dir(lake)) if manifest_dir(lake).is_dir() else None
+        )
     else:
         return None
     return _damaged(root, path, detail)

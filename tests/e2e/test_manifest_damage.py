@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from auditpipe.ingest import IngestSettings, ingest_paths
@@ -135,6 +135,8 @@ def _not_an_object() -> st.SearchStrategy[object]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=_not_an_object())
+# DuckDB quotes the entry cut at a byte count inside a character: its message does not decode
+@example(value=[[None, None], [None, -1000000000000000], "0\x1f\x80\u0800"])
 def test_any_json_value_that_is_not_an_object_is_named(
     built: tuple[Path, Path], value: object
 ) -> None:
