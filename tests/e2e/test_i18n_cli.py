@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -121,3 +122,37 @@ def test_generate_formats_help_names_every_format() -> None:
 
     help_text = next(p.help for p in generate.params if p.name == "formats") or ""
     assert help_text.split(": ", 1)[1].rstrip(".").split(", ") == list(FORMATS)
+
+
+# English words that must not show in a Chinese message: the parts of a message built
+# around a translated template (a "did you mean" hint, a value's kind, a list of file kinds).
+ENGLISH_WORDS = re.compile(r"\b(in|did you mean|instead of|known|should be|a whole number|each)\b")
+
+
+@pytest.mark.parametrize(
+    ("toml", "args"),
+    [
+        ("[detcet]\nbulk_threshold = 1\n", ["detect"]),
+        ("[detect]\nbulk_treshold = 1\n", ["detect"]),
+        ('[detect]\nbulk_threshold = "x"\n', ["detect"]),
+        ('[detect]\nseverity_record_steps = ["a"]\n', ["detect"]),
+        ("", ["ingest", "{tmp}/empty"]),
+        ("", ["ingest", "{tmp}/notes.txt"]),
+    ],
+    ids=["table", "key", "kind", "list", "nothing-to-ingest", "unknown-kind"],
+)
+def test_chinese_errors_are_chinese_throughout(  # type: ignore[no-untyped-def]
+    toml: str, args: list[str], tmp_path: Path, capsys
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.txt").write_text("hi\n", encoding="utf-8")
+    config = tmp_path / "auditpipe.toml"
+    config.write_text(toml, encoding="utf-8")
+    argv = [a.format(tmp=tmp_path) for a in args]
+    code, _, err = run_main(
+        ["--lang", "zh-CN", *argv, "--lake", str(tmp_path / "lake"), "--config", str(config)],
+        capsys,
+    )
+    assert code == 2 and err.startswith("错误："), err
+    words = ENGLISH_WORDS.findall(err.replace(str(tmp_path), ""))
+    assert words == [], err
