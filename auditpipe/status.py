@@ -24,6 +24,7 @@ from .lake.commit import journal_files, reads_lake
 from .lake.layout import EVENTS, file_partition, lake_arg
 from .lake.runs import UNFINISHED, load_run_docs
 from .lake.views import create_views
+from .nightly.result import exit_reason_words, run_status_word
 from .vocabulary import SEVERITIES
 
 RECENT_DAYS = 7  # days shown in the terminal table (--json lists every day)
@@ -80,6 +81,9 @@ class LakeStatus:
     files_ingested: int = 0
     files_rejected: int = 0
     last_run: dict[str, Any] | None = None
+    # The last run's outcome in the current language, for the table (not in to_dict(): the
+    # JSON keeps the stored English "outcome", whatever the language).
+    last_run_outcome_words: str | None = None
     unfinished_runs: list[str] = field(default_factory=list)
     running: str | None = None  # who holds the lock right now, if anyone
     # Commits past their commit point whose file moves a killed writer left unfinished (none
@@ -201,6 +205,9 @@ def _runs(lake: Lake, status: LakeStatus) -> None:
         return
     last = docs[-1]
     summary = last.get("summary") or {}
+    status.last_run_outcome_words = (exit_reason_words(summary) if summary else None) or (
+        summary.get("exit_reason") or last.get("error")
+    )
     status.last_run = {
         "run_id": last["run_id"],
         "kind": last.get("kind"),
@@ -403,11 +410,11 @@ def render_status(status: LakeStatus, now: dt.datetime | None = None) -> None:
                 run_id=run["run_id"],
                 kind=run.get("kind"),
                 night=run.get("night"),
-                status=run.get("status"),
+                status=run_status_word(run.get("status")),
                 when=ago(when, status.timezone, now) if when else "",
             )
             + (_(", exit {code}").format(code=code) if code is not None else "")
-            + (f": {run['outcome']}" if run.get("outcome") else "")
+            + (f": {status.last_run_outcome_words}" if status.last_run_outcome_words else "")
         )
     if status.commits_pending:
         say(

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..console import printable
-from ..i18n import N_, _
+from ..i18n import N_, _, ngettext
 from ..lake.layout import lake_arg
 from ..penalty import CAVEAT, NO_FINE
 from ..vocabulary import SEVERITIES
@@ -20,6 +20,8 @@ from .result import (
     UNSUPPORTED,
     WAITING,
     NightlyResult,
+    exit_reason_words,
+    status_word,
 )
 
 
@@ -59,7 +61,10 @@ def render_summary(result: NightlyResult) -> None:
     out = get_console()
     out.print(
         f"[bold]auditpipe nightly {result.night}[/bold] ({result.run_id}): "
-        + _("exit {code}, {reason}").format(code=result.exit_code, reason=result.exit_reason)
+        + _("exit {code}, {reason}").format(
+            code=result.exit_code,
+            reason=exit_reason_words(result.to_dict()) or result.exit_reason,
+        )
     )
     if result.resumed_runs:
         out.print(
@@ -109,7 +114,7 @@ def render_summary(result: NightlyResult) -> None:
         for col, justify in columns:
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for f in notable:
-            status = f.status + (_(" (resumed)") if f.resumed else "")
+            status = status_word(f.status) + (_(" (resumed)") if f.resumed else "")
             table.add_row(
                 printable(f.path),
                 status,
@@ -121,7 +126,7 @@ def render_summary(result: NightlyResult) -> None:
         out.print(table)
     for f in result.files:
         if f.status in (REJECTED, MISSING, WAITING, UNREADABLE) and f.reason:
-            out.print(f"  {f.status}: {printable(f.path)}: {f.reason}")
+            out.print(f"  {status_word(f.status)}: {printable(f.path)}: {f.reason}")
         if f.move_error:
             out.print(
                 _("  not moved to processed/: {path}: {error}").format(
@@ -166,12 +171,16 @@ def render_summary(result: NightlyResult) -> None:
         if t and len(result.exposure) > 1:
             table.add_section()
             table.add_row(
-                f"all {t['providers']} providers",
+                ngettext("all {n} provider", "all {n} providers", t["providers"]).format(
+                    n=t["providers"]
+                ),
                 f"{int(t['finding_count']):,}",
                 f"{int(t['records_affected']):,}",
                 _money(t["illegal_proceeds_cny"]),
                 _fine_range(t),
-                f"{t['serious_providers']} serious",
+                ngettext("{n} serious", "{n} serious", t["serious_providers"]).format(
+                    n=t["serious_providers"]
+                ),
                 style="bold",
             )
         out.print(table)
