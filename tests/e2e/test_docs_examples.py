@@ -142,3 +142,39 @@ def test_every_block_reading_the_lake_runs_as_written(
             exec(compile(block, f"{page} python block", "exec"), {})  # noqa: S102 - the docs' own code
             ran.append(page)
     assert sorted(ran) == ["contract.md", "contract.md", "sql.md"]
+
+
+def test_every_settings_example_in_the_docs_loads(tmp_path: Path) -> None:
+    """Each ```toml block is an auditpipe.toml or a source settings file (it has ``kind``);
+    copied as it is, it loads with no error, and the one said to be the sample's source
+    settings holds the sample's values."""
+    import tomllib
+
+    from auditpipe.config import load_config
+    from auditpipe.sources.settings import load_settings as load_source
+    from tests.support import REPO
+    from tests.unit.test_settings import SETTINGS
+
+    sample = REPO / "sample_data" / "_sources" / "pgaudit"
+    examples = blocks("toml")
+    assert len(examples) >= 4
+    kinds = []
+    for n, (page, block) in enumerate(examples):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        if re.search(r"^kind = ", block, flags=re.M):
+            (folder / "schema.sql").write_bytes((sample / "schema.sql").read_bytes())
+            (folder / "source.toml").write_text(block, encoding="utf-8")
+            load_source(folder / "source.toml")
+            if "sample_data/_sources/pgaudit/source.toml" in text(REPO / "docs" / page):
+                shown = tomllib.loads(block)
+                real = tomllib.loads((sample / "source.toml").read_text(encoding="utf-8"))
+                assert {k: shown[k] for k in real} == real, page
+            kinds.append("source")
+            continue
+        (folder / "auditpipe.toml").write_text(block, encoding="utf-8")
+        config = load_config(folder / "auditpipe.toml")
+        for table in config.data:
+            SETTINGS[table].from_config(config)
+        kinds.append("auditpipe.toml")
+    assert set(kinds) == {"source", "auditpipe.toml"}
