@@ -156,3 +156,21 @@ def test_chinese_errors_are_chinese_throughout(  # type: ignore[no-untyped-def]
     assert code == 2 and err.startswith("错误："), err
     words = ENGLISH_WORDS.findall(err.replace(str(tmp_path), ""))
     assert words == [], err
+
+
+def test_rules_show_in_chinese_lines_its_values_up(capsys) -> None:  # type: ignore[no-untyped-def]
+    """Labels are padded by display cells: a Chinese character takes two."""
+    from rich.cells import cell_len
+
+    code, out, _ = run_main(["--lang", "zh-CN", "rules", "show", "selling"], capsys)
+    assert code == 0
+    header = out.split("\n\n", 1)[0].splitlines()
+    starts = {
+        cell_len(line.split(":", 1)[0])
+        + 1
+        + len(line.split(":", 1)[1])
+        - len(line.split(":", 1)[1].lstrip())
+        for line in header
+    }
+    assert starts == {17}, header
+    assert "至少为 high" in out
