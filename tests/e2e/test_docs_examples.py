@@ -178,3 +178,25 @@ def test_every_settings_example_in_the_docs_loads(tmp_path: Path) -> None:
             SETTINGS[table].from_config(config)
         kinds.append("auditpipe.toml")
     assert set(kinds) == {"source", "auditpipe.toml"}
+
+
+def test_the_docs_list_every_view_of_the_lake() -> None:
+    """docs/sql.md's table of views, the tables scan() takes, the connection's count of views
+    and architecture.md's list name the views there are (accounts and accounts_current were
+    once missing from them)."""
+    from auditpipe.lake.views import VIEW_NAMES
+    from auditpipe.sql import SCAN_TABLES
+    from tests.support import REPO
+
+    sql_md = text(REPO / "docs" / "sql.md")
+    table = sql_md.split("### The views", 1)[1].split("\n### ", 1)[0]
+    assert re.findall(r"^\| `(\w+)` \|", table, flags=re.M) == list(VIEW_NAMES)
+    python_api = sql_md.split("## Python API", 1)[1]
+    assert set(VIEW_NAMES) == set(SCAN_TABLES)
+    assert all(f"`{view}`" in python_api for view in VIEW_NAMES), python_api
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+    assert f"with the {words[len(VIEW_NAMES)]} views" in python_api
+    views_line = (
+        text(REPO / "docs" / "architecture.md").split("- `views.py`", 1)[1].split("- `", 1)[0]
+    )
+    assert all(f"`{view}`" in views_line for view in VIEW_NAMES), views_line
