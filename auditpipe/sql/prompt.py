@@ -108,8 +108,10 @@ def run_prompt(
     """Read statements until end of input or ``.quit``; returns the exit code (0)."""
     state = state or PromptState()
     err.print(
-        f"auditpipe sql on {lake.root} (read-only). Views: {', '.join(VIEW_NAMES)}.\n"
-        "End statements with ';'. Type .help for commands, .quit to leave.",
+        _(
+            "auditpipe sql on {lake} (read-only). Views: {views}.\n"
+            "End statements with ';'. Type .help for commands, .quit to leave."
+        ).format(lake=lake.root, views=", ".join(VIEW_NAMES)),
         markup=False,
         highlight=False,
     )
@@ -148,7 +150,12 @@ def _run(
         if result.relation is not None:
             if state.fmt in ("table", "line"):
                 write_result(
-                    result.relation, state.fmt, output=None, console=out, max_rows=state.max_rows
+                    result.relation,
+                    state.fmt,
+                    output=None,
+                    console=out,
+                    max_rows=state.max_rows,
+                    prompt=True,
                 )
             else:
                 sink = cast(IO[bytes], _BytesTo(out.file))
@@ -156,16 +163,21 @@ def _run(
     except OutputError:
         raise  # stdout is gone: the session ends there (the CLI says why, exit 2)
     except AuditpipeError as exc:
-        err.print(f"Error: {exc.message}", style="red", markup=False, highlight=False)
+        err.print(
+            _("Error: {message}").format(message=exc.message),
+            style="red",
+            markup=False,
+            highlight=False,
+        )
         if exc.hint:
-            err.print(f"Hint: {exc.hint}", markup=False, highlight=False)
+            err.print(_("Hint: {hint}").format(hint=exc.hint), markup=False, highlight=False)
     except (KeyboardInterrupt, Exception) as exc:
         # DuckDB gives a Ctrl-C inside a query as its InterruptException or as a RuntimeError
         # ("Query interrupted"); either way the statement is dropped and the prompt goes on.
         if not is_interrupt(exc):
             raise
         forget_interrupt()
-        err.print("Interrupted.")
+        err.print(_("Interrupted."))
 
 
 class _BytesTo(io.RawIOBase):
@@ -225,12 +237,21 @@ def _dot_command(
         if arg.isdigit() and int(arg) > 0:
             state.max_rows = int(arg)
         else:
-            err.print("Error: .maxrows takes a whole number above 0", style="red")
+            err.print(
+                _("Error: {message}").format(message=_(".maxrows takes a whole number above 0")),
+                style="red",
+            )
     elif command == ".refresh":
         refresh_views(con, lake)
-        err.print("Views now show the lake's current files.")
+        err.print(_("Views now show the lake's current files."))
     else:
-        err.print(f"Error: unknown command {command}; type .help", style="red", markup=False)
+        err.print(
+            _("Error: {message}").format(
+                message=_("unknown command {command}; type .help").format(command=command)
+            ),
+            style="red",
+            markup=False,
+        )
     return None
 
 
@@ -273,7 +294,13 @@ def _schema(con: duckdb.DuckDBPyConnection, name: str, out: Console, err: Consol
         {"names": names},
     ).fetchall()
     if not rows:
-        err.print(f"Error: no view {name!r}; .tables lists them", style="red", markup=False)
+        err.print(
+            _("Error: {message}").format(
+                message=_("no view {name!r}; .tables lists them").format(name=name)
+            ),
+            style="red",
+            markup=False,
+        )
         return
     table = Table(show_header=True, header_style="bold")
     for heading in ("view", "column", "type"):
