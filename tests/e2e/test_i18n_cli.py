@@ -126,7 +126,9 @@ def test_generate_formats_help_names_every_format() -> None:
 
 # English words that must not show in a Chinese message: the parts of a message built
 # around a translated template (a "did you mean" hint, a value's kind, a list of file kinds).
-ENGLISH_WORDS = re.compile(r"\b(in|did you mean|instead of|known|should be|a whole number|each)\b")
+ENGLISH_WORDS = re.compile(
+    r"\b(in|did you mean|instead of|known|should be|a whole number|each|is|must|cannot|use|add)\b"
+)
 
 
 @pytest.mark.parametrize(
@@ -138,8 +140,25 @@ ENGLISH_WORDS = re.compile(r"\b(in|did you mean|instead of|known|should be|a who
         ('[detect]\nseverity_record_steps = ["a"]\n', ["detect"]),
         ("", ["ingest", "{tmp}/empty"]),
         ("", ["ingest", "{tmp}/notes.txt"]),
+        ("[penalty]\nfine_multiple_min = 9\n", ["detect"]),
+        ("[penalty.rates]\nDOLLAR = 7\n", ["detect"]),
+        ("[penalty.rates]\nCNY = 2\n", ["detect"]),
+        ("[detect]\nmax_accounts_per_identity = 0\n", ["detect"]),
+        ("", ["report", "--output", "{tmp}/report.xyz"]),
     ],
-    ids=["table", "key", "kind", "list", "nothing-to-ingest", "unknown-kind"],
+    ids=[
+        "table",
+        "key",
+        "kind",
+        "list",
+        "nothing-to-ingest",
+        "unknown-kind",
+        "penalty-range",
+        "penalty-currency",
+        "penalty-cny",
+        "accounts-per-identity",
+        "report-suffix",
+    ],
 )
 def test_chinese_errors_are_chinese_throughout(  # type: ignore[no-untyped-def]
     toml: str, args: list[str], tmp_path: Path, capsys
