@@ -145,6 +145,11 @@ ENGLISH_WORDS = re.compile(
         ("[penalty.rates]\nCNY = 2\n", ["detect"]),
         ("[detect]\nmax_accounts_per_identity = 0\n", ["detect"]),
         ("", ["report", "--output", "{tmp}/report.xyz"]),
+        ('kind = "pgsql"\nprovider_id = "x"\n', ["sources", "check", "{tmp}/source.toml"]),
+        (
+            'kind = "pgaudit"\n[columns]\nnodot = "id_number"\n',
+            ["sources", "check", "{tmp}/source.toml"],
+        ),
     ],
     ids=[
         "table",
@@ -158,6 +163,8 @@ ENGLISH_WORDS = re.compile(
         "penalty-cny",
         "accounts-per-identity",
         "report-suffix",
+        "source-kind",
+        "source-column",
     ],
 )
 def test_chinese_errors_are_chinese_throughout(  # type: ignore[no-untyped-def]
@@ -166,12 +173,13 @@ def test_chinese_errors_are_chinese_throughout(  # type: ignore[no-untyped-def]
     (tmp_path / "empty").mkdir()
     (tmp_path / "notes.txt").write_text("hi\n", encoding="utf-8")
     config = tmp_path / "auditpipe.toml"
-    config.write_text(toml, encoding="utf-8")
     argv = [a.format(tmp=tmp_path) for a in args]
-    code, _, err = run_main(
-        ["--lang", "zh-CN", *argv, "--lake", str(tmp_path / "lake"), "--config", str(config)],
-        capsys,
-    )
+    if argv[0] == "sources":  # a source settings file, not auditpipe.toml
+        (tmp_path / "source.toml").write_text(toml, encoding="utf-8")
+    else:
+        config.write_text(toml, encoding="utf-8")
+        argv += ["--lake", str(tmp_path / "lake"), "--config", str(config)]
+    code, _, err = run_main(["--lang", "zh-CN", *argv], capsys)
     assert code == 2 and err.startswith("错误："), err
     words = ENGLISH_WORDS.findall(err.replace(str(tmp_path), ""))
     assert words == [], err
