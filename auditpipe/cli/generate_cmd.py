@@ -228,9 +228,7 @@ def _render(result: GenerateResult) -> None:
             value=result.expected_dir / "brokers.txt",
         )
     )
-    console.message(
-        _("Reconcile an ingest against {summary_path}.").format(summary_path=result.summary_path)
-    )
+    # The summary reconciles the logs and the snapshots: said once, after both.
     if result.account_snapshots:
         console.message(
             _(
