@@ -73,11 +73,12 @@ class PenaltySettings:
         default_factory=lambda: dict(DEFAULT_RATES_CNY),
         metadata={"parse": lambda value, config: parse_rates(value)},
     )
-    # The draft's boundary: proceeds that *exceed* it are fined by multiple.
+    # The draft's boundary: proceeds of it or more are fined by multiple (以上 counts the
+    # figure itself; see fine_range and docs/detect.md, "Penalty exposure").
     fine_threshold_cny: Decimal = Decimal("50000")
     fine_multiple_min: Decimal = Decimal("3")
     fine_multiple_max: Decimal = Decimal("5")
-    # Fixed range where proceeds do not exceed the threshold (including none).
+    # Fixed range where proceeds are below the threshold (不足; including none).
     fine_fixed_min_cny: Decimal = Decimal("100000")
     fine_fixed_max_cny: Decimal = Decimal("150000")
     # Serious-case heuristic (any one suffices); 0 switches a numeric criterion off.
