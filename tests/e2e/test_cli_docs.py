@@ -126,3 +126,21 @@ def test_the_docs_name_every_command_that_can_exit_1() -> None:
         alias = "--fail-on" if command in ("detect", "nightly") else f"`{command}`"
         assert named in section or alias in section, f"operations.md: exit 1 of {command}"
         assert alias in readme or f"{command}`" in readme, f"README: exit 1 of {command}"
+
+
+def test_every_environment_variable_an_option_reads_is_documented() -> None:
+    """An option that falls back to $AUDITPIPE_... is only useful if users can find it."""
+    docs = "\n".join(text(p) for p in [README, *sorted(DOCS.glob("*.md"))])
+    found: set[str] = set()
+
+    def walk(group: click.Group) -> None:
+        for command in subcommands(group).values():
+            if isinstance(command, click.Group):
+                walk(command)
+            for param in command.params:
+                envvar = param.envvar
+                found.update([envvar] if isinstance(envvar, str) else envvar or [])
+
+    walk(cli)
+    assert {"AUDITPIPE_LAKE", "AUDITPIPE_INBOX"} <= found
+    assert sorted(v for v in found if v not in docs) == []
