@@ -200,3 +200,51 @@ def test_the_docs_list_every_view_of_the_lake() -> None:
         text(REPO / "docs" / "architecture.md").split("- `views.py`", 1)[1].split("- `", 1)[0]
     )
     assert all(f"`{view}`" in views_line for view in VIEW_NAMES), views_line
+
+
+# The page that documents each table of auditpipe.toml.
+SETTINGS_PAGES = {
+    "ingest": "ingest.md",
+    "detect": "detect.md",
+    "penalty": "detect.md",
+    "report": "reports.md",
+    "nightly": "nightly.md",
+    "engine": "spark.md",
+    "spark": "spark.md",
+}
+
+
+def test_every_setting_is_documented_with_its_default() -> None:
+    """Each key of each table appears on its page; where a settings table gives a literal
+    default (a number, a string, a list, true/false), it is the dataclass's."""
+    import dataclasses
+    import tomllib
+
+    from tests.support import REPO
+    from tests.unit.test_settings import SETTINGS
+
+    compared = 0
+    for table, page in SETTINGS_PAGES.items():
+        markdown = text(REPO / "docs" / page)
+        rows = {
+            m.group(1): m.group(2).strip()
+            for m in re.finditer(r"^\| `(\w+)` \|(?: `--[^|]*\|| \|)? ([^|]*) \|", markdown, re.M)
+        }
+        for f in dataclasses.fields(SETTINGS[table]):
+            if f.metadata.get("config") is False:
+                continue
+            documented = any(
+                form in markdown
+                for form in (f"`{f.name}`", f"`[{table}.{f.name}]`", f"`[{table}] {f.name}`")
+            )
+            assert documented, f"{page} does not document [{table}] {f.name}"
+            shown = rows.get(f.name, "").strip("`")
+            try:
+                literal = tomllib.loads(f"v = {shown}")["v"]
+            except tomllib.TOMLDecodeError:
+                continue  # prose ("the catalog's", "Spark's", "none")
+            default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+            default = list(default) if isinstance(default, tuple) else default
+            assert literal == default, f"{page}: [{table}] {f.name} default {shown} != {default!r}"
+            compared += 1
+    assert compared >= 15
