@@ -46,6 +46,8 @@ def problems(line: str) -> list[str]:
     # auditpipe's own options (--lang, --debug) may come before the command's name.
     words = [w for i, w in enumerate(words) if not _global(words, i)]
     command, rest = resolve(words)
+    if isinstance(command, click.Group) and rest and PLACEHOLDER.search(rest[0]):
+        return []  # "auditpipe ..." stands for any command
     if isinstance(command, click.Group) and rest and not rest[0].startswith("-"):
         return [f"no command {rest[:1]} in auditpipe {' '.join(words[: len(words) - len(rest)])}"]
     params = {o: p for p in [*command.params, *cli.params] for o in p.opts + p.secondary_opts}
