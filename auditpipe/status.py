@@ -22,9 +22,8 @@ from .i18n import _, ngettext
 from .lake import Lake, today_in
 from .lake.commit import journal_files, reads_lake
 from .lake.layout import EVENTS, file_partition, lake_arg
-from .lake.runs import UNFINISHED, load_run_docs
+from .lake.runs import UNFINISHED, exit_reason_words, load_run_docs, run_status_word
 from .lake.views import create_views
-from .nightly.result import exit_reason_words, run_status_word
 from .vocabulary import SEVERITIES
 
 RECENT_DAYS = 7  # days shown in the terminal table (--json lists every day)

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_QUARANTINE
-from ..i18n import N_, _, ngettext
+from ..i18n import N_, _
+from ..lake.runs import exit_reason_words as exit_reason_words
 from ..vocabulary import SEVERITIES, at_or_above
 from .baseline import FindingChanges
 
@@ -32,43 +33,8 @@ STATUS_WORDS = {
 }
 
 
-RUN_STATUS_WORDS = {"running": N_("running"), "failed": N_("failed"), "completed": N_("completed")}
-
-
-def run_status_word(status: str | None) -> str:
-    """A run record's status (running, failed, completed) as a word of the current language."""
-    return _(RUN_STATUS_WORDS[status]) if status in RUN_STATUS_WORDS else str(status)
-
-
 def status_word(status: str) -> str:
     return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
-
-
-def exit_reason_words(summary: dict[str, Any]) -> str | None:
-    """Why the run exited as it did, in the current language, from its summary (``to_dict()``,
-    also kept in the run record). ``exit_reason`` stays English: it is stored data. None when
-    the summary lacks what it takes (a record written by an older version)."""
-    from ..report.render.common import severity_word
-
-    try:
-        code, fail_on = summary["exit_code"], summary["fail_on"]
-        files, new = summary["files"], summary["findings"]["new_by_severity"]
-        quarantined = summary["rows"]["quarantined"]
-    except (KeyError, TypeError):
-        return None
-    if code == EXIT_FINDINGS:
-        n = sum(new.get(s, 0) for s in at_or_above(fail_on))
-        return ngettext(
-            "{n} new finding at or above {level}", "{n} new findings at or above {level}", n
-        ).format(n=n, level=severity_word(fail_on))
-    if code == EXIT_QUARANTINE:
-        text = _("{rows} row(s) quarantined, {files} file(s) rejected").format(
-            rows=quarantined, files=files.get(REJECTED, 0)
-        )
-        if files.get(UNREADABLE):
-            text += _(", {n} file(s) unreadable").format(n=files[UNREADABLE])
-        return text
-    return _("clean") if code == EXIT_OK else None
 
 
 @dataclass

@@ -113,3 +113,14 @@ def test_status_of_a_missing_lake_is_a_clear_error(
     code, out, err = run_cli(["status", "--lake", str(tmp_path / "nowhere")], capsys)
     assert code == 2
     assert "no lake at" in err and "Traceback" not in err
+
+
+def test_status_does_not_import_the_nightly_job() -> None:
+    """status words the last run's outcome from lake/runs.py, not from the nightly package
+    (which would import ingest and detect into every status)."""
+    import subprocess
+    import sys
+
+    code = "import sys, auditpipe.status; print(any(m.startswith('auditpipe.nightly') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -76,3 +76,16 @@ def test_the_nightly_summary_in_chinese_has_no_english_words(
     # The stored reason, which --json, the log and status --json carry, stays English.
     assert result.to_dict()["exit_reason"] == result.exit_reason
     assert re.fullmatch(r"[ -~]+", result.exit_reason)
+
+
+def test_status_says_the_last_runs_outcome_in_chinese() -> None:
+    """`auditpipe status` reads the run record's summary (its exit_reason is English, stored):
+    the words it prints come from the summary's numbers."""
+    from auditpipe.lake.runs import exit_reason_words, run_status_word
+
+    summary = _result(2, 0).to_dict()
+    with using_language("zh-CN"):
+        assert run_status_word("completed") == "已完成"
+        words = exit_reason_words(summary)
+    assert words is not None and "2" in words and not re.search("[a-z]{3}", words), words
+    assert exit_reason_words({"exit_code": 1}) is None  # an older record: the stored reason
