@@ -201,3 +201,18 @@ def test_rules_show_in_chinese_lines_its_values_up(capsys) -> None:  # type: ign
     }
     assert starts == {17}, header
     assert "至少为 high" in out
+
+
+def test_chinese_help_lines_option_descriptions_up(capsys) -> None:  # type: ignore[no-untyped-def]
+    """An option whose metavar is translated (--lake 目录) is measured in display columns, so
+    its description starts where the others do."""
+    from auditpipe.i18n.clickhelp import display_width
+
+    code, out, _ = run_main(["--lang", "zh-CN", "report", "--help"], capsys)
+    assert code == 0
+    options = out.split("选项:", 1)[1].split("退出码", 1)[0]
+    # each option line that has its description beside it: where the description starts
+    starts = {
+        display_width(m.group(1)) for m in re.finditer(r"^(  -\S.*?  +)\S", options, flags=re.M)
+    }
+    assert len(starts) == 1, options
