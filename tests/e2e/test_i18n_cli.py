@@ -216,3 +216,19 @@ def test_chinese_help_lines_option_descriptions_up(capsys) -> None:  # type: ign
         display_width(m.group(1)) for m in re.finditer(r"^(  -\S.*?  +)\S", options, flags=re.M)
     }
     assert len(starts) == 1, options
+
+
+def test_rules_check_says_what_breaks_locality_in_chinese(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "cross_day.sql").write_text(
+        "-- id: cross_day\n-- title: t\n-- category: disclosure\n-- severity: low\n"
+        "-- clause: c\n-- description: d\n"
+        "SELECT a.* FROM in_scope_events a JOIN events AS b ON a.actor_id = b.actor_id\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run_main(["--lang", "zh-CN", "rules", "check", "--rules", str(rules)], capsys)
+    assert code == 1
+    line = next(x for x in out.splitlines() if x.startswith("cross_day"))
+    assert "没有要求 provider_id 和 event_date 相等" in line, line
+    assert not re.search(r"\b(joins|without|equal)\b", line), line
