@@ -39,13 +39,13 @@ FORMAT_ALIASES = {"duckbox": "table", "box": "table", "tabs": "tsv", "md": "mark
                   "ndjson": "jsonl"}  # fmt: skip
 
 VIEW_HELP = {
-    "events": "every stored access event (hive partitions provider_id, event_date)",
-    "quarantine": "rows set aside by ingest, with source_file, line_number, raw and reason",
-    "findings": "potential breaches found by detect, one row per finding",
-    "finding_evidence": "one row per finding and evidence event, joined back to the event",
-    "ingest_log": "the manifest: one row per input file ingest has seen",
-    "accounts": "every account snapshot row (hive partitions provider_id, snapshot_date)",
-    "accounts_current": "the accounts of each provider's latest snapshot",
+    "events": N_("every stored access event (hive partitions provider_id, event_date)"),
+    "quarantine": N_("rows set aside by ingest, with source_file, line_number, raw and reason"),
+    "findings": N_("potential breaches found by detect, one row per finding"),
+    "finding_evidence": N_("one row per finding and evidence event, joined back to the event"),
+    "ingest_log": N_("the manifest: one row per input file ingest has seen"),
+    "accounts": N_("every account snapshot row (hive partitions provider_id, snapshot_date)"),
+    "accounts_current": N_("the accounts of each provider's latest snapshot"),
 }
 
 HELP = N_("""\
@@ -259,9 +259,9 @@ def _tables(con: duckdb.DuckDBPyConnection, out: Console) -> None:
     from rich.table import Table
 
     table = Table(show_header=True, header_style="bold")
-    table.add_column("view")
-    table.add_column("columns", justify="right")
-    table.add_column("holds")
+    table.add_column(_("view"))
+    table.add_column(_("columns"), justify="right")
+    table.add_column(_("holds"))
     counts = dict(
         con.execute(
             "SELECT table_name, count(*) FROM information_schema.columns "
@@ -269,7 +269,7 @@ def _tables(con: duckdb.DuckDBPyConnection, out: Console) -> None:
         ).fetchall()
     )
     for name in VIEW_NAMES:
-        table.add_row(name, str(counts.get(name, 0)), VIEW_HELP[name])
+        table.add_row(name, str(counts.get(name, 0)), _(VIEW_HELP[name]))
     own = [
         name
         for (name,) in con.execute(
@@ -279,7 +279,7 @@ def _tables(con: duckdb.DuckDBPyConnection, out: Console) -> None:
         if name not in VIEW_NAMES
     ]
     for name in own:
-        table.add_row(name, str(counts.get(name, 0)), "(made in this session)")
+        table.add_row(name, str(counts.get(name, 0)), _("(made in this session)"))
     out.print(table)
 
 
@@ -303,7 +303,7 @@ def _schema(con: duckdb.DuckDBPyConnection, name: str, out: Console, err: Consol
         )
         return
     table = Table(show_header=True, header_style="bold")
-    for heading in ("view", "column", "type"):
+    for heading in (_("view"), _("column"), _("type")):
         table.add_column(heading)
     for row in rows:
         table.add_row(*row)
