@@ -126,7 +126,9 @@ def render_summary(result: NightlyResult) -> None:
         out.print(table)
     for f in result.files:
         if f.status in (REJECTED, MISSING, WAITING, UNREADABLE) and f.reason:
-            out.print(f"  {status_word(f.status)}: {printable(f.path)}: {f.reason}")
+            # a reason nightly wrote is in the catalog; ingest's rejection reasons are stored
+            # data and stay English (the lookup leaves them as they are)
+            out.print(f"  {status_word(f.status)}: {printable(f.path)}: {_(f.reason)}")
         if f.move_error:
             out.print(
                 _("  not moved to processed/: {path}: {error}").format(

@@ -25,8 +25,16 @@ from auditpipe.nightly.result import (
 )
 
 STATUSES = (INGESTED, SKIPPED, REJECTED, WAITING, UNSUPPORTED, MISSING, UNREADABLE)
+# Reasons nightly itself writes (ingest's rejection reasons are stored data, English).
+REASONS = {
+    WAITING: "its name says it is still being written",
+    UNREADABLE: "no permission to read it",
+    MISSING: "it left the inbox after the scan (renamed or removed)",
+}
 
-ENGLISH = re.compile(r"\b(exit|new finding|at or above|all \d|serious|clean|row\(s\))\b")
+ENGLISH = re.compile(
+    r"\b(exit|new finding|at or above|all \d|serious|clean|row\(s\)|still|permission|inbox)\b"
+)
 
 
 def _result(new_high: int, quarantined: int) -> NightlyResult:
@@ -39,7 +47,12 @@ def _result(new_high: int, quarantined: int) -> NightlyResult:
         fail_on="high",
         started_at="2026-03-04T00:00:00+00:00",
         files=[
-            FileOutcome(path=f"{status}.jsonl", status=status, rows_quarantined=quarantined)
+            FileOutcome(
+                path=f"{status}.jsonl",
+                status=status,
+                rows_quarantined=quarantined,
+                reason=REASONS.get(status),
+            )
             for status in STATUSES
         ],
         days_evaluated=[dt.date(2026, 3, 3)],
