@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_QUARANTINE, LakeError
-from ..i18n import N_, _, ngettext
+from ..errors import LakeError
+from ..i18n import N_, _
 from . import layout
 from .commit import write_json_atomic
 from .folder import Lake
@@ -171,34 +171,3 @@ RUN_STATUS_WORDS = {RUNNING: N_("running"), FAILED: N_("failed"), COMPLETED: N_(
 
 def run_status_word(status: str | None) -> str:
     return _(RUN_STATUS_WORDS[status]) if status in RUN_STATUS_WORDS else str(status)
-
-
-def exit_reason_words(summary: dict[str, Any]) -> str | None:
-    """Why a nightly run exited as it did, in the current language, from its summary (the
-    result's ``to_dict()``, kept in the run record). The summary's ``exit_reason`` stays
-    English: it is stored data. None when the summary lacks what it takes (a record written by
-    an older version). Here, not in nightly/, so ``status`` need not import the nightly job."""
-    from ..vocabulary import at_or_above
-
-    try:
-        code, fail_on = summary["exit_code"], summary["fail_on"]
-        files, new = summary["files"], summary["findings"]["new_by_severity"]
-        quarantined = summary["rows"]["quarantined"]
-    except (KeyError, TypeError):
-        return None
-    if code == EXIT_FINDINGS:
-        from ..report.render.common import severity_word
-
-        n = sum(new.get(s, 0) for s in at_or_above(fail_on))
-        return ngettext(
-            "{n} new finding at or above {level}", "{n} new findings at or above {level}", n
-        ).format(n=n, level=severity_word(fail_on))
-    if code == EXIT_QUARANTINE:
-        # the keys are nightly's file statuses (nightly/result.py: REJECTED, UNREADABLE)
-        text = _("{rows} row(s) quarantined, {files} file(s) rejected").format(
-            rows=quarantined, files=files.get("rejected", 0)
-        )
-        if files.get("unreadable"):
-            text += _(", {n} file(s) unreadable").format(n=files["unreadable"])
-        return text
-    return _("clean") if code == EXIT_OK else None

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_QUARANTINE
 from ..i18n import N_, _
-from ..lake.runs import exit_reason_words as exit_reason_words
+from ..status import exit_reason_words as exit_reason_words
 from ..vocabulary import SEVERITIES, at_or_above
 from .baseline import FindingChanges
 

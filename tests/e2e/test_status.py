@@ -116,8 +116,8 @@ def test_status_of_a_missing_lake_is_a_clear_error(
 
 
 def test_status_does_not_import_the_nightly_job() -> None:
-    """status words the last run's outcome from lake/runs.py, not from the nightly package
-    (which would import ingest and detect into every status)."""
+    """status words the last run's outcome itself, not through the nightly package (which
+    would import ingest and detect into every status)."""
     import subprocess
     import sys
 

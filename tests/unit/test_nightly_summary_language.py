@@ -94,7 +94,8 @@ def test_the_nightly_summary_in_chinese_has_no_english_words(
 def test_status_says_the_last_runs_outcome_in_chinese() -> None:
     """`auditpipe status` reads the run record's summary (its exit_reason is English, stored):
     the words it prints come from the summary's numbers."""
-    from auditpipe.lake.runs import exit_reason_words, run_status_word
+    from auditpipe.lake.runs import run_status_word
+    from auditpipe.status import exit_reason_words
 
     summary = _result(2, 0).to_dict()
     with using_language("zh-CN"):
