@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import ConfigError
-from .i18n import _
+from .i18n import N_, _
 
 CONFIG_ENV = "AUDITPIPE_CONFIG"
 DEFAULT_CONFIG_NAME = "auditpipe.toml"
@@ -99,7 +99,7 @@ def check_tables(data: Mapping[str, Any], path: Path | None) -> None:
     unknown = sorted(set(data) - set(TABLES))
     if not unknown:
         return
-    where = f" in {path}" if path else ""
+    where = _(" in {path}").format(path=path) if path else ""
     loose = [k for k in unknown if not isinstance(data[k], dict)]
     if loose:
         raise ConfigError(
@@ -165,20 +165,31 @@ def load_settings(
 def _did_you_mean(
     unknown: list[str], known: typing.Sequence[str], what: str, brackets: bool = False
 ) -> str:
+    """The hint for unknown names: the nearest known ones, then every known one. ``what`` is
+    "tables" or "keys"; each part is a whole sentence of the catalog, so Chinese reads as such."""
     show = (lambda n: f"[{n}]") if brackets else (lambda n: n)
     close = {u: difflib.get_close_matches(u, known, n=1) for u in unknown}
-    guesses = [f"{show(c[0])} instead of {show(u)}" for u, c in close.items() if c]
-    known_text = f"known {what}: " + ", ".join(show(k) for k in known)
-    return (f"did you mean {', '.join(guesses)}? " if guesses else "") + known_text
+    guesses = [
+        _("{known} instead of {unknown}").format(known=show(c[0]), unknown=show(u))
+        for u, c in close.items()
+        if c
+    ]
+    names = ", ".join(show(k) for k in known)
+    known_text = (
+        _("known tables: {names}") if what == "tables" else _("known keys: {names}")
+    ).format(names=names)
+    if not guesses:
+        return known_text
+    return _("did you mean {guesses}? {known}").format(guesses=", ".join(guesses), known=known_text)
 
 
 _KIND_WORDS = {
-    bool: "true or false",
-    int: "a whole number",
-    float: "a number",
-    str: "a string",
-    Path: "a path (a string)",
-    Decimal: "a number",
+    bool: N_("true or false"),
+    int: N_("a whole number"),
+    float: N_("a number"),
+    str: N_("a string"),
+    Path: N_("a path (a string)"),
+    Decimal: N_("a number"),
 }
 
 
@@ -195,9 +206,10 @@ def _convert(value: Any, hint: Any, where: str, config: Config) -> Any:
                 _("{where} should be a list of {words}, got {value!r}").format(
                     where=where, words=_words(item_hint), value=value
                 ),
-                hint=_("write it as {split} = [...]").format(split=where.split()[-1]),
+                hint=_("write it as {split} = [...]").format(split=_key(where)),
             )
-        items = [_convert(v, item_hint, f"{where} item", config) for v in value]
+        # An item is named by its index, which reads the same in every language.
+        items = [_convert(v, item_hint, f"{where}[{i}]", config) for i, v in enumerate(value)]
         return tuple(i.strip() if isinstance(i, str) else i for i in items)
     ok = {
         bool: isinstance(value, bool),
@@ -215,7 +227,7 @@ def _convert(value: Any, hint: Any, where: str, config: Config) -> Any:
                 where=where, words=_words(hint), value=value
             ),
             hint=_("fix {split} in the {split2} table of auditpipe.toml").format(
-                split=where.split()[-1], split2=where.split()[0]
+                split=_key(where), split2=where.split()[0]
             ),
         )
     if hint is float:
@@ -227,8 +239,14 @@ def _convert(value: Any, hint: Any, where: str, config: Config) -> Any:
     return value
 
 
+def _key(where: str) -> str:
+    """The key of ``where`` ("[detect] severity_record_steps[1]" -> severity_record_steps)."""
+    return where.split()[1].split("[")[0] if " " in where else where
+
+
 def _words(hint: Any) -> str:
-    return _KIND_WORDS.get(hint, getattr(hint, "__name__", str(hint)))
+    words = _KIND_WORDS.get(hint)
+    return _(words) if words else getattr(hint, "__name__", str(hint))
 
 
 def to_decimal(value: Any, where: str) -> Decimal:

@@ -73,11 +73,12 @@ class PenaltySettings:
         default_factory=lambda: dict(DEFAULT_RATES_CNY),
         metadata={"parse": lambda value, config: parse_rates(value)},
     )
-    # The draft's boundary: proceeds that *exceed* it are fined by multiple.
+    # The draft's boundary: proceeds of it or more are fined by multiple (以上 counts the
+    # figure itself; see fine_range and docs/detect.md, "Penalty exposure").
     fine_threshold_cny: Decimal = Decimal("50000")
     fine_multiple_min: Decimal = Decimal("3")
     fine_multiple_max: Decimal = Decimal("5")
-    # Fixed range where proceeds do not exceed the threshold (including none).
+    # Fixed range where proceeds are below the threshold (不足; including none).
     fine_fixed_min_cny: Decimal = Decimal("100000")
     fine_fixed_max_cny: Decimal = Decimal("150000")
     # Serious-case heuristic (any one suffices); 0 switches a numeric criterion off.
@@ -99,16 +100,20 @@ class PenaltySettings:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, Decimal | int) and not isinstance(value, bool) and value < 0:
-                raise ConfigError(f"[penalty] {f.name} cannot be negative, got {value}")
+                raise ConfigError(
+                    _("[penalty] {key} cannot be negative, got {value}").format(
+                        key=f.name, value=value
+                    )
+                )
         if self.fine_multiple_min > self.fine_multiple_max:
             raise ConfigError(
-                "[penalty] fine_multiple_min is larger than fine_multiple_max",
-                hint="the draft's multiple is 3 to 5",
+                _("[penalty] fine_multiple_min is larger than fine_multiple_max"),
+                hint=_("the draft's multiple is 3 to 5"),
             )
         if self.fine_fixed_min_cny > self.fine_fixed_max_cny:
             raise ConfigError(
-                "[penalty] fine_fixed_min_cny is larger than fine_fixed_max_cny",
-                hint="the draft's fixed range is 100000 to 150000",
+                _("[penalty] fine_fixed_min_cny is larger than fine_fixed_max_cny"),
+                hint=_("the draft's fixed range is 100000 to 150000"),
             )
 
 
@@ -116,22 +121,28 @@ def parse_rates(table: Any) -> dict[str, Decimal]:
     """``[penalty.rates]`` (currency = CNY per unit) over the defaults; CNY stays 1."""
     if not isinstance(table, dict):
         raise ConfigError(
-            "[penalty] rates is not a table",
-            hint="write it as [penalty.rates] with lines like USD = 7.2 (CNY per unit)",
+            _("[penalty] rates is not a table"),
+            hint=_("write it as [penalty.rates] with lines like USD = 7.2 (CNY per unit)"),
         )
     rates = dict(DEFAULT_RATES_CNY)
     for raw_code, raw_rate in table.items():
         code = str(raw_code).strip().upper()
         if len(code) != 3 or not code.isalpha():
             raise ConfigError(
-                f"[penalty.rates] key {raw_code!r} is not an ISO 4217 currency code",
-                hint="use three letters, e.g. USD = 7.2",
+                _("[penalty.rates] key {key!r} is not an ISO 4217 currency code").format(
+                    key=raw_code
+                ),
+                hint=_("use three letters, e.g. USD = 7.2"),
             )
         rate = to_decimal(raw_rate, f"[penalty.rates] {raw_code}")
         if rate <= 0:
-            raise ConfigError(f"[penalty.rates] {code} = {raw_rate!r}: a rate must be above 0")
+            raise ConfigError(
+                _("[penalty.rates] {code} = {rate!r}: a rate must be above 0").format(
+                    code=code, rate=raw_rate
+                )
+            )
         if code == "CNY" and rate != 1:
-            raise ConfigError("[penalty.rates] CNY must be 1: rates are CNY per unit")
+            raise ConfigError(_("[penalty.rates] CNY must be 1: rates are CNY per unit"))
         rates[code] = rate
     return rates
 

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from .db import connect
+from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_QUARANTINE
 from .i18n import _, ngettext
 from .lake import Lake, today_in
 from .lake.commit import journal_files, reads_lake
 from .lake.layout import EVENTS, file_partition, lake_arg
-from .lake.runs import UNFINISHED, load_run_docs
+from .lake.runs import UNFINISHED, load_run_docs, run_status_word
 from .lake.views import create_views
 from .vocabulary import SEVERITIES
 
@@ -80,6 +81,9 @@ class LakeStatus:
     files_ingested: int = 0
     files_rejected: int = 0
     last_run: dict[str, Any] | None = None
+    # The last run's outcome in the current language, for the table (not in to_dict(): the
+    # JSON keeps the stored English "outcome", whatever the language).
+    last_run_outcome_words: str | None = None
     unfinished_runs: list[str] = field(default_factory=list)
     running: str | None = None  # who holds the lock right now, if anyone
     # Commits past their commit point whose file moves a killed writer left unfinished (none
@@ -201,6 +205,9 @@ def _runs(lake: Lake, status: LakeStatus) -> None:
         return
     last = docs[-1]
     summary = last.get("summary") or {}
+    status.last_run_outcome_words = (exit_reason_words(summary) if summary else None) or (
+        summary.get("exit_reason") or last.get("error")
+    )
     status.last_run = {
         "run_id": last["run_id"],
         "kind": last.get("kind"),
@@ -404,11 +411,11 @@ def render_status(status: LakeStatus, now: dt.datetime | None = None) -> None:
                 run_id=run["run_id"],
                 kind=run.get("kind"),
                 night=run.get("night"),
-                status=run.get("status"),
+                status=run_status_word(run.get("status")),
                 when=ago(when, status.timezone, now) if when else "",
             )
             + (_(", exit {code}").format(code=code) if code is not None else "")
-            + (f": {run['outcome']}" if run.get("outcome") else "")
+            + (f": {status.last_run_outcome_words}" if status.last_run_outcome_words else "")
         )
     if status.commits_pending:
         say(
@@ -431,3 +438,34 @@ def render_status(status: LakeStatus, now: dt.datetime | None = None) -> None:
                 command=f"auditpipe nightly --inbox INBOX {lake_arg(status.lake)}",
             )
         )
+
+
+def exit_reason_words(summary: dict[str, Any]) -> str | None:
+    """Why a nightly run exited as it did, in the current language, from its summary (the
+    result's ``to_dict()``, kept in the run record). The summary's ``exit_reason`` stays
+    English: it is stored data. None when the summary lacks what it takes (a record written by
+    an older version). Here, not in nightly/, so ``status`` need not import the nightly job."""
+    from .vocabulary import at_or_above
+
+    try:
+        code, fail_on = summary["exit_code"], summary["fail_on"]
+        files, new = summary["files"], summary["findings"]["new_by_severity"]
+        quarantined = summary["rows"]["quarantined"]
+    except (KeyError, TypeError):
+        return None
+    if code == EXIT_FINDINGS:
+        from .report.render.common import severity_word
+
+        n = sum(new.get(s, 0) for s in at_or_above(fail_on))
+        return ngettext(
+            "{n} new finding at or above {level}", "{n} new findings at or above {level}", n
+        ).format(n=n, level=severity_word(fail_on))
+    if code == EXIT_QUARANTINE:
+        # the keys are nightly's file statuses (nightly/result.py: REJECTED, UNREADABLE)
+        text = _("{rows} row(s) quarantined, {files} file(s) rejected").format(
+            rows=quarantined, files=files.get("rejected", 0)
+        )
+        if files.get("unreadable"):
+            text += _(", {n} file(s) unreadable").format(n=files["unreadable"])
+        return text
+    return _("clean") if code == EXIT_OK else None

@@ -123,7 +123,7 @@ def detect(
 
 @cli.group(epilog=exit_codes_help("rules"))
 def rules() -> None:
-    """List and show the detection rules.
+    """List, show and check the detection rules.
 
     Each rule is one DuckDB SQL file with a header (id, title, category, severity,
     description, clause, false positives). Built-in rules live in the package; add your own
@@ -133,6 +133,7 @@ def rules() -> None:
     Example:
       auditpipe rules list
       auditpipe rules show illegal_use_bulk
+      auditpipe rules check --rules ./our_rules
     """
 
 

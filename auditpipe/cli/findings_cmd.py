@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..i18n import N_
 from ..vocabulary import CATEGORIES, SEVERITIES
 from . import cli, exit_codes_help
 from .detect_cmd import rules_dir_option
@@ -27,6 +28,8 @@ format_option = click.option(
 
 
 def _count_option(name: str, default: int, text: str) -> Callable[[F], F]:
+    # ``text`` is marked with N_() where it is written: only help="..." literals are extracted
+    # for the catalog, and --help translates the text when it prints it.
     return click.option(
         name, type=click.IntRange(min=0), default=default, show_default=True, help=text
     )
@@ -68,7 +71,7 @@ def findings() -> None:
 @_count_option(
     "--limit",
     100,
-    "List at most this many (0: all of them); the count of all that match goes to stderr.",
+    N_("List at most this many (0: all of them); the count of all that match goes to stderr."),
 )
 @format_option
 @unmask_option
@@ -152,9 +155,11 @@ def findings_list(
 @findings.command("show", epilog=exit_codes_help("findings show"))
 @click.argument("finding_id")
 @lake_option
-@_count_option("--limit", 0, "Show at most this many evidence events (0: all, written in batches).")
 @_count_option(
-    "--offset", 0, "Skip this many evidence events first (with --limit, to page through them)."
+    "--limit", 0, N_("Show at most this many evidence events (0: all, written in batches).")
+)
+@_count_option(
+    "--offset", 0, N_("Skip this many evidence events first (with --limit, to page through them).")
 )
 @format_option
 @unmask_option

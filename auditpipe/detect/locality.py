@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..i18n import _
+from ..i18n import N_, _
 from .rules import Rule, RuleError
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ EVENT_RELATIONS = frozenset(
 SETTINGS_RELATIONS = frozenset(
     {"detect_settings", "broker_watchlist", "currency_rates", "account_timeline", "provider_types"}
 )
-CONTRACT_HINT = (
+CONTRACT_HINT = N_(
     "group, partition and join by provider_id and event_date (docs/detect.md, 'The locality "
     "contract'), or disable the rule with disabled_rules in [detect]"
 )
@@ -63,7 +63,7 @@ def locality_problems(sql: str) -> list[str]:
         tree: Any = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.SqlglotError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return [f"its SQL cannot be parsed to check it ({first})"]
+        return [_("its SQL cannot be parsed to check it ({error})").format(error=first)]
     ctes = {cte.alias_or_name.lower(): cte for cte in tree.find_all(exp.CTE)}
     event_like = set(EVENT_RELATIONS)
     # a CTE over event rows is itself event rows (CTEs are listed before their use)
@@ -78,18 +78,22 @@ def locality_problems(sql: str) -> list[str]:
             problems.extend(_aggregation(select))  # (else tied to one partition's row)
         problems.extend(_joins(select, event_like))
         if select.args.get("limit") is not None:
-            problems.append("it takes a LIMIT of event rows, which picks rows across partitions")
+            problems.append(_("it takes a LIMIT of event rows, which picks rows across partitions"))
         distinct = select.args.get("distinct")
         on = distinct.args.get("on") if distinct is not None else None
         if on is not None and not set(PARTITION_KEYS) <= _bare_keys(on.expressions):
             problems.append(
-                f"it keeps one row per {_short(on)} of event rows, not per provider_id and event_date"
+                _(
+                    "it keeps one row per {key} of event rows, not per provider_id and event_date"
+                ).format(key=_short(on))
             )
     for window in tree.find_all(exp.Window):
         keys = _bare_keys(window.args.get("partition_by") or [])
         if not set(PARTITION_KEYS) <= keys:
             problems.append(
-                f"the window {_short(window)} is not partitioned by provider_id and event_date"
+                _("the window {window} is not partitioned by provider_id and event_date").format(
+                    window=_short(window)
+                )
             )
     problems.extend(_subqueries(tree, event_like))
     return list(dict.fromkeys(problems))
@@ -105,7 +109,7 @@ def check_locality(rules: Sequence[Rule]) -> None:
                     id=rule.id, source=rule.source
                 )
                 + "; ".join(problems),
-                hint=CONTRACT_HINT + _("; until then run detect with --engine duckdb"),
+                hint=_(CONTRACT_HINT) + _("; until then run detect with --engine duckdb"),
             )
 
 
@@ -165,9 +169,18 @@ def _foreign_sources(tree: exp.Expression, cte_names: set[str]) -> Iterable[str]
     allowed = EVENT_RELATIONS | SETTINGS_RELATIONS | cte_names
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier):  # read_parquet(...) and friends
-            yield f"it reads {_short(table)}, outside the events it is given"
+            yield _("it reads {table}, outside the events it is given").format(table=_short(table))
         elif table.args.get("db") or table.name.lower() not in allowed:
-            yield f"it reads {table.sql(dialect='duckdb')}, outside the events it is given"
+            yield _("it reads {table}, outside the events it is given").format(
+                table=table.sql(dialect="duckdb")
+            )
+
+
+def _keys(missing: Sequence[str]) -> str:
+    """The partition keys a rule leaves out, as words ("provider_id and event_date")."""
+    if len(missing) == 2:
+        return _("{first} and {second}").format(first=missing[0], second=missing[1])
+    return ", ".join(missing)
 
 
 def _aggregation(select: exp.Select) -> Iterable[str]:
@@ -178,7 +191,7 @@ def _aggregation(select: exp.Select) -> Iterable[str]:
         keys = _bare_keys(group.expressions)
         missing = [k for k in PARTITION_KEYS if k not in keys]
         if missing:
-            yield f"it groups event rows without {' and '.join(missing)}"
+            yield _("it groups event rows without {keys}").format(keys=_keys(missing))
         return
     for projection in [*select.expressions, select.args.get("having")]:
         if projection is None:
@@ -186,7 +199,7 @@ def _aggregation(select: exp.Select) -> Iterable[str]:
         for agg in projection.find_all(exp.AggFunc):
             if isinstance(agg.parent, exp.Window) or agg.find_ancestor(exp.Select) is not select:
                 continue  # a window (checked below) or a nested query (checked on its own)
-            yield f"it aggregates all event rows with {_short(agg)}"
+            yield _("it aggregates all event rows with {aggregate}").format(aggregate=_short(agg))
             return
 
 
@@ -237,7 +250,9 @@ def _joins(select: exp.Select, event_like: set[str]) -> Iterable[str]:
         keys |= _key_equalities(join.args.get("on"))
         missing = [k for k in PARTITION_KEYS if k not in keys]
         if missing:
-            yield f"it joins event rows to {_short(join.this)} without equal {' and '.join(missing)}"
+            yield _("it joins event rows to {relation} without equal {keys}").format(
+                relation=_short(join.this), keys=_keys(missing)
+            )
 
 
 def _subqueries(tree: exp.Expression, event_like: set[str]) -> Iterable[str]:
@@ -262,7 +277,7 @@ def _subqueries(tree: exp.Expression, event_like: set[str]) -> Iterable[str]:
         where = inner.args.get("where") if inner is not None else None
         if set(PARTITION_KEYS) <= _key_equalities(where):
             continue
-        yield (
-            f"the subquery {_short(query)} reads event rows of other partitions "
+        yield _(
+            "the subquery {query} reads event rows of other partitions "
             "(tie it to the row's provider_id and event_date)"
-        )
+        ).format(query=_short(query))

@@ -176,8 +176,12 @@ def render_rule(rule: Rule) -> None:
         ),
         (_("summary"), rule.localized("summary", language) or rule.summary),
     ]
+    from rich.cells import cell_len
+
     for label, value in fields:
-        console.print(f"{label + ':':<17}{value}", markup=False)
+        # padded by display cells, not characters: a Chinese label takes two cells a character
+        pad = " " * max(1, 17 - cell_len(label + ":"))
+        console.print(f"{label}:{pad}{value}", markup=False)
     console.print("", markup=False)
     console.print(rule.sql, markup=False, highlight=False)
 

@@ -56,9 +56,12 @@ class DetectSettings:
             )
         if self.max_accounts_per_identity < 1:
             raise ConfigError(
-                f"detect max_accounts_per_identity is {self.max_accounts_per_identity}; "
-                "it must be at least 1",
-                hint="set max_accounts_per_identity in [detect] to a positive number (default 5)",
+                _("detect max_accounts_per_identity is {n}; it must be at least 1").format(
+                    n=self.max_accounts_per_identity
+                ),
+                hint=_(
+                    "set max_accounts_per_identity in [detect] to a positive number (default 5)"
+                ),
             )
         if len(self.severity_record_steps) != 3 or list(self.severity_record_steps) != sorted(
             self.severity_record_steps

@@ -21,13 +21,38 @@ from rich.cells import cell_len
 from ..console import visible, visible_sql
 from ..db import quote_literal
 from ..detect.summary import money_sql
-from ..i18n import _, current_language, ngettext
+from ..i18n import N_, _, current_language, ngettext
 from ..lake.locations import CHANGED, IN_PLACE, MOVED
 from ..outputs import neutralise_csv_cell, neutralise_csv_sql
 from ..report.masking import FINDING_MASKS
 from ..report.render.common import actor_type_word, category_label, cny, severity_word
 from .listing import LIST_COLUMNS, FindingList
 from .show import FindingEvidence
+
+# The default catalog's data categories (schemas/data_catalog.json), for people: in English
+# the category itself, in another language its word with the category after it (what SQL
+# over the lake filters on). A category of the user's own catalog shows as it is.
+DATA_CATEGORY_WORDS = {
+    "credential": N_("credential"),
+    "login_record": N_("login_record"),
+    "real_name": N_("real_name"),
+    "id_document": N_("id_document"),
+    "biometric_image": N_("biometric_image"),
+    "phone": N_("phone"),
+    "contact": N_("contact"),
+    "financial": N_("financial"),
+    "other": N_("other"),
+}
+
+
+def data_category_word(category: str) -> str:
+    word = _(DATA_CATEGORY_WORDS[category]) if category in DATA_CATEGORY_WORDS else category
+    return (
+        category
+        if word == category
+        else _("{word} ({category})").format(word=word, category=category)
+    )
+
 
 FORMATS = ("text", "json", "csv")
 Write = Callable[[str], None]
@@ -257,7 +282,7 @@ def _finding_lines(found: FindingEvidence, timezone: str) -> list[str]:
                 _("counts"),
                 counts,
             ),
-            (_("data"), ", ".join(f["data_categories"]) or "-"),
+            (_("data"), _(", ").join(map(data_category_word, f["data_categories"])) or "-"),
             (_("proceeds"), proceeds),
         ]
     )

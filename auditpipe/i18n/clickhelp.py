@@ -154,14 +154,16 @@ class WideTextFormatter(click.HelpFormatter):
         ):
             super().write_dl(rows, col_max, col_spacing)
             return
-        first_col = min(max((len(first) for first, _ in rows), default=0), col_max) + col_spacing
+        # Measured in display columns: a translated metavar (--lake 目录) is wider than long.
+        widest = max((display_width(first) for first, _ in rows), default=0)
+        first_col = min(widest, col_max) + col_spacing
         for first, second in rows:
             self.write(f"{'':>{self.current_indent}}{first}")
             if not second:
                 self.write("\n")
                 continue
-            if len(first) <= first_col - col_spacing:
-                self.write(" " * (first_col - len(first)))
+            if display_width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - display_width(first)))
             else:
                 self.write("\n" + " " * (first_col + self.current_indent))
             lines = wrap_wide(second, max(self.width - first_col - 2, 10)).splitlines() or [""]

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InputFileError, UsageError
-from ..i18n import _, ngettext
+from ..i18n import N_, _, ngettext
 
 _COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd"}
-SUPPORTED = ".jsonl, .ndjson, .csv, .parquet, each optionally .gz or .zst"
+SUPPORTED = N_(".jsonl, .ndjson, .csv, .parquet, each optionally .gz or .zst")
 SHOWN_NAMES = 10  # files a warning names before "and N more"
 
 
@@ -161,7 +161,7 @@ def discover(
             hint=_(
                 "auditpipe reads {kinds} (names starting with '.' or '_' are skipped); "
                 "read database audit logs of any name with --source FILE"
-            ).format(kinds=SUPPORTED),
+            ).format(kinds=_(SUPPORTED)),
         )
     return found
 
@@ -290,7 +290,7 @@ def _named(given: Path, kind_of: Callable[[Path], SourceFile | None]) -> SourceF
         raise UsageError(
             _("{given}: unknown kind of file").format(given=given),
             hint=_("auditpipe reads {SUPPORTED}; rename the file if it is one of these").format(
-                SUPPORTED=SUPPORTED
+                SUPPORTED=_(SUPPORTED)
             ),
         )
     if not regular_file(given):

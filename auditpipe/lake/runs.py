@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LakeError
-from ..i18n import _
+from ..i18n import N_, _
 from . import layout
 from .commit import write_json_atomic
 from .folder import Lake
@@ -180,3 +180,11 @@ def run_doc_problem(doc: dict[str, Any]) -> str | None:
 def unfinished_runs(lake: Lake) -> list[RunRecord]:
     """Nightly runs that stopped before completing and whose work nobody has taken over."""
     return [r for r in nightly_runs(lake) if r.status in UNFINISHED]
+
+
+# A run record's status as a word of the current language, for people (status's table).
+RUN_STATUS_WORDS = {RUNNING: N_("running"), FAILED: N_("failed"), COMPLETED: N_("completed")}
+
+
+def run_status_word(status: str | None) -> str:
+    return _(RUN_STATUS_WORDS[status]) if status in RUN_STATUS_WORDS else str(status)

@@ -21,15 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..i18n import _
+from ..i18n import N_, _
 from ..lake import fsync_dir, write_json_atomic
 from .settings import PARTIAL_SUFFIXES, PROCESSED_DIR
 
-LINKED_FOLDER = (
+# Reasons are stored English (--json, the log, the run record); marked N_() so the summary
+# for people says them in its language (nightly/render.py translates them when it prints).
+LINKED_FOLDER = N_(
     "a link to a folder, which the inbox scan does not follow: "
     "move or link the files themselves into the inbox"
 )
-NOT_REGULAR = "not a regular file (a FIFO, device or socket)"
+NOT_REGULAR = N_("not a regular file (a FIFO, device or socket)")
 
 
 @dataclass(frozen=True)
@@ -129,13 +131,13 @@ def scan_inbox(
             path = Path(root) / name
             rel = path.relative_to(inbox).as_posix()
             if name.lower().endswith(PARTIAL_SUFFIXES):
-                scan.waiting.append((rel, "its name says it is still being written"))
+                scan.waiting.append((rel, N_("its name says it is still being written")))
                 continue
             try:
                 st = path.stat()
             except FileNotFoundError:
                 if path.is_symlink():  # a log rotated away under a link to it
-                    scan.unreadable.append((rel, "a link to a file that does not exist"))
+                    scan.unreadable.append((rel, N_("a link to a file that does not exist")))
                 continue  # else removed between listing and stat: nothing to take
             except OSError as exc:  # a loop of links, a name too long, an I/O error
                 scan.unreadable.append((rel, exc.strerror or str(exc)))
@@ -159,7 +161,7 @@ def scan_inbox(
                 scan.unsupported.append(rel)
                 continue
             if not os.access(path, os.R_OK):
-                scan.unreadable.append((rel, "no permission to read it"))
+                scan.unreadable.append((rel, N_("no permission to read it")))
                 continue
             scan.ready.append(InboxFile(path, rel, st.st_size, st.st_mtime_ns, st.st_ino))
     return scan

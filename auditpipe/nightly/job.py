@@ -41,7 +41,7 @@ from ..errors import (
     UsageError,
     is_interrupt,
 )
-from ..i18n import _
+from ..i18n import N_, _
 from ..lake import Lake, new_id, today_in, utc_now, write_atomic
 from ..lake.commit import leftover_temporary_files
 from ..lake.locations import record_move
@@ -218,7 +218,7 @@ def sort_ready_files(
             _fill_from_manifest(outcome, entry)
             outcome.resumed = True
         elif entry is not None and _committed(entry):
-            outcome.reason = "its content is already in the lake"
+            outcome.reason = N_("its content is already in the lake")
         else:
             outcome.status = INGESTED  # provisional: the ingest decides
             to_ingest.append((item, sha))
@@ -247,7 +247,7 @@ def missing_files(
             if moved.is_file():  # the dead run had moved it already
                 outcome.moved_to = moved.relative_to(inbox).as_posix()
         else:
-            outcome.reason = "an interrupted run planned it, but it left the inbox uningested"
+            outcome.reason = N_("an interrupted run planned it, but it left the inbox uningested")
         outcomes.append(outcome)
     return outcomes
 
@@ -323,7 +323,7 @@ class _Job:
         outcomes += missing
         outcomes += [FileOutcome(path=p, status=WAITING, reason=why) for p, why in scan.waiting]
         outcomes += [
-            FileOutcome(path=p, status=UNSUPPORTED, reason="not a kind of file auditpipe reads")
+            FileOutcome(path=p, status=UNSUPPORTED, reason=N_("not a kind of file auditpipe reads"))
             for p in scan.unsupported
         ]
         for path, why in scan.unreadable:
@@ -472,7 +472,7 @@ class _Job:
             self.log("file_unreadable", level="warning", file=item.relpath, reason=why)
         else:
             outcome.status = MISSING
-            outcome.reason = "it left the inbox after the scan (renamed or removed)"
+            outcome.reason = N_("it left the inbox after the scan (renamed or removed)")
             self.log("file_missing", level="warning", file=item.relpath, sha256=outcome.sha256)
 
     def _move(self, to_move: list[tuple[InboxFile, FileOutcome]]) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..console import printable
-from ..i18n import N_, _
+from ..i18n import N_, _, ngettext
 from ..lake.layout import lake_arg
 from ..penalty import CAVEAT, NO_FINE
 from ..vocabulary import SEVERITIES
@@ -20,6 +20,8 @@ from .result import (
     UNSUPPORTED,
     WAITING,
     NightlyResult,
+    exit_reason_words,
+    status_word,
 )
 
 
@@ -61,7 +63,10 @@ def render_summary(result: NightlyResult) -> None:
     head = Text(f"auditpipe nightly {result.night}", style="bold")
     head.append(
         f" ({result.run_id}): "
-        + _("exit {code}, {reason}").format(code=result.exit_code, reason=result.exit_reason)
+        + _("exit {code}, {reason}").format(
+            code=result.exit_code,
+            reason=exit_reason_words(result.to_dict()) or result.exit_reason,
+        )
     )
     out.print(head)
     if result.resumed_runs:
@@ -112,7 +117,7 @@ def render_summary(result: NightlyResult) -> None:
         for col, justify in columns:
             table.add_column(col, justify=justify)  # type: ignore[arg-type]
         for f in notable:
-            status = f.status + (_(" (resumed)") if f.resumed else "")
+            status = status_word(f.status) + (_(" (resumed)") if f.resumed else "")
             table.add_row(
                 Text(printable(f.path)),  # a name is neither markup nor escapes
                 status,
@@ -124,7 +129,10 @@ def render_summary(result: NightlyResult) -> None:
         out.print(table)
     for f in result.files:
         if f.status in (REJECTED, MISSING, WAITING, UNREADABLE) and f.reason:
-            out.print(visible(f"  {f.status}: {printable(f.path)}: {f.reason}"), markup=False)
+            # a reason nightly wrote is in the catalog; ingest's rejection reasons are stored
+            # data and stay English (the lookup leaves them as they are)
+            line = f"  {status_word(f.status)}: {printable(f.path)}: {_(f.reason)}"
+            out.print(visible(line), markup=False)
         if f.duplicates_of_another_day:
             from ..ingest.messages import event_ids_reused
 
@@ -184,12 +192,16 @@ def render_summary(result: NightlyResult) -> None:
         if t and len(result.exposure) > 1:
             table.add_section()
             table.add_row(
-                f"all {t['providers']} providers",
+                ngettext("all {n} provider", "all {n} providers", t["providers"]).format(
+                    n=t["providers"]
+                ),
                 f"{int(t['finding_count']):,}",
                 f"{int(t['records_affected']):,}",
                 _money(t["illegal_proceeds_cny"]),
                 _fine_range(t),
-                f"{t['serious_providers']} serious",
+                ngettext("{n} serious", "{n} serious", t["serious_providers"]).format(
+                    n=t["serious_providers"]
+                ),
                 style="bold",
             )
         out.print(table)

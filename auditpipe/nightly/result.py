@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_QUARANTINE
+from ..i18n import N_, _
+from ..status import exit_reason_words as exit_reason_words
 from ..vocabulary import SEVERITIES, at_or_above
 from .baseline import FindingChanges
 
@@ -18,6 +20,21 @@ WAITING = "waiting"  # may still be being written: left for the next run
 UNSUPPORTED = "unsupported"  # not a kind of file auditpipe reads: left alone
 MISSING = "missing"  # planned by an unfinished run, gone from the inbox, never committed
 UNREADABLE = "unreadable"  # a broken link or no read permission: left alone, named with why
+
+# The words people read for each status (the values stay English in --json and the log).
+STATUS_WORDS = {
+    INGESTED: N_("ingested"),
+    SKIPPED: N_("already in the lake"),
+    REJECTED: N_("rejected"),
+    WAITING: N_("waiting"),
+    UNSUPPORTED: N_("not a log file"),
+    MISSING: N_("missing"),
+    UNREADABLE: N_("unreadable"),
+}
+
+
+def status_word(status: str) -> str:
+    return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
 
 @dataclass

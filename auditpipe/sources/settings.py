@@ -125,17 +125,29 @@ def _str(data: dict[str, Any], key: str, where: str, required: bool = False) -> 
     value = data.get(key)
     if value is None:
         if required:
-            raise _fail(where, f"'{key}' is missing", f'add {key} = "..." to the file')
+            raise _fail(
+                where,
+                _("'{key}' is missing").format(key=key),
+                _('add {key} = "..." to the file').format(key=key),
+            )
         return None
     if not isinstance(value, str) or not value.strip():
-        raise _fail(where, f"'{key}' should be a non-empty string", f'write {key} = "..."')
+        raise _fail(
+            where,
+            _("'{key}' should be a non-empty string").format(key=key),
+            _('write {key} = "..."').format(key=key),
+        )
     return value.strip()
 
 
 def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     value = data.get(key, {})
     if not isinstance(value, dict):
-        raise _fail(where, f"[{key}] should be a table", f"write [{key}] then key = value lines")
+        raise _fail(
+            where,
+            _("[{key}] should be a table").format(key=key),
+            _("write [{key}] then key = value lines").format(key=key),
+        )
     return value
 
 
@@ -144,7 +156,9 @@ def check_timezone_name(name: str, where: str) -> str:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise _fail(
-            where, f"unknown timezone {name!r}", "use an IANA name such as Asia/Shanghai"
+            where,
+            _("unknown timezone {name!r}").format(name=name),
+            _("use an IANA name such as Asia/Shanghai"),
         ) from None
     return name
 
@@ -186,34 +200,40 @@ def _column_ref(ref: str, where: str, what: str) -> str:
     if parts is None or len(parts) < 2:
         raise _fail(
             where,
-            f"{what} {ref!r} is not table.column",
-            'write e.g. accounts.id_card_no, or \'"Customer Data"."RealName"\' for quoted names',
+            _("{what} {ref!r} is not table.column").format(what=what, ref=ref),
+            _('write e.g. accounts.id_card_no, or \'"Customer Data"."RealName"\' for quoted names'),
         )
     return ".".join(parts[-2:])  # schema-qualified names are matched by table and column
 
 
 def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSettings:
-    where = str(path) if path else "source settings"
+    where = str(path) if path else _("source settings")
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise _fail(
             where,
-            f"unknown key(s) {', '.join(unknown)}",
-            f"the keys are: {', '.join(sorted(_TOP_KEYS))}",
+            _("unknown key(s) {keys}").format(keys=", ".join(unknown)),
+            _("the keys are: {keys}").format(keys=", ".join(sorted(_TOP_KEYS))),
         )
     kind = _str(data, "kind", where, required=True)
     if kind not in KINDS:
-        raise _fail(where, f"unknown kind {kind!r}", f"kind is one of {', '.join(KINDS)}")
+        raise _fail(
+            where,
+            _("unknown kind {kind!r}").format(kind=kind),
+            _("kind is one of {kinds}").format(kinds=", ".join(KINDS)),
+        )
     fmt = _str(data, "format", where)
     if fmt is not None and (kind != "pgaudit" or fmt not in PG_FORMATS):
         raise _fail(
             where,
-            f"format {fmt!r} does not apply to kind {kind}",
-            f"format is for pgaudit only: {', '.join(PG_FORMATS)}",
+            _("format {fmt!r} does not apply to kind {kind}").format(fmt=fmt, kind=kind),
+            _("format is for pgaudit only: {formats}").format(formats=", ".join(PG_FORMATS)),
         )
     prefix = data.get("log_line_prefix", "%m [%p] %q%u@%d ")
     if not isinstance(prefix, str):
-        raise _fail(where, "'log_line_prefix' should be a string", "copy it from postgresql.conf")
+        raise _fail(
+            where, _("'log_line_prefix' should be a string"), _("copy it from postgresql.conf")
+        )
     prefix = PREFIX_PRESETS.get(prefix, prefix)
     timezone = _str(data, "timezone", where)
     if timezone is not None:
@@ -223,44 +243,58 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
     schema_file = (base / schema) if schema else None
     keys = data.get("subject_keys", [])
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-        raise _fail(where, "'subject_keys' should be a list of strings", 'e.g. ["accounts.id"]')
+        raise _fail(where, _("'subject_keys' should be a list of strings"), 'e.g. ["accounts.id"]')
     limit = data.get("query_log_limit", 1024)
     # server_audit_query_log_limit = 0 is MariaDB's "no limit" (log_statement_ex cuts only
     # when the limit is above 0): every statement is logged whole.
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
         raise _fail(
             where,
-            f"'query_log_limit' should be a whole number of bytes, 0 or more, not {limit!r}",
-            "the server's server_audit_query_log_limit, e.g. 1024 (its default); 0 means no limit",
+            _(
+                "'query_log_limit' should be a whole number of bytes, 0 or more, not {limit!r}"
+            ).format(limit=limit),
+            _(
+                "the server's server_audit_query_log_limit, e.g. 1024 (its default); 0 means no limit"
+            ),
         )
     columns = {}
     for ref, data_field in _table(data, "columns", where).items():
         if not isinstance(data_field, str) or not data_field.strip():
-            raise _fail(where, f"[columns] {ref!r} needs a data field name", 'e.g. = "id_number"')
-        columns[_column_ref(ref, where, "[columns] key")] = normalize_name(data_field)
+            raise _fail(
+                where,
+                _("[columns] {ref!r} needs a data field name").format(ref=ref),
+                'e.g. = "id_number"',
+            )
+        columns[_column_ref(ref, where, _("[columns] key"))] = normalize_name(data_field)
     actors = []
     for pattern, actor_type in _table(data, "actors", where).items():
         if actor_type not in ACTOR_TYPES:
             raise _fail(
                 where,
-                f"[actors] {pattern!r} = {actor_type!r} is not an actor type",
-                f"use one of {', '.join(ACTOR_TYPES)}",
+                _("[actors] {pattern!r} = {actor_type!r} is not an actor type").format(
+                    pattern=pattern, actor_type=actor_type
+                ),
+                _("use one of ") + ", ".join(ACTOR_TYPES),
             )
         actors.append((pattern, actor_type))
     files = data.get("files", [])
     if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
-        raise _fail(where, "'files' should be a list of file name patterns", 'e.g. ["*.log"]')
+        raise _fail(where, _("'files' should be a list of file name patterns"), 'e.g. ["*.log"]')
     fallback = data.get("non_utf8_encoding", "gb18030")
     if not isinstance(fallback, str) or not _is_codec(fallback):
         raise _fail(
             where,
-            f"'non_utf8_encoding' {fallback!r} is not an encoding",
-            'e.g. "gb18030" (the default), "big5", "latin-1", or "none" for \\xNN escapes',
+            _("'non_utf8_encoding' {value!r} is not an encoding").format(value=fallback),
+            _('e.g. "gb18030" (the default), "big5", "latin-1", or "none" for \\xNN escapes'),
         )
     comments = _table(data, "comments", where)
     bad = sorted(set(comments) - _COMMENT_KEYS)
     if bad:
-        raise _fail(where, f"unknown [comments] key(s) {', '.join(bad)}", "use ticket and purpose")
+        raise _fail(
+            where,
+            _("unknown [comments] key(s) {keys}").format(keys=", ".join(bad)),
+            _("use ticket and purpose"),
+        )
     return SourceSettings(
         kind=kind,
         provider_id=_str(data, "provider_id", where, required=True) or "",

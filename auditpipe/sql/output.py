@@ -142,10 +142,12 @@ def write_result(
     max_rows: int = DEFAULT_MAX_ROWS,
     stream: IO[bytes] | None = None,
     bom: bool = False,
+    prompt: bool = False,
 ) -> WriteSummary:
     """Write ``relation`` in ``fmt`` to ``output``, else ``stream`` (the streamed formats) or
     ``console`` (table, line), else stdout. ``bom`` starts CSV with a UTF-8 byte order mark.
-    Errors become SqlError."""
+    ``prompt``: written at the interactive prompt, whose footer names its dot commands rather
+    than the command line's options. Errors become SqlError."""
     import duckdb
 
     if fmt not in OUTPUT_FORMATS:
@@ -168,7 +170,9 @@ def write_result(
 
                     plain = Console(file=fh, width=10_000, color_system=None, soft_wrap=True)
                     return _write_listing(relation, fmt, plain, max_rows)
-            return _write_listing(relation, fmt, console or _stdout_console(), max_rows)
+            return _write_listing(
+                relation, fmt, console or _stdout_console(), max_rows, prompt=prompt
+            )
         if fmt == "parquet":
             assert output is not None
             return _write_parquet(relation, output)
@@ -231,7 +235,11 @@ def _is_numeric(typ: str) -> bool:
 
 
 def _write_listing(
-    relation: duckdb.DuckDBPyRelation, fmt: str, console: Console, max_rows: int
+    relation: duckdb.DuckDBPyRelation,
+    fmt: str,
+    console: Console,
+    max_rows: int,
+    prompt: bool = False,
 ) -> WriteSummary:
     """A table or line records of the first ``max_rows`` rows, then a footer line. On a
     terminal the table fits its width; elsewhere it is drawn whole."""
@@ -258,17 +266,23 @@ def _write_listing(
     for line in lines:
         console.print(line, soft_wrap=True, highlight=False)
     console.print(
-        Text(_footer(len(rows), truncated, len(columns), elided, cut), style="dim"),
+        Text(_footer(len(rows), truncated, len(columns), elided, cut, prompt), style="dim"),
         soft_wrap=True,
         highlight=False,
     )
     return WriteSummary(rows=len(rows), truncated=truncated, elided_columns=elided)
 
 
-def _footer(rows: int, truncated: bool, columns: int, elided: int, cut: bool) -> str:
+def _footer(
+    rows: int, truncated: bool, columns: int, elided: int, cut: bool, prompt: bool = False
+) -> str:
     from ..i18n import _, ngettext
 
-    if truncated:
+    if truncated and prompt:
+        text = _("first {n} rows shown (more not shown; use .maxrows N, or .mode csv)").format(
+            n=rows
+        )
+    elif truncated:
         text = _("first {n} rows shown (more not shown; use --max-rows, or --format csv)").format(
             n=rows
         )

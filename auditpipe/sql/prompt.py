@@ -39,13 +39,13 @@ FORMAT_ALIASES = {"duckbox": "table", "box": "table", "tabs": "tsv", "md": "mark
                   "ndjson": "jsonl"}  # fmt: skip
 
 VIEW_HELP = {
-    "events": "every stored access event (hive partitions provider_id, event_date)",
-    "quarantine": "rows set aside by ingest, with source_file, line_number, raw and reason",
-    "findings": "potential breaches found by detect, one row per finding",
-    "finding_evidence": "one row per finding and evidence event, joined back to the event",
-    "ingest_log": "the manifest: one row per input file ingest has seen",
-    "accounts": "every account snapshot row (hive partitions provider_id, snapshot_date)",
-    "accounts_current": "the accounts of each provider's latest snapshot",
+    "events": N_("every stored access event (hive partitions provider_id, event_date)"),
+    "quarantine": N_("rows set aside by ingest, with source_file, line_number, raw and reason"),
+    "findings": N_("potential breaches found by detect, one row per finding"),
+    "finding_evidence": N_("one row per finding and evidence event, joined back to the event"),
+    "ingest_log": N_("the manifest: one row per input file ingest has seen"),
+    "accounts": N_("every account snapshot row (hive partitions provider_id, snapshot_date)"),
+    "accounts_current": N_("the accounts of each provider's latest snapshot"),
 }
 
 HELP = N_("""\
@@ -108,8 +108,10 @@ def run_prompt(
     """Read statements until end of input or ``.quit``; returns the exit code (0)."""
     state = state or PromptState()
     err.print(
-        f"auditpipe sql on {lake.root} (read-only). Views: {', '.join(VIEW_NAMES)}.\n"
-        "End statements with ';'. Type .help for commands, .quit to leave.",
+        _(
+            "auditpipe sql on {lake} (read-only). Views: {views}.\n"
+            "End statements with ';'. Type .help for commands, .quit to leave."
+        ).format(lake=lake.root, views=", ".join(VIEW_NAMES)),
         markup=False,
         highlight=False,
     )
@@ -148,7 +150,12 @@ def _run(
         if result.relation is not None:
             if state.fmt in ("table", "line"):
                 write_result(
-                    result.relation, state.fmt, output=None, console=out, max_rows=state.max_rows
+                    result.relation,
+                    state.fmt,
+                    output=None,
+                    console=out,
+                    max_rows=state.max_rows,
+                    prompt=True,
                 )
             else:
                 sink = cast(IO[bytes], _BytesTo(out.file))
@@ -156,16 +163,21 @@ def _run(
     except OutputError:
         raise  # stdout is gone: the session ends there (the CLI says why, exit 2)
     except AuditpipeError as exc:
-        err.print(f"Error: {exc.message}", style="red", markup=False, highlight=False)
+        err.print(
+            _("Error: {message}").format(message=exc.message),
+            style="red",
+            markup=False,
+            highlight=False,
+        )
         if exc.hint:
-            err.print(f"Hint: {exc.hint}", markup=False, highlight=False)
+            err.print(_("Hint: {hint}").format(hint=exc.hint), markup=False, highlight=False)
     except (KeyboardInterrupt, Exception) as exc:
         # DuckDB gives a Ctrl-C inside a query as its InterruptException or as a RuntimeError
         # ("Query interrupted"); either way the statement is dropped and the prompt goes on.
         if not is_interrupt(exc):
             raise
         forget_interrupt()
-        err.print("Interrupted.")
+        err.print(_("Interrupted."))
 
 
 class _BytesTo(io.RawIOBase):
@@ -225,12 +237,21 @@ def _dot_command(
         if arg.isdigit() and int(arg) > 0:
             state.max_rows = int(arg)
         else:
-            err.print("Error: .maxrows takes a whole number above 0", style="red")
+            err.print(
+                _("Error: {message}").format(message=_(".maxrows takes a whole number above 0")),
+                style="red",
+            )
     elif command == ".refresh":
         refresh_views(con, lake)
-        err.print("Views now show the lake's current files.")
+        err.print(_("Views now show the lake's current files."))
     else:
-        err.print(f"Error: unknown command {command}; type .help", style="red", markup=False)
+        err.print(
+            _("Error: {message}").format(
+                message=_("unknown command {command}; type .help").format(command=command)
+            ),
+            style="red",
+            markup=False,
+        )
     return None
 
 
@@ -238,9 +259,9 @@ def _tables(con: duckdb.DuckDBPyConnection, out: Console) -> None:
     from rich.table import Table
 
     table = Table(show_header=True, header_style="bold")
-    table.add_column("view")
-    table.add_column("columns", justify="right")
-    table.add_column("holds")
+    table.add_column(_("view"))
+    table.add_column(_("columns"), justify="right")
+    table.add_column(_("holds"))
     counts = dict(
         con.execute(
             "SELECT table_name, count(*) FROM information_schema.columns "
@@ -248,7 +269,7 @@ def _tables(con: duckdb.DuckDBPyConnection, out: Console) -> None:
         ).fetchall()
     )
     for name in VIEW_NAMES:
-        table.add_row(name, str(counts.get(name, 0)), VIEW_HELP[name])
+        table.add_row(name, str(counts.get(name, 0)), _(VIEW_HELP[name]))
     own = [
         name
         for (name,) in con.execute(
@@ -258,7 +279,7 @@ def _tables(con: duckdb.DuckDBPyConnection, out: Console) -> None:
         if name not in VIEW_NAMES
     ]
     for name in own:
-        table.add_row(name, str(counts.get(name, 0)), "(made in this session)")
+        table.add_row(name, str(counts.get(name, 0)), _("(made in this session)"))
     out.print(table)
 
 
@@ -273,10 +294,16 @@ def _schema(con: duckdb.DuckDBPyConnection, name: str, out: Console, err: Consol
         {"names": names},
     ).fetchall()
     if not rows:
-        err.print(f"Error: no view {name!r}; .tables lists them", style="red", markup=False)
+        err.print(
+            _("Error: {message}").format(
+                message=_("no view {name!r}; .tables lists them").format(name=name)
+            ),
+            style="red",
+            markup=False,
+        )
         return
     table = Table(show_header=True, header_style="bold")
-    for heading in ("view", "column", "type"):
+    for heading in (_("view"), _("column"), _("type")):
         table.add_column(heading)
     for row in rows:
         table.add_row(*row)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..errors import SqlError
-from ..i18n import _
+from ..i18n import N_, _
 
 if TYPE_CHECKING:
     import duckdb
@@ -32,7 +32,7 @@ _ROW_STATEMENTS = {
     "MERGE_INTO",
 }
 
-READ_ONLY_HINT = (
+READ_ONLY_HINT = N_(
     "auditpipe sql opens the lake read-only and cannot touch files; to save a result use "
     "--format csv|json|parquet --output FILE"
 )
@@ -58,38 +58,38 @@ def sql_error(exc: Exception) -> SqlError:
     message = str(exc).strip()
     hint = None
     if isinstance(exc, duckdb.PermissionException) or "disabled by configuration" in message:
-        hint = READ_ONLY_HINT
+        hint = _(READ_ONLY_HINT)
     elif "configuration has been locked" in message:
-        hint = "settings that could reach files are locked; SET works for: " + ", ".join(
-            _user_settings()
+        hint = _("settings that could reach files are locked; SET works for: {names}").format(
+            names=", ".join(_user_settings())
         )
     elif isinstance(exc, duckdb.OutOfMemoryException) or message.startswith("Out of Memory"):
-        hint = MEMORY_HINT
+        hint = _(MEMORY_HINT)
     elif isinstance(exc, duckdb.CatalogException):
         from ..lake.views import VIEW_NAMES
 
-        hint = "the views are " + ", ".join(VIEW_NAMES)
+        hint = _("the views are {names}").format(names=", ".join(VIEW_NAMES))
     elif "No such file or directory" in message and "registered as '_lake_" in message:
-        hint = VANISHED_HINT
+        hint = _(VANISHED_HINT)
     elif "registered as '_lake_" in message:  # decoding failed in a file it does not name
-        hint = DAMAGED_HINT
+        hint = _(DAMAGED_HINT)
     return SqlError(message, hint=hint)
 
 
 # A lake file failed to decode and the error does not say which (pyarrow's codec errors).
-DAMAGED_HINT = (
+DAMAGED_HINT = N_(
     "a lake file could not be decoded, so it is damaged: auditpipe detect --lake LAKE names it "
     "and the source it came from; restore it from a backup of the lake"
 )
 
 # A query that needs more memory than the session's limit (and could not spill enough).
-MEMORY_HINT = (
+MEMORY_HINT = N_(
     "the query needs more memory than the session's limit: run it again with a larger "
     "--memory-limit (e.g. --memory-limit 4GB), or SET memory_limit = '4GB' at the prompt"
 )
 
 # A lake file the session listed was replaced by a writer (compact, detect) after it opened.
-VANISHED_HINT = (
+VANISHED_HINT = N_(
     "the lake changed since this session listed its files (compact or detect replaced some): "
     "type .refresh at the prompt, or connect again, and rerun the query"
 )

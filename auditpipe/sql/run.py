@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING
 
 from ..db import quote_literal
 from ..errors import SqlError
+from ..i18n import _
 from ..lake import Lake
 from ..lake.commit import read_while_writers_commit
 from ..lake.damage import damage_in_lake
@@ -95,7 +96,9 @@ def query_lake(
     try:
         summary, buffer = read_while_writers_commit(lake_obj.root, attempt)
     except SqlError as exc:
-        if exc.hint == DAMAGED_HINT:  # a lake file failed to decode; the error did not say which
+        # a lake file failed to decode and the error did not say which (the hint is translated
+        # when it is made, so it is compared in the language in force)
+        if exc.hint == _(DAMAGED_HINT):
             damaged = damage_in_lake(lake_obj.root)
             if damaged is not None:
                 raise damaged from exc

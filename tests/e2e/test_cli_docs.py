@@ -109,3 +109,38 @@ def test_unexpected_errors_print_no_traceback_without_debug(tmp_path: Path) -> N
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("Error: ") and "Traceback" not in proc.stderr
+
+
+def test_the_docs_name_every_command_that_can_exit_1() -> None:
+    """Exit 1 is "findings at or above --fail-on" for detect and nightly, and "a problem found"
+    for the checks: the exit codes the README and operations.md give name each of them."""
+    from auditpipe.cli import COMMAND_EXIT_CODES
+
+    section = text(DOCS / "operations.md").split("## Exit codes, errors and output", 1)[1]
+    section = section.split("\n## ", 1)[0].split("\n### ", 1)[0]
+    readme = text(README).split("\n## Commands\n", 1)[1].split("\n|", 1)[0]
+    for command, codes in COMMAND_EXIT_CODES.items():
+        if 1 not in codes:
+            continue
+        named = command if " " in command else f"({command},"
+        alias = "--fail-on" if command in ("detect", "nightly") else f"`{command}`"
+        assert named in section or alias in section, f"operations.md: exit 1 of {command}"
+        assert alias in readme or f"{command}`" in readme, f"README: exit 1 of {command}"
+
+
+def test_every_environment_variable_an_option_reads_is_documented() -> None:
+    """An option that falls back to $AUDITPIPE_... is only useful if users can find it."""
+    docs = "\n".join(text(p) for p in [README, *sorted(DOCS.glob("*.md"))])
+    found: set[str] = set()
+
+    def walk(group: click.Group) -> None:
+        for command in subcommands(group).values():
+            if isinstance(command, click.Group):
+                walk(command)
+            for param in command.params:
+                envvar = param.envvar
+                found.update([envvar] if isinstance(envvar, str) else envvar or [])
+
+    walk(cli)
+    assert {"AUDITPIPE_LAKE", "AUDITPIPE_INBOX"} <= found
+    assert sorted(v for v in found if v not in docs) == []

@@ -568,3 +568,24 @@ def test_generate_page_lists_every_planted_case_and_format() -> None:
         assert f"`{fmt}`" in section, fmt
     for kind in BAD_KINDS:
         assert f"`{kind}`" in section, kind
+
+
+def test_the_summary_to_reconcile_against_is_named_once(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.cli import run_main
+
+    code, _, err = run_main(
+        [
+            "generate",
+            "--rows",
+            "300",
+            "--providers",
+            "1",
+            "--days",
+            "1",
+            "--out",
+            str(tmp_path / "g"),
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert err.count("Reconcile an ingest against") == 1, err

@@ -15,10 +15,38 @@ from pathlib import Path
 import pytest
 
 from tests.support import REPO
-from tests.support.docs import README, text
+from tests.support.docs import README, pages, text
 
 # The exit codes the tour's text announces; every other command of the tour exits 0.
 ANNOUNCED = {"ingest": 3, "nightly": 1}
+NUMBERS = {
+    w: n
+    for n, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
 
 
 def tour_commands() -> list[str]:
@@ -44,6 +72,7 @@ def test_every_tour_command_runs_from_a_checkout_with_the_announced_exit_code(
     commands = tour_commands()
     assert len(commands) >= 10
     ran = []
+    outputs: dict[str, str] = {}
     for line in commands:
         if _interactive(line):
             continue
@@ -54,8 +83,32 @@ def test_every_tour_command_runs_from_a_checkout_with_the_announced_exit_code(
         expected = ANNOUNCED.get(words[1], 0) if words[0] == "auditpipe" else 0
         assert proc.returncode == expected, f"{line}\n{proc.stdout[-2000:]}\n{proc.stderr}"
         ran.append(words[1] if words[0] == "auditpipe" else words[0])
+        outputs.setdefault(" ".join(words[:3]), proc.stdout + proc.stderr)
     assert {"ingest", "detect", "report", "sql", "nightly", "status"} <= set(ran)
     assert (tmp_path / "tour" / "report.html").stat().st_size > 0
+
+    # The counts the tour's text announces are those of the sample.
+    tour = text(README).split("## A five-minute tour", 1)[1]
+    files = re.search(r"\((\w+) files of four providers: (\w+) access logs and (\w+)", tour)
+    rules = re.search(r"(\w+) SQL rules", tour)
+    assert files and rules, "the tour no longer says how many files and rules"
+    n_files, n_logs, n_snapshots = (NUMBERS[w] for w in files.groups())
+    assert f"\t{n_files} files\n" in outputs["auditpipe ingest sample_data"]
+    assert sum(".accounts." in p.name for p in (tmp_path / "sample_data").iterdir()) == n_snapshots
+    assert n_logs + n_snapshots == n_files
+    listed = outputs["auditpipe rules list"].split("\n\n")[0].splitlines()[1:]
+    assert len(listed) == NUMBERS[rules.group(1)], listed
+
+    # The finding ids the docs show as examples are the sample lake's.
+    import auditpipe
+
+    con = auditpipe.connect(tmp_path / "tour" / "lake")
+    for page in pages():
+        for shown in set(re.findall(r"\bf-[0-9a-f]{8,24}\b", text(page))):
+            hits = con.execute(
+                "SELECT count(*) FROM findings WHERE starts_with(finding_id, ?)", [shown]
+            ).fetchone()
+            assert hits == (1,), f"{page.name} shows {shown}, which the sample lake does not have"
 
     # "Run step 5 again: the files are already in the lake (by content)".
     nightly = next(c for c in commands if c.startswith("auditpipe nightly"))

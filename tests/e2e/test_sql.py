@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -460,3 +461,40 @@ def test_a_pivot_statement_prints_its_rows(shared_lake: Lake) -> None:
         "PIVOT (SELECT provider_id FROM events) ON provider_id USING count(*)",
     )
     assert code == 0 and json.loads(out) == [{"blog-b": 1, "forum-a": 10}]
+
+
+def test_the_prompt_and_sql_hints_speak_chinese(shared_lake: Lake) -> None:
+    """Under --lang zh-CN the prompt's banner, its errors and hints, and the hints of SQL errors
+    are Chinese (DuckDB's own message stays as DuckDB wrote it)."""
+    script = "\n".join(
+        [
+            "SELECT * FROM nope;",
+            "COPY (SELECT 1) TO 'x.csv';",
+            ".maxrows x",
+            ".maxrows 1",
+            ".mode table",
+            "SELECT * FROM range(3);",
+            ".nonsense",
+            ".schema nope",
+            ".refresh",
+            ".tables",
+            ".schema quarantine",
+        ]
+    )
+    result = CliRunner().invoke(
+        cli, ["--lang", "zh-CN", "sql", "--lake", str(shared_lake.root), "-i"], input=script
+    )
+    assert result.exit_code == 0
+    ours = [
+        line
+        for line in (result.stderr + result.stdout).splitlines()
+        if not re.search(r"(Catalog|Permission|Parser) Error: |^Did you mean|^LINE|^\s*\^", line)
+    ]
+    english = [
+        line
+        for line in ours
+        if re.search(
+            r"\b(Error|Hint|the|use|takes|shows|more|every|row|view|holds|column|type)\b", line
+        )
+    ]
+    assert english == [], "\n".join(ours)

@@ -131,3 +131,14 @@ def test_the_last_run_is_the_last_started_even_when_the_clock_went_back(
     status = lake_status(lake_with_events)
     assert status.last_run is not None
     assert (status.last_run["run_id"], status.last_run["exit_code"]) == ("nightly-a", 2)
+
+
+def test_status_does_not_import_the_nightly_job() -> None:
+    """status words the last run's outcome itself, not through the nightly package (which
+    would import ingest and detect into every status)."""
+    import subprocess
+    import sys
+
+    code = "import sys, auditpipe.status; print(any(m.startswith('auditpipe.nightly') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

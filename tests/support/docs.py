@@ -110,6 +110,32 @@ def broken_links(path: Path) -> list[str]:
     return broken
 
 
+def command_lines(markdown: str) -> list[str]:
+    """Every ``auditpipe ...`` command line the page shows: in code blocks (a line ending in
+    ``\\`` joined to the next, a quoted argument spanning lines joined too, leading
+    ``VAR=value`` assignments and the part after a pipe or redirection dropped) and in inline
+    code."""
+    found: list[str] = []
+    fence, pending = False, ""
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fence, pending = not fence, ""
+            continue
+        if not fence:
+            found += [m.group(1) for m in re.finditer(r"`(auditpipe [^`]+)`", line)]
+            continue
+        line = pending + line.strip() if pending else line.strip()
+        pending = ""
+        command = re.sub(r"^(?:[A-Z_]+=\S*\s+)*(?:\S*/)?(?=auditpipe )", "", line)
+        if not command.startswith("auditpipe "):
+            continue
+        if command.endswith("\\") or command.count('"') % 2:
+            pending = command.rstrip("\\").rstrip() + " "
+            continue
+        found.append(command)
+    return [re.split(r" \\?[|>] | 2>| && ", c)[0] for c in found]
+
+
 def write_tocs() -> list[Path]:
     """Rewrite the table of contents of every page in docs/; returns the pages changed."""
     changed = []

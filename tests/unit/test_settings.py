@@ -85,6 +85,13 @@ def test_a_value_of_the_wrong_type_is_an_error_for_every_key(table: str) -> None
             cls.from_config(Config({table: {f.name: _wrong_value(hints[f.name])}}))
 
 
+def test_a_wrong_list_item_names_its_key_and_index() -> None:
+    """The hint says which key to fix (it once said "fix item in the [detect] table")."""
+    with pytest.raises(ConfigError, match=r"\[detect\] severity_record_steps\[1\]") as info:
+        DetectSettings.from_config(Config({"detect": {"severity_record_steps": [1, "a"]}}))
+    assert info.value.hint == "fix severity_record_steps in the [detect] table of auditpipe.toml"
+
+
 @pytest.mark.parametrize("table", TABLES)
 def test_an_empty_table_gives_the_dataclass_defaults(table: str) -> None:
     cls = SETTINGS[table]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import UsageError
+from ...i18n import _
 from ...vocabulary import REPORT_FORMATS
 from ...vocabulary import SUFFIX_FORMATS as SUFFIX_FORMATS
 from ..model import Report
@@ -43,7 +44,8 @@ def render_report(
 
         return render_json(report)
     raise UsageError(
-        f"unknown report format {fmt!r}", hint="use one of " + ", ".join(REPORT_FORMATS)
+        _("unknown report format {fmt!r}").format(fmt=fmt),
+        hint=_("use one of ") + ", ".join(REPORT_FORMATS),
     )
 
 
@@ -54,10 +56,10 @@ def choose_format(output: Path | None, stdout_is_terminal: bool) -> str:
         fmt = SUFFIX_FORMATS.get(output.suffix.lower())
         if fmt is None:
             raise UsageError(
-                f"cannot tell the format from the name {output.name}",
-                hint=f"add --format ({', '.join(REPORT_FORMATS)}) or use a "
-                + ", ".join(sorted(SUFFIX_FORMATS))
-                + " file name",
+                _("cannot tell the format from the name {name}").format(name=output.name),
+                hint=_("add --format ({formats}) or use a {suffixes} file name").format(
+                    formats=", ".join(REPORT_FORMATS), suffixes=", ".join(sorted(SUFFIX_FORMATS))
+                ),
             )
         return fmt
     return "terminal" if stdout_is_terminal else "markdown"
