@@ -10,11 +10,12 @@ DUPLICATES_OF_ANOTHER_DAY = "rows_duplicate_of_another_day"
 
 
 def event_ids_reused(n: int) -> str:
-    """``n`` rows counted as duplicates whose event_id the lake holds on another day
-    (stage.DUPLICATES_OF_ANOTHER_DAY): not the same event, the provider's id used again."""
+    """``n`` rows counted as duplicates whose event_id an event of another day has, earlier
+    in the file or in the lake (stage.DUPLICATES_OF_ANOTHER_DAY): not the same event, the
+    provider's id used again."""
     return _(
-        "{n:,} rows have the event_id of an event the lake holds on another day, so they are "
-        "not the same event and were counted as duplicates; if this provider's event ids "
-        "repeat (reset daily, per file or per server), leave event_id out so each event gets "
-        "an id from its content (docs/contract.md)"
+        "{n:,} rows have the event_id of an event of another day (earlier in the file or in "
+        "the lake), so they are not the same event but were counted as duplicates; if this "
+        "provider's event ids repeat (reset daily, per file or per server), leave event_id out "
+        "so each event gets an id from its content (docs/contract.md)"
     ).format(n=n)

@@ -36,9 +36,17 @@ from .sorted_runs import SortedRuns
 KEY_HASH = "hash(provider_id, event_id)"  # DuckDB SQL; the tests make it collide on purpose
 CHUNK_BITS = 20  # chunk numbers wrap past 2**20 chunks; a hit then names every chunk it may be
 CHUNK_KEYS = 1 << 17  # keys per spilled chunk: about 6 MiB held before it is written
+# event_date: the day of the key's first delivery in the file, read back on a repeat to tell
+# an id used again on another day (SeenKeys.other_day), never held in memory beyond a chunk
 KEY_SCHEMA = pa.schema(
-    [("key_hash", pa.uint64()), ("provider_id", pa.string()), ("event_id", pa.string())]
+    [
+        ("key_hash", pa.uint64()),
+        ("provider_id", pa.string()),
+        ("event_id", pa.string()),
+        ("event_date", pa.date32()),
+    ]
 )
+NO_DAY = np.iinfo(np.int32).min  # a key whose first delivery's day is not known
 
 
 class SeenKeys:
@@ -58,6 +66,9 @@ class SeenKeys:
         self.chunks = 0  # chunks written; the keys in ``pending`` are chunk number ``chunks``
         self.pending: list[pa.Table] = []
         self.pending_rows = 0
+        # repeats in the file whose day differs from their key's first delivery's: not the
+        # same event, an id used again (ids reset daily, per file...)
+        self.other_day = 0
 
     def __len__(self) -> int:
         return len(self.runs)
@@ -115,8 +126,11 @@ class SeenKeys:
         self.chunks += 1
         self.pending, self.pending_rows = [], 0
 
-    def _exact_in_chunk(self, keys: pa.Table, rows: np.ndarray, number: int) -> np.ndarray:
-        """Of ``rows`` of ``keys``, those whose exact key is in chunk ``number``."""
+    def _exact_in_chunk(
+        self, keys: pa.Table, rows: np.ndarray, number: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Of ``rows`` of ``keys``, those whose exact key is in chunk ``number``, and the day
+        stored with each (``NO_DAY`` where none is)."""
         if number == self.chunks:
             return _exact_in(keys, rows, self._pending_sorted())
         with pa.memory_map(str(self._chunk_path(number))) as source:
@@ -126,13 +140,19 @@ class SeenKeys:
     # -- the interface ------------------------------------------------------------------
     def seen_before(self, keys: pa.Table) -> np.ndarray:
         """Per row of ``keys`` (key_hash, provider_id, event_id): seen before, exactly."""
+        return self.seen_before_on(keys)[0]
+
+    def seen_before_on(self, keys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of ``keys``: seen before, exactly; and the day of that first delivery
+        (days since 1970, ``NO_DAY`` for a row not seen or a day not known)."""
         hashes = keys["key_hash"].to_numpy()
         seen = np.zeros(len(hashes), dtype=bool)
+        days = np.full(len(hashes), NO_DAY, dtype=np.int32)
         if not len(self.runs) or not len(hashes):
-            return seen
+            return seen, days
         where = np.flatnonzero(self._maybe_seen(hashes))
         if not len(where):
-            return seen
+            return seen, days
         rows, chunks = self._candidates(hashes, where)
         wrap, end = 1 << self.bits, self.chunks + (1 if self.pending else 0)
         for low in np.unique(chunks):  # one pass per chunk named, not per row
@@ -140,13 +160,18 @@ class SeenKeys:
             for number in range(int(low), end, wrap):
                 asked = asked[~seen[asked]]
                 if len(asked):
-                    seen[self._exact_in_chunk(keys, asked, number)] = True
-        return seen
+                    found, found_days = self._exact_in_chunk(keys, asked, number)
+                    seen[found] = True
+                    days[found] = found_days
+        return seen, days
 
     def add(self, keys: pa.Table) -> None:
-        """Record ``keys`` (key_hash, provider_id, event_id), none of them seen before."""
+        """Record ``keys`` (key_hash, provider_id, event_id, and event_date if known), none
+        of them seen before."""
         if not keys.num_rows:
             return
+        if "event_date" not in keys.column_names:
+            keys = keys.append_column("event_date", pa.nulls(keys.num_rows, pa.date32()))
         self._add_hashes(keys["key_hash"].to_numpy(), self.chunks)
         self.pending.append(keys.cast(KEY_SCHEMA))
         self.pending_rows += keys.num_rows
@@ -155,7 +180,8 @@ class SeenKeys:
 
     def first_deliveries(self, rows: pa.Table) -> pa.Table:
         """``rows`` without events seen earlier in the file (in an earlier batch or an earlier
-        line of this batch); records the new keys."""
+        line of this batch); records the new keys, and counts in ``other_day`` the repeats
+        whose event_date differs from their key's first delivery's."""
         keys = rows.select(["line_number", "provider_id", "event_id"]).append_column(
             "pos", pa.array(np.arange(rows.num_rows, dtype=np.int64))
         )
@@ -168,31 +194,47 @@ class SeenKeys:
             if len(ordered) < 2 or (ordered[1:] != ordered[:-1]).all():
                 # Distinct hashes, so distinct keys: no repeat inside the batch (the usual
                 # case), and no need to group the keys by text.
-                firsts = pa.table(
-                    {
-                        "key_hash": hashes,
-                        "provider_id": keys["provider_id"],
-                        "event_id": keys["event_id"],
-                        "first_pos": keys["pos"],
-                    }
-                )
+                first_of_row = np.arange(rows.num_rows, dtype=np.int64)
             else:
-                firsts = arrow_table(
-                    self.con,
-                    f"""SELECT {KEY_HASH} AS key_hash, provider_id, event_id,
-                        arg_min(pos, line_number) AS first_pos
-                    FROM batch_event_keys GROUP BY provider_id, event_id""",
+                # each row's key's first row in the batch (by line, as before: arg_min)
+                first_of_row = (
+                    arrow_table(
+                        self.con,
+                        """SELECT b.pos, f.first_pos FROM batch_event_keys AS b JOIN (
+                            SELECT provider_id, event_id, arg_min(pos, line_number) AS first_pos
+                            FROM batch_event_keys GROUP BY provider_id, event_id
+                        ) AS f USING (provider_id, event_id) ORDER BY b.pos""",
+                    )["first_pos"]
+                    .to_numpy()
+                    .astype(np.int64)
                 )
         finally:
             self.con.unregister("batch_event_keys")
-        before = self.seen_before(firsts)
-        new = firsts.filter(pa.array(~before)) if before.any() else firsts
-        self.add(new.select(["key_hash", "provider_id", "event_id"]))
-        if new.num_rows == rows.num_rows:
+        positions = np.flatnonzero(first_of_row == np.arange(rows.num_rows))
+        days = _days(rows)
+        take = pa.array(positions)
+        firsts = pa.table(
+            {
+                "key_hash": hashes.take(take),
+                "provider_id": keys["provider_id"].take(take),
+                "event_id": keys["event_id"].take(take),
+                "event_date": pa.array(days[positions], pa.int32()).cast(pa.date32())
+                if "event_date" in rows.column_names
+                else pa.nulls(len(positions), pa.date32()),
+            }
+        )
+        before, before_day = self.seen_before_on(firsts)
+        self.add(firsts.filter(pa.array(~before)) if before.any() else firsts)
+        if not before.any() and len(positions) == rows.num_rows:
             return rows  # no repeat: the usual case
-        keep = np.zeros(rows.num_rows, dtype=bool)
-        keep[new["first_pos"].to_numpy()] = True
-        return rows.filter(pa.array(keep))
+        # Each repeat against the day of the delivery it repeats: an earlier batch's (on disk
+        # with its key) or its key's first row here.
+        which = np.searchsorted(positions, first_of_row)
+        repeated = before[which] | (first_of_row != np.arange(rows.num_rows))
+        reference = np.where(before, before_day, days[positions])[which]
+        known = (reference != NO_DAY) & (days != NO_DAY)
+        self.other_day += int((repeated & known & (days != reference)).sum())
+        return rows.filter(pa.array(~repeated))
 
     def in_lake(self, lake_keys: pa.Table) -> pa.Table:
         """Of the lake's keys (provider_id, event_id, and any other columns, kept), those this
@@ -207,6 +249,14 @@ class SeenKeys:
         return hashed.filter(pa.array(self.seen_before(hashed))).drop_columns(["key_hash"])
 
 
+def _days(rows: pa.Table) -> np.ndarray:
+    """``rows``' event_date as days since 1970 (``NO_DAY`` where there is none)."""
+    if "event_date" not in rows.column_names:
+        return np.full(rows.num_rows, NO_DAY, dtype=np.int32)
+    days = rows["event_date"].combine_chunks().cast(pa.int32())
+    return pc.fill_null(days, NO_DAY).to_numpy(zero_copy_only=False).astype(np.int32)
+
+
 def _cleanup(folder: Path, runs: SortedRuns) -> None:
     runs.close()
     shutil.rmtree(folder, True)
@@ -219,16 +269,17 @@ def _ranges(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return starts + np.arange(int(counts.sum()))
 
 
-def _exact_in(keys: pa.Table, rows: np.ndarray, chunk: pa.Table) -> np.ndarray:
+def _exact_in(keys: pa.Table, rows: np.ndarray, chunk: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """Of ``rows`` of ``keys``, those whose (key_hash, provider_id, event_id) is in ``chunk``
-    (sorted by key_hash): every chunk key of an equal hash is compared as text."""
+    (sorted by key_hash), and the event_date the chunk holds with each (``NO_DAY`` where it
+    holds none): every chunk key of an equal hash is compared as text."""
     held = chunk["key_hash"].to_numpy()
     wanted = keys["key_hash"].to_numpy()[rows]
     lo = np.searchsorted(held, wanted, "left")
     hi = np.searchsorted(held, wanted, "right")
     asked = np.repeat(rows, hi - lo)
     if not len(asked):
-        return asked
+        return asked, np.empty(0, dtype=np.int32)
     found = _ranges(lo, hi)
     ask, take = pa.array(asked), pa.array(found)
     same = pc.and_(
@@ -236,5 +287,12 @@ def _exact_in(keys: pa.Table, rows: np.ndarray, chunk: pa.Table) -> np.ndarray:
         pc.equal(keys["event_id"].take(ask), chunk["event_id"].take(take)),
     )
     # A missing part equals nothing, as in SQL (such rows are quarantined before dedup).
-    same = pc.fill_null(same, False)
-    return np.unique(asked[same.to_numpy(zero_copy_only=False)])
+    matched = pc.fill_null(same, False).to_numpy(zero_copy_only=False)
+    # an exact key is recorded once in a file, so a row matches at most one chunk key
+    rows_found, at = np.unique(asked[matched], return_index=True)
+    if "event_date" in chunk.column_names:
+        stored = chunk["event_date"].take(pa.array(found[matched][at])).cast(pa.int32())
+        days = pc.fill_null(stored, NO_DAY).to_numpy(zero_copy_only=False).astype(np.int32)
+    else:
+        days = np.full(len(rows_found), NO_DAY, dtype=np.int32)
+    return rows_found, days

@@ -134,8 +134,8 @@ class StagedFiles:
     )
     # counter name -> how much of it those rows made (ReadContext.count_quarantined)
     counted_before: dict[str, int] = field(default_factory=dict)
-    # duplicates whose key the lake holds on another day: not the same event (its time
-    # differs), its id used again (ids reset daily, per file or per server)
+    # duplicates whose key the file (earlier) or the lake holds on another day: not the same
+    # event (its time differs), its id used again (ids reset daily, per file or per server)
     duplicates_of_another_day: int = 0
 
 
@@ -312,8 +312,8 @@ class FileStager:
             )
             self.quarantined -= before  # the file is gone when none is left
         in_lake = keys_in_lake(self.seen, self.providers, lake_files)
+        other_day = self.seen.other_day  # repeats within the file, then against the lake
         self.seen.close()
-        other_day = 0
         if in_lake is not None:
             for p in self.partitions.values():
                 other_day += sum(_stored_on_another_day(f, p.key, in_lake) for f in p.files)
