@@ -212,17 +212,18 @@ class SeenKeys:
             self.con.unregister("batch_event_keys")
         positions = np.flatnonzero(first_of_row == np.arange(rows.num_rows))
         days = _days(rows)
-        take = pa.array(positions)
         firsts = pa.table(
             {
-                "key_hash": hashes.take(take),
-                "provider_id": keys["provider_id"].take(take),
-                "event_id": keys["event_id"].take(take),
-                "event_date": pa.array(days[positions], pa.int32()).cast(pa.date32())
+                "key_hash": hashes,
+                "provider_id": keys["provider_id"],
+                "event_id": keys["event_id"],
+                "event_date": pa.array(days, pa.int32()).cast(pa.date32())
                 if "event_date" in rows.column_names
-                else pa.nulls(len(positions), pa.date32()),
+                else pa.nulls(rows.num_rows, pa.date32()),
             }
         )
+        if len(positions) < rows.num_rows:  # repeats in the batch: their keys' first rows
+            firsts = firsts.take(pa.array(positions))
         before, before_day = self.seen_before_on(firsts)
         self.add(firsts.filter(pa.array(~before)) if before.any() else firsts)
         if not before.any() and len(positions) == rows.num_rows:
