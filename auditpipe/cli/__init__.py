@@ -154,12 +154,17 @@ def main(argv: list[str] | None = None) -> None:
     (a closed pipe, a full disk, ``>&-``) is an error of every command alike, exit 2
     (``console.StdioGuard``; docs/operations.md).
     """
-    args, debug = hoist_debug(list(argv if argv is not None else sys.argv[1:]))
-    args, _lang = hoist_lang(args)
-    forget_lake()
-    watch_interrupts()
-    from ..console import guard_stdio
+    debug = False
+    try:
+        args, debug = hoist_debug(list(argv if argv is not None else sys.argv[1:]))
+        args, _lang = hoist_lang(args)
+        forget_lake()
+        watch_interrupts()
+        from ..console import guard_stdio
+    except KeyboardInterrupt:  # before the command started (cli/launch.py has the import's)
+        from ..launch import interrupted_at_start
 
+        interrupted_at_start()
     with guard_stdio() as stdio:
         code = _run(args, debug)
         stdio.flush()  # the last flush, guarded: a failure there is one too
@@ -167,7 +172,20 @@ def main(argv: list[str] | None = None) -> None:
             # stdout failed and the command went on (something caught the error, or the
             # last flush failed): its exit code would claim the output was printed.
             code = _fail(stdio.failure, stdio.failure, debug)
+    if argv is None:  # the process's own command (launch.py), not a caller's in-process run
+        _ignore_late_interrupts()
     sys.exit(code)
+
+
+def _ignore_late_interrupts() -> None:
+    """The command has finished and said so: a Ctrl-C from now on (while Python shuts down)
+    has nothing left to stop. Python would end the process by SIGINT, after the outcome was
+    printed, with no message and a code that is not the command's. Only for the process's
+    own command: a caller that runs ``main(argv)`` in its process keeps its Ctrl-C."""
+    import signal
+
+    with contextlib.suppress(ValueError):  # not the main thread: main() called by a thread
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _run(args: list[str], debug: bool) -> int:
@@ -255,10 +273,29 @@ def _fail(error: AuditpipeError, exc: BaseException, debug: bool) -> int:
     """Say ``error`` on stderr (with ``exc``'s traceback under --debug); its exit code."""
     from ..console import get_console
 
-    if debug:
-        traceback.print_exception(exc, file=sys.stderr)
-    get_console().error(error.message, error.hint)
+    with _interrupts_held():
+        if debug:
+            traceback.print_exception(exc, file=sys.stderr)
+        get_console().error(error.message, error.hint)
     return error.exit_code
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C ignored while an outcome is reported: the report (its first import of rich's
+    tables, its translation) takes long enough for a second Ctrl-C to land in it, which
+    would replace the message by a traceback. The handler in force before is put back."""
+    import signal
+
+    try:
+        before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not this thread's to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
 
 
 # Command modules register themselves on `cli` when imported; each is imported when one of its
