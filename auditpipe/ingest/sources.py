@@ -342,6 +342,16 @@ def open_bytes(source: SourceFile) -> tuple[IO[bytes], Any]:
     if source.compression is None:
         return raw, raw  # type: ignore[return-value]
     _check_compressed(source, raw)
+    if source.compression == "gzip":
+        import gzip
+
+        # Python's gzip reader, not pyarrow's, reads what gzip(1) reads: members one after
+        # another, and zero bytes padding the end (tape and disk blocks, `dd conv=sync`, some
+        # transfer tools). pyarrow's took the padding for a corrupt next member and rejected
+        # the whole file. Both are zlib underneath, at the same speed (0.76-0.89 s against
+        # 0.78-0.95 s for 200 MB of JSON Lines); bytes after the data that are neither padding
+        # nor a member still reject the file, as gzip(1) warns of them.
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[arg-type,return-value]
     return pa.CompressedInputStream(raw, source.compression), raw  # type: ignore[return-value]
 
 
