@@ -282,7 +282,7 @@ def stderr_records(
         non_utf8_encoding=settings.non_utf8_encoding,
     )
     if settings.format == "syslog":
-        batches = _syslog_lines(batches, pattern, syslog.file_year(file_name))
+        batches = _syslog_lines(batches, pattern, syslog.file_year(file_name, settings.timezone))
     for batch, final in with_last(batches):
         frame = batch.frame
         if "phys" not in frame.columns:  # physical log lines behind each line (syslog: more)

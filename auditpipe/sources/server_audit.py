@@ -110,7 +110,7 @@ def read_statements(
     import polars as pl
 
     carry = None
-    year_of = syslog.file_year(file_name)
+    year_of = syslog.file_year(file_name, settings.timezone)
     batches = text_batches(
         stream,
         quoted_newlines=False,

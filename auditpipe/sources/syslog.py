@@ -32,15 +32,27 @@ _MONTHS = {
 }
 
 
-def file_year(file_name: str) -> tuple[int, int]:
+def file_year(file_name: str, timezone: str | None = None) -> tuple[int, int]:
     """(year, month) of the file's last change (now when it has no path): the year of the
-    traditional syslog times, which print none."""
+    traditional syslog times, which print none. Taken in ``timezone``, the zone those times
+    are read in (the source settings'), not this machine's: around New Year the two differ,
+    and a server in Beijing writing "Jan  1 00:10:00" into a file last changed at 00:30 its
+    time (16:30 UTC the day before) had its lines put a year early on a machine in UTC."""
     try:
         when = os.stat(file_name).st_mtime
     except OSError:
         when = time.time()
-    t = time.localtime(when)
-    return t.tm_year, t.tm_mon
+    if timezone is None:
+        t = time.localtime(when)
+        return t.tm_year, t.tm_mon
+    import polars as pl  # its time zone database, as the times themselves are read with
+
+    local = (
+        pl.Series([int(when * 1_000_000)], dtype=pl.Int64)
+        .cast(pl.Datetime("us", "UTC"))
+        .dt.convert_time_zone(timezone)
+    )
+    return int(local.dt.year()[0]), int(local.dt.month()[0])
 
 
 def bsd_as_iso(year_of: tuple[int, int], column: str = "bsd") -> Any:

@@ -256,6 +256,42 @@ def test_a_traditional_syslog_time_takes_the_year_of_the_file_s_last_change(
     assert [e["subject_id"] for e in events(rows)] == ["1", "2"]
 
 
+@pytest.mark.parametrize("machine_tz", ["UTC", "America/Los_Angeles", "Pacific/Kiritimati"])
+@pytest.mark.parametrize(
+    ("changed", "line_time", "expected"),
+    [
+        # the file last changed at 00:30 on New Year's Day in Beijing, still 2026 in UTC
+        ("2026-12-31T16:30:00+00:00", "Jan  1 00:10:00", "2026-12-31T16:10:00"),
+        ("2026-12-31T16:30:00+00:00", "Dec 31 23:50:00", "2026-12-31T15:50:00"),
+        # the file last changed at 23:30 on New Year's Eve in Beijing, already 2027 east of it
+        ("2026-12-31T15:30:00+00:00", "Dec 31 23:10:00", "2026-12-31T15:10:00"),
+        # the first of a month: a line of the month before is not a year early
+        ("2026-06-30T16:30:00+00:00", "Jun 30 23:50:00", "2026-06-30T15:50:00"),
+    ],
+)
+def test_a_traditional_syslog_time_takes_its_year_in_the_source_s_zone_not_the_machine_s(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    machine_tz: str,
+    changed: str,
+    line_time: str,
+    expected: str,
+) -> None:
+    """The year (and month) of a file's last change are taken in the zone its times are read in
+    (the settings' timezone, Asia/Shanghai here), whatever zone this machine runs in."""
+    import time
+
+    monkeypatch.setenv("TZ", machine_tz)
+    time.tzset()
+    try:
+        rows, _ = _read_syslog(tmp_path, [f"{line_time} dbhost " + SYSLOG_RECORDS[2]], changed)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    (event,) = events(rows)
+    assert event["event_time"].startswith(expected), event["event_time"]
+
+
 def test_a_syslog_time_that_cannot_be_read_is_quarantined_not_a_crash(tmp_path: Path) -> None:
     rows, _ = _read_syslog(tmp_path, ["2026-13-45T99:07:20Z dbhost " + r for r in SYSLOG_RECORDS])
     (row,) = quarantined(rows)
