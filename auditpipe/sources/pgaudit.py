@@ -925,7 +925,9 @@ def _statements(
         pl.col("audit_type"), pl.lit(","), pl.col("statement_id"), pl.lit(","),
         pl.col("class"), pl.lit(","), pl.col("command"),
     )  # fmt: skip
-    named = pl.col("object_name") != ""
+    # A FUNCTION record (pgaudit.log with `function`) names the routine called, not a table:
+    # the routine's own statements are logged with their tables as they run.
+    named = (pl.col("object_name") != "") & (pl.col("object_type") != "FUNCTION")
     groups = fold(
         payload,
         "group",
