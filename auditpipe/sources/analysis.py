@@ -259,14 +259,40 @@ _TUPLE_RUN = re.compile(rf"({_TUPLE})(?:\s*,\s*{_TUPLE}){{8,}}")
 
 def condensed(text: str) -> str:
     """``text`` (marked) with its long lists shortened when it is over ``LONG_STATEMENT``."""
+    return _condensed(text)[0]
+
+
+def _condensed(text: str) -> tuple[str, dict[int, list[int]]]:
+    """``condensed``, and the literals each shortened run left out, by the run's second kept
+    literal: a subject key compared with the run (``id IN (1, 2, …)``) is compared with all of
+    them, so each is a subject (``_with_left_out``)."""
     if len(text) <= LONG_STATEMENT:
-        return text
-    return _TUPLE_RUN.sub(r"\1", _LITERAL_RUN.sub(r"\1", text))
+        return text, {}
+    left_out: dict[int, list[int]] = {}
+
+    def shorten(run: re.Match[str]) -> str:
+        marks = _marks(run.group(0))
+        left_out[marks[1]] = marks[2:]
+        return run.group(1)
+
+    return _TUPLE_RUN.sub(r"\1", _LITERAL_RUN.sub(shorten, text)), left_out
+
+
+def _with_left_out(result: Analysis, left_out: dict[int, list[int]]) -> Analysis:
+    """``result`` whose subject literals count the literals condensing left out of a run it
+    compares a subject key with (both kept literals of the run are subject literals)."""
+    subjects = set(result.subject_literals)
+    if left_out and subjects:
+        extra = [k for kept, rest in left_out.items() if kept in subjects for k in rest]
+        if extra:
+            result.subject_literals = result.subject_literals + extra
+    return result
 
 
 def analyse(sql: str, dialect: str, mapping: Mapping) -> Analysis:
     try:
-        return _analyse(condensed(marked(sql, dialect)), dialect, mapping)
+        text, left_out = _condensed(marked(sql, dialect))
+        return _with_left_out(_analyse(text, dialect, mapping), left_out)
     except Exception as exc:  # a parser failure is a fallback case, never a crash
         return Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")
 
@@ -277,17 +303,17 @@ def analyse_parts(sql: str, dialect: str, mapping: Mapping) -> list[Analysis]:
     of one call that pgaudit.py joins with ``;``. Literal indexes stay those of the whole
     text, so a part's subject is read from the whole statement as any other."""
     try:
-        text = condensed(marked(sql, dialect))
+        text, left_out = _condensed(marked(sql, dialect))
         parts = _split(text, dialect)
     except Exception as exc:  # a tokenizer failure is a fallback case, never a crash
         return [Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")]
     if len(parts) <= 1:
-        return [_safe(text, dialect, mapping)]
+        return [_with_left_out(_safe(text, dialect, mapping), left_out)]
     # A routine's definition holds its body's statements (MySQL's BEGIN ... END, PostgreSQL's
     # BEGIN ATOMIC): one DDL statement, not statements of its own.
     if _CREATE.match(parts[0]) and _NOT_DATA.match(parts[0]):
         return [Analysis(parsed=True, kind=OTHER)]
-    return [_safe(part, dialect, mapping) for part in parts]
+    return [_with_left_out(_safe(part, dialect, mapping), left_out) for part in parts]
 
 
 # The statement kinds from the weakest to the strongest: what one event of several statements
