@@ -772,6 +772,8 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
 
     if not mapping.subject_keys:
         return
+    if not _set_operations_narrowed(tree, mapping):
+        return
     resolver = _Resolver(mapping.schema, Analysis(parsed=True))
     resolver.ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     for node in tree.find_all(exp.EQ, exp.In):
@@ -852,6 +854,56 @@ def _is_variable(node: Any, resolver: _Resolver) -> bool:
         table and name in resolver.schema.columns(table)
         for _, table in resolver._scope_tables(node)
     )
+
+
+def _set_operations_narrowed(tree: Any, mapping: Mapping) -> bool:
+    """Whether each set operation in ``tree`` returns only narrowed rows: a UNION (ALL) when
+    each branch is, an EXCEPT when its first branch is, an INTERSECT when one is. A branch that
+    reads no table with mapped columns (nor a view) returns no one's data and counts as
+    narrowed. ``… WHERE id = 1 UNION SELECT mobile FROM accounts`` is every subject's mobile,
+    not subject 1's."""
+    from sqlglot import exp
+
+    mapped = {ref.split(".")[0] for ref in mapping.columns}
+    views = {name.split(".")[-1] for name in mapping.schema.views}
+
+    def narrowed(branch: Any) -> bool:
+        tables = {t.name.lower() for t in branch.find_all(exp.Table)}
+        if not tables & (mapped | views):
+            return True
+        found = Analysis(parsed=True)
+        _find_subject(branch, mapping, found)
+        return found.narrowed
+
+    for op in tree.find_all(exp.SetOperation):
+        if not _returns_rows(op, tree):
+            continue
+        left, right = op.this, op.expression
+        if isinstance(op, exp.Intersect):
+            ok = narrowed(left) or narrowed(right)
+        elif isinstance(op, exp.Except):
+            ok = narrowed(left)
+        else:
+            ok = narrowed(left) and narrowed(right)
+        if not ok:
+            return False
+    return True
+
+
+def _returns_rows(op: Any, root: Any) -> bool:
+    """Whether a set operation's rows are those of ``root`` (its output, a CTE's or a derived
+    table's body), not a filter's (a subquery under WHERE, HAVING or a JOIN's ON), and it is
+    not a branch of another set operation under ``root`` (judged as that one's branch)."""
+    from sqlglot import exp
+
+    child, parent = op, op.parent
+    while child is not root and parent is not None:
+        if isinstance(parent, (exp.SetOperation, exp.Where, exp.Having)):
+            return False
+        if isinstance(parent, exp.Join) and child.arg_key in ("on", "using"):
+            return False
+        child, parent = parent, parent.parent
+    return True
 
 
 def _in_condition(node: Any) -> bool:
