@@ -142,6 +142,8 @@ class Analysis:
     written: list[str] = field(default_factory=list)
     subject_literals: list[int] = field(default_factory=list)  # literal indexes (0-based)
     subject_param: int | None = None  # $n (1-based)
+    # an IN list of $n parameters (id IN ($2, $3, $4)): how many, from subject_param on
+    subject_param_count: int = 0
     # the subject key's type ("number", "text"; None when the schema does not tell): what a
     # statement's hex literal there means (MySQL's 0x3133: 12595 for a number, '13' for text)
     subject_type: str | None = None
@@ -347,6 +349,9 @@ def merged(parts: list[Analysis]) -> Analysis:
     if touching and all(p.narrowed for p in touching):
         out.subject_literals = list(dict.fromkeys(k for p in touching for k in p.subject_literals))
         out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
+        out.subject_param_count = next(
+            (p.subject_param_count for p in touching if p.subject_param), 0
+        )
         out.subject_variable = any(p.subject_variable for p in touching)
         out.subject_type = next((p.subject_type for p in touching if p.subject_type), None)
     # A call whose body's statements use its variable (`WHERE id = i`): the call's one literal
@@ -795,6 +800,12 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             continue
         key_type = mapping.schema.types.get(ref)
         if isinstance(node, exp.In):
+            # id IN ($1, $2): a driver's list of bound values, each a subject
+            params = [_param(e) for e in node.expressions]
+            if params and all(p is not None for p in params):
+                result.subject_param = params[0]
+                result.subject_param_count = len(params)
+                return
             marks = [_marker(e) for e in node.expressions]
             if marks and all(m is not None for m in marks):
                 result.subject_literals = [m for m in marks if m is not None]
