@@ -142,8 +142,9 @@ class Analysis:
     written: list[str] = field(default_factory=list)
     subject_literals: list[int] = field(default_factory=list)  # literal indexes (0-based)
     subject_param: int | None = None  # $n (1-based)
-    # an IN list of $n parameters (id IN ($2, $3, $4)): how many, from subject_param on
-    subject_param_count: int = 0
+    # how many subjects an IN list of $n parameters (id IN ($2, $3, $4): from subject_param
+    # on) or of values the log does not give (MySQL's id IN (?, ?)) names; 0 otherwise
+    subject_count: int = 0
     # the subject key's type ("number", "text"; None when the schema does not tell): what a
     # statement's hex literal there means (MySQL's 0x3133: 12595 for a number, '13' for text)
     subject_type: str | None = None
@@ -349,9 +350,7 @@ def merged(parts: list[Analysis]) -> Analysis:
     if touching and all(p.narrowed for p in touching):
         out.subject_literals = list(dict.fromkeys(k for p in touching for k in p.subject_literals))
         out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
-        out.subject_param_count = next(
-            (p.subject_param_count for p in touching if p.subject_param), 0
-        )
+        out.subject_count = next((p.subject_count for p in touching if p.subject_count), 0)
         out.subject_variable = any(p.subject_variable for p in touching)
         out.subject_type = next((p.subject_type for p in touching if p.subject_type), None)
     # A call whose body's statements use its variable (`WHERE id = i`): the call's one literal
@@ -804,7 +803,7 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             params = [_param(e) for e in node.expressions]
             if params and all(p is not None for p in params):
                 result.subject_param = params[0]
-                result.subject_param_count = len(params)
+                result.subject_count = len(params)
                 return
             marks = [_marker(e) for e in node.expressions]
             if marks and all(m is not None for m in marks):
@@ -816,6 +815,7 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
                 m is not None or _bits(e) or _is_variable(e, resolver) for m, e in pairs
             ):
                 result.subject_variable = True  # hex keys, `?`: narrowed, values not told
+                result.subject_count = max(result.subject_count, len(marks))
             continue
         inner = _unwrapped(other)
         if isinstance(inner, exp.Any):  # PostgreSQL's id = ANY(ARRAY[1, 2]), = ANY($1)

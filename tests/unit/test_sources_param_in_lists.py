@@ -17,6 +17,11 @@ DATA = Path(__file__).resolve().parents[1] / "data" / "param_in_lists"
 
 
 @pytest.fixture(scope="module")
+def read_my(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return log_reader(tmp_path_factory.mktemp("my"), "server_audit", None, "query_log_limit = 0")
+
+
+@pytest.fixture(scope="module")
 def read(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     return log_reader(tmp_path_factory.mktemp("params"))
 
@@ -66,4 +71,21 @@ def test_every_bound_subject_counts(
         str(ids[0]),
         str(len(ids)),
     )
+    assert not event["extras"].get("unbounded")
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 80))
+def test_a_mysql_list_of_placeholders_counts_its_subjects(read_my, n: int) -> None:  # type: ignore[no-untyped-def]
+    # server_audit logs a binary-protocol prepared statement with its `?` as written (probed
+    # on a real MariaDB 10.11): n subjects whose values the log does not give
+    listed = ", ".join("?" * n)
+    log = (
+        "20261202 16:06:09,vm,svc_app,localhost,5,18,READ,shop,accounts,\n"
+        f"20261202 16:06:09,vm,svc_app,localhost,5,18,QUERY,shop,"
+        f"'SELECT mobile FROM accounts WHERE id IN ({listed})',0\n"
+    )
+    got, _ = read_my(log)
+    (event,) = events(got)
+    assert (event["action"], event["subject_id"], event["record_count"]) == ("view", None, str(n))
     assert not event["extras"].get("unbounded")
