@@ -771,7 +771,8 @@ def _scope_of(node: Any) -> Any:
 
 def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
     """An equality or IN on a subject key column, with literals or a $n parameter, in a
-    WHERE or JOIN condition and not under OR/NOT, narrows the statement to its subjects."""
+    WHERE or JOIN condition and not under OR/NOT, narrows the statement to its subjects; so
+    does an OR of such comparisons alone (``id = 1 OR id = 2``)."""
     from sqlglot import exp
 
     if not mapping.subject_keys:
@@ -788,14 +789,8 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             column, other = node.expression, node.this
         if not isinstance(column, exp.Column):
             continue
-        ref = resolver._resolve(column)
-        if ref is None and not column.table:
-            ref = next(
-                (k for k in mapping.subject_keys if k.endswith("." + column.name.lower())), None
-            )
-        if ref is not None and mapping.schema.views:  # a view's column: the key beneath it
-            ref = next((b for b in mapping.schema.base_refs(ref) if b in mapping.subject_keys), ref)
-        if ref not in mapping.subject_keys:
+        ref = _subject_key(column, resolver, mapping)
+        if ref is None:
             continue
         key_type = mapping.schema.types.get(ref)
         if isinstance(node, exp.In):
@@ -843,6 +838,97 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             return
         if _is_variable(other, resolver):
             result.subject_variable = True  # keep looking: a literal or $n says more
+    if not result.narrowed:
+        _find_subjects_ored(tree, mapping, resolver, result)
+
+
+def _subject_key(column: Any, resolver: _Resolver, mapping: Mapping) -> str | None:
+    """The subject key (``table.column``) a column is, or None."""
+    ref = resolver._resolve(column)
+    if ref is None and not column.table:
+        ref = next((k for k in mapping.subject_keys if k.endswith("." + column.name.lower())), None)
+    if ref is not None and mapping.schema.views:  # a view's column: the key beneath it
+        ref = next((b for b in mapping.schema.base_refs(ref) if b in mapping.subject_keys), ref)
+    return ref if ref in mapping.subject_keys else None
+
+
+def _find_subjects_ored(tree: Any, mapping: Mapping, resolver: _Resolver, result: Analysis) -> None:
+    """An OR of subject key comparisons (``id = 1 OR id = 2``, ``id = $1 OR id IN ($2, $3)``,
+    as ORMs write a list) in a WHERE or JOIN condition and not under NOT narrows as the IN
+    list of all its values does; an OR with any other comparison does not."""
+    from sqlglot import exp
+
+    for node in tree.find_all(exp.Or):
+        if isinstance(node.parent, exp.Or) or not _in_condition(node):
+            continue
+        literals: list[int] = []
+        params: list[int] = []
+        variables = 0
+        key_type: str | None = None
+        for part in node.flatten():
+            part = part.unnest()
+            # a parenthesised OR inside: its own operands
+            parts = [p.unnest() for p in part.flatten()] if isinstance(part, exp.Or) else [part]
+            for one in parts:
+                values = _key_values(one, resolver, mapping)
+                if values is None:
+                    break
+                ref, found = values
+                key_type = key_type or mapping.schema.types.get(ref)
+                for kind, value in found:
+                    if kind == "variable":
+                        variables += 1
+                    else:
+                        (literals if kind == "literal" else params).append(value)
+            else:
+                continue
+            break
+        else:
+            if literals and not params and not variables:
+                result.subject_literals = literals
+                result.subject_type = key_type
+            elif params and not literals and not variables:
+                result.subject_param = params[0]
+                result.subject_count = len(params)
+            else:  # mixed, or values the log does not give: narrowed, values not told
+                result.subject_variable = True
+                result.subject_count = len(literals) + len(params) + variables
+            return
+
+
+def _key_values(
+    node: Any, resolver: _Resolver, mapping: Mapping
+) -> tuple[str, list[tuple[str, int]]] | None:
+    """A comparison of a subject key with literals or $n parameters (``id = 1``, ``id =
+    $2``, ``id IN (1, 2)``): the key and its values (("literal", index) or ("param", n));
+    None for anything else."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.EQ):
+        column, others = node.this, [node.expression]
+        if not isinstance(column, exp.Column):
+            column, others = node.expression, [node.this]
+    elif isinstance(node, exp.In) and not node.args.get("query"):
+        column, others = node.this, list(node.expressions)
+    else:
+        return None
+    if not isinstance(column, exp.Column) or not others:
+        return None
+    ref = _subject_key(column, resolver, mapping)
+    if ref is None:
+        return None
+    found: list[tuple[str, int]] = []
+    for other in others:
+        mark, param = _marker(other), _param(other)
+        if mark is not None:
+            found.append(("literal", mark))
+        elif param is not None:
+            found.append(("param", param))
+        elif _is_variable(other, resolver):  # MySQL's `?`, a routine's variable
+            found.append(("variable", 0))
+        else:
+            return None
+    return ref, found
 
 
 def _is_variable(node: Any, resolver: _Resolver) -> bool:
