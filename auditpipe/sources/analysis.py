@@ -777,7 +777,7 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
 
     if not mapping.subject_keys:
         return
-    if not _set_operations_narrowed(tree, mapping):
+    if not _set_operations_narrowed(tree, mapping) or not _joins_connected(tree, mapping):
         return
     resolver = _Resolver(mapping.schema, Analysis(parsed=True))
     resolver.ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
@@ -985,6 +985,75 @@ def _set_operations_narrowed(tree: Any, mapping: Mapping) -> bool:
         if not ok:
             return False
     return True
+
+
+def _joins_connected(tree: Any, mapping: Mapping) -> bool:
+    """Whether, in each query whose rows ``tree`` returns, the tables with mapped columns or
+    subject keys are joined to one another (a column equal to a column, in a JOIN's ON or
+    USING or the WHERE, not under OR/NOT): a key compared with a value narrows its table and
+    the tables joined to it, not one joined without a condition (``JOIN accounts b ON true``,
+    a comma join with no equality), whose every row the query returns."""
+    from sqlglot import exp
+
+    relevant = {ref.split(".")[0] for ref in mapping.columns}
+    relevant |= {ref.split(".")[0] for ref in mapping.subject_keys}
+    relevant |= {name.split(".")[-1] for name in mapping.schema.views}
+    return all(
+        _select_connected(select, relevant, mapping)
+        for select in tree.find_all(exp.Select)
+        if _returns_rows(select, tree)
+    )
+
+
+def _select_connected(select: Any, relevant: set[str], mapping: Mapping) -> bool:
+    """``_joins_connected`` for one query (its FROM, JOINs and WHERE)."""
+    from sqlglot import exp
+
+    first = select.args.get("from") or select.args.get("from_")
+    joins = select.args.get("joins") or []
+    sources = ([first.this] if first is not None else []) + [j.this for j in joins]
+    aliases = {
+        t.alias_or_name.lower(): t.name.lower()
+        for t in sources
+        if isinstance(t, exp.Table) and t.name.lower() in relevant
+    }
+    if len(aliases) < 2:
+        return True
+    parent = {a: a for a in aliases}
+
+    def find(a: str) -> str:
+        while parent[a] != a:
+            a = parent[a]
+        return a
+
+    def alias_of(col: Any) -> str | None:
+        if col.table:
+            return col.table.lower() if col.table.lower() in aliases else None
+        having = [a for a, t in aliases.items() if col.name.lower() in mapping.schema.columns(t)]
+        return having[0] if len(having) == 1 else None
+
+    seen: list[str] = []
+    for source in sources:
+        name = source.alias_or_name.lower() if isinstance(source, exp.Table) else ""
+        join = source.parent if isinstance(source.parent, exp.Join) else None
+        natural = join is not None and str(join.args.get("method") or "").upper() == "NATURAL"
+        if name in aliases and join is not None and (join.args.get("using") or natural):
+            for other in seen:
+                parent[find(name)] = find(other)
+        if name in aliases:
+            seen.append(name)
+    for condition in [j.args.get("on") for j in joins] + [select.args.get("where")]:
+        if condition is None:
+            continue
+        for eq in condition.find_all(exp.EQ):
+            if not (isinstance(eq.this, exp.Column) and isinstance(eq.expression, exp.Column)):
+                continue
+            if _scope_of(eq) is not select or not _in_condition(eq):
+                continue
+            left, right = alias_of(eq.this), alias_of(eq.expression)
+            if left and right:
+                parent[find(left)] = find(right)
+    return len({find(a) for a in aliases}) == 1
 
 
 def _returns_rows(op: Any, root: Any) -> bool:
