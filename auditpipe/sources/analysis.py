@@ -142,6 +142,9 @@ class Analysis:
     written: list[str] = field(default_factory=list)
     subject_literals: list[int] = field(default_factory=list)  # literal indexes (0-based)
     subject_param: int | None = None  # $n (1-based)
+    # how many subjects an IN list of $n parameters (id IN ($2, $3, $4): from subject_param
+    # on) or of values the log does not give (MySQL's id IN (?, ?)) names; 0 otherwise
+    subject_count: int = 0
     # the subject key's type ("number", "text"; None when the schema does not tell): what a
     # statement's hex literal there means (MySQL's 0x3133: 12595 for a number, '13' for text)
     subject_type: str | None = None
@@ -259,14 +262,40 @@ _TUPLE_RUN = re.compile(rf"({_TUPLE})(?:\s*,\s*{_TUPLE}){{8,}}")
 
 def condensed(text: str) -> str:
     """``text`` (marked) with its long lists shortened when it is over ``LONG_STATEMENT``."""
+    return _condensed(text)[0]
+
+
+def _condensed(text: str) -> tuple[str, dict[int, list[int]]]:
+    """``condensed``, and the literals each shortened run left out, by the run's second kept
+    literal: a subject key compared with the run (``id IN (1, 2, …)``) is compared with all of
+    them, so each is a subject (``_with_left_out``)."""
     if len(text) <= LONG_STATEMENT:
-        return text
-    return _TUPLE_RUN.sub(r"\1", _LITERAL_RUN.sub(r"\1", text))
+        return text, {}
+    left_out: dict[int, list[int]] = {}
+
+    def shorten(run: re.Match[str]) -> str:
+        marks = _marks(run.group(0))
+        left_out[marks[1]] = marks[2:]
+        return run.group(1)
+
+    return _TUPLE_RUN.sub(r"\1", _LITERAL_RUN.sub(shorten, text)), left_out
+
+
+def _with_left_out(result: Analysis, left_out: dict[int, list[int]]) -> Analysis:
+    """``result`` whose subject literals count the literals condensing left out of a run it
+    compares a subject key with (both kept literals of the run are subject literals)."""
+    subjects = set(result.subject_literals)
+    if left_out and subjects:
+        extra = [k for kept, rest in left_out.items() if kept in subjects for k in rest]
+        if extra:
+            result.subject_literals = result.subject_literals + extra
+    return result
 
 
 def analyse(sql: str, dialect: str, mapping: Mapping) -> Analysis:
     try:
-        return _analyse(condensed(marked(sql, dialect)), dialect, mapping)
+        text, left_out = _condensed(marked(sql, dialect))
+        return _with_left_out(_analyse(text, dialect, mapping), left_out)
     except Exception as exc:  # a parser failure is a fallback case, never a crash
         return Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")
 
@@ -277,17 +306,17 @@ def analyse_parts(sql: str, dialect: str, mapping: Mapping) -> list[Analysis]:
     of one call that pgaudit.py joins with ``;``. Literal indexes stay those of the whole
     text, so a part's subject is read from the whole statement as any other."""
     try:
-        text = condensed(marked(sql, dialect))
+        text, left_out = _condensed(marked(sql, dialect))
         parts = _split(text, dialect)
     except Exception as exc:  # a tokenizer failure is a fallback case, never a crash
         return [Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")]
     if len(parts) <= 1:
-        return [_safe(text, dialect, mapping)]
+        return [_with_left_out(_safe(text, dialect, mapping), left_out)]
     # A routine's definition holds its body's statements (MySQL's BEGIN ... END, PostgreSQL's
     # BEGIN ATOMIC): one DDL statement, not statements of its own.
     if _CREATE.match(parts[0]) and _NOT_DATA.match(parts[0]):
         return [Analysis(parsed=True, kind=OTHER)]
-    return [_safe(part, dialect, mapping) for part in parts]
+    return [_with_left_out(_safe(part, dialect, mapping), left_out) for part in parts]
 
 
 # The statement kinds from the weakest to the strongest: what one event of several statements
@@ -321,6 +350,7 @@ def merged(parts: list[Analysis]) -> Analysis:
     if touching and all(p.narrowed for p in touching):
         out.subject_literals = list(dict.fromkeys(k for p in touching for k in p.subject_literals))
         out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
+        out.subject_count = next((p.subject_count for p in touching if p.subject_count), 0)
         out.subject_variable = any(p.subject_variable for p in touching)
         out.subject_type = next((p.subject_type for p in touching if p.subject_type), None)
     # A call whose body's statements use its variable (`WHERE id = i`): the call's one literal
@@ -741,10 +771,13 @@ def _scope_of(node: Any) -> Any:
 
 def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
     """An equality or IN on a subject key column, with literals or a $n parameter, in a
-    WHERE or JOIN condition and not under OR/NOT, narrows the statement to its subjects."""
+    WHERE or JOIN condition and not under OR/NOT, narrows the statement to its subjects; so
+    does an OR of such comparisons alone (``id = 1 OR id = 2``)."""
     from sqlglot import exp
 
     if not mapping.subject_keys:
+        return
+    if not _set_operations_narrowed(tree, mapping) or not _joins_connected(tree, mapping):
         return
     resolver = _Resolver(mapping.schema, Analysis(parsed=True))
     resolver.ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
@@ -756,17 +789,17 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             column, other = node.expression, node.this
         if not isinstance(column, exp.Column):
             continue
-        ref = resolver._resolve(column)
-        if ref is None and not column.table:
-            ref = next(
-                (k for k in mapping.subject_keys if k.endswith("." + column.name.lower())), None
-            )
-        if ref is not None and mapping.schema.views:  # a view's column: the key beneath it
-            ref = next((b for b in mapping.schema.base_refs(ref) if b in mapping.subject_keys), ref)
-        if ref not in mapping.subject_keys:
+        ref = _subject_key(column, resolver, mapping)
+        if ref is None:
             continue
         key_type = mapping.schema.types.get(ref)
         if isinstance(node, exp.In):
+            # id IN ($1, $2): a driver's list of bound values, each a subject
+            params = [_param(e) for e in node.expressions]
+            if params and all(p is not None for p in params):
+                result.subject_param = params[0]
+                result.subject_count = len(params)
+                return
             marks = [_marker(e) for e in node.expressions]
             if marks and all(m is not None for m in marks):
                 result.subject_literals = [m for m in marks if m is not None]
@@ -777,6 +810,7 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
                 m is not None or _bits(e) or _is_variable(e, resolver) for m, e in pairs
             ):
                 result.subject_variable = True  # hex keys, `?`: narrowed, values not told
+                result.subject_count = max(result.subject_count, len(marks))
             continue
         inner = _unwrapped(other)
         if isinstance(inner, exp.Any):  # PostgreSQL's id = ANY(ARRAY[1, 2]), = ANY($1)
@@ -804,6 +838,97 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             return
         if _is_variable(other, resolver):
             result.subject_variable = True  # keep looking: a literal or $n says more
+    if not result.narrowed:
+        _find_subjects_ored(tree, mapping, resolver, result)
+
+
+def _subject_key(column: Any, resolver: _Resolver, mapping: Mapping) -> str | None:
+    """The subject key (``table.column``) a column is, or None."""
+    ref = resolver._resolve(column)
+    if ref is None and not column.table:
+        ref = next((k for k in mapping.subject_keys if k.endswith("." + column.name.lower())), None)
+    if ref is not None and mapping.schema.views:  # a view's column: the key beneath it
+        ref = next((b for b in mapping.schema.base_refs(ref) if b in mapping.subject_keys), ref)
+    return ref if ref in mapping.subject_keys else None
+
+
+def _find_subjects_ored(tree: Any, mapping: Mapping, resolver: _Resolver, result: Analysis) -> None:
+    """An OR of subject key comparisons (``id = 1 OR id = 2``, ``id = $1 OR id IN ($2, $3)``,
+    as ORMs write a list) in a WHERE or JOIN condition and not under NOT narrows as the IN
+    list of all its values does; an OR with any other comparison does not."""
+    from sqlglot import exp
+
+    for node in tree.find_all(exp.Or):
+        if isinstance(node.parent, exp.Or) or not _in_condition(node):
+            continue
+        literals: list[int] = []
+        params: list[int] = []
+        variables = 0
+        key_type: str | None = None
+        for part in node.flatten():
+            part = part.unnest()
+            # a parenthesised OR inside: its own operands
+            parts = [p.unnest() for p in part.flatten()] if isinstance(part, exp.Or) else [part]
+            for one in parts:
+                values = _key_values(one, resolver, mapping)
+                if values is None:
+                    break
+                ref, found = values
+                key_type = key_type or mapping.schema.types.get(ref)
+                for kind, value in found:
+                    if kind == "variable":
+                        variables += 1
+                    else:
+                        (literals if kind == "literal" else params).append(value)
+            else:
+                continue
+            break
+        else:
+            if literals and not params and not variables:
+                result.subject_literals = literals
+                result.subject_type = key_type
+            elif params and not literals and not variables:
+                result.subject_param = params[0]
+                result.subject_count = len(params)
+            else:  # mixed, or values the log does not give: narrowed, values not told
+                result.subject_variable = True
+                result.subject_count = len(literals) + len(params) + variables
+            return
+
+
+def _key_values(
+    node: Any, resolver: _Resolver, mapping: Mapping
+) -> tuple[str, list[tuple[str, int]]] | None:
+    """A comparison of a subject key with literals or $n parameters (``id = 1``, ``id =
+    $2``, ``id IN (1, 2)``): the key and its values (("literal", index) or ("param", n));
+    None for anything else."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.EQ):
+        column, others = node.this, [node.expression]
+        if not isinstance(column, exp.Column):
+            column, others = node.expression, [node.this]
+    elif isinstance(node, exp.In) and not node.args.get("query"):
+        column, others = node.this, list(node.expressions)
+    else:
+        return None
+    if not isinstance(column, exp.Column) or not others:
+        return None
+    ref = _subject_key(column, resolver, mapping)
+    if ref is None:
+        return None
+    found: list[tuple[str, int]] = []
+    for other in others:
+        mark, param = _marker(other), _param(other)
+        if mark is not None:
+            found.append(("literal", mark))
+        elif param is not None:
+            found.append(("param", param))
+        elif _is_variable(other, resolver):  # MySQL's `?`, a routine's variable
+            found.append(("variable", 0))
+        else:
+            return None
+    return ref, found
 
 
 def _is_variable(node: Any, resolver: _Resolver) -> bool:
@@ -826,6 +951,125 @@ def _is_variable(node: Any, resolver: _Resolver) -> bool:
         table and name in resolver.schema.columns(table)
         for _, table in resolver._scope_tables(node)
     )
+
+
+def _set_operations_narrowed(tree: Any, mapping: Mapping) -> bool:
+    """Whether each set operation in ``tree`` returns only narrowed rows: a UNION (ALL) when
+    each branch is, an EXCEPT when its first branch is, an INTERSECT when one is. A branch that
+    reads no table with mapped columns (nor a view) returns no one's data and counts as
+    narrowed. ``… WHERE id = 1 UNION SELECT mobile FROM accounts`` is every subject's mobile,
+    not subject 1's."""
+    from sqlglot import exp
+
+    mapped = {ref.split(".")[0] for ref in mapping.columns}
+    views = {name.split(".")[-1] for name in mapping.schema.views}
+
+    def narrowed(branch: Any) -> bool:
+        tables = {t.name.lower() for t in branch.find_all(exp.Table)}
+        if not tables & (mapped | views):
+            return True
+        found = Analysis(parsed=True)
+        _find_subject(branch, mapping, found)
+        return found.narrowed
+
+    for op in tree.find_all(exp.SetOperation):
+        if not _returns_rows(op, tree):
+            continue
+        left, right = op.this, op.expression
+        if isinstance(op, exp.Intersect):
+            ok = narrowed(left) or narrowed(right)
+        elif isinstance(op, exp.Except):
+            ok = narrowed(left)
+        else:
+            ok = narrowed(left) and narrowed(right)
+        if not ok:
+            return False
+    return True
+
+
+def _joins_connected(tree: Any, mapping: Mapping) -> bool:
+    """Whether, in each query whose rows ``tree`` returns, the tables with mapped columns or
+    subject keys are joined to one another (a column equal to a column, in a JOIN's ON or
+    USING or the WHERE, not under OR/NOT): a key compared with a value narrows its table and
+    the tables joined to it, not one joined without a condition (``JOIN accounts b ON true``,
+    a comma join with no equality), whose every row the query returns."""
+    from sqlglot import exp
+
+    relevant = {ref.split(".")[0] for ref in mapping.columns}
+    relevant |= {ref.split(".")[0] for ref in mapping.subject_keys}
+    relevant |= {name.split(".")[-1] for name in mapping.schema.views}
+    return all(
+        _select_connected(select, relevant, mapping)
+        for select in tree.find_all(exp.Select)
+        if _returns_rows(select, tree)
+    )
+
+
+def _select_connected(select: Any, relevant: set[str], mapping: Mapping) -> bool:
+    """``_joins_connected`` for one query (its FROM, JOINs and WHERE)."""
+    from sqlglot import exp
+
+    first = select.args.get("from") or select.args.get("from_")
+    joins = select.args.get("joins") or []
+    sources = ([first.this] if first is not None else []) + [j.this for j in joins]
+    aliases = {
+        t.alias_or_name.lower(): t.name.lower()
+        for t in sources
+        if isinstance(t, exp.Table) and t.name.lower() in relevant
+    }
+    if len(aliases) < 2:
+        return True
+    parent = {a: a for a in aliases}
+
+    def find(a: str) -> str:
+        while parent[a] != a:
+            a = parent[a]
+        return a
+
+    def alias_of(col: Any) -> str | None:
+        if col.table:
+            return col.table.lower() if col.table.lower() in aliases else None
+        having = [a for a, t in aliases.items() if col.name.lower() in mapping.schema.columns(t)]
+        return having[0] if len(having) == 1 else None
+
+    seen: list[str] = []
+    for source in sources:
+        name = source.alias_or_name.lower() if isinstance(source, exp.Table) else ""
+        join = source.parent if isinstance(source.parent, exp.Join) else None
+        natural = join is not None and str(join.args.get("method") or "").upper() == "NATURAL"
+        if name in aliases and join is not None and (join.args.get("using") or natural):
+            for other in seen:
+                parent[find(name)] = find(other)
+        if name in aliases:
+            seen.append(name)
+    for condition in [j.args.get("on") for j in joins] + [select.args.get("where")]:
+        if condition is None:
+            continue
+        for eq in condition.find_all(exp.EQ):
+            if not (isinstance(eq.this, exp.Column) and isinstance(eq.expression, exp.Column)):
+                continue
+            if _scope_of(eq) is not select or not _in_condition(eq):
+                continue
+            left, right = alias_of(eq.this), alias_of(eq.expression)
+            if left and right:
+                parent[find(left)] = find(right)
+    return len({find(a) for a in aliases}) == 1
+
+
+def _returns_rows(op: Any, root: Any) -> bool:
+    """Whether a set operation's rows are those of ``root`` (its output, a CTE's or a derived
+    table's body), not a filter's (a subquery under WHERE, HAVING or a JOIN's ON), and it is
+    not a branch of another set operation under ``root`` (judged as that one's branch)."""
+    from sqlglot import exp
+
+    child, parent = op, op.parent
+    while child is not root and parent is not None:
+        if isinstance(parent, (exp.SetOperation, exp.Where, exp.Having)):
+            return False
+        if isinstance(parent, exp.Join) and child.arg_key in ("on", "using"):
+            return False
+        child, parent = parent, parent.parent
+    return True
 
 
 def _in_condition(node: Any) -> bool:

@@ -182,6 +182,7 @@ class Analyser:
             "touches_tables": bool(a.tables),
             "subject_literals": a.subject_literals,
             "subject_param": a.subject_param,
+            "subject_count": a.subject_count,
             "subject_variable": a.subject_variable,
             "subject_type": a.subject_type,
             "export_literal": a.export_literal,
@@ -206,6 +207,7 @@ def _analysis_schema() -> dict[str, Any]:
         "no_user_data": pl.Boolean,
         "subject_literals": pl.List(pl.Int64),
         "subject_param": pl.Int64,
+        "subject_count": pl.Int64,
         "subject_variable": pl.Boolean,
         "subject_type": pl.String,
         "export_literal": pl.Int64,
@@ -549,6 +551,8 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         .then(pl.max_horizontal(pl.col("rows"), pl.lit(1)))
         .when(narrowed & (n_subject > 0))
         .then(n_subject)
+        .when(narrowed & (pl.col("subject_count").fill_null(0) > 1))
+        .then(pl.col("subject_count"))
         .otherwise(1)
     )
     unbounded = (

@@ -379,6 +379,10 @@ def stderr_records(
                     '"syslog" in the source settings'
                 )
             )
+            .when(pl.col("severity").is_null() & pl.col("message").str.contains(_CSVLOG_LINE))
+            .then(pl.lit(_WRONG_FORMAT.format(fmt="csvlog")))
+            .when(pl.col("severity").is_null() & pl.col("message").str.contains(_JSONLOG_LINE))
+            .then(pl.lit(_WRONG_FORMAT.format(fmt="jsonlog")))
             .when(pl.col("severity").is_null() & (pl.col("message").str.strip_chars() != ""))
             .then(pl.lit("line matches neither log_line_prefix nor a continuation (tab) line"))
             .alias("problem_text"),
@@ -407,6 +411,15 @@ def _record_time() -> Any:
 
 
 SYSLOG_CARRY_LINES = 2000
+# A csvlog or jsonlog file read as stderr (the settings' format, or a name that does not say):
+# its records start with csvlog's time, user, database and process id, or with jsonlog's
+# {"timestamp":.
+_CSVLOG_LINE = r'^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [^,\s]*,(?:"[^"]*")?,(?:"[^"]*")?,\d*,'
+_JSONLOG_LINE = r'^\{"timestamp":"'
+_WRONG_FORMAT = (
+    "line is a {fmt} record (log_destination = '{fmt}'): set format = \"{fmt}\" in the source "
+    "settings"
+)
 _SYSLOG_LINE = r"^(?P<shead>" + syslog.HEAD + r"(?:\[(?P<seq>\d+)(?:-(?P<chunk>\d+))?\] ?)?)"
 
 
@@ -759,10 +772,18 @@ RECORD_READERS = {
 }
 
 
+# What logrotate adds after a file's name: a number (postgresql.csv.1) or a date (dateext's
+# postgresql.json-20261203, dateformat's -%Y%m%d-%s), before its .gz or .zst.
+_ROTATION_SUFFIX = re.compile(r"(?:[.-]\d+)+$")
+
+
 def destination(settings: SourceSettings, file_name: str) -> str:
+    """The log destination a file holds: the settings' format, else its name's suffix (read
+    through a rotation suffix: postgresql.csv.1 is csvlog)."""
     if settings.format:
         return settings.format
     lower = file_name.lower().removesuffix(".gz").removesuffix(".zst")
+    lower = _ROTATION_SUFFIX.sub("", lower)
     if lower.endswith((".csv", ".csvlog")):
         return "csvlog"
     if lower.endswith((".json", ".jsonl", ".jsonlog")):
@@ -925,7 +946,9 @@ def _statements(
         pl.col("audit_type"), pl.lit(","), pl.col("statement_id"), pl.lit(","),
         pl.col("class"), pl.lit(","), pl.col("command"),
     )  # fmt: skip
-    named = pl.col("object_name") != ""
+    # A FUNCTION record (pgaudit.log with `function`) names the routine called, not a table:
+    # the routine's own statements are logged with their tables as they run.
+    named = (pl.col("object_name") != "") & (pl.col("object_type") != "FUNCTION")
     groups = fold(
         payload,
         "group",

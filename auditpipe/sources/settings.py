@@ -5,7 +5,7 @@ kind = "pgaudit"                  # pgaudit | server_audit | percona_audit_json 
                                   # percona_audit_xml | percona_audit_csv | mysql_audit_json |
                                   # mysql_audit_xml
 format = "stderr"                 # pgaudit only: stderr | csvlog | jsonlog | syslog (default:
-                                  # from the suffix)
+                                  # from the name, also after logrotate's .1 or -DATE)
 log_line_prefix = "%m [%p] %q%u@%d "   # pgaudit stderr only; or "rds" for %t:%r:%u@%d:[%p]:
 provider_id = "forum-a"
 provider_type = "iisp"
