@@ -179,8 +179,14 @@ def _task_runner(task: TaskFunction, groups: list[list[Any]]) -> Any:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The first line of ``exc`` that says something: for a Java error through Py4J, its
+    cause (``org.apache.spark.SparkException: ...``) rather than the call that failed."""
     text = str(exc).strip()
     for line in text.splitlines():
-        if line.strip():
-            return line.strip()
+        line = line.strip()
+        if line.startswith("An error occurred while calling "):
+            continue
+        line = line.removeprefix(":").strip()
+        if line:
+            return line
     return type(exc).__name__

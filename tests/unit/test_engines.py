@@ -177,3 +177,46 @@ def test_results_from_another_duckdb_version_are_refused(monkeypatch: pytest.Mon
         EngineError, match=r"executor ran auditpipe 0.1.0, duckdb 1.0.0, the driver .*9.9.9"
     ):
         list(engine.run_tasks(echo, [1]))
+
+
+@pytest.mark.parametrize(
+    "master",
+    ["foo://x", "local[0]", "local[x]", "local[2", "locale", "spark:/head", "k8s:", "Yarn ", ""],
+)
+def test_a_master_url_spark_refuses_is_an_error_before_spark_starts(master: str) -> None:
+    """Spark would start a JVM, print its stack trace and fail with "Java gateway process
+    exited"; the URL is checked first, with the forms Spark accepts in the hint."""
+    with pytest.raises(ConfigError, match=re.escape(f"{master!r} is not a Spark master URL")) as e:
+        SparkSettings(master=master)
+    assert e.value.hint is not None and "spark://HOST:PORT" in e.value.hint
+
+
+@pytest.mark.parametrize(
+    "master",
+    [
+        "local",
+        "local[2]",
+        "local[*]",
+        "local[2,3]",
+        "local[*,4]",
+        "local-cluster[2,1,1024]",
+        "spark://head:7077",
+        "spark://a:7077,b:7077",
+        "yarn",
+        "k8s://https://head:6443",
+    ],
+)
+def test_the_master_urls_spark_accepts_are_accepted(master: str) -> None:
+    assert SparkSettings(master=master).master == master
+
+
+def test_a_java_error_says_its_cause_not_the_py4j_call() -> None:
+    from auditpipe.engines.spark import _first_line
+
+    error = Exception(
+        "An error occurred while calling None.org.apache.spark.api.java.JavaSparkContext.\n"
+        ": org.apache.spark.SparkException: Could not parse Master URL: 'x'\n"
+        "\tat org.apache.spark.SparkContext$.createTaskScheduler(SparkContext.scala:3333)\n"
+    )
+    assert _first_line(error) == "org.apache.spark.SparkException: Could not parse Master URL: 'x'"
+    assert _first_line(Exception("\n  plain message\nmore")) == "plain message"
