@@ -171,3 +171,31 @@ def test_repeats_of_an_earlier_file_of_the_run_are_counted_as_duckdb_counts_them
     assert manifest_entries(tmp_path / "spark") == manifest_entries(tmp_path / "duckdb")
     events = table_difference(tmp_path / "duckdb", tmp_path / "spark", "events", IGNORED)
     assert events == (41, 0, 0)
+
+
+def test_a_lake_the_executor_cannot_write_fails_as_on_duckdb(
+    tmp_path: Path, spark_engine: Any, capsys: Any
+) -> None:
+    """An executor that cannot write the lake's staging folder (here a file in its place)
+    raises the error DuckDB's run raises, so the command says what and where (exit 2), not
+    "a Spark task failed" with a Python traceback inside a Java log."""
+    from tests.support.cli import run_main
+
+    write_jsonl(tmp_path / "in" / "a.jsonl", [good(event_id="e1")])
+    outcomes = {}
+    for engine in ("duckdb", "spark"):
+        lake = Lake.open(tmp_path / engine, create=True)
+        lake.staging_dir.parent.mkdir(parents=True, exist_ok=True)
+        lake.staging_dir.write_text("not a folder", encoding="utf-8")
+        code, _, err = run_main(
+            ["ingest", str(tmp_path / "in"), "--lake", str(lake.root), "--engine", engine],
+            capsys,
+        )
+        outcomes[engine] = (code, err.replace(str(lake.root), "LAKE"))
+    code, err = outcomes["duckdb"]
+    assert code == 2 and "Not a directory" in err and "LAKE/_auditpipe/staging/" in err
+    assert outcomes["spark"][0] == 2 and "Traceback" not in outcomes["spark"][1]
+    # the message names the run's own staging folder: the same but for its random name
+    assert [line.split("staging/")[0] for line in outcomes["spark"][1].splitlines()] == [
+        line.split("staging/")[0] for line in err.splitlines()
+    ]
