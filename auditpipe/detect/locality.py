@@ -188,7 +188,7 @@ def _aggregation(select: exp.Select) -> Iterable[str]:
 
     group = select.args.get("group")
     if group is not None:
-        keys = _bare_keys(group.expressions)
+        keys = _grouping_keys(select, group)
         missing = [k for k in PARTITION_KEYS if k not in keys]
         if missing:
             yield _("it groups event rows without {keys}").format(keys=_keys(missing))
@@ -201,6 +201,31 @@ def _aggregation(select: exp.Select) -> Iterable[str]:
                 continue  # a window (checked below) or a nested query (checked on its own)
             yield _("it aggregates all event rows with {aggregate}").format(aggregate=_short(agg))
             return
+
+
+def _grouping_keys(select: exp.Select, group: exp.Group) -> set[str]:
+    """The bare columns ``group`` groups by, DuckDB's spellings included: ``GROUP BY ALL``
+    stands for every projection without an aggregate (``*`` and ``x.*`` for every column,
+    both keys among them), ``GROUP BY 2`` for the second projection."""
+    from sqlglot import exp
+
+    def unaliased(p: exp.Expression) -> exp.Expression:
+        return p.this if isinstance(p, exp.Alias) else p
+
+    projections = select.expressions
+    if group.args.get("all"):
+        if any(p.is_star for p in projections):
+            return set(PARTITION_KEYS)
+        return _bare_keys(unaliased(p) for p in projections if not p.find(exp.AggFunc))
+    named: list[exp.Expression] = []
+    for e in group.expressions:
+        if isinstance(e, exp.Literal) and e.is_int:
+            position = int(e.name)
+            if 1 <= position <= len(projections):
+                named.append(unaliased(projections[position - 1]))
+        else:
+            named.append(e)
+    return _bare_keys(named)
 
 
 def _key_equalities(condition: exp.Expression | None) -> set[str]:

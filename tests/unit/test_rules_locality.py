@@ -33,6 +33,53 @@ def test_grouping_is_local_only_with_both_keys(keys: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize("keys", KEY_SETS, ids=",".join)
+@pytest.mark.parametrize("spelling", ["ALL", "positions"])
+def test_grouping_by_all_or_positions_is_local_only_with_both_keys(
+    keys: tuple[str, ...], spelling: str
+) -> None:
+    """DuckDB's GROUP BY ALL (every projection that is not an aggregate) and GROUP BY 1, 2
+    group by the columns they stand for: both keys there is local, and refusing it would
+    refuse a rule that finds on Spark exactly what it finds on DuckDB."""
+    cols = ", ".join(keys)
+    group = "ALL" if spelling == "ALL" else ", ".join(str(i + 1) for i in range(len(keys)))
+    sql = (
+        f"WITH g AS (SELECT {cols}, count(*) AS n FROM in_scope_events GROUP BY {group} "
+        f"HAVING count(*) > 2) SELECT e.* FROM in_scope_events e SEMI JOIN g USING ({cols})"
+    )
+    assert (locality_problems(sql) == []) is is_local(keys), locality_problems(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT e.* FROM in_scope_events e SEMI JOIN (SELECT *, count(*) AS n FROM events "
+        "GROUP BY ALL) g USING (event_id, provider_id, event_date)",
+        "SELECT e.* FROM in_scope_events e SEMI JOIN (SELECT x.*, count(*) AS n FROM events x "
+        "GROUP BY ALL) g USING (event_id, provider_id, event_date)",
+    ],
+)
+def test_grouping_by_all_of_every_column_is_local(sql: str) -> None:
+    assert locality_problems(sql) == []
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [  # an aggregate's or a function's columns are no grouping keys, nor is a position past the end
+        "WITH g AS (SELECT actor_id, max(provider_id), min(event_date) FROM events GROUP BY ALL) "
+        "SELECT e.* FROM events e SEMI JOIN g USING (actor_id)",
+        "WITH g AS (SELECT provider_id, month(event_date) AS event_date, actor_id FROM events "
+        "GROUP BY ALL) SELECT e.* FROM events e SEMI JOIN g USING (provider_id, event_date, actor_id)",
+        "WITH g AS (SELECT provider_id, month(event_date) AS d FROM events GROUP BY 1, 2) "
+        "SELECT e.* FROM events e SEMI JOIN g ON g.provider_id = e.provider_id AND g.d = e.event_date",
+        "WITH g AS (SELECT provider_id, event_date FROM events GROUP BY 1, 3) "
+        "SELECT e.* FROM events e SEMI JOIN g USING (provider_id, event_date)",
+    ],
+)
+def test_grouping_by_all_or_positions_of_no_bare_key_is_seen(sql: str) -> None:
+    assert any("groups event rows without" in p for p in locality_problems(sql)), sql
+
+
+@pytest.mark.parametrize("keys", KEY_SETS, ids=",".join)
 def test_windows_are_local_only_partitioned_by_both_keys(keys: tuple[str, ...]) -> None:
     sql = (
         f"SELECT * FROM in_scope_events QUALIFY sum(record_count) OVER "
