@@ -42,7 +42,7 @@ DEFAULT_ENGINE = "duckdb"
 # several), YARN, Kubernetes.
 MASTER_URL = re.compile(
     r"local(\[(\*|[1-9]\d*)(\s*,\s*[1-9]\d*)?\])?"
-    r"|local-cluster\[[1-9]\d*,[1-9]\d*,[1-9]\d*\]"
+    r"|local-cluster\[\s*[1-9]\d*\s*,\s*[1-9]\d*\s*,\s*[1-9]\d*\s*\]"
     r"|spark://[^\s/,]+(,[^\s/,]+)*"
     r"|yarn"
     r"|k8s://\S+"

@@ -260,6 +260,8 @@ def test_a_master_url_spark_refuses_is_an_error_before_spark_starts(master: str)
         "local[2,3]",
         "local[*,4]",
         "local-cluster[2,1,1024]",
+        "local-cluster[2, 1, 1024]",
+        "local[2, 3]",
         "spark://head:7077",
         "spark://a:7077,b:7077",
         "yarn",
