@@ -23,7 +23,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import LakeError
+from ..i18n import _
 from ..lake import Lake
+from ..lake.commit import journal_files
+from ..lake.layout import lake_arg
 from ..lake.schema import ACCOUNT_FILE_COLUMNS, EVENT_FILE_COLUMNS, FINDING_FILE_COLUMNS
 from ..lake.views import (
     ACCOUNTS_CURRENT_BODY,
@@ -119,7 +123,22 @@ def spark_view_statements(lake_root: str | Path) -> dict[str, list[str]]:
 
 
 def printable_spark_views(lake: Lake) -> str:
-    """The Spark SQL script: timezone, then every table's statements."""
+    """The Spark SQL script: timezone, then every table's statements.
+
+    Spark reads the tables' folders, not a list of files as the DuckDB views do, so it cannot
+    count a commit that a killed writer left half done on disk (its new files partly still
+    staged, the files it replaces still there) as done: while one is, no script is printed
+    (``LakeError``, with the command that finishes it)."""
+    if journal_files(lake.root):
+        raise LakeError(
+            _(
+                "a commit of this lake is half done on disk (a writer was stopped while applying "
+                "it): Spark reads the folders, and would see rows doubled or missing"
+            ),
+            hint=_(
+                "finish it with {command} (it changes nothing else), then print the views again"
+            ).format(command=f"auditpipe compact {lake_arg(lake.root)} --dry-run"),
+        )
     header = (
         f"-- auditpipe tables over the lake {lake.root.resolve()}, for Spark SQL\n"
         "-- (spark-sql -f FILE, or each statement through spark.sql(...) in a notebook).\n"
