@@ -112,7 +112,8 @@ def engine_options(f: F) -> F:
         type=click.Choice(["duckdb", "spark"]),
         default=None,
         help="Where the work runs: duckdb in this process (the default; `engine` in "
-        "auditpipe.toml) or spark, one task per partition (needs auditpipe[spark] and Java 17).",
+        "auditpipe.toml) or spark, one task per partition (detect) or input file (ingest) "
+        "(needs auditpipe[spark] and Java 17).",
     )(f)
 
 

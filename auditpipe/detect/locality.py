@@ -8,12 +8,15 @@ nightly job's days). A rule breaks the contract when it combines rows of differe
 
 - reading anything but ``events``, ``protected_events``, ``in_scope_events``, the settings
   tables and its own CTEs (another table, a file, ``read_parquet(...)``);
-- aggregating event rows without grouping by both provider_id and event_date;
+- aggregating event rows without grouping by both provider_id and event_date (``GROUP BY ALL``
+  and ``GROUP BY 1, 2`` stand for the projections they name);
 - a window over event rows not partitioned by both;
 - ``DISTINCT ON`` over event rows without both (one row of which partition?);
-- joining two event relations without equating both keys;
+- joining two event relations without equating both keys (in the ON, or in the WHERE, which
+  holds for every row a join keeps: a comma join);
 - a subquery over event rows used as a value or in IN/EXISTS, unless it is tied to the outer
-  row's provider_id and event_date (equalities, or both in the IN tuple);
+  row's provider_id and event_date (equalities between its own relations and an outer one, or
+  both in the IN tuple);
 - LIMIT over event rows (the first n rows of which partitions?).
 
 A key counts only as the bare column: grouping or partitioning by ``date_trunc('week',
@@ -74,7 +77,8 @@ def locality_problems(sql: str) -> list[str]:
     for select in tree.find_all(exp.Select):
         if not _reads_directly(select, event_like):
             continue
-        if not set(PARTITION_KEYS) <= _key_equalities(select.args.get("where")):
+        tied = _key_equalities(select.args.get("where"), inner=_own_relations(select))
+        if not set(PARTITION_KEYS) <= tied:
             problems.extend(_aggregation(select))  # (else tied to one partition's row)
         problems.extend(_joins(select, event_like))
         if select.args.get("limit") is not None:
@@ -188,7 +192,7 @@ def _aggregation(select: exp.Select) -> Iterable[str]:
 
     group = select.args.get("group")
     if group is not None:
-        keys = _bare_keys(group.expressions)
+        keys = _grouping_keys(select, group)
         missing = [k for k in PARTITION_KEYS if k not in keys]
         if missing:
             yield _("it groups event rows without {keys}").format(keys=_keys(missing))
@@ -203,10 +207,44 @@ def _aggregation(select: exp.Select) -> Iterable[str]:
             return
 
 
-def _key_equalities(condition: exp.Expression | None) -> set[str]:
+def _grouping_keys(select: exp.Select, group: exp.Group) -> set[str]:
+    """The bare columns ``group`` groups by, DuckDB's spellings included: ``GROUP BY ALL``
+    stands for every projection without an aggregate (``*`` and ``x.*`` for every column,
+    both keys among them), ``GROUP BY 2`` for the second projection."""
+    from sqlglot import exp
+
+    def unaliased(p: exp.Expression) -> exp.Expression:
+        return p.this if isinstance(p, exp.Alias) else p
+
+    projections = select.expressions
+    if group.args.get("all"):
+        if any(p.is_star for p in projections):
+            return set(PARTITION_KEYS)
+        return _bare_keys(unaliased(p) for p in projections if not p.find(exp.AggFunc))
+    named: list[exp.Expression] = []
+    for e in group.expressions:
+        if isinstance(e, exp.Literal) and e.is_int:
+            position = int(e.name)
+            if 1 <= position <= len(projections):
+                named.append(unaliased(projections[position - 1]))
+        else:
+            named.append(e)
+    return _bare_keys(named)
+
+
+def _key_equalities(
+    condition: exp.Expression | None,
+    *,
+    inner: set[str] | None = None,
+    joined: tuple[str, set[str]] | None = None,
+) -> set[str]:
     """Partition keys that ``condition`` requires equal between two relations: an equality
     of two columns of the same name and different qualifiers, among the conditions joined by
-    AND (one under OR or NOT need not hold)."""
+    AND (one under OR or NOT need not hold). ``inner``: the qualifiers of a query's own
+    relations (an unqualified column is one of them); only an equality between one of them
+    and an outer relation ties the query's rows to the outer row. ``joined``: (a joined
+    relation, the relations joined before it); only equalities between a column of the one and
+    of one of the others count (a WHERE tying that join)."""
     from sqlglot import exp
 
     found: set[str] = set()
@@ -216,14 +254,31 @@ def _key_equalities(condition: exp.Expression | None) -> set[str]:
         if not isinstance(eq, exp.EQ):
             continue
         left, right = eq.this, eq.expression
-        if (
+        if not (
             isinstance(left, exp.Column)
             and isinstance(right, exp.Column)
             and left.name.lower() == right.name.lower() in PARTITION_KEYS
-            and left.table.lower() != right.table.lower()  # x.k = x.k holds for every row
         ):
-            found.add(left.name.lower())
+            continue
+        tables = (left.table.lower(), right.table.lower())
+        if tables[0] == tables[1]:
+            continue  # x.k = x.k holds for every row
+        if inner is not None and (tables[0] in inner or not tables[0]) == (
+            tables[1] in inner or not tables[1]
+        ):
+            continue  # both the query's own, or both outer: nothing ties its rows to the row
+        if joined is not None and not (
+            (tables[0] == joined[0] and tables[1] in joined[1])
+            or (tables[1] == joined[0] and tables[0] in joined[1])
+        ):
+            continue
+        found.add(left.name.lower())
     return found
+
+
+def _own_relations(select: exp.Select) -> set[str]:
+    """The names a SELECT's own FROM and JOINs give their relations (aliases, else names)."""
+    return {s.alias_or_name.lower() for s in _source_tables(select)}
 
 
 def _conjuncts(condition: exp.Expression) -> Iterable[exp.Expression]:
@@ -242,12 +297,18 @@ def _conjuncts(condition: exp.Expression) -> Iterable[exp.Expression]:
 def _joins(select: exp.Select, event_like: set[str]) -> Iterable[str]:
     from_ = select.args.get("from_") or select.args.get("from")
     left_events = from_ is not None and _is_event_relation(from_.this, event_like)
+    earlier = {from_.this.alias_or_name.lower()} if from_ is not None else set()
     for join in select.args.get("joins") or []:
+        joined = join.this.alias_or_name.lower()
+        before, earlier = set(earlier), earlier | {joined}
         if not (left_events and _is_event_relation(join.this, event_like)):
             left_events = left_events or _is_event_relation(join.this, event_like)
             continue
         keys = {i.name.lower() for i in join.args.get("using") or []}
         keys |= _key_equalities(join.args.get("on"))
+        # the WHERE holds for every row a join keeps, as its ON does (a comma join): an
+        # equality there with a relation joined before ties this one
+        keys |= _key_equalities(select.args.get("where"), joined=(joined, before))
         missing = [k for k in PARTITION_KEYS if k not in keys]
         if missing:
             yield _("it joins event rows to {relation} without equal {keys}").format(
@@ -275,7 +336,8 @@ def _subqueries(tree: exp.Expression, event_like: set[str]) -> Iterable[str]:
                 continue
         inner = query if isinstance(query, exp.Select) else query.find(exp.Select)
         where = inner.args.get("where") if inner is not None else None
-        if set(PARTITION_KEYS) <= _key_equalities(where):
+        own = _own_relations(inner) if inner is not None else set()
+        if set(PARTITION_KEYS) <= _key_equalities(where, inner=own):
             continue
         yield _(
             "the subquery {query} reads event rows of other partitions "

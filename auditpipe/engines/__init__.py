@@ -21,6 +21,7 @@ translated, or a pickle for small records (ingest's staged-file results).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +36,17 @@ if TYPE_CHECKING:
 
 ENGINE_NAMES = ("duckdb", "spark")
 DEFAULT_ENGINE = "duckdb"
+
+# The master URLs Spark accepts (SparkSubmit and SparkContext): local with at least one thread
+# (and optionally a number of task failures allowed), a local cluster, a standalone master (or
+# several), YARN, Kubernetes.
+MASTER_URL = re.compile(
+    r"local(\[(\*|[1-9]\d*)(\s*,\s*[1-9]\d*)?\])?"
+    r"|local-cluster\[\s*[1-9]\d*\s*,\s*[1-9]\d*\s*,\s*[1-9]\d*\s*\]"
+    r"|spark://[^\s/,]+(,[^\s/,]+)*"
+    r"|yarn"
+    r"|k8s://\S+"
+)
 
 Item = TypeVar("Item")
 TaskFunction = Callable[[Sequence[Any]], bytes]
@@ -106,6 +118,15 @@ class SparkSettings:
     conf: dict[str, str] = field(default_factory=dict, metadata={"parse": _parse_conf})
 
     def __post_init__(self) -> None:
+        if self.master is not None and not MASTER_URL.fullmatch(self.master):
+            # Spark itself would start a JVM first, which prints its stack trace and dies
+            raise ConfigError(
+                _("{value!r} is not a Spark master URL").format(value=self.master),
+                hint=_(
+                    "use local, local[N], local[*], spark://HOST:PORT, yarn or k8s://URL "
+                    "(--spark-master, or master in [spark])"
+                ),
+            )
         for key in ("executor_cores", "executor_instances", "items_per_task"):
             value = getattr(self, key)
             if value is not None and value < 1:

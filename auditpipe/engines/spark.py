@@ -8,10 +8,12 @@ its result travels back as Arrow IPC bytes in a binary column, so Spark never co
 (no INT96 timestamps, no provider_id inferred as a number). The driver collects the results and
 the pipeline commits them with the lake's own transaction.
 
-An ``AuditpipeError`` raised in a task (a rule that fails on the data, an unreadable input file)
-comes back to the driver as that same error, with its message and hint, instead of a Java stack
-trace. Every task also reports the DuckDB and auditpipe versions it ran with; the driver refuses
-results computed with a version other than its own, since "exactly equal" depends on it.
+An error raised in a task (an ``AuditpipeError`` such as a rule that fails on the data, an
+``OSError`` such as a lake folder it cannot write, a DuckDB error) comes back to the driver as
+that same error, with its message and hint, so the command reports it as the ``duckdb`` engine
+does, instead of a Python traceback inside a Java stack trace. Every task also reports the
+DuckDB and auditpipe versions it ran with; the driver refuses results computed with a version
+other than its own, since "exactly equal" depends on it.
 
 What executors need: Python with auditpipe and the same DuckDB as the driver
 (``spark.pyspark.python``, ``[spark] python``), and the lake folder at the same path as on the
@@ -164,8 +166,8 @@ def _task_runner(task: TaskFunction, groups: list[list[Any]]) -> Any:
             for index in batch.column(0).to_pylist():
                 try:
                     payload, ok = task(groups[index]), True
-                except AuditpipeError as exc:
-                    payload, ok = pickle.dumps(exc), False
+                except Exception as exc:
+                    payload, ok = _travelling(exc), False
                 yield pa.RecordBatch.from_pydict(
                     {
                         "item": pa.array([index], pa.int64()),
@@ -178,9 +180,32 @@ def _task_runner(task: TaskFunction, groups: list[list[Any]]) -> Any:
     return run
 
 
+def _travelling(exc: Exception) -> bytes:
+    """``exc`` pickled for the driver to raise, as the ``duckdb`` engine would have raised it
+    (an ``OSError`` naming the file, a DuckDB error the command explains); the executor's
+    traceback goes with it as a note (shown with --debug). An error that does not survive a
+    pickle round trip is raised here, and Spark reports the task as failed."""
+    import traceback
+
+    if not isinstance(exc, AuditpipeError):
+        exc.add_note("on a Spark executor:\n" + "".join(traceback.format_exception(exc)).rstrip())
+    try:
+        payload = pickle.dumps(exc)
+        pickle.loads(payload)
+    except Exception:
+        raise exc from None
+    return payload
+
+
 def _first_line(exc: BaseException) -> str:
+    """The first line of ``exc`` that says something: for a Java error through Py4J, its
+    cause (``org.apache.spark.SparkException: ...``) rather than the call that failed."""
     text = str(exc).strip()
     for line in text.splitlines():
-        if line.strip():
-            return line.strip()
+        line = line.strip()
+        if line.startswith("An error occurred while calling "):
+            continue
+        line = line.removeprefix(":").strip()
+        if line:
+            return line
     return type(exc).__name__

@@ -316,7 +316,7 @@ class FileStager:
         self.seen.close()
         if in_lake is not None:
             for p in self.partitions.values():
-                other_day += sum(_stored_on_another_day(f, p.key, in_lake) for f in p.files)
+                other_day += sum(stored_on_another_day(f, p.key, in_lake) for f in p.files)
                 p.files = [f for f in p.files if drop_keys(f, p.key[0], in_lake)]
         staged = []
         stored = 0
@@ -635,7 +635,7 @@ def _partition_day(path: Path) -> dt.date | None:
         return None
 
 
-def _stored_on_another_day(path: Path, partition: tuple[str, dt.date], keys: pa.Table) -> int:
+def stored_on_another_day(path: Path, partition: tuple[str, dt.date], keys: pa.Table) -> int:
     """How many rows of a staged file of ``partition`` have a key the lake holds on another
     day (``keys``: the lake's keys this file holds, with their event_date)."""
     provider_id, day = partition

@@ -28,8 +28,9 @@ from typing import Any
 from ..contract import Catalog, load_contract
 from ..errors import InputFileError
 from ..lake import Lake, discard_staging, verify_parquet
-from ..lake.layout import partition_value
+from ..lake.layout import file_partition, partition_value
 from .hashing import InLake, check_unchanged, check_utf8_name, file_sha256, file_stamp
+from .messages import DUPLICATES_OF_ANOTHER_DAY
 from .pipeline import (
     STATUS_INGESTED,
     STATUS_SKIPPED,
@@ -43,7 +44,7 @@ from .pipeline import (
 )
 from .settings import IngestSettings
 from .sources import SourceFile
-from .stage import drop_keys
+from .stage import drop_keys, stored_on_another_day
 
 
 @dataclass
@@ -254,7 +255,8 @@ def _drop_stored(
 ) -> tuple[list[tuple[Path, str]], FileResult]:
     """The staged files without events ``lake_files`` store (files of the same provider
     folder only: keys are (provider_id, event_id)), rewritten by the stager's ``drop_keys``;
-    counts moved from stored to duplicate."""
+    counts moved from stored to duplicate, and those stored on another day also counted as
+    ``rows_duplicate_of_another_day``, as the stager counts repeats of the lake's events."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -262,7 +264,7 @@ def _drop_stored(
     for f in lake_files:
         by_folder.setdefault(f.parent.parent.name, []).append(f)
     kept: list[tuple[Path, str]] = []
-    dropped = 0
+    dropped = other_day = 0
     for path, rel in events:
         folder = rel.split("/", 1)[0]
         stored = by_folder.get(folder, [])
@@ -270,14 +272,21 @@ def _drop_stored(
             kept.append((path, rel))
             continue
         provider = partition_value(folder) or ""
-        ids = pq.read_table(stored, columns=["event_id"], partitioning=None)["event_id"]
-        keys = pa.table(
-            {
-                "provider_id": pa.repeat(provider, len(ids)).cast(pa.string()),
-                "event_id": ids.combine_chunks(),
-            }
+        stored_keys = pa.concat_tables(
+            pa.table(
+                {
+                    "event_id": ids,
+                    "event_date": pa.repeat(pa.scalar(file_partition(f)[1], pa.date32()), len(ids)),
+                }
+            )
+            for f in stored
+            for ids in [pq.read_table(f, columns=["event_id"], partitioning=None)["event_id"]]
+        )
+        keys = stored_keys.append_column(
+            "provider_id", pa.repeat(pa.scalar(provider, pa.string()), stored_keys.num_rows)
         )
         before = pq.read_metadata(path).num_rows
+        other_day += stored_on_another_day(path, _partition_key(rel), keys)
         if drop_keys(path, provider, keys):
             after = verify_parquet(path)
             kept.append((path, rel))
@@ -287,11 +296,15 @@ def _drop_stored(
     if not dropped:
         return events, result
     partitions = {_partition_key(rel) for _, rel in kept}
+    counters = dict(result.counters)
+    if other_day:
+        counters[DUPLICATES_OF_ANOTHER_DAY] = counters.get(DUPLICATES_OF_ANOTHER_DAY, 0) + other_day
     return kept, replace(
         result,
         rows_stored=result.rows_stored - dropped,
         rows_duplicate=result.rows_duplicate + dropped,
         partitions={p for p in result.partitions if p in partitions},
+        counters=counters,
     )
 
 

@@ -11,6 +11,9 @@ What Spark would get wrong on its own, and what these statements do instead:
   in the lake's timezone (``SET TIME ZONE``); ``extras`` (DuckDB JSON) is a STRING.
 - A table with no files yet is an empty view with the same columns (Spark refuses a missing
   path).
+- Spark expands glob patterns in a ``path`` (``lake[1]`` would read ``lake1``, ``{a,b}`` two
+  folders, ``\\`` escapes): every path is read as it is written (``__globPaths__ 'false'``,
+  ``READ_AS_IS``), whatever the lake's folder is called.
 
 The column lists and types come from ``auditpipe.lake.schema`` (the same source as the DuckDB views),
 translated by one function, ``spark_type``.
@@ -20,7 +23,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..errors import LakeError
+from ..i18n import _
 from ..lake import Lake
+from ..lake.commit import journal_files
+from ..lake.layout import lake_arg
 from ..lake.schema import ACCOUNT_FILE_COLUMNS, EVENT_FILE_COLUMNS, FINDING_FILE_COLUMNS
 from ..lake.views import (
     ACCOUNTS_CURRENT_BODY,
@@ -29,6 +36,8 @@ from ..lake.views import (
     finding_evidence_body,
 )
 
+# Options of every folder read: the path as written, never a glob pattern.
+READ_AS_IS = "__globPaths__ 'false'"
 _DECODE_PROVIDER = "decode(encode(provider_id, 'ISO-8859-1'), 'UTF-8') AS provider_id"
 
 
@@ -72,7 +81,8 @@ def _parquet_table(root: Path, name: str, file_columns: list[tuple[str, str]]) -
     files_view = f"auditpipe_{name}_files"
     stmts = [
         f"CREATE OR REPLACE TEMPORARY VIEW {files_view} (\n    {_schema(columns)}\n)\n"
-        f"USING parquet OPTIONS (path {spark_string(str(folder))}, pathGlobFilter '*.parquet');"
+        f"USING parquet OPTIONS (path {spark_string(str(folder))}, pathGlobFilter '*.parquet', "
+        f"{READ_AS_IS});"
     ]
     if not table.hive:
         return [stmts[0].replace(files_view, name, 1)]
@@ -105,7 +115,7 @@ def spark_view_statements(lake_root: str | Path) -> dict[str, list[str]]:
         stmts["ingest_log"] = [
             f"CREATE OR REPLACE TEMPORARY VIEW ingest_log (\n    {_schema(INGEST_LOG_COLUMNS)}\n)\n"
             f"USING json OPTIONS (path {spark_string(str(manifest))}, pathGlobFilter '*.json', "
-            "multiLine true);"
+            f"multiLine true, {READ_AS_IS});"
         ]
     else:
         stmts["ingest_log"] = [_empty("ingest_log", INGEST_LOG_COLUMNS)]
@@ -113,7 +123,22 @@ def spark_view_statements(lake_root: str | Path) -> dict[str, list[str]]:
 
 
 def printable_spark_views(lake: Lake) -> str:
-    """The Spark SQL script: timezone, then every table's statements."""
+    """The Spark SQL script: timezone, then every table's statements.
+
+    Spark reads the tables' folders, not a list of files as the DuckDB views do, so it cannot
+    count a commit that a killed writer left half done on disk (its new files partly still
+    staged, the files it replaces still there) as done: while one is, no script is printed
+    (``LakeError``, with the command that finishes it)."""
+    if journal_files(lake.root):
+        raise LakeError(
+            _(
+                "a commit of this lake is half done on disk (a writer was stopped while applying "
+                "it): Spark reads the folders, and would see rows doubled or missing"
+            ),
+            hint=_(
+                "finish it with {command} (it changes nothing else), then print the views again"
+            ).format(command=f"auditpipe compact {lake_arg(lake.root)} --dry-run"),
+        )
     header = (
         f"-- auditpipe tables over the lake {lake.root.resolve()}, for Spark SQL\n"
         "-- (spark-sql -f FILE, or each statement through spark.sql(...) in a notebook).\n"

@@ -167,6 +167,66 @@ def test_an_error_in_a_task_is_raised_on_the_driver_as_itself() -> None:
     assert caught.value.hint == "fix rule x"
 
 
+def fails_with_os_error(items: Any) -> bytes:
+    raise PermissionError(13, "Permission denied", "/lake/_auditpipe/staging/x")
+
+
+def fails_with_duckdb_error(items: Any) -> bytes:
+    import duckdb
+
+    raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+
+class Unpicklable(Exception):
+    def __init__(self, a: str, b: str) -> None:  # pickle calls it with one argument
+        super().__init__(a)
+        self.b = b
+
+
+def fails_unpicklably(items: Any) -> bytes:
+    raise Unpicklable("x", "y")
+
+
+@pytest.mark.parametrize(
+    ("task", "kind", "words"),
+    [
+        (fails_with_os_error, PermissionError, "Permission denied"),
+        (fails_with_duckdb_error, Exception, "could not allocate block"),
+    ],
+)
+def test_any_error_in_a_task_is_raised_on_the_driver_as_itself(
+    task: Any, kind: type[Exception], words: str
+) -> None:
+    """The command then reports it as it does on the duckdb engine (an OSError naming the
+    file, DuckDB's out-of-memory hint), with the executor's traceback as a note."""
+    from auditpipe.engines.spark import SparkEngine
+
+    engine = SparkEngine(SparkSettings(), session=FakeSession())
+    with pytest.raises(kind, match=words) as caught:
+        list(engine.run_tasks(task, [1]))
+    assert type(caught.value).__name__ == type(_raised(task)).__name__
+    assert "on a Spark executor" in "".join(getattr(caught.value, "__notes__", []))
+    if isinstance(caught.value, OSError):
+        assert caught.value.filename == "/lake/_auditpipe/staging/x"
+
+
+def _raised(task: Any) -> BaseException:
+    try:
+        task([1])
+    except Exception as exc:
+        return exc
+    raise AssertionError("no error")
+
+
+def test_an_error_that_cannot_travel_fails_the_task_as_before() -> None:
+    from auditpipe.engines.spark import SparkEngine
+
+    engine = SparkEngine(SparkSettings(), session=FakeSession())
+    with pytest.raises(EngineError, match="a Spark task failed: x") as caught:
+        list(engine.run_tasks(fails_unpicklably, [1]))  # the task raised it, as before
+    assert isinstance(caught.value.__cause__, Unpicklable)
+
+
 def test_results_from_another_duckdb_version_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     from auditpipe.engines import spark
 
@@ -177,3 +237,48 @@ def test_results_from_another_duckdb_version_are_refused(monkeypatch: pytest.Mon
         EngineError, match=r"executor ran auditpipe 0.1.0, duckdb 1.0.0, the driver .*9.9.9"
     ):
         list(engine.run_tasks(echo, [1]))
+
+
+@pytest.mark.parametrize(
+    "master",
+    ["foo://x", "local[0]", "local[x]", "local[2", "locale", "spark:/head", "k8s:", "Yarn ", ""],
+)
+def test_a_master_url_spark_refuses_is_an_error_before_spark_starts(master: str) -> None:
+    """Spark would start a JVM, print its stack trace and fail with "Java gateway process
+    exited"; the URL is checked first, with the forms Spark accepts in the hint."""
+    with pytest.raises(ConfigError, match=re.escape(f"{master!r} is not a Spark master URL")) as e:
+        SparkSettings(master=master)
+    assert e.value.hint is not None and "spark://HOST:PORT" in e.value.hint
+
+
+@pytest.mark.parametrize(
+    "master",
+    [
+        "local",
+        "local[2]",
+        "local[*]",
+        "local[2,3]",
+        "local[*,4]",
+        "local-cluster[2,1,1024]",
+        "local-cluster[2, 1, 1024]",
+        "local[2, 3]",
+        "spark://head:7077",
+        "spark://a:7077,b:7077",
+        "yarn",
+        "k8s://https://head:6443",
+    ],
+)
+def test_the_master_urls_spark_accepts_are_accepted(master: str) -> None:
+    assert SparkSettings(master=master).master == master
+
+
+def test_a_java_error_says_its_cause_not_the_py4j_call() -> None:
+    from auditpipe.engines.spark import _first_line
+
+    error = Exception(
+        "An error occurred while calling None.org.apache.spark.api.java.JavaSparkContext.\n"
+        ": org.apache.spark.SparkException: Could not parse Master URL: 'x'\n"
+        "\tat org.apache.spark.SparkContext$.createTaskScheduler(SparkContext.scala:3333)\n"
+    )
+    assert _first_line(error) == "org.apache.spark.SparkException: Could not parse Master URL: 'x'"
+    assert _first_line(Exception("\n  plain message\nmore")) == "plain message"

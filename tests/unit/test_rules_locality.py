@@ -33,6 +33,53 @@ def test_grouping_is_local_only_with_both_keys(keys: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize("keys", KEY_SETS, ids=",".join)
+@pytest.mark.parametrize("spelling", ["ALL", "positions"])
+def test_grouping_by_all_or_positions_is_local_only_with_both_keys(
+    keys: tuple[str, ...], spelling: str
+) -> None:
+    """DuckDB's GROUP BY ALL (every projection that is not an aggregate) and GROUP BY 1, 2
+    group by the columns they stand for: both keys there is local, and refusing it would
+    refuse a rule that finds on Spark exactly what it finds on DuckDB."""
+    cols = ", ".join(keys)
+    group = "ALL" if spelling == "ALL" else ", ".join(str(i + 1) for i in range(len(keys)))
+    sql = (
+        f"WITH g AS (SELECT {cols}, count(*) AS n FROM in_scope_events GROUP BY {group} "
+        f"HAVING count(*) > 2) SELECT e.* FROM in_scope_events e SEMI JOIN g USING ({cols})"
+    )
+    assert (locality_problems(sql) == []) is is_local(keys), locality_problems(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT e.* FROM in_scope_events e SEMI JOIN (SELECT *, count(*) AS n FROM events "
+        "GROUP BY ALL) g USING (event_id, provider_id, event_date)",
+        "SELECT e.* FROM in_scope_events e SEMI JOIN (SELECT x.*, count(*) AS n FROM events x "
+        "GROUP BY ALL) g USING (event_id, provider_id, event_date)",
+    ],
+)
+def test_grouping_by_all_of_every_column_is_local(sql: str) -> None:
+    assert locality_problems(sql) == []
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [  # an aggregate's or a function's columns are no grouping keys, nor is a position past the end
+        "WITH g AS (SELECT actor_id, max(provider_id), min(event_date) FROM events GROUP BY ALL) "
+        "SELECT e.* FROM events e SEMI JOIN g USING (actor_id)",
+        "WITH g AS (SELECT provider_id, month(event_date) AS event_date, actor_id FROM events "
+        "GROUP BY ALL) SELECT e.* FROM events e SEMI JOIN g USING (provider_id, event_date, actor_id)",
+        "WITH g AS (SELECT provider_id, month(event_date) AS d FROM events GROUP BY 1, 2) "
+        "SELECT e.* FROM events e SEMI JOIN g ON g.provider_id = e.provider_id AND g.d = e.event_date",
+        "WITH g AS (SELECT provider_id, event_date FROM events GROUP BY 1, 3) "
+        "SELECT e.* FROM events e SEMI JOIN g USING (provider_id, event_date)",
+    ],
+)
+def test_grouping_by_all_or_positions_of_no_bare_key_is_seen(sql: str) -> None:
+    assert any("groups event rows without" in p for p in locality_problems(sql)), sql
+
+
+@pytest.mark.parametrize("keys", KEY_SETS, ids=",".join)
 def test_windows_are_local_only_partitioned_by_both_keys(keys: tuple[str, ...]) -> None:
     sql = (
         f"SELECT * FROM in_scope_events QUALIFY sum(record_count) OVER "
@@ -150,6 +197,11 @@ def test_every_builtin_rule_keeps_the_contract() -> None:
             "AND NOT (a.event_date = b.event_date)",
             "without equal event_date",
         ),
+        (  # b and c tied to each other in the WHERE, neither to a
+            "SELECT a.* FROM in_scope_events a, events b, events c WHERE b.provider_id = "
+            "c.provider_id AND b.event_date = c.event_date AND a.actor_id = b.actor_id",
+            "joins event rows to events AS b without equal provider_id and event_date",
+        ),
     ],
 )
 def test_keys_named_but_not_kept_are_seen(sql: str, words: str) -> None:
@@ -169,3 +221,41 @@ def test_keys_named_but_not_kept_are_seen(sql: str, words: str) -> None:
 )
 def test_bare_keys_and_required_equalities_pass(sql: str) -> None:
     assert locality_problems(sql) == []
+
+
+@pytest.mark.parametrize("keys", KEY_SETS, ids=",".join)
+@pytest.mark.parametrize("join", ["comma", "cross", "on_actor"])
+def test_joins_tied_in_the_where_clause_are_local_only_on_both_keys(
+    keys: tuple[str, ...], join: str
+) -> None:
+    """An inner join's WHERE must hold for every row it keeps, as its ON must: a comma join
+    tied by both keys in the WHERE is local (it was refused)."""
+    tie = " AND ".join(f"a.{k} = b.{k}" for k in keys)
+    source = {
+        "comma": "in_scope_events a, events b",
+        "cross": "in_scope_events a CROSS JOIN events b",
+        "on_actor": "in_scope_events a JOIN events b ON a.actor_id = b.actor_id",
+    }[join]
+    sql = f"SELECT a.* FROM {source} WHERE {tie} AND b.action = 'export'"
+    assert (locality_problems(sql) == []) is is_local(keys), locality_problems(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [  # the subquery's own relations tied to each other, not to the row: every partition's rows
+        "SELECT * FROM events WHERE record_count > (SELECT count(*) FROM events a JOIN events b "
+        "USING (provider_id, event_date) WHERE a.provider_id = b.provider_id "
+        "AND a.event_date = b.event_date)",
+        "SELECT * FROM events e WHERE EXISTS (SELECT 1 FROM events a JOIN events b "
+        "ON a.provider_id = b.provider_id AND a.event_date = b.event_date "
+        "WHERE a.provider_id = b.provider_id AND a.event_date = b.event_date "
+        "AND a.actor_id = e.actor_id)",
+        # two outer relations tied to each other tie nothing of the subquery's rows
+        "SELECT e.* FROM events e JOIN events f USING (provider_id, event_date) WHERE "
+        "e.record_count > (SELECT max(record_count) FROM events WHERE e.provider_id = "
+        "f.provider_id AND e.event_date = f.event_date)",
+    ],
+)
+def test_subqueries_tied_only_to_themselves_are_seen(sql: str) -> None:
+    problems = locality_problems(sql)
+    assert any("subquery" in p or "aggregates all" in p for p in problems), problems

@@ -9,6 +9,7 @@ their results count the same, and the penalty exposure is the same.
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,33 @@ def test_a_rule_failing_on_an_executor_is_the_same_rule_error(
     assert spark_error.value.message == local_error.value.message
     assert spark_error.value.hint == local_error.value.hint
     assert not list(lake.findings_dir.glob("*/*/*.parquet"))
+
+
+def test_rules_grouping_by_all_or_by_position_run_on_spark_with_duckdbs_findings(
+    template: tuple[Path, Path], tmp_path: Path, spark_engine: Any
+) -> None:
+    """Rules of a --rules folder that group with DuckDB's GROUP BY ALL or by position keep the
+    locality contract: Spark runs them (it refused them) and finds what DuckDB finds."""
+    local, spark, settings = twins(template, tmp_path)
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    header = (
+        "-- title: t\n-- category: illegal_use\n-- severity: low\n-- description: d\n-- clause: c\n"
+    )
+    for rule_id, group in (("busy_actor_all", "ALL"), ("busy_actor_positions", "1, 2, 3")):
+        (rules / f"{rule_id}.sql").write_text(
+            f"-- id: {rule_id}\n{header}"
+            "WITH busy AS (SELECT provider_id, event_date, actor_id, count(*) AS n "
+            f"FROM events GROUP BY {group} HAVING count(*) >= 3) "
+            "SELECT e.* FROM in_scope_events e SEMI JOIN busy "
+            "USING (provider_id, event_date, actor_id)\n",
+            encoding="utf-8",
+        )
+    settings = replace(settings, disabled_rules=("selling",))
+    expected = run_detect(local, settings, rule_dirs=[rules])
+    got = run_detect(spark, settings, rule_dirs=[rules], engine=spark_engine)
+    assert summary(got) == summary(expected)
+    assert {"busy_actor_all", "busy_actor_positions"} <= set(got.rules_run)
+    assert "selling" not in got.rules_run
+    assert got.by_category["illegal_use"]["low"] > 0
+    assert findings_difference(local, spark)[1:] == (0, 0)

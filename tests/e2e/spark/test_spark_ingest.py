@@ -131,3 +131,71 @@ def test_a_spark_ingest_killed_midway_is_completed_by_the_next_run(
     diff = differences(duckdb_lake[0], lake_dir)
     assert diff["events"][1:] == (0, 0) and diff["quarantine"][1:] == (0, 0)
     assert not list(lake.journal_dir.glob("*.json"))
+
+
+def test_repeats_of_an_earlier_file_of_the_run_are_counted_as_duckdb_counts_them(
+    tmp_path: Path, spark_engine: Any
+) -> None:
+    """Files of one run that repeat event ids an earlier file stored, on the same day and on
+    another (a reused counter): each file's counts and counters, the manifest and the lake
+    equal the DuckDB engine's, ``rows_duplicate_of_another_day`` included."""
+    import dataclasses
+
+    inbox = tmp_path / "inbox"
+    day = "2026-03-0{}T10:00:00+08:00"
+    for name, ids, d in (("a", range(0, 20), 1), ("b", range(10, 30), 2), ("c", range(25, 40), 1)):
+        write_jsonl(
+            inbox / f"{name}.jsonl",
+            [
+                good(event_id=f"e{i}", provider_id=("007", "x=y")[i % 2], event_time=day.format(d))
+                for i in ids
+            ]
+            + [good(event_id="e5", event_time=day.format(d))],  # forum-a: a key of its own
+        )
+    results = {}
+    for engine in ("duckdb", "spark"):
+        lake = Lake.open(tmp_path / engine, create=True)
+        got = ingest_paths(
+            lake, [inbox], IngestSettings(), engine=spark_engine if engine == "spark" else None
+        )
+        results[engine] = [
+            {**dataclasses.asdict(f), "partitions": sorted(f.partitions)} for f in got.files
+        ]
+    counters = [f["counters"] for f in results["duckdb"]]
+    assert counters == [
+        {},
+        {"rows_duplicate_of_another_day": 11},
+        {"rows_duplicate_of_another_day": 5},
+    ]
+    assert results["spark"] == results["duckdb"]
+    assert manifest_entries(tmp_path / "spark") == manifest_entries(tmp_path / "duckdb")
+    events = table_difference(tmp_path / "duckdb", tmp_path / "spark", "events", IGNORED)
+    assert events == (41, 0, 0)
+
+
+def test_a_lake_the_executor_cannot_write_fails_as_on_duckdb(
+    tmp_path: Path, spark_engine: Any, capsys: Any
+) -> None:
+    """An executor that cannot write the lake's staging folder (here a file in its place)
+    raises the error DuckDB's run raises, so the command says what and where (exit 2), not
+    "a Spark task failed" with a Python traceback inside a Java log."""
+    from tests.support.cli import run_main
+
+    write_jsonl(tmp_path / "in" / "a.jsonl", [good(event_id="e1")])
+    outcomes = {}
+    for engine in ("duckdb", "spark"):
+        lake = Lake.open(tmp_path / engine, create=True)
+        lake.staging_dir.parent.mkdir(parents=True, exist_ok=True)
+        lake.staging_dir.write_text("not a folder", encoding="utf-8")
+        code, _, err = run_main(
+            ["ingest", str(tmp_path / "in"), "--lake", str(lake.root), "--engine", engine],
+            capsys,
+        )
+        outcomes[engine] = (code, err.replace(str(lake.root), "LAKE"))
+    code, err = outcomes["duckdb"]
+    assert code == 2 and "Not a directory" in err and "LAKE/_auditpipe/staging/" in err
+    assert outcomes["spark"][0] == 2 and "Traceback" not in outcomes["spark"][1]
+    # the message names the run's own staging folder: the same but for its random name
+    assert [line.split("staging/")[0] for line in outcomes["spark"][1].splitlines()] == [
+        line.split("staging/")[0] for line in err.splitlines()
+    ]

@@ -153,3 +153,85 @@ def test_every_table_equals_the_duckdb_view_row_for_row(
         column = names[spark.index("provider_id")]
         providers = {r[0] for r in con.execute(f"SELECT {column} FROM from_spark").fetchall()}
         assert {"007", "中国电信", "forum a/b=c%"} <= providers
+
+
+@pytest.mark.parametrize("folder", ["lake[1]", "a{b,c} *?", "back\\slash"])
+def test_a_lake_path_with_glob_characters_is_read_as_it_is(
+    folder: str, lake: Lake, spark_engine: Any, tmp_path: Path
+) -> None:
+    """Spark expands glob patterns in a path: ``lake[1]`` would read ``lake1`` (here a lake
+    with one provider less), ``{b,c}`` two folders, and a backslash escapes; each view must
+    read the lake at its literal path, with the DuckDB views' counts."""
+    import duckdb
+
+    from auditpipe.lake.views import create_views
+    from auditpipe.sql.spark_views import printable_spark_views
+
+    weird = tmp_path / folder
+    shutil.copytree(lake.root, weird)
+    decoy = tmp_path / "lake1"  # what the pattern lake[1] matches
+    shutil.copytree(lake.root, decoy)
+    shutil.rmtree(next((decoy / "events").iterdir()))
+    session = spark_engine.session
+    try:
+        for statement in printable_spark_views(Lake.open(weird)).split(";\n"):
+            code = "\n".join(line for line in statement.splitlines() if not line.startswith("--"))
+            if code.strip():
+                session.sql(code)
+        got = {t: session.table(t).count() for t in COMPARED}
+    finally:
+        session.sql("SET TIME ZONE 'UTC'")
+    con = duckdb.connect()
+    create_views(con, weird)
+    expected = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in COMPARED}
+    assert got == expected and expected["events"] > 0
+
+
+def test_a_commit_half_done_on_disk_is_refused_until_finished(
+    lake: Lake, spark_engine: Any, tmp_path: Path, capsys: Any
+) -> None:
+    """A writer killed while moving a commit's files (compact, here) leaves the old files and
+    some new ones side by side: the DuckDB views name the files the commit leaves, Spark's
+    read the folders and would count rows twice. The Spark script is refused (exit 2) with
+    the command that finishes the commit; after it, Spark counts what DuckDB counts."""
+    import os
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from auditpipe.lake import CRASH_ENV
+    from auditpipe.lake.views import create_views
+    from auditpipe.sql.spark_views import printable_spark_views
+    from tests.support.detect_lakes import write_events
+    from tests.support.spark_lakes import hostile_events
+
+    copy = tmp_path / "lake"
+    shutil.copytree(lake.root, copy)
+    write_events(Lake.open(copy), hostile_events(prefix="again"))  # files compact merges
+    killed = subprocess.run(
+        [sys.executable, "-m", "auditpipe", "compact", "--lake", str(copy), "-q"],
+        env={**os.environ, CRASH_ENV: "between_moves"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert killed.returncode < 0, killed.stderr[-2000:]
+    code, out, err = run_main(
+        ["sql", "--lake", str(copy), "--print-views", "--dialect", "spark"], capsys
+    )
+    assert code == 2 and not out
+    assert "half done" in err and "compact" in err and "--dry-run" in err
+    assert run_main(["compact", "--lake", str(copy), "--dry-run", "-q"], capsys)[0] == 0
+    session = spark_engine.session
+    try:
+        for statement in printable_spark_views(Lake.open(copy)).split(";\n"):
+            code_ = "\n".join(line for line in statement.splitlines() if not line.startswith("--"))
+            if code_.strip():
+                session.sql(code_)
+        got = {t: session.table(t).count() for t in ("events", "findings")}
+    finally:
+        session.sql("SET TIME ZONE 'UTC'")
+    con = duckdb.connect()
+    create_views(con, copy)
+    assert got == {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in got}
