@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ...console import visible
 from ...i18n import N_, _, current_language, ngettext
-from ...penalty import NO_FINE
+from ...penalty import NO_FINE, amount_text
 from ...vocabulary import SEVERITIES_MOST_SERIOUS_FIRST
 from ..model import FindingRow, Report
 
@@ -183,7 +183,8 @@ def generated(report: Report) -> str:
 
 
 def unconverted(amounts: dict[str, Decimal]) -> str:
-    return ", ".join(f"{a:,} {c}" for c, a in sorted(amounts.items()))
+    """``2.25 XAU, 0.0049 XYZ``: exact, as the summaries and the fine basis write them."""
+    return ", ".join(f"{amount_text(a)} {c}" for c, a in sorted(amounts.items()))
 
 
 def finding_numbers(f: FindingRow) -> str:
