@@ -182,6 +182,18 @@ def generated(report: Report) -> str:
     return report.generated_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def percent(rate: float | None) -> str:
+    """A share (0 to 1) to one decimal: ``96.8%``. A share that is not all or none never reads
+    as if it were: ``>99.9%`` rather than ``100.0%`` with one unverified post in 10,000, and
+    ``<0.1%`` rather than ``0.0%``."""
+    if rate is None:
+        return "-"
+    text = f"{rate * 100:.1f}%"
+    if 0 < rate < 1 and text in ("100.0%", "0.0%"):
+        return ">99.9%" if rate > 0.5 else "<0.1%"
+    return text
+
+
 def unconverted(amounts: dict[str, Decimal]) -> str:
     """``2.25 XAU, 0.0049 XYZ``: exact, as the summaries and the fine basis write them."""
     return ", ".join(f"{amount_text(a)} {c}" for c, a in sorted(amounts.items()))

@@ -13,6 +13,7 @@ import math
 
 from ...i18n import _
 from .common import html_escape as escape
+from .common import percent
 
 WIDTH = 760
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif"
@@ -420,7 +421,7 @@ def daily_rate(
                 "<title>"
                 + escape(
                     _("{day}: {share} of {posts} posts").format(
-                        day=d, share=f"{share * 100:.1f}%", posts=f"{posts:,}"
+                        day=d, share=percent(share), posts=f"{posts:,}"
                     )
                 )
                 + "</title></circle>"
