@@ -183,6 +183,7 @@ def stage_findings(
         q.report_findings_sql(source),
         {**params, "unmask": unmask, "severities": SEVERITIES, "categories": CATEGORIES},
     )
+    con.execute(q.NUMBER_SHARED_MASKS)
     con.execute(q.REPORT_EVIDENCE)
 
 

@@ -110,6 +110,36 @@ WHERE {IN_PERIOD}
 """
 
 
+# Masked ids that read the same (13812345678 and 13899995678 are both 138****5678) are told
+# apart in a report by a number after the mask, ``138****5678 #1``, ``#2``, in the order the
+# actors were first seen (then by id): the same actor has the same number in every table of the
+# report. An id the mask leaves as it is gets none; unmasked reports need none.
+NUMBER_SHARED_MASKS = """
+CREATE OR REPLACE TEMP TABLE report_findings AS
+WITH actors AS (
+    SELECT provider_id, actor_id, actor_type, any_value(actor_shown) AS shown,
+           min(first_seen) AS first_seen
+    FROM report_findings
+    WHERE actor_shown IS DISTINCT FROM actor_id
+    GROUP BY provider_id, actor_id, actor_type
+),
+numbered AS (
+    SELECT provider_id, actor_id, actor_type,
+           shown || ' #' || row_number() OVER (
+               PARTITION BY provider_id, shown ORDER BY first_seen, actor_id, actor_type
+           ) AS numbered,
+           count(*) OVER (PARTITION BY provider_id, shown) AS sharing
+    FROM actors
+)
+SELECT f.* REPLACE (coalesce(n.numbered, f.actor_shown) AS actor_shown)
+FROM report_findings AS f
+LEFT JOIN numbered AS n
+    ON n.sharing > 1
+   AND n.provider_id = f.provider_id
+   AND n.actor_id IS NOT DISTINCT FROM f.actor_id
+   AND n.actor_type IS NOT DISTINCT FROM f.actor_type
+"""
+
 # One row per finding and evidence event, with that event's record_count.
 REPORT_EVIDENCE = """
 CREATE OR REPLACE TEMP TABLE report_evidence AS
