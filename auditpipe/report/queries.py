@@ -113,7 +113,8 @@ WHERE {IN_PERIOD}
 # Masked ids that read the same (13812345678 and 13899995678 are both 138****5678) are told
 # apart in a report by a number after the mask, ``138****5678 #1``, ``#2``, in the order the
 # actors were first seen (then by id): the same actor has the same number in every table of the
-# report. An id the mask leaves as it is gets none; unmasked reports need none.
+# report. An id the mask leaves as it is gets none; unmasked reports need none. Destination
+# parties likewise (``buyer 139****5678 #1``).
 NUMBER_SHARED_MASKS = """
 CREATE OR REPLACE TEMP TABLE report_findings AS
 WITH actors AS (
@@ -130,14 +131,34 @@ numbered AS (
            ) AS numbered,
            count(*) OVER (PARTITION BY provider_id, shown) AS sharing
     FROM actors
+),
+-- parties the same way, across providers (the top parties table groups them so)
+parties AS (
+    SELECT destination_party, any_value(party_shown) AS shown, min(first_seen) AS first_seen
+    FROM report_findings
+    WHERE party_shown IS DISTINCT FROM destination_party
+    GROUP BY destination_party
+),
+numbered_parties AS (
+    SELECT destination_party,
+           shown || ' #' || row_number() OVER (
+               PARTITION BY shown ORDER BY first_seen, destination_party
+           ) AS numbered,
+           count(*) OVER (PARTITION BY shown) AS sharing
+    FROM parties
 )
-SELECT f.* REPLACE (coalesce(n.numbered, f.actor_shown) AS actor_shown)
+SELECT f.* REPLACE (
+    coalesce(n.numbered, f.actor_shown) AS actor_shown,
+    coalesce(p.numbered, f.party_shown) AS party_shown
+)
 FROM report_findings AS f
 LEFT JOIN numbered AS n
     ON n.sharing > 1
    AND n.provider_id = f.provider_id
    AND n.actor_id IS NOT DISTINCT FROM f.actor_id
    AND n.actor_type IS NOT DISTINCT FROM f.actor_type
+LEFT JOIN numbered_parties AS p
+    ON p.sharing > 1 AND p.destination_party = f.destination_party
 """
 
 # One row per finding and evidence event, with that event's record_count.

@@ -61,3 +61,19 @@ def test_unmasked_reports_need_no_number(lake: Lake) -> None:
 def test_an_id_whose_mask_is_its_own_gets_no_number(lake: Lake, tmp_path: Path) -> None:
     doc = json.loads(render_report(build_report(lake, config=Config()), "json"))
     assert "emp-7" in {f["actor_id"] for f in doc["findings"]}
+
+
+def test_parties_whose_names_mask_the_same_are_told_apart(tmp_path: Path) -> None:
+    sale = {"action": "transfer", "destination_type": "external", "amount": 10}
+    parties = ("broker 13912345678", "broker 13900005678")
+    detect_events(
+        tmp_path,
+        [event(**sale, destination_party=p, subject_id=f"u{i}") for i, p in enumerate(parties)],
+    )
+    report = build_report(Lake.open(tmp_path / "lake"), config=Config())
+    doc = json.loads(render_report(report, "json"))
+    shown = {p["destination_party"] for p in doc["top_parties"]}
+    assert shown == {"broker 139****5678 #1", "broker 139****5678 #2"}
+    assert {f["destination_party"] for f in doc["findings"]} == shown
+    text = render_report(report, "markdown")
+    assert not any(p in text for p in parties)
