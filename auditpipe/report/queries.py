@@ -81,7 +81,9 @@ quarantined AS (
     WHERE $provider IS NULL OR q.provider_id = $provider OR q.provider_id IS NULL
     GROUP BY GROUPING SETS ((q.provider_id), ())
 )
-SELECT per.*, coalesce(q.rows, 0) AS quarantined_rows
+SELECT per.*, coalesce(q.rows, 0) AS quarantined_rows,
+    coalesce((SELECT rows FROM quarantined WHERE is_total = 0 AND provider_id IS NULL), 0)
+        AS quarantined_rows_no_provider
 FROM per
 LEFT JOIN quarantined AS q
     ON q.is_total = per.is_total AND q.provider_id IS NOT DISTINCT FROM per.provider_id
