@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from auditpipe.config import Config
 from auditpipe.lake import Lake
@@ -83,3 +84,26 @@ def test_findings_written_before_the_columns_widened_read_with_the_new_ones(tmp_
 
     again = run_detect(lake, DetectSettings())
     assert (again.unchanged, again.new, again.updated) == (2, 0, 0)
+
+
+def test_a_finding_of_more_records_than_a_finding_holds_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # each record_count is one the lake keeps (BIGINT); their sum is not
+    from tests.support.cli import run_main
+    from tests.support.detect_lakes import make_lake, write_events
+
+    lake = make_lake(tmp_path / "lake")
+    big = 5_000_000_000_000_000_000
+    write_events(
+        lake,
+        [
+            event(action="update", authorization_ref=None, subject_id=f"u{i}", record_count=big)
+            for i in range(2)
+        ],
+    )
+    code, out, err = run_main(["detect", "--lake", str(lake.root)], capsys)
+    assert code == 2
+    assert "Traceback" not in err and "internal error" not in err
+    assert "10,000,000,000,000,000,000 records" in err and "p1" in err and "2026-03-01" in err
+    assert not list((lake.root / "findings").rglob("part-*.parquet"))
