@@ -132,14 +132,20 @@ grouped AS (
         list_sort(list_distinct(flatten(list(data_categories)))) AS data_categories,
         -- one sorted list of (time, id, records), split below: cheaper than two ordered lists
         list_sort(list({'t': event_time, 'id': event_id, 'n': record_count})) AS evidence,
-        -- widened first: DECIMAL(18,4) * DECIMAL(18,6) overflows 18 digits from CNY 1e8 on
-        round(
-            coalesce(
-                sum(amount::DECIMAL(38, 4) * rate) FILTER (WHERE amount > 0 AND rate IS NOT NULL),
-                0
-            ),
-            2
-        )::DECIMAL(18, 2) AS proceeds_cny
+        -- widened first: DECIMAL(18,4) * DECIMAL(18,6) overflows 18 digits from CNY 1e8 on;
+        -- to the fen, half up, except that a payment below one fen is one fen: a paid sale
+        -- never reads as one without proceeds (docs/detect.md, "Penalty exposure")
+        CASE
+            WHEN sum(amount::DECIMAL(38, 4) * rate) FILTER (WHERE amount > 0 AND rate IS NOT NULL) > 0
+            THEN greatest(
+                round(
+                    sum(amount::DECIMAL(38, 4) * rate) FILTER (WHERE amount > 0 AND rate IS NOT NULL),
+                    2
+                ),
+                0.01
+            )
+            ELSE 0
+        END::DECIMAL(38, 2) AS proceeds_cny
     FROM hits
     GROUP BY rule_id, provider_id, actor_id, event_date, destination_party
 ),
@@ -147,7 +153,7 @@ unconverted AS (
     SELECT
         rule_id, provider_id, actor_id, event_date, destination_party,
         list({'currency': currency, 'amount': amount} ORDER BY currency)
-            ::STRUCT(currency VARCHAR, amount DECIMAL(18, 4))[] AS unconverted_amounts
+            ::STRUCT(currency VARCHAR, amount DECIMAL(38, 4))[] AS unconverted_amounts
     FROM (
         SELECT rule_id, provider_id, actor_id, event_date, destination_party, currency,
                sum(amount) AS amount

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ..console import get_console, message
@@ -81,12 +82,7 @@ def render_result(result: DetectResult) -> None:
         return
     console.print(_("Penalty exposure per provider"), style="bold")
     for e in result.exposure:
-        proceeds = money(e.illegal_proceeds_cny)
-        if e.unconverted_amounts:
-            listed = ", ".join(f"{amount_text(a)} {c}" for c, a in e.unconverted_amounts.items())
-            proceeds = _("{amount} plus {amounts} with no CNY rate").format(
-                amount=proceeds, amounts=listed
-            )
+        proceeds = _proceeds_text(e.illegal_proceeds_cny, e.unconverted_amounts)
         serious = (
             _("yes, {reasons}").format(reasons=_("; ").join(e.serious_reasons))
             if e.serious
@@ -116,7 +112,7 @@ def render_result(result: DetectResult) -> None:
                 providers=t.providers,
                 findings=f"{t.finding_count:,}",
                 records=f"{t.records_affected:,}",
-                proceeds=money(t.illegal_proceeds_cny),
+                proceeds=_proceeds_text(t.illegal_proceeds_cny, t.unconverted_amounts),
                 fines=fine_text(t.fine_min_cny, t.fine_max_cny),
                 serious=t.serious_providers,
             ),
@@ -202,3 +198,15 @@ def render_rule_check(rules: Sequence[Rule], problems: dict[str, list[str]]) -> 
         )
         + (_("; {broken} would differ on the spark engine").format(broken=broken) if broken else "")
     )
+
+
+def _proceeds_text(cny: Decimal, unconverted: dict[str, Decimal]) -> str:
+    """``CNY 1.00``, and the amounts without a CNY rate when there are any (a provider's and
+    the total line alike: the total never reads as less than its parts)."""
+    proceeds = money(cny)
+    if unconverted:
+        listed = ", ".join(f"{amount_text(a)} {c}" for c, a in sorted(unconverted.items()))
+        proceeds = _("{amount} plus {amounts} with no CNY rate").format(
+            amount=proceeds, amounts=listed
+        )
+    return proceeds

@@ -81,6 +81,21 @@ def money_sql(amount: str) -> str:
     )
 
 
+def amount_sql(amount: str) -> str:
+    """``amount`` (a DECIMAL of at most 4 decimals) written exactly, as ``penalty.amount_text``
+    writes it: two decimals unless more are needed (``0.0049``, ``1,234.5678``), grouped by
+    thousands. For amounts that are not rounded to CNY (those without a rate): rounding them
+    to the cent could write a payment as ``0.00``."""
+    x = f"CAST({amount} AS DECIMAL(38, 4))"
+    four = (
+        f"(CASE WHEN {x} < 0 THEN '-' ELSE '' END "
+        f"|| format('{{:,}}', CAST(trunc(abs({x})) AS HUGEINT)) || '.' "
+        f"|| rtrim(lpad(CAST(CAST((abs({x}) - trunc(abs({x}))) * 10000 AS INTEGER) AS VARCHAR),"
+        f" 4, '0'), '0'))"
+    )
+    return f"(CASE WHEN round({x}, 2) = {x} THEN {money_sql(amount)} ELSE {four} END)"
+
+
 def phrase_columns_sql(words: SummaryWords) -> str:
     """``actor_phrase``, ``data_phrase``, ``cny_phrase`` and ``unconverted_phrase``, as a
     comma-separated SELECT list (computed once, used by ``fill_sql``)."""
@@ -119,7 +134,7 @@ def phrase_columns_sql(words: SummaryWords) -> str:
             array_to_string(
                 list_transform(
                     unconverted_amounts,
-                    lambda u: {money_sql("u.amount")} || ' ' || u.currency
+                    lambda u: {amount_sql("u.amount")} || ' ' || u.currency
                 ),
                 {w["joiner"]}
             ),

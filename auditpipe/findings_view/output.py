@@ -20,10 +20,11 @@ from rich.cells import cell_len
 
 from ..console import visible, visible_sql
 from ..db import quote_literal
-from ..detect.summary import money_sql
+from ..detect.summary import amount_sql
 from ..i18n import N_, _, current_language, ngettext
 from ..lake.locations import CHANGED, IN_PLACE, MOVED
 from ..outputs import neutralise_csv_cell, neutralise_csv_sql
+from ..penalty import amount_text
 from ..report.masking import FINDING_MASKS
 from ..report.render.common import actor_type_word, category_label, cny, severity_word
 from .listing import LIST_COLUMNS, FindingList
@@ -61,7 +62,7 @@ _TIME = "strftime(event_time, '%Y-%m-%d %H:%M:%S%z')"
 _ISO_TIME = "strftime(event_time, '%Y-%m-%dT%H:%M:%S.%f%z')"
 _AMOUNT = (
     "CASE WHEN amount IS NULL THEN '-' "
-    f"ELSE {money_sql('amount')} || ' ' || coalesce(currency, 'CNY') END"
+    f"ELSE {amount_sql('amount')} || ' ' || coalesce(currency, 'CNY') END"
 )
 
 
@@ -247,7 +248,9 @@ def _labelled(rows: list[tuple[str, str]], indent: str = "") -> list[str]:
 
 def _finding_lines(found: FindingEvidence, timezone: str) -> list[str]:
     f = found.finding
-    amounts = ", ".join(f"{u['amount']:,} {u['currency']}" for u in f["unconverted_amounts"])
+    amounts = ", ".join(
+        f"{amount_text(Decimal(u['amount']))} {u['currency']}" for u in f["unconverted_amounts"]
+    )
     proceeds = cny(f["proceeds_cny"]) + (f" + {amounts}" if amounts else "")
     events, records, users = f["event_count"], f["record_count"], f["subject_count"]
     counts = _(", ").join(

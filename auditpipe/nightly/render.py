@@ -9,7 +9,7 @@ from typing import Any
 from ..console import printable
 from ..i18n import N_, _, ngettext
 from ..lake.layout import lake_arg
-from ..penalty import CAVEAT, NO_FINE
+from ..penalty import CAVEAT, NO_FINE, amount_text
 from ..vocabulary import SEVERITIES
 from .result import (
     INGESTED,
@@ -42,6 +42,18 @@ def _fine_range(doc: dict[str, Any]) -> str:
     if doc.get("fine_min_cny") is None or doc.get("fine_max_cny") is None:
         return _(NO_FINE)
     return f"{_money(doc['fine_min_cny'])}-{_money(doc['fine_max_cny'])}"
+
+
+def _proceeds(doc: dict[str, Any]) -> str:
+    """The proceeds in CNY, and those without a CNY rate when there are any (``0 + 2.25 XAU``):
+    a provider paid only in such a currency never reads as one without proceeds."""
+    text = _money(doc.get("illegal_proceeds_cny", 0))
+    other = doc.get("unconverted_amounts") or {}
+    if other:
+        text += " + " + ", ".join(
+            f"{amount_text(Decimal(str(a)))} {c}" for c, a in sorted(other.items())
+        )
+    return text
 
 
 def _money(value: Any) -> str:
@@ -184,7 +196,7 @@ def render_summary(result: NightlyResult) -> None:
                 Text(printable(str(e.get("provider_id")))),  # the data's, not markup
                 f"{int(e.get('finding_count') or 0):,}",
                 f"{int(e.get('records_affected') or 0):,}",
-                _money(e.get("illegal_proceeds_cny", 0)),
+                _proceeds(e),
                 _fine_range(e),
                 _("yes") if e.get("serious") else _("no"),
             )
@@ -197,7 +209,7 @@ def render_summary(result: NightlyResult) -> None:
                 ),
                 f"{int(t['finding_count']):,}",
                 f"{int(t['records_affected']):,}",
-                _money(t["illegal_proceeds_cny"]),
+                _proceeds(t),
                 _fine_range(t),
                 ngettext("{n} serious", "{n} serious", t["serious_providers"]).format(
                     n=t["serious_providers"]

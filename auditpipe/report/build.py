@@ -183,6 +183,7 @@ def stage_findings(
         q.report_findings_sql(source),
         {**params, "unmask": unmask, "severities": SEVERITIES, "categories": CATEGORIES},
     )
+    con.execute(q.NUMBER_SHARED_MASKS)
     con.execute(q.REPORT_EVIDENCE)
 
 
@@ -337,6 +338,7 @@ def _coverage(con: Database, params: dict[str, Any]) -> tuple[Coverage, list[Pro
         first_event=total["first_event"],
         last_event=total["last_event"],
         quarantined_rows=total["quarantined_rows"],
+        quarantined_rows_no_provider=total.get("quarantined_rows_no_provider", 0),
         **lake_totals,
     )
     return coverage, providers

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # Bump the minor number for additions, the major number for anything that breaks a reader.
 # 1.1: exposure.total, provenance, real_name and a null fine range (no fine applies).
-REPORT_SCHEMA_VERSION = "1.2"
+REPORT_SCHEMA_VERSION = "1.3"
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class Coverage:
     quarantined_rows_lake: int  # in the whole lake
     files_ingested: int  # whole lake (the manifest)
     files_rejected: int
+    # of quarantined_rows, those whose provider could not be read (in no provider's row)
+    quarantined_rows_no_provider: int = 0
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,9 @@ quarantined AS (
     WHERE $provider IS NULL OR q.provider_id = $provider OR q.provider_id IS NULL
     GROUP BY GROUPING SETS ((q.provider_id), ())
 )
-SELECT per.*, coalesce(q.rows, 0) AS quarantined_rows
+SELECT per.*, coalesce(q.rows, 0) AS quarantined_rows,
+    coalesce((SELECT rows FROM quarantined WHERE is_total = 0 AND provider_id IS NULL), 0)
+        AS quarantined_rows_no_provider
 FROM per
 LEFT JOIN quarantined AS q
     ON q.is_total = per.is_total AND q.provider_id IS NOT DISTINCT FROM per.provider_id
@@ -109,6 +111,57 @@ FROM {masked_source_sql(source, FINDING_MASKS)} AS f
 WHERE {IN_PERIOD}
 """
 
+
+# Masked ids that read the same (13812345678 and 13899995678 are both 138****5678) are told
+# apart in a report by a number after the mask, ``138****5678 #1``, ``#2``, in the order the
+# actors were first seen (then by id): the same actor has the same number in every table of the
+# report. An id the mask leaves as it is gets none; unmasked reports need none. Destination
+# parties likewise (``buyer 139****5678 #1``).
+NUMBER_SHARED_MASKS = """
+CREATE OR REPLACE TEMP TABLE report_findings AS
+WITH actors AS (
+    SELECT provider_id, actor_id, actor_type, any_value(actor_shown) AS shown,
+           min(first_seen) AS first_seen
+    FROM report_findings
+    WHERE actor_shown IS DISTINCT FROM actor_id
+    GROUP BY provider_id, actor_id, actor_type
+),
+numbered AS (
+    SELECT provider_id, actor_id, actor_type,
+           shown || ' #' || row_number() OVER (
+               PARTITION BY provider_id, shown ORDER BY first_seen, actor_id, actor_type
+           ) AS numbered,
+           count(*) OVER (PARTITION BY provider_id, shown) AS sharing
+    FROM actors
+),
+-- parties the same way, across providers (the top parties table groups them so)
+parties AS (
+    SELECT destination_party, any_value(party_shown) AS shown, min(first_seen) AS first_seen
+    FROM report_findings
+    WHERE party_shown IS DISTINCT FROM destination_party
+    GROUP BY destination_party
+),
+numbered_parties AS (
+    SELECT destination_party,
+           shown || ' #' || row_number() OVER (
+               PARTITION BY shown ORDER BY first_seen, destination_party
+           ) AS numbered,
+           count(*) OVER (PARTITION BY shown) AS sharing
+    FROM parties
+)
+SELECT f.* REPLACE (
+    coalesce(n.numbered, f.actor_shown) AS actor_shown,
+    coalesce(p.numbered, f.party_shown) AS party_shown
+)
+FROM report_findings AS f
+LEFT JOIN numbered AS n
+    ON n.sharing > 1
+   AND n.provider_id = f.provider_id
+   AND n.actor_id IS NOT DISTINCT FROM f.actor_id
+   AND n.actor_type IS NOT DISTINCT FROM f.actor_type
+LEFT JOIN numbered_parties AS p
+    ON p.sharing > 1 AND p.destination_party = f.destination_party
+"""
 
 # One row per finding and evidence event, with that event's record_count.
 REPORT_EVIDENCE = """

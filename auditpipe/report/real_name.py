@@ -142,7 +142,8 @@ ORDER BY provider_id
 UNVERIFIED = f"""
 SELECT
     provider_id,
-    any_value(CASE WHEN $unmask THEN actor_id ELSE mask_id(actor_id) END) AS account_id,
+    -- masked as the report masks actors (a shared mask numbered: NUMBER_SHARED_MASKS)
+    any_value(actor_shown) AS account_id,
     count(*) AS days,
     sum(event_count) AS posts,
     min(first_seen) AS first_post,
@@ -158,12 +159,14 @@ ORDER BY provider_id, n
 
 INVALID = f"""
 WITH f AS (
-    SELECT provider_id, actor_id, event_date, unnest(evidence_event_ids) AS evidence_id
+    SELECT provider_id, actor_id, actor_shown, event_date,
+           unnest(evidence_event_ids) AS evidence_id
     FROM report_findings
     WHERE rule_id = '{INVALID_RULE}'
 ),
 rows AS (
-    SELECT f.provider_id, f.actor_id, f.event_date, a.id_number_valid, a.id_number_problem,
+    SELECT f.provider_id, f.actor_id, f.actor_shown, f.event_date, a.id_number_valid,
+           a.id_number_problem,
            a.verification_method
     FROM f
     LEFT JOIN accounts AS a
@@ -173,7 +176,8 @@ rows AS (
 )
 SELECT
     provider_id,
-    any_value(CASE WHEN $unmask THEN actor_id ELSE mask_id(actor_id) END) AS account_id,
+    -- masked as the report masks actors (a shared mask numbered: NUMBER_SHARED_MASKS)
+    any_value(actor_shown) AS account_id,
     -- problem keys, joined by ',': the ingest check that failed, and/or no_method
     arg_max(
         concat_ws(',',

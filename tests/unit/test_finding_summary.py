@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from auditpipe.detect.rules import SUMMARY_PLACEHOLDERS, RuleError, parse_rule_text, read_rules
 from auditpipe.detect.summary import ENGLISH, SummaryWords, fill_sql, phrase_columns_sql
 from auditpipe.i18n import using_language
+from auditpipe.penalty import amount_text
 
 PROTECTED = ["login", "identity"]
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -46,7 +47,8 @@ def reference(template: str, w: SummaryWords, row: dict[str, Any]) -> str:
         else:
             named.append(w.other_class.replace("{class}", c))
     cny = w.cny.replace("{amount}", cents(row["proceeds_cny"])) if row["proceeds_cny"] > 0 else None
-    other = w.joiner.join(f"{cents(a['amount'])} {a['currency']}" for a in row["unconverted"])
+    # amounts without a rate are not rounded: exact, two decimals unless more are needed
+    other = w.joiner.join(f"{amount_text(a['amount'])} {a['currency']}" for a in row["unconverted"])
     if cny and other:
         proceeds = w.cny_plus_unconverted.replace("{cny}", cny).replace("{other}", other)
     elif cny:
@@ -156,7 +158,8 @@ ROWS = st.fixed_dictionaries(
                     # half a cent: 2.675 is 2.67499... as a double
                     "amount": st.sampled_from(
                         [Decimal("12.5000"), Decimal("1000000.2500"), Decimal("2.6750")]
-                        + [Decimal("1.0050"), Decimal("0.1250")]
+                        + [Decimal("1.0050"), Decimal("0.1250"), Decimal("0.0049")]
+                        + [Decimal("99999999999999.9999")]
                     ),
                 }
             ),

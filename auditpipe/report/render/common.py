@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from ...console import visible
 from ...i18n import N_, _, current_language, ngettext
-from ...penalty import NO_FINE
+from ...penalty import NO_FINE, amount_text
 from ...vocabulary import SEVERITIES_MOST_SERIOUS_FIRST
-from ..model import FindingRow, Report
+from ..model import Coverage, FindingRow, Report
 
 # Labels of the category keys. The Chinese ones are the regulation's own verbs: 出售 (sell),
 # 故意泄露 (intentionally disclose), 篡改 (modify), 非法使用 (illegally use).
@@ -182,8 +182,39 @@ def generated(report: Report) -> str:
     return report.generated_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def quarantined_text(c: Coverage) -> str:
+    """The quarantined rows of the files behind the events, naming those whose provider could
+    not be read: they are in no provider's row, so the providers' rows plus these make the
+    total."""
+    if c.quarantined_rows_no_provider:
+        return _(
+            "{rows} from the files behind these events, {unread} of them with no readable "
+            "provider ({lake} in the lake)"
+        ).format(
+            rows=count(c.quarantined_rows),
+            unread=count(c.quarantined_rows_no_provider),
+            lake=count(c.quarantined_rows_lake),
+        )
+    return _("{rows} from the files behind these events ({lake} in the lake)").format(
+        rows=count(c.quarantined_rows), lake=count(c.quarantined_rows_lake)
+    )
+
+
+def percent(rate: float | None) -> str:
+    """A share (0 to 1) to one decimal: ``96.8%``. A share that is not all or none never reads
+    as if it were: ``>99.9%`` rather than ``100.0%`` with one unverified post in 10,000, and
+    ``<0.1%`` rather than ``0.0%``."""
+    if rate is None:
+        return "-"
+    text = f"{rate * 100:.1f}%"
+    if 0 < rate < 1 and text in ("100.0%", "0.0%"):
+        return ">99.9%" if rate > 0.5 else "<0.1%"
+    return text
+
+
 def unconverted(amounts: dict[str, Decimal]) -> str:
-    return ", ".join(f"{a:,} {c}" for c, a in sorted(amounts.items()))
+    """``2.25 XAU, 0.0049 XYZ``: exact, as the summaries and the fine basis write them."""
+    return ", ".join(f"{amount_text(a)} {c}" for c, a in sorted(amounts.items()))
 
 
 def finding_numbers(f: FindingRow) -> str:
@@ -233,12 +264,7 @@ def coverage_rows(report: Report, providers: str) -> list[tuple[str, str]]:
             _("{days} of {period}").format(days=c.days_with_events, period=report.period.days),
         ),
         (_("First / last event"), f"{moment(c.first_event)} / {moment(c.last_event)}"),
-        (
-            _("Quarantined rows"),
-            _("{rows} from the files behind these events ({lake} in the lake)").format(
-                rows=count(c.quarantined_rows), lake=count(c.quarantined_rows_lake)
-            ),
-        ),
+        (_("Quarantined rows"), quarantined_text(c)),
         (
             _("Files (whole lake)"),
             _("{ingested} ingested, {rejected} rejected").format(

@@ -7,6 +7,7 @@ aggregates by ``svg_charts``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from ...i18n import _, current_language, ngettext
@@ -147,8 +148,17 @@ ol.evidence li { margin:0 0 4px; overflow-wrap:anywhere; }
 
 def _heading_html(report: Report) -> str:
     """The lake, timezone and time line, escaped, with the lake as code."""
-    marker = "\x00lake\x00"
-    return escape(heading(report, marker)).replace(marker, f"<code>{escape(report.lake)}</code>")
+    return _escaped_around(heading, report, f"<code>{escape(report.lake)}</code>")
+
+
+def _escaped_around(sentence: Callable[[Report, str], str], report: Report, markup: str) -> str:
+    """``sentence(report, value)`` escaped for HTML with ``markup`` where the value goes. The
+    text is cut at a marker before it is escaped: escaping spells control characters out
+    (``visible``), so a marker looked for afterwards would never be found and would be shown
+    to the reader in place of the value."""
+    marker = "\x00value\x00"
+    before, _found, after = sentence(report, marker).partition(marker)
+    return escape(before) + markup + escape(after)
 
 
 def render_html(report: Report) -> str:
@@ -397,12 +407,11 @@ def _breakdowns(report: Report) -> str:
     head = f"<h2>{escape(_('Findings'))}</h2>"
     if not t.findings:
         return head + f"<p>{escape(_('No findings in this period.'))}</p>"
-    marker = "\x00n\x00"
-    sentence = escape(findings_sentence(report, marker))
+    sentence = _escaped_around(findings_sentence, report, f"<strong>{count(t.findings)}</strong>")
     return (
         head
         + "<p>"
-        + sentence.replace(marker, f"<strong>{count(t.findings)}</strong>")
+        + sentence
         + "</p>"
         + f"<h3>{escape(_('By category'))}</h3>"
         + _table(tables.tally_table(_("Category"), report.by_category, _CELLS, label=True))

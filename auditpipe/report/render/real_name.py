@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ...i18n import N_, _, ngettext
 from ..model import RealNameSection, Report
-from .common import count, day, moment
+from .common import count, day, moment, percent
 from .tables import Cells, Table
 
 # 真实身份信息: the regulation's "real identification information".
@@ -25,10 +25,6 @@ ACCESS_PROVIDER = N_(
     "Access provider (iasp): outside the publishing requirement, its posts are not judged."
 )
 RECTIFY = N_("The draft names no fine for these findings: the consequence is an order to rectify.")
-
-
-def percent(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate * 100:.1f}%"
 
 
 def overview_table(report: Report, cells: Cells) -> Table:

@@ -13,6 +13,7 @@ import math
 
 from ...i18n import _
 from .common import html_escape as escape
+from .common import percent
 
 WIDTH = 760
 FONT = "font-family:system-ui,-apple-system,'Segoe UI',sans-serif"
@@ -38,11 +39,18 @@ def nice_scale(maximum: float, ticks: int = 4) -> tuple[float, float]:
 
 
 def _label(value: float) -> str:
+    """An axis tick: ``2.5M``, ``50k``, ``1,000``; grouped by thousands and never in scientific
+    notation (``:g`` wrote 4e12 as ``4e+06M``)."""
     if value >= 1_000_000:
-        return f"{value / 1_000_000:g}M"
+        return _plain(value / 1_000_000) + "M"
     if value >= 10_000:
-        return f"{value / 1_000:g}k"
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+        return _plain(value / 1_000) + "k"
+    return _plain(value)
+
+
+def _plain(value: float) -> str:
+    """``value`` grouped by thousands, with up to two decimals when it has them (2.5, 1.25)."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 def _svg_open(height: int, title: str, width: int = WIDTH) -> list[str]:
@@ -420,7 +428,7 @@ def daily_rate(
                 "<title>"
                 + escape(
                     _("{day}: {share} of {posts} posts").format(
-                        day=d, share=f"{share * 100:.1f}%", posts=f"{posts:,}"
+                        day=d, share=percent(share), posts=f"{posts:,}"
                     )
                 )
                 + "</title></circle>"

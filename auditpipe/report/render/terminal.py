@@ -66,10 +66,57 @@ def render_terminal(report: Report, *, width: int | None = None, color: bool = F
         markup=False,
     )
     for block in _blocks(report):
+        _keep_numbers_whole(block, console)
         console.print(block)
     # Trailing blanks carry nothing on a terminal, and rich versions differ in them (rich 15
     # keeps the space at a wrapped line's end, 14 dropped it): cut them so the text is stable.
     return "\n".join(line.rstrip(" ") for line in buffer.getvalue().split("\n"))
+
+
+def _keep_numbers_whole(block: RenderableType, console: Console) -> None:
+    """Lay a table out so that no number is split across lines. Where rich, squeezing a table
+    into the width, would fold a number (``200,000,000,000,000.0`` over ``0`` reads as two
+    numbers), the columns get widths of their own: each number column at least as wide as its
+    longest word (amounts, ``to``, a currency), the text columns (names, words) narrowed
+    instead, to their longest word first, then further. Tables rich lays out without
+    splitting a number are left as rich lays them out."""
+    from rich.cells import cell_len
+    from rich.table import Table
+
+    if not isinstance(block, Table) or not block.columns:
+        return
+    columns = block.columns
+    pads = [block._get_padding_width(i) for i in range(len(columns))]
+    texts = [[str(column.header)] + [str(cell) for cell in column.cells] for column in columns]
+    natural = [max(cell_len(line) for t in ts for line in t.split("\n")) for ts in texts]
+    word = [max((cell_len(w) for t in ts for w in t.split()), default=1) for ts in texts]
+    number = [column.justify == "right" for column in columns]
+    inner = console.options.max_width - block._extra_width  # as rich's Table lays itself out
+    laid = block._calculate_column_widths(console, console.options.update_width(inner))
+    if all(w - p >= word[i] for i, (w, p) in enumerate(zip(laid, pads, strict=True)) if number[i]):
+        return
+    room = inner - sum(pads)
+    widths = list(natural)
+    for floors in (
+        [word[i] for i in range(len(columns))],
+        [word[i] if number[i] else min(word[i], _NARROWEST) for i in range(len(columns))],
+    ):
+        while sum(widths) > room:
+            slack = [widths[i] - floors[i] for i in range(len(columns))]
+            i = max(range(len(columns)), key=lambda k: (slack[k], not number[k]))
+            if slack[i] <= 0:
+                break
+            widths[i] -= min(slack[i], sum(widths) - room)
+        if sum(widths) <= room:
+            break
+    else:
+        return  # not even the numbers alone fit: leave the table to rich
+    for column, width in zip(columns, widths, strict=True):
+        column.width = width
+
+
+# The narrowest a text column is made to let the numbers beside it stay whole.
+_NARROWEST = 4
 
 
 def _severity(severity: str) -> RenderableType:
@@ -406,4 +453,5 @@ def _findings(report: Report) -> list[RenderableType]:
 def render_console(report: Report, console: Console) -> None:
     """Print straight to a rich console (keeps its width, colour and NO_COLOR handling)."""
     for block in _blocks(report):
+        _keep_numbers_whole(block, console)
         console.print(block)
