@@ -145,7 +145,7 @@ grouped AS (
                 0.01
             )
             ELSE 0
-        END::DECIMAL(38, 2) AS proceeds_cny
+        END::DECIMAL(18, 2) AS proceeds_cny
     FROM hits
     GROUP BY rule_id, provider_id, actor_id, event_date, destination_party
 ),
@@ -153,7 +153,7 @@ unconverted AS (
     SELECT
         rule_id, provider_id, actor_id, event_date, destination_party,
         list({'currency': currency, 'amount': amount} ORDER BY currency)
-            ::STRUCT(currency VARCHAR, amount DECIMAL(38, 4))[] AS unconverted_amounts
+            ::STRUCT(currency VARCHAR, amount DECIMAL(18, 4))[] AS unconverted_amounts
     FROM (
         SELECT rule_id, provider_id, actor_id, event_date, destination_party, currency,
                sum(amount) AS amount

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..engines import to_ipc
-from ..errors import ContractError, is_out_of_memory
+from ..errors import is_out_of_memory
 from ..i18n import _
 from ..lake import layout
 from ..lake.damage import damaged_file_error, decoding_failed
@@ -110,40 +110,6 @@ def build_findings(
     create_terms(con, account_files, timeline)  # the one heavy scan of the lake
     run_rules(con, rules)
     con.execute(fsql.BUILD_FINDINGS)
-    check_record_sums(con)
-
-
-# A finding's record_count is BIGINT, as each event's is; a sum of events' counts can pass it.
-BIGINT_MAX = 2**63 - 1
-
-
-def check_record_sums(con: Database) -> None:
-    """A clear error, before anything is written, for a finding whose events' record counts
-    add up to more than a finding's ``record_count`` (BIGINT) holds: each count is one the
-    lake keeps, their sum is not, and writing it would stop on a conversion error."""
-    over = con.execute(
-        "SELECT rule_id, provider_id, event_date, record_count FROM new_findings "
-        "WHERE record_count > $max ORDER BY provider_id, event_date, rule_id LIMIT 1",
-        {"max": BIGINT_MAX},
-    ).fetchall()
-    if over:
-        rule_id, provider_id, event_date, records = over[0]
-        raise ContractError(
-            _(
-                "a {rule} finding of provider {provider} on {day} adds up to {records} records, "
-                "more than a finding can hold ({limit:,})"
-            ).format(
-                rule=rule_id,
-                provider=provider_id,
-                day=event_date,
-                records=f"{int(records):,}",
-                limit=BIGINT_MAX,
-            ),
-            hint=_(
-                "those events' record_count values cannot all be right: see them with auditpipe "
-                "sql, correct the provider's log and ingest it again"
-            ),
-        )
 
 
 def run_rules(con: Database, rules: Sequence[Rule]) -> None:

@@ -91,11 +91,8 @@ FINDING_FILE_COLUMNS: list[tuple[str, str]] = [
     ("data_classes", "VARCHAR[]"),
     ("data_categories", "VARCHAR[]"),
     ("destination_party", "VARCHAR"),
-    # A finding sums its events' amounts (each up to 1e14, DECIMAL(18,4)): 38 digits, so that
-    # no sum of amounts the lake keeps overflows (files written before 2026-12 hold
-    # DECIMAL(18,2) and DECIMAL(18,4); readers unify the two).
-    ("proceeds_cny", "DECIMAL(38,2)"),
-    ("unconverted_amounts", "STRUCT(currency VARCHAR, amount DECIMAL(38,4))[]"),
+    ("proceeds_cny", "DECIMAL(18,2)"),
+    ("unconverted_amounts", "STRUCT(currency VARCHAR, amount DECIMAL(18,4))[]"),
     ("evidence_event_ids", "VARCHAR[]"),
     ("evidence_record_counts", "BIGINT[]"),  # record_count of each evidence event, same order
     ("summary", "VARCHAR"),

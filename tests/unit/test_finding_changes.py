@@ -26,8 +26,8 @@ _CHANGE_BY_TYPE = {
     "DATE": "COL + 1",
     "VARCHAR[]": "list_append(COL, 'x')",
     "BIGINT[]": "list_append(COL, 1)",
-    "DECIMAL(38,2)": "COL + 0.01",
-    "STRUCT(currency VARCHAR, amount DECIMAL(38,4))[]": (
+    "DECIMAL(18,2)": "COL + 0.01",
+    "STRUCT(currency VARCHAR, amount DECIMAL(18,4))[]": (
         "list_append(COL, {'currency': 'XYZ', 'amount': 1})"
     ),
 }
@@ -39,8 +39,8 @@ _BASE = {
     "DATE": "DATE '2026-03-01'",
     "VARCHAR[]": "['a']",
     "BIGINT[]": "[1]",
-    "DECIMAL(38,2)": "12.50",
-    "STRUCT(currency VARCHAR, amount DECIMAL(38,4))[]": "[]",
+    "DECIMAL(18,2)": "12.50",
+    "STRUCT(currency VARCHAR, amount DECIMAL(18,4))[]": "[]",
 }
 
 ALL_COLUMNS = [(n, t) for n, t in fsql.FINDING_FILE_COLUMNS + fsql.PARTITION_COLUMNS]

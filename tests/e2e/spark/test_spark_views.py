@@ -119,7 +119,7 @@ def test_spark_sees_the_right_types(spark_tables: Any) -> None:
     assert events["event_time"] == T.TimestampType()  # an instant, shown in the lake's zone
     assert events["extras"] == T.StringType()
     findings = {f.name: f.dataType for f in spark_tables.table("findings").schema.fields}
-    assert findings["proceeds_cny"] == T.DecimalType(38, 2)
+    assert findings["proceeds_cny"] == T.DecimalType(18, 2)
 
 
 @pytest.mark.parametrize("table", list(COMPARED))
