@@ -17,6 +17,8 @@ def test_unconverted_proceeds_are_in_the_exposure_table(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COLUMNS", "200")
+    # a console made by an earlier test of this process keeps its width: a new one, put back after
+    monkeypatch.setattr("auditpipe.console._console", None)
     result = NightlyResult(
         run_id="nightly-1",
         night=dt.date(2026, 3, 4),
