@@ -86,13 +86,16 @@ def _keep_numbers_whole(block: RenderableType, console: Console) -> None:
     if not isinstance(block, Table) or not block.columns:
         return
     columns = block.columns
-    pads = [block._get_padding_width(i) for i in range(len(columns))]
+    try:  # rich's own layout, through methods it does not promise to keep
+        pads = [block._get_padding_width(i) for i in range(len(columns))]
+        inner = console.options.max_width - block._extra_width  # as rich's Table lays itself out
+        laid = block._calculate_column_widths(console, console.options.update_width(inner))
+    except (AttributeError, TypeError):  # a rich that lays tables out otherwise: its layout
+        return
     texts = [[str(column.header)] + [str(cell) for cell in column.cells] for column in columns]
     natural = [max(cell_len(line) for t in ts for line in t.split("\n")) for ts in texts]
     word = [max((cell_len(w) for t in ts for w in t.split()), default=1) for ts in texts]
     number = [column.justify == "right" for column in columns]
-    inner = console.options.max_width - block._extra_width  # as rich's Table lays itself out
-    laid = block._calculate_column_widths(console, console.options.update_width(inner))
     if all(w - p >= word[i] for i, (w, p) in enumerate(zip(laid, pads, strict=True)) if number[i]):
         return
     room = inner - sum(pads)
