@@ -81,11 +81,19 @@ def query_lake(
                     console=console,
                     max_rows=max_rows,
                     bom=bom,
+                    placement=result.placement,
                 )
                 return summary, None
             buffer = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
             try:
-                summary = write_result(result.relation, fmt, output=None, stream=buffer, bom=bom)
+                summary = write_result(
+                    result.relation,
+                    fmt,
+                    output=None,
+                    stream=buffer,
+                    bom=bom,
+                    placement=result.placement,
+                )
             except BaseException:
                 buffer.close()
                 raise
