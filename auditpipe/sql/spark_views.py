@@ -11,6 +11,10 @@ What Spark would get wrong on its own, and what these statements do instead:
   in the lake's timezone (``SET TIME ZONE``); ``extras`` (DuckDB JSON) is a STRING.
 - A table with no files yet is an empty view with the same columns (Spark refuses a missing
   path).
+- Spark expands a ``path`` as a Hadoop glob: in a lake folder named ``lake[1]`` it would read
+  ``lake1`` (another lake, silently), and ``lake{a,b}`` would be ``lakea`` and ``lakeb``. The
+  glob characters of the lake's path are escaped with a backslash (``hadoop_literal``), so the
+  path names one folder, as the DuckDB views name each file literally.
 
 The column lists and types come from ``auditpipe.lake.schema`` (the same source as the DuckDB views),
 translated by one function, ``spark_type``.
@@ -18,6 +22,7 @@ translated by one function, ``spark_type``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..lake import Lake
@@ -49,6 +54,14 @@ def spark_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+_GLOB_CHARACTERS = re.compile(r"([\\\[\]{}*?])")
+
+
+def hadoop_literal(path: Path) -> str:
+    """``path`` as a Hadoop glob that matches only itself: ``\\ [ ] { } * ?`` escaped."""
+    return _GLOB_CHARACTERS.sub(r"\\\1", str(path))
+
+
 def _identifier(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
@@ -72,7 +85,8 @@ def _parquet_table(root: Path, name: str, file_columns: list[tuple[str, str]]) -
     files_view = f"auditpipe_{name}_files"
     stmts = [
         f"CREATE OR REPLACE TEMPORARY VIEW {files_view} (\n    {_schema(columns)}\n)\n"
-        f"USING parquet OPTIONS (path {spark_string(str(folder))}, pathGlobFilter '*.parquet');"
+        f"USING parquet OPTIONS (path {spark_string(hadoop_literal(folder))}, "
+        "pathGlobFilter '*.parquet');"
     ]
     if not table.hive:
         return [stmts[0].replace(files_view, name, 1)]
@@ -104,7 +118,8 @@ def spark_view_statements(lake_root: str | Path) -> dict[str, list[str]]:
     if any(manifest.glob("*.json")):
         stmts["ingest_log"] = [
             f"CREATE OR REPLACE TEMPORARY VIEW ingest_log (\n    {_schema(INGEST_LOG_COLUMNS)}\n)\n"
-            f"USING json OPTIONS (path {spark_string(str(manifest))}, pathGlobFilter '*.json', "
+            f"USING json OPTIONS (path {spark_string(hadoop_literal(manifest))}, "
+            "pathGlobFilter '*.json', "
             "multiLine true);"
         ]
     else:

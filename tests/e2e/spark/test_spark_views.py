@@ -153,3 +153,41 @@ def test_every_table_equals_the_duckdb_view_row_for_row(
         column = names[spark.index("provider_id")]
         providers = {r[0] for r in con.execute(f"SELECT {column} FROM from_spark").fetchall()}
         assert {"007", "中国电信", "forum a/b=c%"} <= providers
+
+
+# A lake folder whose name Hadoop would read as a glob, and a sibling that glob matches.
+GLOB_NAMED = [("lake[1]", "lake1"), ("lake{a,b}", "lakea"), ("lake?x", "lakeyx")]
+
+
+@pytest.mark.parametrize(("name", "decoy"), GLOB_NAMED)
+def test_a_lake_named_like_a_glob_is_read_as_named(
+    name: str, decoy: str, tmp_path: Path, spark_engine: Any
+) -> None:
+    """Spark expands ``[``, ``{`` and ``?`` in a path: the script names the lake's folders
+    with those characters escaped, so it reads this lake, never a sibling the pattern
+    matches (which held other events here) and never "Path does not exist"."""
+    import duckdb
+
+    from auditpipe.lake.views import create_views
+    from auditpipe.sql.spark_views import printable_spark_views
+    from tests.support.ingest import good, ingest, write_jsonl
+
+    ingest(tmp_path / name, write_jsonl(tmp_path / "in" / "a.jsonl", [good(event_id="a")]))
+    decoy_rows = [good(event_id=f"d{i}", provider_id="decoy") for i in range(3)]
+    ingest(tmp_path / decoy, write_jsonl(tmp_path / "in2" / "b.jsonl", decoy_rows))
+    session = spark_engine.session
+    try:
+        for statement in printable_spark_views(Lake.open(tmp_path / name)).split(";\n"):
+            code = "\n".join(line for line in statement.splitlines() if not line.startswith("--"))
+            if code.strip():
+                session.sql(code)
+        spark_rows = {
+            table: sorted(map(tuple, session.sql(f"SELECT {cols} FROM {table}").collect()))
+            for table, cols in (("events", "provider_id, event_id"), ("ingest_log", "sha256"))
+        }
+    finally:
+        session.sql("SET TIME ZONE 'UTC'")
+    con = duckdb.connect()
+    create_views(con, tmp_path / name)
+    assert spark_rows["events"] == [("forum-a", "a")]
+    assert spark_rows["ingest_log"] == con.sql("SELECT sha256 FROM ingest_log").fetchall()
