@@ -195,6 +195,13 @@ def write_result(
             return writer(relation, fh)
     except duckdb.Error as exc:
         raise sql_error(exc, placement, _wrapped_lines(relation)) from None
+    except OSError as exc:
+        # Reading the result batch by batch, Arrow hands a DuckDB error met in a later batch
+        # (a value that does not cast, error()) over as an OSError without an errno; a failed
+        # write of the output has one (a full disk, a closed pipe) and is not the query's.
+        if exc.errno is not None:
+            raise
+        raise sql_error(exc, placement, _wrapped_lines(relation)) from None
 
 
 def _wrapped_lines(relation: duckdb.DuckDBPyRelation) -> int:

@@ -62,3 +62,29 @@ def test_command_line_error_names_the_input_line(
     assert code == 2 and out == ""
     assert "LINE 3:   CAST(provider_id AS INTEGER)" in err, err
     assert "Traceback" not in err
+
+
+# A value that fails only in the third batch of rows: the formats that stream batches meet
+# it while reading, where Arrow hands DuckDB's error over as an OSError.
+LATE_FAILURE = (
+    "SELECT i,\n"
+    "  CAST(CASE WHEN i = 150000 THEN 'x' ELSE '1' END AS INTEGER) AS n\n"
+    "FROM range(200000) t(i)"
+)
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "csv", "json", "jsonl", "markdown", "parquet"])
+def test_an_error_in_a_later_batch_is_a_sql_error(
+    shared_lake: Lake,
+    fmt: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["sql", "--lake", str(shared_lake.root), "--format", fmt]
+    if fmt == "parquet":
+        args += ["--output", str(tmp_path_factory.mktemp("late") / "x.parquet")]
+    code, out, err = run_main([*args, LATE_FAILURE], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("Error: Conversion Error: Could not convert string 'x'"), err
+    assert "LINE 2:   CAST(" in err
+    assert "disk" not in err and "Traceback" not in err
