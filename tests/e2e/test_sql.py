@@ -510,3 +510,19 @@ def test_the_prompt_and_sql_hints_speak_chinese(shared_lake: Lake) -> None:
         )
     ]
     assert english == [], "\n".join(ours)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_query_that_starts_with_a_comment_is_a_query(
+    shared_lake: Lake, capsys: pytest.CaptureFixture[str], newline: str
+) -> None:
+    """A query pasted with its leading ``-- comment`` is not taken for an unknown option,
+    with options before or after it."""
+    query = f"-- weekly count{newline}SELECT count(*) AS n FROM events"
+    root = str(shared_lake.root)
+    for args in (["sql", "--lake", root, query], ["sql", query, "--lake", root, "--format", "csv"]):
+        code, out, err = run_main(args, capsys)
+        assert code == 0, err
+        assert out.splitlines()[-1] == "11"
+    code, _, err = run_main(["sql", "--lake", root, "--formt", "csv", "SELECT 1"], capsys)
+    assert code == 2 and "No such option" in err  # a mistyped option is still one
