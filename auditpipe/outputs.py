@@ -87,10 +87,27 @@ def check_output_path(output: Path, lake_root: Path) -> None:
         )
 
 
+def is_stream(path: Path) -> bool:
+    """Whether ``path`` is there and is neither a file nor a link to one: a named pipe,
+    ``/dev/stdout``, a device. Written as a stream, never renamed onto."""
+    path = path.expanduser()
+    return path.exists() and not path.is_file() and not path.is_dir()
+
+
 @contextlib.contextmanager
 def atomic_binary(path: Path) -> Iterator[IO[bytes]]:
-    """A binary file that appears at ``path`` only when the block completes."""
+    """A binary file that appears at ``path`` only when the block completes.
+
+    A symlink's target is written that way (the link stays a link). A path that is neither a
+    file nor a link to one (a named pipe, ``/dev/stdout``, a device) is a stream: it is
+    written directly, since renaming onto it would replace it with a file nobody reads."""
     path = path.expanduser()
+    if is_stream(path):
+        with open(path, "wb") as stream:
+            yield stream
+        return
+    if path.is_symlink():
+        path = path.resolve()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         with open(tmp, "wb") as fh:

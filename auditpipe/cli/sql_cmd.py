@@ -15,7 +15,20 @@ from . import cli, exit_codes_help
 from .options import lake_option
 
 
-@cli.command("sql", epilog=exit_codes_help("sql"))
+class _SqlCommand(click.Command):
+    """A QUERY that starts with a SQL comment (``-- weekly count``, then the query) is the
+    query, not an unknown option: an option's name never has white space right after its
+    ``--``. The comment is moved behind ``--``, after the options, so they still apply."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" not in args:
+            comments = [a for a in args if a.startswith("--") and a[2:3].isspace()]
+            if comments:
+                args = [a for a in args if a not in comments] + ["--", *comments]
+        return super().parse_args(ctx, args)
+
+
+@cli.command("sql", cls=_SqlCommand, epilog=exit_codes_help("sql"))
 @click.argument("query", required=False)
 @lake_option
 @click.option(

@@ -110,6 +110,13 @@ JOIN detect_rules AS r USING (rule_index)
 """
 
 
+# The largest value of the finding columns that add events up: a total past it (events that
+# each claim up to the contract's limits) is stored as it, "at least this much", rather than
+# failing detect with an overflow (docs/detect.md, "Severity").
+BIGINT_MAX = "9223372036854775807"  # record_count BIGINT
+PROCEEDS_MAX = "9999999999999999.99"  # proceeds_cny DECIMAL(18,2)
+AMOUNT_MAX = "99999999999999.9999"  # unconverted_amounts[].amount DECIMAL(18,4)
+
 BUILD_FINDINGS = (
     """
 CREATE OR REPLACE TEMP TABLE new_findings AS
@@ -126,7 +133,7 @@ grouped AS (
         min(event_time) AS first_seen,
         max(event_time) AS last_seen,
         count(*) AS event_count,
-        sum(record_count) AS record_count,
+        least(sum(record_count), {BIGINT_MAX}) AS record_count,
         count(DISTINCT subject_id) AS subject_count,
         list_sort(list_distinct(flatten(list(data_classes)))) AS data_classes,
         list_sort(list_distinct(flatten(list(data_categories)))) AS data_categories,
@@ -134,15 +141,20 @@ grouped AS (
         list_sort(list({'t': event_time, 'id': event_id, 'n': record_count})) AS evidence,
         -- widened first: DECIMAL(18,4) * DECIMAL(18,6) overflows 18 digits from CNY 1e8 on;
         -- to the fen, half up, except that a payment below one fen is one fen: a paid sale
-        -- never reads as one without proceeds (docs/detect.md, "Penalty exposure")
+        -- never reads as one without proceeds (docs/detect.md, "Penalty exposure"); a total
+        -- past the column is stored as its largest value, "at least this" (PROCEEDS_MAX)
         CASE
             WHEN sum(amount::DECIMAL(38, 4) * rate) FILTER (WHERE amount > 0 AND rate IS NOT NULL) > 0
-            THEN greatest(
-                round(
-                    sum(amount::DECIMAL(38, 4) * rate) FILTER (WHERE amount > 0 AND rate IS NOT NULL),
-                    2
+            THEN least(
+                greatest(
+                    round(
+                        sum(amount::DECIMAL(38, 4) * rate)
+                            FILTER (WHERE amount > 0 AND rate IS NOT NULL),
+                        2
+                    ),
+                    0.01
                 ),
-                0.01
+                {PROCEEDS_MAX}
             )
             ELSE 0
         END::DECIMAL(18, 2) AS proceeds_cny
@@ -156,7 +168,7 @@ unconverted AS (
             ::STRUCT(currency VARCHAR, amount DECIMAL(18, 4))[] AS unconverted_amounts
     FROM (
         SELECT rule_id, provider_id, actor_id, event_date, destination_party, currency,
-               sum(amount) AS amount
+               least(sum(amount), {AMOUNT_MAX}) AS amount
         FROM hits
         WHERE amount > 0 AND rate IS NULL
         GROUP BY ALL
@@ -238,6 +250,9 @@ SELECT
     event_date
 FROM phrased
 """.replace("{SEVERITY_LIST}", severity_list_sql())
+    .replace("{BIGINT_MAX}", BIGINT_MAX)
+    .replace("{PROCEEDS_MAX}", PROCEEDS_MAX)
+    .replace("{AMOUNT_MAX}", AMOUNT_MAX)
     .replace("{PHRASES}", phrase_columns_sql(ENGLISH))
     .replace("{SUMMARY}", fill_sql(ENGLISH, "summary_template"))
 )

@@ -113,6 +113,7 @@ class Lake:
                 _("lake path {root} is a file, not a folder").format(root=root),
                 hint=_("pass a folder"),
             )
+        _refuse_partition_named_parent(root)
         if marker.is_file():
             try:
                 meta = json.loads(marker.read_text(encoding="utf-8"))
@@ -298,6 +299,25 @@ def _manifest_doc(path: Path) -> dict[str, Any]:
     from . import manifest
 
     return manifest.entry(path)
+
+
+def _refuse_partition_named_parent(root: Path) -> None:
+    """A folder of the lake's path named like one of its partitions (``provider_id=x``,
+    ``event_date=...``, ``snapshot_date=...``, in any case) is refused: hive readers (DuckDB's
+    read_parquet, which detect, report, status and the printed views use) take every
+    ``key=value`` folder of a file's path for a partition, the first of a name winning, so
+    every event would read as that folder's provider or day."""
+    keys = {*layout.PARTITION_KEYS, *layout.DATE_KEYS.values()}
+    for folder in root.resolve().parts:
+        if folder.split("=", 1)[0].lower() in keys and "=" in folder:
+            raise LakeError(
+                _(
+                    "the lake {root} is inside a folder named {folder}, like the lake's own "
+                    "partitions: DuckDB and other hive readers would take that for every "
+                    "event's {key}"
+                ).format(root=root, folder=folder, key=folder.split("=", 1)[0]),
+                hint=_("move the lake, or rename that folder (without '=')"),
+            )
 
 
 def _missing_lake(root: Path) -> LakeError:

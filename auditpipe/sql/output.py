@@ -36,7 +36,7 @@ from ..outputs import (
     neutralise_csv_cell,
     neutralise_csv_sql,
 )
-from .query import sql_error
+from .query import Placement, sql_error
 
 if TYPE_CHECKING:
     import duckdb
@@ -143,11 +143,13 @@ def write_result(
     stream: IO[bytes] | None = None,
     bom: bool = False,
     prompt: bool = False,
+    placement: Placement | None = None,
 ) -> WriteSummary:
     """Write ``relation`` in ``fmt`` to ``output``, else ``stream`` (the streamed formats) or
     ``console`` (table, line), else stdout. ``bom`` starts CSV with a UTF-8 byte order mark.
     ``prompt``: written at the interactive prompt, whose footer names its dot commands rather
-    than the command line's options. Errors become SqlError."""
+    than the command line's options. Errors become SqlError; ``placement`` (where the query
+    is in the user's input) makes the line an error names the input's."""
     import duckdb
 
     if fmt not in OUTPUT_FORMATS:
@@ -192,7 +194,26 @@ def write_result(
                 fh.write(UTF8_BOM)
             return writer(relation, fh)
     except duckdb.Error as exc:
-        raise sql_error(exc) from None
+        raise sql_error(exc, placement, _wrapped_lines(relation)) from None
+    except OSError as exc:
+        # Reading the result batch by batch, Arrow hands a DuckDB error met in a later batch
+        # (a value that does not cast, error()) over as an OSError without an errno; a failed
+        # write of the output has one (a full disk, a closed pipe) and is not the query's.
+        if exc.errno is not None:
+            raise
+        raise sql_error(exc, placement, _wrapped_lines(relation)) from None
+
+
+def _wrapped_lines(relation: duckdb.DuckDBPyRelation) -> int:
+    """Lines before the result's own SQL in the formatting queries wrapped around it
+    (``_derive``), which DuckDB counts in the line of an error raised while they run."""
+    try:
+        base = relation.sql_query()
+        derived = _derive(relation, f"SELECT * FROM {_ROW}").sql_query()
+    except Exception:  # noqa: BLE001 - only for the line of a message: never hide the error
+        return 0
+    start = derived.find(base)
+    return derived.count("\n", 0, start) if start > 0 else 0
 
 
 def _stdout_console() -> Console:
@@ -443,8 +464,8 @@ def _parquet_schema(schema: pa.Schema, types: list[str]) -> pa.Schema:
     A name the result repeats (``SELECT e.*, f.*``) gets a suffix, ``provider_id_1``, as
     DuckDB's own ``COPY ... TO`` names it (compared ignoring case): pyarrow and Polars cannot
     read a file whose columns share a name. A column of a type Parquet has no Arrow mapping for
-    (INTERVAL, UNION, or a list, struct or map of one) is a SqlError naming it, before any byte
-    is written."""
+    (INTERVAL, UNION, BIGNUM, a map without entries, or a list, struct or map of one) is a
+    SqlError naming it, before any byte is written."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -460,9 +481,14 @@ def _parquet_schema(schema: pa.Schema, types: list[str]) -> pa.Schema:
         fields.append(field.with_name(name))
     unwritable = []
     for field, typ in zip(fields, types, strict=True):
+        # DuckDB hands a type Arrow has no name for (BIGNUM) over as opaque bytes, which a
+        # Parquet file would keep but no reader takes for what they were
+        if "arrow.opaque" in str(field.type):
+            unwritable.append(f"{field.name} ({typ})")
+            continue
         try:
             pq.ParquetWriter(pa.BufferOutputStream(), pa.schema([field])).close()
-        except pa.ArrowNotImplementedError:
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # Invalid: a map of NULL keys
             unwritable.append(f"{field.name} ({typ})")
     if unwritable:
         raise SqlError(

@@ -156,10 +156,17 @@ def _run(
                     console=out,
                     max_rows=state.max_rows,
                     prompt=True,
+                    placement=result.placement,
                 )
             else:
                 sink = cast(IO[bytes], _BytesTo(out.file))
-                write_result(result.relation, state.fmt, output=None, stream=sink)
+                write_result(
+                    result.relation,
+                    state.fmt,
+                    output=None,
+                    stream=sink,
+                    placement=result.placement,
+                )
     except OutputError:
         raise  # stdout is gone: the session ends there (the CLI says why, exit 2)
     except AuditpipeError as exc:

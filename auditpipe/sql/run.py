@@ -16,7 +16,7 @@ from ..lake import Lake
 from ..lake.commit import read_while_writers_commit
 from ..lake.damage import damage_in_lake
 from ..lake.views import view_statements
-from ..outputs import check_output_path
+from ..outputs import atomic_binary, check_output_path, is_stream
 from ..report.masking import masking_sql_text
 from .connection import connect, open_lake
 from .output import (
@@ -60,6 +60,25 @@ def query_lake(
     fmt = choose_format(fmt, output, terminal)
     if output is not None:
         check_output_path(output, lake_obj.root)
+        if is_stream(output):
+            # A pipe or a device (/dev/stdout): the result is written whole to a file first and
+            # then copied, so that a run started again never sends it a result twice.
+            with tempfile.TemporaryDirectory(prefix="auditpipe-sql-") as folder:
+                staged = Path(folder) / "result"
+                summary = query_lake(
+                    lake_obj,
+                    sql,
+                    fmt=fmt,
+                    output=staged,
+                    max_rows=max_rows,
+                    console=console,
+                    memory_limit=memory_limit,
+                    bom=bom,
+                )
+                if staged.exists():
+                    with open(staged, "rb") as source, atomic_binary(output) as sink:
+                        shutil.copyfileobj(source, sink)
+            return summary
     spool = (
         output is None
         and fmt in STREAMED_FORMATS
@@ -81,11 +100,19 @@ def query_lake(
                     console=console,
                     max_rows=max_rows,
                     bom=bom,
+                    placement=result.placement,
                 )
                 return summary, None
             buffer = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
             try:
-                summary = write_result(result.relation, fmt, output=None, stream=buffer, bom=bom)
+                summary = write_result(
+                    result.relation,
+                    fmt,
+                    output=None,
+                    stream=buffer,
+                    bom=bom,
+                    placement=result.placement,
+                )
             except BaseException:
                 buffer.close()
                 raise

@@ -10,8 +10,9 @@ the SQL view (event and account evidence), built lazily; ingest_log (the manifes
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..db import connect
 from ..errors import UsageError
@@ -69,33 +70,90 @@ def _scan_parquet(lake: Lake, table: ParquetTable) -> pl.LazyFrame:
         for n, t in schema.items()
         if n not in partition_names
     }
-    # Polars, like Arrow, reads the escaped folder of a provider named __HIVE_DEFAULT_PARTITION__
-    # as NULL; such files get their name back from their path (only they pay for it).
-    null_named = [f for f in files if table.hive and _null_named_provider(f)]
-    # The files listed one by one and not expanded as patterns: the lake's folder name may
-    # hold ``[``, ``*`` or ``?``.
-    frame = pl.scan_parquet(
-        [str(f) for f in files],
-        glob=False,
-        hive_partitioning=table.hive,
-        hive_schema={n: schema[n] for n in schema if n in partition_names} or None,
-        schema=file_schema,
-        missing_columns="insert",
-        extra_columns="ignore",
-        include_file_paths=_FILE_COLUMN if null_named else None,
-    )
-    if null_named:
-        frame = frame.with_columns(
-            provider_id=pl.when(pl.col(_FILE_COLUMN).is_in([str(f) for f in null_named]))
-            .then(pl.lit(HIVE_NULL))
-            .otherwise(pl.col("provider_id"))
+
+    def read(
+        paths: list[Path], hive_schema: dict[str, Any] | None = None, **kw: Any
+    ) -> pl.LazyFrame:
+        # The files listed one by one and not expanded as patterns: the lake's folder name
+        # may hold ``[``, ``*`` or ``?``.
+        return pl.scan_parquet(
+            [str(f) for f in paths],
+            glob=False,
+            hive_partitioning=hive_schema is not None,
+            hive_schema=hive_schema,
+            schema=file_schema,
+            missing_columns="insert",
+            extra_columns="ignore",
+            **kw,
         )
+
+    if not table.hive:
+        frame = read(files)
+    else:
+        # Polars reads each key=value folder of a path as a partition, the lake's parents too
+        # (/data/env=prod/lake): those are declared as text, and left out below. A key the
+        # path holds twice (/backups/day=1/day=2/lake, or a parent named provider_id=...)
+        # Polars cannot read at all: then each partition is read on its own and given its
+        # values from its folders, as auditpipe's listing decodes them.
+        above = [p.split("=", 1)[0] for p in files[0].parents[table.depth].parts if "=" in p]
+        keys = [*above, *table.partition_names]
+        if len(set(keys)) == len(keys):
+            frame = _read_hive(
+                read,
+                files,
+                {k: pl.String() for k in above}
+                | {n: schema[n] for n in schema if n in partition_names},
+            )
+        else:
+            frame = _read_by_partition(read, files, table, schema)
     return frame.select(
         [pl.col(n).cast(pl.String) if n in json_columns else pl.col(n) for n in schema]
     )
 
 
 _FILE_COLUMN = "__auditpipe_file"
+
+
+def _read_hive(
+    read: Callable[..., pl.LazyFrame], files: list[Path], hive_schema: dict[str, Any]
+) -> pl.LazyFrame:
+    """The files with their partition columns from Polars' hive parsing (filters on them skip
+    whole folders)."""
+    import polars as pl
+
+    # Polars, like Arrow, reads the escaped folder of a provider named __HIVE_DEFAULT_PARTITION__
+    # as NULL; such files get their name back from their path (only they pay for it).
+    null_named = [f for f in files if _null_named_provider(f)]
+    frame = read(files, hive_schema, include_file_paths=_FILE_COLUMN if null_named else None)
+    if null_named:
+        frame = frame.with_columns(
+            provider_id=pl.when(pl.col(_FILE_COLUMN).is_in([str(f) for f in null_named]))
+            .then(pl.lit(HIVE_NULL))
+            .otherwise(pl.col("provider_id"))
+        )
+    return frame
+
+
+def _read_by_partition(
+    read: Callable[..., pl.LazyFrame], files: list[Path], table: ParquetTable, schema: pl.Schema
+) -> pl.LazyFrame:
+    """Each partition folder's files, given the folder's provider_id and date as literals."""
+    import polars as pl
+
+    folders: dict[Path, list[Path]] = {}
+    for f in files:
+        folders.setdefault(f.parent, []).append(f)
+    provider_key, date_key = table.partition_names
+    frames = []
+    for folder_files in folders.values():
+        provider, day = file_partition(folder_files[0])
+        frames.append(
+            read(folder_files).with_columns(
+                pl.lit(provider, dtype=schema[provider_key]).alias(provider_key),
+                pl.lit(day, dtype=schema[date_key]).alias(date_key),
+            )
+        )
+    return pl.concat(frames, how="vertical")
 
 
 def _null_named_provider(path: Path) -> bool:

@@ -143,7 +143,9 @@ def printable_spark_views(lake: Lake) -> str:
         f"-- auditpipe tables over the lake {lake.root.resolve()}, for Spark SQL\n"
         "-- (spark-sql -f FILE, or each statement through spark.sql(...) in a notebook).\n"
         "-- Every executor must see the lake at this path (a shared mount). A table with no\n"
-        "-- files yet is an empty view: print these again after ingest/detect.\n"
+        "-- files yet is an empty view: print these again after ingest/detect. Each view lists\n"
+        "-- its table's folder when it is created: create them while no auditpipe command\n"
+        "-- writes (see docs/contract.md, reading the lake while auditpipe writes).\n"
         "-- The masking macros of the DuckDB views have no Spark version: mask before sharing.\n"
         f"SET TIME ZONE {spark_string(lake.timezone)};\n\n"
     )

@@ -171,3 +171,42 @@ def test_the_contract_pages_read_examples_keep_ids_that_look_like_numbers(
         os.chdir(cwd)
     assert sorted(r[0] for r in rows) == names
     assert sorted(polars_ids) == names
+
+
+def test_the_contract_pages_pyarrow_example_types_the_partitions(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """docs/contract.md tells pyarrow.dataset users how to read events too: provider ids that
+    look like numbers stay text, event_date is a date, and a file that is not the lake's
+    (a hidden copy, a ``*.tmp`` left beside the parts) is not read."""
+    import os
+    import re
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    page = (Path(__file__).parents[2] / "docs" / "contract.md").read_text()
+    section = page[page.index("### Events") : page.index("### Quarantine")]
+    examples = [b for b in re.findall(r"```python\n(.*?)```", section, re.S) if "ds.dataset(" in b]
+    assert len(examples) == 1, "no pyarrow.dataset example in the Events section"
+    root = tmp_path_factory.mktemp("pyarrow_ids")
+    names = ["007", "123"]
+    log = write_log(
+        root / "in.jsonl", [breach(f"n{i}", provider_id=p) for i, p in enumerate(names)]
+    )
+    lake = Lake.open(root / "lake", create=True)
+    ingest_paths(lake, [log], IngestSettings())
+    day = next((root / "lake" / "events" / "provider_id=007").iterdir())
+    (day / "part-x.parquet.tmp").write_bytes(b"not parquet")
+    (day / "._part-x.parquet").write_bytes(b"not parquet")
+    cwd = os.getcwd()
+    os.chdir(root)  # the example names the lake "lake"
+    try:
+        namespace: dict[str, object] = {}
+        exec(examples[0], namespace)  # noqa: S102 - the docs' own code
+        table = namespace["events"].to_table()  # type: ignore[attr-defined]
+    finally:
+        os.chdir(cwd)
+    assert table.schema.field("provider_id").type == pa.string()
+    assert table.schema.field("event_date").type == pa.date32()
+    assert sorted(table.column("provider_id").to_pylist()) == names

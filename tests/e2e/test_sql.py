@@ -111,7 +111,19 @@ def test_parquet_output_of_a_join_with_repeated_names_reads_back(
 
 @pytest.mark.parametrize(
     "column",
-    ["INTERVAL 3 DAY", "[INTERVAL 1 HOUR]", "union_value(n := 1)", "MAP {1: INTERVAL 1 DAY}"],
+    [
+        "INTERVAL 3 DAY",
+        "[INTERVAL 1 HOUR]",
+        "union_value(n := 1)",
+        "MAP {1: INTERVAL 1 DAY}",
+        # a map with no entries has NULL keys, which a Parquet map cannot have
+        "MAP {}",
+        # BIGNUM (an integer of any size) reaches Arrow as opaque bytes no reader takes for a
+        # number
+        "1::VARINT",
+        "[2::BIGNUM]",
+        "{'k': 3::VARINT}",
+    ],
 )
 def test_parquet_output_of_a_type_parquet_cannot_hold_is_a_clear_error(
     shared_lake: Lake, tmp_path: Path, column: str, capsys: pytest.CaptureFixture[str]
@@ -498,3 +510,19 @@ def test_the_prompt_and_sql_hints_speak_chinese(shared_lake: Lake) -> None:
         )
     ]
     assert english == [], "\n".join(ours)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_query_that_starts_with_a_comment_is_a_query(
+    shared_lake: Lake, capsys: pytest.CaptureFixture[str], newline: str
+) -> None:
+    """A query pasted with its leading ``-- comment`` is not taken for an unknown option,
+    with options before or after it."""
+    query = f"-- weekly count{newline}SELECT count(*) AS n FROM events"
+    root = str(shared_lake.root)
+    for args in (["sql", "--lake", root, query], ["sql", query, "--lake", root, "--format", "csv"]):
+        code, out, err = run_main(args, capsys)
+        assert code == 0, err
+        assert out.splitlines()[-1] == "11"
+    code, _, err = run_main(["sql", "--lake", root, "--formt", "csv", "SELECT 1"], capsys)
+    assert code == 2 and "No such option" in err  # a mistyped option is still one
