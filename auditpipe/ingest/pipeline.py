@@ -71,6 +71,8 @@ class FileResult:
     counters: dict[str, int] = field(default_factory=dict)  # the input kind's own counts
     # Database audit logs (ingest --source): log-line counts; rows are then statements.
     source_counts: dict[str, int] | None = None
+    # ... and the source settings file it was read with (its [columns] names what is mapped)
+    source_settings: str | None = None
     # The most frequent data field names the catalog does not know, with the events naming
     # each (unclassified.py), and how many different unknown names the file had.
     unclassified_fields: list[tuple[str, int]] = field(default_factory=list)
@@ -528,6 +530,7 @@ class _FileJob:
                 else {}
             ),
             source_counts=source_counts,
+            source_settings=getattr(self.kind, "settings_file", None),
             unclassified_fields=unclassified.top(settings.unclassified_top),
             unclassified_field_names=len(unclassified.counts),
         )
@@ -573,6 +576,7 @@ class SourceReaderKind:
     def __init__(self, reader: Any) -> None:
         self.reader = reader
         self.source_counts: dict[str, int] | None = None
+        self.settings_file: str = reader.settings.where()
 
     def batches(self, ctx: ReadContext) -> Iterator[pa.Table]:
         stream = ctx.open_bytes()

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..contract import Catalog
+from ..i18n import _
 from .pgaudit import prefix_names_users
-from .schema import load_schema
+from .schema import DbSchema, load_schema
 from .settings import SourceSettings, load_settings
 
 
@@ -30,28 +31,29 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
     result = CheckResult(settings)
     if settings.schema_file is None:
         result.problems.append(
-            'no schema: give schema = "schema.sql" (pg_dump --schema-only / mysqldump '
-            "--no-data) or an information_schema.columns CSV, so SELECT * can be expanded"
+            _(
+                'no schema: give schema = "schema.sql" (pg_dump --schema-only / mysqldump '
+                "--no-data) or an information_schema.columns CSV, so SELECT * can be expanded"
+            )
         )
         return result
     schema = load_schema(settings.schema_file, settings.dialect)
     result.tables = len(schema.tables)
-    for ref in sorted(settings.columns):
-        if not schema.has(ref):
-            result.problems.append(f"[columns] names {ref}, which the schema lacks")
-    for ref in settings.subject_keys:
-        if not schema.has(ref):
-            result.problems.append(f"subject key {ref} is not a column of the schema")
+    result.problems += schema_problems(settings, schema)
     known = {e.name for e in catalog.entries}
     for ref, data_field in sorted(settings.columns.items()):
         if data_field not in known:
             result.warnings.append(
-                f"[columns] {ref} = {data_field!r} is not in the data catalog (class 'other')"
+                _("[columns] {ref} = {field!r} is not in the data catalog (class 'other')").format(
+                    ref=ref, field=data_field
+                )
             )
     if not settings.subject_keys:
         result.warnings.append(
-            "no subject_keys: no statement can be narrowed to a user, so every read of a "
-            "protected column counts as unbounded"
+            _(
+                "no subject_keys: no statement can be narrowed to a user, so every read of a "
+                "protected column counts as unbounded"
+            )
         )
     if (
         settings.kind == "pgaudit"
@@ -59,10 +61,12 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
         and not prefix_names_users(settings.log_line_prefix)
     ):
         result.warnings.append(
-            f"log_line_prefix {settings.log_line_prefix!r} has no %u: a stderr log then names "
-            "each session's user only in log_connections' 'connection authorized' record, and "
-            "a statement whose session has none in its file is quarantined; add %u (e.g. "
-            "'%m [%p] %q%u@%d ') in postgresql.conf and here"
+            _(
+                "log_line_prefix {prefix!r} has no %u: a stderr log then names each session's "
+                "user only in log_connections' 'connection authorized' record, and a statement "
+                "whose session has none in its file is quarantined; add %u (e.g. "
+                "'%m [%p] %q%u@%d ') in postgresql.conf and here"
+            ).format(prefix=settings.log_line_prefix)
         )
     # (syslog names each record's process itself: postgres[PID])
     if (
@@ -71,17 +75,37 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
         and not {"%p", "%c"} & set(_escapes(settings.log_line_prefix))
     ):
         result.warnings.append(
-            f"log_line_prefix {settings.log_line_prefix!r} has neither %p nor %c: the records "
-            "of concurrent sessions cannot be told apart, and the lines of two sessions' "
-            "statements with the same number may be read as one statement; add %p or %c "
-            "(e.g. '%m [%p] %q%u@%d ') in postgresql.conf and here"
+            _(
+                "log_line_prefix {prefix!r} has neither %p nor %c: the records of concurrent "
+                "sessions cannot be told apart, and the lines of two sessions' statements with "
+                "the same number may be read as one statement; add %p or %c (e.g. "
+                "'%m [%p] %q%u@%d ') in postgresql.conf and here"
+            ).format(prefix=settings.log_line_prefix)
         )
     if settings.timezone is None:
         result.warnings.append(
-            "no timezone: logs whose times carry no zone or an ambiguous abbreviation (CST) "
-            "will be refused"
+            _(
+                "no timezone: logs whose times carry no zone or an ambiguous abbreviation (CST) "
+                "will be refused"
+            )
         )
     return result
+
+
+def schema_problems(settings: SourceSettings, schema: DbSchema) -> list[str]:
+    """The mapped columns and subject keys the schema lacks: each would silently count
+    nothing, so `sources check` reports them and ingest refuses the settings."""
+    problems = [
+        _("[columns] names {ref}, which the schema lacks").format(ref=ref)
+        for ref in sorted(settings.columns)
+        if not schema.has(ref)
+    ]
+    problems += [
+        _("subject key {ref} is not a column of the schema").format(ref=ref)
+        for ref in settings.subject_keys
+        if not schema.has(ref)
+    ]
+    return problems
 
 
 def _escapes(prefix: str) -> list[str]:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from ..contract import Catalog
+from ..errors import ConfigError
+from ..i18n import _
 from .analysis import Mapping
 from .events import Analyser, Counters, to_events
 from .schema import DbSchema, load_schema
@@ -59,10 +61,25 @@ def mapping_for(
     protected = frozenset(
         e.name for e in catalog.entries if e.data_class in catalog.protected_classes
     )
+    if schema is None:
+        schema = load_schema(settings.schema_file, settings.dialect)
+        # A mapped column or subject key the schema lacks would count nothing: refuse the
+        # settings before any log is read, as `sources check` reports them.
+        from .check import schema_problems
+
+        problems = schema_problems(settings, schema) if settings.schema_file else []
+        if problems:
+            raise ConfigError(
+                _("{where}: {problems}").format(
+                    where=settings.where(), problems="; ".join(problems)
+                ),
+                hint=_(
+                    "correct the names to the schema's (auditpipe sources check {where} lists "
+                    "them), or give the schema that has them"
+                ).format(where=settings.where()),
+            )
     return Mapping(
-        schema=schema
-        if schema is not None
-        else load_schema(settings.schema_file, settings.dialect),
+        schema=schema,
         columns=dict(settings.columns),
         subject_keys=frozenset(settings.subject_keys),
         protected_fields=protected,

@@ -31,7 +31,17 @@ class SourceRouter:
 
     @classmethod
     def load(cls, files: Sequence[Path]) -> SourceRouter:
-        loaded = [load_settings(f) for f in files]
+        loaded = []
+        for f in files:
+            if not f.is_file():  # a listed file, not a --source flag
+                raise ConfigError(
+                    _("source settings {path} does not exist").format(path=f),
+                    hint=_(
+                        "correct its path under [ingest] sources in auditpipe.toml (a relative "
+                        "path is read from auditpipe.toml's folder)"
+                    ),
+                )
+            loaded.append(load_settings(f))
         for s in loaded:
             if not s.files:
                 raise ConfigError(

@@ -385,7 +385,10 @@ def load_schema(path: Path | None, dialect: str) -> DbSchema:
     if path is None:
         return DbSchema()
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(path, data, exc) from None
     except FileNotFoundError:
         raise ConfigError(
             _("schema file {path} does not exist").format(path=path),
@@ -393,16 +396,59 @@ def load_schema(path: Path | None, dialect: str) -> DbSchema:
                 "give the DDL (pg_dump --schema-only, mysqldump --no-data) or an information_schema.columns CSV export"
             ),
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ConfigError(
-            _("cannot read schema file {path}: {exc}").format(path=path, exc=exc)
+            _("cannot read schema file {path}: {exc}").format(path=path, exc=exc.strerror or exc),
+            hint=_("schema names a file (a relative path is read from the settings file's folder)"),
         ) from exc
     if path.suffix.lower() == ".csv":
         return parse_columns_csv(text, str(path), dialect)
     schema = parse_ddl(text, dialect)
     if not schema.tables:
+        other = "mysql" if dialect == "postgres" else "postgres"
+        if "create" in text.lower() and parse_ddl(text, other).tables and _looks(text, other):
+            raise ConfigError(
+                _(
+                    "schema file {path} is a {other} dump, but the source's kind reads {this} logs"
+                ).format(path=path, other=_DIALECT_NAME[other], this=_DIALECT_NAME[dialect]),
+                hint=_(
+                    "give the {this} server's dump ({command}), or correct kind in the source "
+                    "settings"
+                ).format(this=_DIALECT_NAME[dialect], command=_DUMP_COMMAND[dialect]),
+            )
         raise ConfigError(
             _("schema file {path} holds no CREATE TABLE statement").format(path=path),
             hint=_("give the output of pg_dump --schema-only or mysqldump --no-data"),
         )
     return schema
+
+
+_DIALECT_NAME = {"postgres": "PostgreSQL", "mysql": "MySQL/MariaDB"}
+_DUMP_COMMAND = {"postgres": "pg_dump --schema-only", "mysql": "mysqldump --no-data"}
+
+
+def _looks(text: str, dialect: str) -> bool:
+    """Whether a dump is written in ``dialect``: MySQL's backquoted names or ENGINE=."""
+    mysql = "`" in text or re.search(r"\)\s*ENGINE\s*=", text, re.I) is not None
+    return mysql if dialect == "mysql" else not mysql
+
+
+def _not_utf8(path: Path, data: bytes, exc: UnicodeDecodeError) -> ConfigError:
+    """A schema file in another encoding (a GBK dump): where, and the command converting it.
+    Names are matched as written, so the file is not guessed at: it is converted once."""
+    import shlex
+
+    line = data.count(b"\n", 0, exc.start) + 1
+    source = "UTF-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "GB18030"
+    out = path.with_name(f"{path.stem}.utf8{path.suffix}")
+    return ConfigError(
+        _("schema file {path} is not UTF-8 (line {line}: byte 0x{byte:02x})").format(
+            path=path, line=line, byte=data[exc.start]
+        ),
+        hint=_(
+            "convert it to UTF-8 and give the converted file as schema, e.g. {command} "
+            "(GB18030 reads GBK too; name the file's own encoding if it is another)"
+        ).format(
+            command=f"iconv -f {source} -t UTF-8 {shlex.quote(str(path))} > {shlex.quote(str(out))}"
+        ),
+    )

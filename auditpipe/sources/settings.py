@@ -212,7 +212,7 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
     if unknown:
         raise _fail(
             where,
-            _("unknown key(s) {keys}").format(keys=", ".join(unknown)),
+            "; ".join(_unknown_key(key, _TOP_KEYS) for key in unknown),
             _("the keys are: {keys}").format(keys=", ".join(sorted(_TOP_KEYS))),
         )
     kind = _str(data, "kind", where, required=True)
@@ -223,7 +223,18 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
             _("kind is one of {kinds}").format(kinds=", ".join(KINDS)),
         )
     fmt = _str(data, "format", where)
-    if fmt is not None and (kind != "pgaudit" or fmt not in PG_FORMATS):
+    if fmt is not None and kind == "pgaudit" and fmt not in PG_FORMATS:
+        # csv, json: log_destination's values are csvlog and jsonlog
+        meant = [f for f in PG_FORMATS if f.startswith(fmt.lower())]
+        raise _fail(
+            where,
+            _("format {fmt!r} is not a pgaudit log format").format(fmt=fmt)
+            + (_(": did you mean {meant}?").format(meant=meant[0]) if len(meant) == 1 else ""),
+            _("format is one of {formats}, as log_destination in postgresql.conf").format(
+                formats=", ".join(PG_FORMATS)
+            ),
+        )
+    if fmt is not None and kind != "pgaudit":
         raise _fail(
             where,
             _("format {fmt!r} does not apply to kind {kind}").format(fmt=fmt, kind=kind),
@@ -314,6 +325,16 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
         files=tuple(files),
         non_utf8_encoding=None if fallback.lower() == "none" else fallback,
     )
+
+
+def _unknown_key(key: str, known: set[str]) -> str:
+    """``unknown key 'subject_key': did you mean subject_keys?`` (a typo of a known key)."""
+    import difflib
+
+    meant = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    if meant:
+        return _("unknown key {key!r}: did you mean {meant}?").format(key=key, meant=meant[0])
+    return _("unknown key {key!r}").format(key=key)
 
 
 def _is_codec(name: str) -> bool:

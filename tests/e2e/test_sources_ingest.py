@@ -290,3 +290,27 @@ def test_a_log_with_an_ambiguous_zone_is_rejected_whole_and_says_what_to_set(
     (file,) = json.loads(out)["files"]
     assert file["status"] == "rejected" and "'CST', which is ambiguous" in file["reason"]
     assert "set timezone to the log's IANA zone" in file["reason"]
+
+
+def test_a_half_right_mapping_is_told_which_columns_to_map_in_the_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first ingest of a real log with [columns] leaving out a protected column it touched
+    names that column and says to map it in the source settings' [columns] (not to add a
+    catalog entry named "accounts.id_card_no")."""
+    folder = Path(__file__).resolve().parents[2] / "sample_data" / "_sources" / "pgaudit"
+    settings = tmp_path / "source.toml"
+    text = (folder / "source.toml").read_text(encoding="utf-8")
+    settings.write_text(
+        text.replace('"accounts.id_card_no" = "id_number"\n', "").replace(
+            'schema = "schema.sql"', f'schema = "{folder / "schema.sql"}"'
+        ),
+        encoding="utf-8",
+    )
+    args = ["ingest", "--source", str(settings), str(folder / "postgresql.log")]
+    code, _, err = _run([*args, "--lake", str(tmp_path / "lake")], capsys)
+    assert code == 0, err
+    assert "accounts.id_card_no (4)" in err, err
+    assert f"[columns] of {settings}" in err and '"accounts.id" = "<field>"' in err, err
+    code, _, err = _run(["--lang", "zh_CN", *args, "--lake", str(tmp_path / "lake2")], capsys)
+    assert code == 0 and f"{settings} 的 [columns]" in err, err

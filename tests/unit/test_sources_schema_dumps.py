@@ -118,3 +118,52 @@ def test_a_dump_of_all_databases_leaves_out_the_server_s_own() -> None:
     assert schema.tables == {"event": ["id", "mobile"], "servers": ["id", "real_name"]}
     qualified = "CREATE TABLE mysql.user (host char(60));\nCREATE TABLE app.user (id int);\n"
     assert parse_ddl(qualified, "mysql").tables == {"user": ["id"]}
+
+
+MYSQL_DUMP = (
+    "CREATE TABLE `accounts` (\n  `id` bigint(20) NOT NULL,\n  `id_card_no` varchar(20) "
+    "DEFAULT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;\n"
+)
+
+
+def test_a_mysql_dump_given_to_a_pgaudit_source_is_named_as_the_other_dialect(
+    tmp_path: Path,
+) -> None:
+    """Not "holds no CREATE TABLE statement" (it holds one): the engineer gave the wrong
+    server's dump, or the wrong kind."""
+    from auditpipe.errors import ConfigError
+    from auditpipe.sources.schema import load_schema
+
+    path = tmp_path / "schema.sql"
+    path.write_text(MYSQL_DUMP, encoding="utf-8")
+    assert load_schema(path, "mysql").has("accounts.id_card_no")
+    with pytest.raises(ConfigError) as info:
+        load_schema(path, "postgres")
+    text = f"{info.value} {info.value.hint}"
+    assert "no CREATE TABLE" not in text and "MySQL" in text and "kind" in text, text
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "big5", "utf-16"])
+def test_a_schema_file_not_in_utf8_says_where_and_how_to_convert_it(
+    tmp_path: Path, encoding: str
+) -> None:
+    from auditpipe.errors import ConfigError
+    from auditpipe.sources.schema import load_schema
+
+    path = tmp_path / "schema.sql"
+    path.write_bytes(("-- ok\nCREATE TABLE accounts (id bigint);\n-- 中文表\n").encode(encoding))
+    with pytest.raises(ConfigError) as info:
+        load_schema(path, "postgres")
+    text = f"{info.value} {info.value.hint}"
+    assert "not UTF-8" in text and "iconv" in text and str(path) in text, text
+    if encoding != "utf-16":  # a UTF-16 file is not UTF-8 from its first byte
+        assert "line 3" in text, text
+
+
+def test_a_schema_that_names_a_folder_says_what_schema_names(tmp_path: Path) -> None:
+    from auditpipe.errors import ConfigError
+    from auditpipe.sources.schema import load_schema
+
+    with pytest.raises(ConfigError) as info:
+        load_schema(tmp_path, "postgres")
+    assert "settings file's folder" in str(info.value.hint), info.value

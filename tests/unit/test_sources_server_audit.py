@@ -547,7 +547,12 @@ def test_a_hex_literal_against_a_key_of_unknown_type_names_no_subject(tmp_path: 
     # An information_schema.columns export without data_type: the key's type is not known,
     # so 0x3133 (12595 or '13') is one subject whose value the log does not tell.
     (tmp_path / "cols.csv").write_text(
-        "table_name,column_name\naccounts,id\naccounts,real_name\n", encoding="utf-8"
+        "table_name,column_name\n"
+        + "".join(
+            f"accounts,{c}\n" for c in ("id", "real_name", "id_card_no", "mobile", "password_hash")
+        )
+        + "orders,account_id\n",
+        encoding="utf-8",
     )
     rows, _ = read_log(
         tmp_path,

@@ -25,7 +25,8 @@ BASE = {"kind": "pgaudit", "provider_id": "p"}
         ({"columns": {'accounts."id_card_no': "id_number"}}, "is not table.column"),
         ({"columns": {"accounts..id_card_no": "id_number"}}, "is not table.column"),
         ({"subject_keys": "accounts.id"}, "list of strings"),
-        ({"format": "xml"}, "does not apply"),
+        ({"format": "xml"}, "not a pgaudit log format"),
+        ({"kind": "server_audit", "format": "stderr"}, "does not apply to kind server_audit"),
         ({"comments": {"tiket": "t"}}, "unknown \\[comments\\]"),
         ({"provider_id": ""}, "non-empty string"),
         ({"query_log_limit": -1}, "0 or more, not -1"),
@@ -154,3 +155,81 @@ def test_the_schema_tells_number_and_text_columns_apart() -> None:
     }
     csv = "table_name,column_name,data_type\nt,a,bigint\nt,b,character varying\nt,e,date\n"
     assert parse_columns_csv(csv, "x.csv").types == {"t.a": "number", "t.b": "text"}
+
+
+# --- probe-onboard: what a data engineer gets wrong first ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [
+        ("subject_key", "subject_keys"),
+        ("time_zone", "timezone"),
+        ("colums", "columns"),
+        ("provider", "provider_id"),
+        ("log_prefix", "log_line_prefix"),
+    ],
+)
+def test_a_mistyped_key_is_refused_naming_the_key_it_resembles(typo: str, meant: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_settings({**BASE, typo: "x"})
+    assert f"did you mean {meant}?" in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize(("fmt", "meant"), [("csv", "csvlog"), ("json", "jsonlog"), ("log", None)])
+def test_an_unknown_pgaudit_format_is_named_as_such_not_as_the_wrong_kind(
+    fmt: str, meant: str | None
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_settings({**BASE, "format": fmt})
+    text = f"{info.value} {info.value.hint}"
+    assert "does not apply to kind" not in text and f"format {fmt!r}" in text, text
+    assert "stderr, csvlog, jsonlog, syslog" in text
+    assert (f"did you mean {meant}?" in text) == (meant is not None), text
+
+
+def test_sources_check_speaks_chinese(tmp_path: Path, capsys) -> None:
+    """Every problem and warning of `sources check` is translated, not only its labels."""
+    settings = write_source(tmp_path, "pgaudit", "stderr", 'log_line_prefix = "%m "')
+    text = settings.read_text().replace('"accounts.mobile"', '"accounts.phone_no"')
+    text = text.replace('= "real_name"', '= "realname_x"')
+    text = "\n".join(
+        line for line in text.splitlines() if not line.startswith(("timezone", "subject_keys"))
+    )
+    settings.write_text(text + "\n")
+    code, out, _ = run_main(["--lang", "zh_CN", "sources", "check", str(settings)], capsys)
+    lines = [line for line in out.splitlines() if line.startswith(("问题", "警告"))]
+    assert code == 1 and len(lines) == 6, out
+    for line in lines:  # the messages' own words are Chinese, not only the labels
+        words = line.split("：", 1)[1]
+        assert sum("\u4e00" <= ch <= "\u9fff" for ch in words) >= 5, line
+
+
+def test_ingest_refuses_a_mapping_the_schema_lacks_as_sources_check_does(
+    tmp_path: Path, capsys
+) -> None:
+    """A [columns] key or subject key not in the schema would ingest the log without those
+    columns counted; ingest refuses it before reading, as `sources check` reports it."""
+    settings = write_source(tmp_path, "pgaudit", "stderr")
+    settings.write_text(settings.read_text().replace('"accounts.mobile"', '"accounts.mobil"'))
+    log = tmp_path / "postgresql.log"
+    log.write_text("")
+    code, _, err = run_main(
+        ["ingest", "--source", str(settings), str(log), "--lake", str(tmp_path / "lake")], capsys
+    )
+    assert code == 2 and "accounts.mobil" in err and "sources check" in err, err
+    assert "Traceback" not in err and not (tmp_path / "lake" / "events").exists()
+
+
+def test_a_listed_source_that_is_missing_points_at_auditpipe_toml_not_at_source(
+    tmp_path: Path,
+) -> None:
+    """A settings file listed under [ingest] sources is not a --source flag: the hint says
+    where it was listed and what a relative path is read from."""
+    from auditpipe.sources.router import SourceRouter
+
+    with pytest.raises(ConfigError) as info:
+        SourceRouter.load([tmp_path / "sources" / "pg.toml"])
+    text = f"{info.value} {info.value.hint}"
+    assert "pg.toml does not exist" in text and "--source" not in text, text
+    assert "[ingest] sources" in text and "auditpipe.toml" in text, text
