@@ -32,7 +32,8 @@ def sources() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Extra data catalog (JSON) the mapped fields are checked against.",
 )
-def check(settings_file: Path, catalog: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def check(settings_file: Path, catalog: Path | None, as_json: bool) -> None:
     """Validate a source settings file against its schema.
 
     Reports mapped columns and subject keys the schema lacks (exit 1), and warns about
@@ -47,6 +48,25 @@ def check(settings_file: Path, catalog: Path | None) -> None:
 
     result = check_source(settings_file, load_catalog(catalog))
     s = result.settings
+    if as_json:
+        from ..console import get_console
+
+        get_console().json(
+            {
+                "file": str(settings_file),
+                "kind": s.kind,
+                "provider_id": s.provider_id,
+                "tables": result.tables,
+                "mapped_columns": len(s.columns),
+                "subject_keys": len(s.subject_keys),
+                "problems": result.problems,
+                "warnings": result.warnings,
+                "ok": result.ok,
+            }
+        )
+        if not result.ok:
+            raise click.exceptions.Exit(EXIT_FINDINGS)
+        return
     click.echo(
         _(
             "{file}: kind {kind}, provider {provider}, {tables} tables, "

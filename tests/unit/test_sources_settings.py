@@ -233,3 +233,17 @@ def test_a_listed_source_that_is_missing_points_at_auditpipe_toml_not_at_source(
     text = f"{info.value} {info.value.hint}"
     assert "pg.toml does not exist" in text and "--source" not in text, text
     assert "[ingest] sources" in text and "auditpipe.toml" in text, text
+
+
+def test_sources_check_json_lists_problems_and_warnings(tmp_path: Path, capsys) -> None:
+    import json
+
+    settings = write_source(tmp_path, "pgaudit", "stderr")
+    text = settings.read_text().replace('"accounts.mobile"', '"accounts.phone_no"')
+    settings.write_text(text.replace('= "real_name"', '= "realname_x"'))
+    code, out, _ = run_main(["sources", "check", str(settings), "--json"], capsys)
+    doc = json.loads(out)
+    assert code == 1 and doc["ok"] is False and doc["kind"] == "pgaudit", doc
+    assert doc["problems"] == ["[columns] names accounts.phone_no, which the schema lacks"]
+    assert any("realname_x" in w for w in doc["warnings"]) and doc["tables"] == 2, doc
+    assert doc["mapped_columns"] == 4 and doc["subject_keys"] == 2, doc
