@@ -9,7 +9,7 @@ from ..contract import Catalog
 from ..i18n import _
 from .pgaudit import prefix_names_users
 from .schema import DbSchema, load_schema
-from .settings import SourceSettings, load_settings
+from .settings import SourceSettings, etc_gmt_warning, load_settings
 
 
 @dataclass
@@ -82,6 +82,9 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
                 "'%m [%p] %q%u@%d ') in postgresql.conf and here"
             ).format(prefix=settings.log_line_prefix)
         )
+    inverted = etc_gmt_warning(settings.timezone)
+    if inverted:
+        result.warnings.append(inverted)
     if settings.timezone is None:
         result.warnings.append(
             _(

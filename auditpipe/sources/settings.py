@@ -151,16 +151,74 @@ def _table(data: dict[str, Any], key: str, where: str) -> dict[str, Any]:
     return value
 
 
+# Abbreviations a log prints (PostgreSQL's log_timezone), which are not zone names: the zones
+# each may stand for.
+_ABBREVIATIONS = {
+    "CST": ("Asia/Shanghai", "America/Chicago"),
+    "CDT": ("America/Chicago",),
+    "IST": ("Asia/Kolkata", "Asia/Jerusalem", "Europe/Dublin"),
+    "BST": ("Europe/London",),
+    "HKT": ("Asia/Hong_Kong",),
+    "JST": ("Asia/Tokyo",),
+    "KST": ("Asia/Seoul",),
+    "SGT": ("Asia/Singapore",),
+    "PST": ("America/Los_Angeles",),
+    "PDT": ("America/Los_Angeles",),
+    "EDT": ("America/New_York",),
+    "MSK": ("Europe/Moscow",),
+    "AEST": ("Australia/Sydney",),
+}
+_OFFSET = re.compile(r"(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?", re.I)
+
+
 def check_timezone_name(name: str, where: str) -> str:
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise _fail(
-            where,
-            _("unknown timezone {name!r}").format(name=name),
-            _("use an IANA name such as Asia/Shanghai"),
+            where, _("unknown timezone {name!r}").format(name=name), _timezone_hint(name)
         ) from None
     return name
+
+
+def _timezone_hint(name: str) -> str:
+    """What to write instead of ``name``: the zone an abbreviation, an offset or a name in
+    another case stands for."""
+    zones = _ABBREVIATIONS.get(name.strip().upper())
+    if zones:
+        return _(
+            "{name} is an abbreviation, not a zone: write the IANA name of the server's "
+            "log_timezone, e.g. {zones}"
+        ).format(name=name, zones=_(" or ").join(zones))
+    offset = _OFFSET.fullmatch(name.strip())
+    if offset:
+        sign, hours, minutes = offset.groups()
+        etc = f"Etc/GMT{'-' if sign == '+' else '+'}{int(hours)}"
+        if minutes in (None, "00") and 0 < int(hours) <= (14 if sign == "+" else 12):
+            return _(
+                "{name} is an offset, not a zone: write the region's IANA name (e.g. "
+                "Asia/Shanghai for +08), or {etc} for a fixed UTC{sign}{hours} (Etc/GMT names "
+                "invert the sign)"
+            ).format(name=name, etc=etc, sign=sign, hours=int(hours))
+        return _("{name} is an offset, not a zone: write the region's IANA name").format(name=name)
+    same = {z.lower(): z for z in zoneinfo.available_timezones()}.get(name.strip().lower())
+    if same:
+        return _("zone names are case-sensitive: write {zone}").format(zone=same)
+    return _("use an IANA name such as Asia/Shanghai")
+
+
+def etc_gmt_warning(name: str | None) -> str | None:
+    """Etc/GMT+8 is UTC-8 (POSIX inverts the sign): read as meant for UTC+8, a log's times
+    would be 16 hours off."""
+    m = re.fullmatch(r"Etc/GMT([+-])(\d{1,2})", name or "")
+    if not m or int(m.group(2)) == 0:
+        return None
+    sign, hours = m.groups()
+    other = "-" if sign == "+" else "+"
+    return _(
+        "timezone {name} is UTC{other}{hours} (Etc/GMT names invert the sign): for a server at "
+        "UTC{sign}{hours} write the region's name (e.g. Asia/Shanghai) or Etc/GMT{other}{hours}"
+    ).format(name=name, other=other, sign=sign, hours=int(hours))
 
 
 # One part of a dotted name: "quoted" (PostgreSQL, "" inside), `quoted` (MySQL, `` inside), or

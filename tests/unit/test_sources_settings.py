@@ -247,3 +247,34 @@ def test_sources_check_json_lists_problems_and_warnings(tmp_path: Path, capsys) 
     assert doc["problems"] == ["[columns] names accounts.phone_no, which the schema lacks"]
     assert any("realname_x" in w for w in doc["warnings"]) and doc["tables"] == 2, doc
     assert doc["mapped_columns"] == 4 and doc["subject_keys"] == 2, doc
+
+
+@pytest.mark.parametrize(
+    ("written", "named"),
+    [
+        ("CST", "Asia/Shanghai"),  # what PostgreSQL prints for Asia/Shanghai
+        ("CST", "America/Chicago"),  # ... and for US Central
+        ("asia/tokyo", "Asia/Tokyo"),
+        ("EUROPE/BERLIN", "Europe/Berlin"),
+        ("GMT+8", "Etc/GMT-8"),
+        ("UTC+08:00", "Etc/GMT-8"),
+        ("+08", "Etc/GMT-8"),
+        ("UTC-5", "Etc/GMT+5"),
+    ],
+)
+def test_a_timezone_written_as_an_abbreviation_or_offset_is_refused_naming_the_iana_zone(
+    written: str, named: str
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_settings({**BASE, "timezone": written})
+    assert named in f"{info.value} {info.value.hint}", (info.value, info.value.hint)
+
+
+def test_an_etc_gmt_zone_is_warned_of_its_inverted_sign(tmp_path: Path, capsys) -> None:
+    """Etc/GMT+8 is UTC-8 (POSIX's sign): a China server's log read with it is 16 hours off."""
+    settings = write_source(tmp_path, "server_audit", extra='timezone = "Etc/GMT+8"')
+    code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+    assert code == 0 and "Etc/GMT+8 is UTC-8" in out and "Etc/GMT-8" in out, out
+    settings = write_source(tmp_path / "ok", "server_audit", extra='timezone = "Asia/Shanghai"')
+    code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+    assert code == 0 and "Etc/GMT" not in out, out
