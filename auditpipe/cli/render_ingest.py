@@ -119,6 +119,32 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
                         "{source_file}: + {n:,} log lines quarantined by an earlier ingest of this file, duplicates now"
                     ).format(source_file=f.source_file, n=c["lines_quarantined_before"])
                 )
+        if f.unmatched_actors:
+            listed = ", ".join(f"{user} ({n:,})" for user, n in f.unmatched_actors[:10])
+            if len(f.unmatched_actors) > 10:
+                listed += _(", and {n} more").format(n=f"{len(f.unmatched_actors) - 10:,}")
+            unmatched = sum(n for _u, n in f.unmatched_actors)
+            console.message(
+                ngettext(
+                    "{file}: {n} statement by database users no [actors] pattern of {settings} "
+                    "matches (actor_type unknown): {listed}",
+                    "{file}: {n} statements by database users no [actors] pattern of {settings} "
+                    "matches (actor_type unknown): {listed}",
+                    unmatched,
+                ).format(
+                    file=f.source_file,
+                    n=f"{unmatched:,}",
+                    settings=f.source_settings,
+                    listed=listed,
+                )
+            )
+        if f.unmatched_actors and f.unused_actor_patterns:
+            console.message(
+                _(
+                    "{file}: [actors] patterns that matched no user: {patterns} (a pattern is a "
+                    "glob of the whole user name: * any text, ? one character)"
+                ).format(file=f.source_file, patterns=", ".join(f.unused_actor_patterns))
+            )
         if f.unclassified_field_names:
             console.message(
                 _unclassified_line(f.source_file, f.unclassified_fields, f.unclassified_field_names)

@@ -73,6 +73,9 @@ class FileResult:
     source_counts: dict[str, int] | None = None
     # ... and the source settings file it was read with (its [columns] names what is mapped)
     source_settings: str | None = None
+    # events per database user no [actors] pattern matched; the [actors] patterns matching none
+    unmatched_actors: list[tuple[str, int]] = field(default_factory=list)
+    unused_actor_patterns: list[str] = field(default_factory=list)
     # The most frequent data field names the catalog does not know, with the events naming
     # each (unclassified.py), and how many different unknown names the file had.
     unclassified_fields: list[tuple[str, int]] = field(default_factory=list)
@@ -531,6 +534,8 @@ class _FileJob:
             ),
             source_counts=source_counts,
             source_settings=getattr(self.kind, "settings_file", None),
+            unmatched_actors=getattr(self.kind, "unmatched_actors", []),
+            unused_actor_patterns=getattr(self.kind, "unused_actor_patterns", []),
             unclassified_fields=unclassified.top(settings.unclassified_top),
             unclassified_field_names=len(unclassified.counts),
         )
@@ -577,6 +582,8 @@ class SourceReaderKind:
         self.reader = reader
         self.source_counts: dict[str, int] | None = None
         self.settings_file: str = reader.settings.where()
+        self.unmatched_actors: list[tuple[str, int]] = []
+        self.unused_actor_patterns: list[str] = []
 
     def batches(self, ctx: ReadContext) -> Iterator[pa.Table]:
         stream = ctx.open_bytes()
@@ -590,6 +597,12 @@ class SourceReaderKind:
             stream.close()
         counters = self.reader.counters
         self.source_counts = counters.as_dict()
+        self.unmatched_actors = sorted(
+            counters.unmatched_users.items(), key=lambda u: (-u[1], u[0])
+        )
+        self.unused_actor_patterns = sorted(
+            {p for p, _t in self.reader.settings.actors} - counters.matched_patterns
+        )
         if not counters.reconciles:
             raise AuditpipeError(
                 _(

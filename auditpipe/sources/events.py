@@ -112,9 +112,13 @@ class Counters:
     # The quarantined rows' (line_number, raw, n: their lines) since take_quarantined: ingest
     # records them, to count a grown log's old bad lines as quarantined before, not again.
     quarantined_rows: list[Any] = field(default_factory=list)
+    # Events per database user no [actors] pattern matched (their actor_type is unknown), and
+    # the patterns that matched a user: what the ingest summary tells about [actors].
+    unmatched_users: dict[str, int] = field(default_factory=dict)
+    matched_patterns: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict[str, int]:
-        kept = {"fingerprints", "quarantined_rows"}
+        kept = {"fingerprints", "quarantined_rows", "unmatched_users", "matched_patterns"}
         counts = {k: v for k, v in vars(self).items() if k not in kept}
         return counts | {"statement_shapes": len(self.fingerprints)}
 
@@ -215,6 +219,19 @@ def _analysis_schema() -> dict[str, Any]:
         "call_literal": pl.Int64,
         "parse_problem": pl.String,
     }
+
+
+def _count_actors(events: Any, settings: SourceSettings, counters: Counters) -> None:
+    """Events per user no [actors] pattern matches, and the patterns that match a user (one
+    look per distinct user of the batch)."""
+    for user, n in events.group_by("actor").len().iter_rows():
+        if user is None:
+            continue
+        matched = [p for p, _t in settings.actors if fnmatch.fnmatchcase(user, p)]
+        if matched:
+            counters.matched_patterns.add(matched[0])
+        else:
+            counters.unmatched_users[user] = counters.unmatched_users.get(user, 0) + n
 
 
 def _actor_types(users: list[str], settings: SourceSettings) -> dict[str, str]:
@@ -387,6 +404,7 @@ def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters
     counters.resolved_from_tables_only += int(events["tables_only"].sum())
     counters.unbounded_reads += int(events["unbounded"].sum())
     counters.truncated_statements += int(events["truncated"].sum())
+    _count_actors(events, settings, counters)
     out = _event_columns(events, settings)
     quarantined = _quarantine_columns(bad, settings)
     if bad.height:

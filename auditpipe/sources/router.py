@@ -50,6 +50,26 @@ class SourceRouter:
                     ).format(where=s.where()),
                     hint=_('add e.g. files = ["postgresql*.log"] so auditpipe knows its logs'),
                 )
+        seen: set[Path] = set()
+        claimed: dict[str, SourceSettings] = {}
+        for s in loaded:
+            key = s.path or Path(s.provider_id)
+            if key in seen:
+                raise ConfigError(
+                    _("{where} is listed twice under [ingest] sources").format(where=s.where()),
+                    hint=_("list each source settings file once in auditpipe.toml"),
+                )
+            seen.add(key)
+            for pattern in s.files:
+                first = claimed.setdefault(pattern, s)
+                if first is not s:  # the later source would never be used for those files
+                    raise ConfigError(
+                        _(
+                            "{first} and {second} under [ingest] sources both claim files "
+                            "{pattern!r}; the first would read them all"
+                        ).format(first=first.where(), second=s.where(), pattern=pattern),
+                        hint=_("give each source its own files patterns"),
+                    )
         return cls(loaded)
 
     def source_of(self, path: Path) -> SourceSettings | None:

@@ -314,3 +314,35 @@ def test_a_half_right_mapping_is_told_which_columns_to_map_in_the_settings(
     assert f"[columns] of {settings}" in err and '"accounts.id" = "<field>"' in err, err
     code, _, err = _run(["--lang", "zh_CN", *args, "--lake", str(tmp_path / "lake2")], capsys)
     assert code == 0 and f"{settings} 的 [columns]" in err, err
+
+
+def test_actor_patterns_that_match_no_user_are_named_with_the_users_left_unknown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """[actors] globs with a typo (svc-* for svc_app) leave those users' statements actor_type
+    unknown: the ingest says which users no pattern matched and which patterns matched none."""
+    folder = Path(__file__).resolve().parents[2] / "sample_data" / "_sources" / "pgaudit"
+    settings = tmp_path / "source.toml"
+    text = (folder / "source.toml").read_text(encoding="utf-8")
+    settings.write_text(
+        text.replace('"svc_*" =', '"svc-*" =')
+        .replace('"kefu_*" =', '"kefu*_" =')
+        .replace('schema = "schema.sql"', f'schema = "{folder / "schema.sql"}"'),
+        encoding="utf-8",
+    )
+    args = ["ingest", "--source", str(settings), str(folder / "postgresql.log")]
+    code, _, err = _run([*args, "--lake", str(tmp_path / "lake")], capsys)
+    assert code == 0, err
+    assert (
+        f"10 statements by database users no [actors] pattern of {settings} matches "
+        "(actor_type unknown): svc_app (6), postgres (3), kefu_li (1)"
+    ) in err, err
+    assert "[actors] patterns that matched no user: kefu*_, svc-*" in err, err
+    sample = folder / "source.toml"  # its patterns match all but the superuser
+    code, _, err = _run(
+        ["ingest", "--source", str(sample), str(folder / "postgresql.log"), "--lake",
+         str(tmp_path / "lake2")],
+        capsys,
+    )  # fmt: skip
+    assert code == 0 and "(actor_type unknown): postgres (3)\n" in err, err
+    assert "matched no user" not in err, err

@@ -278,3 +278,21 @@ def test_an_etc_gmt_zone_is_warned_of_its_inverted_sign(tmp_path: Path, capsys) 
     settings = write_source(tmp_path / "ok", "server_audit", extra='timezone = "Asia/Shanghai"')
     code, out, _ = run_main(["sources", "check", str(settings)], capsys)
     assert code == 0 and "Etc/GMT" not in out, out
+
+
+def test_a_source_listed_twice_or_two_sources_with_one_pattern_are_refused(
+    tmp_path: Path,
+) -> None:
+    """The second of two sources claiming the same file names would never be used (first
+    match wins): a copy-pasted line in [ingest] sources, refused rather than ignored."""
+    from auditpipe.sources.router import SourceRouter
+
+    a = write_source(tmp_path / "a", "pgaudit", "stderr", 'files = ["postgresql*.log"]')
+    b = write_source(tmp_path / "b", "server_audit", None, 'files = ["postgresql*.log"]')
+    c = write_source(tmp_path / "c", "server_audit", None, 'files = ["server_audit*.log"]')
+    assert len(SourceRouter.load([a, c]).settings) == 2
+    for listed, named in (([a, c, a], "listed twice"), ([a, b], "postgresql*.log")):
+        with pytest.raises(ConfigError) as info:
+            SourceRouter.load(listed)
+        text = f"{info.value} {info.value.hint}"
+        assert named in text and "[ingest] sources" in text, text
