@@ -351,7 +351,12 @@ def parse_columns_csv(text: str, where: str, dialect: str | None = None) -> DbSc
     column, those of the system schemas are left out, so that MySQL's
     performance_schema.accounts (USER, HOST, ...) does not add its columns to the
     application's ``accounts`` table, which has the same bare name."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    # the separator the header is written with: `mysql -B` and COPY write tabs, a spreadsheet
+    # may write semicolons
+    head = text.split("\n", 1)[0].lower()
+    delimiter = next((d for d in (",", "\t", ";", "|") if "table_name" in head and d in head), ",")
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     names = {n.strip().lower(): n for n in reader.fieldnames or []}
     if not {"table_name", "column_name"} <= names.keys():
         raise ConfigError(
@@ -401,7 +406,8 @@ def load_schema(path: Path | None, dialect: str) -> DbSchema:
             _("cannot read schema file {path}: {exc}").format(path=path, exc=exc.strerror or exc),
             hint=_("schema names a file (a relative path is read from the settings file's folder)"),
         ) from exc
-    if path.suffix.lower() == ".csv":
+    head = text.lstrip("\ufeff").split("\n", 1)[0].lower()
+    if path.suffix.lower() in (".csv", ".tsv") or ("table_name" in head and "column_name" in head):
         return parse_columns_csv(text, str(path), dialect)
     schema = parse_ddl(text, dialect)
     if not schema.tables:

@@ -167,3 +167,22 @@ def test_a_schema_that_names_a_folder_says_what_schema_names(tmp_path: Path) -> 
     with pytest.raises(ConfigError) as info:
         load_schema(tmp_path, "postgres")
     assert "settings file's folder" in str(info.value.hint), info.value
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", ";", "|"])
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".txt"])
+@pytest.mark.parametrize("upper", [False, True])
+def test_an_information_schema_export_is_read_whatever_its_separator(
+    tmp_path: Path, delimiter: str, suffix: str, upper: bool
+) -> None:
+    """`mysql -B -e "SELECT ..."` and PostgreSQL's COPY write tabs (MySQL names the columns
+    in capitals), a spreadsheet may write semicolons: all are the same export."""
+    from auditpipe.sources.schema import load_schema
+
+    header = ["table_schema", "table_name", "column_name", "ordinal_position"]
+    header = [h.upper() for h in header] if upper else header
+    rows = [header, ["shop", "accounts", "id", "1"], ["shop", "accounts", "id_card_no", "2"]]
+    path = tmp_path / f"columns{suffix}"
+    path.write_text("".join(delimiter.join(r) + "\n" for r in rows), encoding="utf-8")
+    schema = load_schema(path, "mysql")
+    assert schema.tables == {"accounts": ["id", "id_card_no"]}
