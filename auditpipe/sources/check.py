@@ -30,12 +30,7 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
     settings = load_settings(path)
     result = CheckResult(settings)
     if settings.schema_file is None:
-        result.problems.append(
-            _(
-                'no schema: give schema = "schema.sql" (pg_dump --schema-only / mysqldump '
-                "--no-data) or an information_schema.columns CSV, so SELECT * can be expanded"
-            )
-        )
+        result.problems.append(no_schema_message())
         return result
     schema = load_schema(settings.schema_file, settings.dialect)
     result.tables = len(schema.tables)
@@ -48,6 +43,14 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
                     ref=ref, field=data_field
                 )
             )
+    if not settings.columns:
+        result.warnings.append(
+            _(
+                "no [columns]: no column is mapped to a catalog field, so no statement counts "
+                "as reading personal data; map the columns that hold it (e.g. "
+                '"accounts.id_card_no" = "id_number")'
+            )
+        )
     if not settings.subject_keys:
         result.warnings.append(
             _(
@@ -93,6 +96,13 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
             )
         )
     return result
+
+
+def no_schema_message() -> str:
+    return _(
+        'no schema: give schema = "schema.sql" (pg_dump --schema-only / mysqldump '
+        "--no-data) or an information_schema.columns CSV, so SELECT * can be expanded"
+    )
 
 
 def schema_problems(settings: SourceSettings, schema: DbSchema) -> list[str]:

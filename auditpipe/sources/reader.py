@@ -62,12 +62,19 @@ def mapping_for(
         e.name for e in catalog.entries if e.data_class in catalog.protected_classes
     )
     if schema is None:
-        schema = load_schema(settings.schema_file, settings.dialect)
-        # A mapped column or subject key the schema lacks would count nothing: refuse the
-        # settings before any log is read, as `sources check` reports them.
-        from .check import schema_problems
+        # No schema, or a mapped column or subject key the schema lacks, would count nothing
+        # (a SELECT * expands to no column): refuse the settings before any log is read, as
+        # `sources check` reports them.
+        from .check import no_schema_message, schema_problems
 
-        problems = schema_problems(settings, schema) if settings.schema_file else []
+        if settings.schema_file is None:
+            raise ConfigError(
+                _("{where}: {problems}").format(
+                    where=settings.where(), problems=no_schema_message()
+                )
+            )
+        schema = load_schema(settings.schema_file, settings.dialect)
+        problems = schema_problems(settings, schema)
         if problems:
             raise ConfigError(
                 _("{where}: {problems}").format(

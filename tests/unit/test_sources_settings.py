@@ -296,3 +296,30 @@ def test_a_source_listed_twice_or_two_sources_with_one_pattern_are_refused(
             SourceRouter.load(listed)
         text = f"{info.value} {info.value.hint}"
         assert named in text and "[ingest] sources" in text, text
+
+
+def test_ingest_refuses_settings_without_a_schema_as_sources_check_does(
+    tmp_path: Path, capsys
+) -> None:
+    """Without a schema a `SELECT *` reads no known column: ingest would under-count the
+    protected reads. sources check reports it (exit 1); ingest refuses it (exit 2)."""
+    settings = write_source(tmp_path, "pgaudit", "stderr")
+    settings.write_text(
+        "\n".join(x for x in settings.read_text().splitlines() if not x.startswith("schema"))
+    )
+    code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+    assert code == 1 and "no schema" in out, out
+    log = tmp_path / "postgresql.log"
+    log.write_text("")
+    code, _, err = run_main(
+        ["ingest", "--source", str(settings), str(log), "--lake", str(tmp_path / "lake")], capsys
+    )
+    assert code == 2 and "no schema" in err and str(settings) in err, err
+
+
+def test_sources_check_warns_when_no_column_is_mapped(tmp_path: Path, capsys) -> None:
+    settings = write_source(tmp_path, "pgaudit", "stderr")
+    text = settings.read_text()
+    settings.write_text(text[: text.index("[columns]")] + text[text.index("[actors]") :])
+    code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+    assert code == 0 and "no [columns]" in out, out
