@@ -35,6 +35,14 @@ def check_source(path: Path, catalog: Catalog) -> CheckResult:
     schema = load_schema(settings.schema_file, settings.dialect)
     result.tables = len(schema.tables)
     result.problems += schema_problems(settings, schema)
+    for table, schemas in sorted(schema.merged.items()):
+        result.warnings.append(
+            _(
+                "table {table} is defined in {schemas}: statements name tables without their "
+                "schema, so its columns are those of all of them; a schema holding copies "
+                "(archive, backup) can be left out of the dump"
+            ).format(table=table, schemas=", ".join(s or "?" for s in schemas))
+        )
     known = {e.name for e in catalog.entries}
     for ref, data_field in sorted(settings.columns.items()):
         if data_field not in known:

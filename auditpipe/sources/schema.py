@@ -34,6 +34,9 @@ class DbSchema:
     # data_type) tells: what a hex literal compared with the column means (0x3133 is the
     # number 12595 against a number column, the string '13' against a text one)
     types: dict[str, str] = field(default_factory=dict)
+    # table -> the schemas (databases) defining a table of that bare name, when several do:
+    # their columns are merged, since statements are matched by bare table name
+    merged: dict[str, list[str]] = field(default_factory=dict)
 
     def columns(self, table: str) -> list[str]:
         return self.tables.get(table.lower().split(".")[-1], [])
@@ -91,6 +94,7 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
     # mysqldump --all-databases dumps the server's own database too (USE `mysql`): its
     # tables (event, servers, user ...) are not the application's of the same bare name
     system, database = _system_schema(dialect), ""
+    origins: dict[str, list[str]] = {}
     for statement in _split_statements(text):
         use = _USE.match(statement)
         if use:
@@ -144,14 +148,26 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
                 if parent_type:
                     types.setdefault(f"{name}.{inherited_column}", parent_type)
         if cols:
-            tables[name] = cols
+            # the same bare name in another schema (public.accounts, archive.accounts): one
+            # table to the statements, with the columns of both
+            tables[name] = _union(tables.get(name, []), cols)
+            origins.setdefault(name, []).append(target.this.db or database or "")
         for column in defs:
             data_type = column.args.get("kind")
             spelled = data_type.sql(dialect=dialect) if data_type is not None else ""
             type_class = _type_class(spelled)
             if type_class:
                 types[f"{name}.{column.name.lower()}"] = type_class
-    return DbSchema(tables, views, types)
+    return DbSchema(tables, views, types, _merged(origins))
+
+
+def _union(first: list[str], second: list[str]) -> list[str]:
+    return first + [c for c in second if c not in first]
+
+
+def _merged(origins: dict[str, list[str]]) -> dict[str, list[str]]:
+    distinct = {t: list(dict.fromkeys(s)) for t, s in origins.items()}
+    return {t: s for t, s in distinct.items() if len(s) > 1}
 
 
 # Column attributes MariaDB and MySQL dump that sqlglot does not parse (MySQL 8 writes
@@ -367,23 +383,34 @@ def parse_columns_csv(text: str, where: str, dialect: str | None = None) -> DbSc
                 "export with: SELECT table_name, column_name, ordinal_position FROM information_schema.columns"
             ),
         )
-    rows: dict[str, list[tuple[int, str]]] = {}
+    # (table, schema) -> (ordinal, column): a bare table name in several schemas is one table
+    # with the columns of each, the first schema's first
+    rows: dict[tuple[str, str], list[tuple[int, str]]] = {}
     types: dict[str, str] = {}
     system = _system_schema(dialect)
     schema_column = names.get("table_schema")
     for i, row in enumerate(reader):
-        if schema_column and system.match((row.get(schema_column) or "").strip()):
+        table_schema = (row.get(schema_column) or "").strip() if schema_column else ""
+        if schema_column and system.match(table_schema):
             continue
         table = (row[names["table_name"]] or "").strip().lower()
         column = (row[names["column_name"]] or "").strip().lower()
         if not table or not column:
             continue
         order = row.get(names.get("ordinal_position", ""), "") or ""
-        rows.setdefault(table, []).append((int(order) if order.isdigit() else i, column))
+        rows.setdefault((table, table_schema), []).append(
+            (int(order) if order.isdigit() else i, column)
+        )
         type_class = _type_class(row.get(names.get("data_type", ""), "") or "")
         if type_class:
             types[f"{table}.{column}"] = type_class
-    return DbSchema({t: [c for _, c in sorted(cols)] for t, cols in rows.items()}, types=types)
+    tables: dict[str, list[str]] = {}
+    origins: dict[str, list[str]] = {}
+    for (table, table_schema), cols in rows.items():
+        ordered = list(dict.fromkeys(c for _, c in sorted(cols)))
+        tables[table] = _union(tables.get(table, []), ordered)
+        origins.setdefault(table, []).append(table_schema)
+    return DbSchema(tables, types=types, merged=_merged(origins))
 
 
 def load_schema(path: Path | None, dialect: str) -> DbSchema:

@@ -186,3 +186,43 @@ def test_an_information_schema_export_is_read_whatever_its_separator(
     path.write_text("".join(delimiter.join(r) + "\n" for r in rows), encoding="utf-8")
     schema = load_schema(path, "mysql")
     assert schema.tables == {"accounts": ["id", "id_card_no"]}
+
+
+TWO_SCHEMAS_PG = (
+    "CREATE TABLE public.accounts (id bigint, id_card_no text);\n"
+    "CREATE TABLE archive.accounts (id bigint, old_note text);\n"
+)
+TWO_SCHEMAS_MYSQL = (
+    "USE `shop`;\nCREATE TABLE `accounts` (`id` bigint, `id_card_no` varchar(20));\n"
+    "USE `shop_archive`;\nCREATE TABLE `accounts` (`id` bigint, `old_note` text);\n"
+)
+TWO_SCHEMAS_CSV = (
+    "table_schema,table_name,column_name,ordinal_position\n"
+    "public,accounts,id,1\npublic,accounts,id_card_no,2\n"
+    "archive,accounts,id,1\narchive,accounts,old_note,2\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "dialect"),
+    [
+        ("schema.sql", TWO_SCHEMAS_PG, "postgres"),
+        ("schema.sql", TWO_SCHEMAS_MYSQL, "mysql"),
+        ("columns.csv", TWO_SCHEMAS_CSV, "postgres"),
+    ],
+)
+def test_a_table_name_in_two_schemas_keeps_the_columns_of_both(
+    tmp_path: Path, name: str, text: str, dialect: str
+) -> None:
+    """Statements are matched by bare table name, so public.accounts and archive.accounts are
+    one table: it has the columns of both (the first's first, none twice), not only the
+    last one's, which dropped id_card_no from `SELECT *` and made its mapping a problem."""
+    from auditpipe.sources.schema import load_schema
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    schema = load_schema(path, dialect)
+    assert schema.tables == {"accounts": ["id", "id_card_no", "old_note"]}
+    assert sorted(schema.merged["accounts"]) == sorted(
+        ["public", "archive"] if dialect == "postgres" else ["shop", "shop_archive"]
+    )

@@ -323,3 +323,11 @@ def test_sources_check_warns_when_no_column_is_mapped(tmp_path: Path, capsys) ->
     settings.write_text(text[: text.index("[columns]")] + text[text.index("[actors]") :])
     code, out, _ = run_main(["sources", "check", str(settings)], capsys)
     assert code == 0 and "no [columns]" in out, out
+
+
+def test_sources_check_warns_of_a_table_name_in_two_schemas(tmp_path: Path, capsys) -> None:
+    settings = write_source(tmp_path, "pgaudit", "stderr")
+    with open(tmp_path / "schema.sql", "a", encoding="utf-8") as fh:
+        fh.write("CREATE TABLE archive.accounts (id bigint, old_note text);\n")
+    code, out, _ = run_main(["sources", "check", str(settings)], capsys)
+    assert code == 0 and "table accounts is defined in " in out and "archive" in out, out
