@@ -149,16 +149,15 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
             console.message(
                 _unclassified_line(f.source_file, f.unclassified_fields, f.unclassified_field_names)
             )
-            mapped = [name for name, _n in f.unclassified_fields if "." in name]
-            if f.source_settings and mapped:
+            if f.source_settings and any("." in name for name, _n in f.unclassified_fields):
                 # a database log's unknown "table.column" is a column its [columns] leaves out
                 console.message(
                     _(
                         "{file}: a table.column above is a column the log touched that [columns] "
                         "of {settings} does not map: map each holding personal data to its "
-                        'catalog field there (e.g. "{ref}" = "<field>"), then run auditpipe '
-                        "sources check {settings}"
-                    ).format(file=f.source_file, settings=f.source_settings, ref=mapped[0])
+                        'catalog field there (e.g. "accounts.mobile" = "mobile"), then run '
+                        "auditpipe sources check {settings}"
+                    ).format(file=f.source_file, settings=f.source_settings)
                 )
     if any(f.unclassified_field_names for f in result.files):
         console.message(

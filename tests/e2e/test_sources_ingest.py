@@ -311,7 +311,7 @@ def test_a_half_right_mapping_is_told_which_columns_to_map_in_the_settings(
     code, _, err = _run([*args, "--lake", str(tmp_path / "lake")], capsys)
     assert code == 0, err
     assert "accounts.id_card_no (4)" in err, err
-    assert f"[columns] of {settings}" in err and '"accounts.id" = "<field>"' in err, err
+    assert f"[columns] of {settings} does not map" in err, err
     code, _, err = _run(["--lang", "zh_CN", *args, "--lake", str(tmp_path / "lake2")], capsys)
     assert code == 0 and f"{settings} 的 [columns]" in err, err
 
