@@ -222,6 +222,20 @@ class Lake:
                 ),
                 hint=_("wait for that run to finish; a killed run releases the lock by itself"),
             ) from None
+        except OSError as exc:
+            fh.close()
+            if exc.errno not in commit.LOCKS_UNSUPPORTED:
+                raise
+            raise LakeError(
+                _(
+                    "the file system of lake {root} does not support file locks ({strerror}); "
+                    "auditpipe {purpose} needs one to keep two writers apart"
+                ).format(root=self.root, strerror=exc.strerror, purpose=purpose),
+                hint=_(
+                    "put the lake on a local disk (or an NFS mount with its lock service "
+                    "running); status, report, sql and findings still read it"
+                ),
+            ) from exc
         fh.seek(0)
         fh.truncate()
         fh.write(f"auditpipe {purpose} (pid {os.getpid()}, since {utc_now():%Y-%m-%d %H:%M:%SZ})")
