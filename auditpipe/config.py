@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import tomllib
 import types
@@ -231,6 +232,15 @@ def _convert(value: Any, hint: Any, where: str, config: Config) -> Any:
             ),
         )
     if hint is float:
+        if not math.isfinite(value):  # TOML's inf and nan, and 1e400 (read as inf)
+            raise ConfigError(
+                _("{where} should be a finite number, got {value!r}").format(
+                    where=where, value=value
+                ),
+                hint=_("fix {split} in the {split2} table of auditpipe.toml").format(
+                    split=_key(where), split2=where.split()[0]
+                ),
+            )
         return float(value)
     if hint is Path:
         return config.resolve_path(value)

@@ -204,3 +204,25 @@ def test_flags_override_the_file_and_the_file_overrides_defaults() -> None:
 def test_an_override_that_is_not_a_setting_is_a_programming_error() -> None:
     with pytest.raises(TypeError, match="unknown NightlySettings override.*settle_second"):
         NightlySettings.from_config(Config(), settle_second=5)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")], ids=str)
+@pytest.mark.parametrize("table", TABLES)
+def test_a_number_that_is_not_finite_is_an_error_for_every_float_key(
+    table: str, value: float
+) -> None:
+    """TOML has inf and nan (and 1e400 reads as inf): 'settle_seconds = inf' was an internal
+    error (OverflowError) in the nightly's inbox scan."""
+    cls = SETTINGS[table]
+    hints = typing.get_type_hints(cls)
+    for f in _readable(cls):
+        if hints[f.name] not in (float, float | None):
+            continue
+        with pytest.raises(ConfigError, match=f"\\[{table}\\] {f.name} should be a finite"):
+            cls.from_config(Config({table: {f.name: value}}))
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")], ids=str)
+def test_a_settle_seconds_flag_that_is_not_finite_is_a_settings_error(value: float) -> None:
+    with pytest.raises(ConfigError, match="settle_seconds"):
+        NightlySettings.from_config(Config(), settle_seconds=value)
