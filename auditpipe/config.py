@@ -77,15 +77,28 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         return Config()
     p = Path(path)
     if not p.is_file():
-        if explicit:
+        if not explicit:
+            return Config()
+        # Named on purpose: /dev/null (no settings at all) and a pipe ('--config <(...)') are
+        # read like a file; only a folder or nothing at that path is refused.
+        if p.is_dir():
+            raise ConfigError(
+                _("config file {p} is a folder").format(p=p),
+                hint=_("check the path given to --config or $AUDITPIPE_CONFIG"),
+            )
+        if not p.exists():
             raise ConfigError(
                 _("config file {p} does not exist").format(p=p),
                 hint=_("check the path given to --config or $AUDITPIPE_CONFIG"),
             )
-        return Config()
     try:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
+        raise ConfigError(
+            _("cannot read config file {p}: {strerror}").format(p=p, strerror=exc.strerror),
+            hint=_("the user running auditpipe must be able to read it: check its permissions"),
+        ) from exc
+    except UnicodeDecodeError as exc:
         raise ConfigError(_("cannot read config file {p}: {exc}").format(p=p, exc=exc)) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(

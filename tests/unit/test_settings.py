@@ -5,6 +5,8 @@ live only in the dataclasses, and a flag overrides the file only when the user g
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 import typing
 from decimal import Decimal
 from pathlib import Path
@@ -226,3 +228,47 @@ def test_a_number_that_is_not_finite_is_an_error_for_every_float_key(
 def test_a_settle_seconds_flag_that_is_not_finite_is_a_settings_error(value: float) -> None:
     with pytest.raises(ConfigError, match="settle_seconds"):
         NightlySettings.from_config(Config(), settle_seconds=value)
+
+
+def test_dev_null_or_a_pipe_as_the_config_file_is_read_as_an_empty_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'--config /dev/null' (no settings, whatever ./auditpipe.toml says) and a pipe ('--config
+    <(...)') were refused as 'config file /dev/null does not exist'."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "auditpipe.toml").write_text("[detcet]\n")
+    assert load_config("/dev/null").data == {}
+    fifo = tmp_path / "settings.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(
+        target=fifo.write_text, args=('[nightly]\nfail_on = "low"\n',), daemon=True
+    )
+    writer.start()
+    try:
+        assert NightlySettings.from_config(load_config(fifo)).fail_on == "low"
+    finally:
+        writer.join(timeout=5)
+
+
+def test_a_config_folder_or_a_missing_file_is_an_error_saying_which(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_config(tmp_path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_an_unreadable_config_file_says_so_and_what_to_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron user who may not read the operator's auditpipe.toml (mode 600): the message
+    was the bare '[Errno 13] Permission denied: ...' with no hint."""
+    path = tmp_path / "auditpipe.toml"
+    path.write_text("[nightly]\n")
+
+    def denied(self: Path, *args: Any, **kwargs: Any) -> str:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(ConfigError, match="cannot read config file .*: Permission denied$") as info:
+        load_config(path)
+    assert "permissions" in (info.value.hint or "")
