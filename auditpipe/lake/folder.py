@@ -24,7 +24,11 @@ from . import commit, layout
 from .commit import Transaction, utc_now, write_json_atomic
 
 LAKE_FORMAT = "auditpipe-lake"
-LAKE_VERSION = 1
+# 2: the lake may hold account snapshots (the accounts table). An auditpipe of format 1 took
+# their files for bad event rows (quarantined, and never ingested again: the manifest has
+# them) and removed the real-name findings; it refuses a lake of a format above its own.
+# Writers raise a format-1 lake to 2 (``_raise_format``); readers leave it as it is.
+LAKE_VERSION = 2
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
@@ -243,6 +247,7 @@ class Lake:
         self._lock_fh, self._lock_depth = fh, 1
         try:
             self.recover()
+            self._raise_format()
             yield
         finally:
             self._lock_depth = 0
@@ -250,6 +255,14 @@ class Lake:
                 fh.truncate(0)
             fh.close()  # closing releases the flock
             self._lock_fh = None
+
+    def _raise_format(self) -> None:
+        """Mark a lake of an older format as this one's (under the lock, before any write)."""
+        if self.meta.get("version", 0) >= LAKE_VERSION:
+            return
+        meta = {**self.meta, "version": LAKE_VERSION}
+        write_json_atomic(self.meta_dir / "lake.json", meta)
+        self.meta = meta
 
     # -- commits ------------------------------------------------------------------------
     def transaction(self) -> Transaction:
