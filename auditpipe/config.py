@@ -92,7 +92,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
                 hint=_("check the path given to --config or $AUDITPIPE_CONFIG"),
             )
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte order mark (Windows Notepad writes one) is not part of the TOML.
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise ConfigError(
             _("cannot read config file {p}: {strerror}").format(p=p, strerror=exc.strerror),

@@ -25,6 +25,7 @@ from auditpipe.ingest.settings import IngestSettings
 from auditpipe.nightly.settings import NightlySettings
 from auditpipe.penalty import PenaltySettings
 from auditpipe.report.settings import ReportSettings
+from tests.support import REPO
 
 SETTINGS: dict[str, Any] = {
     "ingest": IngestSettings,
@@ -272,3 +273,25 @@ def test_an_unreadable_config_file_says_so_and_what_to_check(
     with pytest.raises(ConfigError, match="cannot read config file .*: Permission denied$") as info:
         load_config(path)
     assert "permissions" in (info.value.hint or "")
+
+
+def test_a_config_file_saved_with_a_utf8_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Windows Notepad starts UTF-8 files with a BOM: it was 'not valid TOML: Invalid statement
+    (at line 1, column 1)', a line that looks right."""
+    path = tmp_path / "auditpipe.toml"
+    path.write_bytes(b'\xef\xbb\xbf[nightly]\r\nfail_on = "low"\r\n')
+    assert NightlySettings.from_config(load_config(path)).fail_on == "low"
+
+
+def test_a_source_settings_file_with_a_byte_order_mark_is_read_as_without(tmp_path: Path) -> None:
+    from auditpipe.sources import load_settings
+
+    source = REPO / "sample_data" / "_sources" / "pgaudit" / "source.toml"
+    path = tmp_path / "source.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+    (tmp_path / "schema.sql").write_bytes((source.parent / "schema.sql").read_bytes())
+    # The same settings; only the paths, which are the file's own, differ.
+    moved = {"path": None, "schema_file": None}
+    assert dataclasses.replace(load_settings(path), **moved) == dataclasses.replace(
+        load_settings(source), **moved
+    )
