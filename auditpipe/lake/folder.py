@@ -110,7 +110,7 @@ class Lake:
         ``timezone`` is fixed when the lake is created (event_date partitions depend on it);
         asking for a different one later is an error rather than a silently mixed lake.
         """
-        root = Path(path)
+        root = Path(path).expanduser()  # as Arrow and DuckDB read a path starting with '~'
         marker = layout.meta_dir(root) / "lake.json"
         if root.exists() and not root.is_dir():
             raise LakeError(
