@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 import tomllib
 import types
@@ -76,15 +77,29 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         return Config()
     p = Path(path)
     if not p.is_file():
-        if explicit:
+        if not explicit:
+            return Config()
+        # Named on purpose: /dev/null (no settings at all) and a pipe ('--config <(...)') are
+        # read like a file; only a folder or nothing at that path is refused.
+        if p.is_dir():
+            raise ConfigError(
+                _("config file {p} is a folder").format(p=p),
+                hint=_("check the path given to --config or $AUDITPIPE_CONFIG"),
+            )
+        if not p.exists():
             raise ConfigError(
                 _("config file {p} does not exist").format(p=p),
                 hint=_("check the path given to --config or $AUDITPIPE_CONFIG"),
             )
-        return Config()
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        # utf-8-sig: a byte order mark (Windows Notepad writes one) is not part of the TOML.
+        data = tomllib.loads(p.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise ConfigError(
+            _("cannot read config file {p}: {strerror}").format(p=p, strerror=exc.strerror),
+            hint=_("the user running auditpipe must be able to read it: check its permissions"),
+        ) from exc
+    except UnicodeDecodeError as exc:
         raise ConfigError(_("cannot read config file {p}: {exc}").format(p=p, exc=exc)) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
@@ -231,6 +246,15 @@ def _convert(value: Any, hint: Any, where: str, config: Config) -> Any:
             ),
         )
     if hint is float:
+        if not math.isfinite(value):  # TOML's inf and nan, and 1e400 (read as inf)
+            raise ConfigError(
+                _("{where} should be a finite number, got {value!r}").format(
+                    where=where, value=value
+                ),
+                hint=_("fix {split} in the {split2} table of auditpipe.toml").format(
+                    split=_key(where), split2=where.split()[0]
+                ),
+            )
         return float(value)
     if hint is Path:
         return config.resolve_path(value)

@@ -223,7 +223,7 @@ def load_catalog(extra: str | os.PathLike[str] | None = None) -> Catalog:
     if extra is not None:
         path = Path(extra)
         try:
-            user_doc = json.loads(path.read_text(encoding="utf-8"))
+            user_doc = json.loads(path.read_text(encoding="utf-8-sig"))  # BOM or not
         except FileNotFoundError as exc:
             raise ConfigError(_("catalog file {path} does not exist").format(path=path)) from exc
         except (OSError, ValueError) as exc:

@@ -31,6 +31,9 @@ def forget_lake() -> None:
 
 def _note_lake(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     if value is not None:
+        # '~' that no shell expanded (quoted, or from $AUDITPIPE_LAKE): Arrow and DuckDB would
+        # expand it in the paths they write, Python would not, and the lake would be split.
+        value = value.expanduser()
         _lake_in_use.append(value)
     return value
 

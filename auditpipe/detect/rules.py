@@ -290,7 +290,7 @@ def rule_body(body_lines: Sequence[str], path: Path) -> str:
 
 def read_rule_file(path: Path, *, builtin: bool = False) -> Rule:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte order mark is not SQL
     except UnicodeDecodeError as exc:
         raise RuleError(
             _("rule file {path} is not UTF-8 text: {exc}").format(path=path, exc=exc)

@@ -102,7 +102,7 @@ class DetectSettings:
             return []
         path = self.broker_watchlist
         try:
-            text = path.read_text(encoding="utf-8")
+            text = path.read_text(encoding="utf-8-sig")  # a BOM is not a broker's name
         except FileNotFoundError:
             raise ConfigError(
                 _("broker watchlist {path} does not exist").format(path=path),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import functools
 import json
@@ -326,6 +327,10 @@ def journal_files(root: Path) -> list[Path]:
 # wait for a writer's whole run, only for the commit being applied at that moment.
 COMMIT_LOCK = "commit.lock"
 
+# What ``flock`` fails with on a file system that will not lock (NFS without its lock daemon,
+# some FUSE and SMB mounts): ENOLCK, EOPNOTSUPP (= ENOTSUP on Linux), ENOSYS.
+LOCKS_UNSUPPORTED = frozenset({errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
+
 
 @contextlib.contextmanager
 def _applying(root: Path) -> Iterator[None]:
@@ -343,7 +348,13 @@ def _listing_lock(root: Path) -> Iterator[None]:
         yield  # no commit applied since this lake got the lock file, or no permission
         return
     try:
-        fcntl.flock(fd, fcntl.LOCK_SH)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        except OSError as exc:
+            if exc.errno not in LOCKS_UNSUPPORTED:
+                raise
+            # A file system without locks: no writer can work on it (``Lake.locked`` refuses),
+            # so there is no commit to wait for.
         yield
     finally:
         os.close(fd)

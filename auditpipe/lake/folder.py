@@ -24,7 +24,11 @@ from . import commit, layout
 from .commit import Transaction, utc_now, write_json_atomic
 
 LAKE_FORMAT = "auditpipe-lake"
-LAKE_VERSION = 1
+# 2: the lake may hold account snapshots (the accounts table). An auditpipe of format 1 took
+# their files for bad event rows (quarantined, and never ingested again: the manifest has
+# them) and removed the real-name findings; it refuses a lake of a format above its own.
+# Writers raise a format-1 lake to 2 (``_raise_format``); readers leave it as it is.
+LAKE_VERSION = 2
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
@@ -106,7 +110,7 @@ class Lake:
         ``timezone`` is fixed when the lake is created (event_date partitions depend on it);
         asking for a different one later is an error rather than a silently mixed lake.
         """
-        root = Path(path)
+        root = Path(path).expanduser()  # as Arrow and DuckDB read a path starting with '~'
         marker = layout.meta_dir(root) / "lake.json"
         if root.exists() and not root.is_dir():
             raise LakeError(
@@ -222,6 +226,20 @@ class Lake:
                 ),
                 hint=_("wait for that run to finish; a killed run releases the lock by itself"),
             ) from None
+        except OSError as exc:
+            fh.close()
+            if exc.errno not in commit.LOCKS_UNSUPPORTED:
+                raise
+            raise LakeError(
+                _(
+                    "the file system of lake {root} does not support file locks ({strerror}); "
+                    "auditpipe {purpose} needs one to keep two writers apart"
+                ).format(root=self.root, strerror=exc.strerror, purpose=purpose),
+                hint=_(
+                    "put the lake on a local disk (or an NFS mount with its lock service "
+                    "running); status, report, sql and findings still read it"
+                ),
+            ) from exc
         fh.seek(0)
         fh.truncate()
         fh.write(f"auditpipe {purpose} (pid {os.getpid()}, since {utc_now():%Y-%m-%d %H:%M:%SZ})")
@@ -229,6 +247,7 @@ class Lake:
         self._lock_fh, self._lock_depth = fh, 1
         try:
             self.recover()
+            self._raise_format()
             yield
         finally:
             self._lock_depth = 0
@@ -236,6 +255,14 @@ class Lake:
                 fh.truncate(0)
             fh.close()  # closing releases the flock
             self._lock_fh = None
+
+    def _raise_format(self) -> None:
+        """Mark a lake of an older format as this one's (under the lock, before any write)."""
+        if self.meta.get("version", 0) >= LAKE_VERSION:
+            return
+        meta = {**self.meta, "version": LAKE_VERSION}
+        write_json_atomic(self.meta_dir / "lake.json", meta)
+        self.meta = meta
 
     # -- commits ------------------------------------------------------------------------
     def transaction(self) -> Transaction:

@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,8 @@ def scan_inbox(
     classify = classifier or classify
     check_inbox(inbox)
     now = time.time() if now is None else now
-    settle_ns = int(settle_seconds * 1e9)
+    # Exact for any finite float: 1e300 seconds is a wait, not an OverflowError (1e300 * 1e9).
+    settle_ns = int(Fraction(settle_seconds) * 10**9)
     now_ns = int(now * 1e9)
     skip = {p.resolve() for p in exclude}
     scan = InboxScan()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,13 @@ class NightlySettings:
                     fail_on=self.fail_on, items=", ".join(FAIL_ON_CHOICES)
                 ),
                 hint=_('use e.g. fail_on = "high" in [nightly], or --fail-on high'),
+            )
+        if not math.isfinite(self.settle_seconds):  # --settle-seconds inf (or nan)
+            raise ConfigError(
+                _("nightly settle_seconds is {settle_seconds}; it must be a finite number").format(
+                    settle_seconds=self.settle_seconds
+                ),
+                hint=_("use 0 to take every file at once"),
             )
         if self.settle_seconds < 0:
             raise ConfigError(

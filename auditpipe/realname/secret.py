@@ -82,6 +82,17 @@ def _read(path: Path) -> bytes:
     try:
         mode = path.stat().st_mode
         text = path.read_text(encoding="ascii").strip()
+    except PermissionError as exc:
+        # Private to the user who made it: a lake run by another user (cron) cannot read it.
+        raise LakeError(
+            _("cannot read the lake's identity key {path}: {error}").format(
+                path=path, error=exc.strerror
+            ),
+            hint=_(
+                "run auditpipe as the user who owns it, or give it to the user who runs "
+                "auditpipe: chown USER {path} (keep its mode 600)"
+            ).format(path=path),
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise LakeError(
             _("cannot read the lake's identity key {path}: {error}").format(path=path, error=exc)

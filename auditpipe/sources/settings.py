@@ -409,7 +409,8 @@ def _is_codec(name: str) -> bool:
 def load_settings(path: Path) -> SourceSettings:
     """Read and check one source settings file; ConfigError says what to fix."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte order mark (Windows Notepad writes one) is not part of the TOML.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(
             _("source settings {path} does not exist").format(path=path),

@@ -5,6 +5,8 @@ live only in the dataclasses, and a flag overrides the file only when the user g
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 import typing
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +25,7 @@ from auditpipe.ingest.settings import IngestSettings
 from auditpipe.nightly.settings import NightlySettings
 from auditpipe.penalty import PenaltySettings
 from auditpipe.report.settings import ReportSettings
+from tests.support import REPO
 
 SETTINGS: dict[str, Any] = {
     "ingest": IngestSettings,
@@ -204,3 +207,91 @@ def test_flags_override_the_file_and_the_file_overrides_defaults() -> None:
 def test_an_override_that_is_not_a_setting_is_a_programming_error() -> None:
     with pytest.raises(TypeError, match="unknown NightlySettings override.*settle_second"):
         NightlySettings.from_config(Config(), settle_second=5)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")], ids=str)
+@pytest.mark.parametrize("table", TABLES)
+def test_a_number_that_is_not_finite_is_an_error_for_every_float_key(
+    table: str, value: float
+) -> None:
+    """TOML has inf and nan (and 1e400 reads as inf): 'settle_seconds = inf' was an internal
+    error (OverflowError) in the nightly's inbox scan."""
+    cls = SETTINGS[table]
+    hints = typing.get_type_hints(cls)
+    for f in _readable(cls):
+        if hints[f.name] not in (float, float | None):
+            continue
+        with pytest.raises(ConfigError, match=f"\\[{table}\\] {f.name} should be a finite"):
+            cls.from_config(Config({table: {f.name: value}}))
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")], ids=str)
+def test_a_settle_seconds_flag_that_is_not_finite_is_a_settings_error(value: float) -> None:
+    with pytest.raises(ConfigError, match="settle_seconds"):
+        NightlySettings.from_config(Config(), settle_seconds=value)
+
+
+def test_dev_null_or_a_pipe_as_the_config_file_is_read_as_an_empty_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'--config /dev/null' (no settings, whatever ./auditpipe.toml says) and a pipe ('--config
+    <(...)') were refused as 'config file /dev/null does not exist'."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "auditpipe.toml").write_text("[detcet]\n")
+    assert load_config("/dev/null").data == {}
+    fifo = tmp_path / "settings.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(
+        target=fifo.write_text, args=('[nightly]\nfail_on = "low"\n',), daemon=True
+    )
+    writer.start()
+    try:
+        assert NightlySettings.from_config(load_config(fifo)).fail_on == "low"
+    finally:
+        writer.join(timeout=5)
+
+
+def test_a_config_folder_or_a_missing_file_is_an_error_saying_which(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_config(tmp_path)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_an_unreadable_config_file_says_so_and_what_to_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cron user who may not read the operator's auditpipe.toml (mode 600): the message
+    was the bare '[Errno 13] Permission denied: ...' with no hint."""
+    path = tmp_path / "auditpipe.toml"
+    path.write_text("[nightly]\n")
+
+    def denied(self: Path, *args: Any, **kwargs: Any) -> str:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(ConfigError, match="cannot read config file .*: Permission denied$") as info:
+        load_config(path)
+    assert "permissions" in (info.value.hint or "")
+
+
+def test_a_config_file_saved_with_a_utf8_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Windows Notepad starts UTF-8 files with a BOM: it was 'not valid TOML: Invalid statement
+    (at line 1, column 1)', a line that looks right."""
+    path = tmp_path / "auditpipe.toml"
+    path.write_bytes(b'\xef\xbb\xbf[nightly]\r\nfail_on = "low"\r\n')
+    assert NightlySettings.from_config(load_config(path)).fail_on == "low"
+
+
+def test_a_source_settings_file_with_a_byte_order_mark_is_read_as_without(tmp_path: Path) -> None:
+    from auditpipe.sources import load_settings
+
+    source = REPO / "sample_data" / "_sources" / "pgaudit" / "source.toml"
+    path = tmp_path / "source.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + source.read_bytes())
+    (tmp_path / "schema.sql").write_bytes((source.parent / "schema.sql").read_bytes())
+    # The same settings; only the paths, which are the file's own, differ.
+    moved = {"path": None, "schema_file": None}
+    assert dataclasses.replace(load_settings(path), **moved) == dataclasses.replace(
+        load_settings(source), **moved
+    )
