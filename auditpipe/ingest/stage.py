@@ -219,7 +219,6 @@ class FileStager:
         self.quarantined = 0
         self.may_hold_numbers = False  # a quarantined text may hold an ID-like token
         self.accepted = 0
-        self.staged_files = 0  # event files opened (each in work/events/, numbered)
         self.writes = _Writer()
         self.seen = SeenKeys(con, work / "seen")
 
@@ -287,15 +286,11 @@ class FileStager:
         if p.writer is None:
             if len(self.open_writers) >= self.max_open_writers:
                 self._close(self.open_writers[0])
-            # One flat folder of staged files, not one folder per partition: a file of many
-            # partitions (a backfill, many providers' days) made, fsync'ed and removed a staging
-            # folder per partition, each a wait for the filesystem (60,000 partitions: about a
-            # minute of rmdir alone). The lake's folders are made when the commit renames.
-            events = self.work / "events"
-            if not self.staged_files:
-                events.mkdir(parents=True, exist_ok=True)
-            path = events / f"{self.staged_files}.parquet"
-            self.staged_files += 1
+            # The staged file's folders name its partition, as the lake's will: readers take a
+            # file's partition from its path, and while a commit is pending that path is the
+            # staged file's (lake_files).
+            path = self.work / "events" / p.folder / f"part-{len(p.files)}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
             p.writer = pq.ParquetWriter(path, EVENT_SCHEMA, **EVENT_PARQUET_OPTIONS)
             p.names[path] = f"part-{len(p.files)}.parquet"
             p.files.append(path)

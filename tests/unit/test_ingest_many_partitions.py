@@ -5,7 +5,6 @@ The stager is driven directly with small caps, so each test runs in well under a
 from __future__ import annotations
 
 import datetime as dt
-import os
 import weakref
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -57,21 +56,6 @@ def stager(tmp_path: Path) -> Iterator[FileStager]:
     finally:
         s.abort()
         con.close()
-
-
-def test_staging_makes_no_folder_per_partition(stager: FileStager) -> None:
-    # 400 partitions, one event each (a backfill of 400 days): each partition folder in
-    # staging was made, fsync'ed at the commit and removed after it, a wait each
-    stager.add(_batch([("p", d) for d in range(400)], 1))
-    staged = stager.finish({})
-    assert len(staged.events) == 400 and staged.stored == 400
-    folders = [d for d, _, _ in os.walk(stager.work)]
-    assert len(folders) <= 4, folders
-    assert sorted({rel.rsplit("/", 1)[0] for _, rel, _ in staged.events}) == sorted(
-        stage.partition_folder("p", dt.date(2025, 1, 1) + dt.timedelta(days=d)) for d in range(400)
-    )
-    # the lake names a partition's files by the file's hash and their order in the partition
-    assert {rel.rsplit("/", 1)[1] for _, rel, _ in staged.events} == {f"part-{'ab' * 8}-0.parquet"}
 
 
 @settings(max_examples=15, deadline=None)
