@@ -43,6 +43,7 @@ from .seen import SeenKeys
 ROW_GROUP_ROWS = 122_880  # DuckDB's default, so row groups look as they did
 BUFFER_ROWS = 65_536  # accepted rows held before every partition is flushed
 MAX_OPEN_WRITERS = 256  # beyond this, a partition's writer is closed and a new file started
+MAX_PENDING_PARTS = 4096  # partitions holding rows not yet written, before all are written
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "store_schema": False}
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
@@ -74,6 +75,18 @@ EVENT_PARQUET_OPTIONS: dict[str, Any] = {
     **PARQUET_OPTIONS,
     "use_dictionary": [f.name for f in EVENT_SCHEMA if f.name not in _UNIQUE_BY_NATURE],
 }
+
+
+def open_writer_cap() -> int:
+    """``MAX_OPEN_WRITERS``, or a quarter of the process's file descriptor limit when that is
+    lower (``ulimit -n 256``: 64): each open writer holds a descriptor, and DuckDB, the reader
+    and the commit's fsyncs need theirs."""
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return MAX_OPEN_WRITERS
+    return max(1, min(MAX_OPEN_WRITERS, soft // 4))
 
 
 def partition_folder(provider_id: str, day: dt.date) -> str:
@@ -186,6 +199,7 @@ class _Partition:
     pending_rows: int = 0
     writer: pq.ParquetWriter | None = None
     files: list[Path] = field(default_factory=list)
+    names: dict[Path, str] = field(default_factory=dict)  # staged file -> its lake name
 
 
 class FileStager:
@@ -197,7 +211,10 @@ class FileStager:
         self.provenance = provenance
         self.partitions: dict[tuple[str, dt.date], _Partition] = {}
         self.buffered = 0
+        self.pending: dict[tuple[str, dt.date], _Partition] = {}  # partitions with rows held
+        self.pending_parts = 0  # tables held in all
         self.open_writers: list[_Partition] = []
+        self.max_open_writers = open_writer_cap()
         self.quarantine_writer: pq.ParquetWriter | None = None
         self.quarantined = 0
         self.may_hold_numbers = False  # a quarantined text may hold an ID-like token
@@ -244,23 +261,38 @@ class FileStager:
                 p = self.partitions[key] = _Partition(partition_folder(*key), key)
             p.pending.append(part)
             p.pending_rows += part.num_rows
+            self.pending[key] = p
+            self.pending_parts += 1
             self.buffered += part.num_rows
             if p.pending_rows >= ROW_GROUP_ROWS:
                 self._flush(p)
+            # Bounded in parts as well as rows: each part is a slice of its batch with an Arrow
+            # object per column (about 13 KiB), so a file of many partitions with few rows each
+            # (60,000 partitions of one event: 1 GB) filled memory long before the rows filled
+            # the buffer.
+            if self.pending_parts > MAX_PENDING_PARTS:
+                self._flush_all()
         if self.buffered > BUFFER_ROWS:
-            for p in self.partitions.values():
-                self._flush(p)
+            self._flush_all()
+
+    def _flush_all(self) -> None:
+        for p in list(self.pending.values()):
+            self._flush(p)
 
     def _flush(self, p: _Partition) -> None:
         if not p.pending_rows:
             return
         pending, provenance = p.pending, self.provenance
         if p.writer is None:
-            if len(self.open_writers) >= MAX_OPEN_WRITERS:
+            if len(self.open_writers) >= self.max_open_writers:
                 self._close(self.open_writers[0])
+            # The staged file's folders name its partition, as the lake's will: readers take a
+            # file's partition from its path, and while a commit is pending that path is the
+            # staged file's (lake_files).
             path = self.work / "events" / p.folder / f"part-{len(p.files)}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
             p.writer = pq.ParquetWriter(path, EVENT_SCHEMA, **EVENT_PARQUET_OPTIONS)
+            p.names[path] = f"part-{len(p.files)}.parquet"
             p.files.append(path)
             self.open_writers.append(p)
         writer = p.writer
@@ -272,6 +304,8 @@ class FileStager:
 
         self.writes.submit(write)
         self.buffered -= p.pending_rows
+        self.pending_parts -= len(p.pending)
+        del self.pending[p.key]
         p.pending, p.pending_rows = [], 0
 
     def _close(self, p: _Partition) -> None:
@@ -293,8 +327,8 @@ class FileStager:
         lake's quarantine files, asked only when the file has quarantined rows; ``counted``:
         counter name -> the rows it counted (ReadContext.count_quarantined), of which those
         dropped are summed in ``counted_before``."""
-        for p in self.partitions.values():
-            self._flush(p)
+        self._flush_all()
+        for p in list(self.open_writers):
             self._close(p)
         if self.quarantine_writer is not None:
             self.writes.submit(self.quarantine_writer.close)
@@ -323,7 +357,7 @@ class FileStager:
         for p in self.partitions.values():
             for path in p.files:
                 stored += verify_parquet(path)
-                staged.append((path, f"{p.folder}/{self._lake_name(path)}", p.key))
+                staged.append((path, f"{p.folder}/{self._lake_name(p.names[path])}", p.key))
         return StagedFiles(
             events=staged,
             quarantine=self.work / "quarantine.parquet" if self.quarantined else None,
@@ -335,11 +369,12 @@ class FileStager:
             duplicates_of_another_day=other_day,
         )
 
-    def _lake_name(self, path: Path) -> str:
-        """``part-<n>.parquet`` as the lake names it: ``part-<sha256[:16]>-<n>.parquet``. The
-        staged file's own name cannot say it: the file is opened before the hash is known."""
+    def _lake_name(self, name: str) -> str:
+        """``part-<n>.parquet`` (the partition's n-th file) as the lake names it:
+        ``part-<sha256[:16]>-<n>.parquet``. The staged file's own name cannot say it: the file
+        is opened before the hash is known."""
         sha16 = self.provenance.source_sha256.result()[:16]
-        return path.name.replace("part-", f"part-{sha16}-", 1)
+        return name.replace("part-", f"part-{sha16}-", 1)
 
     def abort(self) -> None:
         with contextlib.suppress(BaseException):  # the error that made us abort is on its way
@@ -351,11 +386,13 @@ class FileStager:
             self.quarantine_writer.close()
 
 
-def split_by_partition(rows: pa.Table) -> list[tuple[tuple[str, dt.date], pa.Table]]:
+def split_by_partition(rows: pa.Table) -> Iterator[tuple[tuple[str, dt.date], pa.Table]]:
     """The rows of each (provider_id, event_date), each part in line order; none for no rows
-    (a batch whose rows were all delivered earlier in the file)."""
+    (a batch whose rows were all delivered earlier in the file). Made one at a time: a slice
+    holds an Arrow object per column (about 13 KiB), so a batch of 20,000 partitions made at
+    once held 260 MB of them."""
     if not rows.num_rows:
-        return []
+        return
     providers = pc.dictionary_encode(rows["provider_id"].combine_chunks())
     days = rows["event_date"].combine_chunks().cast(pa.int32()).to_numpy(zero_copy_only=False)
     first_day = int(days.min()) if len(days) else 0
@@ -370,13 +407,11 @@ def split_by_partition(rows: pa.Table) -> list[tuple[tuple[str, dt.date], pa.Tab
     in_order = bool((order == np.arange(len(order))).all())
     ordered = rows if in_order else rows.take(pa.array(order))
     epoch = dt.date(1970, 1, 1)
-    parts = []
-    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+    names = providers.dictionary.to_pylist()
+    for start, end in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         k = int(ordered_keys[start])
-        provider = providers.dictionary[k // 1_000_000].as_py()
         day = epoch + dt.timedelta(days=first_day + k % 1_000_000)
-        parts.append(((provider, day), ordered.slice(int(start), int(end - start))))
-    return parts
+        yield (names[k // 1_000_000], day), ordered.slice(start, end - start)
 
 
 # Lake keys hashed and looked up at a time: about 20 MiB of keys held, in place of one DuckDB
