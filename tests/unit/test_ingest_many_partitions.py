@@ -44,6 +44,28 @@ def _batch(keys: list[tuple[str, int]], first_line: int) -> pa.Table:
     return pa.table(columns)
 
 
+class _WriterCounts:
+    opened = closed = most_open = 0
+
+
+def _counting_writers() -> tuple[type, _WriterCounts]:
+    """A ParquetWriter class that counts the writers open at once, and its counts."""
+    counts = _WriterCounts()
+
+    class Counting(pq.ParquetWriter):  # type: ignore[misc]
+        def __init__(self, *a: object, **kw: object) -> None:
+            super().__init__(*a, **kw)
+            counts.opened += 1
+            counts.most_open = max(counts.most_open, counts.opened - counts.closed)
+
+        def close(self) -> None:
+            if self.is_open:
+                counts.closed += 1
+            super().close()
+
+    return Counting, counts
+
+
 @pytest.fixture
 def stager(tmp_path: Path) -> Iterator[FileStager]:
     sha: Future[str] = Future()
@@ -77,21 +99,7 @@ def test_pending_parts_and_open_writers_stay_under_their_caps(
     sha.set_result("cd" * 32)
     provenance = Provenance("in.jsonl", sha, "run", dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
     con = duckdb.connect()
-    opened = closed = most_open = 0
-    real = pq.ParquetWriter
-
-    class Counting(real):  # type: ignore[misc,valid-type]
-        def __init__(self, *a: object, **kw: object) -> None:
-            nonlocal opened, most_open
-            super().__init__(*a, **kw)
-            opened += 1
-            most_open = max(most_open, opened - closed)
-
-        def close(self) -> None:
-            nonlocal closed
-            if self.is_open:
-                closed += 1
-            super().close()
+    Counting, counts = _counting_writers()
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(stage, "MAX_OPEN_WRITERS", 4)
@@ -110,7 +118,7 @@ def test_pending_parts_and_open_writers_stay_under_their_caps(
             con.close()
     # a writer is closed on the writer thread, in order: the closes waiting in its queue (2)
     # and the one it runs may still be open when the next writer opens
-    assert most_open <= 4 + 3
+    assert counts.most_open <= 4 + 3
     rows = line - 1
     assert staged.stored == rows
     partition_of = {
@@ -163,21 +171,7 @@ def test_open_writers_leave_room_under_the_descriptor_limit(
     quarter of the process's limit when that is lower."""
     import resource
 
-    opened = closed = most_open = 0
-    real = pq.ParquetWriter
-
-    class Counting(real):  # type: ignore[misc,valid-type]
-        def __init__(self, *a: object, **kw: object) -> None:
-            nonlocal opened, most_open
-            super().__init__(*a, **kw)
-            opened += 1
-            most_open = max(most_open, opened - closed)
-
-        def close(self) -> None:
-            nonlocal closed
-            if self.is_open:
-                closed += 1
-            super().close()
+    Counting, counts = _counting_writers()
 
     monkeypatch.setattr(resource, "getrlimit", lambda which: (64, 4096))
     monkeypatch.setattr(stage.pq, "ParquetWriter", Counting)
@@ -188,4 +182,4 @@ def test_open_writers_leave_room_under_the_descriptor_limit(
     finally:
         s.abort()
     assert staged.stored == 100
-    assert most_open <= 64 // 4 + 3  # as above: closes waiting on the writer thread
+    assert counts.most_open <= 64 // 4 + 3  # as above: closes waiting on the writer thread
