@@ -23,11 +23,14 @@ def main() -> None:
     run()
 
 
-def interrupted_at_start() -> None:
-    """Say that a Ctrl-C stopped the command before it started, then exit 130."""
+def interrupted_at_start(own_process: bool = True) -> None:
+    """Say that a Ctrl-C stopped the command before it started, then exit 130. In the
+    process's own command a second Ctrl-C is ignored from then on, so it cannot cut the
+    message; a caller running ``cli.main(argv)`` in its process keeps its handler."""
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the message
+    if own_process:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:  # in the user's language when the translations can be loaded
         from .i18n import _
 

@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:  # before the command started (cli/launch.py has the import's)
         from ..launch import interrupted_at_start
 
-        interrupted_at_start()
+        interrupted_at_start(own_process=argv is None)
     with guard_stdio() as stdio:
         code = _run(args, debug)
         stdio.flush()  # the last flush, guarded: a failure there is one too
