@@ -58,7 +58,7 @@ demo: $(RUN_STAMP)
 	    --reports $(DEMO_DIR)/reports --settle-seconds 0 --fail-on none || test $$? -eq 3
 	$(BIN)/auditpipe report --lake $(DEMO_DIR)/lake --format terminal
 	@echo
-	@echo "HTML report: $$(ls $(CURDIR)/$(DEMO_DIR)/reports/*/auditpipe-report-*.html)"
+	@echo "HTML report: $$(ls $(abspath $(DEMO_DIR))/reports/*/auditpipe-report-*.html)"
 
 # -n auto: one worker per usable CPU (at most 4), each taking whole test files (tests/conftest.py
 # says why); the Spark tests all go to one worker, so the run still starts one Spark session.
