@@ -59,6 +59,7 @@ def check(settings_file: Path, catalog: Path | None, as_json: bool) -> None:
                 "tables": result.tables,
                 "mapped_columns": len(s.columns),
                 "subject_keys": len(s.subject_keys),
+                "lookup_keys": len(s.lookup_keys),
                 "problems": result.problems,
                 "warnings": result.warnings,
                 "ok": result.ok,

@@ -131,6 +131,9 @@ class Mapping:
     # The data catalog's field names: an unmapped column named like one (sfzh, 身份证号,
     # password) is that field, so the catalog classifies it as it does any data_fields name.
     catalog_fields: frozenset[str] = frozenset()
+    # Personal columns a statement finds users by (mobile, ID number): compared with values,
+    # they narrow the statement as a subject key does, but their values are never a subject.
+    lookup_keys: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -151,6 +154,9 @@ class Analysis:
     # narrowed by a routine's variable whose value the log does not give (`WHERE id = i` in a
     # SQL function's body, `@x` in MySQL), or by a hex string (X'3133'): one subject, not known
     subject_variable: bool = False
+    # narrowed by a lookup key (`WHERE mobile = '139...'`): users found by a personal value,
+    # which is never the subject; ``subject_count`` says how many when more than one
+    subject_lookup: bool = False
     export_literal: int | None = None  # literal index of the file path
     # of several statements (merged): the literal of the one call among them, the value of the
     # routine variable its body's statements are narrowed by
@@ -163,7 +169,10 @@ class Analysis:
     @property
     def narrowed(self) -> bool:
         return (
-            bool(self.subject_literals) or self.subject_param is not None or (self.subject_variable)
+            bool(self.subject_literals)
+            or self.subject_param is not None
+            or self.subject_variable
+            or self.subject_lookup
         )
 
 
@@ -352,6 +361,7 @@ def merged(parts: list[Analysis]) -> Analysis:
         out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
         out.subject_count = next((p.subject_count for p in touching if p.subject_count), 0)
         out.subject_variable = any(p.subject_variable for p in touching)
+        out.subject_lookup = any(p.subject_lookup for p in touching)
         out.subject_type = next((p.subject_type for p in touching if p.subject_type), None)
     # A call whose body's statements use its variable (`WHERE id = i`): the call's one literal
     # (`SELECT touch(2)`) is the value, as a SQL function's one logged parameter is.
@@ -775,7 +785,7 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
     does an OR of such comparisons alone (``id = 1 OR id = 2``)."""
     from sqlglot import exp
 
-    if not mapping.subject_keys:
+    if not mapping.subject_keys and not mapping.lookup_keys:
         return
     if not _set_operations_narrowed(tree, mapping) or not _joins_connected(tree, mapping):
         return
@@ -791,6 +801,10 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             continue
         ref = _subject_key(column, resolver, mapping)
         if ref is None:
+            looked_up = _lookup_count(node, other, column, resolver, mapping)
+            if looked_up:
+                result.subject_lookup = True  # keep looking: a subject key says who
+                result.subject_count = max(result.subject_count, looked_up)
             continue
         key_type = mapping.schema.types.get(ref)
         if isinstance(node, exp.In):
@@ -821,8 +835,12 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
                 result.subject_literals = [m for m in marks if m is not None]
                 result.subject_type = key_type
                 return
-            # an array bound or spelled as one string ('{1,2}'): narrowed, values not told
-            result.subject_variable = True
+            # an array bound or spelled as one string ('{1,2}'), or of values the log does
+            # not give: narrowed, values not told. Not a subquery's rows (= ANY(SELECT ...)
+            # is IN (SELECT ...)) nor an array of columns: those can be every subject.
+            told = elements if isinstance(array, exp.Array) else [array]
+            if told and all(_is_value(e, resolver) for e in told):
+                result.subject_variable = True
             continue
         mark = _marker(other)
         if mark is not None:
@@ -844,12 +862,58 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
 
 def _subject_key(column: Any, resolver: _Resolver, mapping: Mapping) -> str | None:
     """The subject key (``table.column``) a column is, or None."""
+    return _key_ref(column, resolver, mapping, mapping.subject_keys)
+
+
+def _lookup_key(column: Any, resolver: _Resolver, mapping: Mapping) -> str | None:
+    """The lookup key (``table.column``) a column is, or None."""
+    return _key_ref(column, resolver, mapping, mapping.lookup_keys)
+
+
+def _key_ref(
+    column: Any, resolver: _Resolver, mapping: Mapping, keys: frozenset[str]
+) -> str | None:
+    """The key of ``keys`` (``table.column``) a column is, or None."""
+    if not keys:
+        return None
     ref = resolver._resolve(column)
     if ref is None and not column.table:
-        ref = next((k for k in mapping.subject_keys if k.endswith("." + column.name.lower())), None)
+        ref = next((k for k in keys if k.endswith("." + column.name.lower())), None)
     if ref is not None and mapping.schema.views:  # a view's column: the key beneath it
-        ref = next((b for b in mapping.schema.base_refs(ref) if b in mapping.subject_keys), ref)
-    return ref if ref in mapping.subject_keys else None
+        ref = next((b for b in mapping.schema.base_refs(ref) if b in keys), ref)
+    return ref if ref in keys else None
+
+
+def _lookup_count(node: Any, other: Any, column: Any, resolver: _Resolver, mapping: Mapping) -> int:
+    """How many users a comparison of a lookup key with values finds (``mobile = '139…'``: 1,
+    ``mobile IN ($1, $2)``: 2), or 0 when ``column`` is no lookup key or is compared with
+    anything but values (another column, a subquery)."""
+    from sqlglot import exp
+
+    if _lookup_key(column, resolver, mapping) is None:
+        return 0
+    if isinstance(node, exp.In):
+        values = list(node.expressions)
+    else:
+        inner = _unwrapped(other)
+        if isinstance(inner, exp.Any):  # mobile = ANY(ARRAY['a', 'b']), = ANY($1)
+            array = _unwrapped(inner.this)
+            if not isinstance(array, exp.Array):
+                return 1 if _is_value(array, resolver) else 0
+            values = list(array.expressions)
+        else:
+            values = [other]
+    return len(values) if values and all(_is_value(v, resolver) for v in values) else 0
+
+
+def _is_value(node: Any, resolver: _Resolver) -> bool:
+    """A literal, a $n parameter, a hex or bit string, or a variable the log does not give."""
+    return (
+        _marker(node) is not None
+        or _param(node) is not None
+        or _bits(node)
+        or _is_variable(node, resolver)
+    )
 
 
 def _find_subjects_ored(tree: Any, mapping: Mapping, resolver: _Resolver, result: Analysis) -> None:
@@ -863,7 +927,7 @@ def _find_subjects_ored(tree: Any, mapping: Mapping, resolver: _Resolver, result
             continue
         literals: list[int] = []
         params: list[int] = []
-        variables = 0
+        variables = lookups = 0
         key_type: str | None = None
         for part in node.flatten():
             part = part.unnest()
@@ -874,6 +938,9 @@ def _find_subjects_ored(tree: Any, mapping: Mapping, resolver: _Resolver, result
                 if values is None:
                     break
                 ref, found = values
+                if ref in mapping.lookup_keys:  # users found by a personal value: none told
+                    lookups += len(found)
+                    continue
                 key_type = key_type or mapping.schema.types.get(ref)
                 for kind, value in found:
                     if kind == "variable":
@@ -884,7 +951,10 @@ def _find_subjects_ored(tree: Any, mapping: Mapping, resolver: _Resolver, result
                 continue
             break
         else:
-            if literals and not params and not variables:
+            if lookups:  # no value of it is a subject: narrowed, how many users told
+                result.subject_lookup = True
+                result.subject_count = len(literals) + len(params) + variables + lookups
+            elif literals and not params and not variables:
                 result.subject_literals = literals
                 result.subject_type = key_type
             elif params and not literals and not variables:
@@ -899,8 +969,8 @@ def _find_subjects_ored(tree: Any, mapping: Mapping, resolver: _Resolver, result
 def _key_values(
     node: Any, resolver: _Resolver, mapping: Mapping
 ) -> tuple[str, list[tuple[str, int]]] | None:
-    """A comparison of a subject key with literals or $n parameters (``id = 1``, ``id =
-    $2``, ``id IN (1, 2)``): the key and its values (("literal", index) or ("param", n));
+    """A comparison of a subject or lookup key with literals or $n parameters (``id = 1``,
+    ``id = $2``, ``id IN (1, 2)``): the key and its values (("literal", index) or ("param", n));
     None for anything else."""
     from sqlglot import exp
 
@@ -914,10 +984,16 @@ def _key_values(
         return None
     if not isinstance(column, exp.Column) or not others:
         return None
-    ref = _subject_key(column, resolver, mapping)
+    ref = _subject_key(column, resolver, mapping) or _lookup_key(column, resolver, mapping)
     if ref is None:
         return None
     found: list[tuple[str, int]] = []
+    inner = _unwrapped(others[0]) if isinstance(node, exp.EQ) else None
+    if isinstance(inner, exp.Any):  # id = ANY(ARRAY[1, 2]): its elements; = ANY($1): not told
+        array = _unwrapped(inner.this)
+        if not isinstance(array, exp.Array):
+            return (ref, [("variable", 0)]) if _is_value(array, resolver) else None
+        others = list(array.expressions)
     for other in others:
         mark, param = _marker(other), _param(other)
         if mark is not None:
@@ -996,7 +1072,7 @@ def _joins_connected(tree: Any, mapping: Mapping) -> bool:
     from sqlglot import exp
 
     relevant = {ref.split(".")[0] for ref in mapping.columns}
-    relevant |= {ref.split(".")[0] for ref in mapping.subject_keys}
+    relevant |= {ref.split(".")[0] for ref in mapping.subject_keys | mapping.lookup_keys}
     relevant |= {name.split(".")[-1] for name in mapping.schema.views}
     return all(
         _select_connected(select, relevant, mapping)

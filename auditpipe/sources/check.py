@@ -126,6 +126,11 @@ def schema_problems(settings: SourceSettings, schema: DbSchema) -> list[str]:
         for ref in settings.subject_keys
         if not schema.has(ref)
     ]
+    problems += [
+        _("lookup key {ref} is not a column of the schema").format(ref=ref)
+        for ref in settings.lookup_keys
+        if not schema.has(ref)
+    ]
     return problems
 
 

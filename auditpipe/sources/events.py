@@ -188,6 +188,7 @@ class Analyser:
             "subject_param": a.subject_param,
             "subject_count": a.subject_count,
             "subject_variable": a.subject_variable,
+            "subject_lookup": a.subject_lookup,
             "subject_type": a.subject_type,
             "export_literal": a.export_literal,
             "export_stdout": a.export_stdout,
@@ -213,6 +214,7 @@ def _analysis_schema() -> dict[str, Any]:
         "subject_param": pl.Int64,
         "subject_count": pl.Int64,
         "subject_variable": pl.Boolean,
+        "subject_lookup": pl.Boolean,
         "subject_type": pl.String,
         "export_literal": pl.Int64,
         "export_stdout": pl.Boolean,
@@ -561,8 +563,12 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         .otherwise(pl.col("subject_id"))
         .alias("subject_id")
     )
+    # (a lookup by a personal value, `WHERE mobile = '139...'`, is narrowed with no subject)
     narrowed = use & (
-        (n_subject > 0) | pl.col("subject_param").is_not_null() | pl.col("subject_variable")
+        (n_subject > 0)
+        | pl.col("subject_param").is_not_null()
+        | pl.col("subject_variable")
+        | pl.col("subject_lookup").fill_null(False)
     )
     record_count = (
         pl.when(pl.col("rows").is_not_null())

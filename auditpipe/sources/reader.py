@@ -89,6 +89,7 @@ def mapping_for(
         schema=schema,
         columns=dict(settings.columns),
         subject_keys=frozenset(settings.subject_keys),
+        lookup_keys=frozenset(settings.lookup_keys),
         protected_fields=protected,
         catalog_fields=frozenset(e.name for e in catalog.entries),
     )

@@ -14,6 +14,8 @@ timezone = "Asia/Shanghai"        # the log's timezone, for times printed withou
 schema = "schema.sql"             # DDL (pg_dump --schema-only / mysqldump --no-data) or an
                                   # information_schema.columns export (.csv with a header)
 subject_keys = ["accounts.id", "orders.account_id"]
+lookup_keys = ["accounts.mobile"]   # personal columns a statement finds one user by: narrowed,
+                                  # and the value is never stored (never a subject key too)
 query_log_limit = 1024            # server_audit_query_log_limit (server_audit only; 0: none)
 non_utf8_encoding = "gb18030"     # how a line that is not UTF-8 is read ("none": bad bytes as \\xNN)
 files = ["postgresql*.log"]       # name patterns of this source's logs when the file is listed
@@ -73,6 +75,7 @@ _TOP_KEYS = {
     "timezone",
     "schema",
     "subject_keys",
+    "lookup_keys",
     "query_log_limit",
     "columns",
     "actors",
@@ -95,6 +98,9 @@ class SourceSettings:
     timezone: str | None = None
     schema_file: Path | None = None
     subject_keys: tuple[str, ...] = ()
+    # Personal columns a statement finds users by (`WHERE mobile = '139...'`): such a statement
+    # reads those users' rows, so it is narrowed, with no subject (the value is personal).
+    lookup_keys: tuple[str, ...] = ()
     query_log_limit: int = 1024
     columns: dict[str, str] = field(default_factory=dict)  # "table.column" -> data field
     actors: tuple[tuple[str, str], ...] = ()  # (glob, actor_type), first match wins
@@ -313,6 +319,23 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
     keys = data.get("subject_keys", [])
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise _fail(where, _("'subject_keys' should be a list of strings"), 'e.g. ["accounts.id"]')
+    subject_keys = tuple(_column_ref(k, where, "subject key") for k in keys)
+    lookups = data.get("lookup_keys", [])
+    if not isinstance(lookups, list) or not all(isinstance(k, str) for k in lookups):
+        raise _fail(
+            where, _("'lookup_keys' should be a list of strings"), 'e.g. ["accounts.mobile"]'
+        )
+    lookup_keys = tuple(_column_ref(k, where, "lookup key") for k in lookups)
+    both = sorted(set(subject_keys) & set(lookup_keys))
+    if both:
+        raise _fail(
+            where,
+            _("{refs} is both a subject key and a lookup key").format(refs=", ".join(both)),
+            _(
+                "a subject key's value is stored as the event's subject; a lookup key's is "
+                "personal and never stored: keep the column in one list only"
+            ),
+        )
     limit = data.get("query_log_limit", 1024)
     # server_audit_query_log_limit = 0 is MariaDB's "no limit" (log_statement_ex cuts only
     # when the limit is above 0): every statement is logged whole.
@@ -374,7 +397,8 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
         system=_str(data, "system", where),
         timezone=timezone,
         schema_file=schema_file,
-        subject_keys=tuple(_column_ref(k, where, "subject key") for k in keys),
+        subject_keys=subject_keys,
+        lookup_keys=lookup_keys,
         query_log_limit=limit,
         columns=columns,
         actors=tuple(actors),

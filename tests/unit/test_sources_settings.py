@@ -247,6 +247,7 @@ def test_sources_check_json_lists_problems_and_warnings(tmp_path: Path, capsys) 
     assert doc["problems"] == ["[columns] names accounts.phone_no, which the schema lacks"]
     assert any("realname_x" in w for w in doc["warnings"]) and doc["tables"] == 2, doc
     assert doc["mapped_columns"] == 4 and doc["subject_keys"] == 2, doc
+    assert doc["lookup_keys"] == 0, doc
 
 
 @pytest.mark.parametrize(
