@@ -789,6 +789,8 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
         return
     if not _set_operations_narrowed(tree, mapping) or not _joins_connected(tree, mapping):
         return
+    if not _output_subqueries_narrowed(tree, mapping):
+        return
     resolver = _Resolver(mapping.schema, Analysis(parsed=True))
     resolver.ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     for node in tree.find_all(exp.EQ, exp.In):
@@ -1063,6 +1065,88 @@ def _set_operations_narrowed(tree: Any, mapping: Mapping) -> bool:
     return True
 
 
+def _output_subqueries_narrowed(tree: Any, mapping: Mapping) -> bool:
+    """Whether each subquery in a query's output list (a scalar subquery) that reads mapped
+    columns is narrowed by itself: by its own key comparison, or by a column of the query
+    around it (correlated: ``(SELECT o.amount FROM orders o WHERE o.account_id = a.id)``).
+    ``SELECT (SELECT string_agg(mobile, ',') FROM accounts) FROM accounts WHERE id = 1``
+    returns every user's mobile in subject 1's row: the outer key narrows only the outer
+    query's rows."""
+    from sqlglot import exp
+
+    resolver = _Resolver(mapping.schema, Analysis(parsed=True))
+    resolver.ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    for select in tree.find_all(exp.Select):
+        if select is tree or not _in_output_list(select) or not _returns_rows(select, tree):
+            continue  # (a LATERAL join's query counts with the output's)
+        if not _reads_mapped(select, resolver, mapping) or _correlated(select, resolver):
+            continue
+        found = Analysis(parsed=True)
+        _find_subject(select, mapping, found)
+        if not found.narrowed:
+            return False
+    return True
+
+
+def _in_output_list(select: Any) -> bool:
+    """Whether a query is a value in the output list of the query around it, or a LATERAL
+    join's query (its rows are joined to each row of the tables before it, so it is narrowed
+    by its own key or by a column of theirs, as a scalar subquery is)."""
+    from sqlglot import exp
+
+    child, parent = select, select.parent
+    while parent is not None and not isinstance(parent, exp.Select):
+        if isinstance(parent, exp.Lateral):
+            return True
+        child, parent = parent, parent.parent
+    return parent is not None and child.arg_key == "expressions"
+
+
+def _reads_mapped(select: Any, resolver: _Resolver, mapping: Mapping) -> bool:
+    """Whether a query reads a mapped column: by name, or by a ``*`` or ``t.*`` over its own
+    tables that have one, or any column of a view."""
+    from sqlglot import exp
+
+    own = dict(resolver._sources(select))  # alias -> table
+    mapped = {ref.split(".")[0] for ref in mapping.columns}
+    mapped |= {name.split(".")[-1] for name in mapping.schema.views}
+    if any(isinstance(e, exp.Star) for e in select.expressions) and set(own.values()) & mapped:
+        return True
+    for col in select.find_all(exp.Column):
+        if isinstance(col.this, exp.Star):
+            if own.get(col.table.lower()) in mapped:
+                return True
+        else:
+            ref = resolver._resolve(col)
+            if ref and any(b in mapping.columns for b in mapping.schema.base_refs(ref)):
+                return True
+    return False
+
+
+def _correlated(select: Any, resolver: _Resolver) -> bool:
+    """Whether a query's conditions compare its rows with a column of a query around it
+    (``WHERE o.account_id = a.id``, ``b.id = a.id + 1``), not under OR/NOT."""
+    from sqlglot import exp
+
+    own = {alias for alias, _ in resolver._sources(select, derived=True)}
+    conditions = [select.args.get("where")] + [
+        j.args.get("on") for j in select.args.get("joins") or []
+    ]
+    for condition in conditions:
+        if condition is None:
+            continue
+        for eq in condition.find_all(exp.EQ):
+            if _scope_of(eq) is not select or not _in_condition(eq):
+                continue
+            for side, other in ((eq.this, eq.expression), (eq.expression, eq.this)):
+                outer = [
+                    c for c in other.find_all(exp.Column) if c.table and c.table.lower() not in own
+                ]
+                if isinstance(side, exp.Column) and side.table.lower() in own | {""} and outer:
+                    return True
+    return False
+
+
 def _joins_connected(tree: Any, mapping: Mapping) -> bool:
     """Whether, in each query whose rows ``tree`` returns, the tables with mapped columns or
     subject keys are joined to one another (a column equal to a column, in a JOIN's ON or
@@ -1074,14 +1158,45 @@ def _joins_connected(tree: Any, mapping: Mapping) -> bool:
     relevant = {ref.split(".")[0] for ref in mapping.columns}
     relevant |= {ref.split(".")[0] for ref in mapping.subject_keys | mapping.lookup_keys}
     relevant |= {name.split(".")[-1] for name in mapping.schema.views}
+    # A CTE or derived table returning mapped columns of rows no key narrows inside it is such
+    # a table too (`FROM (SELECT * FROM accounts) t, accounts a WHERE a.id = 1` returns every
+    # row of t); its columns are no schema table's (""), so only qualified ones link it.
+    resolver = _Resolver(mapping.schema, Analysis(parsed=True))
+    resolver.ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    relevant |= {
+        c.alias_or_name.lower()
+        for c in tree.find_all(exp.CTE)
+        if _unnarrowed_rows(c.this, resolver, mapping)
+    }
+    derived = {
+        id(q)
+        for q in tree.find_all(exp.Subquery)
+        if q.alias and _unnarrowed_rows(q.this, resolver, mapping)
+    }
     return all(
-        _select_connected(select, relevant, mapping)
+        _select_connected(select, relevant, mapping, derived)
         for select in tree.find_all(exp.Select)
         if _returns_rows(select, tree)
     )
 
 
-def _select_connected(select: Any, relevant: set[str], mapping: Mapping) -> bool:
+def _unnarrowed_rows(body: Any, resolver: _Resolver, mapping: Mapping) -> bool:
+    """Whether a CTE's or derived table's query reads mapped columns and no key narrows it."""
+    from sqlglot import exp
+
+    if not isinstance(body, (exp.Select, exp.SetOperation)):
+        return False
+    selects = [body] if isinstance(body, exp.Select) else list(body.find_all(exp.Select))
+    if not any(_reads_mapped(s, resolver, mapping) for s in selects):
+        return False
+    found = Analysis(parsed=True)
+    _find_subject(body, mapping, found)
+    return not found.narrowed
+
+
+def _select_connected(
+    select: Any, relevant: set[str], mapping: Mapping, derived: set[int] | None = None
+) -> bool:
     """``_joins_connected`` for one query (its FROM, JOINs and WHERE)."""
     from sqlglot import exp
 
@@ -1092,6 +1207,11 @@ def _select_connected(select: Any, relevant: set[str], mapping: Mapping) -> bool
         t.alias_or_name.lower(): t.name.lower()
         for t in sources
         if isinstance(t, exp.Table) and t.name.lower() in relevant
+    }
+    aliases |= {
+        t.alias.lower(): ""
+        for t in sources
+        if isinstance(t, exp.Subquery) and id(t) in (derived or set())
     }
     if len(aliases) < 2:
         return True

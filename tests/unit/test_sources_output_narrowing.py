@@ -1,0 +1,100 @@
+"""A key compared with a value narrows its own query's rows, not those of a second relation
+whose mapped values reach the output: a scalar subquery in the output list, or a CTE or
+derived table joined without a link. ``SELECT (SELECT string_agg(mobile, ',') FROM accounts)
+FROM accounts WHERE id = 1`` returns every user's mobile; it is an unbounded read, not a view
+of user 1 (docs/sources.md, "Unbounded reads are bulk")."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from auditpipe.generate.dblogs import COLUMNS, SCHEMA_DDL, SUBJECT_KEYS
+from auditpipe.sources.analysis import Mapping, analyse
+from auditpipe.sources.schema import parse_ddl
+
+MAPPING = Mapping(
+    schema=parse_ddl(SCHEMA_DDL, "postgres"),
+    columns=COLUMNS,
+    subject_keys=frozenset(SUBJECT_KEYS),
+    protected_fields=frozenset(COLUMNS.values()),
+    lookup_keys=frozenset({"accounts.mobile"}),
+)
+
+# A narrowed query with a second relation whose mapped values reach the output: narrowed only
+# when that relation is narrowed too (its own key, a link to the narrowed query). The outer key
+# narrows the outer rows, not a scalar subquery's, a CTE's or a derived table's.
+INNER_BODIES = [
+    # (the inner query reading mobiles, whether it is narrowed)
+    ("SELECT string_agg(b.mobile, ',') FROM accounts b", False),
+    ("SELECT max(b.mobile) FROM accounts b WHERE b.real_name LIKE 'Z%'", False),
+    ("SELECT b.mobile FROM accounts b WHERE b.id = 2", True),
+    ("SELECT b.mobile FROM accounts b WHERE b.mobile = '139'", True),  # a lookup key
+    ("SELECT count(*) FROM accounts b", True),  # no mapped column read
+]
+CORRELATED = [
+    ("SELECT b.mobile FROM accounts b WHERE b.id = a.id", True),
+    ("SELECT b.mobile FROM accounts b WHERE b.id = a.id + 1", True),
+    ("SELECT b.mobile FROM accounts b WHERE b.id <> a.id", False),
+]
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    body=st.sampled_from(INNER_BODIES + CORRELATED),
+    form=st.sampled_from(
+        [
+            "SELECT a.real_name, ({q}) FROM accounts a WHERE a.id = 1",
+            "SELECT a.real_name, coalesce(({q}), '') AS x FROM accounts a WHERE a.id = 1",
+            "SELECT ({q}) AS x FROM accounts a WHERE a.id = 1",
+            "SELECT a.real_name, CASE WHEN a.id > 0 THEN ({q}) END FROM accounts a WHERE a.id = 1",
+            "SELECT a.real_name, t.* FROM accounts a, LATERAL ({q}) t WHERE a.id = 1",
+            "SELECT a.real_name, t.* FROM accounts a CROSS JOIN LATERAL ({q}) t WHERE a.id = 1",
+        ]
+    ),
+)
+def test_a_scalar_subquery_in_the_output_must_be_narrowed_itself(
+    body: tuple[str, bool], form: str
+) -> None:
+    query, narrowed = body
+    a = analyse(form.format(q=query), "postgres", MAPPING)
+    assert a.narrowed is narrowed, form.format(q=query)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    body=st.sampled_from(INNER_BODIES),
+    form=st.sampled_from(
+        [
+            "WITH t AS ({q}) SELECT a.real_name, t.* FROM accounts a, t WHERE a.id = 1",
+            "WITH t AS ({q}) SELECT a.real_name, t.* FROM accounts a CROSS JOIN t WHERE a.id = 1",
+            "SELECT a.real_name, t.* FROM accounts a, ({q}) t WHERE a.id = 1",
+            "SELECT a.real_name, t.* FROM accounts a JOIN ({q}) t ON true WHERE a.id = 1",
+        ]
+    ),
+)
+def test_a_cte_or_derived_table_joined_without_a_link_must_be_narrowed_itself(
+    body: tuple[str, bool], form: str
+) -> None:
+    query, narrowed = body
+    a = analyse(form.format(q=query), "postgres", MAPPING)
+    assert a.narrowed is narrowed, form.format(q=query)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "WITH t AS (SELECT mobile FROM accounts) "
+        "SELECT a.real_name FROM accounts a JOIN t ON t.mobile = a.mobile WHERE a.id = 1",
+        "SELECT t.mobile FROM (SELECT * FROM accounts) t JOIN accounts a ON a.id = t.id "
+        "WHERE a.id = 1",
+        "SELECT a.mobile FROM accounts a WHERE a.id = 1 AND a.mobile IN (SELECT mobile FROM accounts)",
+        "SELECT a.mobile, (SELECT o.amount FROM orders o WHERE o.account_id = a.id LIMIT 1) "
+        "FROM accounts a WHERE a.id = 1",
+    ],
+)
+def test_unnarrowed_reads_linked_to_a_narrowed_table_or_only_filtering_stay_narrowed(
+    sql: str,
+) -> None:
+    assert analyse(sql, "postgres", MAPPING).narrowed
