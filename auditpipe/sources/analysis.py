@@ -794,7 +794,7 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
     resolver = _Resolver(mapping.schema, Analysis(parsed=True))
     resolver.ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     for node in tree.find_all(exp.EQ, exp.In):
-        if not _in_condition(node):
+        if not _in_condition(node, tree, narrowing=True):
             continue
         column, other = node.this, node.expression if isinstance(node, exp.EQ) else None
         if isinstance(node, exp.EQ) and not isinstance(column, exp.Column):
@@ -925,7 +925,7 @@ def _find_subjects_ored(tree: Any, mapping: Mapping, resolver: _Resolver, result
     from sqlglot import exp
 
     for node in tree.find_all(exp.Or):
-        if isinstance(node.parent, exp.Or) or not _in_condition(node):
+        if isinstance(node.parent, exp.Or) or not _in_condition(node, tree, narrowing=True):
             continue
         literals: list[int] = []
         params: list[int] = []
@@ -1268,19 +1268,59 @@ def _returns_rows(op: Any, root: Any) -> bool:
     return True
 
 
-def _in_condition(node: Any) -> bool:
+def _in_condition(node: Any, root: Any = None, narrowing: bool = False) -> bool:
+    """Whether a comparison restricts the rows of its query: a conjunct of its WHERE or of a
+    JOIN's ON, under AND and parentheses only. ``id = 5 IS NULL``, ``coalesce(id = 5,
+    true)``, ``CASE WHEN id = 5 ...``, ``id = 5 = false``, OR and NOT restrict nothing.
+
+    With ``narrowing`` (a key compared with a value, for whose rows the statement reads): the
+    ON of an outer join restricts none of its preserved side's rows, and a comparison in a
+    subquery restricts the rows of ``root`` (the query analysed) only through that subquery:
+    as the rows of a CTE or derived table, the list of an ``IN`` that itself restricts, or a
+    correlated ``EXISTS`` that does (``EXISTS (SELECT 1 FROM orders WHERE account_id = 5)``
+    is true or false for every row alike)."""
     from sqlglot import exp
 
-    parent = node.parent
-    while parent is not None:
-        if isinstance(parent, (exp.Or, exp.Not)):
+    child, parent = node, node.parent
+    while isinstance(parent, (exp.And, exp.Paren)):
+        child, parent = parent, parent.parent
+    if isinstance(parent, exp.Join):
+        if child.arg_key != "on":
             return False
-        if isinstance(parent, (exp.Where, exp.Join)):
-            return True
-        if isinstance(parent, (exp.Select, exp.Update, exp.Delete)):
+        side = str(parent.args.get("side") or "").upper()
+        if narrowing and side in ("LEFT", "RIGHT", "FULL"):
             return False
-        parent = parent.parent
-    return False
+    elif not isinstance(parent, exp.Where):
+        return False
+    if not narrowing:
+        return True
+    query = parent.parent if isinstance(parent, exp.Where) else _scope_of(parent)
+    return _restricts_root(query, root)
+
+
+def _restricts_root(query: Any, root: Any) -> bool:
+    """Whether restricting ``query``'s rows restricts the rows ``root`` reads (see
+    ``_in_condition``)."""
+    from sqlglot import exp
+
+    if query is None or query is root:
+        return True
+    child, parent = query, query.parent
+    while isinstance(parent, (exp.Subquery, exp.Paren)):
+        child, parent = parent, parent.parent
+    if parent is None:
+        return True
+    if isinstance(parent, exp.In) and child.arg_key == "query":
+        return _in_condition(parent, root, narrowing=True)
+    if isinstance(parent, exp.Exists):
+        resolver = _Resolver(DbSchema(), Analysis(parsed=True))
+        resolver.ctes = set()  # (aliases only: whether a name is a CTE does not matter)
+        return _correlated(query, resolver) and _in_condition(parent, root, narrowing=True)
+    # the rows of a CTE, a derived table, a set operation's branch, INSERT ... SELECT, a
+    # LATERAL query: judged where those rows are used (set operations, joins, the output)
+    return isinstance(
+        parent, (exp.CTE, exp.From, exp.Join, exp.SetOperation, exp.Insert, exp.Lateral)
+    )
 
 
 def data_fields(analysis: Analysis, mapping: Mapping) -> list[str]:

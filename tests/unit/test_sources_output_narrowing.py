@@ -59,6 +59,7 @@ def test_a_scalar_subquery_in_the_output_must_be_narrowed_itself(
 ) -> None:
     query, narrowed = body
     a = analyse(form.format(q=query), "postgres", MAPPING)
+    assert a.parsed, a.problem
     assert a.narrowed is narrowed, form.format(q=query)
 
 
@@ -79,6 +80,7 @@ def test_a_cte_or_derived_table_joined_without_a_link_must_be_narrowed_itself(
 ) -> None:
     query, narrowed = body
     a = analyse(form.format(q=query), "postgres", MAPPING)
+    assert a.parsed, a.problem
     assert a.narrowed is narrowed, form.format(q=query)
 
 
@@ -98,3 +100,74 @@ def test_unnarrowed_reads_linked_to_a_narrowed_table_or_only_filtering_stay_narr
     sql: str,
 ) -> None:
     assert analyse(sql, "postgres", MAPPING).narrowed
+
+
+# A key comparison narrows only where it restricts the rows read: a conjunct of the WHERE (or
+# of an inner join's ON), or of a subquery that restricts them in turn. Each wrapper takes a
+# condition on accounts `a` and says whether the result still restricts a's rows by it.
+KEYS = ["a.id = 5", "a.id IN (5, 6)", "a.mobile = '13900000000'", "a.id = 5 OR a.id = 6"]
+WRAPPERS = [
+    ("{c}", True),
+    ("({c})", True),
+    ("({c}) AND a.city = 'x'", True),
+    ("a.city = 'x' AND ({c})", True),
+    ("a.id IN (SELECT {x}.id FROM accounts {x} WHERE ({c_b}))", True),
+    ("EXISTS (SELECT 1 FROM accounts {x} WHERE {x}.id = a.id AND ({c_b}))", True),
+    ("({c}) IS NULL", False),
+    ("coalesce({c}, true)", False),
+    ("({c}) = false", False),
+    ("CASE WHEN ({c}) THEN true ELSE true END", False),
+    ("NOT ({c})", False),
+    ("({c}) OR a.city = 'x'", False),
+    ("EXISTS (SELECT 1 FROM accounts {x} WHERE ({c_b}))", False),  # true for every row alike
+    ("NOT EXISTS (SELECT 1 FROM accounts {x} WHERE {x}.id = a.id AND ({c_b}))", False),
+    ("1 = (SELECT count(*) FROM accounts {x} WHERE ({c_b}))", False),
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    key=st.sampled_from(KEYS),
+    wrappers=st.lists(st.sampled_from(WRAPPERS), min_size=1, max_size=2),
+)
+def test_a_key_comparison_narrows_only_where_it_restricts_the_rows_read(
+    key: str, wrappers: list[tuple[str, bool]]
+) -> None:
+    condition, restricts = key, True
+    for level, (wrapper, keeps) in enumerate(wrappers):
+        alias = f"s{level}"  # the subquery's own alias, new at each level
+        inner = condition.replace("a.", f"{alias}.")
+        condition = wrapper.format(c=condition, c_b=inner, x=alias)
+        restricts = restricts and keeps
+    sql = f"SELECT a.real_name FROM accounts a WHERE {condition}"
+    a = analyse(sql, "postgres", MAPPING)
+    assert a.parsed, (sql, a.problem)
+    assert a.narrowed is restricts, sql
+
+
+@pytest.mark.parametrize(
+    ("sql", "narrowed"),
+    [
+        (
+            "SELECT a.mobile FROM accounts a JOIN orders o ON o.account_id = a.id AND o.account_id = 5",
+            True,
+        ),
+        (
+            "SELECT a.mobile FROM accounts a LEFT JOIN orders o ON o.account_id = a.id AND o.account_id = 5",
+            False,
+        ),
+        (
+            "SELECT a.mobile FROM accounts a LEFT JOIN orders o ON o.account_id = a.id WHERE a.id = 5",
+            True,
+        ),
+        (
+            "SELECT a.mobile FROM orders o RIGHT JOIN accounts a ON o.account_id = a.id AND o.account_id = 5",
+            False,
+        ),
+    ],
+)
+def test_the_on_of_an_outer_join_narrows_none_of_its_preserved_rows(
+    sql: str, narrowed: bool
+) -> None:
+    a = analyse(sql, "postgres", MAPPING)
+    assert a.parsed and a.narrowed is narrowed
