@@ -158,6 +158,9 @@ class Analysis:
     # which is never the subject; ``subject_count`` says how many when more than one
     subject_lookup: bool = False
     export_literal: int | None = None  # literal index of the file path
+    # literal index of the row limit of the rows a read returns (`LIMIT 200`, MySQL's `LIMIT
+    # 1000, 200`, `FETCH FIRST 200 ROWS ONLY`): not narrowed, yet at most that many records
+    limit_literal: int | None = None
     # of several statements (merged): the literal of the one call among them, the value of the
     # routine variable its body's statements are narrowed by
     call_literal: int | None = None
@@ -471,6 +474,7 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     result.kind = _kind(tree, result)
     result.inserts_values = isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Values)
     _find_subject(tree, mapping, result)
+    result.limit_literal = _row_limit(tree)
     result.read = [r for r in result.read if not r.startswith(CATALOG)]
     result.written = [r for r in result.written if not r.startswith(CATALOG)]
     if mapping.schema.views:  # a view's columns are the table columns beneath them
@@ -482,6 +486,27 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     result.read = sorted(set(result.read))
     result.written = sorted(set(result.written))
     return result
+
+
+def _row_limit(tree: Any) -> int | None:
+    """The literal index of the row count a query's own LIMIT or FETCH FIRST gives (`LIMIT
+    200`, `LIMIT 1000, 200`, `FETCH FIRST 200 ROWS ONLY`), or None: no limit, a parameter,
+    `LIMIT ALL`, a percentage or WITH TIES (which may return more)."""
+    from sqlglot import exp
+
+    while isinstance(tree, exp.Subquery):
+        tree = tree.this
+    if not isinstance(tree, (exp.Select, exp.SetOperation)):
+        return None
+    limit = tree.args.get("limit")
+    if isinstance(limit, exp.Limit):
+        return _marker(limit.expression)
+    if isinstance(limit, exp.Fetch):
+        options = limit.args.get("limit_options")
+        if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
+            return None
+        return _marker(limit.args.get("count"))
+    return None
 
 
 def is_catalog(schema_name: str, table: str, dialect: str, schema: DbSchema) -> bool:

@@ -191,6 +191,7 @@ class Analyser:
             "subject_lookup": a.subject_lookup,
             "subject_type": a.subject_type,
             "export_literal": a.export_literal,
+            "limit_literal": a.limit_literal,
             "export_stdout": a.export_stdout,
             "call_literal": a.call_literal,
             "parse_problem": a.problem,
@@ -217,6 +218,7 @@ def _analysis_schema() -> dict[str, Any]:
         "subject_lookup": pl.Boolean,
         "subject_type": pl.String,
         "export_literal": pl.Int64,
+        "limit_literal": pl.Int64,
         "export_stdout": pl.Boolean,
         "call_literal": pl.Int64,
         "parse_problem": pl.String,
@@ -466,6 +468,7 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         (pl.col("subject_literals").list.len() > 0)
         | pl.col("export_literal").is_not_null()
         | pl.col("call_literal").is_not_null()
+        | pl.col("limit_literal").is_not_null()
     )
     lits = literal_list_expr(pl.when(wants_literals).then(pl.col("statement")), dialect)
     kind = (
@@ -570,6 +573,12 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         | pl.col("subject_variable")
         | pl.col("subject_lookup").fill_null(False)
     )
+    # A read with its own LIMIT returns at most that many rows: bounded, not narrowed to users
+    # (a search), its limit the record count when the log gives no row count.
+    row_limit = literal_value_expr(
+        pl.col("_lits").list.get(pl.col("limit_literal"), null_on_oob=True)
+    ).cast(pl.Int64, strict=False)
+    limited = use & ~narrowed & (pl.col("kind") == READ) & row_limit.is_not_null()
     record_count = (
         pl.when(pl.col("rows").is_not_null())
         .then(pl.max_horizontal(pl.col("rows"), pl.lit(1)))
@@ -577,10 +586,16 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         .then(n_subject)
         .when(narrowed & (pl.col("subject_count").fill_null(0) > 1))
         .then(pl.col("subject_count"))
+        .when(limited)
+        .then(pl.max_horizontal(row_limit, pl.lit(1)))
         .otherwise(1)
     )
     unbounded = (
-        use & ~narrowed & pl.col("protected") & pl.col("kind").is_in([READ, EXPORT])
+        use
+        & ~narrowed
+        & ~limited.fill_null(False)
+        & pl.col("protected")
+        & pl.col("kind").is_in([READ, EXPORT])
     ).fill_null(False)
     action = (
         pl.when(pl.col("kind") == READ)
