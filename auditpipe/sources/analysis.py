@@ -475,6 +475,8 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     result.inserts_values = isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Values)
     _find_subject(tree, mapping, result)
     result.limit_literal = _row_limit(tree)
+    if result.kind == WRITE and _copies_out(tree, result, mapping):
+        result.kind = READ
     result.read = [r for r in result.read if not r.startswith(CATALOG)]
     result.written = [r for r in result.written if not r.startswith(CATALOG)]
     if mapping.schema.views:  # a view's columns are the table columns beneath them
@@ -486,6 +488,24 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     result.read = sorted(set(result.read))
     result.written = sorted(set(result.written))
     return result
+
+
+def _copies_out(tree: Any, result: Analysis, mapping: Mapping) -> bool:
+    """Whether an INSERT ... SELECT (MySQL's REPLACE ... SELECT) copies mapped columns into
+    columns no mapping covers (``INSERT INTO tmp SELECT real_name, mobile FROM accounts``):
+    it reads those users' data and changes none of it, so it is a read of what it selects."""
+    from sqlglot import exp
+
+    if not isinstance(tree, exp.Insert) or not isinstance(
+        tree.expression, (exp.Select, exp.SetOperation, exp.Subquery)
+    ):
+        return False
+    mapped = mapping.columns
+
+    def maps(ref: str) -> bool:
+        return any(b in mapped for b in mapping.schema.base_refs(ref))
+
+    return not any(maps(r) for r in result.written) and any(maps(r) for r in result.read)
 
 
 def _row_limit(tree: Any) -> int | None:
