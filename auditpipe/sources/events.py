@@ -276,9 +276,22 @@ def _param_value(params: Any, index: Any) -> Any:
     )
     return (
         pl.when(fields.str.starts_with('"'))
-        .then(fields.str.slice(1).str.head(-1).str.replace_all('""', '"'))
+        .then(fields.str.slice(1).str.head(-1).str.replace_all('""', '"', literal=True))
         .otherwise(fields)
     )
+
+
+def _object_table(name: Any) -> Any:
+    """The table of a name the log gives (pgaudit's OBJECT_NAME, server_audit's db.table),
+    unquoted and lower-cased as the settings' and the schema's names are. PostgreSQL quotes a
+    name holding anything but a-z, 0-9 and _ (capitals, spaces, Chinese): ``public."Customer
+    Data"`` is the table ``customer data``, ``public."a""b"`` is ``a"b``, ``"my.app".t`` is ``t``."""
+    import polars as pl
+
+    quoted = name.str.extract(r'(?:^|\.)"((?:[^"]|"")+)"$', 1).str.replace_all(
+        '""', '"', literal=True
+    )
+    return pl.coalesce(quoted, name.str.split(".").list.last()).str.to_lowercase()
 
 
 def _subject_value(literal: Any, key_type: Any, dialect: str) -> Any:
@@ -488,7 +501,7 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         events.filter(pl.col("tables_only"))
         .select("line_number", pl.col("objects").alias("_table"))
         .explode("_table")
-        .with_columns(pl.col("_table").str.split(".").list.last().str.to_lowercase())
+        .with_columns(_object_table(pl.col("_table")))
         .join(table_fields, on="_table", how="left")
         .group_by("line_number")
         .agg(
