@@ -1032,7 +1032,7 @@ def _statements(
         pl.lit("success").alias("outcome"),
         pl.lit(None, pl.String).alias("error_code"),
     )
-    groups = _runs(groups)
+    groups = _runs(groups, settings.dialect)
     errors, groups = _errors(records, groups)
     statements = pl.concat([groups, errors], how="diagonal_relaxed")
     others = records.filter(~pl.col("is_audit"))
@@ -1167,30 +1167,111 @@ def _event_key(statements: Any) -> Any:
     )
 
 
-def _runs(groups: Any) -> Any:
+def _runs(groups: Any, dialect: str) -> Any:
     """``part``/``run``: a query of several statements sent at once (psql -c "SELECT ...;
     SELECT ...") runs them one by one, and pgaudit (before its 17.0) logs each under the next
     statement id with the whole query text. So records of one session with consecutive
-    statement ids and the same single text form a run; ``part`` is the record's place in it
-    (1-based), ``run`` its length, for events.py to pick the statement. Null for a statement
-    of several sub-statement texts."""
+    statement ids and the same query text form a run; ``part`` is the record's place in it
+    (1-based), ``run`` its length, for events.py to pick the statement.
+
+    A statement of the query that calls a function or fires a trigger has its body's texts
+    too: its query text is the text it shares with the statement before or after it that
+    holds several statements. It counts in the run, and when the run tells which of the
+    query's statements it is, that statement alone replaces the query in its ``statement``
+    (beside the body's texts), so that it is not all the query's statements merged. Such a
+    group's ``part`` is null, as for any other statement of several texts."""
     import polars as pl
 
+    from .analysis import statements_of
+
     number = pl.col("statement_id").cast(pl.Int64, strict=False)
-    single = pl.col("_texts").list.len() == 1
+    texts = pl.col("_texts")
+    single = texts.list.len() == 1
     ordered = groups.sort("session", "line_number")
+    follows = (pl.col("session") == pl.col("session").shift(1)) & (number == number.shift(1) + 1)
+    precedes = (pl.col("session") == pl.col("session").shift(-1)) & (number == number.shift(-1) - 1)
+    none = pl.lit([], pl.List(pl.String))
+    shared = pl.concat_list(
+        pl.when(follows.fill_null(False))
+        .then(texts.list.set_intersection(texts.shift(1)))
+        .otherwise(none),
+        pl.when(precedes.fill_null(False))
+        .then(texts.list.set_intersection(texts.shift(-1)))
+        .otherwise(none),
+    )
+    ordered = ordered.with_row_index("_row").with_columns(
+        pl.when(~single).then(shared).otherwise(none).alias("_shared")
+    )
+    # The shared texts of several statements, counted once per distinct text (rare: only
+    # where a call or trigger ran inside a multi-statement query).
+    candidates = (
+        ordered.select("_row", pl.col("_shared").alias("_query"))
+        .explode("_query")
+        .drop_nulls("_query")
+    )
+    distinct = candidates["_query"].unique().to_list()
+    split = {text: statements_of(text, dialect) for text in distinct}
+    counts = pl.DataFrame(
+        {"_query": distinct, "_n": [len(split[t]) for t in distinct]},
+        schema={"_query": pl.String, "_n": pl.Int64},
+    )
+    chosen = (
+        candidates.join(counts, on="_query", how="left")
+        .filter(pl.col("_n") > 1)
+        .sort("_row", pl.col("_n"), descending=[False, True])
+        .group_by("_row", maintain_order=True)
+        .first()
+        .select("_row", "_query", "_n")
+    )
+    ordered = ordered.join(chosen, on="_row", how="left").with_columns(
+        pl.when(single).then(texts.list.first()).otherwise(pl.col("_query")).alias("_query")
+    )
     same = (
-        (pl.col("session") == pl.col("session").shift(1))
-        & (pl.col("statement") == pl.col("statement").shift(1))
-        & (number == number.shift(1) + 1)
-        & single
-        & single.shift(1)
+        follows & (pl.col("_query") == pl.col("_query").shift(1)) & pl.col("_query").is_not_null()
     ).fill_null(False)
     ordered = ordered.with_columns((~same).cum_sum().alias("_run"))
+    in_run = pl.col("_query").is_not_null()
+    ordered = ordered.with_columns(
+        pl.when(in_run).then(pl.int_range(1, pl.len() + 1).over("_run")).alias("part"),
+        pl.when(in_run).then(pl.len().over("_run")).cast(pl.Int64).alias("run"),
+    )
+    # A call's or trigger's statement whose place in the query the run tells: the query's
+    # statement at that place, with the body's texts.
+    told = (
+        ~single & in_run & (pl.col("run") % pl.col("_n") == 0) & (pl.col("run") >= pl.col("_n"))
+    ).fill_null(False)
+    picked = ordered.filter(told).select(
+        "_row", "_texts", "_query", ((pl.col("part") - 1) % pl.col("_n")).alias("_k")
+    )
+    if picked.height:
+        # each distinct query's statements, by place (per distinct text, as analysis is)
+        places = pl.DataFrame(
+            [(query, k, part) for query in distinct for k, part in enumerate(split[query])],
+            schema={"_query": pl.String, "_k": pl.Int64, "_part": pl.String},
+            orient="row",
+        )
+        own = (
+            picked.explode("_texts")
+            .join(places, on=["_query", "_k"], how="left")
+            .select(
+                "_row",
+                pl.when(pl.col("_texts") == pl.col("_query"))
+                .then(pl.col("_part"))
+                .otherwise(pl.col("_texts"))
+                .alias("_own"),
+            )
+        )
+        rewritten = own.group_by("_row", maintain_order=True).agg(
+            pl.col("_own").unique(maintain_order=True).str.join(SUB_JOIN).alias("_statement")
+        )
+        ordered = ordered.join(rewritten, on="_row", how="left").with_columns(
+            pl.coalesce("_statement", "statement").alias("statement")
+        )
+        ordered = ordered.drop("_statement")
     return ordered.with_columns(
-        pl.when(single).then(pl.int_range(1, pl.len() + 1).over("_run")).alias("part"),
-        pl.when(single).then(pl.len().over("_run")).cast(pl.Int64).alias("run"),
-    ).drop("_run")
+        pl.when(single).then(pl.col("part")).alias("part"),
+        pl.when(single).then(pl.col("run")).alias("run"),
+    ).drop("_run", "_row", "_shared", "_query", "_n")
 
 
 def _no_user_reason(settings: SourceSettings, file_name: str) -> str:
