@@ -1033,7 +1033,7 @@ def _statements(
         pl.lit(None, pl.String).alias("error_code"),
     )
     groups = _runs(groups, settings.dialect)
-    errors, groups = _errors(records, groups)
+    errors, groups = _errors(records, groups, settings.dialect)
     statements = pl.concat([groups, errors], how="diagonal_relaxed")
     others = records.filter(~pl.col("is_audit"))
     consumed = errors["line_number"] if errors.height else pl.Series([], dtype=pl.Int64)
@@ -1234,6 +1234,7 @@ def _runs(groups: Any, dialect: str) -> Any:
     ordered = ordered.with_columns(
         pl.when(in_run).then(pl.int_range(1, pl.len() + 1).over("_run")).alias("part"),
         pl.when(in_run).then(pl.len().over("_run")).cast(pl.Int64).alias("run"),
+        pl.when(in_run).then(pl.col("_run")).alias("run_id"),
     )
     # A call's or trigger's statement whose place in the query the run tells: the query's
     # statement at that place, with the body's texts.
@@ -1295,10 +1296,18 @@ def _no_user_reason(settings: SourceSettings, file_name: str) -> str:
     )
 
 
-def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
+def _errors(records: Any, groups: Any, dialect: str) -> tuple[Any, Any]:
     """ERROR records carrying their statement: a failure of the statement audited just
-    before in the same session (same text), or a denied statement of its own."""
+    before in the same session (same text), or a denied statement of its own.
+
+    A query of several statements stops at the one that fails. When the ERROR names such a
+    query and the statements logged before it ran to their end (pgaudit logs a statement
+    once it has run with log_rows on, and a denied one, SQLSTATE 42501, never), those are
+    the query's first statements, each a success, and the failed one is the next statement
+    of the query: a failure event of its own."""
     import polars as pl
+
+    from .analysis import statements_of
 
     errs = records.filter(
         pl.col("severity").is_in(["ERROR", "FATAL"]) & pl.col("query").is_not_null()
@@ -1322,6 +1331,9 @@ def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
         pl.col("line_number").alias("g_line"),
         pl.col("_texts").alias("g_stmt"),
         pl.col("group"),
+        "run_id",
+        pl.col("run").alias("g_run"),
+        pl.col("rows").alias("g_rows"),
     ).sort("g_line")
     matched = errs.sort("err_line").join_asof(
         last_audit,
@@ -1339,6 +1351,28 @@ def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
         .list.contains(bare(pl.col("query")))
         .fill_null(False)
     )
+    # the query's statements by place, per distinct query text (only errors of queries of
+    # several statements logged as a run)
+    queries = same.filter(pl.col("g_run").is_not_null())["query"].unique().to_list()
+    split = {query: statements_of(query, dialect) for query in queries}
+    places = pl.DataFrame(
+        [(q, len(split[q]), k, part) for q in queries for k, part in enumerate(split[q])],
+        schema={"query": pl.String, "_n": pl.Int64, "g_run": pl.Int64, "_part": pl.String},
+        orient="row",
+    )
+    same = same.join(places, on=["query", "g_run"], how="left")
+    ahead = (pl.col("g_run") < pl.col("_n")) & (
+        pl.col("g_rows").is_not_null() | (pl.col("sqlstate") == "42501")
+    )
+    next_failed = same.filter(ahead.fill_null(False))
+    same = same.filter(~ahead.fill_null(False))
+    if next_failed.height:
+        told = next_failed.group_by("run_id").agg(pl.col("_n").first().alias("_told"))
+        groups = (
+            groups.join(told, on="run_id", how="left")
+            .with_columns(pl.coalesce("_told", "run").alias("run"))
+            .drop("_told")
+        )
     failed = same.group_by("group").agg(
         pl.col("err_lines").sum().alias("_extra_lines"),
         pl.col("sqlstate").first().alias("_state"),
@@ -1352,7 +1386,17 @@ def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
         .alias("outcome"),
         pl.coalesce("_state", "error_code").alias("error_code"),
     )
-    own = matched.filter(~pl.col("err_line").is_in(same["err_line"].implode()))
+    own = pl.concat(
+        [
+            matched.filter(
+                ~pl.col("err_line").is_in(
+                    pl.concat([same["err_line"], next_failed["err_line"]]).implode()
+                )
+            ),
+            next_failed.with_columns(pl.col("_part").alias("query")).select(matched.columns),
+        ],
+        how="vertical_relaxed",
+    )
     denied = own.select(
         pl.col("err_line").alias("line_number"),
         pl.col("err_lines").alias("lines"),

@@ -117,3 +117,53 @@ def test_each_statement_of_a_query_with_calls_is_its_own_event(
             str(n),
             {KINDS[k][4]},
         ), (query, sid, event["extras"]["statement"])
+
+
+ERRORS = Path(__file__).resolve().parents[1] / "data" / "pgaudit_multi_statement_errors"
+
+
+def test_the_statements_before_a_failed_one_ran_and_the_failed_one_is_its_own_event(
+    tmp_path: Path,
+) -> None:
+    rows, counters = log_reader(tmp_path)((ERRORS / "postgresql.log").read_bytes())
+    assert counters.lines_quarantined == 0, quarantined(rows)
+    got = sorted(
+        (e["outcome"], e["action"], e["subject_id"], e["data_fields"], e["extras"]["statement"])
+        for e in events(rows)
+    )
+    assert got == sorted(
+        [
+            # the denied second statement of query 1: an attempt at subject 2's ID number
+            (
+                "failure",
+                "view",
+                "2",
+                "id_number;accounts.id",
+                "SELECT id_card_no FROM accounts WHERE id = ?",
+            ),
+            # the first statements of queries 1 and 2 ran: their reads happened (SELECT 1/0,
+            # which failed, reads no table, and the third statement of query 2 never ran)
+            (
+                "success",
+                "view",
+                "1",
+                "real_name;accounts.id",
+                "SELECT real_name FROM accounts WHERE id = ?;",
+            ),
+            (
+                "success",
+                "view",
+                "1",
+                "real_name;accounts.id",
+                "SELECT real_name FROM accounts WHERE id = ? ; SELECT id_card_no FROM accounts WHERE id = ?;",
+            ),
+            (
+                "success",
+                "view",
+                "2",
+                "real_name;accounts.id",
+                "SELECT real_name FROM accounts WHERE id = ? ; SELECT ?/? ; SELECT user_name FROM accounts WHERE id = ?;",
+            ),
+        ]
+    )
+    assert counters.lines_read == counters.lines_in_events + counters.non_data_lines == 7
