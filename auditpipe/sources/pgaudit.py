@@ -1364,10 +1364,13 @@ def _errors(records: Any, groups: Any, dialect: str) -> tuple[Any, Any]:
     ahead = (pl.col("g_run") < pl.col("_n")) & (
         pl.col("g_rows").is_not_null() | (pl.col("sqlstate") == "42501")
     )
+    # Either way the records logged are the query's first statements (it stopped at the
+    # failing one), so the run tells which each is.
+    stopped = same.filter((pl.col("g_run") < pl.col("_n")).fill_null(False))
     next_failed = same.filter(ahead.fill_null(False))
     same = same.filter(~ahead.fill_null(False))
-    if next_failed.height:
-        told = next_failed.group_by("run_id").agg(pl.col("_n").first().alias("_told"))
+    if stopped.height:
+        told = stopped.group_by("run_id").agg(pl.col("_n").first().alias("_told"))
         groups = (
             groups.join(told, on="run_id", how="left")
             .with_columns(pl.coalesce("_told", "run").alias("run"))

@@ -167,3 +167,19 @@ def test_the_statements_before_a_failed_one_ran_and_the_failed_one_is_its_own_ev
         ]
     )
     assert counters.lines_read == counters.lines_in_events + counters.non_data_lines == 7
+
+
+def test_without_log_rows_a_failed_query_still_has_each_statement_apart(tmp_path: Path) -> None:
+    # log_rows off and no SQLSTATE: the log does not show whether the last logged statement
+    # or the next one failed, so the last logged one is marked failed (as for a single
+    # statement), but with its own columns and subject, not all the query's
+    rows, _ = log_reader(tmp_path)((ERRORS / "postgresql-no-rows.log").read_bytes())
+    got = sorted(
+        (e["extras"]["statement_id"], e["outcome"], e["subject_id"], e["data_fields"])
+        for e in events(rows)
+    )
+    assert got == [
+        ("1", "failure", "1", "real_name;accounts.id"),
+        ("2", "failure", "2", "real_name;accounts.id"),
+        ("3", "success", "1", "real_name;accounts.id"),
+    ]
