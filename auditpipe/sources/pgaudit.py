@@ -913,11 +913,17 @@ def _statements(
         & ~pl.col("stmt").is_in(list(SPECIAL))
         & ~prev(pl.col("stmt")).is_in(list(SPECIAL))
     )
+    # The records of one statement at one sub-statement (one per relation, by object and by
+    # session audit) share its ROWS: another count there is another statement (of another
+    # session, or of a session reusing the process id), even where the text cannot tell
+    # (<not logged>, or the same text).
+    other_rows = (sub == prev(sub)) & (pl.col("rows") != prev(pl.col("rows")))
     payload = payload.sort("skey", "line_number").with_columns(
         (
             (pl.col("statement_id") != prev(pl.col("statement_id")))
             | restarted.fill_null(False)
             | other_text.fill_null(False)
+            | other_rows.fill_null(False)
         )
         .fill_null(True)
         .cum_sum()
