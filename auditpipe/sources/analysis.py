@@ -401,6 +401,16 @@ def _split(text: str, dialect: str) -> list[str]:
     return parts
 
 
+def statements_of(sql: str, dialect: str) -> list[str]:
+    """The statements of one logged text, cut as ``analyse_parts`` cuts them (at the
+    tokenizer's semicolons), each stripped; the text whole when it cannot be tokenized."""
+    try:
+        parts = [p.strip() for p in _split(sql, dialect)]
+    except Exception:  # a tokenizer failure: the text stays one statement
+        return [sql]
+    return parts or [sql]
+
+
 def _safe(text: str, dialect: str, mapping: Mapping) -> Analysis:
     try:
         result = _analyse(text, dialect, mapping)

@@ -280,9 +280,52 @@ def _param_value(params: Any, index: Any) -> Any:
     )
     return (
         pl.when(fields.str.starts_with('"'))
-        .then(fields.str.slice(1).str.head(-1).str.replace_all('""', '"'))
+        .then(fields.str.slice(1).str.head(-1).str.replace_all('""', '"', literal=True))
         .otherwise(fields)
     )
+
+
+def _data_fields_text(fields: Any) -> Any:
+    """The data field names as ingest reads a data_fields text: joined with ';', or, where a
+    name holds a character that separates names in such a text (a table or column named
+    "省、市", "a,b", "x|y", or with their full-width forms), a JSON list of the names, which
+    ingest reads name by name, never cut."""
+    import re
+
+    import polars as pl
+
+    from ..contract import NAME_FOLD
+    from ..ingest.normalize import FIELD_SEPARATORS
+
+    separators = set(FIELD_SEPARATORS.strip("[]"))
+    folded = {c for c, f in NAME_FOLD.items() if set(str(f)) & separators}
+    cut = "[" + "".join(re.escape(c) for c in sorted(separators | folded)) + "]"
+    quoted = pl.concat_str(
+        pl.lit('"'),
+        pl.element()
+        .str.replace_all("\\", "\\\\", literal=True)
+        .str.replace_all('"', '\\"', literal=True),
+        pl.lit('"'),
+    )
+    as_json = pl.concat_str(pl.lit("["), fields.list.eval(quoted).list.join(","), pl.lit("]"))
+    return (
+        pl.when(fields.list.eval(pl.element().str.contains(cut)).list.any())
+        .then(as_json)
+        .otherwise(fields.list.join(";"))
+    )
+
+
+def _object_table(name: Any) -> Any:
+    """The table of a name the log gives (pgaudit's OBJECT_NAME, server_audit's db.table),
+    unquoted and lower-cased as the settings' and the schema's names are. PostgreSQL quotes a
+    name holding anything but a-z, 0-9 and _ (capitals, spaces, Chinese): ``public."Customer
+    Data"`` is the table ``customer data``, ``public."a""b"`` is ``a"b``, ``"my.app".t`` is ``t``."""
+    import polars as pl
+
+    quoted = name.str.extract(r'(?:^|\.)"((?:[^"]|"")+)"$', 1).str.replace_all(
+        '""', '"', literal=True
+    )
+    return pl.coalesce(quoted, name.str.split(".").list.last()).str.to_lowercase()
 
 
 def _subject_value(literal: Any, key_type: Any, dialect: str) -> Any:
@@ -493,7 +536,7 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         events.filter(pl.col("tables_only"))
         .select("line_number", pl.col("objects").alias("_table"))
         .explode("_table")
-        .with_columns(pl.col("_table").str.split(".").list.last().str.to_lowercase())
+        .with_columns(_object_table(pl.col("_table")))
         .join(table_fields, on="_table", how="left")
         .group_by("line_number")
         .agg(
@@ -662,7 +705,7 @@ def _event_columns(events: Any, settings: SourceSettings) -> Any:
         pl.col("action"),
         pl.col("subject_id"),
         pl.col("record_count").cast(pl.String),
-        pl.col("fields").list.join(";").alias("data_fields"),
+        _data_fields_text(pl.col("fields")).alias("data_fields"),
         pl.when(pl.col("export_path").is_not_null())
         .then(pl.lit("external"))
         .otherwise(pl.lit("internal"))

@@ -913,11 +913,17 @@ def _statements(
         & ~pl.col("stmt").is_in(list(SPECIAL))
         & ~prev(pl.col("stmt")).is_in(list(SPECIAL))
     )
+    # The records of one statement at one sub-statement (one per relation, by object and by
+    # session audit) share its ROWS: another count there is another statement (of another
+    # session, or of a session reusing the process id), even where the text cannot tell
+    # (<not logged>, or the same text).
+    other_rows = (sub == prev(sub)) & (pl.col("rows") != prev(pl.col("rows")))
     payload = payload.sort("skey", "line_number").with_columns(
         (
             (pl.col("statement_id") != prev(pl.col("statement_id")))
             | restarted.fill_null(False)
             | other_text.fill_null(False)
+            | other_rows.fill_null(False)
         )
         .fill_null(True)
         .cum_sum()
@@ -1032,8 +1038,8 @@ def _statements(
         pl.lit("success").alias("outcome"),
         pl.lit(None, pl.String).alias("error_code"),
     )
-    groups = _runs(groups)
-    errors, groups = _errors(records, groups)
+    groups = _runs(groups, settings.dialect)
+    errors, groups = _errors(records, groups, settings.dialect)
     statements = pl.concat([groups, errors], how="diagonal_relaxed")
     others = records.filter(~pl.col("is_audit"))
     consumed = errors["line_number"] if errors.height else pl.Series([], dtype=pl.Int64)
@@ -1167,30 +1173,112 @@ def _event_key(statements: Any) -> Any:
     )
 
 
-def _runs(groups: Any) -> Any:
+def _runs(groups: Any, dialect: str) -> Any:
     """``part``/``run``: a query of several statements sent at once (psql -c "SELECT ...;
     SELECT ...") runs them one by one, and pgaudit (before its 17.0) logs each under the next
     statement id with the whole query text. So records of one session with consecutive
-    statement ids and the same single text form a run; ``part`` is the record's place in it
-    (1-based), ``run`` its length, for events.py to pick the statement. Null for a statement
-    of several sub-statement texts."""
+    statement ids and the same query text form a run; ``part`` is the record's place in it
+    (1-based), ``run`` its length, for events.py to pick the statement.
+
+    A statement of the query that calls a function or fires a trigger has its body's texts
+    too: its query text is the text it shares with the statement before or after it that
+    holds several statements. It counts in the run, and when the run tells which of the
+    query's statements it is, that statement alone replaces the query in its ``statement``
+    (beside the body's texts), so that it is not all the query's statements merged. Such a
+    group's ``part`` is null, as for any other statement of several texts."""
     import polars as pl
 
+    from .analysis import statements_of
+
     number = pl.col("statement_id").cast(pl.Int64, strict=False)
-    single = pl.col("_texts").list.len() == 1
+    texts = pl.col("_texts")
+    single = texts.list.len() == 1
     ordered = groups.sort("session", "line_number")
+    follows = (pl.col("session") == pl.col("session").shift(1)) & (number == number.shift(1) + 1)
+    precedes = (pl.col("session") == pl.col("session").shift(-1)) & (number == number.shift(-1) - 1)
+    none = pl.lit([], pl.List(pl.String))
+    shared = pl.concat_list(
+        pl.when(follows.fill_null(False))
+        .then(texts.list.set_intersection(texts.shift(1)))
+        .otherwise(none),
+        pl.when(precedes.fill_null(False))
+        .then(texts.list.set_intersection(texts.shift(-1)))
+        .otherwise(none),
+    )
+    ordered = ordered.with_row_index("_row").with_columns(
+        pl.when(~single).then(shared).otherwise(none).alias("_shared")
+    )
+    # The shared texts of several statements, counted once per distinct text (rare: only
+    # where a call or trigger ran inside a multi-statement query).
+    candidates = (
+        ordered.select("_row", pl.col("_shared").alias("_query"))
+        .explode("_query")
+        .drop_nulls("_query")
+    )
+    distinct = candidates["_query"].unique().to_list()
+    split = {text: statements_of(text, dialect) for text in distinct}
+    counts = pl.DataFrame(
+        {"_query": distinct, "_n": [len(split[t]) for t in distinct]},
+        schema={"_query": pl.String, "_n": pl.Int64},
+    )
+    chosen = (
+        candidates.join(counts, on="_query", how="left")
+        .filter(pl.col("_n") > 1)
+        .sort("_row", pl.col("_n"), descending=[False, True])
+        .group_by("_row", maintain_order=True)
+        .first()
+        .select("_row", "_query", "_n")
+    )
+    ordered = ordered.join(chosen, on="_row", how="left").with_columns(
+        pl.when(single).then(texts.list.first()).otherwise(pl.col("_query")).alias("_query")
+    )
     same = (
-        (pl.col("session") == pl.col("session").shift(1))
-        & (pl.col("statement") == pl.col("statement").shift(1))
-        & (number == number.shift(1) + 1)
-        & single
-        & single.shift(1)
+        follows & (pl.col("_query") == pl.col("_query").shift(1)) & pl.col("_query").is_not_null()
     ).fill_null(False)
     ordered = ordered.with_columns((~same).cum_sum().alias("_run"))
+    in_run = pl.col("_query").is_not_null()
+    ordered = ordered.with_columns(
+        pl.when(in_run).then(pl.int_range(1, pl.len() + 1).over("_run")).alias("part"),
+        pl.when(in_run).then(pl.len().over("_run")).cast(pl.Int64).alias("run"),
+        pl.when(in_run).then(pl.col("_run")).alias("run_id"),
+    )
+    # A call's or trigger's statement whose place in the query the run tells: the query's
+    # statement at that place, with the body's texts.
+    told = (
+        ~single & in_run & (pl.col("run") % pl.col("_n") == 0) & (pl.col("run") >= pl.col("_n"))
+    ).fill_null(False)
+    picked = ordered.filter(told).select(
+        "_row", "_texts", "_query", ((pl.col("part") - 1) % pl.col("_n")).alias("_k")
+    )
+    if picked.height:
+        # each distinct query's statements, by place (per distinct text, as analysis is)
+        places = pl.DataFrame(
+            [(query, k, part) for query in distinct for k, part in enumerate(split[query])],
+            schema={"_query": pl.String, "_k": pl.Int64, "_part": pl.String},
+            orient="row",
+        )
+        own = (
+            picked.explode("_texts")
+            .join(places, on=["_query", "_k"], how="left")
+            .select(
+                "_row",
+                pl.when(pl.col("_texts") == pl.col("_query"))
+                .then(pl.col("_part"))
+                .otherwise(pl.col("_texts"))
+                .alias("_own"),
+            )
+        )
+        rewritten = own.group_by("_row", maintain_order=True).agg(
+            pl.col("_own").unique(maintain_order=True).str.join(SUB_JOIN).alias("_statement")
+        )
+        ordered = ordered.join(rewritten, on="_row", how="left").with_columns(
+            pl.coalesce("_statement", "statement").alias("statement")
+        )
+        ordered = ordered.drop("_statement")
     return ordered.with_columns(
-        pl.when(single).then(pl.int_range(1, pl.len() + 1).over("_run")).alias("part"),
-        pl.when(single).then(pl.len().over("_run")).cast(pl.Int64).alias("run"),
-    ).drop("_run")
+        pl.when(single).then(pl.col("part")).alias("part"),
+        pl.when(single).then(pl.col("run")).alias("run"),
+    ).drop("_run", "_row", "_shared", "_query", "_n")
 
 
 def _no_user_reason(settings: SourceSettings, file_name: str) -> str:
@@ -1214,10 +1302,18 @@ def _no_user_reason(settings: SourceSettings, file_name: str) -> str:
     )
 
 
-def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
+def _errors(records: Any, groups: Any, dialect: str) -> tuple[Any, Any]:
     """ERROR records carrying their statement: a failure of the statement audited just
-    before in the same session (same text), or a denied statement of its own."""
+    before in the same session (same text), or a denied statement of its own.
+
+    A query of several statements stops at the one that fails. When the ERROR names such a
+    query and the statements logged before it ran to their end (pgaudit logs a statement
+    once it has run with log_rows on, and a denied one, SQLSTATE 42501, never), those are
+    the query's first statements, each a success, and the failed one is the next statement
+    of the query: a failure event of its own."""
     import polars as pl
+
+    from .analysis import statements_of
 
     errs = records.filter(
         pl.col("severity").is_in(["ERROR", "FATAL"]) & pl.col("query").is_not_null()
@@ -1241,6 +1337,9 @@ def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
         pl.col("line_number").alias("g_line"),
         pl.col("_texts").alias("g_stmt"),
         pl.col("group"),
+        "run_id",
+        pl.col("run").alias("g_run"),
+        pl.col("rows").alias("g_rows"),
     ).sort("g_line")
     matched = errs.sort("err_line").join_asof(
         last_audit,
@@ -1258,6 +1357,31 @@ def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
         .list.contains(bare(pl.col("query")))
         .fill_null(False)
     )
+    # the query's statements by place, per distinct query text (only errors of queries of
+    # several statements logged as a run)
+    queries = same.filter(pl.col("g_run").is_not_null())["query"].unique().to_list()
+    split = {query: statements_of(query, dialect) for query in queries}
+    places = pl.DataFrame(
+        [(q, len(split[q]), k, part) for q in queries for k, part in enumerate(split[q])],
+        schema={"query": pl.String, "_n": pl.Int64, "g_run": pl.Int64, "_part": pl.String},
+        orient="row",
+    )
+    same = same.join(places, on=["query", "g_run"], how="left")
+    ahead = (pl.col("g_run") < pl.col("_n")) & (
+        pl.col("g_rows").is_not_null() | (pl.col("sqlstate") == "42501")
+    )
+    # Either way the records logged are the query's first statements (it stopped at the
+    # failing one), so the run tells which each is.
+    stopped = same.filter((pl.col("g_run") < pl.col("_n")).fill_null(False))
+    next_failed = same.filter(ahead.fill_null(False))
+    same = same.filter(~ahead.fill_null(False))
+    if stopped.height:
+        told = stopped.group_by("run_id").agg(pl.col("_n").first().alias("_told"))
+        groups = (
+            groups.join(told, on="run_id", how="left")
+            .with_columns(pl.coalesce("_told", "run").alias("run"))
+            .drop("_told")
+        )
     failed = same.group_by("group").agg(
         pl.col("err_lines").sum().alias("_extra_lines"),
         pl.col("sqlstate").first().alias("_state"),
@@ -1271,7 +1395,17 @@ def _errors(records: Any, groups: Any) -> tuple[Any, Any]:
         .alias("outcome"),
         pl.coalesce("_state", "error_code").alias("error_code"),
     )
-    own = matched.filter(~pl.col("err_line").is_in(same["err_line"].implode()))
+    own = pl.concat(
+        [
+            matched.filter(
+                ~pl.col("err_line").is_in(
+                    pl.concat([same["err_line"], next_failed["err_line"]]).implode()
+                )
+            ),
+            next_failed.with_columns(pl.col("_part").alias("query")).select(matched.columns),
+        ],
+        how="vertical_relaxed",
+    )
     denied = own.select(
         pl.col("err_line").alias("line_number"),
         pl.col("err_lines").alias("lines"),

@@ -129,3 +129,25 @@ def test_interleaved_sessions_without_a_process_id_give_one_event_a_statement(
     got = events(rows)
     assert len(got) == n and len({e["event_id"] for e in got}) == n
     assert sorted(int(e["subject_id"]) for e in got) == list(range(1, n + 1))
+
+
+# A real server's records (pgaudit's own regression script, log_line_prefix '%m %q%u@%d '):
+# user1, with pgaudit.log_statement = off, read public.account as statement 1 of two
+# sessions 0.8 s apart, each logged by object and by session audit (the table named as the
+# generated schema's accounts here). The row counts differ.
+NOT_LOGGED_TWICE = """\
+2026-12-03 03:32:18.566 CST user1@postgres LOG:  AUDIT: OBJECT,1,1,READ,SELECT,TABLE,public.accounts,<not logged>,<not logged>,1
+2026-12-03 03:32:18.566 CST user1@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,<not logged>,<not logged>,1
+2026-12-03 03:32:19.384 CST user1@postgres LOG:  AUDIT: OBJECT,1,1,READ,SELECT,TABLE,public.accounts,<not logged>,<not logged>,3
+2026-12-03 03:32:19.385 CST user1@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,TABLE,public.accounts,<not logged>,<not logged>,3
+"""
+
+
+def test_records_of_one_statement_id_with_other_row_counts_are_two_statements(read) -> None:  # type: ignore[no-untyped-def]
+    # The records of one statement (one per relation, object and session audit) share its
+    # row count; a record of the same statement and sub-statement ids with another count is
+    # another session's statement, even where the text (here <not logged>) cannot tell.
+    rows, counters = read(NOT_LOGGED_TWICE.encode())
+    got = sorted((e["record_count"], e["extras"]["log_lines"]) for e in events(rows))
+    assert got == [("1", 2), ("3", 2)], got
+    assert counters.lines_in_events == 4
