@@ -14,6 +14,8 @@ with a reason: shifting it would store an instant nobody logged. A local time th
 twice (when clocks go back) is read as its first occurrence, the earlier instant, as
 PostgreSQL and Python (fold=0) do; a provider that needs the other one must send an offset.
 The 1990-2100 range is checked in the lake's timezone.
+A zone named after the time is read when it is a zone name (Asia/Shanghai), UTC or GMT; an
+abbreviation (CST, IST) is quarantined (``ZONE_ABBREVIATION``).
 """
 
 from __future__ import annotations
@@ -120,6 +122,13 @@ NAIVE_OFFSET = r":[0-9]{2}(\.[0-9]+)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
 OUT_OF_RANGE_OFFSET = (
     r":[0-9]{2}(\.[0-9]+)?\s*[+-]((2[4-9]|[3-9][0-9])(:?[0-9]{2})?|[0-9]{2}:?[6-9][0-9])$"
 )
+# A time followed by a zone abbreviation (letters only: "10:00:00 CST"). DuckDB's cast reads
+# many, each as one zone of its own choosing: CST as US central time, where a Chinese system
+# means China Standard Time (14 hours apart), IST as India's, BST as Bangladesh's. Such a time
+# is quarantined, except UTC and GMT (one meaning each); zone names (Asia/Shanghai, with a
+# "/") and offsets are read.
+ZONE_ABBREVIATION = r"[0-9]{2}(\.[0-9]*)?\s*[A-Za-z]{2,}$"
+ZONE_UNAMBIGUOUS = ("UTC", "GMT")
 FOLDER_NAME_LIMIT = FOLDER_NAME_MAX_BYTES  # the lake layout's limit for a folder name
 
 
@@ -262,16 +271,23 @@ def time_columns(timezone: str) -> list[list[str]]:
         f"ELSE {exact} * 1000000 END) AS BIGINT))"
     )
     offset_ok = f"NOT regexp_matches({t}, {quote_literal(OUT_OF_RANGE_OFFSET)})"
+    abbreviation = (
+        f"coalesce(regexp_matches({t}, {quote_literal(ZONE_ABBREVIATION)}) AND "
+        f"upper(regexp_extract({t}, '[A-Za-z]+$')) NOT IN "
+        f"({', '.join(map(quote_literal, ZONE_UNAMBIGUOUS))}), false)"
+    )
     parsed = (
-        f"coalesce(CASE WHEN {offset_ok} THEN TRY_CAST({t} AS TIMESTAMPTZ) END, "
+        f"coalesce(CASE WHEN {offset_ok} AND NOT {abbreviation} "
+        f"THEN TRY_CAST({t} AS TIMESTAMPTZ) END, "
         f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') THEN {epoch} "
         f"WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}[.][0-9]{{1,9}}') THEN TRY({fraction}) "
         "END)"
     )
     hours = transition_hours(timezone)
+    first = [f"{parsed} AS p_time", f"{abbreviation} AS p_zone_abbreviation"]
     if not hours:
         return [
-            [f"{parsed} AS p_time"],
+            first,
             ["false AS dst_check"],
             ["p_time AS t_time", "false AS t_local_gap"],
         ]
@@ -284,7 +300,7 @@ def time_columns(timezone: str) -> list[list[str]]:
         for d in ("1 HOUR", "30 MINUTE", "2 HOUR")
     )
     return [
-        [f"{parsed} AS p_time"],
+        first,
         [f"coalesce(p_time IS NOT NULL AND {near} AND {naive}, false) AS dst_check"],
         [
             f"CASE WHEN dst_check THEN CASE {earlier} ELSE p_time END ELSE p_time END AS t_time",
@@ -320,6 +336,13 @@ def _local_midnight(day: str, timezone: str) -> str:
     return f"TIMESTAMPTZ '{instant.astimezone(dt.UTC).isoformat()}'"
 
 
+ABBREVIATION_REASON = (
+    "' names its time zone by an abbreviation, which may stand for several zones (CST is "
+    "China''s and US central time): send the time with its UTC offset (+08:00) or a zone "
+    "name (Asia/Shanghai)'"
+)
+
+
 def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
     """(condition, reason) pairs; a row is stored when no condition holds."""
     q = quote_identifier
@@ -339,10 +362,11 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
             )
     return found + [
         (
-            f"{t} IS NOT NULL AND t_time IS NULL",
+            f"{t} IS NOT NULL AND t_time IS NULL AND NOT p_zone_abbreviation",
             f"'event_time ' || {_shown(t)} || ' is not a date and time (ISO-8601, "
             "YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)'",
         ),
+        ("p_zone_abbreviation", f"'event_time ' || {_shown(t)} || {ABBREVIATION_REASON}"),
         (
             "t_local_gap",
             f"'event_time ' || {_shown(t)} || ' does not exist in {timezone}: clocks skip it "

@@ -24,6 +24,7 @@ from __future__ import annotations
 from ..contract import Contract
 from ..db import quote_identifier, quote_literal
 from ..ingest.normalize import (
+    ABBREVIATION_REASON,
     EARLIEST,
     FOLDER_NAME_LIMIT,
     LATEST,
@@ -48,7 +49,8 @@ def _time_subquery(timezone: str, name: str) -> str:
         query = f"SELECT *, {', '.join(step)} FROM ({query})"
     return (
         f"SELECT line_number, t_time AS {quote_identifier('t_' + name)}, "
-        f"t_local_gap AS {quote_identifier('g_' + name)} FROM ({query})"
+        f"t_local_gap AS {quote_identifier('g_' + name)}, "
+        f"p_zone_abbreviation AS {quote_identifier('z_' + name)} FROM ({query})"
     )
 
 
@@ -115,14 +117,15 @@ def checks(timezone: str) -> list[tuple[str, str]]:
     )
     earliest, latest = _local_midnight(EARLIEST, timezone), _local_midnight(LATEST, timezone)
     for name in TIME_FIELDS:
-        v, t, g = (quote_identifier(p + name) for p in ("v_", "t_", "g_"))
+        v, t, g, z = (quote_identifier(p + name) for p in ("v_", "t_", "g_", "z_"))
         quoted = _quoted(f"v_{name}")
         found += [
             (
-                f"{v} IS NOT NULL AND {t} IS NULL",
+                f"{v} IS NOT NULL AND {t} IS NULL AND NOT {z}",
                 f"'{name} ' || {quoted} || ' is not a date and time (ISO-8601, "
                 "YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)'",
             ),
+            (z, f"'{name} ' || {quoted} || {ABBREVIATION_REASON}"),
             (
                 g,
                 f"'{name} ' || {quoted} || ' does not exist in {timezone}: clocks skip it "
@@ -188,7 +191,7 @@ WITH f AS (
 ), {times},
 p AS (
   SELECT f.*, {_enum_case(status, "v_verification_status")} AS e_verification_status,
-    {", ".join(f"{quote_identifier('t_' + n)}, {quote_identifier('g_' + n)}" for n in TIME_FIELDS)},
+    {", ".join(f"{quote_identifier('t_' + n)}, {quote_identifier('g_' + n)}, {quote_identifier('z_' + n)}" for n in TIME_FIELDS)},
     {row_date} AS d_row,
     {normalised_sql("v_id_number")} AS n_id
   FROM f {time_joins}

@@ -1,0 +1,77 @@
+"""A time that names its zone is stored as that zone's instant, or quarantined when the name
+is an abbreviation that could mean several zones: never stored at another zone's instant."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from tests.support.ingest import good, ingest, query, write_jsonl
+
+UTC = dt.UTC
+
+# Abbreviations DuckDB's time parsing reads, each for one zone of its own choosing: CST as US
+# central time (a Chinese system's CST is China Standard Time), IST as India's, BST as
+# Bangladesh's (British Summer Time elsewhere), CTT as Java's old name for Shanghai.
+ABBREVIATIONS = ["CST", "cst", "Cst", "IST", "BST", "PST", "EST", "JST", "CTT", "MSK", "HKT"]
+# Forms of the same wall-clock time before the zone word.
+CLOCKS = [
+    "2026-03-01 10:00:00",
+    "2026-03-01T10:00:00",
+    "2026-03-01 10:00:00.5",
+    "2026-03-01 10:00",
+]
+
+
+def test_a_zone_abbreviation_is_quarantined_never_read_as_some_zone(tmp_path: Path) -> None:
+    # every clock form, with and without a space, with every abbreviation: one file
+    spellings = [c + s + z for c in CLOCKS for s in ("", " ") for z in ABBREVIATIONS]
+    rows = [good(event_id=str(i), event_time=t) for i, t in enumerate(spellings)]
+    result = ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    assert result.rows_stored == 0, query(
+        tmp_path / "lake", "SELECT event_id, event_time FROM events"
+    )
+    assert result.rows_quarantined == len(rows)
+    for (reason,) in query(tmp_path / "lake", "SELECT reason FROM quarantine"):
+        assert "abbreviation" in reason and "UTC offset" in reason, reason
+
+
+NAMED = [
+    ("2026-03-01 10:00:00 UTC", 10),
+    ("2026-03-01 10:00:00 utc", 10),
+    ("2026-03-01 10:00:00 GMT", 10),
+    ("2026-03-01 10:00:00 Asia/Shanghai", 2),
+    ("2026-03-01 10:00:00 America/New_York", 15),
+    ("2026-03-01 10:00:00 Etc/GMT-8", 2),  # IANA's sign: Etc/GMT-8 is UTC+8
+    ("2026-03-01 10:00:00 GMT+8", 2),
+    ("2026-03-01 10:00:00 UTC+08:00", 2),
+    ("2026-03-01 10:00:00 EST5EDT", 15),
+]
+
+
+def test_a_zone_name_or_utc_is_read_as_that_zone(tmp_path: Path) -> None:
+    rows = [good(event_id=str(i), event_time=t) for i, (t, _) in enumerate(NAMED)]
+    result = ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    assert result.rows_stored == len(NAMED), result.files[0]
+    got = query(tmp_path / "lake", "SELECT event_time FROM events ORDER BY event_id::INT")
+    assert got == [(dt.datetime(2026, 3, 1, h, 0, tzinfo=UTC),) for _, h in NAMED]
+
+
+def test_an_account_snapshot_time_with_a_zone_abbreviation_is_quarantined(tmp_path: Path) -> None:
+    from tests.support.accounts import account, accounts, write_snapshot
+
+    snap = write_snapshot(
+        tmp_path / "forum-a-2026-03-01.accounts",
+        [
+            account(account_id="u1", verified_at="2026-01-05 09:05:00 CST"),
+            account(account_id="u2", registered_at="2026-01-05 09:00:00 UTC"),
+        ],
+    )
+    result = ingest(tmp_path / "lake", snap)
+    assert (result.rows_stored, result.rows_quarantined) == (1, 1), result.files[0]
+    (row,) = accounts(tmp_path / "lake")
+    assert row["registered_at"] == dt.datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    ((reason,),) = query(tmp_path / "lake", "SELECT reason FROM quarantine")
+    assert reason.startswith(
+        "verified_at '2026-01-05 09:05:00 CST' names its time zone by an abbreviation"
+    )
