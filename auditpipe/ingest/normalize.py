@@ -263,10 +263,12 @@ def time_columns(timezone: str) -> list[list[str]]:
     )
     # A fraction (1772323200.5 from time.time(), nginx's $msec, a float column of an export
     # whose integers had a null) counts exactly, to the microsecond, with no trip through a
-    # double; whole numbers keep the path above.
+    # double; whole numbers keep the path above. Digits below the microsecond are cut, as the
+    # text and Parquet forms cut them (rounded, a check at .9999996 s in epoch seconds was
+    # stored after a post at .9999999 s in text, the order of the two events turned round).
     exact = f"TRY_CAST({t} AS DECIMAL(38, 9))"
     fraction = (
-        "to_timestamp(0) + to_microseconds(TRY_CAST(round("
+        "to_timestamp(0) + to_microseconds(TRY_CAST(floor("
         f"CASE WHEN abs({exact}) >= {EPOCH_MS_FROM} THEN {exact} * 1000 "
         f"ELSE {exact} * 1000000 END) AS BIGINT))"
     )

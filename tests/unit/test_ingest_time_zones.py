@@ -6,6 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.support.ingest import good, ingest, query, write_jsonl
 
 UTC = dt.UTC
@@ -75,3 +79,36 @@ def test_an_account_snapshot_time_with_a_zone_abbreviation_is_quarantined(tmp_pa
     assert reason.startswith(
         "verified_at '2026-01-05 09:05:00 CST' names its time zone by an abbreviation"
     )
+
+
+# 2026-03-01T02:00:00Z, and a nanosecond offset within the next two seconds
+BASE_S = 1772330400
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.integers(0, 2_000_000_000 - 1), min_size=1, max_size=4))
+def test_every_time_form_keeps_the_microsecond_the_instant_falls_in(
+    tmp_path_factory: pytest.TempPathFactory, nanos: list[int]
+) -> None:
+    # Text and Parquet times below a microsecond are cut to it; an epoch fraction was rounded
+    # to the nearest one. A post logged as text 0.3 us after a check logged in epoch seconds
+    # was then stored before it, and found as unverified publishing.
+    work = tmp_path_factory.mktemp("precision")
+    rows, expected = [], []
+    for i, n in enumerate(nanos):
+        instant = dt.datetime.fromtimestamp(BASE_S + n // 10**9, UTC)
+        frac = f"{n % 10**9:09d}"
+        total_ns = BASE_S * 10**9 + n
+        forms = [
+            instant.strftime("%Y-%m-%dT%H:%M:%S.") + frac + "Z",
+            (instant + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S.") + frac + "+08:00",
+            f"{BASE_S + n // 10**9}.{frac}",
+            f"{total_ns // 10**6}.{total_ns % 10**6:06d}",  # epoch milliseconds
+        ]
+        rows += [good(event_id=f"{i}-{k}", event_time=f) for k, f in enumerate(forms)]
+        micro = dt.timedelta(microseconds=n // 1000)
+        expected += [(f"{i}-{k}", dt.datetime.fromtimestamp(BASE_S, UTC) + micro) for k in range(4)]
+    result = ingest(work / "lake", write_jsonl(work / "in.jsonl", rows))
+    assert result.rows_stored == len(rows), result.files[0]
+    got = query(work / "lake", "SELECT event_id, event_time FROM events ORDER BY event_id")
+    assert got == sorted(expected)
