@@ -115,12 +115,19 @@ def _map_literal(pairs: list[tuple[str, str]]) -> str:
 
 
 TIME = '"v_event_time"'
-NAIVE_OFFSET = r":[0-9]{2}(\.[0-9]+)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+# A time that names its zone, by an offset (of seconds too: -05:00:00) or by letters after the
+# clock (UTC, GMT+8, Europe/London): not a local time of the lake's timezone.
+NAIVE_OFFSET = (
+    r":[0-9]{2}(\.[0-9]+)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2}){0,2})$|[0-9]:[0-9]{2}.*[A-Za-z]"
+)
 # A UTC offset no clock has (RFC 3339: hours 00-23, minutes 00-59): DuckDB's cast reads
 # "+25:00", "+99:00" or "+08:99" and moves the instant by that much, days away from what was
-# logged. Such a time is not a date and time, and its row is quarantined.
+# logged. Such a time is not a date and time, and its row is quarantined. An offset of
+# seconds too (+08:05:43, local mean time) is read when each part is in range: "+25:00:00"
+# and "+08:99:00" moved the instant as far.
 OUT_OF_RANGE_OFFSET = (
-    r":[0-9]{2}(\.[0-9]+)?\s*[+-]((2[4-9]|[3-9][0-9])(:?[0-9]{2})?|[0-9]{2}:?[6-9][0-9])$"
+    r":[0-9]{2}(\.[0-9]+)?\s*[+-]((2[4-9]|[3-9][0-9])(:?[0-9]{2}){0,2}"
+    r"|[0-9]{2}:?[6-9][0-9](:?[0-9]{2})?|[0-9]{2}:?[0-9]{2}:?[6-9][0-9])$"
 )
 # A time followed by a zone abbreviation (letters only: "10:00:00 CST"). DuckDB's cast reads
 # many, each as one zone of its own choosing: CST as US central time, where a Chinese system

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -112,3 +113,92 @@ def test_every_time_form_keeps_the_microsecond_the_instant_falls_in(
     assert result.rows_stored == len(rows), result.files[0]
     got = query(work / "lake", "SELECT event_id, event_time FROM events ORDER BY event_id")
     assert got == sorted(expected)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    st.integers(-23, 23),
+    st.integers(0, 59),
+    st.integers(0, 59),
+    st.sampled_from(["hours", "minutes", "seconds"]),
+    st.integers(0, 99),
+)
+def test_offsets_with_seconds_are_read_when_a_clock_can_have_them(
+    tmp_path_factory: pytest.TempPathFactory,
+    hours: int,
+    minutes: int,
+    seconds: int,
+    wrong: str,
+    bad: int,
+) -> None:
+    # "+25:00:00" was stored a day and an hour away, "+08:99:00" 99 minutes away: the check of
+    # an offset's range knew only offsets of hours and minutes.
+    sign = "-" if hours < 0 else "+"
+    valid = f"2026-03-01T10:00:00{sign}{abs(hours):02d}:{minutes:02d}:{seconds:02d}"
+    parts = {"hours": abs(hours), "minutes": minutes, "seconds": seconds}
+    parts[wrong] = max(bad, 24 if wrong == "hours" else 60)
+    invalid = "2026-03-01T10:00:00+{hours:02d}:{minutes:02d}:{seconds:02d}".format(**parts)
+    work = tmp_path_factory.mktemp("offsets")
+    log = write_jsonl(
+        work / "in.jsonl",
+        [good(event_id="v", event_time=valid), good(event_id="x", event_time=invalid)],
+    )
+    result = ingest(work / "lake", log)
+    assert (result.rows_stored, result.rows_quarantined) == (1, 1), (valid, invalid)
+    offset = dt.timedelta(hours=abs(hours), minutes=minutes, seconds=seconds)
+    expected = dt.datetime(2026, 3, 1, 10, 0, tzinfo=UTC) - offset * (-1 if hours < 0 else 1)
+    assert query(work / "lake", "SELECT event_time FROM events") == [(expected,)]
+    ((reason,),) = query(work / "lake", "SELECT reason FROM quarantine")
+    assert "is not a date and time" in reason
+
+
+def _zoned_forms(instant: dt.datetime) -> list[str]:
+    """One UTC instant written with its zone in every form that names one."""
+    ny = instant.astimezone(ZoneInfo("America/New_York"))
+    off = ny.utcoffset() or dt.timedelta()
+    sign, off = ("-", -off) if off < dt.timedelta() else ("+", off)
+    hh, mm = divmod(int(off.total_seconds()) // 60, 60)
+    u, local = instant.strftime("%Y-%m-%d %H:%M:%S"), ny.strftime("%Y-%m-%d %H:%M:%S")
+    london = instant.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%d %H:%M:%S")
+    return [
+        u.replace(" ", "T") + "Z",
+        u + "+00:00",
+        u + " UTC",
+        u + " GMT",
+        u + " Etc/UTC",
+        london + " Europe/London",
+        f"{local}{sign}{hh:02d}:{mm:02d}",
+        f"{local}{sign}{hh:02d}:{mm:02d}:00",
+    ]
+
+
+def test_a_time_with_its_zone_is_that_instant_near_the_lakes_clock_changes(
+    tmp_path: Path,
+) -> None:
+    # In a lake of a zone with daylight saving time, a time near a change of its offset was
+    # taken for a local time when its zone was a name or an offset with seconds: "06:30:00
+    # UTC" was quarantined as a New York time that does not exist, and "01:30:00-05:00:00"
+    # (the second 01:30) stored as the first, an hour early.
+    from auditpipe.ingest import IngestSettings, ingest_paths
+    from auditpipe.lake import Lake
+
+    instants = [
+        start + dt.timedelta(minutes=15 * k)
+        for start in (
+            dt.datetime(2026, 3, 8, 5, 0, tzinfo=UTC),  # 00:00 EST; 02:00 local is skipped
+            dt.datetime(2026, 11, 1, 4, 0, tzinfo=UTC),  # 00:00 EDT; 01:00-02:00 twice
+        )
+        for k in range(16)
+    ]
+    rows, expected = [], []
+    for i, instant in enumerate(instants):
+        for k, form in enumerate(_zoned_forms(instant)):
+            rows.append(good(event_id=f"{i:02d}-{k}", event_time=form))
+            expected.append((f"{i:02d}-{k}", instant))
+    lake = Lake.open(tmp_path / "lake", create=True, timezone="America/New_York")
+    result = ingest_paths(lake, [write_jsonl(tmp_path / "in.jsonl", rows)], IngestSettings())
+    assert result.rows_quarantined == 0, query(
+        tmp_path / "lake", "SELECT raw, reason FROM quarantine"
+    )[:3]
+    got = query(tmp_path / "lake", "SELECT event_id, event_time FROM events ORDER BY event_id")
+    assert [g for g, e in zip(got, expected, strict=True) if g != e] == []
