@@ -15,7 +15,8 @@ twice (when clocks go back) is read as its first occurrence, the earlier instant
 PostgreSQL and Python (fold=0) do; a provider that needs the other one must send an offset.
 The 1990-2100 range is checked in the lake's timezone.
 A zone named after the time is read when it is a zone name (Asia/Shanghai), UTC or GMT; an
-abbreviation (CST, IST) is quarantined (``ZONE_ABBREVIATION``).
+abbreviation (CST, IST) is quarantined (``ZONE_ABBREVIATION``). A time followed by a zone name
+is checked against that zone's clock changes as a local time is against the lake's.
 """
 
 from __future__ import annotations
@@ -256,12 +257,41 @@ def transition_hours(timezone: str) -> list[int]:
     return sorted(hours)
 
 
+# A zone name after the clock (Region/City: "2026-03-08 02:30:00 America/New_York"). DuckDB's
+# cast moves a wall-clock time the zone skips (02:30 to 03:30, an instant nobody logged) and
+# takes the second of one it passes twice: the zone's own clock is checked as the lake's is.
+NAMED_ZONE = r"[0-9]\s+([A-Za-z][A-Za-z0-9_+\-]*/[A-Za-z0-9_+\-/]+)$"
+NAMED_ZONE_WALL = r"^(.*[0-9])\s+[^\s]+$"
+
+
+@cache
+def _zone_name_map() -> str:
+    """The Region/City names DuckDB knows, by their lower-case spelling, as a MAP literal:
+    ``timezone()`` fails a query on a name it does not know, so it is only given these."""
+    from ..db.timezones import engine_timezones
+
+    return _map_literal(sorted((n.lower(), n) for n in engine_timezones() if "/" in n))
+
+
+def _wall_checks(zone: str, wall: str) -> tuple[str, str]:
+    """(the instant stored, the gap test) for a wall-clock time ``wall`` read in ``zone``
+    (SQL expressions) as ``p_time``: its first occurrence when it happens twice, and true
+    when the zone's clocks skip it."""
+    earlier = " ".join(
+        f"WHEN timezone({zone}, p_time - INTERVAL {d}) = {wall} THEN p_time - INTERVAL {d}"
+        for d in ("1 HOUR", "30 MINUTE", "2 HOUR")
+    )
+    return f"CASE {earlier} ELSE p_time END", f"timezone({zone}, p_time) <> {wall}"
+
+
 def time_columns(timezone: str) -> list[list[str]]:
     """The time columns in three steps (each may use the ones before): ``p_time`` (the
     instant as written), ``dst_check`` (true for a time without an offset near a change of
-    the lake's UTC offset), then ``t_time`` (the instant stored) and ``t_local_gap`` (true
-    for a local time that does not exist there). See the module docstring for the choices;
-    the costly checks run only where ``dst_check`` holds."""
+    the lake's UTC offset; ``p_zone`` and ``p_wall`` for a time followed by a zone name),
+    then ``t_time`` (the instant stored), ``t_gap_zone`` (the zone, the lake's or the named
+    one, whose clocks skip the time written) and ``t_local_gap`` (true when there is one).
+    See the module docstring for the choices; the costly checks run only where ``dst_check``
+    holds or a zone is named."""
     t = TIME
     epoch = (
         f"CASE WHEN abs(TRY_CAST({t} AS HUGEINT)) >= {EPOCH_MS_FROM} "
@@ -294,26 +324,37 @@ def time_columns(timezone: str) -> list[list[str]]:
     )
     hours = transition_hours(timezone)
     first = [f"{parsed} AS p_time", f"{abbreviation} AS p_zone_abbreviation"]
-    if not hours:
-        return [
-            first,
-            ["false AS dst_check"],
-            ["p_time AS t_time", "false AS t_local_gap"],
-        ]
-    tz = quote_literal(timezone)
-    near = f"floor(epoch(p_time) / 3600)::BIGINT IN ({', '.join(map(str, hours))})"
-    local = f"TRY_CAST({t} AS TIMESTAMP)"
-    naive = f"({local} IS NOT NULL AND NOT regexp_matches({t}, {quote_literal(NAIVE_OFFSET)}))"
-    earlier = " ".join(
-        f"WHEN timezone({tz}, p_time - INTERVAL {d}) = {local} THEN p_time - INTERVAL {d}"
-        for d in ("1 HOUR", "30 MINUTE", "2 HOUR")
+    # the zone a time names after its clock, when DuckDB knows it (only texts with a "/" pay)
+    named = (
+        f"CASE WHEN contains({t}, '/') THEN map_extract_value({_zone_name_map()}, "
+        f"lower(regexp_extract({t}, {quote_literal(NAMED_ZONE)}, 1))) END"
+    )
+    first.append(f"{named} AS p_zone")
+    wall = f"TRY_CAST(regexp_extract({t}, {quote_literal(NAMED_ZONE_WALL)}, 1) AS TIMESTAMP)"
+    named_time, named_gap = _wall_checks("p_zone", "p_wall")
+    second = [f"CASE WHEN p_zone IS NOT NULL AND p_time IS NOT NULL THEN {wall} END AS p_wall"]
+    if hours:
+        tz = quote_literal(timezone)
+        near = f"floor(epoch(p_time) / 3600)::BIGINT IN ({', '.join(map(str, hours))})"
+        local = f"TRY_CAST({t} AS TIMESTAMP)"
+        naive = f"({local} IS NOT NULL AND NOT regexp_matches({t}, {quote_literal(NAIVE_OFFSET)}))"
+        local_time, local_gap = _wall_checks(tz, local)
+        second.append(f"coalesce(p_time IS NOT NULL AND {near} AND {naive}, false) AS dst_check")
+    else:
+        tz, local_time, local_gap = quote_literal(timezone), "p_time", "false"
+        second.append("false AS dst_check")
+    gap_zone = (
+        f"CASE WHEN dst_check AND {local_gap} THEN {tz} "
+        f"WHEN p_wall IS NOT NULL AND {named_gap} THEN p_zone END"
     )
     return [
         first,
-        [f"coalesce(p_time IS NOT NULL AND {near} AND {naive}, false) AS dst_check"],
+        second,
         [
-            f"CASE WHEN dst_check THEN CASE {earlier} ELSE p_time END ELSE p_time END AS t_time",
-            f"dst_check AND timezone({tz}, p_time) <> {local} AS t_local_gap",
+            f"CASE WHEN dst_check THEN {local_time} WHEN p_wall IS NOT NULL THEN {named_time} "
+            "ELSE p_time END AS t_time",
+            f"{gap_zone} AS t_gap_zone",
+            f"{gap_zone} IS NOT NULL AS t_local_gap",
         ],
     ]
 
@@ -378,7 +419,7 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
         ("p_zone_abbreviation", f"'event_time ' || {_shown(t)} || {ABBREVIATION_REASON}"),
         (
             "t_local_gap",
-            f"'event_time ' || {_shown(t)} || ' does not exist in {timezone}: clocks skip it "
+            f"'event_time ' || {_shown(t)} || ' does not exist in ' || t_gap_zone || ': clocks skip it "
             "for daylight saving time (send the time with its UTC offset)'",
         ),
         (

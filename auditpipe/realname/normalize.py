@@ -50,7 +50,8 @@ def _time_subquery(timezone: str, name: str) -> str:
     return (
         f"SELECT line_number, t_time AS {quote_identifier('t_' + name)}, "
         f"t_local_gap AS {quote_identifier('g_' + name)}, "
-        f"p_zone_abbreviation AS {quote_identifier('z_' + name)} FROM ({query})"
+        f"p_zone_abbreviation AS {quote_identifier('z_' + name)}, "
+        f"t_gap_zone AS {quote_identifier('w_' + name)} FROM ({query})"
     )
 
 
@@ -117,7 +118,7 @@ def checks(timezone: str) -> list[tuple[str, str]]:
     )
     earliest, latest = _local_midnight(EARLIEST, timezone), _local_midnight(LATEST, timezone)
     for name in TIME_FIELDS:
-        v, t, g, z = (quote_identifier(p + name) for p in ("v_", "t_", "g_", "z_"))
+        v, t, g, z, w = (quote_identifier(p + name) for p in ("v_", "t_", "g_", "z_", "w_"))
         quoted = _quoted(f"v_{name}")
         found += [
             (
@@ -128,7 +129,7 @@ def checks(timezone: str) -> list[tuple[str, str]]:
             (z, f"'{name} ' || {quoted} || {ABBREVIATION_REASON}"),
             (
                 g,
-                f"'{name} ' || {quoted} || ' does not exist in {timezone}: clocks skip it "
+                f"'{name} ' || {quoted} || ' does not exist in ' || {w} || ': clocks skip it "
                 "for daylight saving time (send the time with its UTC offset)'",
             ),
             (
@@ -191,7 +192,7 @@ WITH f AS (
 ), {times},
 p AS (
   SELECT f.*, {_enum_case(status, "v_verification_status")} AS e_verification_status,
-    {", ".join(f"{quote_identifier('t_' + n)}, {quote_identifier('g_' + n)}, {quote_identifier('z_' + n)}" for n in TIME_FIELDS)},
+    {", ".join(f"{quote_identifier('t_' + n)}, {quote_identifier('g_' + n)}, {quote_identifier('z_' + n)}, {quote_identifier('w_' + n)}" for n in TIME_FIELDS)},
     {row_date} AS d_row,
     {normalised_sql("v_id_number")} AS n_id
   FROM f {time_joins}

@@ -202,3 +202,42 @@ def test_a_time_with_its_zone_is_that_instant_near_the_lakes_clock_changes(
     )[:3]
     got = query(tmp_path / "lake", "SELECT event_id, event_time FROM events ORDER BY event_id")
     assert [g for g, e in zip(got, expected, strict=True) if g != e] == []
+
+
+NAMED_ZONE_CLOCKS = [
+    # (text, the instant stored or None for quarantined as not existing there)
+    ("2026-03-08 02:30:00 America/New_York", None),  # clocks skip 02:00-03:00
+    ("2026-03-08 01:59:59 America/New_York", dt.datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC)),
+    ("2026-03-08 03:00:00 America/New_York", dt.datetime(2026, 3, 8, 7, 0, tzinfo=UTC)),
+    ("2026-11-01 01:30:00 America/New_York", dt.datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),  # first
+    ("2026-03-29 01:30:00 Europe/London", None),
+    ("2026-10-25 01:30:00 Europe/London", dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),  # first
+    ("2026-10-04 02:15:00 Australia/Lord_Howe", None),  # a 30-minute change
+    ("2026-03-01 10:00:00 Asia/Shanghai", dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize("lake_zone", ["Asia/Shanghai", "America/New_York"])
+def test_a_time_in_a_named_zone_follows_that_zones_clock_changes(
+    tmp_path: Path, lake_zone: str
+) -> None:
+    # As a local time of the lake's own timezone: one that does not exist in the named zone is
+    # quarantined (DuckDB moved 02:30 to 03:30, an instant nobody logged), one that happens
+    # twice there is its first occurrence (DuckDB took the second).
+    from auditpipe.ingest import IngestSettings, ingest_paths
+    from auditpipe.lake import Lake
+
+    rows = [good(event_id=str(i), event_time=t) for i, (t, _) in enumerate(NAMED_ZONE_CLOCKS)]
+    lake = Lake.open(tmp_path / "lake", create=True, timezone=lake_zone)
+    result = ingest_paths(lake, [write_jsonl(tmp_path / "in.jsonl", rows)], IngestSettings())
+    stored = dict(query(tmp_path / "lake", "SELECT event_id, event_time FROM events"))
+    why: dict[int, str] = {}
+    if result.rows_quarantined:
+        got = query(tmp_path / "lake", "SELECT line_number, reason FROM quarantine")
+        why = {n - 1: r for n, r in got}
+    for i, (text, instant) in enumerate(NAMED_ZONE_CLOCKS):
+        if instant is None:
+            zone = text.rsplit(" ", 1)[1]
+            assert f"does not exist in {zone}" in why.get(i, ""), (text, stored.get(str(i)))
+        else:
+            assert stored.get(str(i)) == instant, (text, why.get(i))
