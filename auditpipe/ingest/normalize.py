@@ -257,6 +257,20 @@ def transition_hours(timezone: str) -> list[int]:
     return sorted(hours)
 
 
+ABBREVIATION_REASON = (
+    "' names its time zone by an abbreviation, which may stand for several zones (CST is "
+    "China''s and US central time): send the time with its UTC offset (+08:00) or a zone "
+    "name (Asia/Shanghai)'"
+)
+# A day alone ("2026-03-01", a Parquet date column): DuckDB's cast reads it as the day's
+# midnight, a moment nobody logged (a verification sent so would count from 00:00).
+DATE_ONLY = r"[0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2}"
+DATE_ONLY_REASON = (
+    "' is a date without a time of day: send the time of the event (a day alone would be "
+    "stored as its midnight)'"
+)
+
+
 # A zone name after the clock (Region/City: "2026-03-08 02:30:00 America/New_York"). DuckDB's
 # cast moves a wall-clock time the zone skips (02:30 to 03:30, an instant nobody logged) and
 # takes the second of one it passes twice: the zone's own clock is checked as the lake's is.
@@ -315,15 +329,23 @@ def time_columns(timezone: str) -> list[list[str]]:
         f"upper(regexp_extract({t}, '[A-Za-z]+$')) NOT IN "
         f"({', '.join(map(quote_literal, ZONE_UNAMBIGUOUS))}), false)"
     )
+    date_only = (
+        f"coalesce(regexp_full_match({t}, {quote_literal(DATE_ONLY)}) "
+        f"AND TRY_CAST(replace({t}, '/', '-') AS DATE) IS NOT NULL, false)"
+    )
+    unread = (
+        f"CASE WHEN {abbreviation} THEN {ABBREVIATION_REASON} "
+        f"WHEN {date_only} THEN {DATE_ONLY_REASON} END"
+    )
     parsed = (
-        f"coalesce(CASE WHEN {offset_ok} AND NOT {abbreviation} "
+        f"coalesce(CASE WHEN {offset_ok} AND NOT {abbreviation} AND NOT {date_only} "
         f"THEN TRY_CAST({t} AS TIMESTAMPTZ) END, "
         f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') THEN {epoch} "
         f"WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}[.][0-9]{{1,9}}') THEN TRY({fraction}) "
         "END)"
     )
     hours = transition_hours(timezone)
-    first = [f"{parsed} AS p_time", f"{abbreviation} AS p_zone_abbreviation"]
+    first = [f"{parsed} AS p_time", f"{unread} AS p_unread"]
     # the zone a time names after its clock, when DuckDB knows it (only texts with a "/" pay)
     named = (
         f"CASE WHEN contains({t}, '/') THEN map_extract_value({_zone_name_map()}, "
@@ -386,13 +408,6 @@ def _local_midnight(day: str, timezone: str) -> str:
     return f"TIMESTAMPTZ '{instant.astimezone(dt.UTC).isoformat()}'"
 
 
-ABBREVIATION_REASON = (
-    "' names its time zone by an abbreviation, which may stand for several zones (CST is "
-    "China''s and US central time): send the time with its UTC offset (+08:00) or a zone "
-    "name (Asia/Shanghai)'"
-)
-
-
 def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
     """(condition, reason) pairs; a row is stored when no condition holds."""
     q = quote_identifier
@@ -412,11 +427,11 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
             )
     return found + [
         (
-            f"{t} IS NOT NULL AND t_time IS NULL AND NOT p_zone_abbreviation",
+            f"{t} IS NOT NULL AND t_time IS NULL AND p_unread IS NULL",
             f"'event_time ' || {_shown(t)} || ' is not a date and time (ISO-8601, "
             "YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)'",
         ),
-        ("p_zone_abbreviation", f"'event_time ' || {_shown(t)} || {ABBREVIATION_REASON}"),
+        ("p_unread IS NOT NULL", f"'event_time ' || {_shown(t)} || p_unread"),
         (
             "t_local_gap",
             f"'event_time ' || {_shown(t)} || ' does not exist in ' || t_gap_zone || ': clocks skip it "

@@ -24,7 +24,6 @@ from __future__ import annotations
 from ..contract import Contract
 from ..db import quote_identifier, quote_literal
 from ..ingest.normalize import (
-    ABBREVIATION_REASON,
     EARLIEST,
     FOLDER_NAME_LIMIT,
     LATEST,
@@ -50,7 +49,7 @@ def _time_subquery(timezone: str, name: str) -> str:
     return (
         f"SELECT line_number, t_time AS {quote_identifier('t_' + name)}, "
         f"t_local_gap AS {quote_identifier('g_' + name)}, "
-        f"p_zone_abbreviation AS {quote_identifier('z_' + name)}, "
+        f"p_unread AS {quote_identifier('z_' + name)}, "
         f"t_gap_zone AS {quote_identifier('w_' + name)} FROM ({query})"
     )
 
@@ -122,11 +121,11 @@ def checks(timezone: str) -> list[tuple[str, str]]:
         quoted = _quoted(f"v_{name}")
         found += [
             (
-                f"{v} IS NOT NULL AND {t} IS NULL AND NOT {z}",
+                f"{v} IS NOT NULL AND {t} IS NULL AND {z} IS NULL",
                 f"'{name} ' || {quoted} || ' is not a date and time (ISO-8601, "
                 "YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)'",
             ),
-            (z, f"'{name} ' || {quoted} || {ABBREVIATION_REASON}"),
+            (f"{z} IS NOT NULL", f"'{name} ' || {quoted} || {z}"),
             (
                 g,
                 f"'{name} ' || {quoted} || ' does not exist in ' || {w} || ': clocks skip it "

@@ -241,3 +241,49 @@ def test_a_time_in_a_named_zone_follows_that_zones_clock_changes(
             assert f"does not exist in {zone}" in why.get(i, ""), (text, stored.get(str(i)))
         else:
             assert stored.get(str(i)) == instant, (text, why.get(i))
+
+
+def test_a_date_without_a_time_of_day_is_quarantined_in_every_form(tmp_path: Path) -> None:
+    # "2026-03-01" was stored as midnight in the lake's timezone, a moment nobody logged: a
+    # verification sent as its day alone counted from 00:00, before that day's earlier posts.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = ["2026-03-01", "2026-3-1", "2026/03/01", " 2026-03-01 "]
+    log = write_jsonl(
+        tmp_path / "in.jsonl", [good(event_id=f"t{i}", event_time=t) for i, t in enumerate(texts)]
+    )
+    days = dt.date(2026, 3, 1)
+    table = pa.table(
+        {
+            "event_id": ["d32", "d64"],
+            "event_time": pa.array([days, days], pa.date32()),
+            "other_time": pa.array([days, days], pa.date64()),
+            "provider_id": ["forum-a"] * 2,
+            "actor_id": ["emp-1"] * 2,
+            "action": ["view"] * 2,
+            "data_fields": ["phone"] * 2,
+        }
+    )
+    pq.write_table(table.drop_columns(["other_time"]).slice(0, 1), tmp_path / "d32.parquet")
+    pq.write_table(
+        table.drop_columns(["event_time"])
+        .rename_columns(
+            ["event_id", "event_time", "provider_id", "actor_id", "action", "data_fields"]
+        )
+        .slice(1, 1),
+        tmp_path / "d64.parquet",
+    )
+    snap_dir = tmp_path / "snap"
+    from tests.support.accounts import account, write_snapshot
+
+    snap = write_snapshot(
+        snap_dir / "forum-a-2026-03-01.accounts", [account(verified_at="2026-01-05")]
+    )
+    result = ingest(
+        tmp_path / "lake", log, tmp_path / "d32.parquet", tmp_path / "d64.parquet", snap
+    )
+    assert result.rows_stored == 0, query(tmp_path / "lake", "SELECT event_id FROM events")
+    reasons = [r for (r,) in query(tmp_path / "lake", "SELECT reason FROM quarantine")]
+    assert len(reasons) == len(texts) + 3
+    assert all("is a date without a time of day" in r for r in reasons), reasons
