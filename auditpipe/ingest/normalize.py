@@ -140,11 +140,37 @@ ZONE_UNAMBIGUOUS = ("UTC", "GMT")
 FOLDER_NAME_LIMIT = FOLDER_NAME_MAX_BYTES  # the lake layout's limit for a folder name
 
 
+def _time_spelling(expr: str) -> str:
+    """A time's text in the spelling DuckDB's cast reads: RFC 3339's lower-case ``t`` and
+    ``z`` (section 5.6) upper-cased, and the zone name Java's ZonedDateTime writes in brackets
+    after an offset (``10:00+08:00[Asia/Shanghai]``) left out, the offset deciding. Only texts
+    holding a ``t``, a ``z`` or ending in ``]`` pay for the regular expressions."""
+    steps = [
+        (r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})t", r"\1T"),
+        (r"([0-9])z(\[|$)", r"\1Z\2"),
+        (r"([+-][0-9]{2}(:?[0-9]{2}){0,2}|Z)\[[A-Za-z0-9_/+\-]+\]$", r"\1"),
+    ]
+    out = expr
+    for pattern, replacement in steps:
+        out = f"regexp_replace({out}, {quote_literal(pattern)}, {quote_literal(replacement)})"
+    return (
+        f"CASE WHEN contains({expr}, 't') OR contains({expr}, 'z') OR ends_with({expr}, ']') "
+        f"THEN {out} ELSE {expr} END"
+    )
+
+
 def text_columns(contract: Contract) -> list[str]:
-    """``v_<field>``: the field's text, NULL when empty. The texts come trimmed
-    (``trimmed_texts``, which normalize_batch applies to every batch)."""
+    """``v_<field>``: the field's text, NULL when empty; a time's in the spelling DuckDB reads
+    (``_time_spelling``). The texts come trimmed (``trimmed_texts``, which normalize_batch
+    applies to every batch)."""
     q = quote_identifier
-    return [f"nullif({q(spec.name)}, '') AS {q('v_' + spec.name)}" for spec in contract.fields]
+    columns = []
+    for spec in contract.fields:
+        text = f"nullif({q(spec.name)}, '')"
+        if spec.storage.startswith("TIMESTAMP"):
+            text = _time_spelling(text)
+        columns.append(f"{text} AS {q('v_' + spec.name)}")
+    return columns
 
 
 # What DuckDB's trim() removes from either end: the Unicode space separators (category Zs).

@@ -287,3 +287,25 @@ def test_a_date_without_a_time_of_day_is_quarantined_in_every_form(tmp_path: Pat
     reasons = [r for (r,) in query(tmp_path / "lake", "SELECT reason FROM quarantine")]
     assert len(reasons) == len(texts) + 3
     assert all("is a date without a time of day" in r for r in reasons), reasons
+
+
+SPELLED = [
+    # RFC 3339 5.6: "T" and "Z" may be written in lower case
+    ("2026-03-01t02:00:00z", dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC)),
+    ("2026-03-01t10:00:00.5+08:00", dt.datetime(2026, 3, 1, 2, 0, 0, 500000, tzinfo=UTC)),
+    ("2026-03-01T02:00:00z", dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC)),
+    ("2026-03-01t10:00:00", dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC)),  # local, Shanghai
+    # Java's ZonedDateTime.toString(): the offset decides, the zone's name in brackets follows
+    ("2026-03-01T10:00+08:00[Asia/Shanghai]", dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC)),
+    ("2026-03-01T02:00:00.123Z[UTC]", dt.datetime(2026, 3, 1, 2, 0, 0, 123000, tzinfo=UTC)),
+    ("2026-11-01T01:30-05:00[America/New_York]", dt.datetime(2026, 11, 1, 6, 30, tzinfo=UTC)),
+]
+
+
+def test_lower_case_t_and_z_and_a_bracketed_zone_after_an_offset_are_read(tmp_path: Path) -> None:
+    # Both were quarantined as "not a date and time".
+    rows = [good(event_id=str(i), event_time=t) for i, (t, _) in enumerate(SPELLED)]
+    result = ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    assert result.rows_quarantined == 0, query(tmp_path / "lake", "SELECT reason FROM quarantine")
+    got = query(tmp_path / "lake", "SELECT event_time FROM events ORDER BY event_id::INT")
+    assert got == [(instant,) for _, instant in SPELLED]
