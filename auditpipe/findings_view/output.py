@@ -58,7 +58,14 @@ def data_category_word(category: str) -> str:
 FORMATS = ("text", "json", "csv")
 Write = Callable[[str], None]
 
-_TIME = "strftime(event_time, '%Y-%m-%d %H:%M:%S%z')"
+# to the second, and the part of a second when there is one (milliseconds, or microseconds):
+# render.common.fraction in SQL
+_TIME = (
+    "strftime(event_time, '%Y-%m-%d %H:%M:%S') || CASE "
+    "WHEN epoch_us(event_time) % 1000000 = 0 THEN '' "
+    "WHEN epoch_us(event_time) % 1000 = 0 THEN strftime(event_time, '.%g') "
+    "ELSE strftime(event_time, '.%f') END || strftime(event_time, '%z')"
+)
 _ISO_TIME = "strftime(event_time, '%Y-%m-%dT%H:%M:%S.%f%z')"
 _AMOUNT = (
     "CASE WHEN amount IS NULL THEN '-' "
@@ -426,4 +433,8 @@ def _plain(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _moment(value: Any) -> str:
-    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S%z")
+    from ..report.render.common import fraction
+
+    if value is None:
+        return "-"
+    return value.strftime("%Y-%m-%d %H:%M:%S") + fraction(value) + value.strftime("%z")

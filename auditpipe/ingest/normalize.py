@@ -14,6 +14,9 @@ with a reason: shifting it would store an instant nobody logged. A local time th
 twice (when clocks go back) is read as its first occurrence, the earlier instant, as
 PostgreSQL and Python (fold=0) do; a provider that needs the other one must send an offset.
 The 1990-2100 range is checked in the lake's timezone.
+A zone named after the time is read when it is a zone name (Asia/Shanghai), UTC or GMT; an
+abbreviation (CST, IST) is quarantined (``ZONE_ABBREVIATION``). A time followed by a zone name
+is checked against that zone's clock changes as a local time is against the lake's.
 """
 
 from __future__ import annotations
@@ -113,21 +116,61 @@ def _map_literal(pairs: list[tuple[str, str]]) -> str:
 
 
 TIME = '"v_event_time"'
-NAIVE_OFFSET = r":[0-9]{2}(\.[0-9]+)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)$"
+# A time that names its zone, by an offset (of seconds too: -05:00:00) or by letters after the
+# clock (UTC, GMT+8, Europe/London): not a local time of the lake's timezone.
+NAIVE_OFFSET = (
+    r":[0-9]{2}(\.[0-9]+)?\s*([zZ]|[+-][0-9]{2}(:?[0-9]{2}){0,2})$|[0-9]:[0-9]{2}.*[A-Za-z]"
+)
 # A UTC offset no clock has (RFC 3339: hours 00-23, minutes 00-59): DuckDB's cast reads
 # "+25:00", "+99:00" or "+08:99" and moves the instant by that much, days away from what was
-# logged. Such a time is not a date and time, and its row is quarantined.
+# logged. Such a time is not a date and time, and its row is quarantined. An offset of
+# seconds too (+08:05:43, local mean time) is read when each part is in range: "+25:00:00"
+# and "+08:99:00" moved the instant as far.
 OUT_OF_RANGE_OFFSET = (
-    r":[0-9]{2}(\.[0-9]+)?\s*[+-]((2[4-9]|[3-9][0-9])(:?[0-9]{2})?|[0-9]{2}:?[6-9][0-9])$"
+    r":[0-9]{2}(\.[0-9]+)?\s*[+-]((2[4-9]|[3-9][0-9])(:?[0-9]{2}){0,2}"
+    r"|[0-9]{2}:?[6-9][0-9](:?[0-9]{2})?|[0-9]{2}:?[0-9]{2}:?[6-9][0-9])$"
 )
+# A time followed by a zone abbreviation (letters only: "10:00:00 CST"). DuckDB's cast reads
+# many, each as one zone of its own choosing: CST as US central time, where a Chinese system
+# means China Standard Time (14 hours apart), IST as India's, BST as Bangladesh's. Such a time
+# is quarantined, except UTC and GMT (one meaning each); zone names (Asia/Shanghai, with a
+# "/") and offsets are read.
+ZONE_ABBREVIATION = r"[0-9]{2}(\.[0-9]*)?\s*[A-Za-z]{2,}$"
+ZONE_UNAMBIGUOUS = ("UTC", "GMT")
 FOLDER_NAME_LIMIT = FOLDER_NAME_MAX_BYTES  # the lake layout's limit for a folder name
 
 
+def _time_spelling(expr: str) -> str:
+    """A time's text in the spelling DuckDB's cast reads: RFC 3339's lower-case ``t`` and
+    ``z`` (section 5.6) upper-cased, and the zone name Java's ZonedDateTime writes in brackets
+    after an offset (``10:00+08:00[Asia/Shanghai]``) left out, the offset deciding. Only texts
+    holding a ``t``, a ``z`` or ending in ``]`` pay for the regular expressions."""
+    steps = [
+        (r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})t", r"\1T"),
+        (r"([0-9])z(\[|$)", r"\1Z\2"),
+        (r"([+-][0-9]{2}(:?[0-9]{2}){0,2}|Z)\[[A-Za-z0-9_/+\-]+\]$", r"\1"),
+    ]
+    out = expr
+    for pattern, replacement in steps:
+        out = f"regexp_replace({out}, {quote_literal(pattern)}, {quote_literal(replacement)})"
+    return (
+        f"CASE WHEN contains({expr}, 't') OR contains({expr}, 'z') OR ends_with({expr}, ']') "
+        f"THEN {out} ELSE {expr} END"
+    )
+
+
 def text_columns(contract: Contract) -> list[str]:
-    """``v_<field>``: the field's text, NULL when empty. The texts come trimmed
-    (``trimmed_texts``, which normalize_batch applies to every batch)."""
+    """``v_<field>``: the field's text, NULL when empty; a time's in the spelling DuckDB reads
+    (``_time_spelling``). The texts come trimmed (``trimmed_texts``, which normalize_batch
+    applies to every batch)."""
     q = quote_identifier
-    return [f"nullif({q(spec.name)}, '') AS {q('v_' + spec.name)}" for spec in contract.fields]
+    columns = []
+    for spec in contract.fields:
+        text = f"nullif({q(spec.name)}, '')"
+        if spec.storage.startswith("TIMESTAMP"):
+            text = _time_spelling(text)
+        columns.append(f"{text} AS {q('v_' + spec.name)}")
+    return columns
 
 
 # What DuckDB's trim() removes from either end: the Unicode space separators (category Zs).
@@ -240,12 +283,55 @@ def transition_hours(timezone: str) -> list[int]:
     return sorted(hours)
 
 
+ABBREVIATION_REASON = (
+    "' names its time zone by an abbreviation, which may stand for several zones (CST is "
+    "China''s and US central time): send the time with its UTC offset (+08:00) or a zone "
+    "name (Asia/Shanghai)'"
+)
+# A day alone ("2026-03-01", a Parquet date column): DuckDB's cast reads it as the day's
+# midnight, a moment nobody logged (a verification sent so would count from 00:00).
+DATE_ONLY = r"[0-9]{4}[-/][0-9]{1,2}[-/][0-9]{1,2}"
+DATE_ONLY_REASON = (
+    "' is a date without a time of day: send the time of the event (a day alone would be "
+    "stored as its midnight)'"
+)
+
+
+# A zone name after the clock (Region/City: "2026-03-08 02:30:00 America/New_York"). DuckDB's
+# cast moves a wall-clock time the zone skips (02:30 to 03:30, an instant nobody logged) and
+# takes the second of one it passes twice: the zone's own clock is checked as the lake's is.
+NAMED_ZONE = r"[0-9]\s+([A-Za-z][A-Za-z0-9_+\-]*/[A-Za-z0-9_+\-/]+)$"
+NAMED_ZONE_WALL = r"^(.*[0-9])\s+[^\s]+$"
+
+
+@cache
+def _zone_name_map() -> str:
+    """The Region/City names DuckDB knows, by their lower-case spelling, as a MAP literal:
+    ``timezone()`` fails a query on a name it does not know, so it is only given these."""
+    from ..db.timezones import engine_timezones
+
+    return _map_literal(sorted((n.lower(), n) for n in engine_timezones() if "/" in n))
+
+
+def _wall_checks(zone: str, wall: str) -> tuple[str, str]:
+    """(the instant stored, the gap test) for a wall-clock time ``wall`` read in ``zone``
+    (SQL expressions) as ``p_time``: its first occurrence when it happens twice, and true
+    when the zone's clocks skip it."""
+    earlier = " ".join(
+        f"WHEN timezone({zone}, p_time - INTERVAL {d}) = {wall} THEN p_time - INTERVAL {d}"
+        for d in ("1 HOUR", "30 MINUTE", "2 HOUR")
+    )
+    return f"CASE {earlier} ELSE p_time END", f"timezone({zone}, p_time) <> {wall}"
+
+
 def time_columns(timezone: str) -> list[list[str]]:
     """The time columns in three steps (each may use the ones before): ``p_time`` (the
     instant as written), ``dst_check`` (true for a time without an offset near a change of
-    the lake's UTC offset), then ``t_time`` (the instant stored) and ``t_local_gap`` (true
-    for a local time that does not exist there). See the module docstring for the choices;
-    the costly checks run only where ``dst_check`` holds."""
+    the lake's UTC offset; ``p_zone`` and ``p_wall`` for a time followed by a zone name),
+    then ``t_time`` (the instant stored), ``t_gap_zone`` (the zone, the lake's or the named
+    one, whose clocks skip the time written) and ``t_local_gap`` (true when there is one).
+    See the module docstring for the choices; the costly checks run only where ``dst_check``
+    holds or a zone is named."""
     t = TIME
     epoch = (
         f"CASE WHEN abs(TRY_CAST({t} AS HUGEINT)) >= {EPOCH_MS_FROM} "
@@ -254,41 +340,69 @@ def time_columns(timezone: str) -> list[list[str]]:
     )
     # A fraction (1772323200.5 from time.time(), nginx's $msec, a float column of an export
     # whose integers had a null) counts exactly, to the microsecond, with no trip through a
-    # double; whole numbers keep the path above.
+    # double; whole numbers keep the path above. Digits below the microsecond are cut, as the
+    # text and Parquet forms cut them (rounded, a check at .9999996 s in epoch seconds was
+    # stored after a post at .9999999 s in text, the order of the two events turned round).
     exact = f"TRY_CAST({t} AS DECIMAL(38, 9))"
     fraction = (
-        "to_timestamp(0) + to_microseconds(TRY_CAST(round("
+        "to_timestamp(0) + to_microseconds(TRY_CAST(floor("
         f"CASE WHEN abs({exact}) >= {EPOCH_MS_FROM} THEN {exact} * 1000 "
         f"ELSE {exact} * 1000000 END) AS BIGINT))"
     )
     offset_ok = f"NOT regexp_matches({t}, {quote_literal(OUT_OF_RANGE_OFFSET)})"
+    abbreviation = (
+        f"coalesce(regexp_matches({t}, {quote_literal(ZONE_ABBREVIATION)}) AND "
+        f"upper(regexp_extract({t}, '[A-Za-z]+$')) NOT IN "
+        f"({', '.join(map(quote_literal, ZONE_UNAMBIGUOUS))}), false)"
+    )
+    date_only = (
+        f"coalesce(regexp_full_match({t}, {quote_literal(DATE_ONLY)}) "
+        f"AND TRY_CAST(replace({t}, '/', '-') AS DATE) IS NOT NULL, false)"
+    )
+    unread = (
+        f"CASE WHEN {abbreviation} THEN {ABBREVIATION_REASON} "
+        f"WHEN {date_only} THEN {DATE_ONLY_REASON} END"
+    )
     parsed = (
-        f"coalesce(CASE WHEN {offset_ok} THEN TRY_CAST({t} AS TIMESTAMPTZ) END, "
+        f"coalesce(CASE WHEN {offset_ok} AND NOT {abbreviation} AND NOT {date_only} "
+        f"THEN TRY_CAST({t} AS TIMESTAMPTZ) END, "
         f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') THEN {epoch} "
         f"WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}[.][0-9]{{1,9}}') THEN TRY({fraction}) "
         "END)"
     )
     hours = transition_hours(timezone)
-    if not hours:
-        return [
-            [f"{parsed} AS p_time"],
-            ["false AS dst_check"],
-            ["p_time AS t_time", "false AS t_local_gap"],
-        ]
-    tz = quote_literal(timezone)
-    near = f"floor(epoch(p_time) / 3600)::BIGINT IN ({', '.join(map(str, hours))})"
-    local = f"TRY_CAST({t} AS TIMESTAMP)"
-    naive = f"({local} IS NOT NULL AND NOT regexp_matches({t}, {quote_literal(NAIVE_OFFSET)}))"
-    earlier = " ".join(
-        f"WHEN timezone({tz}, p_time - INTERVAL {d}) = {local} THEN p_time - INTERVAL {d}"
-        for d in ("1 HOUR", "30 MINUTE", "2 HOUR")
+    first = [f"{parsed} AS p_time", f"{unread} AS p_unread"]
+    # the zone a time names after its clock, when DuckDB knows it (only texts with a "/" pay)
+    named = (
+        f"CASE WHEN contains({t}, '/') THEN map_extract_value({_zone_name_map()}, "
+        f"lower(regexp_extract({t}, {quote_literal(NAMED_ZONE)}, 1))) END"
+    )
+    first.append(f"{named} AS p_zone")
+    wall = f"TRY_CAST(regexp_extract({t}, {quote_literal(NAMED_ZONE_WALL)}, 1) AS TIMESTAMP)"
+    named_time, named_gap = _wall_checks("p_zone", "p_wall")
+    second = [f"CASE WHEN p_zone IS NOT NULL AND p_time IS NOT NULL THEN {wall} END AS p_wall"]
+    if hours:
+        tz = quote_literal(timezone)
+        near = f"floor(epoch(p_time) / 3600)::BIGINT IN ({', '.join(map(str, hours))})"
+        local = f"TRY_CAST({t} AS TIMESTAMP)"
+        naive = f"({local} IS NOT NULL AND NOT regexp_matches({t}, {quote_literal(NAIVE_OFFSET)}))"
+        local_time, local_gap = _wall_checks(tz, local)
+        second.append(f"coalesce(p_time IS NOT NULL AND {near} AND {naive}, false) AS dst_check")
+    else:
+        tz, local_time, local_gap = quote_literal(timezone), "p_time", "false"
+        second.append("false AS dst_check")
+    gap_zone = (
+        f"CASE WHEN dst_check AND {local_gap} THEN {tz} "
+        f"WHEN p_wall IS NOT NULL AND {named_gap} THEN p_zone END"
     )
     return [
-        [f"{parsed} AS p_time"],
-        [f"coalesce(p_time IS NOT NULL AND {near} AND {naive}, false) AS dst_check"],
+        first,
+        second,
         [
-            f"CASE WHEN dst_check THEN CASE {earlier} ELSE p_time END ELSE p_time END AS t_time",
-            f"dst_check AND timezone({tz}, p_time) <> {local} AS t_local_gap",
+            f"CASE WHEN dst_check THEN {local_time} WHEN p_wall IS NOT NULL THEN {named_time} "
+            "ELSE p_time END AS t_time",
+            f"{gap_zone} AS t_gap_zone",
+            f"{gap_zone} IS NOT NULL AS t_local_gap",
         ],
     ]
 
@@ -339,13 +453,14 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
             )
     return found + [
         (
-            f"{t} IS NOT NULL AND t_time IS NULL",
+            f"{t} IS NOT NULL AND t_time IS NULL AND p_unread IS NULL",
             f"'event_time ' || {_shown(t)} || ' is not a date and time (ISO-8601, "
             "YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)'",
         ),
+        ("p_unread IS NOT NULL", f"'event_time ' || {_shown(t)} || p_unread"),
         (
             "t_local_gap",
-            f"'event_time ' || {_shown(t)} || ' does not exist in {timezone}: clocks skip it "
+            f"'event_time ' || {_shown(t)} || ' does not exist in ' || t_gap_zone || ': clocks skip it "
             "for daylight saving time (send the time with its UTC offset)'",
         ),
         (

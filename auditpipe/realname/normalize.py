@@ -48,7 +48,9 @@ def _time_subquery(timezone: str, name: str) -> str:
         query = f"SELECT *, {', '.join(step)} FROM ({query})"
     return (
         f"SELECT line_number, t_time AS {quote_identifier('t_' + name)}, "
-        f"t_local_gap AS {quote_identifier('g_' + name)} FROM ({query})"
+        f"t_local_gap AS {quote_identifier('g_' + name)}, "
+        f"p_unread AS {quote_identifier('z_' + name)}, "
+        f"t_gap_zone AS {quote_identifier('w_' + name)} FROM ({query})"
     )
 
 
@@ -115,17 +117,18 @@ def checks(timezone: str) -> list[tuple[str, str]]:
     )
     earliest, latest = _local_midnight(EARLIEST, timezone), _local_midnight(LATEST, timezone)
     for name in TIME_FIELDS:
-        v, t, g = (quote_identifier(p + name) for p in ("v_", "t_", "g_"))
+        v, t, g, z, w = (quote_identifier(p + name) for p in ("v_", "t_", "g_", "z_", "w_"))
         quoted = _quoted(f"v_{name}")
         found += [
             (
-                f"{v} IS NOT NULL AND {t} IS NULL",
+                f"{v} IS NOT NULL AND {t} IS NULL AND {z} IS NULL",
                 f"'{name} ' || {quoted} || ' is not a date and time (ISO-8601, "
                 "YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)'",
             ),
+            (f"{z} IS NOT NULL", f"'{name} ' || {quoted} || {z}"),
             (
                 g,
-                f"'{name} ' || {quoted} || ' does not exist in {timezone}: clocks skip it "
+                f"'{name} ' || {quoted} || ' does not exist in ' || {w} || ': clocks skip it "
                 "for daylight saving time (send the time with its UTC offset)'",
             ),
             (
@@ -188,7 +191,7 @@ WITH f AS (
 ), {times},
 p AS (
   SELECT f.*, {_enum_case(status, "v_verification_status")} AS e_verification_status,
-    {", ".join(f"{quote_identifier('t_' + n)}, {quote_identifier('g_' + n)}" for n in TIME_FIELDS)},
+    {", ".join(f"{quote_identifier('t_' + n)}, {quote_identifier('g_' + n)}, {quote_identifier('z_' + n)}, {quote_identifier('w_' + n)}" for n in TIME_FIELDS)},
     {row_date} AS d_row,
     {normalised_sql("v_id_number")} AS n_id
   FROM f {time_joins}

@@ -9,6 +9,7 @@ file is refused with a message saying what to set.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -18,14 +19,56 @@ _OFFSET = re.compile(r"^([+-])(\d{1,2})(?::?(\d{2}))?$")
 _UTC_NAMES = {"UTC", "GMT", "Z", "UT"}
 
 
-def _offset_minutes(token: str) -> int | None:
+def _offset_minutes(token: str, where: str) -> int | None:
     if token.upper() in _UTC_NAMES:
         return 0
     m = _OFFSET.match(token)
     if not m:
         return None
+    if int(m.group(2)) > 23 or int(m.group(3) or 0) > 59:
+        raise InputFileError(
+            f"{where}: its times carry the offset {token!r}, which no clock has (hours up to "
+            "23, minutes up to 59): the log's times cannot be read",
+            hint="check how the server prints its times (log_line_prefix, log_timezone)",
+        )
     minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
     return -minutes if m.group(1) == "-" else minutes
+
+
+@functools.cache
+def _abbreviations(zone: str | None, year: int) -> frozenset[str]:
+    """The abbreviations ``zone`` (every zone of the tz database, when None) goes by in
+    ``year``: at the start of each month, which meets standard and daylight saving time."""
+    import datetime as dt
+    import zoneinfo
+
+    zones = zoneinfo.available_timezones() if zone is None else {zone}
+    names = set()
+    for name in zones:
+        try:
+            tz = zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            continue
+        for month in range(1, 13):
+            names.add(dt.datetime(year, month, 1, 12, tzinfo=tz).tzname() or "")
+    return frozenset(names)
+
+
+def _check_token(token: str, timezone: str, years: list[int], where: str) -> None:
+    """Refuse ``token`` when the tz database names another zone by it and never ``timezone``
+    in ``years``: the settings' timezone is not the log's (log_timezone = 'Asia/Tokyo'
+    prints JST, which read as Asia/Shanghai is an hour off). A token the database does not
+    know (an older tz database's name) is left to the settings, as before."""
+    own = set().union(*(_abbreviations(timezone, y) for y in years))
+    if token in own:
+        return
+    if any(token in _abbreviations(None, y) for y in years):
+        raise InputFileError(
+            f"{where}: its times carry the zone abbreviation {token!r}, which is not one of "
+            f"the settings' timezone {timezone} ({', '.join(sorted(own))}): the log was "
+            "written in another zone; set timezone to the log's IANA zone (its log_timezone)",
+            hint=f"set timezone in the source settings to the zone whose times print {token}",
+        )
 
 
 def to_utc(
@@ -44,13 +87,18 @@ def to_utc(
     result = pl.Series(out_col, [None] * frame.height, dtype=pl.Datetime("us", "UTC"))
     for token in tokens:
         mask = parts["_z"].is_null() if token is None else parts["_z"] == token
-        offset = _offset_minutes(token) if token is not None else None
+        offset = _offset_minutes(token, where) if token is not None else None
         if offset is not None:
             local = naive - pl.duration(minutes=offset)
             converted = frame.select(local.alias("x"))["x"].dt.replace_time_zone("UTC")
         else:
             if timezone is None:
                 raise _ambiguous(token, where)
+            if token is not None:
+                years = naive.filter(mask.fill_null(False)).dt.year().drop_nulls()
+                # the first and the last year of the period (each costs 0.3 s for all zones)
+                span = {y for y in (years.min(), years.max()) if y is not None and 1990 <= y < 2100}
+                _check_token(token, timezone, sorted(span), where)
             converted = _in_zone(naive, mask, token, timezone)
         result = result.zip_with(~mask.fill_null(False), converted)
     return frame.with_columns(result.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col))

@@ -50,8 +50,8 @@ def test_every_time_form_is_stored_as_the_same_utc_instant(tmp_path: Path, given
     [
         ("1772330400.5", 500_000),
         ("1772330400.123456", 123_456),
-        ("1772330400.1234564", 123_456),  # below a microsecond: rounded
-        ("1772330400.9999996", 1_000_000),
+        ("1772330400.1234564", 123_456),  # below a microsecond: cut, as in text
+        ("1772330400.9999996", 999_999),
         ("1772330400000.25", 250),  # milliseconds with a fraction
         ("-1.5", None),  # before 1990: quarantined as out of range, not misread
     ],

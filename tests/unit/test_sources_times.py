@@ -67,3 +67,41 @@ def test_the_repeated_hour_is_told_apart_by_the_zone_abbreviation(tmp_path: Path
         "2026-11-01T05:30:00.100000Z",
         "2026-11-01T06:30:00.100000Z",
     ]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    zone=st.sampled_from(["Asia/Shanghai", "America/New_York", "Europe/Berlin", "Asia/Tokyo"]),
+    other=st.sampled_from(["Asia/Tokyo", "America/Los_Angeles", "Europe/Moscow", "Asia/Kolkata"]),
+    instant=st.datetimes(dt.datetime(2020, 1, 1), dt.datetime(2030, 1, 1), timezones=st.just(UTC)),
+)
+def test_an_abbreviation_of_another_zone_than_the_settings_one_refuses_the_file(
+    zone: str, other: str, instant: dt.datetime
+) -> None:
+    # A log printed with log_timezone = 'Asia/Tokyo' (JST) and settings naming Asia/Shanghai
+    # was read as Shanghai time, an hour away, without a word: the settings' zone was applied
+    # whatever abbreviation the log printed.
+    import pytest
+
+    from auditpipe.errors import InputFileError
+
+    text = printed(instant, other)
+    token = text.rsplit(" ", 1)[1]
+    if token.startswith(("+", "-")):
+        return  # an offset: used as printed
+    own = {instant.replace(month=m, day=1).astimezone(ZoneInfo(zone)).tzname() for m in (1, 7)}
+    frame = pl.DataFrame({"time": [text]})
+    if token in own:
+        return  # the two zones share this abbreviation
+    with pytest.raises(InputFileError, match=f"{token}.*{zone}"):
+        to_utc(frame, "time", "utc", TIME_FORMAT, zone, "log")
+
+
+def test_an_offset_no_clock_has_refuses_the_file() -> None:
+    import pytest
+
+    from auditpipe.errors import InputFileError
+
+    frame = pl.DataFrame({"time": ["2026-03-01 10:00:00.100 +25", "2026-03-01 10:00:00.100 +08"]})
+    with pytest.raises(InputFileError, match="'\\+25'"):
+        to_utc(frame, "time", "utc", TIME_FORMAT, "Asia/Shanghai", "log")

@@ -150,11 +150,22 @@ def day(value: dt.date | None) -> str:
     return "-" if value is None else value.isoformat()
 
 
+def fraction(value: dt.datetime) -> str:
+    """The part of a second of ``value``, when it has one: ``.300`` (milliseconds) or
+    ``.300123``; none on a whole second. The real-name rules compare times to the microsecond,
+    so a post at 12:00:00.300 before a check at 12:00:00.800 is shown as before it."""
+    us = value.microsecond
+    if not us:
+        return ""
+    return f".{us // 1000:03d}" if us % 1000 == 0 else f".{us:06d}"
+
+
 def moment(value: dt.datetime | None) -> str:
-    """A timestamp in the lake timezone it was fetched in, to the second, with its offset."""
+    """A timestamp in the lake timezone it was fetched in, to the second (and its fraction,
+    when it has one), with its offset."""
     if value is None:
         return "-"
-    return value.strftime("%Y-%m-%d %H:%M:%S %z")
+    return value.strftime("%Y-%m-%d %H:%M:%S") + fraction(value) + value.strftime(" %z")
 
 
 def period_title(report: Report) -> str:
