@@ -65,6 +65,8 @@ DATA_STATEMENT = (
     r"(?i)^\s*(?:/\*.*?\*/\s*)*(SELECT|INSERT|UPDATE|DELETE|REPLACE|LOAD|WITH|TRUNCATE|TABLE)\b"
 )
 CARRY_LINES = 1000
+# server_audit_logging switched off (SET GLOBAL server_audit_logging = OFF, = 0, @@global.)
+LOGGING_OFF = r"(?i)\bserver_audit_logging\s*=\s*(?:off|0|false)\b"
 STILL_RUNNING = (
     "the statement's TABLE lines end its connection's lines in this file and its QUERY line "
     "is not there: it was still running when the file was read (server_audit writes the QUERY "
@@ -238,6 +240,15 @@ def _statements(
     lines = lines.join(conn_last, on=connection, how="left").sort("line_number")
     if "_later" not in lines.columns:
         lines = lines.with_columns(pl.lit(None, pl.Boolean).alias("_later"))
+    # After a line, a statement's QUERY line will never come when the server restarted (its
+    # query ids start again: a later line has a lower one) or logging was switched off.
+    qid = pl.col("qid").cast(pl.Int64, strict=False)
+    lower_later = (
+        pl.when(qid > 0).then(qid).cum_min(reverse=True).backward_fill().shift(-1) < qid
+    ).fill_null(False)
+    off = ((pl.col("op") == "QUERY") & pl.col("object").str.contains(LOGGING_OFF)).fill_null(False)
+    off_later = off.cast(pl.Int64).cum_sum(reverse=True).shift(-1).fill_null(0) > 0
+    lines = lines.with_columns((lower_later | off_later).over("serverhost").alias("_ended"))
     # A statement: its TABLE lines and its QUERY line. Connection events stand alone.
     statement_lines = lines.filter(pl.col("is_table") | (pl.col("op") == "QUERY"))
     other = lines.filter(~pl.col("is_table") & (pl.col("op") != "QUERY"))
@@ -252,6 +263,7 @@ def _statements(
             # whether its connection went on after it (in this batch or an earlier one)
             (
                 pl.col("_later").fill_null(False).any().over("key")
+                | pl.col("_ended").last().over("key")
                 | (pl.col("_conn_last").max().over("key") > pl.col("line_number").max().over("key"))
             ).alias("_later")
         )
@@ -294,6 +306,7 @@ def _statements(
         pl.col("line_number").max().alias("_last"),
         pl.col("_conn_last").max(),
         pl.col("_later").fill_null(False).any(),
+        pl.col("_ended").last(),
         query.any().alias("_has_query"),
     )
     # A statement of TABLE lines with no QUERY line, whose connection has no line after them,
@@ -309,6 +322,7 @@ def _statements(
         pl.lit(final)
         & ~pl.col("_has_query")
         & ~pl.col("_later")
+        & ~pl.col("_ended")
         & (pl.col("_last") == pl.col("_conn_last"))
         & pl.col("_data_op").is_in(sorted(logged))
     )
@@ -352,7 +366,7 @@ def _statements(
         .then(pl.concat_str(pl.col("_data_op"), pl.lit(" "), pl.col("objects").list.join(", ")))
         .otherwise(pl.col("statement"))
         .alias("statement"),
-    ).drop("_last", "_conn_last", "_later", "_has_query")
+    ).drop("_last", "_conn_last", "_later", "_ended", "_has_query")
     groups = _times(groups, settings, file_name)
     groups = groups.with_columns(
         pl.concat_str(

@@ -156,3 +156,35 @@ def test_small_batches_tell_a_running_query_as_one_batch_does(tmp_path: Path, la
     assert sorted(map(key, whole)) == sorted(map(key, small))
     assert c1.as_dict() == c2.as_dict()
     assert len(quarantined(whole)) == (0 if later else 1)
+
+
+# A real MariaDB: svc_app's `SELECT real_name, SLEEP(2) …` ran while root switched
+# server_audit_logging off (its QUERY line was never written).
+LOGGING_OFF = PREVIOUS + (
+    "20261202 19:42:33,vm,svc_app,localhost,144,0,CONNECT,shop,,0\n"
+    "20261202 19:42:33,vm,svc_app,localhost,144,1152,READ,shop,accounts,\n"
+    "20261202 19:42:34,vm,root,localhost,145,0,CONNECT,,,0\n"
+    "20261202 19:42:34,vm,root,localhost,145,1153,QUERY,,'SET GLOBAL server_audit_logging = OFF',0\n"
+    "20261202 19:42:36,vm,root,localhost,147,1158,QUERY,,'SET GLOBAL server_audit_logging = ON',0\n"
+)
+# A real MariaDB killed (kill -9) during svc_app's `SELECT real_name, SLEEP(5) …` and started
+# again on the same log: query ids start again from 1.
+RESTARTED = PREVIOUS + (
+    "20261202 19:43:12,vm,svc_app,localhost,5,10,READ,shop,accounts,\n"
+    "20261202 19:43:13,vm,root,localhost,3,0,CONNECT,,,0\n"
+    "20261202 19:43:13,vm,root,localhost,3,0,DISCONNECT,,,0\n"
+    "20261202 19:43:14,vm,svc_app,localhost,4,0,CONNECT,shop,,0\n"
+    "20261202 19:43:14,vm,svc_app,localhost,4,2,READ,shop,accounts,\n"
+    "20261202 19:43:14,vm,svc_app,localhost,4,2,QUERY,shop,'SELECT mobile FROM accounts WHERE id = 2',0\n"
+    "20261202 19:43:14,vm,svc_app,localhost,4,0,DISCONNECT,shop,,0\n"
+)
+
+
+@pytest.mark.parametrize("log", [LOGGING_OFF, RESTARTED], ids=["logging-off", "restart"])
+def test_a_query_whose_query_line_will_never_come_stays_an_event(tmp_path: Path, log: str) -> None:
+    """Logging switched off, or the server restarted (its query ids start again), after the
+    TABLE lines: the query is not running any more, its QUERY line will never be written, so
+    its TABLE lines are read from their tables, as before."""
+    rows, _ = read_log(tmp_path, log, kind="server_audit", fmt=None)
+    assert not quarantined(rows)
+    assert True in [e["extras"].get("resolved_from_tables_only") for e in events(rows)]
