@@ -60,6 +60,7 @@ RECORD_HEAD = _LINE_START + r"(?P<serverhost>[^,\s]*),.*?,[^,]*,(?P<conn>\d+),\d
 SYSLOG_IDENT = "mysql-server_auditing"  # MariaDB's default server_audit_syslog_ident
 TABLE_OPS = ("READ", "WRITE", "CREATE", "ALTER", "DROP", "RENAME")
 DATA_OPS = ("READ", "WRITE")
+DDL_OPS = ("CREATE", "ALTER", "DROP", "RENAME")
 SYSTEM_SCHEMAS = analysis.SYSTEM_SCHEMAS["mysql"]
 DATA_STATEMENT = (
     r"(?i)^\s*(?:/\*.*?\*/\s*)*(SELECT|INSERT|UPDATE|DELETE|REPLACE|LOAD|WITH|TRUNCATE|TABLE)\b"
@@ -308,13 +309,19 @@ def _statements(
         pl.col("_later").fill_null(False).any(),
         pl.col("_ended").last(),
         query.any().alias("_has_query"),
+        # what its QUERY line would be: DDL (a CREATE TABLE … AS SELECT also READs and WRITEs)
+        # or the first READ/WRITE of a user table (server_audit_events may log one, not both)
+        pl.when(pl.col("op").is_in(list(DDL_OPS)).any())
+        .then(pl.lit("DDL"))
+        .otherwise(pl.col("op").filter(user_table & pl.col("op").is_in(list(DATA_OPS))).first())
+        .alias("_query_kind"),
     )
     # A statement of TABLE lines with no QUERY line, whose connection has no line after them,
     # in a file that logs such statements with a QUERY line: still running when the file was
     # read (or its QUERY line went into the next file at a rotation). Read now, it would be a
     # statement of its own beside the whole one read later (another event): it is quarantined.
     logged.update(
-        groups.filter(pl.col("_has_query") & pl.col("_data_op").is_not_null())["_data_op"]
+        groups.filter(pl.col("_has_query") & pl.col("_query_kind").is_not_null())["_query_kind"]
         .unique()
         .to_list()
     )
@@ -324,7 +331,7 @@ def _statements(
         & ~pl.col("_later")
         & ~pl.col("_ended")
         & (pl.col("_last") == pl.col("_conn_last"))
-        & pl.col("_data_op").is_in(sorted(logged))
+        & pl.col("_query_kind").is_in(sorted(logged))
     )
     statement = unescape(pl.col("object"))
     groups = groups.with_columns(statement.alias("statement"))
@@ -366,7 +373,7 @@ def _statements(
         .then(pl.concat_str(pl.col("_data_op"), pl.lit(" "), pl.col("objects").list.join(", ")))
         .otherwise(pl.col("statement"))
         .alias("statement"),
-    ).drop("_last", "_conn_last", "_later", "_ended", "_has_query")
+    ).drop("_last", "_conn_last", "_later", "_ended", "_has_query", "_query_kind")
     groups = _times(groups, settings, file_name)
     groups = groups.with_columns(
         pl.concat_str(

@@ -188,3 +188,22 @@ def test_a_query_whose_query_line_will_never_come_stays_an_event(tmp_path: Path,
     rows, _ = read_log(tmp_path, log, kind="server_audit", fmt=None)
     assert not quarantined(rows)
     assert True in [e["extras"].get("resolved_from_tables_only") for e in events(rows)]
+
+
+# A real MariaDB with server_audit_events = 'QUERY_DML,TABLE' (no CONNECT): a SELECT has its
+# QUERY line, a CREATE TABLE … AS SELECT (DDL) only its TABLE lines, the connection's last.
+QUERY_DML_ONLY = (
+    "20261202 19:56:00,vm,svc_app,localhost,181,1291,READ,shop,accounts,\n"
+    "20261202 19:56:00,vm,svc_app,localhost,181,1291,QUERY,shop,'SELECT real_name FROM accounts WHERE id = 1',0\n"
+    "20261202 19:56:00,vm,svc_app,localhost,181,1292,READ,shop,accounts,\n"
+    "20261202 19:56:00,vm,svc_app,localhost,181,1292,CREATE,shop,copy_x,\n"
+    "20261202 19:56:00,vm,svc_app,localhost,181,1292,WRITE,shop,copy_x,\n"
+)
+
+
+def test_a_ddl_s_table_lines_in_a_log_of_dml_queries_only_stay_an_event(tmp_path: Path) -> None:
+    """The log names the SELECTs' QUERY lines, not the DDL's: a CREATE TABLE … AS SELECT's
+    TABLE lines at the end are not a statement waiting for its QUERY line."""
+    rows, _ = read_log(tmp_path, QUERY_DML_ONLY, kind="server_audit", fmt=None)
+    assert not quarantined(rows)
+    assert [e["extras"].get("resolved_from_tables_only") for e in events(rows)] == [None, True]
