@@ -242,10 +242,11 @@ def _statements(
     if "_later" not in lines.columns:
         lines = lines.with_columns(pl.lit(None, pl.Boolean).alias("_later"))
     # After a line, a statement's QUERY line will never come when the server restarted (its
-    # query ids start again: a later line has a lower one) or logging was switched off.
+    # query ids start again: a later line has a far lower one, under half; a query started a
+    # little earlier and ended later has one a little lower) or logging was switched off.
     qid = pl.col("qid").cast(pl.Int64, strict=False)
     lower_later = (
-        pl.when(qid > 0).then(qid).cum_min(reverse=True).backward_fill().shift(-1) < qid
+        pl.when(qid > 0).then(qid).cum_min(reverse=True).backward_fill().shift(-1) * 2 < qid
     ).fill_null(False)
     off = ((pl.col("op") == "QUERY") & pl.col("object").str.contains(LOGGING_OFF)).fill_null(False)
     off_later = off.cast(pl.Int64).cum_sum(reverse=True).shift(-1).fill_null(0) > 0

@@ -207,3 +207,17 @@ def test_a_ddl_s_table_lines_in_a_log_of_dml_queries_only_stay_an_event(tmp_path
     rows, _ = read_log(tmp_path, QUERY_DML_ONLY, kind="server_audit", fmt=None)
     assert not quarantined(rows)
     assert [e["extras"].get("resolved_from_tables_only") for e in events(rows)] == [None, True]
+
+
+def test_a_query_started_before_and_ended_after_is_no_restart(tmp_path: Path) -> None:
+    """Queries overlap: one started before the running one (a lower query id) may log its
+    QUERY line after the running one's TABLE lines. That is no restart of the server."""
+    *head, last = DURING.splitlines(keepends=True)
+    log = "".join(head) + (
+        "20261202 19:32:39,vm,svc_app,localhost,105,960,READ,shop,accounts,\n"
+        + last
+        + "20261202 19:32:40,vm,svc_app,localhost,105,960,QUERY,shop,'SELECT mobile FROM accounts WHERE id = 1',0\n"
+    )
+    rows, _ = read_log(tmp_path, log, kind="server_audit", fmt=None)
+    (running,) = quarantined(rows)
+    assert "still running" in running["pre_error"]
