@@ -126,8 +126,9 @@ def read_statements(
     import polars as pl
 
     carry = None
-    # The TABLE operations (READ, WRITE) whose statements this file logs with a QUERY line.
-    logged: set[str] = set()
+    # The kinds of statement (DDL, READ, WRITE) this file logs with a QUERY line: the line of
+    # the first of each.
+    logged: dict[str, int] = {}
     year_of = syslog.file_year(file_name, settings.timezone)
     batches = text_batches(
         stream,
@@ -157,14 +158,14 @@ def _statements(
     file_name: str,
     final: bool,
     cut_line: int | None = None,
-    logged: set[str] | None = None,
+    logged: dict[str, int] | None = None,
 ) -> tuple[Any, Any]:
     """The statements of ``frame`` and the lines carried to the next batch. ``logged``
-    gathers, over the file's batches, the TABLE operations whose statements have a QUERY
-    line (see ``running``)."""
+    gathers, over the file's batches, the kinds of statement logged with a QUERY line and
+    the line of the first (see ``running``)."""
     import polars as pl
 
-    logged = set() if logged is None else logged
+    logged = {} if logged is None else logged
 
     blank = pl.col("text").str.strip_chars() == ""
     readable = pl.col("op").is_not_null()
@@ -321,18 +322,23 @@ def _statements(
     # in a file that logs such statements with a QUERY line: still running when the file was
     # read (or its QUERY line went into the next file at a rotation). Read now, it would be a
     # statement of its own beside the whole one read later (another event): it is quarantined.
-    logged.update(
-        groups.filter(pl.col("_has_query") & pl.col("_query_kind").is_not_null())["_query_kind"]
-        .unique()
-        .to_list()
+    # (a kind logged with QUERY lines only after it, as when server_audit_events changed in
+    # between, is not waited for)
+    firsts = (
+        groups.filter(pl.col("_has_query") & pl.col("_query_kind").is_not_null())
+        .group_by("_query_kind")
+        .agg(pl.col("line_number").min())
     )
+    for kind, line in firsts.iter_rows():  # a few kinds, not rows
+        logged[kind] = min(line, logged.get(kind, line))
+    first_logged = pl.col("_query_kind").replace_strict(logged, default=None, return_dtype=pl.Int64)
     running = (
         pl.lit(final)
         & ~pl.col("_has_query")
         & ~pl.col("_later")
         & ~pl.col("_ended")
         & (pl.col("_last") == pl.col("_conn_last"))
-        & pl.col("_query_kind").is_in(sorted(logged))
+        & (first_logged < pl.col("line_number")).fill_null(False)
     )
     statement = unescape(pl.col("object"))
     groups = groups.with_columns(statement.alias("statement"))

@@ -221,3 +221,17 @@ def test_a_query_started_before_and_ended_after_is_no_restart(tmp_path: Path) ->
     rows, _ = read_log(tmp_path, log, kind="server_audit", fmt=None)
     (running,) = quarantined(rows)
     assert "still running" in running["pre_error"]
+
+
+def test_a_kind_logged_with_query_lines_only_after_is_not_waited_for(tmp_path: Path) -> None:
+    """server_audit_events changed after the statement (a real MariaDB switched from
+    'QUERY_DML,TABLE' back to 'CONNECT,QUERY,TABLE'): DDL QUERY lines after the CREATE TABLE
+    … AS SELECT do not make it a statement waiting for its own."""
+    log = QUERY_DML_ONLY + (
+        "20261202 19:56:00,vm,root,localhost,182,1294,QUERY,,'SET GLOBAL server_audit_events = \\'CONNECT,QUERY,TABLE\\'',0\n"
+        "20261202 19:56:00,vm,root,localhost,182,1295,DROP,shop,copy_x,\n"
+        "20261202 19:56:00,vm,root,localhost,182,1295,QUERY,mysql,'DROP TABLE shop.copy_x',0\n"
+    )
+    rows, _ = read_log(tmp_path, log, kind="server_audit", fmt=None)
+    assert not quarantined(rows)
+    assert [e["extras"].get("resolved_from_tables_only") for e in events(rows)] == [None, True]
