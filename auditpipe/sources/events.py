@@ -388,7 +388,9 @@ def to_events(stmts: Any, settings: SourceSettings, analyser: Analyser, counters
     marked = pl.when(text.str.contains("?", literal=True)).then(
         text.str.replace_all("?", _KEPT_MARK, literal=True)
     )
-    s = stmts.with_columns(scrub_expr(marked.otherwise(text), dialect).alias("_shape"))
+    s = stmts.with_columns(
+        scrub_expr(marked.otherwise(text), dialect, cut=pl.col("truncated")).alias("_shape")
+    )
     s = s.with_columns(
         pl.when(pl.col("_shape").str.contains(_KEPT_MARK, literal=True))
         .then(pl.col("_shape").str.replace_all(_KEPT_MARK, "?", literal=True))

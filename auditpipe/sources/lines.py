@@ -131,37 +131,86 @@ def _decode_batch(rows: Any, encoding: str | None) -> tuple[Any, Any]:
     other multi-byte encodings never make a newline byte inside a character, so the lines,
     joined by newlines, decode as one text and split back), else line by line with their bad
     bytes written \\xNN. Every such line is flagged (``bad_utf8``), so a statement with a
-    stray byte still becomes an event rather than vanishing."""
+    stray byte still becomes an event rather than vanishing. A UTF-8 line a server cut inside
+    a character near its end (server_audit's query_log_limit is in bytes) is read as UTF-8,
+    that character's bytes written \\xNN: read in ``encoding`` it would turn into other
+    characters (``姓名`` into ``濮撳悕``)."""
     import numpy as np
     import pyarrow as pa
 
     from ..ingest.text import _put_rows, _text_except, not_utf8_rows
 
     at = not_utf8_rows(rows)
-    faulty = rows.take(pa.array(at, pa.int64())).to_pylist()
+    lines = rows.take(pa.array(at, pa.int64())).to_pylist()
+    cut = _cut_utf8(lines) if encoding else np.zeros(len(lines), dtype=bool)
+    faulty = [line for line, c in zip(lines, cut, strict=True) if not c]
     decoded: list[str] | None = None
     if encoding:
         try:
-            decoded = b"\n".join(faulty).decode(encoding).split("\n")
+            decoded = _split(b"".join(faulty).decode(encoding), len(faulty))
         except UnicodeDecodeError:
             decoded = None
-        if decoded is not None and len(decoded) != len(faulty):
-            decoded = None  # a line held a newline byte after all: read them one by one
     if decoded is None:
         decoded = [_decode(line, encoding) for line in faulty]  # only the lines not UTF-8
+    if cut.any():
+        rest = iter(decoded)
+        decoded = [
+            line.decode("utf-8", "backslashreplace") if c else next(rest)
+            for line, c in zip(lines, cut, strict=True)
+        ]
     text = _put_rows(_text_except(rows, at), at, pa.array(decoded, pa.large_string()))
     flags = np.zeros(len(rows), dtype=bool)
     flags[np.asarray(at, dtype=np.int64)] = True
     return text, pa.array(flags)
 
 
+def _split(text: str, n: int) -> list[str] | None:
+    """The ``n`` lines joined in ``text`` (each ends with its line break, the last perhaps
+    not), or None when they do not split back into ``n`` (a line break inside a line)."""
+    parts = text.split("\n")
+    if parts and parts[-1] == "" and len(parts) == n + 1:
+        parts.pop()
+    return parts if len(parts) == n else None
+
+
+# A UTF-8 line cut inside its last character: one bad sequence, among its last characters.
+_CUT_TAIL = 16
+
+
+def _cut_utf8(lines: list[bytes]) -> Any:
+    """Per line: whether it is UTF-8 but for one bad sequence in its last ``_CUT_TAIL``
+    characters (each bad sequence reads as one U+FFFD)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not lines:
+        return np.zeros(0, dtype=bool)
+    parts = _split(b"".join(lines).decode("utf-8", "replace"), len(lines))
+    if parts is None:
+        return np.zeros(len(lines), dtype=bool)
+    replaced = pa.array(parts)
+    tail = pc.utf8_slice_codeunits(replaced, start=-_CUT_TAIL)
+    one = pc.and_(
+        pc.equal(pc.count_substring(replaced, "\ufffd"), 1),
+        pc.equal(pc.count_substring(tail, "\ufffd"), 1),
+    )
+    return one.to_numpy(zero_copy_only=False)
+
+
 def _decode(line: bytes, encoding: str | None) -> str:
+    """A line not UTF-8: in ``encoding``; when it is not that either, with its bad bytes
+    written \\xNN, in the encoding that leaves fewer bad (a GBK statement cut inside its last
+    character is GBK but for that character's first byte)."""
+    utf8 = line.decode("utf-8", "backslashreplace")
     if encoding:
         try:
             return line.decode(encoding)
         except UnicodeDecodeError:
-            pass
-    return line.decode("utf-8", "backslashreplace")
+            mine = line.decode(encoding, "backslashreplace")
+            if mine.count("\\x") < utf8.count("\\x"):
+                return mine
+    return utf8
 
 
 def oversize_frame(items: list[Oversize], limit: int) -> Any:

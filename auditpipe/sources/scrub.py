@@ -30,6 +30,12 @@ show ``Brien`` and ``D\\``. What this leaves: PostgreSQL with standard_conformin
 off (not the default since 9.1) and a statement holding two or more ``\\'``: it can read as
 standard quoting, and text between them shows.
 
+**A statement the logger cut short** (server_audit at its query_log_limit) holding a backslash
+is read neither way: its quotes need not pair up, so the reading that pairs them proves
+nothing (``city = 'it\\'s 北京' AND mobile = '138001`` cut there pairs its quotes read
+without escapes, and shows ``s 北京`` and the number), and the one that does not may be the
+wrong one (a session with NO_BACKSLASH_ESCAPES). Everything from its first quote on goes.
+
 The scrubbed text has ``?`` for each literal, comments removed and whitespace collapsed; the
 fingerprint is the first 16 hex digits of its sha256.
 """
@@ -83,6 +89,11 @@ _COMMENT_START = {"postgres": r"/\*|--", "mysql": r"/\*|--|#"}
 # comment takes everything before it.
 OPEN = {"postgres": r"(?s)(?:'|/\*).*$|^.*\*/", "mysql": r"(?s)(?:['\"]|/\*).*$"}
 _OPENERS = {"postgres": r"'|/\*|\*/", "mysql": r"['\"]|/\*"}
+# A cut statement holding a backslash: everything from its first quote or comment on.
+CUT_REST = {
+    "postgres": r"(?s)(?:'|/\*|\$(?:[^\W\d]\w*)?\$).*$",
+    "mysql": r"(?s)(?:['\"]|/\*).*$",
+}
 PLACEHOLDER = "?"
 
 
@@ -194,11 +205,23 @@ def _by_rule(col: Any, dialect: str, make: Any) -> Any:
     return pl.when(flip).then(other).otherwise(mine)
 
 
-def scrub_expr(col: Any, dialect: str) -> Any:
-    """The Polars expression doing what ``scrub_text`` does, over a column."""
+def scrub_expr(col: Any, dialect: str, cut: Any = None) -> Any:
+    """The Polars expression doing what ``scrub_text`` does, over a column. ``cut``: an
+    expression true for the statements the logger cut short (see the module's docstring)."""
+    import polars as pl
+
     removed = _by_rule(
         col, dialect, lambda text, key: text.str.replace_all(LITERAL[key], "${1}" + PLACEHOLDER)
     )
+    if cut is not None:
+        own = (dialect, OWN_RULE[dialect])
+        ambiguous = (cut & col.str.contains("\\", literal=True)).fill_null(False)
+        head = (
+            _uncommented_expr(pl.when(ambiguous).then(col), own)
+            .str.replace(CUT_REST[dialect], PLACEHOLDER)
+            .str.replace_all(LITERAL[own], "${1}" + PLACEHOLDER)
+        )
+        removed = pl.when(ambiguous).then(head).otherwise(removed)
     return (
         removed.str.replace_all(OPEN[dialect], PLACEHOLDER)
         .str.replace_all(r"\s+", " ")

@@ -13,6 +13,10 @@ _statements) is flagged as truncated and resolved from its TABLE lines. A retcod
 than 0 is a failed statement (a denied one is logged with its TABLE lines and, e.g., 1143).
 CONNECT, DISCONNECT, FAILED_CONNECT and CHANGEUSER lines are not data access and are counted
 as such.
+TABLE lines that end their connection's lines in the file with no QUERY line, in a file that
+logs such statements with one, belong to a statement still running when the file was read
+(or whose QUERY line a rotation put in the next file): they are quarantined, not read as a
+statement of their own beside the whole one read later (``STILL_RUNNING``).
 
 With ``server_audit_output_type = syslog`` the records reach a syslog file without their own
 time: ``Dec  1 16:07:20 host mysql-server_auditing: [syslog_info] serverhost,username,...``
@@ -50,14 +54,26 @@ RECORD = (
     r"(?P<object>.*),(?P<retcode>-?\d*)$"
 )
 LINE = r"^(?:(?P<ts>\d{8} \d\d:\d\d:\d\d|\d{10,19}),|" + SYSLOG_HEAD + r"(?:[^,]*? )?)" + RECORD
+# The start of a record, enough to tell its connection in a line cut short.
+_LINE_START = LINE[: -len(RECORD)]
+RECORD_HEAD = _LINE_START + r"(?P<serverhost>[^,\s]*),.*?,[^,]*,(?P<conn>\d+),\d+,[A-Z_]+,"
 SYSLOG_IDENT = "mysql-server_auditing"  # MariaDB's default server_audit_syslog_ident
 TABLE_OPS = ("READ", "WRITE", "CREATE", "ALTER", "DROP", "RENAME")
 DATA_OPS = ("READ", "WRITE")
+DDL_OPS = ("CREATE", "ALTER", "DROP", "RENAME")
 SYSTEM_SCHEMAS = analysis.SYSTEM_SCHEMAS["mysql"]
 DATA_STATEMENT = (
     r"(?i)^\s*(?:/\*.*?\*/\s*)*(SELECT|INSERT|UPDATE|DELETE|REPLACE|LOAD|WITH|TRUNCATE|TABLE)\b"
 )
 CARRY_LINES = 1000
+# server_audit_logging switched off (SET GLOBAL server_audit_logging = OFF, = 0, @@global.)
+LOGGING_OFF = r"(?i)\bserver_audit_logging\s*=\s*(?:off|0|false)\b"
+STILL_RUNNING = (
+    "the statement's TABLE lines end its connection's lines in this file and its QUERY line "
+    "is not there: it was still running when the file was read (server_audit writes the QUERY "
+    "line when the statement ends), or a rotation wrote that line into the next file; ingest "
+    "this file again once it grew, or the next file, which holds the statement"
+)
 CUT_SHORT = (
     "QUERY record is cut short: its statement is not closed by a quote, or it has no return "
     "code (the server stopped while writing the line, or the file was cut); what it ran, or "
@@ -110,6 +126,9 @@ def read_statements(
     import polars as pl
 
     carry = None
+    # The kinds of statement (DDL, READ, WRITE) this file logs with a QUERY line: the line of
+    # the first of each.
+    logged: dict[str, int] = {}
     year_of = syslog.file_year(file_name, settings.timezone)
     batches = text_batches(
         stream,
@@ -126,7 +145,7 @@ def read_statements(
         frame = _syslog_times(frame, year_of)
         if carry is not None:
             frame = pl.concat([carry, frame], how="diagonal_relaxed")
-        statements, carry = _statements(frame, settings, file_name, final, batch.cut_line)
+        statements, carry = _statements(frame, settings, file_name, final, batch.cut_line, logged)
         if batch.oversize:
             over = oversize_rows(batch.oversize, max_line_bytes)
             statements = pl.concat([statements, over], how="diagonal_relaxed")
@@ -134,9 +153,19 @@ def read_statements(
 
 
 def _statements(
-    frame: Any, settings: SourceSettings, file_name: str, final: bool, cut_line: int | None = None
+    frame: Any,
+    settings: SourceSettings,
+    file_name: str,
+    final: bool,
+    cut_line: int | None = None,
+    logged: dict[str, int] | None = None,
 ) -> tuple[Any, Any]:
+    """The statements of ``frame`` and the lines carried to the next batch. ``logged``
+    gathers, over the file's batches, the kinds of statement logged with a QUERY line and
+    the line of the first (see ``running``)."""
     import polars as pl
+
+    logged = {} if logged is None else logged
 
     blank = pl.col("text").str.strip_chars() == ""
     readable = pl.col("op").is_not_null()
@@ -197,8 +226,32 @@ def _statements(
             login.backward_fill().over(connection),
             login.forward_fill().over(connection),
             pl.col("user"),
-        ).alias("_login")
+        ).alias("_login"),
     )
+    # the connection's last line in the batch, a QUERY line cut short included (a statement's
+    # lines followed by none of its connection's may still be waiting for their QUERY line)
+    heads = unreadable.select(
+        pl.col("text").str.extract_groups(RECORD_HEAD).struct.field(*connection),
+        "line_number",
+    ).drop_nulls()
+    conn_last = (
+        pl.concat([x.select(*connection, "line_number") for x in (lines, cut_lines, heads)])
+        .group_by(connection)
+        .agg(pl.col("line_number").max().alias("_conn_last"))
+    )
+    lines = lines.join(conn_last, on=connection, how="left").sort("line_number")
+    if "_later" not in lines.columns:
+        lines = lines.with_columns(pl.lit(None, pl.Boolean).alias("_later"))
+    # After a line, a statement's QUERY line will never come when the server restarted (its
+    # query ids start again: a later line has a far lower one, under half; a query started a
+    # little earlier and ended later has one a little lower) or logging was switched off.
+    qid = pl.col("qid").cast(pl.Int64, strict=False)
+    lower_later = (
+        pl.when(qid > 0).then(qid).cum_min(reverse=True).backward_fill().shift(-1) * 2 < qid
+    ).fill_null(False)
+    off = ((pl.col("op") == "QUERY") & pl.col("object").str.contains(LOGGING_OFF)).fill_null(False)
+    off_later = off.cast(pl.Int64).cum_sum(reverse=True).shift(-1).fill_null(0) > 0
+    lines = lines.with_columns((lower_later | off_later).over("serverhost").alias("_ended"))
     # A statement: its TABLE lines and its QUERY line. Connection events stand alone.
     statement_lines = lines.filter(pl.col("is_table") | (pl.col("op") == "QUERY"))
     other = lines.filter(~pl.col("is_table") & (pl.col("op") != "QUERY"))
@@ -209,8 +262,17 @@ def _statements(
         cutoff = frame["line_number"].max() - CARRY_LINES
         waiting = statement_lines.filter(
             pl.col("key").is_in(open_keys.implode()) & (pl.col("line_number") > cutoff)
+        ).with_columns(
+            # whether its connection went on after it (in this batch or an earlier one)
+            (
+                pl.col("_later").fill_null(False).any().over("key")
+                | pl.col("_ended").last().over("key")
+                | (pl.col("_conn_last").max().over("key") > pl.col("line_number").max().over("key"))
+            ).alias("_later")
         )
-        carry = frame.filter(pl.col("line_number").is_in(waiting["line_number"].implode()))
+        carry = frame.drop("_later", strict=False).join(
+            waiting.select("line_number", "_later"), on="line_number", how="inner"
+        )
         statement_lines = statement_lines.filter(
             ~pl.col("line_number").is_in(waiting["line_number"].implode())
         )
@@ -244,6 +306,39 @@ def _statements(
         .first()
         .alias("_data_op"),
         pl.col("bad_utf8").any(),
+        pl.col("line_number").max().alias("_last"),
+        pl.col("_conn_last").max(),
+        pl.col("_later").fill_null(False).any(),
+        pl.col("_ended").last(),
+        query.any().alias("_has_query"),
+        # what its QUERY line would be: DDL (a CREATE TABLE … AS SELECT also READs and WRITEs)
+        # or the first READ/WRITE of a user table (server_audit_events may log one, not both)
+        pl.when(pl.col("op").is_in(list(DDL_OPS)).any())
+        .then(pl.lit("DDL"))
+        .otherwise(pl.col("op").filter(user_table & pl.col("op").is_in(list(DATA_OPS))).first())
+        .alias("_query_kind"),
+    )
+    # A statement of TABLE lines with no QUERY line, whose connection has no line after them,
+    # in a file that logs such statements with a QUERY line: still running when the file was
+    # read (or its QUERY line went into the next file at a rotation). Read now, it would be a
+    # statement of its own beside the whole one read later (another event): it is quarantined.
+    # (a kind logged with QUERY lines only after it, as when server_audit_events changed in
+    # between, is not waited for)
+    firsts = (
+        groups.filter(pl.col("_has_query") & pl.col("_query_kind").is_not_null())
+        .group_by("_query_kind")
+        .agg(pl.col("line_number").min())
+    )
+    for kind, line in firsts.iter_rows():  # a few kinds, not rows
+        logged[kind] = min(line, logged.get(kind, line))
+    first_logged = pl.col("_query_kind").replace_strict(logged, default=None, return_dtype=pl.Int64)
+    running = (
+        pl.lit(final)
+        & ~pl.col("_has_query")
+        & ~pl.col("_later")
+        & ~pl.col("_ended")
+        & (pl.col("_last") == pl.col("_conn_last"))
+        & (first_logged < pl.col("line_number")).fill_null(False)
     )
     statement = unescape(pl.col("object"))
     groups = groups.with_columns(statement.alias("statement"))
@@ -277,11 +372,15 @@ def _statements(
         .then(pl.col("retcode"))
         .alias("error_code"),
         cut_at_limit.fill_null(False).alias("truncated"),
-        pl.lit(None, pl.String).alias("problem"),
+        pl.when(running).then(pl.lit(STILL_RUNNING)).alias("problem"),
     )
     groups = groups.with_columns(
-        pl.coalesce(pl.col("log_command"), pl.col("_data_op")).alias("log_command")
-    )
+        pl.coalesce(pl.col("log_command"), pl.col("_data_op")).alias("log_command"),
+        pl.when(running)
+        .then(pl.concat_str(pl.col("_data_op"), pl.lit(" "), pl.col("objects").list.join(", ")))
+        .otherwise(pl.col("statement"))
+        .alias("statement"),
+    ).drop("_last", "_conn_last", "_later", "_ended", "_has_query", "_query_kind")
     groups = _times(groups, settings, file_name)
     groups = groups.with_columns(
         pl.concat_str(
