@@ -20,6 +20,7 @@ import pyarrow as pa
 from ..contract import Contract
 from ..db import arrow_table, quote_identifier, quote_literal
 from ..errors import InputFileError
+from ..i18n import _
 from .columns import extras_keys, first_present, json_member, json_object, own_spelling_first
 from .kinds import ReadContext, register_kind
 from .lines import StreamError
@@ -40,6 +41,7 @@ class Parquet:
             ctx.note_columns(pf.schema_arrow.names)
             schema, converted = duckdb_schema(pf.schema_arrow)
             unreadable(ctx.con, schema, ctx.source.path)
+            imprecise_times(pf.schema_arrow, ctx.contract, ctx.source.path)
             select = row_query(schema, ctx.contract, int96_columns(pf))
             start = 1
             for rb in pf.iter_batches(batch_size=BATCH_ROWS):
@@ -180,6 +182,32 @@ def unreadable(con: Any, schema: pa.Schema, path: Path) -> None:
         hint="export the file with these columns as float, decimal (up to 38 digits), text "
         "or a list or struct of these, or without them, and ingest it again",
     )
+
+
+def imprecise_times(schema: pa.Schema, contract: Contract, path: Path) -> None:
+    """Rejects the file when a time field's column is a 16- or 32-bit float: a float32 keeps
+    24 bits, so near 1.7e9 epoch seconds its steps are 128 s (milliseconds fare no better),
+    and every time in it is already wrong by up to a minute. Read, they would be stored off
+    without a word; a float64 holds an epoch time to the microsecond."""
+    times = {spec.name for spec in contract.fields if spec.storage.startswith("TIMESTAMP")}
+    bad = [
+        f
+        for f in schema
+        if contract.canonical_key(f.name) in times
+        and (pa.types.is_float16(f.type) or pa.types.is_float32(f.type))
+    ]
+    if bad:
+        named = ", ".join(f"{quote_literal(f.name)} ({f.type})" for f in bad)
+        raise InputFileError(
+            _(
+                "{path} has time columns of short floats, which cannot hold an epoch time "
+                "to the minute: {columns}"
+            ).format(path=path, columns=named),
+            hint=_(
+                "export the times as timestamps, int64 epoch seconds or milliseconds, "
+                "float64 or text, and ingest the file again"
+            ),
+        )
 
 
 def _empty(kind: pa.DataType) -> pa.Array:
