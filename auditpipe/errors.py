@@ -151,7 +151,9 @@ class InternalError(AuditpipeError):
 _DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 # How DuckDB, Arrow and the C library word it when no errno reaches Python.
 _DISK_FULL_TEXT = re.compile(r"no space left on device|disk quota exceeded", re.IGNORECASE)
-_QUOTED_PATH = re.compile(r"""["'](/[^"']+)["']""")
+# A quoted absolute path; DuckDB's asynchronous writer quotes it inside JSON (\"/path\"),
+# whose backslash before the closing quote is not part of the name.
+_QUOTED_PATH = re.compile(r"""["'](/[^"']+?)\\?["']""")
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

@@ -162,8 +162,18 @@ def test_a_full_disk_is_reported_as_such(
             Path("/data/lake/f.tmp"),
         ),
         (RuntimeError("disk quota exceeded"), None),
+        (
+            # DuckDB's asynchronous writer (a COPY to Parquet) quotes the path inside JSON:
+            # the backslash before the closing quote was taken for part of the file's name.
+            RuntimeError(
+                'IO Error: Async write failed for range [offset=0, size=1007]: {"exception_type'
+                '":"IO","exception_message":"Could not write file \\"/data/lake/_auditpipe/'
+                'staging/txn-1/findings/part-1.parquet\\": No space left on device","errno":"28"}'
+            ),
+            Path("/data/lake/_auditpipe/staging/txn-1/findings/part-1.parquet"),
+        ),
     ],
-    ids=["errno-no-path", "duckdb-text", "text-no-path"],
+    ids=["errno-no-path", "duckdb-text", "text-no-path", "duckdb-json-quoted"],
 )
 def test_disk_full_is_recognised_by_errno_or_by_text_and_through_causes(
     exc: BaseException, path: Path | None
