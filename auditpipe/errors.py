@@ -144,6 +144,16 @@ def stdout_error(exc: OSError) -> OutputError:
     return error
 
 
+def read_only_hint() -> str:
+    """What to do when a write meets a read-only file system: no user can write there."""
+    return _(
+        "that file system is mounted read-only (or was remounted so after a disk error): "
+        "check the disk, remount it read-write (mount -o remount,rw MOUNT_POINT) and run the "
+        "command again; the next run completes or rolls back a commit it interrupted (status, "
+        "report, sql and findings only read the lake)"
+    )
+
+
 class InternalError(AuditpipeError):
     """A bug: an exception auditpipe did not expect."""
 
@@ -279,6 +289,12 @@ def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
                 "[detect] of auditpipe.toml (default 4GB; nightly uses both), --memory-limit "
                 "for sql"
             ),
+        )
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        name = exc.filename or exc.filename2 or where
+        return AuditpipeError(
+            _("the file system of {path} is read-only ({error})").format(path=name, error=exc),
+            hint=read_only_hint(),
         )
     if isinstance(exc, OSError):
         name = exc.filename or exc.filename2

@@ -5,6 +5,7 @@ and each command's --help lists exactly the codes it can return."""
 from __future__ import annotations
 
 import errno
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,23 @@ def test_a_full_disk_is_reported_as_such(
     assert code == 2
     assert "Error: the disk is full at /mnt/lake/events/x.parquet" in err
     assert "free space" in err and "internal error" not in err
+
+
+def test_a_write_refused_by_a_read_only_file_system_says_to_remount_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kernel remounts a file system read-only after a disk error, mid-run: the message
+    # was "Read-only file system (path)" with "check the disk and permissions", and no
+    # permission change helps there.
+    import auditpipe.status
+
+    lake = _lake(tmp_path, capsys)
+    exc = OSError(errno.EROFS, os.strerror(errno.EROFS), "/mnt/lake/_auditpipe/journal/t.json")
+    monkeypatch.setattr(auditpipe.status, "lake_status", _raising(exc))
+    code, _, err = run_main(["status", "--lake", str(lake)], capsys)
+    assert code == 2
+    assert "Error: the file system of /mnt/lake/_auditpipe/journal/t.json is read-only" in err
+    assert "mount -o remount,rw" in err and "internal error" not in err
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,12 @@ def test_a_lake_the_user_cannot_write_names_the_lock_and_who_can(
     assert code == 2, err
     assert f"cannot take the lock of lake {lake}: {os.strerror(errno_code)}" in err, err
     assert f"auditpipe {command} writes to the lake" in err
-    assert "Hint: run it as a user who can write to the lake folder" in err
+    if errno_code == errno.EROFS:
+        # No user can write to a read-only mount: the hint said "run it as a user who can".
+        assert "Hint: that file system is mounted read-only" in err, err
+        assert "mount -o remount,rw" in err
+    else:
+        assert "Hint: run it as a user who can write to the lake folder" in err
     assert run_main(["status", "--lake", str(lake)], capsys)[0] == 0
 
 
