@@ -189,6 +189,22 @@ def disk_full_path(exc: BaseException) -> Path | None | bool:
     return False
 
 
+def _out_of_inodes(path: Path | None) -> bool:
+    """Has the file system of ``path`` run out of inodes (files) rather than space? Both are
+    ENOSPC. Read after the failed command tidied up, which gave a few inodes back: under 1% of
+    its inodes free while at least 1% of its space is."""
+    if path is None:
+        return False
+    probe = Path(path)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        st = os.statvfs(probe)
+    except OSError:
+        return False
+    return st.f_files > 0 and st.f_favail * 100 < st.f_files and st.f_bavail * 100 >= st.f_blocks
+
+
 # Set by the SIGINT handler ``watch_interrupts`` installs: Ctrl-C was pressed in this command.
 _sigint_received = False
 
@@ -264,6 +280,19 @@ def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
     if full is not False:
         at = full or where
         where_text = _(" at {path}").format(path=at) if at else ""
+        if isinstance(at, Path) and _out_of_inodes(at):
+            return DiskFullError(
+                _(
+                    "the disk is full{where}: its file system has no free inodes left (too "
+                    "many files), though it has free space ({error})"
+                ).format(where=where_text, error=exc),
+                hint=_(
+                    "remove files on that file system (df -i shows its inodes; auditpipe "
+                    "compact merges a lake's small files) and run the command again; a failed "
+                    "write leaves the lake as it was, and the next run completes or rolls back "
+                    "a commit it interrupted"
+                ),
+            )
         return DiskFullError(
             _("the disk is full{where} ({error})").format(where=where_text, error=exc),
             hint=_(

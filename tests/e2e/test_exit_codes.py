@@ -152,6 +152,29 @@ def test_a_full_disk_is_reported_as_such(
     assert "free space" in err and "internal error" not in err
 
 
+@pytest.mark.parametrize(("inodes_free", "says_inodes"), [(0, True), (3, True), (50_000, False)])
+def test_a_file_system_out_of_inodes_is_named_as_such_not_as_out_of_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inodes_free: int, says_inodes: bool
+) -> None:
+    # ENOSPC also means "no inode left" (many small files) while df -h shows free space: the
+    # message said "the disk is full" and "free space", and the operator found space free.
+    import auditpipe.errors
+
+    class Stat:
+        f_frsize = f_bsize = 4096
+        f_blocks, f_bfree, f_bavail = 1_000_000, 600_000, 600_000
+        f_files, f_ffree, f_favail = 100_000, inodes_free, inodes_free
+
+    monkeypatch.setattr(auditpipe.errors.os, "statvfs", lambda path: Stat())
+    exc = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "lake" / "x.json"))
+    explained = explain(exc, where=tmp_path)
+    assert isinstance(explained, DiskFullError)
+    text = f"{explained.message} {explained.hint}"
+    assert ("no free inodes" in text) is says_inodes, text
+    assert ("df -i" in text) is says_inodes, text
+    assert explained.message.startswith(f"the disk is full at {tmp_path / 'lake' / 'x.json'}")
+
+
 def test_a_write_refused_by_a_read_only_file_system_says_to_remount_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -45,6 +45,34 @@ def small_disk(folder: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(folder)], check=False)
 
 
+@contextlib.contextmanager
+def small_ext4(folder: Path, inodes: int) -> Iterator[Path]:
+    """A 6 MiB ext4 file system with ``inodes`` inodes, loop-mounted at ``folder``."""
+    if os.geteuid() != 0:
+        pytest.skip("a real file system out of inodes needs root (mkfs.ext4, mount -o loop)")
+    image = folder.with_suffix(".ext4")
+    folder.mkdir()
+    subprocess.run(["truncate", "-s", "6M", str(image)], check=True)
+    made = subprocess.run(
+        ["mkfs.ext4", "-q", "-F", "-N", str(inodes), "-m", "0", str(image)],
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode == 0:
+        made = subprocess.run(
+            ["mount", "-o", "loop", str(image), str(folder)], capture_output=True, text=True
+        )
+    if made.returncode:
+        pytest.skip(
+            f"a real file system out of inodes needs mkfs.ext4 and mount -o loop: "
+            f"{made.stderr.strip()}"
+        )
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
 def resize(disk: Path, kib: int) -> None:
     subprocess.run(["mount", "-o", f"remount,size={kib}k", str(disk)], check=True)
 
@@ -106,3 +134,32 @@ def test_an_ingest_that_fills_a_real_disk_fails_cleanly_and_the_rerun_reconciles
         assert not staging.exists() or not any(staging.iterdir())
         leftovers = [p for p in lake.rglob(".*") if p.is_file()]
         assert not leftovers, leftovers
+
+
+def test_a_file_system_out_of_inodes_is_named_as_such_and_the_rerun_reconciles(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # ENOSPC with most of the space free: "the disk is full ... free space" sent the operator
+    # to df -h, which showed the disk half empty.
+    logs = tmp_path / "logs"
+    generate(logs, rows=400, seed=5, formats=("jsonl",), providers=2, days=2)
+    summary = json.loads((logs / "_expected" / "summary.json").read_text())
+    with small_ext4(tmp_path / "disk", inodes=2048) as disk:
+        lake = disk / "lake"
+        filler = disk / "filler"
+        filler.mkdir()
+        for i in range(os.statvfs(disk).f_favail - 6):
+            (filler / str(i)).touch()
+        code, _, err = run_main(["ingest", str(logs), "--lake", str(lake)], capsys)
+        assert code == 2, err
+        assert f"Error: the disk is full at {disk}/" in err, err
+        assert "no free inodes left" in err and "df -i" in err, err
+        assert "Traceback" not in err
+        subprocess.run(["rm", "-rf", str(filler)], check=True)
+        code, _, err = run_main(["ingest", str(logs), "--lake", str(lake)], capsys)
+        assert code in (0, 3), err
+        code, out, _ = run_main(
+            ["sql", "--lake", str(lake), "--format", "json", "SELECT count(*) AS n FROM events"],
+            capsys,
+        )
+        assert json.loads(out)[0]["n"] == summary["totals"]["expected_stored"]
