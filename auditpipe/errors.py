@@ -327,6 +327,8 @@ def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
         )
     if isinstance(exc, OSError):
         name = exc.filename or exc.filename2
+        if exc.filename and exc.filename2:  # a rename: either folder may be the one refusing
+            name = f"{exc.filename} -> {exc.filename2}"
         return AuditpipeError(
             f"{exc.strerror or exc}" + (f" ({name})" if name else ""),
             hint=_("check the disk and permissions, then run the command again"),

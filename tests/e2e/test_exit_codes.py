@@ -175,6 +175,16 @@ def test_a_file_system_out_of_inodes_is_named_as_such_not_as_out_of_space(
     assert explained.message.startswith(f"the disk is full at {tmp_path / 'lake' / 'x.json'}")
 
 
+def test_a_move_refused_names_where_the_file_was_going_not_only_where_it_was() -> None:
+    # A commit renames staged files into partition folders; a folder the user may not write
+    # made "Permission denied (<staged file>)": the operator checked the staging folder, which
+    # was fine, not the partition folder that refused the file.
+    staged = "/srv/lake/_auditpipe/staging/txn-1/part-0.parquet"
+    final = "/srv/lake/events/provider_id=a/event_date=2026-03-01/part-1.parquet"
+    explained = explain(OSError(errno.EACCES, os.strerror(errno.EACCES), staged, None, final))
+    assert explained.message == f"{os.strerror(errno.EACCES)} ({staged} -> {final})"
+
+
 def test_a_write_refused_by_a_read_only_file_system_says_to_remount_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
