@@ -174,7 +174,9 @@ class Lake:
                 _("cannot create a lake at {root}: {strerror}").format(
                     root=root, strerror=exc.strerror
                 ),
-                hint=_("pass a --lake whose parent folder exists and that you may write to"),
+                hint=read_only_hint()
+                if exc.errno == errno.EROFS
+                else _("pass a --lake whose parent folder exists and that you may write to"),
             ) from exc
         return cls(root, meta)
 
