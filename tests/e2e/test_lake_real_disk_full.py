@@ -26,6 +26,10 @@ from tests.support.ingest import lake_snapshot
 pytestmark = pytest.mark.slow
 
 
+def _first_line(text: str) -> str:
+    return (text.strip().splitlines() or [""])[0]
+
+
 @contextlib.contextmanager
 def small_disk(folder: Path) -> Iterator[Path]:
     """A tmpfs mounted at ``folder``, unmounted afterwards; skips when it cannot be made."""
@@ -38,7 +42,7 @@ def small_disk(folder: Path) -> Iterator[Path]:
         text=True,
     )
     if made.returncode:
-        pytest.skip(f"a real full file system needs mount -t tmpfs: {made.stderr.strip()}")
+        pytest.skip(f"a real full file system needs mount -t tmpfs: {_first_line(made.stderr)}")
     try:
         yield folder
     finally:
@@ -65,7 +69,7 @@ def small_ext4(folder: Path, inodes: int) -> Iterator[Path]:
     if made.returncode:
         pytest.skip(
             f"a real file system out of inodes needs mkfs.ext4 and mount -o loop: "
-            f"{made.stderr.strip()}"
+            f"{_first_line(made.stderr)}"
         )
     try:
         yield folder
