@@ -144,6 +144,16 @@ def stdout_error(exc: OSError) -> OutputError:
     return error
 
 
+def read_only_hint() -> str:
+    """What to do when a write meets a read-only file system: no user can write there."""
+    return _(
+        "that file system is mounted read-only (or was remounted so after a disk error): "
+        "check the disk, remount it read-write (mount -o remount,rw MOUNT_POINT) and run the "
+        "command again; the next run completes or rolls back a commit it interrupted (status, "
+        "report, sql and findings only read the lake)"
+    )
+
+
 class InternalError(AuditpipeError):
     """A bug: an exception auditpipe did not expect."""
 
@@ -151,7 +161,9 @@ class InternalError(AuditpipeError):
 _DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 # How DuckDB, Arrow and the C library word it when no errno reaches Python.
 _DISK_FULL_TEXT = re.compile(r"no space left on device|disk quota exceeded", re.IGNORECASE)
-_QUOTED_PATH = re.compile(r"""["'](/[^"']+)["']""")
+# A quoted absolute path; DuckDB's asynchronous writer quotes it inside JSON (\"/path\"),
+# whose backslash before the closing quote is not part of the name.
+_QUOTED_PATH = re.compile(r"""["'](/[^"']+?)\\?["']""")
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -175,6 +187,22 @@ def disk_full_path(exc: BaseException) -> Path | None | bool:
             found = _QUOTED_PATH.search(str(link))
             return Path(found.group(1)) if found else None
     return False
+
+
+def _out_of_inodes(path: Path | None) -> bool:
+    """Has the file system of ``path`` run out of inodes (files) rather than space? Both are
+    ENOSPC. Read after the failed command tidied up, which gave a few inodes back: under 1% of
+    its inodes free while at least 1% of its space is."""
+    if path is None:
+        return False
+    probe = Path(path)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        st = os.statvfs(probe)
+    except OSError:
+        return False
+    return st.f_files > 0 and st.f_favail * 100 < st.f_files and st.f_bavail * 100 >= st.f_blocks
 
 
 # Set by the SIGINT handler ``watch_interrupts`` installs: Ctrl-C was pressed in this command.
@@ -252,6 +280,19 @@ def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
     if full is not False:
         at = full or where
         where_text = _(" at {path}").format(path=at) if at else ""
+        if isinstance(at, Path) and _out_of_inodes(at):
+            return DiskFullError(
+                _(
+                    "the disk is full{where}: its file system has no free inodes left (too "
+                    "many files), though it has free space ({error})"
+                ).format(where=where_text, error=exc),
+                hint=_(
+                    "remove files on that file system (df -i shows its inodes; auditpipe "
+                    "compact merges a lake's small files) and run the command again; a failed "
+                    "write leaves the lake as it was, and the next run completes or rolls back "
+                    "a commit it interrupted"
+                ),
+            )
         return DiskFullError(
             _("the disk is full{where} ({error})").format(where=where_text, error=exc),
             hint=_(
@@ -278,8 +319,16 @@ def explain(exc: BaseException, where: Path | None = None) -> AuditpipeError:
                 "for sql"
             ),
         )
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        name = exc.filename or exc.filename2 or where
+        return AuditpipeError(
+            _("the file system of {path} is read-only ({error})").format(path=name, error=exc),
+            hint=read_only_hint(),
+        )
     if isinstance(exc, OSError):
         name = exc.filename or exc.filename2
+        if exc.filename and exc.filename2:  # a rename: either folder may be the one refusing
+            name = f"{exc.filename} -> {exc.filename2}"
         return AuditpipeError(
             f"{exc.strerror or exc}" + (f" ({name})" if name else ""),
             hint=_("check the disk and permissions, then run the command again"),

@@ -102,20 +102,27 @@ def atomic_binary(path: Path) -> Iterator[IO[bytes]]:
     file nor a link to one (a named pipe, ``/dev/stdout``, a device) is a stream: it is
     written directly, since renaming onto it would replace it with a file nobody reads."""
     path = path.expanduser()
-    if is_stream(path):
-        with open(path, "wb") as stream:
-            yield stream
-        return
-    if path.is_symlink():
-        path = path.resolve()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
-        with open(tmp, "wb") as fh:
-            yield fh
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if is_stream(path):
+            with open(path, "wb") as stream:
+                yield stream
+            return
+        if path.is_symlink():
+            path = path.resolve()
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        try:
+            with open(tmp, "wb") as fh:
+                yield fh
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    except OSError as exc:
+        # write() and close() name no file: a full disk under --output was reported at the
+        # lake, which a report only reads, so space was freed on the wrong disk.
+        if exc.errno is not None and not (exc.filename or exc.filename2):
+            exc.filename = str(path)
+        raise
 
 
 @contextlib.contextmanager

@@ -97,11 +97,12 @@ class OutputFile:
 
     def write_table(self, table: Any) -> None:
         import pyarrow as pa
-        import pyarrow.parquet as pq
+
+        from ..lake.parquet_writer import ParquetWriter
 
         schema = pa.schema([(n, pa.string()) for n in self.column_names])
         if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self.partial, schema, compression="zstd")
+            self._parquet = ParquetWriter(self.partial, schema, compression="zstd")
         self._parquet.write_table(table.cast(schema))
 
     def count(self, kinds: pl.Series, duplicates: int) -> None:

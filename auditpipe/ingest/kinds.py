@@ -113,7 +113,8 @@ class ReadContext:
         earlier ingest of the same path quarantined already. Written to the file's work
         folder, not held: a file may have millions of bad rows."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
+
+        from ..lake.parquet_writer import ParquetWriter
 
         if not rows.num_rows:
             return
@@ -122,7 +123,7 @@ class ReadContext:
         if writer is None:
             folder = self.work / "counted"
             folder.mkdir(parents=True, exist_ok=True)
-            writer = self.counted_rows[name] = pq.ParquetWriter(folder / f"{name}.parquet", schema)
+            writer = self.counted_rows[name] = ParquetWriter(folder / f"{name}.parquet", schema)
         writer.write_table(rows.select(schema.names).cast(schema))
 
     def close_counted(self) -> dict[str, Path]:

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 from ..db import arrow_table
 from ..lake import verify_parquet
 from ..lake.layout import partition_folder_name
+from ..lake.parquet_writer import ParquetWriter
 from ..lake.schema import EVENT_FILE_COLUMNS, QUARANTINE_COLUMNS
 from .seen import SeenKeys
 
@@ -197,7 +198,7 @@ class _Partition:
     key: tuple[str, dt.date]
     pending: list[pa.Table] = field(default_factory=list)
     pending_rows: int = 0
-    writer: pq.ParquetWriter | None = None
+    writer: ParquetWriter | None = None
     files: list[Path] = field(default_factory=list)
     names: dict[Path, str] = field(default_factory=dict)  # staged file -> its lake name
 
@@ -215,7 +216,7 @@ class FileStager:
         self.pending_parts = 0  # tables held in all
         self.open_writers: list[_Partition] = []
         self.max_open_writers = open_writer_cap()
-        self.quarantine_writer: pq.ParquetWriter | None = None
+        self.quarantine_writer: ParquetWriter | None = None
         self.quarantined = 0
         self.may_hold_numbers = False  # a quarantined text may hold an ID-like token
         self.accepted = 0
@@ -240,7 +241,7 @@ class FileStager:
 
     def _quarantine(self, rows: pa.Table) -> None:
         if self.quarantine_writer is None:
-            self.quarantine_writer = pq.ParquetWriter(
+            self.quarantine_writer = ParquetWriter(
                 self.work / "quarantine.parquet", QUARANTINE_SCHEMA, **PARQUET_OPTIONS
             )
         writer, provenance = self.quarantine_writer, self.provenance
@@ -291,7 +292,7 @@ class FileStager:
             # staged file's (lake_files).
             path = self.work / "events" / p.folder / f"part-{len(p.files)}.parquet"
             path.parent.mkdir(parents=True, exist_ok=True)
-            p.writer = pq.ParquetWriter(path, EVENT_SCHEMA, **EVENT_PARQUET_OPTIONS)
+            p.writer = ParquetWriter(path, EVENT_SCHEMA, **EVENT_PARQUET_OPTIONS)
             p.names[path] = f"part-{len(p.files)}.parquet"
             p.files.append(path)
             self.open_writers.append(p)
@@ -379,11 +380,13 @@ class FileStager:
     def abort(self) -> None:
         with contextlib.suppress(BaseException):  # the error that made us abort is on its way
             self.writes.drain()
-        for p in self.partitions.values():
-            if p.writer is not None:
-                p.writer.close()
-        if self.quarantine_writer is not None:
-            self.quarantine_writer.close()
+        # Every writer is closed, each whatever the others do: on a full disk closing fails
+        # too (the footer cannot be written), and one failure left the rest open.
+        writers = [p.writer for p in self.partitions.values()] + [self.quarantine_writer]
+        for writer in writers:
+            if writer is not None:
+                with contextlib.suppress(Exception):  # the error that made us abort goes on
+                    writer.close()
 
 
 def split_by_partition(rows: pa.Table) -> Iterator[tuple[tuple[str, dt.date], pa.Table]]:
@@ -538,7 +541,7 @@ def redact_quarantine(con: Any, path: Path) -> None:
         f"""SELECT * REPLACE ({redact_sql("raw")} AS raw, {redact_sql("reason")} AS reason)
         FROM read_parquet({quote_literal(str(path))})"""
     )
-    with pq.ParquetWriter(partial, QUARANTINE_SCHEMA, **PARQUET_OPTIONS) as writer:
+    with ParquetWriter(partial, QUARANTINE_SCHEMA, **PARQUET_OPTIONS) as writer:
         for batch in query.to_arrow_reader(ROW_GROUP_ROWS):
             writer.write_batch(batch.cast(QUARANTINE_SCHEMA), row_group_size=ROW_GROUP_ROWS)
     partial.replace(path)
@@ -724,7 +727,7 @@ def rewrite_without(
     """Replace ``path`` by a copy without the rows ``drops(batch, offset of its first row)``
     marks, streamed a row group at a time; returns the rows kept (none: the file is removed)."""
     partial = path.with_name(path.name + ".rewrite")
-    writer: pq.ParquetWriter | None = None
+    writer: ParquetWriter | None = None
     kept = offset = 0
     try:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=ROW_GROUP_ROWS):
@@ -733,7 +736,7 @@ def rewrite_without(
             batch = batch.filter(pc.invert(mask)).cast(schema)
             if batch.num_rows:
                 if writer is None:
-                    writer = pq.ParquetWriter(partial, schema, **options)
+                    writer = ParquetWriter(partial, schema, **options)
                 writer.write_batch(batch, row_group_size=ROW_GROUP_ROWS)
                 kept += batch.num_rows
     finally:

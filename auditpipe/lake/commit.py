@@ -224,10 +224,27 @@ class Transaction:
 
     def add_json(self, final_relpath: str, doc: Any) -> None:
         staged = self.staging / "meta" / final_relpath.replace("/", "__")
-        write_json_atomic(staged, doc)
+        with self._aborted_on_error():
+            write_json_atomic(staged, doc)
         self.meta_moves.append((staged, final_relpath))
 
+    @contextlib.contextmanager
+    def _aborted_on_error(self) -> Iterator[None]:
+        """Drop what was staged when the block fails (a full disk), whether or not the caller
+        aborts: a caller that did not (ingest's commit of a file) left an empty staging folder
+        behind every time. After the commit point ``abort`` keeps what the journal needs."""
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.abort()
+            raise
+
     def commit(self) -> None:
+        with self._aborted_on_error():
+            self._commit()
+
+    def _commit(self) -> None:
         lake = self.lake
         staged = [path for path, _target in self.moves]
         fsync_all(staged)

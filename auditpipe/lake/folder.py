@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..db import check_timezone
-from ..errors import LakeError, LockError
+from ..errors import LakeError, LockError, read_only_hint
 from ..i18n import _
 from . import commit, layout
 from .commit import Transaction, utc_now, write_json_atomic
@@ -174,7 +174,9 @@ class Lake:
                 _("cannot create a lake at {root}: {strerror}").format(
                     root=root, strerror=exc.strerror
                 ),
-                hint=_("pass a --lake whose parent folder exists and that you may write to"),
+                hint=read_only_hint()
+                if exc.errno == errno.EROFS
+                else _("pass a --lake whose parent folder exists and that you may write to"),
             ) from exc
         return cls(root, meta)
 
@@ -209,7 +211,9 @@ class Lake:
                     path=exc.filename or self.meta_dir / "lock",
                     purpose=purpose,
                 ),
-                hint=_(
+                hint=read_only_hint()
+                if exc.errno == errno.EROFS
+                else _(
                     "run it as a user who can write to the lake folder (status, report, sql "
                     "and findings only read it)"
                 ),

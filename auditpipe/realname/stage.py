@@ -41,6 +41,7 @@ from ..lake.layout import (
     parquet_files,
     partition_folder_name,
 )
+from ..lake.parquet_writer import ParquetWriter
 from ..lake.schema import ACCOUNT_FILE_COLUMNS
 
 ACCOUNT_SCHEMA = arrow_schema(ACCOUNT_FILE_COLUMNS)
@@ -57,7 +58,7 @@ def partition_folder(provider_id: str, day: dt.date) -> str:
 @dataclass
 class _Part:
     path: Path
-    writer: pq.ParquetWriter
+    writer: ParquetWriter
     rows: int = 0
 
 
@@ -68,7 +69,7 @@ class SnapshotStager:
     sha: str
     provenance: Provenance
     parts: dict[tuple[str, dt.date], _Part] = field(default_factory=dict)
-    quarantine_writer: pq.ParquetWriter | None = None
+    quarantine_writer: ParquetWriter | None = None
     quarantined: int = 0
     accepted: int = 0
 
@@ -107,7 +108,7 @@ class SnapshotStager:
 
     def _quarantine(self, rows: pa.Table) -> None:
         if self.quarantine_writer is None:
-            self.quarantine_writer = pq.ParquetWriter(
+            self.quarantine_writer = ParquetWriter(
                 self.work / "quarantine.parquet", QUARANTINE_SCHEMA, **PARQUET_OPTIONS
             )
         ordered = rows.sort_by("line_number")
@@ -123,7 +124,7 @@ class SnapshotStager:
             )
             path.parent.mkdir(parents=True, exist_ok=True)
             part = self.parts[key] = _Part(
-                path, pq.ParquetWriter(path, ACCOUNT_SCHEMA, **PARQUET_OPTIONS)
+                path, ParquetWriter(path, ACCOUNT_SCHEMA, **PARQUET_OPTIONS)
             )
         n = rows.num_rows
         provenance = {

@@ -446,12 +446,13 @@ _STREAM_WRITERS: dict[str, Callable[[duckdb.DuckDBPyRelation, IO[bytes]], WriteS
 
 def _write_parquet(relation: duckdb.DuckDBPyRelation, output: Path) -> WriteSummary:
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    from ..lake.parquet_writer import ParquetWriter
 
     reader = relation.to_arrow_reader(BATCH_ROWS)
     schema = _parquet_schema(reader.schema, [str(t) for t in relation.types])
     rows = 0
-    with atomic_binary(output) as fh, pq.ParquetWriter(fh, schema, compression="zstd") as writer:
+    with atomic_binary(output) as fh, ParquetWriter(fh, schema, compression="zstd") as writer:
         for batch in reader:
             writer.write_batch(pa.RecordBatch.from_arrays(batch.columns, schema=schema))
             rows += batch.num_rows

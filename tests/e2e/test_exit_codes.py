@@ -5,6 +5,7 @@ and each command's --help lists exactly the codes it can return."""
 from __future__ import annotations
 
 import errno
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,56 @@ def test_a_full_disk_is_reported_as_such(
     assert "free space" in err and "internal error" not in err
 
 
+@pytest.mark.parametrize(("inodes_free", "says_inodes"), [(0, True), (3, True), (50_000, False)])
+def test_a_file_system_out_of_inodes_is_named_as_such_not_as_out_of_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inodes_free: int, says_inodes: bool
+) -> None:
+    # ENOSPC also means "no inode left" (many small files) while df -h shows free space: the
+    # message said "the disk is full" and "free space", and the operator found space free.
+    import auditpipe.errors
+
+    class Stat:
+        f_frsize = f_bsize = 4096
+        f_blocks, f_bfree, f_bavail = 1_000_000, 600_000, 600_000
+        f_files, f_ffree, f_favail = 100_000, inodes_free, inodes_free
+
+    monkeypatch.setattr(auditpipe.errors.os, "statvfs", lambda path: Stat())
+    exc = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "lake" / "x.json"))
+    explained = explain(exc, where=tmp_path)
+    assert isinstance(explained, DiskFullError)
+    text = f"{explained.message} {explained.hint}"
+    assert ("no free inodes" in text) is says_inodes, text
+    assert ("df -i" in text) is says_inodes, text
+    assert explained.message.startswith(f"the disk is full at {tmp_path / 'lake' / 'x.json'}")
+
+
+def test_a_move_refused_names_where_the_file_was_going_not_only_where_it_was() -> None:
+    # A commit renames staged files into partition folders; a folder the user may not write
+    # made "Permission denied (<staged file>)": the operator checked the staging folder, which
+    # was fine, not the partition folder that refused the file.
+    staged = "/srv/lake/_auditpipe/staging/txn-1/part-0.parquet"
+    final = "/srv/lake/events/provider_id=a/event_date=2026-03-01/part-1.parquet"
+    explained = explain(OSError(errno.EACCES, os.strerror(errno.EACCES), staged, None, final))
+    assert explained.message == f"{os.strerror(errno.EACCES)} ({staged} -> {final})"
+
+
+def test_a_write_refused_by_a_read_only_file_system_says_to_remount_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kernel remounts a file system read-only after a disk error, mid-run: the message
+    # was "Read-only file system (path)" with "check the disk and permissions", and no
+    # permission change helps there.
+    import auditpipe.status
+
+    lake = _lake(tmp_path, capsys)
+    exc = OSError(errno.EROFS, os.strerror(errno.EROFS), "/mnt/lake/_auditpipe/journal/t.json")
+    monkeypatch.setattr(auditpipe.status, "lake_status", _raising(exc))
+    code, _, err = run_main(["status", "--lake", str(lake)], capsys)
+    assert code == 2
+    assert "Error: the file system of /mnt/lake/_auditpipe/journal/t.json is read-only" in err
+    assert "mount -o remount,rw" in err and "internal error" not in err
+
+
 @pytest.mark.parametrize(
     ("exc", "path"),
     [
@@ -162,8 +213,18 @@ def test_a_full_disk_is_reported_as_such(
             Path("/data/lake/f.tmp"),
         ),
         (RuntimeError("disk quota exceeded"), None),
+        (
+            # DuckDB's asynchronous writer (a COPY to Parquet) quotes the path inside JSON:
+            # the backslash before the closing quote was taken for part of the file's name.
+            RuntimeError(
+                'IO Error: Async write failed for range [offset=0, size=1007]: {"exception_type'
+                '":"IO","exception_message":"Could not write file \\"/data/lake/_auditpipe/'
+                'staging/txn-1/findings/part-1.parquet\\": No space left on device","errno":"28"}'
+            ),
+            Path("/data/lake/_auditpipe/staging/txn-1/findings/part-1.parquet"),
+        ),
     ],
-    ids=["errno-no-path", "duckdb-text", "text-no-path"],
+    ids=["errno-no-path", "duckdb-text", "text-no-path", "duckdb-json-quoted"],
 )
 def test_disk_full_is_recognised_by_errno_or_by_text_and_through_causes(
     exc: BaseException, path: Path | None

@@ -61,7 +61,12 @@ def test_a_lake_the_user_cannot_write_names_the_lock_and_who_can(
     assert code == 2, err
     assert f"cannot take the lock of lake {lake}: {os.strerror(errno_code)}" in err, err
     assert f"auditpipe {command} writes to the lake" in err
-    assert "Hint: run it as a user who can write to the lake folder" in err
+    if errno_code == errno.EROFS:
+        # No user can write to a read-only mount: the hint said "run it as a user who can".
+        assert "Hint: that file system is mounted read-only" in err, err
+        assert "mount -o remount,rw" in err
+    else:
+        assert "Hint: run it as a user who can write to the lake folder" in err
     assert run_main(["status", "--lake", str(lake)], capsys)[0] == 0
 
 
@@ -76,3 +81,31 @@ def test_a_lake_that_cannot_be_created_says_where_one_can(
     assert code == 2
     assert f"Error: cannot create a lake at {lake}: Not a directory" in err
     assert "Hint: pass a --lake whose parent folder exists and that you may write to" in err
+
+
+@pytest.mark.parametrize("errno_code", [errno.ENOSPC, errno.EROFS])
+def test_a_lake_that_cannot_be_created_on_a_full_or_read_only_disk_says_so(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    errno_code: int,
+) -> None:
+    # A new lake on a full or read-only disk: "cannot create a lake at <path>: No space left
+    # on device" with "pass a --lake whose parent folder exists and that you may write to".
+    import auditpipe.lake.folder
+
+    def refused(path: Path, doc: Any) -> None:
+        raise OSError(errno_code, os.strerror(errno_code), str(path))
+
+    monkeypatch.setattr(auditpipe.lake.folder, "write_json_atomic", refused)
+    write_log(tmp_path / "in" / "a.jsonl", [event("e1")])
+    lake = tmp_path / "lake"
+    code, _, err = run_main(["ingest", str(tmp_path / "in"), "--lake", str(lake)], capsys)
+    assert code == 2, err
+    assert "you may write to" not in err, err
+    if errno_code == errno.ENOSPC:
+        assert f"Error: the disk is full at {lake}" in err, err
+        assert "Hint: free space" in err
+    else:
+        assert f"Error: cannot create a lake at {lake}: Read-only file system" in err, err
+        assert "mount -o remount,rw" in err

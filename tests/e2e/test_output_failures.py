@@ -214,3 +214,49 @@ def test_a_closed_stdin_reads_as_empty_input(lake: Path) -> None:
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("Error: no SQL given"), proc.stderr
+
+
+class _FullFile(io.BufferedWriter):
+    """A new file on a full disk: created, but every write fails without naming a file."""
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "--output", "{out}/r.html"],
+        ["report", "--output", "{out}/r.csv"],
+        ["report", "--output", "{out}/r.json"],
+        ["sql", "--output", "{out}/r.csv", "SELECT * FROM events"],
+        ["sql", "--output", "{out}/r.parquet", "SELECT * FROM events"],
+        ["sql", "--output", "{out}/r.txt", "--format", "table", "SELECT 1"],
+    ],
+    ids=["report-html", "report-csv", "report-json", "sql-csv", "sql-parquet", "sql-table"],
+)
+def test_an_output_file_on_a_full_disk_is_named_not_the_lake(
+    lake: Path,
+    tmp_path: Path,
+    args: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # write() names no file: the error fell back to the lake, which the report only reads,
+    # so the operator freed space on the wrong disk ("the disk is full at /srv/lake").
+    import auditpipe.outputs
+
+    def full_open(path: Any, mode: str = "r", *rest: Any, **kw: Any) -> Any:
+        if "w" in mode and str(path).startswith(str(tmp_path)):
+            return _FullFile(io.FileIO(path, "w"))
+        return open(path, mode, *rest, **kw)  # noqa: SIM115
+
+    monkeypatch.setattr(auditpipe.outputs, "open", full_open, raising=False)
+    argv = [a.format(out=tmp_path) for a in args]
+    code, _, err = run_main([argv[0], "--lake", str(lake), *argv[1:]], capsys)
+    assert code == 2, err
+    target = Path(argv[argv.index("--output") + 1])
+    assert f"Error: the disk is full at {target} " in err, err
+    assert str(lake) not in err.split("Hint:")[0]
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "no partial file left"

@@ -184,3 +184,27 @@ def test_a_listing_never_interleaves_with_a_commit_being_applied(
     readers[0].join(timeout=10)
     names = [p.relative_to(lake.root.resolve()).as_posix() for p in listings[0]["events"]]
     assert names == [f"{folder}/new.parquet" for folder in folders]
+
+
+@pytest.mark.parametrize("step", ["add_json", "journal"])
+def test_a_transaction_that_fails_before_its_commit_point_leaves_no_staging_folder(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch, step: str
+) -> None:
+    # Ingest's commit of a file (its manifest entry, then the journal) never aborted its
+    # transaction: a full disk left an empty staging/txn-*/meta folder behind every time,
+    # until the next writing command, in a lake said to be "as it was".
+    txn = _staged_transaction(lake)
+    if step == "add_json":
+        monkeypatch.setattr(commit_module, "write_json_atomic", _full)
+        with pytest.raises(OSError, match="No space"):
+            txn.add_json("_auditpipe/manifest/x.json", {"a": 1})
+    else:
+        txn.add_json("_auditpipe/manifest/x.json", {"a": 1})
+        monkeypatch.setattr(commit_module, "write_json_atomic", _full)
+        with pytest.raises(OSError, match="No space"):
+            txn.commit()
+    assert not (lake.staging_dir / txn.txn_id).exists()
+    assert list(lake.journal_dir.glob("*")) == []
+    monkeypatch.undo()
+    _staged_transaction(lake).commit()
+    assert (lake.root / "notes" / "a.json").exists()
