@@ -34,6 +34,9 @@ IPV6 = r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(:" + IPV4 + r")?(%[0-9A-Za-z]+)?"
 # Data field separators inside one data_fields string (after width folding, so the full-width
 # '，', '；' and '｜' count), plus the ideographic comma '、' Chinese lists are written with.
 FIELD_SEPARATORS = "[;,|\u3001]"
+# One item of a bracketed list that is not JSON: a quoted name, or a run of characters up to
+# a separator or a quote (spaces between NumPy's quoted items are runs too, blank once trimmed).
+LIST_ITEM = "'[^']*'|\"[^\"]*\"|[^;,|\u3001'\"]+"
 
 
 def fold_width_sql(expr: str) -> str:
@@ -47,6 +50,19 @@ def _norm_name_sql(expr: str) -> str:
     """``contract.normalize_name`` in SQL, the same steps in the same order."""
     trimmed = f"trim({fold_width_sql(expr)}, {quote_literal(NAME_WHITESPACE)})"
     return f"regexp_replace(lower({trimmed}), {quote_literal(NAME_SEPARATORS)}, '_', 'g')"
+
+
+_ITEM_SPACE = " \t\n\r"  # NumPy's repr breaks long arrays over lines
+
+
+def _unquoted(expr: str) -> str:
+    """``expr`` without surrounding white space, then without one pair of surrounding ' or "."""
+    t = f"trim({expr}, {quote_literal(_ITEM_SPACE)})"
+    single, double = quote_literal("'"), quote_literal('"')
+    return (
+        f"(CASE WHEN length({t}) >= 2 AND ((starts_with({t}, {single}) AND ends_with({t}, {single}))"
+        f" OR (starts_with({t}, {double}) AND ends_with({t}, {double}))) THEN {t}[2:-2] ELSE {t} END)"
+    )
 
 
 def _trimmed(expr: str) -> str:
@@ -193,6 +209,13 @@ def data_field_table(catalog: Catalog, source: str = "read_batch") -> str:
         CASE WHEN (CASE WHEN starts_with(v_data_fields, '[') AND json_valid(v_data_fields)
                         THEN json_type(v_data_fields) END) = 'ARRAY'
              THEN json_extract_string(v_data_fields, '$[*]')
+             -- A list in brackets that is not JSON, as pandas (Python's or NumPy's repr:
+             -- ['a', 'b'], ['a' 'b']) and DuckDB ([a, b]) write a list column to CSV: its
+             -- quoted items and the unquoted runs between separators, each unquoted.
+             WHEN starts_with(v_data_fields, '[') AND ends_with(v_data_fields, ']')
+             THEN list_transform(regexp_extract_all({fold_width_sql("v_data_fields")}[2:-2],
+                                                    {quote_literal(LIST_ITEM)}),
+                                 lambda x: {_unquoted("x")})
              ELSE regexp_split_to_array({fold_width_sql("v_data_fields")},
                                         {quote_literal(FIELD_SEPARATORS)}) END,
         lambda x: {_norm_name_sql("x")}), lambda x: x IS NOT NULL AND x <> '') AS t_fields,
