@@ -25,6 +25,7 @@ header) rejects that file with its reason, and the run goes on with the next fil
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -662,9 +663,11 @@ def _read_all(
     import pyarrow as pa
 
     batches = kind.batches(ctx)
+    named = folder_values(ctx.source.path, ctx.contract)
     try:
         for batch in batches:
-            yield batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+            table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+            yield with_folder_values(table, named) if named else table
             if cancel():
                 raise Cancelled
     except StreamError as exc:
@@ -675,6 +678,42 @@ def _read_all(
     finally:
         if isinstance(batches, Generator):
             batches.close()  # its file and thread now, not when the error holding it is freed
+
+
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # a partition folder of rows whose value was null
+
+
+def folder_values(path: Path, contract: Contract) -> dict[str, str]:
+    """The contract fields named by ``field=value`` folders above ``path`` (the innermost
+    folder of a field wins), as Spark's ``partitionBy``, DuckDB's ``PARTITION_BY`` and
+    pyarrow's hive partitioning write them: the field's column is left out of the files and
+    its value, percent-encoded, is in the folder name. Hive's null folder names no value."""
+    from urllib.parse import unquote
+
+    found: dict[str, str] = {}
+    for part in Path(os.path.abspath(path)).parent.parts:
+        name, equals, value = part.partition("=")
+        canon = contract.canonical_key(unquote(name)) if equals else None
+        if canon is not None and value and value != HIVE_NULL:
+            found[canon] = unquote(value)
+    return found
+
+
+def with_folder_values(batch: pa.Table, values: dict[str, str]) -> pa.Table:
+    """``batch`` with each field of ``values`` filled in where the row has no value of its
+    own (the column absent, NULL or empty): a row's own value wins over its folder's."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name, value in values.items():
+        if name not in batch.column_names:
+            batch = batch.append_column(name, pa.array([value] * batch.num_rows, pa.string()))
+            continue
+        column = batch[name]
+        empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True)
+        filled = pc.if_else(empty, pa.scalar(value, column.type), column)
+        batch = batch.set_column(batch.column_names.index(name), name, filled)
+    return batch
 
 
 def _lake_files(lake: Lake, providers: set[str]) -> dict[str, list[Path]]:
