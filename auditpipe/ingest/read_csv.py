@@ -51,6 +51,15 @@ STRAY_QUOTE = (
 NULL_MARKERS = frozenset(
     ["NULL", "null", "Null", "\\N", "NaN", "nan", "None", "<NA>", "NaT", "NA", "N/A", "n/a", "#N/A"]
 )
+# Spark's CSV writer (and others with an escape character) writes a quote inside a value as
+# \" by default, where RFC 4180 doubles it: read as RFC 4180, the backslash's quote closes the
+# value and the row has a stray quote.
+BACKSLASH_QUOTE = (
+    "CSV row has a quote inside a value escaped with a backslash (\\\"), as Spark's CSV writer "
+    'writes it by default; RFC 4180 doubles it instead (""): write the file with '
+    '.option("escape", "\\"") in Spark (doublequote=True in pandas and Python\'s csv) and '
+    "send it again"
+)
 UNCLOSED = "CSV row has a quoted value that is never closed"
 BARE_CR = "CSV row has a carriage return outside quotes that does not end the line"
 
@@ -305,6 +314,12 @@ def row_faults(rows: pa.Array, txt: pa.Array, header: CsvHeader) -> pa.Array:
         (pa.array(shape.bare_cr), BARE_CR),
         (pa.array(shape.unclosed), UNCLOSED),
         (pa.array(shape.stray_quote), STRAY_QUOTE),
+        (
+            pc.fill_null(
+                pc.and_(pa.array(shape.stray_quote), pc.match_substring(txt, '\\"')), False
+            ),
+            BACKSLASH_QUOTE,
+        ),
         (repeated, repeated_header(header)),
         (pc.is_null(txt), "row is not valid UTF-8"),
     ):

@@ -70,3 +70,28 @@ def test_a_header_repeated_in_capitals_is_named_as_a_repeated_header(
     reordered = files["joined-reordered.csv"]
     assert reordered.status == "rejected"  # type: ignore[attr-defined]
     assert "repeated at line 3 with its columns in another order" in reordered.reason  # type: ignore[attr-defined]
+
+
+def test_quotes_escaped_with_a_backslash_are_named_with_the_writers_option(
+    tmp_path: Path,
+) -> None:
+    """Spark's CSV writer escapes a quote inside a value with a backslash by default
+    (``"[\\"phone\\"]"``), which RFC 4180 reads as a closing quote: such a row is quarantined
+    with a reason that says so and how to write the file, not only that a quote is stray."""
+    text = (
+        HEADER
+        + ",destination_party\n"
+        + _row("ok")
+        + ",acme\n"
+        + _row("spark")
+        + ',"acme \\"east\\""\n'
+        + _row("stray")
+        + ',ac"me\n'
+    )
+    (tmp_path / "part-00000.csv").write_text(text)
+    ingest(tmp_path / "lake", tmp_path / "part-00000.csv")
+    reasons = dict(query(tmp_path / "lake", "SELECT line_number, reason FROM quarantine"))
+    assert set(reasons) == {3, 4}
+    assert "escaped with a backslash" in reasons[3]
+    assert '.option("escape", "\\"")' in reasons[3]
+    assert "backslash" not in reasons[4]
