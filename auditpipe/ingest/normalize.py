@@ -28,6 +28,8 @@ from ..db import quote_identifier, quote_literal
 from ..lake.layout import FOLDER_NAME_MAX_BYTES
 
 EPOCH_MS_FROM = 100_000_000_000  # |n| at or above this is epoch milliseconds (year 5138 in s)
+EPOCH_US_FROM = 100_000_000_000_000  # microseconds (year 5138 in ms; pandas' date_unit="us")
+EPOCH_NS_FROM = 100_000_000_000_000_000  # nanoseconds (year 5138 in us; Go's UnixNano)
 EARLIEST, LATEST = "1990-01-01", "2100-01-01"
 IPV4 = r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV6 = r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(:" + IPV4 + r")?(%[0-9A-Za-z]+)?"
@@ -270,10 +272,17 @@ def time_columns(timezone: str) -> list[list[str]]:
     for a local time that does not exist there). See the module docstring for the choices;
     the costly checks run only where ``dst_check`` holds."""
     t = TIME
+    # Seconds, milliseconds, microseconds or nanoseconds by size: 1990-2100 in each unit is
+    # a range no other unit's 1990-2100 reaches. Micro- and nanoseconds count exactly (to
+    # the microsecond, nanoseconds rounded), with no trip through a double.
+    whole = f"TRY_CAST({t} AS HUGEINT)"
     epoch = (
-        f"CASE WHEN abs(TRY_CAST({t} AS HUGEINT)) >= {EPOCH_MS_FROM} "
-        f"THEN TRY(to_timestamp(TRY_CAST({t} AS HUGEINT) / 1000.0)) "
-        f"ELSE TRY(to_timestamp(TRY_CAST({t} AS HUGEINT)::DOUBLE)) END"
+        f"CASE WHEN abs({whole}) >= {EPOCH_US_FROM} THEN TRY(to_timestamp(0) + to_microseconds("
+        f"TRY_CAST(CASE WHEN abs({whole}) >= {EPOCH_NS_FROM} "
+        f"THEN round({whole}::DECIMAL(38, 0) / 1000) ELSE {whole} END AS BIGINT))) "
+        f"WHEN abs({whole}) >= {EPOCH_MS_FROM} "
+        f"THEN TRY(to_timestamp({whole} / 1000.0)) "
+        f"ELSE TRY(to_timestamp({whole}::DOUBLE)) END"
     )
     # A fraction (1772323200.5 from time.time(), nginx's $msec, a float column of an export
     # whose integers had a null) counts exactly, to the microsecond, with no trip through a
@@ -281,7 +290,9 @@ def time_columns(timezone: str) -> list[list[str]]:
     exact = f"TRY_CAST({t} AS DECIMAL(38, 9))"
     fraction = (
         "to_timestamp(0) + to_microseconds(TRY_CAST(round("
-        f"CASE WHEN abs({exact}) >= {EPOCH_MS_FROM} THEN {exact} * 1000 "
+        f"CASE WHEN abs({exact}) >= {EPOCH_NS_FROM} THEN {exact} * 0.001 "
+        f"WHEN abs({exact}) >= {EPOCH_US_FROM} THEN {exact} "
+        f"WHEN abs({exact}) >= {EPOCH_MS_FROM} THEN {exact} * 1000 "
         f"ELSE {exact} * 1000000 END) AS BIGINT))"
     )
     offset_ok = f"NOT regexp_matches({t}, {quote_literal(OUT_OF_RANGE_OFFSET)})"
