@@ -31,6 +31,8 @@ EPOCH_MS_FROM = 100_000_000_000  # |n| at or above this is epoch milliseconds (y
 EPOCH_US_FROM = 100_000_000_000_000  # microseconds (year 5138 in ms; pandas' date_unit="us")
 EPOCH_NS_FROM = 100_000_000_000_000_000  # nanoseconds (year 5138 in us; Go's UnixNano)
 EARLIEST, LATEST = "1990-01-01", "2100-01-01"
+EXCEL_ROUNDED_IDS = ("event_id", "actor_id", "subject_id")
+EXCEL_SCIENTIFIC = r"[0-9]([.][0-9]+)?E[+][0-9]+"  # as Excel's General format shows 1.23457E+17
 IPV4 = r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV6 = r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(:" + IPV4 + r")?(%[0-9A-Za-z]+)?"
 # Data field separators inside one data_fields string (after width folding, so the full-width
@@ -371,11 +373,25 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
                     f"'{spec.name} ' || {_shown(v)} || ' is not one of {allowed}'",
                 )
             )
+    # Excel shows a number of 12 or more digits in scientific form (1.23457E+17) and saves it
+    # to CSV so, its other digits gone: ids that were different events would be one (the
+    # later ones lost as duplicates), and a subject would be a number that is nobody's.
+    names = {spec.name for spec in contract.fields}
+    for name in (n for n in EXCEL_ROUNDED_IDS if n in names):
+        v = q("v_" + name)
+        found.append(
+            (
+                f"regexp_full_match({v}, {quote_literal(EXCEL_SCIENTIFIC)})",
+                f"'{name} ' || {_shown(v)} || ' is a number Excel wrote in scientific form, its "
+                "other digits lost: format the column as Text in Excel before saving the CSV "
+                "(or export it without Excel) and send it again'",
+            )
+        )
     return found + [
         (
             f"{t} IS NOT NULL AND t_time IS NULL",
             f"'event_time ' || {_shown(t)} || ' is not a date and time (ISO-8601, "
-            "YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)'",
+            "YYYY-MM-DD HH:MM:SS, or epoch seconds, milliseconds, microseconds or nanoseconds)'",
         ),
         (
             "t_local_gap",

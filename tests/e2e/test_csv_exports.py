@@ -95,3 +95,26 @@ def test_quotes_escaped_with_a_backslash_are_named_with_the_writers_option(
     assert "escaped with a backslash" in reasons[3]
     assert '.option("escape", "\\"")' in reasons[3]
     assert "backslash" not in reasons[4]
+
+
+def test_ids_excel_turned_into_rounded_numbers_are_quarantined_not_deduplicated(
+    tmp_path: Path,
+) -> None:
+    """Excel shows a number of 12 or more digits (an 18-digit event id, a phone number) in
+    scientific form and saves it to CSV so, its other digits gone: two events became one id,
+    the second counted as a duplicate and lost, and a subject stored under a number that is
+    nobody's. Such an id quarantines its row, saying what Excel did and what to do."""
+    text = (
+        "\ufeffevent_id,event_time,provider_id,actor_id,action,data_fields,subject_id\r\n"
+        "1.23457E+17,2026/3/1 8:15,p,a,view,phone,u1\r\n"
+        "1.23457E+17,2026/3/1 8:16,p,a,view,phone,u2\r\n"
+        "x3,2026/3/1 8:17,p,1E+11,view,phone,1.38001E+10\r\n"
+        "x4,2026/3/1 8:18,p,a,view,phone,1.5e3x\r\n"
+    )
+    (tmp_path / "excel.csv").write_text(text)
+    (f,) = ingest(tmp_path / "lake", tmp_path / "excel.csv").files
+    assert (f.rows_stored, f.rows_quarantined, f.rows_duplicate) == (1, 3, 0)
+    reasons = dict(query(tmp_path / "lake", "SELECT line_number, reason FROM quarantine"))
+    assert reasons[2].startswith("event_id '1.23457E+17' is a number Excel wrote in scientific")
+    assert "format the column as Text" in reasons[2]
+    assert "actor_id '1E+11'" in reasons[4] and "subject_id '1.38001E+10'" in reasons[4]
