@@ -173,16 +173,19 @@ def discover(
         (warn or _warn)(line)
     if paths and not found:
         where = ", ".join(map(str, paths))
+        hint = _(
+            "auditpipe reads {kinds} (names starting with '.' or '_' are skipped); "
+            "read database audit logs of any name with --source FILE"
+        ).format(kinds=_(SUPPORTED))
+        # What to do with the first file of a kind that has a way in (a .json, a .zip ...)
+        todo = next((u[1] for u in map(_unread_kind, skipped.other_kinds) if u), None)
         raise UsageError(
             _("nothing to ingest in {paths}: no log files ({skipped})").format(
                 paths=where, skipped=skipped.summary()
             )
             if skipped
             else _("nothing to ingest in {paths}: no log files").format(paths=where),
-            hint=_(
-                "auditpipe reads {kinds} (names starting with '.' or '_' are skipped); "
-                "read database audit logs of any name with --source FILE"
-            ).format(kinds=_(SUPPORTED)),
+            hint=f"{todo}; {hint}" if todo else hint,
         )
     return found
 
@@ -308,7 +311,7 @@ def _in_folder(
 def _named(given: Path, kind_of: Callable[[Path], SourceFile | None]) -> SourceFile:
     source = kind_of(given)
     if source is None:
-        unread = _unread_compression(given)
+        unread = _unread_kind(given)
         if unread is not None:
             what, todo = unread
             raise UsageError(
@@ -335,12 +338,19 @@ def _named(given: Path, kind_of: Callable[[Path], SourceFile | None]) -> SourceF
     return source
 
 
-def _unread_compression(path: Path) -> tuple[str, str] | None:
+def _unread_kind(path: Path) -> tuple[str, str] | None:
     """What a file named like an archive or a compression auditpipe does not read is, and
-    what to do, or None: ``.csv.zip``, ``.jsonl.lz4``, a log compressed twice (``.gz.gz``)."""
+    what to do, or None: ``.csv.zip``, ``.jsonl.lz4``, a log compressed twice (``.gz.gz``),
+    a ``.json`` file (JSON Lines as Spark, DuckDB and BigQuery name them, or a document)."""
     suffixes = [s.lower() for s in path.suffixes]
     if not suffixes:
         return None
+    if [s for s in suffixes if s not in _COMPRESSION_SUFFIXES][-1:] == [".json"]:
+        return _("a .json file"), _(
+            "auditpipe reads JSON Lines named .jsonl or .ndjson: if the file holds one JSON "
+            "object a line (as Spark, DuckDB and BigQuery write .json), rename it to .jsonl; "
+            "if it is one JSON document, convert it: jq -c '.[]' FILE.json > FILE.jsonl"
+        )
     if suffixes[-1] in _UNREAD_SUFFIXES:
         what, todo = _UNREAD_SUFFIXES[suffixes[-1]]
         return _(what), _(todo)

@@ -138,3 +138,20 @@ def test_new_compressions_count_in_snapshot_names_and_the_iconv_command() -> Non
         == "bzcat /in/a.csv.bz2 | iconv -f GB18030 -t UTF-8 > /in/a.utf8.csv"
     )
     assert _iconv("/in/a.csv") == "iconv -f GB18030 -t UTF-8 /in/a.csv > /in/a.utf8.csv"
+
+
+def test_a_json_file_is_named_with_how_to_make_it_json_lines(tmp_path: Path) -> None:
+    """Spark, DuckDB and BigQuery write JSON Lines as ``.json``; ingest reads JSON Lines by
+    the names ``.jsonl`` and ``.ndjson`` and says how to get there, for a folder of Spark's
+    output (nothing else to ingest) and for a file named on the command line."""
+    from auditpipe.errors import UsageError
+
+    out = tmp_path / "spark-out"
+    out.mkdir()
+    (out / "_SUCCESS").write_bytes(b"")
+    (out / "part-00000-1a2b-c000.json").write_bytes(LINES)
+    for given in (out, out / "part-00000-1a2b-c000.json"):
+        with pytest.raises(UsageError) as caught:
+            ingest(tmp_path / "lake", given)
+        assert "rename it to .jsonl" in str(caught.value.hint), caught.value
+        assert "jq -c '.[]'" in str(caught.value.hint)
