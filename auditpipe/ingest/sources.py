@@ -22,6 +22,13 @@ from ..i18n import N_, _, ngettext
 
 _COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2", ".xz": "xz"}
 COMPRESSION_SUFFIXES = tuple(_COMPRESSION_SUFFIXES)
+
+
+def compression_of(path: Path) -> str | None:
+    """The compression a file's last suffix names (gzip, zstd, bz2, xz), or None."""
+    return _COMPRESSION_SUFFIXES.get(path.suffix.lower())
+
+
 SUPPORTED = N_(".jsonl, .ndjson, .csv, .parquet, each optionally .gz, .zst, .bz2 or .xz")
 # Archives and compressions auditpipe does not read, by suffix: what the file is, what to do.
 _UNREAD_SUFFIXES = {
