@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..contract import Catalog, Contract, load_catalog
+from ..contract import Catalog, Contract, load_catalog, load_contract
 from ..db import arrow_table, usable_cpus
 from ..errors import AuditpipeError, ConfigError, InputFileError
 from ..i18n import _
@@ -272,8 +272,34 @@ def check_timezone(name: str) -> str:
     return name
 
 
-def skipped_result(name: str, sha: str, source: SourceFile, previous: dict[str, Any]) -> FileResult:
-    """A file whose content the lake already holds."""
+def skipped_result(
+    name: str,
+    sha: str,
+    source: SourceFile,
+    previous: dict[str, Any],
+    contract: Contract | None = None,
+) -> FileResult:
+    """A file whose content the lake already holds; or, when the folders of the file that
+    delivered it named another value for a field this file's folders name too
+    (``provider_id=a``, here ``provider_id=b``: ``folder_values``), a rejected file, recorded
+    nowhere: the same bytes are other rows. (Where only one of them names it, the rows may
+    hold the field themselves: skipped, as before.)"""
+    contract = contract or load_contract()
+    earlier = previous.get("source_file")
+    mine = folder_values(source.path, contract)
+    theirs = folder_values(Path(earlier), contract) if earlier else {}
+    if any(theirs.get(k, v) != v for k, v in mine.items()):
+        named = ", ".join(f"{k}={v}" for k, v in sorted(mine.items()))
+        before = ", ".join(f"{k}={v}" for k, v in sorted(theirs.items()))
+        return FileResult(
+            name,
+            sha,
+            source.format,
+            STATUS_REJECTED,
+            reason=f"the same bytes were ingested from {earlier}, whose folders name {before}; "
+            f"this file's folders name {named}, so its rows are other events that the lake "
+            "does not hold (write these fields into the files as columns and send them again)",
+        )
     return FileResult(
         name,
         sha,

@@ -64,3 +64,27 @@ def test_the_rows_own_value_wins_and_a_null_folder_is_no_value(tmp_path: Path) -
     (reason,) = query(tmp_path / "lake", "SELECT reason FROM quarantine")
     assert reason == ("missing required field provider_id",)
     assert sum(f.rows_quarantined for f in result.files) == 1
+
+
+def test_the_same_bytes_under_another_providers_folder_are_not_skipped_as_ingested(
+    tmp_path: Path,
+) -> None:
+    """A file is known by its bytes' sha256, and content the lake holds is skipped; but two
+    partition files of the same bytes in folders naming different providers hold different
+    events (a heartbeat each provider logs alike). The second is rejected saying so, not
+    skipped as "same content already ingested": its provider's events would be missing."""
+    text = "event_time,actor_id,action,data_fields\n2026-03-01 10:00:00,sys,login,password\n"
+    for provider in ("a", "b"):
+        folder = tmp_path / "export" / f"provider_id={provider}"
+        folder.mkdir(parents=True)
+        (folder / "part-0.csv").write_text(text)
+    same = tmp_path / "export2" / "provider_id=a" / "part-0.csv"  # a copy, same folder value
+    same.parent.mkdir(parents=True)
+    same.write_text(text)
+    result = ingest(tmp_path / "lake", tmp_path / "export", same)
+    assert [f.status for f in result.files] == ["ingested", "rejected", "skipped"]
+    reason = result.files[1].reason
+    assert "provider_id=a" in reason and "provider_id=b" in reason, reason
+    # not recorded: the content's entry still names the ingested file, and a rerun tries again
+    again = ingest(tmp_path / "lake", tmp_path / "export" / "provider_id=b")
+    assert [f.status for f in again.files] == ["rejected"]
