@@ -28,8 +28,11 @@ from ..db import quote_identifier, quote_literal
 from ..lake.layout import FOLDER_NAME_MAX_BYTES
 
 EPOCH_MS_FROM = 100_000_000_000  # |n| at or above this is epoch milliseconds (year 5138 in s)
-EPOCH_US_FROM = 100_000_000_000_000  # microseconds (year 5138 in ms; pandas' date_unit="us")
-EPOCH_NS_FROM = 100_000_000_000_000_000  # nanoseconds (year 5138 in us; Go's UnixNano)
+# Microseconds and nanoseconds by their digits: 16 (pandas' date_unit="us") and 19 (Go's
+# UnixNano), 2001-09-09 on. Other sizes stay milliseconds (beyond 2100: quarantined), so an
+# ID number of 15 or 18 digits sent as a time is never read as one.
+EPOCH_US_FROM, EPOCH_US_TO = 10**15, 10**16
+EPOCH_NS_FROM = 10**18
 EARLIEST, LATEST = "1990-01-01", "2100-01-01"
 EXCEL_ROUNDED_IDS = ("event_id", "actor_id", "subject_id")
 EXCEL_SCIENTIFIC = r"[0-9]([.][0-9]+)?E[+][0-9]+"  # as Excel's General format shows 1.23457E+17
@@ -274,12 +277,16 @@ def time_columns(timezone: str) -> list[list[str]]:
     for a local time that does not exist there). See the module docstring for the choices;
     the costly checks run only where ``dst_check`` holds."""
     t = TIME
-    # Seconds, milliseconds, microseconds or nanoseconds by size: 1990-2100 in each unit is
-    # a range no other unit's 1990-2100 reaches. Micro- and nanoseconds count exactly (to
-    # the microsecond, nanoseconds rounded), with no trip through a double.
+    # Seconds, milliseconds, microseconds or nanoseconds by size (EPOCH_*). Micro- and
+    # nanoseconds count exactly (to the microsecond, nanoseconds rounded), with no trip
+    # through a double.
     whole = f"TRY_CAST({t} AS HUGEINT)"
+    micro_or_nano = (
+        f"(abs({{n}}) >= {EPOCH_NS_FROM} OR "
+        f"(abs({{n}}) >= {EPOCH_US_FROM} AND abs({{n}}) < {EPOCH_US_TO}))"
+    )
     epoch = (
-        f"CASE WHEN abs({whole}) >= {EPOCH_US_FROM} THEN TRY(to_timestamp(0) + to_microseconds("
+        f"CASE WHEN {micro_or_nano.format(n=whole)} THEN TRY(to_timestamp(0) + to_microseconds("
         f"TRY_CAST(CASE WHEN abs({whole}) >= {EPOCH_NS_FROM} "
         f"THEN round({whole}::DECIMAL(38, 0) / 1000) ELSE {whole} END AS BIGINT))) "
         f"WHEN abs({whole}) >= {EPOCH_MS_FROM} "
@@ -293,7 +300,7 @@ def time_columns(timezone: str) -> list[list[str]]:
     fraction = (
         "to_timestamp(0) + to_microseconds(TRY_CAST(round("
         f"CASE WHEN abs({exact}) >= {EPOCH_NS_FROM} THEN {exact} * 0.001 "
-        f"WHEN abs({exact}) >= {EPOCH_US_FROM} THEN {exact} "
+        f"WHEN {micro_or_nano.format(n=exact)} THEN {exact} "
         f"WHEN abs({exact}) >= {EPOCH_MS_FROM} THEN {exact} * 1000 "
         f"ELSE {exact} * 1000000 END) AS BIGINT))"
     )
