@@ -68,14 +68,14 @@ def ingest(
     """Ingest access logs into the lake.
 
     PATHS are files or folders (searched recursively; names starting with '.' or '_' are
-    skipped) of .jsonl/.ndjson, .csv (with a header row) or .parquet, each optionally .gz or
-    .zst. Good rows go to LAKE/events/ (Parquet, partitioned by provider_id and event_date),
+    skipped) of .jsonl/.ndjson, .csv (with a header row) or .parquet, each optionally .gz,
+    .zst, .bz2 or .xz. Good rows go to LAKE/events/ (Parquet, partitioned by provider_id and event_date),
     bad rows to LAKE/quarantine/ with a reason, and every file is reconciled:
     rows read = stored + quarantined + duplicates. A file already ingested (same content) is
     skipped.
 
-    With --source FILE, PATHS are database audit logs (any file name, optionally .gz or
-    .zst) and each statement becomes one event; literals never reach the lake.
+    With --source FILE, PATHS are database audit logs (any file name, optionally .gz,
+    .zst, .bz2 or .xz) and each statement becomes one event; literals never reach the lake.
 
     Account snapshots (a provider's user table at a date: files named
     NAME.accounts.jsonl/.csv/.parquet, or any file with --accounts) go to LAKE/accounts/;

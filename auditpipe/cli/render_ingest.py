@@ -196,9 +196,10 @@ def _iconv(source_file: str) -> str:
 
     path = Path(source_file)
     stem, _dot, suffixes = path.name.partition(".")
-    kind = suffixes.removesuffix(".gz").removesuffix(".zst")
+    readers = {"gz": "zcat", "zst": "zstdcat", "zstd": "zstdcat", "bz2": "bzcat", "xz": "xzcat"}
+    read = readers.get(suffixes.rsplit(".", 1)[-1].lower())
+    kind = suffixes.rsplit(".", 1)[0] if read else suffixes
     out = shlex.quote(str(path.with_name(f"{stem}.utf8.{kind}")))
-    read = {"gz": "zcat", "zst": "zstdcat"}.get(suffixes.rsplit(".", 1)[-1])
     if read:
         return f"{read} {shlex.quote(source_file)} | iconv -f GB18030 -t UTF-8 > {out}"
     return f"iconv -f GB18030 -t UTF-8 {shlex.quote(source_file)} > {out}"

@@ -92,8 +92,18 @@ BINARY_FORMATS = (
         "an Excel .xls workbook (or another OLE2 document)",
         "save the sheet as CSV UTF-8 and ingest that",
     ),
-    (b"BZh", "bzip2-compressed", "decompress it (bunzip2) or recompress it with gzip"),
-    (b"\xfd7zXZ\x00", "xz-compressed", "decompress it (unxz) or recompress it with gzip"),
+    (
+        b"BZh",
+        "bzip2-compressed",
+        "name it with .bz2 at the end (or decompress it, if it was compressed twice) "
+        "and ingest it again",
+    ),
+    (
+        b"\xfd7zXZ\x00",
+        "xz-compressed",
+        "name it with .xz at the end (or decompress it, if it was compressed twice) "
+        "and ingest it again",
+    ),
     (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive", "extract it and ingest the logs inside"),
 )
 

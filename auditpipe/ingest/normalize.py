@@ -31,12 +31,22 @@ from ..db import quote_identifier, quote_literal
 from ..lake.layout import FOLDER_NAME_MAX_BYTES
 
 EPOCH_MS_FROM = 100_000_000_000  # |n| at or above this is epoch milliseconds (year 5138 in s)
+# Microseconds and nanoseconds by their digits: 16 (pandas' date_unit="us") and 19 (Go's
+# UnixNano), 2001-09-09 on. Other sizes stay milliseconds (beyond 2100: quarantined), so an
+# ID number of 15 or 18 digits sent as a time is never read as one.
+EPOCH_US_FROM, EPOCH_US_TO = 10**15, 10**16
+EPOCH_NS_FROM = 10**18
 EARLIEST, LATEST = "1990-01-01", "2100-01-01"
+EXCEL_ROUNDED_IDS = ("event_id", "actor_id", "subject_id")
+EXCEL_SCIENTIFIC = r"[0-9]([.][0-9]+)?E[+][0-9]+"  # as Excel's General format shows 1.23457E+17
 IPV4 = r"((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 IPV6 = r"[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(:" + IPV4 + r")?(%[0-9A-Za-z]+)?"
 # Data field separators inside one data_fields string (after width folding, so the full-width
 # '，', '；' and '｜' count), plus the ideographic comma '、' Chinese lists are written with.
 FIELD_SEPARATORS = "[;,|\u3001]"
+# One item of a bracketed list that is not JSON: a quoted name, or a run of characters up to
+# a separator or a quote (spaces between NumPy's quoted items are runs too, blank once trimmed).
+LIST_ITEM = "'[^']*'|\"[^\"]*\"|[^;,|\u3001'\"]+"
 
 
 def fold_width_sql(expr: str) -> str:
@@ -50,6 +60,19 @@ def _norm_name_sql(expr: str) -> str:
     """``contract.normalize_name`` in SQL, the same steps in the same order."""
     trimmed = f"trim({fold_width_sql(expr)}, {quote_literal(NAME_WHITESPACE)})"
     return f"regexp_replace(lower({trimmed}), {quote_literal(NAME_SEPARATORS)}, '_', 'g')"
+
+
+_ITEM_SPACE = " \t\n\r"  # NumPy's repr breaks long arrays over lines
+
+
+def _unquoted(expr: str) -> str:
+    """``expr`` without surrounding white space, then without one pair of surrounding ' or "."""
+    t = f"trim({expr}, {quote_literal(_ITEM_SPACE)})"
+    single, double = quote_literal("'"), quote_literal('"')
+    return (
+        f"(CASE WHEN length({t}) >= 2 AND ((starts_with({t}, {single}) AND ends_with({t}, {single}))"
+        f" OR (starts_with({t}, {double}) AND ends_with({t}, {double}))) THEN {t}[2:-2] ELSE {t} END)"
+    )
 
 
 def _trimmed(expr: str) -> str:
@@ -236,6 +259,13 @@ def data_field_table(catalog: Catalog, source: str = "read_batch") -> str:
         CASE WHEN (CASE WHEN starts_with(v_data_fields, '[') AND json_valid(v_data_fields)
                         THEN json_type(v_data_fields) END) = 'ARRAY'
              THEN json_extract_string(v_data_fields, '$[*]')
+             -- A list in brackets that is not JSON, as pandas (Python's or NumPy's repr:
+             -- ['a', 'b'], ['a' 'b']) and DuckDB ([a, b]) write a list column to CSV: its
+             -- quoted items and the unquoted runs between separators, each unquoted.
+             WHEN starts_with(v_data_fields, '[') AND ends_with(v_data_fields, ']')
+             THEN list_transform(regexp_extract_all({fold_width_sql("v_data_fields")}[2:-2],
+                                                    {quote_literal(LIST_ITEM)}),
+                                 lambda x: {_unquoted("x")})
              ELSE regexp_split_to_array({fold_width_sql("v_data_fields")},
                                         {quote_literal(FIELD_SEPARATORS)}) END,
         lambda x: {_norm_name_sql("x")}), lambda x: x IS NOT NULL AND x <> '') AS t_fields,
@@ -333,10 +363,21 @@ def time_columns(timezone: str) -> list[list[str]]:
     See the module docstring for the choices; the costly checks run only where ``dst_check``
     holds or a zone is named."""
     t = TIME
+    # Seconds, milliseconds, microseconds or nanoseconds by size (EPOCH_*). Micro- and
+    # nanoseconds count exactly (to the microsecond, nanoseconds cut as the other forms cut
+    # digits below it), with no trip through a double.
+    whole = f"TRY_CAST({t} AS HUGEINT)"
+    micro_or_nano = (
+        f"(abs({{n}}) >= {EPOCH_NS_FROM} OR "
+        f"(abs({{n}}) >= {EPOCH_US_FROM} AND abs({{n}}) < {EPOCH_US_TO}))"
+    )
     epoch = (
-        f"CASE WHEN abs(TRY_CAST({t} AS HUGEINT)) >= {EPOCH_MS_FROM} "
-        f"THEN TRY(to_timestamp(TRY_CAST({t} AS HUGEINT) / 1000.0)) "
-        f"ELSE TRY(to_timestamp(TRY_CAST({t} AS HUGEINT)::DOUBLE)) END"
+        f"CASE WHEN {micro_or_nano.format(n=whole)} THEN TRY(to_timestamp(0) + to_microseconds("
+        f"TRY_CAST(CASE WHEN abs({whole}) >= {EPOCH_NS_FROM} "
+        f"THEN floor({whole}::DECIMAL(38, 0) / 1000) ELSE {whole} END AS BIGINT))) "
+        f"WHEN abs({whole}) >= {EPOCH_MS_FROM} "
+        f"THEN TRY(to_timestamp({whole} / 1000.0)) "
+        f"ELSE TRY(to_timestamp({whole}::DOUBLE)) END"
     )
     # A fraction (1772323200.5 from time.time(), nginx's $msec, a float column of an export
     # whose integers had a null) counts exactly, to the microsecond, with no trip through a
@@ -346,7 +387,9 @@ def time_columns(timezone: str) -> list[list[str]]:
     exact = f"TRY_CAST({t} AS DECIMAL(38, 9))"
     fraction = (
         "to_timestamp(0) + to_microseconds(TRY_CAST(floor("
-        f"CASE WHEN abs({exact}) >= {EPOCH_MS_FROM} THEN {exact} * 1000 "
+        f"CASE WHEN abs({exact}) >= {EPOCH_NS_FROM} THEN {exact} * 0.001 "
+        f"WHEN {micro_or_nano.format(n=exact)} THEN {exact} "
+        f"WHEN abs({exact}) >= {EPOCH_MS_FROM} THEN {exact} * 1000 "
         f"ELSE {exact} * 1000000 END) AS BIGINT))"
     )
     offset_ok = f"NOT regexp_matches({t}, {quote_literal(OUT_OF_RANGE_OFFSET)})"
@@ -451,11 +494,25 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
                     f"'{spec.name} ' || {_shown(v)} || ' is not one of {allowed}'",
                 )
             )
+    # Excel shows a number of 12 or more digits in scientific form (1.23457E+17) and saves it
+    # to CSV so, its other digits gone: ids that were different events would be one (the
+    # later ones lost as duplicates), and a subject would be a number that is nobody's.
+    names = {spec.name for spec in contract.fields}
+    for name in (n for n in EXCEL_ROUNDED_IDS if n in names):
+        v = q("v_" + name)
+        found.append(
+            (
+                f"regexp_full_match({v}, {quote_literal(EXCEL_SCIENTIFIC)})",
+                f"'{name} ' || {_shown(v)} || ' is a number Excel wrote in scientific form, its "
+                "other digits lost: format the column as Text in Excel before saving the CSV "
+                "(or export it without Excel) and send it again'",
+            )
+        )
     return found + [
         (
             f"{t} IS NOT NULL AND t_time IS NULL AND p_unread IS NULL",
             f"'event_time ' || {_shown(t)} || ' is not a date and time (ISO-8601, "
-            "YYYY-MM-DD HH:MM:SS, or epoch seconds or milliseconds)'",
+            "YYYY-MM-DD HH:MM:SS, or epoch seconds, milliseconds, microseconds or nanoseconds)'",
         ),
         ("p_unread IS NOT NULL", f"'event_time ' || {_shown(t)} || p_unread"),
         (

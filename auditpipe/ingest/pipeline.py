@@ -25,13 +25,14 @@ header) rejects that file with its reason, and the run goes on with the next fil
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..contract import Catalog, Contract, load_catalog
+from ..contract import Catalog, Contract, load_catalog, load_contract
 from ..db import arrow_table, usable_cpus
 from ..errors import AuditpipeError, ConfigError, InputFileError
 from ..i18n import _
@@ -271,8 +272,34 @@ def check_timezone(name: str) -> str:
     return name
 
 
-def skipped_result(name: str, sha: str, source: SourceFile, previous: dict[str, Any]) -> FileResult:
-    """A file whose content the lake already holds."""
+def skipped_result(
+    name: str,
+    sha: str,
+    source: SourceFile,
+    previous: dict[str, Any],
+    contract: Contract | None = None,
+) -> FileResult:
+    """A file whose content the lake already holds; or, when the folders of the file that
+    delivered it named another value for a field this file's folders name too
+    (``provider_id=a``, here ``provider_id=b``: ``folder_values``), a rejected file, recorded
+    nowhere: the same bytes are other rows. (Where only one of them names it, the rows may
+    hold the field themselves: skipped, as before.)"""
+    contract = contract or load_contract()
+    earlier = previous.get("source_file")
+    mine = folder_values(source.path, contract)
+    theirs = folder_values(Path(earlier), contract) if earlier else {}
+    if any(theirs.get(k, v) != v for k, v in mine.items()):
+        named = ", ".join(f"{k}={v}" for k, v in sorted(mine.items()))
+        before = ", ".join(f"{k}={v}" for k, v in sorted(theirs.items()))
+        return FileResult(
+            name,
+            sha,
+            source.format,
+            STATUS_REJECTED,
+            reason=f"the same bytes were ingested from {earlier}, whose folders name {before}; "
+            f"this file's folders name {named}, so its rows are other events that the lake "
+            "does not hold (write these fields into the files as columns and send them again)",
+        )
     return FileResult(
         name,
         sha,
@@ -662,9 +689,11 @@ def _read_all(
     import pyarrow as pa
 
     batches = kind.batches(ctx)
+    named = folder_values(ctx.source.path, ctx.contract)
     try:
         for batch in batches:
-            yield batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+            table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+            yield with_folder_values(table, named) if named else table
             if cancel():
                 raise Cancelled
     except StreamError as exc:
@@ -675,6 +704,42 @@ def _read_all(
     finally:
         if isinstance(batches, Generator):
             batches.close()  # its file and thread now, not when the error holding it is freed
+
+
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # a partition folder of rows whose value was null
+
+
+def folder_values(path: Path, contract: Contract) -> dict[str, str]:
+    """The contract fields named by ``field=value`` folders above ``path`` (the innermost
+    folder of a field wins), as Spark's ``partitionBy``, DuckDB's ``PARTITION_BY`` and
+    pyarrow's hive partitioning write them: the field's column is left out of the files and
+    its value, percent-encoded, is in the folder name. Hive's null folder names no value."""
+    from urllib.parse import unquote
+
+    found: dict[str, str] = {}
+    for part in Path(os.path.abspath(path)).parent.parts:
+        name, equals, value = part.partition("=")
+        canon = contract.canonical_key(unquote(name)) if equals else None
+        if canon is not None and value and value != HIVE_NULL:
+            found[canon] = unquote(value)
+    return found
+
+
+def with_folder_values(batch: pa.Table, values: dict[str, str]) -> pa.Table:
+    """``batch`` with each field of ``values`` filled in where the row has no value of its
+    own (the column absent, NULL or empty): a row's own value wins over its folder's."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for name, value in values.items():
+        if name not in batch.column_names:
+            batch = batch.append_column(name, pa.array([value] * batch.num_rows, pa.string()))
+            continue
+        column = batch[name]
+        empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True)
+        filled = pc.if_else(empty, pa.scalar(value, column.type), column)
+        batch = batch.set_column(batch.column_names.index(name), name, filled)
+    return batch
 
 
 def _lake_files(lake: Lake, providers: set[str]) -> dict[str, list[Path]]:

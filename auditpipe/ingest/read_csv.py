@@ -44,6 +44,22 @@ STRAY_QUOTE = (
     'CSV row has a " inside a value that is not quoted, or text after a closing quote '
     "(RFC 4180: quote the whole value and double each quote inside it)"
 )
+# What exporters write for a missing value, CSV having no null: pandas (na_rep; astype(str)
+# before to_csv gives nan, None, <NA>, NaT), R (NA), Polars (null_value), MySQL's INTO OUTFILE
+# and Hive (\N), SQL Server's tools (NULL), Excel (#N/A). Unquoted, such a cell is no value;
+# quoted ("NULL"), it is that text, as PostgreSQL's COPY tells the two apart.
+NULL_MARKERS = frozenset(
+    ["NULL", "null", "Null", "\\N", "NaN", "nan", "None", "<NA>", "NaT", "NA", "N/A", "n/a", "#N/A"]
+)
+# Spark's CSV writer (and others with an escape character) writes a quote inside a value as
+# \" by default, where RFC 4180 doubles it: read as RFC 4180, the backslash's quote closes the
+# value and the row has a stray quote.
+BACKSLASH_QUOTE = (
+    "CSV row has a quote inside a value escaped with a backslash (\\\"), as Spark's CSV writer "
+    'writes it by default; RFC 4180 doubles it instead (""): write the file with '
+    '.option("escape", "\\"") in Spark (doublequote=True in pandas and Python\'s csv) and '
+    "send it again"
+)
 UNCLOSED = "CSV row has a quoted value that is never closed"
 BARE_CR = "CSV row has a carriage return outside quotes that does not end the line"
 
@@ -298,6 +314,12 @@ def row_faults(rows: pa.Array, txt: pa.Array, header: CsvHeader) -> pa.Array:
         (pa.array(shape.bare_cr), BARE_CR),
         (pa.array(shape.unclosed), UNCLOSED),
         (pa.array(shape.stray_quote), STRAY_QUOTE),
+        (
+            pc.fill_null(
+                pc.and_(pa.array(shape.stray_quote), pc.match_substring(txt, '\\"')), False
+            ),
+            BACKSLASH_QUOTE,
+        ),
         (repeated, repeated_header(header)),
         (pc.is_null(txt), "row is not valid UTF-8"),
     ):
@@ -358,7 +380,8 @@ def header_in_another_order(parsed: pa.Table, header: CsvHeader) -> pa.Array:
 
 
 def parse_rows(rows: pa.Array, ncol: int) -> pa.Table:
-    """Well-formed rows to ``ncol`` string columns c0, c1, ...; one record per row."""
+    """Well-formed rows to ``ncol`` string columns c0, c1, ...; one record per row. An
+    unquoted cell that is one of ``NULL_MARKERS`` is NULL: no value, as an empty cell."""
     import pyarrow.csv as pcsv
 
     names = [f"c{i}" for i in range(ncol)]
@@ -381,7 +404,8 @@ def parse_rows(rows: pa.Array, ncol: int) -> pa.Table:
         parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
         convert_options=pcsv.ConvertOptions(
             column_types={n: pa.string() for n in names},
-            strings_can_be_null=False,
+            null_values=sorted(NULL_MARKERS),
+            strings_can_be_null=True,
             quoted_strings_can_be_null=False,
         ),
     )

@@ -265,12 +265,19 @@ def row_query(schema: pa.Schema, contract: Contract, utc_columns: Collection[int
     """The SELECT over ``parquet_rows`` (columns c0, c1, ... and line_number); the columns
     in ``utc_columns`` (INT96 timestamps) are UTC instants and read as such."""
 
+    def cell(i: int) -> str:
+        # A float NaN is no value, as null is: Polars, DuckDB and Spark keep it in Parquet
+        # (pandas writes null); as text it was "nan", and in extras JSON's missing NaN.
+        if pa.types.is_floating(schema.field(i).type):
+            return f"(CASE WHEN NOT isnan(c{i}) THEN c{i} END)"
+        return f"c{i}"
+
     def as_text(i: int) -> str:
         if pa.types.is_nested(schema.field(i).type):
             return f"to_json(c{i})::VARCHAR"
         if i in utc_columns:
             return f"(CAST(c{i} AS VARCHAR) || 'Z')"
-        return f"CAST(c{i} AS VARCHAR)"
+        return f"CAST({cell(i)} AS VARCHAR)"
 
     groups: dict[str, list[int]] = {}
     extras: dict[str, list[int]] = {}
@@ -287,7 +294,7 @@ def row_query(schema: pa.Schema, contract: Contract, utc_columns: Collection[int
     ]
     members = []
     for key, i in extras_keys(list(schema.names), extras):  # a repeated name keeps every column
-        value = f"to_json(c{i})"
+        value = f"to_json({cell(i)})"
         members.append(
             f"CASE WHEN {_present_json(value)} IS NOT NULL THEN "
             f"{json_member(key, value + '::VARCHAR')} END"

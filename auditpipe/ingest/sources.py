@@ -20,8 +20,36 @@ from typing import IO, Any
 from ..errors import InputFileError, UsageError
 from ..i18n import N_, _, ngettext
 
-_COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd"}
-SUPPORTED = N_(".jsonl, .ndjson, .csv, .parquet, each optionally .gz or .zst")
+_COMPRESSION_SUFFIXES = {".gz": "gzip", ".zst": "zstd", ".zstd": "zstd", ".bz2": "bz2", ".xz": "xz"}
+COMPRESSION_SUFFIXES = tuple(_COMPRESSION_SUFFIXES)
+
+
+def compression_of(path: Path) -> str | None:
+    """The compression a file's last suffix names (gzip, zstd, bz2, xz), or None."""
+    return _COMPRESSION_SUFFIXES.get(path.suffix.lower())
+
+
+SUPPORTED = N_(".jsonl, .ndjson, .csv, .parquet, each optionally .gz, .zst, .bz2 or .xz")
+# Archives and compressions auditpipe does not read, by suffix: what the file is, what to do.
+_UNREAD_SUFFIXES = {
+    ".zip": (N_("a ZIP archive"), N_("unzip it and ingest the files inside")),
+    ".7z": (N_("a 7-Zip archive"), N_("extract it (7z x) and ingest the files inside")),
+    ".rar": (N_("a RAR archive"), N_("extract it and ingest the files inside")),
+    ".tar": (N_("a tar archive"), N_("extract it (tar -xf) and ingest the files inside")),
+    ".tgz": (N_("a tar archive"), N_("extract it (tar -xzf) and ingest the files inside")),
+    ".lz4": (
+        N_("LZ4-compressed"),
+        N_("decompress it (lz4 -d FILE) or compress it with gzip or zstd, and ingest that"),
+    ),
+    ".br": (
+        N_("Brotli-compressed"),
+        N_("decompress it (brotli -d FILE) or compress it with gzip or zstd, and ingest that"),
+    ),
+    ".snappy": (
+        N_("Snappy-compressed"),
+        N_("decompress it or compress it with gzip or zstd, and ingest that"),
+    ),
+}
 SHOWN_NAMES = 10  # files a warning names before "and N more"
 
 
@@ -152,16 +180,19 @@ def discover(
         (warn or _warn)(line)
     if paths and not found:
         where = ", ".join(map(str, paths))
+        hint = _(
+            "auditpipe reads {kinds} (names starting with '.' or '_' are skipped); "
+            "read database audit logs of any name with --source FILE"
+        ).format(kinds=_(SUPPORTED))
+        # What to do with the first file of a kind that has a way in (a .json, a .zip ...)
+        todo = next((u[1] for u in map(_unread_kind, skipped.other_kinds) if u), None)
         raise UsageError(
             _("nothing to ingest in {paths}: no log files ({skipped})").format(
                 paths=where, skipped=skipped.summary()
             )
             if skipped
             else _("nothing to ingest in {paths}: no log files").format(paths=where),
-            hint=_(
-                "auditpipe reads {kinds} (names starting with '.' or '_' are skipped); "
-                "read database audit logs of any name with --source FILE"
-            ).format(kinds=_(SUPPORTED)),
+            hint=f"{todo}; {hint}" if todo else hint,
         )
     return found
 
@@ -287,6 +318,15 @@ def _in_folder(
 def _named(given: Path, kind_of: Callable[[Path], SourceFile | None]) -> SourceFile:
     source = kind_of(given)
     if source is None:
+        unread = _unread_kind(given)
+        if unread is not None:
+            what, todo = unread
+            raise UsageError(
+                _("{given} is {what}, which auditpipe does not read").format(
+                    given=given, what=what
+                ),
+                hint=todo,
+            )
         raise UsageError(
             _("{given}: unknown kind of file").format(given=given),
             hint=_("auditpipe reads {SUPPORTED}; rename the file if it is one of these").format(
@@ -303,6 +343,30 @@ def _named(given: Path, kind_of: Callable[[Path], SourceFile | None]) -> SourceF
             _("{given} is not readable").format(given=given), hint=_("check its permissions")
         )
     return source
+
+
+def _unread_kind(path: Path) -> tuple[str, str] | None:
+    """What a file named like an archive or a compression auditpipe does not read is, and
+    what to do, or None: ``.csv.zip``, ``.jsonl.lz4``, a log compressed twice (``.gz.gz``),
+    a ``.json`` file (JSON Lines as Spark, DuckDB and BigQuery name them, or a document)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if not suffixes:
+        return None
+    if [s for s in suffixes if s not in _COMPRESSION_SUFFIXES][-1:] == [".json"]:
+        return _("a .json file"), _(
+            "auditpipe reads JSON Lines named .jsonl or .ndjson: if the file holds one JSON "
+            "object a line (as Spark, DuckDB and BigQuery write .json), rename it to .jsonl; "
+            "if it is one JSON document, convert it: jq -c '.[]' FILE.json > FILE.jsonl"
+        )
+    if suffixes[-1] in _UNREAD_SUFFIXES:
+        what, todo = _UNREAD_SUFFIXES[suffixes[-1]]
+        return _(what), _(todo)
+    if len(suffixes) >= 2 and all(s in _COMPRESSION_SUFFIXES for s in suffixes[-2:]):
+        return (
+            _("a file compressed twice ({suffixes})").format(suffixes="".join(suffixes[-2:])),
+            _("decompress it once (e.g. gunzip FILE.gz) and ingest what that gives"),
+        )
+    return None
 
 
 def _warn(text: str) -> None:
@@ -352,33 +416,50 @@ def open_bytes(source: SourceFile) -> tuple[IO[bytes], Any]:
         # 0.78-0.95 s for 200 MB of JSON Lines); bytes after the data that are neither padding
         # nor a member still reject the file, as gzip(1) warns of them.
         return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[arg-type,return-value]
+    if source.compression == "bz2":
+        import bz2
+
+        # Python's readers, as for gzip: several streams one after another (pbzip2, files
+        # joined with cat) are whole content.
+        return bz2.BZ2File(raw, mode="rb"), raw  # type: ignore[arg-type,return-value]
+    if source.compression == "xz":
+        import lzma
+
+        return lzma.LZMAFile(raw, mode="rb"), raw  # type: ignore[arg-type,return-value]
     return pa.CompressedInputStream(raw, source.compression), raw  # type: ignore[return-value]
 
 
 # The bytes each compression's stream starts with (zstd: a frame, or a skippable frame).
 _SKIPPABLE_ZSTD = tuple(bytes([0x50 + n, 0x2A, 0x4D, 0x18]) for n in range(16))
-_MAGIC = {"gzip": (b"\x1f\x8b",), "zstd": (b"\x28\xb5\x2f\xfd", *_SKIPPABLE_ZSTD)}
+_MAGIC = {
+    "gzip": (b"\x1f\x8b",),
+    "zstd": (b"\x28\xb5\x2f\xfd", *_SKIPPABLE_ZSTD),
+    "bz2": (b"BZh",),
+    "xz": (b"\xfd7zXZ\x00",),
+}
+_SHOWN = {"gzip": "gzip", "zstd": "zstd", "bz2": "bzip2", "xz": "xz"}  # names in messages
 
 
 def _check_compressed(source: SourceFile, raw: Any) -> None:
     """A file named ``.gz``/``.zst`` whose bytes are not that compression (a plain log given
     the suffix, a zstd file named .gz) is rejected saying so, not as a "truncated or
     corrupt" archive: nothing is wrong with its content, only with its name."""
-    head = raw.read(4)
+    head = raw.read(6)  # the longest signature, xz's
     raw.seek(0)
     if head.startswith(_MAGIC[str(source.compression)]):
         return
-    suffix = {"gzip": ".gz", "zstd": ".zst"}[str(source.compression)]
+    suffix = source.path.suffix
+    shown = _SHOWN[str(source.compression)]
     if not head:  # a compressed file, even of nothing, has a header: this one was cut short
         raise InputFileError(
-            f"{source.path} is empty: a {source.compression} file holds at least a header, "
+            f"{source.path} is empty: a {shown} file holds at least a header, "
             "so it was cut short (an upload or copy that failed)",
             hint="ask the provider to send it again",
         )
     other = next((name for name, magics in _MAGIC.items() if head.startswith(magics)), None)
     # In English, as the other reasons a file is rejected for: the manifest records them.
     raise InputFileError(
-        f"{source.path} is named {suffix} but is not {source.compression}-compressed"
-        + (f" (it is {other}-compressed)" if other else ""),
+        f"{source.path} is named {suffix} but is not {shown}-compressed"
+        + (f" (it is {_SHOWN[other]}-compressed)" if other else ""),
         hint="rename it to what it holds and ingest it again",
     )

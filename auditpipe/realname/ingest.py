@@ -50,19 +50,19 @@ from ..ingest.pipeline import (
     skipped_result,
 )
 from ..ingest.settings import IngestSettings
-from ..ingest.sources import SourceFile, sha256_of
+from ..ingest.sources import COMPRESSION_SUFFIXES, SourceFile, sha256_of
 from ..lake import Lake, discard_staging, utc_now
 from ..lake.layout import ACCOUNTS, list_partitions
 from .normalize import accounts_sql
 from .secret import identity_key, padded_keys
 
 SNAPSHOT_MARK = ".accounts"
-_COMPRESSIONS = (".gz", ".zst")
+_COMPRESSIONS = tuple(COMPRESSION_SUFFIXES)  # .gz, .zst, .zstd, .bz2, .xz
 _NAME_DATE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})-?([01][0-9])-?([0-3][0-9])(?![0-9])")
 
 
 def is_snapshot_name(path: Path) -> bool:
-    """``<name>.accounts.<jsonl|ndjson|csv|parquet>[.gz|.zst]``."""
+    """``<name>.accounts.<jsonl|ndjson|csv|parquet>[.gz|.zst|.bz2|.xz]``."""
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] in _COMPRESSIONS:
         suffixes.pop()

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
+from ..ingest.sources import COMPRESSION_SUFFIXES
 from . import syslog
 from .lines import (
     CUT_AT_END,
@@ -782,7 +783,9 @@ def destination(settings: SourceSettings, file_name: str) -> str:
     through a rotation suffix: postgresql.csv.1 is csvlog)."""
     if settings.format:
         return settings.format
-    lower = file_name.lower().removesuffix(".gz").removesuffix(".zst")
+    lower = file_name.lower()
+    for suffix in COMPRESSION_SUFFIXES:  # one of them at most, at the end
+        lower = lower.removesuffix(suffix)
     lower = _ROTATION_SUFFIX.sub("", lower)
     if lower.endswith((".csv", ".csvlog")):
         return "csvlog"

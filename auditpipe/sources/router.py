@@ -17,11 +17,11 @@ from typing import Any
 from ..contract import Catalog
 from ..errors import ConfigError
 from ..i18n import _
-from ..ingest.sources import SourceFile, classify
+from ..ingest.sources import COMPRESSION_SUFFIXES, SourceFile, classify, compression_of
 from .reader import SourceReader
 from .settings import SourceSettings, load_settings
 
-_COMPRESSED = (".gz", ".zst")
+_COMPRESSED = COMPRESSION_SUFFIXES  # .gz, .zst, .zstd, .bz2, .xz: as access logs
 
 
 @dataclass
@@ -85,9 +85,7 @@ class SourceRouter:
         s = self.source_of(path)
         if s is None:
             return classify(path)
-        suffix = path.suffix.lower()
-        compression = {".gz": "gzip", ".zst": "zstd"}.get(suffix)
-        return SourceFile(path, s.kind, compression)
+        return SourceFile(path, s.kind, compression_of(path))
 
     def reader_for(self, path: Path, catalog: Catalog, **kw: Any) -> SourceReader | None:
         s = self.source_of(path)

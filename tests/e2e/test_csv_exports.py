@@ -70,3 +70,51 @@ def test_a_header_repeated_in_capitals_is_named_as_a_repeated_header(
     reordered = files["joined-reordered.csv"]
     assert reordered.status == "rejected"  # type: ignore[attr-defined]
     assert "repeated at line 3 with its columns in another order" in reordered.reason  # type: ignore[attr-defined]
+
+
+def test_quotes_escaped_with_a_backslash_are_named_with_the_writers_option(
+    tmp_path: Path,
+) -> None:
+    """Spark's CSV writer escapes a quote inside a value with a backslash by default
+    (``"[\\"phone\\"]"``), which RFC 4180 reads as a closing quote: such a row is quarantined
+    with a reason that says so and how to write the file, not only that a quote is stray."""
+    text = (
+        HEADER
+        + ",destination_party\n"
+        + _row("ok")
+        + ",acme\n"
+        + _row("spark")
+        + ',"acme \\"east\\""\n'
+        + _row("stray")
+        + ',ac"me\n'
+    )
+    (tmp_path / "part-00000.csv").write_text(text)
+    ingest(tmp_path / "lake", tmp_path / "part-00000.csv")
+    reasons = dict(query(tmp_path / "lake", "SELECT line_number, reason FROM quarantine"))
+    assert set(reasons) == {3, 4}
+    assert "escaped with a backslash" in reasons[3]
+    assert '.option("escape", "\\"")' in reasons[3]
+    assert "backslash" not in reasons[4]
+
+
+def test_ids_excel_turned_into_rounded_numbers_are_quarantined_not_deduplicated(
+    tmp_path: Path,
+) -> None:
+    """Excel shows a number of 12 or more digits (an 18-digit event id, a phone number) in
+    scientific form and saves it to CSV so, its other digits gone: two events became one id,
+    the second counted as a duplicate and lost, and a subject stored under a number that is
+    nobody's. Such an id quarantines its row, saying what Excel did and what to do."""
+    text = (
+        "\ufeffevent_id,event_time,provider_id,actor_id,action,data_fields,subject_id\r\n"
+        "1.23457E+17,2026/3/1 8:15,p,a,view,phone,u1\r\n"
+        "1.23457E+17,2026/3/1 8:16,p,a,view,phone,u2\r\n"
+        "x3,2026/3/1 8:17,p,1E+11,view,phone,1.38001E+10\r\n"
+        "x4,2026/3/1 8:18,p,a,view,phone,1.5e3x\r\n"
+    )
+    (tmp_path / "excel.csv").write_text(text)
+    (f,) = ingest(tmp_path / "lake", tmp_path / "excel.csv").files
+    assert (f.rows_stored, f.rows_quarantined, f.rows_duplicate) == (1, 3, 0)
+    reasons = dict(query(tmp_path / "lake", "SELECT line_number, reason FROM quarantine"))
+    assert reasons[2].startswith("event_id '1.23457E+17' is a number Excel wrote in scientific")
+    assert "format the column as Text" in reasons[2]
+    assert "actor_id '1E+11'" in reasons[4] and "subject_id '1.38001E+10'" in reasons[4]

@@ -45,6 +45,36 @@ def test_every_time_form_is_stored_as_the_same_utc_instant(tmp_path: Path, given
     assert stored_times(tmp_path / "lake") == [TEN_AM_SHANGHAI_UTC]
 
 
+def test_epoch_micro_and_nanoseconds_are_read_by_their_size(tmp_path: Path) -> None:
+    """pandas' ``to_json(date_unit="us"/"ns")``, Go's ``UnixNano``, ClickHouse's DateTime64:
+    epoch micro- and nanoseconds, told from seconds and milliseconds by their size as
+    milliseconds are (1990-2100 in each unit is a range of its own). They were read as
+    milliseconds, far beyond 2100, and every row was quarantined."""
+    given = [
+        (1772330400_123456, 123_456),
+        ("1772330400123456", 123_456),
+        # below a microsecond: cut, as every other form cuts it (a rounded time could be
+        # stored after a later one written in another form: test_ingest_time_zones.py)
+        (1772330400_123456_789, 123_456),
+        ("1772330400123456789", 123_456),
+        ("1772330400123456.5", 123_456),
+        (1772330400_000, 0),  # milliseconds and seconds as before
+        (1772330400, 0),
+    ]
+    # ID numbers of 15 and 18 digits that would be 1990-2001 in micro- or nanoseconds: other
+    # sizes than 16 and 19 digits stay milliseconds, out of range, quarantined
+    not_times = ["650102800101001", "911000200001010000", 911000200001010000]
+    rows = [good(event_time=t, event_id=f"e{i}") for i, (t, _) in enumerate(given)]
+    rows += [good(event_time=t, event_id=f"x{i}") for i, t in enumerate(not_times)]
+    result = ingest(tmp_path / "lake", write_jsonl(tmp_path / "in.jsonl", rows))
+    assert result.rows_stored == len(given), result.files[0]
+    assert result.rows_quarantined == len(not_times)
+    got = query(tmp_path / "lake", "SELECT event_time FROM events ORDER BY line_number")
+    assert [t for (t,) in got] == [
+        TEN_AM_SHANGHAI_UTC + dt.timedelta(microseconds=m) for _, m in given
+    ]
+
+
 @pytest.mark.parametrize(
     ("given", "micros"),
     [

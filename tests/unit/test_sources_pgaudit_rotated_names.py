@@ -6,6 +6,7 @@ with a reason that says which format to set. Real files: tests/data/pgaudit_rota
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ ROTATIONS = st.one_of(
 STEMS = st.sampled_from(
     ["postgresql", "postgresql-2026-12-03_000000", "pg-235851", "postgresql-15-main"]
 )
-COMPRESSED = st.sampled_from(["", ".gz", ".zst"])
+COMPRESSED = st.sampled_from(["", ".gz", ".zst", ".zstd", ".bz2", ".xz"])
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +115,20 @@ def test_a_csvlog_or_jsonlog_file_read_as_stderr_says_which_format_to_set(
         f"line is a {fmt} record (log_destination = '{fmt}'): set format = \"{fmt}\" in the "
         "source settings"
     }, reasons
+
+
+@pytest.mark.parametrize(
+    ("name", "compression"),
+    [("postgresql.log.1.bz2", "bz2"), ("postgresql.log.xz", "xz"), ("postgresql.log.zstd", "zstd")],
+)
+def test_a_listed_source_is_read_through_any_compression_ingest_reads(
+    tmp_path: Path, name: str, compression: str
+) -> None:
+    """logrotate's ``compresscmd bzip2`` or ``xz``: the file is opened decompressed, as an
+    access log of those suffixes is, and matched to its source's patterns without them."""
+    from auditpipe.sources.router import SourceRouter
+
+    source = load_settings(write_source(tmp_path, "pgaudit", None))
+    router = SourceRouter([replace(source, files=["postgresql.log*"])])
+    found = router.classify(tmp_path / name)
+    assert found is not None and found.compression == compression
