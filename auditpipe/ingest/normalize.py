@@ -355,9 +355,11 @@ def _wall_checks(zone: str, wall: str) -> tuple[str, str]:
 
 
 def time_columns(timezone: str) -> list[list[str]]:
-    """The time columns in three steps (each may use the ones before): ``p_time`` (the
-    instant as written), ``dst_check`` (true for a time without an offset near a change of
-    the lake's UTC offset; ``p_zone`` and ``p_wall`` for a time followed by a zone name),
+    """The time columns in four steps (each may use the ones before): ``p_unread`` (why a
+    time that reads as one is not taken: a zone abbreviation, a date alone) and ``p_zone``
+    (a zone named after the clock), then ``p_time`` (the instant as written), then
+    ``dst_check`` (true for a time without an offset near a change of the lake's UTC offset)
+    and ``p_wall`` (the clock of a time followed by a zone name),
     then ``t_time`` (the instant stored), ``t_gap_zone`` (the zone, the lake's or the named
     one, whose clocks skip the time written) and ``t_local_gap`` (true when there is one).
     See the module docstring for the choices; the costly checks run only where ``dst_check``
@@ -393,34 +395,43 @@ def time_columns(timezone: str) -> list[list[str]]:
         f"ELSE {exact} * 1000000 END) AS BIGINT))"
     )
     offset_ok = f"NOT regexp_matches({t}, {quote_literal(OUT_OF_RANGE_OFFSET)})"
+    # Both checks run their patterns only on the few texts that can match (a CASE evaluates
+    # its THEN only for the rows its WHEN holds for): an abbreviation ends in a letter, which
+    # sorts after every digit ('A' > '9'), and a date alone is at most 10 characters long.
     abbreviation = (
+        f"CASE WHEN right({t}, 1) >= 'A' THEN "
         f"coalesce(regexp_matches({t}, {quote_literal(ZONE_ABBREVIATION)}) AND "
         f"upper(regexp_extract({t}, '[A-Za-z]+$')) NOT IN "
-        f"({', '.join(map(quote_literal, ZONE_UNAMBIGUOUS))}), false)"
+        f"({', '.join(map(quote_literal, ZONE_UNAMBIGUOUS))}), false) ELSE false END"
     )
     date_only = (
+        f"CASE WHEN length({t}) <= 10 THEN "
         f"coalesce(regexp_full_match({t}, {quote_literal(DATE_ONLY)}) "
-        f"AND TRY_CAST(replace({t}, '/', '-') AS DATE) IS NOT NULL, false)"
+        f"AND TRY_CAST(replace({t}, '/', '-') AS DATE) IS NOT NULL, false) ELSE false END"
     )
+    # (the usual text, longer than a date and ending in a digit, is neither: one cheap test)
     unread = (
-        f"CASE WHEN {abbreviation} THEN {ABBREVIATION_REASON} "
+        f"CASE WHEN strlen({t}) > 10 AND right({t}, 1) < 'A' THEN NULL "
+        f"WHEN {abbreviation} THEN {ABBREVIATION_REASON} "
         f"WHEN {date_only} THEN {DATE_ONLY_REASON} END"
     )
     parsed = (
-        f"coalesce(CASE WHEN {offset_ok} AND NOT {abbreviation} AND NOT {date_only} "
+        f"coalesce(CASE WHEN p_unread IS NULL AND {offset_ok} "
         f"THEN TRY_CAST({t} AS TIMESTAMPTZ) END, "
         f"CASE WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}') THEN {epoch} "
         f"WHEN regexp_full_match({t}, '[+-]?[0-9]{{1,19}}[.][0-9]{{1,9}}') THEN TRY({fraction}) "
         "END)"
     )
     hours = transition_hours(timezone)
-    first = [f"{parsed} AS p_time", f"{unread} AS p_unread"]
+    # p_unread first, so that p_time reads it instead of running its checks again
+    first = [f"{unread} AS p_unread"]
     # the zone a time names after its clock, when DuckDB knows it (only texts with a "/" pay)
     named = (
         f"CASE WHEN contains({t}, '/') THEN map_extract_value({_zone_name_map()}, "
         f"lower(regexp_extract({t}, {quote_literal(NAMED_ZONE)}, 1))) END"
     )
     first.append(f"{named} AS p_zone")
+    parsing = [f"{parsed} AS p_time"]
     wall = f"TRY_CAST(regexp_extract({t}, {quote_literal(NAMED_ZONE_WALL)}, 1) AS TIMESTAMP)"
     named_time, named_gap = _wall_checks("p_zone", "p_wall")
     second = [f"CASE WHEN p_zone IS NOT NULL AND p_time IS NOT NULL THEN {wall} END AS p_wall"]
@@ -440,6 +451,7 @@ def time_columns(timezone: str) -> list[list[str]]:
     )
     return [
         first,
+        parsing,
         second,
         [
             f"CASE WHEN dst_check THEN {local_time} WHEN p_wall IS NOT NULL THEN {named_time} "
@@ -502,7 +514,9 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
         v = q("v_" + name)
         found.append(
             (
-                f"regexp_full_match({v}, {quote_literal(EXCEL_SCIENTIFIC)})",
+                # (the pattern only where an "E+" is: a CASE runs THEN for those rows alone)
+                f"CASE WHEN contains({v}, 'E+') THEN "
+                f"regexp_full_match({v}, {quote_literal(EXCEL_SCIENTIFIC)}) ELSE false END",
                 f"'{name} ' || {_shown(v)} || ' is a number Excel wrote in scientific form, its "
                 "other digits lost: format the column as Text in Excel before saving the CSV "
                 "(or export it without Excel) and send it again'",
@@ -696,12 +710,14 @@ def normalize_sql(contract: Contract, timezone: str) -> str:
 WITH f AS (
   SELECT line_number, raw, reason AS pre_error, {", ".join(text_columns(contract))}, {looked_up}
   FROM read_batch
-), p AS (
+), u AS (
   SELECT *, {", ".join(time[0])} FROM f
+), p AS (
+  SELECT *, {", ".join(time[1])} FROM u
 ), e AS (
-  SELECT *, {", ".join(time[1] + typed_columns())} FROM p
+  SELECT *, {", ".join(time[2] + typed_columns())} FROM p
 ), t AS (
-  SELECT *, {", ".join(time[2])} FROM e
+  SELECT *, {", ".join(time[3])} FROM e
 ), k AS (
   SELECT *, {", ".join(failed_columns(found))} FROM t
 ), r AS (
