@@ -171,3 +171,40 @@ def test_the_on_of_an_outer_join_narrows_none_of_its_preserved_rows(
 ) -> None:
     a = analyse(sql, "postgres", MAPPING)
     assert a.parsed and a.narrowed is narrowed
+
+
+@pytest.mark.parametrize(
+    "nest",
+    [
+        "SELECT * FROM ({q}) t{i}",  # derived tables
+        "SELECT a.real_name, ({q}) FROM accounts a WHERE a.id = 1",  # scalar subqueries
+        "WITH c{i} AS ({q}) SELECT * FROM c{i}",  # CTEs
+        "SELECT mobile FROM accounts WHERE id = 2 UNION ({q})",  # set operations
+    ],
+)
+def test_the_narrowing_checks_grow_with_the_nesting_not_exponentially(
+    nest: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each check asks whether the queries nested in its own are narrowed; asked afresh, the
+    # work doubled with each level (14 derived tables took 26 s, 30 would take days). Counted,
+    # not timed: the subject search may run a bounded number of times per nested query (12
+    # levels: a few hundred calls before, 2,000 and more, in seconds, not a hang, when it
+    # doubles).
+    import auditpipe.sources.analysis as analysis
+
+    calls = 0
+    find = analysis._find_subject
+
+    def counted(*args: object) -> None:
+        nonlocal calls
+        calls += 1
+        find(*args)
+
+    monkeypatch.setattr(analysis, "_find_subject", counted)
+    depth = 12
+    query = "SELECT mobile, id FROM accounts WHERE id = 1"
+    for i in range(depth):
+        query = nest.format(q=query, i=i)
+    a = analyse(query, "postgres", MAPPING)
+    assert a.parsed, a.problem
+    assert calls <= 8 * depth, calls
