@@ -145,6 +145,11 @@ class Analysis:
     written: list[str] = field(default_factory=list)
     subject_literals: list[int] = field(default_factory=list)  # literal indexes (0-based)
     subject_param: int | None = None  # $n (1-based)
+    # every $n the subject key is compared with or given, in order (``id IN ($1, $2)``, the
+    # key's parameter in each row of ``VALUES ($1, $2), ($3, $4)``): the subject is the first
+    # whose value the log gives (a NULL one, which pgaudit logs as an empty field, matches no
+    # row and names no one); ``subject_param`` is the first of them
+    subject_params: list[int] = field(default_factory=list)
     # how many subjects an IN list of $n parameters (id IN ($2, $3, $4): from subject_param
     # on) or of values the log does not give (MySQL's id IN (?, ?)) names; 0 otherwise
     subject_count: int = 0
@@ -167,6 +172,12 @@ class Analysis:
     literals: list[int] = field(default_factory=list)  # the literal indexes in the statement
     export_stdout: bool = False
     inserts_values: bool = False  # INSERT ... VALUES: adds rows, selects none
+    # the rows an INSERT ... VALUES (MySQL's REPLACE ... VALUES) writes: its record count when
+    # the log gives none (0 for any other statement)
+    values_rows: int = 0
+    # the subject key compared with NULL only (``id = NULL``, ``id IN (NULL)``): no row, yet
+    # narrowed (a read of no one is no unbounded read)
+    subject_none: bool = False
     problem: str | None = None
 
     @property
@@ -176,6 +187,7 @@ class Analysis:
             or self.subject_param is not None
             or self.subject_variable
             or self.subject_lookup
+            or self.subject_none
         )
 
 
@@ -277,28 +289,47 @@ def condensed(text: str) -> str:
     return _condensed(text)[0]
 
 
-def _condensed(text: str) -> tuple[str, dict[int, list[int]]]:
-    """``condensed``, and the literals each shortened run left out, by the run's second kept
-    literal: a subject key compared with the run (``id IN (1, 2, …)``) is compared with all of
-    them, so each is a subject (``_with_left_out``)."""
+@dataclass
+class _LeftOut:
+    """What condensing a long statement left out: the literals of each shortened run, by the
+    run's second kept literal (a subject key compared with the run, ``id IN (1, 2, …)``, is
+    compared with all of them, so each is a subject), and how many row tuples each shortened
+    ``VALUES`` run lost, by the text of the one it kept (each is a row the INSERT writes)."""
+
+    literals: dict[int, list[int]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def _condensed(text: str) -> tuple[str, _LeftOut]:
+    """``condensed``, and what it left out (``_with_left_out``)."""
+    left_out = _LeftOut()
     if len(text) <= LONG_STATEMENT:
-        return text, {}
-    left_out: dict[int, list[int]] = {}
+        return text, left_out
 
     def shorten(run: re.Match[str]) -> str:
         marks = _marks(run.group(0))
-        left_out[marks[1]] = marks[2:]
+        left_out.literals[marks[1]] = marks[2:]
         return run.group(1)
 
-    return _TUPLE_RUN.sub(r"\1", _LITERAL_RUN.sub(shorten, text)), left_out
+    def shorten_rows(run: re.Match[str]) -> str:
+        kept = run.group(1)
+        rows = len(re.findall(_TUPLE, run.group(0)))
+        left_out.rows[kept] = left_out.rows.get(kept, 0) + rows - 1
+        return kept
+
+    return _TUPLE_RUN.sub(shorten_rows, _LITERAL_RUN.sub(shorten, text)), left_out
 
 
-def _with_left_out(result: Analysis, left_out: dict[int, list[int]]) -> Analysis:
-    """``result`` whose subject literals count the literals condensing left out of a run it
-    compares a subject key with (both kept literals of the run are subject literals)."""
+def _with_left_out(result: Analysis, left_out: _LeftOut, text: str) -> Analysis:
+    """``result`` (of ``text``, a condensed statement) whose subject literals count the
+    literals condensing left out of a run it compares a subject key with (both kept literals
+    of the run are subject literals), and whose INSERT's rows count the rows it left out."""
+    if result.values_rows and left_out.rows:
+        result.values_rows += sum(n for kept, n in left_out.rows.items() if kept in text)
     subjects = set(result.subject_literals)
-    if left_out and subjects:
-        extra = [k for kept, rest in left_out.items() if kept in subjects for k in rest]
+    left_out_literals = left_out.literals
+    if left_out_literals and subjects:
+        extra = [k for kept, rest in left_out_literals.items() if kept in subjects for k in rest]
         if extra:
             result.subject_literals = result.subject_literals + extra
     return result
@@ -307,7 +338,7 @@ def _with_left_out(result: Analysis, left_out: dict[int, list[int]]) -> Analysis
 def analyse(sql: str, dialect: str, mapping: Mapping) -> Analysis:
     try:
         text, left_out = _condensed(marked(sql, dialect))
-        return _with_left_out(_analyse(text, dialect, mapping), left_out)
+        return _with_left_out(_analyse(text, dialect, mapping), left_out, text)
     except Exception as exc:  # a parser failure is a fallback case, never a crash
         return Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")
 
@@ -323,12 +354,12 @@ def analyse_parts(sql: str, dialect: str, mapping: Mapping) -> list[Analysis]:
     except Exception as exc:  # a tokenizer failure is a fallback case, never a crash
         return [Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")]
     if len(parts) <= 1:
-        return [_with_left_out(_safe(text, dialect, mapping), left_out)]
+        return [_with_left_out(_safe(text, dialect, mapping), left_out, text)]
     # A routine's definition holds its body's statements (MySQL's BEGIN ... END, PostgreSQL's
     # BEGIN ATOMIC): one DDL statement, not statements of its own.
     if _CREATE.match(parts[0]) and _NOT_DATA.match(parts[0]):
         return [Analysis(parsed=True, kind=OTHER)]
-    return [_with_left_out(_safe(part, dialect, mapping), left_out) for part in parts]
+    return [_with_left_out(_safe(part, dialect, mapping), left_out, part) for part in parts]
 
 
 # The statement kinds from the weakest to the strongest: what one event of several statements
@@ -362,6 +393,8 @@ def merged(parts: list[Analysis]) -> Analysis:
     if touching and all(p.narrowed for p in touching):
         out.subject_literals = list(dict.fromkeys(k for p in touching for k in p.subject_literals))
         out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
+        out.subject_params = next((p.subject_params for p in touching if p.subject_params), [])
+        out.subject_none = any(p.subject_none for p in touching)
         out.subject_count = next((p.subject_count for p in touching if p.subject_count), 0)
         out.subject_variable = any(p.subject_variable for p in touching)
         out.subject_lookup = any(p.subject_lookup for p in touching)
@@ -484,6 +517,8 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     result.kind = _kind(tree, result)
     result.inserts_values = isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Values)
     _find_subject(tree, mapping, result)
+    if result.inserts_values:
+        _inserted_subjects(tree, mapping, result)
     result.limit_literal = _row_limit(tree)
     if result.kind == WRITE and _copies_out(tree, result, mapping):
         result.kind = READ
@@ -865,18 +900,24 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             continue
         key_type = mapping.schema.types.get(ref)
         if isinstance(node, exp.In):
+            # a NULL in the list matches no row: the list is its other values
+            listed = [e for e in node.expressions if not _is_null(e)]
+            if node.expressions and not listed and not node.args.get("query"):
+                result.subject_none = True  # id IN (NULL): no one
+                continue
             # id IN ($1, $2): a driver's list of bound values, each a subject
-            params = [_param(e) for e in node.expressions]
+            params = [_param(e) for e in listed]
             if params and all(p is not None for p in params):
+                result.subject_params = [p for p in params if p is not None]
                 result.subject_param = params[0]
                 result.subject_count = len(params)
                 return
-            marks = [_marker(e) for e in node.expressions]
+            marks = [_marker(e) for e in listed]
             if marks and all(m is not None for m in marks):
                 result.subject_literals = [m for m in marks if m is not None]
                 result.subject_type = key_type
                 return
-            pairs = zip(marks, node.expressions, strict=True)
+            pairs = zip(marks, listed, strict=True)
             if marks and all(
                 m is not None or _bits(e) or _is_variable(e, resolver) for m, e in pairs
             ):
@@ -884,9 +925,16 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
                 result.subject_count = max(result.subject_count, len(marks))
             continue
         inner = _unwrapped(other)
+        if _is_null(inner):  # id = NULL: no row (a NULL bound to id = $1 is the param's)
+            result.subject_none = True
+            continue
         if isinstance(inner, exp.Any):  # PostgreSQL's id = ANY(ARRAY[1, 2]), = ANY($1)
             array = _unwrapped(inner.this)
             elements = array.expressions if isinstance(array, exp.Array) else []
+            if elements and all(_is_null(e) for e in elements):
+                result.subject_none = True  # = ANY(ARRAY[NULL]): no one
+                continue
+            elements = [e for e in elements if not _is_null(e)]
             marks = [_marker(e) for e in elements]
             if marks and all(m is not None for m in marks):
                 result.subject_literals = [m for m in marks if m is not None]
@@ -910,11 +958,56 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
         param = _param(other)
         if param is not None:
             result.subject_param = param
+            result.subject_params = [param]
             return
         if _is_variable(other, resolver):
             result.subject_variable = True  # keep looking: a literal or $n says more
     if not result.narrowed:
         _find_subjects_ored(tree, mapping, resolver, result)
+
+
+def _is_null(node: Any) -> bool:
+    """The literal NULL (under casts and parentheses: ``NULL::bigint``)."""
+    from sqlglot import exp
+
+    return isinstance(_unwrapped(node), exp.Null)
+
+
+def _inserted_subjects(tree: Any, mapping: Mapping, result: Analysis) -> None:
+    """An INSERT ... VALUES: how many rows it writes, and the subject key's value in each row
+    (a literal or a $n; a NULL one names no one), in order, as an IN list's values are: the
+    first is the subject, the rows are the records."""
+    from sqlglot import exp
+
+    rows = list(tree.expression.expressions)
+    result.values_rows = len(rows)
+    target = tree.this
+    if isinstance(target, exp.Schema) and isinstance(target.this, exp.Table):
+        table = target.this.name.lower()
+        columns = [c.name.lower() for c in target.expressions]
+    elif isinstance(target, exp.Table):
+        table = target.name.lower()
+        columns = mapping.schema.columns(table)
+    else:
+        return
+    at = next((i for i, c in enumerate(columns) if f"{table}.{c}" in mapping.subject_keys), None)
+    if at is None:
+        return
+    values = []
+    for row in rows:
+        cells = row.expressions if isinstance(row, exp.Tuple) else [row]
+        if at >= len(cells):
+            return  # a row shorter than the column list (cut): no subject told
+        if not _is_null(cells[at]):
+            values.append(cells[at])
+    marks = [_marker(v) for v in values]
+    params = [_param(v) for v in values]
+    if marks and all(m is not None for m in marks):
+        result.subject_literals = [m for m in marks if m is not None]
+        result.subject_type = mapping.schema.types.get(f"{table}.{columns[at]}")
+    elif params and all(p is not None for p in params):
+        result.subject_params = [p for p in params if p is not None]
+        result.subject_param = result.subject_params[0]
 
 
 def _narrowed(node: Any, mapping: Mapping) -> bool:
@@ -1030,7 +1123,10 @@ def _find_subjects_ored(tree: Any, mapping: Mapping, resolver: _Resolver, result
                 result.subject_type = key_type
             elif params and not literals and not variables:
                 result.subject_param = params[0]
+                result.subject_params = params
                 result.subject_count = len(params)
+            elif not (literals or params or variables):  # id = NULL OR id IN (NULL): no one
+                result.subject_none = True
             else:  # mixed, or values the log does not give: narrowed, values not told
                 result.subject_variable = True
                 result.subject_count = len(literals) + len(params) + variables
@@ -1067,6 +1163,8 @@ def _key_values(
         others = list(array.expressions)
     for other in others:
         mark, param = _marker(other), _param(other)
+        if _is_null(other):  # matches no row: no value of the list
+            continue
         if mark is not None:
             found.append(("literal", mark))
         elif param is not None:
