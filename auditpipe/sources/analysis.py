@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..contract import normalize_name
-from .schema import DbSchema
+from .schema import DbSchema, ident, quote_dotted, ref_parts, ref_table
 from .scrub import literals, prepared
 
 NUMBER_MARK = 7_000_000_000
@@ -475,7 +475,7 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     if view is not None:
         base = mapping.schema.base_refs
         read = sorted({b for column in view for b in base(f"{name}.{column}")})
-        tables = sorted({r.rpartition(".")[0] for r in read})
+        tables = sorted({ref_table(r) for r in read})
         return Analysis(parsed=True, kind=READ, tables=tables, read=read)
     if dialect == "postgres":
         if _PG_DO.match(text) or _PG_EXECUTE.match(text):
@@ -508,7 +508,7 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     trees = [t for t in sqlglot.parse(text, dialect=dialect) if t is not None]
     if len(trees) != 1:
         return Analysis(parsed=False, problem=f"{len(trees)} statements in one log record")
-    tree = trees[0]
+    tree = quote_dotted(trees[0])
     if isinstance(tree, exp.Command):
         return Analysis(parsed=False, problem=f"{tree.name} is not analysed")
     result = Analysis(parsed=True, export_literal=export_literal)
@@ -528,7 +528,7 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
         base = mapping.schema.base_refs
         result.read = [b for ref in result.read for b in base(ref)]
         result.written = [b for ref in result.written for b in base(ref)]
-        result.tables += [r.rpartition(".")[0] for r in result.read + result.written]
+        result.tables += [ref_table(r) for r in result.read + result.written]
     result.tables = sorted(set(result.tables))
     result.read = sorted(set(result.read))
     result.written = sorted(set(result.written))
@@ -609,8 +609,21 @@ def _merge_deletes(tree: Any) -> bool:
     )
 
 
+_LAST_NAME = re.compile(r'(?:"((?:[^"]|"")+)"|`((?:[^`]|``)+)`|([^."`]+))\s*$')
+
+
 def _bare(name: str) -> str:
-    return name.strip('`"').split(".")[-1].strip('`"').lower()
+    """A (possibly qualified and quoted) table name's last part, as the schema keys it
+    (``public."user.profile"`` is ``"user.profile"``, ``shop.accounts`` is ``accounts``)."""
+    m = _LAST_NAME.search(name.strip())
+    if m is None:
+        return name.strip('`"').lower()
+    quoted, backticked, bare = m.groups()
+    if quoted is not None:
+        return ident(quoted.replace('""', '"').lower())
+    if backticked is not None:
+        return ident(backticked.replace("``", "`").lower())
+    return bare.strip().lower()
 
 
 def _kind(tree: Any, result: Analysis) -> str:
@@ -1206,8 +1219,8 @@ def _set_operations_narrowed(tree: Any, mapping: Mapping) -> bool:
     not subject 1's."""
     from sqlglot import exp
 
-    mapped = {ref.split(".")[0] for ref in mapping.columns}
-    views = {name.split(".")[-1] for name in mapping.schema.views}
+    mapped = {ref_table(ref) for ref in mapping.columns}
+    views = set(mapping.schema.views)
 
     def narrowed(branch: Any) -> bool:
         tables = {t.name.lower() for t in branch.find_all(exp.Table)}
@@ -1271,8 +1284,8 @@ def _reads_mapped(select: Any, resolver: _Resolver, mapping: Mapping) -> bool:
     from sqlglot import exp
 
     own = dict(resolver._sources(select))  # alias -> table
-    mapped = {ref.split(".")[0] for ref in mapping.columns}
-    mapped |= {name.split(".")[-1] for name in mapping.schema.views}
+    mapped = {ref_table(ref) for ref in mapping.columns}
+    mapped |= set(mapping.schema.views)
     if any(isinstance(e, exp.Star) for e in select.expressions) and set(own.values()) & mapped:
         return True
     for col in select.find_all(exp.Column):
@@ -1318,9 +1331,9 @@ def _joins_connected(tree: Any, mapping: Mapping) -> bool:
     a comma join with no equality), whose every row the query returns."""
     from sqlglot import exp
 
-    relevant = {ref.split(".")[0] for ref in mapping.columns}
-    relevant |= {ref.split(".")[0] for ref in mapping.subject_keys | mapping.lookup_keys}
-    relevant |= {name.split(".")[-1] for name in mapping.schema.views}
+    relevant = {ref_table(ref) for ref in mapping.columns}
+    relevant |= {ref_table(ref) for ref in mapping.subject_keys | mapping.lookup_keys}
+    relevant |= set(mapping.schema.views)
     # A CTE or derived table returning mapped columns of rows no key narrows inside it is such
     # a table too (`FROM (SELECT * FROM accounts) t, accounts a WHERE a.id = 1` returns every
     # row of t); its columns are no schema table's (""), so only qualified ones link it.
@@ -1495,7 +1508,7 @@ def data_fields(analysis: Analysis, mapping: Mapping) -> list[str]:
     for ref in touched:
         if ref in mapping.columns:
             continue
-        name = normalize_name(ref.rsplit(".", 1)[-1])
+        name = normalize_name(ref_parts(ref)[1])
         if name in mapping.catalog_fields:
             found.add(name)
         else:
@@ -1507,5 +1520,5 @@ def tables_only_fields(tables: list[str], mapping: Mapping) -> list[str]:
     """Fallback when a statement cannot be analysed: every mapped column of the tables the
     log itself names counts as touched."""
     names = {_bare(t) for t in tables}
-    fields = sorted({f for ref, f in mapping.columns.items() if ref.split(".")[0] in names})
+    fields = sorted({f for ref, f in mapping.columns.items() if ref_table(ref) in names})
     return fields or sorted(names)

@@ -49,6 +49,7 @@ from .analysis import (
     merged,
 )
 from .analysis import data_fields as analysis_fields
+from .schema import ref_table
 from .scrub import fingerprint, literal_list_expr, literal_value_expr, scrub_expr
 from .settings import SourceSettings
 
@@ -348,11 +349,19 @@ def _object_table(name: Any) -> Any:
     """The table of a name the log gives (pgaudit's OBJECT_NAME, server_audit's db.table),
     unquoted and lower-cased as the settings' and the schema's names are. PostgreSQL quotes a
     name holding anything but a-z, 0-9 and _ (capitals, spaces, Chinese): ``public."Customer
-    Data"`` is the table ``customer data``, ``public."a""b"`` is ``a"b``, ``"my.app".t`` is ``t``."""
+    Data"`` is the table ``customer data``, ``public."a""b"`` is ``a"b``, ``"my.app".t`` is ``t``,
+    and ``public."user.profile"`` is ``"user.profile"``, quoted as the settings' references
+    quote a name holding a dot (``ident``)."""
     import polars as pl
 
     quoted = name.str.extract(r'(?:^|\.)"((?:[^"]|"")+)"$', 1).str.replace_all(
         '""', '"', literal=True
+    )
+    dotted = quoted.str.contains(".", literal=True) | quoted.str.starts_with('"')
+    quoted = (  # (the result keeps the name of ``name``)
+        pl.when(~dotted)
+        .then(quoted)
+        .otherwise(pl.lit('"') + quoted.str.replace_all('"', '""', literal=True) + pl.lit('"'))
     )
     return pl.coalesce(quoted, name.str.split(".").list.last()).str.to_lowercase()
 
@@ -558,7 +567,7 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     # Fallback fields: every mapped column of every table the log names.
     table_fields = pl.DataFrame(
         {
-            "_table": [ref.split(".")[0] for ref in mapping.columns],
+            "_table": [ref_table(ref) for ref in mapping.columns],
             "_field": list(mapping.columns.values()),
         },
         schema={"_table": pl.String, "_field": pl.String},
