@@ -1491,9 +1491,10 @@ def _restricts_root(query: Any, root: Any) -> bool:
         resolver.ctes = set()  # (aliases only: whether a name is a CTE does not matter)
         return _correlated(query, resolver) and _in_condition(parent, root, narrowing=True)
     # the rows of a CTE, a derived table, a set operation's branch, INSERT ... SELECT, a
-    # LATERAL query: judged where those rows are used (set operations, joins, the output)
+    # LATERAL query, COPY (query) TO: judged where those rows are used (set operations,
+    # joins, the output; COPY's are the rows exported)
     return isinstance(
-        parent, (exp.CTE, exp.From, exp.Join, exp.SetOperation, exp.Insert, exp.Lateral)
+        parent, (exp.CTE, exp.From, exp.Join, exp.SetOperation, exp.Insert, exp.Lateral, exp.Copy)
     )
 
 
