@@ -900,13 +900,19 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
         if not _in_condition(node, tree, narrowing=True):
             continue
         column, other = node.this, node.expression if isinstance(node, exp.EQ) else None
-        if isinstance(node, exp.EQ) and not isinstance(column, exp.Column):
+        listed_all = list(node.expressions) if isinstance(node, exp.In) else []
+        if isinstance(column, exp.Tuple):  # (id, city) IN ((1, 'a'), (2, 'b')), = (1, 'a')
+            picked = _row_values(column, other, listed_all, node, resolver, mapping)
+            if picked is None:
+                continue
+            column, other, listed_all = picked
+        elif isinstance(node, exp.EQ) and not isinstance(column, exp.Column):
             column, other = node.expression, node.this
         if not isinstance(column, exp.Column):
             continue
         ref = _subject_key(column, resolver, mapping)
         if ref is None:
-            looked_up = _lookup_count(node, other, column, resolver, mapping)
+            looked_up = _lookup_count(node, other, column, resolver, mapping, listed_all)
             if looked_up:
                 result.subject_lookup = True  # keep looking: a subject key says who
                 result.subject_count = max(result.subject_count, looked_up)
@@ -914,8 +920,8 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
         key_type = mapping.schema.types.get(ref)
         if isinstance(node, exp.In):
             # a NULL in the list matches no row: the list is its other values
-            listed = [e for e in node.expressions if not _is_null(e)]
-            if node.expressions and not listed and not node.args.get("query"):
+            listed = [e for e in listed_all if not _is_null(e)]
+            if listed_all and not listed and not node.args.get("query"):
                 result.subject_none = True  # id IN (NULL): no one
                 continue
             # id IN ($1, $2): a driver's list of bound values, each a subject
@@ -977,6 +983,43 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
             result.subject_variable = True  # keep looking: a literal or $n says more
     if not result.narrowed:
         _find_subjects_ored(tree, mapping, resolver, result)
+
+
+def _row_values(
+    row: Any, other: Any, listed: list[Any], node: Any, resolver: _Resolver, mapping: Mapping
+) -> tuple[Any, Any, list[Any]] | None:
+    """A row value holding a subject (or lookup) key, ``(city, id) IN (('a', 1), ('b', 2))``
+    or ``(city, id) = ('a', 1)``: the key's column, and what it is compared with (the value at
+    its place of each row of the list, or of the one row); None when no key is in the row or
+    the rows are not written out (``(id, city) IN ($1, $2)``, a subquery)."""
+    from sqlglot import exp
+
+    place = next(
+        (
+            i
+            for i, c in enumerate(row.expressions)
+            if isinstance(c, exp.Column)
+            and (_subject_key(c, resolver, mapping) or _lookup_key(c, resolver, mapping))
+        ),
+        None,
+    )
+    if place is None:
+        return None
+    width = len(row.expressions)
+
+    def value(row_value: Any) -> Any:
+        inner = _unwrapped(row_value) if not isinstance(row_value, exp.Tuple) else row_value
+        if isinstance(inner, exp.Tuple) and len(inner.expressions) == width:
+            return inner.expressions[place]
+        return None
+
+    if isinstance(node, exp.In):
+        values = [value(v) for v in listed]
+        if not values or any(v is None for v in values):
+            return None
+        return row.expressions[place], None, values
+    one = value(other)
+    return None if one is None else (row.expressions[place], one, [])
 
 
 def _is_null(node: Any) -> bool:
@@ -1061,7 +1104,14 @@ def _key_ref(
     return ref if ref in keys else None
 
 
-def _lookup_count(node: Any, other: Any, column: Any, resolver: _Resolver, mapping: Mapping) -> int:
+def _lookup_count(
+    node: Any,
+    other: Any,
+    column: Any,
+    resolver: _Resolver,
+    mapping: Mapping,
+    listed: list[Any] | None = None,
+) -> int:
     """How many users a comparison of a lookup key with values finds (``mobile = '139…'``: 1,
     ``mobile IN ($1, $2)``: 2), or 0 when ``column`` is no lookup key or is compared with
     anything but values (another column, a subquery)."""
@@ -1070,7 +1120,7 @@ def _lookup_count(node: Any, other: Any, column: Any, resolver: _Resolver, mappi
     if _lookup_key(column, resolver, mapping) is None:
         return 0
     if isinstance(node, exp.In):
-        values = list(node.expressions)
+        values = list(node.expressions) if listed is None else listed
     else:
         inner = _unwrapped(other)
         if isinstance(inner, exp.Any):  # mobile = ANY(ARRAY['a', 'b']), = ANY($1)
