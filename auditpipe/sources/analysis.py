@@ -62,11 +62,18 @@ _NOT_DATA = re.compile(
     r"|ANALYZE\s*(?:VERBOSE\s*)?(?:[\w.\"`]+\s*)?;?\s*$)",
     re.I | re.S,
 )
-# MySQL's REPLACE INTO writes like INSERT INTO (it deletes a clashing row first); sqlglot reads
-# it only as an opaque command.
+# MySQL's REPLACE [INTO] writes like INSERT INTO (it deletes a clashing row first); sqlglot reads
+# it only as an opaque command. INSERT's and REPLACE's modifiers (LOW_PRIORITY, DELAYED,
+# HIGH_PRIORITY, IGNORE) and an INTO left out change no row written, and sqlglot does not
+# parse the priorities: the statement is read as INSERT INTO.
 _REPLACE_INTO = re.compile(
-    r"^(\s*(?:/\*.*?\*/\s*)*)REPLACE\s+(?:LOW_PRIORITY\s+|DELAYED\s+)?INTO\s", re.I | re.S
+    r"^(\s*(?:/\*.*?\*/\s*)*)(?:REPLACE|(?P<insert>INSERT))\s+"
+    r"(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY)\s+)?(?:IGNORE\s+)?(?:INTO\s+)?(?=[\w`\"])",
+    re.I | re.S,
 )
+# PostgreSQL's INSERT ... OVERRIDING {SYSTEM | USER} VALUE (an identity column's value given):
+# the rows are written all the same; sqlglot does not parse it.
+_OVERRIDING = re.compile(r"\bOVERRIDING\s+(?:SYSTEM|USER)\s+VALUE\b", re.I)
 # PostgreSQL's routine invocations (a procedure's CALL, a DO block) read nothing themselves: the
 # statements they run are audited as they run (pgaudit logs each with its own text, a CALL's
 # arguments cannot hold a subquery), so a CALL is read as the SELECT of its procedure, as a
@@ -481,7 +488,11 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
         if _PG_DO.match(text) or _PG_EXECUTE.match(text):
             return Analysis(parsed=True, kind=OTHER)
         text = _PG_CALL.sub(r"\1SELECT ", text, count=1)
-    text = _REPLACE_INTO.sub(r"\1INSERT INTO ", text, count=1)
+    head = _REPLACE_INTO.match(text)
+    if head and (dialect == "mysql" or not head.group("insert")):
+        text = head.group(1) + "INSERT INTO " + text[head.end() :]
+    if dialect == "postgres" and head and head.group("insert"):
+        text = _OVERRIDING.sub(" ", text, count=1)
     explain = _EXPLAIN.match(text)
     if explain:
         options = explain.group("options")

@@ -151,3 +151,33 @@ def test_a_very_long_insert_counts_the_rows_condensing_left_out() -> None:
     a = analyse(sql, "postgres", MAPPING)
     assert a.values_rows == len(ids)
     assert a.subject_literals[:1] == [0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 12),
+    verb=st.sampled_from(["INSERT", "REPLACE", "insert", "Replace"]),
+    priority=st.sampled_from(["", "LOW_PRIORITY ", "DELAYED ", "HIGH_PRIORITY "]),
+    ignore=st.booleans(),
+    into=st.booleans(),
+)
+def test_every_mysql_spelling_of_an_insert_counts_its_rows(
+    n: int, verb: str, priority: str, ignore: bool, into: bool
+) -> None:
+    # INSERT [LOW_PRIORITY | DELAYED | HIGH_PRIORITY] [IGNORE] [INTO] t, REPLACE
+    # [LOW_PRIORITY | DELAYED] [INTO] t: all write their rows
+    if verb.upper() == "REPLACE" and (priority == "HIGH_PRIORITY " or ignore):
+        return  # not REPLACE's syntax
+    head = f"{verb} {priority}{'IGNORE ' if ignore else ''}{'INTO ' if into else ''}"
+    sql = head + _statement("accounts (id, real_name) VALUES {rows}", list(range(1, n + 1)))
+    a = analyse(sql, "mysql", MAPPING)
+    assert a.parsed, a.problem
+    assert (a.kind, a.values_rows, a.subject_literals[:1]) == ("write", n, [0])
+
+
+@pytest.mark.parametrize("who", ["SYSTEM", "USER"])
+def test_a_postgres_insert_overriding_the_identity_counts_its_rows(who: str) -> None:
+    sql = f"INSERT INTO accounts (id, real_name) OVERRIDING {who} VALUE VALUES (1, 'a'), (2, 'b')"
+    a = analyse(sql, "postgres", MAPPING)
+    assert a.parsed, a.problem
+    assert (a.kind, a.values_rows, a.subject_literals) == ("write", 2, [0, 2])
