@@ -133,3 +133,20 @@ def test_pgaudit_reads_the_dotted_table_of_its_log(tmp_path: Path) -> None:
     got = [(e["action"], e["subject_id"], e["data_fields"]) for e in events(rows)]
     assert got[0] == ("view", "1", 'real_name;"user.profile".id')
     assert got[1][2] == "address;real_name"
+
+
+def test_server_audit_reads_the_dotted_table_of_its_log(tmp_path: Path) -> None:
+    # server_audit names a table by database and table, unquoted: shop,user.profile
+    path = _settings(tmp_path / "src", "server_audit", "`user.profile`")
+    reader = SourceReader(load_settings(path), load_catalog())
+    log = (
+        "20261202 16:06:09,vm,svc_app,localhost,5,18,READ,shop,user.profile,\n"
+        "20261202 16:06:09,vm,svc_app,localhost,5,18,QUERY,shop,"
+        "'SELECT nick FROM `user.profile` WHERE id = = 1',0\n"
+    )
+    tables = list(reader.batches(io.BytesIO(log.encode()), "log.txt"))
+    rows = pl.concat([pl.from_arrow(t) for t in tables]).sort("line_number").to_dicts()
+    for row in rows:
+        row["extras"] = json.loads(row["extras"]) if row.get("extras") else {}
+    (event,) = events(rows)  # resolved from the log's table: the dotted one's columns
+    assert event["data_fields"] == "address;real_name"
