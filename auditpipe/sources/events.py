@@ -324,9 +324,9 @@ def _data_fields_text(fields: Any) -> Any:
 
 def _param_values(params: Any, indexes: Any) -> Any:
     """The values pgaudit's PARAMETER CSV gives for the (1-based) ``indexes``, in their
-    order, without those it gives none for: a NULL (an empty field), or a value it did not
-    log (``<long param suppressed>``, ``<not logged>``). ``id IN ($1, $2)`` bound to NULL
-    and 2 is subject 2's read."""
+    order, without the NULLs (an empty field: a NULL matches no row). ``id IN ($1, $2)``
+    bound to NULL and 2 is subject 2's read. A value pgaudit did not log (``<long param
+    suppressed>``) stays: it matched its row, though it names no subject (``_told``)."""
     import polars as pl
 
     fields = (pl.lit(",") + params).str.extract_all(r',("(?:[^"]|"")*"|[^,]*)')
@@ -337,8 +337,15 @@ def _param_values(params: Any, indexes: Any) -> Any:
         .then(value.str.slice(1).str.head(-1).str.replace_all('""', '"', literal=True))
         .otherwise(value)
     )
-    told = pl.element().is_not_null() & (pl.element() != "") & ~pl.element().str.contains(_UNTOLD)
-    return picked.list.eval(unquoted).list.eval(pl.element().filter(told))
+    present = pl.element().is_not_null() & (pl.element() != "")
+    return picked.list.eval(unquoted).list.eval(pl.element().filter(present))
+
+
+def _told(values: Any) -> Any:
+    """``values`` (a list) without those pgaudit did not log (``<long param suppressed>``)."""
+    import polars as pl
+
+    return values.list.eval(pl.element().filter(~pl.element().str.contains(_UNTOLD)))
 
 
 # What pgaudit prints for a parameter it does not give (the parameter is no subject).
@@ -620,7 +627,7 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     param_values = _param_values(
         pl.when(pl.col("subject_param").is_not_null()).then(pl.col("params")), indexes
     )
-    by_param = param_values.list.first()
+    by_param = _told(param_values).list.first()
     use = ~pl.col("tables_only")
     # A routine's variable (WHERE id = i in a SQL function's body) with one parameter logged
     # beside the statement (the function's one argument, as pgaudit prints it): its value.
