@@ -305,6 +305,9 @@ class _LeftOut:
 
     literals: dict[int, list[int]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    # the literals of each row tuple left out, by the text of the one kept: a key compared
+    # with a list of rows (``(id, city) IN ((1, 'a'), …)``) has its value at its place in each
+    row_literals: dict[str, list[list[int]]] = field(default_factory=dict)
 
 
 def _condensed(text: str) -> tuple[str, _LeftOut]:
@@ -320,8 +323,9 @@ def _condensed(text: str) -> tuple[str, _LeftOut]:
 
     def shorten_rows(run: re.Match[str]) -> str:
         kept = run.group(1)
-        rows = len(re.findall(_TUPLE, run.group(0)))
-        left_out.rows[kept] = left_out.rows.get(kept, 0) + rows - 1
+        rows = re.findall(_TUPLE, run.group(0))
+        left_out.rows[kept] = left_out.rows.get(kept, 0) + len(rows) - 1
+        left_out.row_literals.setdefault(kept, []).extend(_marks(r) for r in rows[1:])
         return kept
 
     return _TUPLE_RUN.sub(shorten_rows, _LITERAL_RUN.sub(shorten, text)), left_out
@@ -333,6 +337,16 @@ def _with_left_out(result: Analysis, left_out: _LeftOut, text: str) -> Analysis:
     of the run are subject literals), and whose INSERT's rows count the rows it left out."""
     if result.values_rows and left_out.rows:
         result.values_rows += sum(n for kept, n in left_out.rows.items() if kept in text)
+    if result.subject_literals and left_out.row_literals and not result.values_rows:
+        # a key's value in the kept row is a subject: so is its value in each row left out
+        first = result.subject_literals[0]
+        for kept, rows in left_out.row_literals.items():
+            marks = _marks(kept)
+            if first in marks and kept in text:
+                at = marks.index(first)
+                result.subject_literals = result.subject_literals + [
+                    row[at] for row in rows if len(row) == len(marks)
+                ]
     subjects = set(result.subject_literals)
     left_out_literals = left_out.literals
     if left_out_literals and subjects:

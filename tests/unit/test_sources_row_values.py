@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditpipe.sources.analysis import analyse
+from auditpipe.sources.analysis import LONG_STATEMENT, analyse, marked
 from tests.support.sources import events, log_reader
 from tests.unit.test_sources_analysis import MAPPING
 
@@ -64,3 +64,17 @@ def test_a_row_value_list_gives_its_first_subject_and_its_records(read_pg) -> No
     got, _ = read_pg(f'{p}TABLE,public.accounts,"{statement}",",a,8,b"\n')
     (event,) = events(got)
     assert (event["action"], event["subject_id"], event["record_count"]) == ("view", "8", "1")
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_a_very_long_row_value_list_keeps_every_subject(first: bool) -> None:
+    # over LONG_STATEMENT a list of rows is condensed to its first row before parsing; the
+    # rows it left out are still subjects (record_count without a row count)
+    n = 3_000
+    rows = ", ".join(f"({i}, 'city{i}')" if first else f"('city{i}', {i})" for i in range(n))
+    columns = "(id, city)" if first else "(city, id)"
+    sql = f"SELECT real_name FROM accounts WHERE {columns} IN ({rows})"
+    assert len(marked(sql, "postgres")) > LONG_STATEMENT
+    a = analyse(sql, "postgres", MAPPING)
+    key = 0 if first else 1
+    assert a.narrowed and a.subject_literals == [2 * k + key for k in range(n)]
