@@ -420,6 +420,15 @@ def merged(parts: list[Analysis]) -> Analysis:
         out.subject_variable = any(p.subject_variable for p in touching)
         out.subject_lookup = any(p.subject_lookup for p in touching)
         out.subject_type = next((p.subject_type for p in touching if p.subject_type), None)
+    # INSERTs of values alone (a client's `INSERT ... VALUES (1, ...), (2, ...); INSERT ...`
+    # sent at once): the rows of all, their first subject the event's, as one INSERT's
+    adding = [p for p in parts if p.read or p.written]
+    if adding and all(_adds_only(p) for p in adding):
+        out.values_rows = sum(p.values_rows for p in adding)
+        out.subject_literals = [k for p in adding for k in p.subject_literals]
+        out.subject_params = [n for p in adding for n in p.subject_params]
+        out.subject_param = out.subject_params[0] if out.subject_params else None
+        out.subject_type = next((p.subject_type for p in adding if p.subject_type), None)
     # A call whose body's statements use its variable (`WHERE id = i`): the call's one literal
     # (`SELECT touch(2)`) is the value, as a SQL function's one logged parameter is.
     calls = [p for p in parts if p.parsed and not p.tables and len(p.literals) == 1]

@@ -181,3 +181,28 @@ def test_a_postgres_insert_overriding_the_identity_counts_its_rows(who: str) -> 
     a = analyse(sql, "postgres", MAPPING)
     assert a.parsed, a.problem
     assert (a.kind, a.values_rows, a.subject_literals) == ("write", 2, [0, 2])
+
+
+@settings(max_examples=10, deadline=None)
+@given(counts=st.lists(st.integers(1, 5), min_size=2, max_size=4))
+def test_inserts_sent_at_once_count_the_rows_of_all(
+    read_my,  # type: ignore[no-untyped-def]
+    counts: list[int],
+) -> None:
+    # a client's multi-statement query (server_audit logs it as one QUERY): each INSERT's rows
+    ids = iter(range(1, sum(counts) + 1))
+    statements = [
+        _statement(MY_SHAPES["plain"], [next(ids) for _ in range(n)]).replace("'", "\\'")
+        for n in counts
+    ]
+    log = (
+        "20261202 16:06:09,vm,svc_app,localhost,5,18,WRITE,shop,accounts,\n"
+        f"20261202 16:06:09,vm,svc_app,localhost,5,18,QUERY,shop,'{'; '.join(statements)}',0\n"
+    )
+    got, _ = read_my(log)
+    (event,) = events(got)
+    assert (event["action"], event["subject_id"], event["record_count"]) == (
+        "update",
+        "1",
+        str(sum(counts)),
+    )
