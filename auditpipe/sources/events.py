@@ -693,6 +693,20 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         .then(pl.max_horizontal(row_limit, pl.lit(1)))
         .otherwise(1)
     )
+    # a narrowed read with its own LIMIT returns at most that many of its subjects' rows
+    # (`WHERE id IN (1, 2, 3) LIMIT 1`: 1 record), unless the log counts them
+    capped = (
+        use
+        & narrowed
+        & (pl.col("kind") == READ)
+        & row_limit.is_not_null()
+        & pl.col("rows").is_null()
+    ).fill_null(False)
+    record_count = (
+        pl.when(capped)
+        .then(pl.min_horizontal(record_count, pl.max_horizontal(row_limit, pl.lit(1))))
+        .otherwise(record_count)
+    )
     unbounded = (
         use
         & ~narrowed
