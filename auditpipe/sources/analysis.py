@@ -1506,7 +1506,32 @@ def _joins_connected(tree: Any, mapping: Mapping) -> bool:
         _select_connected(select, relevant, mapping, derived)
         for select in tree.find_all(exp.Select)
         if _returns_rows(select, tree)
+    ) and all(
+        _write_connected(write, relevant, mapping, derived)
+        for write in tree.find_all(exp.Update, exp.Delete)
     )
+
+
+def _write_connected(
+    write: Any, relevant: set[str], mapping: Mapping, derived: set[int] | None = None
+) -> bool:
+    """``_joins_connected`` for an UPDATE or DELETE joined to other tables (PostgreSQL's
+    ``UPDATE … FROM``, ``DELETE … USING``; MySQL's ``UPDATE a JOIN b``, ``UPDATE a, b``,
+    ``DELETE a FROM a, b``): without a link it writes every row of its target."""
+    from sqlglot import exp
+
+    target = write.this
+    if not isinstance(target, exp.Table):
+        return True
+    joins = list(target.args.get("joins") or [])
+    sources = [target] + [j.this for j in joins]
+    first = write.args.get("from") or write.args.get("from_")
+    if first is not None:
+        sources.append(first.this)
+    using = write.args.get("using")
+    if isinstance(using, list):
+        sources += using
+    return _sources_connected(write, sources, joins, relevant, mapping, derived)
 
 
 def _unnarrowed_rows(body: Any, resolver: _Resolver, mapping: Mapping) -> bool:
@@ -1525,11 +1550,26 @@ def _select_connected(
     select: Any, relevant: set[str], mapping: Mapping, derived: set[int] | None = None
 ) -> bool:
     """``_joins_connected`` for one query (its FROM, JOINs and WHERE)."""
-    from sqlglot import exp
 
     first = select.args.get("from") or select.args.get("from_")
     joins = select.args.get("joins") or []
     sources = ([first.this] if first is not None else []) + [j.this for j in joins]
+    return _sources_connected(select, sources, joins, relevant, mapping, derived)
+
+
+def _sources_connected(
+    select: Any,
+    sources: list[Any],
+    joins: list[Any],
+    relevant: set[str],
+    mapping: Mapping,
+    derived: set[int] | None = None,
+) -> bool:
+    """Whether the ``sources`` of a query (its FROM and JOIN tables, a write's target and
+    joined tables) with mapped columns or keys are all linked, in ``joins``' ON or USING or
+    the query's WHERE."""
+    from sqlglot import exp
+
     aliases = {
         t.alias_or_name.lower(): t.name.lower()
         for t in sources
