@@ -928,7 +928,13 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
         return
     if not _output_subqueries_narrowed(tree, mapping):
         return
-    rows = tree.this if isinstance(tree, exp.Copy) else tree  # COPY (query) TO: its rows
+    # the query whose rows the statement returns, exports or copies: COPY (query) TO,
+    # INSERT ... query, CREATE TABLE ... AS query
+    rows = tree
+    if isinstance(tree, exp.Copy):
+        rows = tree.this
+    elif isinstance(tree, (exp.Insert, exp.Create)):
+        rows = tree.expression
     while isinstance(rows, exp.Subquery):
         rows = rows.this
     if isinstance(rows, exp.Union):
