@@ -1239,7 +1239,11 @@ def _lookup_count(
             values = list(array.expressions)
         else:
             values = [other]
-    return len(values) if values and all(_is_value(v, resolver) for v in values) else 0
+    # a NULL finds no one: the others' users (NULL alone: narrowed, to no one)
+    found = [v for v in values if not _is_null(v)]
+    if values and not found:
+        return 1
+    return len(found) if found and all(_is_value(v, resolver) for v in found) else 0
 
 
 def _is_value(node: Any, resolver: _Resolver) -> bool:

@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from auditpipe.sources.analysis import analyse
 from tests.support.sources import events, log_reader
+from tests.unit.test_sources_lookup_keys import MAPPING as LOOKUP_MAPPING
 
 PG = "2026-12-03 07:44:30.193 CST [2326] svc_app@postgres LOG:  AUDIT: SESSION,1,1,READ,SELECT,"
 
@@ -120,3 +122,20 @@ def test_a_null_bound_to_the_one_key_parameter_is_no_subject(read_pg) -> None:  
     (event,) = events(got)
     assert (event["action"], event["subject_id"], event["record_count"]) == ("view", None, "1")
     assert not event["extras"].get("unbounded")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    values=st.lists(st.none() | st.integers(10**10, 10**11), min_size=1, max_size=6),
+    form=st.sampled_from(sorted(LITERAL_FORMS)),
+)
+def test_a_null_in_a_lookup_list_is_no_user(values: list[int | None], form: str) -> None:
+    # a lookup key (mobile) compared with a list holding NULL: narrowed to the users of its
+    # other values, never an unbounded read
+    listed = LITERAL_FORMS[form](["NULL" if v is None else f"'{v}'" for v in values]).replace(
+        "id", "mobile"
+    )
+    a = analyse(f"SELECT real_name FROM accounts WHERE {listed}", "postgres", LOOKUP_MAPPING)
+    assert a.narrowed and a.subject_literals == []
+    told = sum(1 for v in values if v is not None)
+    assert max(a.subject_count, 1) == max(told, 1)  # (the record count: at least 1)
