@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..contract import normalize_name
-from .schema import DbSchema
+from .schema import DbSchema, ident, quote_dotted, ref_parts, ref_table
 from .scrub import literals, prepared
 
 NUMBER_MARK = 7_000_000_000
@@ -62,11 +62,18 @@ _NOT_DATA = re.compile(
     r"|ANALYZE\s*(?:VERBOSE\s*)?(?:[\w.\"`]+\s*)?;?\s*$)",
     re.I | re.S,
 )
-# MySQL's REPLACE INTO writes like INSERT INTO (it deletes a clashing row first); sqlglot reads
-# it only as an opaque command.
+# MySQL's REPLACE [INTO] writes like INSERT INTO (it deletes a clashing row first); sqlglot reads
+# it only as an opaque command. INSERT's and REPLACE's modifiers (LOW_PRIORITY, DELAYED,
+# HIGH_PRIORITY, IGNORE) and an INTO left out change no row written, and sqlglot does not
+# parse the priorities: the statement is read as INSERT INTO.
 _REPLACE_INTO = re.compile(
-    r"^(\s*(?:/\*.*?\*/\s*)*)REPLACE\s+(?:LOW_PRIORITY\s+|DELAYED\s+)?INTO\s", re.I | re.S
+    r"^(\s*(?:/\*.*?\*/\s*)*)(?:REPLACE|(?P<insert>INSERT))\s+"
+    r"(?:(?:LOW_PRIORITY|DELAYED|HIGH_PRIORITY)\s+)?(?:IGNORE\s+)?(?:INTO\s+)?(?=[\w`\"])",
+    re.I | re.S,
 )
+# PostgreSQL's INSERT ... OVERRIDING {SYSTEM | USER} VALUE (an identity column's value given):
+# the rows are written all the same; sqlglot does not parse it.
+_OVERRIDING = re.compile(r"\bOVERRIDING\s+(?:SYSTEM|USER)\s+VALUE\b", re.I)
 # PostgreSQL's routine invocations (a procedure's CALL, a DO block) read nothing themselves: the
 # statements they run are audited as they run (pgaudit logs each with its own text, a CALL's
 # arguments cannot hold a subquery), so a CALL is read as the SELECT of its procedure, as a
@@ -145,6 +152,11 @@ class Analysis:
     written: list[str] = field(default_factory=list)
     subject_literals: list[int] = field(default_factory=list)  # literal indexes (0-based)
     subject_param: int | None = None  # $n (1-based)
+    # every $n the subject key is compared with or given, in order (``id IN ($1, $2)``, the
+    # key's parameter in each row of ``VALUES ($1, $2), ($3, $4)``): the subject is the first
+    # whose value the log gives (a NULL one, which pgaudit logs as an empty field, matches no
+    # row and names no one); ``subject_param`` is the first of them
+    subject_params: list[int] = field(default_factory=list)
     # how many subjects an IN list of $n parameters (id IN ($2, $3, $4): from subject_param
     # on) or of values the log does not give (MySQL's id IN (?, ?)) names; 0 otherwise
     subject_count: int = 0
@@ -167,6 +179,12 @@ class Analysis:
     literals: list[int] = field(default_factory=list)  # the literal indexes in the statement
     export_stdout: bool = False
     inserts_values: bool = False  # INSERT ... VALUES: adds rows, selects none
+    # the rows an INSERT ... VALUES (MySQL's REPLACE ... VALUES) writes: its record count when
+    # the log gives none (0 for any other statement)
+    values_rows: int = 0
+    # the subject key compared with NULL only (``id = NULL``, ``id IN (NULL)``): no row, yet
+    # narrowed (a read of no one is no unbounded read)
+    subject_none: bool = False
     problem: str | None = None
 
     @property
@@ -176,6 +194,7 @@ class Analysis:
             or self.subject_param is not None
             or self.subject_variable
             or self.subject_lookup
+            or self.subject_none
         )
 
 
@@ -277,28 +296,61 @@ def condensed(text: str) -> str:
     return _condensed(text)[0]
 
 
-def _condensed(text: str) -> tuple[str, dict[int, list[int]]]:
-    """``condensed``, and the literals each shortened run left out, by the run's second kept
-    literal: a subject key compared with the run (``id IN (1, 2, …)``) is compared with all of
-    them, so each is a subject (``_with_left_out``)."""
+@dataclass
+class _LeftOut:
+    """What condensing a long statement left out: the literals of each shortened run, by the
+    run's second kept literal (a subject key compared with the run, ``id IN (1, 2, …)``, is
+    compared with all of them, so each is a subject), and how many row tuples each shortened
+    ``VALUES`` run lost, by the text of the one it kept (each is a row the INSERT writes)."""
+
+    literals: dict[int, list[int]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    # the literals of each row tuple left out, by the text of the one kept: a key compared
+    # with a list of rows (``(id, city) IN ((1, 'a'), …)``) has its value at its place in each
+    row_literals: dict[str, list[list[int]]] = field(default_factory=dict)
+
+
+def _condensed(text: str) -> tuple[str, _LeftOut]:
+    """``condensed``, and what it left out (``_with_left_out``)."""
+    left_out = _LeftOut()
     if len(text) <= LONG_STATEMENT:
-        return text, {}
-    left_out: dict[int, list[int]] = {}
+        return text, left_out
 
     def shorten(run: re.Match[str]) -> str:
         marks = _marks(run.group(0))
-        left_out[marks[1]] = marks[2:]
+        left_out.literals[marks[1]] = marks[2:]
         return run.group(1)
 
-    return _TUPLE_RUN.sub(r"\1", _LITERAL_RUN.sub(shorten, text)), left_out
+    def shorten_rows(run: re.Match[str]) -> str:
+        kept = run.group(1)
+        rows = re.findall(_TUPLE, run.group(0))
+        left_out.rows[kept] = left_out.rows.get(kept, 0) + len(rows) - 1
+        left_out.row_literals.setdefault(kept, []).extend(_marks(r) for r in rows[1:])
+        return kept
+
+    return _TUPLE_RUN.sub(shorten_rows, _LITERAL_RUN.sub(shorten, text)), left_out
 
 
-def _with_left_out(result: Analysis, left_out: dict[int, list[int]]) -> Analysis:
-    """``result`` whose subject literals count the literals condensing left out of a run it
-    compares a subject key with (both kept literals of the run are subject literals)."""
+def _with_left_out(result: Analysis, left_out: _LeftOut, text: str) -> Analysis:
+    """``result`` (of ``text``, a condensed statement) whose subject literals count the
+    literals condensing left out of a run it compares a subject key with (both kept literals
+    of the run are subject literals), and whose INSERT's rows count the rows it left out."""
+    if result.values_rows and left_out.rows:
+        result.values_rows += sum(n for kept, n in left_out.rows.items() if kept in text)
+    if result.subject_literals and left_out.row_literals and not result.values_rows:
+        # a key's value in the kept row is a subject: so is its value in each row left out
+        first = result.subject_literals[0]
+        for kept, rows in left_out.row_literals.items():
+            marks = _marks(kept)
+            if first in marks and kept in text:
+                at = marks.index(first)
+                result.subject_literals = result.subject_literals + [
+                    row[at] for row in rows if len(row) == len(marks)
+                ]
     subjects = set(result.subject_literals)
-    if left_out and subjects:
-        extra = [k for kept, rest in left_out.items() if kept in subjects for k in rest]
+    left_out_literals = left_out.literals
+    if left_out_literals and subjects:
+        extra = [k for kept, rest in left_out_literals.items() if kept in subjects for k in rest]
         if extra:
             result.subject_literals = result.subject_literals + extra
     return result
@@ -307,7 +359,7 @@ def _with_left_out(result: Analysis, left_out: dict[int, list[int]]) -> Analysis
 def analyse(sql: str, dialect: str, mapping: Mapping) -> Analysis:
     try:
         text, left_out = _condensed(marked(sql, dialect))
-        return _with_left_out(_analyse(text, dialect, mapping), left_out)
+        return _with_left_out(_analyse(text, dialect, mapping), left_out, text)
     except Exception as exc:  # a parser failure is a fallback case, never a crash
         return Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")
 
@@ -323,12 +375,12 @@ def analyse_parts(sql: str, dialect: str, mapping: Mapping) -> list[Analysis]:
     except Exception as exc:  # a tokenizer failure is a fallback case, never a crash
         return [Analysis(parsed=False, problem=f"{type(exc).__name__}: {str(exc)[:120]}")]
     if len(parts) <= 1:
-        return [_with_left_out(_safe(text, dialect, mapping), left_out)]
+        return [_with_left_out(_safe(text, dialect, mapping), left_out, text)]
     # A routine's definition holds its body's statements (MySQL's BEGIN ... END, PostgreSQL's
     # BEGIN ATOMIC): one DDL statement, not statements of its own.
     if _CREATE.match(parts[0]) and _NOT_DATA.match(parts[0]):
         return [Analysis(parsed=True, kind=OTHER)]
-    return [_with_left_out(_safe(part, dialect, mapping), left_out) for part in parts]
+    return [_with_left_out(_safe(part, dialect, mapping), left_out, part) for part in parts]
 
 
 # The statement kinds from the weakest to the strongest: what one event of several statements
@@ -362,10 +414,21 @@ def merged(parts: list[Analysis]) -> Analysis:
     if touching and all(p.narrowed for p in touching):
         out.subject_literals = list(dict.fromkeys(k for p in touching for k in p.subject_literals))
         out.subject_param = next((p.subject_param for p in touching if p.subject_param), None)
+        out.subject_params = next((p.subject_params for p in touching if p.subject_params), [])
+        out.subject_none = any(p.subject_none for p in touching)
         out.subject_count = next((p.subject_count for p in touching if p.subject_count), 0)
         out.subject_variable = any(p.subject_variable for p in touching)
         out.subject_lookup = any(p.subject_lookup for p in touching)
         out.subject_type = next((p.subject_type for p in touching if p.subject_type), None)
+    # INSERTs of values alone (a client's `INSERT ... VALUES (1, ...), (2, ...); INSERT ...`
+    # sent at once): the rows of all, their first subject the event's, as one INSERT's
+    adding = [p for p in parts if p.read or p.written]
+    if adding and all(_adds_only(p) for p in adding):
+        out.values_rows = sum(p.values_rows for p in adding)
+        out.subject_literals = [k for p in adding for k in p.subject_literals]
+        out.subject_params = [n for p in adding for n in p.subject_params]
+        out.subject_param = out.subject_params[0] if out.subject_params else None
+        out.subject_type = next((p.subject_type for p in adding if p.subject_type), None)
     # A call whose body's statements use its variable (`WHERE id = i`): the call's one literal
     # (`SELECT touch(2)`) is the value, as a SQL function's one logged parameter is.
     calls = [p for p in parts if p.parsed and not p.tables and len(p.literals) == 1]
@@ -442,13 +505,17 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     if view is not None:
         base = mapping.schema.base_refs
         read = sorted({b for column in view for b in base(f"{name}.{column}")})
-        tables = sorted({r.rpartition(".")[0] for r in read})
+        tables = sorted({ref_table(r) for r in read})
         return Analysis(parsed=True, kind=READ, tables=tables, read=read)
     if dialect == "postgres":
         if _PG_DO.match(text) or _PG_EXECUTE.match(text):
             return Analysis(parsed=True, kind=OTHER)
         text = _PG_CALL.sub(r"\1SELECT ", text, count=1)
-    text = _REPLACE_INTO.sub(r"\1INSERT INTO ", text, count=1)
+    head = _REPLACE_INTO.match(text)
+    if head and (dialect == "mysql" or not head.group("insert")):
+        text = head.group(1) + "INSERT INTO " + text[head.end() :]
+    if dialect == "postgres" and head and head.group("insert"):
+        text = _OVERRIDING.sub(" ", text, count=1)
     explain = _EXPLAIN.match(text)
     if explain:
         options = explain.group("options")
@@ -475,7 +542,7 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     trees = [t for t in sqlglot.parse(text, dialect=dialect) if t is not None]
     if len(trees) != 1:
         return Analysis(parsed=False, problem=f"{len(trees)} statements in one log record")
-    tree = trees[0]
+    tree = quote_dotted(trees[0])
     if isinstance(tree, exp.Command):
         return Analysis(parsed=False, problem=f"{tree.name} is not analysed")
     result = Analysis(parsed=True, export_literal=export_literal)
@@ -484,6 +551,8 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
     result.kind = _kind(tree, result)
     result.inserts_values = isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Values)
     _find_subject(tree, mapping, result)
+    if result.inserts_values:
+        _inserted_subjects(tree, mapping, result)
     result.limit_literal = _row_limit(tree)
     if result.kind == WRITE and _copies_out(tree, result, mapping):
         result.kind = READ
@@ -493,7 +562,7 @@ def _analyse(text: str, dialect: str, mapping: Mapping) -> Analysis:
         base = mapping.schema.base_refs
         result.read = [b for ref in result.read for b in base(ref)]
         result.written = [b for ref in result.written for b in base(ref)]
-        result.tables += [r.rpartition(".")[0] for r in result.read + result.written]
+        result.tables += [ref_table(r) for r in result.read + result.written]
     result.tables = sorted(set(result.tables))
     result.read = sorted(set(result.read))
     result.written = sorted(set(result.written))
@@ -574,8 +643,21 @@ def _merge_deletes(tree: Any) -> bool:
     )
 
 
+_LAST_NAME = re.compile(r'(?:"((?:[^"]|"")+)"|`((?:[^`]|``)+)`|([^."`]+))\s*$')
+
+
 def _bare(name: str) -> str:
-    return name.strip('`"').split(".")[-1].strip('`"').lower()
+    """A (possibly qualified and quoted) table name's last part, as the schema keys it
+    (``public."user.profile"`` is ``"user.profile"``, ``shop.accounts`` is ``accounts``)."""
+    m = _LAST_NAME.search(name.strip())
+    if m is None:
+        return name.strip('`"').lower()
+    quoted, backticked, bare = m.groups()
+    if quoted is not None:
+        return ident(quoted.replace('""', '"').lower())
+    if backticked is not None:
+        return ident(backticked.replace("``", "`").lower())
+    return bare.strip().lower()
 
 
 def _kind(tree: Any, result: Analysis) -> str:
@@ -846,37 +928,61 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
         return
     if not _output_subqueries_narrowed(tree, mapping):
         return
+    # the query whose rows the statement returns, exports or copies: COPY (query) TO,
+    # INSERT ... query, CREATE TABLE ... AS query
+    rows = tree
+    if isinstance(tree, exp.Copy):
+        rows = tree.this
+    elif isinstance(tree, (exp.Insert, exp.Create)):
+        rows = tree.expression
+    while isinstance(rows, exp.Subquery):
+        rows = rows.this
+    if isinstance(rows, exp.Union):
+        _union_subjects(rows, mapping, result)
+        return
     resolver = _Resolver(mapping.schema, Analysis(parsed=True))
     resolver.ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     for node in tree.find_all(exp.EQ, exp.In):
         if not _in_condition(node, tree, narrowing=True):
             continue
         column, other = node.this, node.expression if isinstance(node, exp.EQ) else None
-        if isinstance(node, exp.EQ) and not isinstance(column, exp.Column):
+        listed_all = list(node.expressions) if isinstance(node, exp.In) else []
+        if isinstance(column, exp.Tuple):  # (id, city) IN ((1, 'a'), (2, 'b')), = (1, 'a')
+            picked = _row_values(column, other, listed_all, node, resolver, mapping)
+            if picked is None:
+                continue
+            column, other, listed_all = picked
+        elif isinstance(node, exp.EQ) and not isinstance(column, exp.Column):
             column, other = node.expression, node.this
         if not isinstance(column, exp.Column):
             continue
         ref = _subject_key(column, resolver, mapping)
         if ref is None:
-            looked_up = _lookup_count(node, other, column, resolver, mapping)
+            looked_up = _lookup_count(node, other, column, resolver, mapping, listed_all)
             if looked_up:
                 result.subject_lookup = True  # keep looking: a subject key says who
                 result.subject_count = max(result.subject_count, looked_up)
             continue
         key_type = mapping.schema.types.get(ref)
         if isinstance(node, exp.In):
+            # a NULL in the list matches no row: the list is its other values
+            listed = [e for e in listed_all if not _is_null(e)]
+            if listed_all and not listed and not node.args.get("query"):
+                result.subject_none = True  # id IN (NULL): no one
+                continue
             # id IN ($1, $2): a driver's list of bound values, each a subject
-            params = [_param(e) for e in node.expressions]
+            params = [_param(e) for e in listed]
             if params and all(p is not None for p in params):
+                result.subject_params = [p for p in params if p is not None]
                 result.subject_param = params[0]
                 result.subject_count = len(params)
                 return
-            marks = [_marker(e) for e in node.expressions]
+            marks = [_marker(e) for e in listed]
             if marks and all(m is not None for m in marks):
                 result.subject_literals = [m for m in marks if m is not None]
                 result.subject_type = key_type
                 return
-            pairs = zip(marks, node.expressions, strict=True)
+            pairs = zip(marks, listed, strict=True)
             if marks and all(
                 m is not None or _bits(e) or _is_variable(e, resolver) for m, e in pairs
             ):
@@ -884,9 +990,16 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
                 result.subject_count = max(result.subject_count, len(marks))
             continue
         inner = _unwrapped(other)
+        if _is_null(inner):  # id = NULL: no row (a NULL bound to id = $1 is the param's)
+            result.subject_none = True
+            continue
         if isinstance(inner, exp.Any):  # PostgreSQL's id = ANY(ARRAY[1, 2]), = ANY($1)
             array = _unwrapped(inner.this)
             elements = array.expressions if isinstance(array, exp.Array) else []
+            if elements and all(_is_null(e) for e in elements):
+                result.subject_none = True  # = ANY(ARRAY[NULL]): no one
+                continue
+            elements = [e for e in elements if not _is_null(e)]
             marks = [_marker(e) for e in elements]
             if marks and all(m is not None for m in marks):
                 result.subject_literals = [m for m in marks if m is not None]
@@ -910,11 +1023,93 @@ def _find_subject(tree: Any, mapping: Mapping, result: Analysis) -> None:
         param = _param(other)
         if param is not None:
             result.subject_param = param
+            result.subject_params = [param]
             return
         if _is_variable(other, resolver):
             result.subject_variable = True  # keep looking: a literal or $n says more
     if not result.narrowed:
         _find_subjects_ored(tree, mapping, resolver, result)
+
+
+def _row_values(
+    row: Any, other: Any, listed: list[Any], node: Any, resolver: _Resolver, mapping: Mapping
+) -> tuple[Any, Any, list[Any]] | None:
+    """A row value holding a subject (or lookup) key, ``(city, id) IN (('a', 1), ('b', 2))``
+    or ``(city, id) = ('a', 1)``: the key's column, and what it is compared with (the value at
+    its place of each row of the list, or of the one row); None when no key is in the row or
+    the rows are not written out (``(id, city) IN ($1, $2)``, a subquery)."""
+    from sqlglot import exp
+
+    place = next(
+        (
+            i
+            for i, c in enumerate(row.expressions)
+            if isinstance(c, exp.Column)
+            and (_subject_key(c, resolver, mapping) or _lookup_key(c, resolver, mapping))
+        ),
+        None,
+    )
+    if place is None:
+        return None
+    width = len(row.expressions)
+
+    def value(row_value: Any) -> Any:
+        inner = _unwrapped(row_value) if not isinstance(row_value, exp.Tuple) else row_value
+        if isinstance(inner, exp.Tuple) and len(inner.expressions) == width:
+            return inner.expressions[place]
+        return None
+
+    if isinstance(node, exp.In):
+        values = [value(v) for v in listed]
+        if not values or any(v is None for v in values):
+            return None
+        return row.expressions[place], None, values
+    one = value(other)
+    return None if one is None else (row.expressions[place], one, [])
+
+
+def _is_null(node: Any) -> bool:
+    """The literal NULL (under casts and parentheses: ``NULL::bigint``)."""
+    from sqlglot import exp
+
+    return isinstance(_unwrapped(node), exp.Null)
+
+
+def _inserted_subjects(tree: Any, mapping: Mapping, result: Analysis) -> None:
+    """An INSERT ... VALUES: how many rows it writes, and the subject key's value in each row
+    (a literal or a $n; a NULL one names no one), in order, as an IN list's values are: the
+    first is the subject, the rows are the records."""
+    from sqlglot import exp
+
+    rows = list(tree.expression.expressions)
+    result.values_rows = len(rows)
+    target = tree.this
+    if isinstance(target, exp.Schema) and isinstance(target.this, exp.Table):
+        table = target.this.name.lower()
+        columns = [c.name.lower() for c in target.expressions]
+    elif isinstance(target, exp.Table):
+        table = target.name.lower()
+        columns = mapping.schema.columns(table)
+    else:
+        return
+    at = next((i for i, c in enumerate(columns) if f"{table}.{c}" in mapping.subject_keys), None)
+    if at is None:
+        return
+    values = []
+    for row in rows:
+        cells = row.expressions if isinstance(row, exp.Tuple) else [row]
+        if at >= len(cells):
+            return  # a row shorter than the column list (cut): no subject told
+        if not _is_null(cells[at]):
+            values.append(cells[at])
+    marks = [_marker(v) for v in values]
+    params = [_param(v) for v in values]
+    if marks and all(m is not None for m in marks):
+        result.subject_literals = [m for m in marks if m is not None]
+        result.subject_type = mapping.schema.types.get(f"{table}.{columns[at]}")
+    elif params and all(p is not None for p in params):
+        result.subject_params = [p for p in params if p is not None]
+        result.subject_param = result.subject_params[0]
 
 
 def _narrowed(node: Any, mapping: Mapping) -> bool:
@@ -923,12 +1118,75 @@ def _narrowed(node: Any, mapping: Mapping) -> bool:
     afresh each time, the work doubled with every level of nesting (a query 14 derived tables
     deep took 26 s; the tree is parsed per analysis, so the node's ``meta`` holds the answer
     for this mapping alone)."""
+    return _branch_subjects(node, mapping).narrowed
+
+
+def _branch_subjects(node: Any, mapping: Mapping) -> Analysis:
+    """What ``_find_subject`` finds in a query of its own (a branch, a subquery), once per
+    node (``_narrowed``)."""
     key = "auditpipe_narrowed"
     if key not in node.meta:
         found = Analysis(parsed=True)
         _find_subject(node, mapping, found)
-        node.meta[key] = found.narrowed
-    return bool(node.meta[key])
+        node.meta[key] = found
+    found = node.meta[key]
+    assert isinstance(found, Analysis)
+    return found
+
+
+def _names_anyone(found: Analysis) -> bool:
+    return bool(
+        found.subject_literals
+        or found.subject_params
+        or found.subject_variable
+        or found.subject_lookup
+    )
+
+
+def _union_subjects(tree: Any, mapping: Mapping, result: Analysis) -> None:
+    """A UNION (ALL) whose branches are each narrowed (``_set_operations_narrowed`` said so)
+    returns the rows of the subjects of all: their literals, else their parameters, in order;
+    mixed, or values the log does not give, narrowed with how many. A branch reading no mapped
+    table adds no one. The chain of UNIONs is walked once, each branch asked once."""
+    from sqlglot import exp
+
+    branches, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, exp.Union):
+            stack += [node.expression, node.this]  # (the left branch first)
+        else:
+            branches.append(node)
+    mapped = {ref_table(ref) for ref in mapping.columns} | set(mapping.schema.views)
+    found = [
+        _branch_subjects(b, mapping)
+        for b in branches
+        if {t.name.lower() for t in b.find_all(exp.Table)} & mapped
+    ]
+    found = [f for f in found if f.narrowed]
+    if not found:
+        return
+    # a branch of no one (`WHERE id = NULL`) adds no subject beside the others
+    someone = [f for f in found if not (f.subject_none and not _names_anyone(f))]
+    if someone:
+        found = someone
+
+    def count(f: Analysis) -> int:
+        return len(f.subject_literals) or max(len(f.subject_params), f.subject_count, 1)
+
+    if all(f.subject_literals for f in found):
+        result.subject_literals = [k for f in found for k in f.subject_literals]
+        result.subject_type = next((f.subject_type for f in found if f.subject_type), None)
+    elif all(f.subject_params and not f.subject_literals for f in found):
+        result.subject_params = [n for f in found for n in f.subject_params]
+        result.subject_param = result.subject_params[0]
+        result.subject_count = sum(count(f) for f in found)
+    elif all(f.subject_none for f in found):
+        result.subject_none = True
+    else:
+        result.subject_variable = True
+        result.subject_lookup = any(f.subject_lookup for f in found)
+        result.subject_count = sum(count(f) for f in found)
 
 
 def _subject_key(column: Any, resolver: _Resolver, mapping: Mapping) -> str | None:
@@ -955,7 +1213,14 @@ def _key_ref(
     return ref if ref in keys else None
 
 
-def _lookup_count(node: Any, other: Any, column: Any, resolver: _Resolver, mapping: Mapping) -> int:
+def _lookup_count(
+    node: Any,
+    other: Any,
+    column: Any,
+    resolver: _Resolver,
+    mapping: Mapping,
+    listed: list[Any] | None = None,
+) -> int:
     """How many users a comparison of a lookup key with values finds (``mobile = '139…'``: 1,
     ``mobile IN ($1, $2)``: 2), or 0 when ``column`` is no lookup key or is compared with
     anything but values (another column, a subquery)."""
@@ -964,7 +1229,7 @@ def _lookup_count(node: Any, other: Any, column: Any, resolver: _Resolver, mappi
     if _lookup_key(column, resolver, mapping) is None:
         return 0
     if isinstance(node, exp.In):
-        values = list(node.expressions)
+        values = list(node.expressions) if listed is None else listed
     else:
         inner = _unwrapped(other)
         if isinstance(inner, exp.Any):  # mobile = ANY(ARRAY['a', 'b']), = ANY($1)
@@ -974,7 +1239,11 @@ def _lookup_count(node: Any, other: Any, column: Any, resolver: _Resolver, mappi
             values = list(array.expressions)
         else:
             values = [other]
-    return len(values) if values and all(_is_value(v, resolver) for v in values) else 0
+    # a NULL finds no one: the others' users (NULL alone: narrowed, to no one)
+    found = [v for v in values if not _is_null(v)]
+    if values and not found:
+        return 1
+    return len(found) if found and all(_is_value(v, resolver) for v in found) else 0
 
 
 def _is_value(node: Any, resolver: _Resolver) -> bool:
@@ -1030,7 +1299,10 @@ def _find_subjects_ored(tree: Any, mapping: Mapping, resolver: _Resolver, result
                 result.subject_type = key_type
             elif params and not literals and not variables:
                 result.subject_param = params[0]
+                result.subject_params = params
                 result.subject_count = len(params)
+            elif not (literals or params or variables):  # id = NULL OR id IN (NULL): no one
+                result.subject_none = True
             else:  # mixed, or values the log does not give: narrowed, values not told
                 result.subject_variable = True
                 result.subject_count = len(literals) + len(params) + variables
@@ -1067,6 +1339,8 @@ def _key_values(
         others = list(array.expressions)
     for other in others:
         mark, param = _marker(other), _param(other)
+        if _is_null(other):  # matches no row: no value of the list
+            continue
         if mark is not None:
             found.append(("literal", mark))
         elif param is not None:
@@ -1108,8 +1382,8 @@ def _set_operations_narrowed(tree: Any, mapping: Mapping) -> bool:
     not subject 1's."""
     from sqlglot import exp
 
-    mapped = {ref.split(".")[0] for ref in mapping.columns}
-    views = {name.split(".")[-1] for name in mapping.schema.views}
+    mapped = {ref_table(ref) for ref in mapping.columns}
+    views = set(mapping.schema.views)
 
     def narrowed(branch: Any) -> bool:
         tables = {t.name.lower() for t in branch.find_all(exp.Table)}
@@ -1173,8 +1447,8 @@ def _reads_mapped(select: Any, resolver: _Resolver, mapping: Mapping) -> bool:
     from sqlglot import exp
 
     own = dict(resolver._sources(select))  # alias -> table
-    mapped = {ref.split(".")[0] for ref in mapping.columns}
-    mapped |= {name.split(".")[-1] for name in mapping.schema.views}
+    mapped = {ref_table(ref) for ref in mapping.columns}
+    mapped |= set(mapping.schema.views)
     if any(isinstance(e, exp.Star) for e in select.expressions) and set(own.values()) & mapped:
         return True
     for col in select.find_all(exp.Column):
@@ -1220,9 +1494,9 @@ def _joins_connected(tree: Any, mapping: Mapping) -> bool:
     a comma join with no equality), whose every row the query returns."""
     from sqlglot import exp
 
-    relevant = {ref.split(".")[0] for ref in mapping.columns}
-    relevant |= {ref.split(".")[0] for ref in mapping.subject_keys | mapping.lookup_keys}
-    relevant |= {name.split(".")[-1] for name in mapping.schema.views}
+    relevant = {ref_table(ref) for ref in mapping.columns}
+    relevant |= {ref_table(ref) for ref in mapping.subject_keys | mapping.lookup_keys}
+    relevant |= set(mapping.schema.views)
     # A CTE or derived table returning mapped columns of rows no key narrows inside it is such
     # a table too (`FROM (SELECT * FROM accounts) t, accounts a WHERE a.id = 1` returns every
     # row of t); its columns are no schema table's (""), so only qualified ones link it.
@@ -1242,7 +1516,32 @@ def _joins_connected(tree: Any, mapping: Mapping) -> bool:
         _select_connected(select, relevant, mapping, derived)
         for select in tree.find_all(exp.Select)
         if _returns_rows(select, tree)
+    ) and all(
+        _write_connected(write, relevant, mapping, derived)
+        for write in tree.find_all(exp.Update, exp.Delete)
     )
+
+
+def _write_connected(
+    write: Any, relevant: set[str], mapping: Mapping, derived: set[int] | None = None
+) -> bool:
+    """``_joins_connected`` for an UPDATE or DELETE joined to other tables (PostgreSQL's
+    ``UPDATE … FROM``, ``DELETE … USING``; MySQL's ``UPDATE a JOIN b``, ``UPDATE a, b``,
+    ``DELETE a FROM a, b``): without a link it writes every row of its target."""
+    from sqlglot import exp
+
+    target = write.this
+    if not isinstance(target, exp.Table):
+        return True
+    joins = list(target.args.get("joins") or [])
+    sources = [target] + [j.this for j in joins]
+    first = write.args.get("from") or write.args.get("from_")
+    if first is not None:
+        sources.append(first.this)
+    using = write.args.get("using")
+    if isinstance(using, list):
+        sources += using
+    return _sources_connected(write, sources, joins, relevant, mapping, derived)
 
 
 def _unnarrowed_rows(body: Any, resolver: _Resolver, mapping: Mapping) -> bool:
@@ -1261,11 +1560,26 @@ def _select_connected(
     select: Any, relevant: set[str], mapping: Mapping, derived: set[int] | None = None
 ) -> bool:
     """``_joins_connected`` for one query (its FROM, JOINs and WHERE)."""
-    from sqlglot import exp
 
     first = select.args.get("from") or select.args.get("from_")
     joins = select.args.get("joins") or []
     sources = ([first.this] if first is not None else []) + [j.this for j in joins]
+    return _sources_connected(select, sources, joins, relevant, mapping, derived)
+
+
+def _sources_connected(
+    select: Any,
+    sources: list[Any],
+    joins: list[Any],
+    relevant: set[str],
+    mapping: Mapping,
+    derived: set[int] | None = None,
+) -> bool:
+    """Whether the ``sources`` of a query (its FROM and JOIN tables, a write's target and
+    joined tables) with mapped columns or keys are all linked, in ``joins``' ON or USING or
+    the query's WHERE."""
+    from sqlglot import exp
+
     aliases = {
         t.alias_or_name.lower(): t.name.lower()
         for t in sources
@@ -1380,9 +1694,10 @@ def _restricts_root(query: Any, root: Any) -> bool:
         resolver.ctes = set()  # (aliases only: whether a name is a CTE does not matter)
         return _correlated(query, resolver) and _in_condition(parent, root, narrowing=True)
     # the rows of a CTE, a derived table, a set operation's branch, INSERT ... SELECT, a
-    # LATERAL query: judged where those rows are used (set operations, joins, the output)
+    # LATERAL query, COPY (query) TO: judged where those rows are used (set operations,
+    # joins, the output; COPY's are the rows exported)
     return isinstance(
-        parent, (exp.CTE, exp.From, exp.Join, exp.SetOperation, exp.Insert, exp.Lateral)
+        parent, (exp.CTE, exp.From, exp.Join, exp.SetOperation, exp.Insert, exp.Lateral, exp.Copy)
     )
 
 
@@ -1397,7 +1712,7 @@ def data_fields(analysis: Analysis, mapping: Mapping) -> list[str]:
     for ref in touched:
         if ref in mapping.columns:
             continue
-        name = normalize_name(ref.rsplit(".", 1)[-1])
+        name = normalize_name(ref_parts(ref)[1])
         if name in mapping.catalog_fields:
             found.add(name)
         else:
@@ -1409,5 +1724,5 @@ def tables_only_fields(tables: list[str], mapping: Mapping) -> list[str]:
     """Fallback when a statement cannot be analysed: every mapped column of the tables the
     log itself names counts as touched."""
     names = {_bare(t) for t in tables}
-    fields = sorted({f for ref, f in mapping.columns.items() if ref.split(".")[0] in names})
+    fields = sorted({f for ref, f in mapping.columns.items() if ref_table(ref) in names})
     return fields or sorted(names)

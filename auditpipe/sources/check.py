@@ -8,8 +8,8 @@ from pathlib import Path
 from ..contract import Catalog
 from ..i18n import _
 from .pgaudit import prefix_names_users
-from .schema import DbSchema, load_schema
-from .settings import SourceSettings, etc_gmt_warning, load_settings
+from .schema import DbSchema, ident, load_schema
+from .settings import SourceSettings, etc_gmt_warning, load_settings, split_name
 
 
 @dataclass
@@ -115,23 +115,45 @@ def no_schema_message() -> str:
 
 def schema_problems(settings: SourceSettings, schema: DbSchema) -> list[str]:
     """The mapped columns and subject keys the schema lacks: each would silently count
-    nothing, so `sources check` reports them and ingest refuses the settings."""
+    nothing, so `sources check` reports them and ingest refuses the settings. A name whose
+    unquoted dots the schema has as one table's name (``user.profile.nick`` where the schema
+    has the table ``"user.profile"``) says how to write it."""
     problems = [
         _("[columns] names {ref}, which the schema lacks").format(ref=ref)
+        + _dotted_hint(settings.spellings.get(ref, ref), schema)
         for ref in sorted(settings.columns)
         if not schema.has(ref)
     ]
     problems += [
         _("subject key {ref} is not a column of the schema").format(ref=ref)
+        + _dotted_hint(settings.spellings.get(ref, ref), schema)
         for ref in settings.subject_keys
         if not schema.has(ref)
     ]
     problems += [
         _("lookup key {ref} is not a column of the schema").format(ref=ref)
+        + _dotted_hint(settings.spellings.get(ref, ref), schema)
         for ref in settings.lookup_keys
         if not schema.has(ref)
     ]
     return problems
+
+
+def _dotted_hint(spelled: str, schema: DbSchema) -> str:
+    """``: write '"user.profile".nick' …`` when the dots of a name written unquoted join
+    into a table of the schema that has the column; else nothing."""
+    parts = split_name(spelled) or []
+    for start in range(len(parts) - 2):
+        for end in range(len(parts) - 1, start + 1, -1):
+            table, column = ".".join(parts[start:end]), ".".join(parts[end:])
+            quoted = f"{ident(table)}.{ident(column)}"
+            if schema.has(quoted):
+                return _(
+                    " (the schema has the table {table!r}, whose name holds a dot: write "
+                    "{quoted!r}, quoted as in SQL; unquoted, dots separate schema, table and "
+                    "column)"
+                ).format(table=table, quoted=quoted)
+    return ""
 
 
 def _escapes(prefix: str) -> list[str]:

@@ -49,6 +49,7 @@ from .analysis import (
     merged,
 )
 from .analysis import data_fields as analysis_fields
+from .schema import ref_table
 from .scrub import fingerprint, literal_list_expr, literal_value_expr, scrub_expr
 from .settings import SourceSettings
 
@@ -186,7 +187,10 @@ class Analyser:
             "touches_tables": bool(a.tables),
             "subject_literals": a.subject_literals,
             "subject_param": a.subject_param,
+            "subject_params": a.subject_params,
             "subject_count": a.subject_count,
+            "subject_none": a.subject_none,
+            "values_rows": a.values_rows,
             "subject_variable": a.subject_variable,
             "subject_lookup": a.subject_lookup,
             "subject_type": a.subject_type,
@@ -213,7 +217,10 @@ def _analysis_schema() -> dict[str, Any]:
         "no_user_data": pl.Boolean,
         "subject_literals": pl.List(pl.Int64),
         "subject_param": pl.Int64,
+        "subject_params": pl.List(pl.Int64),
         "subject_count": pl.Int64,
+        "subject_none": pl.Boolean,
+        "values_rows": pl.Int64,
         "subject_variable": pl.Boolean,
         "subject_lookup": pl.Boolean,
         "subject_type": pl.String,
@@ -315,15 +322,53 @@ def _data_fields_text(fields: Any) -> Any:
     )
 
 
+def _param_values(params: Any, indexes: Any) -> Any:
+    """The values pgaudit's PARAMETER CSV gives for the (1-based) ``indexes``, in their
+    order, without the NULLs (an empty field: a NULL matches no row). ``id IN ($1, $2)``
+    bound to NULL and 2 is subject 2's read. A value pgaudit did not log (``<long param
+    suppressed>``) stays: it matched its row, though it names no subject (``_told``)."""
+    import polars as pl
+
+    fields = (pl.lit(",") + params).str.extract_all(r',("(?:[^"]|"")*"|[^,]*)')
+    picked = fields.list.gather(indexes.list.eval(pl.element() - 1), null_on_oob=True)
+    value = pl.element().str.slice(1)
+    unquoted = (
+        pl.when(value.str.starts_with('"'))
+        .then(value.str.slice(1).str.head(-1).str.replace_all('""', '"', literal=True))
+        .otherwise(value)
+    )
+    present = pl.element().is_not_null() & (pl.element() != "")
+    return picked.list.eval(unquoted).list.eval(pl.element().filter(present))
+
+
+def _told(values: Any) -> Any:
+    """``values`` (a list) without those pgaudit did not log (``<long param suppressed>``)."""
+    import polars as pl
+
+    return values.list.eval(pl.element().filter(~pl.element().str.contains(_UNTOLD)))
+
+
+# What pgaudit prints for a parameter it does not give (the parameter is no subject).
+_UNTOLD = r"^<(?:none|not logged|previously logged|long param suppressed)>$"
+
+
 def _object_table(name: Any) -> Any:
     """The table of a name the log gives (pgaudit's OBJECT_NAME, server_audit's db.table),
     unquoted and lower-cased as the settings' and the schema's names are. PostgreSQL quotes a
     name holding anything but a-z, 0-9 and _ (capitals, spaces, Chinese): ``public."Customer
-    Data"`` is the table ``customer data``, ``public."a""b"`` is ``a"b``, ``"my.app".t`` is ``t``."""
+    Data"`` is the table ``customer data``, ``public."a""b"`` is ``a"b``, ``"my.app".t`` is ``t``,
+    and ``public."user.profile"`` is ``"user.profile"``, quoted as the settings' references
+    quote a name holding a dot (``ident``)."""
     import polars as pl
 
     quoted = name.str.extract(r'(?:^|\.)"((?:[^"]|"")+)"$', 1).str.replace_all(
         '""', '"', literal=True
+    )
+    dotted = quoted.str.contains(".", literal=True) | quoted.str.starts_with('"')
+    quoted = (  # (the result keeps the name of ``name``)
+        pl.when(~dotted)
+        .then(quoted)
+        .otherwise(pl.lit('"') + quoted.str.replace_all('"', '""', literal=True) + pl.lit('"'))
     )
     return pl.coalesce(quoted, name.str.split(".").list.last()).str.to_lowercase()
 
@@ -529,7 +574,7 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     # Fallback fields: every mapped column of every table the log names.
     table_fields = pl.DataFrame(
         {
-            "_table": [ref.split(".")[0] for ref in mapping.columns],
+            "_table": [ref_table(ref) for ref in mapping.columns],
             "_field": list(mapping.columns.values()),
         },
         schema={"_table": pl.String, "_field": pl.String},
@@ -573,10 +618,16 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         pl.col("subject_type"),
         settings.dialect,
     )
-    by_param = _param_value(
-        pl.when(pl.col("subject_param").is_not_null()).then(pl.col("params")),
-        pl.col("subject_param"),
+    # the first of the key's parameters whose value the log gives (a NULL one names no one)
+    indexes = (
+        pl.when(pl.col("subject_params").list.len() > 0)
+        .then(pl.col("subject_params"))
+        .otherwise(pl.concat_list(pl.col("subject_param")))
     )
+    param_values = _param_values(
+        pl.when(pl.col("subject_param").is_not_null()).then(pl.col("params")), indexes
+    )
+    by_param = _told(param_values).list.first()
     use = ~pl.col("tables_only")
     # A routine's variable (WHERE id = i in a SQL function's body) with one parameter logged
     # beside the statement (the function's one argument, as pgaudit prints it): its value.
@@ -602,11 +653,8 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
     )
     events = events.with_columns(subject.alias("subject_id"))
     events = events.with_columns(
-        pl.when(
-            pl.col("subject_id").str.contains(
-                r"^<(none|not logged|previously logged|long param suppressed)>$"
-            )
-        )
+        # (an empty value is none: a NULL parameter, which pgaudit logs as an empty field)
+        pl.when(pl.col("subject_id").str.contains(_UNTOLD) | (pl.col("subject_id") == ""))
         .then(None)
         .otherwise(pl.col("subject_id"))
         .alias("subject_id")
@@ -617,6 +665,7 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         | pl.col("subject_param").is_not_null()
         | pl.col("subject_variable")
         | pl.col("subject_lookup").fill_null(False)
+        | pl.col("subject_none").fill_null(False)
     )
     # A read with its own LIMIT returns at most that many rows: bounded, not narrowed to users
     # (a search), its limit the record count when the log gives no row count.
@@ -624,16 +673,39 @@ def _resolve(events: Any, settings: SourceSettings, mapping: Mapping) -> Any:
         pl.col("_lits").list.get(pl.col("limit_literal"), null_on_oob=True)
     ).cast(pl.Int64, strict=False)
     limited = use & ~narrowed & (pl.col("kind") == READ) & row_limit.is_not_null()
+    # An INSERT ... VALUES writes one record per row; a list of bound parameters names as
+    # many subjects as it has values the log gives (a NULL one matches no row).
+    values_rows = pl.col("values_rows").fill_null(0)
+    params_told = pl.col("subject_params").list.len().fill_null(0) > 0
+    params_told = params_told & pl.col("params").is_not_null()
     record_count = (
         pl.when(pl.col("rows").is_not_null())
         .then(pl.max_horizontal(pl.col("rows"), pl.lit(1)))
+        .when(use & (values_rows > 1))
+        .then(values_rows)
         .when(narrowed & (n_subject > 0))
         .then(n_subject)
+        .when(narrowed & params_told)
+        .then(pl.max_horizontal(param_values.list.len(), pl.lit(1)))
         .when(narrowed & (pl.col("subject_count").fill_null(0) > 1))
         .then(pl.col("subject_count"))
         .when(limited)
         .then(pl.max_horizontal(row_limit, pl.lit(1)))
         .otherwise(1)
+    )
+    # a narrowed read with its own LIMIT returns at most that many of its subjects' rows
+    # (`WHERE id IN (1, 2, 3) LIMIT 1`: 1 record), unless the log counts them
+    capped = (
+        use
+        & narrowed
+        & (pl.col("kind") == READ)
+        & row_limit.is_not_null()
+        & pl.col("rows").is_null()
+    ).fill_null(False)
+    record_count = (
+        pl.when(capped)
+        .then(pl.min_horizontal(record_count, pl.max_horizontal(row_limit, pl.lit(1))))
+        .otherwise(record_count)
     )
     unbounded = (
         use

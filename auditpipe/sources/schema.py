@@ -25,6 +25,43 @@ from ..errors import ConfigError
 from ..i18n import _
 
 
+def ident(name: str) -> str:
+    """A table's or column's (lower-cased) name as one part of a ``table.column`` reference:
+    as it is, or quoted as PostgreSQL quotes it (``"user.profile"``) when it holds a dot or
+    starts with a quote, so that the reference splits back into its table and its column
+    (``"user.profile".nick``, not the column ``profile.nick`` of a table ``user``)."""
+    if "." in name or name.startswith('"'):
+        return '"' + name.replace('"', '""') + '"'
+    return name
+
+
+_REF = re.compile(r'^("(?:[^"]|"")*"|[^.]*)\.(.*)$', re.S)
+
+
+def ref_parts(ref: str) -> tuple[str, str]:
+    """The table and the column of a ``table.column`` reference whose parts ``ident``
+    spelled (``"user.profile".nick`` is ``"user.profile"`` and ``nick``)."""
+    m = _REF.match(ref)
+    return (m.group(1), m.group(2)) if m else ("", ref)
+
+
+def ref_table(ref: str) -> str:
+    return ref_parts(ref)[0]
+
+
+def quote_dotted(tree: Any) -> Any:
+    """``tree`` (a parsed statement) with each name that holds a dot spelled as ``ident``
+    spells it, so that its tables and columns are named as the schema and the settings name
+    them (``"user.profile"`` is one table, not a table ``profile`` of a schema ``user``)."""
+    from sqlglot import exp
+
+    for node in tree.find_all(exp.Identifier):
+        name = node.this
+        if isinstance(name, str) and ("." in name or name.startswith('"')):
+            node.set("this", ident(name))
+    return tree
+
+
 @dataclass(frozen=True)
 class DbSchema:
     tables: dict[str, list[str]] = field(default_factory=dict)  # views too, by their columns
@@ -39,12 +76,15 @@ class DbSchema:
     merged: dict[str, list[str]] = field(default_factory=dict)
 
     def columns(self, table: str) -> list[str]:
-        return self.tables.get(table.lower().split(".")[-1], [])
+        name = table.lower()
+        if name in self.tables:
+            return self.tables[name]
+        return self.tables.get(name.split(".")[-1], [])
 
     def base_refs(self, ref: str) -> list[str]:
         """A "table.column" as the table columns it reads: itself, or through a view (views
         of views followed)."""
-        table, _, column = ref.rpartition(".")
+        table, column = ref_parts(ref)
         view = self.views.get(table)
         if view is None:
             return [ref]
@@ -54,7 +94,7 @@ class DbSchema:
         return out
 
     def has(self, ref: str) -> bool:
-        table, _, column = ref.rpartition(".")
+        table, column = ref_parts(ref)
         return column in self.columns(table)
 
     def for_sqlglot(self) -> dict[str, dict[str, str]]:
@@ -117,6 +157,7 @@ def parse_ddl(text: str, dialect: str) -> DbSchema:
             tree = _create_table_core(statement, dialect)
         if tree is None:
             continue
+        tree = quote_dotted(tree)
         kind = str(tree.args.get("kind", "")).upper()
         if kind == "VIEW" and isinstance(tree.this, exp.Table):
             view = _view_columns(tree.expression, tables, views)
@@ -393,9 +434,9 @@ def parse_columns_csv(text: str, where: str, dialect: str | None = None) -> DbSc
         table_schema = (row.get(schema_column) or "").strip() if schema_column else ""
         if schema_column and system.match(table_schema):
             continue
-        table = (row[names["table_name"]] or "").strip().lower()
-        column = (row[names["column_name"]] or "").strip().lower()
-        if not table or not column:
+        table = ident((row[names["table_name"]] or "").strip().lower())
+        column = ident((row[names["column_name"]] or "").strip().lower())
+        if not table.strip('"') or not column.strip('"'):
             continue
         order = row.get(names.get("ordinal_position", ""), "") or ""
         rows.setdefault((table, table_schema), []).append(

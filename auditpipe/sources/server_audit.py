@@ -296,7 +296,9 @@ def _statements(
         pl.col("object").filter(query).first().alias("object"),
         pl.col("retcode").filter(query).first().alias("retcode"),
         (pl.col("bytes") - pl.col("text").str.len_bytes()).filter(query).first().alias("_extra"),
-        pl.concat_str(pl.col("db"), pl.lit("."), pl.col("object"))
+        # (a table whose name holds a dot, `user.profile`, is quoted as pgaudit quotes one:
+        # shop."user.profile" is that table, not a table profile)
+        pl.concat_str(pl.col("db"), pl.lit("."), _quoted_name(pl.col("object")))
         .filter(user_table)
         .unique()
         .sort()
@@ -461,3 +463,17 @@ def _times(groups: Any, settings: SourceSettings, file_name: str) -> Any:
             )
         )
     return pl.concat(parts, how="diagonal_relaxed")
+
+
+def _quoted_name(name: Any) -> Any:
+    """A table name server_audit writes bare, quoted as PostgreSQL quotes one when it holds a
+    dot or a quote (``user.profile`` is ``"user.profile"``), so that the name's table is read
+    whole (``_object_table``)."""
+    import polars as pl
+
+    dotted = name.str.contains(".", literal=True) | name.str.contains('"', literal=True)
+    return (
+        pl.when(~dotted)
+        .then(name)
+        .otherwise(pl.lit('"') + name.str.replace_all('"', '""', literal=True) + pl.lit('"'))
+    )

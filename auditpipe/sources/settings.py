@@ -48,6 +48,7 @@ from typing import Any
 from ..contract import normalize_name
 from ..errors import ConfigError
 from ..i18n import _
+from .schema import ident
 
 KINDS = (
     "pgaudit",
@@ -103,6 +104,9 @@ class SourceSettings:
     lookup_keys: tuple[str, ...] = ()
     query_log_limit: int = 1024
     columns: dict[str, str] = field(default_factory=dict)  # "table.column" -> data field
+    # each "table.column" of [columns], subject_keys and lookup_keys -> as the settings wrote
+    # it (`sources check` tells a dotted table written unquoted from there)
+    spellings: dict[str, str] = field(default_factory=dict)
     actors: tuple[tuple[str, str], ...] = ()  # (glob, actor_type), first match wins
     ticket_key: str | None = "ticket"
     purpose_key: str | None = "purpose"
@@ -259,7 +263,7 @@ def split_name(ref: str) -> list[str] | None:
         at += 1
 
 
-def _column_ref(ref: str, where: str, what: str) -> str:
+def _column_ref(ref: str, where: str, what: str, spellings: dict[str, str] | None = None) -> str:
     parts = split_name(ref)
     if parts is None or len(parts) < 2:
         raise _fail(
@@ -267,7 +271,12 @@ def _column_ref(ref: str, where: str, what: str) -> str:
             _("{what} {ref!r} is not table.column").format(what=what, ref=ref),
             _('write e.g. accounts.id_card_no, or \'"Customer Data"."RealName"\' for quoted names'),
         )
-    return ".".join(parts[-2:])  # schema-qualified names are matched by table and column
+    # schema-qualified names are matched by table and column; a part holding a dot (written
+    # quoted: '"user.profile".nick') stays quoted, so the reference splits back into its two
+    joined = ".".join(ident(p) for p in parts[-2:])
+    if spellings is not None:
+        spellings.setdefault(joined, ref)
+    return joined
 
 
 def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSettings:
@@ -319,13 +328,14 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
     keys = data.get("subject_keys", [])
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
         raise _fail(where, _("'subject_keys' should be a list of strings"), 'e.g. ["accounts.id"]')
-    subject_keys = tuple(_column_ref(k, where, "subject key") for k in keys)
+    spellings: dict[str, str] = {}
+    subject_keys = tuple(_column_ref(k, where, "subject key", spellings) for k in keys)
     lookups = data.get("lookup_keys", [])
     if not isinstance(lookups, list) or not all(isinstance(k, str) for k in lookups):
         raise _fail(
             where, _("'lookup_keys' should be a list of strings"), 'e.g. ["accounts.mobile"]'
         )
-    lookup_keys = tuple(_column_ref(k, where, "lookup key") for k in lookups)
+    lookup_keys = tuple(_column_ref(k, where, "lookup key", spellings) for k in lookups)
     both = sorted(set(subject_keys) & set(lookup_keys))
     if both:
         raise _fail(
@@ -357,7 +367,7 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
                 _("[columns] {ref!r} needs a data field name").format(ref=ref),
                 'e.g. = "id_number"',
             )
-        columns[_column_ref(ref, where, _("[columns] key"))] = normalize_name(data_field)
+        columns[_column_ref(ref, where, _("[columns] key"), spellings)] = normalize_name(data_field)
     actors = []
     for pattern, actor_type in _table(data, "actors", where).items():
         if actor_type not in ACTOR_TYPES:
@@ -401,6 +411,7 @@ def parse_settings(data: dict[str, Any], path: Path | None = None) -> SourceSett
         lookup_keys=lookup_keys,
         query_log_limit=limit,
         columns=columns,
+        spellings=spellings,
         actors=tuple(actors),
         ticket_key=comments.get("ticket", "ticket") or None,
         purpose_key=comments.get("purpose", "purpose") or None,

@@ -143,7 +143,8 @@ def test_the_subject_key_is_kept_and_the_denied_read_is_a_failure(
     )
     assert code == 0, err
     rows = json.loads(out)
-    assert [r["subject_id"] for r in rows] == ["11", "12", None, "14", None, None, None]
+    # (the INSERT of row 13 writes subject 13's data: its key value in VALUES is the subject)
+    assert [r["subject_id"] for r in rows] == ["11", "12", "13", "14", None, None, None]
     assert rows[1]["action"] == "update" and "mobile" in rows[1]["data_fields"]
     # a statement after a comment, or with a dollar-quoted literal, is read as without
     assert rows[3]["action"] == "view" and rows[3]["data_fields"] == ["mobile", "accounts.id"]

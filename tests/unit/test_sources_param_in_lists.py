@@ -89,3 +89,32 @@ def test_a_mysql_list_of_placeholders_counts_its_subjects(read_my, n: int) -> No
     (event,) = events(got)
     assert (event["action"], event["subject_id"], event["record_count"]) == ("view", None, str(n))
     assert not event["extras"].get("unbounded")
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    ids=st.lists(st.integers(1, 10**9), min_size=1, max_size=12),
+    limit=st.integers(0, 15),
+    bound=st.booleans(),
+)
+def test_a_list_read_with_a_row_limit_counts_at_most_the_limit(
+    read,  # type: ignore[no-untyped-def]
+    ids: list[int],
+    limit: int,
+    bound: bool,
+) -> None:
+    # WHERE id IN (…) LIMIT n returns at most n of the list's rows
+    listed = ", ".join(f"${i + 1}" if bound else str(v) for i, v in enumerate(ids))
+    statement = f"SELECT id_card_no FROM accounts WHERE id IN ({listed}) LIMIT {limit}"
+    params = ",".join(str(i) for i in ids) if bound else "<none>"
+    log = (
+        "2026-12-03 00:27:22.173 CST [11936] svc_app@postgres LOG:  AUDIT: SESSION,1,1,READ,"
+        f'SELECT,TABLE,public.accounts,"{statement}","{params}"\n'
+    )
+    got, _ = read(log)
+    (event,) = events(got)
+    assert (event["action"], event["subject_id"], event["record_count"]) == (
+        "view",
+        str(ids[0]),
+        str(max(min(len(ids), limit), 1)),
+    )

@@ -52,7 +52,8 @@ def test_rds_preset_and_schema_qualified_names() -> None:
         ('crm."Customer Data"."RealName"', "customer data.realname"),
         ('"客户"."手机号"', "客户.手机号"),
         ("`shop`.`Customer Data`.`ID`", "customer data.id"),
-        ('"odd.table"."say ""hi"""', 'odd.table.say "hi"'),
+        # (a name holding a dot stays quoted: the reference splits back into table and column)
+        ('"odd.table"."say ""hi"""', '"odd.table".say "hi"'),
         ("public.Accounts.Mobile", "accounts.mobile"),
     ],
 )
