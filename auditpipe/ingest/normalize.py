@@ -166,12 +166,17 @@ FOLDER_NAME_LIMIT = FOLDER_NAME_MAX_BYTES  # the lake layout's limit for a folde
 def _time_spelling(expr: str) -> str:
     """A time's text in the spelling DuckDB's cast reads: RFC 3339's lower-case ``t`` and
     ``z`` (section 5.6) upper-cased, and the zone name Java's ZonedDateTime writes in brackets
-    after an offset (``10:00+08:00[Asia/Shanghai]``) left out, the offset deciding. Only texts
+    after an offset (``10:00+08:00[Asia/Shanghai]``) left out, the offset deciding; without an
+    offset (``10:00[Asia/Shanghai]``) the name is put after a space, a local time of that zone
+    as ``10:00 Asia/Shanghai`` is. Only texts
     holding a ``t``, a ``z`` or ending in ``]`` pay for the regular expressions."""
     steps = [
         (r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})t", r"\1T"),
         (r"([0-9])z(\[|$)", r"\1Z\2"),
         (r"([+-][0-9]{2}(:?[0-9]{2}){0,2}|Z)\[[A-Za-z0-9_/+\-]+\]$", r"\1"),
+        # a zone name in brackets straight after the clock, no offset: a local time of that
+        # zone, spelled as the same name after a space is (NAMED_ZONE)
+        (r"([0-9])\[([A-Za-z][A-Za-z0-9_/+\-]*)\]$", r"\1 \2"),
     ]
     out = expr
     for pattern, replacement in steps:
@@ -327,11 +332,33 @@ DATE_ONLY_REASON = (
 )
 
 
+# Second 60 of a minute: a leap second (23:59:60 UTC at the end of June or December), which
+# neither DuckDB's timestamps nor Unix time count, so the cast fails and the row read as "not a
+# date and time". It is quarantined with its own reason rather than stored at another second:
+# 23:59:59.999999 would make every event of the leap second one instant and could put it
+# after an event logged later in the same second (a verification after the post it checks).
+# (the clock after a date only: ":60" in an offset, +08:00:60, is an offset out of range)
+LEAP_SECOND = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(T|\s+)[0-9]{1,2}:[0-9]{2}:60([.,][0-9]*)?([^0-9]|$)"
+LEAP_SECOND_REASON = (
+    "' has second 60, a leap second, which the lake cannot store (its times, as Unix time, "
+    "have no leap seconds); it is not moved to another second, which could change the order "
+    "of the events around it: send the row again with the time as the system clock kept it "
+    "(second 59.999999 of that minute or 00 of the next)'"
+)
+
 # A zone name after the clock (Region/City: "2026-03-08 02:30:00 America/New_York"). DuckDB's
 # cast moves a wall-clock time the zone skips (02:30 to 03:30, an instant nobody logged) and
 # takes the second of one it passes twice: the zone's own clock is checked as the lake's is.
 NAMED_ZONE = r"[0-9]\s+([A-Za-z][A-Za-z0-9_+\-]*/[A-Za-z0-9_+\-/]+)$"
 NAMED_ZONE_WALL = r"^(.*[0-9])\s+[^\s]+$"
+# A Region/City name the time zone database does not know ("Mars/Olympus", "Asia/Beijing"):
+# quarantined naming it, where it read as "not a date and time".
+UNKNOWN_ZONE_REASON_START = "' names the time zone '''"
+UNKNOWN_ZONE_REASON_END = (
+    "''', which the time zone database does not know (a misspelling, or a name newer than "
+    "the database): send the time with its UTC offset (+08:00) or a zone name of the IANA "
+    "database (Asia/Shanghai)'"
+)
 
 
 @cache
@@ -409,9 +436,27 @@ def time_columns(timezone: str) -> list[list[str]]:
         f"coalesce(regexp_full_match({t}, {quote_literal(DATE_ONLY)}) "
         f"AND TRY_CAST(replace({t}, '/', '-') AS DATE) IS NOT NULL, false) ELSE false END"
     )
-    # (the usual text, longer than a date and ending in a digit, is neither: one cheap test)
+    # Second 60, when the text reads as a time with second 59 instead (only texts holding
+    # ":60" pay for the pattern and the second cast).
+    leap = (
+        f"coalesce(regexp_matches({t}, {quote_literal(LEAP_SECOND)}) AND TRY_CAST("
+        f"regexp_replace({t}, '^([^:]*:[0-9]{{2}}):60', '\\1:59') AS TIMESTAMPTZ) IS NOT NULL, false)"
+    )
+    # A Region/City name the time zone database does not know: the clock before it reads, the
+    # whole text does not (only texts holding a "/" pay).
+    zone_name = f"regexp_extract({t}, {quote_literal(NAMED_ZONE)}, 1)"
+    zone_wall = f"regexp_extract({t}, {quote_literal(NAMED_ZONE_WALL)}, 1)"
+    unknown_zone = (
+        f"coalesce({zone_name} <> '' AND TRY_CAST({zone_wall} AS TIMESTAMP) IS NOT NULL "
+        f"AND TRY_CAST({t} AS TIMESTAMPTZ) IS NULL, false)"
+    )
+    # (the usual text, longer than a date and ending in a digit, is none of these: two cheap
+    # tests)
     unread = (
-        f"CASE WHEN strlen({t}) > 10 AND right({t}, 1) < 'A' THEN NULL "
+        f"CASE WHEN contains({t}, ':60') AND {leap} THEN {LEAP_SECOND_REASON} "
+        f"WHEN contains({t}, '/') AND {unknown_zone} THEN {UNKNOWN_ZONE_REASON_START} || "
+        f"{zone_name} || {UNKNOWN_ZONE_REASON_END} "
+        f"WHEN strlen({t}) > 10 AND right({t}, 1) < 'A' THEN NULL "
         f"WHEN {abbreviation} THEN {ABBREVIATION_REASON} "
         f"WHEN {date_only} THEN {DATE_ONLY_REASON} END"
     )
