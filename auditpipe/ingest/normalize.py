@@ -189,13 +189,16 @@ def _time_spelling(expr: str) -> str:
 
 def text_columns(contract: Contract) -> list[str]:
     """``v_<field>``: the field's text, NULL when empty; a time's in the spelling DuckDB reads
-    (``_time_spelling``). The texts come trimmed (``trimmed_texts``, which normalize_batch
+    (``_time_spelling``), and its text as sent in ``o_<field>``. The texts come trimmed (``trimmed_texts``, which normalize_batch
     applies to every batch)."""
     q = quote_identifier
     columns = []
     for spec in contract.fields:
         text = f"nullif({q(spec.name)}, '')"
         if spec.storage.startswith("TIMESTAMP"):
+            # ``o_<field>``: the time as sent, which reasons quote (the respelled one was
+            # quoted: '...T23:59:60Z' for a line holding '...t23:59:60z', not found by grep)
+            columns.append(f"{text} AS {q('o_' + spec.name)}")
             text = _time_spelling(text)
         columns.append(f"{text} AS {q('v_' + spec.name)}")
     return columns
@@ -538,6 +541,7 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
     """(condition, reason) pairs; a row is stored when no condition holds."""
     q = quote_identifier
     t = TIME
+    sent = _shown('"o_event_time"')  # the time as sent, for the reasons
     found: list[tuple[str, str]] = []
     for spec in contract.fields:
         v = q("v_" + spec.name)
@@ -570,20 +574,19 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
     return found + [
         (
             f"{t} IS NOT NULL AND t_time IS NULL AND p_unread IS NULL",
-            f"'event_time ' || {_shown(t)} || ' is not a date and time (ISO-8601, "
+            f"'event_time ' || {sent} || ' is not a date and time (ISO-8601, "
             "YYYY-MM-DD HH:MM:SS, or epoch seconds, milliseconds, microseconds or nanoseconds)'",
         ),
-        ("p_unread IS NOT NULL", f"'event_time ' || {_shown(t)} || p_unread"),
+        ("p_unread IS NOT NULL", f"'event_time ' || {sent} || p_unread"),
         (
             "t_local_gap",
-            f"'event_time ' || {_shown(t)} || ' does not exist in ' || t_gap_zone || ': clocks skip it "
+            f"'event_time ' || {sent} || ' does not exist in ' || t_gap_zone || ': clocks skip it "
             "for daylight saving time (send the time with its UTC offset)'",
         ),
         (
             f"t_time < {_local_midnight(EARLIEST, timezone)} OR "
             f"t_time >= {_local_midnight(LATEST, timezone)}",
-            f"'event_time ' || {_shown(t)} || ' is outside {EARLIEST[:4]}-{LATEST[:4]} "
-            f"in {timezone}'",
+            f"'event_time ' || {sent} || ' is outside {EARLIEST[:4]}-{LATEST[:4]} in {timezone}'",
         ),
         (
             "t_fields_unfit IS NOT NULL",
