@@ -173,10 +173,11 @@ def _time_spelling(expr: str) -> str:
     steps = [
         (r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})t", r"\1T"),
         (r"([0-9])z(\[|$)", r"\1Z\2"),
-        (r"([+-][0-9]{2}(:?[0-9]{2}){0,2}|Z)\[[A-Za-z0-9_/+\-]+\]$", r"\1"),
+        # (a zone id of an offset has a colon: Java prints ZoneId.of("GMT+8") as GMT+08:00)
+        (r"([+-][0-9]{2}(:?[0-9]{2}){0,2}|Z)\[[A-Za-z0-9_/+\-:]+\]$", r"\1"),
         # a zone name in brackets straight after the clock, no offset: a local time of that
         # zone, spelled as the same name after a space is (NAMED_ZONE)
-        (r"([0-9])\[([A-Za-z][A-Za-z0-9_/+\-]*)\]$", r"\1 \2"),
+        (r"([0-9])\[([A-Za-z][A-Za-z0-9_/+\-:]*)\]$", r"\1 \2"),
     ]
     out = expr
     for pattern, replacement in steps:

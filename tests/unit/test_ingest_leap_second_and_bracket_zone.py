@@ -123,6 +123,16 @@ BRACKETED = [
     ("2026-03-01T10:00:00[Mars/Olympus]", "Mars/Olympus"),
     ("2026-03-01 10:00:00 Mars/Olympus", "Mars/Olympus"),
     ("2026-03-01T10:00:00+08:00[Mars/Olympus]", dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC)),
+    # ZonedDateTime.toString() of offset zone ids (Java 17's output: ZoneId.of("GMT+8") is
+    # GMT+08:00), and a region of three parts
+    ("2026-03-01T10:00+08:00[GMT+08:00]", dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC)),
+    ("2026-03-01T10:00+05:30[UTC+05:30]", dt.datetime(2026, 3, 1, 4, 30, tzinfo=UTC)),
+    ("2026-03-01T10:00:00.5+08:00[GMT+08:00]", dt.datetime(2026, 3, 1, 2, 0, 0, 500000, UTC)),
+    (
+        "2026-03-01T10:00-03:00[America/Argentina/Buenos_Aires]",
+        dt.datetime(2026, 3, 1, 13, 0, tzinfo=UTC),
+    ),
+    ("2026-03-01T10:00:00[GMT+08:00]", dt.datetime(2026, 3, 1, 2, 0, tzinfo=UTC)),
 ]
 
 
