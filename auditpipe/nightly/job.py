@@ -205,14 +205,17 @@ def sort_ready_files(
     """An outcome for each ready (file, sha256): skipped when its content is in the lake or
     came earlier in this scan, resumed when a dead run committed it, else to be ingested.
     Returns (outcomes, files to ingest, files to move once committed)."""
+    from ..ingest.hashing import EMPTY_SHA256
+
     outcomes: list[FileOutcome] = []
     to_ingest: list[tuple[InboxFile, str]] = []
     to_move: list[tuple[InboxFile, FileOutcome]] = []
     first_with_sha: dict[str, str] = {}
     for item, sha in ready:
         outcome = FileOutcome(path=item.relpath, status=SKIPPED, sha256=sha)
-        entry = manifest_entry(sha)
-        if sha in first_with_sha:
+        # an empty file is never the same content as another (ingest.hashing.EMPTY_SHA256)
+        entry = None if sha == EMPTY_SHA256 else manifest_entry(sha)
+        if sha in first_with_sha and sha != EMPTY_SHA256:
             outcome.reason = f"same content as {first_with_sha[sha]}"
         elif entry is not None and sha in carried_files and _committed(entry):
             _fill_from_manifest(outcome, entry)
