@@ -455,10 +455,12 @@ def time_columns(timezone: str) -> list[list[str]]:
         f"AND TRY_CAST({t} AS TIMESTAMPTZ) IS NULL, false)"
     )
     # (the usual text, longer than a date and ending in a digit, is none of these: two cheap
-    # tests)
+    # tests; a CASE runs its THEN only for the rows its WHEN holds for, an AND may not)
     unread = (
-        f"CASE WHEN contains({t}, ':60') AND {leap} THEN {LEAP_SECOND_REASON} "
-        f"WHEN contains({t}, '/') AND {unknown_zone} THEN {UNKNOWN_ZONE_REASON_START} || "
+        f"CASE WHEN CASE WHEN contains({t}, ':60') THEN {leap} ELSE false END "
+        f"THEN {LEAP_SECOND_REASON} "
+        f"WHEN CASE WHEN contains({t}, '/') THEN {unknown_zone} ELSE false END "
+        f"THEN {UNKNOWN_ZONE_REASON_START} || "
         f"{zone_name} || {UNKNOWN_ZONE_REASON_END} "
         f"WHEN strlen({t}) > 10 AND right({t}, 1) < 'A' THEN NULL "
         f"WHEN {abbreviation} THEN {ABBREVIATION_REASON} "
