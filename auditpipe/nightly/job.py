@@ -197,6 +197,17 @@ class _Carried:
         return carried
 
 
+def _unsupported_reason(relpath: str) -> str:
+    """What a file of the inbox that is not a log file is and what to do, in English (the run
+    record and --json keep it; the summary says it in the reader's language)."""
+    from ..i18n import DEFAULT_LANGUAGE, using_language
+    from ..ingest.sources import skipped_advice
+
+    with using_language(DEFAULT_LANGUAGE):
+        what, todo = skipped_advice(Path(relpath))
+    return f"{what}: {todo}"
+
+
 def sort_ready_files(
     ready: list[tuple[InboxFile, str]],
     manifest_entry: Callable[[str], dict[str, Any] | None],
@@ -326,7 +337,7 @@ class _Job:
         outcomes += missing
         outcomes += [FileOutcome(path=p, status=WAITING, reason=why) for p, why in scan.waiting]
         outcomes += [
-            FileOutcome(path=p, status=UNSUPPORTED, reason=N_("not a kind of file auditpipe reads"))
+            FileOutcome(path=p, status=UNSUPPORTED, reason=_unsupported_reason(p))
             for p in scan.unsupported
         ]
         for path, why in scan.unreadable:

@@ -94,3 +94,7 @@ def test_the_nightly_summary_says_what_to_do_with_a_file_that_is_not_a_log(
     assert "unzip it" in zip_line, text
     (json_line,) = [ln for ln in text.splitlines() if "c.json:" in ln]
     assert "rename it to .jsonl" in json_line, text
+    # --json (and the run record) say it too, for scripts
+    _code, out, _err = run_main([*nightly_args(inbox, tmp_path / "lake"), "--json"], capsys)
+    files = {f["path"]: f for f in json.loads(out)["files"]["list"]}
+    assert "unzip it" in files["b.zip"]["reason"], files["b.zip"]
