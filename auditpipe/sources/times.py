@@ -21,7 +21,7 @@ _UTC_NAMES = {"UTC", "GMT", "Z", "UT"}
 # of the leap second was stored after the events logged early in the next second. Such a time
 # is quarantined (``TIME_PROBLEM``, which events.py takes as the row's reason), as the same
 # time in an access log is (ingest.normalize.LEAP_SECOND).
-_LEAP_SECOND = r"^\S+[ T]\d{1,2}:\d{2}:60(?:[.,]\d*)?(?:\s|$)"
+_LEAP_SECOND = r"^\S+[ T]\d{1,2}:\d{2}:60(?:[.,]\d*)?(?:\D|$)"
 TIME_PROBLEM = "time_problem"
 
 

@@ -182,3 +182,36 @@ def test_a_database_log_time_of_second_60_is_quarantined_naming_it(tmp_path: Pat
     )
     (row,) = quarantined(rows)
     assert "second 60" in row["pre_error"] and "leap second" in row["pre_error"], row
+
+
+def test_a_percona_audit_time_of_second_60_is_quarantined_naming_it(tmp_path: Path) -> None:
+    import json
+
+    from tests.support.sources import events, quarantined, read_log
+
+    def record(n: int, timestamp: str) -> str:
+        return json.dumps(
+            {
+                "audit_record": {
+                    "name": "Query",
+                    "record": f"{n}_x",
+                    "timestamp": timestamp,
+                    "command_class": "select",
+                    "connection_id": "37",
+                    "status": 0,
+                    "sqltext": "SELECT real_name FROM accounts WHERE id = 5",
+                    "user": "kefu_li[kefu_li] @ localhost [10.0.0.7]",
+                    "host": "localhost",
+                    "ip": "10.0.0.7",
+                    "db": "shop",
+                }
+            }
+        )
+
+    stamps = ["2016-12-31T23:59:60 UTC", "2016-12-31T23:59:60Z", "2016-12-31T23:59:59Z"]
+    log = "\n".join(record(i, t) for i, t in enumerate(stamps)) + "\n"
+    rows, _ = read_log(tmp_path, log, kind="percona_audit_json", fmt=None)
+    assert [e["event_time"] for e in events(rows)] == ["2016-12-31T23:59:59.000000Z"]
+    for row in quarantined(rows):
+        assert "second 60" in row["pre_error"] and "leap second" in row["pre_error"], row
+    assert len(quarantined(rows)) == 2
