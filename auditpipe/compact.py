@@ -17,6 +17,7 @@ Quarantine is not touched (its rows are not by day). Everything runs under the l
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .db import Database, quote_identifier, quote_literal, read_parquet_sql
-from .errors import LakeError, UsageError
+from .errors import DiskFullError, LakeError, UsageError
 from .i18n import _
 from .lake import Lake, Partition, Transaction, layout, today_in, verify_parquet
 from .lake.folder import RETENTION_FILE
@@ -133,33 +134,132 @@ def compact_lake(lake: Lake, settings: CompactSettings) -> CompactResult:
         include_evidence=settings.include_evidence,
     )
     with lake.locked("compact"):
-        # Under the lock, so DuckDB may spill on the lake's own disk (recover() clears staging).
-        con = connect_views(
-            lake,
-            memory_limit=settings.memory_limit,
-            temp_directory=lake.staging_dir / "duckdb-tmp",
-            # The rows of a merged file have no order (every reader and the checksum are
-            # order-free): kept, DuckDB buffers out-of-order batches of every small file (a
-            # partition of 3,000 files: 1.7 GB resident instead of 0.5 GB).
-            keep_insertion_order=False,
+        # Retention is the remedy for a full disk, and its commit writes a journal: the room
+        # for it is the reserve an earlier compact kept, released first.
+        released = (
+            _release_reserve(lake)
+            if settings.retain_days is not None and not settings.dry_run
+            else 0
         )
         try:
-            if settings.retain_days is not None:
-                result.retention_cutoff = today - dt.timedelta(days=settings.retain_days)
-                _apply_retention(lake, con, settings, result)
-            _compact(lake, con, settings, result)
+            _compact_locked(lake, settings, result, today)
         except BaseException as exc:
-            if settings.dry_run or not result.changes:
-                raise
-            # Retention and the partitions compacted so far are committed: the error carries
-            # them (``done_before_error``), so the command can say what changed, not only
-            # "Error", which an operator reads as "nothing changed".
-            setattr(exc, DONE_BEFORE_ERROR, result)
+            if settings.retain_days is not None and not settings.dry_run and not result.changes:
+                full = _no_room_for_retention(exc, lake, released)
+                if full is not None:
+                    raise full from exc
             raise
         finally:
-            con.close()
+            if not settings.dry_run:
+                _keep_reserve(lake)
     result.completed = True
     return result
+
+
+def _compact_locked(
+    lake: Lake, settings: CompactSettings, result: CompactResult, today: dt.date
+) -> None:
+    # Under the lock, so DuckDB may spill on the lake's own disk (recover() clears staging).
+    con = connect_views(
+        lake,
+        memory_limit=settings.memory_limit,
+        temp_directory=lake.staging_dir / "duckdb-tmp",
+        # The rows of a merged file have no order (every reader and the checksum are
+        # order-free): kept, DuckDB buffers out-of-order batches of every small file (a
+        # partition of 3,000 files: 1.7 GB resident instead of 0.5 GB).
+        keep_insertion_order=False,
+    )
+    try:
+        if settings.retain_days is not None:
+            result.retention_cutoff = today - dt.timedelta(days=settings.retain_days)
+            _apply_retention(lake, con, settings, result)
+        _compact(lake, con, settings, result)
+    except BaseException as exc:
+        if settings.dry_run or not result.changes:
+            raise
+        # Retention and the partitions compacted so far are committed: the error carries
+        # them (``done_before_error``), so the command can say what changed, not only
+        # "Error", which an operator reads as "nothing changed".
+        setattr(exc, DONE_BEFORE_ERROR, result)
+        raise
+    finally:
+        con.close()
+
+
+# -- the reserve --------------------------------------------------------------------------
+# Room kept in the lake's file system for `compact --retain-days` on a full disk: a file of
+# RESERVE_BYTES allocated blocks, ``_auditpipe/reserve``, which every compact that changes the
+# lake makes when it is missing and there is room, and which retention deletes before it
+# writes anything. It holds no data, so it may go at any moment: killed after its deletion,
+# the lake is as the retention's own commit leaves it (journaled, rolled forward or back by
+# the next writer), and the next compact makes the reserve again; killed while making it, a
+# ``reserve.tmp`` is left, which the next compact deletes first (retention before it counts on
+# its room too). It is made under the lake's lock, so no two writers race on it.
+RESERVE_FILE = "reserve"
+RESERVE_BYTES = 16 * 1024 * 1024
+
+
+def _release_reserve(lake: Lake) -> int:
+    """Delete the reserve (and a half-made one); the bytes it held."""
+    freed = 0
+    for name in (RESERVE_FILE, RESERVE_FILE + ".tmp"):
+        path = lake.meta_dir / name
+        try:
+            freed += path.stat().st_blocks * 512
+            path.unlink()
+        except FileNotFoundError:
+            continue
+    return freed
+
+
+def _keep_reserve(lake: Lake) -> None:
+    """Make the reserve when it is missing or of another size, if there is room; else leave
+    it out (the disk is as full as it was)."""
+    import os
+
+    path = lake.meta_dir / RESERVE_FILE
+    try:
+        if path.stat().st_size == RESERVE_BYTES:
+            return
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return
+    tmp = lake.meta_dir / (RESERVE_FILE + ".tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            # allocated blocks, not a sparse file: only those are room another write may take
+            os.posix_fallocate(fd, 0, RESERVE_BYTES)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def _no_room_for_retention(exc: BaseException, lake: Lake, released: int) -> DiskFullError | None:
+    """The error for a retention a full disk stopped before its commit, saying what to free,
+    or None when ``exc`` is not a full disk."""
+    from .errors import disk_full_path
+
+    if disk_full_path(exc) is False:
+        return None
+    size = f"{max(RESERVE_BYTES, released) // (1024 * 1024)} MiB"
+    return DiskFullError(
+        _(
+            "the disk is full at {lake}: compact --retain-days has no room to record what it "
+            "deletes ({error})"
+        ).format(lake=lake.root, error=exc),
+        hint=_(
+            "free at least {size} on that file system outside the lake (old files of the "
+            "inbox's processed/ folder, logs, other data: not the lake's own files, whose "
+            "deletion the lake would not know of) and run it again; from then on compact keeps "
+            "{size} in {reserve}, which it releases first when the disk is full again"
+        ).format(size=size, reserve=lake.meta_dir / RESERVE_FILE),
+    )
 
 
 # -- checks -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..console import get_console, printable
 from ..i18n import N_, _, ngettext
+from ..ingest.columns import PANDAS_INDEX
 from ..ingest.messages import DUPLICATES_OF_ANOTHER_DAY, event_ids_reused
 from ..ingest.text import GB18030_ROWS
 from ..lake.layout import lake_arg
@@ -82,8 +83,20 @@ def render_ingest_result(result: IngestResult, lake: Path) -> None:
         others = {
             k: n
             for k, n in f.counters.items()
-            if k not in (GB18030_ROWS, DUPLICATES_OF_ANOTHER_DAY)
+            if k not in (GB18030_ROWS, DUPLICATES_OF_ANOTHER_DAY, PANDAS_INDEX)
         }
+        if f.counters.get(PANDAS_INDEX):
+            console.message(
+                ngettext(
+                    "{file}: left out {n} column pandas wrote for its DataFrame's index (an "
+                    "unnamed first CSV column, Unnamed: 0, or __index_level_0__): row labels, "
+                    "not an event field; write the file with index=False to leave it out",
+                    "{file}: left out {n} columns pandas wrote for its DataFrame's index (an "
+                    "unnamed first CSV column, Unnamed: 0, or __index_level_0__): row labels, "
+                    "not event fields; write the file with index=False to leave them out",
+                    f.counters[PANDAS_INDEX],
+                ).format(file=printable(f.source_file), n=f.counters[PANDAS_INDEX])
+            )
         if others:
             counts = ", ".join(f"{name} {n:,}" for name, n in sorted(others.items()))
             console.message(f"{f.source_file}: {counts}")

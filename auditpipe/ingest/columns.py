@@ -2,7 +2,39 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Sequence
+
 from ..db import quote_literal
+
+# The counter of the columns pandas wrote for a DataFrame's index that a file's extras leave
+# out (``pandas_index_columns``): row labels, not event fields.
+PANDAS_INDEX = "columns_pandas_index"
+_UNNAMED = re.compile(r"Unnamed: [0-9]+")
+_INDEX_LEVEL = re.compile(r"__index_level_[0-9]+__")
+
+
+def pandas_index_columns(names: Sequence[str], pandas_metadata: bytes | None = None) -> set[int]:
+    """The positions of the columns pandas wrote for a DataFrame's index, which ``extras``
+    leave out: the leading columns named ``""`` (``to_csv`` writes its index so by default)
+    or ``Unnamed: N`` (that column read back by ``read_csv``, then written again); and in
+    Parquet, the columns ``__index_level_N__`` that pandas' schema metadata lists as the
+    index (``to_parquet`` of a frame whose index is not the default range). A named index
+    (``set_index("event_id")``) is data and is read as any column."""
+    found: set[int] = set()
+    for i, name in enumerate(names):
+        if name != "" and not _UNNAMED.fullmatch(name):
+            break
+        found.add(i)
+    if pandas_metadata:
+        try:
+            listed = json.loads(pandas_metadata).get("index_columns", [])
+        except (ValueError, AttributeError):
+            listed = []
+        index = {n for n in listed if isinstance(n, str) and _INDEX_LEVEL.fullmatch(n)}
+        found |= {i for i, name in enumerate(names) if name in index}
+    return found
 
 
 def own_spelling_first(canon: str, names: list[str]) -> list[int]:

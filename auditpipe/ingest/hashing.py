@@ -110,6 +110,13 @@ def known_sha256(sha: str) -> Future[str]:
     return done
 
 
+# The content of a file of no bytes. Every empty file has it, so it names no delivery: an
+# empty file is never "the same content" as another (a failed export beside an empty day of
+# another provider), and is read on its own (ingested as no rows, or rejected when its kind
+# cannot be empty: a compressed file, Parquet).
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
 class InLake:
     """Whether the lake holds a file's content (a manifest entry with status ingested). Asked
     by the staging threads between batches; the manifest is read once, when the hash is known."""
@@ -128,7 +135,8 @@ class InLake:
         if not self.asked and (wait or self.sha.done()):
             with self.lock:
                 if not self.asked:
-                    entry = self.lake.manifest_entry(self.sha.result())
+                    sha = self.sha.result()
+                    entry = None if sha == EMPTY_SHA256 else self.lake.manifest_entry(sha)
                     if entry and entry.get("status") == STATUS_INGESTED:
                         self.entry = entry
                     self.asked = True

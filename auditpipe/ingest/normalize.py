@@ -166,12 +166,18 @@ FOLDER_NAME_LIMIT = FOLDER_NAME_MAX_BYTES  # the lake layout's limit for a folde
 def _time_spelling(expr: str) -> str:
     """A time's text in the spelling DuckDB's cast reads: RFC 3339's lower-case ``t`` and
     ``z`` (section 5.6) upper-cased, and the zone name Java's ZonedDateTime writes in brackets
-    after an offset (``10:00+08:00[Asia/Shanghai]``) left out, the offset deciding. Only texts
+    after an offset (``10:00+08:00[Asia/Shanghai]``) left out, the offset deciding; without an
+    offset (``10:00[Asia/Shanghai]``) the name is put after a space, a local time of that zone
+    as ``10:00 Asia/Shanghai`` is. Only texts
     holding a ``t``, a ``z`` or ending in ``]`` pay for the regular expressions."""
     steps = [
         (r"^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2})t", r"\1T"),
         (r"([0-9])z(\[|$)", r"\1Z\2"),
-        (r"([+-][0-9]{2}(:?[0-9]{2}){0,2}|Z)\[[A-Za-z0-9_/+\-]+\]$", r"\1"),
+        # (a zone id of an offset has a colon: Java prints ZoneId.of("GMT+8") as GMT+08:00)
+        (r"([+-][0-9]{2}(:?[0-9]{2}){0,2}|Z)\[[A-Za-z0-9_/+\-:]+\]$", r"\1"),
+        # a zone name in brackets straight after the clock, no offset: a local time of that
+        # zone, spelled as the same name after a space is (NAMED_ZONE)
+        (r"([0-9])\[([A-Za-z][A-Za-z0-9_/+\-:]*)\]$", r"\1 \2"),
     ]
     out = expr
     for pattern, replacement in steps:
@@ -184,13 +190,16 @@ def _time_spelling(expr: str) -> str:
 
 def text_columns(contract: Contract) -> list[str]:
     """``v_<field>``: the field's text, NULL when empty; a time's in the spelling DuckDB reads
-    (``_time_spelling``). The texts come trimmed (``trimmed_texts``, which normalize_batch
+    (``_time_spelling``), and its text as sent in ``o_<field>``. The texts come trimmed (``trimmed_texts``, which normalize_batch
     applies to every batch)."""
     q = quote_identifier
     columns = []
     for spec in contract.fields:
         text = f"nullif({q(spec.name)}, '')"
         if spec.storage.startswith("TIMESTAMP"):
+            # ``o_<field>``: the time as sent, which reasons quote (the respelled one was
+            # quoted: '...T23:59:60Z' for a line holding '...t23:59:60z', not found by grep)
+            columns.append(f"{text} AS {q('o_' + spec.name)}")
             text = _time_spelling(text)
         columns.append(f"{text} AS {q('v_' + spec.name)}")
     return columns
@@ -327,11 +336,33 @@ DATE_ONLY_REASON = (
 )
 
 
+# Second 60 of a minute: a leap second (23:59:60 UTC at the end of June or December), which
+# neither DuckDB's timestamps nor Unix time count, so the cast fails and the row read as "not a
+# date and time". It is quarantined with its own reason rather than stored at another second:
+# 23:59:59.999999 would make every event of the leap second one instant and could put it
+# after an event logged later in the same second (a verification after the post it checks).
+# (the clock after a date only: ":60" in an offset, +08:00:60, is an offset out of range)
+LEAP_SECOND = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(T|\s+)[0-9]{1,2}:[0-9]{2}:60([.,][0-9]*)?([^0-9]|$)"
+LEAP_SECOND_REASON = (
+    "' has second 60, a leap second, which the lake cannot store (its times, as Unix time, "
+    "have no leap seconds); it is not moved to another second, which could change the order "
+    "of the events around it: send the row again with the time as the system clock kept it "
+    "(second 59.999999 of that minute or 00 of the next)'"
+)
+
 # A zone name after the clock (Region/City: "2026-03-08 02:30:00 America/New_York"). DuckDB's
 # cast moves a wall-clock time the zone skips (02:30 to 03:30, an instant nobody logged) and
 # takes the second of one it passes twice: the zone's own clock is checked as the lake's is.
 NAMED_ZONE = r"[0-9]\s+([A-Za-z][A-Za-z0-9_+\-]*/[A-Za-z0-9_+\-/]+)$"
 NAMED_ZONE_WALL = r"^(.*[0-9])\s+[^\s]+$"
+# A Region/City name the time zone database does not know ("Mars/Olympus", "Asia/Beijing"):
+# quarantined naming it, where it read as "not a date and time".
+UNKNOWN_ZONE_REASON_START = "' names the time zone '''"
+UNKNOWN_ZONE_REASON_END = (
+    "''', which the time zone database does not know (a misspelling, or a name newer than "
+    "the database): send the time with its UTC offset (+08:00) or a zone name of the IANA "
+    "database (Asia/Shanghai)'"
+)
 
 
 @cache
@@ -409,9 +440,29 @@ def time_columns(timezone: str) -> list[list[str]]:
         f"coalesce(regexp_full_match({t}, {quote_literal(DATE_ONLY)}) "
         f"AND TRY_CAST(replace({t}, '/', '-') AS DATE) IS NOT NULL, false) ELSE false END"
     )
-    # (the usual text, longer than a date and ending in a digit, is neither: one cheap test)
+    # Second 60, when the text reads as a time with second 59 instead (only texts holding
+    # ":60" pay for the pattern and the second cast).
+    leap = (
+        f"coalesce(regexp_matches({t}, {quote_literal(LEAP_SECOND)}) AND TRY_CAST("
+        f"regexp_replace({t}, '^([^:]*:[0-9]{{2}}):60', '\\1:59') AS TIMESTAMPTZ) IS NOT NULL, false)"
+    )
+    # A Region/City name the time zone database does not know: the clock before it reads, the
+    # whole text does not (only texts holding a "/" pay).
+    zone_name = f"regexp_extract({t}, {quote_literal(NAMED_ZONE)}, 1)"
+    zone_wall = f"regexp_extract({t}, {quote_literal(NAMED_ZONE_WALL)}, 1)"
+    unknown_zone = (
+        f"coalesce({zone_name} <> '' AND TRY_CAST({zone_wall} AS TIMESTAMP) IS NOT NULL "
+        f"AND TRY_CAST({t} AS TIMESTAMPTZ) IS NULL, false)"
+    )
+    # (the usual text, longer than a date and ending in a digit, is none of these: two cheap
+    # tests; a CASE runs its THEN only for the rows its WHEN holds for, an AND may not)
     unread = (
-        f"CASE WHEN strlen({t}) > 10 AND right({t}, 1) < 'A' THEN NULL "
+        f"CASE WHEN CASE WHEN contains({t}, ':60') THEN {leap} ELSE false END "
+        f"THEN {LEAP_SECOND_REASON} "
+        f"WHEN CASE WHEN contains({t}, '/') THEN {unknown_zone} ELSE false END "
+        f"THEN {UNKNOWN_ZONE_REASON_START} || "
+        f"{zone_name} || {UNKNOWN_ZONE_REASON_END} "
+        f"WHEN strlen({t}) > 10 AND right({t}, 1) < 'A' THEN NULL "
         f"WHEN {abbreviation} THEN {ABBREVIATION_REASON} "
         f"WHEN {date_only} THEN {DATE_ONLY_REASON} END"
     )
@@ -493,6 +544,7 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
     """(condition, reason) pairs; a row is stored when no condition holds."""
     q = quote_identifier
     t = TIME
+    sent = _shown('"o_event_time"')  # the time as sent, for the reasons
     found: list[tuple[str, str]] = []
     for spec in contract.fields:
         v = q("v_" + spec.name)
@@ -525,20 +577,19 @@ def checks(contract: Contract, timezone: str) -> list[tuple[str, str]]:
     return found + [
         (
             f"{t} IS NOT NULL AND t_time IS NULL AND p_unread IS NULL",
-            f"'event_time ' || {_shown(t)} || ' is not a date and time (ISO-8601, "
+            f"'event_time ' || {sent} || ' is not a date and time (ISO-8601, "
             "YYYY-MM-DD HH:MM:SS, or epoch seconds, milliseconds, microseconds or nanoseconds)'",
         ),
-        ("p_unread IS NOT NULL", f"'event_time ' || {_shown(t)} || p_unread"),
+        ("p_unread IS NOT NULL", f"'event_time ' || {sent} || p_unread"),
         (
             "t_local_gap",
-            f"'event_time ' || {_shown(t)} || ' does not exist in ' || t_gap_zone || ': clocks skip it "
+            f"'event_time ' || {sent} || ' does not exist in ' || t_gap_zone || ': clocks skip it "
             "for daylight saving time (send the time with its UTC offset)'",
         ),
         (
             f"t_time < {_local_midnight(EARLIEST, timezone)} OR "
             f"t_time >= {_local_midnight(LATEST, timezone)}",
-            f"'event_time ' || {_shown(t)} || ' is outside {EARLIEST[:4]}-{LATEST[:4]} "
-            f"in {timezone}'",
+            f"'event_time ' || {sent} || ' is outside {EARLIEST[:4]}-{LATEST[:4]} in {timezone}'",
         ),
         (
             "t_fields_unfit IS NOT NULL",

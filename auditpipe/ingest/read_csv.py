@@ -26,7 +26,15 @@ from ..contract import Contract, normalize_name
 from ..db import arrow_table, quote_identifier
 from ..errors import AuditpipeError, InputFileError
 from ..i18n import _
-from .columns import extras_keys, first_present, json_member, json_object, own_spelling_first
+from .columns import (
+    PANDAS_INDEX,
+    extras_keys,
+    first_present,
+    json_member,
+    json_object,
+    own_spelling_first,
+    pandas_index_columns,
+)
 from .csv_quotes import row_ends, row_shapes
 from .kinds import ReadContext, register_kind
 from .lines import LineBatch, iter_line_batches, prefetch
@@ -135,6 +143,8 @@ def read_batch(
         header = read_header(table["txt"][0].as_py(), table["line_number"][0].as_py(), contract)
         if ctx is not None:
             ctx.note_columns(header.names)
+            if index := pandas_index_columns(header.names):
+                ctx.count(PANDAS_INDEX, len(index))
         rows, table = rows.slice(1), table.slice(1)
     if not table.num_rows:
         return empty, header
@@ -423,11 +433,12 @@ def to_contract(con: Any, parsed: pa.Table, header: CsvHeader, contract: Contrac
     """Contract-named columns and ``extras`` from the positional columns."""
     groups: dict[str, list[str]] = {}
     extras: dict[str, list[int]] = {}
+    index = pandas_index_columns(header.names)
     for i, name in enumerate(header.names):
         canon = contract.canonical_key(name)
         if canon:
             groups.setdefault(canon, []).append(f"c{i}")
-        else:
+        elif i not in index:  # pandas' index: row labels, not an event field
             extras.setdefault(name, []).append(i)
     names = {f"c{i}": name for i, name in enumerate(header.names)}
     for canon, cols in groups.items():

@@ -21,7 +21,15 @@ from ..contract import Contract
 from ..db import arrow_table, quote_identifier, quote_literal
 from ..errors import InputFileError
 from ..i18n import _
-from .columns import extras_keys, first_present, json_member, json_object, own_spelling_first
+from .columns import (
+    PANDAS_INDEX,
+    extras_keys,
+    first_present,
+    json_member,
+    json_object,
+    own_spelling_first,
+    pandas_index_columns,
+)
 from .kinds import ReadContext, register_kind
 from .lines import StreamError
 
@@ -42,7 +50,12 @@ class Parquet:
             schema, converted = duckdb_schema(pf.schema_arrow)
             unreadable(ctx.con, schema, ctx.source.path)
             imprecise_times(pf.schema_arrow, ctx.contract, ctx.source.path)
-            select = row_query(schema, ctx.contract, int96_columns(pf))
+            index = pandas_index_columns(
+                pf.schema_arrow.names, (pf.schema_arrow.metadata or {}).get(b"pandas")
+            )
+            if index:
+                ctx.count(PANDAS_INDEX, len(index))
+            select = row_query(schema, ctx.contract, int96_columns(pf), index)
             start = 1
             for rb in pf.iter_batches(batch_size=BATCH_ROWS):
                 n = rb.num_rows
@@ -261,9 +274,15 @@ def _leaf_count(kind: pa.DataType) -> int:
     return 1
 
 
-def row_query(schema: pa.Schema, contract: Contract, utc_columns: Collection[int] = ()) -> str:
+def row_query(
+    schema: pa.Schema,
+    contract: Contract,
+    utc_columns: Collection[int] = (),
+    index: Collection[int] = (),
+) -> str:
     """The SELECT over ``parquet_rows`` (columns c0, c1, ... and line_number); the columns
-    in ``utc_columns`` (INT96 timestamps) are UTC instants and read as such."""
+    in ``utc_columns`` (INT96 timestamps) are UTC instants and read as such; those in
+    ``index`` (pandas' index, ``columns.pandas_index_columns``) are left out of extras."""
 
     def cell(i: int) -> str:
         # A float NaN is no value, as null is: Polars, DuckDB and Spark keep it in Parquet
@@ -283,7 +302,10 @@ def row_query(schema: pa.Schema, contract: Contract, utc_columns: Collection[int
     extras: dict[str, list[int]] = {}
     for i, name in enumerate(schema.names):
         canon = contract.canonical_key(name)
-        (groups.setdefault(canon, []) if canon else extras.setdefault(name, [])).append(i)
+        if canon:
+            groups.setdefault(canon, []).append(i)
+        elif i not in index:
+            extras.setdefault(name, []).append(i)
     for canon, cols in groups.items():
         groups[canon] = [
             cols[i] for i in own_spelling_first(canon, [schema.names[c] for c in cols])

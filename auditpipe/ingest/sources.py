@@ -50,6 +50,12 @@ _UNREAD_SUFFIXES = {
         N_("decompress it or compress it with gzip or zstd, and ingest that"),
     ),
 }
+# A tar archive compressed (its last suffix a compression auditpipe reads: .tar.gz ...).
+_TAR_SHORT = {".tbz2": "bz2", ".tbz": "bz2", ".txz": "xz", ".tzst": "zstd"}
+# Spreadsheets, which people export logs to and drop beside them.
+_SPREADSHEETS = (".xlsx", ".xls", ".xlsm", ".ods", ".numbers")
+# Names a copy or download in progress leaves (as the nightly job's PARTIAL_SUFFIXES).
+_PARTIAL = (".part", ".tmp", ".partial", ".crdownload", ".filepart", ".download", ".swp")
 SHOWN_NAMES = 10  # files a warning names before "and N more"
 
 
@@ -258,18 +264,42 @@ class Skipped:
         )
 
     def warnings(self) -> list[str]:
-        """One line per reason: the count and the first names."""
-        return [
-            _("skipped {files}: {names}").format(
-                files=Skipped(**{kind: files}).summary(), names=_names(files)
-            )
-            for kind, files in (
-                ("other_kinds", self.other_kinds),
-                ("not_regular", self.not_regular),
-                ("unreadable", self.unreadable),
-                ("broken_links", self.broken_links),
+        """One line per reason (files of other kinds: per kind), the count, the first names
+        and what to do: a warning that only said a .zip was skipped left the operator to find
+        out how to take it in."""
+        by_kind: dict[tuple[str, str], list[Path]] = {}
+        for path in self.other_kinds:
+            by_kind.setdefault(skipped_advice(path), []).append(path)
+        groups = [
+            ("other_kinds", files, _("{what}: {todo}").format(what=what, todo=todo))
+            for (what, todo), files in by_kind.items()
+        ]
+        groups += [
+            (kind, files, todo)
+            for kind, files, todo in (
+                (
+                    "not_regular",
+                    self.not_regular,
+                    _("copy the log into a regular file and ingest that"),
+                ),
+                (
+                    "unreadable",
+                    self.unreadable,
+                    _("check its permissions: the user running auditpipe must be able to read it"),
+                ),
+                (
+                    "broken_links",
+                    self.broken_links,
+                    _("point the link at the log again, or remove it"),
+                ),
             )
             if files
+        ]
+        return [
+            _("skipped {files}: {names} ({todo})").format(
+                files=Skipped(**{kind: files}).summary(), names=_names(files), todo=todo
+            )
+            for kind, files, todo in groups
         ]
 
 
@@ -358,6 +388,25 @@ def _unread_kind(path: Path) -> tuple[str, str] | None:
             "object a line (as Spark, DuckDB and BigQuery write .json), rename it to .jsonl; "
             "if it is one JSON document, convert it: jq -c '.[]' FILE.json > FILE.jsonl"
         )
+    if suffixes[-1] in _PARTIAL:
+        return _("a file still being copied or downloaded ({suffix})").format(
+            suffix=suffixes[-1]
+        ), _(
+            "wait until it is complete and has its final name (.jsonl, .csv or .parquet), "
+            "then ingest it"
+        )
+    if (
+        suffixes[-1] in _TAR_SHORT
+        or suffixes[-2:-1] == [".tar"]
+        and suffixes[-1] in (_COMPRESSION_SUFFIXES)
+    ):
+        return _("a compressed tar archive"), _(
+            "extract it (tar -xf FILE) and ingest the files inside"
+        )
+    if suffixes[-1] in _SPREADSHEETS:
+        return _("a spreadsheet"), _(
+            "save the sheet as CSV UTF-8 (in Excel: File > Save As > CSV UTF-8) and ingest the CSV"
+        )
     if suffixes[-1] in _UNREAD_SUFFIXES:
         what, todo = _UNREAD_SUFFIXES[suffixes[-1]]
         return _(what), _(todo)
@@ -367,6 +416,19 @@ def _unread_kind(path: Path) -> tuple[str, str] | None:
             _("decompress it once (e.g. gunzip FILE.gz) and ingest what that gives"),
         )
     return None
+
+
+def skipped_advice(path: Path) -> tuple[str, str]:
+    """What a file ingest leaves out is, and what to do to take it in (translated): the
+    archives and compressions it does not read, a .json file, a spreadsheet, a file still
+    being copied, and any other name."""
+    unread = _unread_kind(path)
+    if unread is not None:
+        return unread
+    return _("a file of a kind auditpipe does not read"), _(
+        "auditpipe reads {kinds}: rename a log of one of those kinds to its suffix, and read "
+        "a database audit log of any name with --source FILE"
+    ).format(kinds=_(SUPPORTED))
 
 
 def _warn(text: str) -> None:

@@ -29,7 +29,14 @@ from ..contract import Catalog, load_contract
 from ..errors import InputFileError
 from ..lake import Lake, discard_staging, verify_parquet
 from ..lake.layout import file_partition, partition_value
-from .hashing import InLake, check_unchanged, check_utf8_name, file_sha256, file_stamp
+from .hashing import (
+    EMPTY_SHA256,
+    InLake,
+    check_unchanged,
+    check_utf8_name,
+    file_sha256,
+    file_stamp,
+)
 from .messages import DUPLICATES_OF_ANOTHER_DAY
 from .pipeline import (
     STATUS_INGESTED,
@@ -219,7 +226,11 @@ class RunCommitter:
             if result.status == STATUS_SKIPPED:
                 return result
             previous = self.lake.manifest_entry(result.sha256)
-            if previous and previous.get("status") == STATUS_INGESTED:
+            if (
+                previous
+                and previous.get("status") == STATUS_INGESTED
+                and result.sha256 != EMPTY_SHA256  # no content: each empty file is its own
+            ):
                 # Content a file committed earlier in this run: skipped, as the sequential run
                 # skips it before reading, whatever staging made of it. A copy whose name
                 # makes another kind read it (a JSON Lines file named .parquet) may have been

@@ -246,8 +246,18 @@ class Lake:
             ) from exc
         fh.seek(0)
         fh.truncate()
-        fh.write(f"auditpipe {purpose} (pid {os.getpid()}, since {utc_now():%Y-%m-%d %H:%M:%SZ})")
-        fh.flush()
+        holder = f"auditpipe {purpose} (pid {os.getpid()}, since {utc_now():%Y-%m-%d %H:%M:%SZ})"
+        try:
+            # Straight to the file, unbuffered: a line the disk has no room for is left out
+            # (the flock guards the lake; the line only names its holder for the next one),
+            # where it stopped `compact --retain-days`, the remedy for a full disk, at its start.
+            os.write(fh.fileno(), holder.encode())
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                fh.close()
+                raise
+            with contextlib.suppress(OSError):
+                os.ftruncate(fh.fileno(), 0)
         self._lock_fh, self._lock_depth = fh, 1
         try:
             self.recover()

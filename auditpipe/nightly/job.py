@@ -197,6 +197,17 @@ class _Carried:
         return carried
 
 
+def _unsupported_reason(relpath: str) -> str:
+    """What a file of the inbox that is not a log file is and what to do, in English (the run
+    record and --json keep it; the summary says it in the reader's language)."""
+    from ..i18n import DEFAULT_LANGUAGE, using_language
+    from ..ingest.sources import skipped_advice
+
+    with using_language(DEFAULT_LANGUAGE):
+        what, todo = skipped_advice(Path(relpath))
+    return f"{what}: {todo}"
+
+
 def sort_ready_files(
     ready: list[tuple[InboxFile, str]],
     manifest_entry: Callable[[str], dict[str, Any] | None],
@@ -205,14 +216,17 @@ def sort_ready_files(
     """An outcome for each ready (file, sha256): skipped when its content is in the lake or
     came earlier in this scan, resumed when a dead run committed it, else to be ingested.
     Returns (outcomes, files to ingest, files to move once committed)."""
+    from ..ingest.hashing import EMPTY_SHA256
+
     outcomes: list[FileOutcome] = []
     to_ingest: list[tuple[InboxFile, str]] = []
     to_move: list[tuple[InboxFile, FileOutcome]] = []
     first_with_sha: dict[str, str] = {}
     for item, sha in ready:
         outcome = FileOutcome(path=item.relpath, status=SKIPPED, sha256=sha)
-        entry = manifest_entry(sha)
-        if sha in first_with_sha:
+        # an empty file is never the same content as another (ingest.hashing.EMPTY_SHA256)
+        entry = None if sha == EMPTY_SHA256 else manifest_entry(sha)
+        if sha in first_with_sha and sha != EMPTY_SHA256:
             outcome.reason = f"same content as {first_with_sha[sha]}"
         elif entry is not None and sha in carried_files and _committed(entry):
             _fill_from_manifest(outcome, entry)
@@ -323,7 +337,7 @@ class _Job:
         outcomes += missing
         outcomes += [FileOutcome(path=p, status=WAITING, reason=why) for p, why in scan.waiting]
         outcomes += [
-            FileOutcome(path=p, status=UNSUPPORTED, reason=N_("not a kind of file auditpipe reads"))
+            FileOutcome(path=p, status=UNSUPPORTED, reason=_unsupported_reason(p))
             for p in scan.unsupported
         ]
         for path, why in scan.unreadable:

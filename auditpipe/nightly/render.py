@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ..console import printable
@@ -144,6 +145,15 @@ def render_summary(result: NightlyResult) -> None:
             # a reason nightly wrote is in the catalog; ingest's rejection reasons are stored
             # data and stay English (the lookup leaves them as they are)
             line = f"  {status_word(f.status)}: {printable(f.path)}: {_(f.reason)}"
+            out.print(visible(line), markup=False)
+        if f.status == UNSUPPORTED:
+            # what the file is and how to take it in, as a folder ingest's warning says
+            from ..ingest.sources import skipped_advice
+
+            what, todo = skipped_advice(Path(f.path))
+            line = _("  {status}: {path}: {what} ({todo})").format(
+                status=status_word(f.status), path=printable(f.path), what=what, todo=todo
+            )
             out.print(visible(line), markup=False)
         if f.duplicates_of_another_day:
             from ..ingest.messages import event_ids_reused

@@ -81,8 +81,8 @@ def _method_sql(contract: Contract) -> str:
 # most of a snapshot file's ingest time (1.7 s for a 200-row file).
 QUOTED = (
     "v_verification_status",
-    "v_registered_at",
-    "v_verified_at",
+    "o_registered_at",
+    "o_verified_at",
     "v_snapshot_date",
     "v_provider_id",
 )
@@ -118,7 +118,7 @@ def checks(timezone: str) -> list[tuple[str, str]]:
     earliest, latest = _local_midnight(EARLIEST, timezone), _local_midnight(LATEST, timezone)
     for name in TIME_FIELDS:
         v, t, g, z, w = (quote_identifier(p + name) for p in ("v_", "t_", "g_", "z_", "w_"))
-        quoted = _quoted(f"v_{name}")
+        quoted = _quoted(f"o_{name}")  # the time as sent
         found += [
             (
                 f"{v} IS NOT NULL AND {t} IS NULL AND {z} IS NULL",

@@ -52,6 +52,7 @@ from .analysis import data_fields as analysis_fields
 from .schema import ref_table
 from .scrub import fingerprint, literal_list_expr, literal_value_expr, scrub_expr
 from .settings import SourceSettings
+from .times import TIME_PROBLEM
 
 UNRESOLVED_FIELD = "unresolved"
 # What a `?` of the statement itself is while literals are scrubbed (see to_events).
@@ -798,13 +799,15 @@ def _quarantine_columns(bad: Any, settings: SourceSettings) -> Any:
     # A record that could not be read may be anything (a broken JSON line with values in
     # double quotes): its text is also scrubbed of double-quoted strings, whatever the dialect.
     raw = scrub_expr(pl.col("scrubbed"), "mysql")
+    # why the time could not be read, when the reader knows (a leap second: times.py)
+    time_problem = pl.col(TIME_PROBLEM) if TIME_PROBLEM in bad.columns else pl.lit(None, pl.String)
     return bad.select(
         pl.lit(settings.provider_id).alias("provider_id"),
         pl.col("line_number"),
         pl.concat_str(pl.col("raw_head"), pl.lit(" "), raw).alias("raw"),
         pl.when(pl.col("problem").is_not_null())
         .then(pl.col("problem"))
-        .otherwise(pl.lit("the log time could not be read"))
+        .otherwise(time_problem.fill_null(pl.lit("the log time could not be read")))
         .alias("pre_error"),
         pl.lit(None, pl.String).alias("event_id"),
     )

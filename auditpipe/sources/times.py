@@ -17,6 +17,38 @@ from ..errors import InputFileError
 
 _OFFSET = re.compile(r"^([+-])(\d{1,2})(?::?(\d{2}))?$")
 _UTC_NAMES = {"UTC", "GMT", "Z", "UT"}
+# Second 60 of a minute, a leap second: polars reads it as 00 of the next minute, so an event
+# of the leap second was stored after the events logged early in the next second. Such a time
+# is quarantined (``TIME_PROBLEM``, which events.py takes as the row's reason), as the same
+# time in an access log is (ingest.normalize.LEAP_SECOND).
+_LEAP_SECOND = r"^\S+[ T]\d{1,2}:\d{2}:60(?:[.,]\d*)?(?:\D|$)"
+TIME_PROBLEM = "time_problem"
+
+
+def _without_leap_seconds(frame: Any, text_col: str, out_col: str) -> Any:
+    """``out_col`` null where ``text_col`` is at second 60 and was read (as the next minute),
+    and ``TIME_PROBLEM`` saying why."""
+    import polars as pl
+
+    # (polars reads only a real date and clock so: an hour 24 or minute 61 stays unread)
+    leap = (
+        pl.col(text_col).str.contains(_LEAP_SECOND).fill_null(False) & pl.col(out_col).is_not_null()
+    )
+    reason = pl.concat_str(
+        pl.lit("the log time '"),
+        pl.col(text_col),
+        pl.lit(
+            "' has second 60, a leap second, which the lake cannot store (its times, as Unix "
+            "time, have no leap seconds); it is not moved to another second, which could "
+            "change the order of the events around it: correct the time in the log as the "
+            "system clock kept it (second 59.999999 of that minute or 00 of the next) and "
+            "ingest the log again"
+        ),
+    )
+    return frame.with_columns(
+        pl.when(leap).then(None).otherwise(pl.col(out_col)).alias(out_col),
+        pl.when(leap).then(reason).alias(TIME_PROBLEM),
+    )
 
 
 def _offset_minutes(token: str, where: str) -> int | None:
@@ -101,7 +133,8 @@ def to_utc(
                 _check_token(token, timezone, sorted(span), where)
             converted = _in_zone(naive, mask, token, timezone)
         result = result.zip_with(~mask.fill_null(False), converted)
-    return frame.with_columns(result.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col))
+    converted = frame.with_columns(result.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col))
+    return _without_leap_seconds(converted, text_col, out_col)
 
 
 def _in_zone(naive: Any, mask: Any, token: str | None, timezone: str) -> Any:
@@ -137,7 +170,6 @@ def naive_to_utc(
     frame: Any, text_col: str, out_col: str, fmt: str, timezone: str | None, where: str
 ) -> Any:
     """Times printed without any zone (server_audit): read in the settings' timezone."""
-    import polars as pl
 
     if timezone is None:
         raise _ambiguous(None, where)
@@ -147,9 +179,8 @@ def naive_to_utc(
         .dt.replace_time_zone(timezone, ambiguous="earliest", non_existent="null")
         .dt.convert_time_zone("UTC")
     )
-    return frame.with_columns(
-        parsed.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col)
-    ).with_columns(pl.col(out_col))
+    converted = frame.with_columns(parsed.dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ").alias(out_col))
+    return _without_leap_seconds(converted, text_col, out_col)
 
 
 def _ambiguous(token: str | None, where: str) -> InputFileError:

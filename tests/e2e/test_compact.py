@@ -652,3 +652,28 @@ def test_nightly_says_which_late_days_retention_pruned_and_does_not_evaluate_the
     assert (doc["days_pruned"], doc["retention_cutoff"]) == (["2026-03-02"], "2026-03-03")
     assert doc["days_evaluated"] == []
     assert query(lake.root, "SELECT count(*) FROM events WHERE event_id LIKE 'late%'") == [(3,)]
+
+
+def test_compact_keeps_a_reserve_of_allocated_blocks_and_retention_releases_it_first(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The room compact --retain-days needs on a full disk (test_compact_full_disk.py fills a
+    # real one): blocks allocated, not a sparse file, and a half-made one left by a kill is
+    # deleted before the retention writes.
+    monkeypatch.setattr(compact_module, "RESERVE_BYTES", 64 * 1024)
+    reserve = lake.meta_dir / compact_module.RESERVE_FILE
+    compact_lake(lake, CompactSettings(today=TODAY, dry_run=True))
+    assert not reserve.exists()  # a dry run changes nothing
+    compact_lake(lake, CompactSettings(today=TODAY))
+    assert reserve.stat().st_size == 64 * 1024
+    assert reserve.stat().st_blocks * 512 >= 64 * 1024
+    (lake.meta_dir / "reserve.tmp").write_bytes(b"x" * 1000)  # killed while making it
+    freed: list[int] = []
+    release = compact_module._release_reserve
+    monkeypatch.setattr(
+        compact_module, "_release_reserve", lambda lk: freed.append(release(lk)) or freed[-1]
+    )
+    result = compact_lake(lake, CompactSettings(today=TODAY, retain_days=8))
+    assert result.events_deleted and freed and freed[0] >= 64 * 1024 + 1000
+    assert not (lake.meta_dir / "reserve.tmp").exists()
+    assert reserve.stat().st_size == 64 * 1024  # made again
