@@ -17,7 +17,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from functools import cached_property
+from functools import cache, cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from .errors import OutputError, stdout_error
@@ -437,17 +437,36 @@ def visible(text: str, *, newlines: bool = False) -> str:
     return pattern.sub(_spelled, text) if pattern.search(text) else text
 
 
+@cache
+def _hidden_class_sql() -> str:
+    """``_HIDDEN`` as an RE2 character class of code points (made once: it tests 8,304
+    characters, a tenth of a second that every ``findings show`` paid a dozen times)."""
+    codes = [c for c in range(0x2070) if _HIDDEN.match(chr(c))]
+    return "[" + "".join(f"\\x{{{c:x}}}" for c in codes) + "]"
+
+
 def visible_sql(expr: str) -> str:
     """``visible`` in DuckDB, over the text ``expr``: for text DuckDB formats batch by batch
     (``findings show``), so no Python runs per row; only values holding such a character pay
-    for the replacements."""
-    codes = [c for c in range(0x2070) if _HIDDEN.match(chr(c))]
-    spelled = expr
-    for code in codes:
-        escape = _NAMED.get(chr(code)) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        spelled = f"replace({spelled}, chr({code}), '{escape}')"
-    pattern = "[" + "".join(f"\\x{{{c:x}}}" for c in codes) + "]"
-    return f"(CASE WHEN regexp_matches({expr}, '{pattern}') THEN {spelled} ELSE {expr} END)"
+    for the spelling, character by character. ``expr`` appears once (a lambda's argument) and
+    the spelling is one expression, not a replace() per character: a query of a dozen of
+    these is bound and run in about 0.02 s, where a chain of 80 nested replace() over three
+    copies of each value took 0.2-0.4 s (every ``findings show --format text`` paid it)."""
+    pattern = _hidden_class_sql()
+    named = " ".join(f"WHEN vis_c = chr({ord(c)}) THEN '{e}'" for c, e in _NAMED.items())
+    spell = (
+        f"CASE WHEN NOT regexp_matches(vis_c, '{pattern}') THEN vis_c {named} "
+        "WHEN unicode(vis_c) < 256 THEN printf('\\x%02x', unicode(vis_c)) "
+        "ELSE printf('\\u%04x', unicode(vis_c)) END"
+    )
+    spelled = (
+        f"list_reduce(list_transform(regexp_extract_all(vis_s, '(?s).'), lambda vis_c: {spell}), "
+        "lambda vis_a, vis_b: vis_a || vis_b, '')"
+    )
+    return (
+        f"list_transform([{expr}], lambda vis_s: CASE WHEN regexp_matches(vis_s, '{pattern}') "
+        f"THEN {spelled} ELSE vis_s END)[1]"
+    )
 
 
 def _shown_console() -> type[RichConsole]:

@@ -5,8 +5,10 @@ and the Python and SQL forms of the rule agree on every string."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -31,13 +33,19 @@ def test_a_neutralised_cell_never_starts_like_a_formula_and_keeps_its_text(value
         assert cell == value
 
 
+@functools.cache
+def _con() -> Any:
+    """One connection for every example of the test below (each replaces its table ``t``)."""
+    import duckdb
+
+    return duckdb.connect()
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(texts, min_size=1, max_size=8))
 def test_the_sql_rule_is_the_python_rule(values: list[str]) -> None:
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("CREATE TABLE t AS SELECT unnest($v::VARCHAR[]) AS v", {"v": values})
+    con = _con()
+    con.execute("CREATE OR REPLACE TABLE t AS SELECT unnest($v::VARCHAR[]) AS v", {"v": values})
     got = [r[0] for r in con.execute(f"SELECT {neutralise_csv_sql('v')} FROM t").fetchall()]
     assert sorted(got) == sorted(neutralise_csv_cell(v) for v in values)
     assert con.execute(f"SELECT {neutralise_csv_sql('NULL::VARCHAR')}").fetchone() == (None,)

@@ -6,6 +6,9 @@ query's nullif and coalesce of the batch's columns."""
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import duckdb
 import pyarrow as pa
 from hypothesis import given, settings
@@ -45,6 +48,12 @@ def test_only_values_touching_a_space_are_trimmed() -> None:
     assert trimmed_texts(column).to_pylist() == ["a", "\u3000a", "a\u00a0", "a", None, ""]
 
 
+@functools.cache
+def _con() -> Any:
+    """One connection for every example of the test below (each registers ``b`` again)."""
+    return duckdb.connect()
+
+
 @given(st.lists(st.none() | st.text(ALPHABET, max_size=3) | st.just(""), min_size=1, max_size=30))
 @settings(max_examples=100, deadline=None)
 def test_passed_columns_are_what_the_query_would_have_given(values: list[str | None]) -> None:
@@ -58,7 +67,7 @@ def test_passed_columns_are_what_the_query_would_have_given(values: list[str | N
         for source, _, _ in PASSED.values()
     }
     got = passed_columns(columns)
-    con = duckdb.connect()
+    con = _con()
     con.register(
         "b", pa.table({f"c{i}": columns[s] for i, (s, _, _) in enumerate(PASSED.values())})
     )
