@@ -69,6 +69,9 @@ class SeenKeys:
         # repeats in the file whose day differs from their key's first delivery's: not the
         # same event, an id used again (ids reset daily, per file...)
         self.other_day = 0
+        # provider_id -> the least and the greatest event_id recorded (text order, as Parquet
+        # statistics compare): the lake check reads only the lake's row groups in that range
+        self.id_ranges: dict[str, tuple[str, str]] = {}
 
     def __len__(self) -> int:
         return len(self.runs)
@@ -173,10 +176,29 @@ class SeenKeys:
         if "event_date" not in keys.column_names:
             keys = keys.append_column("event_date", pa.nulls(keys.num_rows, pa.date32()))
         self._add_hashes(keys["key_hash"].to_numpy(), self.chunks)
+        self._widen_ranges(keys)
         self.pending.append(keys.cast(KEY_SCHEMA))
         self.pending_rows += keys.num_rows
         if self.pending_rows >= CHUNK_KEYS:
             self._spill()
+
+    def _widen_ranges(self, keys: pa.Table) -> None:
+        bounds = (
+            keys.select(["provider_id", "event_id"])
+            .group_by("provider_id")
+            .aggregate([("event_id", "min"), ("event_id", "max")])
+            .to_pylist()
+        )
+        for b in bounds:
+            provider, lo, hi = b["provider_id"], b["event_id_min"], b["event_id_max"]
+            if provider is None or lo is None:
+                continue  # a key without a provider or an id matches no key of the lake
+            held = self.id_ranges.get(provider)
+            self.id_ranges[provider] = (min(held[0], lo), max(held[1], hi)) if held else (lo, hi)
+
+    def id_range(self, provider: str) -> tuple[str, str] | None:
+        """The least and the greatest event_id recorded for ``provider`` (None: none)."""
+        return self.id_ranges.get(provider)
 
     def first_deliveries(self, rows: pa.Table) -> pa.Table:
         """``rows`` without events seen earlier in the file (in an earlier batch or an earlier

@@ -428,10 +428,16 @@ def keys_in_lake(
 ) -> pa.Table | None:
     """The file's event keys the lake already holds (None when there are none). Reads the
     lake's files of the same providers one at a time, key column only, and looks their keys up
-    ``LAKE_KEYS_CHUNK`` at a time (a larger file at once)."""
+    ``LAKE_KEYS_CHUNK`` at a time (a larger file at once). Only the row groups whose event_id
+    statistics overlap the file's own ids (``SeenKeys.id_range``) are read: ids that grow with
+    time (sequences, time-ordered UUIDs, snowflakes) put a day's file above every earlier row
+    group, so the check costs the file, not the lake's history."""
     found = []
     for provider in sorted(providers):
-        for ids, days in _event_id_chunks(lake_files.get(provider, [])):
+        wanted = seen.id_range(provider)
+        if wanted is None:
+            continue  # nothing of this provider to look for
+        for ids, days in _event_id_chunks(lake_files.get(provider, []), wanted):
             stored = pa.table(
                 {
                     "provider_id": pa.repeat(provider, len(ids)).cast(pa.string()),
@@ -460,8 +466,16 @@ _small_file_ids_bytes = 0
 _small_file_ids_lock = threading.Lock()  # engines may stage several files at once
 
 
-def lake_file_ids(path: Path) -> pa.ChunkedArray:
-    """The ``event_id`` column of the lake file ``path`` (as text), kept when it is small."""
+# Each lake file's row groups' event_id ranges, read from its footer once per process (by
+# the same key as above); None for a row group whose statistics do not give both bounds.
+ID_RANGES_MAX = 1 << 16  # files whose ranges are kept
+_id_ranges: OrderedDict[tuple[str, int, int, int], list[tuple[str, str] | None]] = OrderedDict()
+
+
+def lake_file_ids(path: Path, wanted: tuple[str, str] | None = None) -> pa.ChunkedArray:
+    """The ``event_id`` column of the lake file ``path`` (as text), kept when it is small.
+    ``wanted``: the least and the greatest id looked for; the row groups whose ids all lie
+    outside it are not read (their ids are left out)."""
     global _small_file_ids_bytes
     st = os.stat(path)
     key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
@@ -470,6 +484,13 @@ def lake_file_ids(path: Path) -> pa.ChunkedArray:
         if ids is not None:
             _small_file_ids.move_to_end(key)
             return ids
+    if wanted is not None:
+        groups = _row_groups_in_range(path, key, wanted)
+        if groups is not None:
+            if not groups:
+                return pa.chunked_array([], pa.string())
+            read = pq.ParquetFile(path).read_row_groups(groups, columns=["event_id"])
+            return read["event_id"].cast(pa.string())
     ids = pq.read_table(path, columns=["event_id"])["event_id"].cast(pa.string())
     size = ids.nbytes
     if size <= SMALL_FILE_IDS_MAX:
@@ -483,15 +504,59 @@ def lake_file_ids(path: Path) -> pa.ChunkedArray:
     return ids
 
 
-def _event_id_chunks(paths: list[Path]) -> Iterator[tuple[pa.ChunkedArray, pa.ChunkedArray]]:
+def _row_groups_in_range(
+    path: Path, key: tuple[str, int, int, int], wanted: tuple[str, str]
+) -> list[int] | None:
+    """The row groups of ``path`` that may hold an event_id in ``wanted`` (least, greatest);
+    None when that is every row group (read the file whole). A row group is passed over only
+    when its statistics give both bounds as text and the range lies wholly outside them:
+    Parquet compares text bytewise, as Python compares str (UTF-8 keeps code point order),
+    and a writer that shortens a long bound keeps it a bound (the minimum cut, the maximum
+    raised), so a group passed over holds no id looked for."""
+    with _small_file_ids_lock:
+        ranges = _id_ranges.get(key)
+        if ranges is not None:
+            _id_ranges.move_to_end(key)
+    if ranges is None:
+        ranges = _event_id_ranges(path)
+        with _small_file_ids_lock:
+            _id_ranges[key] = ranges
+            while len(_id_ranges) > ID_RANGES_MAX:
+                _id_ranges.popitem(last=False)
+    lo, hi = wanted
+    groups = [g for g, r in enumerate(ranges) if r is None or not (r[1] < lo or r[0] > hi)]
+    return None if len(groups) == len(ranges) else groups
+
+
+def _event_id_ranges(path: Path) -> list[tuple[str, str] | None]:
+    meta = pq.ParquetFile(path).metadata
+    names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+    if "event_id" not in names:
+        return [None] * meta.num_row_groups
+    column = names.index("event_id")
+    ranges: list[tuple[str, str] | None] = []
+    for g in range(meta.num_row_groups):
+        stats = meta.row_group(g).column(column).statistics
+        bounds = (stats.min, stats.max) if stats is not None and stats.has_min_max else None
+        ranges.append(
+            bounds if bounds and all(isinstance(b, str) for b in bounds) else None  # type: ignore[misc]
+        )
+    return ranges
+
+
+def _event_id_chunks(
+    paths: list[Path], wanted: tuple[str, str] | None = None
+) -> Iterator[tuple[pa.ChunkedArray, pa.ChunkedArray]]:
     """The ``event_id`` column of ``paths`` and each row's event_date (its file's partition),
     in chunks of at least ``LAKE_KEYS_CHUNK`` keys (the last one smaller), each holding whole
-    files."""
+    files; only the row groups that may hold an id in ``wanted`` (``lake_file_ids``)."""
     held: list[pa.Array] = []
     days: list[pa.Array] = []
     rows = 0
     for path in paths:
-        ids = lake_file_ids(path)
+        ids = lake_file_ids(path, wanted)
+        if not len(ids):
+            continue
         held.extend(ids.chunks)
         days.append(pa.repeat(pa.scalar(_partition_day(path), pa.date32()), len(ids)))
         rows += len(ids)
