@@ -40,8 +40,10 @@ class Console:
     # -- the rich consoles (also for the SQL prompt, which draws on both) -------------------
     # Every text they print may hold what a provider's log or a file's name holds: no text is
     # read as markup ("[/]" in a provider id failed status and the report with an internal
-    # error), and characters that would act on the terminal are spelled out (``visible``) in
-    # every text rendered, a table's cells included. Style is given as ``style=`` or Text.
+    # error), nor as emoji codes ("Report written to /srv/:cat:/r.json" named /srv/🐱/r.json,
+    # a path that does not exist), and characters that would act on the terminal are spelled
+    # out (``visible``) in every text rendered, a table's cells included. Style is given as
+    # ``style=`` or Text.
     @cached_property
     def out(self) -> RichConsole:
         class Out(_shown_console()):  # type: ignore[misc]
@@ -53,12 +55,12 @@ class Console:
                 _silence(sys.stdout)
                 raise stdout_error(BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE)))
 
-        return Out(highlight=False, soft_wrap=True, markup=False)  # type: ignore[no-any-return]
+        return Out(highlight=False, soft_wrap=True, markup=False, emoji=False)  # type: ignore[no-any-return]
 
     @cached_property
     def err(self) -> RichConsole:
         shown: Any = _shown_console()
-        return shown(stderr=True, highlight=False, soft_wrap=True, markup=False)  # type: ignore[no-any-return]
+        return shown(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)  # type: ignore[no-any-return]
 
     @property
     def stdout_is_terminal(self) -> bool:

@@ -181,9 +181,9 @@ def stage_findings(
     params = {"since": period.since, "until": period.until, "provider": provider}
     con.execute(
         q.report_findings_sql(source),
-        {**params, "unmask": unmask, "severities": SEVERITIES, "categories": CATEGORIES},
+        {**params, "severities": SEVERITIES, "categories": CATEGORIES},
     )
-    con.execute(q.NUMBER_SHARED_MASKS)
+    con.execute(q.SHOW_FINDINGS, {"unmask": unmask})
     con.execute(q.REPORT_EVIDENCE)
 
 

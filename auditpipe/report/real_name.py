@@ -142,7 +142,7 @@ ORDER BY provider_id
 UNVERIFIED = f"""
 SELECT
     provider_id,
-    -- masked as the report masks actors (a shared mask numbered: NUMBER_SHARED_MASKS)
+    -- masked as the report masks actors (a shared mask numbered: queries.NUMBERING)
     any_value(actor_shown) AS account_id,
     count(*) AS days,
     sum(event_count) AS posts,
@@ -176,7 +176,7 @@ rows AS (
 )
 SELECT
     provider_id,
-    -- masked as the report masks actors (a shared mask numbered: NUMBER_SHARED_MASKS)
+    -- masked as the report masks actors (a shared mask numbered: queries.NUMBERING)
     any_value(actor_shown) AS account_id,
     -- problem keys, joined by ',': the ingest check that failed, and/or no_method
     arg_max(

@@ -101,3 +101,36 @@ def test_a_printable_name_holds_no_control_character_and_encodes(name: str) -> N
     assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in shown), shown
     if all(0x20 <= ord(c) < 0x7F and c != "\\" for c in name):
         assert shown == name  # plain names are shown as they are
+
+
+# rich's emoji codes (``:cat:``, ``:smile:``): a path or value holding one is shown as it is.
+_CODES = ["cat", "smile", "warning", "red_circle", "+1", "x", "ok"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.tuples(
+        st.text(alphabet="ab/ .:", max_size=4),
+        st.sampled_from(_CODES).map(lambda name: f":{name}:"),
+        st.text(alphabet="ab/ .:", max_size=4),
+    ).map("".join),
+    st.booleans(),
+)
+def test_messages_show_emoji_codes_as_written(text: str, to_stdout: bool) -> None:
+    """ "Report written to /srv/:cat:/r.json" named a path that does not exist
+    (/srv/🐱/r.json): rich replaced emoji codes in every text it printed."""
+    import contextlib
+    import io
+
+    console = Console()
+    err, out = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+        console.message(text)
+        console.warn(text)
+        console.error(text, hint=text)
+        if to_stdout:
+            console.print(text, markup=False)
+    assert err.getvalue() == (f"{text}\nWarning: {text}\nError: {text}\nHint: {text}\n"), (
+        err.getvalue()
+    )
+    assert out.getvalue() == (f"{text}\n" if to_stdout else "")

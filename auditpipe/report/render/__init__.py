@@ -71,9 +71,9 @@ def write_report(report: Report, fmt: str, output: Path, *, bom: bool = False) -
     from ...outputs import atomic_binary, write_text_atomic
 
     if fmt == "json":  # bytes as they are: most of the document is text DuckDB wrote as UTF-8
-        from .json_doc import render_json_bytes
+        from .json_doc import render_json_parts
 
         with atomic_binary(output) as fh:
-            fh.write(render_json_bytes(report))
+            fh.writelines(render_json_parts(report))
         return
     write_text_atomic(output, render_report(report, fmt, width=100, color=False, bom=bom))
