@@ -389,6 +389,14 @@ def header_in_another_order(parsed: pa.Table, header: CsvHeader) -> pa.Array:
     return rows["line_number"].filter(pc.fill_null(same_order, False))
 
 
+def csv_block_size(longest_row: int) -> int:
+    """pyarrow's CSV block size for rows of at most ``longest_row`` bytes. pyarrow parses in
+    blocks (1 MiB by default) and refuses a row that straddles two block boundaries, so a row
+    of a few megabytes (up to ``max_line_bytes``) stopped the run: a block holds the longest
+    row twice over, so no row crosses more than one boundary."""
+    return max(1 << 20, 2 * longest_row + 2)
+
+
 def parse_rows(rows: pa.Array, ncol: int) -> pa.Table:
     """Well-formed rows to ``ncol`` string columns c0, c1, ...; one record per row. An
     unquoted cell that is one of ``NULL_MARKERS`` is NULL: no value, as an empty cell."""
@@ -408,9 +416,12 @@ def parse_rows(rows: pa.Array, ncol: int) -> pa.Table:
         invalid.append(row)
         return "skip"
 
+    longest = int(np.diff(offsets).max())
     parsed = pcsv.read_csv(
         io.BytesIO(data),
-        read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+        read_options=pcsv.ReadOptions(
+            column_names=names, use_threads=False, block_size=csv_block_size(longest)
+        ),
         parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
         convert_options=pcsv.ConvertOptions(
             column_types={n: pa.string() for n in names},

@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
+from ..ingest.read_csv import csv_block_size
 from ..ingest.sources import COMPRESSION_SUFFIXES
 from . import syslog
 from .lines import (
@@ -625,10 +626,13 @@ def csvlog_records(
 
         joined = frame.select(pl.col("text").str.join("\n"))["text"][0]  # one string, in Rust
         data = joined.encode("utf-8", "surrogateescape") + b"\n"
+        longest = int(frame.select(pl.col("text").str.len_bytes().max()).item())
         parsed = pcsv.read_csv(
             io.BytesIO(data),
             # Single-threaded: only then does pyarrow tell the number of a row it rejects.
-            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+            read_options=pcsv.ReadOptions(
+                column_names=names, use_threads=False, block_size=csv_block_size(longest)
+            ),
             parse_options=pcsv.ParseOptions(
                 newlines_in_values=True, invalid_row_handler=on_invalid
             ),
