@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from ..contract import Catalog, load_contract
-from ..errors import InputFileError
+from ..db.database import LOG
+from ..errors import InputFileError, InternalError, explain
+from ..i18n import _
 from ..lake import Lake, discard_staging, verify_parquet
 from ..lake.layout import file_partition, partition_value
 from .hashing import (
@@ -169,6 +171,16 @@ class StageFilesTask:
                 reason = exc.message
                 rejected = FileResult(name, sha.result(), source.format, "rejected", reason=reason)
                 staged = StagedFile(source, rejected, started, [], None, None, seen, hint=exc.hint)
+            except Exception as exc:
+                defect = unexpected_in_file(exc, source.path)
+                if defect is None:
+                    raise
+                rejected = FileResult(
+                    name, sha.result(), source.format, "rejected", reason=defect.message
+                )
+                staged = StagedFile(
+                    source, rejected, started, [], None, None, seen, hint=defect.hint
+                )
             finally:
                 if staged is None or staged.work is None:
                     shutil.rmtree(work, ignore_errors=True)
@@ -180,6 +192,31 @@ class StageFilesTask:
             return StagedFile(source, result, started, [], None, None, seen)
         assert staged is not None  # cancelled only when the lake holds the content
         return staged
+
+
+def unexpected_in_file(exc: Exception, path: Path) -> InputFileError | None:
+    """The rejection of a file that made auditpipe fail in a way it did not foresee (a
+    library's error on data no test had shown, such as pyarrow's CSV reader on a row longer
+    than its block), or None when ``exc`` is not that and must stop the run: a full disk, an
+    interrupt, DuckDB's memory limit, another OS error (the lake's own disk), or an error
+    auditpipe raises on purpose (a file that does not reconcile is never published, and stops
+    the run: a bug that may touch every file). One bad file never stops a night: the others
+    go on, the run exits 3 as for any rejected file, nothing of this one is stored, and the
+    next run reads it again (a rejection is not an ingest). ``--debug`` logs the traceback."""
+    if not isinstance(explain(exc), InternalError):
+        return None
+    LOG.debug("the error that rejected %s", path, exc_info=exc)
+    return InputFileError(
+        _(
+            "auditpipe failed on this file with an error it did not expect ({kind}: {error}); "
+            "nothing of it was stored, and the run went on with the other files"
+        ).format(kind=type(exc).__name__, error=str(exc).splitlines()[0] if str(exc) else ""),
+        hint=_(
+            "this is a defect in auditpipe, not necessarily in the file: run the ingest of this "
+            "file again with --debug for the traceback and report it with the file; the next "
+            "run reads the file again"
+        ),
+    )
 
 
 def unreadable(
