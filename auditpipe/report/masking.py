@@ -331,13 +331,7 @@ def masked_source_sql(
             values = ", ".join(inputs.kinds[kind])
             query = f"SELECT *, list_transform([{values}], {transform}) AS {kind} FROM ({query})"
             made.append(kind)
-    replaced = [name for name, column, _ in masks if name == column]
-    exclude = f" EXCLUDE ({', '.join(made + replaced)})" if made or replaced else ""
-    columns = ",\n    ".join(
-        f"CASE WHEN {unmask} THEN {column} ELSE {expr} END AS {name}"
-        for name, column, expr in shown
-    )
-    return f"(\nSELECT *{exclude},\n    {columns}\nFROM ({query})\n)"
+    return f"(\n{_shown_select(masks, shown, made, unmask)}\nFROM ({query})\n)"
 
 
 def masked_by_value_sql(source: str, masks: tuple[Mask, ...], unmask: str = "$unmask") -> str:
@@ -382,13 +376,26 @@ def masked_by_value_sql(source: str, masks: tuple[Mask, ...], unmask: str = "$un
         )
         previous = f"{kind}_rows"
         made.append(kind)
+    return (
+        "WITH "
+        + ",\n".join(steps)
+        + f"\n{_shown_select(masks, shown, made, unmask)}\nFROM {previous}"
+    )
+
+
+def _shown_select(
+    masks: tuple[Mask, ...], shown: list[tuple[str, str, str]], made: list[str], unmask: str
+) -> str:
+    """The SELECT list both masking queries end with: every column but the helper lists
+    (``made``) and the columns masked in place, then each mask's column, shown in clear when
+    ``unmask`` holds."""
     replaced = [name for name, column, _ in masks if name == column]
     exclude = f" EXCLUDE ({', '.join(made + replaced)})" if made or replaced else ""
     columns = ",\n    ".join(
         f"CASE WHEN {unmask} THEN {column} ELSE {expr} END AS {name}"
         for name, column, expr in shown
     )
-    return "WITH " + ",\n".join(steps) + f"\nSELECT *{exclude},\n    {columns}\nFROM {previous}"
+    return f"SELECT *{exclude},\n    {columns}"
 
 
 def create_mask_macros(con: SqlConnection) -> None:
